@@ -1,0 +1,45 @@
+# meterd: see README.md. `make run` and `make test` set everything up themselves.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_TOOLS := node_modules/.bin
+BUF := $(NODE_TOOLS)/buf
+
+.PHONY: setup generate check-generated run test lint bench stubs clean
+
+setup: $(STAMP) $(BUF)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	@touch $(STAMP)
+
+$(BUF): package.json
+	npm install --no-audit --no-fund --silent
+	@touch $(BUF)
+
+generate: setup
+	$(PY) scripts/generate.py
+
+check-generated: generate
+	@git diff --exit-code --stat -- client/meterd/v1 || { echo "generated code drifted from protos/: run 'make generate' and commit" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- client/meterd/v1)" || { git status --porcelain -- client/meterd/v1; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
+
+run: setup
+	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --db ./meterd.db --config examples/meterd.yaml
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(BUF) lint
+	$(VENV)/bin/ruff check client/meterd/client server tests bench scripts
+	$(VENV)/bin/mypy client/meterd/client
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache
