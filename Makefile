@@ -13,7 +13,7 @@ setup: $(STAMP) $(BUF)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
 $(BUF): package.json

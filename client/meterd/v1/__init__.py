@@ -1,0 +1,1 @@
+"""Generated from protos/meterd/v1 by `make generate`. Do not edit."""
