@@ -1,0 +1,220 @@
+"""Query windows aligned in an IANA time zone, and checks of a query's range and zone.
+
+Definitions (all instants are aware datetimes; results are in UTC):
+
+- **MINUTE** windows are UTC minutes, the resolution of the pre-aggregates. In every zone whose UTC
+  offset is a whole number of minutes (all zones since 1972) they are also the local minutes.
+- **DAY**: a window is a maximal stretch of time during which the local date does not change, so it runs
+  from local midnight to the next local midnight: 23 hours on a spring-forward day, 25 on a fall-back
+  day. Where midnight itself is skipped (zones that move clocks at 00:00), the day starts at the
+  transition, the first instant that has the new date.
+- **HOUR**: a window is a maximal stretch during which the local date, the local hour *and the UTC
+  offset* do not change. Usually that is a local whole hour, which in zones with a :30/:45 offset
+  (Asia/Kolkata, Australia/Lord_Howe) is not a UTC whole hour. At a fall-back the repeated local hour
+  is two windows, one per UTC offset (America/New_York 01:00 EDT = 05:00-06:00 UTC, then 01:00 EST =
+  06:00-07:00 UTC): each is one real hour, and their edges are where the clock says 01:00, so nothing
+  is double counted and no window is two hours long. Transitions off the hour split an hour at the
+  transition: Lord Howe's 30-minute DST change gives a 30-minute window [02:00 LHST, 02:30) ... in
+  spring, and a window starting at 01:30 (the repeated half hour) in autumn.
+
+Pre-aggregates are per UTC minute, so a window edge that is not a whole UTC minute (only under local
+mean time, before standard time was adopted, e.g. Europe/Amsterdam before 1937) is moved up to the next
+whole minute: a minute belongs to the window that holds its first instant.
+
+Each zone is assumed to change its offset at most once within a day, as in every tzdata zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from meterd.server.errors import InvalidArgument, ViolationCollector
+
+_MINUTE = timedelta(minutes=1)
+_SECOND = timedelta(seconds=1)
+_UTC_ZONE = ZoneInfo("UTC")
+
+
+class WindowSize(StrEnum):
+    """Query window sizes."""
+
+    MINUTE = "MINUTE"
+    HOUR = "HOUR"
+    DAY = "DAY"
+
+
+class Window(NamedTuple):
+    """An aligned window and the part of it inside the query range ([clip_start, clip_end))."""
+
+    start: datetime
+    end: datetime
+    clip_start: datetime
+    clip_end: datetime
+
+
+def resolve_zone(name: str | None) -> ZoneInfo:
+    """The ``ZoneInfo`` of an IANA zone name; absent or empty means UTC.
+
+    Raises ``InvalidArgument`` on ``window_time_zone`` for an unknown name.
+    """
+    if not name:
+        return _UTC_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: names zoneinfo refuses outright (absolute paths, ".."); OSError: directories.
+        raise InvalidArgument.of("window_time_zone", f"invalid time zone: {name!r}") from None
+
+
+def validate_query_range(from_: datetime | None, to: datetime | None) -> None:
+    """Check a query range: each given bound on a whole minute, ``from_`` before ``to``.
+
+    Absent bounds are not checked (the caller fills in the defaults). Raises ``InvalidArgument`` on
+    ``from_time`` and/or ``to_time``.
+    """
+    errors = ViolationCollector()
+    for name, value in (("from_time", from_), ("to_time", to)):
+        if value is None:
+            continue
+        if value.tzinfo is None or value.utcoffset() is None:
+            errors.add(name, "must have a time zone")
+        elif not _is_whole_minute(value):
+            errors.add(
+                name, "must be on a whole minute (like YYYY-MM-DDTHH:mm:00Z), the resolution of meters"
+            )
+    if not errors.violations and from_ is not None and to is not None and not from_ < to:
+        errors.add("to_time", "must be after from_time")
+    errors.raise_if_any()
+
+
+def window_start(t: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
+    """The start (UTC) of the ``size`` window in zone ``tz`` that holds the minute of instant ``t``."""
+    minute = _floor_minute(t)
+    if size is WindowSize.MINUTE:
+        return minute
+    return _ceil_minute(_run_start(minute, size, tz))
+
+
+def window_end(t: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
+    """The end (UTC, exclusive) of the ``size`` window in zone ``tz`` that holds the minute of ``t``.
+
+    It is also the start of the next window.
+    """
+    minute = _floor_minute(t)
+    if size is WindowSize.MINUTE:
+        return minute + _MINUTE
+    return _ceil_minute(_run_end(minute, size, tz))
+
+
+def windows_between(from_: datetime, to: datetime, size: WindowSize | None, tz: ZoneInfo) -> Iterator[Window]:
+    """The aligned windows that cover [from_, to), in order, each with its part inside the range.
+
+    The first and last windows may reach outside the range (their clip is narrower). ``size`` None
+    gives one window, [from_, to) itself. ``from_``/``to`` should be whole minutes (validate first).
+    """
+    start_utc, end_utc = from_.astimezone(UTC), to.astimezone(UTC)
+    if size is None:
+        if start_utc < end_utc:
+            yield Window(start_utc, end_utc, start_utc, end_utc)
+        return
+    cursor = start_utc
+    start = window_start(cursor, size, tz)
+    while cursor < end_utc:
+        end = window_end(cursor, size, tz)
+        yield Window(start, end, cursor, min(end, end_utc))
+        start = cursor = end
+
+
+# --- the window runs ------------------------------------------------------------------------------------
+
+
+def _label(u: datetime, size: WindowSize, tz: ZoneInfo) -> tuple[object, ...]:
+    """What stays the same within one window (see the module docstring)."""
+    local = u.astimezone(tz)
+    if size is WindowSize.DAY:
+        return (local.date(),)
+    return (local.date(), local.hour, local.utcoffset())
+
+
+def _since_label_start(local: datetime, size: WindowSize) -> timedelta:
+    """How long ago, at a constant offset, the local clock last showed the start of a label."""
+    since_hour = timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
+    return since_hour + timedelta(hours=local.hour) if size is WindowSize.DAY else since_hour
+
+
+def _label_length(size: WindowSize) -> timedelta:
+    return timedelta(days=1) if size is WindowSize.DAY else timedelta(hours=1)
+
+
+def _run_start(u: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
+    """The first instant of the stretch with ``u``'s label that holds ``u``."""
+    label = _label(u, size, tz)
+    at = u
+    while True:
+        local = at.astimezone(tz)
+        offset = local.utcoffset()
+        # Where the label began if the offset had not changed; if it did change since, the stretch at
+        # this offset began at the transition.
+        start = at - _since_label_start(local, size)
+        if _offset(start, tz) != offset:
+            start = _first_change(start, at, tz)
+        before = start - _SECOND  # transitions and label starts fall on whole seconds
+        if _label(before, size, tz) != label:
+            return start
+        at = before  # the same local day continues under the previous offset (a DAY across DST)
+
+
+def _run_end(u: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
+    """The first instant after ``u`` whose label differs from ``u``'s."""
+    label = _label(u, size, tz)
+    at = u
+    while True:
+        local = at.astimezone(tz)
+        offset = local.utcoffset()
+        end = at - _since_label_start(local, size) + _label_length(size)
+        if _offset(end - _SECOND, tz) != offset:
+            end = _first_change(at, end - _SECOND, tz)
+        if _label(end, size, tz) != label:
+            return end
+        at = end
+
+
+def _offset(u: datetime, tz: ZoneInfo) -> timedelta | None:
+    return u.astimezone(tz).utcoffset()
+
+
+def _first_change(lo: datetime, hi: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant in (lo, hi] whose UTC offset differs from ``lo``'s (hi's must differ).
+
+    A binary search over whole seconds, where tzdata puts every transition.
+    """
+    base = _offset(lo, tz)
+    low, high = 0, int((hi - lo).total_seconds())
+    # Invariant: the offset at lo + low seconds is base, at lo + high seconds it is not.
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _offset(lo + timedelta(seconds=middle), tz) == base:
+            low = middle
+        else:
+            high = middle
+    return lo + timedelta(seconds=high)
+
+
+def _floor_minute(t: datetime) -> datetime:
+    utc = t.astimezone(UTC)
+    return utc.replace(second=0, microsecond=0)
+
+
+def _ceil_minute(t: datetime) -> datetime:
+    floor = _floor_minute(t)
+    return floor if floor == t else floor + _MINUTE
+
+
+def _is_whole_minute(t: datetime) -> bool:
+    # In UTC: an offset with seconds (historical local mean time) would otherwise hide a fraction.
+    utc = t.astimezone(UTC)
+    return utc.second == 0 and utc.microsecond == 0
