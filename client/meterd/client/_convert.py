@@ -1,0 +1,129 @@
+"""Argument conversion shared by the sync and async clients: SDK-shaped dicts (camelCase or snake_case
+keys), datetimes or RFC 3339 strings, enum members or names -> request messages; checked before sending."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from google.protobuf import timestamp_pb2
+
+E = TypeVar("E", bound=Enum)
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def snake(key: str) -> str:
+    """``displayName`` -> ``display_name``; snake_case keys pass through."""
+    return _CAMEL.sub("_", key).lower()
+
+
+def normalize(
+    value: Mapping[str, Any], *, what: str, allowed: Iterable[str], required: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The dict with snake_case keys; unknown keys and missing required ones raise before anything is sent."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what}: expected a dict, got {type(value).__name__}")
+    allowed_set = set(allowed)
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{what}: keys must be strings, got {key!r}")
+        name = snake(key)
+        if name not in allowed_set:
+            raise ValueError(f"{what}: unknown key {key!r} (allowed: {', '.join(sorted(allowed_set))})")
+        if name in out:
+            raise ValueError(f"{what}: key {key!r} given twice (camelCase and snake_case)")
+        out[name] = item
+    for name in required:
+        if out.get(name) is None:
+            raise ValueError(f"{what}: {name!r} is required")
+    return out
+
+
+def to_datetime(value: datetime | str, *, what: str) -> datetime:
+    """An aware datetime from a datetime or an RFC 3339 string; naive datetimes are refused."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {value!r} is not an RFC 3339 time") from exc
+        value = parsed
+    if not isinstance(value, datetime):
+        raise TypeError(f"{what}: expected a datetime or RFC 3339 string, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what}: naive datetime; give a time zone (e.g. datetime.now(timezone.utc))")
+    return value
+
+
+def to_timestamp(value: datetime | str, *, what: str) -> timestamp_pb2.Timestamp:
+    """A protobuf Timestamp from a datetime or RFC 3339 string."""
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(to_datetime(value, what=what).astimezone(UTC))
+    return ts
+
+
+def to_enum(value: E | str, enum: type[E], *, what: str) -> E:
+    """An enum member from a member or its name (case-insensitive)."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        try:
+            return enum[value.upper()]
+        except KeyError:
+            pass
+    names = ", ".join(m.name for m in enum)
+    raise ValueError(f"{what}: {value!r} is not one of {names}")
+
+
+def to_str_map(value: Mapping[str, Any] | None, *, what: str) -> dict[str, str]:
+    """A string -> string map (metadata, filters); other value types are refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what}: expected a dict of strings, got {type(value).__name__}")
+    for k, v in value.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError(f"{what}: keys and values must be strings, got {k!r}: {v!r}")
+    return dict(value)
+
+
+def to_number(value: Any, *, what: str) -> float:
+    """A float from an int, float or Decimal; strings and bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise TypeError(f"{what}: expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if not value == value.to_integral_value() else int(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_json_text(value: Any) -> str:
+    """JSON text for event data or static config."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def str_list(value: str | Iterable[str] | None, *, what: str) -> list[str]:
+    """A list of strings from one string, an iterable of them, or None."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{what}: expected strings, got {type(item).__name__}")
+    return items

@@ -1,0 +1,19 @@
+"""``om.entitlements``: to be implemented by its issue."""
+
+from __future__ import annotations
+
+from meterd.client._transport import AsyncTransport, Transport
+
+
+class Entitlements:
+    """``om.entitlements``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+
+class AsyncEntitlements:
+    """``om.entitlements`` for AsyncOpenMeter: the same methods, awaitable."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._t = transport

@@ -1,0 +1,145 @@
+"""One exception class per gRPC status family, carrying the code, message and field violations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """A field the server refused: ``field`` is a path such as ``events[2].subject``."""
+
+    field: str
+    description: str
+
+
+class MeterdError(Exception):
+    """Base class of every error the client raises for a failed call."""
+
+    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __init__(
+        self, message: str, *, code: grpc.StatusCode | None = None, violations: list[FieldViolation] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.violations: list[FieldViolation] = list(violations or [])
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.message}"
+
+
+class InvalidArgumentError(MeterdError):
+    """The request was malformed; ``violations`` names the fields."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFoundError(MeterdError):
+    """The resource does not exist."""
+
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExistsError(MeterdError):
+    """A resource with that key, slug or feature already exists."""
+
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class FailedPreconditionError(MeterdError):
+    """The operation is not valid in the resource's current state."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class UnauthenticatedError(MeterdError):
+    """Missing, invalid, expired or invalidated credentials."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDeniedError(MeterdError):
+    """The credentials do not allow this call."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class ResourceExhaustedError(MeterdError):
+    """A batch or message over the server's limits."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class UnavailableError(MeterdError):
+    """The server could not be reached (after retries, where the call is safe to retry)."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+class DeadlineExceededError(MeterdError):
+    """The call did not finish within its deadline."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class UnimplementedError(MeterdError):
+    """The server does not implement this call."""
+
+    code = grpc.StatusCode.UNIMPLEMENTED
+
+
+class InternalError(MeterdError):
+    """The server failed; see its logs."""
+
+    code = grpc.StatusCode.INTERNAL
+
+
+class IngestRejectedError(InvalidArgumentError):
+    """Some streamed events were rejected. ``rejected`` maps each event's id to its violations."""
+
+    def __init__(self, rejected: dict[str, list[FieldViolation]], accepted: int, duplicates: int) -> None:
+        details = "; ".join(
+            f"{event_id}: " + ", ".join(f"{v.field} {v.description}" for v in vs) for event_id, vs in list(rejected.items())[:5]
+        )
+        more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
+        super().__init__(f"{len(rejected)} event(s) rejected: {details}{more}")
+        self.rejected = rejected
+        self.accepted = accepted
+        self.duplicates = duplicates
+
+
+_BY_CODE: dict[grpc.StatusCode, type[MeterdError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidArgumentError, NotFoundError, AlreadyExistsError, FailedPreconditionError, UnauthenticatedError,
+        PermissionDeniedError, ResourceExhaustedError, UnavailableError, DeadlineExceededError,
+        UnimplementedError, InternalError,
+    )
+}
+
+
+def from_rpc_error(error: grpc.RpcError | Any) -> MeterdError:
+    """The client exception for a failed gRPC call (sync or aio)."""
+    code: grpc.StatusCode = error.code()
+    message: str = error.details() or code.name
+    violations: list[FieldViolation] = []
+    try:
+        status = rpc_status.from_call(error)
+    except (AttributeError, ValueError):
+        status = None
+    if status is not None:
+        for detail in status.details:
+            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                violations.extend(FieldViolation(v.field, v.description) for v in bad.field_violations)
+    cls = _BY_CODE.get(code, MeterdError)
+    return cls(message, code=code, violations=violations)

@@ -1,0 +1,19 @@
+"""``om.portal``: to be implemented by its issue."""
+
+from __future__ import annotations
+
+from meterd.client._transport import AsyncTransport, Transport
+
+
+class Portal:
+    """``om.portal``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+
+class AsyncPortal:
+    """``om.portal`` for AsyncOpenMeter: the same methods, awaitable."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._t = transport

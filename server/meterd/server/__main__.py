@@ -1,0 +1,3 @@
+from meterd.server.cli import main
+
+main()

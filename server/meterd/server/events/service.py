@@ -1,0 +1,138 @@
+"""Ingest and listing of events: validation, dedupe outcomes, batch semantics (unary all-or-nothing,
+streamed per event). Knows the store only through the small protocol below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from meterd.server.errors import FieldViolation, InvalidArgument, ResourceExhausted
+from meterd.server.events.model import (
+    MAX_BATCH_EVENTS,
+    Event,
+    EventFilter,
+    Outcome,
+    StoredEvent,
+    ValidEvent,
+    validate_event,
+)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+class EventStore(Protocol):
+    def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]: ...
+
+    def list(
+        self, filter: EventFilter, limit: int, after: tuple[int, int] | None
+    ) -> tuple[list[StoredEvent], tuple[int, int] | None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """What happened to one event of a batch."""
+
+    index: int
+    id: str
+    outcome: str
+    violations: tuple[FieldViolation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    results: list[EventResult]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+
+class EventService:
+    """Validates and stores events; the store's commit is the acknowledgement."""
+
+    def __init__(self, store: EventStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def ingest(self, events: Sequence[Event]) -> BatchResult:
+        """All or nothing: any invalid event raises InvalidArgument (fields named ``events[i].field``)
+        and nothing is stored. Returns once every stored event is durable."""
+        _check_batch_size(len(events))
+        now = self._clock()
+        valid: list[ValidEvent] = []
+        violations: list[FieldViolation] = []
+        for i, event in enumerate(events):
+            checked = validate_event(event, now)
+            if isinstance(checked, ValidEvent):
+                valid.append(checked)
+            else:
+                violations.extend(FieldViolation(f"events[{i}].{v.field}", v.description) for v in checked)
+        if violations:
+            raise InvalidArgument.many(violations)
+        stored = self._store.submit_ingest(valid, now).result()
+        return BatchResult(
+            [
+                EventResult(i, e.id, Outcome.ACCEPTED if ok else Outcome.DUPLICATE)
+                for i, (e, ok) in enumerate(zip(valid, stored, strict=True))
+            ]
+        )
+
+    def submit_batch(self, events: Sequence[Event]) -> Future[BatchResult]:
+        """One streamed batch: invalid events are rejected alone. The future resolves after the commit."""
+        _check_batch_size(len(events))
+        now = self._clock()
+        valid: list[ValidEvent] = []
+        positions: list[int] = []
+        results: list[EventResult | None] = [None] * len(events)
+        for i, event in enumerate(events):
+            checked = validate_event(event, now)
+            if isinstance(checked, ValidEvent):
+                valid.append(checked)
+                positions.append(i)
+            else:
+                results[i] = EventResult(i, event.id, Outcome.REJECTED, tuple(checked))
+        done: Future[BatchResult] = Future()
+        if not valid:
+            done.set_result(BatchResult([r for r in results if r is not None]))
+            return done
+
+        def complete(stored_future: Future[list[bool]]) -> None:
+            try:
+                stored = stored_future.result()
+            except BaseException as exc:
+                done.set_exception(exc)
+                return
+            for position, event_ok in zip(positions, stored, strict=True):
+                results[position] = EventResult(
+                    position, events[position].id, Outcome.ACCEPTED if event_ok else Outcome.DUPLICATE
+                )
+            done.set_result(BatchResult([r for r in results if r is not None]))
+
+        self._store.submit_ingest(valid, now).add_done_callback(complete)
+        return done
+
+    def list(
+        self, filter: EventFilter, page_size: int, after: tuple[int, int] | None
+    ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
+        """One page of events, newest first; see EventStore.list."""
+        if page_size < 0:
+            raise InvalidArgument.of("page_size", "must not be negative")
+        if page_size > MAX_PAGE_SIZE:
+            raise InvalidArgument.of("page_size", f"must be at most {MAX_PAGE_SIZE}")
+        for name, low, high in (
+            ("from_time/to_time", filter.time_from, filter.time_to),
+            ("ingested_from_time/ingested_to_time", filter.ingested_from, filter.ingested_to),
+        ):
+            if low is not None and high is not None and low >= high:
+                raise InvalidArgument.of(name, "the start must be before the end")
+        return self._store.list(filter, page_size or DEFAULT_PAGE_SIZE, after)
+
+
+def _check_batch_size(n: int) -> None:
+    if n == 0:
+        raise InvalidArgument.of("events", "at least one event is required")
+    if n > MAX_BATCH_EVENTS:
+        raise ResourceExhausted(f"events: a batch holds at most {MAX_BATCH_EVENTS} events, got {n}")

@@ -1,0 +1,155 @@
+"""EventService over gRPC: wire <-> domain for ingest (unary and streamed) and listing."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import grpc
+
+from meterd.server import errors, rpc
+from meterd.server.events.model import Event, EventFilter, Outcome, StoredEvent
+from meterd.server.events.service import BatchResult, EventService
+from meterd.v1 import events_pb2, events_pb2_grpc
+
+log = logging.getLogger("meterd.events")
+
+# Batches a stream may have validated and queued for commit before the server stops reading more from it;
+# beyond this, gRPC flow control pushes back on the client.
+MAX_IN_FLIGHT_BATCHES = 8
+
+_OUTCOMES = {
+    Outcome.ACCEPTED: events_pb2.EVENT_OUTCOME_ACCEPTED,
+    Outcome.DUPLICATE: events_pb2.EVENT_OUTCOME_DUPLICATE,
+    Outcome.REJECTED: events_pb2.EVENT_OUTCOME_REJECTED,
+}
+
+
+def event_from_wire(e: events_pb2.Event) -> Event:
+    return Event(
+        id=e.id,
+        source=e.source,
+        specversion=e.specversion,
+        type=e.type,
+        subject=e.subject,
+        time=rpc.ts_to_dt(e.time) if e.HasField("time") else None,
+        datacontenttype=e.datacontenttype,
+        dataschema=e.dataschema,
+        data=e.data,
+    )
+
+
+def _results_to_wire(batch: BatchResult) -> list[events_pb2.EventResult]:
+    return [
+        events_pb2.EventResult(
+            index=r.index,
+            id=r.id,
+            outcome=_OUTCOMES[r.outcome],
+            violations=[events_pb2.EventFieldViolation(field=v.field, description=v.description) for v in r.violations],
+        )
+        for r in batch.results
+    ]
+
+
+def stored_to_wire(s: StoredEvent) -> events_pb2.IngestedEvent:
+    e = s.event
+    return events_pb2.IngestedEvent(
+        event=events_pb2.Event(
+            id=e.id, source=e.source, specversion=e.specversion, type=e.type, subject=e.subject,
+            time=rpc.dt_to_ts(e.time), datacontenttype=e.datacontenttype, dataschema=e.dataschema,
+            data=e.data or "",
+        ),
+        ingested_at=rpc.dt_to_ts(s.ingested_at),
+        validation_errors=[
+            events_pb2.EventValidationError(meter_slug=slug, message=message) for slug, message in s.validation_errors
+        ],
+    )
+
+
+class EventServicer(events_pb2_grpc.EventServiceServicer):
+    def __init__(self, service: EventService) -> None:
+        self._service = service
+
+    @rpc.unary
+    def IngestEvents(
+        self, request: events_pb2.IngestEventsRequest, context: grpc.ServicerContext
+    ) -> events_pb2.IngestEventsResponse:
+        batch = self._service.ingest([event_from_wire(e) for e in request.events])
+        return events_pb2.IngestEventsResponse(
+            results=_results_to_wire(batch),
+            accepted_count=batch.count(Outcome.ACCEPTED),
+            duplicate_count=batch.count(Outcome.DUPLICATE),
+        )
+
+    def StreamEvents(
+        self, request_iterator: Iterator[events_pb2.StreamEventsRequest], context: grpc.ServicerContext
+    ) -> Iterator[events_pb2.StreamEventsResponse]:
+        """Reads batches on a helper thread so several can be committing while acks go out in order."""
+        pending: queue.Queue[tuple[int, Future[BatchResult]] | BaseException | None] = queue.Queue(
+            maxsize=MAX_IN_FLIGHT_BATCHES
+        )
+
+        def read() -> None:
+            try:
+                for request in request_iterator:
+                    try:
+                        future = self._service.submit_batch([event_from_wire(e) for e in request.events])
+                    except errors.MeterdError as exc:
+                        pending.put(exc)
+                        return
+                    pending.put((request.sequence, future))
+                pending.put(None)
+            except BaseException as exc:  # the client went away or cancelled
+                pending.put(exc)
+
+        reader = threading.Thread(target=read, name="meterd-stream-reader", daemon=True)
+        reader.start()
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            if isinstance(item, errors.MeterdError):
+                context.abort_with_status(rpc.grpc_status_of(item))
+            if isinstance(item, BaseException):
+                if context.is_active():
+                    log.info("stream ended by the client: %s", item)
+                return
+            sequence, future = item
+            try:
+                batch = future.result()
+            except Exception as exc:
+                log.exception("stream batch failed")
+                context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
+            yield events_pb2.StreamEventsResponse(
+                sequence=sequence,
+                results=_results_to_wire(batch),
+                accepted_count=batch.count(Outcome.ACCEPTED),
+                duplicate_count=batch.count(Outcome.DUPLICATE),
+                rejected_count=batch.count(Outcome.REJECTED),
+            )
+
+    @rpc.unary
+    def ListEvents(
+        self, request: events_pb2.ListEventsRequest, context: grpc.ServicerContext
+    ) -> events_pb2.ListEventsResponse:
+        cursor = rpc.decode_page_token(request.page_token)
+        if cursor is not None and not (isinstance(cursor, list) and len(cursor) == 2):
+            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        filter = EventFilter(
+            time_from=rpc.opt_ts(request, "from_time"),
+            time_to=rpc.opt_ts(request, "to_time"),
+            ingested_from=rpc.opt_ts(request, "ingested_from_time"),
+            ingested_to=rpc.opt_ts(request, "ingested_to_time"),
+            subjects=tuple(request.subject),
+            type=request.type or None,
+            id=request.id or None,
+            has_error=request.has_error if request.HasField("has_error") else None,
+        )
+        page, next_cursor = self._service.list(filter, request.page_size, tuple(cursor) if cursor else None)
+        return events_pb2.ListEventsResponse(
+            events=[stored_to_wire(s) for s in page],
+            next_page_token=rpc.encode_page_token(list(next_cursor)) if next_cursor else "",
+        )

@@ -1,0 +1,16 @@
+"""Wires the events domain: service over the SQLite event store, and its servicer."""
+
+from __future__ import annotations
+
+from meterd.server.app import AppContext
+from meterd.server.events.service import EventService
+from meterd.server.events.servicer import EventServicer
+from meterd.server.store.sqlite.events import SqliteEventStore
+
+
+def wire(ctx: AppContext) -> None:
+    store = SqliteEventStore(ctx.db)
+    service = EventService(store, ctx.clock)
+    ctx.services["event_store"] = store
+    ctx.services["events"] = service
+    ctx.add_servicer("EventService", EventServicer(service))

@@ -1,0 +1,157 @@
+"""The SQLite database: one file in WAL mode, one writer thread with group commit, per-thread readers.
+
+Writes are jobs (functions of a connection) handed to the writer thread. The writer takes every job
+waiting in its queue, runs each inside its own savepoint of one transaction, commits once, and only then
+resolves the jobs' futures: a caller that got its result knows its rows are on disk (synchronous=FULL),
+and a failing job rolls back alone. Readers use their own connection per thread and see the last commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from meterd.server.store.sqlite.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WriteJob = Callable[[sqlite3.Connection], T]
+
+# A group is closed after this many jobs so one huge burst does not hold every caller's ack hostage.
+MAX_JOBS_PER_COMMIT = 256
+_STOP = object()
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Opens a connection with meterd's pragmas. Autocommit mode: transactions are explicit."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    if readonly:
+        conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class Database:
+    """Owns the database file: migrations at open, the writer thread, and reader connections."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._write_conn = connect(self.path)
+        migrate(self._write_conn)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(target=self._write_loop, name="meterd-writer", daemon=True)
+        self._thread.start()
+
+    # -- writes ------------------------------------------------------------------------------------
+    def submit(self, job: WriteJob[T]) -> Future[T]:
+        """Queues a write job; the future resolves after the transaction holding it has committed."""
+        if self._closed:
+            raise RuntimeError("database is closed")
+        future: Future[T] = Future()
+        self._queue.put((job, future))
+        return future
+
+    def write(self, job: WriteJob[T]) -> T:
+        """Runs a write job and waits for its commit."""
+        return self.submit(job).result()
+
+    def _write_loop(self) -> None:
+        conn = self._write_conn
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            group = [first]
+            stop_after = False
+            while len(group) < MAX_JOBS_PER_COMMIT:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop_after = True
+                    break
+                group.append(item)
+            self._run_group(conn, group)
+            if stop_after:
+                return
+
+    def _run_group(self, conn: sqlite3.Connection, group: list[tuple[WriteJob[Any], Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, future in group:
+                if not future.set_running_or_notify_cancel():
+                    continue
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job(conn)
+                except BaseException as exc:  # the job's own error goes back to its caller alone
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((future, False, exc))
+                else:
+                    conn.execute("RELEASE job")
+                    outcomes.append((future, True, result))
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            log.exception("write transaction failed; %d jobs get the error", len(group))
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for future, ok, value in outcomes:
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection (opened on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, readonly=True)
+            conn.row_factory = None
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Commits every queued job, stops the writer and closes all connections."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._write_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._write_conn.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # opened in another thread that is gone
+                    pass
+            self._readers.clear()

@@ -1,0 +1,141 @@
+"""SQLite storage of raw events: deduplicated insert on the write path, filtered paging on the read path."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+
+from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.store.sqlite.db import Database
+from meterd.server.timeutil import from_us, to_us
+
+# Called inside the ingest transaction with the events that were newly stored (seq, event); meters use
+# it to update their pre-aggregates atomically with the raw rows.
+IngestListener = Callable[[sqlite3.Connection, list[tuple[int, ValidEvent]]], None]
+
+_INSERT = (
+    "INSERT INTO events (source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+    " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING"
+)
+
+
+class SqliteEventStore:
+    """Raw events in the ``events`` table; see migrations/0001_events.sql."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._listeners: list[IngestListener] = []
+
+    def add_ingest_listener(self, listener: IngestListener) -> None:
+        """Registers a function run in the same transaction as every insert of new events."""
+        self._listeners.append(listener)
+
+    def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
+        """Queues the events for storage; the future gives, per event, True if stored, False if a duplicate.
+
+        It resolves only after the commit, so a result in hand means the events are durable.
+        """
+        ingested_us = to_us(ingested_at)
+        listeners = self._listeners
+
+        def job(conn: sqlite3.Connection) -> list[bool]:
+            inserted: list[tuple[int, ValidEvent]] = []
+            stored: list[bool] = []
+            cursor = conn.cursor()
+            for e in events:
+                cursor.execute(
+                    _INSERT,
+                    (e.source, e.id, e.type, e.subject, to_us(e.time), ingested_us, e.specversion,
+                     e.datacontenttype or None, e.dataschema or None, e.data),
+                )
+                if cursor.rowcount == 1:
+                    inserted.append((cursor.lastrowid or 0, e))
+                    stored.append(True)
+                else:
+                    stored.append(False)
+            if inserted:
+                for listener in listeners:
+                    listener(conn, inserted)
+            return stored
+
+        return self._db.submit(job)
+
+    def list(
+        self, filter: EventFilter, limit: int, after: tuple[int, int] | None
+    ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
+        """One page, newest event time first (ties: newest ingestion first).
+
+        ``after`` is the (time_us, seq) of the previous page's last row; returns the page and the cursor of
+        its last row when more rows may follow.
+        """
+        where, params = _where(filter)
+        if after is not None:
+            where.append("(time_us < ? OR (time_us = ? AND seq < ?))")
+            params += [after[0], after[0], after[1]]
+        sql = (
+            "SELECT seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+            " dataschema, data FROM events"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY time_us DESC, seq DESC LIMIT ?"
+        )
+        conn = self._db.reader()
+        rows = conn.execute(sql, [*params, limit + 1]).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        errors = _errors_of(conn, [r[0] for r in rows])
+        page = [
+            StoredEvent(
+                event=ValidEvent(
+                    source=r[1], id=r[2], type=r[3], subject=r[4], time=from_us(r[5]), specversion=r[7],
+                    datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
+                ),
+                ingested_at=from_us(r[6]),
+                validation_errors=errors.get(r[0], ()),
+            )
+            for r in rows
+        ]
+        cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
+        return page, cursor
+
+
+def _where(f: EventFilter) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    for column, op, value in (
+        ("time_us", ">=", f.time_from),
+        ("time_us", "<", f.time_to),
+        ("ingested_us", ">=", f.ingested_from),
+        ("ingested_us", "<", f.ingested_to),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} ?")
+            params.append(to_us(value))
+    if f.subjects:
+        where.append(f"subject IN ({','.join('?' * len(f.subjects))})")
+        params.extend(f.subjects)
+    if f.type is not None:
+        where.append("type = ?")
+        params.append(f.type)
+    if f.id is not None:
+        where.append("id = ?")
+        params.append(f.id)
+    if f.has_error is not None:
+        where.append("has_error = ?")
+        params.append(1 if f.has_error else 0)
+    return where, params
+
+
+def _errors_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+    if not seqs:
+        return {}
+    found: dict[int, list[tuple[str, str]]] = {}
+    rows = conn.execute(
+        f"SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq IN ({','.join('?' * len(seqs))})"
+        " ORDER BY event_seq, meter_slug",
+        seqs,
+    )
+    for seq, slug, message in rows:
+        found.setdefault(seq, []).append((slug, message))
+    return {seq: tuple(items) for seq, items in found.items()}
