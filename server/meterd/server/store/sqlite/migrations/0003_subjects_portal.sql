@@ -1,0 +1,1 @@
+-- Subjects and portal tokens (issue 4).

@@ -1,0 +1,1 @@
+-- Features, entitlements and grants (issue 5).
