@@ -268,9 +268,10 @@ def query_rows(
     chosen_keys = [k for k in group_by if k != SUBJECT_KEY]
     chosen = [index_of[k] for k in chosen_keys]
     filters = [(index_of[k], v) for k, v in (filter_group_by or {}).items()]
-    # Windows are found per distinct minute, not listed over [from_, to): a year of MINUTE windows is
-    # half a million, while buckets are usually sparse.
-    window_of: dict[datetime, tuple[datetime, datetime]] = {}
+    # Windows are found per bucket, not listed over [from_, to) (a year of MINUTE windows is half a
+    # million while buckets are usually sparse); the last one found is reused, which makes buckets
+    # sorted by minute (as a store returns them) cheap.
+    window = (from_, to) if window_size is None else (to, to)  # (to, to) holds no minute: find the first
 
     cells: dict[tuple[datetime, datetime, str | None, tuple[str | None, ...]], list[Bucket]] = {}
     for key, bucket in buckets:
@@ -281,13 +282,8 @@ def query_rows(
             continue
         if any(key.groups[i] != v for i, v in filters):
             continue
-        window = window_of.get(minute)
-        if window is None:
-            if window_size is None:
-                window = (from_, to)
-            else:
-                window = (window_start(minute, window_size, tz), window_end(minute, window_size, tz))
-            window_of[minute] = window
+        if window_size is not None and not window[0] <= minute < window[1]:
+            window = (window_start(minute, window_size, tz), window_end(minute, window_size, tz))
         group = tuple(key.groups[i] for i in chosen)
         subject = key.subject if by_subject else None
         cells.setdefault((*window, subject, group), []).append(bucket)
