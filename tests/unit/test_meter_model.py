@@ -225,6 +225,10 @@ def test_floats_read_by_their_shortest_text() -> None:
     assert MeterReader(meter()).read({"tokens": 0.1}) == Reading(Decimal("0.1"), (None,))
 
 
+def test_count_with_an_empty_value_property_reads() -> None:
+    assert MeterReader(meter(Aggregation.COUNT, value_property="")).read(None) == Reading(None, (None,))
+
+
 def test_count_needs_no_data() -> None:
     reader = MeterReader(meter(Aggregation.COUNT))
     assert reader.read(None) == Reading(None, (None,))

@@ -262,6 +262,7 @@ def query_rows(
     ``model.validate_query_grouping``. This is the in-memory twin of the store's SQL, and the place to
     turn minute rows into time-zone windows, which SQL cannot do.
     """
+    from_, to = from_.astimezone(UTC), to.astimezone(UTC)
     subject_set = set(subjects) if subjects else None
     by_subject = SUBJECT_KEY in group_by or subject_set is not None
     index_of = {key: i for i, key in enumerate(group_keys)}

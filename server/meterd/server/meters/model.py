@@ -102,8 +102,8 @@ def parse_aggregation(value: str | Aggregation | None, field_name: str = "meter.
 def validate_meter(meter: MeterDefinition) -> None:
     """Check every field of ``meter``; raise one ``InvalidArgument`` listing all bad fields.
 
-    Field names are ``meter.slug``, ``meter.event_type``, ``meter.aggregation``, ``meter.value_property``,
-    ``meter.group_by`` and ``meter.group_by.<key>``.
+    Field names are ``meter.slug``, ``meter.event_type``, ``meter.aggregation``, ``meter.value_property``
+    and ``meter.group_by.<key>``.
     """
     errors = ViolationCollector(prefix="meter.")
     if not meter.slug:
@@ -275,8 +275,9 @@ class MeterReader:
         validate_meter(meter)
         self._aggregation = meter.aggregation
         self._value_path = meter.value_property or ""
+        # An empty value_property on a COUNT meter means "absent" (as proto3 strings arrive).
         self._value_steps: Steps | None = (
-            compile_path(meter.value_property) if meter.value_property is not None else None
+            None if meter.aggregation is Aggregation.COUNT else compile_path(meter.value_property or "")
         )
         self._group_steps: tuple[Steps, ...] = tuple(compile_path(p) for p in meter.group_by.values())
 
