@@ -13,15 +13,17 @@ Definitions (all instants are aware datetimes; results are in UTC):
   (Asia/Kolkata, Australia/Lord_Howe) is not a UTC whole hour. At a fall-back the repeated local hour
   is two windows, one per UTC offset (America/New_York 01:00 EDT = 05:00-06:00 UTC, then 01:00 EST =
   06:00-07:00 UTC): each is one real hour, and their edges are where the clock says 01:00, so nothing
-  is double counted and no window is two hours long. Transitions off the hour split an hour at the
-  transition: Lord Howe's 30-minute DST change gives a 30-minute window [02:00 LHST, 02:30) ... in
-  spring, and a window starting at 01:30 (the repeated half hour) in autumn.
+  is double counted and no window is two hours long. A transition off the hour splits an hour at the
+  transition: Australia/Lord_Howe moves its clocks by 30 minutes, so in spring (02:00 -> 02:30) the
+  local hour 2 is the 30-minute window 02:30-03:00, and in autumn (02:00 -> 01:30) the repeated half
+  hour 01:30-02:00 is a 30-minute window of its own, after the full hour 01:00-02:00 before it.
 
 Pre-aggregates are per UTC minute, so a window edge that is not a whole UTC minute (only under local
 mean time, before standard time was adopted, e.g. Europe/Amsterdam before 1937) is moved up to the next
 whole minute: a minute belongs to the window that holds its first instant.
 
-Each zone is assumed to change its offset at most once within a day, as in every tzdata zone.
+Transitions are found by comparing UTC offsets at a window's two ends, so two transitions within one
+window that cancel each other out would go unseen; tzdata has no such pair.
 """
 
 from __future__ import annotations
