@@ -37,7 +37,7 @@ class OpenMeter:
                                     credentials=credentials, channel=channel)
         self.portal_token = portal_token
         self.events = Events(self._transport)
-        self.meters = Meters(self._transport)
+        self.meters = Meters(self._transport, portal=portal_token is not None)
         self.subjects = Subjects(self._transport)
         self.portal = Portal(self._transport)
         self.features = Features(self._transport)
@@ -71,7 +71,7 @@ class AsyncOpenMeter:
                                          credentials=credentials)
         self.portal_token = portal_token
         self.events = AsyncEvents(self._transport)
-        self.meters = AsyncMeters(self._transport)
+        self.meters = AsyncMeters(self._transport, portal=portal_token is not None)
         self.subjects = AsyncSubjects(self._transport)
         self.portal = AsyncPortal(self._transport)
         self.features = AsyncFeatures(self._transport)

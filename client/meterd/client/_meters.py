@@ -1,19 +1,177 @@
-"""``om.meters``: to be implemented by its issue."""
+"""``om.meters``: create, list, get, delete and query meters, and list a meter's subjects."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from meterd.client._convert import normalize, str_list, to_enum, to_str_map, to_timestamp
+from meterd.client._enums import Aggregation, WindowSize
 from meterd.client._transport import AsyncTransport, Transport
+from meterd.v1 import meters_pb2, portal_pb2
+
+_METER_KEYS = ("slug", "description", "event_type", "aggregation", "value_property", "group_by")
+
+
+def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Meter:
+    """A wire Meter from the SDK's shape: slug, eventType, aggregation, valueProperty, groupBy, description."""
+    if isinstance(meter, meters_pb2.Meter):
+        return meter
+    m = normalize(meter, what="meter", allowed=_METER_KEYS, required=("slug", "event_type", "aggregation"))
+    for key in ("slug", "description", "event_type", "value_property"):
+        if m.get(key) is not None and not isinstance(m[key], str):
+            raise TypeError(f"meter.{key}: expected a string, got {type(m[key]).__name__}")
+    return meters_pb2.Meter(
+        slug=m["slug"], description=m.get("description") or "", event_type=m["event_type"],
+        aggregation=to_enum(m["aggregation"], Aggregation, what="meter.aggregation").wire,
+        value_property=m.get("value_property") or "", group_by=to_str_map(m.get("group_by"), what="meter.group_by"),
+    )
+
+
+def query_request(
+    meter: str, *, subject: str | Iterable[str] | None, group_by: str | Iterable[str] | None,
+    filter_group_by: Mapping[str, str] | None, from_: datetime | str | None, to: datetime | str | None,
+    window_size: WindowSize | str | None, window_time_zone: str | None,
+) -> meters_pb2.QueryMeterRequest:
+    """The QueryMeterRequest for ``meters.query``'s arguments (checked before sending)."""
+    if not isinstance(meter, str) or not meter:
+        raise ValueError("meter: a meter id or slug is required")
+    request = meters_pb2.QueryMeterRequest(
+        meter=meter, subject=str_list(subject, what="subject"), group_by=str_list(group_by, what="group_by"),
+        filter_group_by=to_str_map(filter_group_by, what="filter_group_by"), window_time_zone=window_time_zone or "",
+    )
+    if window_size is not None:
+        request.window_size = to_enum(window_size, WindowSize, what="window_size").wire
+    if from_ is not None:
+        request.from_time.CopyFrom(to_timestamp(from_, what="from_"))
+    if to is not None:
+        request.to_time.CopyFrom(to_timestamp(to, what="to"))
+    return request
+
+
+def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.QueryPortalMeterRequest:
+    """The same query for a portal token (its subject is the token's; a subject filter is not allowed)."""
+    if request.subject:
+        raise ValueError("subject: a portal token queries its own subject only; leave subject out")
+    portal = portal_pb2.QueryPortalMeterRequest(
+        meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
+        group_by=[g for g in request.group_by if g != "subject"], filter_group_by=dict(request.filter_group_by),
+    )
+    if request.HasField("from_time"):
+        portal.from_time.CopyFrom(request.from_time)
+    if request.HasField("to_time"):
+        portal.to_time.CopyFrom(request.to_time)
+    return portal
 
 
 class Meters:
-    """``om.meters``."""
+    """Meters (``om.meters``)."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, *, portal: bool = False) -> None:
         self._t = transport
+        self._portal = portal
+
+    def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> meters_pb2.Meter:
+        """Creates a meter from ``{"slug", "eventType", "aggregation", "valueProperty", "groupBy", "description"}``.
+
+        Existing events of the type are aggregated into it. Returns the meter. Raises AlreadyExistsError
+        for a taken slug, InvalidArgumentError naming ``meter.<field>`` for a bad definition.
+        """
+        request = meters_pb2.CreateMeterRequest(meter=meter_to_wire(meter))
+        return self._t.call("MeterService", "CreateMeter", request, lambda r: r.meter, timeout=timeout)  # type: ignore[no-any-return]
+
+    def get(self, meter: str, *, timeout: float | None = None) -> meters_pb2.Meter:
+        """The meter with this id or slug. Raises NotFoundError."""
+        return self._t.call("MeterService", "GetMeter", meters_pb2.GetMeterRequest(meter=meter),  # type: ignore[no-any-return]
+                            lambda r: r.meter, timeout=timeout, idempotent=True)
+
+    def list(self, *, limit: int | None = None, page_token: str | None = None,
+             timeout: float | None = None) -> list[meters_pb2.Meter]:
+        """Meters ordered by slug (one page of ``limit``, default 100)."""
+        request = meters_pb2.ListMetersRequest(page_size=limit or 0, page_token=page_token or "")
+        return self._t.call("MeterService", "ListMeters", request, lambda r: list(r.meters),  # type: ignore[no-any-return]
+                            timeout=timeout, idempotent=True)
+
+    def delete(self, meter: str, *, timeout: float | None = None) -> None:
+        """Deletes a meter by id or slug (its events stay). Raises NotFoundError."""
+        self._t.call("MeterService", "DeleteMeter", meters_pb2.DeleteMeterRequest(meter=meter), timeout=timeout)
+
+    def query(
+        self, meter: str, *, subject: str | Iterable[str] | None = None, group_by: str | Iterable[str] | None = None,
+        filter_group_by: Mapping[str, str] | None = None, from_: datetime | str | None = None,
+        to: datetime | str | None = None, window_size: WindowSize | str | None = None,
+        window_time_zone: str | None = None, timeout: float | None = None,
+    ) -> meters_pb2.QueryMeterResponse:
+        """Queries a meter. Returns the response: ``rows`` (value, window_start, window_end, subject,
+        group_by), and the range and window size used.
+
+        ``from_``/``to`` must be whole minutes; ``window_size`` MINUTE/HOUR/DAY (None: one row per group);
+        ``window_time_zone`` an IANA name. With a portal token, the token's own subject is queried.
+        Raises NotFoundError, InvalidArgumentError naming the bad field.
+        """
+        request = query_request(meter, subject=subject, group_by=group_by, filter_group_by=filter_group_by,
+                                from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
+        if self._portal:
+            return self._t.call("PortalService", "QueryPortalMeter", portal_query_request(request),  # type: ignore[no-any-return]
+                                lambda r: meters_pb2.QueryMeterResponse(
+                                    from_time=r.from_time, to_time=r.to_time, window_size=r.window_size, rows=r.rows),
+                                timeout=timeout, idempotent=True)
+        return self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
+
+    def subjects(self, meter: str, *, timeout: float | None = None) -> list[str]:
+        """The subjects with events for the meter, sorted."""
+        return self._t.call("MeterService", "ListMeterSubjects", meters_pb2.ListMeterSubjectsRequest(meter=meter),  # type: ignore[no-any-return]
+                            lambda r: list(r.subjects), timeout=timeout, idempotent=True)
 
 
 class AsyncMeters:
     """``om.meters`` for AsyncOpenMeter: the same methods, awaitable."""
 
-    def __init__(self, transport: AsyncTransport) -> None:
+    def __init__(self, transport: AsyncTransport, *, portal: bool = False) -> None:
         self._t = transport
+        self._portal = portal
+
+    async def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> meters_pb2.Meter:
+        """See ``Meters.create``."""
+        request = meters_pb2.CreateMeterRequest(meter=meter_to_wire(meter))
+        return await self._t.call("MeterService", "CreateMeter", request, lambda r: r.meter, timeout=timeout)  # type: ignore[no-any-return]
+
+    async def get(self, meter: str, *, timeout: float | None = None) -> meters_pb2.Meter:
+        """See ``Meters.get``."""
+        return await self._t.call("MeterService", "GetMeter", meters_pb2.GetMeterRequest(meter=meter),  # type: ignore[no-any-return]
+                                  lambda r: r.meter, timeout=timeout, idempotent=True)
+
+    async def list(self, *, limit: int | None = None, page_token: str | None = None,
+                   timeout: float | None = None) -> list[meters_pb2.Meter]:
+        """See ``Meters.list``."""
+        request = meters_pb2.ListMetersRequest(page_size=limit or 0, page_token=page_token or "")
+        return await self._t.call("MeterService", "ListMeters", request, lambda r: list(r.meters),  # type: ignore[no-any-return]
+                                  timeout=timeout, idempotent=True)
+
+    async def delete(self, meter: str, *, timeout: float | None = None) -> None:
+        """See ``Meters.delete``."""
+        await self._t.call("MeterService", "DeleteMeter", meters_pb2.DeleteMeterRequest(meter=meter), timeout=timeout)
+
+    async def query(
+        self, meter: str, *, subject: str | Iterable[str] | None = None, group_by: str | Iterable[str] | None = None,
+        filter_group_by: Mapping[str, str] | None = None, from_: datetime | str | None = None,
+        to: datetime | str | None = None, window_size: WindowSize | str | None = None,
+        window_time_zone: str | None = None, timeout: float | None = None,
+    ) -> meters_pb2.QueryMeterResponse:
+        """See ``Meters.query``."""
+        request = query_request(meter, subject=subject, group_by=group_by, filter_group_by=filter_group_by,
+                                from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
+        if self._portal:
+            return await self._t.call("PortalService", "QueryPortalMeter", portal_query_request(request),  # type: ignore[no-any-return]
+                                      lambda r: meters_pb2.QueryMeterResponse(
+                                          from_time=r.from_time, to_time=r.to_time, window_size=r.window_size,
+                                          rows=r.rows),
+                                      timeout=timeout, idempotent=True)
+        return await self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
+
+    async def subjects(self, meter: str, *, timeout: float | None = None) -> list[str]:
+        """See ``Meters.subjects``."""
+        return await self._t.call("MeterService", "ListMeterSubjects",  # type: ignore[no-any-return]
+                                  meters_pb2.ListMeterSubjectsRequest(meter=meter),
+                                  lambda r: list(r.subjects), timeout=timeout, idempotent=True)

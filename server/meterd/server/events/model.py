@@ -59,9 +59,15 @@ class StoredEvent:
     validation_errors: tuple[tuple[str, str], ...]  # (meter slug, message)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_data(text: str) -> dict[str, Any] | None:
-    """Parses event data JSON; floats become Decimal so numbers keep their exact value."""
-    return json.loads(text, parse_float=Decimal)  # type: ignore[no-any-return]
+    """Parses event data JSON; floats become Decimal so numbers keep their exact value.
+
+    Python's json accepts NaN and Infinity, which are not JSON: they are refused here."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)  # type: ignore[no-any-return]
 
 
 def validate_event(event: Event, now: datetime) -> ValidEvent | list[FieldViolation]:

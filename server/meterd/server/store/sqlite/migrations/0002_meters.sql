@@ -10,3 +10,86 @@ CREATE TABLE meters (
     created_us      INTEGER NOT NULL,
     updated_us      INTEGER NOT NULL
 );
+
+-- Pre-aggregates, one table per level (minute, hour, day; UTC-aligned). A row summarises one meter's
+-- events of one subject and one tuple of group values (a JSON array in the meter's sorted group-key order)
+-- in one unit of time starting at time_us. Sums are exact: sum_units + sum_nanos / 1e9 (two integers so
+-- SQL can add them without floating point and without overflow).
+
+CREATE TABLE meter_agg_m (
+    meter_id        TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    groups          TEXT    NOT NULL,
+    time_us         INTEGER NOT NULL,
+    count           INTEGER NOT NULL,
+    sum_units       INTEGER NOT NULL,
+    sum_nanos       INTEGER NOT NULL,
+    min             REAL,
+    max             REAL,
+    latest          REAL,
+    latest_time_us  INTEGER,
+    latest_seq      INTEGER,
+    PRIMARY KEY (meter_id, subject, time_us, groups)
+) WITHOUT ROWID;
+CREATE INDEX meter_agg_m_by_time ON meter_agg_m (meter_id, time_us);
+-- Distinct values of UNIQUE_COUNT meters, per minute.
+CREATE TABLE meter_distinct_m (
+    meter_id  TEXT    NOT NULL,
+    subject   TEXT    NOT NULL,
+    groups    TEXT    NOT NULL,
+    time_us   INTEGER NOT NULL,
+    value     TEXT    NOT NULL,
+    PRIMARY KEY (meter_id, subject, time_us, groups, value)
+) WITHOUT ROWID;
+
+CREATE TABLE meter_agg_h (
+    meter_id        TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    groups          TEXT    NOT NULL,
+    time_us         INTEGER NOT NULL,
+    count           INTEGER NOT NULL,
+    sum_units       INTEGER NOT NULL,
+    sum_nanos       INTEGER NOT NULL,
+    min             REAL,
+    max             REAL,
+    latest          REAL,
+    latest_time_us  INTEGER,
+    latest_seq      INTEGER,
+    PRIMARY KEY (meter_id, subject, time_us, groups)
+) WITHOUT ROWID;
+CREATE INDEX meter_agg_h_by_time ON meter_agg_h (meter_id, time_us);
+-- Distinct values of UNIQUE_COUNT meters, per hour.
+CREATE TABLE meter_distinct_h (
+    meter_id  TEXT    NOT NULL,
+    subject   TEXT    NOT NULL,
+    groups    TEXT    NOT NULL,
+    time_us   INTEGER NOT NULL,
+    value     TEXT    NOT NULL,
+    PRIMARY KEY (meter_id, subject, time_us, groups, value)
+) WITHOUT ROWID;
+
+CREATE TABLE meter_agg_d (
+    meter_id        TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    groups          TEXT    NOT NULL,
+    time_us         INTEGER NOT NULL,
+    count           INTEGER NOT NULL,
+    sum_units       INTEGER NOT NULL,
+    sum_nanos       INTEGER NOT NULL,
+    min             REAL,
+    max             REAL,
+    latest          REAL,
+    latest_time_us  INTEGER,
+    latest_seq      INTEGER,
+    PRIMARY KEY (meter_id, subject, time_us, groups)
+) WITHOUT ROWID;
+CREATE INDEX meter_agg_d_by_time ON meter_agg_d (meter_id, time_us);
+-- Distinct values of UNIQUE_COUNT meters, per day.
+CREATE TABLE meter_distinct_d (
+    meter_id  TEXT    NOT NULL,
+    subject   TEXT    NOT NULL,
+    groups    TEXT    NOT NULL,
+    time_us   INTEGER NOT NULL,
+    value     TEXT    NOT NULL,
+    PRIMARY KEY (meter_id, subject, time_us, groups, value)
+) WITHOUT ROWID;

@@ -1,0 +1,203 @@
+"""Meters: definitions (API- and config-declared), queries over the pre-aggregates, and usage for the
+credit engine. The store is reached through the protocol below; planning and merging are pure code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from meterd.server.errors import InvalidArgument, NotFound
+from meterd.server.ids import new_id
+from meterd.server.meters import plan as planner
+from meterd.server.meters.aggregate import QueryRow
+from meterd.server.meters.model import (
+    SUBJECT_KEY,
+    Aggregation,
+    MeterDefinition,
+    parse_aggregation,
+    validate_meter,
+    validate_query_grouping,
+)
+from meterd.server.meters.windows import WindowSize, resolve_zone, validate_query_range, windows_between
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+_MINUTE = timedelta(minutes=1)
+
+
+class Meter(Protocol):
+    id: str
+    definition: MeterDefinition
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def aggregation(self) -> Aggregation: ...
+
+    @property
+    def group_by(self) -> Mapping[str, str]: ...
+
+
+PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
+                   tuple[int, int, float] | None, str | None]
+
+
+class MeterStore(Protocol):
+    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Any: ...
+    def update(self, meter: Any, definition: MeterDefinition, now: datetime) -> Any: ...
+    def delete(self, meter: Any) -> None: ...
+    def get(self, id_or_slug: str) -> Any: ...
+    def list(self, limit: int, after_slug: str | None) -> list[Any]: ...
+    def subjects(self, meter: Any) -> list[str]: ...
+    def earliest(self, meter: Any) -> datetime | None: ...
+    def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
+              keep_groups: Sequence[int], filters: Mapping[int, str]) -> Iterator[PartialRow]: ...
+
+
+@dataclass(frozen=True)
+class MeterQuery:
+    """A meter query as SPEC § Queries defines it; None/empty means the default."""
+
+    meter: str
+    from_time: datetime | None = None
+    to_time: datetime | None = None
+    window_size: WindowSize | None = None
+    window_time_zone: str = ""
+    subjects: tuple[str, ...] = ()
+    group_by: tuple[str, ...] = ()
+    filter_group_by: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    from_time: datetime | None
+    to_time: datetime
+    window_size: WindowSize | None
+    rows: list[QueryRow]
+
+
+def definition_from_fields(
+    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
+    group_by: Mapping[str, str], description: str = "",
+) -> MeterDefinition:
+    """A validated definition; raises InvalidArgument naming every bad ``meter.*`` field."""
+    definition = MeterDefinition(
+        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
+        value_property=value_property or None, group_by=dict(group_by), description=description,
+    )
+    validate_meter(definition)
+    return definition
+
+
+class MeterService:
+    """Meter resources and queries."""
+
+    def __init__(self, store: MeterStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create(self, definition: MeterDefinition) -> Meter:
+        validate_meter(definition)
+        return self._store.create(new_id(), definition, self._clock())  # type: ignore[no-any-return]
+
+    def declare(self, definition: MeterDefinition) -> Meter:
+        """Creates a config-declared meter, or updates it when its definition changed."""
+        validate_meter(definition)
+        try:
+            existing = self._store.get(definition.slug)
+        except NotFound:
+            return self.create(definition)
+        if existing.definition == definition:
+            return existing  # type: ignore[no-any-return]
+        return self._store.update(existing, definition, self._clock())  # type: ignore[no-any-return]
+
+    def get(self, id_or_slug: str) -> Meter:
+        """The meter with this id or slug; NotFound otherwise."""
+        if not id_or_slug:
+            raise InvalidArgument.of("meter", "is required")
+        return self._store.get(id_or_slug)  # type: ignore[no-any-return]
+
+    def list(self, page_size: int, after_slug: str | None) -> tuple[list[Meter], str | None]:
+        if page_size < 0 or page_size > MAX_PAGE_SIZE:
+            raise InvalidArgument.of("page_size", f"must be between 0 and {MAX_PAGE_SIZE}")
+        limit = page_size or DEFAULT_PAGE_SIZE
+        meters = self._store.list(limit + 1, after_slug)
+        more = len(meters) > limit
+        meters = meters[:limit]
+        return meters, (meters[-1].slug if more and meters else None)
+
+    def delete(self, id_or_slug: str) -> None:
+        self._store.delete(self.get(id_or_slug))
+
+    def subjects(self, id_or_slug: str) -> list[str]:
+        return self._store.subjects(self.get(id_or_slug))
+
+    def query(self, q: MeterQuery) -> QueryResult:
+        """Rows per SPEC § Queries, computed from the pre-aggregates (never the raw events)."""
+        meter = self.get(q.meter)
+        zone = resolve_zone(q.window_time_zone)
+        validate_query_range(q.from_time, q.to_time)
+        validate_query_grouping(meter.definition, q.group_by, q.filter_group_by)
+        for i, subject in enumerate(q.subjects):
+            if not subject:
+                raise InvalidArgument.of(f"subject[{i}]", "must not be empty")
+        to_time = q.to_time or _ceil_minute(self._clock())
+        from_time = q.from_time
+        if from_time is None:
+            from_time = self._store.earliest(meter)
+            if from_time is None or from_time >= to_time:
+                return QueryResult(q.from_time, to_time, q.window_size, [])
+        elif from_time >= to_time:
+            raise InvalidArgument.of("from_time", "must be before to_time (which defaults to now)")
+        windows = list(windows_between(from_time, to_time, q.window_size, zone))
+        rows = self._rows(meter, windows, q)
+        return QueryResult(from_time, to_time, q.window_size, rows)
+
+    def usage(self, id_or_slug: str, subject: str, filters: Mapping[str, str], start: datetime, end: datetime) -> Decimal:
+        """The meter's value for one subject over [start, end) (whole minutes); 0 without events."""
+        if start >= end:
+            return Decimal(0)
+        meter = self.get(id_or_slug)
+        q = MeterQuery(meter=id_or_slug, subjects=(subject,), filter_group_by=filters)
+        windows = list(windows_between(start, end, None, resolve_zone("")))
+        rows = self._rows(meter, windows, q)
+        return rows[0].value if rows else Decimal(0)
+
+    def _rows(self, meter: Meter, windows: list[Any], q: MeterQuery) -> list[QueryRow]:
+        keys = list(meter.group_by)
+        index_of = {k: i for i, k in enumerate(keys)}
+        chosen = [k for k in q.group_by if k != SUBJECT_KEY]
+        keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
+        the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
+        cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
+        for fetch in the_plan.fetches:
+            partials = self._store.fetch(
+                meter, fetch, subjects=q.subjects, keep_subject=keep_subject,
+                keep_groups=[index_of[k] for k in chosen],
+                filters={index_of[k]: v for k, v in q.filter_group_by.items()},
+            )
+            planner.merge_rows(the_plan, fetch.level, partials, cells)
+        rows = []
+        for (window, subject, groups), cell in cells.items():
+            value = cell.value(meter.aggregation)
+            if value is None:
+                continue
+            w = windows[window]
+            rows.append(QueryRow(w.start, w.end, subject, dict(zip(chosen, groups, strict=True)), value))
+        rows.sort(key=lambda r: (r.window_start, r.subject is not None, r.subject or "",
+                                 tuple((v is not None, v or "") for v in r.group_by.values())))
+        return rows
+
+
+def _ceil_minute(t: datetime) -> datetime:
+    floored = t.replace(second=0, microsecond=0)
+    return floored if floored == t else floored + _MINUTE

@@ -1,0 +1,118 @@
+"""MeterService over gRPC: wire <-> domain."""
+
+from __future__ import annotations
+
+import grpc
+
+from meterd.server import errors, rpc
+from meterd.server.meters.aggregate import QueryRow
+from meterd.server.meters.model import Aggregation
+from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult, definition_from_fields
+from meterd.server.meters.windows import WindowSize
+from meterd.v1 import common_pb2, meters_pb2, meters_pb2_grpc
+
+_AGGREGATIONS = {a: meters_pb2.Aggregation.Value(f"AGGREGATION_{a.value}") for a in Aggregation}
+_AGGREGATION_NAMES = {v: k for k, v in _AGGREGATIONS.items()}
+_WINDOWS = {
+    common_pb2.WINDOW_SIZE_MINUTE: WindowSize.MINUTE,
+    common_pb2.WINDOW_SIZE_HOUR: WindowSize.HOUR,
+    common_pb2.WINDOW_SIZE_DAY: WindowSize.DAY,
+}
+_WINDOW_VALUES = {v: k for k, v in _WINDOWS.items()}
+
+
+def meter_to_wire(m: Meter) -> meters_pb2.Meter:
+    d = m.definition
+    return meters_pb2.Meter(
+        id=m.id, slug=d.slug, description=d.description, event_type=d.event_type,
+        aggregation=_AGGREGATIONS[d.aggregation], value_property=d.value_property or "", group_by=dict(d.group_by),
+        created_at=rpc.dt_to_ts(m.created_at), updated_at=rpc.dt_to_ts(m.updated_at),
+    )
+
+
+def row_to_wire(row: QueryRow) -> meters_pb2.MeterQueryRow:
+    wire = meters_pb2.MeterQueryRow(
+        value=float(row.value), window_start=rpc.dt_to_ts(row.window_start), window_end=rpc.dt_to_ts(row.window_end),
+        group_by={k: v for k, v in row.group_by.items() if v is not None},
+    )
+    if row.subject is not None:
+        wire.subject = row.subject
+    return wire
+
+
+def window_from_wire(value: int, field: str = "window_size") -> WindowSize | None:
+    if value == common_pb2.WINDOW_SIZE_UNSPECIFIED:
+        return None
+    size = _WINDOWS.get(value)  # type: ignore[call-overload]
+    if size is None:
+        raise errors.InvalidArgument.of(field, "must be MINUTE, HOUR or DAY for meter queries")
+    return size
+
+
+def query_from_wire(request: meters_pb2.QueryMeterRequest) -> MeterQuery:
+    return MeterQuery(
+        meter=request.meter,
+        from_time=rpc.opt_ts(request, "from_time"),
+        to_time=rpc.opt_ts(request, "to_time"),
+        window_size=window_from_wire(request.window_size),
+        window_time_zone=request.window_time_zone,
+        subjects=tuple(request.subject),
+        group_by=tuple(dict.fromkeys(request.group_by)),
+        filter_group_by=dict(request.filter_group_by),
+    )
+
+
+def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
+    response = meters_pb2.QueryMeterResponse(
+        to_time=rpc.dt_to_ts(result.to_time),
+        window_size=_WINDOW_VALUES[result.window_size] if result.window_size else common_pb2.WINDOW_SIZE_UNSPECIFIED,
+        rows=[row_to_wire(r) for r in result.rows],
+    )
+    if result.from_time is not None:
+        response.from_time.CopyFrom(rpc.dt_to_ts(result.from_time))
+    return response
+
+
+class MeterServicer(meters_pb2_grpc.MeterServiceServicer):
+    def __init__(self, service: MeterService) -> None:
+        self._service = service
+
+    @rpc.unary
+    def CreateMeter(self, request: meters_pb2.CreateMeterRequest, context: grpc.ServicerContext) -> meters_pb2.CreateMeterResponse:
+        m = request.meter
+        aggregation = _AGGREGATION_NAMES.get(m.aggregation)
+        definition = definition_from_fields(
+            slug=m.slug, event_type=m.event_type, aggregation=aggregation, value_property=m.value_property,
+            group_by=dict(m.group_by), description=m.description,
+        )
+        return meters_pb2.CreateMeterResponse(meter=meter_to_wire(self._service.create(definition)))
+
+    @rpc.unary
+    def GetMeter(self, request: meters_pb2.GetMeterRequest, context: grpc.ServicerContext) -> meters_pb2.GetMeterResponse:
+        return meters_pb2.GetMeterResponse(meter=meter_to_wire(self._service.get(request.meter)))
+
+    @rpc.unary
+    def ListMeters(self, request: meters_pb2.ListMetersRequest, context: grpc.ServicerContext) -> meters_pb2.ListMetersResponse:
+        after = rpc.decode_page_token(request.page_token)
+        if after is not None and not isinstance(after, str):
+            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        meters, next_slug = self._service.list(request.page_size, after)
+        return meters_pb2.ListMetersResponse(
+            meters=[meter_to_wire(m) for m in meters],
+            next_page_token=rpc.encode_page_token(next_slug) if next_slug else "",
+        )
+
+    @rpc.unary
+    def DeleteMeter(self, request: meters_pb2.DeleteMeterRequest, context: grpc.ServicerContext) -> meters_pb2.DeleteMeterResponse:
+        self._service.delete(request.meter)
+        return meters_pb2.DeleteMeterResponse()
+
+    @rpc.unary
+    def QueryMeter(self, request: meters_pb2.QueryMeterRequest, context: grpc.ServicerContext) -> meters_pb2.QueryMeterResponse:
+        return result_to_wire(self._service.query(query_from_wire(request)))
+
+    @rpc.unary
+    def ListMeterSubjects(
+        self, request: meters_pb2.ListMeterSubjectsRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.ListMeterSubjectsResponse:
+        return meters_pb2.ListMeterSubjectsResponse(subjects=self._service.subjects(request.meter))
