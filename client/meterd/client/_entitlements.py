@@ -1,15 +1,49 @@
-"""``om.entitlements``: to be implemented by its issue."""
+"""``om.entitlements``: entitlements of every subject. Subject-scoped calls (create, get, value, grants)
+live on ``om.subjects`` (see ``_subject_entitlements``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from meterd.client._convert import str_list
 from meterd.client._transport import AsyncTransport, Transport
+from meterd.v1 import entitlements_pb2
+
+
+def _list_request(
+    limit: int | None, page_token: str | None, subject: str | Iterable[str] | None,
+    feature: str | Iterable[str] | None, include_deleted: bool,
+) -> entitlements_pb2.ListEntitlementsRequest:
+    return entitlements_pb2.ListEntitlementsRequest(
+        page_size=limit or 0, page_token=page_token or "", subject_key=str_list(subject, what="subject"),
+        feature=str_list(feature, what="feature"), include_deleted=include_deleted,
+    )
 
 
 class Entitlements:
-    """``om.entitlements``."""
+    """Entitlements of every subject (``om.entitlements``)."""
 
     def __init__(self, transport: Transport) -> None:
         self._t = transport
+
+    def list(
+        self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
+        include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
+    ) -> list[entitlements_pb2.Entitlement]:
+        """Entitlements in creation order (one page of ``limit``, default 100), optionally only of some
+        subjects or features (ids or keys); deleted ones only with ``include_deleted``."""
+        return list(self.list_page(subject=subject, feature=feature, include_deleted=include_deleted, limit=limit,
+                                   page_token=page_token, timeout=timeout).entitlements)
+
+    def list_page(
+        self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
+        include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.ListEntitlementsResponse:
+        """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
+        request = _list_request(limit, page_token, subject, feature, include_deleted)
+        return self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
 
 class AsyncEntitlements:
@@ -17,3 +51,23 @@ class AsyncEntitlements:
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._t = transport
+
+    async def list(
+        self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
+        include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
+    ) -> list[entitlements_pb2.Entitlement]:
+        """See ``Entitlements.list``."""
+        page = await self.list_page(subject=subject, feature=feature, include_deleted=include_deleted, limit=limit,
+                                    page_token=page_token, timeout=timeout)
+        return list(page.entitlements)
+
+    async def list_page(
+        self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
+        include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.ListEntitlementsResponse:
+        """See ``Entitlements.list_page``."""
+        request = _list_request(limit, page_token, subject, feature, include_deleted)
+        return await self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
+                                  idempotent=True)

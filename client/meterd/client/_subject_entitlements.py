@@ -1,0 +1,368 @@
+"""Subject-scoped entitlement calls, as the SDK puts them on ``om.subjects``: create, list, get and delete a
+subject's entitlements, read their value, and create and list their grants.
+
+``SubjectEntitlementsMixin`` and ``AsyncSubjectEntitlementsMixin`` are inherited by the Subjects namespaces;
+they need only ``self._t``, the transport. Requests are built here once for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from meterd.client._convert import normalize, to_enum, to_json_text, to_number, to_str_map, to_timestamp
+from meterd.client._enums import ExpirationDuration, PeriodInterval
+from meterd.client._transport import AsyncTransport, Transport
+from meterd.v1 import common_pb2, entitlements_pb2, grants_pb2
+
+EntitlementLike = Mapping[str, Any] | entitlements_pb2.Entitlement
+GrantLike = Mapping[str, Any] | grants_pb2.Grant
+
+_COMMON_KEYS = ("type", "feature_key", "feature_id", "metadata")
+_METERED_KEYS = ("usage_period", "measure_usage_from", "issue_after_reset", "issue_after_reset_priority",
+                 "is_soft_limit", "preserve_overage_at_reset")
+_KEYS_BY_TYPE = {"boolean": _COMMON_KEYS, "static": (*_COMMON_KEYS, "config"), "metered": (*_COMMON_KEYS, *_METERED_KEYS)}
+_GRANT_KEYS = ("amount", "priority", "effective_at", "expiration", "min_rollover_amount", "max_rollover_amount",
+               "recurrence", "metadata")
+# measure_usage_from may also be one of OpenMeter's two enum values.
+_MEASURE_FROM_CURRENT_PERIOD_START = "CURRENT_PERIOD_START"
+_MEASURE_FROM_NOW = "NOW"
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _ref(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{what}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what}: expected a bool, got {type(value).__name__}")
+    return value
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what}: expected an integer, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what}: must not be negative, got {value}")
+    return value
+
+
+def _recurring_period(value: Any, what: str) -> common_pb2.RecurringPeriod:
+    p = normalize(value, what=what, allowed=("interval", "anchor"))
+    period = common_pb2.RecurringPeriod()
+    if p.get("interval") is not None:
+        period.interval = to_enum(p["interval"], PeriodInterval, what=f"{what}.interval").wire
+    if p.get("anchor") is not None:
+        period.anchor.CopyFrom(to_timestamp(p["anchor"], what=f"{what}.anchor"))
+    return period
+
+
+def entitlement_to_wire(entitlement: EntitlementLike) -> entitlements_pb2.Entitlement:
+    """A wire Entitlement from the SDK's shape: ``{"type": "metered"|"static"|"boolean", "featureKey"|"featureId",
+    "metadata"?, ...}``; static adds ``config`` (JSON text, or a dict/list to encode); metered adds
+    ``usagePeriod: {interval, anchor?}``, ``measureUsageFrom``, ``issueAfterReset``, ``issueAfterResetPriority``,
+    ``isSoftLimit``, ``preserveOverageAtReset``."""
+    if isinstance(entitlement, entitlements_pb2.Entitlement):
+        return entitlement
+    head = normalize(entitlement, what="entitlement", allowed=_KEYS_BY_TYPE["metered"] + ("config",),
+                     required=("type",))
+    kind = _str(head["type"], "entitlement.type").lower()
+    if kind not in _KEYS_BY_TYPE:
+        raise ValueError(f"entitlement.type: {head['type']!r} is not one of metered, static, boolean")
+    e = normalize(entitlement, what=f"entitlement ({kind})", allowed=_KEYS_BY_TYPE[kind], required=("type",))
+    message = entitlements_pb2.Entitlement(
+        feature_key=_str(e.get("feature_key") or "", "entitlement.feature_key"),
+        feature_id=_str(e.get("feature_id") or "", "entitlement.feature_id"),
+        metadata=to_str_map(e.get("metadata"), what="entitlement.metadata"),
+    )
+    if kind == "boolean":
+        message.boolean.SetInParent()
+    elif kind == "static":
+        config = e.get("config")
+        if config is None:
+            message.static.SetInParent()
+        else:
+            message.static.config = config if isinstance(config, str) else to_json_text(config)
+    else:
+        m = message.metered
+        m.SetInParent()
+        if e.get("usage_period") is not None:
+            m.usage_period.CopyFrom(_recurring_period(e["usage_period"], "entitlement.usage_period"))
+        measure_from = e.get("measure_usage_from")
+        if isinstance(measure_from, str) and measure_from.upper() == _MEASURE_FROM_NOW:
+            measure_from = datetime.now(UTC)
+        if isinstance(measure_from, str) and measure_from.upper() == _MEASURE_FROM_CURRENT_PERIOD_START:
+            measure_from = None  # the server's default
+        if measure_from is not None:
+            m.measure_usage_from.CopyFrom(to_timestamp(measure_from, what="entitlement.measure_usage_from"))
+        if e.get("issue_after_reset") is not None:
+            m.issue_after_reset = to_number(e["issue_after_reset"], what="entitlement.issue_after_reset")
+        if e.get("issue_after_reset_priority") is not None:
+            m.issue_after_reset_priority = _int(e["issue_after_reset_priority"],
+                                                "entitlement.issue_after_reset_priority")
+        if e.get("is_soft_limit") is not None:
+            m.is_soft_limit = _bool(e["is_soft_limit"], "entitlement.is_soft_limit")
+        if e.get("preserve_overage_at_reset") is not None:
+            m.preserve_overage_at_reset = _bool(e["preserve_overage_at_reset"], "entitlement.preserve_overage_at_reset")
+    return message
+
+
+def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
+    """A wire Grant from the SDK's shape: ``{"amount", "priority"?, "effectiveAt", "expiration": {"duration",
+    "count"}, "minRolloverAmount"?, "maxRolloverAmount"?, "recurrence"?: {"interval", "anchor"?}, "metadata"?}``."""
+    if isinstance(grant, grants_pb2.Grant):
+        return grant
+    g = normalize(grant, what="grant", allowed=_GRANT_KEYS)
+    message = grants_pb2.Grant(metadata=to_str_map(g.get("metadata"), what="grant.metadata"))
+    if g.get("amount") is not None:
+        message.amount = to_number(g["amount"], what="grant.amount")
+    if g.get("priority") is not None:
+        message.priority = _int(g["priority"], "grant.priority")
+    if g.get("effective_at") is not None:
+        message.effective_at.CopyFrom(to_timestamp(g["effective_at"], what="grant.effective_at"))
+    if g.get("expiration") is not None:
+        x = normalize(g["expiration"], what="grant.expiration", allowed=("duration", "count"))
+        if x.get("duration") is not None:
+            message.expiration.duration = to_enum(x["duration"], ExpirationDuration, what="grant.expiration.duration").wire
+        if x.get("count") is not None:
+            message.expiration.count = _int(x["count"], "grant.expiration.count")
+    for key in ("min_rollover_amount", "max_rollover_amount"):
+        if g.get(key) is not None:
+            setattr(message, key, to_number(g[key], what=f"grant.{key}"))
+    if g.get("recurrence") is not None:
+        message.recurrence.CopyFrom(_recurring_period(g["recurrence"], "grant.recurrence"))
+    return message
+
+
+def _list_entitlements_request(
+    subject: str, include_deleted: bool, limit: int | None, page_token: str | None
+) -> entitlements_pb2.ListSubjectEntitlementsRequest:
+    return entitlements_pb2.ListSubjectEntitlementsRequest(
+        subject_key=_ref(subject, "subject"), include_deleted=include_deleted, page_size=limit or 0,
+        page_token=page_token or "",
+    )
+
+
+def _value_request(
+    subject: str, id_or_feature_key: str, time: datetime | str | None
+) -> entitlements_pb2.GetEntitlementValueRequest:
+    request = entitlements_pb2.GetEntitlementValueRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+    )
+    if time is not None:
+        request.time.CopyFrom(to_timestamp(time, what="time"))
+    return request
+
+
+def _list_grants_request(
+    subject: str, id_or_feature_key: str, include_voided: bool, limit: int | None, page_token: str | None
+) -> grants_pb2.ListEntitlementGrantsRequest:
+    return grants_pb2.ListEntitlementGrantsRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        include_voided=include_voided, page_size=limit or 0, page_token=page_token or "",
+    )
+
+
+class SubjectEntitlementsMixin:
+    """The subject-scoped entitlement methods of ``om.subjects``."""
+
+    _t: Transport
+
+    def create_entitlement(
+        self, subject: str, entitlement: EntitlementLike, *, timeout: float | None = None
+    ) -> entitlements_pb2.Entitlement:
+        """Creates an entitlement for a subject (which need not have been upserted).
+
+        ``entitlement`` is the SDK's shape, e.g. ``{"type": "metered", "featureKey": "ai_tokens",
+        "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10_000_000}``; ``{"type": "static",
+        "featureKey": ..., "config": '{"seats": 5}'}``; ``{"type": "boolean", "featureKey": ...}``.
+        Returns the entitlement. Raises AlreadyExistsError if the subject has one for the feature, NotFoundError
+        for an unknown feature, FailedPreconditionError for an archived feature or one whose meter does not
+        fit the type, InvalidArgumentError naming the field; ValueError/TypeError before sending for unknown
+        keys or wrong types.
+        """
+        request = entitlements_pb2.CreateEntitlementRequest(
+            subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
+        )
+        return self._t.call("EntitlementService", "CreateEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
+                            timeout=timeout)
+
+    def list_entitlements(
+        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> list[entitlements_pb2.Entitlement]:
+        """A subject's entitlements in creation order (one page of ``limit``, default 100)."""
+        return list(self.list_entitlements_page(subject, include_deleted=include_deleted, limit=limit,
+                                                page_token=page_token, timeout=timeout).entitlements)
+
+    def list_entitlements_page(
+        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
+        """One page of ``list_entitlements``, with ``next_page_token`` (empty on the last page)."""
+        request = _list_entitlements_request(subject, include_deleted, limit, page_token)
+        return self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
+                            idempotent=True)
+
+    def get_entitlement(
+        self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
+    ) -> entitlements_pb2.Entitlement:
+        """A subject's entitlement by id or feature key. Raises NotFoundError (also for deleted ones)."""
+        request = entitlements_pb2.GetEntitlementRequest(
+            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+        )
+        return self._t.call("EntitlementService", "GetEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
+                            timeout=timeout, idempotent=True)
+
+    def delete_entitlement(self, subject: str, id_or_feature_key: str, *, timeout: float | None = None) -> None:
+        """Deletes a subject's entitlement (by id or feature key); the subject may then get a new one for the
+        feature. Raises NotFoundError."""
+        request = entitlements_pb2.DeleteEntitlementRequest(
+            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+        )
+        self._t.call("EntitlementService", "DeleteEntitlement", request, timeout=timeout)
+
+    def get_entitlement_value(
+        self, subject: str, id_or_feature_key: str, time: datetime | str | None = None, *,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.EntitlementValue:
+        """Whether the subject has access at ``time`` (default now): ``has_access``, and ``config`` for static
+        entitlements, ``balance``/``usage``/``overage`` for metered ones. Raises NotFoundError."""
+        request = _value_request(subject, id_or_feature_key, time)
+        return self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
+                            timeout=timeout, idempotent=True)
+
+    def create_entitlement_grant(
+        self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
+    ) -> grants_pb2.Grant:
+        """Adds a grant to a subject's metered entitlement (by id or feature key).
+
+        ``grant`` is the SDK's shape: ``{"amount": 100, "priority": 1, "effectiveAt": "2024-01-01T00:00:00Z",
+        "expiration": {"duration": "HOUR", "count": 12}, "minRolloverAmount": 0, "maxRolloverAmount": 0,
+        "recurrence": {"interval": "MONTH", "anchor": ...}, "metadata": {...}}``. Returns the grant (with
+        ``expires_at``). Raises FailedPreconditionError for a boolean or static entitlement,
+        InvalidArgumentError naming ``grant.<field>``, NotFoundError.
+        """
+        request = grants_pb2.CreateGrantRequest(
+            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+            grant=grant_to_wire(grant),
+        )
+        return self._t.call("GrantService", "CreateGrant", request, lambda r: r.grant, timeout=timeout)  # type: ignore[no-any-return]
+
+    def list_entitlement_grants(
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> list[grants_pb2.Grant]:
+        """An entitlement's grants ordered by effective time (one page of ``limit``, default 100); voided ones
+        only with ``include_voided``. Raises NotFoundError."""
+        return list(self.list_entitlement_grants_page(
+            subject, id_or_feature_key, include_voided=include_voided, limit=limit, page_token=page_token,
+            timeout=timeout,
+        ).grants)
+
+    def list_entitlement_grants_page(
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> grants_pb2.ListEntitlementGrantsResponse:
+        """One page of ``list_entitlement_grants``, with ``next_page_token``."""
+        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token)
+        return self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
+
+
+class AsyncSubjectEntitlementsMixin:
+    """The subject-scoped entitlement methods of ``om.subjects`` on AsyncOpenMeter: the same, awaitable."""
+
+    _t: AsyncTransport
+
+    async def create_entitlement(
+        self, subject: str, entitlement: EntitlementLike, *, timeout: float | None = None
+    ) -> entitlements_pb2.Entitlement:
+        """See ``SubjectEntitlementsMixin.create_entitlement``."""
+        request = entitlements_pb2.CreateEntitlementRequest(
+            subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
+        )
+        return await self._t.call("EntitlementService", "CreateEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
+                                  timeout=timeout)
+
+    async def list_entitlements(
+        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> list[entitlements_pb2.Entitlement]:
+        """See ``SubjectEntitlementsMixin.list_entitlements``."""
+        page = await self.list_entitlements_page(subject, include_deleted=include_deleted, limit=limit,
+                                                 page_token=page_token, timeout=timeout)
+        return list(page.entitlements)
+
+    async def list_entitlements_page(
+        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
+        """See ``SubjectEntitlementsMixin.list_entitlements_page``."""
+        request = _list_entitlements_request(subject, include_deleted, limit, page_token)
+        return await self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
+                                  idempotent=True)
+
+    async def get_entitlement(
+        self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
+    ) -> entitlements_pb2.Entitlement:
+        """See ``SubjectEntitlementsMixin.get_entitlement``."""
+        request = entitlements_pb2.GetEntitlementRequest(
+            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+        )
+        return await self._t.call("EntitlementService", "GetEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
+                                  timeout=timeout, idempotent=True)
+
+    async def delete_entitlement(self, subject: str, id_or_feature_key: str, *, timeout: float | None = None) -> None:
+        """See ``SubjectEntitlementsMixin.delete_entitlement``."""
+        request = entitlements_pb2.DeleteEntitlementRequest(
+            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+        )
+        await self._t.call("EntitlementService", "DeleteEntitlement", request, timeout=timeout)
+
+    async def get_entitlement_value(
+        self, subject: str, id_or_feature_key: str, time: datetime | str | None = None, *,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.EntitlementValue:
+        """See ``SubjectEntitlementsMixin.get_entitlement_value``."""
+        request = _value_request(subject, id_or_feature_key, time)
+        return await self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
+                                  timeout=timeout, idempotent=True)
+
+    async def create_entitlement_grant(
+        self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
+    ) -> grants_pb2.Grant:
+        """See ``SubjectEntitlementsMixin.create_entitlement_grant``."""
+        request = grants_pb2.CreateGrantRequest(
+            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+            grant=grant_to_wire(grant),
+        )
+        return await self._t.call("GrantService", "CreateGrant", request, lambda r: r.grant, timeout=timeout)  # type: ignore[no-any-return]
+
+    async def list_entitlement_grants(
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> list[grants_pb2.Grant]:
+        """See ``SubjectEntitlementsMixin.list_entitlement_grants``."""
+        page = await self.list_entitlement_grants_page(
+            subject, id_or_feature_key, include_voided=include_voided, limit=limit, page_token=page_token,
+            timeout=timeout,
+        )
+        return list(page.grants)
+
+    async def list_entitlement_grants_page(
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
+        page_token: str | None = None, timeout: float | None = None,
+    ) -> grants_pb2.ListEntitlementGrantsResponse:
+        """See ``SubjectEntitlementsMixin.list_entitlement_grants_page``."""
+        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token)
+        return await self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout,  # type: ignore[no-any-return]
+                                  idempotent=True)

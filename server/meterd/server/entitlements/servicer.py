@@ -1,0 +1,181 @@
+"""EntitlementService over gRPC: wire <-> domain. History and resets belong to the credit engine (issue 6):
+until then they answer UNIMPLEMENTED through the generated base servicer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+import grpc
+
+from meterd.server import errors, rpc
+from meterd.server.entitlements.model import (
+    Entitlement,
+    EntitlementFilter,
+    EntitlementType,
+    EntitlementValue,
+    MeteredRequest,
+    NewEntitlement,
+)
+from meterd.server.entitlements.periods import Interval
+from meterd.server.entitlements.service import EntitlementService
+from meterd.server.features.servicer import decode_cursor, encode_cursor
+from meterd.v1 import common_pb2, entitlements_pb2, entitlements_pb2_grpc
+
+_INTERVALS = {
+    common_pb2.PERIOD_INTERVAL_DAY: Interval.DAY,
+    common_pb2.PERIOD_INTERVAL_WEEK: Interval.WEEK,
+    common_pb2.PERIOD_INTERVAL_MONTH: Interval.MONTH,
+    common_pb2.PERIOD_INTERVAL_YEAR: Interval.YEAR,
+}
+_INTERVALS_TO_WIRE = {v: k for k, v in _INTERVALS.items()}
+
+
+def interval_from_wire(value: int, field: str) -> Interval | None:
+    """None for UNSPECIFIED; INVALID_ARGUMENT for a number this server does not know."""
+    if value == common_pb2.PERIOD_INTERVAL_UNSPECIFIED:
+        return None
+    if value not in _INTERVALS:
+        raise errors.InvalidArgument.of(field, f"unknown interval {value}")
+    return _INTERVALS[value]
+
+
+def interval_to_wire(interval: Interval) -> common_pb2.PeriodInterval.ValueType:
+    return _INTERVALS_TO_WIRE[interval]
+
+
+def decimal_from_wire(value: float) -> Decimal:
+    """A wire double as the Decimal of its shortest text (0.1 stays exactly 0.1)."""
+    return Decimal(repr(value))
+
+
+def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest) -> NewEntitlement:
+    e = request.entitlement
+    kind = e.WhichOneof("type")
+    metered = None
+    config = None
+    if kind == "metered":
+        m = e.metered
+        metered = MeteredRequest(
+            interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
+            anchor=rpc.opt_ts(m.usage_period, "anchor") if m.HasField("usage_period") else None,
+            measure_usage_from=rpc.opt_ts(m, "measure_usage_from"),
+            issue_after_reset=decimal_from_wire(m.issue_after_reset) if m.HasField("issue_after_reset") else None,
+            issue_after_reset_priority=(
+                m.issue_after_reset_priority if m.HasField("issue_after_reset_priority") else None
+            ),
+            is_soft_limit=m.is_soft_limit,
+            preserve_overage_at_reset=m.preserve_overage_at_reset,
+        )
+    elif kind == "static":
+        config = e.static.config
+    return NewEntitlement(
+        subject_key=request.subject_key or e.subject_key,
+        type=EntitlementType(kind.upper()) if kind else None,
+        feature_id=e.feature_id,
+        feature_key=e.feature_key,
+        metadata=dict(e.metadata),
+        config=config,
+        metered=metered,
+    )
+
+
+def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entitlement:
+    """The wire entitlement; a metered one's current_usage_period is the one containing ``now``."""
+    message = entitlements_pb2.Entitlement(
+        id=e.id, subject_key=e.subject_key, feature_id=e.feature_id, feature_key=e.feature_key,
+        metadata=dict(e.metadata), created_at=rpc.dt_to_ts(e.created_at), updated_at=rpc.dt_to_ts(e.updated_at),
+    )
+    if e.deleted_at is not None:
+        message.deleted_at.CopyFrom(rpc.dt_to_ts(e.deleted_at))
+    if e.type is EntitlementType.BOOLEAN:
+        message.boolean.SetInParent()
+    elif e.type is EntitlementType.STATIC:
+        message.static.config = e.config or ""
+    else:
+        m = e.metered
+        assert m is not None
+        metered = message.metered
+        metered.usage_period.interval = interval_to_wire(m.usage_period.interval)
+        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(m.usage_period.anchor))
+        metered.measure_usage_from.CopyFrom(rpc.dt_to_ts(m.measure_usage_from))
+        if m.issue_after_reset is not None:
+            metered.issue_after_reset = float(m.issue_after_reset)
+        metered.issue_after_reset_priority = m.issue_after_reset_priority
+        metered.is_soft_limit = m.is_soft_limit
+        metered.preserve_overage_at_reset = m.preserve_overage_at_reset
+        period = e.current_usage_period(now)
+        if period is not None:
+            metered.current_usage_period.from_time.CopyFrom(rpc.dt_to_ts(period.start))
+            metered.current_usage_period.to_time.CopyFrom(rpc.dt_to_ts(period.end))
+        if e.last_reset is not None:
+            metered.last_reset.CopyFrom(rpc.dt_to_ts(e.last_reset))
+    return message
+
+
+def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
+    return entitlements_pb2.EntitlementValue(
+        has_access=v.has_access, balance=float(v.balance), usage=float(v.usage), overage=float(v.overage),
+        config=v.config or "",
+    )
+
+
+class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
+    def __init__(self, service: EntitlementService, clock: Callable[[], datetime]) -> None:
+        self._service = service
+        self._clock = clock
+
+    @rpc.unary
+    def CreateEntitlement(
+        self, request: entitlements_pb2.CreateEntitlementRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.CreateEntitlementResponse:
+        created = self._service.create(new_entitlement_from_wire(request))
+        return entitlements_pb2.CreateEntitlementResponse(entitlement=entitlement_to_wire(created, self._clock()))
+
+    @rpc.unary
+    def GetEntitlement(
+        self, request: entitlements_pb2.GetEntitlementRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.GetEntitlementResponse:
+        found = self._service.get(request.subject_key, request.entitlement)
+        return entitlements_pb2.GetEntitlementResponse(entitlement=entitlement_to_wire(found, self._clock()))
+
+    @rpc.unary
+    def ListEntitlements(
+        self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.ListEntitlementsResponse:
+        filter = EntitlementFilter(
+            subjects=tuple(request.subject_key), features=tuple(request.feature),
+            include_deleted=request.include_deleted,
+        )
+        page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
+        now = self._clock()
+        return entitlements_pb2.ListEntitlementsResponse(
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor)
+        )
+
+    @rpc.unary
+    def ListSubjectEntitlements(
+        self, request: entitlements_pb2.ListSubjectEntitlementsRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
+        page, cursor = self._service.list_for_subject(
+            request.subject_key, request.include_deleted, request.page_size, decode_cursor(request.page_token)
+        )
+        now = self._clock()
+        return entitlements_pb2.ListSubjectEntitlementsResponse(
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor)
+        )
+
+    @rpc.unary
+    def DeleteEntitlement(
+        self, request: entitlements_pb2.DeleteEntitlementRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.DeleteEntitlementResponse:
+        self._service.delete(request.subject_key, request.entitlement)
+        return entitlements_pb2.DeleteEntitlementResponse()
+
+    @rpc.unary
+    def GetEntitlementValue(
+        self, request: entitlements_pb2.GetEntitlementValueRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.GetEntitlementValueResponse:
+        value = self._service.value(request.subject_key, request.entitlement, rpc.opt_ts(request, "time"))
+        return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))

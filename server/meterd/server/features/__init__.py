@@ -1,0 +1,1 @@
+"""Features: what a product sells, optionally measured by a meter (SPEC § Features)."""

@@ -1,0 +1,1 @@
+"""Grants: credit added to metered entitlements (SPEC § Grants)."""

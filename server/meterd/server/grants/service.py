@@ -1,0 +1,84 @@
+"""Creating, listing and voiding grants. Knows its store only through the protocol below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from meterd.server import ids
+from meterd.server.credit.engine import period_start_at
+from meterd.server.entitlements.model import EntitlementType
+from meterd.server.entitlements.periods import truncate_to_minute
+from meterd.server.entitlements.service import EntitlementService
+from meterd.server.errors import FailedPrecondition, InvalidArgument
+from meterd.server.features.model import page_limit
+from meterd.server.grants.model import Grant, GrantFilter, NewGrant, build_grant, validate_new_grant
+
+Cursor = tuple[int, int, str]
+
+
+class GrantStore(Protocol):
+    def insert(self, grant: Grant) -> Grant: ...
+
+    def void(self, grant_id: str, at: datetime) -> Grant:
+        """NotFound for an unknown grant, FailedPrecondition for a voided one."""
+        ...
+
+    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]: ...
+
+    def list_for_entitlement(
+        self, entitlement_id: str, include_voided: bool, limit: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]: ...
+
+
+class GrantService:
+    """Grants on metered entitlements (SPEC § Grants)."""
+
+    def __init__(self, store: GrantStore, entitlements: EntitlementService, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._entitlements = entitlements
+        self._clock = clock
+
+    def create(self, subject_key: str, id_or_feature_key: str, new: NewGrant) -> Grant:
+        """Adds a grant to a subject's metered entitlement (by id or feature key).
+
+        Raises NotFound (entitlement), FailedPrecondition (not metered), InvalidArgument (bad fields, or an
+        effective time before the current usage period's start: the last reset or period boundary).
+        """
+        entitlement = self._entitlements.get(subject_key, id_or_feature_key)
+        if entitlement.type is not EntitlementType.METERED:
+            raise FailedPrecondition(
+                f"entitlement: grants need a metered entitlement; {entitlement.id} is {entitlement.type.lower()}"
+            )
+        validate_new_grant(new)
+        now = self._clock()
+        assert new.effective_at is not None
+        period_start = period_start_at(entitlement.engine_spec(), now)
+        if truncate_to_minute(new.effective_at) < period_start:
+            raise InvalidArgument.of(
+                "grant.effective_at", f"is before the current usage period, which starts at {period_start.isoformat()}"
+            )
+        grant = build_grant(
+            new, id=ids.new_id(), entitlement_id=entitlement.id, subject_key=entitlement.subject_key,
+            feature_key=entitlement.feature_key, now=now,
+        )
+        return self._store.insert(grant)
+
+    def list_for_entitlement(
+        self, subject_key: str, id_or_feature_key: str, include_voided: bool, page_size: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]:
+        """One page of an entitlement's grants, ordered by effective_at ascending."""
+        limit = page_limit(page_size)
+        entitlement = self._entitlements.get(subject_key, id_or_feature_key)
+        return self._store.list_for_entitlement(entitlement.id, include_voided, limit, after)
+
+    def list(self, filter: GrantFilter, page_size: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
+        """One page of grants of every non-deleted entitlement, ordered by effective_at ascending."""
+        return self._store.list(filter, page_limit(page_size), after)
+
+    def void(self, grant_id: str) -> Grant:
+        """Voids a grant from now (truncated to the minute): its remaining balance is gone from then on."""
+        if not grant_id:
+            raise InvalidArgument.of("grant_id", "is required")
+        return self._store.void(grant_id, truncate_to_minute(self._clock()))

@@ -1,0 +1,124 @@
+"""GrantService over gRPC: wire <-> domain."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import grpc
+
+from meterd.server import errors, rpc
+from meterd.server.entitlements.periods import ExpirationDuration
+from meterd.server.entitlements.servicer import decimal_from_wire, interval_from_wire, interval_to_wire
+from meterd.server.grants.model import Grant, GrantFilter, NewGrant
+from meterd.server.grants.service import Cursor, GrantService
+from meterd.v1 import grants_pb2, grants_pb2_grpc
+
+_DURATIONS = {
+    grants_pb2.EXPIRATION_DURATION_HOUR: ExpirationDuration.HOUR,
+    grants_pb2.EXPIRATION_DURATION_DAY: ExpirationDuration.DAY,
+    grants_pb2.EXPIRATION_DURATION_WEEK: ExpirationDuration.WEEK,
+    grants_pb2.EXPIRATION_DURATION_MONTH: ExpirationDuration.MONTH,
+    grants_pb2.EXPIRATION_DURATION_YEAR: ExpirationDuration.YEAR,
+}
+_DURATIONS_TO_WIRE = {v: k for k, v in _DURATIONS.items()}
+
+
+def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
+    duration = g.expiration.duration
+    if duration != grants_pb2.EXPIRATION_DURATION_UNSPECIFIED and duration not in _DURATIONS:
+        raise errors.InvalidArgument.of("grant.expiration.duration", f"unknown duration {duration}")
+    has_recurrence = g.HasField("recurrence")
+    return NewGrant(
+        amount=decimal_from_wire(g.amount),
+        effective_at=rpc.opt_ts(g, "effective_at"),
+        expiration_duration=_DURATIONS.get(duration),
+        expiration_count=g.expiration.count,
+        priority=g.priority if g.HasField("priority") else None,
+        max_rollover_amount=decimal_from_wire(g.max_rollover_amount),
+        min_rollover_amount=decimal_from_wire(g.min_rollover_amount),
+        recurrence_interval=(
+            interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
+        ),
+        recurrence_anchor=rpc.opt_ts(g.recurrence, "anchor") if has_recurrence else None,
+        has_recurrence=has_recurrence,
+        metadata=dict(g.metadata),
+    )
+
+
+def _amount(value: Decimal) -> float:
+    return float(value)
+
+
+def grant_to_wire(g: Grant) -> grants_pb2.Grant:
+    message = grants_pb2.Grant(
+        id=g.id, entitlement_id=g.entitlement_id, subject_key=g.subject_key, feature_key=g.feature_key,
+        amount=_amount(g.amount), priority=g.priority, effective_at=rpc.dt_to_ts(g.effective_at),
+        expiration=grants_pb2.ExpirationPeriod(duration=_DURATIONS_TO_WIRE[g.expiration.duration],
+                                               count=g.expiration.count),
+        expires_at=rpc.dt_to_ts(g.expires_at), max_rollover_amount=_amount(g.max_rollover_amount),
+        min_rollover_amount=_amount(g.min_rollover_amount), metadata=dict(g.metadata),
+        created_at=rpc.dt_to_ts(g.created_at), updated_at=rpc.dt_to_ts(g.updated_at),
+    )
+    if g.recurrence is not None:
+        message.recurrence.interval = interval_to_wire(g.recurrence.interval)
+        message.recurrence.anchor.CopyFrom(rpc.dt_to_ts(g.recurrence.anchor))
+    if g.voided_at is not None:
+        message.voided_at.CopyFrom(rpc.dt_to_ts(g.voided_at))
+    return message
+
+
+def _decode_cursor(token: str) -> Cursor | None:
+    cursor = rpc.decode_page_token(token)
+    if cursor is None:
+        return None
+    if not (isinstance(cursor, list) and len(cursor) == 3 and isinstance(cursor[0], int)
+            and isinstance(cursor[1], int) and isinstance(cursor[2], str)):
+        raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+    return cursor[0], cursor[1], cursor[2]
+
+
+def _encode_cursor(cursor: Cursor | None) -> str:
+    return rpc.encode_page_token(list(cursor)) if cursor else ""
+
+
+class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
+    def __init__(self, service: GrantService) -> None:
+        self._service = service
+
+    @rpc.unary
+    def CreateGrant(
+        self, request: grants_pb2.CreateGrantRequest, context: grpc.ServicerContext
+    ) -> grants_pb2.CreateGrantResponse:
+        grant = self._service.create(request.subject_key, request.entitlement, new_grant_from_wire(request.grant))
+        return grants_pb2.CreateGrantResponse(grant=grant_to_wire(grant))
+
+    @rpc.unary
+    def ListEntitlementGrants(
+        self, request: grants_pb2.ListEntitlementGrantsRequest, context: grpc.ServicerContext
+    ) -> grants_pb2.ListEntitlementGrantsResponse:
+        page, cursor = self._service.list_for_entitlement(
+            request.subject_key, request.entitlement, request.include_voided, request.page_size,
+            _decode_cursor(request.page_token),
+        )
+        return grants_pb2.ListEntitlementGrantsResponse(
+            grants=[grant_to_wire(g) for g in page], next_page_token=_encode_cursor(cursor)
+        )
+
+    @rpc.unary
+    def ListGrants(
+        self, request: grants_pb2.ListGrantsRequest, context: grpc.ServicerContext
+    ) -> grants_pb2.ListGrantsResponse:
+        filter = GrantFilter(
+            subjects=tuple(request.subject_key), features=tuple(request.feature),
+            include_voided=request.include_voided,
+        )
+        page, cursor = self._service.list(filter, request.page_size, _decode_cursor(request.page_token))
+        return grants_pb2.ListGrantsResponse(
+            grants=[grant_to_wire(g) for g in page], next_page_token=_encode_cursor(cursor)
+        )
+
+    @rpc.unary
+    def VoidGrant(
+        self, request: grants_pb2.VoidGrantRequest, context: grpc.ServicerContext
+    ) -> grants_pb2.VoidGrantResponse:
+        return grants_pb2.VoidGrantResponse(grant=grant_to_wire(self._service.void(request.grant_id)))

@@ -1,0 +1,150 @@
+"""SQLite storage of grants (migrations/0004): insert, void, and listing in effective_at order."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from meterd.server.entitlements.periods import ExpirationDuration, Interval
+from meterd.server.errors import FailedPrecondition, NotFound
+from meterd.server.grants.model import Expiration, Grant, GrantFilter, Recurrence
+from meterd.server.store.sqlite.db import Database
+from meterd.server.timeutil import from_us, to_us
+
+COLUMNS = (
+    "id, entitlement_id, subject_key, feature_key, amount, priority, effective_us, expiration_duration,"
+    " expiration_count, expires_us, max_rollover_amount, min_rollover_amount, recurrence_interval,"
+    " recurrence_anchor_us, metadata, created_us, updated_us, voided_us"
+)
+_G_COLUMNS = ", ".join(f"g.{c.strip()}" for c in COLUMNS.split(","))
+
+# (effective_us, created_us, id) of the last row of a page.
+Cursor = tuple[int, int, str]
+
+
+def grant_of(row: tuple[Any, ...]) -> Grant:
+    """A Grant from a row of ``SELECT {COLUMNS}``."""
+    return Grant(
+        id=row[0], entitlement_id=row[1], subject_key=row[2], feature_key=row[3], amount=Decimal(row[4]),
+        priority=row[5], effective_at=from_us(row[6]),
+        expiration=Expiration(ExpirationDuration(row[7]), row[8]), expires_at=from_us(row[9]),
+        max_rollover_amount=Decimal(row[10]), min_rollover_amount=Decimal(row[11]),
+        recurrence=Recurrence(Interval(row[12]), from_us(row[13])) if row[12] is not None else None,
+        metadata=json.loads(row[14]), created_at=from_us(row[15]), updated_at=from_us(row[16]),
+        voided_at=from_us(row[17]) if row[17] is not None else None,
+    )
+
+
+def insert_grant(conn: sqlite3.Connection, g: Grant) -> None:
+    """Inserts a grant inside the caller's write job."""
+    conn.execute(
+        f"INSERT INTO grants ({COLUMNS}) VALUES ({', '.join('?' * 18)})",
+        (
+            g.id, g.entitlement_id, g.subject_key, g.feature_key, str(g.amount), g.priority,
+            to_us(g.effective_at), g.expiration.duration.value, g.expiration.count, to_us(g.expires_at),
+            str(g.max_rollover_amount), str(g.min_rollover_amount),
+            g.recurrence.interval.value if g.recurrence else None,
+            to_us(g.recurrence.anchor) if g.recurrence else None,
+            json.dumps(dict(g.metadata), separators=(",", ":"), sort_keys=True),
+            to_us(g.created_at), to_us(g.updated_at), to_us(g.voided_at) if g.voided_at else None,
+        ),
+    )
+
+
+def select_grants(conn: sqlite3.Connection, entitlement_id: str, *, include_voided: bool = True) -> list[Grant]:
+    """Every grant of one entitlement in effective_at order (voided ones too unless told otherwise)."""
+    sql = f"SELECT {COLUMNS} FROM grants WHERE entitlement_id = ?"
+    if not include_voided:
+        sql += " AND voided_us IS NULL"
+    rows = conn.execute(sql + " ORDER BY effective_us, created_us, id", (entitlement_id,)).fetchall()
+    return [grant_of(r) for r in rows]
+
+
+class SqliteGrantStore:
+    """Grants in the ``grants`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def insert(self, grant: Grant) -> Grant:
+        """Stores a grant; NotFound if its entitlement was deleted meanwhile."""
+
+        def job(conn: sqlite3.Connection) -> Grant:
+            row = conn.execute("SELECT deleted_us FROM entitlements WHERE id = ?", (grant.entitlement_id,)).fetchone()
+            if row is None or row[0] is not None:
+                raise NotFound(f"entitlement: entitlement {grant.entitlement_id} not found")
+            insert_grant(conn, grant)
+            return grant
+
+        return self._db.write(job)
+
+    def get(self, grant_id: str) -> Grant | None:
+        row = self._db.reader().execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone()
+        return grant_of(row) if row else None
+
+    def void(self, grant_id: str, at: datetime) -> Grant:
+        """Sets voided_at; NotFound for an unknown grant, FailedPrecondition if it is already voided."""
+
+        def job(conn: sqlite3.Connection) -> Grant:
+            row = conn.execute("SELECT voided_us FROM grants WHERE id = ?", (grant_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"grant_id: grant {grant_id} not found")
+            if row[0] is not None:
+                raise FailedPrecondition(f"grant_id: grant {grant_id} is already voided (at {from_us(row[0]).isoformat()})")
+            conn.execute(
+                "UPDATE grants SET voided_us = ?, updated_us = ? WHERE id = ?", (to_us(at), to_us(at), grant_id)
+            )
+            return grant_of(conn.execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone())
+
+        return self._db.write(job)
+
+    def for_entitlement(self, entitlement_id: str, *, include_voided: bool = True) -> list[Grant]:
+        """Every grant of one entitlement in effective_at order: what the credit engine replays."""
+        return select_grants(self._db.reader(), entitlement_id, include_voided=include_voided)
+
+    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
+        """One page of grants of non-deleted entitlements, ordered by effective_at, creation, id."""
+        return self._page(filter, None, limit, after)
+
+    def list_for_entitlement(
+        self, entitlement_id: str, include_voided: bool, limit: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]:
+        """One page of one entitlement's grants, ordered by effective_at, creation, id."""
+        return self._page(GrantFilter(include_voided=include_voided), entitlement_id, limit, after)
+
+    def _page(
+        self, filter: GrantFilter, entitlement_id: str | None, limit: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]:
+        where = ["e.deleted_us IS NULL"]
+        params: list[object] = []
+        if entitlement_id is not None:
+            where.append("g.entitlement_id = ?")
+            params.append(entitlement_id)
+        if not filter.include_voided:
+            where.append("g.voided_us IS NULL")
+        if filter.subjects:
+            where.append(f"g.subject_key IN ({','.join('?' * len(filter.subjects))})")
+            params.extend(filter.subjects)
+        if filter.features:
+            marks = ",".join("?" * len(filter.features))
+            where.append(f"(e.feature_id IN ({marks}) OR e.feature_key IN ({marks}))")
+            params += [*filter.features, *filter.features]
+        if after is not None:
+            where.append(
+                "(g.effective_us > ? OR (g.effective_us = ? AND (g.created_us > ? OR (g.created_us = ? AND g.id > ?))))"
+            )
+            params += [after[0], after[0], after[1], after[1], after[2]]
+        sql = (
+            f"SELECT {_G_COLUMNS} FROM grants g JOIN entitlements e ON e.id = g.entitlement_id"
+            f" WHERE {' AND '.join(where)} ORDER BY g.effective_us, g.created_us, g.id LIMIT ?"
+        )
+        rows = self._db.reader().execute(sql, [*params, limit + 1]).fetchall()
+        page = [grant_of(r) for r in rows[:limit]]
+        cursor = None
+        if len(rows) > limit and page:
+            last = page[-1]
+            cursor = (to_us(last.effective_at), to_us(last.created_at), last.id)
+        return page, cursor
