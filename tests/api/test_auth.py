@@ -106,9 +106,9 @@ def test_authorization_must_be_a_bearer_credential(secured: Config, server: Mete
 
 def test_streaming_ingest_needs_the_admin_key(secured: Config, server: MeterdServer) -> None:
     event = {"id": "1", "source": "t", "type": "login", "subject": "c1"}
-    with OpenMeter(server.address) as anonymous, pytest.raises(UnauthenticatedError):
-        with anonymous.events.stream() as stream:
-            stream.send(event)
+    with OpenMeter(server.address) as anonymous, pytest.raises(UnauthenticatedError), \
+            anonymous.events.stream() as stream:
+        stream.send(event)
     with OpenMeter(server.address, api_key=ADMIN_KEY) as good:
         with good.events.stream() as stream:
             stream.send(event)

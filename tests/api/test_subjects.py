@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from meterd.client import AsyncOpenMeter, InvalidArgumentError, NotFoundError, OpenMeter, ResourceExhaustedError
+from meterd.client import (
+    AsyncOpenMeter,
+    InvalidArgumentError,
+    NotFoundError,
+    OpenMeter,
+    ResourceExhaustedError,
+)
 from meterd.server.app import MeterdServer
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
