@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const events = new EventServiceClient(addr, creds);
 
   const slug = `smoke_${LANG}_${suffix}`;
-  const source = `smoke-${LANG}`;
+  const source = `smoke-${LANG}-${suffix}`;
   const toProto = (evs: SmokeEvent[]): Event[] =>
     evs.map(([id, minute, subject, tokens, model]) =>
       Event.fromPartial({

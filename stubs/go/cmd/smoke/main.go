@@ -87,7 +87,7 @@ func run(addr, suffix string) error {
 	events := meterdv1.NewEventServiceClient(conn)
 
 	slug := fmt.Sprintf("smoke_%s_%s", lang, suffix)
-	source := "smoke-" + lang
+	source := "smoke-" + lang + "-" + suffix
 	if _, err := meters.CreateMeter(ctx, &meterdv1.CreateMeterRequest{Meter: &meterdv1.Meter{
 		Slug:          slug,
 		Description:   "cross-language smoke test (" + lang + ")",

@@ -73,13 +73,23 @@ public final class Smoke {
     int code = 0;
     try {
       run(channel, args[1]);
-    } catch (StatusRuntimeException | IllegalStateException e) {
+    } catch (IllegalStateException e) {
       System.err.println("smoke (java): " + e.getMessage());
       code = 1;
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     System.exit(code);
+  }
+
+  /** Runs one unary call; a failure names the RPC. */
+  private static <T> T rpc(String name, java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (StatusRuntimeException e) {
+      throw new IllegalStateException(name + ": " + e.getStatus().getCode() + ": "
+          + e.getStatus().getDescription(), e);
+    }
   }
 
   private static Timestamp ts(Instant t) {
@@ -109,9 +119,9 @@ public final class Smoke {
         .withDeadlineAfter(60, TimeUnit.SECONDS);
 
     String slug = "smoke_" + LANG + "_" + suffix;
-    String source = "smoke-" + LANG;
+    String source = "smoke-" + LANG + "-" + suffix;
 
-    meters.createMeter(CreateMeterRequest.newBuilder()
+    rpc("CreateMeter", () -> meters.createMeter(CreateMeterRequest.newBuilder()
         .setMeter(Meter.newBuilder()
             .setSlug(slug)
             .setDescription("cross-language smoke test (" + LANG + ")")
@@ -119,10 +129,10 @@ public final class Smoke {
             .setAggregation(Aggregation.AGGREGATION_SUM)
             .setValueProperty("$.tokens")
             .putGroupBy("model", "$.model"))
-        .build());
+        .build()));
 
-    IngestEventsResponse ing = events.ingestEvents(
-        IngestEventsRequest.newBuilder().addAllEvents(toProto(UNARY_EVENTS, slug, source)).build());
+    IngestEventsResponse ing = rpc("IngestEvents", () -> events.ingestEvents(
+        IngestEventsRequest.newBuilder().addAllEvents(toProto(UNARY_EVENTS, slug, source)).build()));
     if (ing.getAcceptedCount() != UNARY_EVENTS.size() || ing.getDuplicateCount() != 0) {
       throw new IllegalStateException("IngestEvents: accepted " + ing.getAcceptedCount()
           + " duplicate " + ing.getDuplicateCount());
@@ -180,14 +190,14 @@ public final class Smoke {
     System.err.printf("smoke (java): meter %s, ingested %d unary + %d stream batches%n",
         slug, UNARY_EVENTS.size(), acks.size());
 
-    QueryMeterResponse res = meters.queryMeter(QueryMeterRequest.newBuilder()
+    QueryMeterResponse res = rpc("QueryMeter", () -> meters.queryMeter(QueryMeterRequest.newBuilder()
         .setMeter(slug)
         .setFromTime(ts(BASE))
         .setToTime(ts(BASE.plusSeconds(3 * 3600)))
         .setWindowSize(WindowSize.WINDOW_SIZE_HOUR)
         .addGroupBy("subject")
         .addGroupBy("model")
-        .build());
+        .build()));
     StringBuilder out = new StringBuilder();
     for (MeterQueryRow r : res.getRowsList()) {
       out.append("{\"window_start\":").append(json(rfc3339(r.getWindowStart())))
