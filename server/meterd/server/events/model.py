@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from meterd.server.errors import FieldViolation
+from meterd.server.timeutil import from_us
 
 # Limits: a field longer than this is refused (INVALID_ARGUMENT), a batch larger is RESOURCE_EXHAUSTED.
 MAX_FIELD_LENGTH = 1024
@@ -19,22 +20,45 @@ JSON_CONTENT_TYPES = frozenset({"", "application/json"})
 _REQUIRED = ("id", "source", "specversion", "type", "subject")
 
 
-@dataclass(frozen=True, slots=True)
+class EventFields(Protocol):
+    """The CloudEvent attributes validation reads (an ``Event``, or a wire message with the same names)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def specversion(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def datacontenttype(self) -> str: ...
+    @property
+    def dataschema(self) -> str: ...
+    @property
+    def data(self) -> str: ...
+
+
+# Event and ValidEvent are built once per ingested event: plain slotted classes, because a frozen
+# dataclass's __init__ costs several times more. Treat them as immutable.
+@dataclass(slots=True)
 class Event:
-    """An event as received: every field optional until validated."""
+    """An event as received: every field optional until validated. Times are microseconds since the epoch."""
 
     id: str
     source: str
     specversion: str
     type: str
     subject: str
-    time: datetime | None = None
+    time_us: int | None = None
     datacontenttype: str = ""
     dataschema: str = ""
     data: str = ""  # JSON text; empty means absent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ValidEvent:
     """A valid event, with its time filled in and its data parsed (floats as Decimal, for exactness)."""
 
@@ -43,11 +67,15 @@ class ValidEvent:
     specversion: str
     type: str
     subject: str
-    time: datetime
+    time_us: int  # event time, microseconds since the epoch (sub-second precision kept)
     datacontenttype: str
     dataschema: str
     data: str | None  # JSON text as sent (None when absent)
     parsed: dict[str, Any] | None = field(compare=False, default=None)
+
+    @property
+    def time(self) -> datetime:
+        return from_us(self.time_us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +91,33 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse_data(text: str) -> dict[str, Any] | None:
+# One decoder for every event: building one per call costs more than the parse itself.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
+
+
+def parse_data(text: str) -> Any:
     """Parses event data JSON; floats become Decimal so numbers keep their exact value.
 
     Python's json accepts NaN and Infinity, which are not JSON: they are refused here."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)  # type: ignore[no-any-return]
+    return _DECODER.decode(text)
 
 
-def validate_event(event: Event, now: datetime) -> ValidEvent | list[FieldViolation]:
+def validate_event(event: EventFields, time_us: int | None, now_us: int) -> ValidEvent | list[FieldViolation]:
     """Checks one event against SPEC § Events; returns the valid event or its violations.
 
-    Violation fields are the event's own field names; callers prefix them with the batch index.
+    ``time_us`` is the event's time (None when absent: ``now_us`` is used). Violation fields are the
+    event's own field names; callers prefix them with the batch index.
     """
     violations: list[FieldViolation] = []
-    for name in _REQUIRED:
-        value = getattr(event, name)
-        if not value:
-            violations.append(FieldViolation(name, "is required"))
-        elif len(value) > MAX_FIELD_LENGTH:
-            violations.append(FieldViolation(name, f"is longer than {MAX_FIELD_LENGTH} characters"))
+    if not (event.id and event.source and event.type and event.subject and event.specversion) or max(
+        len(event.id), len(event.source), len(event.type), len(event.subject)
+    ) > MAX_FIELD_LENGTH:
+        for name in _REQUIRED:
+            value = getattr(event, name)
+            if not value:
+                violations.append(FieldViolation(name, "is required"))
+            elif len(value) > MAX_FIELD_LENGTH:
+                violations.append(FieldViolation(name, f"is longer than {MAX_FIELD_LENGTH} characters"))
     if event.specversion and event.specversion != "1.0":
         violations.append(FieldViolation("specversion", f"must be \"1.0\", got {event.specversion!r}"))
     if event.datacontenttype not in JSON_CONTENT_TYPES:
@@ -115,7 +151,7 @@ def validate_event(event: Event, now: datetime) -> ValidEvent | list[FieldViolat
         specversion=event.specversion,
         type=event.type,
         subject=event.subject,
-        time=event.time or now,
+        time_us=now_us if time_us is None else time_us,
         datacontenttype=event.datacontenttype,
         dataschema=event.dataschema,
         data=data,

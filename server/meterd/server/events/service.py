@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Protocol
 
 from meterd.server.errors import FieldViolation, InvalidArgument, ResourceExhausted
+from meterd.server.timeutil import to_us
 from meterd.server.events.model import (
     MAX_BATCH_EVENTS,
-    Event,
+    EventFields,
     EventFilter,
     Outcome,
     StoredEvent,
@@ -57,15 +58,18 @@ class EventService:
         self._store = store
         self._clock = clock
 
-    def ingest(self, events: Sequence[Event]) -> BatchResult:
+    def ingest(self, events: Sequence[tuple[EventFields, int | None]]) -> BatchResult:
         """All or nothing: any invalid event raises InvalidArgument (fields named ``events[i].field``)
-        and nothing is stored. Returns once every stored event is durable."""
+        and nothing is stored. Returns once every stored event is durable.
+
+        Each item is an event and its time in microseconds since the epoch (None: absent)."""
         _check_batch_size(len(events))
         now = self._clock()
+        now_us = to_us(now)
         valid: list[ValidEvent] = []
         violations: list[FieldViolation] = []
-        for i, event in enumerate(events):
-            checked = validate_event(event, now)
+        for i, (event, time_us) in enumerate(events):
+            checked = validate_event(event, time_us, now_us)
             if isinstance(checked, ValidEvent):
                 valid.append(checked)
             else:
@@ -80,15 +84,16 @@ class EventService:
             ]
         )
 
-    def submit_batch(self, events: Sequence[Event]) -> Future[BatchResult]:
+    def submit_batch(self, events: Sequence[tuple[EventFields, int | None]]) -> Future[BatchResult]:
         """One streamed batch: invalid events are rejected alone. The future resolves after the commit."""
         _check_batch_size(len(events))
         now = self._clock()
+        now_us = to_us(now)
         valid: list[ValidEvent] = []
         positions: list[int] = []
         results: list[EventResult | None] = [None] * len(events)
-        for i, event in enumerate(events):
-            checked = validate_event(event, now)
+        for i, (event, time_us) in enumerate(events):
+            checked = validate_event(event, time_us, now_us)
             if isinstance(checked, ValidEvent):
                 valid.append(checked)
                 positions.append(i)
@@ -107,7 +112,7 @@ class EventService:
                 return
             for position, event_ok in zip(positions, stored, strict=True):
                 results[position] = EventResult(
-                    position, events[position].id, Outcome.ACCEPTED if event_ok else Outcome.DUPLICATE
+                    position, events[position][0].id, Outcome.ACCEPTED if event_ok else Outcome.DUPLICATE
                 )
             done.set_result(BatchResult([r for r in results if r is not None]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -16,9 +17,11 @@ from meterd.server.timeutil import from_us, to_us
 IngestListener = Callable[[sqlite3.Connection, list[tuple[int, ValidEvent]]], None]
 
 _INSERT = (
-    "INSERT INTO events (source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
-    " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING"
+    "INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+    " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Existing dedupe keys among a batch's ids, one source at a time (a batch rarely has more than one).
+_EXISTING = "SELECT id FROM events WHERE source = ? AND id IN (SELECT value FROM json_each(?))"
 
 
 class SqliteEventStore:
@@ -41,21 +44,31 @@ class SqliteEventStore:
         listeners = self._listeners
 
         def job(conn: sqlite3.Connection) -> list[bool]:
+            # Duplicates are found with one indexed lookup per source, then the new rows go in with one
+            # executemany; seq values are assigned here, which is safe because this is the only writer.
+            ids_by_source: dict[str, list[str]] = {}
+            for e in events:
+                ids_by_source.setdefault(e.source, []).append(e.id)
+            seen: set[tuple[str, str]] = set()
+            for source, ids in ids_by_source.items():
+                seen.update((source, row[0]) for row in conn.execute(_EXISTING, (source, json.dumps(ids))))
+            next_seq = (conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
             inserted: list[tuple[int, ValidEvent]] = []
             stored: list[bool] = []
-            cursor = conn.cursor()
+            rows = []
             for e in events:
-                cursor.execute(
-                    _INSERT,
-                    (e.source, e.id, e.type, e.subject, to_us(e.time), ingested_us, e.specversion,
-                     e.datacontenttype or None, e.dataschema or None, e.data),
-                )
-                if cursor.rowcount == 1:
-                    inserted.append((cursor.lastrowid or 0, e))
-                    stored.append(True)
-                else:
+                key = (e.source, e.id)
+                if key in seen:
                     stored.append(False)
-            if inserted:
+                    continue
+                seen.add(key)
+                stored.append(True)
+                inserted.append((next_seq, e))
+                rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
+                             e.datacontenttype or None, e.dataschema or None, e.data))
+                next_seq += 1
+            if rows:
+                conn.executemany(_INSERT, rows)
                 for listener in listeners:
                     listener(conn, inserted)
             return stored
@@ -88,7 +101,7 @@ class SqliteEventStore:
         page = [
             StoredEvent(
                 event=ValidEvent(
-                    source=r[1], id=r[2], type=r[3], subject=r[4], time=from_us(r[5]), specversion=r[7],
+                    source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
                     datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
                 ),
                 ingested_at=from_us(r[6]),

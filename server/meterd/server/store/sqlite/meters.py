@@ -238,7 +238,7 @@ class SqliteMeterStore:
         by_type = self._meters_by_type(conn)
         if not by_type:
             return
-        self._aggregate(conn, ((seq, e.type, e.subject, to_us(e.time), e.parsed) for seq, e in inserted), by_type)
+        self._aggregate(conn, ((seq, e.type, e.subject, e.time_us, e.parsed) for seq, e in inserted), by_type)
 
     def _backfill(self, conn: sqlite3.Connection, meter: _Compiled, event_type: str) -> None:
         last = 0

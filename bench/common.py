@@ -1,0 +1,90 @@
+"""Benchmark helpers: a meterd server in its own process, its peak RSS, percentiles, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import psutil
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`meterd serve` in a child process, with its peak resident memory sampled in the background."""
+
+    def __init__(self, db: Path, config: Path | None = None) -> None:
+        self.address = f"127.0.0.1:{free_port()}"
+        args = [sys.executable, "-m", "meterd.server", "serve", "--listen", self.address, "--db", str(db)]
+        if config:
+            args += ["--config", str(config)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "METERD_LOG_FORMAT": "text"})
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        deadline = time.monotonic() + 120
+        with grpc.insecure_channel(self.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                try:
+                    stub.Check(health_pb2.HealthCheckRequest(), timeout=1, wait_for_ready=True)
+                    break
+                except grpc.RpcError:
+                    if time.monotonic() > deadline:
+                        raise
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        process = psutil.Process(self.proc.pid)
+        while not self._stop.wait(0.2):
+            try:
+                self.peak_rss = max(self.peak_rss, process.memory_info().rss)
+            except psutil.Error:
+                return
+
+    def rss(self) -> int:
+        return int(psutil.Process(self.proc.pid).memory_info().rss)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.proc.terminate()
+        self.proc.wait(timeout=120)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def write_result(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, **payload}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
