@@ -1,0 +1,38 @@
+"""Helpers shared by the feature, entitlement and grant API tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import timestamp_pb2
+
+from meterd.client import OpenMeter
+from meterd.client._subject_entitlements import SubjectEntitlementsMixin
+from meterd.v1 import meters_pb2
+
+
+class _SubjectEntitlements(SubjectEntitlementsMixin):
+    def __init__(self, om: OpenMeter) -> None:
+        self._t = om._transport
+
+
+def subjects(om: OpenMeter) -> Any:
+    """``om.subjects`` once it inherits the mixin; until then the mixin alone over the same transport."""
+    if hasattr(om.subjects, "create_entitlement"):
+        return om.subjects
+    return _SubjectEntitlements(om)
+
+
+def create_meter(
+    om: OpenMeter, slug: str = "tokens_total", aggregation: str = "SUM", group_by: dict[str, str] | None = None
+) -> meters_pb2.Meter:
+    meter: dict[str, Any] = {"slug": slug, "eventType": "tokens", "aggregation": aggregation,
+                             "groupBy": group_by or {"model": "$.model", "region": "$.region"}}
+    if aggregation != "COUNT":
+        meter["valueProperty"] = "$.tokens"
+    return om.meters.create(meter)
+
+
+def dt(ts: timestamp_pb2.Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
