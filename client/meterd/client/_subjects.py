@@ -1,6 +1,7 @@
 """``om.subjects``: create or update customers in batches, list, get and delete them.
 
-Entitlement methods under ``om.subjects`` belong to the entitlements issue and are not here yet.
+The subject-scoped entitlement methods (``create_entitlement`` ...) come from the mixins in
+``_subject_entitlements``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from meterd.client._convert import normalize, to_str_map, to_timestamp
+from meterd.client._subject_entitlements import AsyncSubjectEntitlementsMixin, SubjectEntitlementsMixin
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import subjects_pb2
 
@@ -63,8 +65,8 @@ def _list_request(limit: int | None, page_token: str | None) -> subjects_pb2.Lis
     return subjects_pb2.ListSubjectsRequest(page_size=limit or 0, page_token=page_token or "")
 
 
-class Subjects:
-    """Subject management (``om.subjects``)."""
+class Subjects(SubjectEntitlementsMixin):
+    """Subject management and subject-scoped entitlements (``om.subjects``)."""
 
     def __init__(self, transport: Transport) -> None:
         self._t = transport
@@ -115,7 +117,7 @@ class Subjects:
         )
 
 
-class AsyncSubjects:
+class AsyncSubjects(AsyncSubjectEntitlementsMixin):
     """``om.subjects`` for AsyncOpenMeter: the same methods, awaitable."""
 
     def __init__(self, transport: AsyncTransport) -> None:
