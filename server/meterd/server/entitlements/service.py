@@ -103,16 +103,16 @@ class EntitlementService:
             raise FailedPrecondition(METERED_VALUE_PENDING)
         return static_value(entitlement)
 
-    def list(
-        self, filter: EntitlementFilter, page_size: int, after: Cursor | None
-    ) -> tuple[list[Entitlement], Cursor | None]:
-        """One page in creation order, and the cursor of the next (None on the last)."""
-        return self._store.list(filter, page_limit(page_size), after)
-
     def list_for_subject(
         self, subject_key: str, include_deleted: bool, page_size: int, after: Cursor | None
     ) -> tuple[list[Entitlement], Cursor | None]:
         """One page of one subject's entitlements in creation order."""
         validate_subject_key(subject_key)
         filter = EntitlementFilter(subjects=(subject_key,), include_deleted=include_deleted)
+        return self._store.list(filter, page_limit(page_size), after)
+
+    def list(
+        self, filter: EntitlementFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Entitlement], Cursor | None]:
+        """One page in creation order, and the cursor of the next (None on the last)."""
         return self._store.list(filter, page_limit(page_size), after)

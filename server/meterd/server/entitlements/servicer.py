@@ -36,9 +36,10 @@ def interval_from_wire(value: int, field: str) -> Interval | None:
     """None for UNSPECIFIED; INVALID_ARGUMENT for a number this server does not know."""
     if value == common_pb2.PERIOD_INTERVAL_UNSPECIFIED:
         return None
-    if value not in _INTERVALS:
+    interval = _INTERVALS.get(common_pb2.PeriodInterval.ValueType(value))
+    if interval is None:
         raise errors.InvalidArgument.of(field, f"unknown interval {value}")
-    return _INTERVALS[value]
+    return interval
 
 
 def interval_to_wire(interval: Interval) -> common_pb2.PeriodInterval.ValueType:

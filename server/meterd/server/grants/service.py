@@ -25,11 +25,11 @@ class GrantStore(Protocol):
         """NotFound for an unknown grant, FailedPrecondition for a voided one."""
         ...
 
-    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]: ...
-
     def list_for_entitlement(
         self, entitlement_id: str, include_voided: bool, limit: int, after: Cursor | None
     ) -> tuple[list[Grant], Cursor | None]: ...
+
+    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]: ...
 
 
 class GrantService:
@@ -73,12 +73,12 @@ class GrantService:
         entitlement = self._entitlements.get(subject_key, id_or_feature_key)
         return self._store.list_for_entitlement(entitlement.id, include_voided, limit, after)
 
-    def list(self, filter: GrantFilter, page_size: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
-        """One page of grants of every non-deleted entitlement, ordered by effective_at ascending."""
-        return self._store.list(filter, page_limit(page_size), after)
-
     def void(self, grant_id: str) -> Grant:
         """Voids a grant from now (truncated to the minute): its remaining balance is gone from then on."""
         if not grant_id:
             raise InvalidArgument.of("grant_id", "is required")
         return self._store.void(grant_id, truncate_to_minute(self._clock()))
+
+    def list(self, filter: GrantFilter, page_size: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
+        """One page of grants of every non-deleted entitlement, ordered by effective_at ascending."""
+        return self._store.list(filter, page_limit(page_size), after)

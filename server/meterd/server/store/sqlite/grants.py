@@ -105,10 +105,6 @@ class SqliteGrantStore:
         """Every grant of one entitlement in effective_at order: what the credit engine replays."""
         return select_grants(self._db.reader(), entitlement_id, include_voided=include_voided)
 
-    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
-        """One page of grants of non-deleted entitlements, ordered by effective_at, creation, id."""
-        return self._page(filter, None, limit, after)
-
     def list_for_entitlement(
         self, entitlement_id: str, include_voided: bool, limit: int, after: Cursor | None
     ) -> tuple[list[Grant], Cursor | None]:
@@ -148,3 +144,7 @@ class SqliteGrantStore:
             last = page[-1]
             cursor = (to_us(last.effective_at), to_us(last.created_at), last.id)
         return page, cursor
+
+    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
+        """One page of grants of non-deleted entitlements, ordered by effective_at, creation, id."""
+        return self._page(filter, None, limit, after)
