@@ -30,6 +30,9 @@ PY="${METERD_PYTHON:-$ROOT/.venv/bin/python}"
 MVN_FLAGS=(-q -B -Dstyle.color=never)
 [[ -n "${MAVEN_OFFLINE:-}" ]] && MVN_FLAGS+=(-o)
 
+# Debian's Maven writes stray colour resets even when quiet; drop them (pipefail keeps mvn's exit status).
+mvn_q() { mvn "${MVN_FLAGS[@]}" "$@" 2>&1 | sed -u $'s/\x1b\\[0m//g'; }
+
 log() { printf '[stubs] %s\n' "$*" >&2; }
 timed() {  # timed LABEL cmd...: runs cmd and logs how long it took
   local label=$1; shift
@@ -120,7 +123,7 @@ gen_java() {
   # protoc, protoc-gen-grpc-java and protobuf-java (for google/protobuf/*.proto) come from Maven Central at
   # the versions pinned in stubs/java/pom.xml (execution fetch-codegen).
   local codegen="$ROOT/$JAVA/target/codegen"
-  mvn "${MVN_FLAGS[@]}" -f $JAVA/pom.xml dependency:copy@fetch-codegen -Dprotoc.classifier="$(protoc_classifier)"
+  mvn_q -f $JAVA/pom.xml dependency:copy@fetch-codegen -Dprotoc.classifier="$(protoc_classifier)"
   chmod +x "$codegen/protoc" "$codegen/protoc-gen-grpc-java"
   rm -rf "$codegen/include" && mkdir -p "$codegen/include"
   (cd "$codegen/include" && jar xf ../protobuf-java.jar google/protobuf)
@@ -133,7 +136,7 @@ gen_java() {
     "${PROTO_FILES[@]}"
 }
 build_java() {
-  mvn "${MVN_FLAGS[@]}" -f $JAVA/pom.xml package
+  mvn_q -f $JAVA/pom.xml package
 }
 
 for lang in "${LANGS[@]}"; do
