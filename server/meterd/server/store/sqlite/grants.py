@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,11 @@ _G_COLUMNS = ", ".join(f"g.{c.strip()}" for c in COLUMNS.split(","))
 
 # (effective_us, created_us, id) of the last row of a page.
 Cursor = tuple[int, int, str]
+
+# Called inside the transaction that creates or voids a grant with (conn, entitlement_id, changed_from): the
+# balance history of that entitlement may differ from ``changed_from`` on (the credit engine drops its
+# balance snapshots after it). Not called for the issue-after-reset grant written with a new entitlement.
+GrantChangeListener = Callable[[sqlite3.Connection, str, datetime], None]
 
 
 def grant_of(row: tuple[Any, ...]) -> Grant:
@@ -68,6 +74,11 @@ class SqliteGrantStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._listeners: list[GrantChangeListener] = []
+
+    def add_change_listener(self, listener: GrantChangeListener) -> None:
+        """Registers a function run in the same transaction as every grant creation and void."""
+        self._listeners.append(listener)
 
     def insert(self, grant: Grant) -> Grant:
         """Stores a grant; NotFound if its entitlement was deleted meanwhile."""
@@ -77,6 +88,8 @@ class SqliteGrantStore:
             if row is None or row[0] is not None:
                 raise NotFound(f"entitlement: entitlement {grant.entitlement_id} not found")
             insert_grant(conn, grant)
+            for listener in self._listeners:
+                listener(conn, grant.entitlement_id, grant.effective_at)
             return grant
 
         return self._db.write(job)
@@ -97,7 +110,10 @@ class SqliteGrantStore:
             conn.execute(
                 "UPDATE grants SET voided_us = ?, updated_us = ? WHERE id = ?", (to_us(at), to_us(at), grant_id)
             )
-            return grant_of(conn.execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone())
+            voided = grant_of(conn.execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone())
+            for listener in self._listeners:
+                listener(conn, voided.entitlement_id, at)
+            return voided
 
         return self._db.write(job)
 
