@@ -8,20 +8,7 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from meterd.client import OpenMeter
-from meterd.client._subject_entitlements import SubjectEntitlementsMixin
 from meterd.v1 import meters_pb2
-
-
-class _SubjectEntitlements(SubjectEntitlementsMixin):
-    def __init__(self, om: OpenMeter) -> None:
-        self._t = om._transport
-
-
-def subjects(om: OpenMeter) -> Any:
-    """``om.subjects`` once it inherits the mixin; until then the mixin alone over the same transport."""
-    if hasattr(om.subjects, "create_entitlement"):
-        return om.subjects
-    return _SubjectEntitlements(om)
 
 
 def create_meter(

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from entitlement_support import create_meter, dt, subjects
+from entitlement_support import create_meter, dt
 from support import Clock
 
 from meterd.client import (
@@ -19,7 +19,6 @@ from meterd.client import (
     NotFoundError,
     OpenMeter,
 )
-from meterd.client._subject_entitlements import AsyncSubjectEntitlementsMixin
 from meterd.server.app import MeterdServer
 from meterd.v1 import common_pb2, grants_pb2
 
@@ -42,7 +41,7 @@ def clocked_features(clocked_om: OpenMeter) -> OpenMeter:
 
 
 def test_boolean_entitlement_lifecycle(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     created = s.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso", "metadata": {"k": "v"}})
     assert created.WhichOneof("type") == "boolean"
     assert (created.subject_key, created.feature_key) == ("customer-1", "sso")
@@ -71,7 +70,7 @@ def test_boolean_entitlement_lifecycle(features: OpenMeter) -> None:
 
 
 def test_static_entitlement_config_is_returned_as_given(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     text = '{"seats": 5,  "sso": true}'
     created = s.create_entitlement("customer-1", {"type": "static", "featureKey": "seats", "config": text})
     assert created.static.config == text
@@ -85,14 +84,14 @@ def test_static_entitlement_config_is_returned_as_given(features: OpenMeter) -> 
 @pytest.mark.parametrize("config", ["{not json", ""])
 def test_static_config_must_be_json(features: OpenMeter, config: str) -> None:
     with pytest.raises(InvalidArgumentError) as info:
-        subjects(features).create_entitlement("c", {"type": "static", "featureKey": "seats", "config": config})
+        features.subjects.create_entitlement("c", {"type": "static", "featureKey": "seats", "config": config})
     assert [v.field for v in info.value.violations] == ["entitlement.static.config"]
 
 
 def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: OpenMeter, clock: Clock) -> None:
     om = clocked_features
     clock.set(datetime(2024, 3, 10, 15, 42, 31, 500, tzinfo=UTC))
-    created = subjects(om).create_entitlement("customer-1", {
+    created = om.subjects.create_entitlement("customer-1", {
         "type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH"},
         "issueAfterReset": 10_000_000,
     })
@@ -107,7 +106,7 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
         minute, datetime(2024, 4, 10, 15, 42, tzinfo=UTC))
     assert not m.HasField("last_reset")
 
-    [grant] = subjects(om).list_entitlement_grants("customer-1", "ai_tokens")
+    [grant] = om.subjects.list_entitlement_grants("customer-1", "ai_tokens")
     assert grant.entitlement_id == created.id
     assert grant.amount == 10_000_000 and grant.priority == 1
     assert dt(grant.effective_at) == minute
@@ -118,14 +117,14 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
 
     # The period moves with the clock, without any job.
     clock.set(datetime(2024, 6, 1, tzinfo=UTC))
-    m = subjects(om).get_entitlement("customer-1", created.id).metered
+    m = om.subjects.get_entitlement("customer-1", created.id).metered
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
         datetime(2024, 5, 10, 15, 42, tzinfo=UTC), datetime(2024, 6, 10, 15, 42, tzinfo=UTC))
 
 
 def test_metered_settings_given_explicitly(clocked_features: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 3, 10, 12, 0, tzinfo=UTC))
-    created = subjects(clocked_features).create_entitlement("c", {
+    created = clocked_features.subjects.create_entitlement("c", {
         "type": "metered", "feature_key": "ai_tokens",
         "usage_period": {"interval": "DAY", "anchor": "2024-01-01T06:00:00Z"},
         "measure_usage_from": datetime(2024, 3, 10, 9, 30, 45, tzinfo=UTC),
@@ -140,7 +139,7 @@ def test_metered_settings_given_explicitly(clocked_features: OpenMeter, clock: C
         datetime(2024, 3, 10, 9, 30, tzinfo=UTC), datetime(2024, 3, 11, 6, 0, tzinfo=UTC))
     assert m.issue_after_reset == 5 and m.issue_after_reset_priority == 3
     assert m.is_soft_limit and m.preserve_overage_at_reset
-    [grant] = subjects(clocked_features).list_entitlement_grants("c", created.id)
+    [grant] = clocked_features.subjects.list_entitlement_grants("c", created.id)
     assert grant.priority == 3 and dt(grant.effective_at) == datetime(2024, 3, 10, 9, 30, tzinfo=UTC)
 
 
@@ -164,7 +163,7 @@ def test_current_usage_period_follows_the_clock(
     period: tuple[datetime, datetime],
 ) -> None:
     clock.set(anchor + timedelta(minutes=1))
-    created = subjects(clocked_features).create_entitlement(
+    created = clocked_features.subjects.create_entitlement(
         "c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": interval, "anchor": anchor}}
     )
     assert dt(created.metered.measure_usage_from) == anchor
@@ -176,7 +175,7 @@ def test_current_usage_period_follows_the_clock(
 
 def test_an_anchor_in_the_future_gives_the_period_before_it(clocked_features: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 1, 10, tzinfo=UTC))
-    created = subjects(clocked_features).create_entitlement("c", {
+    created = clocked_features.subjects.create_entitlement("c", {
         "type": "metered", "featureKey": "ai_tokens",
         "usagePeriod": {"interval": "MONTH", "anchor": datetime(2024, 3, 15, tzinfo=UTC)},
     })
@@ -186,7 +185,7 @@ def test_an_anchor_in_the_future_gives_the_period_before_it(clocked_features: Op
 
 
 def test_one_active_entitlement_per_subject_and_feature(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     first = s.create_entitlement("c", {"type": "boolean", "featureKey": "sso"})
     with pytest.raises(AlreadyExistsError, match=first.id):
         s.create_entitlement("c", {"type": "static", "featureKey": "sso", "config": "{}"})
@@ -194,7 +193,7 @@ def test_one_active_entitlement_per_subject_and_feature(features: OpenMeter) -> 
 
 
 def test_feature_refusals(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     with pytest.raises(NotFoundError):
         s.create_entitlement("c", {"type": "boolean", "featureKey": "nope"})
     with pytest.raises(FailedPreconditionError, match="no meter"):
@@ -206,7 +205,7 @@ def test_feature_refusals(features: OpenMeter) -> None:
 
 
 def test_archived_feature_gets_no_new_entitlements_but_keeps_existing_ones(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     sso = features.features.get("sso")
     kept = s.create_entitlement("c", {"type": "boolean", "featureKey": "sso"})
     features.features.delete("sso")
@@ -234,12 +233,12 @@ def test_archived_feature_gets_no_new_entitlements_but_keeps_existing_ones(featu
 )
 def test_invalid_entitlements(features: OpenMeter, entitlement: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidArgumentError) as info:
-        subjects(features).create_entitlement("c", entitlement)
+        features.subjects.create_entitlement("c", entitlement)
     assert field in [v.field for v in info.value.violations]
 
 
 def test_client_refuses_unknown_keys_wrong_types_and_types(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     with pytest.raises(ValueError, match="type"):
         s.create_entitlement("c", {"featureKey": "sso"})
     with pytest.raises(ValueError, match="'gold'"):
@@ -257,7 +256,7 @@ def test_client_refuses_unknown_keys_wrong_types_and_types(features: OpenMeter) 
 
 
 def test_lookup_is_scoped_to_the_subject(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     mine = s.create_entitlement("c", {"type": "boolean", "featureKey": "sso"})
     with pytest.raises(NotFoundError):
         s.get_entitlement("someone-else", mine.id)
@@ -268,14 +267,14 @@ def test_lookup_is_scoped_to_the_subject(features: OpenMeter) -> None:
 
 
 def test_metered_value_waits_for_the_credit_engine(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"}})
     with pytest.raises(FailedPreconditionError, match="credit engine"):
         s.get_entitlement_value("c", "ai_tokens")
 
 
 def test_list_all_entitlements_with_filters_and_pages(features: OpenMeter) -> None:
-    s = subjects(features)
+    s = features.subjects
     made = [
         s.create_entitlement("a", {"type": "boolean", "featureKey": "sso"}),
         s.create_entitlement("b", {"type": "boolean", "featureKey": "sso"}),
@@ -301,7 +300,7 @@ def test_list_all_entitlements_with_filters_and_pages(features: OpenMeter) -> No
 def test_async_subject_entitlements(features: OpenMeter, server: MeterdServer) -> None:
     async def session() -> None:
         async with AsyncOpenMeter(server.address) as om:
-            s = om.subjects if hasattr(om.subjects, "create_entitlement") else _AsyncShim(om)
+            s = om.subjects
             created = await s.create_entitlement("c", {"type": "static", "featureKey": "seats", "config": "[1]"})
             assert (await s.get_entitlement("c", "seats")).id == created.id
             assert (await s.get_entitlement_value("c", created.id)).config == "[1]"
@@ -311,8 +310,3 @@ def test_async_subject_entitlements(features: OpenMeter, server: MeterdServer) -
             assert await s.list_entitlements("c") == []
 
     asyncio.run(session())
-
-
-class _AsyncShim(AsyncSubjectEntitlementsMixin):
-    def __init__(self, om: AsyncOpenMeter) -> None:
-        self._t = om._transport

@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from entitlement_support import create_meter, dt, subjects
+from entitlement_support import create_meter, dt
 from support import Clock
 
 from meterd.client import (
@@ -17,7 +17,6 @@ from meterd.client import (
     NotFoundError,
     OpenMeter,
 )
-from meterd.client._subject_entitlements import AsyncSubjectEntitlementsMixin
 from meterd.server.app import MeterdServer
 from meterd.v1 import common_pb2, grants_pb2
 
@@ -32,7 +31,7 @@ def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
     create_meter(clocked_om)
     clocked_om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
     clocked_om.features.create({"key": "sso", "name": "SSO"})
-    s = subjects(clocked_om)
+    s = clocked_om.subjects
     metered = {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH"}}
     s.create_entitlement("customer-1", metered)
     s.create_entitlement("customer-2", metered)
@@ -49,7 +48,7 @@ def grant(**overrides: object) -> dict[str, object]:
 
 
 def test_create_in_the_sdk_shape(om: OpenMeter) -> None:
-    s = subjects(om)
+    s = om.subjects
     created = s.create_entitlement_grant("customer-1", "ai_tokens", {
         "amount": 100, "priority": 1, "effectiveAt": "2024-01-02T10:15:42.5Z",
         "expiration": {"duration": "HOUR", "count": 12}, "minRolloverAmount": 100, "maxRolloverAmount": 100,
@@ -72,14 +71,14 @@ def test_create_in_the_sdk_shape(om: OpenMeter) -> None:
 
 
 def test_defaults(om: OpenMeter) -> None:
-    created = subjects(om).create_entitlement_grant("customer-1", "ai_tokens", grant(
+    created = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(
         amount=0.1, expiration={"duration": "MONTH", "count": 1}, recurrence={"interval": "WEEK"}))
     assert created.HasField("priority") and created.priority == 1
     assert created.amount == 0.1
     assert created.min_rollover_amount == 0 and created.max_rollover_amount == 0
     assert dt(created.recurrence.anchor) == dt(created.effective_at)
     assert dt(created.expires_at) == datetime(2024, 2, 2, tzinfo=UTC)
-    zero = subjects(om).create_entitlement_grant("customer-1", "ai_tokens", grant(priority=0))
+    zero = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(priority=0))
     assert zero.priority == 0
 
 
@@ -92,14 +91,14 @@ def test_defaults(om: OpenMeter) -> None:
     ],
 )
 def test_expires_at(om: OpenMeter, duration: str, count: int, expires: datetime) -> None:
-    created = subjects(om).create_entitlement_grant(
+    created = om.subjects.create_entitlement_grant(
         "customer-1", "ai_tokens", grant(expiration={"duration": duration, "count": count}))
     assert dt(created.expires_at) == expires
 
 
 def test_month_expiration_clamps_to_the_month_end(om: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 1, 31, 12, tzinfo=UTC))
-    created = subjects(om).create_entitlement_grant("customer-1", "ai_tokens", grant(
+    created = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(
         effectiveAt=datetime(2024, 1, 31, 12, tzinfo=UTC), expiration={"duration": "MONTH", "count": 1}))
     assert dt(created.expires_at) == datetime(2024, 2, 29, 12, tzinfo=UTC)
 
@@ -122,7 +121,7 @@ def test_month_expiration_clamps_to_the_month_end(om: OpenMeter, clock: Clock) -
 def test_invalid_grants(om: OpenMeter, overrides: dict[str, object], field: str) -> None:
     body = {k: v for k, v in grant(**overrides).items() if v is not None}
     with pytest.raises(InvalidArgumentError) as info:
-        subjects(om).create_entitlement_grant("customer-1", "ai_tokens", body)
+        om.subjects.create_entitlement_grant("customer-1", "ai_tokens", body)
     assert field in [v.field for v in info.value.violations]
     assert om.grants.list() == []
 
@@ -130,27 +129,27 @@ def test_invalid_grants(om: OpenMeter, overrides: dict[str, object], field: str)
 def test_effective_at_must_not_be_before_the_current_period(om: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 2, 5, tzinfo=UTC))  # the second monthly period started on Feb 1
     with pytest.raises(InvalidArgumentError) as info:
-        subjects(om).create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=datetime(2024, 1, 31, tzinfo=UTC)))
+        om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=datetime(2024, 1, 31, tzinfo=UTC)))
     assert [v.field for v in info.value.violations] == ["grant.effective_at"]
-    ok = subjects(om).create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt="2024-02-01T00:00:00Z"))
+    ok = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt="2024-02-01T00:00:00Z"))
     assert dt(ok.effective_at) == datetime(2024, 2, 1, tzinfo=UTC)
-    future = subjects(om).create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt="2024-06-01T00:00:00Z"))
+    future = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt="2024-06-01T00:00:00Z"))
     assert dt(future.effective_at) == datetime(2024, 6, 1, tzinfo=UTC)
 
 
 def test_grants_need_a_metered_entitlement(om: OpenMeter) -> None:
     with pytest.raises(FailedPreconditionError, match="metered"):
-        subjects(om).create_entitlement_grant("customer-1", "sso", grant())
+        om.subjects.create_entitlement_grant("customer-1", "sso", grant())
     with pytest.raises(NotFoundError):
-        subjects(om).create_entitlement_grant("customer-1", "nope", grant())
+        om.subjects.create_entitlement_grant("customer-1", "nope", grant())
     with pytest.raises(NotFoundError):
-        subjects(om).create_entitlement_grant("nobody", "ai_tokens", grant())
+        om.subjects.create_entitlement_grant("nobody", "ai_tokens", grant())
     with pytest.raises(NotFoundError):
-        subjects(om).list_entitlement_grants("nobody", "ai_tokens")
+        om.subjects.list_entitlement_grants("nobody", "ai_tokens")
 
 
 def test_lists_order_by_effective_time_and_filter(om: OpenMeter) -> None:
-    s = subjects(om)
+    s = om.subjects
     late = s.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=START + timedelta(days=9)))
     early = s.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=START + timedelta(days=2)))
     other = s.create_entitlement_grant("customer-2", "ai_tokens", grant(effectiveAt=START + timedelta(days=5)))
@@ -168,7 +167,7 @@ def test_lists_order_by_effective_time_and_filter(om: OpenMeter) -> None:
 
 
 def test_void(om: OpenMeter, clock: Clock) -> None:
-    s = subjects(om)
+    s = om.subjects
     kept = s.create_entitlement_grant("customer-1", "ai_tokens", grant())
     voided = s.create_entitlement_grant("customer-1", "ai_tokens", grant(amount=50))
     clock.set(datetime(2024, 1, 5, 8, 30, 59, tzinfo=UTC))
@@ -186,7 +185,7 @@ def test_void(om: OpenMeter, clock: Clock) -> None:
 
 
 def test_grants_of_a_deleted_entitlement_leave_the_lists(om: OpenMeter) -> None:
-    s = subjects(om)
+    s = om.subjects
     s.create_entitlement_grant("customer-2", "ai_tokens", grant())
     s.delete_entitlement("customer-2", "ai_tokens")
     assert om.grants.list() == []
@@ -195,7 +194,7 @@ def test_grants_of_a_deleted_entitlement_leave_the_lists(om: OpenMeter) -> None:
 
 
 def test_client_refuses_unknown_keys_and_wrong_types(om: OpenMeter) -> None:
-    s = subjects(om)
+    s = om.subjects
     with pytest.raises(ValueError, match="expiresAt"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(expiresAt=START))
     with pytest.raises(ValueError, match="FORTNIGHT"):
@@ -209,13 +208,9 @@ def test_client_refuses_unknown_keys_and_wrong_types(om: OpenMeter) -> None:
 
 
 def test_async_grants(om: OpenMeter, clocked_server: MeterdServer) -> None:
-    class Shim(AsyncSubjectEntitlementsMixin):
-        def __init__(self, client: AsyncOpenMeter) -> None:
-            self._t = client._transport
-
     async def session() -> None:
         async with AsyncOpenMeter(clocked_server.address) as client:
-            s = client.subjects if hasattr(client.subjects, "create_entitlement_grant") else Shim(client)
+            s = client.subjects
             created = await s.create_entitlement_grant("customer-1", "ai_tokens", grant())
             assert [g.id for g in await s.list_entitlement_grants("customer-1", "ai_tokens")] == [created.id]
             assert [g.id for g in await client.grants.list()] == [created.id]
