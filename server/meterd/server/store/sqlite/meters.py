@@ -24,6 +24,9 @@ from meterd.server.store.sqlite.events import SqliteEventStore
 from meterd.server.timeutil import from_us, to_us
 
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
+# Rows with this subject roll up every subject: queries that neither filter nor group by subject read
+# them, so their cost follows windows x groups, not subjects. Real subjects are never empty.
+ALL_SUBJECTS = ""
 BACKFILL_CHUNK = 5000
 
 
@@ -161,14 +164,15 @@ class SqliteMeterStore:
     def subjects(self, meter: StoredMeter) -> list[str]:
         """Distinct subjects with aggregates for the meter (day level: one row per subject and day)."""
         rows = self._db.reader().execute(
-            "SELECT DISTINCT subject FROM meter_agg_d WHERE meter_id = ? ORDER BY subject", (meter.id,)
+            "SELECT DISTINCT subject FROM meter_agg_d WHERE meter_id = ? AND subject != ? ORDER BY subject",
+            (meter.id, ALL_SUBJECTS),
         ).fetchall()
         return [r[0] for r in rows]
 
     def earliest(self, meter: StoredMeter) -> datetime | None:
         """The start of the earliest minute with data, or None."""
         row = self._db.reader().execute(
-            "SELECT MIN(time_us) FROM meter_agg_m WHERE meter_id = ?", (meter.id,)
+            "SELECT MIN(time_us) FROM meter_agg_m WHERE meter_id = ? AND subject = ?", (meter.id, ALL_SUBJECTS)
         ).fetchone()
         return from_us(row[0]) if row and row[0] is not None else None
 
@@ -188,6 +192,12 @@ class SqliteMeterStore:
         if subjects:
             where.append(f"subject IN ({','.join('?' * len(subjects))})")
             params.extend(subjects)
+        elif keep_subject:
+            where.append("subject != ?")
+            params.append(ALL_SUBJECTS)
+        else:
+            where.append("subject = ?")
+            params.append(ALL_SUBJECTS)
         for index, value in filters.items():
             where.append(f"json_extract(groups, '$[{index}]') = ?")
             params.append(value)
@@ -304,16 +314,16 @@ class SqliteMeterStore:
             conn.executemany("UPDATE events SET has_error = 1 WHERE seq = ?", [(e[0],) for e in errors])
         if not minute_accs:
             return
-        level_accs: dict[tuple[str, str, str, int], _Acc] = minute_accs
         for level in Level:
-            if level is not Level.MINUTE:
-                level_accs = _roll_up(minute_accs, level)
+            level_accs = _roll_up(minute_accs, level)
             _upsert(conn, _SUFFIX[level], level_accs)
             if distinct:
+                rows = {(mid, sub, g, t - t % level.value, v) for mid, sub, g, t, v in distinct}
+                rows |= {(mid, ALL_SUBJECTS, g, t, v) for mid, _, g, t, v in rows}
                 conn.executemany(
                     f"INSERT OR IGNORE INTO meter_distinct_{_SUFFIX[level]} (meter_id, subject, groups, time_us, value)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    {(mid, sub, g, t - t % level.value, v) for mid, sub, g, t, v in distinct},
+                    rows,
                 )
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_id: str, slug: str) -> None:
@@ -329,14 +339,20 @@ class SqliteMeterStore:
 
 
 def _roll_up(minute_accs: dict[tuple[str, str, str, int], _Acc], level: Level) -> dict[tuple[str, str, str, int], _Acc]:
+    """The level's rows for a batch: per subject, and per group across all subjects (ALL_SUBJECTS)."""
     out: dict[tuple[str, str, str, int], _Acc] = {}
     unit = level.value
     for (mid, sub, g, t), a in minute_accs.items():
-        key = (mid, sub, g, t - t % unit)
-        b = out.get(key)
-        if b is None:
-            out[key] = _Acc(a.count, a.nanos, a.min, a.max, a.latest)
-            continue
+        _fold(out, (mid, sub, g, t - t % unit), a)
+        _fold(out, (mid, ALL_SUBJECTS, g, t - t % unit), a)
+    return out
+
+
+def _fold(out: dict[tuple[str, str, str, int], _Acc], key: tuple[str, str, str, int], a: _Acc) -> None:
+    b = out.get(key)
+    if b is None:
+        out[key] = _Acc(a.count, a.nanos, a.min, a.max, a.latest)
+    else:
         b.count += a.count
         b.nanos += a.nanos
         if a.min is not None and (b.min is None or a.min < b.min):
@@ -345,7 +361,6 @@ def _roll_up(minute_accs: dict[tuple[str, str, str, int], _Acc], level: Level) -
             b.max = a.max
         if a.latest is not None and (b.latest is None or a.latest[:2] > b.latest[:2]):
             b.latest = a.latest
-    return out
 
 
 def _upsert(conn: sqlite3.Connection, s: str, accs: dict[tuple[str, str, str, int], _Acc]) -> None:
