@@ -31,7 +31,6 @@ CREATE TABLE meter_agg_m (
     latest_seq      INTEGER,
     PRIMARY KEY (meter_id, subject, time_us, groups)
 ) WITHOUT ROWID;
-CREATE INDEX meter_agg_m_by_time ON meter_agg_m (meter_id, time_us);
 -- Distinct values of UNIQUE_COUNT meters, per minute.
 CREATE TABLE meter_distinct_m (
     meter_id  TEXT    NOT NULL,
@@ -57,7 +56,6 @@ CREATE TABLE meter_agg_h (
     latest_seq      INTEGER,
     PRIMARY KEY (meter_id, subject, time_us, groups)
 ) WITHOUT ROWID;
-CREATE INDEX meter_agg_h_by_time ON meter_agg_h (meter_id, time_us);
 -- Distinct values of UNIQUE_COUNT meters, per hour.
 CREATE TABLE meter_distinct_h (
     meter_id  TEXT    NOT NULL,
@@ -83,7 +81,6 @@ CREATE TABLE meter_agg_d (
     latest_seq      INTEGER,
     PRIMARY KEY (meter_id, subject, time_us, groups)
 ) WITHOUT ROWID;
-CREATE INDEX meter_agg_d_by_time ON meter_agg_d (meter_id, time_us);
 -- Distinct values of UNIQUE_COUNT meters, per day.
 CREATE TABLE meter_distinct_d (
     meter_id  TEXT    NOT NULL,
