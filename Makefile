@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 NODE_TOOLS := node_modules/.bin
 BUF := $(NODE_TOOLS)/buf
 
-.PHONY: setup generate check-generated run test lint bench stubs clean
+# buf breaking compares protos/ with this git ref: the previous commit by default (the last change must not
+# break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
+BUF_AGAINST ?= .git\#ref=HEAD~1
+
+.PHONY: setup generate check-generated check-stubs run test lint bench stubs clean
 
 setup: $(STAMP) $(BUF)
 
@@ -35,11 +39,19 @@ test: setup
 
 lint: setup
 	$(BUF) lint
+	$(BUF) breaking --against '$(BUF_AGAINST)'
 	$(VENV)/bin/ruff check client/meterd/client server tests bench scripts
 	$(VENV)/bin/mypy client/meterd/client
 
 bench: setup
 	$(PY) bench/run.py
+
+# Stubs for TypeScript, Go and Java (stubs/<language>), generated from protos/ and committed.
+stubs: setup
+	bash scripts/stubs.sh --build
+
+check-stubs: setup
+	bash scripts/stubs.sh --check
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

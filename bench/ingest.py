@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -13,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, table, write_result  # noqa: E402
+from common import Server, table, write_result
 
-from meterd.client import OpenMeter  # noqa: E402
-from meterd.server.store.sqlite.db import connect  # noqa: E402
-from meterd.server.store.sqlite.migrations import migrate  # noqa: E402
-from meterd.v1 import events_pb2  # noqa: E402
+from meterd.client import OpenMeter
+from meterd.server.store.sqlite.db import connect
+from meterd.server.store.sqlite.migrations import migrate
+from meterd.v1 import events_pb2
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -105,7 +105,9 @@ def to_number(value: Any, *, what: str) -> float:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return float(value) if not value == value.to_integral_value() else int(value)
+        # Integral decimals stay exact as JSON integers; others go out as the nearest double. To keep more
+        # digits than a double holds, send the number as a string: meters read numeric strings exactly.
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

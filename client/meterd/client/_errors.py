@@ -132,7 +132,7 @@ def from_rpc_error(error: grpc.RpcError | Any) -> MeterdError:
     message: str = error.details() or code.name
     violations: list[FieldViolation] = []
     try:
-        status = rpc_status.from_call(error)
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]  # aio errors quack like a Call
     except (AttributeError, ValueError):
         status = None
     if status is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -119,7 +120,7 @@ class Meters:
                                 timeout=timeout, idempotent=True)
         return self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
-    def subjects(self, meter: str, *, timeout: float | None = None) -> list[str]:
+    def subjects(self, meter: str, *, timeout: float | None = None) -> builtins.list[str]:
         """The subjects with events for the meter, sorted."""
         return self._t.call("MeterService", "ListMeterSubjects", meters_pb2.ListMeterSubjectsRequest(meter=meter),  # type: ignore[no-any-return]
                             lambda r: list(r.subjects), timeout=timeout, idempotent=True)
@@ -170,7 +171,7 @@ class AsyncMeters:
                                       timeout=timeout, idempotent=True)
         return await self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
-    async def subjects(self, meter: str, *, timeout: float | None = None) -> list[str]:
+    async def subjects(self, meter: str, *, timeout: float | None = None) -> builtins.list[str]:
         """See ``Meters.subjects``."""
         return await self._t.call("MeterService", "ListMeterSubjects",  # type: ignore[no-any-return]
                                   meters_pb2.ListMeterSubjectsRequest(meter=meter),

@@ -148,7 +148,7 @@ class AsyncTransport:
                 raise from_rpc_error(error) from None
 
     async def close(self) -> None:
-        await self.channel.close()
+        await self.channel.close(None)
 
 
 def violations_text(violations: Sequence[Any]) -> str:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Protocol
 
 from meterd.server.errors import FieldViolation, InvalidArgument, ResourceExhausted
-from meterd.server.timeutil import to_us
 from meterd.server.events.model import (
     MAX_BATCH_EVENTS,
     EventFields,
@@ -20,6 +19,7 @@ from meterd.server.events.model import (
     ValidEvent,
     validate_event,
 )
+from meterd.server.timeutil import to_us
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
