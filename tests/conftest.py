@@ -10,11 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import Clock  # noqa: E402
+from support import Clock
 
-from meterd.client import OpenMeter  # noqa: E402
-from meterd.server.app import MeterdServer  # noqa: E402
-from meterd.server.config import Config  # noqa: E402
+from meterd.client import OpenMeter
+from meterd.server.app import MeterdServer
+from meterd.server.config import Config
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meterd.server.meters.aggregate import (
     EMPTY_BUCKET,
     Bucket,
@@ -28,7 +29,6 @@ from meterd.server.meters.aggregate import (
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, Reading
 from meterd.server.meters.windows import WindowSize
-
 from tests.reference_query import reference_query
 
 T0 = datetime(2024, 5, 17, 12, 0, tzinfo=UTC)

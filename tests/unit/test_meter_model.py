@@ -10,6 +10,7 @@ import jsonpath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meterd.server.errors import InvalidArgument
 from meterd.server.meters.model import (
     MISSING,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meterd.server.errors import InvalidArgument
 from meterd.server.meters.windows import (
     Window,
@@ -19,7 +20,6 @@ from meterd.server.meters.windows import (
     window_start,
     windows_between,
 )
-
 from tests.reference_query import reference_windows
 
 H = timedelta(hours=1)

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import jsonpath
 from jsonpath.selectors import IndexSelector, NameSelector
+
 from meterd.server.errors import InvalidArgument, ViolationCollector
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")

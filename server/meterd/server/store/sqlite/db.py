@@ -8,6 +8,7 @@ and a failing job rolls back alone. Readers use their own connection per thread 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -175,8 +176,6 @@ class Database:
         self._write_conn.close()
         with self._readers_lock:
             for conn in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):  # opened in a thread that is gone
                     conn.close()
-                except sqlite3.ProgrammingError:  # opened in another thread that is gone
-                    pass
             self._readers.clear()
