@@ -1,0 +1,22 @@
+"""Grant extra credit to a metered entitlement: 100 tokens, expiring after 12 hours, renewed monthly
+(SDK: openmeter.subjects.createEntitlementGrant('customer-1', 'ai_tokens', {...}))."""
+
+import os
+from datetime import UTC, datetime
+
+from meterd.client import OpenMeter
+
+om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+
+now = datetime.now(UTC).replace(second=0, microsecond=0)
+grant = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
+    "amount": 100,
+    "priority": 1,
+    "effectiveAt": now,
+    "expiration": {"duration": "HOUR", "count": 12},
+    "minRolloverAmount": 100,
+    "maxRolloverAmount": 100,
+    "recurrence": {"interval": "MONTH", "anchor": now},
+})
+print(f"grant {grant.id}: {grant.amount:g} from {grant.effective_at.ToJsonString()} "
+      f"until {grant.expires_at.ToJsonString()}")

@@ -1,0 +1,21 @@
+"""Ingesting an event: one CloudEvent reporting usage (SDK: openmeter.events.ingest(event))."""
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+from meterd.client import OpenMeter
+
+om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+
+event = {
+    "specversion": "1.0",
+    "id": str(uuid.uuid4()),
+    "source": "my-app",
+    "type": "prompt",
+    "subject": "customer-1",
+    "time": datetime.now(UTC),
+    "data": {"tokens": 1200, "model": "gpt-4o"},
+}
+reply = om.events.ingest(event)
+print(f"accepted {reply.accepted_count}, duplicate {reply.duplicate_count}")

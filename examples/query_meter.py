@@ -1,0 +1,21 @@
+"""Query meter values (SDK: openmeter.meters.query('my-meter-slug', {subject, groupBy, from, to, windowSize}))."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from meterd.client import OpenMeter, WindowSize
+
+om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+
+# from and to fall on whole minutes; here: the last 24 hours, by the hour.
+to = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+values = om.meters.query(
+    "api_requests",
+    subject=["customer-1"],
+    group_by=["method", "path"],
+    from_=to - timedelta(hours=24),
+    to=to,
+    window_size=WindowSize.HOUR,
+)
+for row in values.rows:
+    print(row.window_start.ToJsonString(), row.group_by["method"], row.group_by["path"], row.value)

@@ -1,0 +1,242 @@
+"""Every SDK snippet's example script (examples/*.py) runs against a live ``meterd serve`` started with
+examples/meterd.yaml, as a user would run it, and prints what it should.
+
+The scripts follow one customer's life (ingest, query, subjects, features, entitlements, grants, then the
+deletes), so they run in ``ORDER`` against one server per module; a test run alone first runs the scripts
+before it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from support import ROOT, ServerProcess
+
+EXAMPLES = ROOT / "examples"
+
+ORDER = [
+    "ingest_event", "ingest_events", "list_events", "list_meters", "get_meter", "query_meter", "meter_subjects",
+    "create_portal_token", "invalidate_portal_tokens", "upsert_subjects", "list_subjects", "get_subject",
+    "create_feature", "list_features", "get_feature", "create_entitlement", "list_entitlements",
+    "get_entitlement", "get_entitlement_value", "create_entitlement_grant", "list_entitlement_grants",
+    "list_grants", "get_entitlement_history", "reset_entitlement_usage", "delete_entitlement", "delete_feature",
+    "delete_subject",
+]
+
+# What a server without the credit engine (issue 6) answers for metered values, history and resets; until
+# the client has the history/reset methods, calling them is an AttributeError naming the method.
+_PENDING = re.compile(
+    r"arrive with the credit engine|UNIMPLEMENTED|"
+    r"has no attribute '(get_entitlement_history|reset_entitlement_usage)'"
+)
+
+
+class CreditEnginePending(Exception):
+    """The script failed only because the server (or client) lacks issue 6's credit engine calls."""
+
+
+pending_issue_6 = pytest.mark.xfail(strict=False, reason="issue 6", raises=CreditEnginePending)
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Examples:
+    """Runs the scripts in ORDER against one server, each at most once."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.runs: dict[str, Run] = {}
+
+    def _run(self, name: str) -> Run:
+        proc = subprocess.run(
+            [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=60,
+            env={**os.environ, "METERD_TARGET": self.target}, cwd=EXAMPLES,
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    def output(self, name: str) -> str:
+        """Runs every script up to ``name`` (those not yet run), and returns what ``name`` printed."""
+        for earlier in ORDER[: ORDER.index(name) + 1]:
+            if earlier not in self.runs:
+                self.runs[earlier] = self._run(earlier)
+        run = self.runs[name]
+        if run.returncode != 0:
+            if _PENDING.search(run.stderr):
+                raise CreditEnginePending(run.stderr.strip().splitlines()[-1])
+            pytest.fail(f"{name}.py exited {run.returncode}:\n{run.stderr}")
+        return run.stdout
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Examples]:
+    db = tmp_path_factory.mktemp("examples") / "meterd.db"
+    server = ServerProcess(db, config=EXAMPLES / "meterd.yaml")
+    try:
+        yield Examples(server.address)
+    finally:
+        server.terminate()
+
+
+def test_every_example_is_tested() -> None:
+    scripts = {p.stem for p in EXAMPLES.glob("*.py")}
+    assert scripts == set(ORDER)
+
+
+def test_ingest_event(examples: Examples) -> None:
+    assert examples.output("ingest_event") == "accepted 1, duplicate 0\n"
+
+
+def test_ingest_events(examples: Examples) -> None:
+    assert examples.output("ingest_events") == "accepted 3, duplicate 0\n"
+
+
+def test_list_events(examples: Examples) -> None:
+    out = examples.output("list_events")
+    assert out.endswith("4 event(s)\n")
+    assert out.count(" customer-1 request ") == 2
+    assert ' customer-1 prompt {"tokens":1200,"model":"gpt-4o"}' in out
+
+
+def test_list_meters(examples: Examples) -> None:
+    assert examples.output("list_meters") == "api_requests request\ntokens_total prompt\n"
+
+
+def test_get_meter(examples: Examples) -> None:
+    assert examples.output("get_meter") == (
+        "tokens_total: SUM of $.tokens over 'prompt' events, grouped by ['model']\n"
+    )
+
+
+def test_query_meter(examples: Examples) -> None:
+    lines = examples.output("query_meter").splitlines()
+    # customer-1's two requests in the current hour: one GET, one POST (customer-2's GET is filtered out).
+    rows = sorted(line.split(" ", 1)[1] for line in lines)
+    assert rows == ["GET /v1/things 1.0", "POST /v1/things 1.0"]
+
+
+def test_meter_subjects(examples: Examples) -> None:
+    assert examples.output("meter_subjects") == "['customer-1', 'customer-2']\n"
+
+
+def test_create_portal_token(examples: Examples) -> None:
+    lines = examples.output("create_portal_token").splitlines()
+    assert lines[0].startswith("token for customer-1, expires ")
+    assert lines[1:] == ["customer-1 used 1200 tokens"]
+
+
+def test_invalidate_portal_tokens(examples: Examples) -> None:
+    assert examples.output("invalidate_portal_tokens") == "invalidated 1 token(s)\n"
+
+
+def test_upsert_subjects(examples: Examples) -> None:
+    assert examples.output("upsert_subjects") == "customer-1 ACME\ncustomer-2 Globex\n"
+
+
+def test_list_subjects(examples: Examples) -> None:
+    assert examples.output("list_subjects") == "customer-1 ACME {}\ncustomer-2 Globex {'plan': 'pro'}\n"
+
+
+def test_get_subject(examples: Examples) -> None:
+    assert examples.output("get_subject") == "customer-1 ACME\n"
+
+
+def test_create_feature(examples: Examples) -> None:
+    assert re.fullmatch(r"feature ai_tokens \(AI Tokens\) measured by tokens_total, id \S+\n",
+                        examples.output("create_feature"))
+
+
+def test_list_features(examples: Examples) -> None:
+    assert examples.output("list_features") == "ai_tokens AI Tokens tokens_total\n"
+
+
+def test_get_feature(examples: Examples) -> None:
+    assert examples.output("get_feature") == "ai_tokens AI Tokens tokens_total\n"
+
+
+def test_create_entitlement(examples: Examples) -> None:
+    assert re.fullmatch(r"entitlement \S+: ai_tokens for customer-1, 1e\+07 per month\n",
+                        examples.output("create_entitlement"))
+
+
+def test_list_entitlements(examples: Examples) -> None:
+    assert re.fullmatch(r"ai_tokens metered \S+\n", examples.output("list_entitlements"))
+
+
+def test_get_entitlement(examples: Examples) -> None:
+    entitlement_id = examples.output("list_entitlements").split()[2]
+    assert examples.output("get_entitlement") == f"{entitlement_id} ai_tokens metered\n"
+
+
+@pending_issue_6
+def test_get_entitlement_value(examples: Examples) -> None:
+    out = examples.output("get_entitlement_value")
+    match = re.fullmatch(r"has_access=True balance=(\d+) usage=(\d+) overage=0\n", out)
+    assert match, out
+    # 10,000,000 issued for the month. The period starts on the entitlement's creation minute, so the
+    # 1,200 tokens ingested earlier count only if that was the same minute.
+    balance, usage = map(int, match.groups())
+    assert usage in (0, 1200)
+    assert balance + usage == 10_000_000
+
+
+def test_create_entitlement_grant(examples: Examples) -> None:
+    out = examples.output("create_entitlement_grant")
+    match = re.fullmatch(r"grant \S+: 100 from (\S+) until (\S+)\n", out)
+    assert match, out
+    effective, expires = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in match.groups())
+    assert expires - effective == timedelta(hours=12)
+
+
+def test_list_entitlement_grants(examples: Examples) -> None:
+    grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
+    lines = examples.output("list_entitlement_grants").splitlines()
+    # issueAfterReset is itself a grant (of the period's allowance), besides the one created above.
+    assert sorted(line.split(" ", 1)[1] for line in lines) == ["amount=100 priority=1", "amount=1e+07 priority=1"]
+    assert f"{grant_id} amount=100 priority=1" in lines
+
+
+def test_list_grants(examples: Examples) -> None:
+    grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
+    lines = examples.output("list_grants").splitlines()
+    assert lines[-1] == "2 grant(s)"
+    assert f"{grant_id} customer-1 amount=100" in lines
+
+
+@pending_issue_6
+def test_get_entitlement_history(examples: Examples) -> None:
+    lines = examples.output("get_entitlement_history").splitlines()
+    assert lines[-1] == f"{len(lines) - 1} window(s)"
+    assert len(lines) >= 2, "the current period has at least one daily window"
+    for line in lines[:-1]:
+        assert re.fullmatch(r"\S+ usage=\d+ balance_at_start=\d+", line), line
+
+
+@pending_issue_6
+def test_reset_entitlement_usage(examples: Examples) -> None:
+    out = examples.output("reset_entitlement_usage")
+    # retainAnchor keeps the period's anchor; the new period starts now with no usage in it.
+    assert re.fullmatch(r"after reset: usage=0 balance=\d+\n", out), out
+
+
+def test_delete_entitlement(examples: Examples) -> None:
+    assert examples.output("delete_entitlement") == "remaining: []\n"
+
+
+def test_delete_feature(examples: Examples) -> None:
+    assert examples.output("delete_feature") == "active features: []\n"
+
+
+def test_delete_subject(examples: Examples) -> None:
+    assert examples.output("delete_subject") == "customer-1 deleted\nusage kept: ['customer-1']\n"
