@@ -89,10 +89,14 @@ class Meters:
 
     def list(self, *, limit: int | None = None, page_token: str | None = None,
              timeout: float | None = None) -> list[meters_pb2.Meter]:
-        """Meters ordered by slug (one page of ``limit``, default 100)."""
+        """Meters ordered by slug (one page of ``limit``, default 100). Use ``list_page`` to page."""
+        return list(self.list_page(limit=limit, page_token=page_token, timeout=timeout).meters)
+
+    def list_page(self, *, limit: int | None = None, page_token: str | None = None,
+                  timeout: float | None = None) -> meters_pb2.ListMetersResponse:
+        """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
         request = meters_pb2.ListMetersRequest(page_size=limit or 0, page_token=page_token or "")
-        return self._t.call("MeterService", "ListMeters", request, lambda r: list(r.meters),  # type: ignore[no-any-return]
-                            timeout=timeout, idempotent=True)
+        return self._t.call("MeterService", "ListMeters", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     def delete(self, meter: str, *, timeout: float | None = None) -> None:
         """Deletes a meter by id or slug (its events stay). Raises NotFoundError."""
@@ -146,9 +150,14 @@ class AsyncMeters:
     async def list(self, *, limit: int | None = None, page_token: str | None = None,
                    timeout: float | None = None) -> list[meters_pb2.Meter]:
         """See ``Meters.list``."""
+        page = await self.list_page(limit=limit, page_token=page_token, timeout=timeout)
+        return list(page.meters)
+
+    async def list_page(self, *, limit: int | None = None, page_token: str | None = None,
+                        timeout: float | None = None) -> meters_pb2.ListMetersResponse:
+        """See ``Meters.list_page``."""
         request = meters_pb2.ListMetersRequest(page_size=limit or 0, page_token=page_token or "")
-        return await self._t.call("MeterService", "ListMeters", request, lambda r: list(r.meters),  # type: ignore[no-any-return]
-                                  timeout=timeout, idempotent=True)
+        return await self._t.call("MeterService", "ListMeters", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     async def delete(self, meter: str, *, timeout: float | None = None) -> None:
         """See ``Meters.delete``."""

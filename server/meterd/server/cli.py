@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -17,7 +17,17 @@ from meterd.server import logs
 DEFAULT_TARGET = "localhost:50051"
 
 
-@click.group(help="meterd: usage metering and entitlements over gRPC.")
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  the server refused or failed the call (not found, unavailable, ...), or ingest skipped some events
+  2  bad input: a usage error, or a request the server found invalid (INVALID_ARGUMENT)
+  3  `entitlements value --check`: the subject has no access"""
+
+
+@click.group(help="meterd: usage metering and entitlements over gRPC.\n\n"
+                  "`serve` runs the server; the other commands talk to a running one (--target, or "
+                  "METERD_TARGET).", epilog=EXIT_CODES)
 def main() -> None:
     pass
 
@@ -54,14 +64,19 @@ def _client(target: str, api_key: str | None) -> Any:
     return OpenMeter(target, api_key=api_key)
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception, target: str | None = None) -> NoReturn:
+    """Reports a failed call on stderr and exits: 2 for invalid input, 1 for anything else the server said."""
     from meterd.client import MeterdError
 
     if isinstance(error, MeterdError):
         click.echo(f"error: {error}", err=True)
         for v in error.violations:
             click.echo(f"  {v.field}: {v.description}", err=True)
+        if error.code.name == "UNAVAILABLE" and target:
+            click.echo(f"  is meterd running at {target}? (--target, or METERD_TARGET)", err=True)
         raise SystemExit(2 if error.code.name == "INVALID_ARGUMENT" else 1)
+    if isinstance(error, ValueError | TypeError):
+        raise click.UsageError(str(error)) from None
     raise error
 
 
@@ -101,8 +116,7 @@ def query(meter: str, from_: str | None, to: str | None, window: str | None, tz:
                                     window_time_zone=tz, subject=list(subject), group_by=list(group_by),
                                     filter_group_by=filter_group_by)
         except Exception as error:
-            _fail(error)
-            return
+            _fail(error, target)
     keys = [k for k in group_by if k != "subject"]
     with_subject = "subject" in group_by or bool(subject)
     header = ["window_start", "window_end", *(["subject"] if with_subject else []), *keys, "value"]
@@ -140,23 +154,32 @@ def _print_rows(header: list[str], rows: list[list[Any]], fmt: str, out: IO[str]
             out.write("(no rows)\n")
 
 
-@main.command(help="Ingest events from a JSON Lines file (or - for stdin) through the streaming RPC.")
+@main.command(epilog=EXIT_CODES)
 @click.argument("source", type=click.File("r"))
-@click.option("--batch-size", default=1000, show_default=True, help="Events per streamed batch.")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Events per streamed batch.")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write rejected events here (JSON lines with the reasons).")
+              help="Write the events the server rejected here (JSON lines: the event and the reasons).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @target_option
 @api_key_option
 def ingest(source: IO[str], batch_size: int, rejected_path: str | None, progress: bool | None, target: str,
            api_key: str | None) -> None:
+    """Ingest events from a JSON Lines file (or - for stdin) through the streaming RPC.
+
+    Each line is one CloudEvent as a JSON object ("specversion" defaults to "1.0"). A line that is not
+    JSON, or not a valid event, is reported on stderr with its line number and skipped; the rest are
+    ingested. Ends with a summary on stdout: accepted, duplicate, rejected (by the server) and malformed
+    (skipped here). Exit code 0 when every event was accepted or a duplicate, 1 otherwise.
+    """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from meterd.client import MeterdError
 
     malformed = 0
 
-    def events() -> Iterator[dict[str, Any]]:
+    def events() -> Iterator[tuple[int, dict[str, Any]]]:
         nonlocal malformed
         for number, line in enumerate(source, start=1):
             if not line.strip():
@@ -164,35 +187,38 @@ def ingest(source: IO[str], batch_size: int, rejected_path: str | None, progress
             try:
                 event = json.loads(line)
                 if not isinstance(event, dict):
-                    raise ValueError("not a JSON object")
+                    raise ValueError(f"expected a JSON object, got {type(event).__name__}")
             except ValueError as exc:
                 malformed += 1
                 click.echo(f"line {number}: skipped, malformed JSON: {exc}", err=True)
                 continue
-            yield event
+            yield number, event
 
     show = sys.stderr.isatty() if progress is None else progress
     with _client(target, api_key) as om, Progress(
         TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        disable=not show, transient=False, console=None,
+        disable=not show, transient=False, console=Console(stderr=True),
     ) as bar:
         task = bar.add_task("ingest", total=None)
         stream = om.events.stream(batch_size=batch_size, raise_on_rejected=False)
         try:
             with stream:
-                for i, event in enumerate(events(), start=1):
+                for i, (number, event) in enumerate(events(), start=1):
                     try:
                         stream.send(event)
                     except (ValueError, TypeError) as exc:
                         malformed += 1
-                        click.echo(f"event {event.get('id', '?')}: skipped, {exc}", err=True)
+                        click.echo(f"line {number}: skipped, invalid event: {exc}", err=True)
                     if i % batch_size == 0:
                         bar.update(task, completed=i)
         except MeterdError as error:
-            _fail(error)
+            _fail(error, target)
         bar.update(task, completed=stream.tally.accepted + stream.tally.duplicates + stream.tally.rejected)
     tally = stream.tally
-    if rejected_path and tally.rejected_events:
+    for event, violations in tally.rejected_events:
+        reasons = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        click.echo(f"event {event.id!r}: rejected by the server: {reasons}", err=True)
+    if rejected_path:
         from google.protobuf.json_format import MessageToDict
 
         with open(rejected_path, "w") as out:
@@ -204,3 +230,141 @@ def ingest(source: IO[str], batch_size: int, rejected_path: str | None, progress
                f"malformed {malformed}")
     if tally.rejected or malformed:
         raise SystemExit(1)
+
+
+# -- listings --------------------------------------------------------------------------------------------
+format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                             show_default=True, help="A table, or one JSON object per line.")
+
+
+def _time(ts: Any) -> str:
+    """RFC 3339 text of a set Timestamp; empty for an unset one."""
+    return ts.ToDatetime(tzinfo=UTC).isoformat() if ts.seconds or ts.nanos else ""
+
+
+def _print_records(records: list[dict[str, Any]], header: list[str], fmt: str, title: str) -> None:
+    if fmt == "json":
+        for record in records:
+            sys.stdout.write(json.dumps(record) + "\n")
+        return
+    rows = [[_cell(record[name]) for name in header] for record in records]
+    _print_rows(header, rows, "table", sys.stdout, title=title)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, float):
+        return _number(value)
+    return "" if value is None else str(value)
+
+
+@main.group(epilog=EXIT_CODES)
+def meters() -> None:
+    """The server's meters."""
+
+
+@meters.command("list", epilog=EXIT_CODES)
+@format_option
+@target_option
+@api_key_option
+def meters_list(fmt: str, target: str, api_key: str | None) -> None:
+    """List every meter: slug, event type, aggregation, value property, group-by keys, description."""
+    from meterd.v1 import meters_pb2
+
+    records = []
+    with _client(target, api_key) as om:
+        token = ""
+        while True:
+            try:
+                page = om.meters.list_page(limit=1000, page_token=token)
+            except Exception as error:
+                _fail(error, target)
+            for m in page.meters:
+                records.append({
+                    "slug": m.slug, "event_type": m.event_type,
+                    "aggregation": meters_pb2.Aggregation.Name(m.aggregation).removeprefix("AGGREGATION_"),
+                    "value_property": m.value_property, "group_by": dict(sorted(m.group_by.items())),
+                    "description": m.description,
+                })
+            token = page.next_page_token
+            if not token:
+                break
+    _print_records(records, ["slug", "event_type", "aggregation", "value_property", "group_by", "description"],
+                   fmt, "meters")
+
+
+@main.group(epilog=EXIT_CODES)
+def subjects() -> None:
+    """The server's subjects (customers)."""
+
+
+@subjects.command("list", epilog=EXIT_CODES)
+@format_option
+@target_option
+@api_key_option
+def subjects_list(fmt: str, target: str, api_key: str | None) -> None:
+    """List every subject: key, display name, metadata, Stripe customer id, creation time."""
+    records = []
+    with _client(target, api_key) as om:
+        token = ""
+        while True:
+            try:
+                page = om.subjects.list_page(limit=1000, page_token=token)
+            except Exception as error:
+                _fail(error, target)
+            for s in page.subjects:
+                records.append({
+                    "key": s.key,
+                    "display_name": s.display_name if s.HasField("display_name") else None,
+                    "metadata": dict(sorted(s.metadata.items())),
+                    "stripe_customer_id": s.stripe_customer_id if s.HasField("stripe_customer_id") else None,
+                    "created_at": _time(s.created_at),
+                })
+            token = page.next_page_token
+            if not token:
+                break
+    _print_records(records, ["key", "display_name", "metadata", "stripe_customer_id", "created_at"], fmt,
+                   "subjects")
+
+
+@main.group(epilog=EXIT_CODES)
+def entitlements() -> None:
+    """Subjects' entitlements."""
+
+
+@entitlements.command("value", epilog=EXIT_CODES)
+@click.argument("subject")
+@click.argument("feature")
+@click.option("--at", "at", help="The instant to evaluate (RFC 3339). Default: now.")
+@click.option("--check", is_flag=True, help="Exit with 3 when the subject has no access (for scripts).")
+@format_option
+@target_option
+@api_key_option
+def entitlements_value(subject: str, feature: str, at: str | None, check: bool, fmt: str, target: str,
+                       api_key: str | None) -> None:
+    """Show whether SUBJECT may use FEATURE now.
+
+    FEATURE is an entitlement id or a feature key. Metered entitlements also show the balance, usage and
+    overage; static ones their config.
+    """
+    with _client(target, api_key) as om:
+        try:
+            entitlement = om.subjects.get_entitlement(subject, feature)
+            value = om.subjects.get_entitlement_value(subject, feature, _when(at))
+        except Exception as error:
+            _fail(error, target)
+    kind = entitlement.WhichOneof("type") or ""
+    record: dict[str, Any] = {"subject": subject, "feature": entitlement.feature_key, "type": kind,
+                              "has_access": value.has_access}
+    if kind == "metered":
+        record.update(balance=value.balance, usage=value.usage, overage=value.overage)
+    if kind == "static":
+        record["config"] = value.config
+    if fmt == "json":
+        sys.stdout.write(json.dumps(record) + "\n")
+    else:
+        _print_rows(["field", "value"], [[k, _cell(v)] for k, v in record.items()], "table", sys.stdout,
+                    title=f"{subject} / {entitlement.feature_key}")
+    if check and not value.has_access:
+        raise SystemExit(3)
