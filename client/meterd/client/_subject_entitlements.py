@@ -1,5 +1,5 @@
 """Subject-scoped entitlement calls, as the SDK puts them on ``om.subjects``: create, list, get and delete a
-subject's entitlements, read their value, and create and list their grants.
+subject's entitlements, read their value and history, reset their usage, and create and list their grants.
 
 ``SubjectEntitlementsMixin`` and ``AsyncSubjectEntitlementsMixin`` are inherited by the Subjects namespaces;
 they need only ``self._t``, the transport. Requests are built here once for both.
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from meterd.client._convert import normalize, to_enum, to_json_text, to_number, to_str_map, to_timestamp
-from meterd.client._enums import ExpirationDuration, PeriodInterval
+from meterd.client._enums import ExpirationDuration, PeriodInterval, WindowSize
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, entitlements_pb2, grants_pb2
 
@@ -163,6 +163,37 @@ def _value_request(
     return request
 
 
+def _history_request(
+    subject: str, id_or_feature_key: str, from_: datetime | str | None, to: datetime | str | None,
+    window_size: WindowSize | str, window_time_zone: str | None,
+) -> entitlements_pb2.GetEntitlementHistoryRequest:
+    request = entitlements_pb2.GetEntitlementHistoryRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        window_size=to_enum(window_size, WindowSize, what="window_size").wire,
+        window_time_zone=_str(window_time_zone or "", "window_time_zone"),
+    )
+    if from_ is not None:
+        request.from_time.CopyFrom(to_timestamp(from_, what="from_"))
+    if to is not None:
+        request.to_time.CopyFrom(to_timestamp(to, what="to"))
+    return request
+
+
+def _reset_request(
+    subject: str, id_or_feature_key: str, effective_at: datetime | str | None, retain_anchor: bool,
+    preserve_overage: bool | None,
+) -> entitlements_pb2.ResetEntitlementUsageRequest:
+    request = entitlements_pb2.ResetEntitlementUsageRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        retain_anchor=_bool(retain_anchor, "retain_anchor"),
+    )
+    if effective_at is not None:
+        request.effective_at.CopyFrom(to_timestamp(effective_at, what="effective_at"))
+    if preserve_overage is not None:
+        request.preserve_overage = _bool(preserve_overage, "preserve_overage")
+    return request
+
+
 def _list_grants_request(
     subject: str, id_or_feature_key: str, include_voided: bool, limit: int | None, page_token: str | None
 ) -> grants_pb2.ListEntitlementGrantsRequest:
@@ -240,6 +271,44 @@ class SubjectEntitlementsMixin:
         request = _value_request(subject, id_or_feature_key, time)
         return self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
                             timeout=timeout, idempotent=True)
+
+    def get_entitlement_history(
+        self, subject: str, id_or_feature_key: str, *, window_size: WindowSize | str,
+        from_: datetime | str | None = None, to: datetime | str | None = None, window_time_zone: str | None = None,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.GetEntitlementHistoryResponse:
+        """Usage and burn-down of a metered entitlement over ``[from_, to)``.
+
+        ``window_size`` is HOUR, DAY or MONTH (a ``WindowSize`` member or its name; required), windows aligned in
+        ``window_time_zone`` (IANA, default UTC). ``from_`` defaults to the start of the current usage period,
+        ``to`` to now; explicit bounds must be whole minutes. Returns the response: ``windowed_history`` (one row
+        per window: ``from_time``, ``to_time``, ``usage``, ``balance_at_start``) and ``burndown_history``
+        (segments with ``usage``, ``overage``, total and per-grant balances at start and end, and per-grant
+        usage, the maps keyed by grant id). Raises InvalidArgumentError (``window_size`` MINUTE or missing,
+        ``from_time`` not before ``to_time``, a bad zone), FailedPreconditionError for a boolean or static
+        entitlement, NotFoundError.
+        """
+        request = _history_request(subject, id_or_feature_key, from_, to, window_size, window_time_zone)
+        return self._t.call("EntitlementService", "GetEntitlementHistory", request, timeout=timeout,  # type: ignore[no-any-return]
+                            idempotent=True)
+
+    def reset_entitlement_usage(
+        self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
+        retain_anchor: bool = False, preserve_overage: bool | None = None, timeout: float | None = None,
+    ) -> entitlements_pb2.Entitlement:
+        """Resets a metered entitlement's usage at ``effective_at`` (default now; truncated to the minute).
+
+        Grants roll over (each active grant keeps ``min(max_rollover, max(min_rollover, balance))``), usage
+        restarts at 0. ``retain_anchor`` keeps the usage period's anchor (otherwise the reset instant becomes the
+        new anchor); ``preserve_overage`` overrides the entitlement's ``preserve_overage_at_reset`` for this
+        reset. Returns the entitlement with its new ``current_usage_period`` and ``last_reset``. Raises
+        InvalidArgumentError (``effective_at`` in the future or before the entitlement was created),
+        FailedPreconditionError (not after the current period's start, e.g. a second reset in the same minute;
+        or not metered), NotFoundError.
+        """
+        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage)
+        return self._t.call("EntitlementService", "ResetEntitlementUsage", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
+                            timeout=timeout)
 
     def create_entitlement_grant(
         self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
@@ -336,6 +405,25 @@ class AsyncSubjectEntitlementsMixin:
         request = _value_request(subject, id_or_feature_key, time)
         return await self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
                                   timeout=timeout, idempotent=True)
+
+    async def get_entitlement_history(
+        self, subject: str, id_or_feature_key: str, *, window_size: WindowSize | str,
+        from_: datetime | str | None = None, to: datetime | str | None = None, window_time_zone: str | None = None,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.GetEntitlementHistoryResponse:
+        """See ``SubjectEntitlementsMixin.get_entitlement_history``."""
+        request = _history_request(subject, id_or_feature_key, from_, to, window_size, window_time_zone)
+        return await self._t.call("EntitlementService", "GetEntitlementHistory", request,  # type: ignore[no-any-return]
+                                  timeout=timeout, idempotent=True)
+
+    async def reset_entitlement_usage(
+        self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
+        retain_anchor: bool = False, preserve_overage: bool | None = None, timeout: float | None = None,
+    ) -> entitlements_pb2.Entitlement:
+        """See ``SubjectEntitlementsMixin.reset_entitlement_usage``."""
+        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage)
+        return await self._t.call("EntitlementService", "ResetEntitlementUsage", request,  # type: ignore[no-any-return]
+                                  lambda r: r.entitlement, timeout=timeout)
 
     async def create_entitlement_grant(
         self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Protocol
 
 from meterd.server import ids
+from meterd.server.credit.engine import History
+from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
@@ -29,7 +31,23 @@ from meterd.server.grants.model import Grant, issue_after_reset_grant
 
 Cursor = tuple[int, str]
 
-METERED_VALUE_PENDING = "metered entitlement values arrive with the credit engine"
+CREDIT_NOT_WIRED = "metered entitlements need the credit engine, which is not wired"
+
+
+class Credit(Protocol):
+    """The credit engine's side of metered entitlements (meterd.server.credit.service.CreditService)."""
+
+    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue: ...
+
+    def history(
+        self, entitlement: Entitlement, from_time: datetime | None, to_time: datetime | None,
+        window: HistoryWindow | None, window_time_zone: str = "",
+    ) -> History | None: ...
+
+    def reset(
+        self, entitlement: Entitlement, effective_at: datetime | None = None, retain_anchor: bool = False,
+        preserve_overage: bool | None = None,
+    ) -> Entitlement: ...
 
 
 class EntitlementStore(Protocol):
@@ -55,6 +73,16 @@ class EntitlementService:
         self._store = store
         self._features = features
         self._clock = clock
+        self._credit: Credit | None = None
+
+    def attach_credit(self, credit: Credit) -> None:
+        """Metered values, history and resets go to the credit engine (wired after the grants domain)."""
+        self._credit = credit
+
+    def _credit_engine(self) -> Credit:
+        if self._credit is None:
+            raise FailedPrecondition(CREDIT_NOT_WIRED)
+        return self._credit
 
     def now(self) -> datetime:
         return self._clock()
@@ -97,11 +125,31 @@ class EntitlementService:
         self._store.delete(entitlement.id, self._clock())
 
     def value(self, subject_key: str, id_or_feature_key: str, at: datetime | None = None) -> EntitlementValue:
-        """Boolean and static: access (and the config). Metered: FailedPrecondition until the credit engine."""
+        """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``
+        (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed."""
         entitlement = self.get(subject_key, id_or_feature_key)
         if entitlement.type is EntitlementType.METERED:
-            raise FailedPrecondition(METERED_VALUE_PENDING)
+            return self._credit_engine().value(entitlement, at)
         return static_value(entitlement)
+
+    def history(
+        self, subject_key: str, id_or_feature_key: str, from_time: datetime | None, to_time: datetime | None,
+        window: HistoryWindow | None, window_time_zone: str = "",
+    ) -> History | None:
+        """Windowed usage and burn-down of a metered entitlement (see CreditService.history).
+
+        FailedPrecondition for a boolean or static entitlement; None for an empty default range.
+        """
+        entitlement = self.get(subject_key, id_or_feature_key)
+        return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone)
+
+    def reset(
+        self, subject_key: str, id_or_feature_key: str, effective_at: datetime | None = None,
+        retain_anchor: bool = False, preserve_overage: bool | None = None,
+    ) -> Entitlement:
+        """Resets a metered entitlement's usage; returns it updated (see CreditService.reset)."""
+        entitlement = self.get(subject_key, id_or_feature_key)
+        return self._credit_engine().reset(entitlement, effective_at, retain_anchor, preserve_overage)
 
     def list_for_subject(
         self, subject_key: str, include_deleted: bool, page_size: int, after: Cursor | None

@@ -1,5 +1,5 @@
-"""EntitlementService over gRPC: wire <-> domain. History and resets belong to the credit engine (issue 6):
-until then they answer UNIMPLEMENTED through the generated base servicer."""
+"""EntitlementService over gRPC: wire <-> domain. Metered values, history and resets are the credit engine's
+(meterd.server.credit.service), reached through the entitlement service."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from decimal import Decimal
 import grpc
 
 from meterd.server import errors, rpc
+from meterd.server.credit.engine import History, Segment, WindowRow
+from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
@@ -44,6 +46,53 @@ def interval_from_wire(value: int, field: str) -> Interval | None:
 
 def interval_to_wire(interval: Interval) -> common_pb2.PeriodInterval.ValueType:
     return _INTERVALS_TO_WIRE[interval]
+
+
+_HISTORY_WINDOWS = {
+    common_pb2.WINDOW_SIZE_HOUR: HistoryWindow.HOUR,
+    common_pb2.WINDOW_SIZE_DAY: HistoryWindow.DAY,
+    common_pb2.WINDOW_SIZE_MONTH: HistoryWindow.MONTH,
+}
+
+
+def history_window_from_wire(value: int) -> HistoryWindow | None:
+    """None for UNSPECIFIED (the service says it is required); INVALID_ARGUMENT for MINUTE or unknown numbers."""
+    if value == common_pb2.WINDOW_SIZE_UNSPECIFIED:
+        return None
+    window = _HISTORY_WINDOWS.get(common_pb2.WindowSize.ValueType(value))
+    if window is None:
+        name = common_pb2.WindowSize.Name(value) if value in common_pb2.WindowSize.values() else str(value)
+        raise errors.InvalidArgument.of("window_size", f"{name} is not a history window: HOUR, DAY or MONTH")
+    return window
+
+
+def _amounts(values: dict[str, Decimal] | object) -> dict[str, float]:
+    return {gid: float(amount) for gid, amount in dict(values).items()}  # type: ignore[call-overload]
+
+
+def window_row_to_wire(row: WindowRow) -> entitlements_pb2.WindowedHistoryRow:
+    return entitlements_pb2.WindowedHistoryRow(
+        from_time=rpc.dt_to_ts(row.start), to_time=rpc.dt_to_ts(row.end), usage=float(row.usage),
+        balance_at_start=float(row.balance_at_start),
+    )
+
+
+def segment_to_wire(s: Segment) -> entitlements_pb2.BurndownSegment:
+    return entitlements_pb2.BurndownSegment(
+        from_time=rpc.dt_to_ts(s.start), to_time=rpc.dt_to_ts(s.end), usage=float(s.usage), overage=float(s.overage),
+        balance_at_start=float(s.balance_at_start), balance_at_end=float(s.balance_at_end),
+        grant_balances_at_start=_amounts(s.grant_balances_at_start),
+        grant_balances_at_end=_amounts(s.grant_balances_at_end), grant_usage=_amounts(s.grant_usages),
+    )
+
+
+def history_to_wire(h: History | None) -> entitlements_pb2.GetEntitlementHistoryResponse:
+    if h is None:
+        return entitlements_pb2.GetEntitlementHistoryResponse()
+    return entitlements_pb2.GetEntitlementHistoryResponse(
+        windowed_history=[window_row_to_wire(r) for r in h.windows],
+        burndown_history=[segment_to_wire(s) for s in h.segments],
+    )
 
 
 def decimal_from_wire(value: float) -> Decimal:
@@ -180,3 +229,24 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     ) -> entitlements_pb2.GetEntitlementValueResponse:
         value = self._service.value(request.subject_key, request.entitlement, rpc.opt_ts(request, "time"))
         return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
+
+    @rpc.unary
+    def GetEntitlementHistory(
+        self, request: entitlements_pb2.GetEntitlementHistoryRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.GetEntitlementHistoryResponse:
+        window = history_window_from_wire(request.window_size)
+        history = self._service.history(
+            request.subject_key, request.entitlement, rpc.opt_ts(request, "from_time"), rpc.opt_ts(request, "to_time"),
+            window, request.window_time_zone,
+        )
+        return history_to_wire(history)
+
+    @rpc.unary
+    def ResetEntitlementUsage(
+        self, request: entitlements_pb2.ResetEntitlementUsageRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.ResetEntitlementUsageResponse:
+        updated = self._service.reset(
+            request.subject_key, request.entitlement, rpc.opt_ts(request, "effective_at"), request.retain_anchor,
+            request.preserve_overage if request.HasField("preserve_overage") else None,
+        )
+        return entitlements_pb2.ResetEntitlementUsageResponse(entitlement=entitlement_to_wire(updated, self._clock()))

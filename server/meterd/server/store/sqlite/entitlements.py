@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,11 @@ COLUMNS = (
 )
 
 Cursor = tuple[int, str]
+
+# Called inside the transaction that records a manual reset with (conn, entitlement_id, reset): the credit
+# engine re-checks the reset against later ones and drops its balance snapshots at or after it. A listener
+# may raise a MeterdError to refuse the reset (the whole write rolls back).
+ResetListener = Callable[[sqlite3.Connection, str, Reset], None]
 
 
 def _entitlement_of(row: tuple[Any, ...], resets: Sequence[Reset] = ()) -> Entitlement:
@@ -92,6 +97,11 @@ class SqliteEntitlementStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._reset_listeners: list[ResetListener] = []
+
+    def add_reset_listener(self, listener: ResetListener) -> None:
+        """Registers a function run in the same transaction as every manual reset (see ResetListener)."""
+        self._reset_listeners.append(listener)
 
     def insert(self, e: Entitlement, grant: Grant | None = None) -> Entitlement:
         """Stores a new entitlement (and its issue-after-reset grant) in one transaction.
@@ -178,6 +188,8 @@ class SqliteEntitlementStore:
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(f"entitlement: a reset at {reset.at.isoformat()} already exists") from exc
             conn.execute("UPDATE entitlements SET updated_us = ? WHERE id = ?", (to_us(created_at), entitlement_id))
+            for listener in self._reset_listeners:
+                listener(conn, entitlement_id, reset)
 
         self._db.write(job)
 
