@@ -113,9 +113,58 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def to_json_text(value: Any) -> str:
-    """JSON text for event data or static config."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
+def to_json_text(value: Any, *, what: str = "value") -> str:
+    """JSON text for event data or static config. Values JSON cannot carry (objects of other types, NaN,
+    infinities, non-string keys) raise TypeError/ValueError naming ``what`` and the path inside it."""
+    try:
+        return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        where = what + _bad_json_path(value)
+        raise type(exc)(f"{where}: not representable as JSON ({exc})") from None
+
+
+def _bad_json_path(value: Any, path: str = "") -> str:
+    """Where in ``value`` the first value JSON refuses sits, as ``["key"][0]``; empty if not found."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = f"{path}[{key!r}]"
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                return here
+            found = _bad_json_path(item, here)
+            if found:
+                return found
+        return ""
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _bad_json_path(item, f"{path}[{index}]")
+            if found:
+                return found
+        return ""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return path
+    if value is None or isinstance(value, str | int | float | bool | Decimal | datetime):
+        return ""
+    return path
+
+
+def page_size(limit: int | None, *, what: str = "limit") -> int:
+    """The wire page size for ``limit``: 0 (the server's default) for None; a non-negative int otherwise."""
+    if limit is None:
+        return 0
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"{what}: expected an integer, got {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"{what}: must not be negative, got {limit}")
+    return limit
+
+
+def optional_str(value: str | None, *, what: str) -> str:
+    """The string, or "" for None; other types are refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: expected a string, got {type(value).__name__}")
+    return value
 
 
 def str_list(value: str | Iterable[str] | None, *, what: str) -> list[str]:

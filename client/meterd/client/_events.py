@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import grpc.aio
 
-from meterd.client._convert import normalize, str_list, to_json_text, to_timestamp
+from meterd.client._convert import normalize, optional_str, page_size, str_list, to_json_text, to_timestamp
 from meterd.client._errors import FieldViolation, IngestRejectedError, MeterdError, from_rpc_error
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import events_pb2
@@ -46,7 +46,7 @@ def event_to_wire(event: EventLike, index: int | None = None) -> events_pb2.Even
     if e.get("time") is not None:
         message.time.CopyFrom(to_timestamp(e["time"], what=f"{what}.time"))
     if e.get("data") is not None:
-        message.data = to_json_text(e["data"])
+        message.data = to_json_text(e["data"], what=f"{what}.data")
     return message
 
 
@@ -62,8 +62,8 @@ def _list_request(
     type: str | None, id: str | None, has_error: bool | None,
 ) -> events_pb2.ListEventsRequest:
     request = events_pb2.ListEventsRequest(
-        page_size=limit or 0, page_token=page_token or "", subject=str_list(subject, what="subject"),
-        type=type or "", id=id or "",
+        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"),
+        subject=str_list(subject, what="subject"), type=optional_str(type, what="type"), id=optional_str(id, what="id"),
     )
     for field, value in (("from_time", from_), ("to_time", to), ("ingested_from_time", ingested_from),
                          ("ingested_to_time", ingested_to)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from meterd.client._convert import normalize, str_list, to_str_map
+from meterd.client._convert import normalize, optional_str, page_size, str_list, to_str_map
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import features_pb2
 
@@ -32,7 +32,7 @@ def _list_request(
     limit: int | None, page_token: str | None, meter_slug: str | Iterable[str] | None, include_archived: bool
 ) -> features_pb2.ListFeaturesRequest:
     return features_pb2.ListFeaturesRequest(
-        page_size=limit or 0, page_token=page_token or "", meter_slug=str_list(meter_slug, what="meter_slug"),
+        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), meter_slug=str_list(meter_slug, what="meter_slug"),
         include_archived=include_archived,
     )
 

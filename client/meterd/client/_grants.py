@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from meterd.client._convert import str_list
+from meterd.client._convert import optional_str, page_size, str_list
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import grants_pb2
 
@@ -15,7 +15,7 @@ def _list_request(
     feature: str | Iterable[str] | None, include_voided: bool,
 ) -> grants_pb2.ListGrantsRequest:
     return grants_pb2.ListGrantsRequest(
-        page_size=limit or 0, page_token=page_token or "", subject_key=str_list(subject, what="subject"),
+        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), subject_key=str_list(subject, what="subject"),
         feature=str_list(feature, what="feature"), include_voided=include_voided,
     )
 

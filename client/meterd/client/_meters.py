@@ -7,12 +7,29 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from meterd.client._convert import normalize, str_list, to_enum, to_str_map, to_timestamp
+from meterd.client._convert import (
+    normalize,
+    optional_str,
+    page_size,
+    str_list,
+    to_enum,
+    to_str_map,
+    to_timestamp,
+)
 from meterd.client._enums import Aggregation, WindowSize
 from meterd.client._transport import AsyncTransport, Transport
-from meterd.v1 import meters_pb2, portal_pb2
+from meterd.v1 import common_pb2, meters_pb2, portal_pb2
 
 _METER_KEYS = ("slug", "description", "event_type", "aggregation", "value_property", "group_by")
+_QUERY_WINDOW_SIZES = (WindowSize.MINUTE, WindowSize.HOUR, WindowSize.DAY)
+
+
+def query_window_size(value: WindowSize | str) -> common_pb2.WindowSize.ValueType:
+    """The wire window size of a meter query: MINUTE, HOUR or DAY (MONTH is for entitlement history)."""
+    size = to_enum(value, WindowSize, what="window_size")
+    if size not in _QUERY_WINDOW_SIZES:
+        raise ValueError(f"window_size: {size.name} is not one of MINUTE, HOUR, DAY for a meter query")
+    return size.wire
 
 
 def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Meter:
@@ -40,10 +57,11 @@ def query_request(
         raise ValueError("meter: a meter id or slug is required")
     request = meters_pb2.QueryMeterRequest(
         meter=meter, subject=str_list(subject, what="subject"), group_by=str_list(group_by, what="group_by"),
-        filter_group_by=to_str_map(filter_group_by, what="filter_group_by"), window_time_zone=window_time_zone or "",
+        filter_group_by=to_str_map(filter_group_by, what="filter_group_by"),
+        window_time_zone=optional_str(window_time_zone, what="window_time_zone"),
     )
     if window_size is not None:
-        request.window_size = to_enum(window_size, WindowSize, what="window_size").wire
+        request.window_size = query_window_size(window_size)
     if from_ is not None:
         request.from_time.CopyFrom(to_timestamp(from_, what="from_"))
     if to is not None:
@@ -95,7 +113,8 @@ class Meters:
     def list_page(self, *, limit: int | None = None, page_token: str | None = None,
                   timeout: float | None = None) -> meters_pb2.ListMetersResponse:
         """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
-        request = meters_pb2.ListMetersRequest(page_size=limit or 0, page_token=page_token or "")
+        request = meters_pb2.ListMetersRequest(page_size=page_size(limit),
+                                                page_token=optional_str(page_token, what="page_token"))
         return self._t.call("MeterService", "ListMeters", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     def delete(self, meter: str, *, timeout: float | None = None) -> None:
@@ -156,7 +175,8 @@ class AsyncMeters:
     async def list_page(self, *, limit: int | None = None, page_token: str | None = None,
                         timeout: float | None = None) -> meters_pb2.ListMetersResponse:
         """See ``Meters.list_page``."""
-        request = meters_pb2.ListMetersRequest(page_size=limit or 0, page_token=page_token or "")
+        request = meters_pb2.ListMetersRequest(page_size=page_size(limit),
+                                                page_token=optional_str(page_token, what="page_token"))
         return await self._t.call("MeterService", "ListMeters", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     async def delete(self, meter: str, *, timeout: float | None = None) -> None:

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from meterd.client._convert import normalize, str_list, to_enum, to_str_map, to_timestamp
+from meterd.client._convert import normalize, optional_str, page_size, str_list, to_str_map, to_timestamp
 from meterd.client._enums import WindowSize
+from meterd.client._meters import query_window_size
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import portal_pb2
 
@@ -42,7 +43,7 @@ def _list_request(
     if subject is not None and not isinstance(subject, str):
         raise TypeError(f"subject: expected a string, got {type(subject).__name__}")
     return portal_pb2.ListPortalTokensRequest(
-        page_size=limit or 0, page_token=page_token or "", subject=subject or "", include_invalid=include_invalid
+        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), subject=subject or "", include_invalid=include_invalid
     )
 
 
@@ -62,11 +63,11 @@ def query_request(
     if not isinstance(meter, str):
         raise TypeError(f"meter: expected a string, got {type(meter).__name__}")
     request = portal_pb2.QueryPortalMeterRequest(
-        meter=meter, window_time_zone=window_time_zone or "", group_by=str_list(group_by, what="group_by"),
+        meter=meter, window_time_zone=optional_str(window_time_zone, what="window_time_zone"), group_by=str_list(group_by, what="group_by"),
         filter_group_by=to_str_map(filter_group_by, what="filter_group_by"),
     )
     if window_size is not None:
-        request.window_size = to_enum(window_size, WindowSize, what="window_size").wire
+        request.window_size = query_window_size(window_size)
     if from_ is not None:
         request.from_time.CopyFrom(to_timestamp(from_, what="from_"))
     if to is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from meterd.client._convert import normalize, to_str_map, to_timestamp
+from meterd.client._convert import normalize, optional_str, page_size, to_str_map, to_timestamp
 from meterd.client._subject_entitlements import AsyncSubjectEntitlementsMixin, SubjectEntitlementsMixin
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import subjects_pb2
@@ -62,7 +62,8 @@ def _key(key: str) -> str:
 
 
 def _list_request(limit: int | None, page_token: str | None) -> subjects_pb2.ListSubjectsRequest:
-    return subjects_pb2.ListSubjectsRequest(page_size=limit or 0, page_token=page_token or "")
+    return subjects_pb2.ListSubjectsRequest(page_size=page_size(limit),
+                                           page_token=optional_str(page_token, what="page_token"))
 
 
 class Subjects(SubjectEntitlementsMixin):
