@@ -38,13 +38,18 @@ def grant(amount: float, **overrides: Any) -> dict[str, Any]:
     return g
 
 
-@pytest.fixture
-def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
-    """A clocked server at START with the tokens_total SUM meter and the ai_tokens feature on it."""
+def with_feature(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
+    """The clock at START, the tokens_total SUM meter and the ai_tokens feature on it."""
     clock.set(START)
     create_meter(clocked_om)
     clocked_om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
     return clocked_om
+
+
+@pytest.fixture
+def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
+    """A clocked server at START with the tokens_total SUM meter and the ai_tokens feature on it."""
+    return with_feature(clocked_om, clock)
 
 
 def value_tuple(om: OpenMeter, at: datetime | None = None, subject: str = "customer-1") -> tuple[bool, float, float, float]:

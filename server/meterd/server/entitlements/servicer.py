@@ -10,7 +10,7 @@ from decimal import Decimal
 import grpc
 
 from meterd.server import errors, rpc
-from meterd.server.credit.engine import History, Segment, WindowRow
+from meterd.server.credit.engine import History, Segment, WindowRow, usage_period_at
 from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
     Entitlement,
@@ -148,7 +148,9 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         assert m is not None
         metered = message.metered
         metered.usage_period.interval = interval_to_wire(m.usage_period.interval)
-        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(m.usage_period.anchor))
+        # A reset without retain_anchor re-anchors the period: show the anchor in effect now.
+        anchor = usage_period_at(e.engine_spec(), now).anchor if e.resets else m.usage_period.anchor
+        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(anchor))
         metered.measure_usage_from.CopyFrom(rpc.dt_to_ts(m.measure_usage_from))
         if m.issue_after_reset is not None:
             metered.issue_after_reset = float(m.issue_after_reset)
