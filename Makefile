@@ -41,7 +41,7 @@ lint: setup
 	$(BUF) lint
 	$(BUF) breaking --against '$(BUF_AGAINST)'
 	$(VENV)/bin/ruff check client/meterd/client server tests bench scripts
-	$(VENV)/bin/mypy client/meterd/client
+	$(VENV)/bin/mypy --strict client/meterd/client
 
 bench: setup
 	$(PY) bench/run.py

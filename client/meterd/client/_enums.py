@@ -17,6 +17,7 @@ class WindowSize(str, Enum):
 
     @property
     def wire(self) -> common_pb2.WindowSize.ValueType:
+        """The wire enum value of this member."""
         return common_pb2.WindowSize.Value(f"WINDOW_SIZE_{self.value}")
 
 
@@ -33,6 +34,7 @@ class Aggregation(str, Enum):
 
     @property
     def wire(self) -> meters_pb2.Aggregation.ValueType:
+        """The wire enum value of this member."""
         return meters_pb2.Aggregation.Value(f"AGGREGATION_{self.value}")
 
 
@@ -46,6 +48,7 @@ class PeriodInterval(str, Enum):
 
     @property
     def wire(self) -> common_pb2.PeriodInterval.ValueType:
+        """The wire enum value of this member."""
         return common_pb2.PeriodInterval.Value(f"PERIOD_INTERVAL_{self.value}")
 
 
@@ -60,4 +63,5 @@ class ExpirationDuration(str, Enum):
 
     @property
     def wire(self) -> grants_pb2.ExpirationDuration.ValueType:
+        """The wire enum value of this member."""
         return grants_pb2.ExpirationDuration.Value(f"EXPIRATION_DURATION_{self.value}")

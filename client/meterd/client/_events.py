@@ -378,6 +378,7 @@ class AsyncEventStream:
             await self.close()
 
     async def open(self) -> None:
+        """Starts the call (``async with`` does this)."""
         if self._call is None:
             self._call = self._t.stub("EventService").StreamEvents(metadata=self._t.metadata)
             self._reader = asyncio.create_task(self._read_acks())

@@ -54,6 +54,7 @@ def backoff(attempt: int) -> float:
 
 
 def auth_metadata(api_key: str | None, portal_token: str | None) -> list[tuple[str, str]]:
+    """The ``authorization`` metadata for an admin key or a portal token. ValueError if both are given."""
     if api_key and portal_token:
         raise ValueError("give api_key or portal_token, not both")
     secret = api_key or portal_token
@@ -80,6 +81,7 @@ class Transport:
         self._stubs: dict[str, Any] = {}
 
     def stub(self, service: str) -> Any:
+        """The generated stub of ``service`` (e.g. "MeterService") on this channel, made once."""
         if service not in self._stubs:
             self._stubs[service] = _STUBS[service](self.channel)
         return self._stubs[service]
@@ -103,6 +105,7 @@ class Transport:
                 raise from_rpc_error(error) from None
 
     def close(self) -> None:
+        """Closes the channel; calls in flight are cancelled."""
         self.channel.close()
 
 
@@ -126,6 +129,7 @@ class AsyncTransport:
         self._stubs: dict[str, Any] = {}
 
     def stub(self, service: str) -> Any:
+        """The generated stub of ``service`` (e.g. "MeterService") on this channel, made once."""
         if service not in self._stubs:
             self._stubs[service] = _STUBS[service](self.channel)
         return self._stubs[service]
@@ -134,6 +138,7 @@ class AsyncTransport:
         self, service: str, method: str, request: Any, take: Callable[[Any], Any] = lambda r: r, *,
         timeout: float | None = None, idempotent: bool = False,
     ) -> Any:
+        """Calls ``service.method``; returns ``take(response)``. Retries UNAVAILABLE when idempotent."""
         rpc = getattr(self.stub(service), method)
         deadline = self.timeout if timeout is None else timeout
         attempt = 0
@@ -148,10 +153,12 @@ class AsyncTransport:
                 raise from_rpc_error(error) from None
 
     async def close(self) -> None:
+        """Closes the channel; calls in flight are cancelled."""
         await self.channel.close(None)
 
 
 def violations_text(violations: Sequence[Any]) -> str:
+    """``field: description; ...`` for a list of field violations."""
     return "; ".join(f"{v.field}: {v.description}" for v in violations)
 
 
