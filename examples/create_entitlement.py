@@ -2,16 +2,20 @@
 (SDK: openmeter.subjects.createEntitlement('customer-1', {type, featureKey, usagePeriod, issueAfterReset}))."""
 
 import os
+from datetime import UTC, datetime
 
 from meterd.client import OpenMeter
 
 om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
 
+# Calendar months: anchor the usage period on the first of a month (without an anchor, periods start
+# at the entitlement's creation). Usage counts from the start of the current period.
+first_of_month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 entitlement = om.subjects.create_entitlement("customer-1", {
     "type": "metered",
     "featureKey": "ai_tokens",
-    "usagePeriod": {"interval": "MONTH"},
+    "usagePeriod": {"interval": "MONTH", "anchor": first_of_month},
     "issueAfterReset": 10_000_000,
 })
 print(f"entitlement {entitlement.id}: {entitlement.feature_key} for {entitlement.subject_key}, "
-      f"{entitlement.metered.issue_after_reset:g} per month")
+      f"{entitlement.metered.issue_after_reset:.10g} per month")

@@ -18,5 +18,5 @@ grant = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
     "maxRolloverAmount": 100,
     "recurrence": {"interval": "MONTH", "anchor": now},
 })
-print(f"grant {grant.id}: {grant.amount:g} from {grant.effective_at.ToJsonString()} "
+print(f"grant {grant.id}: {grant.amount:.10g} from {grant.effective_at.ToJsonString()} "
       f"until {grant.expires_at.ToJsonString()}")

@@ -13,4 +13,4 @@ print(f"token for {token.subject}, expires {token.expires_at.ToJsonString()}")
 # The dashboard uses the token: it reads only customer-1's usage.
 portal = OpenMeter(target, portal_token=token.token)
 for row in portal.meters.query("tokens_total").rows:
-    print(f"customer-1 used {row.value:g} tokens")
+    print(f"customer-1 used {row.value:.10g} tokens")

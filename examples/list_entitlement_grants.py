@@ -7,4 +7,4 @@ from meterd.client import OpenMeter
 om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
 
 for grant in om.subjects.list_entitlement_grants("customer-1", "ai_tokens"):
-    print(grant.id, f"amount={grant.amount:g}", f"priority={grant.priority}")
+    print(grant.id, f"amount={grant.amount:.10g}", f"priority={grant.priority}")

@@ -226,18 +226,11 @@ def test_entitlements_value_boolean_and_static(cli: Cli, entitlements: None) -> 
     assert "has_access" in table.stdout and "True" in table.stdout and '{"seats":5}' in table.stdout
 
 
-class CreditEnginePending(Exception):
-    """Metered values arrive with the credit engine (issue 6)."""
-
-
-@pytest.mark.xfail(strict=False, reason="issue 6", raises=CreditEnginePending)
 def test_entitlements_value_metered(cli: Cli, om: OpenMeter, entitlements: None) -> None:
     om.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens_total"})
     om.subjects.create_entitlement("query-1", {"type": "metered", "featureKey": "ai_tokens",
                                                "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 1000})
     result = cli("entitlements", "value", "query-1", "ai_tokens", "--format", "json")
-    if result.returncode != 0 and "credit engine" in result.stderr:
-        raise CreditEnginePending(result.stderr)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["type"] == "metered"

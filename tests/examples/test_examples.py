@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from support import ROOT, ServerProcess
@@ -29,21 +29,6 @@ ORDER = [
     "list_grants", "get_entitlement_history", "reset_entitlement_usage", "delete_entitlement", "delete_feature",
     "delete_subject",
 ]
-
-# What a server without the credit engine (issue 6) answers for metered values, history and resets; until
-# the client has the history/reset methods, calling them is an AttributeError naming the method.
-_PENDING = re.compile(
-    r"arrive with the credit engine|UNIMPLEMENTED|"
-    r"has no attribute '(get_entitlement_history|reset_entitlement_usage)'"
-)
-
-
-class CreditEnginePending(Exception):
-    """The script failed only because the server (or client) lacks issue 6's credit engine calls."""
-
-
-pending_issue_6 = pytest.mark.xfail(strict=False, reason="issue 6", raises=CreditEnginePending)
-
 
 @dataclass
 class Run:
@@ -73,8 +58,6 @@ class Examples:
                 self.runs[earlier] = self._run(earlier)
         run = self.runs[name]
         if run.returncode != 0:
-            if _PENDING.search(run.stderr):
-                raise CreditEnginePending(run.stderr.strip().splitlines()[-1])
             pytest.fail(f"{name}.py exited {run.returncode}:\n{run.stderr}")
         return run.stdout
 
@@ -166,7 +149,7 @@ def test_get_feature(examples: Examples) -> None:
 
 
 def test_create_entitlement(examples: Examples) -> None:
-    assert re.fullmatch(r"entitlement \S+: ai_tokens for customer-1, 1e\+07 per month\n",
+    assert re.fullmatch(r"entitlement \S+: ai_tokens for customer-1, 10000000 per month\n",
                         examples.output("create_entitlement"))
 
 
@@ -179,16 +162,11 @@ def test_get_entitlement(examples: Examples) -> None:
     assert examples.output("get_entitlement") == f"{entitlement_id} ai_tokens metered\n"
 
 
-@pending_issue_6
 def test_get_entitlement_value(examples: Examples) -> None:
-    out = examples.output("get_entitlement_value")
-    match = re.fullmatch(r"has_access=True balance=(\d+) usage=(\d+) overage=0\n", out)
-    assert match, out
-    # 10,000,000 issued for the month. The period starts on the entitlement's creation minute, so the
-    # 1,200 tokens ingested earlier count only if that was the same minute.
-    balance, usage = map(int, match.groups())
-    assert usage in (0, 1200)
-    assert balance + usage == 10_000_000
+    # 10,000,000 issued for the month; customer-1 has used the 1,200 tokens ingested above.
+    assert examples.output("get_entitlement_value") == (
+        "has_access=True balance=9998800 usage=1200 overage=0\n"
+    )
 
 
 def test_create_entitlement_grant(examples: Examples) -> None:
@@ -203,7 +181,7 @@ def test_list_entitlement_grants(examples: Examples) -> None:
     grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
     lines = examples.output("list_entitlement_grants").splitlines()
     # issueAfterReset is itself a grant (of the period's allowance), besides the one created above.
-    assert sorted(line.split(" ", 1)[1] for line in lines) == ["amount=100 priority=1", "amount=1e+07 priority=1"]
+    assert sorted(line.split(" ", 1)[1] for line in lines) == ["amount=100 priority=1", "amount=10000000 priority=1"]
     assert f"{grant_id} amount=100 priority=1" in lines
 
 
@@ -214,20 +192,26 @@ def test_list_grants(examples: Examples) -> None:
     assert f"{grant_id} customer-1 amount=100" in lines
 
 
-@pending_issue_6
 def test_get_entitlement_history(examples: Examples) -> None:
     lines = examples.output("get_entitlement_history").splitlines()
     assert lines[-1] == f"{len(lines) - 1} window(s)"
-    assert len(lines) >= 2, "the current period has at least one daily window"
-    for line in lines[:-1]:
-        assert re.fullmatch(r"\S+ usage=\d+ balance_at_start=\d+", line), line
+    # Daily windows from the first of the month; today's holds the 1,200 tokens.
+    assert lines[-2].startswith(datetime.now(UTC).date().isoformat())
+    *earlier, today = lines[:-1]
+    assert all(re.fullmatch(r"\S+ usage=0 balance_at_start=10000000", line) for line in earlier), earlier
+    assert re.fullmatch(r"\S+ usage=1200 balance_at_start=\d+", today), today
 
 
-@pending_issue_6
 def test_reset_entitlement_usage(examples: Examples) -> None:
     out = examples.output("reset_entitlement_usage")
-    # retainAnchor keeps the period's anchor; the new period starts now with no usage in it.
-    assert re.fullmatch(r"after reset: usage=0 balance=\d+\n", out), out
+    match = re.fullmatch(r"after reset: usage=(\d+) balance=(\d+)\n", out)
+    assert match, out
+    # The new period starts on the reset's minute: the 1,200 tokens count in it only if they were ingested
+    # in that same minute (usage has minute resolution). Either way the reset issued the month's
+    # 10,000,000 afresh and rolled the 100-token grant over.
+    usage, balance = map(int, match.groups())
+    assert usage in (0, 1200)
+    assert balance + usage == 10_000_100
 
 
 def test_delete_entitlement(examples: Examples) -> None:

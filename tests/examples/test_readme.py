@@ -11,14 +11,10 @@ from collections.abc import Iterator
 import pytest
 from support import ROOT, ServerProcess
 
-from meterd.client import FailedPreconditionError, OpenMeter, UnimplementedError
+from meterd.client import OpenMeter
 
 README = ROOT / "README.md"
 BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.S | re.M)
-
-
-class CreditEnginePending(Exception):
-    """The block failed only because metered values arrive with the credit engine (issue 6)."""
 
 
 class Tour:
@@ -34,10 +30,6 @@ class Tour:
             if i not in self.outputs:
                 self.outputs[i] = self._run(BLOCKS[i])
         result = self.outputs[index]
-        if isinstance(result, FailedPreconditionError | UnimplementedError) and (
-            "credit engine" in result.message or isinstance(result, UnimplementedError)
-        ):
-            raise CreditEnginePending(str(result))
         if isinstance(result, BaseException):
             raise result
         return result
@@ -77,6 +69,5 @@ def test_ingest_stream_list_and_query(tour: Tour) -> None:
     assert lines == ["['id-1004', 'id-1003', 'id-1002']", "gpt-4o 1200.0", "llama 300.0"]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 6", raises=CreditEnginePending)
 def test_entitlement_check(tour: Tour) -> None:
     assert tour.output(1) == "True 8500.0 1500.0\n"
