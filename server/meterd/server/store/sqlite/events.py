@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
@@ -30,6 +31,9 @@ class SqliteEventStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._listeners: list[IngestListener] = []
+        self._pending: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
+        self._pending_lock = threading.Lock()
+        self._drain_scheduled = False
 
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
@@ -38,24 +42,58 @@ class SqliteEventStore:
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
         """Queues the events for storage; the future gives, per event, True if stored, False if a duplicate.
 
-        It resolves only after the commit, so a result in hand means the events are durable.
+        It resolves only after the commit, so a result in hand means the events are durable. Batches that
+        queue up while the writer is busy are stored together by one job: one dedupe lookup, one insert
+        and one pass of the meters' aggregation for all of them.
         """
-        ingested_us = to_us(ingested_at)
-        listeners = self._listeners
+        future: Future[list[bool]] = Future()
+        with self._pending_lock:
+            self._pending.append((events, to_us(ingested_at), future))
+            schedule = not self._drain_scheduled
+            self._drain_scheduled = True
+        if schedule:
+            self._schedule_drain()
+        return future
 
-        def job(conn: sqlite3.Connection) -> list[bool]:
-            # Duplicates are found with one indexed lookup per source, then the new rows go in with one
-            # executemany; seq values are assigned here, which is safe because this is the only writer.
-            ids_by_source: dict[str, list[str]] = {}
+    def _schedule_drain(self) -> None:
+        taken: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
+
+        def job(conn: sqlite3.Connection) -> list[list[bool]]:
+            with self._pending_lock:
+                taken.extend(self._pending)
+                self._pending = []
+                self._drain_scheduled = False
+            return self._insert(conn, taken)
+
+        def done(result: Future[list[list[bool]]]) -> None:
+            # Resolved after the commit (or its failure): every batch the job took learns the outcome.
+            error = result.exception()
+            for i, (_, _, future) in enumerate(taken):
+                if error is None:
+                    future.set_result(result.result()[i])
+                else:
+                    future.set_exception(error)
+
+        self._db.submit(job).add_done_callback(done)
+
+    def _insert(
+        self, conn: sqlite3.Connection, batches: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]]
+    ) -> list[list[bool]]:
+        # Duplicates are found with one indexed lookup per source, then the new rows go in with one
+        # executemany; seq values are assigned here, which is safe because this is the only writer.
+        ids_by_source: dict[str, list[str]] = {}
+        for events, _, _ in batches:
             for e in events:
                 ids_by_source.setdefault(e.source, []).append(e.id)
-            seen: set[tuple[str, str]] = set()
-            for source, ids in ids_by_source.items():
-                seen.update((source, row[0]) for row in conn.execute(_EXISTING, (source, json.dumps(ids))))
-            next_seq = (conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
-            inserted: list[tuple[int, ValidEvent]] = []
+        seen: set[tuple[str, str]] = set()
+        for source, ids in ids_by_source.items():
+            seen.update((source, row[0]) for row in conn.execute(_EXISTING, (source, json.dumps(ids))))
+        next_seq = (conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
+        inserted: list[tuple[int, ValidEvent]] = []
+        outcomes: list[list[bool]] = []
+        rows = []
+        for events, ingested_us, _ in batches:
             stored: list[bool] = []
-            rows = []
             for e in events:
                 key = (e.source, e.id)
                 if key in seen:
@@ -67,13 +105,12 @@ class SqliteEventStore:
                 rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
                              e.datacontenttype or None, e.dataschema or None, e.data))
                 next_seq += 1
-            if rows:
-                conn.executemany(_INSERT, rows)
-                for listener in listeners:
-                    listener(conn, inserted)
-            return stored
-
-        return self._db.submit(job)
+            outcomes.append(stored)
+        if rows:
+            conn.executemany(_INSERT, rows)
+            for listener in self._listeners:
+                listener(conn, inserted)
+        return outcomes
 
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
