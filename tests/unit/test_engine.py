@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from meterd.server.credit.engine import (
     BalanceState,
     EntitlementSpec,
@@ -141,6 +142,15 @@ def test_then_creation_time_then_id() -> None:
     assert balances(value) == {"z-early": 0, "a-later": 5, "b-later": 10}
 
 
+def test_earliest_expiry_beats_earliest_creation() -> None:
+    grants = [
+        grant("old", 100, created_at=at(days=-30), expires_at=at(days=60)),
+        grant("new", 100, created_at=at(days=-1), expires_at=at(days=20)),
+    ]
+    value = value_at(spec(), grants, Usage([(at(hours=1), 30)]), at(hours=2))
+    assert balances(value) == {"old": 100, "new": 70}
+
+
 def test_burn_order_is_re_evaluated_when_a_grant_activates() -> None:
     # p2 burns alone until the p1 grant arrives at 1h; from then p1 burns first.
     grants = [grant("p2", 100, priority=2), grant("p1", 100, priority=1, effective_at=at(hours=1))]
@@ -250,6 +260,14 @@ def test_recurrence_only_inside_the_grants_active_span() -> None:
         {"g": 60, "other": 1000},
     ]
     assert balances(end) == {"other": 1000}
+
+
+def test_recurrence_on_the_expiry_instant_does_not_revive_the_grant() -> None:
+    g = grant("g", 100, expires_at=at(days=1), recurrence=Recurrence(Interval.DAY, S))
+    other = grant("other", 100, priority=5)
+    usage = Usage([(at(days=1, hours=1), 10)])
+    assert balances(value_at(spec(), [g, other], usage, at(days=1))) == {"other": 100}
+    assert balances(value_at(spec(), [g, other], usage, at(days=2))) == {"other": 90}
 
 
 def test_recurrence_anchor_other_than_effective_at() -> None:

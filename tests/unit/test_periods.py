@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from meterd.server.entitlements.periods import (
     ExpirationDuration,
     Interval,
@@ -91,14 +92,18 @@ def test_period_index_is_negative_before_the_anchor() -> None:
 
 def test_anchor_in_the_future_and_far_past() -> None:
     future = utc(2030, 6, 15)
-    assert period_containing(future, Interval.MONTH, utc(2024, 8, 20)) == Period(utc(2024, 8, 15), utc(2024, 9, 15))
+    assert period_containing(future, Interval.MONTH, utc(2024, 8, 20)) == Period(
+        utc(2024, 8, 15), utc(2024, 9, 15)
+    )
     assert period_index(future, Interval.MONTH, utc(2024, 8, 20)) == -70
     past = utc(1990, 1, 31)
     # Computed arithmetically: 34 years of months is one step of arithmetic, not 400 iterations.
     assert period_containing(past, Interval.MONTH, utc(2024, 2, 29, 0, 1)) == Period(
         utc(2024, 2, 29), utc(2024, 3, 31)
     )
-    assert period_containing(past, Interval.DAY, utc(2024, 2, 29, 5)) == Period(utc(2024, 2, 29), utc(2024, 3, 1))
+    assert period_containing(past, Interval.DAY, utc(2024, 2, 29, 5)) == Period(
+        utc(2024, 2, 29), utc(2024, 3, 1)
+    )
 
 
 def test_period_index_matches_stepping_for_many_instants() -> None:

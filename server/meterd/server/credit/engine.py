@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
@@ -68,6 +68,7 @@ UsageFn = Callable[[datetime, datetime], Decimal]
 """The meter's usage in ``[a, b)`` for the entitlement's subject and feature filters."""
 
 ZERO = Decimal(0)
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 # Far enough in the future that an issue-after-reset grant never expires in practice (OpenMeter: 100 years).
 ISSUE_AFTER_RESET_EXPIRATION_YEARS = 100
@@ -180,7 +181,7 @@ class Grant:
 def burn_order(grant: Grant) -> tuple[int, int, datetime, datetime, str]:
     """Sort key of the burn order: priority, then earliest expiry (never-expiring last), creation, id."""
     never = 1 if grant.expires_at is None else 0
-    expiry = grant.expires_at or grant.effective_at  # unused for never-expiring grants: `never` decides
+    expiry = grant.expires_at or _END_OF_TIME  # all never-expiring grants tie here; `never` sorts them last
     created = grant.created_at or grant.effective_at
     return (grant.priority, never, expiry, created, grant.id)
 
@@ -461,7 +462,8 @@ def _timeline(
     for split in split_at:
         if after < split <= until:
             at(split, event=False)
-    at(until, event=False)
+    if until > after:
+        at(until, event=False)
     return dict(sorted(instants.items()))
 
 
