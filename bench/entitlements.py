@@ -29,8 +29,11 @@ FEATURE = "ai_tokens"
 
 
 def setup(address: str, hours: int, grants: int, now: datetime) -> dict[str, Any]:
-    """Meter, feature, a YEAR entitlement whose period began ``hours`` ago, the grants, and hourly usage."""
-    start = (now - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+    """Meter, feature, a YEAR entitlement, the grants, and ``hours`` events spread evenly (about hourly) over
+    the entitlement's current period so far (at most 364 days: a YEAR period must still be running now)."""
+    span = min(timedelta(hours=hours), timedelta(days=364))
+    start = (now - span).replace(minute=0, second=0, microsecond=0)
+    step = span / hours
     rng = random.Random(6)
     with OpenMeter(address, timeout=300) as om:
         om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "SUM",
@@ -42,7 +45,7 @@ def setup(address: str, hours: int, grants: int, now: datetime) -> dict[str, Any
         })
         kinds = {"recurring_daily": 0, "recurring_weekly": 0, "recurring_monthly": 0, "one_off": 0}
         for i in range(grants):
-            effective = start + timedelta(hours=rng.randrange(0, max(1, hours - 24)))
+            effective = start + step * rng.randrange(0, max(1, hours - 24))
             g: dict[str, Any] = {"amount": rng.randrange(100, 5000), "priority": rng.randrange(1, 6),
                                  "effectiveAt": effective, "maxRolloverAmount": rng.randrange(0, 500)}
             if i % 5 == 0:
@@ -64,7 +67,7 @@ def setup(address: str, hours: int, grants: int, now: datetime) -> dict[str, Any
         with om.events.stream(batch_size=1000, max_in_flight=8) as stream:
             for h in range(hours):
                 stream.send({"specversion": "1.0", "id": f"u{h}", "source": "bench", "type": "tokens",
-                             "subject": SUBJECT, "time": start + timedelta(hours=h, minutes=rng.randrange(60)),
+                             "subject": SUBJECT, "time": start + step * h + timedelta(minutes=rng.randrange(60)),
                              "data": {"tokens": rng.randrange(1, 400), "model": rng.choice(["a", "b"])}})
         ingest_s = time.perf_counter() - t0
     return {"events": hours, "grants": grants, "grant_kinds": kinds, "ingest_seconds": round(ingest_s, 2),
