@@ -501,7 +501,14 @@ def _burn_segment(
 
 def _apply_instant(ledger: _Ledger, t: datetime, instant: _Instant, grants: Mapping[str, Grant]) -> None:
     """Apply the events at ``t``, in this order: expirations and voids, reset (rollover), recurrences,
-    activations, then pay outstanding overage from whatever balance is now there, in burn order."""
+    activations, then pay outstanding overage from whatever balance is now there, in burn order.
+
+    Why this order when events coincide: a grant recurring on a reset instant refills after the rollover
+    (otherwise the default max rollover of 0 would wipe a monthly allowance at every period start), and
+    carried or preserved overage is paid once everything at ``t`` has happened. When nothing coincides this
+    is exactly SPEC's wording (preserved overage burns from the rolled-over balances, a new grant pays the
+    outstanding overage first).
+    """
     ledger.balances = {gid: b for gid, b in ledger.balances.items() if grants[gid].is_active_at(t)}
     if instant.reset is not None:
         # Rollover applies to grants active before and at the reset; grants activating at t start full.
@@ -605,6 +612,7 @@ def state_at(
 ) -> BalanceState:
     """The state at whole minute ``t``, replayed from ``snapshot`` (if given) or from measure_usage_from.
 
+    Before measure_usage_from the state is simply the active grants at full amount (not a resume point).
     Raises ValueError if the snapshot is after ``t``, StaleSnapshot if it does not match the grants.
     """
     grants_by_id = _index(grants)
