@@ -59,6 +59,7 @@ class Database:
         migrate(self._write_conn)
         self._write_conn.execute("PRAGMA wal_autocheckpoint=0")
         self._queue: queue.Queue[Any] = queue.Queue()
+        self._rollback_listeners: list[Callable[[], None]] = []
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -68,6 +69,14 @@ class Database:
         self._stop_checkpoints = threading.Event()
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="meterd-checkpoint", daemon=True)
         self._checkpointer.start()
+
+    def add_rollback_listener(self, listener: Callable[[], None]) -> None:
+        """Called on the writer thread after any rollback, so caches of written ids can be dropped."""
+        self._rollback_listeners.append(listener)
+
+    def _rolled_back(self) -> None:
+        for listener in self._rollback_listeners:
+            listener()
 
     # -- writes ------------------------------------------------------------------------------------
     def submit(self, job: WriteJob[T]) -> Future[T]:
@@ -116,6 +125,7 @@ class Database:
                 except BaseException as exc:  # the job's own error goes back to its caller alone
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
+                    self._rolled_back()
                     outcomes.append((future, False, exc))
                 else:
                     conn.execute("RELEASE job")
@@ -125,6 +135,7 @@ class Database:
             log.exception("write transaction failed; %d jobs get the error", len(group))
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._rolled_back()
             for _, future in group:
                 if not future.done():
                     future.set_exception(exc)

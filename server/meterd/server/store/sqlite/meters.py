@@ -32,12 +32,13 @@ BACKFILL_CHUNK = 5000
 
 @dataclass(frozen=True, slots=True)
 class StoredMeter:
-    """A meter as stored: its definition plus identity and times."""
+    """A meter as stored: its definition plus identity and times (``num`` keys its aggregate rows)."""
 
     id: str
     definition: MeterDefinition
     created_at: datetime
     updated_at: datetime
+    num: int = 0
 
     @property
     def slug(self) -> str:
@@ -67,14 +68,14 @@ class _Acc:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    meter_id: str
+    meter_num: int
     slug: str
     reader: MeterReader
     aggregation: Aggregation
 
 
 def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
-    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated = row
+    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num = row
     return StoredMeter(
         id=meter_id,
         definition=MeterDefinition(
@@ -83,10 +84,12 @@ def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
         ),
         created_at=from_us(created),
         updated_at=from_us(updated),
+        num=num,
     )
 
 
-_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us"
+_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num"
+_INSERT_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us"
 
 
 class SqliteMeterStore:
@@ -96,8 +99,11 @@ class SqliteMeterStore:
         self._db = db
         self._lock = threading.Lock()
         self._by_type: dict[str, list[_Compiled]] | None = None
-        self._groups_text: dict[tuple[str | None, ...], str] = {}
+        # (meter num, group values) -> gid of meter_groups; dropped on any rollback, since a rolled-back
+        # insert's gid may be handed out again to other values.
+        self._gids: dict[tuple[int, tuple[str | None, ...]], int] = {}
         events.add_ingest_listener(self._on_ingest)
+        db.add_rollback_listener(self._gids.clear)
 
     # -- meters ------------------------------------------------------------------------------------------
     def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> StoredMeter:
@@ -106,16 +112,17 @@ class SqliteMeterStore:
         def job(conn: sqlite3.Connection) -> StoredMeter:
             if conn.execute("SELECT 1 FROM meters WHERE slug = ?", (definition.slug,)).fetchone():
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
-            conn.execute(
-                f"INSERT INTO meters ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            cursor = conn.execute(
+                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meter_id, definition.slug, definition.description, definition.event_type,
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
                  to_us(now), to_us(now)),
             )
-            self._backfill(conn, _Compiled(meter_id, definition.slug, MeterReader(definition), definition.aggregation),
+            num = cursor.lastrowid or 0
+            self._backfill(conn, _Compiled(num, definition.slug, MeterReader(definition), definition.aggregation),
                            definition.event_type)
             self._invalidate()
-            return StoredMeter(meter_id, definition, now, now)
+            return StoredMeter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
 
@@ -123,17 +130,17 @@ class SqliteMeterStore:
         """Replaces a meter's definition (config-declared meters) and rebuilds its aggregates."""
 
         def job(conn: sqlite3.Connection) -> StoredMeter:
-            self._drop_aggregates(conn, meter.id, meter.slug)
+            self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute(
                 "UPDATE meters SET description = ?, event_type = ?, aggregation = ?, value_property = ?,"
                 " group_by = ?, updated_us = ? WHERE id = ?",
                 (definition.description, definition.event_type, definition.aggregation.value,
                  definition.value_property, json.dumps(dict(definition.group_by)), to_us(now), meter.id),
             )
-            self._backfill(conn, _Compiled(meter.id, definition.slug, MeterReader(definition), definition.aggregation),
+            self._backfill(conn, _Compiled(meter.num, definition.slug, MeterReader(definition), definition.aggregation),
                            definition.event_type)
             self._invalidate()
-            return StoredMeter(meter.id, definition, meter.created_at, now)
+            return StoredMeter(meter.id, definition, meter.created_at, now, meter.num)
 
         return self._db.write(job)
 
@@ -141,7 +148,7 @@ class SqliteMeterStore:
         """Deletes a meter and its aggregates and validation errors; the events stay."""
 
         def job(conn: sqlite3.Connection) -> None:
-            self._drop_aggregates(conn, meter.id, meter.slug)
+            self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute("DELETE FROM meters WHERE id = ?", (meter.id,))
             self._invalidate()
 
@@ -164,15 +171,15 @@ class SqliteMeterStore:
     def subjects(self, meter: StoredMeter) -> list[str]:
         """Distinct subjects with aggregates for the meter (day level: one row per subject and day)."""
         rows = self._db.reader().execute(
-            "SELECT DISTINCT subject FROM meter_agg_d WHERE meter_id = ? AND subject != ? ORDER BY subject",
-            (meter.id, ALL_SUBJECTS),
+            "SELECT DISTINCT subject FROM meter_agg_d WHERE meter_num = ? AND subject != ? ORDER BY subject",
+            (meter.num, ALL_SUBJECTS),
         ).fetchall()
         return [r[0] for r in rows]
 
     def earliest(self, meter: StoredMeter) -> datetime | None:
         """The start of the earliest minute with data, or None."""
         row = self._db.reader().execute(
-            "SELECT MIN(time_us) FROM meter_agg_m WHERE meter_id = ? AND subject = ?", (meter.id, ALL_SUBJECTS)
+            "SELECT MIN(time_us) FROM meter_agg_m WHERE meter_num = ? AND subject = ?", (meter.num, ALL_SUBJECTS)
         ).fetchone()
         return from_us(row[0]) if row and row[0] is not None else None
 
@@ -187,42 +194,45 @@ class SqliteMeterStore:
         Rows: (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct).
         """
         s = _SUFFIX[fetch.level]
-        where = ["meter_id = ?", "time_us >= ?", "time_us < ?"]
-        params: list[object] = [meter.id, fetch.start_us, fetch.end_us]
+        where = ["a.meter_num = ?", "a.time_us >= ?", "a.time_us < ?"]
+        params: list[object] = [meter.num, fetch.start_us, fetch.end_us]
         if subjects:
-            where.append(f"subject IN ({','.join('?' * len(subjects))})")
+            where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
             params.extend(subjects)
         elif keep_subject:
-            where.append("subject != ?")
+            where.append("a.subject != ?")
             params.append(ALL_SUBJECTS)
         else:
-            where.append("subject = ?")
+            where.append("a.subject = ?")
             params.append(ALL_SUBJECTS)
         for index, value in filters.items():
-            where.append(f"json_extract(groups, '$[{index}]') = ?")
+            where.append(f"json_extract(g.groups, '$[{index}]') = ?")
             params.append(value)
-        subject_col = "subject" if keep_subject else "NULL"
-        group_cols = [f"json_extract(groups, '$[{i}]')" for i in keep_groups]
-        select_keys = ", ".join(["time_us", subject_col, *group_cols])
-        group_by = ", ".join(["time_us", *(["subject"] if keep_subject else []), *group_cols])
+        # The group values are only looked up when a query groups or filters by them.
+        join = " JOIN meter_groups g ON g.gid = a.gid" if keep_groups or filters else ""
+        subject_col = "a.subject" if keep_subject else "NULL"
+        group_cols = [f"json_extract(g.groups, '$[{i}]')" for i in keep_groups]
+        select_keys = ", ".join(["a.time_us", subject_col, *group_cols])
+        group_by = ", ".join(["a.time_us", *(["a.subject"] if keep_subject else []), *group_cols])
         conn = self._db.reader()
         width = len(group_cols)
         aggregation = meter.aggregation
+        condition = " AND ".join(where)
         if aggregation is Aggregation.UNIQUE_COUNT:
-            sql = (f"SELECT DISTINCT {select_keys}, value FROM meter_distinct_{s} WHERE {' AND '.join(where)}")
+            sql = f"SELECT DISTINCT {select_keys}, a.value FROM meter_distinct_{s} a{join} WHERE {condition}"
             for row in conn.execute(sql, params):
                 yield row[0], row[1], tuple(row[2:2 + width]), 1, 0, None, None, None, row[2 + width]
         elif aggregation is Aggregation.LATEST:
             # One row per stored row: the latest is picked in Python by (event time, ingest seq).
-            sql = (f"SELECT {select_keys}, count, latest_time_us, latest_seq, latest FROM meter_agg_{s}"
-                   f" WHERE {' AND '.join(where)}")
+            sql = (f"SELECT {select_keys}, a.count, a.latest_time_us, a.latest_seq, a.latest"
+                   f" FROM meter_agg_{s} a{join} WHERE {condition}")
             for row in conn.execute(sql, params):
                 count, lt, ls, lv = row[2 + width:]
                 yield (row[0], row[1], tuple(row[2:2 + width]), count, 0, None, None,
                        (lt, ls, lv) if lt is not None else None, None)
         else:
-            sql = (f"SELECT {select_keys}, SUM(count), SUM(sum_units), SUM(sum_nanos), MIN(min), MAX(max)"
-                   f" FROM meter_agg_{s} WHERE {' AND '.join(where)} GROUP BY {group_by}")
+            sql = (f"SELECT {select_keys}, SUM(a.count), SUM(a.sum_units), SUM(a.sum_nanos), MIN(a.min), MAX(a.max)"
+                   f" FROM meter_agg_{s} a{join} WHERE {condition} GROUP BY {group_by}")
             for row in conn.execute(sql, params):
                 count, units, nanos, mn, mx = row[2 + width:]
                 yield row[0], row[1], tuple(row[2:2 + width]), count, units * NANOS + nanos, mn, mx, None, None
@@ -239,7 +249,7 @@ class SqliteMeterStore:
                 for row in conn.execute(f"SELECT {_COLUMNS} FROM meters"):
                     m = _row_to_meter(row)
                     by_type.setdefault(m.event_type, []).append(
-                        _Compiled(m.id, m.slug, MeterReader(m.definition), m.aggregation)
+                        _Compiled(m.num, m.slug, MeterReader(m.definition), m.aggregation)
                     )
                 self._by_type = by_type
             return self._by_type
@@ -266,20 +276,26 @@ class SqliteMeterStore:
                 {event_type: [meter]},
             )
 
-    def _groups_json(self, groups: tuple[str | None, ...]) -> str:
-        text = self._groups_text.get(groups)
-        if text is None:
+    def _gid(self, conn: sqlite3.Connection, meter_num: int, groups: tuple[str | None, ...]) -> int:
+        """The interned id of a meter's group tuple, created on first sight."""
+        key = (meter_num, groups)
+        gid = self._gids.get(key)
+        if gid is None:
             text = json.dumps(list(groups), separators=(",", ":"))
-            if len(self._groups_text) < 100_000:
-                self._groups_text[groups] = text
-        return text
+            conn.execute("INSERT OR IGNORE INTO meter_groups (meter_num, groups) VALUES (?, ?)", (meter_num, text))
+            gid = conn.execute("SELECT gid FROM meter_groups WHERE meter_num = ? AND groups = ?",
+                               (meter_num, text)).fetchone()[0]
+            if len(self._gids) > 1_000_000:
+                self._gids.clear()
+            self._gids[key] = gid
+        return gid
 
     def _aggregate(
         self, conn: sqlite3.Connection, events: Iterable[tuple[int, str, str, int, object]],
         by_type: dict[str, list[_Compiled]],
     ) -> None:
-        minute_accs: dict[tuple[str, str, str, int], _Acc] = {}
-        distinct: set[tuple[str, str, str, int, str]] = set()
+        minute_accs: dict[tuple[int, str, int, int], _Acc] = {}
+        distinct: set[tuple[int, str, int, int, str]] = set()
         errors: list[tuple[int, str, str]] = []
         for seq, event_type, subject, time_us, parsed in events:
             meters = by_type.get(event_type)
@@ -291,7 +307,7 @@ class SqliteMeterStore:
                 if isinstance(reading, ReadError):
                     errors.append((seq, m.slug, reading.message))
                     continue
-                key = (m.meter_id, subject, self._groups_json(reading.groups), minute)
+                key = (m.meter_num, subject, self._gid(conn, m.meter_num, reading.groups), minute)
                 acc = minute_accs.get(key)
                 if acc is None:
                     acc = minute_accs[key] = _Acc()
@@ -318,18 +334,20 @@ class SqliteMeterStore:
             level_accs = _roll_up(minute_accs, level)
             _upsert(conn, _SUFFIX[level], level_accs)
             if distinct:
-                rows = {(mid, sub, g, t - t % level.value, v) for mid, sub, g, t, v in distinct}
-                rows |= {(mid, ALL_SUBJECTS, g, t, v) for mid, _, g, t, v in rows}
+                rows = {(num, sub, g, t - t % level.value, v) for num, sub, g, t, v in distinct}
+                rows |= {(num, ALL_SUBJECTS, g, t, v) for num, _, g, t, v in rows}
                 conn.executemany(
-                    f"INSERT OR IGNORE INTO meter_distinct_{_SUFFIX[level]} (meter_id, subject, groups, time_us, value)"
+                    f"INSERT OR IGNORE INTO meter_distinct_{_SUFFIX[level]} (meter_num, subject, gid, time_us, value)"
                     " VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
 
-    def _drop_aggregates(self, conn: sqlite3.Connection, meter_id: str, slug: str) -> None:
+    def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
         for s in _SUFFIX.values():
-            conn.execute(f"DELETE FROM meter_agg_{s} WHERE meter_id = ?", (meter_id,))
-            conn.execute(f"DELETE FROM meter_distinct_{s} WHERE meter_id = ?", (meter_id,))
+            conn.execute(f"DELETE FROM meter_agg_{s} WHERE meter_num = ?", (meter_num,))
+            conn.execute(f"DELETE FROM meter_distinct_{s} WHERE meter_num = ?", (meter_num,))
+        conn.execute("DELETE FROM meter_groups WHERE meter_num = ?", (meter_num,))
+        self._gids.clear()
         conn.execute(
             "UPDATE events SET has_error = 0 WHERE seq IN (SELECT event_seq FROM event_errors WHERE meter_slug = ?)"
             " AND NOT EXISTS (SELECT 1 FROM event_errors e WHERE e.event_seq = events.seq AND e.meter_slug != ?)",
@@ -338,9 +356,9 @@ class SqliteMeterStore:
         conn.execute("DELETE FROM event_errors WHERE meter_slug = ?", (slug,))
 
 
-def _roll_up(minute_accs: dict[tuple[str, str, str, int], _Acc], level: Level) -> dict[tuple[str, str, str, int], _Acc]:
+def _roll_up(minute_accs: dict[tuple[int, str, int, int], _Acc], level: Level) -> dict[tuple[int, str, int, int], _Acc]:
     """The level's rows for a batch: per subject, and per group across all subjects (ALL_SUBJECTS)."""
-    out: dict[tuple[str, str, str, int], _Acc] = {}
+    out: dict[tuple[int, str, int, int], _Acc] = {}
     unit = level.value
     for (mid, sub, g, t), a in minute_accs.items():
         _fold(out, (mid, sub, g, t - t % unit), a)
@@ -348,7 +366,7 @@ def _roll_up(minute_accs: dict[tuple[str, str, str, int], _Acc], level: Level) -
     return out
 
 
-def _fold(out: dict[tuple[str, str, str, int], _Acc], key: tuple[str, str, str, int], a: _Acc) -> None:
+def _fold(out: dict[tuple[int, str, int, int], _Acc], key: tuple[int, str, int, int], a: _Acc) -> None:
     b = out.get(key)
     if b is None:
         out[key] = _Acc(a.count, a.nanos, a.min, a.max, a.latest)
@@ -363,11 +381,11 @@ def _fold(out: dict[tuple[str, str, str, int], _Acc], key: tuple[str, str, str, 
             b.latest = a.latest
 
 
-def _upsert(conn: sqlite3.Connection, s: str, accs: dict[tuple[str, str, str, int], _Acc]) -> None:
+def _upsert(conn: sqlite3.Connection, s: str, accs: dict[tuple[int, str, int, int], _Acc]) -> None:
     conn.executemany(
-        f"INSERT INTO meter_agg_{s} (meter_id, subject, groups, time_us, count, sum_units, sum_nanos, min, max,"
+        f"INSERT INTO meter_agg_{s} (meter_num, subject, gid, time_us, count, sum_units, sum_nanos, min, max,"
         " latest, latest_time_us, latest_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (meter_id, subject, time_us, groups) DO UPDATE SET"
+        " ON CONFLICT (meter_num, subject, time_us, gid) DO UPDATE SET"
         " count = count + excluded.count,"
         " sum_units = sum_units + excluded.sum_units,"
         " sum_nanos = sum_nanos + excluded.sum_nanos,"

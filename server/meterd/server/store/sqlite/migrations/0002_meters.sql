@@ -1,6 +1,7 @@
--- Meters and their minute pre-aggregates (issue 3).
+-- Meters and their pre-aggregates (issue 3).
 CREATE TABLE meters (
-    id              TEXT PRIMARY KEY,
+    num             INTEGER PRIMARY KEY,            -- compact key used by the aggregate tables
+    id              TEXT NOT NULL UNIQUE,
     slug            TEXT NOT NULL UNIQUE,
     description     TEXT NOT NULL DEFAULT '',
     event_type      TEXT NOT NULL,
@@ -11,16 +12,25 @@ CREATE TABLE meters (
     updated_us      INTEGER NOT NULL
 );
 
+-- Each distinct tuple of group values a meter has seen (a JSON array in the meter's sorted group-key
+-- order, null for a missing value), interned so aggregate rows carry a small integer.
+CREATE TABLE meter_groups (
+    gid        INTEGER PRIMARY KEY,
+    meter_num  INTEGER NOT NULL,
+    groups     TEXT    NOT NULL,
+    UNIQUE (meter_num, groups)
+);
+
 -- Pre-aggregates, one table per level (minute, hour, day; UTC-aligned). A row summarises one meter's
--- events of one subject and one tuple of group values (a JSON array in the meter's sorted group-key order)
--- in one unit of time starting at time_us. Sums are exact: sum_units + sum_nanos / 1e9 (two integers so
--- SQL can add them without floating point and without overflow).
+-- events of one subject and one group tuple in one unit of time starting at time_us; subject '' rolls up
+-- every subject. Sums are exact: sum_units + sum_nanos / 1e9 (two integers, so SQL adds them without
+-- floating point and without overflow).
 
 CREATE TABLE meter_agg_m (
-    meter_id        TEXT    NOT NULL,
+    meter_num       INTEGER NOT NULL,
     subject         TEXT    NOT NULL,
-    groups          TEXT    NOT NULL,
     time_us         INTEGER NOT NULL,
+    gid             INTEGER NOT NULL,
     count           INTEGER NOT NULL,
     sum_units       INTEGER NOT NULL,
     sum_nanos       INTEGER NOT NULL,
@@ -29,23 +39,23 @@ CREATE TABLE meter_agg_m (
     latest          REAL,
     latest_time_us  INTEGER,
     latest_seq      INTEGER,
-    PRIMARY KEY (meter_id, subject, time_us, groups)
+    PRIMARY KEY (meter_num, subject, time_us, gid)
 ) WITHOUT ROWID;
 -- Distinct values of UNIQUE_COUNT meters, per minute.
 CREATE TABLE meter_distinct_m (
-    meter_id  TEXT    NOT NULL,
-    subject   TEXT    NOT NULL,
-    groups    TEXT    NOT NULL,
-    time_us   INTEGER NOT NULL,
-    value     TEXT    NOT NULL,
-    PRIMARY KEY (meter_id, subject, time_us, groups, value)
+    meter_num  INTEGER NOT NULL,
+    subject    TEXT    NOT NULL,
+    time_us    INTEGER NOT NULL,
+    gid        INTEGER NOT NULL,
+    value      TEXT    NOT NULL,
+    PRIMARY KEY (meter_num, subject, time_us, gid, value)
 ) WITHOUT ROWID;
 
 CREATE TABLE meter_agg_h (
-    meter_id        TEXT    NOT NULL,
+    meter_num       INTEGER NOT NULL,
     subject         TEXT    NOT NULL,
-    groups          TEXT    NOT NULL,
     time_us         INTEGER NOT NULL,
+    gid             INTEGER NOT NULL,
     count           INTEGER NOT NULL,
     sum_units       INTEGER NOT NULL,
     sum_nanos       INTEGER NOT NULL,
@@ -54,23 +64,23 @@ CREATE TABLE meter_agg_h (
     latest          REAL,
     latest_time_us  INTEGER,
     latest_seq      INTEGER,
-    PRIMARY KEY (meter_id, subject, time_us, groups)
+    PRIMARY KEY (meter_num, subject, time_us, gid)
 ) WITHOUT ROWID;
 -- Distinct values of UNIQUE_COUNT meters, per hour.
 CREATE TABLE meter_distinct_h (
-    meter_id  TEXT    NOT NULL,
-    subject   TEXT    NOT NULL,
-    groups    TEXT    NOT NULL,
-    time_us   INTEGER NOT NULL,
-    value     TEXT    NOT NULL,
-    PRIMARY KEY (meter_id, subject, time_us, groups, value)
+    meter_num  INTEGER NOT NULL,
+    subject    TEXT    NOT NULL,
+    time_us    INTEGER NOT NULL,
+    gid        INTEGER NOT NULL,
+    value      TEXT    NOT NULL,
+    PRIMARY KEY (meter_num, subject, time_us, gid, value)
 ) WITHOUT ROWID;
 
 CREATE TABLE meter_agg_d (
-    meter_id        TEXT    NOT NULL,
+    meter_num       INTEGER NOT NULL,
     subject         TEXT    NOT NULL,
-    groups          TEXT    NOT NULL,
     time_us         INTEGER NOT NULL,
+    gid             INTEGER NOT NULL,
     count           INTEGER NOT NULL,
     sum_units       INTEGER NOT NULL,
     sum_nanos       INTEGER NOT NULL,
@@ -79,14 +89,14 @@ CREATE TABLE meter_agg_d (
     latest          REAL,
     latest_time_us  INTEGER,
     latest_seq      INTEGER,
-    PRIMARY KEY (meter_id, subject, time_us, groups)
+    PRIMARY KEY (meter_num, subject, time_us, gid)
 ) WITHOUT ROWID;
 -- Distinct values of UNIQUE_COUNT meters, per day.
 CREATE TABLE meter_distinct_d (
-    meter_id  TEXT    NOT NULL,
-    subject   TEXT    NOT NULL,
-    groups    TEXT    NOT NULL,
-    time_us   INTEGER NOT NULL,
-    value     TEXT    NOT NULL,
-    PRIMARY KEY (meter_id, subject, time_us, groups, value)
+    meter_num  INTEGER NOT NULL,
+    subject    TEXT    NOT NULL,
+    time_us    INTEGER NOT NULL,
+    gid        INTEGER NOT NULL,
+    value      TEXT    NOT NULL,
+    PRIMARY KEY (meter_num, subject, time_us, gid, value)
 ) WITHOUT ROWID;
