@@ -266,11 +266,11 @@ def test_lookup_is_scoped_to_the_subject(features: OpenMeter) -> None:
         s.get_entitlement("c", "no-such-entitlement")
 
 
-def test_metered_value_waits_for_the_credit_engine(features: OpenMeter) -> None:
+def test_metered_value_without_grants_or_usage(features: OpenMeter) -> None:
     s = features.subjects
     s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"}})
-    with pytest.raises(FailedPreconditionError, match="credit engine"):
-        s.get_entitlement_value("c", "ai_tokens")
+    value = s.get_entitlement_value("c", "ai_tokens")
+    assert (value.has_access, value.balance, value.usage, value.overage) == (False, 0.0, 0.0, 0.0)
 
 
 def test_list_all_entitlements_with_filters_and_pages(features: OpenMeter) -> None:
