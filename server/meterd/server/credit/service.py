@@ -64,8 +64,13 @@ class Meters(Protocol):
 class SnapshotStore(Protocol):
     def latest(self, entitlement_id: str, at: datetime) -> engine.BalanceState | None: ...
     def event_seq(self) -> int: ...
-    def save(self, basis: SnapshotBasis, states: list[engine.BalanceState], created_at: datetime,
-             prune: tuple[datetime, datetime] | None = None) -> Any: ...
+    def save(
+        self,
+        basis: SnapshotBasis,
+        states: list[engine.BalanceState],
+        created_at: datetime,
+        prune: tuple[datetime, datetime] | None = None,
+    ) -> Any: ...
     def delete_from(self, entitlement_id: str, at: datetime) -> None: ...
 
 
@@ -134,7 +139,11 @@ class CreditService:
         # computation can be checked against every event stored after it (see store/sqlite/snapshots.py).
         event_seq = self._snapshots.event_seq()
         stored = self._grants.for_entitlement(entitlement.id)
-        slug, subject, filters = feature.meter_slug, entitlement.subject_key, dict(feature.meter_group_by_filters)
+        slug, subject, filters = (
+            feature.meter_slug,
+            entitlement.subject_key,
+            dict(feature.meter_group_by_filters),
+        )
 
         def usage(start: datetime, end: datetime) -> Decimal:
             return self._meters.usage(slug, subject, filters, start, end)
@@ -154,7 +163,9 @@ class CreditService:
 
     def _drop_stale(self, inputs: _Inputs, snapshot: engine.BalanceState, exc: Exception) -> None:
         # Should not happen (every change invalidates): replay from the start and drop the bad snapshots.
-        log.warning("stale balance snapshot dropped", extra={"entitlement": inputs.entitlement.id, "error": str(exc)})
+        log.warning(
+            "stale balance snapshot dropped", extra={"entitlement": inputs.entitlement.id, "error": str(exc)}
+        )
         self._snapshots.delete_from(inputs.entitlement.id, snapshot.at)
 
     # -- value -------------------------------------------------------------------------------------
@@ -185,7 +196,12 @@ class CreditService:
         )
 
     def _value_from(
-        self, inputs: _Inputs, t: datetime, instant: datetime, snapshot: engine.BalanceState | None, now: datetime
+        self,
+        inputs: _Inputs,
+        t: datetime,
+        instant: datetime,
+        snapshot: engine.BalanceState | None,
+        now: datetime,
     ) -> tuple[engine.EntitlementValue, list[engine.BalanceState]]:
         """The value, replayed from ``snapshot`` through the checkpoints worth saving on the way."""
         spec = inputs.spec
@@ -205,8 +221,12 @@ class CreditService:
             return
         e = inputs.entitlement
         basis = SnapshotBasis(
-            entitlement_id=e.id, event_type=inputs.event_type, subject_key=e.subject_key,
-            event_seq=inputs.event_seq, grants=inputs.grant_keys, resets=tuple(to_us(r.at) for r in e.resets),
+            entitlement_id=e.id,
+            event_type=inputs.event_type,
+            subject_key=e.subject_key,
+            event_seq=inputs.event_seq,
+            grants=inputs.grant_keys,
+            resets=tuple(to_us(r.at) for r in e.resets),
         )
         rolling = states[-1]
         # A newer rolling snapshot supersedes older ones of its period (the period start one stays).
@@ -278,11 +298,14 @@ class CreditService:
         now = self._clock()
         requested = now if effective_at is None else as_utc(effective_at)
         if requested > now:
-            raise InvalidArgument.of("effective_at", f"cannot reset at {requested.isoformat()}, in the future")
+            raise InvalidArgument.of(
+                "effective_at", f"cannot reset at {requested.isoformat()}, in the future"
+            )
         at = truncate_to_minute(requested)
         if at < truncate_to_minute(entitlement.created_at):
             raise InvalidArgument.of(
-                "effective_at", f"is before the entitlement was created ({entitlement.created_at.isoformat()})"
+                "effective_at",
+                f"is before the entitlement was created ({entitlement.created_at.isoformat()})",
             )
         period_start = engine.period_start_at(entitlement.engine_spec(), now)
         if at <= period_start:
@@ -294,7 +317,9 @@ class CreditService:
         try:
             self._entitlements.add_reset(entitlement.id, reset, now)
         except AlreadyExists as exc:
-            raise FailedPrecondition(f"effective_at: the entitlement was already reset at {at.isoformat()}") from exc
+            raise FailedPrecondition(
+                f"effective_at: the entitlement was already reset at {at.isoformat()}"
+            ) from exc
         updated = self._entitlements.find(entitlement.subject_key, entitlement.id)
         if updated is None:  # deleted meanwhile
             raise FailedPrecondition(f"entitlement: {entitlement.id} was deleted")

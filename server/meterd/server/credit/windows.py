@@ -46,4 +46,3 @@ def window_edges(start: datetime, end: datetime, size: HistoryWindow, zone: Zone
                 edges.append(edge)
     windows = windows_between(start, end, WindowSize(size.value), zone)
     return [w.end for w in windows if start < w.end < end]
-

@@ -231,7 +231,8 @@ def build_entitlement(new: NewEntitlement, feature: Feature, id: str, now: datet
         assert m.interval is not None
         period = UsagePeriod(m.interval, m.anchor if m.anchor is not None else now)
         measure_from = (
-            truncate_to_minute(m.measure_usage_from) if m.measure_usage_from is not None
+            truncate_to_minute(m.measure_usage_from)
+            if m.measure_usage_from is not None
             else period.containing(now).start
         )
         amount = m.issue_after_reset if m.issue_after_reset else None  # 0 means no grant
@@ -240,7 +241,8 @@ def build_entitlement(new: NewEntitlement, feature: Feature, id: str, now: datet
             measure_usage_from=measure_from,
             issue_after_reset=amount,
             issue_after_reset_priority=(
-                m.issue_after_reset_priority if m.issue_after_reset_priority is not None
+                m.issue_after_reset_priority
+                if m.issue_after_reset_priority is not None
                 else DEFAULT_ISSUE_AFTER_RESET_PRIORITY
             ),
             is_soft_limit=m.is_soft_limit,

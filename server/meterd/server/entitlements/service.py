@@ -40,12 +40,19 @@ class Credit(Protocol):
     def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue: ...
 
     def history(
-        self, entitlement: Entitlement, from_time: datetime | None, to_time: datetime | None,
-        window: HistoryWindow | None, window_time_zone: str = "",
+        self,
+        entitlement: Entitlement,
+        from_time: datetime | None,
+        to_time: datetime | None,
+        window: HistoryWindow | None,
+        window_time_zone: str = "",
     ) -> History | None: ...
 
     def reset(
-        self, entitlement: Entitlement, effective_at: datetime | None = None, retain_anchor: bool = False,
+        self,
+        entitlement: Entitlement,
+        effective_at: datetime | None = None,
+        retain_anchor: bool = False,
         preserve_overage: bool | None = None,
     ) -> Entitlement: ...
 
@@ -69,7 +76,9 @@ class EntitlementStore(Protocol):
 class EntitlementService:
     """Entitlements (SPEC § Entitlements). Subjects need not exist: events may name subjects never upserted."""
 
-    def __init__(self, store: EntitlementStore, features: FeatureService, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: EntitlementStore, features: FeatureService, clock: Callable[[], datetime]
+    ) -> None:
         self._store = store
         self._features = features
         self._clock = clock
@@ -103,9 +112,14 @@ class EntitlementService:
         m = entitlement.metered
         if m is not None and m.issue_after_reset is not None:
             grant = issue_after_reset_grant(
-                id=ids.new_id(), entitlement_id=entitlement.id, subject_key=entitlement.subject_key,
-                feature_key=entitlement.feature_key, amount=m.issue_after_reset,
-                priority=m.issue_after_reset_priority, effective_at=m.measure_usage_from, now=now,
+                id=ids.new_id(),
+                entitlement_id=entitlement.id,
+                subject_key=entitlement.subject_key,
+                feature_key=entitlement.feature_key,
+                amount=m.issue_after_reset,
+                priority=m.issue_after_reset_priority,
+                effective_at=m.measure_usage_from,
+                now=now,
             )
         return self._store.insert(entitlement, grant)
 
@@ -116,7 +130,9 @@ class EntitlementService:
             raise InvalidArgument.of("entitlement", "is required (an entitlement id or a feature key)")
         found = self._store.find(subject_key, id_or_feature_key)
         if found is None:
-            raise NotFound(f"entitlement: entitlement {id_or_feature_key!r} of subject {subject_key!r} not found")
+            raise NotFound(
+                f"entitlement: entitlement {id_or_feature_key!r} of subject {subject_key!r} not found"
+            )
         return found
 
     def delete(self, subject_key: str, id_or_feature_key: str) -> None:
@@ -133,8 +149,13 @@ class EntitlementService:
         return static_value(entitlement)
 
     def history(
-        self, subject_key: str, id_or_feature_key: str, from_time: datetime | None, to_time: datetime | None,
-        window: HistoryWindow | None, window_time_zone: str = "",
+        self,
+        subject_key: str,
+        id_or_feature_key: str,
+        from_time: datetime | None,
+        to_time: datetime | None,
+        window: HistoryWindow | None,
+        window_time_zone: str = "",
     ) -> History | None:
         """Windowed usage and burn-down of a metered entitlement (see CreditService.history).
 
@@ -144,8 +165,12 @@ class EntitlementService:
         return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone)
 
     def reset(
-        self, subject_key: str, id_or_feature_key: str, effective_at: datetime | None = None,
-        retain_anchor: bool = False, preserve_overage: bool | None = None,
+        self,
+        subject_key: str,
+        id_or_feature_key: str,
+        effective_at: datetime | None = None,
+        retain_anchor: bool = False,
+        preserve_overage: bool | None = None,
     ) -> Entitlement:
         """Resets a metered entitlement's usage; returns it updated (see CreditService.reset)."""
         entitlement = self.get(subject_key, id_or_feature_key)

@@ -72,17 +72,24 @@ def _amounts(values: dict[str, Decimal] | object) -> dict[str, float]:
 
 def window_row_to_wire(row: WindowRow) -> entitlements_pb2.WindowedHistoryRow:
     return entitlements_pb2.WindowedHistoryRow(
-        from_time=rpc.dt_to_ts(row.start), to_time=rpc.dt_to_ts(row.end), usage=float(row.usage),
+        from_time=rpc.dt_to_ts(row.start),
+        to_time=rpc.dt_to_ts(row.end),
+        usage=float(row.usage),
         balance_at_start=float(row.balance_at_start),
     )
 
 
 def segment_to_wire(s: Segment) -> entitlements_pb2.BurndownSegment:
     return entitlements_pb2.BurndownSegment(
-        from_time=rpc.dt_to_ts(s.start), to_time=rpc.dt_to_ts(s.end), usage=float(s.usage), overage=float(s.overage),
-        balance_at_start=float(s.balance_at_start), balance_at_end=float(s.balance_at_end),
+        from_time=rpc.dt_to_ts(s.start),
+        to_time=rpc.dt_to_ts(s.end),
+        usage=float(s.usage),
+        overage=float(s.overage),
+        balance_at_start=float(s.balance_at_start),
+        balance_at_end=float(s.balance_at_end),
         grant_balances_at_start=_amounts(s.grant_balances_at_start),
-        grant_balances_at_end=_amounts(s.grant_balances_at_end), grant_usage=_amounts(s.grant_usages),
+        grant_balances_at_end=_amounts(s.grant_balances_at_end),
+        grant_usage=_amounts(s.grant_usages),
     )
 
 
@@ -111,7 +118,9 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
             interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
             anchor=rpc.opt_ts(m.usage_period, "anchor") if m.HasField("usage_period") else None,
             measure_usage_from=rpc.opt_ts(m, "measure_usage_from"),
-            issue_after_reset=decimal_from_wire(m.issue_after_reset) if m.HasField("issue_after_reset") else None,
+            issue_after_reset=decimal_from_wire(m.issue_after_reset)
+            if m.HasField("issue_after_reset")
+            else None,
             issue_after_reset_priority=(
                 m.issue_after_reset_priority if m.HasField("issue_after_reset_priority") else None
             ),
@@ -134,8 +143,13 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
 def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entitlement:
     """The wire entitlement; a metered one's current_usage_period is the one containing ``now``."""
     message = entitlements_pb2.Entitlement(
-        id=e.id, subject_key=e.subject_key, feature_id=e.feature_id, feature_key=e.feature_key,
-        metadata=dict(e.metadata), created_at=rpc.dt_to_ts(e.created_at), updated_at=rpc.dt_to_ts(e.updated_at),
+        id=e.id,
+        subject_key=e.subject_key,
+        feature_id=e.feature_id,
+        feature_key=e.feature_key,
+        metadata=dict(e.metadata),
+        created_at=rpc.dt_to_ts(e.created_at),
+        updated_at=rpc.dt_to_ts(e.updated_at),
     )
     if e.deleted_at is not None:
         message.deleted_at.CopyFrom(rpc.dt_to_ts(e.deleted_at))
@@ -168,7 +182,10 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
 
 def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
     return entitlements_pb2.EntitlementValue(
-        has_access=v.has_access, balance=float(v.balance), usage=float(v.usage), overage=float(v.overage),
+        has_access=v.has_access,
+        balance=float(v.balance),
+        usage=float(v.usage),
+        overage=float(v.overage),
         config=v.config or "",
     )
 
@@ -183,7 +200,9 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.CreateEntitlementRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.CreateEntitlementResponse:
         created = self._service.create(new_entitlement_from_wire(request))
-        return entitlements_pb2.CreateEntitlementResponse(entitlement=entitlement_to_wire(created, self._clock()))
+        return entitlements_pb2.CreateEntitlementResponse(
+            entitlement=entitlement_to_wire(created, self._clock())
+        )
 
     @rpc.unary
     def GetEntitlement(
@@ -197,7 +216,8 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
         filter = EntitlementFilter(
-            subjects=tuple(request.subject_key), features=tuple(request.feature),
+            subjects=tuple(request.subject_key),
+            features=tuple(request.feature),
             include_deleted=request.include_deleted,
         )
         page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
@@ -238,8 +258,12 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     ) -> entitlements_pb2.GetEntitlementHistoryResponse:
         window = history_window_from_wire(request.window_size)
         history = self._service.history(
-            request.subject_key, request.entitlement, rpc.opt_ts(request, "from_time"), rpc.opt_ts(request, "to_time"),
-            window, request.window_time_zone,
+            request.subject_key,
+            request.entitlement,
+            rpc.opt_ts(request, "from_time"),
+            rpc.opt_ts(request, "to_time"),
+            window,
+            request.window_time_zone,
         )
         return history_to_wire(history)
 
@@ -248,7 +272,12 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.ResetEntitlementUsageRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ResetEntitlementUsageResponse:
         updated = self._service.reset(
-            request.subject_key, request.entitlement, rpc.opt_ts(request, "effective_at"), request.retain_anchor,
+            request.subject_key,
+            request.entitlement,
+            rpc.opt_ts(request, "effective_at"),
+            request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
         )
-        return entitlements_pb2.ResetEntitlementUsageResponse(entitlement=entitlement_to_wire(updated, self._clock()))
+        return entitlements_pb2.ResetEntitlementUsageResponse(
+            entitlement=entitlement_to_wire(updated, self._clock())
+        )
