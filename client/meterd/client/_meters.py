@@ -53,8 +53,8 @@ def query_request(
     window_size: WindowSize | str | None, window_time_zone: str | None,
 ) -> meters_pb2.QueryMeterRequest:
     """The QueryMeterRequest for ``meters.query``'s arguments (checked before sending)."""
-    if not isinstance(meter, str) or not meter:
-        raise ValueError("meter: a meter id or slug is required")
+    if not isinstance(meter, str):
+        raise TypeError(f"meter: expected a meter id or slug, got {type(meter).__name__}")
     request = meters_pb2.QueryMeterRequest(
         meter=meter, subject=str_list(subject, what="subject"), group_by=str_list(group_by, what="group_by"),
         filter_group_by=to_str_map(filter_group_by, what="filter_group_by"),
@@ -75,7 +75,7 @@ def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.Qu
         raise ValueError("subject: a portal token queries its own subject only; leave subject out")
     portal = portal_pb2.QueryPortalMeterRequest(
         meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
-        group_by=[g for g in request.group_by if g != "subject"], filter_group_by=dict(request.filter_group_by),
+        group_by=list(request.group_by), filter_group_by=dict(request.filter_group_by),
     )
     if request.HasField("from_time"):
         portal.from_time.CopyFrom(request.from_time)

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from meterd.client._convert import normalize, optional_str, page_size, str_list, to_str_map, to_timestamp
+from meterd.client._convert import normalize, optional_str, page_size, str_list, to_timestamp
 from meterd.client._enums import WindowSize
-from meterd.client._meters import query_window_size
+from meterd.client._meters import portal_query_request
+from meterd.client._meters import query_request as meter_query_request
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import portal_pb2
 
@@ -59,20 +60,12 @@ def query_request(
     window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
     group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str] | None = None,
 ) -> portal_pb2.QueryPortalMeterRequest:
-    """The QueryPortalMeter request for ``Portal.query_meter``'s arguments (shared with ``meters.query``)."""
-    if not isinstance(meter, str):
-        raise TypeError(f"meter: expected a string, got {type(meter).__name__}")
-    request = portal_pb2.QueryPortalMeterRequest(
-        meter=meter, window_time_zone=optional_str(window_time_zone, what="window_time_zone"), group_by=str_list(group_by, what="group_by"),
-        filter_group_by=to_str_map(filter_group_by, what="filter_group_by"),
+    """The QueryPortalMeter request for ``Portal.query_meter``'s arguments: the meter query's own checks
+    and conversion, without a subject (the token's is used)."""
+    return portal_query_request(
+        meter_query_request(meter, subject=None, group_by=group_by, filter_group_by=filter_group_by, from_=from_,
+                            to=to, window_size=window_size, window_time_zone=window_time_zone)
     )
-    if window_size is not None:
-        request.window_size = query_window_size(window_size)
-    if from_ is not None:
-        request.from_time.CopyFrom(to_timestamp(from_, what="from_"))
-    if to is not None:
-        request.to_time.CopyFrom(to_timestamp(to, what="to"))
-    return request
 
 
 class Portal:
