@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -33,9 +33,9 @@ class EventStore(Protocol):
     ) -> tuple[list[StoredEvent], tuple[int, int] | None]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventResult:
-    """What happened to one event of a batch."""
+    """What happened to one event of a batch. (Not frozen: one is built per ingested event.)"""
 
     index: int
     id: str
@@ -43,12 +43,18 @@ class EventResult:
     violations: tuple[FieldViolation, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BatchResult:
     results: list[EventResult]
+    counts: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = {Outcome.ACCEPTED: 0, Outcome.DUPLICATE: 0, Outcome.REJECTED: 0}
+        for r in self.results:
+            self.counts[r.outcome] += 1
 
     def count(self, outcome: str) -> int:
-        return sum(1 for r in self.results if r.outcome == outcome)
+        return self.counts[outcome]
 
 
 class EventService:
@@ -110,10 +116,9 @@ class EventService:
             except BaseException as exc:
                 done.set_exception(exc)
                 return
-            for position, event_ok in zip(positions, stored, strict=True):
-                results[position] = EventResult(
-                    position, events[position][0].id, Outcome.ACCEPTED if event_ok else Outcome.DUPLICATE
-                )
+            accepted, duplicate = Outcome.ACCEPTED, Outcome.DUPLICATE
+            for position, event, event_ok in zip(positions, valid, stored, strict=True):
+                results[position] = EventResult(position, event.id, accepted if event_ok else duplicate)
             done.set_result(BatchResult([r for r in results if r is not None]))
 
         self._store.submit_ingest(valid, now).add_done_callback(complete)

@@ -7,6 +7,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
+from typing import Any
 
 import grpc
 
@@ -31,21 +32,25 @@ _OUTCOMES = {
 def events_from_wire(events: Iterable[events_pb2.Event]) -> list[tuple[events_pb2.Event, int | None]]:
     """Wire events for validation: each message (it has the CloudEvent attributes validation reads, so no
     copy is made on this hot path) with its time in microseconds, or None when absent."""
-    return [
-        (e, e.time.seconds * 1_000_000 + e.time.nanos // 1000 if e.HasField("time") else None) for e in events
-    ]
+    out: list[tuple[events_pb2.Event, int | None]] = []
+    for e in events:
+        if e.HasField("time"):
+            ts = e.time
+            out.append((e, ts.seconds * 1_000_000 + ts.nanos // 1000))
+        else:
+            out.append((e, None))
+    return out
 
 
-def _results_to_wire(batch: BatchResult) -> list[events_pb2.EventResult]:
-    return [
-        events_pb2.EventResult(
-            index=r.index,
-            id=r.id,
-            outcome=_OUTCOMES[r.outcome],
-            violations=[events_pb2.EventFieldViolation(field=v.field, description=v.description) for v in r.violations],
-        )
-        for r in batch.results
-    ]
+def _add_results(target: Any, batch: BatchResult) -> None:
+    """Appends one wire result per event to a response's ``results``. Built in place with ``add``:
+    constructing messages and then assigning them would copy each one again (this runs per event)."""
+    add = target.add
+    for r in batch.results:
+        result = add(index=r.index, id=r.id, outcome=_OUTCOMES[r.outcome])
+        if r.violations:
+            for v in r.violations:
+                result.violations.add(field=v.field, description=v.description)
 
 
 def stored_to_wire(s: StoredEvent) -> events_pb2.IngestedEvent:
@@ -72,11 +77,11 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         self, request: events_pb2.IngestEventsRequest, context: grpc.ServicerContext
     ) -> events_pb2.IngestEventsResponse:
         batch = self._service.ingest(events_from_wire(request.events))
-        return events_pb2.IngestEventsResponse(
-            results=_results_to_wire(batch),
-            accepted_count=batch.count(Outcome.ACCEPTED),
-            duplicate_count=batch.count(Outcome.DUPLICATE),
+        response = events_pb2.IngestEventsResponse(
+            accepted_count=batch.count(Outcome.ACCEPTED), duplicate_count=batch.count(Outcome.DUPLICATE)
         )
+        _add_results(response.results, batch)
+        return response
 
     def StreamEvents(
         self, request_iterator: Iterator[events_pb2.StreamEventsRequest], context: grpc.ServicerContext
@@ -117,13 +122,14 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             except Exception as exc:
                 log.exception("stream batch failed")
                 context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
-            yield events_pb2.StreamEventsResponse(
+            response = events_pb2.StreamEventsResponse(
                 sequence=sequence,
-                results=_results_to_wire(batch),
                 accepted_count=batch.count(Outcome.ACCEPTED),
                 duplicate_count=batch.count(Outcome.DUPLICATE),
                 rejected_count=batch.count(Outcome.REJECTED),
             )
+            _add_results(response.results, batch)
+            yield response
 
     @rpc.unary
     def ListEvents(

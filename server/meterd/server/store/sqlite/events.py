@@ -92,6 +92,16 @@ class SqliteEventStore:
         inserted: list[tuple[int, ValidEvent]] = []
         outcomes: list[list[bool]] = []
         rows = []
+        if not seen and all(len(set(ids)) == len(ids) for ids in ids_by_source.values()):
+            # The common case, no duplicate at all: no per-event bookkeeping.
+            for events, ingested_us, _ in batches:
+                for e in events:
+                    inserted.append((next_seq, e))
+                    rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us,
+                                 e.specversion, e.datacontenttype or None, e.dataschema or None, e.data))
+                    next_seq += 1
+                outcomes.append([True] * len(events))
+            batches = []
         for events, ingested_us, _ in batches:
             stored: list[bool] = []
             for e in events:

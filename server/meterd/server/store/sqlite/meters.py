@@ -258,7 +258,7 @@ class SqliteMeterStore:
         by_type = self._meters_by_type(conn)
         if not by_type:
             return
-        self._aggregate(conn, ((seq, e.type, e.subject, e.time_us, e.parsed) for seq, e in inserted), by_type)
+        self._aggregate(conn, ((seq, e.type, e.subject, e.time_us, e.data) for seq, e in inserted if e.type in by_type), by_type)
 
     def _backfill(self, conn: sqlite3.Connection, meter: _Compiled, event_type: str) -> None:
         last = 0
@@ -272,7 +272,7 @@ class SqliteMeterStore:
             last = rows[-1][0]
             self._aggregate(
                 conn,
-                ((seq, event_type, subject, t, parse_data(data) if data else None) for seq, subject, t, data in rows),
+                ((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
                 {event_type: [meter]},
             )
 
@@ -297,10 +297,12 @@ class SqliteMeterStore:
         minute_accs: dict[tuple[int, str, int, int], _Acc] = {}
         distinct: set[tuple[int, str, int, int, str]] = set()
         errors: list[tuple[int, str, str]] = []
-        for seq, event_type, subject, time_us, parsed in events:
+        for seq, event_type, subject, time_us, data in events:
             meters = by_type.get(event_type)
             if not meters:
                 continue
+            # Parsed here, once per event, only for types that have meters: exact numbers for aggregation.
+            parsed = parse_data(data) if data is not None else None
             minute = time_us - time_us % 60_000_000
             for m in meters:
                 reading = m.reader.read(parsed)  # type: ignore[arg-type]
