@@ -60,8 +60,12 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 2
+    assert len(BLOCKS) == 3
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
+
+
+def test_portal_token_reads_its_own_subject(tour: Tour) -> None:
+    assert tour.output(2).splitlines() == ["1500.0"]
 
 
 def test_ingest_stream_list_and_query(tour: Tour) -> None:
