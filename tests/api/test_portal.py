@@ -307,3 +307,11 @@ def test_async_portal(meter_config: Config, clocked_server: MeterdServer, clocke
             assert await om.portal.list_tokens() == []
 
     asyncio.run(session())
+
+
+def test_portal_query_of_an_unknown_meter_is_not_found(server: MeterdServer, om: OpenMeter) -> None:
+    # The portal servicer delegates to the meter servicer; the status that one aborts with must come
+    # through as it is, not as INTERNAL.
+    token = om.portal.create_token(subject="c1").token
+    with OpenMeter(server.address, portal_token=token) as customer, pytest.raises(NotFoundError):
+        customer.meters.query("no_such_meter")

@@ -69,7 +69,7 @@ def unary(fn: F) -> F:
         try:
             return fn(self, request, context)
         except Exception as exc:
-            if _is_abort(exc):
+            if _is_abort(exc, context):
                 raise
             _abort(context, exc, fn.__qualname__)
             raise  # unreachable: abort raises
@@ -85,16 +85,18 @@ def streaming(fn: F) -> F:
         try:
             yield from fn(self, request, context)
         except Exception as exc:
-            if _is_abort(exc):
+            if _is_abort(exc, context):
                 raise
             _abort(context, exc, fn.__qualname__)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _is_abort(exc: BaseException) -> bool:
-    # context.abort raises a bare Exception subclass internal to grpc; let it through untouched.
-    return type(exc).__module__.startswith("grpc")
+def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
+    """Whether ``exc`` is grpc's own signal that the call was aborted (a bare ``Exception`` raised by
+    ``context.abort`` once the status is set, e.g. by a servicer this one delegated to): let it through
+    untouched, or the status already chosen would be replaced by INTERNAL."""
+    return type(exc) is Exception and context.code() not in (None, grpc.StatusCode.OK)
 
 
 # -- wire helpers --------------------------------------------------------------------------------------
