@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import grpc
+from google.protobuf import timestamp_pb2
 
 from meterd.server import errors, rpc
 from meterd.server.meters.aggregate import QueryRow
 from meterd.server.meters.model import Aggregation
 from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult, definition_from_fields
 from meterd.server.meters.windows import WindowSize
+from meterd.server.timeutil import to_us
 from meterd.v1 import common_pb2, meters_pb2, meters_pb2_grpc
 
 _AGGREGATIONS = {a: meters_pb2.Aggregation.Value(f"AGGREGATION_{a.value}") for a in Aggregation}
@@ -30,14 +35,24 @@ def meter_to_wire(m: Meter) -> meters_pb2.Meter:
     )
 
 
-def row_to_wire(row: QueryRow) -> meters_pb2.MeterQueryRow:
-    wire = meters_pb2.MeterQueryRow(
-        value=float(row.value), window_start=rpc.dt_to_ts(row.window_start), window_end=rpc.dt_to_ts(row.window_end),
-        group_by={k: v for k, v in row.group_by.items() if v is not None},
-    )
-    if row.subject is not None:
-        wire.subject = row.subject
-    return wire
+def _timestamp(t: datetime, cache: dict[datetime, timestamp_pb2.Timestamp]) -> timestamp_pb2.Timestamp:
+    # Rows share window edges; protobuf's FromDatetime is slow enough to matter over thousands of rows.
+    ts = cache.get(t)
+    if ts is None:
+        us = to_us(t)
+        ts = cache[t] = timestamp_pb2.Timestamp(seconds=us // 1_000_000, nanos=us % 1_000_000 * 1000)
+    return ts
+
+
+def rows_to_wire(rows: list[QueryRow], target: Any) -> None:
+    """Appends the rows to a response's repeated ``rows`` (built in place)."""
+    cache: dict[datetime, timestamp_pb2.Timestamp] = {}
+    for row in rows:
+        wire = target.add(value=float(row.value), group_by={k: v for k, v in row.group_by.items() if v is not None})
+        wire.window_start.CopyFrom(_timestamp(row.window_start, cache))
+        wire.window_end.CopyFrom(_timestamp(row.window_end, cache))
+        if row.subject is not None:
+            wire.subject = row.subject
 
 
 def window_from_wire(value: int, field: str = "window_size") -> WindowSize | None:
@@ -66,8 +81,8 @@ def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
     response = meters_pb2.QueryMeterResponse(
         to_time=rpc.dt_to_ts(result.to_time),
         window_size=_WINDOW_VALUES[result.window_size] if result.window_size else common_pb2.WINDOW_SIZE_UNSPECIFIED,
-        rows=[row_to_wire(r) for r in result.rows],
     )
+    rows_to_wire(result.rows, response.rows)
     if result.from_time is not None:
         response.from_time.CopyFrom(rpc.dt_to_ts(result.from_time))
     return response

@@ -49,6 +49,9 @@ class WindowSize(StrEnum):
     DAY = "DAY"
 
 
+_UTC_STEP = {WindowSize.MINUTE: _MINUTE, WindowSize.HOUR: timedelta(hours=1), WindowSize.DAY: timedelta(days=1)}
+
+
 class Window(NamedTuple):
     """An aligned window and the part of it inside the query range ([clip_start, clip_end))."""
 
@@ -122,6 +125,16 @@ def windows_between(from_: datetime, to: datetime, size: WindowSize | None, tz: 
     if size is None:
         if start_utc < end_utc:
             yield Window(start_utc, end_utc, start_utc, end_utc)
+        return
+    if tz.key == "UTC":
+        # UTC has no transitions: windows are fixed steps, no calendar work per window.
+        step = _UTC_STEP[size]
+        start = window_start(start_utc, size, tz)
+        cursor = start_utc
+        while cursor < end_utc:
+            end = start + step
+            yield Window(start, end, cursor, min(end, end_utc))
+            start = cursor = end
         return
     cursor = start_utc
     start = window_start(cursor, size, tz)
