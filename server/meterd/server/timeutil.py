@@ -19,6 +19,24 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+def as_utc(t: datetime) -> datetime:
+    """``t`` expressed in UTC. Raises ValueError for a naive datetime (an instant needs a zone)."""
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"naive datetime {t!r}: instants must be timezone-aware")
+    return t.astimezone(UTC)
+
+
+def truncate_to_minute(t: datetime) -> datetime:
+    """Round an instant down to the whole minute, in UTC."""
+    return as_utc(t).replace(second=0, microsecond=0)
+
+
+def ceil_to_minute(t: datetime) -> datetime:
+    """Round an instant up to the whole minute, in UTC (a whole minute stays as it is)."""
+    down = truncate_to_minute(t)
+    return down if down == as_utc(t) else down + timedelta(minutes=1)
+
+
 def utcnow() -> datetime:
     """Now, aware, in UTC."""
     return datetime.now(UTC)

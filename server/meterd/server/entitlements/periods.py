@@ -10,10 +10,15 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from meterd.server.errors import InvalidArgument
+
+# Minute rounding lives in timeutil (meters use it too); re-exported here as part of the period API.
+from meterd.server.timeutil import as_utc as as_utc
+from meterd.server.timeutil import ceil_to_minute as ceil_to_minute
+from meterd.server.timeutil import truncate_to_minute as truncate_to_minute
 
 MINUTE = timedelta(minutes=1)
 
@@ -51,24 +56,6 @@ class Period:
 
     def __contains__(self, t: object) -> bool:
         return isinstance(t, datetime) and self.start <= t < self.end
-
-
-def as_utc(t: datetime) -> datetime:
-    """Return ``t`` expressed in UTC. Raises ValueError for a naive datetime (an instant needs a zone)."""
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise ValueError(f"naive datetime {t!r}: instants must be timezone-aware")
-    return t.astimezone(UTC)
-
-
-def truncate_to_minute(t: datetime) -> datetime:
-    """Round an instant down to the whole minute, in UTC."""
-    return as_utc(t).replace(second=0, microsecond=0)
-
-
-def ceil_to_minute(t: datetime) -> datetime:
-    """Round an instant up to the whole minute, in UTC (a whole minute stays as it is)."""
-    down = truncate_to_minute(t)
-    return down if down == as_utc(t) else down + MINUTE
 
 
 def is_whole_minute(t: datetime) -> bool:

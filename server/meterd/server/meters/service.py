@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -22,10 +22,10 @@ from meterd.server.meters.model import (
     validate_query_grouping,
 )
 from meterd.server.meters.windows import WindowSize, resolve_zone, validate_query_range, windows_between
+from meterd.server.timeutil import ceil_to_minute
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-_MINUTE = timedelta(minutes=1)
 
 
 class Meter(Protocol):
@@ -150,7 +150,7 @@ class MeterService:
         for i, subject in enumerate(q.subjects):
             if not subject:
                 raise InvalidArgument.of(f"subject[{i}]", "must not be empty")
-        to_time = q.to_time or _ceil_minute(self._clock())
+        to_time = q.to_time or ceil_to_minute(self._clock())
         from_time = q.from_time
         if from_time is None:
             from_time = self._store.earliest(meter)
@@ -196,8 +196,3 @@ class MeterService:
         rows.sort(key=lambda r: (r.window_start, r.subject is not None, r.subject or "",
                                  tuple((v is not None, v or "") for v in r.group_by.values())))
         return rows
-
-
-def _ceil_minute(t: datetime) -> datetime:
-    floored = t.replace(second=0, microsecond=0)
-    return floored if floored == t else floored + _MINUTE

@@ -35,6 +35,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from meterd.server.errors import InvalidArgument, ViolationCollector
+from meterd.server.timeutil import ceil_to_minute, truncate_to_minute
 
 _MINUTE = timedelta(minutes=1)
 _SECOND = timedelta(seconds=1)
@@ -98,10 +99,10 @@ def validate_query_range(from_: datetime | None, to: datetime | None) -> None:
 
 def window_start(t: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
     """The start (UTC) of the ``size`` window in zone ``tz`` that holds the minute of instant ``t``."""
-    minute = _floor_minute(t)
+    minute = truncate_to_minute(t)
     if size is WindowSize.MINUTE:
         return minute
-    return _ceil_minute(_run_start(minute, size, tz))
+    return ceil_to_minute(_run_start(minute, size, tz))
 
 
 def window_end(t: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
@@ -109,10 +110,10 @@ def window_end(t: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:
 
     It is also the start of the next window.
     """
-    minute = _floor_minute(t)
+    minute = truncate_to_minute(t)
     if size is WindowSize.MINUTE:
         return minute + _MINUTE
-    return _ceil_minute(_run_end(minute, size, tz))
+    return ceil_to_minute(_run_end(minute, size, tz))
 
 
 def windows_between(from_: datetime, to: datetime, size: WindowSize | None, tz: ZoneInfo) -> Iterator[Window]:
@@ -217,16 +218,6 @@ def _first_change(lo: datetime, hi: datetime, tz: ZoneInfo) -> datetime:
         else:
             high = middle
     return lo + timedelta(seconds=high)
-
-
-def _floor_minute(t: datetime) -> datetime:
-    utc = t.astimezone(UTC)
-    return utc.replace(second=0, microsecond=0)
-
-
-def _ceil_minute(t: datetime) -> datetime:
-    floor = _floor_minute(t)
-    return floor if floor == t else floor + _MINUTE
 
 
 def _is_whole_minute(t: datetime) -> bool:
