@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -15,6 +17,12 @@ from support import Clock
 from meterd.client import OpenMeter
 from meterd.server.app import MeterdServer
 from meterd.server.config import Config
+
+# CI runs property tests derandomized (same examples every run, so a red CI is reproducible); local runs
+# keep exploring new examples.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

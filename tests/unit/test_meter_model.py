@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonpath
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from meterd.server.errors import InvalidArgument
@@ -374,6 +374,9 @@ def path_text(path_steps: list[str | int]) -> str:
 @given(data=json_values, path_steps=steps)
 @settings(max_examples=300)
 def test_compiled_paths_select_what_the_library_selects(data: Any, path_steps: list[str | int]) -> None:
+    # python-jsonpath reads a top-level str as JSON *text* to parse; event data is always an object (or
+    # absent) at the top level, so only non-string documents are comparable.
+    assume(not isinstance(data, str))
     path = path_text(path_steps)
     assert compile_path(path) == tuple(path_steps)
     found = jsonpath.compile(path, strict=True).findall(data)
