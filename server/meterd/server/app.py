@@ -19,8 +19,8 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
+from meterd.server import reflection, tls
 from meterd.server.config import Config
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
@@ -114,14 +114,18 @@ class MeterdServer:
             options=SERVER_OPTIONS,
             maximum_concurrent_rpcs=1024,
         )
-        names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
         for module, name, add, base in SERVICES:
             add(self.ctx.servicers.get(name) or base(), self.grpc)
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable_server_reflection(names, self.grpc)
-        self.port = self.grpc.add_insecure_port(config.listen)
+        reflection.enable(self.grpc, names)
+        credentials = tls.server_credentials(config)
+        if credentials is None:
+            self.port = self.grpc.add_insecure_port(config.listen)
+        else:
+            self.port = self.grpc.add_secure_port(config.listen, credentials)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {config.listen}")
         host = config.listen.rsplit(":", 1)[0]
@@ -133,7 +137,8 @@ class MeterdServer:
         self.grpc.start()
         for name in ["", *self._service_names]:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("meterd listening", extra={"address": self.address, "db": self.config.db})
+        log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
+                                            "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         return self
 
     def stop(self, grace: float | None = None) -> None:
