@@ -295,7 +295,8 @@ def _print_rows(header: list[str], rows: list[list[Any]], fmt: str, out: IO[str]
             table.add_row(*(str(c) for c in row))
         console = Console(file=out)
         if not out.isatty():  # a pipe or a file: never cut or wrap a cell to fit a terminal that is not there
-            console = Console(file=out, width=max(console.measure(table).maximum, 20))
+            natural = Console(file=out, width=1_000_000).measure(table).maximum
+            console = Console(file=out, width=max(natural, 20))
         console.print(table)
         if not rows:
             out.write("(no rows)\n")

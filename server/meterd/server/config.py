@@ -175,13 +175,15 @@ class Config(BaseModel):
             raise ValueError(" | ".join(problems))
         return meters
 
-    @model_validator(mode="after")
-    def _tls_pairs(self) -> Config:
+    def problems(self) -> list[str]:
+        """Rules across settings (checked by ``load`` and at start, not on each assignment, so that code
+        can set related settings one after the other)."""
+        found = []
         if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("tls.cert and tls.key go together: set both or neither")
+            found.append("tls.cert and tls.key go together: set both or neither")
         if self.tls_client_ca is not None and self.tls_cert is None:
-            raise ValueError("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)")
-        return self
+            found.append("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)")
+        return found
 
 
 class ConfigError(Exception):
@@ -250,6 +252,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
     except ValidationError as exc:
         lines += _error_lines(exc, origin)
         raise ConfigError(lines) from None
+    lines += config.problems()
     if lines:
         raise ConfigError(lines)
     config._notices.extend(notices)

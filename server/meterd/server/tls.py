@@ -12,8 +12,12 @@ from meterd.server.config import Config
 def server_credentials(config: Config) -> grpc.ServerCredentials | None:
     """TLS credentials for ``add_secure_port``; None when TLS is not configured (plaintext).
 
-    With ``tls_client_ca``, clients must present a certificate signed by it (mutual TLS).
+    With ``tls_client_ca``, clients must present a certificate signed by it (mutual TLS). Raises
+    ValueError for a half-configured TLS (a certificate without its key).
     """
+    problems = config.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
     if not (config.tls_cert and config.tls_key):
         return None
     pair = (Path(config.tls_key).read_bytes(), Path(config.tls_cert).read_bytes())
