@@ -22,6 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from meterd.server import reflection, tls
 from meterd.server.config import Config
+from meterd.server.metrics import Metrics
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
 from meterd.v1 import (
@@ -87,6 +88,7 @@ class AppContext:
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
     interceptors: list[grpc.ServerInterceptor] = field(default_factory=list)
     on_start: list[Callable[[], None]] = field(default_factory=list)
+    metrics: Metrics | None = None  # set when metrics.listen is configured; domains then instrument themselves
 
     def add_servicer(self, service_name: str, servicer: Any) -> None:
         self.servicers[service_name] = servicer
@@ -99,6 +101,10 @@ class MeterdServer:
         self.config = config
         self.db = Database(config.db)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
+        self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
+        if self.metrics is not None:
+            self.metrics.watch_database(self.db.path, self.db.queue_depth)
+            self.db.add_commit_listener(self.metrics.on_commit)
         for domain in DOMAINS:
             try:
                 wiring = importlib.import_module(f"meterd.server.{domain}.wiring")
@@ -109,9 +115,12 @@ class MeterdServer:
             wiring.wire(self.ctx)
         for hook in self.ctx.on_start:
             hook()
+        interceptors = self.ctx.interceptors
+        if self.metrics is not None:  # outermost: it also sees the calls authentication refuses
+            interceptors = [self.metrics.interceptor(aio=False), *interceptors]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="meterd-rpc"),
-            interceptors=self.ctx.interceptors,
+            interceptors=interceptors,
             options=SERVER_OPTIONS,
             maximum_concurrent_rpcs=1024,
         )
@@ -136,6 +145,9 @@ class MeterdServer:
 
     def start(self) -> MeterdServer:
         self.grpc.start()
+        if self.metrics is not None and self.config.metrics_listen:
+            address = self.metrics.serve(self.config.metrics_listen)
+            log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
         for name in ["", *self._service_names]:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
@@ -149,6 +161,8 @@ class MeterdServer:
         self._stopped.set()
         self.health.enter_graceful_shutdown()
         self.grpc.stop(self.config.grace_seconds if grace is None else grace).wait()
+        if self.metrics is not None:
+            self.metrics.stop()
         self.db.close()
         log.info("meterd stopped")
 
