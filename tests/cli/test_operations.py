@@ -53,6 +53,24 @@ def test_config_check_accepts_the_example_and_refuses_a_typo(tmp_path: Path) -> 
     ]
 
 
+def test_config_check_warns_about_the_old_key_variable(tmp_path: Path) -> None:
+    result = meterd("config", "check", str(ROOT / "examples" / "meterd.yaml"), env={"METERD_ADMIN_KEY": "k"})
+    assert result.returncode == 0
+    assert result.stderr.strip() == "warning: METERD_ADMIN_KEY is deprecated: set METERD_API_KEY instead (read for now)"
+    assert "auth on" in result.stdout
+
+
+def test_unauthenticated_names_the_metadata_and_the_variable(server_config: Config) -> None:
+    server_config.admin_key = "k"
+    secured = MeterdServer(server_config).start()
+    try:
+        result = meterd("meters", "list", "--target", secured.address)
+    finally:
+        secured.stop(0)
+    assert result.returncode == 1
+    assert "authorization: Bearer <admin key>" in result.stderr and "METERD_API_KEY" in result.stderr
+
+
 def test_serve_refuses_a_bad_config_in_one_line_per_problem_without_starting(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("server:\n  listen: [1\n")
