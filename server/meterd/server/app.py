@@ -25,6 +25,7 @@ from meterd.server.config import Config
 from meterd.server.metrics import Metrics
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
+from meterd.server.tracing import Tracing
 from meterd.v1 import (
     entitlements_pb2,
     entitlements_pb2_grpc,
@@ -116,8 +117,11 @@ class MeterdServer:
         for hook in self.ctx.on_start:
             hook()
         interceptors = self.ctx.interceptors
-        if self.metrics is not None:  # outermost: it also sees the calls authentication refuses
+        if self.metrics is not None:  # outside auth: it also sees the calls authentication refuses
             interceptors = [self.metrics.interceptor(aio=False), *interceptors]
+        self.tracing = Tracing(config.tracing) if config.tracing != "off" else None
+        if self.tracing is not None:
+            interceptors = [self.tracing.interceptor(aio=False), *interceptors]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="meterd-rpc"),
             interceptors=interceptors,
@@ -163,6 +167,8 @@ class MeterdServer:
         self.grpc.stop(self.config.grace_seconds if grace is None else grace).wait()
         if self.metrics is not None:
             self.metrics.stop()
+        if self.tracing is not None:
+            self.tracing.stop()
         self.db.close()
         log.info("meterd stopped")
 

@@ -111,6 +111,10 @@ class Config(BaseModel):
                                         "(mutual TLS)")
     metrics_listen: str | None = setting(None, "metrics.listen", "METERD_METRICS_LISTEN",
                                          "host:port of the Prometheus endpoint (/metrics); unset: off")
+    tracing: Literal["off", "otlp", "console"] = setting(
+        "off", "tracing.exporter", "METERD_TRACING",
+        "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
+        "meterd[tracing]")
     log_format: Literal["json", "text"] = setting("json", "log.format", "METERD_LOG_FORMAT",
                                                   "json (one object per line) or text (same fields)")
     log_level: Literal["debug", "info", "warning", "error"] = setting("info", "log.level", "METERD_LOG_LEVEL",
@@ -183,6 +187,11 @@ class Config(BaseModel):
             found.append("tls.cert and tls.key go together: set both or neither")
         if self.tls_client_ca is not None and self.tls_cert is None:
             found.append("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)")
+        if self.tracing != "off":
+            from meterd.server import tracing
+
+            if not tracing.available():
+                found.append("tracing.exporter: OpenTelemetry is not installed: pip install 'meterd[tracing]'")
         return found
 
 
