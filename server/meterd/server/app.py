@@ -104,8 +104,7 @@ class MeterdServer:
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
         self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
         if self.metrics is not None:
-            self.metrics.watch_database(self.db.path, self.db.queue_depth)
-            self.db.add_commit_listener(self.metrics.on_commit)
+            self.metrics.watch_database(self.db)
         for domain in DOMAINS:
             try:
                 wiring = importlib.import_module(f"meterd.server.{domain}.wiring")

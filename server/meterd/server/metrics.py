@@ -95,11 +95,16 @@ class Metrics:
             self._http = None
 
     # -- storage -------------------------------------------------------------------------------------
-    def watch_database(self, path: str, queue_depth: Callable[[], int]) -> None:
-        """File sizes and the writer's queue depth, read at each scrape."""
-        if path != ":memory:":
+    def watch_database(self, db: Any) -> None:
+        """Group commits as they happen; file sizes and the writer's queue depth at each scrape. (What a
+        backend does not have, it does not report: a server database has no local files.)"""
+        if hasattr(db, "add_commit_listener"):
+            db.add_commit_listener(self.on_commit)
+        if hasattr(db, "queue_depth"):
+            self.queue_depth.set_function(db.queue_depth)
+        path = getattr(db, "path", None)
+        if isinstance(path, str) and path != ":memory:" and "://" not in path:
             self.registry.register(_FileSizes(path))
-        self.queue_depth.set_function(queue_depth)
 
     def on_commit(self, jobs: int, seconds: float) -> None:
         """A group commit of ``jobs`` jobs took ``seconds``."""

@@ -37,6 +37,8 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
     Raises BackupError when the source is missing or not a meterd database, the destination exists
     (unless ``overwrite``), or the copy fails its integrity check.
     """
+    if str(source).startswith(("postgresql://", "postgres://")):
+        raise BackupError("the database is PostgreSQL: back it up with pg_dump (or your provider's snapshots)")
     source, dest = Path(source), Path(dest)
     if not source.is_file():
         raise BackupError(f"{source}: no such database file")
