@@ -90,6 +90,7 @@ def test_the_endpoint_reports_traffic(metered: Config, server: MeterdServer) -> 
     assert lookups >= 1
     assert value(series, "meterd_database_bytes", file="db") > 0
     assert value(series, "meterd_database_bytes", file="wal") > 0
+    assert value(series, "process_resident_memory_bytes") > 0
 
 
 def test_an_open_stream_is_counted_while_it_is_open(metered: Config, server: MeterdServer) -> None:

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import grpc
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -55,6 +55,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes, open fds
         self.events = Counter("meterd_events", "Ingested events by type and outcome (accepted, duplicate, "
                               "rejected)", ["type", "outcome"], registry=r)
         self.batch_events = Histogram("meterd_ingest_batch_events", "Events per ingest call or streamed batch",
