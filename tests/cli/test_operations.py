@@ -80,7 +80,8 @@ def test_serve_refuses_a_bad_config_in_one_line_per_problem_without_starting(tmp
                                           "'<stream end>' (while parsing a flow sequence)"]
     env_problem = meterd("serve", "--db", str(tmp_path / "m.db"), env={"METERD_GRACE_SECONDS": "soon"}, timeout=30)
     assert env_problem.returncode == 2
-    assert env_problem.stderr.startswith("config error: METERD_GRACE_SECONDS: input should be a valid number")
+    assert env_problem.stderr.startswith("config error: METERD_GRACE_SECONDS (server.grace_seconds): input should "
+                                         "be a valid number")
     assert "Traceback" not in env_problem.stderr
     assert not (tmp_path / "m.db").exists()
 

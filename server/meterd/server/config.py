@@ -195,7 +195,7 @@ class Config(BaseModel):
         return found
 
 
-class ConfigError(Exception):
+class ConfigError(InvalidArgument):
     """The configuration was refused; ``lines`` has one line per problem."""
 
     def __init__(self, lines: list[str]) -> None:
@@ -246,10 +246,10 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
             try:
                 value = yaml.safe_load(text)
             except yaml.YAMLError as exc:
-                lines.append(f"{meta['env']}: not valid YAML/JSON: {_yaml_problem(exc)}")
+                lines.append(f"{meta['env']} ({meta['yaml']}): not valid YAML/JSON: {_yaml_problem(exc)}")
                 continue
         values[name] = value
-        origin[name] = meta["env"]
+        origin[name] = f"{meta['env']} ({meta['yaml']})"
 
     for name, (flag, value) in (overrides or {}).items():
         if value is not None:
