@@ -8,13 +8,16 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY client ./client
 COPY server ./server
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# The server extra: the server and CLI beside the client (and every dependency, built here as wheels).
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server]" \
+ && echo "meterd[server]" > /wheels/requirements.txt
 
 FROM python:3.11-slim
 RUN groupadd --system --gid 10001 meterd \
  && useradd --system --uid 10001 --gid meterd --home-dir /var/lib/meterd --create-home --shell /usr/sbin/nologin meterd
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels --requirement /wheels/requirements.txt \
+ && rm -rf /wheels
 USER 10001:10001
 WORKDIR /var/lib/meterd
 VOLUME ["/var/lib/meterd"]
