@@ -175,8 +175,9 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         if period is not None:
             metered.current_usage_period.from_time.CopyFrom(rpc.dt_to_ts(period.start))
             metered.current_usage_period.to_time.CopyFrom(rpc.dt_to_ts(period.end))
-        if e.last_reset is not None:
-            metered.last_reset.CopyFrom(rpc.dt_to_ts(e.last_reset))
+        last_reset = e.reported_last_reset
+        if last_reset is not None:
+            metered.last_reset.CopyFrom(rpc.dt_to_ts(last_reset))
     return message
 
 
