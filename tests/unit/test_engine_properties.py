@@ -291,8 +291,10 @@ def test_balances_stay_between_zero_and_the_larger_of_amount_and_min_rollover(sc
             assert ZERO <= balance <= max(g.amount, g.min_rollover_amount)
     for s in segments:
         assert s.overage >= 0
-        # Outstanding overage means nothing was left to burn it from.
-        assert s.overage_at_start == 0 or s.balance_at_start == 0
+        # Balances at start are reported before the owed overage is paid: it is paid from them at once, as
+        # far as they go, and outstanding overage then means nothing was left to burn it from.
+        assert s.overage_paid_at_start == min(s.overage_at_start, s.balance_at_start)
+        assert s.overage_at_start == s.overage_paid_at_start or s.balance_after_payment == 0
 
 
 @PROPERTY_SETTINGS

@@ -90,6 +90,7 @@ def segment_to_wire(s: Segment) -> entitlements_pb2.BurndownSegment:
         grant_balances_at_start=_amounts(s.grant_balances_at_start),
         grant_balances_at_end=_amounts(s.grant_balances_at_end),
         grant_usage=_amounts(s.grant_usages),
+        overage_at_start=float(s.overage_at_start),
     )
 
 
