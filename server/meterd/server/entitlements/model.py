@@ -133,13 +133,23 @@ class NewEntitlement:
         return self.feature_key, "entitlement.feature_key"
 
 
+class EntitlementOrderBy(StrEnum):
+    """What entitlement lists order by (OpenMeter's orderBy); ties are broken by id."""
+
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
 @dataclass(frozen=True, slots=True)
 class EntitlementFilter:
-    """ListEntitlements filters (empty: no filter). ``features`` are ids or keys."""
+    """ListEntitlements filters (empty: no filter) and order. ``features`` are ids or keys."""
 
     subjects: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     include_deleted: bool = False
+    types: tuple[EntitlementType, ...] = ()
+    order_by: EntitlementOrderBy = EntitlementOrderBy.CREATED_AT
+    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
+    EntitlementOrderBy,
     EntitlementType,
     EntitlementValue,
     MeteredRequest,
@@ -103,6 +104,48 @@ def history_to_wire(h: History | None) -> entitlements_pb2.GetEntitlementHistory
     )
 
 
+_TYPES = {
+    entitlements_pb2.ENTITLEMENT_TYPE_BOOLEAN: EntitlementType.BOOLEAN,
+    entitlements_pb2.ENTITLEMENT_TYPE_STATIC: EntitlementType.STATIC,
+    entitlements_pb2.ENTITLEMENT_TYPE_METERED: EntitlementType.METERED,
+}
+_ORDER_BY = {
+    entitlements_pb2.ENTITLEMENT_ORDER_BY_UNSPECIFIED: EntitlementOrderBy.CREATED_AT,
+    entitlements_pb2.ENTITLEMENT_ORDER_BY_CREATED_AT: EntitlementOrderBy.CREATED_AT,
+    entitlements_pb2.ENTITLEMENT_ORDER_BY_UPDATED_AT: EntitlementOrderBy.UPDATED_AT,
+}
+
+
+def descending_from_wire(order: int) -> bool:
+    """True for SORT_ORDER_DESC; ASC and UNSPECIFIED ascend; INVALID_ARGUMENT (``order``) otherwise."""
+    if order not in common_pb2.SortOrder.values():
+        raise errors.InvalidArgument.of("order", f"unknown order {order}")
+    return order == common_pb2.SORT_ORDER_DESC
+
+
+def entitlement_filter_from_wire(
+    request: entitlements_pb2.ListEntitlementsRequest | entitlements_pb2.ListSubjectEntitlementsRequest,
+    subjects: tuple[str, ...],
+) -> EntitlementFilter:
+    types = []
+    for i, value in enumerate(request.type):
+        kind = _TYPES.get(value)
+        if kind is None:
+            raise errors.InvalidArgument.of(f"type[{i}]", f"invalid entitlement type {value}: BOOLEAN, STATIC or METERED")
+        types.append(kind)
+    order_by = _ORDER_BY.get(request.order_by)
+    if order_by is None:
+        raise errors.InvalidArgument.of("order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT")
+    return EntitlementFilter(
+        subjects=subjects,
+        features=tuple(request.feature),
+        include_deleted=request.include_deleted,
+        types=tuple(types),
+        order_by=order_by,
+        descending=descending_from_wire(request.order),
+    )
+
+
 def decimal_from_wire(value: float) -> Decimal:
     """A wire double as the Decimal of its shortest text (0.1 stays exactly 0.1)."""
     return Decimal(repr(value))
@@ -139,6 +182,15 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
         config=config,
         metered=metered,
     )
+
+
+def _renamed(exc: errors.InvalidArgument, old: str, new: str) -> errors.InvalidArgument:
+    """The same violations with the ``old`` field prefix named ``new`` (the request's own field name)."""
+    violations = [
+        errors.FieldViolation(new + v.field[len(old):] if v.field.startswith(old) else v.field, v.description)
+        for v in exc.violations
+    ]
+    return errors.InvalidArgument.many(violations) if violations else exc
 
 
 def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entitlement:
@@ -207,6 +259,19 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         )
 
     @rpc.unary
+    def OverrideEntitlement(
+        self, request: entitlements_pb2.OverrideEntitlementRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.OverrideEntitlementResponse:
+        try:
+            new = new_entitlement_from_wire(
+                entitlements_pb2.CreateEntitlementRequest(subject_key=request.subject_key, entitlement=request.override)
+            )
+            created = self._service.override(request.subject_key, request.entitlement, new)
+        except errors.InvalidArgument as exc:
+            raise _renamed(exc, "entitlement.", "override.") from exc
+        return entitlements_pb2.OverrideEntitlementResponse(entitlement=entitlement_to_wire(created, self._clock()))
+
+    @rpc.unary
     def GetEntitlement(
         self, request: entitlements_pb2.GetEntitlementRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementResponse:
@@ -217,27 +282,26 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def ListEntitlements(
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
-        filter = EntitlementFilter(
-            subjects=tuple(request.subject_key),
-            features=tuple(request.feature),
-            include_deleted=request.include_deleted,
-        )
-        page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
+        filter = entitlement_filter_from_wire(request, tuple(request.subject_key))
+        page, cursor, total = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor)
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor),
+            total_size=total,
         )
 
     @rpc.unary
     def ListSubjectEntitlements(
         self, request: entitlements_pb2.ListSubjectEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
-        page, cursor = self._service.list_for_subject(
-            request.subject_key, request.include_deleted, request.page_size, decode_cursor(request.page_token)
+        filter = entitlement_filter_from_wire(request, ())
+        page, cursor, total = self._service.list_for_subject(
+            request.subject_key, filter, request.page_size, decode_cursor(request.page_token)
         )
         now = self._clock()
         return entitlements_pb2.ListSubjectEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor)
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor),
+            total_size=total,
         )
 
     @rpc.unary
