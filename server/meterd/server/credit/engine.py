@@ -210,14 +210,26 @@ def issue_after_reset_grant(
 
 @dataclass(frozen=True)
 class Reset:
-    """A manual usage reset. ``preserve_overage`` None means the entitlement's default."""
+    """A manual usage reset. ``preserve_overage`` None means the entitlement's default.
+
+    ``usage_period``, if set, is the usage period from this reset on (a reset that changes the interval, e.g.
+    MONTH to WEEK); otherwise the period keeps its interval and is re-anchored at the reset unless
+    ``retain_anchor``.
+    """
 
     at: datetime
     retain_anchor: bool = False
     preserve_overage: bool | None = None
+    usage_period: UsagePeriod | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", truncate_to_minute(self.at))
+
+    def period_after(self, period: UsagePeriod) -> UsagePeriod:
+        """The usage period in effect from this reset on, given the one in effect before it."""
+        if self.usage_period is not None:
+            return self.usage_period
+        return period if self.retain_anchor else period.with_anchor(self.at)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,13 +275,13 @@ class ResetPoint:
 
 
 def usage_period_at(spec: EntitlementSpec, t: datetime) -> UsagePeriod:
-    """The usage period in effect at ``t``: a manual reset without retain_anchor re-anchors it."""
+    """The usage period in effect at ``t``: a manual reset without retain_anchor re-anchors it, and a reset
+    with its own usage period replaces it."""
     period = spec.usage_period
     for reset in spec.resets:
         if reset.at > t:
             break
-        if not reset.retain_anchor:
-            period = period.with_anchor(reset.at)
+        period = reset.period_after(period)
     return period
 
 
@@ -292,8 +304,7 @@ def reset_points(spec: EntitlementSpec, after: datetime, until: datetime) -> Ite
         if manual is None:
             return
         yield ResetPoint(manual.at, spec.preserves_overage(manual), manual=True)
-        if not manual.retain_anchor:
-            period = period.with_anchor(manual.at)
+        period = manual.period_after(period)
         cursor = manual.at
 
 

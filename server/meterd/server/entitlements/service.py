@@ -25,6 +25,7 @@ from meterd.server.entitlements.model import (
     validate_new_entitlement,
     validate_subject_key,
 )
+from meterd.server.entitlements.periods import Interval
 from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from meterd.server.features.model import page_limit
 from meterd.server.features.service import FeatureService
@@ -55,6 +56,8 @@ class Credit(Protocol):
         effective_at: datetime | None = None,
         retain_anchor: bool = False,
         preserve_overage: bool | None = None,
+        interval: Interval | None = None,
+        anchor: datetime | None = None,
     ) -> Entitlement: ...
 
 
@@ -213,10 +216,15 @@ class EntitlementService:
         effective_at: datetime | None = None,
         retain_anchor: bool = False,
         preserve_overage: bool | None = None,
+        interval: Interval | None = None,
+        anchor: datetime | None = None,
     ) -> Entitlement:
-        """Resets a metered entitlement's usage; returns it updated (see CreditService.reset)."""
+        """Resets a metered entitlement's usage, optionally changing its usage period from the reset on;
+        returns it updated (see CreditService.reset)."""
         entitlement = self.get(subject_key, id_or_feature_key)
-        return self._credit_engine().reset(entitlement, effective_at, retain_anchor, preserve_overage)
+        return self._credit_engine().reset(
+            entitlement, effective_at, retain_anchor, preserve_overage, interval, anchor
+        )
 
     def list_for_subject(
         self, subject_key: str, filter: EntitlementFilter, page_size: int, after: Cursor | None

@@ -214,10 +214,10 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         m = e.metered
         assert m is not None
         metered = message.metered
-        metered.usage_period.interval = interval_to_wire(m.usage_period.interval)
-        # A reset without retain_anchor re-anchors the period: show the anchor in effect now.
-        anchor = usage_period_at(e.engine_spec(), now).anchor if e.resets else m.usage_period.anchor
-        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(anchor))
+        # A reset re-anchors the period (unless it retains the anchor) or changes it: show the one in effect now.
+        in_effect = usage_period_at(e.engine_spec(), now) if e.resets else m.usage_period
+        metered.usage_period.interval = interval_to_wire(in_effect.interval)
+        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(in_effect.anchor))
         metered.measure_usage_from.CopyFrom(rpc.dt_to_ts(m.measure_usage_from))
         if m.issue_after_reset is not None:
             metered.issue_after_reset = float(m.issue_after_reset)
@@ -343,6 +343,8 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             rpc.opt_ts(request, "effective_at"),
             request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
+            interval_from_wire(request.usage_period.interval, "usage_period.interval"),
+            rpc.opt_ts(request.usage_period, "anchor") if request.HasField("usage_period") else None,
         )
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())

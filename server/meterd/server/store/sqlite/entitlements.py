@@ -67,13 +67,16 @@ def _resets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[R
         return {}
     found: dict[str, list[Reset]] = {}
     rows = conn.execute(
-        f"SELECT entitlement_id, at_us, retain_anchor, preserve_overage FROM entitlement_resets"
+        f"SELECT entitlement_id, at_us, retain_anchor, preserve_overage, usage_period_interval,"
+        f" usage_period_anchor_us FROM entitlement_resets"
         f" WHERE entitlement_id IN ({','.join('?' * len(ids))}) ORDER BY entitlement_id, at_us",
         list(ids),
     )
-    for eid, at_us, retain, preserve in rows:
+    for eid, at_us, retain, preserve, interval, anchor_us in rows:
+        period = UsagePeriod(Interval(interval), from_us(anchor_us)) if interval is not None else None
         found.setdefault(eid, []).append(
-            Reset(from_us(at_us), retain_anchor=bool(retain), preserve_overage=None if preserve is None else bool(preserve))
+            Reset(from_us(at_us), retain_anchor=bool(retain), preserve_overage=None if preserve is None else bool(preserve),
+                  usage_period=period)
         )
     return found
 
@@ -202,9 +205,11 @@ class SqliteEntitlementStore:
             try:
                 conn.execute(
                     "INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, preserve_overage,"
-                    " created_us) VALUES (?, ?, ?, ?, ?)",
+                    " created_us, usage_period_interval, usage_period_anchor_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (entitlement_id, to_us(reset.at), int(reset.retain_anchor),
-                     None if reset.preserve_overage is None else int(reset.preserve_overage), to_us(created_at)),
+                     None if reset.preserve_overage is None else int(reset.preserve_overage), to_us(created_at),
+                     reset.usage_period.interval.value if reset.usage_period else None,
+                     to_us(reset.usage_period.anchor) if reset.usage_period else None),
                 )
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(f"entitlement: a reset at {reset.at.isoformat()} already exists") from exc
