@@ -22,9 +22,11 @@ Cursor = tuple[int, int, str]
 class GrantStore(Protocol):
     def insert(self, grant: Grant) -> Grant: ...
 
-    def void(self, grant_id: str, at: datetime, now: datetime | None = None) -> Grant:
+    def void(
+        self, grant_id: str, at: datetime, now: datetime | None = None, *, not_before_effective: bool = False
+    ) -> Grant:
         """Voids from ``at`` (updated at ``now``). NotFound for an unknown grant, FailedPrecondition for a
-        voided one, InvalidArgument (``at``) for an instant before its effective time."""
+        voided one; with ``not_before_effective``, InvalidArgument (``at``) before its effective time."""
         ...
 
     def list_for_entitlement(
@@ -84,7 +86,8 @@ class GrantService:
 
     def void(self, grant_id: str, at: datetime | None = None) -> Grant:
         """Voids a grant from ``at`` (default now; truncated to the minute): its remaining balance is gone from
-        then on, usage before it still burns it.
+        then on, usage before it still burns it. Voiding now a grant that is not yet effective means it never
+        becomes active; an explicit ``at`` must not be before the grant's effective time.
 
         Raises InvalidArgument (``grant_id`` missing; ``at`` in the future or before the grant's effective
         time), NotFound, FailedPrecondition (already voided).
@@ -92,9 +95,11 @@ class GrantService:
         if not grant_id:
             raise InvalidArgument.of("grant_id", "is required")
         now = self._clock()
-        if at is not None and as_utc(at) > now:
+        if at is None:
+            return self._store.void(grant_id, truncate_to_minute(now), now)
+        if as_utc(at) > now:
             raise InvalidArgument.of("at", f"cannot void at {as_utc(at).isoformat()}, in the future")
-        return self._store.void(grant_id, truncate_to_minute(at if at is not None else now), now)
+        return self._store.void(grant_id, truncate_to_minute(at), now, not_before_effective=True)
 
     def list(
         self, filter: GrantFilter, page_size: int, after: Cursor | None

@@ -113,9 +113,12 @@ class SqliteGrantStore:
         row = self._db.reader().execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone()
         return grant_of(row) if row else None
 
-    def void(self, grant_id: str, at: datetime, now: datetime | None = None) -> Grant:
+    def void(
+        self, grant_id: str, at: datetime, now: datetime | None = None, *, not_before_effective: bool = False
+    ) -> Grant:
         """Sets voided_at to ``at`` (updated_at to ``now``, default ``at``); NotFound for an unknown grant,
-        FailedPrecondition if it is already voided, InvalidArgument (``at``) before its effective time."""
+        FailedPrecondition if it is already voided; with ``not_before_effective``, InvalidArgument (``at``) for
+        an instant before its effective time."""
 
         def job(conn: sqlite3.Connection) -> Grant:
             row = conn.execute("SELECT voided_us, effective_us FROM grants WHERE id = ?", (grant_id,)).fetchone()
@@ -123,7 +126,7 @@ class SqliteGrantStore:
                 raise NotFound(f"grant_id: grant {grant_id} not found")
             if row[0] is not None:
                 raise FailedPrecondition(f"grant_id: grant {grant_id} is already voided (at {from_us(row[0]).isoformat()})")
-            if to_us(at) < row[1]:
+            if not_before_effective and to_us(at) < row[1]:
                 raise InvalidArgument.of(
                     "at", f"is before the grant's effective time {from_us(row[1]).isoformat()}"
                 )
