@@ -123,7 +123,9 @@ class IngestedEvent(_message.Message):
 
     @_builtins.property
     def validation_errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventValidationError]:
-        """Why meters could not read it, one entry per meter."""
+        """Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+        "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
+        """
 
     def __init__(
         self,
@@ -149,7 +151,7 @@ class EventValidationError(_message.Message):
     METER_SLUG_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     meter_slug: _builtins.str
-    """The meter's slug."""
+    """The meter's slug; empty for "no meter reads event type T"."""
     message: _builtins.str
     """What was wrong, e.g. "value_property $.tokens: not a number"."""
     def __init__(
