@@ -310,3 +310,58 @@ def test_async_override_lists_and_void_at(om: OpenMeter, clock: Clock, clocked_s
                 await client.subjects.list_entitlement_grants("c", page.entitlements[0].id)
 
     asyncio.run(session())
+
+
+# -- meters: several values per group filter, and a meter's own window size ------------------------------
+
+
+def _request(om: OpenMeter, minute: int, method: str, path: str, n: int) -> None:
+    om.events.ingest({"id": f"req-{minute}", "source": "test", "type": "request", "subject": "s",
+                      "time": START + timedelta(minutes=minute), "data": {"method": method, "path": path, "n": n}})
+
+
+def test_filter_group_by_with_several_values(clocked_om: OpenMeter, clock: Clock) -> None:
+    om = clocked_om
+    clock.set(START + DAY)
+    om.meters.create({"slug": "requests", "eventType": "request", "aggregation": "SUM", "valueProperty": "$.n",
+                      "groupBy": {"method": "$.method", "path": "$.path"}})
+    for minute, (method, path, n) in enumerate([("GET", "/a", 1), ("POST", "/a", 2), ("PUT", "/a", 4),
+                                                ("GET", "/b", 8), ("DELETE", "/b", 16)]):
+        _request(om, minute, method, path, n)
+
+    def rows(filters: dict[str, str | list[str]], group_by: str | None = None) -> list[tuple[dict[str, str], float]]:
+        reply = om.meters.query("requests", filter_group_by=filters, group_by=group_by)
+        return [(dict(r.group_by), r.value) for r in reply.rows]
+
+    assert rows({"method": ["GET", "POST"]}) == [({}, 11.0)]  # 1 + 2 + 8
+    assert rows({"method": ["GET", "PUT"], "path": "/a"}) == [({}, 5.0)]  # 1 + 4, ANDed with the path
+    assert rows({"method": ["GET", "DELETE"]}, group_by="method") == [
+        ({"method": "DELETE"}, 16.0), ({"method": "GET"}, 9.0)]
+    assert rows({"method": ["PATCH"]}) == []
+    with pytest.raises(InvalidArgumentError) as info:
+        om.meters.query("requests", filter_group_by={"method": []})
+    assert [v.field for v in info.value.violations] == ["filter_group_by_values.method"]
+    with pytest.raises(InvalidArgumentError) as info:
+        om.meters.query("requests", filter_group_by={"nope": ["x", "y"]})
+    assert [v.field for v in info.value.violations] == ["filter_group_by.nope"]
+
+
+def test_a_meter_window_size_bounds_its_queries(clocked_om: OpenMeter, clock: Clock) -> None:
+    om = clocked_om
+    clock.set(START + DAY)
+    hourly = om.meters.create({"slug": "hourly", "eventType": "request", "aggregation": "COUNT", "windowSize": "HOUR"})
+    plain = om.meters.create({"slug": "plain", "eventType": "request", "aggregation": "COUNT"})
+    assert hourly.window_size == common_pb2.WINDOW_SIZE_HOUR and plain.window_size == common_pb2.WINDOW_SIZE_MINUTE
+    assert om.meters.get("hourly").window_size == common_pb2.WINDOW_SIZE_HOUR
+    _request(om, 5, "GET", "/a", 1)
+    _request(om, 65, "GET", "/a", 1)
+    span = {"from_": START, "to": START + 2 * HOUR}
+    with pytest.raises(InvalidArgumentError, match="HOUR") as info:
+        om.meters.query("hourly", window_size="MINUTE", **span)
+    assert [v.field for v in info.value.violations] == ["window_size"]
+    assert [r.value for r in om.meters.query("hourly", window_size="HOUR", **span).rows] == [1.0, 1.0]
+    assert [r.value for r in om.meters.query("hourly", window_size="DAY", **span).rows] == [2.0]
+    assert [r.value for r in om.meters.query("hourly", **span).rows] == [2.0]
+    assert len(om.meters.query("plain", window_size="MINUTE", **span).rows) == 2
+    with pytest.raises(ValueError, match="window_size"):
+        om.meters.create({"slug": "weekly", "eventType": "request", "aggregation": "COUNT", "windowSize": "WEEK"})
