@@ -110,13 +110,16 @@ export interface IngestedEvent {
   ingestedAt:
     | Date
     | undefined;
-  /** Why meters could not read it, one entry per meter. */
+  /**
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
+   */
   validationErrors: EventValidationError[];
 }
 
 /** Why one meter could not read an event. */
 export interface EventValidationError {
-  /** The meter's slug. */
+  /** The meter's slug; empty for "no meter reads event type T". */
   meterSlug: string;
   /** What was wrong, e.g. "value_property $.tokens: not a number". */
   message: string;
