@@ -26,11 +26,11 @@ FilterValues = str | Iterable[str]
 _QUERY_WINDOW_SIZES = (WindowSize.MINUTE, WindowSize.HOUR, WindowSize.DAY)
 
 
-def query_window_size(value: WindowSize | str) -> common_pb2.WindowSize.ValueType:
-    """The wire window size of a meter query: MINUTE, HOUR or DAY (MONTH is for entitlement history)."""
-    size = to_enum(value, WindowSize, what="window_size")
+def query_window_size(value: WindowSize | str, what: str = "window_size") -> common_pb2.WindowSize.ValueType:
+    """The wire window size of a meter or its query: MINUTE, HOUR or DAY (MONTH is for entitlement history)."""
+    size = to_enum(value, WindowSize, what=what)
     if size not in _QUERY_WINDOW_SIZES:
-        raise ValueError(f"window_size: {size.name} is not one of MINUTE, HOUR, DAY for a meter query")
+        raise ValueError(f"{what}: {size.name} is not one of MINUTE, HOUR, DAY for a meter")
     return size.wire
 
 
@@ -47,7 +47,7 @@ def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Met
         slug=m["slug"], description=m.get("description") or "", event_type=m["event_type"],
         aggregation=to_enum(m["aggregation"], Aggregation, what="meter.aggregation").wire,
         value_property=m.get("value_property") or "", group_by=to_str_map(m.get("group_by"), what="meter.group_by"),
-        window_size=(query_window_size(m["window_size"]) if m.get("window_size") is not None
+        window_size=(query_window_size(m["window_size"], "meter.window_size") if m.get("window_size") is not None
                      else common_pb2.WINDOW_SIZE_UNSPECIFIED),
     )
 
@@ -63,8 +63,10 @@ def _set_filters(request: Any, filter_group_by: Mapping[str, FilterValues] | Non
             raise TypeError(f"filter_group_by: keys must be strings, got {type(key).__name__}")
         if isinstance(value, str):
             request.filter_group_by[key] = value
-        else:
+        elif isinstance(value, Iterable):
             request.filter_group_by_values[key].values.extend(str_list(value, what=f"filter_group_by.{key}"))
+        else:
+            raise TypeError(f"filter_group_by.{key}: expected a string or a list of strings, got {type(value).__name__}")
 
 
 def query_request(
