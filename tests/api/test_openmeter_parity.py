@@ -5,7 +5,9 @@ period. Numbers are computed by hand in the comments."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from entitlement_support import dt
@@ -20,6 +22,8 @@ from meterd.client import (
     OpenMeter,
 )
 from meterd.server.app import MeterdServer
+from meterd.server.config import Config
+from meterd.server.store.sqlite import migrations
 from meterd.v1 import common_pb2
 
 HOUR = timedelta(hours=1)
@@ -365,3 +369,40 @@ def test_a_meter_window_size_bounds_its_queries(clocked_om: OpenMeter, clock: Cl
     assert len(om.meters.query("plain", window_size="MINUTE", **span).rows) == 2
     with pytest.raises(ValueError, match="window_size"):
         om.meters.create({"slug": "weekly", "eventType": "request", "aggregation": "COUNT", "windowSize": "WEEK"})
+
+
+def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) -> None:
+    """A schema-5 database (before migration 0009) with a meter and a reset entitlement keeps working: the
+    meter's window size is MINUTE, the reset keeps the period's interval and re-anchors it."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, _, sql in migrations.available():
+        if version <= 5:
+            for statement in migrations._statements(sql):
+                conn.execute(statement)
+    conn.execute("PRAGMA user_version = 5")
+    us = int(START.timestamp()) * 1_000_000
+    reset_us = us + 3 * 86_400_000_000
+    conn.execute("INSERT INTO meters (id, slug, event_type, aggregation, created_us, updated_us)"
+                 " VALUES ('M1', 'calls', 'request', 'COUNT', ?, ?)", (us, us))
+    conn.execute("INSERT INTO features (id, key, name, meter_slug, created_us, updated_us)"
+                 " VALUES ('F1', 'calls', 'Calls', 'calls', ?, ?)", (us, us))
+    conn.execute("INSERT INTO entitlements (id, subject_key, feature_id, feature_key, type, usage_period_interval,"
+                 " usage_period_anchor_us, measure_usage_from_us, issue_after_reset_priority, created_us, updated_us)"
+                 " VALUES ('E1', 'c', 'F1', 'calls', 'METERED', 'MONTH', ?, ?, 1, ?, ?)", (us, us, us, us))
+    conn.execute("INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, created_us)"
+                 " VALUES ('E1', ?, 0, ?)", (reset_us, reset_us))
+    conn.close()
+
+    clock.set(START + 10 * DAY)
+    server = MeterdServer(Config(listen="127.0.0.1:0", db=str(path), grace_seconds=2.0), clock=clock).start()
+    try:
+        with OpenMeter(server.address, timeout=30) as om:
+            assert om.meters.get("calls").window_size == common_pb2.WINDOW_SIZE_MINUTE
+            _request(om, 5, "GET", "/a", 1)
+            assert [r.value for r in om.meters.query("calls", window_size="MINUTE").rows] == [1.0]
+            m = om.subjects.get_entitlement("c", "calls").metered
+            assert m.usage_period.interval == common_pb2.PERIOD_INTERVAL_MONTH
+            assert dt(m.usage_period.anchor) == dt(m.last_reset) == START + 3 * DAY
+    finally:
+        server.stop(0)
