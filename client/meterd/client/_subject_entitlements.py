@@ -242,9 +242,9 @@ class SubjectEntitlementsMixin:
         "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10_000_000}``; ``{"type": "static",
         "featureKey": ..., "config": '{"seats": 5}'}``; ``{"type": "boolean", "featureKey": ...}``.
         Returns the entitlement. Raises AlreadyExistsError if the subject has one for the feature, NotFoundError
-        for an unknown feature, FailedPreconditionError for an archived feature or one whose meter does not
-        fit the type, InvalidArgumentError naming the field; ValueError/TypeError before sending for unknown
-        keys or wrong types.
+        for an unknown feature, FailedPreconditionError for an archived feature or a metered entitlement on a
+        feature without a meter (boolean and static ones may use any feature), InvalidArgumentError naming
+        the field; ValueError/TypeError before sending for unknown keys or wrong types.
         """
         request = entitlements_pb2.CreateEntitlementRequest(
             subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)

@@ -173,7 +173,9 @@ Global___Entitlement: _TypeAlias = Entitlement  # noqa: Y015
 
 @_typing.final
 class BooleanEntitlement(_message.Message):
-    """Settings of a boolean entitlement (none)."""
+    """Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+    without a meter; metered ones need a feature with a meter.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

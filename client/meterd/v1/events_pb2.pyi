@@ -379,7 +379,9 @@ class ListEventsRequest(_message.Message):
     id: _builtins.str
     """Only events with this id."""
     has_error: _builtins.bool
-    """Only events with (true) or without (false) validation errors; unset: all."""
+    """Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+    one); unset: all.
+    """
     @_builtins.property
     def from_time(self) -> _timestamp_pb2.Timestamp:
         """Only events at or after this event time."""

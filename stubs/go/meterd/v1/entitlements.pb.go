@@ -308,7 +308,8 @@ func (*Entitlement_Static) isEntitlement_Type() {}
 
 func (*Entitlement_Metered) isEntitlement_Type() {}
 
-// Settings of a boolean entitlement (none).
+// Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+// without a meter; metered ones need a feature with a meter.
 type BooleanEntitlement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields

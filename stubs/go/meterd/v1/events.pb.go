@@ -713,7 +713,8 @@ type ListEventsRequest struct {
 	Type string `protobuf:"bytes,8,opt,name=type,proto3" json:"type,omitempty"`
 	// Only events with this id.
 	Id string `protobuf:"bytes,9,opt,name=id,proto3" json:"id,omitempty"`
-	// Only events with (true) or without (false) validation errors; unset: all.
+	// Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+	// one); unset: all.
 	HasError      *bool `protobuf:"varint,10,opt,name=has_error,json=hasError,proto3,oneof" json:"has_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -170,7 +170,10 @@ export interface Entitlement_MetadataEntry {
   value: string;
 }
 
-/** Settings of a boolean entitlement (none). */
+/**
+ * Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+ * without a meter; metered ones need a feature with a meter.
+ */
 export interface BooleanEntitlement {
 }
 

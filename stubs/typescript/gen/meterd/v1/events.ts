@@ -211,7 +211,10 @@ export interface ListEventsRequest {
   type: string;
   /** Only events with this id. */
   id: string;
-  /** Only events with (true) or without (false) validation errors; unset: all. */
+  /**
+   * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+   * one); unset: all.
+   */
   hasError?: boolean | undefined;
 }
 
