@@ -406,3 +406,27 @@ def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) 
             assert dt(m.usage_period.anchor) == dt(m.last_reset) == START + 3 * DAY
     finally:
         server.stop(0)
+
+
+def test_portal_and_config_meters_take_the_new_meter_options(server_config: Config, clock: Clock) -> None:
+    server_config.portal_secret = "portal-secret-for-tests-0123456789abcdef"
+    server_config.meters = [{"slug": "requests", "eventType": "request", "aggregation": "SUM", "valueProperty": "$.n",
+                             "groupBy": {"method": "$.method", "path": "$.path"}, "windowSize": "HOUR"}]
+    clock.set(START + DAY)
+    server = MeterdServer(server_config, clock=clock).start()
+    try:
+        with OpenMeter(server.address, timeout=30) as om:
+            assert om.meters.get("requests").window_size == common_pb2.WINDOW_SIZE_HOUR
+            for minute, (method, n) in enumerate([("GET", 1), ("POST", 2), ("PUT", 4)]):
+                _request(om, minute, method, "/a", n)
+            token = om.portal.create_token(subject="s", allowed_meter_slugs=["requests"]).token
+            with OpenMeter(server.address, portal_token=token, timeout=30) as portal:
+                rows = portal.meters.query("requests", filter_group_by={"method": ["GET", "PUT"]}).rows
+                assert [r.value for r in rows] == [5.0]  # 1 + 4
+                rows = portal.portal.query_meter("requests", filter_group_by={"method": ["POST", "PUT"]},
+                                                 window_size="DAY").rows
+                assert [r.value for r in rows] == [6.0]  # 2 + 4
+                with pytest.raises(InvalidArgumentError, match="HOUR"):
+                    portal.meters.query("requests", window_size="MINUTE")
+    finally:
+        server.stop(0)
