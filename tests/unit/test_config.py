@@ -66,6 +66,8 @@ def test_a_bad_meter_is_one_line_per_field(tmp_path: Path) -> None:
         "meters[2].valueProperty: required for SUM meters",
         "meters[2].groupBy.subject: 'subject' is reserved",
     ]
+    assert problems(tmp_path, "meters:\n  - {slug: w, eventType: x, aggregation: COUNT, windowSize: WEEK}\n") == [
+        "meters[0].windowSize: must be MINUTE, HOUR or DAY"]
     duplicate = "meters:\n  - {slug: a, eventType: x, aggregation: COUNT}\n  - {slug: a, eventType: y, aggregation: COUNT}\n"
     assert problems(tmp_path, duplicate) == ["meters[1].slug: 'a' is already declared by meters[0]"]
 

@@ -55,6 +55,7 @@ class MeterDeclaration(BaseModel):
     value_property: str | None = Field(None, alias="valueProperty")
     group_by: dict[str, str] = Field(default_factory=dict, alias="groupBy")
     description: str = ""
+    window_size: str | None = Field(None, alias="windowSize")  # MINUTE (default), HOUR or DAY
 
     @model_validator(mode="after")
     def _valid_meter(self) -> MeterDeclaration:
@@ -71,16 +72,25 @@ class MeterDeclaration(BaseModel):
     def definition(self) -> Any:
         """The domain's MeterDefinition; raises InvalidArgument naming ``meter.*`` fields."""
         from meterd.server.meters.service import definition_from_fields
+        from meterd.server.meters.windows import WindowSize
 
+        window_size = None
+        if self.window_size is not None:
+            try:
+                window_size = WindowSize(self.window_size.upper())
+            except ValueError:
+                raise InvalidArgument.of("meter.window_size", "must be MINUTE, HOUR or DAY") from None
         return definition_from_fields(
             slug=self.slug, event_type=self.event_type, aggregation=self.aggregation,
             value_property=self.value_property, group_by=self.group_by, description=self.description,
+            window_size=window_size,
         )
 
 
 # The file's names for a meter's fields (the domain names them meter.<snake_case>).
 _METER_KEYS = {"slug": "slug", "event_type": "eventType", "aggregation": "aggregation",
-               "value_property": "valueProperty", "group_by": "groupBy", "description": "description"}
+               "value_property": "valueProperty", "group_by": "groupBy", "description": "description",
+               "window_size": "windowSize"}
 
 
 class Config(BaseModel):
