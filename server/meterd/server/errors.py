@@ -9,6 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# User input quoted in an error message is cut to this many characters: a status message travels in a
+# header, and a 20 KB name must not push it past gRPC's metadata limit.
+QUOTE_LIMIT = 64
+
+
+def quote(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr`` of user input for an error message, cut to ``limit`` characters (``...`` marks the cut)."""
+    value = str(text)
+    if len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value)} characters)"
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class FieldViolation:
     """One bad field: ``field`` is a dotted path such as ``events[3].subject``."""
