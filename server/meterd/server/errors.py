@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 # User input quoted in an error message is cut to this many characters: a status message travels in a
 # header, and a 20 KB name must not push it past gRPC's metadata limit.
 QUOTE_LIMIT = 64

@@ -116,8 +116,8 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
         m = e.metered
         metered = MeteredRequest(
             interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
-            anchor=rpc.opt_ts(m.usage_period, "anchor") if m.HasField("usage_period") else None,
-            measure_usage_from=rpc.opt_ts(m, "measure_usage_from"),
+            anchor=rpc.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
+            measure_usage_from=rpc.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
             issue_after_reset=decimal_from_wire(m.issue_after_reset)
             if m.HasField("issue_after_reset")
             else None,

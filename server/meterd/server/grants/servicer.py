@@ -30,7 +30,7 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
     has_recurrence = g.HasField("recurrence")
     return NewGrant(
         amount=decimal_from_wire(g.amount),
-        effective_at=rpc.opt_ts(g, "effective_at"),
+        effective_at=rpc.opt_ts(g, "effective_at", "grant.effective_at"),
         expiration_duration=_DURATIONS.get(duration),
         expiration_count=g.expiration.count,
         priority=g.priority if g.HasField("priority") else None,
@@ -39,7 +39,7 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
         recurrence_interval=(
             interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
         ),
-        recurrence_anchor=rpc.opt_ts(g.recurrence, "anchor") if has_recurrence else None,
+        recurrence_anchor=rpc.opt_ts(g.recurrence, "anchor", "grant.recurrence.anchor") if has_recurrence else None,
         has_recurrence=has_recurrence,
         metadata=dict(g.metadata),
     )

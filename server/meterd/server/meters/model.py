@@ -319,7 +319,7 @@ class MeterReader:
         return Reading(number, groups)
 
 
-def parse_event_data(data: str | None, time_us: int) -> Mapping[str, Any] | None | ReadError:
+def parse_event_data(data: str | None, time_us: int) -> Mapping[str, Any] | ReadError | None:
     """A stored event's data parsed for meters (see ``read``), or the ReadError that makes every meter skip the
     event: a time outside the stored range or data that validation refuses today (an older database may hold
     either). Never raises."""
