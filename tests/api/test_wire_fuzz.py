@@ -65,8 +65,9 @@ _INT_LIMITS = {
 
 def _text() -> st.SearchStrategy[str]:
     valid_unicode = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+    known = st.sampled_from(KNOWN)
     return st.one_of(
-        st.sampled_from(KNOWN), st.just(""), valid_unicode, st.just("x" * 20_000), st.just("a\x00b"),
+        known, known, known, known, st.just(""), valid_unicode, st.just("x" * 20_000), st.just("a\x00b"),
         st.sampled_from(["[" * 5000, '{"a":' * 3000, "0" * 400, "9" * 30, "-1", "1e400", "NaN", "$..a", "$", "*"]),
     )
 
@@ -94,7 +95,8 @@ def _message(descriptor: d.Descriptor, depth: int = 0) -> st.SearchStrategy[Any]
     cls = message_factory.GetMessageClass(descriptor)
     if descriptor.full_name == "google.protobuf.Timestamp":
         return st.builds(lambda s, n: cls(seconds=s, nanos=n),
-                         st.one_of(st.sampled_from(_SECONDS), st.integers(-(2**63), 2**63 - 1)),
+                         st.one_of(st.sampled_from(_SECONDS), st.sampled_from(_SECONDS), st.integers(-(2**63), 2**63 - 1),
+                                   st.integers(0, 4_102_444_800).map(lambda s: s - s % 60)),
                          st.one_of(st.sampled_from([0, 0, 0, *_NANOS]), st.integers(-(2**31), 2**31 - 1)))
     if depth > 4:
         return st.just(cls())

@@ -182,6 +182,8 @@ def _check_config(config: str | None, errors: ViolationCollector) -> None:
         json.loads(config)
     except ValueError as exc:
         errors.add("entitlement.static.config", f"is not valid JSON: {exc}")
+    except RecursionError:
+        errors.add("entitlement.static.config", "is not valid JSON: nested too deep")
 
 
 def _check_metered(m: MeteredRequest, errors: ViolationCollector) -> None:
