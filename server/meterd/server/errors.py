@@ -6,6 +6,7 @@ one place (``meterd.server.rpc``). This module knows nothing of gRPC so that dom
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # User input quoted in an error message is cut to this many characters: a status message travels in a
@@ -78,6 +79,19 @@ class PermissionDenied(MeterdError):
 
 class ResourceExhausted(MeterdError):
     """A batch or message over the limits."""
+
+
+class DeadlineExceeded(MeterdError):
+    """The caller's deadline passed (or it cancelled) while the server was still working: the work stops."""
+
+
+# A check that domain loops call now and then: it raises DeadlineExceeded once the caller is gone. Servicers
+# pass one built from the call (meterd.server.rpc.deadline_check); the domain never sees gRPC.
+DeadlineCheck = Callable[[], None]
+
+
+def no_deadline() -> None:
+    """The check of a call without a deadline (in-process callers, tests)."""
 
 
 @dataclass

@@ -33,6 +33,7 @@ _CODES: list[tuple[type[errors.MeterdError], grpc.StatusCode]] = [
     (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
 ]
 
 
@@ -125,6 +126,18 @@ def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
     ``context.abort`` once the status is set, e.g. by a servicer this one delegated to): let it through
     untouched, or the status already chosen would be replaced by INTERNAL."""
     return type(exc) is Exception and context.code() not in (None, grpc.StatusCode.OK)
+
+
+def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:
+    """A check for domain loops: raises DeadlineExceeded once the call's deadline has passed or the caller
+    cancelled (the answer could reach nobody, so the work stops)."""
+
+    def check() -> None:
+        remaining = context.time_remaining()
+        if not context.is_active() or (remaining is not None and remaining <= 0):
+            raise errors.DeadlineExceeded("the call's deadline passed or it was cancelled; the work was stopped")
+
+    return check
 
 
 # -- wire helpers --------------------------------------------------------------------------------------

@@ -26,11 +26,17 @@ from meterd.server.credit.snapshots import SnapshotBasis
 from meterd.server.credit.windows import HistoryWindow, window_edges
 from meterd.server.entitlements.model import Entitlement, EntitlementType, EntitlementValue
 from meterd.server.entitlements.periods import as_utc, ceil_to_minute, is_whole_minute, truncate_to_minute
-from meterd.server.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from meterd.server.errors import (
+    AlreadyExists,
+    DeadlineCheck,
+    FailedPrecondition,
+    InvalidArgument,
+    no_deadline,
+)
 from meterd.server.features.model import Feature
 from meterd.server.grants.model import Grant
 from meterd.server.meters.model import Aggregation
-from meterd.server.meters.windows import resolve_zone
+from meterd.server.meters.windows import QUERY_MAX_TIME, QUERY_MIN_TIME, QUERY_RANGE_TEXT, resolve_zone
 from meterd.server.timeutil import to_us
 
 log = logging.getLogger("meterd.credit")
@@ -39,6 +45,8 @@ log = logging.getLogger("meterd.credit")
 SNAPSHOT_GRACE = timedelta(hours=1)
 _MINUTE = timedelta(minutes=1)
 _USAGE_AGGREGATIONS = (Aggregation.SUM, Aggregation.COUNT)
+# A history answers at most this many windows; a longer one is refused before the work (INVALID_ARGUMENT).
+MAX_HISTORY_WINDOWS = 100_000
 
 
 class EntitlementStore(Protocol):
@@ -241,21 +249,31 @@ class CreditService:
         to_time: datetime | None,
         window: HistoryWindow | None,
         window_time_zone: str = "",
+        check: DeadlineCheck = no_deadline,
     ) -> engine.History | None:
         """Windowed usage and burn-down segments over [from_time, to_time).
 
         ``to_time`` defaults to now (rounded up to the minute), ``from_time`` to the start of the usage
         period holding ``to_time`` (the last reset). Explicit bounds must be whole minutes. Returns None when
         both bounds are defaulted and the range is empty (an entitlement created this minute). Raises
-        InvalidArgument naming ``window_size``, ``window_time_zone``, ``from_time`` or ``to_time``.
+        InvalidArgument naming ``window_size``, ``window_time_zone``, ``from_time`` or ``to_time``; at most
+        MAX_HISTORY_WINDOWS windows (InvalidArgument on ``window_size`` beyond, before any work). ``check`` is
+        called before each usage read and stops the work by raising (the caller's deadline).
         """
         if window is None:
             raise InvalidArgument.of("window_size", "is required: HOUR, DAY or MONTH")
         zone = resolve_zone(window_time_zone)
         for name, value in (("from_time", from_time), ("to_time", to_time)):
+            if value is not None and not QUERY_MIN_TIME <= value <= QUERY_MAX_TIME:
+                raise InvalidArgument.of(name, f"must be {QUERY_RANGE_TEXT}")
             if value is not None and not is_whole_minute(value):
                 raise InvalidArgument.of(name, "must be on a whole minute (like YYYY-MM-DDTHH:mm:00Z)")
         inputs = self._inputs(entitlement)
+        usage = inputs.usage
+
+        def checked_usage(a: datetime, b: datetime) -> Decimal:
+            check()
+            return usage(a, b)
         spec = inputs.spec
         end = as_utc(to_time) if to_time is not None else ceil_to_minute(self._clock())
         start = as_utc(from_time) if from_time is not None else engine.period_start_at(spec, end - _MINUTE)
@@ -267,14 +285,14 @@ class CreditService:
             raise InvalidArgument.of(
                 "from_time", f"cannot be before measure_usage_from ({spec.measure_usage_from.isoformat()})"
             )
-        edges = window_edges(start, end, window, zone)
+        edges = window_edges(start, end, window, zone, MAX_HISTORY_WINDOWS)
         snapshot = self._snapshot(inputs, start)
         try:
-            return engine.history(spec, inputs.grants, inputs.usage, start, end, edges, snapshot)
+            return engine.history(spec, inputs.grants, checked_usage, start, end, edges, snapshot)
         except engine.StaleSnapshot as exc:
             assert snapshot is not None
             self._drop_stale(inputs, snapshot, exc)
-            return engine.history(spec, inputs.grants, inputs.usage, start, end, edges, None)
+            return engine.history(spec, inputs.grants, checked_usage, start, end, edges, None)
 
     # -- resets ------------------------------------------------------------------------------------
     def reset(

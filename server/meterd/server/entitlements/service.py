@@ -24,7 +24,7 @@ from meterd.server.entitlements.model import (
     validate_new_entitlement,
     validate_subject_key,
 )
-from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
+from meterd.server.errors import DeadlineCheck, FailedPrecondition, InvalidArgument, NotFound, no_deadline
 from meterd.server.features.model import page_limit
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.model import Grant, issue_after_reset_grant
@@ -46,6 +46,7 @@ class Credit(Protocol):
         to_time: datetime | None,
         window: HistoryWindow | None,
         window_time_zone: str = "",
+        check: DeadlineCheck = no_deadline,
     ) -> History | None: ...
 
     def reset(
@@ -156,13 +157,14 @@ class EntitlementService:
         to_time: datetime | None,
         window: HistoryWindow | None,
         window_time_zone: str = "",
+        check: DeadlineCheck = no_deadline,
     ) -> History | None:
         """Windowed usage and burn-down of a metered entitlement (see CreditService.history).
 
         FailedPrecondition for a boolean or static entitlement; None for an empty default range.
         """
         entitlement = self.get(subject_key, id_or_feature_key)
-        return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone)
+        return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone, check)
 
     def reset(
         self,

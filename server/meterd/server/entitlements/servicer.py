@@ -264,6 +264,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             rpc.opt_ts(request, "to_time"),
             window,
             request.window_time_zone,
+            rpc.deadline_check(context),
         )
         return history_to_wire(history)
 

@@ -124,7 +124,7 @@ class MeterServicer(meters_pb2_grpc.MeterServiceServicer):
 
     @rpc.unary
     def QueryMeter(self, request: meters_pb2.QueryMeterRequest, context: grpc.ServicerContext) -> meters_pb2.QueryMeterResponse:
-        return result_to_wire(self._service.query(query_from_wire(request)))
+        return result_to_wire(self._service.query(query_from_wire(request), rpc.deadline_check(context)))
 
     @rpc.unary
     def ListMeterSubjects(
