@@ -27,7 +27,7 @@ import jsonpath
 from jsonpath.selectors import IndexSelector, NameSelector
 
 from meterd.server.errors import InvalidArgument, ViolationCollector
-from meterd.server.events.model import parse_stored_data, time_problem
+from meterd.server.events.model import parse_stored_data, text_problem, time_problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 63
@@ -319,13 +319,16 @@ class MeterReader:
         return Reading(number, groups)
 
 
-def parse_event_data(data: str | None, time_us: int) -> Mapping[str, Any] | ReadError | None:
+def parse_event_data(data: str | None, time_us: int, subject: str = "x") -> Mapping[str, Any] | ReadError | None:
     """A stored event's data parsed for meters (see ``read``), or the ReadError that makes every meter skip the
-    event: a time outside the stored range or data that validation refuses today (an older database may hold
-    either). Never raises."""
+    event: a time outside the stored range, a subject or data that validation refuses today (an older database
+    may hold any of them). Never raises."""
     problem = time_problem(time_us)
     if problem is not None:
         return ReadError(f"time: {problem}")
+    problem = text_problem(subject) if subject else "is required"
+    if problem is not None:
+        return ReadError(f"subject: {problem}")
     if data is None:
         return None
     try:

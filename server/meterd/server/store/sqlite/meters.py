@@ -303,7 +303,7 @@ class SqliteMeterStore:
                 continue
             # Parsed here, once per event, only for types that have meters: exact numbers for aggregation. A
             # stored event that today's validation would refuse is skipped by every meter, with the reason.
-            parsed = parse_event_data(data, time_us)  # type: ignore[arg-type]
+            parsed = parse_event_data(data, time_us, subject)  # type: ignore[arg-type]
             if isinstance(parsed, ReadError):
                 errors.extend((seq, m.slug, parsed.message) for m in meters)
                 continue
