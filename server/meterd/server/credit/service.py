@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from meterd.server.credit import engine
-from meterd.server.credit.snapshots import SnapshotBasis
+from meterd.server.credit.snapshots import SnapshotBasis, meter_version
 from meterd.server.credit.windows import HistoryWindow, window_edges
 from meterd.server.entitlements.model import Entitlement, EntitlementType, EntitlementValue
 from meterd.server.entitlements.periods import as_utc, ceil_to_minute, is_whole_minute, truncate_to_minute
@@ -70,7 +70,9 @@ class Meters(Protocol):
 
 
 class SnapshotStore(Protocol):
-    def latest(self, entitlement_id: str, at: datetime) -> engine.BalanceState | None: ...
+    def latest(
+        self, entitlement_id: str, at: datetime, meter_version: str | None = None
+    ) -> engine.BalanceState | None: ...
     def event_seq(self) -> int: ...
     def save(
         self,
@@ -93,6 +95,7 @@ class _Inputs:
     event_type: str
     event_seq: int
     grant_keys: frozenset[tuple[str, int | None]]
+    meter_version: str = ""
 
 
 def _floor_hour(t: datetime) -> datetime:
@@ -164,10 +167,11 @@ class CreditService:
             event_type=meter.event_type,
             event_seq=event_seq,
             grant_keys=frozenset((g.id, to_us(g.voided_at) if g.voided_at else None) for g in stored),
+            meter_version=meter_version(meter.id, to_us(meter.updated_at)),
         )
 
     def _snapshot(self, inputs: _Inputs, at: datetime) -> engine.BalanceState | None:
-        return self._snapshots.latest(inputs.entitlement.id, at)
+        return self._snapshots.latest(inputs.entitlement.id, at, inputs.meter_version)
 
     def _drop_stale(self, inputs: _Inputs, snapshot: engine.BalanceState, exc: Exception) -> None:
         # Should not happen (every change invalidates): replay from the start and drop the bad snapshots.
@@ -235,6 +239,7 @@ class CreditService:
             event_seq=inputs.event_seq,
             grants=inputs.grant_keys,
             resets=tuple(to_us(r.at) for r in e.resets),
+            meter_version=inputs.meter_version,
         )
         rolling = states[-1]
         # A newer rolling snapshot supersedes older ones of its period (the period start one stays).

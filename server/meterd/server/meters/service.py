@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from meterd.server.errors import DeadlineCheck, InvalidArgument, NotFound, no_deadline
+from meterd.server.errors import DeadlineCheck, FailedPrecondition, InvalidArgument, NotFound, no_deadline
 from meterd.server.ids import new_id
 from meterd.server.meters import plan as planner
 from meterd.server.meters.aggregate import QueryRow
@@ -114,9 +114,14 @@ def definition_from_fields(
 class MeterService:
     """Meter resources and queries."""
 
-    def __init__(self, store: MeterStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: MeterStore, clock: Callable[[], datetime],
+        feature_keys: Callable[[str], list[str]] = lambda slug: [],
+    ) -> None:
+        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter."""
         self._store = store
         self._clock = clock
+        self._feature_keys = feature_keys
 
     def create(self, definition: MeterDefinition) -> Meter:
         validate_meter(definition)
@@ -149,7 +154,15 @@ class MeterService:
         return meters, (meters[-1].slug if more and meters else None)
 
     def delete(self, id_or_slug: str) -> None:
-        self._store.delete(self.get(id_or_slug))
+        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first)."""
+        meter = self.get(id_or_slug)
+        users = self._feature_keys(meter.slug)
+        if users:
+            shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
+            raise FailedPrecondition(
+                f"meter: {meter.slug} is used by features {shown}; delete (archive) them first"
+            )
+        self._store.delete(meter)
 
     def subjects(self, id_or_slug: str) -> list[str]:
         return self._store.subjects(self.get(id_or_slug))
