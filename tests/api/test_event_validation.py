@@ -15,6 +15,7 @@ from grpc_status import rpc_status
 from meterd.client import OpenMeter
 from meterd.server.app import MeterdServer
 from meterd.server.events.model import MAX_DATA_DEPTH
+from meterd.server.meters.model import MAX_VALUE_DIGITS
 from meterd.v1 import events_pb2, events_pb2_grpc
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -171,3 +172,15 @@ def test_value_too_large_for_exact_sums_is_an_error_of_that_meter_only(om: OpenM
     assert [r.value for r in om.meters.query("calls", from_=T0, to=later).rows] == [2.0]
     [huge] = om.events.list(id="huge")
     assert [(e.meter_slug, "too large" in e.message) for e in huge.validation_errors] == [("total", True)]
+
+
+def test_the_largest_readings_never_overflow_the_exact_sums(om: OpenMeter) -> None:
+    """Batches of the largest accepted reading, committed together, all in one minute: the sums stay exact."""
+    om.meters.create({"slug": "total", "eventType": "calls", "aggregation": "SUM", "valueProperty": "$.n"})
+    largest = 10**MAX_VALUE_DIGITS - 1
+    with om.events.stream(batch_size=5000, max_in_flight=4) as stream:
+        for i in range(20_000):
+            stream.send({"id": f"e{i}", "source": "s", "type": "calls", "subject": f"c{i % 2}", "time": T0,
+                         "data": {"n": largest}})
+    rows = om.meters.query("total", from_=T0, to=datetime(2024, 1, 2, tzinfo=UTC)).rows
+    assert [r.value for r in rows] == [float(20_000 * largest)]

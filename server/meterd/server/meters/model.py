@@ -40,9 +40,10 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Long texts are cut in error messages: they are stored with every bad event.
 _QUOTE_LIMIT = 40
 # Numeric readings must be smaller than 10**MAX_VALUE_DIGITS in magnitude: sums are kept exact as integer
-# units plus nanos in 64-bit integers (SQLite INTEGER), so a reading must leave room for millions of them in
-# one aggregate row. A larger reading is a validation error for that meter only (the event stays).
-MAX_VALUE_DIGITS = 15
+# units plus nanos in 64-bit integers (SQLite INTEGER), and one write group (256 jobs of at most 10,000
+# events) folds up to 2.56 million readings into one aggregate row before it is stored: 2.56e6 x 1e12 stays
+# below 2**63. A larger reading is a validation error for that meter only (the event stays).
+MAX_VALUE_DIGITS = 12
 
 
 class Aggregation(StrEnum):
