@@ -235,3 +235,13 @@ def test_huge_input_in_errors_is_quoted_cut(seeded: OpenMeter, channel: grpc.Cha
         events.IngestEvents(events_pb2.IngestEventsRequest(events=bad), timeout=30)
     assert exc4.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "9990 more violations" in exc4.value.details()
+
+
+def test_repeated_filters_are_bounded(seeded: OpenMeter) -> None:
+    many = [f"c{i}" for i in range(1001)]
+    assert seeded.meters.query("tokens", subject=many[:1000], from_=T0, to=T0 + timedelta(hours=1)).rows
+    with pytest.raises(InvalidArgumentError) as exc:
+        seeded.meters.query("tokens", subject=many)
+    assert [v.field for v in exc.value.violations] == ["subject"]
+    with pytest.raises(InvalidArgumentError):
+        seeded.events.list(subject=many)

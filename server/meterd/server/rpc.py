@@ -173,6 +173,18 @@ def dt_to_ts(dt: datetime) -> timestamp_pb2.Timestamp:
     return ts
 
 
+# A repeated filter field (subjects, features, meter slugs) holds at most this many values: each becomes an SQL
+# parameter, and the store's statements have a bounded number of them.
+MAX_FILTER_VALUES = 1000
+
+
+def filter_values(values: Any, field: str) -> tuple[str, ...]:
+    """A repeated filter field as a tuple; INVALID_ARGUMENT on ``field`` beyond MAX_FILTER_VALUES values."""
+    if len(values) > MAX_FILTER_VALUES:
+        raise errors.InvalidArgument.of(field, f"at most {MAX_FILTER_VALUES} values, got {len(values)}")
+    return tuple(values)
+
+
 # -- page tokens -----------------------------------------------------------------------------------------
 # Page tokens are opaque and tamper-evident: the cursor's JSON and an HMAC-SHA256 (cut to 16 bytes) over the
 # method name and the cursor, keyed by a per-database secret. A token from another database, another List

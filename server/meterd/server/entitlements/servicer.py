@@ -216,8 +216,8 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
         filter = EntitlementFilter(
-            subjects=tuple(request.subject_key),
-            features=tuple(request.feature),
+            subjects=rpc.filter_values(request.subject_key, "subject_key"),
+            features=rpc.filter_values(request.feature, "feature"),
             include_deleted=request.include_deleted,
         )
         page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))

@@ -151,7 +151,7 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             time_to=rpc.opt_ts(request, "to_time"),
             ingested_from=rpc.opt_ts(request, "ingested_from_time"),
             ingested_to=rpc.opt_ts(request, "ingested_to_time"),
-            subjects=tuple(request.subject),
+            subjects=rpc.filter_values(request.subject, "subject"),
             type=request.type or None,
             id=request.id or None,
             has_error=request.has_error if request.HasField("has_error") else None,

@@ -109,7 +109,8 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
         self, request: grants_pb2.ListGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListGrantsResponse:
         filter = GrantFilter(
-            subjects=tuple(request.subject_key), features=tuple(request.feature),
+            subjects=rpc.filter_values(request.subject_key, "subject_key"),
+            features=rpc.filter_values(request.feature, "feature"),
             include_voided=request.include_voided,
         )
         page, cursor = self._service.list(filter, request.page_size, _decode_cursor(request.page_token))

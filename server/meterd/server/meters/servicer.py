@@ -71,7 +71,7 @@ def query_from_wire(request: meters_pb2.QueryMeterRequest) -> MeterQuery:
         to_time=rpc.opt_ts(request, "to_time"),
         window_size=window_from_wire(request.window_size),
         window_time_zone=request.window_time_zone,
-        subjects=tuple(request.subject),
+        subjects=rpc.filter_values(request.subject, "subject"),
         group_by=tuple(dict.fromkeys(request.group_by)),
         filter_group_by=dict(request.filter_group_by),
     )
