@@ -245,3 +245,19 @@ def test_repeated_filters_are_bounded(seeded: OpenMeter) -> None:
     assert [v.field for v in exc.value.violations] == ["subject"]
     with pytest.raises(InvalidArgumentError):
         seeded.events.list(subject=many)
+
+
+def test_entitlement_times_near_the_ends_of_time(seeded: OpenMeter) -> None:
+    seeded.features.create({"key": "ai", "name": "AI", "meterSlug": "tokens"})
+    for field, value in (("measureUsageFrom", datetime(1, 1, 2, tzinfo=UTC)),
+                         ("measureUsageFrom", datetime(9999, 12, 31, tzinfo=UTC))):
+        with pytest.raises(InvalidArgumentError) as exc:
+            seeded.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai", "issueAfterReset": 5,
+                                                      "usagePeriod": {"interval": "DAY"}, field: value})
+        assert exc.value.violations[0].field == "entitlement.metered.measure_usage_from"
+    seeded.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai", "usagePeriod": {"interval": "DAY"},
+                                              "issueAfterReset": 5})
+    for at in (datetime(9999, 12, 31, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)):
+        with pytest.raises(InvalidArgumentError) as exc:  # refused at once, not after replaying 2.5M days
+            seeded.subjects.get_entitlement_value("c1", "ai", at, timeout=5)
+        assert [v.field for v in exc.value.violations] == ["time"]

@@ -14,6 +14,7 @@ one: only late ones do (see store/sqlite/snapshots.py for the invalidation rules
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,13 @@ from meterd.server.credit import engine
 from meterd.server.credit.snapshots import SnapshotBasis, meter_version
 from meterd.server.credit.windows import HistoryWindow, window_edges
 from meterd.server.entitlements.model import Entitlement, EntitlementType, EntitlementValue
-from meterd.server.entitlements.periods import as_utc, ceil_to_minute, is_whole_minute, truncate_to_minute
+from meterd.server.entitlements.periods import (
+    Interval,
+    as_utc,
+    ceil_to_minute,
+    is_whole_minute,
+    truncate_to_minute,
+)
 from meterd.server.errors import (
     AlreadyExists,
     DeadlineCheck,
@@ -47,6 +54,11 @@ _MINUTE = timedelta(minutes=1)
 _USAGE_AGGREGATIONS = (Aggregation.SUM, Aggregation.COUNT)
 # A history answers at most this many windows; a longer one is refused before the work (INVALID_ARGUMENT).
 MAX_HISTORY_WINDOWS = 100_000
+# A value replays at most as many usage periods (by their shortest length) since measure_usage_from.
+_SHORTEST_PERIOD = {
+    Interval.DAY: timedelta(days=1), Interval.WEEK: timedelta(days=7), Interval.MONTH: timedelta(days=28),
+    Interval.YEAR: timedelta(days=365),
+}
 
 
 class EntitlementStore(Protocol):
@@ -170,6 +182,20 @@ class CreditService:
             meter_version=meter_version(meter.id, to_us(meter.updated_at)),
         )
 
+    @staticmethod
+    def _checked(inputs: _Inputs, check: DeadlineCheck) -> _Inputs:
+        """``inputs`` whose usage function calls ``check`` first: the engine reads usage once per segment, so a
+        long replay stops soon after the caller is gone."""
+        if check is no_deadline:
+            return inputs
+        usage = inputs.usage
+
+        def checked_usage(a: datetime, b: datetime) -> Decimal:
+            check()
+            return usage(a, b)
+
+        return dataclasses.replace(inputs, usage=checked_usage)
+
     def _snapshot(self, inputs: _Inputs, at: datetime) -> engine.BalanceState | None:
         return self._snapshots.latest(inputs.entitlement.id, at, inputs.meter_version)
 
@@ -181,7 +207,9 @@ class CreditService:
         self._snapshots.delete_from(inputs.entitlement.id, snapshot.at)
 
     # -- value -------------------------------------------------------------------------------------
-    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue:
+    def value(
+        self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
+    ) -> EntitlementValue:
         """The metered entitlement's value at ``at`` (default now; rounded up to the minute).
 
         Raises InvalidArgument (``time``) for an instant before the entitlement was created, FailedPrecondition
@@ -193,7 +221,16 @@ class CreditService:
             raise InvalidArgument.of(
                 "time", f"is before the entitlement was created ({entitlement.created_at.isoformat()})"
             )
-        inputs = self._inputs(entitlement)
+        if t >= QUERY_MAX_TIME:
+            raise InvalidArgument.of("time", f"must be {QUERY_RANGE_TEXT}")
+        inputs = self._checked(self._inputs(entitlement), check)
+        spec = inputs.spec
+        shortest = _SHORTEST_PERIOD[spec.usage_period.interval]
+        if (t - spec.measure_usage_from) // shortest > MAX_HISTORY_WINDOWS:
+            raise InvalidArgument.of(
+                "time", f"a value at {t.isoformat()} would replay more than {MAX_HISTORY_WINDOWS} usage periods"
+                f" since measure_usage_from ({spec.measure_usage_from.isoformat()})",
+            )
         instant = engine.value_instant(t)
         snapshot = self._snapshot(inputs, instant)
         try:
@@ -273,12 +310,7 @@ class CreditService:
                 raise InvalidArgument.of(name, f"must be {QUERY_RANGE_TEXT}")
             if value is not None and not is_whole_minute(value):
                 raise InvalidArgument.of(name, "must be on a whole minute (like YYYY-MM-DDTHH:mm:00Z)")
-        inputs = self._inputs(entitlement)
-        usage = inputs.usage
-
-        def checked_usage(a: datetime, b: datetime) -> Decimal:
-            check()
-            return usage(a, b)
+        inputs = self._checked(self._inputs(entitlement), check)
         spec = inputs.spec
         end = as_utc(to_time) if to_time is not None else ceil_to_minute(self._clock())
         start = as_utc(from_time) if from_time is not None else engine.period_start_at(spec, end - _MINUTE)
@@ -293,11 +325,11 @@ class CreditService:
         edges = window_edges(start, end, window, zone, MAX_HISTORY_WINDOWS)
         snapshot = self._snapshot(inputs, start)
         try:
-            return engine.history(spec, inputs.grants, checked_usage, start, end, edges, snapshot)
+            return engine.history(spec, inputs.grants, inputs.usage, start, end, edges, snapshot)
         except engine.StaleSnapshot as exc:
             assert snapshot is not None
             self._drop_stale(inputs, snapshot, exc)
-            return engine.history(spec, inputs.grants, checked_usage, start, end, edges, None)
+            return engine.history(spec, inputs.grants, inputs.usage, start, end, edges, None)
 
     # -- resets ------------------------------------------------------------------------------------
     def reset(

@@ -37,7 +37,9 @@ CREDIT_NOT_WIRED = "metered entitlements need the credit engine, which is not wi
 class Credit(Protocol):
     """The credit engine's side of metered entitlements (meterd.server.credit.service.CreditService)."""
 
-    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue: ...
+    def value(
+        self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
+    ) -> EntitlementValue: ...
 
     def history(
         self,
@@ -141,12 +143,16 @@ class EntitlementService:
         entitlement = self.get(subject_key, id_or_feature_key)
         self._store.delete(entitlement.id, self._clock())
 
-    def value(self, subject_key: str, id_or_feature_key: str, at: datetime | None = None) -> EntitlementValue:
+    def value(
+        self, subject_key: str, id_or_feature_key: str, at: datetime | None = None,
+        check: DeadlineCheck = no_deadline,
+    ) -> EntitlementValue:
         """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``
-        (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed."""
+        (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed.
+        ``check`` stops a long replay when the caller is gone."""
         entitlement = self.get(subject_key, id_or_feature_key)
         if entitlement.type is EntitlementType.METERED:
-            return self._credit_engine().value(entitlement, at)
+            return self._credit_engine().value(entitlement, at, check)
         return static_value(entitlement)
 
     def history(

@@ -249,7 +249,9 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def GetEntitlementValue(
         self, request: entitlements_pb2.GetEntitlementValueRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementValueResponse:
-        value = self._service.value(request.subject_key, request.entitlement, rpc.opt_ts(request, "time"))
+        value = self._service.value(
+            request.subject_key, request.entitlement, rpc.opt_ts(request, "time"), rpc.deadline_check(context)
+        )
         return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
 
     @rpc.unary
