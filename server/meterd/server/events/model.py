@@ -256,7 +256,7 @@ def validate_event(
         violations.append(FieldViolation("time", time_us))
     elif time_us is not None and not MIN_EVENT_TIME_US <= time_us < MAX_EVENT_TIME_US:
         violations.append(FieldViolation("time", f"must be {TIME_RANGE_TEXT}"))
-    if violations:
+    if violations or isinstance(time_us, str):
         return violations
     return ValidEvent(
         id_, source, specversion, type_, subject, now_us if time_us is None else time_us, content_type, schema, data
