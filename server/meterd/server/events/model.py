@@ -153,6 +153,12 @@ def _depth_and_surrogates(value: Any, check_strings: bool) -> str | None:
     return None
 
 
+def _may_be_deep(text: str) -> bool:
+    """False when ``text`` cannot nest deeper than MAX_DATA_DEPTH: its brackets bound the depth from above, and
+    a text shorter than two brackets per level holds too few (most events: nothing is counted)."""
+    return len(text) > 2 * MAX_DATA_DEPTH and text.count("[") + text.count("{") > MAX_DATA_DEPTH
+
+
 def check_data(text: str) -> Any:
     """Parses event data to validate it; raises ValueError naming the problem.
 
@@ -161,7 +167,7 @@ def check_data(text: str) -> Any:
     which are valid JSON: text it refuses falls back to the exact parser, whose result is checked here for
     what orjson would have refused.
     """
-    deep = text.count("[") + text.count("{") > MAX_DATA_DEPTH  # brackets bound the depth from above
+    deep = _may_be_deep(text)
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -187,7 +193,7 @@ def parse_stored_data(text: str) -> Any:
     except RecursionError:
         raise ValueError(f"nests deeper than {MAX_DATA_DEPTH} levels") from None
     check_strings = "\\u" in text  # lone surrogates can only come from escapes in text that was valid UTF-8
-    if check_strings or text.count("[") + text.count("{") > MAX_DATA_DEPTH:
+    if check_strings or _may_be_deep(text):
         problem = _depth_and_surrogates(value, check_strings)
         if problem:
             raise ValueError(problem)
