@@ -92,7 +92,7 @@ def test_a_changed_config_definition_invalidates_snapshots(tmp_path: Path) -> No
         server.stop(0)
 
 
-@pytest.mark.parametrize("measure_from", [datetime(1925, 3, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)])
+@pytest.mark.parametrize("measure_from", [datetime(1971, 3, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)])
 def test_the_issue_after_reset_grant_never_expires(
     clocked_om: OpenMeter, clock: Clock, measure_from: datetime
 ) -> None:
@@ -103,7 +103,7 @@ def test_the_issue_after_reset_grant_never_expires(
                                                   "usagePeriod": {"interval": "YEAR"}, "issueAfterReset": 50,
                                                   "measureUsageFrom": measure_from})
     # A century after measure_usage_from (and after the period start it is effective at), it still grants.
-    for later in (START, datetime(2125, 6, 1, tzinfo=UTC)):
+    for later in (START, datetime(2072, 6, 1, tzinfo=UTC), datetime(2125, 6, 1, tzinfo=UTC)):
         clock.set(later)
         value = clocked_om.subjects.get_entitlement_value("c1", "ai_tokens")
         assert (value.has_access, value.balance) == (True, 50)
