@@ -68,6 +68,18 @@ class ResourceExhausted(MeterdError):
     """A batch or message over the limits."""
 
 
+class Unavailable(MeterdError):
+    """The service cannot do this now but may later (a full disk); retrying is safe."""
+
+
+class DeadlineExceeded(MeterdError):
+    """The caller's deadline passed while the work was running; the work was stopped."""
+
+
+class Cancelled(MeterdError):
+    """The caller cancelled the call (or went away) while the work was running; the work was stopped."""
+
+
 @dataclass
 class ViolationCollector:
     """Collects violations while validating a whole message, then raises them together."""
