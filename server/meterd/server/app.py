@@ -81,6 +81,10 @@ def server_options(config: Config) -> list[tuple[str, int]]:
         # Clients may ping idle streams (keep-alive) every 10 s, but no more often.
         ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ("grpc.keepalive_permit_without_calls", 1),
+        # Calls that arrived but that the event loop has not picked up yet: grpc's default (1,000) cancels
+        # the newest of a burst of stream openings (say, every producer reconnecting after a restart).
+        ("grpc.server.max_pending_requests", max(1000, config.max_streams)),
+        ("grpc.server.max_pending_requests_hard_limit", max(3000, 2 * config.max_streams)),
     ]
 
 

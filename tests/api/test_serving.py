@@ -1,0 +1,132 @@
+"""Serving: thousands of idle streams cost unary calls nothing, the stream cap, undecodable bodies, and
+deadlines/cancellation reaching the servicer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+from entitlement_support import create_meter
+from support import IdleStreams, wait_until
+
+from meterd.client import OpenMeter
+from meterd.server.app import MeterdServer
+from meterd.server.config import Config
+from meterd.v1 import events_pb2, meters_pb2
+
+IDLE_STREAMS = 2_000
+
+
+def p99(call: Callable[[], object], n: int = 200) -> float:
+    """The 99th percentile latency of ``n`` sequential calls, in seconds (after a few warm-up calls)."""
+    for _ in range(5):
+        call()
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[int(0.99 * (n - 1))]
+
+
+def test_unary_calls_stay_fast_with_2000_idle_streams(om: OpenMeter, server: MeterdServer) -> None:
+    create_meter(om)
+    om.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens_total"})
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai_tokens",
+                                          "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 1000,
+                                          "measureUsageFrom": start})
+    om.events.ingest([{"id": f"e{i}", "source": "t", "type": "tokens", "subject": "c1",
+                       "time": start + timedelta(minutes=i), "data": {"tokens": 5, "model": "m"}} for i in range(50)])
+
+    def value() -> None:
+        assert om.subjects.get_entitlement_value("c1", "ai_tokens", timeout=20).has_access
+
+    def meters() -> None:
+        assert len(om.meters.list(timeout=20)) == 1
+
+    before = {"GetEntitlementValue": p99(value), "ListMeters": p99(meters)}
+    with IdleStreams(server.address, IDLE_STREAMS):
+        wait_until(lambda: server.serving.open_streams == IDLE_STREAMS, what="every stream open on the server")
+        during = {"GetEntitlementValue": p99(value), "ListMeters": p99(meters)}
+        assert server.serving.open_streams == IDLE_STREAMS
+    wait_until(lambda: server.serving.open_streams == 0, what="every stream closed on the server")
+    print(f"p99 without / with {IDLE_STREAMS} idle streams:",
+          {k: (round(before[k] * 1000, 2), round(during[k] * 1000, 2)) for k in before}, "ms")
+    for name in before:
+        # Generous: the old thread-per-stream server made these calls wait for their deadline (20 s).
+        assert during[name] <= 5 * before[name] + 0.25, (name, before[name], during[name])
+
+
+@pytest.fixture
+def capped(server_config: Config) -> Config:
+    server_config.max_streams = 3
+    return server_config
+
+
+def test_streams_beyond_the_cap_are_resource_exhausted(capped: Config, server: MeterdServer) -> None:
+    with IdleStreams(server.address, 3, channels=1):
+        wait_until(lambda: server.serving.open_streams == 3)
+        with OpenMeter(server.address, timeout=10) as om, pytest.raises(Exception) as refused:
+            with om.events.stream() as stream:
+                stream.send({"id": "x", "source": "s", "type": "t", "subject": "c", "data": {}})
+        assert getattr(refused.value, "code", None) == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value
+        assert "max_streams" in str(refused.value)
+        # Unary calls are not streams: still served.
+        with OpenMeter(server.address, timeout=10) as om:
+            assert om.meters.list() == []
+    wait_until(lambda: server.serving.open_streams == 0)
+    with OpenMeter(server.address, timeout=10) as om, om.events.stream() as stream:
+        stream.send({"id": "x", "source": "s", "type": "t", "subject": "c", "data": {}})
+    assert stream.tally.accepted == 1
+
+
+GARBAGE = b"\xff\xff\xff\xff\x0f"  # a field tag with a truncated varint: not a protobuf message
+
+
+def raw_unary(address: str, method: str, body: bytes, metadata: tuple[tuple[str, str], ...] = ()) -> grpc.RpcError:
+    with grpc.insecure_channel(address) as channel, pytest.raises(grpc.RpcError) as failed:
+        channel.unary_unary(method)(body, timeout=10, metadata=metadata)
+    return failed.value
+
+
+def test_an_undecodable_body_is_invalid_argument(om: OpenMeter, server: MeterdServer) -> None:
+    for method in ("/meterd.v1.MeterService/ListMeters", "/meterd.v1.EventService/IngestEvents",
+                   "/meterd.v1.PortalService/CreatePortalToken"):
+        error = raw_unary(server.address, method, GARBAGE)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (method, error)
+        assert error.details().startswith("request: is not a valid meterd.v1."), error.details()
+    # On a stream: the stream ends INVALID_ARGUMENT, the batch before it stays acknowledged.
+    good = events_pb2.StreamEventsRequest(sequence=1, events=[events_pb2.Event(
+        specversion="1.0", id="ok-1", source="s", type="t", subject="c", data="{}")]).SerializeToString()
+    with grpc.insecure_channel(server.address) as channel:
+        call = channel.stream_stream("/meterd.v1.EventService/StreamEvents")(iter([good, GARBAGE]), timeout=10)
+        with pytest.raises(grpc.RpcError) as failed:
+            _ = [events_pb2.StreamEventsResponse.FromString(raw) for raw in call]
+        assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [e.event.id for e in om.events.list()] == ["ok-1"]
+    assert om.meters.list() == []  # the server is fine
+
+
+@pytest.fixture
+def secured(server_config: Config) -> Config:
+    server_config.admin_key = "k" * 32
+    return server_config
+
+
+def test_authentication_comes_before_decoding(secured: Config, server: MeterdServer) -> None:
+    error = raw_unary(server.address, "/meterd.v1.MeterService/ListMeters", GARBAGE)
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+    error = raw_unary(server.address, "/meterd.v1.MeterService/ListMeters", GARBAGE,
+                      metadata=(("authorization", "Bearer " + "k" * 32),))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # A valid body still works with the key.
+    with grpc.insecure_channel(server.address) as channel:
+        raw = channel.unary_unary("/meterd.v1.MeterService/ListMeters")(
+            meters_pb2.ListMetersRequest().SerializeToString(), timeout=10,
+            metadata=(("authorization", "Bearer " + "k" * 32),))
+    assert meters_pb2.ListMetersResponse.FromString(raw).meters == []
