@@ -12,7 +12,7 @@ import pytest
 from entitlement_support import create_meter
 from support import IdleStreams, wait_until
 
-from meterd.client import OpenMeter
+from meterd.client import MeterdError, OpenMeter
 from meterd.server.app import MeterdServer
 from meterd.server.config import Config
 from meterd.v1 import events_pb2, meters_pb2
@@ -71,10 +71,10 @@ def capped(server_config: Config) -> Config:
 def test_streams_beyond_the_cap_are_resource_exhausted(capped: Config, server: MeterdServer) -> None:
     with IdleStreams(server.address, 3, channels=1):
         wait_until(lambda: server.serving.open_streams == 3)
-        with OpenMeter(server.address, timeout=10) as om, pytest.raises(Exception) as refused:
-            with om.events.stream() as stream:
-                stream.send({"id": "x", "source": "s", "type": "t", "subject": "c", "data": {}})
-        assert getattr(refused.value, "code", None) == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value
+        with OpenMeter(server.address, timeout=10) as om, pytest.raises(MeterdError) as refused, \
+                om.events.stream() as stream:
+            stream.send({"id": "x", "source": "s", "type": "t", "subject": "c", "data": {}})
+        assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value
         assert "max_streams" in str(refused.value)
         # Unary calls are not streams: still served.
         with OpenMeter(server.address, timeout=10) as om:

@@ -52,10 +52,10 @@ class Cancellation:
 
     def check(self) -> None:
         """Raises Cancelled or DeadlineExceeded when the work should stop; returns otherwise. Cheap."""
-        if self._cancelled.is_set():
-            raise Cancelled("the call was cancelled by the caller; the work stopped")
         if self._deadline is not None and time.monotonic() >= self._deadline:
             raise DeadlineExceeded("the call's deadline passed; the work stopped")
+        if self._cancelled.is_set():
+            raise Cancelled("the call was cancelled by the caller; the work stopped")
 
 
 NEVER = Cancellation()  # the token of work no caller waits for (startup, tests)
