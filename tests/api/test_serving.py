@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import grpc
 import pytest
@@ -14,7 +15,8 @@ from support import IdleStreams, wait_until
 
 from meterd.client import MeterdError, OpenMeter
 from meterd.server.app import MeterdServer
-from meterd.server.config import Config
+from meterd.server.config import Config, load
+from meterd.server.errors import InvalidArgument
 from meterd.v1 import events_pb2, meters_pb2
 
 IDLE_STREAMS = 2_000
@@ -130,3 +132,27 @@ def test_authentication_comes_before_decoding(secured: Config, server: MeterdSer
             meters_pb2.ListMetersRequest().SerializeToString(), timeout=10,
             metadata=(("authorization", "Bearer " + "k" * 32),))
     assert meters_pb2.ListMetersResponse.FromString(raw).meters == []
+
+
+def test_serving_settings_come_from_the_file_then_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "meterd.yaml"
+    path.write_text("server:\n  max_streams: 7\n  keepalive_time_seconds: 30\n  max_message_bytes: 1048576\n")
+    config = load(path, env={"METERD_MAX_STREAMS": "9", "METERD_WORKERS": "4"})
+    assert (config.max_streams, config.workers, config.keepalive_time_seconds, config.max_message_bytes) == (
+        9, 4, 30.0, 1_048_576)
+    with pytest.raises(InvalidArgument, match="max_streams"):
+        load(None, env={"METERD_MAX_STREAMS": "0"})
+    with pytest.raises(InvalidArgument, match=r"server\.workers"):
+        path.write_text("server:\n  workers: many\n")
+        load(path, env={})
+
+
+def test_a_message_over_max_message_bytes_is_refused(server_config: Config) -> None:
+    server_config.max_message_bytes = 64 * 1024
+    server = MeterdServer(server_config).start()
+    try:
+        with OpenMeter(server.address, timeout=10) as om, pytest.raises(MeterdError) as refused:
+            om.events.ingest({"id": "x", "source": "s", "type": "t", "subject": "c", "data": {"pad": "x" * 100_000}})
+        assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        server.stop(0)
