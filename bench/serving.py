@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import threading
@@ -152,6 +153,7 @@ def main() -> int:
     result: dict[str, Any] = {
         "workload": f"{args.calls} sequential calls per method, one client, before and with {args.streams} idle "
                     f"StreamEvents calls open on {args.channels} connections; server in its own process",
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # the machine is shared: context
         "idle_streams": args.streams, "open_seconds": round(open_s, 2),
         "without_streams": {name: summary(s) for name, s in before.items()} | {"server": base},
         "with_streams": {name: summary(s) for name, s in during.items()} | {"server": loaded},
