@@ -156,3 +156,33 @@ def test_a_message_over_max_message_bytes_is_refused(server_config: Config) -> N
         assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
     finally:
         server.stop(0)
+
+
+def test_shutdown_ends_open_streams_once_their_batches_are_acknowledged(server_config: Config) -> None:
+    server_config.grace_seconds = 60.0
+    server = MeterdServer(server_config).start()
+    try:
+        with OpenMeter(server.address, timeout=30) as om:
+            stream = om.events.stream(batch_size=1)
+            stream.open()
+            stream.send({"id": "before", "source": "s", "type": "t", "subject": "c", "data": {}})
+            stream.flush()  # acknowledged; now the stream is open and idle, as a producer's is
+            with IdleStreams(server.address, 20):
+                wait_until(lambda: server.serving.open_streams == 21)
+                started = time.monotonic()
+                server.stop()  # a 60 s grace: idle streams must not hold it
+                assert time.monotonic() - started < 30
+            with pytest.raises(MeterdError) as ended:
+                stream.send({"id": "after", "source": "s", "type": "t", "subject": "c", "data": {}})
+                stream.flush(timeout=30)
+            stream.abort()
+        assert ended.value.code == grpc.StatusCode.UNAVAILABLE
+        assert "shutting down" in ended.value.message
+    finally:
+        server.stop(0)
+    restarted = MeterdServer(server_config).start()
+    try:
+        with OpenMeter(restarted.address, timeout=30) as om:
+            assert [e.event.id for e in om.events.list()] == ["before"]
+    finally:
+        restarted.stop(0)

@@ -181,6 +181,7 @@ class MeterdServer:
 
         async def stop() -> None:
             await self.health.enter_graceful_shutdown()
+            self.serving.begin_shutdown()
             await self.grpc.stop(self.config.grace_seconds if grace is None else grace)
 
         self._on_loop(stop())

@@ -186,6 +186,11 @@ def parse(deserializer: Callable[[bytes], Any] | None, raw: bytes) -> Any:
         ) from exc
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 class Serving:
     """Turns generated method handlers into ``grpc.aio`` handlers that run as described in the module doc."""
 
@@ -194,6 +199,13 @@ class Serving:
         self.executor = executor
         self.max_streams = max_streams
         self.open_streams = 0  # request streams being served; touched on the event loop only
+        # Set when the server starts shutting down: request streams stop reading, acknowledge what they have
+        # read, then end UNAVAILABLE (so a producer's idle stream does not hold the shutdown for its grace).
+        self.stopping = asyncio.Event()
+
+    def begin_shutdown(self) -> None:
+        """On the event loop: ends every request stream once what it has read is acknowledged."""
+        self.stopping.set()
 
     def adapt(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> dict[str, grpc.RpcMethodHandler]:
         return {name: self._adapt(f"/{service}/{name}", handler) for name, handler in handlers.items()}
@@ -264,35 +276,68 @@ class Serving:
                 "retry later"))
         self.open_streams += 1
 
-    def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any) -> AsyncIterator[Any]:
+    def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any, cut: list[bool]) -> AsyncIterator[Any]:
+        """The stream's messages, parsed; ends early (``cut[0]`` set) once the server is shutting down."""
+
         async def messages() -> AsyncIterator[Any]:
-            async for raw in requests:
-                if len(raw) <= PARSE_ON_LOOP_MAX_BYTES:
-                    yield parse(deserialize, raw)
-                else:
-                    yield await self.loop.run_in_executor(self.executor, parse, deserialize, raw)
+            iterator = requests.__aiter__()
+            stopping = asyncio.ensure_future(self.stopping.wait())
+            receive: asyncio.Future[bytes] | None = None
+            try:
+                while True:
+                    receive = asyncio.ensure_future(iterator.__anext__())
+                    receive.add_done_callback(_retrieve)  # a read cut short by the call's end fails unseen
+                    await asyncio.wait((receive, stopping), return_when=asyncio.FIRST_COMPLETED)
+                    if not receive.done():
+                        receive.cancel()
+                        cut[0] = True
+                        return
+                    try:
+                        raw = receive.result()
+                    except StopAsyncIteration:
+                        return
+                    if len(raw) <= PARSE_ON_LOOP_MAX_BYTES:
+                        yield parse(deserialize, raw)
+                    else:
+                        yield await self.loop.run_in_executor(self.executor, parse, deserialize, raw)
+            finally:
+                stopping.cancel()
+                if receive is not None and not receive.done():
+                    receive.cancel()
+
         return messages()
+
+    async def _end_if_cut(self, context: grpc.aio.ServicerContext, cut: list[bool]) -> None:
+        if cut[0]:
+            await abort_with(context, errors.Unavailable(
+                "meterd is shutting down: every batch acknowledged on this stream is stored; reconnect and "
+                "send the rest"))
 
     def _stream_stream(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
         async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             await self._admit_stream(context)
+            cut = [False]
             try:
                 cancellation.bind(cancellation.Cancellation.after(context.time_remaining()))
-                async for reply in behavior(self._parsed(requests, deserialize), context):
+                async for reply in behavior(self._parsed(requests, deserialize, cut), context):
                     yield reply
             finally:
                 self.open_streams -= 1
+            await self._end_if_cut(context, cut)
 
         return run
 
     def _stream_unary(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
         async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> Any:
             await self._admit_stream(context)
+            cut = [False]
             try:
                 cancellation.bind(cancellation.Cancellation.after(context.time_remaining()))
-                return await behavior(self._parsed(requests, deserialize), context)
+                reply = await behavior(self._parsed(requests, deserialize, cut), context)
             finally:
                 self.open_streams -= 1
+            await self._end_if_cut(context, cut)
+            return reply
 
         return run
 
