@@ -7,22 +7,27 @@ interceptors. A service without a wired domain answers UNIMPLEMENTED (the genera
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from meterd.server import reflection, tls
+from meterd.server import config as config_module
+from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
+from meterd.server.serving import Serving, method_handlers
+from meterd.server.store.sqlite import settings
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
 from meterd.server.tracing import Tracing
@@ -44,6 +49,7 @@ from meterd.v1 import (
 )
 
 log = logging.getLogger("meterd.server")
+T = TypeVar("T")
 
 # Domains in wiring order: later ones may use the services of earlier ones.
 DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants")
@@ -66,16 +72,24 @@ SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
      grants_pb2_grpc.GrantServiceServicer),
 ]
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-SERVER_OPTIONS = [
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", 60_000),
-    ("grpc.keepalive_timeout_ms", 20_000),
-    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.so_reuseport", 0),  # a second meterd on a taken port fails to start instead of sharing it
-]
+
+
+def server_options(config: Config) -> list[tuple[str, int]]:
+    """gRPC channel arguments from the serving settings (README "Serving")."""
+    return [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.keepalive_time_ms", int(config.keepalive_time_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(config.keepalive_timeout_seconds * 1000)),
+        # Clients may ping idle streams (keep-alive) every 10 s, but no more often.
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Calls that arrived but that the event loop has not picked up yet: grpc's default (1,000) cancels
+        # the newest of a burst of stream openings (say, every producer reconnecting after a restart).
+        ("grpc.server.max_pending_requests", max(1000, config.max_streams)),
+        ("grpc.server.max_pending_requests_hard_limit", max(3000, 2 * config.max_streams)),
+        ("grpc.so_reuseport", 0),  # a second meterd on a taken port fails to start instead of sharing it
+    ]
 
 
 @dataclass
@@ -87,7 +101,7 @@ class AppContext:
     clock: Callable[[], datetime]
     services: dict[str, Any] = field(default_factory=dict)  # domain services by name, for later domains
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
-    interceptors: list[grpc.ServerInterceptor] = field(default_factory=list)
+    interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
     on_start: list[Callable[[], None]] = field(default_factory=list)
     metrics: Metrics | None = None  # set when metrics.listen is configured; domains then instrument themselves
 
@@ -96,15 +110,21 @@ class AppContext:
 
 
 class MeterdServer:
-    """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully."""
+    """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully.
+
+    gRPC is served by ``grpc.aio`` on an event loop in a thread of its own; blocking work runs on a pool of
+    ``config.workers`` threads (see ``serving``); writes go through the database's single writer thread.
+    """
 
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
+        config_module.check(config)
         self.config = config
         self.db = Database(config.db)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
         self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
         if self.metrics is not None:
             self.metrics.watch_database(self.db)
+        self.tracing = Tracing(config.tracing) if config.tracing != "off" else None
         for domain in DOMAINS:
             try:
                 wiring = importlib.import_module(f"meterd.server.{domain}.wiring")
@@ -115,44 +135,65 @@ class MeterdServer:
             wiring.wire(self.ctx)
         for hook in self.ctx.on_start:
             hook()
-        interceptors = self.ctx.interceptors
-        if self.metrics is not None:  # outside auth: it also sees the calls authentication refuses
-            interceptors = [self.metrics.interceptor(aio=False), *interceptors]
-        self.tracing = Tracing(config.tracing) if config.tracing != "off" else None
-        if self.tracing is not None:
-            interceptors = [self.tracing.interceptor(aio=False), *interceptors]
-        self.grpc = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="meterd-rpc"),
-            interceptors=interceptors,
-            options=SERVER_OPTIONS,
-            maximum_concurrent_rpcs=1024,
-        )
-        names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
-        for module, name, add, base in SERVICES:
-            add(self.ctx.servicers.get(name) or base(), self.grpc)
-            names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        self.health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable(self.grpc, names)
-        credentials = tls.server_credentials(config)
-        if credentials is None:
-            self.port = self.grpc.add_insecure_port(config.listen)
-        else:
-            self.port = self.grpc.add_secure_port(config.listen, credentials)
-        if self.port == 0:
-            raise RuntimeError(f"cannot listen on {config.listen}")
+        self.executor = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="meterd-rpc")
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_default_executor(self.executor)
+        self._loop_thread = threading.Thread(target=self.loop.run_forever, name="meterd-loop", daemon=True)
+        self._loop_thread.start()
+        self.serving = Serving(self.loop, self.executor, config.max_streams)
+        self._stopped = threading.Event()
+        try:
+            self.port = self._on_loop(self._build())
+        except BaseException:
+            self._close_loop()
+            self.db.close()
+            raise
         host = config.listen.rsplit(":", 1)[0]
         self.address = f"{host}:{self.port}"
+
+    def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    async def _build(self) -> int:
+        interceptors = list(self.ctx.interceptors)
+        if self.metrics is not None:  # outside auth: it also sees the calls authentication refuses
+            interceptors.insert(0, self.metrics.interceptor(aio=True))
+        if self.tracing is not None:
+            interceptors.insert(0, self.tracing.interceptor(aio=True))
+        self.grpc = grpc.aio.server(interceptors=interceptors, options=server_options(self.config))
+        names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
+        page_token_key = settings.page_token_key(self.db)
+        for module, name, add, base in SERVICES:
+            servicer = self.ctx.servicers.get(name) or base()
+            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, page_token_key)  # signs this database's page tokens
+            service, handlers = method_handlers(add, servicer)
+            adapted = self.serving.adapt(service, handlers)
+            self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
+            self.grpc.add_registered_method_handlers(service, adapted)
+            names.append(module.DESCRIPTOR.services_by_name[name].full_name)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        reflection.enable(self.grpc, names)
         self._service_names = names
-        self._stopped = threading.Event()
+        credentials = tls.server_credentials(self.config)
+        if credentials is None:
+            port = self.grpc.add_insecure_port(self.config.listen)
+        else:
+            port = self.grpc.add_secure_port(self.config.listen, credentials)
+        if port == 0:
+            raise RuntimeError(f"cannot listen on {self.config.listen}")
+        return port
 
     def start(self) -> MeterdServer:
-        self.grpc.start()
+        async def start() -> None:
+            await self.grpc.start()
+            for name in ["", *self._service_names]:
+                await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+        self._on_loop(start())
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
-        for name in ["", *self._service_names]:
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         return self
@@ -162,14 +203,26 @@ class MeterdServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.health.enter_graceful_shutdown()
-        self.grpc.stop(self.config.grace_seconds if grace is None else grace).wait()
+
+        async def stop() -> None:
+            await self.health.enter_graceful_shutdown()
+            self.serving.begin_shutdown()
+            await self.grpc.stop(self.config.grace_seconds if grace is None else grace)
+
+        self._on_loop(stop())
+        self._close_loop()
         if self.metrics is not None:
             self.metrics.stop()
         if self.tracing is not None:
             self.tracing.stop()
         self.db.close()
         log.info("meterd stopped")
+
+    def _close_loop(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)  # bodies still running finish their writes
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop_thread.join()
+        self.loop.close()
 
     def wait(self) -> None:
         self._stopped.wait()

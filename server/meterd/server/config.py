@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +31,9 @@ from pydantic import (
     model_validator,
 )
 
-from meterd.server.errors import InvalidArgument
+from meterd.server.errors import FieldViolation, InvalidArgument
+
+log = logging.getLogger("meterd.config")
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DB = "./meterd.db"
@@ -103,6 +107,18 @@ class Config(BaseModel):
                           "host:port the gRPC server listens on (port 0 picks a free one)")
     grace_seconds: float = setting(10.0, "server.grace_seconds", "METERD_GRACE_SECONDS",
                                    "on SIGTERM, how long calls in flight may take to finish", ge=0)
+    max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
+                               "open ingest streams held at most; more get RESOURCE_EXHAUSTED (also --max-streams)",
+                               ge=1)
+    workers: int = setting(32, "server.workers", "METERD_WORKERS",
+                           "threads for blocking work: database reads, the credit engine (also --workers)", ge=1)
+    max_message_bytes: int = setting(64 * 1024 * 1024, "server.max_message_bytes", "METERD_MAX_MESSAGE_BYTES",
+                                     "largest request or response message", ge=1)
+    keepalive_time_seconds: float = setting(60.0, "server.keepalive_time_seconds", "METERD_KEEPALIVE_TIME_SECONDS",
+                                            "the server pings an idle connection this often", gt=0)
+    keepalive_timeout_seconds: float = setting(20.0, "server.keepalive_timeout_seconds",
+                                               "METERD_KEEPALIVE_TIMEOUT_SECONDS",
+                                               "and drops it when the ping is not answered in time", gt=0)
     db: str = setting(DEFAULT_DB, "storage.path", "METERD_DB", "SQLite database file")
     admin_key: str | None = setting(None, "auth.admin_key", "METERD_API_KEY",
                                     "admin key every call must send (authorization: Bearer <key>); the same "
@@ -110,6 +126,10 @@ class Config(BaseModel):
     portal_secret: str | None = setting(None, "portal.secret", "METERD_PORTAL_SECRET",
                                         "HS256 secret signing portal tokens (at least 32 bytes); unset: "
                                         "generated once and kept in the database")
+    portal_secret_file: str | None = setting(None, "portal.secret_file", "METERD_PORTAL_SECRET_FILE",
+                                             "a file holding portal.secret (owner-only). Precedence: "
+                                             "METERD_PORTAL_SECRET, METERD_PORTAL_SECRET_FILE, portal.secret, "
+                                             "portal.secret_file")
     portal_token_ttl_seconds: int = setting(DEFAULT_PORTAL_TOKEN_TTL_SECONDS, "portal.token_ttl_seconds",
                                             "METERD_PORTAL_TOKEN_TTL_SECONDS",
                                             "default lifetime of a portal token", gt=0)
@@ -208,9 +228,31 @@ class Config(BaseModel):
 class ConfigError(InvalidArgument):
     """The configuration was refused; ``lines`` has one line per problem."""
 
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
+    def __init__(self, lines: list[str], violations: list[FieldViolation] | None = None) -> None:
+        super().__init__("\n".join(lines), violations)
         self.lines = lines
+
+
+def check(config: Config) -> None:
+    """Raises ConfigError for a broken rule across settings (each setting is checked when it is set)."""
+    problems = config.problems()
+    if problems:
+        raise ConfigError(problems)
+
+
+def read_secret_file(path: str) -> str:
+    """The secret in a file (surrounding whitespace and the final newline dropped); InvalidArgument naming
+    ``portal.secret_file`` when it cannot be read or is empty. Warns when others may read the file."""
+    try:
+        text = Path(path).read_text().strip()
+        mode = Path(path).stat().st_mode
+    except OSError as exc:
+        raise InvalidArgument.of("portal.secret_file", f"cannot read {path}: {exc.strerror}") from exc
+    if not text:
+        raise InvalidArgument.of("portal.secret_file", f"{path} is empty")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("the portal secret file %s is readable by others than its owner (chmod 600 it)", path)
+    return text
 
 
 def _fields() -> dict[str, dict[str, str]]:
@@ -265,6 +307,9 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
         if value is not None:
             values[name] = value
             origin[name] = flag
+    # A secret file named in the environment beats a secret written in the config file.
+    if origin.get("portal_secret_file", "").startswith("METERD_") and not origin.get("portal_secret", "METERD_").startswith("METERD_"):
+        values.pop("portal_secret")
 
     try:
         config = Config.model_validate(values)
@@ -274,6 +319,12 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
     lines += config.problems()
     if lines:
         raise ConfigError(lines)
+    if config.portal_secret_file and not config.portal_secret:
+        try:
+            config.portal_secret = read_secret_file(config.portal_secret_file)
+        except InvalidArgument as exc:
+            where = origin.get("portal_secret_file", "portal.secret_file")
+            raise ConfigError([f"{where}: {v.description}" for v in exc.violations], exc.violations) from None
     config._notices.extend(notices)
     return config
 

@@ -318,7 +318,7 @@ class _CountingSnapshots:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def latest(self, entitlement_id: str, at: Any) -> Any:
-        state = self._inner.latest(entitlement_id, at)
+    def latest(self, *args: Any, **kwargs: Any) -> Any:
+        state = self._inner.latest(*args, **kwargs)
         (self._hit if state is not None else self._miss).inc()
         return state
