@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from meterd.client._convert import optional_str, page_size, str_list
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import entitlements_pb2
 
@@ -30,7 +31,7 @@ class Entitlements:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """Entitlements in creation order (one page of ``limit``, default 100), optionally only of some
         subjects or features (ids or keys); deleted ones only with ``include_deleted``."""
         return list(self.list_page(subject=subject, feature=feature, include_deleted=include_deleted, limit=limit,
@@ -40,7 +41,7 @@ class Entitlements:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.ListEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListEntitlementsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
         request = _list_request(limit, page_token, subject, feature, include_deleted)
         return self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -56,7 +57,7 @@ class AsyncEntitlements:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """See ``Entitlements.list``."""
         page = await self.list_page(subject=subject, feature=feature, include_deleted=include_deleted, limit=limit,
                                     page_token=page_token, timeout=timeout)
@@ -66,7 +67,7 @@ class AsyncEntitlements:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_deleted: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.ListEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListEntitlementsResponse]:
         """See ``Entitlements.list_page``."""
         request = _list_request(limit, page_token, subject, feature, include_deleted)
         return await self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]

@@ -36,8 +36,9 @@ class MeterdError(Exception):
         return f"{self.code.name}: {self.message}"
 
 
-class InvalidArgumentError(MeterdError):
-    """The request was malformed; ``violations`` names the fields."""
+class InvalidArgumentError(MeterdError, ValueError):
+    """The request was malformed; ``violations`` names the fields. Raised by the server's checks and by the
+    client's own (before anything is sent) alike; also a ``ValueError``."""
 
     code = grpc.StatusCode.INVALID_ARGUMENT
 
@@ -79,7 +80,8 @@ class ResourceExhaustedError(MeterdError):
 
 
 class UnavailableError(MeterdError):
-    """The server could not be reached (after retries, where the call is safe to retry)."""
+    """The server could not be reached (after retries, where the call is safe to retry). The message names
+    the target and how to set it."""
 
     code = grpc.StatusCode.UNAVAILABLE
 
@@ -126,10 +128,19 @@ _BY_CODE: dict[grpc.StatusCode, type[MeterdError]] = {
 }
 
 
-def from_rpc_error(error: grpc.RpcError | Any) -> MeterdError:
-    """The client exception for a failed gRPC call (sync or aio)."""
+def invalid_argument(field: str, description: str) -> InvalidArgumentError:
+    """The error of a client-side check: the same class and shape as the server's INVALID_ARGUMENT."""
+    return InvalidArgumentError(f"{field}: {description}", violations=[FieldViolation(field, description)])
+
+
+def from_rpc_error(error: grpc.RpcError | Any, target: str | None = None) -> MeterdError:
+    """The client exception for a failed gRPC call (sync or aio). For UNAVAILABLE, the message names
+    ``target`` and how to point the client elsewhere."""
     code: grpc.StatusCode = error.code()
     message: str = error.details() or code.name
+    if code == grpc.StatusCode.UNAVAILABLE and target:
+        message = (f"{message} (meterd at {target!r} is not reachable: is it running there? "
+                   "Pass the address as OpenMeter(target) or set METERD_TARGET)")
     violations: list[FieldViolation] = []
     try:
         status = rpc_status.from_call(error)  # type: ignore[arg-type]  # aio errors quack like a Call

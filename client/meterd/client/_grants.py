@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from meterd.client._convert import optional_str, page_size, str_list
+from meterd.client._errors import invalid_argument
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import grants_pb2
 
@@ -22,7 +24,7 @@ def _list_request(
 
 def _void_request(grant_id: str) -> grants_pb2.VoidGrantRequest:
     if not isinstance(grant_id, str) or not grant_id:
-        raise TypeError(f"grant_id: expected a non-empty string, got {grant_id!r}")
+        raise invalid_argument("grant_id", f"expected a non-empty string, got {grant_id!r}")
     return grants_pb2.VoidGrantRequest(grant_id=grant_id)
 
 
@@ -36,7 +38,7 @@ class Grants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[grants_pb2.Grant]:
+    ) -> list[Result[grants_pb2.Grant]]:
         """Grants ordered by effective time (one page of ``limit``, default 100), optionally only of some
         subjects or features (ids or keys); voided ones only with ``include_voided``."""
         return list(self.list_page(subject=subject, feature=feature, include_voided=include_voided, limit=limit,
@@ -46,12 +48,12 @@ class Grants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> grants_pb2.ListGrantsResponse:
+    ) -> Result[grants_pb2.ListGrantsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
         request = _list_request(limit, page_token, subject, feature, include_voided)
         return self._t.call("GrantService", "ListGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
-    def void(self, grant_id: str, *, timeout: float | None = None) -> grants_pb2.Grant:
+    def void(self, grant_id: str, *, timeout: float | None = None) -> Result[grants_pb2.Grant]:
         """Voids a grant from now (to the minute): its remaining balance is gone from then on.
 
         Returns the voided grant. Raises NotFoundError, or FailedPreconditionError if it is already voided.
@@ -70,7 +72,7 @@ class AsyncGrants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[grants_pb2.Grant]:
+    ) -> list[Result[grants_pb2.Grant]]:
         """See ``Grants.list``."""
         page = await self.list_page(subject=subject, feature=feature, include_voided=include_voided, limit=limit,
                                     page_token=page_token, timeout=timeout)
@@ -80,12 +82,12 @@ class AsyncGrants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> grants_pb2.ListGrantsResponse:
+    ) -> Result[grants_pb2.ListGrantsResponse]:
         """See ``Grants.list_page``."""
         request = _list_request(limit, page_token, subject, feature, include_voided)
         return await self._t.call("GrantService", "ListGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
-    async def void(self, grant_id: str, *, timeout: float | None = None) -> grants_pb2.Grant:
+    async def void(self, grant_id: str, *, timeout: float | None = None) -> Result[grants_pb2.Grant]:
         """See ``Grants.void``."""
         return await self._t.call("GrantService", "VoidGrant", _void_request(grant_id), lambda r: r.grant,  # type: ignore[no-any-return]
                                   timeout=timeout)
