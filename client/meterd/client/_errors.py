@@ -19,21 +19,26 @@ class FieldViolation:
 
 
 class MeterdError(Exception):
-    """Base class of every error the client raises for a failed call."""
+    """Base class of every error the client raises for a failed call. ``local`` is True for the client's own
+    checks (nothing was sent)."""
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
 
     def __init__(
-        self, message: str, *, code: grpc.StatusCode | None = None, violations: list[FieldViolation] | None = None
+        self, message: str, *, code: grpc.StatusCode | None = None, violations: list[FieldViolation] | None = None,
+        local: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.violations: list[FieldViolation] = list(violations or [])
+        self.local = local
 
     def __str__(self) -> str:
-        return f"{self.code.name}: {self.message}"
+        # A server's answer shows its status; a check the client made before sending reads like the
+        # ValueError it also is.
+        return self.message if self.local else f"{self.code.name}: {self.message}"
 
 
 class InvalidArgumentError(MeterdError, ValueError):
@@ -130,7 +135,8 @@ _BY_CODE: dict[grpc.StatusCode, type[MeterdError]] = {
 
 def invalid_argument(field: str, description: str) -> InvalidArgumentError:
     """The error of a client-side check: the same class and shape as the server's INVALID_ARGUMENT."""
-    return InvalidArgumentError(f"{field}: {description}", violations=[FieldViolation(field, description)])
+    return InvalidArgumentError(f"{field}: {description}", violations=[FieldViolation(field, description)],
+                                local=True)
 
 
 def from_rpc_error(error: grpc.RpcError | Any, target: str | None = None) -> MeterdError:
