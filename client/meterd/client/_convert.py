@@ -25,6 +25,15 @@ def snake(key: str) -> str:
     return _CAMEL.sub("_", key).lower()
 
 
+def check_text(value: str, *, what: str) -> str:
+    """The string, if it can go on the wire (UTF-8: no lone surrogates)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise invalid_argument(what, f"not valid text: {exc.reason} at position {exc.start}") from None
+    return value
+
+
 def normalize(
     value: Mapping[str, Any], *, what: str, allowed: Iterable[str], required: Iterable[str] = ()
 ) -> dict[str, Any]:
@@ -41,6 +50,8 @@ def normalize(
             raise invalid_argument(f"{what}", f"unknown key {key!r} (allowed: {', '.join(sorted(allowed_set))})")
         if name in out:
             raise invalid_argument(f"{what}", f"key {key!r} given twice (camelCase and snake_case)")
+        if isinstance(item, str):
+            check_text(item, what=f"{what}.{name}")
         out[name] = item
     for name in required:
         if out.get(name) is None:
@@ -95,6 +106,8 @@ def to_str_map(value: Mapping[str, Any] | None, *, what: str) -> dict[str, str]:
     for k, v in value.items():
         if not isinstance(k, str) or not isinstance(v, str):
             raise invalid_argument(f"{what}", f"keys and values must be strings, got {k!r}: {v!r}")
+        check_text(k, what=what)
+        check_text(v, what=f"{what}[{k!r}]")
     return dict(value)
 
 
@@ -166,7 +179,7 @@ def optional_str(value: str | None, *, what: str) -> str:
         return ""
     if not isinstance(value, str):
         raise invalid_argument(f"{what}", f"expected a string, got {type(value).__name__}")
-    return value
+    return check_text(value, what=what)
 
 
 def str_list(value: str | Iterable[str] | None, *, what: str) -> list[str]:
@@ -174,9 +187,10 @@ def str_list(value: str | Iterable[str] | None, *, what: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
+        return [check_text(value, what=what)]
     items = list(value)
-    for item in items:
+    for index, item in enumerate(items):
         if not isinstance(item, str):
             raise invalid_argument(f"{what}", f"expected strings, got {type(item).__name__}")
+        check_text(item, what=f"{what}[{index}]")
     return items
