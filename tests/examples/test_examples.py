@@ -208,7 +208,7 @@ def test_get_entitlement_history(examples: Examples) -> None:
 
 def test_reset_entitlement_usage(examples: Examples) -> None:
     out = examples.output("reset_entitlement_usage")
-    match = re.fullmatch(r"after reset: usage=(\d+) balance=(\d+)\n", out)
+    match = re.fullmatch(r"reset\nnow: usage=(\d+) balance=(\d+)\n", out)
     assert match, out
     # The new period starts on the reset's minute: the 1,200 tokens count in it only if they were ingested
     # in that same minute (usage has minute resolution). Either way the reset issued the month's
