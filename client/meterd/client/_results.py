@@ -192,7 +192,7 @@ class Result(Generic[M]):
         descriptor: Descriptor = self._proto.DESCRIPTOR
         parts = []
         for field in descriptor.fields:
-            if not _is_set(self._proto, field):
+            if not _is_shown(self._proto, field):
                 continue
             parts.append(f"{field.name}={_repr(getattr(self, field.name))}")
         return f"{descriptor.name}({', '.join(parts)})"
@@ -210,12 +210,16 @@ def _restore(cls: type[Message], data: bytes) -> Result[Message]:
     return Result(cls.FromString(data))
 
 
-def _is_set(message: Message, field: FieldDescriptor) -> bool:
+def _is_shown(message: Message, field: FieldDescriptor) -> bool:
+    """Whether ``repr`` shows the field: set optional fields and messages, non-empty lists, maps and strings,
+    every number and bool (a zero value or False means something), enums other than UNSPECIFIED."""
     if field.is_repeated:
         return len(getattr(message, field.name)) > 0
     if field.has_presence:
         return bool(message.HasField(field.name))
-    return bool(getattr(message, field.name) != field.default_value)
+    if field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES, FieldDescriptor.TYPE_ENUM):
+        return bool(getattr(message, field.name))
+    return True
 
 
 def _repr(value: Any) -> str:
