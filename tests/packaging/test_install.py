@@ -53,7 +53,7 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(ROOT / name, source / name)
     for tree in ("client", "server"):
         shutil.copytree(ROOT / tree, source / tree, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", work / "dist",
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist",
         source, cwd=work)
     [wheel] = (work / "dist").glob("meterd-*.whl")
     venv = work / "venv"

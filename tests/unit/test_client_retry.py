@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent import futures
@@ -15,7 +16,7 @@ from typing import Any
 
 import grpc
 import pytest
-from support import free_port
+from support import ROOT, free_port
 
 from meterd.client import (
     AsyncOpenMeter,
@@ -148,6 +149,20 @@ def test_the_retry_policy_covers_reads_and_idempotent_writes_only() -> None:
     policy = json.loads(_transport.service_config())["methodConfig"][0]["retryPolicy"]
     assert policy["retryableStatusCodes"] == ["UNAVAILABLE"]
     assert policy["maxAttempts"] == _transport.RETRY_ATTEMPTS
+
+
+def test_calls_marked_idempotent_are_the_ones_the_policy_retries() -> None:
+    """``idempotent=True`` on a transport call documents intent; the service config decides. They agree."""
+    source = "\n".join(p.read_text() for p in (ROOT / "client" / "meterd" / "client").glob("_*.py"))
+    marked = set()
+    for call in re.finditer(r'\.call\(\s*(?:#[^\n]*\s*)?"(\w+)",\s*"(\w+)"', source):
+        depth, end = 1, call.end()
+        while depth:  # to the call's closing parenthesis
+            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            end += 1
+        if "idempotent=True" in source[call.end():end]:
+            marked.add((f"meterd.v1.{call.group(1)}", call.group(2)))
+    assert len(marked) > 20 and marked <= set(_transport.retried_methods()), marked - set(_transport.retried_methods())
 
 
 def test_unreachable_server_names_the_target_and_how_to_set_it() -> None:
