@@ -15,9 +15,11 @@ same way. No I/O: the sync and async clients share all of it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -103,31 +105,91 @@ def _real_oneof(field: FieldDescriptor) -> OneofDescriptor | None:
     return oneof
 
 
-def _single(field: FieldDescriptor, value: Any) -> Any:
-    """One value (not a list or map) as Python."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _to_datetime(timestamp: Any) -> datetime:
+    """An aware UTC datetime (microseconds) from a Timestamp; the same as ``ToDatetime(tzinfo=UTC)``, faster."""
+    return _EPOCH + timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
+
+
+def _to_timedelta(duration: Any) -> timedelta:
+    return duration.ToTimedelta()  # type: ignore[no-any-return]
+
+
+def _converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:
+    """How one value of ``field`` (not a list or map) becomes Python; None when it already is."""
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         name = _message_type(field).full_name
         if name == _TIMESTAMP:
-            return value.ToDatetime(tzinfo=UTC)
+            return _to_datetime
         if name == _DURATION:
-            return value.ToTimedelta()
-        return Result(value)
+            return _to_timedelta
+        return Result
     if field.type == FieldDescriptor.TYPE_ENUM:
-        return enum_member(_enum_type(field), value)
-    return value
+        return functools.partial(enum_member, _enum_type(field))
+    return None
 
 
-def field_value(message: Message, field: FieldDescriptor) -> Any:
-    """A field of ``message`` as a Python value (see the module's docstring)."""
-    raw = getattr(message, field.name)
+def _reader(field: FieldDescriptor) -> Callable[[Message], Any]:
+    """A function reading ``field`` of a message as Python (see the module's docstring), built once per field."""
+    name = field.name
     if _is_map(field):
-        value_field = _message_type(field).fields_by_name["value"]
-        return {key: _single(value_field, item) for key, item in raw.items()}
+        convert = _converter(_message_type(field).fields_by_name["value"])
+        if convert is None:
+            return lambda message: dict(getattr(message, name))
+        return lambda message: {key: convert(item) for key, item in getattr(message, name).items()}
     if field.is_repeated:
-        return [_single(field, item) for item in raw]
-    if field.has_presence and not message.HasField(field.name):
-        return None
-    return _single(field, raw)
+        convert_item = _converter(field)
+        if convert_item is None:
+            return lambda message: list(getattr(message, name))
+        return lambda message: [convert_item(item) for item in getattr(message, name)]
+    convert_one = _converter(field) or (lambda value: value)
+    if field.has_presence:
+        return lambda message: convert_one(getattr(message, name)) if message.HasField(name) else None
+    return lambda message: convert_one(getattr(message, name))
+
+
+def _field_property(field: FieldDescriptor) -> property:
+    """The attribute of a field on a message's Result class: plain scalars read straight from the message,
+    everything converted (times, enums, lists, maps, messages) once and kept."""
+    read = _reader(field)
+    name = field.name
+    plain = (not field.is_repeated and field.type != FieldDescriptor.TYPE_MESSAGE
+             and field.type != FieldDescriptor.TYPE_ENUM)
+
+    if plain:
+        def get_plain(self: Result[Message]) -> Any:
+            return read(self._proto)
+
+        return property(get_plain)
+
+    def get_converted(self: Result[Message]) -> Any:
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        elif name in cache:
+            return cache[name]
+        value = cache[name] = read(self._proto)
+        return value
+
+    return property(get_converted)
+
+
+_CLASSES: dict[type[Message], type[Result[Any]]] = {}
+
+
+def _result_class(cls: type[Message]) -> type[Result[Any]]:
+    """The Result subclass for one message class (named after the message, a property per field), made once."""
+    found = _CLASSES.get(cls)
+    if found is None:
+        descriptor: Any = cls.DESCRIPTOR
+        namespace: dict[str, Any] = {"__slots__": (), "__module__": __name__, "__doc__": Result.__doc__}
+        for field in descriptor.fields:
+            if field.name not in _OWN_NAMES:  # a test keeps the protos free of such names
+                namespace[field.name] = _field_property(field)
+        found = _CLASSES[cls] = type(descriptor.name, (Result,), namespace)
+    return found
 
 
 class Result(Generic[M]):
@@ -139,34 +201,29 @@ class Result(Generic[M]):
 
     __slots__ = ("_cache", "_proto")
 
+    def __new__(cls, message: M) -> Result[M]:
+        # Result(message) is an instance of the message's own subclass (e.g. ``Meter``), whose properties
+        # read the fields without a __getattr__ miss.
+        return object.__new__(_result_class(type(message)) if cls is Result else cls)
+
     def __init__(self, message: M) -> None:
-        object.__setattr__(self, "_proto", message)
-        object.__setattr__(self, "_cache", {})
+        self._proto = message
+        self._cache: dict[str, Any] | None = None  # converted fields, made on the first read
 
     @property
     def proto(self) -> M:
         """The wire message (a generated ``meterd.v1`` class), for code that wants protobuf itself."""
-        return self._proto  # type: ignore[no-any-return]
+        return self._proto
 
     def __getattr__(self, name: str) -> Any:
+        # Fields are properties of the message's subclass; what is left is a oneof's name or a mistake.
         if name.startswith("_"):
             raise AttributeError(name)
-        cache: dict[str, Any] = self._cache
-        if name in cache:
-            return cache[name]
-        descriptor: Descriptor = self._proto.DESCRIPTOR
-        field = descriptor.fields_by_name.get(name)
-        if field is not None:
-            value = cache[name] = field_value(self._proto, field)
-            return value
-        oneof = descriptor.oneofs_by_name.get(name)
-        if oneof is not None and not name.startswith("_"):
+        descriptor: Any = self._proto.DESCRIPTOR
+        if name in descriptor.oneofs_by_name:
             return self._proto.WhichOneof(name)
         fields = ", ".join(f.name for f in descriptor.fields)
         raise AttributeError(f"{descriptor.name} has no field {name!r} (fields: {fields})")
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"results are read-only; build a new request instead of setting {name!r}")
 
     def HasField(self, name: str) -> bool:
         """Whether an optional field or a message field is set (as on the wire message)."""
@@ -189,7 +246,7 @@ class Result(Generic[M]):
     __hash__ = None  # type: ignore[assignment]  # mutable wire message inside
 
     def __repr__(self) -> str:
-        descriptor: Descriptor = self._proto.DESCRIPTOR
+        descriptor: Any = self._proto.DESCRIPTOR
         parts = []
         for field in descriptor.fields:
             if not _is_shown(self._proto, field):
@@ -247,52 +304,105 @@ def _json_key(descriptor: Descriptor, field: FieldDescriptor) -> str:
     return _RANGE_KEYS.get(field.name, field.json_name)
 
 
-def _json_single(field: FieldDescriptor, value: Any) -> Any:
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
+def _rfc3339(timestamp: Any) -> str:
+    """RFC 3339 text of a Timestamp, as protobuf's JSON writes it (``Z``; 0, 3, 6 or 9 fraction digits)."""
+    text = (_EPOCH_NAIVE + timedelta(seconds=timestamp.seconds)).isoformat()
+    nanos = timestamp.nanos
+    if nanos:
+        if nanos % 1_000_000 == 0:
+            text += f".{nanos // 1_000_000:03d}"
+        elif nanos % 1000 == 0:
+            text += f".{nanos // 1000:06d}"
+        else:
+            text += f".{nanos:09d}"
+    return text + "Z"
+
+
+def _duration_text(duration: Any) -> str:
+    return duration.ToJsonString()  # type: ignore[no-any-return]
+
+
+def _json_enum(enum: EnumDescriptor, number: int) -> Any:
+    member = enum_member(enum, number)
+    return _ABSENT if member is None else (member if isinstance(member, int) else member.value)
+
+
+def _json_text(text: str) -> Any:
+    return json.loads(text) if text else _ABSENT
+
+
+def _json_converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:
+    """How one value of ``field`` becomes JSON-ready; None when it already is."""
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         name = _message_type(field).full_name
-        if name in (_TIMESTAMP, _DURATION):
-            return value.ToJsonString()
-        return message_to_dict(value)
+        if name == _TIMESTAMP:
+            return _rfc3339
+        if name == _DURATION:
+            return _duration_text
+        return message_to_dict
     if field.type == FieldDescriptor.TYPE_ENUM:
-        member = enum_member(_enum_type(field), value)
-        return _ABSENT if member is None else (member if isinstance(member, int) else member.value)
+        return functools.partial(_json_enum, _enum_type(field))
     if field.full_name in _JSON_TEXT_FIELDS:
-        return json.loads(value) if value else _ABSENT
-    return value
+        return _json_text
+    return None
 
 
-def _json_value(message: Message, field: FieldDescriptor) -> Any:
-    raw = getattr(message, field.name)
+def _json_writer(field: FieldDescriptor) -> Callable[[Message], Any]:
+    """A function giving ``field`` of a message in OpenMeter's JSON shape (``_ABSENT`` to leave it out)."""
+    name = field.name
     if _is_map(field):
-        value_field = _message_type(field).fields_by_name["value"]
-        return {key: _json_single(value_field, item) for key, item in raw.items()}
+        convert = _json_converter(_message_type(field).fields_by_name["value"])
+        if convert is None:
+            return lambda message: dict(getattr(message, name))
+        return lambda message: {key: convert(item) for key, item in getattr(message, name).items()}
     if field.is_repeated:
-        return [_json_single(field, item) for item in raw]
-    if field.has_presence and not message.HasField(field.name):
-        return _ABSENT
-    return _json_single(field, raw)
+        convert_item = _json_converter(field)
+        if convert_item is None:
+            return lambda message: list(getattr(message, name))
+        return lambda message: [convert_item(item) for item in getattr(message, name)]
+    convert_one = _json_converter(field) or (lambda value: value)
+    if field.has_presence:
+        return lambda message: convert_one(getattr(message, name)) if message.HasField(name) else _ABSENT
+    return lambda message: convert_one(getattr(message, name))
+
+
+# Per message class: (JSON key or None to flatten, real oneof name or None, field name, writer).
+_JSON_PLANS: dict[type[Message], list[tuple[str | None, str | None, str, Callable[[Message], Any]]]] = {}
+
+
+def _json_plan(cls: type[Message]) -> list[tuple[str | None, str | None, str, Callable[[Message], Any]]]:
+    plan = _JSON_PLANS.get(cls)
+    if plan is None:
+        descriptor: Any = cls.DESCRIPTOR
+        plan = []
+        for field in descriptor.fields:
+            oneof = _real_oneof(field)
+            # A oneof of messages is a type with its settings: OpenMeter puts them beside the common fields
+            # with the type's name as discriminator (``"type": "metered"``).
+            flatten = (oneof is not None and field.type == FieldDescriptor.TYPE_MESSAGE
+                       and _message_type(field).full_name not in (_TIMESTAMP, _DURATION))
+            key = None if flatten else _json_key(descriptor, field)
+            plan.append((key, oneof.name if oneof else None, field.name, _json_writer(field)))
+        _JSON_PLANS[cls] = plan
+    return plan
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
     """OpenMeter's JSON shape of a wire message (see ``Result.to_dict``)."""
-    descriptor: Any = message.DESCRIPTOR
     out: dict[str, Any] = {}
-    for field in descriptor.fields:
-        oneof = _real_oneof(field)
-        if oneof is not None:
-            if message.WhichOneof(oneof.name) != field.name:
-                continue
-            if field.type == FieldDescriptor.TYPE_MESSAGE and _message_type(field).full_name not in (
-                _TIMESTAMP, _DURATION
-            ):
-                # A oneof of messages is a type with its settings: OpenMeter puts them beside the common
-                # fields with the type's name as discriminator (``"type": "metered"``).
-                out[oneof.name] = field.name
-                out.update(message_to_dict(getattr(message, field.name)))
-                continue
-        value = _json_value(message, field)
+    for key, oneof, name, write in _json_plan(type(message)):
+        if oneof is not None and message.WhichOneof(oneof) != name:
+            continue
+        if key is None:
+            out[oneof] = name  # type: ignore[index]
+            out.update(message_to_dict(getattr(message, name)))
+            continue
+        value = write(message)
         if value is not _ABSENT:
-            out[_json_key(descriptor, field)] = value
+            out[key] = value
     return out
 
 
