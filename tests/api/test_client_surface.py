@@ -5,6 +5,7 @@ names. Against the real server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pickle
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 
 from meterd.client import (
     Aggregation,
+    AsyncOpenMeter,
     EventOutcome,
     InvalidArgumentError,
     MeterdError,
@@ -223,3 +225,23 @@ def test_camel_case_options_and_the_sdk_options_dict(om: OpenMeter, tokens: Any)
     assert snake == camel == sdk and [r.value for r in snake.rows] == [20.0]
     listed = om.events.list(**{"from": T0 + timedelta(minutes=1), "hasError": False})
     assert sorted(e.event.id for e in listed) == ["e1", "e2"]
+
+
+def test_the_async_client_has_the_same_surface(
+    server: MeterdServer, tokens: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METERD_TARGET", server.address)
+
+    async def run() -> tuple[Any, Any, Any]:
+        async with AsyncOpenMeter() as om:
+            result = await om.meters.query("tokens", {"from": T0, "to": T0 + timedelta(hours=1), "windowSize": "HOUR"})
+            try:
+                await om.meters.query("tokens", windowSise="HOUR")
+            except MeterdError as error:
+                refused = error
+            return result, await om.meters.get("tokens"), refused
+
+    result, meter, refused = asyncio.run(run())
+    assert result.window_size is WindowSize.HOUR and [(r.window_start, r.value) for r in result.rows] == [(T0, 60.0)]
+    assert meter.aggregation is Aggregation.SUM and meter.created_at.tzinfo is UTC
+    assert isinstance(refused, InvalidArgumentError) and "did you mean window_size" in str(refused)
