@@ -32,7 +32,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 5
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
@@ -79,3 +79,7 @@ def test_docs_link_nothing_outside_the_repository(doc: str) -> None:
             continue
         path = (ROOT / doc).parent / target
         assert path.resolve().is_relative_to(ROOT) and path.exists(), target
+
+
+def test_more_of_openmeters_api(tour: Tour) -> None:
+    assert tour.output(4).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]

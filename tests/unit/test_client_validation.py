@@ -99,7 +99,8 @@ def meter(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("bad", "exc", "names"), [
-    (meter(windowSize="HOUR"), InvalidArgumentError, ["windowSize"]),
+    (meter(windowSize="MONTH"), InvalidArgumentError, ["meter.window_size", "MONTH"]),
+    (meter(windowSize="FORTNIGHT"), InvalidArgumentError, ["meter.window_size", "FORTNIGHT"]),
     (meter(aggregation="MEDIAN"), InvalidArgumentError, ["meter.aggregation", "MEDIAN"]),
     (meter(aggregation=3), InvalidArgumentError, ["meter.aggregation"]),
     (meter(slug=1), InvalidArgumentError, ["meter.slug"]),
