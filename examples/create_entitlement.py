@@ -20,4 +20,4 @@ try:
 except AlreadyExistsError:  # customer-1 has one for ai_tokens already (the README's tour made one): use it
     entitlement = om.subjects.get_entitlement("customer-1", "ai_tokens")
 print(f"entitlement {entitlement.id}: {entitlement.feature_key} for {entitlement.subject_key}, "
-      f"{entitlement.metered.issue_after_reset:.10g} per month")
+      f"{entitlement.metered.issue_after_reset:.10g} per {entitlement.metered.usage_period.interval.lower()}")

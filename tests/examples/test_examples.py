@@ -222,7 +222,7 @@ def test_reset_entitlement_usage(examples: Examples) -> None:
 def test_void_grant(examples: Examples) -> None:
     grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
     out = examples.output("void_grant")
-    assert re.fullmatch(rf"voided {grant_id} at \S+Z; 1 other grant\(s\) left; next refill: False\n", out), out
+    assert re.fullmatch(rf"voided {grant_id} at \S+\+00:00; 1 other grant\(s\) left; next refill: False\n", out), out
 
 
 def test_override_entitlement(examples: Examples) -> None:
@@ -257,8 +257,8 @@ def test_examples_run_on_a_server_that_ran_the_readme_tour_and_run_again(
             runs = examples.run_all()
             failed = {name: run.stderr for name, run in runs.items() if run.returncode != 0}
             assert not failed, f"run {attempt}: {failed}"
-            if attempt == 1:  # the tour's entitlement (10,000 a month), not a new one
-                assert runs["create_entitlement"].stdout.endswith(", 10000 per month\n")
+            if attempt == 1:  # the tour's entitlement (overridden to 2,500 a week), not a new one
+                assert runs["create_entitlement"].stdout.endswith(", 2500 per week\n")
             else:  # the first run deleted it at its end: a new one
                 assert runs["create_entitlement"].stdout.endswith(", 10000000 per month\n")
     finally:
