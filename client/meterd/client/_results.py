@@ -1,6 +1,7 @@
-"""Results as Python values: one wrapper, driven by each message's descriptor, for every response.
+"""Results as Python values: one wrapper for every response, driven by each message's descriptor.
 
-``Result`` wraps a generated ``meterd.v1`` message. Reading a field gives a plain Python value: an aware UTC
+``Result`` wraps a generated ``meterd.v1`` message (as an instance of a subclass named after the message,
+made from its descriptor on first use, with a property per field). Reading a field gives a plain Python value: an aware UTC
 ``datetime`` for a Timestamp, a ``timedelta`` for a Duration, a client enum member (``Aggregation.SUM``) for
 an enum (None for its ``*_UNSPECIFIED`` zero), a ``dict`` for a map, a ``list`` for a repeated field, another
 ``Result`` for a nested message, and None for an optional field or message that is not set. Attribute names
