@@ -5,11 +5,12 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY client ./client
 COPY server ./server
-# The server extra: the server and CLI beside the client (and every dependency, built here as wheels).
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server]" \
+# The server extra: the server and CLI beside the client, with every dependency at the version the lock file
+# pins, built here as wheels.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels --constraint requirements.lock ".[server]" \
  && echo "meterd[server]" > /wheels/requirements.txt
 
 FROM python:3.11-slim
