@@ -144,7 +144,7 @@ class Config(BaseModel):
     tracing: Literal["off", "otlp", "console"] = setting(
         "off", "tracing.exporter", "METERD_TRACING",
         "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
-        "meterd[tracing]")
+        "the tracing extra")
     log_format: Literal["json", "text"] = setting("json", "log.format", "METERD_LOG_FORMAT",
                                                   "json (one object per line) or text (same fields)")
     log_level: Literal["debug", "info", "warning", "error"] = setting("info", "log.level", "METERD_LOG_LEVEL",
@@ -221,7 +221,7 @@ class Config(BaseModel):
             from meterd.server import tracing
 
             if not tracing.available():
-                found.append("tracing.exporter: OpenTelemetry is not installed: pip install 'meterd[tracing]'")
+                found.append("tracing.exporter: OpenTelemetry is not installed: pip install 'meterd[server,tracing]'")
         return found
 
 

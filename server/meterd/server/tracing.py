@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing of RPCs, when ``tracing.exporter`` is set (optional: ``pip install 'meterd[tracing]'``).
+"""OpenTelemetry tracing of RPCs, when ``tracing.exporter`` is set (optional: ``pip install 'meterd[server,tracing]'``).
 
 One span per RPC through OpenTelemetry's own gRPC server instrumentation, exported by the OTLP exporter
 (configured by OpenTelemetry's standard variables: ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``,
