@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from meterd.server.config import Config
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store import open_database
 from meterd.server.timeutil import utcnow
 from meterd.v1 import (
     entitlements_pb2,
@@ -80,7 +80,7 @@ class AppContext:
     """What domains are wired with, and what they register."""
 
     config: Config
-    db: Database
+    db: Any  # store.sqlite.db.Database or store.postgres.db.Database (``db.backend`` says which)
     clock: Callable[[], datetime]
     services: dict[str, Any] = field(default_factory=dict)  # domain services by name, for later domains
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
@@ -96,7 +96,7 @@ class MeterdServer:
 
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config
-        self.db = Database(config.db)
+        self.db = open_database(config.db)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
         for domain in DOMAINS:
             try:

@@ -21,7 +21,7 @@ class Config:
     """Everything `meterd serve` needs. Meters are OpenMeter-style declarations (dicts)."""
 
     listen: str = DEFAULT_LISTEN
-    db: str = DEFAULT_DB
+    db: str = DEFAULT_DB  # a SQLite path or sqlite: URL, or a postgresql:// URL
     admin_key: str | None = None
     portal_secret: str | None = None
     portal_token_ttl_seconds: int = DEFAULT_PORTAL_TOKEN_TTL_SECONDS
@@ -61,7 +61,9 @@ def load(path: str | Path | None, env: dict[str, str] | None = None) -> Config:
 def _apply_file(config: Config, raw: dict[str, Any]) -> None:
     server = raw.get("server") or {}
     config.listen = server.get("listen", config.listen)
-    config.db = (raw.get("storage") or {}).get("path", config.db)
+    storage = raw.get("storage") or {}
+    # storage.url (a postgresql:// URL, a sqlite: URL or a path) or storage.path (a SQLite file).
+    config.db = storage.get("url", storage.get("path", config.db))
     auth = raw.get("auth") or {}
     config.admin_key = auth.get("admin_key", config.admin_key)
     portal = raw.get("portal") or {}

@@ -1,4 +1,4 @@
-"""Wires the portal domain: token service over the SQLite store, its servicer, and the auth interceptor
+"""Wires the portal domain: token service over the store, its servicer, and the auth interceptor
 that guards every call (so it is wired even when no admin key is configured: portal queries need it)."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from meterd.server.portal.auth import Authenticator, AuthInterceptor, is_loopbac
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.servicer import PortalServicer
 from meterd.server.portal.tokens import TokenSigner
-from meterd.server.store.sqlite.portal import SqlitePortalStore
 
 log = logging.getLogger("meterd.auth")
 
@@ -24,7 +23,14 @@ def wire(ctx: AppContext) -> None:
     config = ctx.config
     if config.portal_token_ttl_seconds <= 0:
         raise ValueError(f"portal_token_ttl_seconds must be positive, got {config.portal_token_ttl_seconds}")
-    store = SqlitePortalStore(ctx.db)
+    if ctx.db.backend == "postgres":
+        from meterd.server.store.postgres.portal import PgPortalStore
+
+        store = PgPortalStore(ctx.db)
+    else:
+        from meterd.server.store.sqlite.portal import SqlitePortalStore
+
+        store = SqlitePortalStore(ctx.db)
     secret = config.portal_secret or store.secret(lambda: secrets.token_urlsafe(48))
     service = PortalService(store, TokenSigner(secret), ctx.clock, timedelta(seconds=config.portal_token_ttl_seconds))
     ctx.services["portal"] = service

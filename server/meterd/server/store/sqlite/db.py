@@ -53,6 +53,8 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
 class Database:
     """Owns the database file: migrations at open, the writer thread, and reader connections."""
 
+    backend = "sqlite"
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":

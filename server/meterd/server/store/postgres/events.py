@@ -1,0 +1,123 @@
+"""PostgreSQL storage of raw events: the ingest transaction, shared by every replica.
+
+One transaction stores a group of batches (those that queued while the previous one ran, as in the SQLite
+store) and is committed before any caller is answered:
+
+1. shared advisory locks (meters, event sequence; see db.py) so meter backfills and snapshot saves order
+   themselves against it;
+2. the dedupe keys, sorted, in one ``INSERT INTO event_keys ... ON CONFLICT DO NOTHING RETURNING``: a key
+   that another replica's open transaction is inserting waits for it, so exactly one of them stores it, and
+   sorted keys are locked in one global order (no deadlock between replicas);
+3. sequence numbers for the new events in one round trip, then the rows by COPY;
+4. the ingest listeners (meters' pre-aggregates, snapshot invalidation) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+from datetime import datetime
+
+from meterd.server.events.model import ValidEvent
+from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, LOCK_METERS, Conn, Database
+from meterd.server.store.sqlite.events import SqliteEventStore
+from meterd.server.timeutil import to_us
+
+_LOCKS = "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s)"
+_NEW_KEYS = (
+    "INSERT INTO event_keys (source, id) SELECT s, i FROM unnest(%s::text[], %s::text[]) AS k(s, i)"
+    " ORDER BY s, i ON CONFLICT DO NOTHING RETURNING source, id"
+)
+_SEQS = "SELECT nextval('events_seq') FROM generate_series(1, %s)"
+_COPY = (
+    "COPY events (seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+    " dataschema, data) FROM STDIN"
+)
+
+Pending = tuple[Sequence[ValidEvent], int, Future[list[bool]]]
+
+
+class PgEventStore(SqliteEventStore):
+    """Raw events in the partitioned ``events`` table, dedupe keys in ``event_keys``. Listing is the SQLite
+    store's SQL (portable)."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)  # type: ignore[arg-type]
+        self._pg = db
+
+    def _schedule_drain(self) -> None:
+        # Unlike SQLite's single writer, several drains may run at once (on this replica's writer threads),
+        # each taking what queued before it started.
+        taken: list[Pending] = []
+
+        def job(conn: Conn) -> list[list[bool]]:
+            if not taken:
+                with self._pending_lock:
+                    taken.extend(self._pending)
+                    self._pending = []
+                    self._drain_scheduled = False
+            return self._insert_pg(conn, taken)
+
+        def done(result: Future[list[list[bool]]]) -> None:
+            error = result.exception()
+            for i, (_, _, future) in enumerate(taken):
+                if error is None:
+                    future.set_result(result.result()[i])
+                else:
+                    future.set_exception(error)
+
+        try:
+            self._pg.submit(job).add_done_callback(done)
+        except RuntimeError as exc:  # closed
+            with self._pending_lock:
+                taken.extend(self._pending)
+                self._pending = []
+                self._drain_scheduled = False
+            for _, _, future in taken:
+                future.set_exception(exc)
+
+    def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[list[bool]]:
+        conn.native(_LOCKS, (LOCK_METERS, LOCK_EVENT_SEQ))
+        first: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (batch, index) of its first occurrence
+        for b, (events, _, _) in enumerate(batches):
+            for i, e in enumerate(events):
+                first.setdefault((e.source, e.id), (b, i))
+        keys = sorted(first)
+        new = {
+            (s, i) for s, i in conn.native(_NEW_KEYS, ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+        }
+        outcomes = [[False] * len(events) for events, _, _ in batches]
+        if not new:
+            return outcomes
+        seqs = [r[0] for r in conn.native(_SEQS, (len(new),)).fetchall()]
+        inserted: list[tuple[int, ValidEvent]] = []
+        n = 0
+        with conn.raw.cursor().copy(_COPY) as copy:
+            for b, (events, ingested_us, _) in enumerate(batches):
+                stored = outcomes[b]
+                for i, e in enumerate(events):
+                    key = (e.source, e.id)
+                    if key not in new or first[key] != (b, i):
+                        continue
+                    seq = seqs[n]
+                    n += 1
+                    stored[i] = True
+                    inserted.append((seq, e))
+                    copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
+                                    e.datacontenttype or None, e.dataschema or None, e.data))
+        for listener in self._listeners:
+            listener(conn, inserted)  # type: ignore[arg-type]
+        return outcomes
+
+    def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
+        """Queues the events; the future gives, per event, True if stored, False if a duplicate (also of an
+        event stored through another replica). It resolves only after the commit."""
+        future: Future[list[bool]] = Future()
+        with self._pending_lock:
+            self._pending.append((events, to_us(ingested_at), future))
+            schedule = not self._drain_scheduled
+            self._drain_scheduled = True
+        if schedule:
+            self._schedule_drain()
+        return future
+
