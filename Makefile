@@ -13,6 +13,7 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 .PHONY: setup generate check-generated check-stubs run test lint bench stubs clean
 
 setup: $(STAMP) $(BUF)
+	@bash scripts/ensure-postgresql.sh
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)

@@ -46,9 +46,9 @@ def pg_cluster() -> Iterator[PgCluster]:
 @pytest.fixture
 def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     """The URL of a fresh, migrated PostgreSQL database of its own (dropped afterwards)."""
-    url = pg_cluster.create_database()
+    url = pg_cluster.acquire()
     yield url
-    pg_cluster.drop_database(url)
+    pg_cluster.release(url)
 
 
 @pytest.fixture

@@ -208,23 +208,25 @@ class Database:
         for _ in range(PARTITIONS_AHEAD + 1):
             months.append((year, month))
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        for y, m in months:
-            start = calendar.timegm((y, m, 1, 0, 0, 0)) * 1_000_000
-            ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-            end = calendar.timegm((ny, nm, 1, 0, 0, 0)) * 1_000_000
-            name = f"events_{y:04d}{m:02d}"
-            try:
-                with self._pool.connection() as raw, raw.transaction():
-                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_MIGRATE,))
-                    exists = raw.execute("SELECT to_regclass(%s)", (name,)).fetchone()
-                    if exists and exists[0] is None:
+        with self._pool.connection() as raw, raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_MIGRATE,))
+            for y, m in months:
+                start = calendar.timegm((y, m, 1, 0, 0, 0)) * 1_000_000
+                ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+                end = calendar.timegm((ny, nm, 1, 0, 0, 0)) * 1_000_000
+                name = f"events_{y:04d}{m:02d}"
+                exists = raw.execute("SELECT to_regclass(%s)", (name,)).fetchone()
+                if exists and exists[0] is not None:
+                    continue
+                try:
+                    with raw.transaction():  # a savepoint: one failure leaves the others
                         raw.execute(
                             f"CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ({start}) TO ({end})"
                         )
-                        log.info("created events partition", extra={"partition": name})
-            except psycopg.Error as exc:
-                # Rows of that month already in the default partition: they stay there.
-                log.warning("could not create events partition %s: %s", name, exc)
+                    log.info("created events partition", extra={"partition": name})
+                except psycopg.Error as exc:
+                    # Rows of that month already in the default partition: they stay there.
+                    log.warning("could not create events partition %s: %s", name, exc)
 
     def _partition_loop(self) -> None:
         while not self._stop.wait(PARTITION_CHECK_SECONDS):
