@@ -14,19 +14,19 @@ store) and is committed before any caller is answered:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 
-from meterd.server.events.model import ValidEvent
+from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
 from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, LOCK_METERS, Conn, Database
-from meterd.server.store.sqlite.events import SqliteEventStore
-from meterd.server.timeutil import to_us
+from meterd.server.timeutil import from_us, to_us
 
 _LOCKS = "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s)"
 _NEW_KEYS = (
     "INSERT INTO event_keys (source, id) SELECT s, i FROM unnest(%s::text[], %s::text[]) AS k(s, i)"
-    " ORDER BY s, i ON CONFLICT DO NOTHING RETURNING source, id"
+    ' ORDER BY s COLLATE "C", i COLLATE "C" ON CONFLICT DO NOTHING RETURNING source, id'
 )
 _SEQS = "SELECT nextval('events_seq') FROM generate_series(1, %s)"
 _COPY = (
@@ -35,15 +35,23 @@ _COPY = (
 )
 
 Pending = tuple[Sequence[ValidEvent], int, Future[list[bool]]]
+# Called inside the ingest transaction with the events that were newly stored (seq, event).
+IngestListener = Callable[[Conn, list[tuple[int, ValidEvent]]], None]
 
 
-class PgEventStore(SqliteEventStore):
-    """Raw events in the partitioned ``events`` table, dedupe keys in ``event_keys``. Listing is the SQLite
-    store's SQL (portable)."""
+class PgEventStore:
+    """Raw events in the partitioned ``events`` table, dedupe keys in ``event_keys``."""
 
     def __init__(self, db: Database) -> None:
-        super().__init__(db)  # type: ignore[arg-type]
         self._pg = db
+        self._listeners: list[IngestListener] = []
+        self._pending: list[Pending] = []
+        self._pending_lock = threading.Lock()
+        self._drain_scheduled = False
+
+    def add_ingest_listener(self, listener: IngestListener) -> None:
+        """Registers a function run in the same transaction as every insert of new events."""
+        self._listeners.append(listener)
 
     def _schedule_drain(self) -> None:
         # Unlike SQLite's single writer, several drains may run at once (on this replica's writer threads),
@@ -106,7 +114,7 @@ class PgEventStore(SqliteEventStore):
                     copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
                                     e.datacontenttype or None, e.dataschema or None, e.data))
         for listener in self._listeners:
-            listener(conn, inserted)  # type: ignore[arg-type]
+            listener(conn, inserted)
         return outcomes
 
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
@@ -121,3 +129,72 @@ class PgEventStore(SqliteEventStore):
             self._schedule_drain()
         return future
 
+
+    # -- listing -----------------------------------------------------------------------------------
+    def list(
+        self, filter: EventFilter, limit: int, after: tuple[int, int] | None
+    ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
+        """One page, newest event time first (ties: newest ingestion first); ``after`` is the (time_us, seq)
+        of the previous page's last row. Returns the page and the cursor of its last row when more may follow.
+        """
+        where, params = _where(filter)
+        if after is not None:
+            where.append("(time_us < %s OR (time_us = %s AND seq < %s))")
+            params += [after[0], after[0], after[1]]
+        sql = (
+            "SELECT seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+            " dataschema, data FROM events"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY time_us DESC, seq DESC LIMIT %s"
+        )
+        with self._pg.connection() as raw:
+            rows = raw.execute(sql, [*params, limit + 1]).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            errors: dict[int, list[tuple[str, str]]] = {}
+            if rows:
+                for seq, slug, message in raw.execute(
+                    "SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq = ANY(%s)"
+                    " ORDER BY event_seq, meter_slug", ([r[0] for r in rows],)
+                ):
+                    errors.setdefault(seq, []).append((slug, message))
+        page = [
+            StoredEvent(
+                event=ValidEvent(
+                    source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
+                    datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
+                ),
+                ingested_at=from_us(r[6]),
+                validation_errors=tuple(errors.get(r[0], ())),
+            )
+            for r in rows
+        ]
+        cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
+        return page, cursor
+
+
+def _where(f: EventFilter) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    for column, op, value in (
+        ("time_us", ">=", f.time_from),
+        ("time_us", "<", f.time_to),
+        ("ingested_us", ">=", f.ingested_from),
+        ("ingested_us", "<", f.ingested_to),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} %s")
+            params.append(to_us(value))
+    if f.subjects:
+        where.append("subject = ANY(%s)")
+        params.append(list(f.subjects))
+    if f.type is not None:
+        where.append("type = %s")
+        params.append(f.type)
+    if f.id is not None:
+        where.append("id = %s")
+        params.append(f.id)
+    if f.has_error is not None:
+        where.append("has_error = %s")
+        params.append(1 if f.has_error else 0)
+    return where, params

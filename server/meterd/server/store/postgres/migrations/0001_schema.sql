@@ -7,8 +7,8 @@
 -- raw events are dropped, so an old id stays a duplicate). A unique index on the partitioned events table
 -- would have to include the partition key (time), which would let an id recur in another month.
 CREATE TABLE event_keys (
-    source  TEXT NOT NULL,
-    id      TEXT NOT NULL,
+    source  TEXT COLLATE "C" NOT NULL,
+    id      TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (source, id)
 );
 
@@ -65,44 +65,97 @@ CREATE TABLE meters_version (
 );
 INSERT INTO meters_version (one, version) VALUES (1, 0);
 
--- Each distinct tuple of group values a meter has seen (a JSON array in the meter's sorted group-key order).
-CREATE TABLE meter_groups (
-    gid        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    meter_num  BIGINT NOT NULL,
-    groups     JSONB  NOT NULL,
-    UNIQUE (meter_num, groups)
-);
-
--- Pre-aggregates, one table per level (minute, hour, day; UTC-aligned); subject '' rolls up every subject.
--- Sums are exact: sum_units + sum_nanos / 1e9.
-CREATE TABLE meter_agg_m (
+-- Pre-aggregates (the layout of issue 12): keys led by time, so the rows one batch touches sit together at
+-- the recent end of each index. groups is the meter's group values as a JSON array (text, in the meter's
+-- sorted group-key order; null for a missing value). Columns hold what the aggregation needs: count always;
+-- sum_units + sum_nanos / 1e9 (two integers, exact) for SUM and AVG; min; max; latest with its (event time,
+-- ingest seq) for LATEST. Text keys use the "C" collation: byte order, the same on every server.
+--
+-- Per-subject rows per minute (one subject's range: one index seek per hour) and per day (long ranges).
+CREATE TABLE meter_sub_m (
     meter_num       BIGINT NOT NULL,
-    subject         TEXT   NOT NULL,
-    time_us         BIGINT NOT NULL,
-    gid             BIGINT NOT NULL,
+    hour_us         BIGINT NOT NULL,                 -- time_us rounded down to the UTC hour
+    subject         TEXT   COLLATE "C" NOT NULL,
+    time_us         BIGINT NOT NULL,                 -- the UTC minute
+    groups          TEXT   COLLATE "C" NOT NULL,
     count           BIGINT NOT NULL,
-    sum_units       BIGINT NOT NULL,
-    sum_nanos       BIGINT NOT NULL,
+    sum_units       BIGINT,
+    sum_nanos       BIGINT,
     min             DOUBLE PRECISION,
     max             DOUBLE PRECISION,
     latest          DOUBLE PRECISION,
     latest_time_us  BIGINT,
     latest_seq      BIGINT,
-    PRIMARY KEY (meter_num, subject, time_us, gid)
+    PRIMARY KEY (meter_num, hour_us, subject, time_us, groups)
 );
-CREATE TABLE meter_agg_h (LIKE meter_agg_m INCLUDING ALL);
-CREATE TABLE meter_agg_d (LIKE meter_agg_m INCLUDING ALL);
+CREATE TABLE meter_sub_d (
+    meter_num       BIGINT NOT NULL,
+    time_us         BIGINT NOT NULL,                 -- the UTC day
+    subject         TEXT   COLLATE "C" NOT NULL,
+    groups          TEXT   COLLATE "C" NOT NULL,
+    count           BIGINT NOT NULL,
+    sum_units       BIGINT,
+    sum_nanos       BIGINT,
+    min             DOUBLE PRECISION,
+    max             DOUBLE PRECISION,
+    latest          DOUBLE PRECISION,
+    latest_time_us  BIGINT,
+    latest_seq      BIGINT,
+    PRIMARY KEY (meter_num, time_us, subject, groups)
+);
+-- Rows of all subjects together, per level (minute, hour, day): queries that neither filter nor group by
+-- subject cost windows x groups.
+CREATE TABLE meter_all_m (
+    meter_num       BIGINT NOT NULL,
+    time_us         BIGINT NOT NULL,
+    groups          TEXT   COLLATE "C" NOT NULL,
+    count           BIGINT NOT NULL,
+    sum_units       BIGINT,
+    sum_nanos       BIGINT,
+    min             DOUBLE PRECISION,
+    max             DOUBLE PRECISION,
+    latest          DOUBLE PRECISION,
+    latest_time_us  BIGINT,
+    latest_seq      BIGINT,
+    PRIMARY KEY (meter_num, time_us, groups)
+);
+CREATE TABLE meter_all_h (LIKE meter_all_m INCLUDING ALL);
+CREATE TABLE meter_all_d (LIKE meter_all_m INCLUDING ALL);
 
-CREATE TABLE meter_distinct_m (
+-- Distinct values of UNIQUE_COUNT meters, in the same layouts.
+CREATE TABLE meter_sub_distinct_m (
     meter_num  BIGINT NOT NULL,
-    subject    TEXT   NOT NULL,
+    hour_us    BIGINT NOT NULL,
+    subject    TEXT   COLLATE "C" NOT NULL,
     time_us    BIGINT NOT NULL,
-    gid        BIGINT NOT NULL,
-    value      TEXT   NOT NULL,
-    PRIMARY KEY (meter_num, subject, time_us, gid, value)
+    groups     TEXT   COLLATE "C" NOT NULL,
+    value      TEXT   COLLATE "C" NOT NULL,
+    PRIMARY KEY (meter_num, hour_us, subject, time_us, groups, value)
 );
-CREATE TABLE meter_distinct_h (LIKE meter_distinct_m INCLUDING ALL);
-CREATE TABLE meter_distinct_d (LIKE meter_distinct_m INCLUDING ALL);
+CREATE TABLE meter_sub_distinct_d (
+    meter_num  BIGINT NOT NULL,
+    time_us    BIGINT NOT NULL,
+    subject    TEXT   COLLATE "C" NOT NULL,
+    groups     TEXT   COLLATE "C" NOT NULL,
+    value      TEXT   COLLATE "C" NOT NULL,
+    PRIMARY KEY (meter_num, time_us, subject, groups, value)
+);
+CREATE TABLE meter_all_distinct_m (
+    meter_num  BIGINT NOT NULL,
+    time_us    BIGINT NOT NULL,
+    groups     TEXT   COLLATE "C" NOT NULL,
+    value      TEXT   COLLATE "C" NOT NULL,
+    PRIMARY KEY (meter_num, time_us, groups, value)
+);
+CREATE TABLE meter_all_distinct_h (LIKE meter_all_distinct_m INCLUDING ALL);
+CREATE TABLE meter_all_distinct_d (LIKE meter_all_distinct_m INCLUDING ALL);
+
+-- The subjects a meter has seen (ListMeterSubjects without scanning aggregates).
+CREATE TABLE meter_subjects (
+    meter_num  BIGINT NOT NULL,
+    subject    TEXT   COLLATE "C" NOT NULL,
+    PRIMARY KEY (meter_num, subject)
+);
 
 -- Subjects and portal tokens.
 CREATE TABLE subjects (
