@@ -25,7 +25,7 @@ from meterd.server.timeutil import from_us, to_us
 
 _LOCKS = "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s)"
 _NEW_KEYS = (
-    "INSERT INTO event_keys (source, id) SELECT s, i FROM unnest(%s::text[], %s::text[]) AS k(s, i)"
+    "INSERT INTO event_keys (source, id) SELECT s, i FROM unnest(%b::text[], %b::text[]) AS k(s, i)"
     ' ORDER BY s COLLATE "C", i COLLATE "C" ON CONFLICT DO NOTHING RETURNING source, id'
 )
 _SEQS = "SELECT nextval('events_seq') FROM generate_series(1, %s)"

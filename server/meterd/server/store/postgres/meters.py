@@ -115,7 +115,7 @@ def _row_to_meter(row: tuple[Any, ...]) -> StoredMeter:
     )
 
 
-_VALUE_TYPES = "%s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::bigint[], %s::bigint[]"
+_VALUE_TYPES = "%b::bigint[], %b::bigint[], %b::bigint[], %b::float8[], %b::float8[], %b::float8[], %b::bigint[], %b::bigint[]"
 _VALUE_COLUMNS = "count, sum_units, sum_nanos, min, max, latest, latest_time_us, latest_seq"
 _NEWER = ("excluded.latest_time_us IS NOT NULL AND (a.latest_time_us IS NULL OR"
           " (excluded.latest_time_us, excluded.latest_seq) > (a.latest_time_us, a.latest_seq))")
@@ -141,13 +141,13 @@ def _upsert(table: str, key: str, key_types: str) -> str:
 def _insert_distinct(table: str, key: str, key_types: str) -> str:
     width = len(key.split(",")) + 1
     order = ", ".join(str(i + 1) for i in range(width))
-    return (f"INSERT INTO {table} ({key}, value) SELECT * FROM unnest({key_types}, %s::text[])"
+    return (f"INSERT INTO {table} ({key}, value) SELECT * FROM unnest({key_types}, %b::text[])"
             f" ORDER BY {order} ON CONFLICT DO NOTHING")
 
 
-_SUB_M_KEY = ("meter_num, hour_us, subject, time_us, groups", "%s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::text[]")
-_SUB_D_KEY = ("meter_num, time_us, subject, groups", "%s::bigint[], %s::bigint[], %s::text[], %s::text[]")
-_ALL_KEY = ("meter_num, time_us, groups", "%s::bigint[], %s::bigint[], %s::text[]")
+_SUB_M_KEY = ("meter_num, hour_us, subject, time_us, groups", "%b::bigint[], %b::bigint[], %b::text[], %b::bigint[], %b::text[]")
+_SUB_D_KEY = ("meter_num, time_us, subject, groups", "%b::bigint[], %b::bigint[], %b::text[], %b::text[]")
+_ALL_KEY = ("meter_num, time_us, groups", "%b::bigint[], %b::bigint[], %b::text[]")
 _UPSERT_SUB_M = _upsert("meter_sub_m", *_SUB_M_KEY)
 _UPSERT_SUB_D = _upsert("meter_sub_d", *_SUB_D_KEY)
 _UPSERT_ALL = {level: _upsert(f"meter_all_{s}", *_ALL_KEY) for level, s in _SUFFIX.items()}
@@ -155,7 +155,7 @@ _DISTINCT_SUB_M = _insert_distinct("meter_sub_distinct_m", *_SUB_M_KEY)
 _DISTINCT_SUB_D = _insert_distinct("meter_sub_distinct_d", *_SUB_D_KEY)
 _DISTINCT_ALL = {level: _insert_distinct(f"meter_all_distinct_{s}", *_ALL_KEY) for level, s in _SUFFIX.items()}
 _SUBJECTS = (
-    "INSERT INTO meter_subjects (meter_num, subject) SELECT * FROM unnest(%s::bigint[], %s::text[])"
+    "INSERT INTO meter_subjects (meter_num, subject) SELECT * FROM unnest(%b::bigint[], %b::text[])"
     " ORDER BY 1, 2 ON CONFLICT DO NOTHING RETURNING meter_num, subject"
 )
 _AGG_TABLES = ("meter_sub_m", "meter_sub_d", "meter_sub_distinct_m", "meter_sub_distinct_d", "meter_subjects",
@@ -436,7 +436,7 @@ class PgMeterStore:
             errors.sort()
             conn.native(
                 "INSERT INTO event_errors (event_seq, meter_slug, message)"
-                " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[]) ORDER BY 1, 2"
+                " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[]) ORDER BY 1, 2"
                 " ON CONFLICT (event_seq, meter_slug) DO UPDATE SET message = excluded.message",
                 _columns(errors, 3))
             conn.native("UPDATE events SET has_error = 1 WHERE seq = ANY(%s)", (sorted({e[0] for e in errors}),))

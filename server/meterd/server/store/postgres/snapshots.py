@@ -37,7 +37,7 @@ _INSERT = (
     " usage = excluded.usage, period_start_us = excluded.period_start_us, created_us = excluded.created_us"
 )
 _DELETE_LATE = (
-    "DELETE FROM balance_snapshots s USING unnest(%s::text[], %s::text[], %s::bigint[]) AS l(t, sub, us)"
+    "DELETE FROM balance_snapshots s USING unnest(%b::text[], %b::text[], %b::bigint[]) AS l(t, sub, us)"
     " WHERE s.event_type = l.t AND s.subject_key = l.sub AND s.at_us > l.us"
 )
 # Per-entitlement transaction lock (two-key form: a class number and the hash of the id).
