@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -67,7 +68,10 @@ class _BoolAsInt(Dumper):
 
 
 class Conn:
-    """A transaction's connection, with sqlite3's ``execute``/``executemany`` shape."""
+    """A transaction's connection, with sqlite3's ``execute``/``executemany`` shape, so stores whose SQL is
+    portable share it with the SQLite backend. A constraint violation is raised as sqlite3.IntegrityError
+    (what that SQL's callers catch), chained to psycopg's error; the transaction is then aborted, so a
+    caller may only turn it into its own error."""
 
     __slots__ = ("raw",)
 
@@ -76,17 +80,23 @@ class Conn:
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor[Any]:
         cur = self.raw.cursor()
-        if params is None or (not params and "?" not in sql):
-            cur.execute(sql)  # type: ignore[arg-type]
-        else:
-            cur.execute(translate(sql), params)  # type: ignore[arg-type]
+        try:
+            if params is None or (not params and "?" not in sql):
+                cur.execute(sql)  # type: ignore[arg-type]
+            else:
+                cur.execute(translate(sql), params)  # type: ignore[arg-type]
+        except pg_errors.IntegrityError as exc:
+            raise sqlite3.IntegrityError(str(exc)) from exc
         return cur
 
     def executemany(self, sql: str, rows: Any) -> psycopg.Cursor[Any]:
         cur = self.raw.cursor()
         rows = list(rows)
         if rows:
-            cur.executemany(translate(sql), rows)  # type: ignore[arg-type]
+            try:
+                cur.executemany(translate(sql), rows)  # type: ignore[arg-type]
+            except pg_errors.IntegrityError as exc:
+                raise sqlite3.IntegrityError(str(exc)) from exc
         return cur
 
     def native(self, sql: str, params: Any = None) -> psycopg.Cursor[Any]:
@@ -180,8 +190,13 @@ class Database:
                     raise
                 log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": attempt + 1})
                 time.sleep(0.01 * (attempt + 1))
-            except pg_errors.UniqueViolation as exc:
-                constraint = exc.diag.constraint_name or exc.diag.table_name or "row"
+            except (pg_errors.UniqueViolation, sqlite3.IntegrityError) as exc:
+                # A race with another replica that the job's own check could not see (two creations of the
+                # same key at once): the unique index decides, and the loser is told it exists.
+                cause = exc if isinstance(exc, pg_errors.UniqueViolation) else exc.__cause__
+                if not isinstance(cause, pg_errors.UniqueViolation):
+                    raise
+                constraint = cause.diag.constraint_name or cause.diag.table_name or "row"
                 raise AlreadyExists(f"{constraint}: already exists") from exc
         raise AssertionError("unreachable")
 
