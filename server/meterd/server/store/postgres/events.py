@@ -4,7 +4,7 @@ One transaction stores a group of batches (those that queued while the previous 
 store) and is committed before any caller is answered:
 
 1. shared advisory locks (meters, event sequence; see db.py) so meter backfills and snapshot saves order
-   themselves against it;
+   themselves against it, and one that tells readers of the event high-water mark it is in flight;
 2. the dedupe keys, sorted, in one ``INSERT INTO event_keys ... ON CONFLICT DO NOTHING RETURNING``: a key
    that another replica's open transaction is inserting waits for it, so exactly one of them stores it, and
    sorted keys are locked in one global order (no deadlock between replicas);
@@ -23,7 +23,13 @@ from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
 from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, LOCK_METERS, Conn, Database
 from meterd.server.timeutil import from_us, to_us
 
-_LOCKS = "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s)"
+# The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
+# here (a negative key: -1 - value); see snapshots.PgSnapshotStore.event_seq. It is taken before any
+# nextval of this transaction, so every number it allocates is above the value its key carries.
+_LOCKS = (
+    "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s),"
+    " pg_advisory_xact_lock_shared(-1 - (SELECT last_value FROM events_seq))"
+)
 _NEW_KEYS = (
     "INSERT INTO event_keys (source, id) SELECT s, i FROM unnest(%b::text[], %b::text[]) AS k(s, i)"
     ' ORDER BY s COLLATE "C", i COLLATE "C" ON CONFLICT DO NOTHING RETURNING source, id'

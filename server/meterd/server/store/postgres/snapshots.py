@@ -3,9 +3,12 @@
 The SQLite store closes its races by running every write on one writer thread. Here writes from several
 replicas interleave, so the same guarantees come from locks held inside the transactions:
 
-- ``event_seq`` takes ``LOCK_EVENT_SEQ`` exclusive for an instant (every ingest holds it shared while it
-  runs): once granted, every event with a lower sequence number has committed, so "events after the basis"
-  is exactly "seq greater than it".
+- ``event_seq`` (read on every value call) never blocks ingest: sequence numbers are allocated in one order
+  but committed in another, so it returns the highest number below which nothing is still in flight. Each
+  ingest transaction, before allocating numbers, takes a shared advisory lock whose key carries the
+  sequence's value at that moment; the high-water mark is the sequence's value, lowered below the smallest
+  such key among transactions still in flight (pg_locks). Every event at or below it has committed (or
+  rolled back), so "events after the basis" is exactly "seq greater than it".
 - ``save`` takes ``LOCK_EVENT_SEQ`` exclusive for its transaction, then the entitlement's lock, then re-checks
   the basis. An ingest committed before it is seen by the check; one starting after it waits for the commit,
   and its invalidation (below) then sees the new rows.
@@ -40,6 +43,12 @@ _DELETE_LATE = (
     "DELETE FROM balance_snapshots s USING unnest(%b::text[], %b::text[], %b::bigint[]) AS l(t, sub, us)"
     " WHERE s.event_type = l.t AND s.subject_key = l.sub AND s.at_us > l.us"
 )
+# The smallest sequence value carried by an in-flight ingest's marker lock (key -1 - value), if any.
+_IN_FLIGHT = (
+    "SELECT min(-1 - ((classid::bigint << 32) | objid::bigint)) FROM pg_locks WHERE locktype = 'advisory'"
+    " AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid >= 2147483648"
+)
 # Per-entitlement transaction lock (two-key form: a class number and the hash of the id).
 _LOCK_ENTITLEMENT = "SELECT pg_advisory_xact_lock(1835365477, hashtext(?))"
 
@@ -51,10 +60,14 @@ class PgSnapshotStore(SqliteSnapshotStore):
         self._db = db  # type: ignore[assignment]
 
     def event_seq(self) -> int:
-        with self._db.connection() as raw, raw.transaction():  # type: ignore[attr-defined]
-            raw.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_EVENT_SEQ,))
+        """The highest event sequence number at or below which every event has committed (see above)."""
+        with self._db.connection() as raw:  # type: ignore[attr-defined]
             row = raw.execute("SELECT last_value, is_called FROM events_seq").fetchone()
-            return int(row[0]) if row[1] else 0
+            high = int(row[0]) if row[1] else 0
+            # Read after the sequence: a transaction allocating above ``high`` took its lock before that.
+            lowest = raw.execute(_IN_FLIGHT).fetchone()[0]
+            raw.commit()
+        return high if lowest is None else min(high, int(lowest))
 
     def save(
         self,
