@@ -152,6 +152,8 @@ class Database:
             migrate(raw, LOCK_MIGRATE)
         self._rollback_listeners: list[Callable[[], None]] = []
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="meterd-pg-writer")
+        self._submitted: set[Future[Any]] = set()
+        self._submitted_lock = threading.Lock()
         self._reader = Reader(self._pool)
         self._closed = False
         self._stop = threading.Event()
@@ -204,7 +206,22 @@ class Database:
         """Runs a write job on a writer thread; the future resolves after its commit."""
         if self._closed:
             raise RuntimeError("database is closed")
-        return self._executor.submit(self.write, job)
+        future = self._executor.submit(self.write, job)
+        with self._submitted_lock:
+            self._submitted.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._submitted_lock:
+            self._submitted.discard(future)
+
+    def drain(self) -> None:
+        """Waits until every job submitted so far has committed (or failed)."""
+        with self._submitted_lock:
+            pending = list(self._submitted)
+        for future in pending:
+            future.exception()
 
     # -- reads -------------------------------------------------------------------------------------
     def reader(self) -> Reader:
