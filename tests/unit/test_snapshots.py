@@ -4,9 +4,9 @@ grants effective in the past, voids and resets (a seeded random walk through a r
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
 from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, LOCK_METERS, Conn, Database
+from meterd.server.store.sqlite.events import no_meter_error
 from meterd.server.timeutil import from_us, to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
@@ -158,7 +159,12 @@ class PgEventStore:
             more = len(rows) > limit
             rows = rows[:limit]
             errors: dict[int, list[tuple[str, str]]] = {}
+            unread: set[str] = set()
             if rows:
+                types = list({r[3] for r in rows})
+                read = {t for (t,) in raw.execute(
+                    "SELECT DISTINCT event_type FROM meters WHERE event_type = ANY(%s)", (types,))}
+                unread = set(types) - read
                 for seq, slug, message in raw.execute(
                     "SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq = ANY(%s)"
                     " ORDER BY event_seq, meter_slug", ([r[0] for r in rows],)
@@ -171,7 +177,7 @@ class PgEventStore:
                     datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
                 ),
                 ingested_at=from_us(r[6]),
-                validation_errors=tuple(errors.get(r[0], ())),
+                validation_errors=(no_meter_error(r[3]),) if r[3] in unread else tuple(errors.get(r[0], ())),
             )
             for r in rows
         ]
@@ -200,7 +206,13 @@ def _where(f: EventFilter) -> tuple[list[str], list[object]]:
     if f.id is not None:
         where.append("id = %s")
         params.append(f.id)
-    if f.has_error is not None:
-        where.append("has_error = %s")
-        params.append(1 if f.has_error else 0)
+    # "no meter reads event type T" is worked out when events are read, from the meters that exist then (as
+    # in the SQLite store).
+    if f.has_error is True:
+        where.append(f"(has_error = 1 OR {_UNREAD})")
+    elif f.has_error is False:
+        where.append(f"(has_error = 0 AND NOT {_UNREAD})")
     return where, params
+
+
+_UNREAD = "type NOT IN (SELECT event_type FROM meters)"

@@ -31,6 +31,7 @@ from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent, parse_data
 from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError
 from meterd.server.meters.plan import NANOS, Fetch, Level, decimal_to_nanos
+from meterd.server.meters.windows import WindowSize
 from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database
 from meterd.server.store.postgres.events import PgEventStore
 from meterd.server.timeutil import from_us, to_us
@@ -97,17 +98,22 @@ class _Acc:
             self.latest = other.latest
 
 
-_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num"
-_INSERT_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us"
+_COLUMNS = (
+    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num,"
+    " window_size"
+)
+_INSERT_COLUMNS = (
+    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, window_size"
+)
 
 
 def _row_to_meter(row: tuple[Any, ...]) -> StoredMeter:
-    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num = row
+    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num, window = row
     return StoredMeter(
         id=meter_id,
         definition=MeterDefinition(
             slug=slug, event_type=event_type, aggregation=Aggregation(aggregation), value_property=value_property,
-            group_by=json.loads(group_by), description=description,
+            group_by=json.loads(group_by), description=description, window_size=WindowSize(window),
         ),
         created_at=from_us(created),
         updated_at=from_us(updated),
@@ -202,10 +208,11 @@ class PgMeterStore:
             if conn.native("SELECT 1 FROM meters WHERE slug = %s", (definition.slug,)).fetchone():
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
             num = conn.native(
-                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING num",
+                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING num",
                 (meter_id, definition.slug, definition.description, definition.event_type,
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
-                 to_us(now), to_us(now)),
+                 to_us(now), to_us(now), definition.window_size.value),
             ).fetchone()[0]
             self._backfill(conn, _Compiled(num, definition.slug, MeterReader(definition), definition.aggregation),
                            definition.event_type)
@@ -228,9 +235,10 @@ class PgMeterStore:
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.native(
                 "UPDATE meters SET description = %s, event_type = %s, aggregation = %s, value_property = %s,"
-                " group_by = %s, updated_us = %s WHERE id = %s",
+                " group_by = %s, updated_us = %s, window_size = %s WHERE id = %s",
                 (definition.description, definition.event_type, definition.aggregation.value,
-                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now), meter.id),
+                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
+                 definition.window_size.value, meter.id),
             )
             self._backfill(conn, _Compiled(meter.num, definition.slug, MeterReader(definition),
                                            definition.aggregation), definition.event_type)
@@ -279,7 +287,7 @@ class PgMeterStore:
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
         self, meter: StoredMeter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
-        keep_groups: Sequence[int], filters: Mapping[int, Any],
+        keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                         tuple[int, int, float] | None, str | None]]:
         """Partial rows of one level range, grouped by unit, (subject) and the kept group values.
@@ -287,7 +295,7 @@ class PgMeterStore:
         Rows: (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct).
         Queries that neither filter nor group by subject read the all-subject rows of the fetch's level; the
         others read per-subject day rows (day level) or minute rows grouped into the level's units.
-        ``filters``: group index -> a value, or the values it may have (a row matches any of them).
+        ``filters``: group index -> the values it may have (a row matches any of them).
         """
         unit = fetch.level.value
         per_subject = bool(subjects) or keep_subject

@@ -56,7 +56,8 @@ CREATE TABLE meters (
     value_property  TEXT,
     group_by        TEXT NOT NULL DEFAULT '{}',
     created_us      BIGINT NOT NULL,
-    updated_us      BIGINT NOT NULL
+    updated_us      BIGINT NOT NULL,
+    window_size     TEXT NOT NULL DEFAULT 'MINUTE'   -- the smallest window a query of the meter may ask for
 );
 -- Bumped by every change of a meter definition: each replica's cache of meters is checked against it.
 CREATE TABLE meters_version (
@@ -231,6 +232,8 @@ CREATE TABLE entitlement_resets (
     retain_anchor     INTEGER NOT NULL,
     preserve_overage  INTEGER,
     created_us        BIGINT  NOT NULL,
+    usage_period_interval   TEXT,                    -- a reset that changes the usage period: the new one
+    usage_period_anchor_us  BIGINT,
     PRIMARY KEY (entitlement_id, at_us)
 );
 
