@@ -114,8 +114,9 @@ def bench_streams(cluster: PgCluster, config: Path, replicas: int, n: int, event
         cluster.drop_database(url)
 
 
-def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000) -> dict[str, Any]:
-    """The same rows by COPY into events and event_keys (with their indexes), one commit per ``size`` rows."""
+def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections: int = 4) -> dict[str, Any]:
+    """The same rows by COPY into event_keys and events (with their indexes), one commit per ``size`` rows,
+    on ``connections`` connections at once (meterd's writers also commit concurrently)."""
     import psycopg
 
     url = cluster.create_database()
@@ -123,11 +124,11 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000) -> dict[str
     events = wire_events("c-", n)
     rows = [(i + 1, e.source, e.id, e.type, e.subject, e.time.seconds * 1_000_000 + e.time.nanos // 1000, 0,
              e.specversion, None, None, e.data) for i, e in enumerate(events)]
-    try:
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+
+    def worker(mine: list[list[tuple[Any, ...]]]) -> None:
         with psycopg.connect(url) as conn:
-            start = time.perf_counter()
-            for i in range(0, len(rows), size):
-                chunk = rows[i:i + size]
+            for chunk in mine:
                 with conn.cursor() as cur:
                     with cur.copy("COPY event_keys (source, id) FROM STDIN") as copy:
                         for r in chunk:
@@ -137,10 +138,18 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000) -> dict[str
                         for r in chunk:
                             copy.write_row(r)
                 conn.commit()
-            elapsed = time.perf_counter() - start
+
+    try:
+        threads = [threading.Thread(target=worker, args=(chunks[k::connections],)) for k in range(connections)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
     finally:
         cluster.drop_database(url)
-    return {"events_per_second": round(n / elapsed)}
+    return {"events_per_second": round(n / elapsed), "connections": connections, "rows_per_commit": size}
 
 
 def load(url: str, n: int) -> float:
@@ -211,7 +220,7 @@ def main() -> None:
                         "1,000 subjects and 30 days; cpu_s: CPU seconds used during the measurement")
     path = write_result("postgres", results)
     print(f"-> {path}")
-    lines = [("COPY ceiling (1,000 rows/commit)", f"{ceiling:,} events/s")]
+    lines = [("COPY ceiling (4 connections, 1,000 rows/commit)", f"{ceiling:,} events/s")]
     for k in ("stream_1_replica_no_meters", "stream_1_replica_3_meters", "stream_2_replicas_3_meters"):
         r = results[k]
         lines.append((k.replace("_", " "), f"{r['events_per_second']:,} events/s "

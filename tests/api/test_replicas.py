@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from support import ServerProcess
 
-from meterd.client import MeterdError, OpenMeter
+from meterd.client import MeterdError, OpenMeter, UnauthenticatedError
 from meterd.v1 import events_pb2
 
 CONFIG = """
@@ -146,11 +146,28 @@ def test_three_replicas_on_one_postgresql(pg_url: str, tmp_path: Path) -> None:
         with OpenMeter(replicas[1].address) as om:
             assert [row.value for row in om.meters.query("late_meter").rows] == [N + 1]
 
+        check_portal_tokens(replicas)
         check_entitlements_agree(replicas, t0)
     finally:
         for r in replicas:
             if r.proc.poll() is None:
                 r.terminate()
+
+
+def check_portal_tokens(replicas: list[ServerProcess]) -> None:
+    """A token signed by one replica works on the others (one signing secret, kept in the database); once
+    invalidated through one replica, every other refuses it at once."""
+    with OpenMeter(replicas[0].address) as om:
+        token = om.portal.create_token(subject="customer-2", allowed_meter_slugs=["tokens_total"])
+    with OpenMeter(replicas[1].address, portal_token=token.token) as customer:
+        assert [r.value for r in customer.meters.query("tokens_total").rows] == [
+            sum(tokens(i) for i in range(2, N, 5))]
+    with OpenMeter(replicas[2].address) as om:
+        assert om.portal.invalidate_tokens(subject="customer-2") == 1
+    for r in replicas:
+        with OpenMeter(r.address, portal_token=token.token) as customer, \
+                pytest.raises(UnauthenticatedError):
+            customer.meters.query("tokens_total")
 
 
 def check_entitlements_agree(replicas: list[ServerProcess], t0: datetime) -> None:
