@@ -138,7 +138,7 @@ def entitlement_filter_from_wire(
         raise errors.InvalidArgument.of("order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT")
     return EntitlementFilter(
         subjects=subjects,
-        features=tuple(request.feature),
+        features=rpc.filter_values(request.feature, "feature"),
         include_deleted=request.include_deleted,
         types=tuple(types),
         order_by=order_by,
@@ -160,8 +160,8 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
         m = e.metered
         metered = MeteredRequest(
             interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
-            anchor=rpc.opt_ts(m.usage_period, "anchor") if m.HasField("usage_period") else None,
-            measure_usage_from=rpc.opt_ts(m, "measure_usage_from"),
+            anchor=rpc.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
+            measure_usage_from=rpc.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
             issue_after_reset=decimal_from_wire(m.issue_after_reset)
             if m.HasField("issue_after_reset")
             else None,
@@ -282,7 +282,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def ListEntitlements(
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
-        filter = entitlement_filter_from_wire(request, tuple(request.subject_key))
+        filter = entitlement_filter_from_wire(request, rpc.filter_values(request.subject_key, "subject_key"))
         page, cursor, total = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
@@ -315,7 +315,9 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def GetEntitlementValue(
         self, request: entitlements_pb2.GetEntitlementValueRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementValueResponse:
-        value = self._service.value(request.subject_key, request.entitlement, rpc.opt_ts(request, "time"))
+        value = self._service.value(
+            request.subject_key, request.entitlement, rpc.opt_ts(request, "time"), rpc.deadline_check(context)
+        )
         return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
 
     @rpc.unary
@@ -330,6 +332,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             rpc.opt_ts(request, "to_time"),
             window,
             request.window_time_zone,
+            rpc.deadline_check(context),
         )
         return history_to_wire(history)
 
@@ -344,7 +347,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
             interval_from_wire(request.usage_period.interval, "usage_period.interval"),
-            rpc.opt_ts(request.usage_period, "anchor") if request.HasField("usage_period") else None,
+            rpc.opt_ts(request.usage_period, "anchor", "usage_period.anchor") if request.HasField("usage_period") else None,
         )
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())

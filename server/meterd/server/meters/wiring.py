@@ -4,9 +4,11 @@ meters declared in the config file, and the servicer."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from meterd.server.app import AppContext
 from meterd.server.errors import AlreadyExists, InvalidArgument
+from meterd.server.features.model import FeatureFilter
 from meterd.server.meters.model import MeterDefinition
 from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.meters.servicer import MeterServicer
@@ -19,12 +21,21 @@ def wire(ctx: AppContext) -> None:
     if ctx.db.backend == "postgres":
         from meterd.server.store.postgres.meters import PgMeterStore
 
-        store = PgMeterStore(ctx.db, ctx.services["event_store"])
+        store: Any = PgMeterStore(ctx.db, ctx.services["event_store"])
     else:
         from meterd.server.store.sqlite.meters import SqliteMeterStore
 
         store = SqliteMeterStore(ctx.db, ctx.services["event_store"])
-    service = MeterService(store, ctx.clock)
+
+    def feature_keys(slug: str) -> list[str]:
+        # The features domain is wired later: looked up at call time.
+        features = ctx.services.get("feature_store")
+        if features is None:
+            return []
+        page, _ = features.list(FeatureFilter(meter_slugs=(slug,)), 100, None)
+        return [f.key for f in page]
+
+    service = MeterService(store, ctx.clock, feature_keys)
     ctx.services["meters"] = service
     ctx.add_servicer("MeterService", MeterServicer(service))
     for i, declared in enumerate(ctx.config.meters):

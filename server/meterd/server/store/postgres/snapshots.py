@@ -29,15 +29,21 @@ from meterd.server.credit.engine import BalanceState, Reset
 from meterd.server.credit.snapshots import SnapshotBasis
 from meterd.server.events.model import ValidEvent
 from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, Conn, Database
-from meterd.server.store.sqlite.snapshots import _LATE_EVENT, SqliteSnapshotStore, _log_failure
+from meterd.server.store.sqlite.snapshots import _LATE_EVENT, SqliteSnapshotStore, _log_failure, _state_of
 from meterd.server.timeutil import to_us
 
 _INSERT = (
     "INSERT INTO balance_snapshots (entitlement_id, at_us, event_type, subject_key, balances, overage,"
-    " usage, period_start_us, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " usage, period_start_us, created_us, meter_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (entitlement_id, at_us) DO UPDATE SET event_type = excluded.event_type,"
     " subject_key = excluded.subject_key, balances = excluded.balances, overage = excluded.overage,"
-    " usage = excluded.usage, period_start_us = excluded.period_start_us, created_us = excluded.created_us"
+    " usage = excluded.usage, period_start_us = excluded.period_start_us, created_us = excluded.created_us,"
+    " meter_version = excluded.meter_version"
+)
+_SELECT_LATEST = (
+    "SELECT at_us, balances, overage, usage, period_start_us FROM balance_snapshots"
+    " WHERE entitlement_id = %s AND at_us <= %s AND (meter_version = %s OR %s::text IS NULL)"
+    " ORDER BY at_us DESC LIMIT 1"
 )
 _DELETE_LATE = (
     "DELETE FROM balance_snapshots s USING unnest(%b::text[], %b::text[], %b::bigint[]) AS l(t, sub, us)"
@@ -58,6 +64,14 @@ class PgSnapshotStore(SqliteSnapshotStore):
 
     def __init__(self, db: Database) -> None:  # no in-memory bounds: other replicas write snapshots too
         self._db = db  # type: ignore[assignment]
+
+    def latest(self, entitlement_id: str, at: datetime, meter_version: str | None = None) -> BalanceState | None:
+        """The entitlement's latest snapshot at or before ``at`` built on this version of its meter (None: any
+        version, for tests), if any."""
+        with self._db.connection() as raw:  # type: ignore[attr-defined]
+            row = raw.execute(_SELECT_LATEST, (entitlement_id, to_us(at), meter_version, meter_version)).fetchone()
+            raw.commit()
+        return _state_of(row) if row else None
 
     def event_seq(self) -> int:
         """The highest event sequence number at or below which every event has committed (see above)."""
@@ -85,7 +99,7 @@ class PgSnapshotStore(SqliteSnapshotStore):
             (
                 basis.entitlement_id, to_us(s.at), basis.event_type, basis.subject_key,
                 json.dumps({gid: str(b) for gid, b in sorted(s.balances.items())}, separators=(",", ":")),
-                str(s.overage), str(s.usage), to_us(s.period_start), to_us(created_at),
+                str(s.overage), str(s.usage), to_us(s.period_start), to_us(created_at), basis.meter_version,
             )
             for s in states
         ]
@@ -112,6 +126,11 @@ class PgSnapshotStore(SqliteSnapshotStore):
             )
             if resets != basis.resets:
                 return False
+            # Snapshots built on another definition of the meter are never read again.
+            conn.execute(
+                "DELETE FROM balance_snapshots WHERE entitlement_id = ? AND meter_version IS DISTINCT FROM ?",
+                (basis.entitlement_id, basis.meter_version),
+            )
             if prune is not None:
                 conn.execute(
                     "DELETE FROM balance_snapshots WHERE entitlement_id = ? AND at_us > ? AND at_us < ?",

@@ -271,6 +271,16 @@ CREATE TABLE balance_snapshots (
     usage            TEXT   NOT NULL,
     period_start_us  BIGINT NOT NULL,
     created_us       BIGINT NOT NULL,
+    meter_version    TEXT,                           -- the meter definition it was built on (never read on another)
     PRIMARY KEY (entitlement_id, at_us)
 );
 CREATE INDEX balance_snapshots_by_events ON balance_snapshots (event_type, subject_key, at_us);
+
+-- Server-wide settings kept in the database. page_token_key signs page tokens (HMAC-SHA256), so a token is
+-- accepted by every replica of this database and by no other database: 32 random bytes, made once here.
+CREATE TABLE server_settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+INSERT INTO server_settings (name, value)
+VALUES ('page_token_key', encode(sha256((gen_random_uuid()::text || gen_random_uuid()::text)::bytea), 'hex'));
