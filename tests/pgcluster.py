@@ -117,7 +117,7 @@ class PgCluster:
                 tables = [r[0] for r in conn.execute(
                     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-                    " AND c.relname NOT IN ('schema_version', 'meters_version')")]
+                    " AND c.relname NOT IN ('schema_version', 'meters_version', 'server_settings')")]
                 conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")  # type: ignore[arg-type]
                 conn.execute("ALTER SEQUENCE events_seq RESTART")
                 conn.execute("UPDATE meters_version SET version = 0")
