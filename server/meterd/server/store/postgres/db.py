@@ -31,7 +31,7 @@ from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
 from psycopg_pool import ConnectionPool
 
-from meterd.server.errors import AlreadyExists
+from meterd.server.errors import AlreadyExists, Unavailable
 from meterd.server.store.postgres.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,25 @@ PARTITIONS_AHEAD = 3
 PARTITION_CHECK_SECONDS = 6 * 3600
 MAX_RETRIES = 5
 
+# Errors after which a job is run again from the start.
+RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+
 _translated: dict[str, str] = {}
+
+
+def storage_error(exc: BaseException) -> BaseException:
+    """The error a caller should see for a failed write: a full disk (or a lost connection to the database)
+    is UNAVAILABLE, and retrying later is safe; anything else is passed on as it is."""
+    if isinstance(exc, pg_errors.DiskFull):
+        error = Unavailable("storage is full: the database server has no room for this write, so nothing of it "
+                            "was stored; retry once space has been freed")
+    elif isinstance(exc, psycopg.OperationalError) and not isinstance(exc, pg_errors.QueryCanceled):
+        error = Unavailable(f"the database is unavailable ({type(exc).__name__}); nothing of this write was "
+                            "stored; retry")
+    else:
+        return exc
+    error.__cause__ = exc
+    return error
 
 
 def translate(sql: str) -> str:
@@ -172,6 +190,11 @@ class Database:
         """Called after any rolled-back write job, so caches of written ids can be dropped."""
         self._rollback_listeners.append(listener)
 
+    def rolled_back(self) -> None:
+        """Tells the rollback listeners that part of a job (a savepoint) was rolled back."""
+        for listener in self._rollback_listeners:
+            listener()
+
     # -- writes ------------------------------------------------------------------------------------
     def write(self, job: Callable[[Conn], T]) -> T:
         """Runs a write job in its own transaction and returns its result after the commit."""
@@ -184,10 +207,9 @@ class Database:
                         with raw.transaction():
                             return job(Conn(raw))
                     except BaseException:
-                        for listener in self._rollback_listeners:
-                            listener()
+                        self.rolled_back()
                         raise
-            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure) as exc:
+            except RETRYABLE as exc:
                 if attempt == MAX_RETRIES:
                     raise
                 log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": attempt + 1})
@@ -200,6 +222,12 @@ class Database:
                     raise
                 constraint = cause.diag.constraint_name or cause.diag.table_name or "row"
                 raise AlreadyExists(f"{constraint}: already exists") from exc
+            except psycopg.OperationalError as exc:
+                error = storage_error(exc)
+                if error is exc:
+                    raise
+                log.error("write job failed: %s", exc)
+                raise error from exc
         raise AssertionError("unreachable")
 
     def submit(self, job: Callable[[Conn], T]) -> Future[T]:

@@ -14,19 +14,29 @@ store) and is committed before any caller is answered:
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
-from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, LOCK_METERS, Conn, Database
+from meterd.server.store.postgres.db import (
+    LOCK_EVENT_SEQ,
+    LOCK_METERS,
+    RETRYABLE,
+    Conn,
+    Database,
+    storage_error,
+)
 from meterd.server.store.sqlite.events import no_meter_error
 from meterd.server.timeutil import from_us, to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
 # here (a negative key: -1 - value); see snapshots.PgSnapshotStore.event_seq. It is taken before any
 # nextval of this transaction, so every number it allocates is above the value its key carries.
+log = logging.getLogger(__name__)
+
 _LOCKS = (
     "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s),"
     " pg_advisory_xact_lock_shared(-1 - (SELECT last_value FROM events_seq))"
@@ -65,21 +75,42 @@ class PgEventStore:
         # each taking what queued before it started.
         taken: list[Pending] = []
 
-        def job(conn: Conn) -> list[list[bool]]:
+        def job(conn: Conn) -> list[list[bool] | BaseException]:
             if not taken:
                 with self._pending_lock:
                     taken.extend(self._pending)
                     self._pending = []
                     self._drain_scheduled = False
-            return self._insert_pg(conn, taken)
+            if len(taken) == 1:
+                return list(self._insert_pg(conn, taken))
+            try:
+                with conn.raw.transaction():  # a savepoint: the batches together, the common case
+                    return list(self._insert_pg(conn, taken))
+            except RETRYABLE:
+                raise  # the whole job runs again
+            except Exception:
+                # Batches of different callers share a transaction but never a failure: each alone now.
+                log.warning("a group of %d ingest batches failed; storing each alone", len(taken))
+            results: list[list[bool] | BaseException] = []
+            for batch in taken:
+                try:
+                    with conn.raw.transaction():
+                        results.append(self._insert_pg(conn, [batch])[0])
+                except RETRYABLE:
+                    raise
+                except Exception as exc:
+                    self._pg.rolled_back()
+                    results.append(storage_error(exc))
+            return results
 
-        def done(result: Future[list[list[bool]]]) -> None:
+        def done(result: Future[list[list[bool] | BaseException]]) -> None:
             error = result.exception()
             for i, (_, _, future) in enumerate(taken):
-                if error is None:
-                    future.set_result(result.result()[i])
+                outcome = result.result()[i] if error is None else storage_error(error)
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
                 else:
-                    future.set_exception(error)
+                    future.set_result(outcome)
 
         try:
             self._pg.submit(job).add_done_callback(done)
