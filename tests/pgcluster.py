@@ -7,6 +7,7 @@ PostgreSQL refuses to run as root (CI runs as root), so the cluster then runs as
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -69,6 +70,7 @@ class PgCluster:
                 conf.write(f"{name} = '{value}'\n")
         self._run([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
                    "-t", "60", "start"])
+        atexit.register(self.stop)  # also when the run ends without its fixtures' teardown
         self.template = "meterd_template"
         self.admin_url = self.url("postgres")
         self._execute(f"CREATE DATABASE {self.template}")
@@ -138,6 +140,9 @@ class PgCluster:
             self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
+        """Stops the cluster (immediately: nothing in it is kept) and removes its folder. Idempotent."""
+        if not self.root.exists():
+            return
         with contextlib.suppress(Exception):
             self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(self.root, ignore_errors=True)
