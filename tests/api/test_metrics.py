@@ -88,8 +88,9 @@ def test_the_endpoint_reports_traffic(metered: Config, server: MeterdServer) -> 
     lookups = value(series, "meterd_balance_snapshot_lookups_total", result="hit") + value(
         series, "meterd_balance_snapshot_lookups_total", result="miss")
     assert lookups >= 1
-    assert value(series, "meterd_database_bytes", file="db") > 0
-    assert value(series, "meterd_database_bytes", file="wal") > 0
+    if server.db.backend == "sqlite":  # a PostgreSQL server's files are not meterd's to measure
+        assert value(series, "meterd_database_bytes", file="db") > 0
+        assert value(series, "meterd_database_bytes", file="wal") > 0
     assert value(series, "process_resident_memory_bytes") > 0
 
 

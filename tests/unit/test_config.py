@@ -79,6 +79,14 @@ def test_broken_yaml_is_one_line_with_its_position(tmp_path: Path) -> None:
         "must be a YAML mapping of sections (server, storage, auth, ...), got a list"]
 
 
+def test_storage_url_is_the_database_setting_too(tmp_path: Path) -> None:
+    path = tmp_path / "meterd.yaml"
+    path.write_text("storage:\n  url: postgresql://meterd@db/meterd\n")
+    assert load(path, env={}).db == "postgresql://meterd@db/meterd"
+    assert problems(tmp_path, "storage:\n  path: a.db\n  url: sqlite:b.db\n") == [
+        "storage.url: storage.path is the same setting: keep one"]
+
+
 def test_environment_overrides_the_file_and_flags_override_both(tmp_path: Path) -> None:
     path = tmp_path / "meterd.yaml"
     path.write_text("server:\n  listen: 127.0.0.1:1\nstorage:\n  path: file.db\nportal:\n  token_ttl_seconds: 60\n")

@@ -53,7 +53,8 @@ def _load_config(config_path: str | None, overrides: dict[str, tuple[str, Any]] 
 @main.command(help="Run the server until SIGTERM/SIGINT. Every setting also has a METERD_* variable and a "
                    "meterd.yaml key (README: Settings).")
 @click.option("--listen", help="host:port to listen on (default 127.0.0.1:50051; port 0 picks a free one).")
-@click.option("--db", help="SQLite database file (default ./meterd.db).")
+@click.option("--db", help="Database: a SQLite file path or sqlite: URL (default ./meterd.db), or a "
+              "postgresql://user@host/db URL (several meterd replicas may share it). Env: METERD_DB.")
 @config_path_option
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log format (default json).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False), help="PEM certificate: serve TLS (with --tls-key).")

@@ -43,9 +43,11 @@ DEFAULT_PORTAL_TOKEN_TTL_SECONDS = 3600
 DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
 
 
-def setting(default: Any, yaml_path: str, env: str, doc: str, **kwargs: Any) -> Any:
-    """A field of ``Config`` with its YAML path, environment variable and one-line documentation."""
-    return Field(default, description=doc, json_schema_extra={"yaml": yaml_path, "env": env}, **kwargs)
+def setting(default: Any, yaml_path: str, env: str, doc: str, also: str = "", **kwargs: Any) -> Any:
+    """A field of ``Config`` with its YAML path, environment variable and one-line documentation; ``also``
+    is another YAML path accepted for it (never both at once)."""
+    extra = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
+    return Field(default, description=doc, json_schema_extra=extra, **kwargs)
 
 
 class MeterDeclaration(BaseModel):
@@ -119,7 +121,9 @@ class Config(BaseModel):
     keepalive_timeout_seconds: float = setting(20.0, "server.keepalive_timeout_seconds",
                                                "METERD_KEEPALIVE_TIMEOUT_SECONDS",
                                                "and drops it when the ping is not answered in time", gt=0)
-    db: str = setting(DEFAULT_DB, "storage.path", "METERD_DB", "SQLite database file")
+    db: str = setting(DEFAULT_DB, "storage.path", "METERD_DB",
+                      "the database: a SQLite file path or sqlite: URL, or a postgresql:// URL (several replicas "
+                      "may share it); storage.url is the same setting", also="storage.url")
     admin_key: str | None = setting(None, "auth.admin_key", "METERD_API_KEY",
                                     "admin key every call must send (authorization: Bearer <key>); the same "
                                     "variable the CLI and client send. Unset: auth off (warned off loopback)")
@@ -279,11 +283,16 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
         if problem:
             raise ConfigError([problem])
         by_path = {meta["yaml"]: name for name, meta in fields.items()}
+        by_path.update({meta["also"]: name for name, meta in fields.items() if meta.get("also")})
         found: dict[str, Any] = {}
         lines += [f"{label}: {line}" for line in _flatten(raw, by_path, found)]
         for yaml_path, value in found.items():
-            values[by_path[yaml_path]] = value
-            origin[by_path[yaml_path]] = f"{label}: {yaml_path}"
+            name = by_path[yaml_path]
+            if name in values:
+                lines.append(f"{label}: {yaml_path}: {fields[name]['yaml']} is the same setting: keep one")
+                continue
+            values[name] = value
+            origin[name] = f"{label}: {yaml_path}"
 
     for old, new in DEPRECATED_ENV.items():
         if env.get(old) and not env.get(new):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from typing import Any
 
 EXPORTERS = ("otlp", "console")
@@ -34,7 +35,7 @@ class Tracing:
 
             span_exporter: Any = OTLPSpanExporter()
         elif exporter == "console":
-            span_exporter = ConsoleSpanExporter()
+            span_exporter = ConsoleSpanExporter(out=sys.stdout)  # today's stdout, not the one at its import
         else:
             raise ValueError(f"unknown tracing exporter {exporter!r}; expected one of {', '.join(EXPORTERS)}")
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "meterd")})
