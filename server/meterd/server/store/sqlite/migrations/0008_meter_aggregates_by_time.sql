@@ -149,7 +149,8 @@ FROM meter_distinct_h a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject = '
 INSERT INTO meter_all_distinct_d
 SELECT a.meter_num, a.time_us, g.groups, a.value
 FROM meter_distinct_d a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject = '';
-INSERT INTO meter_subjects SELECT DISTINCT meter_num, subject FROM meter_agg_d WHERE subject != '';
+INSERT INTO meter_subjects SELECT meter_num, subject FROM meter_agg_d WHERE subject != ''
+UNION SELECT meter_num, subject FROM meter_distinct_d WHERE subject != '';
 
 DROP TABLE meter_agg_m;
 DROP TABLE meter_agg_h;
