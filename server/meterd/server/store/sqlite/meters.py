@@ -40,7 +40,7 @@ import orjson
 
 from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent, parse_data
-from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError
+from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError, compile_path
 from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Fetch, Level, decimal_to_nanos
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
@@ -52,7 +52,8 @@ BACKFILL_CHUNK = 5000
 # a value beyond this is that event's validation error rather than an overflow in the writer. (Sums of
 # many values near the limit can still pass int64; SQLite then keeps them as REAL, inexactly.)
 MAX_SUM_VALUE_DIGITS = 15
-_MAX_SUM_NANOS = 10**MAX_SUM_VALUE_DIGITS * NANOS
+_MAX_SUM_INT = 10**MAX_SUM_VALUE_DIGITS
+_MAX_SUM_NANOS = _MAX_SUM_INT * NANOS
 _GROUP_TEXT_CACHE_LIMIT = 100_000
 
 
@@ -97,6 +98,10 @@ class _Compiled:
     slug: str
     reader: MeterReader
     kind: int
+    # Set when every group path is one member name ($.a): the names, read inline on the fast path.
+    group_names: tuple[str, ...] | None
+    # The value path's member name on the fast path (None for COUNT meters).
+    value_name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,76 +446,133 @@ class SqliteMeterStore:
               by_type: Mapping[str, list[_Compiled]], version: int, *, by_index: bool = False) -> _Prepared:
         """Reads and folds events given as (seq, type, subject, time_us, data text); with ``by_index`` the
         first item is the event's index in its batch, and LATEST rows are marked for the writer to add
-        the batch's first sequence number."""
+        the batch's first sequence number.
+
+        The hot loop: for a meter whose paths are plain member names (``$.a``), a string or null group
+        value and an integer value are read inline (what ``MeterReader`` gives for them, without building
+        a Reading and a Decimal); anything else goes through ``MeterReader.read``.
+        """
         out = _Prepared(version)
         errors = out.errors
         group_text = self._group_text
-        # (meter, subject, groups text, minute) -> [count, sum nanos, min, max, latest time, latest seq, latest]
-        accs: dict[tuple[int, str, str, int], list[Any]] = {}
-        distinct: set[tuple[int, str, str, int, str]] = set()
-        kinds: dict[int, int] = {}
+        texts = self._group_texts
+        # Per meter: (subject, groups text, minute) -> [count, sum nanos, min, max, latest time, latest seq,
+        # latest]; UNIQUE_COUNT meters: a set of (subject, groups text, minute, value).
+        accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
+        distincts: dict[int, set[tuple[str, str, int, str]]] = {}
+        meters_seen: dict[int, _Compiled] = {}
         for seq, event_type, subject, time_us, data in events:
             meters = by_type.get(event_type)
             if not meters:
                 continue
             minute = time_us - time_us % MINUTE_US
+            # orjson's parse, exact for what the fast path reads (strings, integers); the reader gets the
+            # exact decimal parse, made at most once per event and only when needed.
+            exact: Any = _UNPARSED
             try:
-                parsed = _parse(data)
+                parsed = orjson.loads(data) if data is not None else None
+            except orjson.JSONDecodeError:  # an integer beyond 64 bits
+                parsed = exact = _parse_exact(data)
             except Exception as exc:  # an event's content never fails the batch
                 errors.extend((seq, m.slug, f"data cannot be read: {_reason(exc)}") for m in meters)
                 continue
+            is_dict = type(parsed) is dict
+            last_names: tuple[str, ...] | None = None
+            last_text: str | None = None
             for m in meters:
-                try:
-                    reading = m.reader.read(parsed)
-                    if isinstance(reading, ReadError):
-                        errors.append((seq, m.slug, reading.message))
+                kind = m.kind
+                number: Any = None
+                text: str | None = None
+                if m.group_names is not None and is_dict:
+                    names = m.group_names
+                    if names is last_names:
+                        text = last_text
+                    else:
+                        raw = tuple([parsed.get(n) for n in names])
+                        try:
+                            text = texts.get(raw)
+                        except TypeError:  # an object or array: the reader's business
+                            text = None
+                        else:
+                            if text is None and all(v is None or type(v) is str for v in raw):
+                                text = group_text(raw)  # type: ignore[arg-type]
+                        last_names, last_text = names, text
+                    if text is not None and kind != _COUNT:
+                        value = parsed.get(m.value_name)
+                        if type(value) is int and -_MAX_SUM_INT < value < _MAX_SUM_INT:
+                            if kind == _SUM:
+                                number = value * NANOS
+                            elif kind == _DISTINCT:
+                                number = str(value)
+                            else:
+                                number = float(value)
+                        elif type(value) is str and kind == _DISTINCT:
+                            number = value
+                        else:
+                            text = None
+                if text is None:
+                    try:
+                        if exact is _UNPARSED:
+                            exact = _parse_exact(data)
+                        reading = m.reader.read(exact)
+                        if isinstance(reading, ReadError):
+                            errors.append((seq, m.slug, reading.message))
+                            continue
+                        value = reading.value
+                        if kind == _SUM:
+                            number = _nanos(value)  # type: ignore[arg-type]
+                            if number is None:
+                                errors.append((seq, m.slug, f"value {value} is beyond ±10^{MAX_SUM_VALUE_DIGITS},"
+                                                            " the largest value a sum keeps exactly"))
+                                continue
+                        elif kind == _DISTINCT:
+                            number = value
+                        elif kind != _COUNT:
+                            number = float(value)  # type: ignore[arg-type]
+                            if math.isinf(number):
+                                errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
+                                continue
+                        text = group_text(reading.groups)
+                    except Exception as exc:  # this event's error, not the batch's
+                        errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
                         continue
-                    kind = m.kind
-                    value = reading.value
-                    number: Any = None
-                    if kind == _SUM:
-                        number = _nanos(value)  # type: ignore[arg-type]
-                        if number is None:
-                            errors.append((seq, m.slug, f"value {value} is beyond ±10^{MAX_SUM_VALUE_DIGITS},"
-                                                        " the largest value a sum keeps exactly"))
-                            continue
-                    elif kind in (_MIN, _MAX, _LATEST):
-                        number = float(value)  # type: ignore[arg-type]
-                        if math.isinf(number):
-                            errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
-                            continue
-                    key = (m.meter_num, subject, group_text(reading.groups), minute)
-                except Exception as exc:  # this event's error, not the batch's
-                    errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
-                    continue
-                kinds[m.meter_num] = kind
+                num = m.meter_num
                 if kind == _DISTINCT:
-                    distinct.add((*key, value))  # type: ignore[arg-type]
+                    target = distincts.get(num)
+                    if target is None:
+                        target = distincts[num] = set()
+                        meters_seen[num] = m
+                    target.add((subject, text, minute, number))
                     continue
-                acc = accs.get(key)
+                meter_accs = accs.get(num)
+                if meter_accs is None:
+                    meter_accs = accs[num] = {}
+                    meters_seen[num] = m
+                key = (subject, text, minute)
+                acc = meter_accs.get(key)
                 if acc is None:
-                    accs[key] = [1, number, number, number, time_us, seq, number]
-                elif kind == _COUNT:
-                    acc[0] += 1
+                    meter_accs[key] = [1, number, number, number, time_us, seq, number]
                 elif kind == _SUM:
                     acc[0] += 1
                     acc[1] += number
-                elif kind == _MIN:
+                elif kind == _COUNT:
                     acc[0] += 1
-                    if number < acc[2]:
-                        acc[2] = number
                 elif kind == _MAX:
                     acc[0] += 1
                     if number > acc[3]:
                         acc[3] = number
+                elif kind == _MIN:
+                    acc[0] += 1
+                    if number < acc[2]:
+                        acc[2] = number
                 else:
                     acc[0] += 1
                     if (time_us, seq) > (acc[4], acc[5]):
                         acc[4], acc[5], acc[6] = time_us, seq, number
-        if accs:
-            _rows_of(accs, kinds, out, fix_seq=by_index)
-        if distinct:
-            _distinct_rows_of(distinct, out)
+        for num, meter_accs in accs.items():
+            _rows_of(num, meters_seen[num].kind, meter_accs, out, fix_seq=by_index)
+        for num, distinct in distincts.items():
+            _distinct_rows_of(num, distinct, out)
         return out
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
@@ -528,7 +590,19 @@ class SqliteMeterStore:
 
 
 def _compile(num: int, definition: MeterDefinition) -> _Compiled:
-    return _Compiled(num, definition.slug, MeterReader(definition), _KIND[definition.aggregation])
+    reader = MeterReader(definition)
+    group_steps = [compile_path(path) for path in definition.group_by.values()]
+    group_names = (tuple(steps[0] for steps in group_steps)  # type: ignore[misc]
+                   if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None)
+    kind = _KIND[definition.aggregation]
+    value_name: str | None = None
+    if group_names is not None and kind != _COUNT:
+        steps = compile_path(definition.value_property or "")
+        if len(steps) == 1 and isinstance(steps[0], str):
+            value_name = steps[0]
+        else:
+            group_names = None  # the value needs the reader: so does the event
+    return _Compiled(num, definition.slug, reader, kind, group_names, value_name)
 
 
 def _reason(exc: BaseException) -> str:
@@ -536,33 +610,12 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-def _has_float(node: object) -> bool:
-    """Whether parsed JSON holds a float anywhere (iterative: nesting depth is the client's choice)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        values = item.values() if isinstance(item, dict) else item
-        for v in values:  # type: ignore[attr-defined]
-            t = type(v)
-            if t is float:
-                return True
-            if t is dict or t is list:
-                stack.append(v)
-    return False
+_UNPARSED = object()
 
 
-def _parse(data: str | None) -> Any:
-    """Event data parsed once, exactly: orjson (fast) unless it holds a non-integer number (a float would
-    be inexact) or an integer orjson cannot hold; then the exact decimal parser."""
-    if data is None:
-        return None
-    try:
-        parsed = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return parse_data(data)
-    if type(parsed) is dict and _has_float(parsed):
-        return parse_data(data)
-    return parsed
+def _parse_exact(data: str | None) -> Any:
+    """Event data with every non-integer number as a Decimal (what MeterReader expects)."""
+    return parse_data(data) if data is not None else None
 
 
 def _nanos(value: Decimal) -> int | None:
@@ -582,74 +635,110 @@ def _nanos(value: Decimal) -> int | None:
     return nanos if -_MAX_SUM_NANOS < nanos < _MAX_SUM_NANOS else None
 
 
-def _rows_of(accs: Mapping[tuple[int, str, str, int], list[Any]], kinds: Mapping[int, int], out: _Prepared,
+def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]], out: _Prepared,
              fix_seq: bool) -> None:
-    """Per-subject minute rows and their roll-ups over subjects at each level, as upsert parameters."""
-    rows = out.rows
+    """One meter's per-subject minute rows and their roll-ups over subjects at each level, as upsert
+    parameters (minutes first, then hours and days from the minutes: fewer entries at each step)."""
     subjects = out.subjects
-    rolled: dict[tuple[Level, int, str, int], list[Any]] = {}
-    for (num, subject, groups, minute), acc in accs.items():
-        subjects.add((num, subject))
-        kind = kinds[num]
-        hour = minute - minute % HOUR_US
-        for level, t in ((Level.MINUTE, minute), (Level.HOUR, hour), (Level.DAY, minute - minute % DAY_US)):
-            key = (level, num, groups, t)
-            r = rolled.get(key)
-            if r is None:
-                rolled[key] = acc.copy()
-            elif kind == _SUM:
-                r[0] += acc[0]
-                r[1] += acc[1]
-            elif kind == _COUNT:
-                r[0] += acc[0]
-            elif kind == _MIN:
-                r[0] += acc[0]
-                r[2] = min(r[2], acc[2])
-            elif kind == _MAX:
-                r[0] += acc[0]
-                r[3] = max(r[3], acc[3])
-            else:
-                r[0] += acc[0]
-                if (acc[4], acc[5]) > (r[4], r[5]):
-                    r[4], r[5], r[6] = acc[4], acc[5], acc[6]
-        sql = _SUB_UPSERT[kind]
-        target = rows.get(sql)
-        if target is None:
-            target = rows[sql] = []
-            if kind == _LATEST and fix_seq:
-                out.seq_at[sql] = _SUB_SEQ_AT
-        target.append((num, hour, subject, minute, groups, *_values(kind, acc)))
-    for (level, num, groups, t), acc in rolled.items():
-        kind = kinds[num]
-        sql = _ALL_UPSERT[(level, kind)]
-        target = rows.get(sql)
-        if target is None:
-            target = rows[sql] = []
-            if kind == _LATEST and fix_seq:
-                out.seq_at[sql] = _ALL_SEQ_AT
-        target.append((num, t, groups, *_values(kind, acc)))
-
-
-def _values(kind: int, acc: list[Any]) -> tuple[Any, ...]:
+    values = _VALUES[kind]
+    by_minute: dict[tuple[str, int], list[Any]] = {}
+    merge = _MERGE[kind]
+    subjects.update([(num, subject) for subject, _, _ in accs])
     if kind == _SUM:
-        return acc[0], acc[1] // NANOS, acc[1] % NANOS
-    if kind == _COUNT:
-        return (acc[0],)
-    if kind == _MIN:
-        return acc[0], acc[2]
-    if kind == _MAX:
-        return acc[0], acc[3]
-    return acc[0], acc[6], acc[4], acc[5]
+        sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, a[0], a[1] // NANOS, a[1] % NANOS)
+                    for (subject, groups, minute), a in accs.items()]
+    elif kind == _COUNT:
+        sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, a[0])
+                    for (subject, groups, minute), a in accs.items()]
+    else:
+        sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, *values(a))
+                    for (subject, groups, minute), a in accs.items()]
+    for (_, groups, minute), acc in accs.items():
+        key = (groups, minute)
+        r = by_minute.get(key)
+        if r is None:
+            by_minute[key] = acc.copy()
+        else:
+            merge(r, acc)
+    _add_rows(out, _SUB_UPSERT[kind], sub_rows, _SUB_SEQ_AT if kind == _LATEST and fix_seq else None)
+    previous = by_minute
+    for level in (Level.MINUTE, Level.HOUR, Level.DAY):
+        unit = level.value
+        if level is Level.MINUTE:
+            rolled = by_minute
+        else:
+            rolled = {}
+            for (groups, t), acc in previous.items():
+                key = (groups, t - t % unit)
+                r = rolled.get(key)
+                if r is None:
+                    rolled[key] = acc.copy()
+                else:
+                    merge(r, acc)
+        previous = rolled
+        _add_rows(out, _ALL_UPSERT[(level, kind)], [(num, t, groups, *values(acc)) for (groups, t), acc in rolled.items()],
+                  _ALL_SEQ_AT if kind == _LATEST and fix_seq else None)
 
 
-def _distinct_rows_of(distinct: set[tuple[int, str, str, int, str]], out: _Prepared) -> None:
-    sub = out.rows.setdefault(_SUB_DISTINCT, [])
+def _add_rows(out: _Prepared, sql: str, rows: list[tuple[Any, ...]], seq_at: int | None) -> None:
+    target = out.rows.get(sql)
+    if target is None:
+        out.rows[sql] = rows
+        if seq_at is not None:
+            out.seq_at[sql] = seq_at
+    else:
+        target.extend(rows)
+
+
+def _merge_count(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+
+
+def _merge_sum(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    r[1] += a[1]
+
+
+def _merge_min(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    if a[2] < r[2]:
+        r[2] = a[2]
+
+
+def _merge_max(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    if a[3] > r[3]:
+        r[3] = a[3]
+
+
+def _merge_latest(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    if (a[4], a[5]) > (r[4], r[5]):
+        r[4], r[5], r[6] = a[4], a[5], a[6]
+
+
+_MERGE = {_COUNT: _merge_count, _SUM: _merge_sum, _MIN: _merge_min, _MAX: _merge_max, _LATEST: _merge_latest}
+# Upsert parameters after the key, by kind (see _UPDATE for the columns).
+_VALUES = {
+    _COUNT: lambda a: (a[0],),
+    _SUM: lambda a: (a[0], a[1] // NANOS, a[1] % NANOS),
+    _MIN: lambda a: (a[0], a[2]),
+    _MAX: lambda a: (a[0], a[3]),
+    _LATEST: lambda a: (a[0], a[6], a[4], a[5]),
+}
+
+
+def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: _Prepared) -> None:
+    sub = []
     levels: dict[Level, set[tuple[int, int, str, str]]] = {level: set() for level in Level}
-    for num, subject, groups, minute, value in distinct:
+    minutes, hours, days = levels[Level.MINUTE], levels[Level.HOUR], levels[Level.DAY]
+    for subject, groups, minute, value in distinct:
         out.subjects.add((num, subject))
-        sub.append((num, minute - minute % HOUR_US, subject, minute, groups, value))
-        levels[Level.MINUTE].add((num, minute, groups, value))
-        levels[Level.HOUR].add((num, minute - minute % HOUR_US, groups, value))
-        levels[Level.DAY].add((num, minute - minute % DAY_US, groups, value))
+        hour = minute - minute % HOUR_US
+        sub.append((num, hour, subject, minute, groups, value))
+        minutes.add((num, minute, groups, value))
+        hours.add((num, hour, groups, value))
+        days.add((num, minute - minute % DAY_US, groups, value))
+    _add_rows(out, _SUB_DISTINCT, sub, None)
     for level, level_rows in levels.items():
-        out.rows.setdefault(_ALL_DISTINCT[level], []).extend(level_rows)
+        _add_rows(out, _ALL_DISTINCT[level], list(level_rows), None)
