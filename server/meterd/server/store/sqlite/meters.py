@@ -1,10 +1,10 @@
 """SQLite storage of meters and their pre-aggregates (layout: migrations/0008_meter_aggregates_by_time.sql).
 
-Layout, in short (the migration has the details). Per-subject rows exist at minute level only, keyed
-(meter, hour, subject, minute, groups); rows for all subjects together are kept per level (minute, hour,
-day), keyed (meter, time, groups). Keys lead with time, so the rows one batch updates sit together at the
-recent end of each table instead of all over it. A one-subject read seeks once per hour of its range; its
-hour and day windows are ``GROUP BY`` over the minute rows. A row holds only what its meter's aggregation
+Layout, in short (the migration has the details). Per-subject rows are kept per minute, keyed (meter,
+hour, subject, minute, groups), and per day, keyed (meter, day, subject, groups); rows for all subjects
+together are kept per level (minute, hour, day), keyed (meter, time, groups). Keys lead with time, so the
+rows one batch updates sit together at the recent end of each table instead of all over it. A one-subject
+read seeks once per hour (minute rows, grouped into hours by ``GROUP BY``) or per whole day of its range. A row holds only what its meter's aggregation
 needs (count always; the exact sum for SUM/AVG; min, max or latest), UNIQUE_COUNT keeps distinct values.
 
 Ingest, in two steps:
@@ -153,14 +153,18 @@ def _upsert_sql(table: str, key: str, kind: int) -> str:
             f" ON CONFLICT ({key}) DO UPDATE SET {update}")
 
 
+_SUB_DAY_KEY = "meter_num, time_us, subject, groups"
 _SUB_UPSERT = {kind: _upsert_sql("meter_sub_m", _SUB_KEY, kind) for kind in _UPDATE}
+_SUB_DAY_UPSERT = {kind: _upsert_sql("meter_sub_d", _SUB_DAY_KEY, kind) for kind in _UPDATE}
 _ALL_UPSERT = {(level, kind): _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind)
                for level in Level for kind in _UPDATE}
 _SUB_DISTINCT = f"INSERT OR IGNORE INTO meter_sub_distinct_m ({_SUB_KEY}, value) VALUES (?, ?, ?, ?, ?, ?)"
+_SUB_DAY_DISTINCT = f"INSERT OR IGNORE INTO meter_sub_distinct_d ({_SUB_DAY_KEY}, value) VALUES (?, ?, ?, ?, ?)"
 _ALL_DISTINCT = {level: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value)"
                  " VALUES (?, ?, ?, ?)" for level in Level}
 # Where the latest_seq column is in the LATEST upserts' rows.
 _SUB_SEQ_AT = 5 + 3
+_SUB_DAY_SEQ_AT = 4 + 3
 _ALL_SEQ_AT = 3 + 3
 
 
@@ -291,7 +295,17 @@ class SqliteMeterStore:
         per_subject = bool(subjects) or keep_subject
         distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
         params: list[object] = [meter.num]
-        if per_subject:
+        if per_subject and fetch.level is Level.DAY:
+            # Whole days: per-subject day rows, one seek per (day, subject) when subjects are given.
+            table = "meter_sub_distinct_d" if distinct else "meter_sub_d"
+            where = ["a.meter_num = ?"]
+            if subjects:
+                where += ["a.time_us IN (SELECT value FROM json_each(?))",
+                          f"a.subject IN ({','.join('?' * len(subjects))})"]
+                params += [json.dumps(list(range(fetch.start_us, fetch.end_us, DAY_US))), *subjects]
+            where += ["a.time_us >= ?", "a.time_us < ?"]
+            time_col = "a.time_us"
+        elif per_subject:
             table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
             if subjects:
                 # One seek per (hour, subject): the hours of the range as a list the planner iterates.
@@ -576,7 +590,7 @@ class SqliteMeterStore:
         return out
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
-        for table in ("meter_sub_m", "meter_sub_distinct_m", "meter_subjects",
+        for table in ("meter_sub_m", "meter_sub_distinct_m", "meter_sub_d", "meter_sub_distinct_d", "meter_subjects",
                       *(f"meter_all_{s}" for s in _SUFFIX.values()),
                       *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())):
             conn.execute(f"DELETE FROM {table} WHERE meter_num = ?", (meter_num,))
@@ -653,14 +667,24 @@ def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]]
     else:
         sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, *values(a))
                     for (subject, groups, minute), a in accs.items()]
-    for (_, groups, minute), acc in accs.items():
+    by_day: dict[tuple[str, str, int], list[Any]] = {}
+    for (subject, groups, minute), acc in accs.items():
         key = (groups, minute)
         r = by_minute.get(key)
         if r is None:
             by_minute[key] = acc.copy()
         else:
             merge(r, acc)
+        day_key = (subject, groups, minute - minute % DAY_US)
+        r = by_day.get(day_key)
+        if r is None:
+            by_day[day_key] = acc.copy()
+        else:
+            merge(r, acc)
     _add_rows(out, _SUB_UPSERT[kind], sub_rows, _SUB_SEQ_AT if kind == _LATEST and fix_seq else None)
+    _add_rows(out, _SUB_DAY_UPSERT[kind], [(num, day, subject, groups, *values(a))
+                                           for (subject, groups, day), a in by_day.items()],
+              _SUB_DAY_SEQ_AT if kind == _LATEST and fix_seq else None)
     previous = by_minute
     for level in (Level.MINUTE, Level.HOUR, Level.DAY):
         unit = level.value
@@ -730,15 +754,18 @@ _VALUES = {
 
 def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: _Prepared) -> None:
     sub = []
+    sub_days: set[tuple[int, int, str, str, str]] = set()
     levels: dict[Level, set[tuple[int, int, str, str]]] = {level: set() for level in Level}
     minutes, hours, days = levels[Level.MINUTE], levels[Level.HOUR], levels[Level.DAY]
     for subject, groups, minute, value in distinct:
         out.subjects.add((num, subject))
         hour = minute - minute % HOUR_US
         sub.append((num, hour, subject, minute, groups, value))
+        sub_days.add((num, minute - minute % DAY_US, subject, groups, value))
         minutes.add((num, minute, groups, value))
         hours.add((num, hour, groups, value))
         days.add((num, minute - minute % DAY_US, groups, value))
     _add_rows(out, _SUB_DISTINCT, sub, None)
+    _add_rows(out, _SUB_DAY_DISTINCT, list(sub_days), None)
     for level, level_rows in levels.items():
         _add_rows(out, _ALL_DISTINCT[level], list(level_rows), None)
