@@ -55,6 +55,8 @@ MAX_SUM_VALUE_DIGITS = 15
 _MAX_SUM_INT = 10**MAX_SUM_VALUE_DIGITS
 _MAX_SUM_NANOS = _MAX_SUM_INT * NANOS
 _GROUP_TEXT_CACHE_LIMIT = 100_000
+# A one-subject read lists the hours (or days) of its range as bound parameters up to this many.
+_INLINE_UNITS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,35 +297,43 @@ class SqliteMeterStore:
         per_subject = bool(subjects) or keep_subject
         distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
         params: list[object] = [meter.num]
-        if per_subject and fetch.level is Level.DAY:
-            # Whole days: per-subject day rows, one seek per (day, subject) when subjects are given.
-            table = "meter_sub_distinct_d" if distinct else "meter_sub_d"
+        if per_subject:
+            day_rows = fetch.level is Level.DAY
+            if day_rows:  # whole days: per-subject day rows
+                table = "meter_sub_distinct_d" if distinct else "meter_sub_d"
+                time_key, step, first = "a.time_us", DAY_US, fetch.start_us
+                time_col = "a.time_us"
+            else:  # minute rows, grouped into the level's units
+                table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
+                time_key, step, first = "a.hour_us", HOUR_US, fetch.start_us - fetch.start_us % HOUR_US
+                time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
             where = ["a.meter_num = ?"]
             if subjects:
-                where += ["a.time_us IN (SELECT value FROM json_each(?))",
-                          f"a.subject IN ({','.join('?' * len(subjects))})"]
-                params += [json.dumps(list(range(fetch.start_us, fetch.end_us, DAY_US))), *subjects]
-            where += ["a.time_us >= ?", "a.time_us < ?"]
-            time_col = "a.time_us"
-        elif per_subject:
-            table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-            if subjects:
-                # One seek per (hour, subject): the hours of the range as a list the planner iterates.
-                first = fetch.start_us - fetch.start_us % HOUR_US
-                hours = json.dumps(list(range(first, fetch.end_us, HOUR_US)))
-                where = ["a.meter_num = ?", "a.hour_us IN (SELECT value FROM json_each(?))",
-                         f"a.subject IN ({','.join('?' * len(subjects))})"]
-                params += [hours, *subjects]
+                # One seek per (hour or day, subject): the units of the range as a list the planner
+                # iterates (bound parameters while few, else one JSON array).
+                units = list(range(first, fetch.end_us, step))
+                if len(units) <= _INLINE_UNITS:
+                    where.append(f"{time_key} IN ({','.join('?' * len(units))})")
+                    params += units
+                else:
+                    where.append(f"{time_key} IN (SELECT value FROM json_each(?))")
+                    params.append(json.dumps(units))
+                if len(subjects) == 1:
+                    where.append("a.subject = ?")
+                else:
+                    where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
+                params += subjects
             else:
-                where = ["a.meter_num = ?", "a.hour_us >= ?", "a.hour_us < ?"]
-                params += [fetch.start_us - fetch.start_us % HOUR_US, fetch.end_us]
-            where += ["a.time_us >= ?", "a.time_us < ?"]
-            time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
+                where += [f"{time_key} >= ?", f"{time_key} < ?"]
+                params += [first, fetch.end_us]
+            if not day_rows:
+                where += ["a.time_us >= ?", "a.time_us < ?"]
+                params += [fetch.start_us, fetch.end_us]
         else:
             table = f"meter_all_distinct_{_SUFFIX[fetch.level]}" if distinct else f"meter_all_{_SUFFIX[fetch.level]}"
             where = ["a.meter_num = ?", "a.time_us >= ?", "a.time_us < ?"]
             time_col = "a.time_us"
-        params += [fetch.start_us, fetch.end_us]
+            params += [fetch.start_us, fetch.end_us]
         for index, value in filters.items():
             where.append(f"json_extract(a.groups, '$[{index}]') = ?")
             params.append(value)
