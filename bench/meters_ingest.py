@@ -11,7 +11,8 @@ Workload: 1,000 subjects; data {"tokens", "ms", "model" (4 values), "user"}; str
 - ``three_meters_unique``: the same with UNIQUE_COUNT $.user instead of MAX;
 - ``three_meters_live``: three meters, event times within the last minute (a production stream).
 
-Also the server's RSS before and after the metered streams (it must stay flat)."""
+Also the server's CPU time per event (less sensitive than rates to other work on the machine) and its RSS
+before and after each stream (it must stay flat)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psutil
 from common import Server, table, write_result
 
 from meterd.client import OpenMeter
@@ -76,6 +78,7 @@ def raw_rate(events: list[events_pb2.Event], db: Path) -> float:
     migrate(conn)
     rows = [(e.source, e.id, e.type, e.subject, e.time.seconds * 1_000_000 + e.time.nanos // 1000, 0, e.specversion,
              None, None, e.data) for e in events]
+    cpu = time.process_time()
     start = time.perf_counter()
     for i in range(0, len(rows), BATCH):
         conn.execute("BEGIN")
@@ -86,11 +89,16 @@ def raw_rate(events: list[events_pb2.Event], db: Path) -> float:
         )
         conn.execute("COMMIT")
     rate = len(rows) / (time.perf_counter() - start)
+    CPU_US["raw_sqlite"] = (time.process_time() - cpu) / len(rows) * 1e6
     conn.close()
     return rate
 
 
-def stream_rate(db: Path, events: list[events_pb2.Event], specs: list[dict[str, object]]) -> tuple[float, dict[str, float]]:
+CPU_US: dict[str, float] = {}  # CPU time per event: of this process for raw_sqlite, of the server otherwise
+
+
+def stream_rate(db: Path, events: list[events_pb2.Event], specs: list[dict[str, object]],
+                name: str) -> tuple[float, dict[str, float]]:
     server = Server(db)
     try:
         with OpenMeter(server.address, timeout=300) as om:
@@ -100,11 +108,15 @@ def stream_rate(db: Path, events: list[events_pb2.Event], specs: list[dict[str, 
             with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
                 stream.send_many(warm)
             rss_before = server.rss()
+            process = psutil.Process(server.proc.pid)
+            cpu = process.cpu_times()
             start = time.perf_counter()
             with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
                 for e in events[BATCH:]:
                     stream.send(e)
             elapsed = time.perf_counter() - start
+            used = process.cpu_times()
+            CPU_US[name] = (used.user + used.system - cpu.user - cpu.system) / (len(events) - BATCH) * 1e6
             assert stream.tally.accepted == len(events) - BATCH, stream.tally.accepted
             rss_after = server.rss()
     finally:
@@ -124,26 +136,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         results["raw_sqlite"] = raw_rate(spanning, d / "raw.db")
-        results["no_meter"], rss["no_meter"] = stream_rate(d / "none.db", spanning, [])
-        results["three_meters"], rss["three_meters"] = stream_rate(d / "three.db", spanning, meters("MAX"))
+        results["no_meter"], rss["no_meter"] = stream_rate(d / "none.db", spanning, [], "no_meter")
+        results["three_meters"], rss["three_meters"] = stream_rate(d / "three.db", spanning, meters("MAX"), "three_meters")
         results["three_meters_unique"], rss["three_meters_unique"] = stream_rate(
-            d / "unique.db", spanning, meters("UNIQUE_COUNT"))
+            d / "unique.db", spanning, meters("UNIQUE_COUNT"), "three_meters_unique")
         results["three_meters_live"], rss["three_meters_live"] = stream_rate(
-            d / "live.db", make_events("l", n, live=True), meters("MAX"))
+            d / "live.db", make_events("l", n, live=True), meters("MAX"), "three_meters_live")
     raw = results["raw_sqlite"]
     payload = {
         "events_per_case": n,
         "events_per_second": {k: round(v) for k, v in results.items()},
         "share_of_raw_sqlite": {k: round(v / raw, 3) for k, v in results.items() if k != "raw_sqlite"},
         "targets": {"no_meter": 0.60, "three_meters": 0.30, "three_meters_unique": 0.20, "three_meters_live": 0.40},
+        "cpu_us_per_event": {k: round(v, 1) for k, v in CPU_US.items()},
         "server_rss": rss,
         "notes": "client and server in separate processes on one 2-core machine shared with other work; "
                  "ratios are within one run",
     }
     path = write_result("meters_ingest", payload)
     print(f"meters ingest ({n} events per case) -> {path}")
-    print(table([(k, f"{round(v):,} events/s" + ("" if k == "raw_sqlite" else f"  {v / raw:.2f} of raw"))
-                 for k, v in results.items()]))
+    print(table([(k, f"{round(v):,} events/s" + ("" if k == "raw_sqlite" else f"  {v / raw:.2f} of raw")
+                  + f"  {CPU_US.get(k, 0):.1f} µs CPU/event") for k, v in results.items()]))
 
 
 if __name__ == "__main__":
