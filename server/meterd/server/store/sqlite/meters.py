@@ -1,10 +1,10 @@
 """SQLite storage of meters and their pre-aggregates (layout: migrations/0008_meter_aggregates_by_time.sql).
 
-Layout, in short (the migration has the details). Per-subject rows are kept per minute, keyed (meter,
-hour, subject, minute, groups), and per day, keyed (meter, day, subject, groups); rows for all subjects
-together are kept per level (minute, hour, day), keyed (meter, time, groups). Keys lead with time, so the
-rows one batch updates sit together at the recent end of each table instead of all over it. A one-subject
-read seeks once per hour (minute rows, grouped into hours by ``GROUP BY``) or per whole day of its range. A row holds only what its meter's aggregation
+Layout, in short (the migration has the details). Per-subject rows exist at minute level only, keyed
+(meter, hour, subject, minute, groups); rows for all subjects together are kept per level (minute, hour,
+day), keyed (meter, time, groups). Keys lead with time, so the rows one batch updates sit together at the
+recent end of each table instead of all over it. A one-subject read seeks once per hour of its range; its
+hour and day windows are ``GROUP BY`` over the minute rows. A row holds only what its meter's aggregation
 needs (count always; the exact sum for SUM/AVG; min, max or latest), UNIQUE_COUNT keeps distinct values.
 
 Ingest, in two steps:
@@ -55,8 +55,8 @@ MAX_SUM_VALUE_DIGITS = 15
 _MAX_SUM_INT = 10**MAX_SUM_VALUE_DIGITS
 _MAX_SUM_NANOS = _MAX_SUM_INT * NANOS
 _GROUP_TEXT_CACHE_LIMIT = 100_000
-# A one-subject read lists the hours (or days) of its range as bound parameters up to this many.
-_INLINE_UNITS = 100
+# A one-subject read lists the hours of its range as bound parameters up to this many.
+_INLINE_HOURS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,18 +155,14 @@ def _upsert_sql(table: str, key: str, kind: int) -> str:
             f" ON CONFLICT ({key}) DO UPDATE SET {update}")
 
 
-_SUB_DAY_KEY = "meter_num, time_us, subject, groups"
 _SUB_UPSERT = {kind: _upsert_sql("meter_sub_m", _SUB_KEY, kind) for kind in _UPDATE}
-_SUB_DAY_UPSERT = {kind: _upsert_sql("meter_sub_d", _SUB_DAY_KEY, kind) for kind in _UPDATE}
 _ALL_UPSERT = {(level, kind): _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind)
                for level in Level for kind in _UPDATE}
 _SUB_DISTINCT = f"INSERT OR IGNORE INTO meter_sub_distinct_m ({_SUB_KEY}, value) VALUES (?, ?, ?, ?, ?, ?)"
-_SUB_DAY_DISTINCT = f"INSERT OR IGNORE INTO meter_sub_distinct_d ({_SUB_DAY_KEY}, value) VALUES (?, ?, ?, ?, ?)"
 _ALL_DISTINCT = {level: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value)"
                  " VALUES (?, ?, ?, ?)" for level in Level}
 # Where the latest_seq column is in the LATEST upserts' rows.
 _SUB_SEQ_AT = 5 + 3
-_SUB_DAY_SEQ_AT = 4 + 3
 _ALL_SEQ_AT = 3 + 3
 
 
@@ -298,37 +294,31 @@ class SqliteMeterStore:
         distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
         params: list[object] = [meter.num]
         if per_subject:
-            day_rows = fetch.level is Level.DAY
-            if day_rows:  # whole days: per-subject day rows
-                table = "meter_sub_distinct_d" if distinct else "meter_sub_d"
-                time_key, step, first = "a.time_us", DAY_US, fetch.start_us
-                time_col = "a.time_us"
-            else:  # minute rows, grouped into the level's units
-                table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-                time_key, step, first = "a.hour_us", HOUR_US, fetch.start_us - fetch.start_us % HOUR_US
-                time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
+            # Minute rows, grouped into the level's units (hour and day windows too: see the migration).
+            table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
+            first = fetch.start_us - fetch.start_us % HOUR_US
+            time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
             where = ["a.meter_num = ?"]
             if subjects:
-                # One seek per (hour or day, subject): the units of the range as a list the planner
-                # iterates (bound parameters while few, else one JSON array).
-                units = list(range(first, fetch.end_us, step))
-                if len(units) <= _INLINE_UNITS:
-                    where.append(f"{time_key} IN ({','.join('?' * len(units))})")
-                    params += units
+                # One seek per (hour, subject): the hours of the range as a list the planner iterates
+                # (bound parameters while few, else one JSON array).
+                hours = list(range(first, fetch.end_us, HOUR_US))
+                if len(hours) <= _INLINE_HOURS:
+                    where.append(f"a.hour_us IN ({','.join('?' * len(hours))})")
+                    params += hours
                 else:
-                    where.append(f"{time_key} IN (SELECT value FROM json_each(?))")
-                    params.append(json.dumps(units))
+                    where.append("a.hour_us IN (SELECT value FROM json_each(?))")
+                    params.append(json.dumps(hours))
                 if len(subjects) == 1:
                     where.append("a.subject = ?")
                 else:
                     where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
                 params += subjects
             else:
-                where += [f"{time_key} >= ?", f"{time_key} < ?"]
+                where += ["a.hour_us >= ?", "a.hour_us < ?"]
                 params += [first, fetch.end_us]
-            if not day_rows:
-                where += ["a.time_us >= ?", "a.time_us < ?"]
-                params += [fetch.start_us, fetch.end_us]
+            where += ["a.time_us >= ?", "a.time_us < ?"]
+            params += [fetch.start_us, fetch.end_us]
         else:
             table = f"meter_all_distinct_{_SUFFIX[fetch.level]}" if distinct else f"meter_all_{_SUFFIX[fetch.level]}"
             where = ["a.meter_num = ?", "a.time_us >= ?", "a.time_us < ?"]
@@ -600,7 +590,7 @@ class SqliteMeterStore:
         return out
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
-        for table in ("meter_sub_m", "meter_sub_distinct_m", "meter_sub_d", "meter_sub_distinct_d", "meter_subjects",
+        for table in ("meter_sub_m", "meter_sub_distinct_m", "meter_subjects",
                       *(f"meter_all_{s}" for s in _SUFFIX.values()),
                       *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())):
             conn.execute(f"DELETE FROM {table} WHERE meter_num = ?", (meter_num,))
@@ -677,24 +667,14 @@ def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]]
     else:
         sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, *values(a))
                     for (subject, groups, minute), a in accs.items()]
-    by_day: dict[tuple[str, str, int], list[Any]] = {}
-    for (subject, groups, minute), acc in accs.items():
+    for (_, groups, minute), acc in accs.items():
         key = (groups, minute)
         r = by_minute.get(key)
         if r is None:
             by_minute[key] = acc.copy()
         else:
             merge(r, acc)
-        day_key = (subject, groups, minute - minute % DAY_US)
-        r = by_day.get(day_key)
-        if r is None:
-            by_day[day_key] = acc.copy()
-        else:
-            merge(r, acc)
     _add_rows(out, _SUB_UPSERT[kind], sub_rows, _SUB_SEQ_AT if kind == _LATEST and fix_seq else None)
-    _add_rows(out, _SUB_DAY_UPSERT[kind], [(num, day, subject, groups, *values(a))
-                                           for (subject, groups, day), a in by_day.items()],
-              _SUB_DAY_SEQ_AT if kind == _LATEST and fix_seq else None)
     previous = by_minute
     for level in (Level.MINUTE, Level.HOUR, Level.DAY):
         unit = level.value
@@ -764,18 +744,15 @@ _VALUES = {
 
 def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: _Prepared) -> None:
     sub = []
-    sub_days: set[tuple[int, int, str, str, str]] = set()
     levels: dict[Level, set[tuple[int, int, str, str]]] = {level: set() for level in Level}
     minutes, hours, days = levels[Level.MINUTE], levels[Level.HOUR], levels[Level.DAY]
     for subject, groups, minute, value in distinct:
         out.subjects.add((num, subject))
         hour = minute - minute % HOUR_US
         sub.append((num, hour, subject, minute, groups, value))
-        sub_days.add((num, minute - minute % DAY_US, subject, groups, value))
         minutes.add((num, minute, groups, value))
         hours.add((num, hour, groups, value))
         days.add((num, minute - minute % DAY_US, groups, value))
     _add_rows(out, _SUB_DISTINCT, sub, None)
-    _add_rows(out, _SUB_DAY_DISTINCT, list(sub_days), None)
     for level, level_rows in levels.items():
         _add_rows(out, _ALL_DISTINCT[level], list(level_rows), None)

@@ -1,11 +1,9 @@
 -- Pre-aggregates keyed by time (issue 12): one batch of events touches a few pages, not pages all over.
 --
--- Per-subject rows are kept per minute in meter_sub_m, keyed (meter, hour, subject, minute, groups): the
--- rows a batch updates share the meter and the hour, so they sit together at the recent end of the
--- table; one subject's rows over a range are found by one seek per hour of the range (hour_us IN (...)
--- AND subject = ?), and per-subject hour windows are GROUP BY over its minute rows. Per-subject day rows
--- (meter_sub_d, keyed (meter, day, subject, groups)) serve the whole days of long ranges: without them a
--- year of one subject's usage is 8,760 hour seeks (measured: an entitlement's cold value 10x slower).
+-- Per-subject rows exist at minute level only, in meter_sub_m, keyed (meter, hour, subject, minute,
+-- groups): the rows a batch updates share the meter and the hour, so they sit together at the recent end
+-- of the table; one subject's rows over a range are found by one seek per hour of the range (hour_us IN
+-- (...) AND subject = ?), and per-subject hour and day windows are GROUP BY over its minute rows.
 -- Rows for all subjects together are kept per level in meter_all_m / meter_all_h / meter_all_d, keyed
 -- (meter, time, groups): what keeps queries that neither filter nor group by subject proportional to
 -- windows x groups.
@@ -17,13 +15,12 @@
 -- Columns hold what the meter's aggregation needs; the others stay NULL (a row of a SUM meter has no
 -- min/max/latest): count always; sum_units + sum_nanos / 1e9 for SUM and AVG (two integers, exact);
 -- min for MIN, max for MAX; latest, latest_time_us, latest_seq for LATEST (the greatest (event time,
--- ingest seq) wins). Distinct values of UNIQUE_COUNT meters are rows of meter_sub_distinct_m/d (per
--- subject, minute/day) and meter_all_distinct_m/h/d (all subjects, per level).
+-- ingest seq) wins). Distinct values of UNIQUE_COUNT meters are rows of meter_sub_distinct_m (per
+-- subject, minute) and meter_all_distinct_m/h/d (all subjects, per level).
 -- meter_subjects lists the subjects a meter has seen (ListMeterSubjects without scanning minutes).
 --
 -- Existing aggregates are converted in place: the old per-subject minute rows become meter_sub_m rows
--- and their day rows meter_sub_d rows (their hour rows are dropped: sums of the minute rows), the old
--- all-subject rows
+-- (their hour and day rows are dropped: they are sums of the minute rows), the old all-subject rows
 -- (subject '') of each level become meter_all_* rows, and gids are replaced by their group text.
 
 CREATE TABLE meter_sub_m (
@@ -51,33 +48,6 @@ CREATE TABLE meter_sub_distinct_m (
     groups     TEXT    NOT NULL,
     value      TEXT    NOT NULL,
     PRIMARY KEY (meter_num, hour_us, subject, time_us, groups, value)
-) WITHOUT ROWID;
-
--- Per-subject day rows, keyed (meter, day, subject, groups): long one-subject ranges (a year of an
--- entitlement's usage) read one row per day and group instead of every minute row.
-CREATE TABLE meter_sub_d (
-    meter_num       INTEGER NOT NULL,
-    time_us         INTEGER NOT NULL,   -- the UTC day
-    subject         TEXT    NOT NULL,
-    groups          TEXT    NOT NULL,
-    count           INTEGER NOT NULL,
-    sum_units       INTEGER,
-    sum_nanos       INTEGER,
-    min             REAL,
-    max             REAL,
-    latest          REAL,
-    latest_time_us  INTEGER,
-    latest_seq      INTEGER,
-    PRIMARY KEY (meter_num, time_us, subject, groups)
-) WITHOUT ROWID;
-
-CREATE TABLE meter_sub_distinct_d (
-    meter_num  INTEGER NOT NULL,
-    time_us    INTEGER NOT NULL,
-    subject    TEXT    NOT NULL,
-    groups     TEXT    NOT NULL,
-    value      TEXT    NOT NULL,
-    PRIMARY KEY (meter_num, time_us, subject, groups, value)
 ) WITHOUT ROWID;
 
 CREATE TABLE meter_all_m (
@@ -158,13 +128,6 @@ FROM meter_agg_m a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject != '';
 INSERT INTO meter_sub_distinct_m
 SELECT a.meter_num, a.time_us - a.time_us % 3600000000, a.subject, a.time_us, g.groups, a.value
 FROM meter_distinct_m a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject != '';
-INSERT INTO meter_sub_d
-SELECT a.meter_num, a.time_us, a.subject, g.groups, a.count, a.sum_units, a.sum_nanos, a.min, a.max, a.latest,
-       a.latest_time_us, a.latest_seq
-FROM meter_agg_d a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject != '';
-INSERT INTO meter_sub_distinct_d
-SELECT a.meter_num, a.time_us, a.subject, g.groups, a.value
-FROM meter_distinct_d a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject != '';
 INSERT INTO meter_all_m
 SELECT a.meter_num, a.time_us, g.groups, a.count, a.sum_units, a.sum_nanos, a.min, a.max, a.latest,
        a.latest_time_us, a.latest_seq
