@@ -27,6 +27,7 @@ event can make the writer fail.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import threading
@@ -46,6 +47,7 @@ from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
 from meterd.server.timeutil import MINUTE_US, from_us, to_us
 
+log = logging.getLogger(__name__)
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 BACKFILL_CHUNK = 5000
 # The largest magnitude of one value of a SUM or AVG meter: its sum is kept in int64 units of 10^-9, so
@@ -348,12 +350,14 @@ class SqliteMeterStore:
                 yield (row[0], row[1], tuple(row[2:2 + width]), count, 0, None, None,
                        (lt, ls, lv) if lt is not None else None, None)
         else:
-            sql = (f"SELECT {select_keys}, SUM(a.count), SUM(a.sum_units), SUM(a.sum_nanos), MIN(a.min),"
-                   f" MAX(a.max) FROM {table} a WHERE {condition} GROUP BY {group_by}")
+            # Units are summed in two parts (10^9 units and the rest): SQLite's SUM raises on int64
+            # overflow, which a long range of large values could reach.
+            sql = (f"SELECT {select_keys}, SUM(a.count), SUM(a.sum_units / {NANOS}), SUM(a.sum_units % {NANOS}),"
+                   f" SUM(a.sum_nanos), MIN(a.min), MAX(a.max) FROM {table} a WHERE {condition} GROUP BY {group_by}")
             for row in conn.execute(sql, params):
-                count, units, nanos, mn, mx = row[2 + width:]
-                yield (row[0], row[1], tuple(row[2:2 + width]), count, (units or 0) * NANOS + (nanos or 0),
-                       mn, mx, None, None)
+                count, giga_units, units, nanos, mn, mx = row[2 + width:]
+                total = ((giga_units or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
+                yield row[0], row[1], tuple(row[2:2 + width]), count, total, mn, mx, None, None
 
     # -- ingest ------------------------------------------------------------------------------------------
     def _invalidate(self) -> None:
@@ -373,15 +377,20 @@ class SqliteMeterStore:
             return self._meters
 
     def prepare(self, events: Sequence[ValidEvent]) -> _Prepared | None:
-        """Folds a batch before it reaches the writer (None: the meters are being reloaded; the writer folds)."""
+        """Folds a batch before it reaches the writer (None: the meters are being reloaded, or the fold
+        failed unexpectedly; the writer then folds the batch itself)."""
         meters = self._meters
         if meters is None:
             return None
         by_type = meters.by_type
         if not by_type:
             return _Prepared(meters.version)
-        return self._fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
-                          by_type, meters.version, by_index=True)
+        try:
+            return self._fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
+                              by_type, meters.version, by_index=True)
+        except Exception:  # a bug, not an event's content (that is caught per event): never fail the batch here
+            log.exception("meter fold failed before the writer; the writer folds the batch")
+            return None
 
     def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None:
         meters = self._meter_set(conn)

@@ -13,7 +13,9 @@
 -- an id lookup per group, and the preparation of a batch can build its rows before the writer runs).
 --
 -- Columns hold what the meter's aggregation needs; the others stay NULL (a row of a SUM meter has no
--- min/max/latest): count always; sum_units + sum_nanos / 1e9 for SUM and AVG (two integers, exact);
+-- min/max/latest): count always; sum_units + sum_nanos / 1e9 for SUM and AVG (two integers, exact while
+-- a row's sum_units stays within int64, about 9.2e18; a SUM or AVG value must be below 1e15 in
+-- magnitude, else the event gets a validation error for that meter);
 -- min for MIN, max for MAX; latest, latest_time_us, latest_seq for LATEST (the greatest (event time,
 -- ingest seq) wins). Distinct values of UNIQUE_COUNT meters are rows of meter_sub_distinct_m (per
 -- subject, minute) and meter_all_distinct_m/h/d (all subjects, per level).
