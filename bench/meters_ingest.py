@@ -111,17 +111,24 @@ def stream_rate(db: Path, events: list[events_pb2.Event], specs: list[dict[str, 
             process = psutil.Process(server.proc.pid)
             cpu = process.cpu_times()
             start = time.perf_counter()
-            with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
-                for e in events[BATCH:]:
-                    stream.send(e)
+            half = BATCH + (len(events) - BATCH) // 2
+            accepted = 0
+            for i, part in enumerate((events[BATCH:half], events[half:])):  # RSS halfway too: flat or growing?
+                with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
+                    for e in part:
+                        stream.send(e)
+                accepted += stream.tally.accepted
+                if i == 0:
+                    rss_half = server.rss()
             elapsed = time.perf_counter() - start
             used = process.cpu_times()
             CPU_US[name] = (used.user + used.system - cpu.user - cpu.system) / (len(events) - BATCH) * 1e6
-            assert stream.tally.accepted == len(events) - BATCH, stream.tally.accepted
+            assert accepted == len(events) - BATCH, accepted
             rss_after = server.rss()
     finally:
         server.stop()
     return (len(events) - BATCH) / elapsed, {"before_mb": round(rss_before / 2**20, 1),
+                                             "half_mb": round(rss_half / 2**20, 1),
                                              "after_mb": round(rss_after / 2**20, 1)}
 
 
