@@ -10,7 +10,7 @@ BUF := $(NODE_TOOLS)/buf
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
 BUF_AGAINST ?= .git\#ref=HEAD~1
 
-.PHONY: setup generate check-generated check-stubs run test lint bench stubs clean
+.PHONY: setup generate check-generated check-stubs run test lint bench stubs clean fuzz
 
 setup: $(STAMP) $(BUF)
 
@@ -36,6 +36,11 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The wire fuzz test with many examples per RPC (make test runs a few): METERD_FUZZ_EXAMPLES to change.
+FUZZ_EXAMPLES ?= 500
+fuzz: setup
+	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py
 
 lint: setup
 	$(BUF) lint

@@ -24,12 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, Reading
-from meterd.server.store.sqlite.meters import MAX_SUM_VALUE_DIGITS
 
 _MINUTE = timedelta(minutes=1)
-# SUM and AVG meters refuse a value of this magnitude or more (the store keeps sums exact in int64 units of
-# 10^-9; the event gets a validation error instead).
-SUM_VALUE_LIMIT = Decimal(10) ** MAX_SUM_VALUE_DIGITS
 
 # An event a row is made of: its time, its ingestion sequence, what the meter read.
 _Member = tuple[datetime, int, Reading]
@@ -96,9 +92,6 @@ def reference_query(
         reading = reader.read(_data(event.get("data")))
         if not isinstance(reading, Reading):
             continue  # the meter skips an event it cannot read
-        if (meter.aggregation in (Aggregation.SUM, Aggregation.AVG) and isinstance(reading.value, Decimal)
-                and abs(reading.value) >= SUM_VALUE_LIMIT):
-            continue  # nor one whose value is beyond what a sum keeps exactly (a validation error)
         groups = dict(zip(keys, reading.groups, strict=True))
         if any(groups[k] != v for k, v in (filter_group_by or {}).items()):
             continue

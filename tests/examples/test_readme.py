@@ -60,7 +60,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 3
+    assert len(BLOCKS) == 4
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
@@ -75,3 +75,7 @@ def test_ingest_stream_list_and_query(tour: Tour) -> None:
 
 def test_entitlement_check(tour: Tour) -> None:
     assert tour.output(1) == "True 8500.0 1500.0\n"
+
+
+def test_more_of_openmeters_api(tour: Tour) -> None:
+    assert tour.output(3).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]

@@ -97,9 +97,11 @@ def test_invalid_entitlements(new: NewEntitlement, field: str) -> None:
 def test_feature_must_fit_the_type() -> None:
     with pytest.raises(FailedPrecondition, match=r"entitlement\.feature_key"):
         check_feature(metered(interval=Interval.DAY), PLAIN_FEATURE)
-    with pytest.raises(FailedPrecondition, match=r"entitlement\.feature_id"):
-        check_feature(NewEntitlement(subject_key="c", type=EntitlementType.BOOLEAN, feature_id="F1"), METERED_FEATURE)
     check_feature(metered(interval=Interval.DAY), METERED_FEATURE)
+    # Boolean and static entitlements may use any feature, with or without a meter (as OpenMeter allows).
+    for kind in (EntitlementType.BOOLEAN, EntitlementType.STATIC):
+        check_feature(NewEntitlement(subject_key="c", type=kind, feature_id="F1"), METERED_FEATURE)
+        check_feature(NewEntitlement(subject_key="c", type=kind, feature_id="F1"), PLAIN_FEATURE)
 
 
 def new_grant(**kwargs: object) -> NewGrant:
@@ -144,7 +146,8 @@ def test_issue_after_reset_grant_matches_the_engine_helper() -> None:
     g = issue_after_reset_grant(id="G", entitlement_id="E", subject_key="c", feature_key="f", amount=Decimal(500),
                                 priority=2, effective_at=start, now=NOW)
     assert g.min_rollover_amount == g.max_rollover_amount == Decimal(500)
-    assert g.expires_at == datetime(2124, 3, 1, tzinfo=UTC)
+    assert g.expires_at == datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    assert g.to_engine().expires_at is None  # never expires
     assert g.to_engine() == engine.issue_after_reset_grant(id="G", amount=Decimal(500), effective_at=start,
                                                            priority=2, created_at=NOW)
 

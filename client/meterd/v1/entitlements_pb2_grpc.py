@@ -75,6 +75,11 @@ class EntitlementServiceStub:
                 request_serializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageRequest.SerializeToString,
                 response_deserializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageResponse.FromString,
                 _registered_method=True)
+        self.OverrideEntitlement = channel.unary_unary(
+                '/meterd.v1.EntitlementService/OverrideEntitlement',
+                request_serializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.SerializeToString,
+                response_deserializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.FromString,
+                _registered_method=True)
 
 
 class EntitlementServiceServicer:
@@ -137,6 +142,14 @@ class EntitlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OverrideEntitlement(self, request, context):
+        """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+        and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EntitlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +192,11 @@ def add_EntitlementServiceServicer_to_server(servicer, server):
                     servicer.ResetEntitlementUsage,
                     request_deserializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageRequest.FromString,
                     response_serializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageResponse.SerializeToString,
+            ),
+            'OverrideEntitlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.OverrideEntitlement,
+                    request_deserializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.FromString,
+                    response_serializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +416,33 @@ class EntitlementService:
             '/meterd.v1.EntitlementService/ResetEntitlementUsage',
             meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageRequest.SerializeToString,
             meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OverrideEntitlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meterd.v1.EntitlementService/OverrideEntitlement',
+            meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.SerializeToString,
+            meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,10 @@ class EntitlementServiceStub:
     """Windowed usage and the grant burn-down of a metered entitlement."""
     ResetEntitlementUsage: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.ResetEntitlementUsageRequest, _entitlements_pb2.ResetEntitlementUsageResponse]
     """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+    OverrideEntitlement: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.OverrideEntitlementRequest, _entitlements_pb2.OverrideEntitlementResponse]
+    """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+    and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+    """
 
 @_typing.type_check_only
 class EntitlementServiceAsyncStub(EntitlementServiceStub):
@@ -71,6 +75,10 @@ class EntitlementServiceAsyncStub(EntitlementServiceStub):
     """Windowed usage and the grant burn-down of a metered entitlement."""
     ResetEntitlementUsage: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.ResetEntitlementUsageRequest, _entitlements_pb2.ResetEntitlementUsageResponse]  # type: ignore[assignment]
     """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+    OverrideEntitlement: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.OverrideEntitlementRequest, _entitlements_pb2.OverrideEntitlementResponse]  # type: ignore[assignment]
+    """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+    and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+    """
 
 class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
     """Entitlements: a subject's access to a feature, and the balance of metered ones."""
@@ -138,5 +146,15 @@ class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_entitlements_pb2.ResetEntitlementUsageResponse, _abc.Awaitable[_entitlements_pb2.ResetEntitlementUsageResponse]]:
         """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+
+    @_abc_1.abstractmethod
+    def OverrideEntitlement(
+        self,
+        request: _entitlements_pb2.OverrideEntitlementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_pb2.OverrideEntitlementResponse, _abc.Awaitable[_entitlements_pb2.OverrideEntitlementResponse]]:
+        """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+        and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+        """
 
 def add_EntitlementServiceServicer_to_server(servicer: EntitlementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -21,7 +21,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from meterd.server import rpc
 from meterd.server.config import Config
+from meterd.server.store.sqlite import settings
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
 from meterd.v1 import (
@@ -115,8 +117,11 @@ class MeterdServer:
             maximum_concurrent_rpcs=1024,
         )
         names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        page_token_key = settings.page_token_key(self.db)
         for module, name, add, base in SERVICES:
-            add(self.ctx.servicers.get(name) or base(), self.grpc)
+            servicer = self.ctx.servicers.get(name) or base()
+            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, page_token_key)  # signs this database's page tokens
+            add(servicer, self.grpc)
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,8 @@ from typing import Any
 import yaml
 
 from meterd.server.errors import InvalidArgument
+
+log = logging.getLogger("meterd.config")
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DB = "./meterd.db"
@@ -24,6 +28,7 @@ class Config:
     db: str = DEFAULT_DB
     admin_key: str | None = None
     portal_secret: str | None = None
+    portal_secret_file: str | None = None  # a file holding the portal secret (read at load; see load())
     portal_token_ttl_seconds: int = DEFAULT_PORTAL_TOKEN_TTL_SECONDS
     meters: list[dict[str, Any]] = field(default_factory=list)
     grace_seconds: float = 10.0
@@ -35,27 +40,53 @@ _ENV = {
     "METERD_DB": ("db", str),
     "METERD_ADMIN_KEY": ("admin_key", str),
     "METERD_PORTAL_SECRET": ("portal_secret", str),
+    "METERD_PORTAL_SECRET_FILE": ("portal_secret_file", str),
     "METERD_PORTAL_TOKEN_TTL_SECONDS": ("portal_token_ttl_seconds", int),
     "METERD_LOG_FORMAT": ("log_format", str),
 }
 
 
 def load(path: str | Path | None, env: dict[str, str] | None = None) -> Config:
-    """Reads the config file (if any) and applies environment overrides."""
+    """Reads the config file (if any) and applies environment overrides.
+
+    The portal signing secret comes from, in order: METERD_PORTAL_SECRET, the file named by
+    METERD_PORTAL_SECRET_FILE, the config's ``portal.secret``, the file named by ``portal.secret_file``; with
+    none of them, the server keeps a generated secret in its database.
+    """
     config = Config()
     if path:
         raw = yaml.safe_load(Path(path).read_text()) or {}
         if not isinstance(raw, dict):
             raise InvalidArgument.of("config", "must be a YAML mapping")
         _apply_file(config, raw)
+    environ = env if env is not None else os.environ
+    if environ.get("METERD_PORTAL_SECRET_FILE"):
+        config.portal_secret = None  # the environment's file overrides the config file's secret
     for name, (attr, kind) in _ENV.items():
-        value = (env if env is not None else os.environ).get(name)
+        value = environ.get(name)
         if value:
             try:
                 setattr(config, attr, kind(value))
             except ValueError as exc:
                 raise InvalidArgument.of(name, f"is not a valid {kind.__name__}") from exc
+    if config.portal_secret_file and not config.portal_secret:
+        config.portal_secret = read_secret_file(config.portal_secret_file)
     return config
+
+
+def read_secret_file(path: str) -> str:
+    """The secret in a file (surrounding whitespace and the final newline dropped); InvalidArgument naming
+    ``portal.secret_file`` when it cannot be read or is empty. Warns when others may read the file."""
+    try:
+        text = Path(path).read_text().strip()
+        mode = Path(path).stat().st_mode
+    except OSError as exc:
+        raise InvalidArgument.of("portal.secret_file", f"cannot read {path}: {exc.strerror}") from exc
+    if not text:
+        raise InvalidArgument.of("portal.secret_file", f"{path} is empty")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("the portal secret file %s is readable by others than its owner (chmod 600 it)", path)
+    return text
 
 
 def _apply_file(config: Config, raw: dict[str, Any]) -> None:
@@ -66,6 +97,7 @@ def _apply_file(config: Config, raw: dict[str, Any]) -> None:
     config.admin_key = auth.get("admin_key", config.admin_key)
     portal = raw.get("portal") or {}
     config.portal_secret = portal.get("secret", config.portal_secret)
+    config.portal_secret_file = portal.get("secret_file", config.portal_secret_file)
     config.portal_token_ttl_seconds = int(portal.get("token_ttl_seconds", config.portal_token_ttl_seconds))
     meters = raw.get("meters") or []
     if not isinstance(meters, list):

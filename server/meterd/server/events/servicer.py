@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import grpc
+from google.protobuf import timestamp_pb2
 
 from meterd.server import errors, rpc
 from meterd.server.events.model import EventFilter, Outcome, StoredEvent
@@ -29,14 +30,19 @@ _OUTCOMES = {
 }
 
 
-def events_from_wire(events: Iterable[events_pb2.Event]) -> list[tuple[events_pb2.Event, int | None]]:
+def events_from_wire(events: Iterable[events_pb2.Event]) -> list[tuple[events_pb2.Event, int | str | None]]:
     """Wire events for validation: each message (it has the CloudEvent attributes validation reads, so no
-    copy is made on this hot path) with its time in microseconds, or None when absent."""
-    out: list[tuple[events_pb2.Event, int | None]] = []
+    copy is made on this hot path) with its time in microseconds, None when absent, or the problem with a
+    time that is no Timestamp (nanos outside 0..999,999,999)."""
+    out: list[tuple[events_pb2.Event, int | str | None]] = []
     for e in events:
         if e.HasField("time"):
             ts = e.time
-            out.append((e, ts.seconds * 1_000_000 + ts.nanos // 1000))
+            nanos = ts.nanos
+            if 0 <= nanos < 1_000_000_000:
+                out.append((e, ts.seconds * 1_000_000 + nanos // 1000))
+            else:
+                out.append((e, f"nanos must be between 0 and 999999999, got {nanos}"))
         else:
             out.append((e, None))
     return out
@@ -55,11 +61,13 @@ def _add_results(target: Any, batch: BatchResult) -> None:
 
 def stored_to_wire(s: StoredEvent) -> events_pb2.IngestedEvent:
     e = s.event
+    # The time goes out from its integer microseconds, not through a datetime: a row stored by older code may
+    # lie outside what a datetime holds (year 10000), and ListEvents still serves it as stored.
     return events_pb2.IngestedEvent(
         event=events_pb2.Event(
             id=e.id, source=e.source, specversion=e.specversion, type=e.type, subject=e.subject,
-            time=rpc.dt_to_ts(e.time), datacontenttype=e.datacontenttype, dataschema=e.dataschema,
-            data=e.data or "",
+            time=timestamp_pb2.Timestamp(seconds=e.time_us // 1_000_000, nanos=e.time_us % 1_000_000 * 1000),
+            datacontenttype=e.datacontenttype, dataschema=e.dataschema, data=e.data or "",
         ),
         ingested_at=rpc.dt_to_ts(s.ingested_at),
         validation_errors=[
@@ -143,7 +151,7 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             time_to=rpc.opt_ts(request, "to_time"),
             ingested_from=rpc.opt_ts(request, "ingested_from_time"),
             ingested_to=rpc.opt_ts(request, "ingested_to_time"),
-            subjects=tuple(request.subject),
+            subjects=rpc.filter_values(request.subject, "subject"),
             type=request.type or None,
             id=request.id or None,
             has_error=request.has_error if request.HasField("has_error") else None,

@@ -22,6 +22,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The type of an entitlement (a list filter).
+type EntitlementType int32
+
+const (
+	// Not set.
+	EntitlementType_ENTITLEMENT_TYPE_UNSPECIFIED EntitlementType = 0
+	// Boolean entitlements.
+	EntitlementType_ENTITLEMENT_TYPE_BOOLEAN EntitlementType = 1
+	// Static entitlements.
+	EntitlementType_ENTITLEMENT_TYPE_STATIC EntitlementType = 2
+	// Metered entitlements.
+	EntitlementType_ENTITLEMENT_TYPE_METERED EntitlementType = 3
+)
+
+// Enum value maps for EntitlementType.
+var (
+	EntitlementType_name = map[int32]string{
+		0: "ENTITLEMENT_TYPE_UNSPECIFIED",
+		1: "ENTITLEMENT_TYPE_BOOLEAN",
+		2: "ENTITLEMENT_TYPE_STATIC",
+		3: "ENTITLEMENT_TYPE_METERED",
+	}
+	EntitlementType_value = map[string]int32{
+		"ENTITLEMENT_TYPE_UNSPECIFIED": 0,
+		"ENTITLEMENT_TYPE_BOOLEAN":     1,
+		"ENTITLEMENT_TYPE_STATIC":      2,
+		"ENTITLEMENT_TYPE_METERED":     3,
+	}
+)
+
+func (x EntitlementType) Enum() *EntitlementType {
+	p := new(EntitlementType)
+	*p = x
+	return p
+}
+
+func (x EntitlementType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntitlementType) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[0].Descriptor()
+}
+
+func (EntitlementType) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[0]
+}
+
+func (x EntitlementType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntitlementType.Descriptor instead.
+func (EntitlementType) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{0}
+}
+
+// What ListEntitlements orders by.
+type EntitlementOrderBy int32
+
+const (
+	// Not set: created_at (OpenMeter's default).
+	EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UNSPECIFIED EntitlementOrderBy = 0
+	// Creation time.
+	EntitlementOrderBy_ENTITLEMENT_ORDER_BY_CREATED_AT EntitlementOrderBy = 1
+	// Last change time.
+	EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UPDATED_AT EntitlementOrderBy = 2
+)
+
+// Enum value maps for EntitlementOrderBy.
+var (
+	EntitlementOrderBy_name = map[int32]string{
+		0: "ENTITLEMENT_ORDER_BY_UNSPECIFIED",
+		1: "ENTITLEMENT_ORDER_BY_CREATED_AT",
+		2: "ENTITLEMENT_ORDER_BY_UPDATED_AT",
+	}
+	EntitlementOrderBy_value = map[string]int32{
+		"ENTITLEMENT_ORDER_BY_UNSPECIFIED": 0,
+		"ENTITLEMENT_ORDER_BY_CREATED_AT":  1,
+		"ENTITLEMENT_ORDER_BY_UPDATED_AT":  2,
+	}
+)
+
+func (x EntitlementOrderBy) Enum() *EntitlementOrderBy {
+	p := new(EntitlementOrderBy)
+	*p = x
+	return p
+}
+
+func (x EntitlementOrderBy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntitlementOrderBy) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[1].Descriptor()
+}
+
+func (EntitlementOrderBy) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[1]
+}
+
+func (x EntitlementOrderBy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntitlementOrderBy.Descriptor instead.
+func (EntitlementOrderBy) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{1}
+}
+
 // An entitlement of one subject to one feature.
 type Entitlement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -198,7 +308,8 @@ func (*Entitlement_Static) isEntitlement_Type() {}
 
 func (*Entitlement_Metered) isEntitlement_Type() {}
 
-// Settings of a boolean entitlement (none).
+// Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+// without a meter; metered ones need a feature with a meter.
 type BooleanEntitlement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -298,7 +409,7 @@ type MeteredEntitlement struct {
 	PreserveOverageAtReset bool `protobuf:"varint,6,opt,name=preserve_overage_at_reset,json=preserveOverageAtReset,proto3" json:"preserve_overage_at_reset,omitempty"`
 	// The current usage period (output only).
 	CurrentUsagePeriod *TimeRange `protobuf:"bytes,7,opt,name=current_usage_period,json=currentUsagePeriod,proto3" json:"current_usage_period,omitempty"`
-	// The last reset (output only; unset before the first manual reset).
+	// The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
 	LastReset     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_reset,json=lastReset,proto3" json:"last_reset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -564,10 +675,14 @@ type BurndownSegment struct {
 	GrantBalancesAtStart map[string]float64 `protobuf:"bytes,7,rep,name=grant_balances_at_start,json=grantBalancesAtStart,proto3" json:"grant_balances_at_start,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	// Balance of each grant (by id) at the end.
 	GrantBalancesAtEnd map[string]float64 `protobuf:"bytes,8,rep,name=grant_balances_at_end,json=grantBalancesAtEnd,proto3" json:"grant_balances_at_end,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	// Usage burnt from each grant (by id).
-	GrantUsage    map[string]float64 `protobuf:"bytes,9,rep,name=grant_usage,json=grantUsage,proto3" json:"grant_usage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Usage burnt from each grant (by id), including the overage owed at the start that it paid.
+	GrantUsage map[string]float64 `protobuf:"bytes,9,rep,name=grant_usage,json=grantUsage,proto3" json:"grant_usage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+	// becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+	// that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+	OverageAtStart float64 `protobuf:"fixed64,10,opt,name=overage_at_start,json=overageAtStart,proto3" json:"overage_at_start,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *BurndownSegment) Reset() {
@@ -661,6 +776,13 @@ func (x *BurndownSegment) GetGrantUsage() map[string]float64 {
 		return x.GrantUsage
 	}
 	return nil
+}
+
+func (x *BurndownSegment) GetOverageAtStart() float64 {
+	if x != nil {
+		return x.OverageAtStart
+	}
+	return 0
 }
 
 // Request of CreateEntitlement.
@@ -878,8 +1000,14 @@ type ListEntitlementsRequest struct {
 	Feature []string `protobuf:"bytes,4,rep,name=feature,proto3" json:"feature,omitempty"`
 	// Include deleted entitlements.
 	IncludeDeleted bool `protobuf:"varint,5,opt,name=include_deleted,json=includeDeleted,proto3" json:"include_deleted,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Only entitlements of these types.
+	Type []EntitlementType `protobuf:"varint,6,rep,packed,name=type,proto3,enum=meterd.v1.EntitlementType" json:"type,omitempty"`
+	// What to order by; default created_at.
+	OrderBy EntitlementOrderBy `protobuf:"varint,7,opt,name=order_by,json=orderBy,proto3,enum=meterd.v1.EntitlementOrderBy" json:"order_by,omitempty"`
+	// Ascending (default) or descending; ties are broken by id in the same direction.
+	Order         SortOrder `protobuf:"varint,8,opt,name=order,proto3,enum=meterd.v1.SortOrder" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEntitlementsRequest) Reset() {
@@ -947,13 +1075,36 @@ func (x *ListEntitlementsRequest) GetIncludeDeleted() bool {
 	return false
 }
 
+func (x *ListEntitlementsRequest) GetType() []EntitlementType {
+	if x != nil {
+		return x.Type
+	}
+	return nil
+}
+
+func (x *ListEntitlementsRequest) GetOrderBy() EntitlementOrderBy {
+	if x != nil {
+		return x.OrderBy
+	}
+	return EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UNSPECIFIED
+}
+
+func (x *ListEntitlementsRequest) GetOrder() SortOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SortOrder_SORT_ORDER_UNSPECIFIED
+}
+
 // Response of ListEntitlements.
 type ListEntitlementsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Entitlements, ordered by creation time.
+	// Entitlements, in the requested order (default: creation time ascending).
 	Entitlements []*Entitlement `protobuf:"bytes,1,rep,name=entitlements,proto3" json:"entitlements,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many entitlements match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1002,6 +1153,13 @@ func (x *ListEntitlementsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListEntitlementsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 // Request of ListSubjectEntitlements.
 type ListSubjectEntitlementsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1013,8 +1171,16 @@ type ListSubjectEntitlementsRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Include deleted entitlements.
 	IncludeDeleted bool `protobuf:"varint,4,opt,name=include_deleted,json=includeDeleted,proto3" json:"include_deleted,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Only these features (id or key).
+	Feature []string `protobuf:"bytes,5,rep,name=feature,proto3" json:"feature,omitempty"`
+	// Only entitlements of these types.
+	Type []EntitlementType `protobuf:"varint,6,rep,packed,name=type,proto3,enum=meterd.v1.EntitlementType" json:"type,omitempty"`
+	// What to order by; default created_at.
+	OrderBy EntitlementOrderBy `protobuf:"varint,7,opt,name=order_by,json=orderBy,proto3,enum=meterd.v1.EntitlementOrderBy" json:"order_by,omitempty"`
+	// Ascending (default) or descending; ties are broken by id in the same direction.
+	Order         SortOrder `protobuf:"varint,8,opt,name=order,proto3,enum=meterd.v1.SortOrder" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListSubjectEntitlementsRequest) Reset() {
@@ -1075,13 +1241,43 @@ func (x *ListSubjectEntitlementsRequest) GetIncludeDeleted() bool {
 	return false
 }
 
+func (x *ListSubjectEntitlementsRequest) GetFeature() []string {
+	if x != nil {
+		return x.Feature
+	}
+	return nil
+}
+
+func (x *ListSubjectEntitlementsRequest) GetType() []EntitlementType {
+	if x != nil {
+		return x.Type
+	}
+	return nil
+}
+
+func (x *ListSubjectEntitlementsRequest) GetOrderBy() EntitlementOrderBy {
+	if x != nil {
+		return x.OrderBy
+	}
+	return EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UNSPECIFIED
+}
+
+func (x *ListSubjectEntitlementsRequest) GetOrder() SortOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SortOrder_SORT_ORDER_UNSPECIFIED
+}
+
 // Response of ListSubjectEntitlements.
 type ListSubjectEntitlementsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Entitlements, ordered by creation time.
+	// Entitlements, in the requested order (default: creation time ascending).
 	Entitlements []*Entitlement `protobuf:"bytes,1,rep,name=entitlements,proto3" json:"entitlements,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many entitlements match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1128,6 +1324,13 @@ func (x *ListSubjectEntitlementsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListSubjectEntitlementsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // Request of DeleteEntitlement.
@@ -1491,8 +1694,11 @@ type ResetEntitlementUsageRequest struct {
 	RetainAnchor bool `protobuf:"varint,4,opt,name=retain_anchor,json=retainAnchor,proto3" json:"retain_anchor,omitempty"`
 	// Override the entitlement's preserve_overage_at_reset for this reset.
 	PreserveOverage *bool `protobuf:"varint,5,opt,name=preserve_overage,json=preserveOverage,proto3,oneof" json:"preserve_overage,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+	// retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+	UsagePeriod   *RecurringPeriod `protobuf:"bytes,6,opt,name=usage_period,json=usagePeriod,proto3" json:"usage_period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResetEntitlementUsageRequest) Reset() {
@@ -1560,6 +1766,13 @@ func (x *ResetEntitlementUsageRequest) GetPreserveOverage() bool {
 	return false
 }
 
+func (x *ResetEntitlementUsageRequest) GetUsagePeriod() *RecurringPeriod {
+	if x != nil {
+		return x.UsagePeriod
+	}
+	return nil
+}
+
 // Response of ResetEntitlementUsage.
 type ResetEntitlementUsageResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1600,6 +1813,116 @@ func (*ResetEntitlementUsageResponse) Descriptor() ([]byte, []int) {
 }
 
 func (x *ResetEntitlementUsageResponse) GetEntitlement() *Entitlement {
+	if x != nil {
+		return x.Entitlement
+	}
+	return nil
+}
+
+// Request of OverrideEntitlement.
+type OverrideEntitlementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject's key.
+	SubjectKey string `protobuf:"bytes,1,opt,name=subject_key,json=subjectKey,proto3" json:"subject_key,omitempty"`
+	// The entitlement to replace: its id or its feature's key.
+	Entitlement string `protobuf:"bytes,2,opt,name=entitlement,proto3" json:"entitlement,omitempty"`
+	// The new definition, as in CreateEntitlement; its feature (if given) must be the old one's.
+	Override      *Entitlement `protobuf:"bytes,3,opt,name=override,proto3" json:"override,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverrideEntitlementRequest) Reset() {
+	*x = OverrideEntitlementRequest{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverrideEntitlementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverrideEntitlementRequest) ProtoMessage() {}
+
+func (x *OverrideEntitlementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverrideEntitlementRequest.ProtoReflect.Descriptor instead.
+func (*OverrideEntitlementRequest) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *OverrideEntitlementRequest) GetSubjectKey() string {
+	if x != nil {
+		return x.SubjectKey
+	}
+	return ""
+}
+
+func (x *OverrideEntitlementRequest) GetEntitlement() string {
+	if x != nil {
+		return x.Entitlement
+	}
+	return ""
+}
+
+func (x *OverrideEntitlementRequest) GetOverride() *Entitlement {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+// Response of OverrideEntitlement.
+type OverrideEntitlementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new entitlement.
+	Entitlement   *Entitlement `protobuf:"bytes,1,opt,name=entitlement,proto3" json:"entitlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverrideEntitlementResponse) Reset() {
+	*x = OverrideEntitlementResponse{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverrideEntitlementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverrideEntitlementResponse) ProtoMessage() {}
+
+func (x *OverrideEntitlementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverrideEntitlementResponse.ProtoReflect.Descriptor instead.
+func (*OverrideEntitlementResponse) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *OverrideEntitlementResponse) GetEntitlement() *Entitlement {
 	if x != nil {
 		return x.Entitlement
 	}
@@ -1660,7 +1983,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x14\n" +
 	"\x05usage\x18\x03 \x01(\x01R\x05usage\x12(\n" +
-	"\x10balance_at_start\x18\x04 \x01(\x01R\x0ebalanceAtStart\"\xef\x05\n" +
+	"\x10balance_at_start\x18\x04 \x01(\x01R\x0ebalanceAtStart\"\x99\x06\n" +
 	"\x0fBurndownSegment\x127\n" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x14\n" +
@@ -1671,7 +1994,9 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x17grant_balances_at_start\x18\a \x03(\v24.meterd.v1.BurndownSegment.GrantBalancesAtStartEntryR\x14grantBalancesAtStart\x12e\n" +
 	"\x15grant_balances_at_end\x18\b \x03(\v22.meterd.v1.BurndownSegment.GrantBalancesAtEndEntryR\x12grantBalancesAtEnd\x12K\n" +
 	"\vgrant_usage\x18\t \x03(\v2*.meterd.v1.BurndownSegment.GrantUsageEntryR\n" +
-	"grantUsage\x1aG\n" +
+	"grantUsage\x12(\n" +
+	"\x10overage_at_start\x18\n" +
+	" \x01(\x01R\x0eoverageAtStart\x1aG\n" +
 	"\x19GrantBalancesAtStartEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1aE\n" +
@@ -1692,7 +2017,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"subjectKey\x12 \n" +
 	"\ventitlement\x18\x02 \x01(\tR\ventitlement\"R\n" +
 	"\x16GetEntitlementResponse\x128\n" +
-	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\xb9\x01\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\xcf\x02\n" +
 	"\x17ListEntitlementsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -1700,20 +2025,31 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\vsubject_key\x18\x03 \x03(\tR\n" +
 	"subjectKey\x12\x18\n" +
 	"\afeature\x18\x04 \x03(\tR\afeature\x12'\n" +
-	"\x0finclude_deleted\x18\x05 \x01(\bR\x0eincludeDeleted\"~\n" +
+	"\x0finclude_deleted\x18\x05 \x01(\bR\x0eincludeDeleted\x12.\n" +
+	"\x04type\x18\x06 \x03(\x0e2\x1a.meterd.v1.EntitlementTypeR\x04type\x128\n" +
+	"\border_by\x18\a \x01(\x0e2\x1d.meterd.v1.EntitlementOrderByR\aorderBy\x12*\n" +
+	"\x05order\x18\b \x01(\x0e2\x14.meterd.v1.SortOrderR\x05order\"\x9d\x01\n" +
 	"\x18ListEntitlementsResponse\x12:\n" +
 	"\fentitlements\x18\x01 \x03(\v2\x16.meterd.v1.EntitlementR\fentitlements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa6\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xd6\x02\n" +
 	"\x1eListSubjectEntitlementsRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12'\n" +
-	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\"\x85\x01\n" +
+	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\x12\x18\n" +
+	"\afeature\x18\x05 \x03(\tR\afeature\x12.\n" +
+	"\x04type\x18\x06 \x03(\x0e2\x1a.meterd.v1.EntitlementTypeR\x04type\x128\n" +
+	"\border_by\x18\a \x01(\x0e2\x1d.meterd.v1.EntitlementOrderByR\aorderBy\x12*\n" +
+	"\x05order\x18\b \x01(\x0e2\x14.meterd.v1.SortOrderR\x05order\"\xa4\x01\n" +
 	"\x1fListSubjectEntitlementsResponse\x12:\n" +
 	"\fentitlements\x18\x01 \x03(\v2\x16.meterd.v1.EntitlementR\fentitlements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"]\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"]\n" +
 	"\x18DeleteEntitlementRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12 \n" +
@@ -1737,17 +2073,34 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x10window_time_zone\x18\x06 \x01(\tR\x0ewindowTimeZone\"\xb0\x01\n" +
 	"\x1dGetEntitlementHistoryResponse\x12H\n" +
 	"\x10windowed_history\x18\x01 \x03(\v2\x1d.meterd.v1.WindowedHistoryRowR\x0fwindowedHistory\x12E\n" +
-	"\x10burndown_history\x18\x02 \x03(\v2\x1a.meterd.v1.BurndownSegmentR\x0fburndownHistory\"\x8a\x02\n" +
+	"\x10burndown_history\x18\x02 \x03(\v2\x1a.meterd.v1.BurndownSegmentR\x0fburndownHistory\"\xc9\x02\n" +
 	"\x1cResetEntitlementUsageRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12 \n" +
 	"\ventitlement\x18\x02 \x01(\tR\ventitlement\x12=\n" +
 	"\feffective_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\veffectiveAt\x12#\n" +
 	"\rretain_anchor\x18\x04 \x01(\bR\fretainAnchor\x12.\n" +
-	"\x10preserve_overage\x18\x05 \x01(\bH\x00R\x0fpreserveOverage\x88\x01\x01B\x13\n" +
+	"\x10preserve_overage\x18\x05 \x01(\bH\x00R\x0fpreserveOverage\x88\x01\x01\x12=\n" +
+	"\fusage_period\x18\x06 \x01(\v2\x1a.meterd.v1.RecurringPeriodR\vusagePeriodB\x13\n" +
 	"\x11_preserve_overage\"Y\n" +
 	"\x1dResetEntitlementUsageResponse\x128\n" +
-	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement2\xb8\x06\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\x93\x01\n" +
+	"\x1aOverrideEntitlementRequest\x12\x1f\n" +
+	"\vsubject_key\x18\x01 \x01(\tR\n" +
+	"subjectKey\x12 \n" +
+	"\ventitlement\x18\x02 \x01(\tR\ventitlement\x122\n" +
+	"\boverride\x18\x03 \x01(\v2\x16.meterd.v1.EntitlementR\boverride\"W\n" +
+	"\x1bOverrideEntitlementResponse\x128\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement*\x8c\x01\n" +
+	"\x0fEntitlementType\x12 \n" +
+	"\x1cENTITLEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18ENTITLEMENT_TYPE_BOOLEAN\x10\x01\x12\x1b\n" +
+	"\x17ENTITLEMENT_TYPE_STATIC\x10\x02\x12\x1c\n" +
+	"\x18ENTITLEMENT_TYPE_METERED\x10\x03*\x84\x01\n" +
+	"\x12EntitlementOrderBy\x12$\n" +
+	" ENTITLEMENT_ORDER_BY_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fENTITLEMENT_ORDER_BY_CREATED_AT\x10\x01\x12#\n" +
+	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x022\x9e\a\n" +
 	"\x12EntitlementService\x12^\n" +
 	"\x11CreateEntitlement\x12#.meterd.v1.CreateEntitlementRequest\x1a$.meterd.v1.CreateEntitlementResponse\x12U\n" +
 	"\x0eGetEntitlement\x12 .meterd.v1.GetEntitlementRequest\x1a!.meterd.v1.GetEntitlementResponse\x12[\n" +
@@ -1756,7 +2109,8 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x11DeleteEntitlement\x12#.meterd.v1.DeleteEntitlementRequest\x1a$.meterd.v1.DeleteEntitlementResponse\x12d\n" +
 	"\x13GetEntitlementValue\x12%.meterd.v1.GetEntitlementValueRequest\x1a&.meterd.v1.GetEntitlementValueResponse\x12j\n" +
 	"\x15GetEntitlementHistory\x12'.meterd.v1.GetEntitlementHistoryRequest\x1a(.meterd.v1.GetEntitlementHistoryResponse\x12j\n" +
-	"\x15ResetEntitlementUsage\x12'.meterd.v1.ResetEntitlementUsageRequest\x1a(.meterd.v1.ResetEntitlementUsageResponseBL\n" +
+	"\x15ResetEntitlementUsage\x12'.meterd.v1.ResetEntitlementUsageRequest\x1a(.meterd.v1.ResetEntitlementUsageResponse\x12d\n" +
+	"\x13OverrideEntitlement\x12%.meterd.v1.OverrideEntitlementRequest\x1a&.meterd.v1.OverrideEntitlementResponseBL\n" +
 	"\rdev.meterd.v1B\x11EntitlementsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3"
 
 var (
@@ -1771,94 +2125,111 @@ func file_meterd_v1_entitlements_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_entitlements_proto_rawDescData
 }
 
-var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_meterd_v1_entitlements_proto_goTypes = []any{
-	(*Entitlement)(nil),                     // 0: meterd.v1.Entitlement
-	(*BooleanEntitlement)(nil),              // 1: meterd.v1.BooleanEntitlement
-	(*StaticEntitlement)(nil),               // 2: meterd.v1.StaticEntitlement
-	(*MeteredEntitlement)(nil),              // 3: meterd.v1.MeteredEntitlement
-	(*EntitlementValue)(nil),                // 4: meterd.v1.EntitlementValue
-	(*WindowedHistoryRow)(nil),              // 5: meterd.v1.WindowedHistoryRow
-	(*BurndownSegment)(nil),                 // 6: meterd.v1.BurndownSegment
-	(*CreateEntitlementRequest)(nil),        // 7: meterd.v1.CreateEntitlementRequest
-	(*CreateEntitlementResponse)(nil),       // 8: meterd.v1.CreateEntitlementResponse
-	(*GetEntitlementRequest)(nil),           // 9: meterd.v1.GetEntitlementRequest
-	(*GetEntitlementResponse)(nil),          // 10: meterd.v1.GetEntitlementResponse
-	(*ListEntitlementsRequest)(nil),         // 11: meterd.v1.ListEntitlementsRequest
-	(*ListEntitlementsResponse)(nil),        // 12: meterd.v1.ListEntitlementsResponse
-	(*ListSubjectEntitlementsRequest)(nil),  // 13: meterd.v1.ListSubjectEntitlementsRequest
-	(*ListSubjectEntitlementsResponse)(nil), // 14: meterd.v1.ListSubjectEntitlementsResponse
-	(*DeleteEntitlementRequest)(nil),        // 15: meterd.v1.DeleteEntitlementRequest
-	(*DeleteEntitlementResponse)(nil),       // 16: meterd.v1.DeleteEntitlementResponse
-	(*GetEntitlementValueRequest)(nil),      // 17: meterd.v1.GetEntitlementValueRequest
-	(*GetEntitlementValueResponse)(nil),     // 18: meterd.v1.GetEntitlementValueResponse
-	(*GetEntitlementHistoryRequest)(nil),    // 19: meterd.v1.GetEntitlementHistoryRequest
-	(*GetEntitlementHistoryResponse)(nil),   // 20: meterd.v1.GetEntitlementHistoryResponse
-	(*ResetEntitlementUsageRequest)(nil),    // 21: meterd.v1.ResetEntitlementUsageRequest
-	(*ResetEntitlementUsageResponse)(nil),   // 22: meterd.v1.ResetEntitlementUsageResponse
-	nil,                                     // 23: meterd.v1.Entitlement.MetadataEntry
-	nil,                                     // 24: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	nil,                                     // 25: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	nil,                                     // 26: meterd.v1.BurndownSegment.GrantUsageEntry
-	(*timestamppb.Timestamp)(nil),           // 27: google.protobuf.Timestamp
-	(*RecurringPeriod)(nil),                 // 28: meterd.v1.RecurringPeriod
-	(*TimeRange)(nil),                       // 29: meterd.v1.TimeRange
-	(WindowSize)(0),                         // 30: meterd.v1.WindowSize
+	(EntitlementType)(0),                    // 0: meterd.v1.EntitlementType
+	(EntitlementOrderBy)(0),                 // 1: meterd.v1.EntitlementOrderBy
+	(*Entitlement)(nil),                     // 2: meterd.v1.Entitlement
+	(*BooleanEntitlement)(nil),              // 3: meterd.v1.BooleanEntitlement
+	(*StaticEntitlement)(nil),               // 4: meterd.v1.StaticEntitlement
+	(*MeteredEntitlement)(nil),              // 5: meterd.v1.MeteredEntitlement
+	(*EntitlementValue)(nil),                // 6: meterd.v1.EntitlementValue
+	(*WindowedHistoryRow)(nil),              // 7: meterd.v1.WindowedHistoryRow
+	(*BurndownSegment)(nil),                 // 8: meterd.v1.BurndownSegment
+	(*CreateEntitlementRequest)(nil),        // 9: meterd.v1.CreateEntitlementRequest
+	(*CreateEntitlementResponse)(nil),       // 10: meterd.v1.CreateEntitlementResponse
+	(*GetEntitlementRequest)(nil),           // 11: meterd.v1.GetEntitlementRequest
+	(*GetEntitlementResponse)(nil),          // 12: meterd.v1.GetEntitlementResponse
+	(*ListEntitlementsRequest)(nil),         // 13: meterd.v1.ListEntitlementsRequest
+	(*ListEntitlementsResponse)(nil),        // 14: meterd.v1.ListEntitlementsResponse
+	(*ListSubjectEntitlementsRequest)(nil),  // 15: meterd.v1.ListSubjectEntitlementsRequest
+	(*ListSubjectEntitlementsResponse)(nil), // 16: meterd.v1.ListSubjectEntitlementsResponse
+	(*DeleteEntitlementRequest)(nil),        // 17: meterd.v1.DeleteEntitlementRequest
+	(*DeleteEntitlementResponse)(nil),       // 18: meterd.v1.DeleteEntitlementResponse
+	(*GetEntitlementValueRequest)(nil),      // 19: meterd.v1.GetEntitlementValueRequest
+	(*GetEntitlementValueResponse)(nil),     // 20: meterd.v1.GetEntitlementValueResponse
+	(*GetEntitlementHistoryRequest)(nil),    // 21: meterd.v1.GetEntitlementHistoryRequest
+	(*GetEntitlementHistoryResponse)(nil),   // 22: meterd.v1.GetEntitlementHistoryResponse
+	(*ResetEntitlementUsageRequest)(nil),    // 23: meterd.v1.ResetEntitlementUsageRequest
+	(*ResetEntitlementUsageResponse)(nil),   // 24: meterd.v1.ResetEntitlementUsageResponse
+	(*OverrideEntitlementRequest)(nil),      // 25: meterd.v1.OverrideEntitlementRequest
+	(*OverrideEntitlementResponse)(nil),     // 26: meterd.v1.OverrideEntitlementResponse
+	nil,                                     // 27: meterd.v1.Entitlement.MetadataEntry
+	nil,                                     // 28: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	nil,                                     // 29: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	nil,                                     // 30: meterd.v1.BurndownSegment.GrantUsageEntry
+	(*timestamppb.Timestamp)(nil),           // 31: google.protobuf.Timestamp
+	(*RecurringPeriod)(nil),                 // 32: meterd.v1.RecurringPeriod
+	(*TimeRange)(nil),                       // 33: meterd.v1.TimeRange
+	(SortOrder)(0),                          // 34: meterd.v1.SortOrder
+	(WindowSize)(0),                         // 35: meterd.v1.WindowSize
 }
 var file_meterd_v1_entitlements_proto_depIdxs = []int32{
-	23, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
-	27, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
-	27, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
-	27, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
-	1,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
-	2,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
-	3,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
-	28, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
-	27, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
-	29, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
-	27, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
-	27, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
-	27, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
-	27, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
-	27, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
-	24, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	25, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	26, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
-	0,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
-	0,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	0,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	0,  // 21: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	0,  // 22: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	27, // 23: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
-	4,  // 24: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
-	27, // 25: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
-	27, // 26: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
-	30, // 27: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
-	5,  // 28: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
-	6,  // 29: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
-	27, // 30: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
-	0,  // 31: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
-	7,  // 32: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
-	9,  // 33: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
-	11, // 34: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
-	13, // 35: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
-	15, // 36: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
-	17, // 37: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
-	19, // 38: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
-	21, // 39: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
-	8,  // 40: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
-	10, // 41: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
-	12, // 42: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
-	14, // 43: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
-	16, // 44: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
-	18, // 45: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
-	20, // 46: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
-	22, // 47: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
-	40, // [40:48] is the sub-list for method output_type
-	32, // [32:40] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	27, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
+	31, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
+	31, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
+	31, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
+	3,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
+	4,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
+	5,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
+	32, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
+	31, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
+	33, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
+	31, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
+	31, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
+	31, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
+	31, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
+	31, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
+	28, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	29, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	30, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
+	2,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
+	2,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	2,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	0,  // 21: meterd.v1.ListEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
+	1,  // 22: meterd.v1.ListEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
+	34, // 23: meterd.v1.ListEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	2,  // 24: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	0,  // 25: meterd.v1.ListSubjectEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
+	1,  // 26: meterd.v1.ListSubjectEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
+	34, // 27: meterd.v1.ListSubjectEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	2,  // 28: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	31, // 29: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
+	6,  // 30: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
+	31, // 31: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
+	31, // 32: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
+	35, // 33: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
+	7,  // 34: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
+	8,  // 35: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
+	31, // 36: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
+	32, // 37: meterd.v1.ResetEntitlementUsageRequest.usage_period:type_name -> meterd.v1.RecurringPeriod
+	2,  // 38: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
+	2,  // 39: meterd.v1.OverrideEntitlementRequest.override:type_name -> meterd.v1.Entitlement
+	2,  // 40: meterd.v1.OverrideEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	9,  // 41: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
+	11, // 42: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
+	13, // 43: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
+	15, // 44: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
+	17, // 45: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
+	19, // 46: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
+	21, // 47: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
+	23, // 48: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
+	25, // 49: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
+	10, // 50: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
+	12, // 51: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
+	14, // 52: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
+	16, // 53: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
+	18, // 54: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
+	20, // 55: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
+	22, // 56: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
+	24, // 57: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
+	26, // 58: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
+	50, // [50:59] is the sub-list for method output_type
+	41, // [41:50] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_entitlements_proto_init() }
@@ -1879,13 +2250,14 @@ func file_meterd_v1_entitlements_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_entitlements_proto_rawDesc), len(file_meterd_v1_entitlements_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   27,
+			NumEnums:      2,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_meterd_v1_entitlements_proto_goTypes,
 		DependencyIndexes: file_meterd_v1_entitlements_proto_depIdxs,
+		EnumInfos:         file_meterd_v1_entitlements_proto_enumTypes,
 		MessageInfos:      file_meterd_v1_entitlements_proto_msgTypes,
 	}.Build()
 	File_meterd_v1_entitlements_proto = out.File

@@ -50,6 +50,19 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def _create_private(path: str) -> None:
+    """Creates the database file readable and writable by its owner only (0600), before SQLite opens it:
+    SQLite gives the -wal and -shm files it creates the database file's permissions. An existing file keeps
+    its mode; a warning says when others may read it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = os.fstat(fd).st_mode
+    finally:
+        os.close(fd)
+    if mode & 0o077:
+        log.warning("database %s is readable by others than its owner (mode %o); chmod 600 it", path, mode & 0o777)
+
+
 class Database:
     """Owns the database file: migrations at open, the writer thread, and reader connections."""
 
@@ -57,6 +70,7 @@ class Database:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
         self._wal_path = self.path + "-wal"
         self._write_conn = connect(self.path)
         migrate(self._write_conn)

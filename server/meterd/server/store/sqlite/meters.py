@@ -41,8 +41,17 @@ import orjson
 
 from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent, parse_data
-from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError, compile_path
+from meterd.server.meters.model import (
+    MAX_VALUE_DIGITS,
+    Aggregation,
+    MeterDefinition,
+    MeterReader,
+    ReadError,
+    compile_path,
+    parse_event_data,
+)
 from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Fetch, Level, decimal_to_nanos
+from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
 from meterd.server.timeutil import MINUTE_US, from_us, to_us
@@ -50,12 +59,12 @@ from meterd.server.timeutil import MINUTE_US, from_us, to_us
 log = logging.getLogger(__name__)
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 BACKFILL_CHUNK = 5000
-# The largest magnitude of one value of a SUM or AVG meter: its sum is kept in int64 units of 10^-9, so
-# a value beyond this is that event's validation error rather than an overflow in the writer. (Sums of
-# many values near the limit can still pass int64; SQLite then keeps them as REAL, inexactly.)
-MAX_SUM_VALUE_DIGITS = 15
-_MAX_SUM_INT = 10**MAX_SUM_VALUE_DIGITS
-_MAX_SUM_NANOS = _MAX_SUM_INT * NANOS
+# Numeric readings are below 10**MAX_VALUE_DIGITS in magnitude (MeterReader refuses larger ones: sums stay
+# exact in int64 units of 10^-9); integers inside this bound are read inline on the fast path, others go to
+# the reader. UNIQUE_COUNT reads integers inline up to _TEXT_INT (their text is str(int)).
+_NUMBER_INT = 10**MAX_VALUE_DIGITS
+_TEXT_INT = 10**18
+_MAX_SUM_NANOS = _NUMBER_INT * NANOS
 _GROUP_TEXT_CACHE_LIMIT = 100_000
 # A one-subject read lists the hours of its range as bound parameters up to this many.
 _INLINE_HOURS = 100
@@ -169,12 +178,12 @@ _ALL_SEQ_AT = 3 + 3
 
 
 def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
-    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num = row
+    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num, window = row
     return StoredMeter(
         id=meter_id,
         definition=MeterDefinition(
             slug=slug, event_type=event_type, aggregation=Aggregation(aggregation), value_property=value_property,
-            group_by=json.loads(group_by), description=description,
+            group_by=json.loads(group_by), description=description, window_size=WindowSize(window),
         ),
         created_at=from_us(created),
         updated_at=from_us(updated),
@@ -182,8 +191,13 @@ def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
     )
 
 
-_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num"
-_INSERT_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us"
+_COLUMNS = (
+    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num,"
+    " window_size"
+)
+_INSERT_COLUMNS = (
+    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, window_size"
+)
 
 
 class SqliteMeterStore:
@@ -212,10 +226,10 @@ class SqliteMeterStore:
             if conn.execute("SELECT 1 FROM meters WHERE slug = ?", (definition.slug,)).fetchone():
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
             cursor = conn.execute(
-                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meter_id, definition.slug, definition.description, definition.event_type,
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
-                 to_us(now), to_us(now)),
+                 to_us(now), to_us(now), definition.window_size.value),
             )
             num = cursor.lastrowid or 0
             self._invalidate()
@@ -231,9 +245,10 @@ class SqliteMeterStore:
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute(
                 "UPDATE meters SET description = ?, event_type = ?, aggregation = ?, value_property = ?,"
-                " group_by = ?, updated_us = ? WHERE id = ?",
+                " group_by = ?, updated_us = ?, window_size = ? WHERE id = ?",
                 (definition.description, definition.event_type, definition.aggregation.value,
-                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now), meter.id),
+                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
+                 definition.window_size.value, meter.id),
             )
             self._invalidate()
             self._backfill(conn, _compile(meter.num, definition), definition.event_type)
@@ -282,7 +297,7 @@ class SqliteMeterStore:
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
         self, meter: StoredMeter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
-        keep_groups: Sequence[int], filters: Mapping[int, str],
+        keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                         tuple[int, int, float] | None, str | None]]:
         """Partial rows of one level range, grouped by unit, (subject) and the kept group values.
@@ -326,9 +341,9 @@ class SqliteMeterStore:
             where = ["a.meter_num = ?", "a.time_us >= ?", "a.time_us < ?"]
             time_col = "a.time_us"
             params += [fetch.start_us, fetch.end_us]
-        for index, value in filters.items():
-            where.append(f"json_extract(a.groups, '$[{index}]') = ?")
-            params.append(value)
+        for index, values in filters.items():
+            where.append(f"json_extract(a.groups, '$[{index}]') IN ({','.join('?' * len(values))})")
+            params.extend(values)
         subject_col = "a.subject" if keep_subject else "NULL"
         group_cols = [f"json_extract(a.groups, '$[{i}]')" for i in keep_groups]
         select_keys = ", ".join([f"{time_col} AS t", subject_col, *group_cols])
@@ -453,7 +468,7 @@ class SqliteMeterStore:
                 return
             last = rows[-1][0]
             prepared = self._fold(((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
-                                  {event_type: [meter]}, 0)
+                                  {event_type: [meter]}, 0, stored=True)
             self._write(conn, prepared.rows, prepared.errors, prepared.subjects)
 
     def _group_text(self, groups: tuple[str | None, ...]) -> str:
@@ -466,10 +481,11 @@ class SqliteMeterStore:
         return text
 
     def _fold(self, events: Iterable[tuple[int, str, str, int, str | None]],
-              by_type: Mapping[str, list[_Compiled]], version: int, *, by_index: bool = False) -> _Prepared:
+              by_type: Mapping[str, list[_Compiled]], version: int, *, by_index: bool = False,
+              stored: bool = False) -> _Prepared:
         """Reads and folds events given as (seq, type, subject, time_us, data text); with ``by_index`` the
         first item is the event's index in its batch, and LATEST rows are marked for the writer to add
-        the batch's first sequence number.
+        the batch's first sequence number; ``stored`` events (a backfill) are checked as stored data.
 
         The hot loop: for a meter whose paths are plain member names (``$.a``), a string or null group
         value and an integer value are read inline (what ``MeterReader`` gives for them, without building
@@ -489,16 +505,26 @@ class SqliteMeterStore:
             if not meters:
                 continue
             minute = time_us - time_us % MINUTE_US
-            # orjson's parse, exact for what the fast path reads (strings, integers); the reader gets the
-            # exact decimal parse, made at most once per event and only when needed.
             exact: Any = _UNPARSED
-            try:
-                parsed = orjson.loads(data) if data is not None else None
-            except orjson.JSONDecodeError:  # an integer beyond 64 bits
-                parsed = exact = _parse_exact(data)
-            except Exception as exc:  # an event's content never fails the batch
-                errors.extend((seq, m.slug, f"data cannot be read: {_reason(exc)}") for m in meters)
-                continue
+            if stored:
+                # A stored event that today's validation would refuse is skipped by every meter, with the
+                # reason (an older database may hold one).
+                parsed = exact = parse_event_data(data, time_us, subject)
+                if isinstance(parsed, ReadError):
+                    errors.extend((seq, m.slug, parsed.message) for m in meters)
+                    continue
+            else:
+                # A batch just validated: orjson's parse, exact for what the fast path reads (strings,
+                # integers); the reader gets the exact decimal parse, made at most once per event and only
+                # when needed.
+                try:
+                    try:
+                        parsed = orjson.loads(data) if data is not None else None
+                    except orjson.JSONDecodeError:  # a number beyond 64-bit integers or doubles
+                        parsed = exact = _parse_exact(data)
+                except Exception as exc:  # an event's content never fails the batch
+                    errors.extend((seq, m.slug, f"data cannot be read: {_reason(exc)}") for m in meters)
+                    continue
             is_dict = type(parsed) is dict
             last_names: tuple[str, ...] | None = None
             last_text: str | None = None
@@ -522,11 +548,13 @@ class SqliteMeterStore:
                         last_names, last_text = names, text
                     if text is not None and kind != _COUNT:
                         value = parsed.get(m.value_name)
-                        if type(value) is int and -_MAX_SUM_INT < value < _MAX_SUM_INT:
-                            if kind == _SUM:
-                                number = value * NANOS
-                            elif kind == _DISTINCT:
+                        if type(value) is int and -_TEXT_INT < value < _TEXT_INT:
+                            if kind == _DISTINCT:
                                 number = str(value)
+                            elif not -_NUMBER_INT < value < _NUMBER_INT:
+                                text = None  # the reader's error
+                            elif kind == _SUM:
+                                number = value * NANOS
                             else:
                                 number = float(value)
                         elif type(value) is str and kind == _DISTINCT:
@@ -545,7 +573,7 @@ class SqliteMeterStore:
                         if kind == _SUM:
                             number = _nanos(value)  # type: ignore[arg-type]
                             if number is None:
-                                errors.append((seq, m.slug, f"value {value} is beyond ±10^{MAX_SUM_VALUE_DIGITS},"
+                                errors.append((seq, m.slug, f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
                                                             " the largest value a sum keeps exactly"))
                                 continue
                         elif kind == _DISTINCT:
@@ -644,7 +672,7 @@ def _parse_exact(data: str | None) -> Any:
 def _nanos(value: Decimal) -> int | None:
     """A value in integer units of 10^-9 (rounded half-even beyond 9 decimals); None beyond the sum limit."""
     adjusted = value.adjusted()
-    if adjusted >= MAX_SUM_VALUE_DIGITS:
+    if adjusted >= MAX_VALUE_DIGITS:
         return None if value else 0
     if adjusted < -10:
         return decimal_to_nanos(value)  # a tiny value (or a zero written with an exponent): rounded

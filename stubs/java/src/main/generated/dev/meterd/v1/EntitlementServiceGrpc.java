@@ -263,6 +263,37 @@ public final class EntitlementServiceGrpc {
     return getResetEntitlementUsageMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.meterd.v1.OverrideEntitlementRequest,
+      dev.meterd.v1.OverrideEntitlementResponse> getOverrideEntitlementMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "OverrideEntitlement",
+      requestType = dev.meterd.v1.OverrideEntitlementRequest.class,
+      responseType = dev.meterd.v1.OverrideEntitlementResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.meterd.v1.OverrideEntitlementRequest,
+      dev.meterd.v1.OverrideEntitlementResponse> getOverrideEntitlementMethod() {
+    io.grpc.MethodDescriptor<dev.meterd.v1.OverrideEntitlementRequest, dev.meterd.v1.OverrideEntitlementResponse> getOverrideEntitlementMethod;
+    if ((getOverrideEntitlementMethod = EntitlementServiceGrpc.getOverrideEntitlementMethod) == null) {
+      synchronized (EntitlementServiceGrpc.class) {
+        if ((getOverrideEntitlementMethod = EntitlementServiceGrpc.getOverrideEntitlementMethod) == null) {
+          EntitlementServiceGrpc.getOverrideEntitlementMethod = getOverrideEntitlementMethod =
+              io.grpc.MethodDescriptor.<dev.meterd.v1.OverrideEntitlementRequest, dev.meterd.v1.OverrideEntitlementResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "OverrideEntitlement"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.OverrideEntitlementRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.OverrideEntitlementResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new EntitlementServiceMethodDescriptorSupplier("OverrideEntitlement"))
+              .build();
+        }
+      }
+    }
+    return getOverrideEntitlementMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -408,6 +439,17 @@ public final class EntitlementServiceGrpc {
         io.grpc.stub.StreamObserver<dev.meterd.v1.ResetEntitlementUsageResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getResetEntitlementUsageMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    default void overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getOverrideEntitlementMethod(), responseObserver);
+    }
   }
 
   /**
@@ -530,6 +572,18 @@ public final class EntitlementServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getResetEntitlementUsageMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public void overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getOverrideEntitlementMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -630,6 +684,17 @@ public final class EntitlementServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getResetEntitlementUsageMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public dev.meterd.v1.OverrideEntitlementResponse overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getOverrideEntitlementMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -729,6 +794,17 @@ public final class EntitlementServiceGrpc {
     public dev.meterd.v1.ResetEntitlementUsageResponse resetEntitlementUsage(dev.meterd.v1.ResetEntitlementUsageRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getResetEntitlementUsageMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public dev.meterd.v1.OverrideEntitlementResponse overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getOverrideEntitlementMethod(), getCallOptions(), request);
     }
   }
 
@@ -838,6 +914,18 @@ public final class EntitlementServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getResetEntitlementUsageMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.meterd.v1.OverrideEntitlementResponse> overrideEntitlement(
+        dev.meterd.v1.OverrideEntitlementRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getOverrideEntitlementMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_ENTITLEMENT = 0;
@@ -848,6 +936,7 @@ public final class EntitlementServiceGrpc {
   private static final int METHODID_GET_ENTITLEMENT_VALUE = 5;
   private static final int METHODID_GET_ENTITLEMENT_HISTORY = 6;
   private static final int METHODID_RESET_ENTITLEMENT_USAGE = 7;
+  private static final int METHODID_OVERRIDE_ENTITLEMENT = 8;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -897,6 +986,10 @@ public final class EntitlementServiceGrpc {
         case METHODID_RESET_ENTITLEMENT_USAGE:
           serviceImpl.resetEntitlementUsage((dev.meterd.v1.ResetEntitlementUsageRequest) request,
               (io.grpc.stub.StreamObserver<dev.meterd.v1.ResetEntitlementUsageResponse>) responseObserver);
+          break;
+        case METHODID_OVERRIDE_ENTITLEMENT:
+          serviceImpl.overrideEntitlement((dev.meterd.v1.OverrideEntitlementRequest) request,
+              (io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -972,6 +1065,13 @@ public final class EntitlementServiceGrpc {
               dev.meterd.v1.ResetEntitlementUsageRequest,
               dev.meterd.v1.ResetEntitlementUsageResponse>(
                 service, METHODID_RESET_ENTITLEMENT_USAGE)))
+        .addMethod(
+          getOverrideEntitlementMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.meterd.v1.OverrideEntitlementRequest,
+              dev.meterd.v1.OverrideEntitlementResponse>(
+                service, METHODID_OVERRIDE_ENTITLEMENT)))
         .build();
   }
 
@@ -1028,6 +1128,7 @@ public final class EntitlementServiceGrpc {
               .addMethod(getGetEntitlementValueMethod())
               .addMethod(getGetEntitlementHistoryMethod())
               .addMethod(getResetEntitlementUsageMethod())
+              .addMethod(getOverrideEntitlementMethod())
               .build();
         }
       }

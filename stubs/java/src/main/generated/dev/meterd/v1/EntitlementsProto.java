@@ -161,6 +161,16 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_ResetEntitlementUsageResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_OverrideEntitlementRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_OverrideEntitlementRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_OverrideEntitlementResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_OverrideEntitlementResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -203,7 +213,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "m_time\030\001 \001(\0132\032.google.protobuf.Timestamp" +
       "\022+\n\007to_time\030\002 \001(\0132\032.google.protobuf.Time" +
       "stamp\022\r\n\005usage\030\003 \001(\001\022\030\n\020balance_at_start" +
-      "\030\004 \001(\001\"\325\004\n\017BurndownSegment\022-\n\tfrom_time\030" +
+      "\030\004 \001(\001\"\357\004\n\017BurndownSegment\022-\n\tfrom_time\030" +
       "\001 \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_" +
       "time\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r" +
       "\n\005usage\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\030\n\020balanc" +
@@ -213,77 +223,101 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "rtEntry\022Q\n\025grant_balances_at_end\030\010 \003(\01322" +
       ".meterd.v1.BurndownSegment.GrantBalances" +
       "AtEndEntry\022?\n\013grant_usage\030\t \003(\0132*.meterd" +
-      ".v1.BurndownSegment.GrantUsageEntry\032;\n\031G" +
-      "rantBalancesAtStartEntry\022\013\n\003key\030\001 \001(\t\022\r\n" +
-      "\005value\030\002 \001(\001:\0028\001\0329\n\027GrantBalancesAtEndEn" +
-      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0321\n\017G" +
-      "rantUsageEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001" +
-      "(\001:\0028\001\"\\\n\030CreateEntitlementRequest\022\023\n\013su" +
-      "bject_key\030\001 \001(\t\022+\n\013entitlement\030\002 \001(\0132\026.m" +
-      "eterd.v1.Entitlement\"H\n\031CreateEntitlemen" +
+      ".v1.BurndownSegment.GrantUsageEntry\022\030\n\020o" +
+      "verage_at_start\030\n \001(\001\032;\n\031GrantBalancesAt" +
+      "StartEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\002" +
+      "8\001\0329\n\027GrantBalancesAtEndEntry\022\013\n\003key\030\001 \001" +
+      "(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0321\n\017GrantUsageEntry" +
+      "\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\\n\030Crea" +
+      "teEntitlementRequest\022\023\n\013subject_key\030\001 \001(" +
+      "\t\022+\n\013entitlement\030\002 \001(\0132\026.meterd.v1.Entit" +
+      "lement\"H\n\031CreateEntitlementResponse\022+\n\013e" +
+      "ntitlement\030\001 \001(\0132\026.meterd.v1.Entitlement" +
+      "\"A\n\025GetEntitlementRequest\022\023\n\013subject_key" +
+      "\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"E\n\026GetEntitl" +
+      "ementResponse\022+\n\013entitlement\030\001 \001(\0132\026.met" +
+      "erd.v1.Entitlement\"\377\001\n\027ListEntitlementsR" +
+      "equest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030" +
+      "\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022\017\n\007feature\030\004 " +
+      "\003(\t\022\027\n\017include_deleted\030\005 \001(\010\022(\n\004type\030\006 \003" +
+      "(\0162\032.meterd.v1.EntitlementType\022/\n\010order_" +
+      "by\030\007 \001(\0162\035.meterd.v1.EntitlementOrderBy\022" +
+      "#\n\005order\030\010 \001(\0162\024.meterd.v1.SortOrder\"u\n\030" +
+      "ListEntitlementsResponse\022,\n\014entitlements" +
+      "\030\001 \003(\0132\026.meterd.v1.Entitlement\022\027\n\017next_p" +
+      "age_token\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"\206\002\n\036" +
+      "ListSubjectEntitlementsRequest\022\023\n\013subjec" +
+      "t_key\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_t" +
+      "oken\030\003 \001(\t\022\027\n\017include_deleted\030\004 \001(\010\022\017\n\007f" +
+      "eature\030\005 \003(\t\022(\n\004type\030\006 \003(\0162\032.meterd.v1.E" +
+      "ntitlementType\022/\n\010order_by\030\007 \001(\0162\035.meter" +
+      "d.v1.EntitlementOrderBy\022#\n\005order\030\010 \001(\0162\024" +
+      ".meterd.v1.SortOrder\"|\n\037ListSubjectEntit" +
+      "lementsResponse\022,\n\014entitlements\030\001 \003(\0132\026." +
+      "meterd.v1.Entitlement\022\027\n\017next_page_token" +
+      "\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"D\n\030DeleteEnti" +
+      "tlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013e" +
+      "ntitlement\030\002 \001(\t\"\033\n\031DeleteEntitlementRes" +
+      "ponse\"p\n\032GetEntitlementValueRequest\022\023\n\013s" +
+      "ubject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022(\n" +
+      "\004time\030\003 \001(\0132\032.google.protobuf.Timestamp\"" +
+      "I\n\033GetEntitlementValueResponse\022*\n\005value\030" +
+      "\001 \001(\0132\033.meterd.v1.EntitlementValue\"\352\001\n\034G" +
+      "etEntitlementHistoryRequest\022\023\n\013subject_k" +
+      "ey\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022-\n\tfrom_ti" +
+      "me\030\003 \001(\0132\032.google.protobuf.Timestamp\022+\n\007" +
+      "to_time\030\004 \001(\0132\032.google.protobuf.Timestam" +
+      "p\022*\n\013window_size\030\005 \001(\0162\025.meterd.v1.Windo" +
+      "wSize\022\030\n\020window_time_zone\030\006 \001(\t\"\216\001\n\035GetE" +
+      "ntitlementHistoryResponse\0227\n\020windowed_hi" +
+      "story\030\001 \003(\0132\035.meterd.v1.WindowedHistoryR" +
+      "ow\0224\n\020burndown_history\030\002 \003(\0132\032.meterd.v1" +
+      ".BurndownSegment\"\367\001\n\034ResetEntitlementUsa" +
+      "geRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitl" +
+      "ement\030\002 \001(\t\0220\n\014effective_at\030\003 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\022\025\n\rretain_anchor\030\004" +
+      " \001(\010\022\035\n\020preserve_overage\030\005 \001(\010H\000\210\001\001\0220\n\014u" +
+      "sage_period\030\006 \001(\0132\032.meterd.v1.RecurringP" +
+      "eriodB\023\n\021_preserve_overage\"L\n\035ResetEntit" +
+      "lementUsageResponse\022+\n\013entitlement\030\001 \001(\013" +
+      "2\026.meterd.v1.Entitlement\"p\n\032OverrideEnti" +
+      "tlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013e" +
+      "ntitlement\030\002 \001(\t\022(\n\010override\030\003 \001(\0132\026.met" +
+      "erd.v1.Entitlement\"J\n\033OverrideEntitlemen" +
       "tResponse\022+\n\013entitlement\030\001 \001(\0132\026.meterd." +
-      "v1.Entitlement\"A\n\025GetEntitlementRequest\022" +
-      "\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(" +
-      "\t\"E\n\026GetEntitlementResponse\022+\n\013entitleme" +
-      "nt\030\001 \001(\0132\026.meterd.v1.Entitlement\"\177\n\027List" +
-      "EntitlementsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022" +
-      "\n\npage_token\030\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022" +
-      "\017\n\007feature\030\004 \003(\t\022\027\n\017include_deleted\030\005 \001(" +
-      "\010\"a\n\030ListEntitlementsResponse\022,\n\014entitle" +
-      "ments\030\001 \003(\0132\026.meterd.v1.Entitlement\022\027\n\017n" +
-      "ext_page_token\030\002 \001(\t\"u\n\036ListSubjectEntit" +
-      "lementsRequest\022\023\n\013subject_key\030\001 \001(\t\022\021\n\tp" +
-      "age_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022\027\n\017in" +
-      "clude_deleted\030\004 \001(\010\"h\n\037ListSubjectEntitl" +
-      "ementsResponse\022,\n\014entitlements\030\001 \003(\0132\026.m" +
-      "eterd.v1.Entitlement\022\027\n\017next_page_token\030" +
-      "\002 \001(\t\"D\n\030DeleteEntitlementRequest\022\023\n\013sub" +
-      "ject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"\033\n\031D" +
-      "eleteEntitlementResponse\"p\n\032GetEntitleme" +
-      "ntValueRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013e" +
-      "ntitlement\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google." +
-      "protobuf.Timestamp\"I\n\033GetEntitlementValu" +
-      "eResponse\022*\n\005value\030\001 \001(\0132\033.meterd.v1.Ent" +
-      "itlementValue\"\352\001\n\034GetEntitlementHistoryR" +
-      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
-      "nt\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\022+\n\007to_time\030\004 \001(\0132\032.googl" +
-      "e.protobuf.Timestamp\022*\n\013window_size\030\005 \001(" +
-      "\0162\025.meterd.v1.WindowSize\022\030\n\020window_time_" +
-      "zone\030\006 \001(\t\"\216\001\n\035GetEntitlementHistoryResp" +
-      "onse\0227\n\020windowed_history\030\001 \003(\0132\035.meterd." +
-      "v1.WindowedHistoryRow\0224\n\020burndown_histor" +
-      "y\030\002 \003(\0132\032.meterd.v1.BurndownSegment\"\305\001\n\034" +
-      "ResetEntitlementUsageRequest\022\023\n\013subject_" +
-      "key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\0220\n\014effect" +
-      "ive_at\030\003 \001(\0132\032.google.protobuf.Timestamp" +
-      "\022\025\n\rretain_anchor\030\004 \001(\010\022\035\n\020preserve_over" +
-      "age\030\005 \001(\010H\000\210\001\001B\023\n\021_preserve_overage\"L\n\035R" +
-      "esetEntitlementUsageResponse\022+\n\013entitlem" +
-      "ent\030\001 \001(\0132\026.meterd.v1.Entitlement2\270\006\n\022En" +
-      "titlementService\022^\n\021CreateEntitlement\022#." +
-      "meterd.v1.CreateEntitlementRequest\032$.met" +
-      "erd.v1.CreateEntitlementResponse\022U\n\016GetE" +
-      "ntitlement\022 .meterd.v1.GetEntitlementReq" +
-      "uest\032!.meterd.v1.GetEntitlementResponse\022" +
-      "[\n\020ListEntitlements\022\".meterd.v1.ListEnti" +
-      "tlementsRequest\032#.meterd.v1.ListEntitlem" +
-      "entsResponse\022p\n\027ListSubjectEntitlements\022" +
-      ").meterd.v1.ListSubjectEntitlementsReque" +
-      "st\032*.meterd.v1.ListSubjectEntitlementsRe" +
-      "sponse\022^\n\021DeleteEntitlement\022#.meterd.v1." +
-      "DeleteEntitlementRequest\032$.meterd.v1.Del" +
-      "eteEntitlementResponse\022d\n\023GetEntitlement" +
-      "Value\022%.meterd.v1.GetEntitlementValueReq" +
-      "uest\032&.meterd.v1.GetEntitlementValueResp" +
-      "onse\022j\n\025GetEntitlementHistory\022\'.meterd.v" +
-      "1.GetEntitlementHistoryRequest\032(.meterd." +
-      "v1.GetEntitlementHistoryResponse\022j\n\025Rese" +
-      "tEntitlementUsage\022\'.meterd.v1.ResetEntit" +
-      "lementUsageRequest\032(.meterd.v1.ResetEnti" +
-      "tlementUsageResponseBL\n\rdev.meterd.v1B\021E" +
-      "ntitlementsProtoP\001Z&meterd.dev/stubs/go/" +
-      "meterd/v1;meterdv1b\006proto3"
+      "v1.Entitlement*\214\001\n\017EntitlementType\022 \n\034EN" +
+      "TITLEMENT_TYPE_UNSPECIFIED\020\000\022\034\n\030ENTITLEM" +
+      "ENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITLEMENT_TYPE_S" +
+      "TATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_METERED\020\003*\204\001" +
+      "\n\022EntitlementOrderBy\022$\n ENTITLEMENT_ORDE" +
+      "R_BY_UNSPECIFIED\020\000\022#\n\037ENTITLEMENT_ORDER_" +
+      "BY_CREATED_AT\020\001\022#\n\037ENTITLEMENT_ORDER_BY_" +
+      "UPDATED_AT\020\0022\236\007\n\022EntitlementService\022^\n\021C" +
+      "reateEntitlement\022#.meterd.v1.CreateEntit" +
+      "lementRequest\032$.meterd.v1.CreateEntitlem" +
+      "entResponse\022U\n\016GetEntitlement\022 .meterd.v" +
+      "1.GetEntitlementRequest\032!.meterd.v1.GetE" +
+      "ntitlementResponse\022[\n\020ListEntitlements\022\"" +
+      ".meterd.v1.ListEntitlementsRequest\032#.met" +
+      "erd.v1.ListEntitlementsResponse\022p\n\027ListS" +
+      "ubjectEntitlements\022).meterd.v1.ListSubje" +
+      "ctEntitlementsRequest\032*.meterd.v1.ListSu" +
+      "bjectEntitlementsResponse\022^\n\021DeleteEntit" +
+      "lement\022#.meterd.v1.DeleteEntitlementRequ" +
+      "est\032$.meterd.v1.DeleteEntitlementRespons" +
+      "e\022d\n\023GetEntitlementValue\022%.meterd.v1.Get" +
+      "EntitlementValueRequest\032&.meterd.v1.GetE" +
+      "ntitlementValueResponse\022j\n\025GetEntitlemen" +
+      "tHistory\022\'.meterd.v1.GetEntitlementHisto" +
+      "ryRequest\032(.meterd.v1.GetEntitlementHist" +
+      "oryResponse\022j\n\025ResetEntitlementUsage\022\'.m" +
+      "eterd.v1.ResetEntitlementUsageRequest\032(." +
+      "meterd.v1.ResetEntitlementUsageResponse\022" +
+      "d\n\023OverrideEntitlement\022%.meterd.v1.Overr" +
+      "ideEntitlementRequest\032&.meterd.v1.Overri" +
+      "deEntitlementResponseBL\n\rdev.meterd.v1B\021" +
+      "EntitlementsProtoP\001Z&meterd.dev/stubs/go" +
+      "/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -338,7 +372,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_BurndownSegment_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_BurndownSegment_descriptor,
-        new java.lang.String[] { "FromTime", "ToTime", "Usage", "Overage", "BalanceAtStart", "BalanceAtEnd", "GrantBalancesAtStart", "GrantBalancesAtEnd", "GrantUsage", });
+        new java.lang.String[] { "FromTime", "ToTime", "Usage", "Overage", "BalanceAtStart", "BalanceAtEnd", "GrantBalancesAtStart", "GrantBalancesAtEnd", "GrantUsage", "OverageAtStart", });
     internal_static_meterd_v1_BurndownSegment_GrantBalancesAtStartEntry_descriptor =
       internal_static_meterd_v1_BurndownSegment_descriptor.getNestedType(0);
     internal_static_meterd_v1_BurndownSegment_GrantBalancesAtStartEntry_fieldAccessorTable = new
@@ -386,25 +420,25 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_ListEntitlementsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListEntitlementsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "SubjectKey", "Feature", "IncludeDeleted", });
+        new java.lang.String[] { "PageSize", "PageToken", "SubjectKey", "Feature", "IncludeDeleted", "Type", "OrderBy", "Order", });
     internal_static_meterd_v1_ListEntitlementsResponse_descriptor =
       getDescriptor().getMessageType(12);
     internal_static_meterd_v1_ListEntitlementsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListEntitlementsResponse_descriptor,
-        new java.lang.String[] { "Entitlements", "NextPageToken", });
+        new java.lang.String[] { "Entitlements", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_ListSubjectEntitlementsRequest_descriptor =
       getDescriptor().getMessageType(13);
     internal_static_meterd_v1_ListSubjectEntitlementsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListSubjectEntitlementsRequest_descriptor,
-        new java.lang.String[] { "SubjectKey", "PageSize", "PageToken", "IncludeDeleted", });
+        new java.lang.String[] { "SubjectKey", "PageSize", "PageToken", "IncludeDeleted", "Feature", "Type", "OrderBy", "Order", });
     internal_static_meterd_v1_ListSubjectEntitlementsResponse_descriptor =
       getDescriptor().getMessageType(14);
     internal_static_meterd_v1_ListSubjectEntitlementsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListSubjectEntitlementsResponse_descriptor,
-        new java.lang.String[] { "Entitlements", "NextPageToken", });
+        new java.lang.String[] { "Entitlements", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_DeleteEntitlementRequest_descriptor =
       getDescriptor().getMessageType(15);
     internal_static_meterd_v1_DeleteEntitlementRequest_fieldAccessorTable = new
@@ -446,12 +480,24 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_ResetEntitlementUsageRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ResetEntitlementUsageRequest_descriptor,
-        new java.lang.String[] { "SubjectKey", "Entitlement", "EffectiveAt", "RetainAnchor", "PreserveOverage", });
+        new java.lang.String[] { "SubjectKey", "Entitlement", "EffectiveAt", "RetainAnchor", "PreserveOverage", "UsagePeriod", });
     internal_static_meterd_v1_ResetEntitlementUsageResponse_descriptor =
       getDescriptor().getMessageType(22);
     internal_static_meterd_v1_ResetEntitlementUsageResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ResetEntitlementUsageResponse_descriptor,
+        new java.lang.String[] { "Entitlement", });
+    internal_static_meterd_v1_OverrideEntitlementRequest_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_meterd_v1_OverrideEntitlementRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_OverrideEntitlementRequest_descriptor,
+        new java.lang.String[] { "SubjectKey", "Entitlement", "Override", });
+    internal_static_meterd_v1_OverrideEntitlementResponse_descriptor =
+      getDescriptor().getMessageType(24);
+    internal_static_meterd_v1_OverrideEntitlementResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_OverrideEntitlementResponse_descriptor,
         new java.lang.String[] { "Entitlement", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.TimestampProto.getDescriptor();
