@@ -1,10 +1,11 @@
 """SQLite storage of meters and their pre-aggregates (layout: migrations/0008_meter_aggregates_by_time.sql).
 
 Layout, in short (the migration has the details). Per-subject rows exist at minute level only, keyed
-(meter, hour, subject, minute, groups); rows for all subjects together are kept per level (minute, hour,
-day), keyed (meter, time, groups). Keys lead with time, so the rows one batch updates sit together at the
-recent end of each table instead of all over it. A one-subject read seeks once per hour of its range; its
-hour and day windows are ``GROUP BY`` over the minute rows. A row holds only what its meter's aggregation
+(meter, day, subject, minute, groups); rows for all subjects together are kept per level (minute, hour,
+day), keyed (meter, time, groups). Keys lead with time, so the rows one batch updates sit near each other
+at the recent end of each table instead of all over it. A one-subject read seeks once per day of its range
+and reads that day's rows of the subject, which are contiguous; its hour and day windows are ``GROUP BY``
+over the minute rows. A row holds only what its meter's aggregation
 needs (count always; the exact sum for SUM/AVG; min, max or latest), UNIQUE_COUNT keeps distinct values.
 
 Ingest, in two steps:
@@ -66,8 +67,8 @@ _NUMBER_INT = 10**MAX_VALUE_DIGITS
 _TEXT_INT = 10**18
 _MAX_SUM_NANOS = _NUMBER_INT * NANOS
 _GROUP_TEXT_CACHE_LIMIT = 100_000
-# A one-subject read lists the hours of its range as bound parameters up to this many.
-_INLINE_HOURS = 100
+# A one-subject read lists the days of its range as bound parameters up to this many.
+_INLINE_DAYS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ class _Prepared:
 
 # -- SQL ----------------------------------------------------------------------------------------------------
 
-_SUB_KEY = "meter_num, hour_us, subject, time_us, groups"
+_SUB_KEY = "meter_num, day_us, subject, time_us, groups"
 _ALL_KEY = "meter_num, time_us, groups"
 _UPDATE = {
     _COUNT: ("count", "count = count + excluded.count"),
@@ -313,26 +314,26 @@ class SqliteMeterStore:
         if per_subject:
             # Minute rows, grouped into the level's units (hour and day windows too: see the migration).
             table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-            first = fetch.start_us - fetch.start_us % HOUR_US
+            first = fetch.start_us - fetch.start_us % DAY_US
             time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
             where = ["a.meter_num = ?"]
             if subjects:
-                # One seek per (hour, subject): the hours of the range as a list the planner iterates
+                # One seek per (day, subject): the days of the range as a list the planner iterates
                 # (bound parameters while few, else one JSON array).
-                hours = list(range(first, fetch.end_us, HOUR_US))
-                if len(hours) <= _INLINE_HOURS:
-                    where.append(f"a.hour_us IN ({','.join('?' * len(hours))})")
-                    params += hours
+                days = list(range(first, fetch.end_us, DAY_US))
+                if len(days) <= _INLINE_DAYS:
+                    where.append(f"a.day_us IN ({','.join('?' * len(days))})")
+                    params += days
                 else:
-                    where.append("a.hour_us IN (SELECT value FROM json_each(?))")
-                    params.append(json.dumps(hours))
+                    where.append("a.day_us IN (SELECT value FROM json_each(?))")
+                    params.append(json.dumps(days))
                 if len(subjects) == 1:
                     where.append("a.subject = ?")
                 else:
                     where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
                 params += subjects
             else:
-                where += ["a.hour_us >= ?", "a.hour_us < ?"]
+                where += ["a.day_us >= ?", "a.day_us < ?"]
                 params += [first, fetch.end_us]
             where += ["a.time_us >= ?", "a.time_us < ?"]
             params += [fetch.start_us, fetch.end_us]
@@ -696,13 +697,13 @@ def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]]
     merge = _MERGE[kind]
     subjects.update([(num, subject) for subject, _, _ in accs])
     if kind == _SUM:
-        sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, a[0], a[1] // NANOS, a[1] % NANOS)
+        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, a[0], a[1] // NANOS, a[1] % NANOS)
                     for (subject, groups, minute), a in accs.items()]
     elif kind == _COUNT:
-        sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, a[0])
+        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, a[0])
                     for (subject, groups, minute), a in accs.items()]
     else:
-        sub_rows = [(num, minute - minute % HOUR_US, subject, minute, groups, *values(a))
+        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, *values(a))
                     for (subject, groups, minute), a in accs.items()]
     for (_, groups, minute), acc in accs.items():
         key = (groups, minute)
@@ -786,7 +787,7 @@ def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: _
     for subject, groups, minute, value in distinct:
         out.subjects.add((num, subject))
         hour = minute - minute % HOUR_US
-        sub.append((num, hour, subject, minute, groups, value))
+        sub.append((num, minute - minute % DAY_US, subject, minute, groups, value))
         minutes.add((num, minute, groups, value))
         hours.add((num, hour, groups, value))
         days.add((num, minute - minute % DAY_US, groups, value))

@@ -1,9 +1,12 @@
 -- Pre-aggregates keyed by time (issue 12): one batch of events touches a few pages, not pages all over.
 --
--- Per-subject rows exist at minute level only, in meter_sub_m, keyed (meter, hour, subject, minute,
--- groups): the rows a batch updates share the meter and the hour, so they sit together at the recent end
--- of the table; one subject's rows over a range are found by one seek per hour of the range (hour_us IN
--- (...) AND subject = ?), and per-subject hour and day windows are GROUP BY over its minute rows.
+-- Per-subject rows exist at minute level only, in meter_sub_m, keyed (meter, day, subject, minute,
+-- groups): the rows a batch updates share the meter and the day, so they sit in the recent end of the
+-- table; one subject's rows over a range are found by one seek per day of the range (day_us IN (...) AND
+-- subject = ?), each day's rows of a subject being contiguous, and per-subject hour and day windows are
+-- GROUP BY over its minute rows. (An hour in the key instead of the day measured ~55% cheaper upserts for
+-- batches spanning an hour, but a one-subject 30-day query made 720 scattered seeks: 132 ms at 10M events
+-- against 17.6 ms for the previous, subject-first layout.)
 -- Rows for all subjects together are kept per level in meter_all_m / meter_all_h / meter_all_d, keyed
 -- (meter, time, groups): what keeps queries that neither filter nor group by subject proportional to
 -- windows x groups.
@@ -27,7 +30,7 @@
 
 CREATE TABLE meter_sub_m (
     meter_num       INTEGER NOT NULL,
-    hour_us         INTEGER NOT NULL,   -- time_us rounded down to the UTC hour
+    day_us          INTEGER NOT NULL,   -- time_us rounded down to the UTC day
     subject         TEXT    NOT NULL,
     time_us         INTEGER NOT NULL,   -- the UTC minute
     groups          TEXT    NOT NULL,
@@ -39,17 +42,17 @@ CREATE TABLE meter_sub_m (
     latest          REAL,
     latest_time_us  INTEGER,
     latest_seq      INTEGER,
-    PRIMARY KEY (meter_num, hour_us, subject, time_us, groups)
+    PRIMARY KEY (meter_num, day_us, subject, time_us, groups)
 ) WITHOUT ROWID;
 
 CREATE TABLE meter_sub_distinct_m (
     meter_num  INTEGER NOT NULL,
-    hour_us    INTEGER NOT NULL,
+    day_us     INTEGER NOT NULL,
     subject    TEXT    NOT NULL,
     time_us    INTEGER NOT NULL,
     groups     TEXT    NOT NULL,
     value      TEXT    NOT NULL,
-    PRIMARY KEY (meter_num, hour_us, subject, time_us, groups, value)
+    PRIMARY KEY (meter_num, day_us, subject, time_us, groups, value)
 ) WITHOUT ROWID;
 
 CREATE TABLE meter_all_m (
@@ -124,11 +127,11 @@ CREATE TABLE meter_subjects (
 ) WITHOUT ROWID;
 
 INSERT INTO meter_sub_m
-SELECT a.meter_num, a.time_us - a.time_us % 3600000000, a.subject, a.time_us, g.groups, a.count, a.sum_units,
+SELECT a.meter_num, a.time_us - a.time_us % 86400000000, a.subject, a.time_us, g.groups, a.count, a.sum_units,
        a.sum_nanos, a.min, a.max, a.latest, a.latest_time_us, a.latest_seq
 FROM meter_agg_m a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject != '';
 INSERT INTO meter_sub_distinct_m
-SELECT a.meter_num, a.time_us - a.time_us % 3600000000, a.subject, a.time_us, g.groups, a.value
+SELECT a.meter_num, a.time_us - a.time_us % 86400000000, a.subject, a.time_us, g.groups, a.value
 FROM meter_distinct_m a JOIN meter_groups g ON g.gid = a.gid WHERE a.subject != '';
 INSERT INTO meter_all_m
 SELECT a.meter_num, a.time_us, g.groups, a.count, a.sum_units, a.sum_nanos, a.min, a.max, a.latest,
