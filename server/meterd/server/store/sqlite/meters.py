@@ -454,7 +454,7 @@ class SqliteMeterStore:
         new = subjects - self._known_subjects
         if new:
             conn.executemany("INSERT OR IGNORE INTO meter_subjects (meter_num, subject) VALUES (?, ?)", new)
-            if len(self._known_subjects) > 1_000_000:
+            if len(self._known_subjects) > 200_000:
                 self._known_subjects.clear()
             self._known_subjects |= new
 
