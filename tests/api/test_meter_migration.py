@@ -120,8 +120,7 @@ def check_queries(om: OpenMeter, events: list[dict[str, Any]]) -> None:
             reply = om.meters.query(meter.slug, from_=start, to=end, window_size=window,
                                     window_time_zone="Europe/Budapest", subject=subjects or [],
                                     group_by=list(group_by))
-            got = [(r.window_start.ToDatetime(tzinfo=UTC), r.subject if r.HasField("subject") else None,
-                    dict(r.group_by), r.value) for r in reply.rows]
+            got = [(r.window_start, r.subject, dict(r.group_by), r.value) for r in reply.rows]
             assert got == [(w.window_start, w.subject, {k: v for k, v in w.group_by.items() if v is not None},
                             w.value) for w in want], (meter.slug, window, subjects, group_by)
 

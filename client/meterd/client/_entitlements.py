@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from meterd.client._convert import optional_str, page_size, str_list
 from meterd.client._ordering import entitlement_order_by, entitlement_types, sort_order
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import entitlements_pb2
 
@@ -34,13 +35,13 @@ class Entitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """Entitlements (one page of ``limit``, default 100), optionally only of some subjects, features (ids or
         keys) or types (``"metered"``, ``"static"``, ``"boolean"``); deleted ones only with ``include_deleted``.
 
         ``order_by`` is ``"createdAt"`` (default) or ``"updatedAt"``, ``order`` ``"ASC"`` (default) or
         ``"DESC"``. ``list_page`` also gives ``next_page_token`` and ``total_size`` (matches over every page).
-        Raises InvalidArgumentError; ValueError/TypeError before sending for unknown names.
+        Raises InvalidArgumentError; InvalidArgumentError before sending for unknown names.
         """
         return list(self.list_page(subject=subject, feature=feature, type=type, include_deleted=include_deleted,
                                    order_by=order_by, order=order, limit=limit, page_token=page_token,
@@ -51,7 +52,7 @@ class Entitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.ListEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListEntitlementsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page) and ``total_size``."""
         request = _list_request(limit, page_token, subject, feature, include_deleted, type, order_by, order)
         return self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -68,7 +69,7 @@ class AsyncEntitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """See ``Entitlements.list``."""
         page = await self.list_page(subject=subject, feature=feature, type=type, include_deleted=include_deleted,
                                     order_by=order_by, order=order, limit=limit, page_token=page_token,
@@ -80,7 +81,7 @@ class AsyncEntitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.ListEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListEntitlementsResponse]:
         """See ``Entitlements.list_page``."""
         request = _list_request(limit, page_token, subject, feature, include_deleted, type, order_by, order)
         return await self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]

@@ -34,10 +34,15 @@ def main() -> None:
 
 @main.command(help="Run the server until SIGTERM/SIGINT.")
 @click.option("--listen", help="host:port to listen on (default 127.0.0.1:50051; port 0 picks a free one).")
-@click.option("--db", help="SQLite database file (default ./meterd.db).")
+@click.option("--db", help="Database: a SQLite file path or sqlite: URL (default ./meterd.db), or a "
+              "postgresql://user@host/db URL (several meterd replicas may share it). Env: METERD_DB.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="meterd.yaml.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log format (default json).")
-def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None) -> None:
+@click.option("--max-streams", type=click.IntRange(min=1),
+              help="Open ingest streams the server holds at most (default 10000); more get RESOURCE_EXHAUSTED.")
+@click.option("--workers", type=click.IntRange(min=1), help="Threads for blocking work (default 32).")
+def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None,
+          max_streams: int | None, workers: int | None) -> None:
     from meterd.server.app import serve as run
 
     cfg = config_module.load(config_path)
@@ -47,6 +52,10 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
         cfg.db = db
     if log_format:
         cfg.log_format = log_format
+    if max_streams:
+        cfg.max_streams = max_streams
+    if workers:
+        cfg.workers = workers
     logs.configure(cfg.log_format)
     run(cfg)
 
@@ -123,7 +132,7 @@ def query(meter: str, from_: str | None, to: str | None, window: str | None, tz:
     with_subject = "subject" in group_by or bool(subject)
     header = ["window_start", "window_end", *(["subject"] if with_subject else []), *keys, "value"]
     rows = [
-        [r.window_start.ToDatetime(tzinfo=UTC).isoformat(), r.window_end.ToDatetime(tzinfo=UTC).isoformat(),
+        [r.window_start.isoformat(), r.window_end.isoformat(),
          *([r.subject] if with_subject else []), *(r.group_by.get(k, "") for k in keys), _number(r.value)]
         for r in reply.rows
     ]
@@ -239,9 +248,9 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
                              show_default=True, help="A table, or one JSON object per line.")
 
 
-def _time(ts: Any) -> str:
-    """RFC 3339 text of a set Timestamp; empty for an unset one."""
-    return ts.ToDatetime(tzinfo=UTC).isoformat() if ts.seconds or ts.nanos else ""
+def _time(ts: datetime | None) -> str:
+    """RFC 3339 text of a result's time; empty for an unset one."""
+    return ts.isoformat() if ts is not None else ""
 
 
 def _print_records(records: list[dict[str, Any]], header: list[str], fmt: str, title: str) -> None:
@@ -272,8 +281,6 @@ def meters() -> None:
 @api_key_option
 def meters_list(fmt: str, target: str, api_key: str | None) -> None:
     """List every meter: slug, event type, aggregation, value property, group-by keys, description."""
-    from meterd.v1 import meters_pb2
-
     records = []
     with _client(target, api_key) as om:
         token = ""
@@ -285,7 +292,7 @@ def meters_list(fmt: str, target: str, api_key: str | None) -> None:
             for m in page.meters:
                 records.append({
                     "slug": m.slug, "event_type": m.event_type,
-                    "aggregation": meters_pb2.Aggregation.Name(m.aggregation).removeprefix("AGGREGATION_"),
+                    "aggregation": str(m.aggregation),
                     "value_property": m.value_property, "group_by": dict(sorted(m.group_by.items())),
                     "description": m.description,
                 })

@@ -81,8 +81,16 @@ class ResourceExhausted(MeterdError):
     """A batch or message over the limits."""
 
 
+class Unavailable(MeterdError):
+    """The service cannot do this now but may later (a full disk); retrying is safe."""
+
+
 class DeadlineExceeded(MeterdError):
-    """The caller's deadline passed (or it cancelled) while the server was still working: the work stops."""
+    """The caller's deadline passed while the work was running; the work was stopped."""
+
+
+class Cancelled(MeterdError):
+    """The caller cancelled the call (or went away) while the work was running; the work was stopped."""
 
 
 # A check that domain loops call now and then: it raises DeadlineExceeded once the caller is gone. Servicers

@@ -19,7 +19,7 @@ from google.protobuf import timestamp_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from meterd.server import errors
+from meterd.server import cancellation, errors
 
 log = logging.getLogger("meterd.rpc")
 
@@ -33,7 +33,9 @@ _CODES: list[tuple[type[errors.MeterdError], grpc.StatusCode]] = [
     (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (errors.Cancelled, grpc.StatusCode.CANCELLED),
 ]
 
 
@@ -129,15 +131,11 @@ def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
 
 
 def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:
-    """A check for domain loops: raises DeadlineExceeded once the call's deadline has passed or the caller
-    cancelled (the answer could reach nobody, so the work stops)."""
-
-    def check() -> None:
-        remaining = context.time_remaining()
-        if not context.is_active() or (remaining is not None and remaining <= 0):
-            raise errors.DeadlineExceeded("the call's deadline passed or it was cancelled; the work was stopped")
-
-    return check
+    """A check for domain loops: raises DeadlineExceeded (or Cancelled) once the call's deadline has passed
+    or its caller cancelled, so the work stops. It is the call's cancellation token, set by the serving
+    layer; ``context`` is taken so servicers name the call the check belongs to."""
+    del context
+    return cancellation.checker()
 
 
 # -- wire helpers --------------------------------------------------------------------------------------
