@@ -1,4 +1,4 @@
-"""SQLite storage of meters and their pre-aggregates (layout: migrations/0008_meter_aggregates_by_time.sql).
+"""SQLite storage of meters and their pre-aggregates (layout: migrations/0007_meter_aggregates_by_time.sql).
 
 Layout, in short (the migration has the details). Per-subject rows exist at minute level only, keyed
 (meter, day, subject, minute, groups); rows for all subjects together are kept per level (minute, hour,
