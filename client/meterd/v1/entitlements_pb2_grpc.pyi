@@ -49,6 +49,8 @@ class EntitlementServiceStub:
     """Windowed usage and the grant burn-down of a metered entitlement."""
     ResetEntitlementUsage: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.ResetEntitlementUsageRequest, _entitlements_pb2.ResetEntitlementUsageResponse]
     """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+    WatchEntitlementValues: _grpc.UnaryStreamMultiCallable[_entitlements_pb2.WatchEntitlementValuesRequest, _entitlements_pb2.WatchEntitlementValuesResponse]
+    """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
 @_typing.type_check_only
 class EntitlementServiceAsyncStub(EntitlementServiceStub):
@@ -71,6 +73,8 @@ class EntitlementServiceAsyncStub(EntitlementServiceStub):
     """Windowed usage and the grant burn-down of a metered entitlement."""
     ResetEntitlementUsage: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.ResetEntitlementUsageRequest, _entitlements_pb2.ResetEntitlementUsageResponse]  # type: ignore[assignment]
     """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+    WatchEntitlementValues: _aio.UnaryStreamMultiCallable[_entitlements_pb2.WatchEntitlementValuesRequest, _entitlements_pb2.WatchEntitlementValuesResponse]  # type: ignore[assignment]
+    """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
 class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
     """Entitlements: a subject's access to a feature, and the balance of metered ones."""
@@ -138,5 +142,13 @@ class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_entitlements_pb2.ResetEntitlementUsageResponse, _abc.Awaitable[_entitlements_pb2.ResetEntitlementUsageResponse]]:
         """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+
+    @_abc_1.abstractmethod
+    def WatchEntitlementValues(
+        self,
+        request: _entitlements_pb2.WatchEntitlementValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_entitlements_pb2.WatchEntitlementValuesResponse], _abc.AsyncIterator[_entitlements_pb2.WatchEntitlementValuesResponse]]:
+        """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
 def add_EntitlementServiceServicer_to_server(servicer: EntitlementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -44,7 +44,7 @@ from meterd.v1 import (
 log = logging.getLogger("meterd.server")
 
 # Domains in wiring order: later ones may use the services of earlier ones.
-DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants")
+DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants", "watch")
 
 # (file descriptor, service name, add function, generated base servicer) of every meterd service.
 SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
@@ -86,6 +86,7 @@ class AppContext:
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
     interceptors: list[grpc.ServerInterceptor] = field(default_factory=list)
     on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)  # run first at shutdown (ends watches)
 
     def add_servicer(self, service_name: str, servicer: Any) -> None:
         self.servicers[service_name] = servicer
@@ -142,6 +143,8 @@ class MeterdServer:
             return
         self._stopped.set()
         self.health.enter_graceful_shutdown()
+        for hook in self.ctx.on_stop:
+            hook()
         self.grpc.stop(self.config.grace_seconds if grace is None else grace).wait()
         self.db.close()
         log.info("meterd stopped")

@@ -30,6 +30,8 @@ from meterd.server.features.service import FeatureService
 from meterd.server.grants.model import Grant, issue_after_reset_grant
 
 Cursor = tuple[int, str]
+# Called after a change to an entitlement is committed: ("created" | "deleted" | "reset", the entitlement).
+ChangeListener = Callable[[str, Entitlement], None]
 
 CREDIT_NOT_WIRED = "metered entitlements need the credit engine, which is not wired"
 
@@ -83,6 +85,15 @@ class EntitlementService:
         self._features = features
         self._clock = clock
         self._credit: Credit | None = None
+        self._listeners: list[ChangeListener] = []
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Registers a function told of every committed create, delete and reset (watchers)."""
+        self._listeners.append(listener)
+
+    def _changed(self, kind: str, entitlement: Entitlement) -> None:
+        for listener in self._listeners:
+            listener(kind, entitlement)
 
     def attach_credit(self, credit: Credit) -> None:
         """Metered values, history and resets go to the credit engine (wired after the grants domain)."""
@@ -121,7 +132,9 @@ class EntitlementService:
                 effective_at=m.measure_usage_from,
                 now=now,
             )
-        return self._store.insert(entitlement, grant)
+        stored = self._store.insert(entitlement, grant)
+        self._changed("created", stored)
+        return stored
 
     def get(self, subject_key: str, id_or_feature_key: str) -> Entitlement:
         """The subject's non-deleted entitlement by id or feature key; NotFound otherwise."""
@@ -139,6 +152,7 @@ class EntitlementService:
         """Soft-deletes the entitlement: gone from lookups and lists; the feature gets a free slot."""
         entitlement = self.get(subject_key, id_or_feature_key)
         self._store.delete(entitlement.id, self._clock())
+        self._changed("deleted", entitlement)
 
     def value(self, subject_key: str, id_or_feature_key: str, at: datetime | None = None) -> EntitlementValue:
         """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``
@@ -174,7 +188,9 @@ class EntitlementService:
     ) -> Entitlement:
         """Resets a metered entitlement's usage; returns it updated (see CreditService.reset)."""
         entitlement = self.get(subject_key, id_or_feature_key)
-        return self._credit_engine().reset(entitlement, effective_at, retain_anchor, preserve_overage)
+        updated = self._credit_engine().reset(entitlement, effective_at, retain_anchor, preserve_overage)
+        self._changed("reset", updated)
+        return updated
 
     def list_for_subject(
         self, subject_key: str, include_deleted: bool, page_size: int, after: Cursor | None

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import grpc
 
@@ -194,6 +195,11 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def __init__(self, service: EntitlementService, clock: Callable[[], datetime]) -> None:
         self._service = service
         self._clock = clock
+        self._watch: Any = None
+
+    def attach_watch(self, watch: Any) -> None:
+        """WatchEntitlementValues is served by the watch domain (meterd.server.watch), wired after this one."""
+        self._watch = watch
 
     @rpc.unary
     def CreateEntitlement(
@@ -281,3 +287,13 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())
         )
+
+    @rpc.streaming
+    def WatchEntitlementValues(
+        self, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.ServicerContext
+    ) -> Iterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+        if self._watch is None:
+            raise errors.FailedPrecondition("watching entitlement values is not wired")
+        from meterd.server.watch.servicer import serve_watch  # the watch domain sits above this one
+
+        yield from serve_watch(self._watch, request, context)

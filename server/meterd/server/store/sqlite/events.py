@@ -16,6 +16,9 @@ from meterd.server.timeutil import from_us, to_us
 # Called inside the ingest transaction with the events that were newly stored (seq, event); meters use
 # it to update their pre-aggregates atomically with the raw rows.
 IngestListener = Callable[[sqlite3.Connection, list[tuple[int, ValidEvent]]], None]
+# Called on the writer thread right after a commit that stored events: per batch, its events, whether each
+# was stored (False: a duplicate) and its ingestion time (microseconds). Must be quick (watchers enqueue).
+CommitListener = Callable[[list[tuple[Sequence[ValidEvent], list[bool], int]]], None]
 
 _INSERT = (
     "INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
@@ -31,6 +34,7 @@ class SqliteEventStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._listeners: list[IngestListener] = []
+        self._commit_listeners: list[CommitListener] = []
         self._pending: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
@@ -38,6 +42,10 @@ class SqliteEventStore:
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Registers a function run after every commit that stored events (see CommitListener)."""
+        self._commit_listeners.append(listener)
 
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
         """Queues the events for storage; the future gives, per event, True if stored, False if a duplicate.
@@ -73,6 +81,10 @@ class SqliteEventStore:
                     future.set_result(result.result()[i])
                 else:
                     future.set_exception(error)
+            if error is None and self._commit_listeners:
+                committed = [(events, result.result()[i], ingested_us) for i, (events, ingested_us, _) in enumerate(taken)]
+                for listener in self._commit_listeners:
+                    listener(committed)
 
         self._db.submit(job).add_done_callback(done)
 

@@ -1,0 +1,113 @@
+"""What changed, and where in the sequence of changes: the feed's input, and its log of positions.
+
+A change source (the local stores' hooks today; PostgreSQL's LISTEN/NOTIFY later) only says "something
+changed for subject S and event type T" or "for entitlement E"; the feed works out which watched
+entitlements that touches. Positions number changes in the order they were published (after commit).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from meterd.server.errors import InvalidArgument
+
+# How many changes the log remembers for resuming watchers.
+DEFAULT_LOG_CAPACITY = 100_000
+
+
+class Reason(StrEnum):
+    """Why a watched value is sent (wire: EntitlementChangeReason)."""
+
+    SNAPSHOT = "SNAPSHOT"
+    USAGE = "USAGE"
+    GRANT_CREATED = "GRANT_CREATED"
+    GRANT_VOIDED = "GRANT_VOIDED"
+    RESET = "RESET"
+    TIME = "TIME"
+    ENTITLEMENT_CREATED = "ENTITLEMENT_CREATED"
+    ENTITLEMENT_OVERRIDDEN = "ENTITLEMENT_OVERRIDDEN"
+    ENTITLEMENT_DELETED = "ENTITLEMENT_DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One committed change.
+
+    USAGE names the subject and the event type (every entitlement whose feature's meter reads that type,
+    for that subject, may have changed) and ``future`` lists the minutes of events stamped after their
+    ingestion (they count only once their time comes). Every other reason names the entitlement (and its
+    subject and feature key, so that a watch of a subject or a feature can pick up a new entitlement).
+    """
+
+    reason: Reason
+    subject_key: str
+    event_type: str = ""
+    entitlement_id: str = ""
+    feature_key: str = ""
+    future: tuple[datetime, ...] = ()
+
+
+class ChangeSource(Protocol):
+    """Where changes come from: calls ``sink`` with committed changes, in commit order."""
+
+    def subscribe(self, sink: Callable[[Sequence[Change]], None]) -> None: ...
+
+
+class ChangeLog:
+    """Positions for published changes, and the last ``capacity`` of them for resuming watchers.
+
+    A position token is ``<epoch>.<n>``: the epoch is this log's (one per server run), so a token from an
+    earlier run is recognised as too old rather than misread.
+    """
+
+    def __init__(self, capacity: int = DEFAULT_LOG_CAPACITY, epoch: str | None = None) -> None:
+        self.epoch = epoch or secrets.token_hex(6)
+        self._ring: deque[tuple[int, Change]] = deque(maxlen=capacity)
+        self._last = 0
+        self._lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        """The position of the last change published (0 before any)."""
+        return self._last
+
+    def append(self, changes: Sequence[Change]) -> list[tuple[int, Change]]:
+        """Numbers the changes (in order) and remembers them."""
+        with self._lock:
+            numbered = []
+            for change in changes:
+                self._last += 1
+                numbered.append((self._last, change))
+            self._ring.extend(numbered)
+            return numbered
+
+    def since(self, position: int) -> list[Change] | None:
+        """The changes after ``position``, or None when some of them are no longer remembered."""
+        with self._lock:
+            if position > self._last:
+                return None
+            if position == self._last:
+                return []
+            if not self._ring or self._ring[0][0] > position + 1:
+                return None
+            first = self._ring[0][0]
+            return [c for _, c in list(self._ring)[position + 1 - first:]]
+
+    def token(self, position: int) -> str:
+        return f"{self.epoch}.{position}"
+
+    def parse(self, token: str, field: str = "resume_position") -> int | None:
+        """The position in a token of this log; None for a token of another run. InvalidArgument if malformed."""
+        epoch, dot, number = token.partition(".")
+        if not dot or not epoch or not number.isdigit():
+            raise InvalidArgument.of(field, "is not a position sent by WatchEntitlementValues")
+        if epoch != self.epoch:
+            return None
+        return int(number)
