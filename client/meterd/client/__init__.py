@@ -20,13 +20,17 @@ from meterd.client._errors import (
     UnimplementedError,
 )
 from meterd.client._events import AsyncEventStream, EventStream
+from meterd.client._watch import AsyncEntitlementWatch, EntitlementCache, EntitlementWatch
 
 __all__ = [
     "Aggregation",
     "AlreadyExistsError",
+    "AsyncEntitlementWatch",
     "AsyncEventStream",
     "AsyncOpenMeter",
     "DeadlineExceededError",
+    "EntitlementCache",
+    "EntitlementWatch",
     "EventStream",
     "ExpirationDuration",
     "FailedPreconditionError",

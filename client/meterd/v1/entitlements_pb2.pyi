@@ -1130,6 +1130,7 @@ class WatchEntitlementValuesRequest(_message.Message):
     THRESHOLDS_FIELD_NUMBER: _builtins.int
     RESUME_POSITION_FIELD_NUMBER: _builtins.int
     COALESCE_INTERVAL_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     resume_position: _builtins.str
     """The position of the last message seen on a previous watch with the same selection: continue from there."""
     @_builtins.property
@@ -1148,6 +1149,10 @@ class WatchEntitlementValuesRequest(_message.Message):
     def coalesce_interval(self) -> _duration_pb2.Duration:
         """Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s."""
 
+    @_builtins.property
+    def heartbeat_interval(self) -> _duration_pb2.Duration:
+        """An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s."""
+
     def __init__(
         self,
         *,
@@ -1156,10 +1161,11 @@ class WatchEntitlementValuesRequest(_message.Message):
         thresholds: _abc.Iterable[Global___EntitlementThreshold] | None = ...,
         resume_position: _builtins.str = ...,
         coalesce_interval: _duration_pb2.Duration | None = ...,
+        heartbeat_interval: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["coalesce_interval", b"coalesce_interval"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["coalesce_interval", b"coalesce_interval", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["coalesce_interval", b"coalesce_interval", "feature_keys", b"feature_keys", "resume_position", b"resume_position", "subject_keys", b"subject_keys", "thresholds", b"thresholds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coalesce_interval", b"coalesce_interval", "feature_keys", b"feature_keys", "heartbeat_interval", b"heartbeat_interval", "resume_position", b"resume_position", "subject_keys", b"subject_keys", "thresholds", b"thresholds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

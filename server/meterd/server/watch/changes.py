@@ -71,6 +71,7 @@ class ChangeLog:
         self.epoch = epoch or secrets.token_hex(6)
         self._ring: deque[tuple[int, Change]] = deque(maxlen=capacity)
         self._last = 0
+        self._gap = -1  # changes went unlogged after this position (nobody was watching)
         self._lock = threading.Lock()
 
     @property
@@ -88,10 +89,16 @@ class ChangeLog:
             self._ring.extend(numbered)
             return numbered
 
+    def mark_gap(self) -> None:
+        """Some changes were not logged (no watch could resume across them): resuming from a position
+        before now gives None."""
+        with self._lock:
+            self._gap = self._last
+
     def since(self, position: int) -> list[Change] | None:
         """The changes after ``position``, or None when some of them are no longer remembered."""
         with self._lock:
-            if position > self._last:
+            if position > self._last or position <= self._gap:
                 return None
             if position == self._last:
                 return []

@@ -19,6 +19,8 @@ from meterd.server.watch.changes import Change, ChangeLog, Reason
 EVENT_SLACK = timedelta(milliseconds=5)
 # Timers a watch keeps, per entitlement it may follow, before it forgets them and sends a snapshot.
 MAX_TIMERS_PER_ENTITLEMENT = 8
+# After the last watch ends, changes are still logged this long (seconds), so that it can resume.
+RESUME_GRACE = 300.0
 
 # Entitlement-level reasons: they name the entitlement, and may add it to or remove it from a selection.
 _LIFECYCLE = frozenset({Reason.ENTITLEMENT_CREATED, Reason.ENTITLEMENT_OVERRIDDEN, Reason.ENTITLEMENT_DELETED})
@@ -241,9 +243,11 @@ class Watch:
 class ChangeFeed:
     """Numbers published changes (ChangeLog) and hands each to the watches it may concern."""
 
-    def __init__(self, log: ChangeLog, clock: Callable[[], float]) -> None:
+    def __init__(self, log: ChangeLog, clock: Callable[[], float], resume_grace: float = RESUME_GRACE) -> None:
         self.log = log
         self._clock = clock  # monotonic seconds
+        self._resume_grace = resume_grace
+        self._last_unregistered = float("-inf")
         self._lock = threading.Lock()
         self._by_subject: dict[str, set[Watch]] = {}
         self._any_subject: set[Watch] = set()
@@ -253,12 +257,12 @@ class ChangeFeed:
         with self._lock:
             return len(self._any_subject) + len({w for ws in self._by_subject.values() for w in ws})
 
-    def watches_subject(self, subject_key: str) -> bool:
-        """Whether some watch may care about this subject (ingest hooks skip the rest cheaply)."""
-        return bool(self._any_subject) or subject_key in self._by_subject
-
-    def has_watches(self) -> bool:
-        return bool(self._any_subject) or bool(self._by_subject)
+    def active(self) -> bool:
+        """Whether changes must be logged: somebody watches, or stopped less than ``resume_grace`` ago (and
+        may resume). When not, sources skip the work and call ``log.mark_gap()`` instead."""
+        return bool(self._any_subject) or bool(self._by_subject) or (
+            self._clock() - self._last_unregistered < self._resume_grace
+        )
 
     def register(self, watch: Watch, resume_from: int | None = None) -> tuple[int, list[Change] | None]:
         """Starts offering changes to ``watch``. Returns the current position and, when ``resume_from`` is
@@ -275,6 +279,7 @@ class ChangeFeed:
 
     def unregister(self, watch: Watch) -> None:
         with self._lock:
+            self._last_unregistered = self._clock()
             self._any_subject.discard(watch)
             for s in watch.selection.subjects:
                 ws = self._by_subject.get(s)

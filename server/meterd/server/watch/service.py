@@ -42,7 +42,8 @@ MAX_INTERVAL = 60.0
 MAX_SELECTION_KEYS = 50_000
 MAX_WATCHED = 100_000  # entitlements one watch may follow
 SNAPSHOT_CHUNK = 500  # updates per snapshot message
-HEARTBEAT_SECONDS = 30.0  # an idle watch gets its (advanced) position at least this often
+HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
+MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
 
 
@@ -53,6 +54,7 @@ class WatchRequest:
     thresholds: tuple[Threshold, ...] = ()
     resume_position: str = ""
     interval: float | None = None  # seconds; None: the default
+    heartbeat: float | None = None  # seconds; None: the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,10 @@ def validate_request(request: WatchRequest) -> None:
             raise InvalidArgument.of(f"feature_keys[{i}]", "must not be empty")
     if request.interval is not None and not (0 <= request.interval <= MAX_INTERVAL):
         raise InvalidArgument.of("coalesce_interval", f"must be between 0 and {MAX_INTERVAL:g} seconds")
+    if request.heartbeat is not None and not (MIN_HEARTBEAT <= request.heartbeat <= MAX_HEARTBEAT):
+        raise InvalidArgument.of(
+            "heartbeat_interval", f"must be between {MIN_HEARTBEAT:g} and {MAX_HEARTBEAT:g} seconds"
+        )
     validate_thresholds(list(request.thresholds))
 
 
@@ -251,6 +257,7 @@ class WatchSession:
         self._last_send = time.monotonic()
         self._ended = threading.Event()
         self._registered = False
+        self._heartbeat = service.heartbeat_seconds if request.heartbeat is None else request.heartbeat
 
     @property
     def ended(self) -> bool:
@@ -348,11 +355,7 @@ class WatchSession:
             messages.append(self._sent_message(Message(token, updates)))
         if crossings:
             messages.append(self._sent_message(Message(token, crossings=crossings)))
-        if (
-            not messages
-            and token != self._last_position
-            and time.monotonic() - self._last_send >= self._service.heartbeat_seconds
-        ):
+        if not messages and time.monotonic() - self._last_send >= self._heartbeat:
             messages.append(self._sent_message(Message(token)))
         return messages
 
@@ -388,20 +391,20 @@ class WatchSession:
         """How long to sleep (unless woken): until something is due, at most ``cap``."""
         if self.ended:
             return 0.0
-        due = self.watch.next_due(time.monotonic(), self._service._clock().timestamp())
-        return cap if due is None else min(cap, due)
+        now = time.monotonic()
+        due = self.watch.next_due(now, self._service._clock().timestamp())
+        heartbeat = max(0.0, self._last_send + self._heartbeat - now)
+        return min(cap, heartbeat) if due is None else min(cap, due, heartbeat)
 
 
-def usage_changes(
-    batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]], watches_subject: Callable[[str], bool]
-) -> list[Change]:
-    """USAGE changes for newly stored events: one per (event type, subject) that some watch may care about,
-    with the minutes of events stamped after their ingestion. ``batches``: (events, stored flags, ingested
-    microseconds); an event has ``type``, ``subject`` and ``time_us``."""
+def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:
+    """USAGE changes for newly stored events: one per (event type, subject), with the minutes of events
+    stamped after their ingestion. ``batches``: (events, stored flags, ingested microseconds); an event has
+    ``type``, ``subject`` and ``time_us``."""
     keys: dict[tuple[str, str], set[int]] = {}
     for events, stored, ingested_us in batches:
         for e, ok in zip(events, stored, strict=True):
-            if not ok or not watches_subject(e.subject):
+            if not ok:
                 continue
             future = keys.setdefault((e.type, e.subject), set())
             if e.time_us > ingested_us:

@@ -59,12 +59,17 @@ def request_from_wire(request: entitlements_pb2.WatchEntitlementValuesRequest) -
         if d.seconds < 0 or d.nanos < 0:
             raise InvalidArgument.of("coalesce_interval", "must not be negative")
         interval = d.seconds + d.nanos / 1e9
+    heartbeat = None
+    if request.HasField("heartbeat_interval"):
+        d = request.heartbeat_interval
+        heartbeat = d.seconds + d.nanos / 1e9
     return WatchRequest(
         subjects=tuple(request.subject_keys),
         features=tuple(request.feature_keys),
         thresholds=tuple(threshold_from_wire(t, f"thresholds[{i}]") for i, t in enumerate(request.thresholds)),
         resume_position=request.resume_position,
         interval=interval,
+        heartbeat=heartbeat,
     )
 
 

@@ -32,12 +32,12 @@ _STOP = object()
 
 
 class LocalChangeSource:
-    """Changes committed through this process. ``active()`` says whether anybody watches at all: when nobody
-    does, the ingest hook costs one call and one check."""
+    """Changes committed through this process. ``active()`` says whether anybody watches (or may resume):
+    when not, the ingest hook costs one check and ``gap()`` (resuming across it gives a snapshot)."""
 
-    def __init__(self, active: Callable[[], bool], watches_subject: Callable[[str], bool]) -> None:
+    def __init__(self, active: Callable[[], bool], gap: Callable[[], None]) -> None:
         self._active = active
-        self._watches_subject = watches_subject
+        self._gap = gap
         self._sinks: list[Callable[[Sequence[Change]], None]] = []
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="meterd-watch-feed", daemon=True)
@@ -51,6 +51,8 @@ class LocalChangeSource:
         """Events committed: (events, stored flags, ingested microseconds) per batch."""
         if self._active():
             self._queue.put(("ingest", batches))
+        else:
+            self._gap()
 
     def on_entitlement(self, kind: str, e: Entitlement) -> None:
         self._queue.put([Change(_ENTITLEMENT_REASONS[kind], e.subject_key, entitlement_id=e.id, feature_key=e.feature_key)])
@@ -88,7 +90,7 @@ class LocalChangeSource:
                 elif isinstance(it, threading.Event):
                     events.append(it)
                 elif isinstance(it, tuple):
-                    changes.extend(usage_changes(it[1], self._watches_subject))
+                    changes.extend(usage_changes(it[1]))
                 else:
                     changes.extend(it)
             try:

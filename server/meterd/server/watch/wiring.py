@@ -17,7 +17,7 @@ from meterd.server.watch.sources import LocalChangeSource
 def wire(ctx: AppContext) -> None:
     def attach() -> None:
         feed = ChangeFeed(ChangeLog(), time.monotonic)
-        source = LocalChangeSource(feed.has_watches, feed.watches_subject)
+        source = LocalChangeSource(feed.active, feed.log.mark_gap)
         source.subscribe(feed.publish)
         ctx.services["event_store"].add_commit_listener(source.on_ingest)
         ctx.services["entitlements"].add_change_listener(source.on_entitlement)
