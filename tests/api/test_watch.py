@@ -164,10 +164,11 @@ def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Cloc
     assert not w.by_id[e.id].HasField("value") and ("customer-1", "ai_tokens") not in w.mirror.values
 
 
+@pytest.mark.parametrize("seed", [16, 1616])
 def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
-    om: OpenMeter, clock: Clock, watches: list[Collector]
+    om: OpenMeter, clock: Clock, watches: list[Collector], seed: int
 ) -> None:
-    rng = random.Random(16)
+    rng = random.Random(seed)
     subjects = ["customer-1", "customer-2", "customer-3"]
     for s in subjects:
         om.subjects.create_entitlement(s, metered(issueAfterReset=rng.choice([0.5, 40, 100])))
@@ -180,7 +181,7 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
         op = rng.random()
         now = clock()
         if op < 0.45:
-            late = timedelta(minutes=rng.choice([0, 0, 1, 30, 300]))
+            late = timedelta(minutes=rng.choice([0, 0, 1, 30, 300, -3]))  # late, on time, or in the future
             usage(om, max(START, now - late), rng.choice([1, 2.5, 10, 35]), subject=s)
         elif op < 0.6:
             g = om.subjects.create_entitlement_grant(s, "ai_tokens", {
@@ -193,8 +194,12 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
         elif op < 0.75:
             with contextlib.suppress(MeterdError):  # a second reset in the same minute
                 om.subjects.reset_entitlement_usage(s, "ai_tokens", retain_anchor=rng.random() < 0.5)
+        elif op < 0.78:
+            with contextlib.suppress(MeterdError):  # deleted and created again: a new entitlement
+                om.subjects.delete_entitlement(s, "ai_tokens")
+            om.subjects.create_entitlement(s, metered(issueAfterReset=rng.choice([5, 50])))
         else:
-            clock.advance(minutes=rng.choice([1, 7, 59, 600, 1440]))  # crosses hours and day boundaries
+            clock.advance(minutes=rng.choice([1, 2, 7, 59, 600, 1440]))  # crosses hours and day boundaries
 
     def consistent() -> bool:
         for s in subjects:

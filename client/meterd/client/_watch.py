@@ -212,26 +212,33 @@ class Mirror:
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, str], entitlements_pb2.EntitlementValue] = {}
+        self.ids: dict[tuple[str, str], str] = {}  # the entitlement id behind each value
         self._staging: dict[tuple[str, str], entitlements_pb2.EntitlementValue] | None = None
+        self._staging_ids: dict[tuple[str, str], str] = {}
         self.synced = False  # a complete snapshot has been applied
 
     def apply(self, message: entitlements_pb2.WatchEntitlementValuesResponse) -> None:
         if message.snapshot != entitlements_pb2.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED:
             if self._staging is None:
-                self._staging = {}
+                self._staging, self._staging_ids = {}, {}
             for u in message.updates:
                 if not u.deleted:
                     self._staging[(u.subject_key, u.feature_key)] = u.value
+                    self._staging_ids[(u.subject_key, u.feature_key)] = u.entitlement_id
             if message.snapshot_complete:
                 self.values, self._staging = self._staging, None  # replaced at once: readers never see half
+                self.ids = self._staging_ids
                 self.synced = True
             return
         for u in message.updates:
             key = (u.subject_key, u.feature_key)
             if u.deleted:
-                self.values.pop(key, None)
+                if self.ids.get(key) == u.entitlement_id:  # not a newer entitlement for the same feature
+                    self.values.pop(key, None)
+                    self.ids.pop(key, None)
             else:
                 self.values[key] = u.value
+                self.ids[key] = u.entitlement_id
         if message.resumed:
             self.synced = True
 
