@@ -263,6 +263,37 @@ public final class EntitlementServiceGrpc {
     return getResetEntitlementUsageMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest,
+      dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchEntitlementValues",
+      requestType = dev.meterd.v1.WatchEntitlementValuesRequest.class,
+      responseType = dev.meterd.v1.WatchEntitlementValuesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest,
+      dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod() {
+    io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest, dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod;
+    if ((getWatchEntitlementValuesMethod = EntitlementServiceGrpc.getWatchEntitlementValuesMethod) == null) {
+      synchronized (EntitlementServiceGrpc.class) {
+        if ((getWatchEntitlementValuesMethod = EntitlementServiceGrpc.getWatchEntitlementValuesMethod) == null) {
+          EntitlementServiceGrpc.getWatchEntitlementValuesMethod = getWatchEntitlementValuesMethod =
+              io.grpc.MethodDescriptor.<dev.meterd.v1.WatchEntitlementValuesRequest, dev.meterd.v1.WatchEntitlementValuesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchEntitlementValues"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.WatchEntitlementValuesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.WatchEntitlementValuesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new EntitlementServiceMethodDescriptorSupplier("WatchEntitlementValues"))
+              .build();
+        }
+      }
+    }
+    return getWatchEntitlementValuesMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -408,6 +439,16 @@ public final class EntitlementServiceGrpc {
         io.grpc.stub.StreamObserver<dev.meterd.v1.ResetEntitlementUsageResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getResetEntitlementUsageMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    default void watchEntitlementValues(dev.meterd.v1.WatchEntitlementValuesRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.WatchEntitlementValuesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchEntitlementValuesMethod(), responseObserver);
+    }
   }
 
   /**
@@ -530,6 +571,17 @@ public final class EntitlementServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getResetEntitlementUsageMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    public void watchEntitlementValues(dev.meterd.v1.WatchEntitlementValuesRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.WatchEntitlementValuesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchEntitlementValuesMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -630,6 +682,18 @@ public final class EntitlementServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getResetEntitlementUsageMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, dev.meterd.v1.WatchEntitlementValuesResponse>
+        watchEntitlementValues(dev.meterd.v1.WatchEntitlementValuesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getWatchEntitlementValuesMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -729,6 +793,17 @@ public final class EntitlementServiceGrpc {
     public dev.meterd.v1.ResetEntitlementUsageResponse resetEntitlementUsage(dev.meterd.v1.ResetEntitlementUsageRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getResetEntitlementUsageMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    public java.util.Iterator<dev.meterd.v1.WatchEntitlementValuesResponse> watchEntitlementValues(
+        dev.meterd.v1.WatchEntitlementValuesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchEntitlementValuesMethod(), getCallOptions(), request);
     }
   }
 
@@ -848,6 +923,7 @@ public final class EntitlementServiceGrpc {
   private static final int METHODID_GET_ENTITLEMENT_VALUE = 5;
   private static final int METHODID_GET_ENTITLEMENT_HISTORY = 6;
   private static final int METHODID_RESET_ENTITLEMENT_USAGE = 7;
+  private static final int METHODID_WATCH_ENTITLEMENT_VALUES = 8;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -897,6 +973,10 @@ public final class EntitlementServiceGrpc {
         case METHODID_RESET_ENTITLEMENT_USAGE:
           serviceImpl.resetEntitlementUsage((dev.meterd.v1.ResetEntitlementUsageRequest) request,
               (io.grpc.stub.StreamObserver<dev.meterd.v1.ResetEntitlementUsageResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_ENTITLEMENT_VALUES:
+          serviceImpl.watchEntitlementValues((dev.meterd.v1.WatchEntitlementValuesRequest) request,
+              (io.grpc.stub.StreamObserver<dev.meterd.v1.WatchEntitlementValuesResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -972,6 +1052,13 @@ public final class EntitlementServiceGrpc {
               dev.meterd.v1.ResetEntitlementUsageRequest,
               dev.meterd.v1.ResetEntitlementUsageResponse>(
                 service, METHODID_RESET_ENTITLEMENT_USAGE)))
+        .addMethod(
+          getWatchEntitlementValuesMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              dev.meterd.v1.WatchEntitlementValuesRequest,
+              dev.meterd.v1.WatchEntitlementValuesResponse>(
+                service, METHODID_WATCH_ENTITLEMENT_VALUES)))
         .build();
   }
 
@@ -1028,6 +1115,7 @@ public final class EntitlementServiceGrpc {
               .addMethod(getGetEntitlementValueMethod())
               .addMethod(getGetEntitlementHistoryMethod())
               .addMethod(getResetEntitlementUsageMethod())
+              .addMethod(getWatchEntitlementValuesMethod())
               .build();
         }
       }

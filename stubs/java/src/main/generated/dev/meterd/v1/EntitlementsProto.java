@@ -161,6 +161,31 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_ResetEntitlementUsageResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_EntitlementThreshold_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_EntitlementThreshold_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_EntitlementValueUpdate_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_EntitlementValueUpdate_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_ThresholdCrossing_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_ThresholdCrossing_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_WatchEntitlementValuesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_WatchEntitlementValuesResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -171,123 +196,172 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\034meterd/v1/entitlements.proto\022\tmeterd.v" +
-      "1\032\037google/protobuf/timestamp.proto\032\026mete" +
-      "rd/v1/common.proto\"\354\003\n\013Entitlement\022\n\n\002id" +
-      "\030\001 \001(\t\022\023\n\013subject_key\030\002 \001(\t\022\022\n\nfeature_i" +
-      "d\030\003 \001(\t\022\023\n\013feature_key\030\004 \001(\t\0226\n\010metadata" +
-      "\030\005 \003(\0132$.meterd.v1.Entitlement.MetadataE" +
-      "ntry\022.\n\ncreated_at\030\006 \001(\0132\032.google.protob" +
-      "uf.Timestamp\022.\n\nupdated_at\030\007 \001(\0132\032.googl" +
-      "e.protobuf.Timestamp\022.\n\ndeleted_at\030\010 \001(\013" +
-      "2\032.google.protobuf.Timestamp\0220\n\007boolean\030" +
-      "\n \001(\0132\035.meterd.v1.BooleanEntitlementH\000\022." +
-      "\n\006static\030\013 \001(\0132\034.meterd.v1.StaticEntitle" +
-      "mentH\000\0220\n\007metered\030\014 \001(\0132\035.meterd.v1.Mete" +
-      "redEntitlementH\000\032/\n\rMetadataEntry\022\013\n\003key" +
-      "\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001B\006\n\004type\"\024\n\022Boo" +
-      "leanEntitlement\"#\n\021StaticEntitlement\022\016\n\006" +
-      "config\030\001 \001(\t\"\232\003\n\022MeteredEntitlement\0220\n\014u" +
-      "sage_period\030\001 \001(\0132\032.meterd.v1.RecurringP" +
-      "eriod\0226\n\022measure_usage_from\030\002 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\022\036\n\021issue_after_res" +
-      "et\030\003 \001(\001H\000\210\001\001\022\'\n\032issue_after_reset_prior" +
-      "ity\030\004 \001(\rH\001\210\001\001\022\025\n\ris_soft_limit\030\005 \001(\010\022!\n" +
-      "\031preserve_overage_at_reset\030\006 \001(\010\0222\n\024curr" +
-      "ent_usage_period\030\007 \001(\0132\024.meterd.v1.TimeR" +
-      "ange\022.\n\nlast_reset\030\010 \001(\0132\032.google.protob" +
-      "uf.TimestampB\024\n\022_issue_after_resetB\035\n\033_i" +
-      "ssue_after_reset_priority\"g\n\020Entitlement" +
-      "Value\022\022\n\nhas_access\030\001 \001(\010\022\017\n\007balance\030\002 \001" +
-      "(\001\022\r\n\005usage\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\016\n\006co" +
-      "nfig\030\005 \001(\t\"\231\001\n\022WindowedHistoryRow\022-\n\tfro" +
-      "m_time\030\001 \001(\0132\032.google.protobuf.Timestamp" +
-      "\022+\n\007to_time\030\002 \001(\0132\032.google.protobuf.Time" +
-      "stamp\022\r\n\005usage\030\003 \001(\001\022\030\n\020balance_at_start" +
-      "\030\004 \001(\001\"\325\004\n\017BurndownSegment\022-\n\tfrom_time\030" +
-      "\001 \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_" +
-      "time\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r" +
-      "\n\005usage\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\030\n\020balanc" +
-      "e_at_start\030\005 \001(\001\022\026\n\016balance_at_end\030\006 \001(\001" +
-      "\022U\n\027grant_balances_at_start\030\007 \003(\01324.mete" +
-      "rd.v1.BurndownSegment.GrantBalancesAtSta" +
-      "rtEntry\022Q\n\025grant_balances_at_end\030\010 \003(\01322" +
-      ".meterd.v1.BurndownSegment.GrantBalances" +
-      "AtEndEntry\022?\n\013grant_usage\030\t \003(\0132*.meterd" +
-      ".v1.BurndownSegment.GrantUsageEntry\032;\n\031G" +
-      "rantBalancesAtStartEntry\022\013\n\003key\030\001 \001(\t\022\r\n" +
-      "\005value\030\002 \001(\001:\0028\001\0329\n\027GrantBalancesAtEndEn" +
-      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0321\n\017G" +
-      "rantUsageEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001" +
-      "(\001:\0028\001\"\\\n\030CreateEntitlementRequest\022\023\n\013su" +
-      "bject_key\030\001 \001(\t\022+\n\013entitlement\030\002 \001(\0132\026.m" +
-      "eterd.v1.Entitlement\"H\n\031CreateEntitlemen" +
-      "tResponse\022+\n\013entitlement\030\001 \001(\0132\026.meterd." +
-      "v1.Entitlement\"A\n\025GetEntitlementRequest\022" +
-      "\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(" +
-      "\t\"E\n\026GetEntitlementResponse\022+\n\013entitleme" +
-      "nt\030\001 \001(\0132\026.meterd.v1.Entitlement\"\177\n\027List" +
-      "EntitlementsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022" +
-      "\n\npage_token\030\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022" +
-      "\017\n\007feature\030\004 \003(\t\022\027\n\017include_deleted\030\005 \001(" +
-      "\010\"a\n\030ListEntitlementsResponse\022,\n\014entitle" +
-      "ments\030\001 \003(\0132\026.meterd.v1.Entitlement\022\027\n\017n" +
-      "ext_page_token\030\002 \001(\t\"u\n\036ListSubjectEntit" +
-      "lementsRequest\022\023\n\013subject_key\030\001 \001(\t\022\021\n\tp" +
-      "age_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022\027\n\017in" +
-      "clude_deleted\030\004 \001(\010\"h\n\037ListSubjectEntitl" +
-      "ementsResponse\022,\n\014entitlements\030\001 \003(\0132\026.m" +
-      "eterd.v1.Entitlement\022\027\n\017next_page_token\030" +
-      "\002 \001(\t\"D\n\030DeleteEntitlementRequest\022\023\n\013sub" +
-      "ject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"\033\n\031D" +
-      "eleteEntitlementResponse\"p\n\032GetEntitleme" +
-      "ntValueRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013e" +
-      "ntitlement\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google." +
-      "protobuf.Timestamp\"I\n\033GetEntitlementValu" +
-      "eResponse\022*\n\005value\030\001 \001(\0132\033.meterd.v1.Ent" +
-      "itlementValue\"\352\001\n\034GetEntitlementHistoryR" +
+      "1\032\036google/protobuf/duration.proto\032\037googl" +
+      "e/protobuf/timestamp.proto\032\026meterd/v1/co" +
+      "mmon.proto\"\354\003\n\013Entitlement\022\n\n\002id\030\001 \001(\t\022\023" +
+      "\n\013subject_key\030\002 \001(\t\022\022\n\nfeature_id\030\003 \001(\t\022" +
+      "\023\n\013feature_key\030\004 \001(\t\0226\n\010metadata\030\005 \003(\0132$" +
+      ".meterd.v1.Entitlement.MetadataEntry\022.\n\n" +
+      "created_at\030\006 \001(\0132\032.google.protobuf.Times" +
+      "tamp\022.\n\nupdated_at\030\007 \001(\0132\032.google.protob" +
+      "uf.Timestamp\022.\n\ndeleted_at\030\010 \001(\0132\032.googl" +
+      "e.protobuf.Timestamp\0220\n\007boolean\030\n \001(\0132\035." +
+      "meterd.v1.BooleanEntitlementH\000\022.\n\006static" +
+      "\030\013 \001(\0132\034.meterd.v1.StaticEntitlementH\000\0220" +
+      "\n\007metered\030\014 \001(\0132\035.meterd.v1.MeteredEntit" +
+      "lementH\000\032/\n\rMetadataEntry\022\013\n\003key\030\001 \001(\t\022\r" +
+      "\n\005value\030\002 \001(\t:\0028\001B\006\n\004type\"\024\n\022BooleanEnti" +
+      "tlement\"#\n\021StaticEntitlement\022\016\n\006config\030\001" +
+      " \001(\t\"\232\003\n\022MeteredEntitlement\0220\n\014usage_per" +
+      "iod\030\001 \001(\0132\032.meterd.v1.RecurringPeriod\0226\n" +
+      "\022measure_usage_from\030\002 \001(\0132\032.google.proto" +
+      "buf.Timestamp\022\036\n\021issue_after_reset\030\003 \001(\001" +
+      "H\000\210\001\001\022\'\n\032issue_after_reset_priority\030\004 \001(" +
+      "\rH\001\210\001\001\022\025\n\ris_soft_limit\030\005 \001(\010\022!\n\031preserv" +
+      "e_overage_at_reset\030\006 \001(\010\0222\n\024current_usag" +
+      "e_period\030\007 \001(\0132\024.meterd.v1.TimeRange\022.\n\n" +
+      "last_reset\030\010 \001(\0132\032.google.protobuf.Times" +
+      "tampB\024\n\022_issue_after_resetB\035\n\033_issue_aft" +
+      "er_reset_priority\"g\n\020EntitlementValue\022\022\n" +
+      "\nhas_access\030\001 \001(\010\022\017\n\007balance\030\002 \001(\001\022\r\n\005us" +
+      "age\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\016\n\006config\030\005 \001" +
+      "(\t\"\231\001\n\022WindowedHistoryRow\022-\n\tfrom_time\030\001" +
+      " \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_t" +
+      "ime\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r\n" +
+      "\005usage\030\003 \001(\001\022\030\n\020balance_at_start\030\004 \001(\001\"\325" +
+      "\004\n\017BurndownSegment\022-\n\tfrom_time\030\001 \001(\0132\032." +
+      "google.protobuf.Timestamp\022+\n\007to_time\030\002 \001" +
+      "(\0132\032.google.protobuf.Timestamp\022\r\n\005usage\030" +
+      "\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\030\n\020balance_at_sta" +
+      "rt\030\005 \001(\001\022\026\n\016balance_at_end\030\006 \001(\001\022U\n\027gran" +
+      "t_balances_at_start\030\007 \003(\01324.meterd.v1.Bu" +
+      "rndownSegment.GrantBalancesAtStartEntry\022" +
+      "Q\n\025grant_balances_at_end\030\010 \003(\01322.meterd." +
+      "v1.BurndownSegment.GrantBalancesAtEndEnt" +
+      "ry\022?\n\013grant_usage\030\t \003(\0132*.meterd.v1.Burn" +
+      "downSegment.GrantUsageEntry\032;\n\031GrantBala" +
+      "ncesAtStartEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002" +
+      " \001(\001:\0028\001\0329\n\027GrantBalancesAtEndEntry\022\013\n\003k" +
+      "ey\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0321\n\017GrantUsag" +
+      "eEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\" +
+      "\n\030CreateEntitlementRequest\022\023\n\013subject_ke" +
+      "y\030\001 \001(\t\022+\n\013entitlement\030\002 \001(\0132\026.meterd.v1" +
+      ".Entitlement\"H\n\031CreateEntitlementRespons" +
+      "e\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.Entit" +
+      "lement\"A\n\025GetEntitlementRequest\022\023\n\013subje" +
+      "ct_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"E\n\026Get" +
+      "EntitlementResponse\022+\n\013entitlement\030\001 \001(\013" +
+      "2\026.meterd.v1.Entitlement\"\177\n\027ListEntitlem" +
+      "entsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_t" +
+      "oken\030\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022\017\n\007featu" +
+      "re\030\004 \003(\t\022\027\n\017include_deleted\030\005 \001(\010\"a\n\030Lis" +
+      "tEntitlementsResponse\022,\n\014entitlements\030\001 " +
+      "\003(\0132\026.meterd.v1.Entitlement\022\027\n\017next_page" +
+      "_token\030\002 \001(\t\"u\n\036ListSubjectEntitlementsR" +
+      "equest\022\023\n\013subject_key\030\001 \001(\t\022\021\n\tpage_size" +
+      "\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022\027\n\017include_de" +
+      "leted\030\004 \001(\010\"h\n\037ListSubjectEntitlementsRe" +
+      "sponse\022,\n\014entitlements\030\001 \003(\0132\026.meterd.v1" +
+      ".Entitlement\022\027\n\017next_page_token\030\002 \001(\t\"D\n" +
+      "\030DeleteEntitlementRequest\022\023\n\013subject_key" +
+      "\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"\033\n\031DeleteEnt" +
+      "itlementResponse\"p\n\032GetEntitlementValueR" +
       "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
-      "nt\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\022+\n\007to_time\030\004 \001(\0132\032.googl" +
-      "e.protobuf.Timestamp\022*\n\013window_size\030\005 \001(" +
-      "\0162\025.meterd.v1.WindowSize\022\030\n\020window_time_" +
-      "zone\030\006 \001(\t\"\216\001\n\035GetEntitlementHistoryResp" +
-      "onse\0227\n\020windowed_history\030\001 \003(\0132\035.meterd." +
-      "v1.WindowedHistoryRow\0224\n\020burndown_histor" +
-      "y\030\002 \003(\0132\032.meterd.v1.BurndownSegment\"\305\001\n\034" +
-      "ResetEntitlementUsageRequest\022\023\n\013subject_" +
-      "key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\0220\n\014effect" +
-      "ive_at\030\003 \001(\0132\032.google.protobuf.Timestamp" +
-      "\022\025\n\rretain_anchor\030\004 \001(\010\022\035\n\020preserve_over" +
-      "age\030\005 \001(\010H\000\210\001\001B\023\n\021_preserve_overage\"L\n\035R" +
-      "esetEntitlementUsageResponse\022+\n\013entitlem" +
-      "ent\030\001 \001(\0132\026.meterd.v1.Entitlement2\270\006\n\022En" +
-      "titlementService\022^\n\021CreateEntitlement\022#." +
-      "meterd.v1.CreateEntitlementRequest\032$.met" +
-      "erd.v1.CreateEntitlementResponse\022U\n\016GetE" +
-      "ntitlement\022 .meterd.v1.GetEntitlementReq" +
-      "uest\032!.meterd.v1.GetEntitlementResponse\022" +
-      "[\n\020ListEntitlements\022\".meterd.v1.ListEnti" +
-      "tlementsRequest\032#.meterd.v1.ListEntitlem" +
-      "entsResponse\022p\n\027ListSubjectEntitlements\022" +
-      ").meterd.v1.ListSubjectEntitlementsReque" +
-      "st\032*.meterd.v1.ListSubjectEntitlementsRe" +
-      "sponse\022^\n\021DeleteEntitlement\022#.meterd.v1." +
-      "DeleteEntitlementRequest\032$.meterd.v1.Del" +
-      "eteEntitlementResponse\022d\n\023GetEntitlement" +
-      "Value\022%.meterd.v1.GetEntitlementValueReq" +
-      "uest\032&.meterd.v1.GetEntitlementValueResp" +
-      "onse\022j\n\025GetEntitlementHistory\022\'.meterd.v" +
-      "1.GetEntitlementHistoryRequest\032(.meterd." +
-      "v1.GetEntitlementHistoryResponse\022j\n\025Rese" +
-      "tEntitlementUsage\022\'.meterd.v1.ResetEntit" +
-      "lementUsageRequest\032(.meterd.v1.ResetEnti" +
-      "tlementUsageResponseBL\n\rdev.meterd.v1B\021E" +
-      "ntitlementsProtoP\001Z&meterd.dev/stubs/go/" +
-      "meterd/v1;meterdv1b\006proto3"
+      "nt\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf" +
+      ".Timestamp\"I\n\033GetEntitlementValueRespons" +
+      "e\022*\n\005value\030\001 \001(\0132\033.meterd.v1.Entitlement" +
+      "Value\"\352\001\n\034GetEntitlementHistoryRequest\022\023" +
+      "\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t" +
+      "\022-\n\tfrom_time\030\003 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\022+\n\007to_time\030\004 \001(\0132\032.google.protob" +
+      "uf.Timestamp\022*\n\013window_size\030\005 \001(\0162\025.mete" +
+      "rd.v1.WindowSize\022\030\n\020window_time_zone\030\006 \001" +
+      "(\t\"\216\001\n\035GetEntitlementHistoryResponse\0227\n\020" +
+      "windowed_history\030\001 \003(\0132\035.meterd.v1.Windo" +
+      "wedHistoryRow\0224\n\020burndown_history\030\002 \003(\0132" +
+      "\032.meterd.v1.BurndownSegment\"\305\001\n\034ResetEnt" +
+      "itlementUsageRequest\022\023\n\013subject_key\030\001 \001(" +
+      "\t\022\023\n\013entitlement\030\002 \001(\t\0220\n\014effective_at\030\003" +
+      " \001(\0132\032.google.protobuf.Timestamp\022\025\n\rreta" +
+      "in_anchor\030\004 \001(\010\022\035\n\020preserve_overage\030\005 \001(" +
+      "\010H\000\210\001\001B\023\n\021_preserve_overage\"L\n\035ResetEnti" +
+      "tlementUsageResponse\022+\n\013entitlement\030\001 \001(" +
+      "\0132\026.meterd.v1.Entitlement\"o\n\024Entitlement" +
+      "Threshold\022\027\n\rbalance_below\030\001 \001(\001H\000\022\037\n\025ba" +
+      "lance_below_percent\030\002 \001(\001H\000\022\025\n\013usage_abo" +
+      "ve\030\003 \001(\001H\000B\006\n\004kind\"\375\001\n\026EntitlementValueU" +
+      "pdate\022\026\n\016entitlement_id\030\001 \001(\t\022\023\n\013subject" +
+      "_key\030\002 \001(\t\022\023\n\013feature_key\030\003 \001(\t\022*\n\005value" +
+      "\030\004 \001(\0132\033.meterd.v1.EntitlementValue\0223\n\007r" +
+      "easons\030\005 \003(\0162\".meterd.v1.EntitlementChan" +
+      "geReason\022/\n\013computed_at\030\006 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\022\017\n\007deleted\030\007 \001(\010\"\200\002\n\021T" +
+      "hresholdCrossing\022\026\n\016entitlement_id\030\001 \001(\t" +
+      "\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013feature_key\030\003 \001" +
+      "(\t\022\027\n\017threshold_index\030\004 \001(\r\0222\n\tthreshold" +
+      "\030\005 \001(\0132\037.meterd.v1.EntitlementThreshold\022" +
+      "*\n\005value\030\006 \001(\0132\033.meterd.v1.EntitlementVa" +
+      "lue\0220\n\014period_start\030\007 \001(\0132\032.google.proto" +
+      "buf.Timestamp\"\206\002\n\035WatchEntitlementValues" +
+      "Request\022\024\n\014subject_keys\030\001 \003(\t\022\024\n\014feature" +
+      "_keys\030\002 \003(\t\0223\n\nthresholds\030\003 \003(\0132\037.meterd" +
+      ".v1.EntitlementThreshold\022\027\n\017resume_posit" +
+      "ion\030\004 \001(\t\0224\n\021coalesce_interval\030\005 \001(\0132\031.g" +
+      "oogle.protobuf.Duration\0225\n\022heartbeat_int" +
+      "erval\030\006 \001(\0132\031.google.protobuf.Duration\"\364" +
+      "\001\n\036WatchEntitlementValuesResponse\022\020\n\010pos" +
+      "ition\030\001 \001(\t\0222\n\007updates\030\002 \003(\0132!.meterd.v1" +
+      ".EntitlementValueUpdate\022/\n\tcrossings\030\003 \003" +
+      "(\0132\034.meterd.v1.ThresholdCrossing\022/\n\010snap" +
+      "shot\030\004 \001(\0162\035.meterd.v1.WatchSnapshotCaus" +
+      "e\022\031\n\021snapshot_complete\030\005 \001(\010\022\017\n\007resumed\030" +
+      "\006 \001(\010*\317\003\n\027EntitlementChangeReason\022)\n%ENT" +
+      "ITLEMENT_CHANGE_REASON_UNSPECIFIED\020\000\022&\n\"" +
+      "ENTITLEMENT_CHANGE_REASON_SNAPSHOT\020\001\022#\n\037" +
+      "ENTITLEMENT_CHANGE_REASON_USAGE\020\002\022+\n\'ENT" +
+      "ITLEMENT_CHANGE_REASON_GRANT_CREATED\020\003\022*" +
+      "\n&ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED" +
+      "\020\004\022#\n\037ENTITLEMENT_CHANGE_REASON_RESET\020\005\022" +
+      "\"\n\036ENTITLEMENT_CHANGE_REASON_TIME\020\006\0221\n-E" +
+      "NTITLEMENT_CHANGE_REASON_ENTITLEMENT_CRE" +
+      "ATED\020\007\0224\n0ENTITLEMENT_CHANGE_REASON_ENTI" +
+      "TLEMENT_OVERRIDDEN\020\010\0221\n-ENTITLEMENT_CHAN" +
+      "GE_REASON_ENTITLEMENT_DELETED\020\t*\255\001\n\022Watc" +
+      "hSnapshotCause\022$\n WATCH_SNAPSHOT_CAUSE_U" +
+      "NSPECIFIED\020\000\022 \n\034WATCH_SNAPSHOT_CAUSE_INI" +
+      "TIAL\020\001\022\'\n#WATCH_SNAPSHOT_CAUSE_RESUME_TO" +
+      "O_OLD\020\002\022&\n\"WATCH_SNAPSHOT_CAUSE_READER_B" +
+      "EHIND\020\0032\251\007\n\022EntitlementService\022^\n\021Create" +
+      "Entitlement\022#.meterd.v1.CreateEntitlemen" +
+      "tRequest\032$.meterd.v1.CreateEntitlementRe" +
+      "sponse\022U\n\016GetEntitlement\022 .meterd.v1.Get" +
+      "EntitlementRequest\032!.meterd.v1.GetEntitl" +
+      "ementResponse\022[\n\020ListEntitlements\022\".mete" +
+      "rd.v1.ListEntitlementsRequest\032#.meterd.v" +
+      "1.ListEntitlementsResponse\022p\n\027ListSubjec" +
+      "tEntitlements\022).meterd.v1.ListSubjectEnt" +
+      "itlementsRequest\032*.meterd.v1.ListSubject" +
+      "EntitlementsResponse\022^\n\021DeleteEntitlemen" +
+      "t\022#.meterd.v1.DeleteEntitlementRequest\032$" +
+      ".meterd.v1.DeleteEntitlementResponse\022d\n\023" +
+      "GetEntitlementValue\022%.meterd.v1.GetEntit" +
+      "lementValueRequest\032&.meterd.v1.GetEntitl" +
+      "ementValueResponse\022j\n\025GetEntitlementHist" +
+      "ory\022\'.meterd.v1.GetEntitlementHistoryReq" +
+      "uest\032(.meterd.v1.GetEntitlementHistoryRe" +
+      "sponse\022j\n\025ResetEntitlementUsage\022\'.meterd" +
+      ".v1.ResetEntitlementUsageRequest\032(.meter" +
+      "d.v1.ResetEntitlementUsageResponse\022o\n\026Wa" +
+      "tchEntitlementValues\022(.meterd.v1.WatchEn" +
+      "titlementValuesRequest\032).meterd.v1.Watch" +
+      "EntitlementValuesResponse0\001BL\n\rdev.meter" +
+      "d.v1B\021EntitlementsProtoP\001Z&meterd.dev/st" +
+      "ubs/go/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.meterd.v1.CommonProto.getDescriptor(),
         });
@@ -453,7 +527,38 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ResetEntitlementUsageResponse_descriptor,
         new java.lang.String[] { "Entitlement", });
+    internal_static_meterd_v1_EntitlementThreshold_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_meterd_v1_EntitlementThreshold_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_EntitlementThreshold_descriptor,
+        new java.lang.String[] { "BalanceBelow", "BalanceBelowPercent", "UsageAbove", "Kind", });
+    internal_static_meterd_v1_EntitlementValueUpdate_descriptor =
+      getDescriptor().getMessageType(24);
+    internal_static_meterd_v1_EntitlementValueUpdate_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_EntitlementValueUpdate_descriptor,
+        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "Value", "Reasons", "ComputedAt", "Deleted", });
+    internal_static_meterd_v1_ThresholdCrossing_descriptor =
+      getDescriptor().getMessageType(25);
+    internal_static_meterd_v1_ThresholdCrossing_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_ThresholdCrossing_descriptor,
+        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "ThresholdIndex", "Threshold", "Value", "PeriodStart", });
+    internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor =
+      getDescriptor().getMessageType(26);
+    internal_static_meterd_v1_WatchEntitlementValuesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor,
+        new java.lang.String[] { "SubjectKeys", "FeatureKeys", "Thresholds", "ResumePosition", "CoalesceInterval", "HeartbeatInterval", });
+    internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor =
+      getDescriptor().getMessageType(27);
+    internal_static_meterd_v1_WatchEntitlementValuesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor,
+        new java.lang.String[] { "Position", "Updates", "Crossings", "Snapshot", "SnapshotComplete", "Resumed", });
     descriptor.resolveAllFeaturesImmutable();
+    com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.meterd.v1.CommonProto.getDescriptor();
   }
