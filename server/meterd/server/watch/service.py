@@ -45,6 +45,8 @@ SNAPSHOT_CHUNK = 500  # updates per snapshot message
 HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
+# Reasons that change neither an entitlement nor its grants.
+_DATA_ONLY = frozenset({Reason.USAGE, Reason.TIME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,23 +218,35 @@ class WatchService:
                 event_type = ""
         return Watched(e.id, e.subject_key, e.feature_key, event_type)
 
-    def compute(self, e: Entitlement) -> tuple[EntitlementValue | None, Reading | None, datetime | None, datetime]:
-        """The entitlement's value now (None if it cannot be computed), the threshold reading, and when to
-        recompute it by itself. The value is what GetEntitlementValue answers at this instant."""
+    def compute(
+        self, e: Entitlement, grants: list[engine.Grant] | None = None, *, schedule: bool = True,
+        reading: bool = True,
+    ) -> tuple[EntitlementValue | None, Reading | None, datetime | None, datetime]:
+        """The entitlement's value now (None if it cannot be computed), the threshold reading (if asked), and
+        when to recompute it by itself (if asked). The value is what GetEntitlementValue answers now.
+        ``grants``: the entitlement's grants if the caller has them (read here otherwise)."""
         now = self._clock()
         if e.type is not EntitlementType.METERED:
             return static_value(e), None, None, now
-        grants = [g.to_engine() for g in self._grants.for_entitlement(e.id)]
         try:
             value = self._credit.value(e, now)
         except MeterdError as exc:  # e.g. the feature's meter was deleted: nothing to watch but the error
             log.warning("watch: no value", extra={"entitlement": e.id, "error": str(exc)})
             return None, None, None, now
+        if not schedule and not reading:
+            return value, None, None, now
+        if grants is None:
+            grants = self.engine_grants(e.id)
         spec = e.engine_spec()
-        instant = engine.value_instant(now)
-        granted = sum((g.amount for g in grants if g.is_active_at(instant)), Decimal(0))
-        reading = Reading(value.balance, value.usage, granted, engine.period_start_at(spec, instant))
-        return value, reading, wake_time(spec, grants, now), now
+        out_reading = None
+        if reading:
+            instant = engine.value_instant(now)
+            granted = sum((g.amount for g in grants if g.is_active_at(instant)), Decimal(0))
+            out_reading = Reading(value.balance, value.usage, granted, engine.period_start_at(spec, instant))
+        return value, out_reading, wake_time(spec, grants, now) if schedule else None, now
+
+    def engine_grants(self, entitlement_id: str) -> list[engine.Grant]:
+        return [g.to_engine() for g in self._grants.for_entitlement(entitlement_id)]
 
 
 class WatchSession:
@@ -253,6 +267,7 @@ class WatchSession:
         self._resume_asked = resume_asked
         self._sent: dict[str, EntitlementValue | None] = {}
         self._entitlements: dict[str, Entitlement] = {}
+        self._grants: dict[str, list[engine.Grant]] = {}  # per entitlement, until a change may alter them
         self._last_position = ""
         self._last_send = time.monotonic()
         self._ended = threading.Event()
@@ -290,7 +305,7 @@ class WatchSession:
             self.watch.ready(now)
             for e in selected:
                 self._sent[e.id] = None  # unknown to us: the next value computed for it is sent
-                self._observe_silently(e)
+                self._prepare_resumed(e)
             self._last_position = self._feed.log.token(position)
             yield Message(self._last_position, resumed=True)
             return
@@ -298,13 +313,19 @@ class WatchSession:
         cause = "RESUME_TOO_OLD" if self._resume_asked else "INITIAL"
         yield from self._snapshot(selected, position, cause)
 
-    def _observe_silently(self, e: Entitlement) -> None:
-        """Resuming: the thresholds' baseline is the value now (crossings while away are not replayed)."""
-        if self._thresholds.thresholds and e.type is EntitlementType.METERED:
-            value, reading, wake_at, _ = self._service.compute(e)
+    def _prepare_resumed(self, e: Entitlement) -> None:
+        """Resuming: the timers of the entitlement, and the thresholds' baseline (its value now: crossings
+        while the watcher was away are not replayed)."""
+        if e.type is not EntitlementType.METERED:
+            return
+        grants = self._grants[e.id] = self._service.engine_grants(e.id)
+        if self._thresholds.thresholds:
+            value, reading, wake_at, _ = self._service.compute(e, grants)
             self._thresholds.observe(e.id, reading)
             self._sent[e.id] = value
-            self._schedule(e.id, wake_at)
+        else:
+            wake_at = wake_time(e.engine_spec(), grants, self._service._clock())
+        self._schedule(e.id, wake_at)
 
     def _snapshot(self, selected: Sequence[Entitlement], position: int, cause: str) -> Iterator[Message]:
         token = self._feed.log.token(position)
@@ -313,9 +334,15 @@ class WatchSession:
         if not selected:
             yield self._sent_message(Message(token, snapshot=cause, snapshot_complete=True))
             return
+        self._grants.clear()
+        thresholds = bool(self._thresholds.thresholds)
         for i, e in enumerate(selected):
-            value, reading, wake_at, at = self._service.compute(e)
-            self._thresholds.observe(e.id, reading)
+            grants = None
+            if e.type is EntitlementType.METERED:
+                grants = self._grants[e.id] = self._service.engine_grants(e.id)
+            value, reading, wake_at, at = self._service.compute(e, grants, reading=thresholds)
+            if thresholds:
+                self._thresholds.observe(e.id, reading)
             self._sent[e.id] = value
             self._schedule(e.id, wake_at)
             chunk.append(Update(e.id, e.subject_key, e.feature_key, value, frozenset({Reason.SNAPSHOT}), at))
@@ -360,7 +387,13 @@ class WatchSession:
         return messages
 
     def _recompute(self, eid: str, reasons: set[Reason]) -> tuple[Update | None, list[Crossing]]:
-        e = self._service._reader.get_by_id(eid)
+        # Usage and time change neither the entitlement nor its grants: reuse what was read last time.
+        refresh = bool(reasons - _DATA_ONLY)
+        if refresh:
+            self._grants.pop(eid, None)
+        e = self._entitlements.get(eid) if not refresh else None
+        if e is None:
+            e = self._service._reader.get_by_id(eid)
         if e is None or e.deleted or not self.selection.matches(e.subject_key, e.feature_key):
             known = self._entitlements.pop(eid, None)
             self.watch.untrack(eid)
@@ -374,9 +407,16 @@ class WatchSession:
         if eid not in self._entitlements or self._entitlements[eid] != e:
             self._entitlements[eid] = e
             self.watch.track([self._service.watched(e)])
-        value, reading, wake_at, at = self._service.compute(e)
+        thresholds = bool(self._thresholds.thresholds)
+        schedule = reasons != {Reason.USAGE}  # usage alone moves no instant of the engine's timeline
+        grants = None
+        if (thresholds or schedule) and e.type is EntitlementType.METERED:
+            grants = self._grants.get(eid)
+            if grants is None:
+                grants = self._grants[eid] = self._service.engine_grants(eid)
+        value, reading, wake_at, at = self._service.compute(e, grants, schedule=schedule, reading=thresholds)
         self._schedule(eid, wake_at)
-        crossed = self._thresholds.observe(eid, reading)
+        crossed = self._thresholds.observe(eid, reading) if thresholds else []
         crossings = [
             Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value, reading.period_start)
             for i in crossed
