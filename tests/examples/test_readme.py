@@ -60,12 +60,12 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 3
+    assert len(BLOCKS) == 4
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
 def test_portal_token_reads_its_own_subject(tour: Tour) -> None:
-    assert tour.output(2).splitlines() == ["1500.0"]
+    assert tour.output(3).splitlines() == ["1500.0"]
 
 
 def test_ingest_stream_list_and_query(tour: Tour) -> None:
@@ -75,3 +75,7 @@ def test_ingest_stream_list_and_query(tour: Tour) -> None:
 
 def test_entitlement_check(tour: Tour) -> None:
     assert tour.output(1) == "True 8500.0 1500.0\n"
+
+
+def test_watch_and_cache(tour: Tour) -> None:
+    assert tour.output(2).splitlines() == ["ai_tokens 8500.0", "ai_tokens 9000.0", "True"]
