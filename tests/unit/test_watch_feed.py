@@ -218,3 +218,33 @@ def test_the_next_instant_a_value_changes_by_itself() -> None:
     wake = wake_time(spec, [grant], T0 + timedelta(minutes=10, seconds=5))
     assert wake is not None and T0 + timedelta(hours=2, minutes=59) < wake < T0 + timedelta(hours=3)
     assert wake_time(None, [], T0) is None
+
+
+# -- the compute budget ----------------------------------------------------------------------------------
+def test_the_budget_limits_compute_only_while_the_writer_is_busy() -> None:
+    from meterd.server.watch.budget import ComputeBudget
+
+    clock, busy = [0.0], [False]
+    budget = ComputeBudget(share=0.1, busy=lambda: busy[0], clock=lambda: clock[0])
+    assert budget.allowance() is None  # idle writer: unlimited
+    busy[0] = True
+    budget.spend(0.01, 10)  # 1 ms a value
+    assert budget.allowance() == 40  # 50 ms of burst left, minus the 10 spent
+    budget.spend(0.1, 100)
+    assert budget.allowance() == 0 and budget.wait_seconds() == pytest.approx(0.5, abs=0.01)
+    clock[0] += 0.6  # refills at 0.1 s of compute per second
+    assert budget.allowance() in (9, 10)  # 10 ms of compute at about 1 ms a value
+    busy[0] = False
+    assert budget.allowance() is None
+
+
+def test_take_stops_at_the_limit_and_keeps_the_position() -> None:
+    feed = ChangeFeed(ChangeLog(), clock=lambda: 0.0)
+    w = watch(interval=0)
+    feed.register(w)
+    w.track([Watched(f"e{i}", "a", f"f{i}", f"t{i}") for i in range(3)])
+    w.ready(0.0)
+    feed.publish([usage("a", f"t{i}") for i in range(3)])
+    due = w.take(feed.position(), 1.0, 0, limit=2)
+    assert list(due.updates) == ["e0", "e1"] and due.position == 2
+    assert list(w.take(feed.position(), 1.0, 0).updates) == ["e2"]

@@ -196,10 +196,11 @@ class Watch:
         heapq.heappush(self._timers, key)
 
     # -- output ----------------------------------------------------------------------------------------
-    def take(self, position: int, now: float, wall: float) -> Due:
+    def take(self, position: int, now: float, wall: float, limit: int | None = None) -> Due:
         """What is due at monotonic ``now`` and wall-clock ``wall``. ``position``: the feed's position, read
         before this call (every change up to it has been offered). The returned position is the one a
-        resume may continue from: every change up to it is in these updates or was sent before."""
+        resume may continue from: every change up to it is in these updates or was sent before. At most
+        ``limit`` updates (None: all that are due); the rest stay pending, first in line."""
         with self._lock:
             while self._timers and self._timers[0][0] <= wall:
                 key = heapq.heappop(self._timers)
@@ -213,7 +214,7 @@ class Watch:
                 return Due(position, {}, behind=True)
             updates: dict[str, set[Reason]] = {}
             for eid, (first, _, reasons) in list(self._pending.items()):
-                if first + self.interval > now:
+                if first + self.interval > now or (limit is not None and len(updates) >= limit):
                     break
                 updates[eid] = reasons
                 del self._pending[eid]

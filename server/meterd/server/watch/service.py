@@ -30,6 +30,7 @@ from meterd.server.entitlements.model import (
 from meterd.server.errors import FailedPrecondition, InvalidArgument, MeterdError, ResourceExhausted
 from meterd.server.grants.model import Grant
 from meterd.server.timeutil import from_us
+from meterd.server.watch.budget import ComputeBudget
 from meterd.server.watch.changes import Change, Reason
 from meterd.server.watch.feed import ChangeFeed, Selection, Watch, Watched, replay
 from meterd.server.watch.schedule import wake_time
@@ -45,6 +46,7 @@ SNAPSHOT_CHUNK = 500  # updates per snapshot message
 HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
+MAX_PER_POLL = 100  # values computed before the budget is asked again
 # Reasons that change neither an entitlement nor its grants.
 _DATA_ONLY = frozenset({Reason.USAGE, Reason.TIME})
 
@@ -146,6 +148,7 @@ class WatchService:
         *,
         max_watched: int = MAX_WATCHED,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        budget: ComputeBudget | None = None,
     ) -> None:
         self.feed = feed
         self._entitlements = entitlements
@@ -156,6 +159,7 @@ class WatchService:
         self._clock = clock
         self.max_watched = max_watched
         self.heartbeat_seconds = heartbeat_seconds
+        self.budget = budget or ComputeBudget()
         self._sessions: set[WatchSession] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -363,7 +367,12 @@ class WatchSession:
     def poll(self) -> list[Message]:
         """Messages due now (possibly none)."""
         position = self._feed.position()
-        due = self.watch.take(position, time.monotonic(), self._service._clock().timestamp())
+        budget = self._service.budget
+        limit = budget.allowance()
+        if limit == 0:
+            return []
+        limit = MAX_PER_POLL if limit is None else min(limit, MAX_PER_POLL)
+        due = self.watch.take(position, time.monotonic(), self._service._clock().timestamp(), limit)
         if due.behind:
             selected = self._service.list_selected(self.selection)
             self._entitlements = {e.id: e for e in selected}
@@ -371,11 +380,14 @@ class WatchSession:
             return list(self._snapshot(selected, due.position, "READER_BEHIND"))
         updates: list[Update] = []
         crossings: list[Crossing] = []
+        started = time.perf_counter()
         for eid, reasons in due.updates.items():
             update, crossed = self._recompute(eid, reasons)
             if update is not None:
                 updates.append(update)
             crossings.extend(crossed)
+        if due.updates:
+            budget.spend(time.perf_counter() - started, len(due.updates))
         token = self._feed.log.token(due.position)
         messages = []
         if updates:
@@ -434,7 +446,11 @@ class WatchSession:
         now = time.monotonic()
         due = self.watch.next_due(now, self._service._clock().timestamp())
         heartbeat = max(0.0, self._last_send + self._heartbeat - now)
-        return min(cap, heartbeat) if due is None else min(cap, due, heartbeat)
+        if due is None:
+            return min(cap, heartbeat)
+        if due == 0:  # something is due but the budget may hold it back
+            due = self._service.budget.wait_seconds() if self._service.budget.allowance() == 0 else 0.0
+        return min(cap, due, heartbeat)
 
 
 def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:

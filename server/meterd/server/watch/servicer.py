@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from typing import Any
 
 import grpc
 
 from meterd.server import rpc
 from meterd.server.entitlements.servicer import value_to_wire
-from meterd.server.errors import InvalidArgument
+from meterd.server.errors import InvalidArgument, MeterdError
 from meterd.server.watch.changes import Reason
 from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService
 from meterd.server.watch.thresholds import Threshold, ThresholdKind
@@ -120,3 +123,35 @@ def serve_watch(
             woken.wait(session.wait_seconds())
     finally:
         session.close()
+
+
+async def serve_watch_async(
+    service: WatchService, request: entitlements_pb2.WatchEntitlementValuesRequest, context: Any
+) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+    """Serves one watch on the event loop (grpc.aio): it holds no thread while idle; the blocking work (the
+    database reads behind each value) runs on the loop's default executor, the server's bounded worker pool.
+    Ends when the caller cancels (the task is cancelled), its deadline passes, or the server shuts down."""
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+
+    def wake() -> None:  # from the feed's dispatcher or a shutdown, on other threads
+        loop.call_soon_threadsafe(woken.set)
+
+    session = None
+    try:
+        session = await loop.run_in_executor(None, service.open, request_from_wire(request), wake)
+        first = session.start()
+        while (m := await loop.run_in_executor(None, next, first, None)) is not None:
+            yield message_to_wire(m)
+        while not session.ended:
+            woken.clear()
+            for m in await loop.run_in_executor(None, session.poll):
+                yield message_to_wire(m)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), session.wait_seconds())
+    except MeterdError as exc:
+        status = rpc.grpc_status_of(exc)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    finally:
+        if session is not None:
+            session.close()

@@ -8,6 +8,7 @@ import time
 
 from meterd.server.app import AppContext
 from meterd.server.entitlements.model import Entitlement
+from meterd.server.watch.budget import ComputeBudget
 from meterd.server.watch.changes import ChangeLog
 from meterd.server.watch.feed import ChangeFeed
 from meterd.server.watch.service import WatchService
@@ -38,6 +39,7 @@ def wire(ctx: AppContext) -> None:
             ctx.services["grant_store"],
             event_type_of,
             ctx.clock,
+            budget=ComputeBudget(busy=lambda: ctx.db.writes_waiting() > 0),
         )
         ctx.services["watch"] = service
         ctx.services["watch_source"] = source
