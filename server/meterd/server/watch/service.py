@@ -47,6 +47,7 @@ HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least 
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
 MAX_PER_POLL = 100  # values computed before the budget is asked again
+THROTTLED_WAIT = 0.01  # seconds a watch held back by the budget waits at least before asking again
 # Reasons that change neither an entitlement nor its grants.
 _DATA_ONLY = frozenset({Reason.USAGE, Reason.TIME})
 
@@ -277,6 +278,7 @@ class WatchSession:
         self._ended = threading.Event()
         self._registered = False
         self._heartbeat = service.heartbeat_seconds if request.heartbeat is None else request.heartbeat
+        self._throttled = False
 
     @property
     def ended(self) -> bool:
@@ -369,6 +371,7 @@ class WatchSession:
         position = self._feed.position()
         budget = self._service.budget
         limit = budget.allowance()
+        self._throttled = limit == 0
         if limit == 0:
             return []
         limit = MAX_PER_POLL if limit is None else min(limit, MAX_PER_POLL)
@@ -448,8 +451,8 @@ class WatchSession:
         heartbeat = max(0.0, self._last_send + self._heartbeat - now)
         if due is None:
             return min(cap, heartbeat)
-        if due == 0:  # something is due but the budget may hold it back
-            due = self._service.budget.wait_seconds() if self._service.budget.allowance() == 0 else 0.0
+        if due == 0 and self._throttled:  # due, but the budget held it back: wait for it to refill
+            due = max(THROTTLED_WAIT, self._service.budget.wait_seconds())
         return min(cap, due, heartbeat)
 
 
