@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psutil
 from common import Server, percentile, table, write_result
 
 from meterd.client import OpenMeter
@@ -172,12 +174,19 @@ def main() -> None:
             setup_s = setup(server.address, args.entitlements)
             # Full speed without any watcher (the baseline): once before the watcher, once after it ended,
             # so that drift in the machine's load affects both sides alike.
-            def full_speed(k: int) -> float:
+            proc = psutil.Process(server.proc.pid)
+            cpu_us: dict[str, list[float]] = {"without": [], "with": []}
+
+            def full_speed(k: int, side: str) -> float:
                 bs = make_batches(10_000_000 * (k + 1), subjects, args.max_events, 1000, rng)
+                before = proc.cpu_times()
                 elapsed, _ = stream_ingest(server.address, bs, None)
+                after = proc.cpu_times()
+                used = (after.user - before.user) + (after.system - before.system)
+                cpu_us[side].append(used / args.max_events * 1e6)
                 return args.max_events / elapsed
 
-            base_rates = [full_speed(0)]
+            base_rates = [full_speed(0, "without")]
             # The watcher.
             ctx = multiprocessing.get_context("spawn")
             ready, stop = ctx.Event(), ctx.Event()
@@ -192,11 +201,11 @@ def main() -> None:
             _, acks = stream_ingest(server.address, latency_batches, args.rate / batch)
             time.sleep(1.0)  # the last messages (coalescing interval 0.1 s)
             # Full speed with the watcher.
-            watched_rates = [full_speed(1), full_speed(2)]
+            watched_rates = [full_speed(1, "with"), full_speed(2, "with")]
             stop.set()
             snapshot_s, initial, records = receive.recv()
             child.join(60)
-            base_rates.append(full_speed(3))
+            base_rates.append(full_speed(3, "without"))
             lat, missing = delays(latency_batches, acks, initial, records)
             # The cache: has_access from memory.
             with OpenMeter(server.address) as om:
@@ -232,11 +241,13 @@ def main() -> None:
                               "never_seen": missing},
         "ingest_events_per_s": {"without_watchers": round(base), "with_watcher": round(watched),
                                 "cost_percent": round((1 - watched / base) * 100, 1)},
+        "server_cpu_us_per_event": {side: round(sum(v) / len(v), 1) for side, v in cpu_us.items()},
         "cache_has_access_us": round(has_access_us, 3),
         "plain_dict_lookup_us": round(dict_us, 3),
         "server_peak_rss_mb": round(peak_rss / 1e6),
         "targets": {"ack_to_message_p99_ms": 250, "ingest_cost_percent": 10, "cache_has_access_us": 5},
     }
+    result["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)  # other work on the machine
     write_result("watch", result)
     print(table([
         ("entitlements watched", f"{args.entitlements:,} (1 stream)"),
@@ -245,6 +256,8 @@ def main() -> None:
                                      f" at {args.rate:,} events/s (target p99 < 250 ms)"),
         ("ingest without / with watcher", f"{base:,.0f} / {watched:,.0f} events/s "
                                           f"({result['ingest_events_per_s']['cost_percent']}% slower; target < 10%)"),
+        ("server CPU per event without / with", f"{result['server_cpu_us_per_event']['without']} / "
+                                                f"{result['server_cpu_us_per_event']['with']} us"),
         ("cache.has_access", f"{has_access_us:.3f} us (a plain dict lookup: {dict_us:.3f} us; target < 5 us)"),
     ]))
 

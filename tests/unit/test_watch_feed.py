@@ -21,7 +21,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def usage(subject: str, event_type: str = "tokens") -> Change:
-    return Change(Reason.USAGE, subject, event_type=event_type)
+    return Change(Reason.USAGE, event_type=event_type, subjects=frozenset({subject}))
 
 
 def watch(subjects: tuple[str, ...] = ("a",), features: tuple[str, ...] = (), interval: float = 0.1,
@@ -143,7 +143,7 @@ def test_timers_and_future_events_mark_time_changes() -> None:
     assert w.take(feed.position(), 0.0, wall=99.0).updates == {}
     assert w.take(feed.position(), 0.0, wall=100.0).updates == {"e1": {Reason.TIME}}
     minute = T0 + timedelta(minutes=5)
-    feed.publish([Change(Reason.USAGE, "a", event_type="tokens", future=(minute,))])
+    feed.publish([Change(Reason.USAGE, event_type="tokens", subjects=frozenset({"a"}), future=(("a", minute),))])
     w.take(feed.position(), 1.0, wall=0)  # the usage itself
     assert w.take(feed.position(), 1.0, wall=minute.timestamp()).updates == {}
     assert w.take(feed.position(), 1.0, wall=minute.timestamp() + 0.01).updates == {"e1": {Reason.TIME}}
@@ -168,10 +168,11 @@ def test_usage_changes_group_events_by_type_and_subject() -> None:
 
     now = 1_000 * 60_000_000
     batch = [E("t", "a", now), E("t", "a", now - 5), E("t", "b", now + 90_000_000), E("u", "a", now)]
-    changes = usage_changes([(batch, [True, True, True, False], now)])
-    assert {(c.event_type, c.subject_key) for c in changes} == {("t", "a"), ("t", "b")}
-    future = next(c for c in changes if c.subject_key == "b").future
-    assert [int(m.timestamp()) for m in future] == [(now + 60_000_000) // 1_000_000]
+    (change,) = usage_changes([(batch, [True, True, True, False], now)])
+    assert change.event_type == "t" and change.subjects == {"a", "b"}
+    assert [(s, int(m.timestamp())) for s, m in change.future] == [("b", (now + 60_000_000) // 1_000_000)]
+    mixed = usage_changes([(batch, [True, True, True, True], now)])
+    assert {c.event_type: c.subjects for c in mixed} == {"t": {"a", "b"}, "u": {"a"}}
 
 
 # -- thresholds ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""How much of the server's time watchers may spend computing values while writes are waiting.
+"""How much of the server's time watchers may spend computing values while ingest is backlogged.
 
 Computing a value reads the database and runs the credit engine (about a millisecond in Python); a watch
 that follows thousands of busy entitlements could compute all the time and, sharing the interpreter with
@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-DEFAULT_SHARE = 0.1
+DEFAULT_SHARE = 0.03
 _BURST_SECONDS = 0.05  # compute time the bucket holds: what may run at once when it is full
 
 

@@ -40,18 +40,21 @@ class Reason(StrEnum):
 class Change:
     """One committed change.
 
-    USAGE names the subject and the event type (every entitlement whose feature's meter reads that type,
-    for that subject, may have changed) and ``future`` lists the minutes of events stamped after their
-    ingestion (they count only once their time comes). Every other reason names the entitlement (and its
-    subject and feature key, so that a watch of a subject or a feature can pick up a new entitlement).
+    USAGE names an event type and the subjects that got new events of it (every entitlement whose feature's
+    meter reads that type, for one of those subjects, may have changed); ``future`` lists (subject, minute)
+    of events stamped after their ingestion (they count only once their minute starts). One USAGE change
+    covers a whole commit's events of a type: the ingest path stays a few set operations per batch. Every
+    other reason names the entitlement, its subject and feature key (so that a watch of a subject or a
+    feature can pick up a new entitlement).
     """
 
     reason: Reason
-    subject_key: str
+    subject_key: str = ""
     event_type: str = ""
     entitlement_id: str = ""
     feature_key: str = ""
-    future: tuple[datetime, ...] = ()
+    subjects: frozenset[str] = frozenset()
+    future: tuple[tuple[str, datetime], ...] = ()
 
 
 class ChangeSource(Protocol):

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from meterd.server.watch.changes import Change, ChangeLog, Reason
 
@@ -22,6 +23,8 @@ MAX_TIMERS_PER_ENTITLEMENT = 8
 # After the last watch ends, changes are still logged this long (seconds), so that it can resume.
 RESUME_GRACE = 300.0
 
+_BITS = {reason: 1 << i for i, reason in enumerate(Reason)}
+_USAGE_BIT = _BITS[Reason.USAGE]
 # Entitlement-level reasons: they name the entitlement, and may add it to or remove it from a selection.
 _LIFECYCLE = frozenset({Reason.ENTITLEMENT_CREATED, Reason.ENTITLEMENT_OVERRIDDEN, Reason.ENTITLEMENT_DELETED})
 
@@ -82,12 +85,13 @@ class Watch:
         self._wake = wake
         self._lock = threading.Lock()
         self._tracked: dict[str, Watched] = {}
-        self._by_usage: dict[tuple[str, str], set[str]] = {}
-        # entitlement id -> (monotonic time first marked, position first marked, reasons); insertion order
+        self._by_usage: dict[str, dict[str, set[str]]] = {}  # event type -> subject -> entitlement ids
+        # entitlement id -> [monotonic time first marked, position first marked, reason bits]; insertion order
         # is first-marked order, so the front is always the first due.
-        self._pending: dict[str, tuple[float, int, set[Reason]]] = {}
+        self._pending: dict[str, list[Any]] = {}
         self._timers: list[tuple[float, str]] = []  # (wall-clock timestamp, entitlement id), a heap
         self._timer_set: set[tuple[float, str]] = set()
+        self._newest_timer: tuple[float, str] | None = None
         self._ready = False
         self._early: list[tuple[int, Change, float]] = []
         self.behind = False
@@ -101,7 +105,8 @@ class Watch:
                 self._untrack(w.entitlement_id)
                 self._tracked[w.entitlement_id] = w
                 if w.event_type:
-                    self._by_usage.setdefault((w.subject_key, w.event_type), set()).add(w.entitlement_id)
+                    by_subject = self._by_usage.setdefault(w.event_type, {})
+                    by_subject.setdefault(w.subject_key, set()).add(w.entitlement_id)
 
     def untrack(self, entitlement_id: str) -> None:
         with self._lock:
@@ -110,11 +115,12 @@ class Watch:
     def _untrack(self, entitlement_id: str) -> None:
         old = self._tracked.pop(entitlement_id, None)
         if old is not None and old.event_type:
-            ids = self._by_usage.get((old.subject_key, old.event_type))
+            by_subject = self._by_usage.get(old.event_type, {})
+            ids = by_subject.get(old.subject_key)
             if ids is not None:
                 ids.discard(entitlement_id)
                 if not ids:
-                    del self._by_usage[(old.subject_key, old.event_type)]
+                    del by_subject[old.subject_key]
 
     def tracked(self) -> dict[str, Watched]:
         with self._lock:
@@ -131,7 +137,9 @@ class Watch:
 
     # -- input -----------------------------------------------------------------------------------------
     def offer(self, position: int, change: Change, now: float) -> None:
-        """A published change (``now``: monotonic seconds); marks the entitlements it affects."""
+        """A published change (``now``: monotonic seconds); marks the entitlements it affects. Wakes the
+        reader only when its next due time moved earlier (nothing was pending, or it fell behind): it knows
+        when the entries already pending fall due."""
         with self._lock:
             if not self._ready:
                 if len(self._early) >= self.max_pending:
@@ -139,22 +147,43 @@ class Watch:
                 else:
                     self._early.append((position, change, now))
                 return
-            marked = self._apply(position, change, now)
-        if marked:
+            idle, was_behind = not self._pending, self.behind
+            timers = len(self._timers)
+            self._apply(position, change, now)
+            wake = (idle and bool(self._pending)) or (self.behind and not was_behind) or (
+                len(self._timers) > timers and self._timers[0] == self._newest_timer
+            )
+        if wake:
             self._wake()
 
     def _apply(self, position: int, change: Change, now: float) -> bool:
         if self.behind:
             return False
         if change.reason is Reason.USAGE:
-            ids = self._by_usage.get((change.subject_key, change.event_type))
-            if not ids:
+            by_subject = self._by_usage.get(change.event_type)
+            if not by_subject:
                 return False
-            for eid in ids:
-                self._mark(eid, position, Reason.USAGE, now)
-                for minute in change.future:
+            selected = self.selection.subjects
+            subjects = change.subjects & selected if selected else change.subjects  # iterates the smaller
+            marked = False
+            pending = self._pending
+            for subject in subjects:  # the hot loop of a watched ingest: _mark inlined
+                ids = by_subject.get(subject)
+                if ids:
+                    marked = True
+                    for eid in ids:
+                        entry = pending.get(eid)
+                        if entry is not None:
+                            entry[2] |= _USAGE_BIT
+                        elif len(pending) >= self.max_pending:
+                            self._overflow()
+                            return True
+                        else:
+                            pending[eid] = [now, position, _USAGE_BIT]
+            for subject, minute in change.future:
+                for eid in by_subject.get(subject, ()):
                     self._add_timer((minute + EVENT_SLACK).timestamp(), eid)
-            return True
+            return marked
         eid = change.entitlement_id
         if eid in self._tracked or (
             change.reason in _LIFECYCLE and self.selection.matches(change.subject_key, change.feature_key)
@@ -166,12 +195,12 @@ class Watch:
     def _mark(self, eid: str, position: int, reason: Reason, now: float) -> None:
         entry = self._pending.get(eid)
         if entry is not None:
-            entry[2].add(reason)
+            entry[2] |= _BITS[reason]
             return
         if len(self._pending) >= self.max_pending:
             self._overflow()
             return
-        self._pending[eid] = (now, position, {reason})
+        self._pending[eid] = [now, position, _BITS[reason]]
 
     def _overflow(self) -> None:
         self.behind = True
@@ -194,6 +223,7 @@ class Watch:
             return
         self._timer_set.add(key)
         heapq.heappush(self._timers, key)
+        self._newest_timer = key
 
     # -- output ----------------------------------------------------------------------------------------
     def take(self, position: int, now: float, wall: float, limit: int | None = None) -> Due:
@@ -213,10 +243,10 @@ class Watch:
                 self._pending.clear()
                 return Due(position, {}, behind=True)
             updates: dict[str, set[Reason]] = {}
-            for eid, (first, _, reasons) in list(self._pending.items()):
+            for eid, (first, _, bits) in list(self._pending.items()):
                 if first + self.interval > now or (limit is not None and len(updates) >= limit):
                     break
-                updates[eid] = reasons
+                updates[eid] = {r for r, bit in _BITS.items() if bits & bit}
                 del self._pending[eid]
             if self._pending:
                 position = min(position, next(iter(self._pending.values()))[1] - 1)
@@ -300,8 +330,17 @@ class ChangeFeed:
             return
         now = self._clock()
         with self._lock:
+            by_subject = self._by_subject
             for position, change in self.log.append(changes):
-                for watch in self._by_subject.get(change.subject_key, ()):
+                if change.subjects:
+                    targets: set[Watch] = set()
+                    small, large = sorted((change.subjects, by_subject.keys()), key=len)
+                    for s in small:
+                        if s in large:
+                            targets.update(by_subject[s])
+                else:
+                    targets = set(by_subject.get(change.subject_key, ()))
+                for watch in targets:
                     watch.offer(position, change, now)
                 for watch in self._any_subject:
                     watch.offer(position, change, now)

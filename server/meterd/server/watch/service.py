@@ -46,6 +46,7 @@ SNAPSHOT_CHUNK = 500  # updates per snapshot message
 HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
+MAX_FUTURE_MINUTES = 1000  # (subject, minute) timers one commit may set for future-dated events
 MAX_PER_POLL = 100  # values computed before the budget is asked again
 THROTTLED_WAIT = 0.01  # seconds a watch held back by the budget waits at least before asking again
 # Reasons that change neither an entitlement nor its grants.
@@ -457,19 +458,30 @@ class WatchSession:
 
 
 def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:
-    """USAGE changes for newly stored events: one per (event type, subject), with the minutes of events
-    stamped after their ingestion. ``batches``: (events, stored flags, ingested microseconds); an event has
-    ``type``, ``subject`` and ``time_us``."""
-    keys: dict[tuple[str, str], set[int]] = {}
+    """USAGE changes for newly stored events: one per event type, with its subjects, and the (subject,
+    minute) of events stamped after their ingestion. ``batches``: (events, stored flags, ingested
+    microseconds); an event has ``type``, ``subject`` and ``time_us``. On the ingest path of a watched
+    server: set comprehensions, no per-event Python statements in the common case (one event type)."""
+    subjects: dict[str, set[str]] = {}
+    future: dict[str, set[tuple[str, int]]] = {}
     for events, stored, ingested_us in batches:
-        for e, ok in zip(events, stored, strict=True):
-            if not ok:
-                continue
-            future = keys.setdefault((e.type, e.subject), set())
-            if e.time_us > ingested_us:
-                future.add(e.time_us - e.time_us % 60_000_000)
-    return [
-        Change(Reason.USAGE, subject, event_type=etype, future=tuple(from_us(m) for m in sorted(minutes)[:16]))
-        for (etype, subject), minutes in keys.items()
-    ]
-
+        fresh = events if all(stored) else [e for e, ok in zip(events, stored, strict=True) if ok]
+        if not fresh:
+            continue
+        types = {e.type for e in fresh}
+        if len(types) == 1:
+            (t,) = types
+            subjects.setdefault(t, set()).update({e.subject for e in fresh})
+        else:
+            for e in fresh:
+                subjects.setdefault(e.type, set()).add(e.subject)
+        if max(e.time_us for e in fresh) > ingested_us:
+            for e in fresh:
+                if e.time_us > ingested_us:
+                    future.setdefault(e.type, set()).add((e.subject, e.time_us - e.time_us % 60_000_000))
+    changes = []
+    for t, subs in subjects.items():
+        minutes = sorted(future.get(t, ()))[:MAX_FUTURE_MINUTES]
+        changes.append(Change(Reason.USAGE, event_type=t, subjects=frozenset(subs),
+                              future=tuple((s, from_us(m)) for s, m in minutes)))
+    return changes

@@ -39,7 +39,8 @@ def wire(ctx: AppContext) -> None:
             ctx.services["grant_store"],
             event_type_of,
             ctx.clock,
-            budget=ComputeBudget(busy=lambda: ctx.db.writes_waiting() > 0),
+            # Busy: ingest batches are queueing up for the writer (a backlog), not just one in progress.
+            budget=ComputeBudget(busy=lambda: ctx.services["event_store"].batches_waiting() >= 2),
         )
         ctx.services["watch"] = service
         ctx.services["watch_source"] = source

@@ -89,10 +89,6 @@ class Database:
         self._queue.put((job, future))
         return future
 
-    def writes_waiting(self) -> int:
-        """Write jobs queued and not yet taken by the writer (a busy writer has some)."""
-        return self._queue.qsize()
-
     def write(self, job: WriteJob[T]) -> T:
         """Runs a write job and waits for its commit."""
         return self.submit(job).result()

@@ -43,6 +43,10 @@ class SqliteEventStore:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
 
+    def batches_waiting(self) -> int:
+        """Batches queued for the writer's next ingest job (a backlog: ingest is running at full speed)."""
+        return len(self._pending)
+
     def add_commit_listener(self, listener: CommitListener) -> None:
         """Registers a function run after every commit that stored events (see CommitListener)."""
         self._commit_listeners.append(listener)
