@@ -14,18 +14,20 @@ FULL = {
     "ingest": ["--events", "1000000", "--single", "20000"],
     "query": ["--sizes", "1000000,10000000", "--runs", "30", "--stream-events", "200000"],
     "entitlements": [],
+    "watch": [],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
     "query": ["--sizes", "50000,200000", "--runs", "5", "--stream-events", "20000"],
     "entitlements": ["--quick"],
+    "watch": ["--quick"],
 }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
-    parser.add_argument("names", nargs="*", help="only these benchmarks (ingest, query, entitlements)")
+    parser.add_argument("names", nargs="*", help="only these benchmarks (ingest, query, entitlements, watch)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

@@ -158,7 +158,7 @@ def delays(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entitlements", type=int, default=10_000)
-    parser.add_argument("--rate", type=int, default=2_000, help="events per second in the latency run")
+    parser.add_argument("--rate", type=int, default=500, help="events per second in the latency run")
     parser.add_argument("--seconds", type=float, default=20, help="length of the latency run")
     parser.add_argument("--max-events", type=int, default=200_000, help="events of each full-speed run")
     parser.add_argument("--quick", action="store_true")
