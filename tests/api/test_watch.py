@@ -413,3 +413,23 @@ def test_cache_falls_back_to_calls_when_disconnected_and_reconnects(tmp_path: Pa
         cache.close()
         om.close()
         srv.stop(0)
+
+
+def test_async_cache_answers_from_memory(om: OpenMeter, clocked_server: MeterdServer) -> None:
+    om.subjects.create_entitlement("customer-1", metered(issueAfterReset=10))
+
+    async def main() -> tuple[bool, bool, bool]:
+        async with AsyncOpenMeter(clocked_server.address) as aom:
+            cache = await aom.entitlements.cache(subject="customer-1", coalesce_interval=0)
+            try:
+                before = await cache.has_access("customer-1", "ai_tokens")
+                await asyncio.to_thread(usage, om, START, 10)
+                deadline = time.monotonic() + DEADLINE
+                while await cache.has_access("customer-1", "ai_tokens") and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+                after = await cache.has_access("customer-1", "ai_tokens")
+                return cache.fresh, before, after
+            finally:
+                await cache.close()
+
+    assert asyncio.run(main()) == (True, True, False)

@@ -20,11 +20,17 @@ from meterd.client._errors import (
     UnimplementedError,
 )
 from meterd.client._events import AsyncEventStream, EventStream
-from meterd.client._watch import AsyncEntitlementWatch, EntitlementCache, EntitlementWatch
+from meterd.client._watch import (
+    AsyncEntitlementCache,
+    AsyncEntitlementWatch,
+    EntitlementCache,
+    EntitlementWatch,
+)
 
 __all__ = [
     "Aggregation",
     "AlreadyExistsError",
+    "AsyncEntitlementCache",
     "AsyncEntitlementWatch",
     "AsyncEventStream",
     "AsyncOpenMeter",

@@ -9,10 +9,12 @@ from meterd.client._convert import optional_str, page_size, str_list
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.client._watch import (
     DEFAULT_MAX_STALENESS,
+    AsyncEntitlementCache,
     AsyncEntitlementWatch,
     EntitlementCache,
     EntitlementWatch,
     Threshold,
+    async_fetcher,
     fetcher,
     watch_request,
 )
@@ -142,3 +144,26 @@ class AsyncEntitlements:
         """``async for message in om.entitlements.watch(subject="customer-1")``; see ``Entitlements.watch``."""
         request = watch_request(subject, feature, thresholds, resume_position, coalesce_interval, heartbeat_interval)
         return AsyncEntitlementWatch(self._t, request, reconnect=reconnect, timeout=timeout)
+
+    async def cache(
+        self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
+        max_staleness: float = DEFAULT_MAX_STALENESS, coalesce_interval: float | None = None,
+        wait: float | None = 30.0,
+    ) -> AsyncEntitlementCache:
+        """``cache = await om.entitlements.cache(subject=...)``; ``await cache.has_access(subject, feature)``.
+        See ``Entitlements.cache`` for the staleness bound."""
+        if max_staleness <= 0:
+            raise ValueError("max_staleness: must be greater than 0")
+        request = watch_request(subject, feature, None, None, coalesce_interval, max_staleness / 3)
+        watch = AsyncEntitlementWatch(self._t, request, reconnect=True)
+
+        async def call(s: str, f: str) -> entitlements_pb2.EntitlementValue:
+            value_request = entitlements_pb2.GetEntitlementValueRequest(subject_key=s, entitlement=f)
+            return await self._t.call("EntitlementService", "GetEntitlementValue", value_request,  # type: ignore[no-any-return]
+                                      lambda r: r.value, idempotent=True)
+
+        cache = AsyncEntitlementCache(watch, async_fetcher(call), request.subject_keys, request.feature_keys,
+                                      max_staleness)
+        if wait is not None:
+            await cache.wait_ready(wait)
+        return cache

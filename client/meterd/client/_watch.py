@@ -8,9 +8,10 @@ async watches only differ in how they receive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -324,6 +325,98 @@ class EntitlementCache:
         self.close()
 
 
+class AsyncEntitlementCache:
+    """``EntitlementCache`` for AsyncOpenMeter: kept current by an asyncio task; ``await cache.has_access(...)``
+    and ``await cache.value(...)`` answer from memory within the same staleness bound, and call the server
+    beyond it. ``fresh``, ``mirror`` and ``max_staleness`` as on the blocking cache."""
+
+    def __init__(
+        self, watch: AsyncEntitlementWatch,
+        fetch: Callable[[str, str], Awaitable[entitlements_pb2.EntitlementValue | None]],
+        subjects: Iterable[str], features: Iterable[str], max_staleness: float,
+    ) -> None:
+        self._watch = watch
+        self._fetch = fetch
+        self._subjects = frozenset(subjects)
+        self._features = frozenset(features)
+        self.max_staleness = max_staleness
+        self.mirror = Mirror()
+        self._fresh_until = 0.0
+        self._ready = asyncio.Event()
+        self.error: BaseException | None = None
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            async for message in self._watch:
+                self.mirror.apply(message)
+                if self.mirror.synced:
+                    self._fresh_until = time.monotonic() + self.max_staleness
+                    self._ready.set()
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # not retryable: every answer becomes a call
+            self.error = exc
+        finally:
+            self._fresh_until = 0.0
+            self._ready.set()
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Waits until the first complete set of values has arrived; False on timeout."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return self.fresh
+
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() < self._fresh_until
+
+    def _covers(self, subject: str, feature: str) -> bool:
+        return (not self._subjects or subject in self._subjects) and (
+            not self._features or feature in self._features
+        )
+
+    async def value(self, subject: str, feature: str) -> entitlements_pb2.EntitlementValue | None:
+        """See ``EntitlementCache.value``."""
+        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
+            return self.mirror.values.get((subject, feature))
+        return await self._fetch(subject, feature)
+
+    async def has_access(self, subject: str, feature: str) -> bool:
+        """See ``EntitlementCache.has_access``."""
+        v = await self.value(subject, feature)
+        return v is not None and v.has_access
+
+    async def close(self) -> None:
+        """Stops the background watch."""
+        self._watch.close()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def __aenter__(self) -> AsyncEntitlementCache:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def async_fetcher(call: Callable[[str, str], Awaitable[entitlements_pb2.EntitlementValue]]) -> Callable[
+    [str, str], Awaitable[entitlements_pb2.EntitlementValue | None]
+]:
+    """``fetcher`` for the async cache."""
+
+    async def fetch(subject: str, feature: str) -> entitlements_pb2.EntitlementValue | None:
+        try:
+            return await call(subject, feature)
+        except NotFoundError:
+            return None
+
+    return fetch
+
+
 def fetcher(call: Callable[[str, str], entitlements_pb2.EntitlementValue]) -> Callable[
     [str, str], entitlements_pb2.EntitlementValue | None
 ]:
@@ -338,4 +431,4 @@ def fetcher(call: Callable[[str, str], entitlements_pb2.EntitlementValue]) -> Ca
     return fetch
 
 
-__all__ = ["AsyncEntitlementWatch", "EntitlementCache", "EntitlementWatch", "MeterdError", "Mirror"]
+__all__ = ["AsyncEntitlementCache", "AsyncEntitlementWatch", "EntitlementCache", "EntitlementWatch", "MeterdError", "Mirror"]
