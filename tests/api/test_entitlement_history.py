@@ -67,6 +67,35 @@ def test_worked_example_history(om: OpenMeter, clock: Clock) -> None:
         (START + 2 * DAY + timedelta(hours=12), 0, 90), (START + 3 * DAY, 20, 90)]
 
 
+def test_segments_report_balances_before_owed_overage_is_paid(om: OpenMeter, clock: Clock) -> None:
+    # OpenMeter's engine test: 25 used before the grant exists is owed; when the grant of 100 becomes active
+    # at START + 1 day its segment starts at 100 with 25 owed, then 25 more usage: 100 - 25 - 25 = 50 left.
+    s = om.subjects
+    s.create_entitlement("customer-1", metered(usagePeriod={"interval": "MONTH", "anchor": START}))
+    g = s.create_entitlement_grant("customer-1", "ai_tokens", grant(100, effectiveAt=START + DAY))
+    usage(om, START + timedelta(hours=23), 25)
+    usage(om, START + DAY + timedelta(hours=1), 25)
+    clock.set(START + 2 * DAY)
+
+    history = s.get_entitlement_history("customer-1", "ai_tokens", window_size=WindowSize.DAY)
+    before, after = history.burndown_history
+    assert (dt(before.from_time), dt(before.to_time)) == (START, START + DAY)
+    assert (before.usage, before.overage_at_start, before.overage, before.balance_at_start) == (25, 0, 25, 0)
+    assert (dt(after.from_time), dt(after.to_time)) == (START + DAY, START + 2 * DAY)
+    assert (after.usage, after.overage_at_start, after.overage) == (25, 25, 0)
+    assert (after.balance_at_start, after.balance_at_end) == (100, 50)
+    assert dict(after.grant_balances_at_start) == {g.id: 100}  # before the 25 owed is paid
+    assert dict(after.grant_usage) == {g.id: 50}  # the 25 owed and the 25 used
+    # Windows report the true balance at their start: 100 - 25 owed.
+    assert [(r.usage, r.balance_at_start) for r in history.windowed_history] == [(25, 0), (25, 75)]
+    assert s.get_entitlement_value("customer-1", "ai_tokens").balance == 50
+
+    # A range starting exactly at the activation still reports the balance before the payment.
+    [only] = s.get_entitlement_history("customer-1", "ai_tokens", from_=START + DAY, to=START + 2 * DAY,
+                                       window_size=WindowSize.HOUR).burndown_history
+    assert (only.balance_at_start, only.overage_at_start, only.balance_at_end) == (100, 25, 50)
+
+
 def test_month_windows_in_a_time_zone(om: OpenMeter, clock: Clock) -> None:
     s = om.subjects
     s.create_entitlement("customer-1", metered(usagePeriod={"interval": "YEAR"}))

@@ -104,7 +104,8 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
     assert m.is_soft_limit is False and m.preserve_overage_at_reset is False
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
         minute, datetime(2024, 4, 10, 15, 42, tzinfo=UTC))
-    assert not m.HasField("last_reset")
+    # Before any reset, last_reset is measure_usage_from (as OpenMeter reports it), never unset.
+    assert dt(m.last_reset) == minute
 
     [grant] = om.subjects.list_entitlement_grants("customer-1", "ai_tokens")
     assert grant.entitlement_id == created.id
@@ -198,10 +199,21 @@ def test_feature_refusals(features: OpenMeter) -> None:
         s.create_entitlement("c", {"type": "boolean", "featureKey": "nope"})
     with pytest.raises(FailedPreconditionError, match="no meter"):
         s.create_entitlement("c", {"type": "metered", "featureKey": "sso", "usagePeriod": {"interval": "DAY"}})
-    with pytest.raises(FailedPreconditionError, match="only be used for metered"):
-        s.create_entitlement("c", {"type": "boolean", "featureKey": "ai_tokens"})
-    with pytest.raises(FailedPreconditionError, match="only be used for metered"):
-        s.create_entitlement("c", {"type": "static", "featureKey": "ai_tokens", "config": "{}"})
+
+
+
+def test_boolean_and_static_entitlements_on_a_metered_feature(features: OpenMeter) -> None:
+    # OpenMeter lets boolean and static entitlements use any feature, metered or not.
+    s = features.subjects
+    boolean = s.create_entitlement("c", {"type": "boolean", "featureKey": "ai_tokens"})
+    assert boolean.WhichOneof("type") == "boolean" and boolean.feature_key == "ai_tokens"
+    assert s.get_entitlement_value("c", "ai_tokens").has_access is True
+    static = s.create_entitlement("d", {"type": "static", "featureKey": "ai_tokens", "config": '{"tier": 2}'})
+    value = s.get_entitlement_value("d", static.id)
+    assert (value.has_access, value.config, value.balance) == (True, '{"tier": 2}', 0.0)
+    with pytest.raises(FailedPreconditionError, match="metered"):
+        s.create_entitlement_grant("c", "ai_tokens", {"amount": 10, "effectiveAt": datetime.now(UTC),
+                                                      "expiration": {"duration": "DAY", "count": 1}})
 
 
 def test_archived_feature_gets_no_new_entitlements_but_keeps_existing_ones(features: OpenMeter) -> None:

@@ -45,6 +45,11 @@ def test_ingest_one_event_then_list_it(om: OpenMeter) -> None:
     assert stored.event.time.ToDatetime(tzinfo=UTC) == T0 + timedelta(minutes=1)
     assert json.loads(stored.event.data) == {"api_calls": 1, "n": 1}
     assert stored.ingested_at.seconds > 0
+    # No meter reads api-calls yet: the event carries OpenMeter's sink error until one does.
+    assert [(e.meter_slug, e.message) for e in stored.validation_errors] == [
+        ("", "no meter reads event type api-calls")]
+    om.meters.create({"slug": "calls", "eventType": "api-calls", "aggregation": "COUNT"})
+    [stored] = om.events.list()
     assert list(stored.validation_errors) == []
 
 
@@ -176,7 +181,8 @@ def test_list_filters_and_paging(om: OpenMeter) -> None:
     assert [e.event.id for e in om.events.list(id="id-7")] == ["id-7"]
     window = om.events.list(from_=T0 + timedelta(minutes=10), to=T0 + timedelta(minutes=12))
     assert [e.event.id for e in window] == ["id-11", "id-10"]
-    assert om.events.list(has_error=True) == []
+    assert len(om.events.list(has_error=True, limit=1000)) == 30  # no meter reads "a" or "b"
+    assert om.events.list(has_error=False) == []
     now = datetime.now(UTC)
     assert len(om.events.list(ingested_from=now - timedelta(hours=1), limit=1000)) == 30
     assert om.events.list(ingested_to=now - timedelta(hours=1)) == []

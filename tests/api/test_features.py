@@ -52,6 +52,8 @@ def test_list_orders_by_creation_filters_by_meter_and_pages(om: OpenMeter) -> No
     third = om.features.list_page(limit=2, page_token=second.next_page_token)
     assert [f.key for f in second.features] == ["f2", "f3"]
     assert [f.key for f in third.features] == ["f4"] and third.next_page_token == ""
+    assert first.total_size == second.total_size == third.total_size == 5  # over every page
+    assert om.features.list_page(meter_slug="m_one", limit=1).total_size == 2
 
 
 def test_delete_archives_and_frees_the_key(om: OpenMeter) -> None:

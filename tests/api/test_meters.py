@@ -129,8 +129,10 @@ def test_sum_query_with_windows_groups_and_filters(om: OpenMeter) -> None:
     filtered = om.meters.query("tokens", filter_group_by={"model": "gpt"}, subject=["alice"], **span)
     assert rows_of(filtered) == [(T0, T0 + timedelta(hours=3), "alice", {}, 12.5)]
     assert om.meters.subjects("tokens") == ["alice", "bob"]
-    # The unreadable value is an error on the event, for this meter only.
-    [bad] = om.events.list(has_error=True)
+    # The unreadable value is an error on the event, for this meter only; no meter reads "other".
+    [other] = om.events.list(has_error=True, type="other")
+    assert [(e.meter_slug, e.message) for e in other.validation_errors] == [("", "no meter reads event type other")]
+    [bad] = om.events.list(has_error=True, type="api-calls")
     assert [(e.meter_slug, e.message) for e in bad.validation_errors] == [("tokens", "value_property $.tokens: not a number ('lots')")] or \
         bad.validation_errors[0].meter_slug == "tokens"
 
@@ -173,13 +175,20 @@ def test_day_windows_follow_the_time_zone_across_dst(om: OpenMeter) -> None:
 
 def test_meter_created_later_backfills_and_delete_removes_errors(om: OpenMeter) -> None:
     om.events.ingest([api_event("a", T0, {"tokens": 5}), api_event("a", T0, {"tokens": "x"})])
-    assert om.events.list(has_error=True) == []
-    tokens_meter(om)
+    no_meter = ("", "no meter reads event type api-calls")
+
+    def errors() -> list[list[tuple[str, str]]]:
+        return [[(e.meter_slug, e.message) for e in row.validation_errors] for row in om.events.list(has_error=True)]
+
+    assert errors() == [[no_meter], [no_meter]]  # no meter reads their type yet
+    assert om.events.list(has_error=False) == []
+    tokens_meter(om)  # its backfill reads them: only the unreadable value is left as an error
     reply = om.meters.query("tokens", from_=T0, to=T0 + timedelta(hours=1))
     assert [r.value for r in reply.rows] == [5.0]
-    assert len(om.events.list(has_error=True)) == 1
-    om.meters.delete("tokens")
-    assert om.events.list(has_error=True) == []
+    assert errors() == [[("tokens", "value_property $.tokens: not a number: 'x'")]]
+    assert len(om.events.list(has_error=False)) == 1
+    om.meters.delete("tokens")  # nothing reads api-calls again
+    assert errors() == [[no_meter], [no_meter]]
     tokens_meter(om)  # same slug again: fresh aggregates, same numbers
     assert [r.value for r in om.meters.query("tokens", from_=T0, to=T0 + timedelta(hours=1)).rows] == [5.0]
 

@@ -159,9 +159,15 @@ def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Cloc
     clock.advance(hours=1)  # the future grant starts: a TIME change
     wait_for(lambda: w.by_id[e.id].value.balance == 10, "a grant starting")
     assert "ENTITLEMENT_CHANGE_REASON_TIME" in last_reasons(e.id)
+    replaced = om.subjects.override_entitlement("customer-1", "ai_tokens", metered(issueAfterReset=7))
+    wait_for(lambda: w.by_id[e.id].deleted and replaced.id in w.by_id, "overridden")
+    assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN" in last_reasons(e.id)
+    assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN" in last_reasons(replaced.id)
+    assert w.mirror.values[("customer-1", "ai_tokens")].balance == 7
     om.subjects.delete_entitlement("customer-1", "ai_tokens")
-    wait_for(lambda: w.by_id[e.id].deleted, "deleted")
-    assert not w.by_id[e.id].HasField("value") and ("customer-1", "ai_tokens") not in w.mirror.values
+    wait_for(lambda: w.by_id[replaced.id].deleted, "deleted")
+    assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED" in last_reasons(replaced.id)
+    assert not w.by_id[replaced.id].HasField("value") and ("customer-1", "ai_tokens") not in w.mirror.values
 
 
 @pytest.mark.parametrize("seed", [16, 1616])
@@ -194,10 +200,12 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
         elif op < 0.75:
             with contextlib.suppress(MeterdError):  # a second reset in the same minute
                 om.subjects.reset_entitlement_usage(s, "ai_tokens", retain_anchor=rng.random() < 0.5)
-        elif op < 0.78:
+        elif op < 0.76:
             with contextlib.suppress(MeterdError):  # deleted and created again: a new entitlement
                 om.subjects.delete_entitlement(s, "ai_tokens")
             om.subjects.create_entitlement(s, metered(issueAfterReset=rng.choice([5, 50])))
+        elif op < 0.79:
+            om.subjects.override_entitlement(s, "ai_tokens", metered(issueAfterReset=rng.choice([3, 30])))
         else:
             clock.advance(minutes=rng.choice([1, 2, 7, 59, 600, 1440]))  # crosses hours and day boundaries
 

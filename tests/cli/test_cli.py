@@ -159,6 +159,14 @@ def test_query_json(cli: Cli, query_events: None) -> None:
     ]
 
 
+def test_query_filter_with_a_repeated_key_matches_any_value(cli: Cli, query_events: None) -> None:
+    one = cli(*QUERY, "--filter", "model=gpt", "--format", "json")
+    both = cli(*QUERY, "--filter", "model=gpt", "--filter", "model=llama", "--format", "json")
+    assert one.returncode == both.returncode == 0, one.stderr + both.stderr
+    assert [json.loads(line)["value"] for line in one.stdout.splitlines()] == ["100", "7"]
+    assert [json.loads(line)["value"] for line in both.stdout.splitlines()] == ["150", "7"]
+
+
 def test_query_table(cli: Cli, query_events: None) -> None:
     result = cli("query", "tokens_total", "--from", "2024-02-01T10:00:00Z", "--to", "2024-02-01T12:00:00Z",
                  "--group-by", "subject")

@@ -26,7 +26,8 @@ ORDER = [
     "create_portal_token", "invalidate_portal_tokens", "upsert_subjects", "list_subjects", "get_subject",
     "create_feature", "list_features", "get_feature", "create_entitlement", "list_entitlements",
     "get_entitlement", "get_entitlement_value", "create_entitlement_grant", "list_entitlement_grants",
-    "list_grants", "get_entitlement_history", "reset_entitlement_usage", "delete_entitlement", "delete_feature",
+    "list_grants", "get_entitlement_history", "reset_entitlement_usage", "void_grant", "override_entitlement",
+    "delete_entitlement", "delete_feature",
     "delete_subject",
 ]
 
@@ -212,6 +213,18 @@ def test_reset_entitlement_usage(examples: Examples) -> None:
     usage, balance = map(int, match.groups())
     assert usage in (0, 1200)
     assert balance + usage == 10_000_100
+
+
+def test_void_grant(examples: Examples) -> None:
+    grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
+    out = examples.output("void_grant")
+    assert re.fullmatch(rf"voided {grant_id} at \S+Z; 1 other grant\(s\) left; next refill: False\n", out), out
+
+
+def test_override_entitlement(examples: Examples) -> None:
+    first, second = examples.output("override_entitlement").splitlines()
+    assert re.fullmatch(r"replaced \S+ by \S+: 2000000 per week", first), first
+    assert second == "deleted: True"
 
 
 def test_delete_entitlement(examples: Examples) -> None:

@@ -60,7 +60,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 5
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
@@ -79,3 +79,7 @@ def test_entitlement_check(tour: Tour) -> None:
 
 def test_watch_and_cache(tour: Tour) -> None:
     assert tour.output(2).splitlines() == ["ai_tokens 8500.0", "ai_tokens 9000.0", "True"]
+
+
+def test_more_of_openmeters_api(tour: Tour) -> None:
+    assert tour.output(4).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]

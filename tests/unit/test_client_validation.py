@@ -99,7 +99,8 @@ def meter(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("bad", "exc", "names"), [
-    (meter(windowSize="HOUR"), ValueError, ["windowSize"]),
+    (meter(windowSize="MONTH"), ValueError, ["meter.window_size", "MONTH"]),
+    (meter(windowSize="FORTNIGHT"), ValueError, ["meter.window_size", "FORTNIGHT"]),
     (meter(aggregation="MEDIAN"), ValueError, ["meter.aggregation", "MEDIAN"]),
     (meter(aggregation=3), ValueError, ["meter.aggregation"]),
     (meter(slug=1), TypeError, ["meter.slug"]),

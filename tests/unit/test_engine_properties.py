@@ -89,9 +89,11 @@ def reference(
     anchor = spec.usage_period.anchor
     interval = spec.usage_period.interval
     for r in spec.resets:
-        if r.at <= origin and not r.retain_anchor:
+        if r.at <= origin and r.usage_period is not None:
+            anchor, interval = r.usage_period.anchor, r.usage_period.interval
+        elif r.at <= origin and not r.retain_anchor:
             anchor = r.at
-    grids: dict[datetime, set[datetime]] = {}
+    grids: dict[tuple[datetime, Interval], set[datetime]] = {}
     recurs = {
         g.id: grid(g.recurrence.anchor, g.recurrence.interval, origin, end)
         for g in grant_list
@@ -105,10 +107,10 @@ def reference(
         state.overage += burn(state.balances, grants, max(usage.get(t, ZERO), ZERO))
         t += MINUTE
         state.balances = {i: b for i, b in state.balances.items() if active(grants[i], t)}
-        if anchor not in grids:
-            grids[anchor] = grid(anchor, interval, origin, end)
+        if (anchor, interval) not in grids:
+            grids[anchor, interval] = grid(anchor, interval, origin, end)
         reset = manual.get(t)
-        if reset is not None or t in grids[anchor]:
+        if reset is not None or t in grids[anchor, interval]:
             preserve = spec.preserve_overage_at_reset
             if reset is not None and reset.preserve_overage is not None:
                 preserve = reset.preserve_overage
@@ -118,7 +120,9 @@ def reference(
             state.overage = state.overage if preserve else ZERO
             state.usage = ZERO
             state.period_start = t
-            if reset is not None and not reset.retain_anchor:
+            if reset is not None and reset.usage_period is not None:
+                anchor, interval = reset.usage_period.anchor, reset.usage_period.interval
+            elif reset is not None and not reset.retain_anchor:
                 anchor = t
         for g in grant_list:
             if g.id in recurs and t in recurs[g.id] and g.effective_at < t and active(g, t):
@@ -202,6 +206,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             origin + m * MINUTE,
             retain_anchor=draw(st.booleans()),
             preserve_overage=draw(st.none() | st.booleans()),
+            # A reset that changes the usage period from its instant on (MONTH to WEEK, ...).
+            usage_period=draw(st.none() | st.builds(
+                UsagePeriod, st.sampled_from([Interval.DAY, Interval.WEEK, Interval.MONTH]),
+                minutes(-10 * 24 * 60, RANGE_MINUTES))),
         )
         for m in reset_minutes
         if origin + m * MINUTE < end
@@ -291,8 +299,10 @@ def test_balances_stay_between_zero_and_the_larger_of_amount_and_min_rollover(sc
             assert ZERO <= balance <= max(g.amount, g.min_rollover_amount)
     for s in segments:
         assert s.overage >= 0
-        # Outstanding overage means nothing was left to burn it from.
-        assert s.overage_at_start == 0 or s.balance_at_start == 0
+        # Balances at start are reported before the owed overage is paid: it is paid from them at once, as
+        # far as they go, and outstanding overage then means nothing was left to burn it from.
+        assert s.overage_paid_at_start == min(s.overage_at_start, s.balance_at_start)
+        assert s.overage_at_start == s.overage_paid_at_start or s.balance_after_payment == 0
 
 
 @PROPERTY_SETTINGS

@@ -97,9 +97,11 @@ def test_invalid_entitlements(new: NewEntitlement, field: str) -> None:
 def test_feature_must_fit_the_type() -> None:
     with pytest.raises(FailedPrecondition, match=r"entitlement\.feature_key"):
         check_feature(metered(interval=Interval.DAY), PLAIN_FEATURE)
-    with pytest.raises(FailedPrecondition, match=r"entitlement\.feature_id"):
-        check_feature(NewEntitlement(subject_key="c", type=EntitlementType.BOOLEAN, feature_id="F1"), METERED_FEATURE)
     check_feature(metered(interval=Interval.DAY), METERED_FEATURE)
+    # Boolean and static entitlements may use any feature, with or without a meter (as OpenMeter allows).
+    for kind in (EntitlementType.BOOLEAN, EntitlementType.STATIC):
+        check_feature(NewEntitlement(subject_key="c", type=kind, feature_id="F1"), METERED_FEATURE)
+        check_feature(NewEntitlement(subject_key="c", type=kind, feature_id="F1"), PLAIN_FEATURE)
 
 
 def new_grant(**kwargs: object) -> NewGrant:

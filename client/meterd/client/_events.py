@@ -101,7 +101,9 @@ class Events:
     ) -> list[events_pb2.IngestedEvent]:
         """Lists stored events, newest event time first (``limit`` default 100, at most 1000).
 
-        Each item has ``event``, ``ingested_at`` and ``validation_errors``. Use ``list_page`` to page.
+        Each item has ``event``, ``ingested_at`` and ``validation_errors`` (per meter that could not read it;
+        while no meter reads the event's type, the one error "no meter reads event type T"). Use ``list_page``
+        to page.
         """
         return self.list_page(
             limit=limit, page_token=page_token, from_=from_, to=to, ingested_from=ingested_from,

@@ -78,7 +78,7 @@ class Features:
         self, *, limit: int | None = None, page_token: str | None = None,
         meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
     ) -> features_pb2.ListFeaturesResponse:
-        """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
+        """One page of ``list``, with ``next_page_token`` (empty on the last page) and ``total_size``."""
         request = _list_request(limit, page_token, meter_slug, include_archived)
         return self._t.call("FeatureService", "ListFeatures", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 

@@ -20,20 +20,23 @@ from meterd.client._enums import Aggregation, WindowSize
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, meters_pb2, portal_pb2
 
-_METER_KEYS = ("slug", "description", "event_type", "aggregation", "value_property", "group_by")
+_METER_KEYS = ("slug", "description", "event_type", "aggregation", "value_property", "group_by", "window_size")
+# A filter_group_by value: one value, or several (a row matches any of them).
+FilterValues = str | Iterable[str]
 _QUERY_WINDOW_SIZES = (WindowSize.MINUTE, WindowSize.HOUR, WindowSize.DAY)
 
 
-def query_window_size(value: WindowSize | str) -> common_pb2.WindowSize.ValueType:
-    """The wire window size of a meter query: MINUTE, HOUR or DAY (MONTH is for entitlement history)."""
-    size = to_enum(value, WindowSize, what="window_size")
+def query_window_size(value: WindowSize | str, what: str = "window_size") -> common_pb2.WindowSize.ValueType:
+    """The wire window size of a meter or its query: MINUTE, HOUR or DAY (MONTH is for entitlement history)."""
+    size = to_enum(value, WindowSize, what=what)
     if size not in _QUERY_WINDOW_SIZES:
-        raise ValueError(f"window_size: {size.name} is not one of MINUTE, HOUR, DAY for a meter query")
+        raise ValueError(f"{what}: {size.name} is not one of MINUTE, HOUR, DAY for a meter")
     return size.wire
 
 
 def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Meter:
-    """A wire Meter from the SDK's shape: slug, eventType, aggregation, valueProperty, groupBy, description."""
+    """A wire Meter from the SDK's shape: slug, eventType, aggregation, valueProperty, groupBy, description,
+    windowSize (MINUTE, HOUR or DAY: the smallest window a query may ask for; default MINUTE)."""
     if isinstance(meter, meters_pb2.Meter):
         return meter
     m = normalize(meter, what="meter", allowed=_METER_KEYS, required=("slug", "event_type", "aggregation"))
@@ -44,12 +47,31 @@ def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Met
         slug=m["slug"], description=m.get("description") or "", event_type=m["event_type"],
         aggregation=to_enum(m["aggregation"], Aggregation, what="meter.aggregation").wire,
         value_property=m.get("value_property") or "", group_by=to_str_map(m.get("group_by"), what="meter.group_by"),
+        window_size=(query_window_size(m["window_size"], "meter.window_size") if m.get("window_size") is not None
+                     else common_pb2.WINDOW_SIZE_UNSPECIFIED),
     )
+
+
+def _set_filters(request: Any, filter_group_by: Mapping[str, FilterValues] | None) -> None:
+    """One value per key goes to ``filter_group_by``, several to ``filter_group_by_values``."""
+    if filter_group_by is None:
+        return
+    if not isinstance(filter_group_by, Mapping):
+        raise TypeError(f"filter_group_by: expected a mapping, got {type(filter_group_by).__name__}")
+    for key, value in filter_group_by.items():
+        if not isinstance(key, str):
+            raise TypeError(f"filter_group_by: keys must be strings, got {type(key).__name__}")
+        if isinstance(value, str):
+            request.filter_group_by[key] = value
+        elif isinstance(value, Iterable):
+            request.filter_group_by_values[key].values.extend(str_list(value, what=f"filter_group_by.{key}"))
+        else:
+            raise TypeError(f"filter_group_by.{key}: expected a string or a list of strings, got {type(value).__name__}")
 
 
 def query_request(
     meter: str, *, subject: str | Iterable[str] | None, group_by: str | Iterable[str] | None,
-    filter_group_by: Mapping[str, str] | None, from_: datetime | str | None, to: datetime | str | None,
+    filter_group_by: Mapping[str, FilterValues] | None, from_: datetime | str | None, to: datetime | str | None,
     window_size: WindowSize | str | None, window_time_zone: str | None,
 ) -> meters_pb2.QueryMeterRequest:
     """The QueryMeterRequest for ``meters.query``'s arguments (checked before sending)."""
@@ -57,9 +79,9 @@ def query_request(
         raise TypeError(f"meter: expected a meter id or slug, got {type(meter).__name__}")
     request = meters_pb2.QueryMeterRequest(
         meter=meter, subject=str_list(subject, what="subject"), group_by=str_list(group_by, what="group_by"),
-        filter_group_by=to_str_map(filter_group_by, what="filter_group_by"),
         window_time_zone=optional_str(window_time_zone, what="window_time_zone"),
     )
+    _set_filters(request, filter_group_by)
     if window_size is not None:
         request.window_size = query_window_size(window_size)
     if from_ is not None:
@@ -77,6 +99,8 @@ def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.Qu
         meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
         group_by=list(request.group_by), filter_group_by=dict(request.filter_group_by),
     )
+    for key, values in request.filter_group_by_values.items():
+        portal.filter_group_by_values[key].values.extend(values.values)
     if request.HasField("from_time"):
         portal.from_time.CopyFrom(request.from_time)
     if request.HasField("to_time"):
@@ -92,7 +116,8 @@ class Meters:
         self._portal = portal
 
     def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> meters_pb2.Meter:
-        """Creates a meter from ``{"slug", "eventType", "aggregation", "valueProperty", "groupBy", "description"}``.
+        """Creates a meter from ``{"slug", "eventType", "aggregation", "valueProperty", "groupBy", "description",
+        "windowSize"}`` (``windowSize``: the smallest query window, MINUTE by default).
 
         Existing events of the type are aggregated into it. Returns the meter. Raises AlreadyExistsError
         for a taken slug, InvalidArgumentError naming ``meter.<field>`` for a bad definition.
@@ -123,7 +148,7 @@ class Meters:
 
     def query(
         self, meter: str, *, subject: str | Iterable[str] | None = None, group_by: str | Iterable[str] | None = None,
-        filter_group_by: Mapping[str, str] | None = None, from_: datetime | str | None = None,
+        filter_group_by: Mapping[str, FilterValues] | None = None, from_: datetime | str | None = None,
         to: datetime | str | None = None, window_size: WindowSize | str | None = None,
         window_time_zone: str | None = None, timeout: float | None = None,
     ) -> meters_pb2.QueryMeterResponse:
@@ -131,8 +156,10 @@ class Meters:
         group_by), and the range and window size used.
 
         ``from_``/``to`` must be whole minutes; ``window_size`` MINUTE/HOUR/DAY (None: one row per group);
-        ``window_time_zone`` an IANA name. With a portal token, the token's own subject is queried.
-        Raises NotFoundError, InvalidArgumentError naming the bad field.
+        ``window_time_zone`` an IANA name. ``filter_group_by`` maps a group key to a value, or to a list of
+        values (a row matches any of them). With a portal token, the token's own subject is queried.
+        Raises NotFoundError, InvalidArgumentError naming the bad field (``window_size`` finer than the
+        meter's own window size).
         """
         request = query_request(meter, subject=subject, group_by=group_by, filter_group_by=filter_group_by,
                                 from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
@@ -185,7 +212,7 @@ class AsyncMeters:
 
     async def query(
         self, meter: str, *, subject: str | Iterable[str] | None = None, group_by: str | Iterable[str] | None = None,
-        filter_group_by: Mapping[str, str] | None = None, from_: datetime | str | None = None,
+        filter_group_by: Mapping[str, FilterValues] | None = None, from_: datetime | str | None = None,
         to: datetime | str | None = None, window_size: WindowSize | str | None = None,
         window_time_zone: str | None = None, timeout: float | None = None,
     ) -> meters_pb2.QueryMeterResponse:

@@ -58,7 +58,7 @@ def _invalidate_request(subject: str | None, id: str | None) -> portal_pb2.Inval
 def query_request(
     meter: str, *, from_: datetime | str | None = None, to: datetime | str | None = None,
     window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
-    group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str] | None = None,
+    group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
 ) -> portal_pb2.QueryPortalMeterRequest:
     """The QueryPortalMeter request for ``Portal.query_meter``'s arguments: the meter query's own checks
     and conversion, without a subject (the token's is used)."""
@@ -132,7 +132,7 @@ class Portal:
     def query_meter(
         self, meter: str, *, from_: datetime | str | None = None, to: datetime | str | None = None,
         window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
-        group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str] | None = None,
+        group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
         timeout: float | None = None,
     ) -> portal_pb2.QueryPortalMeterResponse:
         """Queries a meter with the client's portal token (``OpenMeter(target, portal_token=...)``): the
@@ -201,7 +201,7 @@ class AsyncPortal:
     async def query_meter(
         self, meter: str, *, from_: datetime | str | None = None, to: datetime | str | None = None,
         window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
-        group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str] | None = None,
+        group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
         timeout: float | None = None,
     ) -> portal_pb2.QueryPortalMeterResponse:
         """See ``Portal.query_meter``."""

@@ -7,12 +7,21 @@ they need only ``self._t``, the transport. Requests are built here once for both
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from meterd.client._convert import normalize, to_enum, to_json_text, to_number, to_str_map, to_timestamp
+from meterd.client._convert import (
+    normalize,
+    str_list,
+    to_enum,
+    to_json_text,
+    to_number,
+    to_str_map,
+    to_timestamp,
+)
 from meterd.client._enums import ExpirationDuration, PeriodInterval, WindowSize
+from meterd.client._ordering import entitlement_order_by, entitlement_types, grant_order_by, sort_order
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, entitlements_pb2, grants_pb2
 
@@ -144,11 +153,23 @@ def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
 
 
 def _list_entitlements_request(
-    subject: str, include_deleted: bool, limit: int | None, page_token: str | None
+    subject: str, include_deleted: bool, limit: int | None, page_token: str | None,
+    feature: str | Iterable[str] | None = None, type: str | Iterable[str] | None = None,
+    order_by: str | None = None, order: str | None = None,
 ) -> entitlements_pb2.ListSubjectEntitlementsRequest:
     return entitlements_pb2.ListSubjectEntitlementsRequest(
         subject_key=_ref(subject, "subject"), include_deleted=include_deleted, page_size=limit or 0,
-        page_token=page_token or "",
+        page_token=page_token or "", feature=str_list(feature, what="feature"), type=entitlement_types(type),
+        order_by=entitlement_order_by(order_by), order=sort_order(order),
+    )
+
+
+def _override_request(
+    subject: str, id_or_feature_key: str, entitlement: EntitlementLike
+) -> entitlements_pb2.OverrideEntitlementRequest:
+    return entitlements_pb2.OverrideEntitlementRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "entitlement_id_or_feature_key"),
+        override=entitlement_to_wire(entitlement),
     )
 
 
@@ -181,7 +202,7 @@ def _history_request(
 
 def _reset_request(
     subject: str, id_or_feature_key: str, effective_at: datetime | str | None, retain_anchor: bool,
-    preserve_overage: bool | None,
+    preserve_overage: bool | None, usage_period: Mapping[str, Any] | None = None,
 ) -> entitlements_pb2.ResetEntitlementUsageRequest:
     request = entitlements_pb2.ResetEntitlementUsageRequest(
         subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
@@ -191,15 +212,19 @@ def _reset_request(
         request.effective_at.CopyFrom(to_timestamp(effective_at, what="effective_at"))
     if preserve_overage is not None:
         request.preserve_overage = _bool(preserve_overage, "preserve_overage")
+    if usage_period is not None:
+        request.usage_period.CopyFrom(_recurring_period(usage_period, "usage_period"))
     return request
 
 
 def _list_grants_request(
-    subject: str, id_or_feature_key: str, include_voided: bool, limit: int | None, page_token: str | None
+    subject: str, id_or_feature_key: str, include_voided: bool, limit: int | None, page_token: str | None,
+    order_by: str | None = None, order: str | None = None,
 ) -> grants_pb2.ListEntitlementGrantsRequest:
     return grants_pb2.ListEntitlementGrantsRequest(
         subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
         include_voided=include_voided, page_size=limit or 0, page_token=page_token or "",
+        order_by=grant_order_by(order_by), order=sort_order(order),
     )
 
 
@@ -217,9 +242,9 @@ class SubjectEntitlementsMixin:
         "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10_000_000}``; ``{"type": "static",
         "featureKey": ..., "config": '{"seats": 5}'}``; ``{"type": "boolean", "featureKey": ...}``.
         Returns the entitlement. Raises AlreadyExistsError if the subject has one for the feature, NotFoundError
-        for an unknown feature, FailedPreconditionError for an archived feature or one whose meter does not
-        fit the type, InvalidArgumentError naming the field; ValueError/TypeError before sending for unknown
-        keys or wrong types.
+        for an unknown feature, FailedPreconditionError for an archived feature or a metered entitlement on a
+        feature without a meter (boolean and static ones may use any feature), InvalidArgumentError naming
+        the field; ValueError/TypeError before sending for unknown keys or wrong types.
         """
         request = entitlements_pb2.CreateEntitlementRequest(
             subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
@@ -228,21 +253,46 @@ class SubjectEntitlementsMixin:
                             timeout=timeout)
 
     def list_entitlements(
-        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
+        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
+        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
     ) -> list[entitlements_pb2.Entitlement]:
-        """A subject's entitlements in creation order (one page of ``limit``, default 100)."""
-        return list(self.list_entitlements_page(subject, include_deleted=include_deleted, limit=limit,
-                                                page_token=page_token, timeout=timeout).entitlements)
+        """A subject's entitlements (one page of ``limit``, default 100), optionally only of some features (ids
+        or keys) or types (``"metered"``, ``"static"``, ``"boolean"``).
+
+        ``order_by`` is ``"createdAt"`` (default) or ``"updatedAt"``, ``order`` ``"ASC"`` (default) or
+        ``"DESC"``. ``list_entitlements_page`` also gives ``next_page_token`` and ``total_size``.
+        """
+        return list(self.list_entitlements_page(subject, include_deleted=include_deleted, feature=feature, type=type,
+                                                order_by=order_by, order=order, limit=limit, page_token=page_token,
+                                                timeout=timeout).entitlements)
 
     def list_entitlements_page(
-        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
+        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
+        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
     ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
         """One page of ``list_entitlements``, with ``next_page_token`` (empty on the last page)."""
-        request = _list_entitlements_request(subject, include_deleted, limit, page_token)
+        request = _list_entitlements_request(subject, include_deleted, limit, page_token, feature, type, order_by, order)
         return self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
                             idempotent=True)
+
+    def override_entitlement(
+        self, subject: str, entitlement_id_or_feature_key: str, entitlement: EntitlementLike, *,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.Entitlement:
+        """Replaces a subject's entitlement (by id or feature key) with a new definition, atomically (the SDK's
+        ``overrideEntitlement``): the old one is deleted and the new one created, or nothing changes.
+
+        ``entitlement`` is the shape of ``create_entitlement``; its ``featureKey``/``featureId`` may be left out
+        (the old one's feature is kept) and must otherwise name the same feature. Returns the new entitlement.
+        Raises NotFoundError (no such entitlement), InvalidArgumentError naming ``override.<field>`` (e.g. a
+        different feature), FailedPreconditionError (a metered definition on a feature without a meter, an
+        archived feature); on any error the old entitlement stays.
+        """
+        request = _override_request(subject, entitlement_id_or_feature_key, entitlement)
+        return self._t.call("EntitlementService", "OverrideEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
+                            timeout=timeout)
 
     def get_entitlement(
         self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
@@ -294,19 +344,23 @@ class SubjectEntitlementsMixin:
 
     def reset_entitlement_usage(
         self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
-        retain_anchor: bool = False, preserve_overage: bool | None = None, timeout: float | None = None,
+        retain_anchor: bool = False, preserve_overage: bool | None = None,
+        usage_period: Mapping[str, Any] | None = None, timeout: float | None = None,
     ) -> entitlements_pb2.Entitlement:
         """Resets a metered entitlement's usage at ``effective_at`` (default now; truncated to the minute).
 
         Grants roll over (each active grant keeps ``min(max_rollover, max(min_rollover, balance))``), usage
         restarts at 0. ``retain_anchor`` keeps the usage period's anchor (otherwise the reset instant becomes the
         new anchor); ``preserve_overage`` overrides the entitlement's ``preserve_overage_at_reset`` for this
-        reset. Returns the entitlement with its new ``current_usage_period`` and ``last_reset``. Raises
+        reset. ``usage_period`` (``{"interval": "WEEK", "anchor"?: ...}``) changes the usage period from the reset
+        on (the anchor defaults to the reset instant, or with ``retain_anchor`` to the anchor in effect); periods
+        before the reset are unchanged. Returns the entitlement with its new ``current_usage_period`` and
+        ``last_reset``. Raises
         InvalidArgumentError (``effective_at`` in the future or before the entitlement was created),
         FailedPreconditionError (not after the current period's start, e.g. a second reset in the same minute;
         or not metered), NotFoundError.
         """
-        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage)
+        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage, usage_period)
         return self._t.call("EntitlementService", "ResetEntitlementUsage", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
                             timeout=timeout)
 
@@ -328,22 +382,27 @@ class SubjectEntitlementsMixin:
         return self._t.call("GrantService", "CreateGrant", request, lambda r: r.grant, timeout=timeout)  # type: ignore[no-any-return]
 
     def list_entitlement_grants(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
+        order: str | None = None, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
     ) -> list[grants_pb2.Grant]:
-        """An entitlement's grants ordered by effective time (one page of ``limit``, default 100); voided ones
-        only with ``include_voided``. Raises NotFoundError."""
+        """An entitlement's grants (one page of ``limit``, default 100); voided ones only with ``include_voided``.
+
+        ``order_by`` is ``"effectiveAt"`` (default), ``"createdAt"``, ``"updatedAt"`` or ``"expiresAt"``;
+        ``order`` ``"ASC"`` (default) or ``"DESC"``. Raises NotFoundError.
+        """
         return list(self.list_entitlement_grants_page(
-            subject, id_or_feature_key, include_voided=include_voided, limit=limit, page_token=page_token,
-            timeout=timeout,
+            subject, id_or_feature_key, include_voided=include_voided, order_by=order_by, order=order, limit=limit,
+            page_token=page_token, timeout=timeout,
         ).grants)
 
     def list_entitlement_grants_page(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
+        order: str | None = None, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
     ) -> grants_pb2.ListEntitlementGrantsResponse:
-        """One page of ``list_entitlement_grants``, with ``next_page_token``."""
-        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token)
+        """One page of ``list_entitlement_grants``, with ``next_page_token`` and ``total_size``."""
+        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token, order_by, order)
         return self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
 
@@ -363,22 +422,34 @@ class AsyncSubjectEntitlementsMixin:
                                   timeout=timeout)
 
     async def list_entitlements(
-        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
+        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
+        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
     ) -> list[entitlements_pb2.Entitlement]:
         """See ``SubjectEntitlementsMixin.list_entitlements``."""
-        page = await self.list_entitlements_page(subject, include_deleted=include_deleted, limit=limit,
+        page = await self.list_entitlements_page(subject, include_deleted=include_deleted, feature=feature,
+                                                 type=type, order_by=order_by, order=order, limit=limit,
                                                  page_token=page_token, timeout=timeout)
         return list(page.entitlements)
 
     async def list_entitlements_page(
-        self, subject: str, *, include_deleted: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
+        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
+        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
     ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
         """See ``SubjectEntitlementsMixin.list_entitlements_page``."""
-        request = _list_entitlements_request(subject, include_deleted, limit, page_token)
+        request = _list_entitlements_request(subject, include_deleted, limit, page_token, feature, type, order_by, order)
         return await self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
                                   idempotent=True)
+
+    async def override_entitlement(
+        self, subject: str, entitlement_id_or_feature_key: str, entitlement: EntitlementLike, *,
+        timeout: float | None = None,
+    ) -> entitlements_pb2.Entitlement:
+        """See ``SubjectEntitlementsMixin.override_entitlement``."""
+        request = _override_request(subject, entitlement_id_or_feature_key, entitlement)
+        return await self._t.call("EntitlementService", "OverrideEntitlement", request,  # type: ignore[no-any-return]
+                                  lambda r: r.entitlement, timeout=timeout)
 
     async def get_entitlement(
         self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
@@ -418,10 +489,11 @@ class AsyncSubjectEntitlementsMixin:
 
     async def reset_entitlement_usage(
         self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
-        retain_anchor: bool = False, preserve_overage: bool | None = None, timeout: float | None = None,
+        retain_anchor: bool = False, preserve_overage: bool | None = None,
+        usage_period: Mapping[str, Any] | None = None, timeout: float | None = None,
     ) -> entitlements_pb2.Entitlement:
         """See ``SubjectEntitlementsMixin.reset_entitlement_usage``."""
-        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage)
+        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage, usage_period)
         return await self._t.call("EntitlementService", "ResetEntitlementUsage", request,  # type: ignore[no-any-return]
                                   lambda r: r.entitlement, timeout=timeout)
 
@@ -436,21 +508,23 @@ class AsyncSubjectEntitlementsMixin:
         return await self._t.call("GrantService", "CreateGrant", request, lambda r: r.grant, timeout=timeout)  # type: ignore[no-any-return]
 
     async def list_entitlement_grants(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
+        order: str | None = None, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
     ) -> list[grants_pb2.Grant]:
         """See ``SubjectEntitlementsMixin.list_entitlement_grants``."""
         page = await self.list_entitlement_grants_page(
-            subject, id_or_feature_key, include_voided=include_voided, limit=limit, page_token=page_token,
-            timeout=timeout,
+            subject, id_or_feature_key, include_voided=include_voided, order_by=order_by, order=order, limit=limit,
+            page_token=page_token, timeout=timeout,
         )
         return list(page.grants)
 
     async def list_entitlement_grants_page(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, limit: int | None = None,
-        page_token: str | None = None, timeout: float | None = None,
+        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
+        order: str | None = None, limit: int | None = None, page_token: str | None = None,
+        timeout: float | None = None,
     ) -> grants_pb2.ListEntitlementGrantsResponse:
         """See ``SubjectEntitlementsMixin.list_entitlement_grants_page``."""
-        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token)
+        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token, order_by, order)
         return await self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout,  # type: ignore[no-any-return]
                                   idempotent=True)

@@ -26,7 +26,7 @@ from meterd.v1 import entitlements_pb2
 Threshold = Mapping[str, float]
 _THRESHOLD_KEYS = ("balance_below", "balance_below_percent", "usage_above")
 # Codes after which a watch reconnects (with its last position) instead of raising.
-_RECONNECT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
+_RECONNECT = (grpc.StatusCode.UNAVAILABLE,)
 DEFAULT_MAX_STALENESS = 10.0
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meterd/v1/common.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n\x0fRecurringPeriod\x12+\n\x08interval\x18\x01 \x01(\x0e\x32\x19.meterd.v1.PeriodInterval\x12*\n\x06\x61nchor\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\tTimeRange\x12-\n\tfrom_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x83\x01\n\nWindowSize\x12\x1b\n\x17WINDOW_SIZE_UNSPECIFIED\x10\x00\x12\x16\n\x12WINDOW_SIZE_MINUTE\x10\x01\x12\x14\n\x10WINDOW_SIZE_HOUR\x10\x02\x12\x13\n\x0fWINDOW_SIZE_DAY\x10\x03\x12\x15\n\x11WINDOW_SIZE_MONTH\x10\x04*\x99\x01\n\x0ePeriodInterval\x12\x1f\n\x1bPERIOD_INTERVAL_UNSPECIFIED\x10\x00\x12\x17\n\x13PERIOD_INTERVAL_DAY\x10\x01\x12\x18\n\x14PERIOD_INTERVAL_WEEK\x10\x02\x12\x19\n\x15PERIOD_INTERVAL_MONTH\x10\x03\x12\x18\n\x14PERIOD_INTERVAL_YEAR\x10\x04\x42\x46\n\rdev.meterd.v1B\x0b\x43ommonProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meterd/v1/common.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n\x0fRecurringPeriod\x12+\n\x08interval\x18\x01 \x01(\x0e\x32\x19.meterd.v1.PeriodInterval\x12*\n\x06\x61nchor\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\tTimeRange\x12-\n\tfrom_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x83\x01\n\nWindowSize\x12\x1b\n\x17WINDOW_SIZE_UNSPECIFIED\x10\x00\x12\x16\n\x12WINDOW_SIZE_MINUTE\x10\x01\x12\x14\n\x10WINDOW_SIZE_HOUR\x10\x02\x12\x13\n\x0fWINDOW_SIZE_DAY\x10\x03\x12\x15\n\x11WINDOW_SIZE_MONTH\x10\x04*\x99\x01\n\x0ePeriodInterval\x12\x1f\n\x1bPERIOD_INTERVAL_UNSPECIFIED\x10\x00\x12\x17\n\x13PERIOD_INTERVAL_DAY\x10\x01\x12\x18\n\x14PERIOD_INTERVAL_WEEK\x10\x02\x12\x19\n\x15PERIOD_INTERVAL_MONTH\x10\x03\x12\x18\n\x14PERIOD_INTERVAL_YEAR\x10\x04*P\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\x12\n\x0eSORT_ORDER_ASC\x10\x01\x12\x13\n\x0fSORT_ORDER_DESC\x10\x02\x42\x46\n\rdev.meterd.v1B\x0b\x43ommonProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WINDOWSIZE']._serialized_end=415
   _globals['_PERIODINTERVAL']._serialized_start=418
   _globals['_PERIODINTERVAL']._serialized_end=571
+  _globals['_SORTORDER']._serialized_start=573
+  _globals['_SORTORDER']._serialized_end=653
   _globals['_RECURRINGPERIOD']._serialized_start=70
   _globals['_RECURRINGPERIOD']._serialized_end=176
   _globals['_TIMERANGE']._serialized_start=178

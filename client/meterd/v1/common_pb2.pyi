@@ -82,6 +82,30 @@ PERIOD_INTERVAL_YEAR: PeriodInterval.ValueType  # 4
 """Every calendar year."""
 Global___PeriodInterval: _TypeAlias = PeriodInterval  # noqa: Y015
 
+class _SortOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SortOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SortOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SORT_ORDER_UNSPECIFIED: _SortOrder.ValueType  # 0
+    """Not set: the list's default order."""
+    SORT_ORDER_ASC: _SortOrder.ValueType  # 1
+    """Ascending."""
+    SORT_ORDER_DESC: _SortOrder.ValueType  # 2
+    """Descending."""
+
+class SortOrder(_SortOrder, metaclass=_SortOrderEnumTypeWrapper):
+    """The order of a list."""
+
+SORT_ORDER_UNSPECIFIED: SortOrder.ValueType  # 0
+"""Not set: the list's default order."""
+SORT_ORDER_ASC: SortOrder.ValueType  # 1
+"""Ascending."""
+SORT_ORDER_DESC: SortOrder.ValueType  # 2
+"""Descending."""
+Global___SortOrder: _TypeAlias = SortOrder  # noqa: Y015
+
 @_typing.final
 class RecurringPeriod(_message.Message):
     """A period that repeats from an anchor: period k is [anchor + k x interval, anchor + (k+1) x interval)."""

@@ -22,6 +22,58 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _EntitlementType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EntitlementTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EntitlementType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ENTITLEMENT_TYPE_UNSPECIFIED: _EntitlementType.ValueType  # 0
+    """Not set."""
+    ENTITLEMENT_TYPE_BOOLEAN: _EntitlementType.ValueType  # 1
+    """Boolean entitlements."""
+    ENTITLEMENT_TYPE_STATIC: _EntitlementType.ValueType  # 2
+    """Static entitlements."""
+    ENTITLEMENT_TYPE_METERED: _EntitlementType.ValueType  # 3
+    """Metered entitlements."""
+
+class EntitlementType(_EntitlementType, metaclass=_EntitlementTypeEnumTypeWrapper):
+    """The type of an entitlement (a list filter)."""
+
+ENTITLEMENT_TYPE_UNSPECIFIED: EntitlementType.ValueType  # 0
+"""Not set."""
+ENTITLEMENT_TYPE_BOOLEAN: EntitlementType.ValueType  # 1
+"""Boolean entitlements."""
+ENTITLEMENT_TYPE_STATIC: EntitlementType.ValueType  # 2
+"""Static entitlements."""
+ENTITLEMENT_TYPE_METERED: EntitlementType.ValueType  # 3
+"""Metered entitlements."""
+Global___EntitlementType: _TypeAlias = EntitlementType  # noqa: Y015
+
+class _EntitlementOrderBy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EntitlementOrderByEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EntitlementOrderBy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ENTITLEMENT_ORDER_BY_UNSPECIFIED: _EntitlementOrderBy.ValueType  # 0
+    """Not set: created_at (OpenMeter's default)."""
+    ENTITLEMENT_ORDER_BY_CREATED_AT: _EntitlementOrderBy.ValueType  # 1
+    """Creation time."""
+    ENTITLEMENT_ORDER_BY_UPDATED_AT: _EntitlementOrderBy.ValueType  # 2
+    """Last change time."""
+
+class EntitlementOrderBy(_EntitlementOrderBy, metaclass=_EntitlementOrderByEnumTypeWrapper):
+    """What ListEntitlements orders by."""
+
+ENTITLEMENT_ORDER_BY_UNSPECIFIED: EntitlementOrderBy.ValueType  # 0
+"""Not set: created_at (OpenMeter's default)."""
+ENTITLEMENT_ORDER_BY_CREATED_AT: EntitlementOrderBy.ValueType  # 1
+"""Creation time."""
+ENTITLEMENT_ORDER_BY_UPDATED_AT: EntitlementOrderBy.ValueType  # 2
+"""Last change time."""
+Global___EntitlementOrderBy: _TypeAlias = EntitlementOrderBy  # noqa: Y015
+
 class _EntitlementChangeReason:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -206,7 +258,9 @@ Global___Entitlement: _TypeAlias = Entitlement  # noqa: Y015
 
 @_typing.final
 class BooleanEntitlement(_message.Message):
-    """Settings of a boolean entitlement (none)."""
+    """Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+    without a meter; metered ones need a feature with a meter.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -279,7 +333,7 @@ class MeteredEntitlement(_message.Message):
 
     @_builtins.property
     def last_reset(self) -> _timestamp_pb2.Timestamp:
-        """The last reset (output only; unset before the first manual reset)."""
+        """The last reset (output only): the latest manual reset, else measure_usage_from (never unset)."""
 
     def __init__(
         self,
@@ -459,6 +513,7 @@ class BurndownSegment(_message.Message):
     GRANT_BALANCES_AT_START_FIELD_NUMBER: _builtins.int
     GRANT_BALANCES_AT_END_FIELD_NUMBER: _builtins.int
     GRANT_USAGE_FIELD_NUMBER: _builtins.int
+    OVERAGE_AT_START_FIELD_NUMBER: _builtins.int
     usage: _builtins.float
     """Usage in the segment."""
     overage: _builtins.float
@@ -467,6 +522,11 @@ class BurndownSegment(_message.Message):
     """Total balance at the start."""
     balance_at_end: _builtins.float
     """Total balance at the end."""
+    overage_at_start: _builtins.float
+    """Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+    becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+    that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+    """
     @_builtins.property
     def from_time(self) -> _timestamp_pb2.Timestamp:
         """Segment start."""
@@ -485,7 +545,7 @@ class BurndownSegment(_message.Message):
 
     @_builtins.property
     def grant_usage(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
-        """Usage burnt from each grant (by id)."""
+        """Usage burnt from each grant (by id), including the overage owed at the start that it paid."""
 
     def __init__(
         self,
@@ -499,10 +559,11 @@ class BurndownSegment(_message.Message):
         grant_balances_at_start: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
         grant_balances_at_end: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
         grant_usage: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        overage_at_start: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["from_time", b"from_time", "to_time", b"to_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["balance_at_end", b"balance_at_end", "balance_at_start", b"balance_at_start", "from_time", b"from_time", "grant_balances_at_end", b"grant_balances_at_end", "grant_balances_at_start", b"grant_balances_at_start", "grant_usage", b"grant_usage", "overage", b"overage", "to_time", b"to_time", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balance_at_end", b"balance_at_end", "balance_at_start", b"balance_at_start", "from_time", b"from_time", "grant_balances_at_end", b"grant_balances_at_end", "grant_balances_at_start", b"grant_balances_at_start", "grant_usage", b"grant_usage", "overage", b"overage", "overage_at_start", b"overage_at_start", "to_time", b"to_time", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -621,12 +682,19 @@ class ListEntitlementsRequest(_message.Message):
     SUBJECT_KEY_FIELD_NUMBER: _builtins.int
     FEATURE_FIELD_NUMBER: _builtins.int
     INCLUDE_DELETED_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Page size: default 100, at most 1000."""
     page_token: _builtins.str
     """The next_page_token of a previous call."""
     include_deleted: _builtins.bool
     """Include deleted entitlements."""
+    order_by: Global___EntitlementOrderBy.ValueType
+    """What to order by; default created_at."""
+    order: _common_pb2.SortOrder.ValueType
+    """Ascending (default) or descending; ties are broken by id in the same direction."""
     @_builtins.property
     def subject_key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only entitlements of these subjects."""
@@ -634,6 +702,10 @@ class ListEntitlementsRequest(_message.Message):
     @_builtins.property
     def feature(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only entitlements of these features (id or key)."""
+
+    @_builtins.property
+    def type(self) -> _containers.RepeatedScalarFieldContainer[Global___EntitlementType.ValueType]:
+        """Only entitlements of these types."""
 
     def __init__(
         self,
@@ -643,10 +715,13 @@ class ListEntitlementsRequest(_message.Message):
         subject_key: _abc.Iterable[_builtins.str] | None = ...,
         feature: _abc.Iterable[_builtins.str] | None = ...,
         include_deleted: _builtins.bool = ...,
+        type: _abc.Iterable[Global___EntitlementType.ValueType] | None = ...,
+        order_by: Global___EntitlementOrderBy.ValueType = ...,
+        order: _common_pb2.SortOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["feature", b"feature", "include_deleted", b"include_deleted", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feature", b"feature", "include_deleted", b"include_deleted", "order", b"order", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -660,21 +735,25 @@ class ListEntitlementsResponse(_message.Message):
 
     ENTITLEMENTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Pass as page_token for the next page; empty on the last page."""
+    total_size: _builtins.int
+    """How many entitlements match the filters, over every page."""
     @_builtins.property
     def entitlements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Entitlement]:
-        """Entitlements, ordered by creation time."""
+        """Entitlements, in the requested order (default: creation time ascending)."""
 
     def __init__(
         self,
         *,
         entitlements: _abc.Iterable[Global___Entitlement] | None = ...,
         next_page_token: _builtins.str = ...,
+        total_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlements", b"entitlements", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlements", b"entitlements", "next_page_token", b"next_page_token", "total_size", b"total_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -690,6 +769,10 @@ class ListSubjectEntitlementsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     INCLUDE_DELETED_FIELD_NUMBER: _builtins.int
+    FEATURE_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     subject_key: _builtins.str
     """The subject's key."""
     page_size: _builtins.int
@@ -698,6 +781,18 @@ class ListSubjectEntitlementsRequest(_message.Message):
     """The next_page_token of a previous call."""
     include_deleted: _builtins.bool
     """Include deleted entitlements."""
+    order_by: Global___EntitlementOrderBy.ValueType
+    """What to order by; default created_at."""
+    order: _common_pb2.SortOrder.ValueType
+    """Ascending (default) or descending; ties are broken by id in the same direction."""
+    @_builtins.property
+    def feature(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these features (id or key)."""
+
+    @_builtins.property
+    def type(self) -> _containers.RepeatedScalarFieldContainer[Global___EntitlementType.ValueType]:
+        """Only entitlements of these types."""
+
     def __init__(
         self,
         *,
@@ -705,10 +800,14 @@ class ListSubjectEntitlementsRequest(_message.Message):
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
         include_deleted: _builtins.bool = ...,
+        feature: _abc.Iterable[_builtins.str] | None = ...,
+        type: _abc.Iterable[Global___EntitlementType.ValueType] | None = ...,
+        order_by: Global___EntitlementOrderBy.ValueType = ...,
+        order: _common_pb2.SortOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_deleted", b"include_deleted", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feature", b"feature", "include_deleted", b"include_deleted", "order", b"order", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -722,21 +821,25 @@ class ListSubjectEntitlementsResponse(_message.Message):
 
     ENTITLEMENTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Pass as page_token for the next page; empty on the last page."""
+    total_size: _builtins.int
+    """How many entitlements match the filters, over every page."""
     @_builtins.property
     def entitlements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Entitlement]:
-        """Entitlements, ordered by creation time."""
+        """Entitlements, in the requested order (default: creation time ascending)."""
 
     def __init__(
         self,
         *,
         entitlements: _abc.Iterable[Global___Entitlement] | None = ...,
         next_page_token: _builtins.str = ...,
+        total_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlements", b"entitlements", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlements", b"entitlements", "next_page_token", b"next_page_token", "total_size", b"total_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -928,6 +1031,7 @@ class ResetEntitlementUsageRequest(_message.Message):
     EFFECTIVE_AT_FIELD_NUMBER: _builtins.int
     RETAIN_ANCHOR_FIELD_NUMBER: _builtins.int
     PRESERVE_OVERAGE_FIELD_NUMBER: _builtins.int
+    USAGE_PERIOD_FIELD_NUMBER: _builtins.int
     subject_key: _builtins.str
     """The subject's key."""
     entitlement: _builtins.str
@@ -940,6 +1044,12 @@ class ResetEntitlementUsageRequest(_message.Message):
     def effective_at(self) -> _timestamp_pb2.Timestamp:
         """When the reset takes effect; default now. Truncated to the minute; not in the future."""
 
+    @_builtins.property
+    def usage_period(self) -> _common_pb2.RecurringPeriod:
+        """A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+        retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+        """
+
     def __init__(
         self,
         *,
@@ -948,10 +1058,11 @@ class ResetEntitlementUsageRequest(_message.Message):
         effective_at: _timestamp_pb2.Timestamp | None = ...,
         retain_anchor: _builtins.bool = ...,
         preserve_overage: _builtins.bool | None = ...,
+        usage_period: _common_pb2.RecurringPeriod | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_preserve_overage", b"_preserve_overage", "effective_at", b"effective_at", "preserve_overage", b"preserve_overage"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_preserve_overage", b"_preserve_overage", "effective_at", b"effective_at", "preserve_overage", b"preserve_overage", "usage_period", b"usage_period"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_preserve_overage", b"_preserve_overage", "effective_at", b"effective_at", "entitlement", b"entitlement", "preserve_overage", b"preserve_overage", "retain_anchor", b"retain_anchor", "subject_key", b"subject_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_preserve_overage", b"_preserve_overage", "effective_at", b"effective_at", "entitlement", b"entitlement", "preserve_overage", b"preserve_overage", "retain_anchor", b"retain_anchor", "subject_key", b"subject_key", "usage_period", b"usage_period"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__preserve_overage: _TypeAlias = _typing.Literal["preserve_overage"]  # noqa: Y015
     _WhichOneofArgType__preserve_overage: _TypeAlias = _typing.Literal["_preserve_overage", b"_preserve_overage"]  # noqa: Y015
@@ -982,6 +1093,62 @@ class ResetEntitlementUsageResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResetEntitlementUsageResponse: _TypeAlias = ResetEntitlementUsageResponse  # noqa: Y015
+
+@_typing.final
+class OverrideEntitlementRequest(_message.Message):
+    """Request of OverrideEntitlement."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_KEY_FIELD_NUMBER: _builtins.int
+    ENTITLEMENT_FIELD_NUMBER: _builtins.int
+    OVERRIDE_FIELD_NUMBER: _builtins.int
+    subject_key: _builtins.str
+    """The subject's key."""
+    entitlement: _builtins.str
+    """The entitlement to replace: its id or its feature's key."""
+    @_builtins.property
+    def override(self) -> Global___Entitlement:
+        """The new definition, as in CreateEntitlement; its feature (if given) must be the old one's."""
+
+    def __init__(
+        self,
+        *,
+        subject_key: _builtins.str = ...,
+        entitlement: _builtins.str = ...,
+        override: Global___Entitlement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["override", b"override"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement", b"entitlement", "override", b"override", "subject_key", b"subject_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OverrideEntitlementRequest: _TypeAlias = OverrideEntitlementRequest  # noqa: Y015
+
+@_typing.final
+class OverrideEntitlementResponse(_message.Message):
+    """Response of OverrideEntitlement."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITLEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entitlement(self) -> Global___Entitlement:
+        """The new entitlement."""
+
+    def __init__(
+        self,
+        *,
+        entitlement: Global___Entitlement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entitlement", b"entitlement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement", b"entitlement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OverrideEntitlementResponse: _TypeAlias = OverrideEntitlementResponse  # noqa: Y015
 
 @_typing.final
 class EntitlementThreshold(_message.Message):

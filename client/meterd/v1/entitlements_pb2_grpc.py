@@ -75,6 +75,11 @@ class EntitlementServiceStub:
                 request_serializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageRequest.SerializeToString,
                 response_deserializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageResponse.FromString,
                 _registered_method=True)
+        self.OverrideEntitlement = channel.unary_unary(
+                '/meterd.v1.EntitlementService/OverrideEntitlement',
+                request_serializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.SerializeToString,
+                response_deserializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.FromString,
+                _registered_method=True)
         self.WatchEntitlementValues = channel.unary_stream(
                 '/meterd.v1.EntitlementService/WatchEntitlementValues',
                 request_serializer=meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesRequest.SerializeToString,
@@ -142,6 +147,14 @@ class EntitlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OverrideEntitlement(self, request, context):
+        """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+        and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchEntitlementValues(self, request, context):
         """Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
         """
@@ -191,6 +204,11 @@ def add_EntitlementServiceServicer_to_server(servicer, server):
                     servicer.ResetEntitlementUsage,
                     request_deserializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageRequest.FromString,
                     response_serializer=meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageResponse.SerializeToString,
+            ),
+            'OverrideEntitlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.OverrideEntitlement,
+                    request_deserializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.FromString,
+                    response_serializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.SerializeToString,
             ),
             'WatchEntitlementValues': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchEntitlementValues,
@@ -415,6 +433,33 @@ class EntitlementService:
             '/meterd.v1.EntitlementService/ResetEntitlementUsage',
             meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageRequest.SerializeToString,
             meterd_dot_v1_dot_entitlements__pb2.ResetEntitlementUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OverrideEntitlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meterd.v1.EntitlementService/OverrideEntitlement',
+            meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.SerializeToString,
+            meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,10 @@ class EntitlementServiceStub:
     """Windowed usage and the grant burn-down of a metered entitlement."""
     ResetEntitlementUsage: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.ResetEntitlementUsageRequest, _entitlements_pb2.ResetEntitlementUsageResponse]
     """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+    OverrideEntitlement: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.OverrideEntitlementRequest, _entitlements_pb2.OverrideEntitlementResponse]
+    """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+    and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+    """
     WatchEntitlementValues: _grpc.UnaryStreamMultiCallable[_entitlements_pb2.WatchEntitlementValuesRequest, _entitlements_pb2.WatchEntitlementValuesResponse]
     """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
@@ -73,6 +77,10 @@ class EntitlementServiceAsyncStub(EntitlementServiceStub):
     """Windowed usage and the grant burn-down of a metered entitlement."""
     ResetEntitlementUsage: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.ResetEntitlementUsageRequest, _entitlements_pb2.ResetEntitlementUsageResponse]  # type: ignore[assignment]
     """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+    OverrideEntitlement: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.OverrideEntitlementRequest, _entitlements_pb2.OverrideEntitlementResponse]  # type: ignore[assignment]
+    """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+    and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+    """
     WatchEntitlementValues: _aio.UnaryStreamMultiCallable[_entitlements_pb2.WatchEntitlementValuesRequest, _entitlements_pb2.WatchEntitlementValuesResponse]  # type: ignore[assignment]
     """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
@@ -142,6 +150,16 @@ class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_entitlements_pb2.ResetEntitlementUsageResponse, _abc.Awaitable[_entitlements_pb2.ResetEntitlementUsageResponse]]:
         """Resets a metered entitlement's usage and starts a new period; grants roll over."""
+
+    @_abc_1.abstractmethod
+    def OverrideEntitlement(
+        self,
+        request: _entitlements_pb2.OverrideEntitlementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_pb2.OverrideEntitlementResponse, _abc.Awaitable[_entitlements_pb2.OverrideEntitlementResponse]]:
+        """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+        and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+        """
 
     @_abc_1.abstractmethod
     def WatchEntitlementValues(

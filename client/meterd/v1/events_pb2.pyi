@@ -123,7 +123,9 @@ class IngestedEvent(_message.Message):
 
     @_builtins.property
     def validation_errors(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventValidationError]:
-        """Why meters could not read it, one entry per meter."""
+        """Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+        "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
+        """
 
     def __init__(
         self,
@@ -149,7 +151,7 @@ class EventValidationError(_message.Message):
     METER_SLUG_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     meter_slug: _builtins.str
-    """The meter's slug."""
+    """The meter's slug; empty for "no meter reads event type T"."""
     message: _builtins.str
     """What was wrong, e.g. "value_property $.tokens: not a number"."""
     def __init__(
@@ -377,7 +379,9 @@ class ListEventsRequest(_message.Message):
     id: _builtins.str
     """Only events with this id."""
     has_error: _builtins.bool
-    """Only events with (true) or without (false) validation errors; unset: all."""
+    """Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+    one); unset: all.
+    """
     @_builtins.property
     def from_time(self) -> _timestamp_pb2.Timestamp:
         """Only events at or after this event time."""

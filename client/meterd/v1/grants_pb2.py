@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from meterd.v1 import common_pb2 as meterd_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meterd/v1/grants.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"R\n\x10\x45xpirationPeriod\x12/\n\x08\x64uration\x18\x01 \x01(\x0e\x32\x1d.meterd.v1.ExpirationDuration\x12\r\n\x05\x63ount\x18\x02 \x01(\r\"\xf8\x04\n\x05Grant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x65ntitlement_id\x18\x02 \x01(\t\x12\x13\n\x0bsubject_key\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x65\x61ture_key\x18\x04 \x01(\t\x12\x0e\n\x06\x61mount\x18\x05 \x01(\x01\x12\x15\n\x08priority\x18\x06 \x01(\rH\x00\x88\x01\x01\x12\x30\n\x0c\x65\x66\x66\x65\x63tive_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\nexpiration\x18\x08 \x01(\x0b\x32\x1b.meterd.v1.ExpirationPeriod\x12.\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13max_rollover_amount\x18\n \x01(\x01\x12\x1b\n\x13min_rollover_amount\x18\x0b \x01(\x01\x12.\n\nrecurrence\x18\x0c \x01(\x0b\x32\x1a.meterd.v1.RecurringPeriod\x12\x30\n\x08metadata\x18\r \x03(\x0b\x32\x1e.meterd.v1.Grant.MetadataEntry\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tvoided_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_priority\"_\n\x12\x43reateGrantRequest\x12\x13\n\x0bsubject_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65ntitlement\x18\x02 \x01(\t\x12\x1f\n\x05grant\x18\x03 \x01(\x0b\x32\x10.meterd.v1.Grant\"6\n\x13\x43reateGrantResponse\x12\x1f\n\x05grant\x18\x01 \x01(\x0b\x32\x10.meterd.v1.Grant\"\x87\x01\n\x1cListEntitlementGrantsRequest\x12\x13\n\x0bsubject_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65ntitlement\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x16\n\x0einclude_voided\x18\x05 \x01(\x08\"Z\n\x1dListEntitlementGrantsResponse\x12 \n\x06grants\x18\x01 \x03(\x0b\x32\x10.meterd.v1.Grant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x11ListGrantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bsubject_key\x18\x03 \x03(\t\x12\x0f\n\x07\x66\x65\x61ture\x18\x04 \x03(\t\x12\x16\n\x0einclude_voided\x18\x05 \x01(\x08\"O\n\x12ListGrantsResponse\x12 \n\x06grants\x18\x01 \x03(\x0b\x32\x10.meterd.v1.Grant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x10VoidGrantRequest\x12\x10\n\x08grant_id\x18\x01 \x01(\t\"4\n\x11VoidGrantResponse\x12\x1f\n\x05grant\x18\x01 \x01(\x0b\x32\x10.meterd.v1.Grant*\xcf\x01\n\x12\x45xpirationDuration\x12#\n\x1f\x45XPIRATION_DURATION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45XPIRATION_DURATION_HOUR\x10\x01\x12\x1b\n\x17\x45XPIRATION_DURATION_DAY\x10\x02\x12\x1c\n\x18\x45XPIRATION_DURATION_WEEK\x10\x03\x12\x1d\n\x19\x45XPIRATION_DURATION_MONTH\x10\x04\x12\x1c\n\x18\x45XPIRATION_DURATION_YEAR\x10\x05\x32\xdb\x02\n\x0cGrantService\x12L\n\x0b\x43reateGrant\x12\x1d.meterd.v1.CreateGrantRequest\x1a\x1e.meterd.v1.CreateGrantResponse\x12j\n\x15ListEntitlementGrants\x12\'.meterd.v1.ListEntitlementGrantsRequest\x1a(.meterd.v1.ListEntitlementGrantsResponse\x12I\n\nListGrants\x12\x1c.meterd.v1.ListGrantsRequest\x1a\x1d.meterd.v1.ListGrantsResponse\x12\x46\n\tVoidGrant\x12\x1b.meterd.v1.VoidGrantRequest\x1a\x1c.meterd.v1.VoidGrantResponseBF\n\rdev.meterd.v1B\x0bGrantsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meterd/v1/grants.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"R\n\x10\x45xpirationPeriod\x12/\n\x08\x64uration\x18\x01 \x01(\x0e\x32\x1d.meterd.v1.ExpirationDuration\x12\r\n\x05\x63ount\x18\x02 \x01(\r\"\xad\x05\n\x05Grant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x65ntitlement_id\x18\x02 \x01(\t\x12\x13\n\x0bsubject_key\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x65\x61ture_key\x18\x04 \x01(\t\x12\x0e\n\x06\x61mount\x18\x05 \x01(\x01\x12\x15\n\x08priority\x18\x06 \x01(\rH\x00\x88\x01\x01\x12\x30\n\x0c\x65\x66\x66\x65\x63tive_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\nexpiration\x18\x08 \x01(\x0b\x32\x1b.meterd.v1.ExpirationPeriod\x12.\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13max_rollover_amount\x18\n \x01(\x01\x12\x1b\n\x13min_rollover_amount\x18\x0b \x01(\x01\x12.\n\nrecurrence\x18\x0c \x01(\x0b\x32\x1a.meterd.v1.RecurringPeriod\x12\x30\n\x08metadata\x18\r \x03(\x0b\x32\x1e.meterd.v1.Grant.MetadataEntry\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tvoided_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_recurrence\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_priority\"_\n\x12\x43reateGrantRequest\x12\x13\n\x0bsubject_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65ntitlement\x18\x02 \x01(\t\x12\x1f\n\x05grant\x18\x03 \x01(\x0b\x32\x10.meterd.v1.Grant\"6\n\x13\x43reateGrantResponse\x12\x1f\n\x05grant\x18\x01 \x01(\x0b\x32\x10.meterd.v1.Grant\"\xd7\x01\n\x1cListEntitlementGrantsRequest\x12\x13\n\x0bsubject_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65ntitlement\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x16\n\x0einclude_voided\x18\x05 \x01(\x08\x12)\n\x08order_by\x18\x06 \x01(\x0e\x32\x17.meterd.v1.GrantOrderBy\x12#\n\x05order\x18\x07 \x01(\x0e\x32\x14.meterd.v1.SortOrder\"n\n\x1dListEntitlementGrantsResponse\x12 \n\x06grants\x18\x01 \x03(\x0b\x32\x10.meterd.v1.Grant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xc8\x01\n\x11ListGrantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bsubject_key\x18\x03 \x03(\t\x12\x0f\n\x07\x66\x65\x61ture\x18\x04 \x03(\t\x12\x16\n\x0einclude_voided\x18\x05 \x01(\x08\x12)\n\x08order_by\x18\x06 \x01(\x0e\x32\x17.meterd.v1.GrantOrderBy\x12#\n\x05order\x18\x07 \x01(\x0e\x32\x14.meterd.v1.SortOrder\"c\n\x12ListGrantsResponse\x12 \n\x06grants\x18\x01 \x03(\x0b\x32\x10.meterd.v1.Grant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"L\n\x10VoidGrantRequest\x12\x10\n\x08grant_id\x18\x01 \x01(\t\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"4\n\x11VoidGrantResponse\x12\x1f\n\x05grant\x18\x01 \x01(\x0b\x32\x10.meterd.v1.Grant*\xcf\x01\n\x12\x45xpirationDuration\x12#\n\x1f\x45XPIRATION_DURATION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45XPIRATION_DURATION_HOUR\x10\x01\x12\x1b\n\x17\x45XPIRATION_DURATION_DAY\x10\x02\x12\x1c\n\x18\x45XPIRATION_DURATION_WEEK\x10\x03\x12\x1d\n\x19\x45XPIRATION_DURATION_MONTH\x10\x04\x12\x1c\n\x18\x45XPIRATION_DURATION_YEAR\x10\x05*\xac\x01\n\x0cGrantOrderBy\x12\x1e\n\x1aGRANT_ORDER_BY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bGRANT_ORDER_BY_EFFECTIVE_AT\x10\x01\x12\x1d\n\x19GRANT_ORDER_BY_CREATED_AT\x10\x02\x12\x1d\n\x19GRANT_ORDER_BY_UPDATED_AT\x10\x03\x12\x1d\n\x19GRANT_ORDER_BY_EXPIRES_AT\x10\x04\x32\xdb\x02\n\x0cGrantService\x12L\n\x0b\x43reateGrant\x12\x1d.meterd.v1.CreateGrantRequest\x1a\x1e.meterd.v1.CreateGrantResponse\x12j\n\x15ListEntitlementGrants\x12\'.meterd.v1.ListEntitlementGrantsRequest\x1a(.meterd.v1.ListEntitlementGrantsResponse\x12I\n\nListGrants\x12\x1c.meterd.v1.ListGrantsRequest\x1a\x1d.meterd.v1.ListGrantsResponse\x12\x46\n\tVoidGrant\x12\x1b.meterd.v1.VoidGrantRequest\x1a\x1c.meterd.v1.VoidGrantResponseBF\n\rdev.meterd.v1B\x0bGrantsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,30 +36,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\rdev.meterd.v1B\013GrantsProtoP\001Z&meterd.dev/stubs/go/meterd/v1;meterdv1'
   _globals['_GRANT_METADATAENTRY']._loaded_options = None
   _globals['_GRANT_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_EXPIRATIONDURATION']._serialized_start=1492
-  _globals['_EXPIRATIONDURATION']._serialized_end=1699
+  _globals['_EXPIRATIONDURATION']._serialized_start=1786
+  _globals['_EXPIRATIONDURATION']._serialized_end=1993
+  _globals['_GRANTORDERBY']._serialized_start=1996
+  _globals['_GRANTORDERBY']._serialized_end=2168
   _globals['_EXPIRATIONPERIOD']._serialized_start=94
   _globals['_EXPIRATIONPERIOD']._serialized_end=176
   _globals['_GRANT']._serialized_start=179
-  _globals['_GRANT']._serialized_end=811
-  _globals['_GRANT_METADATAENTRY']._serialized_start=751
-  _globals['_GRANT_METADATAENTRY']._serialized_end=798
-  _globals['_CREATEGRANTREQUEST']._serialized_start=813
-  _globals['_CREATEGRANTREQUEST']._serialized_end=908
-  _globals['_CREATEGRANTRESPONSE']._serialized_start=910
-  _globals['_CREATEGRANTRESPONSE']._serialized_end=964
-  _globals['_LISTENTITLEMENTGRANTSREQUEST']._serialized_start=967
-  _globals['_LISTENTITLEMENTGRANTSREQUEST']._serialized_end=1102
-  _globals['_LISTENTITLEMENTGRANTSRESPONSE']._serialized_start=1104
-  _globals['_LISTENTITLEMENTGRANTSRESPONSE']._serialized_end=1194
-  _globals['_LISTGRANTSREQUEST']._serialized_start=1196
-  _globals['_LISTGRANTSREQUEST']._serialized_end=1316
-  _globals['_LISTGRANTSRESPONSE']._serialized_start=1318
-  _globals['_LISTGRANTSRESPONSE']._serialized_end=1397
-  _globals['_VOIDGRANTREQUEST']._serialized_start=1399
-  _globals['_VOIDGRANTREQUEST']._serialized_end=1435
-  _globals['_VOIDGRANTRESPONSE']._serialized_start=1437
-  _globals['_VOIDGRANTRESPONSE']._serialized_end=1489
-  _globals['_GRANTSERVICE']._serialized_start=1702
-  _globals['_GRANTSERVICE']._serialized_end=2049
+  _globals['_GRANT']._serialized_end=864
+  _globals['_GRANT_METADATAENTRY']._serialized_start=804
+  _globals['_GRANT_METADATAENTRY']._serialized_end=851
+  _globals['_CREATEGRANTREQUEST']._serialized_start=866
+  _globals['_CREATEGRANTREQUEST']._serialized_end=961
+  _globals['_CREATEGRANTRESPONSE']._serialized_start=963
+  _globals['_CREATEGRANTRESPONSE']._serialized_end=1017
+  _globals['_LISTENTITLEMENTGRANTSREQUEST']._serialized_start=1020
+  _globals['_LISTENTITLEMENTGRANTSREQUEST']._serialized_end=1235
+  _globals['_LISTENTITLEMENTGRANTSRESPONSE']._serialized_start=1237
+  _globals['_LISTENTITLEMENTGRANTSRESPONSE']._serialized_end=1347
+  _globals['_LISTGRANTSREQUEST']._serialized_start=1350
+  _globals['_LISTGRANTSREQUEST']._serialized_end=1550
+  _globals['_LISTGRANTSRESPONSE']._serialized_start=1552
+  _globals['_LISTGRANTSRESPONSE']._serialized_end=1651
+  _globals['_VOIDGRANTREQUEST']._serialized_start=1653
+  _globals['_VOIDGRANTREQUEST']._serialized_end=1729
+  _globals['_VOIDGRANTRESPONSE']._serialized_start=1731
+  _globals['_VOIDGRANTRESPONSE']._serialized_end=1783
+  _globals['_GRANTSERVICE']._serialized_start=2171
+  _globals['_GRANTSERVICE']._serialized_end=2518
 # @@protoc_insertion_point(module_scope)

@@ -57,6 +57,38 @@ EXPIRATION_DURATION_YEAR: ExpirationDuration.ValueType  # 5
 """Calendar years."""
 Global___ExpirationDuration: _TypeAlias = ExpirationDuration  # noqa: Y015
 
+class _GrantOrderBy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _GrantOrderByEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GrantOrderBy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    GRANT_ORDER_BY_UNSPECIFIED: _GrantOrderBy.ValueType  # 0
+    """Not set: effective_at."""
+    GRANT_ORDER_BY_EFFECTIVE_AT: _GrantOrderBy.ValueType  # 1
+    """Effective time."""
+    GRANT_ORDER_BY_CREATED_AT: _GrantOrderBy.ValueType  # 2
+    """Creation time."""
+    GRANT_ORDER_BY_UPDATED_AT: _GrantOrderBy.ValueType  # 3
+    """Last change time."""
+    GRANT_ORDER_BY_EXPIRES_AT: _GrantOrderBy.ValueType  # 4
+    """Expiry time."""
+
+class GrantOrderBy(_GrantOrderBy, metaclass=_GrantOrderByEnumTypeWrapper):
+    """What grant lists order by."""
+
+GRANT_ORDER_BY_UNSPECIFIED: GrantOrderBy.ValueType  # 0
+"""Not set: effective_at."""
+GRANT_ORDER_BY_EFFECTIVE_AT: GrantOrderBy.ValueType  # 1
+"""Effective time."""
+GRANT_ORDER_BY_CREATED_AT: GrantOrderBy.ValueType  # 2
+"""Creation time."""
+GRANT_ORDER_BY_UPDATED_AT: GrantOrderBy.ValueType  # 3
+"""Last change time."""
+GRANT_ORDER_BY_EXPIRES_AT: GrantOrderBy.ValueType  # 4
+"""Expiry time."""
+Global___GrantOrderBy: _TypeAlias = GrantOrderBy  # noqa: Y015
+
 @_typing.final
 class ExpirationPeriod(_message.Message):
     """How long a grant lives: count x duration after it becomes effective."""
@@ -125,6 +157,7 @@ class Grant(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     VOIDED_AT_FIELD_NUMBER: _builtins.int
+    NEXT_RECURRENCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned id."""
     entitlement_id: _builtins.str
@@ -173,6 +206,12 @@ class Grant(_message.Message):
     def voided_at(self) -> _timestamp_pb2.Timestamp:
         """When the grant was voided; unset while valid."""
 
+    @_builtins.property
+    def next_recurrence(self) -> _timestamp_pb2.Timestamp:
+        """The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+        comes before it expires or is voided.
+        """
+
     def __init__(
         self,
         *,
@@ -192,10 +231,11 @@ class Grant(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         voided_at: _timestamp_pb2.Timestamp | None = ...,
+        next_recurrence: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "created_at", b"created_at", "effective_at", b"effective_at", "expiration", b"expiration", "expires_at", b"expires_at", "priority", b"priority", "recurrence", b"recurrence", "updated_at", b"updated_at", "voided_at", b"voided_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "created_at", b"created_at", "effective_at", b"effective_at", "expiration", b"expiration", "expires_at", b"expires_at", "next_recurrence", b"next_recurrence", "priority", b"priority", "recurrence", b"recurrence", "updated_at", b"updated_at", "voided_at", b"voided_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "amount", b"amount", "created_at", b"created_at", "effective_at", b"effective_at", "entitlement_id", b"entitlement_id", "expiration", b"expiration", "expires_at", b"expires_at", "feature_key", b"feature_key", "id", b"id", "max_rollover_amount", b"max_rollover_amount", "metadata", b"metadata", "min_rollover_amount", b"min_rollover_amount", "priority", b"priority", "recurrence", b"recurrence", "subject_key", b"subject_key", "updated_at", b"updated_at", "voided_at", b"voided_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "amount", b"amount", "created_at", b"created_at", "effective_at", b"effective_at", "entitlement_id", b"entitlement_id", "expiration", b"expiration", "expires_at", b"expires_at", "feature_key", b"feature_key", "id", b"id", "max_rollover_amount", b"max_rollover_amount", "metadata", b"metadata", "min_rollover_amount", b"min_rollover_amount", "next_recurrence", b"next_recurrence", "priority", b"priority", "recurrence", b"recurrence", "subject_key", b"subject_key", "updated_at", b"updated_at", "voided_at", b"voided_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__priority: _TypeAlias = _typing.Literal["priority"]  # noqa: Y015
     _WhichOneofArgType__priority: _TypeAlias = _typing.Literal["_priority", b"_priority"]  # noqa: Y015
@@ -270,6 +310,8 @@ class ListEntitlementGrantsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     INCLUDE_VOIDED_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     subject_key: _builtins.str
     """The subject's key."""
     entitlement: _builtins.str
@@ -280,6 +322,10 @@ class ListEntitlementGrantsRequest(_message.Message):
     """The next_page_token of a previous call."""
     include_voided: _builtins.bool
     """Include voided grants."""
+    order_by: Global___GrantOrderBy.ValueType
+    """What to order by; default effective_at."""
+    order: _common_pb2.SortOrder.ValueType
+    """Ascending (default) or descending; ties are broken by creation time, then id, in the same direction."""
     def __init__(
         self,
         *,
@@ -288,10 +334,12 @@ class ListEntitlementGrantsRequest(_message.Message):
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
         include_voided: _builtins.bool = ...,
+        order_by: Global___GrantOrderBy.ValueType = ...,
+        order: _common_pb2.SortOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement", b"entitlement", "include_voided", b"include_voided", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement", b"entitlement", "include_voided", b"include_voided", "order", b"order", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -305,21 +353,25 @@ class ListEntitlementGrantsResponse(_message.Message):
 
     GRANTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Pass as page_token for the next page; empty on the last page."""
+    total_size: _builtins.int
+    """How many grants match the filters, over every page."""
     @_builtins.property
     def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Grant]:
-        """Grants ordered by effective_at ascending."""
+        """Grants in the requested order (default: effective_at ascending)."""
 
     def __init__(
         self,
         *,
         grants: _abc.Iterable[Global___Grant] | None = ...,
         next_page_token: _builtins.str = ...,
+        total_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["grants", b"grants", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grants", b"grants", "next_page_token", b"next_page_token", "total_size", b"total_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -336,12 +388,18 @@ class ListGrantsRequest(_message.Message):
     SUBJECT_KEY_FIELD_NUMBER: _builtins.int
     FEATURE_FIELD_NUMBER: _builtins.int
     INCLUDE_VOIDED_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Page size: default 100, at most 1000."""
     page_token: _builtins.str
     """The next_page_token of a previous call."""
     include_voided: _builtins.bool
     """Include voided grants."""
+    order_by: Global___GrantOrderBy.ValueType
+    """What to order by; default effective_at."""
+    order: _common_pb2.SortOrder.ValueType
+    """Ascending (default) or descending; ties are broken by creation time, then id, in the same direction."""
     @_builtins.property
     def subject_key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only grants of these subjects."""
@@ -358,10 +416,12 @@ class ListGrantsRequest(_message.Message):
         subject_key: _abc.Iterable[_builtins.str] | None = ...,
         feature: _abc.Iterable[_builtins.str] | None = ...,
         include_voided: _builtins.bool = ...,
+        order_by: Global___GrantOrderBy.ValueType = ...,
+        order: _common_pb2.SortOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["feature", b"feature", "include_voided", b"include_voided", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feature", b"feature", "include_voided", b"include_voided", "order", b"order", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "subject_key", b"subject_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -375,21 +435,25 @@ class ListGrantsResponse(_message.Message):
 
     GRANTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Pass as page_token for the next page; empty on the last page."""
+    total_size: _builtins.int
+    """How many grants match the filters, over every page."""
     @_builtins.property
     def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Grant]:
-        """Grants ordered by effective_at ascending."""
+        """Grants in the requested order (default: effective_at ascending)."""
 
     def __init__(
         self,
         *,
         grants: _abc.Iterable[Global___Grant] | None = ...,
         next_page_token: _builtins.str = ...,
+        total_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["grants", b"grants", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grants", b"grants", "next_page_token", b"next_page_token", "total_size", b"total_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -402,16 +466,24 @@ class VoidGrantRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     GRANT_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
     grant_id: _builtins.str
     """The grant's id."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp:
+        """When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+        grant's effective time; usage before it still burns the grant.
+        """
+
     def __init__(
         self,
         *,
         grant_id: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["grant_id", b"grant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "grant_id", b"grant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -83,7 +83,7 @@ class GrantServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VoidGrant(self, request, context):
-        """Voids a grant: its remaining balance is gone from now on.
+        """Voids a grant: its remaining balance is gone from now on (or from a given past instant).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -40,7 +40,7 @@ class GrantServiceStub:
     ListGrants: _grpc.UnaryUnaryMultiCallable[_grants_pb2.ListGrantsRequest, _grants_pb2.ListGrantsResponse]
     """Lists grants of every entitlement."""
     VoidGrant: _grpc.UnaryUnaryMultiCallable[_grants_pb2.VoidGrantRequest, _grants_pb2.VoidGrantResponse]
-    """Voids a grant: its remaining balance is gone from now on."""
+    """Voids a grant: its remaining balance is gone from now on (or from a given past instant)."""
 
 @_typing.type_check_only
 class GrantServiceAsyncStub(GrantServiceStub):
@@ -54,7 +54,7 @@ class GrantServiceAsyncStub(GrantServiceStub):
     ListGrants: _aio.UnaryUnaryMultiCallable[_grants_pb2.ListGrantsRequest, _grants_pb2.ListGrantsResponse]  # type: ignore[assignment]
     """Lists grants of every entitlement."""
     VoidGrant: _aio.UnaryUnaryMultiCallable[_grants_pb2.VoidGrantRequest, _grants_pb2.VoidGrantResponse]  # type: ignore[assignment]
-    """Voids a grant: its remaining balance is gone from now on."""
+    """Voids a grant: its remaining balance is gone from now on (or from a given past instant)."""
 
 class GrantServiceServicer(metaclass=_abc_1.ABCMeta):
     """Grants: credit added to metered entitlements."""
@@ -89,6 +89,6 @@ class GrantServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _grants_pb2.VoidGrantRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_grants_pb2.VoidGrantResponse, _abc.Awaitable[_grants_pb2.VoidGrantResponse]]:
-        """Voids a grant: its remaining balance is gone from now on."""
+        """Voids a grant: its remaining balance is gone from now on (or from a given past instant)."""
 
 def add_GrantServiceServicer_to_server(servicer: GrantServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

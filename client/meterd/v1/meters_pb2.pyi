@@ -100,6 +100,7 @@ class Meter(_message.Message):
     GROUP_BY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    WINDOW_SIZE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned id."""
     slug: _builtins.str
@@ -112,6 +113,10 @@ class Meter(_message.Message):
     """How values are aggregated."""
     value_property: _builtins.str
     """JSONPath of the value in the event's data; absent for COUNT."""
+    window_size: _common_pb2.WindowSize.ValueType
+    """The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+    windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+    """
     @_builtins.property
     def group_by(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Group keys and the JSONPath of each key's value in the event's data."""
@@ -136,14 +141,39 @@ class Meter(_message.Message):
         group_by: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        window_size: _common_pb2.WindowSize.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregation", b"aggregation", "created_at", b"created_at", "description", b"description", "event_type", b"event_type", "group_by", b"group_by", "id", b"id", "slug", b"slug", "updated_at", b"updated_at", "value_property", b"value_property"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregation", b"aggregation", "created_at", b"created_at", "description", b"description", "event_type", b"event_type", "group_by", b"group_by", "id", b"id", "slug", b"slug", "updated_at", b"updated_at", "value_property", b"value_property", "window_size", b"window_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Meter: _TypeAlias = Meter  # noqa: Y015
+
+@_typing.final
+class GroupByValues(_message.Message):
+    """The values one group key may take in a query filter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A row matches if the key's value is any of these (at least one)."""
+
+    def __init__(
+        self,
+        *,
+        values: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GroupByValues: _TypeAlias = GroupByValues  # noqa: Y015
 
 @_typing.final
 class MeterQueryRow(_message.Message):
@@ -424,6 +454,27 @@ class QueryMeterRequest(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class FilterGroupByValuesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___GroupByValues: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___GroupByValues | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     METER_FIELD_NUMBER: _builtins.int
     FROM_TIME_FIELD_NUMBER: _builtins.int
     TO_TIME_FIELD_NUMBER: _builtins.int
@@ -432,6 +483,7 @@ class QueryMeterRequest(_message.Message):
     SUBJECT_FIELD_NUMBER: _builtins.int
     GROUP_BY_FIELD_NUMBER: _builtins.int
     FILTER_GROUP_BY_FIELD_NUMBER: _builtins.int
+    FILTER_GROUP_BY_VALUES_FIELD_NUMBER: _builtins.int
     meter: _builtins.str
     """The meter's id or slug."""
     window_size: _common_pb2.WindowSize.ValueType
@@ -458,6 +510,12 @@ class QueryMeterRequest(_message.Message):
     def filter_group_by(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Only events whose group key has exactly this value."""
 
+    @_builtins.property
+    def filter_group_by_values(self) -> _containers.MessageMap[_builtins.str, Global___GroupByValues]:
+        """Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+        may appear in only one of the two).
+        """
+
     def __init__(
         self,
         *,
@@ -469,10 +527,11 @@ class QueryMeterRequest(_message.Message):
         subject: _abc.Iterable[_builtins.str] | None = ...,
         group_by: _abc.Iterable[_builtins.str] | None = ...,
         filter_group_by: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        filter_group_by_values: _abc.Mapping[_builtins.str, Global___GroupByValues] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["from_time", b"from_time", "to_time", b"to_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_group_by", b"filter_group_by", "from_time", b"from_time", "group_by", b"group_by", "meter", b"meter", "subject", b"subject", "to_time", b"to_time", "window_size", b"window_size", "window_time_zone", b"window_time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_group_by", b"filter_group_by", "filter_group_by_values", b"filter_group_by_values", "from_time", b"from_time", "group_by", b"group_by", "meter", b"meter", "subject", b"subject", "to_time", b"to_time", "window_size", b"window_size", "window_time_zone", b"window_time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

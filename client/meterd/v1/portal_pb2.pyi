@@ -271,6 +271,27 @@ class QueryPortalMeterRequest(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class FilterGroupByValuesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> _meters_pb2.GroupByValues: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _meters_pb2.GroupByValues | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     METER_FIELD_NUMBER: _builtins.int
     FROM_TIME_FIELD_NUMBER: _builtins.int
     TO_TIME_FIELD_NUMBER: _builtins.int
@@ -278,6 +299,7 @@ class QueryPortalMeterRequest(_message.Message):
     WINDOW_TIME_ZONE_FIELD_NUMBER: _builtins.int
     GROUP_BY_FIELD_NUMBER: _builtins.int
     FILTER_GROUP_BY_FIELD_NUMBER: _builtins.int
+    FILTER_GROUP_BY_VALUES_FIELD_NUMBER: _builtins.int
     meter: _builtins.str
     """The meter's slug."""
     window_size: _common_pb2.WindowSize.ValueType
@@ -300,6 +322,10 @@ class QueryPortalMeterRequest(_message.Message):
     def filter_group_by(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Only events whose group key has exactly this value."""
 
+    @_builtins.property
+    def filter_group_by_values(self) -> _containers.MessageMap[_builtins.str, _meters_pb2.GroupByValues]:
+        """Only events whose group key has any of these values (as in QueryMeter)."""
+
     def __init__(
         self,
         *,
@@ -310,10 +336,11 @@ class QueryPortalMeterRequest(_message.Message):
         window_time_zone: _builtins.str = ...,
         group_by: _abc.Iterable[_builtins.str] | None = ...,
         filter_group_by: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        filter_group_by_values: _abc.Mapping[_builtins.str, _meters_pb2.GroupByValues] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["from_time", b"from_time", "to_time", b"to_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_group_by", b"filter_group_by", "from_time", b"from_time", "group_by", b"group_by", "meter", b"meter", "to_time", b"to_time", "window_size", b"window_size", "window_time_zone", b"window_time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_group_by", b"filter_group_by", "filter_group_by_values", b"filter_group_by_values", "from_time", b"from_time", "group_by", b"group_by", "meter", b"meter", "to_time", b"to_time", "window_size", b"window_size", "window_time_zone", b"window_time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -98,18 +98,20 @@ def _when(text: str | None) -> datetime | None:
 @click.option("--tz", help="IANA time zone for windows (default UTC).")
 @click.option("--subject", multiple=True, help="Only this subject (repeatable).")
 @click.option("--group-by", multiple=True, help="Group by a meter group key or 'subject' (repeatable).")
-@click.option("--filter", "filters", multiple=True, help="key=value: only this group value (repeatable).")
+@click.option("--filter", "filters", multiple=True, help="key=value: only this group value (repeatable; a repeated key matches any of its values).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @target_option
 @api_key_option
 def query(meter: str, from_: str | None, to: str | None, window: str | None, tz: str | None, subject: tuple[str, ...],
           group_by: tuple[str, ...], filters: tuple[str, ...], fmt: str, target: str, api_key: str | None) -> None:
-    filter_group_by = {}
+    values: dict[str, list[str]] = {}
     for item in filters:
         key, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r}: expected key=value", param_hint="--filter")
-        filter_group_by[key] = value
+        values.setdefault(key, []).append(value)
+    # A key given several times matches any of its values.
+    filter_group_by = {key: vs[0] if len(vs) == 1 else vs for key, vs in values.items()}
     with _client(target, api_key) as om:
         try:
             reply = om.meters.query(meter, from_=_when(from_), to=_when(to), window_size=window.upper() if window else None,

@@ -210,14 +210,26 @@ def issue_after_reset_grant(
 
 @dataclass(frozen=True)
 class Reset:
-    """A manual usage reset. ``preserve_overage`` None means the entitlement's default."""
+    """A manual usage reset. ``preserve_overage`` None means the entitlement's default.
+
+    ``usage_period``, if set, is the usage period from this reset on (a reset that changes the interval, e.g.
+    MONTH to WEEK); otherwise the period keeps its interval and is re-anchored at the reset unless
+    ``retain_anchor``.
+    """
 
     at: datetime
     retain_anchor: bool = False
     preserve_overage: bool | None = None
+    usage_period: UsagePeriod | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", truncate_to_minute(self.at))
+
+    def period_after(self, period: UsagePeriod) -> UsagePeriod:
+        """The usage period in effect from this reset on, given the one in effect before it."""
+        if self.usage_period is not None:
+            return self.usage_period
+        return period if self.retain_anchor else period.with_anchor(self.at)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,13 +275,13 @@ class ResetPoint:
 
 
 def usage_period_at(spec: EntitlementSpec, t: datetime) -> UsagePeriod:
-    """The usage period in effect at ``t``: a manual reset without retain_anchor re-anchors it."""
+    """The usage period in effect at ``t``: a manual reset without retain_anchor re-anchors it, and a reset
+    with its own usage period replaces it."""
     period = spec.usage_period
     for reset in spec.resets:
         if reset.at > t:
             break
-        if not reset.retain_anchor:
-            period = period.with_anchor(reset.at)
+        period = reset.period_after(period)
     return period
 
 
@@ -292,8 +304,7 @@ def reset_points(spec: EntitlementSpec, after: datetime, until: datetime) -> Ite
         if manual is None:
             return
         yield ResetPoint(manual.at, spec.preserves_overage(manual), manual=True)
-        if not manual.retain_anchor:
-            period = period.with_anchor(manual.at)
+        period = manual.period_after(period)
         cursor = manual.at
 
 
@@ -347,8 +358,11 @@ class BalanceState:
 class Segment:
     """One burndown segment ``[start, end)``: no grant or reset event happens strictly inside it.
 
-    Grant maps cover the grants active in the segment. ``balance_at_start`` is after the events at
-    ``start`` (including paying off overage); ``grant_usages`` add up to ``usage`` minus the overage growth.
+    Grant maps cover the grants active in the segment. ``grant_balances_at_start`` are after the events at
+    ``start`` but before any overage owed then is paid (as OpenMeter reports them); ``overage_at_start`` is
+    that owed overage and ``overage_paid_at_start`` the part of it the balances paid at ``start``.
+    ``grant_usages`` include that payment, so they add up to ``usage + overage_at_start - overage`` and
+    ``balance_at_end = balance_at_start - sum(grant_usages)``.
     """
 
     start: datetime
@@ -359,6 +373,12 @@ class Segment:
     grant_balances_at_start: Mapping[str, Decimal]
     grant_balances_at_end: Mapping[str, Decimal]
     grant_usages: Mapping[str, Decimal]
+    overage_paid_at_start: Decimal = ZERO
+
+    @property
+    def balance_after_payment(self) -> Decimal:
+        """The true balance at ``start``: the balance at start minus the overage paid from it then."""
+        return self.balance_at_start - self.overage_paid_at_start
 
     @property
     def balance_at_start(self) -> Decimal:
@@ -415,6 +435,9 @@ class _Ledger:
     overage: Decimal
     usage: Decimal
     period_start: datetime
+    # What the last instant's events left before its owed overage was paid: (balances, overage, paid per
+    # grant). The next segment reports its start from it (SPEC: balances at start before owed overage).
+    owed: tuple[dict[str, Decimal], Decimal, dict[str, Decimal]] | None = None
 
     @classmethod
     def of(cls, state: BalanceState) -> _Ledger:
@@ -492,11 +515,19 @@ def _burn_segment(
 ) -> Segment:
     """Measure ``[start, end)`` once and burn it. Negative usage (a SUM meter can go down) burns nothing."""
     usage = _measure(usage_fn, start, end)
-    at_start, overage_at_start = dict(ledger.balances), ledger.overage
+    at_start, overage_at_start, paid = dict(ledger.balances), ledger.overage, {}
+    if ledger.owed is not None:
+        at_start, overage_at_start, paid = ledger.owed
+        ledger.owed = None
     left, used = _burn(ledger.balances, max(usage, ZERO), grants)
     ledger.overage += left
     ledger.usage += usage
-    return Segment(start, end, usage, overage_at_start, ledger.overage, at_start, dict(ledger.balances), used)
+    for gid, amount in paid.items():
+        used[gid] = used.get(gid, ZERO) + amount
+    paid_total = sum(paid.values(), ZERO)
+    return Segment(
+        start, end, usage, overage_at_start, ledger.overage, at_start, dict(ledger.balances), used, paid_total
+    )
 
 
 def _apply_instant(ledger: _Ledger, t: datetime, instant: _Instant, grants: Mapping[str, Grant]) -> None:
@@ -521,8 +552,11 @@ def _apply_instant(ledger: _Ledger, t: datetime, instant: _Instant, grants: Mapp
     for grant_id in instant.activating:
         if grants[grant_id].is_active_at(t):
             ledger.balances[grant_id] = grants[grant_id].amount
+    before, owed = dict(ledger.balances), ledger.overage
+    paid: dict[str, Decimal] = {}
     if ledger.overage > 0:
-        ledger.overage, _ = _burn(ledger.balances, ledger.overage, grants)
+        ledger.overage, paid = _burn(ledger.balances, ledger.overage, grants)
+    ledger.owed = (before, owed, {gid: amount for gid, amount in paid.items() if amount})
 
 
 def _index(grants: Iterable[Grant]) -> dict[str, Grant]:
@@ -665,6 +699,7 @@ def _merge(segments: Sequence[Segment]) -> Segment:
         first.grant_balances_at_start,
         last.grant_balances_at_end,
         usages,
+        first.overage_paid_at_start,
     )
 
 
@@ -687,7 +722,7 @@ def _windows(fine: Sequence[Segment], edges: Sequence[datetime]) -> list[WindowR
         while inside[-1].end < end:
             inside.append(next(segments))
         usage = sum((s.usage for s in inside), ZERO)
-        rows.append(WindowRow(start, end, usage, inside[0].balance_at_start))
+        rows.append(WindowRow(start, end, usage, inside[0].balance_after_payment))
     return rows
 
 
@@ -722,7 +757,12 @@ def history(
         raise InvalidArgument.of("from", f"cannot be before {spec.measure_usage_from.isoformat()}")
     inner = sorted({_require_minute(e, "window_edges") for e in window_edges if start < as_utc(e) < end})
     grants_by_id = _index(grants)
-    start_state = state_at(spec, grants_by_id.values(), usage_fn, start, snapshot)
-    end_state, fine, events = _run(spec, grants_by_id, usage_fn, start_state, end, inner)
+    # Replayed through ``start`` (not resumed at it) so that the first segment knows the balances before
+    # any overage owed at ``start`` was paid. A snapshot at ``start`` itself cannot tell, so it is not used.
+    if snapshot is not None and snapshot.at >= start:
+        snapshot = None
+    origin = snapshot if snapshot is not None else initial_state(spec, grants_by_id.values())
+    end_state, fine, events = _run(spec, grants_by_id, usage_fn, origin, end, [start, *inner])
+    fine = [s for s in fine if s.start >= start]
     windows = _windows(fine, [start, *inner, end])
     return History(tuple(windows), tuple(_burndown(fine, events)), end_state)

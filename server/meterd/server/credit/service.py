@@ -25,7 +25,14 @@ from meterd.server.credit import engine
 from meterd.server.credit.snapshots import SnapshotBasis
 from meterd.server.credit.windows import HistoryWindow, window_edges
 from meterd.server.entitlements.model import Entitlement, EntitlementType, EntitlementValue
-from meterd.server.entitlements.periods import as_utc, ceil_to_minute, is_whole_minute, truncate_to_minute
+from meterd.server.entitlements.periods import (
+    Interval,
+    UsagePeriod,
+    as_utc,
+    ceil_to_minute,
+    is_whole_minute,
+    truncate_to_minute,
+)
 from meterd.server.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from meterd.server.features.model import Feature
 from meterd.server.grants.model import Grant
@@ -283,10 +290,14 @@ class CreditService:
         effective_at: datetime | None = None,
         retain_anchor: bool = False,
         preserve_overage: bool | None = None,
+        interval: Interval | None = None,
+        anchor: datetime | None = None,
     ) -> Entitlement:
         """Resets a metered entitlement's usage at ``effective_at`` (default now, truncated to the minute).
 
-        Returns the entitlement after the reset. Raises FailedPrecondition for a non-metered entitlement or a
+        With ``interval``, the usage period changes from the reset on: that interval, anchored at ``anchor``
+        (default: the reset instant, or with ``retain_anchor`` the anchor in effect); earlier periods are
+        unchanged. Returns the entitlement after the reset. Raises FailedPrecondition for a non-metered entitlement or a
         reset not after the start of the current usage period (the last reset, a period boundary, or a second
         reset in the same minute); InvalidArgument (``effective_at``) for a time in the future or before the
         entitlement was created.
@@ -313,7 +324,16 @@ class CreditService:
                 f"effective_at: a reset must be after the start of the current usage period"
                 f" ({period_start.isoformat()}); {at.isoformat()} is not"
             )
-        reset = engine.Reset(at, retain_anchor=retain_anchor, preserve_overage=preserve_overage)
+        new_period = None
+        if interval is not None:
+            if anchor is None:
+                anchor = engine.usage_period_at(entitlement.engine_spec(), at).anchor if retain_anchor else at
+            new_period = UsagePeriod(interval, anchor)
+        elif anchor is not None:
+            raise InvalidArgument.of("usage_period.interval", "is required with usage_period.anchor")
+        reset = engine.Reset(
+            at, retain_anchor=retain_anchor, preserve_overage=preserve_overage, usage_period=new_period
+        )
         try:
             self._entitlements.add_reset(entitlement.id, reset, now)
         except AlreadyExists as exc:

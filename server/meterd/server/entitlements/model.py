@@ -69,6 +69,13 @@ class Entitlement:
         """The latest manual reset, or None before the first."""
         return self.resets[-1].at if self.resets else None
 
+    @property
+    def reported_last_reset(self) -> datetime | None:
+        """``last_reset`` as OpenMeter reports it: the latest manual reset, else measure_usage_from (metered)."""
+        if self.resets:
+            return self.resets[-1].at
+        return self.metered.measure_usage_from if self.metered is not None else None
+
     def engine_spec(self) -> EntitlementSpec:
         """What the credit engine needs of this (metered) entitlement. ValueError for other types."""
         if self.metered is None:
@@ -126,13 +133,23 @@ class NewEntitlement:
         return self.feature_key, "entitlement.feature_key"
 
 
+class EntitlementOrderBy(StrEnum):
+    """What entitlement lists order by (OpenMeter's orderBy); ties are broken by id."""
+
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
 @dataclass(frozen=True, slots=True)
 class EntitlementFilter:
-    """ListEntitlements filters (empty: no filter). ``features`` are ids or keys."""
+    """ListEntitlements filters (empty: no filter) and order. ``features`` are ids or keys."""
 
     subjects: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     include_deleted: bool = False
+    types: tuple[EntitlementType, ...] = ()
+    order_by: EntitlementOrderBy = EntitlementOrderBy.CREATED_AT
+    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,20 +218,13 @@ def _check_metered(m: MeteredRequest, errors: ViolationCollector) -> None:
 
 
 def check_feature(new: NewEntitlement, feature: Feature) -> None:
-    """A metered entitlement needs a feature with a meter; a feature with a meter is only for metered ones.
-
-    Raises FailedPrecondition naming the feature field.
+    """A metered entitlement needs a feature with a meter; boolean and static ones may use any feature (as
+    OpenMeter allows: with or without a meter). Raises FailedPrecondition naming the feature field.
     """
     _, field_name = new.feature
     if new.type is EntitlementType.METERED and not feature.meter_slug:
         raise FailedPrecondition(
             f"{field_name}: feature {feature.key} has no meter; metered entitlements need one"
-        )
-    if new.type is not EntitlementType.METERED and feature.meter_slug:
-        kind = (new.type or EntitlementType.BOOLEAN).lower()
-        raise FailedPrecondition(
-            f"{field_name}: feature {feature.key} has meter {feature.meter_slug}; it may only be used for metered"
-            f" entitlements, not {kind}"
         )
 
 

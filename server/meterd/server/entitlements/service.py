@@ -6,6 +6,7 @@ Knows its store only through the protocol below; features through the feature se
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from meterd.server.entitlements.model import (
     validate_new_entitlement,
     validate_subject_key,
 )
+from meterd.server.entitlements.periods import Interval
 from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from meterd.server.features.model import page_limit
 from meterd.server.features.service import FeatureService
@@ -56,12 +58,21 @@ class Credit(Protocol):
         effective_at: datetime | None = None,
         retain_anchor: bool = False,
         preserve_overage: bool | None = None,
+        interval: Interval | None = None,
+        anchor: datetime | None = None,
     ) -> Entitlement: ...
 
 
 class EntitlementStore(Protocol):
     def insert(self, e: Entitlement, grant: Grant | None = None) -> Entitlement:
         """Stores the entitlement and its issue-after-reset grant atomically; AlreadyExists on a conflict."""
+        ...
+
+    def replace(self, old_id: str, e: Entitlement, grant: Grant | None, at: datetime) -> Entitlement:
+        """Deletes ``old_id`` at ``at`` and stores ``e`` (and its grant) atomically: both or neither.
+
+        NotFound if the old one is no longer active; otherwise the errors of ``insert``.
+        """
         ...
 
     def find(self, subject_key: str, id_or_feature_key: str) -> Entitlement | None:
@@ -72,7 +83,13 @@ class EntitlementStore(Protocol):
 
     def list(
         self, filter: EntitlementFilter, limit: int, after: Cursor | None
-    ) -> tuple[list[Entitlement], Cursor | None]: ...
+    ) -> tuple[list[Entitlement], Cursor | None]:
+        """One page in the filter's order and the cursor (sort key, id) of its last row if more follow."""
+        ...
+
+    def count(self, filter: EntitlementFilter) -> int:
+        """How many entitlements match the filter, over every page."""
+        ...
 
 
 class EntitlementService:
@@ -111,8 +128,41 @@ class EntitlementService:
         """Validates and stores an entitlement; a metered one with ``issue_after_reset`` gets its grant.
 
         Raises InvalidArgument (bad fields), NotFound (unknown feature), FailedPrecondition (archived feature,
-        or a feature whose meter does not fit the type), AlreadyExists (the subject has one for the feature).
+        or a metered entitlement on a feature without a meter), AlreadyExists (the subject has one for the
+        feature).
         """
+        entitlement, grant = self._build(new)
+        stored = self._store.insert(entitlement, grant)
+        self._changed("created", stored)
+        return stored
+
+    def override(self, subject_key: str, id_or_feature_key: str, new: NewEntitlement) -> Entitlement:
+        """Replaces the subject's entitlement (by id or feature key) with ``new``, atomically (OpenMeter's
+        override): the old one is deleted and the new one created, or nothing changes.
+
+        ``new`` may leave its feature out (the old one's is used); if it names one, it must be the old one's.
+        Raises NotFound (old entitlement), InvalidArgument (bad fields, or another feature named
+        ``entitlement.feature_key``/``feature_id``), and the errors of ``create``.
+        """
+        old = self.get(subject_key, id_or_feature_key)
+        if new.subject_key and new.subject_key != subject_key:
+            raise InvalidArgument.of("subject_key", f"must be the entitlement's subject {subject_key!r}")
+        feature_ref, field = new.feature
+        if not feature_ref:
+            new = replace(new, feature_id=old.feature_id)
+        elif feature_ref not in (old.feature_id, old.feature_key):
+            raise InvalidArgument.of(
+                field,
+                f"{feature_ref!r} is not the overridden entitlement's feature ({old.feature_key})",
+            )
+        new = replace(new, subject_key=subject_key)
+        entitlement, grant = self._build(new)
+        stored = self._store.replace(old.id, entitlement, grant, entitlement.created_at)
+        self._changed("overridden", old)  # gone
+        self._changed("overridden", stored)  # in its place
+        return stored
+
+    def _build(self, new: NewEntitlement) -> tuple[Entitlement, Grant | None]:
         validate_new_entitlement(new)
         feature_ref, field = new.feature
         feature = self._features.get_for_entitlement(feature_ref, field)
@@ -132,9 +182,7 @@ class EntitlementService:
                 effective_at=m.measure_usage_from,
                 now=now,
             )
-        stored = self._store.insert(entitlement, grant)
-        self._changed("created", stored)
-        return stored
+        return entitlement, grant
 
     def get(self, subject_key: str, id_or_feature_key: str) -> Entitlement:
         """The subject's non-deleted entitlement by id or feature key; NotFound otherwise."""
@@ -185,23 +233,30 @@ class EntitlementService:
         effective_at: datetime | None = None,
         retain_anchor: bool = False,
         preserve_overage: bool | None = None,
+        interval: Interval | None = None,
+        anchor: datetime | None = None,
     ) -> Entitlement:
-        """Resets a metered entitlement's usage; returns it updated (see CreditService.reset)."""
+        """Resets a metered entitlement's usage, optionally changing its usage period from the reset on;
+        returns it updated (see CreditService.reset)."""
         entitlement = self.get(subject_key, id_or_feature_key)
-        updated = self._credit_engine().reset(entitlement, effective_at, retain_anchor, preserve_overage)
+        updated = self._credit_engine().reset(
+            entitlement, effective_at, retain_anchor, preserve_overage, interval, anchor
+        )
         self._changed("reset", updated)
         return updated
 
     def list_for_subject(
-        self, subject_key: str, include_deleted: bool, page_size: int, after: Cursor | None
-    ) -> tuple[list[Entitlement], Cursor | None]:
-        """One page of one subject's entitlements in creation order."""
+        self, subject_key: str, filter: EntitlementFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Entitlement], Cursor | None, int]:
+        """One page of one subject's entitlements (``filter``'s subjects are replaced by this one), the cursor
+        of the next page, and how many match in all."""
         validate_subject_key(subject_key)
-        filter = EntitlementFilter(subjects=(subject_key,), include_deleted=include_deleted)
-        return self._store.list(filter, page_limit(page_size), after)
+        return self.list(replace(filter, subjects=(subject_key,)), page_size, after)
 
     def list(
         self, filter: EntitlementFilter, page_size: int, after: Cursor | None
-    ) -> tuple[list[Entitlement], Cursor | None]:
-        """One page in creation order, and the cursor of the next (None on the last)."""
-        return self._store.list(filter, page_limit(page_size), after)
+    ) -> tuple[list[Entitlement], Cursor | None, int]:
+        """One page in the filter's order (default creation time ascending), the cursor of the next (None on
+        the last), and how many match in all."""
+        page, cursor = self._store.list(filter, page_limit(page_size), after)
+        return page, cursor, self._store.count(filter)

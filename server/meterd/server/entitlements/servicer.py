@@ -16,6 +16,7 @@ from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
+    EntitlementOrderBy,
     EntitlementType,
     EntitlementValue,
     MeteredRequest,
@@ -91,6 +92,7 @@ def segment_to_wire(s: Segment) -> entitlements_pb2.BurndownSegment:
         grant_balances_at_start=_amounts(s.grant_balances_at_start),
         grant_balances_at_end=_amounts(s.grant_balances_at_end),
         grant_usage=_amounts(s.grant_usages),
+        overage_at_start=float(s.overage_at_start),
     )
 
 
@@ -100,6 +102,48 @@ def history_to_wire(h: History | None) -> entitlements_pb2.GetEntitlementHistory
     return entitlements_pb2.GetEntitlementHistoryResponse(
         windowed_history=[window_row_to_wire(r) for r in h.windows],
         burndown_history=[segment_to_wire(s) for s in h.segments],
+    )
+
+
+_TYPES = {
+    entitlements_pb2.ENTITLEMENT_TYPE_BOOLEAN: EntitlementType.BOOLEAN,
+    entitlements_pb2.ENTITLEMENT_TYPE_STATIC: EntitlementType.STATIC,
+    entitlements_pb2.ENTITLEMENT_TYPE_METERED: EntitlementType.METERED,
+}
+_ORDER_BY = {
+    entitlements_pb2.ENTITLEMENT_ORDER_BY_UNSPECIFIED: EntitlementOrderBy.CREATED_AT,
+    entitlements_pb2.ENTITLEMENT_ORDER_BY_CREATED_AT: EntitlementOrderBy.CREATED_AT,
+    entitlements_pb2.ENTITLEMENT_ORDER_BY_UPDATED_AT: EntitlementOrderBy.UPDATED_AT,
+}
+
+
+def descending_from_wire(order: int) -> bool:
+    """True for SORT_ORDER_DESC; ASC and UNSPECIFIED ascend; INVALID_ARGUMENT (``order``) otherwise."""
+    if order not in common_pb2.SortOrder.values():
+        raise errors.InvalidArgument.of("order", f"unknown order {order}")
+    return order == common_pb2.SORT_ORDER_DESC
+
+
+def entitlement_filter_from_wire(
+    request: entitlements_pb2.ListEntitlementsRequest | entitlements_pb2.ListSubjectEntitlementsRequest,
+    subjects: tuple[str, ...],
+) -> EntitlementFilter:
+    types = []
+    for i, value in enumerate(request.type):
+        kind = _TYPES.get(value)
+        if kind is None:
+            raise errors.InvalidArgument.of(f"type[{i}]", f"invalid entitlement type {value}: BOOLEAN, STATIC or METERED")
+        types.append(kind)
+    order_by = _ORDER_BY.get(request.order_by)
+    if order_by is None:
+        raise errors.InvalidArgument.of("order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT")
+    return EntitlementFilter(
+        subjects=subjects,
+        features=tuple(request.feature),
+        include_deleted=request.include_deleted,
+        types=tuple(types),
+        order_by=order_by,
+        descending=descending_from_wire(request.order),
     )
 
 
@@ -141,6 +185,15 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
     )
 
 
+def _renamed(exc: errors.InvalidArgument, old: str, new: str) -> errors.InvalidArgument:
+    """The same violations with the ``old`` field prefix named ``new`` (the request's own field name)."""
+    violations = [
+        errors.FieldViolation(new + v.field[len(old):] if v.field.startswith(old) else v.field, v.description)
+        for v in exc.violations
+    ]
+    return errors.InvalidArgument.many(violations) if violations else exc
+
+
 def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entitlement:
     """The wire entitlement; a metered one's current_usage_period is the one containing ``now``."""
     message = entitlements_pb2.Entitlement(
@@ -162,10 +215,10 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         m = e.metered
         assert m is not None
         metered = message.metered
-        metered.usage_period.interval = interval_to_wire(m.usage_period.interval)
-        # A reset without retain_anchor re-anchors the period: show the anchor in effect now.
-        anchor = usage_period_at(e.engine_spec(), now).anchor if e.resets else m.usage_period.anchor
-        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(anchor))
+        # A reset re-anchors the period (unless it retains the anchor) or changes it: show the one in effect now.
+        in_effect = usage_period_at(e.engine_spec(), now) if e.resets else m.usage_period
+        metered.usage_period.interval = interval_to_wire(in_effect.interval)
+        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(in_effect.anchor))
         metered.measure_usage_from.CopyFrom(rpc.dt_to_ts(m.measure_usage_from))
         if m.issue_after_reset is not None:
             metered.issue_after_reset = float(m.issue_after_reset)
@@ -176,8 +229,9 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         if period is not None:
             metered.current_usage_period.from_time.CopyFrom(rpc.dt_to_ts(period.start))
             metered.current_usage_period.to_time.CopyFrom(rpc.dt_to_ts(period.end))
-        if e.last_reset is not None:
-            metered.last_reset.CopyFrom(rpc.dt_to_ts(e.last_reset))
+        last_reset = e.reported_last_reset
+        if last_reset is not None:
+            metered.last_reset.CopyFrom(rpc.dt_to_ts(last_reset))
     return message
 
 
@@ -211,6 +265,19 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         )
 
     @rpc.unary
+    def OverrideEntitlement(
+        self, request: entitlements_pb2.OverrideEntitlementRequest, context: grpc.ServicerContext
+    ) -> entitlements_pb2.OverrideEntitlementResponse:
+        try:
+            new = new_entitlement_from_wire(
+                entitlements_pb2.CreateEntitlementRequest(subject_key=request.subject_key, entitlement=request.override)
+            )
+            created = self._service.override(request.subject_key, request.entitlement, new)
+        except errors.InvalidArgument as exc:
+            raise _renamed(exc, "entitlement.", "override.") from exc
+        return entitlements_pb2.OverrideEntitlementResponse(entitlement=entitlement_to_wire(created, self._clock()))
+
+    @rpc.unary
     def GetEntitlement(
         self, request: entitlements_pb2.GetEntitlementRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementResponse:
@@ -221,27 +288,26 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def ListEntitlements(
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
-        filter = EntitlementFilter(
-            subjects=tuple(request.subject_key),
-            features=tuple(request.feature),
-            include_deleted=request.include_deleted,
-        )
-        page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
+        filter = entitlement_filter_from_wire(request, tuple(request.subject_key))
+        page, cursor, total = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor)
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor),
+            total_size=total,
         )
 
     @rpc.unary
     def ListSubjectEntitlements(
         self, request: entitlements_pb2.ListSubjectEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
-        page, cursor = self._service.list_for_subject(
-            request.subject_key, request.include_deleted, request.page_size, decode_cursor(request.page_token)
+        filter = entitlement_filter_from_wire(request, ())
+        page, cursor, total = self._service.list_for_subject(
+            request.subject_key, filter, request.page_size, decode_cursor(request.page_token)
         )
         now = self._clock()
         return entitlements_pb2.ListSubjectEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor)
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor),
+            total_size=total,
         )
 
     @rpc.unary
@@ -283,6 +349,8 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             rpc.opt_ts(request, "effective_at"),
             request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
+            interval_from_wire(request.usage_period.interval, "usage_period.interval"),
+            rpc.opt_ts(request.usage_period, "anchor") if request.HasField("usage_period") else None,
         )
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())

@@ -30,7 +30,10 @@ class EventStore(Protocol):
 
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
-    ) -> tuple[list[StoredEvent], tuple[int, int] | None]: ...
+    ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
+        """One page, newest first. An event whose type no meter reads (now) carries the single error
+        ("", "no meter reads event type T") and counts as having an error for ``filter.has_error``."""
+        ...
 
 
 @dataclass(slots=True)

@@ -40,6 +40,10 @@ class FeatureStore(Protocol):
 
     def list(self, filter: FeatureFilter, limit: int, after: Cursor | None) -> tuple[list[Feature], Cursor | None]: ...
 
+    def count(self, filter: FeatureFilter) -> int:
+        """How many features match the filter, over every page."""
+        ...
+
 
 class FeatureService:
     """Features (SPEC § Features). ``meters`` is looked up at call time: the meters domain may be wired later."""
@@ -107,3 +111,7 @@ class FeatureService:
     ) -> tuple[list[Feature], Cursor | None]:
         """One page of features in creation order, and the cursor of the next page (None on the last)."""
         return self._store.list(filter, page_limit(page_size), after)
+
+    def count(self, filter: FeatureFilter) -> int:
+        """How many features match the filter, over every page (``total_size``)."""
+        return self._store.count(filter)

@@ -68,7 +68,8 @@ class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
         filter = FeatureFilter(meter_slugs=tuple(request.meter_slug), include_archived=request.include_archived)
         page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
         return features_pb2.ListFeaturesResponse(
-            features=[feature_to_wire(f) for f in page], next_page_token=encode_cursor(cursor)
+            features=[feature_to_wire(f) for f in page], next_page_token=encode_cursor(cursor),
+            total_size=self._service.count(filter),
         )
 
     @rpc.unary

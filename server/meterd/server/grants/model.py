@@ -10,9 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from meterd.server.credit import engine
-from meterd.server.entitlements.periods import ExpirationDuration, Interval, expires_at, truncate_to_minute
+from meterd.server.entitlements.periods import (
+    ExpirationDuration,
+    Interval,
+    UsagePeriod,
+    expires_at,
+    truncate_to_minute,
+)
 from meterd.server.errors import InvalidArgument, ViolationCollector
 
 MAX_PRIORITY = 255
@@ -99,13 +106,37 @@ class NewGrant:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
+class GrantOrderBy(StrEnum):
+    """What grant lists order by; ties are broken by creation time, then id."""
+
+    EFFECTIVE_AT = "EFFECTIVE_AT"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    EXPIRES_AT = "EXPIRES_AT"
+
+
 @dataclass(frozen=True, slots=True)
 class GrantFilter:
-    """ListGrants filters (empty: no filter). ``features`` are ids or keys."""
+    """ListGrants filters (empty: no filter) and order. ``features`` are ids or keys."""
 
     subjects: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     include_voided: bool = False
+    order_by: GrantOrderBy = GrantOrderBy.EFFECTIVE_AT
+    descending: bool = False
+
+
+def next_recurrence(grant: Grant, now: datetime) -> datetime | None:
+    """The first refill of a recurring grant strictly after ``now``; None if it does not recur, or if that
+    instant is not before its expiry or void (it would never refill then)."""
+    if grant.recurrence is None:
+        return None
+    period = UsagePeriod(grant.recurrence.interval, grant.recurrence.anchor)
+    nxt = period.boundary(period.index(now) + 1)
+    if nxt <= grant.effective_at:  # before the grant starts, its first refill is the first boundary after it
+        nxt = period.boundary(period.index(grant.effective_at) + 1)
+    end = min(t for t in (grant.expires_at, grant.voided_at) if t is not None)
+    return nxt if nxt < end else None
 
 
 def validate_new_grant(new: NewGrant, prefix: str = "grant.") -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from meterd.server import ids
 from meterd.server.credit.engine import period_start_at
 from meterd.server.entitlements.model import EntitlementType
-from meterd.server.entitlements.periods import truncate_to_minute
+from meterd.server.entitlements.periods import as_utc, truncate_to_minute
 from meterd.server.entitlements.service import EntitlementService
 from meterd.server.errors import FailedPrecondition, InvalidArgument
 from meterd.server.features.model import page_limit
@@ -23,15 +24,22 @@ ChangeListener = Callable[[str, Grant], None]
 class GrantStore(Protocol):
     def insert(self, grant: Grant) -> Grant: ...
 
-    def void(self, grant_id: str, at: datetime) -> Grant:
-        """NotFound for an unknown grant, FailedPrecondition for a voided one."""
+    def void(
+        self, grant_id: str, at: datetime, now: datetime | None = None, *, not_before_effective: bool = False
+    ) -> Grant:
+        """Voids from ``at`` (updated at ``now``). NotFound for an unknown grant, FailedPrecondition for a
+        voided one; with ``not_before_effective``, InvalidArgument (``at``) before its effective time."""
         ...
 
     def list_for_entitlement(
-        self, entitlement_id: str, include_voided: bool, limit: int, after: Cursor | None
+        self, entitlement_id: str, filter: GrantFilter, limit: int, after: Cursor | None
     ) -> tuple[list[Grant], Cursor | None]: ...
 
     def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]: ...
+
+    def count(self, filter: GrantFilter, entitlement_id: str | None = None) -> int:
+        """How many grants match the filter (of one entitlement, or of every non-deleted one)."""
+        ...
 
 
 class GrantService:
@@ -79,21 +87,43 @@ class GrantService:
         return stored
 
     def list_for_entitlement(
-        self, subject_key: str, id_or_feature_key: str, include_voided: bool, page_size: int, after: Cursor | None
-    ) -> tuple[list[Grant], Cursor | None]:
-        """One page of an entitlement's grants, ordered by effective_at ascending."""
+        self, subject_key: str, id_or_feature_key: str, filter: GrantFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None, int]:
+        """One page of an entitlement's grants in the filter's order (default effective_at ascending), the
+        cursor of the next page, and how many match in all. The filter's subjects and features are ignored."""
         limit = page_limit(page_size)
         entitlement = self._entitlements.get(subject_key, id_or_feature_key)
-        return self._store.list_for_entitlement(entitlement.id, include_voided, limit, after)
+        filter = replace(filter, subjects=(), features=())
+        page, cursor = self._store.list_for_entitlement(entitlement.id, filter, limit, after)
+        return page, cursor, self._store.count(filter, entitlement.id)
 
-    def void(self, grant_id: str) -> Grant:
-        """Voids a grant from now (truncated to the minute): its remaining balance is gone from then on."""
+    def void(self, grant_id: str, at: datetime | None = None) -> Grant:
+        """Voids a grant from ``at`` (default now; truncated to the minute): its remaining balance is gone from
+        then on, usage before it still burns it. Voiding now a grant that is not yet effective means it never
+        becomes active; an explicit ``at`` must not be before the grant's effective time.
+
+        Raises InvalidArgument (``grant_id`` missing; ``at`` in the future or before the grant's effective
+        time), NotFound, FailedPrecondition (already voided).
+        """
         if not grant_id:
             raise InvalidArgument.of("grant_id", "is required")
-        voided = self._store.void(grant_id, truncate_to_minute(self._clock()))
+        now = self._clock()
+        if at is None:
+            voided = self._store.void(grant_id, truncate_to_minute(now), now)
+        elif as_utc(at) > now:
+            raise InvalidArgument.of("at", f"cannot void at {as_utc(at).isoformat()}, in the future")
+        else:
+            voided = self._store.void(grant_id, truncate_to_minute(at), now, not_before_effective=True)
         self._changed("voided", voided)
         return voided
 
-    def list(self, filter: GrantFilter, page_size: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
-        """One page of grants of every non-deleted entitlement, ordered by effective_at ascending."""
-        return self._store.list(filter, page_limit(page_size), after)
+    def list(
+        self, filter: GrantFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None, int]:
+        """One page of grants of every non-deleted entitlement in the filter's order (default effective_at
+        ascending), the cursor of the next page, and how many match in all."""
+        page, cursor = self._store.list(filter, page_limit(page_size), after)
+        return page, cursor, self._store.count(filter)
+
+    def now(self) -> datetime:
+        return self._clock()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import grpc
 
 from meterd.server import errors, rpc
 from meterd.server.entitlements.periods import ExpirationDuration
-from meterd.server.entitlements.servicer import decimal_from_wire, interval_from_wire, interval_to_wire
-from meterd.server.grants.model import Grant, GrantFilter, NewGrant
+from meterd.server.entitlements.servicer import (
+    decimal_from_wire,
+    descending_from_wire,
+    interval_from_wire,
+    interval_to_wire,
+)
+from meterd.server.grants.model import Grant, GrantFilter, GrantOrderBy, NewGrant, next_recurrence
 from meterd.server.grants.service import Cursor, GrantService
 from meterd.v1 import grants_pb2, grants_pb2_grpc
 
@@ -49,7 +55,8 @@ def _amount(value: Decimal) -> float:
     return float(value)
 
 
-def grant_to_wire(g: Grant) -> grants_pb2.Grant:
+def grant_to_wire(g: Grant, now: datetime) -> grants_pb2.Grant:
+    """The wire grant; ``next_recurrence`` is the next refill after ``now``."""
     message = grants_pb2.Grant(
         id=g.id, entitlement_id=g.entitlement_id, subject_key=g.subject_key, feature_key=g.feature_key,
         amount=_amount(g.amount), priority=g.priority, effective_at=rpc.dt_to_ts(g.effective_at),
@@ -64,7 +71,34 @@ def grant_to_wire(g: Grant) -> grants_pb2.Grant:
         message.recurrence.anchor.CopyFrom(rpc.dt_to_ts(g.recurrence.anchor))
     if g.voided_at is not None:
         message.voided_at.CopyFrom(rpc.dt_to_ts(g.voided_at))
+    upcoming = next_recurrence(g, now)
+    if upcoming is not None:
+        message.next_recurrence.CopyFrom(rpc.dt_to_ts(upcoming))
     return message
+
+
+_ORDER_BY = {
+    grants_pb2.GRANT_ORDER_BY_UNSPECIFIED: GrantOrderBy.EFFECTIVE_AT,
+    grants_pb2.GRANT_ORDER_BY_EFFECTIVE_AT: GrantOrderBy.EFFECTIVE_AT,
+    grants_pb2.GRANT_ORDER_BY_CREATED_AT: GrantOrderBy.CREATED_AT,
+    grants_pb2.GRANT_ORDER_BY_UPDATED_AT: GrantOrderBy.UPDATED_AT,
+    grants_pb2.GRANT_ORDER_BY_EXPIRES_AT: GrantOrderBy.EXPIRES_AT,
+}
+
+
+def grant_filter_from_wire(
+    request: grants_pb2.ListGrantsRequest | grants_pb2.ListEntitlementGrantsRequest,
+    subjects: tuple[str, ...] = (), features: tuple[str, ...] = (),
+) -> GrantFilter:
+    order_by = _ORDER_BY.get(request.order_by)
+    if order_by is None:
+        raise errors.InvalidArgument.of(
+            "order_by", f"invalid order by {request.order_by}: EFFECTIVE_AT, CREATED_AT, UPDATED_AT or EXPIRES_AT"
+        )
+    return GrantFilter(
+        subjects=subjects, features=features, include_voided=request.include_voided, order_by=order_by,
+        descending=descending_from_wire(request.order),
+    )
 
 
 def _decode_cursor(token: str) -> Cursor | None:
@@ -90,35 +124,35 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
         self, request: grants_pb2.CreateGrantRequest, context: grpc.ServicerContext
     ) -> grants_pb2.CreateGrantResponse:
         grant = self._service.create(request.subject_key, request.entitlement, new_grant_from_wire(request.grant))
-        return grants_pb2.CreateGrantResponse(grant=grant_to_wire(grant))
+        return grants_pb2.CreateGrantResponse(grant=grant_to_wire(grant, self._service.now()))
 
     @rpc.unary
     def ListEntitlementGrants(
         self, request: grants_pb2.ListEntitlementGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListEntitlementGrantsResponse:
-        page, cursor = self._service.list_for_entitlement(
-            request.subject_key, request.entitlement, request.include_voided, request.page_size,
+        page, cursor, total = self._service.list_for_entitlement(
+            request.subject_key, request.entitlement, grant_filter_from_wire(request), request.page_size,
             _decode_cursor(request.page_token),
         )
+        now = self._service.now()
         return grants_pb2.ListEntitlementGrantsResponse(
-            grants=[grant_to_wire(g) for g in page], next_page_token=_encode_cursor(cursor)
+            grants=[grant_to_wire(g, now) for g in page], next_page_token=_encode_cursor(cursor), total_size=total
         )
 
     @rpc.unary
     def ListGrants(
         self, request: grants_pb2.ListGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListGrantsResponse:
-        filter = GrantFilter(
-            subjects=tuple(request.subject_key), features=tuple(request.feature),
-            include_voided=request.include_voided,
-        )
-        page, cursor = self._service.list(filter, request.page_size, _decode_cursor(request.page_token))
+        filter = grant_filter_from_wire(request, tuple(request.subject_key), tuple(request.feature))
+        page, cursor, total = self._service.list(filter, request.page_size, _decode_cursor(request.page_token))
+        now = self._service.now()
         return grants_pb2.ListGrantsResponse(
-            grants=[grant_to_wire(g) for g in page], next_page_token=_encode_cursor(cursor)
+            grants=[grant_to_wire(g, now) for g in page], next_page_token=_encode_cursor(cursor), total_size=total
         )
 
     @rpc.unary
     def VoidGrant(
         self, request: grants_pb2.VoidGrantRequest, context: grpc.ServicerContext
     ) -> grants_pb2.VoidGrantResponse:
-        return grants_pb2.VoidGrantResponse(grant=grant_to_wire(self._service.void(request.grant_id)))
+        voided = self._service.void(request.grant_id, rpc.opt_ts(request, "at"))
+        return grants_pb2.VoidGrantResponse(grant=grant_to_wire(voided, self._service.now()))

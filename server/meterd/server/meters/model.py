@@ -27,6 +27,7 @@ import jsonpath
 from jsonpath.selectors import IndexSelector, NameSelector
 
 from meterd.server.errors import InvalidArgument, ViolationCollector
+from meterd.server.meters.windows import WindowSize
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 63
@@ -71,6 +72,8 @@ class MeterDefinition:
     value_property: str | None = None
     group_by: Mapping[str, str] = field(default_factory=dict, hash=False)
     description: str = ""
+    # The smallest window a query may ask for (OpenMeter's windowSize); finer query windows are refused.
+    window_size: WindowSize = WindowSize.MINUTE
 
     def __post_init__(self) -> None:
         # Sorting once here makes group order canonical for every reader and store.
@@ -140,7 +143,7 @@ def validate_meter(meter: MeterDefinition) -> None:
 
 
 def validate_query_grouping(
-    meter: MeterDefinition, group_by: Sequence[str], filter_group_by: Mapping[str, str]
+    meter: MeterDefinition, group_by: Sequence[str], filter_group_by: Mapping[str, object]
 ) -> None:
     """Check a query's ``group_by`` (``subject`` or the meter's group keys) and ``filter_group_by`` keys.
 

@@ -60,7 +60,9 @@ class MeterStore(Protocol):
     def subjects(self, meter: Any) -> list[str]: ...
     def earliest(self, meter: Any) -> datetime | None: ...
     def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
-              keep_groups: Sequence[int], filters: Mapping[int, str]) -> Iterator[PartialRow]: ...
+              keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
+        """``filters``: group index -> the values it may have (a row matches any of them)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class MeterQuery:
     window_time_zone: str = ""
     subjects: tuple[str, ...] = ()
     group_by: tuple[str, ...] = ()
-    filter_group_by: Mapping[str, str] = field(default_factory=dict)
+    # Group key -> the values it may have (a row matches any of them); ANDed across keys.
+    filter_group_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,15 +90,30 @@ class QueryResult:
 
 def definition_from_fields(
     slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
-    group_by: Mapping[str, str], description: str = "",
+    group_by: Mapping[str, str], description: str = "", window_size: WindowSize | None = None,
 ) -> MeterDefinition:
-    """A validated definition; raises InvalidArgument naming every bad ``meter.*`` field."""
+    """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
+    ``meter.*`` field."""
     definition = MeterDefinition(
         slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
         value_property=value_property or None, group_by=dict(group_by), description=description,
+        window_size=window_size or WindowSize.MINUTE,
     )
     validate_meter(definition)
     return definition
+
+
+_FINENESS = {WindowSize.MINUTE: 0, WindowSize.HOUR: 1, WindowSize.DAY: 2}
+
+
+def _check_window(meter: MeterDefinition, window: WindowSize | None) -> None:
+    """A query window finer than the meter's own window size is refused (as OpenMeter does)."""
+    if window is not None and _FINENESS[window] < _FINENESS[meter.window_size]:
+        raise InvalidArgument.of(
+            "window_size",
+            f"cannot query meter {meter.slug} with window size {window.value}: its window size is"
+            f" {meter.window_size.value}",
+        )
 
 
 class MeterService:
@@ -147,6 +165,10 @@ class MeterService:
         zone = resolve_zone(q.window_time_zone)
         validate_query_range(q.from_time, q.to_time)
         validate_query_grouping(meter.definition, q.group_by, q.filter_group_by)
+        _check_window(meter.definition, q.window_size)
+        for key, values in q.filter_group_by.items():
+            if not values:
+                raise InvalidArgument.of(f"filter_group_by.{key}", "needs at least one value")
         for i, subject in enumerate(q.subjects):
             if not subject:
                 raise InvalidArgument.of(f"subject[{i}]", "must not be empty")
@@ -167,7 +189,7 @@ class MeterService:
         if start >= end:
             return Decimal(0)
         meter = self.get(id_or_slug)
-        q = MeterQuery(meter=id_or_slug, subjects=(subject,), filter_group_by=filters)
+        q = MeterQuery(meter=id_or_slug, subjects=(subject,), filter_group_by={k: (v,) for k, v in filters.items()})
         windows = list(windows_between(start, end, None, resolve_zone("")))
         rows = self._rows(meter, windows, q)
         return rows[0].value if rows else Decimal(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ def meter_to_wire(m: Meter) -> meters_pb2.Meter:
         id=m.id, slug=d.slug, description=d.description, event_type=d.event_type,
         aggregation=_AGGREGATIONS[d.aggregation], value_property=d.value_property or "", group_by=dict(d.group_by),
         created_at=rpc.dt_to_ts(m.created_at), updated_at=rpc.dt_to_ts(m.updated_at),
+        window_size=_WINDOW_VALUES[d.window_size],
     )
 
 
@@ -73,8 +75,25 @@ def query_from_wire(request: meters_pb2.QueryMeterRequest) -> MeterQuery:
         window_time_zone=request.window_time_zone,
         subjects=tuple(request.subject),
         group_by=tuple(dict.fromkeys(request.group_by)),
-        filter_group_by=dict(request.filter_group_by),
+        filter_group_by=filters_from_wire(request.filter_group_by, request.filter_group_by_values),
     )
+
+
+def filters_from_wire(
+    single: Mapping[str, str], several: Mapping[str, meters_pb2.GroupByValues]
+) -> dict[str, tuple[str, ...]]:
+    """Group key -> allowed values, from ``filter_group_by`` (one value) and ``filter_group_by_values``
+    (any of several). INVALID_ARGUMENT for a key in both, or an empty list of values."""
+    filters = {key: (value,) for key, value in single.items()}
+    for key, values in several.items():
+        if key in filters:
+            raise errors.InvalidArgument.of(
+                f"filter_group_by_values.{key}", "is also in filter_group_by; give each key once"
+            )
+        if not values.values:
+            raise errors.InvalidArgument.of(f"filter_group_by_values.{key}", "needs at least one value")
+        filters[key] = tuple(dict.fromkeys(values.values))
+    return filters
 
 
 def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
@@ -99,6 +118,7 @@ class MeterServicer(meters_pb2_grpc.MeterServiceServicer):
         definition = definition_from_fields(
             slug=m.slug, event_type=m.event_type, aggregation=aggregation, value_property=m.value_property,
             group_by=dict(m.group_by), description=m.description,
+            window_size=window_from_wire(m.window_size, "meter.window_size"),
         )
         return meters_pb2.CreateMeterResponse(meter=meter_to_wire(self._service.create(definition)))
 

@@ -10,6 +10,7 @@ from meterd.server.errors import InvalidArgument
 from meterd.server.meters.model import MeterDefinition
 from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.meters.servicer import MeterServicer
+from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.meters import SqliteMeterStore
 
 log = logging.getLogger("meterd.meters")
@@ -27,7 +28,8 @@ def wire(ctx: AppContext) -> None:
 
 
 def _declared_definition(i: int, raw: object) -> MeterDefinition:
-    """An OpenMeter-style config meter: slug, eventType, aggregation, valueProperty, groupBy, description."""
+    """An OpenMeter-style config meter: slug, eventType, aggregation, valueProperty, groupBy, description,
+    windowSize (MINUTE, HOUR or DAY; default MINUTE)."""
     if not isinstance(raw, dict):
         raise InvalidArgument.of(f"meters[{i}]", "must be a mapping")
     get = lambda *names: next((raw[n] for n in names if n in raw), None)  # noqa: E731
@@ -38,4 +40,14 @@ def _declared_definition(i: int, raw: object) -> MeterDefinition:
         slug=str(get("slug") or ""), event_type=str(get("eventType", "event_type") or ""),
         aggregation=get("aggregation"), value_property=get("valueProperty", "value_property"),
         group_by={str(k): str(v) for k, v in group_by.items()}, description=str(get("description") or ""),
+        window_size=_window_size(i, get("windowSize", "window_size")),
     )
+
+
+def _window_size(i: int, raw: object) -> WindowSize | None:
+    if raw is None:
+        return None
+    try:
+        return WindowSize(str(raw).upper())
+    except ValueError:
+        raise InvalidArgument.of(f"meters[{i}].windowSize", "must be MINUTE, HOUR or DAY") from None

@@ -33,6 +33,8 @@ def meter_query_of(request: portal_pb2.QueryPortalMeterRequest, subject: str) ->
         meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
         subject=[subject], group_by=list(request.group_by), filter_group_by=dict(request.filter_group_by),
     )
+    for key, values in request.filter_group_by_values.items():
+        query.filter_group_by_values[key].values.extend(values.values)
     for name in ("from_time", "to_time"):
         if request.HasField(name):
             getattr(query, name).CopyFrom(getattr(request, name))

@@ -104,7 +104,7 @@ class EntitlementReader(Protocol):
 class Entitlements(Protocol):
     def list(
         self, filter: EntitlementFilter, page_size: int, after: Any
-    ) -> tuple[list[Entitlement], Any]: ...
+    ) -> tuple[list[Entitlement], Any, int]: ...
 
 
 class Credit(Protocol):
@@ -206,7 +206,7 @@ class WatchService:
         out: list[Entitlement] = []
         after = None
         while True:
-            page, after = self._entitlements.list(filter, _LIST_PAGE, after)
+            page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
             out.extend(e for e in page if selection.matches(e.subject_key, e.feature_key))
             if len(out) > self.max_watched:
                 raise ResourceExhausted(

@@ -144,6 +144,59 @@ func (PeriodInterval) EnumDescriptor() ([]byte, []int) {
 	return file_meterd_v1_common_proto_rawDescGZIP(), []int{1}
 }
 
+// The order of a list.
+type SortOrder int32
+
+const (
+	// Not set: the list's default order.
+	SortOrder_SORT_ORDER_UNSPECIFIED SortOrder = 0
+	// Ascending.
+	SortOrder_SORT_ORDER_ASC SortOrder = 1
+	// Descending.
+	SortOrder_SORT_ORDER_DESC SortOrder = 2
+)
+
+// Enum value maps for SortOrder.
+var (
+	SortOrder_name = map[int32]string{
+		0: "SORT_ORDER_UNSPECIFIED",
+		1: "SORT_ORDER_ASC",
+		2: "SORT_ORDER_DESC",
+	}
+	SortOrder_value = map[string]int32{
+		"SORT_ORDER_UNSPECIFIED": 0,
+		"SORT_ORDER_ASC":         1,
+		"SORT_ORDER_DESC":        2,
+	}
+)
+
+func (x SortOrder) Enum() *SortOrder {
+	p := new(SortOrder)
+	*p = x
+	return p
+}
+
+func (x SortOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SortOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_common_proto_enumTypes[2].Descriptor()
+}
+
+func (SortOrder) Type() protoreflect.EnumType {
+	return &file_meterd_v1_common_proto_enumTypes[2]
+}
+
+func (x SortOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SortOrder.Descriptor instead.
+func (SortOrder) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_common_proto_rawDescGZIP(), []int{2}
+}
+
 // A period that repeats from an anchor: period k is [anchor + k x interval, anchor + (k+1) x interval).
 type RecurringPeriod struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -277,7 +330,11 @@ const file_meterd_v1_common_proto_rawDesc = "" +
 	"\x13PERIOD_INTERVAL_DAY\x10\x01\x12\x18\n" +
 	"\x14PERIOD_INTERVAL_WEEK\x10\x02\x12\x19\n" +
 	"\x15PERIOD_INTERVAL_MONTH\x10\x03\x12\x18\n" +
-	"\x14PERIOD_INTERVAL_YEAR\x10\x04BF\n" +
+	"\x14PERIOD_INTERVAL_YEAR\x10\x04*P\n" +
+	"\tSortOrder\x12\x1a\n" +
+	"\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eSORT_ORDER_ASC\x10\x01\x12\x13\n" +
+	"\x0fSORT_ORDER_DESC\x10\x02BF\n" +
 	"\rdev.meterd.v1B\vCommonProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3"
 
 var (
@@ -292,20 +349,21 @@ func file_meterd_v1_common_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_common_proto_rawDescData
 }
 
-var file_meterd_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_meterd_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_meterd_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_meterd_v1_common_proto_goTypes = []any{
 	(WindowSize)(0),               // 0: meterd.v1.WindowSize
 	(PeriodInterval)(0),           // 1: meterd.v1.PeriodInterval
-	(*RecurringPeriod)(nil),       // 2: meterd.v1.RecurringPeriod
-	(*TimeRange)(nil),             // 3: meterd.v1.TimeRange
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(SortOrder)(0),                // 2: meterd.v1.SortOrder
+	(*RecurringPeriod)(nil),       // 3: meterd.v1.RecurringPeriod
+	(*TimeRange)(nil),             // 4: meterd.v1.TimeRange
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_meterd_v1_common_proto_depIdxs = []int32{
 	1, // 0: meterd.v1.RecurringPeriod.interval:type_name -> meterd.v1.PeriodInterval
-	4, // 1: meterd.v1.RecurringPeriod.anchor:type_name -> google.protobuf.Timestamp
-	4, // 2: meterd.v1.TimeRange.from_time:type_name -> google.protobuf.Timestamp
-	4, // 3: meterd.v1.TimeRange.to_time:type_name -> google.protobuf.Timestamp
+	5, // 1: meterd.v1.RecurringPeriod.anchor:type_name -> google.protobuf.Timestamp
+	5, // 2: meterd.v1.TimeRange.from_time:type_name -> google.protobuf.Timestamp
+	5, // 3: meterd.v1.TimeRange.to_time:type_name -> google.protobuf.Timestamp
 	4, // [4:4] is the sub-list for method output_type
 	4, // [4:4] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
@@ -323,7 +381,7 @@ func file_meterd_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_common_proto_rawDesc), len(file_meterd_v1_common_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,

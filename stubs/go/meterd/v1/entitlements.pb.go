@@ -23,6 +23,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The type of an entitlement (a list filter).
+type EntitlementType int32
+
+const (
+	// Not set.
+	EntitlementType_ENTITLEMENT_TYPE_UNSPECIFIED EntitlementType = 0
+	// Boolean entitlements.
+	EntitlementType_ENTITLEMENT_TYPE_BOOLEAN EntitlementType = 1
+	// Static entitlements.
+	EntitlementType_ENTITLEMENT_TYPE_STATIC EntitlementType = 2
+	// Metered entitlements.
+	EntitlementType_ENTITLEMENT_TYPE_METERED EntitlementType = 3
+)
+
+// Enum value maps for EntitlementType.
+var (
+	EntitlementType_name = map[int32]string{
+		0: "ENTITLEMENT_TYPE_UNSPECIFIED",
+		1: "ENTITLEMENT_TYPE_BOOLEAN",
+		2: "ENTITLEMENT_TYPE_STATIC",
+		3: "ENTITLEMENT_TYPE_METERED",
+	}
+	EntitlementType_value = map[string]int32{
+		"ENTITLEMENT_TYPE_UNSPECIFIED": 0,
+		"ENTITLEMENT_TYPE_BOOLEAN":     1,
+		"ENTITLEMENT_TYPE_STATIC":      2,
+		"ENTITLEMENT_TYPE_METERED":     3,
+	}
+)
+
+func (x EntitlementType) Enum() *EntitlementType {
+	p := new(EntitlementType)
+	*p = x
+	return p
+}
+
+func (x EntitlementType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntitlementType) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[0].Descriptor()
+}
+
+func (EntitlementType) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[0]
+}
+
+func (x EntitlementType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntitlementType.Descriptor instead.
+func (EntitlementType) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{0}
+}
+
+// What ListEntitlements orders by.
+type EntitlementOrderBy int32
+
+const (
+	// Not set: created_at (OpenMeter's default).
+	EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UNSPECIFIED EntitlementOrderBy = 0
+	// Creation time.
+	EntitlementOrderBy_ENTITLEMENT_ORDER_BY_CREATED_AT EntitlementOrderBy = 1
+	// Last change time.
+	EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UPDATED_AT EntitlementOrderBy = 2
+)
+
+// Enum value maps for EntitlementOrderBy.
+var (
+	EntitlementOrderBy_name = map[int32]string{
+		0: "ENTITLEMENT_ORDER_BY_UNSPECIFIED",
+		1: "ENTITLEMENT_ORDER_BY_CREATED_AT",
+		2: "ENTITLEMENT_ORDER_BY_UPDATED_AT",
+	}
+	EntitlementOrderBy_value = map[string]int32{
+		"ENTITLEMENT_ORDER_BY_UNSPECIFIED": 0,
+		"ENTITLEMENT_ORDER_BY_CREATED_AT":  1,
+		"ENTITLEMENT_ORDER_BY_UPDATED_AT":  2,
+	}
+)
+
+func (x EntitlementOrderBy) Enum() *EntitlementOrderBy {
+	p := new(EntitlementOrderBy)
+	*p = x
+	return p
+}
+
+func (x EntitlementOrderBy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntitlementOrderBy) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[1].Descriptor()
+}
+
+func (EntitlementOrderBy) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[1]
+}
+
+func (x EntitlementOrderBy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntitlementOrderBy.Descriptor instead.
+func (EntitlementOrderBy) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{1}
+}
+
 // Why a watched entitlement's value was sent.
 type EntitlementChangeReason int32
 
@@ -89,11 +199,11 @@ func (x EntitlementChangeReason) String() string {
 }
 
 func (EntitlementChangeReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_meterd_v1_entitlements_proto_enumTypes[0].Descriptor()
+	return file_meterd_v1_entitlements_proto_enumTypes[2].Descriptor()
 }
 
 func (EntitlementChangeReason) Type() protoreflect.EnumType {
-	return &file_meterd_v1_entitlements_proto_enumTypes[0]
+	return &file_meterd_v1_entitlements_proto_enumTypes[2]
 }
 
 func (x EntitlementChangeReason) Number() protoreflect.EnumNumber {
@@ -102,7 +212,7 @@ func (x EntitlementChangeReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use EntitlementChangeReason.Descriptor instead.
 func (EntitlementChangeReason) EnumDescriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{0}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{2}
 }
 
 // Why a watch stream sent a snapshot.
@@ -146,11 +256,11 @@ func (x WatchSnapshotCause) String() string {
 }
 
 func (WatchSnapshotCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_meterd_v1_entitlements_proto_enumTypes[1].Descriptor()
+	return file_meterd_v1_entitlements_proto_enumTypes[3].Descriptor()
 }
 
 func (WatchSnapshotCause) Type() protoreflect.EnumType {
-	return &file_meterd_v1_entitlements_proto_enumTypes[1]
+	return &file_meterd_v1_entitlements_proto_enumTypes[3]
 }
 
 func (x WatchSnapshotCause) Number() protoreflect.EnumNumber {
@@ -159,7 +269,7 @@ func (x WatchSnapshotCause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WatchSnapshotCause.Descriptor instead.
 func (WatchSnapshotCause) EnumDescriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{1}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{3}
 }
 
 // An entitlement of one subject to one feature.
@@ -338,7 +448,8 @@ func (*Entitlement_Static) isEntitlement_Type() {}
 
 func (*Entitlement_Metered) isEntitlement_Type() {}
 
-// Settings of a boolean entitlement (none).
+// Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+// without a meter; metered ones need a feature with a meter.
 type BooleanEntitlement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -438,7 +549,7 @@ type MeteredEntitlement struct {
 	PreserveOverageAtReset bool `protobuf:"varint,6,opt,name=preserve_overage_at_reset,json=preserveOverageAtReset,proto3" json:"preserve_overage_at_reset,omitempty"`
 	// The current usage period (output only).
 	CurrentUsagePeriod *TimeRange `protobuf:"bytes,7,opt,name=current_usage_period,json=currentUsagePeriod,proto3" json:"current_usage_period,omitempty"`
-	// The last reset (output only; unset before the first manual reset).
+	// The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
 	LastReset     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_reset,json=lastReset,proto3" json:"last_reset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -704,10 +815,14 @@ type BurndownSegment struct {
 	GrantBalancesAtStart map[string]float64 `protobuf:"bytes,7,rep,name=grant_balances_at_start,json=grantBalancesAtStart,proto3" json:"grant_balances_at_start,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	// Balance of each grant (by id) at the end.
 	GrantBalancesAtEnd map[string]float64 `protobuf:"bytes,8,rep,name=grant_balances_at_end,json=grantBalancesAtEnd,proto3" json:"grant_balances_at_end,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	// Usage burnt from each grant (by id).
-	GrantUsage    map[string]float64 `protobuf:"bytes,9,rep,name=grant_usage,json=grantUsage,proto3" json:"grant_usage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Usage burnt from each grant (by id), including the overage owed at the start that it paid.
+	GrantUsage map[string]float64 `protobuf:"bytes,9,rep,name=grant_usage,json=grantUsage,proto3" json:"grant_usage,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+	// becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+	// that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+	OverageAtStart float64 `protobuf:"fixed64,10,opt,name=overage_at_start,json=overageAtStart,proto3" json:"overage_at_start,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *BurndownSegment) Reset() {
@@ -801,6 +916,13 @@ func (x *BurndownSegment) GetGrantUsage() map[string]float64 {
 		return x.GrantUsage
 	}
 	return nil
+}
+
+func (x *BurndownSegment) GetOverageAtStart() float64 {
+	if x != nil {
+		return x.OverageAtStart
+	}
+	return 0
 }
 
 // Request of CreateEntitlement.
@@ -1018,8 +1140,14 @@ type ListEntitlementsRequest struct {
 	Feature []string `protobuf:"bytes,4,rep,name=feature,proto3" json:"feature,omitempty"`
 	// Include deleted entitlements.
 	IncludeDeleted bool `protobuf:"varint,5,opt,name=include_deleted,json=includeDeleted,proto3" json:"include_deleted,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Only entitlements of these types.
+	Type []EntitlementType `protobuf:"varint,6,rep,packed,name=type,proto3,enum=meterd.v1.EntitlementType" json:"type,omitempty"`
+	// What to order by; default created_at.
+	OrderBy EntitlementOrderBy `protobuf:"varint,7,opt,name=order_by,json=orderBy,proto3,enum=meterd.v1.EntitlementOrderBy" json:"order_by,omitempty"`
+	// Ascending (default) or descending; ties are broken by id in the same direction.
+	Order         SortOrder `protobuf:"varint,8,opt,name=order,proto3,enum=meterd.v1.SortOrder" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEntitlementsRequest) Reset() {
@@ -1087,13 +1215,36 @@ func (x *ListEntitlementsRequest) GetIncludeDeleted() bool {
 	return false
 }
 
+func (x *ListEntitlementsRequest) GetType() []EntitlementType {
+	if x != nil {
+		return x.Type
+	}
+	return nil
+}
+
+func (x *ListEntitlementsRequest) GetOrderBy() EntitlementOrderBy {
+	if x != nil {
+		return x.OrderBy
+	}
+	return EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UNSPECIFIED
+}
+
+func (x *ListEntitlementsRequest) GetOrder() SortOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SortOrder_SORT_ORDER_UNSPECIFIED
+}
+
 // Response of ListEntitlements.
 type ListEntitlementsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Entitlements, ordered by creation time.
+	// Entitlements, in the requested order (default: creation time ascending).
 	Entitlements []*Entitlement `protobuf:"bytes,1,rep,name=entitlements,proto3" json:"entitlements,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many entitlements match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1142,6 +1293,13 @@ func (x *ListEntitlementsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListEntitlementsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 // Request of ListSubjectEntitlements.
 type ListSubjectEntitlementsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1153,8 +1311,16 @@ type ListSubjectEntitlementsRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Include deleted entitlements.
 	IncludeDeleted bool `protobuf:"varint,4,opt,name=include_deleted,json=includeDeleted,proto3" json:"include_deleted,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Only these features (id or key).
+	Feature []string `protobuf:"bytes,5,rep,name=feature,proto3" json:"feature,omitempty"`
+	// Only entitlements of these types.
+	Type []EntitlementType `protobuf:"varint,6,rep,packed,name=type,proto3,enum=meterd.v1.EntitlementType" json:"type,omitempty"`
+	// What to order by; default created_at.
+	OrderBy EntitlementOrderBy `protobuf:"varint,7,opt,name=order_by,json=orderBy,proto3,enum=meterd.v1.EntitlementOrderBy" json:"order_by,omitempty"`
+	// Ascending (default) or descending; ties are broken by id in the same direction.
+	Order         SortOrder `protobuf:"varint,8,opt,name=order,proto3,enum=meterd.v1.SortOrder" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListSubjectEntitlementsRequest) Reset() {
@@ -1215,13 +1381,43 @@ func (x *ListSubjectEntitlementsRequest) GetIncludeDeleted() bool {
 	return false
 }
 
+func (x *ListSubjectEntitlementsRequest) GetFeature() []string {
+	if x != nil {
+		return x.Feature
+	}
+	return nil
+}
+
+func (x *ListSubjectEntitlementsRequest) GetType() []EntitlementType {
+	if x != nil {
+		return x.Type
+	}
+	return nil
+}
+
+func (x *ListSubjectEntitlementsRequest) GetOrderBy() EntitlementOrderBy {
+	if x != nil {
+		return x.OrderBy
+	}
+	return EntitlementOrderBy_ENTITLEMENT_ORDER_BY_UNSPECIFIED
+}
+
+func (x *ListSubjectEntitlementsRequest) GetOrder() SortOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SortOrder_SORT_ORDER_UNSPECIFIED
+}
+
 // Response of ListSubjectEntitlements.
 type ListSubjectEntitlementsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Entitlements, ordered by creation time.
+	// Entitlements, in the requested order (default: creation time ascending).
 	Entitlements []*Entitlement `protobuf:"bytes,1,rep,name=entitlements,proto3" json:"entitlements,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many entitlements match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1268,6 +1464,13 @@ func (x *ListSubjectEntitlementsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListSubjectEntitlementsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // Request of DeleteEntitlement.
@@ -1631,8 +1834,11 @@ type ResetEntitlementUsageRequest struct {
 	RetainAnchor bool `protobuf:"varint,4,opt,name=retain_anchor,json=retainAnchor,proto3" json:"retain_anchor,omitempty"`
 	// Override the entitlement's preserve_overage_at_reset for this reset.
 	PreserveOverage *bool `protobuf:"varint,5,opt,name=preserve_overage,json=preserveOverage,proto3,oneof" json:"preserve_overage,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+	// retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+	UsagePeriod   *RecurringPeriod `protobuf:"bytes,6,opt,name=usage_period,json=usagePeriod,proto3" json:"usage_period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResetEntitlementUsageRequest) Reset() {
@@ -1700,6 +1906,13 @@ func (x *ResetEntitlementUsageRequest) GetPreserveOverage() bool {
 	return false
 }
 
+func (x *ResetEntitlementUsageRequest) GetUsagePeriod() *RecurringPeriod {
+	if x != nil {
+		return x.UsagePeriod
+	}
+	return nil
+}
+
 // Response of ResetEntitlementUsage.
 type ResetEntitlementUsageResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1746,6 +1959,116 @@ func (x *ResetEntitlementUsageResponse) GetEntitlement() *Entitlement {
 	return nil
 }
 
+// Request of OverrideEntitlement.
+type OverrideEntitlementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject's key.
+	SubjectKey string `protobuf:"bytes,1,opt,name=subject_key,json=subjectKey,proto3" json:"subject_key,omitempty"`
+	// The entitlement to replace: its id or its feature's key.
+	Entitlement string `protobuf:"bytes,2,opt,name=entitlement,proto3" json:"entitlement,omitempty"`
+	// The new definition, as in CreateEntitlement; its feature (if given) must be the old one's.
+	Override      *Entitlement `protobuf:"bytes,3,opt,name=override,proto3" json:"override,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverrideEntitlementRequest) Reset() {
+	*x = OverrideEntitlementRequest{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverrideEntitlementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverrideEntitlementRequest) ProtoMessage() {}
+
+func (x *OverrideEntitlementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverrideEntitlementRequest.ProtoReflect.Descriptor instead.
+func (*OverrideEntitlementRequest) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *OverrideEntitlementRequest) GetSubjectKey() string {
+	if x != nil {
+		return x.SubjectKey
+	}
+	return ""
+}
+
+func (x *OverrideEntitlementRequest) GetEntitlement() string {
+	if x != nil {
+		return x.Entitlement
+	}
+	return ""
+}
+
+func (x *OverrideEntitlementRequest) GetOverride() *Entitlement {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+// Response of OverrideEntitlement.
+type OverrideEntitlementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new entitlement.
+	Entitlement   *Entitlement `protobuf:"bytes,1,opt,name=entitlement,proto3" json:"entitlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverrideEntitlementResponse) Reset() {
+	*x = OverrideEntitlementResponse{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverrideEntitlementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverrideEntitlementResponse) ProtoMessage() {}
+
+func (x *OverrideEntitlementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverrideEntitlementResponse.ProtoReflect.Descriptor instead.
+func (*OverrideEntitlementResponse) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *OverrideEntitlementResponse) GetEntitlement() *Entitlement {
+	if x != nil {
+		return x.Entitlement
+	}
+	return nil
+}
+
 // A level the caller wants to be told about when a metered entitlement's value crosses it.
 type EntitlementThreshold struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1763,7 +2086,7 @@ type EntitlementThreshold struct {
 
 func (x *EntitlementThreshold) Reset() {
 	*x = EntitlementThreshold{}
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[23]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +2098,7 @@ func (x *EntitlementThreshold) String() string {
 func (*EntitlementThreshold) ProtoMessage() {}
 
 func (x *EntitlementThreshold) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[23]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +2111,7 @@ func (x *EntitlementThreshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntitlementThreshold.ProtoReflect.Descriptor instead.
 func (*EntitlementThreshold) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{23}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *EntitlementThreshold) GetKind() isEntitlementThreshold_Kind {
@@ -1873,7 +2196,7 @@ type EntitlementValueUpdate struct {
 
 func (x *EntitlementValueUpdate) Reset() {
 	*x = EntitlementValueUpdate{}
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[24]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +2208,7 @@ func (x *EntitlementValueUpdate) String() string {
 func (*EntitlementValueUpdate) ProtoMessage() {}
 
 func (x *EntitlementValueUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[24]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +2221,7 @@ func (x *EntitlementValueUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntitlementValueUpdate.ProtoReflect.Descriptor instead.
 func (*EntitlementValueUpdate) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{24}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EntitlementValueUpdate) GetEntitlementId() string {
@@ -1973,7 +2296,7 @@ type ThresholdCrossing struct {
 
 func (x *ThresholdCrossing) Reset() {
 	*x = ThresholdCrossing{}
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[25]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1985,7 +2308,7 @@ func (x *ThresholdCrossing) String() string {
 func (*ThresholdCrossing) ProtoMessage() {}
 
 func (x *ThresholdCrossing) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[25]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1998,7 +2321,7 @@ func (x *ThresholdCrossing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThresholdCrossing.ProtoReflect.Descriptor instead.
 func (*ThresholdCrossing) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{25}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ThresholdCrossing) GetEntitlementId() string {
@@ -2071,7 +2394,7 @@ type WatchEntitlementValuesRequest struct {
 
 func (x *WatchEntitlementValuesRequest) Reset() {
 	*x = WatchEntitlementValuesRequest{}
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[26]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2083,7 +2406,7 @@ func (x *WatchEntitlementValuesRequest) String() string {
 func (*WatchEntitlementValuesRequest) ProtoMessage() {}
 
 func (x *WatchEntitlementValuesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[26]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2096,7 +2419,7 @@ func (x *WatchEntitlementValuesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEntitlementValuesRequest.ProtoReflect.Descriptor instead.
 func (*WatchEntitlementValuesRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{26}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchEntitlementValuesRequest) GetSubjectKeys() []string {
@@ -2162,7 +2485,7 @@ type WatchEntitlementValuesResponse struct {
 
 func (x *WatchEntitlementValuesResponse) Reset() {
 	*x = WatchEntitlementValuesResponse{}
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[27]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2174,7 +2497,7 @@ func (x *WatchEntitlementValuesResponse) String() string {
 func (*WatchEntitlementValuesResponse) ProtoMessage() {}
 
 func (x *WatchEntitlementValuesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_entitlements_proto_msgTypes[27]
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2187,7 +2510,7 @@ func (x *WatchEntitlementValuesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEntitlementValuesResponse.ProtoReflect.Descriptor instead.
 func (*WatchEntitlementValuesResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{27}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchEntitlementValuesResponse) GetPosition() string {
@@ -2286,7 +2609,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x14\n" +
 	"\x05usage\x18\x03 \x01(\x01R\x05usage\x12(\n" +
-	"\x10balance_at_start\x18\x04 \x01(\x01R\x0ebalanceAtStart\"\xef\x05\n" +
+	"\x10balance_at_start\x18\x04 \x01(\x01R\x0ebalanceAtStart\"\x99\x06\n" +
 	"\x0fBurndownSegment\x127\n" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x14\n" +
@@ -2297,7 +2620,9 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x17grant_balances_at_start\x18\a \x03(\v24.meterd.v1.BurndownSegment.GrantBalancesAtStartEntryR\x14grantBalancesAtStart\x12e\n" +
 	"\x15grant_balances_at_end\x18\b \x03(\v22.meterd.v1.BurndownSegment.GrantBalancesAtEndEntryR\x12grantBalancesAtEnd\x12K\n" +
 	"\vgrant_usage\x18\t \x03(\v2*.meterd.v1.BurndownSegment.GrantUsageEntryR\n" +
-	"grantUsage\x1aG\n" +
+	"grantUsage\x12(\n" +
+	"\x10overage_at_start\x18\n" +
+	" \x01(\x01R\x0eoverageAtStart\x1aG\n" +
 	"\x19GrantBalancesAtStartEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1aE\n" +
@@ -2318,7 +2643,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"subjectKey\x12 \n" +
 	"\ventitlement\x18\x02 \x01(\tR\ventitlement\"R\n" +
 	"\x16GetEntitlementResponse\x128\n" +
-	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\xb9\x01\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\xcf\x02\n" +
 	"\x17ListEntitlementsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -2326,20 +2651,31 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\vsubject_key\x18\x03 \x03(\tR\n" +
 	"subjectKey\x12\x18\n" +
 	"\afeature\x18\x04 \x03(\tR\afeature\x12'\n" +
-	"\x0finclude_deleted\x18\x05 \x01(\bR\x0eincludeDeleted\"~\n" +
+	"\x0finclude_deleted\x18\x05 \x01(\bR\x0eincludeDeleted\x12.\n" +
+	"\x04type\x18\x06 \x03(\x0e2\x1a.meterd.v1.EntitlementTypeR\x04type\x128\n" +
+	"\border_by\x18\a \x01(\x0e2\x1d.meterd.v1.EntitlementOrderByR\aorderBy\x12*\n" +
+	"\x05order\x18\b \x01(\x0e2\x14.meterd.v1.SortOrderR\x05order\"\x9d\x01\n" +
 	"\x18ListEntitlementsResponse\x12:\n" +
 	"\fentitlements\x18\x01 \x03(\v2\x16.meterd.v1.EntitlementR\fentitlements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa6\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\xd6\x02\n" +
 	"\x1eListSubjectEntitlementsRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12'\n" +
-	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\"\x85\x01\n" +
+	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\x12\x18\n" +
+	"\afeature\x18\x05 \x03(\tR\afeature\x12.\n" +
+	"\x04type\x18\x06 \x03(\x0e2\x1a.meterd.v1.EntitlementTypeR\x04type\x128\n" +
+	"\border_by\x18\a \x01(\x0e2\x1d.meterd.v1.EntitlementOrderByR\aorderBy\x12*\n" +
+	"\x05order\x18\b \x01(\x0e2\x14.meterd.v1.SortOrderR\x05order\"\xa4\x01\n" +
 	"\x1fListSubjectEntitlementsResponse\x12:\n" +
 	"\fentitlements\x18\x01 \x03(\v2\x16.meterd.v1.EntitlementR\fentitlements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"]\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"]\n" +
 	"\x18DeleteEntitlementRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12 \n" +
@@ -2363,16 +2699,24 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x10window_time_zone\x18\x06 \x01(\tR\x0ewindowTimeZone\"\xb0\x01\n" +
 	"\x1dGetEntitlementHistoryResponse\x12H\n" +
 	"\x10windowed_history\x18\x01 \x03(\v2\x1d.meterd.v1.WindowedHistoryRowR\x0fwindowedHistory\x12E\n" +
-	"\x10burndown_history\x18\x02 \x03(\v2\x1a.meterd.v1.BurndownSegmentR\x0fburndownHistory\"\x8a\x02\n" +
+	"\x10burndown_history\x18\x02 \x03(\v2\x1a.meterd.v1.BurndownSegmentR\x0fburndownHistory\"\xc9\x02\n" +
 	"\x1cResetEntitlementUsageRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12 \n" +
 	"\ventitlement\x18\x02 \x01(\tR\ventitlement\x12=\n" +
 	"\feffective_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\veffectiveAt\x12#\n" +
 	"\rretain_anchor\x18\x04 \x01(\bR\fretainAnchor\x12.\n" +
-	"\x10preserve_overage\x18\x05 \x01(\bH\x00R\x0fpreserveOverage\x88\x01\x01B\x13\n" +
+	"\x10preserve_overage\x18\x05 \x01(\bH\x00R\x0fpreserveOverage\x88\x01\x01\x12=\n" +
+	"\fusage_period\x18\x06 \x01(\v2\x1a.meterd.v1.RecurringPeriodR\vusagePeriodB\x13\n" +
 	"\x11_preserve_overage\"Y\n" +
 	"\x1dResetEntitlementUsageResponse\x128\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\x93\x01\n" +
+	"\x1aOverrideEntitlementRequest\x12\x1f\n" +
+	"\vsubject_key\x18\x01 \x01(\tR\n" +
+	"subjectKey\x12 \n" +
+	"\ventitlement\x18\x02 \x01(\tR\ventitlement\x122\n" +
+	"\boverride\x18\x03 \x01(\v2\x16.meterd.v1.EntitlementR\boverride\"W\n" +
+	"\x1bOverrideEntitlementResponse\x128\n" +
 	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\x9e\x01\n" +
 	"\x14EntitlementThreshold\x12%\n" +
 	"\rbalance_below\x18\x01 \x01(\x01H\x00R\fbalanceBelow\x124\n" +
@@ -2416,7 +2760,16 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\tcrossings\x18\x03 \x03(\v2\x1c.meterd.v1.ThresholdCrossingR\tcrossings\x129\n" +
 	"\bsnapshot\x18\x04 \x01(\x0e2\x1d.meterd.v1.WatchSnapshotCauseR\bsnapshot\x12+\n" +
 	"\x11snapshot_complete\x18\x05 \x01(\bR\x10snapshotComplete\x12\x18\n" +
-	"\aresumed\x18\x06 \x01(\bR\aresumed*\xcf\x03\n" +
+	"\aresumed\x18\x06 \x01(\bR\aresumed*\x8c\x01\n" +
+	"\x0fEntitlementType\x12 \n" +
+	"\x1cENTITLEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18ENTITLEMENT_TYPE_BOOLEAN\x10\x01\x12\x1b\n" +
+	"\x17ENTITLEMENT_TYPE_STATIC\x10\x02\x12\x1c\n" +
+	"\x18ENTITLEMENT_TYPE_METERED\x10\x03*\x84\x01\n" +
+	"\x12EntitlementOrderBy\x12$\n" +
+	" ENTITLEMENT_ORDER_BY_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fENTITLEMENT_ORDER_BY_CREATED_AT\x10\x01\x12#\n" +
+	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x02*\xcf\x03\n" +
 	"\x17EntitlementChangeReason\x12)\n" +
 	"%ENTITLEMENT_CHANGE_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ENTITLEMENT_CHANGE_REASON_SNAPSHOT\x10\x01\x12#\n" +
@@ -2432,7 +2785,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	" WATCH_SNAPSHOT_CAUSE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cWATCH_SNAPSHOT_CAUSE_INITIAL\x10\x01\x12'\n" +
 	"#WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD\x10\x02\x12&\n" +
-	"\"WATCH_SNAPSHOT_CAUSE_READER_BEHIND\x10\x032\xa9\a\n" +
+	"\"WATCH_SNAPSHOT_CAUSE_READER_BEHIND\x10\x032\x8f\b\n" +
 	"\x12EntitlementService\x12^\n" +
 	"\x11CreateEntitlement\x12#.meterd.v1.CreateEntitlementRequest\x1a$.meterd.v1.CreateEntitlementResponse\x12U\n" +
 	"\x0eGetEntitlement\x12 .meterd.v1.GetEntitlementRequest\x1a!.meterd.v1.GetEntitlementResponse\x12[\n" +
@@ -2441,7 +2794,8 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x11DeleteEntitlement\x12#.meterd.v1.DeleteEntitlementRequest\x1a$.meterd.v1.DeleteEntitlementResponse\x12d\n" +
 	"\x13GetEntitlementValue\x12%.meterd.v1.GetEntitlementValueRequest\x1a&.meterd.v1.GetEntitlementValueResponse\x12j\n" +
 	"\x15GetEntitlementHistory\x12'.meterd.v1.GetEntitlementHistoryRequest\x1a(.meterd.v1.GetEntitlementHistoryResponse\x12j\n" +
-	"\x15ResetEntitlementUsage\x12'.meterd.v1.ResetEntitlementUsageRequest\x1a(.meterd.v1.ResetEntitlementUsageResponse\x12o\n" +
+	"\x15ResetEntitlementUsage\x12'.meterd.v1.ResetEntitlementUsageRequest\x1a(.meterd.v1.ResetEntitlementUsageResponse\x12d\n" +
+	"\x13OverrideEntitlement\x12%.meterd.v1.OverrideEntitlementRequest\x1a&.meterd.v1.OverrideEntitlementResponse\x12o\n" +
 	"\x16WatchEntitlementValues\x12(.meterd.v1.WatchEntitlementValuesRequest\x1a).meterd.v1.WatchEntitlementValuesResponse0\x01BL\n" +
 	"\rdev.meterd.v1B\x11EntitlementsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3"
 
@@ -2457,117 +2811,133 @@ func file_meterd_v1_entitlements_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_entitlements_proto_rawDescData
 }
 
-var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_meterd_v1_entitlements_proto_goTypes = []any{
-	(EntitlementChangeReason)(0),            // 0: meterd.v1.EntitlementChangeReason
-	(WatchSnapshotCause)(0),                 // 1: meterd.v1.WatchSnapshotCause
-	(*Entitlement)(nil),                     // 2: meterd.v1.Entitlement
-	(*BooleanEntitlement)(nil),              // 3: meterd.v1.BooleanEntitlement
-	(*StaticEntitlement)(nil),               // 4: meterd.v1.StaticEntitlement
-	(*MeteredEntitlement)(nil),              // 5: meterd.v1.MeteredEntitlement
-	(*EntitlementValue)(nil),                // 6: meterd.v1.EntitlementValue
-	(*WindowedHistoryRow)(nil),              // 7: meterd.v1.WindowedHistoryRow
-	(*BurndownSegment)(nil),                 // 8: meterd.v1.BurndownSegment
-	(*CreateEntitlementRequest)(nil),        // 9: meterd.v1.CreateEntitlementRequest
-	(*CreateEntitlementResponse)(nil),       // 10: meterd.v1.CreateEntitlementResponse
-	(*GetEntitlementRequest)(nil),           // 11: meterd.v1.GetEntitlementRequest
-	(*GetEntitlementResponse)(nil),          // 12: meterd.v1.GetEntitlementResponse
-	(*ListEntitlementsRequest)(nil),         // 13: meterd.v1.ListEntitlementsRequest
-	(*ListEntitlementsResponse)(nil),        // 14: meterd.v1.ListEntitlementsResponse
-	(*ListSubjectEntitlementsRequest)(nil),  // 15: meterd.v1.ListSubjectEntitlementsRequest
-	(*ListSubjectEntitlementsResponse)(nil), // 16: meterd.v1.ListSubjectEntitlementsResponse
-	(*DeleteEntitlementRequest)(nil),        // 17: meterd.v1.DeleteEntitlementRequest
-	(*DeleteEntitlementResponse)(nil),       // 18: meterd.v1.DeleteEntitlementResponse
-	(*GetEntitlementValueRequest)(nil),      // 19: meterd.v1.GetEntitlementValueRequest
-	(*GetEntitlementValueResponse)(nil),     // 20: meterd.v1.GetEntitlementValueResponse
-	(*GetEntitlementHistoryRequest)(nil),    // 21: meterd.v1.GetEntitlementHistoryRequest
-	(*GetEntitlementHistoryResponse)(nil),   // 22: meterd.v1.GetEntitlementHistoryResponse
-	(*ResetEntitlementUsageRequest)(nil),    // 23: meterd.v1.ResetEntitlementUsageRequest
-	(*ResetEntitlementUsageResponse)(nil),   // 24: meterd.v1.ResetEntitlementUsageResponse
-	(*EntitlementThreshold)(nil),            // 25: meterd.v1.EntitlementThreshold
-	(*EntitlementValueUpdate)(nil),          // 26: meterd.v1.EntitlementValueUpdate
-	(*ThresholdCrossing)(nil),               // 27: meterd.v1.ThresholdCrossing
-	(*WatchEntitlementValuesRequest)(nil),   // 28: meterd.v1.WatchEntitlementValuesRequest
-	(*WatchEntitlementValuesResponse)(nil),  // 29: meterd.v1.WatchEntitlementValuesResponse
-	nil,                                     // 30: meterd.v1.Entitlement.MetadataEntry
-	nil,                                     // 31: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	nil,                                     // 32: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	nil,                                     // 33: meterd.v1.BurndownSegment.GrantUsageEntry
-	(*timestamppb.Timestamp)(nil),           // 34: google.protobuf.Timestamp
-	(*RecurringPeriod)(nil),                 // 35: meterd.v1.RecurringPeriod
-	(*TimeRange)(nil),                       // 36: meterd.v1.TimeRange
-	(WindowSize)(0),                         // 37: meterd.v1.WindowSize
-	(*durationpb.Duration)(nil),             // 38: google.protobuf.Duration
+	(EntitlementType)(0),                    // 0: meterd.v1.EntitlementType
+	(EntitlementOrderBy)(0),                 // 1: meterd.v1.EntitlementOrderBy
+	(EntitlementChangeReason)(0),            // 2: meterd.v1.EntitlementChangeReason
+	(WatchSnapshotCause)(0),                 // 3: meterd.v1.WatchSnapshotCause
+	(*Entitlement)(nil),                     // 4: meterd.v1.Entitlement
+	(*BooleanEntitlement)(nil),              // 5: meterd.v1.BooleanEntitlement
+	(*StaticEntitlement)(nil),               // 6: meterd.v1.StaticEntitlement
+	(*MeteredEntitlement)(nil),              // 7: meterd.v1.MeteredEntitlement
+	(*EntitlementValue)(nil),                // 8: meterd.v1.EntitlementValue
+	(*WindowedHistoryRow)(nil),              // 9: meterd.v1.WindowedHistoryRow
+	(*BurndownSegment)(nil),                 // 10: meterd.v1.BurndownSegment
+	(*CreateEntitlementRequest)(nil),        // 11: meterd.v1.CreateEntitlementRequest
+	(*CreateEntitlementResponse)(nil),       // 12: meterd.v1.CreateEntitlementResponse
+	(*GetEntitlementRequest)(nil),           // 13: meterd.v1.GetEntitlementRequest
+	(*GetEntitlementResponse)(nil),          // 14: meterd.v1.GetEntitlementResponse
+	(*ListEntitlementsRequest)(nil),         // 15: meterd.v1.ListEntitlementsRequest
+	(*ListEntitlementsResponse)(nil),        // 16: meterd.v1.ListEntitlementsResponse
+	(*ListSubjectEntitlementsRequest)(nil),  // 17: meterd.v1.ListSubjectEntitlementsRequest
+	(*ListSubjectEntitlementsResponse)(nil), // 18: meterd.v1.ListSubjectEntitlementsResponse
+	(*DeleteEntitlementRequest)(nil),        // 19: meterd.v1.DeleteEntitlementRequest
+	(*DeleteEntitlementResponse)(nil),       // 20: meterd.v1.DeleteEntitlementResponse
+	(*GetEntitlementValueRequest)(nil),      // 21: meterd.v1.GetEntitlementValueRequest
+	(*GetEntitlementValueResponse)(nil),     // 22: meterd.v1.GetEntitlementValueResponse
+	(*GetEntitlementHistoryRequest)(nil),    // 23: meterd.v1.GetEntitlementHistoryRequest
+	(*GetEntitlementHistoryResponse)(nil),   // 24: meterd.v1.GetEntitlementHistoryResponse
+	(*ResetEntitlementUsageRequest)(nil),    // 25: meterd.v1.ResetEntitlementUsageRequest
+	(*ResetEntitlementUsageResponse)(nil),   // 26: meterd.v1.ResetEntitlementUsageResponse
+	(*OverrideEntitlementRequest)(nil),      // 27: meterd.v1.OverrideEntitlementRequest
+	(*OverrideEntitlementResponse)(nil),     // 28: meterd.v1.OverrideEntitlementResponse
+	(*EntitlementThreshold)(nil),            // 29: meterd.v1.EntitlementThreshold
+	(*EntitlementValueUpdate)(nil),          // 30: meterd.v1.EntitlementValueUpdate
+	(*ThresholdCrossing)(nil),               // 31: meterd.v1.ThresholdCrossing
+	(*WatchEntitlementValuesRequest)(nil),   // 32: meterd.v1.WatchEntitlementValuesRequest
+	(*WatchEntitlementValuesResponse)(nil),  // 33: meterd.v1.WatchEntitlementValuesResponse
+	nil,                                     // 34: meterd.v1.Entitlement.MetadataEntry
+	nil,                                     // 35: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	nil,                                     // 36: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	nil,                                     // 37: meterd.v1.BurndownSegment.GrantUsageEntry
+	(*timestamppb.Timestamp)(nil),           // 38: google.protobuf.Timestamp
+	(*RecurringPeriod)(nil),                 // 39: meterd.v1.RecurringPeriod
+	(*TimeRange)(nil),                       // 40: meterd.v1.TimeRange
+	(SortOrder)(0),                          // 41: meterd.v1.SortOrder
+	(WindowSize)(0),                         // 42: meterd.v1.WindowSize
+	(*durationpb.Duration)(nil),             // 43: google.protobuf.Duration
 }
 var file_meterd_v1_entitlements_proto_depIdxs = []int32{
-	30, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
-	34, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
-	34, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
-	34, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
-	3,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
-	4,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
-	5,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
-	35, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
-	34, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
-	36, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
-	34, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
-	34, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
-	34, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
-	34, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
-	34, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
-	31, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	32, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	33, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
-	2,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
-	2,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	2,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	2,  // 21: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	2,  // 22: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	34, // 23: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
-	6,  // 24: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
-	34, // 25: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
-	34, // 26: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
-	37, // 27: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
-	7,  // 28: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
-	8,  // 29: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
-	34, // 30: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
-	2,  // 31: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
-	6,  // 32: meterd.v1.EntitlementValueUpdate.value:type_name -> meterd.v1.EntitlementValue
-	0,  // 33: meterd.v1.EntitlementValueUpdate.reasons:type_name -> meterd.v1.EntitlementChangeReason
-	34, // 34: meterd.v1.EntitlementValueUpdate.computed_at:type_name -> google.protobuf.Timestamp
-	25, // 35: meterd.v1.ThresholdCrossing.threshold:type_name -> meterd.v1.EntitlementThreshold
-	6,  // 36: meterd.v1.ThresholdCrossing.value:type_name -> meterd.v1.EntitlementValue
-	34, // 37: meterd.v1.ThresholdCrossing.period_start:type_name -> google.protobuf.Timestamp
-	25, // 38: meterd.v1.WatchEntitlementValuesRequest.thresholds:type_name -> meterd.v1.EntitlementThreshold
-	38, // 39: meterd.v1.WatchEntitlementValuesRequest.coalesce_interval:type_name -> google.protobuf.Duration
-	38, // 40: meterd.v1.WatchEntitlementValuesRequest.heartbeat_interval:type_name -> google.protobuf.Duration
-	26, // 41: meterd.v1.WatchEntitlementValuesResponse.updates:type_name -> meterd.v1.EntitlementValueUpdate
-	27, // 42: meterd.v1.WatchEntitlementValuesResponse.crossings:type_name -> meterd.v1.ThresholdCrossing
-	1,  // 43: meterd.v1.WatchEntitlementValuesResponse.snapshot:type_name -> meterd.v1.WatchSnapshotCause
-	9,  // 44: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
-	11, // 45: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
-	13, // 46: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
-	15, // 47: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
-	17, // 48: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
-	19, // 49: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
-	21, // 50: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
-	23, // 51: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
-	28, // 52: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
-	10, // 53: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
-	12, // 54: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
-	14, // 55: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
-	16, // 56: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
-	18, // 57: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
-	20, // 58: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
-	22, // 59: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
-	24, // 60: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
-	29, // 61: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
-	53, // [53:62] is the sub-list for method output_type
-	44, // [44:53] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	34, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
+	38, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
+	38, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
+	38, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
+	5,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
+	6,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
+	7,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
+	39, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
+	38, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
+	40, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
+	38, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
+	38, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
+	38, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
+	38, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
+	38, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
+	35, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	36, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	37, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
+	4,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
+	4,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	4,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	0,  // 21: meterd.v1.ListEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
+	1,  // 22: meterd.v1.ListEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
+	41, // 23: meterd.v1.ListEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	4,  // 24: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	0,  // 25: meterd.v1.ListSubjectEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
+	1,  // 26: meterd.v1.ListSubjectEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
+	41, // 27: meterd.v1.ListSubjectEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	4,  // 28: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	38, // 29: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
+	8,  // 30: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
+	38, // 31: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
+	38, // 32: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
+	42, // 33: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
+	9,  // 34: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
+	10, // 35: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
+	38, // 36: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
+	39, // 37: meterd.v1.ResetEntitlementUsageRequest.usage_period:type_name -> meterd.v1.RecurringPeriod
+	4,  // 38: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
+	4,  // 39: meterd.v1.OverrideEntitlementRequest.override:type_name -> meterd.v1.Entitlement
+	4,  // 40: meterd.v1.OverrideEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	8,  // 41: meterd.v1.EntitlementValueUpdate.value:type_name -> meterd.v1.EntitlementValue
+	2,  // 42: meterd.v1.EntitlementValueUpdate.reasons:type_name -> meterd.v1.EntitlementChangeReason
+	38, // 43: meterd.v1.EntitlementValueUpdate.computed_at:type_name -> google.protobuf.Timestamp
+	29, // 44: meterd.v1.ThresholdCrossing.threshold:type_name -> meterd.v1.EntitlementThreshold
+	8,  // 45: meterd.v1.ThresholdCrossing.value:type_name -> meterd.v1.EntitlementValue
+	38, // 46: meterd.v1.ThresholdCrossing.period_start:type_name -> google.protobuf.Timestamp
+	29, // 47: meterd.v1.WatchEntitlementValuesRequest.thresholds:type_name -> meterd.v1.EntitlementThreshold
+	43, // 48: meterd.v1.WatchEntitlementValuesRequest.coalesce_interval:type_name -> google.protobuf.Duration
+	43, // 49: meterd.v1.WatchEntitlementValuesRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	30, // 50: meterd.v1.WatchEntitlementValuesResponse.updates:type_name -> meterd.v1.EntitlementValueUpdate
+	31, // 51: meterd.v1.WatchEntitlementValuesResponse.crossings:type_name -> meterd.v1.ThresholdCrossing
+	3,  // 52: meterd.v1.WatchEntitlementValuesResponse.snapshot:type_name -> meterd.v1.WatchSnapshotCause
+	11, // 53: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
+	13, // 54: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
+	15, // 55: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
+	17, // 56: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
+	19, // 57: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
+	21, // 58: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
+	23, // 59: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
+	25, // 60: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
+	27, // 61: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
+	32, // 62: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
+	12, // 63: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
+	14, // 64: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
+	16, // 65: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
+	18, // 66: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
+	20, // 67: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
+	22, // 68: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
+	24, // 69: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
+	26, // 70: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
+	28, // 71: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
+	33, // 72: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
+	63, // [63:73] is the sub-list for method output_type
+	53, // [53:63] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_entitlements_proto_init() }
@@ -2583,7 +2953,7 @@ func file_meterd_v1_entitlements_proto_init() {
 	}
 	file_meterd_v1_entitlements_proto_msgTypes[3].OneofWrappers = []any{}
 	file_meterd_v1_entitlements_proto_msgTypes[21].OneofWrappers = []any{}
-	file_meterd_v1_entitlements_proto_msgTypes[23].OneofWrappers = []any{
+	file_meterd_v1_entitlements_proto_msgTypes[25].OneofWrappers = []any{
 		(*EntitlementThreshold_BalanceBelow)(nil),
 		(*EntitlementThreshold_BalanceBelowPercent)(nil),
 		(*EntitlementThreshold_UsageAbove)(nil),
@@ -2593,8 +2963,8 @@ func file_meterd_v1_entitlements_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_entitlements_proto_rawDesc), len(file_meterd_v1_entitlements_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   32,
+			NumEnums:      4,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

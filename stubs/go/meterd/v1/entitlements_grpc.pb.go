@@ -27,6 +27,7 @@ const (
 	EntitlementService_GetEntitlementValue_FullMethodName     = "/meterd.v1.EntitlementService/GetEntitlementValue"
 	EntitlementService_GetEntitlementHistory_FullMethodName   = "/meterd.v1.EntitlementService/GetEntitlementHistory"
 	EntitlementService_ResetEntitlementUsage_FullMethodName   = "/meterd.v1.EntitlementService/ResetEntitlementUsage"
+	EntitlementService_OverrideEntitlement_FullMethodName     = "/meterd.v1.EntitlementService/OverrideEntitlement"
 	EntitlementService_WatchEntitlementValues_FullMethodName  = "/meterd.v1.EntitlementService/WatchEntitlementValues"
 )
 
@@ -52,6 +53,9 @@ type EntitlementServiceClient interface {
 	GetEntitlementHistory(ctx context.Context, in *GetEntitlementHistoryRequest, opts ...grpc.CallOption) (*GetEntitlementHistoryResponse, error)
 	// Resets a metered entitlement's usage and starts a new period; grants roll over.
 	ResetEntitlementUsage(ctx context.Context, in *ResetEntitlementUsageRequest, opts ...grpc.CallOption) (*ResetEntitlementUsageResponse, error)
+	// Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+	// and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+	OverrideEntitlement(ctx context.Context, in *OverrideEntitlementRequest, opts ...grpc.CallOption) (*OverrideEntitlementResponse, error)
 	// Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
 	WatchEntitlementValues(ctx context.Context, in *WatchEntitlementValuesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEntitlementValuesResponse], error)
 }
@@ -144,6 +148,16 @@ func (c *entitlementServiceClient) ResetEntitlementUsage(ctx context.Context, in
 	return out, nil
 }
 
+func (c *entitlementServiceClient) OverrideEntitlement(ctx context.Context, in *OverrideEntitlementRequest, opts ...grpc.CallOption) (*OverrideEntitlementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OverrideEntitlementResponse)
+	err := c.cc.Invoke(ctx, EntitlementService_OverrideEntitlement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *entitlementServiceClient) WatchEntitlementValues(ctx context.Context, in *WatchEntitlementValuesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEntitlementValuesResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &EntitlementService_ServiceDesc.Streams[0], EntitlementService_WatchEntitlementValues_FullMethodName, cOpts...)
@@ -185,6 +199,9 @@ type EntitlementServiceServer interface {
 	GetEntitlementHistory(context.Context, *GetEntitlementHistoryRequest) (*GetEntitlementHistoryResponse, error)
 	// Resets a metered entitlement's usage and starts a new period; grants roll over.
 	ResetEntitlementUsage(context.Context, *ResetEntitlementUsageRequest) (*ResetEntitlementUsageResponse, error)
+	// Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+	// and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+	OverrideEntitlement(context.Context, *OverrideEntitlementRequest) (*OverrideEntitlementResponse, error)
 	// Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
 	WatchEntitlementValues(*WatchEntitlementValuesRequest, grpc.ServerStreamingServer[WatchEntitlementValuesResponse]) error
 	mustEmbedUnimplementedEntitlementServiceServer()
@@ -220,6 +237,9 @@ func (UnimplementedEntitlementServiceServer) GetEntitlementHistory(context.Conte
 }
 func (UnimplementedEntitlementServiceServer) ResetEntitlementUsage(context.Context, *ResetEntitlementUsageRequest) (*ResetEntitlementUsageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResetEntitlementUsage not implemented")
+}
+func (UnimplementedEntitlementServiceServer) OverrideEntitlement(context.Context, *OverrideEntitlementRequest) (*OverrideEntitlementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OverrideEntitlement not implemented")
 }
 func (UnimplementedEntitlementServiceServer) WatchEntitlementValues(*WatchEntitlementValuesRequest, grpc.ServerStreamingServer[WatchEntitlementValuesResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchEntitlementValues not implemented")
@@ -389,6 +409,24 @@ func _EntitlementService_ResetEntitlementUsage_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EntitlementService_OverrideEntitlement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OverrideEntitlementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EntitlementServiceServer).OverrideEntitlement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EntitlementService_OverrideEntitlement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EntitlementServiceServer).OverrideEntitlement(ctx, req.(*OverrideEntitlementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _EntitlementService_WatchEntitlementValues_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(WatchEntitlementValuesRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -438,6 +476,10 @@ var EntitlementService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResetEntitlementUsage",
 			Handler:    _EntitlementService_ResetEntitlementUsage_Handler,
+		},
+		{
+			MethodName: "OverrideEntitlement",
+			Handler:    _EntitlementService_OverrideEntitlement_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

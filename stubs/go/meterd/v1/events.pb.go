@@ -204,7 +204,8 @@ type IngestedEvent struct {
 	Event *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
 	// When meterd stored it.
 	IngestedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=ingested_at,json=ingestedAt,proto3" json:"ingested_at,omitempty"`
-	// Why meters could not read it, one entry per meter.
+	// Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+	// "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
 	ValidationErrors []*EventValidationError `protobuf:"bytes,3,rep,name=validation_errors,json=validationErrors,proto3" json:"validation_errors,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -264,7 +265,7 @@ func (x *IngestedEvent) GetValidationErrors() []*EventValidationError {
 // Why one meter could not read an event.
 type EventValidationError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The meter's slug.
+	// The meter's slug; empty for "no meter reads event type T".
 	MeterSlug string `protobuf:"bytes,1,opt,name=meter_slug,json=meterSlug,proto3" json:"meter_slug,omitempty"`
 	// What was wrong, e.g. "value_property $.tokens: not a number".
 	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
@@ -712,7 +713,8 @@ type ListEventsRequest struct {
 	Type string `protobuf:"bytes,8,opt,name=type,proto3" json:"type,omitempty"`
 	// Only events with this id.
 	Id string `protobuf:"bytes,9,opt,name=id,proto3" json:"id,omitempty"`
-	// Only events with (true) or without (false) validation errors; unset: all.
+	// Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+	// one); unset: all.
 	HasError      *bool `protobuf:"varint,10,opt,name=has_error,json=hasError,proto3,oneof" json:"has_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -404,6 +404,8 @@ type ListFeaturesResponse struct {
 	Features []*Feature `protobuf:"bytes,1,rep,name=features,proto3" json:"features,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many features match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -450,6 +452,13 @@ func (x *ListFeaturesResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListFeaturesResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // Request of DeleteFeature.
@@ -574,10 +583,12 @@ const file_meterd_v1_features_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1d\n" +
 	"\n" +
 	"meter_slug\x18\x03 \x03(\tR\tmeterSlug\x12)\n" +
-	"\x10include_archived\x18\x04 \x01(\bR\x0fincludeArchived\"n\n" +
+	"\x10include_archived\x18\x04 \x01(\bR\x0fincludeArchived\"\x8d\x01\n" +
 	"\x14ListFeaturesResponse\x12.\n" +
 	"\bfeatures\x18\x01 \x03(\v2\x12.meterd.v1.FeatureR\bfeatures\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"0\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"0\n" +
 	"\x14DeleteFeatureRequest\x12\x18\n" +
 	"\afeature\x18\x01 \x01(\tR\afeature\"\x17\n" +
 	"\x15DeleteFeatureResponse2\xd4\x02\n" +

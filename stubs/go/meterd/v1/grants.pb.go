@@ -87,6 +87,67 @@ func (ExpirationDuration) EnumDescriptor() ([]byte, []int) {
 	return file_meterd_v1_grants_proto_rawDescGZIP(), []int{0}
 }
 
+// What grant lists order by.
+type GrantOrderBy int32
+
+const (
+	// Not set: effective_at.
+	GrantOrderBy_GRANT_ORDER_BY_UNSPECIFIED GrantOrderBy = 0
+	// Effective time.
+	GrantOrderBy_GRANT_ORDER_BY_EFFECTIVE_AT GrantOrderBy = 1
+	// Creation time.
+	GrantOrderBy_GRANT_ORDER_BY_CREATED_AT GrantOrderBy = 2
+	// Last change time.
+	GrantOrderBy_GRANT_ORDER_BY_UPDATED_AT GrantOrderBy = 3
+	// Expiry time.
+	GrantOrderBy_GRANT_ORDER_BY_EXPIRES_AT GrantOrderBy = 4
+)
+
+// Enum value maps for GrantOrderBy.
+var (
+	GrantOrderBy_name = map[int32]string{
+		0: "GRANT_ORDER_BY_UNSPECIFIED",
+		1: "GRANT_ORDER_BY_EFFECTIVE_AT",
+		2: "GRANT_ORDER_BY_CREATED_AT",
+		3: "GRANT_ORDER_BY_UPDATED_AT",
+		4: "GRANT_ORDER_BY_EXPIRES_AT",
+	}
+	GrantOrderBy_value = map[string]int32{
+		"GRANT_ORDER_BY_UNSPECIFIED":  0,
+		"GRANT_ORDER_BY_EFFECTIVE_AT": 1,
+		"GRANT_ORDER_BY_CREATED_AT":   2,
+		"GRANT_ORDER_BY_UPDATED_AT":   3,
+		"GRANT_ORDER_BY_EXPIRES_AT":   4,
+	}
+)
+
+func (x GrantOrderBy) Enum() *GrantOrderBy {
+	p := new(GrantOrderBy)
+	*p = x
+	return p
+}
+
+func (x GrantOrderBy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GrantOrderBy) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_grants_proto_enumTypes[1].Descriptor()
+}
+
+func (GrantOrderBy) Type() protoreflect.EnumType {
+	return &file_meterd_v1_grants_proto_enumTypes[1]
+}
+
+func (x GrantOrderBy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GrantOrderBy.Descriptor instead.
+func (GrantOrderBy) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_grants_proto_rawDescGZIP(), []int{1}
+}
+
 // How long a grant lives: count x duration after it becomes effective.
 type ExpirationPeriod struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -176,9 +237,12 @@ type Grant struct {
 	// When the grant was last changed.
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// When the grant was voided; unset while valid.
-	VoidedAt      *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=voided_at,json=voidedAt,proto3" json:"voided_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	VoidedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=voided_at,json=voidedAt,proto3" json:"voided_at,omitempty"`
+	// The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+	// comes before it expires or is voided.
+	NextRecurrence *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=next_recurrence,json=nextRecurrence,proto3" json:"next_recurrence,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Grant) Reset() {
@@ -323,6 +387,13 @@ func (x *Grant) GetVoidedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Grant) GetNextRecurrence() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextRecurrence
+	}
+	return nil
+}
+
 // Request of CreateGrant.
 type CreateGrantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -446,6 +517,10 @@ type ListEntitlementGrantsRequest struct {
 	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Include voided grants.
 	IncludeVoided bool `protobuf:"varint,5,opt,name=include_voided,json=includeVoided,proto3" json:"include_voided,omitempty"`
+	// What to order by; default effective_at.
+	OrderBy GrantOrderBy `protobuf:"varint,6,opt,name=order_by,json=orderBy,proto3,enum=meterd.v1.GrantOrderBy" json:"order_by,omitempty"`
+	// Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+	Order         SortOrder `protobuf:"varint,7,opt,name=order,proto3,enum=meterd.v1.SortOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -515,13 +590,29 @@ func (x *ListEntitlementGrantsRequest) GetIncludeVoided() bool {
 	return false
 }
 
+func (x *ListEntitlementGrantsRequest) GetOrderBy() GrantOrderBy {
+	if x != nil {
+		return x.OrderBy
+	}
+	return GrantOrderBy_GRANT_ORDER_BY_UNSPECIFIED
+}
+
+func (x *ListEntitlementGrantsRequest) GetOrder() SortOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SortOrder_SORT_ORDER_UNSPECIFIED
+}
+
 // Response of ListEntitlementGrants.
 type ListEntitlementGrantsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Grants ordered by effective_at ascending.
+	// Grants in the requested order (default: effective_at ascending).
 	Grants []*Grant `protobuf:"bytes,1,rep,name=grants,proto3" json:"grants,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many grants match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -570,6 +661,13 @@ func (x *ListEntitlementGrantsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListEntitlementGrantsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 // Request of ListGrants.
 type ListGrantsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -583,6 +681,10 @@ type ListGrantsRequest struct {
 	Feature []string `protobuf:"bytes,4,rep,name=feature,proto3" json:"feature,omitempty"`
 	// Include voided grants.
 	IncludeVoided bool `protobuf:"varint,5,opt,name=include_voided,json=includeVoided,proto3" json:"include_voided,omitempty"`
+	// What to order by; default effective_at.
+	OrderBy GrantOrderBy `protobuf:"varint,6,opt,name=order_by,json=orderBy,proto3,enum=meterd.v1.GrantOrderBy" json:"order_by,omitempty"`
+	// Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+	Order         SortOrder `protobuf:"varint,7,opt,name=order,proto3,enum=meterd.v1.SortOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -652,13 +754,29 @@ func (x *ListGrantsRequest) GetIncludeVoided() bool {
 	return false
 }
 
+func (x *ListGrantsRequest) GetOrderBy() GrantOrderBy {
+	if x != nil {
+		return x.OrderBy
+	}
+	return GrantOrderBy_GRANT_ORDER_BY_UNSPECIFIED
+}
+
+func (x *ListGrantsRequest) GetOrder() SortOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SortOrder_SORT_ORDER_UNSPECIFIED
+}
+
 // Response of ListGrants.
 type ListGrantsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Grants ordered by effective_at ascending.
+	// Grants in the requested order (default: effective_at ascending).
 	Grants []*Grant `protobuf:"bytes,1,rep,name=grants,proto3" json:"grants,omitempty"`
 	// Pass as page_token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many grants match the filters, over every page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -707,11 +825,21 @@ func (x *ListGrantsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListGrantsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 // Request of VoidGrant.
 type VoidGrantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The grant's id.
-	GrantId       string `protobuf:"bytes,1,opt,name=grant_id,json=grantId,proto3" json:"grant_id,omitempty"`
+	GrantId string `protobuf:"bytes,1,opt,name=grant_id,json=grantId,proto3" json:"grant_id,omitempty"`
+	// When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+	// grant's effective time; usage before it still burns the grant.
+	At            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -751,6 +879,13 @@ func (x *VoidGrantRequest) GetGrantId() string {
 		return x.GrantId
 	}
 	return ""
+}
+
+func (x *VoidGrantRequest) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
 }
 
 // Response of VoidGrant.
@@ -806,7 +941,7 @@ const file_meterd_v1_grants_proto_rawDesc = "" +
 	"\x16meterd/v1/grants.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"c\n" +
 	"\x10ExpirationPeriod\x129\n" +
 	"\bduration\x18\x01 \x01(\x0e2\x1d.meterd.v1.ExpirationDurationR\bduration\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xc1\x06\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\x86\a\n" +
 	"\x05Grant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
 	"\x0eentitlement_id\x18\x02 \x01(\tR\rentitlementId\x12\x1f\n" +
@@ -833,7 +968,8 @@ const file_meterd_v1_grants_proto_rawDesc = "" +
 	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
 	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x127\n" +
-	"\tvoided_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bvoidedAt\x1a;\n" +
+	"\tvoided_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bvoidedAt\x12C\n" +
+	"\x0fnext_recurrence\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x0enextRecurrence\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
@@ -844,7 +980,7 @@ const file_meterd_v1_grants_proto_rawDesc = "" +
 	"\ventitlement\x18\x02 \x01(\tR\ventitlement\x12&\n" +
 	"\x05grant\x18\x03 \x01(\v2\x10.meterd.v1.GrantR\x05grant\"=\n" +
 	"\x13CreateGrantResponse\x12&\n" +
-	"\x05grant\x18\x01 \x01(\v2\x10.meterd.v1.GrantR\x05grant\"\xc4\x01\n" +
+	"\x05grant\x18\x01 \x01(\v2\x10.meterd.v1.GrantR\x05grant\"\xa4\x02\n" +
 	"\x1cListEntitlementGrantsRequest\x12\x1f\n" +
 	"\vsubject_key\x18\x01 \x01(\tR\n" +
 	"subjectKey\x12 \n" +
@@ -852,10 +988,14 @@ const file_meterd_v1_grants_proto_rawDesc = "" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\x12%\n" +
-	"\x0einclude_voided\x18\x05 \x01(\bR\rincludeVoided\"q\n" +
+	"\x0einclude_voided\x18\x05 \x01(\bR\rincludeVoided\x122\n" +
+	"\border_by\x18\x06 \x01(\x0e2\x17.meterd.v1.GrantOrderByR\aorderBy\x12*\n" +
+	"\x05order\x18\a \x01(\x0e2\x14.meterd.v1.SortOrderR\x05order\"\x90\x01\n" +
 	"\x1dListEntitlementGrantsResponse\x12(\n" +
 	"\x06grants\x18\x01 \x03(\v2\x10.meterd.v1.GrantR\x06grants\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb1\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\x91\x02\n" +
 	"\x11ListGrantsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -863,12 +1003,17 @@ const file_meterd_v1_grants_proto_rawDesc = "" +
 	"\vsubject_key\x18\x03 \x03(\tR\n" +
 	"subjectKey\x12\x18\n" +
 	"\afeature\x18\x04 \x03(\tR\afeature\x12%\n" +
-	"\x0einclude_voided\x18\x05 \x01(\bR\rincludeVoided\"f\n" +
+	"\x0einclude_voided\x18\x05 \x01(\bR\rincludeVoided\x122\n" +
+	"\border_by\x18\x06 \x01(\x0e2\x17.meterd.v1.GrantOrderByR\aorderBy\x12*\n" +
+	"\x05order\x18\a \x01(\x0e2\x14.meterd.v1.SortOrderR\x05order\"\x85\x01\n" +
 	"\x12ListGrantsResponse\x12(\n" +
 	"\x06grants\x18\x01 \x03(\v2\x10.meterd.v1.GrantR\x06grants\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"-\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"Y\n" +
 	"\x10VoidGrantRequest\x12\x19\n" +
-	"\bgrant_id\x18\x01 \x01(\tR\agrantId\";\n" +
+	"\bgrant_id\x18\x01 \x01(\tR\agrantId\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\";\n" +
 	"\x11VoidGrantResponse\x12&\n" +
 	"\x05grant\x18\x01 \x01(\v2\x10.meterd.v1.GrantR\x05grant*\xcf\x01\n" +
 	"\x12ExpirationDuration\x12#\n" +
@@ -877,7 +1022,13 @@ const file_meterd_v1_grants_proto_rawDesc = "" +
 	"\x17EXPIRATION_DURATION_DAY\x10\x02\x12\x1c\n" +
 	"\x18EXPIRATION_DURATION_WEEK\x10\x03\x12\x1d\n" +
 	"\x19EXPIRATION_DURATION_MONTH\x10\x04\x12\x1c\n" +
-	"\x18EXPIRATION_DURATION_YEAR\x10\x052\xdb\x02\n" +
+	"\x18EXPIRATION_DURATION_YEAR\x10\x05*\xac\x01\n" +
+	"\fGrantOrderBy\x12\x1e\n" +
+	"\x1aGRANT_ORDER_BY_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bGRANT_ORDER_BY_EFFECTIVE_AT\x10\x01\x12\x1d\n" +
+	"\x19GRANT_ORDER_BY_CREATED_AT\x10\x02\x12\x1d\n" +
+	"\x19GRANT_ORDER_BY_UPDATED_AT\x10\x03\x12\x1d\n" +
+	"\x19GRANT_ORDER_BY_EXPIRES_AT\x10\x042\xdb\x02\n" +
 	"\fGrantService\x12L\n" +
 	"\vCreateGrant\x12\x1d.meterd.v1.CreateGrantRequest\x1a\x1e.meterd.v1.CreateGrantResponse\x12j\n" +
 	"\x15ListEntitlementGrants\x12'.meterd.v1.ListEntitlementGrantsRequest\x1a(.meterd.v1.ListEntitlementGrantsResponse\x12I\n" +
@@ -898,52 +1049,60 @@ func file_meterd_v1_grants_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_grants_proto_rawDescData
 }
 
-var file_meterd_v1_grants_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_meterd_v1_grants_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_meterd_v1_grants_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_meterd_v1_grants_proto_goTypes = []any{
 	(ExpirationDuration)(0),               // 0: meterd.v1.ExpirationDuration
-	(*ExpirationPeriod)(nil),              // 1: meterd.v1.ExpirationPeriod
-	(*Grant)(nil),                         // 2: meterd.v1.Grant
-	(*CreateGrantRequest)(nil),            // 3: meterd.v1.CreateGrantRequest
-	(*CreateGrantResponse)(nil),           // 4: meterd.v1.CreateGrantResponse
-	(*ListEntitlementGrantsRequest)(nil),  // 5: meterd.v1.ListEntitlementGrantsRequest
-	(*ListEntitlementGrantsResponse)(nil), // 6: meterd.v1.ListEntitlementGrantsResponse
-	(*ListGrantsRequest)(nil),             // 7: meterd.v1.ListGrantsRequest
-	(*ListGrantsResponse)(nil),            // 8: meterd.v1.ListGrantsResponse
-	(*VoidGrantRequest)(nil),              // 9: meterd.v1.VoidGrantRequest
-	(*VoidGrantResponse)(nil),             // 10: meterd.v1.VoidGrantResponse
-	nil,                                   // 11: meterd.v1.Grant.MetadataEntry
-	(*timestamppb.Timestamp)(nil),         // 12: google.protobuf.Timestamp
-	(*RecurringPeriod)(nil),               // 13: meterd.v1.RecurringPeriod
+	(GrantOrderBy)(0),                     // 1: meterd.v1.GrantOrderBy
+	(*ExpirationPeriod)(nil),              // 2: meterd.v1.ExpirationPeriod
+	(*Grant)(nil),                         // 3: meterd.v1.Grant
+	(*CreateGrantRequest)(nil),            // 4: meterd.v1.CreateGrantRequest
+	(*CreateGrantResponse)(nil),           // 5: meterd.v1.CreateGrantResponse
+	(*ListEntitlementGrantsRequest)(nil),  // 6: meterd.v1.ListEntitlementGrantsRequest
+	(*ListEntitlementGrantsResponse)(nil), // 7: meterd.v1.ListEntitlementGrantsResponse
+	(*ListGrantsRequest)(nil),             // 8: meterd.v1.ListGrantsRequest
+	(*ListGrantsResponse)(nil),            // 9: meterd.v1.ListGrantsResponse
+	(*VoidGrantRequest)(nil),              // 10: meterd.v1.VoidGrantRequest
+	(*VoidGrantResponse)(nil),             // 11: meterd.v1.VoidGrantResponse
+	nil,                                   // 12: meterd.v1.Grant.MetadataEntry
+	(*timestamppb.Timestamp)(nil),         // 13: google.protobuf.Timestamp
+	(*RecurringPeriod)(nil),               // 14: meterd.v1.RecurringPeriod
+	(SortOrder)(0),                        // 15: meterd.v1.SortOrder
 }
 var file_meterd_v1_grants_proto_depIdxs = []int32{
 	0,  // 0: meterd.v1.ExpirationPeriod.duration:type_name -> meterd.v1.ExpirationDuration
-	12, // 1: meterd.v1.Grant.effective_at:type_name -> google.protobuf.Timestamp
-	1,  // 2: meterd.v1.Grant.expiration:type_name -> meterd.v1.ExpirationPeriod
-	12, // 3: meterd.v1.Grant.expires_at:type_name -> google.protobuf.Timestamp
-	13, // 4: meterd.v1.Grant.recurrence:type_name -> meterd.v1.RecurringPeriod
-	11, // 5: meterd.v1.Grant.metadata:type_name -> meterd.v1.Grant.MetadataEntry
-	12, // 6: meterd.v1.Grant.created_at:type_name -> google.protobuf.Timestamp
-	12, // 7: meterd.v1.Grant.updated_at:type_name -> google.protobuf.Timestamp
-	12, // 8: meterd.v1.Grant.voided_at:type_name -> google.protobuf.Timestamp
-	2,  // 9: meterd.v1.CreateGrantRequest.grant:type_name -> meterd.v1.Grant
-	2,  // 10: meterd.v1.CreateGrantResponse.grant:type_name -> meterd.v1.Grant
-	2,  // 11: meterd.v1.ListEntitlementGrantsResponse.grants:type_name -> meterd.v1.Grant
-	2,  // 12: meterd.v1.ListGrantsResponse.grants:type_name -> meterd.v1.Grant
-	2,  // 13: meterd.v1.VoidGrantResponse.grant:type_name -> meterd.v1.Grant
-	3,  // 14: meterd.v1.GrantService.CreateGrant:input_type -> meterd.v1.CreateGrantRequest
-	5,  // 15: meterd.v1.GrantService.ListEntitlementGrants:input_type -> meterd.v1.ListEntitlementGrantsRequest
-	7,  // 16: meterd.v1.GrantService.ListGrants:input_type -> meterd.v1.ListGrantsRequest
-	9,  // 17: meterd.v1.GrantService.VoidGrant:input_type -> meterd.v1.VoidGrantRequest
-	4,  // 18: meterd.v1.GrantService.CreateGrant:output_type -> meterd.v1.CreateGrantResponse
-	6,  // 19: meterd.v1.GrantService.ListEntitlementGrants:output_type -> meterd.v1.ListEntitlementGrantsResponse
-	8,  // 20: meterd.v1.GrantService.ListGrants:output_type -> meterd.v1.ListGrantsResponse
-	10, // 21: meterd.v1.GrantService.VoidGrant:output_type -> meterd.v1.VoidGrantResponse
-	18, // [18:22] is the sub-list for method output_type
-	14, // [14:18] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	13, // 1: meterd.v1.Grant.effective_at:type_name -> google.protobuf.Timestamp
+	2,  // 2: meterd.v1.Grant.expiration:type_name -> meterd.v1.ExpirationPeriod
+	13, // 3: meterd.v1.Grant.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 4: meterd.v1.Grant.recurrence:type_name -> meterd.v1.RecurringPeriod
+	12, // 5: meterd.v1.Grant.metadata:type_name -> meterd.v1.Grant.MetadataEntry
+	13, // 6: meterd.v1.Grant.created_at:type_name -> google.protobuf.Timestamp
+	13, // 7: meterd.v1.Grant.updated_at:type_name -> google.protobuf.Timestamp
+	13, // 8: meterd.v1.Grant.voided_at:type_name -> google.protobuf.Timestamp
+	13, // 9: meterd.v1.Grant.next_recurrence:type_name -> google.protobuf.Timestamp
+	3,  // 10: meterd.v1.CreateGrantRequest.grant:type_name -> meterd.v1.Grant
+	3,  // 11: meterd.v1.CreateGrantResponse.grant:type_name -> meterd.v1.Grant
+	1,  // 12: meterd.v1.ListEntitlementGrantsRequest.order_by:type_name -> meterd.v1.GrantOrderBy
+	15, // 13: meterd.v1.ListEntitlementGrantsRequest.order:type_name -> meterd.v1.SortOrder
+	3,  // 14: meterd.v1.ListEntitlementGrantsResponse.grants:type_name -> meterd.v1.Grant
+	1,  // 15: meterd.v1.ListGrantsRequest.order_by:type_name -> meterd.v1.GrantOrderBy
+	15, // 16: meterd.v1.ListGrantsRequest.order:type_name -> meterd.v1.SortOrder
+	3,  // 17: meterd.v1.ListGrantsResponse.grants:type_name -> meterd.v1.Grant
+	13, // 18: meterd.v1.VoidGrantRequest.at:type_name -> google.protobuf.Timestamp
+	3,  // 19: meterd.v1.VoidGrantResponse.grant:type_name -> meterd.v1.Grant
+	4,  // 20: meterd.v1.GrantService.CreateGrant:input_type -> meterd.v1.CreateGrantRequest
+	6,  // 21: meterd.v1.GrantService.ListEntitlementGrants:input_type -> meterd.v1.ListEntitlementGrantsRequest
+	8,  // 22: meterd.v1.GrantService.ListGrants:input_type -> meterd.v1.ListGrantsRequest
+	10, // 23: meterd.v1.GrantService.VoidGrant:input_type -> meterd.v1.VoidGrantRequest
+	5,  // 24: meterd.v1.GrantService.CreateGrant:output_type -> meterd.v1.CreateGrantResponse
+	7,  // 25: meterd.v1.GrantService.ListEntitlementGrants:output_type -> meterd.v1.ListEntitlementGrantsResponse
+	9,  // 26: meterd.v1.GrantService.ListGrants:output_type -> meterd.v1.ListGrantsResponse
+	11, // 27: meterd.v1.GrantService.VoidGrant:output_type -> meterd.v1.VoidGrantResponse
+	24, // [24:28] is the sub-list for method output_type
+	20, // [20:24] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_grants_proto_init() }
@@ -958,7 +1117,7 @@ func file_meterd_v1_grants_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_grants_proto_rawDesc), len(file_meterd_v1_grants_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,

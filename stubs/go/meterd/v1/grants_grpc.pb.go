@@ -37,7 +37,7 @@ type GrantServiceClient interface {
 	ListEntitlementGrants(ctx context.Context, in *ListEntitlementGrantsRequest, opts ...grpc.CallOption) (*ListEntitlementGrantsResponse, error)
 	// Lists grants of every entitlement.
 	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
-	// Voids a grant: its remaining balance is gone from now on.
+	// Voids a grant: its remaining balance is gone from now on (or from a given past instant).
 	VoidGrant(ctx context.Context, in *VoidGrantRequest, opts ...grpc.CallOption) (*VoidGrantResponse, error)
 }
 
@@ -101,7 +101,7 @@ type GrantServiceServer interface {
 	ListEntitlementGrants(context.Context, *ListEntitlementGrantsRequest) (*ListEntitlementGrantsResponse, error)
 	// Lists grants of every entitlement.
 	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
-	// Voids a grant: its remaining balance is gone from now on.
+	// Voids a grant: its remaining balance is gone from now on (or from a given past instant).
 	VoidGrant(context.Context, *VoidGrantRequest) (*VoidGrantResponse, error)
 	mustEmbedUnimplementedGrantServiceServer()
 }

@@ -115,7 +115,10 @@ type Meter struct {
 	// When the meter was created.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When the meter was last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+	// windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+	WindowSize    WindowSize `protobuf:"varint,10,opt,name=window_size,json=windowSize,proto3,enum=meterd.v1.WindowSize" json:"window_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -213,6 +216,59 @@ func (x *Meter) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Meter) GetWindowSize() WindowSize {
+	if x != nil {
+		return x.WindowSize
+	}
+	return WindowSize_WINDOW_SIZE_UNSPECIFIED
+}
+
+// The values one group key may take in a query filter.
+type GroupByValues struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A row matches if the key's value is any of these (at least one).
+	Values        []string `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupByValues) Reset() {
+	*x = GroupByValues{}
+	mi := &file_meterd_v1_meters_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupByValues) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupByValues) ProtoMessage() {}
+
+func (x *GroupByValues) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_meters_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupByValues.ProtoReflect.Descriptor instead.
+func (*GroupByValues) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GroupByValues) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
 // One row of a meter query: a window and a group.
 type MeterQueryRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -232,7 +288,7 @@ type MeterQueryRow struct {
 
 func (x *MeterQueryRow) Reset() {
 	*x = MeterQueryRow{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[1]
+	mi := &file_meterd_v1_meters_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +300,7 @@ func (x *MeterQueryRow) String() string {
 func (*MeterQueryRow) ProtoMessage() {}
 
 func (x *MeterQueryRow) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[1]
+	mi := &file_meterd_v1_meters_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +313,7 @@ func (x *MeterQueryRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeterQueryRow.ProtoReflect.Descriptor instead.
 func (*MeterQueryRow) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{1}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *MeterQueryRow) GetValue() float64 {
@@ -306,7 +362,7 @@ type CreateMeterRequest struct {
 
 func (x *CreateMeterRequest) Reset() {
 	*x = CreateMeterRequest{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[2]
+	mi := &file_meterd_v1_meters_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +374,7 @@ func (x *CreateMeterRequest) String() string {
 func (*CreateMeterRequest) ProtoMessage() {}
 
 func (x *CreateMeterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[2]
+	mi := &file_meterd_v1_meters_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +387,7 @@ func (x *CreateMeterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMeterRequest.ProtoReflect.Descriptor instead.
 func (*CreateMeterRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{2}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateMeterRequest) GetMeter() *Meter {
@@ -352,7 +408,7 @@ type CreateMeterResponse struct {
 
 func (x *CreateMeterResponse) Reset() {
 	*x = CreateMeterResponse{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[3]
+	mi := &file_meterd_v1_meters_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -364,7 +420,7 @@ func (x *CreateMeterResponse) String() string {
 func (*CreateMeterResponse) ProtoMessage() {}
 
 func (x *CreateMeterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[3]
+	mi := &file_meterd_v1_meters_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -377,7 +433,7 @@ func (x *CreateMeterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMeterResponse.ProtoReflect.Descriptor instead.
 func (*CreateMeterResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{3}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateMeterResponse) GetMeter() *Meter {
@@ -398,7 +454,7 @@ type GetMeterRequest struct {
 
 func (x *GetMeterRequest) Reset() {
 	*x = GetMeterRequest{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[4]
+	mi := &file_meterd_v1_meters_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -410,7 +466,7 @@ func (x *GetMeterRequest) String() string {
 func (*GetMeterRequest) ProtoMessage() {}
 
 func (x *GetMeterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[4]
+	mi := &file_meterd_v1_meters_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -423,7 +479,7 @@ func (x *GetMeterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeterRequest.ProtoReflect.Descriptor instead.
 func (*GetMeterRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{4}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetMeterRequest) GetMeter() string {
@@ -444,7 +500,7 @@ type GetMeterResponse struct {
 
 func (x *GetMeterResponse) Reset() {
 	*x = GetMeterResponse{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[5]
+	mi := &file_meterd_v1_meters_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +512,7 @@ func (x *GetMeterResponse) String() string {
 func (*GetMeterResponse) ProtoMessage() {}
 
 func (x *GetMeterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[5]
+	mi := &file_meterd_v1_meters_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +525,7 @@ func (x *GetMeterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeterResponse.ProtoReflect.Descriptor instead.
 func (*GetMeterResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{5}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetMeterResponse) GetMeter() *Meter {
@@ -492,7 +548,7 @@ type ListMetersRequest struct {
 
 func (x *ListMetersRequest) Reset() {
 	*x = ListMetersRequest{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[6]
+	mi := &file_meterd_v1_meters_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +560,7 @@ func (x *ListMetersRequest) String() string {
 func (*ListMetersRequest) ProtoMessage() {}
 
 func (x *ListMetersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[6]
+	mi := &file_meterd_v1_meters_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +573,7 @@ func (x *ListMetersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMetersRequest.ProtoReflect.Descriptor instead.
 func (*ListMetersRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{6}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListMetersRequest) GetPageSize() int32 {
@@ -547,7 +603,7 @@ type ListMetersResponse struct {
 
 func (x *ListMetersResponse) Reset() {
 	*x = ListMetersResponse{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[7]
+	mi := &file_meterd_v1_meters_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +615,7 @@ func (x *ListMetersResponse) String() string {
 func (*ListMetersResponse) ProtoMessage() {}
 
 func (x *ListMetersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[7]
+	mi := &file_meterd_v1_meters_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +628,7 @@ func (x *ListMetersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMetersResponse.ProtoReflect.Descriptor instead.
 func (*ListMetersResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{7}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListMetersResponse) GetMeters() []*Meter {
@@ -600,7 +656,7 @@ type DeleteMeterRequest struct {
 
 func (x *DeleteMeterRequest) Reset() {
 	*x = DeleteMeterRequest{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[8]
+	mi := &file_meterd_v1_meters_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +668,7 @@ func (x *DeleteMeterRequest) String() string {
 func (*DeleteMeterRequest) ProtoMessage() {}
 
 func (x *DeleteMeterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[8]
+	mi := &file_meterd_v1_meters_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +681,7 @@ func (x *DeleteMeterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMeterRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMeterRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{8}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeleteMeterRequest) GetMeter() string {
@@ -644,7 +700,7 @@ type DeleteMeterResponse struct {
 
 func (x *DeleteMeterResponse) Reset() {
 	*x = DeleteMeterResponse{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[9]
+	mi := &file_meterd_v1_meters_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -656,7 +712,7 @@ func (x *DeleteMeterResponse) String() string {
 func (*DeleteMeterResponse) ProtoMessage() {}
 
 func (x *DeleteMeterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[9]
+	mi := &file_meterd_v1_meters_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -669,7 +725,7 @@ func (x *DeleteMeterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMeterResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMeterResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{9}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{10}
 }
 
 // Request of QueryMeter.
@@ -691,13 +747,16 @@ type QueryMeterRequest struct {
 	GroupBy []string `protobuf:"bytes,7,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
 	// Only events whose group key has exactly this value.
 	FilterGroupBy map[string]string `protobuf:"bytes,8,rep,name=filter_group_by,json=filterGroupBy,proto3" json:"filter_group_by,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+	// may appear in only one of the two).
+	FilterGroupByValues map[string]*GroupByValues `protobuf:"bytes,9,rep,name=filter_group_by_values,json=filterGroupByValues,proto3" json:"filter_group_by_values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *QueryMeterRequest) Reset() {
 	*x = QueryMeterRequest{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[10]
+	mi := &file_meterd_v1_meters_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +768,7 @@ func (x *QueryMeterRequest) String() string {
 func (*QueryMeterRequest) ProtoMessage() {}
 
 func (x *QueryMeterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[10]
+	mi := &file_meterd_v1_meters_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +781,7 @@ func (x *QueryMeterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryMeterRequest.ProtoReflect.Descriptor instead.
 func (*QueryMeterRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{10}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QueryMeterRequest) GetMeter() string {
@@ -781,6 +840,13 @@ func (x *QueryMeterRequest) GetFilterGroupBy() map[string]string {
 	return nil
 }
 
+func (x *QueryMeterRequest) GetFilterGroupByValues() map[string]*GroupByValues {
+	if x != nil {
+		return x.FilterGroupByValues
+	}
+	return nil
+}
+
 // Response of QueryMeter.
 type QueryMeterResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -798,7 +864,7 @@ type QueryMeterResponse struct {
 
 func (x *QueryMeterResponse) Reset() {
 	*x = QueryMeterResponse{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[11]
+	mi := &file_meterd_v1_meters_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +876,7 @@ func (x *QueryMeterResponse) String() string {
 func (*QueryMeterResponse) ProtoMessage() {}
 
 func (x *QueryMeterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[11]
+	mi := &file_meterd_v1_meters_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +889,7 @@ func (x *QueryMeterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryMeterResponse.ProtoReflect.Descriptor instead.
 func (*QueryMeterResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{11}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *QueryMeterResponse) GetFromTime() *timestamppb.Timestamp {
@@ -865,7 +931,7 @@ type ListMeterSubjectsRequest struct {
 
 func (x *ListMeterSubjectsRequest) Reset() {
 	*x = ListMeterSubjectsRequest{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[12]
+	mi := &file_meterd_v1_meters_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +943,7 @@ func (x *ListMeterSubjectsRequest) String() string {
 func (*ListMeterSubjectsRequest) ProtoMessage() {}
 
 func (x *ListMeterSubjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[12]
+	mi := &file_meterd_v1_meters_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +956,7 @@ func (x *ListMeterSubjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeterSubjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListMeterSubjectsRequest) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{12}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListMeterSubjectsRequest) GetMeter() string {
@@ -911,7 +977,7 @@ type ListMeterSubjectsResponse struct {
 
 func (x *ListMeterSubjectsResponse) Reset() {
 	*x = ListMeterSubjectsResponse{}
-	mi := &file_meterd_v1_meters_proto_msgTypes[13]
+	mi := &file_meterd_v1_meters_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +989,7 @@ func (x *ListMeterSubjectsResponse) String() string {
 func (*ListMeterSubjectsResponse) ProtoMessage() {}
 
 func (x *ListMeterSubjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meterd_v1_meters_proto_msgTypes[13]
+	mi := &file_meterd_v1_meters_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1002,7 @@ func (x *ListMeterSubjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeterSubjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListMeterSubjectsResponse) Descriptor() ([]byte, []int) {
-	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{13}
+	return file_meterd_v1_meters_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListMeterSubjectsResponse) GetSubjects() []string {
@@ -950,7 +1016,7 @@ var File_meterd_v1_meters_proto protoreflect.FileDescriptor
 
 const file_meterd_v1_meters_proto_rawDesc = "" +
 	"\n" +
-	"\x16meterd/v1/meters.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"\xb9\x03\n" +
+	"\x16meterd/v1/meters.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"\xf1\x03\n" +
 	"\x05Meter\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04slug\x18\x02 \x01(\tR\x04slug\x12 \n" +
@@ -963,10 +1029,15 @@ const file_meterd_v1_meters_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a:\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x126\n" +
+	"\vwindow_size\x18\n" +
+	" \x01(\x0e2\x15.meterd.v1.WindowSizeR\n" +
+	"windowSize\x1a:\n" +
 	"\fGroupByEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc8\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"'\n" +
+	"\rGroupByValues\x12\x16\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xc8\x02\n" +
 	"\rMeterQueryRow\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12=\n" +
 	"\fwindow_start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vwindowStart\x129\n" +
@@ -996,7 +1067,7 @@ const file_meterd_v1_meters_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"*\n" +
 	"\x12DeleteMeterRequest\x12\x14\n" +
 	"\x05meter\x18\x01 \x01(\tR\x05meter\"\x15\n" +
-	"\x13DeleteMeterResponse\"\xc9\x03\n" +
+	"\x13DeleteMeterResponse\"\x97\x05\n" +
 	"\x11QueryMeterRequest\x12\x14\n" +
 	"\x05meter\x18\x01 \x01(\tR\x05meter\x127\n" +
 	"\tfrom_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
@@ -1006,10 +1077,14 @@ const file_meterd_v1_meters_proto_rawDesc = "" +
 	"\x10window_time_zone\x18\x05 \x01(\tR\x0ewindowTimeZone\x12\x18\n" +
 	"\asubject\x18\x06 \x03(\tR\asubject\x12\x19\n" +
 	"\bgroup_by\x18\a \x03(\tR\agroupBy\x12W\n" +
-	"\x0ffilter_group_by\x18\b \x03(\v2/.meterd.v1.QueryMeterRequest.FilterGroupByEntryR\rfilterGroupBy\x1a@\n" +
+	"\x0ffilter_group_by\x18\b \x03(\v2/.meterd.v1.QueryMeterRequest.FilterGroupByEntryR\rfilterGroupBy\x12j\n" +
+	"\x16filter_group_by_values\x18\t \x03(\v25.meterd.v1.QueryMeterRequest.FilterGroupByValuesEntryR\x13filterGroupByValues\x1a@\n" +
 	"\x12FilterGroupByEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe8\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a`\n" +
+	"\x18FilterGroupByValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.meterd.v1.GroupByValuesR\x05value:\x028\x01\"\xe8\x01\n" +
 	"\x12QueryMeterResponse\x127\n" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x126\n" +
@@ -1053,66 +1128,71 @@ func file_meterd_v1_meters_proto_rawDescGZIP() []byte {
 }
 
 var file_meterd_v1_meters_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_meterd_v1_meters_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_meterd_v1_meters_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_meterd_v1_meters_proto_goTypes = []any{
 	(Aggregation)(0),                  // 0: meterd.v1.Aggregation
 	(*Meter)(nil),                     // 1: meterd.v1.Meter
-	(*MeterQueryRow)(nil),             // 2: meterd.v1.MeterQueryRow
-	(*CreateMeterRequest)(nil),        // 3: meterd.v1.CreateMeterRequest
-	(*CreateMeterResponse)(nil),       // 4: meterd.v1.CreateMeterResponse
-	(*GetMeterRequest)(nil),           // 5: meterd.v1.GetMeterRequest
-	(*GetMeterResponse)(nil),          // 6: meterd.v1.GetMeterResponse
-	(*ListMetersRequest)(nil),         // 7: meterd.v1.ListMetersRequest
-	(*ListMetersResponse)(nil),        // 8: meterd.v1.ListMetersResponse
-	(*DeleteMeterRequest)(nil),        // 9: meterd.v1.DeleteMeterRequest
-	(*DeleteMeterResponse)(nil),       // 10: meterd.v1.DeleteMeterResponse
-	(*QueryMeterRequest)(nil),         // 11: meterd.v1.QueryMeterRequest
-	(*QueryMeterResponse)(nil),        // 12: meterd.v1.QueryMeterResponse
-	(*ListMeterSubjectsRequest)(nil),  // 13: meterd.v1.ListMeterSubjectsRequest
-	(*ListMeterSubjectsResponse)(nil), // 14: meterd.v1.ListMeterSubjectsResponse
-	nil,                               // 15: meterd.v1.Meter.GroupByEntry
-	nil,                               // 16: meterd.v1.MeterQueryRow.GroupByEntry
-	nil,                               // 17: meterd.v1.QueryMeterRequest.FilterGroupByEntry
-	(*timestamppb.Timestamp)(nil),     // 18: google.protobuf.Timestamp
-	(WindowSize)(0),                   // 19: meterd.v1.WindowSize
+	(*GroupByValues)(nil),             // 2: meterd.v1.GroupByValues
+	(*MeterQueryRow)(nil),             // 3: meterd.v1.MeterQueryRow
+	(*CreateMeterRequest)(nil),        // 4: meterd.v1.CreateMeterRequest
+	(*CreateMeterResponse)(nil),       // 5: meterd.v1.CreateMeterResponse
+	(*GetMeterRequest)(nil),           // 6: meterd.v1.GetMeterRequest
+	(*GetMeterResponse)(nil),          // 7: meterd.v1.GetMeterResponse
+	(*ListMetersRequest)(nil),         // 8: meterd.v1.ListMetersRequest
+	(*ListMetersResponse)(nil),        // 9: meterd.v1.ListMetersResponse
+	(*DeleteMeterRequest)(nil),        // 10: meterd.v1.DeleteMeterRequest
+	(*DeleteMeterResponse)(nil),       // 11: meterd.v1.DeleteMeterResponse
+	(*QueryMeterRequest)(nil),         // 12: meterd.v1.QueryMeterRequest
+	(*QueryMeterResponse)(nil),        // 13: meterd.v1.QueryMeterResponse
+	(*ListMeterSubjectsRequest)(nil),  // 14: meterd.v1.ListMeterSubjectsRequest
+	(*ListMeterSubjectsResponse)(nil), // 15: meterd.v1.ListMeterSubjectsResponse
+	nil,                               // 16: meterd.v1.Meter.GroupByEntry
+	nil,                               // 17: meterd.v1.MeterQueryRow.GroupByEntry
+	nil,                               // 18: meterd.v1.QueryMeterRequest.FilterGroupByEntry
+	nil,                               // 19: meterd.v1.QueryMeterRequest.FilterGroupByValuesEntry
+	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
+	(WindowSize)(0),                   // 21: meterd.v1.WindowSize
 }
 var file_meterd_v1_meters_proto_depIdxs = []int32{
 	0,  // 0: meterd.v1.Meter.aggregation:type_name -> meterd.v1.Aggregation
-	15, // 1: meterd.v1.Meter.group_by:type_name -> meterd.v1.Meter.GroupByEntry
-	18, // 2: meterd.v1.Meter.created_at:type_name -> google.protobuf.Timestamp
-	18, // 3: meterd.v1.Meter.updated_at:type_name -> google.protobuf.Timestamp
-	18, // 4: meterd.v1.MeterQueryRow.window_start:type_name -> google.protobuf.Timestamp
-	18, // 5: meterd.v1.MeterQueryRow.window_end:type_name -> google.protobuf.Timestamp
-	16, // 6: meterd.v1.MeterQueryRow.group_by:type_name -> meterd.v1.MeterQueryRow.GroupByEntry
-	1,  // 7: meterd.v1.CreateMeterRequest.meter:type_name -> meterd.v1.Meter
-	1,  // 8: meterd.v1.CreateMeterResponse.meter:type_name -> meterd.v1.Meter
-	1,  // 9: meterd.v1.GetMeterResponse.meter:type_name -> meterd.v1.Meter
-	1,  // 10: meterd.v1.ListMetersResponse.meters:type_name -> meterd.v1.Meter
-	18, // 11: meterd.v1.QueryMeterRequest.from_time:type_name -> google.protobuf.Timestamp
-	18, // 12: meterd.v1.QueryMeterRequest.to_time:type_name -> google.protobuf.Timestamp
-	19, // 13: meterd.v1.QueryMeterRequest.window_size:type_name -> meterd.v1.WindowSize
-	17, // 14: meterd.v1.QueryMeterRequest.filter_group_by:type_name -> meterd.v1.QueryMeterRequest.FilterGroupByEntry
-	18, // 15: meterd.v1.QueryMeterResponse.from_time:type_name -> google.protobuf.Timestamp
-	18, // 16: meterd.v1.QueryMeterResponse.to_time:type_name -> google.protobuf.Timestamp
-	19, // 17: meterd.v1.QueryMeterResponse.window_size:type_name -> meterd.v1.WindowSize
-	2,  // 18: meterd.v1.QueryMeterResponse.rows:type_name -> meterd.v1.MeterQueryRow
-	3,  // 19: meterd.v1.MeterService.CreateMeter:input_type -> meterd.v1.CreateMeterRequest
-	5,  // 20: meterd.v1.MeterService.GetMeter:input_type -> meterd.v1.GetMeterRequest
-	7,  // 21: meterd.v1.MeterService.ListMeters:input_type -> meterd.v1.ListMetersRequest
-	9,  // 22: meterd.v1.MeterService.DeleteMeter:input_type -> meterd.v1.DeleteMeterRequest
-	11, // 23: meterd.v1.MeterService.QueryMeter:input_type -> meterd.v1.QueryMeterRequest
-	13, // 24: meterd.v1.MeterService.ListMeterSubjects:input_type -> meterd.v1.ListMeterSubjectsRequest
-	4,  // 25: meterd.v1.MeterService.CreateMeter:output_type -> meterd.v1.CreateMeterResponse
-	6,  // 26: meterd.v1.MeterService.GetMeter:output_type -> meterd.v1.GetMeterResponse
-	8,  // 27: meterd.v1.MeterService.ListMeters:output_type -> meterd.v1.ListMetersResponse
-	10, // 28: meterd.v1.MeterService.DeleteMeter:output_type -> meterd.v1.DeleteMeterResponse
-	12, // 29: meterd.v1.MeterService.QueryMeter:output_type -> meterd.v1.QueryMeterResponse
-	14, // 30: meterd.v1.MeterService.ListMeterSubjects:output_type -> meterd.v1.ListMeterSubjectsResponse
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	16, // 1: meterd.v1.Meter.group_by:type_name -> meterd.v1.Meter.GroupByEntry
+	20, // 2: meterd.v1.Meter.created_at:type_name -> google.protobuf.Timestamp
+	20, // 3: meterd.v1.Meter.updated_at:type_name -> google.protobuf.Timestamp
+	21, // 4: meterd.v1.Meter.window_size:type_name -> meterd.v1.WindowSize
+	20, // 5: meterd.v1.MeterQueryRow.window_start:type_name -> google.protobuf.Timestamp
+	20, // 6: meterd.v1.MeterQueryRow.window_end:type_name -> google.protobuf.Timestamp
+	17, // 7: meterd.v1.MeterQueryRow.group_by:type_name -> meterd.v1.MeterQueryRow.GroupByEntry
+	1,  // 8: meterd.v1.CreateMeterRequest.meter:type_name -> meterd.v1.Meter
+	1,  // 9: meterd.v1.CreateMeterResponse.meter:type_name -> meterd.v1.Meter
+	1,  // 10: meterd.v1.GetMeterResponse.meter:type_name -> meterd.v1.Meter
+	1,  // 11: meterd.v1.ListMetersResponse.meters:type_name -> meterd.v1.Meter
+	20, // 12: meterd.v1.QueryMeterRequest.from_time:type_name -> google.protobuf.Timestamp
+	20, // 13: meterd.v1.QueryMeterRequest.to_time:type_name -> google.protobuf.Timestamp
+	21, // 14: meterd.v1.QueryMeterRequest.window_size:type_name -> meterd.v1.WindowSize
+	18, // 15: meterd.v1.QueryMeterRequest.filter_group_by:type_name -> meterd.v1.QueryMeterRequest.FilterGroupByEntry
+	19, // 16: meterd.v1.QueryMeterRequest.filter_group_by_values:type_name -> meterd.v1.QueryMeterRequest.FilterGroupByValuesEntry
+	20, // 17: meterd.v1.QueryMeterResponse.from_time:type_name -> google.protobuf.Timestamp
+	20, // 18: meterd.v1.QueryMeterResponse.to_time:type_name -> google.protobuf.Timestamp
+	21, // 19: meterd.v1.QueryMeterResponse.window_size:type_name -> meterd.v1.WindowSize
+	3,  // 20: meterd.v1.QueryMeterResponse.rows:type_name -> meterd.v1.MeterQueryRow
+	2,  // 21: meterd.v1.QueryMeterRequest.FilterGroupByValuesEntry.value:type_name -> meterd.v1.GroupByValues
+	4,  // 22: meterd.v1.MeterService.CreateMeter:input_type -> meterd.v1.CreateMeterRequest
+	6,  // 23: meterd.v1.MeterService.GetMeter:input_type -> meterd.v1.GetMeterRequest
+	8,  // 24: meterd.v1.MeterService.ListMeters:input_type -> meterd.v1.ListMetersRequest
+	10, // 25: meterd.v1.MeterService.DeleteMeter:input_type -> meterd.v1.DeleteMeterRequest
+	12, // 26: meterd.v1.MeterService.QueryMeter:input_type -> meterd.v1.QueryMeterRequest
+	14, // 27: meterd.v1.MeterService.ListMeterSubjects:input_type -> meterd.v1.ListMeterSubjectsRequest
+	5,  // 28: meterd.v1.MeterService.CreateMeter:output_type -> meterd.v1.CreateMeterResponse
+	7,  // 29: meterd.v1.MeterService.GetMeter:output_type -> meterd.v1.GetMeterResponse
+	9,  // 30: meterd.v1.MeterService.ListMeters:output_type -> meterd.v1.ListMetersResponse
+	11, // 31: meterd.v1.MeterService.DeleteMeter:output_type -> meterd.v1.DeleteMeterResponse
+	13, // 32: meterd.v1.MeterService.QueryMeter:output_type -> meterd.v1.QueryMeterResponse
+	15, // 33: meterd.v1.MeterService.ListMeterSubjects:output_type -> meterd.v1.ListMeterSubjectsResponse
+	28, // [28:34] is the sub-list for method output_type
+	22, // [22:28] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_meters_proto_init() }
@@ -1121,14 +1201,14 @@ func file_meterd_v1_meters_proto_init() {
 		return
 	}
 	file_meterd_v1_common_proto_init()
-	file_meterd_v1_meters_proto_msgTypes[1].OneofWrappers = []any{}
+	file_meterd_v1_meters_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_meters_proto_rawDesc), len(file_meterd_v1_meters_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

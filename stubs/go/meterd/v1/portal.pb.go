@@ -487,8 +487,10 @@ type QueryPortalMeterRequest struct {
 	GroupBy []string `protobuf:"bytes,6,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
 	// Only events whose group key has exactly this value.
 	FilterGroupBy map[string]string `protobuf:"bytes,7,rep,name=filter_group_by,json=filterGroupBy,proto3" json:"filter_group_by,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Only events whose group key has any of these values (as in QueryMeter).
+	FilterGroupByValues map[string]*GroupByValues `protobuf:"bytes,8,rep,name=filter_group_by_values,json=filterGroupByValues,proto3" json:"filter_group_by_values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *QueryPortalMeterRequest) Reset() {
@@ -566,6 +568,13 @@ func (x *QueryPortalMeterRequest) GetGroupBy() []string {
 func (x *QueryPortalMeterRequest) GetFilterGroupBy() map[string]string {
 	if x != nil {
 		return x.FilterGroupBy
+	}
+	return nil
+}
+
+func (x *QueryPortalMeterRequest) GetFilterGroupByValues() map[string]*GroupByValues {
+	if x != nil {
+		return x.FilterGroupByValues
 	}
 	return nil
 }
@@ -679,7 +688,7 @@ const file_meterd_v1_portal_proto_rawDesc = "" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"M\n" +
 	"\x1eInvalidatePortalTokensResponse\x12+\n" +
-	"\x11invalidated_count\x18\x01 \x01(\x05R\x10invalidatedCount\"\xbb\x03\n" +
+	"\x11invalidated_count\x18\x01 \x01(\x05R\x10invalidatedCount\"\x8f\x05\n" +
 	"\x17QueryPortalMeterRequest\x12\x14\n" +
 	"\x05meter\x18\x01 \x01(\tR\x05meter\x127\n" +
 	"\tfrom_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
@@ -688,10 +697,14 @@ const file_meterd_v1_portal_proto_rawDesc = "" +
 	"windowSize\x12(\n" +
 	"\x10window_time_zone\x18\x05 \x01(\tR\x0ewindowTimeZone\x12\x19\n" +
 	"\bgroup_by\x18\x06 \x03(\tR\agroupBy\x12]\n" +
-	"\x0ffilter_group_by\x18\a \x03(\v25.meterd.v1.QueryPortalMeterRequest.FilterGroupByEntryR\rfilterGroupBy\x1a@\n" +
+	"\x0ffilter_group_by\x18\a \x03(\v25.meterd.v1.QueryPortalMeterRequest.FilterGroupByEntryR\rfilterGroupBy\x12p\n" +
+	"\x16filter_group_by_values\x18\b \x03(\v2;.meterd.v1.QueryPortalMeterRequest.FilterGroupByValuesEntryR\x13filterGroupByValues\x1a@\n" +
 	"\x12FilterGroupByEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xee\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a`\n" +
+	"\x18FilterGroupByValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.meterd.v1.GroupByValuesR\x05value:\x028\x01\"\xee\x01\n" +
 	"\x18QueryPortalMeterResponse\x127\n" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x126\n" +
@@ -717,7 +730,7 @@ func file_meterd_v1_portal_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_portal_proto_rawDescData
 }
 
-var file_meterd_v1_portal_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_meterd_v1_portal_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_meterd_v1_portal_proto_goTypes = []any{
 	(*PortalToken)(nil),                    // 0: meterd.v1.PortalToken
 	(*CreatePortalTokenRequest)(nil),       // 1: meterd.v1.CreatePortalTokenRequest
@@ -729,37 +742,41 @@ var file_meterd_v1_portal_proto_goTypes = []any{
 	(*QueryPortalMeterRequest)(nil),        // 7: meterd.v1.QueryPortalMeterRequest
 	(*QueryPortalMeterResponse)(nil),       // 8: meterd.v1.QueryPortalMeterResponse
 	nil,                                    // 9: meterd.v1.QueryPortalMeterRequest.FilterGroupByEntry
-	(*timestamppb.Timestamp)(nil),          // 10: google.protobuf.Timestamp
-	(WindowSize)(0),                        // 11: meterd.v1.WindowSize
-	(*MeterQueryRow)(nil),                  // 12: meterd.v1.MeterQueryRow
+	nil,                                    // 10: meterd.v1.QueryPortalMeterRequest.FilterGroupByValuesEntry
+	(*timestamppb.Timestamp)(nil),          // 11: google.protobuf.Timestamp
+	(WindowSize)(0),                        // 12: meterd.v1.WindowSize
+	(*MeterQueryRow)(nil),                  // 13: meterd.v1.MeterQueryRow
+	(*GroupByValues)(nil),                  // 14: meterd.v1.GroupByValues
 }
 var file_meterd_v1_portal_proto_depIdxs = []int32{
-	10, // 0: meterd.v1.PortalToken.expires_at:type_name -> google.protobuf.Timestamp
-	10, // 1: meterd.v1.PortalToken.created_at:type_name -> google.protobuf.Timestamp
-	10, // 2: meterd.v1.CreatePortalTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
+	11, // 0: meterd.v1.PortalToken.expires_at:type_name -> google.protobuf.Timestamp
+	11, // 1: meterd.v1.PortalToken.created_at:type_name -> google.protobuf.Timestamp
+	11, // 2: meterd.v1.CreatePortalTokenRequest.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: meterd.v1.CreatePortalTokenResponse.token:type_name -> meterd.v1.PortalToken
 	0,  // 4: meterd.v1.ListPortalTokensResponse.tokens:type_name -> meterd.v1.PortalToken
-	10, // 5: meterd.v1.QueryPortalMeterRequest.from_time:type_name -> google.protobuf.Timestamp
-	10, // 6: meterd.v1.QueryPortalMeterRequest.to_time:type_name -> google.protobuf.Timestamp
-	11, // 7: meterd.v1.QueryPortalMeterRequest.window_size:type_name -> meterd.v1.WindowSize
+	11, // 5: meterd.v1.QueryPortalMeterRequest.from_time:type_name -> google.protobuf.Timestamp
+	11, // 6: meterd.v1.QueryPortalMeterRequest.to_time:type_name -> google.protobuf.Timestamp
+	12, // 7: meterd.v1.QueryPortalMeterRequest.window_size:type_name -> meterd.v1.WindowSize
 	9,  // 8: meterd.v1.QueryPortalMeterRequest.filter_group_by:type_name -> meterd.v1.QueryPortalMeterRequest.FilterGroupByEntry
-	10, // 9: meterd.v1.QueryPortalMeterResponse.from_time:type_name -> google.protobuf.Timestamp
-	10, // 10: meterd.v1.QueryPortalMeterResponse.to_time:type_name -> google.protobuf.Timestamp
-	11, // 11: meterd.v1.QueryPortalMeterResponse.window_size:type_name -> meterd.v1.WindowSize
-	12, // 12: meterd.v1.QueryPortalMeterResponse.rows:type_name -> meterd.v1.MeterQueryRow
-	1,  // 13: meterd.v1.PortalService.CreatePortalToken:input_type -> meterd.v1.CreatePortalTokenRequest
-	3,  // 14: meterd.v1.PortalService.ListPortalTokens:input_type -> meterd.v1.ListPortalTokensRequest
-	5,  // 15: meterd.v1.PortalService.InvalidatePortalTokens:input_type -> meterd.v1.InvalidatePortalTokensRequest
-	7,  // 16: meterd.v1.PortalService.QueryPortalMeter:input_type -> meterd.v1.QueryPortalMeterRequest
-	2,  // 17: meterd.v1.PortalService.CreatePortalToken:output_type -> meterd.v1.CreatePortalTokenResponse
-	4,  // 18: meterd.v1.PortalService.ListPortalTokens:output_type -> meterd.v1.ListPortalTokensResponse
-	6,  // 19: meterd.v1.PortalService.InvalidatePortalTokens:output_type -> meterd.v1.InvalidatePortalTokensResponse
-	8,  // 20: meterd.v1.PortalService.QueryPortalMeter:output_type -> meterd.v1.QueryPortalMeterResponse
-	17, // [17:21] is the sub-list for method output_type
-	13, // [13:17] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	10, // 9: meterd.v1.QueryPortalMeterRequest.filter_group_by_values:type_name -> meterd.v1.QueryPortalMeterRequest.FilterGroupByValuesEntry
+	11, // 10: meterd.v1.QueryPortalMeterResponse.from_time:type_name -> google.protobuf.Timestamp
+	11, // 11: meterd.v1.QueryPortalMeterResponse.to_time:type_name -> google.protobuf.Timestamp
+	12, // 12: meterd.v1.QueryPortalMeterResponse.window_size:type_name -> meterd.v1.WindowSize
+	13, // 13: meterd.v1.QueryPortalMeterResponse.rows:type_name -> meterd.v1.MeterQueryRow
+	14, // 14: meterd.v1.QueryPortalMeterRequest.FilterGroupByValuesEntry.value:type_name -> meterd.v1.GroupByValues
+	1,  // 15: meterd.v1.PortalService.CreatePortalToken:input_type -> meterd.v1.CreatePortalTokenRequest
+	3,  // 16: meterd.v1.PortalService.ListPortalTokens:input_type -> meterd.v1.ListPortalTokensRequest
+	5,  // 17: meterd.v1.PortalService.InvalidatePortalTokens:input_type -> meterd.v1.InvalidatePortalTokensRequest
+	7,  // 18: meterd.v1.PortalService.QueryPortalMeter:input_type -> meterd.v1.QueryPortalMeterRequest
+	2,  // 19: meterd.v1.PortalService.CreatePortalToken:output_type -> meterd.v1.CreatePortalTokenResponse
+	4,  // 20: meterd.v1.PortalService.ListPortalTokens:output_type -> meterd.v1.ListPortalTokensResponse
+	6,  // 21: meterd.v1.PortalService.InvalidatePortalTokens:output_type -> meterd.v1.InvalidatePortalTokensResponse
+	8,  // 22: meterd.v1.PortalService.QueryPortalMeter:output_type -> meterd.v1.QueryPortalMeterResponse
+	19, // [19:23] is the sub-list for method output_type
+	15, // [15:19] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_portal_proto_init() }
@@ -775,7 +792,7 @@ func file_meterd_v1_portal_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_portal_proto_rawDesc), len(file_meterd_v1_portal_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -15,7 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from meterd.server.credit.engine import Reset
-from meterd.server.entitlements.model import Entitlement, EntitlementFilter, EntitlementType, MeteredSettings
+from meterd.server.entitlements.model import (
+    Entitlement,
+    EntitlementFilter,
+    EntitlementOrderBy,
+    EntitlementType,
+    MeteredSettings,
+)
 from meterd.server.entitlements.periods import Interval, UsagePeriod
 from meterd.server.errors import AlreadyExists, FailedPrecondition, NotFound
 from meterd.server.grants.model import Grant
@@ -61,13 +67,16 @@ def _resets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[R
         return {}
     found: dict[str, list[Reset]] = {}
     rows = conn.execute(
-        f"SELECT entitlement_id, at_us, retain_anchor, preserve_overage FROM entitlement_resets"
+        f"SELECT entitlement_id, at_us, retain_anchor, preserve_overage, usage_period_interval,"
+        f" usage_period_anchor_us FROM entitlement_resets"
         f" WHERE entitlement_id IN ({','.join('?' * len(ids))}) ORDER BY entitlement_id, at_us",
         list(ids),
     )
-    for eid, at_us, retain, preserve in rows:
+    for eid, at_us, retain, preserve, interval, anchor_us in rows:
+        period = UsagePeriod(Interval(interval), from_us(anchor_us)) if interval is not None else None
         found.setdefault(eid, []).append(
-            Reset(from_us(at_us), retain_anchor=bool(retain), preserve_overage=None if preserve is None else bool(preserve))
+            Reset(from_us(at_us), retain_anchor=bool(retain), preserve_overage=None if preserve is None else bool(preserve),
+                  usage_period=period)
         )
     return found
 
@@ -92,6 +101,51 @@ def _select_active(conn: sqlite3.Connection, subject_key: str, id_or_feature_key
     return loaded[0] if loaded else None
 
 
+def _insert(conn: sqlite3.Connection, e: Entitlement, grant: Grant | None) -> Entitlement:
+    """Inserts inside the caller's write job: NotFound/FailedPrecondition (feature), AlreadyExists (conflict)."""
+    row = conn.execute("SELECT archived_us FROM features WHERE id = ?", (e.feature_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"entitlement.feature_id: feature {e.feature_id} not found")
+    if row[0] is not None:
+        raise FailedPrecondition(f"entitlement.feature_id: feature {e.feature_key} is archived")
+    existing = conn.execute(
+        "SELECT id FROM entitlements WHERE subject_key = ? AND deleted_us IS NULL"
+        " AND (feature_key = ? OR feature_id = ?)",
+        (e.subject_key, e.feature_key, e.feature_id),
+    ).fetchone()
+    if existing:
+        raise AlreadyExists(
+            f"entitlement: entitlement {existing[0]} already exists for feature {e.feature_key}"
+            f" and subject {e.subject_key}"
+        )
+    m = e.metered
+    conn.execute(
+        f"INSERT INTO entitlements ({COLUMNS}) VALUES ({', '.join('?' * 17)})",
+        (
+            e.id, e.subject_key, e.feature_id, e.feature_key, e.type.value,
+            json.dumps(dict(e.metadata), separators=(",", ":"), sort_keys=True), e.config,
+            m.usage_period.interval.value if m else None, to_us(m.usage_period.anchor) if m else None,
+            to_us(m.measure_usage_from) if m else None,
+            str(m.issue_after_reset) if m and m.issue_after_reset is not None else None,
+            m.issue_after_reset_priority if m else None,
+            int(m.is_soft_limit) if m else 0, int(m.preserve_overage_at_reset) if m else 0,
+            to_us(e.created_at), to_us(e.updated_at), None,
+        ),
+    )
+    if grant is not None:
+        insert_grant(conn, grant)
+    return e
+
+
+def _soft_delete(conn: sqlite3.Connection, entitlement_id: str, at: datetime) -> None:
+    cursor = conn.execute(
+        "UPDATE entitlements SET deleted_us = ?, updated_us = ? WHERE id = ? AND deleted_us IS NULL",
+        (to_us(at), to_us(at), entitlement_id),
+    )
+    if cursor.rowcount != 1:
+        raise NotFound(f"entitlement: entitlement {entitlement_id} not found")
+
+
 class SqliteEntitlementStore:
     """Entitlements in the ``entitlements`` table, manual resets in ``entitlement_resets``."""
 
@@ -110,39 +164,17 @@ class SqliteEntitlementStore:
         if the feature was archived meanwhile.
         """
 
+        return self._db.write(lambda conn: _insert(conn, e, grant))
+
+    def replace(self, old_id: str, e: Entitlement, grant: Grant | None, at: datetime) -> Entitlement:
+        """Deletes entitlement ``old_id`` at ``at`` and stores ``e`` (and its grant) in one transaction.
+
+        NotFound if the old one is gone meanwhile; otherwise as ``insert``: on any error nothing changes.
+        """
+
         def job(conn: sqlite3.Connection) -> Entitlement:
-            row = conn.execute("SELECT archived_us FROM features WHERE id = ?", (e.feature_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"entitlement.feature_id: feature {e.feature_id} not found")
-            if row[0] is not None:
-                raise FailedPrecondition(f"entitlement.feature_id: feature {e.feature_key} is archived")
-            existing = conn.execute(
-                "SELECT id FROM entitlements WHERE subject_key = ? AND deleted_us IS NULL"
-                " AND (feature_key = ? OR feature_id = ?)",
-                (e.subject_key, e.feature_key, e.feature_id),
-            ).fetchone()
-            if existing:
-                raise AlreadyExists(
-                    f"entitlement: entitlement {existing[0]} already exists for feature {e.feature_key}"
-                    f" and subject {e.subject_key}"
-                )
-            m = e.metered
-            conn.execute(
-                f"INSERT INTO entitlements ({COLUMNS}) VALUES ({', '.join('?' * 17)})",
-                (
-                    e.id, e.subject_key, e.feature_id, e.feature_key, e.type.value,
-                    json.dumps(dict(e.metadata), separators=(",", ":"), sort_keys=True), e.config,
-                    m.usage_period.interval.value if m else None, to_us(m.usage_period.anchor) if m else None,
-                    to_us(m.measure_usage_from) if m else None,
-                    str(m.issue_after_reset) if m and m.issue_after_reset is not None else None,
-                    m.issue_after_reset_priority if m else None,
-                    int(m.is_soft_limit) if m else 0, int(m.preserve_overage_at_reset) if m else 0,
-                    to_us(e.created_at), to_us(e.updated_at), None,
-                ),
-            )
-            if grant is not None:
-                insert_grant(conn, grant)
-            return e
+            _soft_delete(conn, old_id, at)
+            return _insert(conn, e, grant)
 
         return self._db.write(job)
 
@@ -160,15 +192,7 @@ class SqliteEntitlementStore:
     def delete(self, entitlement_id: str, at: datetime) -> None:
         """Soft-deletes; NotFound if it is unknown or already deleted."""
 
-        def job(conn: sqlite3.Connection) -> None:
-            cursor = conn.execute(
-                "UPDATE entitlements SET deleted_us = ?, updated_us = ? WHERE id = ? AND deleted_us IS NULL",
-                (to_us(at), to_us(at), entitlement_id),
-            )
-            if cursor.rowcount != 1:
-                raise NotFound(f"entitlement: entitlement {entitlement_id} not found")
-
-        self._db.write(job)
+        self._db.write(lambda conn: _soft_delete(conn, entitlement_id, at))
 
     def add_reset(self, entitlement_id: str, reset: Reset, created_at: datetime) -> None:
         """Records a manual usage reset (ResetEntitlementUsage). AlreadyExists for a second one in a minute.
@@ -181,9 +205,11 @@ class SqliteEntitlementStore:
             try:
                 conn.execute(
                     "INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, preserve_overage,"
-                    " created_us) VALUES (?, ?, ?, ?, ?)",
+                    " created_us, usage_period_interval, usage_period_anchor_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (entitlement_id, to_us(reset.at), int(reset.retain_anchor),
-                     None if reset.preserve_overage is None else int(reset.preserve_overage), to_us(created_at)),
+                     None if reset.preserve_overage is None else int(reset.preserve_overage), to_us(created_at),
+                     reset.usage_period.interval.value if reset.usage_period else None,
+                     to_us(reset.usage_period.anchor) if reset.usage_period else None),
                 )
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(f"entitlement: a reset at {reset.at.isoformat()} already exists") from exc
@@ -196,27 +222,54 @@ class SqliteEntitlementStore:
     def list(
         self, filter: EntitlementFilter, limit: int, after: Cursor | None
     ) -> tuple[list[Entitlement], Cursor | None]:
-        """One page in creation order; ``after`` is the (created_us, id) of the previous page's last row."""
-        where: list[str] = []
-        params: list[object] = []
-        if not filter.include_deleted:
-            where.append("deleted_us IS NULL")
-        if filter.subjects:
-            where.append(f"subject_key IN ({','.join('?' * len(filter.subjects))})")
-            params.extend(filter.subjects)
-        if filter.features:
-            marks = ",".join("?" * len(filter.features))
-            where.append(f"(feature_id IN ({marks}) OR feature_key IN ({marks}))")
-            params += [*filter.features, *filter.features]
+        """One page in the filter's order (created or updated time, then id; ascending or descending).
+
+        ``after`` is the (time_us, id) of the previous page's last row in that order.
+        """
+        where, params = _where(filter)
+        column = _ORDER_COLUMNS[filter.order_by]
         if after is not None:
-            where.append("(created_us > ? OR (created_us = ? AND id > ?))")
+            beyond = "<" if filter.descending else ">"
+            where.append(f"({column} {beyond} ? OR ({column} = ? AND id {beyond} ?))")
             params += [after[0], after[0], after[1]]
+        direction = "DESC" if filter.descending else "ASC"
         sql = (
             f"SELECT {COLUMNS} FROM entitlements" + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY created_us, id LIMIT ?"
+            + f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
         )
         conn = self._db.reader()
         rows = conn.execute(sql, [*params, limit + 1]).fetchall()
         page = _load(conn, rows[:limit])
-        cursor = (to_us(page[-1].created_at), page[-1].id) if len(rows) > limit and page else None
+        cursor = None
+        if len(rows) > limit and page:
+            last = page[-1]
+            key = last.updated_at if filter.order_by is EntitlementOrderBy.UPDATED_AT else last.created_at
+            cursor = (to_us(key), last.id)
         return page, cursor
+
+    def count(self, filter: EntitlementFilter) -> int:
+        """How many entitlements match the filter (every page)."""
+        where, params = _where(filter)
+        sql = "SELECT COUNT(*) FROM entitlements" + (" WHERE " + " AND ".join(where) if where else "")
+        return int(self._db.reader().execute(sql, params).fetchone()[0])
+
+
+_ORDER_COLUMNS = {EntitlementOrderBy.CREATED_AT: "created_us", EntitlementOrderBy.UPDATED_AT: "updated_us"}
+
+
+def _where(filter: EntitlementFilter) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    if not filter.include_deleted:
+        where.append("deleted_us IS NULL")
+    if filter.subjects:
+        where.append(f"subject_key IN ({','.join('?' * len(filter.subjects))})")
+        params.extend(filter.subjects)
+    if filter.features:
+        marks = ",".join("?" * len(filter.features))
+        where.append(f"(feature_id IN ({marks}) OR feature_key IN ({marks}))")
+        params += [*filter.features, *filter.features]
+    if filter.types:
+        where.append(f"type IN ({','.join('?' * len(filter.types))})")
+        params.extend(t.value for t in filter.types)
+    return where, params

@@ -161,6 +161,7 @@ class SqliteEventStore:
         more = len(rows) > limit
         rows = rows[:limit]
         errors = _errors_of(conn, [r[0] for r in rows])
+        unread = _unread_types(conn, {r[3] for r in rows})
         page = [
             StoredEvent(
                 event=ValidEvent(
@@ -168,7 +169,7 @@ class SqliteEventStore:
                     datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
                 ),
                 ingested_at=from_us(r[6]),
-                validation_errors=errors.get(r[0], ()),
+                validation_errors=(no_meter_error(r[3]),) if r[3] in unread else errors.get(r[0], ()),
             )
             for r in rows
         ]
@@ -197,10 +198,33 @@ def _where(f: EventFilter) -> tuple[list[str], list[object]]:
     if f.id is not None:
         where.append("id = ?")
         params.append(f.id)
-    if f.has_error is not None:
-        where.append("has_error = ?")
-        params.append(1 if f.has_error else 0)
+    if f.has_error is True:
+        where.append(f"(has_error = 1 OR {_UNREAD})")
+    elif f.has_error is False:
+        where.append(f"(has_error = 0 AND NOT {_UNREAD})")
     return where, params
+
+
+# -- "no meter reads event type T" (SPEC § Where meterd follows OpenMeter) --------------------------------
+# Worked out when events are read, from the meters that exist then: so a meter created for the type removes
+# the error from its events at once (its backfill reads them), and deleting the last such meter brings it
+# back. Nothing is written on ingest or on meter changes.
+_UNREAD = "type NOT IN (SELECT event_type FROM meters)"
+
+
+def no_meter_error(event_type: str) -> tuple[str, str]:
+    """The validation error of an event whose type no meter reads: (no meter slug, the message)."""
+    return "", f"no meter reads event type {event_type}"
+
+
+def _unread_types(conn: sqlite3.Connection, types: set[str]) -> set[str]:
+    """The event types among ``types`` that no meter reads."""
+    if not types:
+        return set()
+    read = conn.execute(
+        f"SELECT DISTINCT event_type FROM meters WHERE event_type IN ({','.join('?' * len(types))})", list(types)
+    )
+    return types - {row[0] for row in read}
 
 
 def _errors_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:

@@ -94,13 +94,7 @@ class SqliteFeatureStore:
         self, filter: FeatureFilter, limit: int, after: tuple[int, str] | None
     ) -> tuple[list[Feature], tuple[int, str] | None]:
         """One page in creation order; ``after`` is the (created_us, id) of the previous page's last row."""
-        where: list[str] = []
-        params: list[object] = []
-        if not filter.include_archived:
-            where.append("archived_us IS NULL")
-        if filter.meter_slugs:
-            where.append(f"meter_slug IN ({','.join('?' * len(filter.meter_slugs))})")
-            params.extend(filter.meter_slugs)
+        where, params = _where(filter)
         if after is not None:
             where.append("(created_us > ? OR (created_us = ? AND id > ?))")
             params += [after[0], after[0], after[1]]
@@ -112,3 +106,20 @@ class SqliteFeatureStore:
         page = [feature_of(r) for r in rows[:limit]]
         cursor = (to_us(page[-1].created_at), page[-1].id) if len(rows) > limit and page else None
         return page, cursor
+
+    def count(self, filter: FeatureFilter) -> int:
+        """How many features match the filter (every page)."""
+        where, params = _where(filter)
+        sql = "SELECT COUNT(*) FROM features" + (" WHERE " + " AND ".join(where) if where else "")
+        return int(self._db.reader().execute(sql, params).fetchone()[0])
+
+
+def _where(filter: FeatureFilter) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    if not filter.include_archived:
+        where.append("archived_us IS NULL")
+    if filter.meter_slugs:
+        where.append(f"meter_slug IN ({','.join('?' * len(filter.meter_slugs))})")
+        params.extend(filter.meter_slugs)
+    return where, params

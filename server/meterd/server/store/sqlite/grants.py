@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from meterd.server.entitlements.periods import ExpirationDuration, Interval
-from meterd.server.errors import FailedPrecondition, NotFound
-from meterd.server.grants.model import Expiration, Grant, GrantFilter, Recurrence
+from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
+from meterd.server.grants.model import Expiration, Grant, GrantFilter, GrantOrderBy, Recurrence
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import from_us, to_us
 
@@ -22,8 +22,23 @@ COLUMNS = (
 )
 _G_COLUMNS = ", ".join(f"g.{c.strip()}" for c in COLUMNS.split(","))
 
-# (effective_us, created_us, id) of the last row of a page.
+# (order key us, created_us, id) of the last row of a page; the order key is the filter's order_by column.
 Cursor = tuple[int, int, str]
+_ORDER_COLUMNS = {
+    GrantOrderBy.EFFECTIVE_AT: "g.effective_us",
+    GrantOrderBy.CREATED_AT: "g.created_us",
+    GrantOrderBy.UPDATED_AT: "g.updated_us",
+    GrantOrderBy.EXPIRES_AT: "g.expires_us",
+}
+
+
+def _order_key(grant: Grant, order_by: GrantOrderBy) -> datetime:
+    return {
+        GrantOrderBy.EFFECTIVE_AT: grant.effective_at,
+        GrantOrderBy.CREATED_AT: grant.created_at,
+        GrantOrderBy.UPDATED_AT: grant.updated_at,
+        GrantOrderBy.EXPIRES_AT: grant.expires_at,
+    }[order_by]
 
 # Called inside the transaction that creates or voids a grant with (conn, entitlement_id, changed_from): the
 # balance history of that entitlement may differ from ``changed_from`` on (the credit engine drops its
@@ -98,17 +113,25 @@ class SqliteGrantStore:
         row = self._db.reader().execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone()
         return grant_of(row) if row else None
 
-    def void(self, grant_id: str, at: datetime) -> Grant:
-        """Sets voided_at; NotFound for an unknown grant, FailedPrecondition if it is already voided."""
+    def void(
+        self, grant_id: str, at: datetime, now: datetime | None = None, *, not_before_effective: bool = False
+    ) -> Grant:
+        """Sets voided_at to ``at`` (updated_at to ``now``, default ``at``); NotFound for an unknown grant,
+        FailedPrecondition if it is already voided; with ``not_before_effective``, InvalidArgument (``at``) for
+        an instant before its effective time."""
 
         def job(conn: sqlite3.Connection) -> Grant:
-            row = conn.execute("SELECT voided_us FROM grants WHERE id = ?", (grant_id,)).fetchone()
+            row = conn.execute("SELECT voided_us, effective_us FROM grants WHERE id = ?", (grant_id,)).fetchone()
             if row is None:
                 raise NotFound(f"grant_id: grant {grant_id} not found")
             if row[0] is not None:
                 raise FailedPrecondition(f"grant_id: grant {grant_id} is already voided (at {from_us(row[0]).isoformat()})")
+            if not_before_effective and to_us(at) < row[1]:
+                raise InvalidArgument.of(
+                    "at", f"is before the grant's effective time {from_us(row[1]).isoformat()}"
+                )
             conn.execute(
-                "UPDATE grants SET voided_us = ?, updated_us = ? WHERE id = ?", (to_us(at), to_us(at), grant_id)
+                "UPDATE grants SET voided_us = ?, updated_us = ? WHERE id = ?", (to_us(at), to_us(now or at), grant_id)
             )
             voided = grant_of(conn.execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone())
             for listener in self._listeners:
@@ -122,14 +145,12 @@ class SqliteGrantStore:
         return select_grants(self._db.reader(), entitlement_id, include_voided=include_voided)
 
     def list_for_entitlement(
-        self, entitlement_id: str, include_voided: bool, limit: int, after: Cursor | None
+        self, entitlement_id: str, filter: GrantFilter, limit: int, after: Cursor | None
     ) -> tuple[list[Grant], Cursor | None]:
-        """One page of one entitlement's grants, ordered by effective_at, creation, id."""
-        return self._page(GrantFilter(include_voided=include_voided), entitlement_id, limit, after)
+        """One page of one entitlement's grants in the filter's order (default effective_at, creation, id)."""
+        return self._page(filter, entitlement_id, limit, after)
 
-    def _page(
-        self, filter: GrantFilter, entitlement_id: str | None, limit: int, after: Cursor | None
-    ) -> tuple[list[Grant], Cursor | None]:
+    def _where(self, filter: GrantFilter, entitlement_id: str | None) -> tuple[list[str], list[object]]:
         where = ["e.deleted_us IS NULL"]
         params: list[object] = []
         if entitlement_id is not None:
@@ -144,23 +165,39 @@ class SqliteGrantStore:
             marks = ",".join("?" * len(filter.features))
             where.append(f"(e.feature_id IN ({marks}) OR e.feature_key IN ({marks}))")
             params += [*filter.features, *filter.features]
+        return where, params
+
+    def _page(
+        self, filter: GrantFilter, entitlement_id: str | None, limit: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]:
+        where, params = self._where(filter, entitlement_id)
+        column = _ORDER_COLUMNS[filter.order_by]
         if after is not None:
+            op = "<" if filter.descending else ">"
             where.append(
-                "(g.effective_us > ? OR (g.effective_us = ? AND (g.created_us > ? OR (g.created_us = ? AND g.id > ?))))"
+                f"({column} {op} ? OR ({column} = ? AND (g.created_us {op} ? OR (g.created_us = ? AND g.id {op} ?))))"
             )
             params += [after[0], after[0], after[1], after[1], after[2]]
+        direction = "DESC" if filter.descending else "ASC"
         sql = (
             f"SELECT {_G_COLUMNS} FROM grants g JOIN entitlements e ON e.id = g.entitlement_id"
-            f" WHERE {' AND '.join(where)} ORDER BY g.effective_us, g.created_us, g.id LIMIT ?"
+            f" WHERE {' AND '.join(where)} ORDER BY {column} {direction}, g.created_us {direction},"
+            f" g.id {direction} LIMIT ?"
         )
         rows = self._db.reader().execute(sql, [*params, limit + 1]).fetchall()
         page = [grant_of(r) for r in rows[:limit]]
         cursor = None
         if len(rows) > limit and page:
             last = page[-1]
-            cursor = (to_us(last.effective_at), to_us(last.created_at), last.id)
+            cursor = (to_us(_order_key(last, filter.order_by)), to_us(last.created_at), last.id)
         return page, cursor
 
+    def count(self, filter: GrantFilter, entitlement_id: str | None = None) -> int:
+        """How many grants match the filter (of one entitlement, or of every non-deleted one)."""
+        where, params = self._where(filter, entitlement_id)
+        sql = f"SELECT COUNT(*) FROM grants g JOIN entitlements e ON e.id = g.entitlement_id WHERE {' AND '.join(where)}"
+        return int(self._db.reader().execute(sql, params).fetchone()[0])
+
     def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
-        """One page of grants of non-deleted entitlements, ordered by effective_at, creation, id."""
+        """One page of grants of non-deleted entitlements in the filter's order (default effective_at)."""
         return self._page(filter, None, limit, after)

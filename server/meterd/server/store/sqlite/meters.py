@@ -19,6 +19,7 @@ from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent, parse_data
 from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError
 from meterd.server.meters.plan import NANOS, Fetch, Level, decimal_to_nanos
+from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import SqliteEventStore
 from meterd.server.timeutil import from_us, to_us
@@ -75,12 +76,12 @@ class _Compiled:
 
 
 def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
-    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num = row
+    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num, window = row
     return StoredMeter(
         id=meter_id,
         definition=MeterDefinition(
             slug=slug, event_type=event_type, aggregation=Aggregation(aggregation), value_property=value_property,
-            group_by=json.loads(group_by), description=description,
+            group_by=json.loads(group_by), description=description, window_size=WindowSize(window),
         ),
         created_at=from_us(created),
         updated_at=from_us(updated),
@@ -88,8 +89,13 @@ def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
     )
 
 
-_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num"
-_INSERT_COLUMNS = "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us"
+_COLUMNS = (
+    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num,"
+    " window_size"
+)
+_INSERT_COLUMNS = (
+    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, window_size"
+)
 
 
 class SqliteMeterStore:
@@ -113,10 +119,10 @@ class SqliteMeterStore:
             if conn.execute("SELECT 1 FROM meters WHERE slug = ?", (definition.slug,)).fetchone():
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
             cursor = conn.execute(
-                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meter_id, definition.slug, definition.description, definition.event_type,
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
-                 to_us(now), to_us(now)),
+                 to_us(now), to_us(now), definition.window_size.value),
             )
             num = cursor.lastrowid or 0
             self._backfill(conn, _Compiled(num, definition.slug, MeterReader(definition), definition.aggregation),
@@ -133,9 +139,10 @@ class SqliteMeterStore:
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute(
                 "UPDATE meters SET description = ?, event_type = ?, aggregation = ?, value_property = ?,"
-                " group_by = ?, updated_us = ? WHERE id = ?",
+                " group_by = ?, updated_us = ?, window_size = ? WHERE id = ?",
                 (definition.description, definition.event_type, definition.aggregation.value,
-                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now), meter.id),
+                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
+                 definition.window_size.value, meter.id),
             )
             self._backfill(conn, _Compiled(meter.num, definition.slug, MeterReader(definition), definition.aggregation),
                            definition.event_type)
@@ -186,7 +193,7 @@ class SqliteMeterStore:
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
         self, meter: StoredMeter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
-        keep_groups: Sequence[int], filters: Mapping[int, str],
+        keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                         tuple[int, int, float] | None, str | None]]:
         """Partial rows of one level range, grouped by unit, (subject) and the kept group values.
@@ -205,9 +212,9 @@ class SqliteMeterStore:
         else:
             where.append("a.subject = ?")
             params.append(ALL_SUBJECTS)
-        for index, value in filters.items():
-            where.append(f"json_extract(g.groups, '$[{index}]') = ?")
-            params.append(value)
+        for index, values in filters.items():
+            where.append(f"json_extract(g.groups, '$[{index}]') IN ({','.join('?' * len(values))})")
+            params.extend(values)
         # The group values are only looked up when a query groups or filters by them.
         join = " JOIN meter_groups g ON g.gid = a.gid" if keep_groups or filters else ""
         subject_col = "a.subject" if keep_subject else "NULL"

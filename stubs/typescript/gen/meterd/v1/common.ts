@@ -126,6 +126,49 @@ export function periodIntervalToJSON(object: PeriodInterval): string {
   }
 }
 
+/** The order of a list. */
+export enum SortOrder {
+  /** SORT_ORDER_UNSPECIFIED - Not set: the list's default order. */
+  SORT_ORDER_UNSPECIFIED = 0,
+  /** SORT_ORDER_ASC - Ascending. */
+  SORT_ORDER_ASC = 1,
+  /** SORT_ORDER_DESC - Descending. */
+  SORT_ORDER_DESC = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function sortOrderFromJSON(object: any): SortOrder {
+  switch (object) {
+    case 0:
+    case "SORT_ORDER_UNSPECIFIED":
+      return SortOrder.SORT_ORDER_UNSPECIFIED;
+    case 1:
+    case "SORT_ORDER_ASC":
+      return SortOrder.SORT_ORDER_ASC;
+    case 2:
+    case "SORT_ORDER_DESC":
+      return SortOrder.SORT_ORDER_DESC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SortOrder.UNRECOGNIZED;
+  }
+}
+
+export function sortOrderToJSON(object: SortOrder): string {
+  switch (object) {
+    case SortOrder.SORT_ORDER_UNSPECIFIED:
+      return "SORT_ORDER_UNSPECIFIED";
+    case SortOrder.SORT_ORDER_ASC:
+      return "SORT_ORDER_ASC";
+    case SortOrder.SORT_ORDER_DESC:
+      return "SORT_ORDER_DESC";
+    case SortOrder.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** A period that repeats from an anchor: period k is [anchor + k x interval, anchor + (k+1) x interval). */
 export interface RecurringPeriod {
   /** The step between two period starts. */

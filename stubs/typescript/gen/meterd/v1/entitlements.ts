@@ -22,11 +22,113 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
-import { RecurringPeriod, TimeRange, WindowSize, windowSizeFromJSON, windowSizeToJSON } from "./common";
+import {
+  RecurringPeriod,
+  SortOrder,
+  sortOrderFromJSON,
+  sortOrderToJSON,
+  TimeRange,
+  WindowSize,
+  windowSizeFromJSON,
+  windowSizeToJSON,
+} from "./common";
 
 export const protobufPackage = "meterd.v1";
 
 export const protobufFileName = "meterd/v1/entitlements.proto";
+
+/** The type of an entitlement (a list filter). */
+export enum EntitlementType {
+  /** ENTITLEMENT_TYPE_UNSPECIFIED - Not set. */
+  ENTITLEMENT_TYPE_UNSPECIFIED = 0,
+  /** ENTITLEMENT_TYPE_BOOLEAN - Boolean entitlements. */
+  ENTITLEMENT_TYPE_BOOLEAN = 1,
+  /** ENTITLEMENT_TYPE_STATIC - Static entitlements. */
+  ENTITLEMENT_TYPE_STATIC = 2,
+  /** ENTITLEMENT_TYPE_METERED - Metered entitlements. */
+  ENTITLEMENT_TYPE_METERED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function entitlementTypeFromJSON(object: any): EntitlementType {
+  switch (object) {
+    case 0:
+    case "ENTITLEMENT_TYPE_UNSPECIFIED":
+      return EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED;
+    case 1:
+    case "ENTITLEMENT_TYPE_BOOLEAN":
+      return EntitlementType.ENTITLEMENT_TYPE_BOOLEAN;
+    case 2:
+    case "ENTITLEMENT_TYPE_STATIC":
+      return EntitlementType.ENTITLEMENT_TYPE_STATIC;
+    case 3:
+    case "ENTITLEMENT_TYPE_METERED":
+      return EntitlementType.ENTITLEMENT_TYPE_METERED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EntitlementType.UNRECOGNIZED;
+  }
+}
+
+export function entitlementTypeToJSON(object: EntitlementType): string {
+  switch (object) {
+    case EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED:
+      return "ENTITLEMENT_TYPE_UNSPECIFIED";
+    case EntitlementType.ENTITLEMENT_TYPE_BOOLEAN:
+      return "ENTITLEMENT_TYPE_BOOLEAN";
+    case EntitlementType.ENTITLEMENT_TYPE_STATIC:
+      return "ENTITLEMENT_TYPE_STATIC";
+    case EntitlementType.ENTITLEMENT_TYPE_METERED:
+      return "ENTITLEMENT_TYPE_METERED";
+    case EntitlementType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What ListEntitlements orders by. */
+export enum EntitlementOrderBy {
+  /** ENTITLEMENT_ORDER_BY_UNSPECIFIED - Not set: created_at (OpenMeter's default). */
+  ENTITLEMENT_ORDER_BY_UNSPECIFIED = 0,
+  /** ENTITLEMENT_ORDER_BY_CREATED_AT - Creation time. */
+  ENTITLEMENT_ORDER_BY_CREATED_AT = 1,
+  /** ENTITLEMENT_ORDER_BY_UPDATED_AT - Last change time. */
+  ENTITLEMENT_ORDER_BY_UPDATED_AT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function entitlementOrderByFromJSON(object: any): EntitlementOrderBy {
+  switch (object) {
+    case 0:
+    case "ENTITLEMENT_ORDER_BY_UNSPECIFIED":
+      return EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UNSPECIFIED;
+    case 1:
+    case "ENTITLEMENT_ORDER_BY_CREATED_AT":
+      return EntitlementOrderBy.ENTITLEMENT_ORDER_BY_CREATED_AT;
+    case 2:
+    case "ENTITLEMENT_ORDER_BY_UPDATED_AT":
+      return EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UPDATED_AT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EntitlementOrderBy.UNRECOGNIZED;
+  }
+}
+
+export function entitlementOrderByToJSON(object: EntitlementOrderBy): string {
+  switch (object) {
+    case EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UNSPECIFIED:
+      return "ENTITLEMENT_ORDER_BY_UNSPECIFIED";
+    case EntitlementOrderBy.ENTITLEMENT_ORDER_BY_CREATED_AT:
+      return "ENTITLEMENT_ORDER_BY_CREATED_AT";
+    case EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UPDATED_AT:
+      return "ENTITLEMENT_ORDER_BY_UPDATED_AT";
+    case EntitlementOrderBy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** Why a watched entitlement's value was sent. */
 export enum EntitlementChangeReason {
@@ -216,7 +318,10 @@ export interface Entitlement_MetadataEntry {
   value: string;
 }
 
-/** Settings of a boolean entitlement (none). */
+/**
+ * Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+ * without a meter; metered ones need a feature with a meter.
+ */
 export interface BooleanEntitlement {
 }
 
@@ -252,7 +357,7 @@ export interface MeteredEntitlement {
   currentUsagePeriod:
     | TimeRange
     | undefined;
-  /** The last reset (output only; unset before the first manual reset). */
+  /** The last reset (output only): the latest manual reset, else measure_usage_from (never unset). */
   lastReset: Date | undefined;
 }
 
@@ -308,8 +413,14 @@ export interface BurndownSegment {
   grantBalancesAtStart: { [key: string]: number };
   /** Balance of each grant (by id) at the end. */
   grantBalancesAtEnd: { [key: string]: number };
-  /** Usage burnt from each grant (by id). */
+  /** Usage burnt from each grant (by id), including the overage owed at the start that it paid. */
   grantUsage: { [key: string]: number };
+  /**
+   * Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+   * becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+   * that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+   */
+  overageAtStart: number;
 }
 
 export interface BurndownSegment_GrantBalancesAtStartEntry {
@@ -367,14 +478,22 @@ export interface ListEntitlementsRequest {
   feature: string[];
   /** Include deleted entitlements. */
   includeDeleted: boolean;
+  /** Only entitlements of these types. */
+  type: EntitlementType[];
+  /** What to order by; default created_at. */
+  orderBy: EntitlementOrderBy;
+  /** Ascending (default) or descending; ties are broken by id in the same direction. */
+  order: SortOrder;
 }
 
 /** Response of ListEntitlements. */
 export interface ListEntitlementsResponse {
-  /** Entitlements, ordered by creation time. */
+  /** Entitlements, in the requested order (default: creation time ascending). */
   entitlements: Entitlement[];
   /** Pass as page_token for the next page; empty on the last page. */
   nextPageToken: string;
+  /** How many entitlements match the filters, over every page. */
+  totalSize: number;
 }
 
 /** Request of ListSubjectEntitlements. */
@@ -387,14 +506,24 @@ export interface ListSubjectEntitlementsRequest {
   pageToken: string;
   /** Include deleted entitlements. */
   includeDeleted: boolean;
+  /** Only these features (id or key). */
+  feature: string[];
+  /** Only entitlements of these types. */
+  type: EntitlementType[];
+  /** What to order by; default created_at. */
+  orderBy: EntitlementOrderBy;
+  /** Ascending (default) or descending; ties are broken by id in the same direction. */
+  order: SortOrder;
 }
 
 /** Response of ListSubjectEntitlements. */
 export interface ListSubjectEntitlementsResponse {
-  /** Entitlements, ordered by creation time. */
+  /** Entitlements, in the requested order (default: creation time ascending). */
   entitlements: Entitlement[];
   /** Pass as page_token for the next page; empty on the last page. */
   nextPageToken: string;
+  /** How many entitlements match the filters, over every page. */
+  totalSize: number;
 }
 
 /** Request of DeleteEntitlement. */
@@ -466,12 +595,35 @@ export interface ResetEntitlementUsageRequest {
   /** Keep the usage-period anchor (true) or make the reset instant the new anchor (false). */
   retainAnchor: boolean;
   /** Override the entitlement's preserve_overage_at_reset for this reset. */
-  preserveOverage?: boolean | undefined;
+  preserveOverage?:
+    | boolean
+    | undefined;
+  /**
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   */
+  usagePeriod: RecurringPeriod | undefined;
 }
 
 /** Response of ResetEntitlementUsage. */
 export interface ResetEntitlementUsageResponse {
   /** The entitlement after the reset. */
+  entitlement: Entitlement | undefined;
+}
+
+/** Request of OverrideEntitlement. */
+export interface OverrideEntitlementRequest {
+  /** The subject's key. */
+  subjectKey: string;
+  /** The entitlement to replace: its id or its feature's key. */
+  entitlement: string;
+  /** The new definition, as in CreateEntitlement; its feature (if given) must be the old one's. */
+  override: Entitlement | undefined;
+}
+
+/** Response of OverrideEntitlement. */
+export interface OverrideEntitlementResponse {
+  /** The new entitlement. */
   entitlement: Entitlement | undefined;
 }
 
@@ -1590,6 +1742,7 @@ function createBaseBurndownSegment(): BurndownSegment {
     grantBalancesAtStart: {},
     grantBalancesAtEnd: {},
     grantUsage: {},
+    overageAtStart: 0,
   };
 }
 
@@ -1622,6 +1775,9 @@ export const BurndownSegment: MessageFns<BurndownSegment> = {
     globalThis.Object.entries(message.grantUsage).forEach(([key, value]: [string, number]) => {
       BurndownSegment_GrantUsageEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
     });
+    if (message.overageAtStart !== 0) {
+      writer.uint32(81).double(message.overageAtStart);
+    }
     return writer;
   },
 
@@ -1717,6 +1873,14 @@ export const BurndownSegment: MessageFns<BurndownSegment> = {
             if (entry9.value !== undefined) {
               message.grantUsage[entry9.key] = entry9.value;
             }
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.overageAtStart = reader.double();
             continue;
           }
         }
@@ -1836,6 +2000,11 @@ export const BurndownSegment: MessageFns<BurndownSegment> = {
           {},
         )
         : {},
+      overageAtStart: isSet(object.overageAtStart)
+        ? globalThis.Number(object.overageAtStart)
+        : isSet(object.overage_at_start)
+        ? globalThis.Number(object.overage_at_start)
+        : 0,
     };
   },
 
@@ -1886,6 +2055,9 @@ export const BurndownSegment: MessageFns<BurndownSegment> = {
         });
       }
     }
+    if (message.overageAtStart !== 0) {
+      obj.overageAtStart = floatToJson(message.overageAtStart);
+    }
     return obj;
   },
 
@@ -1923,6 +2095,7 @@ export const BurndownSegment: MessageFns<BurndownSegment> = {
       },
       {},
     );
+    message.overageAtStart = object.overageAtStart ?? 0;
     return message;
   },
 };
@@ -2511,7 +2684,16 @@ export const GetEntitlementResponse: MessageFns<GetEntitlementResponse> = {
 };
 
 function createBaseListEntitlementsRequest(): ListEntitlementsRequest {
-  return { pageSize: 0, pageToken: "", subjectKey: [], feature: [], includeDeleted: false };
+  return {
+    pageSize: 0,
+    pageToken: "",
+    subjectKey: [],
+    feature: [],
+    includeDeleted: false,
+    type: [],
+    orderBy: 0,
+    order: 0,
+  };
 }
 
 export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
@@ -2530,6 +2712,19 @@ export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
     }
     if (message.includeDeleted !== false) {
       writer.uint32(40).bool(message.includeDeleted);
+    }
+    if (message.type.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.type) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.orderBy !== 0) {
+      writer.uint32(56).int32(message.orderBy);
+    }
+    if (message.order !== 0) {
+      writer.uint32(64).int32(message.order);
     }
     return writer;
   },
@@ -2587,6 +2782,40 @@ export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
             message.includeDeleted = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag === 48) {
+              message.type.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.type.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.orderBy = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2622,6 +2851,13 @@ export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
         : isSet(object.include_deleted)
         ? globalThis.Boolean(object.include_deleted)
         : false,
+      type: globalThis.Array.isArray(object?.type) ? object.type.map((e: any) => entitlementTypeFromJSON(e)) : [],
+      orderBy: isSet(object.orderBy)
+        ? entitlementOrderByFromJSON(object.orderBy)
+        : isSet(object.order_by)
+        ? entitlementOrderByFromJSON(object.order_by)
+        : 0,
+      order: isSet(object.order) ? sortOrderFromJSON(object.order) : 0,
     };
   },
 
@@ -2642,6 +2878,15 @@ export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
     if (message.includeDeleted !== false) {
       obj.includeDeleted = message.includeDeleted;
     }
+    if (message.type?.length) {
+      obj.type = message.type.map((e) => entitlementTypeToJSON(e));
+    }
+    if (message.orderBy !== 0) {
+      obj.orderBy = entitlementOrderByToJSON(message.orderBy);
+    }
+    if (message.order !== 0) {
+      obj.order = sortOrderToJSON(message.order);
+    }
     return obj;
   },
 
@@ -2655,12 +2900,15 @@ export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
     message.subjectKey = object.subjectKey?.map((e) => e) || [];
     message.feature = object.feature?.map((e) => e) || [];
     message.includeDeleted = object.includeDeleted ?? false;
+    message.type = object.type?.map((e) => e) || [];
+    message.orderBy = object.orderBy ?? 0;
+    message.order = object.order ?? 0;
     return message;
   },
 };
 
 function createBaseListEntitlementsResponse(): ListEntitlementsResponse {
-  return { entitlements: [], nextPageToken: "" };
+  return { entitlements: [], nextPageToken: "", totalSize: 0 };
 }
 
 export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
@@ -2670,6 +2918,9 @@ export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
     }
     if (message.nextPageToken !== "") {
       writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalSize !== 0) {
+      writer.uint32(24).int32(message.totalSize);
     }
     return writer;
   },
@@ -2703,6 +2954,14 @@ export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
             message.nextPageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalSize = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2725,6 +2984,11 @@ export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
         : isSet(object.next_page_token)
         ? globalThis.String(object.next_page_token)
         : "",
+      totalSize: isSet(object.totalSize)
+        ? globalThis.Number(object.totalSize)
+        : isSet(object.total_size)
+        ? globalThis.Number(object.total_size)
+        : 0,
     };
   },
 
@@ -2736,6 +3000,9 @@ export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
     if (message.nextPageToken !== "") {
       obj.nextPageToken = message.nextPageToken;
     }
+    if (message.totalSize !== 0) {
+      obj.totalSize = Math.round(message.totalSize);
+    }
     return obj;
   },
 
@@ -2746,12 +3013,22 @@ export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
     const message = createBaseListEntitlementsResponse();
     message.entitlements = object.entitlements?.map((e) => Entitlement.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
+    message.totalSize = object.totalSize ?? 0;
     return message;
   },
 };
 
 function createBaseListSubjectEntitlementsRequest(): ListSubjectEntitlementsRequest {
-  return { subjectKey: "", pageSize: 0, pageToken: "", includeDeleted: false };
+  return {
+    subjectKey: "",
+    pageSize: 0,
+    pageToken: "",
+    includeDeleted: false,
+    feature: [],
+    type: [],
+    orderBy: 0,
+    order: 0,
+  };
 }
 
 export const ListSubjectEntitlementsRequest: MessageFns<ListSubjectEntitlementsRequest> = {
@@ -2767,6 +3044,22 @@ export const ListSubjectEntitlementsRequest: MessageFns<ListSubjectEntitlementsR
     }
     if (message.includeDeleted !== false) {
       writer.uint32(32).bool(message.includeDeleted);
+    }
+    for (const v of message.feature) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.type.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.type) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.orderBy !== 0) {
+      writer.uint32(56).int32(message.orderBy);
+    }
+    if (message.order !== 0) {
+      writer.uint32(64).int32(message.order);
     }
     return writer;
   },
@@ -2816,6 +3109,48 @@ export const ListSubjectEntitlementsRequest: MessageFns<ListSubjectEntitlementsR
             message.includeDeleted = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.feature.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.type.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.type.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.orderBy = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2850,6 +3185,16 @@ export const ListSubjectEntitlementsRequest: MessageFns<ListSubjectEntitlementsR
         : isSet(object.include_deleted)
         ? globalThis.Boolean(object.include_deleted)
         : false,
+      feature: globalThis.Array.isArray(object?.feature)
+        ? object.feature.map((e: any) => globalThis.String(e))
+        : [],
+      type: globalThis.Array.isArray(object?.type) ? object.type.map((e: any) => entitlementTypeFromJSON(e)) : [],
+      orderBy: isSet(object.orderBy)
+        ? entitlementOrderByFromJSON(object.orderBy)
+        : isSet(object.order_by)
+        ? entitlementOrderByFromJSON(object.order_by)
+        : 0,
+      order: isSet(object.order) ? sortOrderFromJSON(object.order) : 0,
     };
   },
 
@@ -2867,6 +3212,18 @@ export const ListSubjectEntitlementsRequest: MessageFns<ListSubjectEntitlementsR
     if (message.includeDeleted !== false) {
       obj.includeDeleted = message.includeDeleted;
     }
+    if (message.feature?.length) {
+      obj.feature = message.feature;
+    }
+    if (message.type?.length) {
+      obj.type = message.type.map((e) => entitlementTypeToJSON(e));
+    }
+    if (message.orderBy !== 0) {
+      obj.orderBy = entitlementOrderByToJSON(message.orderBy);
+    }
+    if (message.order !== 0) {
+      obj.order = sortOrderToJSON(message.order);
+    }
     return obj;
   },
 
@@ -2881,12 +3238,16 @@ export const ListSubjectEntitlementsRequest: MessageFns<ListSubjectEntitlementsR
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.includeDeleted = object.includeDeleted ?? false;
+    message.feature = object.feature?.map((e) => e) || [];
+    message.type = object.type?.map((e) => e) || [];
+    message.orderBy = object.orderBy ?? 0;
+    message.order = object.order ?? 0;
     return message;
   },
 };
 
 function createBaseListSubjectEntitlementsResponse(): ListSubjectEntitlementsResponse {
-  return { entitlements: [], nextPageToken: "" };
+  return { entitlements: [], nextPageToken: "", totalSize: 0 };
 }
 
 export const ListSubjectEntitlementsResponse: MessageFns<ListSubjectEntitlementsResponse> = {
@@ -2896,6 +3257,9 @@ export const ListSubjectEntitlementsResponse: MessageFns<ListSubjectEntitlements
     }
     if (message.nextPageToken !== "") {
       writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalSize !== 0) {
+      writer.uint32(24).int32(message.totalSize);
     }
     return writer;
   },
@@ -2929,6 +3293,14 @@ export const ListSubjectEntitlementsResponse: MessageFns<ListSubjectEntitlements
             message.nextPageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalSize = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2951,6 +3323,11 @@ export const ListSubjectEntitlementsResponse: MessageFns<ListSubjectEntitlements
         : isSet(object.next_page_token)
         ? globalThis.String(object.next_page_token)
         : "",
+      totalSize: isSet(object.totalSize)
+        ? globalThis.Number(object.totalSize)
+        : isSet(object.total_size)
+        ? globalThis.Number(object.total_size)
+        : 0,
     };
   },
 
@@ -2961,6 +3338,9 @@ export const ListSubjectEntitlementsResponse: MessageFns<ListSubjectEntitlements
     }
     if (message.nextPageToken !== "") {
       obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.totalSize !== 0) {
+      obj.totalSize = Math.round(message.totalSize);
     }
     return obj;
   },
@@ -2974,6 +3354,7 @@ export const ListSubjectEntitlementsResponse: MessageFns<ListSubjectEntitlements
     const message = createBaseListSubjectEntitlementsResponse();
     message.entitlements = object.entitlements?.map((e) => Entitlement.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
+    message.totalSize = object.totalSize ?? 0;
     return message;
   },
 };
@@ -3558,7 +3939,14 @@ export const GetEntitlementHistoryResponse: MessageFns<GetEntitlementHistoryResp
 };
 
 function createBaseResetEntitlementUsageRequest(): ResetEntitlementUsageRequest {
-  return { subjectKey: "", entitlement: "", effectiveAt: undefined, retainAnchor: false, preserveOverage: undefined };
+  return {
+    subjectKey: "",
+    entitlement: "",
+    effectiveAt: undefined,
+    retainAnchor: false,
+    preserveOverage: undefined,
+    usagePeriod: undefined,
+  };
 }
 
 export const ResetEntitlementUsageRequest: MessageFns<ResetEntitlementUsageRequest> = {
@@ -3577,6 +3965,9 @@ export const ResetEntitlementUsageRequest: MessageFns<ResetEntitlementUsageReque
     }
     if (message.preserveOverage !== undefined) {
       writer.uint32(40).bool(message.preserveOverage);
+    }
+    if (message.usagePeriod !== undefined) {
+      RecurringPeriod.encode(message.usagePeriod, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -3634,6 +4025,14 @@ export const ResetEntitlementUsageRequest: MessageFns<ResetEntitlementUsageReque
             message.preserveOverage = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.usagePeriod = RecurringPeriod.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3669,6 +4068,11 @@ export const ResetEntitlementUsageRequest: MessageFns<ResetEntitlementUsageReque
         : isSet(object.preserve_overage)
         ? globalThis.Boolean(object.preserve_overage)
         : undefined,
+      usagePeriod: isSet(object.usagePeriod)
+        ? RecurringPeriod.fromJSON(object.usagePeriod)
+        : isSet(object.usage_period)
+        ? RecurringPeriod.fromJSON(object.usage_period)
+        : undefined,
     };
   },
 
@@ -3689,6 +4093,9 @@ export const ResetEntitlementUsageRequest: MessageFns<ResetEntitlementUsageReque
     if (message.preserveOverage !== undefined) {
       obj.preserveOverage = message.preserveOverage;
     }
+    if (message.usagePeriod !== undefined) {
+      obj.usagePeriod = RecurringPeriod.toJSON(message.usagePeriod);
+    }
     return obj;
   },
 
@@ -3702,6 +4109,9 @@ export const ResetEntitlementUsageRequest: MessageFns<ResetEntitlementUsageReque
     message.effectiveAt = object.effectiveAt ?? undefined;
     message.retainAnchor = object.retainAnchor ?? false;
     message.preserveOverage = object.preserveOverage ?? undefined;
+    message.usagePeriod = (object.usagePeriod !== undefined && object.usagePeriod !== null)
+      ? RecurringPeriod.fromPartial(object.usagePeriod)
+      : undefined;
     return message;
   },
 };
@@ -3770,6 +4180,182 @@ export const ResetEntitlementUsageResponse: MessageFns<ResetEntitlementUsageResp
     object: I,
   ): ResetEntitlementUsageResponse {
     const message = createBaseResetEntitlementUsageResponse();
+    message.entitlement = (object.entitlement !== undefined && object.entitlement !== null)
+      ? Entitlement.fromPartial(object.entitlement)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOverrideEntitlementRequest(): OverrideEntitlementRequest {
+  return { subjectKey: "", entitlement: "", override: undefined };
+}
+
+export const OverrideEntitlementRequest: MessageFns<OverrideEntitlementRequest> = {
+  encode(message: OverrideEntitlementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subjectKey !== "") {
+      writer.uint32(10).string(message.subjectKey);
+    }
+    if (message.entitlement !== "") {
+      writer.uint32(18).string(message.entitlement);
+    }
+    if (message.override !== undefined) {
+      Entitlement.encode(message.override, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OverrideEntitlementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOverrideEntitlementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjectKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entitlement = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.override = Entitlement.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OverrideEntitlementRequest {
+    return {
+      subjectKey: isSet(object.subjectKey)
+        ? globalThis.String(object.subjectKey)
+        : isSet(object.subject_key)
+        ? globalThis.String(object.subject_key)
+        : "",
+      entitlement: isSet(object.entitlement) ? globalThis.String(object.entitlement) : "",
+      override: isSet(object.override) ? Entitlement.fromJSON(object.override) : undefined,
+    };
+  },
+
+  toJSON(message: OverrideEntitlementRequest): unknown {
+    const obj: any = {};
+    if (message.subjectKey !== "") {
+      obj.subjectKey = message.subjectKey;
+    }
+    if (message.entitlement !== "") {
+      obj.entitlement = message.entitlement;
+    }
+    if (message.override !== undefined) {
+      obj.override = Entitlement.toJSON(message.override);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OverrideEntitlementRequest>, I>>(base?: I): OverrideEntitlementRequest {
+    return OverrideEntitlementRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OverrideEntitlementRequest>, I>>(object: I): OverrideEntitlementRequest {
+    const message = createBaseOverrideEntitlementRequest();
+    message.subjectKey = object.subjectKey ?? "";
+    message.entitlement = object.entitlement ?? "";
+    message.override = (object.override !== undefined && object.override !== null)
+      ? Entitlement.fromPartial(object.override)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOverrideEntitlementResponse(): OverrideEntitlementResponse {
+  return { entitlement: undefined };
+}
+
+export const OverrideEntitlementResponse: MessageFns<OverrideEntitlementResponse> = {
+  encode(message: OverrideEntitlementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entitlement !== undefined) {
+      Entitlement.encode(message.entitlement, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OverrideEntitlementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOverrideEntitlementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entitlement = Entitlement.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OverrideEntitlementResponse {
+    return { entitlement: isSet(object.entitlement) ? Entitlement.fromJSON(object.entitlement) : undefined };
+  },
+
+  toJSON(message: OverrideEntitlementResponse): unknown {
+    const obj: any = {};
+    if (message.entitlement !== undefined) {
+      obj.entitlement = Entitlement.toJSON(message.entitlement);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OverrideEntitlementResponse>, I>>(base?: I): OverrideEntitlementResponse {
+    return OverrideEntitlementResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OverrideEntitlementResponse>, I>>(object: I): OverrideEntitlementResponse {
+    const message = createBaseOverrideEntitlementResponse();
     message.entitlement = (object.entitlement !== undefined && object.entitlement !== null)
       ? Entitlement.fromPartial(object.entitlement)
       : undefined;
@@ -4752,6 +5338,21 @@ export const EntitlementServiceService = {
       Buffer.from(ResetEntitlementUsageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResetEntitlementUsageResponse => ResetEntitlementUsageResponse.decode(value),
   },
+  /**
+   * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+   * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+   */
+  overrideEntitlement: {
+    path: "/meterd.v1.EntitlementService/OverrideEntitlement" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OverrideEntitlementRequest): Buffer =>
+      Buffer.from(OverrideEntitlementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OverrideEntitlementRequest => OverrideEntitlementRequest.decode(value),
+    responseSerialize: (value: OverrideEntitlementResponse): Buffer =>
+      Buffer.from(OverrideEntitlementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OverrideEntitlementResponse => OverrideEntitlementResponse.decode(value),
+  },
   /** Streams the values of the selected entitlements: first the current ones, then every change (coalesced). */
   watchEntitlementValues: {
     path: "/meterd.v1.EntitlementService/WatchEntitlementValues" as const,
@@ -4784,6 +5385,11 @@ export interface EntitlementServiceServer extends UntypedServiceImplementation {
   getEntitlementHistory: handleUnaryCall<GetEntitlementHistoryRequest, GetEntitlementHistoryResponse>;
   /** Resets a metered entitlement's usage and starts a new period; grants roll over. */
   resetEntitlementUsage: handleUnaryCall<ResetEntitlementUsageRequest, ResetEntitlementUsageResponse>;
+  /**
+   * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+   * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+   */
+  overrideEntitlement: handleUnaryCall<OverrideEntitlementRequest, OverrideEntitlementResponse>;
   /** Streams the values of the selected entitlements: first the current ones, then every change (coalesced). */
   watchEntitlementValues: handleServerStreamingCall<WatchEntitlementValuesRequest, WatchEntitlementValuesResponse>;
 }
@@ -4916,6 +5522,25 @@ export interface EntitlementServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResetEntitlementUsageResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+   * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+   */
+  overrideEntitlement(
+    request: OverrideEntitlementRequest,
+    callback: (error: ServiceError | null, response: OverrideEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  overrideEntitlement(
+    request: OverrideEntitlementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OverrideEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  overrideEntitlement(
+    request: OverrideEntitlementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OverrideEntitlementResponse) => void,
   ): ClientUnaryCall;
   /** Streams the values of the selected entitlements: first the current ones, then every change (coalesced). */
   watchEntitlementValues(

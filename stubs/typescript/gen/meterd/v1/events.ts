@@ -110,13 +110,16 @@ export interface IngestedEvent {
   ingestedAt:
     | Date
     | undefined;
-  /** Why meters could not read it, one entry per meter. */
+  /**
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
+   */
   validationErrors: EventValidationError[];
 }
 
 /** Why one meter could not read an event. */
 export interface EventValidationError {
-  /** The meter's slug. */
+  /** The meter's slug; empty for "no meter reads event type T". */
   meterSlug: string;
   /** What was wrong, e.g. "value_property $.tokens: not a number". */
   message: string;
@@ -208,7 +211,10 @@ export interface ListEventsRequest {
   type: string;
   /** Only events with this id. */
   id: string;
-  /** Only events with (true) or without (false) validation errors; unset: all. */
+  /**
+   * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+   * one); unset: all.
+   */
   hasError?: boolean | undefined;
 }
 

@@ -102,6 +102,8 @@ export interface ListFeaturesResponse {
   features: Feature[];
   /** Pass as page_token for the next page; empty on the last page. */
   nextPageToken: string;
+  /** How many features match the filters, over every page. */
+  totalSize: number;
 }
 
 /** Request of DeleteFeature. */
@@ -990,7 +992,7 @@ export const ListFeaturesRequest: MessageFns<ListFeaturesRequest> = {
 };
 
 function createBaseListFeaturesResponse(): ListFeaturesResponse {
-  return { features: [], nextPageToken: "" };
+  return { features: [], nextPageToken: "", totalSize: 0 };
 }
 
 export const ListFeaturesResponse: MessageFns<ListFeaturesResponse> = {
@@ -1000,6 +1002,9 @@ export const ListFeaturesResponse: MessageFns<ListFeaturesResponse> = {
     }
     if (message.nextPageToken !== "") {
       writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalSize !== 0) {
+      writer.uint32(24).int32(message.totalSize);
     }
     return writer;
   },
@@ -1033,6 +1038,14 @@ export const ListFeaturesResponse: MessageFns<ListFeaturesResponse> = {
             message.nextPageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalSize = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1053,6 +1066,11 @@ export const ListFeaturesResponse: MessageFns<ListFeaturesResponse> = {
         : isSet(object.next_page_token)
         ? globalThis.String(object.next_page_token)
         : "",
+      totalSize: isSet(object.totalSize)
+        ? globalThis.Number(object.totalSize)
+        : isSet(object.total_size)
+        ? globalThis.Number(object.total_size)
+        : 0,
     };
   },
 
@@ -1064,6 +1082,9 @@ export const ListFeaturesResponse: MessageFns<ListFeaturesResponse> = {
     if (message.nextPageToken !== "") {
       obj.nextPageToken = message.nextPageToken;
     }
+    if (message.totalSize !== 0) {
+      obj.totalSize = Math.round(message.totalSize);
+    }
     return obj;
   },
 
@@ -1074,6 +1095,7 @@ export const ListFeaturesResponse: MessageFns<ListFeaturesResponse> = {
     const message = createBaseListFeaturesResponse();
     message.features = object.features?.map((e) => Feature.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
+    message.totalSize = object.totalSize ?? 0;
     return message;
   },
 };

@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
-import { RecurringPeriod } from "./common";
+import { RecurringPeriod, SortOrder, sortOrderFromJSON, sortOrderToJSON } from "./common";
 
 export const protobufPackage = "meterd.v1";
 
@@ -89,6 +89,63 @@ export function expirationDurationToJSON(object: ExpirationDuration): string {
   }
 }
 
+/** What grant lists order by. */
+export enum GrantOrderBy {
+  /** GRANT_ORDER_BY_UNSPECIFIED - Not set: effective_at. */
+  GRANT_ORDER_BY_UNSPECIFIED = 0,
+  /** GRANT_ORDER_BY_EFFECTIVE_AT - Effective time. */
+  GRANT_ORDER_BY_EFFECTIVE_AT = 1,
+  /** GRANT_ORDER_BY_CREATED_AT - Creation time. */
+  GRANT_ORDER_BY_CREATED_AT = 2,
+  /** GRANT_ORDER_BY_UPDATED_AT - Last change time. */
+  GRANT_ORDER_BY_UPDATED_AT = 3,
+  /** GRANT_ORDER_BY_EXPIRES_AT - Expiry time. */
+  GRANT_ORDER_BY_EXPIRES_AT = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function grantOrderByFromJSON(object: any): GrantOrderBy {
+  switch (object) {
+    case 0:
+    case "GRANT_ORDER_BY_UNSPECIFIED":
+      return GrantOrderBy.GRANT_ORDER_BY_UNSPECIFIED;
+    case 1:
+    case "GRANT_ORDER_BY_EFFECTIVE_AT":
+      return GrantOrderBy.GRANT_ORDER_BY_EFFECTIVE_AT;
+    case 2:
+    case "GRANT_ORDER_BY_CREATED_AT":
+      return GrantOrderBy.GRANT_ORDER_BY_CREATED_AT;
+    case 3:
+    case "GRANT_ORDER_BY_UPDATED_AT":
+      return GrantOrderBy.GRANT_ORDER_BY_UPDATED_AT;
+    case 4:
+    case "GRANT_ORDER_BY_EXPIRES_AT":
+      return GrantOrderBy.GRANT_ORDER_BY_EXPIRES_AT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return GrantOrderBy.UNRECOGNIZED;
+  }
+}
+
+export function grantOrderByToJSON(object: GrantOrderBy): string {
+  switch (object) {
+    case GrantOrderBy.GRANT_ORDER_BY_UNSPECIFIED:
+      return "GRANT_ORDER_BY_UNSPECIFIED";
+    case GrantOrderBy.GRANT_ORDER_BY_EFFECTIVE_AT:
+      return "GRANT_ORDER_BY_EFFECTIVE_AT";
+    case GrantOrderBy.GRANT_ORDER_BY_CREATED_AT:
+      return "GRANT_ORDER_BY_CREATED_AT";
+    case GrantOrderBy.GRANT_ORDER_BY_UPDATED_AT:
+      return "GRANT_ORDER_BY_UPDATED_AT";
+    case GrantOrderBy.GRANT_ORDER_BY_EXPIRES_AT:
+      return "GRANT_ORDER_BY_EXPIRES_AT";
+    case GrantOrderBy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** How long a grant lives: count x duration after it becomes effective. */
 export interface ExpirationPeriod {
   /** The unit. */
@@ -144,7 +201,14 @@ export interface Grant {
     | Date
     | undefined;
   /** When the grant was voided; unset while valid. */
-  voidedAt: Date | undefined;
+  voidedAt:
+    | Date
+    | undefined;
+  /**
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   */
+  nextRecurrence: Date | undefined;
 }
 
 export interface Grant_MetadataEntry {
@@ -180,14 +244,20 @@ export interface ListEntitlementGrantsRequest {
   pageToken: string;
   /** Include voided grants. */
   includeVoided: boolean;
+  /** What to order by; default effective_at. */
+  orderBy: GrantOrderBy;
+  /** Ascending (default) or descending; ties are broken by creation time, then id, in the same direction. */
+  order: SortOrder;
 }
 
 /** Response of ListEntitlementGrants. */
 export interface ListEntitlementGrantsResponse {
-  /** Grants ordered by effective_at ascending. */
+  /** Grants in the requested order (default: effective_at ascending). */
   grants: Grant[];
   /** Pass as page_token for the next page; empty on the last page. */
   nextPageToken: string;
+  /** How many grants match the filters, over every page. */
+  totalSize: number;
 }
 
 /** Request of ListGrants. */
@@ -202,20 +272,31 @@ export interface ListGrantsRequest {
   feature: string[];
   /** Include voided grants. */
   includeVoided: boolean;
+  /** What to order by; default effective_at. */
+  orderBy: GrantOrderBy;
+  /** Ascending (default) or descending; ties are broken by creation time, then id, in the same direction. */
+  order: SortOrder;
 }
 
 /** Response of ListGrants. */
 export interface ListGrantsResponse {
-  /** Grants ordered by effective_at ascending. */
+  /** Grants in the requested order (default: effective_at ascending). */
   grants: Grant[];
   /** Pass as page_token for the next page; empty on the last page. */
   nextPageToken: string;
+  /** How many grants match the filters, over every page. */
+  totalSize: number;
 }
 
 /** Request of VoidGrant. */
 export interface VoidGrantRequest {
   /** The grant's id. */
   grantId: string;
+  /**
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   */
+  at: Date | undefined;
 }
 
 /** Response of VoidGrant. */
@@ -327,6 +408,7 @@ function createBaseGrant(): Grant {
     createdAt: undefined,
     updatedAt: undefined,
     voidedAt: undefined,
+    nextRecurrence: undefined,
   };
 }
 
@@ -379,6 +461,9 @@ export const Grant: MessageFns<Grant> = {
     }
     if (message.voidedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.voidedAt), writer.uint32(130).fork()).join();
+    }
+    if (message.nextRecurrence !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextRecurrence), writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -527,6 +612,14 @@ export const Grant: MessageFns<Grant> = {
             message.voidedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.nextRecurrence = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -610,6 +703,11 @@ export const Grant: MessageFns<Grant> = {
         : isSet(object.voided_at)
         ? fromJsonTimestamp(object.voided_at)
         : undefined,
+      nextRecurrence: isSet(object.nextRecurrence)
+        ? fromJsonTimestamp(object.nextRecurrence)
+        : isSet(object.next_recurrence)
+        ? fromJsonTimestamp(object.next_recurrence)
+        : undefined,
     };
   },
 
@@ -669,6 +767,9 @@ export const Grant: MessageFns<Grant> = {
     if (message.voidedAt !== undefined) {
       obj.voidedAt = message.voidedAt.toISOString();
     }
+    if (message.nextRecurrence !== undefined) {
+      obj.nextRecurrence = message.nextRecurrence.toISOString();
+    }
     return obj;
   },
 
@@ -705,6 +806,7 @@ export const Grant: MessageFns<Grant> = {
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.voidedAt = object.voidedAt ?? undefined;
+    message.nextRecurrence = object.nextRecurrence ?? undefined;
     return message;
   },
 };
@@ -967,7 +1069,7 @@ export const CreateGrantResponse: MessageFns<CreateGrantResponse> = {
 };
 
 function createBaseListEntitlementGrantsRequest(): ListEntitlementGrantsRequest {
-  return { subjectKey: "", entitlement: "", pageSize: 0, pageToken: "", includeVoided: false };
+  return { subjectKey: "", entitlement: "", pageSize: 0, pageToken: "", includeVoided: false, orderBy: 0, order: 0 };
 }
 
 export const ListEntitlementGrantsRequest: MessageFns<ListEntitlementGrantsRequest> = {
@@ -986,6 +1088,12 @@ export const ListEntitlementGrantsRequest: MessageFns<ListEntitlementGrantsReque
     }
     if (message.includeVoided !== false) {
       writer.uint32(40).bool(message.includeVoided);
+    }
+    if (message.orderBy !== 0) {
+      writer.uint32(48).int32(message.orderBy);
+    }
+    if (message.order !== 0) {
+      writer.uint32(56).int32(message.order);
     }
     return writer;
   },
@@ -1043,6 +1151,22 @@ export const ListEntitlementGrantsRequest: MessageFns<ListEntitlementGrantsReque
             message.includeVoided = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.orderBy = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1078,6 +1202,12 @@ export const ListEntitlementGrantsRequest: MessageFns<ListEntitlementGrantsReque
         : isSet(object.include_voided)
         ? globalThis.Boolean(object.include_voided)
         : false,
+      orderBy: isSet(object.orderBy)
+        ? grantOrderByFromJSON(object.orderBy)
+        : isSet(object.order_by)
+        ? grantOrderByFromJSON(object.order_by)
+        : 0,
+      order: isSet(object.order) ? sortOrderFromJSON(object.order) : 0,
     };
   },
 
@@ -1098,6 +1228,12 @@ export const ListEntitlementGrantsRequest: MessageFns<ListEntitlementGrantsReque
     if (message.includeVoided !== false) {
       obj.includeVoided = message.includeVoided;
     }
+    if (message.orderBy !== 0) {
+      obj.orderBy = grantOrderByToJSON(message.orderBy);
+    }
+    if (message.order !== 0) {
+      obj.order = sortOrderToJSON(message.order);
+    }
     return obj;
   },
 
@@ -1111,12 +1247,14 @@ export const ListEntitlementGrantsRequest: MessageFns<ListEntitlementGrantsReque
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.includeVoided = object.includeVoided ?? false;
+    message.orderBy = object.orderBy ?? 0;
+    message.order = object.order ?? 0;
     return message;
   },
 };
 
 function createBaseListEntitlementGrantsResponse(): ListEntitlementGrantsResponse {
-  return { grants: [], nextPageToken: "" };
+  return { grants: [], nextPageToken: "", totalSize: 0 };
 }
 
 export const ListEntitlementGrantsResponse: MessageFns<ListEntitlementGrantsResponse> = {
@@ -1126,6 +1264,9 @@ export const ListEntitlementGrantsResponse: MessageFns<ListEntitlementGrantsResp
     }
     if (message.nextPageToken !== "") {
       writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalSize !== 0) {
+      writer.uint32(24).int32(message.totalSize);
     }
     return writer;
   },
@@ -1159,6 +1300,14 @@ export const ListEntitlementGrantsResponse: MessageFns<ListEntitlementGrantsResp
             message.nextPageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalSize = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1179,6 +1328,11 @@ export const ListEntitlementGrantsResponse: MessageFns<ListEntitlementGrantsResp
         : isSet(object.next_page_token)
         ? globalThis.String(object.next_page_token)
         : "",
+      totalSize: isSet(object.totalSize)
+        ? globalThis.Number(object.totalSize)
+        : isSet(object.total_size)
+        ? globalThis.Number(object.total_size)
+        : 0,
     };
   },
 
@@ -1189,6 +1343,9 @@ export const ListEntitlementGrantsResponse: MessageFns<ListEntitlementGrantsResp
     }
     if (message.nextPageToken !== "") {
       obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.totalSize !== 0) {
+      obj.totalSize = Math.round(message.totalSize);
     }
     return obj;
   },
@@ -1202,12 +1359,13 @@ export const ListEntitlementGrantsResponse: MessageFns<ListEntitlementGrantsResp
     const message = createBaseListEntitlementGrantsResponse();
     message.grants = object.grants?.map((e) => Grant.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
+    message.totalSize = object.totalSize ?? 0;
     return message;
   },
 };
 
 function createBaseListGrantsRequest(): ListGrantsRequest {
-  return { pageSize: 0, pageToken: "", subjectKey: [], feature: [], includeVoided: false };
+  return { pageSize: 0, pageToken: "", subjectKey: [], feature: [], includeVoided: false, orderBy: 0, order: 0 };
 }
 
 export const ListGrantsRequest: MessageFns<ListGrantsRequest> = {
@@ -1226,6 +1384,12 @@ export const ListGrantsRequest: MessageFns<ListGrantsRequest> = {
     }
     if (message.includeVoided !== false) {
       writer.uint32(40).bool(message.includeVoided);
+    }
+    if (message.orderBy !== 0) {
+      writer.uint32(48).int32(message.orderBy);
+    }
+    if (message.order !== 0) {
+      writer.uint32(56).int32(message.order);
     }
     return writer;
   },
@@ -1283,6 +1447,22 @@ export const ListGrantsRequest: MessageFns<ListGrantsRequest> = {
             message.includeVoided = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.orderBy = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1318,6 +1498,12 @@ export const ListGrantsRequest: MessageFns<ListGrantsRequest> = {
         : isSet(object.include_voided)
         ? globalThis.Boolean(object.include_voided)
         : false,
+      orderBy: isSet(object.orderBy)
+        ? grantOrderByFromJSON(object.orderBy)
+        : isSet(object.order_by)
+        ? grantOrderByFromJSON(object.order_by)
+        : 0,
+      order: isSet(object.order) ? sortOrderFromJSON(object.order) : 0,
     };
   },
 
@@ -1338,6 +1524,12 @@ export const ListGrantsRequest: MessageFns<ListGrantsRequest> = {
     if (message.includeVoided !== false) {
       obj.includeVoided = message.includeVoided;
     }
+    if (message.orderBy !== 0) {
+      obj.orderBy = grantOrderByToJSON(message.orderBy);
+    }
+    if (message.order !== 0) {
+      obj.order = sortOrderToJSON(message.order);
+    }
     return obj;
   },
 
@@ -1351,12 +1543,14 @@ export const ListGrantsRequest: MessageFns<ListGrantsRequest> = {
     message.subjectKey = object.subjectKey?.map((e) => e) || [];
     message.feature = object.feature?.map((e) => e) || [];
     message.includeVoided = object.includeVoided ?? false;
+    message.orderBy = object.orderBy ?? 0;
+    message.order = object.order ?? 0;
     return message;
   },
 };
 
 function createBaseListGrantsResponse(): ListGrantsResponse {
-  return { grants: [], nextPageToken: "" };
+  return { grants: [], nextPageToken: "", totalSize: 0 };
 }
 
 export const ListGrantsResponse: MessageFns<ListGrantsResponse> = {
@@ -1366,6 +1560,9 @@ export const ListGrantsResponse: MessageFns<ListGrantsResponse> = {
     }
     if (message.nextPageToken !== "") {
       writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalSize !== 0) {
+      writer.uint32(24).int32(message.totalSize);
     }
     return writer;
   },
@@ -1399,6 +1596,14 @@ export const ListGrantsResponse: MessageFns<ListGrantsResponse> = {
             message.nextPageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalSize = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1419,6 +1624,11 @@ export const ListGrantsResponse: MessageFns<ListGrantsResponse> = {
         : isSet(object.next_page_token)
         ? globalThis.String(object.next_page_token)
         : "",
+      totalSize: isSet(object.totalSize)
+        ? globalThis.Number(object.totalSize)
+        : isSet(object.total_size)
+        ? globalThis.Number(object.total_size)
+        : 0,
     };
   },
 
@@ -1430,6 +1640,9 @@ export const ListGrantsResponse: MessageFns<ListGrantsResponse> = {
     if (message.nextPageToken !== "") {
       obj.nextPageToken = message.nextPageToken;
     }
+    if (message.totalSize !== 0) {
+      obj.totalSize = Math.round(message.totalSize);
+    }
     return obj;
   },
 
@@ -1440,18 +1653,22 @@ export const ListGrantsResponse: MessageFns<ListGrantsResponse> = {
     const message = createBaseListGrantsResponse();
     message.grants = object.grants?.map((e) => Grant.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
+    message.totalSize = object.totalSize ?? 0;
     return message;
   },
 };
 
 function createBaseVoidGrantRequest(): VoidGrantRequest {
-  return { grantId: "" };
+  return { grantId: "", at: undefined };
 }
 
 export const VoidGrantRequest: MessageFns<VoidGrantRequest> = {
   encode(message: VoidGrantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.grantId !== "") {
       writer.uint32(10).string(message.grantId);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1477,6 +1694,14 @@ export const VoidGrantRequest: MessageFns<VoidGrantRequest> = {
             message.grantId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1496,6 +1721,7 @@ export const VoidGrantRequest: MessageFns<VoidGrantRequest> = {
         : isSet(object.grant_id)
         ? globalThis.String(object.grant_id)
         : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
     };
   },
 
@@ -1503,6 +1729,9 @@ export const VoidGrantRequest: MessageFns<VoidGrantRequest> = {
     const obj: any = {};
     if (message.grantId !== "") {
       obj.grantId = message.grantId;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
     }
     return obj;
   },
@@ -1513,6 +1742,7 @@ export const VoidGrantRequest: MessageFns<VoidGrantRequest> = {
   fromPartial<I extends Exact<DeepPartial<VoidGrantRequest>, I>>(object: I): VoidGrantRequest {
     const message = createBaseVoidGrantRequest();
     message.grantId = object.grantId ?? "";
+    message.at = object.at ?? undefined;
     return message;
   },
 };
@@ -1619,7 +1849,7 @@ export const GrantServiceService = {
     responseSerialize: (value: ListGrantsResponse): Buffer => Buffer.from(ListGrantsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListGrantsResponse => ListGrantsResponse.decode(value),
   },
-  /** Voids a grant: its remaining balance is gone from now on. */
+  /** Voids a grant: its remaining balance is gone from now on (or from a given past instant). */
   voidGrant: {
     path: "/meterd.v1.GrantService/VoidGrant" as const,
     requestStream: false as const,
@@ -1638,7 +1868,7 @@ export interface GrantServiceServer extends UntypedServiceImplementation {
   listEntitlementGrants: handleUnaryCall<ListEntitlementGrantsRequest, ListEntitlementGrantsResponse>;
   /** Lists grants of every entitlement. */
   listGrants: handleUnaryCall<ListGrantsRequest, ListGrantsResponse>;
-  /** Voids a grant: its remaining balance is gone from now on. */
+  /** Voids a grant: its remaining balance is gone from now on (or from a given past instant). */
   voidGrant: handleUnaryCall<VoidGrantRequest, VoidGrantResponse>;
 }
 
@@ -1691,7 +1921,7 @@ export interface GrantServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListGrantsResponse) => void,
   ): ClientUnaryCall;
-  /** Voids a grant: its remaining balance is gone from now on. */
+  /** Voids a grant: its remaining balance is gone from now on (or from a given past instant). */
   voidGrant(
     request: VoidGrantRequest,
     callback: (error: ServiceError | null, response: VoidGrantResponse) => void,

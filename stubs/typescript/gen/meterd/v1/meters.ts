@@ -124,12 +124,25 @@ export interface Meter {
     | Date
     | undefined;
   /** When the meter was last changed. */
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /**
+   * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+   * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+   */
+  windowSize: WindowSize;
 }
 
 export interface Meter_GroupByEntry {
   key: string;
   value: string;
+}
+
+/** The values one group key may take in a query filter. */
+export interface GroupByValues {
+  /** A row matches if the key's value is any of these (at least one). */
+  values: string[];
 }
 
 /** One row of a meter query: a window and a group. */
@@ -229,11 +242,21 @@ export interface QueryMeterRequest {
   groupBy: string[];
   /** Only events whose group key has exactly this value. */
   filterGroupBy: { [key: string]: string };
+  /**
+   * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+   * may appear in only one of the two).
+   */
+  filterGroupByValues: { [key: string]: GroupByValues };
 }
 
 export interface QueryMeterRequest_FilterGroupByEntry {
   key: string;
   value: string;
+}
+
+export interface QueryMeterRequest_FilterGroupByValuesEntry {
+  key: string;
+  value: GroupByValues | undefined;
 }
 
 /** Response of QueryMeter. */
@@ -275,6 +298,7 @@ function createBaseMeter(): Meter {
     groupBy: {},
     createdAt: undefined,
     updatedAt: undefined,
+    windowSize: 0,
   };
 }
 
@@ -306,6 +330,9 @@ export const Meter: MessageFns<Meter> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.windowSize !== 0) {
+      writer.uint32(80).int32(message.windowSize);
     }
     return writer;
   },
@@ -398,6 +425,14 @@ export const Meter: MessageFns<Meter> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.windowSize = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -463,6 +498,11 @@ export const Meter: MessageFns<Meter> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      windowSize: isSet(object.windowSize)
+        ? windowSizeFromJSON(object.windowSize)
+        : isSet(object.window_size)
+        ? windowSizeFromJSON(object.window_size)
+        : 0,
     };
   },
 
@@ -501,6 +541,9 @@ export const Meter: MessageFns<Meter> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.windowSize !== 0) {
+      obj.windowSize = windowSizeToJSON(message.windowSize);
+    }
     return obj;
   },
 
@@ -526,6 +569,7 @@ export const Meter: MessageFns<Meter> = {
     );
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.windowSize = object.windowSize ?? 0;
     return message;
   },
 };
@@ -611,6 +655,75 @@ export const Meter_GroupByEntry: MessageFns<Meter_GroupByEntry> = {
     const message = createBaseMeter_GroupByEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseGroupByValues(): GroupByValues {
+  return { values: [] };
+}
+
+export const GroupByValues: MessageFns<GroupByValues> = {
+  encode(message: GroupByValues, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.values) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupByValues {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupByValues();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.values.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupByValues {
+    return {
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: GroupByValues): unknown {
+    const obj: any = {};
+    if (message.values?.length) {
+      obj.values = message.values;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GroupByValues>, I>>(base?: I): GroupByValues {
+    return GroupByValues.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GroupByValues>, I>>(object: I): GroupByValues {
+    const message = createBaseGroupByValues();
+    message.values = object.values?.map((e) => e) || [];
     return message;
   },
 };
@@ -1463,6 +1576,7 @@ function createBaseQueryMeterRequest(): QueryMeterRequest {
     subject: [],
     groupBy: [],
     filterGroupBy: {},
+    filterGroupByValues: {},
   };
 }
 
@@ -1491,6 +1605,9 @@ export const QueryMeterRequest: MessageFns<QueryMeterRequest> = {
     }
     globalThis.Object.entries(message.filterGroupBy).forEach(([key, value]: [string, string]) => {
       QueryMeterRequest_FilterGroupByEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    globalThis.Object.entries(message.filterGroupByValues).forEach(([key, value]: [string, GroupByValues]) => {
+      QueryMeterRequest_FilterGroupByValuesEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
     });
     return writer;
   },
@@ -1575,6 +1692,17 @@ export const QueryMeterRequest: MessageFns<QueryMeterRequest> = {
             }
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = QueryMeterRequest_FilterGroupByValuesEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.filterGroupByValues[entry9.key] = entry9.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1645,6 +1773,33 @@ export const QueryMeterRequest: MessageFns<QueryMeterRequest> = {
           {},
         )
         : {},
+      filterGroupByValues: isObject(object.filterGroupByValues)
+        ? (globalThis.Object.entries(object.filterGroupByValues) as [string, any][]).reduce(
+          (acc: { [key: string]: GroupByValues }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: GroupByValues.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.filter_group_by_values)
+        ? (globalThis.Object.entries(object.filter_group_by_values) as [string, any][]).reduce(
+          (acc: { [key: string]: GroupByValues }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: GroupByValues.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1680,6 +1835,15 @@ export const QueryMeterRequest: MessageFns<QueryMeterRequest> = {
         });
       }
     }
+    if (message.filterGroupByValues) {
+      const entries = globalThis.Object.entries(message.filterGroupByValues) as [string, GroupByValues][];
+      if (entries.length > 0) {
+        obj.filterGroupByValues = {};
+        entries.forEach(([k, v]) => {
+          obj.filterGroupByValues[k] = GroupByValues.toJSON(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -1704,6 +1868,16 @@ export const QueryMeterRequest: MessageFns<QueryMeterRequest> = {
       },
       {},
     );
+    message.filterGroupByValues =
+      (globalThis.Object.entries(object.filterGroupByValues ?? {}) as [string, GroupByValues][]).reduce(
+        (acc: { [key: string]: GroupByValues }, [key, value]: [string, GroupByValues]) => {
+          if (value !== undefined) {
+            acc[key] = GroupByValues.fromPartial(value);
+          }
+          return acc;
+        },
+        {},
+      );
     return message;
   },
 };
@@ -1793,6 +1967,97 @@ export const QueryMeterRequest_FilterGroupByEntry: MessageFns<QueryMeterRequest_
     const message = createBaseQueryMeterRequest_FilterGroupByEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryMeterRequest_FilterGroupByValuesEntry(): QueryMeterRequest_FilterGroupByValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const QueryMeterRequest_FilterGroupByValuesEntry: MessageFns<QueryMeterRequest_FilterGroupByValuesEntry> = {
+  encode(message: QueryMeterRequest_FilterGroupByValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      GroupByValues.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryMeterRequest_FilterGroupByValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryMeterRequest_FilterGroupByValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = GroupByValues.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryMeterRequest_FilterGroupByValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? GroupByValues.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: QueryMeterRequest_FilterGroupByValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = GroupByValues.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryMeterRequest_FilterGroupByValuesEntry>, I>>(
+    base?: I,
+  ): QueryMeterRequest_FilterGroupByValuesEntry {
+    return QueryMeterRequest_FilterGroupByValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryMeterRequest_FilterGroupByValuesEntry>, I>>(
+    object: I,
+  ): QueryMeterRequest_FilterGroupByValuesEntry {
+    const message = createBaseQueryMeterRequest_FilterGroupByValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? GroupByValues.fromPartial(object.value)
+      : undefined;
     return message;
   },
 };

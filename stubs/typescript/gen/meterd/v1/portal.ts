@@ -20,7 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { WindowSize, windowSizeFromJSON, windowSizeToJSON } from "./common";
-import { MeterQueryRow } from "./meters";
+import { GroupByValues, MeterQueryRow } from "./meters";
 
 export const protobufPackage = "meterd.v1";
 
@@ -120,11 +120,18 @@ export interface QueryPortalMeterRequest {
   groupBy: string[];
   /** Only events whose group key has exactly this value. */
   filterGroupBy: { [key: string]: string };
+  /** Only events whose group key has any of these values (as in QueryMeter). */
+  filterGroupByValues: { [key: string]: GroupByValues };
 }
 
 export interface QueryPortalMeterRequest_FilterGroupByEntry {
   key: string;
   value: string;
+}
+
+export interface QueryPortalMeterRequest_FilterGroupByValuesEntry {
+  key: string;
+  value: GroupByValues | undefined;
 }
 
 /** Response of QueryPortalMeter. */
@@ -912,6 +919,7 @@ function createBaseQueryPortalMeterRequest(): QueryPortalMeterRequest {
     windowTimeZone: "",
     groupBy: [],
     filterGroupBy: {},
+    filterGroupByValues: {},
   };
 }
 
@@ -937,6 +945,10 @@ export const QueryPortalMeterRequest: MessageFns<QueryPortalMeterRequest> = {
     }
     globalThis.Object.entries(message.filterGroupBy).forEach(([key, value]: [string, string]) => {
       QueryPortalMeterRequest_FilterGroupByEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    globalThis.Object.entries(message.filterGroupByValues).forEach(([key, value]: [string, GroupByValues]) => {
+      QueryPortalMeterRequest_FilterGroupByValuesEntry.encode({ key: key as any, value }, writer.uint32(66).fork())
+        .join();
     });
     return writer;
   },
@@ -1013,6 +1025,17 @@ export const QueryPortalMeterRequest: MessageFns<QueryPortalMeterRequest> = {
             }
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = QueryPortalMeterRequest_FilterGroupByValuesEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.filterGroupByValues[entry8.key] = entry8.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1080,6 +1103,33 @@ export const QueryPortalMeterRequest: MessageFns<QueryPortalMeterRequest> = {
           {},
         )
         : {},
+      filterGroupByValues: isObject(object.filterGroupByValues)
+        ? (globalThis.Object.entries(object.filterGroupByValues) as [string, any][]).reduce(
+          (acc: { [key: string]: GroupByValues }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: GroupByValues.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.filter_group_by_values)
+        ? (globalThis.Object.entries(object.filter_group_by_values) as [string, any][]).reduce(
+          (acc: { [key: string]: GroupByValues }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: GroupByValues.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1112,6 +1162,15 @@ export const QueryPortalMeterRequest: MessageFns<QueryPortalMeterRequest> = {
         });
       }
     }
+    if (message.filterGroupByValues) {
+      const entries = globalThis.Object.entries(message.filterGroupByValues) as [string, GroupByValues][];
+      if (entries.length > 0) {
+        obj.filterGroupByValues = {};
+        entries.forEach(([k, v]) => {
+          obj.filterGroupByValues[k] = GroupByValues.toJSON(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -1135,6 +1194,16 @@ export const QueryPortalMeterRequest: MessageFns<QueryPortalMeterRequest> = {
       },
       {},
     );
+    message.filterGroupByValues =
+      (globalThis.Object.entries(object.filterGroupByValues ?? {}) as [string, GroupByValues][]).reduce(
+        (acc: { [key: string]: GroupByValues }, [key, value]: [string, GroupByValues]) => {
+          if (value !== undefined) {
+            acc[key] = GroupByValues.fromPartial(value);
+          }
+          return acc;
+        },
+        {},
+      );
     return message;
   },
 };
@@ -1224,6 +1293,102 @@ export const QueryPortalMeterRequest_FilterGroupByEntry: MessageFns<QueryPortalM
     const message = createBaseQueryPortalMeterRequest_FilterGroupByEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryPortalMeterRequest_FilterGroupByValuesEntry(): QueryPortalMeterRequest_FilterGroupByValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const QueryPortalMeterRequest_FilterGroupByValuesEntry: MessageFns<
+  QueryPortalMeterRequest_FilterGroupByValuesEntry
+> = {
+  encode(
+    message: QueryPortalMeterRequest_FilterGroupByValuesEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      GroupByValues.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryPortalMeterRequest_FilterGroupByValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryPortalMeterRequest_FilterGroupByValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = GroupByValues.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryPortalMeterRequest_FilterGroupByValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? GroupByValues.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: QueryPortalMeterRequest_FilterGroupByValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = GroupByValues.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryPortalMeterRequest_FilterGroupByValuesEntry>, I>>(
+    base?: I,
+  ): QueryPortalMeterRequest_FilterGroupByValuesEntry {
+    return QueryPortalMeterRequest_FilterGroupByValuesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryPortalMeterRequest_FilterGroupByValuesEntry>, I>>(
+    object: I,
+  ): QueryPortalMeterRequest_FilterGroupByValuesEntry {
+    const message = createBaseQueryPortalMeterRequest_FilterGroupByValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? GroupByValues.fromPartial(object.value)
+      : undefined;
     return message;
   },
 };

@@ -7,7 +7,8 @@ package dev.meterd.v1;
 
 /**
  * <pre>
- * Settings of a boolean entitlement (none).
+ * Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+ * without a meter; metered ones need a feature with a meter.
  * </pre>
  *
  * Protobuf type {@code meterd.v1.BooleanEntitlement}
@@ -199,7 +200,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Settings of a boolean entitlement (none).
+   * Settings of a boolean entitlement (none). Boolean and static entitlements may use any feature, with or
+   * without a meter; metered ones need a feature with a meter.
    * </pre>
    *
    * Protobuf type {@code meterd.v1.BooleanEntitlement}

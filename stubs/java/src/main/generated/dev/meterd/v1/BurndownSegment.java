@@ -419,7 +419,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -440,7 +440,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -451,7 +451,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -467,7 +467,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -482,6 +482,23 @@ private static final long serialVersionUID = 0L;
       throw new java.lang.IllegalArgumentException();
     }
     return map.get(key);
+  }
+
+  public static final int OVERAGE_AT_START_FIELD_NUMBER = 10;
+  private double overageAtStart_ = 0D;
+  /**
+   * <pre>
+   * Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+   * becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+   * that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+   * </pre>
+   *
+   * <code>double overage_at_start = 10;</code>
+   * @return The overageAtStart.
+   */
+  @java.lang.Override
+  public double getOverageAtStart() {
+    return overageAtStart_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -534,6 +551,9 @@ private static final long serialVersionUID = 0L;
         internalGetGrantUsage(),
         GrantUsageDefaultEntryHolder.defaultEntry,
         9);
+    if (java.lang.Double.doubleToRawLongBits(overageAtStart_) != 0) {
+      output.writeDouble(10, overageAtStart_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -592,6 +612,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(9, grantUsage__);
     }
+    if (java.lang.Double.doubleToRawLongBits(overageAtStart_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(10, overageAtStart_);
+    }
     return size;
   }
   @java.lang.Override
@@ -644,6 +668,9 @@ private static final long serialVersionUID = 0L;
         other.internalGetGrantBalancesAtEnd())) return false;
     if (!internalGetGrantUsage().equals(
         other.internalGetGrantUsage())) return false;
+    if (java.lang.Double.doubleToLongBits(getOverageAtStart())
+        != java.lang.Double.doubleToLongBits(
+            other.getOverageAtStart())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -687,6 +714,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + GRANT_USAGE_FIELD_NUMBER;
       hash = (53 * hash) + internalGetGrantUsage().hashCode();
     }
+    hash = (37 * hash) + OVERAGE_AT_START_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getOverageAtStart()));
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -876,6 +906,7 @@ private static final long serialVersionUID = 0L;
       internalGetMutableGrantBalancesAtStart().clear();
       internalGetMutableGrantBalancesAtEnd().clear();
       internalGetMutableGrantUsage().clear();
+      overageAtStart_ = 0D;
       return this;
     }
 
@@ -946,6 +977,9 @@ private static final long serialVersionUID = 0L;
         result.grantUsage_ = internalGetGrantUsage();
         result.grantUsage_.makeImmutable();
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.overageAtStart_ = overageAtStart_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -988,6 +1022,9 @@ private static final long serialVersionUID = 0L;
       internalGetMutableGrantUsage().mergeFrom(
           other.internalGetGrantUsage());
       bitField0_ |= 0x00000100;
+      if (java.lang.Double.doubleToRawLongBits(other.getOverageAtStart()) != 0) {
+        setOverageAtStart(other.getOverageAtStart());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1075,6 +1112,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 81: {
+              overageAtStart_ = input.readDouble();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 81
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1916,7 +1958,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -1937,7 +1979,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -1948,7 +1990,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -1964,7 +2006,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -1988,7 +2030,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -2011,7 +2053,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -2028,7 +2070,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage burnt from each grant (by id).
+     * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
      * </pre>
      *
      * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -2038,6 +2080,56 @@ private static final long serialVersionUID = 0L;
       internalGetMutableGrantUsage().getMutableMap()
           .putAll(values);
       bitField0_ |= 0x00000100;
+      return this;
+    }
+
+    private double overageAtStart_ ;
+    /**
+     * <pre>
+     * Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+     * becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+     * that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+     * </pre>
+     *
+     * <code>double overage_at_start = 10;</code>
+     * @return The overageAtStart.
+     */
+    @java.lang.Override
+    public double getOverageAtStart() {
+      return overageAtStart_;
+    }
+    /**
+     * <pre>
+     * Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+     * becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+     * that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+     * </pre>
+     *
+     * <code>double overage_at_start = 10;</code>
+     * @param value The overageAtStart to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOverageAtStart(double value) {
+
+      overageAtStart_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+     * becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+     * that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+     * </pre>
+     *
+     * <code>double overage_at_start = 10;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOverageAtStart() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      overageAtStart_ = 0D;
+      onChanged();
       return this;
     }
 

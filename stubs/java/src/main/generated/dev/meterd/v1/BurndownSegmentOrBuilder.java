@@ -210,7 +210,7 @@ public interface BurndownSegmentOrBuilder extends
 
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -218,7 +218,7 @@ public interface BurndownSegmentOrBuilder extends
   int getGrantUsageCount();
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -233,7 +233,7 @@ public interface BurndownSegmentOrBuilder extends
   getGrantUsage();
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -242,7 +242,7 @@ public interface BurndownSegmentOrBuilder extends
   getGrantUsageMap();
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
@@ -252,11 +252,23 @@ public interface BurndownSegmentOrBuilder extends
       double defaultValue);
   /**
    * <pre>
-   * Usage burnt from each grant (by id).
+   * Usage burnt from each grant (by id), including the overage owed at the start that it paid.
    * </pre>
    *
    * <code>map&lt;string, double&gt; grant_usage = 9;</code>
    */
   double getGrantUsageOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * Overage owed at the segment's start, before any of it is paid from the balances at start (a grant that
+   * becomes active at the start pays it first). balance_at_start and grant_balances_at_start are before
+   * that payment, so balance_at_end = balance_at_start - the sum of grant_usage.
+   * </pre>
+   *
+   * <code>double overage_at_start = 10;</code>
+   * @return The overageAtStart.
+   */
+  double getOverageAtStart();
 }

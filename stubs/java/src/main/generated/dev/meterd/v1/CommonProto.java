@@ -59,9 +59,11 @@ public final class CommonProto extends com.google.protobuf.GeneratedFile {
       "RIOD_INTERVAL_UNSPECIFIED\020\000\022\027\n\023PERIOD_IN" +
       "TERVAL_DAY\020\001\022\030\n\024PERIOD_INTERVAL_WEEK\020\002\022\031" +
       "\n\025PERIOD_INTERVAL_MONTH\020\003\022\030\n\024PERIOD_INTE" +
-      "RVAL_YEAR\020\004BF\n\rdev.meterd.v1B\013CommonProt" +
-      "oP\001Z&meterd.dev/stubs/go/meterd/v1;meter" +
-      "dv1b\006proto3"
+      "RVAL_YEAR\020\004*P\n\tSortOrder\022\032\n\026SORT_ORDER_U" +
+      "NSPECIFIED\020\000\022\022\n\016SORT_ORDER_ASC\020\001\022\023\n\017SORT" +
+      "_ORDER_DESC\020\002BF\n\rdev.meterd.v1B\013CommonPr" +
+      "otoP\001Z&meterd.dev/stubs/go/meterd/v1;met" +
+      "erdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -255,7 +255,7 @@ public enum EntitlementChangeReason
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(0);
+    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(2);
   }
 
   private static final EntitlementChangeReason[] VALUES = values();

@@ -263,6 +263,37 @@ public final class EntitlementServiceGrpc {
     return getResetEntitlementUsageMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.meterd.v1.OverrideEntitlementRequest,
+      dev.meterd.v1.OverrideEntitlementResponse> getOverrideEntitlementMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "OverrideEntitlement",
+      requestType = dev.meterd.v1.OverrideEntitlementRequest.class,
+      responseType = dev.meterd.v1.OverrideEntitlementResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.meterd.v1.OverrideEntitlementRequest,
+      dev.meterd.v1.OverrideEntitlementResponse> getOverrideEntitlementMethod() {
+    io.grpc.MethodDescriptor<dev.meterd.v1.OverrideEntitlementRequest, dev.meterd.v1.OverrideEntitlementResponse> getOverrideEntitlementMethod;
+    if ((getOverrideEntitlementMethod = EntitlementServiceGrpc.getOverrideEntitlementMethod) == null) {
+      synchronized (EntitlementServiceGrpc.class) {
+        if ((getOverrideEntitlementMethod = EntitlementServiceGrpc.getOverrideEntitlementMethod) == null) {
+          EntitlementServiceGrpc.getOverrideEntitlementMethod = getOverrideEntitlementMethod =
+              io.grpc.MethodDescriptor.<dev.meterd.v1.OverrideEntitlementRequest, dev.meterd.v1.OverrideEntitlementResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "OverrideEntitlement"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.OverrideEntitlementRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.OverrideEntitlementResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new EntitlementServiceMethodDescriptorSupplier("OverrideEntitlement"))
+              .build();
+        }
+      }
+    }
+    return getOverrideEntitlementMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest,
       dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod;
 
@@ -442,6 +473,17 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    default void overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getOverrideEntitlementMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
      * </pre>
      */
@@ -574,6 +616,18 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public void overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getOverrideEntitlementMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
      * </pre>
      */
@@ -681,6 +735,17 @@ public final class EntitlementServiceGrpc {
     public dev.meterd.v1.ResetEntitlementUsageResponse resetEntitlementUsage(dev.meterd.v1.ResetEntitlementUsageRequest request) throws io.grpc.StatusException {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getResetEntitlementUsageMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public dev.meterd.v1.OverrideEntitlementResponse overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getOverrideEntitlementMethod(), getCallOptions(), request);
     }
 
     /**
@@ -793,6 +858,17 @@ public final class EntitlementServiceGrpc {
     public dev.meterd.v1.ResetEntitlementUsageResponse resetEntitlementUsage(dev.meterd.v1.ResetEntitlementUsageRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getResetEntitlementUsageMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public dev.meterd.v1.OverrideEntitlementResponse overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getOverrideEntitlementMethod(), getCallOptions(), request);
     }
 
     /**
@@ -913,6 +989,18 @@ public final class EntitlementServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getResetEntitlementUsageMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
+     * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.meterd.v1.OverrideEntitlementResponse> overrideEntitlement(
+        dev.meterd.v1.OverrideEntitlementRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getOverrideEntitlementMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_ENTITLEMENT = 0;
@@ -923,7 +1011,8 @@ public final class EntitlementServiceGrpc {
   private static final int METHODID_GET_ENTITLEMENT_VALUE = 5;
   private static final int METHODID_GET_ENTITLEMENT_HISTORY = 6;
   private static final int METHODID_RESET_ENTITLEMENT_USAGE = 7;
-  private static final int METHODID_WATCH_ENTITLEMENT_VALUES = 8;
+  private static final int METHODID_OVERRIDE_ENTITLEMENT = 8;
+  private static final int METHODID_WATCH_ENTITLEMENT_VALUES = 9;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -973,6 +1062,10 @@ public final class EntitlementServiceGrpc {
         case METHODID_RESET_ENTITLEMENT_USAGE:
           serviceImpl.resetEntitlementUsage((dev.meterd.v1.ResetEntitlementUsageRequest) request,
               (io.grpc.stub.StreamObserver<dev.meterd.v1.ResetEntitlementUsageResponse>) responseObserver);
+          break;
+        case METHODID_OVERRIDE_ENTITLEMENT:
+          serviceImpl.overrideEntitlement((dev.meterd.v1.OverrideEntitlementRequest) request,
+              (io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse>) responseObserver);
           break;
         case METHODID_WATCH_ENTITLEMENT_VALUES:
           serviceImpl.watchEntitlementValues((dev.meterd.v1.WatchEntitlementValuesRequest) request,
@@ -1053,6 +1146,13 @@ public final class EntitlementServiceGrpc {
               dev.meterd.v1.ResetEntitlementUsageResponse>(
                 service, METHODID_RESET_ENTITLEMENT_USAGE)))
         .addMethod(
+          getOverrideEntitlementMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.meterd.v1.OverrideEntitlementRequest,
+              dev.meterd.v1.OverrideEntitlementResponse>(
+                service, METHODID_OVERRIDE_ENTITLEMENT)))
+        .addMethod(
           getWatchEntitlementValuesMethod(),
           io.grpc.stub.ServerCalls.asyncServerStreamingCall(
             new MethodHandlers<
@@ -1115,6 +1215,7 @@ public final class EntitlementServiceGrpc {
               .addMethod(getGetEntitlementValueMethod())
               .addMethod(getGetEntitlementHistoryMethod())
               .addMethod(getResetEntitlementUsageMethod())
+              .addMethod(getOverrideEntitlementMethod())
               .addMethod(getWatchEntitlementValuesMethod())
               .build();
         }

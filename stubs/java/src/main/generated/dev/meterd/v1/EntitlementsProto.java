@@ -162,6 +162,16 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_ResetEntitlementUsageResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_OverrideEntitlementRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_OverrideEntitlementRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_OverrideEntitlementResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_OverrideEntitlementResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_meterd_v1_EntitlementThreshold_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -228,7 +238,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "(\t\"\231\001\n\022WindowedHistoryRow\022-\n\tfrom_time\030\001" +
       " \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_t" +
       "ime\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r\n" +
-      "\005usage\030\003 \001(\001\022\030\n\020balance_at_start\030\004 \001(\001\"\325" +
+      "\005usage\030\003 \001(\001\022\030\n\020balance_at_start\030\004 \001(\001\"\357" +
       "\004\n\017BurndownSegment\022-\n\tfrom_time\030\001 \001(\0132\032." +
       "google.protobuf.Timestamp\022+\n\007to_time\030\002 \001" +
       "(\0132\032.google.protobuf.Timestamp\022\r\n\005usage\030" +
@@ -239,124 +249,148 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "Q\n\025grant_balances_at_end\030\010 \003(\01322.meterd." +
       "v1.BurndownSegment.GrantBalancesAtEndEnt" +
       "ry\022?\n\013grant_usage\030\t \003(\0132*.meterd.v1.Burn" +
-      "downSegment.GrantUsageEntry\032;\n\031GrantBala" +
-      "ncesAtStartEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002" +
-      " \001(\001:\0028\001\0329\n\027GrantBalancesAtEndEntry\022\013\n\003k" +
-      "ey\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0321\n\017GrantUsag" +
-      "eEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\" +
-      "\n\030CreateEntitlementRequest\022\023\n\013subject_ke" +
-      "y\030\001 \001(\t\022+\n\013entitlement\030\002 \001(\0132\026.meterd.v1" +
-      ".Entitlement\"H\n\031CreateEntitlementRespons" +
-      "e\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.Entit" +
-      "lement\"A\n\025GetEntitlementRequest\022\023\n\013subje" +
-      "ct_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"E\n\026Get" +
-      "EntitlementResponse\022+\n\013entitlement\030\001 \001(\013" +
-      "2\026.meterd.v1.Entitlement\"\177\n\027ListEntitlem" +
-      "entsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_t" +
-      "oken\030\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022\017\n\007featu" +
-      "re\030\004 \003(\t\022\027\n\017include_deleted\030\005 \001(\010\"a\n\030Lis" +
-      "tEntitlementsResponse\022,\n\014entitlements\030\001 " +
-      "\003(\0132\026.meterd.v1.Entitlement\022\027\n\017next_page" +
-      "_token\030\002 \001(\t\"u\n\036ListSubjectEntitlementsR" +
-      "equest\022\023\n\013subject_key\030\001 \001(\t\022\021\n\tpage_size" +
-      "\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022\027\n\017include_de" +
-      "leted\030\004 \001(\010\"h\n\037ListSubjectEntitlementsRe" +
-      "sponse\022,\n\014entitlements\030\001 \003(\0132\026.meterd.v1" +
-      ".Entitlement\022\027\n\017next_page_token\030\002 \001(\t\"D\n" +
-      "\030DeleteEntitlementRequest\022\023\n\013subject_key" +
-      "\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"\033\n\031DeleteEnt" +
-      "itlementResponse\"p\n\032GetEntitlementValueR" +
+      "downSegment.GrantUsageEntry\022\030\n\020overage_a" +
+      "t_start\030\n \001(\001\032;\n\031GrantBalancesAtStartEnt" +
+      "ry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0329\n\027Gr" +
+      "antBalancesAtEndEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005va" +
+      "lue\030\002 \001(\001:\0028\001\0321\n\017GrantUsageEntry\022\013\n\003key\030" +
+      "\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\\n\030CreateEntitl" +
+      "ementRequest\022\023\n\013subject_key\030\001 \001(\t\022+\n\013ent" +
+      "itlement\030\002 \001(\0132\026.meterd.v1.Entitlement\"H" +
+      "\n\031CreateEntitlementResponse\022+\n\013entitleme" +
+      "nt\030\001 \001(\0132\026.meterd.v1.Entitlement\"A\n\025GetE" +
+      "ntitlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023" +
+      "\n\013entitlement\030\002 \001(\t\"E\n\026GetEntitlementRes" +
+      "ponse\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.E" +
+      "ntitlement\"\377\001\n\027ListEntitlementsRequest\022\021" +
+      "\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022\023\n" +
+      "\013subject_key\030\003 \003(\t\022\017\n\007feature\030\004 \003(\t\022\027\n\017i" +
+      "nclude_deleted\030\005 \001(\010\022(\n\004type\030\006 \003(\0162\032.met" +
+      "erd.v1.EntitlementType\022/\n\010order_by\030\007 \001(\016" +
+      "2\035.meterd.v1.EntitlementOrderBy\022#\n\005order" +
+      "\030\010 \001(\0162\024.meterd.v1.SortOrder\"u\n\030ListEnti" +
+      "tlementsResponse\022,\n\014entitlements\030\001 \003(\0132\026" +
+      ".meterd.v1.Entitlement\022\027\n\017next_page_toke" +
+      "n\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"\206\002\n\036ListSubj" +
+      "ectEntitlementsRequest\022\023\n\013subject_key\030\001 " +
+      "\001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001" +
+      "(\t\022\027\n\017include_deleted\030\004 \001(\010\022\017\n\007feature\030\005" +
+      " \003(\t\022(\n\004type\030\006 \003(\0162\032.meterd.v1.Entitleme" +
+      "ntType\022/\n\010order_by\030\007 \001(\0162\035.meterd.v1.Ent" +
+      "itlementOrderBy\022#\n\005order\030\010 \001(\0162\024.meterd." +
+      "v1.SortOrder\"|\n\037ListSubjectEntitlementsR" +
+      "esponse\022,\n\014entitlements\030\001 \003(\0132\026.meterd.v" +
+      "1.Entitlement\022\027\n\017next_page_token\030\002 \001(\t\022\022" +
+      "\n\ntotal_size\030\003 \001(\005\"D\n\030DeleteEntitlementR" +
       "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
-      "nt\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf" +
-      ".Timestamp\"I\n\033GetEntitlementValueRespons" +
-      "e\022*\n\005value\030\001 \001(\0132\033.meterd.v1.Entitlement" +
-      "Value\"\352\001\n\034GetEntitlementHistoryRequest\022\023" +
-      "\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t" +
-      "\022-\n\tfrom_time\030\003 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022+\n\007to_time\030\004 \001(\0132\032.google.protob" +
-      "uf.Timestamp\022*\n\013window_size\030\005 \001(\0162\025.mete" +
-      "rd.v1.WindowSize\022\030\n\020window_time_zone\030\006 \001" +
-      "(\t\"\216\001\n\035GetEntitlementHistoryResponse\0227\n\020" +
-      "windowed_history\030\001 \003(\0132\035.meterd.v1.Windo" +
-      "wedHistoryRow\0224\n\020burndown_history\030\002 \003(\0132" +
-      "\032.meterd.v1.BurndownSegment\"\305\001\n\034ResetEnt" +
-      "itlementUsageRequest\022\023\n\013subject_key\030\001 \001(" +
-      "\t\022\023\n\013entitlement\030\002 \001(\t\0220\n\014effective_at\030\003" +
-      " \001(\0132\032.google.protobuf.Timestamp\022\025\n\rreta" +
-      "in_anchor\030\004 \001(\010\022\035\n\020preserve_overage\030\005 \001(" +
-      "\010H\000\210\001\001B\023\n\021_preserve_overage\"L\n\035ResetEnti" +
-      "tlementUsageResponse\022+\n\013entitlement\030\001 \001(" +
-      "\0132\026.meterd.v1.Entitlement\"o\n\024Entitlement" +
-      "Threshold\022\027\n\rbalance_below\030\001 \001(\001H\000\022\037\n\025ba" +
-      "lance_below_percent\030\002 \001(\001H\000\022\025\n\013usage_abo" +
-      "ve\030\003 \001(\001H\000B\006\n\004kind\"\375\001\n\026EntitlementValueU" +
-      "pdate\022\026\n\016entitlement_id\030\001 \001(\t\022\023\n\013subject" +
-      "_key\030\002 \001(\t\022\023\n\013feature_key\030\003 \001(\t\022*\n\005value" +
-      "\030\004 \001(\0132\033.meterd.v1.EntitlementValue\0223\n\007r" +
-      "easons\030\005 \003(\0162\".meterd.v1.EntitlementChan" +
-      "geReason\022/\n\013computed_at\030\006 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022\017\n\007deleted\030\007 \001(\010\"\200\002\n\021T" +
-      "hresholdCrossing\022\026\n\016entitlement_id\030\001 \001(\t" +
-      "\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013feature_key\030\003 \001" +
-      "(\t\022\027\n\017threshold_index\030\004 \001(\r\0222\n\tthreshold" +
-      "\030\005 \001(\0132\037.meterd.v1.EntitlementThreshold\022" +
-      "*\n\005value\030\006 \001(\0132\033.meterd.v1.EntitlementVa" +
-      "lue\0220\n\014period_start\030\007 \001(\0132\032.google.proto" +
-      "buf.Timestamp\"\206\002\n\035WatchEntitlementValues" +
-      "Request\022\024\n\014subject_keys\030\001 \003(\t\022\024\n\014feature" +
-      "_keys\030\002 \003(\t\0223\n\nthresholds\030\003 \003(\0132\037.meterd" +
-      ".v1.EntitlementThreshold\022\027\n\017resume_posit" +
-      "ion\030\004 \001(\t\0224\n\021coalesce_interval\030\005 \001(\0132\031.g" +
-      "oogle.protobuf.Duration\0225\n\022heartbeat_int" +
-      "erval\030\006 \001(\0132\031.google.protobuf.Duration\"\364" +
-      "\001\n\036WatchEntitlementValuesResponse\022\020\n\010pos" +
-      "ition\030\001 \001(\t\0222\n\007updates\030\002 \003(\0132!.meterd.v1" +
-      ".EntitlementValueUpdate\022/\n\tcrossings\030\003 \003" +
-      "(\0132\034.meterd.v1.ThresholdCrossing\022/\n\010snap" +
-      "shot\030\004 \001(\0162\035.meterd.v1.WatchSnapshotCaus" +
-      "e\022\031\n\021snapshot_complete\030\005 \001(\010\022\017\n\007resumed\030" +
-      "\006 \001(\010*\317\003\n\027EntitlementChangeReason\022)\n%ENT" +
-      "ITLEMENT_CHANGE_REASON_UNSPECIFIED\020\000\022&\n\"" +
-      "ENTITLEMENT_CHANGE_REASON_SNAPSHOT\020\001\022#\n\037" +
-      "ENTITLEMENT_CHANGE_REASON_USAGE\020\002\022+\n\'ENT" +
-      "ITLEMENT_CHANGE_REASON_GRANT_CREATED\020\003\022*" +
-      "\n&ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED" +
-      "\020\004\022#\n\037ENTITLEMENT_CHANGE_REASON_RESET\020\005\022" +
-      "\"\n\036ENTITLEMENT_CHANGE_REASON_TIME\020\006\0221\n-E" +
-      "NTITLEMENT_CHANGE_REASON_ENTITLEMENT_CRE" +
-      "ATED\020\007\0224\n0ENTITLEMENT_CHANGE_REASON_ENTI" +
-      "TLEMENT_OVERRIDDEN\020\010\0221\n-ENTITLEMENT_CHAN" +
-      "GE_REASON_ENTITLEMENT_DELETED\020\t*\255\001\n\022Watc" +
-      "hSnapshotCause\022$\n WATCH_SNAPSHOT_CAUSE_U" +
-      "NSPECIFIED\020\000\022 \n\034WATCH_SNAPSHOT_CAUSE_INI" +
-      "TIAL\020\001\022\'\n#WATCH_SNAPSHOT_CAUSE_RESUME_TO" +
-      "O_OLD\020\002\022&\n\"WATCH_SNAPSHOT_CAUSE_READER_B" +
-      "EHIND\020\0032\251\007\n\022EntitlementService\022^\n\021Create" +
-      "Entitlement\022#.meterd.v1.CreateEntitlemen" +
-      "tRequest\032$.meterd.v1.CreateEntitlementRe" +
-      "sponse\022U\n\016GetEntitlement\022 .meterd.v1.Get" +
-      "EntitlementRequest\032!.meterd.v1.GetEntitl" +
-      "ementResponse\022[\n\020ListEntitlements\022\".mete" +
-      "rd.v1.ListEntitlementsRequest\032#.meterd.v" +
-      "1.ListEntitlementsResponse\022p\n\027ListSubjec" +
-      "tEntitlements\022).meterd.v1.ListSubjectEnt" +
-      "itlementsRequest\032*.meterd.v1.ListSubject" +
-      "EntitlementsResponse\022^\n\021DeleteEntitlemen" +
-      "t\022#.meterd.v1.DeleteEntitlementRequest\032$" +
-      ".meterd.v1.DeleteEntitlementResponse\022d\n\023" +
-      "GetEntitlementValue\022%.meterd.v1.GetEntit" +
-      "lementValueRequest\032&.meterd.v1.GetEntitl" +
-      "ementValueResponse\022j\n\025GetEntitlementHist" +
-      "ory\022\'.meterd.v1.GetEntitlementHistoryReq" +
-      "uest\032(.meterd.v1.GetEntitlementHistoryRe" +
-      "sponse\022j\n\025ResetEntitlementUsage\022\'.meterd" +
-      ".v1.ResetEntitlementUsageRequest\032(.meter" +
-      "d.v1.ResetEntitlementUsageResponse\022o\n\026Wa" +
-      "tchEntitlementValues\022(.meterd.v1.WatchEn" +
-      "titlementValuesRequest\032).meterd.v1.Watch" +
-      "EntitlementValuesResponse0\001BL\n\rdev.meter" +
-      "d.v1B\021EntitlementsProtoP\001Z&meterd.dev/st" +
-      "ubs/go/meterd/v1;meterdv1b\006proto3"
+      "nt\030\002 \001(\t\"\033\n\031DeleteEntitlementResponse\"p\n" +
+      "\032GetEntitlementValueRequest\022\023\n\013subject_k" +
+      "ey\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022(\n\004time\030\003 " +
+      "\001(\0132\032.google.protobuf.Timestamp\"I\n\033GetEn" +
+      "titlementValueResponse\022*\n\005value\030\001 \001(\0132\033." +
+      "meterd.v1.EntitlementValue\"\352\001\n\034GetEntitl" +
+      "ementHistoryRequest\022\023\n\013subject_key\030\001 \001(\t" +
+      "\022\023\n\013entitlement\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\013" +
+      "2\032.google.protobuf.Timestamp\022+\n\007to_time\030" +
+      "\004 \001(\0132\032.google.protobuf.Timestamp\022*\n\013win" +
+      "dow_size\030\005 \001(\0162\025.meterd.v1.WindowSize\022\030\n" +
+      "\020window_time_zone\030\006 \001(\t\"\216\001\n\035GetEntitleme" +
+      "ntHistoryResponse\0227\n\020windowed_history\030\001 " +
+      "\003(\0132\035.meterd.v1.WindowedHistoryRow\0224\n\020bu" +
+      "rndown_history\030\002 \003(\0132\032.meterd.v1.Burndow" +
+      "nSegment\"\367\001\n\034ResetEntitlementUsageReques" +
+      "t\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 " +
+      "\001(\t\0220\n\014effective_at\030\003 \001(\0132\032.google.proto" +
+      "buf.Timestamp\022\025\n\rretain_anchor\030\004 \001(\010\022\035\n\020" +
+      "preserve_overage\030\005 \001(\010H\000\210\001\001\0220\n\014usage_per" +
+      "iod\030\006 \001(\0132\032.meterd.v1.RecurringPeriodB\023\n" +
+      "\021_preserve_overage\"L\n\035ResetEntitlementUs" +
+      "ageResponse\022+\n\013entitlement\030\001 \001(\0132\026.meter" +
+      "d.v1.Entitlement\"p\n\032OverrideEntitlementR" +
+      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
+      "nt\030\002 \001(\t\022(\n\010override\030\003 \001(\0132\026.meterd.v1.E" +
+      "ntitlement\"J\n\033OverrideEntitlementRespons" +
+      "e\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.Entit" +
+      "lement\"o\n\024EntitlementThreshold\022\027\n\rbalanc" +
+      "e_below\030\001 \001(\001H\000\022\037\n\025balance_below_percent" +
+      "\030\002 \001(\001H\000\022\025\n\013usage_above\030\003 \001(\001H\000B\006\n\004kind\"" +
+      "\375\001\n\026EntitlementValueUpdate\022\026\n\016entitlemen" +
+      "t_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013featu" +
+      "re_key\030\003 \001(\t\022*\n\005value\030\004 \001(\0132\033.meterd.v1." +
+      "EntitlementValue\0223\n\007reasons\030\005 \003(\0162\".mete" +
+      "rd.v1.EntitlementChangeReason\022/\n\013compute" +
+      "d_at\030\006 \001(\0132\032.google.protobuf.Timestamp\022\017" +
+      "\n\007deleted\030\007 \001(\010\"\200\002\n\021ThresholdCrossing\022\026\n" +
+      "\016entitlement_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001" +
+      "(\t\022\023\n\013feature_key\030\003 \001(\t\022\027\n\017threshold_ind" +
+      "ex\030\004 \001(\r\0222\n\tthreshold\030\005 \001(\0132\037.meterd.v1." +
+      "EntitlementThreshold\022*\n\005value\030\006 \001(\0132\033.me" +
+      "terd.v1.EntitlementValue\0220\n\014period_start" +
+      "\030\007 \001(\0132\032.google.protobuf.Timestamp\"\206\002\n\035W" +
+      "atchEntitlementValuesRequest\022\024\n\014subject_" +
+      "keys\030\001 \003(\t\022\024\n\014feature_keys\030\002 \003(\t\0223\n\nthre" +
+      "sholds\030\003 \003(\0132\037.meterd.v1.EntitlementThre" +
+      "shold\022\027\n\017resume_position\030\004 \001(\t\0224\n\021coales" +
+      "ce_interval\030\005 \001(\0132\031.google.protobuf.Dura" +
+      "tion\0225\n\022heartbeat_interval\030\006 \001(\0132\031.googl" +
+      "e.protobuf.Duration\"\364\001\n\036WatchEntitlement" +
+      "ValuesResponse\022\020\n\010position\030\001 \001(\t\0222\n\007upda" +
+      "tes\030\002 \003(\0132!.meterd.v1.EntitlementValueUp" +
+      "date\022/\n\tcrossings\030\003 \003(\0132\034.meterd.v1.Thre" +
+      "sholdCrossing\022/\n\010snapshot\030\004 \001(\0162\035.meterd" +
+      ".v1.WatchSnapshotCause\022\031\n\021snapshot_compl" +
+      "ete\030\005 \001(\010\022\017\n\007resumed\030\006 \001(\010*\214\001\n\017Entitleme" +
+      "ntType\022 \n\034ENTITLEMENT_TYPE_UNSPECIFIED\020\000" +
+      "\022\034\n\030ENTITLEMENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITL" +
+      "EMENT_TYPE_STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_" +
+      "METERED\020\003*\204\001\n\022EntitlementOrderBy\022$\n ENTI" +
+      "TLEMENT_ORDER_BY_UNSPECIFIED\020\000\022#\n\037ENTITL" +
+      "EMENT_ORDER_BY_CREATED_AT\020\001\022#\n\037ENTITLEME" +
+      "NT_ORDER_BY_UPDATED_AT\020\002*\317\003\n\027Entitlement" +
+      "ChangeReason\022)\n%ENTITLEMENT_CHANGE_REASO" +
+      "N_UNSPECIFIED\020\000\022&\n\"ENTITLEMENT_CHANGE_RE" +
+      "ASON_SNAPSHOT\020\001\022#\n\037ENTITLEMENT_CHANGE_RE" +
+      "ASON_USAGE\020\002\022+\n\'ENTITLEMENT_CHANGE_REASO" +
+      "N_GRANT_CREATED\020\003\022*\n&ENTITLEMENT_CHANGE_" +
+      "REASON_GRANT_VOIDED\020\004\022#\n\037ENTITLEMENT_CHA" +
+      "NGE_REASON_RESET\020\005\022\"\n\036ENTITLEMENT_CHANGE" +
+      "_REASON_TIME\020\006\0221\n-ENTITLEMENT_CHANGE_REA" +
+      "SON_ENTITLEMENT_CREATED\020\007\0224\n0ENTITLEMENT" +
+      "_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\020\010\022" +
+      "1\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT" +
+      "_DELETED\020\t*\255\001\n\022WatchSnapshotCause\022$\n WAT" +
+      "CH_SNAPSHOT_CAUSE_UNSPECIFIED\020\000\022 \n\034WATCH" +
+      "_SNAPSHOT_CAUSE_INITIAL\020\001\022\'\n#WATCH_SNAPS" +
+      "HOT_CAUSE_RESUME_TOO_OLD\020\002\022&\n\"WATCH_SNAP" +
+      "SHOT_CAUSE_READER_BEHIND\020\0032\217\010\n\022Entitleme" +
+      "ntService\022^\n\021CreateEntitlement\022#.meterd." +
+      "v1.CreateEntitlementRequest\032$.meterd.v1." +
+      "CreateEntitlementResponse\022U\n\016GetEntitlem" +
+      "ent\022 .meterd.v1.GetEntitlementRequest\032!." +
+      "meterd.v1.GetEntitlementResponse\022[\n\020List" +
+      "Entitlements\022\".meterd.v1.ListEntitlement" +
+      "sRequest\032#.meterd.v1.ListEntitlementsRes" +
+      "ponse\022p\n\027ListSubjectEntitlements\022).meter" +
+      "d.v1.ListSubjectEntitlementsRequest\032*.me" +
+      "terd.v1.ListSubjectEntitlementsResponse\022" +
+      "^\n\021DeleteEntitlement\022#.meterd.v1.DeleteE" +
+      "ntitlementRequest\032$.meterd.v1.DeleteEnti" +
+      "tlementResponse\022d\n\023GetEntitlementValue\022%" +
+      ".meterd.v1.GetEntitlementValueRequest\032&." +
+      "meterd.v1.GetEntitlementValueResponse\022j\n" +
+      "\025GetEntitlementHistory\022\'.meterd.v1.GetEn" +
+      "titlementHistoryRequest\032(.meterd.v1.GetE" +
+      "ntitlementHistoryResponse\022j\n\025ResetEntitl" +
+      "ementUsage\022\'.meterd.v1.ResetEntitlementU" +
+      "sageRequest\032(.meterd.v1.ResetEntitlement" +
+      "UsageResponse\022d\n\023OverrideEntitlement\022%.m" +
+      "eterd.v1.OverrideEntitlementRequest\032&.me" +
+      "terd.v1.OverrideEntitlementResponse\022o\n\026W" +
+      "atchEntitlementValues\022(.meterd.v1.WatchE" +
+      "ntitlementValuesRequest\032).meterd.v1.Watc" +
+      "hEntitlementValuesResponse0\001BL\n\rdev.mete" +
+      "rd.v1B\021EntitlementsProtoP\001Z&meterd.dev/s" +
+      "tubs/go/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -412,7 +446,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_BurndownSegment_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_BurndownSegment_descriptor,
-        new java.lang.String[] { "FromTime", "ToTime", "Usage", "Overage", "BalanceAtStart", "BalanceAtEnd", "GrantBalancesAtStart", "GrantBalancesAtEnd", "GrantUsage", });
+        new java.lang.String[] { "FromTime", "ToTime", "Usage", "Overage", "BalanceAtStart", "BalanceAtEnd", "GrantBalancesAtStart", "GrantBalancesAtEnd", "GrantUsage", "OverageAtStart", });
     internal_static_meterd_v1_BurndownSegment_GrantBalancesAtStartEntry_descriptor =
       internal_static_meterd_v1_BurndownSegment_descriptor.getNestedType(0);
     internal_static_meterd_v1_BurndownSegment_GrantBalancesAtStartEntry_fieldAccessorTable = new
@@ -460,25 +494,25 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_ListEntitlementsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListEntitlementsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "SubjectKey", "Feature", "IncludeDeleted", });
+        new java.lang.String[] { "PageSize", "PageToken", "SubjectKey", "Feature", "IncludeDeleted", "Type", "OrderBy", "Order", });
     internal_static_meterd_v1_ListEntitlementsResponse_descriptor =
       getDescriptor().getMessageType(12);
     internal_static_meterd_v1_ListEntitlementsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListEntitlementsResponse_descriptor,
-        new java.lang.String[] { "Entitlements", "NextPageToken", });
+        new java.lang.String[] { "Entitlements", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_ListSubjectEntitlementsRequest_descriptor =
       getDescriptor().getMessageType(13);
     internal_static_meterd_v1_ListSubjectEntitlementsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListSubjectEntitlementsRequest_descriptor,
-        new java.lang.String[] { "SubjectKey", "PageSize", "PageToken", "IncludeDeleted", });
+        new java.lang.String[] { "SubjectKey", "PageSize", "PageToken", "IncludeDeleted", "Feature", "Type", "OrderBy", "Order", });
     internal_static_meterd_v1_ListSubjectEntitlementsResponse_descriptor =
       getDescriptor().getMessageType(14);
     internal_static_meterd_v1_ListSubjectEntitlementsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListSubjectEntitlementsResponse_descriptor,
-        new java.lang.String[] { "Entitlements", "NextPageToken", });
+        new java.lang.String[] { "Entitlements", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_DeleteEntitlementRequest_descriptor =
       getDescriptor().getMessageType(15);
     internal_static_meterd_v1_DeleteEntitlementRequest_fieldAccessorTable = new
@@ -520,39 +554,51 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_ResetEntitlementUsageRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ResetEntitlementUsageRequest_descriptor,
-        new java.lang.String[] { "SubjectKey", "Entitlement", "EffectiveAt", "RetainAnchor", "PreserveOverage", });
+        new java.lang.String[] { "SubjectKey", "Entitlement", "EffectiveAt", "RetainAnchor", "PreserveOverage", "UsagePeriod", });
     internal_static_meterd_v1_ResetEntitlementUsageResponse_descriptor =
       getDescriptor().getMessageType(22);
     internal_static_meterd_v1_ResetEntitlementUsageResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ResetEntitlementUsageResponse_descriptor,
         new java.lang.String[] { "Entitlement", });
-    internal_static_meterd_v1_EntitlementThreshold_descriptor =
+    internal_static_meterd_v1_OverrideEntitlementRequest_descriptor =
       getDescriptor().getMessageType(23);
+    internal_static_meterd_v1_OverrideEntitlementRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_OverrideEntitlementRequest_descriptor,
+        new java.lang.String[] { "SubjectKey", "Entitlement", "Override", });
+    internal_static_meterd_v1_OverrideEntitlementResponse_descriptor =
+      getDescriptor().getMessageType(24);
+    internal_static_meterd_v1_OverrideEntitlementResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_OverrideEntitlementResponse_descriptor,
+        new java.lang.String[] { "Entitlement", });
+    internal_static_meterd_v1_EntitlementThreshold_descriptor =
+      getDescriptor().getMessageType(25);
     internal_static_meterd_v1_EntitlementThreshold_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_EntitlementThreshold_descriptor,
         new java.lang.String[] { "BalanceBelow", "BalanceBelowPercent", "UsageAbove", "Kind", });
     internal_static_meterd_v1_EntitlementValueUpdate_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(26);
     internal_static_meterd_v1_EntitlementValueUpdate_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_EntitlementValueUpdate_descriptor,
         new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "Value", "Reasons", "ComputedAt", "Deleted", });
     internal_static_meterd_v1_ThresholdCrossing_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(27);
     internal_static_meterd_v1_ThresholdCrossing_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ThresholdCrossing_descriptor,
         new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "ThresholdIndex", "Threshold", "Value", "PeriodStart", });
     internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(28);
     internal_static_meterd_v1_WatchEntitlementValuesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor,
         new java.lang.String[] { "SubjectKeys", "FeatureKeys", "Thresholds", "ResumePosition", "CoalesceInterval", "HeartbeatInterval", });
     internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(29);
     internal_static_meterd_v1_WatchEntitlementValuesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor,

@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object meterSlug_ = "";
   /**
    * <pre>
-   * The meter's slug.
+   * The meter's slug; empty for "no meter reads event type T".
    * </pre>
    *
    * <code>string meter_slug = 1;</code>
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The meter's slug.
+   * The meter's slug; empty for "no meter reads event type T".
    * </pre>
    *
    * <code>string meter_slug = 1;</code>
@@ -477,7 +477,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object meterSlug_ = "";
     /**
      * <pre>
-     * The meter's slug.
+     * The meter's slug; empty for "no meter reads event type T".
      * </pre>
      *
      * <code>string meter_slug = 1;</code>
@@ -497,7 +497,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The meter's slug.
+     * The meter's slug; empty for "no meter reads event type T".
      * </pre>
      *
      * <code>string meter_slug = 1;</code>
@@ -518,7 +518,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The meter's slug.
+     * The meter's slug; empty for "no meter reads event type T".
      * </pre>
      *
      * <code>string meter_slug = 1;</code>
@@ -535,7 +535,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The meter's slug.
+     * The meter's slug; empty for "no meter reads event type T".
      * </pre>
      *
      * <code>string meter_slug = 1;</code>
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The meter's slug.
+     * The meter's slug; empty for "no meter reads event type T".
      * </pre>
      *
      * <code>string meter_slug = 1;</code>

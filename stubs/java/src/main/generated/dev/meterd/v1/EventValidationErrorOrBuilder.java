@@ -12,7 +12,7 @@ public interface EventValidationErrorOrBuilder extends
 
   /**
    * <pre>
-   * The meter's slug.
+   * The meter's slug; empty for "no meter reads event type T".
    * </pre>
    *
    * <code>string meter_slug = 1;</code>
@@ -21,7 +21,7 @@ public interface EventValidationErrorOrBuilder extends
   java.lang.String getMeterSlug();
   /**
    * <pre>
-   * The meter's slug.
+   * The meter's slug; empty for "no meter reads event type T".
    * </pre>
    *
    * <code>string meter_slug = 1;</code>

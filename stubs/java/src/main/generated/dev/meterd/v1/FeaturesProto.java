@@ -111,21 +111,22 @@ public final class FeaturesProto extends com.google.protobuf.GeneratedFile {
       " \001(\0132\022.meterd.v1.Feature\"j\n\023ListFeatures" +
       "Request\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token" +
       "\030\002 \001(\t\022\022\n\nmeter_slug\030\003 \003(\t\022\030\n\020include_ar" +
-      "chived\030\004 \001(\010\"U\n\024ListFeaturesResponse\022$\n\010" +
+      "chived\030\004 \001(\010\"i\n\024ListFeaturesResponse\022$\n\010" +
       "features\030\001 \003(\0132\022.meterd.v1.Feature\022\027\n\017ne" +
-      "xt_page_token\030\002 \001(\t\"\'\n\024DeleteFeatureRequ" +
-      "est\022\017\n\007feature\030\001 \001(\t\"\027\n\025DeleteFeatureRes" +
-      "ponse2\324\002\n\016FeatureService\022R\n\rCreateFeatur" +
-      "e\022\037.meterd.v1.CreateFeatureRequest\032 .met" +
-      "erd.v1.CreateFeatureResponse\022I\n\nGetFeatu" +
-      "re\022\034.meterd.v1.GetFeatureRequest\032\035.meter" +
-      "d.v1.GetFeatureResponse\022O\n\014ListFeatures\022" +
-      "\036.meterd.v1.ListFeaturesRequest\032\037.meterd" +
-      ".v1.ListFeaturesResponse\022R\n\rDeleteFeatur" +
-      "e\022\037.meterd.v1.DeleteFeatureRequest\032 .met" +
-      "erd.v1.DeleteFeatureResponseBH\n\rdev.mete" +
-      "rd.v1B\rFeaturesProtoP\001Z&meterd.dev/stubs" +
-      "/go/meterd/v1;meterdv1b\006proto3"
+      "xt_page_token\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"" +
+      "\'\n\024DeleteFeatureRequest\022\017\n\007feature\030\001 \001(\t" +
+      "\"\027\n\025DeleteFeatureResponse2\324\002\n\016FeatureSer" +
+      "vice\022R\n\rCreateFeature\022\037.meterd.v1.Create" +
+      "FeatureRequest\032 .meterd.v1.CreateFeature" +
+      "Response\022I\n\nGetFeature\022\034.meterd.v1.GetFe" +
+      "atureRequest\032\035.meterd.v1.GetFeatureRespo" +
+      "nse\022O\n\014ListFeatures\022\036.meterd.v1.ListFeat" +
+      "uresRequest\032\037.meterd.v1.ListFeaturesResp" +
+      "onse\022R\n\rDeleteFeature\022\037.meterd.v1.Delete" +
+      "FeatureRequest\032 .meterd.v1.DeleteFeature" +
+      "ResponseBH\n\rdev.meterd.v1B\rFeaturesProto" +
+      "P\001Z&meterd.dev/stubs/go/meterd/v1;meterd" +
+      "v1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -185,7 +186,7 @@ public final class FeaturesProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_ListFeaturesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListFeaturesResponse_descriptor,
-        new java.lang.String[] { "Features", "NextPageToken", });
+        new java.lang.String[] { "Features", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_DeleteFeatureRequest_descriptor =
       getDescriptor().getMessageType(7);
     internal_static_meterd_v1_DeleteFeatureRequest_fieldAccessorTable = new

@@ -690,6 +690,47 @@ java.lang.String defaultValue) {
     return voidedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : voidedAt_;
   }
 
+  public static final int NEXT_RECURRENCE_FIELD_NUMBER = 17;
+  private com.google.protobuf.Timestamp nextRecurrence_;
+  /**
+   * <pre>
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+   * @return Whether the nextRecurrence field is set.
+   */
+  @java.lang.Override
+  public boolean hasNextRecurrence() {
+    return ((bitField0_ & 0x00000100) != 0);
+  }
+  /**
+   * <pre>
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+   * @return The nextRecurrence.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getNextRecurrence() {
+    return nextRecurrence_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextRecurrence_;
+  }
+  /**
+   * <pre>
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getNextRecurrenceOrBuilder() {
+    return nextRecurrence_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextRecurrence_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -754,6 +795,9 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000080) != 0)) {
       output.writeMessage(16, getVoidedAt());
+    }
+    if (((bitField0_ & 0x00000100) != 0)) {
+      output.writeMessage(17, getNextRecurrence());
     }
     getUnknownFields().writeTo(output);
   }
@@ -824,6 +868,10 @@ java.lang.String defaultValue) {
     if (((bitField0_ & 0x00000080) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(16, getVoidedAt());
+    }
+    if (((bitField0_ & 0x00000100) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(17, getNextRecurrence());
     }
     return size;
   }
@@ -908,6 +956,11 @@ java.lang.String defaultValue) {
       if (!getVoidedAt()
           .equals(other.getVoidedAt())) return false;
     }
+    if (hasNextRecurrence() != other.hasNextRecurrence()) return false;
+    if (hasNextRecurrence()) {
+      if (!getNextRecurrence()
+          .equals(other.getNextRecurrence())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -971,6 +1024,10 @@ java.lang.String defaultValue) {
     if (hasVoidedAt()) {
       hash = (37 * hash) + VOIDED_AT_FIELD_NUMBER;
       hash = (53 * hash) + getVoidedAt().hashCode();
+    }
+    if (hasNextRecurrence()) {
+      hash = (37 * hash) + NEXT_RECURRENCE_FIELD_NUMBER;
+      hash = (53 * hash) + getNextRecurrence().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -1135,6 +1192,7 @@ java.lang.String defaultValue) {
         internalGetCreatedAtFieldBuilder();
         internalGetUpdatedAtFieldBuilder();
         internalGetVoidedAtFieldBuilder();
+        internalGetNextRecurrenceFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1184,6 +1242,11 @@ java.lang.String defaultValue) {
       if (voidedAtBuilder_ != null) {
         voidedAtBuilder_.dispose();
         voidedAtBuilder_ = null;
+      }
+      nextRecurrence_ = null;
+      if (nextRecurrenceBuilder_ != null) {
+        nextRecurrenceBuilder_.dispose();
+        nextRecurrenceBuilder_ = null;
       }
       return this;
     }
@@ -1290,6 +1353,12 @@ java.lang.String defaultValue) {
             : voidedAtBuilder_.build();
         to_bitField0_ |= 0x00000080;
       }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.nextRecurrence_ = nextRecurrenceBuilder_ == null
+            ? nextRecurrence_
+            : nextRecurrenceBuilder_.build();
+        to_bitField0_ |= 0x00000100;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1360,6 +1429,9 @@ java.lang.String defaultValue) {
       }
       if (other.hasVoidedAt()) {
         mergeVoidedAt(other.getVoidedAt());
+      }
+      if (other.hasNextRecurrence()) {
+        mergeNextRecurrence(other.getNextRecurrence());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1485,6 +1557,13 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00008000;
               break;
             } // case 130
+            case 138: {
+              input.readMessage(
+                  internalGetNextRecurrenceFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3310,6 +3389,172 @@ java.lang.String defaultValue) {
         voidedAt_ = null;
       }
       return voidedAtBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp nextRecurrence_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> nextRecurrenceBuilder_;
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     * @return Whether the nextRecurrence field is set.
+     */
+    public boolean hasNextRecurrence() {
+      return ((bitField0_ & 0x00010000) != 0);
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     * @return The nextRecurrence.
+     */
+    public com.google.protobuf.Timestamp getNextRecurrence() {
+      if (nextRecurrenceBuilder_ == null) {
+        return nextRecurrence_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextRecurrence_;
+      } else {
+        return nextRecurrenceBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    public Builder setNextRecurrence(com.google.protobuf.Timestamp value) {
+      if (nextRecurrenceBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        nextRecurrence_ = value;
+      } else {
+        nextRecurrenceBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    public Builder setNextRecurrence(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (nextRecurrenceBuilder_ == null) {
+        nextRecurrence_ = builderForValue.build();
+      } else {
+        nextRecurrenceBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    public Builder mergeNextRecurrence(com.google.protobuf.Timestamp value) {
+      if (nextRecurrenceBuilder_ == null) {
+        if (((bitField0_ & 0x00010000) != 0) &&
+          nextRecurrence_ != null &&
+          nextRecurrence_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getNextRecurrenceBuilder().mergeFrom(value);
+        } else {
+          nextRecurrence_ = value;
+        }
+      } else {
+        nextRecurrenceBuilder_.mergeFrom(value);
+      }
+      if (nextRecurrence_ != null) {
+        bitField0_ |= 0x00010000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    public Builder clearNextRecurrence() {
+      bitField0_ = (bitField0_ & ~0x00010000);
+      nextRecurrence_ = null;
+      if (nextRecurrenceBuilder_ != null) {
+        nextRecurrenceBuilder_.dispose();
+        nextRecurrenceBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getNextRecurrenceBuilder() {
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return internalGetNextRecurrenceFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getNextRecurrenceOrBuilder() {
+      if (nextRecurrenceBuilder_ != null) {
+        return nextRecurrenceBuilder_.getMessageOrBuilder();
+      } else {
+        return nextRecurrence_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : nextRecurrence_;
+      }
+    }
+    /**
+     * <pre>
+     * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+     * comes before it expires or is voided.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetNextRecurrenceFieldBuilder() {
+      if (nextRecurrenceBuilder_ == null) {
+        nextRecurrenceBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getNextRecurrence(),
+                getParentForChildren(),
+                isClean());
+        nextRecurrence_ = null;
+      }
+      return nextRecurrenceBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.Grant)

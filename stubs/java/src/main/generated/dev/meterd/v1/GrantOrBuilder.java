@@ -381,4 +381,34 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp voided_at = 16;</code>
    */
   com.google.protobuf.TimestampOrBuilder getVoidedAtOrBuilder();
+
+  /**
+   * <pre>
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+   * @return Whether the nextRecurrence field is set.
+   */
+  boolean hasNextRecurrence();
+  /**
+   * <pre>
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+   * @return The nextRecurrence.
+   */
+  com.google.protobuf.Timestamp getNextRecurrence();
+  /**
+   * <pre>
+   * The next refill of a recurring grant after now (output only); unset when not recurring, or when no refill
+   * comes before it expires or is voided.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_recurrence = 17;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getNextRecurrenceOrBuilder();
 }

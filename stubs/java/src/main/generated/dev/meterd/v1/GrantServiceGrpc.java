@@ -237,7 +237,7 @@ public final class GrantServiceGrpc {
 
     /**
      * <pre>
-     * Voids a grant: its remaining balance is gone from now on.
+     * Voids a grant: its remaining balance is gone from now on (or from a given past instant).
      * </pre>
      */
     default void voidGrant(dev.meterd.v1.VoidGrantRequest request,
@@ -314,7 +314,7 @@ public final class GrantServiceGrpc {
 
     /**
      * <pre>
-     * Voids a grant: its remaining balance is gone from now on.
+     * Voids a grant: its remaining balance is gone from now on (or from a given past instant).
      * </pre>
      */
     public void voidGrant(dev.meterd.v1.VoidGrantRequest request,
@@ -375,7 +375,7 @@ public final class GrantServiceGrpc {
 
     /**
      * <pre>
-     * Voids a grant: its remaining balance is gone from now on.
+     * Voids a grant: its remaining balance is gone from now on (or from a given past instant).
      * </pre>
      */
     public dev.meterd.v1.VoidGrantResponse voidGrant(dev.meterd.v1.VoidGrantRequest request) throws io.grpc.StatusException {
@@ -435,7 +435,7 @@ public final class GrantServiceGrpc {
 
     /**
      * <pre>
-     * Voids a grant: its remaining balance is gone from now on.
+     * Voids a grant: its remaining balance is gone from now on (or from a given past instant).
      * </pre>
      */
     public dev.meterd.v1.VoidGrantResponse voidGrant(dev.meterd.v1.VoidGrantRequest request) {
@@ -498,7 +498,7 @@ public final class GrantServiceGrpc {
 
     /**
      * <pre>
-     * Voids a grant: its remaining balance is gone from now on.
+     * Voids a grant: its remaining balance is gone from now on (or from a given past instant).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.meterd.v1.VoidGrantResponse> voidGrant(

@@ -94,7 +94,7 @@ public final class GrantsProto extends com.google.protobuf.GeneratedFile {
       "gle/protobuf/timestamp.proto\032\026meterd/v1/" +
       "common.proto\"R\n\020ExpirationPeriod\022/\n\010dura" +
       "tion\030\001 \001(\0162\035.meterd.v1.ExpirationDuratio" +
-      "n\022\r\n\005count\030\002 \001(\r\"\370\004\n\005Grant\022\n\n\002id\030\001 \001(\t\022\026" +
+      "n\022\r\n\005count\030\002 \001(\r\"\255\005\n\005Grant\022\n\n\002id\030\001 \001(\t\022\026" +
       "\n\016entitlement_id\030\002 \001(\t\022\023\n\013subject_key\030\003 " +
       "\001(\t\022\023\n\013feature_key\030\004 \001(\t\022\016\n\006amount\030\005 \001(\001" +
       "\022\025\n\010priority\030\006 \001(\rH\000\210\001\001\0220\n\014effective_at\030" +
@@ -108,42 +108,53 @@ public final class GrantsProto extends com.google.protobuf.GeneratedFile {
       "aEntry\022.\n\ncreated_at\030\016 \001(\0132\032.google.prot" +
       "obuf.Timestamp\022.\n\nupdated_at\030\017 \001(\0132\032.goo" +
       "gle.protobuf.Timestamp\022-\n\tvoided_at\030\020 \001(" +
-      "\0132\032.google.protobuf.Timestamp\032/\n\rMetadat" +
-      "aEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001B\013" +
-      "\n\t_priority\"_\n\022CreateGrantRequest\022\023\n\013sub" +
-      "ject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022\037\n\005g" +
-      "rant\030\003 \001(\0132\020.meterd.v1.Grant\"6\n\023CreateGr" +
-      "antResponse\022\037\n\005grant\030\001 \001(\0132\020.meterd.v1.G" +
-      "rant\"\207\001\n\034ListEntitlementGrantsRequest\022\023\n" +
-      "\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022" +
-      "\021\n\tpage_size\030\003 \001(\005\022\022\n\npage_token\030\004 \001(\t\022\026" +
-      "\n\016include_voided\030\005 \001(\010\"Z\n\035ListEntitlemen" +
-      "tGrantsResponse\022 \n\006grants\030\001 \003(\0132\020.meterd" +
-      ".v1.Grant\022\027\n\017next_page_token\030\002 \001(\t\"x\n\021Li" +
-      "stGrantsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npa" +
-      "ge_token\030\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022\017\n\007f" +
-      "eature\030\004 \003(\t\022\026\n\016include_voided\030\005 \001(\010\"O\n\022" +
-      "ListGrantsResponse\022 \n\006grants\030\001 \003(\0132\020.met" +
-      "erd.v1.Grant\022\027\n\017next_page_token\030\002 \001(\t\"$\n" +
-      "\020VoidGrantRequest\022\020\n\010grant_id\030\001 \001(\t\"4\n\021V" +
-      "oidGrantResponse\022\037\n\005grant\030\001 \001(\0132\020.meterd" +
-      ".v1.Grant*\317\001\n\022ExpirationDuration\022#\n\037EXPI" +
-      "RATION_DURATION_UNSPECIFIED\020\000\022\034\n\030EXPIRAT" +
-      "ION_DURATION_HOUR\020\001\022\033\n\027EXPIRATION_DURATI" +
-      "ON_DAY\020\002\022\034\n\030EXPIRATION_DURATION_WEEK\020\003\022\035" +
-      "\n\031EXPIRATION_DURATION_MONTH\020\004\022\034\n\030EXPIRAT" +
-      "ION_DURATION_YEAR\020\0052\333\002\n\014GrantService\022L\n\013" +
-      "CreateGrant\022\035.meterd.v1.CreateGrantReque" +
-      "st\032\036.meterd.v1.CreateGrantResponse\022j\n\025Li" +
-      "stEntitlementGrants\022\'.meterd.v1.ListEnti" +
-      "tlementGrantsRequest\032(.meterd.v1.ListEnt" +
-      "itlementGrantsResponse\022I\n\nListGrants\022\034.m" +
-      "eterd.v1.ListGrantsRequest\032\035.meterd.v1.L" +
-      "istGrantsResponse\022F\n\tVoidGrant\022\033.meterd." +
-      "v1.VoidGrantRequest\032\034.meterd.v1.VoidGran" +
-      "tResponseBF\n\rdev.meterd.v1B\013GrantsProtoP" +
-      "\001Z&meterd.dev/stubs/go/meterd/v1;meterdv" +
-      "1b\006proto3"
+      "\0132\032.google.protobuf.Timestamp\0223\n\017next_re" +
+      "currence\030\021 \001(\0132\032.google.protobuf.Timesta" +
+      "mp\032/\n\rMetadataEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005valu" +
+      "e\030\002 \001(\t:\0028\001B\013\n\t_priority\"_\n\022CreateGrantR" +
+      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
+      "nt\030\002 \001(\t\022\037\n\005grant\030\003 \001(\0132\020.meterd.v1.Gran" +
+      "t\"6\n\023CreateGrantResponse\022\037\n\005grant\030\001 \001(\0132" +
+      "\020.meterd.v1.Grant\"\327\001\n\034ListEntitlementGra" +
+      "ntsRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entit" +
+      "lement\030\002 \001(\t\022\021\n\tpage_size\030\003 \001(\005\022\022\n\npage_" +
+      "token\030\004 \001(\t\022\026\n\016include_voided\030\005 \001(\010\022)\n\010o" +
+      "rder_by\030\006 \001(\0162\027.meterd.v1.GrantOrderBy\022#" +
+      "\n\005order\030\007 \001(\0162\024.meterd.v1.SortOrder\"n\n\035L" +
+      "istEntitlementGrantsResponse\022 \n\006grants\030\001" +
+      " \003(\0132\020.meterd.v1.Grant\022\027\n\017next_page_toke" +
+      "n\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"\310\001\n\021ListGran" +
+      "tsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_tok" +
+      "en\030\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022\017\n\007feature" +
+      "\030\004 \003(\t\022\026\n\016include_voided\030\005 \001(\010\022)\n\010order_" +
+      "by\030\006 \001(\0162\027.meterd.v1.GrantOrderBy\022#\n\005ord" +
+      "er\030\007 \001(\0162\024.meterd.v1.SortOrder\"c\n\022ListGr" +
+      "antsResponse\022 \n\006grants\030\001 \003(\0132\020.meterd.v1" +
+      ".Grant\022\027\n\017next_page_token\030\002 \001(\t\022\022\n\ntotal" +
+      "_size\030\003 \001(\005\"L\n\020VoidGrantRequest\022\020\n\010grant" +
+      "_id\030\001 \001(\t\022&\n\002at\030\002 \001(\0132\032.google.protobuf." +
+      "Timestamp\"4\n\021VoidGrantResponse\022\037\n\005grant\030" +
+      "\001 \001(\0132\020.meterd.v1.Grant*\317\001\n\022ExpirationDu" +
+      "ration\022#\n\037EXPIRATION_DURATION_UNSPECIFIE" +
+      "D\020\000\022\034\n\030EXPIRATION_DURATION_HOUR\020\001\022\033\n\027EXP" +
+      "IRATION_DURATION_DAY\020\002\022\034\n\030EXPIRATION_DUR" +
+      "ATION_WEEK\020\003\022\035\n\031EXPIRATION_DURATION_MONT" +
+      "H\020\004\022\034\n\030EXPIRATION_DURATION_YEAR\020\005*\254\001\n\014Gr" +
+      "antOrderBy\022\036\n\032GRANT_ORDER_BY_UNSPECIFIED" +
+      "\020\000\022\037\n\033GRANT_ORDER_BY_EFFECTIVE_AT\020\001\022\035\n\031G" +
+      "RANT_ORDER_BY_CREATED_AT\020\002\022\035\n\031GRANT_ORDE" +
+      "R_BY_UPDATED_AT\020\003\022\035\n\031GRANT_ORDER_BY_EXPI" +
+      "RES_AT\020\0042\333\002\n\014GrantService\022L\n\013CreateGrant" +
+      "\022\035.meterd.v1.CreateGrantRequest\032\036.meterd" +
+      ".v1.CreateGrantResponse\022j\n\025ListEntitleme" +
+      "ntGrants\022\'.meterd.v1.ListEntitlementGran" +
+      "tsRequest\032(.meterd.v1.ListEntitlementGra" +
+      "ntsResponse\022I\n\nListGrants\022\034.meterd.v1.Li" +
+      "stGrantsRequest\032\035.meterd.v1.ListGrantsRe" +
+      "sponse\022F\n\tVoidGrant\022\033.meterd.v1.VoidGran" +
+      "tRequest\032\034.meterd.v1.VoidGrantResponseBF" +
+      "\n\rdev.meterd.v1B\013GrantsProtoP\001Z&meterd.d" +
+      "ev/stubs/go/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -162,7 +173,7 @@ public final class GrantsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_Grant_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_Grant_descriptor,
-        new java.lang.String[] { "Id", "EntitlementId", "SubjectKey", "FeatureKey", "Amount", "Priority", "EffectiveAt", "Expiration", "ExpiresAt", "MaxRolloverAmount", "MinRolloverAmount", "Recurrence", "Metadata", "CreatedAt", "UpdatedAt", "VoidedAt", });
+        new java.lang.String[] { "Id", "EntitlementId", "SubjectKey", "FeatureKey", "Amount", "Priority", "EffectiveAt", "Expiration", "ExpiresAt", "MaxRolloverAmount", "MinRolloverAmount", "Recurrence", "Metadata", "CreatedAt", "UpdatedAt", "VoidedAt", "NextRecurrence", });
     internal_static_meterd_v1_Grant_MetadataEntry_descriptor =
       internal_static_meterd_v1_Grant_descriptor.getNestedType(0);
     internal_static_meterd_v1_Grant_MetadataEntry_fieldAccessorTable = new
@@ -186,31 +197,31 @@ public final class GrantsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_ListEntitlementGrantsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListEntitlementGrantsRequest_descriptor,
-        new java.lang.String[] { "SubjectKey", "Entitlement", "PageSize", "PageToken", "IncludeVoided", });
+        new java.lang.String[] { "SubjectKey", "Entitlement", "PageSize", "PageToken", "IncludeVoided", "OrderBy", "Order", });
     internal_static_meterd_v1_ListEntitlementGrantsResponse_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_meterd_v1_ListEntitlementGrantsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListEntitlementGrantsResponse_descriptor,
-        new java.lang.String[] { "Grants", "NextPageToken", });
+        new java.lang.String[] { "Grants", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_ListGrantsRequest_descriptor =
       getDescriptor().getMessageType(6);
     internal_static_meterd_v1_ListGrantsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListGrantsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "SubjectKey", "Feature", "IncludeVoided", });
+        new java.lang.String[] { "PageSize", "PageToken", "SubjectKey", "Feature", "IncludeVoided", "OrderBy", "Order", });
     internal_static_meterd_v1_ListGrantsResponse_descriptor =
       getDescriptor().getMessageType(7);
     internal_static_meterd_v1_ListGrantsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListGrantsResponse_descriptor,
-        new java.lang.String[] { "Grants", "NextPageToken", });
+        new java.lang.String[] { "Grants", "NextPageToken", "TotalSize", });
     internal_static_meterd_v1_VoidGrantRequest_descriptor =
       getDescriptor().getMessageType(8);
     internal_static_meterd_v1_VoidGrantRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_VoidGrantRequest_descriptor,
-        new java.lang.String[] { "GrantId", });
+        new java.lang.String[] { "GrantId", "At", });
     internal_static_meterd_v1_VoidGrantResponse_descriptor =
       getDescriptor().getMessageType(9);
     internal_static_meterd_v1_VoidGrantResponse_fieldAccessorTable = new

@@ -135,7 +135,8 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.meterd.v1.EventValidationError> validationErrors_;
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -146,7 +147,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -158,7 +160,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -169,7 +172,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -180,7 +184,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -958,7 +963,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -972,7 +978,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -986,7 +993,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1000,7 +1008,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1021,7 +1030,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1039,7 +1049,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1059,7 +1070,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1080,7 +1092,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1098,7 +1111,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1116,7 +1130,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1135,7 +1150,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1152,7 +1168,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1169,7 +1186,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1180,7 +1198,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1194,7 +1213,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1209,7 +1229,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1220,7 +1241,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -1232,7 +1254,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why meters could not read it, one entry per meter.
+     * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+     * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
      * </pre>
      *
      * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>

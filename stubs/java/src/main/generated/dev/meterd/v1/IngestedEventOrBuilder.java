@@ -66,7 +66,8 @@ public interface IngestedEventOrBuilder extends
 
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -75,7 +76,8 @@ public interface IngestedEventOrBuilder extends
       getValidationErrorsList();
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -83,7 +85,8 @@ public interface IngestedEventOrBuilder extends
   dev.meterd.v1.EventValidationError getValidationErrors(int index);
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -91,7 +94,8 @@ public interface IngestedEventOrBuilder extends
   int getValidationErrorsCount();
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>
@@ -100,7 +104,8 @@ public interface IngestedEventOrBuilder extends
       getValidationErrorsOrBuilderList();
   /**
    * <pre>
-   * Why meters could not read it, one entry per meter.
+   * Why meters could not read it, one entry per meter; while no meter reads its type, the single entry
+   * "no meter reads event type T" (as OpenMeter's sink flags it), gone once a meter for T exists.
    * </pre>
    *
    * <code>repeated .meterd.v1.EventValidationError validation_errors = 3;</code>

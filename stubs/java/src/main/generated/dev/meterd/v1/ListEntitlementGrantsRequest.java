@@ -35,6 +35,8 @@ private static final long serialVersionUID = 0L;
     subjectKey_ = "";
     entitlement_ = "";
     pageToken_ = "";
+    orderBy_ = 0;
+    order_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -226,6 +228,58 @@ private static final long serialVersionUID = 0L;
     return includeVoided_;
   }
 
+  public static final int ORDER_BY_FIELD_NUMBER = 6;
+  private int orderBy_ = 0;
+  /**
+   * <pre>
+   * What to order by; default effective_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+   * @return The enum numeric value on the wire for orderBy.
+   */
+  @java.lang.Override public int getOrderByValue() {
+    return orderBy_;
+  }
+  /**
+   * <pre>
+   * What to order by; default effective_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+   * @return The orderBy.
+   */
+  @java.lang.Override public dev.meterd.v1.GrantOrderBy getOrderBy() {
+    dev.meterd.v1.GrantOrderBy result = dev.meterd.v1.GrantOrderBy.forNumber(orderBy_);
+    return result == null ? dev.meterd.v1.GrantOrderBy.UNRECOGNIZED : result;
+  }
+
+  public static final int ORDER_FIELD_NUMBER = 7;
+  private int order_ = 0;
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 7;</code>
+   * @return The enum numeric value on the wire for order.
+   */
+  @java.lang.Override public int getOrderValue() {
+    return order_;
+  }
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 7;</code>
+   * @return The order.
+   */
+  @java.lang.Override public dev.meterd.v1.SortOrder getOrder() {
+    dev.meterd.v1.SortOrder result = dev.meterd.v1.SortOrder.forNumber(order_);
+    return result == null ? dev.meterd.v1.SortOrder.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -255,6 +309,12 @@ private static final long serialVersionUID = 0L;
     if (includeVoided_ != false) {
       output.writeBool(5, includeVoided_);
     }
+    if (orderBy_ != dev.meterd.v1.GrantOrderBy.GRANT_ORDER_BY_UNSPECIFIED.getNumber()) {
+      output.writeEnum(6, orderBy_);
+    }
+    if (order_ != dev.meterd.v1.SortOrder.SORT_ORDER_UNSPECIFIED.getNumber()) {
+      output.writeEnum(7, order_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -275,6 +335,14 @@ private static final long serialVersionUID = 0L;
     if (includeVoided_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(5, includeVoided_);
+    }
+    if (orderBy_ != dev.meterd.v1.GrantOrderBy.GRANT_ORDER_BY_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(6, orderBy_);
+    }
+    if (order_ != dev.meterd.v1.SortOrder.SORT_ORDER_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, order_);
     }
     return size;
   }
@@ -310,6 +378,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getPageToken())) return false;
     if (getIncludeVoided()
         != other.getIncludeVoided()) return false;
+    if (orderBy_ != other.orderBy_) return false;
+    if (order_ != other.order_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -332,6 +402,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCLUDE_VOIDED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncludeVoided());
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + orderBy_;
+    hash = (37 * hash) + ORDER_FIELD_NUMBER;
+    hash = (53 * hash) + order_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -472,6 +546,8 @@ private static final long serialVersionUID = 0L;
       pageSize_ = 0;
       pageToken_ = "";
       includeVoided_ = false;
+      orderBy_ = 0;
+      order_ = 0;
       return this;
     }
 
@@ -520,6 +596,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.includeVoided_ = includeVoided_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.orderBy_ = orderBy_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.order_ = order_;
+      }
     }
 
     @java.lang.Override
@@ -554,6 +636,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getIncludeVoided() != false) {
         setIncludeVoided(other.getIncludeVoided());
+      }
+      if (other.orderBy_ != 0) {
+        setOrderByValue(other.getOrderByValue());
+      }
+      if (other.order_ != 0) {
+        setOrderValue(other.getOrderValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -606,6 +694,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 48: {
+              orderBy_ = input.readEnum();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
+            case 56: {
+              order_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -983,6 +1081,150 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncludeVoided() {
       bitField0_ = (bitField0_ & ~0x00000010);
       includeVoided_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int orderBy_ = 0;
+    /**
+     * <pre>
+     * What to order by; default effective_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+     * @return The enum numeric value on the wire for orderBy.
+     */
+    @java.lang.Override public int getOrderByValue() {
+      return orderBy_;
+    }
+    /**
+     * <pre>
+     * What to order by; default effective_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+     * @param value The enum numeric value on the wire for orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderByValue(int value) {
+      orderBy_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What to order by; default effective_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+     * @return The orderBy.
+     */
+    @java.lang.Override
+    public dev.meterd.v1.GrantOrderBy getOrderBy() {
+      dev.meterd.v1.GrantOrderBy result = dev.meterd.v1.GrantOrderBy.forNumber(orderBy_);
+      return result == null ? dev.meterd.v1.GrantOrderBy.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * What to order by; default effective_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+     * @param value The orderBy to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderBy(dev.meterd.v1.GrantOrderBy value) {
+      if (value == null) { throw new NullPointerException(); }
+      bitField0_ |= 0x00000020;
+      orderBy_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What to order by; default effective_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrderBy() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      orderBy_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int order_ = 0;
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 7;</code>
+     * @return The enum numeric value on the wire for order.
+     */
+    @java.lang.Override public int getOrderValue() {
+      return order_;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 7;</code>
+     * @param value The enum numeric value on the wire for order to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderValue(int value) {
+      order_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 7;</code>
+     * @return The order.
+     */
+    @java.lang.Override
+    public dev.meterd.v1.SortOrder getOrder() {
+      dev.meterd.v1.SortOrder result = dev.meterd.v1.SortOrder.forNumber(order_);
+      return result == null ? dev.meterd.v1.SortOrder.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 7;</code>
+     * @param value The order to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setOrder(dev.meterd.v1.SortOrder value) {
+      if (value == null) { throw new NullPointerException(); }
+      bitField0_ |= 0x00000040;
+      order_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 7;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrder() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      order_ = 0;
       onChanged();
       return this;
     }

@@ -37,6 +37,9 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     feature_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
+    type_ = emptyIntList();
+    orderBy_ = 0;
+    order_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -240,6 +243,137 @@ private static final long serialVersionUID = 0L;
     return includeDeleted_;
   }
 
+  public static final int TYPE_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.Internal.IntList type_ =
+      emptyIntList();
+  private static final     com.google.protobuf.Internal.IntListAdapter.IntConverter<
+      dev.meterd.v1.EntitlementType> type_converter_ =
+          new com.google.protobuf.Internal.IntListAdapter.IntConverter<
+              dev.meterd.v1.EntitlementType>() {
+            public dev.meterd.v1.EntitlementType convert(int from) {
+              dev.meterd.v1.EntitlementType result = dev.meterd.v1.EntitlementType.forNumber(from);
+              return result == null ? dev.meterd.v1.EntitlementType.UNRECOGNIZED : result;
+            }
+          };
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @return A list containing the type.
+   */
+  @java.lang.Override
+  public java.util.List<dev.meterd.v1.EntitlementType> getTypeList() {
+    return new com.google.protobuf.Internal.IntListAdapter<
+        dev.meterd.v1.EntitlementType>(type_, type_converter_);
+  }
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @return The count of type.
+   */
+  @java.lang.Override
+  public int getTypeCount() {
+    return type_.size();
+  }
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @param index The index of the element to return.
+   * @return The type at the given index.
+   */
+  @java.lang.Override
+  public dev.meterd.v1.EntitlementType getType(int index) {
+    return type_converter_.convert(type_.getInt(index));
+  }
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @return A list containing the enum numeric values on the wire for type.
+   */
+  @java.lang.Override
+  public java.util.List<java.lang.Integer>
+  getTypeValueList() {
+    return type_;
+  }
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @param index The index of the value to return.
+   * @return The enum numeric value on the wire of type at the given index.
+   */
+  @java.lang.Override
+  public int getTypeValue(int index) {
+    return type_.getInt(index);
+  }
+  private int typeMemoizedSerializedSize;
+
+  public static final int ORDER_BY_FIELD_NUMBER = 7;
+  private int orderBy_ = 0;
+  /**
+   * <pre>
+   * What to order by; default created_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+   * @return The enum numeric value on the wire for orderBy.
+   */
+  @java.lang.Override public int getOrderByValue() {
+    return orderBy_;
+  }
+  /**
+   * <pre>
+   * What to order by; default created_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+   * @return The orderBy.
+   */
+  @java.lang.Override public dev.meterd.v1.EntitlementOrderBy getOrderBy() {
+    dev.meterd.v1.EntitlementOrderBy result = dev.meterd.v1.EntitlementOrderBy.forNumber(orderBy_);
+    return result == null ? dev.meterd.v1.EntitlementOrderBy.UNRECOGNIZED : result;
+  }
+
+  public static final int ORDER_FIELD_NUMBER = 8;
+  private int order_ = 0;
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by id in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 8;</code>
+   * @return The enum numeric value on the wire for order.
+   */
+  @java.lang.Override public int getOrderValue() {
+    return order_;
+  }
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by id in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 8;</code>
+   * @return The order.
+   */
+  @java.lang.Override public dev.meterd.v1.SortOrder getOrder() {
+    dev.meterd.v1.SortOrder result = dev.meterd.v1.SortOrder.forNumber(order_);
+    return result == null ? dev.meterd.v1.SortOrder.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -254,6 +388,7 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
+    getSerializedSize();
     if (pageSize_ != 0) {
       output.writeInt32(1, pageSize_);
     }
@@ -268,6 +403,19 @@ private static final long serialVersionUID = 0L;
     }
     if (includeDeleted_ != false) {
       output.writeBool(5, includeDeleted_);
+    }
+    if (getTypeList().size() > 0) {
+      output.writeUInt32NoTag(50);
+      output.writeUInt32NoTag(typeMemoizedSerializedSize);
+    }
+    for (int i = 0; i < type_.size(); i++) {
+      output.writeEnumNoTag(type_.getInt(i));
+    }
+    if (orderBy_ != dev.meterd.v1.EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UNSPECIFIED.getNumber()) {
+      output.writeEnum(7, orderBy_);
+    }
+    if (order_ != dev.meterd.v1.SortOrder.SORT_ORDER_UNSPECIFIED.getNumber()) {
+      output.writeEnum(8, order_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -299,6 +447,26 @@ private static final long serialVersionUID = 0L;
     if (includeDeleted_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(5, includeDeleted_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < type_.size(); i++) {
+        dataSize += com.google.protobuf.CodedOutputStream
+          .computeEnumSizeNoTag(type_.getInt(i));
+      }
+      size += dataSize;
+      if (!getTypeList().isEmpty()) {  size += 1;
+        size += com.google.protobuf.CodedOutputStream
+          .computeUInt32SizeNoTag(dataSize);
+      }typeMemoizedSerializedSize = dataSize;
+    }
+    if (orderBy_ != dev.meterd.v1.EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, orderBy_);
+    }
+    if (order_ != dev.meterd.v1.SortOrder.SORT_ORDER_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(8, order_);
     }
     return size;
   }
@@ -334,6 +502,9 @@ private static final long serialVersionUID = 0L;
         .equals(other.getFeatureList())) return false;
     if (getIncludeDeleted()
         != other.getIncludeDeleted()) return false;
+    if (!type_.equals(other.type_)) return false;
+    if (orderBy_ != other.orderBy_) return false;
+    if (order_ != other.order_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -360,6 +531,14 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCLUDE_DELETED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncludeDeleted());
+    if (getTypeCount() > 0) {
+      hash = (37 * hash) + TYPE_FIELD_NUMBER;
+      hash = (53 * hash) + type_.hashCode();
+    }
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + orderBy_;
+    hash = (37 * hash) + ORDER_FIELD_NUMBER;
+    hash = (53 * hash) + order_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -502,6 +681,9 @@ private static final long serialVersionUID = 0L;
       feature_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
       includeDeleted_ = false;
+      type_ = emptyIntList();
+      orderBy_ = 0;
+      order_ = 0;
       return this;
     }
 
@@ -552,6 +734,16 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.includeDeleted_ = includeDeleted_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        type_.makeImmutable();
+        result.type_ = type_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.orderBy_ = orderBy_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.order_ = order_;
+      }
     }
 
     @java.lang.Override
@@ -596,6 +788,23 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getIncludeDeleted() != false) {
         setIncludeDeleted(other.getIncludeDeleted());
+      }
+      if (!other.type_.isEmpty()) {
+        if (type_.isEmpty()) {
+          type_ = other.type_;
+          type_.makeImmutable();
+          bitField0_ |= 0x00000020;
+        } else {
+          ensureTypeIsMutable();
+          type_.addAll(other.type_);
+        }
+        onChanged();
+      }
+      if (other.orderBy_ != 0) {
+        setOrderByValue(other.getOrderByValue());
+      }
+      if (other.order_ != 0) {
+        setOrderValue(other.getOrderValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -648,6 +857,32 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 48: {
+              int tmpRaw = input.readEnum();
+              ensureTypeIsMutable();
+              type_.addInt(tmpRaw);
+              break;
+            } // case 48
+            case 50: {
+              int length = input.readRawVarint32();
+              int limit = input.pushLimit(length);
+              ensureTypeIsMutable();
+              while (input.getBytesUntilLimit() > 0) {
+                type_.addInt(input.readEnum());
+              }
+              input.popLimit(limit);
+              break;
+            } // case 50
+            case 56: {
+              orderBy_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
+            case 64: {
+              order_ = input.readEnum();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1135,6 +1370,336 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncludeDeleted() {
       bitField0_ = (bitField0_ & ~0x00000010);
       includeDeleted_ = false;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Internal.IntList type_ = emptyIntList();
+    private void ensureTypeIsMutable() {
+      if (!type_.isModifiable()) {
+        type_ = makeMutableCopy(type_);
+      }
+      bitField0_ |= 0x00000020;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @return A list containing the type.
+     */
+    public java.util.List<dev.meterd.v1.EntitlementType> getTypeList() {
+      return new com.google.protobuf.Internal.IntListAdapter<
+          dev.meterd.v1.EntitlementType>(type_, type_converter_);
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @return The count of type.
+     */
+    public int getTypeCount() {
+      return type_.size();
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param index The index of the element to return.
+     * @return The type at the given index.
+     */
+    public dev.meterd.v1.EntitlementType getType(int index) {
+      return type_converter_.convert(type_.getInt(index));
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param index The index to set the value at.
+     * @param value The type to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setType(
+        int index, dev.meterd.v1.EntitlementType value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureTypeIsMutable();
+      type_.setInt(index, value.getNumber());
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param value The type to add.
+     * @return This builder for chaining.
+     */
+    public Builder addType(dev.meterd.v1.EntitlementType value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureTypeIsMutable();
+      type_.addInt(value.getNumber());
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param values The type to add.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder addAllType(
+        java.lang.Iterable<? extends dev.meterd.v1.EntitlementType> values) {
+      ensureTypeIsMutable();
+      for (dev.meterd.v1.EntitlementType value : values) {
+        type_.addInt(value.getNumber());
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearType() {
+      type_ = emptyIntList();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @return A list containing the enum numeric values on the wire for type.
+     */
+    public java.util.List<java.lang.Integer>
+    getTypeValueList() {
+      type_.makeImmutable();
+      return type_;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param index The index of the value to return.
+     * @return The enum numeric value on the wire of type at the given index.
+     */
+    public int getTypeValue(int index) {
+      return type_.getInt(index);
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param index The index to set the value at.
+     * @param value The enum numeric value on the wire for type to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTypeValue(
+        int index, int value) {
+      ensureTypeIsMutable();
+      type_.setInt(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param value The enum numeric value on the wire for type to add.
+     * @return This builder for chaining.
+     */
+    public Builder addTypeValue(int value) {
+      ensureTypeIsMutable();
+      type_.addInt(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only entitlements of these types.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+     * @param values The enum numeric values on the wire for type to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllTypeValue(
+        java.lang.Iterable<java.lang.Integer> values) {
+      ensureTypeIsMutable();
+      for (int value : values) {
+        type_.addInt(value);
+      }
+      onChanged();
+      return this;
+    }
+
+    private int orderBy_ = 0;
+    /**
+     * <pre>
+     * What to order by; default created_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+     * @return The enum numeric value on the wire for orderBy.
+     */
+    @java.lang.Override public int getOrderByValue() {
+      return orderBy_;
+    }
+    /**
+     * <pre>
+     * What to order by; default created_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+     * @param value The enum numeric value on the wire for orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderByValue(int value) {
+      orderBy_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What to order by; default created_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+     * @return The orderBy.
+     */
+    @java.lang.Override
+    public dev.meterd.v1.EntitlementOrderBy getOrderBy() {
+      dev.meterd.v1.EntitlementOrderBy result = dev.meterd.v1.EntitlementOrderBy.forNumber(orderBy_);
+      return result == null ? dev.meterd.v1.EntitlementOrderBy.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * What to order by; default created_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+     * @param value The orderBy to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderBy(dev.meterd.v1.EntitlementOrderBy value) {
+      if (value == null) { throw new NullPointerException(); }
+      bitField0_ |= 0x00000040;
+      orderBy_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What to order by; default created_at.
+     * </pre>
+     *
+     * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrderBy() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      orderBy_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int order_ = 0;
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by id in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 8;</code>
+     * @return The enum numeric value on the wire for order.
+     */
+    @java.lang.Override public int getOrderValue() {
+      return order_;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by id in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 8;</code>
+     * @param value The enum numeric value on the wire for order to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderValue(int value) {
+      order_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by id in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 8;</code>
+     * @return The order.
+     */
+    @java.lang.Override
+    public dev.meterd.v1.SortOrder getOrder() {
+      dev.meterd.v1.SortOrder result = dev.meterd.v1.SortOrder.forNumber(order_);
+      return result == null ? dev.meterd.v1.SortOrder.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by id in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 8;</code>
+     * @param value The order to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setOrder(dev.meterd.v1.SortOrder value) {
+      if (value == null) { throw new NullPointerException(); }
+      bitField0_ |= 0x00000080;
+      order_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Ascending (default) or descending; ties are broken by id in the same direction.
+     * </pre>
+     *
+     * <code>.meterd.v1.SortOrder order = 8;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrder() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      order_ = 0;
       onChanged();
       return this;
     }

@@ -131,4 +131,91 @@ public interface ListEntitlementsRequestOrBuilder extends
    * @return The includeDeleted.
    */
   boolean getIncludeDeleted();
+
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @return A list containing the type.
+   */
+  java.util.List<dev.meterd.v1.EntitlementType> getTypeList();
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @return The count of type.
+   */
+  int getTypeCount();
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @param index The index of the element to return.
+   * @return The type at the given index.
+   */
+  dev.meterd.v1.EntitlementType getType(int index);
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @return A list containing the enum numeric values on the wire for type.
+   */
+  java.util.List<java.lang.Integer>
+  getTypeValueList();
+  /**
+   * <pre>
+   * Only entitlements of these types.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EntitlementType type = 6;</code>
+   * @param index The index of the value to return.
+   * @return The enum numeric value on the wire of type at the given index.
+   */
+  int getTypeValue(int index);
+
+  /**
+   * <pre>
+   * What to order by; default created_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+   * @return The enum numeric value on the wire for orderBy.
+   */
+  int getOrderByValue();
+  /**
+   * <pre>
+   * What to order by; default created_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.EntitlementOrderBy order_by = 7;</code>
+   * @return The orderBy.
+   */
+  dev.meterd.v1.EntitlementOrderBy getOrderBy();
+
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by id in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 8;</code>
+   * @return The enum numeric value on the wire for order.
+   */
+  int getOrderValue();
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by id in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 8;</code>
+   * @return The order.
+   */
+  dev.meterd.v1.SortOrder getOrder();
 }

@@ -423,7 +423,8 @@ private static final long serialVersionUID = 0L;
   private boolean hasError_ = false;
   /**
    * <pre>
-   * Only events with (true) or without (false) validation errors; unset: all.
+   * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+   * one); unset: all.
    * </pre>
    *
    * <code>optional bool has_error = 10;</code>
@@ -435,7 +436,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Only events with (true) or without (false) validation errors; unset: all.
+   * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+   * one); unset: all.
    * </pre>
    *
    * <code>optional bool has_error = 10;</code>
@@ -2144,7 +2146,8 @@ private static final long serialVersionUID = 0L;
     private boolean hasError_ ;
     /**
      * <pre>
-     * Only events with (true) or without (false) validation errors; unset: all.
+     * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+     * one); unset: all.
      * </pre>
      *
      * <code>optional bool has_error = 10;</code>
@@ -2156,7 +2159,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events with (true) or without (false) validation errors; unset: all.
+     * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+     * one); unset: all.
      * </pre>
      *
      * <code>optional bool has_error = 10;</code>
@@ -2168,7 +2172,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events with (true) or without (false) validation errors; unset: all.
+     * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+     * one); unset: all.
      * </pre>
      *
      * <code>optional bool has_error = 10;</code>
@@ -2184,7 +2189,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events with (true) or without (false) validation errors; unset: all.
+     * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+     * one); unset: all.
      * </pre>
      *
      * <code>optional bool has_error = 10;</code>

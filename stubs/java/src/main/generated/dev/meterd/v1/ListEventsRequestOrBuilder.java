@@ -231,7 +231,8 @@ public interface ListEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Only events with (true) or without (false) validation errors; unset: all.
+   * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+   * one); unset: all.
    * </pre>
    *
    * <code>optional bool has_error = 10;</code>
@@ -240,7 +241,8 @@ public interface ListEventsRequestOrBuilder extends
   boolean hasHasError();
   /**
    * <pre>
-   * Only events with (true) or without (false) validation errors; unset: all.
+   * Only events with (true) or without (false) validation errors ("no meter reads event type T" counts as
+   * one); unset: all.
    * </pre>
    *
    * <code>optional bool has_error = 10;</code>

@@ -73,4 +73,14 @@ public interface ListFeaturesResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNextPageTokenBytes();
+
+  /**
+   * <pre>
+   * How many features match the filters, over every page.
+   * </pre>
+   *
+   * <code>int32 total_size = 3;</code>
+   * @return The totalSize.
+   */
+  int getTotalSize();
 }

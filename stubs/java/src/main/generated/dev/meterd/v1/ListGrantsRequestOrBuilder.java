@@ -131,4 +131,42 @@ public interface ListGrantsRequestOrBuilder extends
    * @return The includeVoided.
    */
   boolean getIncludeVoided();
+
+  /**
+   * <pre>
+   * What to order by; default effective_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+   * @return The enum numeric value on the wire for orderBy.
+   */
+  int getOrderByValue();
+  /**
+   * <pre>
+   * What to order by; default effective_at.
+   * </pre>
+   *
+   * <code>.meterd.v1.GrantOrderBy order_by = 6;</code>
+   * @return The orderBy.
+   */
+  dev.meterd.v1.GrantOrderBy getOrderBy();
+
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 7;</code>
+   * @return The enum numeric value on the wire for order.
+   */
+  int getOrderValue();
+  /**
+   * <pre>
+   * Ascending (default) or descending; ties are broken by creation time, then id, in the same direction.
+   * </pre>
+   *
+   * <code>.meterd.v1.SortOrder order = 7;</code>
+   * @return The order.
+   */
+  dev.meterd.v1.SortOrder getOrder();
 }

@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.meterd.v1.Grant> grants_;
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -70,7 +70,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -82,7 +82,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -162,6 +162,21 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int TOTAL_SIZE_FIELD_NUMBER = 3;
+  private int totalSize_ = 0;
+  /**
+   * <pre>
+   * How many grants match the filters, over every page.
+   * </pre>
+   *
+   * <code>int32 total_size = 3;</code>
+   * @return The totalSize.
+   */
+  @java.lang.Override
+  public int getTotalSize() {
+    return totalSize_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -182,6 +197,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(nextPageToken_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 2, nextPageToken_);
     }
+    if (totalSize_ != 0) {
+      output.writeInt32(3, totalSize_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -197,6 +215,10 @@ private static final long serialVersionUID = 0L;
         }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(nextPageToken_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(2, nextPageToken_);
+    }
+    if (totalSize_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt32Size(3, totalSize_);
     }
     return size;
   }
@@ -226,6 +248,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getGrantsList())) return false;
     if (!getNextPageToken()
         .equals(other.getNextPageToken())) return false;
+    if (getTotalSize()
+        != other.getTotalSize()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -243,6 +267,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + NEXT_PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getNextPageToken().hashCode();
+    hash = (37 * hash) + TOTAL_SIZE_FIELD_NUMBER;
+    hash = (53 * hash) + getTotalSize();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -386,6 +412,7 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000001);
       nextPageToken_ = "";
+      totalSize_ = 0;
       return this;
     }
 
@@ -435,6 +462,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.nextPageToken_ = nextPageToken_;
       }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.totalSize_ = totalSize_;
+      }
     }
 
     @java.lang.Override
@@ -480,6 +510,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
+      if (other.getTotalSize() != 0) {
+        setTotalSize(other.getTotalSize());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -524,6 +557,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 24: {
+              totalSize_ = input.readInt32();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -555,7 +593,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -569,7 +607,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -583,7 +621,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -597,7 +635,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -618,7 +656,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -636,7 +674,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -656,7 +694,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -677,7 +715,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -695,7 +733,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -713,7 +751,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -732,7 +770,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -749,7 +787,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -766,7 +804,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -777,7 +815,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -791,7 +829,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -806,7 +844,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -817,7 +855,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -829,7 +867,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Grants ordered by effective_at ascending.
+     * Grants in the requested order (default: effective_at ascending).
      * </pre>
      *
      * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -941,6 +979,50 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       nextPageToken_ = value;
       bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+
+    private int totalSize_ ;
+    /**
+     * <pre>
+     * How many grants match the filters, over every page.
+     * </pre>
+     *
+     * <code>int32 total_size = 3;</code>
+     * @return The totalSize.
+     */
+    @java.lang.Override
+    public int getTotalSize() {
+      return totalSize_;
+    }
+    /**
+     * <pre>
+     * How many grants match the filters, over every page.
+     * </pre>
+     *
+     * <code>int32 total_size = 3;</code>
+     * @param value The totalSize to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTotalSize(int value) {
+
+      totalSize_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How many grants match the filters, over every page.
+     * </pre>
+     *
+     * <code>int32 total_size = 3;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTotalSize() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      totalSize_ = 0;
       onChanged();
       return this;
     }

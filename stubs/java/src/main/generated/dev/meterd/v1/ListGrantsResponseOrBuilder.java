@@ -12,7 +12,7 @@ public interface ListGrantsResponseOrBuilder extends
 
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -21,7 +21,7 @@ public interface ListGrantsResponseOrBuilder extends
       getGrantsList();
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -29,7 +29,7 @@ public interface ListGrantsResponseOrBuilder extends
   dev.meterd.v1.Grant getGrants(int index);
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -37,7 +37,7 @@ public interface ListGrantsResponseOrBuilder extends
   int getGrantsCount();
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -46,7 +46,7 @@ public interface ListGrantsResponseOrBuilder extends
       getGrantsOrBuilderList();
   /**
    * <pre>
-   * Grants ordered by effective_at ascending.
+   * Grants in the requested order (default: effective_at ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Grant grants = 1;</code>
@@ -73,4 +73,14 @@ public interface ListGrantsResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNextPageTokenBytes();
+
+  /**
+   * <pre>
+   * How many grants match the filters, over every page.
+   * </pre>
+   *
+   * <code>int32 total_size = 3;</code>
+   * @return The totalSize.
+   */
+  int getTotalSize();
 }

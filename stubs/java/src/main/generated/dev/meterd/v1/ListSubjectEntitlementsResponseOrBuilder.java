@@ -12,7 +12,7 @@ public interface ListSubjectEntitlementsResponseOrBuilder extends
 
   /**
    * <pre>
-   * Entitlements, ordered by creation time.
+   * Entitlements, in the requested order (default: creation time ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Entitlement entitlements = 1;</code>
@@ -21,7 +21,7 @@ public interface ListSubjectEntitlementsResponseOrBuilder extends
       getEntitlementsList();
   /**
    * <pre>
-   * Entitlements, ordered by creation time.
+   * Entitlements, in the requested order (default: creation time ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Entitlement entitlements = 1;</code>
@@ -29,7 +29,7 @@ public interface ListSubjectEntitlementsResponseOrBuilder extends
   dev.meterd.v1.Entitlement getEntitlements(int index);
   /**
    * <pre>
-   * Entitlements, ordered by creation time.
+   * Entitlements, in the requested order (default: creation time ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Entitlement entitlements = 1;</code>
@@ -37,7 +37,7 @@ public interface ListSubjectEntitlementsResponseOrBuilder extends
   int getEntitlementsCount();
   /**
    * <pre>
-   * Entitlements, ordered by creation time.
+   * Entitlements, in the requested order (default: creation time ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Entitlement entitlements = 1;</code>
@@ -46,7 +46,7 @@ public interface ListSubjectEntitlementsResponseOrBuilder extends
       getEntitlementsOrBuilderList();
   /**
    * <pre>
-   * Entitlements, ordered by creation time.
+   * Entitlements, in the requested order (default: creation time ascending).
    * </pre>
    *
    * <code>repeated .meterd.v1.Entitlement entitlements = 1;</code>
@@ -73,4 +73,14 @@ public interface ListSubjectEntitlementsResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNextPageTokenBytes();
+
+  /**
+   * <pre>
+   * How many entitlements match the filters, over every page.
+   * </pre>
+   *
+   * <code>int32 total_size = 3;</code>
+   * @return The totalSize.
+   */
+  int getTotalSize();
 }

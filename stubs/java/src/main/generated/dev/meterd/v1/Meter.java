@@ -38,6 +38,7 @@ private static final long serialVersionUID = 0L;
     eventType_ = "";
     aggregation_ = 0;
     valueProperty_ = "";
+    windowSize_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -503,6 +504,34 @@ java.lang.String defaultValue) {
     return updatedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : updatedAt_;
   }
 
+  public static final int WINDOW_SIZE_FIELD_NUMBER = 10;
+  private int windowSize_ = 0;
+  /**
+   * <pre>
+   * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+   * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+   * </pre>
+   *
+   * <code>.meterd.v1.WindowSize window_size = 10;</code>
+   * @return The enum numeric value on the wire for windowSize.
+   */
+  @java.lang.Override public int getWindowSizeValue() {
+    return windowSize_;
+  }
+  /**
+   * <pre>
+   * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+   * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+   * </pre>
+   *
+   * <code>.meterd.v1.WindowSize window_size = 10;</code>
+   * @return The windowSize.
+   */
+  @java.lang.Override public dev.meterd.v1.WindowSize getWindowSize() {
+    dev.meterd.v1.WindowSize result = dev.meterd.v1.WindowSize.forNumber(windowSize_);
+    return result == null ? dev.meterd.v1.WindowSize.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -547,6 +576,9 @@ java.lang.String defaultValue) {
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(9, getUpdatedAt());
     }
+    if (windowSize_ != dev.meterd.v1.WindowSize.WINDOW_SIZE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(10, windowSize_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -587,6 +619,10 @@ java.lang.String defaultValue) {
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(9, getUpdatedAt());
+    }
+    if (windowSize_ != dev.meterd.v1.WindowSize.WINDOW_SIZE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(10, windowSize_);
     }
     return size;
   }
@@ -635,6 +671,7 @@ java.lang.String defaultValue) {
       if (!getUpdatedAt()
           .equals(other.getUpdatedAt())) return false;
     }
+    if (windowSize_ != other.windowSize_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -670,6 +707,8 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + UPDATED_AT_FIELD_NUMBER;
       hash = (53 * hash) + getUpdatedAt().hashCode();
     }
+    hash = (37 * hash) + WINDOW_SIZE_FIELD_NUMBER;
+    hash = (53 * hash) + windowSize_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -851,6 +890,7 @@ java.lang.String defaultValue) {
         updatedAtBuilder_.dispose();
         updatedAtBuilder_ = null;
       }
+      windowSize_ = 0;
       return this;
     }
 
@@ -919,6 +959,9 @@ java.lang.String defaultValue) {
             : updatedAtBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.windowSize_ = windowSize_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -970,6 +1013,9 @@ java.lang.String defaultValue) {
       }
       if (other.hasUpdatedAt()) {
         mergeUpdatedAt(other.getUpdatedAt());
+      }
+      if (other.windowSize_ != 0) {
+        setWindowSizeValue(other.getWindowSizeValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1050,6 +1096,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 80: {
+              windowSize_ = input.readEnum();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 80
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2066,6 +2117,83 @@ java.lang.String defaultValue) {
         updatedAt_ = null;
       }
       return updatedAtBuilder_;
+    }
+
+    private int windowSize_ = 0;
+    /**
+     * <pre>
+     * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+     * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+     * </pre>
+     *
+     * <code>.meterd.v1.WindowSize window_size = 10;</code>
+     * @return The enum numeric value on the wire for windowSize.
+     */
+    @java.lang.Override public int getWindowSizeValue() {
+      return windowSize_;
+    }
+    /**
+     * <pre>
+     * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+     * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+     * </pre>
+     *
+     * <code>.meterd.v1.WindowSize window_size = 10;</code>
+     * @param value The enum numeric value on the wire for windowSize to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWindowSizeValue(int value) {
+      windowSize_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+     * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+     * </pre>
+     *
+     * <code>.meterd.v1.WindowSize window_size = 10;</code>
+     * @return The windowSize.
+     */
+    @java.lang.Override
+    public dev.meterd.v1.WindowSize getWindowSize() {
+      dev.meterd.v1.WindowSize result = dev.meterd.v1.WindowSize.forNumber(windowSize_);
+      return result == null ? dev.meterd.v1.WindowSize.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+     * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+     * </pre>
+     *
+     * <code>.meterd.v1.WindowSize window_size = 10;</code>
+     * @param value The windowSize to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setWindowSize(dev.meterd.v1.WindowSize value) {
+      if (value == null) { throw new NullPointerException(); }
+      bitField0_ |= 0x00000200;
+      windowSize_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+     * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+     * </pre>
+     *
+     * <code>.meterd.v1.WindowSize window_size = 10;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearWindowSize() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      windowSize_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.Meter)

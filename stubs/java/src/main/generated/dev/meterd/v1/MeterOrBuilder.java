@@ -236,4 +236,25 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp updated_at = 9;</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdatedAtOrBuilder();
+
+  /**
+   * <pre>
+   * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+   * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+   * </pre>
+   *
+   * <code>.meterd.v1.WindowSize window_size = 10;</code>
+   * @return The enum numeric value on the wire for windowSize.
+   */
+  int getWindowSizeValue();
+  /**
+   * <pre>
+   * The smallest window a query of this meter may ask for: MINUTE (default), HOUR or DAY (OpenMeter's
+   * windowSize). A finer query window is INVALID_ARGUMENT; query bounds still only need whole minutes.
+   * </pre>
+   *
+   * <code>.meterd.v1.WindowSize window_size = 10;</code>
+   * @return The windowSize.
+   */
+  dev.meterd.v1.WindowSize getWindowSize();
 }

@@ -255,7 +255,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Timestamp lastReset_;
   /**
    * <pre>
-   * The last reset (output only; unset before the first manual reset).
+   * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -267,7 +267,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The last reset (output only; unset before the first manual reset).
+   * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -279,7 +279,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The last reset (output only; unset before the first manual reset).
+   * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1510,7 +1510,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> lastResetBuilder_;
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1521,7 +1521,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1536,7 +1536,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1556,7 +1556,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1574,7 +1574,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1599,7 +1599,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1616,7 +1616,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1628,7 +1628,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -1643,7 +1643,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The last reset (output only; unset before the first manual reset).
+     * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
      * </pre>
      *
      * <code>.google.protobuf.Timestamp last_reset = 8;</code>

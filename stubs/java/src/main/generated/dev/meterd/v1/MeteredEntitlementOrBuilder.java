@@ -151,7 +151,7 @@ public interface MeteredEntitlementOrBuilder extends
 
   /**
    * <pre>
-   * The last reset (output only; unset before the first manual reset).
+   * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -160,7 +160,7 @@ public interface MeteredEntitlementOrBuilder extends
   boolean hasLastReset();
   /**
    * <pre>
-   * The last reset (output only; unset before the first manual reset).
+   * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>
@@ -169,7 +169,7 @@ public interface MeteredEntitlementOrBuilder extends
   com.google.protobuf.Timestamp getLastReset();
   /**
    * <pre>
-   * The last reset (output only; unset before the first manual reset).
+   * The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
    * </pre>
    *
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>

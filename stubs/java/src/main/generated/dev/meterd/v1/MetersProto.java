@@ -37,6 +37,11 @@ public final class MetersProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_Meter_GroupByEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_GroupByValues_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_GroupByValues_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_meterd_v1_MeterQueryRow_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -97,6 +102,11 @@ public final class MetersProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_QueryMeterRequest_FilterGroupByEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_QueryMeterRequest_FilterGroupByValuesEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_QueryMeterRequest_FilterGroupByValuesEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_meterd_v1_QueryMeterResponse_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -122,68 +132,74 @@ public final class MetersProto extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\026meterd/v1/meters.proto\022\tmeterd.v1\032\037goo" +
       "gle/protobuf/timestamp.proto\032\026meterd/v1/" +
-      "common.proto\"\320\002\n\005Meter\022\n\n\002id\030\001 \001(\t\022\014\n\004sl" +
+      "common.proto\"\374\002\n\005Meter\022\n\n\002id\030\001 \001(\t\022\014\n\004sl" +
       "ug\030\002 \001(\t\022\023\n\013description\030\003 \001(\t\022\022\n\nevent_t" +
       "ype\030\004 \001(\t\022+\n\013aggregation\030\005 \001(\0162\026.meterd." +
       "v1.Aggregation\022\026\n\016value_property\030\006 \001(\t\022/" +
       "\n\010group_by\030\007 \003(\0132\035.meterd.v1.Meter.Group" +
       "ByEntry\022.\n\ncreated_at\030\010 \001(\0132\032.google.pro" +
       "tobuf.Timestamp\022.\n\nupdated_at\030\t \001(\0132\032.go" +
-      "ogle.protobuf.Timestamp\032.\n\014GroupByEntry\022" +
-      "\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"\213\002\n\rMete" +
-      "rQueryRow\022\r\n\005value\030\001 \001(\001\0220\n\014window_start" +
-      "\030\002 \001(\0132\032.google.protobuf.Timestamp\022.\n\nwi" +
-      "ndow_end\030\003 \001(\0132\032.google.protobuf.Timesta" +
-      "mp\022\024\n\007subject\030\004 \001(\tH\000\210\001\001\0227\n\010group_by\030\005 \003" +
-      "(\0132%.meterd.v1.MeterQueryRow.GroupByEntr" +
-      "y\032.\n\014GroupByEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030" +
-      "\002 \001(\t:\0028\001B\n\n\010_subject\"5\n\022CreateMeterRequ" +
-      "est\022\037\n\005meter\030\001 \001(\0132\020.meterd.v1.Meter\"6\n\023" +
-      "CreateMeterResponse\022\037\n\005meter\030\001 \001(\0132\020.met" +
-      "erd.v1.Meter\" \n\017GetMeterRequest\022\r\n\005meter" +
-      "\030\001 \001(\t\"3\n\020GetMeterResponse\022\037\n\005meter\030\001 \001(" +
-      "\0132\020.meterd.v1.Meter\":\n\021ListMetersRequest" +
-      "\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\"" +
-      "O\n\022ListMetersResponse\022 \n\006meters\030\001 \003(\0132\020." +
-      "meterd.v1.Meter\022\027\n\017next_page_token\030\002 \001(\t" +
-      "\"#\n\022DeleteMeterRequest\022\r\n\005meter\030\001 \001(\t\"\025\n" +
-      "\023DeleteMeterResponse\"\347\002\n\021QueryMeterReque" +
-      "st\022\r\n\005meter\030\001 \001(\t\022-\n\tfrom_time\030\002 \001(\0132\032.g" +
-      "oogle.protobuf.Timestamp\022+\n\007to_time\030\003 \001(" +
-      "\0132\032.google.protobuf.Timestamp\022*\n\013window_" +
-      "size\030\004 \001(\0162\025.meterd.v1.WindowSize\022\030\n\020win" +
-      "dow_time_zone\030\005 \001(\t\022\017\n\007subject\030\006 \003(\t\022\020\n\010" +
-      "group_by\030\007 \003(\t\022H\n\017filter_group_by\030\010 \003(\0132" +
-      "/.meterd.v1.QueryMeterRequest.FilterGrou" +
-      "pByEntry\0324\n\022FilterGroupByEntry\022\013\n\003key\030\001 " +
-      "\001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"\304\001\n\022QueryMeterRes" +
-      "ponse\022-\n\tfrom_time\030\001 \001(\0132\032.google.protob" +
-      "uf.Timestamp\022+\n\007to_time\030\002 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022*\n\013window_size\030\003 \001(\0162\025" +
-      ".meterd.v1.WindowSize\022&\n\004rows\030\004 \003(\0132\030.me" +
-      "terd.v1.MeterQueryRow\")\n\030ListMeterSubjec" +
-      "tsRequest\022\r\n\005meter\030\001 \001(\t\"-\n\031ListMeterSub" +
-      "jectsResponse\022\020\n\010subjects\030\001 \003(\t*\313\001\n\013Aggr" +
-      "egation\022\033\n\027AGGREGATION_UNSPECIFIED\020\000\022\023\n\017" +
-      "AGGREGATION_SUM\020\001\022\025\n\021AGGREGATION_COUNT\020\002" +
-      "\022\023\n\017AGGREGATION_AVG\020\003\022\023\n\017AGGREGATION_MIN" +
-      "\020\004\022\023\n\017AGGREGATION_MAX\020\005\022\034\n\030AGGREGATION_U" +
-      "NIQUE_COUNT\020\006\022\026\n\022AGGREGATION_LATEST\020\0072\345\003" +
-      "\n\014MeterService\022L\n\013CreateMeter\022\035.meterd.v" +
-      "1.CreateMeterRequest\032\036.meterd.v1.CreateM" +
-      "eterResponse\022C\n\010GetMeter\022\032.meterd.v1.Get" +
-      "MeterRequest\032\033.meterd.v1.GetMeterRespons" +
-      "e\022I\n\nListMeters\022\034.meterd.v1.ListMetersRe" +
-      "quest\032\035.meterd.v1.ListMetersResponse\022L\n\013" +
-      "DeleteMeter\022\035.meterd.v1.DeleteMeterReque" +
-      "st\032\036.meterd.v1.DeleteMeterResponse\022I\n\nQu" +
-      "eryMeter\022\034.meterd.v1.QueryMeterRequest\032\035" +
-      ".meterd.v1.QueryMeterResponse\022^\n\021ListMet" +
-      "erSubjects\022#.meterd.v1.ListMeterSubjects" +
-      "Request\032$.meterd.v1.ListMeterSubjectsRes" +
-      "ponseBF\n\rdev.meterd.v1B\013MetersProtoP\001Z&m" +
-      "eterd.dev/stubs/go/meterd/v1;meterdv1b\006p" +
-      "roto3"
+      "ogle.protobuf.Timestamp\022*\n\013window_size\030\n" +
+      " \001(\0162\025.meterd.v1.WindowSize\032.\n\014GroupByEn" +
+      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"\037\n\rG" +
+      "roupByValues\022\016\n\006values\030\001 \003(\t\"\213\002\n\rMeterQu" +
+      "eryRow\022\r\n\005value\030\001 \001(\001\0220\n\014window_start\030\002 " +
+      "\001(\0132\032.google.protobuf.Timestamp\022.\n\nwindo" +
+      "w_end\030\003 \001(\0132\032.google.protobuf.Timestamp\022" +
+      "\024\n\007subject\030\004 \001(\tH\000\210\001\001\0227\n\010group_by\030\005 \003(\0132" +
+      "%.meterd.v1.MeterQueryRow.GroupByEntry\032." +
+      "\n\014GroupByEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001" +
+      "(\t:\0028\001B\n\n\010_subject\"5\n\022CreateMeterRequest" +
+      "\022\037\n\005meter\030\001 \001(\0132\020.meterd.v1.Meter\"6\n\023Cre" +
+      "ateMeterResponse\022\037\n\005meter\030\001 \001(\0132\020.meterd" +
+      ".v1.Meter\" \n\017GetMeterRequest\022\r\n\005meter\030\001 " +
+      "\001(\t\"3\n\020GetMeterResponse\022\037\n\005meter\030\001 \001(\0132\020" +
+      ".meterd.v1.Meter\":\n\021ListMetersRequest\022\021\n" +
+      "\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\"O\n\022" +
+      "ListMetersResponse\022 \n\006meters\030\001 \003(\0132\020.met" +
+      "erd.v1.Meter\022\027\n\017next_page_token\030\002 \001(\t\"#\n" +
+      "\022DeleteMeterRequest\022\r\n\005meter\030\001 \001(\t\"\025\n\023De" +
+      "leteMeterResponse\"\224\004\n\021QueryMeterRequest\022" +
+      "\r\n\005meter\030\001 \001(\t\022-\n\tfrom_time\030\002 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\022+\n\007to_time\030\003 \001(\0132\032" +
+      ".google.protobuf.Timestamp\022*\n\013window_siz" +
+      "e\030\004 \001(\0162\025.meterd.v1.WindowSize\022\030\n\020window" +
+      "_time_zone\030\005 \001(\t\022\017\n\007subject\030\006 \003(\t\022\020\n\010gro" +
+      "up_by\030\007 \003(\t\022H\n\017filter_group_by\030\010 \003(\0132/.m" +
+      "eterd.v1.QueryMeterRequest.FilterGroupBy" +
+      "Entry\022U\n\026filter_group_by_values\030\t \003(\01325." +
+      "meterd.v1.QueryMeterRequest.FilterGroupB" +
+      "yValuesEntry\0324\n\022FilterGroupByEntry\022\013\n\003ke" +
+      "y\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\032T\n\030FilterGrou" +
+      "pByValuesEntry\022\013\n\003key\030\001 \001(\t\022\'\n\005value\030\002 \001" +
+      "(\0132\030.meterd.v1.GroupByValues:\0028\001\"\304\001\n\022Que" +
+      "ryMeterResponse\022-\n\tfrom_time\030\001 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\022+\n\007to_time\030\002 \001(\0132" +
+      "\032.google.protobuf.Timestamp\022*\n\013window_si" +
+      "ze\030\003 \001(\0162\025.meterd.v1.WindowSize\022&\n\004rows\030" +
+      "\004 \003(\0132\030.meterd.v1.MeterQueryRow\")\n\030ListM" +
+      "eterSubjectsRequest\022\r\n\005meter\030\001 \001(\t\"-\n\031Li" +
+      "stMeterSubjectsResponse\022\020\n\010subjects\030\001 \003(" +
+      "\t*\313\001\n\013Aggregation\022\033\n\027AGGREGATION_UNSPECI" +
+      "FIED\020\000\022\023\n\017AGGREGATION_SUM\020\001\022\025\n\021AGGREGATI" +
+      "ON_COUNT\020\002\022\023\n\017AGGREGATION_AVG\020\003\022\023\n\017AGGRE" +
+      "GATION_MIN\020\004\022\023\n\017AGGREGATION_MAX\020\005\022\034\n\030AGG" +
+      "REGATION_UNIQUE_COUNT\020\006\022\026\n\022AGGREGATION_L" +
+      "ATEST\020\0072\345\003\n\014MeterService\022L\n\013CreateMeter\022" +
+      "\035.meterd.v1.CreateMeterRequest\032\036.meterd." +
+      "v1.CreateMeterResponse\022C\n\010GetMeter\022\032.met" +
+      "erd.v1.GetMeterRequest\032\033.meterd.v1.GetMe" +
+      "terResponse\022I\n\nListMeters\022\034.meterd.v1.Li" +
+      "stMetersRequest\032\035.meterd.v1.ListMetersRe" +
+      "sponse\022L\n\013DeleteMeter\022\035.meterd.v1.Delete" +
+      "MeterRequest\032\036.meterd.v1.DeleteMeterResp" +
+      "onse\022I\n\nQueryMeter\022\034.meterd.v1.QueryMete" +
+      "rRequest\032\035.meterd.v1.QueryMeterResponse\022" +
+      "^\n\021ListMeterSubjects\022#.meterd.v1.ListMet" +
+      "erSubjectsRequest\032$.meterd.v1.ListMeterS" +
+      "ubjectsResponseBF\n\rdev.meterd.v1B\013Meters" +
+      "ProtoP\001Z&meterd.dev/stubs/go/meterd/v1;m" +
+      "eterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -196,15 +212,21 @@ public final class MetersProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_Meter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_Meter_descriptor,
-        new java.lang.String[] { "Id", "Slug", "Description", "EventType", "Aggregation", "ValueProperty", "GroupBy", "CreatedAt", "UpdatedAt", });
+        new java.lang.String[] { "Id", "Slug", "Description", "EventType", "Aggregation", "ValueProperty", "GroupBy", "CreatedAt", "UpdatedAt", "WindowSize", });
     internal_static_meterd_v1_Meter_GroupByEntry_descriptor =
       internal_static_meterd_v1_Meter_descriptor.getNestedType(0);
     internal_static_meterd_v1_Meter_GroupByEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_Meter_GroupByEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_meterd_v1_MeterQueryRow_descriptor =
+    internal_static_meterd_v1_GroupByValues_descriptor =
       getDescriptor().getMessageType(1);
+    internal_static_meterd_v1_GroupByValues_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_GroupByValues_descriptor,
+        new java.lang.String[] { "Values", });
+    internal_static_meterd_v1_MeterQueryRow_descriptor =
+      getDescriptor().getMessageType(2);
     internal_static_meterd_v1_MeterQueryRow_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_MeterQueryRow_descriptor,
@@ -216,79 +238,85 @@ public final class MetersProto extends com.google.protobuf.GeneratedFile {
         internal_static_meterd_v1_MeterQueryRow_GroupByEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_meterd_v1_CreateMeterRequest_descriptor =
-      getDescriptor().getMessageType(2);
+      getDescriptor().getMessageType(3);
     internal_static_meterd_v1_CreateMeterRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_CreateMeterRequest_descriptor,
         new java.lang.String[] { "Meter", });
     internal_static_meterd_v1_CreateMeterResponse_descriptor =
-      getDescriptor().getMessageType(3);
+      getDescriptor().getMessageType(4);
     internal_static_meterd_v1_CreateMeterResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_CreateMeterResponse_descriptor,
         new java.lang.String[] { "Meter", });
     internal_static_meterd_v1_GetMeterRequest_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(5);
     internal_static_meterd_v1_GetMeterRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_GetMeterRequest_descriptor,
         new java.lang.String[] { "Meter", });
     internal_static_meterd_v1_GetMeterResponse_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(6);
     internal_static_meterd_v1_GetMeterResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_GetMeterResponse_descriptor,
         new java.lang.String[] { "Meter", });
     internal_static_meterd_v1_ListMetersRequest_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(7);
     internal_static_meterd_v1_ListMetersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListMetersRequest_descriptor,
         new java.lang.String[] { "PageSize", "PageToken", });
     internal_static_meterd_v1_ListMetersResponse_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_meterd_v1_ListMetersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListMetersResponse_descriptor,
         new java.lang.String[] { "Meters", "NextPageToken", });
     internal_static_meterd_v1_DeleteMeterRequest_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_meterd_v1_DeleteMeterRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_DeleteMeterRequest_descriptor,
         new java.lang.String[] { "Meter", });
     internal_static_meterd_v1_DeleteMeterResponse_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_meterd_v1_DeleteMeterResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_DeleteMeterResponse_descriptor,
         new java.lang.String[] { });
     internal_static_meterd_v1_QueryMeterRequest_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_meterd_v1_QueryMeterRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_QueryMeterRequest_descriptor,
-        new java.lang.String[] { "Meter", "FromTime", "ToTime", "WindowSize", "WindowTimeZone", "Subject", "GroupBy", "FilterGroupBy", });
+        new java.lang.String[] { "Meter", "FromTime", "ToTime", "WindowSize", "WindowTimeZone", "Subject", "GroupBy", "FilterGroupBy", "FilterGroupByValues", });
     internal_static_meterd_v1_QueryMeterRequest_FilterGroupByEntry_descriptor =
       internal_static_meterd_v1_QueryMeterRequest_descriptor.getNestedType(0);
     internal_static_meterd_v1_QueryMeterRequest_FilterGroupByEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_QueryMeterRequest_FilterGroupByEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
+    internal_static_meterd_v1_QueryMeterRequest_FilterGroupByValuesEntry_descriptor =
+      internal_static_meterd_v1_QueryMeterRequest_descriptor.getNestedType(1);
+    internal_static_meterd_v1_QueryMeterRequest_FilterGroupByValuesEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_QueryMeterRequest_FilterGroupByValuesEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
     internal_static_meterd_v1_QueryMeterResponse_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_meterd_v1_QueryMeterResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_QueryMeterResponse_descriptor,
         new java.lang.String[] { "FromTime", "ToTime", "WindowSize", "Rows", });
     internal_static_meterd_v1_ListMeterSubjectsRequest_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_meterd_v1_ListMeterSubjectsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListMeterSubjectsRequest_descriptor,
         new java.lang.String[] { "Meter", });
     internal_static_meterd_v1_ListMeterSubjectsResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_meterd_v1_ListMeterSubjectsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ListMeterSubjectsResponse_descriptor,

@@ -72,6 +72,11 @@ public final class PortalProto extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByValuesEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByValuesEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_meterd_v1_QueryPortalMeterResponse_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -106,33 +111,38 @@ public final class PortalProto extends com.google.protobuf.GeneratedFile {
       "oken\030\002 \001(\t\"<\n\035InvalidatePortalTokensRequ" +
       "est\022\017\n\007subject\030\001 \001(\t\022\n\n\002id\030\002 \001(\t\";\n\036Inva" +
       "lidatePortalTokensResponse\022\031\n\021invalidate" +
-      "d_count\030\001 \001(\005\"\342\002\n\027QueryPortalMeterReques" +
+      "d_count\030\001 \001(\005\"\225\004\n\027QueryPortalMeterReques" +
       "t\022\r\n\005meter\030\001 \001(\t\022-\n\tfrom_time\030\002 \001(\0132\032.go" +
       "ogle.protobuf.Timestamp\022+\n\007to_time\030\003 \001(\013" +
       "2\032.google.protobuf.Timestamp\022*\n\013window_s" +
       "ize\030\004 \001(\0162\025.meterd.v1.WindowSize\022\030\n\020wind" +
       "ow_time_zone\030\005 \001(\t\022\020\n\010group_by\030\006 \003(\t\022N\n\017" +
       "filter_group_by\030\007 \003(\01325.meterd.v1.QueryP" +
-      "ortalMeterRequest.FilterGroupByEntry\0324\n\022" +
-      "FilterGroupByEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value" +
-      "\030\002 \001(\t:\0028\001\"\312\001\n\030QueryPortalMeterResponse\022" +
-      "-\n\tfrom_time\030\001 \001(\0132\032.google.protobuf.Tim" +
-      "estamp\022+\n\007to_time\030\002 \001(\0132\032.google.protobu" +
-      "f.Timestamp\022*\n\013window_size\030\003 \001(\0162\025.meter" +
-      "d.v1.WindowSize\022&\n\004rows\030\004 \003(\0132\030.meterd.v" +
-      "1.MeterQueryRow2\230\003\n\rPortalService\022^\n\021Cre" +
-      "atePortalToken\022#.meterd.v1.CreatePortalT" +
-      "okenRequest\032$.meterd.v1.CreatePortalToke" +
-      "nResponse\022[\n\020ListPortalTokens\022\".meterd.v" +
-      "1.ListPortalTokensRequest\032#.meterd.v1.Li" +
-      "stPortalTokensResponse\022m\n\026InvalidatePort" +
-      "alTokens\022(.meterd.v1.InvalidatePortalTok" +
-      "ensRequest\032).meterd.v1.InvalidatePortalT" +
-      "okensResponse\022[\n\020QueryPortalMeter\022\".mete" +
-      "rd.v1.QueryPortalMeterRequest\032#.meterd.v" +
-      "1.QueryPortalMeterResponseBF\n\rdev.meterd" +
-      ".v1B\013PortalProtoP\001Z&meterd.dev/stubs/go/" +
-      "meterd/v1;meterdv1b\006proto3"
+      "ortalMeterRequest.FilterGroupByEntry\022[\n\026" +
+      "filter_group_by_values\030\010 \003(\0132;.meterd.v1" +
+      ".QueryPortalMeterRequest.FilterGroupByVa" +
+      "luesEntry\0324\n\022FilterGroupByEntry\022\013\n\003key\030\001" +
+      " \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\032T\n\030FilterGroupBy" +
+      "ValuesEntry\022\013\n\003key\030\001 \001(\t\022\'\n\005value\030\002 \001(\0132" +
+      "\030.meterd.v1.GroupByValues:\0028\001\"\312\001\n\030QueryP" +
+      "ortalMeterResponse\022-\n\tfrom_time\030\001 \001(\0132\032." +
+      "google.protobuf.Timestamp\022+\n\007to_time\030\002 \001" +
+      "(\0132\032.google.protobuf.Timestamp\022*\n\013window" +
+      "_size\030\003 \001(\0162\025.meterd.v1.WindowSize\022&\n\004ro" +
+      "ws\030\004 \003(\0132\030.meterd.v1.MeterQueryRow2\230\003\n\rP" +
+      "ortalService\022^\n\021CreatePortalToken\022#.mete" +
+      "rd.v1.CreatePortalTokenRequest\032$.meterd." +
+      "v1.CreatePortalTokenResponse\022[\n\020ListPort" +
+      "alTokens\022\".meterd.v1.ListPortalTokensReq" +
+      "uest\032#.meterd.v1.ListPortalTokensRespons" +
+      "e\022m\n\026InvalidatePortalTokens\022(.meterd.v1." +
+      "InvalidatePortalTokensRequest\032).meterd.v" +
+      "1.InvalidatePortalTokensResponse\022[\n\020Quer" +
+      "yPortalMeter\022\".meterd.v1.QueryPortalMete" +
+      "rRequest\032#.meterd.v1.QueryPortalMeterRes" +
+      "ponseBF\n\rdev.meterd.v1B\013PortalProtoP\001Z&m" +
+      "eterd.dev/stubs/go/meterd/v1;meterdv1b\006p" +
+      "roto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -188,12 +198,18 @@ public final class PortalProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_QueryPortalMeterRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_QueryPortalMeterRequest_descriptor,
-        new java.lang.String[] { "Meter", "FromTime", "ToTime", "WindowSize", "WindowTimeZone", "GroupBy", "FilterGroupBy", });
+        new java.lang.String[] { "Meter", "FromTime", "ToTime", "WindowSize", "WindowTimeZone", "GroupBy", "FilterGroupBy", "FilterGroupByValues", });
     internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByEntry_descriptor =
       internal_static_meterd_v1_QueryPortalMeterRequest_descriptor.getNestedType(0);
     internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByValuesEntry_descriptor =
+      internal_static_meterd_v1_QueryPortalMeterRequest_descriptor.getNestedType(1);
+    internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByValuesEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_QueryPortalMeterRequest_FilterGroupByValuesEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_meterd_v1_QueryPortalMeterResponse_descriptor =
       getDescriptor().getMessageType(8);

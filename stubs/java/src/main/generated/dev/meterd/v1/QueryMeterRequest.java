@@ -58,6 +58,8 @@ private static final long serialVersionUID = 0L;
     switch (number) {
       case 8:
         return internalGetFilterGroupBy();
+      case 9:
+        return internalGetFilterGroupByValues();
       default:
         throw new RuntimeException(
             "Invalid map field number: " + number);
@@ -469,6 +471,105 @@ java.lang.String defaultValue) {
     return map.get(key);
   }
 
+  public static final int FILTER_GROUP_BY_VALUES_FIELD_NUMBER = 9;
+  private static final class FilterGroupByValuesDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, dev.meterd.v1.GroupByValues> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, dev.meterd.v1.GroupByValues>newDefaultInstance(
+                dev.meterd.v1.MetersProto.internal_static_meterd_v1_QueryMeterRequest_FilterGroupByValuesEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.MESSAGE,
+                dev.meterd.v1.GroupByValues.getDefaultInstance());
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, dev.meterd.v1.GroupByValues> filterGroupByValues_;
+  private com.google.protobuf.MapField<java.lang.String, dev.meterd.v1.GroupByValues>
+  internalGetFilterGroupByValues() {
+    if (filterGroupByValues_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          FilterGroupByValuesDefaultEntryHolder.defaultEntry);
+    }
+    return filterGroupByValues_;
+  }
+  public int getFilterGroupByValuesCount() {
+    return internalGetFilterGroupByValues().getMap().size();
+  }
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+   * may appear in only one of the two).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+   */
+  @java.lang.Override
+  public boolean containsFilterGroupByValues(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetFilterGroupByValues().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getFilterGroupByValuesMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> getFilterGroupByValues() {
+    return getFilterGroupByValuesMap();
+  }
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+   * may appear in only one of the two).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> getFilterGroupByValuesMap() {
+    return internalGetFilterGroupByValues().getMap();
+  }
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+   * may appear in only one of the two).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+dev.meterd.v1.GroupByValues getFilterGroupByValuesOrDefault(
+      java.lang.String key,
+      /* nullable */
+dev.meterd.v1.GroupByValues defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> map =
+        internalGetFilterGroupByValues().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+   * may appear in only one of the two).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+   */
+  @java.lang.Override
+  public dev.meterd.v1.GroupByValues getFilterGroupByValuesOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> map =
+        internalGetFilterGroupByValues().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -510,6 +611,12 @@ java.lang.String defaultValue) {
         internalGetFilterGroupBy(),
         FilterGroupByDefaultEntryHolder.defaultEntry,
         8);
+    com.google.protobuf.GeneratedMessage
+      .serializeStringMapTo(
+        output,
+        internalGetFilterGroupByValues(),
+        FilterGroupByValuesDefaultEntryHolder.defaultEntry,
+        9);
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -558,6 +665,16 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(8, filterGroupBy__);
     }
+    for (java.util.Map.Entry<java.lang.String, dev.meterd.v1.GroupByValues> entry
+         : internalGetFilterGroupByValues().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, dev.meterd.v1.GroupByValues>
+      filterGroupByValues__ = FilterGroupByValuesDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .buildPartial();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(9, filterGroupByValues__);
+    }
     return size;
   }
   @java.lang.Override
@@ -603,6 +720,8 @@ java.lang.String defaultValue) {
         .equals(other.getGroupByList())) return false;
     if (!internalGetFilterGroupBy().equals(
         other.internalGetFilterGroupBy())) return false;
+    if (!internalGetFilterGroupByValues().equals(
+        other.internalGetFilterGroupByValues())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -639,6 +758,10 @@ java.lang.String defaultValue) {
     if (!internalGetFilterGroupBy().getMap().isEmpty()) {
       hash = (37 * hash) + FILTER_GROUP_BY_FIELD_NUMBER;
       hash = (53 * hash) + internalGetFilterGroupBy().hashCode();
+    }
+    if (!internalGetFilterGroupByValues().getMap().isEmpty()) {
+      hash = (37 * hash) + FILTER_GROUP_BY_VALUES_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetFilterGroupByValues().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -759,6 +882,8 @@ java.lang.String defaultValue) {
       switch (number) {
         case 8:
           return internalGetFilterGroupBy();
+        case 9:
+          return internalGetFilterGroupByValues();
         default:
           throw new RuntimeException(
               "Invalid map field number: " + number);
@@ -770,6 +895,8 @@ java.lang.String defaultValue) {
       switch (number) {
         case 8:
           return internalGetMutableFilterGroupBy();
+        case 9:
+          return internalGetMutableFilterGroupByValues();
         default:
           throw new RuntimeException(
               "Invalid map field number: " + number);
@@ -822,6 +949,7 @@ java.lang.String defaultValue) {
       groupBy_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
       internalGetMutableFilterGroupBy().clear();
+      internalGetMutableFilterGroupByValues().clear();
       return this;
     }
 
@@ -889,6 +1017,9 @@ java.lang.String defaultValue) {
         result.filterGroupBy_ = internalGetFilterGroupBy();
         result.filterGroupBy_.makeImmutable();
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.filterGroupByValues_ = internalGetFilterGroupByValues().build(FilterGroupByValuesDefaultEntryHolder.defaultEntry);
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -946,6 +1077,9 @@ java.lang.String defaultValue) {
       internalGetMutableFilterGroupBy().mergeFrom(
           other.internalGetFilterGroupBy());
       bitField0_ |= 0x00000080;
+      internalGetMutableFilterGroupByValues().mergeFrom(
+          other.internalGetFilterGroupByValues());
+      bitField0_ |= 0x00000100;
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1020,6 +1154,15 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 74: {
+              com.google.protobuf.MapEntry<java.lang.String, dev.meterd.v1.GroupByValues>
+              filterGroupByValues__ = input.readMessage(
+                  FilterGroupByValuesDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableFilterGroupByValues().ensureBuilderMap().put(
+                  filterGroupByValues__.getKey(), filterGroupByValues__.getValue());
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2054,6 +2197,201 @@ java.lang.String defaultValue) {
           .putAll(values);
       bitField0_ |= 0x00000080;
       return this;
+    }
+
+    private static final class FilterGroupByValuesConverter implements com.google.protobuf.MapFieldBuilder.Converter<java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder, dev.meterd.v1.GroupByValues> {
+      @java.lang.Override
+      public dev.meterd.v1.GroupByValues build(dev.meterd.v1.GroupByValuesOrBuilder val) {
+        if (val instanceof dev.meterd.v1.GroupByValues) { return (dev.meterd.v1.GroupByValues) val; }
+        return ((dev.meterd.v1.GroupByValues.Builder) val).build();
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.MapEntry<java.lang.String, dev.meterd.v1.GroupByValues> defaultEntry() {
+        return FilterGroupByValuesDefaultEntryHolder.defaultEntry;
+      }
+    };
+    private static final FilterGroupByValuesConverter filterGroupByValuesConverter = new FilterGroupByValuesConverter();
+
+    private com.google.protobuf.MapFieldBuilder<
+        java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder, dev.meterd.v1.GroupByValues, dev.meterd.v1.GroupByValues.Builder> filterGroupByValues_;
+    private com.google.protobuf.MapFieldBuilder<java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder, dev.meterd.v1.GroupByValues, dev.meterd.v1.GroupByValues.Builder>
+        internalGetFilterGroupByValues() {
+      if (filterGroupByValues_ == null) {
+        return new com.google.protobuf.MapFieldBuilder<>(filterGroupByValuesConverter);
+      }
+      return filterGroupByValues_;
+    }
+    private com.google.protobuf.MapFieldBuilder<java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder, dev.meterd.v1.GroupByValues, dev.meterd.v1.GroupByValues.Builder>
+        internalGetMutableFilterGroupByValues() {
+      if (filterGroupByValues_ == null) {
+        filterGroupByValues_ = new com.google.protobuf.MapFieldBuilder<>(filterGroupByValuesConverter);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return filterGroupByValues_;
+    }
+    public int getFilterGroupByValuesCount() {
+      return internalGetFilterGroupByValues().ensureBuilderMap().size();
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    @java.lang.Override
+    public boolean containsFilterGroupByValues(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetFilterGroupByValues().ensureBuilderMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getFilterGroupByValuesMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> getFilterGroupByValues() {
+      return getFilterGroupByValuesMap();
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> getFilterGroupByValuesMap() {
+      return internalGetFilterGroupByValues().getImmutableMap();
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+dev.meterd.v1.GroupByValues getFilterGroupByValuesOrDefault(
+        java.lang.String key,
+        /* nullable */
+dev.meterd.v1.GroupByValues defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder> map = internalGetMutableFilterGroupByValues().ensureBuilderMap();
+      return map.containsKey(key) ? filterGroupByValuesConverter.build(map.get(key)) : defaultValue;
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    @java.lang.Override
+    public dev.meterd.v1.GroupByValues getFilterGroupByValuesOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder> map = internalGetMutableFilterGroupByValues().ensureBuilderMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return filterGroupByValuesConverter.build(map.get(key));
+    }
+    public Builder clearFilterGroupByValues() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      internalGetMutableFilterGroupByValues().clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    public Builder removeFilterGroupByValues(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableFilterGroupByValues().ensureBuilderMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues>
+        getMutableFilterGroupByValues() {
+      bitField0_ |= 0x00000100;
+      return internalGetMutableFilterGroupByValues().ensureMessageMap();
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    public Builder putFilterGroupByValues(
+        java.lang.String key,
+        dev.meterd.v1.GroupByValues value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableFilterGroupByValues().ensureBuilderMap()
+          .put(key, value);
+      bitField0_ |= 0x00000100;
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    public Builder putAllFilterGroupByValues(
+        java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues> values) {
+      for (java.util.Map.Entry<java.lang.String, dev.meterd.v1.GroupByValues> e : values.entrySet()) {
+        if (e.getKey() == null || e.getValue() == null) {
+          throw new NullPointerException();
+        }
+      }
+      internalGetMutableFilterGroupByValues().ensureBuilderMap()
+          .putAll(values);
+      bitField0_ |= 0x00000100;
+      return this;
+    }
+    /**
+     * <pre>
+     * Only events whose group key has any of these values (ANDed across keys and with filter_group_by; a key
+     * may appear in only one of the two).
+     * </pre>
+     *
+     * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 9;</code>
+     */
+    public dev.meterd.v1.GroupByValues.Builder putFilterGroupByValuesBuilderIfAbsent(
+        java.lang.String key) {
+      java.util.Map<java.lang.String, dev.meterd.v1.GroupByValuesOrBuilder> builderMap = internalGetMutableFilterGroupByValues().ensureBuilderMap();
+      dev.meterd.v1.GroupByValuesOrBuilder entry = builderMap.get(key);
+      if (entry == null) {
+        entry = dev.meterd.v1.GroupByValues.newBuilder();
+        builderMap.put(key, entry);
+      }
+      if (entry instanceof dev.meterd.v1.GroupByValues) {
+        entry = ((dev.meterd.v1.GroupByValues) entry).toBuilder();
+        builderMap.put(key, entry);
+      }
+      return (dev.meterd.v1.GroupByValues.Builder) entry;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.QueryMeterRequest)

@@ -217,4 +217,58 @@ java.lang.String defaultValue);
    */
   java.lang.String getFilterGroupByOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (as in QueryMeter).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 8;</code>
+   */
+  int getFilterGroupByValuesCount();
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (as in QueryMeter).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 8;</code>
+   */
+  boolean containsFilterGroupByValues(
+      java.lang.String key);
+  /**
+   * Use {@link #getFilterGroupByValuesMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues>
+  getFilterGroupByValues();
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (as in QueryMeter).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 8;</code>
+   */
+  java.util.Map<java.lang.String, dev.meterd.v1.GroupByValues>
+  getFilterGroupByValuesMap();
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (as in QueryMeter).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 8;</code>
+   */
+  /* nullable */
+dev.meterd.v1.GroupByValues getFilterGroupByValuesOrDefault(
+      java.lang.String key,
+      /* nullable */
+dev.meterd.v1.GroupByValues defaultValue);
+  /**
+   * <pre>
+   * Only events whose group key has any of these values (as in QueryMeter).
+   * </pre>
+   *
+   * <code>map&lt;string, .meterd.v1.GroupByValues&gt; filter_group_by_values = 8;</code>
+   */
+  dev.meterd.v1.GroupByValues getFilterGroupByValuesOrThrow(
+      java.lang.String key);
 }

@@ -229,6 +229,47 @@ private static final long serialVersionUID = 0L;
     return preserveOverage_;
   }
 
+  public static final int USAGE_PERIOD_FIELD_NUMBER = 6;
+  private dev.meterd.v1.RecurringPeriod usagePeriod_;
+  /**
+   * <pre>
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   * </pre>
+   *
+   * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+   * @return Whether the usagePeriod field is set.
+   */
+  @java.lang.Override
+  public boolean hasUsagePeriod() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   * </pre>
+   *
+   * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+   * @return The usagePeriod.
+   */
+  @java.lang.Override
+  public dev.meterd.v1.RecurringPeriod getUsagePeriod() {
+    return usagePeriod_ == null ? dev.meterd.v1.RecurringPeriod.getDefaultInstance() : usagePeriod_;
+  }
+  /**
+   * <pre>
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   * </pre>
+   *
+   * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+   */
+  @java.lang.Override
+  public dev.meterd.v1.RecurringPeriodOrBuilder getUsagePeriodOrBuilder() {
+    return usagePeriod_ == null ? dev.meterd.v1.RecurringPeriod.getDefaultInstance() : usagePeriod_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -258,6 +299,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeBool(5, preserveOverage_);
     }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(6, getUsagePeriod());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -279,6 +323,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(5, preserveOverage_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(6, getUsagePeriod());
     }
     return size;
   }
@@ -320,6 +368,11 @@ private static final long serialVersionUID = 0L;
       if (getPreserveOverage()
           != other.getPreserveOverage()) return false;
     }
+    if (hasUsagePeriod() != other.hasUsagePeriod()) return false;
+    if (hasUsagePeriod()) {
+      if (!getUsagePeriod()
+          .equals(other.getUsagePeriod())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -346,6 +399,10 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + PRESERVE_OVERAGE_FIELD_NUMBER;
       hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
           getPreserveOverage());
+    }
+    if (hasUsagePeriod()) {
+      hash = (37 * hash) + USAGE_PERIOD_FIELD_NUMBER;
+      hash = (53 * hash) + getUsagePeriod().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -482,6 +539,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetEffectiveAtFieldBuilder();
+        internalGetUsagePeriodFieldBuilder();
       }
     }
     @java.lang.Override
@@ -497,6 +555,11 @@ private static final long serialVersionUID = 0L;
       }
       retainAnchor_ = false;
       preserveOverage_ = false;
+      usagePeriod_ = null;
+      if (usagePeriodBuilder_ != null) {
+        usagePeriodBuilder_.dispose();
+        usagePeriodBuilder_ = null;
+      }
       return this;
     }
 
@@ -550,6 +613,12 @@ private static final long serialVersionUID = 0L;
         result.preserveOverage_ = preserveOverage_;
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.usagePeriod_ = usagePeriodBuilder_ == null
+            ? usagePeriod_
+            : usagePeriodBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -583,6 +652,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasPreserveOverage()) {
         setPreserveOverage(other.getPreserveOverage());
+      }
+      if (other.hasUsagePeriod()) {
+        mergeUsagePeriod(other.getUsagePeriod());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -637,6 +709,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 50: {
+              input.readMessage(
+                  internalGetUsagePeriodFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1093,6 +1172,172 @@ private static final long serialVersionUID = 0L;
       preserveOverage_ = false;
       onChanged();
       return this;
+    }
+
+    private dev.meterd.v1.RecurringPeriod usagePeriod_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.meterd.v1.RecurringPeriod, dev.meterd.v1.RecurringPeriod.Builder, dev.meterd.v1.RecurringPeriodOrBuilder> usagePeriodBuilder_;
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     * @return Whether the usagePeriod field is set.
+     */
+    public boolean hasUsagePeriod() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     * @return The usagePeriod.
+     */
+    public dev.meterd.v1.RecurringPeriod getUsagePeriod() {
+      if (usagePeriodBuilder_ == null) {
+        return usagePeriod_ == null ? dev.meterd.v1.RecurringPeriod.getDefaultInstance() : usagePeriod_;
+      } else {
+        return usagePeriodBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    public Builder setUsagePeriod(dev.meterd.v1.RecurringPeriod value) {
+      if (usagePeriodBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        usagePeriod_ = value;
+      } else {
+        usagePeriodBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    public Builder setUsagePeriod(
+        dev.meterd.v1.RecurringPeriod.Builder builderForValue) {
+      if (usagePeriodBuilder_ == null) {
+        usagePeriod_ = builderForValue.build();
+      } else {
+        usagePeriodBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    public Builder mergeUsagePeriod(dev.meterd.v1.RecurringPeriod value) {
+      if (usagePeriodBuilder_ == null) {
+        if (((bitField0_ & 0x00000020) != 0) &&
+          usagePeriod_ != null &&
+          usagePeriod_ != dev.meterd.v1.RecurringPeriod.getDefaultInstance()) {
+          getUsagePeriodBuilder().mergeFrom(value);
+        } else {
+          usagePeriod_ = value;
+        }
+      } else {
+        usagePeriodBuilder_.mergeFrom(value);
+      }
+      if (usagePeriod_ != null) {
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    public Builder clearUsagePeriod() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      usagePeriod_ = null;
+      if (usagePeriodBuilder_ != null) {
+        usagePeriodBuilder_.dispose();
+        usagePeriodBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    public dev.meterd.v1.RecurringPeriod.Builder getUsagePeriodBuilder() {
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return internalGetUsagePeriodFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    public dev.meterd.v1.RecurringPeriodOrBuilder getUsagePeriodOrBuilder() {
+      if (usagePeriodBuilder_ != null) {
+        return usagePeriodBuilder_.getMessageOrBuilder();
+      } else {
+        return usagePeriod_ == null ?
+            dev.meterd.v1.RecurringPeriod.getDefaultInstance() : usagePeriod_;
+      }
+    }
+    /**
+     * <pre>
+     * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+     * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+     * </pre>
+     *
+     * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.meterd.v1.RecurringPeriod, dev.meterd.v1.RecurringPeriod.Builder, dev.meterd.v1.RecurringPeriodOrBuilder> 
+        internalGetUsagePeriodFieldBuilder() {
+      if (usagePeriodBuilder_ == null) {
+        usagePeriodBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.meterd.v1.RecurringPeriod, dev.meterd.v1.RecurringPeriod.Builder, dev.meterd.v1.RecurringPeriodOrBuilder>(
+                getUsagePeriod(),
+                getParentForChildren(),
+                isClean());
+        usagePeriod_ = null;
+      }
+      return usagePeriodBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.ResetEntitlementUsageRequest)

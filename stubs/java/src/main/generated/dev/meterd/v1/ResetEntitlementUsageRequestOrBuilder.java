@@ -105,4 +105,34 @@ public interface ResetEntitlementUsageRequestOrBuilder extends
    * @return The preserveOverage.
    */
   boolean getPreserveOverage();
+
+  /**
+   * <pre>
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   * </pre>
+   *
+   * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+   * @return Whether the usagePeriod field is set.
+   */
+  boolean hasUsagePeriod();
+  /**
+   * <pre>
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   * </pre>
+   *
+   * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+   * @return The usagePeriod.
+   */
+  dev.meterd.v1.RecurringPeriod getUsagePeriod();
+  /**
+   * <pre>
+   * A new usage period from the reset on (its interval; its anchor defaults to the reset instant, or with
+   * retain_anchor to the anchor in effect). Periods before the reset, and their history, are unchanged.
+   * </pre>
+   *
+   * <code>.meterd.v1.RecurringPeriod usage_period = 6;</code>
+   */
+  dev.meterd.v1.RecurringPeriodOrBuilder getUsagePeriodOrBuilder();
 }

@@ -53,6 +53,7 @@ private static final long serialVersionUID = 0L;
             dev.meterd.v1.VoidGrantRequest.class, dev.meterd.v1.VoidGrantRequest.Builder.class);
   }
 
+  private int bitField0_;
   public static final int GRANT_ID_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private volatile java.lang.Object grantId_ = "";
@@ -100,6 +101,47 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int AT_FIELD_NUMBER = 2;
+  private com.google.protobuf.Timestamp at_;
+  /**
+   * <pre>
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp at = 2;</code>
+   * @return Whether the at field is set.
+   */
+  @java.lang.Override
+  public boolean hasAt() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp at = 2;</code>
+   * @return The at.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getAt() {
+    return at_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : at_;
+  }
+  /**
+   * <pre>
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp at = 2;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getAtOrBuilder() {
+    return at_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : at_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -117,12 +159,19 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(grantId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 1, grantId_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(2, getAt());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
     int size = 0;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(grantId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(1, grantId_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(2, getAt());
     }
     return size;
   }
@@ -150,6 +199,11 @@ private static final long serialVersionUID = 0L;
 
     if (!getGrantId()
         .equals(other.getGrantId())) return false;
+    if (hasAt() != other.hasAt()) return false;
+    if (hasAt()) {
+      if (!getAt()
+          .equals(other.getAt())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -163,6 +217,10 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + GRANT_ID_FIELD_NUMBER;
     hash = (53 * hash) + getGrantId().hashCode();
+    if (hasAt()) {
+      hash = (37 * hash) + AT_FIELD_NUMBER;
+      hash = (53 * hash) + getAt().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -286,19 +344,30 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.meterd.v1.VoidGrantRequest.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetAtFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
       grantId_ = "";
+      at_ = null;
+      if (atBuilder_ != null) {
+        atBuilder_.dispose();
+        atBuilder_ = null;
+      }
       return this;
     }
 
@@ -335,6 +404,14 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.grantId_ = grantId_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.at_ = atBuilder_ == null
+            ? at_
+            : atBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -353,6 +430,9 @@ private static final long serialVersionUID = 0L;
         grantId_ = other.grantId_;
         bitField0_ |= 0x00000001;
         onChanged();
+      }
+      if (other.hasAt()) {
+        mergeAt(other.getAt());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -385,6 +465,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              input.readMessage(
+                  internalGetAtFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -492,6 +579,172 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000001;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp at_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> atBuilder_;
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     * @return Whether the at field is set.
+     */
+    public boolean hasAt() {
+      return ((bitField0_ & 0x00000002) != 0);
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     * @return The at.
+     */
+    public com.google.protobuf.Timestamp getAt() {
+      if (atBuilder_ == null) {
+        return at_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : at_;
+      } else {
+        return atBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    public Builder setAt(com.google.protobuf.Timestamp value) {
+      if (atBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        at_ = value;
+      } else {
+        atBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    public Builder setAt(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (atBuilder_ == null) {
+        at_ = builderForValue.build();
+      } else {
+        atBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    public Builder mergeAt(com.google.protobuf.Timestamp value) {
+      if (atBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0) &&
+          at_ != null &&
+          at_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getAtBuilder().mergeFrom(value);
+        } else {
+          at_ = value;
+        }
+      } else {
+        atBuilder_.mergeFrom(value);
+      }
+      if (at_ != null) {
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    public Builder clearAt() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      at_ = null;
+      if (atBuilder_ != null) {
+        atBuilder_.dispose();
+        atBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getAtBuilder() {
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return internalGetAtFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getAtOrBuilder() {
+      if (atBuilder_ != null) {
+        return atBuilder_.getMessageOrBuilder();
+      } else {
+        return at_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : at_;
+      }
+    }
+    /**
+     * <pre>
+     * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+     * grant's effective time; usage before it still burns the grant.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp at = 2;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetAtFieldBuilder() {
+      if (atBuilder_ == null) {
+        atBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getAt(),
+                getParentForChildren(),
+                isClean());
+        at_ = null;
+      }
+      return atBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.VoidGrantRequest)

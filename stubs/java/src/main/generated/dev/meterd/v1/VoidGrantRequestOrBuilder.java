@@ -29,4 +29,34 @@ public interface VoidGrantRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getGrantIdBytes();
+
+  /**
+   * <pre>
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp at = 2;</code>
+   * @return Whether the at field is set.
+   */
+  boolean hasAt();
+  /**
+   * <pre>
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp at = 2;</code>
+   * @return The at.
+   */
+  com.google.protobuf.Timestamp getAt();
+  /**
+   * <pre>
+   * When the void takes effect (truncated to the minute); default now. Not in the future, not before the
+   * grant's effective time; usage before it still burns the grant.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp at = 2;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getAtOrBuilder();
 }

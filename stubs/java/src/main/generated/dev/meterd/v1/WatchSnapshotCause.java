@@ -151,7 +151,7 @@ public enum WatchSnapshotCause
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(1);
+    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(3);
   }
 
   private static final WatchSnapshotCause[] VALUES = values();
