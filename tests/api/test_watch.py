@@ -444,3 +444,15 @@ def test_async_cache_answers_from_memory(om: OpenMeter, clocked_server: MeterdSe
                 await cache.close()
 
     assert asyncio.run(main()) == (True, True, False)
+
+
+def test_an_idle_watch_sends_heartbeats_with_its_position(om: OpenMeter, watches: list[Collector]) -> None:
+    om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
+    w = Collector(om.entitlements.watch(subject="customer-1", heartbeat_interval=0.2))
+    watches.append(w)
+    wait_for(lambda: len(w.messages) >= 3, "two heartbeats after the snapshot")
+    beats = w.messages[1:3]
+    assert all(not m.updates and not m.crossings and not m.snapshot for m in beats)
+    assert beats[0].position == w.messages[0].position  # nothing changed: the same position
+    with pytest.raises(InvalidArgumentError):
+        next(iter(om.entitlements.watch(subject="c", heartbeat_interval=0.01)))
