@@ -43,6 +43,9 @@ def test_log_numbers_changes_and_resumes_only_while_it_remembers() -> None:
     log.append([usage("e")])
     assert log.since(5) == []
     assert log.parse(log.token(7)) == 7 and log.parse("other.7") is None
+    big = Change(Reason.USAGE, event_type="t", subjects=frozenset({"x", "y"}))
+    log.append([big, big])  # weight 2 each: only the last one fits in 3
+    assert log.remembered() == (1, 2) and log.since(5) is None and log.since(6) == [big]
     for bad in ("", "e1", "e1.", "e1.x", ".3"):
         with pytest.raises(InvalidArgument):
             log.parse(bad)

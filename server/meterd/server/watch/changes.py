@@ -18,8 +18,8 @@ from typing import Protocol
 
 from meterd.server.errors import InvalidArgument
 
-# How many changes the log remembers for resuming watchers.
-DEFAULT_LOG_CAPACITY = 100_000
+# How much the log remembers for resuming watchers: changes, each weighing one per subject it names.
+DEFAULT_LOG_CAPACITY = 1_000_000
 
 
 class Reason(StrEnum):
@@ -72,7 +72,9 @@ class ChangeLog:
 
     def __init__(self, capacity: int = DEFAULT_LOG_CAPACITY, epoch: str | None = None) -> None:
         self.epoch = epoch or secrets.token_hex(6)
-        self._ring: deque[tuple[int, Change]] = deque(maxlen=capacity)
+        self._capacity = capacity
+        self._weight = 0  # sum of the remembered changes' weights (memory is bounded by it)
+        self._ring: deque[tuple[int, Change]] = deque()
         self._last = 0
         self._gap = -1  # changes went unlogged after this position (nobody was watching)
         self._lock = threading.Lock()
@@ -89,7 +91,10 @@ class ChangeLog:
             for change in changes:
                 self._last += 1
                 numbered.append((self._last, change))
+                self._weight += _weight(change)
             self._ring.extend(numbered)
+            while self._weight > self._capacity and self._ring:
+                self._weight -= _weight(self._ring.popleft()[1])
             return numbered
 
     def mark_gap(self) -> None:
@@ -110,6 +115,11 @@ class ChangeLog:
             first = self._ring[0][0]
             return [c for _, c in list(self._ring)[position + 1 - first:]]
 
+    def remembered(self) -> tuple[int, int]:
+        """(changes, weight) remembered now (for tests: the log's memory stays bounded)."""
+        with self._lock:
+            return len(self._ring), self._weight
+
     def token(self, position: int) -> str:
         return f"{self.epoch}.{position}"
 
@@ -121,3 +131,7 @@ class ChangeLog:
         if epoch != self.epoch:
             return None
         return int(number)
+
+
+def _weight(change: Change) -> int:
+    return max(1, len(change.subjects))

@@ -14,6 +14,9 @@ from meterd.server.watch.feed import ChangeFeed
 from meterd.server.watch.service import WatchService
 from meterd.server.watch.sources import LocalChangeSource
 
+# Ingest batches waiting for their commit from which watchers yield to ingest (see watch/budget.py).
+BACKLOG_BATCHES = 4
+
 
 def wire(ctx: AppContext) -> None:
     def attach() -> None:
@@ -39,8 +42,8 @@ def wire(ctx: AppContext) -> None:
             ctx.services["grant_store"],
             event_type_of,
             ctx.clock,
-            # Busy: ingest batches are queueing up for the writer (a backlog), not just one in progress.
-            budget=ComputeBudget(busy=lambda: ctx.services["event_store"].batches_waiting() >= 2),
+            # Busy: ingest is backlogged (several batches waiting for their commit), not just one in progress.
+            budget=ComputeBudget(busy=lambda: ctx.services["event_store"].batches_in_flight() >= BACKLOG_BATCHES),
         )
         ctx.services["watch"] = service
         ctx.services["watch_source"] = source

@@ -38,14 +38,15 @@ class SqliteEventStore:
         self._pending: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
+        self._in_flight = 0
 
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
 
-    def batches_waiting(self) -> int:
-        """Batches queued for the writer's next ingest job (a backlog: ingest is running at full speed)."""
-        return len(self._pending)
+    def batches_in_flight(self) -> int:
+        """Batches submitted and not yet committed (several: ingest is running at full speed)."""
+        return self._in_flight
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         """Registers a function run after every commit that stored events (see CommitListener)."""
@@ -61,6 +62,7 @@ class SqliteEventStore:
         future: Future[list[bool]] = Future()
         with self._pending_lock:
             self._pending.append((events, to_us(ingested_at), future))
+            self._in_flight += 1
             schedule = not self._drain_scheduled
             self._drain_scheduled = True
         if schedule:
@@ -79,6 +81,8 @@ class SqliteEventStore:
 
         def done(result: Future[list[list[bool]]]) -> None:
             # Resolved after the commit (or its failure): every batch the job took learns the outcome.
+            with self._pending_lock:
+                self._in_flight -= len(taken)
             error = result.exception()
             for i, (_, _, future) in enumerate(taken):
                 if error is None:
