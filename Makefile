@@ -10,7 +10,7 @@ BUF := $(NODE_TOOLS)/buf
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
 BUF_AGAINST ?= .git\#ref=HEAD~1
 
-.PHONY: setup generate check-generated check-stubs run test lint bench stubs clean
+.PHONY: setup generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
 
 setup: $(STAMP) $(BUF)
 
@@ -34,8 +34,17 @@ check-generated: generate
 run: setup
 	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --db ./meterd.db --config examples/meterd.yaml
 
+# Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow
+
+# The wire fuzz test with many examples per RPC (make test runs a few): METERD_FUZZ_EXAMPLES to change.
+FUZZ_EXAMPLES ?= 500
+fuzz: setup
+	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py
 
 lint: setup
 	$(BUF) lint

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
+import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,3 +93,62 @@ class ServerProcess:
         """SIGTERM and wait for the graceful exit; returns the exit code."""
         self.proc.terminate()
         return self.proc.wait(timeout=30)
+
+
+def wait_until(condition: Callable[[], bool], deadline_s: float = 60.0, what: str = "condition") -> None:
+    """Polls ``condition`` until it holds, or raises TimeoutError after ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+class IdleStreams:
+    """``n`` open StreamEvents calls that send nothing, on ``channels`` connections (grpc.aio client in a
+    thread of its own, so the test thread stays free). ``open()`` returns once every call is connected."""
+
+    def __init__(self, address: str, n: int, channels: int = 10, metadata: tuple[tuple[str, str], ...] = ()) -> None:
+        self.address, self.n, self.channels, self.metadata = address, n, channels, metadata
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="idle-streams", daemon=True)
+        self.calls: list[Any] = []
+        self._channels: list[grpc.aio.Channel] = []
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    async def _open(self) -> None:
+        self._channels = [grpc.aio.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)])
+                          for _ in range(self.channels)]
+        for i in range(self.n):
+            method = self._channels[i % self.channels].stream_stream("/meterd.v1.EventService/StreamEvents")
+            self.calls.append(method(metadata=self.metadata or None))
+        await asyncio.gather(*(call.wait_for_connection() for call in self.calls))
+
+    async def _close(self) -> None:
+        for call in self.calls:
+            call.cancel()
+        for channel in self._channels:
+            await channel.close()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def open(self) -> IdleStreams:
+        self.thread.start()
+        self._run(self._open())
+        return self
+
+    def close(self) -> None:
+        self._run(self._close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        # Not closed: grpc's completion-queue poller may still post a late callback to it.
+
+    def __enter__(self) -> IdleStreams:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

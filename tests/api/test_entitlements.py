@@ -113,7 +113,7 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
     assert dt(grant.effective_at) == minute
     assert grant.min_rollover_amount == grant.max_rollover_amount == 10_000_000
     assert (grant.expiration.duration, grant.expiration.count) == (grants_pb2.EXPIRATION_DURATION_YEAR, 100)
-    assert dt(grant.expires_at) == datetime(2124, 3, 10, 15, 42, tzinfo=UTC)
+    assert dt(grant.expires_at) == datetime(9999, 12, 31, 23, 59, tzinfo=UTC)  # never expires
     assert dict(grant.metadata) == {"issueAfterReset": "true"}
 
     # The period moves with the clock, without any job.

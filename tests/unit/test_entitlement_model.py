@@ -146,7 +146,8 @@ def test_issue_after_reset_grant_matches_the_engine_helper() -> None:
     g = issue_after_reset_grant(id="G", entitlement_id="E", subject_key="c", feature_key="f", amount=Decimal(500),
                                 priority=2, effective_at=start, now=NOW)
     assert g.min_rollover_amount == g.max_rollover_amount == Decimal(500)
-    assert g.expires_at == datetime(2124, 3, 1, tzinfo=UTC)
+    assert g.expires_at == datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    assert g.to_engine().expires_at is None  # never expires
     assert g.to_engine() == engine.issue_after_reset_grant(id="G", amount=Decimal(500), effective_at=start,
                                                            priority=2, created_at=NOW)
 

@@ -7,21 +7,27 @@ interceptors. A service without a wired domain answers UNIMPLEMENTED (the genera
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from meterd.server import config as config_module
+from meterd.server import rpc
 from meterd.server.config import Config
+from meterd.server.serving import Serving, method_handlers
+from meterd.server.store.sqlite import settings
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
 from meterd.v1 import (
@@ -42,6 +48,7 @@ from meterd.v1 import (
 )
 
 log = logging.getLogger("meterd.server")
+T = TypeVar("T")
 
 # Domains in wiring order: later ones may use the services of earlier ones.
 DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants", "watch")
@@ -64,15 +71,23 @@ SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
      grants_pb2_grpc.GrantServiceServicer),
 ]
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-SERVER_OPTIONS = [
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", 60_000),
-    ("grpc.keepalive_timeout_ms", 20_000),
-    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-]
+
+
+def server_options(config: Config) -> list[tuple[str, int]]:
+    """gRPC channel arguments from the serving settings (README "Serving")."""
+    return [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.keepalive_time_ms", int(config.keepalive_time_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(config.keepalive_timeout_seconds * 1000)),
+        # Clients may ping idle streams (keep-alive) every 10 s, but no more often.
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Calls that arrived but that the event loop has not picked up yet: grpc's default (1,000) cancels
+        # the newest of a burst of stream openings (say, every producer reconnecting after a restart).
+        ("grpc.server.max_pending_requests", max(1000, config.max_streams)),
+        ("grpc.server.max_pending_requests_hard_limit", max(3000, 2 * config.max_streams)),
+    ]
 
 
 @dataclass
@@ -84,7 +99,7 @@ class AppContext:
     clock: Callable[[], datetime]
     services: dict[str, Any] = field(default_factory=dict)  # domain services by name, for later domains
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
-    interceptors: list[grpc.ServerInterceptor] = field(default_factory=list)
+    interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
     on_start: list[Callable[[], None]] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)  # run first at shutdown (ends watches)
 
@@ -93,9 +108,14 @@ class AppContext:
 
 
 class MeterdServer:
-    """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully."""
+    """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully.
+
+    gRPC is served by ``grpc.aio`` on an event loop in a thread of its own; blocking work runs on a pool of
+    ``config.workers`` threads (see ``serving``); writes go through the database's single writer thread.
+    """
 
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
+        config_module.check(config)
         self.config = config
         self.db = Database(config.db)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
@@ -109,31 +129,53 @@ class MeterdServer:
             wiring.wire(self.ctx)
         for hook in self.ctx.on_start:
             hook()
-        self.grpc = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="meterd-rpc"),
-            interceptors=self.ctx.interceptors,
-            options=SERVER_OPTIONS,
-            maximum_concurrent_rpcs=1024,
-        )
-        names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
-        for module, name, add, base in SERVICES:
-            add(self.ctx.servicers.get(name) or base(), self.grpc)
-            names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        self.health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable_server_reflection(names, self.grpc)
-        self.port = self.grpc.add_insecure_port(config.listen)
-        if self.port == 0:
-            raise RuntimeError(f"cannot listen on {config.listen}")
+        self.executor = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="meterd-rpc")
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_default_executor(self.executor)
+        self._loop_thread = threading.Thread(target=self.loop.run_forever, name="meterd-loop", daemon=True)
+        self._loop_thread.start()
+        self.serving = Serving(self.loop, self.executor, config.max_streams)
+        self._stopped = threading.Event()
+        try:
+            self.port = self._on_loop(self._build())
+        except BaseException:
+            self._close_loop()
+            self.db.close()
+            raise
         host = config.listen.rsplit(":", 1)[0]
         self.address = f"{host}:{self.port}"
+
+    def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    async def _build(self) -> int:
+        self.grpc = grpc.aio.server(interceptors=self.ctx.interceptors, options=server_options(self.config))
+        names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        page_token_key = settings.page_token_key(self.db)
+        for module, name, add, base in SERVICES:
+            servicer = self.ctx.servicers.get(name) or base()
+            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, page_token_key)  # signs this database's page tokens
+            service, handlers = method_handlers(add, servicer)
+            adapted = self.serving.adapt(service, handlers)
+            self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
+            self.grpc.add_registered_method_handlers(service, adapted)
+            names.append(module.DESCRIPTOR.services_by_name[name].full_name)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        reflection.enable_server_reflection(names, self.grpc)
         self._service_names = names
-        self._stopped = threading.Event()
+        port = self.grpc.add_insecure_port(self.config.listen)
+        if port == 0:
+            raise RuntimeError(f"cannot listen on {self.config.listen}")
+        return port
 
     def start(self) -> MeterdServer:
-        self.grpc.start()
-        for name in ["", *self._service_names]:
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        async def start() -> None:
+            await self.grpc.start()
+            for name in ["", *self._service_names]:
+                await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+        self._on_loop(start())
         log.info("meterd listening", extra={"address": self.address, "db": self.config.db})
         return self
 
@@ -142,12 +184,24 @@ class MeterdServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.health.enter_graceful_shutdown()
-        for hook in self.ctx.on_stop:
-            hook()
-        self.grpc.stop(self.config.grace_seconds if grace is None else grace).wait()
+
+        async def stop() -> None:
+            await self.health.enter_graceful_shutdown()
+            self.serving.begin_shutdown()
+            for hook in self.ctx.on_stop:  # ends watch streams (they would otherwise wait for the grace)
+                hook()
+            await self.grpc.stop(self.config.grace_seconds if grace is None else grace)
+
+        self._on_loop(stop())
+        self._close_loop()
         self.db.close()
         log.info("meterd stopped")
+
+    def _close_loop(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)  # bodies still running finish their writes
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop_thread.join()
+        self.loop.close()
 
     def wait(self) -> None:
         self._stopped.wait()

@@ -37,7 +37,11 @@ def main() -> None:
 @click.option("--db", help="SQLite database file (default ./meterd.db).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="meterd.yaml.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log format (default json).")
-def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None) -> None:
+@click.option("--max-streams", type=click.IntRange(min=1),
+              help="Open ingest streams the server holds at most (default 10000); more get RESOURCE_EXHAUSTED.")
+@click.option("--workers", type=click.IntRange(min=1), help="Threads for blocking work (default 32).")
+def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None,
+          max_streams: int | None, workers: int | None) -> None:
     from meterd.server.app import serve as run
 
     cfg = config_module.load(config_path)
@@ -47,6 +51,10 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
         cfg.db = db
     if log_format:
         cfg.log_format = log_format
+    if max_streams:
+        cfg.max_streams = max_streams
+    if workers:
+        cfg.workers = workers
     logs.configure(cfg.log_format)
     run(cfg)
 

@@ -6,7 +6,20 @@ one place (``meterd.server.rpc``). This module knows nothing of gRPC so that dom
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+# User input quoted in an error message is cut to this many characters: a status message travels in a
+# header, and a 20 KB name must not push it past gRPC's metadata limit.
+QUOTE_LIMIT = 64
+
+
+def quote(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr`` of user input for an error message, cut to ``limit`` characters (``...`` marks the cut)."""
+    value = str(text)
+    if len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value)} characters)"
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,27 @@ class PermissionDenied(MeterdError):
 
 class ResourceExhausted(MeterdError):
     """A batch or message over the limits."""
+
+
+class Unavailable(MeterdError):
+    """The service cannot do this now but may later (a full disk); retrying is safe."""
+
+
+class DeadlineExceeded(MeterdError):
+    """The caller's deadline passed while the work was running; the work was stopped."""
+
+
+class Cancelled(MeterdError):
+    """The caller cancelled the call (or went away) while the work was running; the work was stopped."""
+
+
+# A check that domain loops call now and then: it raises DeadlineExceeded once the caller is gone. Servicers
+# pass one built from the call (meterd.server.rpc.deadline_check); the domain never sees gRPC.
+DeadlineCheck = Callable[[], None]
+
+
+def no_deadline() -> None:
+    """The check of a call without a deadline (in-process callers, tests)."""
 
 
 @dataclass

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import functools
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,7 +19,7 @@ from google.protobuf import timestamp_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from meterd.server import errors
+from meterd.server import cancellation, errors
 
 log = logging.getLogger("meterd.rpc")
 
@@ -29,18 +33,43 @@ _CODES: list[tuple[type[errors.MeterdError], grpc.StatusCode]] = [
     (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (errors.Cancelled, grpc.StatusCode.CANCELLED),
 ]
 
 
+# A status travels in trailing metadata (grpc-message and grpc-status-details-bin), which clients cap at 8 KiB
+# by default: whatever the input, a status stays well under it. A batch of 10,000 bad events reports its first
+# violations and how many more there are.
+MAX_MESSAGE_CHARS = 1000
+MAX_VIOLATIONS = 10
+MAX_VIOLATION_FIELD_CHARS = 100
+MAX_VIOLATION_DESCRIPTION_CHARS = 200
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def status_of(exc: errors.MeterdError) -> status_pb2.Status:
-    """The google.rpc.Status for a domain error, with BadRequest details for field violations."""
+    """The google.rpc.Status for a domain error, with BadRequest details for field violations (bounded in
+    size: see MAX_MESSAGE_CHARS and MAX_VIOLATIONS)."""
     code = next(c for cls, c in _CODES if isinstance(exc, cls))
-    status = status_pb2.Status(code=code.value[0], message=exc.message)
-    if isinstance(exc, errors.InvalidArgument) and exc.violations:
+    message = exc.message
+    violations = exc.violations if isinstance(exc, errors.InvalidArgument) else []
+    if len(violations) > MAX_VIOLATIONS:
+        more = f" (and {len(violations) - MAX_VIOLATIONS} more violations)"
+        message = _cut(message, MAX_MESSAGE_CHARS - len(more)) + more
+    status = status_pb2.Status(code=code.value[0], message=_cut(message, MAX_MESSAGE_CHARS))
+    if violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in exc.violations
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=_cut(v.field, MAX_VIOLATION_FIELD_CHARS),
+                    description=_cut(v.description, MAX_VIOLATION_DESCRIPTION_CHARS),
+                )
+                for v in violations[:MAX_VIOLATIONS]
             ]
         )
         status.details.add().Pack(detail)
@@ -66,6 +95,7 @@ def unary(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        _PAGE_TOKENS.set((getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__))
         try:
             return fn(self, request, context)
         except Exception as exc:
@@ -82,6 +112,7 @@ def streaming(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        _PAGE_TOKENS.set((getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__))
         try:
             yield from fn(self, request, context)
         except Exception as exc:
@@ -99,15 +130,38 @@ def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
     return type(exc) is Exception and context.code() not in (None, grpc.StatusCode.OK)
 
 
+def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:
+    """A check for domain loops: raises DeadlineExceeded (or Cancelled) once the call's deadline has passed
+    or its caller cancelled, so the work stops. It is the call's cancellation token, set by the serving
+    layer; ``context`` is taken so servicers name the call the check belongs to."""
+    del context
+    return cancellation.checker()
+
+
 # -- wire helpers --------------------------------------------------------------------------------------
-def ts_to_dt(ts: timestamp_pb2.Timestamp) -> datetime:
-    """A protobuf Timestamp as an aware UTC datetime (microsecond precision)."""
+# google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
+TIMESTAMP_MIN_SECONDS = -62_135_596_800
+TIMESTAMP_MAX_SECONDS = 253_402_300_799
+
+
+def ts_to_dt(ts: timestamp_pb2.Timestamp, field: str = "time") -> datetime:
+    """A protobuf Timestamp as an aware UTC datetime (microsecond precision).
+
+    Raises InvalidArgument on ``field`` when it is no valid Timestamp (seconds outside 0001..9999, nanos
+    outside 0..999,999,999)."""
+    if not 0 <= ts.nanos <= 999_999_999:
+        raise errors.InvalidArgument.of(field, f"nanos must be between 0 and 999999999, got {ts.nanos}")
+    if not TIMESTAMP_MIN_SECONDS <= ts.seconds <= TIMESTAMP_MAX_SECONDS:
+        raise errors.InvalidArgument.of(
+            field, f"seconds {ts.seconds} is outside the Timestamp range 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z"
+        )
     return ts.ToDatetime(tzinfo=UTC)
 
 
-def opt_ts(message: Any, field: str) -> datetime | None:
-    """The datetime of an optional Timestamp field, or None when it is not set."""
-    return ts_to_dt(getattr(message, field)) if message.HasField(field) else None
+def opt_ts(message: Any, field: str, path: str | None = None) -> datetime | None:
+    """The datetime of an optional Timestamp field, or None when it is not set; see ``ts_to_dt`` (errors name
+    ``path``, default ``field``)."""
+    return ts_to_dt(getattr(message, field), path or field) if message.HasField(field) else None
 
 
 def dt_to_ts(dt: datetime) -> timestamp_pb2.Timestamp:
@@ -117,16 +171,63 @@ def dt_to_ts(dt: datetime) -> timestamp_pb2.Timestamp:
     return ts
 
 
+# A repeated filter field (subjects, features, meter slugs) holds at most this many values: each becomes an SQL
+# parameter, and the store's statements have a bounded number of them.
+MAX_FILTER_VALUES = 1000
+
+
+def filter_values(values: Any, field: str) -> tuple[str, ...]:
+    """A repeated filter field as a tuple; INVALID_ARGUMENT on ``field`` beyond MAX_FILTER_VALUES values."""
+    if len(values) > MAX_FILTER_VALUES:
+        raise errors.InvalidArgument.of(field, f"at most {MAX_FILTER_VALUES} values, got {len(values)}")
+    return tuple(values)
+
+
+# -- page tokens -----------------------------------------------------------------------------------------
+# Page tokens are opaque and tamper-evident: the cursor's JSON and an HMAC-SHA256 (cut to 16 bytes) over the
+# method name and the cursor, keyed by a per-database secret. A token from another database, another List
+# method or edited by hand is refused with INVALID_ARGUMENT "invalid page_token". The key reaches the encoder
+# through the call's context (set by ``unary``/``streaming`` from the servicer's attribute below, which the
+# server sets on every servicer it registers).
+PAGE_TOKEN_KEY_ATTRIBUTE = "meterd_page_token_key"
+_FALLBACK_KEY = secrets.token_bytes(32)  # servicers built outside a server (unit tests): this process only
+_PAGE_TOKENS: contextvars.ContextVar[tuple[bytes | None, str]] = contextvars.ContextVar(
+    "meterd_page_tokens", default=(None, "")
+)
+_MAC_BYTES = 16
+
+
+def _mac(payload: bytes) -> bytes:
+    key, method = _PAGE_TOKENS.get()
+    return hmac.new(key or _FALLBACK_KEY, method.encode() + b"\x00" + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def encode_page_token(cursor: Any) -> str:
-    """An opaque page token for a JSON-serialisable cursor."""
-    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode()
+    """An opaque, signed page token for a JSON-serialisable cursor."""
+    payload = json.dumps(cursor, separators=(",", ":")).encode()
+    return f"{_b64(payload)}.{_b64(_mac(payload))}"
 
 
 def decode_page_token(token: str, field: str = "page_token") -> Any:
-    """The cursor in a page token; INVALID_ARGUMENT when it is not one of ours."""
+    """The cursor in a page token; INVALID_ARGUMENT "invalid page_token" when this server's database did not
+    issue it for this method (forged, edited, foreign or cut)."""
     if not token:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))
-    except ValueError as exc:
-        raise errors.InvalidArgument.of(field, "is not a valid page token") from exc
+        payload_text, mac_text = token.split(".")
+        payload, mac = _unb64(payload_text), _unb64(mac_text)
+        if not hmac.compare_digest(mac, _mac(payload)):
+            raise ValueError("bad signature")
+        return json.loads(payload)
+    except ValueError as exc:  # binascii.Error, UnicodeError and JSONDecodeError are ValueErrors
+        raise errors.InvalidArgument(
+            f"{field}: invalid page_token", [errors.FieldViolation(field, "invalid page_token")]
+        ) from exc

@@ -25,13 +25,11 @@ from decimal import Decimal
 from itertools import pairwise
 
 from meterd.server.entitlements.periods import (
-    ExpirationDuration,
     Interval,
     Period,
     UsagePeriod,
     as_utc,
     ceil_to_minute,
-    expires_at,
     is_whole_minute,
     truncate_to_minute,
 )
@@ -191,7 +189,8 @@ def issue_after_reset_grant(
 ) -> Grant:
     """The grant an entitlement's ``issue_after_reset`` creates: every reset brings it back to ``amount``.
 
-    Effective at ``effective_at`` (the period start), min = max rollover = amount, expiring in 100 years.
+    Effective at ``effective_at`` (the period start), min = max rollover = amount, and it never expires
+    (whatever ``effective_at``: a backdated measure_usage_from must not make it expire, nor a late one overflow).
     """
     amount = _as_decimal(amount, "issue_after_reset")
     return Grant(
@@ -199,9 +198,7 @@ def issue_after_reset_grant(
         amount=amount,
         priority=priority,
         effective_at=effective_at,
-        expires_at=expires_at(
-            truncate_to_minute(effective_at), ExpirationDuration.YEAR, ISSUE_AFTER_RESET_EXPIRATION_YEARS
-        ),
+        expires_at=None,
         created_at=created_at,
         min_rollover_amount=amount,
         max_rollover_amount=amount,

@@ -14,6 +14,7 @@ one: only late ones do (see store/sqlite/snapshots.py for the invalidation rules
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from meterd.server.credit import engine
-from meterd.server.credit.snapshots import SnapshotBasis
+from meterd.server.credit.snapshots import SnapshotBasis, meter_version
 from meterd.server.credit.windows import HistoryWindow, window_edges
 from meterd.server.entitlements.model import Entitlement, EntitlementType, EntitlementValue
 from meterd.server.entitlements.periods import (
@@ -33,11 +34,17 @@ from meterd.server.entitlements.periods import (
     is_whole_minute,
     truncate_to_minute,
 )
-from meterd.server.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from meterd.server.errors import (
+    AlreadyExists,
+    DeadlineCheck,
+    FailedPrecondition,
+    InvalidArgument,
+    no_deadline,
+)
 from meterd.server.features.model import Feature
 from meterd.server.grants.model import Grant
 from meterd.server.meters.model import Aggregation
-from meterd.server.meters.windows import resolve_zone
+from meterd.server.meters.windows import QUERY_MAX_TIME, QUERY_MIN_TIME, QUERY_RANGE_TEXT, resolve_zone
 from meterd.server.timeutil import to_us
 
 log = logging.getLogger("meterd.credit")
@@ -46,6 +53,13 @@ log = logging.getLogger("meterd.credit")
 SNAPSHOT_GRACE = timedelta(hours=1)
 _MINUTE = timedelta(minutes=1)
 _USAGE_AGGREGATIONS = (Aggregation.SUM, Aggregation.COUNT)
+# A history answers at most this many windows; a longer one is refused before the work (INVALID_ARGUMENT).
+MAX_HISTORY_WINDOWS = 100_000
+# A value replays at most as many usage periods (by their shortest length) since measure_usage_from.
+_SHORTEST_PERIOD = {
+    Interval.DAY: timedelta(days=1), Interval.WEEK: timedelta(days=7), Interval.MONTH: timedelta(days=28),
+    Interval.YEAR: timedelta(days=365),
+}
 
 
 class EntitlementStore(Protocol):
@@ -69,7 +83,9 @@ class Meters(Protocol):
 
 
 class SnapshotStore(Protocol):
-    def latest(self, entitlement_id: str, at: datetime) -> engine.BalanceState | None: ...
+    def latest(
+        self, entitlement_id: str, at: datetime, meter_version: str | None = None
+    ) -> engine.BalanceState | None: ...
     def event_seq(self) -> int: ...
     def save(
         self,
@@ -92,6 +108,7 @@ class _Inputs:
     event_type: str
     event_seq: int
     grant_keys: frozenset[tuple[str, int | None]]
+    meter_version: str = ""
 
 
 def _floor_hour(t: datetime) -> datetime:
@@ -163,10 +180,25 @@ class CreditService:
             event_type=meter.event_type,
             event_seq=event_seq,
             grant_keys=frozenset((g.id, to_us(g.voided_at) if g.voided_at else None) for g in stored),
+            meter_version=meter_version(meter.id, to_us(meter.updated_at)),
         )
 
+    @staticmethod
+    def _checked(inputs: _Inputs, check: DeadlineCheck) -> _Inputs:
+        """``inputs`` whose usage function calls ``check`` first: the engine reads usage once per segment, so a
+        long replay stops soon after the caller is gone."""
+        if check is no_deadline:
+            return inputs
+        usage = inputs.usage
+
+        def checked_usage(a: datetime, b: datetime) -> Decimal:
+            check()
+            return usage(a, b)
+
+        return dataclasses.replace(inputs, usage=checked_usage)
+
     def _snapshot(self, inputs: _Inputs, at: datetime) -> engine.BalanceState | None:
-        return self._snapshots.latest(inputs.entitlement.id, at)
+        return self._snapshots.latest(inputs.entitlement.id, at, inputs.meter_version)
 
     def _drop_stale(self, inputs: _Inputs, snapshot: engine.BalanceState, exc: Exception) -> None:
         # Should not happen (every change invalidates): replay from the start and drop the bad snapshots.
@@ -176,7 +208,9 @@ class CreditService:
         self._snapshots.delete_from(inputs.entitlement.id, snapshot.at)
 
     # -- value -------------------------------------------------------------------------------------
-    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue:
+    def value(
+        self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
+    ) -> EntitlementValue:
         """The metered entitlement's value at ``at`` (default now; rounded up to the minute).
 
         Raises InvalidArgument (``time``) for an instant before the entitlement was created, FailedPrecondition
@@ -188,7 +222,16 @@ class CreditService:
             raise InvalidArgument.of(
                 "time", f"is before the entitlement was created ({entitlement.created_at.isoformat()})"
             )
-        inputs = self._inputs(entitlement)
+        if t >= QUERY_MAX_TIME:
+            raise InvalidArgument.of("time", f"must be {QUERY_RANGE_TEXT}")
+        inputs = self._checked(self._inputs(entitlement), check)
+        spec = inputs.spec
+        shortest = _SHORTEST_PERIOD[spec.usage_period.interval]
+        if (t - spec.measure_usage_from) // shortest > MAX_HISTORY_WINDOWS:
+            raise InvalidArgument.of(
+                "time", f"a value at {t.isoformat()} would replay more than {MAX_HISTORY_WINDOWS} usage periods"
+                f" since measure_usage_from ({spec.measure_usage_from.isoformat()})",
+            )
         instant = engine.value_instant(t)
         snapshot = self._snapshot(inputs, instant)
         try:
@@ -234,6 +277,7 @@ class CreditService:
             event_seq=inputs.event_seq,
             grants=inputs.grant_keys,
             resets=tuple(to_us(r.at) for r in e.resets),
+            meter_version=inputs.meter_version,
         )
         rolling = states[-1]
         # A newer rolling snapshot supersedes older ones of its period (the period start one stays).
@@ -248,21 +292,26 @@ class CreditService:
         to_time: datetime | None,
         window: HistoryWindow | None,
         window_time_zone: str = "",
+        check: DeadlineCheck = no_deadline,
     ) -> engine.History | None:
         """Windowed usage and burn-down segments over [from_time, to_time).
 
         ``to_time`` defaults to now (rounded up to the minute), ``from_time`` to the start of the usage
         period holding ``to_time`` (the last reset). Explicit bounds must be whole minutes. Returns None when
         both bounds are defaulted and the range is empty (an entitlement created this minute). Raises
-        InvalidArgument naming ``window_size``, ``window_time_zone``, ``from_time`` or ``to_time``.
+        InvalidArgument naming ``window_size``, ``window_time_zone``, ``from_time`` or ``to_time``; at most
+        MAX_HISTORY_WINDOWS windows (InvalidArgument on ``window_size`` beyond, before any work). ``check`` is
+        called before each usage read and stops the work by raising (the caller's deadline).
         """
         if window is None:
             raise InvalidArgument.of("window_size", "is required: HOUR, DAY or MONTH")
         zone = resolve_zone(window_time_zone)
         for name, value in (("from_time", from_time), ("to_time", to_time)):
+            if value is not None and not QUERY_MIN_TIME <= value <= QUERY_MAX_TIME:
+                raise InvalidArgument.of(name, f"must be {QUERY_RANGE_TEXT}")
             if value is not None and not is_whole_minute(value):
                 raise InvalidArgument.of(name, "must be on a whole minute (like YYYY-MM-DDTHH:mm:00Z)")
-        inputs = self._inputs(entitlement)
+        inputs = self._checked(self._inputs(entitlement), check)
         spec = inputs.spec
         end = as_utc(to_time) if to_time is not None else ceil_to_minute(self._clock())
         start = as_utc(from_time) if from_time is not None else engine.period_start_at(spec, end - _MINUTE)
@@ -274,7 +323,7 @@ class CreditService:
             raise InvalidArgument.of(
                 "from_time", f"cannot be before measure_usage_from ({spec.measure_usage_from.isoformat()})"
             )
-        edges = window_edges(start, end, window, zone)
+        edges = window_edges(start, end, window, zone, MAX_HISTORY_WINDOWS)
         snapshot = self._snapshot(inputs, start)
         try:
             return engine.history(spec, inputs.grants, inputs.usage, start, end, edges, snapshot)

@@ -8,11 +8,11 @@ DST change is handled the same way).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from meterd.server.meters.windows import WindowSize, window_start, windows_between
+from meterd.server.meters.windows import LONGEST_WINDOW, WindowSize, too_many, window_start, windows_between
 
 
 class HistoryWindow(StrEnum):
@@ -29,8 +29,17 @@ def _month_start(year: int, month: int, zone: ZoneInfo) -> datetime:
     return window_start(noon, WindowSize.DAY, zone)
 
 
-def window_edges(start: datetime, end: datetime, size: HistoryWindow, zone: ZoneInfo) -> list[datetime]:
-    """The window boundaries strictly inside ``(start, end)``, in order (UTC, whole minutes)."""
+def window_edges(
+    start: datetime, end: datetime, size: HistoryWindow, zone: ZoneInfo, limit: int | None = None
+) -> list[datetime]:
+    """The window boundaries strictly inside ``(start, end)``, in order (UTC, whole minutes).
+
+    With ``limit``: InvalidArgument on ``window_size`` when there would be more than ``limit`` windows, found
+    from the range's length before listing any."""
+    if limit is not None:
+        longest = timedelta(days=32) if size is HistoryWindow.MONTH else LONGEST_WINDOW[size.value]
+        if (end - start) // longest > limit:
+            raise too_many(limit, size.value, "windows")
     if size is HistoryWindow.MONTH:
         local = start.astimezone(zone)
         year, month = local.year, local.month
@@ -45,4 +54,7 @@ def window_edges(start: datetime, end: datetime, size: HistoryWindow, zone: Zone
             if edge > start:
                 edges.append(edge)
     windows = windows_between(start, end, WindowSize(size.value), zone)
-    return [w.end for w in windows if start < w.end < end]
+    edges = [w.end for w in windows if start < w.end < end]
+    if limit is not None and len(edges) >= limit:
+        raise too_many(limit, size.value, "windows")
+    return edges

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -199,12 +199,22 @@ def _check_config(config: str | None, errors: ViolationCollector) -> None:
         json.loads(config)
     except ValueError as exc:
         errors.add("entitlement.static.config", f"is not valid JSON: {exc}")
+    except RecursionError:
+        errors.add("entitlement.static.config", "is not valid JSON: nested too deep")
+
+
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _check_metered(m: MeteredRequest, errors: ViolationCollector) -> None:
     prefix = "entitlement.metered."
     if m.interval is None:
         errors.add(prefix + "usage_period.interval", "is required: DAY, WEEK, MONTH or YEAR")
+    # Period arithmetic (a period before the anchor, a century of issue-after-reset) must stay inside datetime.
+    for name, value in (("usage_period.anchor", m.anchor), ("measure_usage_from", m.measure_usage_from)):
+        if value is not None and not EARLIEST_TIME <= value < LATEST_TIME:
+            errors.add(prefix + name, "must be between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z")
     if m.issue_after_reset is not None:
         if not m.issue_after_reset.is_finite():
             errors.add(prefix + "issue_after_reset", "must be a finite number")

@@ -26,7 +26,7 @@ from meterd.server.entitlements.model import (
     validate_subject_key,
 )
 from meterd.server.entitlements.periods import Interval
-from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
+from meterd.server.errors import DeadlineCheck, FailedPrecondition, InvalidArgument, NotFound, no_deadline
 from meterd.server.features.model import page_limit
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.model import Grant, issue_after_reset_grant
@@ -41,7 +41,9 @@ CREDIT_NOT_WIRED = "metered entitlements need the credit engine, which is not wi
 class Credit(Protocol):
     """The credit engine's side of metered entitlements (meterd.server.credit.service.CreditService)."""
 
-    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue: ...
+    def value(
+        self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
+    ) -> EntitlementValue: ...
 
     def history(
         self,
@@ -50,6 +52,7 @@ class Credit(Protocol):
         to_time: datetime | None,
         window: HistoryWindow | None,
         window_time_zone: str = "",
+        check: DeadlineCheck = no_deadline,
     ) -> History | None: ...
 
     def reset(
@@ -202,12 +205,16 @@ class EntitlementService:
         self._store.delete(entitlement.id, self._clock())
         self._changed("deleted", entitlement)
 
-    def value(self, subject_key: str, id_or_feature_key: str, at: datetime | None = None) -> EntitlementValue:
+    def value(
+        self, subject_key: str, id_or_feature_key: str, at: datetime | None = None,
+        check: DeadlineCheck = no_deadline,
+    ) -> EntitlementValue:
         """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``
-        (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed."""
+        (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed.
+        ``check`` stops a long replay when the caller is gone."""
         entitlement = self.get(subject_key, id_or_feature_key)
         if entitlement.type is EntitlementType.METERED:
-            return self._credit_engine().value(entitlement, at)
+            return self._credit_engine().value(entitlement, at, check)
         return static_value(entitlement)
 
     def history(
@@ -218,13 +225,14 @@ class EntitlementService:
         to_time: datetime | None,
         window: HistoryWindow | None,
         window_time_zone: str = "",
+        check: DeadlineCheck = no_deadline,
     ) -> History | None:
         """Windowed usage and burn-down of a metered entitlement (see CreditService.history).
 
         FailedPrecondition for a boolean or static entitlement; None for an empty default range.
         """
         entitlement = self.get(subject_key, id_or_feature_key)
-        return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone)
+        return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone, check)
 
     def reset(
         self,

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import grpc
+import grpc.aio
 
 from meterd.server import errors, rpc
 from meterd.server.credit.engine import History, Segment, WindowRow, usage_period_at
@@ -139,7 +140,7 @@ def entitlement_filter_from_wire(
         raise errors.InvalidArgument.of("order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT")
     return EntitlementFilter(
         subjects=subjects,
-        features=tuple(request.feature),
+        features=rpc.filter_values(request.feature, "feature"),
         include_deleted=request.include_deleted,
         types=tuple(types),
         order_by=order_by,
@@ -161,8 +162,8 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
         m = e.metered
         metered = MeteredRequest(
             interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
-            anchor=rpc.opt_ts(m.usage_period, "anchor") if m.HasField("usage_period") else None,
-            measure_usage_from=rpc.opt_ts(m, "measure_usage_from"),
+            anchor=rpc.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
+            measure_usage_from=rpc.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
             issue_after_reset=decimal_from_wire(m.issue_after_reset)
             if m.HasField("issue_after_reset")
             else None,
@@ -288,7 +289,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def ListEntitlements(
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
-        filter = entitlement_filter_from_wire(request, tuple(request.subject_key))
+        filter = entitlement_filter_from_wire(request, rpc.filter_values(request.subject_key, "subject_key"))
         page, cursor, total = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
@@ -321,7 +322,9 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def GetEntitlementValue(
         self, request: entitlements_pb2.GetEntitlementValueRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementValueResponse:
-        value = self._service.value(request.subject_key, request.entitlement, rpc.opt_ts(request, "time"))
+        value = self._service.value(
+            request.subject_key, request.entitlement, rpc.opt_ts(request, "time"), rpc.deadline_check(context)
+        )
         return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
 
     @rpc.unary
@@ -336,6 +339,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             rpc.opt_ts(request, "to_time"),
             window,
             request.window_time_zone,
+            rpc.deadline_check(context),
         )
         return history_to_wire(history)
 
@@ -350,18 +354,20 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
             interval_from_wire(request.usage_period.interval, "usage_period.interval"),
-            rpc.opt_ts(request.usage_period, "anchor") if request.HasField("usage_period") else None,
+            rpc.opt_ts(request.usage_period, "anchor", "usage_period.anchor") if request.HasField("usage_period") else None,
         )
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())
         )
 
-    @rpc.streaming
-    def WatchEntitlementValues(
-        self, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.ServicerContext
-    ) -> Iterator[entitlements_pb2.WatchEntitlementValuesResponse]:
-        if self._watch is None:
-            raise errors.FailedPrecondition("watching entitlement values is not wired")
-        from meterd.server.watch.servicer import serve_watch  # the watch domain sits above this one
+    async def WatchEntitlementValues(
+        self, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+        """Runs on the event loop (an idle watch holds no thread); see meterd.server.watch.servicer."""
+        from meterd.server.watch.servicer import serve_watch_async  # the watch domain sits above this one
 
-        yield from serve_watch(self._watch, request, context)
+        if self._watch is None:
+            status = rpc.grpc_status_of(errors.FailedPrecondition("watching entitlement values is not wired"))
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        async for message in serve_watch_async(self._watch, request, context):
+            yield message

@@ -10,13 +10,21 @@ from typing import Any, Protocol
 
 import orjson
 
-from meterd.server.errors import FieldViolation
+from meterd.server.errors import FieldViolation, quote
 from meterd.server.timeutil import from_us
 
 # Limits: a field longer than this is refused (INVALID_ARGUMENT), a batch larger is RESOURCE_EXHAUSTED.
 MAX_FIELD_LENGTH = 1024
 MAX_DATA_BYTES = 256 * 1024
 MAX_BATCH_EVENTS = 10_000
+# Event data may nest objects and arrays this deep (orjson's own limit is 1024; meters parse data again with
+# Python's recursive parser, which must never meet a depth it cannot handle).
+MAX_DATA_DEPTH = 64
+# Event times: [1970-01-01T00:00:00Z, 9999-01-01T00:00:00Z). Every window computation (a DAY or MONTH window
+# holding the latest event, in any time zone) stays inside what a datetime and a protobuf Timestamp hold.
+MIN_EVENT_TIME_US = 0
+MAX_EVENT_TIME_US = 253_370_764_800_000_000  # 9999-01-01T00:00:00Z
+TIME_RANGE_TEXT = "between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z (exclusive)"
 JSON_CONTENT_TYPES = frozenset({"", "application/json"})
 
 _REQUIRED = ("id", "source", "specversion", "type", "subject")
@@ -104,20 +112,110 @@ def parse_data(text: str) -> Any:
     return _DECODER.decode(text)
 
 
-def _check_json(text: str) -> Any:
-    """Parses JSON to validate it. orjson is fast but refuses integers beyond 64 bits, which are valid
-    JSON: those fall back to the exact parser, and only text both refuse is invalid."""
+def _lone_surrogate(value: str) -> bool:
+    if value.isascii():
+        return False
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return parse_data(text)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
-def validate_event(event: EventFields, time_us: int | None, now_us: int) -> ValidEvent | list[FieldViolation]:
+def text_problem(value: str) -> str | None:
+    """Why a string attribute cannot be stored as it is (a NUL character or a lone surrogate), or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if _lone_surrogate(value):
+        return "must be valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+def _depth_and_surrogates(value: Any, check_strings: bool) -> str | None:
+    """Walks a parsed JSON value (iteratively): too deep, or (``check_strings``) a string or key holding a lone
+    surrogate. Returns the problem or None."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > MAX_DATA_DEPTH:
+                return f"nests deeper than {MAX_DATA_DEPTH} levels"
+            for key, item in node.items():
+                if check_strings and _lone_surrogate(key):
+                    return "holds a lone surrogate (\\uD800-\\uDFFF without its pair) in a key"
+                stack.append((item, depth + 1))
+        elif isinstance(node, list):
+            if depth > MAX_DATA_DEPTH:
+                return f"nests deeper than {MAX_DATA_DEPTH} levels"
+            stack.extend((item, depth + 1) for item in node)
+        elif check_strings and isinstance(node, str) and _lone_surrogate(node):
+            return "holds a lone surrogate (\\uD800-\\uDFFF without its pair) in a string"
+    return None
+
+
+def _may_be_deep(text: str) -> bool:
+    """False when ``text`` cannot nest deeper than MAX_DATA_DEPTH: its brackets bound the depth from above, and
+    a text shorter than two brackets per level holds too few (most events: nothing is counted)."""
+    return len(text) > 2 * MAX_DATA_DEPTH and text.count("[") + text.count("{") > MAX_DATA_DEPTH
+
+
+def check_data(text: str) -> Any:
+    """Parses event data to validate it; raises ValueError naming the problem.
+
+    Valid: UTF-8 JSON text with no lone surrogate (escaped or not) and at most ``MAX_DATA_DEPTH`` levels of
+    nesting. orjson is fast and refuses lone surrogates; it also refuses numbers beyond a double (``1e400``),
+    which are valid JSON: text it refuses falls back to the exact parser, whose result is checked here for
+    what orjson would have refused.
+    """
+    deep = _may_be_deep(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise ValueError(f"nests deeper than {MAX_DATA_DEPTH} levels") from None
+        try:
+            value = parse_data(text)
+        except RecursionError:
+            raise ValueError(f"nests deeper than {MAX_DATA_DEPTH} levels") from None
+        problem = _depth_and_surrogates(value, check_strings=True)
+    else:
+        problem = _depth_and_surrogates(value, check_strings=False) if deep else None
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def parse_stored_data(text: str) -> Any:
+    """Parses stored event data for meters (exact numbers, see ``parse_data``); raises ValueError for text that
+    validation would refuse today (older databases may hold it): invalid JSON, lone surrogates, too deep."""
+    try:
+        value = parse_data(text)
+    except RecursionError:
+        raise ValueError(f"nests deeper than {MAX_DATA_DEPTH} levels") from None
+    check_strings = "\\u" in text  # lone surrogates can only come from escapes in text that was valid UTF-8
+    if check_strings or _may_be_deep(text):
+        problem = _depth_and_surrogates(value, check_strings)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+def time_problem(time_us: int) -> str | None:
+    """Why an event time is outside the range meterd stores, or None."""
+    if MIN_EVENT_TIME_US <= time_us < MAX_EVENT_TIME_US:
+        return None
+    return f"must be {TIME_RANGE_TEXT}"
+
+
+def validate_event(
+    event: EventFields, time_us: int | str | None, now_us: int
+) -> ValidEvent | list[FieldViolation]:
     """Checks one event against SPEC § Events; returns the valid event or its violations.
 
-    ``time_us`` is the event's time (None when absent: ``now_us`` is used). Violation fields are the
-    event's own field names; callers prefix them with the batch index.
+    ``time_us`` is the event's time (None when absent: ``now_us`` is used; a string is a problem the wire
+    layer already found with it). Violation fields are the event's own field names; callers prefix them with
+    the batch index. An event that passes can be stored and read by every meter: strings without NUL or lone
+    surrogates, a time in the documented range, data that is JSON text within the limits.
     """
     # Each attribute is read once: on a wire message every read builds a new string (this runs per event).
     id_, source, type_, subject = event.id, event.source, event.type, event.subject
@@ -132,10 +230,10 @@ def validate_event(event: EventFields, time_us: int | None, now_us: int) -> Vali
             elif len(value) > MAX_FIELD_LENGTH:
                 violations.append(FieldViolation(name, f"is longer than {MAX_FIELD_LENGTH} characters"))
     if specversion and specversion != "1.0":
-        violations.append(FieldViolation("specversion", f"must be \"1.0\", got {specversion!r}"))
+        violations.append(FieldViolation("specversion", f"must be \"1.0\", got {quote(specversion)}"))
     if content_type and content_type not in JSON_CONTENT_TYPES:
         violations.append(
-            FieldViolation("datacontenttype", f"must be absent or application/json, got {content_type!r}")
+            FieldViolation("datacontenttype", f"must be absent or application/json, got {quote(content_type)}")
         )
     if schema and len(schema) > MAX_FIELD_LENGTH:
         violations.append(FieldViolation("dataschema", f"is longer than {MAX_FIELD_LENGTH} characters"))
@@ -145,15 +243,26 @@ def validate_event(event: EventFields, time_us: int | None, now_us: int) -> Vali
             violations.append(FieldViolation("data", f"is larger than {MAX_DATA_BYTES} bytes"))
         else:
             try:
-                value = _check_json(data)
+                value = check_data(data)
             except ValueError as exc:
-                violations.append(FieldViolation("data", f"is not valid JSON: {exc}"))
+                violations.append(FieldViolation("data", f"is not valid JSON text: {exc}"))
             else:
                 if value is None:
                     data = None  # JSON null is the same as absent
                 elif type(value) is not dict:
                     violations.append(FieldViolation("data", f"must be a JSON object, got {type(value).__name__}"))
-    if violations:
+    joined = id_ + source + type_ + subject + specversion + content_type + schema
+    if "\x00" in joined or not joined.isascii():
+        for name, value in (("id", id_), ("source", source), ("specversion", specversion), ("type", type_),
+                            ("subject", subject), ("datacontenttype", content_type), ("dataschema", schema)):
+            problem = text_problem(value)
+            if problem:
+                violations.append(FieldViolation(name, problem))
+    if isinstance(time_us, str):
+        violations.append(FieldViolation("time", time_us))
+    elif time_us is not None and not MIN_EVENT_TIME_US <= time_us < MAX_EVENT_TIME_US:
+        violations.append(FieldViolation("time", f"must be {TIME_RANGE_TEXT}"))
+    if violations or isinstance(time_us, str):
         return violations
     return ValidEvent(
         id_, source, specversion, type_, subject, now_us if time_us is None else time_us, content_type, schema, data

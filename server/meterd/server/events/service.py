@@ -67,11 +67,12 @@ class EventService:
         self._store = store
         self._clock = clock
 
-    def ingest(self, events: Sequence[tuple[EventFields, int | None]]) -> BatchResult:
+    def ingest(self, events: Sequence[tuple[EventFields, int | str | None]]) -> BatchResult:
         """All or nothing: any invalid event raises InvalidArgument (fields named ``events[i].field``)
         and nothing is stored. Returns once every stored event is durable.
 
-        Each item is an event and its time in microseconds since the epoch (None: absent)."""
+        Each item is an event and its time in microseconds since the epoch (None: absent; a string: what is
+        wrong with the time as sent)."""
         _check_batch_size(len(events))
         now = self._clock()
         now_us = to_us(now)
@@ -93,7 +94,7 @@ class EventService:
             ]
         )
 
-    def submit_batch(self, events: Sequence[tuple[EventFields, int | None]]) -> Future[BatchResult]:
+    def submit_batch(self, events: Sequence[tuple[EventFields, int | str | None]]) -> Future[BatchResult]:
         """One streamed batch: invalid events are rejected alone. The future resolves after the commit."""
         _check_batch_size(len(events))
         now = self._clock()

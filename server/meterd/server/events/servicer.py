@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import Future
 from typing import Any
 
 import grpc
+import grpc.aio
+from google.protobuf import timestamp_pb2
 
 from meterd.server import errors, rpc
 from meterd.server.events.model import EventFilter, Outcome, StoredEvent
@@ -29,14 +30,19 @@ _OUTCOMES = {
 }
 
 
-def events_from_wire(events: Iterable[events_pb2.Event]) -> list[tuple[events_pb2.Event, int | None]]:
+def events_from_wire(events: Iterable[events_pb2.Event]) -> list[tuple[events_pb2.Event, int | str | None]]:
     """Wire events for validation: each message (it has the CloudEvent attributes validation reads, so no
-    copy is made on this hot path) with its time in microseconds, or None when absent."""
-    out: list[tuple[events_pb2.Event, int | None]] = []
+    copy is made on this hot path) with its time in microseconds, None when absent, or the problem with a
+    time that is no Timestamp (nanos outside 0..999,999,999)."""
+    out: list[tuple[events_pb2.Event, int | str | None]] = []
     for e in events:
         if e.HasField("time"):
             ts = e.time
-            out.append((e, ts.seconds * 1_000_000 + ts.nanos // 1000))
+            nanos = ts.nanos
+            if 0 <= nanos < 1_000_000_000:
+                out.append((e, ts.seconds * 1_000_000 + nanos // 1000))
+            else:
+                out.append((e, f"nanos must be between 0 and 999999999, got {nanos}"))
         else:
             out.append((e, None))
     return out
@@ -55,17 +61,31 @@ def _add_results(target: Any, batch: BatchResult) -> None:
 
 def stored_to_wire(s: StoredEvent) -> events_pb2.IngestedEvent:
     e = s.event
+    # The time goes out from its integer microseconds, not through a datetime: a row stored by older code may
+    # lie outside what a datetime holds (year 10000), and ListEvents still serves it as stored.
     return events_pb2.IngestedEvent(
         event=events_pb2.Event(
             id=e.id, source=e.source, specversion=e.specversion, type=e.type, subject=e.subject,
-            time=rpc.dt_to_ts(e.time), datacontenttype=e.datacontenttype, dataschema=e.dataschema,
-            data=e.data or "",
+            time=timestamp_pb2.Timestamp(seconds=e.time_us // 1_000_000, nanos=e.time_us % 1_000_000 * 1000),
+            datacontenttype=e.datacontenttype, dataschema=e.dataschema, data=e.data or "",
         ),
         ingested_at=rpc.dt_to_ts(s.ingested_at),
         validation_errors=[
             events_pb2.EventValidationError(meter_slug=slug, message=message) for slug, message in s.validation_errors
         ],
     )
+
+
+async def _end_stream(context: grpc.aio.ServicerContext, exc: BaseException, doing: str) -> None:
+    """Ends a stream with the status of what went wrong (raises, as ``context.abort`` does)."""
+    if isinstance(exc, errors.MeterdError):
+        status = rpc.grpc_status_of(exc)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    if isinstance(exc, grpc.aio.AbortError | asyncio.CancelledError):
+        raise exc
+    log.error("stream failed while %s", doing, exc_info=exc)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error while {doing}: {type(exc).__name__}; "
+                                                  "resend the unacknowledged batches (ingest is deduplicated)")
 
 
 class EventServicer(events_pb2_grpc.EventServiceServicer):
@@ -83,53 +103,57 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         _add_results(response.results, batch)
         return response
 
-    def StreamEvents(
-        self, request_iterator: Iterator[events_pb2.StreamEventsRequest], context: grpc.ServicerContext
-    ) -> Iterator[events_pb2.StreamEventsResponse]:
-        """Reads batches on a helper thread so several can be committing while acks go out in order."""
-        pending: queue.Queue[tuple[int, Future[BatchResult]] | BaseException | None] = queue.Queue(
+    async def StreamEvents(
+        self, request_iterator: AsyncIterator[events_pb2.StreamEventsRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[events_pb2.StreamEventsResponse]:
+        """Runs on the event loop and holds no thread while idle. A reader task validates each batch on the
+        worker pool and hands it to the writer, so several batches can be committing while acks go out in
+        order. The stream never ends with OK while a batch it read is unacknowledged: a batch that cannot be
+        stored ends the stream with a status naming the cause (earlier batches stay acknowledged)."""
+        loop = asyncio.get_running_loop()
+        pending: asyncio.Queue[tuple[int, Future[BatchResult]] | BaseException | None] = asyncio.Queue(
             maxsize=MAX_IN_FLIGHT_BATCHES
         )
 
-        def read() -> None:
-            try:
-                for request in request_iterator:
-                    try:
-                        future = self._service.submit_batch(events_from_wire(request.events))
-                    except errors.MeterdError as exc:
-                        pending.put(exc)
-                        return
-                    pending.put((request.sequence, future))
-                pending.put(None)
-            except BaseException as exc:  # the client went away or cancelled
-                pending.put(exc)
+        def submit(request: events_pb2.StreamEventsRequest) -> Future[BatchResult]:
+            return self._service.submit_batch(events_from_wire(request.events))
 
-        reader = threading.Thread(target=read, name="meterd-stream-reader", daemon=True)
-        reader.start()
-        while True:
-            item = pending.get()
-            if item is None:
-                return
-            if isinstance(item, errors.MeterdError):
-                context.abort_with_status(rpc.grpc_status_of(item))
-            if isinstance(item, BaseException):
-                if context.is_active():
-                    log.info("stream ended by the client: %s", item)
-                return
-            sequence, future = item
+        async def read() -> None:
             try:
-                batch = future.result()
-            except Exception as exc:
-                log.exception("stream batch failed")
-                context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
-            response = events_pb2.StreamEventsResponse(
-                sequence=sequence,
-                accepted_count=batch.count(Outcome.ACCEPTED),
-                duplicate_count=batch.count(Outcome.DUPLICATE),
-                rejected_count=batch.count(Outcome.REJECTED),
-            )
-            _add_results(response.results, batch)
-            yield response
+                async for request in request_iterator:
+                    future = await loop.run_in_executor(None, submit, request)
+                    await pending.put((request.sequence, future))
+                await pending.put(None)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # a bad batch, an undecodable message, or the client went away
+                await pending.put(exc)
+
+        reader = asyncio.create_task(read())
+        try:
+            while True:
+                item = await pending.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    await _end_stream(context, item, "reading the stream")
+                    return
+                sequence, future = item
+                try:
+                    batch = await asyncio.wrap_future(future)
+                except Exception as exc:
+                    await _end_stream(context, exc, f"storing batch {sequence}")
+                    return
+                response = events_pb2.StreamEventsResponse(
+                    sequence=sequence,
+                    accepted_count=batch.count(Outcome.ACCEPTED),
+                    duplicate_count=batch.count(Outcome.DUPLICATE),
+                    rejected_count=batch.count(Outcome.REJECTED),
+                )
+                _add_results(response.results, batch)
+                yield response
+        finally:
+            reader.cancel()
 
     @rpc.unary
     def ListEvents(
@@ -143,7 +167,7 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             time_to=rpc.opt_ts(request, "to_time"),
             ingested_from=rpc.opt_ts(request, "ingested_from_time"),
             ingested_to=rpc.opt_ts(request, "ingested_to_time"),
-            subjects=tuple(request.subject),
+            subjects=rpc.filter_values(request.subject, "subject"),
             type=request.type or None,
             id=request.id or None,
             has_error=request.has_error if request.HasField("has_error") else None,

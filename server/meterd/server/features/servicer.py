@@ -65,7 +65,7 @@ class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
     def ListFeatures(
         self, request: features_pb2.ListFeaturesRequest, context: grpc.ServicerContext
     ) -> features_pb2.ListFeaturesResponse:
-        filter = FeatureFilter(meter_slugs=tuple(request.meter_slug), include_archived=request.include_archived)
+        filter = FeatureFilter(meter_slugs=rpc.filter_values(request.meter_slug, "meter_slug"), include_archived=request.include_archived)
         page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
         return features_pb2.ListFeaturesResponse(
             features=[feature_to_wire(f) for f in page], next_page_token=encode_cursor(cursor),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -28,6 +28,9 @@ DEFAULT_PRIORITY = 1
 MAX_EXPIRATION_COUNT = 255
 ZERO = Decimal(0)
 ISSUE_AFTER_RESET_METADATA = {"issueAfterReset": "true"}
+# What a grant that never expires stores and shows as its expiry (the issue-after-reset grant): the last whole
+# minute a Timestamp holds. The engine reads a grant expiring here as never expiring.
+NEVER_EXPIRES = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class Grant:
             id=self.id,
             amount=self.amount,
             effective_at=self.effective_at,
-            expires_at=self.expires_at,
+            expires_at=None if self.expires_at >= NEVER_EXPIRES else self.expires_at,
             priority=self.priority,
             created_at=self.created_at,
             voided_at=self.voided_at,
@@ -208,18 +211,17 @@ def issue_after_reset_grant(
     """The grant an entitlement's ``issue_after_reset`` creates with it (SPEC § Grants).
 
     Effective at ``effective_at`` (the entitlement's first period start), min = max rollover = amount so that
-    every reset brings it back to the full amount, and a far-future expiration (the engine's
-    ``issue_after_reset_grant``: 100 years).
+    every reset brings it back to the full amount, and it never expires (stored and shown as expiring at
+    NEVER_EXPIRES, whatever ``effective_at``).
     """
     template = engine.issue_after_reset_grant(
         id=id, amount=amount, effective_at=effective_at, priority=priority, created_at=now
     )
-    assert template.expires_at is not None
     return Grant(
         id=id, entitlement_id=entitlement_id, subject_key=subject_key, feature_key=feature_key,
         amount=template.amount, priority=template.priority, effective_at=template.effective_at,
         expiration=Expiration(ExpirationDuration.YEAR, engine.ISSUE_AFTER_RESET_EXPIRATION_YEARS),
-        expires_at=template.expires_at, created_at=now, updated_at=now,
+        expires_at=NEVER_EXPIRES, created_at=now, updated_at=now,
         max_rollover_amount=template.max_rollover_amount, min_rollover_amount=template.min_rollover_amount,
         metadata=dict(ISSUE_AFTER_RESET_METADATA),
     )

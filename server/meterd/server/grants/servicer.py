@@ -36,7 +36,7 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
     has_recurrence = g.HasField("recurrence")
     return NewGrant(
         amount=decimal_from_wire(g.amount),
-        effective_at=rpc.opt_ts(g, "effective_at"),
+        effective_at=rpc.opt_ts(g, "effective_at", "grant.effective_at"),
         expiration_duration=_DURATIONS.get(duration),
         expiration_count=g.expiration.count,
         priority=g.priority if g.HasField("priority") else None,
@@ -45,7 +45,7 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
         recurrence_interval=(
             interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
         ),
-        recurrence_anchor=rpc.opt_ts(g.recurrence, "anchor") if has_recurrence else None,
+        recurrence_anchor=rpc.opt_ts(g.recurrence, "anchor", "grant.recurrence.anchor") if has_recurrence else None,
         has_recurrence=has_recurrence,
         metadata=dict(g.metadata),
     )
@@ -143,7 +143,9 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
     def ListGrants(
         self, request: grants_pb2.ListGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListGrantsResponse:
-        filter = grant_filter_from_wire(request, tuple(request.subject_key), tuple(request.feature))
+        filter = grant_filter_from_wire(
+            request, rpc.filter_values(request.subject_key, "subject_key"), rpc.filter_values(request.feature, "feature")
+        )
         page, cursor, total = self._service.list(filter, request.page_size, _decode_cursor(request.page_token))
         now = self._service.now()
         return grants_pb2.ListGrantsResponse(

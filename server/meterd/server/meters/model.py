@@ -27,6 +27,7 @@ import jsonpath
 from jsonpath.selectors import IndexSelector, NameSelector
 
 from meterd.server.errors import InvalidArgument, ViolationCollector
+from meterd.server.events.model import parse_stored_data, text_problem, time_problem
 from meterd.server.meters.windows import WindowSize
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
@@ -39,6 +40,11 @@ SUBJECT_KEY = "subject"
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Long texts are cut in error messages: they are stored with every bad event.
 _QUOTE_LIMIT = 40
+# Numeric readings must be smaller than 10**MAX_VALUE_DIGITS in magnitude: sums are kept exact as integer
+# units plus nanos in 64-bit integers (SQLite INTEGER), and one write group (256 jobs of at most 10,000
+# events) folds up to 2.56 million readings into one aggregate row before it is stored: 2.56e6 x 1e12 stays
+# below 2**63. A larger reading is a validation error for that meter only (the event stays).
+MAX_VALUE_DIGITS = 12
 
 
 class Aggregation(StrEnum):
@@ -289,8 +295,14 @@ class MeterReader:
         """Read ``data`` (an event's parsed JSON object, or None when the event has no data).
 
         Returns a ``Reading``, or a ``ReadError`` when the meter cannot use the event's value.
-        Never raises for any JSON-shaped input.
+        Never raises: whatever a stored event holds, the meter skips it with a read error and moves on.
         """
+        try:
+            return self._read(data)
+        except Exception as exc:  # defensive: no stored event may stop a meter
+            return ReadError(f"cannot read the event: {type(exc).__name__}")
+
+    def _read(self, data: Mapping[str, Any] | None) -> Reading | ReadError:
         groups = tuple(_group_text(resolve(steps, data)) for steps in self._group_steps)
         if self._value_steps is None:  # COUNT: every event of the type counts, data or not
             return Reading(None, groups)
@@ -303,7 +315,37 @@ class MeterReader:
         number = _to_decimal(raw)
         if isinstance(number, ReadError):
             return ReadError(f"value_property {self._value_path}: {number.message}")
+        if number and number.adjusted() >= MAX_VALUE_DIGITS:
+            return ReadError(
+                f"value_property {self._value_path}: {_quote(str(number))} is too large: values must be"
+                f" smaller than 1e{MAX_VALUE_DIGITS} in magnitude"
+            )
         return Reading(number, groups)
+
+
+def parse_event_data(data: str | None, time_us: int, subject: str = "x") -> Mapping[str, Any] | ReadError | None:
+    """A stored event's data parsed for meters (see ``read``), or the ReadError that makes every meter skip the
+    event: a time outside the stored range, a subject or data that validation refuses today (an older database
+    may hold any of them). Never raises."""
+    problem = time_problem(time_us)
+    if problem is not None:
+        return ReadError(f"time: {problem}")
+    problem = text_problem(subject) if subject else "is required"
+    if problem is not None:
+        return ReadError(f"subject: {problem}")
+    if data is None:
+        return None
+    try:
+        parsed = parse_stored_data(data)
+    except Exception as exc:  # ValueError from the parser; anything else is no less a bad stored event
+        return ReadError(f"data is not valid JSON text: {_cut(str(exc))}")
+    if parsed is not None and not isinstance(parsed, dict):
+        return ReadError(f"data must be a JSON object, got {type(parsed).__name__}")
+    return parsed
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _quote(text: str) -> str:

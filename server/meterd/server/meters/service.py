@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from meterd.server.errors import InvalidArgument, NotFound
+from meterd.server.errors import DeadlineCheck, FailedPrecondition, InvalidArgument, NotFound, no_deadline
 from meterd.server.ids import new_id
 from meterd.server.meters import plan as planner
 from meterd.server.meters.aggregate import QueryRow
@@ -21,11 +21,24 @@ from meterd.server.meters.model import (
     validate_meter,
     validate_query_grouping,
 )
-from meterd.server.meters.windows import WindowSize, resolve_zone, validate_query_range, windows_between
+from meterd.server.meters.windows import (
+    QUERY_MIN_TIME,
+    WindowSize,
+    bounded_windows,
+    resolve_zone,
+    too_many,
+    validate_query_range,
+    windows_between,
+)
 from meterd.server.timeutil import ceil_to_minute
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# A query answers at most this many rows (windows x groups); a query that would exceed it is refused with
+# INVALID_ARGUMENT on window_size, before the work when the windows alone exceed it.
+MAX_QUERY_ROWS = 100_000
+# How many fetched aggregate rows are merged between two checks of the caller's deadline and of the limit.
+_CHECK_EVERY = 1024
 
 
 class Meter(Protocol):
@@ -119,9 +132,14 @@ def _check_window(meter: MeterDefinition, window: WindowSize | None) -> None:
 class MeterService:
     """Meter resources and queries."""
 
-    def __init__(self, store: MeterStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: MeterStore, clock: Callable[[], datetime],
+        feature_keys: Callable[[str], list[str]] = lambda slug: [],
+    ) -> None:
+        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter."""
         self._store = store
         self._clock = clock
+        self._feature_keys = feature_keys
 
     def create(self, definition: MeterDefinition) -> Meter:
         validate_meter(definition)
@@ -154,13 +172,24 @@ class MeterService:
         return meters, (meters[-1].slug if more and meters else None)
 
     def delete(self, id_or_slug: str) -> None:
-        self._store.delete(self.get(id_or_slug))
+        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first)."""
+        meter = self.get(id_or_slug)
+        users = self._feature_keys(meter.slug)
+        if users:
+            shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
+            raise FailedPrecondition(
+                f"meter: {meter.slug} is used by features {shown}; delete (archive) them first"
+            )
+        self._store.delete(meter)
 
     def subjects(self, id_or_slug: str) -> list[str]:
         return self._store.subjects(self.get(id_or_slug))
 
-    def query(self, q: MeterQuery) -> QueryResult:
-        """Rows per SPEC § Queries, computed from the pre-aggregates (never the raw events)."""
+    def query(self, q: MeterQuery, check: DeadlineCheck = no_deadline) -> QueryResult:
+        """Rows per SPEC § Queries, computed from the pre-aggregates (never the raw events).
+
+        At most MAX_QUERY_ROWS rows (InvalidArgument on window_size beyond); ``check`` is called now and then
+        and stops the work by raising (the caller's deadline)."""
         meter = self.get(q.meter)
         zone = resolve_zone(q.window_time_zone)
         validate_query_range(q.from_time, q.to_time)
@@ -178,10 +207,13 @@ class MeterService:
             from_time = self._store.earliest(meter)
             if from_time is None or from_time >= to_time:
                 return QueryResult(q.from_time, to_time, q.window_size, [])
+            # Older databases may hold aggregates of events before 1970 (no longer accepted).
+            from_time = max(from_time, QUERY_MIN_TIME)
         elif from_time >= to_time:
             raise InvalidArgument.of("from_time", "must be before to_time (which defaults to now)")
-        windows = list(windows_between(from_time, to_time, q.window_size, zone))
-        rows = self._rows(meter, windows, q)
+        windows = bounded_windows(from_time, to_time, q.window_size, zone, MAX_QUERY_ROWS)
+        check()
+        rows = self._rows(meter, windows, q, check)
         return QueryResult(from_time, to_time, q.window_size, rows)
 
     def usage(self, id_or_slug: str, subject: str, filters: Mapping[str, str], start: datetime, end: datetime) -> Decimal:
@@ -194,7 +226,9 @@ class MeterService:
         rows = self._rows(meter, windows, q)
         return rows[0].value if rows else Decimal(0)
 
-    def _rows(self, meter: Meter, windows: list[Any], q: MeterQuery) -> list[QueryRow]:
+    def _rows(
+        self, meter: Meter, windows: list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
+    ) -> list[QueryRow]:
         keys = list(meter.group_by)
         index_of = {k: i for i, k in enumerate(keys)}
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
@@ -202,12 +236,15 @@ class MeterService:
         the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:
+            check()
             partials = self._store.fetch(
                 meter, fetch, subjects=q.subjects, keep_subject=keep_subject,
                 keep_groups=[index_of[k] for k in chosen],
                 filters={index_of[k]: v for k, v in q.filter_group_by.items()},
             )
-            planner.merge_rows(the_plan, fetch.level, partials, cells)
+            planner.merge_rows(the_plan, fetch.level, _bounded(partials, cells, check, q.window_size), cells)
+        if len(cells) > MAX_QUERY_ROWS:
+            raise too_many(MAX_QUERY_ROWS, q.window_size.value if q.window_size else "")
         rows = []
         for (window, subject, groups), cell in cells.items():
             value = cell.value(meter.aggregation)
@@ -218,3 +255,16 @@ class MeterService:
         rows.sort(key=lambda r: (r.window_start, r.subject is not None, r.subject or "",
                                  tuple((v is not None, v or "") for v in r.group_by.values())))
         return rows
+
+
+def _bounded(
+    rows: Iterator[Any], cells: dict[Any, Any], check: DeadlineCheck, size: WindowSize | None
+) -> Iterator[Any]:
+    """``rows`` as they are merged, stopping the query when the caller is gone or the cells (rows of the
+    answer) pass MAX_QUERY_ROWS."""
+    for i, row in enumerate(rows):
+        if i % _CHECK_EVERY == 0:
+            check()
+            if len(cells) > MAX_QUERY_ROWS:
+                raise too_many(MAX_QUERY_ROWS, size.value if size else "")
+        yield row

@@ -73,7 +73,7 @@ def query_from_wire(request: meters_pb2.QueryMeterRequest) -> MeterQuery:
         to_time=rpc.opt_ts(request, "to_time"),
         window_size=window_from_wire(request.window_size),
         window_time_zone=request.window_time_zone,
-        subjects=tuple(request.subject),
+        subjects=rpc.filter_values(request.subject, "subject"),
         group_by=tuple(dict.fromkeys(request.group_by)),
         filter_group_by=filters_from_wire(request.filter_group_by, request.filter_group_by_values),
     )
@@ -92,7 +92,7 @@ def filters_from_wire(
             )
         if not values.values:
             raise errors.InvalidArgument.of(f"filter_group_by_values.{key}", "needs at least one value")
-        filters[key] = tuple(dict.fromkeys(values.values))
+        filters[key] = tuple(dict.fromkeys(rpc.filter_values(values.values, f"filter_group_by_values.{key}")))
     return filters
 
 
@@ -144,7 +144,7 @@ class MeterServicer(meters_pb2_grpc.MeterServiceServicer):
 
     @rpc.unary
     def QueryMeter(self, request: meters_pb2.QueryMeterRequest, context: grpc.ServicerContext) -> meters_pb2.QueryMeterResponse:
-        return result_to_wire(self._service.query(query_from_wire(request)))
+        return result_to_wire(self._service.query(query_from_wire(request), rpc.deadline_check(context)))
 
     @rpc.unary
     def ListMeterSubjects(

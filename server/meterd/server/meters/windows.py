@@ -35,7 +35,16 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from meterd.server.errors import InvalidArgument, ViolationCollector
-from meterd.server.timeutil import ceil_to_minute, truncate_to_minute
+from meterd.server.timeutil import EPOCH, ceil_to_minute, truncate_to_minute
+
+# Query bounds: no event exists outside [1970-01-01, 9999-01-01) (see events.model), and window computations
+# near the ends of datetime's range would overflow.
+QUERY_MIN_TIME = EPOCH
+QUERY_MAX_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+QUERY_RANGE_TEXT = "between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z"
+# The longest window of each size, in any zone: a lower bound of the number of windows in a range is its
+# length divided by this (a DST day is 25 hours; 26 leaves room for odd historical transitions).
+LONGEST_WINDOW = {"MINUTE": timedelta(minutes=1), "HOUR": timedelta(hours=1), "DAY": timedelta(hours=26)}
 
 _MINUTE = timedelta(minutes=1)
 _SECOND = timedelta(seconds=1)
@@ -88,6 +97,8 @@ def validate_query_range(from_: datetime | None, to: datetime | None) -> None:
             continue
         if value.tzinfo is None or value.utcoffset() is None:
             errors.add(name, "must have a time zone")
+        elif not QUERY_MIN_TIME <= value <= QUERY_MAX_TIME:
+            errors.add(name, f"must be {QUERY_RANGE_TEXT}")
         elif not _is_whole_minute(value):
             errors.add(
                 name, "must be on a whole minute (like YYYY-MM-DDTHH:mm:00Z), the resolution of meters"
@@ -95,6 +106,32 @@ def validate_query_range(from_: datetime | None, to: datetime | None) -> None:
     if not errors.violations and from_ is not None and to is not None and not from_ < to:
         errors.add("to_time", "must be after from_time")
     errors.raise_if_any()
+
+
+def bounded_windows(
+    from_: datetime, to: datetime, size: WindowSize | None, tz: ZoneInfo, limit: int, what: str = "rows"
+) -> list[Window]:
+    """``windows_between`` as a list, refused with InvalidArgument on ``window_size`` when there would be more
+    than ``limit`` of them: first from the range's length alone (so a 10-year MINUTE range is refused before
+    any work), then while they are listed (so listing never goes past ``limit``)."""
+    if size is not None and (to - from_) // LONGEST_WINDOW[size.value] > limit:
+        raise too_many(limit, size.value, what)
+    windows = []
+    for window in windows_between(from_, to, size, tz):
+        windows.append(window)
+        if len(windows) > limit:
+            raise too_many(limit, size.value if size else "", what)
+    return windows
+
+
+def too_many(limit: int, size: str, what: str = "rows") -> InvalidArgument:
+    """The error of a query or history whose answer would exceed ``limit``."""
+    larger = {"MINUTE": "HOUR or DAY", "HOUR": "DAY", "DAY": "a shorter range"}.get(size, "a shorter range")
+    return InvalidArgument.of(
+        "window_size",
+        f"the answer would have more than {limit} {what} (windows x groups); use a larger window_size"
+        f" ({larger}), a shorter from_time..to_time range or fewer group_by keys",
+    )
 
 
 def window_start(t: datetime, size: WindowSize, tz: ZoneInfo) -> datetime:

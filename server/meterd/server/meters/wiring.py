@@ -7,6 +7,7 @@ import logging
 
 from meterd.server.app import AppContext
 from meterd.server.errors import InvalidArgument
+from meterd.server.features.model import FeatureFilter
 from meterd.server.meters.model import MeterDefinition
 from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.meters.servicer import MeterServicer
@@ -18,7 +19,15 @@ log = logging.getLogger("meterd.meters")
 
 def wire(ctx: AppContext) -> None:
     store = SqliteMeterStore(ctx.db, ctx.services["event_store"])
-    service = MeterService(store, ctx.clock)
+    def feature_keys(slug: str) -> list[str]:
+        # The features domain is wired later: looked up at call time.
+        features = ctx.services.get("feature_store")
+        if features is None:
+            return []
+        page, _ = features.list(FeatureFilter(meter_slugs=(slug,)), 100, None)
+        return [f.key for f in page]
+
+    service = MeterService(store, ctx.clock, feature_keys)
     ctx.services["meters"] = service
     ctx.add_servicer("MeterService", MeterServicer(service))
     for i, declared in enumerate(ctx.config.meters):

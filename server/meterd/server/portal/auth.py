@@ -11,14 +11,17 @@ Rules (DESIGN § 3, SPEC § Portal):
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import inspect
 import ipaddress
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
 import grpc
+import grpc.aio
 
 from meterd.server import errors, rpc
 from meterd.server.portal.model import PortalAccess
@@ -90,17 +93,18 @@ class Authenticator:
         raise errors.Unauthenticated("invalid admin key")
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
-    """Runs ``Authenticator.check`` on the worker thread of each call, before the servicer."""
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Runs ``Authenticator.check`` before every guarded call's servicer, on the event loop (a portal token,
+    which needs a database read, is checked on the worker pool: the loop's default executor)."""
 
     def __init__(self, authenticator: Authenticator) -> None:
         self._authenticator = authenticator
 
-    def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(OPEN_METHOD_PREFIXES):
             return handler
@@ -110,35 +114,51 @@ class AuthInterceptor(grpc.ServerInterceptor):
 def _guarded(handler: grpc.RpcMethodHandler, method: str, authenticator: Authenticator) -> grpc.RpcMethodHandler:
     """The same handler (same kind, same (de)serialisers) with the check in front of its behaviour.
 
-    The check runs inside the behaviour, not in ``intercept_service``, so that it runs on the call's worker
-    thread (where the context variable must be set) rather than on the server's polling thread.
+    The check runs inside the behaviour, in the call's own task, so that the portal access it sets is seen by
+    the servicer (the serving layer copies the task's context variables to the worker thread). The request
+    is still raw bytes here (meterd's handlers parse it themselves), so authentication comes before parsing.
     """
 
-    def guard(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
-        def run(request: Any, context: grpc.ServicerContext) -> Any:
-            try:
-                access = authenticator.check(method, bearer_of(context.invocation_metadata()))
-            except errors.MeterdError as exc:
-                context.abort_with_status(rpc.grpc_status_of(exc))
-            except Exception:
-                log.exception("authentication failed with an internal error", extra={"method": method})
-                context.abort(grpc.StatusCode.INTERNAL, "internal error during authentication")
-            token = _portal_access.set(access)
-            try:
-                return behavior(request, context)
-            finally:
-                _portal_access.reset(token)
+    async def authenticate(context: grpc.aio.ServicerContext) -> PortalAccess | None:
+        try:
+            bearer = bearer_of(context.invocation_metadata())
+            if bearer is not None and looks_like_jwt(bearer):
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(None, authenticator.check, method, bearer)
+            return authenticator.check(method, bearer)
+        except errors.MeterdError as exc:
+            status = rpc.grpc_status_of(exc)
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        except Exception:
+            log.exception("authentication failed with an internal error", extra={"method": method})
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error during authentication")
+        raise AssertionError("unreachable: abort raises")
+
+    def guard_call(behavior: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
+        async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            _portal_access.set(await authenticate(context))  # the call's own task: gone with it
+            return await behavior(request, context)
 
         return run
 
-    kinds: list[tuple[Any, Callable[..., grpc.RpcMethodHandler]]] = [
-        (handler.unary_unary, grpc.unary_unary_rpc_method_handler),
-        (handler.unary_stream, grpc.unary_stream_rpc_method_handler),
-        (handler.stream_unary, grpc.stream_unary_rpc_method_handler),
-        (handler.stream_stream, grpc.stream_stream_rpc_method_handler),
+    def guard_stream(behavior: Callable[[Any, Any], AsyncIterator[Any]]) -> Callable[[Any, Any], AsyncIterator[Any]]:
+        async def run(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            _portal_access.set(await authenticate(context))
+            async for reply in behavior(request, context):
+                yield reply
+
+        return run
+
+    kinds: list[tuple[Any, Callable[..., grpc.RpcMethodHandler], Callable[[Any], Any]]] = [
+        (handler.unary_unary, grpc.unary_unary_rpc_method_handler, guard_call),
+        (handler.unary_stream, grpc.unary_stream_rpc_method_handler, guard_stream),
+        (handler.stream_unary, grpc.stream_unary_rpc_method_handler, guard_call),
+        (handler.stream_stream, grpc.stream_stream_rpc_method_handler, guard_stream),
     ]
-    for behavior, make in kinds:
+    for behavior, make, guard in kinds:
         if behavior is not None:
+            if not (inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)):
+                raise TypeError(f"{method}: the auth interceptor guards async handlers only")
             return make(
                 guard(behavior), request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,

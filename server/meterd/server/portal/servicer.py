@@ -51,7 +51,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         self, request: portal_pb2.CreatePortalTokenRequest, context: grpc.ServicerContext
     ) -> portal_pb2.CreatePortalTokenResponse:
         issued = self._service.create_token(
-            request.subject, list(request.allowed_meter_slugs), rpc.opt_ts(request, "expires_at")
+            request.subject, list(request.allowed_meter_slugs), rpc.opt_ts(request, "expires_at", "expires_at")
         )
         return portal_pb2.CreatePortalTokenResponse(
             token=token_to_wire(issued.token, issued.token.created_at, issued.text)

@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 from meterd.server.app import AppContext
+from meterd.server.config import read_secret_file
 from meterd.server.portal.auth import Authenticator, AuthInterceptor, is_loopback
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.servicer import PortalServicer
@@ -25,14 +26,16 @@ def wire(ctx: AppContext) -> None:
     if config.portal_token_ttl_seconds <= 0:
         raise ValueError(f"portal_token_ttl_seconds must be positive, got {config.portal_token_ttl_seconds}")
     store = SqlitePortalStore(ctx.db)
-    secret = config.portal_secret or store.secret(lambda: secrets.token_urlsafe(48))
+    # A configured secret (environment or config, given or in a file) wins; else one generated into the database.
+    configured = config.portal_secret or (read_secret_file(config.portal_secret_file) if config.portal_secret_file else None)
+    secret = configured or store.secret(lambda: secrets.token_urlsafe(48))
     service = PortalService(store, TokenSigner(secret), ctx.clock, timedelta(seconds=config.portal_token_ttl_seconds))
     ctx.services["portal"] = service
     ctx.add_servicer("PortalService", PortalServicer(service, lambda: ctx.servicers.get("MeterService")))
     ctx.interceptors.append(AuthInterceptor(Authenticator(config.admin_key or None, service)))
 
     def warn_if_open() -> None:
-        if config.portal_secret and len(config.portal_secret.encode()) < MIN_SECRET_BYTES:
+        if configured and len(configured.encode()) < MIN_SECRET_BYTES:
             log.warning("the configured portal secret is shorter than %d bytes; portal tokens are weakly signed",
                         MIN_SECRET_BYTES)
         if not config.admin_key and not is_loopback(config.listen):

@@ -19,8 +19,8 @@ def upsert_from_wire(s: subjects_pb2.Subject) -> SubjectUpsert:
         key=s.key,
         display_name=(s.display_name or None) if s.HasField("display_name") else UNSET,
         metadata=dict(s.metadata) if s.metadata else UNSET,
-        current_period_start=rpc.ts_to_dt(s.current_period_start) if s.HasField("current_period_start") else UNSET,
-        current_period_end=rpc.ts_to_dt(s.current_period_end) if s.HasField("current_period_end") else UNSET,
+        current_period_start=rpc.ts_to_dt(s.current_period_start, "subject.current_period_start") if s.HasField("current_period_start") else UNSET,
+        current_period_end=rpc.ts_to_dt(s.current_period_end, "subject.current_period_end") if s.HasField("current_period_end") else UNSET,
         stripe_customer_id=(s.stripe_customer_id or None) if s.HasField("stripe_customer_id") else UNSET,
     )
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
-
-import grpc
 
 from meterd.server import rpc
 from meterd.server.entitlements.servicer import value_to_wire
@@ -103,26 +100,6 @@ def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesRespon
         snapshot_complete=m.snapshot_complete,
         resumed=m.resumed,
     )
-
-
-def serve_watch(
-    service: WatchService, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.ServicerContext
-) -> Iterator[entitlements_pb2.WatchEntitlementValuesResponse]:
-    """Serves one watch on a server thread: the first messages, then whatever becomes due, until the caller
-    cancels, its deadline passes or the server shuts down (the stream then ends with OK)."""
-    woken = threading.Event()
-    session = service.open(request_from_wire(request), woken.set)
-    context.add_callback(woken.set)  # cancelled or deadline: stop waiting at once
-    try:
-        for m in session.start():
-            yield message_to_wire(m)
-        while context.is_active() and not session.ended:
-            woken.clear()
-            for m in session.poll():
-                yield message_to_wire(m)
-            woken.wait(session.wait_seconds())
-    finally:
-        session.close()
 
 
 async def serve_watch_async(

@@ -14,11 +14,12 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from meterd.server.errors import Unavailable
 from meterd.server.store.sqlite.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,19 @@ WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
 _STOP = object()
 
 
+def storage_error(exc: BaseException) -> BaseException:
+    """The error a caller should see for a failed write: a full disk (or a database at its size limit) is
+    UNAVAILABLE, with a message that says so (the server carries on, and retrying once space returns
+    works); anything else is passed on as it is."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL:
+        error = Unavailable("storage is full: the disk (or the database's size limit) has no room for this "
+                            "write, so nothing of it was stored; retry once space has been freed")
+        error.__cause__ = exc
+        return error
+    return exc
+
+
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     """Opens a connection with meterd's pragmas. Autocommit mode: transactions are explicit."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
@@ -50,6 +64,19 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def _create_private(path: str) -> None:
+    """Creates the database file readable and writable by its owner only (0600), before SQLite opens it:
+    SQLite gives the -wal and -shm files it creates the database file's permissions. An existing file keeps
+    its mode; a warning says when others may read it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = os.fstat(fd).st_mode
+    finally:
+        os.close(fd)
+    if mode & 0o077:
+        log.warning("database %s is readable by others than its owner (mode %o); chmod 600 it", path, mode & 0o777)
+
+
 class Database:
     """Owns the database file: migrations at open, the writer thread, and reader connections."""
 
@@ -57,6 +84,7 @@ class Database:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
         self._wal_path = self.path + "-wal"
         self._write_conn = connect(self.path)
         migrate(self._write_conn)
@@ -79,6 +107,21 @@ class Database:
     def _rolled_back(self) -> None:
         for listener in self._rollback_listeners:
             listener()
+
+    @contextlib.contextmanager
+    def savepoint(self, conn: sqlite3.Connection, name: str = "part") -> Iterator[None]:
+        """Inside a write job: a part that rolls back alone when it raises (the error goes on), so a job can
+        try a part and carry on without it. Rollback listeners are told, as for a failed job."""
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled the whole transaction back itself (full disk)
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            self._rolled_back()
+            raise
+        conn.execute(f"RELEASE {name}")
 
     # -- writes ------------------------------------------------------------------------------------
     def submit(self, job: WriteJob[T]) -> Future[T]:
@@ -126,22 +169,28 @@ class Database:
                 try:
                     result = job(conn)
                 except BaseException as exc:  # the job's own error goes back to its caller alone
+                    if not conn.in_transaction:  # SQLite rolled everything back (a full disk): fail the group
+                        raise
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     self._rolled_back()
-                    outcomes.append((future, False, exc))
+                    outcomes.append((future, False, storage_error(exc)))
                 else:
                     conn.execute("RELEASE job")
                     outcomes.append((future, True, result))
             conn.execute("COMMIT")
         except BaseException as exc:
-            log.exception("write transaction failed; %d jobs get the error", len(group))
+            error = storage_error(exc)
+            if isinstance(error, Unavailable):
+                log.error("write transaction failed: %s; %d jobs get the error", exc, len(group))
+            else:
+                log.exception("write transaction failed; %d jobs get the error", len(group))
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._rolled_back()
             for _, future in group:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(error)
             return
         for future, ok, value in outcomes:
             if ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -10,8 +11,10 @@ from concurrent.futures import Future
 from datetime import datetime
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store.sqlite.db import Database, storage_error
 from meterd.server.timeutil import from_us, to_us
+
+log = logging.getLogger(__name__)
 
 # Called inside the ingest transaction with the events that were newly stored (seq, event); meters use
 # it to update their pre-aggregates atomically with the raw rows.
@@ -72,29 +75,59 @@ class SqliteEventStore:
     def _schedule_drain(self) -> None:
         taken: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
 
-        def job(conn: sqlite3.Connection) -> list[list[bool]]:
+        def job(conn: sqlite3.Connection) -> list[list[bool] | BaseException]:
             with self._pending_lock:
                 taken.extend(self._pending)
                 self._pending = []
                 self._drain_scheduled = False
-            return self._insert(conn, taken)
+            return self._insert_isolated(conn, taken)
 
-        def done(result: Future[list[list[bool]]]) -> None:
-            # Resolved after the commit (or its failure): every batch the job took learns the outcome.
+        def done(result: Future[list[list[bool] | BaseException]]) -> None:
+            # Resolved after the commit (or its failure): every batch the job took learns its own outcome.
             with self._pending_lock:
                 self._in_flight -= len(taken)
             error = result.exception()
             for i, (_, _, future) in enumerate(taken):
-                if error is None:
-                    future.set_result(result.result()[i])
+                outcome = error if error is not None else result.result()[i]
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
                 else:
-                    future.set_exception(error)
+                    future.set_result(outcome)
             if error is None and self._commit_listeners:
-                committed = [(events, result.result()[i], ingested_us) for i, (events, ingested_us, _) in enumerate(taken)]
+                committed = [
+                    (events, outcome, ingested_us)
+                    for (events, ingested_us, _), outcome in zip(taken, result.result(), strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
                 for listener in self._commit_listeners:
                     listener(committed)
 
         self._db.submit(job).add_done_callback(done)
+
+    def _insert_isolated(
+        self, conn: sqlite3.Connection, batches: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]]
+    ) -> list[list[bool] | BaseException]:
+        """``_insert`` of every batch together (group commit); if that fails, each batch again alone in its
+        own savepoint, so a batch that cannot be stored fails alone and the others still commit."""
+        try:
+            with self._db.savepoint(conn, "batches"):
+                return list(self._insert(conn, batches))
+        except Exception as exc:
+            if not conn.in_transaction:  # SQLite rolled the transaction back (a full disk): nothing to retry
+                raise
+            if len(batches) == 1:
+                return [storage_error(exc)]
+        outcomes: list[list[bool] | BaseException] = []
+        for batch in batches:
+            try:
+                with self._db.savepoint(conn, "batch"):
+                    outcomes.append(self._insert(conn, [batch])[0])
+            except Exception as exc:
+                if not conn.in_transaction:
+                    raise
+                log.exception("one ingest batch of %d events failed and was not stored", len(batch[0]))
+                outcomes.append(storage_error(exc))
+        return outcomes
 
     def _insert(
         self, conn: sqlite3.Connection, batches: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]]

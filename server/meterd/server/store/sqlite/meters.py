@@ -16,8 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from meterd.server.errors import AlreadyExists, NotFound
-from meterd.server.events.model import ValidEvent, parse_data
-from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError
+from meterd.server.events.model import ValidEvent
+from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError, parse_event_data
 from meterd.server.meters.plan import NANOS, Fetch, Level, decimal_to_nanos
 from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
@@ -308,8 +308,12 @@ class SqliteMeterStore:
             meters = by_type.get(event_type)
             if not meters:
                 continue
-            # Parsed here, once per event, only for types that have meters: exact numbers for aggregation.
-            parsed = parse_data(data) if data is not None else None
+            # Parsed here, once per event, only for types that have meters: exact numbers for aggregation. A
+            # stored event that today's validation would refuse is skipped by every meter, with the reason.
+            parsed = parse_event_data(data, time_us, subject)  # type: ignore[arg-type]
+            if isinstance(parsed, ReadError):
+                errors.extend((seq, m.slug, parsed.message) for m in meters)
+                continue
             minute = time_us - time_us % 60_000_000
             for m in meters:
                 reading = m.reader.read(parsed)  # type: ignore[arg-type]

@@ -37,11 +37,11 @@ log = logging.getLogger("meterd.credit.snapshots")
 
 _SELECT_LATEST = (
     "SELECT at_us, balances, overage, usage, period_start_us FROM balance_snapshots"
-    " WHERE entitlement_id = ? AND at_us <= ? ORDER BY at_us DESC LIMIT 1"
+    " WHERE entitlement_id = ? AND at_us <= ? AND (meter_version = ? OR ? IS NULL) ORDER BY at_us DESC LIMIT 1"
 )
 _INSERT = (
     "INSERT OR REPLACE INTO balance_snapshots (entitlement_id, at_us, event_type, subject_key, balances, overage,"
-    " usage, period_start_us, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " usage, period_start_us, created_us, meter_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _LATE_EVENT = (
     "SELECT 1 FROM events WHERE seq > ? AND type = ? AND subject = ? AND time_us < ? LIMIT 1"
@@ -74,9 +74,12 @@ class SqliteSnapshotStore:
             self._bounds[(event_type, subject_key)] = at_us
 
     # -- reads -------------------------------------------------------------------------------------
-    def latest(self, entitlement_id: str, at: datetime) -> BalanceState | None:
-        """The entitlement's latest snapshot at or before ``at``, if any."""
-        row = self._db.reader().execute(_SELECT_LATEST, (entitlement_id, to_us(at))).fetchone()
+    def latest(self, entitlement_id: str, at: datetime, meter_version: str | None = None) -> BalanceState | None:
+        """The entitlement's latest snapshot at or before ``at`` built on this version of its meter (None: any
+        version, for tests), if any."""
+        row = self._db.reader().execute(
+            _SELECT_LATEST, (entitlement_id, to_us(at), meter_version, meter_version)
+        ).fetchone()
         return _state_of(row) if row else None
 
     def event_seq(self) -> int:
@@ -114,7 +117,7 @@ class SqliteSnapshotStore:
             (
                 basis.entitlement_id, to_us(s.at), basis.event_type, basis.subject_key,
                 json.dumps({gid: str(b) for gid, b in sorted(s.balances.items())}, separators=(",", ":")),
-                str(s.overage), str(s.usage), to_us(s.period_start), to_us(created_at),
+                str(s.overage), str(s.usage), to_us(s.period_start), to_us(created_at), basis.meter_version,
             )
             for s in states
         ]
@@ -140,6 +143,11 @@ class SqliteSnapshotStore:
                 return False
             # Raise the bound before the rows exist: a later ingest in this same group then sees it.
             self._bounds[key] = max(self._bounds.get(key, latest_us), latest_us)
+            # Snapshots built on another definition of the meter are never read again.
+            conn.execute(
+                "DELETE FROM balance_snapshots WHERE entitlement_id = ? AND meter_version IS NOT ?",
+                (basis.entitlement_id, basis.meter_version),
+            )
             if prune is not None:
                 conn.execute(
                     "DELETE FROM balance_snapshots WHERE entitlement_id = ? AND at_us > ? AND at_us < ?",

@@ -1,0 +1,343 @@
+"""Serving meterd's services on ``grpc.aio``: an open, idle stream costs no thread.
+
+The servicers' unary bodies stay plain synchronous functions: each call runs on a worker thread of one
+bounded pool (the event loop's default executor), with a ``SyncContext`` that offers the parts of
+``grpc.ServicerContext`` they use. A servicer method written as ``async def`` (``StreamEvents``) runs on the
+event loop itself and awaits its blocking work. Around every call this layer
+
+- parses the request itself, after the interceptors (authentication) ran: the handlers are registered with
+  no deserializer, so an unauthenticated garbage body is UNAUTHENTICATED and an authenticated one is
+  INVALID_ARGUMENT, never INTERNAL;
+- makes a ``cancellation.Cancellation`` current for the body: cancelled when the caller cancels or goes
+  away, expired when its deadline passes;
+- caps the number of open request streams (RESOURCE_EXHAUSTED beyond ``max_streams``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+import grpc
+import grpc.aio
+
+from meterd.server import cancellation, errors, rpc
+
+log = logging.getLogger("meterd.serving")
+
+# Streamed request messages up to this size are parsed on the event loop; larger ones on a worker thread.
+PARSE_ON_LOOP_MAX_BYTES = 64 * 1024
+_END = object()
+
+
+class _Recorder:
+    """Stands in for a server in a generated ``add_*Servicer_to_server`` function, to collect its handlers."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self.handlers[service] = dict(handlers)
+
+
+def method_handlers(
+    add: Callable[[Any, Any], None], servicer: Any
+) -> tuple[str, dict[str, grpc.RpcMethodHandler]]:
+    """The full service name and the method handlers that the generated ``add`` function would register."""
+    recorder = _Recorder()
+    add(servicer, recorder)
+    ((service, handlers),) = recorder.handlers.items()
+    return service, handlers
+
+
+class SyncContext:
+    """What meterd's synchronous servicer bodies use of ``grpc.ServicerContext``, for a body running on a
+    worker thread under ``grpc.aio`` (whose own sync context has no ``abort_with_status``, ``code`` or
+    ``is_active``). Aborting records the status and raises, as grpc's sync server does; the serving layer
+    sends the status when the body has unwound."""
+
+    def __init__(self, context: grpc.aio.ServicerContext, token: cancellation.Cancellation) -> None:
+        self._context = context
+        self._token = token
+        self._code: grpc.StatusCode | None = None
+        self._details = ""
+        self._trailing: tuple[tuple[str, str | bytes], ...] = ()
+
+    def abort(self, code: grpc.StatusCode, details: str = "",
+              trailing_metadata: Sequence[tuple[str, str | bytes]] = ()) -> None:
+        if code == grpc.StatusCode.OK:
+            raise ValueError("abort() needs a status other than OK")
+        self._code, self._details, self._trailing = code, details, tuple(trailing_metadata or ())
+        # The same signal as grpc's sync server (a bare Exception once the code is set): rpc._is_abort knows it.
+        raise Exception()
+
+    def abort_with_status(self, status: grpc.Status) -> None:
+        self.abort(status.code, status.details, status.trailing_metadata)
+
+    def code(self) -> grpc.StatusCode | None:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def set_details(self, details: str) -> None:
+        self._details = details
+
+    def set_trailing_metadata(self, metadata: Sequence[tuple[str, str | bytes]]) -> None:
+        self._trailing = tuple(metadata)
+
+    def trailing_metadata(self) -> tuple[tuple[str, str | bytes], ...]:
+        return self._trailing
+
+    def invocation_metadata(self) -> Any:
+        return self._context.invocation_metadata()
+
+    def peer(self) -> str:
+        return self._context.peer()
+
+    def time_remaining(self) -> float | None:
+        return self._token.time_remaining()
+
+    def is_active(self) -> bool:
+        return not (self._token.cancelled or self._token.expired)
+
+    def cancellation(self) -> cancellation.Cancellation:
+        """The call's cancellation token (also ``cancellation.current()`` inside the body)."""
+        return self._token
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        self._context.add_done_callback(lambda _context: callback())
+        return True
+
+
+class _Call:
+    """One call's sync context and the contextvars its body runs in; runs pieces of the body on the pool."""
+
+    def __init__(self, serving: Serving, context: grpc.aio.ServicerContext, method: str) -> None:
+        self.serving = serving
+        self.context = context
+        self.method = method
+        self.token = cancellation.Cancellation.after(context.time_remaining())
+        self.sync = SyncContext(context, self.token)
+        self.vars = contextvars.copy_context()  # holds what interceptors set (the portal access)
+        self.vars.run(cancellation.bind, self.token)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` on a worker thread in the call's context; statuses the body chose are sent here."""
+        try:
+            return await self.serving.loop.run_in_executor(self.serving.executor, self.vars.run, fn, *args)
+        except asyncio.CancelledError:
+            self.token.cancel()  # the caller cancelled or its deadline passed: tell the body to stop
+            raise
+        except Exception as exc:
+            await self.fail(exc)
+            raise  # unreachable: fail() aborts
+
+    async def fail(self, exc: BaseException) -> None:
+        code = self.sync.code()
+        if code is not None and code != grpc.StatusCode.OK:
+            await self.context.abort(code, self.sync.details(), self.sync.trailing_metadata())
+        if isinstance(exc, errors.MeterdError):
+            await abort_with(self.context, exc)
+        log.error("internal error", exc_info=exc, extra={"method": self.method})
+        await self.context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
+
+    async def finish(self) -> None:
+        """After a body returned normally: a code it set (set_code without abort) and trailing metadata."""
+        code = self.sync.code()
+        if code is not None and code != grpc.StatusCode.OK:
+            await self.context.abort(code, self.sync.details(), self.sync.trailing_metadata())
+        if self.sync.trailing_metadata():
+            self.context.set_trailing_metadata(self.sync.trailing_metadata())
+
+
+async def abort_with(context: grpc.aio.ServicerContext, exc: errors.MeterdError) -> None:
+    """Ends an aio call with the status of a domain error (raises, as ``context.abort`` does)."""
+    status = rpc.grpc_status_of(exc)
+    await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _message_name(deserializer: Callable[[bytes], Any] | None) -> str:
+    owner = getattr(deserializer, "__self__", None)
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    return getattr(descriptor, "full_name", "the request message")
+
+
+def parse(deserializer: Callable[[bytes], Any] | None, raw: bytes) -> Any:
+    """The request message in ``raw``; InvalidArgument when the bytes are not one."""
+    if deserializer is None:
+        return raw
+    try:
+        return deserializer(raw)
+    except Exception as exc:  # DecodeError, or RecursionError for absurd nesting
+        raise errors.InvalidArgument.of(
+            "request", f"is not a valid {_message_name(deserializer)} message ({type(exc).__name__})"
+        ) from exc
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+class Serving:
+    """Turns generated method handlers into ``grpc.aio`` handlers that run as described in the module doc."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, executor: Executor, max_streams: int) -> None:
+        self.loop = loop
+        self.executor = executor
+        self.max_streams = max_streams
+        self.open_streams = 0  # request streams being served; touched on the event loop only
+        # Set when the server starts shutting down: request streams stop reading, acknowledge what they have
+        # read, then end UNAVAILABLE (so a producer's idle stream does not hold the shutdown for its grace).
+        self.stopping = asyncio.Event()
+
+    def begin_shutdown(self) -> None:
+        """On the event loop: ends every request stream once what it has read is acknowledged."""
+        self.stopping.set()
+
+    def adapt(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> dict[str, grpc.RpcMethodHandler]:
+        return {name: self._adapt(f"/{service}/{name}", handler) for name, handler in handlers.items()}
+
+    def _adapt(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        deserialize, serialize = handler.request_deserializer, handler.response_serializer
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(self._unary_unary(method, handler.unary_unary, deserialize,
+                                                                         serialize))
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._unary_stream(method, handler.unary_stream, deserialize), response_serializer=serialize)
+        behavior = handler.stream_stream or handler.stream_unary
+        if not (inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)):
+            raise TypeError(f"{method}: a request-streaming servicer method must be async (holds no thread)")
+        if handler.stream_stream is not None:
+            return grpc.stream_stream_rpc_method_handler(
+                self._stream_stream(method, handler.stream_stream, deserialize), response_serializer=serialize)
+        return grpc.stream_unary_rpc_method_handler(
+            self._stream_unary(method, handler.stream_unary, deserialize), response_serializer=serialize)
+
+    def _unary_unary(self, method: str, behavior: Callable[..., Any], deserialize: Any, serialize: Any) -> Any:
+        if inspect.iscoroutinefunction(behavior):
+            async def run_async(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+                call = _Call(self, context, method)
+                request = await call.run(parse, deserialize, raw)
+                cancellation.bind(call.token)  # this call's own task: the binding ends with it
+                reply = await behavior(request, context)
+                return serialize(reply) if serialize is not None else reply
+            return run_async
+
+        def body(raw: bytes, sync: SyncContext) -> Any:
+            try:
+                request = parse(deserialize, raw)
+            except errors.InvalidArgument as exc:
+                sync.abort_with_status(rpc.grpc_status_of(exc))
+            reply = behavior(request, sync)
+            return serialize(reply) if serialize is not None else reply  # serialised off the event loop
+
+        async def run(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            call = _Call(self, context, method)
+            reply = await call.run(body, raw, call.sync)
+            await call.finish()
+            return reply
+
+        return run
+
+    def _unary_stream(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
+        async def run(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            call = _Call(self, context, method)
+            request = await call.run(parse, deserialize, raw)
+            if inspect.isasyncgenfunction(behavior):
+                cancellation.bind(call.token)
+                async for reply in behavior(request, context):
+                    yield reply
+                return
+            replies: Iterator[Any] = await call.run(lambda: iter(behavior(request, call.sync)))
+            while (reply := await call.run(next, replies, _END)) is not _END:
+                yield reply
+            await call.finish()
+
+        return run
+
+    async def _admit_stream(self, context: grpc.aio.ServicerContext) -> None:
+        if self.open_streams >= self.max_streams:
+            await abort_with(context, errors.ResourceExhausted(
+                f"the server holds its maximum of {self.max_streams} open streams (setting max_streams); "
+                "retry later"))
+        self.open_streams += 1
+
+    def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any, cut: list[bool]) -> AsyncIterator[Any]:
+        """The stream's messages, parsed; ends early (``cut[0]`` set) once the server is shutting down."""
+
+        async def messages() -> AsyncIterator[Any]:
+            iterator = requests.__aiter__()
+            stopping = asyncio.ensure_future(self.stopping.wait())
+            receive: asyncio.Future[bytes] | None = None
+            try:
+                while True:
+                    receive = asyncio.ensure_future(iterator.__anext__())
+                    receive.add_done_callback(_retrieve)  # a read cut short by the call's end fails unseen
+                    await asyncio.wait((receive, stopping), return_when=asyncio.FIRST_COMPLETED)
+                    if not receive.done():
+                        receive.cancel()
+                        cut[0] = True
+                        return
+                    try:
+                        raw = receive.result()
+                    except StopAsyncIteration:
+                        return
+                    if len(raw) <= PARSE_ON_LOOP_MAX_BYTES:
+                        yield parse(deserialize, raw)
+                    else:
+                        yield await self.loop.run_in_executor(self.executor, parse, deserialize, raw)
+            finally:
+                stopping.cancel()
+                if receive is not None and not receive.done():
+                    receive.cancel()
+
+        return messages()
+
+    async def _end_if_cut(self, context: grpc.aio.ServicerContext, cut: list[bool]) -> None:
+        if cut[0]:
+            await abort_with(context, errors.Unavailable(
+                "meterd is shutting down: every batch acknowledged on this stream is stored; reconnect and "
+                "send the rest"))
+
+    def _stream_stream(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
+        async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            await self._admit_stream(context)
+            cut = [False]
+            try:
+                cancellation.bind(cancellation.Cancellation.after(context.time_remaining()))
+                async for reply in behavior(self._parsed(requests, deserialize, cut), context):
+                    yield reply
+            finally:
+                self.open_streams -= 1
+            await self._end_if_cut(context, cut)
+
+        return run
+
+    def _stream_unary(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
+        async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> Any:
+            await self._admit_stream(context)
+            cut = [False]
+            try:
+                cancellation.bind(cancellation.Cancellation.after(context.time_remaining()))
+                reply = await behavior(self._parsed(requests, deserialize, cut), context)
+            finally:
+                self.open_streams -= 1
+            await self._end_if_cut(context, cut)
+            return reply
+
+        return run
+
