@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import random
 import threading
@@ -456,3 +457,20 @@ def test_an_idle_watch_sends_heartbeats_with_its_position(om: OpenMeter, watches
     assert beats[0].position == w.messages[0].position  # nothing changed: the same position
     with pytest.raises(InvalidArgumentError):
         next(iter(om.entitlements.watch(subject="c", heartbeat_interval=0.01)))
+
+
+def test_idle_watches_hold_no_worker_thread(server_config: Config) -> None:
+    """More open watches than worker threads: unary calls are still served (a watch waits on the event loop)."""
+    config = dataclasses.replace(server_config, workers=2)
+    srv = MeterdServer(config).start()
+    try:
+        with OpenMeter(srv.address, timeout=30) as om:
+            om.features.create({"key": "sso", "name": "SSO"})
+            om.subjects.create_entitlement("a", {"type": "boolean", "featureKey": "sso"})
+            watches = [Collector(om.entitlements.watch(subject="a", reconnect=False)) for _ in range(8)]
+            wait_for(lambda: all(w.mirror.synced for w in watches), "eight watches")
+            assert om.subjects.get_entitlement_value("a", "sso", timeout=10).has_access
+            for w in watches:
+                w.close()
+    finally:
+        srv.stop(0)
