@@ -3,6 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+# `make setup` holds this lock while it installs: two at once (`make run` and `make test` on a fresh clone)
+# install once, the second waiting and then finding everything in place.
+SETUP_LOCK := .setup.lock
 NODE_TOOLS := node_modules/.bin
 BUF := $(NODE_TOOLS)/buf
 
@@ -10,19 +14,32 @@ BUF := $(NODE_TOOLS)/buf
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
 BUF_AGAINST ?= .git\#ref=HEAD~1
 
-.PHONY: setup generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
+.PHONY: setup lock generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
 
 setup: $(STAMP) $(BUF)
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	@touch $(STAMP)
+# The project (editable) with its server and dev extras, at the versions requirements.lock pins.
+$(STAMP): pyproject.toml $(LOCK)
+	@flock $(SETUP_LOCK) bash -c 'set -e; \
+	  if [ $(STAMP) -nt pyproject.toml ] && [ $(STAMP) -nt $(LOCK) ]; then exit 0; fi; \
+	  test -x $(PY) || python3 -m venv $(VENV); \
+	  echo "installing Python packages from $(LOCK) into $(VENV)"; \
+	  $(PY) -m pip install -q --upgrade pip; \
+	  $(PY) -m pip install -q -c $(LOCK) -e ".[server,dev]"; \
+	  touch $(STAMP)'
 
 $(BUF): package.json
-	npm install --no-audit --no-fund --silent
-	@touch $(BUF)
+	@flock $(SETUP_LOCK) bash -c 'set -e; \
+	  if [ $(BUF) -nt package.json ]; then exit 0; fi; \
+	  npm install --no-audit --no-fund --silent; \
+	  touch $(BUF)'
+
+# Re-resolves requirements.lock from pyproject.toml (newest versions within its ranges, for every platform).
+lock:
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q 'uv>=0.9,<1'
+	$(VENV)/bin/uv pip compile pyproject.toml --extra server --extra dev --universal --python-version 3.11 \
+	  --quiet -o $(LOCK)
 
 generate: setup
 	$(PY) scripts/generate.py
@@ -63,4 +80,4 @@ check-stubs: setup
 	bash scripts/stubs.sh --check
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache $(SETUP_LOCK)

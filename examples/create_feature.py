@@ -1,14 +1,15 @@
 """Create a feature, the building block of entitlements (SDK: openmeter.features.create({key, name, meterSlug}))."""
 
-import os
+from meterd.client import AlreadyExistsError, OpenMeter
 
-from meterd.client import OpenMeter
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
-
-feature = om.features.create({
-    "key": "ai_tokens",
-    "name": "AI Tokens",
-    "meterSlug": "tokens_total",  # optional
-})
+try:
+    feature = om.features.create({
+        "key": "ai_tokens",
+        "name": "AI Tokens",
+        "meterSlug": "tokens_total",  # optional
+    })
+except AlreadyExistsError:  # created before (by the README's tour, or an earlier run): use that one
+    feature = om.features.get("ai_tokens")
 print(f"feature {feature.key} ({feature.name}) measured by {feature.meter_slug}, id {feature.id}")

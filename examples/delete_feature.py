@@ -1,10 +1,8 @@
 """Delete (archive) a feature by key (SDK: openmeter.features.delete('ai_tokens'))."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 om.features.delete("ai_tokens")
 print("active features:", [f.key for f in om.features.list()])

@@ -1,10 +1,8 @@
 """Delete a subject by key; its usage stays (SDK: openmeter.subjects.delete('customer-1'))."""
 
-import os
-
 from meterd.client import NotFoundError, OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 om.subjects.delete("customer-1")
 try:

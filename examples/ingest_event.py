@@ -1,12 +1,11 @@
 """Ingesting an event: one CloudEvent reporting usage (SDK: openmeter.events.ingest(event))."""
 
-import os
 import uuid
 from datetime import UTC, datetime
 
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 event = {
     "specversion": "1.0",

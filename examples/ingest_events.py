@@ -1,12 +1,11 @@
 """Ingesting several events in one call, all or nothing (SDK: openmeter.events.ingest([e1, e2, e3]))."""
 
-import os
 import uuid
 from datetime import UTC, datetime
 
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 now = datetime.now(UTC)
 event1 = {"id": str(uuid.uuid4()), "source": "my-app", "type": "request", "subject": "customer-1",

@@ -1,10 +1,8 @@
 """List features (SDK: openmeter.features.list())."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 for feature in om.features.list():
     print(feature.key, feature.name, feature.meter_slug)

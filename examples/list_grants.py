@@ -1,10 +1,8 @@
 """List the grants of every entitlement (SDK: openmeter.grants.list())."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 grants = om.grants.list()
 for grant in grants:

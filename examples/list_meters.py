@@ -1,10 +1,8 @@
 """List meters (SDK: openmeter.meters.list())."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 for meter in om.meters.list():
     print(meter.slug, meter.event_type)

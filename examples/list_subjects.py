@@ -1,10 +1,8 @@
 """List subjects (SDK: openmeter.subjects.list())."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 for subject in om.subjects.list():
-    print(subject.key, subject.display_name, dict(subject.metadata))
+    print(subject.key, subject.display_name, subject.metadata)

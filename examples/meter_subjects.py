@@ -1,10 +1,8 @@
 """List the subjects with usage on a meter (SDK: openmeter.meters.subjects('my-meter-slug'))."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 subjects = om.meters.subjects("api_requests")
 print(subjects)

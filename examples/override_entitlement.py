@@ -2,11 +2,9 @@
 new one created, or nothing changes
 (SDK: openmeter.subjects.overrideEntitlement('customer-1', 'ai_tokens', {type, usagePeriod, ...}))."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 old = om.subjects.get_entitlement("customer-1", "ai_tokens")
 # The feature may be left out: the override keeps the old entitlement's feature.
@@ -18,4 +16,4 @@ new = om.subjects.override_entitlement("customer-1", "ai_tokens", {
 })
 print(f"replaced {old.id} by {new.id}: {new.metered.issue_after_reset:.10g} per week")
 print("deleted:", [e.id for e in om.subjects.list_entitlements("customer-1", include_deleted=True)
-                   if e.HasField("deleted_at")] == [old.id])
+                   if e.deleted_at is not None] == [old.id])

@@ -1,11 +1,10 @@
 """Query meter values (SDK: openmeter.meters.query('my-meter-slug', {subject, groupBy, from, to, windowSize}))."""
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from meterd.client import OpenMeter, WindowSize
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 # from and to fall on whole minutes; here: the last 24 hours, by the hour.
 to = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
@@ -18,4 +17,4 @@ values = om.meters.query(
     window_size=WindowSize.HOUR,
 )
 for row in values.rows:
-    print(row.window_start.ToJsonString(), row.group_by["method"], row.group_by["path"], row.value)
+    print(row.window_start.isoformat(), row.group_by["method"], row.group_by["path"], row.value)

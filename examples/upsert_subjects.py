@@ -1,10 +1,8 @@
 """Upsert subjects: display names and metadata (SDK: openmeter.subjects.upsert([{key, displayName}]))."""
 
-import os
-
 from meterd.client import OpenMeter
 
-om = OpenMeter(os.environ.get("METERD_TARGET", "localhost:50051"))
+om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if the server needs one
 
 subjects = om.subjects.upsert([
     {"key": "customer-1", "displayName": "ACME"},

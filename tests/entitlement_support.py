@@ -21,5 +21,6 @@ def create_meter(
     return om.meters.create(meter)
 
 
-def dt(ts: timestamp_pb2.Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)
+def dt(ts: datetime | timestamp_pb2.Timestamp) -> datetime:
+    """A result's time (already a datetime), or a wire Timestamp's."""
+    return ts if isinstance(ts, datetime) else ts.ToDatetime(tzinfo=UTC)

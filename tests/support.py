@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -152,3 +155,45 @@ class IdleStreams:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+README_BLOCKS = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), flags=re.S | re.M)
+
+
+class Tour:
+    """Runs the README's ```python blocks in order (each at most once), in one namespace, against a server
+    at ``target``, and keeps what each printed."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.namespace: dict[str, object] = {"__name__": "__readme__"}
+        self.outputs: dict[int, str | BaseException] = {}
+
+    def output(self, index: int) -> str:
+        for i in range(index + 1):
+            if i not in self.outputs:
+                self.outputs[i] = self._run(README_BLOCKS[i])
+        result = self.outputs[index]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def run_all(self) -> list[str]:
+        return [self.output(i) for i in range(len(README_BLOCKS))]
+
+    def close(self) -> None:
+        for value in self.namespace.values():
+            close = getattr(value, "close", None)
+            if type(value).__name__ == "OpenMeter" and close is not None:
+                close()
+
+    def _run(self, code: str) -> str | BaseException:
+        # The README talks to `make run`'s server; the test's server listens elsewhere.
+        code = code.replace('"localhost:50051"', repr(self.target))
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, str(ROOT / "README.md"), "exec"), self.namespace)
+        except Exception as error:
+            return error
+        return out.getvalue()

@@ -179,7 +179,7 @@ def test_refusals(om: OpenMeter, clock: Clock) -> None:
         h("customer-1", "no-such", window_size="DAY")
     with pytest.raises(FailedPreconditionError):
         h("customer-1", "sso", window_size="DAY")
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgumentError):
         h("customer-1", "ai_tokens", window_size="WEEK")  # refused by the client before sending
 
 

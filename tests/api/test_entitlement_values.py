@@ -117,7 +117,7 @@ def test_issue_after_reset_refills_at_every_period_boundary(om: OpenMeter, clock
     assert value_tuple(om) == (True, 3, 7, 0)
     assert value_tuple(om, START + timedelta(hours=20)) == (False, 0, 13, 3)
     entitlement = s.get_entitlement("customer-1", "ai_tokens")
-    assert entitlement.metered.current_usage_period.from_time.ToDatetime(tzinfo=UTC) == START + timedelta(days=2)
+    assert entitlement.metered.current_usage_period.from_time == START + timedelta(days=2)
 
 
 def test_preserved_overage_carries_into_the_next_period(om: OpenMeter, clock: Clock) -> None:

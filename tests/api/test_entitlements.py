@@ -14,13 +14,14 @@ from support import Clock
 from meterd.client import (
     AlreadyExistsError,
     AsyncOpenMeter,
+    ExpirationDuration,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     OpenMeter,
+    PeriodInterval,
 )
 from meterd.server.app import MeterdServer
-from meterd.v1 import common_pb2, grants_pb2
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
     })
     m = created.metered
     minute = datetime(2024, 3, 10, 15, 42, tzinfo=UTC)
-    assert m.usage_period.interval == common_pb2.PERIOD_INTERVAL_MONTH
+    assert m.usage_period.interval == PeriodInterval.MONTH
     assert dt(m.usage_period.anchor) == minute  # creation time truncated to the minute
     assert dt(m.measure_usage_from) == minute  # the start of the current period at creation
     assert m.issue_after_reset == 10_000_000 and m.issue_after_reset_priority == 1
@@ -112,7 +113,7 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
     assert grant.amount == 10_000_000 and grant.priority == 1
     assert dt(grant.effective_at) == minute
     assert grant.min_rollover_amount == grant.max_rollover_amount == 10_000_000
-    assert (grant.expiration.duration, grant.expiration.count) == (grants_pb2.EXPIRATION_DURATION_YEAR, 100)
+    assert (grant.expiration.duration, grant.expiration.count) == (ExpirationDuration.YEAR, 100)
     assert dt(grant.expires_at) == datetime(9999, 12, 31, 23, 59, tzinfo=UTC)  # never expires
     assert dict(grant.metadata) == {"issueAfterReset": "true"}
 
@@ -251,18 +252,18 @@ def test_invalid_entitlements(features: OpenMeter, entitlement: dict[str, object
 
 def test_client_refuses_unknown_keys_wrong_types_and_types(features: OpenMeter) -> None:
     s = features.subjects
-    with pytest.raises(ValueError, match="type"):
+    with pytest.raises(InvalidArgumentError, match="type"):
         s.create_entitlement("c", {"featureKey": "sso"})
-    with pytest.raises(ValueError, match="'gold'"):
+    with pytest.raises(InvalidArgumentError, match="'gold'"):
         s.create_entitlement("c", {"type": "gold", "featureKey": "sso"})
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(InvalidArgumentError, match="config"):
         s.create_entitlement("c", {"type": "boolean", "featureKey": "sso", "config": "{}"})
-    with pytest.raises(ValueError, match="usagePeriod"):
+    with pytest.raises(InvalidArgumentError, match="usagePeriod"):
         s.create_entitlement("c", {"type": "static", "featureKey": "sso", "usagePeriod": {"interval": "DAY"}})
-    with pytest.raises(ValueError, match="FORTNIGHT"):
+    with pytest.raises(InvalidArgumentError, match="FORTNIGHT"):
         s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens",
                                    "usagePeriod": {"interval": "FORTNIGHT"}})
-    with pytest.raises(TypeError, match="is_soft_limit"):
+    with pytest.raises(InvalidArgumentError, match="is_soft_limit"):
         s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens",
                                    "usagePeriod": {"interval": "DAY"}, "isSoftLimit": "yes"})
 

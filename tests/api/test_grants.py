@@ -12,13 +12,14 @@ from support import Clock
 
 from meterd.client import (
     AsyncOpenMeter,
+    ExpirationDuration,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     OpenMeter,
+    PeriodInterval,
 )
 from meterd.server.app import MeterdServer
-from meterd.v1 import common_pb2, grants_pb2
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -59,10 +60,10 @@ def test_create_in_the_sdk_shape(om: OpenMeter) -> None:
     assert (created.subject_key, created.feature_key) == ("customer-1", "ai_tokens")
     assert created.amount == 100 and created.priority == 1
     assert dt(created.effective_at) == datetime(2024, 1, 2, 10, 15, tzinfo=UTC)  # truncated to the minute
-    assert (created.expiration.duration, created.expiration.count) == (grants_pb2.EXPIRATION_DURATION_HOUR, 12)
+    assert (created.expiration.duration, created.expiration.count) == (ExpirationDuration.HOUR, 12)
     assert dt(created.expires_at) == datetime(2024, 1, 2, 22, 15, tzinfo=UTC)
     assert created.min_rollover_amount == created.max_rollover_amount == 100
-    assert created.recurrence.interval == common_pb2.PERIOD_INTERVAL_MONTH
+    assert created.recurrence.interval == PeriodInterval.MONTH
     assert dt(created.recurrence.anchor) == datetime(2024, 6, 28, 18, 29, tzinfo=UTC)
     assert dict(created.metadata) == {"source": "promo"}
     assert not created.HasField("voided_at")
@@ -195,15 +196,15 @@ def test_grants_of_a_deleted_entitlement_leave_the_lists(om: OpenMeter) -> None:
 
 def test_client_refuses_unknown_keys_and_wrong_types(om: OpenMeter) -> None:
     s = om.subjects
-    with pytest.raises(ValueError, match="expiresAt"):
+    with pytest.raises(InvalidArgumentError, match="expiresAt"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(expiresAt=START))
-    with pytest.raises(ValueError, match="FORTNIGHT"):
+    with pytest.raises(InvalidArgumentError, match="FORTNIGHT"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(expiration={"duration": "FORTNIGHT", "count": 1}))
-    with pytest.raises(TypeError, match="amount"):
+    with pytest.raises(InvalidArgumentError, match="amount"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(amount="100"))
-    with pytest.raises(TypeError, match="priority"):
+    with pytest.raises(InvalidArgumentError, match="priority"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(priority=1.5))
-    with pytest.raises(ValueError, match="effective_at"):
+    with pytest.raises(InvalidArgumentError, match="effective_at"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=datetime(2024, 1, 2)))
 
 

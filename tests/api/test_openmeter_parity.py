@@ -20,11 +20,12 @@ from meterd.client import (
     InvalidArgumentError,
     NotFoundError,
     OpenMeter,
+    PeriodInterval,
+    WindowSize,
 )
 from meterd.server.app import MeterdServer
 from meterd.server.config import Config
 from meterd.server.store.sqlite import migrations
-from meterd.v1 import common_pb2
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -51,7 +52,7 @@ def test_override_replaces_the_entitlement(om: OpenMeter, clock: Clock) -> None:
     new = s.override_entitlement("c", "ai_tokens", metered(featureKey=None, usagePeriod={"interval": "DAY"},
                                                            issueAfterReset=40))
     assert new.id != old.id and new.feature_key == "ai_tokens"
-    assert new.metered.usage_period.interval == common_pb2.PERIOD_INTERVAL_DAY
+    assert new.metered.usage_period.interval == PeriodInterval.DAY
     with pytest.raises(NotFoundError):
         s.get_entitlement("c", old.id)
     assert s.get_entitlement("c", "ai_tokens").id == new.id
@@ -248,7 +249,7 @@ def test_reset_changes_the_period_from_month_to_week(om: OpenMeter, clock: Clock
     reset_at = START + 9 * DAY
     updated = s.reset_entitlement_usage("customer-1", "ai_tokens", reset_at, usage_period={"interval": "WEEK"})
     m = updated.metered
-    assert m.usage_period.interval == common_pb2.PERIOD_INTERVAL_WEEK and dt(m.usage_period.anchor) == reset_at
+    assert m.usage_period.interval == PeriodInterval.WEEK and dt(m.usage_period.anchor) == reset_at
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (reset_at, reset_at + 7 * DAY)
     assert dt(m.last_reset) == reset_at
 
@@ -287,7 +288,7 @@ def test_reset_to_a_new_period_keeping_the_anchor(om: OpenMeter, clock: Clock) -
     # DAY periods on the MONTH anchor (midnights); usage counts from the reset at Jan 10 01:00.
     updated = s.reset_entitlement_usage("customer-1", "ai_tokens", retain_anchor=True, usage_period={"interval": "DAY"})
     m = updated.metered
-    assert (m.usage_period.interval, dt(m.usage_period.anchor)) == (common_pb2.PERIOD_INTERVAL_DAY, START)
+    assert (m.usage_period.interval, dt(m.usage_period.anchor)) == (PeriodInterval.DAY, START)
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
         START + 9 * DAY, START + 10 * DAY)
 
@@ -355,8 +356,8 @@ def test_a_meter_window_size_bounds_its_queries(clocked_om: OpenMeter, clock: Cl
     clock.set(START + DAY)
     hourly = om.meters.create({"slug": "hourly", "eventType": "request", "aggregation": "COUNT", "windowSize": "HOUR"})
     plain = om.meters.create({"slug": "plain", "eventType": "request", "aggregation": "COUNT"})
-    assert hourly.window_size == common_pb2.WINDOW_SIZE_HOUR and plain.window_size == common_pb2.WINDOW_SIZE_MINUTE
-    assert om.meters.get("hourly").window_size == common_pb2.WINDOW_SIZE_HOUR
+    assert hourly.window_size == WindowSize.HOUR and plain.window_size == WindowSize.MINUTE
+    assert om.meters.get("hourly").window_size == WindowSize.HOUR
     _request(om, 5, "GET", "/a", 1)
     _request(om, 65, "GET", "/a", 1)
     span = {"from_": START, "to": START + 2 * HOUR}
@@ -398,11 +399,11 @@ def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) 
     server = MeterdServer(Config(listen="127.0.0.1:0", db=str(path), grace_seconds=2.0), clock=clock).start()
     try:
         with OpenMeter(server.address, timeout=30) as om:
-            assert om.meters.get("calls").window_size == common_pb2.WINDOW_SIZE_MINUTE
+            assert om.meters.get("calls").window_size == WindowSize.MINUTE
             _request(om, 5, "GET", "/a", 1)
             assert [r.value for r in om.meters.query("calls", window_size="MINUTE").rows] == [1.0]
             m = om.subjects.get_entitlement("c", "calls").metered
-            assert m.usage_period.interval == common_pb2.PERIOD_INTERVAL_MONTH
+            assert m.usage_period.interval == PeriodInterval.MONTH
             assert dt(m.usage_period.anchor) == dt(m.last_reset) == START + 3 * DAY
     finally:
         server.stop(0)
@@ -416,7 +417,7 @@ def test_portal_and_config_meters_take_the_new_meter_options(server_config: Conf
     server = MeterdServer(server_config, clock=clock).start()
     try:
         with OpenMeter(server.address, timeout=30) as om:
-            assert om.meters.get("requests").window_size == common_pb2.WINDOW_SIZE_HOUR
+            assert om.meters.get("requests").window_size == WindowSize.HOUR
             for minute, (method, n) in enumerate([("GET", 1), ("POST", 2), ("PUT", 4)]):
                 _request(om, minute, method, "/a", n)
             token = om.portal.create_token(subject="s", allowed_meter_slugs=["requests"]).token

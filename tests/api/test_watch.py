@@ -66,7 +66,8 @@ class Collector:
 
     def _run(self) -> None:
         try:
-            for m in self.watch:
+            for result in self.watch:
+                m = result.proto  # the wire message: these tests compare with the generated enums
                 for u in m.updates:
                     self.by_id[u.entitlement_id] = u
                 self.mirror.apply(m)
@@ -118,7 +119,7 @@ def test_initial_values_then_a_coalesced_message_per_change(om: OpenMeter, watch
     before = len(w.messages)
     for _ in range(10):  # a burst: coalesced into one message
         usage(om, START, 3)
-    expected = om.subjects.get_entitlement_value("customer-1", "ai_tokens")
+    expected = om.subjects.get_entitlement_value("customer-1", "ai_tokens").proto
     wait_for(lambda: same(w.by_id[m.id], expected), "the burst's value")
     assert w.by_id[m.id].value.balance == 70 and w.by_id[m.id].value.usage == 30
     later = [u for msg in w.messages[before:] for u in msg.updates]
@@ -167,7 +168,7 @@ def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Cloc
     wait_for(lambda: w.by_id[e.id].deleted and replaced.id in w.by_id, "overridden")
     assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN" in last_reasons(e.id)
     assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN" in last_reasons(replaced.id)
-    assert w.mirror.values[("customer-1", "ai_tokens")] == om.subjects.get_entitlement_value("customer-1", "ai_tokens")
+    assert w.mirror.values[("customer-1", "ai_tokens")] == om.subjects.get_entitlement_value("customer-1", "ai_tokens").proto
     om.subjects.delete_entitlement("customer-1", "ai_tokens")
     wait_for(lambda: w.by_id[replaced.id].deleted, "deleted")
     assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED" in last_reasons(replaced.id)
@@ -215,7 +216,7 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
 
     def consistent() -> bool:
         for s in subjects:
-            v = om.subjects.get_entitlement_value(s, "ai_tokens")
+            v = om.subjects.get_entitlement_value(s, "ai_tokens").proto
             if w.mirror.values.get((s, "ai_tokens")) != v:
                 return False
         return True
@@ -331,7 +332,7 @@ def test_a_reader_that_stops_reading_holds_bounded_memory(
     assert session.watch.pending_count() <= len(subjects)
     # Reading again: the values catch up with GetEntitlementValue.
     latest: dict[str, entitlements_pb2.EntitlementValue] = {}
-    expected = {s: om.subjects.get_entitlement_value(s, "ai_tokens") for s in subjects}
+    expected = {s: om.subjects.get_entitlement_value(s, "ai_tokens").proto for s in subjects}
     for message in call:
         for u in message.updates:
             latest[u.subject_key] = u.value
@@ -376,6 +377,7 @@ def test_async_watch_yields_the_snapshot_and_changes(om: OpenMeter, clocked_serv
                 for u in message.updates:
                     if u.entitlement_id == e.id:
                         balances.append(u.value.balance)
+                        assert isinstance(u.computed_at, datetime)
                 if message.snapshot_complete:
                     await asyncio.to_thread(usage, om, START, 4)
                 if balances[-1:] == [6]:
@@ -474,3 +476,17 @@ def test_idle_watches_hold_no_worker_thread(server_config: Config) -> None:
                 w.close()
     finally:
         srv.stop(0)
+
+
+def test_watch_messages_are_python_values(om: OpenMeter) -> None:
+    e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=10))
+    with om.entitlements.watch(subject="customer-1") as watch:
+        first = next(iter(watch))
+    assert first.snapshot == "INITIAL" and first.snapshot_complete and not first.resumed
+    (update,) = first.updates
+    assert update.entitlement_id == e.id and update.reasons == ["SNAPSHOT"]
+    assert update.computed_at == START + timedelta(seconds=30) and update.value.balance == 10
+    assert first.to_dict()["updates"][0]["value"]["balance"] == 10
+    with om.entitlements.cache(subject="customer-1") as cache:
+        assert cache.value("customer-1", "ai_tokens") == om.subjects.get_entitlement_value("customer-1", "ai_tokens")
+        assert cache.value("customer-2", "ai_tokens") is None  # outside the selection: a call, NOT_FOUND

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import ROOT, ServerProcess
+from support import ROOT, ServerProcess, Tour
 
 EXAMPLES = ROOT / "examples"
 
@@ -44,6 +44,10 @@ class Examples:
     def __init__(self, target: str) -> None:
         self.target = target
         self.runs: dict[str, Run] = {}
+
+    def run_all(self) -> dict[str, Run]:
+        """Runs every script in ORDER (again), whatever ran before; returns what each did."""
+        return {name: self._run(name) for name in ORDER}
 
     def _run(self, name: str) -> Run:
         proc = subprocess.run(
@@ -205,7 +209,7 @@ def test_get_entitlement_history(examples: Examples) -> None:
 
 def test_reset_entitlement_usage(examples: Examples) -> None:
     out = examples.output("reset_entitlement_usage")
-    match = re.fullmatch(r"after reset: usage=(\d+) balance=(\d+)\n", out)
+    match = re.fullmatch(r"reset\nnow: usage=(\d+) balance=(\d+)\n", out)
     assert match, out
     # The new period starts on the reset's minute: the 1,200 tokens count in it only if they were ingested
     # in that same minute (usage has minute resolution). Either way the reset issued the month's
@@ -218,7 +222,7 @@ def test_reset_entitlement_usage(examples: Examples) -> None:
 def test_void_grant(examples: Examples) -> None:
     grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
     out = examples.output("void_grant")
-    assert re.fullmatch(rf"voided {grant_id} at \S+Z; 1 other grant\(s\) left; next refill: False\n", out), out
+    assert re.fullmatch(rf"voided {grant_id} at \S+\+00:00; 1 other grant\(s\) left; next refill: False\n", out), out
 
 
 def test_override_entitlement(examples: Examples) -> None:
@@ -237,3 +241,26 @@ def test_delete_feature(examples: Examples) -> None:
 
 def test_delete_subject(examples: Examples) -> None:
     assert examples.output("delete_subject") == "customer-1 deleted\nusage kept: ['customer-1']\n"
+
+
+def test_examples_run_on_a_server_that_ran_the_readme_tour_and_run_again(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A user who took the README's tour, then tries the examples (twice): nothing is refused as already
+    existing; the create scripts pick up the tour's feature and entitlement."""
+    server = ServerProcess(tmp_path_factory.mktemp("after-tour") / "meterd.db", config=EXAMPLES / "meterd.yaml")
+    tour = Tour(server.address)
+    try:
+        tour.run_all()
+        examples = Examples(server.address)
+        for attempt in (1, 2):
+            runs = examples.run_all()
+            failed = {name: run.stderr for name, run in runs.items() if run.returncode != 0}
+            assert not failed, f"run {attempt}: {failed}"
+            if attempt == 1:  # the tour's entitlement (overridden to 2,500 a week), not a new one
+                assert runs["create_entitlement"].stdout.endswith(", 2500 per week\n")
+            else:  # the first run deleted it at its end: a new one
+                assert runs["create_entitlement"].stdout.endswith(", 10000000 per month\n")
+    finally:
+        tour.close()
+        server.terminate()

@@ -3,47 +3,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from support import ROOT, ServerProcess
+from support import README_BLOCKS, ROOT, ServerProcess, Tour
 
 from meterd.client import OpenMeter
 
 README = ROOT / "README.md"
-BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.S | re.M)
-
-
-class Tour:
-    """Runs README blocks in order (each at most once) and keeps what each printed."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self.namespace: dict[str, object] = {"__name__": "__readme__"}
-        self.outputs: dict[int, str | BaseException] = {}
-
-    def output(self, index: int) -> str:
-        for i in range(index + 1):
-            if i not in self.outputs:
-                self.outputs[i] = self._run(BLOCKS[i])
-        result = self.outputs[index]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def _run(self, code: str) -> str | BaseException:
-        # The README talks to `make run`'s server; the test's server listens elsewhere.
-        code = code.replace('"localhost:50051"', repr(self.target))
-        out = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, str(README), "exec"), self.namespace)
-        except Exception as error:
-            return error
-        return out.getvalue()
+BLOCKS = README_BLOCKS
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +32,12 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 5
+    assert len(BLOCKS) == 6
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
 def test_portal_token_reads_its_own_subject(tour: Tour) -> None:
-    assert tour.output(3).splitlines() == ["1500.0"]
+    assert tour.output(4).splitlines() == ["1500.0"]
 
 
 def test_ingest_stream_list_and_query(tour: Tour) -> None:
@@ -78,8 +50,45 @@ def test_entitlement_check(tour: Tour) -> None:
 
 
 def test_watch_and_cache(tour: Tour) -> None:
-    assert tour.output(2).splitlines() == ["ai_tokens 8500.0", "ai_tokens 9000.0", "True"]
+    assert tour.output(3).splitlines() == ["ai_tokens 8500.0", "ai_tokens 9000.0", "True"]
+
+
+def test_results_are_python_values(tour: Tour) -> None:
+    printed, *rest = tour.output(2).splitlines()
+    assert re.fullmatch(r"MeterQueryRow\(value=1200\.0, window_start=\S+T\S+:00:00Z, window_end=\S+:00:00Z, "
+                        r"group_by=\{'model': 'gpt-4o'\}\)", printed), printed
+    assert rest == ["UTC float", "SUM"]
+
+
+def test_the_shell_lines_use_files_the_repository_ships(tmp_path: Path) -> None:
+    """The README's `meterd ingest` line ingests the sample it names (run from the repository's root), on a
+    server of its own (the tour's numbers stay the README's)."""
+    shell = re.search(r"^### From the shell\n\n```sh\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+    assert shell
+    ingest = next(line for line in shell.group(1).splitlines() if " ingest " in line)
+    sample = ingest.split()[2]
+    assert (ROOT / sample).is_file(), sample
+    server = ServerProcess(tmp_path / "meterd.db", config=ROOT / "examples" / "meterd.yaml")
+    try:
+        run = subprocess.run([sys.executable, "-m", "meterd.server", "ingest", sample, "--target", server.address,
+                              "--rejected", str(tmp_path / "rejected.jsonl"), "--no-progress"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=60)
+    finally:
+        server.terminate()
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1].startswith("accepted 5, duplicate 0, rejected 0")
+
+
+@pytest.mark.parametrize("doc", ["README.md", "examples/README.md", "stubs/README.md"])
+def test_docs_link_nothing_outside_the_repository(doc: str) -> None:
+    text = (ROOT / doc).read_text()
+    assert "../shared" not in text and "shared/" not in text
+    for target in re.findall(r"\]\(([^)#]+)\)", text):  # markdown links
+        if "://" in target:
+            continue
+        path = (ROOT / doc).parent / target
+        assert path.resolve().is_relative_to(ROOT) and path.exists(), target
 
 
 def test_more_of_openmeters_api(tour: Tour) -> None:
-    assert tour.output(4).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]
+    assert tour.output(5).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]

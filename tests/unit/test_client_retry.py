@@ -1,9 +1,14 @@
 """Deadlines and retries of the client's transport, against an in-process fake MeterService/EventService
-whose answers the test scripts (UNAVAILABLE n times, then success; or a call that never answers)."""
+whose answers the test scripts (UNAVAILABLE n times, then success; or a call that never answers).
+
+Retries are gRPC's own (the retry policy in the channel's service config), so these tests count what the
+server saw: every attempt is a call that reached it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent import futures
@@ -11,7 +16,7 @@ from typing import Any
 
 import grpc
 import pytest
-from support import free_port
+from support import ROOT, free_port
 
 from meterd.client import (
     AsyncOpenMeter,
@@ -76,7 +81,7 @@ def script() -> Script:
 
 @pytest.fixture
 def target(script: Script, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setattr(_transport, "RETRY_BASE_DELAY", 0.001)  # keep the backoff short
+    monkeypatch.setattr(_transport, "RETRY_BASE_DELAY", 0.01)  # keep the backoff short (read per channel)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     meters_pb2_grpc.add_MeterServiceServicer_to_server(FakeMeters(script), server)
     events_pb2_grpc.add_EventServiceServicer_to_server(FakeEvents(script), server)
@@ -134,33 +139,65 @@ def test_default_timeout_applies_to_every_call(target: str, script: Script) -> N
         om.meters.list()
 
 
-def test_a_client_started_before_the_server_gets_through_once_it_is_up(
-    script: Script, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first attempt finds nothing listening (a real refused connection); the server starts during the
-    first backoff, so the retry reaches it. No sleep waits for the server: the backoff hook starts it."""
+def test_the_retry_policy_covers_reads_and_idempotent_writes_only() -> None:
+    retried = set(_transport.retried_methods())
+    assert {("meterd.v1.MeterService", "GetMeter"), ("meterd.v1.MeterService", "QueryMeter"),
+            ("meterd.v1.EventService", "IngestEvents"), ("meterd.v1.SubjectService", "UpsertSubjects"),
+            ("meterd.v1.EntitlementService", "GetEntitlementValue")} <= retried
+    assert not {("meterd.v1.MeterService", "CreateMeter"), ("meterd.v1.EventService", "StreamEvents"),
+                ("meterd.v1.GrantService", "VoidGrant"), ("meterd.v1.GrantService", "CreateGrant")} & retried
+    policy = json.loads(_transport.service_config())["methodConfig"][0]["retryPolicy"]
+    assert policy["retryableStatusCodes"] == ["UNAVAILABLE"]
+    assert policy["maxAttempts"] == _transport.RETRY_ATTEMPTS
+
+
+def test_calls_marked_idempotent_are_the_ones_the_policy_retries() -> None:
+    """``idempotent=True`` on a transport call documents intent; the service config decides. They agree."""
+    source = "\n".join(p.read_text() for p in (ROOT / "client" / "meterd" / "client").glob("_*.py"))
+    marked = set()
+    for call in re.finditer(r'\.call\(\s*(?:#[^\n]*\s*)?"(\w+)",\s*"(\w+)"', source):
+        depth, end = 1, call.end()
+        while depth:  # to the call's closing parenthesis
+            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            end += 1
+        if "idempotent=True" in source[call.end():end]:
+            marked.add((f"meterd.v1.{call.group(1)}", call.group(2)))
+    assert len(marked) > 20 and marked <= set(_transport.retried_methods()), marked - set(_transport.retried_methods())
+
+
+def test_unreachable_server_names_the_target_and_how_to_set_it() -> None:
+    target = f"127.0.0.1:{free_port()}"
+    with OpenMeter(target, timeout=20) as om, pytest.raises(UnavailableError) as info:
+        om.meters.get("m1")
+    assert target in str(info.value) and "METERD_TARGET" in str(info.value)
+
+
+def test_a_client_started_before_the_server_gets_through_once_it_is_up(script: Script) -> None:
+    """The first attempt finds nothing listening (a real refused connection); the server starts as soon as
+    the channel reports the failure, and the retry policy's next attempt reaches it. No sleep waits for the
+    server: the channel's own state change starts it."""
     port = free_port()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     meters_pb2_grpc.add_MeterServiceServicer_to_server(FakeMeters(script), server)
     assert server.add_insecure_port(f"127.0.0.1:{port}") == port
-    delays: list[int] = []
+    started = threading.Event()
 
-    def start_server_then_back_off(attempt: int) -> float:
-        if not delays:
+    def start_on_failure(state: grpc.ChannelConnectivity) -> None:
+        if state == grpc.ChannelConnectivity.TRANSIENT_FAILURE and not started.is_set():
+            started.set()
             server.start()
-        delays.append(attempt)
-        return 0.05
 
-    monkeypatch.setattr(_transport, "backoff", start_server_then_back_off)
-    # The channel's own reconnect backoff (1 s by default) would outlast the client's retries.
+    # The channel's own reconnect backoff (1 s by default) would outlast the retry policy's attempts.
     channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
-        ("grpc.initial_reconnect_backoff_ms", 10), ("grpc.min_reconnect_backoff_ms", 10),
-        ("grpc.max_reconnect_backoff_ms", 20),
+        *_transport.channel_options(), ("grpc.initial_reconnect_backoff_ms", 10),
+        ("grpc.min_reconnect_backoff_ms", 10), ("grpc.max_reconnect_backoff_ms", 20),
     ])
+    channel.subscribe(start_on_failure, try_to_connect=False)
     try:
         with OpenMeter(channel=channel) as om:
             assert om.meters.get("m1").slug == "m1"
-        assert delays[0] == 0
+        assert started.is_set()
         assert script.calls == {"GetMeter": 1}
     finally:
+        channel.unsubscribe(start_on_failure)
         server.stop(0)

@@ -1,8 +1,9 @@
 """The meterd Python client: ``OpenMeter`` (blocking) and ``AsyncOpenMeter`` (asyncio), mirroring the
-OpenMeter SDK's methods in snake_case. Results are the generated ``meterd.v1`` messages."""
+OpenMeter SDK's methods in snake_case. Results are ``Result`` objects: Python values (aware UTC datetimes,
+numbers, enums, dicts) with ``to_dict()`` in OpenMeter's JSON shape and ``.proto`` the wire message."""
 
 from meterd.client._client import AsyncOpenMeter, OpenMeter
-from meterd.client._enums import Aggregation, ExpirationDuration, PeriodInterval, WindowSize
+from meterd.client._enums import Aggregation, EventOutcome, ExpirationDuration, PeriodInterval, WindowSize
 from meterd.client._errors import (
     AlreadyExistsError,
     DeadlineExceededError,
@@ -20,6 +21,7 @@ from meterd.client._errors import (
     UnimplementedError,
 )
 from meterd.client._events import AsyncEventStream, EventStream
+from meterd.client._results import Result
 from meterd.client._watch import (
     AsyncEntitlementCache,
     AsyncEntitlementWatch,
@@ -37,6 +39,7 @@ __all__ = [
     "DeadlineExceededError",
     "EntitlementCache",
     "EntitlementWatch",
+    "EventOutcome",
     "EventStream",
     "ExpirationDuration",
     "FailedPreconditionError",
@@ -50,6 +53,7 @@ __all__ = [
     "PeriodInterval",
     "PermissionDeniedError",
     "ResourceExhaustedError",
+    "Result",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",

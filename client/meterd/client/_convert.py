@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 
+from meterd.client._errors import invalid_argument
+
 E = TypeVar("E", bound=Enum)
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -23,26 +25,37 @@ def snake(key: str) -> str:
     return _CAMEL.sub("_", key).lower()
 
 
+def check_text(value: str, *, what: str) -> str:
+    """The string, if it can go on the wire (UTF-8: no lone surrogates)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise invalid_argument(what, f"not valid text: {exc.reason} at position {exc.start}") from None
+    return value
+
+
 def normalize(
     value: Mapping[str, Any], *, what: str, allowed: Iterable[str], required: Iterable[str] = ()
 ) -> dict[str, Any]:
     """The dict with snake_case keys; unknown keys and missing required ones raise before anything is sent."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{what}: expected a dict, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a dict, got {type(value).__name__}")
     allowed_set = set(allowed)
     out: dict[str, Any] = {}
     for key, item in value.items():
         if not isinstance(key, str):
-            raise TypeError(f"{what}: keys must be strings, got {key!r}")
+            raise invalid_argument(f"{what}", f"keys must be strings, got {key!r}")
         name = snake(key)
         if name not in allowed_set:
-            raise ValueError(f"{what}: unknown key {key!r} (allowed: {', '.join(sorted(allowed_set))})")
+            raise invalid_argument(f"{what}", f"unknown key {key!r} (allowed: {', '.join(sorted(allowed_set))})")
         if name in out:
-            raise ValueError(f"{what}: key {key!r} given twice (camelCase and snake_case)")
+            raise invalid_argument(f"{what}", f"key {key!r} given twice (camelCase and snake_case)")
+        if isinstance(item, str):
+            check_text(item, what=f"{what}.{name}")
         out[name] = item
     for name in required:
         if out.get(name) is None:
-            raise ValueError(f"{what}: {name!r} is required")
+            raise invalid_argument(f"{what}", f"{name!r} is required")
     return out
 
 
@@ -55,12 +68,12 @@ def to_datetime(value: datetime | str, *, what: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ValueError(f"{what}: {value!r} is not an RFC 3339 time") from exc
+            raise invalid_argument(f"{what}", f"{value!r} is not an RFC 3339 time") from exc
         value = parsed
     if not isinstance(value, datetime):
-        raise TypeError(f"{what}: expected a datetime or RFC 3339 string, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a datetime or RFC 3339 string, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what}: naive datetime; give a time zone (e.g. datetime.now(timezone.utc))")
+        raise invalid_argument(f"{what}", "naive datetime; give a time zone (e.g. datetime.now(timezone.utc))")
     return value
 
 
@@ -81,7 +94,7 @@ def to_enum(value: E | str, enum: type[E], *, what: str) -> E:
         except KeyError:
             pass
     names = ", ".join(m.name for m in enum)
-    raise ValueError(f"{what}: {value!r} is not one of {names}")
+    raise invalid_argument(f"{what}", f"{value!r} is not one of {names}")
 
 
 def to_str_map(value: Mapping[str, Any] | None, *, what: str) -> dict[str, str]:
@@ -89,17 +102,19 @@ def to_str_map(value: Mapping[str, Any] | None, *, what: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError(f"{what}: expected a dict of strings, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a dict of strings, got {type(value).__name__}")
     for k, v in value.items():
         if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError(f"{what}: keys and values must be strings, got {k!r}: {v!r}")
+            raise invalid_argument(f"{what}", f"keys and values must be strings, got {k!r}: {v!r}")
+        check_text(k, what=what)
+        check_text(v, what=f"{what}[{k!r}]")
     return dict(value)
 
 
 def to_number(value: Any, *, what: str) -> float:
     """A float from an int, float or Decimal; strings and bools are refused."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise TypeError(f"{what}: expected a number, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a number, got {type(value).__name__}")
     return float(value)
 
 
@@ -110,17 +125,17 @@ def _json_default(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")  # caught by to_json_text
 
 
 def to_json_text(value: Any, *, what: str = "value") -> str:
     """JSON text for event data or static config. Values JSON cannot carry (objects of other types, NaN,
-    infinities, non-string keys) raise TypeError/ValueError naming ``what`` and the path inside it."""
+    infinities, non-string keys) raise InvalidArgumentError naming ``what`` and the path inside it."""
     try:
         return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
     except (TypeError, ValueError) as exc:
         where = what + _bad_json_path(value)
-        raise type(exc)(f"{where}: not representable as JSON ({exc})") from None
+        raise invalid_argument(where, f"not representable as JSON ({exc})") from None
 
 
 def _bad_json_path(value: Any, path: str = "") -> str:
@@ -152,9 +167,9 @@ def page_size(limit: int | None, *, what: str = "limit") -> int:
     if limit is None:
         return 0
     if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"{what}: expected an integer, got {type(limit).__name__}")
+        raise invalid_argument(f"{what}", f"expected an integer, got {type(limit).__name__}")
     if limit < 0:
-        raise ValueError(f"{what}: must not be negative, got {limit}")
+        raise invalid_argument(f"{what}", f"must not be negative, got {limit}")
     return limit
 
 
@@ -163,8 +178,8 @@ def optional_str(value: str | None, *, what: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise TypeError(f"{what}: expected a string, got {type(value).__name__}")
-    return value
+        raise invalid_argument(f"{what}", f"expected a string, got {type(value).__name__}")
+    return check_text(value, what=what)
 
 
 def str_list(value: str | Iterable[str] | None, *, what: str) -> list[str]:
@@ -172,9 +187,10 @@ def str_list(value: str | Iterable[str] | None, *, what: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
+        return [check_text(value, what=what)]
     items = list(value)
-    for item in items:
+    for index, item in enumerate(items):
         if not isinstance(item, str):
-            raise TypeError(f"{what}: expected strings, got {type(item).__name__}")
+            raise invalid_argument(f"{what}", f"expected strings, got {type(item).__name__}")
+        check_text(item, what=f"{what}[{index}]")
     return items

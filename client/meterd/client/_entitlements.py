@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from meterd.client._convert import optional_str, page_size, str_list
 from meterd.client._ordering import entitlement_order_by, entitlement_types, sort_order
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.client._watch import (
     DEFAULT_MAX_STALENESS,
@@ -45,13 +46,13 @@ class Entitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """Entitlements (one page of ``limit``, default 100), optionally only of some subjects, features (ids or
         keys) or types (``"metered"``, ``"static"``, ``"boolean"``); deleted ones only with ``include_deleted``.
 
         ``order_by`` is ``"createdAt"`` (default) or ``"updatedAt"``, ``order`` ``"ASC"`` (default) or
         ``"DESC"``. ``list_page`` also gives ``next_page_token`` and ``total_size`` (matches over every page).
-        Raises InvalidArgumentError; ValueError/TypeError before sending for unknown names.
+        Raises InvalidArgumentError; InvalidArgumentError before sending for unknown names.
         """
         return list(self.list_page(subject=subject, feature=feature, type=type, include_deleted=include_deleted,
                                    order_by=order_by, order=order, limit=limit, page_token=page_token,
@@ -62,7 +63,7 @@ class Entitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.ListEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListEntitlementsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page) and ``total_size``."""
         request = _list_request(limit, page_token, subject, feature, include_deleted, type, order_by, order)
         return self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -109,7 +110,7 @@ class Entitlements:
         request = watch_request(subject, feature, None, None, coalesce_interval, max_staleness / 3)
         watch = EntitlementWatch(self._t, request, reconnect=True)
 
-        def call(s: str, f: str) -> entitlements_pb2.EntitlementValue:
+        def call(s: str, f: str) -> Result[entitlements_pb2.EntitlementValue]:
             value_request = entitlements_pb2.GetEntitlementValueRequest(subject_key=s, entitlement=f)
             return self._t.call("EntitlementService", "GetEntitlementValue", value_request,  # type: ignore[no-any-return]
                                 lambda r: r.value, idempotent=True)
@@ -131,7 +132,7 @@ class AsyncEntitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """See ``Entitlements.list``."""
         page = await self.list_page(subject=subject, feature=feature, type=type, include_deleted=include_deleted,
                                     order_by=order_by, order=order, limit=limit, page_token=page_token,
@@ -143,7 +144,7 @@ class AsyncEntitlements:
         type: str | Iterable[str] | None = None, include_deleted: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.ListEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListEntitlementsResponse]:
         """See ``Entitlements.list_page``."""
         request = _list_request(limit, page_token, subject, feature, include_deleted, type, order_by, order)
         return await self._t.call("EntitlementService", "ListEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
@@ -171,7 +172,7 @@ class AsyncEntitlements:
         request = watch_request(subject, feature, None, None, coalesce_interval, max_staleness / 3)
         watch = AsyncEntitlementWatch(self._t, request, reconnect=True)
 
-        async def call(s: str, f: str) -> entitlements_pb2.EntitlementValue:
+        async def call(s: str, f: str) -> Result[entitlements_pb2.EntitlementValue]:
             value_request = entitlements_pb2.GetEntitlementValueRequest(subject_key=s, entitlement=f)
             return await self._t.call("EntitlementService", "GetEntitlementValue", value_request,  # type: ignore[no-any-return]
                                       lambda r: r.value, idempotent=True)

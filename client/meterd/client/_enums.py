@@ -1,13 +1,14 @@
-"""Enums the client accepts (members or their names) and maps onto the wire's enum values."""
+"""Enums the client accepts (members or their names), maps onto the wire's enum values, and returns in
+results. Each is a ``StrEnum``: ``Aggregation.SUM == "SUM"`` and it prints as ``SUM``."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
-from meterd.v1 import common_pb2, grants_pb2, meters_pb2
+from meterd.v1 import common_pb2, events_pb2, grants_pb2, meters_pb2
 
 
-class WindowSize(str, Enum):
+class WindowSize(StrEnum):
     """Window of a meter query (MINUTE, HOUR, DAY) or of entitlement history (HOUR, DAY, MONTH)."""
 
     MINUTE = "MINUTE"
@@ -21,7 +22,7 @@ class WindowSize(str, Enum):
         return common_pb2.WindowSize.Value(f"WINDOW_SIZE_{self.value}")
 
 
-class Aggregation(str, Enum):
+class Aggregation(StrEnum):
     """How a meter aggregates event values."""
 
     SUM = "SUM"
@@ -38,7 +39,7 @@ class Aggregation(str, Enum):
         return meters_pb2.Aggregation.Value(f"AGGREGATION_{self.value}")
 
 
-class PeriodInterval(str, Enum):
+class PeriodInterval(StrEnum):
     """Step of a usage period or a grant recurrence."""
 
     DAY = "DAY"
@@ -52,7 +53,7 @@ class PeriodInterval(str, Enum):
         return common_pb2.PeriodInterval.Value(f"PERIOD_INTERVAL_{self.value}")
 
 
-class ExpirationDuration(str, Enum):
+class ExpirationDuration(StrEnum):
     """Unit of a grant's expiration."""
 
     HOUR = "HOUR"
@@ -65,3 +66,16 @@ class ExpirationDuration(str, Enum):
     def wire(self) -> grants_pb2.ExpirationDuration.ValueType:
         """The wire enum value of this member."""
         return grants_pb2.ExpirationDuration.Value(f"EXPIRATION_DURATION_{self.value}")
+
+
+class EventOutcome(StrEnum):
+    """What happened to one ingested event."""
+
+    ACCEPTED = "ACCEPTED"
+    DUPLICATE = "DUPLICATE"
+    REJECTED = "REJECTED"
+
+    @property
+    def wire(self) -> events_pb2.EventOutcome.ValueType:
+        """The wire enum value of this member."""
+        return events_pb2.EventOutcome.Value(f"EVENT_OUTCOME_{self.value}")

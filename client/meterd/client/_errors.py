@@ -19,25 +19,31 @@ class FieldViolation:
 
 
 class MeterdError(Exception):
-    """Base class of every error the client raises for a failed call."""
+    """Base class of every error the client raises for a failed call. ``local`` is True for the client's own
+    checks (nothing was sent)."""
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
 
     def __init__(
-        self, message: str, *, code: grpc.StatusCode | None = None, violations: list[FieldViolation] | None = None
+        self, message: str, *, code: grpc.StatusCode | None = None, violations: list[FieldViolation] | None = None,
+        local: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.violations: list[FieldViolation] = list(violations or [])
+        self.local = local
 
     def __str__(self) -> str:
-        return f"{self.code.name}: {self.message}"
+        # A server's answer shows its status; a check the client made before sending reads like the
+        # ValueError it also is.
+        return self.message if self.local else f"{self.code.name}: {self.message}"
 
 
-class InvalidArgumentError(MeterdError):
-    """The request was malformed; ``violations`` names the fields."""
+class InvalidArgumentError(MeterdError, ValueError):
+    """The request was malformed; ``violations`` names the fields. Raised by the server's checks and by the
+    client's own (before anything is sent) alike; also a ``ValueError``."""
 
     code = grpc.StatusCode.INVALID_ARGUMENT
 
@@ -79,7 +85,8 @@ class ResourceExhaustedError(MeterdError):
 
 
 class UnavailableError(MeterdError):
-    """The server could not be reached (after retries, where the call is safe to retry)."""
+    """The server could not be reached (after retries, where the call is safe to retry). The message names
+    the target and how to set it."""
 
     code = grpc.StatusCode.UNAVAILABLE
 
@@ -126,10 +133,20 @@ _BY_CODE: dict[grpc.StatusCode, type[MeterdError]] = {
 }
 
 
-def from_rpc_error(error: grpc.RpcError | Any) -> MeterdError:
-    """The client exception for a failed gRPC call (sync or aio)."""
+def invalid_argument(field: str, description: str) -> InvalidArgumentError:
+    """The error of a client-side check: the same class and shape as the server's INVALID_ARGUMENT."""
+    return InvalidArgumentError(f"{field}: {description}", violations=[FieldViolation(field, description)],
+                                local=True)
+
+
+def from_rpc_error(error: grpc.RpcError | Any, target: str | None = None) -> MeterdError:
+    """The client exception for a failed gRPC call (sync or aio). For UNAVAILABLE, the message names
+    ``target`` and how to point the client elsewhere."""
     code: grpc.StatusCode = error.code()
     message: str = error.details() or code.name
+    if code == grpc.StatusCode.UNAVAILABLE and target:
+        message = (f"{message} (meterd at {target!r} is not reachable: is it running there? "
+                   "Pass the address as OpenMeter(target) or set METERD_TARGET)")
     violations: list[FieldViolation] = []
     try:
         status = rpc_status.from_call(error)  # type: ignore[arg-type]  # aio errors quack like a Call

@@ -14,7 +14,14 @@ import grpc
 import grpc.aio
 
 from meterd.client._convert import normalize, optional_str, page_size, str_list, to_json_text, to_timestamp
-from meterd.client._errors import FieldViolation, IngestRejectedError, MeterdError, from_rpc_error
+from meterd.client._errors import (
+    FieldViolation,
+    IngestRejectedError,
+    MeterdError,
+    from_rpc_error,
+    invalid_argument,
+)
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import events_pb2
 
@@ -33,7 +40,7 @@ def event_to_wire(event: EventLike, index: int | None = None) -> events_pb2.Even
     e = normalize(event, what=what, allowed=_EVENT_KEYS, required=("id", "source", "type", "subject"))
     for key in ("specversion", "id", "source", "type", "subject", "datacontenttype", "dataschema"):
         if key in e and e[key] is not None and not isinstance(e[key], str):
-            raise TypeError(f"{what}.{key}: expected a string, got {type(e[key]).__name__}")
+            raise invalid_argument(f"{what}.{key}", f"expected a string, got {type(e[key]).__name__}")
     message = events_pb2.Event(
         specversion=e.get("specversion") or "1.0",
         id=e["id"],
@@ -82,7 +89,7 @@ class Events:
 
     def ingest(
         self, events: EventLike | Iterable[EventLike], *, timeout: float | None = None
-    ) -> events_pb2.IngestEventsResponse:
+    ) -> Result[events_pb2.IngestEventsResponse]:
         """Ingests one event (a dict) or a list of them, all or nothing.
 
         Returns the per-event outcomes (accepted or duplicate) once every event is durably stored.
@@ -98,17 +105,18 @@ class Events:
         ingested_to: datetime | str | None = None, subject: str | Iterable[str] | None = None,
         type: str | None = None, id: str | None = None, has_error: bool | None = None,
         timeout: float | None = None,
-    ) -> list[events_pb2.IngestedEvent]:
+    ) -> list[Result[events_pb2.IngestedEvent]]:
         """Lists stored events, newest event time first (``limit`` default 100, at most 1000).
 
         Each item has ``event``, ``ingested_at`` and ``validation_errors`` (per meter that could not read it;
         while no meter reads the event's type, the one error "no meter reads event type T"). Use ``list_page``
         to page.
         """
-        return self.list_page(
+        page = self.list_page(
             limit=limit, page_token=page_token, from_=from_, to=to, ingested_from=ingested_from,
             ingested_to=ingested_to, subject=subject, type=type, id=id, has_error=has_error, timeout=timeout,
-        ).events  # type: ignore[return-value]
+        )
+        return list(page.events)
 
     def list_page(
         self, *, limit: int | None = None, page_token: str | None = None, from_: datetime | str | None = None,
@@ -116,7 +124,7 @@ class Events:
         ingested_to: datetime | str | None = None, subject: str | Iterable[str] | None = None,
         type: str | None = None, id: str | None = None, has_error: bool | None = None,
         timeout: float | None = None,
-    ) -> events_pb2.ListEventsResponse:
+    ) -> Result[events_pb2.ListEventsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
         request = _list_request(limit, page_token, from_, to, ingested_from, ingested_to, subject, type, id, has_error)
         return self._t.call("EventService", "ListEvents", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -168,7 +176,7 @@ class EventStream:
 
     def __init__(self, transport: Transport, *, batch_size: int, max_in_flight: int, raise_on_rejected: bool) -> None:
         if batch_size < 1 or max_in_flight < 1:
-            raise ValueError("batch_size and max_in_flight must be at least 1")
+            raise invalid_argument("batch_size", "batch_size and max_in_flight must be at least 1")
         self._t = transport
         self._batch_size = batch_size
         self._slots = threading.Semaphore(max_in_flight)
@@ -311,7 +319,7 @@ class AsyncEvents:
 
     async def ingest(
         self, events: EventLike | Iterable[EventLike], *, timeout: float | None = None
-    ) -> events_pb2.IngestEventsResponse:
+    ) -> Result[events_pb2.IngestEventsResponse]:
         """See ``Events.ingest``."""
         request = _ingest_request(events)
         return await self._t.call("EventService", "IngestEvents", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -322,7 +330,7 @@ class AsyncEvents:
         ingested_to: datetime | str | None = None, subject: str | Iterable[str] | None = None,
         type: str | None = None, id: str | None = None, has_error: bool | None = None,
         timeout: float | None = None,
-    ) -> list[events_pb2.IngestedEvent]:
+    ) -> list[Result[events_pb2.IngestedEvent]]:
         """See ``Events.list``."""
         page = await self.list_page(
             limit=limit, page_token=page_token, from_=from_, to=to, ingested_from=ingested_from,
@@ -336,7 +344,7 @@ class AsyncEvents:
         ingested_to: datetime | str | None = None, subject: str | Iterable[str] | None = None,
         type: str | None = None, id: str | None = None, has_error: bool | None = None,
         timeout: float | None = None,
-    ) -> events_pb2.ListEventsResponse:
+    ) -> Result[events_pb2.ListEventsResponse]:
         """See ``Events.list_page``."""
         request = _list_request(limit, page_token, from_, to, ingested_from, ingested_to, subject, type, id, has_error)
         return await self._t.call("EventService", "ListEvents", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -355,7 +363,7 @@ class AsyncEventStream:
 
     def __init__(self, transport: AsyncTransport, *, batch_size: int, max_in_flight: int, raise_on_rejected: bool) -> None:
         if batch_size < 1 or max_in_flight < 1:
-            raise ValueError("batch_size and max_in_flight must be at least 1")
+            raise invalid_argument("batch_size", "batch_size and max_in_flight must be at least 1")
         self._t = transport
         self._batch_size = batch_size
         self._slots = asyncio.Semaphore(max_in_flight)

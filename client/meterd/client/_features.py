@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from meterd.client._convert import normalize, optional_str, page_size, str_list, to_str_map
+from meterd.client._errors import invalid_argument
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import features_pb2
 
@@ -20,7 +22,7 @@ def feature_to_wire(feature: FeatureLike) -> features_pb2.Feature:
     f = normalize(feature, what="feature", allowed=_FEATURE_KEYS, required=("key", "name"))
     for key in ("key", "name", "meter_slug"):
         if f.get(key) is not None and not isinstance(f[key], str):
-            raise TypeError(f"feature.{key}: expected a string, got {type(f[key]).__name__}")
+            raise invalid_argument(f"feature.{key}", f"expected a string, got {type(f[key]).__name__}")
     return features_pb2.Feature(
         key=f["key"], name=f["name"], meter_slug=f.get("meter_slug") or "",
         meter_group_by_filters=to_str_map(f.get("meter_group_by_filters"), what="feature.meter_group_by_filters"),
@@ -39,7 +41,7 @@ def _list_request(
 
 def _key(value: str, what: str) -> str:
     if not isinstance(value, str) or not value:
-        raise TypeError(f"{what}: expected a non-empty string, got {value!r}")
+        raise invalid_argument(f"{what}", f"expected a non-empty string, got {value!r}")
     return value
 
 
@@ -49,7 +51,7 @@ class Features:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    def create(self, feature: FeatureLike, *, timeout: float | None = None) -> features_pb2.Feature:
+    def create(self, feature: FeatureLike, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
         """Creates a feature from ``{"key", "name", "meterSlug"?, "meterGroupByFilters"?, "metadata"?}``.
 
         Returns the feature. Raises AlreadyExistsError if an active feature has the key, NotFoundError for an
@@ -59,7 +61,7 @@ class Features:
         request = features_pb2.CreateFeatureRequest(feature=feature_to_wire(feature))
         return self._t.call("FeatureService", "CreateFeature", request, lambda r: r.feature, timeout=timeout)  # type: ignore[no-any-return]
 
-    def get(self, id_or_key: str, *, timeout: float | None = None) -> features_pb2.Feature:
+    def get(self, id_or_key: str, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
         """The feature with this id (archived or not) or the active one with this key. Raises NotFoundError."""
         request = features_pb2.GetFeatureRequest(feature=_key(id_or_key, "id_or_key"))
         return self._t.call("FeatureService", "GetFeature", request, lambda r: r.feature,  # type: ignore[no-any-return]
@@ -68,7 +70,7 @@ class Features:
     def list(
         self, *, limit: int | None = None, page_token: str | None = None,
         meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> list[features_pb2.Feature]:
+    ) -> list[Result[features_pb2.Feature]]:
         """Features in creation order (one page of ``limit``, default 100), optionally only those of some
         meters; archived ones only with ``include_archived``. Use ``list_page`` to page."""
         return list(self.list_page(limit=limit, page_token=page_token, meter_slug=meter_slug,
@@ -77,7 +79,7 @@ class Features:
     def list_page(
         self, *, limit: int | None = None, page_token: str | None = None,
         meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> features_pb2.ListFeaturesResponse:
+    ) -> Result[features_pb2.ListFeaturesResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page) and ``total_size``."""
         request = _list_request(limit, page_token, meter_slug, include_archived)
         return self._t.call("FeatureService", "ListFeatures", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -95,12 +97,12 @@ class AsyncFeatures:
     def __init__(self, transport: AsyncTransport) -> None:
         self._t = transport
 
-    async def create(self, feature: FeatureLike, *, timeout: float | None = None) -> features_pb2.Feature:
+    async def create(self, feature: FeatureLike, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
         """See ``Features.create``."""
         request = features_pb2.CreateFeatureRequest(feature=feature_to_wire(feature))
         return await self._t.call("FeatureService", "CreateFeature", request, lambda r: r.feature, timeout=timeout)  # type: ignore[no-any-return]
 
-    async def get(self, id_or_key: str, *, timeout: float | None = None) -> features_pb2.Feature:
+    async def get(self, id_or_key: str, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
         """See ``Features.get``."""
         request = features_pb2.GetFeatureRequest(feature=_key(id_or_key, "id_or_key"))
         return await self._t.call("FeatureService", "GetFeature", request, lambda r: r.feature,  # type: ignore[no-any-return]
@@ -109,7 +111,7 @@ class AsyncFeatures:
     async def list(
         self, *, limit: int | None = None, page_token: str | None = None,
         meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> list[features_pb2.Feature]:
+    ) -> list[Result[features_pb2.Feature]]:
         """See ``Features.list``."""
         page = await self.list_page(limit=limit, page_token=page_token, meter_slug=meter_slug,
                                     include_archived=include_archived, timeout=timeout)
@@ -118,7 +120,7 @@ class AsyncFeatures:
     async def list_page(
         self, *, limit: int | None = None, page_token: str | None = None,
         meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> features_pb2.ListFeaturesResponse:
+    ) -> Result[features_pb2.ListFeaturesResponse]:
         """See ``Features.list_page``."""
         request = _list_request(limit, page_token, meter_slug, include_archived)
         return await self._t.call("FeatureService", "ListFeatures", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]

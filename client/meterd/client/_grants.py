@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from meterd.client._convert import optional_str, page_size, str_list, to_timestamp
+from meterd.client._errors import invalid_argument
 from meterd.client._ordering import grant_order_by, sort_order
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import grants_pb2
 
@@ -25,7 +27,7 @@ def _list_request(
 
 def _void_request(grant_id: str, at: datetime | str | None = None) -> grants_pb2.VoidGrantRequest:
     if not isinstance(grant_id, str) or not grant_id:
-        raise TypeError(f"grant_id: expected a non-empty string, got {grant_id!r}")
+        raise invalid_argument("grant_id", f"expected a non-empty string, got {grant_id!r}")
     request = grants_pb2.VoidGrantRequest(grant_id=grant_id)
     if at is not None:
         request.at.CopyFrom(to_timestamp(at, what="at"))
@@ -42,7 +44,7 @@ class Grants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> list[grants_pb2.Grant]:
+    ) -> list[Result[grants_pb2.Grant]]:
         """Grants (one page of ``limit``, default 100), optionally only of some subjects or features (ids or
         keys); voided ones only with ``include_voided``.
 
@@ -58,14 +60,14 @@ class Grants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> grants_pb2.ListGrantsResponse:
+    ) -> Result[grants_pb2.ListGrantsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page) and ``total_size``."""
         request = _list_request(limit, page_token, subject, feature, include_voided, order_by, order)
         return self._t.call("GrantService", "ListGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     def void(
         self, grant_id: str, at: datetime | str | None = None, *, timeout: float | None = None
-    ) -> grants_pb2.Grant:
+    ) -> Result[grants_pb2.Grant]:
         """Voids a grant from ``at`` (default now; truncated to the minute): its remaining balance is gone from
         then on, while usage before ``at`` still burnt it.
 
@@ -86,7 +88,7 @@ class AsyncGrants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> list[grants_pb2.Grant]:
+    ) -> list[Result[grants_pb2.Grant]]:
         """See ``Grants.list``."""
         page = await self.list_page(subject=subject, feature=feature, include_voided=include_voided,
                                     order_by=order_by, order=order, limit=limit, page_token=page_token,
@@ -97,14 +99,14 @@ class AsyncGrants:
         self, *, subject: str | Iterable[str] | None = None, feature: str | Iterable[str] | None = None,
         include_voided: bool = False, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> grants_pb2.ListGrantsResponse:
+    ) -> Result[grants_pb2.ListGrantsResponse]:
         """See ``Grants.list_page``."""
         request = _list_request(limit, page_token, subject, feature, include_voided, order_by, order)
         return await self._t.call("GrantService", "ListGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     async def void(
         self, grant_id: str, at: datetime | str | None = None, *, timeout: float | None = None
-    ) -> grants_pb2.Grant:
+    ) -> Result[grants_pb2.Grant]:
         """See ``Grants.void``."""
         return await self._t.call("GrantService", "VoidGrant", _void_request(grant_id, at), lambda r: r.grant,  # type: ignore[no-any-return]
                                   timeout=timeout)

@@ -17,6 +17,8 @@ from meterd.client._convert import (
     to_timestamp,
 )
 from meterd.client._enums import Aggregation, WindowSize
+from meterd.client._errors import invalid_argument
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, meters_pb2, portal_pb2
 
@@ -30,7 +32,7 @@ def query_window_size(value: WindowSize | str, what: str = "window_size") -> com
     """The wire window size of a meter or its query: MINUTE, HOUR or DAY (MONTH is for entitlement history)."""
     size = to_enum(value, WindowSize, what=what)
     if size not in _QUERY_WINDOW_SIZES:
-        raise ValueError(f"{what}: {size.name} is not one of MINUTE, HOUR, DAY for a meter")
+        raise invalid_argument(f"{what}", f"{size.name} is not one of MINUTE, HOUR, DAY for a meter")
     return size.wire
 
 
@@ -42,7 +44,7 @@ def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Met
     m = normalize(meter, what="meter", allowed=_METER_KEYS, required=("slug", "event_type", "aggregation"))
     for key in ("slug", "description", "event_type", "value_property"):
         if m.get(key) is not None and not isinstance(m[key], str):
-            raise TypeError(f"meter.{key}: expected a string, got {type(m[key]).__name__}")
+            raise invalid_argument(f"meter.{key}", f"expected a string, got {type(m[key]).__name__}")
     return meters_pb2.Meter(
         slug=m["slug"], description=m.get("description") or "", event_type=m["event_type"],
         aggregation=to_enum(m["aggregation"], Aggregation, what="meter.aggregation").wire,
@@ -57,16 +59,16 @@ def _set_filters(request: Any, filter_group_by: Mapping[str, FilterValues] | Non
     if filter_group_by is None:
         return
     if not isinstance(filter_group_by, Mapping):
-        raise TypeError(f"filter_group_by: expected a mapping, got {type(filter_group_by).__name__}")
+        raise invalid_argument("filter_group_by", f"expected a mapping, got {type(filter_group_by).__name__}")
     for key, value in filter_group_by.items():
         if not isinstance(key, str):
-            raise TypeError(f"filter_group_by: keys must be strings, got {type(key).__name__}")
+            raise invalid_argument("filter_group_by", f"keys must be strings, got {type(key).__name__}")
         if isinstance(value, str):
             request.filter_group_by[key] = value
         elif isinstance(value, Iterable):
             request.filter_group_by_values[key].values.extend(str_list(value, what=f"filter_group_by.{key}"))
         else:
-            raise TypeError(f"filter_group_by.{key}: expected a string or a list of strings, got {type(value).__name__}")
+            raise invalid_argument(f"filter_group_by.{key}", f"expected a string or a list of strings, got {type(value).__name__}")
 
 
 def query_request(
@@ -76,7 +78,7 @@ def query_request(
 ) -> meters_pb2.QueryMeterRequest:
     """The QueryMeterRequest for ``meters.query``'s arguments (checked before sending)."""
     if not isinstance(meter, str):
-        raise TypeError(f"meter: expected a meter id or slug, got {type(meter).__name__}")
+        raise invalid_argument("meter", f"expected a meter id or slug, got {type(meter).__name__}")
     request = meters_pb2.QueryMeterRequest(
         meter=meter, subject=str_list(subject, what="subject"), group_by=str_list(group_by, what="group_by"),
         window_time_zone=optional_str(window_time_zone, what="window_time_zone"),
@@ -94,7 +96,7 @@ def query_request(
 def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.QueryPortalMeterRequest:
     """The same query for a portal token (its subject is the token's; a subject filter is not allowed)."""
     if request.subject:
-        raise ValueError("subject: a portal token queries its own subject only; leave subject out")
+        raise invalid_argument("subject", "a portal token queries its own subject only; leave subject out")
     portal = portal_pb2.QueryPortalMeterRequest(
         meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
         group_by=list(request.group_by), filter_group_by=dict(request.filter_group_by),
@@ -108,6 +110,13 @@ def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.Qu
     return portal
 
 
+def as_query_response(
+    portal: Result[portal_pb2.QueryPortalMeterResponse],
+) -> Result[meters_pb2.QueryMeterResponse]:
+    """The portal query's answer as a meter query's (the two messages share their fields and numbers)."""
+    return Result(meters_pb2.QueryMeterResponse.FromString(portal.proto.SerializeToString()))
+
+
 class Meters:
     """Meters (``om.meters``)."""
 
@@ -115,7 +124,7 @@ class Meters:
         self._t = transport
         self._portal = portal
 
-    def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> meters_pb2.Meter:
+    def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
         """Creates a meter from ``{"slug", "eventType", "aggregation", "valueProperty", "groupBy", "description",
         "windowSize"}`` (``windowSize``: the smallest query window, MINUTE by default).
 
@@ -125,18 +134,18 @@ class Meters:
         request = meters_pb2.CreateMeterRequest(meter=meter_to_wire(meter))
         return self._t.call("MeterService", "CreateMeter", request, lambda r: r.meter, timeout=timeout)  # type: ignore[no-any-return]
 
-    def get(self, meter: str, *, timeout: float | None = None) -> meters_pb2.Meter:
+    def get(self, meter: str, *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
         """The meter with this id or slug. Raises NotFoundError."""
         return self._t.call("MeterService", "GetMeter", meters_pb2.GetMeterRequest(meter=meter),  # type: ignore[no-any-return]
                             lambda r: r.meter, timeout=timeout, idempotent=True)
 
     def list(self, *, limit: int | None = None, page_token: str | None = None,
-             timeout: float | None = None) -> list[meters_pb2.Meter]:
+             timeout: float | None = None) -> list[Result[meters_pb2.Meter]]:
         """Meters ordered by slug (one page of ``limit``, default 100). Use ``list_page`` to page."""
         return list(self.list_page(limit=limit, page_token=page_token, timeout=timeout).meters)
 
     def list_page(self, *, limit: int | None = None, page_token: str | None = None,
-                  timeout: float | None = None) -> meters_pb2.ListMetersResponse:
+                  timeout: float | None = None) -> Result[meters_pb2.ListMetersResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
         request = meters_pb2.ListMetersRequest(page_size=page_size(limit),
                                                 page_token=optional_str(page_token, what="page_token"))
@@ -151,7 +160,7 @@ class Meters:
         filter_group_by: Mapping[str, FilterValues] | None = None, from_: datetime | str | None = None,
         to: datetime | str | None = None, window_size: WindowSize | str | None = None,
         window_time_zone: str | None = None, timeout: float | None = None,
-    ) -> meters_pb2.QueryMeterResponse:
+    ) -> Result[meters_pb2.QueryMeterResponse]:
         """Queries a meter. Returns the response: ``rows`` (value, window_start, window_end, subject,
         group_by), and the range and window size used.
 
@@ -165,9 +174,7 @@ class Meters:
                                 from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
         if self._portal:
             return self._t.call("PortalService", "QueryPortalMeter", portal_query_request(request),  # type: ignore[no-any-return]
-                                lambda r: meters_pb2.QueryMeterResponse(
-                                    from_time=r.from_time, to_time=r.to_time, window_size=r.window_size, rows=r.rows),
-                                timeout=timeout, idempotent=True)
+                                as_query_response, timeout=timeout, idempotent=True)
         return self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     def subjects(self, meter: str, *, timeout: float | None = None) -> builtins.list[str]:
@@ -183,24 +190,24 @@ class AsyncMeters:
         self._t = transport
         self._portal = portal
 
-    async def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> meters_pb2.Meter:
+    async def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
         """See ``Meters.create``."""
         request = meters_pb2.CreateMeterRequest(meter=meter_to_wire(meter))
         return await self._t.call("MeterService", "CreateMeter", request, lambda r: r.meter, timeout=timeout)  # type: ignore[no-any-return]
 
-    async def get(self, meter: str, *, timeout: float | None = None) -> meters_pb2.Meter:
+    async def get(self, meter: str, *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
         """See ``Meters.get``."""
         return await self._t.call("MeterService", "GetMeter", meters_pb2.GetMeterRequest(meter=meter),  # type: ignore[no-any-return]
                                   lambda r: r.meter, timeout=timeout, idempotent=True)
 
     async def list(self, *, limit: int | None = None, page_token: str | None = None,
-                   timeout: float | None = None) -> list[meters_pb2.Meter]:
+                   timeout: float | None = None) -> list[Result[meters_pb2.Meter]]:
         """See ``Meters.list``."""
         page = await self.list_page(limit=limit, page_token=page_token, timeout=timeout)
         return list(page.meters)
 
     async def list_page(self, *, limit: int | None = None, page_token: str | None = None,
-                        timeout: float | None = None) -> meters_pb2.ListMetersResponse:
+                        timeout: float | None = None) -> Result[meters_pb2.ListMetersResponse]:
         """See ``Meters.list_page``."""
         request = meters_pb2.ListMetersRequest(page_size=page_size(limit),
                                                 page_token=optional_str(page_token, what="page_token"))
@@ -215,16 +222,13 @@ class AsyncMeters:
         filter_group_by: Mapping[str, FilterValues] | None = None, from_: datetime | str | None = None,
         to: datetime | str | None = None, window_size: WindowSize | str | None = None,
         window_time_zone: str | None = None, timeout: float | None = None,
-    ) -> meters_pb2.QueryMeterResponse:
+    ) -> Result[meters_pb2.QueryMeterResponse]:
         """See ``Meters.query``."""
         request = query_request(meter, subject=subject, group_by=group_by, filter_group_by=filter_group_by,
                                 from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
         if self._portal:
             return await self._t.call("PortalService", "QueryPortalMeter", portal_query_request(request),  # type: ignore[no-any-return]
-                                      lambda r: meters_pb2.QueryMeterResponse(
-                                          from_time=r.from_time, to_time=r.to_time, window_size=r.window_size,
-                                          rows=r.rows),
-                                      timeout=timeout, idempotent=True)
+                                      as_query_response, timeout=timeout, idempotent=True)
         return await self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
 
     async def subjects(self, meter: str, *, timeout: float | None = None) -> builtins.list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from meterd.client._errors import invalid_argument
 from meterd.v1 import common_pb2, entitlements_pb2, grants_pb2
 
 _ENTITLEMENT_ORDER_BY = {
@@ -27,14 +28,14 @@ _ORDERS = {"ASC": common_pb2.SORT_ORDER_ASC, "DESC": common_pb2.SORT_ORDER_DESC}
 
 def _key(value: object, what: str) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{what}: expected a string, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a string, got {type(value).__name__}")
     return value.replace("_", "").upper()
 
 
 def _pick(value: object, table: Mapping[str, int], what: str) -> int:
     key = _key(value, what)
     if key not in table:
-        raise ValueError(f"{what}: {value!r} is not one of {', '.join(sorted(table))}")
+        raise invalid_argument(f"{what}", f"{value!r} is not one of {', '.join(sorted(table))}")
     return table[key]
 
 

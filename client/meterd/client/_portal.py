@@ -9,8 +9,10 @@ from typing import Any
 
 from meterd.client._convert import normalize, optional_str, page_size, str_list, to_timestamp
 from meterd.client._enums import WindowSize
+from meterd.client._errors import invalid_argument
 from meterd.client._meters import portal_query_request
 from meterd.client._meters import query_request as meter_query_request
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import portal_pb2
 
@@ -23,13 +25,13 @@ def _create_request(
 ) -> portal_pb2.CreatePortalTokenRequest:
     if token is not None:
         if subject is not None or allowed_meter_slugs is not None or expires_at is not None:
-            raise ValueError("give the token as a dict or as keyword arguments, not both")
+            raise invalid_argument("token", "give the token as a dict or as keyword arguments, not both")
         t = normalize(token, what="token", allowed=_TOKEN_KEYS, required=("subject",))
         subject, allowed_meter_slugs, expires_at = t["subject"], t.get("allowed_meter_slugs"), t.get("expires_at")
     if subject is None:
-        raise ValueError("subject is required")
+        raise invalid_argument("subject", "is required")
     if not isinstance(subject, str):
-        raise TypeError(f"subject: expected a string, got {type(subject).__name__}")
+        raise invalid_argument("subject", f"expected a string, got {type(subject).__name__}")
     request = portal_pb2.CreatePortalTokenRequest(
         subject=subject, allowed_meter_slugs=str_list(allowed_meter_slugs, what="allowed_meter_slugs")
     )
@@ -42,7 +44,7 @@ def _list_request(
     limit: int | None, page_token: str | None, subject: str | None, include_invalid: bool
 ) -> portal_pb2.ListPortalTokensRequest:
     if subject is not None and not isinstance(subject, str):
-        raise TypeError(f"subject: expected a string, got {type(subject).__name__}")
+        raise invalid_argument("subject", f"expected a string, got {type(subject).__name__}")
     return portal_pb2.ListPortalTokensRequest(
         page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), subject=subject or "", include_invalid=include_invalid
     )
@@ -51,7 +53,7 @@ def _list_request(
 def _invalidate_request(subject: str | None, id: str | None) -> portal_pb2.InvalidatePortalTokensRequest:
     for name, value in (("subject", subject), ("id", id)):
         if value is not None and not isinstance(value, str):
-            raise TypeError(f"{name}: expected a string, got {type(value).__name__}")
+            raise invalid_argument(f"{name}", f"expected a string, got {type(value).__name__}")
     return portal_pb2.InvalidatePortalTokensRequest(subject=subject or "", id=id or "")
 
 
@@ -78,14 +80,14 @@ class Portal:
         self, token: Mapping[str, Any] | None = None, *, subject: str | None = None,
         allowed_meter_slugs: str | Iterable[str] | None = None, expires_at: datetime | str | None = None,
         timeout: float | None = None,
-    ) -> portal_pb2.PortalToken:
+    ) -> Result[portal_pb2.PortalToken]:
         """Issues a token that lets ``subject`` query its own meters:
         ``om.portal.create_token(subject="customer-1", allowed_meter_slugs=["api_calls"])`` (or one SDK-shaped
         dict: ``{"subject": ..., "allowedMeterSlugs": [...], "expiresAt": ...}``).
 
         ``allowed_meter_slugs`` empty or omitted: every meter. ``expires_at`` defaults to the server's TTL
         (one hour unless configured). Returns the PortalToken with its signed text in ``token``. Raises
-        ValueError/TypeError before sending for bad arguments, InvalidArgumentError for an empty subject,
+        InvalidArgumentError before sending for bad arguments, InvalidArgumentError for an empty subject,
         malformed or duplicate slugs, or an expiry that is not in the future.
         """
         request = _create_request(token, subject, allowed_meter_slugs, expires_at)
@@ -96,20 +98,20 @@ class Portal:
     def list_tokens(
         self, *, limit: int | None = None, page_token: str | None = None, subject: str | None = None,
         include_invalid: bool = False, timeout: float | None = None,
-    ) -> list[portal_pb2.PortalToken]:
+    ) -> list[Result[portal_pb2.PortalToken]]:
         """Lists issued tokens, newest first, without their signed text (``limit`` default 100, at most 1000).
 
         Only usable tokens unless ``include_invalid``; ``subject`` filters to one subject. Each token reports
         ``expired`` and ``invalidated``. Use ``list_tokens_page`` to page.
         """
-        return self.list_tokens_page(  # type: ignore[return-value]
+        return self.list_tokens_page(  # type: ignore[no-any-return]
             limit=limit, page_token=page_token, subject=subject, include_invalid=include_invalid, timeout=timeout
         ).tokens
 
     def list_tokens_page(
         self, *, limit: int | None = None, page_token: str | None = None, subject: str | None = None,
         include_invalid: bool = False, timeout: float | None = None,
-    ) -> portal_pb2.ListPortalTokensResponse:
+    ) -> Result[portal_pb2.ListPortalTokensResponse]:
         """One page of ``list_tokens``, with ``next_page_token`` (empty on the last page)."""
         request = _list_request(limit, page_token, subject, include_invalid)
         return self._t.call(  # type: ignore[no-any-return]
@@ -134,7 +136,7 @@ class Portal:
         window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
         group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
         timeout: float | None = None,
-    ) -> portal_pb2.QueryPortalMeterResponse:
+    ) -> Result[portal_pb2.QueryPortalMeterResponse]:
         """Queries a meter with the client's portal token (``OpenMeter(target, portal_token=...)``): the
         server forces the token's subject, so rows only ever cover that subject.
 
@@ -162,7 +164,7 @@ class AsyncPortal:
         self, token: Mapping[str, Any] | None = None, *, subject: str | None = None,
         allowed_meter_slugs: str | Iterable[str] | None = None, expires_at: datetime | str | None = None,
         timeout: float | None = None,
-    ) -> portal_pb2.PortalToken:
+    ) -> Result[portal_pb2.PortalToken]:
         """See ``Portal.create_token``."""
         request = _create_request(token, subject, allowed_meter_slugs, expires_at)
         return await self._t.call(  # type: ignore[no-any-return]
@@ -172,7 +174,7 @@ class AsyncPortal:
     async def list_tokens(
         self, *, limit: int | None = None, page_token: str | None = None, subject: str | None = None,
         include_invalid: bool = False, timeout: float | None = None,
-    ) -> list[portal_pb2.PortalToken]:
+    ) -> list[Result[portal_pb2.PortalToken]]:
         """See ``Portal.list_tokens``."""
         page = await self.list_tokens_page(
             limit=limit, page_token=page_token, subject=subject, include_invalid=include_invalid, timeout=timeout
@@ -182,7 +184,7 @@ class AsyncPortal:
     async def list_tokens_page(
         self, *, limit: int | None = None, page_token: str | None = None, subject: str | None = None,
         include_invalid: bool = False, timeout: float | None = None,
-    ) -> portal_pb2.ListPortalTokensResponse:
+    ) -> Result[portal_pb2.ListPortalTokensResponse]:
         """See ``Portal.list_tokens_page``."""
         request = _list_request(limit, page_token, subject, include_invalid)
         return await self._t.call(  # type: ignore[no-any-return]
@@ -203,7 +205,7 @@ class AsyncPortal:
         window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
         group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
         timeout: float | None = None,
-    ) -> portal_pb2.QueryPortalMeterResponse:
+    ) -> Result[portal_pb2.QueryPortalMeterResponse]:
         """See ``Portal.query_meter``."""
         request = query_request(
             meter, from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone,

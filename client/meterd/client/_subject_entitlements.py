@@ -21,7 +21,9 @@ from meterd.client._convert import (
     to_timestamp,
 )
 from meterd.client._enums import ExpirationDuration, PeriodInterval, WindowSize
+from meterd.client._errors import invalid_argument
 from meterd.client._ordering import entitlement_order_by, entitlement_types, grant_order_by, sort_order
+from meterd.client._results import Result
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, entitlements_pb2, grants_pb2
 
@@ -41,27 +43,27 @@ _MEASURE_FROM_NOW = "NOW"
 
 def _str(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{what}: expected a string, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a string, got {type(value).__name__}")
     return value
 
 
 def _ref(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
-        raise TypeError(f"{what}: expected a non-empty string, got {value!r}")
+        raise invalid_argument(f"{what}", f"expected a non-empty string, got {value!r}")
     return value
 
 
 def _bool(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{what}: expected a bool, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected a bool, got {type(value).__name__}")
     return value
 
 
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what}: expected an integer, got {type(value).__name__}")
+        raise invalid_argument(f"{what}", f"expected an integer, got {type(value).__name__}")
     if value < 0:
-        raise ValueError(f"{what}: must not be negative, got {value}")
+        raise invalid_argument(f"{what}", f"must not be negative, got {value}")
     return value
 
 
@@ -86,7 +88,7 @@ def entitlement_to_wire(entitlement: EntitlementLike) -> entitlements_pb2.Entitl
                      required=("type",))
     kind = _str(head["type"], "entitlement.type").lower()
     if kind not in _KEYS_BY_TYPE:
-        raise ValueError(f"entitlement.type: {head['type']!r} is not one of metered, static, boolean")
+        raise invalid_argument("entitlement.type", f"{head['type']!r} is not one of metered, static, boolean")
     e = normalize(entitlement, what=f"entitlement ({kind})", allowed=_KEYS_BY_TYPE[kind], required=("type",))
     message = entitlements_pb2.Entitlement(
         feature_key=_str(e.get("feature_key") or "", "entitlement.feature_key"),
@@ -235,7 +237,7 @@ class SubjectEntitlementsMixin:
 
     def create_entitlement(
         self, subject: str, entitlement: EntitlementLike, *, timeout: float | None = None
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """Creates an entitlement for a subject (which need not have been upserted).
 
         ``entitlement`` is the SDK's shape, e.g. ``{"type": "metered", "featureKey": "ai_tokens",
@@ -244,7 +246,7 @@ class SubjectEntitlementsMixin:
         Returns the entitlement. Raises AlreadyExistsError if the subject has one for the feature, NotFoundError
         for an unknown feature, FailedPreconditionError for an archived feature or a metered entitlement on a
         feature without a meter (boolean and static ones may use any feature), InvalidArgumentError naming
-        the field; ValueError/TypeError before sending for unknown keys or wrong types.
+        the field; InvalidArgumentError before sending for unknown keys or wrong types.
         """
         request = entitlements_pb2.CreateEntitlementRequest(
             subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
@@ -256,7 +258,7 @@ class SubjectEntitlementsMixin:
         self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
         type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """A subject's entitlements (one page of ``limit``, default 100), optionally only of some features (ids
         or keys) or types (``"metered"``, ``"static"``, ``"boolean"``).
 
@@ -271,7 +273,7 @@ class SubjectEntitlementsMixin:
         self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
         type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListSubjectEntitlementsResponse]:
         """One page of ``list_entitlements``, with ``next_page_token`` (empty on the last page)."""
         request = _list_entitlements_request(subject, include_deleted, limit, page_token, feature, type, order_by, order)
         return self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
@@ -280,7 +282,7 @@ class SubjectEntitlementsMixin:
     def override_entitlement(
         self, subject: str, entitlement_id_or_feature_key: str, entitlement: EntitlementLike, *,
         timeout: float | None = None,
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """Replaces a subject's entitlement (by id or feature key) with a new definition, atomically (the SDK's
         ``overrideEntitlement``): the old one is deleted and the new one created, or nothing changes.
 
@@ -296,7 +298,7 @@ class SubjectEntitlementsMixin:
 
     def get_entitlement(
         self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """A subject's entitlement by id or feature key. Raises NotFoundError (also for deleted ones)."""
         request = entitlements_pb2.GetEntitlementRequest(
             subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
@@ -315,7 +317,7 @@ class SubjectEntitlementsMixin:
     def get_entitlement_value(
         self, subject: str, id_or_feature_key: str, time: datetime | str | None = None, *,
         timeout: float | None = None,
-    ) -> entitlements_pb2.EntitlementValue:
+    ) -> Result[entitlements_pb2.EntitlementValue]:
         """Whether the subject has access at ``time`` (default now): ``has_access``, and ``config`` for static
         entitlements, ``balance``/``usage``/``overage`` for metered ones. Raises NotFoundError."""
         request = _value_request(subject, id_or_feature_key, time)
@@ -326,7 +328,7 @@ class SubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, *, window_size: WindowSize | str,
         from_: datetime | str | None = None, to: datetime | str | None = None, window_time_zone: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.GetEntitlementHistoryResponse:
+    ) -> Result[entitlements_pb2.GetEntitlementHistoryResponse]:
         """Usage and burn-down of a metered entitlement over ``[from_, to)``.
 
         ``window_size`` is HOUR, DAY or MONTH (a ``WindowSize`` member or its name; required), windows aligned in
@@ -346,7 +348,7 @@ class SubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
         retain_anchor: bool = False, preserve_overage: bool | None = None,
         usage_period: Mapping[str, Any] | None = None, timeout: float | None = None,
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """Resets a metered entitlement's usage at ``effective_at`` (default now; truncated to the minute).
 
         Grants roll over (each active grant keeps ``min(max_rollover, max(min_rollover, balance))``), usage
@@ -366,7 +368,7 @@ class SubjectEntitlementsMixin:
 
     def create_entitlement_grant(
         self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
-    ) -> grants_pb2.Grant:
+    ) -> Result[grants_pb2.Grant]:
         """Adds a grant to a subject's metered entitlement (by id or feature key).
 
         ``grant`` is the SDK's shape: ``{"amount": 100, "priority": 1, "effectiveAt": "2024-01-01T00:00:00Z",
@@ -385,7 +387,7 @@ class SubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[grants_pb2.Grant]:
+    ) -> list[Result[grants_pb2.Grant]]:
         """An entitlement's grants (one page of ``limit``, default 100); voided ones only with ``include_voided``.
 
         ``order_by`` is ``"effectiveAt"`` (default), ``"createdAt"``, ``"updatedAt"`` or ``"expiresAt"``;
@@ -400,7 +402,7 @@ class SubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> grants_pb2.ListEntitlementGrantsResponse:
+    ) -> Result[grants_pb2.ListEntitlementGrantsResponse]:
         """One page of ``list_entitlement_grants``, with ``next_page_token`` and ``total_size``."""
         request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token, order_by, order)
         return self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
@@ -413,7 +415,7 @@ class AsyncSubjectEntitlementsMixin:
 
     async def create_entitlement(
         self, subject: str, entitlement: EntitlementLike, *, timeout: float | None = None
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """See ``SubjectEntitlementsMixin.create_entitlement``."""
         request = entitlements_pb2.CreateEntitlementRequest(
             subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
@@ -425,7 +427,7 @@ class AsyncSubjectEntitlementsMixin:
         self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
         type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> list[entitlements_pb2.Entitlement]:
+    ) -> list[Result[entitlements_pb2.Entitlement]]:
         """See ``SubjectEntitlementsMixin.list_entitlements``."""
         page = await self.list_entitlements_page(subject, include_deleted=include_deleted, feature=feature,
                                                  type=type, order_by=order_by, order=order, limit=limit,
@@ -436,7 +438,7 @@ class AsyncSubjectEntitlementsMixin:
         self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
         type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
         limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
+    ) -> Result[entitlements_pb2.ListSubjectEntitlementsResponse]:
         """See ``SubjectEntitlementsMixin.list_entitlements_page``."""
         request = _list_entitlements_request(subject, include_deleted, limit, page_token, feature, type, order_by, order)
         return await self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
@@ -445,7 +447,7 @@ class AsyncSubjectEntitlementsMixin:
     async def override_entitlement(
         self, subject: str, entitlement_id_or_feature_key: str, entitlement: EntitlementLike, *,
         timeout: float | None = None,
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """See ``SubjectEntitlementsMixin.override_entitlement``."""
         request = _override_request(subject, entitlement_id_or_feature_key, entitlement)
         return await self._t.call("EntitlementService", "OverrideEntitlement", request,  # type: ignore[no-any-return]
@@ -453,7 +455,7 @@ class AsyncSubjectEntitlementsMixin:
 
     async def get_entitlement(
         self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """See ``SubjectEntitlementsMixin.get_entitlement``."""
         request = entitlements_pb2.GetEntitlementRequest(
             subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
@@ -471,7 +473,7 @@ class AsyncSubjectEntitlementsMixin:
     async def get_entitlement_value(
         self, subject: str, id_or_feature_key: str, time: datetime | str | None = None, *,
         timeout: float | None = None,
-    ) -> entitlements_pb2.EntitlementValue:
+    ) -> Result[entitlements_pb2.EntitlementValue]:
         """See ``SubjectEntitlementsMixin.get_entitlement_value``."""
         request = _value_request(subject, id_or_feature_key, time)
         return await self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
@@ -481,7 +483,7 @@ class AsyncSubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, *, window_size: WindowSize | str,
         from_: datetime | str | None = None, to: datetime | str | None = None, window_time_zone: str | None = None,
         timeout: float | None = None,
-    ) -> entitlements_pb2.GetEntitlementHistoryResponse:
+    ) -> Result[entitlements_pb2.GetEntitlementHistoryResponse]:
         """See ``SubjectEntitlementsMixin.get_entitlement_history``."""
         request = _history_request(subject, id_or_feature_key, from_, to, window_size, window_time_zone)
         return await self._t.call("EntitlementService", "GetEntitlementHistory", request,  # type: ignore[no-any-return]
@@ -491,7 +493,7 @@ class AsyncSubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
         retain_anchor: bool = False, preserve_overage: bool | None = None,
         usage_period: Mapping[str, Any] | None = None, timeout: float | None = None,
-    ) -> entitlements_pb2.Entitlement:
+    ) -> Result[entitlements_pb2.Entitlement]:
         """See ``SubjectEntitlementsMixin.reset_entitlement_usage``."""
         request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage, usage_period)
         return await self._t.call("EntitlementService", "ResetEntitlementUsage", request,  # type: ignore[no-any-return]
@@ -499,7 +501,7 @@ class AsyncSubjectEntitlementsMixin:
 
     async def create_entitlement_grant(
         self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
-    ) -> grants_pb2.Grant:
+    ) -> Result[grants_pb2.Grant]:
         """See ``SubjectEntitlementsMixin.create_entitlement_grant``."""
         request = grants_pb2.CreateGrantRequest(
             subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
@@ -511,7 +513,7 @@ class AsyncSubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> list[grants_pb2.Grant]:
+    ) -> list[Result[grants_pb2.Grant]]:
         """See ``SubjectEntitlementsMixin.list_entitlement_grants``."""
         page = await self.list_entitlement_grants_page(
             subject, id_or_feature_key, include_voided=include_voided, order_by=order_by, order=order, limit=limit,
@@ -523,7 +525,7 @@ class AsyncSubjectEntitlementsMixin:
         self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
         order: str | None = None, limit: int | None = None, page_token: str | None = None,
         timeout: float | None = None,
-    ) -> grants_pb2.ListEntitlementGrantsResponse:
+    ) -> Result[grants_pb2.ListEntitlementGrantsResponse]:
         """See ``SubjectEntitlementsMixin.list_entitlement_grants_page``."""
         request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token, order_by, order)
         return await self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout,  # type: ignore[no-any-return]

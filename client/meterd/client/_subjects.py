@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from meterd.client._convert import normalize, optional_str, page_size, to_str_map, to_timestamp
+from meterd.client._errors import invalid_argument
+from meterd.client._results import Result
 from meterd.client._subject_entitlements import AsyncSubjectEntitlementsMixin, SubjectEntitlementsMixin
 from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import subjects_pb2
@@ -37,7 +39,7 @@ def subject_to_wire(subject: SubjectLike, index: int | None = None) -> subjects_
             continue
         value = s[name]
         if value is not None and not isinstance(value, str):
-            raise TypeError(f"{what}.{name}: expected a string, got {type(value).__name__}")
+            raise invalid_argument(f"{what}.{name}", f"expected a string, got {type(value).__name__}")
         setattr(message, name, value or "")
     if s.get("metadata") is not None:
         message.metadata.update(to_str_map(s["metadata"], what=f"{what}.metadata"))
@@ -51,13 +53,13 @@ def _upsert_request(subjects: SubjectLike | Iterable[SubjectLike]) -> subjects_p
     if isinstance(subjects, Mapping | subjects_pb2.Subject):
         return subjects_pb2.UpsertSubjectsRequest(subjects=[subject_to_wire(subjects)])
     if isinstance(subjects, str | bytes):
-        raise TypeError("subjects: expected a dict or a list of dicts, got a string")
+        raise invalid_argument("subjects", "expected a dict or a list of dicts, got a string")
     return subjects_pb2.UpsertSubjectsRequest(subjects=[subject_to_wire(s, i) for i, s in enumerate(subjects)])
 
 
 def _key(key: str) -> str:
     if not isinstance(key, str):
-        raise TypeError(f"key: expected a string, got {type(key).__name__}")
+        raise invalid_argument("key", f"expected a string, got {type(key).__name__}")
     return key
 
 
@@ -74,12 +76,12 @@ class Subjects(SubjectEntitlementsMixin):
 
     def upsert(
         self, subjects: SubjectLike | Iterable[SubjectLike], *, timeout: float | None = None
-    ) -> list[subjects_pb2.Subject]:
+    ) -> list[Result[subjects_pb2.Subject]]:
         """Creates or updates subjects by key: ``om.subjects.upsert([{"key": "c1", "displayName": "ACME"}])``.
 
         Keys: ``key`` (required), ``display_name``, ``metadata`` (str -> str), ``current_period_start``,
         ``current_period_end``, ``stripe_customer_id``; fields not given keep their stored values.
-        Returns the stored subjects in request order. Raises ValueError/TypeError before sending for unknown
+        Returns the stored subjects in request order. Raises InvalidArgumentError before sending for unknown
         keys or wrong types, InvalidArgumentError naming ``subjects[i].field`` for empty, over-long or
         duplicate keys. All or nothing; retried on UNAVAILABLE (an upsert is idempotent).
         """
@@ -91,19 +93,19 @@ class Subjects(SubjectEntitlementsMixin):
 
     def list(
         self, *, limit: int | None = None, page_token: str | None = None, timeout: float | None = None
-    ) -> list[subjects_pb2.Subject]:
+    ) -> list[Result[subjects_pb2.Subject]]:
         """Lists subjects ordered by key (``limit`` default 100, at most 1000). Use ``list_page`` to page."""
-        return self.list_page(limit=limit, page_token=page_token, timeout=timeout).subjects  # type: ignore[return-value]
+        return self.list_page(limit=limit, page_token=page_token, timeout=timeout).subjects  # type: ignore[no-any-return]
 
     def list_page(
         self, *, limit: int | None = None, page_token: str | None = None, timeout: float | None = None
-    ) -> subjects_pb2.ListSubjectsResponse:
+    ) -> Result[subjects_pb2.ListSubjectsResponse]:
         """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
         return self._t.call(  # type: ignore[no-any-return]
             "SubjectService", "ListSubjects", _list_request(limit, page_token), timeout=timeout, idempotent=True
         )
 
-    def get(self, key: str, *, timeout: float | None = None) -> subjects_pb2.Subject:
+    def get(self, key: str, *, timeout: float | None = None) -> Result[subjects_pb2.Subject]:
         """The subject with this key. Raises NotFoundError if there is none."""
         return self._t.call(  # type: ignore[no-any-return]
             "SubjectService", "GetSubject", subjects_pb2.GetSubjectRequest(key=_key(key)),
@@ -126,7 +128,7 @@ class AsyncSubjects(AsyncSubjectEntitlementsMixin):
 
     async def upsert(
         self, subjects: SubjectLike | Iterable[SubjectLike], *, timeout: float | None = None
-    ) -> list[subjects_pb2.Subject]:
+    ) -> list[Result[subjects_pb2.Subject]]:
         """See ``Subjects.upsert``."""
         request = _upsert_request(subjects)
         return await self._t.call(  # type: ignore[no-any-return]
@@ -136,20 +138,20 @@ class AsyncSubjects(AsyncSubjectEntitlementsMixin):
 
     async def list(
         self, *, limit: int | None = None, page_token: str | None = None, timeout: float | None = None
-    ) -> list[subjects_pb2.Subject]:
+    ) -> list[Result[subjects_pb2.Subject]]:
         """See ``Subjects.list``."""
         page = await self.list_page(limit=limit, page_token=page_token, timeout=timeout)
         return list(page.subjects)
 
     async def list_page(
         self, *, limit: int | None = None, page_token: str | None = None, timeout: float | None = None
-    ) -> subjects_pb2.ListSubjectsResponse:
+    ) -> Result[subjects_pb2.ListSubjectsResponse]:
         """See ``Subjects.list_page``."""
         return await self._t.call(  # type: ignore[no-any-return]
             "SubjectService", "ListSubjects", _list_request(limit, page_token), timeout=timeout, idempotent=True
         )
 
-    async def get(self, key: str, *, timeout: float | None = None) -> subjects_pb2.Subject:
+    async def get(self, key: str, *, timeout: float | None = None) -> Result[subjects_pb2.Subject]:
         """See ``Subjects.get``."""
         return await self._t.call(  # type: ignore[no-any-return]
             "SubjectService", "GetSubject", subjects_pb2.GetSubjectRequest(key=_key(key)),

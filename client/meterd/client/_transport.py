@@ -3,40 +3,59 @@ what to take from the response; the sync transport returns the result, the async
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
+import json
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
 
-from meterd.client._errors import MeterdError, from_rpc_error
+from meterd.client._errors import MeterdError, from_rpc_error, invalid_argument
+from meterd.client._results import Result
 from meterd.v1 import (
+    entitlements_pb2,
     entitlements_pb2_grpc,
+    events_pb2,
     events_pb2_grpc,
+    features_pb2,
     features_pb2_grpc,
+    grants_pb2,
     grants_pb2_grpc,
+    meters_pb2,
     meters_pb2_grpc,
+    portal_pb2,
     portal_pb2_grpc,
+    subjects_pb2,
     subjects_pb2_grpc,
 )
 
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_TARGET = "localhost:50051"
+TARGET_ENV = "METERD_TARGET"
+API_KEY_ENV = "METERD_API_KEY"
+# gRPC's own retry policy (a service config on the channel): UNAVAILABLE is retried with exponential
+# backoff and jitter, within the call's deadline, for the methods that are safe to repeat.
 RETRY_ATTEMPTS = 5
 RETRY_BASE_DELAY = 0.1
 RETRY_MAX_DELAY = 2.0
+# Safe to repeat beside reads: ingest (deduplicated by source and id), upserts, invalidation.
+_IDEMPOTENT_WRITES = frozenset({"IngestEvents", "UpsertSubjects", "InvalidatePortalTokens"})
+_READ_PREFIXES = ("Get", "List", "Query")
 
 CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    # A retried request is buffered until the call ends; the default (256 KiB) would leave big batches
+    # unretried.
+    ("grpc.per_rpc_retry_buffer_size", 64 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
 ]
 
+_MODULES = (entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, portal_pb2, subjects_pb2)
 _STUBS: dict[str, Callable[[Any], Any]] = {
     "EventService": events_pb2_grpc.EventServiceStub,
     "MeterService": meters_pb2_grpc.MeterServiceStub,
@@ -47,16 +66,92 @@ _STUBS: dict[str, Callable[[Any], Any]] = {
     "GrantService": grants_pb2_grpc.GrantServiceStub,
 }
 
+PemSource = str | bytes | os.PathLike[str]
 
-def backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter."""
-    return random.uniform(0, min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * 2**attempt))
+
+def retried_methods() -> list[tuple[str, str]]:
+    """(service, method) of every unary RPC that the retry policy covers: reads and idempotent writes."""
+    methods = []
+    for module in _MODULES:
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                if method.client_streaming or method.server_streaming:
+                    continue
+                if method.name.startswith(_READ_PREFIXES) or method.name in _IDEMPOTENT_WRITES:
+                    methods.append((service.full_name, method.name))
+    return methods
+
+
+def service_config() -> str:
+    """The channel's service config: the retry policy for ``retried_methods()``."""
+    return json.dumps({"methodConfig": [{
+        "name": [{"service": service, "method": method} for service, method in retried_methods()],
+        "retryPolicy": {
+            "maxAttempts": RETRY_ATTEMPTS,
+            "initialBackoff": f"{RETRY_BASE_DELAY}s",
+            "maxBackoff": f"{RETRY_MAX_DELAY}s",
+            "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        },
+    }]})
+
+
+def channel_options() -> list[tuple[str, Any]]:
+    """Options of every channel the client opens (limits, keep-alive, the retry policy)."""
+    return [*CHANNEL_OPTIONS, ("grpc.service_config", service_config())]
+
+
+def resolve_target(target: str | None) -> str:
+    """The target given, else ``METERD_TARGET``, else localhost:50051."""
+    if target is not None and not isinstance(target, str):
+        raise invalid_argument("target", f"expected host:port, got {type(target).__name__}")
+    return target or os.environ.get(TARGET_ENV) or DEFAULT_TARGET
+
+
+def resolve_api_key(api_key: str | None, portal_token: str | None) -> str | None:
+    """The api_key given, else ``METERD_API_KEY`` (unless a portal token is given instead)."""
+    if api_key is None and portal_token is None:
+        return os.environ.get(API_KEY_ENV) or None
+    return api_key
+
+
+def _pem(value: PemSource, what: str) -> bytes:
+    """PEM bytes from bytes, PEM text, or a file path."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str) and value.lstrip().startswith("-----BEGIN"):
+        return value.encode()
+    if not isinstance(value, str | os.PathLike):
+        raise invalid_argument(what, f"expected a PEM file path or PEM bytes, got {type(value).__name__}")
+    try:
+        with open(value, "rb") as file:
+            return file.read()
+    except OSError as exc:
+        raise invalid_argument(what, f"cannot read {os.fspath(value)!r}: {exc.strerror}") from None
+
+
+def channel_credentials(
+    tls: bool | None, ca: PemSource | None, cert: PemSource | None, key: PemSource | None,
+) -> grpc.ChannelCredentials | None:
+    """TLS credentials for ``tls=True`` (or any of ca/cert/key): ``ca`` the roots to trust (default: the
+    system's), ``cert``/``key`` a client certificate for mutual TLS. None for plaintext."""
+    if tls is False and (ca or cert or key):
+        raise invalid_argument("tls", "tls=False with ca, cert or key; leave tls out or set it to True")
+    if not (tls or ca or cert or key):
+        return None
+    if (cert is None) != (key is None):
+        raise invalid_argument("cert" if cert is None else "key", "cert and key go together (mutual TLS)")
+    return grpc.ssl_channel_credentials(
+        root_certificates=_pem(ca, "ca") if ca is not None else None,
+        private_key=_pem(key, "key") if key is not None else None,
+        certificate_chain=_pem(cert, "cert") if cert is not None else None,
+    )
 
 
 def auth_metadata(api_key: str | None, portal_token: str | None) -> list[tuple[str, str]]:
-    """The ``authorization`` metadata for an admin key or a portal token. ValueError if both are given."""
+    """The ``authorization`` metadata for an admin key or a portal token. InvalidArgumentError if both are given."""
     if api_key and portal_token:
-        raise ValueError("give api_key or portal_token, not both")
+        raise invalid_argument("api_key", "give api_key or portal_token, not both")
     secret = api_key or portal_token
     return [("authorization", f"Bearer {secret}")] if secret else []
 
@@ -70,13 +165,14 @@ class Transport:
         self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
     ) -> None:
+        self.metadata = auth_metadata(api_key, portal_token)
+        self.target = target
         if channel is not None:
             self.channel = channel
         elif credentials is not None:
-            self.channel = grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+            self.channel = grpc.secure_channel(target, credentials, options=channel_options())
         else:
-            self.channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
-        self.metadata = auth_metadata(api_key, portal_token)
+            self.channel = grpc.insecure_channel(target, options=channel_options())
         self.timeout = timeout
         self._stubs: dict[str, Any] = {}
 
@@ -88,21 +184,17 @@ class Transport:
 
     def call(
         self, service: str, method: str, request: Any, take: Callable[[Any], Any] = lambda r: r, *,
-        timeout: float | None = None, idempotent: bool = False,
+        timeout: float | None = None, idempotent: bool | None = None,
     ) -> Any:
-        """Calls ``service.method``; returns ``take(response)``. Retries UNAVAILABLE when idempotent."""
+        """Calls ``service.method``; returns ``take(Result(response))``. Retries come from the channel's
+        service config (``retried_methods``); ``idempotent`` is only a note for the reader."""
         rpc = getattr(self.stub(service), method)
         deadline = self.timeout if timeout is None else timeout
-        attempt = 0
-        while True:
-            try:
-                return take(rpc(request, timeout=deadline, metadata=self.metadata))
-            except grpc.RpcError as error:
-                if idempotent and error.code() == grpc.StatusCode.UNAVAILABLE and attempt < RETRY_ATTEMPTS - 1:
-                    time.sleep(backoff(attempt))
-                    attempt += 1
-                    continue
-                raise from_rpc_error(error) from None
+        try:
+            response = rpc(request, timeout=deadline, metadata=self.metadata)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error, self.target) from None
+        return take(Result(response))
 
     def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""
@@ -118,13 +210,14 @@ class AsyncTransport:
         self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
     ) -> None:
+        self.metadata = auth_metadata(api_key, portal_token)
+        self.target = target
         if channel is not None:
             self.channel = channel
         elif credentials is not None:
-            self.channel = grpc.aio.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+            self.channel = grpc.aio.secure_channel(target, credentials, options=channel_options())
         else:
-            self.channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
-        self.metadata = auth_metadata(api_key, portal_token)
+            self.channel = grpc.aio.insecure_channel(target, options=channel_options())
         self.timeout = timeout
         self._stubs: dict[str, Any] = {}
 
@@ -136,21 +229,16 @@ class AsyncTransport:
 
     async def call(
         self, service: str, method: str, request: Any, take: Callable[[Any], Any] = lambda r: r, *,
-        timeout: float | None = None, idempotent: bool = False,
+        timeout: float | None = None, idempotent: bool | None = None,
     ) -> Any:
-        """Calls ``service.method``; returns ``take(response)``. Retries UNAVAILABLE when idempotent."""
+        """See ``Transport.call``."""
         rpc = getattr(self.stub(service), method)
         deadline = self.timeout if timeout is None else timeout
-        attempt = 0
-        while True:
-            try:
-                return take(await rpc(request, timeout=deadline, metadata=self.metadata))
-            except grpc.aio.AioRpcError as error:
-                if idempotent and error.code() == grpc.StatusCode.UNAVAILABLE and attempt < RETRY_ATTEMPTS - 1:
-                    await asyncio.sleep(backoff(attempt))
-                    attempt += 1
-                    continue
-                raise from_rpc_error(error) from None
+        try:
+            response = await rpc(request, timeout=deadline, metadata=self.metadata)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error, self.target) from None
+        return take(Result(response))
 
     async def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""

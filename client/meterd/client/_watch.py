@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
@@ -20,7 +21,8 @@ from google.protobuf import duration_pb2
 
 from meterd.client._convert import normalize, str_list, to_number
 from meterd.client._errors import MeterdError, NotFoundError, from_rpc_error
-from meterd.client._transport import AsyncTransport, Transport, backoff
+from meterd.client._results import Result
+from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import entitlements_pb2
 
 Threshold = Mapping[str, float]
@@ -28,6 +30,16 @@ _THRESHOLD_KEYS = ("balance_below", "balance_below_percent", "usage_above")
 # Codes after which a watch reconnects (with its last position) instead of raising.
 _RECONNECT = (grpc.StatusCode.UNAVAILABLE,)
 DEFAULT_MAX_STALENESS = 10.0
+Value = Result[entitlements_pb2.EntitlementValue]
+
+
+RECONNECT_BASE_DELAY = 0.1
+RECONNECT_MAX_DELAY = 5.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before reconnect attempt ``attempt`` (from 0): exponential with full jitter."""
+    return random.uniform(0, min(RECONNECT_MAX_DELAY, RECONNECT_BASE_DELAY * 2**attempt))
 
 
 def _duration(seconds: float, *, what: str) -> duration_pb2.Duration:
@@ -83,7 +95,7 @@ class _Reconnector:
         request.resume_position = self.position
         return request
 
-    def seen(self, message: entitlements_pb2.WatchEntitlementValuesResponse) -> None:
+    def seen(self, message: Result[entitlements_pb2.WatchEntitlementValuesResponse]) -> None:
         self.position = message.position
         self.attempt = 0
 
@@ -100,7 +112,8 @@ class _Reconnector:
 
 
 class EntitlementWatch:
-    """The messages of ``WatchEntitlementValues`` (``WatchEntitlementValuesResponse``), as an iterator.
+    """The messages of ``WatchEntitlementValues`` (results of ``WatchEntitlementValuesResponse``: Python values,
+    ``.proto`` the wire message), as an iterator.
 
     With ``reconnect`` (the default), a dropped stream (or a server that shut down) is reopened with the last
     message's position: the server then continues without a gap (``resumed``) or, if that position is too
@@ -121,7 +134,7 @@ class EntitlementWatch:
     def position(self) -> str:
         return self._state.position
 
-    def __iter__(self) -> Iterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+    def __iter__(self) -> Iterator[Result[entitlements_pb2.WatchEntitlementValuesResponse]]:
         rpc = self._t.stub("EntitlementService").WatchEntitlementValues
         while not self._state.closed:
             with self._lock:
@@ -130,7 +143,8 @@ class EntitlementWatch:
                 self._call = rpc(self._state.next_request(), timeout=self._timeout, metadata=self._t.metadata)
             code: grpc.StatusCode | None = None
             try:
-                for message in self._call:
+                for raw in self._call:
+                    message = Result(raw)
                     self._state.seen(message)
                     yield message
             except grpc.RpcError as error:
@@ -172,13 +186,14 @@ class AsyncEntitlementWatch:
     def position(self) -> str:
         return self._state.position
 
-    async def __aiter__(self) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+    async def __aiter__(self) -> AsyncIterator[Result[entitlements_pb2.WatchEntitlementValuesResponse]]:
         rpc = self._t.stub("EntitlementService").WatchEntitlementValues
         while not self._state.closed:
             self._call = rpc(self._state.next_request(), timeout=self._timeout, metadata=self._t.metadata)
             code: grpc.StatusCode | None = None
             try:
-                async for message in self._call:
+                async for raw in self._call:
+                    message = Result(raw)
                     self._state.seen(message)
                     yield message
             except asyncio.CancelledError:
@@ -209,7 +224,8 @@ class AsyncEntitlementWatch:
 
 
 class Mirror:
-    """The values a watch has delivered, keyed by (subject, feature key). No I/O: feed it messages."""
+    """The values a watch has delivered (wire messages), keyed by (subject, feature key). No I/O: feed it
+    messages (results or wire messages)."""
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, str], entitlements_pb2.EntitlementValue] = {}
@@ -218,7 +234,11 @@ class Mirror:
         self._staging_ids: dict[tuple[str, str], str] = {}
         self.synced = False  # a complete snapshot has been applied
 
-    def apply(self, message: entitlements_pb2.WatchEntitlementValuesResponse) -> None:
+    def apply(
+        self, message: Result[entitlements_pb2.WatchEntitlementValuesResponse] | entitlements_pb2.WatchEntitlementValuesResponse
+    ) -> None:
+        if isinstance(message, Result):
+            message = message.proto
         if message.snapshot != entitlements_pb2.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED:
             if self._staging is None:
                 self._staging, self._staging_ids = {}, {}
@@ -257,7 +277,7 @@ class EntitlementCache:
     """
 
     def __init__(
-        self, watch: EntitlementWatch, fetch: Callable[[str, str], entitlements_pb2.EntitlementValue | None],
+        self, watch: EntitlementWatch, fetch: Callable[[str, str], Value | None],
         subjects: Iterable[str], features: Iterable[str], max_staleness: float,
     ) -> None:
         self._watch = watch
@@ -299,19 +319,21 @@ class EntitlementCache:
             not self._features or feature in self._features
         )
 
-    def value(self, subject: str, feature: str) -> entitlements_pb2.EntitlementValue | None:
-        """The entitlement's value (None: the subject has no entitlement to the feature)."""
+    def value(self, subject: str, feature: str) -> Value | None:
+        """The entitlement's value, as ``get_entitlement_value`` gives it (None: the subject has no entitlement
+        to the feature)."""
         if time.monotonic() < self._fresh_until and self._covers(subject, feature):
-            return self.mirror.values.get((subject, feature))
+            v = self.mirror.values.get((subject, feature))
+            return None if v is None else Result(v)
         return self._fetch(subject, feature)
 
     def has_access(self, subject: str, feature: str) -> bool:
         """Whether the subject may use the feature now (False without an entitlement)."""
         if time.monotonic() < self._fresh_until and self._covers(subject, feature):
             v = self.mirror.values.get((subject, feature))
-        else:
-            v = self._fetch(subject, feature)
-        return v is not None and v.has_access
+            return v is not None and v.has_access
+        fetched = self._fetch(subject, feature)
+        return fetched is not None and bool(fetched.has_access)
 
     def close(self) -> None:
         """Stops the background watch."""
@@ -332,7 +354,7 @@ class AsyncEntitlementCache:
 
     def __init__(
         self, watch: AsyncEntitlementWatch,
-        fetch: Callable[[str, str], Awaitable[entitlements_pb2.EntitlementValue | None]],
+        fetch: Callable[[str, str], Awaitable[Value | None]],
         subjects: Iterable[str], features: Iterable[str], max_staleness: float,
     ) -> None:
         self._watch = watch
@@ -378,16 +400,20 @@ class AsyncEntitlementCache:
             not self._features or feature in self._features
         )
 
-    async def value(self, subject: str, feature: str) -> entitlements_pb2.EntitlementValue | None:
+    async def value(self, subject: str, feature: str) -> Value | None:
         """See ``EntitlementCache.value``."""
         if time.monotonic() < self._fresh_until and self._covers(subject, feature):
-            return self.mirror.values.get((subject, feature))
+            v = self.mirror.values.get((subject, feature))
+            return None if v is None else Result(v)
         return await self._fetch(subject, feature)
 
     async def has_access(self, subject: str, feature: str) -> bool:
         """See ``EntitlementCache.has_access``."""
-        v = await self.value(subject, feature)
-        return v is not None and v.has_access
+        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
+            v = self.mirror.values.get((subject, feature))
+            return v is not None and v.has_access
+        fetched = await self._fetch(subject, feature)
+        return fetched is not None and bool(fetched.has_access)
 
     async def close(self) -> None:
         """Stops the background watch."""
@@ -403,12 +429,10 @@ class AsyncEntitlementCache:
         await self.close()
 
 
-def async_fetcher(call: Callable[[str, str], Awaitable[entitlements_pb2.EntitlementValue]]) -> Callable[
-    [str, str], Awaitable[entitlements_pb2.EntitlementValue | None]
-]:
+def async_fetcher(call: Callable[[str, str], Awaitable[Value]]) -> Callable[[str, str], Awaitable[Value | None]]:
     """``fetcher`` for the async cache."""
 
-    async def fetch(subject: str, feature: str) -> entitlements_pb2.EntitlementValue | None:
+    async def fetch(subject: str, feature: str) -> Value | None:
         try:
             return await call(subject, feature)
         except NotFoundError:
@@ -417,12 +441,10 @@ def async_fetcher(call: Callable[[str, str], Awaitable[entitlements_pb2.Entitlem
     return fetch
 
 
-def fetcher(call: Callable[[str, str], entitlements_pb2.EntitlementValue]) -> Callable[
-    [str, str], entitlements_pb2.EntitlementValue | None
-]:
+def fetcher(call: Callable[[str, str], Value]) -> Callable[[str, str], Value | None]:
     """GetEntitlementValue as the cache's fallback: None when there is no such entitlement."""
 
-    def fetch(subject: str, feature: str) -> entitlements_pb2.EntitlementValue | None:
+    def fetch(subject: str, feature: str) -> Value | None:
         try:
             return call(subject, feature)
         except NotFoundError:

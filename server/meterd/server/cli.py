@@ -131,7 +131,7 @@ def query(meter: str, from_: str | None, to: str | None, window: str | None, tz:
     with_subject = "subject" in group_by or bool(subject)
     header = ["window_start", "window_end", *(["subject"] if with_subject else []), *keys, "value"]
     rows = [
-        [r.window_start.ToDatetime(tzinfo=UTC).isoformat(), r.window_end.ToDatetime(tzinfo=UTC).isoformat(),
+        [r.window_start.isoformat(), r.window_end.isoformat(),
          *([r.subject] if with_subject else []), *(r.group_by.get(k, "") for k in keys), _number(r.value)]
         for r in reply.rows
     ]
@@ -247,9 +247,9 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
                              show_default=True, help="A table, or one JSON object per line.")
 
 
-def _time(ts: Any) -> str:
-    """RFC 3339 text of a set Timestamp; empty for an unset one."""
-    return ts.ToDatetime(tzinfo=UTC).isoformat() if ts.seconds or ts.nanos else ""
+def _time(ts: datetime | None) -> str:
+    """RFC 3339 text of a result's time; empty for an unset one."""
+    return ts.isoformat() if ts is not None else ""
 
 
 def _print_records(records: list[dict[str, Any]], header: list[str], fmt: str, title: str) -> None:
@@ -280,8 +280,6 @@ def meters() -> None:
 @api_key_option
 def meters_list(fmt: str, target: str, api_key: str | None) -> None:
     """List every meter: slug, event type, aggregation, value property, group-by keys, description."""
-    from meterd.v1 import meters_pb2
-
     records = []
     with _client(target, api_key) as om:
         token = ""
@@ -293,7 +291,7 @@ def meters_list(fmt: str, target: str, api_key: str | None) -> None:
             for m in page.meters:
                 records.append({
                     "slug": m.slug, "event_type": m.event_type,
-                    "aggregation": meters_pb2.Aggregation.Name(m.aggregation).removeprefix("AGGREGATION_"),
+                    "aggregation": str(m.aggregation),
                     "value_property": m.value_property, "group_by": dict(sorted(m.group_by.items())),
                     "description": m.description,
                 })
