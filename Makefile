@@ -17,6 +17,7 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 .PHONY: setup lock generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
 
 setup: $(STAMP) $(BUF)
+	@bash scripts/ensure-postgresql.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins.
 $(STAMP): pyproject.toml $(LOCK)

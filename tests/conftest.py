@@ -12,6 +12,7 @@ from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pgcluster import PgCluster, find_bindir
 from support import Clock
 
 from meterd.client import OpenMeter
@@ -23,6 +24,31 @@ from meterd.server.config import Config
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL cluster for the whole run (initdb in a temporary folder, removed afterwards).
+
+    Skipped where PostgreSQL is not installed, except in CI (``make setup`` installs it there)."""
+    if find_bindir() is None:
+        if os.environ.get("CI") or os.environ.get("METERD_PG_REQUIRE"):
+            pytest.fail("PostgreSQL is not installed: make setup installs Debian's postgresql package")
+        pytest.skip("PostgreSQL is not installed (make setup installs it)")
+    cluster = PgCluster()
+    try:
+        cluster.migrate_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """The URL of a fresh, migrated PostgreSQL database of its own (dropped afterwards)."""
+    url = pg_cluster.acquire()
+    yield url
+    pg_cluster.release(url)
 
 
 @pytest.fixture

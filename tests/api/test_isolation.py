@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ def hold_writer(server: MeterdServer) -> threading.Event:
     return release
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's single writer queue; PostgreSQL: the test below
 def test_a_failing_batch_fails_alone_and_the_others_commit(server: MeterdServer) -> None:
     store = server.ctx.services["event_store"]
     store.add_ingest_listener(poison_listener)
@@ -73,6 +74,7 @@ def test_a_failing_batch_fails_alone_and_the_others_commit(server: MeterdServer)
     assert stored == {f"good-{i}" for i in range(40)} | {f"good-{100 + k}" for k in range(3)}
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's page cap stands in for a full disk
 def test_a_full_disk_is_unavailable_and_the_server_recovers(server: MeterdServer) -> None:
     def cap_at_current_size(conn: sqlite3.Connection) -> int:
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -109,3 +111,31 @@ def test_a_full_disk_is_unavailable_and_the_server_recovers(server: MeterdServer
         assert stub.IngestEvents(request, timeout=30).accepted_count == 200
     with OpenMeter(server.address, timeout=30) as om:
         assert len(om.events.list(limit=1000)) == 200
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_postgresql_batches_grouped_in_one_transaction_fail_alone(server: MeterdServer) -> None:
+    """PostgreSQL: batches that queued together go into one transaction; when one of them fails, each is
+    stored alone in a savepoint, so only the failing caller gets the error."""
+    store = server.ctx.services["event_store"]
+    store.add_ingest_listener(poison_listener)
+
+    def valid(i: int, subject: str) -> ValidEvent:
+        return ValidEvent(id=f"{subject}-{i}", source="iso", specversion="1.0", type="tokens", subject=subject,
+                          time_us=int((T0 + timedelta(seconds=i)).timestamp() * 1_000_000),
+                          datacontenttype="", dataschema="", data='{"tokens": 1}')
+
+    batches = [[valid(i, "good") for i in range(10)], [valid(i, "poison") for i in range(5)],
+               [valid(i, "good") for i in range(10, 13)]]
+    futures: list[Future[list[bool]]] = [Future() for _ in batches]
+    with store._pending_lock:  # queue all three before any drain runs: one transaction takes them together
+        store._pending = [(b, 0, f) for b, f in zip(batches, futures, strict=True)]
+        store._drain_scheduled = True
+    store._schedule_drain()
+    assert futures[0].result(30) == [True] * 10
+    assert futures[2].result(30) == [True] * 3
+    with pytest.raises(Poison):
+        futures[1].result(30)
+    with OpenMeter(server.address) as om:
+        stored = {e.event.id for e in om.events.list(limit=1000)}
+    assert stored == {f"good-{i}" for i in range(13)}

@@ -27,8 +27,8 @@ from meterd.server import config as config_module
 from meterd.server import rpc
 from meterd.server.config import Config
 from meterd.server.serving import Serving, method_handlers
+from meterd.server.store import open_database
 from meterd.server.store.sqlite import settings
-from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import utcnow
 from meterd.v1 import (
     entitlements_pb2,
@@ -95,7 +95,7 @@ class AppContext:
     """What domains are wired with, and what they register."""
 
     config: Config
-    db: Database
+    db: Any  # store.sqlite.db.Database or store.postgres.db.Database (``db.backend`` says which)
     clock: Callable[[], datetime]
     services: dict[str, Any] = field(default_factory=dict)  # domain services by name, for later domains
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
@@ -117,7 +117,7 @@ class MeterdServer:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
         config_module.check(config)
         self.config = config
-        self.db = Database(config.db)
+        self.db = open_database(config.db)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
         for domain in DOMAINS:
             try:

@@ -34,7 +34,8 @@ def main() -> None:
 
 @main.command(help="Run the server until SIGTERM/SIGINT.")
 @click.option("--listen", help="host:port to listen on (default 127.0.0.1:50051; port 0 picks a free one).")
-@click.option("--db", help="SQLite database file (default ./meterd.db).")
+@click.option("--db", help="Database: a SQLite file path or sqlite: URL (default ./meterd.db), or a "
+              "postgresql://user@host/db URL (several meterd replicas may share it). Env: METERD_DB.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="meterd.yaml.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log format (default json).")
 @click.option("--max-streams", type=click.IntRange(min=1),

@@ -30,7 +30,7 @@ class Config:
     """Everything `meterd serve` needs. Meters are OpenMeter-style declarations (dicts)."""
 
     listen: str = DEFAULT_LISTEN
-    db: str = DEFAULT_DB
+    db: str = DEFAULT_DB  # a SQLite path or sqlite: URL, or a postgresql:// URL
     admin_key: str | None = None
     portal_secret: str | None = None
     portal_secret_file: str | None = None  # a file holding the portal secret (read at load; see load())
@@ -128,7 +128,9 @@ def _apply_file(config: Config, raw: dict[str, Any]) -> None:
                 setattr(config, key, kind(server[key]))
             except (TypeError, ValueError) as exc:
                 raise InvalidArgument.of(f"server.{key}", f"is not a valid {kind.__name__}") from exc
-    config.db = (raw.get("storage") or {}).get("path", config.db)
+    storage = raw.get("storage") or {}
+    # storage.url (a postgresql:// URL, a sqlite: URL or a path) or storage.path (a SQLite file).
+    config.db = storage.get("url", storage.get("path", config.db))
     auth = raw.get("auth") or {}
     config.admin_key = auth.get("admin_key", config.admin_key)
     portal = raw.get("portal") or {}

@@ -1,4 +1,4 @@
-"""Wires the entitlements domain: service over the SQLite entitlement store (with the feature service), and
+"""Wires the entitlements domain: service over the entitlement store (with the feature service), and
 its servicer. Registers ``entitlement_store`` and ``entitlements`` for the grants and credit domains.
 
 The credit engine (values, history and resets of metered entitlements) needs the grant store, wired after
@@ -7,23 +7,34 @@ snapshot store, and the listeners that invalidate snapshots (grant changes, rese
 
 from __future__ import annotations
 
+from typing import Any
+
 from meterd.server.app import AppContext
 from meterd.server.credit.service import CreditService
 from meterd.server.entitlements.service import EntitlementService
 from meterd.server.entitlements.servicer import EntitlementServicer
-from meterd.server.store.sqlite.entitlements import SqliteEntitlementStore
-from meterd.server.store.sqlite.snapshots import SqliteSnapshotStore
 
 
 def wire(ctx: AppContext) -> None:
-    store = SqliteEntitlementStore(ctx.db)
+    if ctx.db.backend == "postgres":
+        from meterd.server.store.postgres.entitlements import PgEntitlementStore
+        from meterd.server.store.postgres.snapshots import PgSnapshotStore
+
+        store: Any = PgEntitlementStore(ctx.db)
+        snapshot_store: Any = PgSnapshotStore
+    else:
+        from meterd.server.store.sqlite.entitlements import SqliteEntitlementStore
+        from meterd.server.store.sqlite.snapshots import SqliteSnapshotStore
+
+        store = SqliteEntitlementStore(ctx.db)
+        snapshot_store = SqliteSnapshotStore
     service = EntitlementService(store, ctx.services["features"], ctx.clock)
     ctx.services["entitlement_store"] = store
     ctx.services["entitlements"] = service
     ctx.add_servicer("EntitlementService", EntitlementServicer(service, ctx.clock))
 
     def attach_credit() -> None:
-        snapshots = SqliteSnapshotStore(ctx.db)
+        snapshots = snapshot_store(ctx.db)
         grant_store = ctx.services["grant_store"]
         credit = CreditService(
             store, grant_store, ctx.services["feature_store"], ctx.services["meters"], snapshots, ctx.clock

@@ -1,15 +1,21 @@
-"""Wires the events domain: service over the SQLite event store, and its servicer."""
+"""Wires the events domain: service over the event store of the database's backend, and its servicer."""
 
 from __future__ import annotations
 
 from meterd.server.app import AppContext
 from meterd.server.events.service import EventService
 from meterd.server.events.servicer import EventServicer
-from meterd.server.store.sqlite.events import SqliteEventStore
 
 
 def wire(ctx: AppContext) -> None:
-    store = SqliteEventStore(ctx.db)
+    if ctx.db.backend == "postgres":
+        from meterd.server.store.postgres.events import PgEventStore
+
+        store = PgEventStore(ctx.db)
+    else:
+        from meterd.server.store.sqlite.events import SqliteEventStore
+
+        store = SqliteEventStore(ctx.db)
     service = EventService(store, ctx.clock)
     ctx.services["event_store"] = store
     ctx.services["events"] = service

@@ -1,4 +1,4 @@
-"""Wires the features domain: service over the SQLite feature store, and its servicer."""
+"""Wires the features domain: service over the feature store, and its servicer."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from meterd.server.app import AppContext
 from meterd.server.features.model import MeterLookup
 from meterd.server.features.service import FeatureService
 from meterd.server.features.servicer import FeatureServicer
-from meterd.server.store.sqlite.features import SqliteFeatureStore
 
 
 def wire(ctx: AppContext) -> None:
-    store = SqliteFeatureStore(ctx.db)
+    if ctx.db.backend == "postgres":
+        from meterd.server.store.postgres.features import PgFeatureStore
+
+        store = PgFeatureStore(ctx.db)
+    else:
+        from meterd.server.store.sqlite.features import SqliteFeatureStore
+
+        store = SqliteFeatureStore(ctx.db)
 
     def meters() -> MeterLookup | None:
         # Looked up at call time, so the order in which domains are wired does not matter.

@@ -1,24 +1,32 @@
-"""Wires the meters domain: the SQLite meter store (an ingest listener of the event store), the service,
+"""Wires the meters domain: the meter store (an ingest listener of the event store), the service,
 meters declared in the config file, and the servicer."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from meterd.server.app import AppContext
-from meterd.server.errors import InvalidArgument
+from meterd.server.errors import AlreadyExists, InvalidArgument
 from meterd.server.features.model import FeatureFilter
 from meterd.server.meters.model import MeterDefinition
 from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.meters.servicer import MeterServicer
 from meterd.server.meters.windows import WindowSize
-from meterd.server.store.sqlite.meters import SqliteMeterStore
 
 log = logging.getLogger("meterd.meters")
 
 
 def wire(ctx: AppContext) -> None:
-    store = SqliteMeterStore(ctx.db, ctx.services["event_store"])
+    if ctx.db.backend == "postgres":
+        from meterd.server.store.postgres.meters import PgMeterStore
+
+        store: Any = PgMeterStore(ctx.db, ctx.services["event_store"])
+    else:
+        from meterd.server.store.sqlite.meters import SqliteMeterStore
+
+        store = SqliteMeterStore(ctx.db, ctx.services["event_store"])
+
     def feature_keys(slug: str) -> list[str]:
         # The features domain is wired later: looked up at call time.
         features = ctx.services.get("feature_store")
@@ -31,7 +39,13 @@ def wire(ctx: AppContext) -> None:
     ctx.services["meters"] = service
     ctx.add_servicer("MeterService", MeterServicer(service))
     for i, declared in enumerate(ctx.config.meters):
-        service.declare(_declared_definition(i, declared))
+        definition = _declared_definition(i, declared)
+        try:
+            service.declare(definition)
+        except AlreadyExists:
+            # Another replica on the same database declared it between our lookup and our insert: declare
+            # again, which now finds it (and updates it if our definition differs).
+            service.declare(definition)
     if ctx.config.meters:
         log.info("declared meters ready", extra={"count": len(ctx.config.meters)})
 

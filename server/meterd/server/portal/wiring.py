@@ -1,4 +1,4 @@
-"""Wires the portal domain: token service over the SQLite store, its servicer, and the auth interceptor
+"""Wires the portal domain: token service over the store, its servicer, and the auth interceptor
 that guards every call (so it is wired even when no admin key is configured: portal queries need it)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from meterd.server.app import AppContext
 from meterd.server.config import read_secret_file
@@ -13,7 +14,6 @@ from meterd.server.portal.auth import Authenticator, AuthInterceptor, is_loopbac
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.servicer import PortalServicer
 from meterd.server.portal.tokens import TokenSigner
-from meterd.server.store.sqlite.portal import SqlitePortalStore
 
 log = logging.getLogger("meterd.auth")
 
@@ -25,7 +25,14 @@ def wire(ctx: AppContext) -> None:
     config = ctx.config
     if config.portal_token_ttl_seconds <= 0:
         raise ValueError(f"portal_token_ttl_seconds must be positive, got {config.portal_token_ttl_seconds}")
-    store = SqlitePortalStore(ctx.db)
+    if ctx.db.backend == "postgres":
+        from meterd.server.store.postgres.portal import PgPortalStore
+
+        store: Any = PgPortalStore(ctx.db)
+    else:
+        from meterd.server.store.sqlite.portal import SqlitePortalStore
+
+        store = SqlitePortalStore(ctx.db)
     # A configured secret (environment or config, given or in a file) wins; else one generated into the database.
     configured = config.portal_secret or (read_secret_file(config.portal_secret_file) if config.portal_secret_file else None)
     secret = configured or store.secret(lambda: secrets.token_urlsafe(48))

@@ -80,6 +80,8 @@ def _create_private(path: str) -> None:
 class Database:
     """Owns the database file: migrations at open, the writer thread, and reader connections."""
 
+    backend = "sqlite"
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":

@@ -1,0 +1,274 @@
+"""PostgreSQL storage of raw events: the ingest transaction, shared by every replica.
+
+One transaction stores a group of batches (those that queued while the previous one ran, as in the SQLite
+store) and is committed before any caller is answered:
+
+1. shared advisory locks (meters, event sequence; see db.py) so meter backfills and snapshot saves order
+   themselves against it, and one that tells readers of the event high-water mark it is in flight;
+2. the dedupe keys, sorted, in one ``INSERT INTO event_keys ... ON CONFLICT DO NOTHING RETURNING``: a key
+   that another replica's open transaction is inserting waits for it, so exactly one of them stores it, and
+   sorted keys are locked in one global order (no deadlock between replicas);
+3. sequence numbers for the new events in one round trip, then the rows by COPY;
+4. the ingest listeners (meters' pre-aggregates, snapshot invalidation) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+
+from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.store.postgres.db import (
+    LOCK_EVENT_SEQ,
+    LOCK_METERS,
+    RETRYABLE,
+    Conn,
+    Database,
+    storage_error,
+)
+from meterd.server.store.sqlite.events import no_meter_error
+from meterd.server.timeutil import from_us, to_us
+
+# The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
+# here (a negative key: -1 - value); see snapshots.PgSnapshotStore.event_seq. It is taken before any
+# nextval of this transaction, so every number it allocates is above the value its key carries.
+log = logging.getLogger(__name__)
+
+_LOCKS = (
+    "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock_shared(%s),"
+    " pg_advisory_xact_lock_shared(-1 - (SELECT last_value FROM events_seq))"
+)
+_NEW_KEYS = (
+    "INSERT INTO event_keys (source, id) SELECT s, i FROM unnest(%b::text[], %b::text[]) AS k(s, i)"
+    ' ORDER BY s COLLATE "C", i COLLATE "C" ON CONFLICT DO NOTHING RETURNING source, id'
+)
+_SEQS = "SELECT nextval('events_seq') FROM generate_series(1, %s)"
+_COPY = (
+    "COPY events (seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+    " dataschema, data) FROM STDIN"
+)
+
+Pending = tuple[Sequence[ValidEvent], int, Future[list[bool]]]
+# Called inside the ingest transaction with the events that were newly stored (seq, event).
+IngestListener = Callable[[Conn, list[tuple[int, ValidEvent]]], None]
+# Called right after a commit that stored events: per batch, its events, whether each was stored and its
+# ingestion time (microseconds). Must be quick (watchers only enqueue). Changes made through this replica only.
+CommitListener = Callable[[list[tuple[Sequence[ValidEvent], list[bool], int]]], None]
+
+
+class PgEventStore:
+    """Raw events in the partitioned ``events`` table, dedupe keys in ``event_keys``."""
+
+    def __init__(self, db: Database) -> None:
+        self._pg = db
+        self._listeners: list[IngestListener] = []
+        self._pending: list[Pending] = []
+        self._pending_lock = threading.Lock()
+        self._drain_scheduled = False
+        self._commit_listeners: list[CommitListener] = []
+        self._in_flight = 0
+
+    def add_ingest_listener(self, listener: IngestListener) -> None:
+        """Registers a function run in the same transaction as every insert of new events."""
+        self._listeners.append(listener)
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Registers a function run after every commit that stored events (see CommitListener)."""
+        self._commit_listeners.append(listener)
+
+    def batches_in_flight(self) -> int:
+        """Batches submitted and not yet committed (several: ingest is running at full speed)."""
+        return self._in_flight
+
+    def _schedule_drain(self) -> None:
+        # Unlike SQLite's single writer, several drains may run at once (on this replica's writer threads),
+        # each taking what queued before it started.
+        taken: list[Pending] = []
+
+        def job(conn: Conn) -> list[list[bool] | BaseException]:
+            if not taken:
+                with self._pending_lock:
+                    taken.extend(self._pending)
+                    self._pending = []
+                    self._drain_scheduled = False
+            if len(taken) == 1:
+                return list(self._insert_pg(conn, taken))
+            try:
+                with conn.raw.transaction():  # a savepoint: the batches together, the common case
+                    return list(self._insert_pg(conn, taken))
+            except RETRYABLE:
+                raise  # the whole job runs again
+            except Exception:
+                # Batches of different callers share a transaction but never a failure: each alone now.
+                log.warning("a group of %d ingest batches failed; storing each alone", len(taken))
+            results: list[list[bool] | BaseException] = []
+            for batch in taken:
+                try:
+                    with conn.raw.transaction():
+                        results.append(self._insert_pg(conn, [batch])[0])
+                except RETRYABLE:
+                    raise
+                except Exception as exc:
+                    self._pg.rolled_back()
+                    results.append(storage_error(exc))
+            return results
+
+        def done(result: Future[list[list[bool] | BaseException]]) -> None:
+            with self._pending_lock:
+                self._in_flight -= len(taken)
+            error = result.exception()
+            for i, (_, _, future) in enumerate(taken):
+                outcome = result.result()[i] if error is None else storage_error(error)
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+            if error is None and self._commit_listeners:
+                committed = [
+                    (events, outcome, ingested_us)
+                    for (events, ingested_us, _), outcome in zip(taken, result.result(), strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
+                for listener in self._commit_listeners:
+                    listener(committed)
+
+        try:
+            self._pg.submit(job).add_done_callback(done)
+        except RuntimeError as exc:  # closed
+            with self._pending_lock:
+                taken.extend(self._pending)
+                self._pending = []
+                self._drain_scheduled = False
+                self._in_flight -= len(taken)
+            for _, _, future in taken:
+                future.set_exception(exc)
+
+    def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[list[bool]]:
+        conn.native(_LOCKS, (LOCK_METERS, LOCK_EVENT_SEQ))
+        first: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (batch, index) of its first occurrence
+        for b, (events, _, _) in enumerate(batches):
+            for i, e in enumerate(events):
+                first.setdefault((e.source, e.id), (b, i))
+        keys = sorted(first)
+        new = {
+            (s, i) for s, i in conn.native(_NEW_KEYS, ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+        }
+        outcomes = [[False] * len(events) for events, _, _ in batches]
+        if not new:
+            return outcomes
+        seqs = [r[0] for r in conn.native(_SEQS, (len(new),)).fetchall()]
+        inserted: list[tuple[int, ValidEvent]] = []
+        n = 0
+        with conn.raw.cursor().copy(_COPY) as copy:
+            for b, (events, ingested_us, _) in enumerate(batches):
+                stored = outcomes[b]
+                for i, e in enumerate(events):
+                    key = (e.source, e.id)
+                    if key not in new or first[key] != (b, i):
+                        continue
+                    seq = seqs[n]
+                    n += 1
+                    stored[i] = True
+                    inserted.append((seq, e))
+                    copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
+                                    e.datacontenttype or None, e.dataschema or None, e.data))
+        for listener in self._listeners:
+            listener(conn, inserted)
+        return outcomes
+
+    def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
+        """Queues the events; the future gives, per event, True if stored, False if a duplicate (also of an
+        event stored through another replica). It resolves only after the commit."""
+        future: Future[list[bool]] = Future()
+        with self._pending_lock:
+            self._pending.append((events, to_us(ingested_at), future))
+            self._in_flight += 1
+            schedule = not self._drain_scheduled
+            self._drain_scheduled = True
+        if schedule:
+            self._schedule_drain()
+        return future
+
+
+    # -- listing -----------------------------------------------------------------------------------
+    def list(
+        self, filter: EventFilter, limit: int, after: tuple[int, int] | None
+    ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
+        """One page, newest event time first (ties: newest ingestion first); ``after`` is the (time_us, seq)
+        of the previous page's last row. Returns the page and the cursor of its last row when more may follow.
+        """
+        where, params = _where(filter)
+        if after is not None:
+            where.append("(time_us < %s OR (time_us = %s AND seq < %s))")
+            params += [after[0], after[0], after[1]]
+        sql = (
+            "SELECT seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+            " dataschema, data FROM events"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY time_us DESC, seq DESC LIMIT %s"
+        )
+        with self._pg.connection() as raw:
+            rows = raw.execute(sql, [*params, limit + 1]).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            errors: dict[int, list[tuple[str, str]]] = {}
+            unread: set[str] = set()
+            if rows:
+                types = list({r[3] for r in rows})
+                read = {t for (t,) in raw.execute(
+                    "SELECT DISTINCT event_type FROM meters WHERE event_type = ANY(%s)", (types,))}
+                unread = set(types) - read
+                for seq, slug, message in raw.execute(
+                    "SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq = ANY(%s)"
+                    " ORDER BY event_seq, meter_slug", ([r[0] for r in rows],)
+                ):
+                    errors.setdefault(seq, []).append((slug, message))
+        page = [
+            StoredEvent(
+                event=ValidEvent(
+                    source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
+                    datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
+                ),
+                ingested_at=from_us(r[6]),
+                validation_errors=(no_meter_error(r[3]),) if r[3] in unread else tuple(errors.get(r[0], ())),
+            )
+            for r in rows
+        ]
+        cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
+        return page, cursor
+
+
+def _where(f: EventFilter) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    for column, op, value in (
+        ("time_us", ">=", f.time_from),
+        ("time_us", "<", f.time_to),
+        ("ingested_us", ">=", f.ingested_from),
+        ("ingested_us", "<", f.ingested_to),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} %s")
+            params.append(to_us(value))
+    if f.subjects:
+        where.append("subject = ANY(%s)")
+        params.append(list(f.subjects))
+    if f.type is not None:
+        where.append("type = %s")
+        params.append(f.type)
+    if f.id is not None:
+        where.append("id = %s")
+        params.append(f.id)
+    # "no meter reads event type T" is worked out when events are read, from the meters that exist then (as
+    # in the SQLite store).
+    if f.has_error is True:
+        where.append(f"(has_error = 1 OR {_UNREAD})")
+    elif f.has_error is False:
+        where.append(f"(has_error = 0 AND NOT {_UNREAD})")
+    return where, params
+
+
+_UNREAD = "type NOT IN (SELECT event_type FROM meters)"
