@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import itertools
 import random
 import threading
@@ -463,7 +462,7 @@ def test_an_idle_watch_sends_heartbeats_with_its_position(om: OpenMeter, watches
 
 def test_idle_watches_hold_no_worker_thread(server_config: Config) -> None:
     """More open watches than worker threads: unary calls are still served (a watch waits on the event loop)."""
-    config = dataclasses.replace(server_config, workers=2)
+    config = server_config.model_copy(update={"workers": 2})
     srv = MeterdServer(config).start()
     try:
         with OpenMeter(srv.address, timeout=30) as om:

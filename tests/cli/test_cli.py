@@ -279,3 +279,33 @@ def test_unreachable_server_exits_1_with_a_hint(cli: Cli, args: list[str]) -> No
     assert result.returncode == 1
     assert "UNAVAILABLE" in result.stderr
     assert f"is meterd running at {target}?" in result.stderr
+
+
+def test_ingest_skips_lines_that_are_not_utf8_with_their_numbers(cli: Cli, tmp_path: Path) -> None:
+    t = "2024-01-01T00:05:00Z"
+    source = tmp_path / "mixed.jsonl"
+    source.write_bytes("\ufeff".encode() + prompt("u-1", "utf8-1", 1, "a", t).encode() + b"\n"
+                       + b'{"id": "u-2", "subject": "caf\xe9"}\n'
+                       + prompt("u-3", "utf8-1", 2, "a", t).encode() + b"\n")
+    result = cli("ingest", str(source))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "line 2: skipped, not UTF-8 text (byte 30: invalid continuation byte)" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "accepted 2, duplicate 0, rejected 0, malformed 1"
+
+
+def test_tables_are_not_cut_when_stdout_is_not_a_terminal(cli: Cli, om: OpenMeter) -> None:
+    description = "a long description that no terminal of eighty columns would show whole " * 3
+    om.meters.create({"slug": "long_description_meter", "eventType": "long", "aggregation": "COUNT",
+                      "description": description.strip()})
+    env_columns = os.environ.pop("COLUMNS", None)
+    try:
+        result = subprocess.run([sys.executable, "-m", "meterd.server", "meters", "list", "--target", cli.target],
+                                capture_output=True, text=True, timeout=60,
+                                env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    finally:
+        if env_columns is not None:
+            os.environ["COLUMNS"] = env_columns
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if "long_description_meter" in line]
+    assert description.strip() in line

@@ -21,15 +21,16 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from meterd.server import config as config_module
-from meterd.server import rpc
+from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
+from meterd.server.metrics import Metrics
 from meterd.server.serving import Serving, method_handlers
 from meterd.server.store import open_database
 from meterd.server.store.sqlite import settings
 from meterd.server.timeutil import utcnow
+from meterd.server.tracing import Tracing
 from meterd.v1 import (
     entitlements_pb2,
     entitlements_pb2_grpc,
@@ -87,6 +88,7 @@ def server_options(config: Config) -> list[tuple[str, int]]:
         # the newest of a burst of stream openings (say, every producer reconnecting after a restart).
         ("grpc.server.max_pending_requests", max(1000, config.max_streams)),
         ("grpc.server.max_pending_requests_hard_limit", max(3000, 2 * config.max_streams)),
+        ("grpc.so_reuseport", 0),  # a second meterd on a taken port fails to start instead of sharing it
     ]
 
 
@@ -102,6 +104,7 @@ class AppContext:
     interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
     on_start: list[Callable[[], None]] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)  # run first at shutdown (ends watches)
+    metrics: Metrics | None = None  # set when metrics.listen is configured; domains then instrument themselves
 
     def add_servicer(self, service_name: str, servicer: Any) -> None:
         self.servicers[service_name] = servicer
@@ -119,6 +122,10 @@ class MeterdServer:
         self.config = config
         self.db = open_database(config.db)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
+        self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
+        if self.metrics is not None:
+            self.metrics.watch_database(self.db)
+        self.tracing = Tracing(config.tracing) if config.tracing != "off" else None
         for domain in DOMAINS:
             try:
                 wiring = importlib.import_module(f"meterd.server.{domain}.wiring")
@@ -149,8 +156,13 @@ class MeterdServer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     async def _build(self) -> int:
-        self.grpc = grpc.aio.server(interceptors=self.ctx.interceptors, options=server_options(self.config))
-        names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        interceptors = list(self.ctx.interceptors)
+        if self.metrics is not None:  # outside auth: it also sees the calls authentication refuses
+            interceptors.insert(0, self.metrics.interceptor(aio=True))
+        if self.tracing is not None:
+            interceptors.insert(0, self.tracing.interceptor(aio=True))
+        self.grpc = grpc.aio.server(interceptors=interceptors, options=server_options(self.config))
+        names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
         page_token_key = settings.page_token_key(self.db)
         for module, name, add, base in SERVICES:
             servicer = self.ctx.servicers.get(name) or base()
@@ -162,9 +174,13 @@ class MeterdServer:
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable_server_reflection(names, self.grpc)
+        reflection.enable(self.grpc, names)
         self._service_names = names
-        port = self.grpc.add_insecure_port(self.config.listen)
+        credentials = tls.server_credentials(self.config)
+        if credentials is None:
+            port = self.grpc.add_insecure_port(self.config.listen)
+        else:
+            port = self.grpc.add_secure_port(self.config.listen, credentials)
         if port == 0:
             raise RuntimeError(f"cannot listen on {self.config.listen}")
         return port
@@ -176,7 +192,11 @@ class MeterdServer:
                 await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
         self._on_loop(start())
-        log.info("meterd listening", extra={"address": self.address, "db": self.config.db})
+        if self.metrics is not None and self.config.metrics_listen:
+            address = self.metrics.serve(self.config.metrics_listen)
+            log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
+        log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
+                                            "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         return self
 
     def stop(self, grace: float | None = None) -> None:
@@ -194,6 +214,10 @@ class MeterdServer:
 
         self._on_loop(stop())
         self._close_loop()
+        if self.metrics is not None:
+            self.metrics.stop()
+        if self.tracing is not None:
+            self.tracing.stop()
         self.db.close()
         log.info("meterd stopped")
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
@@ -26,51 +28,190 @@ Exit codes:
 
 
 @click.group(help="meterd: usage metering and entitlements over gRPC.\n\n"
-                  "`serve` runs the server; the other commands talk to a running one (--target, or "
-                  "METERD_TARGET).", epilog=EXIT_CODES)
+                  "`serve` runs the server; `config check`, `backup` work on files; the other commands talk to "
+                  "a running server (--target, or METERD_TARGET).", epilog=EXIT_CODES)
+@click.version_option(package_name="meterd", prog_name="meterd", message="%(prog)s %(version)s")
 def main() -> None:
     pass
 
 
-@main.command(help="Run the server until SIGTERM/SIGINT.")
+config_path_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), envvar="METERD_CONFIG",
+    help="meterd.yaml (env: METERD_CONFIG). Environment variables override it, flags override both.")
+
+
+def _load_config(config_path: str | None, overrides: dict[str, tuple[str, Any]] | None = None) -> Any:
+    """The validated configuration; on any problem, one line per problem on stderr and exit 2."""
+    try:
+        return config_module.load(config_path, overrides=overrides)
+    except config_module.ConfigError as exc:
+        for line in exc.lines:
+            click.echo(f"config error: {line}", err=True)
+        raise SystemExit(2) from None
+
+
+@main.command(help="Run the server until SIGTERM/SIGINT. Every setting also has a METERD_* variable and a "
+                   "meterd.yaml key (README: Settings).")
 @click.option("--listen", help="host:port to listen on (default 127.0.0.1:50051; port 0 picks a free one).")
 @click.option("--db", help="Database: a SQLite file path or sqlite: URL (default ./meterd.db), or a "
               "postgresql://user@host/db URL (several meterd replicas may share it). Env: METERD_DB.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="meterd.yaml.")
+@config_path_option
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log format (default json).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), help="PEM certificate: serve TLS (with --tls-key).")
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="PEM private key of --tls-cert.")
+@click.option("--tls-client-ca", type=click.Path(dir_okay=False),
+              help="PEM CA: require client certificates it signed (mutual TLS).")
+@click.option("--metrics-listen", help="host:port of the Prometheus endpoint (default: off).")
 @click.option("--max-streams", type=click.IntRange(min=1),
               help="Open ingest streams the server holds at most (default 10000); more get RESOURCE_EXHAUSTED.")
 @click.option("--workers", type=click.IntRange(min=1), help="Threads for blocking work (default 32).")
 def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None,
+          tls_cert: str | None, tls_key: str | None, tls_client_ca: str | None, metrics_listen: str | None,
           max_streams: int | None, workers: int | None) -> None:
+    import sqlite3
+
     from meterd.server.app import serve as run
 
-    cfg = config_module.load(config_path)
-    if listen:
-        cfg.listen = listen
-    if db:
-        cfg.db = db
-    if log_format:
-        cfg.log_format = log_format
-    if max_streams:
-        cfg.max_streams = max_streams
-    if workers:
-        cfg.workers = workers
-    logs.configure(cfg.log_format)
-    run(cfg)
+    cfg = _load_config(config_path, {
+        "listen": ("--listen", listen), "db": ("--db", db), "log_format": ("--log-format", log_format),
+        "tls_cert": ("--tls-cert", tls_cert), "tls_key": ("--tls-key", tls_key),
+        "tls_client_ca": ("--tls-client-ca", tls_client_ca), "metrics_listen": ("--metrics-listen", metrics_listen),
+        "max_streams": ("--max-streams", max_streams), "workers": ("--workers", workers),
+    })
+    logs.configure(cfg.log_format, cfg.log_level)
+    for notice in cfg.notices:
+        logging.getLogger("meterd.config").warning(notice)
+    try:
+        run(cfg)
+    except (OSError, RuntimeError, sqlite3.Error) as exc:  # cannot bind, cannot open the database, ...
+        click.echo(f"error: meterd cannot start: {exc}", err=True)
+        raise SystemExit(1) from None
+
+
+@main.group()
+def config() -> None:
+    """The configuration file."""
+
+
+@config.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def config_check(file: str) -> None:
+    """Validate FILE (and the METERD_* variables set now) without starting: exit 0 when `meterd serve`
+    would accept them, else one line per problem and exit 2."""
+    cfg = _load_config(file)
+    for notice in cfg.notices:
+        click.echo(f"warning: {notice}", err=True)
+    tls = "mutual TLS" if cfg.tls_client_ca else "TLS" if cfg.tls_cert else "plaintext"
+    click.echo(f"{file}: ok ({len(cfg.meters)} meters, {tls}, auth {'on' if cfg.admin_key else 'off'}, "
+               f"metrics {cfg.metrics_listen or 'off'})")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--db", help="The live database file (default: storage.path of --config, METERD_DB, ./meterd.db).")
+@config_path_option
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def backup(dest: str, db: str | None, config_path: str | None, force: bool) -> None:
+    """Copy the database to DEST while the server runs (SQLite's online backup API), then verify the copy.
+
+    The copy is one consistent state of the database, taken without stopping ingest; it is checked with
+    PRAGMA integrity_check and only then renamed to DEST. Restore: stop meterd, put DEST in place of the
+    database file (and remove its -wal and -shm files), start meterd.
+    """
+    from meterd.server.store.sqlite.backup import BackupError
+    from meterd.server.store.sqlite.backup import backup as take
+
+    source = db or _load_config(config_path).db
+    try:
+        result = take(source, dest, overwrite=force)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    rows = ", ".join(f"{name} {count}" for name, count in result.tables.items() if count)
+    click.echo(f"{result.path}: {result.size_bytes} bytes, schema version {result.schema_version}, "
+               f"integrity ok; rows: {rows or 'none'}")
 
 
 # -- client commands ---------------------------------------------------------------------------------------
 target_option = click.option("--target", default=DEFAULT_TARGET, envvar="METERD_TARGET", show_default=True,
                              help="The meterd server (host:port). Env: METERD_TARGET.")
-api_key_option = click.option("--api-key", envvar="METERD_API_KEY", help="Admin key, if the server needs one. "
-                              "Env: METERD_API_KEY.")
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"meterd.{param.name}"] = value
+    return value
+
+
+def _tls_options(command: Any) -> Any:
+    """--tls, --ca, --client-cert, --client-key: how client commands reach a TLS server (kept in the
+    click context, read by ``_credentials``)."""
+    for option in reversed([
+        click.option("--tls", is_flag=True, envvar="METERD_TLS", expose_value=False, callback=_remember,
+                     help="Connect with TLS (system CAs unless --ca). Env: METERD_TLS."),
+        click.option("--ca", type=click.Path(exists=True, dir_okay=False), envvar="METERD_TLS_CA",
+                     expose_value=False, callback=_remember,
+                     help="PEM CA that signed the server's certificate (implies --tls). Env: METERD_TLS_CA."),
+        click.option("--client-cert", type=click.Path(exists=True, dir_okay=False), envvar="METERD_TLS_CLIENT_CERT",
+                     expose_value=False, callback=_remember,
+                     help="PEM client certificate, for mutual TLS. Env: METERD_TLS_CLIENT_CERT."),
+        click.option("--client-key", type=click.Path(exists=True, dir_okay=False), envvar="METERD_TLS_CLIENT_KEY",
+                     expose_value=False, callback=_remember,
+                     help="PEM private key of --client-cert. Env: METERD_TLS_CLIENT_KEY."),
+    ]):
+        command = option(command)
+    return command
+
+
+def api_key_option(command: Any) -> Any:
+    """--api-key and the TLS options: what every client command needs to reach the server."""
+    return _tls_options(click.option("--api-key", envvar="METERD_API_KEY",
+                                     help="Admin key, if the server needs one. Env: METERD_API_KEY.")(command))
+
+
+def _credentials() -> Any:
+    """TLS channel credentials from the command's options; None for plaintext."""
+    import grpc
+
+    meta = click.get_current_context().meta
+    ca, cert, key = (meta.get(f"meterd.{name}") for name in ("ca", "client_cert", "client_key"))
+    if (cert is None) != (key is None):
+        raise click.UsageError("--client-cert and --client-key go together")
+    if not (meta.get("meterd.tls") or ca or cert):
+        return None
+    read = lambda path: Path(path).read_bytes() if path else None  # noqa: E731
+    return grpc.ssl_channel_credentials(root_certificates=read(ca), private_key=read(key),
+                                        certificate_chain=read(cert))
 
 
 def _client(target: str, api_key: str | None) -> Any:
     from meterd.client import OpenMeter
 
-    return OpenMeter(target, api_key=api_key)
+    return OpenMeter(target, api_key=api_key, credentials=_credentials())
+
+
+@main.command(epilog="Exit codes: 0 SERVING, 1 anything else (not serving, unreachable, unknown service).")
+@click.option("--service", default="", help="A service name (default: the server as a whole).")
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds.")
+@target_option
+@_tls_options
+def health(service: str, timeout: float, target: str) -> None:
+    """Ask the server's grpc.health.v1 check; exit 0 when it is SERVING (for container health checks)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    credentials = _credentials()
+    channel = grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)
+    with channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service),
+                                                              timeout=timeout)
+        except grpc.RpcError as error:
+            click.echo(f"{target}: {error.code().name}: {error.details()}", err=True)
+            raise SystemExit(1) from None
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    click.echo(f"{target}: {status}")
+    if reply.status != health_pb2.HealthCheckResponse.SERVING:
+        raise SystemExit(1)
 
 
 def _fail(error: Exception, target: str | None = None) -> NoReturn:
@@ -160,13 +301,17 @@ def _print_rows(header: list[str], rows: list[list[Any]], fmt: str, out: IO[str]
             table.add_column(name, justify="right" if name == "value" else "left")
         for row in rows:
             table.add_row(*(str(c) for c in row))
-        Console(file=out).print(table)
+        console = Console(file=out)
+        if not out.isatty():  # a pipe or a file: never cut or wrap a cell to fit a terminal that is not there
+            natural = Console(file=out, width=1_000_000).measure(table).maximum
+            console = Console(file=out, width=max(natural, 20))
+        console.print(table)
         if not rows:
             out.write("(no rows)\n")
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("source", type=click.File("r"))
+@click.argument("source", type=click.File("rb"))
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Events per streamed batch.")
 @click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, writable=True),
@@ -174,12 +319,12 @@ def _print_rows(header: list[str], rows: list[list[Any]], fmt: str, out: IO[str]
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @target_option
 @api_key_option
-def ingest(source: IO[str], batch_size: int, rejected_path: str | None, progress: bool | None, target: str,
+def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progress: bool | None, target: str,
            api_key: str | None) -> None:
     """Ingest events from a JSON Lines file (or - for stdin) through the streaming RPC.
 
     Each line is one CloudEvent as a JSON object ("specversion" defaults to "1.0"). A line that is not
-    JSON, or not a valid event, is reported on stderr with its line number and skipped; the rest are
+    UTF-8 JSON, or not a valid event, is reported on stderr with its line number and skipped; the rest are
     ingested. Ends with a summary on stdout: accepted, duplicate, rejected (by the server) and malformed
     (skipped here). Exit code 0 when every event was accepted or a duplicate, 1 otherwise.
     """
@@ -192,7 +337,13 @@ def ingest(source: IO[str], batch_size: int, rejected_path: str | None, progress
 
     def events() -> Iterator[tuple[int, dict[str, Any]]]:
         nonlocal malformed
-        for number, line in enumerate(source, start=1):
+        for number, raw in enumerate(source, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                malformed += 1
+                click.echo(f"line {number}: skipped, not UTF-8 text (byte {exc.start + 1}: {exc.reason})", err=True)
+                continue
             if not line.strip():
                 continue
             try:

@@ -83,11 +83,18 @@ def grpc_status_of(exc: errors.MeterdError) -> grpc.Status:
 
 def _abort(context: grpc.ServicerContext, exc: BaseException, method: str) -> None:
     if isinstance(exc, errors.MeterdError):
-        context.abort_with_status(grpc_status_of(exc))
+        abort_with(context, grpc_status_of(exc))
     log.exception("internal error", extra={"method": method})
-    context.abort_with_status(
-        rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error: {type(exc).__name__}"))
-    )
+    abort_with(context, rpc_status.to_status(
+        status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error: {type(exc).__name__}")))
+
+
+def abort_with(context: grpc.ServicerContext, status: grpc.Status) -> None:
+    """Aborts with ``status`` (code, message and details). The code and message are also set first, so that
+    wrappers of the context that watch set_code (OpenTelemetry's) see them: they miss abort_with_status."""
+    context.set_code(status.code)
+    context.set_details(status.details)
+    context.abort_with_status(status)
 
 
 def unary(fn: F) -> F:

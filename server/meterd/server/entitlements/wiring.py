@@ -36,8 +36,9 @@ def wire(ctx: AppContext) -> None:
     def attach_credit() -> None:
         snapshots = snapshot_store(ctx.db)
         grant_store = ctx.services["grant_store"]
+        counted = snapshots if ctx.metrics is None else ctx.metrics.snapshot_store(snapshots)
         credit = CreditService(
-            store, grant_store, ctx.services["feature_store"], ctx.services["meters"], snapshots, ctx.clock
+            store, grant_store, ctx.services["feature_store"], ctx.services["meters"], counted, ctx.clock
         )
         grant_store.add_change_listener(snapshots.on_grant_change)
         store.add_reset_listener(snapshots.on_reset)

@@ -17,6 +17,8 @@ def wire(ctx: AppContext) -> None:
 
         store = SqliteEventStore(ctx.db)
     service = EventService(store, ctx.clock)
+    if ctx.metrics is not None:
+        service = ctx.metrics.event_service(service)
     ctx.services["event_store"] = store
     ctx.services["events"] = service
     ctx.add_servicer("EventService", EventServicer(service))

@@ -7,12 +7,10 @@ import logging
 from typing import Any
 
 from meterd.server.app import AppContext
-from meterd.server.errors import AlreadyExists, InvalidArgument
+from meterd.server.errors import AlreadyExists
 from meterd.server.features.model import FeatureFilter
-from meterd.server.meters.model import MeterDefinition
-from meterd.server.meters.service import MeterService, definition_from_fields
+from meterd.server.meters.service import MeterService
 from meterd.server.meters.servicer import MeterServicer
-from meterd.server.meters.windows import WindowSize
 
 log = logging.getLogger("meterd.meters")
 
@@ -38,8 +36,8 @@ def wire(ctx: AppContext) -> None:
     service = MeterService(store, ctx.clock, feature_keys)
     ctx.services["meters"] = service
     ctx.add_servicer("MeterService", MeterServicer(service))
-    for i, declared in enumerate(ctx.config.meters):
-        definition = _declared_definition(i, declared)
+    for declared in ctx.config.meters:  # validated by the config's schema
+        definition = declared.definition()
         try:
             service.declare(definition)
         except AlreadyExists:
@@ -49,28 +47,3 @@ def wire(ctx: AppContext) -> None:
     if ctx.config.meters:
         log.info("declared meters ready", extra={"count": len(ctx.config.meters)})
 
-
-def _declared_definition(i: int, raw: object) -> MeterDefinition:
-    """An OpenMeter-style config meter: slug, eventType, aggregation, valueProperty, groupBy, description,
-    windowSize (MINUTE, HOUR or DAY; default MINUTE)."""
-    if not isinstance(raw, dict):
-        raise InvalidArgument.of(f"meters[{i}]", "must be a mapping")
-    get = lambda *names: next((raw[n] for n in names if n in raw), None)  # noqa: E731
-    group_by = get("groupBy", "group_by") or {}
-    if not isinstance(group_by, dict):
-        raise InvalidArgument.of(f"meters[{i}].groupBy", "must be a mapping of key to JSONPath")
-    return definition_from_fields(
-        slug=str(get("slug") or ""), event_type=str(get("eventType", "event_type") or ""),
-        aggregation=get("aggregation"), value_property=get("valueProperty", "value_property"),
-        group_by={str(k): str(v) for k, v in group_by.items()}, description=str(get("description") or ""),
-        window_size=_window_size(i, get("windowSize", "window_size")),
-    )
-
-
-def _window_size(i: int, raw: object) -> WindowSize | None:
-    if raw is None:
-        return None
-    try:
-        return WindowSize(str(raw).upper())
-    except ValueError:
-        raise InvalidArgument.of(f"meters[{i}].windowSize", "must be MINUTE, HOUR or DAY") from None

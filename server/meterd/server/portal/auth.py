@@ -89,8 +89,11 @@ class Authenticator:
         if self._admin_key is None:
             return None
         if bearer is None:
-            raise errors.Unauthenticated("missing admin key: send authorization: Bearer <admin key>")
-        raise errors.Unauthenticated("invalid admin key")
+            raise errors.Unauthenticated(
+                "missing admin key: send metadata 'authorization: Bearer <admin key>' (the Python client's "
+                "api_key=, or METERD_API_KEY for the client and the meterd CLI)")
+        raise errors.Unauthenticated("invalid admin key: it must equal the server's auth.admin_key "
+                                     "(METERD_API_KEY where the server runs)")
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):

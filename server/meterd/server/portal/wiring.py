@@ -48,7 +48,7 @@ def wire(ctx: AppContext) -> None:
         if not config.admin_key and not is_loopback(config.listen):
             log.warning(
                 "NO ADMIN KEY CONFIGURED and listening on %s, which is not a loopback address: anyone who can "
-                "reach this port can read and change every meter, subject and token. Set METERD_ADMIN_KEY "
+                "reach this port can read and change every meter, subject and token. Set METERD_API_KEY "
                 "(or auth.admin_key in the config file).", config.listen,
             )
 

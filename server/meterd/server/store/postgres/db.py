@@ -169,6 +169,7 @@ class Database:
         with self._pool.connection() as raw:
             migrate(raw, LOCK_MIGRATE)
         self._rollback_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[int, float], None]] = []
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="meterd-pg-writer")
         self._submitted: set[Future[Any]] = set()
         self._submitted_lock = threading.Lock()
@@ -190,6 +191,15 @@ class Database:
         """Called after any rolled-back write job, so caches of written ids can be dropped."""
         self._rollback_listeners.append(listener)
 
+    def add_commit_listener(self, listener: Callable[[int, float], None]) -> None:
+        """Called after each committed write job with (1, seconds) (for metrics)."""
+        self._commit_listeners.append(listener)
+
+    def queue_depth(self) -> int:
+        """Write jobs submitted and not yet committed (running or waiting for a writer thread)."""
+        with self._submitted_lock:
+            return len(self._submitted)
+
     def rolled_back(self) -> None:
         """Tells the rollback listeners that part of a job (a savepoint) was rolled back."""
         for listener in self._rollback_listeners:
@@ -203,12 +213,16 @@ class Database:
         for attempt in range(MAX_RETRIES + 1):
             try:
                 with self._pool.connection() as raw:
+                    started = time.perf_counter()
                     try:
                         with raw.transaction():
-                            return job(Conn(raw))
+                            result = job(Conn(raw))
                     except BaseException:
                         self.rolled_back()
                         raise
+                    for listener in self._commit_listeners:
+                        listener(1, time.perf_counter() - started)
+                    return result
             except RETRYABLE as exc:
                 if attempt == MAX_RETRIES:
                     raise

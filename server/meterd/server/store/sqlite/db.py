@@ -14,6 +14,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -95,6 +96,7 @@ class Database:
         self._write_conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES // 4}")
         self._queue: queue.Queue[Any] = queue.Queue()
         self._rollback_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[int, float], None]] = []
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -105,6 +107,14 @@ class Database:
     def add_rollback_listener(self, listener: Callable[[], None]) -> None:
         """Called on the writer thread after any rollback, so caches of written ids can be dropped."""
         self._rollback_listeners.append(listener)
+
+    def add_commit_listener(self, listener: Callable[[int, float], None]) -> None:
+        """Called on the writer thread after each group commit with (jobs, seconds) (for metrics)."""
+        self._commit_listeners.append(listener)
+
+    def queue_depth(self) -> int:
+        """Write jobs waiting for the writer thread."""
+        return self._queue.qsize()
 
     def _rolled_back(self) -> None:
         for listener in self._rollback_listeners:
@@ -162,6 +172,7 @@ class Database:
 
     def _run_group(self, conn: sqlite3.Connection, group: list[tuple[WriteJob[Any], Future[Any]]]) -> None:
         outcomes: list[tuple[Future[Any], bool, Any]] = []
+        started = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job, future in group:
@@ -194,6 +205,10 @@ class Database:
                 if not future.done():
                     future.set_exception(error)
             return
+        if self._commit_listeners:
+            seconds = time.perf_counter() - started
+            for listener in self._commit_listeners:
+                listener(len(group), seconds)
         for future, ok, value in outcomes:
             if ok:
                 future.set_result(value)
