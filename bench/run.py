@@ -17,6 +17,7 @@ FULL = {
     "entitlements": [],
     "serving": ["--streams", "2000", "--calls", "1000"],
     "postgres": ["--events", "200000", "--query-events", "1000000", "--runs", "30"],
+    "watch": [],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
@@ -25,6 +26,7 @@ QUICK = {
     "entitlements": ["--quick"],
     "serving": ["--streams", "500", "--calls", "200"],
     "postgres": ["--events", "20000", "--query-events", "50000", "--runs", "5"],
+    "watch": ["--quick"],
 }
 
 
@@ -32,7 +34,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
-                        help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres)")
+                        help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
+                             " watch)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

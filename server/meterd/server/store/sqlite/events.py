@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 # Called inside the ingest transaction with the events that were newly stored (seq, event); meters use
 # it to update their pre-aggregates atomically with the raw rows.
 IngestListener = Callable[[sqlite3.Connection, list[tuple[int, ValidEvent]]], None]
+# Called on the writer thread right after a commit that stored events: per batch, its events, whether each
+# was stored (False: a duplicate) and its ingestion time (microseconds). Must be quick (watchers enqueue).
+CommitListener = Callable[[list[tuple[Sequence[ValidEvent], list[bool], int]]], None]
 
 
 class BatchListener(Protocol):
@@ -63,14 +66,24 @@ class SqliteEventStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._listeners: list[IngestListener] = []
+        self._commit_listeners: list[CommitListener] = []
         self._batch_listeners: list[BatchListener] = []
         self._pending: list[_Pending] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
+        self._in_flight = 0
 
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
+
+    def batches_in_flight(self) -> int:
+        """Batches submitted and not yet committed (several: ingest is running at full speed)."""
+        return self._in_flight
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Registers a function run after every commit that stored events (see CommitListener)."""
+        self._commit_listeners.append(listener)
 
     def add_batch_listener(self, listener: BatchListener) -> None:
         """Registers a listener whose per-batch preparation runs before the writer (see BatchListener)."""
@@ -89,6 +102,7 @@ class SqliteEventStore:
         prepared = [listener.prepare(events) for listener in self._batch_listeners]
         with self._pending_lock:
             self._pending.append((events, to_us(ingested_at), future, prepared))
+            self._in_flight += 1
             schedule = not self._drain_scheduled
             self._drain_scheduled = True
         if schedule:
@@ -107,6 +121,8 @@ class SqliteEventStore:
 
         def done(result: Future[list[list[bool] | BaseException]]) -> None:
             # Resolved after the commit (or its failure): every batch the job took learns its own outcome.
+            with self._pending_lock:
+                self._in_flight -= len(taken)
             error = result.exception()
             for i, (_, _, future, _) in enumerate(taken):
                 outcome = error if error is not None else result.result()[i]
@@ -114,6 +130,14 @@ class SqliteEventStore:
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+            if error is None and self._commit_listeners:
+                committed = [
+                    (events, outcome, ingested_us)
+                    for (events, ingested_us, _, _), outcome in zip(taken, result.result(), strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
+                for listener in self._commit_listeners:
+                    listener(committed)
 
         self._db.submit(job).add_done_callback(done)
 
