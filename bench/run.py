@@ -12,17 +12,21 @@ HERE = Path(__file__).resolve().parent
 
 FULL = {
     "ingest": ["--events", "1000000", "--single", "20000"],
+    "meters_ingest": ["--events", "300000"],
     "query": ["--sizes", "1000000,10000000", "--runs", "30", "--stream-events", "200000"],
     "entitlements": [],
     "serving": ["--streams", "2000", "--calls", "1000"],
     "postgres": ["--events", "200000", "--query-events", "1000000", "--runs", "30"],
+    "watch": [],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
+    "meters_ingest": ["--events", "20000"],
     "query": ["--sizes", "50000,200000", "--runs", "5", "--stream-events", "20000"],
     "entitlements": ["--quick"],
     "serving": ["--streams", "500", "--calls", "200"],
     "postgres": ["--events", "20000", "--query-events", "50000", "--runs", "5"],
+    "watch": ["--quick"],
 }
 
 
@@ -30,7 +34,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
-                        help="only these benchmarks (ingest, query, entitlements, serving, postgres)")
+                        help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
+                             " watch)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

@@ -105,7 +105,7 @@ gen_go() {
     "${PROTO_FILES[@]}"
 }
 build_go() {
-  (cd $GO && go build -o bin/smoke ./cmd/smoke && go vet ./...)
+  (cd $GO && go build -o bin/smoke ./cmd/smoke && go build -o bin/watch ./cmd/watch && go vet ./...)
 }
 
 # --- Java (grpc-java) ----------------------------------------------------------------------------------

@@ -193,6 +193,40 @@ def test_meter_created_later_backfills_and_delete_removes_errors(om: OpenMeter) 
     assert [r.value for r in om.meters.query("tokens", from_=T0, to=T0 + timedelta(hours=1)).rows] == [5.0]
 
 
+@pytest.mark.parametrize("backfill", [False, True])
+def test_values_a_meter_cannot_keep_are_validation_errors_not_failures(om: OpenMeter, backfill: bool) -> None:
+    """Content that the meters cannot use never fails a batch: the event is stored with an error per meter,
+    and every other event of the batch counts (on ingest and when a later meter backfills)."""
+    deep: Any = 1
+    for _ in range(60):  # validation allows 64 levels
+        deep = {"d": deep}
+    datas = [
+        {"tokens": 10**20, "model": "a"},          # beyond what a sum keeps exactly (int64 units of 10^-9)
+        {"tokens": "1E+400", "model": "a"},        # beyond a double
+        {"tokens": 10**30 + 1, "model": "a"},      # beyond 64 bits: the exact parser
+        {"tokens": 5, "model": {"nested": True}, "deep": deep},
+        {"tokens": 7, "model": "日本"},
+        {"tokens": "2.5", "model": 3},
+    ]
+    events = [api_event("s", T0 + timedelta(minutes=i), d) for i, d in enumerate(datas)]
+    specs = [("tokens", "SUM"), ("peak", "MAX"), ("users", "UNIQUE_COUNT")]
+    if not backfill:
+        for slug, aggregation in specs:
+            tokens_meter(om, slug=slug, aggregation=aggregation)
+    assert om.events.ingest(events) is not None
+    if backfill:
+        for slug, aggregation in specs:
+            tokens_meter(om, slug=slug, aggregation=aggregation)
+    window = {"from_": T0, "to": T0 + timedelta(hours=1)}
+    assert [r.value for r in om.meters.query("tokens", **window).rows] == [14.5]
+    assert [r.value for r in om.meters.query("peak", **window).rows] == [7.0]
+    assert [r.value for r in om.meters.query("users", **window).rows] == [6.0]
+    by_model = om.meters.query("tokens", group_by=["model"], subject=["s"], **window).rows
+    assert {r.group_by.get("model"): r.value for r in by_model} == {None: 5.0, "日本": 7.0, "3": 2.5}
+    errors = {e.event.id: {v.meter_slug for v in e.validation_errors} for e in om.events.list(has_error=True)}
+    assert errors == {events[i]["id"]: {"tokens", "peak"} for i in range(3)}
+
+
 @pytest.mark.parametrize(
     ("aggregation", "expected"),
     [("SUM", 9.0), ("COUNT", 4.0), ("AVG", 2.25), ("MIN", 1.0), ("MAX", 4.0), ("UNIQUE_COUNT", 3.0), ("LATEST", 2.0)],
@@ -251,27 +285,33 @@ _slugs = itertools.count()
 
 values = st.one_of(
     st.integers(-1000, 10**6),
+    st.integers(-(10**20), 10**20),            # beyond 64 bits, and beyond what a sum keeps exactly
     st.decimals(min_value=-1000, max_value=1000, places=3, allow_nan=False).map(lambda d: f"{d}"),
     st.decimals(min_value=0, max_value=100, places=2, allow_nan=False).map(float),
-    st.sampled_from([None, "abc", True, {"x": 1}]),
+    st.sampled_from([None, "abc", True, {"x": 1}, "1E+3", "7", -0.0, 2**63]),
 )
 events_strategy = st.lists(
     st.tuples(
         st.integers(0, 4 * 24 * 60 - 1),       # minute offset over four days spanning DST changes
-        st.integers(0, 59),                    # second
+        st.integers(0, 59),                    # second (several events share one: LATEST ties)
         st.sampled_from(["s1", "s2", "s3"]),
         values,
-        st.sampled_from(["a", "b", None]),
-        st.sampled_from(["x", 1, None]),
+        st.sampled_from(["a", "b", None, "é", "日本"]),
+        st.sampled_from(["x", 1, None, "1", 1.5, True, ["l"]]),
         st.integers(0, 3),                     # dedupe: small id space makes duplicates
     ),
     max_size=40,
 )
+# A second meter on the same event type reads a nested group path and the same value (the general
+# reader path, beside the inline one for member names).
+SECOND_GROUPS = {"k1": "$.k1", "n": "$.nest.k"}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     aggregation=st.sampled_from(list(Aggregation)),
+    second=st.sampled_from(list(Aggregation)),
+    second_later=st.booleans(),
     raw_events=events_strategy,
     window=st.sampled_from([None, "MINUTE", "HOUR", "DAY"]),
     zone=st.sampled_from(ZONES),
@@ -281,7 +321,7 @@ events_strategy = st.lists(
     filters=st.sampled_from([{}, {"k1": "a"}, {"k2": "1"}]),
 )
 def test_queries_equal_the_brute_force_reference(
-    om: OpenMeter, aggregation: Aggregation, raw_events: list[Any], window: str | None, zone: str,
+    om: OpenMeter, aggregation: Aggregation, second: Aggregation, second_later: bool, raw_events: list[Any], window: str | None, zone: str,
     span: tuple[int, int], subjects: tuple[str, ...], group_by: tuple[str, ...], filters: dict[str, str],
 ) -> None:
     n = next(_slugs)
@@ -290,13 +330,23 @@ def test_queries_equal_the_brute_force_reference(
         slug=f"prop_{n}", event_type=event_type, aggregation=aggregation,
         value_property=None if aggregation is Aggregation.COUNT else "$.v", group_by={"k1": "$.k1", "k2": "$.k2"},
     )
-    om.meters.create({"slug": definition.slug, "eventType": event_type, "aggregation": aggregation.value,
-                      "valueProperty": definition.value_property, "groupBy": dict(definition.group_by)})
+    other = MeterDefinition(
+        slug=f"prop_{n}_b", event_type=event_type, aggregation=second,
+        value_property=None if second is Aggregation.COUNT else "$.v", group_by=SECOND_GROUPS,
+    )
+
+    def create(meter: MeterDefinition) -> None:
+        om.meters.create({"slug": meter.slug, "eventType": event_type, "aggregation": meter.aggregation.value,
+                          "valueProperty": meter.value_property, "groupBy": dict(meter.group_by)})
+
+    create(definition)
+    if not second_later:
+        create(other)
     events = []
-    for i, (minute, second, subject, value, k1, k2, dup) in enumerate(raw_events):
-        data = {"v": value, "k1": k1, "k2": k2}
+    for i, (minute, sec, subject, value, k1, k2, dup) in enumerate(raw_events):
+        data = {"v": value, "k1": k1, "k2": k2, "nest": {"k": k2}}
         events.append({"id": f"{n}-{i % 7 if dup == 0 else i}", "source": "prop", "type": event_type,
-                       "subject": subject, "time": BASE + timedelta(minutes=minute, seconds=second), "data": data})
+                       "subject": subject, "time": BASE + timedelta(minutes=minute, seconds=sec), "data": data})
     # Half through the stream, half unary, in shuffled arrival order: both paths feed the aggregates.
     half = len(events) // 2
     if events[:half]:
@@ -304,8 +354,21 @@ def test_queries_equal_the_brute_force_reference(
             stream.send_many(events[:half])
     for e in events[half:]:
         om.events.ingest(e)
+    if second_later:  # backfilled from the stored events
+        create(other)
     start = BASE + timedelta(minutes=min(span[0], 4 * 24 * 60 - 1))
     end = start + timedelta(minutes=span[1])
+    check_against_reference(om, events, definition, start, end, window, zone, subjects, group_by, filters)
+    other_group_by = tuple("n" if g == "k2" else g for g in group_by)
+    other_filters = {("n" if k == "k2" else k): v for k, v in filters.items()}
+    check_against_reference(om, events, other, start, end, window, zone, subjects, other_group_by, other_filters)
+
+
+def check_against_reference(
+    om: OpenMeter, events: list[dict[str, Any]], definition: MeterDefinition, start: datetime, end: datetime,
+    window: str | None, zone: str, subjects: tuple[str, ...], group_by: tuple[str, ...], filters: dict[str, str],
+) -> None:
+    aggregation = definition.aggregation
     expected = reference_query(events, definition, start, end, window, zone, list(subjects) or None,
                                group_by, filters)
     reply = om.meters.query(definition.slug, from_=start, to=end, window_size=window, window_time_zone=zone,

@@ -373,7 +373,7 @@ def test_a_meter_window_size_bounds_its_queries(clocked_om: OpenMeter, clock: Cl
 
 
 def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) -> None:
-    """A schema-5 database (before migration 0009) with a meter and a reset entitlement keeps working: the
+    """A schema-5 database (before migration 0008) with a meter and a reset entitlement keeps working: the
     meter's window size is MINUTE, the reset keeps the period's interval and re-anchors it."""
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)

@@ -213,6 +213,10 @@ def test_fuzzed_requests_get_a_deliberate_status(
             call = channel.stream_stream(path, request_serializer=request_cls.SerializeToString,
                                          response_deserializer=response_cls.FromString)
             requests = st.lists(_message(method.input_type), min_size=1, max_size=3)
+        elif method.server_streaming:  # WatchEntitlementValues: runs until cancelled; its first message will do
+            call = channel.unary_stream(path, request_serializer=request_cls.SerializeToString,
+                                        response_deserializer=response_cls.FromString)
+            requests = _message(method.input_type)
         else:
             call = channel.unary_unary(path, request_serializer=request_cls.SerializeToString,
                                        response_deserializer=response_cls.FromString)
@@ -225,6 +229,12 @@ def test_fuzzed_requests_get_a_deliberate_status(
             try:
                 if method.client_streaming:
                     list(call(iter(request), timeout=CALL_TIMEOUT_S, metadata=metadata))
+                elif method.server_streaming:
+                    responses = call(request, timeout=CALL_TIMEOUT_S, metadata=metadata)
+                    try:
+                        next(responses, None)
+                    finally:
+                        responses.cancel()
                 else:
                     call(request, timeout=CALL_TIMEOUT_S, metadata=metadata)
             except grpc.RpcError as error:

@@ -31,7 +31,15 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from meterd.v1 import common_pb2, events_pb2, events_pb2_grpc, meters_pb2, meters_pb2_grpc
+from meterd.v1 import (
+    common_pb2,
+    entitlements_pb2,
+    entitlements_pb2_grpc,
+    events_pb2,
+    events_pb2_grpc,
+    meters_pb2,
+    meters_pb2_grpc,
+)
 
 pytestmark = pytest.mark.crosslang
 
@@ -289,3 +297,26 @@ def test_smoke_program_against_live_meterd(lang: str, meterd_address: str, chann
     assert {e.source for e in stored.values()} == {f"smoke-{lang}-{suffix}"}
     assert json.loads(stored["s1"].data) == {"tokens": 2.5, "model": "gpt-3"}
     assert stored["s3"].time.ToDatetime(tzinfo=UTC) == datetime(2024, 1, 1, 12, 45, tzinfo=UTC)
+
+
+def test_go_watch_example_follows_a_subject(meterd_address: str, channel: grpc.Channel) -> None:
+    """stubs/go/cmd/watch: a watch over WatchEntitlementValues sees the initial value, then the value after
+    its own ingest, equal to GetEntitlementValue's."""
+    _build("go")
+    suffix = uuid.uuid4().hex[:10]
+    proc = subprocess.run(
+        [str(STUBS / "go" / "bin" / "watch"), meterd_address, suffix],
+        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+        env={k: v for k, v in os.environ.items() if k != "METERD_API_KEY"},
+    )
+    assert proc.returncode == 0, f"go watch example exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    printed = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    feature, subject = f"watch_go_{suffix}", f"watcher-{suffix}"
+    assert printed[0] == {"kind": "snapshot", "subject": subject, "feature": feature, "has_access": True,
+                          "balance": 100, "usage": 0, "overage": 0, "reasons": ["ENTITLEMENT_CHANGE_REASON_SNAPSHOT"]}
+    last = printed[-1]
+    assert last["kind"] == "update" and "ENTITLEMENT_CHANGE_REASON_USAGE" in last["reasons"]
+    value = entitlements_pb2_grpc.EntitlementServiceStub(channel).GetEntitlementValue(
+        entitlements_pb2.GetEntitlementValueRequest(subject_key=subject, entitlement=feature), timeout=30).value
+    assert (last["has_access"], last["balance"], last["usage"], last["overage"]) == (
+        value.has_access, value.balance, value.usage, value.overage) == (False, 0, 110, 10)

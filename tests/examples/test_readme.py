@@ -32,12 +32,12 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 5
+    assert len(BLOCKS) == 6
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
 def test_portal_token_reads_its_own_subject(tour: Tour) -> None:
-    assert tour.output(3).splitlines() == ["1500.0"]
+    assert tour.output(4).splitlines() == ["1500.0"]
 
 
 def test_ingest_stream_list_and_query(tour: Tour) -> None:
@@ -47,6 +47,10 @@ def test_ingest_stream_list_and_query(tour: Tour) -> None:
 
 def test_entitlement_check(tour: Tour) -> None:
     assert tour.output(1) == "True 8500.0 1500.0\n"
+
+
+def test_watch_and_cache(tour: Tour) -> None:
+    assert tour.output(3).splitlines() == ["ai_tokens 8500.0", "ai_tokens 9000.0", "True"]
 
 
 def test_results_are_python_values(tour: Tour) -> None:
@@ -87,4 +91,4 @@ def test_docs_link_nothing_outside_the_repository(doc: str) -> None:
 
 
 def test_more_of_openmeters_api(tour: Tour) -> None:
-    assert tour.output(4).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]
+    assert tour.output(5).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]

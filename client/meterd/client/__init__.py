@@ -22,13 +22,23 @@ from meterd.client._errors import (
 )
 from meterd.client._events import AsyncEventStream, EventStream
 from meterd.client._results import Result
+from meterd.client._watch import (
+    AsyncEntitlementCache,
+    AsyncEntitlementWatch,
+    EntitlementCache,
+    EntitlementWatch,
+)
 
 __all__ = [
     "Aggregation",
     "AlreadyExistsError",
+    "AsyncEntitlementCache",
+    "AsyncEntitlementWatch",
     "AsyncEventStream",
     "AsyncOpenMeter",
     "DeadlineExceededError",
+    "EntitlementCache",
+    "EntitlementWatch",
     "EventOutcome",
     "EventStream",
     "ExpirationDuration",

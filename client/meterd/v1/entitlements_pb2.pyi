@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -72,6 +73,90 @@ ENTITLEMENT_ORDER_BY_CREATED_AT: EntitlementOrderBy.ValueType  # 1
 ENTITLEMENT_ORDER_BY_UPDATED_AT: EntitlementOrderBy.ValueType  # 2
 """Last change time."""
 Global___EntitlementOrderBy: _TypeAlias = EntitlementOrderBy  # noqa: Y015
+
+class _EntitlementChangeReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EntitlementChangeReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EntitlementChangeReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ENTITLEMENT_CHANGE_REASON_UNSPECIFIED: _EntitlementChangeReason.ValueType  # 0
+    """Not set."""
+    ENTITLEMENT_CHANGE_REASON_SNAPSHOT: _EntitlementChangeReason.ValueType  # 1
+    """Part of a snapshot: the current value, sent first, after a resume that was too old, or after falling behind."""
+    ENTITLEMENT_CHANGE_REASON_USAGE: _EntitlementChangeReason.ValueType  # 2
+    """Usage was ingested for the entitlement's meter and subject (late events included)."""
+    ENTITLEMENT_CHANGE_REASON_GRANT_CREATED: _EntitlementChangeReason.ValueType  # 3
+    """A grant was created."""
+    ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED: _EntitlementChangeReason.ValueType  # 4
+    """A grant was voided."""
+    ENTITLEMENT_CHANGE_REASON_RESET: _EntitlementChangeReason.ValueType  # 5
+    """The usage was reset manually."""
+    ENTITLEMENT_CHANGE_REASON_TIME: _EntitlementChangeReason.ValueType  # 6
+    """Time passed an instant that changes the value: a usage-period boundary, a grant's start, expiry or
+    recurrence, or a future-dated event's time.
+    """
+    ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED: _EntitlementChangeReason.ValueType  # 7
+    """The entitlement was created."""
+    ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN: _EntitlementChangeReason.ValueType  # 8
+    """The entitlement was replaced by an override."""
+    ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED: _EntitlementChangeReason.ValueType  # 9
+    """The entitlement was deleted."""
+
+class EntitlementChangeReason(_EntitlementChangeReason, metaclass=_EntitlementChangeReasonEnumTypeWrapper):
+    """Why a watched entitlement's value was sent."""
+
+ENTITLEMENT_CHANGE_REASON_UNSPECIFIED: EntitlementChangeReason.ValueType  # 0
+"""Not set."""
+ENTITLEMENT_CHANGE_REASON_SNAPSHOT: EntitlementChangeReason.ValueType  # 1
+"""Part of a snapshot: the current value, sent first, after a resume that was too old, or after falling behind."""
+ENTITLEMENT_CHANGE_REASON_USAGE: EntitlementChangeReason.ValueType  # 2
+"""Usage was ingested for the entitlement's meter and subject (late events included)."""
+ENTITLEMENT_CHANGE_REASON_GRANT_CREATED: EntitlementChangeReason.ValueType  # 3
+"""A grant was created."""
+ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED: EntitlementChangeReason.ValueType  # 4
+"""A grant was voided."""
+ENTITLEMENT_CHANGE_REASON_RESET: EntitlementChangeReason.ValueType  # 5
+"""The usage was reset manually."""
+ENTITLEMENT_CHANGE_REASON_TIME: EntitlementChangeReason.ValueType  # 6
+"""Time passed an instant that changes the value: a usage-period boundary, a grant's start, expiry or
+recurrence, or a future-dated event's time.
+"""
+ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED: EntitlementChangeReason.ValueType  # 7
+"""The entitlement was created."""
+ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN: EntitlementChangeReason.ValueType  # 8
+"""The entitlement was replaced by an override."""
+ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED: EntitlementChangeReason.ValueType  # 9
+"""The entitlement was deleted."""
+Global___EntitlementChangeReason: _TypeAlias = EntitlementChangeReason  # noqa: Y015
+
+class _WatchSnapshotCause:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WatchSnapshotCauseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WatchSnapshotCause.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WATCH_SNAPSHOT_CAUSE_UNSPECIFIED: _WatchSnapshotCause.ValueType  # 0
+    """Not a snapshot."""
+    WATCH_SNAPSHOT_CAUSE_INITIAL: _WatchSnapshotCause.ValueType  # 1
+    """The first values of a new watch."""
+    WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD: _WatchSnapshotCause.ValueType  # 2
+    """The resume position was too old (or from another server run): these values replace everything seen."""
+    WATCH_SNAPSHOT_CAUSE_READER_BEHIND: _WatchSnapshotCause.ValueType  # 3
+    """The reader fell too far behind: changes were dropped, these values replace everything seen."""
+
+class WatchSnapshotCause(_WatchSnapshotCause, metaclass=_WatchSnapshotCauseEnumTypeWrapper):
+    """Why a watch stream sent a snapshot."""
+
+WATCH_SNAPSHOT_CAUSE_UNSPECIFIED: WatchSnapshotCause.ValueType  # 0
+"""Not a snapshot."""
+WATCH_SNAPSHOT_CAUSE_INITIAL: WatchSnapshotCause.ValueType  # 1
+"""The first values of a new watch."""
+WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD: WatchSnapshotCause.ValueType  # 2
+"""The resume position was too old (or from another server run): these values replace everything seen."""
+WATCH_SNAPSHOT_CAUSE_READER_BEHIND: WatchSnapshotCause.ValueType  # 3
+"""The reader fell too far behind: changes were dropped, these values replace everything seen."""
+Global___WatchSnapshotCause: _TypeAlias = WatchSnapshotCause  # noqa: Y015
 
 @_typing.final
 class Entitlement(_message.Message):
@@ -1064,3 +1149,237 @@ class OverrideEntitlementResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OverrideEntitlementResponse: _TypeAlias = OverrideEntitlementResponse  # noqa: Y015
+
+@_typing.final
+class EntitlementThreshold(_message.Message):
+    """A level the caller wants to be told about when a metered entitlement's value crosses it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BALANCE_BELOW_FIELD_NUMBER: _builtins.int
+    BALANCE_BELOW_PERCENT_FIELD_NUMBER: _builtins.int
+    USAGE_ABOVE_FIELD_NUMBER: _builtins.int
+    balance_below: _builtins.float
+    """Crossed when the balance falls below this amount."""
+    balance_below_percent: _builtins.float
+    """Crossed when the balance falls below this percentage (0-100) of the credit granted in the period."""
+    usage_above: _builtins.float
+    """Crossed when the period's usage rises above this amount."""
+    def __init__(
+        self,
+        *,
+        balance_below: _builtins.float = ...,
+        balance_below_percent: _builtins.float = ...,
+        usage_above: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["balance_below", b"balance_below", "balance_below_percent", b"balance_below_percent", "kind", b"kind", "usage_above", b"usage_above"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balance_below", b"balance_below", "balance_below_percent", b"balance_below_percent", "kind", b"kind", "usage_above", b"usage_above"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["balance_below", "balance_below_percent", "usage_above"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___EntitlementThreshold: _TypeAlias = EntitlementThreshold  # noqa: Y015
+
+@_typing.final
+class EntitlementValueUpdate(_message.Message):
+    """The value of one watched entitlement."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITLEMENT_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_KEY_FIELD_NUMBER: _builtins.int
+    FEATURE_KEY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    COMPUTED_AT_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    entitlement_id: _builtins.str
+    """The entitlement's id."""
+    subject_key: _builtins.str
+    """The subject's key."""
+    feature_key: _builtins.str
+    """The feature's key."""
+    deleted: _builtins.bool
+    """The entitlement was deleted: drop it."""
+    @_builtins.property
+    def value(self) -> Global___EntitlementValue:
+        """The value, as GetEntitlementValue answered when it was computed; unset once the entitlement is deleted."""
+
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[Global___EntitlementChangeReason.ValueType]:
+        """Why it was sent (several changes may be coalesced into one update)."""
+
+    @_builtins.property
+    def computed_at(self) -> _timestamp_pb2.Timestamp:
+        """When the value was computed."""
+
+    def __init__(
+        self,
+        *,
+        entitlement_id: _builtins.str = ...,
+        subject_key: _builtins.str = ...,
+        feature_key: _builtins.str = ...,
+        value: Global___EntitlementValue | None = ...,
+        reasons: _abc.Iterable[Global___EntitlementChangeReason.ValueType] | None = ...,
+        computed_at: _timestamp_pb2.Timestamp | None = ...,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["computed_at", b"computed_at", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["computed_at", b"computed_at", "deleted", b"deleted", "entitlement_id", b"entitlement_id", "feature_key", b"feature_key", "reasons", b"reasons", "subject_key", b"subject_key", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EntitlementValueUpdate: _TypeAlias = EntitlementValueUpdate  # noqa: Y015
+
+@_typing.final
+class ThresholdCrossing(_message.Message):
+    """A threshold crossed by a watched entitlement (sent once per crossing and usage period)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTITLEMENT_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_KEY_FIELD_NUMBER: _builtins.int
+    FEATURE_KEY_FIELD_NUMBER: _builtins.int
+    THRESHOLD_INDEX_FIELD_NUMBER: _builtins.int
+    THRESHOLD_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    entitlement_id: _builtins.str
+    """The entitlement's id."""
+    subject_key: _builtins.str
+    """The subject's key."""
+    feature_key: _builtins.str
+    """The feature's key."""
+    threshold_index: _builtins.int
+    """Index of the threshold in the request's thresholds."""
+    @_builtins.property
+    def threshold(self) -> Global___EntitlementThreshold:
+        """The threshold."""
+
+    @_builtins.property
+    def value(self) -> Global___EntitlementValue:
+        """The value that crossed it."""
+
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp:
+        """Start of the usage period in which it was crossed."""
+
+    def __init__(
+        self,
+        *,
+        entitlement_id: _builtins.str = ...,
+        subject_key: _builtins.str = ...,
+        feature_key: _builtins.str = ...,
+        threshold_index: _builtins.int = ...,
+        threshold: Global___EntitlementThreshold | None = ...,
+        value: Global___EntitlementValue | None = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period_start", b"period_start", "threshold", b"threshold", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement_id", b"entitlement_id", "feature_key", b"feature_key", "period_start", b"period_start", "subject_key", b"subject_key", "threshold", b"threshold", "threshold_index", b"threshold_index", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThresholdCrossing: _TypeAlias = ThresholdCrossing  # noqa: Y015
+
+@_typing.final
+class WatchEntitlementValuesRequest(_message.Message):
+    """Request of WatchEntitlementValues. At least one of subject_keys and feature_keys is required."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_KEYS_FIELD_NUMBER: _builtins.int
+    FEATURE_KEYS_FIELD_NUMBER: _builtins.int
+    THRESHOLDS_FIELD_NUMBER: _builtins.int
+    RESUME_POSITION_FIELD_NUMBER: _builtins.int
+    COALESCE_INTERVAL_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
+    resume_position: _builtins.str
+    """The position of the last message seen on a previous watch with the same selection: continue from there."""
+    @_builtins.property
+    def subject_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Watch the entitlements of these subjects (all of them unless feature_keys narrows it)."""
+
+    @_builtins.property
+    def feature_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Watch the entitlements of these features (of the given subjects, or of every subject when none is given)."""
+
+    @_builtins.property
+    def thresholds(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntitlementThreshold]:
+        """Levels to report crossings of (metered entitlements only)."""
+
+    @_builtins.property
+    def coalesce_interval(self) -> _duration_pb2.Duration:
+        """Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s."""
+
+    @_builtins.property
+    def heartbeat_interval(self) -> _duration_pb2.Duration:
+        """An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s."""
+
+    def __init__(
+        self,
+        *,
+        subject_keys: _abc.Iterable[_builtins.str] | None = ...,
+        feature_keys: _abc.Iterable[_builtins.str] | None = ...,
+        thresholds: _abc.Iterable[Global___EntitlementThreshold] | None = ...,
+        resume_position: _builtins.str = ...,
+        coalesce_interval: _duration_pb2.Duration | None = ...,
+        heartbeat_interval: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["coalesce_interval", b"coalesce_interval", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coalesce_interval", b"coalesce_interval", "feature_keys", b"feature_keys", "heartbeat_interval", b"heartbeat_interval", "resume_position", b"resume_position", "subject_keys", b"subject_keys", "thresholds", b"thresholds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchEntitlementValuesRequest: _TypeAlias = WatchEntitlementValuesRequest  # noqa: Y015
+
+@_typing.final
+class WatchEntitlementValuesResponse(_message.Message):
+    """A message of WatchEntitlementValues."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSITION_FIELD_NUMBER: _builtins.int
+    UPDATES_FIELD_NUMBER: _builtins.int
+    CROSSINGS_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_COMPLETE_FIELD_NUMBER: _builtins.int
+    RESUMED_FIELD_NUMBER: _builtins.int
+    position: _builtins.str
+    """Pass as resume_position to continue after this message."""
+    snapshot: Global___WatchSnapshotCause.ValueType
+    """Set on every message of a snapshot: the values replace everything seen before."""
+    snapshot_complete: _builtins.bool
+    """The last message of a snapshot: every selected entitlement has been sent."""
+    resumed: _builtins.bool
+    """The first message after a resume that continues without a gap (no snapshot needed)."""
+    @_builtins.property
+    def updates(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntitlementValueUpdate]:
+        """Current values of changed (or, in a snapshot, all selected) entitlements."""
+
+    @_builtins.property
+    def crossings(self) -> _containers.RepeatedCompositeFieldContainer[Global___ThresholdCrossing]:
+        """Thresholds crossed."""
+
+    def __init__(
+        self,
+        *,
+        position: _builtins.str = ...,
+        updates: _abc.Iterable[Global___EntitlementValueUpdate] | None = ...,
+        crossings: _abc.Iterable[Global___ThresholdCrossing] | None = ...,
+        snapshot: Global___WatchSnapshotCause.ValueType = ...,
+        snapshot_complete: _builtins.bool = ...,
+        resumed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["crossings", b"crossings", "position", b"position", "resumed", b"resumed", "snapshot", b"snapshot", "snapshot_complete", b"snapshot_complete", "updates", b"updates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchEntitlementValuesResponse: _TypeAlias = WatchEntitlementValuesResponse  # noqa: Y015

@@ -80,6 +80,11 @@ class EntitlementServiceStub:
                 request_serializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.SerializeToString,
                 response_deserializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.FromString,
                 _registered_method=True)
+        self.WatchEntitlementValues = channel.unary_stream(
+                '/meterd.v1.EntitlementService/WatchEntitlementValues',
+                request_serializer=meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesRequest.SerializeToString,
+                response_deserializer=meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesResponse.FromString,
+                _registered_method=True)
 
 
 class EntitlementServiceServicer:
@@ -150,6 +155,13 @@ class EntitlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchEntitlementValues(self, request, context):
+        """Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EntitlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -197,6 +209,11 @@ def add_EntitlementServiceServicer_to_server(servicer, server):
                     servicer.OverrideEntitlement,
                     request_deserializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.FromString,
                     response_serializer=meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.SerializeToString,
+            ),
+            'WatchEntitlementValues': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEntitlementValues,
+                    request_deserializer=meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesRequest.FromString,
+                    response_serializer=meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -443,6 +460,33 @@ class EntitlementService:
             '/meterd.v1.EntitlementService/OverrideEntitlement',
             meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementRequest.SerializeToString,
             meterd_dot_v1_dot_entitlements__pb2.OverrideEntitlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEntitlementValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/meterd.v1.EntitlementService/WatchEntitlementValues',
+            meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesRequest.SerializeToString,
+            meterd_dot_v1_dot_entitlements__pb2.WatchEntitlementValuesResponse.FromString,
             options,
             channel_credentials,
             insecure,

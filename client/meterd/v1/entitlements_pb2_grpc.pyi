@@ -53,6 +53,8 @@ class EntitlementServiceStub:
     """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
     and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
     """
+    WatchEntitlementValues: _grpc.UnaryStreamMultiCallable[_entitlements_pb2.WatchEntitlementValuesRequest, _entitlements_pb2.WatchEntitlementValuesResponse]
+    """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
 @_typing.type_check_only
 class EntitlementServiceAsyncStub(EntitlementServiceStub):
@@ -79,6 +81,8 @@ class EntitlementServiceAsyncStub(EntitlementServiceStub):
     """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
     and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
     """
+    WatchEntitlementValues: _aio.UnaryStreamMultiCallable[_entitlements_pb2.WatchEntitlementValuesRequest, _entitlements_pb2.WatchEntitlementValuesResponse]  # type: ignore[assignment]
+    """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
 class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
     """Entitlements: a subject's access to a feature, and the balance of metered ones."""
@@ -156,5 +160,13 @@ class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
         """Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
         and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
         """
+
+    @_abc_1.abstractmethod
+    def WatchEntitlementValues(
+        self,
+        request: _entitlements_pb2.WatchEntitlementValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_entitlements_pb2.WatchEntitlementValuesResponse], _abc.AsyncIterator[_entitlements_pb2.WatchEntitlementValuesResponse]]:
+        """Streams the values of the selected entitlements: first the current ones, then every change (coalesced)."""
 
 def add_EntitlementServiceServicer_to_server(servicer: EntitlementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

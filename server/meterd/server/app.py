@@ -52,7 +52,7 @@ log = logging.getLogger("meterd.server")
 T = TypeVar("T")
 
 # Domains in wiring order: later ones may use the services of earlier ones.
-DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants")
+DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants", "watch")
 
 # (file descriptor, service name, add function, generated base servicer) of every meterd service.
 SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
@@ -103,6 +103,7 @@ class AppContext:
     servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
     interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
     on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)  # run first at shutdown (ends watches)
     metrics: Metrics | None = None  # set when metrics.listen is configured; domains then instrument themselves
 
     def add_servicer(self, service_name: str, servicer: Any) -> None:
@@ -208,6 +209,8 @@ class MeterdServer:
         async def stop() -> None:
             await self.health.enter_graceful_shutdown()
             self.serving.begin_shutdown()
+            for hook in self.ctx.on_stop:  # ends watch streams (they would otherwise wait for the grace)
+                hook()
             await self.grpc.stop(self.config.grace_seconds if grace is None else grace)
 
         self._on_loop(stop())

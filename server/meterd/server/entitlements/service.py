@@ -32,6 +32,8 @@ from meterd.server.features.service import FeatureService
 from meterd.server.grants.model import Grant, issue_after_reset_grant
 
 Cursor = tuple[int, str]
+# Called after a change to an entitlement is committed: ("created" | "deleted" | "reset", the entitlement).
+ChangeListener = Callable[[str, Entitlement], None]
 
 CREDIT_NOT_WIRED = "metered entitlements need the credit engine, which is not wired"
 
@@ -103,6 +105,15 @@ class EntitlementService:
         self._features = features
         self._clock = clock
         self._credit: Credit | None = None
+        self._listeners: list[ChangeListener] = []
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Registers a function told of every committed create, delete and reset (watchers)."""
+        self._listeners.append(listener)
+
+    def _changed(self, kind: str, entitlement: Entitlement) -> None:
+        for listener in self._listeners:
+            listener(kind, entitlement)
 
     def attach_credit(self, credit: Credit) -> None:
         """Metered values, history and resets go to the credit engine (wired after the grants domain)."""
@@ -124,7 +135,9 @@ class EntitlementService:
         feature).
         """
         entitlement, grant = self._build(new)
-        return self._store.insert(entitlement, grant)
+        stored = self._store.insert(entitlement, grant)
+        self._changed("created", stored)
+        return stored
 
     def override(self, subject_key: str, id_or_feature_key: str, new: NewEntitlement) -> Entitlement:
         """Replaces the subject's entitlement (by id or feature key) with ``new``, atomically (OpenMeter's
@@ -147,7 +160,10 @@ class EntitlementService:
             )
         new = replace(new, subject_key=subject_key)
         entitlement, grant = self._build(new)
-        return self._store.replace(old.id, entitlement, grant, entitlement.created_at)
+        stored = self._store.replace(old.id, entitlement, grant, entitlement.created_at)
+        self._changed("overridden", old)  # gone
+        self._changed("overridden", stored)  # in its place
+        return stored
 
     def _build(self, new: NewEntitlement) -> tuple[Entitlement, Grant | None]:
         validate_new_entitlement(new)
@@ -187,6 +203,7 @@ class EntitlementService:
         """Soft-deletes the entitlement: gone from lookups and lists; the feature gets a free slot."""
         entitlement = self.get(subject_key, id_or_feature_key)
         self._store.delete(entitlement.id, self._clock())
+        self._changed("deleted", entitlement)
 
     def value(
         self, subject_key: str, id_or_feature_key: str, at: datetime | None = None,
@@ -230,9 +247,11 @@ class EntitlementService:
         """Resets a metered entitlement's usage, optionally changing its usage period from the reset on;
         returns it updated (see CreditService.reset)."""
         entitlement = self.get(subject_key, id_or_feature_key)
-        return self._credit_engine().reset(
+        updated = self._credit_engine().reset(
             entitlement, effective_at, retain_anchor, preserve_overage, interval, anchor
         )
+        self._changed("reset", updated)
+        return updated
 
     def list_for_subject(
         self, subject_key: str, filter: EntitlementFilter, page_size: int, after: Cursor | None

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import grpc
+import grpc.aio
 
 from meterd.server import errors, rpc
 from meterd.server.credit.engine import History, Segment, WindowRow, usage_period_at
@@ -235,6 +237,11 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def __init__(self, service: EntitlementService, clock: Callable[[], datetime]) -> None:
         self._service = service
         self._clock = clock
+        self._watch: Any = None
+
+    def attach_watch(self, watch: Any) -> None:
+        """WatchEntitlementValues is served by the watch domain (meterd.server.watch), wired after this one."""
+        self._watch = watch
 
     @rpc.unary
     def CreateEntitlement(
@@ -339,3 +346,15 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())
         )
+
+    async def WatchEntitlementValues(
+        self, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+        """Runs on the event loop (an idle watch holds no thread); see meterd.server.watch.servicer."""
+        from meterd.server.watch.servicer import serve_watch_async  # the watch domain sits above this one
+
+        if self._watch is None:
+            status = rpc.grpc_status_of(errors.FailedPrecondition("watching entitlement values is not wired"))
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        async for message in serve_watch_async(self._watch, request, context):
+            yield message

@@ -17,6 +17,8 @@ from meterd.server.features.model import page_limit
 from meterd.server.grants.model import Grant, GrantFilter, NewGrant, build_grant, validate_new_grant
 
 Cursor = tuple[int, int, str]
+# Called after a grant change is committed: ("created" | "voided", the grant).
+ChangeListener = Callable[[str, Grant], None]
 
 
 class GrantStore(Protocol):
@@ -47,6 +49,15 @@ class GrantService:
         self._store = store
         self._entitlements = entitlements
         self._clock = clock
+        self._listeners: list[ChangeListener] = []
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Registers a function told of every committed grant creation and void (watchers)."""
+        self._listeners.append(listener)
+
+    def _changed(self, kind: str, grant: Grant) -> None:
+        for listener in self._listeners:
+            listener(kind, grant)
 
     def create(self, subject_key: str, id_or_feature_key: str, new: NewGrant) -> Grant:
         """Adds a grant to a subject's metered entitlement (by id or feature key).
@@ -71,7 +82,9 @@ class GrantService:
             new, id=ids.new_id(), entitlement_id=entitlement.id, subject_key=entitlement.subject_key,
             feature_key=entitlement.feature_key, now=now,
         )
-        return self._store.insert(grant)
+        stored = self._store.insert(grant)
+        self._changed("created", stored)
+        return stored
 
     def list_for_entitlement(
         self, subject_key: str, id_or_feature_key: str, filter: GrantFilter, page_size: int, after: Cursor | None
@@ -96,10 +109,13 @@ class GrantService:
             raise InvalidArgument.of("grant_id", "is required")
         now = self._clock()
         if at is None:
-            return self._store.void(grant_id, truncate_to_minute(now), now)
-        if as_utc(at) > now:
+            voided = self._store.void(grant_id, truncate_to_minute(now), now)
+        elif as_utc(at) > now:
             raise InvalidArgument.of("at", f"cannot void at {as_utc(at).isoformat()}, in the future")
-        return self._store.void(grant_id, truncate_to_minute(at), now, not_before_effective=True)
+        else:
+            voided = self._store.void(grant_id, truncate_to_minute(at), now, not_before_effective=True)
+        self._changed("voided", voided)
+        return voided
 
     def list(
         self, filter: GrantFilter, page_size: int, after: Cursor | None

@@ -9,6 +9,7 @@ package meterdv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -130,6 +131,145 @@ func (x EntitlementOrderBy) Number() protoreflect.EnumNumber {
 // Deprecated: Use EntitlementOrderBy.Descriptor instead.
 func (EntitlementOrderBy) EnumDescriptor() ([]byte, []int) {
 	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{1}
+}
+
+// Why a watched entitlement's value was sent.
+type EntitlementChangeReason int32
+
+const (
+	// Not set.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_UNSPECIFIED EntitlementChangeReason = 0
+	// Part of a snapshot: the current value, sent first, after a resume that was too old, or after falling behind.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_SNAPSHOT EntitlementChangeReason = 1
+	// Usage was ingested for the entitlement's meter and subject (late events included).
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_USAGE EntitlementChangeReason = 2
+	// A grant was created.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_GRANT_CREATED EntitlementChangeReason = 3
+	// A grant was voided.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED EntitlementChangeReason = 4
+	// The usage was reset manually.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_RESET EntitlementChangeReason = 5
+	// Time passed an instant that changes the value: a usage-period boundary, a grant's start, expiry or
+	// recurrence, or a future-dated event's time.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_TIME EntitlementChangeReason = 6
+	// The entitlement was created.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED EntitlementChangeReason = 7
+	// The entitlement was replaced by an override.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN EntitlementChangeReason = 8
+	// The entitlement was deleted.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED EntitlementChangeReason = 9
+)
+
+// Enum value maps for EntitlementChangeReason.
+var (
+	EntitlementChangeReason_name = map[int32]string{
+		0: "ENTITLEMENT_CHANGE_REASON_UNSPECIFIED",
+		1: "ENTITLEMENT_CHANGE_REASON_SNAPSHOT",
+		2: "ENTITLEMENT_CHANGE_REASON_USAGE",
+		3: "ENTITLEMENT_CHANGE_REASON_GRANT_CREATED",
+		4: "ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED",
+		5: "ENTITLEMENT_CHANGE_REASON_RESET",
+		6: "ENTITLEMENT_CHANGE_REASON_TIME",
+		7: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED",
+		8: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN",
+		9: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED",
+	}
+	EntitlementChangeReason_value = map[string]int32{
+		"ENTITLEMENT_CHANGE_REASON_UNSPECIFIED":            0,
+		"ENTITLEMENT_CHANGE_REASON_SNAPSHOT":               1,
+		"ENTITLEMENT_CHANGE_REASON_USAGE":                  2,
+		"ENTITLEMENT_CHANGE_REASON_GRANT_CREATED":          3,
+		"ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED":           4,
+		"ENTITLEMENT_CHANGE_REASON_RESET":                  5,
+		"ENTITLEMENT_CHANGE_REASON_TIME":                   6,
+		"ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED":    7,
+		"ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN": 8,
+		"ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED":    9,
+	}
+)
+
+func (x EntitlementChangeReason) Enum() *EntitlementChangeReason {
+	p := new(EntitlementChangeReason)
+	*p = x
+	return p
+}
+
+func (x EntitlementChangeReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntitlementChangeReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[2].Descriptor()
+}
+
+func (EntitlementChangeReason) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[2]
+}
+
+func (x EntitlementChangeReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntitlementChangeReason.Descriptor instead.
+func (EntitlementChangeReason) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{2}
+}
+
+// Why a watch stream sent a snapshot.
+type WatchSnapshotCause int32
+
+const (
+	// Not a snapshot.
+	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_UNSPECIFIED WatchSnapshotCause = 0
+	// The first values of a new watch.
+	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_INITIAL WatchSnapshotCause = 1
+	// The resume position was too old (or from another server run): these values replace everything seen.
+	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD WatchSnapshotCause = 2
+	// The reader fell too far behind: changes were dropped, these values replace everything seen.
+	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_READER_BEHIND WatchSnapshotCause = 3
+)
+
+// Enum value maps for WatchSnapshotCause.
+var (
+	WatchSnapshotCause_name = map[int32]string{
+		0: "WATCH_SNAPSHOT_CAUSE_UNSPECIFIED",
+		1: "WATCH_SNAPSHOT_CAUSE_INITIAL",
+		2: "WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD",
+		3: "WATCH_SNAPSHOT_CAUSE_READER_BEHIND",
+	}
+	WatchSnapshotCause_value = map[string]int32{
+		"WATCH_SNAPSHOT_CAUSE_UNSPECIFIED":    0,
+		"WATCH_SNAPSHOT_CAUSE_INITIAL":        1,
+		"WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD": 2,
+		"WATCH_SNAPSHOT_CAUSE_READER_BEHIND":  3,
+	}
+)
+
+func (x WatchSnapshotCause) Enum() *WatchSnapshotCause {
+	p := new(WatchSnapshotCause)
+	*p = x
+	return p
+}
+
+func (x WatchSnapshotCause) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WatchSnapshotCause) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[3].Descriptor()
+}
+
+func (WatchSnapshotCause) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[3]
+}
+
+func (x WatchSnapshotCause) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WatchSnapshotCause.Descriptor instead.
+func (WatchSnapshotCause) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{3}
 }
 
 // An entitlement of one subject to one feature.
@@ -1929,11 +2069,497 @@ func (x *OverrideEntitlementResponse) GetEntitlement() *Entitlement {
 	return nil
 }
 
+// A level the caller wants to be told about when a metered entitlement's value crosses it.
+type EntitlementThreshold struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The level.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*EntitlementThreshold_BalanceBelow
+	//	*EntitlementThreshold_BalanceBelowPercent
+	//	*EntitlementThreshold_UsageAbove
+	Kind          isEntitlementThreshold_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EntitlementThreshold) Reset() {
+	*x = EntitlementThreshold{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EntitlementThreshold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EntitlementThreshold) ProtoMessage() {}
+
+func (x *EntitlementThreshold) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EntitlementThreshold.ProtoReflect.Descriptor instead.
+func (*EntitlementThreshold) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *EntitlementThreshold) GetKind() isEntitlementThreshold_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *EntitlementThreshold) GetBalanceBelow() float64 {
+	if x != nil {
+		if x, ok := x.Kind.(*EntitlementThreshold_BalanceBelow); ok {
+			return x.BalanceBelow
+		}
+	}
+	return 0
+}
+
+func (x *EntitlementThreshold) GetBalanceBelowPercent() float64 {
+	if x != nil {
+		if x, ok := x.Kind.(*EntitlementThreshold_BalanceBelowPercent); ok {
+			return x.BalanceBelowPercent
+		}
+	}
+	return 0
+}
+
+func (x *EntitlementThreshold) GetUsageAbove() float64 {
+	if x != nil {
+		if x, ok := x.Kind.(*EntitlementThreshold_UsageAbove); ok {
+			return x.UsageAbove
+		}
+	}
+	return 0
+}
+
+type isEntitlementThreshold_Kind interface {
+	isEntitlementThreshold_Kind()
+}
+
+type EntitlementThreshold_BalanceBelow struct {
+	// Crossed when the balance falls below this amount.
+	BalanceBelow float64 `protobuf:"fixed64,1,opt,name=balance_below,json=balanceBelow,proto3,oneof"`
+}
+
+type EntitlementThreshold_BalanceBelowPercent struct {
+	// Crossed when the balance falls below this percentage (0-100) of the credit granted in the period.
+	BalanceBelowPercent float64 `protobuf:"fixed64,2,opt,name=balance_below_percent,json=balanceBelowPercent,proto3,oneof"`
+}
+
+type EntitlementThreshold_UsageAbove struct {
+	// Crossed when the period's usage rises above this amount.
+	UsageAbove float64 `protobuf:"fixed64,3,opt,name=usage_above,json=usageAbove,proto3,oneof"`
+}
+
+func (*EntitlementThreshold_BalanceBelow) isEntitlementThreshold_Kind() {}
+
+func (*EntitlementThreshold_BalanceBelowPercent) isEntitlementThreshold_Kind() {}
+
+func (*EntitlementThreshold_UsageAbove) isEntitlementThreshold_Kind() {}
+
+// The value of one watched entitlement.
+type EntitlementValueUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entitlement's id.
+	EntitlementId string `protobuf:"bytes,1,opt,name=entitlement_id,json=entitlementId,proto3" json:"entitlement_id,omitempty"`
+	// The subject's key.
+	SubjectKey string `protobuf:"bytes,2,opt,name=subject_key,json=subjectKey,proto3" json:"subject_key,omitempty"`
+	// The feature's key.
+	FeatureKey string `protobuf:"bytes,3,opt,name=feature_key,json=featureKey,proto3" json:"feature_key,omitempty"`
+	// The value, as GetEntitlementValue answered when it was computed; unset once the entitlement is deleted.
+	Value *EntitlementValue `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	// Why it was sent (several changes may be coalesced into one update).
+	Reasons []EntitlementChangeReason `protobuf:"varint,5,rep,packed,name=reasons,proto3,enum=meterd.v1.EntitlementChangeReason" json:"reasons,omitempty"`
+	// When the value was computed.
+	ComputedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
+	// The entitlement was deleted: drop it.
+	Deleted       bool `protobuf:"varint,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EntitlementValueUpdate) Reset() {
+	*x = EntitlementValueUpdate{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EntitlementValueUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EntitlementValueUpdate) ProtoMessage() {}
+
+func (x *EntitlementValueUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EntitlementValueUpdate.ProtoReflect.Descriptor instead.
+func (*EntitlementValueUpdate) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *EntitlementValueUpdate) GetEntitlementId() string {
+	if x != nil {
+		return x.EntitlementId
+	}
+	return ""
+}
+
+func (x *EntitlementValueUpdate) GetSubjectKey() string {
+	if x != nil {
+		return x.SubjectKey
+	}
+	return ""
+}
+
+func (x *EntitlementValueUpdate) GetFeatureKey() string {
+	if x != nil {
+		return x.FeatureKey
+	}
+	return ""
+}
+
+func (x *EntitlementValueUpdate) GetValue() *EntitlementValue {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *EntitlementValueUpdate) GetReasons() []EntitlementChangeReason {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *EntitlementValueUpdate) GetComputedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ComputedAt
+	}
+	return nil
+}
+
+func (x *EntitlementValueUpdate) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+// A threshold crossed by a watched entitlement (sent once per crossing and usage period).
+type ThresholdCrossing struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entitlement's id.
+	EntitlementId string `protobuf:"bytes,1,opt,name=entitlement_id,json=entitlementId,proto3" json:"entitlement_id,omitempty"`
+	// The subject's key.
+	SubjectKey string `protobuf:"bytes,2,opt,name=subject_key,json=subjectKey,proto3" json:"subject_key,omitempty"`
+	// The feature's key.
+	FeatureKey string `protobuf:"bytes,3,opt,name=feature_key,json=featureKey,proto3" json:"feature_key,omitempty"`
+	// Index of the threshold in the request's thresholds.
+	ThresholdIndex uint32 `protobuf:"varint,4,opt,name=threshold_index,json=thresholdIndex,proto3" json:"threshold_index,omitempty"`
+	// The threshold.
+	Threshold *EntitlementThreshold `protobuf:"bytes,5,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// The value that crossed it.
+	Value *EntitlementValue `protobuf:"bytes,6,opt,name=value,proto3" json:"value,omitempty"`
+	// Start of the usage period in which it was crossed.
+	PeriodStart   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThresholdCrossing) Reset() {
+	*x = ThresholdCrossing{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThresholdCrossing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThresholdCrossing) ProtoMessage() {}
+
+func (x *ThresholdCrossing) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThresholdCrossing.ProtoReflect.Descriptor instead.
+func (*ThresholdCrossing) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ThresholdCrossing) GetEntitlementId() string {
+	if x != nil {
+		return x.EntitlementId
+	}
+	return ""
+}
+
+func (x *ThresholdCrossing) GetSubjectKey() string {
+	if x != nil {
+		return x.SubjectKey
+	}
+	return ""
+}
+
+func (x *ThresholdCrossing) GetFeatureKey() string {
+	if x != nil {
+		return x.FeatureKey
+	}
+	return ""
+}
+
+func (x *ThresholdCrossing) GetThresholdIndex() uint32 {
+	if x != nil {
+		return x.ThresholdIndex
+	}
+	return 0
+}
+
+func (x *ThresholdCrossing) GetThreshold() *EntitlementThreshold {
+	if x != nil {
+		return x.Threshold
+	}
+	return nil
+}
+
+func (x *ThresholdCrossing) GetValue() *EntitlementValue {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *ThresholdCrossing) GetPeriodStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PeriodStart
+	}
+	return nil
+}
+
+// Request of WatchEntitlementValues. At least one of subject_keys and feature_keys is required.
+type WatchEntitlementValuesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Watch the entitlements of these subjects (all of them unless feature_keys narrows it).
+	SubjectKeys []string `protobuf:"bytes,1,rep,name=subject_keys,json=subjectKeys,proto3" json:"subject_keys,omitempty"`
+	// Watch the entitlements of these features (of the given subjects, or of every subject when none is given).
+	FeatureKeys []string `protobuf:"bytes,2,rep,name=feature_keys,json=featureKeys,proto3" json:"feature_keys,omitempty"`
+	// Levels to report crossings of (metered entitlements only).
+	Thresholds []*EntitlementThreshold `protobuf:"bytes,3,rep,name=thresholds,proto3" json:"thresholds,omitempty"`
+	// The position of the last message seen on a previous watch with the same selection: continue from there.
+	ResumePosition string `protobuf:"bytes,4,opt,name=resume_position,json=resumePosition,proto3" json:"resume_position,omitempty"`
+	// Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s.
+	CoalesceInterval *durationpb.Duration `protobuf:"bytes,5,opt,name=coalesce_interval,json=coalesceInterval,proto3" json:"coalesce_interval,omitempty"`
+	// An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *WatchEntitlementValuesRequest) Reset() {
+	*x = WatchEntitlementValuesRequest{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEntitlementValuesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEntitlementValuesRequest) ProtoMessage() {}
+
+func (x *WatchEntitlementValuesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEntitlementValuesRequest.ProtoReflect.Descriptor instead.
+func (*WatchEntitlementValuesRequest) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *WatchEntitlementValuesRequest) GetSubjectKeys() []string {
+	if x != nil {
+		return x.SubjectKeys
+	}
+	return nil
+}
+
+func (x *WatchEntitlementValuesRequest) GetFeatureKeys() []string {
+	if x != nil {
+		return x.FeatureKeys
+	}
+	return nil
+}
+
+func (x *WatchEntitlementValuesRequest) GetThresholds() []*EntitlementThreshold {
+	if x != nil {
+		return x.Thresholds
+	}
+	return nil
+}
+
+func (x *WatchEntitlementValuesRequest) GetResumePosition() string {
+	if x != nil {
+		return x.ResumePosition
+	}
+	return ""
+}
+
+func (x *WatchEntitlementValuesRequest) GetCoalesceInterval() *durationpb.Duration {
+	if x != nil {
+		return x.CoalesceInterval
+	}
+	return nil
+}
+
+func (x *WatchEntitlementValuesRequest) GetHeartbeatInterval() *durationpb.Duration {
+	if x != nil {
+		return x.HeartbeatInterval
+	}
+	return nil
+}
+
+// A message of WatchEntitlementValues.
+type WatchEntitlementValuesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Pass as resume_position to continue after this message.
+	Position string `protobuf:"bytes,1,opt,name=position,proto3" json:"position,omitempty"`
+	// Current values of changed (or, in a snapshot, all selected) entitlements.
+	Updates []*EntitlementValueUpdate `protobuf:"bytes,2,rep,name=updates,proto3" json:"updates,omitempty"`
+	// Thresholds crossed.
+	Crossings []*ThresholdCrossing `protobuf:"bytes,3,rep,name=crossings,proto3" json:"crossings,omitempty"`
+	// Set on every message of a snapshot: the values replace everything seen before.
+	Snapshot WatchSnapshotCause `protobuf:"varint,4,opt,name=snapshot,proto3,enum=meterd.v1.WatchSnapshotCause" json:"snapshot,omitempty"`
+	// The last message of a snapshot: every selected entitlement has been sent.
+	SnapshotComplete bool `protobuf:"varint,5,opt,name=snapshot_complete,json=snapshotComplete,proto3" json:"snapshot_complete,omitempty"`
+	// The first message after a resume that continues without a gap (no snapshot needed).
+	Resumed       bool `protobuf:"varint,6,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEntitlementValuesResponse) Reset() {
+	*x = WatchEntitlementValuesResponse{}
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEntitlementValuesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEntitlementValuesResponse) ProtoMessage() {}
+
+func (x *WatchEntitlementValuesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meterd_v1_entitlements_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEntitlementValuesResponse.ProtoReflect.Descriptor instead.
+func (*WatchEntitlementValuesResponse) Descriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *WatchEntitlementValuesResponse) GetPosition() string {
+	if x != nil {
+		return x.Position
+	}
+	return ""
+}
+
+func (x *WatchEntitlementValuesResponse) GetUpdates() []*EntitlementValueUpdate {
+	if x != nil {
+		return x.Updates
+	}
+	return nil
+}
+
+func (x *WatchEntitlementValuesResponse) GetCrossings() []*ThresholdCrossing {
+	if x != nil {
+		return x.Crossings
+	}
+	return nil
+}
+
+func (x *WatchEntitlementValuesResponse) GetSnapshot() WatchSnapshotCause {
+	if x != nil {
+		return x.Snapshot
+	}
+	return WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_UNSPECIFIED
+}
+
+func (x *WatchEntitlementValuesResponse) GetSnapshotComplete() bool {
+	if x != nil {
+		return x.SnapshotComplete
+	}
+	return false
+}
+
+func (x *WatchEntitlementValuesResponse) GetResumed() bool {
+	if x != nil {
+		return x.Resumed
+	}
+	return false
+}
+
 var File_meterd_v1_entitlements_proto protoreflect.FileDescriptor
 
 const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmeterd/v1/entitlements.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"\xe4\x04\n" +
+	"\x1cmeterd/v1/entitlements.proto\x12\tmeterd.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16meterd/v1/common.proto\"\xe4\x04\n" +
 	"\vEntitlement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vsubject_key\x18\x02 \x01(\tR\n" +
@@ -2091,7 +2717,50 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\ventitlement\x18\x02 \x01(\tR\ventitlement\x122\n" +
 	"\boverride\x18\x03 \x01(\v2\x16.meterd.v1.EntitlementR\boverride\"W\n" +
 	"\x1bOverrideEntitlementResponse\x128\n" +
-	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement*\x8c\x01\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x16.meterd.v1.EntitlementR\ventitlement\"\x9e\x01\n" +
+	"\x14EntitlementThreshold\x12%\n" +
+	"\rbalance_below\x18\x01 \x01(\x01H\x00R\fbalanceBelow\x124\n" +
+	"\x15balance_below_percent\x18\x02 \x01(\x01H\x00R\x13balanceBelowPercent\x12!\n" +
+	"\vusage_above\x18\x03 \x01(\x01H\x00R\n" +
+	"usageAboveB\x06\n" +
+	"\x04kind\"\xc9\x02\n" +
+	"\x16EntitlementValueUpdate\x12%\n" +
+	"\x0eentitlement_id\x18\x01 \x01(\tR\rentitlementId\x12\x1f\n" +
+	"\vsubject_key\x18\x02 \x01(\tR\n" +
+	"subjectKey\x12\x1f\n" +
+	"\vfeature_key\x18\x03 \x01(\tR\n" +
+	"featureKey\x121\n" +
+	"\x05value\x18\x04 \x01(\v2\x1b.meterd.v1.EntitlementValueR\x05value\x12<\n" +
+	"\areasons\x18\x05 \x03(\x0e2\".meterd.v1.EntitlementChangeReasonR\areasons\x12;\n" +
+	"\vcomputed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"computedAt\x12\x18\n" +
+	"\adeleted\x18\a \x01(\bR\adeleted\"\xd6\x02\n" +
+	"\x11ThresholdCrossing\x12%\n" +
+	"\x0eentitlement_id\x18\x01 \x01(\tR\rentitlementId\x12\x1f\n" +
+	"\vsubject_key\x18\x02 \x01(\tR\n" +
+	"subjectKey\x12\x1f\n" +
+	"\vfeature_key\x18\x03 \x01(\tR\n" +
+	"featureKey\x12'\n" +
+	"\x0fthreshold_index\x18\x04 \x01(\rR\x0ethresholdIndex\x12=\n" +
+	"\tthreshold\x18\x05 \x01(\v2\x1f.meterd.v1.EntitlementThresholdR\tthreshold\x121\n" +
+	"\x05value\x18\x06 \x01(\v2\x1b.meterd.v1.EntitlementValueR\x05value\x12=\n" +
+	"\fperiod_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\"\xe1\x02\n" +
+	"\x1dWatchEntitlementValuesRequest\x12!\n" +
+	"\fsubject_keys\x18\x01 \x03(\tR\vsubjectKeys\x12!\n" +
+	"\ffeature_keys\x18\x02 \x03(\tR\vfeatureKeys\x12?\n" +
+	"\n" +
+	"thresholds\x18\x03 \x03(\v2\x1f.meterd.v1.EntitlementThresholdR\n" +
+	"thresholds\x12'\n" +
+	"\x0fresume_position\x18\x04 \x01(\tR\x0eresumePosition\x12F\n" +
+	"\x11coalesce_interval\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x10coalesceInterval\x12H\n" +
+	"\x12heartbeat_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\"\xb7\x02\n" +
+	"\x1eWatchEntitlementValuesResponse\x12\x1a\n" +
+	"\bposition\x18\x01 \x01(\tR\bposition\x12;\n" +
+	"\aupdates\x18\x02 \x03(\v2!.meterd.v1.EntitlementValueUpdateR\aupdates\x12:\n" +
+	"\tcrossings\x18\x03 \x03(\v2\x1c.meterd.v1.ThresholdCrossingR\tcrossings\x129\n" +
+	"\bsnapshot\x18\x04 \x01(\x0e2\x1d.meterd.v1.WatchSnapshotCauseR\bsnapshot\x12+\n" +
+	"\x11snapshot_complete\x18\x05 \x01(\bR\x10snapshotComplete\x12\x18\n" +
+	"\aresumed\x18\x06 \x01(\bR\aresumed*\x8c\x01\n" +
 	"\x0fEntitlementType\x12 \n" +
 	"\x1cENTITLEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18ENTITLEMENT_TYPE_BOOLEAN\x10\x01\x12\x1b\n" +
@@ -2100,7 +2769,23 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x12EntitlementOrderBy\x12$\n" +
 	" ENTITLEMENT_ORDER_BY_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fENTITLEMENT_ORDER_BY_CREATED_AT\x10\x01\x12#\n" +
-	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x022\x9e\a\n" +
+	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x02*\xcf\x03\n" +
+	"\x17EntitlementChangeReason\x12)\n" +
+	"%ENTITLEMENT_CHANGE_REASON_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"ENTITLEMENT_CHANGE_REASON_SNAPSHOT\x10\x01\x12#\n" +
+	"\x1fENTITLEMENT_CHANGE_REASON_USAGE\x10\x02\x12+\n" +
+	"'ENTITLEMENT_CHANGE_REASON_GRANT_CREATED\x10\x03\x12*\n" +
+	"&ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED\x10\x04\x12#\n" +
+	"\x1fENTITLEMENT_CHANGE_REASON_RESET\x10\x05\x12\"\n" +
+	"\x1eENTITLEMENT_CHANGE_REASON_TIME\x10\x06\x121\n" +
+	"-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED\x10\a\x124\n" +
+	"0ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\x10\b\x121\n" +
+	"-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED\x10\t*\xad\x01\n" +
+	"\x12WatchSnapshotCause\x12$\n" +
+	" WATCH_SNAPSHOT_CAUSE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cWATCH_SNAPSHOT_CAUSE_INITIAL\x10\x01\x12'\n" +
+	"#WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD\x10\x02\x12&\n" +
+	"\"WATCH_SNAPSHOT_CAUSE_READER_BEHIND\x10\x032\x8f\b\n" +
 	"\x12EntitlementService\x12^\n" +
 	"\x11CreateEntitlement\x12#.meterd.v1.CreateEntitlementRequest\x1a$.meterd.v1.CreateEntitlementResponse\x12U\n" +
 	"\x0eGetEntitlement\x12 .meterd.v1.GetEntitlementRequest\x1a!.meterd.v1.GetEntitlementResponse\x12[\n" +
@@ -2110,7 +2795,8 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x13GetEntitlementValue\x12%.meterd.v1.GetEntitlementValueRequest\x1a&.meterd.v1.GetEntitlementValueResponse\x12j\n" +
 	"\x15GetEntitlementHistory\x12'.meterd.v1.GetEntitlementHistoryRequest\x1a(.meterd.v1.GetEntitlementHistoryResponse\x12j\n" +
 	"\x15ResetEntitlementUsage\x12'.meterd.v1.ResetEntitlementUsageRequest\x1a(.meterd.v1.ResetEntitlementUsageResponse\x12d\n" +
-	"\x13OverrideEntitlement\x12%.meterd.v1.OverrideEntitlementRequest\x1a&.meterd.v1.OverrideEntitlementResponseBL\n" +
+	"\x13OverrideEntitlement\x12%.meterd.v1.OverrideEntitlementRequest\x1a&.meterd.v1.OverrideEntitlementResponse\x12o\n" +
+	"\x16WatchEntitlementValues\x12(.meterd.v1.WatchEntitlementValuesRequest\x1a).meterd.v1.WatchEntitlementValuesResponse0\x01BL\n" +
 	"\rdev.meterd.v1B\x11EntitlementsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3"
 
 var (
@@ -2125,111 +2811,133 @@ func file_meterd_v1_entitlements_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_entitlements_proto_rawDescData
 }
 
-var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_meterd_v1_entitlements_proto_goTypes = []any{
 	(EntitlementType)(0),                    // 0: meterd.v1.EntitlementType
 	(EntitlementOrderBy)(0),                 // 1: meterd.v1.EntitlementOrderBy
-	(*Entitlement)(nil),                     // 2: meterd.v1.Entitlement
-	(*BooleanEntitlement)(nil),              // 3: meterd.v1.BooleanEntitlement
-	(*StaticEntitlement)(nil),               // 4: meterd.v1.StaticEntitlement
-	(*MeteredEntitlement)(nil),              // 5: meterd.v1.MeteredEntitlement
-	(*EntitlementValue)(nil),                // 6: meterd.v1.EntitlementValue
-	(*WindowedHistoryRow)(nil),              // 7: meterd.v1.WindowedHistoryRow
-	(*BurndownSegment)(nil),                 // 8: meterd.v1.BurndownSegment
-	(*CreateEntitlementRequest)(nil),        // 9: meterd.v1.CreateEntitlementRequest
-	(*CreateEntitlementResponse)(nil),       // 10: meterd.v1.CreateEntitlementResponse
-	(*GetEntitlementRequest)(nil),           // 11: meterd.v1.GetEntitlementRequest
-	(*GetEntitlementResponse)(nil),          // 12: meterd.v1.GetEntitlementResponse
-	(*ListEntitlementsRequest)(nil),         // 13: meterd.v1.ListEntitlementsRequest
-	(*ListEntitlementsResponse)(nil),        // 14: meterd.v1.ListEntitlementsResponse
-	(*ListSubjectEntitlementsRequest)(nil),  // 15: meterd.v1.ListSubjectEntitlementsRequest
-	(*ListSubjectEntitlementsResponse)(nil), // 16: meterd.v1.ListSubjectEntitlementsResponse
-	(*DeleteEntitlementRequest)(nil),        // 17: meterd.v1.DeleteEntitlementRequest
-	(*DeleteEntitlementResponse)(nil),       // 18: meterd.v1.DeleteEntitlementResponse
-	(*GetEntitlementValueRequest)(nil),      // 19: meterd.v1.GetEntitlementValueRequest
-	(*GetEntitlementValueResponse)(nil),     // 20: meterd.v1.GetEntitlementValueResponse
-	(*GetEntitlementHistoryRequest)(nil),    // 21: meterd.v1.GetEntitlementHistoryRequest
-	(*GetEntitlementHistoryResponse)(nil),   // 22: meterd.v1.GetEntitlementHistoryResponse
-	(*ResetEntitlementUsageRequest)(nil),    // 23: meterd.v1.ResetEntitlementUsageRequest
-	(*ResetEntitlementUsageResponse)(nil),   // 24: meterd.v1.ResetEntitlementUsageResponse
-	(*OverrideEntitlementRequest)(nil),      // 25: meterd.v1.OverrideEntitlementRequest
-	(*OverrideEntitlementResponse)(nil),     // 26: meterd.v1.OverrideEntitlementResponse
-	nil,                                     // 27: meterd.v1.Entitlement.MetadataEntry
-	nil,                                     // 28: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	nil,                                     // 29: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	nil,                                     // 30: meterd.v1.BurndownSegment.GrantUsageEntry
-	(*timestamppb.Timestamp)(nil),           // 31: google.protobuf.Timestamp
-	(*RecurringPeriod)(nil),                 // 32: meterd.v1.RecurringPeriod
-	(*TimeRange)(nil),                       // 33: meterd.v1.TimeRange
-	(SortOrder)(0),                          // 34: meterd.v1.SortOrder
-	(WindowSize)(0),                         // 35: meterd.v1.WindowSize
+	(EntitlementChangeReason)(0),            // 2: meterd.v1.EntitlementChangeReason
+	(WatchSnapshotCause)(0),                 // 3: meterd.v1.WatchSnapshotCause
+	(*Entitlement)(nil),                     // 4: meterd.v1.Entitlement
+	(*BooleanEntitlement)(nil),              // 5: meterd.v1.BooleanEntitlement
+	(*StaticEntitlement)(nil),               // 6: meterd.v1.StaticEntitlement
+	(*MeteredEntitlement)(nil),              // 7: meterd.v1.MeteredEntitlement
+	(*EntitlementValue)(nil),                // 8: meterd.v1.EntitlementValue
+	(*WindowedHistoryRow)(nil),              // 9: meterd.v1.WindowedHistoryRow
+	(*BurndownSegment)(nil),                 // 10: meterd.v1.BurndownSegment
+	(*CreateEntitlementRequest)(nil),        // 11: meterd.v1.CreateEntitlementRequest
+	(*CreateEntitlementResponse)(nil),       // 12: meterd.v1.CreateEntitlementResponse
+	(*GetEntitlementRequest)(nil),           // 13: meterd.v1.GetEntitlementRequest
+	(*GetEntitlementResponse)(nil),          // 14: meterd.v1.GetEntitlementResponse
+	(*ListEntitlementsRequest)(nil),         // 15: meterd.v1.ListEntitlementsRequest
+	(*ListEntitlementsResponse)(nil),        // 16: meterd.v1.ListEntitlementsResponse
+	(*ListSubjectEntitlementsRequest)(nil),  // 17: meterd.v1.ListSubjectEntitlementsRequest
+	(*ListSubjectEntitlementsResponse)(nil), // 18: meterd.v1.ListSubjectEntitlementsResponse
+	(*DeleteEntitlementRequest)(nil),        // 19: meterd.v1.DeleteEntitlementRequest
+	(*DeleteEntitlementResponse)(nil),       // 20: meterd.v1.DeleteEntitlementResponse
+	(*GetEntitlementValueRequest)(nil),      // 21: meterd.v1.GetEntitlementValueRequest
+	(*GetEntitlementValueResponse)(nil),     // 22: meterd.v1.GetEntitlementValueResponse
+	(*GetEntitlementHistoryRequest)(nil),    // 23: meterd.v1.GetEntitlementHistoryRequest
+	(*GetEntitlementHistoryResponse)(nil),   // 24: meterd.v1.GetEntitlementHistoryResponse
+	(*ResetEntitlementUsageRequest)(nil),    // 25: meterd.v1.ResetEntitlementUsageRequest
+	(*ResetEntitlementUsageResponse)(nil),   // 26: meterd.v1.ResetEntitlementUsageResponse
+	(*OverrideEntitlementRequest)(nil),      // 27: meterd.v1.OverrideEntitlementRequest
+	(*OverrideEntitlementResponse)(nil),     // 28: meterd.v1.OverrideEntitlementResponse
+	(*EntitlementThreshold)(nil),            // 29: meterd.v1.EntitlementThreshold
+	(*EntitlementValueUpdate)(nil),          // 30: meterd.v1.EntitlementValueUpdate
+	(*ThresholdCrossing)(nil),               // 31: meterd.v1.ThresholdCrossing
+	(*WatchEntitlementValuesRequest)(nil),   // 32: meterd.v1.WatchEntitlementValuesRequest
+	(*WatchEntitlementValuesResponse)(nil),  // 33: meterd.v1.WatchEntitlementValuesResponse
+	nil,                                     // 34: meterd.v1.Entitlement.MetadataEntry
+	nil,                                     // 35: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	nil,                                     // 36: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	nil,                                     // 37: meterd.v1.BurndownSegment.GrantUsageEntry
+	(*timestamppb.Timestamp)(nil),           // 38: google.protobuf.Timestamp
+	(*RecurringPeriod)(nil),                 // 39: meterd.v1.RecurringPeriod
+	(*TimeRange)(nil),                       // 40: meterd.v1.TimeRange
+	(SortOrder)(0),                          // 41: meterd.v1.SortOrder
+	(WindowSize)(0),                         // 42: meterd.v1.WindowSize
+	(*durationpb.Duration)(nil),             // 43: google.protobuf.Duration
 }
 var file_meterd_v1_entitlements_proto_depIdxs = []int32{
-	27, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
-	31, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
-	31, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
-	31, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
-	3,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
-	4,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
-	5,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
-	32, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
-	31, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
-	33, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
-	31, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
-	31, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
-	31, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
-	31, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
-	31, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
-	28, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	29, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	30, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
-	2,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
-	2,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	2,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	34, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
+	38, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
+	38, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
+	38, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
+	5,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
+	6,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
+	7,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
+	39, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
+	38, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
+	40, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
+	38, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
+	38, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
+	38, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
+	38, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
+	38, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
+	35, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	36, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	37, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
+	4,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
+	4,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	4,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
 	0,  // 21: meterd.v1.ListEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
 	1,  // 22: meterd.v1.ListEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
-	34, // 23: meterd.v1.ListEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
-	2,  // 24: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	41, // 23: meterd.v1.ListEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	4,  // 24: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
 	0,  // 25: meterd.v1.ListSubjectEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
 	1,  // 26: meterd.v1.ListSubjectEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
-	34, // 27: meterd.v1.ListSubjectEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
-	2,  // 28: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	31, // 29: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
-	6,  // 30: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
-	31, // 31: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
-	31, // 32: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
-	35, // 33: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
-	7,  // 34: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
-	8,  // 35: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
-	31, // 36: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
-	32, // 37: meterd.v1.ResetEntitlementUsageRequest.usage_period:type_name -> meterd.v1.RecurringPeriod
-	2,  // 38: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
-	2,  // 39: meterd.v1.OverrideEntitlementRequest.override:type_name -> meterd.v1.Entitlement
-	2,  // 40: meterd.v1.OverrideEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	9,  // 41: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
-	11, // 42: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
-	13, // 43: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
-	15, // 44: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
-	17, // 45: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
-	19, // 46: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
-	21, // 47: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
-	23, // 48: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
-	25, // 49: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
-	10, // 50: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
-	12, // 51: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
-	14, // 52: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
-	16, // 53: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
-	18, // 54: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
-	20, // 55: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
-	22, // 56: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
-	24, // 57: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
-	26, // 58: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
-	50, // [50:59] is the sub-list for method output_type
-	41, // [41:50] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	41, // 27: meterd.v1.ListSubjectEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	4,  // 28: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	38, // 29: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
+	8,  // 30: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
+	38, // 31: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
+	38, // 32: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
+	42, // 33: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
+	9,  // 34: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
+	10, // 35: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
+	38, // 36: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
+	39, // 37: meterd.v1.ResetEntitlementUsageRequest.usage_period:type_name -> meterd.v1.RecurringPeriod
+	4,  // 38: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
+	4,  // 39: meterd.v1.OverrideEntitlementRequest.override:type_name -> meterd.v1.Entitlement
+	4,  // 40: meterd.v1.OverrideEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	8,  // 41: meterd.v1.EntitlementValueUpdate.value:type_name -> meterd.v1.EntitlementValue
+	2,  // 42: meterd.v1.EntitlementValueUpdate.reasons:type_name -> meterd.v1.EntitlementChangeReason
+	38, // 43: meterd.v1.EntitlementValueUpdate.computed_at:type_name -> google.protobuf.Timestamp
+	29, // 44: meterd.v1.ThresholdCrossing.threshold:type_name -> meterd.v1.EntitlementThreshold
+	8,  // 45: meterd.v1.ThresholdCrossing.value:type_name -> meterd.v1.EntitlementValue
+	38, // 46: meterd.v1.ThresholdCrossing.period_start:type_name -> google.protobuf.Timestamp
+	29, // 47: meterd.v1.WatchEntitlementValuesRequest.thresholds:type_name -> meterd.v1.EntitlementThreshold
+	43, // 48: meterd.v1.WatchEntitlementValuesRequest.coalesce_interval:type_name -> google.protobuf.Duration
+	43, // 49: meterd.v1.WatchEntitlementValuesRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	30, // 50: meterd.v1.WatchEntitlementValuesResponse.updates:type_name -> meterd.v1.EntitlementValueUpdate
+	31, // 51: meterd.v1.WatchEntitlementValuesResponse.crossings:type_name -> meterd.v1.ThresholdCrossing
+	3,  // 52: meterd.v1.WatchEntitlementValuesResponse.snapshot:type_name -> meterd.v1.WatchSnapshotCause
+	11, // 53: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
+	13, // 54: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
+	15, // 55: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
+	17, // 56: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
+	19, // 57: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
+	21, // 58: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
+	23, // 59: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
+	25, // 60: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
+	27, // 61: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
+	32, // 62: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
+	12, // 63: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
+	14, // 64: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
+	16, // 65: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
+	18, // 66: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
+	20, // 67: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
+	22, // 68: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
+	24, // 69: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
+	26, // 70: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
+	28, // 71: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
+	33, // 72: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
+	63, // [63:73] is the sub-list for method output_type
+	53, // [53:63] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_entitlements_proto_init() }
@@ -2245,13 +2953,18 @@ func file_meterd_v1_entitlements_proto_init() {
 	}
 	file_meterd_v1_entitlements_proto_msgTypes[3].OneofWrappers = []any{}
 	file_meterd_v1_entitlements_proto_msgTypes[21].OneofWrappers = []any{}
+	file_meterd_v1_entitlements_proto_msgTypes[25].OneofWrappers = []any{
+		(*EntitlementThreshold_BalanceBelow)(nil),
+		(*EntitlementThreshold_BalanceBelowPercent)(nil),
+		(*EntitlementThreshold_UsageAbove)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_entitlements_proto_rawDesc), len(file_meterd_v1_entitlements_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   29,
+			NumEnums:      4,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	EntitlementService_GetEntitlementHistory_FullMethodName   = "/meterd.v1.EntitlementService/GetEntitlementHistory"
 	EntitlementService_ResetEntitlementUsage_FullMethodName   = "/meterd.v1.EntitlementService/ResetEntitlementUsage"
 	EntitlementService_OverrideEntitlement_FullMethodName     = "/meterd.v1.EntitlementService/OverrideEntitlement"
+	EntitlementService_WatchEntitlementValues_FullMethodName  = "/meterd.v1.EntitlementService/WatchEntitlementValues"
 )
 
 // EntitlementServiceClient is the client API for EntitlementService service.
@@ -55,6 +56,8 @@ type EntitlementServiceClient interface {
 	// Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
 	// and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
 	OverrideEntitlement(ctx context.Context, in *OverrideEntitlementRequest, opts ...grpc.CallOption) (*OverrideEntitlementResponse, error)
+	// Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+	WatchEntitlementValues(ctx context.Context, in *WatchEntitlementValuesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEntitlementValuesResponse], error)
 }
 
 type entitlementServiceClient struct {
@@ -155,6 +158,25 @@ func (c *entitlementServiceClient) OverrideEntitlement(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *entitlementServiceClient) WatchEntitlementValues(ctx context.Context, in *WatchEntitlementValuesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEntitlementValuesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &EntitlementService_ServiceDesc.Streams[0], EntitlementService_WatchEntitlementValues_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEntitlementValuesRequest, WatchEntitlementValuesResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type EntitlementService_WatchEntitlementValuesClient = grpc.ServerStreamingClient[WatchEntitlementValuesResponse]
+
 // EntitlementServiceServer is the server API for EntitlementService service.
 // All implementations must embed UnimplementedEntitlementServiceServer
 // for forward compatibility.
@@ -180,6 +202,8 @@ type EntitlementServiceServer interface {
 	// Replaces a subject's entitlement for a feature with a new definition, atomically: the old one is deleted
 	// and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
 	OverrideEntitlement(context.Context, *OverrideEntitlementRequest) (*OverrideEntitlementResponse, error)
+	// Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+	WatchEntitlementValues(*WatchEntitlementValuesRequest, grpc.ServerStreamingServer[WatchEntitlementValuesResponse]) error
 	mustEmbedUnimplementedEntitlementServiceServer()
 }
 
@@ -216,6 +240,9 @@ func (UnimplementedEntitlementServiceServer) ResetEntitlementUsage(context.Conte
 }
 func (UnimplementedEntitlementServiceServer) OverrideEntitlement(context.Context, *OverrideEntitlementRequest) (*OverrideEntitlementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OverrideEntitlement not implemented")
+}
+func (UnimplementedEntitlementServiceServer) WatchEntitlementValues(*WatchEntitlementValuesRequest, grpc.ServerStreamingServer[WatchEntitlementValuesResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchEntitlementValues not implemented")
 }
 func (UnimplementedEntitlementServiceServer) mustEmbedUnimplementedEntitlementServiceServer() {}
 func (UnimplementedEntitlementServiceServer) testEmbeddedByValue()                            {}
@@ -400,6 +427,17 @@ func _EntitlementService_OverrideEntitlement_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EntitlementService_WatchEntitlementValues_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEntitlementValuesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(EntitlementServiceServer).WatchEntitlementValues(m, &grpc.GenericServerStream[WatchEntitlementValuesRequest, WatchEntitlementValuesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type EntitlementService_WatchEntitlementValuesServer = grpc.ServerStreamingServer[WatchEntitlementValuesResponse]
+
 // EntitlementService_ServiceDesc is the grpc.ServiceDesc for EntitlementService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -444,6 +482,12 @@ var EntitlementService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _EntitlementService_OverrideEntitlement_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchEntitlementValues",
+			Handler:       _EntitlementService_WatchEntitlementValues_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "meterd/v1/entitlements.proto",
 }

@@ -54,6 +54,9 @@ _COPY = (
 Pending = tuple[Sequence[ValidEvent], int, Future[list[bool]]]
 # Called inside the ingest transaction with the events that were newly stored (seq, event).
 IngestListener = Callable[[Conn, list[tuple[int, ValidEvent]]], None]
+# Called right after a commit that stored events: per batch, its events, whether each was stored and its
+# ingestion time (microseconds). Must be quick (watchers only enqueue). Changes made through this replica only.
+CommitListener = Callable[[list[tuple[Sequence[ValidEvent], list[bool], int]]], None]
 
 
 class PgEventStore:
@@ -65,10 +68,20 @@ class PgEventStore:
         self._pending: list[Pending] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
+        self._commit_listeners: list[CommitListener] = []
+        self._in_flight = 0
 
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Registers a function run after every commit that stored events (see CommitListener)."""
+        self._commit_listeners.append(listener)
+
+    def batches_in_flight(self) -> int:
+        """Batches submitted and not yet committed (several: ingest is running at full speed)."""
+        return self._in_flight
 
     def _schedule_drain(self) -> None:
         # Unlike SQLite's single writer, several drains may run at once (on this replica's writer threads),
@@ -104,6 +117,8 @@ class PgEventStore:
             return results
 
         def done(result: Future[list[list[bool] | BaseException]]) -> None:
+            with self._pending_lock:
+                self._in_flight -= len(taken)
             error = result.exception()
             for i, (_, _, future) in enumerate(taken):
                 outcome = result.result()[i] if error is None else storage_error(error)
@@ -111,6 +126,14 @@ class PgEventStore:
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+            if error is None and self._commit_listeners:
+                committed = [
+                    (events, outcome, ingested_us)
+                    for (events, ingested_us, _), outcome in zip(taken, result.result(), strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
+                for listener in self._commit_listeners:
+                    listener(committed)
 
         try:
             self._pg.submit(job).add_done_callback(done)
@@ -119,6 +142,7 @@ class PgEventStore:
                 taken.extend(self._pending)
                 self._pending = []
                 self._drain_scheduled = False
+                self._in_flight -= len(taken)
             for _, _, future in taken:
                 future.set_exception(exc)
 
@@ -161,6 +185,7 @@ class PgEventStore:
         future: Future[list[bool]] = Future()
         with self._pending_lock:
             self._pending.append((events, to_us(ingested_at), future))
+            self._in_flight += 1
             schedule = not self._drain_scheduled
             self._drain_scheduled = True
         if schedule:

@@ -8,8 +8,9 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
 from meterd.server.store.sqlite.db import Database, storage_error
@@ -20,6 +21,32 @@ log = logging.getLogger(__name__)
 # Called inside the ingest transaction with the events that were newly stored (seq, event); meters use
 # it to update their pre-aggregates atomically with the raw rows.
 IngestListener = Callable[[sqlite3.Connection, list[tuple[int, ValidEvent]]], None]
+# Called on the writer thread right after a commit that stored events: per batch, its events, whether each
+# was stored (False: a duplicate) and its ingestion time (microseconds). Must be quick (watchers enqueue).
+CommitListener = Callable[[list[tuple[Sequence[ValidEvent], list[bool], int]]], None]
+
+
+class BatchListener(Protocol):
+    """Like an IngestListener, with per-batch work done before the batch reaches the writer thread.
+
+    ``prepare`` runs on the submitting thread for every batch (in parallel with the writer's SQL) and may
+    return anything; ``apply`` runs inside the ingest transaction with, per batch: its events, each event's
+    ingest sequence number (None for a duplicate) and what ``prepare`` returned for it. A batch is always
+    handed over whole with its own prepared value, so a batch can be applied (or retried) alone.
+    """
+
+    def prepare(self, events: Sequence[ValidEvent]) -> object: ...
+
+    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InsertedBatch:
+    """One submitted batch after its insert: ``seqs[i]`` is event i's seq, None if it was a duplicate."""
+
+    events: Sequence[ValidEvent]
+    seqs: Sequence[int | None]
+    prepared: object
 
 _INSERT = (
     "INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
@@ -29,19 +56,38 @@ _INSERT = (
 _EXISTING = "SELECT id FROM events WHERE source = ? AND id IN (SELECT value FROM json_each(?))"
 
 
+# A submitted batch: its events, ingest time, the caller's future, and each batch listener's prepared value.
+_Pending = tuple[Sequence[ValidEvent], int, "Future[list[bool]]", list[object]]
+
+
 class SqliteEventStore:
     """Raw events in the ``events`` table; see migrations/0001_events.sql."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._listeners: list[IngestListener] = []
-        self._pending: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
+        self._commit_listeners: list[CommitListener] = []
+        self._batch_listeners: list[BatchListener] = []
+        self._pending: list[_Pending] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
+        self._in_flight = 0
 
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
+
+    def batches_in_flight(self) -> int:
+        """Batches submitted and not yet committed (several: ingest is running at full speed)."""
+        return self._in_flight
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Registers a function run after every commit that stored events (see CommitListener)."""
+        self._commit_listeners.append(listener)
+
+    def add_batch_listener(self, listener: BatchListener) -> None:
+        """Registers a listener whose per-batch preparation runs before the writer (see BatchListener)."""
+        self._batch_listeners.append(listener)
 
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
         """Queues the events for storage; the future gives, per event, True if stored, False if a duplicate.
@@ -51,8 +97,12 @@ class SqliteEventStore:
         and one pass of the meters' aggregation for all of them.
         """
         future: Future[list[bool]] = Future()
+        # Per-batch work of the listeners (reading meter values, folding minutes) happens here, on the
+        # caller's thread, while the writer is busy with earlier batches.
+        prepared = [listener.prepare(events) for listener in self._batch_listeners]
         with self._pending_lock:
-            self._pending.append((events, to_us(ingested_at), future))
+            self._pending.append((events, to_us(ingested_at), future, prepared))
+            self._in_flight += 1
             schedule = not self._drain_scheduled
             self._drain_scheduled = True
         if schedule:
@@ -60,7 +110,7 @@ class SqliteEventStore:
         return future
 
     def _schedule_drain(self) -> None:
-        taken: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]] = []
+        taken: list[_Pending] = []
 
         def job(conn: sqlite3.Connection) -> list[list[bool] | BaseException]:
             with self._pending_lock:
@@ -71,19 +121,27 @@ class SqliteEventStore:
 
         def done(result: Future[list[list[bool] | BaseException]]) -> None:
             # Resolved after the commit (or its failure): every batch the job took learns its own outcome.
+            with self._pending_lock:
+                self._in_flight -= len(taken)
             error = result.exception()
-            for i, (_, _, future) in enumerate(taken):
+            for i, (_, _, future, _) in enumerate(taken):
                 outcome = error if error is not None else result.result()[i]
                 if isinstance(outcome, BaseException):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+            if error is None and self._commit_listeners:
+                committed = [
+                    (events, outcome, ingested_us)
+                    for (events, ingested_us, _, _), outcome in zip(taken, result.result(), strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
+                for listener in self._commit_listeners:
+                    listener(committed)
 
         self._db.submit(job).add_done_callback(done)
 
-    def _insert_isolated(
-        self, conn: sqlite3.Connection, batches: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]]
-    ) -> list[list[bool] | BaseException]:
+    def _insert_isolated(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool] | BaseException]:
         """``_insert`` of every batch together (group commit); if that fails, each batch again alone in its
         own savepoint, so a batch that cannot be stored fails alone and the others still commit."""
         try:
@@ -106,13 +164,12 @@ class SqliteEventStore:
                 outcomes.append(storage_error(exc))
         return outcomes
 
-    def _insert(
-        self, conn: sqlite3.Connection, batches: list[tuple[Sequence[ValidEvent], int, Future[list[bool]]]]
-    ) -> list[list[bool]]:
+    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool]]:
         # Duplicates are found with one indexed lookup per source, then the new rows go in with one
         # executemany; seq values are assigned here, which is safe because this is the only writer.
         ids_by_source: dict[str, list[str]] = {}
-        for events, _, _ in batches:
+        all_batches = batches
+        for events, _, _, _ in batches:
             for e in events:
                 ids_by_source.setdefault(e.source, []).append(e.id)
         seen: set[tuple[str, str]] = set()
@@ -121,10 +178,12 @@ class SqliteEventStore:
         next_seq = (conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
         inserted: list[tuple[int, ValidEvent]] = []
         outcomes: list[list[bool]] = []
+        seqs: list[Sequence[int | None]] = []
         rows = []
         if not seen and all(len(set(ids)) == len(ids) for ids in ids_by_source.values()):
             # The common case, no duplicate at all: no per-event bookkeeping.
-            for events, ingested_us, _ in batches:
+            for events, ingested_us, _, _ in batches:
+                seqs.append(range(next_seq, next_seq + len(events)))
                 for e in events:
                     inserted.append((next_seq, e))
                     rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us,
@@ -132,15 +191,19 @@ class SqliteEventStore:
                     next_seq += 1
                 outcomes.append([True] * len(events))
             batches = []
-        for events, ingested_us, _ in batches:
+        for events, ingested_us, _, _ in batches:
             stored: list[bool] = []
+            batch_seqs: list[int | None] = []
+            seqs.append(batch_seqs)
             for e in events:
                 key = (e.source, e.id)
                 if key in seen:
                     stored.append(False)
+                    batch_seqs.append(None)
                     continue
                 seen.add(key)
                 stored.append(True)
+                batch_seqs.append(next_seq)
                 inserted.append((next_seq, e))
                 rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
                              e.datacontenttype or None, e.dataschema or None, e.data))
@@ -150,6 +213,12 @@ class SqliteEventStore:
             conn.executemany(_INSERT, rows)
             for listener in self._listeners:
                 listener(conn, inserted)
+            if self._batch_listeners:
+                for i, batch_listener in enumerate(self._batch_listeners):
+                    batch_listener.apply(conn, [
+                        InsertedBatch(events, batch_seqs, prepared[i])
+                        for (events, _, _, prepared), batch_seqs in zip(all_batches, seqs, strict=True)
+                    ])
         return outcomes
 
     def list(

@@ -1,4 +1,4 @@
-"""Server-wide settings stored in the database (migrations/0007_server_settings.sql)."""
+"""Server-wide settings stored in the database (migrations/0006_server_settings.sql)."""
 
 from __future__ import annotations
 

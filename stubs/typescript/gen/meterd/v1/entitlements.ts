@@ -11,13 +11,16 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import {
   RecurringPeriod,
@@ -122,6 +125,151 @@ export function entitlementOrderByToJSON(object: EntitlementOrderBy): string {
     case EntitlementOrderBy.ENTITLEMENT_ORDER_BY_UPDATED_AT:
       return "ENTITLEMENT_ORDER_BY_UPDATED_AT";
     case EntitlementOrderBy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Why a watched entitlement's value was sent. */
+export enum EntitlementChangeReason {
+  /** ENTITLEMENT_CHANGE_REASON_UNSPECIFIED - Not set. */
+  ENTITLEMENT_CHANGE_REASON_UNSPECIFIED = 0,
+  /** ENTITLEMENT_CHANGE_REASON_SNAPSHOT - Part of a snapshot: the current value, sent first, after a resume that was too old, or after falling behind. */
+  ENTITLEMENT_CHANGE_REASON_SNAPSHOT = 1,
+  /** ENTITLEMENT_CHANGE_REASON_USAGE - Usage was ingested for the entitlement's meter and subject (late events included). */
+  ENTITLEMENT_CHANGE_REASON_USAGE = 2,
+  /** ENTITLEMENT_CHANGE_REASON_GRANT_CREATED - A grant was created. */
+  ENTITLEMENT_CHANGE_REASON_GRANT_CREATED = 3,
+  /** ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED - A grant was voided. */
+  ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED = 4,
+  /** ENTITLEMENT_CHANGE_REASON_RESET - The usage was reset manually. */
+  ENTITLEMENT_CHANGE_REASON_RESET = 5,
+  /**
+   * ENTITLEMENT_CHANGE_REASON_TIME - Time passed an instant that changes the value: a usage-period boundary, a grant's start, expiry or
+   * recurrence, or a future-dated event's time.
+   */
+  ENTITLEMENT_CHANGE_REASON_TIME = 6,
+  /** ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED - The entitlement was created. */
+  ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED = 7,
+  /** ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN - The entitlement was replaced by an override. */
+  ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN = 8,
+  /** ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED - The entitlement was deleted. */
+  ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED = 9,
+  UNRECOGNIZED = -1,
+}
+
+export function entitlementChangeReasonFromJSON(object: any): EntitlementChangeReason {
+  switch (object) {
+    case 0:
+    case "ENTITLEMENT_CHANGE_REASON_UNSPECIFIED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_UNSPECIFIED;
+    case 1:
+    case "ENTITLEMENT_CHANGE_REASON_SNAPSHOT":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_SNAPSHOT;
+    case 2:
+    case "ENTITLEMENT_CHANGE_REASON_USAGE":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_USAGE;
+    case 3:
+    case "ENTITLEMENT_CHANGE_REASON_GRANT_CREATED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_GRANT_CREATED;
+    case 4:
+    case "ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED;
+    case 5:
+    case "ENTITLEMENT_CHANGE_REASON_RESET":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_RESET;
+    case 6:
+    case "ENTITLEMENT_CHANGE_REASON_TIME":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_TIME;
+    case 7:
+    case "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED;
+    case 8:
+    case "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN;
+    case 9:
+    case "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EntitlementChangeReason.UNRECOGNIZED;
+  }
+}
+
+export function entitlementChangeReasonToJSON(object: EntitlementChangeReason): string {
+  switch (object) {
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_UNSPECIFIED:
+      return "ENTITLEMENT_CHANGE_REASON_UNSPECIFIED";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_SNAPSHOT:
+      return "ENTITLEMENT_CHANGE_REASON_SNAPSHOT";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_USAGE:
+      return "ENTITLEMENT_CHANGE_REASON_USAGE";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_GRANT_CREATED:
+      return "ENTITLEMENT_CHANGE_REASON_GRANT_CREATED";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED:
+      return "ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_RESET:
+      return "ENTITLEMENT_CHANGE_REASON_RESET";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_TIME:
+      return "ENTITLEMENT_CHANGE_REASON_TIME";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED:
+      return "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN:
+      return "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED:
+      return "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED";
+    case EntitlementChangeReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Why a watch stream sent a snapshot. */
+export enum WatchSnapshotCause {
+  /** WATCH_SNAPSHOT_CAUSE_UNSPECIFIED - Not a snapshot. */
+  WATCH_SNAPSHOT_CAUSE_UNSPECIFIED = 0,
+  /** WATCH_SNAPSHOT_CAUSE_INITIAL - The first values of a new watch. */
+  WATCH_SNAPSHOT_CAUSE_INITIAL = 1,
+  /** WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD - The resume position was too old (or from another server run): these values replace everything seen. */
+  WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD = 2,
+  /** WATCH_SNAPSHOT_CAUSE_READER_BEHIND - The reader fell too far behind: changes were dropped, these values replace everything seen. */
+  WATCH_SNAPSHOT_CAUSE_READER_BEHIND = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function watchSnapshotCauseFromJSON(object: any): WatchSnapshotCause {
+  switch (object) {
+    case 0:
+    case "WATCH_SNAPSHOT_CAUSE_UNSPECIFIED":
+      return WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED;
+    case 1:
+    case "WATCH_SNAPSHOT_CAUSE_INITIAL":
+      return WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_INITIAL;
+    case 2:
+    case "WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD":
+      return WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD;
+    case 3:
+    case "WATCH_SNAPSHOT_CAUSE_READER_BEHIND":
+      return WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_READER_BEHIND;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WatchSnapshotCause.UNRECOGNIZED;
+  }
+}
+
+export function watchSnapshotCauseToJSON(object: WatchSnapshotCause): string {
+  switch (object) {
+    case WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED:
+      return "WATCH_SNAPSHOT_CAUSE_UNSPECIFIED";
+    case WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_INITIAL:
+      return "WATCH_SNAPSHOT_CAUSE_INITIAL";
+    case WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD:
+      return "WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD";
+    case WatchSnapshotCause.WATCH_SNAPSHOT_CAUSE_READER_BEHIND:
+      return "WATCH_SNAPSHOT_CAUSE_READER_BEHIND";
+    case WatchSnapshotCause.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -477,6 +625,100 @@ export interface OverrideEntitlementRequest {
 export interface OverrideEntitlementResponse {
   /** The new entitlement. */
   entitlement: Entitlement | undefined;
+}
+
+/** A level the caller wants to be told about when a metered entitlement's value crosses it. */
+export interface EntitlementThreshold {
+  /** The level. */
+  kind:
+    | //
+    /** Crossed when the balance falls below this amount. */
+    { $case: "balanceBelow"; balanceBelow: number }
+    | //
+    /** Crossed when the balance falls below this percentage (0-100) of the credit granted in the period. */
+    { $case: "balanceBelowPercent"; balanceBelowPercent: number }
+    | //
+    /** Crossed when the period's usage rises above this amount. */
+    { $case: "usageAbove"; usageAbove: number }
+    | undefined;
+}
+
+/** The value of one watched entitlement. */
+export interface EntitlementValueUpdate {
+  /** The entitlement's id. */
+  entitlementId: string;
+  /** The subject's key. */
+  subjectKey: string;
+  /** The feature's key. */
+  featureKey: string;
+  /** The value, as GetEntitlementValue answered when it was computed; unset once the entitlement is deleted. */
+  value:
+    | EntitlementValue
+    | undefined;
+  /** Why it was sent (several changes may be coalesced into one update). */
+  reasons: EntitlementChangeReason[];
+  /** When the value was computed. */
+  computedAt:
+    | Date
+    | undefined;
+  /** The entitlement was deleted: drop it. */
+  deleted: boolean;
+}
+
+/** A threshold crossed by a watched entitlement (sent once per crossing and usage period). */
+export interface ThresholdCrossing {
+  /** The entitlement's id. */
+  entitlementId: string;
+  /** The subject's key. */
+  subjectKey: string;
+  /** The feature's key. */
+  featureKey: string;
+  /** Index of the threshold in the request's thresholds. */
+  thresholdIndex: number;
+  /** The threshold. */
+  threshold:
+    | EntitlementThreshold
+    | undefined;
+  /** The value that crossed it. */
+  value:
+    | EntitlementValue
+    | undefined;
+  /** Start of the usage period in which it was crossed. */
+  periodStart: Date | undefined;
+}
+
+/** Request of WatchEntitlementValues. At least one of subject_keys and feature_keys is required. */
+export interface WatchEntitlementValuesRequest {
+  /** Watch the entitlements of these subjects (all of them unless feature_keys narrows it). */
+  subjectKeys: string[];
+  /** Watch the entitlements of these features (of the given subjects, or of every subject when none is given). */
+  featureKeys: string[];
+  /** Levels to report crossings of (metered entitlements only). */
+  thresholds: EntitlementThreshold[];
+  /** The position of the last message seen on a previous watch with the same selection: continue from there. */
+  resumePosition: string;
+  /** Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s. */
+  coalesceInterval:
+    | Duration
+    | undefined;
+  /** An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s. */
+  heartbeatInterval: Duration | undefined;
+}
+
+/** A message of WatchEntitlementValues. */
+export interface WatchEntitlementValuesResponse {
+  /** Pass as resume_position to continue after this message. */
+  position: string;
+  /** Current values of changed (or, in a snapshot, all selected) entitlements. */
+  updates: EntitlementValueUpdate[];
+  /** Thresholds crossed. */
+  crossings: ThresholdCrossing[];
+  /** Set on every message of a snapshot: the values replace everything seen before. */
+  snapshot: WatchSnapshotCause;
+  /** The last message of a snapshot: every selected entitlement has been sent. */
+  snapshotComplete: boolean;
+  /** The first message after a resume that continues without a gap (no snapshot needed). */
+  resumed: boolean;
 }
 
 function createBaseEntitlement(): Entitlement {
@@ -4121,6 +4363,881 @@ export const OverrideEntitlementResponse: MessageFns<OverrideEntitlementResponse
   },
 };
 
+function createBaseEntitlementThreshold(): EntitlementThreshold {
+  return { kind: undefined };
+}
+
+export const EntitlementThreshold: MessageFns<EntitlementThreshold> = {
+  encode(message: EntitlementThreshold, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "balanceBelow":
+        writer.uint32(9).double(message.kind.balanceBelow);
+        break;
+      case "balanceBelowPercent":
+        writer.uint32(17).double(message.kind.balanceBelowPercent);
+        break;
+      case "usageAbove":
+        writer.uint32(25).double(message.kind.usageAbove);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntitlementThreshold {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntitlementThreshold();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.kind = { $case: "balanceBelow", balanceBelow: reader.double() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.kind = { $case: "balanceBelowPercent", balanceBelowPercent: reader.double() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.kind = { $case: "usageAbove", usageAbove: reader.double() };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntitlementThreshold {
+    return {
+      kind: isSet(object.balanceBelow)
+        ? { $case: "balanceBelow", balanceBelow: globalThis.Number(object.balanceBelow) }
+        : isSet(object.balance_below)
+        ? { $case: "balanceBelow", balanceBelow: globalThis.Number(object.balance_below) }
+        : isSet(object.balanceBelowPercent)
+        ? { $case: "balanceBelowPercent", balanceBelowPercent: globalThis.Number(object.balanceBelowPercent) }
+        : isSet(object.balance_below_percent)
+        ? { $case: "balanceBelowPercent", balanceBelowPercent: globalThis.Number(object.balance_below_percent) }
+        : isSet(object.usageAbove)
+        ? { $case: "usageAbove", usageAbove: globalThis.Number(object.usageAbove) }
+        : isSet(object.usage_above)
+        ? { $case: "usageAbove", usageAbove: globalThis.Number(object.usage_above) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: EntitlementThreshold): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "balanceBelow") {
+      obj.balanceBelow = floatToJson(message.kind.balanceBelow);
+    } else if (message.kind?.$case === "balanceBelowPercent") {
+      obj.balanceBelowPercent = floatToJson(message.kind.balanceBelowPercent);
+    } else if (message.kind?.$case === "usageAbove") {
+      obj.usageAbove = floatToJson(message.kind.usageAbove);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EntitlementThreshold>, I>>(base?: I): EntitlementThreshold {
+    return EntitlementThreshold.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EntitlementThreshold>, I>>(object: I): EntitlementThreshold {
+    const message = createBaseEntitlementThreshold();
+    switch (object.kind?.$case) {
+      case "balanceBelow": {
+        if (object.kind?.balanceBelow !== undefined && object.kind?.balanceBelow !== null) {
+          message.kind = { $case: "balanceBelow", balanceBelow: object.kind.balanceBelow };
+        }
+        break;
+      }
+      case "balanceBelowPercent": {
+        if (object.kind?.balanceBelowPercent !== undefined && object.kind?.balanceBelowPercent !== null) {
+          message.kind = { $case: "balanceBelowPercent", balanceBelowPercent: object.kind.balanceBelowPercent };
+        }
+        break;
+      }
+      case "usageAbove": {
+        if (object.kind?.usageAbove !== undefined && object.kind?.usageAbove !== null) {
+          message.kind = { $case: "usageAbove", usageAbove: object.kind.usageAbove };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseEntitlementValueUpdate(): EntitlementValueUpdate {
+  return {
+    entitlementId: "",
+    subjectKey: "",
+    featureKey: "",
+    value: undefined,
+    reasons: [],
+    computedAt: undefined,
+    deleted: false,
+  };
+}
+
+export const EntitlementValueUpdate: MessageFns<EntitlementValueUpdate> = {
+  encode(message: EntitlementValueUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entitlementId !== "") {
+      writer.uint32(10).string(message.entitlementId);
+    }
+    if (message.subjectKey !== "") {
+      writer.uint32(18).string(message.subjectKey);
+    }
+    if (message.featureKey !== "") {
+      writer.uint32(26).string(message.featureKey);
+    }
+    if (message.value !== undefined) {
+      EntitlementValue.encode(message.value, writer.uint32(34).fork()).join();
+    }
+    if (message.reasons.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.reasons) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.computedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.computedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.deleted !== false) {
+      writer.uint32(56).bool(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntitlementValueUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntitlementValueUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entitlementId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjectKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.featureKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = EntitlementValue.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.reasons.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.reasons.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.computedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntitlementValueUpdate {
+    return {
+      entitlementId: isSet(object.entitlementId)
+        ? globalThis.String(object.entitlementId)
+        : isSet(object.entitlement_id)
+        ? globalThis.String(object.entitlement_id)
+        : "",
+      subjectKey: isSet(object.subjectKey)
+        ? globalThis.String(object.subjectKey)
+        : isSet(object.subject_key)
+        ? globalThis.String(object.subject_key)
+        : "",
+      featureKey: isSet(object.featureKey)
+        ? globalThis.String(object.featureKey)
+        : isSet(object.feature_key)
+        ? globalThis.String(object.feature_key)
+        : "",
+      value: isSet(object.value) ? EntitlementValue.fromJSON(object.value) : undefined,
+      reasons: globalThis.Array.isArray(object?.reasons)
+        ? object.reasons.map((e: any) => entitlementChangeReasonFromJSON(e))
+        : [],
+      computedAt: isSet(object.computedAt)
+        ? fromJsonTimestamp(object.computedAt)
+        : isSet(object.computed_at)
+        ? fromJsonTimestamp(object.computed_at)
+        : undefined,
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+    };
+  },
+
+  toJSON(message: EntitlementValueUpdate): unknown {
+    const obj: any = {};
+    if (message.entitlementId !== "") {
+      obj.entitlementId = message.entitlementId;
+    }
+    if (message.subjectKey !== "") {
+      obj.subjectKey = message.subjectKey;
+    }
+    if (message.featureKey !== "") {
+      obj.featureKey = message.featureKey;
+    }
+    if (message.value !== undefined) {
+      obj.value = EntitlementValue.toJSON(message.value);
+    }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons.map((e) => entitlementChangeReasonToJSON(e));
+    }
+    if (message.computedAt !== undefined) {
+      obj.computedAt = message.computedAt.toISOString();
+    }
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EntitlementValueUpdate>, I>>(base?: I): EntitlementValueUpdate {
+    return EntitlementValueUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EntitlementValueUpdate>, I>>(object: I): EntitlementValueUpdate {
+    const message = createBaseEntitlementValueUpdate();
+    message.entitlementId = object.entitlementId ?? "";
+    message.subjectKey = object.subjectKey ?? "";
+    message.featureKey = object.featureKey ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? EntitlementValue.fromPartial(object.value)
+      : undefined;
+    message.reasons = object.reasons?.map((e) => e) || [];
+    message.computedAt = object.computedAt ?? undefined;
+    message.deleted = object.deleted ?? false;
+    return message;
+  },
+};
+
+function createBaseThresholdCrossing(): ThresholdCrossing {
+  return {
+    entitlementId: "",
+    subjectKey: "",
+    featureKey: "",
+    thresholdIndex: 0,
+    threshold: undefined,
+    value: undefined,
+    periodStart: undefined,
+  };
+}
+
+export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
+  encode(message: ThresholdCrossing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entitlementId !== "") {
+      writer.uint32(10).string(message.entitlementId);
+    }
+    if (message.subjectKey !== "") {
+      writer.uint32(18).string(message.subjectKey);
+    }
+    if (message.featureKey !== "") {
+      writer.uint32(26).string(message.featureKey);
+    }
+    if (message.thresholdIndex !== 0) {
+      writer.uint32(32).uint32(message.thresholdIndex);
+    }
+    if (message.threshold !== undefined) {
+      EntitlementThreshold.encode(message.threshold, writer.uint32(42).fork()).join();
+    }
+    if (message.value !== undefined) {
+      EntitlementValue.encode(message.value, writer.uint32(50).fork()).join();
+    }
+    if (message.periodStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.periodStart), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ThresholdCrossing {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseThresholdCrossing();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entitlementId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjectKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.featureKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.thresholdIndex = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.threshold = EntitlementThreshold.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.value = EntitlementValue.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.periodStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ThresholdCrossing {
+    return {
+      entitlementId: isSet(object.entitlementId)
+        ? globalThis.String(object.entitlementId)
+        : isSet(object.entitlement_id)
+        ? globalThis.String(object.entitlement_id)
+        : "",
+      subjectKey: isSet(object.subjectKey)
+        ? globalThis.String(object.subjectKey)
+        : isSet(object.subject_key)
+        ? globalThis.String(object.subject_key)
+        : "",
+      featureKey: isSet(object.featureKey)
+        ? globalThis.String(object.featureKey)
+        : isSet(object.feature_key)
+        ? globalThis.String(object.feature_key)
+        : "",
+      thresholdIndex: isSet(object.thresholdIndex)
+        ? globalThis.Number(object.thresholdIndex)
+        : isSet(object.threshold_index)
+        ? globalThis.Number(object.threshold_index)
+        : 0,
+      threshold: isSet(object.threshold) ? EntitlementThreshold.fromJSON(object.threshold) : undefined,
+      value: isSet(object.value) ? EntitlementValue.fromJSON(object.value) : undefined,
+      periodStart: isSet(object.periodStart)
+        ? fromJsonTimestamp(object.periodStart)
+        : isSet(object.period_start)
+        ? fromJsonTimestamp(object.period_start)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ThresholdCrossing): unknown {
+    const obj: any = {};
+    if (message.entitlementId !== "") {
+      obj.entitlementId = message.entitlementId;
+    }
+    if (message.subjectKey !== "") {
+      obj.subjectKey = message.subjectKey;
+    }
+    if (message.featureKey !== "") {
+      obj.featureKey = message.featureKey;
+    }
+    if (message.thresholdIndex !== 0) {
+      obj.thresholdIndex = Math.round(message.thresholdIndex);
+    }
+    if (message.threshold !== undefined) {
+      obj.threshold = EntitlementThreshold.toJSON(message.threshold);
+    }
+    if (message.value !== undefined) {
+      obj.value = EntitlementValue.toJSON(message.value);
+    }
+    if (message.periodStart !== undefined) {
+      obj.periodStart = message.periodStart.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ThresholdCrossing>, I>>(base?: I): ThresholdCrossing {
+    return ThresholdCrossing.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ThresholdCrossing>, I>>(object: I): ThresholdCrossing {
+    const message = createBaseThresholdCrossing();
+    message.entitlementId = object.entitlementId ?? "";
+    message.subjectKey = object.subjectKey ?? "";
+    message.featureKey = object.featureKey ?? "";
+    message.thresholdIndex = object.thresholdIndex ?? 0;
+    message.threshold = (object.threshold !== undefined && object.threshold !== null)
+      ? EntitlementThreshold.fromPartial(object.threshold)
+      : undefined;
+    message.value = (object.value !== undefined && object.value !== null)
+      ? EntitlementValue.fromPartial(object.value)
+      : undefined;
+    message.periodStart = object.periodStart ?? undefined;
+    return message;
+  },
+};
+
+function createBaseWatchEntitlementValuesRequest(): WatchEntitlementValuesRequest {
+  return {
+    subjectKeys: [],
+    featureKeys: [],
+    thresholds: [],
+    resumePosition: "",
+    coalesceInterval: undefined,
+    heartbeatInterval: undefined,
+  };
+}
+
+export const WatchEntitlementValuesRequest: MessageFns<WatchEntitlementValuesRequest> = {
+  encode(message: WatchEntitlementValuesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.subjectKeys) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.featureKeys) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.thresholds) {
+      EntitlementThreshold.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.resumePosition !== "") {
+      writer.uint32(34).string(message.resumePosition);
+    }
+    if (message.coalesceInterval !== undefined) {
+      Duration.encode(message.coalesceInterval, writer.uint32(42).fork()).join();
+    }
+    if (message.heartbeatInterval !== undefined) {
+      Duration.encode(message.heartbeatInterval, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEntitlementValuesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEntitlementValuesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjectKeys.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.featureKeys.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.thresholds.push(EntitlementThreshold.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resumePosition = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.coalesceInterval = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.heartbeatInterval = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEntitlementValuesRequest {
+    return {
+      subjectKeys: globalThis.Array.isArray(object?.subjectKeys)
+        ? object.subjectKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.subject_keys)
+        ? object.subject_keys.map((e: any) => globalThis.String(e))
+        : [],
+      featureKeys: globalThis.Array.isArray(object?.featureKeys)
+        ? object.featureKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.feature_keys)
+        ? object.feature_keys.map((e: any) => globalThis.String(e))
+        : [],
+      thresholds: globalThis.Array.isArray(object?.thresholds)
+        ? object.thresholds.map((e: any) => EntitlementThreshold.fromJSON(e))
+        : [],
+      resumePosition: isSet(object.resumePosition)
+        ? globalThis.String(object.resumePosition)
+        : isSet(object.resume_position)
+        ? globalThis.String(object.resume_position)
+        : "",
+      coalesceInterval: isSet(object.coalesceInterval)
+        ? Duration.fromJSON(object.coalesceInterval)
+        : isSet(object.coalesce_interval)
+        ? Duration.fromJSON(object.coalesce_interval)
+        : undefined,
+      heartbeatInterval: isSet(object.heartbeatInterval)
+        ? Duration.fromJSON(object.heartbeatInterval)
+        : isSet(object.heartbeat_interval)
+        ? Duration.fromJSON(object.heartbeat_interval)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WatchEntitlementValuesRequest): unknown {
+    const obj: any = {};
+    if (message.subjectKeys?.length) {
+      obj.subjectKeys = message.subjectKeys;
+    }
+    if (message.featureKeys?.length) {
+      obj.featureKeys = message.featureKeys;
+    }
+    if (message.thresholds?.length) {
+      obj.thresholds = message.thresholds.map((e) => EntitlementThreshold.toJSON(e));
+    }
+    if (message.resumePosition !== "") {
+      obj.resumePosition = message.resumePosition;
+    }
+    if (message.coalesceInterval !== undefined) {
+      obj.coalesceInterval = Duration.toJSON(message.coalesceInterval);
+    }
+    if (message.heartbeatInterval !== undefined) {
+      obj.heartbeatInterval = Duration.toJSON(message.heartbeatInterval);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchEntitlementValuesRequest>, I>>(base?: I): WatchEntitlementValuesRequest {
+    return WatchEntitlementValuesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchEntitlementValuesRequest>, I>>(
+    object: I,
+  ): WatchEntitlementValuesRequest {
+    const message = createBaseWatchEntitlementValuesRequest();
+    message.subjectKeys = object.subjectKeys?.map((e) => e) || [];
+    message.featureKeys = object.featureKeys?.map((e) => e) || [];
+    message.thresholds = object.thresholds?.map((e) => EntitlementThreshold.fromPartial(e)) || [];
+    message.resumePosition = object.resumePosition ?? "";
+    message.coalesceInterval = (object.coalesceInterval !== undefined && object.coalesceInterval !== null)
+      ? Duration.fromPartial(object.coalesceInterval)
+      : undefined;
+    message.heartbeatInterval = (object.heartbeatInterval !== undefined && object.heartbeatInterval !== null)
+      ? Duration.fromPartial(object.heartbeatInterval)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchEntitlementValuesResponse(): WatchEntitlementValuesResponse {
+  return { position: "", updates: [], crossings: [], snapshot: 0, snapshotComplete: false, resumed: false };
+}
+
+export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesResponse> = {
+  encode(message: WatchEntitlementValuesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.position !== "") {
+      writer.uint32(10).string(message.position);
+    }
+    for (const v of message.updates) {
+      EntitlementValueUpdate.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.crossings) {
+      ThresholdCrossing.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.snapshot !== 0) {
+      writer.uint32(32).int32(message.snapshot);
+    }
+    if (message.snapshotComplete !== false) {
+      writer.uint32(40).bool(message.snapshotComplete);
+    }
+    if (message.resumed !== false) {
+      writer.uint32(48).bool(message.resumed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEntitlementValuesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEntitlementValuesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.position = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updates.push(EntitlementValueUpdate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.crossings.push(ThresholdCrossing.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.snapshot = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.snapshotComplete = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.resumed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEntitlementValuesResponse {
+    return {
+      position: isSet(object.position) ? globalThis.String(object.position) : "",
+      updates: globalThis.Array.isArray(object?.updates)
+        ? object.updates.map((e: any) => EntitlementValueUpdate.fromJSON(e))
+        : [],
+      crossings: globalThis.Array.isArray(object?.crossings)
+        ? object.crossings.map((e: any) => ThresholdCrossing.fromJSON(e))
+        : [],
+      snapshot: isSet(object.snapshot) ? watchSnapshotCauseFromJSON(object.snapshot) : 0,
+      snapshotComplete: isSet(object.snapshotComplete)
+        ? globalThis.Boolean(object.snapshotComplete)
+        : isSet(object.snapshot_complete)
+        ? globalThis.Boolean(object.snapshot_complete)
+        : false,
+      resumed: isSet(object.resumed) ? globalThis.Boolean(object.resumed) : false,
+    };
+  },
+
+  toJSON(message: WatchEntitlementValuesResponse): unknown {
+    const obj: any = {};
+    if (message.position !== "") {
+      obj.position = message.position;
+    }
+    if (message.updates?.length) {
+      obj.updates = message.updates.map((e) => EntitlementValueUpdate.toJSON(e));
+    }
+    if (message.crossings?.length) {
+      obj.crossings = message.crossings.map((e) => ThresholdCrossing.toJSON(e));
+    }
+    if (message.snapshot !== 0) {
+      obj.snapshot = watchSnapshotCauseToJSON(message.snapshot);
+    }
+    if (message.snapshotComplete !== false) {
+      obj.snapshotComplete = message.snapshotComplete;
+    }
+    if (message.resumed !== false) {
+      obj.resumed = message.resumed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchEntitlementValuesResponse>, I>>(base?: I): WatchEntitlementValuesResponse {
+    return WatchEntitlementValuesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchEntitlementValuesResponse>, I>>(
+    object: I,
+  ): WatchEntitlementValuesResponse {
+    const message = createBaseWatchEntitlementValuesResponse();
+    message.position = object.position ?? "";
+    message.updates = object.updates?.map((e) => EntitlementValueUpdate.fromPartial(e)) || [];
+    message.crossings = object.crossings?.map((e) => ThresholdCrossing.fromPartial(e)) || [];
+    message.snapshot = object.snapshot ?? 0;
+    message.snapshotComplete = object.snapshotComplete ?? false;
+    message.resumed = object.resumed ?? false;
+    return message;
+  },
+};
+
 /** Entitlements: a subject's access to a feature, and the balance of metered ones. */
 export type EntitlementServiceService = typeof EntitlementServiceService;
 export const EntitlementServiceService = {
@@ -4236,6 +5353,19 @@ export const EntitlementServiceService = {
       Buffer.from(OverrideEntitlementResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): OverrideEntitlementResponse => OverrideEntitlementResponse.decode(value),
   },
+  /** Streams the values of the selected entitlements: first the current ones, then every change (coalesced). */
+  watchEntitlementValues: {
+    path: "/meterd.v1.EntitlementService/WatchEntitlementValues" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchEntitlementValuesRequest): Buffer =>
+      Buffer.from(WatchEntitlementValuesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchEntitlementValuesRequest => WatchEntitlementValuesRequest.decode(value),
+    responseSerialize: (value: WatchEntitlementValuesResponse): Buffer =>
+      Buffer.from(WatchEntitlementValuesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchEntitlementValuesResponse =>
+      WatchEntitlementValuesResponse.decode(value),
+  },
 } as const;
 
 export interface EntitlementServiceServer extends UntypedServiceImplementation {
@@ -4260,6 +5390,8 @@ export interface EntitlementServiceServer extends UntypedServiceImplementation {
    * and the new one created, or nothing changes (OpenMeter's PUT .../entitlements/{id}/override).
    */
   overrideEntitlement: handleUnaryCall<OverrideEntitlementRequest, OverrideEntitlementResponse>;
+  /** Streams the values of the selected entitlements: first the current ones, then every change (coalesced). */
+  watchEntitlementValues: handleServerStreamingCall<WatchEntitlementValuesRequest, WatchEntitlementValuesResponse>;
 }
 
 export interface EntitlementServiceClient extends Client {
@@ -4410,6 +5542,16 @@ export interface EntitlementServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: OverrideEntitlementResponse) => void,
   ): ClientUnaryCall;
+  /** Streams the values of the selected entitlements: first the current ones, then every change (coalesced). */
+  watchEntitlementValues(
+    request: WatchEntitlementValuesRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchEntitlementValuesResponse>;
+  watchEntitlementValues(
+    request: WatchEntitlementValuesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchEntitlementValuesResponse>;
 }
 
 export const EntitlementServiceClient = makeGenericClientConstructor(

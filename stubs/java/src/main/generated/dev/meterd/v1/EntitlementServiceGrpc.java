@@ -294,6 +294,37 @@ public final class EntitlementServiceGrpc {
     return getOverrideEntitlementMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest,
+      dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchEntitlementValues",
+      requestType = dev.meterd.v1.WatchEntitlementValuesRequest.class,
+      responseType = dev.meterd.v1.WatchEntitlementValuesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest,
+      dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod() {
+    io.grpc.MethodDescriptor<dev.meterd.v1.WatchEntitlementValuesRequest, dev.meterd.v1.WatchEntitlementValuesResponse> getWatchEntitlementValuesMethod;
+    if ((getWatchEntitlementValuesMethod = EntitlementServiceGrpc.getWatchEntitlementValuesMethod) == null) {
+      synchronized (EntitlementServiceGrpc.class) {
+        if ((getWatchEntitlementValuesMethod = EntitlementServiceGrpc.getWatchEntitlementValuesMethod) == null) {
+          EntitlementServiceGrpc.getWatchEntitlementValuesMethod = getWatchEntitlementValuesMethod =
+              io.grpc.MethodDescriptor.<dev.meterd.v1.WatchEntitlementValuesRequest, dev.meterd.v1.WatchEntitlementValuesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchEntitlementValues"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.WatchEntitlementValuesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.meterd.v1.WatchEntitlementValuesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new EntitlementServiceMethodDescriptorSupplier("WatchEntitlementValues"))
+              .build();
+        }
+      }
+    }
+    return getWatchEntitlementValuesMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -450,6 +481,16 @@ public final class EntitlementServiceGrpc {
         io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getOverrideEntitlementMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    default void watchEntitlementValues(dev.meterd.v1.WatchEntitlementValuesRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.WatchEntitlementValuesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchEntitlementValuesMethod(), responseObserver);
+    }
   }
 
   /**
@@ -584,6 +625,17 @@ public final class EntitlementServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getOverrideEntitlementMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    public void watchEntitlementValues(dev.meterd.v1.WatchEntitlementValuesRequest request,
+        io.grpc.stub.StreamObserver<dev.meterd.v1.WatchEntitlementValuesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchEntitlementValuesMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -695,6 +747,18 @@ public final class EntitlementServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getOverrideEntitlementMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, dev.meterd.v1.WatchEntitlementValuesResponse>
+        watchEntitlementValues(dev.meterd.v1.WatchEntitlementValuesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getWatchEntitlementValuesMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -805,6 +869,17 @@ public final class EntitlementServiceGrpc {
     public dev.meterd.v1.OverrideEntitlementResponse overrideEntitlement(dev.meterd.v1.OverrideEntitlementRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getOverrideEntitlementMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams the values of the selected entitlements: first the current ones, then every change (coalesced).
+     * </pre>
+     */
+    public java.util.Iterator<dev.meterd.v1.WatchEntitlementValuesResponse> watchEntitlementValues(
+        dev.meterd.v1.WatchEntitlementValuesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchEntitlementValuesMethod(), getCallOptions(), request);
     }
   }
 
@@ -937,6 +1012,7 @@ public final class EntitlementServiceGrpc {
   private static final int METHODID_GET_ENTITLEMENT_HISTORY = 6;
   private static final int METHODID_RESET_ENTITLEMENT_USAGE = 7;
   private static final int METHODID_OVERRIDE_ENTITLEMENT = 8;
+  private static final int METHODID_WATCH_ENTITLEMENT_VALUES = 9;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -990,6 +1066,10 @@ public final class EntitlementServiceGrpc {
         case METHODID_OVERRIDE_ENTITLEMENT:
           serviceImpl.overrideEntitlement((dev.meterd.v1.OverrideEntitlementRequest) request,
               (io.grpc.stub.StreamObserver<dev.meterd.v1.OverrideEntitlementResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_ENTITLEMENT_VALUES:
+          serviceImpl.watchEntitlementValues((dev.meterd.v1.WatchEntitlementValuesRequest) request,
+              (io.grpc.stub.StreamObserver<dev.meterd.v1.WatchEntitlementValuesResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1072,6 +1152,13 @@ public final class EntitlementServiceGrpc {
               dev.meterd.v1.OverrideEntitlementRequest,
               dev.meterd.v1.OverrideEntitlementResponse>(
                 service, METHODID_OVERRIDE_ENTITLEMENT)))
+        .addMethod(
+          getWatchEntitlementValuesMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              dev.meterd.v1.WatchEntitlementValuesRequest,
+              dev.meterd.v1.WatchEntitlementValuesResponse>(
+                service, METHODID_WATCH_ENTITLEMENT_VALUES)))
         .build();
   }
 
@@ -1129,6 +1216,7 @@ public final class EntitlementServiceGrpc {
               .addMethod(getGetEntitlementHistoryMethod())
               .addMethod(getResetEntitlementUsageMethod())
               .addMethod(getOverrideEntitlementMethod())
+              .addMethod(getWatchEntitlementValuesMethod())
               .build();
         }
       }

@@ -171,6 +171,31 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meterd_v1_OverrideEntitlementResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_EntitlementThreshold_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_EntitlementThreshold_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_EntitlementValueUpdate_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_EntitlementValueUpdate_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_ThresholdCrossing_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_ThresholdCrossing_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_WatchEntitlementValuesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meterd_v1_WatchEntitlementValuesResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -181,147 +206,196 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\034meterd/v1/entitlements.proto\022\tmeterd.v" +
-      "1\032\037google/protobuf/timestamp.proto\032\026mete" +
-      "rd/v1/common.proto\"\354\003\n\013Entitlement\022\n\n\002id" +
-      "\030\001 \001(\t\022\023\n\013subject_key\030\002 \001(\t\022\022\n\nfeature_i" +
-      "d\030\003 \001(\t\022\023\n\013feature_key\030\004 \001(\t\0226\n\010metadata" +
-      "\030\005 \003(\0132$.meterd.v1.Entitlement.MetadataE" +
-      "ntry\022.\n\ncreated_at\030\006 \001(\0132\032.google.protob" +
-      "uf.Timestamp\022.\n\nupdated_at\030\007 \001(\0132\032.googl" +
-      "e.protobuf.Timestamp\022.\n\ndeleted_at\030\010 \001(\013" +
-      "2\032.google.protobuf.Timestamp\0220\n\007boolean\030" +
-      "\n \001(\0132\035.meterd.v1.BooleanEntitlementH\000\022." +
-      "\n\006static\030\013 \001(\0132\034.meterd.v1.StaticEntitle" +
-      "mentH\000\0220\n\007metered\030\014 \001(\0132\035.meterd.v1.Mete" +
-      "redEntitlementH\000\032/\n\rMetadataEntry\022\013\n\003key" +
-      "\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001B\006\n\004type\"\024\n\022Boo" +
-      "leanEntitlement\"#\n\021StaticEntitlement\022\016\n\006" +
-      "config\030\001 \001(\t\"\232\003\n\022MeteredEntitlement\0220\n\014u" +
-      "sage_period\030\001 \001(\0132\032.meterd.v1.RecurringP" +
-      "eriod\0226\n\022measure_usage_from\030\002 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\022\036\n\021issue_after_res" +
-      "et\030\003 \001(\001H\000\210\001\001\022\'\n\032issue_after_reset_prior" +
-      "ity\030\004 \001(\rH\001\210\001\001\022\025\n\ris_soft_limit\030\005 \001(\010\022!\n" +
-      "\031preserve_overage_at_reset\030\006 \001(\010\0222\n\024curr" +
-      "ent_usage_period\030\007 \001(\0132\024.meterd.v1.TimeR" +
-      "ange\022.\n\nlast_reset\030\010 \001(\0132\032.google.protob" +
-      "uf.TimestampB\024\n\022_issue_after_resetB\035\n\033_i" +
-      "ssue_after_reset_priority\"g\n\020Entitlement" +
-      "Value\022\022\n\nhas_access\030\001 \001(\010\022\017\n\007balance\030\002 \001" +
-      "(\001\022\r\n\005usage\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\016\n\006co" +
-      "nfig\030\005 \001(\t\"\231\001\n\022WindowedHistoryRow\022-\n\tfro" +
-      "m_time\030\001 \001(\0132\032.google.protobuf.Timestamp" +
-      "\022+\n\007to_time\030\002 \001(\0132\032.google.protobuf.Time" +
-      "stamp\022\r\n\005usage\030\003 \001(\001\022\030\n\020balance_at_start" +
-      "\030\004 \001(\001\"\357\004\n\017BurndownSegment\022-\n\tfrom_time\030" +
-      "\001 \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_" +
-      "time\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r" +
-      "\n\005usage\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\030\n\020balanc" +
-      "e_at_start\030\005 \001(\001\022\026\n\016balance_at_end\030\006 \001(\001" +
-      "\022U\n\027grant_balances_at_start\030\007 \003(\01324.mete" +
-      "rd.v1.BurndownSegment.GrantBalancesAtSta" +
-      "rtEntry\022Q\n\025grant_balances_at_end\030\010 \003(\01322" +
-      ".meterd.v1.BurndownSegment.GrantBalances" +
-      "AtEndEntry\022?\n\013grant_usage\030\t \003(\0132*.meterd" +
-      ".v1.BurndownSegment.GrantUsageEntry\022\030\n\020o" +
-      "verage_at_start\030\n \001(\001\032;\n\031GrantBalancesAt" +
-      "StartEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\002" +
-      "8\001\0329\n\027GrantBalancesAtEndEntry\022\013\n\003key\030\001 \001" +
-      "(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0321\n\017GrantUsageEntry" +
-      "\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\\n\030Crea" +
-      "teEntitlementRequest\022\023\n\013subject_key\030\001 \001(" +
-      "\t\022+\n\013entitlement\030\002 \001(\0132\026.meterd.v1.Entit" +
-      "lement\"H\n\031CreateEntitlementResponse\022+\n\013e" +
-      "ntitlement\030\001 \001(\0132\026.meterd.v1.Entitlement" +
-      "\"A\n\025GetEntitlementRequest\022\023\n\013subject_key" +
-      "\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"E\n\026GetEntitl" +
-      "ementResponse\022+\n\013entitlement\030\001 \001(\0132\026.met" +
-      "erd.v1.Entitlement\"\377\001\n\027ListEntitlementsR" +
-      "equest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030" +
-      "\002 \001(\t\022\023\n\013subject_key\030\003 \003(\t\022\017\n\007feature\030\004 " +
-      "\003(\t\022\027\n\017include_deleted\030\005 \001(\010\022(\n\004type\030\006 \003" +
-      "(\0162\032.meterd.v1.EntitlementType\022/\n\010order_" +
-      "by\030\007 \001(\0162\035.meterd.v1.EntitlementOrderBy\022" +
-      "#\n\005order\030\010 \001(\0162\024.meterd.v1.SortOrder\"u\n\030" +
-      "ListEntitlementsResponse\022,\n\014entitlements" +
-      "\030\001 \003(\0132\026.meterd.v1.Entitlement\022\027\n\017next_p" +
-      "age_token\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"\206\002\n\036" +
-      "ListSubjectEntitlementsRequest\022\023\n\013subjec" +
-      "t_key\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_t" +
-      "oken\030\003 \001(\t\022\027\n\017include_deleted\030\004 \001(\010\022\017\n\007f" +
-      "eature\030\005 \003(\t\022(\n\004type\030\006 \003(\0162\032.meterd.v1.E" +
-      "ntitlementType\022/\n\010order_by\030\007 \001(\0162\035.meter" +
-      "d.v1.EntitlementOrderBy\022#\n\005order\030\010 \001(\0162\024" +
-      ".meterd.v1.SortOrder\"|\n\037ListSubjectEntit" +
-      "lementsResponse\022,\n\014entitlements\030\001 \003(\0132\026." +
-      "meterd.v1.Entitlement\022\027\n\017next_page_token" +
-      "\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"D\n\030DeleteEnti" +
-      "tlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013e" +
-      "ntitlement\030\002 \001(\t\"\033\n\031DeleteEntitlementRes" +
-      "ponse\"p\n\032GetEntitlementValueRequest\022\023\n\013s" +
-      "ubject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022(\n" +
-      "\004time\030\003 \001(\0132\032.google.protobuf.Timestamp\"" +
-      "I\n\033GetEntitlementValueResponse\022*\n\005value\030" +
-      "\001 \001(\0132\033.meterd.v1.EntitlementValue\"\352\001\n\034G" +
-      "etEntitlementHistoryRequest\022\023\n\013subject_k" +
-      "ey\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022-\n\tfrom_ti" +
-      "me\030\003 \001(\0132\032.google.protobuf.Timestamp\022+\n\007" +
-      "to_time\030\004 \001(\0132\032.google.protobuf.Timestam" +
-      "p\022*\n\013window_size\030\005 \001(\0162\025.meterd.v1.Windo" +
-      "wSize\022\030\n\020window_time_zone\030\006 \001(\t\"\216\001\n\035GetE" +
-      "ntitlementHistoryResponse\0227\n\020windowed_hi" +
-      "story\030\001 \003(\0132\035.meterd.v1.WindowedHistoryR" +
-      "ow\0224\n\020burndown_history\030\002 \003(\0132\032.meterd.v1" +
-      ".BurndownSegment\"\367\001\n\034ResetEntitlementUsa" +
-      "geRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitl" +
-      "ement\030\002 \001(\t\0220\n\014effective_at\030\003 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\022\025\n\rretain_anchor\030\004" +
-      " \001(\010\022\035\n\020preserve_overage\030\005 \001(\010H\000\210\001\001\0220\n\014u" +
-      "sage_period\030\006 \001(\0132\032.meterd.v1.RecurringP" +
-      "eriodB\023\n\021_preserve_overage\"L\n\035ResetEntit" +
-      "lementUsageResponse\022+\n\013entitlement\030\001 \001(\013" +
-      "2\026.meterd.v1.Entitlement\"p\n\032OverrideEnti" +
-      "tlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013e" +
-      "ntitlement\030\002 \001(\t\022(\n\010override\030\003 \001(\0132\026.met" +
-      "erd.v1.Entitlement\"J\n\033OverrideEntitlemen" +
-      "tResponse\022+\n\013entitlement\030\001 \001(\0132\026.meterd." +
-      "v1.Entitlement*\214\001\n\017EntitlementType\022 \n\034EN" +
-      "TITLEMENT_TYPE_UNSPECIFIED\020\000\022\034\n\030ENTITLEM" +
-      "ENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITLEMENT_TYPE_S" +
-      "TATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_METERED\020\003*\204\001" +
-      "\n\022EntitlementOrderBy\022$\n ENTITLEMENT_ORDE" +
-      "R_BY_UNSPECIFIED\020\000\022#\n\037ENTITLEMENT_ORDER_" +
-      "BY_CREATED_AT\020\001\022#\n\037ENTITLEMENT_ORDER_BY_" +
-      "UPDATED_AT\020\0022\236\007\n\022EntitlementService\022^\n\021C" +
-      "reateEntitlement\022#.meterd.v1.CreateEntit" +
-      "lementRequest\032$.meterd.v1.CreateEntitlem" +
-      "entResponse\022U\n\016GetEntitlement\022 .meterd.v" +
-      "1.GetEntitlementRequest\032!.meterd.v1.GetE" +
-      "ntitlementResponse\022[\n\020ListEntitlements\022\"" +
-      ".meterd.v1.ListEntitlementsRequest\032#.met" +
-      "erd.v1.ListEntitlementsResponse\022p\n\027ListS" +
-      "ubjectEntitlements\022).meterd.v1.ListSubje" +
-      "ctEntitlementsRequest\032*.meterd.v1.ListSu" +
-      "bjectEntitlementsResponse\022^\n\021DeleteEntit" +
-      "lement\022#.meterd.v1.DeleteEntitlementRequ" +
-      "est\032$.meterd.v1.DeleteEntitlementRespons" +
-      "e\022d\n\023GetEntitlementValue\022%.meterd.v1.Get" +
-      "EntitlementValueRequest\032&.meterd.v1.GetE" +
-      "ntitlementValueResponse\022j\n\025GetEntitlemen" +
-      "tHistory\022\'.meterd.v1.GetEntitlementHisto" +
-      "ryRequest\032(.meterd.v1.GetEntitlementHist" +
-      "oryResponse\022j\n\025ResetEntitlementUsage\022\'.m" +
-      "eterd.v1.ResetEntitlementUsageRequest\032(." +
-      "meterd.v1.ResetEntitlementUsageResponse\022" +
-      "d\n\023OverrideEntitlement\022%.meterd.v1.Overr" +
-      "ideEntitlementRequest\032&.meterd.v1.Overri" +
-      "deEntitlementResponseBL\n\rdev.meterd.v1B\021" +
-      "EntitlementsProtoP\001Z&meterd.dev/stubs/go" +
-      "/meterd/v1;meterdv1b\006proto3"
+      "1\032\036google/protobuf/duration.proto\032\037googl" +
+      "e/protobuf/timestamp.proto\032\026meterd/v1/co" +
+      "mmon.proto\"\354\003\n\013Entitlement\022\n\n\002id\030\001 \001(\t\022\023" +
+      "\n\013subject_key\030\002 \001(\t\022\022\n\nfeature_id\030\003 \001(\t\022" +
+      "\023\n\013feature_key\030\004 \001(\t\0226\n\010metadata\030\005 \003(\0132$" +
+      ".meterd.v1.Entitlement.MetadataEntry\022.\n\n" +
+      "created_at\030\006 \001(\0132\032.google.protobuf.Times" +
+      "tamp\022.\n\nupdated_at\030\007 \001(\0132\032.google.protob" +
+      "uf.Timestamp\022.\n\ndeleted_at\030\010 \001(\0132\032.googl" +
+      "e.protobuf.Timestamp\0220\n\007boolean\030\n \001(\0132\035." +
+      "meterd.v1.BooleanEntitlementH\000\022.\n\006static" +
+      "\030\013 \001(\0132\034.meterd.v1.StaticEntitlementH\000\0220" +
+      "\n\007metered\030\014 \001(\0132\035.meterd.v1.MeteredEntit" +
+      "lementH\000\032/\n\rMetadataEntry\022\013\n\003key\030\001 \001(\t\022\r" +
+      "\n\005value\030\002 \001(\t:\0028\001B\006\n\004type\"\024\n\022BooleanEnti" +
+      "tlement\"#\n\021StaticEntitlement\022\016\n\006config\030\001" +
+      " \001(\t\"\232\003\n\022MeteredEntitlement\0220\n\014usage_per" +
+      "iod\030\001 \001(\0132\032.meterd.v1.RecurringPeriod\0226\n" +
+      "\022measure_usage_from\030\002 \001(\0132\032.google.proto" +
+      "buf.Timestamp\022\036\n\021issue_after_reset\030\003 \001(\001" +
+      "H\000\210\001\001\022\'\n\032issue_after_reset_priority\030\004 \001(" +
+      "\rH\001\210\001\001\022\025\n\ris_soft_limit\030\005 \001(\010\022!\n\031preserv" +
+      "e_overage_at_reset\030\006 \001(\010\0222\n\024current_usag" +
+      "e_period\030\007 \001(\0132\024.meterd.v1.TimeRange\022.\n\n" +
+      "last_reset\030\010 \001(\0132\032.google.protobuf.Times" +
+      "tampB\024\n\022_issue_after_resetB\035\n\033_issue_aft" +
+      "er_reset_priority\"g\n\020EntitlementValue\022\022\n" +
+      "\nhas_access\030\001 \001(\010\022\017\n\007balance\030\002 \001(\001\022\r\n\005us" +
+      "age\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\016\n\006config\030\005 \001" +
+      "(\t\"\231\001\n\022WindowedHistoryRow\022-\n\tfrom_time\030\001" +
+      " \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_t" +
+      "ime\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r\n" +
+      "\005usage\030\003 \001(\001\022\030\n\020balance_at_start\030\004 \001(\001\"\357" +
+      "\004\n\017BurndownSegment\022-\n\tfrom_time\030\001 \001(\0132\032." +
+      "google.protobuf.Timestamp\022+\n\007to_time\030\002 \001" +
+      "(\0132\032.google.protobuf.Timestamp\022\r\n\005usage\030" +
+      "\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\030\n\020balance_at_sta" +
+      "rt\030\005 \001(\001\022\026\n\016balance_at_end\030\006 \001(\001\022U\n\027gran" +
+      "t_balances_at_start\030\007 \003(\01324.meterd.v1.Bu" +
+      "rndownSegment.GrantBalancesAtStartEntry\022" +
+      "Q\n\025grant_balances_at_end\030\010 \003(\01322.meterd." +
+      "v1.BurndownSegment.GrantBalancesAtEndEnt" +
+      "ry\022?\n\013grant_usage\030\t \003(\0132*.meterd.v1.Burn" +
+      "downSegment.GrantUsageEntry\022\030\n\020overage_a" +
+      "t_start\030\n \001(\001\032;\n\031GrantBalancesAtStartEnt" +
+      "ry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0329\n\027Gr" +
+      "antBalancesAtEndEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005va" +
+      "lue\030\002 \001(\001:\0028\001\0321\n\017GrantUsageEntry\022\013\n\003key\030" +
+      "\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\\n\030CreateEntitl" +
+      "ementRequest\022\023\n\013subject_key\030\001 \001(\t\022+\n\013ent" +
+      "itlement\030\002 \001(\0132\026.meterd.v1.Entitlement\"H" +
+      "\n\031CreateEntitlementResponse\022+\n\013entitleme" +
+      "nt\030\001 \001(\0132\026.meterd.v1.Entitlement\"A\n\025GetE" +
+      "ntitlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023" +
+      "\n\013entitlement\030\002 \001(\t\"E\n\026GetEntitlementRes" +
+      "ponse\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.E" +
+      "ntitlement\"\377\001\n\027ListEntitlementsRequest\022\021" +
+      "\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022\023\n" +
+      "\013subject_key\030\003 \003(\t\022\017\n\007feature\030\004 \003(\t\022\027\n\017i" +
+      "nclude_deleted\030\005 \001(\010\022(\n\004type\030\006 \003(\0162\032.met" +
+      "erd.v1.EntitlementType\022/\n\010order_by\030\007 \001(\016" +
+      "2\035.meterd.v1.EntitlementOrderBy\022#\n\005order" +
+      "\030\010 \001(\0162\024.meterd.v1.SortOrder\"u\n\030ListEnti" +
+      "tlementsResponse\022,\n\014entitlements\030\001 \003(\0132\026" +
+      ".meterd.v1.Entitlement\022\027\n\017next_page_toke" +
+      "n\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"\206\002\n\036ListSubj" +
+      "ectEntitlementsRequest\022\023\n\013subject_key\030\001 " +
+      "\001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001" +
+      "(\t\022\027\n\017include_deleted\030\004 \001(\010\022\017\n\007feature\030\005" +
+      " \003(\t\022(\n\004type\030\006 \003(\0162\032.meterd.v1.Entitleme" +
+      "ntType\022/\n\010order_by\030\007 \001(\0162\035.meterd.v1.Ent" +
+      "itlementOrderBy\022#\n\005order\030\010 \001(\0162\024.meterd." +
+      "v1.SortOrder\"|\n\037ListSubjectEntitlementsR" +
+      "esponse\022,\n\014entitlements\030\001 \003(\0132\026.meterd.v" +
+      "1.Entitlement\022\027\n\017next_page_token\030\002 \001(\t\022\022" +
+      "\n\ntotal_size\030\003 \001(\005\"D\n\030DeleteEntitlementR" +
+      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
+      "nt\030\002 \001(\t\"\033\n\031DeleteEntitlementResponse\"p\n" +
+      "\032GetEntitlementValueRequest\022\023\n\013subject_k" +
+      "ey\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022(\n\004time\030\003 " +
+      "\001(\0132\032.google.protobuf.Timestamp\"I\n\033GetEn" +
+      "titlementValueResponse\022*\n\005value\030\001 \001(\0132\033." +
+      "meterd.v1.EntitlementValue\"\352\001\n\034GetEntitl" +
+      "ementHistoryRequest\022\023\n\013subject_key\030\001 \001(\t" +
+      "\022\023\n\013entitlement\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\013" +
+      "2\032.google.protobuf.Timestamp\022+\n\007to_time\030" +
+      "\004 \001(\0132\032.google.protobuf.Timestamp\022*\n\013win" +
+      "dow_size\030\005 \001(\0162\025.meterd.v1.WindowSize\022\030\n" +
+      "\020window_time_zone\030\006 \001(\t\"\216\001\n\035GetEntitleme" +
+      "ntHistoryResponse\0227\n\020windowed_history\030\001 " +
+      "\003(\0132\035.meterd.v1.WindowedHistoryRow\0224\n\020bu" +
+      "rndown_history\030\002 \003(\0132\032.meterd.v1.Burndow" +
+      "nSegment\"\367\001\n\034ResetEntitlementUsageReques" +
+      "t\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 " +
+      "\001(\t\0220\n\014effective_at\030\003 \001(\0132\032.google.proto" +
+      "buf.Timestamp\022\025\n\rretain_anchor\030\004 \001(\010\022\035\n\020" +
+      "preserve_overage\030\005 \001(\010H\000\210\001\001\0220\n\014usage_per" +
+      "iod\030\006 \001(\0132\032.meterd.v1.RecurringPeriodB\023\n" +
+      "\021_preserve_overage\"L\n\035ResetEntitlementUs" +
+      "ageResponse\022+\n\013entitlement\030\001 \001(\0132\026.meter" +
+      "d.v1.Entitlement\"p\n\032OverrideEntitlementR" +
+      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
+      "nt\030\002 \001(\t\022(\n\010override\030\003 \001(\0132\026.meterd.v1.E" +
+      "ntitlement\"J\n\033OverrideEntitlementRespons" +
+      "e\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.Entit" +
+      "lement\"o\n\024EntitlementThreshold\022\027\n\rbalanc" +
+      "e_below\030\001 \001(\001H\000\022\037\n\025balance_below_percent" +
+      "\030\002 \001(\001H\000\022\025\n\013usage_above\030\003 \001(\001H\000B\006\n\004kind\"" +
+      "\375\001\n\026EntitlementValueUpdate\022\026\n\016entitlemen" +
+      "t_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013featu" +
+      "re_key\030\003 \001(\t\022*\n\005value\030\004 \001(\0132\033.meterd.v1." +
+      "EntitlementValue\0223\n\007reasons\030\005 \003(\0162\".mete" +
+      "rd.v1.EntitlementChangeReason\022/\n\013compute" +
+      "d_at\030\006 \001(\0132\032.google.protobuf.Timestamp\022\017" +
+      "\n\007deleted\030\007 \001(\010\"\200\002\n\021ThresholdCrossing\022\026\n" +
+      "\016entitlement_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001" +
+      "(\t\022\023\n\013feature_key\030\003 \001(\t\022\027\n\017threshold_ind" +
+      "ex\030\004 \001(\r\0222\n\tthreshold\030\005 \001(\0132\037.meterd.v1." +
+      "EntitlementThreshold\022*\n\005value\030\006 \001(\0132\033.me" +
+      "terd.v1.EntitlementValue\0220\n\014period_start" +
+      "\030\007 \001(\0132\032.google.protobuf.Timestamp\"\206\002\n\035W" +
+      "atchEntitlementValuesRequest\022\024\n\014subject_" +
+      "keys\030\001 \003(\t\022\024\n\014feature_keys\030\002 \003(\t\0223\n\nthre" +
+      "sholds\030\003 \003(\0132\037.meterd.v1.EntitlementThre" +
+      "shold\022\027\n\017resume_position\030\004 \001(\t\0224\n\021coales" +
+      "ce_interval\030\005 \001(\0132\031.google.protobuf.Dura" +
+      "tion\0225\n\022heartbeat_interval\030\006 \001(\0132\031.googl" +
+      "e.protobuf.Duration\"\364\001\n\036WatchEntitlement" +
+      "ValuesResponse\022\020\n\010position\030\001 \001(\t\0222\n\007upda" +
+      "tes\030\002 \003(\0132!.meterd.v1.EntitlementValueUp" +
+      "date\022/\n\tcrossings\030\003 \003(\0132\034.meterd.v1.Thre" +
+      "sholdCrossing\022/\n\010snapshot\030\004 \001(\0162\035.meterd" +
+      ".v1.WatchSnapshotCause\022\031\n\021snapshot_compl" +
+      "ete\030\005 \001(\010\022\017\n\007resumed\030\006 \001(\010*\214\001\n\017Entitleme" +
+      "ntType\022 \n\034ENTITLEMENT_TYPE_UNSPECIFIED\020\000" +
+      "\022\034\n\030ENTITLEMENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITL" +
+      "EMENT_TYPE_STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_" +
+      "METERED\020\003*\204\001\n\022EntitlementOrderBy\022$\n ENTI" +
+      "TLEMENT_ORDER_BY_UNSPECIFIED\020\000\022#\n\037ENTITL" +
+      "EMENT_ORDER_BY_CREATED_AT\020\001\022#\n\037ENTITLEME" +
+      "NT_ORDER_BY_UPDATED_AT\020\002*\317\003\n\027Entitlement" +
+      "ChangeReason\022)\n%ENTITLEMENT_CHANGE_REASO" +
+      "N_UNSPECIFIED\020\000\022&\n\"ENTITLEMENT_CHANGE_RE" +
+      "ASON_SNAPSHOT\020\001\022#\n\037ENTITLEMENT_CHANGE_RE" +
+      "ASON_USAGE\020\002\022+\n\'ENTITLEMENT_CHANGE_REASO" +
+      "N_GRANT_CREATED\020\003\022*\n&ENTITLEMENT_CHANGE_" +
+      "REASON_GRANT_VOIDED\020\004\022#\n\037ENTITLEMENT_CHA" +
+      "NGE_REASON_RESET\020\005\022\"\n\036ENTITLEMENT_CHANGE" +
+      "_REASON_TIME\020\006\0221\n-ENTITLEMENT_CHANGE_REA" +
+      "SON_ENTITLEMENT_CREATED\020\007\0224\n0ENTITLEMENT" +
+      "_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\020\010\022" +
+      "1\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT" +
+      "_DELETED\020\t*\255\001\n\022WatchSnapshotCause\022$\n WAT" +
+      "CH_SNAPSHOT_CAUSE_UNSPECIFIED\020\000\022 \n\034WATCH" +
+      "_SNAPSHOT_CAUSE_INITIAL\020\001\022\'\n#WATCH_SNAPS" +
+      "HOT_CAUSE_RESUME_TOO_OLD\020\002\022&\n\"WATCH_SNAP" +
+      "SHOT_CAUSE_READER_BEHIND\020\0032\217\010\n\022Entitleme" +
+      "ntService\022^\n\021CreateEntitlement\022#.meterd." +
+      "v1.CreateEntitlementRequest\032$.meterd.v1." +
+      "CreateEntitlementResponse\022U\n\016GetEntitlem" +
+      "ent\022 .meterd.v1.GetEntitlementRequest\032!." +
+      "meterd.v1.GetEntitlementResponse\022[\n\020List" +
+      "Entitlements\022\".meterd.v1.ListEntitlement" +
+      "sRequest\032#.meterd.v1.ListEntitlementsRes" +
+      "ponse\022p\n\027ListSubjectEntitlements\022).meter" +
+      "d.v1.ListSubjectEntitlementsRequest\032*.me" +
+      "terd.v1.ListSubjectEntitlementsResponse\022" +
+      "^\n\021DeleteEntitlement\022#.meterd.v1.DeleteE" +
+      "ntitlementRequest\032$.meterd.v1.DeleteEnti" +
+      "tlementResponse\022d\n\023GetEntitlementValue\022%" +
+      ".meterd.v1.GetEntitlementValueRequest\032&." +
+      "meterd.v1.GetEntitlementValueResponse\022j\n" +
+      "\025GetEntitlementHistory\022\'.meterd.v1.GetEn" +
+      "titlementHistoryRequest\032(.meterd.v1.GetE" +
+      "ntitlementHistoryResponse\022j\n\025ResetEntitl" +
+      "ementUsage\022\'.meterd.v1.ResetEntitlementU" +
+      "sageRequest\032(.meterd.v1.ResetEntitlement" +
+      "UsageResponse\022d\n\023OverrideEntitlement\022%.m" +
+      "eterd.v1.OverrideEntitlementRequest\032&.me" +
+      "terd.v1.OverrideEntitlementResponse\022o\n\026W" +
+      "atchEntitlementValues\022(.meterd.v1.WatchE" +
+      "ntitlementValuesRequest\032).meterd.v1.Watc" +
+      "hEntitlementValuesResponse0\001BL\n\rdev.mete" +
+      "rd.v1B\021EntitlementsProtoP\001Z&meterd.dev/s" +
+      "tubs/go/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.meterd.v1.CommonProto.getDescriptor(),
         });
@@ -499,7 +573,38 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_OverrideEntitlementResponse_descriptor,
         new java.lang.String[] { "Entitlement", });
+    internal_static_meterd_v1_EntitlementThreshold_descriptor =
+      getDescriptor().getMessageType(25);
+    internal_static_meterd_v1_EntitlementThreshold_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_EntitlementThreshold_descriptor,
+        new java.lang.String[] { "BalanceBelow", "BalanceBelowPercent", "UsageAbove", "Kind", });
+    internal_static_meterd_v1_EntitlementValueUpdate_descriptor =
+      getDescriptor().getMessageType(26);
+    internal_static_meterd_v1_EntitlementValueUpdate_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_EntitlementValueUpdate_descriptor,
+        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "Value", "Reasons", "ComputedAt", "Deleted", });
+    internal_static_meterd_v1_ThresholdCrossing_descriptor =
+      getDescriptor().getMessageType(27);
+    internal_static_meterd_v1_ThresholdCrossing_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_ThresholdCrossing_descriptor,
+        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "ThresholdIndex", "Threshold", "Value", "PeriodStart", });
+    internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor =
+      getDescriptor().getMessageType(28);
+    internal_static_meterd_v1_WatchEntitlementValuesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor,
+        new java.lang.String[] { "SubjectKeys", "FeatureKeys", "Thresholds", "ResumePosition", "CoalesceInterval", "HeartbeatInterval", });
+    internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor =
+      getDescriptor().getMessageType(29);
+    internal_static_meterd_v1_WatchEntitlementValuesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor,
+        new java.lang.String[] { "Position", "Updates", "Crossings", "Snapshot", "SnapshotComplete", "Resumed", });
     descriptor.resolveAllFeaturesImmutable();
+    com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.meterd.v1.CommonProto.getDescriptor();
   }

@@ -1,0 +1,456 @@
+"""Watching entitlement values: ``om.entitlements.watch(...)`` (an iterator of the server's messages, resuming
+by itself after a disconnect) and ``om.entitlements.cache(...)`` (a local mirror kept current by a watch).
+
+Request building and the mirror's bookkeeping are plain functions and classes that do no I/O; the sync and
+async watches only differ in how they receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import grpc
+import grpc.aio
+from google.protobuf import duration_pb2
+
+from meterd.client._convert import normalize, str_list, to_number
+from meterd.client._errors import MeterdError, NotFoundError, from_rpc_error
+from meterd.client._results import Result
+from meterd.client._transport import AsyncTransport, Transport
+from meterd.v1 import entitlements_pb2
+
+Threshold = Mapping[str, float]
+_THRESHOLD_KEYS = ("balance_below", "balance_below_percent", "usage_above")
+# Codes after which a watch reconnects (with its last position) instead of raising.
+_RECONNECT = (grpc.StatusCode.UNAVAILABLE,)
+DEFAULT_MAX_STALENESS = 10.0
+Value = Result[entitlements_pb2.EntitlementValue]
+
+
+RECONNECT_BASE_DELAY = 0.1
+RECONNECT_MAX_DELAY = 5.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before reconnect attempt ``attempt`` (from 0): exponential with full jitter."""
+    return random.uniform(0, min(RECONNECT_MAX_DELAY, RECONNECT_BASE_DELAY * 2**attempt))
+
+
+def _duration(seconds: float, *, what: str) -> duration_pb2.Duration:
+    if seconds < 0:
+        raise ValueError(f"{what}: must not be negative")
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(round(seconds * 1e9))
+    return d
+
+
+def threshold_to_wire(value: Threshold, *, what: str) -> entitlements_pb2.EntitlementThreshold:
+    """``{"balance_below": 10}``, ``{"balanceBelowPercent": 20}`` or ``{"usage_above": 100}``."""
+    t = normalize(value, what=what, allowed=_THRESHOLD_KEYS)
+    if len(t) != 1:
+        raise ValueError(f"{what}: give exactly one of {', '.join(_THRESHOLD_KEYS)}")
+    (key, amount), = t.items()
+    return entitlements_pb2.EntitlementThreshold(**{key: to_number(amount, what=f"{what}.{key}")})
+
+
+def watch_request(
+    subject: str | Iterable[str] | None, feature: str | Iterable[str] | None,
+    thresholds: Iterable[Threshold] | None, resume_position: str | None, coalesce_interval: float | None,
+    heartbeat_interval: float | None,
+) -> entitlements_pb2.WatchEntitlementValuesRequest:
+    """The request of a watch; ValueError before anything is sent if the selection is empty."""
+    request = entitlements_pb2.WatchEntitlementValuesRequest(
+        subject_keys=str_list(subject, what="subject"), feature_keys=str_list(feature, what="feature"),
+        thresholds=[threshold_to_wire(t, what=f"thresholds[{i}]") for i, t in enumerate(thresholds or ())],
+        resume_position=resume_position or "",
+    )
+    if not request.subject_keys and not request.feature_keys:
+        raise ValueError("watch: give subject, feature or both")
+    if coalesce_interval is not None:
+        request.coalesce_interval.CopyFrom(_duration(coalesce_interval, what="coalesce_interval"))
+    if heartbeat_interval is not None:
+        request.heartbeat_interval.CopyFrom(_duration(heartbeat_interval, what="heartbeat_interval"))
+    return request
+
+
+class _Reconnector:
+    """What a watch remembers across connections: the last position, and how many retries in a row."""
+
+    def __init__(self, request: entitlements_pb2.WatchEntitlementValuesRequest, reconnect: bool) -> None:
+        self.request = request
+        self.reconnect = reconnect
+        self.position = request.resume_position
+        self.attempt = 0
+        self.closed = False
+
+    def next_request(self) -> entitlements_pb2.WatchEntitlementValuesRequest:
+        request = entitlements_pb2.WatchEntitlementValuesRequest()
+        request.CopyFrom(self.request)
+        request.resume_position = self.position
+        return request
+
+    def seen(self, message: Result[entitlements_pb2.WatchEntitlementValuesResponse]) -> None:
+        self.position = message.position
+        self.attempt = 0
+
+    def can_retry(self, code: grpc.StatusCode | None) -> bool:
+        """Whether to reconnect after the stream ended with ``code`` (None: the server ended it cleanly, as it
+        does when it shuts down)."""
+        return not self.closed and self.reconnect and (code is None or code in _RECONNECT)
+
+    def delay(self) -> float:
+        """Seconds to wait before the next attempt (exponential backoff with jitter)."""
+        delay = backoff(min(self.attempt, 6))
+        self.attempt += 1
+        return delay
+
+
+class EntitlementWatch:
+    """The messages of ``WatchEntitlementValues`` (results of ``WatchEntitlementValuesResponse``: Python values,
+    ``.proto`` the wire message), as an iterator.
+
+    With ``reconnect`` (the default), a dropped stream (or a server that shut down) is reopened with the last
+    message's position: the server then continues without a gap (``resumed``) or, if that position is too
+    old, starts with a snapshot (``snapshot`` = RESUME_TOO_OLD). ``position`` is the last position seen.
+    ``close()`` (or leaving the ``with`` block) ends the iteration from any thread.
+    """
+
+    def __init__(self, transport: Transport, request: entitlements_pb2.WatchEntitlementValuesRequest, *,
+                 reconnect: bool = True, timeout: float | None = None) -> None:
+        self._t = transport
+        self._state = _Reconnector(request, reconnect)
+        self._timeout = timeout
+        self._call: Any = None
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+
+    @property
+    def position(self) -> str:
+        return self._state.position
+
+    def __iter__(self) -> Iterator[Result[entitlements_pb2.WatchEntitlementValuesResponse]]:
+        rpc = self._t.stub("EntitlementService").WatchEntitlementValues
+        while not self._state.closed:
+            with self._lock:
+                if self._state.closed:
+                    return
+                self._call = rpc(self._state.next_request(), timeout=self._timeout, metadata=self._t.metadata)
+            code: grpc.StatusCode | None = None
+            try:
+                for raw in self._call:
+                    message = Result(raw)
+                    self._state.seen(message)
+                    yield message
+            except grpc.RpcError as error:
+                if self._state.closed:
+                    return
+                code = error.code()
+                if not self._state.can_retry(code):
+                    raise from_rpc_error(error) from None
+            if not self._state.can_retry(code):
+                return
+            self._wakeup.wait(self._state.delay())
+
+    def close(self) -> None:
+        """Cancels the stream; the iteration ends."""
+        with self._lock:
+            self._state.closed = True
+            if self._call is not None:
+                self._call.cancel()
+        self._wakeup.set()
+
+    def __enter__(self) -> EntitlementWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncEntitlementWatch:
+    """``EntitlementWatch`` over grpc.aio: ``async for message in om.entitlements.watch(...)``."""
+
+    def __init__(self, transport: AsyncTransport, request: entitlements_pb2.WatchEntitlementValuesRequest, *,
+                 reconnect: bool = True, timeout: float | None = None) -> None:
+        self._t = transport
+        self._state = _Reconnector(request, reconnect)
+        self._timeout = timeout
+        self._call: Any = None
+
+    @property
+    def position(self) -> str:
+        return self._state.position
+
+    async def __aiter__(self) -> AsyncIterator[Result[entitlements_pb2.WatchEntitlementValuesResponse]]:
+        rpc = self._t.stub("EntitlementService").WatchEntitlementValues
+        while not self._state.closed:
+            self._call = rpc(self._state.next_request(), timeout=self._timeout, metadata=self._t.metadata)
+            code: grpc.StatusCode | None = None
+            try:
+                async for raw in self._call:
+                    message = Result(raw)
+                    self._state.seen(message)
+                    yield message
+            except asyncio.CancelledError:
+                if self._state.closed:
+                    return
+                raise
+            except grpc.aio.AioRpcError as error:
+                if self._state.closed:
+                    return
+                code = error.code()
+                if not self._state.can_retry(code):
+                    raise from_rpc_error(error) from None
+            if not self._state.can_retry(code):
+                return
+            await asyncio.sleep(self._state.delay())
+
+    def close(self) -> None:
+        """Cancels the stream; the iteration ends."""
+        self._state.closed = True
+        if self._call is not None:
+            self._call.cancel()
+
+    async def __aenter__(self) -> AsyncEntitlementWatch:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Mirror:
+    """The values a watch has delivered (wire messages), keyed by (subject, feature key). No I/O: feed it
+    messages (results or wire messages)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], entitlements_pb2.EntitlementValue] = {}
+        self.ids: dict[tuple[str, str], str] = {}  # the entitlement id behind each value
+        self._staging: dict[tuple[str, str], entitlements_pb2.EntitlementValue] | None = None
+        self._staging_ids: dict[tuple[str, str], str] = {}
+        self.synced = False  # a complete snapshot has been applied
+
+    def apply(
+        self, message: Result[entitlements_pb2.WatchEntitlementValuesResponse] | entitlements_pb2.WatchEntitlementValuesResponse
+    ) -> None:
+        if isinstance(message, Result):
+            message = message.proto
+        if message.snapshot != entitlements_pb2.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED:
+            if self._staging is None:
+                self._staging, self._staging_ids = {}, {}
+            for u in message.updates:
+                if not u.deleted:
+                    self._staging[(u.subject_key, u.feature_key)] = u.value
+                    self._staging_ids[(u.subject_key, u.feature_key)] = u.entitlement_id
+            if message.snapshot_complete:
+                self.values, self._staging = self._staging, None  # replaced at once: readers never see half
+                self.ids = self._staging_ids
+                self.synced = True
+            return
+        for u in message.updates:
+            key = (u.subject_key, u.feature_key)
+            if u.deleted:
+                if self.ids.get(key) == u.entitlement_id:  # not a newer entitlement for the same feature
+                    self.values.pop(key, None)
+                    self.ids.pop(key, None)
+            else:
+                self.values[key] = u.value
+                self.ids[key] = u.entitlement_id
+        if message.resumed:
+            self.synced = True
+
+
+class EntitlementCache:
+    """A local mirror of entitlement values, kept current in the background by a watch.
+
+    ``has_access(subject, feature)`` and ``value(subject, feature)`` answer from memory while the cache has
+    heard from the server within ``max_staleness`` seconds (the server sends a heartbeat at least every
+    ``max_staleness / 3`` seconds, so a live stream always qualifies). Staleness bound: an answer from memory
+    reflects every change committed up to ``max_staleness + coalesce_interval`` seconds before it (on a
+    live stream, about ``coalesce_interval``). When the stream has been down for longer, they call the
+    server (GetEntitlementValue) instead; the watch reconnects by itself and the mirror resumes from its
+    last position. Pairs outside the selection are always answered by a call.
+    """
+
+    def __init__(
+        self, watch: EntitlementWatch, fetch: Callable[[str, str], Value | None],
+        subjects: Iterable[str], features: Iterable[str], max_staleness: float,
+    ) -> None:
+        self._watch = watch
+        self._fetch = fetch
+        self._subjects = frozenset(subjects)
+        self._features = frozenset(features)
+        self.max_staleness = max_staleness
+        self.mirror = Mirror()
+        self._fresh_until = 0.0  # monotonic time until which memory may answer
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="meterd-entitlement-cache", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for message in self._watch:
+                self.mirror.apply(message)
+                if self.mirror.synced:
+                    self._fresh_until = time.monotonic() + self.max_staleness
+                    self._ready.set()
+        except BaseException as exc:  # not retryable (e.g. PERMISSION_DENIED): every answer becomes a call
+            self.error = exc
+        finally:
+            self._fresh_until = 0.0
+            self._ready.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Waits until the first complete set of values has arrived; False on timeout."""
+        return self._ready.wait(timeout) and self.fresh
+
+    @property
+    def fresh(self) -> bool:
+        """Whether answers come from memory right now."""
+        return time.monotonic() < self._fresh_until
+
+    def _covers(self, subject: str, feature: str) -> bool:
+        return (not self._subjects or subject in self._subjects) and (
+            not self._features or feature in self._features
+        )
+
+    def value(self, subject: str, feature: str) -> Value | None:
+        """The entitlement's value, as ``get_entitlement_value`` gives it (None: the subject has no entitlement
+        to the feature)."""
+        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
+            v = self.mirror.values.get((subject, feature))
+            return None if v is None else Result(v)
+        return self._fetch(subject, feature)
+
+    def has_access(self, subject: str, feature: str) -> bool:
+        """Whether the subject may use the feature now (False without an entitlement)."""
+        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
+            v = self.mirror.values.get((subject, feature))
+            return v is not None and v.has_access
+        fetched = self._fetch(subject, feature)
+        return fetched is not None and bool(fetched.has_access)
+
+    def close(self) -> None:
+        """Stops the background watch."""
+        self._watch.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> EntitlementCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncEntitlementCache:
+    """``EntitlementCache`` for AsyncOpenMeter: kept current by an asyncio task; ``await cache.has_access(...)``
+    and ``await cache.value(...)`` answer from memory within the same staleness bound, and call the server
+    beyond it. ``fresh``, ``mirror`` and ``max_staleness`` as on the blocking cache."""
+
+    def __init__(
+        self, watch: AsyncEntitlementWatch,
+        fetch: Callable[[str, str], Awaitable[Value | None]],
+        subjects: Iterable[str], features: Iterable[str], max_staleness: float,
+    ) -> None:
+        self._watch = watch
+        self._fetch = fetch
+        self._subjects = frozenset(subjects)
+        self._features = frozenset(features)
+        self.max_staleness = max_staleness
+        self.mirror = Mirror()
+        self._fresh_until = 0.0
+        self._ready = asyncio.Event()
+        self.error: BaseException | None = None
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            async for message in self._watch:
+                self.mirror.apply(message)
+                if self.mirror.synced:
+                    self._fresh_until = time.monotonic() + self.max_staleness
+                    self._ready.set()
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # not retryable: every answer becomes a call
+            self.error = exc
+        finally:
+            self._fresh_until = 0.0
+            self._ready.set()
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Waits until the first complete set of values has arrived; False on timeout."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return self.fresh
+
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() < self._fresh_until
+
+    def _covers(self, subject: str, feature: str) -> bool:
+        return (not self._subjects or subject in self._subjects) and (
+            not self._features or feature in self._features
+        )
+
+    async def value(self, subject: str, feature: str) -> Value | None:
+        """See ``EntitlementCache.value``."""
+        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
+            v = self.mirror.values.get((subject, feature))
+            return None if v is None else Result(v)
+        return await self._fetch(subject, feature)
+
+    async def has_access(self, subject: str, feature: str) -> bool:
+        """See ``EntitlementCache.has_access``."""
+        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
+            v = self.mirror.values.get((subject, feature))
+            return v is not None and v.has_access
+        fetched = await self._fetch(subject, feature)
+        return fetched is not None and bool(fetched.has_access)
+
+    async def close(self) -> None:
+        """Stops the background watch."""
+        self._watch.close()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def __aenter__(self) -> AsyncEntitlementCache:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def async_fetcher(call: Callable[[str, str], Awaitable[Value]]) -> Callable[[str, str], Awaitable[Value | None]]:
+    """``fetcher`` for the async cache."""
+
+    async def fetch(subject: str, feature: str) -> Value | None:
+        try:
+            return await call(subject, feature)
+        except NotFoundError:
+            return None
+
+    return fetch
+
+
+def fetcher(call: Callable[[str, str], Value]) -> Callable[[str, str], Value | None]:
+    """GetEntitlementValue as the cache's fallback: None when there is no such entitlement."""
+
+    def fetch(subject: str, feature: str) -> Value | None:
+        try:
+            return call(subject, feature)
+        except NotFoundError:
+            return None
+
+    return fetch
+
+
+__all__ = ["AsyncEntitlementCache", "AsyncEntitlementWatch", "EntitlementCache", "EntitlementWatch", "MeterdError", "Mirror"]

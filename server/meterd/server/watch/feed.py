@@ -1,0 +1,354 @@
+"""The change feed: which watched entitlements a change affects, per-entitlement coalescing, timers, and the
+resume position of each watch. Pure code: no gRPC, no SQL; the clock and the wake-up are passed in.
+
+Threads: ``ChangeFeed.publish`` runs on the feed's dispatcher (one thread, in commit order); each watch is
+read by the one call that serves it. Lock order: the feed's lock, then a watch's.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from meterd.server.watch.changes import Change, ChangeLog, Reason
+
+# An event stamped in a future minute counts once that minute has started; wake a little after.
+EVENT_SLACK = timedelta(milliseconds=5)
+# Timers a watch keeps, per entitlement it may follow, before it forgets them and sends a snapshot.
+MAX_TIMERS_PER_ENTITLEMENT = 8
+# After the last watch ends, changes are still logged this long (seconds), so that it can resume.
+RESUME_GRACE = 300.0
+
+_BITS = {reason: 1 << i for i, reason in enumerate(Reason)}
+_USAGE_BIT = _BITS[Reason.USAGE]
+# Entitlement-level reasons: they name the entitlement, and may add it to or remove it from a selection.
+_LIFECYCLE = frozenset({Reason.ENTITLEMENT_CREATED, Reason.ENTITLEMENT_OVERRIDDEN, Reason.ENTITLEMENT_DELETED})
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which entitlements a watch follows: of these subjects and/or of these feature keys (both: both must
+    match; empty means "any" for that side, but not both empty)."""
+
+    subjects: frozenset[str]
+    features: frozenset[str]
+
+    def matches(self, subject_key: str, feature_key: str) -> bool:
+        return (not self.subjects or subject_key in self.subjects) and (
+            not self.features or feature_key in self.features
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """A watched entitlement: what a change must name to affect it. ``event_type`` is its feature's meter's
+    (empty for boolean and static ones, which usage never changes)."""
+
+    entitlement_id: str
+    subject_key: str
+    feature_key: str
+    event_type: str = ""
+
+
+@dataclass(slots=True)
+class Due:
+    """What a watch must send now: entitlements to recompute (with why), or a whole snapshot."""
+
+    position: int
+    updates: dict[str, set[Reason]]
+    behind: bool = False
+
+
+class Watch:
+    """One watcher's state: the entitlements it follows, what changed and not yet sent, its timers.
+
+    Memory is bounded by the selection: at most one pending entry per entitlement (a burst is coalesced
+    into it) and at most ``max_pending`` entries in all; beyond that the watch forgets the details and is
+    ``behind`` (its next message is a snapshot of current values).
+    """
+
+    def __init__(
+        self,
+        selection: Selection,
+        interval: float,
+        *,
+        max_pending: int,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.selection = selection
+        self.interval = interval
+        self.max_pending = max_pending
+        self._wake = wake
+        self._lock = threading.Lock()
+        self._tracked: dict[str, Watched] = {}
+        self._by_usage: dict[str, dict[str, set[str]]] = {}  # event type -> subject -> entitlement ids
+        # entitlement id -> [monotonic time first marked, position first marked, reason bits]; insertion order
+        # is first-marked order, so the front is always the first due.
+        self._pending: dict[str, list[Any]] = {}
+        self._timers: list[tuple[float, str]] = []  # (wall-clock timestamp, entitlement id), a heap
+        self._timer_set: set[tuple[float, str]] = set()
+        self._newest_timer: tuple[float, str] | None = None
+        self._ready = False
+        self._early: list[tuple[int, Change, float]] = []
+        self.behind = False
+        self.closed = False
+
+    # -- what is watched -------------------------------------------------------------------------------
+    def track(self, watched: Iterable[Watched]) -> None:
+        """Follows these entitlements (again, if already followed)."""
+        with self._lock:
+            for w in watched:
+                self._untrack(w.entitlement_id)
+                self._tracked[w.entitlement_id] = w
+                if w.event_type:
+                    by_subject = self._by_usage.setdefault(w.event_type, {})
+                    by_subject.setdefault(w.subject_key, set()).add(w.entitlement_id)
+
+    def untrack(self, entitlement_id: str) -> None:
+        with self._lock:
+            self._untrack(entitlement_id)
+
+    def _untrack(self, entitlement_id: str) -> None:
+        old = self._tracked.pop(entitlement_id, None)
+        if old is not None and old.event_type:
+            by_subject = self._by_usage.get(old.event_type, {})
+            ids = by_subject.get(old.subject_key)
+            if ids is not None:
+                ids.discard(entitlement_id)
+                if not ids:
+                    del by_subject[old.subject_key]
+
+    def tracked(self) -> dict[str, Watched]:
+        with self._lock:
+            return dict(self._tracked)
+
+    def ready(self, now: float) -> None:
+        """The initial entitlements are tracked: changes offered meanwhile are applied now."""
+        with self._lock:
+            self._ready = True
+            early, self._early = self._early, []
+            for position, change, at in early:
+                self._apply(position, change, at)
+        self._wake()
+
+    # -- input -----------------------------------------------------------------------------------------
+    def offer(self, position: int, change: Change, now: float) -> None:
+        """A published change (``now``: monotonic seconds); marks the entitlements it affects. Wakes the
+        reader only when its next due time moved earlier (nothing was pending, or it fell behind): it knows
+        when the entries already pending fall due."""
+        with self._lock:
+            if not self._ready:
+                if len(self._early) >= self.max_pending:
+                    self._overflow()
+                else:
+                    self._early.append((position, change, now))
+                return
+            idle, was_behind = not self._pending, self.behind
+            timers = len(self._timers)
+            self._apply(position, change, now)
+            wake = (idle and bool(self._pending)) or (self.behind and not was_behind) or (
+                len(self._timers) > timers and self._timers[0] == self._newest_timer
+            )
+        if wake:
+            self._wake()
+
+    def _apply(self, position: int, change: Change, now: float) -> bool:
+        if self.behind:
+            return False
+        if change.reason is Reason.USAGE:
+            by_subject = self._by_usage.get(change.event_type)
+            if not by_subject:
+                return False
+            selected = self.selection.subjects
+            subjects = change.subjects & selected if selected else change.subjects  # iterates the smaller
+            marked = False
+            pending = self._pending
+            for subject in subjects:  # the hot loop of a watched ingest: _mark inlined
+                ids = by_subject.get(subject)
+                if ids:
+                    marked = True
+                    for eid in ids:
+                        entry = pending.get(eid)
+                        if entry is not None:
+                            entry[2] |= _USAGE_BIT
+                        elif len(pending) >= self.max_pending:
+                            self._overflow()
+                            return True
+                        else:
+                            pending[eid] = [now, position, _USAGE_BIT]
+            for subject, minute in change.future:
+                for eid in by_subject.get(subject, ()):
+                    self._add_timer((minute + EVENT_SLACK).timestamp(), eid)
+            return marked
+        eid = change.entitlement_id
+        if eid in self._tracked or (
+            change.reason in _LIFECYCLE and self.selection.matches(change.subject_key, change.feature_key)
+        ):
+            self._mark(eid, position, change.reason, now)
+            return True
+        return False
+
+    def _mark(self, eid: str, position: int, reason: Reason, now: float) -> None:
+        entry = self._pending.get(eid)
+        if entry is not None:
+            entry[2] |= _BITS[reason]
+            return
+        if len(self._pending) >= self.max_pending:
+            self._overflow()
+            return
+        self._pending[eid] = [now, position, _BITS[reason]]
+
+    def _overflow(self) -> None:
+        self.behind = True
+        self._pending.clear()
+        self._early.clear()
+        self._timers.clear()
+        self._timer_set.clear()
+
+    def schedule(self, entitlement_id: str, at: float) -> None:
+        """Recompute the entitlement at wall-clock timestamp ``at`` (timers at the same instant are one)."""
+        with self._lock:
+            self._add_timer(at, entitlement_id)
+
+    def _add_timer(self, at: float, entitlement_id: str) -> None:
+        key = (at, entitlement_id)
+        if key in self._timer_set:
+            return
+        if len(self._timer_set) >= MAX_TIMERS_PER_ENTITLEMENT * self.max_pending:
+            self._overflow()  # the snapshot that follows schedules each entitlement's next instant afresh
+            return
+        self._timer_set.add(key)
+        heapq.heappush(self._timers, key)
+        self._newest_timer = key
+
+    # -- output ----------------------------------------------------------------------------------------
+    def take(self, position: int, now: float, wall: float, limit: int | None = None) -> Due:
+        """What is due at monotonic ``now`` and wall-clock ``wall``. ``position``: the feed's position, read
+        before this call (every change up to it has been offered). The returned position is the one a
+        resume may continue from: every change up to it is in these updates or was sent before. At most
+        ``limit`` updates (None: all that are due); the rest stay pending, first in line."""
+        with self._lock:
+            while self._timers and self._timers[0][0] <= wall:
+                key = heapq.heappop(self._timers)
+                self._timer_set.discard(key)
+                eid = key[1]
+                if eid in self._tracked:
+                    self._mark(eid, position, Reason.TIME, now - self.interval)
+            if self.behind:
+                self.behind = False
+                self._pending.clear()
+                return Due(position, {}, behind=True)
+            updates: dict[str, set[Reason]] = {}
+            for eid, (first, _, bits) in list(self._pending.items()):
+                if first + self.interval > now or (limit is not None and len(updates) >= limit):
+                    break
+                updates[eid] = {r for r, bit in _BITS.items() if bits & bit}
+                del self._pending[eid]
+            if self._pending:
+                position = min(position, next(iter(self._pending.values()))[1] - 1)
+            return Due(position, updates)
+
+    def next_due(self, now: float, wall: float) -> float | None:
+        """Seconds until something is due (None: nothing pending, no timer)."""
+        with self._lock:
+            if self.behind:
+                return 0.0
+            waits = []
+            if self._pending:
+                first = next(iter(self._pending.values()))[0]
+                waits.append(max(0.0, first + self.interval - now))
+            if self._timers:
+                waits.append(max(0.0, self._timers[0][0] - wall))
+            return min(waits) if waits else None
+
+    def pending_count(self) -> int:
+        """Entitlements marked and not yet sent (for tests: the memory a slow reader holds)."""
+        with self._lock:
+            return len(self._pending) + len(self._early)
+
+
+class ChangeFeed:
+    """Numbers published changes (ChangeLog) and hands each to the watches it may concern."""
+
+    def __init__(self, log: ChangeLog, clock: Callable[[], float], resume_grace: float = RESUME_GRACE) -> None:
+        self.log = log
+        self._clock = clock  # monotonic seconds
+        self._resume_grace = resume_grace
+        self._last_unregistered = float("-inf")
+        self._lock = threading.Lock()
+        self._by_subject: dict[str, set[Watch]] = {}
+        self._any_subject: set[Watch] = set()
+
+    @property
+    def watch_count(self) -> int:
+        with self._lock:
+            return len(self._any_subject) + len({w for ws in self._by_subject.values() for w in ws})
+
+    def active(self) -> bool:
+        """Whether changes must be logged: somebody watches, or stopped less than ``resume_grace`` ago (and
+        may resume). When not, sources skip the work and call ``log.mark_gap()`` instead."""
+        return bool(self._any_subject) or bool(self._by_subject) or (
+            self._clock() - self._last_unregistered < self._resume_grace
+        )
+
+    def register(self, watch: Watch, resume_from: int | None = None) -> tuple[int, list[Change] | None]:
+        """Starts offering changes to ``watch``. Returns the current position and, when ``resume_from`` is
+        given, the changes after it (None when they are no longer remembered), atomically with registering."""
+        with self._lock:
+            if watch.selection.subjects:
+                for s in watch.selection.subjects:
+                    self._by_subject.setdefault(s, set()).add(watch)
+            else:
+                self._any_subject.add(watch)
+            position = self.log.position
+            missed = None if resume_from is None else self.log.since(resume_from)
+            return position, missed
+
+    def unregister(self, watch: Watch) -> None:
+        with self._lock:
+            self._last_unregistered = self._clock()
+            self._any_subject.discard(watch)
+            for s in watch.selection.subjects:
+                ws = self._by_subject.get(s)
+                if ws is not None:
+                    ws.discard(watch)
+                    if not ws:
+                        del self._by_subject[s]
+
+    def position(self) -> int:
+        """The last position whose change has been offered to every watch."""
+        with self._lock:
+            return self.log.position
+
+    def publish(self, changes: Sequence[Change]) -> None:
+        """Numbers the changes and offers each to the watches of its subject (and the all-subject ones)."""
+        if not changes:
+            return
+        now = self._clock()
+        with self._lock:
+            by_subject = self._by_subject
+            for position, change in self.log.append(changes):
+                if change.subjects:
+                    targets: set[Watch] = set()
+                    small, large = sorted((change.subjects, by_subject.keys()), key=len)
+                    for s in small:
+                        if s in large:
+                            targets.update(by_subject[s])
+                else:
+                    targets = set(by_subject.get(change.subject_key, ()))
+                for watch in targets:
+                    watch.offer(position, change, now)
+                for watch in self._any_subject:
+                    watch.offer(position, change, now)
+
+
+def replay(watch: Watch, changes: Sequence[Change], position: int, now: float) -> None:
+    """Offers changes a resuming watch missed (numbered up to ``position``) as if they were new."""
+    first = position - len(changes) + 1
+    for i, change in enumerate(changes):
+        watch.offer(first + i, change, now)
+

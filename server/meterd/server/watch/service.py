@@ -1,0 +1,487 @@
+"""Watch sessions: the initial values of a selection, then the values of whatever changed, coalesced, with
+threshold crossings, resumable by position. Reads through the same services a value call uses, so every
+value sent is what GetEntitlementValue would answer at that moment.
+
+A session is sans-I/O with respect to gRPC: ``start()`` and ``poll()`` return messages (they block on the
+database, so an asyncio caller runs them in an executor), ``wait_seconds()`` says how long nothing can be
+due, and ``wake`` (given at open) is called from other threads when something may be.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from meterd.server.credit import engine
+from meterd.server.entitlements.model import (
+    Entitlement,
+    EntitlementFilter,
+    EntitlementType,
+    EntitlementValue,
+    static_value,
+    validate_subject_key,
+)
+from meterd.server.errors import FailedPrecondition, InvalidArgument, MeterdError, ResourceExhausted
+from meterd.server.grants.model import Grant
+from meterd.server.timeutil import from_us
+from meterd.server.watch.budget import ComputeBudget
+from meterd.server.watch.changes import Change, Reason
+from meterd.server.watch.feed import ChangeFeed, Selection, Watch, Watched, replay
+from meterd.server.watch.schedule import wake_time
+from meterd.server.watch.thresholds import Reading, Threshold, ThresholdTracker, validate_thresholds
+
+log = logging.getLogger("meterd.watch")
+
+DEFAULT_INTERVAL = 0.1
+MAX_INTERVAL = 60.0
+MAX_SELECTION_KEYS = 50_000
+MAX_WATCHED = 100_000  # entitlements one watch may follow
+SNAPSHOT_CHUNK = 500  # updates per snapshot message
+HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
+MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
+_LIST_PAGE = 1000
+MAX_FUTURE_MINUTES = 1000  # (subject, minute) timers one commit may set for future-dated events
+MAX_PER_POLL = 100  # values computed before the budget is asked again
+THROTTLED_WAIT = 0.01  # seconds a watch held back by the budget waits at least before asking again
+# Reasons that change neither an entitlement nor its grants.
+_DATA_ONLY = frozenset({Reason.USAGE, Reason.TIME})
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    subjects: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    thresholds: tuple[Threshold, ...] = ()
+    resume_position: str = ""
+    interval: float | None = None  # seconds; None: the default
+    heartbeat: float | None = None  # seconds; None: the default
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    entitlement_id: str
+    subject_key: str
+    feature_key: str
+    value: EntitlementValue | None
+    reasons: frozenset[Reason]
+    computed_at: datetime
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    entitlement_id: str
+    subject_key: str
+    feature_key: str
+    threshold_index: int
+    threshold: Threshold
+    value: EntitlementValue
+    period_start: datetime
+
+
+@dataclass(slots=True)
+class Message:
+    """One message of the stream (wire: WatchEntitlementValuesResponse)."""
+
+    position: str
+    updates: list[Update] = field(default_factory=list)
+    crossings: list[Crossing] = field(default_factory=list)
+    snapshot: str = ""  # "", "INITIAL", "RESUME_TOO_OLD", "READER_BEHIND"
+    snapshot_complete: bool = False
+    resumed: bool = False
+
+
+class EntitlementReader(Protocol):
+    def get_by_id(self, entitlement_id: str) -> Entitlement | None: ...
+
+
+class Entitlements(Protocol):
+    def list(
+        self, filter: EntitlementFilter, page_size: int, after: Any
+    ) -> tuple[list[Entitlement], Any, int]: ...
+
+
+class Credit(Protocol):
+    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue: ...
+
+
+class Grants(Protocol):
+    def for_entitlement(self, entitlement_id: str, *, include_voided: bool = True) -> list[Grant]: ...
+
+
+def validate_request(request: WatchRequest) -> None:
+    if not request.subjects and not request.features:
+        raise InvalidArgument.of("subject_keys", "give subject_keys, feature_keys or both")
+    for name, keys in (("subject_keys", request.subjects), ("feature_keys", request.features)):
+        if len(keys) > MAX_SELECTION_KEYS:
+            raise ResourceExhausted(f"{name}: at most {MAX_SELECTION_KEYS} keys, got {len(keys)}")
+    for i, s in enumerate(request.subjects):
+        validate_subject_key(s, f"subject_keys[{i}]")
+    for i, f in enumerate(request.features):
+        if not f:
+            raise InvalidArgument.of(f"feature_keys[{i}]", "must not be empty")
+    if request.interval is not None and not (0 <= request.interval <= MAX_INTERVAL):
+        raise InvalidArgument.of("coalesce_interval", f"must be between 0 and {MAX_INTERVAL:g} seconds")
+    if request.heartbeat is not None and not (MIN_HEARTBEAT <= request.heartbeat <= MAX_HEARTBEAT):
+        raise InvalidArgument.of(
+            "heartbeat_interval", f"must be between {MIN_HEARTBEAT:g} and {MAX_HEARTBEAT:g} seconds"
+        )
+    validate_thresholds(list(request.thresholds))
+
+
+class WatchService:
+    """Opens watch sessions over the feed; the feed is fed by a change source (see sources.py)."""
+
+    def __init__(
+        self,
+        feed: ChangeFeed,
+        entitlements: Entitlements,
+        entitlement_reader: EntitlementReader,
+        credit: Credit,
+        grants: Grants,
+        event_type_of: Callable[[Entitlement], str],
+        clock: Callable[[], datetime],
+        *,
+        max_watched: int = MAX_WATCHED,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        budget: ComputeBudget | None = None,
+    ) -> None:
+        self.feed = feed
+        self._entitlements = entitlements
+        self._reader = entitlement_reader
+        self._credit = credit
+        self._grants = grants
+        self._event_type_of = event_type_of
+        self._clock = clock
+        self.max_watched = max_watched
+        self.heartbeat_seconds = heartbeat_seconds
+        self.budget = budget or ComputeBudget()
+        self._sessions: set[WatchSession] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def open(self, request: WatchRequest, wake: Callable[[], None]) -> WatchSession:
+        """A session for the request (validated here: InvalidArgument, ResourceExhausted)."""
+        validate_request(request)
+        resume_from: int | None = None
+        if request.resume_position:
+            resume_from = self.feed.log.parse(request.resume_position)
+        with self._lock:
+            if self._closed:
+                raise FailedPrecondition("server: shutting down")
+            session = WatchSession(self, request, wake, resume_from, bool(request.resume_position))
+            self._sessions.add(session)
+        return session
+
+    def _forget(self, session: WatchSession) -> None:
+        with self._lock:
+            self._sessions.discard(session)
+
+    @property
+    def session_count(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def sessions(self) -> list[WatchSession]:
+        with self._lock:
+            return list(self._sessions)
+
+    def close(self) -> None:
+        """Ends every session (server shutdown): their streams finish cleanly."""
+        with self._lock:
+            self._closed = True
+            sessions = list(self._sessions)
+        for s in sessions:
+            s.end()
+
+    # -- values --------------------------------------------------------------------------------------
+    def list_selected(self, selection: Selection) -> list[Entitlement]:
+        filter = EntitlementFilter(subjects=tuple(sorted(selection.subjects)), features=tuple(sorted(selection.features)))
+        out: list[Entitlement] = []
+        after = None
+        while True:
+            page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
+            out.extend(e for e in page if selection.matches(e.subject_key, e.feature_key))
+            if len(out) > self.max_watched:
+                raise ResourceExhausted(
+                    f"subject_keys/feature_keys: the selection has more than {self.max_watched} entitlements"
+                )
+            if after is None:
+                return out
+
+    def watched(self, e: Entitlement) -> Watched:
+        event_type = ""
+        if e.type is EntitlementType.METERED:
+            try:
+                event_type = self._event_type_of(e)
+            except MeterdError:
+                event_type = ""
+        return Watched(e.id, e.subject_key, e.feature_key, event_type)
+
+    def compute(
+        self, e: Entitlement, grants: list[engine.Grant] | None = None, *, schedule: bool = True,
+        reading: bool = True,
+    ) -> tuple[EntitlementValue | None, Reading | None, datetime | None, datetime]:
+        """The entitlement's value now (None if it cannot be computed), the threshold reading (if asked), and
+        when to recompute it by itself (if asked). The value is what GetEntitlementValue answers now.
+        ``grants``: the entitlement's grants if the caller has them (read here otherwise)."""
+        now = self._clock()
+        if e.type is not EntitlementType.METERED:
+            return static_value(e), None, None, now
+        try:
+            value = self._credit.value(e, now)
+        except MeterdError as exc:  # e.g. the feature's meter was deleted: nothing to watch but the error
+            log.warning("watch: no value", extra={"entitlement": e.id, "error": str(exc)})
+            return None, None, None, now
+        if not schedule and not reading:
+            return value, None, None, now
+        if grants is None:
+            grants = self.engine_grants(e.id)
+        spec = e.engine_spec()
+        out_reading = None
+        if reading:
+            instant = engine.value_instant(now)
+            granted = sum((g.amount for g in grants if g.is_active_at(instant)), Decimal(0))
+            out_reading = Reading(value.balance, value.usage, granted, engine.period_start_at(spec, instant))
+        return value, out_reading, wake_time(spec, grants, now) if schedule else None, now
+
+    def engine_grants(self, entitlement_id: str) -> list[engine.Grant]:
+        return [g.to_engine() for g in self._grants.for_entitlement(entitlement_id)]
+
+
+class WatchSession:
+    """One stream's state. Not thread-safe: one caller drives it (start, then poll/wait in a loop)."""
+
+    def __init__(
+        self, service: WatchService, request: WatchRequest, wake: Callable[[], None], resume_from: int | None,
+        resume_asked: bool,
+    ) -> None:
+        self._service = service
+        self._feed = service.feed
+        self.selection = Selection(frozenset(request.subjects), frozenset(request.features))
+        interval = DEFAULT_INTERVAL if request.interval is None else request.interval
+        self._wake = wake
+        self.watch = Watch(self.selection, interval, max_pending=service.max_watched, wake=wake)
+        self._thresholds = ThresholdTracker(list(request.thresholds))
+        self._resume_from = resume_from
+        self._resume_asked = resume_asked
+        self._sent: dict[str, EntitlementValue | None] = {}
+        self._entitlements: dict[str, Entitlement] = {}
+        self._grants: dict[str, list[engine.Grant]] = {}  # per entitlement, until a change may alter them
+        self._last_position = ""
+        self._last_send = time.monotonic()
+        self._ended = threading.Event()
+        self._registered = False
+        self._heartbeat = service.heartbeat_seconds if request.heartbeat is None else request.heartbeat
+        self._throttled = False
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    def end(self) -> None:
+        """Ends the session from any thread (shutdown); the driving loop sees ``ended`` and stops."""
+        self._ended.set()
+        self._wake()
+
+    def close(self) -> None:
+        """Unregisters (the stream is over: finished, cancelled or failed)."""
+        if self._registered:
+            self._feed.unregister(self.watch)
+            self._registered = False
+        self._service._forget(self)
+
+    # -- driving -------------------------------------------------------------------------------------
+    def start(self) -> Iterator[Message]:
+        """The first messages: a snapshot of every selected entitlement, or (resuming) what changed since."""
+        position, missed = self._feed.register(self.watch, self._resume_from)
+        self._registered = True
+        selected = self._service.list_selected(self.selection)
+        self._entitlements = {e.id: e for e in selected}
+        self.watch.track(self._service.watched(e) for e in selected)
+        now = time.monotonic()
+        if self._resume_asked and missed is not None:
+            # Continue without a gap: recompute what the missed changes touched (and only that).
+            replay(self.watch, missed, position, now - self.watch.interval)
+            self.watch.ready(now)
+            for e in selected:
+                self._sent[e.id] = None  # unknown to us: the next value computed for it is sent
+                self._prepare_resumed(e)
+            self._last_position = self._feed.log.token(position)
+            yield Message(self._last_position, resumed=True)
+            return
+        self.watch.ready(now)
+        cause = "RESUME_TOO_OLD" if self._resume_asked else "INITIAL"
+        yield from self._snapshot(selected, position, cause)
+
+    def _prepare_resumed(self, e: Entitlement) -> None:
+        """Resuming: the timers of the entitlement, and the thresholds' baseline (its value now: crossings
+        while the watcher was away are not replayed)."""
+        if e.type is not EntitlementType.METERED:
+            return
+        grants = self._grants[e.id] = self._service.engine_grants(e.id)
+        if self._thresholds.thresholds:
+            value, reading, wake_at, _ = self._service.compute(e, grants)
+            self._thresholds.observe(e.id, reading)
+            self._sent[e.id] = value
+        else:
+            wake_at = wake_time(e.engine_spec(), grants, self._service._clock())
+        self._schedule(e.id, wake_at)
+
+    def _snapshot(self, selected: Sequence[Entitlement], position: int, cause: str) -> Iterator[Message]:
+        token = self._feed.log.token(position)
+        self._sent.clear()
+        chunk: list[Update] = []
+        if not selected:
+            yield self._sent_message(Message(token, snapshot=cause, snapshot_complete=True))
+            return
+        self._grants.clear()
+        thresholds = bool(self._thresholds.thresholds)
+        for i, e in enumerate(selected):
+            grants = None
+            if e.type is EntitlementType.METERED:
+                grants = self._grants[e.id] = self._service.engine_grants(e.id)
+            value, reading, wake_at, at = self._service.compute(e, grants, reading=thresholds)
+            if thresholds:
+                self._thresholds.observe(e.id, reading)
+            self._sent[e.id] = value
+            self._schedule(e.id, wake_at)
+            chunk.append(Update(e.id, e.subject_key, e.feature_key, value, frozenset({Reason.SNAPSHOT}), at))
+            last = i == len(selected) - 1
+            if len(chunk) >= SNAPSHOT_CHUNK or last:
+                yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=last))
+                chunk = []
+
+    def _schedule(self, entitlement_id: str, at: datetime | None) -> None:
+        if at is not None:
+            self.watch.schedule(entitlement_id, at.timestamp())
+
+    def _sent_message(self, m: Message) -> Message:
+        self._last_position = m.position
+        self._last_send = time.monotonic()
+        return m
+
+    def poll(self) -> list[Message]:
+        """Messages due now (possibly none)."""
+        position = self._feed.position()
+        budget = self._service.budget
+        limit = budget.allowance()
+        self._throttled = limit == 0
+        if limit == 0:
+            return []
+        limit = MAX_PER_POLL if limit is None else min(limit, MAX_PER_POLL)
+        due = self.watch.take(position, time.monotonic(), self._service._clock().timestamp(), limit)
+        if due.behind:
+            selected = self._service.list_selected(self.selection)
+            self._entitlements = {e.id: e for e in selected}
+            self.watch.track(self._service.watched(e) for e in selected)
+            return list(self._snapshot(selected, due.position, "READER_BEHIND"))
+        updates: list[Update] = []
+        crossings: list[Crossing] = []
+        started = time.perf_counter()
+        for eid, reasons in due.updates.items():
+            update, crossed = self._recompute(eid, reasons)
+            if update is not None:
+                updates.append(update)
+            crossings.extend(crossed)
+        if due.updates:
+            budget.spend(time.perf_counter() - started, len(due.updates))
+        token = self._feed.log.token(due.position)
+        messages = []
+        if updates:
+            messages.append(self._sent_message(Message(token, updates)))
+        if crossings:
+            messages.append(self._sent_message(Message(token, crossings=crossings)))
+        if not messages and time.monotonic() - self._last_send >= self._heartbeat:
+            messages.append(self._sent_message(Message(token)))
+        return messages
+
+    def _recompute(self, eid: str, reasons: set[Reason]) -> tuple[Update | None, list[Crossing]]:
+        # Usage and time change neither the entitlement nor its grants: reuse what was read last time.
+        refresh = bool(reasons - _DATA_ONLY)
+        if refresh:
+            self._grants.pop(eid, None)
+        e = self._entitlements.get(eid) if not refresh else None
+        if e is None:
+            e = self._service._reader.get_by_id(eid)
+        if e is None or e.deleted or not self.selection.matches(e.subject_key, e.feature_key):
+            known = self._entitlements.pop(eid, None)
+            self.watch.untrack(eid)
+            self._thresholds.observe(eid, None)
+            if eid not in self._sent:
+                return None, []
+            del self._sent[eid]
+            subject = e.subject_key if e else (known.subject_key if known else "")
+            feature = e.feature_key if e else (known.feature_key if known else "")
+            return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True), []
+        if eid not in self._entitlements or self._entitlements[eid] != e:
+            self._entitlements[eid] = e
+            self.watch.track([self._service.watched(e)])
+        thresholds = bool(self._thresholds.thresholds)
+        schedule = reasons != {Reason.USAGE}  # usage alone moves no instant of the engine's timeline
+        grants = None
+        if (thresholds or schedule) and e.type is EntitlementType.METERED:
+            grants = self._grants.get(eid)
+            if grants is None:
+                grants = self._grants[eid] = self._service.engine_grants(eid)
+        value, reading, wake_at, at = self._service.compute(e, grants, schedule=schedule, reading=thresholds)
+        self._schedule(eid, wake_at)
+        crossed = self._thresholds.observe(eid, reading) if thresholds else []
+        crossings = [
+            Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value, reading.period_start)
+            for i in crossed
+            if value is not None and reading is not None
+        ]
+        if eid in self._sent and self._sent[eid] == value:
+            return None, crossings
+        self._sent[eid] = value
+        return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at), crossings
+
+    def wait_seconds(self, cap: float = 1.0) -> float:
+        """How long to sleep (unless woken): until something is due, at most ``cap``."""
+        if self.ended:
+            return 0.0
+        now = time.monotonic()
+        due = self.watch.next_due(now, self._service._clock().timestamp())
+        heartbeat = max(0.0, self._last_send + self._heartbeat - now)
+        if due is None:
+            return min(cap, heartbeat)
+        if due == 0 and self._throttled:  # due, but the budget held it back: wait for it to refill
+            due = max(THROTTLED_WAIT, self._service.budget.wait_seconds())
+        return min(cap, due, heartbeat)
+
+
+def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:
+    """USAGE changes for newly stored events: one per event type, with its subjects, and the (subject,
+    minute) of events stamped after their ingestion. ``batches``: (events, stored flags, ingested
+    microseconds); an event has ``type``, ``subject`` and ``time_us``. On the ingest path of a watched
+    server: set comprehensions, no per-event Python statements in the common case (one event type)."""
+    subjects: dict[str, set[str]] = {}
+    future: dict[str, set[tuple[str, int]]] = {}
+    for events, stored, ingested_us in batches:
+        fresh = events if all(stored) else [e for e, ok in zip(events, stored, strict=True) if ok]
+        if not fresh:
+            continue
+        types = {e.type for e in fresh}
+        if len(types) == 1:
+            (t,) = types
+            subjects.setdefault(t, set()).update({e.subject for e in fresh})
+        else:
+            for e in fresh:
+                subjects.setdefault(e.type, set()).add(e.subject)
+        if max(e.time_us for e in fresh) > ingested_us:
+            for e in fresh:
+                if e.time_us > ingested_us:
+                    future.setdefault(e.type, set()).add((e.subject, e.time_us - e.time_us % 60_000_000))
+    changes = []
+    for t, subs in subjects.items():
+        minutes = sorted(future.get(t, ()))[:MAX_FUTURE_MINUTES]
+        changes.append(Change(Reason.USAGE, event_type=t, subjects=frozenset(subs),
+                              future=tuple((s, from_us(m)) for s, m in minutes)))
+    return changes

@@ -1,0 +1,134 @@
+"""WatchEntitlementValues over gRPC: wire <-> domain for the watch stream, and the loop that serves one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+from meterd.server import rpc
+from meterd.server.entitlements.servicer import value_to_wire
+from meterd.server.errors import InvalidArgument, MeterdError
+from meterd.server.watch.changes import Reason
+from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService
+from meterd.server.watch.thresholds import Threshold, ThresholdKind
+from meterd.v1 import entitlements_pb2
+
+_REASONS = {
+    Reason.SNAPSHOT: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_SNAPSHOT,
+    Reason.USAGE: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_USAGE,
+    Reason.GRANT_CREATED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_GRANT_CREATED,
+    Reason.GRANT_VOIDED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED,
+    Reason.RESET: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_RESET,
+    Reason.TIME: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_TIME,
+    Reason.ENTITLEMENT_CREATED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED,
+    Reason.ENTITLEMENT_OVERRIDDEN: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN,
+    Reason.ENTITLEMENT_DELETED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED,
+}
+_SNAPSHOTS = {
+    "": entitlements_pb2.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED,
+    "INITIAL": entitlements_pb2.WATCH_SNAPSHOT_CAUSE_INITIAL,
+    "RESUME_TOO_OLD": entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD,
+    "READER_BEHIND": entitlements_pb2.WATCH_SNAPSHOT_CAUSE_READER_BEHIND,
+}
+_KINDS = {
+    "balance_below": ThresholdKind.BALANCE_BELOW,
+    "balance_below_percent": ThresholdKind.BALANCE_BELOW_PERCENT,
+    "usage_above": ThresholdKind.USAGE_ABOVE,
+}
+_KIND_FIELDS = {v: k for k, v in _KINDS.items()}
+
+
+def threshold_from_wire(t: entitlements_pb2.EntitlementThreshold, field: str) -> Threshold:
+    kind = t.WhichOneof("kind")
+    if kind is None:
+        raise InvalidArgument.of(field, "set balance_below, balance_below_percent or usage_above")
+    return Threshold(_KINDS[kind], Decimal(repr(getattr(t, kind))))
+
+
+def threshold_to_wire(t: Threshold) -> entitlements_pb2.EntitlementThreshold:
+    return entitlements_pb2.EntitlementThreshold(**{_KIND_FIELDS[t.kind]: float(t.amount)})
+
+
+def request_from_wire(request: entitlements_pb2.WatchEntitlementValuesRequest) -> WatchRequest:
+    interval = None
+    if request.HasField("coalesce_interval"):
+        d = request.coalesce_interval
+        if d.seconds < 0 or d.nanos < 0:
+            raise InvalidArgument.of("coalesce_interval", "must not be negative")
+        interval = d.seconds + d.nanos / 1e9
+    heartbeat = None
+    if request.HasField("heartbeat_interval"):
+        d = request.heartbeat_interval
+        heartbeat = d.seconds + d.nanos / 1e9
+    return WatchRequest(
+        subjects=tuple(request.subject_keys),
+        features=tuple(request.feature_keys),
+        thresholds=tuple(threshold_from_wire(t, f"thresholds[{i}]") for i, t in enumerate(request.thresholds)),
+        resume_position=request.resume_position,
+        interval=interval,
+        heartbeat=heartbeat,
+    )
+
+
+def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
+    out = entitlements_pb2.EntitlementValueUpdate(
+        entitlement_id=u.entitlement_id, subject_key=u.subject_key, feature_key=u.feature_key,
+        reasons=sorted(_REASONS[r] for r in u.reasons), computed_at=rpc.dt_to_ts(u.computed_at), deleted=u.deleted,
+    )
+    if u.value is not None:
+        out.value.CopyFrom(value_to_wire(u.value))
+    return out
+
+
+def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
+    return entitlements_pb2.ThresholdCrossing(
+        entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
+        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=value_to_wire(c.value),
+        period_start=rpc.dt_to_ts(c.period_start),
+    )
+
+
+def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesResponse:
+    return entitlements_pb2.WatchEntitlementValuesResponse(
+        position=m.position,
+        updates=[_update_to_wire(u) for u in m.updates],
+        crossings=[_crossing_to_wire(c) for c in m.crossings],
+        snapshot=_SNAPSHOTS[m.snapshot],
+        snapshot_complete=m.snapshot_complete,
+        resumed=m.resumed,
+    )
+
+
+async def serve_watch_async(
+    service: WatchService, request: entitlements_pb2.WatchEntitlementValuesRequest, context: Any
+) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
+    """Serves one watch on the event loop (grpc.aio): it holds no thread while idle; the blocking work (the
+    database reads behind each value) runs on the loop's default executor, the server's bounded worker pool.
+    Ends when the caller cancels (the task is cancelled), its deadline passes, or the server shuts down."""
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+
+    def wake() -> None:  # from the feed's dispatcher or a shutdown, on other threads
+        loop.call_soon_threadsafe(woken.set)
+
+    session = None
+    try:
+        session = await loop.run_in_executor(None, service.open, request_from_wire(request), wake)
+        first = session.start()
+        while (m := await loop.run_in_executor(None, next, first, None)) is not None:
+            yield message_to_wire(m)
+        while not session.ended:
+            woken.clear()
+            for m in await loop.run_in_executor(None, session.poll):
+                yield message_to_wire(m)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), session.wait_seconds())
+    except MeterdError as exc:
+        status = rpc.grpc_status_of(exc)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    finally:
+        if session is not None:
+            session.close()

@@ -1,0 +1,58 @@
+"""Wires watching: the change feed, its local change source (hooks in the event store and the entitlement
+and grant services, run after commit), the watch service, and WatchEntitlementValues on the entitlement
+servicer. Attached once every domain is wired (it needs the credit engine); ended first at shutdown."""
+
+from __future__ import annotations
+
+import time
+
+from meterd.server.app import AppContext
+from meterd.server.entitlements.model import Entitlement
+from meterd.server.watch.budget import ComputeBudget
+from meterd.server.watch.changes import ChangeLog
+from meterd.server.watch.feed import ChangeFeed
+from meterd.server.watch.service import WatchService
+from meterd.server.watch.sources import LocalChangeSource
+
+# Ingest batches waiting for their commit from which watchers yield to ingest (see watch/budget.py).
+BACKLOG_BATCHES = 4
+
+
+def wire(ctx: AppContext) -> None:
+    def attach() -> None:
+        feed = ChangeFeed(ChangeLog(), time.monotonic)
+        source = LocalChangeSource(feed.active, feed.log.mark_gap)
+        source.subscribe(feed.publish)
+        ctx.services["event_store"].add_commit_listener(source.on_ingest)
+        ctx.services["entitlements"].add_change_listener(source.on_entitlement)
+        ctx.services["grants"].add_change_listener(source.on_grant)
+        features, meters = ctx.services["feature_store"], ctx.services["meters"]
+
+        def event_type_of(e: Entitlement) -> str:
+            feature = features.get(e.feature_id)
+            if feature is None or not feature.meter_slug:
+                return ""
+            return str(meters.get(feature.meter_slug).event_type)
+
+        service = WatchService(
+            feed,
+            ctx.services["entitlements"],
+            ctx.services["entitlement_store"],
+            ctx.services["credit"],
+            ctx.services["grant_store"],
+            event_type_of,
+            ctx.clock,
+            # Busy: ingest is backlogged (several batches waiting for their commit), not just one in progress.
+            budget=ComputeBudget(busy=lambda: ctx.services["event_store"].batches_in_flight() >= BACKLOG_BATCHES),
+        )
+        ctx.services["watch"] = service
+        ctx.services["watch_source"] = source
+        ctx.servicers["EntitlementService"].attach_watch(service)
+
+        def stop() -> None:
+            service.close()
+            source.close()
+
+        ctx.on_stop.append(stop)
+
+    ctx.on_start.append(attach)
