@@ -134,20 +134,28 @@ def _converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:
 
 def _reader(field: FieldDescriptor) -> Callable[[Message], Any]:
     """A function reading ``field`` of a message as Python (see the module's docstring), built once per field."""
+    return _field_function(field, _converter, None)
+
+
+def _field_function(
+    field: FieldDescriptor, converter: Callable[[FieldDescriptor], Callable[[Any], Any] | None], absent: Any
+) -> Callable[[Message], Any]:
+    """A function giving ``field`` of a message with each value passed through ``converter(field)`` (maps by
+    their value field, lists item by item); an unset field with presence gives ``absent``."""
     name = field.name
     if _is_map(field):
-        convert = _converter(_message_type(field).fields_by_name["value"])
+        convert = converter(_message_type(field).fields_by_name["value"])
         if convert is None:
             return lambda message: dict(getattr(message, name))
         return lambda message: {key: convert(item) for key, item in getattr(message, name).items()}
     if field.is_repeated:
-        convert_item = _converter(field)
+        convert_item = converter(field)
         if convert_item is None:
             return lambda message: list(getattr(message, name))
         return lambda message: [convert_item(item) for item in getattr(message, name)]
-    convert_one = _converter(field) or (lambda value: value)
+    convert_one = converter(field) or (lambda value: value)
     if field.has_presence:
-        return lambda message: convert_one(getattr(message, name)) if message.HasField(name) else None
+        return lambda message: convert_one(getattr(message, name)) if message.HasField(name) else absent
     return lambda message: convert_one(getattr(message, name))
 
 
@@ -353,21 +361,7 @@ def _json_converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:
 
 def _json_writer(field: FieldDescriptor) -> Callable[[Message], Any]:
     """A function giving ``field`` of a message in OpenMeter's JSON shape (``_ABSENT`` to leave it out)."""
-    name = field.name
-    if _is_map(field):
-        convert = _json_converter(_message_type(field).fields_by_name["value"])
-        if convert is None:
-            return lambda message: dict(getattr(message, name))
-        return lambda message: {key: convert(item) for key, item in getattr(message, name).items()}
-    if field.is_repeated:
-        convert_item = _json_converter(field)
-        if convert_item is None:
-            return lambda message: list(getattr(message, name))
-        return lambda message: [convert_item(item) for item in getattr(message, name)]
-    convert_one = _json_converter(field) or (lambda value: value)
-    if field.has_presence:
-        return lambda message: convert_one(getattr(message, name)) if message.HasField(name) else _ABSENT
-    return lambda message: convert_one(getattr(message, name))
+    return _field_function(field, _json_converter, _ABSENT)
 
 
 # Per message class: (JSON key or None to flatten, real oneof name or None, field name, writer).

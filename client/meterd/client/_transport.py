@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -243,11 +243,6 @@ class AsyncTransport:
     async def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""
         await self.channel.close(None)
-
-
-def violations_text(violations: Sequence[Any]) -> str:
-    """``field: description; ...`` for a list of field violations."""
-    return "; ".join(f"{v.field}: {v.description}" for v in violations)
 
 
 __all__ = ["AsyncTransport", "MeterdError", "Transport"]

@@ -114,7 +114,8 @@ class MeterdServer:
     """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully.
 
     gRPC is served by ``grpc.aio`` on an event loop in a thread of its own; blocking work runs on a pool of
-    ``config.workers`` threads (see ``serving``); writes go through the database's single writer thread.
+    ``config.workers`` threads (see ``serving``); writes go through the database's writer (one thread on
+    SQLite, a few connections on PostgreSQL).
     """
 
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:

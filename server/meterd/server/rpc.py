@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import grpc
@@ -20,6 +21,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from meterd.server import cancellation, errors
+from meterd.v1 import common_pb2
 
 log = logging.getLogger("meterd.rpc")
 
@@ -238,3 +240,32 @@ def decode_page_token(token: str, field: str = "page_token") -> Any:
         raise errors.InvalidArgument(
             f"{field}: invalid page_token", [errors.FieldViolation(field, "invalid page_token")]
         ) from exc
+
+
+def decode_cursor(token: str, *types: type) -> tuple[Any, ...] | None:
+    """The cursor in a page token, a list whose items are of ``types`` in order; None for no token and
+    INVALID_ARGUMENT (``page_token``) for a signed token of another shape."""
+    cursor = decode_page_token(token)
+    if cursor is None:
+        return None
+    if not (isinstance(cursor, list) and len(cursor) == len(types)
+            and all(isinstance(value, kind) for value, kind in zip(cursor, types, strict=True))):
+        raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+    return tuple(cursor)
+
+
+def encode_cursor(cursor: tuple[Any, ...] | None) -> str:
+    """The page token for a tuple cursor; "" for the last page (no cursor)."""
+    return encode_page_token(list(cursor)) if cursor else ""
+
+
+def descending_from_wire(order: int) -> bool:
+    """True for SORT_ORDER_DESC; ASC and UNSPECIFIED ascend; INVALID_ARGUMENT (``order``) otherwise."""
+    if order not in common_pb2.SortOrder.values():
+        raise errors.InvalidArgument.of("order", f"unknown order {order}")
+    return order == common_pb2.SORT_ORDER_DESC
+
+
+def decimal_from_wire(value: float) -> Decimal:
+    """A wire double as the Decimal of its shortest text (0.1 stays exactly 0.1)."""
+    return Decimal(repr(value))

@@ -25,7 +25,6 @@ from meterd.server.entitlements.model import (
 )
 from meterd.server.entitlements.periods import Interval
 from meterd.server.entitlements.service import EntitlementService
-from meterd.server.features.servicer import decode_cursor, encode_cursor
 from meterd.v1 import common_pb2, entitlements_pb2, entitlements_pb2_grpc
 
 _INTERVALS = {
@@ -118,13 +117,6 @@ _ORDER_BY = {
 }
 
 
-def descending_from_wire(order: int) -> bool:
-    """True for SORT_ORDER_DESC; ASC and UNSPECIFIED ascend; INVALID_ARGUMENT (``order``) otherwise."""
-    if order not in common_pb2.SortOrder.values():
-        raise errors.InvalidArgument.of("order", f"unknown order {order}")
-    return order == common_pb2.SORT_ORDER_DESC
-
-
 def entitlement_filter_from_wire(
     request: entitlements_pb2.ListEntitlementsRequest | entitlements_pb2.ListSubjectEntitlementsRequest,
     subjects: tuple[str, ...],
@@ -144,13 +136,8 @@ def entitlement_filter_from_wire(
         include_deleted=request.include_deleted,
         types=tuple(types),
         order_by=order_by,
-        descending=descending_from_wire(request.order),
+        descending=rpc.descending_from_wire(request.order),
     )
-
-
-def decimal_from_wire(value: float) -> Decimal:
-    """A wire double as the Decimal of its shortest text (0.1 stays exactly 0.1)."""
-    return Decimal(repr(value))
 
 
 def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest) -> NewEntitlement:
@@ -164,7 +151,7 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
             interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
             anchor=rpc.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
             measure_usage_from=rpc.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
-            issue_after_reset=decimal_from_wire(m.issue_after_reset)
+            issue_after_reset=rpc.decimal_from_wire(m.issue_after_reset)
             if m.HasField("issue_after_reset")
             else None,
             issue_after_reset_priority=(
@@ -290,10 +277,10 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
         filter = entitlement_filter_from_wire(request, rpc.filter_values(request.subject_key, "subject_key"))
-        page, cursor, total = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
+        page, cursor, total = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, str))
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor),
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=rpc.encode_cursor(cursor),
             total_size=total,
         )
 
@@ -303,11 +290,11 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     ) -> entitlements_pb2.ListSubjectEntitlementsResponse:
         filter = entitlement_filter_from_wire(request, ())
         page, cursor, total = self._service.list_for_subject(
-            request.subject_key, filter, request.page_size, decode_cursor(request.page_token)
+            request.subject_key, filter, request.page_size, rpc.decode_cursor(request.page_token, int, str)
         )
         now = self._clock()
         return entitlements_pb2.ListSubjectEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=encode_cursor(cursor),
+            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=rpc.encode_cursor(cursor),
             total_size=total,
         )
 

@@ -21,21 +21,6 @@ def feature_to_wire(f: Feature) -> features_pb2.Feature:
     return message
 
 
-def decode_cursor(token: str) -> tuple[int, str] | None:
-    """A (created_us, id) cursor from a page token."""
-    cursor = rpc.decode_page_token(token)
-    if cursor is None:
-        return None
-    if not (isinstance(cursor, list) and len(cursor) == 2 and isinstance(cursor[0], int)
-            and isinstance(cursor[1], str)):
-        raise errors.InvalidArgument.of("page_token", "is not a valid page token")
-    return cursor[0], cursor[1]
-
-
-def encode_cursor(cursor: tuple[int, str] | None) -> str:
-    return rpc.encode_page_token(list(cursor)) if cursor else ""
-
-
 class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
     def __init__(self, service: FeatureService) -> None:
         self._service = service
@@ -66,9 +51,9 @@ class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
         self, request: features_pb2.ListFeaturesRequest, context: grpc.ServicerContext
     ) -> features_pb2.ListFeaturesResponse:
         filter = FeatureFilter(meter_slugs=rpc.filter_values(request.meter_slug, "meter_slug"), include_archived=request.include_archived)
-        page, cursor = self._service.list(filter, request.page_size, decode_cursor(request.page_token))
+        page, cursor = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, str))
         return features_pb2.ListFeaturesResponse(
-            features=[feature_to_wire(f) for f in page], next_page_token=encode_cursor(cursor),
+            features=[feature_to_wire(f) for f in page], next_page_token=rpc.encode_cursor(cursor),
             total_size=self._service.count(filter),
         )
 

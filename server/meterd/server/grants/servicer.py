@@ -10,13 +10,11 @@ import grpc
 from meterd.server import errors, rpc
 from meterd.server.entitlements.periods import ExpirationDuration
 from meterd.server.entitlements.servicer import (
-    decimal_from_wire,
-    descending_from_wire,
     interval_from_wire,
     interval_to_wire,
 )
 from meterd.server.grants.model import Grant, GrantFilter, GrantOrderBy, NewGrant, next_recurrence
-from meterd.server.grants.service import Cursor, GrantService
+from meterd.server.grants.service import GrantService
 from meterd.v1 import grants_pb2, grants_pb2_grpc
 
 _DURATIONS = {
@@ -35,13 +33,13 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
         raise errors.InvalidArgument.of("grant.expiration.duration", f"unknown duration {duration}")
     has_recurrence = g.HasField("recurrence")
     return NewGrant(
-        amount=decimal_from_wire(g.amount),
+        amount=rpc.decimal_from_wire(g.amount),
         effective_at=rpc.opt_ts(g, "effective_at", "grant.effective_at"),
         expiration_duration=_DURATIONS.get(duration),
         expiration_count=g.expiration.count,
         priority=g.priority if g.HasField("priority") else None,
-        max_rollover_amount=decimal_from_wire(g.max_rollover_amount),
-        min_rollover_amount=decimal_from_wire(g.min_rollover_amount),
+        max_rollover_amount=rpc.decimal_from_wire(g.max_rollover_amount),
+        min_rollover_amount=rpc.decimal_from_wire(g.min_rollover_amount),
         recurrence_interval=(
             interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
         ),
@@ -97,22 +95,8 @@ def grant_filter_from_wire(
         )
     return GrantFilter(
         subjects=subjects, features=features, include_voided=request.include_voided, order_by=order_by,
-        descending=descending_from_wire(request.order),
+        descending=rpc.descending_from_wire(request.order),
     )
-
-
-def _decode_cursor(token: str) -> Cursor | None:
-    cursor = rpc.decode_page_token(token)
-    if cursor is None:
-        return None
-    if not (isinstance(cursor, list) and len(cursor) == 3 and isinstance(cursor[0], int)
-            and isinstance(cursor[1], int) and isinstance(cursor[2], str)):
-        raise errors.InvalidArgument.of("page_token", "is not a valid page token")
-    return cursor[0], cursor[1], cursor[2]
-
-
-def _encode_cursor(cursor: Cursor | None) -> str:
-    return rpc.encode_page_token(list(cursor)) if cursor else ""
 
 
 class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
@@ -132,11 +116,11 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
     ) -> grants_pb2.ListEntitlementGrantsResponse:
         page, cursor, total = self._service.list_for_entitlement(
             request.subject_key, request.entitlement, grant_filter_from_wire(request), request.page_size,
-            _decode_cursor(request.page_token),
+            rpc.decode_cursor(request.page_token, int, int, str),
         )
         now = self._service.now()
         return grants_pb2.ListEntitlementGrantsResponse(
-            grants=[grant_to_wire(g, now) for g in page], next_page_token=_encode_cursor(cursor), total_size=total
+            grants=[grant_to_wire(g, now) for g in page], next_page_token=rpc.encode_cursor(cursor), total_size=total
         )
 
     @rpc.unary
@@ -146,10 +130,10 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
         filter = grant_filter_from_wire(
             request, rpc.filter_values(request.subject_key, "subject_key"), rpc.filter_values(request.feature, "feature")
         )
-        page, cursor, total = self._service.list(filter, request.page_size, _decode_cursor(request.page_token))
+        page, cursor, total = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, int, str))
         now = self._service.now()
         return grants_pb2.ListGrantsResponse(
-            grants=[grant_to_wire(g, now) for g in page], next_page_token=_encode_cursor(cursor), total_size=total
+            grants=[grant_to_wire(g, now) for g in page], next_page_token=rpc.encode_cursor(cursor), total_size=total
         )
 
     @rpc.unary

@@ -61,17 +61,13 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
     def ListPortalTokens(
         self, request: portal_pb2.ListPortalTokensRequest, context: grpc.ServicerContext
     ) -> portal_pb2.ListPortalTokensResponse:
-        cursor = rpc.decode_page_token(request.page_token)
-        if cursor is not None and not (
-            isinstance(cursor, list) and len(cursor) == 2 and isinstance(cursor[0], int) and isinstance(cursor[1], str)
-        ):
-            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        cursor = rpc.decode_cursor(request.page_token, int, str)
         page, next_cursor, now = self._service.list_tokens(
-            request.subject, request.include_invalid, request.page_size, (cursor[0], cursor[1]) if cursor else None
+            request.subject, request.include_invalid, request.page_size, cursor
         )
         return portal_pb2.ListPortalTokensResponse(
             tokens=[token_to_wire(t, now) for t in page],
-            next_page_token=rpc.encode_page_token(list(next_cursor)) if next_cursor else "",
+            next_page_token=rpc.encode_cursor(next_cursor),
         )
 
     @rpc.unary

@@ -3,9 +3,12 @@ between them by database URL."""
 
 from __future__ import annotations
 
+import re
+from importlib.resources import files
 from typing import Any
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def backend_of(url: str) -> str:
@@ -33,3 +36,18 @@ def open_database(url: str) -> Any:
     from meterd.server.store.sqlite.db import Database as SqliteDatabase
 
     return SqliteDatabase(sqlite_path(url))
+
+
+def migrations_in(package: str) -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every ``NNNN_name.sql`` migration in a backend's migrations package, in
+    version order; a RuntimeError unless the versions run 1..N without gaps."""
+    found = []
+    for entry in files(package).iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text()))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migration versions must be 1..N without gaps, found {versions}")
+    return found

@@ -29,8 +29,8 @@ from meterd.server.store.postgres.db import (
     Database,
     storage_error,
 )
-from meterd.server.store.sqlite.events import no_meter_error
-from meterd.server.timeutil import from_us, to_us
+from meterd.server.store.sqlite.events import no_meter_error, stored_event
+from meterd.server.timeutil import to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
 # here (a negative key: -1 - value); see snapshots.PgSnapshotStore.event_seq. It is taken before any
@@ -227,15 +227,7 @@ class PgEventStore:
                 ):
                     errors.setdefault(seq, []).append((slug, message))
         page = [
-            StoredEvent(
-                event=ValidEvent(
-                    source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
-                    datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
-                ),
-                ingested_at=from_us(r[6]),
-                validation_errors=(no_meter_error(r[3]),) if r[3] in unread else tuple(errors.get(r[0], ())),
-            )
-            for r in rows
+            stored_event(r, (no_meter_error(r[3]),) if r[3] in unread else tuple(errors.get(r[0], ()))) for r in rows
         ]
         cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
         return page, cursor

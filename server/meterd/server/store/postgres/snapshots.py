@@ -29,7 +29,13 @@ from meterd.server.credit.engine import BalanceState, Reset
 from meterd.server.credit.snapshots import SnapshotBasis
 from meterd.server.events.model import ValidEvent
 from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, Conn, Database
-from meterd.server.store.sqlite.snapshots import _LATE_EVENT, SqliteSnapshotStore, _log_failure, _state_of
+from meterd.server.store.sqlite.snapshots import (
+    _LATE_EVENT,
+    SqliteSnapshotStore,
+    _grants_and_resets_hold,
+    _log_failure,
+    _state_of,
+)
 from meterd.server.timeutil import to_us
 
 _INSERT = (
@@ -111,20 +117,7 @@ class PgSnapshotStore(SqliteSnapshotStore):
                                               latest_us)).fetchone()
             if late is not None:
                 return False
-            grants = frozenset(
-                (gid, voided) for gid, voided in conn.execute(
-                    "SELECT id, voided_us FROM grants WHERE entitlement_id = ?", (basis.entitlement_id,)
-                )
-            )
-            if grants != basis.grants:
-                return False
-            resets = tuple(
-                r[0] for r in conn.execute(
-                    "SELECT at_us FROM entitlement_resets WHERE entitlement_id = ? ORDER BY at_us",
-                    (basis.entitlement_id,),
-                )
-            )
-            if resets != basis.resets:
+            if not _grants_and_resets_hold(conn, basis):
                 return False
             # Snapshots built on another definition of the meter are never read again.
             conn.execute(

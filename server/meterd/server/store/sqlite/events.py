@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
 from meterd.server.store.sqlite.db import Database, storage_error
@@ -246,15 +246,7 @@ class SqliteEventStore:
         errors = _errors_of(conn, [r[0] for r in rows])
         unread = _unread_types(conn, {r[3] for r in rows})
         page = [
-            StoredEvent(
-                event=ValidEvent(
-                    source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
-                    datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
-                ),
-                ingested_at=from_us(r[6]),
-                validation_errors=(no_meter_error(r[3]),) if r[3] in unread else errors.get(r[0], ()),
-            )
-            for r in rows
+            stored_event(r, (no_meter_error(r[3]),) if r[3] in unread else errors.get(r[0], ())) for r in rows
         ]
         cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
         return page, cursor
@@ -293,6 +285,19 @@ def _where(f: EventFilter) -> tuple[list[str], list[object]]:
 # the error from its events at once (its backfill reads them), and deleting the last such meter brings it
 # back. Nothing is written on ingest or on meter changes.
 _UNREAD = "type NOT IN (SELECT event_type FROM meters)"
+
+
+def stored_event(r: Sequence[Any], validation_errors: tuple[tuple[str, str], ...]) -> StoredEvent:
+    """A listed event from its row (seq, source, id, type, subject, time_us, ingested_us, specversion,
+    datacontenttype, dataschema, data), as both backends select it."""
+    return StoredEvent(
+        event=ValidEvent(
+            source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
+            datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
+        ),
+        ingested_at=from_us(r[6]),
+        validation_errors=validation_errors,
+    )
 
 
 def no_meter_error(event_type: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from meterd.server.credit.engine import BalanceState, Reset
 from meterd.server.credit.snapshots import SnapshotBasis
@@ -126,20 +127,7 @@ class SqliteSnapshotStore:
             late = conn.execute(_LATE_EVENT, (basis.event_seq, *key, latest_us)).fetchone()
             if late is not None:
                 return False
-            grants = frozenset(
-                (gid, voided) for gid, voided in conn.execute(
-                    "SELECT id, voided_us FROM grants WHERE entitlement_id = ?", (basis.entitlement_id,)
-                )
-            )
-            if grants != basis.grants:
-                return False
-            resets = tuple(
-                r[0] for r in conn.execute(
-                    "SELECT at_us FROM entitlement_resets WHERE entitlement_id = ? ORDER BY at_us",
-                    (basis.entitlement_id,),
-                )
-            )
-            if resets != basis.resets:
+            if not _grants_and_resets_hold(conn, basis):
                 return False
             # Raise the bound before the rows exist: a later ingest in this same group then sees it.
             self._bounds[key] = max(self._bounds.get(key, latest_us), latest_us)
@@ -196,6 +184,24 @@ class SqliteSnapshotStore:
                 (*key, time_us),
             )
             # The bound stays as it is: lowering it would be wrong if this transaction rolled back.
+
+
+def _grants_and_resets_hold(conn: Any, basis: SnapshotBasis) -> bool:
+    """Whether the entitlement's grants (with their voids) and resets are still those the states were
+    computed from (either backend's connection: its SQL uses ``?`` placeholders)."""
+    grants = frozenset(
+        (gid, voided) for gid, voided in conn.execute(
+            "SELECT id, voided_us FROM grants WHERE entitlement_id = ?", (basis.entitlement_id,)
+        )
+    )
+    if grants != basis.grants:
+        return False
+    resets = tuple(
+        r[0] for r in conn.execute(
+            "SELECT at_us FROM entitlement_resets WHERE entitlement_id = ? ORDER BY at_us", (basis.entitlement_id,)
+        )
+    )
+    return resets == basis.resets
 
 
 def _delete_from(conn: sqlite3.Connection, entitlement_id: str, at_us: int) -> None:

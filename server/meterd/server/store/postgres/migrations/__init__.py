@@ -9,26 +9,16 @@ and the others then find the schema current. Never edit a released file; add the
 from __future__ import annotations
 
 import logging
-import re
-from importlib.resources import files
 from typing import Any
 
+from meterd.server.store import migrations_in
+
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def available() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every migration, in version order."""
-    found = []
-    for entry in files(__package__).iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text()))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migration versions must be 1..N without gaps, found {versions}")
-    return found
+    return migrations_in(__package__)
 
 
 def migrate(conn: Any, lock_key: int) -> int:
