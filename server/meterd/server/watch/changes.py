@@ -45,7 +45,7 @@ class Change:
     of events stamped after their ingestion (they count only once their minute starts). One USAGE change
     covers a whole commit's events of a type: the ingest path stays a few set operations per batch. Every
     other reason names the entitlement, its subject and feature key (so that a watch of a subject or a
-    feature can pick up a new entitlement).
+    feature can pick up a new entitlement). A USAGE change with ``all_subjects`` affects every subject.
     """
 
     reason: Reason
@@ -55,6 +55,8 @@ class Change:
     feature_key: str = ""
     subjects: frozenset[str] = frozenset()
     future: tuple[tuple[str, datetime], ...] = ()
+    # USAGE of ``event_type`` for every subject (a coarse change, when the subjects were too many to name).
+    all_subjects: bool = False
 
 
 class ChangeSource(Protocol):

@@ -164,7 +164,10 @@ class Watch:
             if not by_subject:
                 return False
             selected = self.selection.subjects
-            subjects = change.subjects & selected if selected else change.subjects  # iterates the smaller
+            if change.all_subjects:
+                subjects = selected or set(by_subject)
+            else:
+                subjects = change.subjects & selected if selected else change.subjects  # iterates the smaller
             marked = False
             pending = self._pending
             for subject in subjects:  # the hot loop of a watched ingest: _mark inlined
@@ -201,6 +204,12 @@ class Watch:
             self._overflow()
             return
         self._pending[eid] = [now, position, _BITS[reason]]
+
+    def fall_behind(self) -> None:
+        """Forgets what is pending: the next message is a snapshot of current values."""
+        with self._lock:
+            self._overflow()
+        self._wake()
 
     def _overflow(self) -> None:
         self.behind = True
@@ -329,11 +338,14 @@ class ChangeFeed:
         if not changes:
             return
         now = self._clock()
+        targets: set[Watch]
         with self._lock:
             by_subject = self._by_subject
             for position, change in self.log.append(changes):
-                if change.subjects:
-                    targets: set[Watch] = set()
+                if change.all_subjects:
+                    targets = {w for ws in by_subject.values() for w in ws}
+                elif change.subjects:
+                    targets = set()
                     small, large = sorted((change.subjects, by_subject.keys()), key=len)
                     for s in small:
                         if s in large:
@@ -344,6 +356,15 @@ class ChangeFeed:
                     watch.offer(position, change, now)
                 for watch in self._any_subject:
                     watch.offer(position, change, now)
+
+    def lost(self) -> None:
+        """Changes may have been missed (a remote source lost its connection): no resume can cross this
+        point, and every watch sends a snapshot of current values next."""
+        with self._lock:
+            self.log.mark_gap()
+            watches = set(self._any_subject).union(*self._by_subject.values())
+        for watch in watches:
+            watch.fall_behind()
 
 
 def replay(watch: Watch, changes: Sequence[Change], position: int, now: float) -> None:

@@ -1,16 +1,19 @@
 """Wires watching: the change feed, its local change source (hooks in the event store and the entitlement
 and grant services, run after commit), the watch service, and WatchEntitlementValues on the entitlement
-servicer. Attached once every domain is wired (it needs the credit engine); ended first at shutdown."""
+servicer; on PostgreSQL also the remote change source (LISTEN/NOTIFY between replicas). Attached once every
+domain is wired (it needs the credit engine); ended first at shutdown."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from meterd.server.app import AppContext
 from meterd.server.entitlements.model import Entitlement
 from meterd.server.watch.budget import ComputeBudget
-from meterd.server.watch.changes import ChangeLog
+from meterd.server.watch.changes import Change, ChangeLog
 from meterd.server.watch.feed import ChangeFeed
+from meterd.server.watch.remote import RemoteChangeSource
 from meterd.server.watch.service import WatchService
 from meterd.server.watch.sources import LocalChangeSource
 
@@ -21,8 +24,27 @@ BACKLOG_BATCHES = 4
 def wire(ctx: AppContext) -> None:
     def attach() -> None:
         feed = ChangeFeed(ChangeLog(), time.monotonic)
-        source = LocalChangeSource(feed.active, feed.log.mark_gap)
-        source.subscribe(feed.publish)
+        remote: RemoteChangeSource | None = None
+        if ctx.db.backend == "postgres":
+            # Replicas share the database: every committed change is published to the others (whether or
+            # not anybody watches here), and theirs feed this feed.
+            from meterd.server.store.postgres.notify import PgNotifyChannel
+
+            remote = RemoteChangeSource(PgNotifyChannel(ctx.db), feed.active, feed.log.mark_gap, feed.lost)
+            remote.subscribe(feed.publish)
+            source = LocalChangeSource(lambda: True, lambda: None)
+
+            def publish(changes: Sequence[Change]) -> None:
+                if feed.active():
+                    feed.publish(changes)
+                else:
+                    feed.log.mark_gap()
+
+            source.subscribe(publish)
+            source.subscribe(remote.publish)
+        else:
+            source = LocalChangeSource(feed.active, feed.log.mark_gap)
+            source.subscribe(feed.publish)
         ctx.services["event_store"].add_commit_listener(source.on_ingest)
         ctx.services["entitlements"].add_change_listener(source.on_entitlement)
         ctx.services["grants"].add_change_listener(source.on_grant)
@@ -47,10 +69,13 @@ def wire(ctx: AppContext) -> None:
         )
         ctx.services["watch"] = service
         ctx.services["watch_source"] = source
+        ctx.services["watch_remote"] = remote
         ctx.servicers["EntitlementService"].attach_watch(service)
 
         def stop() -> None:
             service.close()
+            if remote is not None:
+                remote.close()
             source.close()
 
         ctx.on_stop.append(stop)
