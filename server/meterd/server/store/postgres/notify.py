@@ -15,8 +15,10 @@ import psycopg
 log = logging.getLogger("meterd.watch")
 
 CHANNEL = "meterd_changes"
-# How often the listener checks whether it should stop (seconds), and waits before reconnecting.
-POLL_SECONDS = 0.5
+# How often the listener checks whether it should stop (seconds): a server's stop waits for it, so it is short
+# (10 idle wake-ups a second cost nothing measurable; at 0.5 s every PostgreSQL test's teardown took 0.5 s more).
+POLL_SECONDS = 0.1
+# How long it waits before reconnecting after losing its connection.
 RECONNECT_SECONDS = 1.0
 
 
