@@ -73,10 +73,6 @@ def checker() -> Callable[[], None]:
     return _current.get().check
 
 
-def bind(token: Cancellation) -> object:
-    """Makes ``token`` current in this context (serving layer only); returns what ``unbind`` takes."""
-    return _current.set(token)
-
-
-def unbind(reset: object) -> None:
-    _current.reset(reset)  # type: ignore[arg-type]
+def bind(token: Cancellation) -> None:
+    """Makes ``token`` current in this context (serving layer only; each call runs in a context of its own)."""
+    _current.set(token)

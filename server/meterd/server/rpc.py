@@ -10,7 +10,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -87,8 +87,12 @@ def _abort(context: grpc.ServicerContext, exc: BaseException, method: str) -> No
     if isinstance(exc, errors.MeterdError):
         abort_with(context, grpc_status_of(exc))
     log.exception("internal error", extra={"method": method})
-    abort_with(context, rpc_status.to_status(
-        status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error: {type(exc).__name__}")))
+    abort_with(
+        context,
+        rpc_status.to_status(
+            status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error: {type(exc).__name__}")
+        ),
+    )
 
 
 def abort_with(context: grpc.ServicerContext, status: grpc.Status) -> None:
@@ -112,22 +116,6 @@ def unary(fn: F) -> F:
                 raise
             _abort(context, exc, fn.__qualname__)
             raise  # unreachable: abort raises
-
-    return wrapper  # type: ignore[return-value]
-
-
-def streaming(fn: F) -> F:
-    """Decorates a server-streaming servicer method the same way as ``unary``."""
-
-    @functools.wraps(fn)
-    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        _PAGE_TOKENS.set((getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__))
-        try:
-            yield from fn(self, request, context)
-        except Exception as exc:
-            if _is_abort(exc, context):
-                raise
-            _abort(context, exc, fn.__qualname__)
 
     return wrapper  # type: ignore[return-value]
 
@@ -162,7 +150,8 @@ def ts_to_dt(ts: timestamp_pb2.Timestamp, field: str = "time") -> datetime:
         raise errors.InvalidArgument.of(field, f"nanos must be between 0 and 999999999, got {ts.nanos}")
     if not TIMESTAMP_MIN_SECONDS <= ts.seconds <= TIMESTAMP_MAX_SECONDS:
         raise errors.InvalidArgument.of(
-            field, f"seconds {ts.seconds} is outside the Timestamp range 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z"
+            field,
+            f"seconds {ts.seconds} is outside the Timestamp range 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z",
         )
     return ts.ToDatetime(tzinfo=UTC)
 
@@ -208,7 +197,9 @@ _MAC_BYTES = 16
 
 def _mac(payload: bytes) -> bytes:
     key, method = _PAGE_TOKENS.get()
-    return hmac.new(key or _FALLBACK_KEY, method.encode() + b"\x00" + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.new(key or _FALLBACK_KEY, method.encode() + b"\x00" + payload, hashlib.sha256).digest()[
+        :_MAC_BYTES
+    ]
 
 
 def _b64(data: bytes) -> str:
@@ -248,8 +239,11 @@ def decode_cursor(token: str, *types: type) -> tuple[Any, ...] | None:
     cursor = decode_page_token(token)
     if cursor is None:
         return None
-    if not (isinstance(cursor, list) and len(cursor) == len(types)
-            and all(isinstance(value, kind) for value, kind in zip(cursor, types, strict=True))):
+    if not (
+        isinstance(cursor, list)
+        and len(cursor) == len(types)
+        and all(isinstance(value, kind) for value, kind in zip(cursor, types, strict=True))
+    ):
         raise errors.InvalidArgument.of("page_token", "is not a valid page token")
     return tuple(cursor)
 
