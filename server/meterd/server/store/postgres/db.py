@@ -12,12 +12,18 @@ Advisory locks (transaction-scoped) order what must not interleave across replic
   backfill never misses an event committed by an ingest that did not yet know the meter.
 - ``LOCK_EVENT_SEQ``: ingest holds it shared; reading the committed event high-water mark for a balance
   snapshot takes it exclusive for an instant, so no event with a lower sequence number commits later.
+
+Entities that two replicas may change at once (features, entitlements and their resets, grants) are written
+through ``Serializable``: their jobs check and then write (a grant is not voided yet, no active feature has
+this key), so they run at SERIALIZABLE isolation, and the one of two concurrent jobs that PostgreSQL aborts
+runs again and sees the other's commit: each caller gets the answer it would get one after the other.
 """
 
 from __future__ import annotations
 
 import calendar
 import logging
+import random
 import sqlite3
 import threading
 import time
@@ -152,6 +158,20 @@ class Reader:
             return _Result(rows, cur.rowcount)
 
 
+class Serializable:
+    """The database as stores of concurrently changed entities use it: ``write`` jobs run SERIALIZABLE (see
+    the module docstring); everything else is the database's."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def write(self, job: Callable[[Conn], T]) -> T:
+        return self._db.write(job, serializable=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
 class Database:
     """Owns the pool: migrations at open, write jobs in their own transactions, reads."""
 
@@ -206,8 +226,9 @@ class Database:
             listener()
 
     # -- writes ------------------------------------------------------------------------------------
-    def write(self, job: Callable[[Conn], T]) -> T:
-        """Runs a write job in its own transaction and returns its result after the commit."""
+    def write(self, job: Callable[[Conn], T], *, serializable: bool = False) -> T:
+        """Runs a write job in its own transaction and returns its result after the commit (``serializable``:
+        at that isolation level; a serialization failure runs the job again)."""
         if self._closed:
             raise RuntimeError("database is closed")
         for attempt in range(MAX_RETRIES + 1):
@@ -216,6 +237,8 @@ class Database:
                     started = time.perf_counter()
                     try:
                         with raw.transaction():
+                            if serializable:
+                                raw.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
                             result = job(Conn(raw))
                     except BaseException:
                         self.rolled_back()
@@ -227,7 +250,7 @@ class Database:
                 if attempt == MAX_RETRIES:
                     raise
                 log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": attempt + 1})
-                time.sleep(0.01 * (attempt + 1))
+                time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # jittered: two retries do not meet again
             except (pg_errors.UniqueViolation, sqlite3.IntegrityError) as exc:
                 # A race with another replica that the job's own check could not see (two creations of the
                 # same key at once): the unique index decides, and the loser is told it exists.
