@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Protocol
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import (
     LOCK_EVENT_SEQ,
     LOCK_METERS,
@@ -174,8 +175,11 @@ class PgEventStore:
             for i, e in enumerate(events):
                 first.setdefault((e.source, e.id), (b, i))
         keys = sorted(first)
+        arrays.register(conn.raw)
         new = {
-            (s, i) for s, i in conn.native(_NEW_KEYS, ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+            (s, i) for s, i in conn.native(
+                _NEW_KEYS, (arrays.text_array([k[0] for k in keys]), arrays.text_array([k[1] for k in keys]))
+            ).fetchall()
         }
         outcomes = [[False] * len(events) for events, _, _, _ in batches]
         if not new:
