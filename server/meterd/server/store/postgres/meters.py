@@ -200,6 +200,24 @@ def _statements(merged: bool) -> dict[Target, tuple[str, tuple[Any, ...]]]:
 _SQL = _statements(merged=False)
 _SQL_MERGED = _statements(merged=True)
 _TARGET_ORDER = {target: i for i, target in enumerate(_SQL)}
+
+
+def _layout() -> dict[Target, tuple[str, tuple[str, ...]]]:
+    kinds = (COUNT, SUM, MIN, MAX, LATEST)
+    sub_key = tuple(c[0] for c in _SUB_KEY)
+    all_key = tuple(c[0] for c in _ALL_KEY)
+    return {
+        **{SUB_TARGET[kind]: ("meter_sub_m", sub_key + tuple(v[0] for v in _VALUES[kind])) for kind in kinds},
+        SUB_DISTINCT_TARGET: ("meter_sub_distinct_m", (*sub_key, "value")),
+        **{ALL_TARGET[(level, kind)]: (f"meter_all_{_SUFFIX[level]}", all_key + tuple(v[0] for v in _VALUES[kind]))
+           for level in Level for kind in kinds},
+        **{ALL_DISTINCT_TARGET[level]: (f"meter_all_distinct_{_SUFFIX[level]}", (*all_key, "value"))
+           for level in Level},
+    }
+
+
+# The table and columns each fold target's rows go to (for bulk loads into empty tables, e.g. the bench's).
+TARGET_TABLES = _layout()
 _SUBJECTS = (
     "INSERT INTO meter_subjects (meter_num, subject) SELECT * FROM unnest(%b::bigint[], %b::text[]) AS u(n, s)"
     ' ORDER BY n, s COLLATE "C" ON CONFLICT DO NOTHING RETURNING meter_num, subject'
