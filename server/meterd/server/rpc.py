@@ -184,6 +184,11 @@ def decode_page_token(token: str, field: str = "page_token") -> Any:
         ) from exc
 
 
+def _not_a_cursor() -> errors.InvalidArgument:
+    """A signed token whose cursor has another shape than the method reads (a token of an older server)."""
+    return errors.InvalidArgument.of("page_token", "is not a valid page token")
+
+
 def decode_cursor(token: str, *types: type) -> tuple[Any, ...] | None:
     """The cursor in a page token, a list whose items are of ``types`` in order; None for no token and
     INVALID_ARGUMENT (``page_token``) for a signed token of another shape."""
@@ -195,10 +200,24 @@ def decode_cursor(token: str, *types: type) -> tuple[Any, ...] | None:
         and len(cursor) == len(types)
         and all(isinstance(value, kind) for value, kind in zip(cursor, types, strict=True))
     ):
-        raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        raise _not_a_cursor()
     return tuple(cursor)
 
 
 def encode_cursor(cursor: tuple[Any, ...] | None) -> str:
     """The page token for a tuple cursor; "" for the last page (no cursor)."""
     return encode_page_token(list(cursor)) if cursor else ""
+
+
+def decode_key_cursor(token: str) -> str | None:
+    """The key in a page token of a List ordered by one unique string key (subjects, meters); None for no token
+    and INVALID_ARGUMENT (``page_token``) for a signed token of another shape."""
+    cursor = decode_page_token(token)
+    if cursor is not None and not isinstance(cursor, str):
+        raise _not_a_cursor()
+    return cursor
+
+
+def encode_key_cursor(key: str | None) -> str:
+    """The page token that continues after ``key``; "" for the last page (no key)."""
+    return encode_page_token(key) if key is not None else ""

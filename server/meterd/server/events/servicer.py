@@ -159,9 +159,7 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
     def ListEvents(
         self, request: events_pb2.ListEventsRequest, context: grpc.ServicerContext
     ) -> events_pb2.ListEventsResponse:
-        cursor = rpc.decode_page_token(request.page_token)
-        if cursor is not None and not (isinstance(cursor, list) and len(cursor) == 2):
-            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        cursor = rpc.decode_cursor(request.page_token, int, int)
         filter = EventFilter(
             time_from=wire.opt_ts(request, "from_time"),
             time_to=wire.opt_ts(request, "to_time"),
@@ -172,8 +170,8 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             id=request.id or None,
             has_error=request.has_error if request.HasField("has_error") else None,
         )
-        page, next_cursor = self._service.list(filter, request.page_size, tuple(cursor) if cursor else None)
+        page, next_cursor = self._service.list(filter, request.page_size, cursor)
         return events_pb2.ListEventsResponse(
             events=[stored_to_wire(s) for s in page],
-            next_page_token=rpc.encode_page_token(list(next_cursor)) if next_cursor else "",
+            next_page_token=rpc.encode_cursor(next_cursor),
         )

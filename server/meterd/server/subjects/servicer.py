@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import grpc
 
-from meterd.server import errors, rpc, wire
+from meterd.server import rpc, wire
 from meterd.server.subjects.model import UNSET, Subject, SubjectUpsert
 from meterd.server.subjects.service import SubjectService
 from meterd.v1 import subjects_pb2, subjects_pb2_grpc
@@ -62,13 +62,10 @@ class SubjectServicer(subjects_pb2_grpc.SubjectServiceServicer):
     def ListSubjects(
         self, request: subjects_pb2.ListSubjectsRequest, context: grpc.ServicerContext
     ) -> subjects_pb2.ListSubjectsResponse:
-        cursor = rpc.decode_page_token(request.page_token)
-        if cursor is not None and not isinstance(cursor, str):
-            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
-        page, next_key = self._service.list(request.page_size, cursor)
+        page, next_key = self._service.list(request.page_size, rpc.decode_key_cursor(request.page_token))
         return subjects_pb2.ListSubjectsResponse(
             subjects=[subject_to_wire(s) for s in page],
-            next_page_token=rpc.encode_page_token(next_key) if next_key is not None else "",
+            next_page_token=rpc.encode_key_cursor(next_key),
         )
 
     @rpc.unary
