@@ -74,11 +74,12 @@ class Server:
 
 
 def load_in_process(
-    events: Any, meter_store: Any, specs: list[dict[str, Any]],
+    db: Any, event_store: Callable[[Any], Any], meter_store: Callable[[Any, Any], Any], specs: list[dict[str, Any]],
     event: Callable[[str, int, int, random.Random], events_pb2.Event], n: int,
 ) -> float:
-    """Creates the meters in ``specs`` on ``meter_store`` and ingests n events ``event("e", i, n, rng)`` into
-    the ``events`` store through meterd's own ingest code in this process (validation, dedupe, the meters'
+    """Creates the meters in ``specs`` and ingests n events ``event("e", i, n, rng)`` into ``db`` (a store
+    backend's Database, closed at the end; its stores built by ``event_store(db)`` and ``meter_store(db,
+    events)``) through meterd's own ingest code in this process (validation, dedupe, the meters'
     pre-aggregation, group commit; no gRPC hop): batches of 1,000, up to 8 waiting for their commit. Returns
     events/s (the meters' creation not counted)."""
     # Imported here: the benches that drive only a server in a child process keep loading no server code.
@@ -86,7 +87,8 @@ def load_in_process(
     from meterd.server.meters.service import MeterService, definition_from_fields
     from meterd.server.timeutil import utcnow
 
-    meters = MeterService(meter_store, utcnow)
+    events = event_store(db)
+    meters = MeterService(meter_store(db, events), utcnow)
     for spec in specs:
         meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
                                              spec.get("value_property"), spec["group_by"]))
@@ -104,7 +106,9 @@ def load_in_process(
             print(f"  loaded {base:,} events ({base / (time.perf_counter() - start):,.0f}/s)", flush=True)
     for f in pending:
         f.result()
-    return n / (time.perf_counter() - start)
+    rate = n / (time.perf_counter() - start)
+    db.close()
+    return rate
 
 
 def percentile(samples: list[float], p: float) -> float:

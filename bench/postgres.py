@@ -151,11 +151,7 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections
 
 def load(url: str, n: int) -> float:
     """Ingests n events through meterd's store-side ingest path (in this process); returns events/s."""
-    db = Database(url)
-    events = PgEventStore(db)
-    rate = load_in_process(events, PgMeterStore(db, events), METERS, event, n)
-    db.close()
-    return rate
+    return load_in_process(Database(url), PgEventStore, PgMeterStore, METERS, event, n)
 
 
 def main() -> None:

@@ -53,11 +53,7 @@ def event(prefix: str, i: int, n: int, rng: random.Random) -> events_pb2.Event:
 
 def load(db_path: Path, n: int) -> float:
     """Ingests n events through the store-side ingest path; returns events/s."""
-    db = Database(db_path)
-    events = SqliteEventStore(db)
-    rate = load_in_process(events, SqliteMeterStore(db, events), METERS, event, n)
-    db.close()
-    return rate
+    return load_in_process(Database(db_path), SqliteEventStore, SqliteMeterStore, METERS, event, n)
 
 
 def timed(fn, runs: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
