@@ -26,12 +26,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import Server, table, write_result
+from common import Server, load_in_process, table, write_result
 from pgcluster import PgCluster
 from query import DAYS, METERS, METHODS, PATHS, START, SUBJECTS, event, query_suite
 
 from meterd.client import OpenMeter
-from meterd.server.events.service import EventService
 from meterd.server.meters.fold import Folder, compile_meter
 from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.store.postgres.db import Database
@@ -155,34 +154,9 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections
     return {"events_per_second": round(n / elapsed), "connections": connections, "rows_per_commit": size}
 
 
-def create_meters(db: Database) -> tuple[PgEventStore, PgMeterStore]:
-    events = PgEventStore(db)
-    store = PgMeterStore(db, events)
-    meters = MeterService(store, utcnow)
-    for spec in METERS:
-        meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
-                                             spec.get("value_property"), spec["group_by"]))
-    return events, store
-
-
 def load_ingest(url: str, n: int) -> float:
     """Ingests n events through meterd's store-side ingest path (in this process); returns events/s."""
-    db = Database(url)
-    events, _ = create_meters(db)
-    service = EventService(events, utcnow)
-    rng = random.Random(n)
-    start = time.perf_counter()
-    pending = []
-    for base in range(0, n, 1000):
-        wire = [event("e", i, n, rng) for i in range(base, min(n, base + 1000))]
-        pending.append(service.submit_batch([(e, e.time.seconds * 1_000_000 + e.time.nanos // 1000) for e in wire]))
-        if len(pending) > 8:
-            pending.pop(0).result()
-    for f in pending:
-        f.result()
-    rate = n / (time.perf_counter() - start)
-    db.close()
-    return rate
+    return load_in_process(Database(url), PgEventStore, PgMeterStore, METERS, event, n)
 
 
 def event_rows(n: int) -> Iterator[tuple[int, str, str, int, str]]:
@@ -212,7 +186,11 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
     import psycopg
 
     db = Database(url)
-    _, store = create_meters(db)
+    store = PgMeterStore(db, PgEventStore(db))
+    meters = MeterService(store, utcnow)
+    for spec in METERS:
+        meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
+                                             spec.get("value_property"), spec["group_by"]))
     by_type = {"request": [compile_meter(m.num, m.definition) for m in store.list(100, None)]}
     db.close()
     ingested_us = to_us(utcnow())
