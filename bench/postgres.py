@@ -1,17 +1,20 @@
 """The PostgreSQL backend: stream ingest through 1 and 2 meterd replicas (3 meters on the event type) against
 the raw ceiling (COPY of the same rows into the same partitioned table and dedupe key table, one commit per
 1,000 rows), the same stream with no meter (what aggregation costs), where the CPU time goes (meterd
-processes vs PostgreSQL's), and one-subject / all-subject query latency.
+processes vs PostgreSQL's, the fold's share of meterd's), and one-subject / all-subject query latency at
+10M events (by default).
 
 A throwaway cluster (tests/pgcluster.py: initdb in a temporary folder, fsync on, synchronous commits) is
-started and removed by this script. Query data goes in through meterd's own ingest code in this process
-(validation, dedupe, pre-aggregation; no gRPC hop) to keep the run short; every rate and query is measured
-through real servers and clients in separate processes."""
+started and removed by this script. The query data goes in by a bulk load (``load_bulk``: COPY of the
+events, their keys and the aggregate rows the store's own fold makes of them), checked in the same run to
+store the same aggregates as meterd's ingest on a sample; every rate and query is measured through real
+servers and clients in separate processes. The load average is recorded: the machine may be shared."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -287,14 +290,32 @@ def same_aggregates(cluster: PgCluster, n: int) -> bool:
             cluster.drop_database(url)
 
 
+def fold_cost(n: int) -> dict[str, float]:
+    """The store's fold alone, in this process, on n events of the stream workload in batches of 1,000: CPU
+    per event and the pre-aggregate rows each event becomes (what PostgreSQL then upserts)."""
+    by_type = {"request": [compile_meter(k + 1, definition_from_fields(
+        spec["slug"], spec["event_type"], spec["aggregation"], spec.get("value_property"), spec["group_by"]))
+        for k, spec in enumerate(METERS)]}
+    rows = [(i % 1000, "request", subject, t, data) for i, (_, _, subject, t, data) in enumerate(event_rows(n))]
+    folder = Folder()
+    upserts = 0
+    start = time.process_time()
+    for base in range(0, n, 1000):
+        folded = folder.fold(rows[base:base + 1000], by_type, 0, by_index=True)
+        upserts += sum(len(r) for r in folded.rows.values())
+    return {"fold_cpu_us_per_event": round((time.process_time() - start) * 1e6 / n, 1),
+            "aggregate_rows_per_event": round(upserts / n, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000, help="events per ingest measurement")
-    parser.add_argument("--query-events", type=int, default=1_000_000, help="events loaded for the queries")
+    parser.add_argument("--query-events", type=int, default=10_000_000, help="events loaded for the queries")
     parser.add_argument("--runs", type=int, default=30, help="runs per query for percentiles")
     args = parser.parse_args()
     cluster = PgCluster(SETTINGS)
-    results: dict[str, Any] = {"events": args.events, "meters_on_type": len(METERS), "settings": SETTINGS}
+    results: dict[str, Any] = {"events": args.events, "meters_on_type": len(METERS), "settings": SETTINGS,
+                               "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     try:
         cluster.migrate_template()
         with tempfile.TemporaryDirectory() as tmp:
@@ -313,6 +334,16 @@ def main() -> None:
                 k: round(results[k]["events_per_second"] / ceiling, 3)
                 for k in ("stream_1_replica_no_meters", "stream_1_replica_3_meters", "stream_2_replicas_3_meters")
             }
+            where: dict[str, Any] = {}
+            for k in ("stream_1_replica_no_meters", "stream_1_replica_3_meters", "stream_2_replicas_3_meters"):
+                r = results[k]
+                where[k] = {"meterd_cpu_us_per_event": round(r["meterd_cpu_s"] * 1e6 / args.events, 1),
+                            "postgres_cpu_us_per_event": round(r["postgres_cpu_s"] * 1e6 / args.events, 1)}
+            where["fold"] = fold_cost(min(args.events, 100_000))
+            where["how"] = ("CPU of the meterd processes and of PostgreSQL's during each measurement, per event; "
+                            "fold: the store's fold alone in the bench process on the same workload (part of "
+                            "meterd's CPU); aggregate_rows_per_event: the rows PostgreSQL upserts per event")
+            results["where_the_time_goes"] = where
             print("checking that the bulk load stores what ingest does ...", flush=True)
             results["bulk_load_matches_ingest"] = same_aggregates(cluster, 20_000)
             assert results["bulk_load_matches_ingest"], "the bulk load differs from ingest"
@@ -331,6 +362,7 @@ def main() -> None:
                 "bulk_load_events_per_second": round(load_rate), "queries": queries}
     finally:
         cluster.stop()
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["notes"] = ("one 2-core machine shared by client, meterd replicas and PostgreSQL; events spread over "
                         "1,000 subjects and 30 days; cpu_s: CPU seconds used during the measurement")
     path = write_result("postgres", results)
@@ -341,6 +373,9 @@ def main() -> None:
         lines.append((k.replace("_", " "), f"{r['events_per_second']:,} events/s "
                       f"({results['ratios_to_copy_ceiling'][k]:.0%} of COPY; meterd {r['meterd_cpu_s']} s CPU, "
                       f"postgres {r['postgres_cpu_s']} s CPU)"))
+    fold = results["where_the_time_goes"]["fold"]
+    lines.append(("fold (in the replica)", f"{fold['fold_cpu_us_per_event']} µs CPU/event; "
+                  f"{fold['aggregate_rows_per_event']} aggregate rows/event"))
     for name, q in queries.items():
         lines.append((f"{args.query_events:,} events {name}", f"p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms  "
                       f"rows {q['rows']}"))
