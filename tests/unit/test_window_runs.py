@@ -4,6 +4,7 @@ the window list, in zones with DST, 30-minute transitions and odd offsets."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,7 +43,7 @@ def check(start: datetime, end: datetime, size: WindowSize | None, zone: str) ->
     runs = window_runs([(w.start, w.end) for w in windows])
     assert runs[0].first == 0 and runs[0].start_us == to_us(windows[0].start)
     assert runs[-1].end_us == to_us(windows[-1].end)
-    assert all(a.end_us == b.start_us and a.first < b.first for a, b in zip(runs, runs[1:], strict=False))
+    assert all(a.end_us == b.start_us and a.first < b.first for a, b in itertools.pairwise(runs))
     expected = []
     t = start
     index = 0
