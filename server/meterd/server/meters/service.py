@@ -298,6 +298,8 @@ class MeterService:
         value_of = planner.row_value
         rows: list[QueryRow] = []
         append = rows.append
+        # Rows of one group share one mapping of their group values (read-only, like the rest of a row).
+        group_maps: dict[tuple[str | None, ...], dict[str, str | None]] = {}
         for i, (window, subject, groups, count, sum_nanos, min_, max_, distinct) in enumerate(fetched):
             if i % _CHECK_EVERY == 0:
                 check()
@@ -306,8 +308,11 @@ class MeterService:
             value = value_of(aggregation, count, sum_nanos, min_, max_, distinct)
             if value is None:
                 continue
+            group_map = group_maps.get(groups)
+            if group_map is None:
+                group_map = group_maps[groups] = dict(zip(chosen, groups, strict=True))
             w = windows[window]
-            append(QueryRow(w.start, w.end, subject, dict(zip(chosen, groups, strict=True)), value))
+            append(QueryRow(w.start, w.end, subject, group_map, value))
         if len(rows) > MAX_QUERY_ROWS:
             raise too_many(MAX_QUERY_ROWS, q.window_size.value if q.window_size else "")
         return rows

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -46,15 +46,55 @@ def _timestamp(t: datetime, cache: dict[datetime, timestamp_pb2.Timestamp]) -> t
     return ts
 
 
-def rows_to_wire(rows: list[QueryRow], target: Any) -> None:
-    """Appends the rows to a response's repeated ``rows`` (built in place)."""
+_Row = meters_pb2.MeterQueryRow
+# Field 1 of MeterQueryRow (value), a double: its tag byte, then 8 bytes little-endian.
+_VALUE = struct.Struct("<Bd")
+_VALUE_TAG = 1 << 3 | 1
+# Field 4 of QueryMeterResponse (rows), length-delimited.
+_ROWS_TAG = bytes([4 << 3 | 2])
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def rows_bytes(rows: list[QueryRow]) -> bytes:
+    """The rows as serialized ``rows`` entries of a QueryMeterResponse (to merge into one).
+
+    Thousands of rows share a few window edges, subjects and group maps: each of those is serialized once
+    per query by protobuf itself (a message's serialization is the concatenation of its fields'), and a row
+    is its value, a double packed here, joined with them, 3-4x faster than building every row message."""
+    windows: dict[tuple[datetime, datetime], bytes] = {}
+    subjects: dict[str, bytes] = {}
+    groups: dict[tuple[tuple[str, str | None], ...], bytes] = {}
     cache: dict[datetime, timestamp_pb2.Timestamp] = {}
-    for row in rows:
-        wire = target.add(value=float(row.value), group_by={k: v for k, v in row.group_by.items() if v is not None})
-        wire.window_start.CopyFrom(_timestamp(row.window_start, cache))
-        wire.window_end.CopyFrom(_timestamp(row.window_end, cache))
-        if row.subject is not None:
-            wire.subject = row.subject
+    pack = _VALUE.pack
+    out = []
+    for start, end, subject, group_by, value in rows:
+        edges = windows.get((start, end))
+        if edges is None:
+            edges = windows[(start, end)] = _Row(window_start=_timestamp(start, cache),
+                                                  window_end=_timestamp(end, cache)).SerializeToString()
+        row = pack(_VALUE_TAG, float(value)) + edges
+        if subject is not None:
+            encoded = subjects.get(subject)
+            if encoded is None:
+                encoded = subjects[subject] = _Row(subject=subject).SerializeToString()
+            row += encoded
+        if group_by:
+            key = tuple(group_by.items())
+            encoded = groups.get(key)
+            if encoded is None:
+                encoded = groups[key] = _Row(group_by={k: v for k, v in key if v is not None}).SerializeToString()
+            row += encoded
+        size = len(row)
+        out.append(_ROWS_TAG + (bytes((size,)) if size < 0x80 else _varint(size)) + row)
+    return b"".join(out)
 
 
 def window_from_wire(value: int, field: str = "window_size") -> WindowSize | None:
@@ -101,7 +141,7 @@ def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
         to_time=rpc.dt_to_ts(result.to_time),
         window_size=_WINDOW_VALUES[result.window_size] if result.window_size else common_pb2.WINDOW_SIZE_UNSPECIFIED,
     )
-    rows_to_wire(result.rows, response.rows)
+    response.MergeFromString(rows_bytes(result.rows))
     if result.from_time is not None:
         response.from_time.CopyFrom(rpc.dt_to_ts(result.from_time))
     return response

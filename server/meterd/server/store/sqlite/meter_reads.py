@@ -120,29 +120,44 @@ def windowed_rows(
         values = "SUM(a.count), MIN(a.min)"
     elif aggregation is Aggregation.MAX:
         values = "SUM(a.count), MAX(a.max)"
-    else:  # SUM, AVG
-        values = f"SUM(a.count), SUM(a.sum_units / {NANOS}), SUM(a.sum_units % {NANOS}), SUM(a.sum_nanos)"
+    else:  # SUM, AVG: whole units and nanos (each row's nanos below 10^9), see _sum_rows
+        values = "SUM(a.count), SUM(a.sum_units), SUM(a.sum_nanos)"
     group = ", ".join(keys)
     sql = (f"SELECT {', '.join(selected)}, {values} FROM {source}"
            f"{' WHERE ' + ' AND '.join(where) if where else ''} GROUP BY {group} ORDER BY {group}")
-    width = len(keep_groups)
-    at = 2 + width
-    cursor = conn.execute(sql, params)
+    at = 2 + len(keep_groups)
     if distinct:
-        for row in cursor:
+        for row in conn.execute(sql, params):
             n = row[at]
             yield row[0], row[1], row[2:at], n, 0, None, None, n
     elif aggregation is Aggregation.COUNT:
-        for row in cursor:
+        for row in conn.execute(sql, params):
             yield row[0], row[1], row[2:at], row[at], 0, None, None, 0
     elif aggregation is Aggregation.MIN:
-        for row in cursor:
+        for row in conn.execute(sql, params):
             yield row[0], row[1], row[2:at], row[at], 0, row[at + 1], None, 0
     elif aggregation is Aggregation.MAX:
-        for row in cursor:
+        for row in conn.execute(sql, params):
             yield row[0], row[1], row[2:at], row[at], 0, None, row[at + 1], 0
     else:
-        for row in cursor:
-            count, giga_units, units, nanos = row[at:]
-            yield (row[0], row[1], row[2:at], count,
-                   ((giga_units or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0), None, None, 0)
+        yield from _sum_rows(conn, sql, params, at)
+
+
+def _sum_rows(conn: sqlite3.Connection, sql: str, params: list[object], at: int) -> Iterator[WindowedRow]:
+    """SUM/AVG rows with their exact sums. SQLite's SUM of integers raises on int64 overflow (it never
+    rounds): a total beyond 9.2e18 whole units (millions of events near the 1e12 value limit) is read again
+    with the units summed in two parts, billions and the rest, which cannot overflow."""
+    try:
+        rows = conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "integer overflow" not in str(exc):
+            raise
+        split = sql.replace("SUM(a.sum_units)", f"SUM(a.sum_units / {NANOS}), SUM(a.sum_units % {NANOS})")
+        for row in conn.execute(split, params):
+            giga, units, nanos = row[at + 1:]
+            total = ((giga or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
+            yield row[0], row[1], row[2:at], row[at], total, None, None, 0
+        return
+    for row in rows:
+        units, nanos = row[at + 1:]
+        yield row[0], row[1], row[2:at], row[at], (units or 0) * NANOS + (nanos or 0), None, None, 0
