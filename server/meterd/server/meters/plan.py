@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import IntEnum
 
@@ -25,6 +25,7 @@ from meterd.server.timeutil import MINUTE_US, to_us
 HOUR_US = 60 * MINUTE_US
 DAY_US = 24 * HOUR_US
 NANOS = 10**9
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Level(IntEnum):
@@ -142,17 +143,16 @@ def window_runs(windows: Sequence[tuple[datetime, datetime]]) -> list[WindowRun]
     a few more for each DST transition in the range (the 23- and 25-hour days, the hours at an offset
     change)."""
     runs: list[WindowRun] = []
-    first = run_start = step = end = 0
-    for index, (start_dt, end_dt) in enumerate(windows):
-        start, stop = to_us(start_dt), to_us(end_dt)
-        if index:
-            if stop - start == step and start == end:
-                end = stop
-                continue
-            runs.append(WindowRun(first, run_start, step, end))
-        first, run_start, step, end = index, start, stop - start, stop
-    if windows:
-        runs.append(WindowRun(first, run_start, step, end))
+    if not windows:
+        return runs
+    first, (run_start, end) = 0, windows[0]
+    step = end - run_start
+    for index, (start, stop) in enumerate(windows):
+        if index and (stop - start != step or start != end):
+            runs.append(WindowRun(first, to_us(run_start), step // _MICROSECOND, to_us(end)))
+            first, run_start, step = index, start, stop - start
+        end = stop
+    runs.append(WindowRun(first, to_us(run_start), step // _MICROSECOND, to_us(end)))
     return runs
 
 

@@ -50,11 +50,14 @@ _Row = meters_pb2.MeterQueryRow
 # Field 1 of MeterQueryRow (value), a double: its tag byte, then 8 bytes little-endian.
 _VALUE = struct.Struct("<Bd")
 _VALUE_TAG = 1 << 3 | 1
-# Field 4 of QueryMeterResponse (rows), length-delimited.
-_ROWS_TAG = bytes([4 << 3 | 2])
+# Length-delimited fields: MeterQueryRow's window_start (2) and window_end (3), QueryMeterResponse's rows (4).
+_START_TAG, _END_TAG, _ROWS_TAG = (bytes([n << 3 | 2]) for n in (2, 3, 4))
 
 
-def _varint(n: int) -> bytes:
+def _length(n: int) -> bytes:
+    """A length prefix (a varint)."""
+    if n < 0x80:
+        return bytes((n,))
     out = bytearray()
     while n > 0x7F:
         out.append(n & 0x7F | 0x80)
@@ -66,20 +69,29 @@ def _varint(n: int) -> bytes:
 def rows_bytes(rows: list[QueryRow]) -> bytes:
     """The rows as serialized ``rows`` entries of a QueryMeterResponse (to merge into one).
 
-    Thousands of rows share a few window edges, subjects and group maps: each of those is serialized once
-    per query by protobuf itself (a message's serialization is the concatenation of its fields'), and a row
-    is its value, a double packed here, joined with them, 3-4x faster than building every row message."""
+    A protobuf message's serialization is the concatenation of its fields'. Rows share window edges,
+    subjects and group maps: each of those is serialized once per query by protobuf itself (a Timestamp,
+    a row with only its subject or group map), and a row is its value (a double) joined with them, framed as
+    length-delimited fields: 5x faster than building a message per row, which was most of the time of a
+    query over thousands of rows."""
+    stamps: dict[datetime, bytes] = {}
     windows: dict[tuple[datetime, datetime], bytes] = {}
     subjects: dict[str, bytes] = {}
     groups: dict[tuple[tuple[str, str | None], ...], bytes] = {}
-    cache: dict[datetime, timestamp_pb2.Timestamp] = {}
     pack = _VALUE.pack
     out = []
     for start, end, subject, group_by, value in rows:
         edges = windows.get((start, end))
         if edges is None:
-            edges = windows[(start, end)] = _Row(window_start=_timestamp(start, cache),
-                                                  window_end=_timestamp(end, cache)).SerializeToString()
+            parts = []
+            for tag, t in ((_START_TAG, start), (_END_TAG, end)):
+                stamp = stamps.get(t)
+                if stamp is None:
+                    us = to_us(t)
+                    stamp = stamps[t] = timestamp_pb2.Timestamp(
+                        seconds=us // 1_000_000, nanos=us % 1_000_000 * 1000).SerializeToString()
+                parts.append(tag + _length(len(stamp)) + stamp)
+            edges = windows[(start, end)] = b"".join(parts)
         row = pack(_VALUE_TAG, float(value)) + edges
         if subject is not None:
             encoded = subjects.get(subject)
@@ -92,8 +104,7 @@ def rows_bytes(rows: list[QueryRow]) -> bytes:
             if encoded is None:
                 encoded = groups[key] = _Row(group_by={k: v for k, v in key if v is not None}).SerializeToString()
             row += encoded
-        size = len(row)
-        out.append(_ROWS_TAG + (bytes((size,)) if size < 0x80 else _varint(size)) + row)
+        out.append(_ROWS_TAG + _length(len(row)) + row)
     return b"".join(out)
 
 
