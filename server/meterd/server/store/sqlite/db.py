@@ -35,6 +35,13 @@ MAX_JOBS_PER_COMMIT = 256
 # connection never catches up with continuous writes, so the WAL never restarts and grows without bound
 # (2.5 GB after 600k metered events), making every lookup slower.
 WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
+# Page cache per connection (KiB), the bulk of the server's memory: the writer's fills as a stream touches
+# pages, then stays. Readers (one per worker thread that reads, up to server.workers) keep a small one:
+# every commit of the writer empties a reader's cache at its next read (WAL), a one-subject query reads
+# pages no other query reads, and the operating system caches the file for all of them. So the page
+# caches are bounded by WRITER_CACHE_KIB + workers x READER_CACHE_KIB (64 + 32 x 8 MiB by default).
+WRITER_CACHE_KIB = 65536
+READER_CACHE_KIB = 8192
 _STOP = object()
 
 
@@ -58,7 +65,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB if readonly else WRITER_CACHE_KIB}")
     conn.execute("PRAGMA temp_store=MEMORY")
     if readonly:
         conn.execute("PRAGMA query_only=ON")
