@@ -9,7 +9,7 @@ SQLite connection), and one more part of the stream; RSS after each.
 
 What holds memory, and its bound (so that the plateau is by construction, not by luck):
 - the writer's SQLite page cache: WRITER_CACHE_KIB (64 MiB), filled during the first part or two;
-- each reader's page cache: READER_CACHE_KIB (8 MiB) per worker thread that reads (server.workers, 32);
+- each reader's page cache: READER_CACHE_KIB (2 MiB) per worker thread that reads (server.workers, 32);
 - the meter store's known (meter, subject) pairs: cleared past 200,000 (about 33 MiB at that size);
 - the fold's group-text cache: cleared past 100,000 entries (about 29 MiB at that size);
 - the stream's in-flight batches: max_in_flight per stream (the client's credit), so a few MB."""
