@@ -79,3 +79,21 @@ def test_group_texts_written_differently_are_one_group(service: tuple[Database, 
         rows = svc.query(MeterQuery("m", T0, T0 + timedelta(minutes=59), WindowSize.HOUR, subjects=subjects,
                                     group_by=("k",))).rows
         assert [(r.group_by, r.value) for r in rows] == [({"k": None}, Decimal(7)), ({"k": "é"}, Decimal(3))]
+
+
+def test_an_overflow_after_the_first_rows_reads_the_rest_once(service: tuple[Database, MeterService]) -> None:
+    # Hour 0 sums to 1, hour 1 passes int64 (three minutes of 4e18 units), hour 2 sums to 5: the overflow
+    # comes after a row was already given out.
+    db, svc = service
+    t = to_us(T0)
+    minutes = [(t, 1), *((t + 3_600_000_000 + i * 60_000_000, 4 * 10**18) for i in range(3)), (t + 7_200_000_000, 5)]
+
+    def job(conn):  # type: ignore[no-untyped-def]
+        for time_us, units in minutes:
+            conn.execute("INSERT INTO meter_sub_m (meter_num, day_us, subject, time_us, groups, count, sum_units,"
+                         " sum_nanos) VALUES (1, ?, 's', ?, '[\"a\"]', 1, ?, 0)", (time_us - time_us % DAY, time_us, units))
+
+    db.write(job)
+    rows = svc.query(MeterQuery("m", T0, T0 + timedelta(hours=3), WindowSize.HOUR, subjects=("s",))).rows
+    assert [(r.window_start, r.value) for r in rows] == [
+        (T0, Decimal(1)), (T0 + timedelta(hours=1), Decimal(12 * 10**18)), (T0 + timedelta(hours=2), Decimal(5))]

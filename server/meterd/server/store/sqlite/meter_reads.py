@@ -144,20 +144,24 @@ def windowed_rows(
 
 
 def _sum_rows(conn: sqlite3.Connection, sql: str, params: list[object], at: int) -> Iterator[WindowedRow]:
-    """SUM/AVG rows with their exact sums. SQLite's SUM of integers raises on int64 overflow (it never
-    rounds): a total beyond 9.2e18 whole units (millions of events near the 1e12 value limit) is read again
-    with the units summed in two parts, billions and the rest, which cannot overflow."""
+    """SUM/AVG rows with their exact sums, as they come (the caller stops at its row limit). SQLite's SUM of
+    integers raises on int64 overflow (it never rounds): past a total of 9.2e18 whole units (millions of
+    events near the 1e12 value limit), the rest is read again with the units summed in two parts, billions
+    and the rest, which cannot overflow (the same rows in the same order: the order is by unique keys)."""
+    done = 0
     try:
-        rows = conn.execute(sql, params).fetchall()
+        for row in conn.execute(sql, params):
+            units, nanos = row[at + 1:]
+            yield row[0], row[1], row[2:at], row[at], (units or 0) * NANOS + (nanos or 0), None, None, 0
+            done += 1
+        return
     except sqlite3.OperationalError as exc:
         if "integer overflow" not in str(exc):
             raise
-        split = sql.replace("SUM(a.sum_units)", f"SUM(a.sum_units / {NANOS}), SUM(a.sum_units % {NANOS})")
-        for row in conn.execute(split, params):
-            giga, units, nanos = row[at + 1:]
-            total = ((giga or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
-            yield row[0], row[1], row[2:at], row[at], total, None, None, 0
-        return
-    for row in rows:
-        units, nanos = row[at + 1:]
-        yield row[0], row[1], row[2:at], row[at], (units or 0) * NANOS + (nanos or 0), None, None, 0
+    split = sql.replace("SUM(a.sum_units)", f"SUM(a.sum_units / {NANOS}), SUM(a.sum_units % {NANOS})")
+    for i, row in enumerate(conn.execute(split, params)):
+        if i < done:
+            continue
+        giga, units, nanos = row[at + 1:]
+        total = ((giga or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
+        yield row[0], row[1], row[2:at], row[at], total, None, None, 0
