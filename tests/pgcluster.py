@@ -139,6 +139,15 @@ class PgCluster:
         with contextlib.suppress(Exception):
             self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+    def shutdown(self, mode: str = "fast") -> None:
+        """Stops the server (``fast``: backends are terminated, ``immediate``: a crash and recovery at the
+        next start) and keeps its data, for fault tests; ``start_again`` brings it back on the same port."""
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
+
+    def start_again(self) -> None:
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
+                   "-t", "60", "start"])
+
     def stop(self) -> None:
         """Stops the cluster (immediately: nothing in it is kept) and removes its folder. Idempotent."""
         if not self.root.exists():
