@@ -14,6 +14,7 @@ module's own (restarting the session's shared one would disturb other tests):
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -102,7 +103,7 @@ class Producer:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._counter = itertools.count()
-        self.thread = threading.Thread(target=self._run, name="producer")
+        self.thread = threading.Thread(target=self._run, name="producer", daemon=True)
 
     def start(self) -> Producer:
         self.thread.start()
@@ -157,7 +158,7 @@ class Querier:
         self.codes: list[str] = []
         self.messages: list[str] = []
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="querier")
+        self.thread = threading.Thread(target=self._run, name="querier", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
@@ -202,11 +203,13 @@ def test_postgresql_restarts_while_streams_ingest_and_queries_run(cluster: PgClu
                                                                    mode: str) -> None:
     server = ServerProcess(db_url)  # type: ignore[arg-type]
     try:
-        with OpenMeter(server.address, timeout=30) as om:
+        with OpenMeter(server.address, timeout=30) as om, contextlib.ExitStack() as stack:
             om.meters.create({"slug": "tokens", "eventType": "tokens", "aggregation": "SUM",
                               "valueProperty": "$.tokens"})
             producer = Producer(server.address, resend=False).start()
             querier = Querier(server.address)
+            stack.callback(querier.finish)
+            stack.callback(producer.finish)
             wait_until(lambda: producer.acked_count() >= 2_000, 60, what="acknowledgements before the restart")
 
             cluster.shutdown(mode)
@@ -246,16 +249,18 @@ def test_backends_terminated_mid_transaction(cluster: PgCluster, db_url: str) ->
         producer = Producer(server.address, resend=True).start()
         querier = Querier(server.address)
         killed = 0
-        with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
-            for round_ in range(6):
-                wait_until(lambda r=round_: producer.acked_count() >= 1_500 * (r + 1), 60,
-                           what=f"acknowledgements in round {round_}")
-                killed += len(admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                    " AND pid <> pg_backend_pid()", (name,)).fetchall())
-        wait_until(lambda: producer.acked_count() >= 1_500 * 7, 60, what="acknowledgements after the kills")
-        producer.finish()
-        querier.finish()
+        try:
+            with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
+                for round_ in range(6):
+                    wait_until(lambda r=round_: producer.acked_count() >= 1_500 * (r + 1), 60,
+                               what=f"acknowledgements in round {round_}")
+                    killed += len(admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                        " AND pid <> pg_backend_pid()", (name,)).fetchall())
+            wait_until(lambda: producer.acked_count() >= 1_500 * 7, 60, what="acknowledgements after the kills")
+        finally:
+            producer.finish()
+            querier.finish()
         assert killed >= 6
         assert set(querier.codes) <= {"OK", "UNAVAILABLE"}, querier.messages
         assert all(isinstance(e, UnavailableError) and "database" in str(e) for e in producer.errors), \
@@ -326,7 +331,7 @@ def test_a_timeout_at_the_database_is_unavailable_and_passes(cluster: PgCluster,
                                                             message: str) -> None:
     name = db_url.rsplit("/", 1)[1]
     with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
-        admin.execute(f"ALTER DATABASE {name} SET {setting} = '200ms'")  # meterd's connections inherit it
+        admin.execute(f"ALTER DATABASE {name} SET {setting} = '100ms'")  # meterd's connections inherit it
     server = ServerProcess(db_url)  # type: ignore[arg-type]
     try:
         with OpenMeter(server.address, timeout=60) as om, psycopg.connect(db_url) as blocker:

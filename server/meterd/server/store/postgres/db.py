@@ -229,6 +229,8 @@ class Reader:
                 if connection_lost(exc) and not isinstance(exc, _Down):
                     self._db.suspect()
                     if attempt < CONNECTION_RETRIES and self._db.available:
+                        if not attempt:
+                            self._db.drop_broken()
                         continue
                 error = storage_error(exc, writing=False)
                 if error is exc:
@@ -348,6 +350,14 @@ class Database:
         """A call lost its connection: the monitor probes now rather than at its next round."""
         self._wake.set()
 
+    def drop_broken(self) -> None:
+        """Checks the pool's idle connections and drops the broken ones (after a lost connection: a restart
+        or terminated backends leave several), so the next job gets a working one."""
+        try:
+            self._pool.check()
+        except Exception as exc:  # the pool is closing
+            log.debug("checking the pool's connections failed: %s", exc)
+
     @contextlib.contextmanager
     def _acquire(self) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection; waits for one in short slices, so a wait that began before the monitor found
@@ -395,7 +405,7 @@ class Database:
             try:
                 reason = self._probe(through_pool=self._available and not suspected)
                 if reason is None and (suspected or not self._available):
-                    self._pool.check()  # drops the connections a restart or a terminated backend left broken
+                    self.drop_broken()  # the connections a restart or a terminated backend left broken
             except Exception as exc:  # the pool closing under it, ...
                 reason = _reason(exc)
             up = reason is None
@@ -454,6 +464,8 @@ class Database:
                 if connection_lost(exc) and not isinstance(exc, _Down):
                     self.suspect()
                     if not committing and lost < CONNECTION_RETRIES and self._available:
+                        if not lost:
+                            self.drop_broken()
                         lost += 1  # rolled back by the server: nothing of it was committed
                         log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": lost})
                         continue

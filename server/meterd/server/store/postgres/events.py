@@ -119,6 +119,10 @@ class PgEventStore:
 
         def done(result: Future[list[list[bool] | BaseException]]) -> None:
             with self._pending_lock:
+                if not taken:  # the job never ran (no connection): what it would have taken fails with it
+                    taken.extend(self._pending)
+                    self._pending = []
+                    self._drain_scheduled = False
                 self._in_flight -= len(taken)
             error = result.exception()
             for i, (_, _, future) in enumerate(taken):
