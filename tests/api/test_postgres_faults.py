@@ -198,7 +198,7 @@ def check_stored_once(url: str, address: str, producer: Producer) -> None:
     assert len(stored) == len(set(stored)) == len(producer.sent)
 
 
-@pytest.mark.parametrize("mode", ["fast", "immediate"])
+@pytest.mark.parametrize("mode", ["fast", pytest.param("immediate", marks=pytest.mark.slow)])
 def test_postgresql_restarts_while_streams_ingest_and_queries_run(cluster: PgCluster, db_url: str,
                                                                    mode: str) -> None:
     server = ServerProcess(db_url)  # type: ignore[arg-type]
