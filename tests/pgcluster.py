@@ -78,7 +78,15 @@ class PgCluster:
     def _run(self, args: list[str]) -> None:
         kwargs: dict[str, object] = {}
         if self._user is not None:
-            kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
+            setpriv = shutil.which("setpriv")
+            if setpriv:
+                # setpriv switches the user after exec: Python then starts the child with vfork, not fork. A
+                # fork in a process with gRPC threads (the fault tests restart the cluster under running
+                # servers) runs gRPC's fork handlers and the child can die before its exec.
+                args = [setpriv, f"--reuid={self._user.pw_uid}", f"--regid={self._user.pw_gid}", "--clear-groups",
+                        *args]
+            else:
+                kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
         result = subprocess.run(args, cwd=self.root, capture_output=True, text=True, check=False,
                                 **kwargs)  # type: ignore[call-overload]
         if result.returncode != 0:

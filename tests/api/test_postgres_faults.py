@@ -9,7 +9,8 @@ module's own (restarting the session's shared one would disturb other tests):
   normal path stores each exactly once;
 - PostgreSQL unreachable at start: meterd retries for storage.wait_seconds, then exits 1 with one clear line;
 - a lock timeout or a statement timeout at the database: UNAVAILABLE with a message that names it, and the
-  write goes through once the cause is gone.
+  write goes through once the cause is gone;
+- after a restart, watchers on one replica see changes made through another again (LISTEN reconnects).
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ from typing import Any
 import grpc
 import psycopg
 import pytest
+from entitlement_support import create_meter
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pgcluster import PgCluster, find_bindir
-from support import ServerProcess, free_port, wait_until
+from support import Clock, ServerProcess, free_port, wait_until
+from test_watch import START, Collector, metered, same, usage, wait_for
 
 from meterd.client import MeterdError, OpenMeter, UnavailableError
+from meterd.server.app import MeterdServer
+from meterd.server.config import Config
 from meterd.v1 import events_pb2
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -353,3 +358,39 @@ def test_a_timeout_at_the_database_is_unavailable_and_passes(cluster: PgCluster,
             assert health(server.address) == SERVING
     finally:
         assert server.terminate() == 0
+
+
+def test_watchers_on_another_replica_catch_up_after_a_restart(cluster: PgCluster, db_url: str, clock: Clock) -> None:
+    """Notifications sent while PostgreSQL was down are lost: B's listener reconnects, its watches get current
+    values, and changes made through A reach B's watcher again."""
+    clock.set(START + timedelta(seconds=30))
+    servers = [MeterdServer(Config(listen="127.0.0.1:0", db=db_url, grace_seconds=2.0, log_format="text"),
+                            clock=clock).start() for _ in range(2)]
+    a, b = (OpenMeter(s.address, timeout=30) for s in servers)
+    channel = servers[1].ctx.services["watch_remote"]._channel
+    try:
+        wait_for(lambda: all(s.ctx.services["watch_remote"]._channel.listening.is_set() for s in servers),
+                 "the change listeners")
+        create_meter(a)
+        a.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
+        e = a.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
+        w = Collector(b.entitlements.watch(subject="customer-1", coalesce_interval=0.05))
+        try:
+            wait_for(lambda: w.mirror.synced and e.id in w.by_id, "the initial snapshot")
+            connects = channel.connects
+            cluster.shutdown("fast")
+            wait_for(lambda: not servers[1].db.available, "B to find the database unreachable")
+            cluster.start_again()
+            wait_for(lambda: all(s.db.available for s in servers) and channel.connects > connects
+                     and channel.listening.is_set(), "B to serve and listen again")
+            usage(a, START, 30)
+            wait_for(lambda: w.by_id[e.id].value.usage == 30, "usage through A after the restart")
+            assert same(w.by_id[e.id], a.subjects.get_entitlement_value("customer-1", "ai_tokens").proto)
+            assert b.subjects.get_entitlement_value("customer-1", "ai_tokens").proto.balance == 70
+        finally:
+            w.close()
+    finally:
+        a.close()
+        b.close()
+        for s in servers:
+            s.stop(0)
