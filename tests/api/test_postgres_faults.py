@@ -35,7 +35,7 @@ from pgcluster import PgCluster, find_bindir
 from support import Clock, ServerProcess, free_port, wait_until
 from test_watch import START, Collector, metered, same, usage, wait_for
 
-from meterd.client import MeterdError, OpenMeter, UnavailableError
+from meterd.client import MeterdError, OpenMeter, ResourceExhaustedError, UnavailableError
 from meterd.server.app import MeterdServer
 from meterd.server.config import Config
 from meterd.v1 import events_pb2
@@ -394,3 +394,20 @@ def test_watchers_on_another_replica_catch_up_after_a_restart(cluster: PgCluster
         b.close()
         for s in servers:
             s.stop(0)
+
+
+def test_a_key_too_large_for_an_index_is_resource_exhausted_not_internal(db_url: str) -> None:
+    """1,024 four-byte characters in both source and id pass validation (as on SQLite) but exceed PostgreSQL's
+    btree key limit: RESOURCE_EXHAUSTED naming the limit, nothing stored, and the server carries on."""
+    server = ServerProcess(db_url)  # type: ignore[arg-type]
+    huge = "".join(chr(0x20000 + i * 7919 % 0xA6DF) for i in range(1024))  # incompressible, 4 KiB of UTF-8
+    try:
+        with OpenMeter(server.address, timeout=30) as om:
+            with pytest.raises(ResourceExhaustedError) as unary:
+                om.events.ingest({"specversion": "1.0", "id": huge, "source": huge, "type": "tokens",
+                                  "subject": "s", "data": {}})
+            assert "2704 bytes" in str(unary.value) and "index row" not in str(unary.value)
+            assert om.events.ingest(event(1)).accepted_count == 1
+            assert stored_ids(db_url) == ["ev-1"]
+    finally:
+        assert server.terminate() == 0

@@ -8,7 +8,7 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
-from meterd.server.errors import NotFound, Unavailable
+from meterd.server.errors import NotFound, ResourceExhausted, Unavailable
 from meterd.server.store.postgres.db import connection_lost, storage_error
 
 SECRET = "relation events_202401 at 10.0.0.7"  # what must never reach a caller
@@ -43,8 +43,13 @@ def test_the_message_says_whether_the_write_may_have_been_stored() -> None:
     assert storage_error(lost, writing=False).message.endswith("; retry")  # type: ignore[attr-defined]
 
 
+def test_a_value_too_large_for_an_index_is_resource_exhausted() -> None:
+    mapped = storage_error(pg_errors.ProgramLimitExceeded("index row size 4120 exceeds btree maximum 2704"))
+    assert isinstance(mapped, ResourceExhausted)
+    assert "too large for the database" in mapped.message and "4120" not in mapped.message
+
+
 @pytest.mark.parametrize("error", [
-    pg_errors.ProgramLimitExceeded("index row size 3000 exceeds btree version 4 maximum 2704"),
     pg_errors.UndefinedTable("relation x does not exist"),
     pg_errors.UniqueViolation("duplicate key"),
     NotFound("meter: not found"),

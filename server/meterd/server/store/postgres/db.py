@@ -41,7 +41,7 @@ from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from meterd.server.errors import AlreadyExists, MeterdError, Unavailable
+from meterd.server.errors import AlreadyExists, MeterdError, ResourceExhausted, Unavailable
 from meterd.server.store.postgres.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,12 @@ def storage_error(exc: BaseException, *, committing: bool = False, writing: bool
     elif isinstance(exc, pg_errors.QueryCanceled):
         error = Unavailable(f"the database cancelled the statement (its statement_timeout, or an operator); "
                             f"{outcome}")
+    elif isinstance(exc, pg_errors.ProgramLimitExceeded):
+        # Deterministic: the same write fails again. Mostly a key too large for a btree index (2704 bytes: an
+        # event's source and id, or type and subject, of long multi-byte text).
+        error = ResourceExhausted("a value of this write is too large for the database (PostgreSQL indexes "
+                                  "hold at most 2704 bytes per key, e.g. an event's source and id together, or "
+                                  "its type and subject); nothing of it was stored")
     elif isinstance(exc, pg_errors.ReadOnlySqlTransaction):
         error = Unavailable(f"the database is read-only (a standby, or in recovery); {outcome}")
     else:
