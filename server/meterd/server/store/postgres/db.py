@@ -397,9 +397,11 @@ class Database:
         try:
             with psycopg.connect(self.url, connect_timeout=PROBE_TIMEOUT_SECONDS, autocommit=True) as conn:
                 conn.execute("SELECT 1")
-            return None
         except psycopg.Error as exc:
             return _reason(exc)
+        if through_pool:  # the database answers but the pool's connection did not: it has stale ones
+            self.drop_broken()
+        return None
 
     def _monitor_loop(self) -> None:
         while not self._stop.is_set():
