@@ -306,20 +306,20 @@ def test_an_unknown_database_fails_at_once(cluster: PgCluster) -> None:
 
 
 def test_a_database_that_comes_up_later_is_waited_for(cluster: PgCluster, db_url: str) -> None:
+    port = free_port()
     cluster.shutdown("fast")
     try:
-        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "meterd.server", "serve", "--listen", f"127.0.0.1:{port}", "--db", db_url],
             env={**os.environ, "METERD_DB_WAIT_SECONDS": "120"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
-        try:
-            assert proc.stderr is not None
-            line = proc.stderr.readline()
-            assert "not reachable yet; retrying for up to 120 s" in line, line
-            assert health(f"127.0.0.1:{port}") == -1
-        finally:
-            cluster.start_again()
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "not reachable yet; retrying for up to 120 s" in line, line
+        assert health(f"127.0.0.1:{port}") == -1
+    finally:
+        cluster.start_again()
+    try:
         wait_until(lambda: health(f"127.0.0.1:{port}") == SERVING, 60, what="meterd to start")
         proc.terminate()
         assert proc.wait(30) == 0
