@@ -321,8 +321,260 @@ fail:
     return NULL;
 }
 
+
+/* -- rows -------------------------------------------------------------------------------------------- */
+
+static long long floor_start(long long t, long long unit) {
+    long long rem = t % unit;
+    if (rem < 0) rem += unit;
+    return t - rem;
+}
+
+/* The values after a row's key, by kind, appended to ``row`` from index ``at`` (see fold._VALUES). */
+static int set_values(PyObject *row, Py_ssize_t at, int kind, PyObject *acc, PyObject *nanos) {
+    PyObject **a = ((PyListObject *)acc)->ob_item;
+    Py_INCREF(a[0]);
+    PyTuple_SET_ITEM(row, at, a[0]);
+    if (kind == K_SUM) {
+        PyObject *units = PyNumber_FloorDivide(a[1], nanos);
+        if (units == NULL) return -1;
+        PyTuple_SET_ITEM(row, at + 1, units);
+        PyObject *rest = PyNumber_Remainder(a[1], nanos);
+        if (rest == NULL) return -1;
+        PyTuple_SET_ITEM(row, at + 2, rest);
+    } else if (kind == K_MIN || kind == K_MAX) {
+        PyObject *v = a[kind == K_MIN ? 2 : 3];
+        Py_INCREF(v);
+        PyTuple_SET_ITEM(row, at + 1, v);
+    } else if (kind == K_LATEST) {
+        int from[3] = {6, 4, 5};
+        for (int i = 0; i < 3; i++) {
+            Py_INCREF(a[from[i]]);
+            PyTuple_SET_ITEM(row, at + 1 + i, a[from[i]]);
+        }
+    }
+    return 0;
+}
+
+static Py_ssize_t values_width(int kind) {
+    return kind == K_SUM ? 3 : kind == K_LATEST ? 4 : kind == K_COUNT ? 1 : 2;
+}
+
+/* r merged with a (fold._MERGE): r is a list of our own. */
+static int merge(PyObject *r, PyObject *a, int kind) {
+    PyObject **ra = ((PyListObject *)r)->ob_item, **aa = ((PyListObject *)a)->ob_item;
+    PyObject *count = PyNumber_Add(ra[0], aa[0]);
+    if (count == NULL) return -1;
+    Py_SETREF(ra[0], count);
+    if (kind == K_SUM) {
+        PyObject *sum = PyNumber_Add(ra[1], aa[1]);
+        if (sum == NULL) return -1;
+        Py_SETREF(ra[1], sum);
+    } else if (kind == K_MIN || kind == K_MAX) {
+        int at = kind == K_MIN ? 2 : 3;
+        int better = PyObject_RichCompareBool(aa[at], ra[at], kind == K_MIN ? Py_LT : Py_GT);
+        if (better < 0) return -1;
+        if (better) {
+            Py_INCREF(aa[at]);
+            Py_SETREF(ra[at], aa[at]);
+        }
+    } else if (kind == K_LATEST) {
+        int later, same = PyObject_RichCompareBool(aa[4], ra[4], Py_EQ);
+        if (same < 0) return -1;
+        later = same ? PyObject_RichCompareBool(aa[5], ra[5], Py_GT) : PyObject_RichCompareBool(aa[4], ra[4], Py_GT);
+        if (later < 0) return -1;
+        if (later) {
+            for (int i = 4; i < 7; i++) {
+                Py_INCREF(aa[i]);
+                Py_SETREF(ra[i], aa[i]);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Adds acc into rolled[(groups, t)] (a copy when new). */
+static int roll_into(PyObject *rolled, PyObject *groups, long long t, PyObject *acc, int kind) {
+    PyObject *t_obj = PyLong_FromLongLong(t);
+    if (t_obj == NULL) return -1;
+    PyObject *key = PyTuple_Pack(2, groups, t_obj);
+    Py_DECREF(t_obj);
+    if (key == NULL) return -1;
+    PyObject *r = PyDict_GetItemWithError(rolled, key);
+    int rc;
+    if (r == NULL) {
+        if (PyErr_Occurred()) { Py_DECREF(key); return -1; }
+        PyObject *copy = PyList_GetSlice(acc, 0, PyList_GET_SIZE(acc));
+        if (copy == NULL) { Py_DECREF(key); return -1; }
+        rc = PyDict_SetItem(rolled, key, copy);
+        Py_DECREF(copy);
+    } else {
+        rc = merge(r, acc, kind);
+    }
+    Py_DECREF(key);
+    return rc;
+}
+
+/* All-subject rows of one level: (num, t, groups, *values). */
+static PyObject *level_rows(PyObject *num, PyObject *rolled, int kind, PyObject *nanos) {
+    PyObject *rows = PyList_New(0);
+    if (rows == NULL) return NULL;
+    Py_ssize_t pos = 0, width = values_width(kind);
+    PyObject *key, *acc;
+    while (PyDict_Next(rolled, &pos, &key, &acc)) {
+        PyObject *row = PyTuple_New(3 + width);
+        if (row == NULL) goto fail;
+        Py_INCREF(num);
+        PyTuple_SET_ITEM(row, 0, num);
+        PyObject *t = PyTuple_GET_ITEM(key, 1), *groups = PyTuple_GET_ITEM(key, 0);
+        Py_INCREF(t);
+        PyTuple_SET_ITEM(row, 1, t);
+        Py_INCREF(groups);
+        PyTuple_SET_ITEM(row, 2, groups);
+        if (set_values(row, 3, kind, acc, nanos) < 0 || PyList_Append(rows, row) < 0) {
+            Py_DECREF(row);
+            goto fail;
+        }
+        Py_DECREF(row);
+    }
+    return rows;
+fail:
+    Py_DECREF(rows);
+    return NULL;
+}
+
+/* rows_of(num, kind, accs, subjects, nanos, hour_us, day_us) -> (sub rows, [minute, hour, day rows]):
+ * fold._rows_of's rows in the same order; (num, subject) pairs added to the set ``subjects``. */
+static PyObject *rows_of(PyObject *self, PyObject *args) {
+    PyObject *num, *accs, *subjects, *nanos;
+    int kind;
+    long long hour_us, day_us;
+    if (!PyArg_ParseTuple(args, "OiO!O!OLL", &num, &kind, &PyDict_Type, &accs, &PySet_Type, &subjects, &nanos,
+                          &hour_us, &day_us))
+        return NULL;
+    PyObject *sub = PyList_New(0), *levels[3] = {PyDict_New(), PyDict_New(), PyDict_New()}, *result = NULL;
+    PyObject *level_lists[3] = {NULL, NULL, NULL};
+    if (sub == NULL || levels[0] == NULL || levels[1] == NULL || levels[2] == NULL) goto done;
+    Py_ssize_t pos = 0, width = values_width(kind);
+    PyObject *key, *acc;
+    while (PyDict_Next(accs, &pos, &key, &acc)) {
+        PyObject *subject = PyTuple_GET_ITEM(key, 0), *groups = PyTuple_GET_ITEM(key, 1);
+        PyObject *minute = PyTuple_GET_ITEM(key, 2);
+        PyObject *pair = PyTuple_Pack(2, num, subject);
+        if (pair == NULL) goto done;
+        int r = PySet_Add(subjects, pair);
+        Py_DECREF(pair);
+        if (r < 0) goto done;
+        long long m = PyLong_AsLongLong(minute);
+        if (m == -1 && PyErr_Occurred()) goto done;
+        PyObject *day = PyLong_FromLongLong(floor_start(m, day_us));
+        if (day == NULL) goto done;
+        PyObject *row = PyTuple_New(5 + width);
+        if (row == NULL) { Py_DECREF(day); goto done; }
+        PyObject *head[5] = {num, day, subject, minute, groups};
+        for (int i = 0; i < 5; i++) {
+            Py_INCREF(head[i]);
+            PyTuple_SET_ITEM(row, i, head[i]);
+        }
+        Py_DECREF(day);
+        if (set_values(row, 5, kind, acc, nanos) < 0 || PyList_Append(sub, row) < 0) {
+            Py_DECREF(row);
+            goto done;
+        }
+        Py_DECREF(row);
+        if (roll_into(levels[0], groups, m, acc, kind) < 0) goto done;
+    }
+    /* hours from minutes, days from hours (fewer entries at each step), as fold._rows_of */
+    long long units[3] = {0, hour_us, day_us};
+    for (int level = 1; level < 3; level++) {
+        pos = 0;
+        while (PyDict_Next(levels[level - 1], &pos, &key, &acc)) {
+            long long t = PyLong_AsLongLong(PyTuple_GET_ITEM(key, 1));
+            if (t == -1 && PyErr_Occurred()) goto done;
+            if (roll_into(levels[level], PyTuple_GET_ITEM(key, 0), floor_start(t, units[level]), acc, kind) < 0)
+                goto done;
+        }
+    }
+    for (int level = 0; level < 3; level++) {
+        level_lists[level] = level_rows(num, levels[level], kind, nanos);
+        if (level_lists[level] == NULL) goto done;
+    }
+    result = Py_BuildValue("(O[OOO])", sub, level_lists[0], level_lists[1], level_lists[2]);
+done:
+    Py_XDECREF(sub);
+    for (int i = 0; i < 3; i++) {
+        Py_XDECREF(levels[i]);
+        Py_XDECREF(level_lists[i]);
+    }
+    return result;
+}
+
+/* distinct_rows_of(num, distinct, subjects, hour_us, day_us) -> (sub rows, [minute, hour, day rows]):
+ * fold._distinct_rows_of's rows in the same order (the level rows are lists of sets filled in the same
+ * order, so they list in the same order). */
+static PyObject *distinct_rows_of(PyObject *self, PyObject *args) {
+    PyObject *num, *distinct, *subjects;
+    long long hour_us, day_us;
+    if (!PyArg_ParseTuple(args, "OO!O!LL", &num, &PySet_Type, &distinct, &PySet_Type, &subjects, &hour_us, &day_us))
+        return NULL;
+    PyObject *sub = PyList_New(0), *sets[3] = {PySet_New(NULL), PySet_New(NULL), PySet_New(NULL)};
+    PyObject *lists[3] = {NULL, NULL, NULL}, *result = NULL, *it = NULL, *item;
+    if (sub == NULL || sets[0] == NULL || sets[1] == NULL || sets[2] == NULL) goto done;
+    it = PyObject_GetIter(distinct);
+    if (it == NULL) goto done;
+    while ((item = PyIter_Next(it)) != NULL) {
+        PyObject *subject = PyTuple_GET_ITEM(item, 0), *groups = PyTuple_GET_ITEM(item, 1);
+        PyObject *minute = PyTuple_GET_ITEM(item, 2), *value = PyTuple_GET_ITEM(item, 3);
+        long long m = PyLong_AsLongLong(minute);
+        PyObject *hour = NULL, *day = NULL, *row = NULL;
+        int ok = 0;
+        if (m == -1 && PyErr_Occurred()) goto next;
+        PyObject *pair = PyTuple_Pack(2, num, subject);
+        if (pair == NULL) goto next;
+        int r = PySet_Add(subjects, pair);
+        Py_DECREF(pair);
+        if (r < 0) goto next;
+        hour = PyLong_FromLongLong(floor_start(m, hour_us));
+        day = PyLong_FromLongLong(floor_start(m, day_us));
+        if (hour == NULL || day == NULL) goto next;
+        row = PyTuple_Pack(6, num, day, subject, minute, groups, value);
+        if (row == NULL || PyList_Append(sub, row) < 0) goto next;
+        PyObject *times[3] = {minute, hour, day};
+        for (int i = 0; i < 3; i++) {
+            PyObject *level_row = PyTuple_Pack(4, num, times[i], groups, value);
+            if (level_row == NULL) goto next;
+            r = PySet_Add(sets[i], level_row);
+            Py_DECREF(level_row);
+            if (r < 0) goto next;
+        }
+        ok = 1;
+    next:
+        Py_XDECREF(hour);
+        Py_XDECREF(day);
+        Py_XDECREF(row);
+        Py_DECREF(item);
+        if (!ok) goto done;
+    }
+    if (PyErr_Occurred()) goto done;
+    for (int i = 0; i < 3; i++) {
+        lists[i] = PySequence_List(sets[i]);
+        if (lists[i] == NULL) goto done;
+    }
+    result = Py_BuildValue("(O[OOO])", sub, lists[0], lists[1], lists[2]);
+done:
+    Py_XDECREF(it);
+    Py_XDECREF(sub);
+    for (int i = 0; i < 3; i++) {
+        Py_XDECREF(sets[i]);
+        Py_XDECREF(lists[i]);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fold_loop", fold_loop, METH_VARARGS, "The ingest fold's loop over events (see meters/fold.py)."},
+    {"rows_of", rows_of, METH_VARARGS, "One meter's rows from its accumulators (see fold._rows_of)."},
+    {"distinct_rows_of", distinct_rows_of, METH_VARARGS, "A UNIQUE_COUNT meter's rows (see fold._distinct_rows_of)."},
     {NULL, NULL, 0, NULL},
 };
 

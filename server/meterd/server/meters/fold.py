@@ -145,29 +145,48 @@ class Folder:
         a Reading and a Decimal); anything else goes through ``MeterReader.read``. The loop runs in C
         (``_foldc``) where it is built, for events just validated; the Python loop is the reference.
         """
+        if self._native is not None and not stored:
+            events = events if isinstance(events, list) else list(events)
+            try:
+                return self._fold_native(events, by_type, version, by_index)
+            except Exception:
+                if self._strict:
+                    raise
+                log.exception("the native meter fold failed; folding the batch in Python")
         out = Folded(version)
         # Per meter: (subject, groups text, minute) -> [count, sum nanos, min, max, latest time, latest seq,
         # latest]; UNIQUE_COUNT meters: a set of (subject, groups text, minute, value).
         accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
         distincts: dict[int, set[tuple[str, str, int, str]]] = {}
         meters_seen: dict[int, CompiledMeter] = {}
-        if self._native is not None and not stored:
-            events = events if isinstance(events, list) else list(events)
-            try:
-                self._loop_native(events, by_type, accs, distincts, meters_seen, out.errors)
-            except Exception:
-                if self._strict:
-                    raise
-                log.exception("the native meter fold failed; folding the batch in Python")
-                accs, distincts, meters_seen = {}, {}, {}
-                out.errors.clear()
-                self._loop(events, by_type, False, accs, distincts, meters_seen, out.errors)
-        else:
-            self._loop(events, by_type, stored, accs, distincts, meters_seen, out.errors)
+        self._loop(events, by_type, stored, accs, distincts, meters_seen, out.errors)
         for num, meter_accs in accs.items():
             _rows_of(num, meters_seen[num].kind, meter_accs, out, fix_seq=by_index)
         for num, distinct in distincts.items():
             _distinct_rows_of(num, distinct, out)
+        return out
+
+    def _fold_native(self, events: list[tuple[int, str, str, int, str | None]],
+                     by_type: Mapping[str, list[CompiledMeter]], version: int, by_index: bool) -> Folded:
+        """``fold`` with the loop and the rows of each meter built in C."""
+        assert self._native is not None
+        out = Folded(version)
+        accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
+        distincts: dict[int, set[tuple[str, str, int, str]]] = {}
+        meters_seen: dict[int, CompiledMeter] = {}
+        self._loop_native(events, by_type, accs, distincts, meters_seen, out.errors)
+        for num, meter_accs in accs.items():
+            kind = meters_seen[num].kind
+            sub_rows, level_rows = self._native.rows_of(num, kind, meter_accs, out.subjects, NANOS, HOUR_US, DAY_US)
+            latest = kind == LATEST and by_index
+            _add_rows(out, SUB_TARGET[kind], sub_rows, SUB_SEQ_AT if latest else None)
+            for level, rows in zip((Level.MINUTE, Level.HOUR, Level.DAY), level_rows, strict=True):
+                _add_rows(out, ALL_TARGET[(level, kind)], rows, ALL_SEQ_AT if latest else None)
+        for num, distinct in distincts.items():
+            sub_rows, level_rows = self._native.distinct_rows_of(num, distinct, out.subjects, HOUR_US, DAY_US)
+            _add_rows(out, SUB_DISTINCT_TARGET, sub_rows, None)
+            for level, rows in zip((Level.MINUTE, Level.HOUR, Level.DAY), level_rows, strict=True):
+                _add_rows(out, ALL_DISTINCT_TARGET[level], rows, None)
         return out
 
     def _loop_native(self, events: list[tuple[int, str, str, int, str | None]],
