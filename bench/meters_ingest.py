@@ -23,11 +23,13 @@ import gc
 import json
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
@@ -157,9 +159,52 @@ def stream_rate(db: Path, events: list[events_pb2.Event], specs: list[dict[str, 
                                              "after_mb": round(rss_after / 2**20, 1)}
 
 
+def breakdown(db: Path, events: list[events_pb2.Event], specs: list[dict[str, object]]) -> dict[str, Any]:
+    """The server's CPU time per event by part, from a stream of ``events`` to bench/profiled_server.py."""
+    out = db.with_suffix(".profile.json")
+    server = Server(db, command=[sys.executable, str(Path(__file__).resolve().parent / "profiled_server.py")],
+                    env={"METERD_PROFILE_OUT": str(out)})
+    try:
+        with OpenMeter(server.address, timeout=300) as om:
+            for spec in specs:
+                om.meters.create(spec)
+            with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
+                stream.send_many(events[:BATCH])
+            started = Path(f"{out}.started")
+            server.proc.send_signal(signal.SIGUSR2)
+            _wait_for(started.exists)
+            with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
+                for e in events[BATCH:]:
+                    stream.send(e)
+            server.proc.send_signal(signal.SIGUSR1)
+            _wait_for(out.exists)
+            measured = json.loads(out.read_text())
+    finally:
+        server.stop()
+    n = len(events) - BATCH
+
+    def us(s: float) -> float:
+        return round(s / n * 1e6, 2)
+
+    return {
+        "threads": {k: us(v) for k, v in sorted(measured["threads"].items(), key=lambda kv: -kv[1]) if us(v) >= 0.05},
+        "parts": {k: us(v) for k, v in sorted(measured["seconds"].items(), key=lambda kv: -kv[1]) if us(v) >= 0.05},
+    }
+
+
+def _wait_for(condition: Any, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the profiled server did not answer")
+        time.sleep(0.05)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=300_000, help="events per case")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="N",
+                        help="also stream N events per case to bench/profiled_server.py: CPU time per event by part")
     args = parser.parse_args()
     n = args.events
     spanning = make_events("e", n, live=False)
@@ -181,6 +226,13 @@ def main() -> None:
             d / "live.db", live, meters("MAX"), "three_meters_live")
         raw["raw_sqlite"].append(raw_rate(spanning, d / "raw.db", "raw_sqlite"))
         raw["raw_sqlite_live"].append(raw_rate(live, d / "raw.db", "raw_sqlite_live"))
+        parts: dict[str, Any] = {}
+        if args.breakdown:
+            m = min(args.breakdown, n)
+            for name, case_events, specs in (("no_meter", spanning, []), ("three_meters", spanning, meters("MAX")),
+                                             ("three_meters_unique", spanning, meters("UNIQUE_COUNT")),
+                                             ("three_meters_live", live, meters("MAX"))):
+                parts[name] = breakdown(d / f"profile-{name}.db", case_events[:m], specs)
     ceiling = {name: max(samples) for name, samples in raw.items()}
     of_case = {name: ceiling["raw_sqlite_live" if name == "three_meters_live" else "raw_sqlite"] for name in results}
     payload = {
@@ -191,6 +243,12 @@ def main() -> None:
         "targets": {"no_meter": 0.60, "three_meters": 0.30, "three_meters_unique": 0.20, "three_meters_live": 0.40},
         "cpu_us_per_event": {k: round(v, 1) for k, v in CPU_US.items()},
         "server_rss": rss,
+        **({"cpu_breakdown_us_per_event": {
+            "how": f"{args.breakdown} events per case streamed to bench/profiled_server.py: CPU time of each server "
+                   "thread, and of the ingest's parts (time.thread_time around them: waiting does not count; "
+                   "'submit:' parts run on the gRPC worker threads, 'writer:' parts on the writer thread; a "
+                   "part's time includes the parts called inside it)",
+            **parts}} if parts else {}),
         "load_average_1m": {"start": LOAD[0], "end": round(os.getloadavg()[0], 2)},
         "notes": "client and server in separate processes on one 2-core machine shared with other work; ratios "
                  "are within one run; each case's ceiling is the raw insert of its own rows (three_meters_live: "
