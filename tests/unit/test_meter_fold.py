@@ -133,3 +133,62 @@ def test_native_loop_equals_the_python_loop(specs: list[tuple[Aggregation, dict[
 def test_native_loop_is_the_default_where_built() -> None:
     folder = fold.Folder()
     assert (folder._native is not None) == fold.NATIVE
+
+
+# -- rows of several batches merged per key (one upsert per key and commit) -----------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    specs=st.lists(meter_specs, min_size=1, max_size=3),
+    batches=st.lists(
+        st.lists(st.tuples(st.sampled_from(["s0", "é"]), st.sampled_from([0, 1, 60_000_000, 3_600_000_000, -1]),
+                           data_texts()), max_size=15),
+        min_size=2, max_size=4,
+    ),
+)
+def test_merged_rows_upsert_to_what_each_batch_upserts(specs: list[tuple[Aggregation, dict[str, str], str]],
+                                                       batches: list[list[tuple[str, int, str | None]]]) -> None:
+    """merge_rows (C and Python alike) gives rows whose upserts leave every aggregate table as upserting each
+    batch's rows in turn does (the SQLite statements, on a migrated database)."""
+    from meterd.server.store.sqlite.db import connect
+    from meterd.server.store.sqlite.meters import _SQL
+    from meterd.server.store.sqlite.migrations import migrate
+
+    meters = [fold.compile_meter(num, MeterDefinition(f"m{num}", "t", aggregation,
+                                                      None if aggregation is Aggregation.COUNT else value, group_by))
+              for num, (aggregation, group_by, value) in enumerate(specs, start=1)]
+    folder = fold.Folder()
+    seq = 0
+    per_target: dict[Any, list[list[tuple[Any, ...]]]] = {}
+    for batch in batches:
+        events = []
+        for subject, time_us, data in batch:
+            seq += 1
+            events.append((seq, "t", subject, time_us, data))
+        for target, rows in folder.fold(events, {"t": meters}, 1).rows.items():
+            per_target.setdefault(target, []).append(rows)
+    merged = {target: fold.merge_rows(target, lists) for target, lists in per_target.items()}
+    if fold.NATIVE:
+        python = {target: fold._merge_rows(lists, 5 if target[0] == "sub" else 3, target[-1])
+                  for target, lists in per_target.items() if target[0] in ("sub", "all")}
+        assert repr(python) == repr({t: rows for t, rows in merged.items() if t in python})
+
+    def tables(write: Any) -> list[Any]:
+        conn = connect(":memory:")
+        migrate(conn)
+        write(conn)
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'meter_%_m'"
+                                             " OR name LIKE 'meter_all_%' OR name LIKE 'meter_sub_%'")]
+        return [(name, sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)) for name in sorted(names)]
+
+    def each(conn: Any) -> None:
+        for target, lists in per_target.items():
+            for rows in lists:
+                conn.executemany(_SQL[target], rows)
+
+    def once(conn: Any) -> None:
+        for target, rows in merged.items():
+            conn.executemany(_SQL[target], rows)
+
+    assert tables(each) == tables(once)

@@ -571,9 +571,93 @@ done:
     return result;
 }
 
+/* merge_rows(row_lists, k, kind, nanos) -> rows: fold._merge_rows in C (rows (*key, *values), k key columns). */
+static PyObject *merge_rows(PyObject *self, PyObject *args) {
+    PyObject *lists, *nanos;
+    Py_ssize_t k;
+    int kind;
+    if (!PyArg_ParseTuple(args, "O!niO", &PyList_Type, &lists, &k, &kind, &nanos)) return NULL;
+    PyObject *merged = PyDict_New(), *result = NULL;
+    if (merged == NULL) return NULL;
+    for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lists); li++) {
+        PyObject *rows = PyList_GET_ITEM(lists, li);
+        if (!PyList_CheckExact(rows)) { PyErr_SetString(PyExc_TypeError, "row lists must be lists"); goto done; }
+        for (Py_ssize_t ri = 0; ri < PyList_GET_SIZE(rows); ri++) {
+            PyObject *row = PyList_GET_ITEM(rows, ri);
+            if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) < k + 1) {
+                PyErr_SetString(PyExc_TypeError, "rows must be tuples of a key and values");
+                goto done;
+            }
+            PyObject *key = PyTuple_GetSlice(row, 0, k);
+            if (key == NULL) goto done;
+            PyObject *r = PyDict_GetItemWithError(merged, key);
+            if (r == NULL) {
+                int rc = PyErr_Occurred() ? -1 : PyDict_SetItem(merged, key, row);
+                Py_DECREF(key);
+                if (rc < 0) goto done;
+                continue;
+            }
+            Py_ssize_t n = PyTuple_GET_SIZE(r);
+            PyObject *out = PyTuple_New(n);
+            if (out == NULL) { Py_DECREF(key); goto done; }
+            for (Py_ssize_t i = 0; i < k; i++) {
+                Py_INCREF(PyTuple_GET_ITEM(r, i));
+                PyTuple_SET_ITEM(out, i, PyTuple_GET_ITEM(r, i));
+            }
+            int ok = 0;
+            PyObject *count = PyNumber_Add(PyTuple_GET_ITEM(r, k), PyTuple_GET_ITEM(row, k));
+            if (count == NULL) goto merged_one;
+            PyTuple_SET_ITEM(out, k, count);
+            if (kind == K_SUM) {
+                PyObject *sum_nanos = PyNumber_Add(PyTuple_GET_ITEM(r, k + 2), PyTuple_GET_ITEM(row, k + 2));
+                if (sum_nanos == NULL) goto merged_one;
+                PyObject *carry = PyNumber_FloorDivide(sum_nanos, nanos);
+                PyObject *rest = PyNumber_Remainder(sum_nanos, nanos);
+                Py_DECREF(sum_nanos);
+                PyObject *units = PyNumber_Add(PyTuple_GET_ITEM(r, k + 1), PyTuple_GET_ITEM(row, k + 1));
+                PyObject *total = (units != NULL && carry != NULL) ? PyNumber_Add(units, carry) : NULL;
+                Py_XDECREF(units);
+                Py_XDECREF(carry);
+                if (total == NULL || rest == NULL) { Py_XDECREF(total); Py_XDECREF(rest); goto merged_one; }
+                PyTuple_SET_ITEM(out, k + 1, total);
+                PyTuple_SET_ITEM(out, k + 2, rest);
+            } else if (kind == K_MIN || kind == K_MAX) {
+                PyObject *a = PyTuple_GET_ITEM(row, k + 1), *b = PyTuple_GET_ITEM(r, k + 1);
+                int better = PyObject_RichCompareBool(a, b, kind == K_MIN ? Py_LT : Py_GT);
+                if (better < 0) goto merged_one;
+                PyObject *v = better ? a : b;
+                Py_INCREF(v);
+                PyTuple_SET_ITEM(out, k + 1, v);
+            } else if (kind == K_LATEST) {
+                PyObject *t1 = PyTuple_GET_ITEM(row, k + 2), *t0 = PyTuple_GET_ITEM(r, k + 2);
+                int later, same = PyObject_RichCompareBool(t1, t0, Py_EQ);
+                if (same < 0) goto merged_one;
+                later = same ? PyObject_RichCompareBool(PyTuple_GET_ITEM(row, k + 3), PyTuple_GET_ITEM(r, k + 3), Py_GT)
+                             : PyObject_RichCompareBool(t1, t0, Py_GT);
+                if (later < 0) goto merged_one;
+                PyObject *from = later ? row : r;
+                for (Py_ssize_t i = k + 1; i < k + 4; i++) {
+                    Py_INCREF(PyTuple_GET_ITEM(from, i));
+                    PyTuple_SET_ITEM(out, i, PyTuple_GET_ITEM(from, i));
+                }
+            }
+            ok = PyDict_SetItem(merged, key, out) == 0;
+        merged_one:
+            Py_DECREF(out);  /* a partly filled tuple holds NULLs: tuple dealloc skips them */
+            Py_DECREF(key);
+            if (!ok) goto done;
+        }
+    }
+    result = PyDict_Values(merged);
+done:
+    Py_DECREF(merged);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fold_loop", fold_loop, METH_VARARGS, "The ingest fold's loop over events (see meters/fold.py)."},
     {"rows_of", rows_of, METH_VARARGS, "One meter's rows from its accumulators (see fold._rows_of)."},
+    {"merge_rows", merge_rows, METH_VARARGS, "Rows of several folds with the rows of one key merged."},
     {"distinct_rows_of", distinct_rows_of, METH_VARARGS, "A UNIQUE_COUNT meter's rows (see fold._distinct_rows_of)."},
     {NULL, NULL, 0, NULL},
 };

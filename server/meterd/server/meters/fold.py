@@ -497,6 +497,48 @@ _VALUES = {
 }
 
 
+def target_unit(target: Target) -> int:
+    """The time unit of a target's rows, in microseconds (per-subject rows: the minute)."""
+    return int(target[1]) if target[0] in ("all", "all_distinct") else MINUTE_US
+
+
+def merge_rows(target: Target, row_lists: list[list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """The rows of several folds (say, the batches of one commit) for one target, with the rows of one key
+    merged into one: upserting them gives what upserting every list in turn gives. In the order of each
+    key's first row. Rows of LATEST must hold their final sequence numbers."""
+    if target[0] in ("sub_distinct", "all_distinct"):
+        return list(dict.fromkeys(row for rows in row_lists for row in rows))
+    if _foldc is not None:
+        return _foldc.merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1], NANOS)  # type: ignore[no-any-return]
+    return _merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1])
+
+
+def _merge_rows(row_lists: list[list[tuple[Any, ...]]], k: int, kind: int) -> list[tuple[Any, ...]]:
+    """merge_rows in Python (the reference for the C version): rows are (*key, *values), k key columns."""
+    merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for rows in row_lists:
+        for row in rows:
+            key = row[:k]
+            r = merged.get(key)
+            if r is None:
+                merged[key] = row
+                continue
+            count = r[k] + row[k]
+            if kind == COUNT:
+                merged[key] = (*key, count)
+            elif kind == SUM:
+                nanos = r[k + 2] + row[k + 2]
+                merged[key] = (*key, count, r[k + 1] + row[k + 1] + nanos // NANOS, nanos % NANOS)
+            elif kind == MIN:
+                merged[key] = (*key, count, row[k + 1] if row[k + 1] < r[k + 1] else r[k + 1])
+            elif kind == MAX:
+                merged[key] = (*key, count, row[k + 1] if row[k + 1] > r[k + 1] else r[k + 1])
+            else:  # LATEST: (count, latest, latest_time_us, latest_seq), the greatest (time, seq) wins
+                later = (row[k + 2], row[k + 3]) > (r[k + 2], r[k + 3])
+                merged[key] = (*key, count, *(row if later else r)[k + 1:k + 4])
+    return list(merged.values())
+
+
 def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: Folded) -> None:
     sub = []
     levels: dict[Level, set[tuple[int, int, str, str]]] = {level: set() for level in Level}
