@@ -571,12 +571,12 @@ done:
     return result;
 }
 
-/* merge_rows(row_lists, k, kind, nanos) -> rows: fold._merge_rows in C (rows (*key, *values), k key columns). */
+/* merge_rows(row_lists, k, kind) -> rows: fold._merge_rows in C (rows (*key, *values), k key columns). */
 static PyObject *merge_rows(PyObject *self, PyObject *args) {
-    PyObject *lists, *nanos;
+    PyObject *lists;
     Py_ssize_t k;
     int kind;
-    if (!PyArg_ParseTuple(args, "O!niO", &PyList_Type, &lists, &k, &kind, &nanos)) return NULL;
+    if (!PyArg_ParseTuple(args, "O!ni", &PyList_Type, &lists, &k, &kind)) return NULL;
     PyObject *merged = PyDict_New(), *result = NULL;
     if (merged == NULL) return NULL;
     for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lists); li++) {
@@ -608,19 +608,12 @@ static PyObject *merge_rows(PyObject *self, PyObject *args) {
             PyObject *count = PyNumber_Add(PyTuple_GET_ITEM(r, k), PyTuple_GET_ITEM(row, k));
             if (count == NULL) goto merged_one;
             PyTuple_SET_ITEM(out, k, count);
-            if (kind == K_SUM) {
-                PyObject *sum_nanos = PyNumber_Add(PyTuple_GET_ITEM(r, k + 2), PyTuple_GET_ITEM(row, k + 2));
-                if (sum_nanos == NULL) goto merged_one;
-                PyObject *carry = PyNumber_FloorDivide(sum_nanos, nanos);
-                PyObject *rest = PyNumber_Remainder(sum_nanos, nanos);
-                Py_DECREF(sum_nanos);
-                PyObject *units = PyNumber_Add(PyTuple_GET_ITEM(r, k + 1), PyTuple_GET_ITEM(row, k + 1));
-                PyObject *total = (units != NULL && carry != NULL) ? PyNumber_Add(units, carry) : NULL;
-                Py_XDECREF(units);
-                Py_XDECREF(carry);
-                if (total == NULL || rest == NULL) { Py_XDECREF(total); Py_XDECREF(rest); goto merged_one; }
-                PyTuple_SET_ITEM(out, k + 1, total);
-                PyTuple_SET_ITEM(out, k + 2, rest);
+            if (kind == K_SUM) {  /* units and nanos add apart, as the upserts add them */
+                for (Py_ssize_t i = k + 1; i < k + 3; i++) {
+                    PyObject *sum = PyNumber_Add(PyTuple_GET_ITEM(r, i), PyTuple_GET_ITEM(row, i));
+                    if (sum == NULL) goto merged_one;
+                    PyTuple_SET_ITEM(out, i, sum);
+                }
             } else if (kind == K_MIN || kind == K_MAX) {
                 PyObject *a = PyTuple_GET_ITEM(row, k + 1), *b = PyTuple_GET_ITEM(r, k + 1);
                 int better = PyObject_RichCompareBool(a, b, kind == K_MIN ? Py_LT : Py_GT);

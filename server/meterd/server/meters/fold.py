@@ -509,7 +509,7 @@ def merge_rows(target: Target, row_lists: list[list[tuple[Any, ...]]]) -> list[t
     if target[0] in ("sub_distinct", "all_distinct"):
         return list(dict.fromkeys(row for rows in row_lists for row in rows))
     if _foldc is not None:
-        return _foldc.merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1], NANOS)  # type: ignore[no-any-return]
+        return _foldc.merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1])  # type: ignore[no-any-return]
     return _merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1])
 
 
@@ -526,9 +526,8 @@ def _merge_rows(row_lists: list[list[tuple[Any, ...]]], k: int, kind: int) -> li
             count = r[k] + row[k]
             if kind == COUNT:
                 merged[key] = (*key, count)
-            elif kind == SUM:
-                nanos = r[k + 2] + row[k + 2]
-                merged[key] = (*key, count, r[k + 1] + row[k + 1] + nanos // NANOS, nanos % NANOS)
+            elif kind == SUM:  # units and nanos add apart, as the upserts add them
+                merged[key] = (*key, count, r[k + 1] + row[k + 1], r[k + 2] + row[k + 2])
             elif kind == MIN:
                 merged[key] = (*key, count, row[k + 1] if row[k + 1] < r[k + 1] else r[k + 1])
             elif kind == MAX:
