@@ -121,8 +121,8 @@ class Folder:
             raise RuntimeError("the native meter fold (meterd.server.meters._foldc) is not built")
         self._native = _foldc if native is not False else None
         self._strict = bool(native)
-        self._specs: dict[str, list[tuple[int, int, tuple[str, ...] | None, str | None, CompiledMeter]]] = {}
-        self._specs_of: Mapping[str, list[CompiledMeter]] | None = None
+        self._specs: tuple[Mapping[str, list[CompiledMeter]] | None,
+                           dict[str, list[tuple[int, int, tuple[str, ...] | None, str | None, CompiledMeter]]]] = (None, {})
 
     def group_text(self, groups: tuple[str | None, ...]) -> str:
         text = self._group_texts.get(groups)
@@ -195,10 +195,13 @@ class Folder:
                      errors: list[tuple[int, str, str]]) -> None:
         """The loop in C, into the same accumulators in the same order (see _foldc.c)."""
         assert self._native is not None
-        if by_type is not self._specs_of:
-            self._specs = {t: [(m.meter_num, m.kind, m.group_names, m.value_name, m) for m in meters]
-                           for t, meters in by_type.items()}
-            self._specs_of = by_type
+        # The meters as the C loop reads them, kept for the same by_type (one attribute, assigned whole: folds
+        # run on several threads at once).
+        cached_for, specs = self._specs
+        if cached_for is not by_type:
+            specs = {t: [(m.meter_num, m.kind, m.group_names, m.value_name, m) for m in meters]
+                     for t, meters in by_type.items()}
+            self._specs = (by_type, specs)
         group_text = self.group_text
 
         def read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any]) -> tuple[str, Any] | None:
@@ -207,7 +210,7 @@ class Folder:
         def slow_event(event: tuple[int, str, str, int, str | None]) -> None:
             self._loop([event], by_type, False, accs, distincts, meters_seen, errors)
 
-        self._native.fold_loop(events, self._specs, self._group_texts, group_text, read_slow, slow_event,
+        self._native.fold_loop(events, specs, self._group_texts, group_text, read_slow, slow_event,
                                orjson.loads, accs, distincts, meters_seen, _TEXT_INT, _NUMBER_INT, NANOS, MINUTE_US)
 
     def _loop(self, events: Iterable[tuple[int, str, str, int, str | None]], by_type: Mapping[str, list[CompiledMeter]],
