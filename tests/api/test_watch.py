@@ -224,6 +224,62 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
     assert w.error is None
 
 
+@pytest.mark.parametrize("seed", [7, 77, 777])
+def test_every_message_equals_get_entitlement_value_at_that_moment(
+    om: OpenMeter, clock: Clock, clocked_server: MeterdServer, watches: list[Collector], seed: int
+) -> None:
+    """Step by step (the clock still between steps, so "that moment" is well defined): after each change the
+    watcher's value of every entitlement equals GetEntitlementValue, whether the server continued it from
+    its basis (usage alone: the cheap path) or computed it in full (late events, grants with priorities and
+    expiries, voids, resets with rollover and preserved overage, period boundaries, overage)."""
+    rng = random.Random(seed)
+    subjects = ["customer-1", "customer-2"]
+    for s in subjects:
+        om.subjects.create_entitlement(s, metered(
+            issueAfterReset=rng.choice([10, 40]), isSoftLimit=rng.random() < 0.3,
+            preserveOverageAtReset=rng.random() < 0.5))
+    w = Collector(om.entitlements.watch(subject=subjects, coalesce_interval=0,
+                                        thresholds=[{"balance_below": 5}, {"usage_above": 50}]))
+    watches.append(w)
+    wait_for(lambda: w.mirror.synced, "the initial snapshot")
+    grants: list[str] = []
+
+    def consistent() -> bool:
+        return all(w.mirror.values.get((s, "ai_tokens")) == om.subjects.get_entitlement_value(s, "ai_tokens").proto
+                   for s in subjects)
+
+    for step in range(70):
+        s = rng.choice(subjects)
+        op = rng.random()
+        now = clock()
+        if op < 0.55:  # mostly usage: on time (the cheap path), late (a full computation), or in the future
+            late = timedelta(minutes=rng.choice([0, 0, 0, 0, 1, 3, 45, 200, -2]))
+            usage(om, max(START, now - late), rng.choice([0.5, 1, 2.5, 7, 30]), subject=s)
+        elif op < 0.67:
+            grant: dict[str, Any] = {
+                "amount": rng.choice([3, 10, 25]), "priority": rng.choice([1, 2, 5]),
+                "effectiveAt": now - timedelta(minutes=rng.choice([0, 0, 5])),
+                "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": rng.choice([1, 2])},
+                "maxRolloverAmount": rng.choice([0, 5, 100])}
+            if rng.random() < 0.2:
+                grant["recurrence"] = {"interval": "DAY"}
+            with contextlib.suppress(InvalidArgumentError):  # backdated before the period's start
+                grants.append(om.subjects.create_entitlement_grant(s, "ai_tokens", grant).id)
+        elif op < 0.72 and grants:
+            with contextlib.suppress(MeterdError):  # already voided or expired: fine
+                om.grants.void(grants.pop(rng.randrange(len(grants))))
+        elif op < 0.78:
+            with contextlib.suppress(MeterdError):  # a second reset in the same minute
+                om.subjects.reset_entitlement_usage(s, "ai_tokens", retain_anchor=rng.random() < 0.5,
+                                                    preserve_overage=rng.choice([None, True, False]))
+        else:
+            clock.advance(minutes=rng.choice([1, 1, 2, 13, 59, 61, 300, 1440]))  # expiries, hours, periods
+        wait_for(consistent, f"step {step}: every value to equal GetEntitlementValue")
+    assert w.error is None
+    (session,) = clocked_server.ctx.services["watch"].sessions()
+    assert session.continued > 0 and session.computed_in_full > 0  # both paths were taken
+
+
 def test_thresholds_fire_once_per_crossing_and_period(om: OpenMeter, clock: Clock, watches: list[Collector]) -> None:
     e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
     w = Collector(om.entitlements.watch(

@@ -34,6 +34,8 @@ class Reason(StrEnum):
     ENTITLEMENT_CREATED = "ENTITLEMENT_CREATED"
     ENTITLEMENT_OVERRIDDEN = "ENTITLEMENT_OVERRIDDEN"
     ENTITLEMENT_DELETED = "ENTITLEMENT_DELETED"
+    METER_UPDATED = "METER_UPDATED"
+    METER_DELETED = "METER_DELETED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,14 @@ class Change:
     future: tuple[tuple[str, datetime], ...] = ()
     # USAGE of ``event_type`` for every subject (a coarse change, when the subjects were too many to name).
     all_subjects: bool = False
+    # USAGE: no event of this change is stamped before this instant (microseconds), except those of the
+    # subjects in ``late`` (each with its earliest event's instant). 0: unknown (as early as can be).
+    # A watch continuing values from a state at instant c (see service.py) drops that state when usage
+    # before c changed.
+    earliest_us: int = 0
+    late: tuple[tuple[str, int], ...] = ()
+    # METER_UPDATED / METER_DELETED: the meter's slug (every entitlement whose feature uses it).
+    meter_slug: str = ""
 
 
 class ChangeSource(Protocol):

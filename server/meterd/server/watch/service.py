@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from meterd.server.credit import engine
+from meterd.server.credit.service import ValueBasis
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
@@ -29,11 +30,11 @@ from meterd.server.entitlements.model import (
 )
 from meterd.server.errors import FailedPrecondition, InvalidArgument, MeterdError, ResourceExhausted
 from meterd.server.grants.model import Grant
-from meterd.server.timeutil import from_us
+from meterd.server.timeutil import from_us, to_us
 from meterd.server.watch.budget import ComputeBudget
 from meterd.server.watch.changes import Change, Reason
-from meterd.server.watch.feed import ChangeFeed, Selection, Watch, Watched, replay
-from meterd.server.watch.schedule import wake_time
+from meterd.server.watch.feed import ChangeFeed, Due, Selection, Watch, Watched, replay
+from meterd.server.watch.schedule import next_engine_instant, wake_time
 from meterd.server.watch.thresholds import Reading, Threshold, ThresholdTracker, validate_thresholds
 
 log = logging.getLogger("meterd.watch")
@@ -48,7 +49,11 @@ MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
 MAX_FUTURE_MINUTES = 1000  # (subject, minute) timers one commit may set for future-dated events
 MAX_PER_POLL = 100  # values computed before the budget is asked again
+# Events stamped more than this before their ingestion are named per subject in a USAGE change (later ones
+# only set the change's earliest instant): see Change.late.
+LATE_CUTOFF_US = 120_000_000
 THROTTLED_WAIT = 0.01  # seconds a watch held back by the budget waits at least before asking again
+_METER = frozenset({Reason.METER_UPDATED, Reason.METER_DELETED})  # always sent, even with an unchanged value
 # Reasons that change neither an entitlement nor its grants.
 _DATA_ONLY = frozenset({Reason.USAGE, Reason.TIME})
 
@@ -72,6 +77,7 @@ class Update:
     reasons: frozenset[Reason]
     computed_at: datetime
     deleted: bool = False
+    unavailable: str = ""  # why ``value`` is None although the entitlement exists (e.g. its meter was deleted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +114,40 @@ class Entitlements(Protocol):
 
 
 class Credit(Protocol):
-    def value(self, entitlement: Entitlement, at: datetime | None = None) -> EntitlementValue: ...
+    def value_basis(
+        self, entitlement: Entitlement, now: datetime | None = None
+    ) -> tuple[EntitlementValue, ValueBasis | None]: ...
+    def usage_since(self, bases: list[ValueBasis], end: datetime) -> list[Decimal]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A value computed in full (what GetEntitlementValue answers now), with what a watch keeps from it."""
+
+    value: EntitlementValue | None  # None: it cannot be computed (``unavailable`` says why)
+    reading: Reading | None
+    wake_at: datetime | None
+    at: datetime
+    basis: ValueBasis | None = None
+    unavailable: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """A basis kept to continue an entitlement's value from usage alone (see WatchSession.poll): valid for
+    instants before ``next_instant`` (the next instant of the engine's timeline after the basis's state),
+    while no USAGE change reports an event stamped before ``at_us`` (the state's instant)."""
+
+    basis: ValueBasis
+    next_instant: datetime | None
+    at_us: int
+    granted: Decimal  # credit of the grants active in the segment (for percentage thresholds)
+
+    @classmethod
+    def of(cls, basis: ValueBasis) -> Continuation:
+        at = basis.state.at
+        return cls(basis, next_engine_instant(basis.spec, basis.grants, at), to_us(at),
+                   sum((g.amount for g in basis.grants if g.is_active_at(at)), Decimal(0)))
 
 
 class Grants(Protocol):
@@ -145,7 +184,7 @@ class WatchService:
         entitlement_reader: EntitlementReader,
         credit: Credit,
         grants: Grants,
-        event_type_of: Callable[[Entitlement], str],
+        meter_of: Callable[[Entitlement], tuple[str, str]],
         clock: Callable[[], datetime],
         *,
         max_watched: int = MAX_WATCHED,
@@ -157,7 +196,7 @@ class WatchService:
         self._reader = entitlement_reader
         self._credit = credit
         self._grants = grants
-        self._event_type_of = event_type_of
+        self._meter_of = meter_of
         self._clock = clock
         self.max_watched = max_watched
         self.heartbeat_seconds = heartbeat_seconds
@@ -216,31 +255,33 @@ class WatchService:
                 return out
 
     def watched(self, e: Entitlement) -> Watched:
-        event_type = ""
+        slug = event_type = ""
         if e.type is EntitlementType.METERED:
             try:
-                event_type = self._event_type_of(e)
+                slug, event_type = self._meter_of(e)
             except MeterdError:
-                event_type = ""
-        return Watched(e.id, e.subject_key, e.feature_key, event_type)
+                slug = event_type = ""
+        return Watched(e.id, e.subject_key, e.feature_key, event_type, slug)
 
     def compute(
         self, e: Entitlement, grants: list[engine.Grant] | None = None, *, schedule: bool = True,
         reading: bool = True,
-    ) -> tuple[EntitlementValue | None, Reading | None, datetime | None, datetime]:
-        """The entitlement's value now (None if it cannot be computed), the threshold reading (if asked), and
-        when to recompute it by itself (if asked). The value is what GetEntitlementValue answers now.
-        ``grants``: the entitlement's grants if the caller has them (read here otherwise)."""
+    ) -> Computed:
+        """The entitlement's value now, what GetEntitlementValue answers now (None if it cannot be computed),
+        the threshold reading (if asked), when to recompute it by itself (if asked), and the basis to
+        continue it from. ``grants``: the entitlement's grants if the caller has them (read here otherwise)."""
         now = self._clock()
         if e.type is not EntitlementType.METERED:
-            return static_value(e), None, None, now
+            return Computed(static_value(e), None, None, now)
         try:
-            value = self._credit.value(e, now)
+            value, basis = self._credit.value_basis(e, now)
         except MeterdError as exc:  # e.g. the feature's meter was deleted: nothing to watch but the error
             log.warning("watch: no value", extra={"entitlement": e.id, "error": str(exc)})
-            return None, None, None, now
+            return Computed(None, None, None, now, unavailable=str(exc))
+        if basis is not None:
+            grants = list(basis.grants)
         if not schedule and not reading:
-            return value, None, None, now
+            return Computed(value, None, None, now, basis)
         if grants is None:
             grants = self.engine_grants(e.id)
         spec = e.engine_spec()
@@ -249,7 +290,7 @@ class WatchService:
             instant = engine.value_instant(now)
             granted = sum((g.amount for g in grants if g.is_active_at(instant)), Decimal(0))
             out_reading = Reading(value.balance, value.usage, granted, engine.period_start_at(spec, instant))
-        return value, out_reading, wake_time(spec, grants, now) if schedule else None, now
+        return Computed(value, out_reading, wake_time(spec, grants, now) if schedule else None, now, basis)
 
     def engine_grants(self, entitlement_id: str) -> list[engine.Grant]:
         return [g.to_engine() for g in self._grants.for_entitlement(entitlement_id)]
@@ -274,6 +315,10 @@ class WatchSession:
         self._sent: dict[str, EntitlementValue | None] = {}
         self._entitlements: dict[str, Entitlement] = {}
         self._grants: dict[str, list[engine.Grant]] = {}  # per entitlement, until a change may alter them
+        # Per metered entitlement: the basis its value continues from on usage alone (see poll).
+        self._continuations: dict[str, Continuation] = {}
+        self.continued = 0  # values continued from a basis (the cheap path), and computed in full (tests)
+        self.computed_in_full = 0
         self._last_position = ""
         self._last_send = time.monotonic()
         self._ended = threading.Event()
@@ -327,9 +372,11 @@ class WatchSession:
             return
         grants = self._grants[e.id] = self._service.engine_grants(e.id)
         if self._thresholds.thresholds:
-            value, reading, wake_at, _ = self._service.compute(e, grants)
-            self._thresholds.observe(e.id, reading)
-            self._sent[e.id] = value
+            c = self._service.compute(e, grants)
+            self._keep(e.id, c)
+            self._thresholds.observe(e.id, c.reading)
+            self._sent[e.id] = c.value
+            wake_at = c.wake_at
         else:
             wake_at = wake_time(e.engine_spec(), grants, self._service._clock())
         self._schedule(e.id, wake_at)
@@ -342,21 +389,31 @@ class WatchSession:
             yield self._sent_message(Message(token, snapshot=cause, snapshot_complete=True))
             return
         self._grants.clear()
+        self._continuations.clear()
         thresholds = bool(self._thresholds.thresholds)
         for i, e in enumerate(selected):
             grants = None
             if e.type is EntitlementType.METERED:
                 grants = self._grants[e.id] = self._service.engine_grants(e.id)
-            value, reading, wake_at, at = self._service.compute(e, grants, reading=thresholds)
+            c = self._service.compute(e, grants, reading=thresholds)
+            self._keep(e.id, c)
             if thresholds:
-                self._thresholds.observe(e.id, reading)
-            self._sent[e.id] = value
-            self._schedule(e.id, wake_at)
-            chunk.append(Update(e.id, e.subject_key, e.feature_key, value, frozenset({Reason.SNAPSHOT}), at))
+                self._thresholds.observe(e.id, c.reading)
+            self._sent[e.id] = c.value
+            self._schedule(e.id, c.wake_at)
+            chunk.append(Update(e.id, e.subject_key, e.feature_key, c.value, frozenset({Reason.SNAPSHOT}), c.at,
+                                unavailable=c.unavailable))
             last = i == len(selected) - 1
             if len(chunk) >= SNAPSHOT_CHUNK or last:
                 yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=last))
                 chunk = []
+
+    def _keep(self, eid: str, c: Computed) -> None:
+        self.computed_in_full += 1
+        if c.basis is None:
+            self._continuations.pop(eid, None)
+        else:
+            self._continuations[eid] = Continuation.of(c.basis)
 
     def _schedule(self, entitlement_id: str, at: datetime | None) -> None:
         if at is not None:
@@ -385,7 +442,8 @@ class WatchSession:
         updates: list[Update] = []
         crossings: list[Crossing] = []
         started = time.perf_counter()
-        for eid, reasons in due.updates.items():
+        slow = self._continue(due, updates, crossings)
+        for eid, reasons in slow.items():
             update, crossed = self._recompute(eid, reasons)
             if update is not None:
                 updates.append(update)
@@ -401,6 +459,64 @@ class WatchSession:
         if not messages and time.monotonic() - self._last_send >= self._heartbeat:
             messages.append(self._sent_message(Message(token)))
         return messages
+
+    def _continue(self, due: Due, updates: list[Update], crossings: list[Crossing]) -> dict[str, set[Reason]]:
+        """The cheap path: values changed by usage alone (no grant, reset, entitlement or meter change), whose
+        basis is still exact (no event reported before its state's instant) and whose segment still holds
+        now's instant, are continued from their basis with the usage since its state, read for all of them
+        at once (one read per meter and state instant), instead of a full computation each. The value is
+        what the engine gives from that state, as GetEntitlementValue's replay passes through the same
+        state (same checkpoints, same segments). Returns the rest (to compute in full)."""
+        now = self._service._clock()
+        instant = engine.value_instant(now)
+        chosen: list[tuple[str, set[Reason], Continuation]] = []
+        rest: dict[str, set[Reason]] = {}
+        for eid, reasons in due.updates.items():
+            cont = self._continuations.get(eid)
+            if (
+                cont is not None
+                and reasons <= _DATA_ONLY
+                and eid in self._entitlements
+                and (cont.next_instant is None or instant < cont.next_instant)
+                and due.earliest.get(eid, cont.at_us) >= cont.at_us
+                and instant >= cont.basis.state.at
+            ):
+                chosen.append((eid, reasons, cont))
+            else:
+                self._continuations.pop(eid, None)
+                rest[eid] = reasons
+        if not chosen:
+            return rest
+        try:
+            usages = self._service._credit.usage_since([c.basis for _, _, c in chosen], instant)
+        except MeterdError:  # e.g. a meter deleted meanwhile: compute each in full (and say why)
+            for eid, reasons, _ in chosen:
+                self._continuations.pop(eid, None)
+                rest[eid] = reasons
+            return rest
+        thresholds = bool(self._thresholds.thresholds)
+        for (eid, reasons, cont), usage in zip(chosen, usages, strict=True):
+            b = cont.basis
+            state = engine.advance_within_segment(b.grants_by_id, b.state, instant, usage)
+            balance = state.balance
+            value = EntitlementValue(has_access=balance > 0 or b.spec.is_soft_limit, balance=balance,
+                                     usage=state.usage, overage=state.overage)
+            self.continued += 1
+            if reasons != {Reason.USAGE}:  # a timer fired (a future-dated event's minute): schedule the next
+                self._schedule(eid, wake_time(b.spec, b.grants, now))
+            e = self._entitlements[eid]
+            if thresholds:
+                reading = Reading(balance, state.usage, cont.granted, state.period_start)
+                crossings.extend(
+                    Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value,
+                             reading.period_start)
+                    for i in self._thresholds.observe(eid, reading)
+                )
+            if eid in self._sent and self._sent[eid] == value:
+                continue
+            self._sent[eid] = value
+            updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now))
+        return rest
 
     def _recompute(self, eid: str, reasons: set[Reason]) -> tuple[Update | None, list[Crossing]]:
         # Usage and time change neither the entitlement nor its grants: reuse what was read last time.
@@ -420,7 +536,7 @@ class WatchSession:
             subject = e.subject_key if e else (known.subject_key if known else "")
             feature = e.feature_key if e else (known.feature_key if known else "")
             return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True), []
-        if eid not in self._entitlements or self._entitlements[eid] != e:
+        if refresh or eid not in self._entitlements or self._entitlements[eid] != e:
             self._entitlements[eid] = e
             self.watch.track([self._service.watched(e)])
         thresholds = bool(self._thresholds.thresholds)
@@ -430,18 +546,21 @@ class WatchSession:
             grants = self._grants.get(eid)
             if grants is None:
                 grants = self._grants[eid] = self._service.engine_grants(eid)
-        value, reading, wake_at, at = self._service.compute(e, grants, schedule=schedule, reading=thresholds)
-        self._schedule(eid, wake_at)
+        c = self._service.compute(e, grants, schedule=schedule, reading=thresholds)
+        self._keep(eid, c)
+        value, reading, at = c.value, c.reading, c.at
+        self._schedule(eid, c.wake_at)
         crossed = self._thresholds.observe(eid, reading) if thresholds else []
         crossings = [
             Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value, reading.period_start)
             for i in crossed
             if value is not None and reading is not None
         ]
-        if eid in self._sent and self._sent[eid] == value:
+        if eid in self._sent and self._sent[eid] == value and not reasons & _METER:
             return None, crossings
         self._sent[eid] = value
-        return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at), crossings
+        return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at,
+                      unavailable=c.unavailable), crossings
 
     def wait_seconds(self, cap: float = 1.0) -> float:
         """How long to sleep (unless woken): until something is due, at most ``cap``."""
@@ -458,23 +577,42 @@ class WatchSession:
 
 
 def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:
-    """USAGE changes for newly stored events: one per event type, with its subjects, and the (subject,
-    minute) of events stamped after their ingestion. ``batches``: (events, stored flags, ingested
-    microseconds); an event has ``type``, ``subject`` and ``time_us``. On the ingest path of a watched
-    server: set comprehensions, no per-event Python statements in the common case (one event type)."""
+    """USAGE changes for newly stored events: one per event type, with its subjects, the (subject, minute) of
+    events stamped after their ingestion, and how early the events are stamped (``earliest_us``, and per
+    subject those stamped more than LATE_CUTOFF_US before their ingestion). ``batches``: (events, stored
+    flags, ingested microseconds); an event has ``type``, ``subject`` and ``time_us``. On the ingest path of a
+    watched server: set comprehensions and min(), no per-event Python statements in the common case (one
+    event type, events on time)."""
     subjects: dict[str, set[str]] = {}
     future: dict[str, set[tuple[str, int]]] = {}
+    earliest: dict[str, int] = {}
+    late: dict[str, dict[str, int]] = {}
     for events, stored, ingested_us in batches:
         fresh = events if all(stored) else [e for e, ok in zip(events, stored, strict=True) if ok]
         if not fresh:
             continue
         types = {e.type for e in fresh}
+        by_type: list[tuple[str, Sequence[Any]]]
         if len(types) == 1:
             (t,) = types
             subjects.setdefault(t, set()).update({e.subject for e in fresh})
+            by_type = [(t, fresh)]
         else:
+            grouped: dict[str, list[Any]] = {}
             for e in fresh:
                 subjects.setdefault(e.type, set()).add(e.subject)
+                grouped.setdefault(e.type, []).append(e)
+            by_type = list(grouped.items())
+        cutoff = ingested_us - LATE_CUTOFF_US
+        for t, evs in by_type:
+            lo = min(e.time_us for e in evs)
+            if lo < cutoff:  # late events: name their subjects, so that only those states are dropped
+                lo = cutoff
+                per_subject = late.setdefault(t, {})
+                for e in evs:
+                    if e.time_us < cutoff and e.time_us < per_subject.get(e.subject, cutoff):
+                        per_subject[e.subject] = e.time_us
+            earliest[t] = min(earliest.get(t, lo), lo)
         if max(e.time_us for e in fresh) > ingested_us:
             for e in fresh:
                 if e.time_us > ingested_us:
@@ -483,5 +621,6 @@ def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) 
     for t, subs in subjects.items():
         minutes = sorted(future.get(t, ()))[:MAX_FUTURE_MINUTES]
         changes.append(Change(Reason.USAGE, event_type=t, subjects=frozenset(subs),
-                              future=tuple((s, from_us(m)) for s, m in minutes)))
+                              future=tuple((s, from_us(m)) for s, m in minutes), earliest_us=earliest[t],
+                              late=tuple(sorted(late.get(t, {}).items()))))
     return changes

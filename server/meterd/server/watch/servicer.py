@@ -26,6 +26,8 @@ _REASONS = {
     Reason.ENTITLEMENT_CREATED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED,
     Reason.ENTITLEMENT_OVERRIDDEN: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN,
     Reason.ENTITLEMENT_DELETED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED,
+    Reason.METER_UPDATED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_UPDATED,
+    Reason.METER_DELETED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_DELETED,
 }
 _SNAPSHOTS = {
     "": entitlements_pb2.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED,
@@ -77,6 +79,7 @@ def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
     out = entitlements_pb2.EntitlementValueUpdate(
         entitlement_id=u.entitlement_id, subject_key=u.subject_key, feature_key=u.feature_key,
         reasons=sorted(_REASONS[r] for r in u.reasons), computed_at=rpc.dt_to_ts(u.computed_at), deleted=u.deleted,
+        unavailable=u.unavailable,
     )
     if u.value is not None:
         out.value.CopyFrom(value_to_wire(u.value))
