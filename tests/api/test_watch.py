@@ -280,6 +280,37 @@ def test_every_message_equals_get_entitlement_value_at_that_moment(
     assert session.continued > 0 and session.computed_in_full > 0  # both paths were taken
 
 
+def test_a_deleted_or_redefined_meter_reaches_the_watchers_of_its_entitlements(
+    om: OpenMeter, watches: list[Collector]
+) -> None:
+    e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
+    w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0))
+    watches.append(w)
+    wait_for(lambda: w.mirror.synced, "the initial snapshot")
+    usage(om, START, 10)
+    usage(om, START, 5)
+    wait_for(lambda: w.by_id[e.id].value.usage == 15, "usage 15")
+    reasons = entitlements_pb2.EntitlementChangeReason
+    om.features.delete("ai_tokens")  # archived: the entitlement stays, on the meter's slug
+    om.meters.delete("tokens_total")
+    wait_for(lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_DELETED in w.by_id[e.id].reasons,
+             "the meter's deletion")
+    gone = w.by_id[e.id]
+    assert not gone.deleted and not gone.HasField("value") and "tokens_total" in gone.unavailable
+    with pytest.raises(MeterdError):
+        om.subjects.get_entitlement_value("customer-1", e.id)
+    # Defined again with the same slug, counting events instead of summing tokens: the new value.
+    om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "COUNT"})
+    wait_for(lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_UPDATED in w.by_id[e.id].reasons,
+             "the meter's new definition")
+    now = w.by_id[e.id]
+    assert now.HasField("value") and not now.unavailable, reasons.Name(now.reasons[0])
+    assert now.value == om.subjects.get_entitlement_value("customer-1", e.id).proto
+    assert (now.value.usage, now.value.balance) == (2, 98)
+    usage(om, START, 7)  # usage of the new definition reaches the watcher too (tracked under it again)
+    wait_for(lambda: w.by_id[e.id].value.usage == 3, "usage counted by the new meter")
+
+
 def test_thresholds_fire_once_per_crossing_and_period(om: OpenMeter, clock: Clock, watches: list[Collector]) -> None:
     e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
     w = Collector(om.entitlements.watch(

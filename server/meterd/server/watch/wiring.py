@@ -50,6 +50,7 @@ def wire(ctx: AppContext) -> None:
         ctx.services["entitlements"].add_change_listener(source.on_entitlement)
         ctx.services["grants"].add_change_listener(source.on_grant)
         features, meters = ctx.services["feature_store"], ctx.services["meters"]
+        meters.add_change_listener(source.on_meter)
 
         def meter_of(e: Entitlement) -> tuple[str, str]:
             """(meter slug, its event type) of the entitlement's feature; event type "" if it is gone."""
