@@ -374,6 +374,44 @@ def test_resume_continues_without_a_gap_or_starts_over_when_too_old(
     assert old.by_id[e.id].value.usage == 25
 
 
+def test_resume_replays_the_threshold_crossings_made_while_disconnected_once_each(
+    om: OpenMeter, clocked_server: MeterdServer, watches: list[Collector]
+) -> None:
+    e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
+    thresholds = [{"balance_below": 50}, {"usage_above": 80}]
+    first = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, thresholds=thresholds,
+                                            reconnect=False))
+    wait_for(lambda: first.mirror.synced, "the initial snapshot")
+    usage(om, START, 30)
+    wait_for(lambda: first.by_id[e.id].value.usage == 30, "usage 30")
+    position = first.messages[-1].position
+    first.close()
+    service = clocked_server.ctx.services["watch"]
+    (detached,) = service.sessions()  # still computing, with nobody reading
+    usage(om, START, 30)  # balance 40: below 50
+    usage(om, START, 25)  # usage 85: above 80
+    wait_for(lambda: len(detached._crossing_log) == 2, "the crossings made while disconnected")
+    resumed = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, thresholds=thresholds,
+                                              resume_position=position, reconnect=False))
+    watches.append(resumed)
+    wait_for(lambda: e.id in resumed.by_id and resumed.by_id[e.id].value.usage == 85, "the missed values")
+    assert resumed.messages[0].resumed and not resumed.messages[0].snapshot
+    assert sorted((c.threshold_index, c.replayed) for c in resumed.crossings()) == [(0, True), (1, True)]
+    assert service.sessions() == [detached]  # the same session carries on
+    usage(om, START, 10)  # still beyond both: no crossing again
+    wait_for(lambda: resumed.by_id[e.id].value.usage == 95, "usage 95")
+    assert len(resumed.crossings()) == 2 and first.crossings() == []
+
+    # Too old (another server run's position): a snapshot, and no crossing replayed although the value is
+    # beyond both thresholds (the value shows it).
+    old = Collector(om.entitlements.watch(subject="customer-1", thresholds=thresholds,
+                                          resume_position="0123456789ab.3.abcd1234.7", reconnect=False))
+    watches.append(old)
+    wait_for(lambda: old.mirror.synced, "a fresh snapshot")
+    assert old.messages[0].snapshot == entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD
+    assert old.by_id[e.id].value.usage == 95 and old.crossings() == []
+
+
 def test_refusals(om: OpenMeter) -> None:
     stub = entitlements_pb2_grpc.EntitlementServiceStub(om.channel)
     cases = [

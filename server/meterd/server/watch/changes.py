@@ -136,13 +136,16 @@ class ChangeLog:
         return f"{self.epoch}.{position}"
 
     def parse(self, token: str, field: str = "resume_position") -> int | None:
-        """The position in a token of this log; None for a token of another run. InvalidArgument if malformed."""
-        epoch, dot, number = token.partition(".")
-        if not dot or not epoch or not number.isdigit():
+        """The position in a token of this log; None for a token of another run. InvalidArgument if malformed.
+        A watch's messages append ``.<watch id>.<message number>`` to the position (see service.py)."""
+        parts = token.split(".")
+        if len(parts) not in (2, 4) or not parts[0] or not parts[1].isdigit() or (
+            len(parts) == 4 and (not parts[2].isalnum() or not parts[3].isdigit())
+        ):
             raise InvalidArgument.of(field, "is not a position sent by WatchEntitlementValues")
-        if epoch != self.epoch:
+        if parts[0] != self.epoch:
             return None
-        return int(number)
+        return int(parts[1])
 
 
 def _weight(change: Change) -> int:

@@ -104,6 +104,11 @@ class Watch:
         self.behind = False
         self.closed = False
 
+    def rebind(self, wake: Callable[[], None]) -> None:
+        """Wakes ``wake`` from now on."""
+        with self._lock:
+            self._wake = wake
+
     # -- what is watched -------------------------------------------------------------------------------
     def track(self, watched: Iterable[Watched]) -> None:
         """Follows these entitlements (again, if already followed)."""

@@ -9,9 +9,12 @@ due, and ``wake`` (given at open) is called from other threads when something ma
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +47,12 @@ MAX_INTERVAL = 60.0
 MAX_SELECTION_KEYS = 50_000
 MAX_WATCHED = 100_000  # entitlements one watch may follow
 SNAPSHOT_CHUNK = 500  # updates per snapshot message
+# A watch with thresholds keeps running this long after its stream ends (seconds), so that a resume replays
+# the crossings meanwhile; at most MAX_DETACHED such sessions at once; each remembers its last
+# MAX_CROSSING_LOG crossings (a resume from before them is too old).
+DETACHED_SECONDS = 300.0
+MAX_DETACHED = 100
+MAX_CROSSING_LOG = 10_000
 HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
@@ -89,6 +98,7 @@ class Crossing:
     threshold: Threshold
     value: EntitlementValue
     period_start: datetime
+    replayed: bool = False  # sent again on resume (see WatchEntitlementValuesRequest.resume_position)
 
 
 @dataclass(slots=True)
@@ -202,11 +212,17 @@ class WatchService:
         self.heartbeat_seconds = heartbeat_seconds
         self.budget = budget or ComputeBudget()
         self._sessions: set[WatchSession] = set()
+        self._detached: dict[str, WatchSession] = {}  # watch id -> a session whose stream ended (see detach)
+        self.detached_seconds = DETACHED_SECONDS
         self._lock = threading.Lock()
         self._closed = False
 
     def open(self, request: WatchRequest, wake: Callable[[], None]) -> WatchSession:
-        """A session for the request (validated here: InvalidArgument, ResourceExhausted)."""
+        """A session for the request (validated here: InvalidArgument, ResourceExhausted).
+
+        Resuming a watch with thresholds continues the session that served it, kept detached since its stream
+        ended (see ``detach``), so that the crossings since the position are replayed; when that session is
+        gone (or the position is not retained) the resume is too old (a RESUME_TOO_OLD snapshot)."""
         validate_request(request)
         resume_from: int | None = None
         if request.resume_position:
@@ -214,9 +230,53 @@ class WatchService:
         with self._lock:
             if self._closed:
                 raise FailedPrecondition("server: shutting down")
+            if request.thresholds and resume_from is not None:
+                detached = self._adoptable(request)
+                if detached is not None:
+                    self._detached.pop(detached.id, None)
+            else:
+                detached = None
+        if detached is not None:
+            parts = request.resume_position.split(".")
+            if detached.adopt(request, wake, resume_from, int(parts[3])):  # type: ignore[arg-type]
+                return detached
+            detached.close()
+        if request.thresholds:
+            resume_from = None  # crossings since cannot be replayed: too old
+        with self._lock:
+            if self._closed:
+                raise FailedPrecondition("server: shutting down")
             session = WatchSession(self, request, wake, resume_from, bool(request.resume_position))
             self._sessions.add(session)
         return session
+
+    def _adoptable(self, request: WatchRequest) -> WatchSession | None:
+        parts = request.resume_position.split(".")
+        if len(parts) != 4:
+            return None
+        session = self._detached.get(parts[2])
+        if session is None or session.ended:
+            return None
+        if session.selection != Selection(frozenset(request.subjects), frozenset(request.features)):
+            return None
+        if tuple(session.thresholds) != tuple(request.thresholds):
+            return None
+        return session
+
+    def detach(self, session: WatchSession) -> bool:
+        """Whether a session whose stream ended keeps running detached (its caller drives it, for at most
+        ``detached_seconds``), so that a resume can replay the threshold crossings since: only sessions with
+        thresholds, at most MAX_DETACHED at once, never while shutting down."""
+        with self._lock:
+            if self._closed or session.ended or not session.thresholds or len(self._detached) >= MAX_DETACHED:
+                return False
+            self._detached[session.id] = session
+            return True
+
+    def undetach(self, session: WatchSession) -> None:
+        with self._lock:
+            if self._detached.get(session.id) is session:
+                del self._detached[session.id]
 
     def _forget(self, session: WatchSession) -> None:
         with self._lock:
@@ -325,10 +385,43 @@ class WatchSession:
         self._registered = False
         self._heartbeat = service.heartbeat_seconds if request.heartbeat is None else request.heartbeat
         self._throttled = False
+        self.id = secrets.token_hex(4)
+        self._seq = 0  # messages with crossings sent (their number goes into the positions)
+        self._crossing_log: deque[tuple[int, Crossing]] = deque()  # (message number, crossing), the latest
+        self._crossings_forgotten = 0  # the number of the last message whose crossings were forgotten
+        self.adopting = False  # set when a resume takes the session over from its detached driver
+        self.detached_done = threading.Event()
+        self._adopted: tuple[int, int] | None = None  # (feed position, message number) to resume after
 
     @property
     def ended(self) -> bool:
         return self._ended.is_set()
+
+    @property
+    def thresholds(self) -> list[Threshold]:
+        return self._thresholds.thresholds
+
+    def rebind(self, wake: Callable[[], None]) -> None:
+        """Wakes ``wake`` from now on (the session changes hands between a stream and its detached driver)."""
+        self._wake = wake
+        self.watch.rebind(wake)
+
+    def adopt(self, request: WatchRequest, wake: Callable[[], None], position: int, seq: int) -> bool:
+        """Takes the detached session over for a resumed stream (after its driver stopped). False when the
+        position cannot be continued from (the caller starts afresh: too old)."""
+        self.adopting = True
+        self._wake()
+        if not self.detached_done.wait(10) or self.ended or not self._registered:
+            return False
+        if seq > self._seq or seq < self._crossings_forgotten:
+            return False
+        self.rebind(wake)
+        self.watch.interval = DEFAULT_INTERVAL if request.interval is None else request.interval
+        self._heartbeat = self._service.heartbeat_seconds if request.heartbeat is None else request.heartbeat
+        self._adopted = (position, seq)
+        self.adopting = False
+        self.detached_done.clear()
+        return True
 
     def end(self) -> None:
         """Ends the session from any thread (shutdown); the driving loop sees ``ended`` and stops."""
@@ -345,6 +438,9 @@ class WatchSession:
     # -- driving -------------------------------------------------------------------------------------
     def start(self) -> Iterator[Message]:
         """The first messages: a snapshot of every selected entitlement, or (resuming) what changed since."""
+        if self._adopted is not None:
+            yield from self._restart(*self._adopted)
+            return
         position, missed = self._feed.register(self.watch, self._resume_from)
         self._registered = True
         selected = self._service.list_selected(self.selection)
@@ -358,12 +454,34 @@ class WatchSession:
             for e in selected:
                 self._sent[e.id] = None  # unknown to us: the next value computed for it is sent
                 self._prepare_resumed(e)
-            self._last_position = self._feed.log.token(position)
-            yield Message(self._last_position, resumed=True)
+            yield self._sent_message(Message(self._feed.log.token(position), resumed=True))
             return
         self.watch.ready(now)
         cause = "RESUME_TOO_OLD" if self._resume_asked else "INITIAL"
         yield from self._snapshot(selected, position, cause)
+
+    def _restart(self, since: int, after_seq: int) -> Iterator[Message]:
+        """An adopted session's first messages: ``resumed``, the crossings sent after message ``after_seq``
+        (replayed), then (polled) the values of everything changed since feed position ``since``."""
+        self._adopted = None
+        position = self._feed.position()
+        missed = self._feed.log.since(since)
+        selected = self._service.list_selected(self.selection)
+        self._entitlements = {e.id: e for e in selected}
+        self.watch.track(self._service.watched(e) for e in selected)
+        token = self._feed.log.token(position)
+        if missed is None:  # no longer retained: values start over (crossings too: they were only the log's)
+            self._thresholds = ThresholdTracker(list(self._thresholds.thresholds))
+            self._crossing_log.clear()
+            yield from self._snapshot(selected, position, "RESUME_TOO_OLD")
+            return
+        replay(self.watch, missed, position, time.monotonic() - self.watch.interval)
+        for e in selected:
+            self._sent[e.id] = None  # unknown to the watcher: the next value computed for it is sent
+        replayed = [dataclasses.replace(c, replayed=True) for seq, c in self._crossing_log if seq > after_seq]
+        yield self._sent_message(Message(token, resumed=True))
+        if replayed:
+            yield self._sent_message(Message(token, crossings=replayed))
 
     def _prepare_resumed(self, e: Entitlement) -> None:
         """Resuming: the timers of the entitlement, and the thresholds' baseline (its value now: crossings
@@ -420,6 +538,16 @@ class WatchSession:
             self.watch.schedule(entitlement_id, at.timestamp())
 
     def _sent_message(self, m: Message) -> Message:
+        if self._thresholds.thresholds:
+            # A watch with thresholds numbers its messages with crossings; its positions carry its id and that
+            # number, so that a resume knows which crossings the watcher has seen (see WatchService.open).
+            if m.crossings:
+                self._seq += 1
+                log_ = self._crossing_log
+                log_.extend((self._seq, c) for c in m.crossings if not c.replayed)
+                while len(log_) > MAX_CROSSING_LOG:
+                    self._crossings_forgotten = log_.popleft()[0]
+            m.position = f"{m.position}.{self.id}.{self._seq}"
         self._last_position = m.position
         self._last_send = time.monotonic()
         return m

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -12,9 +13,12 @@ from meterd.server import rpc
 from meterd.server.entitlements.servicer import value_to_wire
 from meterd.server.errors import InvalidArgument, MeterdError
 from meterd.server.watch.changes import Reason
-from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService
+from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService, WatchSession
 from meterd.server.watch.thresholds import Threshold, ThresholdKind
 from meterd.v1 import entitlements_pb2
+
+log = logging.getLogger("meterd.watch")
+_detached_tasks: set[asyncio.Task[None]] = set()
 
 _REASONS = {
     Reason.SNAPSHOT: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_SNAPSHOT,
@@ -90,7 +94,7 @@ def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     return entitlements_pb2.ThresholdCrossing(
         entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
         threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=value_to_wire(c.value),
-        period_start=rpc.dt_to_ts(c.period_start),
+        period_start=rpc.dt_to_ts(c.period_start), replayed=c.replayed,
     )
 
 
@@ -134,4 +138,34 @@ async def serve_watch_async(
         await context.abort(status.code, status.details, status.trailing_metadata)
     finally:
         if session is not None:
+            if service.detach(session):
+                task = loop.create_task(_drive_detached(service, session))
+                _detached_tasks.add(task)  # a reference, so the task is not collected while it runs
+                task.add_done_callback(_detached_tasks.discard)
+            else:
+                session.close()
+
+
+async def _drive_detached(service: WatchService, session: WatchSession) -> None:
+    """Keeps a session whose stream ended computing (its messages go nowhere; its crossings are remembered)
+    until a resume adopts it, the server shuts down, or ``service.detached_seconds`` pass."""
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+    session.rebind(lambda: loop.call_soon_threadsafe(woken.set))
+    deadline = loop.time() + service.detached_seconds
+    try:
+        while not session.ended and not session.adopting and loop.time() < deadline:
+            woken.clear()
+            await loop.run_in_executor(None, session.poll)
+            if session.adopting:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), max(0.0, min(session.wait_seconds(), deadline - loop.time())))
+    except Exception:  # a failing poll ends the detached session like a failing stream ends an attached one
+        log.exception("watch: detached session failed")
+    finally:
+        adopted = session.adopting and not session.ended
+        session.detached_done.set()
+        if not adopted:
+            service.undetach(session)
             session.close()
