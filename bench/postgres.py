@@ -24,17 +24,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import Server, table, write_result
+from common import Server, load_in_process, table, write_result
 from pgcluster import PgCluster
 from query import METERS, event, query_suite
 
 from meterd.client import OpenMeter
-from meterd.server.events.service import EventService
-from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.store.postgres.db import Database
 from meterd.server.store.postgres.events import PgEventStore
 from meterd.server.store.postgres.meters import PgMeterStore
-from meterd.server.timeutil import utcnow
 from meterd.v1 import events_pb2
 
 SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min",
@@ -154,28 +151,7 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections
 
 def load(url: str, n: int) -> float:
     """Ingests n events through meterd's store-side ingest path (in this process); returns events/s."""
-    db = Database(url)
-    events = PgEventStore(db)
-    meters = MeterService(PgMeterStore(db, events), utcnow)
-    for spec in METERS:
-        meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
-                                             spec.get("value_property"), spec["group_by"]))
-    service = EventService(events, utcnow)
-    rng = random.Random(n)
-    start = time.perf_counter()
-    pending = []
-    for base in range(0, n, 1000):
-        wire = [event("e", i, n, rng) for i in range(base, min(n, base + 1000))]
-        pending.append(service.submit_batch([(e, e.time.seconds * 1_000_000 + e.time.nanos // 1000) for e in wire]))
-        if len(pending) > 8:
-            pending.pop(0).result()
-        if base and base % 1_000_000 == 0:
-            print(f"  loaded {base:,} events ({base / (time.perf_counter() - start):,.0f}/s)", flush=True)
-    for f in pending:
-        f.result()
-    rate = n / (time.perf_counter() - start)
-    db.close()
-    return rate
+    return load_in_process(Database(url), PgEventStore, PgMeterStore, METERS, event, n)
 
 
 def main() -> None:

@@ -18,15 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, percentile, table, write_result
+from common import Server, load_in_process, percentile, table, write_result
 
 from meterd.client import OpenMeter
-from meterd.server.events.service import EventService
-from meterd.server.meters.service import MeterService, definition_from_fields
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import SqliteEventStore
 from meterd.server.store.sqlite.meters import SqliteMeterStore
-from meterd.server.timeutil import utcnow
 from meterd.v1 import events_pb2
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -56,29 +53,7 @@ def event(prefix: str, i: int, n: int, rng: random.Random) -> events_pb2.Event:
 
 def load(db_path: Path, n: int) -> float:
     """Ingests n events through the store-side ingest path; returns events/s."""
-    db = Database(db_path)
-    events = SqliteEventStore(db)
-    meters = MeterService(SqliteMeterStore(db, events), utcnow)
-    for spec in METERS:
-        meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
-                                             spec.get("value_property"), spec["group_by"]))
-    service = EventService(events, utcnow)
-    rng = random.Random(n)
-    start = time.perf_counter()
-    pending = []
-    batch = 1000
-    for base in range(0, n, batch):
-        wire = [event("e", i, n, rng) for i in range(base, min(n, base + batch))]
-        pending.append(service.submit_batch([(e, e.time.seconds * 1_000_000 + e.time.nanos // 1000) for e in wire]))
-        if len(pending) > 8:
-            pending.pop(0).result()
-        if base and base % 1_000_000 == 0:
-            print(f"  loaded {base:,} events ({base / (time.perf_counter() - start):,.0f}/s)", flush=True)
-    for f in pending:
-        f.result()
-    rate = n / (time.perf_counter() - start)
-    db.close()
-    return rate
+    return load_in_process(Database(db_path), SqliteEventStore, SqliteMeterStore, METERS, event, n)
 
 
 def timed(fn, runs: int) -> dict[str, float]:  # type: ignore[no-untyped-def]

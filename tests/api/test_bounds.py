@@ -214,6 +214,46 @@ def test_page_tokens_are_tamper_evident(seeded: OpenMeter, tmp_path: Path) -> No
         other.stop(0)
 
 
+def _first_page_token(om: OpenMeter, family: str) -> str:
+    if family == "events":
+        return om.events.list_page(limit=2).next_page_token
+    om.subjects.upsert([{"key": f"k{i}"} for i in range(3)])
+    return om.subjects.list_page(limit=2).next_page_token
+
+
+def _list_with(om: OpenMeter, family: str, token: str) -> list[str]:
+    if family == "events":
+        return [e.event.id for e in om.events.list_page(limit=2, page_token=token).events]
+    return [s.key for s in om.subjects.list_page(limit=2, page_token=token).subjects]
+
+
+@pytest.mark.parametrize("family", ["events", "subjects"])
+def test_event_and_subject_page_tokens_are_tamper_evident(seeded: OpenMeter, tmp_path: Path, family: str) -> None:
+    """ListEvents and ListSubjects use the same signed tokens as every other List: edited, cut, unsigned,
+    foreign (another method, another database) tokens are INVALID_ARGUMENT "invalid page_token"."""
+    token = _first_page_token(seeded, family)
+    assert token
+    assert _list_with(seeded, family, token) == (["e27", "e26"] if family == "events" else ["k2"])
+    payload, mac = token.split(".")
+    forged = ["eyJ4IjoxfQ", payload + ".AAAAAAAAAAAAAAAAAAAAAA", payload[:-2] + "AA." + mac, token + "x", "%%%",
+              "a.b.c", "x" * 20_000]
+    seeded.meters.create({"slug": "m2", "eventType": "x", "aggregation": "COUNT"})
+    forged.append(seeded.meters.list_page(limit=1).next_page_token)  # a token of another List method
+    for bad in forged:
+        with pytest.raises(InvalidArgumentError) as exc:
+            _list_with(seeded, family, bad)
+        assert "invalid page_token" in exc.value.message and len(exc.value.message) < 200, bad[:40]
+        assert [v.field for v in exc.value.violations] == ["page_token"]
+    other = MeterdServer(Config(listen="127.0.0.1:0", db=str(tmp_path / "other.db"), log_format="text")).start()
+    try:
+        with OpenMeter(other.address, timeout=10) as om2:
+            with pytest.raises(InvalidArgumentError) as exc:  # a token of another database
+                _list_with(om2, family, token)
+            assert "invalid page_token" in exc.value.message
+    finally:
+        other.stop(0)
+
+
 def test_huge_input_in_errors_is_quoted_cut(seeded: OpenMeter, channel: grpc.Channel) -> None:
     with pytest.raises(NotFoundError) as exc:
         seeded.meters.get("x" * 20_000)

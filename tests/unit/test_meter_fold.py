@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from meterd.server.meters import fold
 from meterd.server.meters.model import Aggregation, MeterDefinition
-from meterd.server.store.sqlite import meters as store
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.sampled_from([2**63, -(2**63), 10**15, 10**15 - 1]),
@@ -26,11 +26,9 @@ datas = st.one_of(
 )
 
 
-def fold(meter: store._Compiled, rows: list[tuple[int, int, str | None]]) -> tuple[Any, Any]:
-    fake = store.SqliteMeterStore.__new__(store.SqliteMeterStore)
-    fake._group_texts = {}
+def fold_rows(meter: fold.CompiledMeter, rows: list[tuple[int, int, str | None]]) -> tuple[Any, Any]:
     events = [(i, "t", f"s{i % 2}", t, data) for i, t, data in rows]
-    out = fake._fold(events, {"t": [meter]}, 1, by_index=True)
+    out = fold.Folder().fold(events, {"t": [meter]}, 1, by_index=True)
     return ({sql: sorted(r, key=repr) for sql, r in out.rows.items()}, sorted(out.errors))
 
 
@@ -43,8 +41,8 @@ def fold(meter: store._Compiled, rows: list[tuple[int, int, str | None]]) -> tup
 def test_inline_reads_equal_the_reader(aggregation: Aggregation, group_by: dict[str, str],
                                        events: list[tuple[int, Any]]) -> None:
     definition = MeterDefinition("m", "t", aggregation, None if aggregation is Aggregation.COUNT else "$.v", group_by)
-    fast = store._compile(1, definition)
+    fast = fold.compile_meter(1, definition)
     assert fast.group_names is not None
     slow = dataclasses.replace(fast, group_names=None, value_name=None)
     rows = [(i, t, None if d is None else json.dumps(d)) for i, (t, d) in enumerate(events)]
-    assert fold(fast, rows) == fold(slow, rows)
+    assert fold_rows(fast, rows) == fold_rows(slow, rows)

@@ -162,15 +162,18 @@ def _bad_json_path(value: Any, path: str = "") -> str:
     return path
 
 
+def non_negative_int(value: Any, *, what: str) -> int:
+    """``value`` when it is an int (not a bool) of at least 0; InvalidArgumentError naming ``what`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_argument(f"{what}", f"expected an integer, got {type(value).__name__}")
+    if value < 0:
+        raise invalid_argument(f"{what}", f"must not be negative, got {value}")
+    return value
+
+
 def page_size(limit: int | None, *, what: str = "limit") -> int:
     """The wire page size for ``limit``: 0 (the server's default) for None; a non-negative int otherwise."""
-    if limit is None:
-        return 0
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise invalid_argument(f"{what}", f"expected an integer, got {type(limit).__name__}")
-    if limit < 0:
-        raise invalid_argument(f"{what}", f"must not be negative, got {limit}")
-    return limit
+    return 0 if limit is None else non_negative_int(limit, what=what)
 
 
 def optional_str(value: str | None, *, what: str) -> str:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from meterd.client._convert import (
+    non_negative_int,
     normalize,
     str_list,
     to_enum,
@@ -56,14 +57,6 @@ def _ref(value: Any, what: str) -> str:
 def _bool(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise invalid_argument(f"{what}", f"expected a bool, got {type(value).__name__}")
-    return value
-
-
-def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid_argument(f"{what}", f"expected an integer, got {type(value).__name__}")
-    if value < 0:
-        raise invalid_argument(f"{what}", f"must not be negative, got {value}")
     return value
 
 
@@ -118,8 +111,8 @@ def entitlement_to_wire(entitlement: EntitlementLike) -> entitlements_pb2.Entitl
         if e.get("issue_after_reset") is not None:
             m.issue_after_reset = to_number(e["issue_after_reset"], what="entitlement.issue_after_reset")
         if e.get("issue_after_reset_priority") is not None:
-            m.issue_after_reset_priority = _int(e["issue_after_reset_priority"],
-                                                "entitlement.issue_after_reset_priority")
+            m.issue_after_reset_priority = non_negative_int(e["issue_after_reset_priority"],
+                                                            what="entitlement.issue_after_reset_priority")
         if e.get("is_soft_limit") is not None:
             m.is_soft_limit = _bool(e["is_soft_limit"], "entitlement.is_soft_limit")
         if e.get("preserve_overage_at_reset") is not None:
@@ -137,7 +130,7 @@ def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
     if g.get("amount") is not None:
         message.amount = to_number(g["amount"], what="grant.amount")
     if g.get("priority") is not None:
-        message.priority = _int(g["priority"], "grant.priority")
+        message.priority = non_negative_int(g["priority"], what="grant.priority")
     if g.get("effective_at") is not None:
         message.effective_at.CopyFrom(to_timestamp(g["effective_at"], what="grant.effective_at"))
     if g.get("expiration") is not None:
@@ -145,7 +138,7 @@ def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
         if x.get("duration") is not None:
             message.expiration.duration = to_enum(x["duration"], ExpirationDuration, what="grant.expiration.duration").wire
         if x.get("count") is not None:
-            message.expiration.count = _int(x["count"], "grant.expiration.count")
+            message.expiration.count = non_negative_int(x["count"], what="grant.expiration.count")
     for key in ("min_rollover_amount", "max_rollover_amount"):
         if g.get(key) is not None:
             setattr(message, key, to_number(g[key], what=f"grant.{key}"))

@@ -6,7 +6,7 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -421,6 +421,20 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _pages(list_page: Callable[..., Any], target: str) -> Iterator[Any]:
+    """Every page of a client ``list_page`` method, 1,000 items a page; a failed call ends the command."""
+    token = ""
+    while True:
+        try:
+            page = list_page(limit=1000, page_token=token)
+        except Exception as error:
+            _fail(error, target)
+        yield page
+        token = page.next_page_token
+        if not token:
+            return
+
+
 @main.group(epilog=EXIT_CODES)
 def meters() -> None:
     """The server's meters."""
@@ -434,12 +448,7 @@ def meters_list(fmt: str, target: str, api_key: str | None) -> None:
     """List every meter: slug, event type, aggregation, value property, group-by keys, description."""
     records = []
     with _client(target, api_key) as om:
-        token = ""
-        while True:
-            try:
-                page = om.meters.list_page(limit=1000, page_token=token)
-            except Exception as error:
-                _fail(error, target)
+        for page in _pages(om.meters.list_page, target):
             for m in page.meters:
                 records.append({
                     "slug": m.slug, "event_type": m.event_type,
@@ -447,9 +456,6 @@ def meters_list(fmt: str, target: str, api_key: str | None) -> None:
                     "value_property": m.value_property, "group_by": dict(sorted(m.group_by.items())),
                     "description": m.description,
                 })
-            token = page.next_page_token
-            if not token:
-                break
     _print_records(records, ["slug", "event_type", "aggregation", "value_property", "group_by", "description"],
                    fmt, "meters")
 
@@ -467,12 +473,7 @@ def subjects_list(fmt: str, target: str, api_key: str | None) -> None:
     """List every subject: key, display name, metadata, Stripe customer id, creation time."""
     records = []
     with _client(target, api_key) as om:
-        token = ""
-        while True:
-            try:
-                page = om.subjects.list_page(limit=1000, page_token=token)
-            except Exception as error:
-                _fail(error, target)
+        for page in _pages(om.subjects.list_page, target):
             for s in page.subjects:
                 records.append({
                     "key": s.key,
@@ -481,9 +482,6 @@ def subjects_list(fmt: str, target: str, api_key: str | None) -> None:
                     "stripe_customer_id": s.stripe_customer_id if s.HasField("stripe_customer_id") else None,
                     "created_at": _time(s.created_at),
                 })
-            token = page.next_page_token
-            if not token:
-                break
     _print_records(records, ["key", "display_name", "metadata", "stripe_customer_id", "created_at"], fmt,
                    "subjects")
 

@@ -1,4 +1,5 @@
-"""The one place where domain errors become gRPC statuses, plus wire helpers shared by servicers."""
+"""The one place where domain errors become gRPC statuses, the decorator every unary servicer method wears, and
+the signed page tokens of every List. Conversions of message fields live in ``meterd.server.wire``."""
 
 from __future__ import annotations
 
@@ -11,17 +12,13 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import timestamp_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from meterd.server import cancellation, errors
-from meterd.v1 import common_pb2
 
 log = logging.getLogger("meterd.rpc")
 
@@ -135,52 +132,6 @@ def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:
     return cancellation.checker()
 
 
-# -- wire helpers --------------------------------------------------------------------------------------
-# google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
-TIMESTAMP_MIN_SECONDS = -62_135_596_800
-TIMESTAMP_MAX_SECONDS = 253_402_300_799
-
-
-def ts_to_dt(ts: timestamp_pb2.Timestamp, field: str = "time") -> datetime:
-    """A protobuf Timestamp as an aware UTC datetime (microsecond precision).
-
-    Raises InvalidArgument on ``field`` when it is no valid Timestamp (seconds outside 0001..9999, nanos
-    outside 0..999,999,999)."""
-    if not 0 <= ts.nanos <= 999_999_999:
-        raise errors.InvalidArgument.of(field, f"nanos must be between 0 and 999999999, got {ts.nanos}")
-    if not TIMESTAMP_MIN_SECONDS <= ts.seconds <= TIMESTAMP_MAX_SECONDS:
-        raise errors.InvalidArgument.of(
-            field,
-            f"seconds {ts.seconds} is outside the Timestamp range 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z",
-        )
-    return ts.ToDatetime(tzinfo=UTC)
-
-
-def opt_ts(message: Any, field: str, path: str | None = None) -> datetime | None:
-    """The datetime of an optional Timestamp field, or None when it is not set; see ``ts_to_dt`` (errors name
-    ``path``, default ``field``)."""
-    return ts_to_dt(getattr(message, field), path or field) if message.HasField(field) else None
-
-
-def dt_to_ts(dt: datetime) -> timestamp_pb2.Timestamp:
-    """An aware datetime as a protobuf Timestamp."""
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(dt)
-    return ts
-
-
-# A repeated filter field (subjects, features, meter slugs) holds at most this many values: each becomes an SQL
-# parameter, and the store's statements have a bounded number of them.
-MAX_FILTER_VALUES = 1000
-
-
-def filter_values(values: Any, field: str) -> tuple[str, ...]:
-    """A repeated filter field as a tuple; INVALID_ARGUMENT on ``field`` beyond MAX_FILTER_VALUES values."""
-    if len(values) > MAX_FILTER_VALUES:
-        raise errors.InvalidArgument.of(field, f"at most {MAX_FILTER_VALUES} values, got {len(values)}")
-    return tuple(values)
-
-
 # -- page tokens -----------------------------------------------------------------------------------------
 # Page tokens are opaque and tamper-evident: the cursor's JSON and an HMAC-SHA256 (cut to 16 bytes) over the
 # method name and the cursor, keyed by a per-database secret. A token from another database, another List
@@ -233,6 +184,11 @@ def decode_page_token(token: str, field: str = "page_token") -> Any:
         ) from exc
 
 
+def _not_a_cursor() -> errors.InvalidArgument:
+    """A signed token whose cursor has another shape than the method reads (a token of an older server)."""
+    return errors.InvalidArgument.of("page_token", "is not a valid page token")
+
+
 def decode_cursor(token: str, *types: type) -> tuple[Any, ...] | None:
     """The cursor in a page token, a list whose items are of ``types`` in order; None for no token and
     INVALID_ARGUMENT (``page_token``) for a signed token of another shape."""
@@ -244,7 +200,7 @@ def decode_cursor(token: str, *types: type) -> tuple[Any, ...] | None:
         and len(cursor) == len(types)
         and all(isinstance(value, kind) for value, kind in zip(cursor, types, strict=True))
     ):
-        raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        raise _not_a_cursor()
     return tuple(cursor)
 
 
@@ -253,13 +209,15 @@ def encode_cursor(cursor: tuple[Any, ...] | None) -> str:
     return encode_page_token(list(cursor)) if cursor else ""
 
 
-def descending_from_wire(order: int) -> bool:
-    """True for SORT_ORDER_DESC; ASC and UNSPECIFIED ascend; INVALID_ARGUMENT (``order``) otherwise."""
-    if order not in common_pb2.SortOrder.values():
-        raise errors.InvalidArgument.of("order", f"unknown order {order}")
-    return order == common_pb2.SORT_ORDER_DESC
+def decode_key_cursor(token: str) -> str | None:
+    """The key in a page token of a List ordered by one unique string key (subjects, meters); None for no token
+    and INVALID_ARGUMENT (``page_token``) for a signed token of another shape."""
+    cursor = decode_page_token(token)
+    if cursor is not None and not isinstance(cursor, str):
+        raise _not_a_cursor()
+    return cursor
 
 
-def decimal_from_wire(value: float) -> Decimal:
-    """A wire double as the Decimal of its shortest text (0.1 stays exactly 0.1)."""
-    return Decimal(repr(value))
+def encode_key_cursor(key: str | None) -> str:
+    """The page token that continues after ``key``; "" for the last page (no key)."""
+    return encode_page_token(key) if key is not None else ""

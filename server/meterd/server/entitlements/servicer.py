@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 import grpc.aio
 
-from meterd.server import errors, rpc
+from meterd.server import errors, rpc, wire
 from meterd.server.credit.engine import History, Segment, WindowRow, usage_period_at
 from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
@@ -19,36 +19,11 @@ from meterd.server.entitlements.model import (
     EntitlementFilter,
     EntitlementOrderBy,
     EntitlementType,
-    EntitlementValue,
     MeteredRequest,
     NewEntitlement,
 )
-from meterd.server.entitlements.periods import Interval
 from meterd.server.entitlements.service import EntitlementService
 from meterd.v1 import common_pb2, entitlements_pb2, entitlements_pb2_grpc
-
-_INTERVALS = {
-    common_pb2.PERIOD_INTERVAL_DAY: Interval.DAY,
-    common_pb2.PERIOD_INTERVAL_WEEK: Interval.WEEK,
-    common_pb2.PERIOD_INTERVAL_MONTH: Interval.MONTH,
-    common_pb2.PERIOD_INTERVAL_YEAR: Interval.YEAR,
-}
-_INTERVALS_TO_WIRE = {v: k for k, v in _INTERVALS.items()}
-
-
-def interval_from_wire(value: int, field: str) -> Interval | None:
-    """None for UNSPECIFIED; INVALID_ARGUMENT for a number this server does not know."""
-    if value == common_pb2.PERIOD_INTERVAL_UNSPECIFIED:
-        return None
-    interval = _INTERVALS.get(common_pb2.PeriodInterval.ValueType(value))
-    if interval is None:
-        raise errors.InvalidArgument.of(field, f"unknown interval {value}")
-    return interval
-
-
-def interval_to_wire(interval: Interval) -> common_pb2.PeriodInterval.ValueType:
-    return _INTERVALS_TO_WIRE[interval]
-
 
 _HISTORY_WINDOWS = {
     common_pb2.WINDOW_SIZE_HOUR: HistoryWindow.HOUR,
@@ -74,8 +49,8 @@ def _amounts(values: dict[str, Decimal] | object) -> dict[str, float]:
 
 def window_row_to_wire(row: WindowRow) -> entitlements_pb2.WindowedHistoryRow:
     return entitlements_pb2.WindowedHistoryRow(
-        from_time=rpc.dt_to_ts(row.start),
-        to_time=rpc.dt_to_ts(row.end),
+        from_time=wire.dt_to_ts(row.start),
+        to_time=wire.dt_to_ts(row.end),
         usage=float(row.usage),
         balance_at_start=float(row.balance_at_start),
     )
@@ -83,8 +58,8 @@ def window_row_to_wire(row: WindowRow) -> entitlements_pb2.WindowedHistoryRow:
 
 def segment_to_wire(s: Segment) -> entitlements_pb2.BurndownSegment:
     return entitlements_pb2.BurndownSegment(
-        from_time=rpc.dt_to_ts(s.start),
-        to_time=rpc.dt_to_ts(s.end),
+        from_time=wire.dt_to_ts(s.start),
+        to_time=wire.dt_to_ts(s.end),
         usage=float(s.usage),
         overage=float(s.overage),
         balance_at_start=float(s.balance_at_start),
@@ -132,11 +107,11 @@ def entitlement_filter_from_wire(
         raise errors.InvalidArgument.of("order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT")
     return EntitlementFilter(
         subjects=subjects,
-        features=rpc.filter_values(request.feature, "feature"),
+        features=wire.filter_values(request.feature, "feature"),
         include_deleted=request.include_deleted,
         types=tuple(types),
         order_by=order_by,
-        descending=rpc.descending_from_wire(request.order),
+        descending=wire.descending_from_wire(request.order),
     )
 
 
@@ -148,10 +123,10 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
     if kind == "metered":
         m = e.metered
         metered = MeteredRequest(
-            interval=interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
-            anchor=rpc.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
-            measure_usage_from=rpc.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
-            issue_after_reset=rpc.decimal_from_wire(m.issue_after_reset)
+            interval=wire.interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
+            anchor=wire.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
+            measure_usage_from=wire.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
+            issue_after_reset=wire.decimal_from_wire(m.issue_after_reset)
             if m.HasField("issue_after_reset")
             else None,
             issue_after_reset_priority=(
@@ -190,11 +165,11 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         feature_id=e.feature_id,
         feature_key=e.feature_key,
         metadata=dict(e.metadata),
-        created_at=rpc.dt_to_ts(e.created_at),
-        updated_at=rpc.dt_to_ts(e.updated_at),
+        created_at=wire.dt_to_ts(e.created_at),
+        updated_at=wire.dt_to_ts(e.updated_at),
     )
     if e.deleted_at is not None:
-        message.deleted_at.CopyFrom(rpc.dt_to_ts(e.deleted_at))
+        message.deleted_at.CopyFrom(wire.dt_to_ts(e.deleted_at))
     if e.type is EntitlementType.BOOLEAN:
         message.boolean.SetInParent()
     elif e.type is EntitlementType.STATIC:
@@ -205,9 +180,9 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         metered = message.metered
         # A reset re-anchors the period (unless it retains the anchor) or changes it: show the one in effect now.
         in_effect = usage_period_at(e.engine_spec(), now) if e.resets else m.usage_period
-        metered.usage_period.interval = interval_to_wire(in_effect.interval)
-        metered.usage_period.anchor.CopyFrom(rpc.dt_to_ts(in_effect.anchor))
-        metered.measure_usage_from.CopyFrom(rpc.dt_to_ts(m.measure_usage_from))
+        metered.usage_period.interval = wire.interval_to_wire(in_effect.interval)
+        metered.usage_period.anchor.CopyFrom(wire.dt_to_ts(in_effect.anchor))
+        metered.measure_usage_from.CopyFrom(wire.dt_to_ts(m.measure_usage_from))
         if m.issue_after_reset is not None:
             metered.issue_after_reset = float(m.issue_after_reset)
         metered.issue_after_reset_priority = m.issue_after_reset_priority
@@ -215,22 +190,12 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         metered.preserve_overage_at_reset = m.preserve_overage_at_reset
         period = e.current_usage_period(now)
         if period is not None:
-            metered.current_usage_period.from_time.CopyFrom(rpc.dt_to_ts(period.start))
-            metered.current_usage_period.to_time.CopyFrom(rpc.dt_to_ts(period.end))
+            metered.current_usage_period.from_time.CopyFrom(wire.dt_to_ts(period.start))
+            metered.current_usage_period.to_time.CopyFrom(wire.dt_to_ts(period.end))
         last_reset = e.reported_last_reset
         if last_reset is not None:
-            metered.last_reset.CopyFrom(rpc.dt_to_ts(last_reset))
+            metered.last_reset.CopyFrom(wire.dt_to_ts(last_reset))
     return message
-
-
-def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
-    return entitlements_pb2.EntitlementValue(
-        has_access=v.has_access,
-        balance=float(v.balance),
-        usage=float(v.usage),
-        overage=float(v.overage),
-        config=v.config or "",
-    )
 
 
 class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
@@ -276,7 +241,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def ListEntitlements(
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
-        filter = entitlement_filter_from_wire(request, rpc.filter_values(request.subject_key, "subject_key"))
+        filter = entitlement_filter_from_wire(request, wire.filter_values(request.subject_key, "subject_key"))
         page, cursor, total = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, str))
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
@@ -310,9 +275,9 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.GetEntitlementValueRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementValueResponse:
         value = self._service.value(
-            request.subject_key, request.entitlement, rpc.opt_ts(request, "time"), rpc.deadline_check(context)
+            request.subject_key, request.entitlement, wire.opt_ts(request, "time"), rpc.deadline_check(context)
         )
-        return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
+        return entitlements_pb2.GetEntitlementValueResponse(value=wire.value_to_wire(value))
 
     @rpc.unary
     def GetEntitlementHistory(
@@ -322,8 +287,8 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         history = self._service.history(
             request.subject_key,
             request.entitlement,
-            rpc.opt_ts(request, "from_time"),
-            rpc.opt_ts(request, "to_time"),
+            wire.opt_ts(request, "from_time"),
+            wire.opt_ts(request, "to_time"),
             window,
             request.window_time_zone,
             rpc.deadline_check(context),
@@ -337,11 +302,11 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         updated = self._service.reset(
             request.subject_key,
             request.entitlement,
-            rpc.opt_ts(request, "effective_at"),
+            wire.opt_ts(request, "effective_at"),
             request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
-            interval_from_wire(request.usage_period.interval, "usage_period.interval"),
-            rpc.opt_ts(request.usage_period, "anchor", "usage_period.anchor") if request.HasField("usage_period") else None,
+            wire.interval_from_wire(request.usage_period.interval, "usage_period.interval"),
+            wire.opt_ts(request.usage_period, "anchor", "usage_period.anchor") if request.HasField("usage_period") else None,
         )
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())

@@ -12,7 +12,7 @@ import grpc
 import grpc.aio
 from google.protobuf import timestamp_pb2
 
-from meterd.server import errors, rpc
+from meterd.server import errors, rpc, wire
 from meterd.server.events.model import EventFilter, Outcome, StoredEvent
 from meterd.server.events.service import BatchResult, EventService
 from meterd.v1 import events_pb2, events_pb2_grpc
@@ -69,7 +69,7 @@ def stored_to_wire(s: StoredEvent) -> events_pb2.IngestedEvent:
             time=timestamp_pb2.Timestamp(seconds=e.time_us // 1_000_000, nanos=e.time_us % 1_000_000 * 1000),
             datacontenttype=e.datacontenttype, dataschema=e.dataschema, data=e.data or "",
         ),
-        ingested_at=rpc.dt_to_ts(s.ingested_at),
+        ingested_at=wire.dt_to_ts(s.ingested_at),
         validation_errors=[
             events_pb2.EventValidationError(meter_slug=slug, message=message) for slug, message in s.validation_errors
         ],
@@ -159,21 +159,19 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
     def ListEvents(
         self, request: events_pb2.ListEventsRequest, context: grpc.ServicerContext
     ) -> events_pb2.ListEventsResponse:
-        cursor = rpc.decode_page_token(request.page_token)
-        if cursor is not None and not (isinstance(cursor, list) and len(cursor) == 2):
-            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
+        cursor = rpc.decode_cursor(request.page_token, int, int)
         filter = EventFilter(
-            time_from=rpc.opt_ts(request, "from_time"),
-            time_to=rpc.opt_ts(request, "to_time"),
-            ingested_from=rpc.opt_ts(request, "ingested_from_time"),
-            ingested_to=rpc.opt_ts(request, "ingested_to_time"),
-            subjects=rpc.filter_values(request.subject, "subject"),
+            time_from=wire.opt_ts(request, "from_time"),
+            time_to=wire.opt_ts(request, "to_time"),
+            ingested_from=wire.opt_ts(request, "ingested_from_time"),
+            ingested_to=wire.opt_ts(request, "ingested_to_time"),
+            subjects=wire.filter_values(request.subject, "subject"),
             type=request.type or None,
             id=request.id or None,
             has_error=request.has_error if request.HasField("has_error") else None,
         )
-        page, next_cursor = self._service.list(filter, request.page_size, tuple(cursor) if cursor else None)
+        page, next_cursor = self._service.list(filter, request.page_size, cursor)
         return events_pb2.ListEventsResponse(
             events=[stored_to_wire(s) for s in page],
-            next_page_token=rpc.encode_page_token(list(next_cursor)) if next_cursor else "",
+            next_page_token=rpc.encode_cursor(next_cursor),
         )

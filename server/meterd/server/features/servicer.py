@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from meterd.server import errors, rpc
+from meterd.server import errors, rpc, wire
 from meterd.server.features.model import Feature, FeatureFilter, NewFeature
 from meterd.server.features.service import FeatureService
 from meterd.v1 import features_pb2, features_pb2_grpc
@@ -14,10 +14,10 @@ def feature_to_wire(f: Feature) -> features_pb2.Feature:
     message = features_pb2.Feature(
         id=f.id, key=f.key, name=f.name, meter_slug=f.meter_slug or "",
         meter_group_by_filters=dict(f.meter_group_by_filters), metadata=dict(f.metadata),
-        created_at=rpc.dt_to_ts(f.created_at), updated_at=rpc.dt_to_ts(f.updated_at),
+        created_at=wire.dt_to_ts(f.created_at), updated_at=wire.dt_to_ts(f.updated_at),
     )
     if f.archived_at is not None:
-        message.archived_at.CopyFrom(rpc.dt_to_ts(f.archived_at))
+        message.archived_at.CopyFrom(wire.dt_to_ts(f.archived_at))
     return message
 
 
@@ -50,7 +50,7 @@ class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
     def ListFeatures(
         self, request: features_pb2.ListFeaturesRequest, context: grpc.ServicerContext
     ) -> features_pb2.ListFeaturesResponse:
-        filter = FeatureFilter(meter_slugs=rpc.filter_values(request.meter_slug, "meter_slug"), include_archived=request.include_archived)
+        filter = FeatureFilter(meter_slugs=wire.filter_values(request.meter_slug, "meter_slug"), include_archived=request.include_archived)
         page, cursor = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, str))
         return features_pb2.ListFeaturesResponse(
             features=[feature_to_wire(f) for f in page], next_page_token=rpc.encode_cursor(cursor),

@@ -7,12 +7,8 @@ from decimal import Decimal
 
 import grpc
 
-from meterd.server import errors, rpc
+from meterd.server import errors, rpc, wire
 from meterd.server.entitlements.periods import ExpirationDuration
-from meterd.server.entitlements.servicer import (
-    interval_from_wire,
-    interval_to_wire,
-)
 from meterd.server.grants.model import Grant, GrantFilter, GrantOrderBy, NewGrant, next_recurrence
 from meterd.server.grants.service import GrantService
 from meterd.v1 import grants_pb2, grants_pb2_grpc
@@ -33,17 +29,17 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
         raise errors.InvalidArgument.of("grant.expiration.duration", f"unknown duration {duration}")
     has_recurrence = g.HasField("recurrence")
     return NewGrant(
-        amount=rpc.decimal_from_wire(g.amount),
-        effective_at=rpc.opt_ts(g, "effective_at", "grant.effective_at"),
+        amount=wire.decimal_from_wire(g.amount),
+        effective_at=wire.opt_ts(g, "effective_at", "grant.effective_at"),
         expiration_duration=_DURATIONS.get(duration),
         expiration_count=g.expiration.count,
         priority=g.priority if g.HasField("priority") else None,
-        max_rollover_amount=rpc.decimal_from_wire(g.max_rollover_amount),
-        min_rollover_amount=rpc.decimal_from_wire(g.min_rollover_amount),
+        max_rollover_amount=wire.decimal_from_wire(g.max_rollover_amount),
+        min_rollover_amount=wire.decimal_from_wire(g.min_rollover_amount),
         recurrence_interval=(
-            interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
+            wire.interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
         ),
-        recurrence_anchor=rpc.opt_ts(g.recurrence, "anchor", "grant.recurrence.anchor") if has_recurrence else None,
+        recurrence_anchor=wire.opt_ts(g.recurrence, "anchor", "grant.recurrence.anchor") if has_recurrence else None,
         has_recurrence=has_recurrence,
         metadata=dict(g.metadata),
     )
@@ -57,21 +53,21 @@ def grant_to_wire(g: Grant, now: datetime) -> grants_pb2.Grant:
     """The wire grant; ``next_recurrence`` is the next refill after ``now``."""
     message = grants_pb2.Grant(
         id=g.id, entitlement_id=g.entitlement_id, subject_key=g.subject_key, feature_key=g.feature_key,
-        amount=_amount(g.amount), priority=g.priority, effective_at=rpc.dt_to_ts(g.effective_at),
+        amount=_amount(g.amount), priority=g.priority, effective_at=wire.dt_to_ts(g.effective_at),
         expiration=grants_pb2.ExpirationPeriod(duration=_DURATIONS_TO_WIRE[g.expiration.duration],
                                                count=g.expiration.count),
-        expires_at=rpc.dt_to_ts(g.expires_at), max_rollover_amount=_amount(g.max_rollover_amount),
+        expires_at=wire.dt_to_ts(g.expires_at), max_rollover_amount=_amount(g.max_rollover_amount),
         min_rollover_amount=_amount(g.min_rollover_amount), metadata=dict(g.metadata),
-        created_at=rpc.dt_to_ts(g.created_at), updated_at=rpc.dt_to_ts(g.updated_at),
+        created_at=wire.dt_to_ts(g.created_at), updated_at=wire.dt_to_ts(g.updated_at),
     )
     if g.recurrence is not None:
-        message.recurrence.interval = interval_to_wire(g.recurrence.interval)
-        message.recurrence.anchor.CopyFrom(rpc.dt_to_ts(g.recurrence.anchor))
+        message.recurrence.interval = wire.interval_to_wire(g.recurrence.interval)
+        message.recurrence.anchor.CopyFrom(wire.dt_to_ts(g.recurrence.anchor))
     if g.voided_at is not None:
-        message.voided_at.CopyFrom(rpc.dt_to_ts(g.voided_at))
+        message.voided_at.CopyFrom(wire.dt_to_ts(g.voided_at))
     upcoming = next_recurrence(g, now)
     if upcoming is not None:
-        message.next_recurrence.CopyFrom(rpc.dt_to_ts(upcoming))
+        message.next_recurrence.CopyFrom(wire.dt_to_ts(upcoming))
     return message
 
 
@@ -95,7 +91,7 @@ def grant_filter_from_wire(
         )
     return GrantFilter(
         subjects=subjects, features=features, include_voided=request.include_voided, order_by=order_by,
-        descending=rpc.descending_from_wire(request.order),
+        descending=wire.descending_from_wire(request.order),
     )
 
 
@@ -128,7 +124,7 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
         self, request: grants_pb2.ListGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListGrantsResponse:
         filter = grant_filter_from_wire(
-            request, rpc.filter_values(request.subject_key, "subject_key"), rpc.filter_values(request.feature, "feature")
+            request, wire.filter_values(request.subject_key, "subject_key"), wire.filter_values(request.feature, "feature")
         )
         page, cursor, total = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, int, str))
         now = self._service.now()
@@ -140,5 +136,5 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
     def VoidGrant(
         self, request: grants_pb2.VoidGrantRequest, context: grpc.ServicerContext
     ) -> grants_pb2.VoidGrantResponse:
-        voided = self._service.void(request.grant_id, rpc.opt_ts(request, "at"))
+        voided = self._service.void(request.grant_id, wire.opt_ts(request, "at"))
         return grants_pb2.VoidGrantResponse(grant=grant_to_wire(voided, self._service.now()))

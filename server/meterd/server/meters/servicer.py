@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 from google.protobuf import timestamp_pb2
 
-from meterd.server import errors, rpc
+from meterd.server import errors, rpc, wire
 from meterd.server.meters.aggregate import QueryRow
 from meterd.server.meters.model import Aggregation
 from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult, definition_from_fields
@@ -32,7 +32,7 @@ def meter_to_wire(m: Meter) -> meters_pb2.Meter:
     return meters_pb2.Meter(
         id=m.id, slug=d.slug, description=d.description, event_type=d.event_type,
         aggregation=_AGGREGATIONS[d.aggregation], value_property=d.value_property or "", group_by=dict(d.group_by),
-        created_at=rpc.dt_to_ts(m.created_at), updated_at=rpc.dt_to_ts(m.updated_at),
+        created_at=wire.dt_to_ts(m.created_at), updated_at=wire.dt_to_ts(m.updated_at),
         window_size=_WINDOW_VALUES[d.window_size],
     )
 
@@ -69,11 +69,11 @@ def window_from_wire(value: int, field: str = "window_size") -> WindowSize | Non
 def query_from_wire(request: meters_pb2.QueryMeterRequest) -> MeterQuery:
     return MeterQuery(
         meter=request.meter,
-        from_time=rpc.opt_ts(request, "from_time"),
-        to_time=rpc.opt_ts(request, "to_time"),
+        from_time=wire.opt_ts(request, "from_time"),
+        to_time=wire.opt_ts(request, "to_time"),
         window_size=window_from_wire(request.window_size),
         window_time_zone=request.window_time_zone,
-        subjects=rpc.filter_values(request.subject, "subject"),
+        subjects=wire.filter_values(request.subject, "subject"),
         group_by=tuple(dict.fromkeys(request.group_by)),
         filter_group_by=filters_from_wire(request.filter_group_by, request.filter_group_by_values),
     )
@@ -92,18 +92,18 @@ def filters_from_wire(
             )
         if not values.values:
             raise errors.InvalidArgument.of(f"filter_group_by_values.{key}", "needs at least one value")
-        filters[key] = tuple(dict.fromkeys(rpc.filter_values(values.values, f"filter_group_by_values.{key}")))
+        filters[key] = tuple(dict.fromkeys(wire.filter_values(values.values, f"filter_group_by_values.{key}")))
     return filters
 
 
 def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
     response = meters_pb2.QueryMeterResponse(
-        to_time=rpc.dt_to_ts(result.to_time),
+        to_time=wire.dt_to_ts(result.to_time),
         window_size=_WINDOW_VALUES[result.window_size] if result.window_size else common_pb2.WINDOW_SIZE_UNSPECIFIED,
     )
     rows_to_wire(result.rows, response.rows)
     if result.from_time is not None:
-        response.from_time.CopyFrom(rpc.dt_to_ts(result.from_time))
+        response.from_time.CopyFrom(wire.dt_to_ts(result.from_time))
     return response
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from meterd.server import errors, rpc
+from meterd.server import errors, rpc, wire
 from meterd.server.portal.auth import current_portal_access
 from meterd.server.portal.model import PortalToken
 from meterd.server.portal.service import PortalService
@@ -22,7 +22,7 @@ from meterd.v1 import meters_pb2, portal_pb2, portal_pb2_grpc
 def token_to_wire(token: PortalToken, now: datetime, text: str = "") -> portal_pb2.PortalToken:
     return portal_pb2.PortalToken(
         id=token.id, subject=token.subject, allowed_meter_slugs=list(token.allowed_meter_slugs),
-        expires_at=rpc.dt_to_ts(token.expires_at), created_at=rpc.dt_to_ts(token.created_at), token=text,
+        expires_at=wire.dt_to_ts(token.expires_at), created_at=wire.dt_to_ts(token.created_at), token=text,
         expired=token.expired(now), invalidated=token.invalidated_at is not None,
     )
 
@@ -51,7 +51,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         self, request: portal_pb2.CreatePortalTokenRequest, context: grpc.ServicerContext
     ) -> portal_pb2.CreatePortalTokenResponse:
         issued = self._service.create_token(
-            request.subject, list(request.allowed_meter_slugs), rpc.opt_ts(request, "expires_at", "expires_at")
+            request.subject, list(request.allowed_meter_slugs), wire.opt_ts(request, "expires_at", "expires_at")
         )
         return portal_pb2.CreatePortalTokenResponse(
             token=token_to_wire(issued.token, issued.token.created_at, issued.text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import grpc
 
-from meterd.server import errors, rpc
+from meterd.server import rpc, wire
 from meterd.server.subjects.model import UNSET, Subject, SubjectUpsert
 from meterd.server.subjects.service import SubjectService
 from meterd.v1 import subjects_pb2, subjects_pb2_grpc
@@ -19,8 +19,8 @@ def upsert_from_wire(s: subjects_pb2.Subject) -> SubjectUpsert:
         key=s.key,
         display_name=(s.display_name or None) if s.HasField("display_name") else UNSET,
         metadata=dict(s.metadata) if s.metadata else UNSET,
-        current_period_start=rpc.ts_to_dt(s.current_period_start, "subject.current_period_start") if s.HasField("current_period_start") else UNSET,
-        current_period_end=rpc.ts_to_dt(s.current_period_end, "subject.current_period_end") if s.HasField("current_period_end") else UNSET,
+        current_period_start=wire.ts_to_dt(s.current_period_start, "subject.current_period_start") if s.HasField("current_period_start") else UNSET,
+        current_period_end=wire.ts_to_dt(s.current_period_end, "subject.current_period_end") if s.HasField("current_period_end") else UNSET,
         stripe_customer_id=(s.stripe_customer_id or None) if s.HasField("stripe_customer_id") else UNSET,
     )
 
@@ -28,16 +28,16 @@ def upsert_from_wire(s: subjects_pb2.Subject) -> SubjectUpsert:
 def subject_to_wire(s: Subject) -> subjects_pb2.Subject:
     message = subjects_pb2.Subject(
         id=s.id, key=s.key, metadata=dict(s.metadata),
-        created_at=rpc.dt_to_ts(s.created_at), updated_at=rpc.dt_to_ts(s.updated_at),
+        created_at=wire.dt_to_ts(s.created_at), updated_at=wire.dt_to_ts(s.updated_at),
     )
     if s.display_name is not None:
         message.display_name = s.display_name
     if s.stripe_customer_id is not None:
         message.stripe_customer_id = s.stripe_customer_id
     if s.current_period_start is not None:
-        message.current_period_start.CopyFrom(rpc.dt_to_ts(s.current_period_start))
+        message.current_period_start.CopyFrom(wire.dt_to_ts(s.current_period_start))
     if s.current_period_end is not None:
-        message.current_period_end.CopyFrom(rpc.dt_to_ts(s.current_period_end))
+        message.current_period_end.CopyFrom(wire.dt_to_ts(s.current_period_end))
     return message
 
 
@@ -62,13 +62,10 @@ class SubjectServicer(subjects_pb2_grpc.SubjectServiceServicer):
     def ListSubjects(
         self, request: subjects_pb2.ListSubjectsRequest, context: grpc.ServicerContext
     ) -> subjects_pb2.ListSubjectsResponse:
-        cursor = rpc.decode_page_token(request.page_token)
-        if cursor is not None and not isinstance(cursor, str):
-            raise errors.InvalidArgument.of("page_token", "is not a valid page token")
-        page, next_key = self._service.list(request.page_size, cursor)
+        page, next_key = self._service.list(request.page_size, rpc.decode_key_cursor(request.page_token))
         return subjects_pb2.ListSubjectsResponse(
             subjects=[subject_to_wire(s) for s in page],
-            next_page_token=rpc.encode_page_token(next_key) if next_key is not None else "",
+            next_page_token=rpc.encode_key_cursor(next_key),
         )
 
     @rpc.unary

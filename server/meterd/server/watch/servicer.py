@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from meterd.server import rpc
-from meterd.server.entitlements.servicer import value_to_wire
+from meterd.server import rpc, wire
 from meterd.server.errors import InvalidArgument, MeterdError
 from meterd.server.watch.changes import Reason
 from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService, WatchSession
@@ -82,19 +81,19 @@ def request_from_wire(request: entitlements_pb2.WatchEntitlementValuesRequest) -
 def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
     out = entitlements_pb2.EntitlementValueUpdate(
         entitlement_id=u.entitlement_id, subject_key=u.subject_key, feature_key=u.feature_key,
-        reasons=sorted(_REASONS[r] for r in u.reasons), computed_at=rpc.dt_to_ts(u.computed_at), deleted=u.deleted,
+        reasons=sorted(_REASONS[r] for r in u.reasons), computed_at=wire.dt_to_ts(u.computed_at), deleted=u.deleted,
         unavailable=u.unavailable,
     )
     if u.value is not None:
-        out.value.CopyFrom(value_to_wire(u.value))
+        out.value.CopyFrom(wire.value_to_wire(u.value))
     return out
 
 
 def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     return entitlements_pb2.ThresholdCrossing(
         entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
-        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=value_to_wire(c.value),
-        period_start=rpc.dt_to_ts(c.period_start), replayed=c.replayed,
+        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=wire.value_to_wire(c.value),
+        period_start=wire.dt_to_ts(c.period_start), replayed=c.replayed,
     )
 
 

@@ -10,48 +10,45 @@ needs (count always; the exact sum for SUM/AVG; min, max or latest), UNIQUE_COUN
 
 Ingest, in two steps:
 
-1. ``prepare`` (on the submitting thread, before the batch reaches the writer): each event's data is parsed
-   once (orjson; the exact decimal parser only for data holding a non-integer number or an integer
-   beyond 64 bits), every meter of its type reads it, and the batch is folded into the rows it will
-   upsert: per (subject, groups, minute) and, rolled up, per (groups, minute/hour/day). Sums are integers
-   in units of 10^-9 (integer values need no decimal arithmetic). LATEST's tie-break by ingest sequence
-   uses the event's index in the batch, turned into its sequence number by the writer.
+1. ``prepare`` (on the submitting thread, before the batch reaches the writer): the batch is folded
+   (``meters.fold``) into the rows it will upsert. LATEST's tie-break by ingest sequence uses the event's
+   index in the batch, turned into its sequence number by the writer.
 2. ``apply`` (on the writer, inside the ingest transaction): ``executemany`` of the prepared rows. If the
    batch had duplicates (whose events must not count) or the meters changed since the preparation, the
    batch is folded again here from the events that were stored.
-
-Anything an event holds that a meter cannot use (an unreadable value, a number too large for an exact
-sum, data the reader chokes on) becomes that event's validation error for that meter: no content of an
-event can make the writer fail.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-import orjson
-
 from meterd.server.errors import AlreadyExists, NotFound
-from meterd.server.events.model import ValidEvent, parse_data
-from meterd.server.meters.model import (
-    MAX_VALUE_DIGITS,
-    Aggregation,
-    MeterDefinition,
-    MeterReader,
-    ReadError,
-    compile_path,
-    parse_event_data,
+from meterd.server.events.model import ValidEvent
+from meterd.server.meters.fold import (
+    ALL_DISTINCT_TARGET,
+    ALL_TARGET,
+    COUNT,
+    LATEST,
+    MAX,
+    MIN,
+    SUB_DISTINCT_TARGET,
+    SUB_TARGET,
+    SUM,
+    CompiledMeter,
+    Folded,
+    Folder,
+    Target,
+    compile_meter,
 )
-from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Fetch, Level, decimal_to_nanos
+from meterd.server.meters.model import Aggregation, MeterDefinition
+from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
 from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
@@ -60,13 +57,6 @@ from meterd.server.timeutil import MINUTE_US, from_us, to_us
 log = logging.getLogger(__name__)
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 BACKFILL_CHUNK = 5000
-# Numeric readings are below 10**MAX_VALUE_DIGITS in magnitude (MeterReader refuses larger ones: sums stay
-# exact in int64 units of 10^-9); integers inside this bound are read inline on the fast path, others go to
-# the reader. UNIQUE_COUNT reads integers inline up to _TEXT_INT (their text is str(int)).
-_NUMBER_INT = 10**MAX_VALUE_DIGITS
-_TEXT_INT = 10**18
-_MAX_SUM_NANOS = _NUMBER_INT * NANOS
-_GROUP_TEXT_CACHE_LIMIT = 100_000
 # A one-subject read lists the days of its range as bound parameters up to this many.
 _INLINE_DAYS = 100
 
@@ -98,45 +88,12 @@ class StoredMeter:
         return self.definition.group_by
 
 
-# What a meter's rows keep, by aggregation.
-_COUNT, _SUM, _MIN, _MAX, _LATEST, _DISTINCT = range(6)
-_KIND = {
-    Aggregation.COUNT: _COUNT, Aggregation.SUM: _SUM, Aggregation.AVG: _SUM, Aggregation.MIN: _MIN,
-    Aggregation.MAX: _MAX, Aggregation.LATEST: _LATEST, Aggregation.UNIQUE_COUNT: _DISTINCT,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    meter_num: int
-    slug: str
-    reader: MeterReader
-    kind: int
-    # Set when every group path is one member name ($.a): the names, read inline on the fast path.
-    group_names: tuple[str, ...] | None
-    # The value path's member name on the fast path (None for COUNT meters).
-    value_name: str | None
-
-
 @dataclass(frozen=True, slots=True)
 class _MeterSet:
     """The meters by event type, as the writer last loaded them; ``version`` changes on every change."""
 
     version: int
-    by_type: dict[str, list[_Compiled]]
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """A batch folded into the rows it upserts (see the module docstring)."""
-
-    version: int
-    # SQL -> rows; for LATEST rows, ``seq_at`` gives the position of the latest_seq column, which holds the
-    # event's index in the batch until the writer adds the batch's first sequence number.
-    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    seq_at: dict[str, int] = field(default_factory=dict)
-    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (index or seq, meter slug, message)
-    subjects: set[tuple[int, str]] = field(default_factory=set)
+    by_type: dict[str, list[CompiledMeter]]
 
 
 # -- SQL ----------------------------------------------------------------------------------------------------
@@ -144,13 +101,13 @@ class _Prepared:
 _SUB_KEY = "meter_num, day_us, subject, time_us, groups"
 _ALL_KEY = "meter_num, time_us, groups"
 _UPDATE = {
-    _COUNT: ("count", "count = count + excluded.count"),
-    _SUM: ("count, sum_units, sum_nanos",
+    COUNT: ("count", "count = count + excluded.count"),
+    SUM: ("count, sum_units, sum_nanos",
            "count = count + excluded.count, sum_units = sum_units + excluded.sum_units,"
            " sum_nanos = sum_nanos + excluded.sum_nanos"),
-    _MIN: ("count, min", "count = count + excluded.count, min = min(min, excluded.min)"),
-    _MAX: ("count, max", "count = count + excluded.count, max = max(max, excluded.max)"),
-    _LATEST: ("count, latest, latest_time_us, latest_seq",
+    MIN: ("count, min", "count = count + excluded.count, min = min(min, excluded.min)"),
+    MAX: ("count, max", "count = count + excluded.count, max = max(max, excluded.max)"),
+    LATEST: ("count, latest, latest_time_us, latest_seq",
               "count = count + excluded.count,"
               " latest = CASE WHEN (excluded.latest_time_us, excluded.latest_seq) > (latest_time_us, latest_seq)"
               "   THEN excluded.latest ELSE latest END,"
@@ -167,15 +124,15 @@ def _upsert_sql(table: str, key: str, kind: int) -> str:
             f" ON CONFLICT ({key}) DO UPDATE SET {update}")
 
 
-_SUB_UPSERT = {kind: _upsert_sql("meter_sub_m", _SUB_KEY, kind) for kind in _UPDATE}
-_ALL_UPSERT = {(level, kind): _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind)
-               for level in Level for kind in _UPDATE}
-_SUB_DISTINCT = f"INSERT OR IGNORE INTO meter_sub_distinct_m ({_SUB_KEY}, value) VALUES (?, ?, ?, ?, ?, ?)"
-_ALL_DISTINCT = {level: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value)"
-                 " VALUES (?, ?, ?, ?)" for level in Level}
-# Where the latest_seq column is in the LATEST upserts' rows.
-_SUB_SEQ_AT = 5 + 3
-_ALL_SEQ_AT = 3 + 3
+# The statement of each fold target (see meters.fold).
+_SQL: dict[Target, str] = {
+    **{target: _upsert_sql("meter_sub_m", _SUB_KEY, kind) for kind, target in SUB_TARGET.items()},
+    **{target: _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind)
+       for (level, kind), target in ALL_TARGET.items()},
+    SUB_DISTINCT_TARGET: f"INSERT OR IGNORE INTO meter_sub_distinct_m ({_SUB_KEY}, value) VALUES (?, ?, ?, ?, ?, ?)",
+    **{target: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value) VALUES (?, ?, ?, ?)"
+       for level, target in ALL_DISTINCT_TARGET.items()},
+}
 
 
 def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
@@ -209,7 +166,7 @@ class SqliteMeterStore:
         self._lock = threading.Lock()
         self._version = 0
         self._meters: _MeterSet | None = None  # published by the writer, read by ``prepare``
-        self._group_texts: dict[tuple[str | None, ...], str] = {}
+        self._folder = Folder()
         # (meter num, subject) pairs known to be in meter_subjects; dropped on any rollback.
         self._known_subjects: set[tuple[int, str]] = set()
         events.add_batch_listener(self)
@@ -234,7 +191,7 @@ class SqliteMeterStore:
             )
             num = cursor.lastrowid or 0
             self._invalidate()
-            self._backfill(conn, _compile(num, definition), definition.event_type)
+            self._backfill(conn, compile_meter(num, definition), definition.event_type)
             return StoredMeter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
@@ -252,7 +209,7 @@ class SqliteMeterStore:
                  definition.window_size.value, meter.id),
             )
             self._invalidate()
-            self._backfill(conn, _compile(meter.num, definition), definition.event_type)
+            self._backfill(conn, compile_meter(meter.num, definition), definition.event_type)
             return StoredMeter(meter.id, definition, meter.created_at, now, meter.num)
 
         return self._db.write(job)
@@ -385,14 +342,14 @@ class SqliteMeterStore:
         """The meters, loaded on the writer's connection (so in step with its transaction)."""
         with self._lock:
             if self._meters is None:
-                by_type: dict[str, list[_Compiled]] = {}
+                by_type: dict[str, list[CompiledMeter]] = {}
                 for row in conn.execute(f"SELECT {_COLUMNS} FROM meters"):
                     m = _row_to_meter(row)
-                    by_type.setdefault(m.event_type, []).append(_compile(m.num, m.definition))
+                    by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition))
                 self._meters = _MeterSet(self._version, by_type)
             return self._meters
 
-    def prepare(self, events: Sequence[ValidEvent]) -> _Prepared | None:
+    def prepare(self, events: Sequence[ValidEvent]) -> Folded | None:
         """Folds a batch before it reaches the writer (None: the meters are being reloaded, or the fold
         failed unexpectedly; the writer then folds the batch itself)."""
         meters = self._meters
@@ -400,9 +357,9 @@ class SqliteMeterStore:
             return None
         by_type = meters.by_type
         if not by_type:
-            return _Prepared(meters.version)
+            return Folded(meters.version)
         try:
-            return self._fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
+            return self._folder.fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
                               by_type, meters.version, by_index=True)
         except Exception:  # a bug, not an event's content (that is caught per event): never fail the batch here
             log.exception("meter fold failed before the writer; the writer folds the batch")
@@ -412,7 +369,7 @@ class SqliteMeterStore:
         meters = self._meter_set(conn)
         if not meters.by_type:
             return
-        rows: dict[str, list[tuple[Any, ...]]] = {}
+        rows: dict[Target, list[tuple[Any, ...]]] = {}
         errors: list[tuple[int, str, str]] = []
         subjects: set[tuple[int, str]] = set()
         for batch in batches:
@@ -420,33 +377,33 @@ class SqliteMeterStore:
             seqs = batch.seqs
             if not seqs:
                 continue
-            if isinstance(prepared, _Prepared) and prepared.version == meters.version and None not in seqs:
+            if isinstance(prepared, Folded) and prepared.version == meters.version and None not in seqs:
                 base = seqs[0]
                 assert base is not None
-                for sql, batch_rows in prepared.rows.items():
-                    at = prepared.seq_at.get(sql)
+                for target, batch_rows in prepared.rows.items():
+                    at = prepared.seq_at.get(target)
                     if at is not None:
                         batch_rows = [(*r[:at], r[at] + base, *r[at + 1:]) for r in batch_rows]
-                    rows.setdefault(sql, []).extend(batch_rows)
+                    rows.setdefault(target, []).extend(batch_rows)
                 errors.extend((base + i, slug, message) for i, slug, message in prepared.errors)
             else:
                 # Duplicates (which must not count) or meters changed since the preparation: fold again,
                 # here, only the events that were stored, with their sequence numbers.
-                prepared = self._fold(
+                prepared = self._folder.fold(
                     ((seq, e.type, e.subject, e.time_us, e.data)
                      for seq, e in zip(seqs, batch.events, strict=True) if seq is not None),
                     meters.by_type, meters.version,
                 )
-                for sql, batch_rows in prepared.rows.items():
-                    rows.setdefault(sql, []).extend(batch_rows)
+                for target, batch_rows in prepared.rows.items():
+                    rows.setdefault(target, []).extend(batch_rows)
                 errors.extend(prepared.errors)
             subjects |= prepared.subjects
         self._write(conn, rows, errors, subjects)
 
-    def _write(self, conn: sqlite3.Connection, rows: Mapping[str, list[tuple[Any, ...]]],
+    def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, list[tuple[Any, ...]]],
                errors: list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
-        for sql, batch_rows in rows.items():
-            conn.executemany(sql, batch_rows)
+        for target, batch_rows in rows.items():
+            conn.executemany(_SQL[target], batch_rows)
         if errors:
             conn.executemany("INSERT OR REPLACE INTO event_errors (event_seq, meter_slug, message) VALUES (?, ?, ?)",
                              errors)
@@ -458,7 +415,7 @@ class SqliteMeterStore:
                 self._known_subjects.clear()
             self._known_subjects |= new
 
-    def _backfill(self, conn: sqlite3.Connection, meter: _Compiled, event_type: str) -> None:
+    def _backfill(self, conn: sqlite3.Connection, meter: CompiledMeter, event_type: str) -> None:
         last = 0
         while True:
             rows = conn.execute(
@@ -468,164 +425,9 @@ class SqliteMeterStore:
             if not rows:
                 return
             last = rows[-1][0]
-            prepared = self._fold(((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
+            prepared = self._folder.fold(((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
                                   {event_type: [meter]}, 0, stored=True)
             self._write(conn, prepared.rows, prepared.errors, prepared.subjects)
-
-    def _group_text(self, groups: tuple[str | None, ...]) -> str:
-        text = self._group_texts.get(groups)
-        if text is None:
-            text = json.dumps(list(groups), separators=(",", ":"))
-            if len(self._group_texts) > _GROUP_TEXT_CACHE_LIMIT:
-                self._group_texts = {}
-            self._group_texts[groups] = text
-        return text
-
-    def _fold(self, events: Iterable[tuple[int, str, str, int, str | None]],
-              by_type: Mapping[str, list[_Compiled]], version: int, *, by_index: bool = False,
-              stored: bool = False) -> _Prepared:
-        """Reads and folds events given as (seq, type, subject, time_us, data text); with ``by_index`` the
-        first item is the event's index in its batch, and LATEST rows are marked for the writer to add
-        the batch's first sequence number; ``stored`` events (a backfill) are checked as stored data.
-
-        The hot loop: for a meter whose paths are plain member names (``$.a``), a string or null group
-        value and an integer value are read inline (what ``MeterReader`` gives for them, without building
-        a Reading and a Decimal); anything else goes through ``MeterReader.read``.
-        """
-        out = _Prepared(version)
-        errors = out.errors
-        group_text = self._group_text
-        texts = self._group_texts
-        # Per meter: (subject, groups text, minute) -> [count, sum nanos, min, max, latest time, latest seq,
-        # latest]; UNIQUE_COUNT meters: a set of (subject, groups text, minute, value).
-        accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
-        distincts: dict[int, set[tuple[str, str, int, str]]] = {}
-        meters_seen: dict[int, _Compiled] = {}
-        for seq, event_type, subject, time_us, data in events:
-            meters = by_type.get(event_type)
-            if not meters:
-                continue
-            minute = time_us - time_us % MINUTE_US
-            exact: Any = _UNPARSED
-            if stored:
-                # A stored event that today's validation would refuse is skipped by every meter, with the
-                # reason (an older database may hold one).
-                parsed = exact = parse_event_data(data, time_us, subject)
-                if isinstance(parsed, ReadError):
-                    errors.extend((seq, m.slug, parsed.message) for m in meters)
-                    continue
-            else:
-                # A batch just validated: orjson's parse, exact for what the fast path reads (strings,
-                # integers); the reader gets the exact decimal parse, made at most once per event and only
-                # when needed.
-                try:
-                    try:
-                        parsed = orjson.loads(data) if data is not None else None
-                    except orjson.JSONDecodeError:  # a number beyond 64-bit integers or doubles
-                        parsed = exact = _parse_exact(data)
-                except Exception as exc:  # an event's content never fails the batch
-                    errors.extend((seq, m.slug, f"data cannot be read: {_reason(exc)}") for m in meters)
-                    continue
-            is_dict = type(parsed) is dict
-            last_names: tuple[str, ...] | None = None
-            last_text: str | None = None
-            for m in meters:
-                kind = m.kind
-                number: Any = None
-                text: str | None = None
-                if m.group_names is not None and is_dict:
-                    names = m.group_names
-                    if names is last_names:
-                        text = last_text
-                    else:
-                        raw = tuple([parsed.get(n) for n in names])
-                        try:
-                            text = texts.get(raw)
-                        except TypeError:  # an object or array: the reader's business
-                            text = None
-                        else:
-                            if text is None and all(v is None or type(v) is str for v in raw):
-                                text = group_text(raw)  # type: ignore[arg-type]
-                        last_names, last_text = names, text
-                    if text is not None and kind != _COUNT:
-                        value = parsed.get(m.value_name)
-                        if type(value) is int and -_TEXT_INT < value < _TEXT_INT:
-                            if kind == _DISTINCT:
-                                number = str(value)
-                            elif not -_NUMBER_INT < value < _NUMBER_INT:
-                                text = None  # the reader's error
-                            elif kind == _SUM:
-                                number = value * NANOS
-                            else:
-                                number = float(value)
-                        elif type(value) is str and kind == _DISTINCT:
-                            number = value
-                        else:
-                            text = None
-                if text is None:
-                    try:
-                        if exact is _UNPARSED:
-                            exact = _parse_exact(data)
-                        reading = m.reader.read(exact)
-                        if isinstance(reading, ReadError):
-                            errors.append((seq, m.slug, reading.message))
-                            continue
-                        value = reading.value
-                        if kind == _SUM:
-                            number = _nanos(value)  # type: ignore[arg-type]
-                            if number is None:
-                                errors.append((seq, m.slug, f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
-                                                            " the largest value a sum keeps exactly"))
-                                continue
-                        elif kind == _DISTINCT:
-                            number = value
-                        elif kind != _COUNT:
-                            number = float(value)  # type: ignore[arg-type]
-                            if math.isinf(number):
-                                errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
-                                continue
-                        text = group_text(reading.groups)
-                    except Exception as exc:  # this event's error, not the batch's
-                        errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
-                        continue
-                num = m.meter_num
-                if kind == _DISTINCT:
-                    target = distincts.get(num)
-                    if target is None:
-                        target = distincts[num] = set()
-                        meters_seen[num] = m
-                    target.add((subject, text, minute, number))
-                    continue
-                meter_accs = accs.get(num)
-                if meter_accs is None:
-                    meter_accs = accs[num] = {}
-                    meters_seen[num] = m
-                key = (subject, text, minute)
-                acc = meter_accs.get(key)
-                if acc is None:
-                    meter_accs[key] = [1, number, number, number, time_us, seq, number]
-                elif kind == _SUM:
-                    acc[0] += 1
-                    acc[1] += number
-                elif kind == _COUNT:
-                    acc[0] += 1
-                elif kind == _MAX:
-                    acc[0] += 1
-                    if number > acc[3]:
-                        acc[3] = number
-                elif kind == _MIN:
-                    acc[0] += 1
-                    if number < acc[2]:
-                        acc[2] = number
-                else:
-                    acc[0] += 1
-                    if (time_us, seq) > (acc[4], acc[5]):
-                        acc[4], acc[5], acc[6] = time_us, seq, number
-        for num, meter_accs in accs.items():
-            _rows_of(num, meters_seen[num].kind, meter_accs, out, fix_seq=by_index)
-        for num, distinct in distincts.items():
-            _distinct_rows_of(num, distinct, out)
-        return out
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
         for table in ("meter_sub_m", "meter_sub_distinct_m", "meter_subjects",
@@ -641,156 +443,3 @@ class SqliteMeterStore:
         conn.execute("DELETE FROM event_errors WHERE meter_slug = ?", (slug,))
 
 
-def _compile(num: int, definition: MeterDefinition) -> _Compiled:
-    reader = MeterReader(definition)
-    group_steps = [compile_path(path) for path in definition.group_by.values()]
-    group_names = (tuple(steps[0] for steps in group_steps)  # type: ignore[misc]
-                   if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None)
-    kind = _KIND[definition.aggregation]
-    value_name: str | None = None
-    if group_names is not None and kind != _COUNT:
-        steps = compile_path(definition.value_property or "")
-        if len(steps) == 1 and isinstance(steps[0], str):
-            value_name = steps[0]
-        else:
-            group_names = None  # the value needs the reader: so does the event
-    return _Compiled(num, definition.slug, reader, kind, group_names, value_name)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
-
-
-_UNPARSED = object()
-
-
-def _parse_exact(data: str | None) -> Any:
-    """Event data with every non-integer number as a Decimal (what MeterReader expects)."""
-    return parse_data(data) if data is not None else None
-
-
-def _nanos(value: Decimal) -> int | None:
-    """A value in integer units of 10^-9 (rounded half-even beyond 9 decimals); None beyond the sum limit."""
-    adjusted = value.adjusted()
-    if adjusted >= MAX_VALUE_DIGITS:
-        return None if value else 0
-    if adjusted < -10:
-        return decimal_to_nanos(value)  # a tiny value (or a zero written with an exponent): rounded
-    numerator, denominator = value.as_integer_ratio()
-    if denominator == 1:
-        nanos = numerator * NANOS
-    elif NANOS % denominator == 0:
-        nanos = numerator * (NANOS // denominator)
-    else:
-        nanos = decimal_to_nanos(value)
-    return nanos if -_MAX_SUM_NANOS < nanos < _MAX_SUM_NANOS else None
-
-
-def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]], out: _Prepared,
-             fix_seq: bool) -> None:
-    """One meter's per-subject minute rows and their roll-ups over subjects at each level, as upsert
-    parameters (minutes first, then hours and days from the minutes: fewer entries at each step)."""
-    subjects = out.subjects
-    values = _VALUES[kind]
-    by_minute: dict[tuple[str, int], list[Any]] = {}
-    merge = _MERGE[kind]
-    subjects.update([(num, subject) for subject, _, _ in accs])
-    if kind == _SUM:
-        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, a[0], a[1] // NANOS, a[1] % NANOS)
-                    for (subject, groups, minute), a in accs.items()]
-    elif kind == _COUNT:
-        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, a[0])
-                    for (subject, groups, minute), a in accs.items()]
-    else:
-        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, *values(a))
-                    for (subject, groups, minute), a in accs.items()]
-    for (_, groups, minute), acc in accs.items():
-        key = (groups, minute)
-        r = by_minute.get(key)
-        if r is None:
-            by_minute[key] = acc.copy()
-        else:
-            merge(r, acc)
-    _add_rows(out, _SUB_UPSERT[kind], sub_rows, _SUB_SEQ_AT if kind == _LATEST and fix_seq else None)
-    previous = by_minute
-    for level in (Level.MINUTE, Level.HOUR, Level.DAY):
-        unit = level.value
-        if level is Level.MINUTE:
-            rolled = by_minute
-        else:
-            rolled = {}
-            for (groups, t), acc in previous.items():
-                key = (groups, t - t % unit)
-                r = rolled.get(key)
-                if r is None:
-                    rolled[key] = acc.copy()
-                else:
-                    merge(r, acc)
-        previous = rolled
-        _add_rows(out, _ALL_UPSERT[(level, kind)], [(num, t, groups, *values(acc)) for (groups, t), acc in rolled.items()],
-                  _ALL_SEQ_AT if kind == _LATEST and fix_seq else None)
-
-
-def _add_rows(out: _Prepared, sql: str, rows: list[tuple[Any, ...]], seq_at: int | None) -> None:
-    target = out.rows.get(sql)
-    if target is None:
-        out.rows[sql] = rows
-        if seq_at is not None:
-            out.seq_at[sql] = seq_at
-    else:
-        target.extend(rows)
-
-
-def _merge_count(r: list[Any], a: list[Any]) -> None:
-    r[0] += a[0]
-
-
-def _merge_sum(r: list[Any], a: list[Any]) -> None:
-    r[0] += a[0]
-    r[1] += a[1]
-
-
-def _merge_min(r: list[Any], a: list[Any]) -> None:
-    r[0] += a[0]
-    if a[2] < r[2]:
-        r[2] = a[2]
-
-
-def _merge_max(r: list[Any], a: list[Any]) -> None:
-    r[0] += a[0]
-    if a[3] > r[3]:
-        r[3] = a[3]
-
-
-def _merge_latest(r: list[Any], a: list[Any]) -> None:
-    r[0] += a[0]
-    if (a[4], a[5]) > (r[4], r[5]):
-        r[4], r[5], r[6] = a[4], a[5], a[6]
-
-
-_MERGE = {_COUNT: _merge_count, _SUM: _merge_sum, _MIN: _merge_min, _MAX: _merge_max, _LATEST: _merge_latest}
-# Upsert parameters after the key, by kind (see _UPDATE for the columns).
-_VALUES = {
-    _COUNT: lambda a: (a[0],),
-    _SUM: lambda a: (a[0], a[1] // NANOS, a[1] % NANOS),
-    _MIN: lambda a: (a[0], a[2]),
-    _MAX: lambda a: (a[0], a[3]),
-    _LATEST: lambda a: (a[0], a[6], a[4], a[5]),
-}
-
-
-def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: _Prepared) -> None:
-    sub = []
-    levels: dict[Level, set[tuple[int, int, str, str]]] = {level: set() for level in Level}
-    minutes, hours, days = levels[Level.MINUTE], levels[Level.HOUR], levels[Level.DAY]
-    for subject, groups, minute, value in distinct:
-        out.subjects.add((num, subject))
-        hour = minute - minute % HOUR_US
-        sub.append((num, minute - minute % DAY_US, subject, minute, groups, value))
-        minutes.add((num, minute, groups, value))
-        hours.add((num, hour, groups, value))
-        days.add((num, minute - minute % DAY_US, groups, value))
-    _add_rows(out, _SUB_DISTINCT, sub, None)
-    for level, level_rows in levels.items():
-        _add_rows(out, _ALL_DISTINCT[level], list(level_rows), None)

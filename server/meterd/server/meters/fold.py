@@ -1,0 +1,416 @@
+"""The ingest fold: a batch of events read by every meter of its type and folded into pre-aggregate rows.
+
+Pure code (no SQL, no gRPC): both storage backends keep the same aggregate layout and upsert what this
+module produces. The rows, by target:
+
+- ``("sub", kind)``: per-subject minute rows, ``(meter_num, day_us, subject, minute_us, groups, *values)``;
+- ``("all", level, kind)``: all-subject rows per level, ``(meter_num, time_us, groups, *values)``;
+- ``("sub_distinct",)`` and ``("all_distinct", level)``: UNIQUE_COUNT's distinct values, the same keys
+  followed by the value.
+
+``groups`` is the meter's group values as a compact JSON array (null for a missing value). The values
+after the key depend on what the meter keeps (its kind): count; count, sum_units, sum_nanos (the exact
+sum in integer units of 10^-9, split at 10^9); count, min; count, max; count, latest, latest_time_us,
+latest_seq. A backend maps each target to its upsert and merges the values by the same rules (counts
+and sums add, min/max keep the extreme, LATEST keeps the greatest (event time, ingest seq)).
+
+Each event's data is parsed once (orjson; the exact decimal parser only for data holding a non-integer
+number or an integer beyond 64 bits). For a meter whose paths are plain member names, string or null
+group values and integer values are read inline; anything else goes through ``MeterReader``. Anything an
+event holds that a meter cannot use becomes that event's validation error for that meter: no content of
+an event can make the fold fail.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from meterd.server.events.model import parse_data
+from meterd.server.meters.model import (
+    MAX_VALUE_DIGITS,
+    Aggregation,
+    MeterDefinition,
+    MeterReader,
+    ReadError,
+    compile_path,
+    parse_event_data,
+)
+from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Level, decimal_to_nanos
+from meterd.server.timeutil import MINUTE_US
+
+# Numeric readings are below 10**MAX_VALUE_DIGITS in magnitude (MeterReader refuses larger ones: sums stay
+# exact in int64 units of 10^-9); integers inside this bound are read inline on the fast path, others go to
+# the reader. UNIQUE_COUNT reads integers inline up to _TEXT_INT (their text is str(int)).
+_NUMBER_INT = 10**MAX_VALUE_DIGITS
+_TEXT_INT = 10**18
+_MAX_SUM_NANOS = _NUMBER_INT * NANOS
+_GROUP_TEXT_CACHE_LIMIT = 100_000
+
+# What a meter's rows keep, by aggregation.
+COUNT, SUM, MIN, MAX, LATEST, DISTINCT = range(6)
+KIND_OF = {
+    Aggregation.COUNT: COUNT, Aggregation.SUM: SUM, Aggregation.AVG: SUM, Aggregation.MIN: MIN,
+    Aggregation.MAX: MAX, Aggregation.LATEST: LATEST, Aggregation.UNIQUE_COUNT: DISTINCT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMeter:
+    """A meter as the fold reads it (``compile_meter``): its number, kind and fast-path member names."""
+
+    meter_num: int
+    slug: str
+    reader: MeterReader
+    kind: int
+    # Set when every group path is one member name ($.a): the names, read inline on the fast path.
+    group_names: tuple[str, ...] | None
+    # The value path's member name on the fast path (None for COUNT meters).
+    value_name: str | None
+
+
+# Where rows go (see the module docstring).
+Target = tuple[Any, ...]
+SUB_TARGET = {kind: ("sub", kind) for kind in (COUNT, SUM, MIN, MAX, LATEST)}
+ALL_TARGET = {(level, kind): ("all", level, kind) for level in Level for kind in (COUNT, SUM, MIN, MAX, LATEST)}
+SUB_DISTINCT_TARGET: Target = ("sub_distinct",)
+ALL_DISTINCT_TARGET = {level: ("all_distinct", level) for level in Level}
+# Where the latest_seq column is in LATEST rows.
+SUB_SEQ_AT = 5 + 3
+ALL_SEQ_AT = 3 + 3
+
+
+@dataclass(slots=True)
+class Folded:
+    """A batch folded into the rows it upserts (see the module docstring)."""
+
+    version: int
+    # target -> rows; for LATEST rows, ``seq_at`` gives the position of the latest_seq column, which holds
+    # the event's index in the batch until the writer adds the batch's first sequence number.
+    rows: dict[Target, list[tuple[Any, ...]]] = field(default_factory=dict)
+    seq_at: dict[Target, int] = field(default_factory=dict)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (index or seq, meter slug, message)
+    subjects: set[tuple[int, str]] = field(default_factory=set)
+
+
+class Folder:
+    """Folds batches (``fold``); keeps a bounded cache of group texts between batches."""
+
+    def __init__(self) -> None:
+        self._group_texts: dict[tuple[str | None, ...], str] = {}
+
+    def group_text(self, groups: tuple[str | None, ...]) -> str:
+        text = self._group_texts.get(groups)
+        if text is None:
+            text = json.dumps(list(groups), separators=(",", ":"))
+            if len(self._group_texts) > _GROUP_TEXT_CACHE_LIMIT:
+                self._group_texts = {}
+            self._group_texts[groups] = text
+        return text
+
+    def fold(self, events: Iterable[tuple[int, str, str, int, str | None]],
+             by_type: Mapping[str, list[CompiledMeter]], version: int, *, by_index: bool = False,
+             stored: bool = False) -> Folded:
+        """Reads and folds events given as (seq, type, subject, time_us, data text); with ``by_index`` the
+        first item is the event's index in its batch, and LATEST rows are marked for the writer to add
+        the batch's first sequence number; ``stored`` events (a backfill) are checked as stored data.
+
+        The hot loop: for a meter whose paths are plain member names (``$.a``), a string or null group
+        value and an integer value are read inline (what ``MeterReader`` gives for them, without building
+        a Reading and a Decimal); anything else goes through ``MeterReader.read``.
+        """
+        out = Folded(version)
+        errors = out.errors
+        group_text = self.group_text
+        texts = self._group_texts
+        # Per meter: (subject, groups text, minute) -> [count, sum nanos, min, max, latest time, latest seq,
+        # latest]; UNIQUE_COUNT meters: a set of (subject, groups text, minute, value).
+        accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
+        distincts: dict[int, set[tuple[str, str, int, str]]] = {}
+        meters_seen: dict[int, CompiledMeter] = {}
+        for seq, event_type, subject, time_us, data in events:
+            meters = by_type.get(event_type)
+            if not meters:
+                continue
+            minute = time_us - time_us % MINUTE_US
+            exact: Any = _UNPARSED
+            if stored:
+                # A stored event that today's validation would refuse is skipped by every meter, with the
+                # reason (an older database may hold one).
+                parsed = exact = parse_event_data(data, time_us, subject)
+                if isinstance(parsed, ReadError):
+                    errors.extend((seq, m.slug, parsed.message) for m in meters)
+                    continue
+            else:
+                # A batch just validated: orjson's parse, exact for what the fast path reads (strings,
+                # integers); the reader gets the exact decimal parse, made at most once per event and only
+                # when needed.
+                try:
+                    try:
+                        parsed = orjson.loads(data) if data is not None else None
+                    except orjson.JSONDecodeError:  # a number beyond 64-bit integers or doubles
+                        parsed = exact = _parse_exact(data)
+                except Exception as exc:  # an event's content never fails the batch
+                    errors.extend((seq, m.slug, f"data cannot be read: {_reason(exc)}") for m in meters)
+                    continue
+            is_dict = type(parsed) is dict
+            last_names: tuple[str, ...] | None = None
+            last_text: str | None = None
+            for m in meters:
+                kind = m.kind
+                number: Any = None
+                text: str | None = None
+                if m.group_names is not None and is_dict:
+                    names = m.group_names
+                    if names is last_names:
+                        text = last_text
+                    else:
+                        raw = tuple([parsed.get(n) for n in names])
+                        try:
+                            text = texts.get(raw)
+                        except TypeError:  # an object or array: the reader's business
+                            text = None
+                        else:
+                            if text is None and all(v is None or type(v) is str for v in raw):
+                                text = group_text(raw)  # type: ignore[arg-type]
+                        last_names, last_text = names, text
+                    if text is not None and kind != COUNT:
+                        value = parsed.get(m.value_name)
+                        if type(value) is int and -_TEXT_INT < value < _TEXT_INT:
+                            if kind == DISTINCT:
+                                number = str(value)
+                            elif not -_NUMBER_INT < value < _NUMBER_INT:
+                                text = None  # the reader's error
+                            elif kind == SUM:
+                                number = value * NANOS
+                            else:
+                                number = float(value)
+                        elif type(value) is str and kind == DISTINCT:
+                            number = value
+                        else:
+                            text = None
+                if text is None:
+                    try:
+                        if exact is _UNPARSED:
+                            exact = _parse_exact(data)
+                        reading = m.reader.read(exact)
+                        if isinstance(reading, ReadError):
+                            errors.append((seq, m.slug, reading.message))
+                            continue
+                        value = reading.value
+                        if kind == SUM:
+                            number = _nanos(value)  # type: ignore[arg-type]
+                            if number is None:
+                                errors.append((seq, m.slug, f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
+                                                            " the largest value a sum keeps exactly"))
+                                continue
+                        elif kind == DISTINCT:
+                            number = value
+                        elif kind != COUNT:
+                            number = float(value)  # type: ignore[arg-type]
+                            if math.isinf(number):
+                                errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
+                                continue
+                        text = group_text(reading.groups)
+                    except Exception as exc:  # this event's error, not the batch's
+                        errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
+                        continue
+                num = m.meter_num
+                if kind == DISTINCT:
+                    target = distincts.get(num)
+                    if target is None:
+                        target = distincts[num] = set()
+                        meters_seen[num] = m
+                    target.add((subject, text, minute, number))
+                    continue
+                meter_accs = accs.get(num)
+                if meter_accs is None:
+                    meter_accs = accs[num] = {}
+                    meters_seen[num] = m
+                key = (subject, text, minute)
+                acc = meter_accs.get(key)
+                if acc is None:
+                    meter_accs[key] = [1, number, number, number, time_us, seq, number]
+                elif kind == SUM:
+                    acc[0] += 1
+                    acc[1] += number
+                elif kind == COUNT:
+                    acc[0] += 1
+                elif kind == MAX:
+                    acc[0] += 1
+                    if number > acc[3]:
+                        acc[3] = number
+                elif kind == MIN:
+                    acc[0] += 1
+                    if number < acc[2]:
+                        acc[2] = number
+                else:
+                    acc[0] += 1
+                    if (time_us, seq) > (acc[4], acc[5]):
+                        acc[4], acc[5], acc[6] = time_us, seq, number
+        for num, meter_accs in accs.items():
+            _rows_of(num, meters_seen[num].kind, meter_accs, out, fix_seq=by_index)
+        for num, distinct in distincts.items():
+            _distinct_rows_of(num, distinct, out)
+        return out
+
+
+def compile_meter(num: int, definition: MeterDefinition) -> CompiledMeter:
+    reader = MeterReader(definition)
+    group_steps = [compile_path(path) for path in definition.group_by.values()]
+    group_names = (tuple(steps[0] for steps in group_steps)  # type: ignore[misc]
+                   if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None)
+    kind = KIND_OF[definition.aggregation]
+    value_name: str | None = None
+    if group_names is not None and kind != COUNT:
+        steps = compile_path(definition.value_property or "")
+        if len(steps) == 1 and isinstance(steps[0], str):
+            value_name = steps[0]
+        else:
+            group_names = None  # the value needs the reader: so does the event
+    return CompiledMeter(num, definition.slug, reader, kind, group_names, value_name)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+_UNPARSED = object()
+
+
+def _parse_exact(data: str | None) -> Any:
+    """Event data with every non-integer number as a Decimal (what MeterReader expects)."""
+    return parse_data(data) if data is not None else None
+
+
+def _nanos(value: Decimal) -> int | None:
+    """A value in integer units of 10^-9 (rounded half-even beyond 9 decimals); None beyond the sum limit."""
+    adjusted = value.adjusted()
+    if adjusted >= MAX_VALUE_DIGITS:
+        return None if value else 0
+    if adjusted < -10:
+        return decimal_to_nanos(value)  # a tiny value (or a zero written with an exponent): rounded
+    numerator, denominator = value.as_integer_ratio()
+    if denominator == 1:
+        nanos = numerator * NANOS
+    elif NANOS % denominator == 0:
+        nanos = numerator * (NANOS // denominator)
+    else:
+        nanos = decimal_to_nanos(value)
+    return nanos if -_MAX_SUM_NANOS < nanos < _MAX_SUM_NANOS else None
+
+
+def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]], out: Folded,
+             fix_seq: bool) -> None:
+    """One meter's per-subject minute rows and their roll-ups over subjects at each level, as upsert
+    parameters (minutes first, then hours and days from the minutes: fewer entries at each step)."""
+    subjects = out.subjects
+    values = _VALUES[kind]
+    by_minute: dict[tuple[str, int], list[Any]] = {}
+    merge = _MERGE[kind]
+    subjects.update([(num, subject) for subject, _, _ in accs])
+    if kind == SUM:
+        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, a[0], a[1] // NANOS, a[1] % NANOS)
+                    for (subject, groups, minute), a in accs.items()]
+    elif kind == COUNT:
+        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, a[0])
+                    for (subject, groups, minute), a in accs.items()]
+    else:
+        sub_rows = [(num, minute - minute % DAY_US, subject, minute, groups, *values(a))
+                    for (subject, groups, minute), a in accs.items()]
+    for (_, groups, minute), acc in accs.items():
+        key = (groups, minute)
+        r = by_minute.get(key)
+        if r is None:
+            by_minute[key] = acc.copy()
+        else:
+            merge(r, acc)
+    _add_rows(out, SUB_TARGET[kind], sub_rows, SUB_SEQ_AT if kind == LATEST and fix_seq else None)
+    previous = by_minute
+    for level in (Level.MINUTE, Level.HOUR, Level.DAY):
+        unit = level.value
+        if level is Level.MINUTE:
+            rolled = by_minute
+        else:
+            rolled = {}
+            for (groups, t), acc in previous.items():
+                key = (groups, t - t % unit)
+                r = rolled.get(key)
+                if r is None:
+                    rolled[key] = acc.copy()
+                else:
+                    merge(r, acc)
+        previous = rolled
+        _add_rows(out, ALL_TARGET[(level, kind)], [(num, t, groups, *values(acc)) for (groups, t), acc in rolled.items()],
+                  ALL_SEQ_AT if kind == LATEST and fix_seq else None)
+
+
+def _add_rows(out: Folded, target: Target, rows: list[tuple[Any, ...]], seq_at: int | None) -> None:
+    existing = out.rows.get(target)
+    if existing is None:
+        out.rows[target] = rows
+        if seq_at is not None:
+            out.seq_at[target] = seq_at
+    else:
+        existing.extend(rows)
+
+
+def _merge_count(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+
+
+def _merge_sum(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    r[1] += a[1]
+
+
+def _merge_min(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    if a[2] < r[2]:
+        r[2] = a[2]
+
+
+def _merge_max(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    if a[3] > r[3]:
+        r[3] = a[3]
+
+
+def _merge_latest(r: list[Any], a: list[Any]) -> None:
+    r[0] += a[0]
+    if (a[4], a[5]) > (r[4], r[5]):
+        r[4], r[5], r[6] = a[4], a[5], a[6]
+
+
+_MERGE = {COUNT: _merge_count, SUM: _merge_sum, MIN: _merge_min, MAX: _merge_max, LATEST: _merge_latest}
+# Upsert parameters after the key, by kind (see _UPDATE for the columns).
+_VALUES = {
+    COUNT: lambda a: (a[0],),
+    SUM: lambda a: (a[0], a[1] // NANOS, a[1] % NANOS),
+    MIN: lambda a: (a[0], a[2]),
+    MAX: lambda a: (a[0], a[3]),
+    LATEST: lambda a: (a[0], a[6], a[4], a[5]),
+}
+
+
+def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: Folded) -> None:
+    sub = []
+    levels: dict[Level, set[tuple[int, int, str, str]]] = {level: set() for level in Level}
+    minutes, hours, days = levels[Level.MINUTE], levels[Level.HOUR], levels[Level.DAY]
+    for subject, groups, minute, value in distinct:
+        out.subjects.add((num, subject))
+        hour = minute - minute % HOUR_US
+        sub.append((num, minute - minute % DAY_US, subject, minute, groups, value))
+        minutes.add((num, minute, groups, value))
+        hours.add((num, hour, groups, value))
+        days.add((num, minute - minute % DAY_US, groups, value))
+    _add_rows(out, SUB_DISTINCT_TARGET, sub, None)
+    for level, level_rows in levels.items():
+        _add_rows(out, ALL_DISTINCT_TARGET[level], list(level_rows), None)
