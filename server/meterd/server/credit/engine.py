@@ -661,10 +661,14 @@ def advance_within_segment(grants: Mapping[str, Grant], state: BalanceState, end
     ``state_at(..., end, state)`` gives when no instant of the engine's timeline (a grant's start, expiry,
     void or recurrence, a reset or usage-period boundary) lies in ``(state.at, end]``, without building the
     timeline. The caller guarantees that condition (it is not checked here: that is the work saved)."""
-    ledger = _Ledger.of(state)
-    _burn_segment(ledger, state.at, end, lambda _a, _b: usage, grants)
-    _apply_instant(ledger, end, _Instant(), grants)
-    return ledger.freeze(end)
+    # _burn_segment then _apply_instant at a mere split, without the segment's report: burn the usage in
+    # burn order, what is left is overage, and owed overage is paid from whatever balance remains.
+    balances = dict(state.balances)
+    left, _ = _burn(balances, max(usage, ZERO), grants)
+    overage = state.overage + left
+    if overage > 0:
+        overage, _ = _burn(balances, overage, grants)
+    return BalanceState(end, balances, overage, state.usage + usage, state.period_start)
 
 
 def segment_start(spec: EntitlementSpec, grants: Iterable[Grant], after: datetime, t: datetime) -> datetime:

@@ -314,7 +314,15 @@ class CreditService:
         after = state.at if state is not None else spec.measure_usage_from
         start = engine.segment_start(spec, inputs.grants, after, instant)
         state = engine.state_at(spec, inputs.grants, inputs.usage, start, state)
-        return engine.value_at(spec, inputs.grants, inputs.usage, t, state), states, state
+        # What value_at(t, state) gives: nothing of the timeline lies in (start, instant], so it is one burn.
+        end = state if start == instant else engine.advance_within_segment(
+            {g.id: g for g in inputs.grants}, state, instant, inputs.usage(start, instant))
+        value = engine.EntitlementValue(
+            at=instant, balance=end.balance, usage=end.usage, overage=end.overage,
+            has_access=end.balance > 0 or spec.is_soft_limit, grant_balances=dict(end.balances),
+            period_start=end.period_start,
+        )
+        return value, states, state
 
     def _checkpoints(
         self, inputs: _Inputs, instant: datetime, snapshot: engine.BalanceState | None, now: datetime

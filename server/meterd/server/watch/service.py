@@ -392,6 +392,9 @@ class WatchSession:
         self.adopting = False  # set when a resume takes the session over from its detached driver
         self.detached_done = threading.Event()
         self._adopted: tuple[int, int] | None = None  # (feed position, message number) to resume after
+        # Per entitlement, the feed position of the last update sent for time alone (a boundary passed): no
+        # change in the log says so, so an adopting resume recomputes those sent after its position.
+        self._time_sent: dict[str, int] = {}
 
     @property
     def ended(self) -> bool:
@@ -464,8 +467,8 @@ class WatchSession:
         """An adopted session's first messages: ``resumed``, the crossings sent after message ``after_seq``
         (replayed), then (polled) the values of everything changed since feed position ``since``."""
         self._adopted = None
-        position = self._feed.position()
         missed = self._feed.log.since(since)
+        position = self._feed.position() if missed is None else since + len(missed)
         selected = self._service.list_selected(self.selection)
         self._entitlements = {e.id: e for e in selected}
         self.watch.track(self._service.watched(e) for e in selected)
@@ -476,6 +479,9 @@ class WatchSession:
             yield from self._snapshot(selected, position, "RESUME_TOO_OLD")
             return
         replay(self.watch, missed, position, time.monotonic() - self.watch.interval)
+        for eid, at in self._time_sent.items():  # changed by time alone (no logged change): computed again
+            if at >= since:
+                self.watch.schedule(eid, 0.0)
         for e in selected:
             self._sent[e.id] = None  # unknown to the watcher: the next value computed for it is sent
         replayed = [dataclasses.replace(c, replayed=True) for seq, c in self._crossing_log if seq > after_seq]
@@ -554,6 +560,7 @@ class WatchSession:
 
     def poll(self) -> list[Message]:
         """Messages due now (possibly none)."""
+        started = time.perf_counter()
         position = self._feed.position()
         budget = self._service.budget
         limit = budget.allowance()
@@ -569,7 +576,6 @@ class WatchSession:
             return list(self._snapshot(selected, due.position, "READER_BEHIND"))
         updates: list[Update] = []
         crossings: list[Crossing] = []
-        started = time.perf_counter()
         slow = self._continue(due, updates, crossings)
         for eid, reasons in slow.items():
             update, crossed = self._recompute(eid, reasons)
@@ -578,6 +584,10 @@ class WatchSession:
             crossings.extend(crossed)
         if due.updates:
             budget.spend(time.perf_counter() - started, len(due.updates))
+        if self._thresholds.thresholds:
+            for u in updates:
+                if Reason.TIME in u.reasons:
+                    self._time_sent[u.entitlement_id] = due.position
         token = self._feed.log.token(due.position)
         messages = []
         if updates:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -128,8 +129,8 @@ async def serve_watch_async(
             yield message_to_wire(m)
         while not session.ended:
             woken.clear()
-            for m in await loop.run_in_executor(None, session.poll):
-                yield message_to_wire(m)
+            for out in await loop.run_in_executor(None, _poll_to_wire, service, session):
+                yield out
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), session.wait_seconds())
     except MeterdError as exc:
@@ -143,6 +144,17 @@ async def serve_watch_async(
                 task.add_done_callback(_detached_tasks.discard)
             else:
                 session.close()
+
+
+def _poll_to_wire(service: WatchService, session: WatchSession) -> list[entitlements_pb2.WatchEntitlementValuesResponse]:
+    """The session's due messages on the wire; their conversion counts in the watchers' compute budget too."""
+    messages = session.poll()
+    if not messages:
+        return []
+    started = time.perf_counter()
+    out = [message_to_wire(m) for m in messages]
+    service.budget.spend(time.perf_counter() - started, 0)
+    return out
 
 
 async def _drive_detached(service: WatchService, session: WatchSession) -> None:
