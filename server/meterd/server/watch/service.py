@@ -490,19 +490,12 @@ class WatchSession:
             yield self._sent_message(Message(token, crossings=replayed))
 
     def _prepare_resumed(self, e: Entitlement) -> None:
-        """Resuming: the timers of the entitlement, and the thresholds' baseline (its value now: crossings
-        while the watcher was away are not replayed)."""
+        """Resuming a watch without thresholds (one with thresholds resumes by adopting its detached session,
+        see WatchService.open): the timers of the entitlement."""
         if e.type is not EntitlementType.METERED:
             return
         grants = self._grants[e.id] = self._service.engine_grants(e.id)
-        if self._thresholds.thresholds:
-            c = self._service.compute(e, grants)
-            self._keep(e.id, c)
-            self._thresholds.observe(e.id, c.reading)
-            self._sent[e.id] = c.value
-            wake_at = c.wake_at
-        else:
-            wake_at = wake_time(e.engine_spec(), grants, self._service._clock())
+        wake_at = wake_time(e.engine_spec(), grants, self._service._clock())
         self._schedule(e.id, wake_at)
 
     def _snapshot(self, selected: Sequence[Entitlement], position: int, cause: str) -> Iterator[Message]:
