@@ -18,6 +18,7 @@ FULL = {
     "serving": ["--streams", "2000", "--calls", "1000"],
     "postgres": ["--events", "200000", "--query-events", "1000000", "--runs", "30"],
     "watch": [],
+    "memory": ["--events", "1000000"],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
@@ -27,6 +28,7 @@ QUICK = {
     "serving": ["--streams", "500", "--calls", "200"],
     "postgres": ["--events", "20000", "--query-events", "50000", "--runs", "5"],
     "watch": ["--quick"],
+    "memory": ["--events", "50000", "--queries", "80"],
 }
 
 
@@ -35,7 +37,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
                         help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
-                             " watch)")
+                             " watch, memory)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

@@ -52,6 +52,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from meterd.server.meters.model import SUBJECT_KEY, Aggregation, Reading
@@ -225,9 +226,10 @@ def final_value(aggregation: Aggregation, merged: Bucket) -> Decimal | None:
 # --- queries over buckets -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class QueryRow:
-    """One row of a meter query: a window (its full edges) x group, and the value over [from, to)."""
+class QueryRow(NamedTuple):
+    """One row of a meter query: a window (its full edges) x group, and the value over [from, to).
+
+    A named tuple rather than a frozen dataclass: a query builds thousands of them (a third of the cost)."""
 
     window_start: datetime
     window_end: datetime

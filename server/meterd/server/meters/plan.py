@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import IntEnum
 
@@ -25,6 +25,7 @@ from meterd.server.timeutil import MINUTE_US, to_us
 HOUR_US = 60 * MINUTE_US
 DAY_US = 24 * HOUR_US
 NANOS = 10**9
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Level(IntEnum):
@@ -124,6 +125,37 @@ def plan(windows: Sequence[tuple[datetime, datetime]]) -> Plan:
     return Plan(fetches, starts, ends, window)
 
 
+@dataclass(frozen=True, slots=True)
+class WindowRun:
+    """Consecutive windows of one length: window ``first + (t - start_us) // step_us`` holds the instant
+    ``t`` (microseconds) for ``start_us <= t < end_us``."""
+
+    first: int
+    start_us: int
+    step_us: int
+    end_us: int
+
+
+def window_runs(windows: Sequence[tuple[datetime, datetime]]) -> list[WindowRun]:
+    """The runs of windows given as their whole (unclipped) [start, end), contiguous and in order.
+
+    A store can then find the window of a row by arithmetic: one run for UTC (or any fixed-offset) windows,
+    a few more for each DST transition in the range (the 23- and 25-hour days, the hours at an offset
+    change)."""
+    runs: list[WindowRun] = []
+    if not windows:
+        return runs
+    first, (run_start, end) = 0, windows[0]
+    step = end - run_start
+    for index, (start, stop) in enumerate(windows):
+        if index and (stop - start != step or start != end):
+            runs.append(WindowRun(first, to_us(run_start), step // _MICROSECOND, to_us(end)))
+            first, run_start, step = index, start, stop - start
+        end = stop
+    runs.append(WindowRun(first, to_us(run_start), step // _MICROSECOND, to_us(end)))
+    return runs
+
+
 @dataclass(slots=True)
 class Partial:
     """A partial aggregate as stored: any union of partials merges exactly.
@@ -157,24 +189,32 @@ class Partial:
 
     def value(self, aggregation: Aggregation) -> Decimal | None:
         """The meter's value over this partial; None where there is none (no events)."""
-        if self.count == 0:
-            return None
-        match aggregation:
-            case Aggregation.COUNT:
-                return Decimal(self.count)
-            case Aggregation.SUM:
-                return nanos_to_decimal(self.sum_nanos)
-            case Aggregation.AVG:
-                return AGGREGATION_CONTEXT.divide(nanos_to_decimal(self.sum_nanos), Decimal(self.count))
-            case Aggregation.MIN:
-                return None if self.min is None else Decimal(repr(self.min))
-            case Aggregation.MAX:
-                return None if self.max is None else Decimal(repr(self.max))
-            case Aggregation.LATEST:
-                return None if self.latest is None else Decimal(repr(self.latest[2]))
-            case Aggregation.UNIQUE_COUNT:
-                return Decimal(len(self.distinct))
-        raise ValueError(f"unknown aggregation {aggregation!r}")  # pragma: no cover
+        if aggregation is Aggregation.LATEST:
+            return None if self.count == 0 or self.latest is None else Decimal(repr(self.latest[2]))
+        return row_value(aggregation, self.count, self.sum_nanos, self.min, self.max, len(self.distinct))
+
+
+def row_value(
+    aggregation: Aggregation, count: int, sum_nanos: int, min_: float | None, max_: float | None, distinct: int
+) -> Decimal | None:
+    """The value of a merged aggregate given by its parts (every aggregation but LATEST); None where there is
+    none (no events, or no numeric value for MIN/MAX)."""
+    if count == 0:
+        return None
+    match aggregation:
+        case Aggregation.COUNT:
+            return Decimal(count)
+        case Aggregation.SUM:
+            return nanos_to_decimal(sum_nanos)
+        case Aggregation.AVG:
+            return AGGREGATION_CONTEXT.divide(nanos_to_decimal(sum_nanos), Decimal(count))
+        case Aggregation.MIN:
+            return None if min_ is None else Decimal(repr(min_))
+        case Aggregation.MAX:
+            return None if max_ is None else Decimal(repr(max_))
+        case Aggregation.UNIQUE_COUNT:
+            return Decimal(distinct)
+    raise ValueError(f"no value of {aggregation!r} from parts")  # pragma: no cover
 
 
 _NANO = Decimal(1).scaleb(-9)

@@ -30,7 +30,7 @@ from meterd.server.meters.windows import (
     validate_query_range,
     windows_between,
 )
-from meterd.server.timeutil import ceil_to_minute
+from meterd.server.timeutil import ceil_to_minute, to_us
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -66,6 +66,9 @@ PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | No
 
 # Called after a meter is defined or deleted: (kind "created" | "updated" | "deleted", slug).
 MeterChangeListener = Callable[[str, str], None]
+# A row grouped into a query window by the store: (window index, subject or None, kept group values, count,
+# sum in units of 10^-9, min, max, distinct count).
+WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None, int]
 
 
 class MeterStore(Protocol):
@@ -79,6 +82,19 @@ class MeterStore(Protocol):
     def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
               keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
         """``filters``: group index -> the values it may have (a row matches any of them)."""
+        ...
+
+
+class WindowedMeterStore(MeterStore, Protocol):
+    """A store that also groups rows into query windows itself (SQLite), for every aggregation but LATEST.
+    The service uses ``fetch_windows`` when the store has it, else ``fetch`` and merges in Python."""
+
+    def fetch_windows(self, meter: Any, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
+                      subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
+                      filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
+        """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
+        values (None first, then by code point). ``runs``: the windows (``plan.window_runs``); ``fetches``:
+        the level ranges to read (with ``keep_subject``, one range: per-subject rows are minutes)."""
         ...
 
 
@@ -277,6 +293,9 @@ class MeterService:
         index_of = {k: i for i, k in enumerate(keys)}
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
         keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
+        fetch_windows = getattr(self._store, "fetch_windows", None)
+        if fetch_windows is not None and meter.aggregation is not Aggregation.LATEST:
+            return self._windowed_rows(fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
         the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:
@@ -298,6 +317,46 @@ class MeterService:
             rows.append(QueryRow(w.start, w.end, subject, dict(zip(chosen, groups, strict=True)), value))
         rows.sort(key=lambda r: (r.window_start, r.subject is not None, r.subject or "",
                                  tuple((v is not None, v or "") for v in r.group_by.values())))
+        return rows
+
+
+    def _windowed_rows(
+        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: list[Any], q: MeterQuery,
+        chosen: list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
+    ) -> list[QueryRow]:
+        """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
+        per row of the answer, already in the answer's order."""
+        if keep_subject:
+            # Per-subject rows are minutes whatever the level: the store needs only the range.
+            fetches = [planner.Fetch(planner.Level.MINUTE, to_us(windows[0].clip_start), to_us(windows[-1].clip_end))]
+        else:
+            fetches = planner.plan([(w.clip_start, w.clip_end) for w in windows]).fetches
+        fetched = fetch_windows(
+            meter, planner.window_runs([(w.start, w.end) for w in windows]), fetches, subjects=q.subjects,
+            keep_subject=keep_subject, keep_groups=[index_of[k] for k in chosen],
+            filters={index_of[k]: v for k, v in q.filter_group_by.items()},
+        )
+        aggregation = meter.aggregation
+        value_of = planner.row_value
+        rows: list[QueryRow] = []
+        append = rows.append
+        # Rows of one group share one mapping of their group values (read-only, like the rest of a row).
+        group_maps: dict[tuple[str | None, ...], dict[str, str | None]] = {}
+        for i, (window, subject, groups, count, sum_nanos, min_, max_, distinct) in enumerate(fetched):
+            if i % _CHECK_EVERY == 0:
+                check()
+                if i >= MAX_QUERY_ROWS:
+                    raise too_many(MAX_QUERY_ROWS, q.window_size.value if q.window_size else "")
+            value = value_of(aggregation, count, sum_nanos, min_, max_, distinct)
+            if value is None:
+                continue
+            group_map = group_maps.get(groups)
+            if group_map is None:
+                group_map = group_maps[groups] = dict(zip(chosen, groups, strict=True))
+            w = windows[window]
+            append(QueryRow(w.start, w.end, subject, group_map, value))
+        if len(rows) > MAX_QUERY_ROWS:
+            raise too_many(MAX_QUERY_ROWS, q.window_size.value if q.window_size else "")
         return rows
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from meterd.server import errors, rpc, wire
 from meterd.server.meters.aggregate import QueryRow
@@ -37,24 +36,73 @@ def meter_to_wire(m: Meter) -> meters_pb2.Meter:
     )
 
 
-def _timestamp(t: datetime, cache: dict[datetime, timestamp_pb2.Timestamp]) -> timestamp_pb2.Timestamp:
-    # Rows share window edges; protobuf's FromDatetime is slow enough to matter over thousands of rows.
-    ts = cache.get(t)
-    if ts is None:
-        us = to_us(t)
-        ts = cache[t] = timestamp_pb2.Timestamp(seconds=us // 1_000_000, nanos=us % 1_000_000 * 1000)
-    return ts
+_Row = meters_pb2.MeterQueryRow
+# Field 1 of MeterQueryRow (value), a double: its tag byte, then 8 bytes little-endian.
+_VALUE = struct.Struct("<Bd")
+_VALUE_TAG = 1 << 3 | 1
+# Length-delimited fields: MeterQueryRow's window_start (2) and window_end (3), QueryMeterResponse's rows (4).
+_START_TAG, _END_TAG, _ROWS_TAG = (bytes([n << 3 | 2]) for n in (2, 3, 4))
+# A Timestamp's varint fields: seconds (1) and nanos (2).
+_SECONDS_TAG, _NANOS_TAG = b"\x08", b"\x10"
 
 
-def rows_to_wire(rows: list[QueryRow], target: Any) -> None:
-    """Appends the rows to a response's repeated ``rows`` (built in place)."""
-    cache: dict[datetime, timestamp_pb2.Timestamp] = {}
-    for row in rows:
-        wire = target.add(value=float(row.value), group_by={k: v for k, v in row.group_by.items() if v is not None})
-        wire.window_start.CopyFrom(_timestamp(row.window_start, cache))
-        wire.window_end.CopyFrom(_timestamp(row.window_end, cache))
-        if row.subject is not None:
-            wire.subject = row.subject
+def _varint(n: int) -> bytes:
+    """A varint; a negative number as its 64-bit two's complement (int64 fields)."""
+    if 0 <= n < 0x80:
+        return bytes((n,))
+    n &= 0xFFFF_FFFF_FFFF_FFFF
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _stamp(t: datetime) -> bytes:
+    """A serialized google.protobuf.Timestamp (zero fields omitted, as protobuf writes them)."""
+    seconds, micros = divmod(to_us(t), 1_000_000)
+    return ((_SECONDS_TAG + _varint(seconds) if seconds else b"")
+            + (_NANOS_TAG + _varint(micros * 1000) if micros else b""))
+
+
+def rows_bytes(rows: list[QueryRow]) -> bytes:
+    """The rows as serialized ``rows`` entries of a QueryMeterResponse (to merge into one).
+
+    A protobuf message's serialization is the concatenation of its fields'. A row is its value (a double)
+    and window edges (two Timestamps of two integers each), encoded here, joined with its subject and group
+    map, serialized once per query by protobuf itself; each framed as a length-delimited field. Several
+    times faster than a message per row, which was most of the time of a query over thousands of rows (the
+    unit tests hold the bytes to the messages protobuf builds). Rows come in window order, so the previous
+    row's window (or its end, the next window's start) is the one to reuse."""
+    subjects: dict[str, bytes] = {}
+    groups: dict[tuple[tuple[str, str | None], ...], bytes] = {}
+    pack = _VALUE.pack
+    out = []
+    last_start: datetime | None = None
+    last_end: datetime | None = None
+    edges = end_stamp = b""
+    for start, end, subject, group_by, value in rows:
+        if start is not last_start or end is not last_end:
+            start_stamp = end_stamp if start is last_end else _stamp(start)
+            end_stamp = _stamp(end)
+            edges = (_START_TAG + _varint(len(start_stamp)) + start_stamp
+                     + _END_TAG + _varint(len(end_stamp)) + end_stamp)
+            last_start, last_end = start, end
+        row = pack(_VALUE_TAG, float(value)) + edges
+        if subject is not None:
+            encoded = subjects.get(subject)
+            if encoded is None:
+                encoded = subjects[subject] = _Row(subject=subject).SerializeToString()
+            row += encoded
+        if group_by:
+            key = tuple(group_by.items())
+            encoded = groups.get(key)
+            if encoded is None:
+                encoded = groups[key] = _Row(group_by={k: v for k, v in key if v is not None}).SerializeToString()
+            row += encoded
+        out.append(_ROWS_TAG + _varint(len(row)) + row)
+    return b"".join(out)
 
 
 def window_from_wire(value: int, field: str = "window_size") -> WindowSize | None:
@@ -101,7 +149,7 @@ def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
         to_time=wire.dt_to_ts(result.to_time),
         window_size=_WINDOW_VALUES[result.window_size] if result.window_size else common_pb2.WINDOW_SIZE_UNSPECIFIED,
     )
-    rows_to_wire(result.rows, response.rows)
+    response.MergeFromString(rows_bytes(result.rows))
     if result.from_time is not None:
         response.from_time.CopyFrom(wire.dt_to_ts(result.from_time))
     return response

@@ -48,10 +48,11 @@ from meterd.server.meters.fold import (
     compile_meter,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
-from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
+from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level, WindowRun
 from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
+from meterd.server.store.sqlite.meter_reads import WindowedRow, windowed_rows
 from meterd.server.timeutil import MINUTE_US, from_us, to_us
 
 log = logging.getLogger(__name__)
@@ -331,6 +332,14 @@ class SqliteMeterStore:
                 count, giga_units, units, nanos, mn, mx = row[2 + width:]
                 total = ((giga_units or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
                 yield row[0], row[1], tuple(row[2:2 + width]), count, total, mn, mx, None, None
+
+    def fetch_windows(
+        self, meter: StoredMeter, runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str],
+        keep_subject: bool, keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
+    ) -> Iterator[WindowedRow]:
+        """Rows grouped into the query's windows in SQL (every aggregation but LATEST): see meter_reads."""
+        return windowed_rows(self._db.reader(), meter.num, meter.aggregation, runs, fetches, subjects=subjects,
+                             keep_subject=keep_subject, keep_groups=keep_groups, filters=filters)
 
     # -- ingest ------------------------------------------------------------------------------------------
     def _invalidate(self) -> None:
