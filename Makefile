@@ -19,10 +19,13 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 setup: $(STAMP) $(BUF)
 	@bash scripts/ensure-postgresql.sh
 
-# The project (editable) with its server and dev extras, at the versions requirements.lock pins.
-$(STAMP): pyproject.toml $(LOCK)
+# The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
+# also builds the C extension (setup.py), again when its source changes.
+NATIVE_SRC := server/meterd/server/meters/_foldc.c
+$(STAMP): pyproject.toml $(LOCK) setup.py $(NATIVE_SRC)
 	@flock $(SETUP_LOCK) bash -c 'set -e; \
-	  if [ $(STAMP) -nt pyproject.toml ] && [ $(STAMP) -nt $(LOCK) ]; then exit 0; fi; \
+	  if [ $(STAMP) -nt pyproject.toml ] && [ $(STAMP) -nt $(LOCK) ] && [ $(STAMP) -nt setup.py ] \
+	    && [ $(STAMP) -nt $(NATIVE_SRC) ]; then exit 0; fi; \
 	  test -x $(PY) || python3 -m venv $(VENV); \
 	  echo "installing Python packages from $(LOCK) into $(VENV)"; \
 	  $(PY) -m pip install -q --upgrade pip; \

@@ -34,13 +34,16 @@ def free_port() -> int:
 class Server:
     """`meterd serve` in a child process, with its peak resident memory sampled in the background."""
 
-    def __init__(self, db: Path, config: Path | None = None) -> None:
+    def __init__(self, db: Path, config: Path | None = None, *, command: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        """``command`` runs instead of ``python -m meterd.server`` (given the same arguments)."""
         self.address = f"127.0.0.1:{free_port()}"
-        args = [sys.executable, "-m", "meterd.server", "serve", "--listen", self.address, "--db", str(db)]
+        args = [*(command or [sys.executable, "-m", "meterd.server"]), "serve", "--listen", self.address,
+                "--db", str(db)]
         if config:
             args += ["--config", str(config)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, "METERD_LOG_FORMAT": "text"})
+                                     env={**os.environ, "METERD_LOG_FORMAT": "text", **(env or {})})
         self.peak_rss = 0
         self._stop = threading.Event()
         deadline = time.monotonic() + 120

@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 
 FULL = {
     "ingest": ["--events", "1000000", "--single", "20000"],
-    "meters_ingest": ["--events", "300000"],
+    "meters_ingest": ["--events", "300000", "--breakdown", "100000"],
     "query": ["--sizes", "1000000,10000000", "--runs", "30", "--stream-events", "200000"],
     "entitlements": [],
     "serving": ["--streams", "2000", "--calls", "1000"],
@@ -22,7 +22,7 @@ FULL = {
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
-    "meters_ingest": ["--events", "20000"],
+    "meters_ingest": ["--events", "20000", "--breakdown", "5000"],
     "query": ["--sizes", "50000,200000", "--runs", "5", "--stream-events", "20000"],
     "entitlements": ["--quick"],
     "serving": ["--streams", "500", "--calls", "200"],

@@ -78,7 +78,15 @@ class PgCluster:
     def _run(self, args: list[str]) -> None:
         kwargs: dict[str, object] = {}
         if self._user is not None:
-            kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
+            setpriv = shutil.which("setpriv")
+            if setpriv:
+                # setpriv switches the user after exec: Python then starts the child with vfork, not fork. A
+                # fork in a process with gRPC threads (the fault tests restart the cluster under running
+                # servers) runs gRPC's fork handlers and the child can die before its exec.
+                args = [setpriv, f"--reuid={self._user.pw_uid}", f"--regid={self._user.pw_gid}", "--clear-groups",
+                        *args]
+            else:
+                kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
         result = subprocess.run(args, cwd=self.root, capture_output=True, text=True, check=False,
                                 **kwargs)  # type: ignore[call-overload]
         if result.returncode != 0:
@@ -138,6 +146,15 @@ class PgCluster:
         name = url.rsplit("/", 1)[1]
         with contextlib.suppress(Exception):
             self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def shutdown(self, mode: str = "fast") -> None:
+        """Stops the server (``fast``: backends are terminated, ``immediate``: a crash and recovery at the
+        next start) and keeps its data, for fault tests; ``start_again`` brings it back on the same port."""
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
+
+    def start_again(self) -> None:
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
+                   "-t", "60", "start"])
 
     def stop(self) -> None:
         """Stops the cluster (immediately: nothing in it is kept) and removes its folder. Idempotent."""

@@ -108,7 +108,7 @@ def same(update: entitlements_pb2.EntitlementValueUpdate, value: entitlements_pb
 def test_initial_values_then_a_coalesced_message_per_change(om: OpenMeter, watches: list[Collector]) -> None:
     m = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
     b = om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
-    w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0.2))
+    w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=1.0))  # > the burst, even on a busy machine
     watches.append(w)
     wait_for(lambda: w.mirror.synced, "the initial snapshot")
     first = w.messages[0]
@@ -224,6 +224,93 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
     assert w.error is None
 
 
+@pytest.mark.parametrize("seed", [7, 77, 777])
+def test_every_message_equals_get_entitlement_value_at_that_moment(
+    om: OpenMeter, clock: Clock, clocked_server: MeterdServer, watches: list[Collector], seed: int
+) -> None:
+    """Step by step (the clock still between steps, so "that moment" is well defined): after each change the
+    watcher's value of every entitlement equals GetEntitlementValue, whether the server continued it from
+    its basis (usage alone: the cheap path) or computed it in full (late events, grants with priorities and
+    expiries, voids, resets with rollover and preserved overage, period boundaries, overage)."""
+    rng = random.Random(seed)
+    subjects = ["customer-1", "customer-2"]
+    for s in subjects:
+        om.subjects.create_entitlement(s, metered(
+            issueAfterReset=rng.choice([10, 40]), isSoftLimit=rng.random() < 0.3,
+            preserveOverageAtReset=rng.random() < 0.5))
+    w = Collector(om.entitlements.watch(subject=subjects, coalesce_interval=0,
+                                        thresholds=[{"balance_below": 5}, {"usage_above": 50}]))
+    watches.append(w)
+    wait_for(lambda: w.mirror.synced, "the initial snapshot")
+    grants: list[str] = []
+
+    def consistent() -> bool:
+        return all(w.mirror.values.get((s, "ai_tokens")) == om.subjects.get_entitlement_value(s, "ai_tokens").proto
+                   for s in subjects)
+
+    for step in range(70):
+        s = rng.choice(subjects)
+        op = rng.random()
+        now = clock()
+        if op < 0.55:  # mostly usage: on time (the cheap path), late (a full computation), or in the future
+            late = timedelta(minutes=rng.choice([0, 0, 0, 0, 1, 3, 45, 200, -2]))
+            usage(om, max(START, now - late), rng.choice([0.5, 1, 2.5, 7, 30]), subject=s)
+        elif op < 0.67:
+            grant: dict[str, Any] = {
+                "amount": rng.choice([3, 10, 25]), "priority": rng.choice([1, 2, 5]),
+                "effectiveAt": now - timedelta(minutes=rng.choice([0, 0, 5])),
+                "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": rng.choice([1, 2])},
+                "maxRolloverAmount": rng.choice([0, 5, 100])}
+            if rng.random() < 0.2:
+                grant["recurrence"] = {"interval": "DAY"}
+            with contextlib.suppress(InvalidArgumentError):  # backdated before the period's start
+                grants.append(om.subjects.create_entitlement_grant(s, "ai_tokens", grant).id)
+        elif op < 0.72 and grants:
+            with contextlib.suppress(MeterdError):  # already voided or expired: fine
+                om.grants.void(grants.pop(rng.randrange(len(grants))))
+        elif op < 0.78:
+            with contextlib.suppress(MeterdError):  # a second reset in the same minute
+                om.subjects.reset_entitlement_usage(s, "ai_tokens", retain_anchor=rng.random() < 0.5,
+                                                    preserve_overage=rng.choice([None, True, False]))
+        else:
+            clock.advance(minutes=rng.choice([1, 1, 2, 13, 59, 61, 300, 1440]))  # expiries, hours, periods
+        wait_for(consistent, f"step {step}: every value to equal GetEntitlementValue")
+    assert w.error is None
+    (session,) = clocked_server.ctx.services["watch"].sessions()
+    assert session.continued > 0 and session.computed_in_full > 0  # both paths were taken
+
+
+def test_a_deleted_or_redefined_meter_reaches_the_watchers_of_its_entitlements(
+    om: OpenMeter, watches: list[Collector]
+) -> None:
+    e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
+    w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0))
+    watches.append(w)
+    wait_for(lambda: w.mirror.synced, "the initial snapshot")
+    usage(om, START, 10)
+    usage(om, START, 5)
+    wait_for(lambda: w.by_id[e.id].value.usage == 15, "usage 15")
+    reasons = entitlements_pb2.EntitlementChangeReason
+    om.features.delete("ai_tokens")  # archived: the entitlement stays, on the meter's slug
+    om.meters.delete("tokens_total")
+    wait_for(lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_DELETED in w.by_id[e.id].reasons,
+             "the meter's deletion")
+    gone = w.by_id[e.id]
+    assert not gone.deleted and not gone.HasField("value") and "tokens_total" in gone.unavailable
+    with pytest.raises(MeterdError):
+        om.subjects.get_entitlement_value("customer-1", e.id)
+    # Defined again with the same slug, counting events instead of summing tokens: the new value.
+    om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "COUNT"})
+    wait_for(lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_UPDATED in w.by_id[e.id].reasons,
+             "the meter's new definition")
+    now = w.by_id[e.id]
+    assert now.HasField("value") and not now.unavailable, reasons.Name(now.reasons[0])
+    assert now.value == om.subjects.get_entitlement_value("customer-1", e.id).proto
+    assert (now.value.usage, now.value.balance) == (2, 98)
+    usage(om, START, 7)  # usage of the new definition reaches the watcher too (tracked under it again)
+    wait_for(lambda: w.by_id[e.id].value.usage == 3, "usage counted by the new meter")
+
+
 def test_thresholds_fire_once_per_crossing_and_period(om: OpenMeter, clock: Clock, watches: list[Collector]) -> None:
     e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
     w = Collector(om.entitlements.watch(
@@ -285,6 +372,44 @@ def test_resume_continues_without_a_gap_or_starts_over_when_too_old(
     wait_for(lambda: old.mirror.synced, "a fresh snapshot")
     assert old.messages[0].snapshot == entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD
     assert old.by_id[e.id].value.usage == 25
+
+
+def test_resume_replays_the_threshold_crossings_made_while_disconnected_once_each(
+    om: OpenMeter, clocked_server: MeterdServer, watches: list[Collector]
+) -> None:
+    e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
+    thresholds = [{"balance_below": 50}, {"usage_above": 80}]
+    first = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, thresholds=thresholds,
+                                            reconnect=False))
+    wait_for(lambda: first.mirror.synced, "the initial snapshot")
+    usage(om, START, 30)
+    wait_for(lambda: first.by_id[e.id].value.usage == 30, "usage 30")
+    position = first.messages[-1].position
+    first.close()
+    service = clocked_server.ctx.services["watch"]
+    (detached,) = service.sessions()  # still computing, with nobody reading
+    usage(om, START, 30)  # balance 40: below 50
+    usage(om, START, 25)  # usage 85: above 80
+    wait_for(lambda: len(detached._crossing_log) == 2, "the crossings made while disconnected")
+    resumed = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, thresholds=thresholds,
+                                              resume_position=position, reconnect=False))
+    watches.append(resumed)
+    wait_for(lambda: e.id in resumed.by_id and resumed.by_id[e.id].value.usage == 85, "the missed values")
+    assert resumed.messages[0].resumed and not resumed.messages[0].snapshot
+    assert sorted((c.threshold_index, c.replayed) for c in resumed.crossings()) == [(0, True), (1, True)]
+    assert service.sessions() == [detached]  # the same session carries on
+    usage(om, START, 10)  # still beyond both: no crossing again
+    wait_for(lambda: resumed.by_id[e.id].value.usage == 95, "usage 95")
+    assert len(resumed.crossings()) == 2 and first.crossings() == []
+
+    # Too old (another server run's position): a snapshot, and no crossing replayed although the value is
+    # beyond both thresholds (the value shows it).
+    old = Collector(om.entitlements.watch(subject="customer-1", thresholds=thresholds,
+                                          resume_position="0123456789ab.3.abcd1234.7", reconnect=False))
+    watches.append(old)
+    wait_for(lambda: old.mirror.synced, "a fresh snapshot")
+    assert old.messages[0].snapshot == entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD
+    assert old.by_id[e.id].value.usage == 95 and old.crossings() == []
 
 
 def test_refusals(om: OpenMeter) -> None:

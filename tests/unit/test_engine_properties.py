@@ -342,3 +342,51 @@ def test_history_windows_and_burndown_agree_with_the_reference(
     _, plain = run(scenario.spec, scenario.grants, scenario.usage_fn, from_state, scenario.end)
     assert list(result.segments) == plain
     assert as_ref(result.end_state) == ref[scenario.end]
+
+
+# -- continuing a value within a segment (the watch's cheap path) -----------------------------------------
+_T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+@st.composite
+def _segment_case(draw: st.DrawFn) -> tuple[EntitlementSpec, list[Grant], dict[int, Decimal], int, int]:
+    spec = EntitlementSpec(usage_period=UsagePeriod(Interval.DAY, _T0), measure_usage_from=_T0,
+                           is_soft_limit=draw(st.booleans()))
+    grants = []
+    for i in range(draw(st.integers(0, 4))):
+        start = draw(st.integers(0, 600))
+        grants.append(Grant(
+            id=f"g{i}", amount=Decimal(draw(st.sampled_from(["1", "2.5", "10", "40"]))),
+            effective_at=_T0 + timedelta(minutes=start),
+            expires_at=_T0 + timedelta(minutes=start + draw(st.integers(1, 3000))), priority=draw(st.integers(1, 3)),
+            max_rollover_amount=Decimal(draw(st.sampled_from(["0", "5", "100"])))))
+    usage = {m: Decimal(draw(st.sampled_from(["0", "0.5", "1", "7", "30"]))) for m in range(0, 3000, 37)}
+    return spec, grants, usage, draw(st.integers(0, 2999)), draw(st.integers(1, 400))
+
+
+@given(_segment_case())
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_advancing_within_a_segment_equals_the_replay(case: tuple[EntitlementSpec, list[Grant], dict[int, Decimal], int, int]) -> None:
+    """From the state at a segment's start, burning the usage up to an instant before the next boundary
+    gives exactly the state the full replay gives (priorities, expiries, rollover and overage included)."""
+    from meterd.server.credit.engine import advance_within_segment, segment_start, state_at
+    from meterd.server.watch.schedule import next_engine_instant
+
+    spec, grants, per_minute, at, length = case
+
+    def usage(a: datetime, b: datetime) -> Decimal:
+        lo, hi = (a - _T0) // timedelta(minutes=1), (b - _T0) // timedelta(minutes=1)
+        return sum((v for m, v in per_minute.items() if lo <= m < hi), Decimal(0))
+
+    t = _T0 + timedelta(minutes=at)
+    c = segment_start(spec, grants, _T0, t)
+    state = state_at(spec, grants, usage, c)
+    nxt = next_engine_instant(spec, grants, c)
+    end = c + timedelta(minutes=length)
+    if nxt is not None and end >= nxt:
+        end = nxt - timedelta(minutes=1)
+    if end < c:
+        return
+    by_id = {g.id: g for g in grants}
+    assert advance_within_segment(by_id, state, end, usage(c, end)) == state_at(spec, grants, usage, end, state)
+    assert advance_within_segment(by_id, state, end, usage(c, end)) == state_at(spec, grants, usage, end)

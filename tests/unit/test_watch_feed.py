@@ -14,7 +14,7 @@ from meterd.server.errors import InvalidArgument
 from meterd.server.watch.changes import Change, ChangeLog, Reason
 from meterd.server.watch.feed import ChangeFeed, Selection, Watch, Watched
 from meterd.server.watch.schedule import next_engine_instant, wake_time
-from meterd.server.watch.service import usage_changes
+from meterd.server.watch.service import LATE_CUTOFF_US, usage_changes
 from meterd.server.watch.thresholds import Reading, Threshold, ThresholdKind, ThresholdTracker, is_beyond
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -176,6 +176,34 @@ def test_usage_changes_group_events_by_type_and_subject() -> None:
     assert [(s, int(m.timestamp())) for s, m in change.future] == [("b", (now + 60_000_000) // 1_000_000)]
     mixed = usage_changes([(batch, [True, True, True, True], now)])
     assert {c.event_type: c.subjects for c in mixed} == {"t": {"a", "b"}, "u": {"a"}}
+
+
+def test_usage_changes_say_how_early_their_events_are_stamped() -> None:
+    class E:
+        def __init__(self, subject: str, time_us: int) -> None:
+            self.type, self.subject, self.time_us = "t", subject, time_us
+
+    now = 1_000 * 60_000_000
+    (on_time,) = usage_changes([([E("a", now - 5_000_000), E("b", now)], [True, True], now)])
+    assert (on_time.earliest_us, on_time.late) == (now - 5_000_000, ())
+    hour = 3_600_000_000
+    batch = [E("a", now), E("b", now - hour), E("b", now - 2 * hour), E("c", now - 10)]
+    (late,) = usage_changes([(batch, [True] * 4, now)])
+    # Only the subject with late events is named: the others' states stay usable.
+    assert late.late == (("b", now - 2 * hour),) and late.earliest_us == now - LATE_CUTOFF_US
+
+
+def test_a_meter_change_marks_every_entitlement_on_that_meter() -> None:
+    w = Watch(Selection(frozenset({"a", "b"}), frozenset()), 0.0, max_pending=10)
+    w.track([Watched("e1", "a", "f", "t", "m1"), Watched("e2", "b", "f", "t", "m1"), Watched("e3", "a", "g", "u", "m2")])
+    w.ready(0.0)
+    w.offer(1, Change(Reason.METER_DELETED, meter_slug="m1"), 0.0)
+    due = w.take(1, 1.0, 0.0)
+    assert due.updates == {"e1": {Reason.METER_DELETED}, "e2": {Reason.METER_DELETED}}
+    w.offer(2, Change(Reason.USAGE, event_type="t", subjects=frozenset({"a"}), earliest_us=50,
+                      late=(("a", 7),)), 0.0)
+    w.offer(3, Change(Reason.USAGE, event_type="t", subjects=frozenset({"a"}), earliest_us=40), 0.0)
+    assert w.take(3, 1.0, 0.0).earliest == {"e1": 7}  # the earliest of the coalesced changes
 
 
 # -- thresholds ----------------------------------------------------------------------------------------

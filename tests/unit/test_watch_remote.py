@@ -35,6 +35,15 @@ def test_small_changes_round_trip_in_one_payload() -> None:
     assert roundtrip(changes) == changes
 
 
+def test_how_early_events_are_stamped_and_meter_changes_round_trip() -> None:
+    changes = [Change(Reason.USAGE, event_type="tokens", subjects=frozenset({"a", "b"}), earliest_us=123,
+                      late=(("b", 45),)),
+               Change(Reason.METER_DELETED, meter_slug="tokens_total")]
+    assert roundtrip(changes) == changes
+    old = '{"r":"r0","c":[["USAGE","","tokens","","",["a"],[],0]]}'  # a payload without them: earliest unknown
+    assert decode(old)[1][0].earliest_us == 0
+
+
 def test_a_big_usage_change_is_split_by_subjects_without_losing_any() -> None:
     big = usage(MAX_NAMED_SUBJECTS, prefix="ü-subject-with-a-long-key-")  # non-ASCII: bytes, not characters
     out = roundtrip([big, Change(Reason.RESET, "s", entitlement_id="e", feature_key="f")])

@@ -144,14 +144,16 @@ def from_rpc_error(error: grpc.RpcError | Any, target: str | None = None) -> Met
     ``target`` and how to point the client elsewhere."""
     code: grpc.StatusCode = error.code()
     message: str = error.details() or code.name
-    if code == grpc.StatusCode.UNAVAILABLE and target:
-        message = (f"{message} (meterd at {target!r} is not reachable: is it running there? "
-                   "Pass the address as OpenMeter(target) or set METERD_TARGET)")
-    violations: list[FieldViolation] = []
     try:
         status = rpc_status.from_call(error)  # type: ignore[arg-type]  # aio errors quack like a Call
     except (AttributeError, ValueError):
         status = None
+    if code == grpc.StatusCode.UNAVAILABLE and target and status is None:
+        # Not meterd's own answer (it sends a status with details, e.g. "the database is unreachable"): the
+        # connection to meterd itself failed.
+        message = (f"{message} (meterd at {target!r} is not reachable: is it running there? "
+                   "Pass the address as OpenMeter(target) or set METERD_TARGET)")
+    violations: list[FieldViolation] = []
     if status is not None:
         for detail in status.details:
             if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):

@@ -242,9 +242,10 @@ class EventStream:
 
     # -- sending ---------------------------------------------------------------------------------------
     def send(self, event: EventLike) -> None:
-        """Adds one event; a full batch is sent (blocking while ``max_in_flight`` batches await acks)."""
-        self._raise_error()
+        """Adds one event; a full batch is sent (blocking while ``max_in_flight`` batches await acks). If the
+        stream has failed, raises its error; the event is then in ``unacknowledged`` with the others."""
         self._buffer.append(event_to_wire(event))
+        self._raise_error()
         if len(self._buffer) >= self._batch_size:
             self._send_batch()
 
@@ -258,9 +259,9 @@ class EventStream:
             return
         if self._call is None:
             self.open()
-        batch, self._buffer = self._buffer, []
         self._slots.acquire()
-        self._raise_error()
+        self._raise_error()  # the stream failed: the batch stays in the buffer (``unacknowledged``)
+        batch, self._buffer = self._buffer, []
         with self._lock:
             self._sequence += 1
             self._pending[self._sequence] = batch
@@ -413,8 +414,8 @@ class AsyncEventStream:
 
     async def send(self, event: EventLike) -> None:
         """See ``EventStream.send``."""
-        self._raise_error()
         self._buffer.append(event_to_wire(event))
+        self._raise_error()
         if len(self._buffer) >= self._batch_size:
             await self._send_batch()
 
@@ -422,9 +423,9 @@ class AsyncEventStream:
         if not self._buffer:
             return
         await self.open()
-        batch, self._buffer = self._buffer, []
         await self._slots.acquire()
-        self._raise_error()
+        self._raise_error()  # the stream failed: the batch stays in the buffer (``unacknowledged``)
+        batch, self._buffer = self._buffer, []
         self._sequence += 1
         self._pending[self._sequence] = batch
         await self._call.write(events_pb2.StreamEventsRequest(sequence=self._sequence, events=batch))

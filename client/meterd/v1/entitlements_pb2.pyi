@@ -102,6 +102,10 @@ class _EntitlementChangeReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrappe
     """The entitlement was replaced by an override."""
     ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED: _EntitlementChangeReason.ValueType  # 9
     """The entitlement was deleted."""
+    ENTITLEMENT_CHANGE_REASON_METER_UPDATED: _EntitlementChangeReason.ValueType  # 10
+    """The feature's meter was redefined (UpdateMeter): its usage may differ; the value is recomputed."""
+    ENTITLEMENT_CHANGE_REASON_METER_DELETED: _EntitlementChangeReason.ValueType  # 11
+    """The feature's meter was deleted: the value is unavailable (see EntitlementValueUpdate.unavailable)."""
 
 class EntitlementChangeReason(_EntitlementChangeReason, metaclass=_EntitlementChangeReasonEnumTypeWrapper):
     """Why a watched entitlement's value was sent."""
@@ -128,6 +132,10 @@ ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN: EntitlementChangeReason.ValueT
 """The entitlement was replaced by an override."""
 ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED: EntitlementChangeReason.ValueType  # 9
 """The entitlement was deleted."""
+ENTITLEMENT_CHANGE_REASON_METER_UPDATED: EntitlementChangeReason.ValueType  # 10
+"""The feature's meter was redefined (UpdateMeter): its usage may differ; the value is recomputed."""
+ENTITLEMENT_CHANGE_REASON_METER_DELETED: EntitlementChangeReason.ValueType  # 11
+"""The feature's meter was deleted: the value is unavailable (see EntitlementValueUpdate.unavailable)."""
 Global___EntitlementChangeReason: _TypeAlias = EntitlementChangeReason  # noqa: Y015
 
 class _WatchSnapshotCause:
@@ -141,7 +149,10 @@ class _WatchSnapshotCauseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Wa
     WATCH_SNAPSHOT_CAUSE_INITIAL: _WatchSnapshotCause.ValueType  # 1
     """The first values of a new watch."""
     WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD: _WatchSnapshotCause.ValueType  # 2
-    """The resume position was too old (or from another server run): these values replace everything seen."""
+    """The resume position was too old (or from another server run): these values replace everything seen.
+    Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
+    again from these values (one already beyond it is not reported as a crossing; the value shows it).
+    """
     WATCH_SNAPSHOT_CAUSE_READER_BEHIND: _WatchSnapshotCause.ValueType  # 3
     """The reader fell too far behind: changes were dropped, these values replace everything seen."""
 
@@ -153,7 +164,10 @@ WATCH_SNAPSHOT_CAUSE_UNSPECIFIED: WatchSnapshotCause.ValueType  # 0
 WATCH_SNAPSHOT_CAUSE_INITIAL: WatchSnapshotCause.ValueType  # 1
 """The first values of a new watch."""
 WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD: WatchSnapshotCause.ValueType  # 2
-"""The resume position was too old (or from another server run): these values replace everything seen."""
+"""The resume position was too old (or from another server run): these values replace everything seen.
+Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
+again from these values (one already beyond it is not reported as a crossing; the value shows it).
+"""
 WATCH_SNAPSHOT_CAUSE_READER_BEHIND: WatchSnapshotCause.ValueType  # 3
 """The reader fell too far behind: changes were dropped, these values replace everything seen."""
 Global___WatchSnapshotCause: _TypeAlias = WatchSnapshotCause  # noqa: Y015
@@ -1195,6 +1209,7 @@ class EntitlementValueUpdate(_message.Message):
     REASONS_FIELD_NUMBER: _builtins.int
     COMPUTED_AT_FIELD_NUMBER: _builtins.int
     DELETED_FIELD_NUMBER: _builtins.int
+    UNAVAILABLE_FIELD_NUMBER: _builtins.int
     entitlement_id: _builtins.str
     """The entitlement's id."""
     subject_key: _builtins.str
@@ -1203,6 +1218,10 @@ class EntitlementValueUpdate(_message.Message):
     """The feature's key."""
     deleted: _builtins.bool
     """The entitlement was deleted: drop it."""
+    unavailable: _builtins.str
+    """Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+    feature's meter was deleted.
+    """
     @_builtins.property
     def value(self) -> Global___EntitlementValue:
         """The value, as GetEntitlementValue answered when it was computed; unset once the entitlement is deleted."""
@@ -1225,10 +1244,11 @@ class EntitlementValueUpdate(_message.Message):
         reasons: _abc.Iterable[Global___EntitlementChangeReason.ValueType] | None = ...,
         computed_at: _timestamp_pb2.Timestamp | None = ...,
         deleted: _builtins.bool = ...,
+        unavailable: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["computed_at", b"computed_at", "value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["computed_at", b"computed_at", "deleted", b"deleted", "entitlement_id", b"entitlement_id", "feature_key", b"feature_key", "reasons", b"reasons", "subject_key", b"subject_key", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["computed_at", b"computed_at", "deleted", b"deleted", "entitlement_id", b"entitlement_id", "feature_key", b"feature_key", "reasons", b"reasons", "subject_key", b"subject_key", "unavailable", b"unavailable", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1247,6 +1267,7 @@ class ThresholdCrossing(_message.Message):
     THRESHOLD_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     PERIOD_START_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
     entitlement_id: _builtins.str
     """The entitlement's id."""
     subject_key: _builtins.str
@@ -1255,6 +1276,10 @@ class ThresholdCrossing(_message.Message):
     """The feature's key."""
     threshold_index: _builtins.int
     """Index of the threshold in the request's thresholds."""
+    replayed: _builtins.bool
+    """Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+    a message the watcher may not have received). Each crossing is delivered once after the position.
+    """
     @_builtins.property
     def threshold(self) -> Global___EntitlementThreshold:
         """The threshold."""
@@ -1277,10 +1302,11 @@ class ThresholdCrossing(_message.Message):
         threshold: Global___EntitlementThreshold | None = ...,
         value: Global___EntitlementValue | None = ...,
         period_start: _timestamp_pb2.Timestamp | None = ...,
+        replayed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["period_start", b"period_start", "threshold", b"threshold", "value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement_id", b"entitlement_id", "feature_key", b"feature_key", "period_start", b"period_start", "subject_key", b"subject_key", "threshold", b"threshold", "threshold_index", b"threshold_index", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entitlement_id", b"entitlement_id", "feature_key", b"feature_key", "period_start", b"period_start", "replayed", b"replayed", "subject_key", b"subject_key", "threshold", b"threshold", "threshold_index", b"threshold_index", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1299,7 +1325,12 @@ class WatchEntitlementValuesRequest(_message.Message):
     COALESCE_INTERVAL_FIELD_NUMBER: _builtins.int
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     resume_position: _builtins.str
-    """The position of the last message seen on a previous watch with the same selection: continue from there."""
+    """The position of the last message seen on a previous watch with the same selection: continue from there.
+    While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+    of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+    since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+    starts with a RESUME_TOO_OLD snapshot.
+    """
     @_builtins.property
     def subject_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Watch the entitlements of these subjects (all of them unless feature_keys narrows it)."""

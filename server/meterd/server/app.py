@@ -121,7 +121,7 @@ class MeterdServer:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
         config_module.check(config)
         self.config = config
-        self.db = open_database(config.db)
+        self.db = open_database(config.db, config.db_wait_seconds)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
         self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
         if self.metrics is not None:
@@ -189,9 +189,10 @@ class MeterdServer:
     def start(self) -> MeterdServer:
         async def start() -> None:
             await self.grpc.start()
-            for name in ["", *self._service_names]:
-                await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self._set_health(getattr(self.db, "available", True))
 
+        if hasattr(self.db, "add_health_listener"):  # PostgreSQL: NOT_SERVING while the database is unreachable
+            self.db.add_health_listener(self._database_health)
         self._on_loop(start())
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
@@ -199,6 +200,21 @@ class MeterdServer:
         log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         return self
+
+    async def _set_health(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", *self._service_names]:
+            await self.health.set(name, status)  # ignored once the graceful shutdown began
+
+    def _database_health(self, available: bool) -> None:
+        """The database became unreachable (NOT_SERVING) or answers again (SERVING); on its monitor's thread."""
+        if self._stopped.is_set():
+            return
+        update = self._set_health(available)
+        try:
+            asyncio.run_coroutine_threadsafe(update, self.loop)
+        except RuntimeError:  # the loop is closed: the server is stopping
+            update.close()
 
     def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight ones finish, then commits and closes the database."""

@@ -124,6 +124,10 @@ class Config(BaseModel):
     db: str = setting(DEFAULT_DB, "storage.path", "METERD_DB",
                       "the database: a SQLite file path or sqlite: URL, or a postgresql:// URL (several replicas "
                       "may share it); storage.url is the same setting", also="storage.url")
+    db_wait_seconds: float = setting(30.0, "storage.wait_seconds", "METERD_DB_WAIT_SECONDS",
+                                     "PostgreSQL: at start, how long an unreachable database is retried before "
+                                     "meterd exits with status 1 (a bad password or unknown database exits at "
+                                     "once)", ge=0)
     admin_key: str | None = setting(None, "auth.admin_key", "METERD_API_KEY",
                                     "admin key every call must send (authorization: Bearer <key>); the same "
                                     "variable the CLI and client send. Unset: auth off (warned off loopback)")

@@ -656,6 +656,28 @@ def state_at(
     return end_state
 
 
+def advance_within_segment(grants: Mapping[str, Grant], state: BalanceState, end: datetime, usage: Decimal) -> BalanceState:
+    """``state`` advanced to ``end`` (a whole minute) with ``usage`` measured in ``[state.at, end)``: what
+    ``state_at(..., end, state)`` gives when no instant of the engine's timeline (a grant's start, expiry,
+    void or recurrence, a reset or usage-period boundary) lies in ``(state.at, end]``, without building the
+    timeline. The caller guarantees that condition (it is not checked here: that is the work saved)."""
+    # _burn_segment then _apply_instant at a mere split, without the segment's report: burn the usage in
+    # burn order, what is left is overage, and owed overage is paid from whatever balance remains.
+    balances = dict(state.balances)
+    left, _ = _burn(balances, max(usage, ZERO), grants)
+    overage = state.overage + left
+    if overage > 0:
+        overage, _ = _burn(balances, overage, grants)
+    return BalanceState(end, balances, overage, state.usage + usage, state.period_start)
+
+
+def segment_start(spec: EntitlementSpec, grants: Iterable[Grant], after: datetime, t: datetime) -> datetime:
+    """The last instant of the engine's timeline in ``(after, t]`` (where the segment holding ``t`` starts),
+    or ``after`` when there is none."""
+    events = [at for at, instant in _timeline(spec, grants, after, t, ()).items() if instant.is_event]
+    return events[-1] if events else after
+
+
 def value_instant(t: datetime) -> datetime:
     """The instant a value call at ``t`` reads: ``t`` rounded up to the whole minute."""
     return ceil_to_minute(t)

@@ -80,6 +80,9 @@ class Meters(Protocol):
     def usage(
         self, id_or_slug: str, subject: str, filters: dict[str, str], start: datetime, end: datetime
     ) -> Decimal: ...
+    def usage_by_subject(
+        self, id_or_slug: str, subjects: list[str], filters: dict[str, str], start: datetime, end: datetime
+    ) -> dict[str, Decimal]: ...
 
 
 class SnapshotStore(Protocol):
@@ -109,6 +112,22 @@ class _Inputs:
     event_seq: int
     grant_keys: frozenset[tuple[str, int | None]]
     meter_version: str = ""
+
+
+@dataclass(frozen=True)
+class ValueBasis:
+    """A metered entitlement's engine state at the start of the segment that held a value's instant, and
+    what continuing from it needs (see ``CreditService.value_basis``). ``state`` stays exact while the
+    entitlement, its grants, its meter and the usage before ``state.at`` are unchanged: whoever keeps a
+    basis drops it when any of them may have changed."""
+
+    entitlement: Entitlement
+    spec: engine.EntitlementSpec
+    grants: tuple[engine.Grant, ...]
+    grants_by_id: dict[str, engine.Grant]
+    state: engine.BalanceState
+    meter_slug: str
+    filters: tuple[tuple[str, str], ...]
 
 
 def _floor_hour(t: datetime) -> datetime:
@@ -245,15 +264,70 @@ class CreditService:
             has_access=value.has_access, balance=value.balance, usage=value.usage, overage=value.overage
         )
 
-    def _value_from(
-        self,
-        inputs: _Inputs,
-        t: datetime,
-        instant: datetime,
-        snapshot: engine.BalanceState | None,
+    def value_basis(
+        self, entitlement: Entitlement, now: datetime | None = None
+    ) -> tuple[EntitlementValue, ValueBasis | None]:
+        """``value(entitlement)`` now, and the basis to continue it from (None before measure_usage_from).
+
+        The basis's state is the engine's at the start of the segment holding now's instant, reached through
+        the same checkpoints (and saving the same snapshots) as ``value``, so that a value continued from it
+        splits usage exactly where ``value`` would."""
+        now = self._clock() if now is None else now
+        if now < truncate_to_minute(entitlement.created_at):
+            raise InvalidArgument.of(
+                "time", f"is before the entitlement was created ({entitlement.created_at.isoformat()})"
+            )
+        inputs = self._inputs(entitlement)
+        shortest = _SHORTEST_PERIOD[inputs.spec.usage_period.interval]
+        if (now - inputs.spec.measure_usage_from) // shortest > MAX_HISTORY_WINDOWS:
+            raise InvalidArgument.of("time", f"a value now would replay more than {MAX_HISTORY_WINDOWS} usage periods")
+        instant = engine.value_instant(now)
+        snapshot = self._snapshot(inputs, instant)
+        try:
+            value, states, state = self._basis_from(inputs, now, instant, snapshot, now)
+        except engine.StaleSnapshot as exc:
+            assert snapshot is not None
+            self._drop_stale(inputs, snapshot, exc)
+            value, states, state = self._basis_from(inputs, now, instant, None, now)
+        self._save(inputs, states, now)
+        out = EntitlementValue(has_access=value.has_access, balance=value.balance, usage=value.usage,
+                               overage=value.overage)
+        if state is None:
+            return out, None
+        feature = self._feature(entitlement.feature_id)
+        basis = ValueBasis(
+            entitlement=entitlement, spec=inputs.spec, grants=tuple(inputs.grants),
+            grants_by_id={g.id: g for g in inputs.grants}, state=state, meter_slug=feature.meter_slug or "",
+            filters=tuple(sorted(feature.meter_group_by_filters.items())),
+        )
+        return out, basis
+
+    def _basis_from(
+        self, inputs: _Inputs, t: datetime, instant: datetime, snapshot: engine.BalanceState | None,
         now: datetime,
-    ) -> tuple[engine.EntitlementValue, list[engine.BalanceState]]:
-        """The value, replayed from ``snapshot`` through the checkpoints worth saving on the way."""
+    ) -> tuple[engine.EntitlementValue, list[engine.BalanceState], engine.BalanceState | None]:
+        spec = inputs.spec
+        states = self._checkpoints(inputs, instant, snapshot, now)
+        state = states[-1] if states else snapshot
+        if instant < spec.measure_usage_from:
+            return engine.value_at(spec, inputs.grants, inputs.usage, t, state), states, None
+        after = state.at if state is not None else spec.measure_usage_from
+        start = engine.segment_start(spec, inputs.grants, after, instant)
+        state = engine.state_at(spec, inputs.grants, inputs.usage, start, state)
+        # What value_at(t, state) gives: nothing of the timeline lies in (start, instant], so it is one burn.
+        end = state if start == instant else engine.advance_within_segment(
+            {g.id: g for g in inputs.grants}, state, instant, inputs.usage(start, instant))
+        value = engine.EntitlementValue(
+            at=instant, balance=end.balance, usage=end.usage, overage=end.overage,
+            has_access=end.balance > 0 or spec.is_soft_limit, grant_balances=dict(end.balances),
+            period_start=end.period_start,
+        )
+        return value, states, state
+
+    def _checkpoints(
+        self, inputs: _Inputs, instant: datetime, snapshot: engine.BalanceState | None, now: datetime
+    ) -> list[engine.BalanceState]:
+        """The states worth saving on the way from ``snapshot`` to ``instant``."""
         spec = inputs.spec
         horizon = _floor_hour(truncate_to_minute(now) - SNAPSHOT_GRACE)
         after = snapshot.at if snapshot is not None else spec.measure_usage_from
@@ -264,7 +338,35 @@ class CreditService:
         for checkpoint in checkpoints:
             state = engine.state_at(spec, inputs.grants, inputs.usage, checkpoint, state)
             states.append(state)
-        return engine.value_at(spec, inputs.grants, inputs.usage, t, state), states
+        return states
+
+    def _value_from(
+        self,
+        inputs: _Inputs,
+        t: datetime,
+        instant: datetime,
+        snapshot: engine.BalanceState | None,
+        now: datetime,
+    ) -> tuple[engine.EntitlementValue, list[engine.BalanceState]]:
+        """The value, replayed from ``snapshot`` through the checkpoints worth saving on the way."""
+        states = self._checkpoints(inputs, instant, snapshot, now)
+        state = states[-1] if states else snapshot
+        return engine.value_at(inputs.spec, inputs.grants, inputs.usage, t, state), states
+
+    def usage_since(self, bases: list[ValueBasis], end: datetime) -> list[Decimal]:
+        """Per basis, its meter's usage for its subject in ``[basis.state.at, end)``: one read per meter,
+        filters and start instant (bases usually share them: one read for many entitlements)."""
+        groups: dict[tuple[str, tuple[tuple[str, str], ...], datetime], list[int]] = {}
+        for i, b in enumerate(bases):
+            groups.setdefault((b.meter_slug, b.filters, b.state.at), []).append(i)
+        out = [Decimal(0)] * len(bases)
+        for (slug, filters, start), members in groups.items():
+            by_subject = self._meters.usage_by_subject(
+                slug, [bases[i].entitlement.subject_key for i in members], dict(filters), start, end
+            )
+            for i in members:
+                out[i] = by_subject[bases[i].entitlement.subject_key]
+        return out
 
     def _save(self, inputs: _Inputs, states: list[engine.BalanceState], now: datetime) -> None:
         if not states:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -46,15 +46,34 @@ class EventResult:
     violations: tuple[FieldViolation, ...] = ()
 
 
-@dataclass(slots=True)
 class BatchResult:
-    results: list[EventResult]
-    counts: dict[str, int] = field(init=False)
+    """The per-event results of a batch, in order. Given as a list, or as a function that builds it on first
+    use (a streamed batch's results are built by the thread that sends them, not by the storage's writer,
+    which resolves the batch)."""
 
-    def __post_init__(self) -> None:
-        self.counts = {Outcome.ACCEPTED: 0, Outcome.DUPLICATE: 0, Outcome.REJECTED: 0}
-        for r in self.results:
-            self.counts[r.outcome] += 1
+    __slots__ = ("_build", "_counts", "_results")
+
+    def __init__(self, results: list[EventResult] | None = None,
+                 build: Callable[[], list[EventResult]] | None = None) -> None:
+        self._results = results
+        self._build = build
+        self._counts: dict[str, int] | None = None
+
+    @property
+    def results(self) -> list[EventResult]:
+        if self._results is None:
+            assert self._build is not None
+            self._results = self._build()
+        return self._results
+
+    @property
+    def counts(self) -> dict[str, int]:
+        if self._counts is None:
+            counts = {Outcome.ACCEPTED: 0, Outcome.DUPLICATE: 0, Outcome.REJECTED: 0}
+            for r in self.results:
+                counts[r.outcome] += 1
+            self._counts = counts
+        return self._counts
 
     def count(self, outcome: str) -> int:
         return self.counts[outcome]
@@ -115,15 +134,20 @@ class EventService:
             return done
 
         def complete(stored_future: Future[list[bool]]) -> None:
+            # Runs on the storage's writer thread: the per-event results are built later, where they are used.
             try:
                 stored = stored_future.result()
             except BaseException as exc:
                 done.set_exception(exc)
                 return
-            accepted, duplicate = Outcome.ACCEPTED, Outcome.DUPLICATE
-            for position, event, event_ok in zip(positions, valid, stored, strict=True):
-                results[position] = EventResult(position, event.id, accepted if event_ok else duplicate)
-            done.set_result(BatchResult([r for r in results if r is not None]))
+
+            def build() -> list[EventResult]:
+                accepted, duplicate = Outcome.ACCEPTED, Outcome.DUPLICATE
+                for position, event, event_ok in zip(positions, valid, stored, strict=True):
+                    results[position] = EventResult(position, event.id, accepted if event_ok else duplicate)
+                return [r for r in results if r is not None]
+
+            done.set_result(BatchResult(build=build))
 
         self._store.submit_ingest(valid, now).add_done_callback(complete)
         return done

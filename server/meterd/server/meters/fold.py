@@ -24,8 +24,9 @@ an event can make the fold fail.
 from __future__ import annotations
 
 import json
+import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,15 @@ from meterd.server.meters.model import (
 )
 from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Level, decimal_to_nanos
 from meterd.server.timeutil import MINUTE_US
+
+try:  # the C loop (_foldc.c), built by `pip install` / `make setup` where a C compiler is present
+    from meterd.server.meters import _foldc
+except ImportError:  # pragma: no cover - a build without it folds in Python
+    _foldc = None
+
+log = logging.getLogger(__name__)
+# Whether the fold's loop runs in C by default.
+NATIVE = _foldc is not None
 
 # Numeric readings are below 10**MAX_VALUE_DIGITS in magnitude (MeterReader refuses larger ones: sums stay
 # exact in int64 units of 10^-9); integers inside this bound are read inline on the fast path, others go to
@@ -100,10 +110,19 @@ class Folded:
 
 
 class Folder:
-    """Folds batches (``fold``); keeps a bounded cache of group texts between batches."""
+    """Folds batches (``fold``); keeps a bounded cache of group texts between batches.
 
-    def __init__(self) -> None:
+    ``native``: None uses the C loop when it is built (falling back to Python, with a logged error, should
+    it ever fail); True requires it (and lets a failure raise: tests); False keeps to Python."""
+
+    def __init__(self, native: bool | None = None) -> None:
         self._group_texts: dict[tuple[str | None, ...], str] = {}
+        if native and _foldc is None:
+            raise RuntimeError("the native meter fold (meterd.server.meters._foldc) is not built")
+        self._native = _foldc if native is not False else None
+        self._strict = bool(native)
+        self._specs: tuple[Mapping[str, list[CompiledMeter]] | None,
+                           dict[str, list[tuple[int, int, tuple[str, ...] | None, str | None, CompiledMeter]]]] = (None, {})
 
     def group_text(self, groups: tuple[str | None, ...]) -> str:
         text = self._group_texts.get(groups)
@@ -123,17 +142,84 @@ class Folder:
 
         The hot loop: for a meter whose paths are plain member names (``$.a``), a string or null group
         value and an integer value are read inline (what ``MeterReader`` gives for them, without building
-        a Reading and a Decimal); anything else goes through ``MeterReader.read``.
+        a Reading and a Decimal); anything else goes through ``MeterReader.read``. The loop runs in C
+        (``_foldc``) where it is built, for events just validated; the Python loop is the reference.
         """
+        if self._native is not None and not stored:
+            events = events if isinstance(events, list) else list(events)
+            try:
+                return self._fold_native(events, by_type, version, by_index)
+            except Exception:
+                if self._strict:
+                    raise
+                log.exception("the native meter fold failed; folding the batch in Python")
         out = Folded(version)
-        errors = out.errors
-        group_text = self.group_text
-        texts = self._group_texts
         # Per meter: (subject, groups text, minute) -> [count, sum nanos, min, max, latest time, latest seq,
         # latest]; UNIQUE_COUNT meters: a set of (subject, groups text, minute, value).
         accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
         distincts: dict[int, set[tuple[str, str, int, str]]] = {}
         meters_seen: dict[int, CompiledMeter] = {}
+        self._loop(events, by_type, stored, accs, distincts, meters_seen, out.errors)
+        for num, meter_accs in accs.items():
+            _rows_of(num, meters_seen[num].kind, meter_accs, out, fix_seq=by_index)
+        for num, distinct in distincts.items():
+            _distinct_rows_of(num, distinct, out)
+        return out
+
+    def _fold_native(self, events: list[tuple[int, str, str, int, str | None]],
+                     by_type: Mapping[str, list[CompiledMeter]], version: int, by_index: bool) -> Folded:
+        """``fold`` with the loop and the rows of each meter built in C."""
+        assert self._native is not None
+        out = Folded(version)
+        accs: dict[int, dict[tuple[str, str, int], list[Any]]] = {}
+        distincts: dict[int, set[tuple[str, str, int, str]]] = {}
+        meters_seen: dict[int, CompiledMeter] = {}
+        self._loop_native(events, by_type, accs, distincts, meters_seen, out.errors)
+        for num, meter_accs in accs.items():
+            kind = meters_seen[num].kind
+            sub_rows, level_rows = self._native.rows_of(num, kind, meter_accs, out.subjects, NANOS, HOUR_US, DAY_US)
+            latest = kind == LATEST and by_index
+            _add_rows(out, SUB_TARGET[kind], sub_rows, SUB_SEQ_AT if latest else None)
+            for level, rows in zip((Level.MINUTE, Level.HOUR, Level.DAY), level_rows, strict=True):
+                _add_rows(out, ALL_TARGET[(level, kind)], rows, ALL_SEQ_AT if latest else None)
+        for num, distinct in distincts.items():
+            sub_rows, level_rows = self._native.distinct_rows_of(num, distinct, out.subjects, HOUR_US, DAY_US)
+            _add_rows(out, SUB_DISTINCT_TARGET, sub_rows, None)
+            for level, rows in zip((Level.MINUTE, Level.HOUR, Level.DAY), level_rows, strict=True):
+                _add_rows(out, ALL_DISTINCT_TARGET[level], rows, None)
+        return out
+
+    def _loop_native(self, events: list[tuple[int, str, str, int, str | None]],
+                     by_type: Mapping[str, list[CompiledMeter]], accs: dict[int, dict[tuple[str, str, int], list[Any]]],
+                     distincts: dict[int, set[tuple[str, str, int, str]]], meters_seen: dict[int, CompiledMeter],
+                     errors: list[tuple[int, str, str]]) -> None:
+        """The loop in C, into the same accumulators in the same order (see _foldc.c)."""
+        assert self._native is not None
+        # The meters as the C loop reads them, kept for the same by_type (one attribute, assigned whole: folds
+        # run on several threads at once).
+        cached_for, specs = self._specs
+        if cached_for is not by_type:
+            specs = {t: [(m.meter_num, m.kind, m.group_names, m.value_name, m) for m in meters]
+                     for t, meters in by_type.items()}
+            self._specs = (by_type, specs)
+        group_text = self.group_text
+
+        def read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any]) -> tuple[str, Any] | None:
+            return _read_slow(seq, m, data, cache, group_text, errors)
+
+        def slow_event(event: tuple[int, str, str, int, str | None]) -> None:
+            self._loop([event], by_type, False, accs, distincts, meters_seen, errors)
+
+        self._native.fold_loop(events, specs, self._group_texts, group_text, read_slow, slow_event,
+                               orjson.loads, accs, distincts, meters_seen, _TEXT_INT, _NUMBER_INT, NANOS, MINUTE_US)
+
+    def _loop(self, events: Iterable[tuple[int, str, str, int, str | None]], by_type: Mapping[str, list[CompiledMeter]],
+              stored: bool, accs: dict[int, dict[tuple[str, str, int], list[Any]]],
+              distincts: dict[int, set[tuple[str, str, int, str]]], meters_seen: dict[int, CompiledMeter],
+              errors: list[tuple[int, str, str]]) -> None:
+        """The loop in Python (the reference for the C loop)."""
+        group_text = self.group_text
+        texts = self._group_texts
         for seq, event_type, subject, time_us, data in events:
             meters = by_type.get(event_type)
             if not meters:
@@ -196,31 +282,13 @@ class Folder:
                         else:
                             text = None
                 if text is None:
-                    try:
-                        if exact is _UNPARSED:
-                            exact = _parse_exact(data)
-                        reading = m.reader.read(exact)
-                        if isinstance(reading, ReadError):
-                            errors.append((seq, m.slug, reading.message))
-                            continue
-                        value = reading.value
-                        if kind == SUM:
-                            number = _nanos(value)  # type: ignore[arg-type]
-                            if number is None:
-                                errors.append((seq, m.slug, f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
-                                                            " the largest value a sum keeps exactly"))
-                                continue
-                        elif kind == DISTINCT:
-                            number = value
-                        elif kind != COUNT:
-                            number = float(value)  # type: ignore[arg-type]
-                            if math.isinf(number):
-                                errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
-                                continue
-                        text = group_text(reading.groups)
-                    except Exception as exc:  # this event's error, not the batch's
-                        errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
+                    cache = [] if exact is _UNPARSED else [exact]
+                    got = _read_slow(seq, m, data, cache, group_text, errors)
+                    if cache:
+                        exact = cache[0]
+                    if got is None:
                         continue
+                    text, number = got
                 num = m.meter_num
                 if kind == DISTINCT:
                     target = distincts.get(num)
@@ -254,11 +322,43 @@ class Folder:
                     acc[0] += 1
                     if (time_us, seq) > (acc[4], acc[5]):
                         acc[4], acc[5], acc[6] = time_us, seq, number
-        for num, meter_accs in accs.items():
-            _rows_of(num, meters_seen[num].kind, meter_accs, out, fix_seq=by_index)
-        for num, distinct in distincts.items():
-            _distinct_rows_of(num, distinct, out)
-        return out
+
+
+def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
+               group_text: Callable[[tuple[str | None, ...]], str],
+               errors: list[tuple[int, str, str]]) -> tuple[str, Any] | None:
+    """One meter's reading of an event through ``MeterReader``: (groups text, number) or None after
+    recording the event's error. ``cache`` holds the exact parse of the data once made ([] before)."""
+    kind = m.kind
+    try:
+        if cache:
+            exact = cache[0]
+        else:
+            exact = _parse_exact(data)
+            cache.append(exact)
+        reading = m.reader.read(exact)
+        if isinstance(reading, ReadError):
+            errors.append((seq, m.slug, reading.message))
+            return None
+        value = reading.value
+        number: Any = None
+        if kind == SUM:
+            number = _nanos(value)  # type: ignore[arg-type]
+            if number is None:
+                errors.append((seq, m.slug, f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
+                                            " the largest value a sum keeps exactly"))
+                return None
+        elif kind == DISTINCT:
+            number = value
+        elif kind != COUNT:
+            number = float(value)  # type: ignore[arg-type]
+            if math.isinf(number):
+                errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
+                return None
+        return group_text(reading.groups), number
+    except Exception as exc:  # this event's error, not the batch's
+        errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
+        return None
 
 
 def compile_meter(num: int, definition: MeterDefinition) -> CompiledMeter:
@@ -398,6 +498,47 @@ _VALUES = {
     MAX: lambda a: (a[0], a[3]),
     LATEST: lambda a: (a[0], a[6], a[4], a[5]),
 }
+
+
+def target_unit(target: Target) -> int:
+    """The time unit of a target's rows, in microseconds (per-subject rows: the minute)."""
+    return int(target[1]) if target[0] in ("all", "all_distinct") else MINUTE_US
+
+
+def merge_rows(target: Target, row_lists: list[list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """The rows of several folds (say, the batches of one commit) for one target, with the rows of one key
+    merged into one: upserting them gives what upserting every list in turn gives. In the order of each
+    key's first row. Rows of LATEST must hold their final sequence numbers."""
+    if target[0] in ("sub_distinct", "all_distinct"):
+        return list(dict.fromkeys(row for rows in row_lists for row in rows))
+    if _foldc is not None:
+        return _foldc.merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1])  # type: ignore[no-any-return]
+    return _merge_rows(row_lists, 5 if target[0] == "sub" else 3, target[-1])
+
+
+def _merge_rows(row_lists: list[list[tuple[Any, ...]]], k: int, kind: int) -> list[tuple[Any, ...]]:
+    """merge_rows in Python (the reference for the C version): rows are (*key, *values), k key columns."""
+    merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for rows in row_lists:
+        for row in rows:
+            key = row[:k]
+            r = merged.get(key)
+            if r is None:
+                merged[key] = row
+                continue
+            count = r[k] + row[k]
+            if kind == COUNT:
+                merged[key] = (*key, count)
+            elif kind == SUM:  # units and nanos add apart, as the upserts add them
+                merged[key] = (*key, count, r[k + 1] + row[k + 1], r[k + 2] + row[k + 2])
+            elif kind == MIN:
+                merged[key] = (*key, count, row[k + 1] if row[k + 1] < r[k + 1] else r[k + 1])
+            elif kind == MAX:
+                merged[key] = (*key, count, row[k + 1] if row[k + 1] > r[k + 1] else r[k + 1])
+            else:  # LATEST: (count, latest, latest_time_us, latest_seq), the greatest (time, seq) wins
+                later = (row[k + 2], row[k + 3]) > (r[k + 2], r[k + 3])
+                merged[key] = (*key, count, *(row if later else r)[k + 1:k + 4])
+    return list(merged.values())
 
 
 def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: Folded) -> None:

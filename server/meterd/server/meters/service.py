@@ -64,6 +64,8 @@ PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | No
                    tuple[int, int, float] | None, str | None]
 
 
+# Called after a meter is defined or deleted: (kind "created" | "updated" | "deleted", slug).
+MeterChangeListener = Callable[[str, str], None]
 # A row grouped into a query window by the store: (window index, subject or None, kept group values, count,
 # sum in units of 10^-9, min, max, distinct count).
 WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None, int]
@@ -158,10 +160,30 @@ class MeterService:
         self._store = store
         self._clock = clock
         self._feature_keys = feature_keys
+        self._listeners: list[MeterChangeListener] = []
+        # Changes made before anybody listened (config meters declared at start): handed to the first listener,
+        # so that watchers elsewhere (other replicas) hear of a redefinition made while this server started.
+        self._early: list[tuple[str, str]] | None = []
+
+    def add_change_listener(self, listener: MeterChangeListener) -> None:
+        """Registers ``listener(kind, slug)``, called after a meter is defined ("created", also for a slug
+        deleted and created again, or "updated") or "deleted"; the first listener also gets those made before."""
+        self._listeners.append(listener)
+        early, self._early = self._early, None
+        for kind, slug in early or ():
+            listener(kind, slug)
+
+    def _changed(self, kind: str, slug: str) -> None:
+        if self._early is not None:
+            self._early.append((kind, slug))
+        for listener in self._listeners:
+            listener(kind, slug)
 
     def create(self, definition: MeterDefinition) -> Meter:
         validate_meter(definition)
-        return self._store.create(new_id(), definition, self._clock())  # type: ignore[no-any-return]
+        meter = self._store.create(new_id(), definition, self._clock())
+        self._changed("created", definition.slug)
+        return meter  # type: ignore[no-any-return]
 
     def declare(self, definition: MeterDefinition) -> Meter:
         """Creates a config-declared meter, or updates it when its definition changed."""
@@ -172,7 +194,9 @@ class MeterService:
             return self.create(definition)
         if existing.definition == definition:
             return existing  # type: ignore[no-any-return]
-        return self._store.update(existing, definition, self._clock())  # type: ignore[no-any-return]
+        meter = self._store.update(existing, definition, self._clock())
+        self._changed("updated", definition.slug)
+        return meter  # type: ignore[no-any-return]
 
     def get(self, id_or_slug: str) -> Meter:
         """The meter with this id or slug; NotFound otherwise."""
@@ -199,6 +223,7 @@ class MeterService:
                 f"meter: {meter.slug} is used by features {shown}; delete (archive) them first"
             )
         self._store.delete(meter)
+        self._changed("deleted", meter.slug)
 
     def subjects(self, id_or_slug: str) -> list[str]:
         return self._store.subjects(self.get(id_or_slug))
@@ -243,6 +268,23 @@ class MeterService:
         windows = list(windows_between(start, end, None, resolve_zone("")))
         rows = self._rows(meter, windows, q)
         return rows[0].value if rows else Decimal(0)
+
+    def usage_by_subject(
+        self, id_or_slug: str, subjects: Sequence[str], filters: Mapping[str, str], start: datetime, end: datetime
+    ) -> dict[str, Decimal]:
+        """``usage`` for several subjects in one read: subject -> the meter's value over [start, end) (whole
+        minutes); 0 for a subject without events."""
+        out = dict.fromkeys(subjects, Decimal(0))
+        if start >= end or not subjects:
+            return out
+        meter = self.get(id_or_slug)
+        q = MeterQuery(meter=id_or_slug, subjects=tuple(sorted(set(subjects))), group_by=(SUBJECT_KEY,),
+                       filter_group_by={k: (v,) for k, v in filters.items()})
+        windows = list(windows_between(start, end, None, resolve_zone("")))
+        for row in self._rows(meter, windows, q):
+            if row.subject is not None:
+                out[row.subject] = row.value
+        return out
 
     def _rows(
         self, meter: Meter, windows: list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline

@@ -27,12 +27,13 @@ def sqlite_path(url: str) -> str:
     return url
 
 
-def open_database(url: str) -> Any:
-    """Opens (and migrates) the database the URL names; the object has ``backend``, ``close()``."""
+def open_database(url: str, wait_seconds: float = 30.0) -> Any:
+    """Opens (and migrates) the database the URL names; the object has ``backend``, ``close()``.
+    ``wait_seconds``: how long an unreachable PostgreSQL is retried (a RuntimeError after)."""
     if backend_of(url) == "postgres":
         from meterd.server.store.postgres.db import Database as PgDatabase
 
-        return PgDatabase(url)
+        return PgDatabase(url, wait_seconds=wait_seconds)
     from meterd.server.store.sqlite.db import Database as SqliteDatabase
 
     return SqliteDatabase(sqlite_path(url))

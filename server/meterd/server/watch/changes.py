@@ -34,6 +34,8 @@ class Reason(StrEnum):
     ENTITLEMENT_CREATED = "ENTITLEMENT_CREATED"
     ENTITLEMENT_OVERRIDDEN = "ENTITLEMENT_OVERRIDDEN"
     ENTITLEMENT_DELETED = "ENTITLEMENT_DELETED"
+    METER_UPDATED = "METER_UPDATED"
+    METER_DELETED = "METER_DELETED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,14 @@ class Change:
     future: tuple[tuple[str, datetime], ...] = ()
     # USAGE of ``event_type`` for every subject (a coarse change, when the subjects were too many to name).
     all_subjects: bool = False
+    # USAGE: no event of this change is stamped before this instant (microseconds), except those of the
+    # subjects in ``late`` (each with its earliest event's instant). 0: unknown (as early as can be).
+    # A watch continuing values from a state at instant c (see service.py) drops that state when usage
+    # before c changed.
+    earliest_us: int = 0
+    late: tuple[tuple[str, int], ...] = ()
+    # METER_UPDATED / METER_DELETED: the meter's slug (every entitlement whose feature uses it).
+    meter_slug: str = ""
 
 
 class ChangeSource(Protocol):
@@ -126,13 +136,16 @@ class ChangeLog:
         return f"{self.epoch}.{position}"
 
     def parse(self, token: str, field: str = "resume_position") -> int | None:
-        """The position in a token of this log; None for a token of another run. InvalidArgument if malformed."""
-        epoch, dot, number = token.partition(".")
-        if not dot or not epoch or not number.isdigit():
+        """The position in a token of this log; None for a token of another run. InvalidArgument if malformed.
+        A watch's messages append ``.<watch id>.<message number>`` to the position (see service.py)."""
+        parts = token.split(".")
+        if len(parts) not in (2, 4) or not parts[0] or not parts[1].isdigit() or (
+            len(parts) == 4 and (not parts[2].isalnum() or not parts[3].isdigit())
+        ):
             raise InvalidArgument.of(field, "is not a position sent by WatchEntitlementValues")
-        if epoch != self.epoch:
+        if parts[0] != self.epoch:
             return None
-        return int(number)
+        return int(parts[1])
 
 
 def _weight(change: Change) -> int:

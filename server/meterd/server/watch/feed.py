@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ RESUME_GRACE = 300.0
 
 _BITS = {reason: 1 << i for i, reason in enumerate(Reason)}
 _USAGE_BIT = _BITS[Reason.USAGE]
+_NO_USAGE = 1 << 62  # a pending entry's earliest instant when no USAGE change marked it
 # Entitlement-level reasons: they name the entitlement, and may add it to or remove it from a selection.
 _LIFECYCLE = frozenset({Reason.ENTITLEMENT_CREATED, Reason.ENTITLEMENT_OVERRIDDEN, Reason.ENTITLEMENT_DELETED})
 
@@ -52,6 +53,7 @@ class Watched:
     subject_key: str
     feature_key: str
     event_type: str = ""
+    meter_slug: str = ""  # its feature's meter (empty for boolean and static ones)
 
 
 @dataclass(slots=True)
@@ -61,6 +63,9 @@ class Due:
     position: int
     updates: dict[str, set[Reason]]
     behind: bool = False
+    # Per entitlement with USAGE among its reasons: no event of those changes is stamped before this instant
+    # (microseconds; 0: unknown).
+    earliest: dict[str, int] = field(default_factory=dict)
 
 
 class Watch:
@@ -86,7 +91,9 @@ class Watch:
         self._lock = threading.Lock()
         self._tracked: dict[str, Watched] = {}
         self._by_usage: dict[str, dict[str, set[str]]] = {}  # event type -> subject -> entitlement ids
-        # entitlement id -> [monotonic time first marked, position first marked, reason bits]; insertion order
+        self._by_meter: dict[str, set[str]] = {}  # meter slug -> entitlement ids
+        # entitlement id -> [monotonic time first marked, position first marked, reason bits, earliest event
+        # instant of the USAGE changes that marked it (us)]; insertion order
         # is first-marked order, so the front is always the first due.
         self._pending: dict[str, list[Any]] = {}
         self._timers: list[tuple[float, str]] = []  # (wall-clock timestamp, entitlement id), a heap
@@ -96,6 +103,11 @@ class Watch:
         self._early: list[tuple[int, Change, float]] = []
         self.behind = False
         self.closed = False
+
+    def rebind(self, wake: Callable[[], None]) -> None:
+        """Wakes ``wake`` from now on."""
+        with self._lock:
+            self._wake = wake
 
     # -- what is watched -------------------------------------------------------------------------------
     def track(self, watched: Iterable[Watched]) -> None:
@@ -107,6 +119,8 @@ class Watch:
                 if w.event_type:
                     by_subject = self._by_usage.setdefault(w.event_type, {})
                     by_subject.setdefault(w.subject_key, set()).add(w.entitlement_id)
+                if w.meter_slug:
+                    self._by_meter.setdefault(w.meter_slug, set()).add(w.entitlement_id)
 
     def untrack(self, entitlement_id: str) -> None:
         with self._lock:
@@ -114,6 +128,12 @@ class Watch:
 
     def _untrack(self, entitlement_id: str) -> None:
         old = self._tracked.pop(entitlement_id, None)
+        if old is not None and old.meter_slug:
+            ids = self._by_meter.get(old.meter_slug)
+            if ids is not None:
+                ids.discard(entitlement_id)
+                if not ids:
+                    del self._by_meter[old.meter_slug]
         if old is not None and old.event_type:
             by_subject = self._by_usage.get(old.event_type, {})
             ids = by_subject.get(old.subject_key)
@@ -170,23 +190,33 @@ class Watch:
                 subjects = change.subjects & selected if selected else change.subjects  # iterates the smaller
             marked = False
             pending = self._pending
+            late = dict(change.late) if change.late else None
+            earliest = change.earliest_us
             for subject in subjects:  # the hot loop of a watched ingest: _mark inlined
                 ids = by_subject.get(subject)
                 if ids:
                     marked = True
+                    e = earliest if late is None else late.get(subject, earliest)
                     for eid in ids:
                         entry = pending.get(eid)
                         if entry is not None:
                             entry[2] |= _USAGE_BIT
+                            if e < entry[3]:
+                                entry[3] = e
                         elif len(pending) >= self.max_pending:
                             self._overflow()
                             return True
                         else:
-                            pending[eid] = [now, position, _USAGE_BIT]
+                            pending[eid] = [now, position, _USAGE_BIT, e]
             for subject, minute in change.future:
                 for eid in by_subject.get(subject, ()):
                     self._add_timer((minute + EVENT_SLACK).timestamp(), eid)
             return marked
+        if change.meter_slug:  # a meter redefined or deleted: every entitlement on it
+            ids = list(self._by_meter.get(change.meter_slug, ()))
+            for eid in ids:
+                self._mark(eid, position, change.reason, now)
+            return bool(ids)
         eid = change.entitlement_id
         if eid in self._tracked or (
             change.reason in _LIFECYCLE and self.selection.matches(change.subject_key, change.feature_key)
@@ -203,7 +233,7 @@ class Watch:
         if len(self._pending) >= self.max_pending:
             self._overflow()
             return
-        self._pending[eid] = [now, position, _BITS[reason]]
+        self._pending[eid] = [now, position, _BITS[reason], _NO_USAGE]
 
     def fall_behind(self) -> None:
         """Forgets what is pending: the next message is a snapshot of current values."""
@@ -252,14 +282,18 @@ class Watch:
                 self._pending.clear()
                 return Due(position, {}, behind=True)
             updates: dict[str, set[Reason]] = {}
-            for eid, (first, _, bits) in list(self._pending.items()):
+            earliest: dict[str, int] = {}
+            for eid, (first, _, bits, early) in self._pending.items():  # oldest first: stop at the first not due
                 if first + self.interval > now or (limit is not None and len(updates) >= limit):
                     break
-                updates[eid] = {r for r, bit in _BITS.items() if bits & bit}
+                updates[eid] = _reasons(bits)
+                if early != _NO_USAGE:
+                    earliest[eid] = early
+            for eid in updates:
                 del self._pending[eid]
             if self._pending:
                 position = min(position, next(iter(self._pending.values()))[1] - 1)
-            return Due(position, updates)
+            return Due(position, updates, earliest=earliest)
 
     def next_due(self, now: float, wall: float) -> float | None:
         """Seconds until something is due (None: nothing pending, no timer)."""
@@ -278,6 +312,16 @@ class Watch:
         """Entitlements marked and not yet sent (for tests: the memory a slow reader holds)."""
         with self._lock:
             return len(self._pending) + len(self._early)
+
+
+_REASON_SETS: dict[int, frozenset[Reason]] = {}
+
+
+def _reasons(bits: int) -> set[Reason]:
+    known = _REASON_SETS.get(bits)
+    if known is None:
+        known = _REASON_SETS[bits] = frozenset(r for r, bit in _BITS.items() if bits & bit)
+    return set(known)
 
 
 class ChangeFeed:
@@ -342,7 +386,7 @@ class ChangeFeed:
         with self._lock:
             by_subject = self._by_subject
             for position, change in self.log.append(changes):
-                if change.all_subjects:
+                if change.all_subjects or change.meter_slug:
                     targets = {w for ws in by_subject.values() for w in ws}
                 elif change.subjects:
                     targets = set()

@@ -3,7 +3,9 @@
 replicas published into this replica's feed. No SQL here: the channel is passed in (store/postgres/notify.py).
 
 A payload is ``{"r": replica id, "c": [change, ...]}``; a change is a list ``[reason, subject key, event type,
-entitlement id, feature key, [subjects], [[subject, minute µs], ...], all subjects (0/1)]``. A USAGE change too
+entitlement id, feature key, [subjects], [[subject, minute µs], ...], all subjects (0/1), earliest event µs,
+[[late subject, earliest µs], ...], meter slug]`` (a payload without the last three decodes with the earliest
+instant unknown). A USAGE change too
 big for one payload is split by subjects; one naming more than MAX_NAMED_SUBJECTS subjects is sent as the
 coarser "usage of this event type, for every subject".
 """
@@ -47,7 +49,8 @@ def _size(text: str) -> int:
 
 def _row(c: Change) -> list[Any]:
     return [c.reason.value, c.subject_key, c.event_type, c.entitlement_id, c.feature_key, sorted(c.subjects),
-            [[s, to_us(m)] for s, m in c.future], int(c.all_subjects)]
+            [[s, to_us(m)] for s, m in c.future], int(c.all_subjects), c.earliest_us, [list(x) for x in c.late],
+            c.meter_slug]
 
 
 def _split(c: Change, limit: int) -> list[str]:
@@ -63,7 +66,8 @@ def _split(c: Change, limit: int) -> list[str]:
     for part in (subjects[:half], subjects[half:]):
         names = frozenset(part)
         out.extend(_split(Change(Reason.USAGE, event_type=c.event_type, subjects=names,
-                                 future=tuple(f for f in c.future if f[0] in names)), limit))
+                                 future=tuple(f for f in c.future if f[0] in names), earliest_us=c.earliest_us,
+                                 late=tuple(x for x in c.late if x[0] in names)), limit))
     return out
 
 
@@ -92,7 +96,7 @@ def decode(payload: str) -> tuple[str, list[Change]]:
     data = json.loads(payload)
     changes = [
         Change(Reason(r[0]), r[1], r[2], r[3], r[4], frozenset(r[5]), tuple((s, from_us(m)) for s, m in r[6]),
-               bool(r[7]))
+               bool(r[7]), *((int(r[8]), tuple((x[0], int(x[1])) for x in r[9]), r[10]) if len(r) > 10 else ()))
         for r in data["c"]
     ]
     return data["r"], changes

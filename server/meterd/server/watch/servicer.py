@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -11,9 +13,12 @@ from typing import Any
 from meterd.server import rpc, wire
 from meterd.server.errors import InvalidArgument, MeterdError
 from meterd.server.watch.changes import Reason
-from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService
+from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService, WatchSession
 from meterd.server.watch.thresholds import Threshold, ThresholdKind
 from meterd.v1 import entitlements_pb2
+
+log = logging.getLogger("meterd.watch")
+_detached_tasks: set[asyncio.Task[None]] = set()
 
 _REASONS = {
     Reason.SNAPSHOT: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_SNAPSHOT,
@@ -25,6 +30,8 @@ _REASONS = {
     Reason.ENTITLEMENT_CREATED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED,
     Reason.ENTITLEMENT_OVERRIDDEN: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN,
     Reason.ENTITLEMENT_DELETED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED,
+    Reason.METER_UPDATED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_UPDATED,
+    Reason.METER_DELETED: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_DELETED,
 }
 _SNAPSHOTS = {
     "": entitlements_pb2.WATCH_SNAPSHOT_CAUSE_UNSPECIFIED,
@@ -76,6 +83,7 @@ def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
     out = entitlements_pb2.EntitlementValueUpdate(
         entitlement_id=u.entitlement_id, subject_key=u.subject_key, feature_key=u.feature_key,
         reasons=sorted(_REASONS[r] for r in u.reasons), computed_at=wire.dt_to_ts(u.computed_at), deleted=u.deleted,
+        unavailable=u.unavailable,
     )
     if u.value is not None:
         out.value.CopyFrom(wire.value_to_wire(u.value))
@@ -86,7 +94,7 @@ def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     return entitlements_pb2.ThresholdCrossing(
         entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
         threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=wire.value_to_wire(c.value),
-        period_start=wire.dt_to_ts(c.period_start),
+        period_start=wire.dt_to_ts(c.period_start), replayed=c.replayed,
     )
 
 
@@ -121,8 +129,8 @@ async def serve_watch_async(
             yield message_to_wire(m)
         while not session.ended:
             woken.clear()
-            for m in await loop.run_in_executor(None, session.poll):
-                yield message_to_wire(m)
+            for out in await loop.run_in_executor(None, _poll_to_wire, service, session):
+                yield out
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), session.wait_seconds())
     except MeterdError as exc:
@@ -130,4 +138,45 @@ async def serve_watch_async(
         await context.abort(status.code, status.details, status.trailing_metadata)
     finally:
         if session is not None:
+            if service.detach(session):
+                task = loop.create_task(_drive_detached(service, session))
+                _detached_tasks.add(task)  # a reference, so the task is not collected while it runs
+                task.add_done_callback(_detached_tasks.discard)
+            else:
+                session.close()
+
+
+def _poll_to_wire(service: WatchService, session: WatchSession) -> list[entitlements_pb2.WatchEntitlementValuesResponse]:
+    """The session's due messages on the wire; their conversion counts in the watchers' compute budget too."""
+    messages = session.poll()
+    if not messages:
+        return []
+    started = time.perf_counter()
+    out = [message_to_wire(m) for m in messages]
+    service.budget.spend(time.perf_counter() - started, 0)
+    return out
+
+
+async def _drive_detached(service: WatchService, session: WatchSession) -> None:
+    """Keeps a session whose stream ended computing (its messages go nowhere; its crossings are remembered)
+    until a resume adopts it, the server shuts down, or ``service.detached_seconds`` pass."""
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+    session.rebind(lambda: loop.call_soon_threadsafe(woken.set))
+    deadline = loop.time() + service.detached_seconds
+    try:
+        while not session.ended and not session.adopting and loop.time() < deadline:
+            woken.clear()
+            await loop.run_in_executor(None, session.poll)
+            if session.adopting:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), max(0.0, min(session.wait_seconds(), deadline - loop.time())))
+    except Exception:  # a failing poll ends the detached session like a failing stream ends an attached one
+        log.exception("watch: detached session failed")
+    finally:
+        adopted = session.adopting and not session.ended
+        session.detached_done.set()
+        if not adopted:
+            service.undetach(session)
             session.close()

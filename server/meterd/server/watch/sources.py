@@ -61,6 +61,11 @@ class LocalChangeSource:
         self._queue.put([Change(_GRANT_REASONS[kind], g.subject_key, entitlement_id=g.entitlement_id,
                                 feature_key=g.feature_key)])
 
+    def on_meter(self, kind: str, slug: str) -> None:
+        """A meter defined or deleted: every entitlement on it may have a new value (or none)."""
+        reason = Reason.METER_DELETED if kind == "deleted" else Reason.METER_UPDATED
+        self._queue.put([Change(reason, meter_slug=slug)])
+
     def flush(self, timeout: float = 10.0) -> None:
         """Waits until everything enqueued so far has been published (tests, shutdown)."""
         done = threading.Event()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from meterd.server.app import AppContext
 from meterd.server.entitlements.model import Entitlement
+from meterd.server.errors import MeterdError
 from meterd.server.watch.budget import ComputeBudget
 from meterd.server.watch.changes import Change, ChangeLog
 from meterd.server.watch.feed import ChangeFeed
@@ -49,12 +50,17 @@ def wire(ctx: AppContext) -> None:
         ctx.services["entitlements"].add_change_listener(source.on_entitlement)
         ctx.services["grants"].add_change_listener(source.on_grant)
         features, meters = ctx.services["feature_store"], ctx.services["meters"]
+        meters.add_change_listener(source.on_meter)
 
-        def event_type_of(e: Entitlement) -> str:
+        def meter_of(e: Entitlement) -> tuple[str, str]:
+            """(meter slug, its event type) of the entitlement's feature; event type "" if it is gone."""
             feature = features.get(e.feature_id)
             if feature is None or not feature.meter_slug:
-                return ""
-            return str(meters.get(feature.meter_slug).event_type)
+                return "", ""
+            try:
+                return feature.meter_slug, str(meters.get(feature.meter_slug).event_type)
+            except MeterdError:
+                return feature.meter_slug, ""
 
         service = WatchService(
             feed,
@@ -62,7 +68,7 @@ def wire(ctx: AppContext) -> None:
             ctx.services["entitlement_store"],
             ctx.services["credit"],
             ctx.services["grant_store"],
-            event_type_of,
+            meter_of,
             ctx.clock,
             # Busy: ingest is backlogged (several batches waiting for their commit), not just one in progress.
             budget=ComputeBudget(busy=lambda: ctx.services["event_store"].batches_in_flight() >= BACKLOG_BATCHES),

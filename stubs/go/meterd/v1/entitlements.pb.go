@@ -158,21 +158,27 @@ const (
 	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN EntitlementChangeReason = 8
 	// The entitlement was deleted.
 	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED EntitlementChangeReason = 9
+	// The feature's meter was redefined (UpdateMeter): its usage may differ; the value is recomputed.
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_METER_UPDATED EntitlementChangeReason = 10
+	// The feature's meter was deleted: the value is unavailable (see EntitlementValueUpdate.unavailable).
+	EntitlementChangeReason_ENTITLEMENT_CHANGE_REASON_METER_DELETED EntitlementChangeReason = 11
 )
 
 // Enum value maps for EntitlementChangeReason.
 var (
 	EntitlementChangeReason_name = map[int32]string{
-		0: "ENTITLEMENT_CHANGE_REASON_UNSPECIFIED",
-		1: "ENTITLEMENT_CHANGE_REASON_SNAPSHOT",
-		2: "ENTITLEMENT_CHANGE_REASON_USAGE",
-		3: "ENTITLEMENT_CHANGE_REASON_GRANT_CREATED",
-		4: "ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED",
-		5: "ENTITLEMENT_CHANGE_REASON_RESET",
-		6: "ENTITLEMENT_CHANGE_REASON_TIME",
-		7: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED",
-		8: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN",
-		9: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED",
+		0:  "ENTITLEMENT_CHANGE_REASON_UNSPECIFIED",
+		1:  "ENTITLEMENT_CHANGE_REASON_SNAPSHOT",
+		2:  "ENTITLEMENT_CHANGE_REASON_USAGE",
+		3:  "ENTITLEMENT_CHANGE_REASON_GRANT_CREATED",
+		4:  "ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED",
+		5:  "ENTITLEMENT_CHANGE_REASON_RESET",
+		6:  "ENTITLEMENT_CHANGE_REASON_TIME",
+		7:  "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED",
+		8:  "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN",
+		9:  "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED",
+		10: "ENTITLEMENT_CHANGE_REASON_METER_UPDATED",
+		11: "ENTITLEMENT_CHANGE_REASON_METER_DELETED",
 	}
 	EntitlementChangeReason_value = map[string]int32{
 		"ENTITLEMENT_CHANGE_REASON_UNSPECIFIED":            0,
@@ -185,6 +191,8 @@ var (
 		"ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED":    7,
 		"ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN": 8,
 		"ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED":    9,
+		"ENTITLEMENT_CHANGE_REASON_METER_UPDATED":          10,
+		"ENTITLEMENT_CHANGE_REASON_METER_DELETED":          11,
 	}
 )
 
@@ -224,6 +232,8 @@ const (
 	// The first values of a new watch.
 	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_INITIAL WatchSnapshotCause = 1
 	// The resume position was too old (or from another server run): these values replace everything seen.
+	// Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
+	// again from these values (one already beyond it is not reported as a crossing; the value shows it).
 	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD WatchSnapshotCause = 2
 	// The reader fell too far behind: changes were dropped, these values replace everything seen.
 	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_READER_BEHIND WatchSnapshotCause = 3
@@ -2189,7 +2199,10 @@ type EntitlementValueUpdate struct {
 	// When the value was computed.
 	ComputedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
 	// The entitlement was deleted: drop it.
-	Deleted       bool `protobuf:"varint,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	Deleted bool `protobuf:"varint,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+	// feature's meter was deleted.
+	Unavailable   string `protobuf:"bytes,8,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2273,6 +2286,13 @@ func (x *EntitlementValueUpdate) GetDeleted() bool {
 	return false
 }
 
+func (x *EntitlementValueUpdate) GetUnavailable() string {
+	if x != nil {
+		return x.Unavailable
+	}
+	return ""
+}
+
 // A threshold crossed by a watched entitlement (sent once per crossing and usage period).
 type ThresholdCrossing struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2289,7 +2309,10 @@ type ThresholdCrossing struct {
 	// The value that crossed it.
 	Value *EntitlementValue `protobuf:"bytes,6,opt,name=value,proto3" json:"value,omitempty"`
 	// Start of the usage period in which it was crossed.
-	PeriodStart   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	PeriodStart *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	// Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+	// a message the watcher may not have received). Each crossing is delivered once after the position.
+	Replayed      bool `protobuf:"varint,8,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2373,6 +2396,13 @@ func (x *ThresholdCrossing) GetPeriodStart() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ThresholdCrossing) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
 // Request of WatchEntitlementValues. At least one of subject_keys and feature_keys is required.
 type WatchEntitlementValuesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2383,6 +2413,10 @@ type WatchEntitlementValuesRequest struct {
 	// Levels to report crossings of (metered entitlements only).
 	Thresholds []*EntitlementThreshold `protobuf:"bytes,3,rep,name=thresholds,proto3" json:"thresholds,omitempty"`
 	// The position of the last message seen on a previous watch with the same selection: continue from there.
+	// While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+	// of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+	// since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+	// starts with a RESUME_TOO_OLD snapshot.
 	ResumePosition string `protobuf:"bytes,4,opt,name=resume_position,json=resumePosition,proto3" json:"resume_position,omitempty"`
 	// Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s.
 	CoalesceInterval *durationpb.Duration `protobuf:"bytes,5,opt,name=coalesce_interval,json=coalesceInterval,proto3" json:"coalesce_interval,omitempty"`
@@ -2723,7 +2757,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x15balance_below_percent\x18\x02 \x01(\x01H\x00R\x13balanceBelowPercent\x12!\n" +
 	"\vusage_above\x18\x03 \x01(\x01H\x00R\n" +
 	"usageAboveB\x06\n" +
-	"\x04kind\"\xc9\x02\n" +
+	"\x04kind\"\xeb\x02\n" +
 	"\x16EntitlementValueUpdate\x12%\n" +
 	"\x0eentitlement_id\x18\x01 \x01(\tR\rentitlementId\x12\x1f\n" +
 	"\vsubject_key\x18\x02 \x01(\tR\n" +
@@ -2734,7 +2768,8 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\areasons\x18\x05 \x03(\x0e2\".meterd.v1.EntitlementChangeReasonR\areasons\x12;\n" +
 	"\vcomputed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"computedAt\x12\x18\n" +
-	"\adeleted\x18\a \x01(\bR\adeleted\"\xd6\x02\n" +
+	"\adeleted\x18\a \x01(\bR\adeleted\x12 \n" +
+	"\vunavailable\x18\b \x01(\tR\vunavailable\"\xf2\x02\n" +
 	"\x11ThresholdCrossing\x12%\n" +
 	"\x0eentitlement_id\x18\x01 \x01(\tR\rentitlementId\x12\x1f\n" +
 	"\vsubject_key\x18\x02 \x01(\tR\n" +
@@ -2744,7 +2779,8 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x0fthreshold_index\x18\x04 \x01(\rR\x0ethresholdIndex\x12=\n" +
 	"\tthreshold\x18\x05 \x01(\v2\x1f.meterd.v1.EntitlementThresholdR\tthreshold\x121\n" +
 	"\x05value\x18\x06 \x01(\v2\x1b.meterd.v1.EntitlementValueR\x05value\x12=\n" +
-	"\fperiod_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\"\xe1\x02\n" +
+	"\fperiod_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\x12\x1a\n" +
+	"\breplayed\x18\b \x01(\bR\breplayed\"\xe1\x02\n" +
 	"\x1dWatchEntitlementValuesRequest\x12!\n" +
 	"\fsubject_keys\x18\x01 \x03(\tR\vsubjectKeys\x12!\n" +
 	"\ffeature_keys\x18\x02 \x03(\tR\vfeatureKeys\x12?\n" +
@@ -2769,7 +2805,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x12EntitlementOrderBy\x12$\n" +
 	" ENTITLEMENT_ORDER_BY_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fENTITLEMENT_ORDER_BY_CREATED_AT\x10\x01\x12#\n" +
-	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x02*\xcf\x03\n" +
+	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x02*\xa9\x04\n" +
 	"\x17EntitlementChangeReason\x12)\n" +
 	"%ENTITLEMENT_CHANGE_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ENTITLEMENT_CHANGE_REASON_SNAPSHOT\x10\x01\x12#\n" +
@@ -2780,7 +2816,10 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x1eENTITLEMENT_CHANGE_REASON_TIME\x10\x06\x121\n" +
 	"-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED\x10\a\x124\n" +
 	"0ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\x10\b\x121\n" +
-	"-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED\x10\t*\xad\x01\n" +
+	"-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED\x10\t\x12+\n" +
+	"'ENTITLEMENT_CHANGE_REASON_METER_UPDATED\x10\n" +
+	"\x12+\n" +
+	"'ENTITLEMENT_CHANGE_REASON_METER_DELETED\x10\v*\xad\x01\n" +
 	"\x12WatchSnapshotCause\x12$\n" +
 	" WATCH_SNAPSHOT_CAUSE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cWATCH_SNAPSHOT_CAUSE_INITIAL\x10\x01\x12'\n" +

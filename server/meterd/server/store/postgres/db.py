@@ -17,17 +17,27 @@ Entities that two replicas may change at once (features, entitlements and their 
 through ``Serializable``: their jobs check and then write (a grant is not voided yet, no active feature has
 this key), so they run at SERIALIZABLE isolation, and the one of two concurrent jobs that PostgreSQL aborts
 runs again and sees the other's commit: each caller gets the answer it would get one after the other.
+
+Faults (the database restarts, a backend is terminated, a commit fails): ``storage_error`` turns PostgreSQL's
+errors into what a caller should see (UNAVAILABLE for the transient ones, with a message that says whether
+anything was stored; never the server's raw message). A job whose connection is lost before its COMMIT was
+sent is run again on another connection (the server rolled it back), as are jobs that hit a deadlock, a
+serialization failure or a lock timeout; a COMMIT whose answer was lost is never repeated (it may have
+committed). A monitor thread probes the database: while it is unreachable every call fails at once with
+UNAVAILABLE (health listeners hear NOT_SERVING), and once it answers again the pool's stale connections are
+dropped and calls are served again (no restart of meterd).
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import logging
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -35,9 +45,9 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from meterd.server.errors import AlreadyExists, Unavailable
+from meterd.server.errors import AlreadyExists, MeterdError, ResourceExhausted, Unavailable
 from meterd.server.store.postgres.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -53,25 +63,93 @@ PARTITIONS_AHEAD = 3
 PARTITION_CHECK_SECONDS = 6 * 3600
 MAX_RETRIES = 5
 
-# Errors after which a job is run again from the start.
-RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+# Errors after which a job is run again from the start (another transaction's conflicting write, or a lock
+# that did not come within the database's lock_timeout), at most MAX_RETRIES times.
+RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.LockNotAvailable)
+# A job whose connection was lost before its COMMIT was sent is run again on another connection this many times
+# (a restart of PostgreSQL leaves every pooled connection broken; each failure drops one from the pool).
+CONNECTION_RETRIES = 3
+# Waiting for a free pooled connection (all busy) before answering UNAVAILABLE.
+ACQUIRE_SECONDS = 30.0
+ACQUIRE_SLICE_SECONDS = 0.25
+# The monitor: a probe this often while the database answers, this often while it does not, each given this
+# long to connect.
+PROBE_SECONDS = 2.0
+PROBE_DOWN_SECONDS = 0.25
+PROBE_TIMEOUT_SECONDS = 5
+# At start: attempts to connect this often until Database(wait_seconds=...) has passed.
+START_RETRY_SECONDS = 0.5
+# SQLSTATEs that mean the connection is gone or the server cannot take it (class 08: connection exception):
+# admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, idle_session_timeout.
+_CONNECTION_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "57P05"})
+# At start, errors that waiting does not cure: bad password or role, no such database.
+_FATAL_AT_START = ("28", "3D000")
 
 _translated: dict[str, str] = {}
 
 
-def storage_error(exc: BaseException) -> BaseException:
-    """The error a caller should see for a failed write: a full disk (or a lost connection to the database)
-    is UNAVAILABLE, and retrying later is safe; anything else is passed on as it is."""
-    if isinstance(exc, pg_errors.DiskFull):
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection to the database is gone (or was refused), rather than that a
+    statement failed: the database restarting, a terminated backend, a network failure."""
+    if isinstance(exc, psycopg.InterfaceError):  # "the connection is closed"
+        return True
+    if not isinstance(exc, psycopg.OperationalError) or isinstance(exc, PoolTimeout):
+        return False
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in _CONNECTION_STATES
+
+
+def storage_error(exc: BaseException, *, committing: bool = False, writing: bool = True) -> BaseException:
+    """The error a caller should see for a failed database call: UNAVAILABLE (retrying later is safe) for what
+    passes (the database unreachable or restarting, full, out of resources, cancelling a statement, read-only,
+    conflicts that retries did not resolve), with a message that says whether the write may have been stored;
+    anything else (a domain error, a bug) is passed on as it is. ``committing``: the failure came while the
+    COMMIT was in flight, so the write may have been stored. PostgreSQL's own message is never passed on
+    (it goes to the log)."""
+    if isinstance(exc, MeterdError) or not isinstance(exc, psycopg.Error):
+        return exc
+    name = type(exc).__name__
+    if not writing:
+        outcome = "retry"
+    elif committing:
+        outcome = ("this write may or may not have been stored: ingest is deduplicated, so resending events is "
+                   "safe; check other writes before repeating them")
+    else:
+        outcome = "nothing of this write was stored; retry"
+    if isinstance(exc, PoolTimeout):
+        error = Unavailable(f"the database is busy: no connection to it became free in time; {outcome}")
+    elif isinstance(exc, _Down):
+        error = Unavailable(f"the database is unreachable (meterd retries it in the background); {outcome}")
+    elif connection_lost(exc):
+        where = " while committing" if committing and writing else ""
+        error = Unavailable(f"the connection to the database was lost{where} ({name}); {outcome}")
+    elif isinstance(exc, pg_errors.DiskFull):
         error = Unavailable("storage is full: the database server has no room for this write, so nothing of it "
                             "was stored; retry once space has been freed")
-    elif isinstance(exc, psycopg.OperationalError) and not isinstance(exc, pg_errors.QueryCanceled):
-        error = Unavailable(f"the database is unavailable ({type(exc).__name__}); nothing of this write was "
-                            "stored; retry")
+    elif exc.sqlstate is not None and exc.sqlstate.startswith("53"):  # insufficient resources
+        error = Unavailable(f"the database server is out of resources ({name}); {outcome}")
+    elif isinstance(exc, RETRYABLE):
+        error = Unavailable(f"the database kept reporting conflicting concurrent writes ({name}) after "
+                            f"{MAX_RETRIES + 1} attempts; {outcome}")
+    elif isinstance(exc, pg_errors.QueryCanceled):
+        error = Unavailable(f"the database cancelled the statement (its statement_timeout, or an operator); "
+                            f"{outcome}")
+    elif isinstance(exc, pg_errors.ProgramLimitExceeded):
+        # Deterministic: the same write fails again. Mostly a key too large for a btree index (2704 bytes: an
+        # event's source and id, or type and subject, of long multi-byte text).
+        error = ResourceExhausted("a value of this write is too large for the database (PostgreSQL indexes "
+                                  "hold at most 2704 bytes per key, e.g. an event's source and id together, or "
+                                  "its type and subject); nothing of it was stored")
+    elif isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+        error = Unavailable(f"the database is read-only (a standby, or in recovery); {outcome}")
     else:
         return exc
     error.__cause__ = exc
     return error
+
+
+class _Down(psycopg.OperationalError):
+    """Raised instead of waiting for a connection while the monitor knows the database is unreachable."""
 
 
 def translate(sql: str) -> str:
@@ -146,16 +224,32 @@ class _Result:
 
 
 class Reader:
-    """Reads on a pooled connection per statement (each sees the last commit)."""
+    """Reads on a pooled connection per statement (each sees the last commit). A read whose connection was
+    lost is run again on another (reads are safe to repeat); a failure that persists is UNAVAILABLE."""
 
-    def __init__(self, pool: ConnectionPool[Any]) -> None:
-        self._pool = pool
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def execute(self, sql: str, params: Any = None) -> _Result:
-        with self._pool.connection() as raw:
-            cur = Conn(raw).execute(sql, params)
-            rows = cur.fetchall() if cur.description else []
-            return _Result(rows, cur.rowcount)
+        for attempt in range(CONNECTION_RETRIES + 1):
+            try:
+                with self._db._acquire() as raw:
+                    cur = Conn(raw).execute(sql, params)
+                    rows = cur.fetchall() if cur.description else []
+                    return _Result(rows, cur.rowcount)
+            except psycopg.Error as exc:
+                if connection_lost(exc) and not isinstance(exc, _Down):
+                    self._db.suspect()
+                    if attempt < CONNECTION_RETRIES and self._db.available:
+                        if not attempt:
+                            self._db.drop_broken()
+                        continue
+                error = storage_error(exc, writing=False)
+                if error is exc:
+                    raise
+                log.warning("database read failed: %s", exc)
+                raise error from exc
+        raise AssertionError("unreachable")
 
 
 class Serializable:
@@ -173,33 +267,75 @@ class Serializable:
 
 
 class Database:
-    """Owns the pool: migrations at open, write jobs in their own transactions, reads."""
+    """Owns the pool: migrations at open, write jobs in their own transactions, reads, the monitor.
+
+    ``wait_seconds``: at open, how long an unreachable database is retried before giving up with a
+    RuntimeError that names the database and the reason (a bad password or an unknown database fails at
+    once)."""
 
     backend = "postgres"
 
     def __init__(self, url: str, *, min_connections: int = 2, max_connections: int = 24,
-                 writers: int = 8) -> None:
+                 writers: int = 8, wait_seconds: float = 30.0) -> None:
         self.url = url
         self.path = url  # what logs name
+        self._wait_until_reachable(wait_seconds)
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=min_connections, max_size=max_connections, configure=self._configure, open=False,
-            name="meterd", timeout=60.0,
+            name="meterd", timeout=ACQUIRE_SECONDS,
         )
-        self._pool.open(wait=True, timeout=60.0)
-        with self._pool.connection() as raw:
-            migrate(raw, LOCK_MIGRATE)
+        self._available = True
+        self._health_listeners: list[Callable[[bool], None]] = []
+        self._wake = threading.Event()
+        try:
+            self._pool.open(wait=True, timeout=max(wait_seconds, PROBE_TIMEOUT_SECONDS))
+            with self._pool.connection() as raw:
+                migrate(raw, LOCK_MIGRATE)
+        except BaseException as exc:
+            self._pool.close()
+            if isinstance(exc, psycopg.Error):  # lost between the first connection and here
+                raise RuntimeError(f"cannot open PostgreSQL at {_where(url)}: {_reason(exc)}") from None
+            raise
         self._rollback_listeners: list[Callable[[], None]] = []
         self._commit_listeners: list[Callable[[int, float], None]] = []
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="meterd-pg-writer")
         self._submitted: set[Future[Any]] = set()
         self._submitted_lock = threading.Lock()
-        self._reader = Reader(self._pool)
+        self._reader = Reader(self)
         self._closed = False
         self._stop = threading.Event()
         self.ensure_partitions()
         self._partitioner = threading.Thread(target=self._partition_loop, name="meterd-pg-partitions",
                                              daemon=True)
         self._partitioner.start()
+        self._monitor = threading.Thread(target=self._monitor_loop, name="meterd-pg-monitor", daemon=True)
+        self._monitor.start()
+
+    def _wait_until_reachable(self, wait_seconds: float) -> None:
+        """Connects once (retrying for ``wait_seconds``) before the pool is built, so an unreachable database
+        is one clear error rather than the pool's timeout."""
+        deadline = time.monotonic() + wait_seconds
+        logged = False
+        while True:
+            try:
+                with psycopg.connect(self.url, connect_timeout=PROBE_TIMEOUT_SECONDS, autocommit=True) as conn:
+                    conn.execute("SELECT 1")
+                if logged:
+                    log.info("the database is reachable", extra={"db": _where(self.url)})
+                return
+            except psycopg.Error as exc:
+                reason = _reason(exc)
+                fatal = (exc.sqlstate or "").startswith(_FATAL_AT_START) or "authentication failed" in reason \
+                    or "does not exist" in reason
+                if fatal or time.monotonic() >= deadline:
+                    waited = "" if fatal or wait_seconds <= 0 else f" after trying for {wait_seconds:g} s"
+                    raise RuntimeError(f"cannot connect to PostgreSQL at {_where(self.url)}{waited}: {reason}") \
+                        from None
+                if not logged:
+                    log.warning("the database is not reachable yet; retrying for up to %g s: %s", wait_seconds,
+                                reason, extra={"db": _where(self.url)})
+                    logged = True
+                time.sleep(min(START_RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
 
     @staticmethod
     def _configure(raw: psycopg.Connection[Any]) -> None:
@@ -225,21 +361,115 @@ class Database:
         for listener in self._rollback_listeners:
             listener()
 
+    # -- availability ------------------------------------------------------------------------------
+    @property
+    def available(self) -> bool:
+        """False while the monitor finds the database unreachable (calls then fail at once)."""
+        return self._available
+
+    def add_health_listener(self, listener: Callable[[bool], None]) -> None:
+        """Called (on the monitor's thread) with False when the database becomes unreachable and True when
+        it answers again."""
+        self._health_listeners.append(listener)
+
+    def suspect(self) -> None:
+        """A call lost its connection: the monitor probes now rather than at its next round."""
+        self._wake.set()
+
+    def drop_broken(self) -> None:
+        """Checks the pool's idle connections and drops the broken ones (after a lost connection: a restart
+        or terminated backends leave several), so the next job gets a working one."""
+        try:
+            self._pool.check()
+        except Exception as exc:  # the pool is closing
+            log.debug("checking the pool's connections failed: %s", exc)
+
+    @contextlib.contextmanager
+    def _acquire(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; waits for one in short slices, so a wait that began before the monitor found
+        the database unreachable ends as soon as it does."""
+        deadline = time.monotonic() + ACQUIRE_SECONDS
+        while True:
+            if not self._available:
+                raise _Down("the database is unreachable")
+            try:
+                raw = self._pool.getconn(timeout=min(ACQUIRE_SLICE_SECONDS, max(0.01, deadline - time.monotonic())))
+                break
+            except PoolTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+        try:
+            with raw:  # as the pool's connection(): commits, or rolls back on an error
+                yield raw
+        finally:
+            self._pool.putconn(raw)
+
+    def _probe(self, through_pool: bool) -> str | None:
+        """None if the database answers, else why not. Through the pool first (no new backend on the server
+        each round); a fresh connection decides when the pool's fails (its connections may be stale)."""
+        if through_pool:
+            try:
+                with self._pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as raw:
+                    raw.execute("SELECT 1")
+                return None
+            except psycopg.Error:
+                pass
+        try:
+            with psycopg.connect(self.url, connect_timeout=PROBE_TIMEOUT_SECONDS, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            return _reason(exc)
+        if through_pool:  # the database answers but the pool's connection did not: it has stale ones
+            self.drop_broken()
+        return None
+
+    def _monitor_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(PROBE_SECONDS if self._available else PROBE_DOWN_SECONDS)
+            if self._stop.is_set():
+                return
+            suspected = self._wake.is_set()
+            self._wake.clear()
+            try:
+                reason = self._probe(through_pool=self._available and not suspected)
+                if reason is None and (suspected or not self._available):
+                    self.drop_broken()  # the connections a restart or a terminated backend left broken
+            except Exception as exc:  # the pool closing under it, ...
+                reason = _reason(exc)
+            up = reason is None
+            if up == self._available:
+                continue
+            self._available = up
+            if up:
+                log.warning("the database is reachable again; serving", extra={"db": _where(self.url)})
+            else:
+                log.error("the database is unreachable; calls get UNAVAILABLE until it answers: %s", reason,
+                          extra={"db": _where(self.url)})
+            for listener in self._health_listeners:
+                try:
+                    listener(up)
+                except Exception:
+                    log.exception("a database health listener failed")
+
     # -- writes ------------------------------------------------------------------------------------
     def write(self, job: Callable[[Conn], T], *, serializable: bool = False) -> T:
         """Runs a write job in its own transaction and returns its result after the commit (``serializable``:
-        at that isolation level; a serialization failure runs the job again)."""
+        at that isolation level). Conflicts (a serialization failure too) and a connection lost before the
+        COMMIT was sent run it again; a lost COMMIT is UNAVAILABLE ("may or may not have been stored")."""
         if self._closed:
             raise RuntimeError("database is closed")
-        for attempt in range(MAX_RETRIES + 1):
+        conflicts = lost = 0
+        while True:
+            committing = False
             try:
-                with self._pool.connection() as raw:
+                with self._acquire() as raw:
                     started = time.perf_counter()
                     try:
                         with raw.transaction():
                             if serializable:
                                 raw.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
                             result = job(Conn(raw))
+                            committing = True
                     except BaseException:
                         self.rolled_back()
                         raise
@@ -247,10 +477,11 @@ class Database:
                         listener(1, time.perf_counter() - started)
                     return result
             except RETRYABLE as exc:
-                if attempt == MAX_RETRIES:
-                    raise
-                log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": attempt + 1})
-                time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # jittered: two retries do not meet again
+                if conflicts == MAX_RETRIES:
+                    raise self._failed(exc, committing) from exc
+                conflicts += 1
+                log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": conflicts})
+                time.sleep(random.uniform(0.005, 0.02) * conflicts)  # jittered: two retries do not meet again
             except (pg_errors.UniqueViolation, sqlite3.IntegrityError) as exc:
                 # A race with another replica that the job's own check could not see (two creations of the
                 # same key at once): the unique index decides, and the loser is told it exists.
@@ -259,13 +490,23 @@ class Database:
                     raise
                 constraint = cause.diag.constraint_name or cause.diag.table_name or "row"
                 raise AlreadyExists(f"{constraint}: already exists") from exc
-            except psycopg.OperationalError as exc:
-                error = storage_error(exc)
-                if error is exc:
-                    raise
-                log.error("write job failed: %s", exc)
-                raise error from exc
-        raise AssertionError("unreachable")
+            except psycopg.Error as exc:
+                if connection_lost(exc) and not isinstance(exc, _Down):
+                    self.suspect()
+                    if not committing and lost < CONNECTION_RETRIES and self._available:
+                        if not lost:
+                            self.drop_broken()
+                        lost += 1  # rolled back by the server: nothing of it was committed
+                        log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": lost})
+                        continue
+                raise self._failed(exc, committing) from exc
+
+    def _failed(self, exc: psycopg.Error, committing: bool) -> BaseException:
+        error = storage_error(exc, committing=committing)
+        if error is exc:
+            return exc
+        log.warning("write job failed: %s", error, extra={"cause": _reason(exc)})
+        return error
 
     def submit(self, job: Callable[[Conn], T]) -> Future[T]:
         """Runs a write job on a writer thread; the future resolves after its commit."""
@@ -292,9 +533,21 @@ class Database:
     def reader(self) -> Reader:
         return self._reader
 
-    def connection(self) -> Any:
-        """A pooled connection (a context manager) for reads that need psycopg directly."""
-        return self._pool.connection()
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection for reads that need psycopg directly. Its failures come out as ``Reader``'s
+        do (UNAVAILABLE for the transient ones); it is not run again."""
+        try:
+            with self._acquire() as raw:
+                yield raw
+        except psycopg.Error as exc:
+            if connection_lost(exc) and not isinstance(exc, _Down):
+                self.suspect()
+            error = storage_error(exc, writing=False)
+            if error is exc:
+                raise
+            log.warning("database call failed: %s", error, extra={"cause": _reason(exc)})
+            raise error from exc
 
     # -- partitions of raw events --------------------------------------------------------------------
     def ensure_partitions(self, now: datetime | None = None) -> None:
@@ -339,5 +592,24 @@ class Database:
             return
         self._closed = True
         self._stop.set()
+        self._wake.set()
         self._executor.shutdown(wait=True)
+        self._monitor.join(timeout=PROBE_TIMEOUT_SECONDS + 1)
         self._pool.close()
+
+
+def _where(url: str) -> str:
+    """host:port/database of a connection URL (without the user or password), for messages and logs."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the configured URL"
+    return f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}/{info.get('dbname') or ''}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a connection error, without libpq's "connection failed:" prefix and hints."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in ("connection failed: ",):
+        text = text.removeprefix(prefix)
+    return text

@@ -31,6 +31,7 @@ from meterd.server.store.postgres.db import (
     RETRYABLE,
     Conn,
     Database,
+    connection_lost,
     storage_error,
 )
 from meterd.server.store.sqlite.events import InsertedBatch, no_meter_error, stored_event
@@ -121,9 +122,9 @@ class PgEventStore:
             try:
                 with conn.raw.transaction():  # a savepoint: the batches together, the common case
                     return list(self._insert_pg(conn, taken))
-            except RETRYABLE:
-                raise  # the whole job runs again
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, RETRYABLE) or connection_lost(exc):
+                    raise  # the whole job runs again (or fails as a whole: the connection is gone)
                 # Batches of different callers share a transaction but never a failure: each alone now.
                 log.warning("a group of %d ingest batches failed; storing each alone", len(taken))
             results: list[list[bool] | BaseException] = []
@@ -131,15 +132,19 @@ class PgEventStore:
                 try:
                     with conn.raw.transaction():
                         results.append(self._insert_pg(conn, [batch])[0])
-                except RETRYABLE:
-                    raise
                 except Exception as exc:
+                    if isinstance(exc, RETRYABLE) or connection_lost(exc):
+                        raise
                     self._pg.rolled_back()
                     results.append(storage_error(exc))
             return results
 
         def done(result: Future[list[list[bool] | BaseException]]) -> None:
             with self._pending_lock:
+                if not taken:  # the job never ran (no connection): what it would have taken fails with it
+                    taken.extend(self._pending)
+                    self._pending = []
+                    self._drain_scheduled = False
                 self._in_flight -= len(taken)
             error = result.exception()
             for i, (_, _, future, _) in enumerate(taken):

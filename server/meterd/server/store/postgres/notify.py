@@ -20,6 +20,7 @@ CHANNEL = "meterd_changes"
 POLL_SECONDS = 0.1
 # How long it waits before reconnecting after losing its connection.
 RECONNECT_SECONDS = 1.0
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class PgNotifyChannel:
@@ -45,13 +46,16 @@ class PgNotifyChannel:
 
     def _run(self, on_payload: Callable[[str], None], on_lost: Callable[[], None]) -> None:
         connected_before = False
+        failing = False  # logged once per outage (the database may be down for a while)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._db.url, autocommit=True) as conn:
+                with psycopg.connect(self._db.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
                     conn.execute(f'LISTEN "{self._channel}"')
                     if connected_before:
                         on_lost()  # reconnected: what was sent while disconnected never arrives
+                        log.warning("watch: the change listener reconnected; watches resend current values")
                     connected_before = True
+                    failing = False
                     self.connects += 1
                     self.listening.set()
                     while not self._stop.is_set():
@@ -60,7 +64,10 @@ class PgNotifyChannel:
             except psycopg.Error as exc:
                 self.listening.clear()
                 if not self._stop.is_set():
-                    log.warning("watch: the change listener lost its database connection (%s); reconnecting", exc)
+                    if not failing:
+                        log.warning("watch: the change listener lost its database connection (%s); reconnecting",
+                                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                    failing = True
                     self._stop.wait(RECONNECT_SECONDS)
             except Exception:
                 self.listening.clear()

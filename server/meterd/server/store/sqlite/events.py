@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -48,16 +47,18 @@ class InsertedBatch:
     seqs: Sequence[int | None]
     prepared: object
 
+# The dedupe is the unique key: a row whose (source, id) is stored already is not inserted. seq is left to
+# SQLite, which gives each new row the greatest seq so far plus one (the writer checks it did).
 _INSERT = (
-    "INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
-    " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO events (source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+    " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING"
 )
-# Existing dedupe keys among a batch's ids, one source at a time (a batch rarely has more than one).
-_EXISTING = "SELECT id FROM events WHERE source = ? AND id IN (SELECT value FROM json_each(?))"
+_NEW_KEYS = "SELECT seq, source, id FROM events WHERE seq >= ?"
 
 
-# A submitted batch: its events, ingest time, the caller's future, and each batch listener's prepared value.
-_Pending = tuple[Sequence[ValidEvent], int, "Future[list[bool]]", list[object]]
+# A submitted batch: its events, ingest time, the caller's future, each batch listener's prepared value,
+# and its rows for the insert (built on the submitting thread).
+_Pending = tuple[Sequence[ValidEvent], int, "Future[list[bool]]", list[object], list[tuple[Any, ...]]]
 
 
 class SqliteEventStore:
@@ -100,8 +101,11 @@ class SqliteEventStore:
         # Per-batch work of the listeners (reading meter values, folding minutes) happens here, on the
         # caller's thread, while the writer is busy with earlier batches.
         prepared = [listener.prepare(events) for listener in self._batch_listeners]
+        ingested_us = to_us(ingested_at)
+        rows = [(e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
+                 e.datacontenttype or None, e.dataschema or None, e.data) for e in events]
         with self._pending_lock:
-            self._pending.append((events, to_us(ingested_at), future, prepared))
+            self._pending.append((events, ingested_us, future, prepared, rows))
             self._in_flight += 1
             schedule = not self._drain_scheduled
             self._drain_scheduled = True
@@ -124,7 +128,7 @@ class SqliteEventStore:
             with self._pending_lock:
                 self._in_flight -= len(taken)
             error = result.exception()
-            for i, (_, _, future, _) in enumerate(taken):
+            for i, (_, _, future, _, _) in enumerate(taken):
                 outcome = error if error is not None else result.result()[i]
                 if isinstance(outcome, BaseException):
                     future.set_exception(outcome)
@@ -133,7 +137,7 @@ class SqliteEventStore:
             if error is None and self._commit_listeners:
                 committed = [
                     (events, outcome, ingested_us)
-                    for (events, ingested_us, _, _), outcome in zip(taken, result.result(), strict=True)
+                    for (events, ingested_us, _, _, _), outcome in zip(taken, result.result(), strict=True)
                     if not isinstance(outcome, BaseException)
                 ]
                 for listener in self._commit_listeners:
@@ -165,59 +169,46 @@ class SqliteEventStore:
         return outcomes
 
     def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool]]:
-        # Duplicates are found with one indexed lookup per source, then the new rows go in with one
-        # executemany; seq values are assigned here, which is safe because this is the only writer.
-        ids_by_source: dict[str, list[str]] = {}
-        all_batches = batches
-        for events, _, _, _ in batches:
-            for e in events:
-                ids_by_source.setdefault(e.source, []).append(e.id)
-        seen: set[tuple[str, str]] = set()
-        for source, ids in ids_by_source.items():
-            seen.update((source, row[0]) for row in conn.execute(_EXISTING, (source, json.dumps(ids))))
+        # One executemany of every batch's rows; the unique key drops duplicates (of stored events, or of
+        # an earlier event of the same batches: the first stays). When every row went in, the new seqs
+        # are the next ones in order; otherwise the new rows are read back to learn which went in.
         next_seq = (conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
-        inserted: list[tuple[int, ValidEvent]] = []
+        rows = batches[0][4] if len(batches) == 1 else [r for batch in batches for r in batch[4]]
+        before = conn.total_changes
+        conn.executemany(_INSERT, rows)
+        stored_count = conn.total_changes - before
         outcomes: list[list[bool]] = []
         seqs: list[Sequence[int | None]] = []
-        rows = []
-        if not seen and all(len(set(ids)) == len(ids) for ids in ids_by_source.values()):
-            # The common case, no duplicate at all: no per-event bookkeeping.
-            for events, ingested_us, _, _ in batches:
-                seqs.append(range(next_seq, next_seq + len(events)))
-                for e in events:
-                    inserted.append((next_seq, e))
-                    rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us,
-                                 e.specversion, e.datacontenttype or None, e.dataschema or None, e.data))
-                    next_seq += 1
+        inserted: list[tuple[int, ValidEvent]]
+        if stored_count == len(rows):
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            if rows and last != next_seq + len(rows) - 1:
+                raise RuntimeError(f"events got seqs up to {last}, not {next_seq}..{next_seq + len(rows) - 1}")
+            inserted = []
+            seq = next_seq
+            for events, _, _, _, _ in batches:
+                seqs.append(range(seq, seq + len(events)))
+                inserted.extend(zip(range(seq, seq + len(events)), events, strict=True))
                 outcomes.append([True] * len(events))
-            batches = []
-        for events, ingested_us, _, _ in batches:
-            stored: list[bool] = []
-            batch_seqs: list[int | None] = []
-            seqs.append(batch_seqs)
-            for e in events:
-                key = (e.source, e.id)
-                if key in seen:
-                    stored.append(False)
-                    batch_seqs.append(None)
-                    continue
-                seen.add(key)
-                stored.append(True)
-                batch_seqs.append(next_seq)
-                inserted.append((next_seq, e))
-                rows.append((next_seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
-                             e.datacontenttype or None, e.dataschema or None, e.data))
-                next_seq += 1
-            outcomes.append(stored)
-        if rows:
-            conn.executemany(_INSERT, rows)
+                seq += len(events)
+        else:
+            new = {(source, event_id): seq for seq, source, event_id in conn.execute(_NEW_KEYS, (next_seq,))}
+            if len(new) != stored_count:
+                raise RuntimeError(f"{stored_count} events stored but {len(new)} found from seq {next_seq} on")
+            inserted = []
+            for events, _, _, _, _ in batches:
+                batch_seqs: list[int | None] = [new.pop((e.source, e.id), None) for e in events]
+                seqs.append(batch_seqs)
+                outcomes.append([s is not None for s in batch_seqs])
+                inserted.extend((s, e) for s, e in zip(batch_seqs, events, strict=True) if s is not None)
+        if inserted:
             for listener in self._listeners:
                 listener(conn, inserted)
             if self._batch_listeners:
                 for i, batch_listener in enumerate(self._batch_listeners):
                     batch_listener.apply(conn, [
                         InsertedBatch(events, batch_seqs, prepared[i])
-                        for (events, _, _, prepared), batch_seqs in zip(all_batches, seqs, strict=True)
+                        for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
                     ])
         return outcomes
 

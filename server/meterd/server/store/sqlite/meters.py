@@ -13,13 +13,16 @@ Ingest, in two steps:
 1. ``prepare`` (on the submitting thread, before the batch reaches the writer): the batch is folded
    (``meters.fold``) into the rows it will upsert. LATEST's tie-break by ingest sequence uses the event's
    index in the batch, turned into its sequence number by the writer.
-2. ``apply`` (on the writer, inside the ingest transaction): ``executemany`` of the prepared rows. If the
-   batch had duplicates (whose events must not count) or the meters changed since the preparation, the
-   batch is folded again here from the events that were stored.
+2. ``apply`` (on the writer, inside the ingest transaction): ``executemany`` of the prepared rows of every
+   batch of the commit; where the batches' event times meet (live traffic), the rows of one key are merged
+   first (``meters.fold.merge_rows``), so each is upserted once per commit. If a batch had duplicates
+   (whose events must not count) or the meters changed since the preparation, it is folded again here
+   from the events that were stored.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sqlite3
@@ -27,7 +30,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent
@@ -46,6 +49,8 @@ from meterd.server.meters.fold import (
     Folder,
     Target,
     compile_meter,
+    merge_rows,
+    target_unit,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
 from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level, WindowRun
@@ -134,6 +139,20 @@ _SQL: dict[Target, str] = {
     **{target: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value) VALUES (?, ?, ?, ?)"
        for level, target in ALL_DISTINCT_TARGET.items()},
 }
+
+
+class _Prepared(NamedTuple):
+    """A batch folded before the writer, with the range of its event times (microseconds)."""
+
+    folded: Folded
+    first_us: int
+    last_us: int
+
+
+def _overlap(parts: Sequence[tuple[object, int, int]], unit: int) -> bool:
+    """Whether any two time ranges, widened to whole units, share a unit (their rows may share a key)."""
+    spans = sorted((first - first % unit, last - last % unit) for _, first, last in parts)
+    return any(start <= end for (_, end), (start, _) in itertools.pairwise(spans))
 
 
 def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
@@ -358,27 +377,30 @@ class SqliteMeterStore:
                 self._meters = _MeterSet(self._version, by_type)
             return self._meters
 
-    def prepare(self, events: Sequence[ValidEvent]) -> Folded | None:
+    def prepare(self, events: Sequence[ValidEvent]) -> _Prepared | None:
         """Folds a batch before it reaches the writer (None: the meters are being reloaded, or the fold
         failed unexpectedly; the writer then folds the batch itself)."""
         meters = self._meters
         if meters is None:
             return None
         by_type = meters.by_type
-        if not by_type:
-            return Folded(meters.version)
+        times = [e.time_us for e in events]
+        if not by_type or not times:
+            return _Prepared(Folded(meters.version), 0, 0)
         try:
-            return self._folder.fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
-                              by_type, meters.version, by_index=True)
+            folded = self._folder.fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
+                                       by_type, meters.version, by_index=True)
         except Exception:  # a bug, not an event's content (that is caught per event): never fail the batch here
             log.exception("meter fold failed before the writer; the writer folds the batch")
             return None
+        return _Prepared(folded, min(times), max(times))
 
     def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None:
         meters = self._meter_set(conn)
         if not meters.by_type:
             return
-        rows: dict[Target, list[tuple[Any, ...]]] = {}
+        # Per target, each batch's rows with the batch's range of event times.
+        parts: dict[Target, list[tuple[list[tuple[Any, ...]], int, int]]] = {}
         errors: list[tuple[int, str, str]] = []
         subjects: set[tuple[int, str]] = set()
         for batch in batches:
@@ -386,27 +408,40 @@ class SqliteMeterStore:
             seqs = batch.seqs
             if not seqs:
                 continue
-            if isinstance(prepared, Folded) and prepared.version == meters.version and None not in seqs:
+            if (isinstance(prepared, _Prepared) and prepared.folded.version == meters.version
+                    and None not in seqs):
+                folded, first, last = prepared
                 base = seqs[0]
                 assert base is not None
-                for target, batch_rows in prepared.rows.items():
-                    at = prepared.seq_at.get(target)
+                for target, batch_rows in folded.rows.items():
+                    at = folded.seq_at.get(target)
                     if at is not None:
                         batch_rows = [(*r[:at], r[at] + base, *r[at + 1:]) for r in batch_rows]
-                    rows.setdefault(target, []).extend(batch_rows)
-                errors.extend((base + i, slug, message) for i, slug, message in prepared.errors)
+                    parts.setdefault(target, []).append((batch_rows, first, last))
+                errors.extend((base + i, slug, message) for i, slug, message in folded.errors)
             else:
                 # Duplicates (which must not count) or meters changed since the preparation: fold again,
                 # here, only the events that were stored, with their sequence numbers.
-                prepared = self._folder.fold(
-                    ((seq, e.type, e.subject, e.time_us, e.data)
-                     for seq, e in zip(seqs, batch.events, strict=True) if seq is not None),
-                    meters.by_type, meters.version,
-                )
-                for target, batch_rows in prepared.rows.items():
-                    rows.setdefault(target, []).extend(batch_rows)
-                errors.extend(prepared.errors)
-            subjects |= prepared.subjects
+                stored = [(seq, e.type, e.subject, e.time_us, e.data)
+                          for seq, e in zip(seqs, batch.events, strict=True) if seq is not None]
+                if not stored:
+                    continue
+                folded = self._folder.fold(stored, meters.by_type, meters.version)
+                first, last = min(e[3] for e in stored), max(e[3] for e in stored)
+                for target, batch_rows in folded.rows.items():
+                    parts.setdefault(target, []).append((batch_rows, first, last))
+                errors.extend(folded.errors)
+            subjects |= folded.subjects
+        rows: dict[Target, list[tuple[Any, ...]]] = {}
+        for target, target_parts in parts.items():
+            if len(target_parts) == 1:
+                rows[target] = target_parts[0][0]
+            elif _overlap(target_parts, target_unit(target)):
+                # Batches of one commit whose times meet (live traffic): each row upserted once, not once
+                # per batch.
+                rows[target] = merge_rows(target, [part[0] for part in target_parts])
+            else:
+                rows[target] = [row for part in target_parts for row in part[0]]
         self._write(conn, rows, errors, subjects)
 
     def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, list[tuple[Any, ...]]],

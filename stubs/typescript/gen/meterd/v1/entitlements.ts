@@ -155,6 +155,10 @@ export enum EntitlementChangeReason {
   ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN = 8,
   /** ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED - The entitlement was deleted. */
   ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED = 9,
+  /** ENTITLEMENT_CHANGE_REASON_METER_UPDATED - The feature's meter was redefined (UpdateMeter): its usage may differ; the value is recomputed. */
+  ENTITLEMENT_CHANGE_REASON_METER_UPDATED = 10,
+  /** ENTITLEMENT_CHANGE_REASON_METER_DELETED - The feature's meter was deleted: the value is unavailable (see EntitlementValueUpdate.unavailable). */
+  ENTITLEMENT_CHANGE_REASON_METER_DELETED = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -190,6 +194,12 @@ export function entitlementChangeReasonFromJSON(object: any): EntitlementChangeR
     case 9:
     case "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED":
       return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED;
+    case 10:
+    case "ENTITLEMENT_CHANGE_REASON_METER_UPDATED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_METER_UPDATED;
+    case 11:
+    case "ENTITLEMENT_CHANGE_REASON_METER_DELETED":
+      return EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_METER_DELETED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -219,6 +229,10 @@ export function entitlementChangeReasonToJSON(object: EntitlementChangeReason): 
       return "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN";
     case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED:
       return "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_METER_UPDATED:
+      return "ENTITLEMENT_CHANGE_REASON_METER_UPDATED";
+    case EntitlementChangeReason.ENTITLEMENT_CHANGE_REASON_METER_DELETED:
+      return "ENTITLEMENT_CHANGE_REASON_METER_DELETED";
     case EntitlementChangeReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -231,7 +245,11 @@ export enum WatchSnapshotCause {
   WATCH_SNAPSHOT_CAUSE_UNSPECIFIED = 0,
   /** WATCH_SNAPSHOT_CAUSE_INITIAL - The first values of a new watch. */
   WATCH_SNAPSHOT_CAUSE_INITIAL = 1,
-  /** WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD - The resume position was too old (or from another server run): these values replace everything seen. */
+  /**
+   * WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD - The resume position was too old (or from another server run): these values replace everything seen.
+   * Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
+   * again from these values (one already beyond it is not reported as a crossing; the value shows it).
+   */
   WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD = 2,
   /** WATCH_SNAPSHOT_CAUSE_READER_BEHIND - The reader fell too far behind: changes were dropped, these values replace everything seen. */
   WATCH_SNAPSHOT_CAUSE_READER_BEHIND = 3,
@@ -663,6 +681,11 @@ export interface EntitlementValueUpdate {
     | undefined;
   /** The entitlement was deleted: drop it. */
   deleted: boolean;
+  /**
+   * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+   * feature's meter was deleted.
+   */
+  unavailable: string;
 }
 
 /** A threshold crossed by a watched entitlement (sent once per crossing and usage period). */
@@ -684,7 +707,14 @@ export interface ThresholdCrossing {
     | EntitlementValue
     | undefined;
   /** Start of the usage period in which it was crossed. */
-  periodStart: Date | undefined;
+  periodStart:
+    | Date
+    | undefined;
+  /**
+   * Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+   * a message the watcher may not have received). Each crossing is delivered once after the position.
+   */
+  replayed: boolean;
 }
 
 /** Request of WatchEntitlementValues. At least one of subject_keys and feature_keys is required. */
@@ -695,7 +725,13 @@ export interface WatchEntitlementValuesRequest {
   featureKeys: string[];
   /** Levels to report crossings of (metered entitlements only). */
   thresholds: EntitlementThreshold[];
-  /** The position of the last message seen on a previous watch with the same selection: continue from there. */
+  /**
+   * The position of the last message seen on a previous watch with the same selection: continue from there.
+   * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+   * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+   * starts with a RESUME_TOO_OLD snapshot.
+   */
   resumePosition: string;
   /** Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s. */
   coalesceInterval:
@@ -4500,6 +4536,7 @@ function createBaseEntitlementValueUpdate(): EntitlementValueUpdate {
     reasons: [],
     computedAt: undefined,
     deleted: false,
+    unavailable: "",
   };
 }
 
@@ -4529,6 +4566,9 @@ export const EntitlementValueUpdate: MessageFns<EntitlementValueUpdate> = {
     }
     if (message.deleted !== false) {
       writer.uint32(56).bool(message.deleted);
+    }
+    if (message.unavailable !== "") {
+      writer.uint32(66).string(message.unavailable);
     }
     return writer;
   },
@@ -4612,6 +4652,14 @@ export const EntitlementValueUpdate: MessageFns<EntitlementValueUpdate> = {
             message.deleted = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.unavailable = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4651,6 +4699,7 @@ export const EntitlementValueUpdate: MessageFns<EntitlementValueUpdate> = {
         ? fromJsonTimestamp(object.computed_at)
         : undefined,
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      unavailable: isSet(object.unavailable) ? globalThis.String(object.unavailable) : "",
     };
   },
 
@@ -4677,6 +4726,9 @@ export const EntitlementValueUpdate: MessageFns<EntitlementValueUpdate> = {
     if (message.deleted !== false) {
       obj.deleted = message.deleted;
     }
+    if (message.unavailable !== "") {
+      obj.unavailable = message.unavailable;
+    }
     return obj;
   },
 
@@ -4694,6 +4746,7 @@ export const EntitlementValueUpdate: MessageFns<EntitlementValueUpdate> = {
     message.reasons = object.reasons?.map((e) => e) || [];
     message.computedAt = object.computedAt ?? undefined;
     message.deleted = object.deleted ?? false;
+    message.unavailable = object.unavailable ?? "";
     return message;
   },
 };
@@ -4707,6 +4760,7 @@ function createBaseThresholdCrossing(): ThresholdCrossing {
     threshold: undefined,
     value: undefined,
     periodStart: undefined,
+    replayed: false,
   };
 }
 
@@ -4732,6 +4786,9 @@ export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
     }
     if (message.periodStart !== undefined) {
       Timestamp.encode(toTimestamp(message.periodStart), writer.uint32(58).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(64).bool(message.replayed);
     }
     return writer;
   },
@@ -4805,6 +4862,14 @@ export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
             message.periodStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4846,6 +4911,7 @@ export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
         : isSet(object.period_start)
         ? fromJsonTimestamp(object.period_start)
         : undefined,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -4872,6 +4938,9 @@ export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
     if (message.periodStart !== undefined) {
       obj.periodStart = message.periodStart.toISOString();
     }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
     return obj;
   },
 
@@ -4891,6 +4960,7 @@ export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
       ? EntitlementValue.fromPartial(object.value)
       : undefined;
     message.periodStart = object.periodStart ?? undefined;
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };

@@ -96,6 +96,22 @@ public enum EntitlementChangeReason
    * <code>ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED = 9;</code>
    */
   ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED(9),
+  /**
+   * <pre>
+   * The feature's meter was redefined (UpdateMeter): its usage may differ; the value is recomputed.
+   * </pre>
+   *
+   * <code>ENTITLEMENT_CHANGE_REASON_METER_UPDATED = 10;</code>
+   */
+  ENTITLEMENT_CHANGE_REASON_METER_UPDATED(10),
+  /**
+   * <pre>
+   * The feature's meter was deleted: the value is unavailable (see EntitlementValueUpdate.unavailable).
+   * </pre>
+   *
+   * <code>ENTITLEMENT_CHANGE_REASON_METER_DELETED = 11;</code>
+   */
+  ENTITLEMENT_CHANGE_REASON_METER_DELETED(11),
   UNRECOGNIZED(-1),
   ;
 
@@ -189,6 +205,22 @@ public enum EntitlementChangeReason
    * <code>ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED = 9;</code>
    */
   public static final int ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED_VALUE = 9;
+  /**
+   * <pre>
+   * The feature's meter was redefined (UpdateMeter): its usage may differ; the value is recomputed.
+   * </pre>
+   *
+   * <code>ENTITLEMENT_CHANGE_REASON_METER_UPDATED = 10;</code>
+   */
+  public static final int ENTITLEMENT_CHANGE_REASON_METER_UPDATED_VALUE = 10;
+  /**
+   * <pre>
+   * The feature's meter was deleted: the value is unavailable (see EntitlementValueUpdate.unavailable).
+   * </pre>
+   *
+   * <code>ENTITLEMENT_CHANGE_REASON_METER_DELETED = 11;</code>
+   */
+  public static final int ENTITLEMENT_CHANGE_REASON_METER_DELETED_VALUE = 11;
 
 
   public final int getNumber() {
@@ -225,6 +257,8 @@ public enum EntitlementChangeReason
       case 7: return ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED;
       case 8: return ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN;
       case 9: return ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED;
+      case 10: return ENTITLEMENT_CHANGE_REASON_METER_UPDATED;
+      case 11: return ENTITLEMENT_CHANGE_REASON_METER_DELETED;
       default: return null;
     }
   }

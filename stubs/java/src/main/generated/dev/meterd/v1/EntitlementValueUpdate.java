@@ -36,6 +36,7 @@ private static final long serialVersionUID = 0L;
     subjectKey_ = "";
     featureKey_ = "";
     reasons_ = emptyIntList();
+    unavailable_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -368,6 +369,55 @@ private static final long serialVersionUID = 0L;
     return deleted_;
   }
 
+  public static final int UNAVAILABLE_FIELD_NUMBER = 8;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object unavailable_ = "";
+  /**
+   * <pre>
+   * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+   * feature's meter was deleted.
+   * </pre>
+   *
+   * <code>string unavailable = 8;</code>
+   * @return The unavailable.
+   */
+  @java.lang.Override
+  public java.lang.String getUnavailable() {
+    java.lang.Object ref = unavailable_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      unavailable_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+   * feature's meter was deleted.
+   * </pre>
+   *
+   * <code>string unavailable = 8;</code>
+   * @return The bytes for unavailable.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getUnavailableBytes() {
+    java.lang.Object ref = unavailable_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      unavailable_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -408,6 +458,9 @@ private static final long serialVersionUID = 0L;
     if (deleted_ != false) {
       output.writeBool(7, deleted_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(unavailable_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 8, unavailable_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -444,6 +497,9 @@ private static final long serialVersionUID = 0L;
     if (deleted_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(7, deleted_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(unavailable_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(8, unavailable_);
     }
     return size;
   }
@@ -488,6 +544,8 @@ private static final long serialVersionUID = 0L;
     }
     if (getDeleted()
         != other.getDeleted()) return false;
+    if (!getUnavailable()
+        .equals(other.getUnavailable())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -520,6 +578,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + DELETED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getDeleted());
+    hash = (37 * hash) + UNAVAILABLE_FIELD_NUMBER;
+    hash = (53 * hash) + getUnavailable().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -677,6 +737,7 @@ private static final long serialVersionUID = 0L;
         computedAtBuilder_ = null;
       }
       deleted_ = false;
+      unavailable_ = "";
       return this;
     }
 
@@ -739,6 +800,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.deleted_ = deleted_;
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.unavailable_ = unavailable_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -788,6 +852,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getDeleted() != false) {
         setDeleted(other.getDeleted());
+      }
+      if (!other.getUnavailable().isEmpty()) {
+        unavailable_ = other.unavailable_;
+        bitField0_ |= 0x00000080;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -865,6 +934,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 56
+            case 66: {
+              unavailable_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1698,6 +1772,103 @@ private static final long serialVersionUID = 0L;
     public Builder clearDeleted() {
       bitField0_ = (bitField0_ & ~0x00000040);
       deleted_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object unavailable_ = "";
+    /**
+     * <pre>
+     * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+     * feature's meter was deleted.
+     * </pre>
+     *
+     * <code>string unavailable = 8;</code>
+     * @return The unavailable.
+     */
+    public java.lang.String getUnavailable() {
+      java.lang.Object ref = unavailable_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        unavailable_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+     * feature's meter was deleted.
+     * </pre>
+     *
+     * <code>string unavailable = 8;</code>
+     * @return The bytes for unavailable.
+     */
+    public com.google.protobuf.ByteString
+        getUnavailableBytes() {
+      java.lang.Object ref = unavailable_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        unavailable_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+     * feature's meter was deleted.
+     * </pre>
+     *
+     * <code>string unavailable = 8;</code>
+     * @param value The unavailable to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUnavailable(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      unavailable_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+     * feature's meter was deleted.
+     * </pre>
+     *
+     * <code>string unavailable = 8;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearUnavailable() {
+      unavailable_ = getDefaultInstance().getUnavailable();
+      bitField0_ = (bitField0_ & ~0x00000080);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+     * feature's meter was deleted.
+     * </pre>
+     *
+     * <code>string unavailable = 8;</code>
+     * @param value The bytes for unavailable to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUnavailableBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      unavailable_ = value;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }

@@ -182,4 +182,26 @@ public interface EntitlementValueUpdateOrBuilder extends
    * @return The deleted.
    */
   boolean getDeleted();
+
+  /**
+   * <pre>
+   * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+   * feature's meter was deleted.
+   * </pre>
+   *
+   * <code>string unavailable = 8;</code>
+   * @return The unavailable.
+   */
+  java.lang.String getUnavailable();
+  /**
+   * <pre>
+   * Set when the entitlement exists but its value cannot be computed (value unset): why, e.g. its
+   * feature's meter was deleted.
+   * </pre>
+   *
+   * <code>string unavailable = 8;</code>
+   * @return The bytes for unavailable.
+   */
+  com.google.protobuf.ByteString
+      getUnavailableBytes();
 }

@@ -314,83 +314,87 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "lement\"o\n\024EntitlementThreshold\022\027\n\rbalanc" +
       "e_below\030\001 \001(\001H\000\022\037\n\025balance_below_percent" +
       "\030\002 \001(\001H\000\022\025\n\013usage_above\030\003 \001(\001H\000B\006\n\004kind\"" +
-      "\375\001\n\026EntitlementValueUpdate\022\026\n\016entitlemen" +
+      "\222\002\n\026EntitlementValueUpdate\022\026\n\016entitlemen" +
       "t_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013featu" +
       "re_key\030\003 \001(\t\022*\n\005value\030\004 \001(\0132\033.meterd.v1." +
       "EntitlementValue\0223\n\007reasons\030\005 \003(\0162\".mete" +
       "rd.v1.EntitlementChangeReason\022/\n\013compute" +
       "d_at\030\006 \001(\0132\032.google.protobuf.Timestamp\022\017" +
-      "\n\007deleted\030\007 \001(\010\"\200\002\n\021ThresholdCrossing\022\026\n" +
-      "\016entitlement_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001" +
-      "(\t\022\023\n\013feature_key\030\003 \001(\t\022\027\n\017threshold_ind" +
-      "ex\030\004 \001(\r\0222\n\tthreshold\030\005 \001(\0132\037.meterd.v1." +
-      "EntitlementThreshold\022*\n\005value\030\006 \001(\0132\033.me" +
-      "terd.v1.EntitlementValue\0220\n\014period_start" +
-      "\030\007 \001(\0132\032.google.protobuf.Timestamp\"\206\002\n\035W" +
-      "atchEntitlementValuesRequest\022\024\n\014subject_" +
-      "keys\030\001 \003(\t\022\024\n\014feature_keys\030\002 \003(\t\0223\n\nthre" +
-      "sholds\030\003 \003(\0132\037.meterd.v1.EntitlementThre" +
-      "shold\022\027\n\017resume_position\030\004 \001(\t\0224\n\021coales" +
-      "ce_interval\030\005 \001(\0132\031.google.protobuf.Dura" +
-      "tion\0225\n\022heartbeat_interval\030\006 \001(\0132\031.googl" +
-      "e.protobuf.Duration\"\364\001\n\036WatchEntitlement" +
-      "ValuesResponse\022\020\n\010position\030\001 \001(\t\0222\n\007upda" +
-      "tes\030\002 \003(\0132!.meterd.v1.EntitlementValueUp" +
-      "date\022/\n\tcrossings\030\003 \003(\0132\034.meterd.v1.Thre" +
-      "sholdCrossing\022/\n\010snapshot\030\004 \001(\0162\035.meterd" +
-      ".v1.WatchSnapshotCause\022\031\n\021snapshot_compl" +
-      "ete\030\005 \001(\010\022\017\n\007resumed\030\006 \001(\010*\214\001\n\017Entitleme" +
-      "ntType\022 \n\034ENTITLEMENT_TYPE_UNSPECIFIED\020\000" +
-      "\022\034\n\030ENTITLEMENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITL" +
-      "EMENT_TYPE_STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_" +
-      "METERED\020\003*\204\001\n\022EntitlementOrderBy\022$\n ENTI" +
-      "TLEMENT_ORDER_BY_UNSPECIFIED\020\000\022#\n\037ENTITL" +
-      "EMENT_ORDER_BY_CREATED_AT\020\001\022#\n\037ENTITLEME" +
-      "NT_ORDER_BY_UPDATED_AT\020\002*\317\003\n\027Entitlement" +
-      "ChangeReason\022)\n%ENTITLEMENT_CHANGE_REASO" +
-      "N_UNSPECIFIED\020\000\022&\n\"ENTITLEMENT_CHANGE_RE" +
-      "ASON_SNAPSHOT\020\001\022#\n\037ENTITLEMENT_CHANGE_RE" +
-      "ASON_USAGE\020\002\022+\n\'ENTITLEMENT_CHANGE_REASO" +
-      "N_GRANT_CREATED\020\003\022*\n&ENTITLEMENT_CHANGE_" +
-      "REASON_GRANT_VOIDED\020\004\022#\n\037ENTITLEMENT_CHA" +
-      "NGE_REASON_RESET\020\005\022\"\n\036ENTITLEMENT_CHANGE" +
-      "_REASON_TIME\020\006\0221\n-ENTITLEMENT_CHANGE_REA" +
-      "SON_ENTITLEMENT_CREATED\020\007\0224\n0ENTITLEMENT" +
-      "_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\020\010\022" +
-      "1\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT" +
-      "_DELETED\020\t*\255\001\n\022WatchSnapshotCause\022$\n WAT" +
-      "CH_SNAPSHOT_CAUSE_UNSPECIFIED\020\000\022 \n\034WATCH" +
-      "_SNAPSHOT_CAUSE_INITIAL\020\001\022\'\n#WATCH_SNAPS" +
-      "HOT_CAUSE_RESUME_TOO_OLD\020\002\022&\n\"WATCH_SNAP" +
-      "SHOT_CAUSE_READER_BEHIND\020\0032\217\010\n\022Entitleme" +
-      "ntService\022^\n\021CreateEntitlement\022#.meterd." +
-      "v1.CreateEntitlementRequest\032$.meterd.v1." +
-      "CreateEntitlementResponse\022U\n\016GetEntitlem" +
-      "ent\022 .meterd.v1.GetEntitlementRequest\032!." +
-      "meterd.v1.GetEntitlementResponse\022[\n\020List" +
-      "Entitlements\022\".meterd.v1.ListEntitlement" +
-      "sRequest\032#.meterd.v1.ListEntitlementsRes" +
-      "ponse\022p\n\027ListSubjectEntitlements\022).meter" +
-      "d.v1.ListSubjectEntitlementsRequest\032*.me" +
-      "terd.v1.ListSubjectEntitlementsResponse\022" +
-      "^\n\021DeleteEntitlement\022#.meterd.v1.DeleteE" +
-      "ntitlementRequest\032$.meterd.v1.DeleteEnti" +
-      "tlementResponse\022d\n\023GetEntitlementValue\022%" +
-      ".meterd.v1.GetEntitlementValueRequest\032&." +
-      "meterd.v1.GetEntitlementValueResponse\022j\n" +
-      "\025GetEntitlementHistory\022\'.meterd.v1.GetEn" +
-      "titlementHistoryRequest\032(.meterd.v1.GetE" +
-      "ntitlementHistoryResponse\022j\n\025ResetEntitl" +
-      "ementUsage\022\'.meterd.v1.ResetEntitlementU" +
-      "sageRequest\032(.meterd.v1.ResetEntitlement" +
-      "UsageResponse\022d\n\023OverrideEntitlement\022%.m" +
-      "eterd.v1.OverrideEntitlementRequest\032&.me" +
-      "terd.v1.OverrideEntitlementResponse\022o\n\026W" +
-      "atchEntitlementValues\022(.meterd.v1.WatchE" +
-      "ntitlementValuesRequest\032).meterd.v1.Watc" +
-      "hEntitlementValuesResponse0\001BL\n\rdev.mete" +
-      "rd.v1B\021EntitlementsProtoP\001Z&meterd.dev/s" +
-      "tubs/go/meterd/v1;meterdv1b\006proto3"
+      "\n\007deleted\030\007 \001(\010\022\023\n\013unavailable\030\010 \001(\t\"\222\002\n" +
+      "\021ThresholdCrossing\022\026\n\016entitlement_id\030\001 \001" +
+      "(\t\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013feature_key\030\003" +
+      " \001(\t\022\027\n\017threshold_index\030\004 \001(\r\0222\n\tthresho" +
+      "ld\030\005 \001(\0132\037.meterd.v1.EntitlementThreshol" +
+      "d\022*\n\005value\030\006 \001(\0132\033.meterd.v1.Entitlement" +
+      "Value\0220\n\014period_start\030\007 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022\020\n\010replayed\030\010 \001(\010\"\206\002\n\035Wa" +
+      "tchEntitlementValuesRequest\022\024\n\014subject_k" +
+      "eys\030\001 \003(\t\022\024\n\014feature_keys\030\002 \003(\t\0223\n\nthres" +
+      "holds\030\003 \003(\0132\037.meterd.v1.EntitlementThres" +
+      "hold\022\027\n\017resume_position\030\004 \001(\t\0224\n\021coalesc" +
+      "e_interval\030\005 \001(\0132\031.google.protobuf.Durat" +
+      "ion\0225\n\022heartbeat_interval\030\006 \001(\0132\031.google" +
+      ".protobuf.Duration\"\364\001\n\036WatchEntitlementV" +
+      "aluesResponse\022\020\n\010position\030\001 \001(\t\0222\n\007updat" +
+      "es\030\002 \003(\0132!.meterd.v1.EntitlementValueUpd" +
+      "ate\022/\n\tcrossings\030\003 \003(\0132\034.meterd.v1.Thres" +
+      "holdCrossing\022/\n\010snapshot\030\004 \001(\0162\035.meterd." +
+      "v1.WatchSnapshotCause\022\031\n\021snapshot_comple" +
+      "te\030\005 \001(\010\022\017\n\007resumed\030\006 \001(\010*\214\001\n\017Entitlemen" +
+      "tType\022 \n\034ENTITLEMENT_TYPE_UNSPECIFIED\020\000\022" +
+      "\034\n\030ENTITLEMENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITLE" +
+      "MENT_TYPE_STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_M" +
+      "ETERED\020\003*\204\001\n\022EntitlementOrderBy\022$\n ENTIT" +
+      "LEMENT_ORDER_BY_UNSPECIFIED\020\000\022#\n\037ENTITLE" +
+      "MENT_ORDER_BY_CREATED_AT\020\001\022#\n\037ENTITLEMEN" +
+      "T_ORDER_BY_UPDATED_AT\020\002*\251\004\n\027EntitlementC" +
+      "hangeReason\022)\n%ENTITLEMENT_CHANGE_REASON" +
+      "_UNSPECIFIED\020\000\022&\n\"ENTITLEMENT_CHANGE_REA" +
+      "SON_SNAPSHOT\020\001\022#\n\037ENTITLEMENT_CHANGE_REA" +
+      "SON_USAGE\020\002\022+\n\'ENTITLEMENT_CHANGE_REASON" +
+      "_GRANT_CREATED\020\003\022*\n&ENTITLEMENT_CHANGE_R" +
+      "EASON_GRANT_VOIDED\020\004\022#\n\037ENTITLEMENT_CHAN" +
+      "GE_REASON_RESET\020\005\022\"\n\036ENTITLEMENT_CHANGE_" +
+      "REASON_TIME\020\006\0221\n-ENTITLEMENT_CHANGE_REAS" +
+      "ON_ENTITLEMENT_CREATED\020\007\0224\n0ENTITLEMENT_" +
+      "CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\020\010\0221" +
+      "\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_" +
+      "DELETED\020\t\022+\n\'ENTITLEMENT_CHANGE_REASON_M" +
+      "ETER_UPDATED\020\n\022+\n\'ENTITLEMENT_CHANGE_REA" +
+      "SON_METER_DELETED\020\013*\255\001\n\022WatchSnapshotCau" +
+      "se\022$\n WATCH_SNAPSHOT_CAUSE_UNSPECIFIED\020\000" +
+      "\022 \n\034WATCH_SNAPSHOT_CAUSE_INITIAL\020\001\022\'\n#WA" +
+      "TCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD\020\002\022&\n\"W" +
+      "ATCH_SNAPSHOT_CAUSE_READER_BEHIND\020\0032\217\010\n\022" +
+      "EntitlementService\022^\n\021CreateEntitlement\022" +
+      "#.meterd.v1.CreateEntitlementRequest\032$.m" +
+      "eterd.v1.CreateEntitlementResponse\022U\n\016Ge" +
+      "tEntitlement\022 .meterd.v1.GetEntitlementR" +
+      "equest\032!.meterd.v1.GetEntitlementRespons" +
+      "e\022[\n\020ListEntitlements\022\".meterd.v1.ListEn" +
+      "titlementsRequest\032#.meterd.v1.ListEntitl" +
+      "ementsResponse\022p\n\027ListSubjectEntitlement" +
+      "s\022).meterd.v1.ListSubjectEntitlementsReq" +
+      "uest\032*.meterd.v1.ListSubjectEntitlements" +
+      "Response\022^\n\021DeleteEntitlement\022#.meterd.v" +
+      "1.DeleteEntitlementRequest\032$.meterd.v1.D" +
+      "eleteEntitlementResponse\022d\n\023GetEntitleme" +
+      "ntValue\022%.meterd.v1.GetEntitlementValueR" +
+      "equest\032&.meterd.v1.GetEntitlementValueRe" +
+      "sponse\022j\n\025GetEntitlementHistory\022\'.meterd" +
+      ".v1.GetEntitlementHistoryRequest\032(.meter" +
+      "d.v1.GetEntitlementHistoryResponse\022j\n\025Re" +
+      "setEntitlementUsage\022\'.meterd.v1.ResetEnt" +
+      "itlementUsageRequest\032(.meterd.v1.ResetEn" +
+      "titlementUsageResponse\022d\n\023OverrideEntitl" +
+      "ement\022%.meterd.v1.OverrideEntitlementReq" +
+      "uest\032&.meterd.v1.OverrideEntitlementResp" +
+      "onse\022o\n\026WatchEntitlementValues\022(.meterd." +
+      "v1.WatchEntitlementValuesRequest\032).meter" +
+      "d.v1.WatchEntitlementValuesResponse0\001BL\n" +
+      "\rdev.meterd.v1B\021EntitlementsProtoP\001Z&met" +
+      "erd.dev/stubs/go/meterd/v1;meterdv1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -584,13 +588,13 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_EntitlementValueUpdate_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_EntitlementValueUpdate_descriptor,
-        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "Value", "Reasons", "ComputedAt", "Deleted", });
+        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "Value", "Reasons", "ComputedAt", "Deleted", "Unavailable", });
     internal_static_meterd_v1_ThresholdCrossing_descriptor =
       getDescriptor().getMessageType(27);
     internal_static_meterd_v1_ThresholdCrossing_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_ThresholdCrossing_descriptor,
-        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "ThresholdIndex", "Threshold", "Value", "PeriodStart", });
+        new java.lang.String[] { "EntitlementId", "SubjectKey", "FeatureKey", "ThresholdIndex", "Threshold", "Value", "PeriodStart", "Replayed", });
     internal_static_meterd_v1_WatchEntitlementValuesRequest_descriptor =
       getDescriptor().getMessageType(28);
     internal_static_meterd_v1_WatchEntitlementValuesRequest_fieldAccessorTable = new

@@ -326,6 +326,22 @@ private static final long serialVersionUID = 0L;
     return periodStart_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : periodStart_;
   }
 
+  public static final int REPLAYED_FIELD_NUMBER = 8;
+  private boolean replayed_ = false;
+  /**
+   * <pre>
+   * Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+   * a message the watcher may not have received). Each crossing is delivered once after the position.
+   * </pre>
+   *
+   * <code>bool replayed = 8;</code>
+   * @return The replayed.
+   */
+  @java.lang.Override
+  public boolean getReplayed() {
+    return replayed_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -361,6 +377,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(7, getPeriodStart());
     }
+    if (replayed_ != false) {
+      output.writeBool(8, replayed_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -389,6 +408,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(7, getPeriodStart());
+    }
+    if (replayed_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(8, replayed_);
     }
     return size;
   }
@@ -437,6 +460,8 @@ private static final long serialVersionUID = 0L;
       if (!getPeriodStart()
           .equals(other.getPeriodStart())) return false;
     }
+    if (getReplayed()
+        != other.getReplayed()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -468,6 +493,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + PERIOD_START_FIELD_NUMBER;
       hash = (53 * hash) + getPeriodStart().hashCode();
     }
+    hash = (37 * hash) + REPLAYED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getReplayed());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -630,6 +658,7 @@ private static final long serialVersionUID = 0L;
         periodStartBuilder_.dispose();
         periodStartBuilder_ = null;
       }
+      replayed_ = false;
       return this;
     }
 
@@ -694,6 +723,9 @@ private static final long serialVersionUID = 0L;
             : periodStartBuilder_.build();
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.replayed_ = replayed_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -735,6 +767,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasPeriodStart()) {
         mergePeriodStart(other.getPeriodStart());
+      }
+      if (other.getReplayed() != false) {
+        setReplayed(other.getReplayed());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -803,6 +838,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 58
+            case 64: {
+              replayed_ = input.readBool();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1609,6 +1649,53 @@ private static final long serialVersionUID = 0L;
         periodStart_ = null;
       }
       return periodStartBuilder_;
+    }
+
+    private boolean replayed_ ;
+    /**
+     * <pre>
+     * Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+     * a message the watcher may not have received). Each crossing is delivered once after the position.
+     * </pre>
+     *
+     * <code>bool replayed = 8;</code>
+     * @return The replayed.
+     */
+    @java.lang.Override
+    public boolean getReplayed() {
+      return replayed_;
+    }
+    /**
+     * <pre>
+     * Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+     * a message the watcher may not have received). Each crossing is delivered once after the position.
+     * </pre>
+     *
+     * <code>bool replayed = 8;</code>
+     * @param value The replayed to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReplayed(boolean value) {
+
+      replayed_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+     * a message the watcher may not have received). Each crossing is delivered once after the position.
+     * </pre>
+     *
+     * <code>bool replayed = 8;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReplayed() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      replayed_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.ThresholdCrossing)

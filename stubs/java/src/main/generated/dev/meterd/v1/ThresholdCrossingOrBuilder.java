@@ -160,4 +160,15 @@ public interface ThresholdCrossingOrBuilder extends
    * <code>.google.protobuf.Timestamp period_start = 7;</code>
    */
   com.google.protobuf.TimestampOrBuilder getPeriodStartOrBuilder();
+
+  /**
+   * <pre>
+   * Sent again on resume: crossed while the watcher was disconnected, or sent after the resume position (in
+   * a message the watcher may not have received). Each crossing is delivered once after the position.
+   * </pre>
+   *
+   * <code>bool replayed = 8;</code>
+   * @return The replayed.
+   */
+  boolean getReplayed();
 }

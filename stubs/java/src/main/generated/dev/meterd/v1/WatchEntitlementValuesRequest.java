@@ -232,6 +232,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The position of the last message seen on a previous watch with the same selection: continue from there.
+   * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+   * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+   * starts with a RESUME_TOO_OLD snapshot.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -253,6 +257,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The position of the last message seen on a previous watch with the same selection: continue from there.
+   * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+   * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+   * starts with a RESUME_TOO_OLD snapshot.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -1498,6 +1506,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The position of the last message seen on a previous watch with the same selection: continue from there.
+     * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+     * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+     * starts with a RESUME_TOO_OLD snapshot.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1518,6 +1530,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The position of the last message seen on a previous watch with the same selection: continue from there.
+     * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+     * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+     * starts with a RESUME_TOO_OLD snapshot.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1539,6 +1555,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The position of the last message seen on a previous watch with the same selection: continue from there.
+     * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+     * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+     * starts with a RESUME_TOO_OLD snapshot.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1556,6 +1576,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The position of the last message seen on a previous watch with the same selection: continue from there.
+     * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+     * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+     * starts with a RESUME_TOO_OLD snapshot.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1570,6 +1594,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The position of the last message seen on a previous watch with the same selection: continue from there.
+     * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+     * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+     * starts with a RESUME_TOO_OLD snapshot.
      * </pre>
      *
      * <code>string resume_position = 4;</code>

@@ -139,6 +139,10 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
   /**
    * <pre>
    * The position of the last message seen on a previous watch with the same selection: continue from there.
+   * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+   * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+   * starts with a RESUME_TOO_OLD snapshot.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -148,6 +152,10 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
   /**
    * <pre>
    * The position of the last message seen on a previous watch with the same selection: continue from there.
+   * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
+   * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
+   * starts with a RESUME_TOO_OLD snapshot.
    * </pre>
    *
    * <code>string resume_position = 4;</code>

@@ -34,6 +34,8 @@ public enum WatchSnapshotCause
   /**
    * <pre>
    * The resume position was too old (or from another server run): these values replace everything seen.
+   * Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
+   * again from these values (one already beyond it is not reported as a crossing; the value shows it).
    * </pre>
    *
    * <code>WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD = 2;</code>
@@ -78,6 +80,8 @@ public enum WatchSnapshotCause
   /**
    * <pre>
    * The resume position was too old (or from another server run): these values replace everything seen.
+   * Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
+   * again from these values (one already beyond it is not reported as a crossing; the value shows it).
    * </pre>
    *
    * <code>WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD = 2;</code>
