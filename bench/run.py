@@ -16,7 +16,7 @@ FULL = {
     "query": ["--sizes", "1000000,10000000", "--runs", "30", "--stream-events", "200000"],
     "entitlements": [],
     "serving": ["--streams", "2000", "--calls", "1000"],
-    "postgres": ["--events", "200000", "--query-events", "1000000", "--runs", "30"],
+    "postgres": ["--events", "200000", "--query-events", "10000000", "--runs", "30"],
     "watch": [],
     "memory": ["--events", "1000000"],
 }

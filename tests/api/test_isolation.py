@@ -129,7 +129,8 @@ def test_postgresql_batches_grouped_in_one_transaction_fail_alone(server: Meterd
                [valid(i, "good") for i in range(10, 13)]]
     futures: list[Future[list[bool]]] = [Future() for _ in batches]
     with store._pending_lock:  # queue all three before any drain runs: one transaction takes them together
-        store._pending = [(b, 0, f) for b, f in zip(batches, futures, strict=True)]
+        store._pending = [(b, 0, f, [listener.prepare(b) for listener in store._batch_listeners])
+                          for b, f in zip(batches, futures, strict=True)]
         store._drain_scheduled = True
     store._schedule_drain()
     assert futures[0].result(30) == [True] * 10

@@ -13,6 +13,11 @@ Advisory locks (transaction-scoped) order what must not interleave across replic
 - ``LOCK_EVENT_SEQ``: ingest holds it shared; reading the committed event high-water mark for a balance
   snapshot takes it exclusive for an instant, so no event with a lower sequence number commits later.
 
+Entities that two replicas may change at once (features, entitlements and their resets, grants) are written
+through ``Serializable``: their jobs check and then write (a grant is not voided yet, no active feature has
+this key), so they run at SERIALIZABLE isolation, and the one of two concurrent jobs that PostgreSQL aborts
+runs again and sees the other's commit: each caller gets the answer it would get one after the other.
+
 Faults (the database restarts, a backend is terminated, a commit fails): ``storage_error`` turns PostgreSQL's
 errors into what a caller should see (UNAVAILABLE for the transient ones, with a message that says whether
 anything was stored; never the server's raw message). A job whose connection is lost before its COMMIT was
@@ -28,6 +33,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import logging
+import random
 import sqlite3
 import threading
 import time
@@ -246,6 +252,20 @@ class Reader:
         raise AssertionError("unreachable")
 
 
+class Serializable:
+    """The database as stores of concurrently changed entities use it: ``write`` jobs run SERIALIZABLE (see
+    the module docstring); everything else is the database's."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def write(self, job: Callable[[Conn], T]) -> T:
+        return self._db.write(job, serializable=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
 class Database:
     """Owns the pool: migrations at open, write jobs in their own transactions, reads, the monitor.
 
@@ -432,10 +452,10 @@ class Database:
                     log.exception("a database health listener failed")
 
     # -- writes ------------------------------------------------------------------------------------
-    def write(self, job: Callable[[Conn], T]) -> T:
-        """Runs a write job in its own transaction and returns its result after the commit. Conflicts and a
-        connection lost before the COMMIT was sent run it again; a lost COMMIT is UNAVAILABLE ("may or may
-        not have been stored")."""
+    def write(self, job: Callable[[Conn], T], *, serializable: bool = False) -> T:
+        """Runs a write job in its own transaction and returns its result after the commit (``serializable``:
+        at that isolation level). Conflicts (a serialization failure too) and a connection lost before the
+        COMMIT was sent run it again; a lost COMMIT is UNAVAILABLE ("may or may not have been stored")."""
         if self._closed:
             raise RuntimeError("database is closed")
         conflicts = lost = 0
@@ -446,6 +466,8 @@ class Database:
                     started = time.perf_counter()
                     try:
                         with raw.transaction():
+                            if serializable:
+                                raw.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
                             result = job(Conn(raw))
                             committing = True
                     except BaseException:
@@ -459,7 +481,7 @@ class Database:
                     raise self._failed(exc, committing) from exc
                 conflicts += 1
                 log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": conflicts})
-                time.sleep(0.01 * conflicts)
+                time.sleep(random.uniform(0.005, 0.02) * conflicts)  # jittered: two retries do not meet again
             except (pg_errors.UniqueViolation, sqlite3.IntegrityError) as exc:
                 # A race with another replica that the job's own check could not see (two creations of the
                 # same key at once): the unique index decides, and the loser is told it exists.

@@ -9,7 +9,9 @@ store) and is committed before any caller is answered:
    that another replica's open transaction is inserting waits for it, so exactly one of them stores it, and
    sorted keys are locked in one global order (no deadlock between replicas);
 3. sequence numbers for the new events in one round trip, then the rows by COPY;
-4. the ingest listeners (meters' pre-aggregates, snapshot invalidation) in the same transaction.
+4. the batch listeners (the meters' pre-aggregates: each batch was folded by their ``prepare`` on the
+   submitting thread, before the transaction) and the ingest listeners (snapshot invalidation), in the
+   same transaction.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
+from typing import Protocol
 
 from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import (
     LOCK_EVENT_SEQ,
     LOCK_METERS,
@@ -30,7 +34,7 @@ from meterd.server.store.postgres.db import (
     connection_lost,
     storage_error,
 )
-from meterd.server.store.sqlite.events import no_meter_error, stored_event
+from meterd.server.store.sqlite.events import InsertedBatch, no_meter_error, stored_event
 from meterd.server.timeutil import to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
@@ -52,9 +56,22 @@ _COPY = (
     " dataschema, data) FROM STDIN"
 )
 
-Pending = tuple[Sequence[ValidEvent], int, Future[list[bool]]]
+# A submitted batch: its events, ingest time, the caller's future, and each batch listener's prepared value.
+Pending = tuple[Sequence[ValidEvent], int, Future[list[bool]], list[object]]
 # Called inside the ingest transaction with the events that were newly stored (seq, event).
 IngestListener = Callable[[Conn, list[tuple[int, ValidEvent]]], None]
+
+
+class BatchListener(Protocol):
+    """Sees every batch twice: ``prepare`` on the submitting thread (before the transaction; may return
+    anything), ``apply`` inside the ingest transaction with, per batch, its events, each event's sequence
+    number (None for a duplicate) and what ``prepare`` returned for it."""
+
+    def prepare(self, events: Sequence[ValidEvent]) -> object: ...
+
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None: ...
+
+
 # Called right after a commit that stored events: per batch, its events, whether each was stored and its
 # ingestion time (microseconds). Must be quick (watchers only enqueue). Changes made through this replica only.
 CommitListener = Callable[[list[tuple[Sequence[ValidEvent], list[bool], int]]], None]
@@ -66,6 +83,7 @@ class PgEventStore:
     def __init__(self, db: Database) -> None:
         self._pg = db
         self._listeners: list[IngestListener] = []
+        self._batch_listeners: list[BatchListener] = []
         self._pending: list[Pending] = []
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
@@ -75,6 +93,10 @@ class PgEventStore:
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
         self._listeners.append(listener)
+
+    def add_batch_listener(self, listener: BatchListener) -> None:
+        """Registers a listener whose per-batch preparation runs before the transaction (see BatchListener)."""
+        self._batch_listeners.append(listener)
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         """Registers a function run after every commit that stored events (see CommitListener)."""
@@ -125,7 +147,7 @@ class PgEventStore:
                     self._drain_scheduled = False
                 self._in_flight -= len(taken)
             error = result.exception()
-            for i, (_, _, future) in enumerate(taken):
+            for i, (_, _, future, _) in enumerate(taken):
                 outcome = result.result()[i] if error is None else storage_error(error)
                 if isinstance(outcome, BaseException):
                     future.set_exception(outcome)
@@ -134,7 +156,7 @@ class PgEventStore:
             if error is None and self._commit_listeners:
                 committed = [
                     (events, outcome, ingested_us)
-                    for (events, ingested_us, _), outcome in zip(taken, result.result(), strict=True)
+                    for (events, ingested_us, _, _), outcome in zip(taken, result.result(), strict=True)
                     if not isinstance(outcome, BaseException)
                 ]
                 for listener in self._commit_listeners:
@@ -148,28 +170,34 @@ class PgEventStore:
                 self._pending = []
                 self._drain_scheduled = False
                 self._in_flight -= len(taken)
-            for _, _, future in taken:
+            for _, _, future, _ in taken:
                 future.set_exception(exc)
 
     def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[list[bool]]:
         conn.native(_LOCKS, (LOCK_METERS, LOCK_EVENT_SEQ))
         first: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (batch, index) of its first occurrence
-        for b, (events, _, _) in enumerate(batches):
+        for b, (events, _, _, _) in enumerate(batches):
             for i, e in enumerate(events):
                 first.setdefault((e.source, e.id), (b, i))
         keys = sorted(first)
+        arrays.register(conn.raw)
         new = {
-            (s, i) for s, i in conn.native(_NEW_KEYS, ([k[0] for k in keys], [k[1] for k in keys])).fetchall()
+            (s, i) for s, i in conn.native(
+                _NEW_KEYS, (arrays.text_array([k[0] for k in keys]), arrays.text_array([k[1] for k in keys]))
+            ).fetchall()
         }
-        outcomes = [[False] * len(events) for events, _, _ in batches]
+        outcomes = [[False] * len(events) for events, _, _, _ in batches]
         if not new:
             return outcomes
         seqs = [r[0] for r in conn.native(_SEQS, (len(new),)).fetchall()]
         inserted: list[tuple[int, ValidEvent]] = []
+        batch_seqs: list[list[int | None]] = []
         n = 0
         with conn.raw.cursor().copy(_COPY) as copy:
-            for b, (events, ingested_us, _) in enumerate(batches):
+            for b, (events, ingested_us, _, _) in enumerate(batches):
                 stored = outcomes[b]
+                mine: list[int | None] = [None] * len(events)
+                batch_seqs.append(mine)
                 for i, e in enumerate(events):
                     key = (e.source, e.id)
                     if key not in new or first[key] != (b, i):
@@ -177,9 +205,13 @@ class PgEventStore:
                     seq = seqs[n]
                     n += 1
                     stored[i] = True
+                    mine[i] = seq
                     inserted.append((seq, e))
                     copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
                                     e.datacontenttype or None, e.dataschema or None, e.data))
+        for k, batch_listener in enumerate(self._batch_listeners):
+            batch_listener.apply(conn, [InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
+                                        for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)])
         for listener in self._listeners:
             listener(conn, inserted)
         return outcomes
@@ -188,8 +220,9 @@ class PgEventStore:
         """Queues the events; the future gives, per event, True if stored, False if a duplicate (also of an
         event stored through another replica). It resolves only after the commit."""
         future: Future[list[bool]] = Future()
+        prepared = [listener.prepare(events) for listener in self._batch_listeners]
         with self._pending_lock:
-            self._pending.append((events, to_us(ingested_at), future))
+            self._pending.append((events, to_us(ingested_at), future, prepared))
             self._in_flight += 1
             schedule = not self._drain_scheduled
             self._drain_scheduled = True

@@ -1,10 +1,15 @@
-"""PostgreSQL storage of features (the SQLite store's SQL is portable; the partial unique index on active
-keys turns a race between two replicas creating the same key into ALREADY_EXISTS)."""
+"""PostgreSQL storage of features (the SQLite store's SQL is portable). Jobs run SERIALIZABLE (db.Serializable):
+of two replicas creating the same key or archiving the same feature at once, one wins and the other is
+answered as if it came second (ALREADY_EXISTS, NOT_FOUND)."""
 
 from __future__ import annotations
 
+from meterd.server.store.postgres.db import Database, Serializable
 from meterd.server.store.sqlite.features import SqliteFeatureStore
 
 
 class PgFeatureStore(SqliteFeatureStore):
     """Features in the ``features`` table of PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(Serializable(db))  # type: ignore[arg-type]

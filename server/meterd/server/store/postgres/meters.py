@@ -1,18 +1,28 @@
 """PostgreSQL storage of meters and their pre-aggregates, shared by every replica.
 
-The layout is issue 12's (see migrations/0001_schema.sql): per-subject minute rows keyed (meter, hour,
-subject, minute, groups) and per-subject day rows; rows of all subjects per minute, hour and day; exact sums
-in two integers; LATEST by (event time, ingest seq). What this store adds is concurrency between replicas:
+The layout is the SQLite backend's (see migrations/0002_meter_aggregates_by_day.sql): per-subject minute
+rows keyed (meter, day, subject, minute, groups); rows of all subjects per minute, hour and day; a row holds
+only what its meter's aggregation needs. Ingest uses the same fold as SQLite (``meters.fold``):
+
+1. ``prepare`` (on the submitting thread, before the transaction): the batch is folded into the rows it
+   will upsert; LATEST's tie-break column holds the event's index in the batch, turned into its sequence
+   number (allocated inside the transaction) by ``apply``.
+2. ``apply`` (inside the ingest transaction): one ``INSERT ... SELECT FROM unnest(...) ORDER BY key ON
+   CONFLICT DO UPDATE`` per fold target. If the batch had duplicates (whose events must not count) or the
+   meters changed since the preparation (on any replica), the batch is folded again from what was stored.
+
+What this store adds to SQLite's is concurrency between replicas:
 
 - Each replica caches the meters by event type, checked against ``meters_version`` (bumped by every create,
-  update and delete) at the start of each ingest transaction, so a meter created on replica A aggregates
-  the next batch ingested on B.
+  update and delete) in each ingest transaction, so a meter created on replica A aggregates the next batch
+  ingested on B.
 - A meter change takes ``LOCK_METERS`` exclusive (ingest holds it shared), so its backfill sees every event
   committed without it, and no ingest commits with the old set of meters after it.
-- A batch is folded in Python, then each table gets one ``INSERT ... SELECT FROM unnest(...) ORDER BY key ON
-  CONFLICT DO UPDATE``: concurrent transactions lock shared rows (the all-subject minute of "now") in one
-  global order, so replicas ingesting at once wait for each other instead of deadlocking, and no update is
-  lost (the merge reads the committed row under its lock).
+- Rows are locked in one global order: tables (targets) in a fixed order, keys sorted within each
+  statement; concurrent transactions (the all-subject minute of "now" is shared by all) wait for each other
+  instead of deadlocking, and no update is lost (the merge reads the committed row under its lock). Batches
+  stored in one transaction may fold to the same key: their rows are then merged by the statement itself
+  (``GROUP BY`` the key), since one statement may not update a row twice.
 - Subjects seen are cached only once committed by an earlier transaction (one this transaction inserted
   could vanish with its rollback).
 """
@@ -20,25 +30,41 @@ in two integers; LATEST by (event time, ingest seq). What this store adds is con
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent
-from meterd.server.meters.model import Aggregation, MeterDefinition, MeterReader, ReadError, parse_event_data
-from meterd.server.meters.plan import NANOS, Fetch, Level, decimal_to_nanos
+from meterd.server.meters.fold import (
+    ALL_DISTINCT_TARGET,
+    ALL_TARGET,
+    COUNT,
+    LATEST,
+    MAX,
+    MIN,
+    SUB_DISTINCT_TARGET,
+    SUB_TARGET,
+    SUM,
+    CompiledMeter,
+    Folded,
+    Folder,
+    Target,
+    compile_meter,
+)
+from meterd.server.meters.model import Aggregation, MeterDefinition
+from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
 from meterd.server.meters.windows import WindowSize
+from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database
 from meterd.server.store.postgres.events import PgEventStore
-from meterd.server.timeutil import from_us, to_us
+from meterd.server.store.sqlite.events import InsertedBatch
+from meterd.server.timeutil import MINUTE_US, from_us, to_us
 
-MINUTE_US = 60_000_000
-HOUR_US = 3_600_000_000
-DAY_US = 86_400_000_000
+log = logging.getLogger(__name__)
 BACKFILL_CHUNK = 5000
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 
@@ -71,31 +97,11 @@ class StoredMeter:
 
 
 @dataclass(frozen=True, slots=True)
-class _Compiled:
-    meter_num: int
-    slug: str
-    reader: MeterReader
-    aggregation: Aggregation
+class _MeterSet:
+    """The meters by event type at ``version`` (the database's meters_version when they were loaded)."""
 
-
-@dataclass(slots=True)
-class _Acc:
-    count: int = 0
-    nanos: int | None = None
-    min: float | None = None
-    max: float | None = None
-    latest: tuple[int, int, float] | None = None
-
-    def add(self, other: _Acc) -> None:
-        self.count += other.count
-        if other.nanos is not None:
-            self.nanos = other.nanos if self.nanos is None else self.nanos + other.nanos
-        if other.min is not None and (self.min is None or other.min < self.min):
-            self.min = other.min
-        if other.max is not None and (self.max is None or other.max > self.max):
-            self.max = other.max
-        if other.latest is not None and (self.latest is None or other.latest[:2] > self.latest[:2]):
-            self.latest = other.latest
+    version: int
+    by_type: dict[str, list[CompiledMeter]]
 
 
 _COLUMNS = (
@@ -121,78 +127,129 @@ def _row_to_meter(row: tuple[Any, ...]) -> StoredMeter:
     )
 
 
-_VALUE_TYPES = "%b::bigint[], %b::bigint[], %b::bigint[], %b::float8[], %b::float8[], %b::float8[], %b::bigint[], %b::bigint[]"
-_VALUE_COLUMNS = "count, sum_units, sum_nanos, min, max, latest, latest_time_us, latest_seq"
-_NEWER = ("excluded.latest_time_us IS NOT NULL AND (a.latest_time_us IS NULL OR"
-          " (excluded.latest_time_us, excluded.latest_seq) > (a.latest_time_us, a.latest_seq))")
-_MERGE = (
-    " count = a.count + excluded.count,"
-    " sum_units = a.sum_units + excluded.sum_units,"
-    " sum_nanos = a.sum_nanos + excluded.sum_nanos,"
-    " min = CASE WHEN a.min IS NULL OR excluded.min < a.min THEN excluded.min ELSE a.min END,"
-    " max = CASE WHEN a.max IS NULL OR excluded.max > a.max THEN excluded.max ELSE a.max END,"
-    f" latest = CASE WHEN {_NEWER} THEN excluded.latest ELSE a.latest END,"
-    f" latest_seq = CASE WHEN {_NEWER} THEN excluded.latest_seq ELSE a.latest_seq END,"
-    f" latest_time_us = CASE WHEN {_NEWER} THEN excluded.latest_time_us ELSE a.latest_time_us END"
-)
+# -- SQL ----------------------------------------------------------------------------------------------------
+
+# Key columns (name, array type, sort expression) of each layout, then the value columns of each kind (name,
+# array type, how rows of several batches with the same key merge in one statement, how a row merges into
+# the stored one).
+_SUB_KEY = (("meter_num", "bigint", "meter_num"), ("day_us", "bigint", "day_us"),
+            ("subject", "text", 'subject COLLATE "C"'), ("time_us", "bigint", "time_us"),
+            ("groups", "text", 'groups COLLATE "C"'))
+_ALL_KEY = (("meter_num", "bigint", "meter_num"), ("time_us", "bigint", "time_us"),
+            ("groups", "text", 'groups COLLATE "C"'))
+_LATEST_ORDER = "ORDER BY latest_time_us DESC, latest_seq DESC"
+_NEWER = "(excluded.latest_time_us, excluded.latest_seq) > (a.latest_time_us, a.latest_seq)"
+_COUNT = ("count", "bigint", "sum(count)::bigint", "a.count + excluded.count")
+_VALUES = {
+    COUNT: (_COUNT,),
+    SUM: (_COUNT, ("sum_units", "bigint", "sum(sum_units)::bigint", "a.sum_units + excluded.sum_units"),
+          ("sum_nanos", "bigint", "sum(sum_nanos)::bigint", "a.sum_nanos + excluded.sum_nanos")),
+    MIN: (_COUNT, ("min", "float8", "min(min)", "LEAST(a.min, excluded.min)")),
+    MAX: (_COUNT, ("max", "float8", "max(max)", "GREATEST(a.max, excluded.max)")),
+    LATEST: (_COUNT,
+             ("latest", "float8", f"(array_agg(latest {_LATEST_ORDER}))[1]",
+              f"CASE WHEN a.latest_time_us IS NULL OR {_NEWER} THEN excluded.latest ELSE a.latest END"),
+             ("latest_time_us", "bigint", "max(latest_time_us)",
+              f"CASE WHEN a.latest_time_us IS NULL OR {_NEWER} THEN excluded.latest_time_us"
+              " ELSE a.latest_time_us END"),
+             ("latest_seq", "bigint", f"(array_agg(latest_seq {_LATEST_ORDER}))[1]",
+              f"CASE WHEN a.latest_time_us IS NULL OR {_NEWER} THEN excluded.latest_seq ELSE a.latest_seq END")),
+}
 
 
-def _upsert(table: str, key: str, key_types: str) -> str:
-    width = len(key.split(","))
-    order = ", ".join(str(i + 1) for i in range(width))
-    return (f"INSERT INTO {table} AS a ({key}, {_VALUE_COLUMNS}) SELECT * FROM unnest({key_types}, {_VALUE_TYPES})"
-            f" ORDER BY {order} ON CONFLICT ({key}) DO UPDATE SET{_MERGE}")
+def _upsert_sql(table: str, key: tuple[tuple[str, str, str], ...], kind: int | None,
+                merged: bool) -> tuple[str, tuple[Any, ...]]:
+    """The statement of one target and the encoders of its columns: rows as arrays (one per column),
+    inserted in key order; with ``merged``, rows with the same key are merged first. ``kind`` None: distinct
+    values (inserted once)."""
+    values = _VALUES[kind] if kind is not None else (("value", "text", "", ""),)
+    columns = [c[0] for c in key] + [v[0] for v in values]
+    types = [c[1] for c in key] + [v[1] for v in values]
+    placeholders = ", ".join(f"%b::{t}[]" for t in types)
+    order = ", ".join(c[2] for c in key)
+    names = ", ".join(columns)
+    source = f"unnest({placeholders}) AS u({names})"
+    encoders = tuple(arrays.BY_TYPE[t] for t in types)
+    if kind is None:
+        return (f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} ORDER BY {order}, value COLLATE \"C\""
+                " ON CONFLICT DO NOTHING", encoders)
+    key_names = ", ".join(c[0] for c in key)
+    if merged:
+        select = f"SELECT {key_names}, {', '.join(v[2] for v in values)} FROM {source} GROUP BY {key_names}"
+    else:
+        select = f"SELECT {names} FROM {source}"
+    updates = ", ".join(f"{v[0]} = {v[3]}" for v in values)
+    return (f"INSERT INTO {table} AS a ({names}) {select} ORDER BY {order} ON CONFLICT ({key_names})"
+            f" DO UPDATE SET {updates}", encoders)
 
 
-def _insert_distinct(table: str, key: str, key_types: str) -> str:
-    width = len(key.split(",")) + 1
-    order = ", ".join(str(i + 1) for i in range(width))
-    return (f"INSERT INTO {table} ({key}, value) SELECT * FROM unnest({key_types}, %b::text[])"
-            f" ORDER BY {order} ON CONFLICT DO NOTHING")
+def _statements(merged: bool) -> dict[Target, tuple[str, tuple[Any, ...]]]:
+    kinds = (COUNT, SUM, MIN, MAX, LATEST)
+    return {
+        **{SUB_TARGET[kind]: _upsert_sql("meter_sub_m", _SUB_KEY, kind, merged) for kind in kinds},
+        SUB_DISTINCT_TARGET: _upsert_sql("meter_sub_distinct_m", _SUB_KEY, None, merged),
+        **{ALL_TARGET[(level, kind)]: _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind, merged)
+           for level in Level for kind in kinds},
+        **{ALL_DISTINCT_TARGET[level]: _upsert_sql(f"meter_all_distinct_{_SUFFIX[level]}", _ALL_KEY, None, merged)
+           for level in Level},
+    }
 
 
-_SUB_M_KEY = ("meter_num, hour_us, subject, time_us, groups", "%b::bigint[], %b::bigint[], %b::text[], %b::bigint[], %b::text[]")
-_SUB_D_KEY = ("meter_num, time_us, subject, groups", "%b::bigint[], %b::bigint[], %b::text[], %b::text[]")
-_ALL_KEY = ("meter_num, time_us, groups", "%b::bigint[], %b::bigint[], %b::text[]")
-_UPSERT_SUB_M = _upsert("meter_sub_m", *_SUB_M_KEY)
-_UPSERT_SUB_D = _upsert("meter_sub_d", *_SUB_D_KEY)
-_UPSERT_ALL = {level: _upsert(f"meter_all_{s}", *_ALL_KEY) for level, s in _SUFFIX.items()}
-_DISTINCT_SUB_M = _insert_distinct("meter_sub_distinct_m", *_SUB_M_KEY)
-_DISTINCT_SUB_D = _insert_distinct("meter_sub_distinct_d", *_SUB_D_KEY)
-_DISTINCT_ALL = {level: _insert_distinct(f"meter_all_distinct_{s}", *_ALL_KEY) for level, s in _SUFFIX.items()}
+# The statement of each fold target (see meters.fold), in the one order every transaction writes them in
+# (dicts keep their insertion order): the global lock order of aggregate rows is (target, key).
+_SQL = _statements(merged=False)
+_SQL_MERGED = _statements(merged=True)
+_TARGET_ORDER = {target: i for i, target in enumerate(_SQL)}
+
+
+def _layout() -> dict[Target, tuple[str, tuple[str, ...]]]:
+    kinds = (COUNT, SUM, MIN, MAX, LATEST)
+    sub_key = tuple(c[0] for c in _SUB_KEY)
+    all_key = tuple(c[0] for c in _ALL_KEY)
+    return {
+        **{SUB_TARGET[kind]: ("meter_sub_m", sub_key + tuple(v[0] for v in _VALUES[kind])) for kind in kinds},
+        SUB_DISTINCT_TARGET: ("meter_sub_distinct_m", (*sub_key, "value")),
+        **{ALL_TARGET[(level, kind)]: (f"meter_all_{_SUFFIX[level]}", all_key + tuple(v[0] for v in _VALUES[kind]))
+           for level in Level for kind in kinds},
+        **{ALL_DISTINCT_TARGET[level]: (f"meter_all_distinct_{_SUFFIX[level]}", (*all_key, "value"))
+           for level in Level},
+    }
+
+
+# The table and columns each fold target's rows go to (for bulk loads into empty tables, e.g. the bench's).
+TARGET_TABLES = _layout()
 _SUBJECTS = (
-    "INSERT INTO meter_subjects (meter_num, subject) SELECT * FROM unnest(%b::bigint[], %b::text[])"
-    " ORDER BY 1, 2 ON CONFLICT DO NOTHING RETURNING meter_num, subject"
+    "INSERT INTO meter_subjects (meter_num, subject) SELECT * FROM unnest(%b::bigint[], %b::text[]) AS u(n, s)"
+    ' ORDER BY n, s COLLATE "C" ON CONFLICT DO NOTHING RETURNING meter_num, subject'
 )
-_AGG_TABLES = ("meter_sub_m", "meter_sub_d", "meter_sub_distinct_m", "meter_sub_distinct_d", "meter_subjects",
+_ERRORS = (
+    "INSERT INTO event_errors (event_seq, meter_slug, message)"
+    " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS u(q, m, t) ORDER BY q, m"
+    " ON CONFLICT (event_seq, meter_slug) DO UPDATE SET message = excluded.message"
+)
+_AGG_TABLES = ("meter_sub_m", "meter_sub_distinct_m", "meter_subjects",
                *(f"meter_all_{s}" for s in _SUFFIX.values()), *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()))
 
 
-def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    cols: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for col, value in zip(cols, row, strict=True):
-            col.append(value)
-    return cols
+def _columns(rows: Sequence[tuple[Any, ...]], encoders: Sequence[Any]) -> list[Any]:
+    """The rows' columns as array parameters."""
+    return [encode(column) for encode, column in zip(encoders, zip(*rows, strict=True), strict=True)]
 
 
-def _values(a: _Acc) -> tuple[Any, ...]:
-    latest = a.latest
-    return (a.count, None if a.nanos is None else a.nanos // NANOS, None if a.nanos is None else a.nanos % NANOS,
-            a.min, a.max, latest[2] if latest else None, latest[0] if latest else None, latest[1] if latest else None)
+_SUBJECT_ENCODERS = (arrays.int8_array, arrays.text_array)
+_ERROR_ENCODERS = (arrays.int8_array, arrays.text_array, arrays.text_array)
 
 
 class PgMeterStore:
-    """Meters and their aggregates in PostgreSQL. Registers itself as an ingest listener of the event store."""
+    """Meters and their aggregates in PostgreSQL. Registers itself as a batch listener of the event store."""
 
     def __init__(self, db: Database, events: PgEventStore) -> None:
         self._db = db
         self._lock = threading.Lock()
-        self._by_type: dict[str, list[_Compiled]] | None = None
-        self._version = -1
+        self._meters: _MeterSet | None = None  # loaded in a transaction, read by ``prepare``
+        self._folder = Folder()
         self._known_subjects: set[tuple[int, str]] = set()
-        self._group_texts: dict[tuple[str | None, ...], str] = {}
-        events.add_ingest_listener(self._on_ingest)
+        events.add_batch_listener(self)
 
     # -- meters ------------------------------------------------------------------------------------------
     @staticmethod
@@ -214,8 +271,7 @@ class PgMeterStore:
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
                  to_us(now), to_us(now), definition.window_size.value),
             ).fetchone()[0]
-            self._backfill(conn, _Compiled(num, definition.slug, MeterReader(definition), definition.aggregation),
-                           definition.event_type)
+            self._backfill(conn, compile_meter(num, definition), definition.event_type)
             return StoredMeter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
@@ -240,8 +296,7 @@ class PgMeterStore:
                  definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
                  definition.window_size.value, meter.id),
             )
-            self._backfill(conn, _Compiled(meter.num, definition.slug, MeterReader(definition),
-                                           definition.aggregation), definition.event_type)
+            self._backfill(conn, compile_meter(meter.num, definition), definition.event_type)
             return StoredMeter(meter.id, definition, current.created_at, now, meter.num)
 
         return self._db.write(job)
@@ -251,6 +306,8 @@ class PgMeterStore:
 
         def job(conn: Conn) -> None:
             self._lock_meters(conn)
+            if conn.native("SELECT 1 FROM meters WHERE id = %s FOR UPDATE", (meter.id,)).fetchone() is None:
+                raise NotFound(f"meter {meter.slug!r} not found")
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.native("DELETE FROM meters WHERE id = %s", (meter.id,))
 
@@ -294,30 +351,27 @@ class PgMeterStore:
 
         Rows: (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct).
         Queries that neither filter nor group by subject read the all-subject rows of the fetch's level; the
-        others read per-subject day rows (day level) or minute rows grouped into the level's units.
-        ``filters``: group index -> the values it may have (a row matches any of them).
+        others read per-subject minute rows grouped into the level's units. ``filters``: group index -> the
+        values it may have (a row matches any of them).
+
+        Kept group values are extracted and grouped in SQL (``groups::jsonb ->> i``): measured against
+        grouping by the stored text and reading each distinct text once in Python, or joining the distinct
+        texts of the range, it is the cheapest (an hourly all-subject query grouped by one of two keys sends
+        one row per hour and kept value instead of one per hour and stored text).
         """
         unit = fetch.level.value
         per_subject = bool(subjects) or keep_subject
         distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
         params: list[object] = [meter.num]
-        if per_subject and fetch.level is Level.DAY:
-            table = "meter_sub_distinct_d" if distinct else "meter_sub_d"
-            where = ["a.meter_num = %s"]
-            if subjects:
-                where += ["a.time_us = ANY(%s)", "a.subject = ANY(%s)"]
-                params += [list(range(fetch.start_us, fetch.end_us, DAY_US)), list(subjects)]
-            where += ["a.time_us >= %s", "a.time_us < %s"]
-            time_col = "a.time_us"
-        elif per_subject:
+        if per_subject:
             table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-            first = fetch.start_us - fetch.start_us % HOUR_US
+            first = fetch.start_us - fetch.start_us % DAY_US
             if subjects:
-                # One seek per (hour, subject).
-                where = ["a.meter_num = %s", "a.hour_us = ANY(%s)", "a.subject = ANY(%s)"]
-                params += [list(range(first, fetch.end_us, HOUR_US)), list(subjects)]
+                # One seek per (day, subject).
+                where = ["a.meter_num = %s", "a.day_us = ANY(%s)", "a.subject = ANY(%s)"]
+                params += [list(range(first, fetch.end_us, DAY_US)), list(subjects)]
             else:
-                where = ["a.meter_num = %s", "a.hour_us >= %s", "a.hour_us < %s"]
+                where = ["a.meter_num = %s", "a.day_us >= %s", "a.day_us < %s"]
                 params += [first, fetch.end_us]
             where += ["a.time_us >= %s", "a.time_us < %s"]
             time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us %% {int(unit)}"
@@ -361,30 +415,97 @@ class PgMeterStore:
             return raw.execute(sql, params).fetchall()  # type: ignore[no-any-return]
 
     # -- ingest ------------------------------------------------------------------------------------------
-    def _meters_by_type(self, conn: Conn) -> dict[str, list[_Compiled]]:
+    def _meter_set(self, conn: Conn) -> _MeterSet:
         """The meters by event type, reloaded when another transaction (on any replica) changed them."""
         version = conn.native("SELECT version FROM meters_version WHERE one = 1").fetchone()[0]
+        meters = self._meters
+        if meters is not None and meters.version == version:
+            return meters
         with self._lock:
-            if self._by_type is None or version != self._version:
-                by_type: dict[str, list[_Compiled]] = {}
-                for row in conn.native(f"SELECT {_COLUMNS} FROM meters"):
-                    m = _row_to_meter(row)
-                    by_type.setdefault(m.event_type, []).append(
-                        _Compiled(m.num, m.slug, MeterReader(m.definition), m.aggregation)
-                    )
-                self._by_type = by_type
-                self._version = version
-                self._known_subjects = set()
-            return self._by_type
+            by_type: dict[str, list[CompiledMeter]] = {}
+            for row in conn.native(f"SELECT {_COLUMNS} FROM meters ORDER BY num"):
+                m = _row_to_meter(row)
+                by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition))
+            meters = self._meters = _MeterSet(version, by_type)
+            self._known_subjects = set()
+            return meters
 
-    def _on_ingest(self, conn: Conn, inserted: list[tuple[int, ValidEvent]]) -> None:
-        by_type = self._meters_by_type(conn)
+    def prepare(self, events: Sequence[ValidEvent]) -> Folded | None:
+        """Folds a batch before its transaction (None: the meters are not loaded yet, or the fold failed
+        unexpectedly; ``apply`` then folds the batch itself)."""
+        meters = self._meters
+        if meters is None:
+            return None
+        by_type = meters.by_type
         if not by_type:
-            return
-        self._aggregate(conn, ((seq, e.type, e.subject, e.time_us, e.data) for seq, e in inserted
-                               if e.type in by_type), by_type)
+            return Folded(meters.version)
+        try:
+            return self._folder.fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
+                                     by_type, meters.version, by_index=True)
+        except Exception:  # a bug, not an event's content (that is caught per event): never fail the batch here
+            log.exception("meter fold failed before the transaction; the transaction folds the batch")
+            return None
 
-    def _backfill(self, conn: Conn, meter: _Compiled, event_type: str) -> None:
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None:
+        """Upserts the batches' rows inside the ingest transaction (see the module docstring)."""
+        if not any(any(s is not None for s in b.seqs) for b in batches):
+            return
+        meters = self._meter_set(conn)
+        if not meters.by_type:
+            return
+        rows: dict[Target, list[tuple[Any, ...]]] = {}
+        errors: list[tuple[int, str, str]] = []
+        subjects: set[tuple[int, str]] = set()
+        folds = 0
+        for batch in batches:
+            prepared = batch.prepared
+            seqs = batch.seqs
+            if isinstance(prepared, Folded) and prepared.version == meters.version and None not in seqs:
+                for target, batch_rows in prepared.rows.items():
+                    at = prepared.seq_at.get(target)
+                    if at is not None:
+                        batch_rows = [(*r[:at], seqs[r[at]], *r[at + 1:]) for r in batch_rows]
+                    if batch_rows:
+                        rows.setdefault(target, []).extend(batch_rows)
+                errors.extend((seqs[i], slug, message) for i, slug, message in prepared.errors)  # type: ignore[misc]
+            else:
+                # Duplicates (which must not count) or meters changed since the preparation: fold again,
+                # here, only the events that were stored, with their sequence numbers.
+                prepared = self._folder.fold(
+                    ((seq, e.type, e.subject, e.time_us, e.data)
+                     for seq, e in zip(seqs, batch.events, strict=True) if seq is not None),
+                    meters.by_type, meters.version,
+                )
+                for target, batch_rows in prepared.rows.items():
+                    if batch_rows:
+                        rows.setdefault(target, []).extend(batch_rows)
+                errors.extend(prepared.errors)
+            if prepared.rows or prepared.errors:
+                folds += 1
+            subjects |= prepared.subjects
+        self._write(conn, rows, errors, subjects, merged=folds > 1)
+
+    def _write(self, conn: Conn, rows: Mapping[Target, list[tuple[Any, ...]]], errors: list[tuple[int, str, str]],
+               subjects: set[tuple[int, str]], *, merged: bool) -> None:
+        """Upserts folded rows target by target in the global order (keys sorted by each statement); rows
+        of several folds may share a key (``merged``: each statement merges them first)."""
+        arrays.register(conn.raw)
+        new = sorted(subjects - self._known_subjects)
+        if new:
+            created = {(n, s) for n, s in conn.native(_SUBJECTS, _columns(new, _SUBJECT_ENCODERS))}
+            committed = set(new) - created  # already there before this transaction: safe to remember
+            if len(self._known_subjects) > 1_000_000:
+                self._known_subjects = set()
+            self._known_subjects |= committed
+        statements = _SQL_MERGED if merged else _SQL
+        for target in sorted(rows, key=_TARGET_ORDER.__getitem__):
+            sql, encoders = statements[target]
+            conn.native(sql, _columns(rows[target], encoders))
+        if errors:
+            conn.native(_ERRORS, _columns(errors, _ERROR_ENCODERS))
+            conn.native("UPDATE events SET has_error = 1 WHERE seq = ANY(%s)", (sorted({e[0] for e in errors}),))
+
+    def _backfill(self, conn: Conn, meter: CompiledMeter, event_type: str) -> None:
         last = 0
         while True:
             rows = conn.native(
@@ -394,102 +515,9 @@ class PgMeterStore:
             if not rows:
                 return
             last = rows[-1][0]
-            self._aggregate(conn, ((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
-                            {event_type: [meter]})
-
-    def _group_text(self, groups: tuple[str | None, ...]) -> str:
-        text = self._group_texts.get(groups)
-        if text is None:
-            text = json.dumps(list(groups), separators=(",", ":"))
-            if len(self._group_texts) > 100_000:
-                self._group_texts = {}
-            self._group_texts[groups] = text
-        return text
-
-    def _aggregate(self, conn: Conn, events: Iterable[tuple[int, str, str, int, str | None]],
-                   by_type: Mapping[str, list[_Compiled]]) -> None:
-        minute_accs: dict[tuple[int, str, str, int], _Acc] = {}
-        distinct: set[tuple[int, str, str, int, str]] = set()
-        errors: list[tuple[int, str, str]] = []
-        for seq, event_type, subject, time_us, data in events:
-            meters = by_type.get(event_type)
-            if not meters:
-                continue
-            # A stored event that today's validation would refuse is skipped by every meter, with the reason.
-            parsed = parse_event_data(data, time_us, subject)  # type: ignore[arg-type]
-            if isinstance(parsed, ReadError):
-                errors.extend((seq, m.slug, parsed.message) for m in meters)
-                continue
-            minute = time_us - time_us % MINUTE_US
-            for m in meters:
-                reading = m.reader.read(parsed)  # type: ignore[arg-type]
-                if isinstance(reading, ReadError):
-                    errors.append((seq, m.slug, reading.message))
-                    continue
-                key = (m.meter_num, subject, self._group_text(reading.groups), minute)
-                value = reading.value
-                if isinstance(value, str):
-                    distinct.add((*key, value))
-                    continue
-                acc = minute_accs.get(key)
-                if acc is None:
-                    acc = minute_accs[key] = _Acc()
-                acc.count += 1
-                if isinstance(value, Decimal):
-                    f = float(value)
-                    acc.nanos = decimal_to_nanos(value) + (acc.nanos or 0)
-                    if acc.min is None or f < acc.min:
-                        acc.min = f
-                    if acc.max is None or f > acc.max:
-                        acc.max = f
-                    if acc.latest is None or (time_us, seq) > acc.latest[:2]:
-                        acc.latest = (time_us, seq, f)
-        if errors:
-            errors.sort()
-            conn.native(
-                "INSERT INTO event_errors (event_seq, meter_slug, message)"
-                " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[]) ORDER BY 1, 2"
-                " ON CONFLICT (event_seq, meter_slug) DO UPDATE SET message = excluded.message",
-                _columns(errors, 3))
-            conn.native("UPDATE events SET has_error = 1 WHERE seq = ANY(%s)", (sorted({e[0] for e in errors}),))
-        self._write(conn, minute_accs, distinct)
-
-    def _write(self, conn: Conn, minute_accs: dict[tuple[int, str, str, int], _Acc],
-               distinct: set[tuple[int, str, str, int, str]]) -> None:
-        """Upserts the folded minutes and their roll-ups, table by table in a fixed order, keys sorted."""
-        subjects = {(num, subject) for num, subject, _, _ in minute_accs}
-        subjects |= {(num, subject) for num, subject, _, _, _ in distinct}
-        new = sorted(subjects - self._known_subjects)
-        if new:
-            created = {(n, s) for n, s in conn.native(_SUBJECTS, _columns(new, 2))}
-            committed = set(new) - created  # already there before this transaction: safe to remember
-            if len(self._known_subjects) > 1_000_000:
-                self._known_subjects = set()
-            self._known_subjects |= committed
-        if minute_accs:
-            conn.native(_UPSERT_SUB_M, _columns(
-                ((num, minute - minute % HOUR_US, subject, minute, groups, *_values(a))
-                 for (num, subject, groups, minute), a in minute_accs.items()), 13))
-            days: dict[tuple[int, int, str, str], _Acc] = {}
-            all_levels: dict[Level, dict[tuple[int, int, str], _Acc]] = {level: {} for level in Level}
-            for (num, subject, groups, minute), a in minute_accs.items():
-                _fold(days, (num, minute - minute % DAY_US, subject, groups), a)
-                for level, out in all_levels.items():
-                    _fold(out, (num, minute - minute % level.value, groups), a)
-            conn.native(_UPSERT_SUB_D, _columns(((*k, *_values(a)) for k, a in days.items()), 12))
-            for level, out in all_levels.items():
-                conn.native(_UPSERT_ALL[level], _columns(((*k, *_values(a)) for k, a in out.items()), 11))
-        if distinct:
-            conn.native(_DISTINCT_SUB_M, _columns(
-                ((num, minute - minute % HOUR_US, subject, minute, groups, value)
-                 for num, subject, groups, minute, value in distinct), 6))
-            conn.native(_DISTINCT_SUB_D, _columns(
-                {(num, minute - minute % DAY_US, subject, groups, value)
-                 for num, subject, groups, minute, value in distinct}, 5))
-            for level in Level:
-                conn.native(_DISTINCT_ALL[level], _columns(
-                    {(num, minute - minute % level.value, groups, value)
-                     for num, _, groups, minute, value in distinct}, 4))
+            prepared = self._folder.fold(((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
+                                         {event_type: [meter]}, 0, stored=True)
+            self._write(conn, prepared.rows, prepared.errors, prepared.subjects, merged=False)
 
     def _drop_aggregates(self, conn: Conn, meter_num: int, slug: str) -> None:
         for table in _AGG_TABLES:
@@ -500,11 +528,3 @@ class PgMeterStore:
             (slug, slug),
         )
         conn.native("DELETE FROM event_errors WHERE meter_slug = %s", (slug,))
-
-
-def _fold(out: dict[Any, _Acc], key: Any, a: _Acc) -> None:
-    b = out.get(key)
-    if b is None:
-        out[key] = _Acc(a.count, a.nanos, a.min, a.max, a.latest)
-    else:
-        b.add(a)
