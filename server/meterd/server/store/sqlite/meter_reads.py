@@ -27,6 +27,34 @@ _INLINE_DAYS = 100
 WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None, int]
 
 
+def subject_range(meter_num: int, subjects: Sequence[str], start: int, end: int, params: list[object]) -> list[str]:
+    """The conditions (appending their parameters) that select a meter's per-subject minute rows in
+    [start, end), of the given subjects or of all. With subjects: one seek per (day, subject), the days of
+    the range given as a list the planner iterates (bound parameters while few, else one JSON array)."""
+    first = start - start % DAY_US
+    where = ["a.meter_num = ?"]
+    params.append(meter_num)
+    if subjects:
+        days = list(range(first, end, DAY_US))
+        if len(days) <= _INLINE_DAYS:
+            where.append(f"a.day_us IN ({','.join('?' * len(days))})")
+            params += days
+        else:
+            where.append("a.day_us IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(days))
+        if len(subjects) == 1:
+            where.append("a.subject = ?")
+        else:
+            where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
+        params += subjects
+    else:
+        where += ["a.day_us >= ?", "a.day_us < ?"]
+        params += [first, end]
+    where += ["a.time_us >= ?", "a.time_us < ?"]
+    params += [start, end]
+    return where
+
+
 def window_expr(runs: Sequence[WindowRun], column: str) -> str:
     """SQL for the index of the window holding ``column`` (microseconds): per run, arithmetic; between
     runs, a balanced tree of comparisons (log2(runs) of them per row). The numbers are integers written
@@ -66,28 +94,7 @@ def windowed_rows(
         start = min(f.start_us for f in fetches)
         end = max(f.end_us for f in fetches)
         table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-        first = start - start % DAY_US
-        where = ["a.meter_num = ?"]
-        params.append(meter_num)
-        if subjects:
-            # One seek per (day, subject): the days of the range as a list the planner iterates.
-            days = list(range(first, end, DAY_US))
-            if len(days) <= _INLINE_DAYS:
-                where.append(f"a.day_us IN ({','.join('?' * len(days))})")
-                params += days
-            else:
-                where.append("a.day_us IN (SELECT value FROM json_each(?))")
-                params.append(json.dumps(days))
-            if len(subjects) == 1:
-                where.append("a.subject = ?")
-            else:
-                where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
-            params += subjects
-        else:
-            where += ["a.day_us >= ?", "a.day_us < ?"]
-            params += [first, end]
-        where += ["a.time_us >= ?", "a.time_us < ?"]
-        params += [start, end]
+        where = subject_range(meter_num, subjects, start, end, params)
         source = f"{table} a"
     else:
         where = []

@@ -53,18 +53,16 @@ from meterd.server.meters.fold import (
     target_unit,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
-from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level, WindowRun
+from meterd.server.meters.plan import NANOS, Fetch, Level, WindowRun
 from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
-from meterd.server.store.sqlite.meter_reads import WindowedRow, windowed_rows
+from meterd.server.store.sqlite.meter_reads import WindowedRow, subject_range, windowed_rows
 from meterd.server.timeutil import MINUTE_US, from_us, to_us
 
 log = logging.getLogger(__name__)
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 BACKFILL_CHUNK = 5000
-# A one-subject read lists the days of its range as bound parameters up to this many.
-_INLINE_DAYS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,38 +285,17 @@ class SqliteMeterStore:
         unit = fetch.level.value
         per_subject = bool(subjects) or keep_subject
         distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
-        params: list[object] = [meter.num]
+        params: list[object] = []
         if per_subject:
             # Minute rows, grouped into the level's units (hour and day windows too: see the migration).
             table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-            first = fetch.start_us - fetch.start_us % DAY_US
             time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
-            where = ["a.meter_num = ?"]
-            if subjects:
-                # One seek per (day, subject): the days of the range as a list the planner iterates
-                # (bound parameters while few, else one JSON array).
-                days = list(range(first, fetch.end_us, DAY_US))
-                if len(days) <= _INLINE_DAYS:
-                    where.append(f"a.day_us IN ({','.join('?' * len(days))})")
-                    params += days
-                else:
-                    where.append("a.day_us IN (SELECT value FROM json_each(?))")
-                    params.append(json.dumps(days))
-                if len(subjects) == 1:
-                    where.append("a.subject = ?")
-                else:
-                    where.append(f"a.subject IN ({','.join('?' * len(subjects))})")
-                params += subjects
-            else:
-                where += ["a.day_us >= ?", "a.day_us < ?"]
-                params += [first, fetch.end_us]
-            where += ["a.time_us >= ?", "a.time_us < ?"]
-            params += [fetch.start_us, fetch.end_us]
+            where = subject_range(meter.num, subjects, fetch.start_us, fetch.end_us, params)
         else:
             table = f"meter_all_distinct_{_SUFFIX[fetch.level]}" if distinct else f"meter_all_{_SUFFIX[fetch.level]}"
             where = ["a.meter_num = ?", "a.time_us >= ?", "a.time_us < ?"]
             time_col = "a.time_us"
-            params += [fetch.start_us, fetch.end_us]
+            params += [meter.num, fetch.start_us, fetch.end_us]
         for index, values in filters.items():
             where.append(f"json_extract(a.groups, '$[{index}]') IN ({','.join('?' * len(values))})")
             params.extend(values)
