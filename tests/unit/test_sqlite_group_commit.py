@@ -63,7 +63,7 @@ def stores(path: Path) -> tuple[Database, SqliteEventStore]:
 def contents(db: Database) -> dict[str, Any]:
     conn = db.reader()
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                         " AND (name LIKE 'meter_%' OR name IN ('events', 'event_errors'))")]
+                                         " AND (name LIKE 'meter_%' OR name LIKE 'agg_%' OR name IN ('events', 'event_errors'))")]
     return {name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in sorted(names)}
 
 
@@ -93,4 +93,4 @@ def test_one_commit_for_many_batches_stores_what_one_commit_each_does(tmp_path: 
     assert grouped == each
     assert any(not ok for outcome in each for ok in outcome)  # the batches did hold duplicates
     assert got == expected
-    assert got["meter_sub_m"] and got["meter_all_distinct_d"]
+    assert got["agg_sub_m"] and got["agg_sub_h"] and got["meter_all_distinct_d"]

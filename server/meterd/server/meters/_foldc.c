@@ -4,14 +4,15 @@
  * event whose data orjson cannot parse or whose time is beyond 64 bits (``slow_event``, which runs the
  * pure-Python loop on that one event). tests/unit/test_meter_fold.py holds both to identical output.
  *
- * fold_loop(events, by_type, texts, group_text, read_slow, slow_event, loads, accs, distincts,
- *           meters_seen, text_int, number_int, nanos, minute_us)
+ * fold_loop(events, specs, texts, group_text, read_slow, slow_event, loads, accs, distincts,
+ *           text_int, number_int, nanos, minute_us)
  *   events      iterable of (seq, type, subject, time_us, data text or None)
- *   by_type     {event type: [(meter_num, kind, group names tuple or None, value name or None, meter)]}
+ *   specs       {event type: [(meter_num, kind, group names tuple or None, value name or None, meter,
+ *                              accumulator key, offset, empty accumulator or None)]}
  *   texts       {group values tuple: group text} (read; misses go through group_text)
- *   accs        {meter_num: {(subject, groups text, minute): [count, sum, min, max, time, seq, latest]}}
+ *   accs        {row set: {(subject, groups text, minute): row accumulator}}; a meter's accumulator starts
+ *               at its offset: [count], [count, sum], [count, min], [count, max], [count, latest, time, seq]
  *   distincts   {meter_num: {(subject, groups text, minute, value)}}
- *   meters_seen {meter_num: meter}
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -22,7 +23,7 @@ static PyObject *ONE;
 
 /* Per-fold constants. */
 typedef struct {
-    PyObject *texts, *group_text, *read_slow, *loads, *accs, *distincts, *meters_seen, *nanos;
+    PyObject *texts, *group_text, *read_slow, *loads, *accs, *distincts, *nanos;
     long long text_int, number_int;
 } Ctx;
 
@@ -75,18 +76,20 @@ static int int_within(PyObject *value, long long bound, int *within) {
     return 0;
 }
 
-/* Adds one reading to its meter's accumulators (steals nothing). 0, or -1 with an error. */
-static int accumulate(Ctx *c, PyObject *meter, PyObject *num, int kind, PyObject *subject, PyObject *text,
-                      PyObject *minute, PyObject *number, PyObject *time_us, PyObject *seq) {
+/* Adds one reading to its row set's (or UNIQUE_COUNT meter's) accumulators (steals nothing). 0, or -1 with
+ * an error. */
+static int accumulate(Ctx *c, PyObject *spec, int kind, PyObject *subject, PyObject *text, PyObject *minute,
+                      PyObject *number, PyObject *time_us, PyObject *seq) {
+    PyObject *acc_key = PyTuple_GET_ITEM(spec, 5);
     if (kind == K_DISTINCT) {
-        PyObject *set = PyDict_GetItemWithError(c->distincts, num);
+        PyObject *set = PyDict_GetItemWithError(c->distincts, acc_key);
         if (set == NULL) {
             if (PyErr_Occurred()) return -1;
             set = PySet_New(NULL);
             if (set == NULL) return -1;
-            int r = PyDict_SetItem(c->distincts, num, set);
+            int r = PyDict_SetItem(c->distincts, acc_key, set);
             Py_DECREF(set);  /* the dict holds it */
-            if (r < 0 || PyDict_SetItem(c->meters_seen, num, meter) < 0) return -1;
+            if (r < 0) return -1;
         }
         PyObject *item = PyTuple_Pack(4, subject, text, minute, number);
         if (item == NULL) return -1;
@@ -94,63 +97,80 @@ static int accumulate(Ctx *c, PyObject *meter, PyObject *num, int kind, PyObject
         Py_DECREF(item);
         return r;
     }
-    PyObject *meter_accs = PyDict_GetItemWithError(c->accs, num);
-    if (meter_accs == NULL) {
+    Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(spec, 6));
+    if (o < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "negative accumulator offset");
+        return -1;
+    }
+    PyObject *rowset_accs = PyDict_GetItemWithError(c->accs, acc_key);
+    if (rowset_accs == NULL) {
         if (PyErr_Occurred()) return -1;
-        meter_accs = PyDict_New();
-        if (meter_accs == NULL) return -1;
-        int r = PyDict_SetItem(c->accs, num, meter_accs);
-        Py_DECREF(meter_accs);
-        if (r < 0 || PyDict_SetItem(c->meters_seen, num, meter) < 0) return -1;
+        rowset_accs = PyDict_New();
+        if (rowset_accs == NULL) return -1;
+        int r = PyDict_SetItem(c->accs, acc_key, rowset_accs);
+        Py_DECREF(rowset_accs);
+        if (r < 0) return -1;
     }
     PyObject *key = PyTuple_Pack(3, subject, text, minute);
     if (key == NULL) return -1;
-    PyObject *acc = PyDict_GetItemWithError(meter_accs, key);
+    PyObject *acc = PyDict_GetItemWithError(rowset_accs, key);
     if (acc == NULL) {
         if (PyErr_Occurred()) { Py_DECREF(key); return -1; }
-        acc = PyList_New(7);
-        if (acc == NULL) { Py_DECREF(key); return -1; }
-        PyObject *items[7] = {ONE, number, number, number, time_us, seq, number};
-        for (int i = 0; i < 7; i++) {
-            Py_INCREF(items[i]);
-            PyList_SET_ITEM(acc, i, items[i]);
+        PyObject *template = PyTuple_GET_ITEM(spec, 7);
+        if (!PyList_CheckExact(template)) {
+            Py_DECREF(key);
+            PyErr_SetString(PyExc_TypeError, "a row set's empty accumulator must be a list");
+            return -1;
         }
-        int r = PyDict_SetItem(meter_accs, key, acc);
-        Py_DECREF(acc);
+        acc = PyList_GetSlice(template, 0, PyList_GET_SIZE(template));
+        if (acc == NULL) { Py_DECREF(key); return -1; }
+        int r = PyDict_SetItem(rowset_accs, key, acc);
+        Py_DECREF(acc);  /* the dict holds it */
         Py_DECREF(key);
-        return r;
+        if (r < 0) return -1;
+    } else {
+        Py_DECREF(key);
     }
-    Py_DECREF(key);
-    PyObject *count = PyNumber_Add(PyList_GET_ITEM(acc, 0), ONE);
+    if (o + (kind == K_LATEST ? 4 : kind == K_COUNT ? 1 : 2) > PyList_GET_SIZE(acc)) {
+        PyErr_SetString(PyExc_ValueError, "accumulator offset beyond the row's accumulator");
+        return -1;
+    }
+    PyObject *count = PyNumber_Add(PyList_GET_ITEM(acc, o), ONE);
     if (count == NULL) return -1;
-    PyList_SetItem(acc, 0, count);  /* steals count, drops the old one */
+    PyList_SetItem(acc, o, count);  /* steals count, drops the old one */
     if (kind == K_SUM) {
-        PyObject *sum = PyNumber_Add(PyList_GET_ITEM(acc, 1), number);
+        PyObject *sum = PyNumber_Add(PyList_GET_ITEM(acc, o + 1), number);
         if (sum == NULL) return -1;
-        PyList_SetItem(acc, 1, sum);
+        PyList_SetItem(acc, o + 1, sum);
     } else if (kind == K_MAX || kind == K_MIN) {
-        int at = kind == K_MAX ? 3 : 2;
-        int better = PyObject_RichCompareBool(number, PyList_GET_ITEM(acc, at), kind == K_MAX ? Py_GT : Py_LT);
-        if (better < 0) return -1;
+        PyObject *current = PyList_GET_ITEM(acc, o + 1);
+        int better = 1;
+        if (current != Py_None) {
+            better = PyObject_RichCompareBool(number, current, kind == K_MAX ? Py_GT : Py_LT);
+            if (better < 0) return -1;
+        }
         if (better) {
             Py_INCREF(number);
-            PyList_SetItem(acc, at, number);
+            PyList_SetItem(acc, o + 1, number);
         }
     } else if (kind == K_LATEST) {
-        /* (time_us, seq) > (acc[4], acc[5]), as tuples compare */
-        int later;
-        int same_time = PyObject_RichCompareBool(time_us, PyList_GET_ITEM(acc, 4), Py_EQ);
-        if (same_time < 0) return -1;
-        if (same_time) later = PyObject_RichCompareBool(seq, PyList_GET_ITEM(acc, 5), Py_GT);
-        else later = PyObject_RichCompareBool(time_us, PyList_GET_ITEM(acc, 4), Py_GT);
-        if (later < 0) return -1;
+        /* (time_us, seq) > (acc time, acc seq), as tuples compare; any reading beats none */
+        PyObject *t0 = PyList_GET_ITEM(acc, o + 2);
+        int later = 1;
+        if (t0 != Py_None) {
+            int same_time = PyObject_RichCompareBool(time_us, t0, Py_EQ);
+            if (same_time < 0) return -1;
+            if (same_time) later = PyObject_RichCompareBool(seq, PyList_GET_ITEM(acc, o + 3), Py_GT);
+            else later = PyObject_RichCompareBool(time_us, t0, Py_GT);
+            if (later < 0) return -1;
+        }
         if (later) {
-            Py_INCREF(time_us);
-            PyList_SetItem(acc, 4, time_us);
-            Py_INCREF(seq);
-            PyList_SetItem(acc, 5, seq);
             Py_INCREF(number);
-            PyList_SetItem(acc, 6, number);
+            PyList_SetItem(acc, o + 1, number);
+            Py_INCREF(time_us);
+            PyList_SetItem(acc, o + 2, time_us);
+            Py_INCREF(seq);
+            PyList_SetItem(acc, o + 3, seq);
         }
     }
     return 0;
@@ -166,7 +186,10 @@ static int fold_event(Ctx *c, PyObject *meters, PyObject *seq, PyObject *subject
     Py_ssize_t n = PyList_GET_SIZE(meters);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *spec = PyList_GET_ITEM(meters, i);
-        PyObject *num = PyTuple_GET_ITEM(spec, 0);
+        if (!PyTuple_CheckExact(spec) || PyTuple_GET_SIZE(spec) != 8) {
+            PyErr_SetString(PyExc_TypeError, "meter specs must be 8-tuples");
+            goto done;
+        }
         int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(spec, 1));
         PyObject *names = PyTuple_GET_ITEM(spec, 2);
         PyObject *value_name = PyTuple_GET_ITEM(spec, 3);
@@ -228,8 +251,7 @@ static int fold_event(Ctx *c, PyObject *meters, PyObject *seq, PyObject *subject
             Py_INCREF(number);
             Py_DECREF(got);
         }
-        int r = accumulate(c, meter, num, kind, subject, text, minute, number == NULL ? Py_None : number,
-                           time_us, seq);
+        int r = accumulate(c, spec, kind, subject, text, minute, number == NULL ? Py_None : number, time_us, seq);
         Py_DECREF(text);
         Py_XDECREF(number);
         if (r < 0) goto done;
@@ -244,10 +266,9 @@ done:
 static PyObject *fold_loop(PyObject *self, PyObject *args) {
     PyObject *events, *by_type, *slow_event, *minute_obj;
     Ctx c;
-    if (!PyArg_ParseTuple(args, "OO!O!OOOOO!O!O!LLOO", &events, &PyDict_Type, &by_type, &PyDict_Type, &c.texts,
+    if (!PyArg_ParseTuple(args, "OO!O!OOOOO!O!LLOO", &events, &PyDict_Type, &by_type, &PyDict_Type, &c.texts,
                           &c.group_text, &c.read_slow, &slow_event, &c.loads, &PyDict_Type, &c.accs,
-                          &PyDict_Type, &c.distincts, &PyDict_Type, &c.meters_seen, &c.text_int,
-                          &c.number_int, &c.nanos, &minute_obj))
+                          &PyDict_Type, &c.distincts, &c.text_int, &c.number_int, &c.nanos, &minute_obj))
         return NULL;
     long long minute_us = PyLong_AsLongLong(minute_obj);
     if (minute_us <= 0) {
@@ -272,7 +293,7 @@ static PyObject *fold_loop(PyObject *self, PyObject *args) {
             continue;
         }
         if (!PyList_CheckExact(meters)) {
-            PyErr_SetString(PyExc_TypeError, "by_type values must be lists");
+            PyErr_SetString(PyExc_TypeError, "specs values must be lists");
             goto fail;
         }
         if (PyList_GET_SIZE(meters) == 0) {
@@ -330,74 +351,132 @@ static long long floor_start(long long t, long long unit) {
     return t - rem;
 }
 
-/* The values after a row's key, by kind, appended to ``row`` from index ``at`` (see fold._VALUES). */
-static int set_values(PyObject *row, Py_ssize_t at, int kind, PyObject *acc, PyObject *nanos) {
-    PyObject **a = ((PyListObject *)acc)->ob_item;
-    Py_INCREF(a[0]);
-    PyTuple_SET_ITEM(row, at, a[0]);
-    if (kind == K_SUM) {
-        PyObject *units = PyNumber_FloorDivide(a[1], nanos);
-        if (units == NULL) return -1;
-        PyTuple_SET_ITEM(row, at + 1, units);
-        PyObject *rest = PyNumber_Remainder(a[1], nanos);
-        if (rest == NULL) return -1;
-        PyTuple_SET_ITEM(row, at + 2, rest);
-    } else if (kind == K_MIN || kind == K_MAX) {
-        PyObject *v = a[kind == K_MIN ? 2 : 3];
-        Py_INCREF(v);
-        PyTuple_SET_ITEM(row, at + 1, v);
-    } else if (kind == K_LATEST) {
-        int from[3] = {6, 4, 5};
-        for (int i = 0; i < 3; i++) {
-            Py_INCREF(a[from[i]]);
-            PyTuple_SET_ITEM(row, at + 1 + i, a[from[i]]);
+/* Accumulator widths and row widths of a meter, by kind (fold._EMPTY, fold.ROW_WIDTH). */
+static Py_ssize_t acc_width(int kind) { return kind == K_LATEST ? 4 : kind == K_COUNT ? 1 : 2; }
+static Py_ssize_t row_width(int kind) { return kind == K_LATEST ? 4 : kind == K_SUM ? 3 : kind == K_COUNT ? 1 : 2; }
+
+/* A row set's meters: kinds and accumulator offsets. */
+typedef struct {
+    Py_ssize_t n;
+    int kinds[64];
+    Py_ssize_t offsets[64];
+    Py_ssize_t acc_len, values_len;
+} Layout;
+
+static int layout_of(PyObject *kinds, PyObject *offsets, Layout *l) {
+    if (!PyTuple_CheckExact(kinds) || !PyTuple_CheckExact(offsets) || PyTuple_GET_SIZE(kinds) != PyTuple_GET_SIZE(offsets)
+        || PyTuple_GET_SIZE(kinds) > 64) {
+        PyErr_SetString(PyExc_TypeError, "kinds and offsets must be tuples of one length (at most 64)");
+        return -1;
+    }
+    l->n = PyTuple_GET_SIZE(kinds);
+    l->acc_len = 0;
+    l->values_len = 0;
+    for (Py_ssize_t i = 0; i < l->n; i++) {
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(kinds, i));
+        Py_ssize_t o = PyLong_AsSsize_t(PyTuple_GET_ITEM(offsets, i));
+        if (PyErr_Occurred()) return -1;
+        if (kind < K_COUNT || kind > K_LATEST || o < 0) {
+            PyErr_SetString(PyExc_ValueError, "bad kind or offset");
+            return -1;
         }
+        l->kinds[i] = (int)kind;
+        l->offsets[i] = o;
+        if (o + acc_width((int)kind) > l->acc_len) l->acc_len = o + acc_width((int)kind);
+        l->values_len += row_width((int)kind);
     }
     return 0;
 }
 
-static Py_ssize_t values_width(int kind) {
-    return kind == K_SUM ? 3 : kind == K_LATEST ? 4 : kind == K_COUNT ? 1 : 2;
+/* A row's values from its accumulator, appended to ``row`` from index ``at`` (see fold._values_of). */
+static int set_values(PyObject *row, Py_ssize_t at, const Layout *l, PyObject *acc, PyObject *nanos) {
+    if (PyList_GET_SIZE(acc) < l->acc_len) {
+        PyErr_SetString(PyExc_ValueError, "a row accumulator is shorter than its layout");
+        return -1;
+    }
+    PyObject **a = ((PyListObject *)acc)->ob_item;
+    for (Py_ssize_t i = 0; i < l->n; i++) {
+        PyObject **m = a + l->offsets[i];
+        int kind = l->kinds[i];
+        Py_INCREF(m[0]);
+        PyTuple_SET_ITEM(row, at, m[0]);
+        if (kind == K_SUM) {
+            PyObject *units = PyNumber_FloorDivide(m[1], nanos);
+            if (units == NULL) return -1;
+            PyTuple_SET_ITEM(row, at + 1, units);
+            PyObject *rest = PyNumber_Remainder(m[1], nanos);
+            if (rest == NULL) return -1;
+            PyTuple_SET_ITEM(row, at + 2, rest);
+        } else {
+            for (Py_ssize_t j = 1; j < row_width(kind); j++) {
+                Py_INCREF(m[j]);
+                PyTuple_SET_ITEM(row, at + j, m[j]);
+            }
+        }
+        at += row_width(kind);
+    }
+    return 0;
 }
 
-/* r merged with a (fold._MERGE): r is a list of our own. */
-static int merge(PyObject *r, PyObject *a, int kind) {
-    PyObject **ra = ((PyListObject *)r)->ob_item, **aa = ((PyListObject *)a)->ob_item;
-    PyObject *count = PyNumber_Add(ra[0], aa[0]);
-    if (count == NULL) return -1;
-    Py_SETREF(ra[0], count);
-    if (kind == K_SUM) {
-        PyObject *sum = PyNumber_Add(ra[1], aa[1]);
-        if (sum == NULL) return -1;
-        Py_SETREF(ra[1], sum);
-    } else if (kind == K_MIN || kind == K_MAX) {
-        int at = kind == K_MIN ? 2 : 3;
-        int better = PyObject_RichCompareBool(aa[at], ra[at], kind == K_MIN ? Py_LT : Py_GT);
-        if (better < 0) return -1;
-        if (better) {
-            Py_INCREF(aa[at]);
-            Py_SETREF(ra[at], aa[at]);
-        }
-    } else if (kind == K_LATEST) {
-        int later, same = PyObject_RichCompareBool(aa[4], ra[4], Py_EQ);
-        if (same < 0) return -1;
-        later = same ? PyObject_RichCompareBool(aa[5], ra[5], Py_GT) : PyObject_RichCompareBool(aa[4], ra[4], Py_GT);
-        if (later < 0) return -1;
-        if (later) {
-            for (int i = 4; i < 7; i++) {
-                Py_INCREF(aa[i]);
-                Py_SETREF(ra[i], aa[i]);
+/* Whether b beats a (a missing value, None, never wins): b < a for MIN, b > a for MAX. -1 on error. */
+static int beats(PyObject *b, PyObject *a, int kind) {
+    if (b == Py_None) return 0;
+    if (a == Py_None) return 1;
+    return PyObject_RichCompareBool(b, a, kind == K_MIN ? Py_LT : Py_GT);
+}
+
+/* Whether (t1, q1) is later than (t0, q0) (a missing time never is). -1 on error. */
+static int later_than(PyObject *t1, PyObject *q1, PyObject *t0, PyObject *q0) {
+    if (t1 == Py_None) return 0;
+    if (t0 == Py_None) return 1;
+    int same = PyObject_RichCompareBool(t1, t0, Py_EQ);
+    if (same < 0) return -1;
+    return same ? PyObject_RichCompareBool(q1, q0, Py_GT) : PyObject_RichCompareBool(t1, t0, Py_GT);
+}
+
+/* Row accumulator a merged into r (fold._merge_acc): r is a list of our own. */
+static int merge(PyObject *r, PyObject *a, const Layout *l) {
+    if (PyList_GET_SIZE(r) < l->acc_len || PyList_GET_SIZE(a) < l->acc_len) {
+        PyErr_SetString(PyExc_ValueError, "a row accumulator is shorter than its layout");
+        return -1;
+    }
+    PyObject **rr = ((PyListObject *)r)->ob_item, **aa = ((PyListObject *)a)->ob_item;
+    for (Py_ssize_t i = 0; i < l->n; i++) {
+        PyObject **ra = rr + l->offsets[i], **am = aa + l->offsets[i];
+        int kind = l->kinds[i];
+        PyObject *count = PyNumber_Add(ra[0], am[0]);
+        if (count == NULL) return -1;
+        Py_SETREF(ra[0], count);
+        if (kind == K_SUM) {
+            PyObject *sum = PyNumber_Add(ra[1], am[1]);
+            if (sum == NULL) return -1;
+            Py_SETREF(ra[1], sum);
+        } else if (kind == K_MIN || kind == K_MAX) {
+            int better = beats(am[1], ra[1], kind);
+            if (better < 0) return -1;
+            if (better) {
+                Py_INCREF(am[1]);
+                Py_SETREF(ra[1], am[1]);
+            }
+        } else if (kind == K_LATEST) {
+            int later = later_than(am[2], am[3], ra[2], ra[3]);
+            if (later < 0) return -1;
+            if (later) {
+                for (int j = 1; j < 4; j++) {
+                    Py_INCREF(am[j]);
+                    Py_SETREF(ra[j], am[j]);
+                }
             }
         }
     }
     return 0;
 }
 
-/* Adds acc into rolled[(groups, t)] (a copy when new). */
-static int roll_into(PyObject *rolled, PyObject *groups, long long t, PyObject *acc, int kind) {
+/* Adds acc into rolled[(first, t)] (a copy when new). */
+static int roll_into(PyObject *rolled, PyObject *first, long long t, PyObject *acc, const Layout *l) {
     PyObject *t_obj = PyLong_FromLongLong(t);
     if (t_obj == NULL) return -1;
-    PyObject *key = PyTuple_Pack(2, groups, t_obj);
+    PyObject *key = PyTuple_Pack(2, first, t_obj);
     Py_DECREF(t_obj);
     if (key == NULL) return -1;
     PyObject *r = PyDict_GetItemWithError(rolled, key);
@@ -409,29 +488,28 @@ static int roll_into(PyObject *rolled, PyObject *groups, long long t, PyObject *
         rc = PyDict_SetItem(rolled, key, copy);
         Py_DECREF(copy);
     } else {
-        rc = merge(r, acc, kind);
+        rc = merge(r, acc, l);
     }
     Py_DECREF(key);
     return rc;
 }
 
-/* All-subject rows of one level: (num, t, groups, *values). */
-static PyObject *level_rows(PyObject *num, PyObject *rolled, int kind, PyObject *nanos) {
+/* All-subject rows of one level: (rowset, t, groups, *values). */
+static PyObject *level_rows(PyObject *rowset, PyObject *rolled, const Layout *l, PyObject *nanos) {
     PyObject *rows = PyList_New(0);
     if (rows == NULL) return NULL;
-    Py_ssize_t pos = 0, width = values_width(kind);
+    Py_ssize_t pos = 0;
     PyObject *key, *acc;
     while (PyDict_Next(rolled, &pos, &key, &acc)) {
-        PyObject *row = PyTuple_New(3 + width);
+        PyObject *row = PyTuple_New(3 + l->values_len);
         if (row == NULL) goto fail;
-        Py_INCREF(num);
-        PyTuple_SET_ITEM(row, 0, num);
         PyObject *t = PyTuple_GET_ITEM(key, 1), *groups = PyTuple_GET_ITEM(key, 0);
-        Py_INCREF(t);
-        PyTuple_SET_ITEM(row, 1, t);
-        Py_INCREF(groups);
-        PyTuple_SET_ITEM(row, 2, groups);
-        if (set_values(row, 3, kind, acc, nanos) < 0 || PyList_Append(rows, row) < 0) {
+        PyObject *head[3] = {rowset, t, groups};
+        for (int i = 0; i < 3; i++) {
+            Py_INCREF(head[i]);
+            PyTuple_SET_ITEM(row, i, head[i]);
+        }
+        if (set_values(row, 3, l, acc, nanos) < 0 || PyList_Append(rows, row) < 0) {
             Py_DECREF(row);
             goto fail;
         }
@@ -443,65 +521,113 @@ fail:
     return NULL;
 }
 
-/* rows_of(num, kind, accs, subjects, nanos, hour_us, day_us) -> (sub rows, [minute, hour, day rows]):
- * fold._rows_of's rows in the same order; (num, subject) pairs added to the set ``subjects``. */
-static PyObject *rows_of(PyObject *self, PyObject *args) {
-    PyObject *num, *accs, *subjects, *nanos;
-    int kind;
-    long long hour_us, day_us;
-    if (!PyArg_ParseTuple(args, "OiO!O!OLL", &num, &kind, &PyDict_Type, &accs, &PySet_Type, &subjects, &nanos,
-                          &hour_us, &day_us))
+/* One keyed row: (rowset, day, first, t, [groups,] *values); ``groups`` NULL leaves it out. */
+static PyObject *keyed_row(PyObject *rowset, long long day_us, PyObject *first, PyObject *t, PyObject *groups,
+                           const Layout *l, PyObject *acc, PyObject *nanos) {
+    long long t_us = PyLong_AsLongLong(t);
+    if (t_us == -1 && PyErr_Occurred()) return NULL;
+    PyObject *day = PyLong_FromLongLong(floor_start(t_us, day_us));
+    if (day == NULL) return NULL;
+    Py_ssize_t k = groups == NULL ? 4 : 5;
+    PyObject *row = PyTuple_New(k + l->values_len);
+    if (row == NULL) { Py_DECREF(day); return NULL; }
+    PyObject *head[5] = {rowset, day, first, t, groups};
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (i != 1) Py_INCREF(head[i]);
+        PyTuple_SET_ITEM(row, i, head[i]);
+    }
+    if (set_values(row, k, l, acc, nanos) < 0) {
+        Py_DECREF(row);
         return NULL;
-    PyObject *sub = PyList_New(0), *levels[3] = {PyDict_New(), PyDict_New(), PyDict_New()}, *result = NULL;
-    PyObject *level_lists[3] = {NULL, NULL, NULL};
-    if (sub == NULL || levels[0] == NULL || levels[1] == NULL || levels[2] == NULL) goto done;
-    Py_ssize_t pos = 0, width = values_width(kind);
+    }
+    return row;
+}
+
+/* rowset_rows(rowset, kinds, offsets, nums, accs, subjects, nanos, hour_us, day_us)
+ *   -> (sub rows, hour rows, [minute, hour, day rows]): fold._rowset_rows's rows in the same order; each
+ * meter's (num, subject) pairs (where it has a reading) added to the set ``subjects``. */
+static PyObject *rowset_rows(PyObject *self, PyObject *args) {
+    PyObject *rowset, *kinds, *offsets, *nums, *accs, *subjects, *nanos;
+    long long hour_us, day_us;
+    if (!PyArg_ParseTuple(args, "OO!O!O!O!O!OLL", &rowset, &PyTuple_Type, &kinds, &PyTuple_Type, &offsets,
+                          &PyTuple_Type, &nums, &PyDict_Type, &accs, &PySet_Type, &subjects, &nanos, &hour_us, &day_us))
+        return NULL;
+    Layout l;
+    if (layout_of(kinds, offsets, &l) < 0) return NULL;
+    if (PyTuple_GET_SIZE(nums) != l.n) {
+        PyErr_SetString(PyExc_TypeError, "nums must match kinds");
+        return NULL;
+    }
+    PyObject *sub = PyList_New(0), *hours = PyList_New(0), *by_hour = PyDict_New(), *result = NULL;
+    PyObject *levels[3] = {PyDict_New(), PyDict_New(), PyDict_New()}, *level_lists[3] = {NULL, NULL, NULL};
+    if (sub == NULL || hours == NULL || by_hour == NULL || levels[0] == NULL || levels[1] == NULL || levels[2] == NULL)
+        goto done;
+    Py_ssize_t pos;
     PyObject *key, *acc;
+    for (Py_ssize_t i = 0; i < l.n; i++) {
+        pos = 0;
+        while (PyDict_Next(accs, &pos, &key, &acc)) {
+            if (!PyList_CheckExact(acc) || PyList_GET_SIZE(acc) < l.acc_len) {
+                PyErr_SetString(PyExc_TypeError, "row accumulators must be lists of the layout's length");
+                goto done;
+            }
+            int has = PyObject_IsTrue(PyList_GET_ITEM(acc, l.offsets[i]));
+            if (has < 0) goto done;
+            if (!has) continue;
+            PyObject *pair = PyTuple_Pack(2, PyTuple_GET_ITEM(nums, i), PyTuple_GET_ITEM(key, 0));
+            if (pair == NULL) goto done;
+            int r = PySet_Add(subjects, pair);
+            Py_DECREF(pair);
+            if (r < 0) goto done;
+        }
+    }
+    pos = 0;
     while (PyDict_Next(accs, &pos, &key, &acc)) {
         PyObject *subject = PyTuple_GET_ITEM(key, 0), *groups = PyTuple_GET_ITEM(key, 1);
         PyObject *minute = PyTuple_GET_ITEM(key, 2);
-        PyObject *pair = PyTuple_Pack(2, num, subject);
-        if (pair == NULL) goto done;
-        int r = PySet_Add(subjects, pair);
-        Py_DECREF(pair);
-        if (r < 0) goto done;
-        long long m = PyLong_AsLongLong(minute);
-        if (m == -1 && PyErr_Occurred()) goto done;
-        PyObject *day = PyLong_FromLongLong(floor_start(m, day_us));
-        if (day == NULL) goto done;
-        PyObject *row = PyTuple_New(5 + width);
-        if (row == NULL) { Py_DECREF(day); goto done; }
-        PyObject *head[5] = {num, day, subject, minute, groups};
-        for (int i = 0; i < 5; i++) {
-            Py_INCREF(head[i]);
-            PyTuple_SET_ITEM(row, i, head[i]);
-        }
-        Py_DECREF(day);
-        if (set_values(row, 5, kind, acc, nanos) < 0 || PyList_Append(sub, row) < 0) {
-            Py_DECREF(row);
-            goto done;
-        }
+        PyObject *row = keyed_row(rowset, day_us, subject, minute, groups, &l, acc, nanos);
+        if (row == NULL) goto done;
+        int r = PyList_Append(sub, row);
         Py_DECREF(row);
-        if (roll_into(levels[0], groups, m, acc, kind) < 0) goto done;
+        if (r < 0) goto done;
     }
-    /* hours from minutes, days from hours (fewer entries at each step), as fold._rows_of */
+    pos = 0;
+    while (PyDict_Next(accs, &pos, &key, &acc)) {
+        PyObject *subject = PyTuple_GET_ITEM(key, 0), *groups = PyTuple_GET_ITEM(key, 1);
+        long long m = PyLong_AsLongLong(PyTuple_GET_ITEM(key, 2));
+        if (m == -1 && PyErr_Occurred()) goto done;
+        if (roll_into(by_hour, subject, floor_start(m, hour_us), acc, &l) < 0) goto done;
+        if (roll_into(levels[0], groups, m, acc, &l) < 0) goto done;
+    }
+    pos = 0;
+    while (PyDict_Next(by_hour, &pos, &key, &acc)) {
+        PyObject *row = keyed_row(rowset, day_us, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), NULL, &l, acc,
+                                  nanos);
+        if (row == NULL) goto done;
+        int r = PyList_Append(hours, row);
+        Py_DECREF(row);
+        if (r < 0) goto done;
+    }
+    /* hours from minutes, days from hours (fewer entries at each step), as fold._rowset_rows */
     long long units[3] = {0, hour_us, day_us};
     for (int level = 1; level < 3; level++) {
         pos = 0;
         while (PyDict_Next(levels[level - 1], &pos, &key, &acc)) {
             long long t = PyLong_AsLongLong(PyTuple_GET_ITEM(key, 1));
             if (t == -1 && PyErr_Occurred()) goto done;
-            if (roll_into(levels[level], PyTuple_GET_ITEM(key, 0), floor_start(t, units[level]), acc, kind) < 0)
+            if (roll_into(levels[level], PyTuple_GET_ITEM(key, 0), floor_start(t, units[level]), acc, &l) < 0)
                 goto done;
         }
     }
     for (int level = 0; level < 3; level++) {
-        level_lists[level] = level_rows(num, levels[level], kind, nanos);
+        level_lists[level] = level_rows(rowset, levels[level], &l, nanos);
         if (level_lists[level] == NULL) goto done;
     }
-    result = Py_BuildValue("(O[OOO])", sub, level_lists[0], level_lists[1], level_lists[2]);
+    result = Py_BuildValue("(OO[OOO])", sub, hours, level_lists[0], level_lists[1], level_lists[2]);
 done:
     Py_XDECREF(sub);
+    Py_XDECREF(hours);
+    Py_XDECREF(by_hour);
     for (int i = 0; i < 3; i++) {
         Py_XDECREF(levels[i]);
         Py_XDECREF(level_lists[i]);
@@ -571,12 +697,22 @@ done:
     return result;
 }
 
-/* merge_rows(row_lists, k, kind) -> rows: fold._merge_rows in C (rows (*key, *values), k key columns). */
+/* merge_rows(row_lists, k, kinds) -> rows: fold._merge_rows in C (rows (*key, *values), k key columns, the
+ * values of each meter of ``kinds`` in turn). */
 static PyObject *merge_rows(PyObject *self, PyObject *args) {
-    PyObject *lists;
+    PyObject *lists, *kinds;
     Py_ssize_t k;
-    int kind;
-    if (!PyArg_ParseTuple(args, "O!ni", &PyList_Type, &lists, &k, &kind)) return NULL;
+    if (!PyArg_ParseTuple(args, "O!nO!", &PyList_Type, &lists, &k, &PyTuple_Type, &kinds)) return NULL;
+    int kind_of[64];
+    Py_ssize_t n_kinds = PyTuple_GET_SIZE(kinds), width = 0;
+    if (n_kinds > 64) { PyErr_SetString(PyExc_ValueError, "too many kinds"); return NULL; }
+    for (Py_ssize_t i = 0; i < n_kinds; i++) {
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(kinds, i));
+        if (kind == -1 && PyErr_Occurred()) return NULL;
+        if (kind < K_COUNT || kind > K_LATEST) { PyErr_SetString(PyExc_ValueError, "bad kind"); return NULL; }
+        kind_of[i] = (int)kind;
+        width += row_width((int)kind);
+    }
     PyObject *merged = PyDict_New(), *result = NULL;
     if (merged == NULL) return NULL;
     for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lists); li++) {
@@ -584,8 +720,8 @@ static PyObject *merge_rows(PyObject *self, PyObject *args) {
         if (!PyList_CheckExact(rows)) { PyErr_SetString(PyExc_TypeError, "row lists must be lists"); goto done; }
         for (Py_ssize_t ri = 0; ri < PyList_GET_SIZE(rows); ri++) {
             PyObject *row = PyList_GET_ITEM(rows, ri);
-            if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) < k + 1) {
-                PyErr_SetString(PyExc_TypeError, "rows must be tuples of a key and values");
+            if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != k + width) {
+                PyErr_SetString(PyExc_TypeError, "rows must be tuples of a key and the kinds' values");
                 goto done;
             }
             PyObject *key = PyTuple_GetSlice(row, 0, k);
@@ -597,42 +733,43 @@ static PyObject *merge_rows(PyObject *self, PyObject *args) {
                 if (rc < 0) goto done;
                 continue;
             }
-            Py_ssize_t n = PyTuple_GET_SIZE(r);
-            PyObject *out = PyTuple_New(n);
+            PyObject *out = PyTuple_New(k + width);
             if (out == NULL) { Py_DECREF(key); goto done; }
             for (Py_ssize_t i = 0; i < k; i++) {
                 Py_INCREF(PyTuple_GET_ITEM(r, i));
                 PyTuple_SET_ITEM(out, i, PyTuple_GET_ITEM(r, i));
             }
             int ok = 0;
-            PyObject *count = PyNumber_Add(PyTuple_GET_ITEM(r, k), PyTuple_GET_ITEM(row, k));
-            if (count == NULL) goto merged_one;
-            PyTuple_SET_ITEM(out, k, count);
-            if (kind == K_SUM) {  /* units and nanos add apart, as the upserts add them */
-                for (Py_ssize_t i = k + 1; i < k + 3; i++) {
-                    PyObject *sum = PyNumber_Add(PyTuple_GET_ITEM(r, i), PyTuple_GET_ITEM(row, i));
-                    if (sum == NULL) goto merged_one;
-                    PyTuple_SET_ITEM(out, i, sum);
+            Py_ssize_t at = k;
+            for (Py_ssize_t m = 0; m < n_kinds; m++) {
+                int kind = kind_of[m];
+                PyObject *count = PyNumber_Add(PyTuple_GET_ITEM(r, at), PyTuple_GET_ITEM(row, at));
+                if (count == NULL) goto merged_one;
+                PyTuple_SET_ITEM(out, at, count);
+                if (kind == K_SUM) {  /* units and nanos add apart, as the upserts add them */
+                    for (Py_ssize_t i = at + 1; i < at + 3; i++) {
+                        PyObject *sum = PyNumber_Add(PyTuple_GET_ITEM(r, i), PyTuple_GET_ITEM(row, i));
+                        if (sum == NULL) goto merged_one;
+                        PyTuple_SET_ITEM(out, i, sum);
+                    }
+                } else if (kind == K_MIN || kind == K_MAX) {
+                    PyObject *a = PyTuple_GET_ITEM(r, at + 1), *b = PyTuple_GET_ITEM(row, at + 1);
+                    int better = beats(b, a, kind);
+                    if (better < 0) goto merged_one;
+                    PyObject *v = better ? b : a;
+                    Py_INCREF(v);
+                    PyTuple_SET_ITEM(out, at + 1, v);
+                } else if (kind == K_LATEST) {
+                    int later = later_than(PyTuple_GET_ITEM(row, at + 2), PyTuple_GET_ITEM(row, at + 3),
+                                           PyTuple_GET_ITEM(r, at + 2), PyTuple_GET_ITEM(r, at + 3));
+                    if (later < 0) goto merged_one;
+                    PyObject *from = later ? row : r;
+                    for (Py_ssize_t i = at + 1; i < at + 4; i++) {
+                        Py_INCREF(PyTuple_GET_ITEM(from, i));
+                        PyTuple_SET_ITEM(out, i, PyTuple_GET_ITEM(from, i));
+                    }
                 }
-            } else if (kind == K_MIN || kind == K_MAX) {
-                PyObject *a = PyTuple_GET_ITEM(row, k + 1), *b = PyTuple_GET_ITEM(r, k + 1);
-                int better = PyObject_RichCompareBool(a, b, kind == K_MIN ? Py_LT : Py_GT);
-                if (better < 0) goto merged_one;
-                PyObject *v = better ? a : b;
-                Py_INCREF(v);
-                PyTuple_SET_ITEM(out, k + 1, v);
-            } else if (kind == K_LATEST) {
-                PyObject *t1 = PyTuple_GET_ITEM(row, k + 2), *t0 = PyTuple_GET_ITEM(r, k + 2);
-                int later, same = PyObject_RichCompareBool(t1, t0, Py_EQ);
-                if (same < 0) goto merged_one;
-                later = same ? PyObject_RichCompareBool(PyTuple_GET_ITEM(row, k + 3), PyTuple_GET_ITEM(r, k + 3), Py_GT)
-                             : PyObject_RichCompareBool(t1, t0, Py_GT);
-                if (later < 0) goto merged_one;
-                PyObject *from = later ? row : r;
-                for (Py_ssize_t i = k + 1; i < k + 4; i++) {
-                    Py_INCREF(PyTuple_GET_ITEM(from, i));
-                    PyTuple_SET_ITEM(out, i, PyTuple_GET_ITEM(from, i));
-                }
+                at += row_width(kind);
             }
             ok = PyDict_SetItem(merged, key, out) == 0;
         merged_one:
@@ -649,7 +786,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"fold_loop", fold_loop, METH_VARARGS, "The ingest fold's loop over events (see meters/fold.py)."},
-    {"rows_of", rows_of, METH_VARARGS, "One meter's rows from its accumulators (see fold._rows_of)."},
+    {"rowset_rows", rowset_rows, METH_VARARGS, "A row set's rows from its accumulators (see fold._rowset_rows)."},
     {"merge_rows", merge_rows, METH_VARARGS, "Rows of several folds with the rows of one key merged."},
     {"distinct_rows_of", distinct_rows_of, METH_VARARGS, "A UNIQUE_COUNT meter's rows (see fold._distinct_rows_of)."},
     {NULL, NULL, 0, NULL},

@@ -30,7 +30,7 @@ from meterd.server.meters.windows import (
     validate_query_range,
     windows_between,
 )
-from meterd.server.timeutil import ceil_to_minute, to_us
+from meterd.server.timeutil import ceil_to_minute
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -94,7 +94,7 @@ class WindowedMeterStore(MeterStore, Protocol):
                       filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
         """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
         values (None first, then by code point). ``runs``: the windows (``plan.window_runs``); ``fetches``:
-        the level ranges to read (with ``keep_subject``, one range: per-subject rows are minutes)."""
+        the level ranges to read (``plan.plan``)."""
         ...
 
 
@@ -326,11 +326,7 @@ class MeterService:
     ) -> list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
-        if keep_subject:
-            # Per-subject rows are minutes whatever the level: the store needs only the range.
-            fetches = [planner.Fetch(planner.Level.MINUTE, to_us(windows[0].clip_start), to_us(windows[-1].clip_end))]
-        else:
-            fetches = planner.plan([(w.clip_start, w.clip_end) for w in windows]).fetches
+        fetches = planner.plan([(w.clip_start, w.clip_end) for w in windows]).fetches
         fetched = fetch_windows(
             meter, planner.window_runs([(w.start, w.end) for w in windows]), fetches, subjects=q.subjects,
             keep_subject=keep_subject, keep_groups=[index_of[k] for k in chosen],

@@ -1,12 +1,13 @@
-"""SQLite storage of meters and their pre-aggregates (layout: migrations/0007_meter_aggregates_by_time.sql).
+"""SQLite storage of meters and their pre-aggregates (layout: migrations/0009_meter_row_sets.sql and
+``store/rowsets.py``).
 
-Layout, in short (the migration has the details). Per-subject rows exist at minute level only, keyed
-(meter, day, subject, minute, groups); rows for all subjects together are kept per level (minute, hour,
-day), keyed (meter, time, groups). Keys lead with time, so the rows one batch updates sit near each other
-at the recent end of each table instead of all over it. A one-subject read seeks once per day of its range
-and reads that day's rows of the subject, which are contiguous; its hour and day windows are ``GROUP BY``
-over the minute rows. A row holds only what its meter's aggregation
-needs (count always; the exact sum for SUM/AVG; min, max or latest), UNIQUE_COUNT keeps distinct values.
+Layout, in short. The meters of one event type that group by the same paths share a row set: one row per
+(subject, group values, minute) carries every such meter's values, each in its slot, so an event read by
+three meters is one upsert, not three. Per subject there are minute rows, keyed (row set, day, subject,
+minute, groups), and hour totals over every group value, keyed (row set, day, subject, hour); rows for all
+subjects together are kept per level (minute, hour, day), keyed (row set, time, groups). Keys lead with
+time, so the rows one batch updates sit near each other at the recent end of each table. UNIQUE_COUNT
+meters keep their distinct values in tables of their own, keyed by the meter's number.
 
 Ingest, in two steps:
 
@@ -18,6 +19,11 @@ Ingest, in two steps:
    first (``meters.fold.merge_rows``), so each is upserted once per commit. If a batch had duplicates
    (whose events must not count) or the meters changed since the preparation, it is folded again here
    from the events that were stored.
+
+A meter created later is given a free slot (of a row set with its type and group paths, else a new row
+set) and backfilled into it from the stored events: its upserts write its slot's columns only. A meter
+deleted, or redefined, has its slot cleared in every row of its row set (rows left without any reading are
+deleted), so a slot is empty when it is given again.
 """
 
 from __future__ import annotations
@@ -36,29 +42,31 @@ from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent
 from meterd.server.meters.fold import (
     ALL_DISTINCT_TARGET,
-    ALL_TARGET,
-    COUNT,
-    LATEST,
-    MAX,
-    MIN,
+    SLOTS,
     SUB_DISTINCT_TARGET,
-    SUB_TARGET,
-    SUM,
     CompiledMeter,
     Folded,
     Folder,
     Target,
+    add_seq_base,
     compile_meter,
     merge_rows,
     target_unit,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
-from meterd.server.meters.plan import NANOS, Fetch, Level, WindowRun
+from meterd.server.meters.plan import Fetch, Level, WindowRun
 from meterd.server.meters.windows import WindowSize
+from meterd.server.store import rowsets
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
-from meterd.server.store.sqlite.meter_reads import WindowedRow, subject_range, windowed_rows
-from meterd.server.timeutil import MINUTE_US, from_us, to_us
+from meterd.server.store.sqlite.meter_reads import (
+    PartialRow,
+    WindowedRow,
+    fetch_rows,
+    placement,
+    windowed_rows,
+)
+from meterd.server.timeutil import from_us, to_us
 
 log = logging.getLogger(__name__)
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
@@ -104,39 +112,17 @@ class _MeterSet:
 
 _SUB_KEY = "meter_num, day_us, subject, time_us, groups"
 _ALL_KEY = "meter_num, time_us, groups"
-_UPDATE = {
-    COUNT: ("count", "count = count + excluded.count"),
-    SUM: ("count, sum_units, sum_nanos",
-           "count = count + excluded.count, sum_units = sum_units + excluded.sum_units,"
-           " sum_nanos = sum_nanos + excluded.sum_nanos"),
-    MIN: ("count, min", "count = count + excluded.count, min = min(min, excluded.min)"),
-    MAX: ("count, max", "count = count + excluded.count, max = max(max, excluded.max)"),
-    LATEST: ("count, latest, latest_time_us, latest_seq",
-              "count = count + excluded.count,"
-              " latest = CASE WHEN (excluded.latest_time_us, excluded.latest_seq) > (latest_time_us, latest_seq)"
-              "   THEN excluded.latest ELSE latest END,"
-              " latest_seq = CASE WHEN (excluded.latest_time_us, excluded.latest_seq) > (latest_time_us, latest_seq)"
-              "   THEN excluded.latest_seq ELSE latest_seq END,"
-              " latest_time_us = max(latest_time_us, excluded.latest_time_us)"),
-}
-
-
-def _upsert_sql(table: str, key: str, kind: int) -> str:
-    columns, update = _UPDATE[kind]
-    n = key.count(",") + 1 + columns.count(",") + 1
-    return (f"INSERT INTO {table} ({key}, {columns}) VALUES ({', '.join('?' * n)})"
-            f" ON CONFLICT ({key}) DO UPDATE SET {update}")
-
-
-# The statement of each fold target (see meters.fold).
-_SQL: dict[Target, str] = {
-    **{target: _upsert_sql("meter_sub_m", _SUB_KEY, kind) for kind, target in SUB_TARGET.items()},
-    **{target: _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind)
-       for (level, kind), target in ALL_TARGET.items()},
+# UNIQUE_COUNT's distinct values (row set targets: rowsets.sqlite_upsert).
+_DISTINCT_SQL: dict[Target, str] = {
     SUB_DISTINCT_TARGET: f"INSERT OR IGNORE INTO meter_sub_distinct_m ({_SUB_KEY}, value) VALUES (?, ?, ?, ?, ?, ?)",
     **{target: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value) VALUES (?, ?, ?, ?)"
        for level, target in ALL_DISTINCT_TARGET.items()},
 }
+
+
+def upsert_sql(target: Target) -> str:
+    """The statement that upserts a fold target's rows (one row's parameters at a time)."""
+    return _DISTINCT_SQL.get(target) or rowsets.sqlite_upsert(target)
 
 
 class _Prepared(NamedTuple):
@@ -209,7 +195,7 @@ class SqliteMeterStore:
             )
             num = cursor.lastrowid or 0
             self._invalidate()
-            self._backfill(conn, compile_meter(num, definition), definition.event_type)
+            self._backfill(conn, _place(conn, num, definition), definition.event_type)
             return StoredMeter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
@@ -227,7 +213,7 @@ class SqliteMeterStore:
                  definition.window_size.value, meter.id),
             )
             self._invalidate()
-            self._backfill(conn, compile_meter(meter.num, definition), definition.event_type)
+            self._backfill(conn, _place(conn, meter.num, definition), definition.event_type)
             return StoredMeter(meter.id, definition, meter.created_at, now, meter.num)
 
         return self._db.write(job)
@@ -265,69 +251,30 @@ class SqliteMeterStore:
 
     def earliest(self, meter: StoredMeter) -> datetime | None:
         """The start of the earliest minute with data, or None."""
-        table = "meter_all_distinct_m" if meter.aggregation is Aggregation.UNIQUE_COUNT else "meter_all_m"
-        row = self._db.reader().execute(f"SELECT MIN(time_us) FROM {table} WHERE meter_num = ?",
-                                        (meter.num,)).fetchone()
+        conn = self._db.reader()
+        if meter.aggregation is Aggregation.UNIQUE_COUNT:
+            row = conn.execute("SELECT MIN(time_us) FROM meter_all_distinct_m WHERE meter_num = ?",
+                               (meter.num,)).fetchone()
+        else:
+            place = placement(conn, meter.num, meter.aggregation)
+            # The first minute of the row set holding a reading of this meter (the key's order: no sort).
+            row = None if place is None else conn.execute(
+                f"SELECT time_us FROM agg_all_m WHERE rowset = ? AND {place.n} > 0 ORDER BY time_us LIMIT 1",
+                (place.rowset,)).fetchone()
         return from_us(row[0]) if row and row[0] is not None else None
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
         self, meter: StoredMeter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
         keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
-    ) -> Iterator[tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
-                        tuple[int, int, float] | None, str | None]]:
-        """Partial rows of one level range, grouped by unit, (subject) and the kept group values.
+    ) -> Iterator[PartialRow]:
+        """Partial rows of one level range, grouped by unit, (subject) and the kept group values (see
+        meter_reads.fetch_rows).
 
         Rows: (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct).
-        Queries that neither filter nor group by subject read the all-subject rows of the fetch's level;
-        the others read per-subject minute rows, grouped into the level's units.
         """
-        unit = fetch.level.value
-        per_subject = bool(subjects) or keep_subject
-        distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
-        params: list[object] = []
-        if per_subject:
-            # Minute rows, grouped into the level's units (hour and day windows too: see the migration).
-            table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-            time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us % {unit}"
-            where = subject_range(meter.num, subjects, fetch.start_us, fetch.end_us, params)
-        else:
-            table = f"meter_all_distinct_{_SUFFIX[fetch.level]}" if distinct else f"meter_all_{_SUFFIX[fetch.level]}"
-            where = ["a.meter_num = ?", "a.time_us >= ?", "a.time_us < ?"]
-            time_col = "a.time_us"
-            params += [meter.num, fetch.start_us, fetch.end_us]
-        for index, values in filters.items():
-            where.append(f"json_extract(a.groups, '$[{index}]') IN ({','.join('?' * len(values))})")
-            params.extend(values)
-        subject_col = "a.subject" if keep_subject else "NULL"
-        group_cols = [f"json_extract(a.groups, '$[{i}]')" for i in keep_groups]
-        select_keys = ", ".join([f"{time_col} AS t", subject_col, *group_cols])
-        group_by = ", ".join(["t", *(["a.subject"] if keep_subject else []), *group_cols])
-        conn = self._db.reader()
-        width = len(group_cols)
-        condition = " AND ".join(where)
-        aggregation = meter.aggregation
-        if distinct:
-            sql = f"SELECT DISTINCT {select_keys}, a.value FROM {table} a WHERE {condition}"
-            for row in conn.execute(sql, params):
-                yield row[0], row[1], tuple(row[2:2 + width]), 1, 0, None, None, None, row[2 + width]
-        elif aggregation is Aggregation.LATEST:
-            # One row per stored row: the latest is picked in Python by (event time, ingest seq).
-            sql = (f"SELECT {select_keys}, a.count, a.latest_time_us, a.latest_seq, a.latest"
-                   f" FROM {table} a WHERE {condition}")
-            for row in conn.execute(sql, params):
-                count, lt, ls, lv = row[2 + width:]
-                yield (row[0], row[1], tuple(row[2:2 + width]), count, 0, None, None,
-                       (lt, ls, lv) if lt is not None else None, None)
-        else:
-            # Units are summed in two parts (10^9 units and the rest): SQLite's SUM raises on int64
-            # overflow, which a long range of large values could reach.
-            sql = (f"SELECT {select_keys}, SUM(a.count), SUM(a.sum_units / {NANOS}), SUM(a.sum_units % {NANOS}),"
-                   f" SUM(a.sum_nanos), MIN(a.min), MAX(a.max) FROM {table} a WHERE {condition} GROUP BY {group_by}")
-            for row in conn.execute(sql, params):
-                count, giga_units, units, nanos, mn, mx = row[2 + width:]
-                total = ((giga_units or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
-                yield row[0], row[1], tuple(row[2:2 + width]), count, total, mn, mx, None, None
+        return fetch_rows(self._db.reader(), meter.num, meter.aggregation, fetch, subjects=subjects,
+                          keep_subject=keep_subject, keep_groups=keep_groups, filters=filters)
 
     def fetch_windows(
         self, meter: StoredMeter, runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str],
@@ -348,9 +295,10 @@ class SqliteMeterStore:
         with self._lock:
             if self._meters is None:
                 by_type: dict[str, list[CompiledMeter]] = {}
-                for row in conn.execute(f"SELECT {_COLUMNS} FROM meters"):
-                    m = _row_to_meter(row)
-                    by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition))
+                for row in conn.execute(f"SELECT {_COLUMNS}, s.rowset, s.slot FROM meters"
+                                        " LEFT JOIN meter_slots s ON s.meter_num = meters.num ORDER BY num"):
+                    m = _row_to_meter(row[:-2])
+                    by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition, row[-2], row[-1] or 0))
                 self._meters = _MeterSet(self._version, by_type)
             return self._meters
 
@@ -392,8 +340,8 @@ class SqliteMeterStore:
                 assert base is not None
                 for target, batch_rows in folded.rows.items():
                     at = folded.seq_at.get(target)
-                    if at is not None:
-                        batch_rows = [(*r[:at], r[at] + base, *r[at + 1:]) for r in batch_rows]
+                    if at:
+                        batch_rows = add_seq_base(batch_rows, at, base)
                     parts.setdefault(target, []).append((batch_rows, first, last))
                 errors.extend((base + i, slug, message) for i, slug, message in folded.errors)
             else:
@@ -424,7 +372,7 @@ class SqliteMeterStore:
     def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, list[tuple[Any, ...]]],
                errors: list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
         for target, batch_rows in rows.items():
-            conn.executemany(_SQL[target], batch_rows)
+            conn.executemany(upsert_sql(target), batch_rows)
         if errors:
             conn.executemany("INSERT OR REPLACE INTO event_errors (event_seq, meter_slug, message) VALUES (?, ?, ?)",
                              errors)
@@ -451,9 +399,8 @@ class SqliteMeterStore:
             self._write(conn, prepared.rows, prepared.errors, prepared.subjects)
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
-        for table in ("meter_sub_m", "meter_sub_distinct_m", "meter_subjects",
-                      *(f"meter_all_{s}" for s in _SUFFIX.values()),
-                      *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())):
+        _release(conn, meter_num)
+        for table in ("meter_sub_distinct_m", "meter_subjects", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())):
             conn.execute(f"DELETE FROM {table} WHERE meter_num = ?", (meter_num,))
         self._known_subjects.clear()
         conn.execute(
@@ -464,3 +411,44 @@ class SqliteMeterStore:
         conn.execute("DELETE FROM event_errors WHERE meter_slug = ?", (slug,))
 
 
+def _place(conn: sqlite3.Connection, num: int, definition: MeterDefinition) -> CompiledMeter:
+    """Gives a new (or redefined) meter its slot: the first free one of a row set with its event type and
+    group paths, else slot 0 of a new row set (UNIQUE_COUNT meters have none); returns it compiled."""
+    if definition.aggregation is Aggregation.UNIQUE_COUNT:
+        return compile_meter(num, definition)
+    paths = list(definition.group_by.values())
+    found: tuple[int, int] | None = None
+    for rowset, stored in conn.execute("SELECT rowset, group_paths FROM meter_rowsets WHERE event_type = ?"
+                                       " ORDER BY rowset", (definition.event_type,)).fetchall():
+        if json.loads(stored) != paths:
+            continue
+        used = {slot for (slot,) in conn.execute("SELECT slot FROM meter_slots WHERE rowset = ?", (rowset,))}
+        free = [slot for slot in range(SLOTS) if slot not in used]
+        if free:
+            found = (rowset, free[0])
+            break
+    if found is None:
+        cursor = conn.execute("INSERT INTO meter_rowsets (event_type, group_paths) VALUES (?, ?)",
+                              (definition.event_type, json.dumps(paths)))
+        found = (cursor.lastrowid or 0, 0)
+    conn.execute("INSERT INTO meter_slots (meter_num, rowset, slot) VALUES (?, ?, ?)", (num, *found))
+    return compile_meter(num, definition, *found)
+
+
+def _release(conn: sqlite3.Connection, num: int) -> None:
+    """Takes a meter out of its slot: the slot's columns are cleared in every row of the row set and rows
+    left without a reading deleted (a row set left without meters: all its rows and itself)."""
+    row = conn.execute("SELECT rowset, slot FROM meter_slots WHERE meter_num = ?", (num,)).fetchone()
+    if row is None:
+        return
+    rowset, slot = row
+    conn.execute("DELETE FROM meter_slots WHERE meter_num = ?", (num,))
+    others = conn.execute("SELECT 1 FROM meter_slots WHERE rowset = ? LIMIT 1", (rowset,)).fetchone()
+    for table in rowsets.TABLES:
+        if others:
+            conn.execute(rowsets.clear_slot_sql(table, slot, "?"), (rowset,))
+            conn.execute(rowsets.delete_empty_sql(table, "?"), (rowset,))
+        else:
+            conn.execute(f"DELETE FROM {table} WHERE rowset = ?", (rowset,))
+    if not others:
+        conn.execute("DELETE FROM meter_rowsets WHERE rowset = ?", (rowset,))
