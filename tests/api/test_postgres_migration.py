@@ -1,7 +1,7 @@
-"""PostgreSQL migration 0002 converts a database written in the layout of 0001 (per-subject minute rows keyed
-by hour, per-subject day rows, every value column for every aggregation), as the PostgreSQL code before it
-wrote them, in place: a server started on it answers every query as the brute-force reference over the
-same events, and keeps aggregating new events into the converted rows."""
+"""PostgreSQL migrations 0002 and 0003 convert a database written in the layout of 0001 (per-subject minute
+rows keyed by hour, per-subject day rows, every value column for every aggregation), as the PostgreSQL code
+before them wrote it, in place: a server started on it answers every query as the brute-force reference over
+the same events, and keeps aggregating new events into the converted rows."""
 
 from __future__ import annotations
 
@@ -124,14 +124,19 @@ def test_old_layout_is_converted_in_place(old_url: str) -> None:
         with psycopg.connect(old_url) as conn:
             assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (available()[-1][0],)
             tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-            assert not tables & {"meter_sub_d", "meter_sub_distinct_d"}
-            # Rows keep only what their meter's aggregation needs (tokens: SUM; peak: MAX).
-            assert conn.execute("SELECT count(*) FROM meter_sub_m WHERE meter_num = 1 AND (min IS NOT NULL OR"
-                                " latest IS NOT NULL)").fetchone() == (0,)
-            assert conn.execute("SELECT count(*) FROM meter_all_h WHERE meter_num = 4 AND (sum_units IS NOT NULL"
-                                " OR latest IS NOT NULL)").fetchone() == (0,)
-            assert conn.execute("SELECT count(*) FROM meter_sub_m WHERE day_us != time_us - time_us %% %s",
-                                (DAY,)).fetchone() == (0,)
+            assert not tables & {"meter_sub_d", "meter_sub_distinct_d", "meter_sub_m", "meter_all_h"}
+            # 0003: tokens (SUM) and peak (MAX) share a row set (type call, grouped by $.model), in slots 0 and
+            # 1; rows keep only what each aggregation needs.
+            slots = dict(conn.execute("SELECT meter_num, (rowset, slot)::text FROM meter_slots").fetchall())
+            rowset = conn.execute("SELECT rowset FROM meter_slots WHERE meter_num = 1").fetchone()[0]
+            assert slots[1] == f"({rowset},0)" and slots[4] == f"({rowset},1)" and 2 not in slots
+            assert conn.execute("SELECT count(*) FROM agg_sub_m WHERE rowset = %s AND (x0 IS NOT NULL OR"
+                                " a1 IS NOT NULL OR n2 IS NOT NULL)", (rowset,)).fetchone() == (0,)
+            assert conn.execute("SELECT count(*) FROM agg_all_h WHERE rowset = %s AND (a1 IS NOT NULL"
+                                " OR b1 IS NOT NULL)", (rowset,)).fetchone() == (0,)
+            for table in ("agg_sub_m", "agg_sub_h"):
+                assert conn.execute(f"SELECT count(*) FROM {table} WHERE day_us != time_us - time_us %% %s",  # type: ignore[arg-type]
+                                    (DAY,)).fetchone() == (0,)
         with OpenMeter(server.address) as om:
             check_queries(om, events)
             assert om.meters.subjects("tokens") == ["s0", "s1", "s2"]

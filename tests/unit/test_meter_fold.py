@@ -66,6 +66,30 @@ values = st.one_of(
 )
 
 
+def placed(specs: list[tuple[Aggregation, dict[str, str], str]], event_type: Any,
+           shared: bool) -> dict[str, list[fold.CompiledMeter]]:
+    """Meters m1, m2, ... compiled into row sets as a store gives them: with ``shared``, the meters of one type
+    and group paths fill row sets of fold.SLOTS in turn (several meters in one row), else one row set each."""
+    by_type: dict[str, list[fold.CompiledMeter]] = {}
+    filled: dict[tuple[str, tuple[str, ...]], tuple[int, int]] = {}
+    next_rowset = 100
+    for num, (aggregation, group_by, value) in enumerate(specs, start=1):
+        definition = MeterDefinition(f"m{num}", event_type(num), aggregation,
+                                     None if aggregation is Aggregation.COUNT else value, group_by)
+        shape = (definition.event_type, tuple(definition.group_by.values()))
+        if aggregation is Aggregation.UNIQUE_COUNT or not shared:
+            meter = fold.compile_meter(num, definition)
+        else:
+            rowset, used = filled.get(shape, (0, fold.SLOTS))
+            if used == fold.SLOTS:
+                next_rowset += 1
+                rowset, used = next_rowset, 0
+            filled[shape] = (rowset, used + 1)
+            meter = fold.compile_meter(num, definition, rowset, used)
+        by_type.setdefault(definition.event_type, []).append(meter)
+    return by_type
+
+
 def json_number(value: Any) -> str:
     """JSON text for a value, decimals written as JSON numbers (huge or precise ones make orjson give up)."""
     if isinstance(value, Decimal):
@@ -100,7 +124,7 @@ meter_specs = st.tuples(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    specs=st.lists(meter_specs, min_size=1, max_size=4),
+    specs=st.lists(meter_specs, min_size=1, max_size=7),
     events=st.lists(
         st.tuples(st.sampled_from(["t", "t", "u", "other"]), st.sampled_from(["s0", "é"]),
                   st.sampled_from([0, 0, 0, 1, 59_999_999, 60_000_000, 3_600_000_000, -1])
@@ -109,19 +133,18 @@ meter_specs = st.tuples(
         max_size=40,
     ),
     by_index=st.booleans(),
+    shared=st.booleans(),
 )
 def test_native_loop_equals_the_python_loop(specs: list[tuple[Aggregation, dict[str, str], str]],
-                                            events: list[tuple[str, str, int, str | None]], by_index: bool) -> None:
+                                            events: list[tuple[str, str, int, str | None]], by_index: bool,
+                                            shared: bool) -> None:
     """Identical Folded output (rows in the same order, floats to the sign of a zero, errors, subjects) from
     the C loop and the Python loop, over decimals, non-ASCII and numeric group values, LATEST ties (equal
-    times), read errors, numbers beyond 64 bits, and several meters on one type."""
+    times), read errors, numbers beyond 64 bits, and several meters on one type, sharing row sets (slots with
+    and without a reading in a row) or not."""
     if not fold.NATIVE:
         pytest.skip("the native fold is not built")
-    by_type: dict[str, list[fold.CompiledMeter]] = {}
-    for num, (aggregation, group_by, value) in enumerate(specs, start=1):
-        definition = MeterDefinition(f"m{num}", "t" if num % 3 else "u", aggregation,
-                                     None if aggregation is Aggregation.COUNT else value, group_by)
-        by_type.setdefault(definition.event_type, []).append(fold.compile_meter(num, definition))
+    by_type = placed(specs, lambda num: "t" if num % 3 else "u", shared)
     batch = [(i if by_index else 1000 + i, t, s, time_us, data) for i, (t, s, time_us, data) in enumerate(events)]
     outs = []
     for native in (False, True):
@@ -140,7 +163,8 @@ def test_native_loop_is_the_default_where_built() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    specs=st.lists(meter_specs, min_size=1, max_size=3),
+    specs=st.lists(meter_specs, min_size=1, max_size=6),
+    shared=st.booleans(),
     batches=st.lists(
         st.lists(st.tuples(st.sampled_from(["s0", "é"]), st.sampled_from([0, 1, 60_000_000, 3_600_000_000, -1]),
                            data_texts()), max_size=15),
@@ -148,16 +172,15 @@ def test_native_loop_is_the_default_where_built() -> None:
     ),
 )
 def test_merged_rows_upsert_to_what_each_batch_upserts(specs: list[tuple[Aggregation, dict[str, str], str]],
+                                                       shared: bool,
                                                        batches: list[list[tuple[str, int, str | None]]]) -> None:
     """merge_rows (C and Python alike) gives rows whose upserts leave every aggregate table as upserting each
     batch's rows in turn does (the SQLite statements, on a migrated database)."""
     from meterd.server.store.sqlite.db import connect
-    from meterd.server.store.sqlite.meters import _SQL
+    from meterd.server.store.sqlite.meters import upsert_sql
     from meterd.server.store.sqlite.migrations import migrate
 
-    meters = [fold.compile_meter(num, MeterDefinition(f"m{num}", "t", aggregation,
-                                                      None if aggregation is Aggregation.COUNT else value, group_by))
-              for num, (aggregation, group_by, value) in enumerate(specs, start=1)]
+    meters = placed(specs, lambda num: "t", shared)["t"]
     folder = fold.Folder()
     seq = 0
     per_target: dict[Any, list[list[tuple[Any, ...]]]] = {}
@@ -170,25 +193,25 @@ def test_merged_rows_upsert_to_what_each_batch_upserts(specs: list[tuple[Aggrega
             per_target.setdefault(target, []).append(rows)
     merged = {target: fold.merge_rows(target, lists) for target, lists in per_target.items()}
     if fold.NATIVE:
-        python = {target: fold._merge_rows(lists, 5 if target[0] == "sub" else 3, target[-1])
-                  for target, lists in per_target.items() if target[0] in ("sub", "all")}
+        python = {target: fold._merge_rows(lists, fold.key_width(target), tuple(k for _, k in target[-1]))
+                  for target, lists in per_target.items() if target[0] in ("sub", "sub_h", "all")}
         assert repr(python) == repr({t: rows for t, rows in merged.items() if t in python})
 
     def tables(write: Any) -> list[Any]:
         conn = connect(":memory:")
         migrate(conn)
         write(conn)
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'meter_%_m'"
-                                             " OR name LIKE 'meter_all_%' OR name LIKE 'meter_sub_%'")]
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND"
+                                             " (name LIKE 'agg_%' OR name LIKE 'meter_all_%' OR name LIKE 'meter_sub_%')")]
         return [(name, sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)) for name in sorted(names)]
 
     def each(conn: Any) -> None:
         for target, lists in per_target.items():
             for rows in lists:
-                conn.executemany(_SQL[target], rows)
+                conn.executemany(upsert_sql(target), rows)
 
     def once(conn: Any) -> None:
         for target, rows in merged.items():
-            conn.executemany(_SQL[target], rows)
+            conn.executemany(upsert_sql(target), rows)
 
     assert tables(each) == tables(once)

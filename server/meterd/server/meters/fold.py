@@ -201,15 +201,16 @@ class Folded:
     subjects: set[tuple[int, str]] = field(default_factory=set)
 
 
-def add_seq_base(rows: list[tuple[Any, ...]], positions: tuple[int, ...], base: int) -> list[tuple[Any, ...]]:
-    """Rows with ``base`` added to the latest_seq columns at ``positions`` (batch indexes become sequence
-    numbers); a None (no reading) stays None."""
+def with_seqs(rows: list[tuple[Any, ...]], positions: tuple[int, ...],
+              seq_of: Callable[[int], int]) -> list[tuple[Any, ...]]:
+    """Rows with the batch indexes in their latest_seq columns at ``positions`` turned into sequence numbers
+    (``seq_of``); a None (no reading) stays None."""
     out = []
     for r in rows:
         row = list(r)
         for at in positions:
             if row[at] is not None:
-                row[at] += base
+                row[at] = seq_of(row[at])
         out.append(tuple(row))
     return out
 

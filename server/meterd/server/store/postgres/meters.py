@@ -1,8 +1,9 @@
 """PostgreSQL storage of meters and their pre-aggregates, shared by every replica.
 
-The layout is the SQLite backend's (see migrations/0002_meter_aggregates_by_day.sql): per-subject minute
-rows keyed (meter, day, subject, minute, groups); rows of all subjects per minute, hour and day; a row holds
-only what its meter's aggregation needs. Ingest uses the same fold as SQLite (``meters.fold``):
+The layout is the SQLite backend's (see migrations/0003_meter_row_sets.sql and ``store/rowsets.py``): the
+meters of one event type and group paths share a row set, each in a slot of its rows; per-subject minute
+rows keyed (row set, day, subject, minute, groups) and hour totals keyed (row set, day, subject, hour); rows
+of all subjects per minute, hour and day. Ingest uses the same fold as SQLite (``meters.fold``):
 
 1. ``prepare`` (on the submitting thread, before the transaction): the batch is folded into the rows it
    will upsert; LATEST's tie-break column holds the event's index in the batch, turned into its sequence
@@ -17,9 +18,10 @@ What this store adds to SQLite's is concurrency between replicas:
   update and delete) in each ingest transaction, so a meter created on replica A aggregates the next batch
   ingested on B.
 - A meter change takes ``LOCK_METERS`` exclusive (ingest holds it shared), so its backfill sees every event
-  committed without it, and no ingest commits with the old set of meters after it.
-- Rows are locked in one global order: tables (targets) in a fixed order, keys sorted within each
-  statement; concurrent transactions (the all-subject minute of "now" is shared by all) wait for each other
+  committed without it, and no ingest commits with the old set of meters after it; slots are given and
+  cleared under it too.
+- Rows are locked in one global order: tables in a fixed order, row sets by number, keys sorted within
+  each statement; concurrent transactions (the all-subject minute of "now" is shared by all) wait for each other
   instead of deadlocking, and no update is lost (the merge reads the committed row under its lock). Batches
   stored in one transaction may fold to the same key: their rows are then merged by the statement itself
   (``GROUP BY`` the key), since one statement may not update a row twice.
@@ -29,6 +31,7 @@ What this store adds to SQLite's is concurrency between replicas:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -41,23 +44,24 @@ from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent
 from meterd.server.meters.fold import (
     ALL_DISTINCT_TARGET,
-    ALL_TARGET,
-    COUNT,
+    KIND_OF,
     LATEST,
     MAX,
     MIN,
+    SLOTS,
     SUB_DISTINCT_TARGET,
-    SUB_TARGET,
     SUM,
     CompiledMeter,
     Folded,
     Folder,
     Target,
     compile_meter,
+    with_seqs,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
-from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
+from meterd.server.meters.plan import NANOS, Fetch, Level
 from meterd.server.meters.windows import WindowSize
+from meterd.server.store import rowsets
 from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database
 from meterd.server.store.postgres.events import PgEventStore
@@ -129,95 +133,80 @@ def _row_to_meter(row: tuple[Any, ...]) -> StoredMeter:
 
 # -- SQL ----------------------------------------------------------------------------------------------------
 
-# Key columns (name, array type, sort expression) of each layout, then the value columns of each kind (name,
-# array type, how rows of several batches with the same key merge in one statement, how a row merges into
-# the stored one).
-_SUB_KEY = (("meter_num", "bigint", "meter_num"), ("day_us", "bigint", "day_us"),
-            ("subject", "text", 'subject COLLATE "C"'), ("time_us", "bigint", "time_us"),
-            ("groups", "text", 'groups COLLATE "C"'))
-_ALL_KEY = (("meter_num", "bigint", "meter_num"), ("time_us", "bigint", "time_us"),
-            ("groups", "text", 'groups COLLATE "C"'))
-_LATEST_ORDER = "ORDER BY latest_time_us DESC, latest_seq DESC"
-_NEWER = "(excluded.latest_time_us, excluded.latest_seq) > (a.latest_time_us, a.latest_seq)"
-_COUNT = ("count", "bigint", "sum(count)::bigint", "a.count + excluded.count")
-_VALUES = {
-    COUNT: (_COUNT,),
-    SUM: (_COUNT, ("sum_units", "bigint", "sum(sum_units)::bigint", "a.sum_units + excluded.sum_units"),
-          ("sum_nanos", "bigint", "sum(sum_nanos)::bigint", "a.sum_nanos + excluded.sum_nanos")),
-    MIN: (_COUNT, ("min", "float8", "min(min)", "LEAST(a.min, excluded.min)")),
-    MAX: (_COUNT, ("max", "float8", "max(max)", "GREATEST(a.max, excluded.max)")),
-    LATEST: (_COUNT,
-             ("latest", "float8", f"(array_agg(latest {_LATEST_ORDER}))[1]",
-              f"CASE WHEN a.latest_time_us IS NULL OR {_NEWER} THEN excluded.latest ELSE a.latest END"),
-             ("latest_time_us", "bigint", "max(latest_time_us)",
-              f"CASE WHEN a.latest_time_us IS NULL OR {_NEWER} THEN excluded.latest_time_us"
-              " ELSE a.latest_time_us END"),
-             ("latest_seq", "bigint", f"(array_agg(latest_seq {_LATEST_ORDER}))[1]",
-              f"CASE WHEN a.latest_time_us IS NULL OR {_NEWER} THEN excluded.latest_seq ELSE a.latest_seq END")),
+# Key columns (name, array type, sort expression) of each layout; value columns are typed by their letter.
+_KEYS = {
+    "rowset": ("bigint", "rowset"), "meter_num": ("bigint", "meter_num"), "day_us": ("bigint", "day_us"),
+    "subject": ("text", 'subject COLLATE "C"'), "time_us": ("bigint", "time_us"),
+    "groups": ("text", 'groups COLLATE "C"'), "value": ("text", 'value COLLATE "C"'),
 }
+_DISTINCT_KEYS = {SUB_DISTINCT_TARGET: ("meter_sub_distinct_m", ("meter_num", "day_us", "subject", "time_us", "groups")),
+                  **{target: (f"meter_all_distinct_{_SUFFIX[level]}", ("meter_num", "time_us", "groups"))
+                     for level, target in ALL_DISTINCT_TARGET.items()}}
+_LATEST_ORDER = "ORDER BY {a} DESC NULLS LAST, {b} DESC NULLS LAST"
 
 
-def _upsert_sql(table: str, key: tuple[tuple[str, str, str], ...], kind: int | None,
-                merged: bool) -> tuple[str, tuple[Any, ...]]:
+def target_table(target: Target) -> tuple[str, tuple[str, ...]]:
+    """The table and columns a fold target's rows go to (also for bulk loads into empty tables, e.g. the
+    bench's)."""
+    if target in _DISTINCT_KEYS:
+        table, key = _DISTINCT_KEYS[target]
+        return table, (*key, "value")
+    table, key = rowsets.table_of(target)
+    return table, (*key, *rowsets.value_columns(target[-1]))
+
+
+def _grouped(layout: rowsets.Layout) -> list[str]:
+    """Aggregates merging the rows of several folds that share a key, in one statement (one statement may
+    not update a row twice)."""
+    out = []
+    for slot, kind in layout:
+        n, a, b, x = (f"{c}{slot}" for c in "nabx")
+        out.append(f"sum({n})::bigint")
+        if kind == SUM:
+            out += [f"sum({a})::bigint", f"sum({b})::bigint"]
+        elif kind in (MIN, MAX):
+            out.append(f"{'min' if kind == MIN else 'max'}({x})")
+        elif kind == LATEST:
+            order = _LATEST_ORDER.format(a=a, b=b)
+            out += [f"(array_agg({x} {order}))[1]", f"max({a})", f"(array_agg({b} {order}))[1]"]
+    return out
+
+
+@functools.lru_cache(maxsize=2048)
+def _upsert_sql(target: Target, merged: bool) -> tuple[str, tuple[Any, ...]]:
     """The statement of one target and the encoders of its columns: rows as arrays (one per column),
-    inserted in key order; with ``merged``, rows with the same key are merged first. ``kind`` None: distinct
-    values (inserted once)."""
-    values = _VALUES[kind] if kind is not None else (("value", "text", "", ""),)
-    columns = [c[0] for c in key] + [v[0] for v in values]
-    types = [c[1] for c in key] + [v[1] for v in values]
+    inserted in key order; with ``merged``, rows with the same key are merged first."""
+    table, columns = target_table(target)
+    distinct = target in _DISTINCT_KEYS
+    key = columns if distinct else columns[:len(columns) - len(rowsets.value_columns(target[-1]))]
+    types = [_KEYS[c][0] if c in _KEYS else ("float8" if c[0] == "x" else "bigint") for c in columns]
     placeholders = ", ".join(f"%b::{t}[]" for t in types)
-    order = ", ".join(c[2] for c in key)
+    order = ", ".join(_KEYS[c][1] for c in key)
     names = ", ".join(columns)
     source = f"unnest({placeholders}) AS u({names})"
     encoders = tuple(arrays.BY_TYPE[t] for t in types)
-    if kind is None:
-        return (f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} ORDER BY {order}, value COLLATE \"C\""
-                " ON CONFLICT DO NOTHING", encoders)
-    key_names = ", ".join(c[0] for c in key)
+    if distinct:
+        return f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} ORDER BY {order} ON CONFLICT DO NOTHING", encoders
+    key_names = ", ".join(key)
     if merged:
-        select = f"SELECT {key_names}, {', '.join(v[2] for v in values)} FROM {source} GROUP BY {key_names}"
+        select = f"SELECT {key_names}, {', '.join(_grouped(target[-1]))} FROM {source} GROUP BY {key_names}"
     else:
         select = f"SELECT {names} FROM {source}"
-    updates = ", ".join(f"{v[0]} = {v[3]}" for v in values)
+    updates = ", ".join(rowsets.pg_merges(target[-1]))
     return (f"INSERT INTO {table} AS a ({names}) {select} ORDER BY {order} ON CONFLICT ({key_names})"
             f" DO UPDATE SET {updates}", encoders)
 
 
-def _statements(merged: bool) -> dict[Target, tuple[str, tuple[Any, ...]]]:
-    kinds = (COUNT, SUM, MIN, MAX, LATEST)
-    return {
-        **{SUB_TARGET[kind]: _upsert_sql("meter_sub_m", _SUB_KEY, kind, merged) for kind in kinds},
-        SUB_DISTINCT_TARGET: _upsert_sql("meter_sub_distinct_m", _SUB_KEY, None, merged),
-        **{ALL_TARGET[(level, kind)]: _upsert_sql(f"meter_all_{_SUFFIX[level]}", _ALL_KEY, kind, merged)
-           for level in Level for kind in kinds},
-        **{ALL_DISTINCT_TARGET[level]: _upsert_sql(f"meter_all_distinct_{_SUFFIX[level]}", _ALL_KEY, None, merged)
-           for level in Level},
-    }
+# The one order every transaction writes its targets in (the global lock order of aggregate rows is
+# (table, row set, key)).
+_TABLE_ORDER = {name: i for i, name in enumerate(
+    (*rowsets.TABLES, "meter_sub_distinct_m", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())))}
 
 
-# The statement of each fold target (see meters.fold), in the one order every transaction writes them in
-# (dicts keep their insertion order): the global lock order of aggregate rows is (target, key).
-_SQL = _statements(merged=False)
-_SQL_MERGED = _statements(merged=True)
-_TARGET_ORDER = {target: i for i, target in enumerate(_SQL)}
+def _target_order(target: Target) -> tuple[int, int]:
+    return _TABLE_ORDER[target_table(target)[0]], (0 if target in _DISTINCT_KEYS else int(target[-2]))
 
 
-def _layout() -> dict[Target, tuple[str, tuple[str, ...]]]:
-    kinds = (COUNT, SUM, MIN, MAX, LATEST)
-    sub_key = tuple(c[0] for c in _SUB_KEY)
-    all_key = tuple(c[0] for c in _ALL_KEY)
-    return {
-        **{SUB_TARGET[kind]: ("meter_sub_m", sub_key + tuple(v[0] for v in _VALUES[kind])) for kind in kinds},
-        SUB_DISTINCT_TARGET: ("meter_sub_distinct_m", (*sub_key, "value")),
-        **{ALL_TARGET[(level, kind)]: (f"meter_all_{_SUFFIX[level]}", all_key + tuple(v[0] for v in _VALUES[kind]))
-           for level in Level for kind in kinds},
-        **{ALL_DISTINCT_TARGET[level]: (f"meter_all_distinct_{_SUFFIX[level]}", (*all_key, "value"))
-           for level in Level},
-    }
-
-
-# The table and columns each fold target's rows go to (for bulk loads into empty tables, e.g. the bench's).
-TARGET_TABLES = _layout()
 _SUBJECTS = (
     "INSERT INTO meter_subjects (meter_num, subject) SELECT * FROM unnest(%b::bigint[], %b::text[]) AS u(n, s)"
     ' ORDER BY n, s COLLATE "C" ON CONFLICT DO NOTHING RETURNING meter_num, subject'
@@ -227,8 +216,7 @@ _ERRORS = (
     " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS u(q, m, t) ORDER BY q, m"
     " ON CONFLICT (event_seq, meter_slug) DO UPDATE SET message = excluded.message"
 )
-_AGG_TABLES = ("meter_sub_m", "meter_sub_distinct_m", "meter_subjects",
-               *(f"meter_all_{s}" for s in _SUFFIX.values()), *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()))
+_METER_TABLES = ("meter_sub_distinct_m", "meter_subjects", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], encoders: Sequence[Any]) -> list[Any]:
@@ -271,7 +259,7 @@ class PgMeterStore:
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
                  to_us(now), to_us(now), definition.window_size.value),
             ).fetchone()[0]
-            self._backfill(conn, compile_meter(num, definition), definition.event_type)
+            self._backfill(conn, _place(conn, num, definition), definition.event_type)
             return StoredMeter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
@@ -296,7 +284,7 @@ class PgMeterStore:
                  definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
                  definition.window_size.value, meter.id),
             )
-            self._backfill(conn, compile_meter(meter.num, definition), definition.event_type)
+            self._backfill(conn, _place(conn, meter.num, definition), definition.event_type)
             return StoredMeter(meter.id, definition, current.created_at, now, meter.num)
 
         return self._db.write(job)
@@ -336,9 +324,16 @@ class PgMeterStore:
 
     def earliest(self, meter: StoredMeter) -> datetime | None:
         """The start of the earliest minute with data, or None."""
-        table = "meter_all_distinct_m" if meter.aggregation is Aggregation.UNIQUE_COUNT else "meter_all_m"
-        row = self._db.reader().execute(f"SELECT MIN(time_us) FROM {table} WHERE meter_num = ?",
-                                        (meter.num,)).fetchone()
+        with self._db.connection() as raw:
+            if meter.aggregation is Aggregation.UNIQUE_COUNT:
+                row = raw.execute("SELECT MIN(time_us) FROM meter_all_distinct_m WHERE meter_num = %s",
+                                  (meter.num,)).fetchone()
+            else:
+                place = _placement(raw, meter)
+                # The first minute of the row set holding a reading of this meter (the key's order: no sort).
+                row = None if place is None else raw.execute(
+                    f"SELECT time_us FROM agg_all_m WHERE rowset = %s AND {place.n} > 0 ORDER BY time_us LIMIT 1",
+                    (place.rowset,)).fetchone()
         return from_us(row[0]) if row and row[0] is not None else None
 
     # -- reading aggregates -----------------------------------------------------------------------------
@@ -350,9 +345,10 @@ class PgMeterStore:
         """Partial rows of one level range, grouped by unit, (subject) and the kept group values.
 
         Rows: (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct).
-        Queries that neither filter nor group by subject read the all-subject rows of the fetch's level; the
-        others read per-subject minute rows grouped into the level's units. ``filters``: group index -> the
-        values it may have (a row matches any of them).
+        Queries that neither filter nor group by subject read the all-subject rows of the fetch's level. The
+        others read per-subject rows: the hour totals for hour and day ranges when no group value is kept or
+        filtered, else minute rows, grouped into the level's units. ``filters``: group index -> the values it
+        may have (a row matches any of them).
 
         Kept group values are extracted and grouped in SQL (``groups::jsonb ->> i``): measured against
         grouping by the stored text and reading each distinct text once in Python, or joining the distinct
@@ -362,57 +358,69 @@ class PgMeterStore:
         unit = fetch.level.value
         per_subject = bool(subjects) or keep_subject
         distinct = meter.aggregation is Aggregation.UNIQUE_COUNT
-        params: list[object] = [meter.num]
-        if per_subject:
-            table = "meter_sub_distinct_m" if distinct else "meter_sub_m"
-            first = fetch.start_us - fetch.start_us % DAY_US
-            if subjects:
-                # One seek per (day, subject).
-                where = ["a.meter_num = %s", "a.day_us = ANY(%s)", "a.subject = ANY(%s)"]
-                params += [list(range(first, fetch.end_us, DAY_US)), list(subjects)]
+        totals = per_subject and not distinct and not keep_groups and not filters and fetch.level is not Level.MINUTE
+        with self._db.connection() as raw:
+            place = None if distinct else _placement(raw, meter)
+            if place is None and not distinct:
+                return
+            owner, key_col = (meter.num, "meter_num") if place is None else (place.rowset, "rowset")
+            params: list[object] = []
+            where: list[str] = []
+            if per_subject:
+                table = "meter_sub_distinct_m" if distinct else "agg_sub_h" if totals else "agg_sub_m"
+                ranges = rowsets.day_ranges([fetch])
+                # One index seek per (day range, subject): the ranges as arrays joined to the table.
+                source = (f"unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(day, lo, hi) JOIN {table} a"
+                          f" ON a.{key_col} = %s AND a.day_us = r.day{' AND a.subject = ANY(%s)' if subjects else ''}"
+                          " AND a.time_us >= r.lo AND a.time_us < r.hi")
+                params += [[r[0] for r in ranges], [r[1] for r in ranges], [r[2] for r in ranges], owner]
+                if subjects:
+                    params.append(list(subjects))
+                time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us %% {int(unit)}"
             else:
-                where = ["a.meter_num = %s", "a.day_us >= %s", "a.day_us < %s"]
-                params += [first, fetch.end_us]
-            where += ["a.time_us >= %s", "a.time_us < %s"]
-            time_col = "a.time_us" if unit == MINUTE_US else f"a.time_us - a.time_us %% {int(unit)}"
-        else:
-            table = f"meter_all_distinct_{_SUFFIX[fetch.level]}" if distinct else f"meter_all_{_SUFFIX[fetch.level]}"
-            where = ["a.meter_num = %s", "a.time_us >= %s", "a.time_us < %s"]
-            time_col = "a.time_us"
-        params += [fetch.start_us, fetch.end_us]
-        for index, value in filters.items():
-            values = [value] if isinstance(value, str) else list(value)
-            where.append(f"(a.groups::jsonb ->> {int(index)}) = ANY(%s)")
-            params.append(values)
-        subject_col = "a.subject" if keep_subject else "NULL::text"
-        group_cols = [f"(a.groups::jsonb ->> {int(i)})" for i in keep_groups]
-        select_keys = ", ".join([f"{time_col} AS t", subject_col, *group_cols])
-        group_by = ", ".join(["1", *(["a.subject"] if keep_subject else []), *group_cols])
+                table = f"meter_all_distinct_{_SUFFIX[fetch.level]}" if distinct else f"agg_all_{_SUFFIX[fetch.level]}"
+                source = f"{table} a"
+                where += [f"a.{key_col} = %s", "a.time_us >= %s", "a.time_us < %s"]
+                params += [owner, fetch.start_us, fetch.end_us]
+                time_col = "a.time_us"
+            if place is not None:
+                # The slot is still this meter's (not deleted or redefined since _placement read it).
+                where += [f"a.{place.n} > 0",
+                          "EXISTS (SELECT 1 FROM meter_slots WHERE meter_num = %s AND rowset = %s AND slot = %s)"]
+                params += [meter.num, place.rowset, place.slot]
+            for index, value in filters.items():
+                where.append(f"(a.groups::jsonb ->> {int(index)}) = ANY(%s)")
+                params.append([value] if isinstance(value, str) else list(value))
+            subject_col = "a.subject" if keep_subject else "NULL::text"
+            group_cols = [f"(a.groups::jsonb ->> {int(i)})" for i in keep_groups]
+            select_keys = ", ".join([f"{time_col} AS t", subject_col, *group_cols])
+            group_by = ", ".join(["1", *(["a.subject"] if keep_subject else []), *group_cols])
+            condition = f" WHERE {' AND '.join(where)}" if where else ""
+            if distinct:
+                sql = f"SELECT DISTINCT {select_keys}, a.value FROM {source}{condition}"
+            elif meter.aggregation is Aggregation.LATEST:
+                # One row per stored row: (count, latest_time_us, latest_seq, latest) in the slot's n, a, b, x.
+                assert place is not None
+                sql = f"SELECT {select_keys}, a.{place.n}, a.{place.a}, a.{place.b}, a.{place.x} FROM {source}{condition}"
+            else:
+                assert place is not None
+                sql = (f"SELECT {select_keys}, SUM(a.{place.n})::bigint, SUM(a.{place.a}), SUM(a.{place.b}),"
+                       f" MIN(a.{place.x}), MAX(a.{place.x}) FROM {source}{condition} GROUP BY {group_by}")
+            rows = raw.execute(sql, params).fetchall()
         width = len(group_cols)
-        condition = " AND ".join(where)
-        aggregation = meter.aggregation
         if distinct:
-            sql = f"SELECT DISTINCT {select_keys}, a.value FROM {table} a WHERE {condition}"
-            for row in self._query(sql, params):
+            for row in rows:
                 yield row[0], row[1], tuple(row[2:2 + width]), 1, 0, None, None, None, row[2 + width]
-        elif aggregation is Aggregation.LATEST:
-            sql = (f"SELECT {select_keys}, a.count, a.latest_time_us, a.latest_seq, a.latest"
-                   f" FROM {table} a WHERE {condition}")
-            for row in self._query(sql, params):
+        elif meter.aggregation is Aggregation.LATEST:
+            for row in rows:
                 count, lt, ls, lv = row[2 + width:]
                 yield (row[0], row[1], tuple(row[2:2 + width]), count, 0, None, None,
                        (lt, ls, lv) if lt is not None else None, None)
         else:
-            sql = (f"SELECT {select_keys}, SUM(a.count)::bigint, SUM(a.sum_units), SUM(a.sum_nanos), MIN(a.min),"
-                   f" MAX(a.max) FROM {table} a WHERE {condition} GROUP BY {group_by}")
-            for row in self._query(sql, params):
+            for row in rows:
                 count, units, nanos, mn, mx = row[2 + width:]
                 yield (row[0], row[1], tuple(row[2:2 + width]), count, int(units or 0) * NANOS + int(nanos or 0),
                        mn, mx, None, None)
-
-    def _query(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
-        with self._db.connection() as raw:
-            return raw.execute(sql, params).fetchall()  # type: ignore[no-any-return]
 
     # -- ingest ------------------------------------------------------------------------------------------
     def _meter_set(self, conn: Conn) -> _MeterSet:
@@ -423,9 +431,10 @@ class PgMeterStore:
             return meters
         with self._lock:
             by_type: dict[str, list[CompiledMeter]] = {}
-            for row in conn.native(f"SELECT {_COLUMNS} FROM meters ORDER BY num"):
-                m = _row_to_meter(row)
-                by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition))
+            for row in conn.native(f"SELECT {_COLUMNS}, s.rowset, s.slot FROM meters"
+                                   " LEFT JOIN meter_slots s ON s.meter_num = meters.num ORDER BY num"):
+                m = _row_to_meter(row[:-2])
+                by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition, row[-2], row[-1] or 0))
             meters = self._meters = _MeterSet(version, by_type)
             self._known_subjects = set()
             return meters
@@ -463,8 +472,8 @@ class PgMeterStore:
             if isinstance(prepared, Folded) and prepared.version == meters.version and None not in seqs:
                 for target, batch_rows in prepared.rows.items():
                     at = prepared.seq_at.get(target)
-                    if at is not None:
-                        batch_rows = [(*r[:at], seqs[r[at]], *r[at + 1:]) for r in batch_rows]
+                    if at:
+                        batch_rows = with_seqs(batch_rows, at, seqs.__getitem__)  # type: ignore[arg-type]
                     if batch_rows:
                         rows.setdefault(target, []).extend(batch_rows)
                 errors.extend((seqs[i], slug, message) for i, slug, message in prepared.errors)  # type: ignore[misc]
@@ -497,9 +506,8 @@ class PgMeterStore:
             if len(self._known_subjects) > 1_000_000:
                 self._known_subjects = set()
             self._known_subjects |= committed
-        statements = _SQL_MERGED if merged else _SQL
-        for target in sorted(rows, key=_TARGET_ORDER.__getitem__):
-            sql, encoders = statements[target]
+        for target in sorted(rows, key=_target_order):
+            sql, encoders = _upsert_sql(target, merged)
             conn.native(sql, _columns(rows[target], encoders))
         if errors:
             conn.native(_ERRORS, _columns(errors, _ERROR_ENCODERS))
@@ -520,7 +528,8 @@ class PgMeterStore:
             self._write(conn, prepared.rows, prepared.errors, prepared.subjects, merged=False)
 
     def _drop_aggregates(self, conn: Conn, meter_num: int, slug: str) -> None:
-        for table in _AGG_TABLES:
+        _release(conn, meter_num)
+        for table in _METER_TABLES:
             conn.native(f"DELETE FROM {table} WHERE meter_num = %s", (meter_num,))
         conn.native(
             "UPDATE events SET has_error = 0 WHERE seq IN (SELECT event_seq FROM event_errors WHERE meter_slug = %s)"
@@ -528,3 +537,53 @@ class PgMeterStore:
             (slug, slug),
         )
         conn.native("DELETE FROM event_errors WHERE meter_slug = %s", (slug,))
+
+
+def _placement(raw: Any, meter: StoredMeter) -> rowsets.Placement | None:
+    """The meter's row set and slot (None for a meter gone)."""
+    row = raw.execute("SELECT rowset, slot FROM meter_slots WHERE meter_num = %s", (meter.num,)).fetchone()
+    return rowsets.Placement(row[0], row[1], KIND_OF[meter.aggregation]) if row else None
+
+
+def _place(conn: Conn, num: int, definition: MeterDefinition) -> CompiledMeter:
+    """Gives a new (or redefined) meter its slot (under LOCK_METERS): the first free one of a row set with its
+    event type and group paths, else slot 0 of a new row set (UNIQUE_COUNT meters have none); returns it
+    compiled."""
+    if definition.aggregation is Aggregation.UNIQUE_COUNT:
+        return compile_meter(num, definition)
+    paths = list(definition.group_by.values())
+    found: tuple[int, int] | None = None
+    for rowset, stored in conn.native("SELECT rowset, group_paths FROM meter_rowsets WHERE event_type = %s"
+                                      " ORDER BY rowset", (definition.event_type,)).fetchall():
+        if json.loads(stored) != paths:
+            continue
+        used = {slot for (slot,) in conn.native("SELECT slot FROM meter_slots WHERE rowset = %s", (rowset,))}
+        free = [slot for slot in range(SLOTS) if slot not in used]
+        if free:
+            found = (rowset, free[0])
+            break
+    if found is None:
+        rowset = conn.native("INSERT INTO meter_rowsets (event_type, group_paths) VALUES (%s, %s) RETURNING rowset",
+                             (definition.event_type, json.dumps(paths))).fetchone()[0]
+        found = (rowset, 0)
+    conn.native("INSERT INTO meter_slots (meter_num, rowset, slot) VALUES (%s, %s, %s)", (num, *found))
+    return compile_meter(num, definition, *found)
+
+
+def _release(conn: Conn, num: int) -> None:
+    """Takes a meter out of its slot (under LOCK_METERS): the slot's columns are cleared in every row of the
+    row set and rows left without a reading deleted (a row set left without meters: all its rows and
+    itself)."""
+    row = conn.native("DELETE FROM meter_slots WHERE meter_num = %s RETURNING rowset, slot", (num,)).fetchone()
+    if row is None:
+        return
+    rowset, slot = row
+    others = conn.native("SELECT 1 FROM meter_slots WHERE rowset = %s LIMIT 1", (rowset,)).fetchone()
+    for table in rowsets.TABLES:
+        if others:
+            conn.native(rowsets.clear_slot_sql(table, slot, "%s"), (rowset,))
+            conn.native(rowsets.delete_empty_sql(table, "%s"), (rowset,))
+        else:
+            conn.native(f"DELETE FROM {table} WHERE rowset = %s", (rowset,))
+    if not others:
+        conn.native("DELETE FROM meter_rowsets WHERE rowset = %s", (rowset,))

@@ -48,10 +48,10 @@ from meterd.server.meters.fold import (
     Folded,
     Folder,
     Target,
-    add_seq_base,
     compile_meter,
     merge_rows,
     target_unit,
+    with_seqs,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
 from meterd.server.meters.plan import Fetch, Level, WindowRun
@@ -341,7 +341,7 @@ class SqliteMeterStore:
                 for target, batch_rows in folded.rows.items():
                     at = folded.seq_at.get(target)
                     if at:
-                        batch_rows = add_seq_base(batch_rows, at, base)
+                        batch_rows = with_seqs(batch_rows, at, base.__add__)
                     parts.setdefault(target, []).append((batch_rows, first, last))
                 errors.extend((base + i, slug, message) for i, slug, message in folded.errors)
             else:
