@@ -82,6 +82,10 @@ class EntitlementStore(Protocol):
         """The subject's non-deleted entitlement by id, else by feature key."""
         ...
 
+    def get_by_id(self, entitlement_id: str) -> Entitlement | None:
+        """By id, deleted or not, whatever its subject."""
+        ...
+
     def delete(self, entitlement_id: str, at: datetime) -> None: ...
 
     def list(
@@ -197,6 +201,16 @@ class EntitlementService:
             raise NotFound(
                 f"entitlement: entitlement {id_or_feature_key!r} of subject {subject_key!r} not found"
             )
+        return found
+
+    def get_by_id(self, entitlement_id: str) -> Entitlement:
+        """A non-deleted entitlement of any subject by its id (OpenMeter's ``GET /entitlements/{id}``, and
+        GetEntitlement without a subject); NotFound otherwise."""
+        if not entitlement_id:
+            raise InvalidArgument.of("entitlement", "is required (an entitlement id)")
+        found = self._store.get_by_id(entitlement_id)
+        if found is None or found.deleted:
+            raise NotFound(f"entitlement: entitlement {entitlement_id!r} not found")
         return found
 
     def delete(self, subject_key: str, id_or_feature_key: str) -> None:
