@@ -226,7 +226,12 @@ class EntitlementService:
         """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``
         (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed.
         ``check`` stops a long replay when the caller is gone."""
-        entitlement = self.get(subject_key, id_or_feature_key)
+        return self.value_of(self.get(subject_key, id_or_feature_key), at, check)
+
+    def value_of(
+        self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
+    ) -> EntitlementValue:
+        """``value`` of an entitlement already looked up (``get``)."""
         if entitlement.type is EntitlementType.METERED:
             return self._credit_engine().value(entitlement, at, check)
         return static_value(entitlement)
