@@ -267,3 +267,27 @@ def test_the_seed_readme_through_openmeter_python_b188(sdk_server: tuple[MeterdS
     assert ok(b, "get_entitlement_by_id")["id"] == entitlement["id"]
     assert ok(b, "list_entitlements")["totalCount"] == 1
     assert ok(b, "list_grants")["totalCount"] == 2
+
+
+def test_the_v1_calls_of_the_newest_openmeter_sdk(sdk_server: tuple[MeterdServer, Clock]) -> None:
+    server, _ = sdk_server
+    r = run_node("latest_v1.mjs", server, "-")
+    ok(r, "events.ingest")  # one event, sent with the batch content type
+    ok(r, "events.ingest(batch)")
+    assert sorted(e["event"]["id"] for e in ok(r, "events.list")) == ["v1-1", "v1-2"]  # customer-2's only
+    assert [m["slug"] for m in ok(r, "meters.list")] == ["tokens_total"] == [ok(r, "meters.get")["slug"]]
+    assert r["meters.get(m1)"]["status"] == 404 and r["meters.get(m1)"]["title"] == "Not Found"
+    rows = ok(r, "meters.query")["data"]
+    assert sorted((x["subject"], x["groupBy"]["model"], x["value"]) for x in rows) == [
+        ("customer-2", "gpt-4o", 40), ("customer-2", "llama", 2), ("customer-3", "llama", 8)]
+    assert ok(r, "subjects.get")["displayName"] == "Initech" and len(ok(r, "subjects.list")) == 1
+    assert ok(r, "features.get")["key"] == "v1_tokens" and len(ok(r, "features.list")) == 1
+    assert ok(r, "entitlementsV1.create")["measureUsageFrom"] == "2025-03-10T12:00:00.000Z"
+    assert ok(r, "entitlementsV1.value") == {"hasAccess": True, "balance": 1000, "usage": 0, "overage": 0}
+    assert len(ok(r, "entitlementsV1.list")) == 1
+    portal = ok(r, "portal.query")["data"]
+    assert [(x["subject"], x["value"]) for x in portal] == [("customer-2", 42)]
+    ok(r, "portal.invalidate")
+    assert r["portal.query(invalidated)"]["status"] == 401
+    ok(r, "features.delete(in use)")  # archiving a feature keeps its entitlements (OpenMeter's rule)
+    ok(r, "subjects.delete")
