@@ -23,6 +23,7 @@ import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from meterd.server import config as config_module
+from meterd.server import health as health_servicer
 from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
@@ -200,7 +201,7 @@ class MeterdServer:
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
             self.grpc.add_registered_method_handlers(service, adapted)
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        self.health = health.aio.HealthServicer()
+        self.health = health_servicer.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable(self.grpc, names)
         self._service_names = names
