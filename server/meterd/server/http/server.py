@@ -21,6 +21,9 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("meterd.http")
+# uvicorn warns of every request its HTTP parser refuses (answered 400): a client's mistake, not the server's;
+# at this level one port scanner would flood the log. Its errors (an exception escaping the app) still show.
+logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
 
 MAX_HEAD_BYTES = 64 * 1024
 IDLE_TIMEOUT_SECONDS = 30.0
