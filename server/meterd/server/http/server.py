@@ -82,7 +82,10 @@ def bind(listen: str) -> socket.socket:
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio disables Nagle's algorithm only on sockets whose proto says TCP, and an
+    # accepted socket inherits it. Without it a response's headers and body left in two segments, the body
+    # waiting for the client's delayed ACK: every call on a kept-alive connection took 40 ms more.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, int(port)))
