@@ -119,18 +119,27 @@ def _request(draw: st.DrawFn, method: str, template: str, portal: str) -> bytes:
 
 
 def send(address: str, raw: bytes) -> tuple[int, str, bytes]:
-    """Sends raw request bytes; (status, content type, body) of the answer (the connection is closed)."""
+    """Sends raw request bytes; (status, content type, body) of the first answer. The head is read to its end
+    and the body by its Content-Length (a request whose Connection header is garbled keeps its connection)."""
     host, port = address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=CALL_TIMEOUT_S) as sock:
         sock.sendall(raw)
-        chunks = []
-        while chunk := sock.recv(65536):  # the socket's timeout bounds every read: a hang fails the test
-            chunks.append(chunk)
-    response = b"".join(chunks)
-    head, _, body = response.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        response = b""
+        while b"\r\n\r\n" not in response:  # the socket's timeout bounds every read: a hang fails the test
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+        head, _, body = response.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        length = 0 if raw.startswith(b"HEAD ") or status in (204, 304) else int(headers.get("content-length", 0))
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
     return status, headers.get("content-type", ""), body
 
 
