@@ -134,8 +134,9 @@ def send(address: str, raw: bytes) -> tuple[int, str, bytes]:
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ")[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-        length = 0 if raw.startswith(b"HEAD ") or status in (204, 304) else int(headers.get("content-length", 0))
-        while len(body) < length:
+        # Without a Content-Length (the HTTP parser's own 400, which closes), the body runs to the close.
+        length = 0 if raw.startswith(b"HEAD ") or status in (204, 304) else int(headers.get("content-length", -1))
+        while length < 0 or len(body) < length:
             chunk = sock.recv(65536)
             if not chunk:
                 break
