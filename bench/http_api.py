@@ -149,7 +149,7 @@ def main() -> int:
     }
     path = write_result("http_api", result)
     print(table([
-        ("ingest gRPC (batches of %d)" % args.batch, f"{grpc_rate:,.0f} events/s"),
+        (f"ingest gRPC (batches of {args.batch})", f"{grpc_rate:,.0f} events/s"),
         ("ingest HTTP", f"{http_rate:,.0f} events/s ({http_rate / grpc_rate:.2f} of gRPC; target >= 0.5)"),
         ("value gRPC p50 / p99", f"{percentile(grpc_lat, 50):.2f} / {percentile(grpc_lat, 99):.2f} ms"),
         ("value HTTP p50 / p99", f"{percentile(http_lat, 50):.2f} / {percentile(http_lat, 99):.2f} ms "

@@ -85,9 +85,9 @@ def integer(value: Any, field: str, low: int, high: int) -> int:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,18}", value):
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,18}", value)
+    ):
         number = int(value)
     if number is None:
         raise errors.InvalidArgument.of(field, f"must be an integer, got {errors.quote(value)}")
