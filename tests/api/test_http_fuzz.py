@@ -135,7 +135,9 @@ def send(address: str, raw: bytes) -> tuple[int, str, bytes]:
         status = int(lines[0].split(" ")[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
         # Without a Content-Length (the HTTP parser's own 400, which closes), the body runs to the close.
-        length = 0 if raw.startswith(b"HEAD ") or status in (204, 304) else int(headers.get("content-length", -1))
+        length = int(headers.get("content-length", -1))
+        if status in (204, 304) or (raw.startswith(b"HEAD ") and length >= 0):
+            length = 0  # no body, whatever the length says
         while length < 0 or len(body) < length:
             chunk = sock.recv(65536)
             if not chunk:
