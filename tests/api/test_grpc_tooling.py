@@ -114,5 +114,5 @@ def test_grpcurl_lists_describes_and_calls(tool_server: MeterdServer) -> None:
         body = {"events": [{"id": "g1", "source": "cli", "specversion": "1.0", "type": "prompt", "subject": "c1",
                             "data": json.dumps({"tokens": 5})}]}
         reply = json.loads(run("-d", json.dumps(body), tool_server.address, "meterd.v1.EventService/IngestEvents"))
-        assert reply["acceptedCount"] == 1
+        assert reply.get("acceptedCount", reply.get("accepted_count")) == 1, reply
         assert [row.value for row in om.meters.query("tokens").rows] == [5.0]
