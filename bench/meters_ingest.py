@@ -79,15 +79,16 @@ def make_events(prefix: str, n: int, live: bool) -> list[events_pb2.Event]:
     return out
 
 
-def raw_rate(events: list[events_pb2.Event], db: Path, name: str) -> float:
+def raw_rate(events: list[events_pb2.Event], db: Path, name: str, *, fresh: bool = True) -> float:
     """The storage's own speed for these rows: ``executemany`` into the events table (its unique key and
     indexes), batches of 1,000, one transaction each, with the server's settings (meterd's connection
     pragmas: WAL, synchronous=FULL; no automatic checkpoint, a passive one between transactions once the
     WAL passes the server's threshold, as the server's writer does). The bench process's own heap (every
     event of the run) is frozen out of the garbage collector's passes while it runs: the server does not
-    hold it."""
+    hold it. ``fresh``: into a new database, removed afterwards (else into ``db`` as it is, left there)."""
     conn = connect(str(db))
-    migrate(conn)
+    if fresh:
+        migrate(conn)
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES // 4}")
     ingested_us = int(time.time() * 1e6)
@@ -114,9 +115,10 @@ def raw_rate(events: list[events_pb2.Event], db: Path, name: str) -> float:
     finally:
         gc.unfreeze()
     conn.close()
-    db.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if fresh:
+        db.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
     CPU_US[name] = min(CPU_US.get(name, cpu_us), cpu_us)
     return rate
 

@@ -36,9 +36,10 @@ from query import DAYS, METERS, METHODS, PATHS, START, SUBJECTS, event, query_su
 from meterd.client import OpenMeter
 from meterd.server.meters.fold import Folder, compile_meter
 from meterd.server.meters.service import MeterService, definition_from_fields
+from meterd.server.store import rowsets
 from meterd.server.store.postgres.db import Database
 from meterd.server.store.postgres.events import PgEventStore
-from meterd.server.store.postgres.meters import TARGET_TABLES, PgMeterStore
+from meterd.server.store.postgres.meters import PgMeterStore, target_table
 from meterd.server.timeutil import to_us, utcnow
 from meterd.v1 import events_pb2
 
@@ -122,12 +123,22 @@ def bench_streams(cluster: PgCluster, config: Path, replicas: int, n: int, event
 def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections: int = 4) -> dict[str, Any]:
     """The same rows by COPY into event_keys and events (with their indexes), one commit per ``size`` rows,
     on ``connections`` connections at once (meterd's writers also commit concurrently)."""
-    import psycopg
-
     url = cluster.create_database()
     Database(url, min_connections=1).close()  # schema and partitions
-    events = wire_events("c-", n)
-    rows = [(i + 1, e.source, e.id, e.type, e.subject, e.time.seconds * 1_000_000 + e.time.nanos // 1000, 0,
+    try:
+        rate = copy_rate(url, wire_events("c-", n), 1, size, connections)
+    finally:
+        cluster.drop_database(url)
+    return {"events_per_second": round(rate), "connections": connections, "rows_per_commit": size}
+
+
+def copy_rate(url: str, events: list[events_pb2.Event], first_seq: int, size: int = 1000,
+              connections: int = 4) -> float:
+    """Events/s of COPY into event_keys and events of ``url`` (sequence numbers from ``first_seq``), one
+    commit per ``size`` rows, on ``connections`` connections at once: the ceiling of PostgreSQL ingest."""
+    import psycopg
+
+    rows = [(first_seq + i, e.source, e.id, e.type, e.subject, e.time.seconds * 1_000_000 + e.time.nanos // 1000, 0,
              e.specversion, None, None, e.data) for i, e in enumerate(events)]
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
 
@@ -144,17 +155,13 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections
                             copy.write_row(r)
                 conn.commit()
 
-    try:
-        threads = [threading.Thread(target=worker, args=(chunks[k::connections],)) for k in range(connections)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
-    finally:
-        cluster.drop_database(url)
-    return {"events_per_second": round(n / elapsed), "connections": connections, "rows_per_commit": size}
+    threads = [threading.Thread(target=worker, args=(chunks[k::connections],)) for k in range(connections)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(rows) / (time.perf_counter() - start)
 
 
 def load_ingest(url: str, n: int) -> float:
@@ -177,7 +184,7 @@ def event_rows(n: int) -> Iterator[tuple[int, str, str, int, str]]:
 
 # Indexes dropped during a bulk load and built again from their definitions at its end (a sorted build is far
 # cheaper than as many insertions); the schema afterwards is the same.
-_BULK_INDEXED = ("event_keys", "events", "meter_sub_m", "meter_all_m")
+_BULK_INDEXED = ("event_keys", "events", "agg_sub_m", "agg_sub_h", "agg_all_m")
 
 
 def load_bulk(url: str, n: int, workers: int = 2) -> float:
@@ -194,7 +201,10 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
     for spec in METERS:
         meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
                                              spec.get("value_property"), spec["group_by"]))
-    by_type = {"request": [compile_meter(m.num, m.definition) for m in store.list(100, None)]}
+    with psycopg.connect(url) as conn:
+        slots = {num: (rowset, slot) for num, rowset, slot in conn.execute(
+            "SELECT meter_num, rowset, slot FROM meter_slots").fetchall()}
+    by_type = {"request": [compile_meter(m.num, m.definition, *slots[m.num]) for m in store.list(100, None)]}
     db.close()
     ingested_us = to_us(utcnow())
     start = time.perf_counter()
@@ -235,7 +245,7 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
                                          by_type, 0)
                     assert not folded.errors, folded.errors[:3]
                     for target, rows in folded.rows.items():
-                        table, columns = TARGET_TABLES[target]
+                        table, columns = target_table(target)
                         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                             for row in rows:
                                 copy.write_row(row)
@@ -276,7 +286,7 @@ def same_aggregates(cluster: PgCluster, n: int) -> bool:
     try:
         load_ingest(urls[0], n)
         load_bulk(urls[1], n)
-        tables = sorted({table for table, _ in TARGET_TABLES.values()} | {"meter_subjects"})
+        tables = sorted({*rowsets.TABLES, "meter_subjects", "meter_sub_distinct_m", "meter_slots", "meter_rowsets"})
         dumps = []
         for url in urls:
             with psycopg.connect(url) as conn:
@@ -294,8 +304,8 @@ def fold_cost(n: int) -> dict[str, float]:
     """The store's fold alone, in this process, on n events of the stream workload in batches of 1,000: CPU
     per event and the pre-aggregate rows each event becomes (what PostgreSQL then upserts)."""
     by_type = {"request": [compile_meter(k + 1, definition_from_fields(
-        spec["slug"], spec["event_type"], spec["aggregation"], spec.get("value_property"), spec["group_by"]))
-        for k, spec in enumerate(METERS)]}
+        spec["slug"], spec["event_type"], spec["aggregation"], spec.get("value_property"), spec["group_by"]), 1, k)
+        for k, spec in enumerate(METERS)]}  # one row set, as the store gives them (same type and group paths)
     rows = [(i % 1000, "request", subject, t, data) for i, (_, _, subject, t, data) in enumerate(event_rows(n))]
     folder = Folder()
     upserts = 0

@@ -100,35 +100,38 @@ def query_suite(address: str, runs: int, pid: int | None = None) -> dict[str, di
 
 def raw_suite(db_path: Path, runs: int) -> dict[str, dict[str, float]]:
     """The physical ceiling: the least SQL that gives the same answers (the same rows, sums as integers),
-    run with Python's sqlite3 on the same database in this process, with no server, windows or wire."""
+    run with Python's sqlite3 on the same database in this process, with no server, windows or wire: the
+    meter's slot of its row set (one subject: its hour totals; all subjects: the hour and day rows)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    num = conn.execute("SELECT num FROM meters WHERE slug = 'tokens'").fetchone()[0]
+    rowset, slot = conn.execute("SELECT s.rowset, s.slot FROM meter_slots s JOIN meters m ON m.num = s.meter_num"
+                                " WHERE m.slug = 'tokens'").fetchone()
+    n, units, nanos = (f"{c}{int(slot)}" for c in "nab")
     start = int(START.timestamp()) * 1_000_000
     day, hour = 86_400_000_000, 3_600_000_000
     end = start + DAYS * day
     days = list(range(start, end, day))
     marks = ",".join("?" * len(days))
     rng = random.Random(7)
-    one = (f"SELECT (time_us - {start}) / {{unit}} AS w, SUM(count), SUM(sum_units), SUM(sum_nanos) FROM meter_sub_m"
-           f" WHERE meter_num = ? AND day_us IN ({marks}) AND subject = ? AND time_us >= ? AND time_us < ?"
+    one = (f"SELECT (time_us - {start}) / {{unit}} AS w, SUM({n}), SUM({units}), SUM({nanos}) FROM agg_sub_h"
+           f" WHERE rowset = ? AND day_us IN ({marks}) AND subject = ? AND time_us >= ? AND time_us < ?"
            " GROUP BY w ORDER BY w")
     # Budapest is UTC+1 all January: its days start at 23:00 UTC.
     budapest = one.replace(f"(time_us - {start})", f"(time_us - {start - hour})").format(unit=day)
 
     def subject() -> list[object]:
-        return [num, *days, f"customer-{rng.randrange(SUBJECTS)}", start, end]
+        return [rowset, *days, f"customer-{rng.randrange(SUBJECTS)}", start, end]
 
     try:
         return {
             "one_subject_30d_hourly": timed(lambda: len(conn.execute(one.format(unit=hour), subject()).fetchall()),
                                             runs),
             "all_subjects_30d_hourly_by_method": timed(lambda: len(conn.execute(
-                "SELECT time_us, json_extract(groups, '$[0]') AS g, SUM(count), SUM(sum_units), SUM(sum_nanos)"
-                " FROM meter_all_h WHERE meter_num = ? AND time_us >= ? AND time_us < ? GROUP BY time_us, g"
-                " ORDER BY time_us, g", (num, start, end)).fetchall()), max(3, runs // 5)),
+                f"SELECT time_us, json_extract(groups, '$[0]') AS g, SUM({n}), SUM({units}), SUM({nanos})"
+                " FROM agg_all_h WHERE rowset = ? AND time_us >= ? AND time_us < ? GROUP BY time_us, g"
+                " ORDER BY time_us, g", (rowset, start, end)).fetchall()), max(3, runs // 5)),
             "all_subjects_30d_total": timed(lambda: len(conn.execute(
-                "SELECT SUM(count), SUM(sum_units), SUM(sum_nanos) FROM meter_all_d WHERE meter_num = ?"
-                " AND time_us >= ? AND time_us < ?", (num, start, end)).fetchall()), runs),
+                f"SELECT SUM({n}), SUM({units}), SUM({nanos}) FROM agg_all_d WHERE rowset = ?"
+                " AND time_us >= ? AND time_us < ?", (rowset, start, end)).fetchall()), runs),
             "one_subject_30d_daily_budapest": timed(lambda: len(conn.execute(budapest, subject()).fetchall()), runs),
         }
     finally:
