@@ -128,6 +128,10 @@ class Config(BaseModel):
                                      "PostgreSQL: at start, how long an unreachable database is retried before "
                                      "meterd exits with status 1 (a bad password or unknown database exits at "
                                      "once)", ge=0)
+    raw_event_retention_days: int = setting(0, "storage.raw_event_retention_days", "METERD_RAW_EVENT_RETENTION_DAYS",
+                                            "raw events whose event time is older than this many days are removed"
+                                            " (at start, then hourly), their dedupe keys and every meter's numbers"
+                                            " kept (README: Keeping raw events); 0: kept for good", ge=0)
     admin_key: str | None = setting(None, "auth.admin_key", "METERD_API_KEY",
                                     "admin key every call must send (authorization: Bearer <key>); the same "
                                     "variable the CLI and client send. Unset: auth off (warned off loopback)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from meterd.server.app import AppContext
+from meterd.server.events.retention import RawEventRetention
 from meterd.server.events.service import EventService
 from meterd.server.events.servicer import EventServicer
 
@@ -22,3 +23,8 @@ def wire(ctx: AppContext) -> None:
     ctx.services["event_store"] = store
     ctx.services["events"] = service
     ctx.add_servicer("EventService", EventServicer(service))
+    if ctx.config.raw_event_retention_days:
+        retention = RawEventRetention(store, ctx.clock, ctx.config.raw_event_retention_days)
+        ctx.services["raw_event_retention"] = retention
+        ctx.on_start.append(retention.start)
+        ctx.on_stop.append(retention.stop)

@@ -231,6 +231,24 @@ class PgEventStore:
         return future
 
 
+    def retire(self, before_us: int, limit: int) -> int:
+        """Removes up to ``limit`` raw events whose event time is before ``before_us`` (oldest first), with
+        their validation errors; their dedupe keys stay in event_keys and the pre-aggregates are not touched,
+        so every meter's numbers stay what they were. Returns how many."""
+
+        def job(conn: Conn) -> int:
+            doomed = conn.native("SELECT seq, time_us FROM events WHERE time_us < %s ORDER BY time_us LIMIT %s",
+                                 (before_us, limit)).fetchall()
+            if not doomed:
+                return 0
+            seqs = [seq for seq, _ in doomed]
+            conn.native("DELETE FROM event_errors WHERE event_seq = ANY(%s)", (seqs,))
+            # time_us names the partitions to look in (the partition key), seq the rows.
+            return int(conn.native("DELETE FROM events WHERE time_us < %s AND time_us >= %s AND seq = ANY(%s)",
+                                   (doomed[-1][1] + 1, doomed[0][1], seqs)).rowcount)
+
+        return self._pg.write(job)
+
     # -- listing -----------------------------------------------------------------------------------
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None

@@ -54,6 +54,13 @@ _INSERT = (
     " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING"
 )
 _NEW_KEYS = "SELECT seq, source, id FROM events WHERE seq >= ?"
+# The same insert once raw events have been removed (retention): the keys of removed events stay duplicates.
+_INSERT_UNLESS_RETIRED = (
+    "INSERT INTO events (source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
+    " dataschema, data) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+    " WHERE NOT EXISTS (SELECT 1 FROM event_keys_retired WHERE source = ?1 AND id = ?2)"
+    " ON CONFLICT (source, id) DO NOTHING"
+)
 
 
 # A submitted batch: its events, ingest time, the caller's future, each batch listener's prepared value,
@@ -73,6 +80,8 @@ class SqliteEventStore:
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
         self._in_flight = 0
+        # Whether any raw event was removed (its key kept in event_keys_retired): ingest then checks those keys.
+        self._retired = db.reader().execute("SELECT 1 FROM event_keys_retired LIMIT 1").fetchone() is not None
 
     def add_ingest_listener(self, listener: IngestListener) -> None:
         """Registers a function run in the same transaction as every insert of new events."""
@@ -175,7 +184,7 @@ class SqliteEventStore:
         next_seq = (conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
         rows = batches[0][4] if len(batches) == 1 else [r for batch in batches for r in batch[4]]
         before = conn.total_changes
-        conn.executemany(_INSERT, rows)
+        conn.executemany(_INSERT_UNLESS_RETIRED if self._retired else _INSERT, rows)
         stored_count = conn.total_changes - before
         outcomes: list[list[bool]] = []
         seqs: list[Sequence[int | None]] = []
@@ -211,6 +220,27 @@ class SqliteEventStore:
                         for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
                     ])
         return outcomes
+
+    def retire(self, before_us: int, limit: int) -> int:
+        """Removes up to ``limit`` raw events whose event time is before ``before_us`` (oldest first), with
+        their validation errors, keeping their dedupe keys; returns how many. The pre-aggregates are not
+        touched: every meter's numbers stay what they were."""
+
+        def job(conn: sqlite3.Connection) -> int:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS retiring (seq INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM retiring")
+            conn.execute("INSERT INTO retiring SELECT seq FROM events WHERE time_us < ? ORDER BY time_us LIMIT ?",
+                         (before_us, limit))
+            conn.execute("INSERT OR IGNORE INTO event_keys_retired (source, id)"
+                         " SELECT source, id FROM events WHERE seq IN (SELECT seq FROM retiring)")
+            conn.execute("DELETE FROM event_errors WHERE event_seq IN (SELECT seq FROM retiring)")
+            removed = conn.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM retiring)").rowcount
+            conn.execute("DELETE FROM retiring")
+            if removed:
+                self._retired = True  # on the writer, before any later insert (same thread)
+            return removed
+
+        return self._db.write(job)
 
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
