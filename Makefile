@@ -19,7 +19,7 @@ GRPCURL_MODULE := github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
 BUF_AGAINST ?= .git\#ref=HEAD~1
 
-.PHONY: setup lock generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
+.PHONY: setup lock generate check-generated check-stubs run test test-slow lint bench bench-scale stubs clean fuzz
 
 setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL)
 	@bash scripts/ensure-postgresql.sh
@@ -103,6 +103,11 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# Costs at 1M, 10M and 50M stored events on both backends (bench/scale.py: bulk loads, hours, ~60 GB of disk at
+# the largest size); run once, its figures committed in bench/results/scale.json.
+bench-scale: setup
+	$(PY) bench/scale.py
 
 # Stubs for TypeScript, Go and Java (stubs/<language>), generated from protos/ and committed.
 stubs: setup

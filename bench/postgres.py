@@ -2,7 +2,7 @@
 the raw ceiling (COPY of the same rows into the same partitioned table and dedupe key table, one commit per
 1,000 rows), the same stream with no meter (what aggregation costs), where the CPU time goes (meterd
 processes vs PostgreSQL's, the fold's share of meterd's), and one-subject / all-subject query latency at
-10M events (by default).
+2M events (by default; 10M and 50M: bench/scale.py, `make bench-scale`).
 
 A throwaway cluster (tests/pgcluster.py: initdb in a temporary folder, fsync on, synchronous commits) is
 started and removed by this script. The query data goes in by a bulk load (``load_bulk``: COPY of the
@@ -320,7 +320,7 @@ def fold_cost(n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000, help="events per ingest measurement")
-    parser.add_argument("--query-events", type=int, default=10_000_000, help="events loaded for the queries")
+    parser.add_argument("--query-events", type=int, default=2_000_000, help="events loaded for the queries")
     parser.add_argument("--runs", type=int, default=30, help="runs per query for percentiles")
     args = parser.parse_args()
     cluster = PgCluster(SETTINGS)
