@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterd.server.meters.plan import WindowRun, window_runs
+from meterd.server.meters.plan import WindowRun, fetches, plan, window_runs
 from meterd.server.meters.windows import WindowSize, windows_between
 from meterd.server.store.sqlite.meter_reads import window_expr
 from meterd.server.timeutil import to_us
@@ -103,3 +103,15 @@ def test_many_runs_are_a_balanced_tree() -> None:
         for i, w in enumerate(windows):
             for t in (w.start, w.end - M):
                 assert conn.execute(f"SELECT {expr}", {"t": to_us(t)}).fetchone() == (i,)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 3 * 24 * 60), min_size=1, max_size=40), st.integers(0, 24 * 60))
+def test_fetches_are_the_plans(lengths: list[int], offset: int) -> None:
+    """plan.fetches gives the plan's level ranges (what a store grouping into windows itself reads)."""
+    t = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=offset)
+    windows = []
+    for minutes in lengths:
+        windows.append((t, t + timedelta(minutes=minutes)))
+        t += timedelta(minutes=minutes)
+    assert sorted(fetches(windows), key=repr) == sorted(plan(windows).fetches, key=repr)

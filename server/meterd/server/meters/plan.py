@@ -47,26 +47,26 @@ def ceil_to(t_us: int, unit: int) -> int:
 def pieces(start_us: int, end_us: int) -> list[tuple[Level, int, int]]:
     """[start, end) (whole minutes) as level-aligned pieces, coarsest in the middle, in time order."""
     out: list[tuple[Level, int, int]] = []
-
-    def by_hours(a: int, b: int) -> None:
-        h0, h1 = ceil_to(a, HOUR_US), floor_to(b, HOUR_US)
-        if h0 < h1:
-            if a < h0:
-                out.append((Level.MINUTE, a, h0))
-            out.append((Level.HOUR, h0, h1))
-            if h1 < b:
-                out.append((Level.MINUTE, h1, b))
-        elif a < b:
-            out.append((Level.MINUTE, a, b))
-
     d0, d1 = ceil_to(start_us, DAY_US), floor_to(end_us, DAY_US)
     if d0 < d1:
-        by_hours(start_us, d0)
+        _by_hours(start_us, d0, out)
         out.append((Level.DAY, d0, d1))
-        by_hours(d1, end_us)
+        _by_hours(d1, end_us, out)
     else:
-        by_hours(start_us, end_us)
+        _by_hours(start_us, end_us, out)
     return out
+
+
+def _by_hours(a: int, b: int, out: list[tuple[Level, int, int]]) -> None:
+    h0, h1 = ceil_to(a, HOUR_US), floor_to(b, HOUR_US)
+    if h0 < h1:
+        if a < h0:
+            out.append((Level.MINUTE, a, h0))
+        out.append((Level.HOUR, h0, h1))
+        if h1 < b:
+            out.append((Level.MINUTE, h1, b))
+    elif a < b:
+        out.append((Level.MINUTE, a, b))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +123,20 @@ def plan(windows: Sequence[tuple[datetime, datetime]]) -> Plan:
         if run_start is not None and run_end is not None:
             fetches.append(Fetch(level, run_start, run_end))
     return Plan(fetches, starts, ends, window)
+
+
+def fetches(windows: Sequence[tuple[datetime, datetime]]) -> list[Fetch]:
+    """``plan(windows).fetches`` without what merging needs (which window holds which piece): the level
+    ranges for a store that groups rows into windows itself. Windows in order, as ``plan`` takes them."""
+    runs: dict[Level, list[list[int]]] = {Level.MINUTE: [], Level.HOUR: [], Level.DAY: []}
+    for start, end in windows:
+        for level, a, b in pieces(to_us(start), to_us(end)):
+            level_runs = runs[level]
+            if level_runs and level_runs[-1][1] == a:
+                level_runs[-1][1] = b
+            else:
+                level_runs.append([a, b])
+    return [Fetch(level, a, b) for level, level_runs in runs.items() for a, b in level_runs]
 
 
 @dataclass(frozen=True, slots=True)

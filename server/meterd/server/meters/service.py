@@ -326,7 +326,7 @@ class MeterService:
     ) -> list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
-        fetches = planner.plan([(w.clip_start, w.clip_end) for w in windows]).fetches
+        fetches = planner.fetches([(w.clip_start, w.clip_end) for w in windows])
         fetched = fetch_windows(
             meter, planner.window_runs([(w.start, w.end) for w in windows]), fetches, subjects=q.subjects,
             keep_subject=keep_subject, keep_groups=[index_of[k] for k in chosen],

@@ -17,12 +17,15 @@ reading in a row holds NULL or a count of 0; a slot nobody holds is NULL in ever
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from meterd.server.meters.fold import COUNT, LATEST, MAX, MIN, SLOTS, SUM, Layout, Target
-from meterd.server.meters.plan import DAY_US, Fetch, Level
+from meterd.server.meters.model import Aggregation
+from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level, WindowRun
 
 SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 SUB_KEY = ("rowset", "day_us", "subject", "time_us", "groups")
@@ -147,3 +150,210 @@ def day_ranges(fetches: Sequence[Fetch]) -> list[tuple[int, int, int]]:
                 out.append((day, t, stop))
             t = stop
     return out
+
+
+# -- reads -------------------------------------------------------------------------------------------------
+
+# (window index, subject or None, kept group values, count, sum in units of 10^-9, min, max, distinct count)
+WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None, int]
+# (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct value)
+PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
+                   tuple[int, int, float] | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs in the reads' SQL between the backends."""
+
+    postgres: bool
+
+    @property
+    def ph(self) -> str:
+        return "%s" if self.postgres else "?"
+
+    @property
+    def mod(self) -> str:
+        return "%%" if self.postgres else "%"
+
+    @property
+    def null_text(self) -> str:
+        return "NULL::text" if self.postgres else "NULL"
+
+    def group_value(self, index: int) -> str:
+        return f"(s.groups::jsonb ->> {int(index)})" if self.postgres else f"json_extract(s.groups, '$[{int(index)}]')"
+
+    def one_of(self, expression: str, values: Sequence[str], params: list[object]) -> str:
+        if self.postgres:
+            params.append(list(values))
+            return f"{expression} = ANY(%s)"
+        params.extend(values)
+        return f"{expression} IN ({','.join('?' * len(values))})"
+
+    def ordered(self, expression: str) -> str:
+        """Text ordered by code point, nulls first (SQLite's BINARY order; PostgreSQL's "C")."""
+        return f'{expression} COLLATE "C" NULLS FIRST' if self.postgres else expression
+
+
+SQLITE = Dialect(postgres=False)
+POSTGRES = Dialect(postgres=True)
+
+
+def _per_subject(d: Dialect, table: str, columns: str, key_col: str, owner: int, subjects: Sequence[str],
+                 ranges: list[tuple[int, int, int]], params: list[object]) -> str:
+    """A SELECT of per-subject rows over day ranges: one index seek per (range, subject) with subjects, one
+    range scan per day without; the ranges are one parameter (SQLite: a JSON array; PostgreSQL: arrays)."""
+    if d.postgres:
+        params += [[r[0] for r in ranges], [r[1] for r in ranges], [r[2] for r in ranges], owner]
+        ranges_sql = "unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(day, lo, hi)"
+        day, lo, hi = "r.day", "r.lo", "r.hi"
+    else:
+        params += [json.dumps(ranges), owner]
+        ranges_sql = "json_each(?) r"
+        day, lo, hi = "r.value ->> 0", "r.value ->> 1", "r.value ->> 2"
+    on = [f"a.{key_col} = {d.ph}", f"a.day_us = {day}", f"a.time_us >= {lo}", f"a.time_us < {hi}"]
+    if subjects:
+        on.insert(2, d.one_of("a.subject", subjects, params))
+    return f"SELECT {columns} FROM {ranges_sql} JOIN {table} a ON {' AND '.join(on)}"
+
+
+def sources(d: Dialect, meter_num: int, place: Placement | None, fetches: Sequence[Fetch], *, per_subject: bool,
+            subjects: Sequence[str], totals: bool, params: list[object]) -> tuple[str, list[str]]:
+    """The rows a query reads, as one FROM item ``s`` with columns (t, subject, groups, n, a, b, x) for a
+    meter's slot, or (t, subject, groups, value) for UNIQUE_COUNT (``place`` None), and the conditions on it.
+
+    Queries that neither filter nor group by subject read the all-subject rows of each fetch's level; the
+    others per-subject rows: with ``totals`` (no group value kept or filtered) the hour totals for the hour
+    and day ranges and minute rows for the minute ranges, else minute rows throughout. A slot's rows are
+    read only while the slot is still the meter's (a meter deleted or redefined since ``place`` was read:
+    nothing, rather than another meter's slot)."""
+    where: list[str] = []
+    parts = []
+    subject, null = "a.subject AS subject", d.null_text
+    if place is None:  # UNIQUE_COUNT: its own rows, keyed by the meter's number
+        if per_subject:
+            parts.append(_per_subject(d, "meter_sub_distinct_m", f"a.time_us AS t, {subject}, a.groups AS groups,"
+                                      " a.value AS value", "meter_num", meter_num, subjects, day_ranges(fetches),
+                                      params))
+        else:
+            for f in fetches:
+                parts.append(f"SELECT a.time_us AS t, {null} AS subject, a.groups AS groups, a.value AS value"
+                             f" FROM meter_all_distinct_{SUFFIX[f.level]} a WHERE a.meter_num = {d.ph}"
+                             f" AND a.time_us >= {d.ph} AND a.time_us < {d.ph}")
+                params += [meter_num, f.start_us, f.end_us]
+    else:
+        n = place.n
+        values = f"a.{n} AS n, a.{place.a} AS a, a.{place.b} AS b, a.{place.x} AS x"
+        if per_subject:
+            minutes = [f for f in fetches if f.level is Level.MINUTE or not totals]
+            hours = [f for f in fetches if f.level is not Level.MINUTE and totals]
+            if minutes:
+                parts.append(_per_subject(d, "agg_sub_m", f"a.time_us AS t, {subject}, a.groups AS groups, {values}",
+                                          "rowset", place.rowset, subjects, day_ranges(minutes), params)
+                             + f" WHERE a.{n} > 0")
+            if hours:
+                parts.append(_per_subject(d, "agg_sub_h", f"a.time_us AS t, {subject}, {null} AS groups, {values}",
+                                          "rowset", place.rowset, subjects, day_ranges(hours), params)
+                             + f" WHERE a.{n} > 0")
+        else:
+            for f in fetches:
+                parts.append(f"SELECT a.time_us AS t, {null} AS subject, a.groups AS groups, {values}"
+                             f" FROM agg_all_{SUFFIX[f.level]} a WHERE a.rowset = {d.ph} AND a.time_us >= {d.ph}"
+                             f" AND a.time_us < {d.ph} AND a.{n} > 0")
+                params += [place.rowset, f.start_us, f.end_us]
+        where.append(f"EXISTS (SELECT 1 FROM meter_slots WHERE meter_num = {d.ph} AND rowset = {d.ph} AND slot = {d.ph})")
+        params += [meter_num, place.rowset, place.slot]
+    return f"({' UNION ALL '.join(parts)}) s", where
+
+
+def window_expr(runs: Sequence[WindowRun], column: str) -> str:
+    """SQL for the index of the window holding ``column`` (microseconds): per run, arithmetic; between
+    runs, a balanced tree of comparisons (log2(runs) of them per row). The numbers are integers written
+    into the SQL (no text of the caller's); times are after the runs' start, so the division rounds down on
+    both backends."""
+
+    def tree(lo: int, hi: int) -> str:
+        if hi - lo == 1:
+            run = runs[lo]
+            offset = f"{column} - {int(run.start_us)}" if run.start_us else column
+            return f"({int(run.first)} + ({offset}) / {int(run.step_us)})"
+        mid = (lo + hi) // 2
+        return f"(CASE WHEN {column} < {int(runs[mid].start_us)} THEN {tree(lo, mid)} ELSE {tree(mid, hi)} END)"
+
+    if not runs:
+        raise ValueError("no windows")
+    return tree(0, len(runs))
+
+
+def windowed_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Placement | None,
+                 runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str], keep_subject: bool,
+                 keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> tuple[str, list[object]]:
+    """The statement of a windowed read (every aggregation but LATEST) and its parameters: one row per
+    (window, subject, kept group values) with data, ordered by window, subject, then group values (nulls
+    first, then by code point): w, subject, *groups, then COUNT(DISTINCT value) (UNIQUE_COUNT) or SUM(n) and
+    MIN(x) (MIN), MAX(x) (MAX), or SUM(a), SUM(b) (SUM, AVG: whole units and nanos) (COUNT: SUM(n) alone)."""
+    params: list[object] = []
+    source, where = sources(d, meter_num, place, fetches, per_subject=bool(subjects) or keep_subject,
+                            subjects=subjects, totals=not keep_groups and not filters, params=params)
+    for index, values in filters.items():
+        where.append(d.one_of(d.group_value(index), values, params))
+    groups = [d.group_value(i) for i in keep_groups]
+    keys = ["w", *(["s.subject"] if keep_subject else []), *groups]
+    order = ["w", *([d.ordered("s.subject")] if keep_subject else []), *(d.ordered(g) for g in groups)]
+    selected = [f"{window_expr(runs, 's.t')} AS w", "s.subject" if keep_subject else d.null_text, *groups]
+    if place is None:
+        values = "COUNT(DISTINCT s.value)"
+    elif aggregation is Aggregation.COUNT:
+        values = "SUM(s.n)"
+    elif aggregation is Aggregation.MIN:
+        values = "SUM(s.n), MIN(s.x)"
+    elif aggregation is Aggregation.MAX:
+        values = "SUM(s.n), MAX(s.x)"
+    else:
+        values = "SUM(s.n), SUM(s.a), SUM(s.b)"
+    sql = (f"SELECT {', '.join(selected)}, {values} FROM {source}{' WHERE ' + ' AND '.join(where) if where else ''}"
+           f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(order)}")
+    return sql, params
+
+
+def level_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Placement | None, fetch: Fetch, *,
+              subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
+              filters: Mapping[int, tuple[str, ...]]) -> tuple[str, list[object]]:
+    """The statement of a read of one level range, grouped by the level's unit, (subject) and the kept
+    group values: tu, subject, *groups, then the value (UNIQUE_COUNT: each distinct value), or n, a, b, x
+    of each stored row (LATEST: the pick by (event time, ingest seq) is the caller's), or SUM(n), SUM(a) in
+    10^9 parts and the rest, SUM(b), MIN(x), MAX(x)."""
+    per_subject = bool(subjects) or keep_subject
+    params: list[object] = []
+    source, where = sources(d, meter_num, place, [fetch], per_subject=per_subject, subjects=subjects,
+                            totals=not keep_groups and not filters, params=params)
+    for index, values in filters.items():
+        where.append(d.one_of(d.group_value(index), values, params))
+    unit = fetch.level.value
+    time_col = "s.t" if not per_subject or fetch.level is Level.MINUTE else f"s.t - s.t {d.mod} {int(unit)}"
+    groups = [d.group_value(i) for i in keep_groups]
+    select_keys = ", ".join([f"{time_col} AS tu", "s.subject" if keep_subject else d.null_text, *groups])
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    if place is None:
+        return f"SELECT DISTINCT {select_keys}, s.value FROM {source}{condition}", params
+    if aggregation is Aggregation.LATEST:
+        return f"SELECT {select_keys}, s.n, s.a, s.b, s.x FROM {source}{condition}", params
+    group_by = ", ".join([time_col, *(["s.subject"] if keep_subject else []), *groups])
+    return (f"SELECT {select_keys}, SUM(s.n), SUM(s.a / {NANOS}), SUM(s.a {d.mod} {NANOS}), SUM(s.b), MIN(s.x),"
+            f" MAX(s.x) FROM {source}{condition} GROUP BY {group_by}", params)
+
+
+def partial_rows(rows: Iterable[Sequence[Any]], aggregation: Aggregation, width: int) -> Iterator[PartialRow]:
+    """The rows of ``level_sql`` as partial rows."""
+    if aggregation is Aggregation.UNIQUE_COUNT:
+        for row in rows:
+            yield row[0], row[1], tuple(row[2:2 + width]), 1, 0, None, None, None, row[2 + width]
+    elif aggregation is Aggregation.LATEST:
+        for row in rows:  # n, a (latest_time_us), b (latest_seq), x (latest)
+            count, lt, ls, lv = row[2 + width:]
+            yield (row[0], row[1], tuple(row[2:2 + width]), count, 0, None, None,
+                   (lt, ls, lv) if lt is not None else None, None)
+    else:
+        for row in rows:
+            count, giga_units, units, nanos, mn, mx = row[2 + width:]
+            total = (int(giga_units or 0) * NANOS + int(units or 0)) * NANOS + int(nanos or 0)
+            yield row[0], row[1], tuple(row[2:2 + width]), int(count), total, mn, mx, None, None
