@@ -106,7 +106,9 @@ def test_many_runs_are_a_balanced_tree() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(1, 3 * 24 * 60), min_size=1, max_size=40), st.integers(0, 24 * 60))
+@given(st.lists(st.integers(1, 3 * 24 * 60) | st.integers(1, 30).map(lambda hours: 60 * hours), min_size=1,
+                max_size=40),
+       st.integers(0, 24 * 60) | st.integers(0, 24).map(lambda hours: 60 * hours))
 def test_fetches_are_the_plans(lengths: list[int], offset: int) -> None:
     """plan.fetches gives the plan's level ranges (what a store grouping into windows itself reads)."""
     t = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=offset)

@@ -129,8 +129,16 @@ def fetches(windows: Sequence[tuple[datetime, datetime]]) -> list[Fetch]:
     """``plan(windows).fetches`` without what merging needs (which window holds which piece): the level
     ranges for a store that groups rows into windows itself. Windows in order, as ``plan`` takes them."""
     runs: dict[Level, list[list[int]]] = {Level.MINUTE: [], Level.HOUR: [], Level.DAY: []}
+    hours = runs[Level.HOUR]
     for start, end in windows:
-        for level, a, b in pieces(to_us(start), to_us(end)):
+        a, b = to_us(start), to_us(end)
+        if b - a < DAY_US and a % HOUR_US == 0 and b % HOUR_US == 0:  # whole hours, no whole day: one piece
+            if hours and hours[-1][1] == a:
+                hours[-1][1] = b
+            elif a < b:
+                hours.append([a, b])
+            continue
+        for level, a, b in pieces(a, b):
             level_runs = runs[level]
             if level_runs and level_runs[-1][1] == a:
                 level_runs[-1][1] = b
