@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import random
 import sys
 import tempfile
@@ -220,19 +221,27 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")  # type: ignore[arg-type]
 
-    days: dict[int, list[tuple[int, str, str, int, str]]] = {}
-    for row in event_rows(n):
-        days.setdefault(row[3] // 86_400_000_000, []).append(row)
-    order = sorted(days)
+    # Days are made in order here and loaded by the workers as they come (a bounded queue: 50M events are not
+    # held in memory at once).
+    days: queue.Queue[list[tuple[int, str, str, int, str]] | None] = queue.Queue(maxsize=workers)
     subjects: set[tuple[int, str]] = set()
     lock = threading.Lock()
     done = [0]
 
-    def worker(mine: list[int]) -> None:
+    failed: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            load_days()
+        except BaseException as exc:  # keep taking days, so the producer never waits on a full queue
+            failed.append(exc)
+            while days.get() is not None:
+                pass
+
+    def load_days() -> None:
         folder = Folder()
         with psycopg.connect(url) as conn:
-            for d in mine:
-                day = days[d]
+            while (day := days.get()) is not None:
                 with conn.cursor() as cur:
                     with cur.copy("COPY event_keys (source, id) FROM STDIN") as copy:
                         for r in day:
@@ -255,13 +264,23 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
                     done[0] += len(day)
                     print(f"  loaded {done[0]:,} events ({done[0] / (time.perf_counter() - start):,.0f}/s)",
                           flush=True)
-                days[d] = []
 
-    threads = [threading.Thread(target=worker, args=(order[k::workers],)) for k in range(workers)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
+    day: list[tuple[int, str, str, int, str]] = []
+    for row in event_rows(n):
+        if day and row[3] // 86_400_000_000 != day[-1][3] // 86_400_000_000:
+            days.put(day)
+            day = []
+        day.append(row)
+    days.put(day)
+    for _ in threads:
+        days.put(None)
     for t in threads:
         t.join()
+    if failed:
+        raise failed[0]
     assert done[0] == n, (done[0], n)
     with psycopg.connect(url, autocommit=True) as conn:
         with conn.cursor() as cur, cur.copy("COPY meter_subjects (meter_num, subject) FROM STDIN") as copy:
