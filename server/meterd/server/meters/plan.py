@@ -131,14 +131,14 @@ def fetches(windows: Sequence[tuple[datetime, datetime]]) -> list[Fetch]:
     runs: dict[Level, list[list[int]]] = {Level.MINUTE: [], Level.HOUR: [], Level.DAY: []}
     hours = runs[Level.HOUR]
     for start, end in windows:
-        a, b = to_us(start), to_us(end)
-        if b - a < DAY_US and a % HOUR_US == 0 and b % HOUR_US == 0:  # whole hours, no whole day: one piece
-            if hours and hours[-1][1] == a:
-                hours[-1][1] = b
-            elif a < b:
-                hours.append([a, b])
+        s, e = to_us(start), to_us(end)
+        if e - s < DAY_US and s % HOUR_US == 0 and e % HOUR_US == 0:  # whole hours, no whole day: one piece
+            if hours and hours[-1][1] == s:
+                hours[-1][1] = e
+            elif s < e:
+                hours.append([s, e])
             continue
-        for level, a, b in pieces(a, b):
+        for level, a, b in pieces(s, e):
             level_runs = runs[level]
             if level_runs and level_runs[-1][1] == a:
                 level_runs[-1][1] = b

@@ -124,15 +124,40 @@ def _qualify(expression: str) -> str:
     return re.sub(r"(?<![.\w])([nabx][0-9]+)\b", r"a.\1", expression)
 
 
-def clear_slot_sql(table: str, slot: int, ph: str) -> str:
-    """Clears one slot's columns in every row of a row set (a meter deleted or moved away)."""
-    return f"UPDATE {table} SET n{slot} = NULL, a{slot} = NULL, b{slot} = NULL, x{slot} = NULL WHERE rowset = {ph}"
+# Row sets of an event type with each one's group paths and its slot given to a meter (one row per slot,
+# a NULL slot for a row set without meters), ordered by row set: what ``free_slot`` chooses from.
+ROW_SETS_OF_TYPE = ("SELECT r.rowset, r.group_paths, s.slot FROM meter_rowsets r"
+                    " LEFT JOIN meter_slots s ON s.rowset = r.rowset WHERE r.event_type = {ph} ORDER BY r.rowset")
 
 
-def delete_empty_sql(table: str, ph: str) -> str:
-    """Deletes a row set's rows in which no slot has a reading left."""
+def free_slot(row_sets: Sequence[tuple[int, str, int | None]], paths: Sequence[str]) -> tuple[int, int] | None:
+    """The slot a new meter with these group paths gets: the first free one of the first row set with the
+    same paths (rows of ``ROW_SETS_OF_TYPE``), None when a new row set is needed (its slot 0)."""
+    used: dict[int, set[int]] = {}
+    for rowset, stored, slot in row_sets:
+        if json.loads(stored) == list(paths):
+            used.setdefault(rowset, set()).update(() if slot is None else (slot,))
+    for rowset, taken in used.items():
+        free = [slot for slot in range(SLOTS) if slot not in taken]
+        if free:
+            return rowset, free[0]
+    return None
+
+
+def release_sql(rowset: int, slot: int, others: bool, ph: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The statements that take a meter out of its slot: the slot's columns cleared in every row of the row
+    set and the rows left without a reading deleted; with no ``others`` meters left in the row set, all its
+    rows and the row set itself."""
+    if not others:
+        return [*((f"DELETE FROM {table} WHERE rowset = {ph}", (rowset,)) for table in TABLES),
+                (f"DELETE FROM meter_rowsets WHERE rowset = {ph}", (rowset,))]
     empty = " AND ".join(f"coalesce(n{i}, 0) = 0" for i in range(SLOTS))
-    return f"DELETE FROM {table} WHERE rowset = {ph} AND {empty}"
+    out = []
+    for table in TABLES:
+        out.append((f"UPDATE {table} SET n{slot} = NULL, a{slot} = NULL, b{slot} = NULL, x{slot} = NULL"
+                    f" WHERE rowset = {ph} AND n{slot} IS NOT NULL", (rowset,)))
+        out.append((f"DELETE FROM {table} WHERE rowset = {ph} AND {empty}", (rowset,)))
+    return out
 
 
 def day_ranges(fetches: Sequence[Fetch]) -> list[tuple[int, int, int]]:

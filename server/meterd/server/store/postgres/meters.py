@@ -48,7 +48,6 @@ from meterd.server.meters.fold import (
     LATEST,
     MAX,
     MIN,
-    SLOTS,
     SUB_DISTINCT_TARGET,
     SUM,
     CompiledMeter,
@@ -527,16 +526,8 @@ def _place(conn: Conn, num: int, definition: MeterDefinition) -> CompiledMeter:
     if definition.aggregation is Aggregation.UNIQUE_COUNT:
         return compile_meter(num, definition)
     paths = list(definition.group_by.values())
-    found: tuple[int, int] | None = None
-    for rowset, stored in conn.native("SELECT rowset, group_paths FROM meter_rowsets WHERE event_type = %s"
-                                      " ORDER BY rowset", (definition.event_type,)).fetchall():
-        if json.loads(stored) != paths:
-            continue
-        used = {slot for (slot,) in conn.native("SELECT slot FROM meter_slots WHERE rowset = %s", (rowset,))}
-        free = [slot for slot in range(SLOTS) if slot not in used]
-        if free:
-            found = (rowset, free[0])
-            break
+    found = rowsets.free_slot(conn.native(rowsets.ROW_SETS_OF_TYPE.format(ph="%s"), (definition.event_type,))
+                              .fetchall(), paths)
     if found is None:
         rowset = conn.native("INSERT INTO meter_rowsets (event_type, group_paths) VALUES (%s, %s) RETURNING rowset",
                              (definition.event_type, json.dumps(paths))).fetchone()[0]
@@ -546,19 +537,10 @@ def _place(conn: Conn, num: int, definition: MeterDefinition) -> CompiledMeter:
 
 
 def _release(conn: Conn, num: int) -> None:
-    """Takes a meter out of its slot (under LOCK_METERS): the slot's columns are cleared in every row of the
-    row set and rows left without a reading deleted (a row set left without meters: all its rows and
-    itself)."""
+    """Takes a meter out of its slot (under LOCK_METERS; rowsets.release_sql)."""
     row = conn.native("DELETE FROM meter_slots WHERE meter_num = %s RETURNING rowset, slot", (num,)).fetchone()
     if row is None:
         return
-    rowset, slot = row
-    others = conn.native("SELECT 1 FROM meter_slots WHERE rowset = %s LIMIT 1", (rowset,)).fetchone()
-    for table in rowsets.TABLES:
-        if others:
-            conn.native(rowsets.clear_slot_sql(table, slot, "%s"), (rowset,))
-            conn.native(rowsets.delete_empty_sql(table, "%s"), (rowset,))
-        else:
-            conn.native(f"DELETE FROM {table} WHERE rowset = %s", (rowset,))
-    if not others:
-        conn.native("DELETE FROM meter_rowsets WHERE rowset = %s", (rowset,))
+    others = conn.native("SELECT 1 FROM meter_slots WHERE rowset = %s LIMIT 1", (row[0],)).fetchone() is not None
+    for sql, params in rowsets.release_sql(row[0], row[1], others, "%s"):
+        conn.native(sql, params)

@@ -42,7 +42,6 @@ from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent
 from meterd.server.meters.fold import (
     ALL_DISTINCT_TARGET,
-    SLOTS,
     SUB_DISTINCT_TARGET,
     CompiledMeter,
     Folded,
@@ -417,16 +416,8 @@ def _place(conn: sqlite3.Connection, num: int, definition: MeterDefinition) -> C
     if definition.aggregation is Aggregation.UNIQUE_COUNT:
         return compile_meter(num, definition)
     paths = list(definition.group_by.values())
-    found: tuple[int, int] | None = None
-    for rowset, stored in conn.execute("SELECT rowset, group_paths FROM meter_rowsets WHERE event_type = ?"
-                                       " ORDER BY rowset", (definition.event_type,)).fetchall():
-        if json.loads(stored) != paths:
-            continue
-        used = {slot for (slot,) in conn.execute("SELECT slot FROM meter_slots WHERE rowset = ?", (rowset,))}
-        free = [slot for slot in range(SLOTS) if slot not in used]
-        if free:
-            found = (rowset, free[0])
-            break
+    found = rowsets.free_slot(conn.execute(rowsets.ROW_SETS_OF_TYPE.format(ph="?"), (definition.event_type,))
+                              .fetchall(), paths)
     if found is None:
         cursor = conn.execute("INSERT INTO meter_rowsets (event_type, group_paths) VALUES (?, ?)",
                               (definition.event_type, json.dumps(paths)))
@@ -436,19 +427,11 @@ def _place(conn: sqlite3.Connection, num: int, definition: MeterDefinition) -> C
 
 
 def _release(conn: sqlite3.Connection, num: int) -> None:
-    """Takes a meter out of its slot: the slot's columns are cleared in every row of the row set and rows
-    left without a reading deleted (a row set left without meters: all its rows and itself)."""
+    """Takes a meter out of its slot (rowsets.release_sql)."""
     row = conn.execute("SELECT rowset, slot FROM meter_slots WHERE meter_num = ?", (num,)).fetchone()
     if row is None:
         return
-    rowset, slot = row
     conn.execute("DELETE FROM meter_slots WHERE meter_num = ?", (num,))
-    others = conn.execute("SELECT 1 FROM meter_slots WHERE rowset = ? LIMIT 1", (rowset,)).fetchone()
-    for table in rowsets.TABLES:
-        if others:
-            conn.execute(rowsets.clear_slot_sql(table, slot, "?"), (rowset,))
-            conn.execute(rowsets.delete_empty_sql(table, "?"), (rowset,))
-        else:
-            conn.execute(f"DELETE FROM {table} WHERE rowset = ?", (rowset,))
-    if not others:
-        conn.execute("DELETE FROM meter_rowsets WHERE rowset = ?", (rowset,))
+    others = conn.execute("SELECT 1 FROM meter_slots WHERE rowset = ? LIMIT 1", (row[0],)).fetchone() is not None
+    for sql, params in rowsets.release_sql(row[0], row[1], others, "?"):
+        conn.execute(sql, params)
