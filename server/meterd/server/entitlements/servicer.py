@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import grpc
 import grpc.aio
@@ -198,14 +197,18 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
     return message
 
 
+# Serves one WatchEntitlementValues stream: the watch domain's (meterd.server.watch.servicer), which sits
+# above this one and is handed in by the composition root.
+WatchHandler = Callable[
+    [entitlements_pb2.WatchEntitlementValuesRequest, grpc.aio.ServicerContext],
+    AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse],
+]
+
+
 class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
-    def __init__(self, service: EntitlementService, clock: Callable[[], datetime]) -> None:
+    def __init__(self, service: EntitlementService, clock: Callable[[], datetime], watch: WatchHandler) -> None:
         self._service = service
         self._clock = clock
-        self._watch: Any = None
-
-    def attach_watch(self, watch: Any) -> None:
-        """WatchEntitlementValues is served by the watch domain (meterd.server.watch), wired after this one."""
         self._watch = watch
 
     @rpc.unary
@@ -316,10 +319,5 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
         """Runs on the event loop (an idle watch holds no thread); see meterd.server.watch.servicer."""
-        from meterd.server.watch.servicer import serve_watch_async  # the watch domain sits above this one
-
-        if self._watch is None:
-            status = rpc.grpc_status_of(errors.FailedPrecondition("watching entitlement values is not wired"))
-            await context.abort(status.code, status.details, status.trailing_metadata)
-        async for message in serve_watch_async(self._watch, request, context):
+        async for message in self._watch(request, context):
             yield message

@@ -17,7 +17,6 @@ from meterd.server.meters.model import (
     SUBJECT_KEY,
     Aggregation,
     MeterDefinition,
-    parse_aggregation,
     validate_meter,
     validate_query_grouping,
 )
@@ -119,21 +118,6 @@ class QueryResult:
     to_time: datetime
     window_size: WindowSize | None
     rows: list[QueryRow]
-
-
-def definition_from_fields(
-    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
-    group_by: Mapping[str, str], description: str = "", window_size: WindowSize | None = None,
-) -> MeterDefinition:
-    """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
-    ``meter.*`` field."""
-    definition = MeterDefinition(
-        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
-        value_property=value_property or None, group_by=dict(group_by), description=description,
-        window_size=window_size or WindowSize.MINUTE,
-    )
-    validate_meter(definition)
-    return definition
 
 
 _FINENESS = {WindowSize.MINUTE: 0, WindowSize.HOUR: 1, WindowSize.DAY: 2}

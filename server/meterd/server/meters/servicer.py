@@ -10,8 +10,8 @@ import grpc
 
 from meterd.server import errors, rpc, wire
 from meterd.server.meters.aggregate import QueryRow
-from meterd.server.meters.model import Aggregation
-from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult, definition_from_fields
+from meterd.server.meters.model import Aggregation, definition_from_fields
+from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult
 from meterd.server.meters.windows import WindowSize
 from meterd.server.timeutil import to_us
 from meterd.v1 import common_pb2, meters_pb2, meters_pb2_grpc

@@ -124,6 +124,12 @@ class Database:
         """Write jobs waiting for the writer thread."""
         return self._queue.qsize()
 
+    # -- availability (the same surface as PostgreSQL's: a local file does not go away) -------------------
+    available = True
+
+    def add_health_listener(self, listener: Callable[[bool], None]) -> None:
+        """Never called: the database is a local file, reachable while the server runs."""
+
     def _rolled_back(self) -> None:
         for listener in self._rollback_listeners:
             listener()
