@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
-from meterd.server.entitlements.periods import (
+from meterd.server.errors import InvalidArgument
+from meterd.server.periods import (
     Interval,
     Period,
     UsagePeriod,
@@ -33,7 +34,6 @@ from meterd.server.entitlements.periods import (
     is_whole_minute,
     truncate_to_minute,
 )
-from meterd.server.errors import InvalidArgument
 
 __all__ = [
     "BalanceState",

@@ -25,11 +25,11 @@ from meterd.server.entitlements.model import (
     validate_new_entitlement,
     validate_subject_key,
 )
-from meterd.server.entitlements.periods import Interval
 from meterd.server.errors import DeadlineCheck, InvalidArgument, NotFound, no_deadline
 from meterd.server.features.model import page_limit
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.model import Grant, issue_after_reset_grant
+from meterd.server.periods import Interval
 
 Cursor = tuple[int, str]
 # Called after a change to an entitlement is committed: ("created" | "deleted" | "reset", the entitlement).
@@ -37,7 +37,7 @@ ChangeListener = Callable[[str, Entitlement], None]
 
 
 class Credit(Protocol):
-    """The credit engine's side of metered entitlements (meterd.server.credit.service.CreditService)."""
+    """The credit engine's side of metered entitlements (meterd.server.balances.service.CreditService)."""
 
     def value(
         self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline

@@ -1,5 +1,6 @@
-"""EntitlementService over gRPC: wire <-> domain. Metered values, history and resets are the credit engine's
-(meterd.server.credit.service), reached through the entitlement service."""
+"""EntitlementService over gRPC: wire <-> domain. Metered values, history and resets are the balance service's
+(meterd.server.balances.service), reached through the entitlement service; WatchEntitlementValues is the watch
+domain's (meterd.server.watch.servicer), handed in."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from meterd.server.entitlements.model import (
     EntitlementFilter,
     EntitlementOrderBy,
     EntitlementType,
+    EntitlementValue,
     MeteredRequest,
     NewEntitlement,
 )
@@ -40,6 +42,18 @@ def history_window_from_wire(value: int) -> HistoryWindow | None:
         name = common_pb2.WindowSize.Name(value) if value in common_pb2.WindowSize.values() else str(value)
         raise errors.InvalidArgument.of("window_size", f"{name} is not a history window: HOUR, DAY or MONTH")
     return window
+
+
+def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
+    """The wire EntitlementValue (GetEntitlementValue and the watch stream): amounts as doubles, a missing
+    config as ""."""
+    return entitlements_pb2.EntitlementValue(
+        has_access=v.has_access,
+        balance=float(v.balance),
+        usage=float(v.usage),
+        overage=float(v.overage),
+        config=v.config or "",
+    )
 
 
 def _amounts(values: dict[str, Decimal] | object) -> dict[str, float]:
@@ -280,7 +294,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         value = self._service.value(
             request.subject_key, request.entitlement, wire.opt_ts(request, "time"), rpc.deadline_check(context)
         )
-        return entitlements_pb2.GetEntitlementValueResponse(value=wire.value_to_wire(value))
+        return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
 
     @rpc.unary
     def GetEntitlementHistory(

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from meterd.server.credit.service import EntitlementStore as CreditEntitlementStore
-from meterd.server.credit.service import GrantStore as CreditGrantStore
-from meterd.server.credit.service import SnapshotStore
+from meterd.server.balances.service import EntitlementStore as CreditEntitlementStore
+from meterd.server.balances.service import GrantStore as CreditGrantStore
+from meterd.server.balances.service import SnapshotStore
 from meterd.server.entitlements.service import EntitlementStore as DomainEntitlementStore
 from meterd.server.events.model import ValidEvent
 from meterd.server.events.service import EventStore as DomainEventStore

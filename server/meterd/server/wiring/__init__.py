@@ -15,8 +15,8 @@ from functools import partial
 
 import grpc.aio
 
+from meterd.server.balances.service import CreditService
 from meterd.server.config import Config
-from meterd.server.credit.service import CreditService
 from meterd.server.entitlements.service import EntitlementService
 from meterd.server.entitlements.servicer import EntitlementServicer
 from meterd.server.events.service import EventService

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from meterd.server.credit.service import CreditService
+from meterd.server.balances.service import CreditService
 from meterd.server.entitlements.model import Entitlement
 from meterd.server.entitlements.service import EntitlementService
 from meterd.server.errors import MeterdError

@@ -22,9 +22,9 @@ from meterd.server.entitlements.model import (
     EntitlementType,
     MeteredSettings,
 )
-from meterd.server.entitlements.periods import Interval, UsagePeriod
 from meterd.server.errors import AlreadyExists, FailedPrecondition, NotFound
 from meterd.server.grants.model import Grant
+from meterd.server.periods import Interval, UsagePeriod
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.grants import insert_grant
 from meterd.server.timeutil import from_us, to_us

@@ -9,9 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from meterd.server.entitlements.periods import ExpirationDuration, Interval
 from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from meterd.server.grants.model import Expiration, Grant, GrantFilter, GrantOrderBy, Recurrence
+from meterd.server.periods import ExpirationDuration, Interval
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import from_us, to_us
 
