@@ -59,7 +59,11 @@ def arrows(root: Path) -> dict[tuple[str, str], list[str]]:
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module] if node.module != "meterd.server" else [f"{node.module}.{a.name}" for a in node.names]
+                names = (
+                    [node.module]
+                    if node.module != "meterd.server"
+                    else [f"{node.module}.{a.name}" for a in node.names]
+                )
             for name in names:
                 target = package_of(name)
                 if target is not None and target != source:

@@ -138,9 +138,9 @@ class MeterdServer:
             service, handlers = method_handlers(add, servicer)
             adapted = self.serving.adapt(service, handlers)
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
-            self.grpc.add_registered_method_handlers(service, adapted)
+            self.grpc.add_registered_method_handlers(service, adapted)  # type: ignore[attr-defined]  # grpc-stubs 1.53 predates it
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        self.health = health.aio.HealthServicer()
+        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # grpc_health has no stubs
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable(self.grpc, names)
         self._service_names = names

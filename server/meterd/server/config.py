@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     PrivateAttr,
     ValidationError,
     field_validator,
@@ -47,7 +48,7 @@ DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
 def setting(default: Any, yaml_path: str, env: str, doc: str, also: str = "", **kwargs: Any) -> Any:
     """A field of ``Config`` with its YAML path, environment variable and one-line documentation; ``also``
     is another YAML path accepted for it (never both at once)."""
-    extra = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
+    extra: dict[str, JsonValue] = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
     return Field(default, description=doc, json_schema_extra=extra, **kwargs)
 
 
@@ -297,7 +298,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
         text = env.get(meta["env"])
         if not text:
             continue
-        value: Any = text
+        value = text
         if name == "meters":
             try:
                 value = yaml.safe_load(text)

@@ -512,7 +512,8 @@ def _burn_segment(
 ) -> Segment:
     """Measure ``[start, end)`` once and burn it. Negative usage (a SUM meter can go down) burns nothing."""
     usage = _measure(usage_fn, start, end)
-    at_start, overage_at_start, paid = dict(ledger.balances), ledger.overage, {}
+    at_start, overage_at_start = dict(ledger.balances), ledger.overage
+    paid: dict[str, Decimal] = {}
     if ledger.owed is not None:
         at_start, overage_at_start, paid = ledger.owed
         ledger.owed = None

@@ -4,7 +4,7 @@ domain's (meterd.server.watch.servicer), handed in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -39,7 +39,8 @@ def history_window_from_wire(value: int) -> HistoryWindow | None:
         return None
     window = _HISTORY_WINDOWS.get(common_pb2.WindowSize.ValueType(value))
     if window is None:
-        name = common_pb2.WindowSize.Name(value) if value in common_pb2.WindowSize.values() else str(value)
+        known = value in common_pb2.WindowSize.values()
+        name = common_pb2.WindowSize.Name(common_pb2.WindowSize.ValueType(value)) if known else str(value)
         raise errors.InvalidArgument.of("window_size", f"{name} is not a history window: HOUR, DAY or MONTH")
     return window
 
@@ -56,8 +57,8 @@ def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
     )
 
 
-def _amounts(values: dict[str, Decimal] | object) -> dict[str, float]:
-    return {gid: float(amount) for gid, amount in dict(values).items()}  # type: ignore[call-overload]
+def _amounts(values: Mapping[str, Decimal]) -> dict[str, float]:
+    return {gid: float(amount) for gid, amount in values.items()}
 
 
 def window_row_to_wire(row: WindowRow) -> entitlements_pb2.WindowedHistoryRow:

@@ -3,6 +3,7 @@ credit engine. The store is reached through the protocol below; planning and mer
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,7 +77,7 @@ class MeterStore(Protocol):
     def delete(self, meter: Any) -> None: ...
     def get(self, id_or_slug: str) -> Any: ...
     def list(self, limit: int, after_slug: str | None) -> list[Any]: ...
-    def subjects(self, meter: Any) -> list[str]: ...
+    def subjects(self, meter: Any) -> builtins.list[str]: ...
     def earliest(self, meter: Any) -> datetime | None: ...
     def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
               keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
@@ -209,7 +210,7 @@ class MeterService:
         self._store.delete(meter)
         self._changed("deleted", meter.slug)
 
-    def subjects(self, id_or_slug: str) -> list[str]:
+    def subjects(self, id_or_slug: str) -> builtins.list[str]:
         return self._store.subjects(self.get(id_or_slug))
 
     def query(self, q: MeterQuery, check: DeadlineCheck = no_deadline) -> QueryResult:
@@ -271,8 +272,8 @@ class MeterService:
         return out
 
     def _rows(
-        self, meter: Meter, windows: list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
-    ) -> list[QueryRow]:
+        self, meter: Meter, windows: builtins.list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
+    ) -> builtins.list[QueryRow]:
         keys = list(meter.group_by)
         index_of = {k: i for i, k in enumerate(keys)}
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
@@ -305,9 +306,9 @@ class MeterService:
 
 
     def _windowed_rows(
-        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: list[Any], q: MeterQuery,
-        chosen: list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
-    ) -> list[QueryRow]:
+        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: builtins.list[Any], q: MeterQuery,
+        chosen: builtins.list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
+    ) -> builtins.list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
         if keep_subject:

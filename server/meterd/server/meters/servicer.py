@@ -132,7 +132,7 @@ def filters_from_wire(
 ) -> dict[str, tuple[str, ...]]:
     """Group key -> allowed values, from ``filter_group_by`` (one value) and ``filter_group_by_values``
     (any of several). INVALID_ARGUMENT for a key in both, or an empty list of values."""
-    filters = {key: (value,) for key, value in single.items()}
+    filters: dict[str, tuple[str, ...]] = {key: (value,) for key, value in single.items()}
     for key, values in several.items():
         if key in filters:
             raise errors.InvalidArgument.of(

@@ -213,8 +213,8 @@ class Watch:
                     self._add_timer((minute + EVENT_SLACK).timestamp(), eid)
             return marked
         if change.meter_slug:  # a meter redefined or deleted: every entitlement on it
-            ids = list(self._by_meter.get(change.meter_slug, ()))
-            for eid in ids:
+            on_meter = list(self._by_meter.get(change.meter_slug, ()))
+            for eid in on_meter:
                 self._mark(eid, position, change.reason, now)
             return bool(ids)
         eid = change.entitlement_id

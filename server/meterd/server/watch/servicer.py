@@ -163,7 +163,10 @@ async def _drive_detached(service: WatchService, session: WatchSession) -> None:
     until a resume adopts it, the server shuts down, or ``service.detached_seconds`` pass."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
-    session.rebind(lambda: loop.call_soon_threadsafe(woken.set))
+    def wake() -> None:
+        loop.call_soon_threadsafe(woken.set)
+
+    session.rebind(wake)
     deadline = loop.time() + service.detached_seconds
     try:
         while not session.ended and not session.adopting and loop.time() < deadline:

@@ -91,7 +91,9 @@ def build_services(
     portal_service = portal.build(config, stores.portal, clock)
     feature_service = FeatureService(stores.features, meter_service, clock)
     snapshots = stores.snapshots if metrics is None else metrics.snapshot_store(stores.snapshots)
-    credit = CreditService(stores.entitlements, stores.grants, stores.features, meter_service, snapshots, clock)
+    credit = CreditService(
+        stores.entitlements, stores.grants, stores.features, meter_service, snapshots, clock
+    )
     entitlement_service = EntitlementService(stores.entitlements, feature_service, credit, clock)
     grant_service = GrantService(stores.grants, entitlement_service, clock)
     watching = watch.build(stores, meter_service, entitlement_service, grant_service, credit, clock)

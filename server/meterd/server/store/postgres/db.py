@@ -117,7 +117,9 @@ def storage_error(exc: BaseException, *, committing: bool = False, writing: bool
     else:
         outcome = "nothing of this write was stored; retry"
     if isinstance(exc, PoolTimeout):
-        error = Unavailable(f"the database is busy: no connection to it became free in time; {outcome}")
+        error: MeterdError = Unavailable(
+            f"the database is busy: no connection to it became free in time; {outcome}"
+        )
     elif isinstance(exc, _Down):
         error = Unavailable(f"the database is unreachable (meterd retries it in the background); {outcome}")
     elif connection_lost(exc):

@@ -29,6 +29,7 @@ What this store adds to SQLite's is concurrency between replicas:
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import threading
@@ -327,7 +328,7 @@ class PgMeterStore:
         ).fetchall()
         return [_row_to_meter(r) for r in rows]
 
-    def subjects(self, meter: StoredMeter) -> list[str]:
+    def subjects(self, meter: StoredMeter) -> builtins.list[str]:
         """Distinct subjects with aggregates for the meter."""
         rows = self._db.reader().execute(
             "SELECT subject FROM meter_subjects WHERE meter_num = ? ORDER BY subject", (meter.num,)
@@ -410,7 +411,7 @@ class PgMeterStore:
                 yield (row[0], row[1], tuple(row[2:2 + width]), count, int(units or 0) * NANOS + int(nanos or 0),
                        mn, mx, None, None)
 
-    def _query(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, params: builtins.list[object]) -> builtins.list[tuple[Any, ...]]:
         with self._db.connection() as raw:
             return raw.execute(sql, params).fetchall()  # type: ignore[no-any-return]
 
@@ -485,7 +486,7 @@ class PgMeterStore:
             subjects |= prepared.subjects
         self._write(conn, rows, errors, subjects, merged=folds > 1)
 
-    def _write(self, conn: Conn, rows: Mapping[Target, list[tuple[Any, ...]]], errors: list[tuple[int, str, str]],
+    def _write(self, conn: Conn, rows: Mapping[Target, builtins.list[tuple[Any, ...]]], errors: builtins.list[tuple[int, str, str]],
                subjects: set[tuple[int, str]], *, merged: bool) -> None:
         """Upserts folded rows target by target in the global order (keys sorted by each statement); rows
         of several folds may share a key (``merged``: each statement merges them first)."""

@@ -22,6 +22,7 @@ Ingest, in two steps:
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import logging
@@ -256,7 +257,7 @@ class SqliteMeterStore:
         ).fetchall()
         return [_row_to_meter(r) for r in rows]
 
-    def subjects(self, meter: StoredMeter) -> list[str]:
+    def subjects(self, meter: StoredMeter) -> builtins.list[str]:
         """Distinct subjects with aggregates for the meter."""
         rows = self._db.reader().execute(
             "SELECT subject FROM meter_subjects WHERE meter_num = ? ORDER BY subject", (meter.num,)
@@ -372,7 +373,7 @@ class SqliteMeterStore:
             return None
         return _Prepared(folded, min(times), max(times))
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None:
+    def apply(self, conn: sqlite3.Connection, batches: builtins.list[InsertedBatch]) -> None:
         meters = self._meter_set(conn)
         if not meters.by_type:
             return
@@ -421,8 +422,8 @@ class SqliteMeterStore:
                 rows[target] = [row for part in target_parts for row in part[0]]
         self._write(conn, rows, errors, subjects)
 
-    def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, list[tuple[Any, ...]]],
-               errors: list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
+    def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
+               errors: builtins.list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
         for target, batch_rows in rows.items():
             conn.executemany(_SQL[target], batch_rows)
         if errors:
