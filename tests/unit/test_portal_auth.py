@@ -13,8 +13,8 @@ from meterd.server.errors import PermissionDenied, Unauthenticated
 from meterd.server.portal.auth import PORTAL_QUERY_METHOD, Authenticator, bearer_of, is_loopback
 from meterd.server.portal.model import PortalAccess
 from meterd.server.portal.service import PortalService
-from meterd.server.store.sqlite.db import Database
-from meterd.server.store.sqlite.portal import SqlitePortalStore
+from meterd.server.store.sql.portal import SqlPortalStore
+from meterd.server.store.sqlite.db import Database, SharedSql
 from meterd.server.timeutil import utcnow
 from meterd.server.wiring import portal as portal_wiring
 
@@ -99,7 +99,7 @@ def _wire(tmp_path: Path, **config: object) -> tuple[PortalService, Database]:
     db = Database(tmp_path / "meterd.db")
     try:
         settings = Config(db=str(tmp_path / "meterd.db"), **config)  # type: ignore[arg-type]
-        return portal_wiring.build(settings, SqlitePortalStore(db), utcnow), db
+        return portal_wiring.build(settings, SqlPortalStore(SharedSql(db)), utcnow), db
     except BaseException:
         db.close()
         raise

@@ -21,7 +21,6 @@ from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
 from meterd.server.serving import Serving, method_handlers
-from meterd.server.store.sqlite import settings
 from meterd.server.timeutil import utcnow
 from meterd.server.tracing import Tracing
 from meterd.server.wiring import Servicers, Services, assemble
@@ -131,10 +130,9 @@ class MeterdServer:
             interceptors.insert(0, self.tracing.interceptor(aio=True))
         self.grpc = grpc.aio.server(interceptors=interceptors, options=server_options(self.config))
         names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
-        page_token_key = settings.page_token_key(self.db)
         for module, name, add, servicer_of in SERVICES:
             servicer = servicer_of(self.servicers)
-            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, page_token_key)  # signs this database's page tokens
+            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, self.stores.page_token_key)  # signs this database's page tokens
             service, handlers = method_handlers(add, servicer)
             adapted = self.serving.adapt(service, handlers)
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))

@@ -67,6 +67,8 @@ class Stores:
     entitlements: EntitlementStore
     grants: GrantStore
     snapshots: SnapshotStore
+    # The key that signs this database's page tokens (server_settings, made by a migration).
+    page_token_key: bytes
     # The broadcast channel between replicas sharing the database (PostgreSQL's LISTEN/NOTIFY); None where
     # one process owns the database (SQLite).
     replicas: Channel | None = None

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from meterd.server.store.postgres.db import Database
-from meterd.server.store.postgres.entitlements import PgEntitlementStore
+from meterd.server.store.postgres.db import Database, Serializable
+from meterd.server.store.postgres.entitlements import still_resettable
 from meterd.server.store.postgres.events import PgEventStore
-from meterd.server.store.postgres.features import PgFeatureStore
-from meterd.server.store.postgres.grants import PgGrantStore
 from meterd.server.store.postgres.meters import PgMeterStore
 from meterd.server.store.postgres.notify import PgNotifyChannel
-from meterd.server.store.postgres.portal import PgPortalStore
 from meterd.server.store.postgres.snapshots import PgSnapshotStore
-from meterd.server.store.postgres.subjects import PgSubjectStore
+from meterd.server.store.sql.entitlements import SqlEntitlementStore
+from meterd.server.store.sql.features import SqlFeatureStore
+from meterd.server.store.sql.grants import SqlGrantStore
+from meterd.server.store.sql.portal import SqlPortalStore
+from meterd.server.store.sql.settings import page_token_key
+from meterd.server.store.sql.subjects import SqlSubjectStore
 from meterd.server.store.stores import Stores
 
 
 def open_stores(db: Database) -> Stores:
-    """The stores of ``db``. Snapshots are invalidated inside the writes that change their past: grant
-    changes, resets and ingested events (see snapshots.py). Replicas sharing the database tell each other
-    of committed changes through ``replicas`` (LISTEN/NOTIFY)."""
+    """The stores of ``db``. Entitlements, grants and features are changed concurrently by replicas: their
+    jobs run SERIALIZABLE. Snapshots are invalidated inside the writes that change their past (see
+    store/sql/snapshots.py). Replicas tell each other of committed changes through ``replicas``."""
+    serializable = Serializable(db)
     events = PgEventStore(db)
-    entitlements = PgEntitlementStore(db)
-    grants = PgGrantStore(db)
+    entitlements = SqlEntitlementStore(serializable)
+    entitlements.add_reset_listener(still_resettable)
+    grants = SqlGrantStore(serializable)
     snapshots = PgSnapshotStore(db)
     grants.add_change_listener(snapshots.on_grant_change)
     entitlements.add_reset_listener(snapshots.on_reset)
@@ -29,11 +33,12 @@ def open_stores(db: Database) -> Stores:
     return Stores(
         events=events,
         meters=PgMeterStore(db, events),
-        subjects=PgSubjectStore(db),
-        portal=PgPortalStore(db),
-        features=PgFeatureStore(db),
+        subjects=SqlSubjectStore(db),
+        portal=SqlPortalStore(db),
+        features=SqlFeatureStore(serializable),
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        page_token_key=page_token_key(db),
         replicas=PgNotifyChannel(db),
     )

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from meterd.server.store.sqlite.db import Database
-from meterd.server.store.sqlite.entitlements import SqliteEntitlementStore
+from meterd.server.store.sql.entitlements import SqlEntitlementStore
+from meterd.server.store.sql.features import SqlFeatureStore
+from meterd.server.store.sql.grants import SqlGrantStore
+from meterd.server.store.sql.portal import SqlPortalStore
+from meterd.server.store.sql.settings import page_token_key
+from meterd.server.store.sql.subjects import SqlSubjectStore
+from meterd.server.store.sqlite.db import Database, SharedSql
 from meterd.server.store.sqlite.events import SqliteEventStore
-from meterd.server.store.sqlite.features import SqliteFeatureStore
-from meterd.server.store.sqlite.grants import SqliteGrantStore
 from meterd.server.store.sqlite.meters import SqliteMeterStore
-from meterd.server.store.sqlite.portal import SqlitePortalStore
 from meterd.server.store.sqlite.snapshots import SqliteSnapshotStore
-from meterd.server.store.sqlite.subjects import SqliteSubjectStore
 from meterd.server.store.stores import Stores
 
 
 def open_stores(db: Database) -> Stores:
     """The stores of ``db``. Snapshots are invalidated inside the writes that change their past: grant
-    changes, resets and ingested events (see snapshots.py)."""
+    changes, resets and ingested events (see store/sql/snapshots.py)."""
+    shared = SharedSql(db)
     events = SqliteEventStore(db)
-    entitlements = SqliteEntitlementStore(db)
-    grants = SqliteGrantStore(db)
+    entitlements = SqlEntitlementStore(shared)
+    grants = SqlGrantStore(shared)
     snapshots = SqliteSnapshotStore(db)
     grants.add_change_listener(snapshots.on_grant_change)
     entitlements.add_reset_listener(snapshots.on_reset)
@@ -27,10 +29,11 @@ def open_stores(db: Database) -> Stores:
     return Stores(
         events=events,
         meters=SqliteMeterStore(db, events),
-        subjects=SqliteSubjectStore(db),
-        portal=SqlitePortalStore(db),
-        features=SqliteFeatureStore(db),
+        subjects=SqlSubjectStore(shared),
+        portal=SqlPortalStore(shared),
+        features=SqlFeatureStore(shared),
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        page_token_key=page_token_key(shared),
     )
