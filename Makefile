@@ -18,7 +18,10 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 # the check began. Widen to the whole tree (`$(PY_SOURCES)`) once it has been formatted in one pass.
 FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.py \
   server/meterd/server/store/stores.py server/meterd/server/store/sqlite/stores.py \
-  server/meterd/server/store/postgres/stores.py scripts/import_graph.py
+  server/meterd/server/store/postgres/stores.py server/meterd/server/store/sql/__init__.py \
+  server/meterd/server/store/sql/connection.py server/meterd/server/store/sql/events.py \
+  server/meterd/server/store/sql/meters.py server/meterd/server/store/sql/migrations.py \
+  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py
 PY_SOURCES := client/meterd/client server tests bench scripts
 
 .PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench stubs clean fuzz

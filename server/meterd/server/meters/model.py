@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -476,3 +477,31 @@ def definition_from_fields(
     )
     validate_meter(definition)
     return definition
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A meter: its definition plus identity and times. ``num`` is the store's short key of its aggregate
+    rows (0 before it is stored)."""
+
+    id: str
+    definition: MeterDefinition
+    created_at: datetime
+    updated_at: datetime
+    num: int = 0
+
+    @property
+    def slug(self) -> str:
+        return self.definition.slug
+
+    @property
+    def event_type(self) -> str:
+        return self.definition.event_type
+
+    @property
+    def aggregation(self) -> Aggregation:
+        return self.definition.aggregation
+
+    @property
+    def group_by(self) -> Mapping[str, str]:
+        return self.definition.group_by

@@ -17,6 +17,7 @@ from meterd.server.meters.aggregate import QueryRow
 from meterd.server.meters.model import (
     SUBJECT_KEY,
     Aggregation,
+    Meter,
     MeterDefinition,
     validate_meter,
     validate_query_grouping,
@@ -41,25 +42,6 @@ MAX_QUERY_ROWS = 100_000
 _CHECK_EVERY = 1024
 
 
-class Meter(Protocol):
-    id: str
-    definition: MeterDefinition
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def slug(self) -> str: ...
-
-    @property
-    def event_type(self) -> str: ...
-
-    @property
-    def aggregation(self) -> Aggregation: ...
-
-    @property
-    def group_by(self) -> Mapping[str, str]: ...
-
-
 PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                    tuple[int, int, float] | None, str | None]
 
@@ -72,14 +54,14 @@ WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | N
 
 
 class MeterStore(Protocol):
-    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Any: ...
-    def update(self, meter: Any, definition: MeterDefinition, now: datetime) -> Any: ...
-    def delete(self, meter: Any) -> None: ...
-    def get(self, id_or_slug: str) -> Any: ...
-    def list(self, limit: int, after_slug: str | None) -> list[Any]: ...
-    def subjects(self, meter: Any) -> builtins.list[str]: ...
-    def earliest(self, meter: Any) -> datetime | None: ...
-    def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
+    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Meter: ...
+    def update(self, meter: Meter, definition: MeterDefinition, now: datetime) -> Meter: ...
+    def delete(self, meter: Meter) -> None: ...
+    def get(self, id_or_slug: str) -> Meter: ...
+    def list(self, limit: int, after_slug: str | None) -> list[Meter]: ...
+    def subjects(self, meter: Meter) -> builtins.list[str]: ...
+    def earliest(self, meter: Meter) -> datetime | None: ...
+    def fetch(self, meter: Meter, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
               keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
         """``filters``: group index -> the values it may have (a row matches any of them)."""
         ...
@@ -87,9 +69,10 @@ class MeterStore(Protocol):
 
 class WindowedMeterStore(MeterStore, Protocol):
     """A store that also groups rows into query windows itself (SQLite), for every aggregation but LATEST.
-    The service uses ``fetch_windows`` when the store has it, else ``fetch`` and merges in Python."""
+    The service uses ``fetch_windows`` when it is given one (the capability is declared by the backend, see
+    store.stores.Stores.meter_windows), else ``fetch`` and merges in Python."""
 
-    def fetch_windows(self, meter: Any, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
+    def fetch_windows(self, meter: Meter, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
                       subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
                       filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
         """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
@@ -140,9 +123,12 @@ class MeterService:
     def __init__(
         self, store: MeterStore, clock: Callable[[], datetime],
         feature_keys: Callable[[str], list[str]] = lambda slug: [],
+        windows: WindowedMeterStore | None = None,
     ) -> None:
-        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter."""
+        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter; ``windows``:
+        the same store when it groups rows into query windows itself (SQLite)."""
         self._store = store
+        self._windows = windows
         self._clock = clock
         self._feature_keys = feature_keys
         self._listeners: list[MeterChangeListener] = []
@@ -278,9 +264,8 @@ class MeterService:
         index_of = {k: i for i, k in enumerate(keys)}
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
         keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
-        fetch_windows = getattr(self._store, "fetch_windows", None)
-        if fetch_windows is not None and meter.aggregation is not Aggregation.LATEST:
-            return self._windowed_rows(fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
+        if self._windows is not None and meter.aggregation is not Aggregation.LATEST:
+            return self._windowed_rows(self._windows.fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
         the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:

@@ -20,7 +20,7 @@ from meterd.server.events.model import ValidEvent
 from meterd.server.events.service import EventStore as DomainEventStore
 from meterd.server.features.service import FeatureStore
 from meterd.server.grants.service import GrantStore as DomainGrantStore
-from meterd.server.meters.service import MeterStore
+from meterd.server.meters.service import MeterStore, WindowedMeterStore
 from meterd.server.portal.service import PortalTokenStore
 from meterd.server.subjects.service import SubjectStore
 from meterd.server.watch.remote import Channel
@@ -67,6 +67,9 @@ class Stores:
     entitlements: EntitlementStore
     grants: GrantStore
     snapshots: SnapshotStore
+    # The meter store again where it groups rows into query windows itself (SQLite); None where the meter
+    # service merges fetched rows into windows (PostgreSQL). A declared capability, never probed.
+    meter_windows: WindowedMeterStore | None
     # The key that signs this database's page tokens (server_settings, made by a migration).
     page_token_key: bytes
     # The broadcast channel between replicas sharing the database (PostgreSQL's LISTEN/NOTIFY); None where

@@ -85,7 +85,7 @@ def build_services(
 ) -> Services:
     """Every domain service over ``stores``, in dependency order (see the module doc)."""
     event_service = events.build(stores.events, clock, metrics)
-    meter_service = meters.build(stores.meters, stores.features, clock)
+    meter_service = meters.build(stores.meters, stores.meter_windows, stores.features, clock)
     meters.declare(meter_service, config.meters)
     subject_service = SubjectService(stores.subjects, clock)
     portal_service = portal.build(config, stores.portal, clock)

@@ -12,17 +12,22 @@ from meterd.server.errors import AlreadyExists
 from meterd.server.features.model import FeatureFilter
 from meterd.server.features.service import FeatureStore
 from meterd.server.meters.model import definition_from_fields
-from meterd.server.meters.service import MeterService, MeterStore
+from meterd.server.meters.service import MeterService, MeterStore, WindowedMeterStore
 
 log = logging.getLogger("meterd.meters")
 
 
-def build(store: MeterStore, features: FeatureStore, clock: Callable[[], datetime]) -> MeterService:
+def build(
+    store: MeterStore,
+    windows: WindowedMeterStore | None,
+    features: FeatureStore,
+    clock: Callable[[], datetime],
+) -> MeterService:
     def feature_keys(slug: str) -> list[str]:
         page, _ = features.list(FeatureFilter(meter_slugs=(slug,)), 100, None)
         return [f.key for f in page]
 
-    return MeterService(store, clock, feature_keys)
+    return MeterService(store, clock, feature_keys, windows)
 
 
 def declare(service: MeterService, declared: Sequence[MeterDeclaration]) -> None:

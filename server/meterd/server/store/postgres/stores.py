@@ -39,6 +39,7 @@ def open_stores(db: Database) -> Stores:
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        meter_windows=None,
         page_token_key=page_token_key(db),
         replicas=PgNotifyChannel(db),
     )

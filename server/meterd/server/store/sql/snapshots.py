@@ -61,13 +61,17 @@ def state_of(row: Sequence[Any]) -> BalanceState:
     )
 
 
-def latest(conn: Connection, entitlement_id: str, at: datetime, meter_version: str | None) -> BalanceState | None:
+def latest(
+    conn: Connection, entitlement_id: str, at: datetime, meter_version: str | None
+) -> BalanceState | None:
     """The entitlement's latest snapshot at or before ``at`` built on this version of its meter (None: any)."""
     row = conn.execute(SELECT_LATEST, (entitlement_id, to_us(at), meter_version, meter_version)).fetchone()
     return state_of(row) if row else None
 
 
-def rows_of(basis: SnapshotBasis, states: Iterable[BalanceState], created_at: datetime) -> list[tuple[Any, ...]]:
+def rows_of(
+    basis: SnapshotBasis, states: Iterable[BalanceState], created_at: datetime
+) -> list[tuple[Any, ...]]:
     """The rows to insert for ``states``."""
     return [
         (
@@ -98,7 +102,9 @@ def save_checked(
     Also deletes the entitlement's snapshots of other meter versions (never read again) and, with ``prune``
     (a, b), those strictly between a and b (superseded by the newer rolling one)."""
     latest_us = max(row[1] for row in rows)
-    if conn.execute(_LATE_EVENT, (basis.event_seq, basis.event_type, basis.subject_key, latest_us)).fetchone():
+    if conn.execute(
+        _LATE_EVENT, (basis.event_seq, basis.event_type, basis.subject_key, latest_us)
+    ).fetchone():
         return False
     if not grants_and_resets_hold(conn, basis):
         return False
@@ -123,7 +129,8 @@ def grants_and_resets_hold(conn: Connection, basis: SnapshotBasis) -> bool:
     if frozenset((gid, voided) for gid, voided in rows) != basis.grants:
         return False
     resets = conn.execute(
-        "SELECT at_us FROM entitlement_resets WHERE entitlement_id = ? ORDER BY at_us", (basis.entitlement_id,)
+        "SELECT at_us FROM entitlement_resets WHERE entitlement_id = ? ORDER BY at_us",
+        (basis.entitlement_id,),
     )
     return tuple(r[0] for r in resets) == basis.resets
 

@@ -26,14 +26,16 @@ def open_stores(db: Database) -> Stores:
     grants.add_change_listener(snapshots.on_grant_change)
     entitlements.add_reset_listener(snapshots.on_reset)
     events.add_ingest_listener(snapshots.on_ingest)
+    meters = SqliteMeterStore(db, events)
     return Stores(
         events=events,
-        meters=SqliteMeterStore(db, events),
+        meters=meters,
         subjects=SqlSubjectStore(shared),
         portal=SqlPortalStore(shared),
         features=SqlFeatureStore(shared),
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        meter_windows=meters,
         page_token_key=page_token_key(shared),
     )
