@@ -58,11 +58,10 @@ from meterd.server.meters.fold import (
 from meterd.server.meters.model import Aggregation, Meter, MeterDefinition
 from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
 from meterd.server.store.postgres import arrays
-from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database
+from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database, Reader
 from meterd.server.store.postgres.events import PgEventStore
-from meterd.server.store.sql import meters as catalogue
 from meterd.server.store.sql.events import InsertedBatch
-from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterSet, meter_of
+from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterCatalogue, MeterSet, meter_of
 from meterd.server.timeutil import MINUTE_US, to_us
 
 log = logging.getLogger(__name__)
@@ -185,7 +184,7 @@ _SUBJECT_ENCODERS = (arrays.int8_array, arrays.text_array)
 _ERROR_ENCODERS = (arrays.int8_array, arrays.text_array, arrays.text_array)
 
 
-class PgMeterStore:
+class PgMeterStore(MeterCatalogue):
     """Meters and their aggregates in PostgreSQL. Registers itself as a batch listener of the event store."""
 
     def __init__(self, db: Database, events: PgEventStore) -> None:
@@ -258,19 +257,9 @@ class PgMeterStore:
 
         self._db.write(job)
 
-    def get(self, id_or_slug: str) -> Meter:
-        return catalogue.get(self._db.reader(), id_or_slug)
-
-    def list(self, limit: int, after_slug: str | None) -> builtins.list[Meter]:
-        return catalogue.list_page(self._db.reader(), limit, after_slug)
-
-    def subjects(self, meter: Meter) -> builtins.list[str]:
-        """Distinct subjects with aggregates for the meter."""
-        return catalogue.subjects(self._db.reader(), meter)
-
-    def earliest(self, meter: Meter) -> datetime | None:
-        """The start of the earliest minute with data, or None."""
-        return catalogue.earliest(self._db.reader(), meter)
+    def reader(self) -> Reader:
+        """A connection that sees the last commit (the catalogue's reads)."""
+        return self._db.reader()
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(

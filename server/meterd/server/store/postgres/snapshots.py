@@ -20,14 +20,15 @@ inside the transactions:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
+from typing import Any, TypeVar
 
 from meterd.server.credit.engine import BalanceState, Reset
 from meterd.server.credit.snapshots import SnapshotBasis
 from meterd.server.events.model import ValidEvent
-from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, Conn, Database
+from meterd.server.store.postgres.db import LOCK_EVENT_SEQ, Conn, Database, Reader
 from meterd.server.store.sql import snapshots as rules
 from meterd.server.store.sql.connection import POSTGRES, Connection
 
@@ -41,11 +42,12 @@ _IN_FLIGHT = (
     " AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND classid >= 2147483648"
 )
+T = TypeVar("T")
 # Per-entitlement transaction lock (two-key form: a class number and the hash of the id).
 _LOCK_ENTITLEMENT = "SELECT pg_advisory_xact_lock(1835365477, hashtext(?))"
 
 
-class PgSnapshotStore:
+class PgSnapshotStore(rules.SnapshotStore):
     """Balance snapshots in ``balance_snapshots``, with the listeners that invalidate them. No in-memory
     bounds: other replicas write snapshots too."""
 
@@ -72,42 +74,23 @@ class PgSnapshotStore:
         lowest = in_flight[0] if in_flight else None
         return high if lowest is None else min(high, int(lowest))
 
-    def count(self, entitlement_id: str) -> int:
-        """How many snapshots the entitlement has (for tests and benchmarks)."""
-        row = self._db.reader().execute(
-            "SELECT COUNT(*) FROM balance_snapshots WHERE entitlement_id = ?", (entitlement_id,)
-        ).fetchone()
-        return int(row[0])
+    def reader(self) -> Reader:
+        return self._db.reader()
 
-    # -- writes ------------------------------------------------------------------------------------
-    def save(
-        self,
-        basis: SnapshotBasis,
-        states: Sequence[BalanceState],
-        created_at: datetime,
-        prune: tuple[datetime, datetime] | None = None,
+    def write(self, job: Callable[[Connection], T]) -> T:
+        return self._db.write(job)
+
+    def submit_save(
+        self, basis: SnapshotBasis, rows: Sequence[tuple[Any, ...]], prune: tuple[datetime, datetime] | None
     ) -> Future[bool]:
-        """Queues the states as snapshots (see SqliteSnapshotStore.save), under the locks described above."""
-        if not states:
-            return rules.nothing_saved()
-        rows = rules.rows_of(basis, states, created_at)
+        """Under the locks described above, on any replica."""
 
         def job(conn: Conn) -> bool:
             conn.native("SELECT pg_advisory_xact_lock(%s)", (LOCK_EVENT_SEQ,))
             conn.execute(_LOCK_ENTITLEMENT, (basis.entitlement_id,))
             return rules.save_checked(conn, POSTGRES, basis, rows, prune)
 
-        future = self._db.submit(job)
-        future.add_done_callback(rules.log_failure)
-        return future
-
-    def delete_from(self, entitlement_id: str, at: datetime) -> None:
-        """Deletes the entitlement's snapshots at or after ``at`` (waits for the commit)."""
-        self._db.write(lambda conn: rules.delete_from(conn, entitlement_id, at))
-
-    def clear(self) -> None:
-        """Deletes every snapshot (benchmarks measure cold values with it)."""
-        self._db.write(lambda conn: conn.execute("DELETE FROM balance_snapshots"))
+        return self._db.submit(job)
 
     # -- invalidation, inside other write transactions ---------------------------------------------
     def on_grant_change(self, conn: Connection, entitlement_id: str, changed_from: datetime) -> None:

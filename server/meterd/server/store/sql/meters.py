@@ -4,6 +4,7 @@ and reads) are each backend's own."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,30 @@ def meter_of(row: Sequence[Any]) -> Meter:
     return Meter(
         id=row[0], definition=definition, created_at=from_us(row[7]), updated_at=from_us(row[8]), num=row[9]
     )
+
+
+class MeterCatalogue:
+    """The catalogue reads of a meter store (both backends' stores are one): meters by id or slug, in slug
+    order, the subjects with data and the earliest data, each on the store's ``reader()``."""
+
+    def reader(self) -> Connection:
+        raise NotImplementedError
+
+    def get(self, id_or_slug: str) -> Meter:
+        """The meter by id or slug; NotFound otherwise."""
+        return get(self.reader(), id_or_slug)
+
+    def list(self, limit: int, after_slug: str | None) -> list[Meter]:
+        """Up to ``limit`` meters in slug order after ``after_slug``."""
+        return list_page(self.reader(), limit, after_slug)
+
+    def subjects(self, meter: Meter) -> builtins.list[str]:
+        """Distinct subjects with aggregates for the meter."""
+        return subjects(self.reader(), meter)
+
+    def earliest(self, meter: Meter) -> datetime | None:
+        """The start of the earliest minute with data, or None."""
+        return earliest(self.reader(), meter)
 
 
 def get(conn: Connection, id_or_slug: str) -> Meter:

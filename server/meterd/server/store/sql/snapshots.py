@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from meterd.server.credit.engine import BalanceState
 from meterd.server.credit.snapshots import SnapshotBasis
@@ -32,6 +32,7 @@ from meterd.server.store.sql.connection import Connection, Dialect
 from meterd.server.timeutil import from_us, to_us
 
 log = logging.getLogger("meterd.credit.snapshots")
+T = TypeVar("T")
 
 SELECT_LATEST = (
     "SELECT at_us, balances, overage, usage, period_start_us FROM balance_snapshots"
@@ -142,11 +143,60 @@ def delete_from(conn: Connection, entitlement_id: str, at: datetime) -> None:
     )
 
 
-def nothing_saved() -> Future[bool]:
-    """The answer of a save with no states."""
-    done: Future[bool] = Future()
-    done.set_result(False)
-    return done
+class SnapshotStore:
+    """What both backends' snapshot stores share: the save (checked and pruned by ``save_checked``), counting,
+    deleting. A backend supplies its reader, its writes and how a save's transaction is ordered with the
+    others (``submit_save``)."""
+
+    def reader(self) -> Connection:
+        raise NotImplementedError
+
+    def write(self, job: Callable[[Connection], T]) -> T:
+        """Runs ``job`` in a transaction of its own; returns its result after the commit."""
+        raise NotImplementedError
+
+    def submit_save(
+        self, basis: SnapshotBasis, rows: Sequence[tuple[Any, ...]], prune: tuple[datetime, datetime] | None
+    ) -> Future[bool]:
+        """Queues ``save_checked`` for the rows in a transaction ordered with the basis's changes."""
+        raise NotImplementedError
+
+    def count(self, entitlement_id: str) -> int:
+        """How many snapshots the entitlement has (for tests and benchmarks)."""
+        row = (
+            self.reader()
+            .execute("SELECT COUNT(*) FROM balance_snapshots WHERE entitlement_id = ?", (entitlement_id,))
+            .fetchone()
+        )
+        return int(row[0])
+
+    def save(
+        self,
+        basis: SnapshotBasis,
+        states: Sequence[BalanceState],
+        created_at: datetime,
+        prune: tuple[datetime, datetime] | None = None,
+    ) -> Future[bool]:
+        """Queues the states as snapshots; the future gives False if the basis changed and nothing was saved.
+
+        ``prune`` (a, b): also delete the entitlement's snapshots strictly between a and b (superseded ones).
+        Does not wait for the commit: a snapshot is a cache, and the caller's answer does not depend on it.
+        """
+        if not states:
+            done: Future[bool] = Future()
+            done.set_result(False)
+            return done
+        future = self.submit_save(basis, rows_of(basis, states, created_at), prune)
+        future.add_done_callback(log_failure)
+        return future
+
+    def delete_from(self, entitlement_id: str, at: datetime) -> None:
+        """Deletes the entitlement's snapshots at or after ``at`` (waits for the commit)."""
+        self.write(lambda conn: delete_from(conn, entitlement_id, at))
+
+    def clear(self) -> None:
+        """Deletes every snapshot (benchmarks measure cold values with it)."""
+        self.write(lambda conn: conn.execute("DELETE FROM balance_snapshots"))
 
 
 def log_failure(future: Future[bool]) -> None:

@@ -54,9 +54,8 @@ from meterd.server.meters.fold import (
 )
 from meterd.server.meters.model import Aggregation, Meter, MeterDefinition
 from meterd.server.meters.plan import NANOS, Fetch, Level, WindowRun
-from meterd.server.store.sql import meters as catalogue
 from meterd.server.store.sql.events import InsertedBatch
-from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterSet, meter_of
+from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterCatalogue, MeterSet, meter_of
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import SqliteEventStore
 from meterd.server.store.sqlite.meter_reads import WindowedRow, subject_range, windowed_rows
@@ -122,7 +121,7 @@ def _overlap(parts: Sequence[tuple[object, int, int]], unit: int) -> bool:
 
 
 
-class SqliteMeterStore:
+class SqliteMeterStore(MeterCatalogue):
     """Meters and their aggregates. Registers itself as a batch listener of the event store."""
 
     def __init__(self, db: Database, events: SqliteEventStore) -> None:
@@ -188,19 +187,9 @@ class SqliteMeterStore:
 
         self._db.write(job)
 
-    def get(self, id_or_slug: str) -> Meter:
-        return catalogue.get(self._db.reader(), id_or_slug)
-
-    def list(self, limit: int, after_slug: str | None) -> builtins.list[Meter]:
-        return catalogue.list_page(self._db.reader(), limit, after_slug)
-
-    def subjects(self, meter: Meter) -> builtins.list[str]:
-        """Distinct subjects with aggregates for the meter."""
-        return catalogue.subjects(self._db.reader(), meter)
-
-    def earliest(self, meter: Meter) -> datetime | None:
-        """The start of the earliest minute with data, or None."""
-        return catalogue.earliest(self._db.reader(), meter)
+    def reader(self) -> sqlite3.Connection:
+        """A connection that sees the last commit (the catalogue's reads)."""
+        return self._db.reader()
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(

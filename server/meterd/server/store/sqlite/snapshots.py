@@ -7,9 +7,11 @@ at or after the bound (every on-time event) costs one dict lookup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
+from typing import Any, TypeVar
 
 from meterd.server.credit.engine import BalanceState, Reset
 from meterd.server.credit.snapshots import SnapshotBasis
@@ -18,8 +20,10 @@ from meterd.server.store.sql import snapshots as rules
 from meterd.server.store.sql.connection import SQLITE, Connection
 from meterd.server.store.sqlite.db import Database
 
+T = TypeVar("T")
 
-class SqliteSnapshotStore:
+
+class SqliteSnapshotStore(rules.SnapshotStore):
     """Balance snapshots in ``balance_snapshots``, with the listeners that invalidate them."""
 
     def __init__(self, db: Database) -> None:
@@ -44,29 +48,16 @@ class SqliteSnapshotStore:
         row = self._db.reader().execute("SELECT MAX(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
-    def count(self, entitlement_id: str) -> int:
-        """How many snapshots the entitlement has (for tests and benchmarks)."""
-        row = self._db.reader().execute(
-            "SELECT COUNT(*) FROM balance_snapshots WHERE entitlement_id = ?", (entitlement_id,)
-        ).fetchone()
-        return int(row[0])
+    def reader(self) -> sqlite3.Connection:
+        return self._db.reader()
 
-    # -- writes ------------------------------------------------------------------------------------
-    def save(
-        self,
-        basis: SnapshotBasis,
-        states: Sequence[BalanceState],
-        created_at: datetime,
-        prune: tuple[datetime, datetime] | None = None,
+    def write(self, job: Callable[[Connection], T]) -> T:
+        return self._db.write(job)
+
+    def submit_save(
+        self, basis: SnapshotBasis, rows: Sequence[tuple[Any, ...]], prune: tuple[datetime, datetime] | None
     ) -> Future[bool]:
-        """Queues the states as snapshots; the future gives False if the basis changed and nothing was saved.
-
-        ``prune`` (a, b): also delete the entitlement's snapshots strictly between a and b (superseded ones).
-        Does not wait for the commit: a snapshot is a cache, and the caller's answer does not depend on it.
-        """
-        if not states:
-            return rules.nothing_saved()
-        rows = rules.rows_of(basis, states, created_at)
+        """On the writer thread, which orders it with every change to the basis."""
         latest_us = max(row[1] for row in rows)
         key = (basis.event_type, basis.subject_key)
 
@@ -77,17 +68,7 @@ class SqliteSnapshotStore:
             self._bounds[key] = max(self._bounds.get(key, latest_us), latest_us)
             return True
 
-        future = self._db.submit(job)
-        future.add_done_callback(rules.log_failure)
-        return future
-
-    def delete_from(self, entitlement_id: str, at: datetime) -> None:
-        """Deletes the entitlement's snapshots at or after ``at`` (waits for the commit)."""
-        self._db.write(lambda conn: rules.delete_from(conn, entitlement_id, at))
-
-    def clear(self) -> None:
-        """Deletes every snapshot (benchmarks measure cold values with it)."""
-        self._db.write(lambda conn: conn.execute("DELETE FROM balance_snapshots"))
+        return self._db.submit(job)
 
     # -- invalidation, inside other write transactions ---------------------------------------------
     def on_grant_change(self, conn: Connection, entitlement_id: str, changed_from: datetime) -> None:
