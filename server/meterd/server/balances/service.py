@@ -11,7 +11,7 @@ Which snapshots are kept (at most a few per usage period and entitlement):
 - one rolling state per period, at the latest whole hour at least ``SNAPSHOT_GRACE`` before now (hourly, so a
   busy entitlement writes at most one per hour; saving a newer one prunes the older one of its period).
 No snapshot is ever taken later than ``now - SNAPSHOT_GRACE``, so events that arrive on time never invalidate
-one: only late ones do (see store/sqlite/snapshots.py for the invalidation rules and the races they close).
+one: only late ones do (see store/sql/snapshots.py for the invalidation rules and the races they close).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ class CreditService:
                 " credit needs SUM or COUNT"
             )
         # The event sequence is read before anything the engine uses, so a snapshot saved from this
-        # computation can be checked against every event stored after it (see store/sqlite/snapshots.py).
+        # computation can be checked against every event stored after it (see store/sql/snapshots.py).
         event_seq = self._snapshots.event_seq()
         stored = self._grants.for_entitlement(entitlement.id)
         slug, subject, filters = (
