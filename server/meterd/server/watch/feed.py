@@ -216,7 +216,7 @@ class Watch:
             on_meter = list(self._by_meter.get(change.meter_slug, ()))
             for eid in on_meter:
                 self._mark(eid, position, change.reason, now)
-            return bool(ids)
+            return bool(on_meter)
         eid = change.entitlement_id
         if eid in self._tracked or (
             change.reason in _LIFECYCLE and self.selection.matches(change.subject_key, change.feature_key)
