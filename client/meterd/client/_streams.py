@@ -69,7 +69,9 @@ class BidiStream(ServerStream[Response], Generic[Request, Response]):
 class AsyncServerStream(Generic[Response]):
     """``ServerStream`` over grpc.aio: ``async for`` over the responses."""
 
-    def __init__(self, call: grpc.aio.UnaryStreamCall[Any, Response] | grpc.aio.StreamStreamCall[Any, Response]):
+    def __init__(
+        self, call: grpc.aio.UnaryStreamCall[Any, Response] | grpc.aio.StreamStreamCall[Any, Response]
+    ) -> None:
         self._call = call
         self._cancelled = False
 
@@ -94,7 +96,9 @@ class AsyncServerStream(Generic[Response]):
 class AsyncBidiStream(AsyncServerStream[Response], Generic[Request, Response]):
     """``BidiStream`` over grpc.aio: ``await write(request)`` waits for flow control."""
 
-    def __init__(self, rpc: grpc.aio.StreamStreamMultiCallable[Request, Response], metadata: Metadata) -> None:
+    def __init__(
+        self, rpc: grpc.aio.StreamStreamMultiCallable[Request, Response], metadata: Metadata
+    ) -> None:
         self._writer = rpc(None, metadata=metadata)
         super().__init__(self._writer)
 

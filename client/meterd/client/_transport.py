@@ -191,7 +191,8 @@ class Transport:
             raise from_rpc_error(error, self.target) from None
 
     def server_stream(
-        self, rpc: grpc.UnaryStreamMultiCallable[Request, Response], request: Request, *, timeout: float | None
+        self, rpc: grpc.UnaryStreamMultiCallable[Request, Response], request: Request, *,
+        timeout: float | None,
     ) -> ServerStream[Response]:
         """Opens a server-streaming RPC; ``timeout`` None: no deadline (a watch runs until closed)."""
         return ServerStream(rpc(request, timeout=timeout, metadata=self.metadata))

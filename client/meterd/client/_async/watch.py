@@ -42,7 +42,7 @@ class AsyncEntitlementWatch:
         self._state = Reconnector(request, reconnect)
         self._timeout = timeout
         self._call: AsyncServerStream[entitlements_pb2.WatchEntitlementValuesResponse] | None = None
-        # The blocking watch's close() may come from another thread than its iteration (nothing waits under it).
+        # The blocking watch's close() may come from another thread (nothing waits while holding it).
         self._lock = threading.Lock()
         self._wakeup = AsyncSignal()
 
