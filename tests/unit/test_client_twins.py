@@ -1,6 +1,7 @@
 """The blocking and the asyncio client are twins: the same classes (``Async`` + the blocking name), the same
 public methods and properties, each with the same parameters, defaults and types up to the asyncio
-spelling (``AsyncX`` for ``X``, ``Awaitable[T]`` for ``T``, ``grpc.aio.`` for ``grpc.``).
+spelling (``AsyncX`` for ``X``, ``Awaitable[T]`` for ``T``, ``grpc.aio.`` for ``grpc.``, the generated
+stubs' ``XAsyncStub`` for ``XStub``).
 
 Most of the blocking side is generated from the asyncio side (scripts/unasync.py, checked here and in
 ``make lint``); the pairs kept by hand (the entry points, the entitlement caches, the transports, the
@@ -10,6 +11,7 @@ generator."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import inspect
 import pkgutil
@@ -50,7 +52,7 @@ def classes(package: ModuleType) -> dict[str, type]:
 
 def as_blocking(annotation: str) -> str:
     """An asyncio annotation spelled as its blocking twin's."""
-    annotation = UNASYNC.unasync(annotation).replace("grpc.aio.", "grpc.")
+    annotation = UNASYNC.unasync(annotation).replace("grpc.aio.", "grpc.").replace("AsyncStub", "Stub")
     while (
         unwrapped := re.sub(r"\bAwaitable\[([^\[\]]*(?:\[[^\[\]]*\])?[^\[\]]*)\]", r"\1", annotation)
     ) != annotation:
@@ -63,7 +65,7 @@ def surface(cls: type) -> dict[str, Any]:
     members = {}
     for name, value in inspect.getmembers(cls):
         if (name.startswith("_") and name not in _OWN) or not (
-            inspect.isfunction(value) or isinstance(value, property)
+            inspect.isfunction(value) or isinstance(value, property | functools.cached_property)
         ):
             continue
         members[_DUNDERS.get(name, name)] = value
@@ -71,9 +73,10 @@ def surface(cls: type) -> dict[str, Any]:
 
 
 def signature(member: Any, blocking: bool) -> tuple[Any, ...]:
-    if isinstance(member, property):
-        assert member.fget is not None
-        returns = inspect.signature(member.fget).return_annotation
+    if isinstance(member, property | functools.cached_property):
+        getter = member.fget if isinstance(member, property) else member.func
+        assert getter is not None
+        returns = inspect.signature(getter).return_annotation
         return ("property", returns if blocking else as_blocking(returns))
     spelled = (lambda text: text) if blocking else as_blocking
     parameters = [

