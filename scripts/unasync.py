@@ -80,8 +80,10 @@ def main() -> int:
     stale = [path for path in sorted(TARGET.glob("*.py")) if path not in expected]
     drifted = [path for path, text in expected.items() if not path.exists() or path.read_text() != text]
     if check:
-        for path in drifted + stale:
-            print(f"{path.relative_to(ROOT)}: differs from its _async/ source", file=sys.stderr)
+        for path in drifted:
+            print(f"{path.relative_to(ROOT)}: differs from what its _async/ source gives", file=sys.stderr)
+        for path in stale:
+            print(f"{path.relative_to(ROOT)}: has no source in _async/", file=sys.stderr)
         if drifted or stale:
             print(
                 "the blocking client drifted from _async/: run 'python scripts/unasync.py'", file=sys.stderr
