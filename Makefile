@@ -9,6 +9,11 @@ LOCK := requirements.lock
 SETUP_LOCK := .setup.lock
 NODE_TOOLS := node_modules/.bin
 BUF := $(NODE_TOOLS)/buf
+SDK_DIR := tests/sdk
+SDK_NODE := $(SDK_DIR)/node_modules/.installed
+SDK_VENV := $(SDK_DIR)/.venv/.installed
+GRPCURL := $(VENV)/bin/grpcurl
+GRPCURL_MODULE := github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 
 # buf breaking compares protos/ with this git ref: the previous commit by default (the last change must not
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
@@ -29,7 +34,7 @@ PY_SOURCES := client/meterd/client server tests bench scripts
 help: ## this list
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(STAMP) $(BUF) ## .venv with the project and every dev tool, buf, and the PostgreSQL package (idempotent)
+setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL) ## .venv with the project and every dev tool, buf, OpenMeter's SDKs, grpcurl, and the PostgreSQL package (idempotent)
 	@bash scripts/ensure-postgresql.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
@@ -51,6 +56,28 @@ $(BUF): package.json
 	  npm install --no-audit --no-fund --silent; \
 	  touch $(BUF)'
 
+# OpenMeter's own SDKs, which tests/api/test_openmeter_sdks.py runs against meterd's HTTP API: the npm packages
+# pinned by tests/sdk/package-lock.json, and the Python SDK in a venv of its own (it brings azure-core, requests).
+$(SDK_NODE): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	@flock $(SETUP_LOCK) bash -c 'set -e; \
+	  if [ $(SDK_NODE) -nt $(SDK_DIR)/package-lock.json ] && [ $(SDK_NODE) -nt $(SDK_DIR)/package.json ]; then exit 0; fi; \
+	  npm ci --prefix $(SDK_DIR) --no-audit --no-fund --silent --engine-strict=false; \
+	  touch $(SDK_NODE)'
+
+$(SDK_VENV): $(SDK_DIR)/requirements.txt
+	@flock $(SETUP_LOCK) bash -c 'set -e; \
+	  if [ $(SDK_VENV) -nt $(SDK_DIR)/requirements.txt ]; then exit 0; fi; \
+	  test -x $(SDK_DIR)/.venv/bin/python || python3 -m venv $(SDK_DIR)/.venv; \
+	  $(SDK_DIR)/.venv/bin/pip install -q --no-deps -r $(SDK_DIR)/requirements.txt; \
+	  touch $(SDK_VENV)'
+
+# grpcurl, which tests/api/test_grpc_tooling.py drives against meterd's reflection (from the Go module proxy;
+# without Go the test uses a reflection client of its own instead).
+$(GRPCURL):
+	@flock $(SETUP_LOCK) bash -c 'set -e; test -x $(GRPCURL) && exit 0; \
+	  if command -v go >/dev/null; then GOBIN=$(abspath $(VENV))/bin go install $(GRPCURL_MODULE); \
+	  else echo "go: missing, grpcurl not installed"; fi'
+
 # Re-resolves requirements.lock from pyproject.toml (newest versions within its ranges, for every platform).
 lock: ## re-resolve requirements.lock from pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -65,8 +92,9 @@ check-generated: generate ## fail when client/meterd/v1 drifted from protos/
 	@git diff --exit-code --stat -- client/meterd/v1 || { echo "generated code drifted from protos/: run 'make generate' and commit" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- client/meterd/v1)" || { git status --porcelain -- client/meterd/v1; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
 
-run: setup ## meterd serve on 127.0.0.1:50051 with examples/meterd.yaml
-	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --db ./meterd.db --config examples/meterd.yaml
+run: setup ## meterd serve: gRPC on 127.0.0.1:50051, the HTTP API on 8888, with examples/meterd.yaml
+	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --http-listen 127.0.0.1:8888 --db ./meterd.db \
+	  --config examples/meterd.yaml
 
 # Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
 test: setup ## every suite but the slow ones
@@ -77,17 +105,18 @@ test-slow: setup ## the slow tests (the kill -9 chaos loop)
 
 # The wire fuzz test with many examples per RPC (make test runs a few): METERD_FUZZ_EXAMPLES to change.
 FUZZ_EXAMPLES ?= 500
-fuzz: setup ## the wire fuzz test with many examples per RPC
-	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py
+fuzz: setup ## the wire and HTTP fuzz tests with many examples per RPC and route
+	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py tests/api/test_http_fuzz.py
 
 # The server's type check runs with --check-untyped-defs (bodies of functions without annotations too); the
 # layer contracts are .importlinter's (an import pointing back up the layers fails here, and so in CI).
-lint: setup ## buf lint and breaking, ruff (check; format on FORMATTED), mypy, the layer contracts
+lint: setup ## buf lint and breaking, ruff (check; format on FORMATTED), unasync --check, mypy, the layer contracts
 	$(BUF) lint
 	$(BUF) breaking --against '$(BUF_AGAINST)'
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(FORMATTED)
 	$(VENV)/bin/mypy --strict client/meterd/client
+	$(PY) scripts/unasync.py --check
 	$(VENV)/bin/mypy --check-untyped-defs server/meterd/server
 	$(VENV)/bin/lint-imports
 
@@ -106,4 +135,4 @@ check-stubs: setup ## fail when stubs/ drifted from protos/
 	bash scripts/stubs.sh --check
 
 clean: ## remove .venv, node_modules and caches
-	rm -rf $(VENV) node_modules .pytest_cache $(SETUP_LOCK)
+	rm -rf $(VENV) node_modules .pytest_cache $(SETUP_LOCK) $(SDK_DIR)/node_modules $(SDK_DIR)/.venv

@@ -10,13 +10,14 @@ import threading
 from collections.abc import Callable, Coroutine
 from concurrent import futures
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from meterd.server import config as config_module
+from meterd.server import health as health_servicer
 from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
@@ -41,6 +42,9 @@ from meterd.v1 import (
     subjects_pb2,
     subjects_pb2_grpc,
 )
+
+if TYPE_CHECKING:
+    from meterd.server.http.server import HttpServer
 
 log = logging.getLogger("meterd.server")
 T = TypeVar("T")
@@ -102,6 +106,8 @@ class MeterdServer:
         self.services: Services = assembly.services
         self.servicers: Servicers = assembly.servicers
         self._interceptors = assembly.interceptors
+        self._authenticator = assembly.authenticator
+        self._clock = clock
         self.executor = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="meterd-rpc")
         self.loop = asyncio.new_event_loop()
         self.loop.set_default_executor(self.executor)
@@ -118,6 +124,23 @@ class MeterdServer:
             raise
         host = config.listen.rsplit(":", 1)[0]
         self.address = f"{host}:{self.port}"
+        try:
+            self.http = self._http_front() if config.http_listen else None
+        except BaseException:  # cannot bind: nothing was started
+            self._on_loop(self.grpc.stop(0))
+            self._close_loop()
+            self.db.close()
+            raise
+        # The HTTP API's address (port 0 resolved), or None when it is off.
+        self.http_address = (
+            f"{config.http_listen.rsplit(':', 1)[0]}:{self.http.port}" if self.http and config.http_listen else None
+        )
+
+    def _http_front(self) -> HttpServer:
+        """OpenMeter's HTTP API over the services the servicers call (built by the composition root)."""
+        from meterd.server.wiring import http as http_wiring  # imported only when the HTTP API is on
+
+        return http_wiring.build(self.config, self.services, self._authenticator, self._clock, self.executor)
 
     def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
@@ -138,7 +161,7 @@ class MeterdServer:
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
             self.grpc.add_registered_method_handlers(service, adapted)  # type: ignore[attr-defined]  # grpc-stubs 1.53 predates it
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # grpc_health has no stubs
+        self.health = health_servicer.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable(self.grpc, names)
         self._service_names = names
@@ -154,6 +177,8 @@ class MeterdServer:
     def start(self) -> MeterdServer:
         async def start() -> None:
             await self.grpc.start()
+            if self.http is not None:
+                await self.http.start()
             await self._set_health(self.db.available)
 
         self.db.add_health_listener(self._database_health)  # NOT_SERVING while the database is unreachable
@@ -163,6 +188,8 @@ class MeterdServer:
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
         log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
+        if self.http_address:
+            log.info("HTTP API listening", extra={"address": f"http://{self.http_address}"})
         return self
 
     async def _set_health(self, serving: bool) -> None:
@@ -190,7 +217,11 @@ class MeterdServer:
             await self.health.enter_graceful_shutdown()
             self.serving.begin_shutdown()
             self.services.watching.close()  # ends watch streams (they would otherwise wait for the grace)
-            await self.grpc.stop(self.config.grace_seconds if grace is None else grace)
+            seconds = self.config.grace_seconds if grace is None else grace
+            if self.http is None:
+                await self.grpc.stop(seconds)
+            else:
+                await asyncio.gather(self.grpc.stop(seconds), self.http.stop(seconds))
 
         self._on_loop(stop())
         self._close_loop()
@@ -223,5 +254,7 @@ def serve(config: Config) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     print(f"meterd listening on {server.address}", flush=True)
+    if server.http_address:
+        print(f"meterd HTTP API on http://{server.http_address}", flush=True)
     done.wait()
     server.stop()

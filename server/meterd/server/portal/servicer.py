@@ -91,10 +91,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         access = current_portal_access()
         if access is None:  # the auth interceptor sets it for every QueryPortalMeter call it lets through
             raise errors.Unauthenticated("QueryPortalMeter needs a portal token")
-        if not request.meter:
-            raise errors.InvalidArgument.of("meter", "is required")
-        if not access.allows_meter(request.meter):
-            raise errors.PermissionDenied(f"this portal token may not query meter {request.meter!r}")
+        access.check_meter(request.meter)
         reply: meters_pb2.QueryMeterResponse = self.meters.QueryMeter(meter_query_of(request, access.subject), context)
         response = portal_pb2.QueryPortalMeterResponse(window_size=reply.window_size, rows=list(reply.rows))
         for name in ("from_time", "to_time"):

@@ -28,6 +28,7 @@ from meterd.server.grants.servicer import GrantServicer
 from meterd.server.meters.service import MeterService
 from meterd.server.meters.servicer import MeterServicer
 from meterd.server.metrics import Metrics
+from meterd.server.portal.auth import Authenticator, AuthInterceptor
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.servicer import PortalServicer
 from meterd.server.store.stores import Stores
@@ -78,6 +79,7 @@ class Assembly:
     services: Services
     servicers: Servicers
     interceptors: list[grpc.aio.ServerInterceptor]
+    authenticator: Authenticator  # the HTTP API authenticates with the same rules
 
 
 def build_services(
@@ -133,8 +135,9 @@ def assemble(
     services = build_services(config, stores, clock, metrics)
     try:
         servicers = build_servicers(services, clock)
-        interceptors: list[grpc.aio.ServerInterceptor] = [portal.interceptor(config, services.portal)]
+        auth = portal.authenticator(config, services.portal)
+        interceptors: list[grpc.aio.ServerInterceptor] = [AuthInterceptor(auth)]
     except BaseException:
         services.watching.close()
         raise
-    return Assembly(services, servicers, interceptors)
+    return Assembly(services, servicers, interceptors, auth)

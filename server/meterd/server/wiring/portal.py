@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from meterd.server.config import Config, read_secret_file
-from meterd.server.portal.auth import Authenticator, AuthInterceptor, is_loopback
+from meterd.server.portal.auth import Authenticator, is_loopback
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.tokens import TokenSigner
 from meterd.server.store.stores import PortalStore
@@ -36,17 +36,19 @@ def build(config: Config, store: PortalStore, clock: Callable[[], datetime]) -> 
             "the configured portal secret is shorter than %d bytes; portal tokens are weakly signed",
             MIN_SECRET_BYTES,
         )
-    if not config.admin_key and not is_loopback(config.listen):
-        log.warning(
-            "NO ADMIN KEY CONFIGURED and listening on %s, which is not a loopback address: anyone who can "
-            "reach this port can read and change every meter, subject and token. Set METERD_API_KEY "
-            "(or auth.admin_key in the config file).",
-            config.listen,
-        )
+    for listen in (config.listen, config.http_listen):
+        if listen and not config.admin_key and not is_loopback(listen):
+            log.warning(
+                "NO ADMIN KEY CONFIGURED and listening on %s, which is not a loopback address: anyone who "
+                "can reach this port can read and change every meter, subject and token. Set "
+                "METERD_API_KEY (or auth.admin_key in the config file).",
+                listen,
+            )
     ttl = timedelta(seconds=config.portal_token_ttl_seconds)
     return PortalService(store, TokenSigner(secret), clock, ttl)
 
 
-def interceptor(config: Config, service: PortalService) -> AuthInterceptor:
-    """Authenticates every call: the admin key, or a portal token for the portal's meter query."""
-    return AuthInterceptor(Authenticator(config.admin_key or None, service))
+def authenticator(config: Config, service: PortalService) -> Authenticator:
+    """Who may make which call (the admin key, or a portal token for the portal's meter query): one set of
+    rules for the gRPC interceptor and the HTTP API."""
+    return Authenticator(config.admin_key or None, service)
