@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from meterd.server import errors
@@ -90,11 +90,13 @@ def request_of(call: Call, access: PortalAccess | None) -> WatchRequest:
 
 
 # -- the event shape -------------------------------------------------------------------------------------
-def _value_json(v: EntitlementValue | None) -> dict[str, Any] | None:
+def _value_json(v: EntitlementValue | None, kind: EntitlementType | None) -> dict[str, Any] | None:
+    """The value route's shape (``hasAccess``; metered: balance, usage, overage; static: config)."""
     if v is None:
         return None
-    out: dict[str, Any] = {"hasAccess": v.has_access, "balance": float(v.balance), "usage": float(v.usage),
-                           "overage": float(v.overage)}
+    out: dict[str, Any] = {"hasAccess": v.has_access}
+    if kind is EntitlementType.METERED or kind is None:
+        out.update(balance=float(v.balance), usage=float(v.usage), overage=float(v.overage))
     if v.config is not None:
         out["config"] = v.config
     return out
@@ -103,7 +105,7 @@ def _value_json(v: EntitlementValue | None) -> dict[str, Any] | None:
 def _update_json(u: Update) -> dict[str, Any]:
     return {
         "entitlementId": u.entitlement_id, "subjectKey": u.subject_key, "featureKey": u.feature_key,
-        "value": _value_json(u.value), "reasons": sorted(r.value for r in u.reasons), "computedAt": u.computed_at,
+        "type": u.type.lower() if u.type else None, "value": _value_json(u.value, u.type), "reasons": sorted(r.value for r in u.reasons), "computedAt": u.computed_at,
         "deleted": u.deleted, "unavailable": u.unavailable,
     }
 
@@ -112,7 +114,7 @@ def _crossing_json(c: Crossing) -> dict[str, Any]:
     return {
         "entitlementId": c.entitlement_id, "subjectKey": c.subject_key, "featureKey": c.feature_key,
         "thresholdIndex": c.threshold_index, "threshold": {_THRESHOLD_NAMES[c.threshold.kind]: float(c.threshold.amount)},
-        "value": _value_json(c.value), "periodStart": c.period_start, "replayed": c.replayed,
+        "value": _value_json(c.value, EntitlementType.METERED), "periodStart": c.period_start, "replayed": c.replayed,
     }
 
 
@@ -273,7 +275,7 @@ class EventStreamResponse(StreamingResponse):
             self._stream.release()
 
 
-async def watch(call: Call, s: Services) -> EventStreamResponse:
+async def watch(call: Call, s: Services) -> Response:
     """Both routes: the selection of the query (a portal token's subject forced), resumed from Last-Event-ID."""
     request = request_of(call, call.portal)
     service = s.watch
@@ -284,6 +286,8 @@ async def watch(call: Call, s: Services) -> EventStreamResponse:
         service.feed.log.parse(resume, "Last-Event-ID")  # a malformed one is 400 naming the header
         request = replace(request, resume_position=resume)
     credential = bearer(call.request, query_token=True) if call.portal is not None else None
+    if call.request.method == "HEAD":  # the headers a watch would answer with, and no watch
+        return Response(media_type="text/event-stream", headers=_HEADERS)
     stream = _Stream(call, s, service, credential)
     try:
         await stream.open(request)
