@@ -65,7 +65,7 @@ class EventStream:
         event = Event()
         seen = False
         while True:
-            line = self.response.fp.readline()
+            line = self.response.readline()  # the chunked framing decoded
             if not line:
                 return None
             text = line.decode().rstrip("\n")
