@@ -34,13 +34,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 WAIT_MS = 30_000  # every wait on the page is for a condition, bounded by this deadline
 
 
+def _missing(what: str) -> None:
+    """Skipped where the browser is missing, except in CI (make setup installs it there)."""
+    if os.environ.get("CI") or os.environ.get("METERD_BROWSER_REQUIRE"):
+        pytest.fail(f"{what} is not installed: make setup installs it")
+    pytest.skip(f"{what} is not installed (make setup installs it)")
+
+
 def chromium() -> str:
-    """Debian's chromium (make setup installs it); skipped where it is missing, except in CI."""
+    """Debian's chromium (scripts/ensure-chromium.sh), or METERD_CHROMIUM."""
     path = os.environ.get("METERD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        if os.environ.get("CI") or os.environ.get("METERD_BROWSER_REQUIRE"):
-            pytest.fail("chromium is not installed: make setup installs Debian's chromium package")
-        pytest.skip("chromium is not installed (make setup installs it)")
+        _missing("Debian's chromium package")
     return path
 
 
@@ -62,7 +67,10 @@ def site() -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("playwright (the dev extra)")
     executable = chromium()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -184,6 +192,32 @@ def test_an_origin_not_allowed_is_kept_out_by_the_browser(tmp_path: Path, site: 
         expect(page.locator("#error")).to_contain_text("Failed to fetch", timeout=WAIT_MS)
         expect(page.locator("#live")).not_to_have_text("live", timeout=WAIT_MS)
         assert page.locator("#chart g.day").count() == 0
+        page.close()
+    finally:
+        server.stop(0)
+
+
+def test_the_dashboard_served_by_meterd_needs_no_cors(tmp_path: Path, browser: Any) -> None:
+    """make run's way: the page at meterd's own /dashboard/, the token in the address's fragment."""
+    from playwright.sync_api import expect
+
+    config = Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", db=str(tmp_path / "m.db"), grace_seconds=2.0,
+                    log_format="text", dashboard_dir=str(DASHBOARD),
+                    meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM",
+                             "valueProperty": "$.tokens"}])
+    server = MeterdServer(config).start()
+    try:
+        with OpenMeter(server.address, timeout=30) as om:
+            om.features.create({"key": "sso", "name": "SSO"})
+            om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
+            om.events.ingest({"specversion": "1.0", "id": "e1", "source": "dash", "type": "prompt",
+                              "subject": "customer-1", "data": {"tokens": 42}})
+            token = om.portal.create_token(subject="customer-1", allowed_meter_slugs=["tokens"]).token
+        page = browser.new_page()
+        page.goto(f"http://{server.http_address}/dashboard/#token={token}")
+        expect(page.locator("#base-url")).to_have_value(f"http://{server.http_address}", timeout=WAIT_MS)
+        expect(page.locator("#total")).to_have_text("42", timeout=WAIT_MS)
+        expect(page.locator(".balance[data-feature=sso] .amount")).to_have_text("on", timeout=WAIT_MS)
         page.close()
     finally:
         server.stop(0)

@@ -116,7 +116,8 @@ class Config(BaseModel):
     grace_seconds: float = setting(10.0, "server.grace_seconds", "METERD_GRACE_SECONDS",
                                    "on SIGTERM, how long calls in flight may take to finish", ge=0)
     max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
-                               "open ingest streams held at most; more get RESOURCE_EXHAUSTED (also --max-streams)",
+                               "open ingest streams and HTTP watch streams held at most; more get RESOURCE_EXHAUSTED "
+                               "or 429 (also --max-streams)",
                                ge=1)
     workers: int = setting(32, "server.workers", "METERD_WORKERS",
                            "threads for blocking work: database reads, the credit engine (also --workers)", ge=1)
