@@ -199,7 +199,8 @@ class _Stream:
         loop = asyncio.get_running_loop()
         self.session = await self.call.run(self.service.open, request, lambda: loop.call_soon_threadsafe(self.woken.set))
         self.first = self.session.start()
-        self.head = f"retry: {RETRY_MS}\n\n".encode() + (await self.call.run(self._next_first) or b"")
+        first: bytes | None = await self.call.run(self._next_first)
+        self.head = f"retry: {RETRY_MS}\n\n".encode() + (first or b"")
 
     def _render(self, messages: list[Message]) -> bytes:
         started = time.perf_counter()
