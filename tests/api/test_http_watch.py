@@ -242,6 +242,31 @@ def test_thresholds_and_selection_parameters(api: tuple[MeterdServer, OpenMeter]
         assert json.loads(body)["invalidParameters"][0]["field"] == field_name, (query, body)
 
 
+def test_a_resume_replays_the_crossings_made_while_disconnected(api: tuple[MeterdServer, OpenMeter]) -> None:
+    """A watch with thresholds keeps running on the server after its stream ends (as over gRPC): the
+    EventSource's reconnection with Last-Event-ID gets the crossings made meanwhile, flagged replayed."""
+    server, om = api
+    path = "/api/v1/entitlements/watch?subject=c1&feature=ai_tokens&usageAbove=500"
+    stream = EventStream(server.http_address or "", path, auth())
+    last = stream.message().id
+    stream.close()
+    wait_until(lambda: server.serving.open_streams == 0, what="the closed stream released")
+    (detached,) = server.ctx.services["watch"].sessions()  # still computing, with nobody reading
+    om.events.ingest([event(1, n=600)])
+    wait_until(lambda: len(detached._crossing_log) == 1, what="the crossing made while disconnected")
+    resumed = EventStream(server.http_address or "", path, {**auth(), "Last-Event-ID": last or ""})
+    try:
+        assert resumed.message().json()["resumed"]
+        crossing = None
+        while crossing is None:
+            message = resumed.message().json()
+            crossing = message["crossings"][0] if message["crossings"] else None
+        assert (crossing["threshold"], crossing["value"]["usage"], crossing["replayed"]) == (
+            {"usageAbove": 500.0}, 600.0, True)
+    finally:
+        resumed.close()
+
+
 def test_a_portal_token_watches_its_own_subject_only(api: tuple[MeterdServer, OpenMeter]) -> None:
     server, om = api
     token = om.portal.create_token(subject="c1").token
