@@ -34,8 +34,9 @@ PY_SOURCES := client/meterd/client server tests bench scripts
 help: ## this list
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL) ## .venv with the project and every dev tool, buf, OpenMeter's SDKs, grpcurl, and the PostgreSQL package (idempotent)
+setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL) ## .venv with the project and every dev tool, buf, OpenMeter's SDKs, grpcurl, PostgreSQL and Chromium (idempotent)
 	@bash scripts/ensure-postgresql.sh
+	@bash scripts/ensure-chromium.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
 # also builds the C extension (setup.py), again when its source changes.
@@ -92,9 +93,9 @@ check-generated: generate ## fail when client/meterd/v1 drifted from protos/
 	@git diff --exit-code --stat -- client/meterd/v1 || { echo "generated code drifted from protos/: run 'make generate' and commit" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- client/meterd/v1)" || { git status --porcelain -- client/meterd/v1; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
 
-run: setup ## meterd serve: gRPC on 127.0.0.1:50051, the HTTP API on 8888, with examples/meterd.yaml
-	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --http-listen 127.0.0.1:8888 --db ./meterd.db \
-	  --config examples/meterd.yaml
+run: setup ## meterd serve: gRPC on 127.0.0.1:50051, the HTTP API and the dashboard on 8888
+	METERD_HTTP_DASHBOARD_DIR=examples/dashboard $(VENV)/bin/meterd serve --listen 127.0.0.1:50051 \
+	  --http-listen 127.0.0.1:8888 --db ./meterd.db --config examples/meterd.yaml
 
 # Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
 test: setup ## every suite but the slow ones

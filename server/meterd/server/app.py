@@ -140,7 +140,9 @@ class MeterdServer:
         """OpenMeter's HTTP API over the services the servicers call (built by the composition root)."""
         from meterd.server.wiring import http as http_wiring  # imported only when the HTTP API is on
 
-        return http_wiring.build(self.config, self.services, self._authenticator, self._clock, self.executor)
+        return http_wiring.build(
+            self.config, self.services, self._authenticator, self._clock, self.executor, self.serving
+        )
 
     def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()

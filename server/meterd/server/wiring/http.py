@@ -9,6 +9,8 @@ from datetime import datetime
 
 from meterd.server.config import Config
 from meterd.server.http import app as http_app
+from meterd.server.http import browsers
+from meterd.server.http.app import StreamGate
 from meterd.server.http.routes import all_routes
 from meterd.server.http.server import HttpServer, bind
 from meterd.server.portal.auth import Authenticator
@@ -21,8 +23,11 @@ def build(
     authenticator: Authenticator,
     clock: Callable[[], datetime],
     executor: Executor,
+    streams: StreamGate,
 ) -> HttpServer:
-    """The HTTP server, bound to ``config.http_listen`` (not yet serving); blocking work runs on ``executor``."""
+    """The HTTP server, bound to ``config.http_listen`` (not yet serving); blocking work runs on ``executor``;
+    its event streams count against the same cap as gRPC's (``streams``). CORS on the portal routes and the
+    dashboard directory come from the config."""
     front = http_app.Services(
         events=services.events,
         meters=services.meters,
@@ -33,6 +38,16 @@ def build(
         grants=services.grants,
         authenticator=authenticator,
         clock=clock,
+        watch=services.watch,
+        streams=streams,
     )
-    app = http_app.build_app(front, all_routes(front), executor, max_body_bytes=config.max_message_bytes)
+    routes = all_routes(front)
+    app = http_app.build_app(
+        front,
+        routes,
+        executor,
+        max_body_bytes=config.max_message_bytes,
+        middleware=browsers.cors_middleware(browsers.cors_settings(config), routes),
+        mounts=browsers.dashboard_mounts(config.dashboard_dir),
+    )
     return HttpServer(app, bind(config.http_listen or ""))
