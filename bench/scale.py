@@ -48,7 +48,8 @@ from query import DAYS, METERS, START, SUBJECTS, event, query_suite
 
 from meterd.client import OpenMeter
 from meterd.server.meters.fold import Folder, compile_meter
-from meterd.server.meters.service import MeterQuery, MeterService, definition_from_fields
+from meterd.server.meters.model import definition_from_fields
+from meterd.server.meters.service import MeterQuery, MeterService
 from meterd.server.meters.windows import WindowSize
 from meterd.server.store import rowsets
 from meterd.server.timeutil import to_us, utcnow

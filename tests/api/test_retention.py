@@ -75,7 +75,8 @@ def test_removed_raw_events_leave_every_number_exact(retaining: tuple[MeterdServ
                                           "measureUsageFrom": NOW - timedelta(days=90)})
     usage = om.subjects.get_entitlement_value("s1", "ai").usage
 
-    retention: RawEventRetention = server.ctx.services["raw_event_retention"]
+    retention = server.services.raw_event_retention
+    assert isinstance(retention, RawEventRetention)
     assert retention.horizon() == NOW - timedelta(days=30)
     retention.run()  # (the round the server runs at start may have come first: either removes the same)
     assert retention.run() == 0
@@ -102,4 +103,4 @@ def test_removed_raw_events_leave_every_number_exact(retaining: tuple[MeterdServ
 
 
 def test_retention_is_off_by_default(server: MeterdServer) -> None:
-    assert "raw_event_retention" not in server.ctx.services
+    assert server.services.raw_event_retention is None

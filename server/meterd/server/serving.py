@@ -117,7 +117,10 @@ class SyncContext:
         return self._token
 
     def add_callback(self, callback: Callable[[], None]) -> bool:
-        self._context.add_done_callback(lambda _context: callback())
+        def done(_context: Any) -> None:
+            callback()
+
+        self._context.add_done_callback(done)  # type: ignore[arg-type]  # grpc-stubs 1.53 predates it (a plain callable)
         return True
 
 
@@ -225,7 +228,7 @@ class Serving:
             return grpc.stream_stream_rpc_method_handler(
                 self._stream_stream(method, handler.stream_stream, deserialize), response_serializer=serialize)
         return grpc.stream_unary_rpc_method_handler(
-            self._stream_unary(method, handler.stream_unary, deserialize), response_serializer=serialize)
+            self._stream_unary(method, behavior, deserialize), response_serializer=serialize)
 
     def _unary_unary(self, method: str, behavior: Callable[..., Any], deserialize: Any, serialize: Any) -> Any:
         if inspect.iscoroutinefunction(behavior):
@@ -269,12 +272,23 @@ class Serving:
 
         return run
 
-    async def _admit_stream(self, context: grpc.aio.ServicerContext) -> None:
+    def acquire_stream(self) -> None:
+        """Counts one more open stream (an ingest stream, or a Server-Sent Events watch of the HTTP API), on
+        the event loop; ResourceExhausted when ``max_streams`` are open. ``release_stream`` when it ends."""
         if self.open_streams >= self.max_streams:
-            await abort_with(context, errors.ResourceExhausted(
+            raise errors.ResourceExhausted(
                 f"the server holds its maximum of {self.max_streams} open streams (setting max_streams); "
-                "retry later"))
+                "retry later")
         self.open_streams += 1
+
+    def release_stream(self) -> None:
+        self.open_streams -= 1
+
+    async def _admit_stream(self, context: grpc.aio.ServicerContext) -> None:
+        try:
+            self.acquire_stream()
+        except errors.ResourceExhausted as exc:
+            await abort_with(context, exc)
 
     def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any, cut: list[bool]) -> AsyncIterator[Any]:
         """The stream's messages, parsed; ends early (``cut[0]`` set) once the server is shutting down."""

@@ -63,7 +63,7 @@ from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Level, decimal_to_
 from meterd.server.timeutil import MINUTE_US
 
 try:  # the C loop (_foldc.c), built by `pip install` / `make setup` where a C compiler is present
-    from meterd.server.meters import _foldc
+    from meterd.server.meters import _foldc  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - a build without it folds in Python
     _foldc = None
 
@@ -176,7 +176,9 @@ def row_sets(by_type: Mapping[str, list[CompiledMeter]]) -> dict[int, RowSet]:
         if len(shapes) != 1:
             raise ValueError(f"row set {rowset}: meters of different event types or group paths")
         layout = tuple((m.slot, m.kind) for _, m in found)
-        offsets, template, at = [], [], 0
+        offsets: list[int] = []
+        template: list[Any] = []
+        at = 0
         for _, kind in layout:
             offsets.append(at)
             template += _EMPTY[kind]
@@ -345,6 +347,7 @@ class Folder:
                 continue
             minute = time_us - time_us % MINUTE_US
             exact: Any = _UNPARSED
+            parsed: Any
             if stored:
                 # A stored event that today's validation would refuse is skipped by every meter, with the
                 # reason (an older database may hold one).
@@ -481,8 +484,10 @@ def compile_meter(num: int, definition: MeterDefinition, rowset: int | None = No
     own, numbered as the meter)."""
     reader = MeterReader(definition)
     group_steps = [compile_path(path) for path in definition.group_by.values()]
-    group_names = (tuple(steps[0] for steps in group_steps)  # type: ignore[misc]
-                   if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None)
+    group_names: tuple[str, ...] | None = (
+        tuple(str(steps[0]) for steps in group_steps)
+        if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None
+    )
     kind = KIND_OF[definition.aggregation]
     value_name: str | None = None
     if group_names is not None and kind != COUNT:

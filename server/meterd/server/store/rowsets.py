@@ -152,7 +152,7 @@ def release_sql(rowset: int, slot: int, others: bool, ph: str) -> list[tuple[str
         return [*((f"DELETE FROM {table} WHERE rowset = {ph}", (rowset,)) for table in TABLES),
                 (f"DELETE FROM meter_rowsets WHERE rowset = {ph}", (rowset,))]
     empty = " AND ".join(f"coalesce(n{i}, 0) = 0" for i in range(SLOTS))
-    out = []
+    out: list[tuple[str, tuple[int, ...]]] = []
     for table in TABLES:
         out.append((f"UPDATE {table} SET n{slot} = NULL, a{slot} = NULL, b{slot} = NULL, x{slot} = NULL"
                     f" WHERE rowset = {ph} AND n{slot} IS NOT NULL", (rowset,)))
@@ -319,8 +319,8 @@ def windowed_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Pl
     params: list[object] = []
     source, where = sources(d, meter_num, place, fetches, per_subject=bool(subjects) or keep_subject,
                             subjects=subjects, totals=not keep_groups and not filters, params=params)
-    for index, values in filters.items():
-        where.append(d.one_of(d.group_value(index), values, params))
+    for index, allowed in filters.items():
+        where.append(d.one_of(d.group_value(index), allowed, params))
     groups = [d.group_value(i) for i in keep_groups]
     keys = ["w", *(["s.subject"] if keep_subject else []), *groups]
     order = ["w", *([d.ordered("s.subject")] if keep_subject else []), *(d.ordered(g) for g in groups)]
@@ -351,8 +351,8 @@ def level_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Place
     params: list[object] = []
     source, where = sources(d, meter_num, place, [fetch], per_subject=per_subject, subjects=subjects,
                             totals=not keep_groups and not filters, params=params)
-    for index, values in filters.items():
-        where.append(d.one_of(d.group_value(index), values, params))
+    for index, allowed in filters.items():
+        where.append(d.one_of(d.group_value(index), allowed, params))
     unit = fetch.level.value
     time_col = "s.t" if not per_subject or fetch.level is Level.MINUTE else f"s.t - s.t {d.mod} {int(unit)}"
     groups = [d.group_value(i) for i in keep_groups]
