@@ -26,7 +26,10 @@ FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.
   server/meterd/server/store/postgres/stores.py server/meterd/server/store/sql/__init__.py \
   server/meterd/server/store/sql/connection.py server/meterd/server/store/sql/events.py \
   server/meterd/server/store/sql/meters.py server/meterd/server/store/sql/migrations.py \
-  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py
+  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py \
+  server/meterd/server/store/rowsets.py server/meterd/server/events/retention.py bench/scale.py \
+  tests/api/test_meter_row_sets.py tests/api/test_row_set_migration.py tests/api/test_retention.py \
+  tests/data/write_old_layouts.py
 PY_SOURCES := client/meterd/client server tests bench scripts
 
 .PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench bench-scale stubs clean fuzz

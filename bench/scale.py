@@ -87,10 +87,19 @@ def sqlite_meters(path: Path) -> dict[str, list[Any]]:
         store = SqliteMeterStore(db, SqliteEventStore(db))
         service = MeterService(store, utcnow)
         for spec in METERS:
-            service.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
-                                                  spec.get("value_property"), spec["group_by"]))
-        slots = {num: (rowset, slot) for num, rowset, slot in db.reader().execute(
-            "SELECT meter_num, rowset, slot FROM meter_slots")}
+            service.create(
+                definition_from_fields(
+                    spec["slug"],
+                    spec["event_type"],
+                    spec["aggregation"],
+                    spec.get("value_property"),
+                    spec["group_by"],
+                )
+            )
+        slots = {
+            num: (rowset, slot)
+            for num, rowset, slot in db.reader().execute("SELECT meter_num, rowset, slot FROM meter_slots")
+        }
         return {"request": [compile_meter(m.num, m.definition, *slots[m.num]) for m in store.list(100, None)]}
     finally:
         db.close()
@@ -106,8 +115,9 @@ def sqlite_bulk(path: Path, n: int) -> float:
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1048576")
     conn.execute("PRAGMA temp_store=FILE")
-    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
-                           " AND sql IS NOT NULL").fetchall()
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"
+    ).fetchall()
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
     ingested_us = to_us(utcnow())
@@ -121,9 +131,11 @@ def sqlite_bulk(path: Path, n: int) -> float:
     def flush() -> None:
         nonlocal done
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, data)"
-                         " VALUES (?, 'bench', ?, 'request', ?, ?, ?, '1.0', ?)",
-                         [(seq, i, s, t, ingested_us, d) for seq, i, s, t, d in day_rows])
+        conn.executemany(
+            "INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, data)"
+            " VALUES (?, 'bench', ?, 'request', ?, ?, ?, '1.0', ?)",
+            [(seq, i, s, t, ingested_us, d) for seq, i, s, t, d in day_rows],
+        )
         folded = folder.fold(((seq, "request", s, t, d) for seq, _, s, t, d in day_rows), by_type, 0)
         assert not folded.errors, folded.errors[:3]
         for target, rows in folded.rows.items():
@@ -143,7 +155,9 @@ def sqlite_bulk(path: Path, n: int) -> float:
     if day_rows:
         flush()
     conn.execute("BEGIN")
-    conn.executemany("INSERT OR IGNORE INTO meter_subjects (meter_num, subject) VALUES (?, ?)", sorted(subjects))
+    conn.executemany(
+        "INSERT OR IGNORE INTO meter_subjects (meter_num, subject) VALUES (?, ?)", sorted(subjects)
+    )
     conn.execute("COMMIT")
     print("  building indexes ...", flush=True)
     for _, sql in indexes:
@@ -178,10 +192,19 @@ def sqlite_ingested(path: Path, n: int) -> None:
 def sqlite_dump(path: Path) -> dict[str, Any]:
     conn = sqlite3.connect(path)
     try:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND"
-                                             " (name LIKE 'agg_%' OR name LIKE 'meter_%')")]
-        dump: dict[str, Any] = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in names}
-        dump["events"] = conn.execute("SELECT count(*), sum(seq), count(DISTINCT subject) FROM events").fetchall()
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND"
+                " (name LIKE 'agg_%' OR name LIKE 'meter_%')"
+            )
+        ]
+        dump: dict[str, Any] = {
+            t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in names
+        }
+        dump["events"] = conn.execute(
+            "SELECT count(*), sum(seq), count(DISTINCT subject) FROM events"
+        ).fetchall()
         for volatile in ("meters",):  # ids and creation times differ
             dump.pop(volatile, None)
         return dump
@@ -193,24 +216,39 @@ def sqlite_bytes(path: Path, n: int) -> dict[str, Any]:
     """Bytes on disk per event by part (dbstat: every b-tree's pages)."""
     conn = sqlite3.connect(path)
     try:
-        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+        owner = dict(
+            conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")
+        )
         sizes: dict[str, int] = {}
         for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
             table_name = owner.get(name, name)
             sizes[table_name] = sizes.get(table_name, 0) + size
-        file_bytes = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+        file_bytes = (
+            conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
+        )
     finally:
         conn.close()
     return _bytes(sizes, n, file_bytes)
 
 
 def _bytes(sizes: dict[str, int], n: int, total: int) -> dict[str, Any]:
-    raw = sum(v for k, v in sizes.items() if k in ("events", "event_keys", "event_errors") or k.startswith("events_"))
-    aggregates = sum(v for k, v in sizes.items() if k.startswith(("agg_", "meter_sub", "meter_all", "meter_subjects")))
-    return {"raw_events_bytes_per_event": round(raw / n, 1), "aggregates_bytes_per_event": round(aggregates / n, 1),
-            "total_bytes_per_event": round(total / n, 1), "total_mb": round(total / 2**20),
-            "by_table_mb": {k: round(v / 2**20, 1) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])
-                            if v >= 2**20}}
+    raw = sum(
+        v
+        for k, v in sizes.items()
+        if k in ("events", "event_keys", "event_errors") or k.startswith("events_")
+    )
+    aggregates = sum(
+        v for k, v in sizes.items() if k.startswith(("agg_", "meter_sub", "meter_all", "meter_subjects"))
+    )
+    return {
+        "raw_events_bytes_per_event": round(raw / n, 1),
+        "aggregates_bytes_per_event": round(aggregates / n, 1),
+        "total_bytes_per_event": round(total / n, 1),
+        "total_mb": round(total / 2**20),
+        "by_table_mb": {
+            k: round(v / 2**20, 1) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1]) if v >= 2**20
+        },
+    }
 
 
 class _Recorder:
@@ -229,7 +267,9 @@ class _Recorder:
 
 
 def _query() -> MeterQuery:
-    return MeterQuery("tokens", START, START + timedelta(days=DAYS), WindowSize.HOUR, subjects=(QUERY_SUBJECT,))
+    return MeterQuery(
+        "tokens", START, START + timedelta(days=DAYS), WindowSize.HOUR, subjects=(QUERY_SUBJECT,)
+    )
 
 
 def sqlite_plan(path: Path) -> dict[str, Any]:
@@ -265,8 +305,13 @@ def sqlite_plan(path: Path) -> dict[str, Any]:
             fresh.close()
     finally:
         conn.close()
-    return {"sql": sql, "plan": plan, "rows": len(rows), "pages_read_cold_connection": min(reads),
-            "sql_ms_cold_connection": round(min(times), 2)}
+    return {
+        "sql": sql,
+        "plan": plan,
+        "rows": len(rows),
+        "pages_read_cold_connection": min(reads),
+        "sql_ms_cold_connection": round(min(times), 2),
+    }
 
 
 def _read_calls() -> int:
@@ -283,13 +328,17 @@ def pg_bytes(url: str, n: int) -> dict[str, Any]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        sizes = dict(conn.execute(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace s"
-            " ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p')").fetchall())
+        sizes = dict(
+            conn.execute(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace s"
+                " ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p')"
+            ).fetchall()
+        )
         # Partitions of events count as events.
         parts = {r[0] for r in conn.execute("SELECT relid::regclass::text FROM pg_partition_tree('events')")}
         sizes = {("events" if k in parts else k): v for k, v in sizes.items() if k not in parts} | {
-            "events": sum(v for k, v in sizes.items() if k in parts)}
+            "events": sum(v for k, v in sizes.items() if k in parts)
+        }
         total = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     return _bytes(sizes, n, total)
 
@@ -374,13 +423,24 @@ def stream_case(address: str, pid: int, events: list[events_pb2.Event]) -> dict[
         used = process.cpu_times()
         assert s.tally.accepted == len(events) - BATCH, s.tally.accepted
     n = len(events) - BATCH
-    return {"events_per_second": round(n / elapsed),
-            "server_cpu_us_per_event": round((used.user + used.system - cpu.user - cpu.system) / n * 1e6, 1),
-            "load_average_at_start": load}
+    return {
+        "events_per_second": round(n / elapsed),
+        "server_cpu_us_per_event": round((used.user + used.system - cpu.user - cpu.system) / n * 1e6, 1),
+        "load_average_at_start": load,
+    }
 
 
-def measure(backend: str, db: Any, n: int, ingest_events: int, runs: int, *, config: Path | None = None,
-            raw: Callable[[list[events_pb2.Event], str], float], size_of: Callable[[], int]) -> dict[str, Any]:
+def measure(
+    backend: str,
+    db: Any,
+    n: int,
+    ingest_events: int,
+    runs: int,
+    *,
+    config: Path | None = None,
+    raw: Callable[[list[events_pb2.Event], str], float],
+    size_of: Callable[[], int],
+) -> dict[str, Any]:
     """Queries, then the ingest cases with their ceilings, on a loaded database."""
     out: dict[str, Any] = {"load_average_at_start": load_average()}
     server = Server(db, config)
@@ -389,11 +449,13 @@ def measure(backend: str, db: Any, n: int, ingest_events: int, runs: int, *, con
     finally:
         server.stop()
     out["load_average_after_queries"] = load_average()
-    cases = {"hour_spread": new_events(f"h{n}-", ingest_events, live=False),
-             "live": new_events(f"l{n}-", ingest_events, live=True)}
+    cases = {
+        "hour_spread": new_events(f"h{n}-", ingest_events, live=False),
+        "live": new_events(f"l{n}-", ingest_events, live=True),
+    }
     ceilings: dict[str, list[float]] = {name: [] for name in cases}
     for name, events in cases.items():
-        ceilings[name].append(raw(events[:ingest_events // 2], f"r1{name}{n}-"))
+        ceilings[name].append(raw(events[: ingest_events // 2], f"r1{name}{n}-"))
     ingest: dict[str, Any] = {}
     for name, events in cases.items():
         before = size_of()
@@ -404,7 +466,7 @@ def measure(backend: str, db: Any, n: int, ingest_events: int, runs: int, *, con
             server.stop()
         ingest[name]["database_growth_bytes_per_event"] = round((size_of() - before) / len(events), 1)
     for name, events in cases.items():
-        ceilings[name].append(raw(events[:ingest_events // 2], f"r2{name}{n}-"))
+        ceilings[name].append(raw(events[: ingest_events // 2], f"r2{name}{n}-"))
     for name in cases:
         ceiling = max(ceilings[name])
         ingest[name]["ceiling_events_per_second"] = round(ceiling)
@@ -479,7 +541,9 @@ def run_postgres(sizes: list[int], ingest_events: int, runs: int) -> dict[str, A
             entry["one_subject_plan"] = pg_plan(url)
             seqs = iter(range(n + 10_000_000, 2**62, 10_000_000))
 
-            def raw(events: list[events_pb2.Event], prefix: str, url: str = url, seqs: Iterator[int] = seqs) -> float:
+            def raw(
+                events: list[events_pb2.Event], prefix: str, url: str = url, seqs: Iterator[int] = seqs
+            ) -> float:
                 return copy_rate(url, renamed(events, prefix), next(seqs))
 
             def size_of(url: str = url) -> int:
@@ -504,11 +568,16 @@ def flatness(backend: dict[str, Any], sizes: list[int]) -> dict[str, Any]:
         a, b = first["ingest"][case], last["ingest"][case]
         out[f"{case}_rate_ratio"] = round(b["events_per_second"] / a["events_per_second"], 2)
         out[f"{case}_share_of_ceiling_ratio"] = round(b["share_of_ceiling"] / a["share_of_ceiling"], 2)
-        out[f"{case}_server_cpu_ratio"] = round(b["server_cpu_us_per_event"] / a["server_cpu_us_per_event"], 2)
+        out[f"{case}_server_cpu_ratio"] = round(
+            b["server_cpu_us_per_event"] / a["server_cpu_us_per_event"], 2
+        )
     q = "one_subject_30d_hourly"
-    out["one_subject_hourly_p50_ratio"] = round(last["queries"][q]["p50_ms"] / first["queries"][q]["p50_ms"], 2)
+    out["one_subject_hourly_p50_ratio"] = round(
+        last["queries"][q]["p50_ms"] / first["queries"][q]["p50_ms"], 2
+    )
     out["one_subject_hourly_server_cpu_ratio"] = round(
-        last["queries"][q]["server_cpu_ms"] / max(first["queries"][q]["server_cpu_ms"], 0.01), 2)
+        last["queries"][q]["server_cpu_ms"] / max(first["queries"][q]["server_cpu_ms"], 0.01), 2
+    )
     return out
 
 
@@ -518,12 +587,19 @@ def main() -> None:
     parser.add_argument("--ingest-events", type=int, default=200_000, help="events per ingest case")
     parser.add_argument("--runs", type=int, default=30, help="runs per query for percentiles")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--folder", type=Path, default=None, help="where the SQLite databases go (a temporary folder)")
+    parser.add_argument(
+        "--folder", type=Path, default=None, help="where the SQLite databases go (a temporary folder)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results: dict[str, Any] = {"sizes": sizes, "subjects": SUBJECTS, "days": DAYS, "meters_on_type": len(METERS),
-                               "ingest_events_per_case": args.ingest_events,
-                               "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    results: dict[str, Any] = {
+        "sizes": sizes,
+        "subjects": SUBJECTS,
+        "days": DAYS,
+        "meters_on_type": len(METERS),
+        "ingest_events_per_case": args.ingest_events,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     backends = args.backends.split(",")
     if "sqlite" in backends:
         with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
@@ -534,10 +610,12 @@ def main() -> None:
         results["postgresql"] = run_postgres(sizes, args.ingest_events, args.runs)
         results["postgresql"]["flatness"] = flatness(results["postgresql"], sizes)
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["notes"] = ("one 2-core machine shared with other work; client, server (and PostgreSQL) on it; each "
-                        "share_of_ceiling divides by the ceiling of the same rows into the same database in the "
-                        "same run; rates across sizes are also taken at different times: see each step's load "
-                        "average")
+    results["notes"] = (
+        "one 2-core machine shared with other work; client, server (and PostgreSQL) on it; each "
+        "share_of_ceiling divides by the ceiling of the same rows into the same database in the "
+        "same run; rates across sizes are also taken at different times: see each step's load "
+        "average"
+    )
     path = write_result("scale", results)
     print(f"-> {path}")
     lines = []
@@ -548,14 +626,27 @@ def main() -> None:
                 continue
             q = entry["queries"]["one_subject_30d_hourly"]
             b = entry["bytes_as_loaded"]
-            lines.append((f"{backend} {n:,}: one subject 30d hourly",
-                          f"p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms  server CPU {q.get('server_cpu_ms')} ms"))
+            lines.append(
+                (
+                    f"{backend} {n:,}: one subject 30d hourly",
+                    f"p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms  server CPU {q.get('server_cpu_ms')} ms",
+                )
+            )
             for case, c in entry["ingest"].items():
-                lines.append((f"{backend} {n:,}: ingest {case}",
-                              f"{c['events_per_second']:,}/s = {c['share_of_ceiling']:.2f} of the ceiling "
-                              f"({c['ceiling_events_per_second']:,}/s); {c['server_cpu_us_per_event']} µs CPU/event"))
-            lines.append((f"{backend} {n:,}: bytes per event", f"raw {b['raw_events_bytes_per_event']}, aggregates "
-                          f"{b['aggregates_bytes_per_event']}, total {b['total_bytes_per_event']}"))
+                lines.append(
+                    (
+                        f"{backend} {n:,}: ingest {case}",
+                        f"{c['events_per_second']:,}/s = {c['share_of_ceiling']:.2f} of the ceiling "
+                        f"({c['ceiling_events_per_second']:,}/s); {c['server_cpu_us_per_event']} µs CPU/event",
+                    )
+                )
+            lines.append(
+                (
+                    f"{backend} {n:,}: bytes per event",
+                    f"raw {b['raw_events_bytes_per_event']}, aggregates "
+                    f"{b['aggregates_bytes_per_event']}, total {b['total_bytes_per_event']}",
+                )
+            )
     print(table(lines))
 
 

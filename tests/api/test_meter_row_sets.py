@@ -31,8 +31,13 @@ GROUPS = [{"k1": "$.k1"}, {"a": "$.k1"}, {"k1": "$.k1"}, {"k1": "$.k1", "k2": "$
 # group keys and aggregation it is given).
 FATES = ["before", "before", "after", "deleted", "redefined"]
 
-meter_specs = st.tuples(st.sampled_from(list(Aggregation)), st.sampled_from(range(len(GROUPS))),
-                        st.sampled_from(FATES), st.sampled_from(list(Aggregation)), st.sampled_from(range(len(GROUPS))))
+meter_specs = st.tuples(
+    st.sampled_from(list(Aggregation)),
+    st.sampled_from(range(len(GROUPS))),
+    st.sampled_from(FATES),
+    st.sampled_from(list(Aggregation)),
+    st.sampled_from(range(len(GROUPS))),
+)
 
 
 def stale_values(db: str) -> int:
@@ -54,7 +59,9 @@ def stale_values(db: str) -> int:
         conn.close()
 
 
-def _count_stale(used: list[tuple[int, int]], rowsets: list[int], tables: tuple[str, ...], ph: str, run: Any) -> int:
+def _count_stale(
+    used: list[tuple[int, int]], rowsets: list[int], tables: tuple[str, ...], ph: str, run: Any
+) -> int:
     stale = 0
     for table in tables:
         # Rows of row sets that no longer exist, and values in free slots of those that do.
@@ -79,20 +86,37 @@ def _count_stale(used: list[tuple[int, int]], rowsets: list[int], tables: tuple[
     by_subject=st.booleans(),
 )
 def test_meters_sharing_rows_equal_the_reference(
-    om: OpenMeter, server_config: Config, specs: list[tuple[Aggregation, int, str, Aggregation, int]],
-    raw_events: list[Any], window: str | None, zone: str, span: tuple[int, int], subjects: tuple[str, ...],
+    om: OpenMeter,
+    server_config: Config,
+    specs: list[tuple[Aggregation, int, str, Aggregation, int]],
+    raw_events: list[Any],
+    window: str | None,
+    zone: str,
+    span: tuple[int, int],
+    subjects: tuple[str, ...],
     by_subject: bool,
 ) -> None:
     event_type = f"rows{next(_types)}"
 
     def definition(i: int, aggregation: Aggregation, groups: int) -> MeterDefinition:
-        return MeterDefinition(slug=f"{event_type}_{i}", event_type=event_type, aggregation=aggregation,
-                               value_property=None if aggregation is Aggregation.COUNT else "$.v",
-                               group_by=GROUPS[groups])
+        return MeterDefinition(
+            slug=f"{event_type}_{i}",
+            event_type=event_type,
+            aggregation=aggregation,
+            value_property=None if aggregation is Aggregation.COUNT else "$.v",
+            group_by=GROUPS[groups],
+        )
 
     def create(meter: MeterDefinition) -> None:
-        om.meters.create({"slug": meter.slug, "eventType": event_type, "aggregation": meter.aggregation.value,
-                          "valueProperty": meter.value_property, "groupBy": dict(meter.group_by)})
+        om.meters.create(
+            {
+                "slug": meter.slug,
+                "eventType": event_type,
+                "aggregation": meter.aggregation.value,
+                "valueProperty": meter.value_property,
+                "groupBy": dict(meter.group_by),
+            }
+        )
 
     meters = {i: definition(i, aggregation, groups) for i, (aggregation, groups, _, _, _) in enumerate(specs)}
     for i, (_, _, fate, _, _) in enumerate(specs):
@@ -100,9 +124,16 @@ def test_meters_sharing_rows_equal_the_reference(
             create(meters[i])
     events = []
     for i, (minute, sec, subject, value, k1, k2, dup) in enumerate(raw_events):
-        events.append({"id": f"{event_type}-{i % 7 if dup == 0 else i}", "source": "rows", "type": event_type,
-                       "subject": subject, "time": BASE + timedelta(minutes=minute, seconds=sec),
-                       "data": {"v": value, "k1": k1, "k2": k2, "nest": {"k": k2}}})
+        events.append(
+            {
+                "id": f"{event_type}-{i % 7 if dup == 0 else i}",
+                "source": "rows",
+                "type": event_type,
+                "subject": subject,
+                "time": BASE + timedelta(minutes=minute, seconds=sec),
+                "data": {"v": value, "k1": k1, "k2": k2, "nest": {"k": k2}},
+            }
+        )
     half = len(events) // 2
     if events[:half]:
         om.events.ingest(events[:half])

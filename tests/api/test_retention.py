@@ -40,27 +40,56 @@ def retaining(server_config: Config, clock: Clock) -> Iterator[tuple[MeterdServe
 
 
 def create(om: OpenMeter, meter: MeterDefinition) -> None:
-    om.meters.create({"slug": meter.slug, "eventType": meter.event_type, "aggregation": meter.aggregation.value,
-                      "valueProperty": meter.value_property, "groupBy": dict(meter.group_by)})
+    om.meters.create(
+        {
+            "slug": meter.slug,
+            "eventType": meter.event_type,
+            "aggregation": meter.aggregation.value,
+            "valueProperty": meter.value_property,
+            "groupBy": dict(meter.group_by),
+        }
+    )
 
 
 def events(days_ago: float, n: int, prefix: str) -> list[dict[str, Any]]:
-    return [{"id": f"{prefix}{i}", "source": "ret", "type": "call", "subject": f"s{i % 3}",
-             "time": NOW - timedelta(days=days_ago, minutes=7 * i),
-             "data": {"tokens": ["1.25", 4, 10, "0.5"][i % 4], "model": ["a", "é"][i % 2], "user": f"u{i % 5}"}}
-            for i in range(n)]
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "source": "ret",
+            "type": "call",
+            "subject": f"s{i % 3}",
+            "time": NOW - timedelta(days=days_ago, minutes=7 * i),
+            "data": {
+                "tokens": ["1.25", 4, 10, "0.5"][i % 4],
+                "model": ["a", "é"][i % 2],
+                "user": f"u{i % 5}",
+            },
+        }
+        for i in range(n)
+    ]
 
 
 def check(om: OpenMeter, meter: MeterDefinition, all_events: list[dict[str, Any]]) -> None:
     start, end = NOW - timedelta(days=60), NOW
-    for window, subjects, group_by in [(None, None, ()), ("DAY", ["s1"], ()), ("HOUR", None, ("subject",)),
-                                       (None, ["s0", "s2"], tuple(meter.group_by))]:
+    for window, subjects, group_by in [
+        (None, None, ()),
+        ("DAY", ["s1"], ()),
+        ("HOUR", None, ("subject",)),
+        (None, ["s0", "s2"], tuple(meter.group_by)),
+    ]:
         want = reference_query(all_events, meter, start, end, window, "UTC", subjects, group_by)
-        reply = om.meters.query(meter.slug, from_=start, to=end, window_size=window, subject=subjects or [],
-                                group_by=list(group_by))
+        reply = om.meters.query(
+            meter.slug,
+            from_=start,
+            to=end,
+            window_size=window,
+            subject=subjects or [],
+            group_by=list(group_by),
+        )
         assert [(r.window_start, r.subject, dict(r.group_by), r.value) for r in reply.rows] == [
             (w.window_start, w.subject, {k: v for k, v in w.group_by.items() if v is not None}, w.value)
-            for w in want], (meter.slug, window, subjects, group_by)
+            for w in want
+        ], (meter.slug, window, subjects, group_by)
 
 
 def test_removed_raw_events_leave_every_number_exact(retaining: tuple[MeterdServer, OpenMeter]) -> None:
@@ -70,9 +99,15 @@ def test_removed_raw_events_leave_every_number_exact(retaining: tuple[MeterdServ
     old, recent = events(45, 20, "old"), events(3, 20, "new")
     om.events.ingest(old + recent)
     om.features.create({"key": "ai", "name": "AI", "meterSlug": "tokens"})
-    om.subjects.create_entitlement("s1", {"type": "metered", "featureKey": "ai",
-                                          "usagePeriod": {"interval": "YEAR"},
-                                          "measureUsageFrom": NOW - timedelta(days=90)})
+    om.subjects.create_entitlement(
+        "s1",
+        {
+            "type": "metered",
+            "featureKey": "ai",
+            "usagePeriod": {"interval": "YEAR"},
+            "measureUsageFrom": NOW - timedelta(days=90),
+        },
+    )
     usage = om.subjects.get_entitlement_value("s1", "ai").usage
 
     retention = server.services.raw_event_retention

@@ -57,8 +57,10 @@ def load_sqlite(path: Path, old: dict[str, Any]) -> None:
     conn.execute("BEGIN")
     for table, content in old["tables"].items():
         columns = content["columns"]
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                         content["rows"])
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            content["rows"],
+        )
     conn.execute("COMMIT")
     conn.close()
 
@@ -76,14 +78,19 @@ def load_postgres(url: str, old: dict[str, Any]) -> None:
             conn.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]  # rows the schema starts with
             overriding = " OVERRIDING SYSTEM VALUE" if table == "meters" else ""
             with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}){overriding}"  # type: ignore[arg-type]
-                                f" VALUES ({', '.join(['%s'] * len(columns))})", content["rows"])
+                cur.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}){overriding}"  # type: ignore[arg-type]
+                    f" VALUES ({', '.join(['%s'] * len(columns))})",
+                    content["rows"],
+                )
         for sequence, value in old["sequences"].items():
             conn.execute("SELECT setval(%s, %s)", (sequence, value))
 
 
 @pytest.fixture
-def old_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[MeterdServer, str, dict[str, Any]]]:
+def old_server(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[MeterdServer, str, dict[str, Any]]]:
     backend = request.param
     old = dump(backend)
     if backend == "sqlite":
@@ -110,10 +117,20 @@ def old_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
 def stored_events(old: dict[str, Any]) -> list[dict[str, Any]]:
     """The events the old server stored, in ingestion order, as the reference reads them."""
     table = old["tables"]["events"]
-    rows = sorted((dict(zip(table["columns"], r, strict=True)) for r in table["rows"]), key=lambda r: r["seq"])
-    return [{"id": r["id"], "source": r["source"], "type": r["type"], "subject": r["subject"],
-             "time": datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=r["time_us"]),
-             "data": None if r["data"] is None else json.loads(r["data"])} for r in rows]
+    rows = sorted(
+        (dict(zip(table["columns"], r, strict=True)) for r in table["rows"]), key=lambda r: r["seq"]
+    )
+    return [
+        {
+            "id": r["id"],
+            "source": r["source"],
+            "type": r["type"],
+            "subject": r["subject"],
+            "time": datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=r["time_us"]),
+            "data": None if r["data"] is None else json.loads(r["data"]),
+        }
+        for r in rows
+    ]
 
 
 def slots(db: str) -> dict[str, tuple[int, int]]:
@@ -130,8 +147,12 @@ def slots(db: str) -> dict[str, tuple[int, int]]:
 
 
 def definitions(om: OpenMeter) -> list[MeterDefinition]:
-    return [MeterDefinition(m.slug, m.event_type, Aggregation(m.aggregation), m.value_property or None,
-                            dict(m.group_by)) for m in om.meters.list()]
+    return [
+        MeterDefinition(
+            m.slug, m.event_type, Aggregation(m.aggregation), m.value_property or None, dict(m.group_by)
+        )
+        for m in om.meters.list()
+    ]
 
 
 def check_all(om: OpenMeter, events: list[dict[str, Any]]) -> None:
@@ -139,31 +160,63 @@ def check_all(om: OpenMeter, events: list[dict[str, Any]]) -> None:
     for meter in definitions(om):
         first = next(iter(meter.group_by), None)
         for window, subjects, group_by in [
-            (None, None, ()), ("HOUR", ["s1"], ()), ("DAY", None, (first,)), ("HOUR", None, ("subject", first)),
-            ("MINUTE", ["s0", "s2"], (first,)), (None, ["s2"], ()), ("DAY", ["s3"], ()),
+            (None, None, ()),
+            ("HOUR", ["s1"], ()),
+            ("DAY", None, (first,)),
+            ("HOUR", None, ("subject", first)),
+            ("MINUTE", ["s0", "s2"], (first,)),
+            (None, ["s2"], ()),
+            ("DAY", ["s3"], ()),
         ]:
             group_by = tuple(g for g in group_by if g is not None)
             want = reference_query(events, meter, start, end, window, "Europe/Budapest", subjects, group_by)
-            reply = om.meters.query(meter.slug, from_=start, to=end, window_size=window,
-                                    window_time_zone="Europe/Budapest", subject=subjects or [], group_by=list(group_by))
+            reply = om.meters.query(
+                meter.slug,
+                from_=start,
+                to=end,
+                window_size=window,
+                window_time_zone="Europe/Budapest",
+                subject=subjects or [],
+                group_by=list(group_by),
+            )
             got = [(r.window_start, r.subject, dict(r.group_by), r.value) for r in reply.rows]
-            assert got == [(w.window_start, w.subject, {k: v for k, v in w.group_by.items() if v is not None},
-                            w.value) for w in want], (meter.slug, window, subjects, group_by)
+            assert got == [
+                (w.window_start, w.subject, {k: v for k, v in w.group_by.items() if v is not None}, w.value)
+                for w in want
+            ], (meter.slug, window, subjects, group_by)
 
 
 @pytest.mark.parametrize("old_server", ["sqlite", "postgres"], indirect=True)
-def test_row_sets_convert_what_the_old_code_stored(old_server: tuple[MeterdServer, str, dict[str, Any]]) -> None:
+def test_row_sets_convert_what_the_old_code_stored(
+    old_server: tuple[MeterdServer, str, dict[str, Any]],
+) -> None:
     server, db, old = old_server
     events = stored_events(old)
     with OpenMeter(server.address) as om:
-        assert {m.slug for m in om.meters.list()} == {"tokens", "calls", "peak", "low", "mean", "peak_by_m",
-                                                      "by_region", "last", "users", "later"}
+        assert {m.slug for m in om.meters.list()} == {
+            "tokens",
+            "calls",
+            "peak",
+            "low",
+            "mean",
+            "peak_by_m",
+            "by_region",
+            "last",
+            "users",
+            "later",
+        }
         # Meters of one type and group paths fill row sets of four in the order of their numbers (the sixth
         # groups by the same path under another key); UNIQUE_COUNT has no slot.
         placed = slots(db)
         first, second = placed["tokens"][0], placed["mean"][0]
         assert [placed[m] for m in ("tokens", "calls", "peak", "low", "mean", "peak_by_m")] == [
-            (first, 0), (first, 1), (first, 2), (first, 3), (second, 0), (second, 1)]
+            (first, 0),
+            (first, 1),
+            (first, 2),
+            (first, 3),
+            (second, 0),
+            (second, 1),
+        ]
         assert len({placed[m][0] for m in ("tokens", "mean", "by_region", "last", "later")}) == 5
         assert "users" not in placed
         check_all(om, events)
@@ -171,14 +224,38 @@ def test_row_sets_convert_what_the_old_code_stored(old_server: tuple[MeterdServe
         assert stale_values(db) == 0
         # New events: late ones into converted minutes and hours (a LATEST tie among them), a new subject.
         more = [
-            {"id": "new1", "source": "mig", "type": "call", "subject": "s1", "time": events[1]["time"],
-             "data": {"tokens": 11, "model": "é", "user": "u9", "where": {"region": "eu"}}},
-            {"id": "new2", "source": "mig", "type": "call", "subject": "s9", "time": events[0]["time"] + timedelta(hours=5),
-             "data": {"tokens": "0.5", "model": 4, "user": "u0"}},
-            {"id": "new3", "source": "mig", "type": "call", "subject": "s0", "time": events[0]["time"],
-             "data": {"tokens": 5, "model": "a", "user": "u0"}},
-            {"id": "new4", "source": "mig", "type": "other", "subject": "s1", "time": events[-1]["time"],
-             "data": {"v": "0.25", "k": "q"}},
+            {
+                "id": "new1",
+                "source": "mig",
+                "type": "call",
+                "subject": "s1",
+                "time": events[1]["time"],
+                "data": {"tokens": 11, "model": "é", "user": "u9", "where": {"region": "eu"}},
+            },
+            {
+                "id": "new2",
+                "source": "mig",
+                "type": "call",
+                "subject": "s9",
+                "time": events[0]["time"] + timedelta(hours=5),
+                "data": {"tokens": "0.5", "model": 4, "user": "u0"},
+            },
+            {
+                "id": "new3",
+                "source": "mig",
+                "type": "call",
+                "subject": "s0",
+                "time": events[0]["time"],
+                "data": {"tokens": 5, "model": "a", "user": "u0"},
+            },
+            {
+                "id": "new4",
+                "source": "mig",
+                "type": "other",
+                "subject": "s1",
+                "time": events[-1]["time"],
+                "data": {"v": "0.25", "k": "q"},
+            },
         ]
         om.events.ingest(more)
         events += more
@@ -187,11 +264,27 @@ def test_row_sets_convert_what_the_old_code_stored(old_server: tuple[MeterdServe
         # A meter deleted (its slot cleared) and others created after the events (backfilled into free and
         # freed slots of the converted row sets).
         om.meters.delete("calls")
-        om.meters.create({"slug": "calls_again", "eventType": "call", "aggregation": "COUNT",
-                          "groupBy": {"model": "$.model"}})
-        om.meters.create({"slug": "last_by_model", "eventType": "call", "aggregation": "LATEST",
-                          "valueProperty": "$.tokens", "groupBy": {"mm": "$.model"}})
+        om.meters.create(
+            {
+                "slug": "calls_again",
+                "eventType": "call",
+                "aggregation": "COUNT",
+                "groupBy": {"model": "$.model"},
+            }
+        )
+        om.meters.create(
+            {
+                "slug": "last_by_model",
+                "eventType": "call",
+                "aggregation": "LATEST",
+                "valueProperty": "$.tokens",
+                "groupBy": {"mm": "$.model"},
+            }
+        )
         placed = slots(db)
-        assert placed["calls_again"] == (first, 1) and placed["last_by_model"] == (second, 2)  # the freed slot first
+        assert placed["calls_again"] == (first, 1) and placed["last_by_model"] == (
+            second,
+            2,
+        )  # the freed slot first
         assert stale_values(db) == 0
         check_all(om, events)

@@ -34,7 +34,13 @@ ALL_KEY = ("rowset", "time_us", "groups")
 # Every table of row sets (deleting a meter clears its slot in each).
 TABLES = ("agg_sub_m", "agg_sub_h", *(f"agg_all_{s}" for s in SUFFIX.values()))
 # The value columns of one slot, by kind, in the order the fold's rows carry them.
-_COLUMNS = {COUNT: ("n",), SUM: ("n", "a", "b"), MIN: ("n", "x"), MAX: ("n", "x"), LATEST: ("n", "x", "a", "b")}
+_COLUMNS = {
+    COUNT: ("n",),
+    SUM: ("n", "a", "b"),
+    MIN: ("n", "x"),
+    MAX: ("n", "x"),
+    LATEST: ("n", "x", "a", "b"),
+}
 ALL_SLOT_COLUMNS = tuple(f"{c}{i}" for i in range(SLOTS) for c in ("n", "a", "b", "x"))
 
 
@@ -92,7 +98,7 @@ def _merges(layout: Layout, *, least: str, greatest: str) -> list[str]:
             pick = least if kind == MIN else greatest
             out.append(f"{x} = {pick.format(f'{x}', f'excluded.{x}')}")
         elif kind == LATEST:
-            newer = (f"excluded.{a} IS NOT NULL AND ({a} IS NULL OR (excluded.{a}, excluded.{b}) > ({a}, {b}))")
+            newer = f"excluded.{a} IS NOT NULL AND ({a} IS NULL OR (excluded.{a}, excluded.{b}) > ({a}, {b}))"
             out += [f"{c} = CASE WHEN {newer} THEN excluded.{c} ELSE {c} END" for c in (x, a, b)]
     return out
 
@@ -103,10 +109,13 @@ def sqlite_upsert(target: Target) -> str:
     table, key = table_of(target)
     columns = [*key, *value_columns(target[-1])]
     # SQLite's two-argument min()/max() are NULL when either is: coalesce keeps the one that is not.
-    merges = _merges(target[-1], least="coalesce(min({0}, {1}), {0}, {1})",
-                     greatest="coalesce(max({0}, {1}), {0}, {1})")
-    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(merges)}")
+    merges = _merges(
+        target[-1], least="coalesce(min({0}, {1}), {0}, {1})", greatest="coalesce(max({0}, {1}), {0}, {1})"
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(merges)}"
+    )
 
 
 def pg_merges(layout: Layout) -> list[str]:
@@ -126,11 +135,15 @@ def _qualify(expression: str) -> str:
 
 # Row sets of an event type with each one's group paths and its slot given to a meter (one row per slot,
 # a NULL slot for a row set without meters), ordered by row set: what ``free_slot`` chooses from.
-ROW_SETS_OF_TYPE = ("SELECT r.rowset, r.group_paths, s.slot FROM meter_rowsets r"
-                    " LEFT JOIN meter_slots s ON s.rowset = r.rowset WHERE r.event_type = {ph} ORDER BY r.rowset")
+ROW_SETS_OF_TYPE = (
+    "SELECT r.rowset, r.group_paths, s.slot FROM meter_rowsets r"
+    " LEFT JOIN meter_slots s ON s.rowset = r.rowset WHERE r.event_type = {ph} ORDER BY r.rowset"
+)
 
 
-def free_slot(row_sets: Sequence[tuple[int, str, int | None]], paths: Sequence[str]) -> tuple[int, int] | None:
+def free_slot(
+    row_sets: Sequence[tuple[int, str, int | None]], paths: Sequence[str]
+) -> tuple[int, int] | None:
     """The slot a new meter with these group paths gets: the first free one of the first row set with the
     same paths (rows of ``ROW_SETS_OF_TYPE``), None when a new row set is needed (its slot 0)."""
     used: dict[int, set[int]] = {}
@@ -149,13 +162,20 @@ def release_sql(rowset: int, slot: int, others: bool, ph: str) -> list[tuple[str
     set and the rows left without a reading deleted; with no ``others`` meters left in the row set, all its
     rows and the row set itself."""
     if not others:
-        return [*((f"DELETE FROM {table} WHERE rowset = {ph}", (rowset,)) for table in TABLES),
-                (f"DELETE FROM meter_rowsets WHERE rowset = {ph}", (rowset,))]
+        return [
+            *((f"DELETE FROM {table} WHERE rowset = {ph}", (rowset,)) for table in TABLES),
+            (f"DELETE FROM meter_rowsets WHERE rowset = {ph}", (rowset,)),
+        ]
     empty = " AND ".join(f"coalesce(n{i}, 0) = 0" for i in range(SLOTS))
     out: list[tuple[str, tuple[int, ...]]] = []
     for table in TABLES:
-        out.append((f"UPDATE {table} SET n{slot} = NULL, a{slot} = NULL, b{slot} = NULL, x{slot} = NULL"
-                    f" WHERE rowset = {ph} AND n{slot} IS NOT NULL", (rowset,)))
+        out.append(
+            (
+                f"UPDATE {table} SET n{slot} = NULL, a{slot} = NULL, b{slot} = NULL, x{slot} = NULL"
+                f" WHERE rowset = {ph} AND n{slot} IS NOT NULL",
+                (rowset,),
+            )
+        )
         out.append((f"DELETE FROM {table} WHERE rowset = {ph} AND {empty}", (rowset,)))
     return out
 
@@ -182,8 +202,17 @@ def day_ranges(fetches: Sequence[Fetch]) -> list[tuple[int, int, int]]:
 # (window index, subject or None, kept group values, count, sum in units of 10^-9, min, max, distinct count)
 WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None, int]
 # (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct value)
-PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
-                   tuple[int, int, float] | None, str | None]
+PartialRow = tuple[
+    int,
+    str | None,
+    tuple[str | None, ...],
+    int,
+    int,
+    float | None,
+    float | None,
+    tuple[int, int, float] | None,
+    str | None,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +234,11 @@ class Dialect:
         return "NULL::text" if self.postgres else "NULL"
 
     def group_value(self, index: int) -> str:
-        return f"(s.groups::jsonb ->> {int(index)})" if self.postgres else f"json_extract(s.groups, '$[{int(index)}]')"
+        return (
+            f"(s.groups::jsonb ->> {int(index)})"
+            if self.postgres
+            else f"json_extract(s.groups, '$[{int(index)}]')"
+        )
 
     def one_of(self, expression: str, values: Sequence[str], params: list[object]) -> str:
         if self.postgres:
@@ -223,8 +256,16 @@ SQLITE = Dialect(postgres=False)
 POSTGRES = Dialect(postgres=True)
 
 
-def _per_subject(d: Dialect, table: str, columns: str, key_col: str, owner: int, subjects: Sequence[str],
-                 ranges: list[tuple[int, int, int]], params: list[object]) -> str:
+def _per_subject(
+    d: Dialect,
+    table: str,
+    columns: str,
+    key_col: str,
+    owner: int,
+    subjects: Sequence[str],
+    ranges: list[tuple[int, int, int]],
+    params: list[object],
+) -> str:
     """A SELECT of per-subject rows over day ranges: one index seek per (range, subject) with subjects, one
     range scan per day without; the ranges are one parameter (SQLite: a JSON array; PostgreSQL: arrays)."""
     if d.postgres:
@@ -241,8 +282,17 @@ def _per_subject(d: Dialect, table: str, columns: str, key_col: str, owner: int,
     return f"SELECT {columns} FROM {ranges_sql} JOIN {table} a ON {' AND '.join(on)}"
 
 
-def sources(d: Dialect, meter_num: int, place: Placement | None, fetches: Sequence[Fetch], *, per_subject: bool,
-            subjects: Sequence[str], totals: bool, params: list[object]) -> tuple[str, list[str]]:
+def sources(
+    d: Dialect,
+    meter_num: int,
+    place: Placement | None,
+    fetches: Sequence[Fetch],
+    *,
+    per_subject: bool,
+    subjects: Sequence[str],
+    totals: bool,
+    params: list[object],
+) -> tuple[str, list[str]]:
     """The rows a query reads, as one FROM item ``s`` with columns (t, subject, groups, n, a, b, x) for a
     meter's slot, or (t, subject, groups, value) for UNIQUE_COUNT (``place`` None), and the conditions on it.
 
@@ -256,14 +306,25 @@ def sources(d: Dialect, meter_num: int, place: Placement | None, fetches: Sequen
     subject, null = "a.subject AS subject", d.null_text
     if place is None:  # UNIQUE_COUNT: its own rows, keyed by the meter's number
         if per_subject:
-            parts.append(_per_subject(d, "meter_sub_distinct_m", f"a.time_us AS t, {subject}, a.groups AS groups,"
-                                      " a.value AS value", "meter_num", meter_num, subjects, day_ranges(fetches),
-                                      params))
+            parts.append(
+                _per_subject(
+                    d,
+                    "meter_sub_distinct_m",
+                    f"a.time_us AS t, {subject}, a.groups AS groups, a.value AS value",
+                    "meter_num",
+                    meter_num,
+                    subjects,
+                    day_ranges(fetches),
+                    params,
+                )
+            )
         else:
             for f in fetches:
-                parts.append(f"SELECT a.time_us AS t, {null} AS subject, a.groups AS groups, a.value AS value"
-                             f" FROM meter_all_distinct_{SUFFIX[f.level]} a WHERE a.meter_num = {d.ph}"
-                             f" AND a.time_us >= {d.ph} AND a.time_us < {d.ph}")
+                parts.append(
+                    f"SELECT a.time_us AS t, {null} AS subject, a.groups AS groups, a.value AS value"
+                    f" FROM meter_all_distinct_{SUFFIX[f.level]} a WHERE a.meter_num = {d.ph}"
+                    f" AND a.time_us >= {d.ph} AND a.time_us < {d.ph}"
+                )
                 params += [meter_num, f.start_us, f.end_us]
     else:
         n = place.n
@@ -272,20 +333,44 @@ def sources(d: Dialect, meter_num: int, place: Placement | None, fetches: Sequen
             minutes = [f for f in fetches if f.level is Level.MINUTE or not totals]
             hours = [f for f in fetches if f.level is not Level.MINUTE and totals]
             if minutes:
-                parts.append(_per_subject(d, "agg_sub_m", f"a.time_us AS t, {subject}, a.groups AS groups, {values}",
-                                          "rowset", place.rowset, subjects, day_ranges(minutes), params)
-                             + f" WHERE a.{n} > 0")
+                parts.append(
+                    _per_subject(
+                        d,
+                        "agg_sub_m",
+                        f"a.time_us AS t, {subject}, a.groups AS groups, {values}",
+                        "rowset",
+                        place.rowset,
+                        subjects,
+                        day_ranges(minutes),
+                        params,
+                    )
+                    + f" WHERE a.{n} > 0"
+                )
             if hours:
-                parts.append(_per_subject(d, "agg_sub_h", f"a.time_us AS t, {subject}, {null} AS groups, {values}",
-                                          "rowset", place.rowset, subjects, day_ranges(hours), params)
-                             + f" WHERE a.{n} > 0")
+                parts.append(
+                    _per_subject(
+                        d,
+                        "agg_sub_h",
+                        f"a.time_us AS t, {subject}, {null} AS groups, {values}",
+                        "rowset",
+                        place.rowset,
+                        subjects,
+                        day_ranges(hours),
+                        params,
+                    )
+                    + f" WHERE a.{n} > 0"
+                )
         else:
             for f in fetches:
-                parts.append(f"SELECT a.time_us AS t, {null} AS subject, a.groups AS groups, {values}"
-                             f" FROM agg_all_{SUFFIX[f.level]} a WHERE a.rowset = {d.ph} AND a.time_us >= {d.ph}"
-                             f" AND a.time_us < {d.ph} AND a.{n} > 0")
+                parts.append(
+                    f"SELECT a.time_us AS t, {null} AS subject, a.groups AS groups, {values}"
+                    f" FROM agg_all_{SUFFIX[f.level]} a WHERE a.rowset = {d.ph} AND a.time_us >= {d.ph}"
+                    f" AND a.time_us < {d.ph} AND a.{n} > 0"
+                )
                 params += [place.rowset, f.start_us, f.end_us]
-        where.append(f"EXISTS (SELECT 1 FROM meter_slots WHERE meter_num = {d.ph} AND rowset = {d.ph} AND slot = {d.ph})")
+        where.append(
+            f"EXISTS (SELECT 1 FROM meter_slots WHERE meter_num = {d.ph} AND rowset = {d.ph} AND slot = {d.ph})"
+        )
         params += [meter_num, place.rowset, place.slot]
     return f"({' UNION ALL '.join(parts)}) s", where
 
@@ -302,23 +387,43 @@ def window_expr(runs: Sequence[WindowRun], column: str) -> str:
             offset = f"{column} - {int(run.start_us)}" if run.start_us else column
             return f"({int(run.first)} + ({offset}) / {int(run.step_us)})"
         mid = (lo + hi) // 2
-        return f"(CASE WHEN {column} < {int(runs[mid].start_us)} THEN {tree(lo, mid)} ELSE {tree(mid, hi)} END)"
+        return (
+            f"(CASE WHEN {column} < {int(runs[mid].start_us)} THEN {tree(lo, mid)} ELSE {tree(mid, hi)} END)"
+        )
 
     if not runs:
         raise ValueError("no windows")
     return tree(0, len(runs))
 
 
-def windowed_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Placement | None,
-                 runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str], keep_subject: bool,
-                 keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> tuple[str, list[object]]:
+def windowed_sql(
+    d: Dialect,
+    meter_num: int,
+    aggregation: Aggregation,
+    place: Placement | None,
+    runs: Sequence[WindowRun],
+    fetches: Sequence[Fetch],
+    *,
+    subjects: Sequence[str],
+    keep_subject: bool,
+    keep_groups: Sequence[int],
+    filters: Mapping[int, tuple[str, ...]],
+) -> tuple[str, list[object]]:
     """The statement of a windowed read (every aggregation but LATEST) and its parameters: one row per
     (window, subject, kept group values) with data, ordered by window, subject, then group values (nulls
     first, then by code point): w, subject, *groups, then COUNT(DISTINCT value) (UNIQUE_COUNT) or SUM(n) and
     MIN(x) (MIN), MAX(x) (MAX), or SUM(a), SUM(b) (SUM, AVG: whole units and nanos) (COUNT: SUM(n) alone)."""
     params: list[object] = []
-    source, where = sources(d, meter_num, place, fetches, per_subject=bool(subjects) or keep_subject,
-                            subjects=subjects, totals=not keep_groups and not filters, params=params)
+    source, where = sources(
+        d,
+        meter_num,
+        place,
+        fetches,
+        per_subject=bool(subjects) or keep_subject,
+        subjects=subjects,
+        totals=not keep_groups and not filters,
+        params=params,
+    )
     for index, allowed in filters.items():
         where.append(d.one_of(d.group_value(index), allowed, params))
     groups = [d.group_value(i) for i in keep_groups]
@@ -335,22 +440,41 @@ def windowed_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Pl
         values = "SUM(s.n), MAX(s.x)"
     else:
         values = "SUM(s.n), SUM(s.a), SUM(s.b)"
-    sql = (f"SELECT {', '.join(selected)}, {values} FROM {source}{' WHERE ' + ' AND '.join(where) if where else ''}"
-           f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(order)}")
+    sql = (
+        f"SELECT {', '.join(selected)}, {values} FROM {source}{' WHERE ' + ' AND '.join(where) if where else ''}"
+        f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(order)}"
+    )
     return sql, params
 
 
-def level_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Placement | None, fetch: Fetch, *,
-              subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
-              filters: Mapping[int, tuple[str, ...]]) -> tuple[str, list[object]]:
+def level_sql(
+    d: Dialect,
+    meter_num: int,
+    aggregation: Aggregation,
+    place: Placement | None,
+    fetch: Fetch,
+    *,
+    subjects: Sequence[str],
+    keep_subject: bool,
+    keep_groups: Sequence[int],
+    filters: Mapping[int, tuple[str, ...]],
+) -> tuple[str, list[object]]:
     """The statement of a read of one level range, grouped by the level's unit, (subject) and the kept
     group values: tu, subject, *groups, then the value (UNIQUE_COUNT: each distinct value), or n, a, b, x
     of each stored row (LATEST: the pick by (event time, ingest seq) is the caller's), or SUM(n), SUM(a) in
     10^9 parts and the rest, SUM(b), MIN(x), MAX(x)."""
     per_subject = bool(subjects) or keep_subject
     params: list[object] = []
-    source, where = sources(d, meter_num, place, [fetch], per_subject=per_subject, subjects=subjects,
-                            totals=not keep_groups and not filters, params=params)
+    source, where = sources(
+        d,
+        meter_num,
+        place,
+        [fetch],
+        per_subject=per_subject,
+        subjects=subjects,
+        totals=not keep_groups and not filters,
+        params=params,
+    )
     for index, allowed in filters.items():
         where.append(d.one_of(d.group_value(index), allowed, params))
     unit = fetch.level.value
@@ -363,22 +487,34 @@ def level_sql(d: Dialect, meter_num: int, aggregation: Aggregation, place: Place
     if aggregation is Aggregation.LATEST:
         return f"SELECT {select_keys}, s.n, s.a, s.b, s.x FROM {source}{condition}", params
     group_by = ", ".join([time_col, *(["s.subject"] if keep_subject else []), *groups])
-    return (f"SELECT {select_keys}, SUM(s.n), SUM(s.a / {NANOS}), SUM(s.a {d.mod} {NANOS}), SUM(s.b), MIN(s.x),"
-            f" MAX(s.x) FROM {source}{condition} GROUP BY {group_by}", params)
+    return (
+        f"SELECT {select_keys}, SUM(s.n), SUM(s.a / {NANOS}), SUM(s.a {d.mod} {NANOS}), SUM(s.b), MIN(s.x),"
+        f" MAX(s.x) FROM {source}{condition} GROUP BY {group_by}",
+        params,
+    )
 
 
 def partial_rows(rows: Iterable[Sequence[Any]], aggregation: Aggregation, width: int) -> Iterator[PartialRow]:
     """The rows of ``level_sql`` as partial rows."""
     if aggregation is Aggregation.UNIQUE_COUNT:
         for row in rows:
-            yield row[0], row[1], tuple(row[2:2 + width]), 1, 0, None, None, None, row[2 + width]
+            yield row[0], row[1], tuple(row[2 : 2 + width]), 1, 0, None, None, None, row[2 + width]
     elif aggregation is Aggregation.LATEST:
         for row in rows:  # n, a (latest_time_us), b (latest_seq), x (latest)
-            count, lt, ls, lv = row[2 + width:]
-            yield (row[0], row[1], tuple(row[2:2 + width]), count, 0, None, None,
-                   (lt, ls, lv) if lt is not None else None, None)
+            count, lt, ls, lv = row[2 + width :]
+            yield (
+                row[0],
+                row[1],
+                tuple(row[2 : 2 + width]),
+                count,
+                0,
+                None,
+                None,
+                (lt, ls, lv) if lt is not None else None,
+                None,
+            )
     else:
         for row in rows:
-            count, giga_units, units, nanos, mn, mx = row[2 + width:]
+            count, giga_units, units, nanos, mn, mx = row[2 + width :]
             total = (int(giga_units or 0) * NANOS + int(units or 0)) * NANOS + int(nanos or 0)
-            yield row[0], row[1], tuple(row[2:2 + width]), int(count), total, mn, mx, None, None
+            yield row[0], row[1], tuple(row[2 : 2 + width]), int(count), total, mn, mx, None, None

@@ -103,11 +103,19 @@ def earliest(conn: Connection, meter: Meter) -> datetime | None:
     """The start of the earliest minute with data, or None: the first all-subject minute of the meter's row
     set holding a reading of the meter (in key order: no sort), UNIQUE_COUNT's own first minute."""
     if meter.aggregation is Aggregation.UNIQUE_COUNT:
-        row = conn.execute("SELECT MIN(time_us) FROM meter_all_distinct_m WHERE meter_num = ?", (meter.num,)).fetchone()
-    else:
-        place = conn.execute("SELECT rowset, slot FROM meter_slots WHERE meter_num = ?", (meter.num,)).fetchone()
-        row = None if place is None else conn.execute(
-            f"SELECT time_us FROM agg_all_m WHERE rowset = ? AND n{int(place[1])} > 0 ORDER BY time_us LIMIT 1",
-            (place[0],),
+        row = conn.execute(
+            "SELECT MIN(time_us) FROM meter_all_distinct_m WHERE meter_num = ?", (meter.num,)
         ).fetchone()
+    else:
+        place = conn.execute(
+            "SELECT rowset, slot FROM meter_slots WHERE meter_num = ?", (meter.num,)
+        ).fetchone()
+        row = (
+            None
+            if place is None
+            else conn.execute(
+                f"SELECT time_us FROM agg_all_m WHERE rowset = ? AND n{int(place[1])} > 0 ORDER BY time_us LIMIT 1",
+                (place[0],),
+            ).fetchone()
+        )
     return from_us(row[0]) if row and row[0] is not None else None
