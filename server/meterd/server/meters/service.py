@@ -77,7 +77,7 @@ class WindowedMeterStore(MeterStore, Protocol):
                       filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
         """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
         values (None first, then by code point). ``runs``: the windows (``plan.window_runs``); ``fetches``:
-        the level ranges to read (``plan.plan``)."""
+        the level ranges to read (``plan.fetches``)."""
         ...
 
 
