@@ -74,7 +74,11 @@ WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | N
 class MeterStore(Protocol):
     def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Any: ...
     def update(self, meter: Any, definition: MeterDefinition, now: datetime) -> Any: ...
-    def delete(self, meter: Any) -> None: ...
+    def delete(self, meter: Any) -> None:
+        """Deletes the meter; NotFound if it is gone, ``in_use_by_features`` if an active feature uses it
+        (checked in the deleting transaction)."""
+        ...
+
     def get(self, id_or_slug: str) -> Any: ...
     def list(self, limit: int, after_slug: str | None) -> list[Any]: ...
     def subjects(self, meter: Any) -> list[str]: ...
@@ -121,6 +125,12 @@ class QueryResult:
     rows: list[QueryRow]
 
 
+def in_use_by_features(slug: str, keys: Sequence[str], total: int) -> FailedPrecondition:
+    """The error of deleting a meter that active features use: ``keys`` the first of them, ``total`` how many."""
+    shown = ", ".join(keys) + (f" and {total - len(keys)} more" if total > len(keys) else "")
+    return FailedPrecondition(f"meter: {slug} is used by features {shown}; delete (archive) them first")
+
+
 def definition_from_fields(
     slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
     group_by: Mapping[str, str], description: str = "", window_size: WindowSize | None = None,
@@ -152,14 +162,9 @@ def _check_window(meter: MeterDefinition, window: WindowSize | None) -> None:
 class MeterService:
     """Meter resources and queries."""
 
-    def __init__(
-        self, store: MeterStore, clock: Callable[[], datetime],
-        feature_keys: Callable[[str], list[str]] = lambda slug: [],
-    ) -> None:
-        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter."""
+    def __init__(self, store: MeterStore, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._clock = clock
-        self._feature_keys = feature_keys
         self._listeners: list[MeterChangeListener] = []
         # Changes made before anybody listened (config meters declared at start): handed to the first listener,
         # so that watchers elsewhere (other replicas) hear of a redefinition made while this server started.
@@ -214,14 +219,10 @@ class MeterService:
         return meters, (meters[-1].slug if more and meters else None)
 
     def delete(self, id_or_slug: str) -> None:
-        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first)."""
+        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first). The
+        store checks that inside the transaction that deletes (``in_use_by_features``), so a feature created
+        at the same moment, on this server or another, either makes the delete fail or fails itself."""
         meter = self.get(id_or_slug)
-        users = self._feature_keys(meter.slug)
-        if users:
-            shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
-            raise FailedPrecondition(
-                f"meter: {meter.slug} is used by features {shown}; delete (archive) them first"
-            )
         self._store.delete(meter)
         self._changed("deleted", meter.slug)
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from meterd.server.app import AppContext
 from meterd.server.errors import AlreadyExists
-from meterd.server.features.model import FeatureFilter
 from meterd.server.meters.service import MeterService
 from meterd.server.meters.servicer import MeterServicer
 
@@ -25,15 +24,7 @@ def wire(ctx: AppContext) -> None:
 
         store = SqliteMeterStore(ctx.db, ctx.services["event_store"])
 
-    def feature_keys(slug: str) -> list[str]:
-        # The features domain is wired later: looked up at call time.
-        features = ctx.services.get("feature_store")
-        if features is None:
-            return []
-        page, _ = features.list(FeatureFilter(meter_slugs=(slug,)), 100, None)
-        return [f.key for f in page]
-
-    service = MeterService(store, ctx.clock, feature_keys)
+    service = MeterService(store, ctx.clock)
     ctx.services["meters"] = service
     ctx.add_servicer("MeterService", MeterServicer(service))
     for declared in ctx.config.meters:  # validated by the config's schema

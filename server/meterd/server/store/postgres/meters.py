@@ -62,6 +62,7 @@ from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database
 from meterd.server.store.postgres.events import PgEventStore
 from meterd.server.store.sqlite.events import InsertedBatch
+from meterd.server.store.sqlite.features import check_meter_unused
 from meterd.server.timeutil import MINUTE_US, from_us, to_us
 
 log = logging.getLogger(__name__)
@@ -302,12 +303,16 @@ class PgMeterStore:
         return self._db.write(job)
 
     def delete(self, meter: StoredMeter) -> None:
-        """Deletes a meter and its aggregates and validation errors; the events stay."""
+        """Deletes a meter and its aggregates and validation errors; the events stay. FailedPrecondition if
+        an active feature uses it (read in the deleting transaction)."""
 
         def job(conn: Conn) -> None:
             self._lock_meters(conn)
+            # FOR UPDATE waits for features being created on this meter (they hold it FOR SHARE); the check
+            # after it reads what they committed.
             if conn.native("SELECT 1 FROM meters WHERE id = %s FOR UPDATE", (meter.id,)).fetchone() is None:
                 raise NotFound(f"meter {meter.slug!r} not found")
+            check_meter_unused(conn, meter.slug)
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.native("DELETE FROM meters WHERE id = %s", (meter.id,))
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from meterd.server.errors import AlreadyExists, NotFound
-from meterd.server.features.model import Feature, FeatureFilter
+from meterd.server.features.model import Feature, FeatureFilter, MeterInfo
+from meterd.server.meters.service import in_use_by_features
 from meterd.server.store.sqlite.db import Database
 from meterd.server.timeutil import from_us, to_us
 
@@ -36,6 +38,35 @@ def select_feature(conn: sqlite3.Connection, id_or_key: str) -> Feature | None:
     return feature_of(row) if row else None
 
 
+# A meter in use names this many of its features in the error.
+SHOWN_USERS = 10
+
+
+def check_meter_unused(conn: Any, slug: str) -> None:
+    """Inside a meter's delete job (either backend: portable SQL): FailedPrecondition naming the active
+    features that use the meter. Read in the deleting transaction, never before it: a feature created at
+    the same moment either commits first (and this sees it) or waits and finds the meter gone."""
+    keys = [row[0] for row in conn.execute(
+        "SELECT key FROM features WHERE meter_slug = ? AND archived_us IS NULL ORDER BY created_us, id LIMIT ?",
+        (slug, SHOWN_USERS),
+    ).fetchall()]
+    if keys:
+        total = conn.execute(
+            "SELECT COUNT(*) FROM features WHERE meter_slug = ? AND archived_us IS NULL", (slug,)
+        ).fetchone()[0]
+        raise in_use_by_features(slug, keys, int(total))
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRow:
+    """What a feature needs of its meter, as read inside the feature's own transaction."""
+
+    id: str
+    slug: str
+    aggregation: str
+    group_by: Mapping[str, str]
+
+
 def _json(value: Mapping[str, str]) -> str:
     return json.dumps(dict(value), separators=(",", ":"), sort_keys=True)
 
@@ -43,24 +74,40 @@ def _json(value: Mapping[str, str]) -> str:
 class SqliteFeatureStore:
     """Features in the ``features`` table."""
 
+    # How the feature's meter row is read in the insert: PostgreSQL locks it (FOR SHARE) so that a delete of
+    # the meter waits for this transaction and then sees the feature; SQLite's one writer needs nothing.
+    meter_lock = ""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def insert(self, feature: Feature) -> Feature:
-        """Stores a new feature; AlreadyExists if an active feature has its key."""
+    def insert(self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None) -> Feature:
+        """Stores a new feature; AlreadyExists if an active feature has its key. With a meter, its row is read
+        in the same transaction and handed to ``check_meter`` (None: no such meter), which raises to refuse
+        the feature: a meter deleted or redefined at the same moment cannot slip between check and write."""
 
         def job(conn: sqlite3.Connection) -> Feature:
+            stored = feature
+            if feature.meter_slug is not None and check_meter is not None:
+                # By slug, or by id as MeterService.get also finds it; the feature keeps the slug.
+                row = conn.execute(
+                    f"SELECT id, slug, aggregation, group_by FROM meters WHERE slug = ? OR id = ?"
+                    f" ORDER BY slug = ? DESC LIMIT 1{self.meter_lock}",
+                    (feature.meter_slug, feature.meter_slug, feature.meter_slug),
+                ).fetchone()
+                check_meter(MeterRow(row[0], row[1], row[2], json.loads(row[3])) if row else None)
+                stored = replace(feature, meter_slug=row[1])
             existing = conn.execute(
-                "SELECT id FROM features WHERE key = ? AND archived_us IS NULL", (feature.key,)
+                "SELECT id FROM features WHERE key = ? AND archived_us IS NULL", (stored.key,)
             ).fetchone()
             if existing:
-                raise AlreadyExists(f"feature.key: feature {existing[0]} with key {feature.key} already exists")
+                raise AlreadyExists(f"feature.key: feature {existing[0]} with key {stored.key} already exists")
             conn.execute(
                 f"INSERT INTO features ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                (feature.id, feature.key, feature.name, feature.meter_slug, _json(feature.meter_group_by_filters),
-                 _json(feature.metadata), to_us(feature.created_at), to_us(feature.updated_at)),
+                (stored.id, stored.key, stored.name, stored.meter_slug, _json(stored.meter_group_by_filters),
+                 _json(stored.metadata), to_us(stored.created_at), to_us(stored.updated_at)),
             )
-            return feature
+            return stored
 
         return self._db.write(job)
 

@@ -57,6 +57,7 @@ from meterd.server.meters.plan import NANOS, Fetch, Level, WindowRun
 from meterd.server.meters.windows import WindowSize
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
+from meterd.server.store.sqlite.features import check_meter_unused
 from meterd.server.store.sqlite.meter_reads import WindowedRow, subject_range, windowed_rows
 from meterd.server.timeutil import MINUTE_US, from_us, to_us
 
@@ -233,9 +234,13 @@ class SqliteMeterStore:
         return self._db.write(job)
 
     def delete(self, meter: StoredMeter) -> None:
-        """Deletes a meter and its aggregates and validation errors; the events stay."""
+        """Deletes a meter and its aggregates and validation errors; the events stay. FailedPrecondition if
+        an active feature uses it, NotFound if it is gone (both read in the deleting transaction)."""
 
         def job(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM meters WHERE id = ?", (meter.id,)).fetchone() is None:
+                raise NotFound(f"meter {meter.slug!r} not found")
+            check_meter_unused(conn, meter.slug)
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute("DELETE FROM meters WHERE id = ?", (meter.id,))
             self._invalidate()
