@@ -188,11 +188,13 @@ def test_page_tokens_are_tamper_evident(seeded: OpenMeter, tmp_path: Path) -> No
     page = seeded.meters.list_page(limit=2)
     assert page.next_page_token
     assert [m.slug for m in seeded.meters.list_page(limit=2, page_token=page.next_page_token).meters] == ["m2", "tokens"]
-    payload, mac = page.next_page_token.split(".")
+    payload, fingerprint, mac = page.next_page_token.split(".")
     forged = [
         "eyJ4IjoxfQ",  # base64 of a cursor, unsigned (what tokens used to be)
-        payload + ".AAAAAAAAAAAAAAAAAAAAAA",
-        payload[:-2] + "AA." + mac,
+        f"{payload}.{fingerprint}.AAAAAAAAAAAAAAAAAAAAAA",
+        f"{payload[:-2]}AA.{fingerprint}.{mac}",
+        f"{payload}.AAAAAAAAAAA.{mac}",  # the fingerprint of other parameters, signed for these
+        f"{payload}.{mac}",  # what a token looked like before it carried the fingerprint
         page.next_page_token + "x",
         "%%%", "a.b.c", "x" * 20_000,
     ]
@@ -234,9 +236,9 @@ def test_event_and_subject_page_tokens_are_tamper_evident(seeded: OpenMeter, tmp
     token = _first_page_token(seeded, family)
     assert token
     assert _list_with(seeded, family, token) == (["e27", "e26"] if family == "events" else ["k2"])
-    payload, mac = token.split(".")
-    forged = ["eyJ4IjoxfQ", payload + ".AAAAAAAAAAAAAAAAAAAAAA", payload[:-2] + "AA." + mac, token + "x", "%%%",
-              "a.b.c", "x" * 20_000]
+    payload, fingerprint, mac = token.split(".")
+    forged = ["eyJ4IjoxfQ", f"{payload}.{fingerprint}.AAAAAAAAAAAAAAAAAAAAAA", f"{payload[:-2]}AA.{fingerprint}.{mac}",
+              f"{payload}.AAAAAAAAAAA.{mac}", token + "x", "%%%", "a.b.c", "x" * 20_000]
     seeded.meters.create({"slug": "m2", "eventType": "x", "aggregation": "COUNT"})
     forged.append(seeded.meters.list_page(limit=1).next_page_token)  # a token of another List method
     for bad in forged:
