@@ -278,7 +278,7 @@ def test_unreachable_server_exits_1_with_a_hint(cli: Cli, args: list[str]) -> No
     result = cli(*args, target=target)
     assert result.returncode == 1
     assert "UNAVAILABLE" in result.stderr
-    assert f"is meterd running at {target}?" in result.stderr
+    assert f"nothing listens at {target!r}: is meterd running there?" in result.stderr
 
 
 def test_ingest_skips_lines_that_are_not_utf8_with_their_numbers(cli: Cli, tmp_path: Path) -> None:

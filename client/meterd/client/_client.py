@@ -58,8 +58,10 @@ class OpenMeter:
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
     ) -> None:
         api_key = resolve_api_key(api_key, portal_token)
+        client_cert = None if credentials is not None else cert is not None
         credentials = credentials or channel_credentials(tls, ca, cert, key)
         self._transport = Transport(resolve_target(target), api_key=api_key, portal_token=portal_token,
+                                    client_cert=client_cert,
                                     timeout=timeout, credentials=credentials, channel=channel)
         self.portal_token = portal_token
         self.events = Events(self._transport)
@@ -102,8 +104,10 @@ class AsyncOpenMeter:
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
     ) -> None:
         api_key = resolve_api_key(api_key, portal_token)
+        client_cert = None if credentials is not None else cert is not None
         credentials = credentials or channel_credentials(tls, ca, cert, key)
         self._transport = AsyncTransport(resolve_target(target), api_key=api_key, portal_token=portal_token,
+                                         client_cert=client_cert,
                                          timeout=timeout, credentials=credentials, channel=channel)
         self.portal_token = portal_token
         self.events = AsyncEvents(self._transport)

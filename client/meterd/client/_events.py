@@ -229,7 +229,7 @@ class EventStream:
         except grpc.RpcError as error:
             with self._lock:
                 if error.code() != grpc.StatusCode.CANCELLED or self._error is None:
-                    self._error = from_rpc_error(error)
+                    self._error = from_rpc_error(error, self._t.target, self._t.tls, self._t.client_cert)
                 self._lock.notify_all()
         finally:
             with self._lock:
@@ -403,7 +403,7 @@ class AsyncEventStream:
                 self._slots.release()
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.CANCELLED:
-                self._error = from_rpc_error(error)
+                self._error = from_rpc_error(error, self._t.target, self._t.tls, self._t.client_cert)
         finally:
             if self._pending and self._error is None:
                 self._error = MeterdError("stream ended before every batch was acknowledged")

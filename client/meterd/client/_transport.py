@@ -108,6 +108,30 @@ def resolve_target(target: str | None) -> str:
     return target or os.environ.get(TARGET_ENV) or DEFAULT_TARGET
 
 
+_TARGET_SCHEMES = ("dns:", "unix:", "unix-abstract:", "ipv4:", "ipv6:", "vsock:", "xds:")
+
+
+def check_target(target: str) -> None:
+    """InvalidArgumentError for a target gRPC would take but not as meant: a URL (``http://host:port``: gRPC
+    reads the scheme as a name resolver and fails to resolve it) or a host without a port (gRPC would silently
+    use 443). Targets with a gRPC scheme (``dns:``, ``unix:``, ...) are passed as they are."""
+    if target.startswith(_TARGET_SCHEMES):
+        return
+    scheme, sep, rest = target.partition("://")
+    if sep:
+        hint = f"; for a TLS server, {rest.rstrip('/')!r} with tls=True" if scheme.lower() == "https" else ""
+        raise invalid_argument("target", f"write host:port, not a URL: {rest.rstrip('/')!r}{hint}")
+    host, colon, port = target.rpartition(":")
+    if target.startswith("[") and "]" in target and not target.rstrip().endswith("]"):
+        bracketed = target[: target.index("]") + 1]
+        host, port, colon = bracketed, target[len(bracketed) + 1:], ":"
+    if not colon or (host.count(":") and not host.startswith("[")):
+        raise invalid_argument("target", f"{target!r} has no port: write host:port (meterd listens on 50051 unless "
+                                         "told otherwise)")
+    if not port.isdigit() or not 0 < int(port) <= 65535:
+        raise invalid_argument("target", f"{target!r}: the port must be a number from 1 to 65535")
+
+
 def resolve_api_key(api_key: str | None, portal_token: str | None) -> str | None:
     """The api_key given, else ``METERD_API_KEY`` (unless a portal token is given instead)."""
     if api_key is None and portal_token is None:
@@ -164,9 +188,15 @@ class Transport:
     def __init__(
         self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
+        client_cert: bool | None = None,
     ) -> None:
         self.metadata = auth_metadata(api_key, portal_token)
         self.target = target
+        # How the channel connects, for the message of a failed connection (None: not known).
+        self.tls: bool | None = None if channel is not None else credentials is not None
+        self.client_cert = client_cert
+        if channel is None:
+            check_target(target)
         if channel is not None:
             self.channel = channel
         elif credentials is not None:
@@ -193,7 +223,7 @@ class Transport:
         try:
             response = rpc(request, timeout=deadline, metadata=self.metadata)
         except grpc.RpcError as error:
-            raise from_rpc_error(error, self.target) from None
+            raise from_rpc_error(error, self.target, self.tls, self.client_cert) from None
         return take(Result(response))
 
     def close(self) -> None:
@@ -209,9 +239,15 @@ class AsyncTransport:
     def __init__(
         self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
+        client_cert: bool | None = None,
     ) -> None:
         self.metadata = auth_metadata(api_key, portal_token)
         self.target = target
+        # How the channel connects, for the message of a failed connection (None: not known).
+        self.tls: bool | None = None if channel is not None else credentials is not None
+        self.client_cert = client_cert
+        if channel is None:
+            check_target(target)
         if channel is not None:
             self.channel = channel
         elif credentials is not None:
@@ -237,7 +273,7 @@ class AsyncTransport:
         try:
             response = await rpc(request, timeout=deadline, metadata=self.metadata)
         except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error, self.target) from None
+            raise from_rpc_error(error, self.target, self.tls, self.client_cert) from None
         return take(Result(response))
 
     async def close(self) -> None:

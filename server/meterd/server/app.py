@@ -27,7 +27,7 @@ from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
 from meterd.server.serving import Serving, method_handlers
-from meterd.server.store import open_database
+from meterd.server.store import open_database, redact_url
 from meterd.server.store.sqlite import settings
 from meterd.server.timeutil import utcnow
 from meterd.server.tracing import Tracing
@@ -197,7 +197,7 @@ class MeterdServer:
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
-        log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
+        log.info("meterd listening", extra={"address": self.address, "db": redact_url(self.config.db),
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         return self
 

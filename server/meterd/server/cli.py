@@ -79,13 +79,23 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
         "max_streams": ("--max-streams", max_streams), "workers": ("--workers", workers),
     })
     logs.configure(cfg.log_format, cfg.log_level)
+    restore = None
+    if cfg.log_format == "json":  # from here on, everything on stderr is a JSON line
+        restore = logs.capture_stderr()
+        sys.excepthook = logs.log_uncaught
     for notice in cfg.notices:
         logging.getLogger("meterd.config").warning(notice)
     try:
         run(cfg)
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # cannot bind, cannot open the database, ...
-        click.echo(f"error: meterd cannot start: {exc}", err=True)
+        if restore is None:
+            click.echo(f"error: meterd cannot start: {exc}", err=True)
+        else:
+            logging.getLogger("meterd.server").error("meterd cannot start", extra={"reason": str(exc)})
         raise SystemExit(1) from None
+    finally:
+        if restore is not None:
+            restore()
 
 
 @main.group()
@@ -184,9 +194,18 @@ def _credentials() -> Any:
 
 
 def _client(target: str, api_key: str | None) -> Any:
-    from meterd.client import OpenMeter
+    from meterd.client import MeterdError, OpenMeter
 
-    return OpenMeter(target, api_key=api_key, credentials=_credentials())
+    meta = click.get_current_context().meta
+    ca, cert, key = (meta.get(f"meterd.{name}") for name in ("ca", "client_cert", "client_key"))
+    if (cert is None) != (key is None):
+        raise click.UsageError("--client-cert and --client-key go together")
+    # The files themselves (not ready-made credentials), so that a failed connection can name its cause.
+    try:
+        return OpenMeter(target, api_key=api_key, tls=True if meta.get("meterd.tls") else None, ca=ca, cert=cert,
+                         key=key)
+    except MeterdError as error:  # a target written as a URL or without a port, an unreadable PEM file
+        _fail(error)
 
 
 @main.command(epilog="Exit codes: 0 SERVING, 1 anything else (not serving, unreachable, unknown service).")
@@ -222,7 +241,7 @@ def _fail(error: Exception, target: str | None = None) -> NoReturn:
         click.echo(f"error: {error}", err=True)
         for v in error.violations:
             click.echo(f"  {v.field}: {v.description}", err=True)
-        if error.code.name == "UNAVAILABLE" and target:
+        if error.code.name == "UNAVAILABLE" and target and "(" not in error.message:
             click.echo(f"  is meterd running at {target}? (--target, or METERD_TARGET)", err=True)
         raise SystemExit(2 if error.code.name == "INVALID_ARGUMENT" else 1)
     if isinstance(error, ValueError | TypeError):

@@ -45,6 +45,8 @@ MAX_MESSAGE_CHARS = 1000
 MAX_VIOLATIONS = 10
 MAX_VIOLATION_FIELD_CHARS = 100
 MAX_VIOLATION_DESCRIPTION_CHARS = 200
+# google.rpc.ErrorInfo's domain for meterd's reasons (AIP-193).
+ERROR_DOMAIN = "meterd.dev"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -61,6 +63,10 @@ def status_of(exc: errors.MeterdError) -> status_pb2.Status:
         more = f" (and {len(violations) - MAX_VIOLATIONS} more violations)"
         message = _cut(message, MAX_MESSAGE_CHARS - len(more)) + more
     status = status_pb2.Status(code=code.value[0], message=_cut(message, MAX_MESSAGE_CHARS))
+    if code is grpc.StatusCode.UNAVAILABLE:
+        # Says that meterd itself answered (its storage is unreachable, full, or it is stopping): a client
+        # tells this apart from a connection that failed, whose UNAVAILABLE carries no details.
+        status.details.add().Pack(error_details_pb2.ErrorInfo(reason="SERVER_UNAVAILABLE", domain=ERROR_DOMAIN))
     if violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[

@@ -16,6 +16,22 @@ def backend_of(url: str) -> str:
     return "postgres" if url.startswith(POSTGRES_SCHEMES) else "sqlite"
 
 
+_PASSWORD_PARAM = re.compile(r"(?P<key>[?&]password=)[^&#]*", re.I)
+
+
+def redact_url(url: str) -> str:
+    """The database URL as logs and messages may show it: a password (``user:password@`` or
+    ``?password=``) replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        # The user info ends at the last @ before the query: a password may hold an unescaped @ or /.
+        at = rest.split("?", 1)[0].rfind("@")
+        if at >= 0:
+            user, colon, _ = rest[:at].partition(":")
+            url = f"{scheme}{sep}{user}{':***' if colon else ''}{rest[at:]}"
+    return _PASSWORD_PARAM.sub(lambda m: f"{m['key']}***", url)
+
+
 def sqlite_path(url: str) -> str:
     """The file of a SQLite database URL (``sqlite:path``, ``sqlite:///abs/path``) or plain path."""
     if url.startswith("sqlite:///"):

@@ -48,6 +48,7 @@ from psycopg.adapt import Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from meterd.server.errors import AlreadyExists, MeterdError, ResourceExhausted, Unavailable
+from meterd.server.store import redact_url
 from meterd.server.store.postgres.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ class Database:
     def __init__(self, url: str, *, min_connections: int = 2, max_connections: int = 24,
                  writers: int = 8, wait_seconds: float = 30.0) -> None:
         self.url = url
-        self.path = url  # what logs name
+        self.path = redact_url(url)  # what logs name: never the password
         self._wait_until_reachable(wait_seconds)
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=min_connections, max_size=max_connections, configure=self._configure, open=False,

@@ -9,6 +9,7 @@ and a failing job rolls back alone. Readers use their own connection per thread 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import queue
@@ -73,17 +74,56 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _create_private(path: str) -> None:
-    """Creates the database file readable and writable by its owner only (0600), before SQLite opens it:
-    SQLite gives the -wal and -shm files it creates the database file's permissions. An existing file keeps
-    its mode; a warning says when others may read it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        mode = os.fstat(fd).st_mode
-    finally:
+class DatabaseInUse(RuntimeError):
+    """Another meterd (or another server in this process) has the database file open."""
+
+
+# Database files this process holds the lock of, by (device, inode): a second open in the same process is
+# refused before it opens any descriptor of the file, since closing one would drop the POSIX locks SQLite holds
+# on it for the first.
+_HELD: set[tuple[int, int]] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def _lock_exclusively(path: str) -> int:
+    """Creates the database file readable and writable by its owner only (0600) if it is new (SQLite gives the
+    -wal and -shm files it creates the database file's permissions), and takes an exclusive ``flock`` on it
+    for as long as the returned descriptor stays open. DatabaseInUse when another process (or another server
+    in this one) holds it: two processes writing one file would each miss the other's changes in their
+    caches and watchers. ``flock`` locks are apart from the POSIX locks SQLite takes, so SQLite's own locking
+    and ``meterd backup`` (which does not take this lock) work as before. Warns when others may read the file."""
+    in_use = DatabaseInUse(
+        f"database {path} is in use by another meterd process: a SQLite database is served by one process"
+        " at a time (stop the other one, or run several replicas on PostgreSQL)"
+    )
+    with _HELD_LOCK:
+        with contextlib.suppress(FileNotFoundError):
+            st = os.stat(path)
+            if (st.st_dev, st.st_ino) in _HELD:
+                raise in_use
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # no SQLite connection of this process has the file open yet: nothing to drop
+            raise in_use from None
+        except BaseException:
+            os.close(fd)
+            raise
+        st = os.fstat(fd)
+        _HELD.add((st.st_dev, st.st_ino))
+    if st.st_mode & 0o077:
+        log.warning("database %s is readable by others than its owner (mode %o); chmod 600 it", path,
+                    st.st_mode & 0o777)
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    """Releases the lock of ``_lock_exclusively``; only once every SQLite connection to the file is closed."""
+    with _HELD_LOCK:
+        st = os.fstat(fd)
+        _HELD.discard((st.st_dev, st.st_ino))
         os.close(fd)
-    if mode & 0o077:
-        log.warning("database %s is readable by others than its owner (mode %o); chmod 600 it", path, mode & 0o777)
 
 
 class Database:
@@ -93,12 +133,22 @@ class Database:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._lock_fd: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            _create_private(self.path)
+            self._lock_fd = _lock_exclusively(self.path)
         self._wal_path = self.path + "-wal"
-        self._write_conn = connect(self.path)
-        migrate(self._write_conn)
+        try:
+            self._write_conn = connect(self.path)
+            try:
+                migrate(self._write_conn)
+            except BaseException:
+                self._write_conn.close()
+                raise
+        except BaseException:
+            if self._lock_fd is not None:
+                _unlock(self._lock_fd)
+            raise
         self._write_conn.execute("PRAGMA wal_autocheckpoint=0")
         # When the WAL restarts, its file is cut back to this size, so its size says how much is unchecked.
         self._write_conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES // 4}")
@@ -260,3 +310,6 @@ class Database:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # opened in a thread that is gone
                     conn.close()
             self._readers.clear()
+        if self._lock_fd is not None:
+            _unlock(self._lock_fd)
+            self._lock_fd = None
