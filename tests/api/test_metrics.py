@@ -115,3 +115,28 @@ def test_event_types_beyond_the_cap_share_one_series(metered: Config, server: Me
     counted = {dict(labels)["type"] for name, labels in series if name == "meterd_events_total"}
     assert counted == {"t0", "t1", "_other"}
     assert value(series, "meterd_events_total", type="_other", outcome="accepted") == 3
+
+
+def test_rejected_events_never_add_a_type_label(metered: Config, server: MeterdServer) -> None:
+    """Types of rejected events are not taken as label values (they count as "_other" unless their type is a
+    label already), long types are "_other" too: junk cannot grow a scrape or push real types out."""
+    junk = [{"id": f"j{i}", "source": "m", "type": f"junk-{i}-" + "x" * 5000, "subject": ""} for i in range(300)]
+    with OpenMeter(server.address, api_key=KEY, timeout=30) as om:
+        for start in range(0, len(junk), 100):
+            with pytest.raises(InvalidArgumentError):
+                om.events.ingest(junk[start:start + 100])
+        with pytest.raises(InvalidArgumentError):
+            om.events.ingest([{"id": "r1", "source": "m", "type": "call", "subject": ""}])
+        om.events.ingest([{"id": "a1", "source": "m", "type": "call", "subject": "s"},
+                          {"id": "a2", "source": "m", "type": "t" * 101, "subject": "s"}])
+        with pytest.raises(InvalidArgumentError):
+            om.events.ingest([{"id": "r2", "source": "m", "type": "call", "subject": ""}])
+    series = scrape(server)
+    counted = {dict(labels)["type"] for name, labels in series if name == "meterd_events_total"}
+    assert counted == {"call", "_other"}
+    assert value(series, "meterd_events_total", type="_other", outcome="rejected") == 300 + 1
+    assert value(series, "meterd_events_total", type="call", outcome="rejected") == 1
+    assert value(series, "meterd_events_total", type="call", outcome="accepted") == 1
+    assert value(series, "meterd_events_total", type="_other", outcome="accepted") == 1
+    with urllib.request.urlopen(f"http://{server.metrics.address}/metrics", timeout=10) as reply:  # type: ignore[union-attr]
+        assert len(reply.read()) < 100_000

@@ -30,10 +30,15 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-# Event types are chosen by clients: past this many distinct types, new ones are counted as "_other" so
-# that a client sending random types cannot grow the series without bound.
+# Event types are chosen by clients, so the ``type`` label is bounded three ways: only a type some stored
+# (accepted) event has becomes a label value (a rejected event never adds one: it counts under its type only
+# if that is a label already, else "_other"); a type longer than MAX_TYPE_LABEL_CHARS is "_other"; and past
+# MAX_EVENT_TYPES distinct types, new ones are "_other". (200 rejected junk types of 400 KB each once made
+# every scrape 80 MB and pushed the real types into "_other".)
 MAX_EVENT_TYPES = 200
+MAX_TYPE_LABEL_CHARS = 100
 OTHER_TYPE = "_other"
+_ADMITTING = frozenset({"accepted", "duplicate"})
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _BATCH_BUCKETS = (1, 10, 50, 100, 500, 1000, 2500, 5000, 10000)
@@ -120,9 +125,13 @@ class Metrics:
         self.commit_seconds.observe(seconds)
 
     # -- events --------------------------------------------------------------------------------------
-    def _type_label(self, event_type: str) -> str:
+    def _type_label(self, event_type: Any, outcome: str) -> str:
+        if not isinstance(event_type, str) or len(event_type) > MAX_TYPE_LABEL_CHARS:
+            return OTHER_TYPE
         if event_type in self._types:
             return event_type
+        if outcome not in _ADMITTING:  # rejected input never becomes a label value
+            return OTHER_TYPE
         with self._types_lock:
             if len(self._types) < MAX_EVENT_TYPES:
                 self._types.add(event_type)
@@ -132,9 +141,10 @@ class Metrics:
     def record_batch(self, events: Sequence[tuple[Any, Any]], outcomes: Iterable[tuple[int, str]]) -> None:
         """Counts one batch: ``events`` as given to the event service, ``outcomes`` (index, outcome)."""
         self.batch_events.observe(len(events))
-        tally = Tally((events[index][0].type, outcome) for index, outcome in outcomes)
-        for (event_type, outcome), n in tally.items():
-            self.events.labels(self._type_label(event_type), outcome).inc(n)
+        tally = Tally((events[index][0].type, str(outcome)) for index, outcome in outcomes)
+        # Stored events first: a rejected event of a type that the same batch stores counts under it.
+        for (event_type, outcome), n in sorted(tally.items(), key=lambda item: item[0][1] not in _ADMITTING):
+            self.events.labels(self._type_label(event_type, outcome), outcome).inc(n)
 
     def event_service(self, service: Any) -> Any:
         """``service`` (an EventService) counting what it ingests."""
