@@ -344,8 +344,9 @@ def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progre
 
     Each line is one CloudEvent as a JSON object ("specversion" defaults to "1.0"). A line that is not
     UTF-8 JSON, or not a valid event, is reported on stderr with its line number and skipped; the rest are
-    ingested. Ends with a summary on stdout: accepted, duplicate, rejected (by the server) and malformed
-    (skipped here). Exit code 0 when every event was accepted or a duplicate, 1 otherwise.
+    ingested. Ends with a summary on stdout: accepted (and how many of those meters could not read: a warning
+    per meter on stderr, with examples), duplicate, rejected (by the server) and malformed (skipped here).
+    Exit code 0 when every event was accepted or a duplicate, 1 otherwise.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -407,7 +408,13 @@ def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progre
                 out.write(json.dumps({"event": MessageToDict(event),
                                       "violations": [{"field": v.field, "description": v.description}
                                                      for v in violations]}) + "\n")
-    click.echo(f"accepted {tally.accepted}, duplicate {tally.duplicates}, rejected {tally.rejected}, "
+    for slug, (count, examples) in sorted(tally.warnings.items()):
+        what = f"meter {slug} could not read" if slug else "no meter reads the type of"
+        shown = "; ".join(f"event {event_id!r}: {message}" for event_id, message in examples)
+        click.echo(f"warning: {what} {count} accepted event(s) (stored; skipped by the meter), e.g. {shown}",
+                   err=True)
+    warned = f" ({tally.warned} with warnings)" if tally.warned else ""
+    click.echo(f"accepted {tally.accepted}{warned}, duplicate {tally.duplicates}, rejected {tally.rejected}, "
                f"malformed {malformed}")
     if tally.rejected or malformed:
         raise SystemExit(1)

@@ -54,6 +54,7 @@ from meterd.server.meters.fold import (
     Folder,
     Target,
     compile_meter,
+    unread_warnings,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
 from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
@@ -451,13 +452,15 @@ class PgMeterStore:
             log.exception("meter fold failed before the transaction; the transaction folds the batch")
             return None
 
-    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None:
-        """Upserts the batches' rows inside the ingest transaction (see the module docstring)."""
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> list[tuple[int, str, str]]:
+        """Upserts the batches' rows inside the ingest transaction (see the module docstring); returns the
+        warnings of the stored events (seq, meter slug or "" when no meter reads the type, why)."""
         if not any(any(s is not None for s in b.seqs) for b in batches):
-            return
+            return []
         meters = self._meter_set(conn)
+        unread = unread_warnings(batches, meters.by_type)
         if not meters.by_type:
-            return
+            return unread
         rows: dict[Target, list[tuple[Any, ...]]] = {}
         errors: list[tuple[int, str, str]] = []
         subjects: set[tuple[int, str]] = set()
@@ -489,6 +492,7 @@ class PgMeterStore:
                 folds += 1
             subjects |= prepared.subjects
         self._write(conn, rows, errors, subjects, merged=folds > 1)
+        return errors + unread
 
     def _write(self, conn: Conn, rows: Mapping[Target, list[tuple[Any, ...]]], errors: list[tuple[int, str, str]],
                subjects: set[tuple[int, str]], *, merged: bool) -> None:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.events.model import (
+    EventFilter,
+    Stored,
+    StoredEvent,
+    ValidEvent,
+    no_meter_reads,
+    warnings_by_index,
+)
 from meterd.server.store.sqlite.db import Database, storage_error
 from meterd.server.timeutil import from_us, to_us
 
@@ -36,7 +43,9 @@ class BatchListener(Protocol):
 
     def prepare(self, events: Sequence[ValidEvent]) -> object: ...
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None: ...
+    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> list[tuple[int, str, str]] | None:
+        """Returns the stored events' warnings for the answer: (seq, meter slug, why)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +177,7 @@ class SqliteEventStore:
                 outcomes.append(storage_error(exc))
         return outcomes
 
-    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool]]:
+    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[Stored]:
         # One executemany of every batch's rows; the unique key drops duplicates (of stored events, or of
         # an earlier event of the same batches: the first stays). When every row went in, the new seqs
         # are the next ones in order; otherwise the new rows are read back to learn which went in.
@@ -201,16 +210,18 @@ class SqliteEventStore:
                 seqs.append(batch_seqs)
                 outcomes.append([s is not None for s in batch_seqs])
                 inserted.extend((s, e) for s, e in zip(batch_seqs, events, strict=True) if s is not None)
+        warnings: list[tuple[int, str, str]] = []
         if inserted:
             for listener in self._listeners:
                 listener(conn, inserted)
             if self._batch_listeners:
                 for i, batch_listener in enumerate(self._batch_listeners):
-                    batch_listener.apply(conn, [
+                    warnings += batch_listener.apply(conn, [
                         InsertedBatch(events, batch_seqs, prepared[i])
                         for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
-                    ])
-        return outcomes
+                    ]) or []
+        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(seqs, warnings),
+                                                             strict=True)]
 
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
@@ -293,7 +304,7 @@ def stored_event(r: Sequence[Any], validation_errors: tuple[tuple[str, str], ...
 
 def no_meter_error(event_type: str) -> tuple[str, str]:
     """The validation error of an event whose type no meter reads: (no meter slug, the message)."""
-    return "", f"no meter reads event type {event_type}"
+    return "", no_meter_reads(event_type)
 
 
 def _unread_types(conn: sqlite3.Connection, types: set[str]) -> set[str]:

@@ -51,6 +51,7 @@ from meterd.server.meters.fold import (
     compile_meter,
     merge_rows,
     target_unit,
+    unread_warnings,
 )
 from meterd.server.meters.model import Aggregation, MeterDefinition
 from meterd.server.meters.plan import NANOS, Fetch, Level, WindowRun
@@ -377,10 +378,13 @@ class SqliteMeterStore:
             return None
         return _Prepared(folded, min(times), max(times))
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None:
+    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> list[tuple[int, str, str]]:
+        """Upserts the batches' rows inside the ingest transaction; returns the warnings of the stored events
+        (seq, meter slug or "" when no meter reads the type, why) for the ingest's answer."""
         meters = self._meter_set(conn)
+        unread = unread_warnings(batches, meters.by_type)
         if not meters.by_type:
-            return
+            return unread
         # Per target, each batch's rows with the batch's range of event times.
         parts: dict[Target, list[tuple[list[tuple[Any, ...]], int, int]]] = {}
         errors: list[tuple[int, str, str]] = []
@@ -425,6 +429,7 @@ class SqliteMeterStore:
             else:
                 rows[target] = [row for part in target_parts for row in part[0]]
         self._write(conn, rows, errors, subjects)
+        return errors + unread
 
     def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, list[tuple[Any, ...]]],
                errors: list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
