@@ -110,6 +110,10 @@ class AppContext:
         self.servicers[service_name] = servicer
 
 
+class ServerStopped(RuntimeError):
+    """meterd stopped by itself: its storage can no longer be written safely (the message says why)."""
+
+
 class MeterdServer:
     """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully.
 
@@ -121,6 +125,8 @@ class MeterdServer:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
         config_module.check(config)
         self.config = config
+        self.failure: str | None = None
+        self._failure_listeners: list[Callable[[], None]] = []
         self.db = open_database(config.db, config.db_wait_seconds)
         self.ctx = AppContext(config=config, db=self.db, clock=clock)
         self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
@@ -193,6 +199,8 @@ class MeterdServer:
 
         if hasattr(self.db, "add_health_listener"):  # PostgreSQL: NOT_SERVING while the database is unreachable
             self.db.add_health_listener(self._database_health)
+        if hasattr(self.db, "add_failure_listener"):  # SQLite: a failed fsync stops the server
+            self.db.add_failure_listener(self._storage_failed)
         self._on_loop(start())
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
@@ -215,6 +223,19 @@ class MeterdServer:
             asyncio.run_coroutine_threadsafe(update, self.loop)
         except RuntimeError:  # the loop is closed: the server is stopping
             update.close()
+
+    def _storage_failed(self, reason: str) -> None:
+        """The database can no longer be written safely (on the writer's thread): NOT_SERVING, and whoever
+        runs the server is told to stop it (``on_failure``)."""
+        self.failure = reason
+        self._database_health(False)
+        for listener in self._failure_listeners:
+            listener()
+
+    def on_failure(self, listener: Callable[[], None]) -> None:
+        """Registers a function called when the server must stop because its storage failed (``failure``
+        says why); ``serve`` stops and exits 1."""
+        self._failure_listeners.append(listener)
 
     def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight ones finish, then commits and closes the database."""
@@ -259,6 +280,9 @@ def serve(config: Config) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    server.on_failure(done.set)
     print(f"meterd listening on {server.address}", flush=True)
     done.wait()
     server.stop()
+    if server.failure is not None:
+        raise ServerStopped(server.failure)

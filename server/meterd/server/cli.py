@@ -70,6 +70,7 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
           max_streams: int | None, workers: int | None) -> None:
     import sqlite3
 
+    from meterd.server.app import ServerStopped
     from meterd.server.app import serve as run
 
     cfg = _load_config(config_path, {
@@ -87,6 +88,10 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
         logging.getLogger("meterd.config").warning(notice)
     try:
         run(cfg)
+    except ServerStopped as exc:  # its storage failed while serving: exit 1 (systemd restarts it, and a
+        # restart recovers the database from what is on disk)
+        logging.getLogger("meterd.server").critical("meterd stopped", extra={"reason": str(exc)})
+        raise SystemExit(1) from None
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # cannot bind, cannot open the database, ...
         if restore is None:
             click.echo(f"error: meterd cannot start: {exc}", err=True)

@@ -19,7 +19,7 @@ from meterd.server.events.model import (
     no_meter_reads,
     warnings_by_index,
 )
-from meterd.server.store.sqlite.db import Database, storage_error
+from meterd.server.store.sqlite.db import Database, disk_error, storage_error
 from meterd.server.timeutil import from_us, to_us
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,9 @@ class SqliteEventStore:
             with self._db.savepoint(conn, "batches"):
                 return list(self._insert(conn, batches))
         except Exception as exc:
-            if not conn.in_transaction:  # SQLite rolled the transaction back (a full disk): nothing to retry
+            # SQLite rolled the transaction back (a full disk), or the disk failed (the transaction is not
+            # carried on after an I/O error): the writer fails the whole group.
+            if not conn.in_transaction or disk_error(exc):
                 raise
             if len(batches) == 1:
                 return [storage_error(exc)]
@@ -171,7 +173,7 @@ class SqliteEventStore:
                 with self._db.savepoint(conn, "batch"):
                     outcomes.append(self._insert(conn, [batch])[0])
             except Exception as exc:
-                if not conn.in_transaction:
+                if not conn.in_transaction or disk_error(exc):
                     raise
                 log.exception("one ingest batch of %d events failed and was not stored", len(batch[0]))
                 outcomes.append(storage_error(exc))
