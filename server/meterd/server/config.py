@@ -297,9 +297,12 @@ def database_url_problem(url: str) -> str | None:
         import psycopg
 
         try:
-            psycopg.conninfo.conninfo_to_dict(url)
+            info = psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.Error:
             return "is not a valid PostgreSQL URL (postgresql://user:password@host:port/database)"
+        ports = str(info.get("port") or "").split(",")
+        if any(p and not (p.isdigit() and 0 < int(p) <= 65535) for p in ports):
+            return "has a port that is not a number from 1 to 65535"
         return None
     if "://" in url.split("?", 1)[0] and not url.startswith("sqlite:"):
         return "unknown scheme: use a file path, a sqlite: URL or a postgresql:// URL"
