@@ -509,11 +509,11 @@ class Database:
         log.warning("write job failed: %s", error, extra={"cause": _reason(exc)})
         return error
 
-    def submit(self, job: Callable[[Conn], T]) -> Future[T]:
+    def submit(self, job: Callable[[Conn], T], *, serializable: bool = False) -> Future[T]:
         """Runs a write job on a writer thread; the future resolves after its commit."""
         if self._closed:
             raise RuntimeError("database is closed")
-        future = self._executor.submit(self.write, job)
+        future = self._executor.submit(self.write, job, serializable=serializable)
         with self._submitted_lock:
             self._submitted.add(future)
         future.add_done_callback(self._forget)
