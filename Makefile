@@ -18,6 +18,7 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 
 setup: $(STAMP) $(BUF)
 	@bash scripts/ensure-postgresql.sh
+	@bash scripts/ensure-fiu.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
 # also builds the C extension (setup.py), again when its source changes.
@@ -55,7 +56,8 @@ check-generated: generate
 run: setup
 	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --db ./meterd.db --config examples/meterd.yaml
 
-# Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
+# Tests marked slow (the kill -9 chaos loop, the storage and connection fault sweeps over every call of a
+# path) run in `make test-slow`, which CI runs too; `make test` runs a short sweep of each.
 test: setup
 	$(PY) -m pytest -q -m "not slow"
 
