@@ -45,6 +45,7 @@ MAX_KEEPALIVE_SECONDS = GRPC_MAX_INT // 1000
 MAX_STREAMS = 1_000_000
 MAX_WORKERS = 1024
 MAX_PORTAL_TOKEN_TTL_SECONDS = 10 * 366 * 86400
+MAX_DECLARED_METERS = 1000
 # Secrets travel as gRPC metadata (visible ASCII) and are never longer than this.
 MAX_SECRET_CHARS = 4096
 
@@ -185,7 +186,8 @@ class Config(BaseModel):
                                                                       "least severe level logged")
     meters: list[MeterDeclaration] = setting([], "meters", "METERD_METERS",
                                              "meters created (or updated) at start, OpenMeter's shape; "
-                                             "the variable holds a YAML/JSON list")
+                                             "the variable holds a YAML/JSON list (at most 1000)",
+                                             max_length=MAX_DECLARED_METERS)
 
     _notices: list[str] = PrivateAttr(default_factory=list)
 
