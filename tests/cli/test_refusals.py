@@ -107,14 +107,20 @@ def test_a_misspelled_variable_is_reported(tmp_path: Path) -> None:
 
 
 # -- secrets in logs -------------------------------------------------------------------------------------------
-def test_a_database_password_never_reaches_the_log(pg_url: str, tmp_path: Path) -> None:
-    with_password = pg_url + ("&" if "?" in pg_url else "?") + f"password={SECRET}"
+@pytest.mark.parametrize("form", ["userinfo", "parameter"])
+def test_a_database_password_never_reaches_the_log(pg_url: str, tmp_path: Path, form: str) -> None:
+    """(The test cluster trusts its users: the password is sent and ignored, as a real one would be used.)"""
+    if form == "userinfo":
+        with_password = pg_url.replace("://meterd@", f"://meterd:{SECRET}@")
+    else:
+        with_password = pg_url + ("&" if "?" in pg_url else "?") + f"password={SECRET}"
+    assert SECRET in with_password
     server = ServerProcess(with_password)  # type: ignore[arg-type]
     server.terminate()
     log = server.proc.stderr.read().decode() if server.proc.stderr else ""
     records = [json.loads(line) for line in log.splitlines()]
     [listening] = [r for r in records if r["msg"] == "meterd listening"]
-    assert "password=***" in listening["db"]
+    assert ":***@" in listening["db"] if form == "userinfo" else "password=***" in listening["db"]
     assert SECRET not in log
     # Unreachable: the error names the database, not the URL's secrets.
     port = free_port()
