@@ -271,9 +271,14 @@ class Config(BaseModel):
         if self.tls_client_ca is not None and self.tls_cert is None:
             found.append("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)")
         found += tls_problems(self.tls_cert, self.tls_key, self.tls_client_ca)
-        if (self.metrics_listen is not None and self.metrics_listen == self.listen
-                and not self.listen.endswith(":0")):
-            found.append("metrics.listen: must not be server.listen (each needs a port of its own)")
+        ports = {"server.listen": self.listen, "metrics.listen": self.metrics_listen, "http.listen": self.http_listen}
+        taken: dict[str, str] = {}
+        for name, address in ports.items():  # each needs a port of its own (port 0 picks a free one)
+            if address is None or address.endswith(":0"):
+                continue
+            if address in taken:
+                found.append(f"{name}: must not be {taken[address]} (each needs a port of its own)")
+            taken.setdefault(address, name)
         if self.tracing != "off":
             from meterd.server import tracing
 
