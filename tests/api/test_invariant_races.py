@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from support import ServerProcess
+from test_replica_races import OK, outcome
 
-from meterd.client import MeterdError, OpenMeter
+from meterd.client import OpenMeter
 
 ROUNDS = 12
-OK = "OK"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -36,14 +36,6 @@ def two(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[OpenMe
             om.close()
         for s in servers:
             s.terminate()
-
-
-def outcome(call: Callable[[], Any]) -> str:
-    try:
-        call()
-    except MeterdError as exc:
-        return exc.code.name
-    return OK
 
 
 def race(a: Callable[[], Any], b: Callable[[], Any]) -> tuple[str, str]:

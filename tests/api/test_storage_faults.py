@@ -232,15 +232,33 @@ def run_case(tmp_path: Path, path: str, call: str, errno: str, nth: int) -> bool
             assert not failed, run.outcomes
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    verify(db, path, run)
+    verify(SqliteFile(db), path, run)
     return run.fired_at == first_op
 
 
-def verify(db: Path, path: str, run: Run) -> None:
-    """Restarts on the database (no fault) and checks what was acknowledged against what is stored."""
-    server = MeterdServer(Config(listen="127.0.0.1:0", db=str(db), log_format="text")).start()
+class SqliteFile:
+    """What ``verify`` reads straight from the database (a SQLite file here; PostgreSQL in the connection
+    fault tests)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = str(path)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.path, timeout=30) as conn:
+            return conn.execute(sql).fetchall()
+
+    def execute(self, sql: str) -> None:
+        with sqlite3.connect(self.path, timeout=30) as conn:
+            conn.execute(sql)
+
+
+def verify(db: Any, path: str, run: Run) -> None:
+    """Restarts on the database (no fault) and checks what was acknowledged against what is stored: ``db``
+    reads it directly (``rows``, ``execute``; ``url`` is what meterd opens)."""
+    server = MeterdServer(Config(listen="127.0.0.1:0", db=db.url, log_format="text")).start()
     try:
-        with OpenMeter(server.address, timeout=30) as om:
+        with OpenMeter(server.address, timeout=60) as om:
             stored = _stored_ids(db)
             assert run.acked <= stored, f"acknowledged events lost: {sorted(run.acked - stored)[:5]}"
             assert stored <= set(run.sent)
@@ -264,32 +282,28 @@ def verify(db: Path, path: str, run: Run) -> None:
         server.stop(0)
 
 
-def _stored_ids(db: Path) -> set[str]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT id FROM events").fetchall()
+def _stored_ids(db: Any) -> set[str]:
+    rows = db.rows("SELECT id FROM events")
     ids = {r[0] for r in rows}
     assert len(ids) == len(rows)
     return ids
 
 
-def _check_meters(om: OpenMeter, db: Path, slugs: set[str]) -> None:
-    """Each meter's total and per-subject values equal what the stored events give (every event counts 1)."""
-    with sqlite3.connect(db) as conn:
-        per_subject = dict(conn.execute("SELECT subject, COUNT(*) FROM events WHERE type = 'call' GROUP BY subject"))
+def _check_meters(om: OpenMeter, db: Any, slugs: set[str]) -> None:
+    """Each meter's per-subject values equal what the stored events give (every event counts 1)."""
+    per_subject = dict(db.rows("SELECT subject, COUNT(*) FROM events WHERE type = 'call' GROUP BY subject"))
     for slug in slugs:
         rows = om.meters.query(slug, group_by=["subject"]).rows
         assert {r.subject: r.value for r in rows} == per_subject, slug
 
 
-def _check_resets(om: OpenMeter, db: Path, run: Run) -> None:
+def _check_resets(om: OpenMeter, db: Any, run: Run) -> None:
     """Acknowledged resets are stored; the value with the balance snapshots equals the value replayed
     without them (snapshots are only a cache, whatever failed)."""
-    with sqlite3.connect(db) as conn:
-        stored = {r[0] for r in conn.execute("SELECT at_us FROM entitlement_resets")}
+    stored = {r[0] for r in db.rows("SELECT at_us FROM entitlement_resets")}
     assert {int(t.timestamp() * 1_000_000) for t in run.resets} <= stored
     cached = om.subjects.get_entitlement_value("s0", "ai")
-    with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM balance_snapshots")
+    db.execute("DELETE FROM balance_snapshots")
     replayed = om.subjects.get_entitlement_value("s0", "ai")
     assert (cached.balance, cached.usage, cached.overage) == (replayed.balance, replayed.usage, replayed.overage)
 
