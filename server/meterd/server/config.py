@@ -15,6 +15,7 @@ import difflib
 import ipaddress
 import logging
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,8 +47,14 @@ MAX_STREAMS = 1_000_000
 MAX_WORKERS = 1024
 MAX_PORTAL_TOKEN_TTL_SECONDS = 10 * 366 * 86400
 MAX_DECLARED_METERS = 1000
+MAX_LIST_ITEMS = 100  # of a list setting (CORS origins, methods, headers)
 # Secrets travel as gRPC metadata (visible ASCII) and are never longer than this.
 MAX_SECRET_CHARS = 4096
+
+# An origin as a browser sends it (RFC 6454): scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 # Older names still read, with a warning naming the new one.
 DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
@@ -56,7 +63,7 @@ DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
 OTHER_ENV = frozenset({
     "METERD_CONFIG", "METERD_TARGET", "METERD_TLS", "METERD_TLS_CA", "METERD_TLS_CLIENT_CERT",
     "METERD_TLS_CLIENT_KEY", "METERD_PG_REQUIRE", "METERD_CROSSLANG_REQUIRE", "METERD_CROSSLANG_ADDR",
-    "METERD_FUZZ_EXAMPLES", "METERD_PROFILE_OUT", "METERD_PYTHON",
+    "METERD_FUZZ_EXAMPLES", "METERD_PROFILE_OUT", "METERD_PYTHON", "METERD_BROWSER_REQUIRE", "METERD_CHROMIUM",
 })
 # Settings whose values are secret (never shown, not even in an error about them).
 _SECRETS = frozenset({"admin_key", "portal_secret"})
@@ -131,7 +138,8 @@ class Config(BaseModel):
                                    "on SIGTERM, how long calls in flight may take to finish (at most an hour)", ge=0,
                                    le=3600)
     max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
-                               "open ingest streams held at most; more get RESOURCE_EXHAUSTED (also --max-streams)",
+                               "open ingest streams and HTTP watch streams held at most; more get RESOURCE_EXHAUSTED "
+                               "or 429 (also --max-streams)",
                                ge=1, le=MAX_STREAMS)
     workers: int = setting(32, "server.workers", "METERD_WORKERS",
                            "threads for blocking work: database reads, the credit engine (also --workers)", ge=1,
@@ -178,6 +186,23 @@ class Config(BaseModel):
                                          "host:port of the Prometheus endpoint (/metrics); unset: off")
     http_listen: str | None = setting(None, "http.listen", "METERD_HTTP_LISTEN",
                                       "host:port of OpenMeter's HTTP API (README: The HTTP API); unset: off")
+    cors_allowed_origins: list[str] = setting([], "http.cors.allowed_origins", "METERD_HTTP_CORS_ALLOWED_ORIGINS",
+                                              "origins (https://app.example.com) whose pages may call the portal "
+                                              "routes, or *; the variable is comma-separated. Empty: CORS off",
+                                              max_length=MAX_LIST_ITEMS)
+    cors_allowed_methods: list[str] = setting(["GET"], "http.cors.allowed_methods", "METERD_HTTP_CORS_ALLOWED_METHODS",
+                                              "methods a preflight allows", max_length=MAX_LIST_ITEMS)
+    cors_allowed_headers: list[str] = setting(["Authorization", "Content-Type", "Last-Event-ID"],
+                                              "http.cors.allowed_headers", "METERD_HTTP_CORS_ALLOWED_HEADERS",
+                                              "request headers a preflight allows", max_length=MAX_LIST_ITEMS)
+    cors_max_age_seconds: int = setting(600, "http.cors.max_age_seconds", "METERD_HTTP_CORS_MAX_AGE_SECONDS",
+                                        "how long a browser may cache a preflight's answer", ge=0, le=86_400)
+    cors_admin_routes: bool = setting(False, "http.cors.admin_routes", "METERD_HTTP_CORS_ADMIN_ROUTES",
+                                      "also answer CORS on the admin routes (the admin key in a browser: only for "
+                                      "an internal console)")
+    dashboard_dir: str | None = setting(None, "http.dashboard_dir", "METERD_HTTP_DASHBOARD_DIR",
+                                        "a directory of static files served at /dashboard/ (make run: "
+                                        "examples/dashboard); unset: off")
     tracing: Literal["off", "otlp", "console"] = setting(
         "off", "tracing.exporter", "METERD_TRACING",
         "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
@@ -215,6 +240,47 @@ class Config(BaseModel):
                 raise ValueError("the host in brackets is not an IPv6 address") from None
         elif ":" in host:
             raise ValueError("an IPv6 host goes in brackets: [::1]:50051")
+        return value
+
+    @field_validator("cors_allowed_origins", "cors_allowed_methods", "cors_allowed_headers", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """A list, or (from the environment) comma-separated text."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                # The value is not echoed (settings may carry secrets); the index names it.
+                raise ValueError(f"[{origins.index(origin)}] must be * or scheme://host[:port] with no path, "
+                                 "as a browser sends it in Origin")
+        return origins
+
+    @field_validator("cors_allowed_methods")
+    @classmethod
+    def _methods(cls, methods: list[str]) -> list[str]:
+        for i, method in enumerate(methods):
+            if method.upper() not in _METHODS:
+                raise ValueError(f"[{i}] must be one of {', '.join(sorted(_METHODS))}")
+        return [m.upper() for m in methods]
+
+    @field_validator("cors_allowed_headers")
+    @classmethod
+    def _headers(cls, headers: list[str]) -> list[str]:
+        for i, header in enumerate(headers):
+            if header != "*" and not _TOKEN.fullmatch(header):
+                raise ValueError(f"[{i}] must be a header name or *")
+        return headers
+
+    @field_validator("dashboard_dir")
+    @classmethod
+    def _directory(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_dir():
+            raise ValueError("no such directory")
         return value
 
     @field_validator("db")
@@ -574,6 +640,8 @@ def settings_table() -> str:
     for field in Config.model_fields.values():
         meta = field.json_schema_extra or {}
         default = field.get_default(call_default_factory=True)
-        shown = "unset" if default in (None, []) else f"`{default}`"
+        if isinstance(default, list):
+            default = ", ".join(default)
+        shown = "unset" if default in (None, [], "") else f"`{default}`"
         rows.append(f"| `{meta['yaml']}` | `{meta['env']}` | {shown} | {field.description} |")  # type: ignore[index]
     return "\n".join(rows)

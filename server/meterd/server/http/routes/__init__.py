@@ -7,9 +7,10 @@ A new family (``/api/v1/notification/...``) is a module with ``routes(services) 
 from __future__ import annotations
 
 from meterd.server.http.app import Route, Services
-from meterd.server.http.routes import entitlements, events, meters, subjects
+from meterd.server.http.routes import entitlements, events, meters, subjects, watch
 
-FAMILIES = (events, meters, subjects, entitlements)
+# watch before entitlements: its /api/v1/entitlements/watch must match before /api/v1/entitlements/{id}.
+FAMILIES = (events, meters, subjects, watch, entitlements)
 
 
 def all_routes(services: Services) -> list[Route]:
