@@ -12,7 +12,6 @@ from meterd.server.features.model import (
     Feature,
     FeatureFilter,
     MeterInfo,
-    MeterLookup,
     NewFeature,
     check_meter,
     page_limit,
@@ -50,11 +49,9 @@ class FeatureStore(Protocol):
 class FeatureService:
     """Features (SPEC § Features). ``meters`` is looked up at call time: the meters domain may be wired later."""
 
-    def __init__(
-        self, store: FeatureStore, meters: Callable[[], MeterLookup | None], clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, store: FeatureStore, clock: Callable[[], datetime]) -> None:
+        """(A feature's meter is read by the store, inside the transaction that stores the feature.)"""
         self._store = store
-        self._meters = meters
         self._clock = clock
 
     def create(self, new: NewFeature) -> Feature:
@@ -63,8 +60,6 @@ class FeatureService:
         that stores the feature (``FeatureStore.insert``), so a meter deleted at the same moment either
         refuses the feature or is refused itself."""
         validate_new_feature(new)
-        if new.meter_slug and self._meters() is None:
-            raise NotFound(f"feature.meter_slug: meter {new.meter_slug} not found")
 
         def check(meter: MeterInfo | None) -> None:
             if meter is None:

@@ -1,9 +1,16 @@
-"""SQLite storage of features (migrations/0004)."""
+"""Features (SQLite migrations/0004, PostgreSQL 0001), for both backends. On PostgreSQL the jobs run
+SERIALIZABLE: of two replicas creating the same key or archiving the same feature at once, one wins and the
+other is answered as if it came second (ALREADY_EXISTS, NOT_FOUND).
+
+A feature's meter is read inside the feature's own transaction, and a meter's delete looks for the features
+that use it inside its own (``check_meter_unused``): never by a read before the write, since two processes
+interleave. On PostgreSQL the feature reads its meter FOR SHARE: a meter delete (which locks the row FOR
+UPDATE, then looks for active features) waits for it and sees the feature; a feature whose meter another
+replica deleted first fails to lock it and runs again, finding no meter (NOT_FOUND)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,7 +19,7 @@ from typing import Any
 from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.features.model import Feature, FeatureFilter, MeterInfo
 from meterd.server.meters.service import in_use_by_features
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store.sql.connection import SQLITE, Connection, Database, Dialect
 from meterd.server.timeutil import from_us, to_us
 
 COLUMNS = "id, key, name, meter_slug, meter_group_by_filters, metadata, created_us, updated_us, archived_us"
@@ -28,7 +35,7 @@ def feature_of(row: tuple[Any, ...]) -> Feature:
     )
 
 
-def select_feature(conn: sqlite3.Connection, id_or_key: str) -> Feature | None:
+def select_feature(conn: Connection, id_or_key: str) -> Feature | None:
     """By id (archived or not), else the active feature with that key."""
     row = conn.execute(f"SELECT {COLUMNS} FROM features WHERE id = ?", (id_or_key,)).fetchone()
     if row is None:
@@ -42,10 +49,10 @@ def select_feature(conn: sqlite3.Connection, id_or_key: str) -> Feature | None:
 SHOWN_USERS = 10
 
 
-def check_meter_unused(conn: Any, slug: str) -> None:
-    """Inside a meter's delete job (either backend: portable SQL): FailedPrecondition naming the active
-    features that use the meter. Read in the deleting transaction, never before it: a feature created at
-    the same moment either commits first (and this sees it) or waits and finds the meter gone."""
+def check_meter_unused(conn: Connection, slug: str) -> None:
+    """Inside a meter's delete job: FailedPrecondition naming the active features that use the meter. Read in
+    the deleting transaction, never before it: a feature created at the same moment either commits first (and
+    this sees it) or waits and finds the meter gone."""
     keys = [row[0] for row in conn.execute(
         "SELECT key FROM features WHERE meter_slug = ? AND archived_us IS NULL ORDER BY created_us, id LIMIT ?",
         (slug, SHOWN_USERS),
@@ -71,28 +78,25 @@ def _json(value: Mapping[str, str]) -> str:
     return json.dumps(dict(value), separators=(",", ":"), sort_keys=True)
 
 
-class SqliteFeatureStore:
+class SqlFeatureStore:
     """Features in the ``features`` table."""
 
-    # How the feature's meter row is read in the insert: PostgreSQL locks it (FOR SHARE) so that a delete of
-    # the meter waits for this transaction and then sees the feature; SQLite's one writer needs nothing.
-    meter_lock = ""
-
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, dialect: Dialect = SQLITE) -> None:
         self._db = db
+        self._dialect = dialect
 
     def insert(self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None) -> Feature:
         """Stores a new feature; AlreadyExists if an active feature has its key. With a meter, its row is read
         in the same transaction and handed to ``check_meter`` (None: no such meter), which raises to refuse
         the feature: a meter deleted or redefined at the same moment cannot slip between check and write."""
 
-        def job(conn: sqlite3.Connection) -> Feature:
+        def job(conn: Connection) -> Feature:
             stored = feature
             if feature.meter_slug is not None and check_meter is not None:
                 # By slug, or by id as MeterService.get also finds it; the feature keeps the slug.
                 row = conn.execute(
-                    f"SELECT id, slug, aggregation, group_by FROM meters WHERE slug = ? OR id = ?"
-                    f" ORDER BY slug = ? DESC LIMIT 1{self.meter_lock}",
+                    "SELECT id, slug, aggregation, group_by FROM meters WHERE slug = ? OR id = ?"
+                    f" ORDER BY slug = ? DESC LIMIT 1{self._dialect.lock_for_share}",
                     (feature.meter_slug, feature.meter_slug, feature.meter_slug),
                 ).fetchone()
                 check_meter(MeterRow(row[0], row[1], row[2], json.loads(row[3])) if row else None)
@@ -125,7 +129,7 @@ class SqliteFeatureStore:
     def archive(self, feature_id: str, at: datetime) -> Feature:
         """Archives an active feature; NotFound if it is unknown or already archived."""
 
-        def job(conn: sqlite3.Connection) -> Feature:
+        def job(conn: Connection) -> Feature:
             cursor = conn.execute(
                 "UPDATE features SET archived_us = ?, updated_us = ? WHERE id = ? AND archived_us IS NULL",
                 (to_us(at), to_us(at), feature_id),
