@@ -13,8 +13,8 @@ from typing import IO, Any, NoReturn
 
 import click
 
-from meterd.server import config as config_module
-from meterd.server import logs
+# The client commands import what they need when they run (the client, grpc, rich): `meterd meters list` should
+# not pay for the server's configuration schema (pydantic and jsonpath: 0.3 s of a 0.5 s start).
 
 DEFAULT_TARGET = "localhost:50051"
 
@@ -42,6 +42,8 @@ config_path_option = click.option(
 
 def _load_config(config_path: str | None, overrides: dict[str, tuple[str, Any]] | None = None) -> Any:
     """The validated configuration; on any problem, one line per problem on stderr and exit 2."""
+    from meterd.server import config as config_module
+
     try:
         return config_module.load(config_path, overrides=overrides)
     except config_module.ConfigError as exc:
@@ -71,6 +73,7 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
           http_listen: str | None, max_streams: int | None, workers: int | None) -> None:
     import sqlite3
 
+    from meterd.server import logs
     from meterd.server.app import ServerStopped
     from meterd.server.app import serve as run
 
