@@ -42,6 +42,8 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
@@ -52,7 +54,7 @@ log = logging.getLogger("meterd.server")
 T = TypeVar("T")
 
 # Domains in wiring order: later ones may use the services of earlier ones.
-DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants", "watch")
+DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants", "watch", "notifications")
 
 # (file descriptor, service name, add function, generated base servicer) of every meterd service.
 SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
@@ -70,6 +72,8 @@ SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
      entitlements_pb2_grpc.EntitlementServiceServicer),
     (grants_pb2, "GrantService", grants_pb2_grpc.add_GrantServiceServicer_to_server,
      grants_pb2_grpc.GrantServiceServicer),
+    (notifications_pb2, "NotificationService", notifications_pb2_grpc.add_NotificationServiceServicer_to_server,
+     notifications_pb2_grpc.NotificationServiceServicer),
 ]
 
 

@@ -250,6 +250,19 @@ class WatchService:
             self._sessions.add(session)
         return session
 
+    def open_internal(
+        self, selection: Selection, wake: Callable[[], None], *, interval: float = DEFAULT_INTERVAL
+    ) -> WatchSession:
+        """A session for a consumer inside the server (notification rules): any selection (both sides empty:
+        every entitlement), no thresholds, no resume, no heartbeat; not counted among the streams' sessions
+        (``sessions()``). Its owner drives it like a stream does (start, then poll) and closes it."""
+        with self._lock:
+            if self._closed:
+                raise FailedPrecondition("server: shutting down")
+        request = WatchRequest(tuple(sorted(selection.subjects)), tuple(sorted(selection.features)),
+                               interval=interval, heartbeat=MAX_HEARTBEAT)
+        return WatchSession(self, request, wake, None, False)
+
     def _adoptable(self, request: WatchRequest) -> WatchSession | None:
         parts = request.resume_position.split(".")
         if len(parts) != 4:
@@ -403,6 +416,10 @@ class WatchSession:
     @property
     def thresholds(self) -> list[Threshold]:
         return self._thresholds.thresholds
+
+    def entitlement(self, entitlement_id: str) -> Entitlement | None:
+        """The entitlement as the session last read it (what its latest update was computed from)."""
+        return self._entitlements.get(entitlement_id)
 
     def rebind(self, wake: Callable[[], None]) -> None:
         """Wakes ``wake`` from now on (the session changes hands between a stream and its detached driver)."""
