@@ -41,8 +41,9 @@ MAX_IN_FLIGHT = 64
 PER_CHANNEL = 4
 # How often the outbox is looked at when nothing wakes the dispatcher (other replicas' events, retries).
 POLL_SECONDS = 1.0
-# A lease outlives the attempt by this much: time to record the outcome.
-LEASE_MARGIN = timedelta(seconds=20)
+# A lease outlives the attempt (twice its timeout, plus this) so that recording the outcome has time; when a
+# process dies mid-attempt, another takes the delivery over once the lease ends (25 s with the default 10 s).
+LEASE_MARGIN = timedelta(seconds=5)
 USER_AGENT = "meterd-webhooks/1"
 
 
@@ -120,7 +121,7 @@ class Dispatcher:
         self._clock = clock
         self._allow_private = allow_private
         self.attempt_timeout = attempt_timeout
-        self.lease = timedelta(seconds=attempt_timeout) + LEASE_MARGIN
+        self.lease = timedelta(seconds=2 * attempt_timeout) + LEASE_MARGIN
         self._max_in_flight = max_in_flight
         self._per_channel = per_channel
         self._observer = observer or _Quiet()

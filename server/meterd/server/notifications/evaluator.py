@@ -43,7 +43,7 @@ from meterd.server.notifications.model import Crossing, NewEvent, Rule
 from meterd.server.notifications.service import NotificationService
 from meterd.server.timeutil import to_us
 from meterd.server.watch.feed import Selection
-from meterd.server.watch.service import Message, WatchService, WatchSession
+from meterd.server.watch.service import DEFAULT_INTERVAL, Message, WatchService, WatchSession
 
 log = logging.getLogger("meterd.notifications")
 
@@ -103,6 +103,8 @@ class Evaluator:
         self._cycles = 0
         self.events_created = 0
         self.on_events: Callable[[int], None] = lambda n: None  # metrics
+        # Changes to one entitlement within this many seconds are evaluated once (the watch's coalescing).
+        self.interval = DEFAULT_INTERVAL
         self._thread = threading.Thread(target=self._run, name="meterd-notify-eval", daemon=True)
 
     def start(self) -> None:
@@ -189,7 +191,7 @@ class Evaluator:
             log.info("notifications: no active rule; nothing is evaluated")
             return
         selection = Selection(frozenset(), frozenset() if self._index.all_features else self._index.feature_keys)
-        session = self._watch.open_internal(selection, self.wake)
+        session = self._watch.open_internal(selection, self.wake, interval=self.interval)
         self._session = session
         started = time.monotonic()
         checkpoint = self._clock()

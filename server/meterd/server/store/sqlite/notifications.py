@@ -141,7 +141,7 @@ class SqliteNotificationStore:
         def job(conn: Any) -> Channel:
             cursor = conn.execute(
                 "UPDATE notification_channels SET name = ?, disabled = ?, url = ?, custom_headers = ?,"
-                " signing_secret = ?, updated_us = ? WHERE id = ? AND deleted_us IS NULL",
+                " signing_secret = ?, updated_us = ?, revision = revision + 1 WHERE id = ? AND deleted_us IS NULL",
                 (channel.name, channel.disabled, channel.url, _json(dict(channel.custom_headers)),
                  channel.signing_secret, to_us(channel.updated_at), channel.id),
             )
@@ -156,7 +156,8 @@ class SqliteNotificationStore:
 
         def job(conn: Any) -> None:
             cursor = conn.execute(
-                "UPDATE notification_channels SET deleted_us = ?, updated_us = ? WHERE id = ? AND deleted_us IS NULL",
+                "UPDATE notification_channels SET deleted_us = ?, updated_us = ?, revision = revision + 1"
+                " WHERE id = ? AND deleted_us IS NULL",
                 (to_us(at), to_us(at), channel_id),
             )
             if cursor.rowcount != 1:
@@ -207,8 +208,8 @@ class SqliteNotificationStore:
         def job(conn: Any) -> Rule:
             self._check_channels(conn, rule)
             cursor = conn.execute(
-                "UPDATE notification_rules SET name = ?, disabled = ?, thresholds = ?, updated_us = ?"
-                " WHERE id = ? AND deleted_us IS NULL",
+                "UPDATE notification_rules SET name = ?, disabled = ?, thresholds = ?, updated_us = ?,"
+                " revision = revision + 1 WHERE id = ? AND deleted_us IS NULL",
                 (rule.name, rule.disabled, _thresholds_text(rule.thresholds), to_us(rule.updated_at), rule.id),
             )
             if cursor.rowcount != 1:
@@ -247,7 +248,8 @@ class SqliteNotificationStore:
     def delete_rule(self, rule_id: str, at: datetime) -> None:
         def job(conn: Any) -> None:
             cursor = conn.execute(
-                "UPDATE notification_rules SET deleted_us = ?, updated_us = ? WHERE id = ? AND deleted_us IS NULL",
+                "UPDATE notification_rules SET deleted_us = ?, updated_us = ?, revision = revision + 1"
+                " WHERE id = ? AND deleted_us IS NULL",
                 (to_us(at), to_us(at), rule_id),
             )
             if cursor.rowcount != 1:
@@ -303,8 +305,8 @@ class SqliteNotificationStore:
     def rules_version(self) -> tuple[int, ...]:
         """Changes whenever a rule or a channel is created, changed or deleted (evaluators poll it)."""
         conn = self._db.reader()
-        r = conn.execute("SELECT COUNT(*), COALESCE(MAX(updated_us), 0) FROM notification_rules").fetchone()
-        c = conn.execute("SELECT COUNT(*), COALESCE(MAX(updated_us), 0) FROM notification_channels").fetchone()
+        r = conn.execute("SELECT COUNT(*), COALESCE(SUM(revision), 0) FROM notification_rules").fetchone()
+        c = conn.execute("SELECT COUNT(*), COALESCE(SUM(revision), 0) FROM notification_channels").fetchone()
         return (int(r[0]), int(r[1]), int(c[0]), int(c[1]))
 
     @staticmethod

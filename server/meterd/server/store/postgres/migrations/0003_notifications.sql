@@ -12,7 +12,8 @@ CREATE TABLE notification_channels (
     signing_secret  TEXT NOT NULL,
     created_us      BIGINT NOT NULL,
     updated_us      BIGINT NOT NULL,
-    deleted_us      BIGINT                                 -- NULL while it exists
+    deleted_us      BIGINT,                                -- NULL while it exists
+    revision        INTEGER NOT NULL DEFAULT 0               -- +1 on every change (evaluators poll the sum)
 );
 
 CREATE TABLE notification_rules (
@@ -23,7 +24,8 @@ CREATE TABLE notification_rules (
     thresholds  TEXT NOT NULL,                              -- JSON [[type, decimal text], ...]
     created_us  BIGINT NOT NULL,
     updated_us  BIGINT NOT NULL,
-    deleted_us  BIGINT
+    deleted_us  BIGINT,
+    revision    INTEGER NOT NULL DEFAULT 0
 );
 
 -- A rule's channels and features (none: every feature), in the order given.
