@@ -4,6 +4,7 @@ down, and small helpers over the generated NotificationService stub."""
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
+import psutil
 from standardwebhooks import Webhook
 
 from meterd.server.app import MeterdServer
@@ -54,7 +56,8 @@ class Receiver:
         self.received: list[Received] = []
         self.behaviour = Behaviour()
         self.release = threading.Event()  # ends every hanging request
-        self.hanging = 0  # requests held now
+        self.hanging = 0  # requests held now (their connections still open)
+        self.most_hanging = 0
         self._lock = threading.Condition()
         self.port = port
         self._server: ThreadingHTTPServer | None = None
@@ -83,13 +86,18 @@ class Receiver:
                                                       time.monotonic()))
                     status = b.statuses.pop(0) if b.statuses else b.status
                     receiver._lock.notify_all()
-                if b.hang:
+                if b.hang:  # hold the request until released or the sender hangs up
                     with receiver._lock:
                         receiver.hanging += 1
+                        receiver.most_hanging = max(receiver.most_hanging, receiver.hanging)
                         receiver._lock.notify_all()
-                    receiver.release.wait(120)
-                    with receiver._lock:
-                        receiver.hanging -= 1
+                    try:
+                        while not receiver.release.is_set() and not _hung_up(self.connection):
+                            pass
+                    finally:
+                        with receiver._lock:
+                            receiver.hanging -= 1
+                    self.close_connection = True
                     return
                 self.send_response(status)
                 self.send_header("content-length", str(len(b.body)))
@@ -128,6 +136,23 @@ class Receiver:
         for r in list(self.received):
             out.setdefault(r.webhook_id, r)
         return out
+
+
+def _hung_up(conn: socket.socket) -> bool:
+    """Whether the peer closed the connection (readable with nothing to read), waiting up to 50 ms."""
+    ready, _, _ = select.select([conn], [], [], 0.05)
+    if not ready:
+        return False
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def connections_to(port: int) -> int:
+    """This process's open TCP connections to a loopback port (the server under test runs in it)."""
+    return sum(1 for c in psutil.Process().net_connections(kind="tcp")
+               if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED)
 
 
 def verify(secret: str, r: Received) -> dict[str, Any]:
