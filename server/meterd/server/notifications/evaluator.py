@@ -127,10 +127,15 @@ class Evaluator:
     def settle(self, timeout: float = 30.0) -> bool:
         """Waits until two cycles have run after this call with nothing due (tests: every change made
         before the call has been evaluated, and its events stored)."""
+        end = time.monotonic() + timeout
         with self._settled:
             target = self._cycles + 2
-            self._woken.set()
-            return self._settled.wait_for(lambda: self._cycles >= target, timeout)
+            while self._cycles < target:
+                self._woken.set()  # each cycle ends waiting: wake it for the next one
+                if time.monotonic() > end:
+                    return False
+                self._settled.wait(0.01)
+            return True
 
     @property
     def active(self) -> bool:
