@@ -58,6 +58,8 @@ class Receiver:
         self.release = threading.Event()  # ends every hanging request
         self.hanging = 0  # requests held now (their connections still open)
         self.most_hanging = 0
+        self.active: dict[str, int] = {}  # requests in progress per webhook-id
+        self.most_at_once = 0  # the most requests of one webhook-id ever in progress together
         self._lock = threading.Condition()
         self.port = port
         self._server: ThreadingHTTPServer | None = None
@@ -81,11 +83,21 @@ class Receiver:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 b = receiver.behaviour
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                webhook_id = headers.get("webhook-id", "")
                 with receiver._lock:
-                    receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body,
-                                                      time.monotonic()))
+                    receiver.received.append(Received(headers, body, time.monotonic()))
                     status = b.statuses.pop(0) if b.statuses else b.status
+                    active = receiver.active[webhook_id] = receiver.active.get(webhook_id, 0) + 1
+                    receiver.most_at_once = max(receiver.most_at_once, active)
                     receiver._lock.notify_all()
+                try:
+                    self._answer(b, status)
+                finally:
+                    with receiver._lock:
+                        receiver.active[webhook_id] -= 1
+
+            def _answer(self, b: Behaviour, status: int) -> None:
                 if b.hang:  # hold the request until released or the sender hangs up
                     with receiver._lock:
                         receiver.hanging += 1
@@ -97,8 +109,9 @@ class Receiver:
                     finally:
                         with receiver._lock:
                             receiver.hanging -= 1
-                    self.close_connection = True
-                    return
+                    if not receiver.release.is_set():  # the sender hung up
+                        self.close_connection = True
+                        return
                 self.send_response(status)
                 self.send_header("content-length", str(len(b.body)))
                 self.end_headers()
