@@ -526,3 +526,145 @@ def entitlements_value(subject: str, feature: str, at: str | None, check: bool, 
                     title=f"{subject} / {entitlement.feature_key}")
     if check and not value.has_access:
         raise SystemExit(3)
+
+
+@main.group(invoke_without_command=True, epilog=EXIT_CODES)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Most recent events shown.")
+@click.option("--rule", "rules", multiple=True, help="Only events of this rule (id); repeatable.")
+@click.option("--channel", "channels", multiple=True, help="Only events sent to this channel (id); repeatable.")
+@click.option("--subject", "subjects", multiple=True, help="Only events about this subject; repeatable.")
+@click.option("--feature", "features", multiple=True, help="Only events about this feature (id or key); repeatable.")
+@format_option
+@target_option
+@api_key_option
+@click.pass_context
+def notifications(ctx: click.Context, limit: int, rules: tuple[str, ...], channels: tuple[str, ...],
+                  subjects: tuple[str, ...], features: tuple[str, ...], fmt: str, target: str,
+                  api_key: str | None) -> None:
+    """Recent notification events (newest first) and each channel's delivery status; `channels` and `rules`
+    list those."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from meterd.v1 import common_pb2
+    from meterd.v1 import notifications_pb2 as pb
+
+    request = pb.ListNotificationEventsRequest(page_size=limit, order=common_pb2.SORT_ORDER_DESC, rules=rules,
+                                               channels=channels, subjects=subjects, features=features)
+    with _client(target, api_key) as om:
+        try:
+            page = _notification_stub(om, api_key).ListNotificationEvents(request)
+        except Exception as error:
+            _fail(_as_client_error(error, om), target)
+    records = []
+    for e in page.events:
+        t = e.balance_threshold
+        threshold = ""
+        if e.HasField("balance_threshold"):
+            kind = pb.NotificationThresholdType.Name(t.threshold.type).rsplit("_", 1)[1]
+            threshold = f"{_number(t.threshold.value)}{'%' if kind == 'PERCENT' else ''} ({kind})"
+        records.append({
+            "id": e.id, "created_at": e.created_at.ToDatetime(tzinfo=UTC).isoformat(), "rule": e.rule.name,
+            "subject": t.subject_key if e.HasField("balance_threshold") else "(test)",
+            "feature": t.feature_key, "threshold": threshold,
+            "usage": t.value.usage if e.HasField("balance_threshold") else None,
+            "delivery": "; ".join(_delivery_text(d) for d in e.delivery_status),
+        })
+    _print_records(records, ["id", "created_at", "rule", "subject", "feature", "threshold", "usage", "delivery"],
+                   fmt, f"notification events ({len(records)} of {page.total_size})")
+
+
+def _delivery_text(d: Any) -> str:
+    """``SUCCESS``, ``PENDING (2 attempts, next 12:00:05Z: HTTP 500)``, ... for one channel's delivery."""
+    from meterd.v1 import notifications_pb2 as pb
+
+    state = pb.NotificationDeliveryState.Name(d.state).rsplit("_", 1)[1]
+    details = []
+    if len(d.attempts) != 1 or state != "SUCCESS":
+        details.append(f"{len(d.attempts)} attempt{'s' if len(d.attempts) != 1 else ''}")
+    if d.HasField("next_attempt_at"):
+        details.append(f"next {d.next_attempt_at.ToDatetime(tzinfo=UTC).strftime('%H:%M:%SZ')}")
+    if d.reason:
+        details.append(d.reason[:80])
+    return f"{d.channel.id[-6:]} {state}" + (f" ({', '.join(details)})" if details else "")
+
+
+@notifications.command("channels", epilog=EXIT_CODES)
+@format_option
+@target_option
+@api_key_option
+def notification_channels(fmt: str, target: str, api_key: str | None) -> None:
+    """List notification channels (disabled ones too; never their signing secrets)."""
+    from meterd.v1 import notifications_pb2 as pb
+
+    records = []
+    with _client(target, api_key) as om:
+        stub = _notification_stub(om, api_key)
+        token = ""
+        while True:
+            try:
+                page = stub.ListNotificationChannels(pb.ListNotificationChannelsRequest(
+                    page_size=1000, page_token=token, include_disabled=True))
+            except Exception as error:
+                _fail(_as_client_error(error, om), target)
+            for c in page.channels:
+                records.append({"id": c.id, "name": c.name, "url": c.url, "disabled": c.disabled,
+                                "created_at": c.created_at.ToDatetime(tzinfo=UTC).isoformat()})
+            token = page.next_page_token
+            if not token:
+                break
+    _print_records(records, ["id", "name", "url", "disabled", "created_at"], fmt, "notification channels")
+
+
+@notifications.command("rules", epilog=EXIT_CODES)
+@format_option
+@target_option
+@api_key_option
+def notification_rules(fmt: str, target: str, api_key: str | None) -> None:
+    """List notification rules (disabled ones too): thresholds, features, channels."""
+    from meterd.v1 import notifications_pb2 as pb
+
+    records = []
+    with _client(target, api_key) as om:
+        stub = _notification_stub(om, api_key)
+        token = ""
+        while True:
+            try:
+                page = stub.ListNotificationRules(pb.ListNotificationRulesRequest(
+                    page_size=1000, page_token=token, include_disabled=True))
+            except Exception as error:
+                _fail(_as_client_error(error, om), target)
+            for r in page.rules:
+                thresholds = ", ".join(
+                    f"{_number(t.value)}{'%' if t.type == pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT else ''}"
+                    for t in r.thresholds)
+                records.append({"id": r.id, "name": r.name, "thresholds": thresholds,
+                                "features": ", ".join(f.key for f in r.features) or "(all)",
+                                "channels": len(r.channels), "disabled": r.disabled})
+            token = page.next_page_token
+            if not token:
+                break
+    _print_records(records, ["id", "name", "thresholds", "features", "channels", "disabled"], fmt,
+                   "notification rules")
+
+
+def _notification_stub(om: Any, api_key: str | None) -> Any:
+    """The NotificationService stub on the client's channel, sending the admin key."""
+    from meterd.v1 import notifications_pb2_grpc
+
+    stub = notifications_pb2_grpc.NotificationServiceStub(om.channel)
+    metadata = [("authorization", f"Bearer {api_key}")] if api_key else None
+
+    class Calls:
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(stub, name)
+            return lambda request: method(request, timeout=30, metadata=metadata)
+
+    return Calls()
+
+
+def _as_client_error(error: Exception, om: Any) -> Exception:
+    import grpc
+
+    from meterd.client._errors import from_rpc_error
+
+    return from_rpc_error(error, om.target) if isinstance(error, grpc.RpcError) else error

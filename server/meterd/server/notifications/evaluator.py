@@ -176,7 +176,7 @@ class Evaluator:
             self._next_heartbeat = mono + HEARTBEAT_SECONDS
             self._beat(session)
         with self._settled:
-            if idle:
+            if idle and not self._rules_dirty:
                 self._cycles += 1
                 self._settled.notify_all()
         waits = [RULES_POLL_SECONDS, max(0.0, self._next_heartbeat - time.monotonic())]
