@@ -33,9 +33,8 @@ import psutil
 from common import Server, percentile, table, write_result
 
 from meterd.client import OpenMeter
-from meterd.v1 import events_pb2, events_pb2_grpc
+from meterd.v1 import events_pb2, events_pb2_grpc, notifications_pb2_grpc
 from meterd.v1 import notifications_pb2 as pb
-from meterd.v1 import notifications_pb2_grpc
 
 FEATURE = "ai_tokens"
 ENV = {"METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true"}
@@ -79,14 +78,21 @@ class Receiver:
 
 def setup(address: str, subjects: list[str]) -> None:
     with OpenMeter(address, timeout=120) as om:
-        om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "SUM",
-                          "valueProperty": "$.tokens"})
+        om.meters.create(
+            {"slug": "tokens_total", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.tokens"}
+        )
         om.features.create({"key": FEATURE, "name": "AI tokens", "meterSlug": "tokens_total"})
 
         def create(subject: str) -> None:
-            om.subjects.create_entitlement(subject, {
-                "type": "metered", "featureKey": FEATURE, "usagePeriod": {"interval": "MONTH"},
-                "issueAfterReset": 1_000_000_000})
+            om.subjects.create_entitlement(
+                subject,
+                {
+                    "type": "metered",
+                    "featureKey": FEATURE,
+                    "usagePeriod": {"interval": "MONTH"},
+                    "issueAfterReset": 1_000_000_000,
+                },
+            )
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(create, subjects))
@@ -100,15 +106,29 @@ def arm(address: str, url: str, rules: int, thresholds: int) -> list[str]:
     """``rules`` rules of ``thresholds`` NUMBER thresholds each, far above any usage; returns their ids."""
     with OpenMeter(address, timeout=120) as om:
         n = notifications(om)
-        channel = n.CreateNotificationChannel(pb.CreateNotificationChannelRequest(
-            type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=url)).channel
+        channel = n.CreateNotificationChannel(
+            pb.CreateNotificationChannelRequest(
+                type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=url
+            )
+        ).channel
 
         def create(i: int) -> str:
-            return str(n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
-                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name=f"armed-{i}",
-                channels=[channel.id], thresholds=[
-                    pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1e9 + i * 100 + k)
-                    for k in range(thresholds)]), timeout=60).rule.id)
+            return str(
+                n.CreateNotificationRule(
+                    pb.CreateNotificationRuleRequest(
+                        type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+                        name=f"armed-{i}",
+                        channels=[channel.id],
+                        thresholds=[
+                            pb.NotificationThreshold(
+                                type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1e9 + i * 100 + k
+                            )
+                            for k in range(thresholds)
+                        ],
+                    ),
+                    timeout=60,
+                ).rule.id
+            )
 
         with ThreadPoolExecutor(8) as pool:
             return list(pool.map(create, range(rules)))
@@ -119,15 +139,36 @@ def loaded(address: str, receiver: Receiver, subject: str, deadline: float = 600
     past its threshold, is reported once the rules' initial evaluation is done. Returns the seconds waited."""
     started = time.perf_counter()
     with OpenMeter(address, timeout=120) as om:
-        om.subjects.create_entitlement(subject, {"type": "metered", "featureKey": FEATURE,
-                                                 "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10})
-        om.events.ingest({"specversion": "1.0", "id": f"probe-{subject}", "source": "bench", "type": "tokens",
-                          "subject": subject, "time": datetime.now(UTC), "data": {"tokens": 5}})
+        om.subjects.create_entitlement(
+            subject,
+            {
+                "type": "metered",
+                "featureKey": FEATURE,
+                "usagePeriod": {"interval": "MONTH"},
+                "issueAfterReset": 10,
+            },
+        )
+        om.events.ingest(
+            {
+                "specversion": "1.0",
+                "id": f"probe-{subject}",
+                "source": "bench",
+                "type": "tokens",
+                "subject": subject,
+                "time": datetime.now(UTC),
+                "data": {"tokens": 5},
+            }
+        )
         n = notifications(om)
         channel = n.ListNotificationChannels(pb.ListNotificationChannelsRequest()).channels[0]
-        n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
-            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name="probe", channels=[channel.id],
-            thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1)]))
+        n.CreateNotificationRule(
+            pb.CreateNotificationRuleRequest(
+                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+                name="probe",
+                channels=[channel.id],
+                thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1)],
+            )
+        )
     end = time.monotonic() + deadline
     while subject not in receiver.arrivals:
         if time.monotonic() > end:
@@ -144,8 +185,14 @@ def full_speed(address: str, subjects: list[str], events: int, base: int, rng: r
     for b in range(0, events, 1000):
         batch = []
         for j in range(min(1000, events - b)):
-            e = events_pb2.Event(specversion="1.0", id=f"e-{base + b + j}", source="bench", type="tokens",
-                                 subject=rng.choice(subjects), data='{"tokens":1}')
+            e = events_pb2.Event(
+                specversion="1.0",
+                id=f"e-{base + b + j}",
+                source="bench",
+                type="tokens",
+                subject=rng.choice(subjects),
+                data='{"tokens":1}',
+            )
             e.time.FromDatetime(now)
             batch.append(e)
         batches.append(batch)
@@ -176,7 +223,9 @@ def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
             before = proc.cpu_times()
             rate = full_speed(server.address, subjects, args.events, 10_000_000 * k, rng)
             after = proc.cpu_times()
-            cpu[side].append(((after.user - before.user) + (after.system - before.system)) / args.events * 1e6)
+            cpu[side].append(
+                ((after.user - before.user) + (after.system - before.system)) / args.events * 1e6
+            )
             return rate
 
         try:
@@ -198,11 +247,17 @@ def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
             receiver.close()
     mean_without, mean_with = sum(without) / len(without), sum(with_) / len(with_)
     return {
-        "rules": args.rules, "thresholds_per_rule": args.thresholds, "entitlements": args.subjects,
-        "events_per_run": args.events, "rules_created_in_seconds": round(create_s, 1),
+        "rules": args.rules,
+        "thresholds_per_rule": args.thresholds,
+        "entitlements": args.subjects,
+        "events_per_run": args.events,
+        "rules_created_in_seconds": round(create_s, 1),
         "rules_loaded_in_seconds": round(load_s, 1),
-        "events_per_s": {"without_rules": round(mean_without), "with_rules": round(mean_with),
-                         "runs": {"without": [round(r) for r in without], "with": [round(r) for r in with_]}},
+        "events_per_s": {
+            "without_rules": round(mean_without),
+            "with_rules": round(mean_with),
+            "runs": {"without": [round(r) for r in without], "with": [round(r) for r in with_]},
+        },
         "ratio": round(mean_with / mean_without, 3),
         "server_cpu_us_per_event": {side: round(sum(v) / len(v), 1) for side, v in cpu.items()},
     }
@@ -218,20 +273,38 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
             setup(server.address, subjects)
             with OpenMeter(server.address, timeout=60) as om:
                 n = notifications(om)
-                channel = n.CreateNotificationChannel(pb.CreateNotificationChannelRequest(
-                    type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=receiver.url)).channel
-                n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
-                    type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name="latency",
-                    channels=[channel.id],
-                    thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=5)]))
+                channel = n.CreateNotificationChannel(
+                    pb.CreateNotificationChannelRequest(
+                        type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=receiver.url
+                    )
+                ).channel
+                n.CreateNotificationRule(
+                    pb.CreateNotificationRuleRequest(
+                        type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+                        name="latency",
+                        channels=[channel.id],
+                        thresholds=[
+                            pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=5)
+                        ],
+                    )
+                )
                 time.sleep(1.0)  # the rule's initial evaluation (nothing is past it yet)
                 start = time.monotonic()
                 for i, subject in enumerate(subjects):
                     delay = start + i / args.rate - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
-                    om.events.ingest({"specversion": "1.0", "id": f"x-{i}", "source": "bench", "type": "tokens",
-                                      "subject": subject, "time": datetime.now(UTC), "data": {"tokens": 10}})
+                    om.events.ingest(
+                        {
+                            "specversion": "1.0",
+                            "id": f"x-{i}",
+                            "source": "bench",
+                            "type": "tokens",
+                            "subject": subject,
+                            "time": datetime.now(UTC),
+                            "data": {"tokens": 10},
+                        }
+                    )
                     acks[subject] = time.monotonic()
             end = time.monotonic() + 60
             while len(receiver.arrivals) < len(subjects) and time.monotonic() < end:
@@ -240,9 +313,16 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
             server.stop()
             receiver.close()
     ms = [(receiver.arrivals[s] - acks[s]) * 1000 for s in subjects if s in receiver.arrivals]
-    return {"crossings": len(subjects), "rate_per_s": args.rate, "delivered": len(ms),
-            "ack_to_delivery_ms": {"p50": round(percentile(ms, 50), 1), "p99": round(percentile(ms, 99), 1),
-                                   "max": round(max(ms), 1) if ms else None}}
+    return {
+        "crossings": len(subjects),
+        "rate_per_s": args.rate,
+        "delivered": len(ms),
+        "ack_to_delivery_ms": {
+            "p50": round(percentile(ms, 50), 1),
+            "p99": round(percentile(ms, 99), 1),
+            "max": round(max(ms), 1) if ms else None,
+        },
+    }
 
 
 def main() -> None:
@@ -261,21 +341,43 @@ def main() -> None:
     rng = random.Random(24)
     cost = ingest_cost(args, rng)
     lat = latency(args)
-    result = {"ingest": cost, "latency": lat, "targets": {"ratio": 0.9, "ack_to_delivery_p99_ms": 1000},
-              "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 1)}}
+    result = {
+        "ingest": cost,
+        "latency": lat,
+        "targets": {"ratio": 0.9, "ack_to_delivery_p99_ms": 1000},
+        "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 1)},
+    }
     write_result("notifications", result)
-    print(table([
-        ("rules armed", f"{args.rules:,} x {args.thresholds} thresholds over {args.subjects:,} entitlements"),
-        ("ingest without / with rules", f"{cost['events_per_s']['without_rules']:,} / "
-                                        f"{cost['events_per_s']['with_rules']:,} events/s (ratio {cost['ratio']}; "
-                                        "target >= 0.9)"),
-        ("server CPU per event without / with", f"{cost['server_cpu_us_per_event']['without']} / "
-                                                f"{cost['server_cpu_us_per_event']['with']} us"),
-        ("crossing -> delivery p50 / p99", f"{lat['ack_to_delivery_ms']['p50']} / {lat['ack_to_delivery_ms']['p99']}"
-                                           f" ms ({lat['delivered']}/{lat['crossings']} delivered; target p99 < 1 s)"),
-        ("load average (1 min) start / end", f"{result['load_average_1m']['start']} / "
-                                              f"{result['load_average_1m']['end']}"),
-    ]))
+    print(
+        table(
+            [
+                (
+                    "rules armed",
+                    f"{args.rules:,} x {args.thresholds} thresholds over {args.subjects:,} entitlements",
+                ),
+                (
+                    "ingest without / with rules",
+                    f"{cost['events_per_s']['without_rules']:,} / "
+                    f"{cost['events_per_s']['with_rules']:,} events/s (ratio {cost['ratio']}; "
+                    "target >= 0.9)",
+                ),
+                (
+                    "server CPU per event without / with",
+                    f"{cost['server_cpu_us_per_event']['without']} / "
+                    f"{cost['server_cpu_us_per_event']['with']} us",
+                ),
+                (
+                    "crossing -> delivery p50 / p99",
+                    f"{lat['ack_to_delivery_ms']['p50']} / {lat['ack_to_delivery_ms']['p99']}"
+                    f" ms ({lat['delivered']}/{lat['crossings']} delivered; target p99 < 1 s)",
+                ),
+                (
+                    "load average (1 min) start / end",
+                    f"{result['load_average_1m']['start']} / {result['load_average_1m']['end']}",
+                ),
+            ]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -134,7 +134,9 @@ class Receiver:
         self.release.set()
         self.down()
 
-    def wait_for(self, condition: Callable[[list[Received]], bool], what: str, deadline: float = 60.0) -> None:
+    def wait_for(
+        self, condition: Callable[[list[Received]], bool], what: str, deadline: float = 60.0
+    ) -> None:
         with self._lock:
             if not self._lock.wait_for(lambda: condition(self.received), deadline):
                 raise AssertionError(f"timed out waiting for {what}; received {len(self.received)}")
@@ -164,8 +166,11 @@ def _hung_up(conn: socket.socket) -> bool:
 
 def connections_to(port: int) -> int:
     """This process's open TCP connections to a loopback port (the server under test runs in it)."""
-    return sum(1 for c in psutil.Process().net_connections(kind="tcp")
-               if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED)
+    return sum(
+        1
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
 
 
 def verify(secret: str, r: Received) -> dict[str, Any]:
@@ -193,24 +198,37 @@ class Notifications:
 
     def channel(self, url: str, **fields: Any) -> pb.NotificationChannel:
         request = pb.CreateNotificationChannelRequest(
-            type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name=fields.pop("name", "hooks"), url=url, **fields)
+            type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name=fields.pop("name", "hooks"), url=url, **fields
+        )
         return self.CreateNotificationChannel(request).channel  # type: ignore[no-any-return]
 
-    def rule(self, channels: list[str], thresholds: list[tuple[str, float]], features: list[str] | None = None,
-             **fields: Any) -> pb.NotificationRule:
+    def rule(
+        self,
+        channels: list[str],
+        thresholds: list[tuple[str, float]],
+        features: list[str] | None = None,
+        **fields: Any,
+    ) -> pb.NotificationRule:
         request = pb.CreateNotificationRuleRequest(
-            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name=fields.pop("name", "rule"),
-            channels=channels, features=features or [],
-            thresholds=[pb.NotificationThreshold(value=v, type=getattr(pb, f"NOTIFICATION_THRESHOLD_TYPE_{t}"))
-                        for t, v in thresholds], **fields)
+            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+            name=fields.pop("name", "rule"),
+            channels=channels,
+            features=features or [],
+            thresholds=[
+                pb.NotificationThreshold(value=v, type=getattr(pb, f"NOTIFICATION_THRESHOLD_TYPE_{t}"))
+                for t, v in thresholds
+            ],
+            **fields,
+        )
         return self.CreateNotificationRule(request).rule  # type: ignore[no-any-return]
 
     def events(self, **filters: Any) -> list[pb.NotificationEvent]:
         out: list[pb.NotificationEvent] = []
         token = ""
         while True:
-            page = self.ListNotificationEvents(pb.ListNotificationEventsRequest(page_size=1000, page_token=token,
-                                                                                **filters))
+            page = self.ListNotificationEvents(
+                pb.ListNotificationEventsRequest(page_size=1000, page_token=token, **filters)
+            )
             out.extend(page.events)
             token = page.next_page_token
             if not token:
@@ -227,13 +245,18 @@ def settle(server: MeterdServer) -> None:
     assert server.ctx.services["notification_evaluator"].settle(), "the evaluator did not settle"
 
 
-def wait_delivered(n: Notifications, event_ids: list[str], deadline: float = 60.0) -> list[pb.NotificationEvent]:
+def wait_delivered(
+    n: Notifications, event_ids: list[str], deadline: float = 60.0
+) -> list[pb.NotificationEvent]:
     """Waits until every event's every delivery is SUCCESS or FAILED."""
     end = time.monotonic() + deadline
     while True:
         events = [n.event(e) for e in event_ids]
-        if all(d.state in (pb.NOTIFICATION_DELIVERY_STATE_SUCCESS, pb.NOTIFICATION_DELIVERY_STATE_FAILED)
-               for e in events for d in e.delivery_status):
+        if all(
+            d.state in (pb.NOTIFICATION_DELIVERY_STATE_SUCCESS, pb.NOTIFICATION_DELIVERY_STATE_FAILED)
+            for e in events
+            for d in e.delivery_status
+        ):
             return events
         if time.monotonic() > end:
             raise AssertionError(f"deliveries not finished: {[list(e.delivery_status) for e in events]}")

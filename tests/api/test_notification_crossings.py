@@ -45,8 +45,11 @@ def _threshold_key(kind: int, value: float) -> str:
 def _beyond(kind: int, value: float, v: Any) -> bool:
     """The rule's predicate, restated from the API's definition: NUMBER: usage reaches the value; PERCENT:
     usage reaches that share of balance + usage - overage, when that is positive."""
-    usage, credit, level = Decimal(repr(v.usage)), Decimal(repr(v.balance)) + Decimal(repr(v.usage)) - Decimal(
-        repr(v.overage)), Decimal(repr(value))
+    usage, credit, level = (
+        Decimal(repr(v.usage)),
+        Decimal(repr(v.balance)) + Decimal(repr(v.usage)) - Decimal(repr(v.overage)),
+        Decimal(repr(value)),
+    )
     if kind == pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER:
         return usage >= level
     return credit > 0 and usage * 100 >= level * credit
@@ -56,8 +59,9 @@ def _ts(t: Any) -> datetime:
     return t if isinstance(t, datetime) else t.ToDatetime(tzinfo=UTC)
 
 
-@pytest.mark.parametrize("seed", [5, 55, pytest.param(555, marks=pytest.mark.slow),
-                                  pytest.param(5555, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "seed", [5, 55, pytest.param(555, marks=pytest.mark.slow), pytest.param(5555, marks=pytest.mark.slow)]
+)
 def test_events_equal_the_crossings_of_get_entitlement_value(
     clocked_om: OpenMeter, clock: Clock, clocked_server: MeterdServer, seed: int
 ) -> None:
@@ -69,22 +73,38 @@ def test_events_equal_the_crossings_of_get_entitlement_value(
     subjects = ["customer-1", "customer-2"]
     entitlements = {}
     for s in subjects:
-        e = om.subjects.create_entitlement(s, {
-            "type": "metered", "featureKey": "ai_tokens", "issueAfterReset": rng.choice([10, 40]),
-            # the first boundary within the test's two or three hours
-            "usagePeriod": {"interval": "DAY", "anchor": START + timedelta(minutes=rng.choice([45, 95]))},
-            "isSoftLimit": rng.random() < 0.3, "preserveOverageAtReset": rng.random() < 0.5})
+        e = om.subjects.create_entitlement(
+            s,
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "issueAfterReset": rng.choice([10, 40]),
+                # the first boundary within the test's two or three hours
+                "usagePeriod": {"interval": "DAY", "anchor": START + timedelta(minutes=rng.choice([45, 95]))},
+                "isSoftLimit": rng.random() < 0.3,
+                "preserveOverageAtReset": rng.random() < 0.5,
+            },
+        )
         entitlements[e.id] = s
-    thresholds = sorted({(pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, float(rng.choice([3, 8, 20, 35, 60])))
-                         for _ in range(3)} | {(pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT, float(rng.choice(
-                             [10, 50, 75, 90, 100, 150]))) for _ in range(3)})
+    thresholds = sorted(
+        {(pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, float(rng.choice([3, 8, 20, 35, 60]))) for _ in range(3)}
+        | {
+            (pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT, float(rng.choice([10, 50, 75, 90, 100, 150])))
+            for _ in range(3)
+        }
+    )
     receiver = Receiver()
     n = Notifications(om.channel)
     clocked_server.ctx.services["notification_evaluator"].interval = 0.0
     channel = n.channel(receiver.url)
-    n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
-        type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name="all", channels=[channel.id],
-        thresholds=[pb.NotificationThreshold(type=k, value=v) for k, v in thresholds]))
+    n.CreateNotificationRule(
+        pb.CreateNotificationRuleRequest(
+            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+            name="all",
+            channels=[channel.id],
+            thresholds=[pb.NotificationThreshold(type=k, value=v) for k, v in thresholds],
+        )
+    )
     expected: set[Key] = set()
     grants: list[str] = []
 
@@ -109,15 +129,25 @@ def test_events_equal_the_crossings_of_get_entitlement_value(
         now = clock()
         if op < 0.45:
             late = timedelta(minutes=rng.choice([0, 0, 0, 1, 3, 20]))
-            om.events.ingest({"specversion": "1.0", "id": f"p-{next(_ids)}", "source": "prop", "type": "tokens",
-                              "subject": s, "time": max(START, now - late),
-                              "data": {"tokens": rng.choice([0.5, 1, 2.5, 4, 9])}})
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": f"p-{next(_ids)}",
+                    "source": "prop",
+                    "type": "tokens",
+                    "subject": s,
+                    "time": max(START, now - late),
+                    "data": {"tokens": rng.choice([0.5, 1, 2.5, 4, 9])},
+                }
+            )
         elif op < 0.58:
             grant: dict[str, Any] = {
-                "amount": rng.choice([3, 10, 25]), "priority": rng.choice([1, 2, 5]),
+                "amount": rng.choice([3, 10, 25]),
+                "priority": rng.choice([1, 2, 5]),
                 "effectiveAt": now - timedelta(minutes=rng.choice([0, 0, 2])),
                 "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": 1},
-                "maxRolloverAmount": rng.choice([0, 5, 100])}
+                "maxRolloverAmount": rng.choice([0, 5, 100]),
+            }
             if rng.random() < 0.2:
                 grant["recurrence"] = {"interval": "DAY"}
             with contextlib.suppress(MeterdError):  # backdated before a reset
@@ -127,8 +157,12 @@ def test_events_equal_the_crossings_of_get_entitlement_value(
                 om.grants.void(grants.pop(rng.randrange(len(grants))))
         elif op < 0.70:
             with contextlib.suppress(MeterdError):  # a second reset in the same minute
-                om.subjects.reset_entitlement_usage(s, "ai_tokens", retain_anchor=rng.random() < 0.5,
-                                                    preserve_overage=rng.choice([None, True, False]))
+                om.subjects.reset_entitlement_usage(
+                    s,
+                    "ai_tokens",
+                    retain_anchor=rng.random() < 0.5,
+                    preserve_overage=rng.choice([None, True, False]),
+                )
         else:
             for _ in range(rng.choice([1, 2, 5, 13])):
                 clock.advance(minutes=1)
@@ -136,10 +170,17 @@ def test_events_equal_the_crossings_of_get_entitlement_value(
             continue
         observe()
     settle(clocked_server)
-    got = {(e.balance_threshold.entitlement_id, _ts(e.balance_threshold.usage_period_start),
-            _threshold_key(e.balance_threshold.threshold.type, e.balance_threshold.threshold.value))
-           for e in n.events()}
+    got = {
+        (
+            e.balance_threshold.entitlement_id,
+            _ts(e.balance_threshold.usage_period_start),
+            _threshold_key(e.balance_threshold.threshold.type, e.balance_threshold.threshold.value),
+        )
+        for e in n.events()
+    }
     assert len(got) == len(n.events())  # one event per crossing
     assert got == expected
-    assert len({start for _, start, _ in got}) > 2  # the sequence crossed into new periods (resets, boundaries)
+    assert (
+        len({start for _, start, _ in got}) > 2
+    )  # the sequence crossed into new periods (resets, boundaries)
     receiver.close()

@@ -21,7 +21,10 @@ from meterd.v1 import notifications_pb2 as pb
 
 pytestmark = pytest.mark.slow
 _ids = itertools.count()
-ENV = {"METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true", "METERD_NOTIFICATIONS_ATTEMPT_TIMEOUT_SECONDS": "1"}
+ENV = {
+    "METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true",
+    "METERD_NOTIFICATIONS_ATTEMPT_TIMEOUT_SECONDS": "1",
+}
 SUCCESS = pb.NOTIFICATION_DELIVERY_STATE_SUCCESS
 
 
@@ -45,8 +48,15 @@ def setup_rule(address: str, url: str, subjects: int = 1) -> str:
         create_meter(om)
         om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
         for i in range(subjects):
-            om.subjects.create_entitlement(f"c{i}", {"type": "metered", "featureKey": "ai_tokens",
-                                                     "usagePeriod": {"interval": "DAY"}, "issueAfterReset": 10})
+            om.subjects.create_entitlement(
+                f"c{i}",
+                {
+                    "type": "metered",
+                    "featureKey": "ai_tokens",
+                    "usagePeriod": {"interval": "DAY"},
+                    "issueAfterReset": 10,
+                },
+            )
         n = Notifications(om.channel)
         channel = n.channel(url)
         n.rule([channel.id], [("NUMBER", 5)])
@@ -55,8 +65,17 @@ def setup_rule(address: str, url: str, subjects: int = 1) -> str:
 
 def cross(address: str, subject: str = "c0") -> None:
     with OpenMeter(address, timeout=30) as om:
-        om.events.ingest({"specversion": "1.0", "id": f"f-{next(_ids)}", "source": "faults", "type": "tokens",
-                          "subject": subject, "time": datetime.now(UTC), "data": {"tokens": 6}})
+        om.events.ingest(
+            {
+                "specversion": "1.0",
+                "id": f"f-{next(_ids)}",
+                "source": "faults",
+                "type": "tokens",
+                "subject": subject,
+                "time": datetime.now(UTC),
+                "data": {"tokens": 6},
+            }
+        )
 
 
 def events(address: str) -> list[pb.NotificationEvent]:
@@ -89,8 +108,11 @@ def test_kill_9_between_the_commit_and_the_delivery(db: str, receiver: Receiver)
     secret = setup_rule(server.address, receiver.url)
     receiver.down()  # the event is stored; its first attempt finds nobody listening
     cross(server.address)
-    wait_until(lambda: any(len(d.attempts) == 1 for e in events(server.address) for d in e.delivery_status),
-               60, "a failed first attempt")
+    wait_until(
+        lambda: any(len(d.attempts) == 1 for e in events(server.address) for d in e.delivery_status),
+        60,
+        "a failed first attempt",
+    )
     server.kill()
     receiver.up()
     server = ServerProcess(db, env=ENV)  # type: ignore[arg-type]
@@ -139,8 +161,15 @@ def test_two_replicas_deliver_each_event_once_and_take_over_from_a_killed_one(
         b.kill()
         receiver.behaviour.hang = True
         with OpenMeter(a.address, timeout=30) as om:
-            om.subjects.create_entitlement("late", {"type": "metered", "featureKey": "ai_tokens",
-                                                    "usagePeriod": {"interval": "DAY"}, "issueAfterReset": 10})
+            om.subjects.create_entitlement(
+                "late",
+                {
+                    "type": "metered",
+                    "featureKey": "ai_tokens",
+                    "usagePeriod": {"interval": "DAY"},
+                    "issueAfterReset": 10,
+                },
+            )
         cross(a.address, "late")
         receiver.wait_count(21)  # a sends it (b is down), and hangs
         b = ServerProcess(pg_url, env=ENV)  # type: ignore[arg-type]

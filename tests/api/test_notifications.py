@@ -36,8 +36,11 @@ from meterd.v1 import notifications_pb2 as pb
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 _ids = itertools.count()
-SUCCESS, FAILED, PENDING = (pb.NOTIFICATION_DELIVERY_STATE_SUCCESS, pb.NOTIFICATION_DELIVERY_STATE_FAILED,
-                            pb.NOTIFICATION_DELIVERY_STATE_PENDING)
+SUCCESS, FAILED, PENDING = (
+    pb.NOTIFICATION_DELIVERY_STATE_SUCCESS,
+    pb.NOTIFICATION_DELIVERY_STATE_FAILED,
+    pb.NOTIFICATION_DELIVERY_STATE_PENDING,
+)
 
 
 @pytest.fixture
@@ -59,8 +62,14 @@ def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
     clock.set(START + timedelta(seconds=30))  # values read up to START + 1 min: events at START count
     create_meter(clocked_om)
     clocked_om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
-    clocked_om.features.create({"key": "images", "name": "Images", "meterSlug": "tokens_total",
-                                "meterGroupByFilters": {"model": "dall-e"}})
+    clocked_om.features.create(
+        {
+            "key": "images",
+            "name": "Images",
+            "meterSlug": "tokens_total",
+            "meterGroupByFilters": {"model": "dall-e"},
+        }
+    )
     return clocked_om
 
 
@@ -70,9 +79,20 @@ def n(om: OpenMeter, clocked_server: MeterdServer) -> Notifications:
     return Notifications(om.channel)
 
 
-def usage(om: OpenMeter, at: datetime, tokens: float, subject: str = "customer-1", model: str = "gpt") -> None:
-    om.events.ingest({"specversion": "1.0", "id": f"n-{next(_ids)}", "source": "test", "type": "tokens",
-                      "subject": subject, "time": at, "data": {"tokens": tokens, "model": model}})
+def usage(
+    om: OpenMeter, at: datetime, tokens: float, subject: str = "customer-1", model: str = "gpt"
+) -> None:
+    om.events.ingest(
+        {
+            "specversion": "1.0",
+            "id": f"n-{next(_ids)}",
+            "source": "test",
+            "type": "tokens",
+            "subject": subject,
+            "time": at,
+            "data": {"tokens": tokens, "model": model},
+        }
+    )
 
 
 def metered(feature: str = "ai_tokens", **overrides: Any) -> dict[str, Any]:
@@ -83,8 +103,15 @@ def metered(feature: str = "ai_tokens", **overrides: Any) -> dict[str, Any]:
 
 def crossings(n: Notifications) -> list[tuple[str, int, float, float]]:
     """(entitlement id, threshold type, threshold value, usage) of every event, oldest first."""
-    return [(e.balance_threshold.entitlement_id, e.balance_threshold.threshold.type,
-             e.balance_threshold.threshold.value, e.balance_threshold.value.usage) for e in n.events()]
+    return [
+        (
+            e.balance_threshold.entitlement_id,
+            e.balance_threshold.threshold.type,
+            e.balance_threshold.threshold.value,
+            e.balance_threshold.value.usage,
+        )
+        for e in n.events()
+    ]
 
 
 def test_crossings_reach_the_receiver_signed_with_get_entitlement_values(
@@ -105,7 +132,9 @@ def test_crossings_reach_the_receiver_signed_with_get_entitlement_values(
     at_85 = om.subjects.get_entitlement_value("customer-1", "ai_tokens")
     events = n.events()
     assert [(c[1], c[2], c[3]) for c in crossings(n)] == [
-        (pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, 50, 55), (pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT, 80, 85)]
+        (pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, 50, 55),
+        (pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT, 80, 85),
+    ]
     assert [ev.balance_threshold.value for ev in events] == [at_55.proto, at_85.proto]
     got = receiver.wait_count(2)
     by_id = {r.webhook_id: r for r in got}
@@ -127,7 +156,11 @@ def test_crossings_reach_the_receiver_signed_with_get_entitlement_values(
     done = wait_delivered(n, [ev.id for ev in events])
     for ev in done:
         (status,) = ev.delivery_status
-        assert status.state == SUCCESS and status.channel.id == channel.id and not status.HasField("next_attempt_at")
+        assert (
+            status.state == SUCCESS
+            and status.channel.id == channel.id
+            and not status.HasField("next_attempt_at")
+        )
         assert [a.status_code for a in status.attempts] == [200]
         assert ev.rule.id == rule.id and ev.rule.features[0].key == "ai_tokens"
         assert ev.annotations["event.subject.key"] == "customer-1"
@@ -145,7 +178,9 @@ def test_once_per_threshold_and_period_and_a_reset_starts_them_again(
     settle(clocked_server)
     assert sorted(c[2] for c in crossings(n)) == [10, 20]
     clock.advance(minutes=10)
-    om.subjects.reset_entitlement_usage("customer-1", "ai_tokens", retain_anchor=True)  # thresholds start again
+    om.subjects.reset_entitlement_usage(
+        "customer-1", "ai_tokens", retain_anchor=True
+    )  # thresholds start again
     usage(om, clock(), 12)
     settle(clocked_server)
     assert sorted(c[2] for c in crossings(n)) == [10, 10, 20]
@@ -192,8 +227,11 @@ def test_disabled_channels_and_rules_produce_nothing_and_test_events_are_sent(
     with pytest.raises(grpc.RpcError) as refused:
         n.TestNotificationRule(pb.TestNotificationRuleRequest(id=rule.id))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    n.UpdateNotificationChannel(pb.UpdateNotificationChannelRequest(
-        id=channel.id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="hooks", url=receiver.url))
+    n.UpdateNotificationChannel(
+        pb.UpdateNotificationChannelRequest(
+            id=channel.id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="hooks", url=receiver.url
+        )
+    )
     settle(clocked_server)  # enabled: the crossing already there is reported
     assert len(n.events()) == 1
     test = n.TestNotificationRule(pb.TestNotificationRuleRequest(id=rule.id)).event
@@ -215,21 +253,44 @@ def test_channels_api_and_when_the_signing_secret_is_shown(n: Notifications, rec
     got = n.GetNotificationChannel(pb.GetNotificationChannelRequest(id=created.id)).channel
     assert got.signing_secret == secret and got.custom_headers["authorization"] == "Bearer s3cret"
     listed = n.ListNotificationChannels(pb.ListNotificationChannelsRequest())
-    assert [c.id for c in listed.channels] == [created.id] and not listed.channels[0].HasField("signing_secret")
+    assert [c.id for c in listed.channels] == [created.id] and not listed.channels[0].HasField(
+        "signing_secret"
+    )
     given = "whsec_" + base64.b64encode(b"x" * 24).decode()
-    updated = n.UpdateNotificationChannel(pb.UpdateNotificationChannelRequest(
-        id=created.id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="billing 2", url=receiver.url)).channel
+    updated = n.UpdateNotificationChannel(
+        pb.UpdateNotificationChannelRequest(
+            id=created.id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="billing 2", url=receiver.url
+        )
+    ).channel
     assert updated.name == "billing 2" and not updated.HasField("signing_secret")
-    assert n.GetNotificationChannel(pb.GetNotificationChannelRequest(id=created.id)).channel.signing_secret == secret
-    n.UpdateNotificationChannel(pb.UpdateNotificationChannelRequest(
-        id=created.id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="b", url=receiver.url, signing_secret=given))
-    assert n.GetNotificationChannel(pb.GetNotificationChannelRequest(id=created.id)).channel.signing_secret == given
+    assert (
+        n.GetNotificationChannel(pb.GetNotificationChannelRequest(id=created.id)).channel.signing_secret
+        == secret
+    )
+    n.UpdateNotificationChannel(
+        pb.UpdateNotificationChannelRequest(
+            id=created.id,
+            type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK,
+            name="b",
+            url=receiver.url,
+            signing_secret=given,
+        )
+    )
+    assert (
+        n.GetNotificationChannel(pb.GetNotificationChannelRequest(id=created.id)).channel.signing_secret
+        == given
+    )
     second = n.channel(receiver.url, name="disabled", disabled=True)
-    assert [c.id for c in n.ListNotificationChannels(pb.ListNotificationChannelsRequest()).channels] == [created.id]
+    assert [c.id for c in n.ListNotificationChannels(pb.ListNotificationChannelsRequest()).channels] == [
+        created.id
+    ]
     every = n.ListNotificationChannels(pb.ListNotificationChannelsRequest(include_disabled=True, page_size=1))
     assert every.total_size == 2 and [c.id for c in every.channels] == [created.id] and every.next_page_token
-    rest = n.ListNotificationChannels(pb.ListNotificationChannelsRequest(
-        include_disabled=True, page_size=1, page_token=every.next_page_token))
+    rest = n.ListNotificationChannels(
+        pb.ListNotificationChannelsRequest(
+            include_disabled=True, page_size=1, page_token=every.next_page_token
+        )
+    )
     assert [c.id for c in rest.channels] == [second.id] and not rest.next_page_token
     n.DeleteNotificationChannel(pb.DeleteNotificationChannelRequest(id=second.id))
     for call, request in [
@@ -239,8 +300,9 @@ def test_channels_api_and_when_the_signing_secret_is_shown(n: Notifications, rec
         with pytest.raises(grpc.RpcError) as missing:
             call(request)
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
-    deleted = n.ListNotificationChannels(pb.ListNotificationChannelsRequest(include_disabled=True,
-                                                                             include_deleted=True))
+    deleted = n.ListNotificationChannels(
+        pb.ListNotificationChannelsRequest(include_disabled=True, include_deleted=True)
+    )
     assert [c.HasField("deleted_at") for c in deleted.channels] == [False, True]
 
 
@@ -255,7 +317,11 @@ def test_invalid_channels_and_rules_are_refused_naming_the_field(
     om: OpenMeter, n: Notifications, receiver: Receiver
 ) -> None:
     def channel(**fields: Any) -> str:
-        base: dict[str, Any] = {"type": pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, "name": "x", "url": receiver.url}
+        base: dict[str, Any] = {
+            "type": pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK,
+            "name": "x",
+            "url": receiver.url,
+        }
         base.update(fields)
         return _refused(n.CreateNotificationChannel, pb.CreateNotificationChannelRequest(**base))
 
@@ -271,11 +337,19 @@ def test_invalid_channels_and_rules_are_refused_naming_the_field(
     ok = n.channel(receiver.url)
 
     def rule(thresholds: list[tuple[str, float]], channels: list[str] | None = None, **fields: Any) -> str:
-        return _refused(lambda r: n.CreateNotificationRule(r), pb.CreateNotificationRuleRequest(
-            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name="r",
-            channels=[ok.id] if channels is None else channels,
-            thresholds=[pb.NotificationThreshold(value=v, type=getattr(pb, f"NOTIFICATION_THRESHOLD_TYPE_{t}"))
-                        for t, v in thresholds], **fields))
+        return _refused(
+            lambda r: n.CreateNotificationRule(r),
+            pb.CreateNotificationRuleRequest(
+                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+                name="r",
+                channels=[ok.id] if channels is None else channels,
+                thresholds=[
+                    pb.NotificationThreshold(value=v, type=getattr(pb, f"NOTIFICATION_THRESHOLD_TYPE_{t}"))
+                    for t, v in thresholds
+                ],
+                **fields,
+            ),
+        )
 
     assert rule([]).startswith("thresholds:")
     assert rule([("NUMBER", float(i + 1)) for i in range(11)]).startswith("thresholds:")
@@ -294,12 +368,26 @@ def test_private_targets_are_refused_unless_allowed(tmp_path: Any, receiver: Rec
     try:
         with OpenMeter(srv.address) as client:
             n = Notifications(client.channel)
-            for url in [receiver.url, "http://localhost:8080/x", "http://169.254.169.254/latest/meta-data",
-                        "http://10.1.2.3/x", "http://192.168.0.1/", "http://[::1]:80/", "http://0.0.0.0/",
-                        "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/"]:
-                message = _refused(n.CreateNotificationChannel, pb.CreateNotificationChannelRequest(
-                    type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="x", url=url))
-                assert message.startswith("url:") and "notifications.allow_private_targets" in message, message
+            for url in [
+                receiver.url,
+                "http://localhost:8080/x",
+                "http://169.254.169.254/latest/meta-data",
+                "http://10.1.2.3/x",
+                "http://192.168.0.1/",
+                "http://[::1]:80/",
+                "http://0.0.0.0/",
+                "http://100.64.0.1/",
+                "http://[::ffff:127.0.0.1]/",
+            ]:
+                message = _refused(
+                    n.CreateNotificationChannel,
+                    pb.CreateNotificationChannelRequest(
+                        type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="x", url=url
+                    ),
+                )
+                assert message.startswith("url:") and "notifications.allow_private_targets" in message, (
+                    message
+                )
             n.channel("https://hooks.example.com/meterd")  # a public name is accepted (resolved when sending)
     finally:
         srv.stop(0)
@@ -330,17 +418,24 @@ def test_events_list_filters_and_pages(
     assert ids(rules=[r1.id]) == {e.id for e in every if e.rule.id == r1.id} and len(ids(rules=[r1.id])) == 2
     assert ids(channels=[b.id]) == ids(rules=[r2.id])
     assert ids(features=["images"]) == {e.id for e in every if e.balance_threshold.feature_key == "images"}
-    assert ids(subjects=["customer-2"]) == {e.id for e in every if e.balance_threshold.subject_key == "customer-2"}
+    assert ids(subjects=["customer-2"]) == {
+        e.id for e in every if e.balance_threshold.subject_key == "customer-2"
+    }
     later = every[-1].created_at
     assert ids(from_time=later) == {e.id for e in every if e.created_at.ToDatetime() >= later.ToDatetime()}
     assert len(ids(to_time=later)) == 5
     page = n.ListNotificationEvents(pb.ListNotificationEventsRequest(page_size=3, order=2))  # DESC
     assert page.total_size == 5 and len(page.events) == 3
-    rest = n.ListNotificationEvents(pb.ListNotificationEventsRequest(page_size=3, order=2,
-                                                                      page_token=page.next_page_token))
+    rest = n.ListNotificationEvents(
+        pb.ListNotificationEventsRequest(page_size=3, order=2, page_token=page.next_page_token)
+    )
     assert [e.id for e in [*page.events, *rest.events]] == [e.id for e in reversed(every)]
-    assert _refused(n.ListNotificationEvents, pb.ListNotificationEventsRequest(
-        page_token=page.next_page_token, order_by=pb.NOTIFICATION_EVENT_ORDER_BY_ID)).startswith("page_token")
+    assert _refused(
+        n.ListNotificationEvents,
+        pb.ListNotificationEventsRequest(
+            page_token=page.next_page_token, order_by=pb.NOTIFICATION_EVENT_ORDER_BY_ID
+        ),
+    ).startswith("page_token")
     receiver.wait_count(5)
 
 
@@ -362,7 +457,9 @@ def test_failed_attempts_are_retried_on_the_schedule_then_delivered(
     _wait(lambda: len(delivery().attempts) == 1 and delivery().state == PENDING, "the first failure recorded")
     first = delivery()
     assert first.reason.startswith("HTTP 500") and first.attempts[0].status_code == 500
-    assert timedelta(seconds=3) < first.next_attempt_at.ToDatetime(tzinfo=UTC) - clock() < timedelta(seconds=7)
+    assert (
+        timedelta(seconds=3) < first.next_attempt_at.ToDatetime(tzinfo=UTC) - clock() < timedelta(seconds=7)
+    )
     clock.advance(seconds=10)  # the first retry is due (5 s, jittered)
     _wait(lambda: len(delivery().attempts) == 2, "the second attempt")
     clock.advance(seconds=30)  # the second (15 s, jittered)
@@ -417,8 +514,12 @@ def test_a_hanging_endpoint_costs_bounded_connections_and_never_blocks_another_c
             most = max(most, connections_to(hanging.port))
         assert 1 <= most <= 4  # at most per_channel connections held by the dead endpoint
         # Each hanging attempt ends at the attempt timeout (1 s here) and is retried later.
-        _wait(lambda: all(len(e.delivery_status[0].attempts) >= 1 for e in (n.event(x.id) for x in slow_events[:4])),
-              "timed-out attempts recorded")
+        _wait(
+            lambda: all(
+                len(e.delivery_status[0].attempts) >= 1 for e in (n.event(x.id) for x in slow_events[:4])
+            ),
+            "timed-out attempts recorded",
+        )
         status = n.event(slow_events[0].id).delivery_status[0]
         assert status.attempts[0].status_code == 0 and "no answer within 1 s" in status.attempts[0].error
     finally:
@@ -426,19 +527,28 @@ def test_a_hanging_endpoint_costs_bounded_connections_and_never_blocks_another_c
 
 
 def test_secrets_never_reach_the_logs(
-    om: OpenMeter, n: Notifications, clock: Clock, clocked_server: MeterdServer, caplog: pytest.LogCaptureFixture
+    om: OpenMeter,
+    n: Notifications,
+    clock: Clock,
+    clocked_server: MeterdServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     port = closed_port()
     secret = "whsec_" + base64.b64encode(b"very secret bytes 0123456789").decode()
     om.subjects.create_entitlement("customer-1", metered(issueAfterReset=10))
-    channel = n.channel(f"http://127.0.0.1:{port}/hook-path-token", signing_secret=secret,
-                        custom_headers={"authorization": "Bearer header-token-42"})
+    channel = n.channel(
+        f"http://127.0.0.1:{port}/hook-path-token",
+        signing_secret=secret,
+        custom_headers={"authorization": "Bearer header-token-42"},
+    )
     rule = n.rule([channel.id], [("NUMBER", 1)])
     usage(om, START, 5)
     settle(clocked_server)
     (event,) = n.events()
-    for k in range(1, 12):  # every attempt (the retries' waits are at most 10 h, jittered), until it is given up
+    for k in range(
+        1, 12
+    ):  # every attempt (the retries' waits are at most 10 h, jittered), until it is given up
         _wait(lambda k=k: len(n.event(event.id).delivery_status[0].attempts) == k, f"attempt {k} recorded")
         clock.advance(hours=13)
     _wait(lambda: n.event(event.id).delivery_status[0].state == FAILED, "FAILED after the last retry")
@@ -451,8 +561,13 @@ def test_secrets_never_reach_the_logs(
 
 
 def test_metrics_count_attempts_and_show_the_queue(tmp_path: Any, receiver: Receiver) -> None:
-    config = Config(listen="127.0.0.1:0", db=str(tmp_path / "m.db"), log_format="text",
-                    metrics_listen="127.0.0.1:0", notifications_allow_private_targets=True)
+    config = Config(
+        listen="127.0.0.1:0",
+        db=str(tmp_path / "m.db"),
+        log_format="text",
+        metrics_listen="127.0.0.1:0",
+        notifications_allow_private_targets=True,
+    )
     srv = MeterdServer(config).start()
     try:
         with OpenMeter(srv.address) as om:
@@ -467,8 +582,10 @@ def test_metrics_count_attempts_and_show_the_queue(tmp_path: Any, receiver: Rece
                 with urllib.request.urlopen(url, timeout=10) as response:
                     return str(response.read().decode())
 
-            _wait(lambda: 'meterd_notification_delivery_attempts_total{result="success"} 1.0' in scrape(),
-                  "the attempt counted")
+            _wait(
+                lambda: 'meterd_notification_delivery_attempts_total{result="success"} 1.0' in scrape(),
+                "the attempt counted",
+            )
             text = scrape()
             assert "meterd_notification_queue_depth 0.0" in text
             assert "meterd_notification_oldest_pending_seconds 0.0" in text

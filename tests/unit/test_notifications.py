@@ -34,22 +34,43 @@ from meterd.server.webhooks import GuardedBackend, WebhookSender
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/x", "http://[::1]/", "http://localhost/", "http://api.localhost/", "http://10.0.0.1/",
-    "http://172.16.3.4/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/",
-    "http://0.0.0.0/", "http://100.64.1.1/", "http://[fc00::1]/", "http://224.0.0.1/", "http://[::ffff:10.0.0.1]/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://[::1]/",
+        "http://localhost/",
+        "http://api.localhost/",
+        "http://10.0.0.1/",
+        "http://172.16.3.4/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/",
+        "http://0.0.0.0/",
+        "http://100.64.1.1/",
+        "http://[fc00::1]/",
+        "http://224.0.0.1/",
+        "http://[::ffff:10.0.0.1]/",
+    ],
+)
 def test_private_targets_are_refused_by_default_and_allowed_by_the_setting(url: str) -> None:
-    with pytest.raises(targets.RefusedTarget, match="notifications.allow_private_targets"):
+    with pytest.raises(targets.RefusedTarget, match=r"notifications\.allow_private_targets"):
         targets.parse_url(url, allow_private=False)
     targets.parse_url(url, allow_private=True)
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("ftp://example.com/", "http:// or https://"), ("https://u:p@example.com/", "credentials"),
-    ("https://", "no host"), ("https://example.com:0/", "port 0"), ("https://ex ample.com/", "spaces"),
-    ("https://example.com/" + "x" * 2100, "at most 2048"), ("https://example.com:99999/", "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://example.com/", "http:// or https://"),
+        ("https://u:p@example.com/", "credentials"),
+        ("https://", "no host"),
+        ("https://example.com:0/", "port 0"),
+        ("https://ex ample.com/", "spaces"),
+        ("https://example.com/" + "x" * 2100, "at most 2048"),
+        ("https://example.com:99999/", "not a valid URL"),
+    ],
+)
 def test_malformed_urls_are_refused_whatever_the_setting(url: str, why: str) -> None:
     with pytest.raises(targets.RefusedTarget, match=why):
         targets.parse_url(url, allow_private=True)
@@ -63,6 +84,7 @@ def test_public_names_and_addresses_are_accepted() -> None:
 def test_a_name_resolving_to_a_private_address_is_refused_when_connecting() -> None:
     """DNS rebinding: the name was accepted when the channel was created; its address is checked when a
     delivery connects, and nothing is sent."""
+
     async def rebound(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("169.254.169.254")]
 
@@ -94,12 +116,19 @@ def test_the_guarded_backend_resolves_before_connecting() -> None:
 
 
 def _value(balance: float, usage: float, overage: float = 0) -> EntitlementValue:
-    return EntitlementValue(has_access=balance > 0, balance=Decimal(repr(balance)), usage=Decimal(repr(usage)),
-                            overage=Decimal(repr(overage)))
+    return EntitlementValue(
+        has_access=balance > 0,
+        balance=Decimal(repr(balance)),
+        usage=Decimal(repr(usage)),
+        overage=Decimal(repr(overage)),
+    )
 
 
 def test_thresholds_follow_openmeters_rule() -> None:
-    number, percent = Threshold(ThresholdType.NUMBER, Decimal(50)), Threshold(ThresholdType.PERCENT, Decimal(80))
+    number, percent = (
+        Threshold(ThresholdType.NUMBER, Decimal(50)),
+        Threshold(ThresholdType.PERCENT, Decimal(80)),
+    )
     assert not is_beyond(number, _value(60, 49.5)) and is_beyond(number, _value(50, 50))
     assert is_beyond(percent, _value(20, 80)) and not is_beyond(percent, _value(20.5, 79.5))
     # The share is of balance + usage - overage: with overage 10 of usage 90, 80 of 80 granted were used.
@@ -108,19 +137,37 @@ def test_thresholds_follow_openmeters_rule() -> None:
 
 
 def _rule(i: int, thresholds: list[Threshold], features: tuple[str, ...]) -> Rule:
-    return Rule(id=f"r{i}", type=RuleType.BALANCE_THRESHOLD, name="r", disabled=False,
-                channels=(ChannelMeta("c", ChannelType.WEBHOOK),), thresholds=tuple(thresholds),
-                features=tuple(FeatureMeta(f, f) for f in features), created_at=T0, updated_at=T0)
+    return Rule(
+        id=f"r{i}",
+        type=RuleType.BALANCE_THRESHOLD,
+        name="r",
+        disabled=False,
+        channels=(ChannelMeta("c", ChannelType.WEBHOOK),),
+        thresholds=tuple(thresholds),
+        features=tuple(FeatureMeta(f, f) for f in features),
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
-_thresholds = st.lists(st.builds(Threshold, st.sampled_from(list(ThresholdType)),
-                                 st.integers(1, 120).map(Decimal)), min_size=1, max_size=10, unique_by=lambda t: t.key)
-_values = st.lists(st.tuples(st.integers(0, 100), st.integers(0, 150), st.integers(0, 30)), min_size=1, max_size=12)
+_thresholds = st.lists(
+    st.builds(Threshold, st.sampled_from(list(ThresholdType)), st.integers(1, 120).map(Decimal)),
+    min_size=1,
+    max_size=10,
+    unique_by=lambda t: t.key,
+)
+_values = st.lists(
+    st.tuples(st.integers(0, 100), st.integers(0, 150), st.integers(0, 30)), min_size=1, max_size=12
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(rules=st.lists(st.tuples(_thresholds, st.sampled_from([(), ("f1",), ("f2",), ("f1", "f2")])),
-                      min_size=1, max_size=6), values=_values)
+@given(
+    rules=st.lists(
+        st.tuples(_thresholds, st.sampled_from([(), ("f1",), ("f2",), ("f1", "f2")])), min_size=1, max_size=6
+    ),
+    values=_values,
+)
 def test_the_index_reports_each_threshold_once_when_some_value_is_first_beyond_it(
     rules: list[tuple[list[Threshold], tuple[str, ...]]], values: list[tuple[int, int, int]]
 ) -> None:
@@ -152,9 +199,17 @@ def test_the_retry_schedule_spans_about_a_day_with_jitter() -> None:
 
 
 def _claimed(attempts: int = 0) -> ClaimedDelivery:
-    return ClaimedDelivery(event_id="01EVENT", channel_id="ch", attempts=attempts, created_at=T0,
-                           payload_json='{"id":"01EVENT"}', url="https://example.com/h",
-                           signing_secret=new_signing_secret(), custom_headers={"x-a": "b"}, channel_active=True)
+    return ClaimedDelivery(
+        event_id="01EVENT",
+        channel_id="ch",
+        attempts=attempts,
+        created_at=T0,
+        payload_json='{"id":"01EVENT"}',
+        url="https://example.com/h",
+        signing_secret=new_signing_secret(),
+        custom_headers={"x-a": "b"},
+        channel_active=True,
+    )
 
 
 def test_signatures_verify_with_standardwebhooks() -> None:

@@ -75,8 +75,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self._resolve = resolve
         self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await asyncio.wait_for(self._resolve(host, port), timeout)
         except TimeoutError:
@@ -90,14 +96,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise RefusedTarget("unix sockets are not webhook targets")
 
     async def sleep(self, seconds: float) -> None:
@@ -107,8 +116,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class WebhookSender:
     """POSTs bodies to channels' URLs, one capped connection pool per channel."""
 
-    def __init__(self, allow_private: bool, *, per_channel: int = PER_CHANNEL_CONNECTIONS,
-                 max_response_bytes: int = MAX_RESPONSE_BYTES, resolve: Resolver = system_resolve) -> None:
+    def __init__(
+        self,
+        allow_private: bool,
+        *,
+        per_channel: int = PER_CHANNEL_CONNECTIONS,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        resolve: Resolver = system_resolve,
+    ) -> None:
         self._backend = GuardedBackend(allow_private, resolve)
         self._per_channel = per_channel
         self._max_response = max_response_bytes
@@ -116,22 +131,33 @@ class WebhookSender:
 
     def _pool(self, channel_id: str) -> httpcore.AsyncConnectionPool:
         entry = self._pools.get(channel_id)
-        pool = entry[0] if entry else httpcore.AsyncConnectionPool(
-            max_connections=self._per_channel, max_keepalive_connections=self._per_channel, keepalive_expiry=30.0,
-            network_backend=self._backend, retries=0,
+        pool = (
+            entry[0]
+            if entry
+            else httpcore.AsyncConnectionPool(
+                max_connections=self._per_channel,
+                max_keepalive_connections=self._per_channel,
+                keepalive_expiry=30.0,
+                network_backend=self._backend,
+                retries=0,
+            )
         )
         self._pools[channel_id] = (pool, time.monotonic())
         return pool
 
-    async def send(self, channel_id: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
-                   timeout: float) -> SendResult:
+    async def send(
+        self, channel_id: str, url: str, headers: Sequence[tuple[str, str]], body: bytes, timeout: float
+    ) -> SendResult:
         """One attempt, within ``timeout`` seconds in all. Never raises for what the endpoint or the network
         does; the error text names no URL, header or secret."""
         phases = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         try:
             async with asyncio.timeout(timeout):
                 async with self._pool(channel_id).stream(
-                    "POST", url, headers=[(k.encode(), v.encode()) for k, v in headers], content=body,
+                    "POST",
+                    url,
+                    headers=[(k.encode(), v.encode()) for k, v in headers],
+                    content=body,
                     extensions={"timeout": phases},
                 ) as response:
                     snippet = b""

@@ -101,7 +101,9 @@ class ThresholdIndex:
             found = FeatureThresholds()
             for rule in [*self._all, *self._by_feature.get(feature_id, ())]:
                 for t in rule.thresholds:
-                    (found.numbers if t.type is ThresholdType.NUMBER else found.percents).append(Armed(rule, t))
+                    (found.numbers if t.type is ThresholdType.NUMBER else found.percents).append(
+                        Armed(rule, t)
+                    )
             found.numbers.sort(key=lambda a: a.threshold.value)
             found.percents.sort(key=lambda a: a.threshold.value)
             self._cache[feature_id] = found
@@ -115,14 +117,14 @@ class ThresholdIndex:
             usage = value.usage
             n = _count(ft.numbers, lambda v: v <= usage)
             if n > progress.numbers_done:
-                out.extend(ft.numbers[progress.numbers_done:n])
+                out.extend(ft.numbers[progress.numbers_done : n])
                 progress.numbers_done = n
         credit = credit_of(value)
         if ft.percents and credit > 0:
             scaled = value.usage * _HUNDRED
             n = _count(ft.percents, lambda v: v * credit <= scaled)
             if n > progress.percents_done:
-                out.extend(ft.percents[progress.percents_done:n])
+                out.extend(ft.percents[progress.percents_done : n])
                 progress.percents_done = n
         return out
 

@@ -57,8 +57,9 @@ class SendResult(Protocol):
 
 
 class Sender(Protocol):
-    async def send(self, channel_id: str, url: str, headers: list[tuple[str, str]], body: bytes,
-                   timeout: float) -> SendResult: ...
+    async def send(
+        self, channel_id: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout: float
+    ) -> SendResult: ...
     async def prune(self) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -85,7 +86,9 @@ class _Quiet:
 def signed_headers(delivery: ClaimedDelivery, now: datetime) -> list[tuple[str, str]]:
     """The request's headers: the channel's own, then content type and the Standard Webhooks trio."""
     timestamp = now.replace(microsecond=0)
-    signature = Webhook(delivery.signing_secret).sign(delivery.event_id, timestamp, delivery.payload_json.encode())
+    signature = Webhook(delivery.signing_secret).sign(
+        delivery.event_id, timestamp, delivery.payload_json.encode()
+    )
     return [
         *delivery.custom_headers.items(),
         ("content-type", "application/json"),
@@ -96,8 +99,15 @@ def signed_headers(delivery: ClaimedDelivery, now: datetime) -> list[tuple[str, 
     ]
 
 
-def outcome_of(delivery: ClaimedDelivery, status: int, error: str, refused: bool, started: datetime,
-               seconds: float, now: datetime) -> AttemptOutcome:
+def outcome_of(
+    delivery: ClaimedDelivery,
+    status: int,
+    error: str,
+    refused: bool,
+    started: datetime,
+    seconds: float,
+    now: datetime,
+) -> AttemptOutcome:
     """Where a delivery goes after an attempt: SUCCESS, a retry (PENDING) or FAILED."""
     attempt = Attempt(started, status, error, seconds)
     if 200 <= status < 300:
@@ -112,10 +122,19 @@ def outcome_of(delivery: ClaimedDelivery, status: int, error: str, refused: bool
 class Dispatcher:
     """Claims and sends due deliveries until closed. ``sender`` is built on the dispatcher's own loop."""
 
-    def __init__(self, store: NotificationStore, sender: Callable[[], Sender], clock: Callable[[], datetime], *,
-                 allow_private: bool = False, attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
-                 max_in_flight: int = MAX_IN_FLIGHT, per_channel: int = PER_CHANNEL,
-                 observer: Observer | None = None, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        store: NotificationStore,
+        sender: Callable[[], Sender],
+        clock: Callable[[], datetime],
+        *,
+        allow_private: bool = False,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        per_channel: int = PER_CHANNEL,
+        observer: Observer | None = None,
+        owner: str | None = None,
+    ) -> None:
         self._store = store
         self._make_sender = sender
         self._clock = clock
@@ -203,7 +222,8 @@ class Dispatcher:
         room = {channel: self._per_channel - n for channel, n in self._by_channel.items()}
         now = self._clock()
         claimed: list[ClaimedDelivery] = await self._in_db(
-            self._store.claim, self.owner, now, now + self.lease, free, room, self._per_channel)
+            self._store.claim, self.owner, now, now + self.lease, free, room, self._per_channel
+        )
         started = 0
         for delivery in claimed:
             key = (delivery.event_id, delivery.channel_id)
@@ -233,29 +253,50 @@ class Dispatcher:
         else:
             try:
                 targets.parse_url(delivery.url, self._allow_private)
-                headers = signed_headers(delivery, datetime.now(UTC))  # receivers check it against their clock
-                result = await sender.send(delivery.channel_id, delivery.url, headers,
-                                           delivery.payload_json.encode(), self.attempt_timeout)
+                headers = signed_headers(
+                    delivery, datetime.now(UTC)
+                )  # receivers check it against their clock
+                result = await sender.send(
+                    delivery.channel_id,
+                    delivery.url,
+                    headers,
+                    delivery.payload_json.encode(),
+                    self.attempt_timeout,
+                )
                 status, error, refused = result.status, result.error, result.refused
             except targets.RefusedTarget as exc:
                 status, error, refused = 0, f"refused: {exc}", True
             except Exception as exc:  # a bug must not leave the delivery leased forever: it is retried
-                log.exception("notifications: an attempt failed unexpectedly", extra={"event": delivery.event_id})
+                log.exception(
+                    "notifications: an attempt failed unexpectedly", extra={"event": delivery.event_id}
+                )
                 status, error, refused = 0, f"internal error: {type(exc).__name__}", False
             seconds = time.monotonic() - clock_started
             self.attempts_made += 1
-            kind = "success" if 200 <= status < 300 else "refused" if refused else "http_error" if status else "no_answer"
+            kind = (
+                "success"
+                if 200 <= status < 300
+                else "refused"
+                if refused
+                else "http_error"
+                if status
+                else "no_answer"
+            )
             self._observer.attempt(kind, seconds)
             outcome = outcome_of(delivery, status, error, refused, started, seconds, self._clock())
         try:
             await self._in_db(self._store.record, self.owner, delivery, outcome, self._clock())
         except Exception:
-            log.exception("notifications: recording an attempt failed; its lease will expire and it is retried",
-                          extra={"event": delivery.event_id, "channel": delivery.channel_id})
+            log.exception(
+                "notifications: recording an attempt failed; its lease will expire and it is retried",
+                extra={"event": delivery.event_id, "channel": delivery.channel_id},
+            )
             return
         if outcome.state is DeliveryState.SUCCESS:
             self._observer.delivered((self._clock() - delivery.created_at).total_seconds())
         elif outcome.state is DeliveryState.FAILED:
             self._observer.failed()
-            log.warning("notifications: delivery failed for good", extra={
-                "event": delivery.event_id, "channel": delivery.channel_id, "reason": outcome.reason})
+            log.warning(
+                "notifications: delivery failed for good",
+                extra={"event": delivery.event_id, "channel": delivery.channel_id, "reason": outcome.reason},
+            )

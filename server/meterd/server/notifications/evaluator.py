@@ -77,8 +77,16 @@ class Credit(Protocol):
 class Evaluator:
     """Turns crossings of the active rules' thresholds into stored events, on a thread of its own."""
 
-    def __init__(self, service: NotificationService, watch: WatchService, features: Features, subjects: Subjects,
-                 credit: Credit, clock: Callable[[], datetime], replica: str | None = None) -> None:
+    def __init__(
+        self,
+        service: NotificationService,
+        watch: WatchService,
+        features: Features,
+        subjects: Subjects,
+        credit: Credit,
+        clock: Callable[[], datetime],
+        replica: str | None = None,
+    ) -> None:
         self._service = service
         self._store = service.store
         self._watch = watch
@@ -195,7 +203,9 @@ class Evaluator:
         if not rules:
             log.info("notifications: no active rule; nothing is evaluated")
             return
-        selection = Selection(frozenset(), frozenset() if self._index.all_features else self._index.feature_keys)
+        selection = Selection(
+            frozenset(), frozenset() if self._index.all_features else self._index.feature_keys
+        )
         session = self._watch.open_internal(selection, self.wake, interval=self.interval)
         self._session = session
         started = time.monotonic()
@@ -208,8 +218,14 @@ class Evaluator:
                 return
         if self._checkpoint is None:
             self._checkpoint = checkpoint - CHECKPOINT_MARGIN
-        log.info("notifications: rules loaded", extra={
-            "rules": len(rules), "entitlements": count, "seconds": round(time.monotonic() - started, 3)})
+        log.info(
+            "notifications: rules loaded",
+            extra={
+                "rules": len(rules),
+                "entitlements": count,
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
 
     def _close_session(self) -> None:
         session, self._session = self._session, None
@@ -233,7 +249,9 @@ class Evaluator:
                 new.extend(self._crossings(e, update.value, update.computed_at, now))
         self._store_events(new, now)
 
-    def _crossings(self, e: Entitlement, value: EntitlementValue, computed_at: datetime, now: datetime) -> list[NewEvent]:
+    def _crossings(
+        self, e: Entitlement, value: EntitlementValue, computed_at: datetime, now: datetime
+    ) -> list[NewEvent]:
         instant = engine.value_instant(computed_at)
         period_start = engine.period_start_at(e.engine_spec(), instant)
         period_us = to_us(period_start)
@@ -246,8 +264,15 @@ class Evaluator:
         armed = self._index.crossed(e.feature_id, value, progress)
         return self._events(e, value, armed, period_start, instant, now) if armed else []
 
-    def _events(self, e: Entitlement, value: EntitlementValue, armed: list[Armed], period_start: datetime,
-                instant: datetime, now: datetime) -> list[NewEvent]:
+    def _events(
+        self,
+        e: Entitlement,
+        value: EntitlementValue,
+        armed: list[Armed],
+        period_start: datetime,
+        instant: datetime,
+        now: datetime,
+    ) -> list[NewEvent]:
         period_us = to_us(period_start)
         known = self._fired.get(e.id)
         if known is None or known[0] != period_us:
@@ -261,8 +286,17 @@ class Evaluator:
             out.append(self._event(e, value, a.rule, a, period_start, instant, now, key))
         return out
 
-    def _event(self, e: Entitlement, value: EntitlementValue, rule: Rule, armed: Armed, period_start: datetime,
-               instant: datetime, now: datetime, key: str) -> NewEvent:
+    def _event(
+        self,
+        e: Entitlement,
+        value: EntitlementValue,
+        rule: Rule,
+        armed: Armed,
+        period_start: datetime,
+        instant: datetime,
+        now: datetime,
+        key: str,
+    ) -> NewEvent:
         feature = self._feature_cache.get(e.feature_id)
         if feature is None:
             feature = self._feature_cache[e.feature_id] = self._features.get(e.feature_id)
@@ -272,11 +306,17 @@ class Evaluator:
             subject = None
         event_id = ids.new_id()
         body = payload.balance_threshold(event_id, now, e, feature, subject, value, armed.threshold, instant)
-        annotations = {"event.subject.key": e.subject_key, "event.feature.key": e.feature_key,
-                       "event.feature.id": e.feature_id, "event.balance.dedupe.hash": key}
+        annotations = {
+            "event.subject.key": e.subject_key,
+            "event.feature.key": e.feature_key,
+            "event.feature.id": e.feature_id,
+            "event.balance.dedupe.hash": key,
+        }
         if subject is not None:
             annotations["event.subject.id"] = subject.id
-        crossing = Crossing(e.id, e.feature_id, e.feature_key, e.subject_key, armed.threshold, value, period_start)
+        crossing = Crossing(
+            e.id, e.feature_id, e.feature_key, e.subject_key, armed.threshold, value, period_start
+        )
         return NewEvent(event_id, rule.id, now, body, annotations, crossing, key)
 
     def _store_events(self, new: list[NewEvent], now: datetime) -> None:
@@ -307,8 +347,10 @@ class Evaluator:
         stale = self._store.take_stale(now - timedelta(seconds=STALE_SECONDS), keep=self.replica)
         if stale and session is not None:
             since = min(stale)
-            log.warning("notifications: an evaluator stopped without notice; re-deriving its crossings",
-                        extra={"since": since.isoformat()})
+            log.warning(
+                "notifications: an evaluator stopped without notice; re-deriving its crossings",
+                extra={"since": since.isoformat()},
+            )
             self._recover(session, since)
 
     def _recover(self, session: WatchSession, since: datetime) -> None:
@@ -323,7 +365,11 @@ class Evaluator:
             spec = e.engine_spec()
             start = engine.period_start_at(spec, engine.value_instant(now))
             last = start - _MINUTE  # the last instant a value of the previous period reads
-            if start <= since or last < spec.measure_usage_from or last < e.created_at.replace(second=0, microsecond=0):
+            if (
+                start <= since
+                or last < spec.measure_usage_from
+                or last < e.created_at.replace(second=0, microsecond=0)
+            ):
                 continue
             with contextlib.suppress(MeterdError):
                 value = self._credit.value(e, last)

@@ -39,10 +39,19 @@ SECRET_PREFIX = "whsec_"
 # RFC 9110 token characters: what a header name may contain.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # Headers a channel may not set: the signature's own, and what the HTTP layer writes.
-RESERVED_HEADERS = frozenset({
-    "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "host",
-    "transfer-encoding", "connection", "user-agent",
-})
+RESERVED_HEADERS = frozenset(
+    {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "content-type",
+        "content-length",
+        "host",
+        "transfer-encoding",
+        "connection",
+        "user-agent",
+    }
+)
 
 
 class ChannelType(StrEnum):
@@ -280,7 +289,9 @@ def validate_channel(channel: ChannelInput, errors: ViolationCollector) -> None:
         secret = channel.signing_secret
         body = secret.removeprefix(SECRET_PREFIX)
         if not SECRET_PATTERN.fullmatch(secret):
-            errors.add("signing_secret", "must be 'whsec_' (optional) followed by 32 to 100 base64 characters")
+            errors.add(
+                "signing_secret", "must be 'whsec_' (optional) followed by 32 to 100 base64 characters"
+            )
         else:
             try:
                 decoded = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
@@ -289,7 +300,9 @@ def validate_channel(channel: ChannelInput, errors: ViolationCollector) -> None:
             if len(decoded) < 24:
                 errors.add("signing_secret", "must be base64 of at least 24 bytes")
     if len(channel.custom_headers) > MAX_CUSTOM_HEADERS:
-        errors.add("custom_headers", f"at most {MAX_CUSTOM_HEADERS} headers, got {len(channel.custom_headers)}")
+        errors.add(
+            "custom_headers", f"at most {MAX_CUSTOM_HEADERS} headers, got {len(channel.custom_headers)}"
+        )
         return
     for name, value in channel.custom_headers.items():
         where = f"custom_headers[{name[:MAX_HEADER_NAME]}]"

@@ -41,9 +41,16 @@ def entitlement_json(e: Entitlement, at: datetime) -> dict[str, Any]:
     m = e.metered
     assert m is not None, "only metered entitlements cross thresholds"
     out: dict[str, Any] = {
-        "type": "metered", "id": e.id, "featureId": e.feature_id, "featureKey": e.feature_key,
-        "subjectKey": e.subject_key, "metadata": dict(e.metadata), "createdAt": rfc3339(e.created_at),
-        "updatedAt": rfc3339(e.updated_at), "isSoftLimit": m.is_soft_limit, "isUnlimited": False,
+        "type": "metered",
+        "id": e.id,
+        "featureId": e.feature_id,
+        "featureKey": e.feature_key,
+        "subjectKey": e.subject_key,
+        "metadata": dict(e.metadata),
+        "createdAt": rfc3339(e.created_at),
+        "updatedAt": rfc3339(e.updated_at),
+        "isSoftLimit": m.is_soft_limit,
+        "isUnlimited": False,
         "preserveOverageAtReset": m.preserve_overage_at_reset,
         "usagePeriod": {"interval": m.usage_period.interval.value, "anchor": rfc3339(m.usage_period.anchor)},
         "measureUsageFrom": rfc3339(m.measure_usage_from),
@@ -65,8 +72,12 @@ def entitlement_json(e: Entitlement, at: datetime) -> dict[str, Any]:
 def feature_json(f: Feature) -> dict[str, Any]:
     """A feature in OpenMeter's Feature shape."""
     out: dict[str, Any] = {
-        "id": f.id, "key": f.key, "name": f.name, "metadata": dict(f.metadata),
-        "createdAt": rfc3339(f.created_at), "updatedAt": rfc3339(f.updated_at),
+        "id": f.id,
+        "key": f.key,
+        "name": f.name,
+        "metadata": dict(f.metadata),
+        "createdAt": rfc3339(f.created_at),
+        "updatedAt": rfc3339(f.updated_at),
     }
     if f.meter_slug:
         out["meterSlug"] = f.meter_slug
@@ -94,8 +105,12 @@ def subject_json(key: str, s: Subject | None) -> dict[str, Any]:
 
 
 def value_json(v: EntitlementValue) -> dict[str, Any]:
-    return {"hasAccess": v.has_access, "balance": number(v.balance), "usage": number(v.usage),
-            "overage": number(v.overage)}
+    return {
+        "hasAccess": v.has_access,
+        "balance": number(v.balance),
+        "usage": number(v.usage),
+        "overage": number(v.overage),
+    }
 
 
 def threshold_json(t: Threshold) -> dict[str, Any]:
@@ -103,52 +118,84 @@ def threshold_json(t: Threshold) -> dict[str, Any]:
 
 
 def balance_threshold(
-    event_id: str, created_at: datetime, entitlement: Entitlement, feature: Feature, subject: Subject | None,
-    value: EntitlementValue, threshold: Threshold, at: datetime,
+    event_id: str,
+    created_at: datetime,
+    entitlement: Entitlement,
+    feature: Feature,
+    subject: Subject | None,
+    value: EntitlementValue,
+    threshold: Threshold,
+    at: datetime,
 ) -> str:
     """The JSON text of an entitlements.balance.threshold event (``at``: the instant of the value)."""
-    return dumps({
-        "id": event_id, "type": RuleType.BALANCE_THRESHOLD.value, "timestamp": rfc3339(created_at),
-        "data": {
-            "entitlement": entitlement_json(entitlement, at), "feature": feature_json(feature),
-            "subject": subject_json(entitlement.subject_key, subject), "value": value_json(value),
-            "threshold": threshold_json(threshold),
-        },
-    })
+    return dumps(
+        {
+            "id": event_id,
+            "type": RuleType.BALANCE_THRESHOLD.value,
+            "timestamp": rfc3339(created_at),
+            "data": {
+                "entitlement": entitlement_json(entitlement, at),
+                "feature": feature_json(feature),
+                "subject": subject_json(entitlement.subject_key, subject),
+                "value": value_json(value),
+                "threshold": threshold_json(threshold),
+            },
+        }
+    )
 
 
 def test_payload(event_id: str, created_at: datetime) -> str:
     """The example body of TestNotificationRule (OpenMeter's test event data, dated around ``created_at``)."""
     day = timedelta(days=1)
     start = created_at - day
-    return dumps({
-        "id": event_id, "type": RuleType.BALANCE_THRESHOLD.value, "timestamp": rfc3339(created_at),
-        "data": {
-            "entitlement": {
-                "type": "metered", "id": "01J5AVNM7H1PT65RDFWGXXPT47", "featureId": "01J5AVN2T6S0RDGJHVNN0BW3F5",
-                "featureKey": "test-feature-1", "subjectKey": "test-subject-1",
-                "metadata": {"test-metadata-key": "test-metadata-value"}, "createdAt": rfc3339(start),
-                "updatedAt": rfc3339(start + day / 2), "isSoftLimit": False, "isUnlimited": False,
-                "issueAfterReset": 10, "issueAfterResetPriority": 5, "preserveOverageAtReset": True,
-                "usagePeriod": {"interval": "DAY", "anchor": rfc3339(start)},
-                "measureUsageFrom": rfc3339(start), "lastReset": rfc3339(start),
-                "currentUsagePeriod": {"from": rfc3339(start), "to": rfc3339(start + day)},
+    return dumps(
+        {
+            "id": event_id,
+            "type": RuleType.BALANCE_THRESHOLD.value,
+            "timestamp": rfc3339(created_at),
+            "data": {
+                "entitlement": {
+                    "type": "metered",
+                    "id": "01J5AVNM7H1PT65RDFWGXXPT47",
+                    "featureId": "01J5AVN2T6S0RDGJHVNN0BW3F5",
+                    "featureKey": "test-feature-1",
+                    "subjectKey": "test-subject-1",
+                    "metadata": {"test-metadata-key": "test-metadata-value"},
+                    "createdAt": rfc3339(start),
+                    "updatedAt": rfc3339(start + day / 2),
+                    "isSoftLimit": False,
+                    "isUnlimited": False,
+                    "issueAfterReset": 10,
+                    "issueAfterResetPriority": 5,
+                    "preserveOverageAtReset": True,
+                    "usagePeriod": {"interval": "DAY", "anchor": rfc3339(start)},
+                    "measureUsageFrom": rfc3339(start),
+                    "lastReset": rfc3339(start),
+                    "currentUsagePeriod": {"from": rfc3339(start), "to": rfc3339(start + day)},
+                },
+                "feature": {
+                    "id": "01J5AVN2T6S0RDGJHVNN0BW3F5",
+                    "key": "test-feature-1",
+                    "name": "test-meter-1",
+                    "meterSlug": "test-meter-1",
+                    "metadata": {"test-metadata-key": "test-metadata-value"},
+                    "createdAt": rfc3339(start),
+                    "updatedAt": rfc3339(start + day / 2),
+                },
+                "subject": {
+                    "id": "01J5AW0ZD6T8624PCK0Q5TYX71",
+                    "key": "test-subject-1",
+                    "displayName": "Test Subject 1",
+                    "metadata": {"test-metadata-key": "test-metadata-value"},
+                    "currentPeriodStart": rfc3339(start),
+                    "currentPeriodEnd": rfc3339(start + day),
+                    "stripeCustomerId": "01J5AW2XS6DYHH7E9PNJSQJ341",
+                },
+                "value": {"hasAccess": True, "balance": 10000, "usage": 50000, "overage": 0},
+                "threshold": {"value": 50, "type": ThresholdType.PERCENT.value},
             },
-            "feature": {
-                "id": "01J5AVN2T6S0RDGJHVNN0BW3F5", "key": "test-feature-1", "name": "test-meter-1",
-                "meterSlug": "test-meter-1", "metadata": {"test-metadata-key": "test-metadata-value"},
-                "createdAt": rfc3339(start), "updatedAt": rfc3339(start + day / 2),
-            },
-            "subject": {
-                "id": "01J5AW0ZD6T8624PCK0Q5TYX71", "key": "test-subject-1", "displayName": "Test Subject 1",
-                "metadata": {"test-metadata-key": "test-metadata-value"},
-                "currentPeriodStart": rfc3339(start), "currentPeriodEnd": rfc3339(start + day),
-                "stripeCustomerId": "01J5AW2XS6DYHH7E9PNJSQJ341",
-            },
-            "value": {"hasAccess": True, "balance": 10000, "usage": 50000, "overage": 0},
-            "threshold": {"value": 50, "type": ThresholdType.PERCENT.value},
-        },
-    })
+        }
+    )
 
 
 def dumps(payload: dict[str, Any]) -> str:

@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from meterd.server import ids
-from meterd.server.errors import FailedPrecondition, InvalidArgument, MeterdError, NotFound, ViolationCollector
+from meterd.server.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    MeterdError,
+    NotFound,
+    ViolationCollector,
+)
 from meterd.server.notifications import payload, targets
 from meterd.server.notifications.model import (
     AttemptOutcome,
@@ -45,24 +51,41 @@ class NotificationStore(Protocol):
     def get_channel(self, channel_id: str) -> Channel | None: ...
     def update_channel(self, channel: Channel) -> Channel: ...
     def delete_channel(self, channel_id: str, at: datetime) -> None: ...
-    def list_channels(self, filter: ChannelFilter, limit: int, after: Cursor | None) -> tuple[list[Channel], Cursor | None]: ...
+    def list_channels(
+        self, filter: ChannelFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Channel], Cursor | None]: ...
     def count_channels(self, filter: ChannelFilter) -> int: ...
     def insert_rule(self, rule: Rule) -> Rule: ...
     def update_rule(self, rule: Rule) -> Rule: ...
     def delete_rule(self, rule_id: str, at: datetime) -> None: ...
     def get_rule(self, rule_id: str) -> Rule | None: ...
-    def list_rules(self, filter: RuleFilter, limit: int, after: Cursor | None) -> tuple[list[Rule], Cursor | None]: ...
+    def list_rules(
+        self, filter: RuleFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Rule], Cursor | None]: ...
     def count_rules(self, filter: RuleFilter) -> int: ...
     def active_rules(self) -> list[Rule]: ...
     def rules_version(self) -> tuple[int, ...]: ...
-    def insert_events(self, events: Sequence[NewEvent], now: datetime, *, test: bool = False) -> list[str]: ...
+    def insert_events(
+        self, events: Sequence[NewEvent], now: datetime, *, test: bool = False
+    ) -> list[str]: ...
     def fired(self, entitlement_id: str, period_start_us: int) -> set[str]: ...
     def get_event(self, event_id: str) -> Event | None: ...
-    def list_events(self, filter: EventFilter, limit: int, after: Cursor | None) -> tuple[list[Event], Cursor | None]: ...
+    def list_events(
+        self, filter: EventFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Event], Cursor | None]: ...
     def count_events(self, filter: EventFilter) -> int: ...
-    def claim(self, owner: str, now: datetime, lease_until: datetime, limit: int, room: Mapping[str, int],
-              default_room: int) -> list[ClaimedDelivery]: ...
-    def record(self, owner: str, delivery: ClaimedDelivery, outcome: AttemptOutcome, now: datetime) -> bool: ...
+    def claim(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        room: Mapping[str, int],
+        default_room: int,
+    ) -> list[ClaimedDelivery]: ...
+    def record(
+        self, owner: str, delivery: ClaimedDelivery, outcome: AttemptOutcome, now: datetime
+    ) -> bool: ...
     def next_due(self) -> datetime | None: ...
     def queue(self) -> tuple[int, datetime | None]: ...
     def heartbeat(self, replica: str, checkpoint: datetime, now: datetime) -> None: ...
@@ -79,8 +102,13 @@ class NotificationService:
     """OpenMeter's notification API over the store. ``allow_private``: the setting
     notifications.allow_private_targets (see ``targets``)."""
 
-    def __init__(self, store: NotificationStore, features: FeatureLookup, clock: Callable[[], datetime],
-                 allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        store: NotificationStore,
+        features: FeatureLookup,
+        clock: Callable[[], datetime],
+        allow_private: bool = False,
+    ) -> None:
         self.store = store
         self._features = features
         self._clock = clock
@@ -126,11 +154,19 @@ class NotificationService:
         InvalidArgument naming each bad field (a refused URL says why)."""
         self._validate_channel(new)
         now = self._clock()
-        channel = self.store.insert_channel(Channel(
-            id=ids.new_id(), type=new.type or ChannelType.WEBHOOK, name=new.name.strip(), disabled=new.disabled,
-            url=new.url, custom_headers=dict(new.custom_headers),
-            signing_secret=new.signing_secret or new_signing_secret(), created_at=now, updated_at=now,
-        ))
+        channel = self.store.insert_channel(
+            Channel(
+                id=ids.new_id(),
+                type=new.type or ChannelType.WEBHOOK,
+                name=new.name.strip(),
+                disabled=new.disabled,
+                url=new.url,
+                custom_headers=dict(new.custom_headers),
+                signing_secret=new.signing_secret or new_signing_secret(),
+                created_at=now,
+                updated_at=now,
+            )
+        )
         log.info("notification channel created", extra={"channel": channel.id})  # never the URL or secret
         self._rules_changed()
         return channel
@@ -151,11 +187,17 @@ class NotificationService:
             raise NotFound(f"id: notification channel {channel_id!r} not found")
         if new.type is not None and new.type is not current.type:
             raise InvalidArgument.of("type", f"a channel's type cannot change (it is {current.type.value})")
-        updated = self.store.update_channel(replace(
-            current, name=new.name.strip(), disabled=new.disabled, url=new.url,
-            custom_headers=dict(new.custom_headers), signing_secret=new.signing_secret or current.signing_secret,
-            updated_at=self._clock(),
-        ))
+        updated = self.store.update_channel(
+            replace(
+                current,
+                name=new.name.strip(),
+                disabled=new.disabled,
+                url=new.url,
+                custom_headers=dict(new.custom_headers),
+                signing_secret=new.signing_secret or current.signing_secret,
+                updated_at=self._clock(),
+            )
+        )
         self._rules_changed()
         return updated
 
@@ -166,7 +208,9 @@ class NotificationService:
         self.store.delete_channel(channel_id, self._clock())
         self._rules_changed()
 
-    def list_channels(self, filter: ChannelFilter, page_size: int, after: Cursor | None) -> tuple[list[Channel], Cursor | None]:
+    def list_channels(
+        self, filter: ChannelFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Channel], Cursor | None]:
         return self.store.list_channels(filter, page_limit(page_size), after)
 
     def count_channels(self, filter: ChannelFilter) -> int:
@@ -198,9 +242,14 @@ class NotificationService:
         validate_rule(new)
         assert new.type is not None
         return Rule(
-            id=rule_id, type=new.type, name=new.name.strip(), disabled=new.disabled,
+            id=rule_id,
+            type=new.type,
+            name=new.name.strip(),
+            disabled=new.disabled,
             channels=tuple(ChannelMeta(c, ChannelType.WEBHOOK) for c in new.channels),
-            thresholds=new.thresholds, features=self._resolve_features(new.features), created_at=created_at,
+            thresholds=new.thresholds,
+            features=self._resolve_features(new.features),
+            created_at=created_at,
             updated_at=now,
         )
 
@@ -237,7 +286,9 @@ class NotificationService:
         self.store.delete_rule(rule_id, self._clock())
         self._rules_changed()
 
-    def list_rules(self, filter: RuleFilter, page_size: int, after: Cursor | None) -> tuple[list[Rule], Cursor | None]:
+    def list_rules(
+        self, filter: RuleFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Rule], Cursor | None]:
         return self.store.list_rules(self._rule_filter(filter), page_limit(page_size), after)
 
     def count_rules(self, filter: RuleFilter) -> int:
@@ -264,10 +315,21 @@ class NotificationService:
             raise NotFound(f"id: notification rule {rule_id!r} not found")
         now = self._clock()
         event_id = ids.new_id()
-        stored = self.store.insert_events([NewEvent(
-            id=event_id, rule_id=rule.id, created_at=now, payload_json=payload.test_payload(event_id, now),
-            annotations={TEST_ANNOTATION: "true"}, crossing=None, dedupe_key=None,
-        )], now, test=True)
+        stored = self.store.insert_events(
+            [
+                NewEvent(
+                    id=event_id,
+                    rule_id=rule.id,
+                    created_at=now,
+                    payload_json=payload.test_payload(event_id, now),
+                    annotations={TEST_ANNOTATION: "true"},
+                    crossing=None,
+                    dedupe_key=None,
+                )
+            ],
+            now,
+            test=True,
+        )
         if not stored:
             raise FailedPrecondition(f"id: rule {rule_id} has no enabled channel to send a test event to")
         self.events_stored()
@@ -280,7 +342,9 @@ class NotificationService:
             raise NotFound(f"id: notification event {event_id!r} not found")
         return found
 
-    def list_events(self, filter: EventFilter, page_size: int, after: Cursor | None) -> tuple[list[Event], Cursor | None]:
+    def list_events(
+        self, filter: EventFilter, page_size: int, after: Cursor | None
+    ) -> tuple[list[Event], Cursor | None]:
         self._check_range(filter)
         return self.store.list_events(filter, page_limit(page_size), after)
 

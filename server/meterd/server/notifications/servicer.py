@@ -39,8 +39,10 @@ _CHANNEL_TYPES = {pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK: ChannelType.WEBHOOK}
 _CHANNEL_TYPES_TO_WIRE = {v: k for k, v in _CHANNEL_TYPES.items()}
 _RULE_TYPES = {pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD: RuleType.BALANCE_THRESHOLD}
 _RULE_TYPES_TO_WIRE = {v: k for k, v in _RULE_TYPES.items()}
-_THRESHOLD_TYPES = {pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER: ThresholdType.NUMBER,
-                    pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT: ThresholdType.PERCENT}
+_THRESHOLD_TYPES = {
+    pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER: ThresholdType.NUMBER,
+    pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT: ThresholdType.PERCENT,
+}
 _THRESHOLD_TYPES_TO_WIRE = {v: k for k, v in _THRESHOLD_TYPES.items()}
 _STATES_TO_WIRE = {
     DeliveryState.SUCCESS: pb.NOTIFICATION_DELIVERY_STATE_SUCCESS,
@@ -48,17 +50,25 @@ _STATES_TO_WIRE = {
     DeliveryState.SENDING: pb.NOTIFICATION_DELIVERY_STATE_SENDING,
     DeliveryState.PENDING: pb.NOTIFICATION_DELIVERY_STATE_PENDING,
 }
-_CHANNEL_ORDER = {pb.NOTIFICATION_CHANNEL_ORDER_BY_UNSPECIFIED: OrderBy.ID, pb.NOTIFICATION_CHANNEL_ORDER_BY_ID: OrderBy.ID,
-                  pb.NOTIFICATION_CHANNEL_ORDER_BY_TYPE: OrderBy.TYPE,
-                  pb.NOTIFICATION_CHANNEL_ORDER_BY_CREATED_AT: OrderBy.CREATED_AT,
-                  pb.NOTIFICATION_CHANNEL_ORDER_BY_UPDATED_AT: OrderBy.UPDATED_AT}
-_RULE_ORDER = {pb.NOTIFICATION_RULE_ORDER_BY_UNSPECIFIED: OrderBy.ID, pb.NOTIFICATION_RULE_ORDER_BY_ID: OrderBy.ID,
-               pb.NOTIFICATION_RULE_ORDER_BY_TYPE: OrderBy.TYPE,
-               pb.NOTIFICATION_RULE_ORDER_BY_CREATED_AT: OrderBy.CREATED_AT,
-               pb.NOTIFICATION_RULE_ORDER_BY_UPDATED_AT: OrderBy.UPDATED_AT}
-_EVENT_ORDER = {pb.NOTIFICATION_EVENT_ORDER_BY_UNSPECIFIED: OrderBy.CREATED_AT,
-                pb.NOTIFICATION_EVENT_ORDER_BY_ID: OrderBy.ID,
-                pb.NOTIFICATION_EVENT_ORDER_BY_CREATED_AT: OrderBy.CREATED_AT}
+_CHANNEL_ORDER = {
+    pb.NOTIFICATION_CHANNEL_ORDER_BY_UNSPECIFIED: OrderBy.ID,
+    pb.NOTIFICATION_CHANNEL_ORDER_BY_ID: OrderBy.ID,
+    pb.NOTIFICATION_CHANNEL_ORDER_BY_TYPE: OrderBy.TYPE,
+    pb.NOTIFICATION_CHANNEL_ORDER_BY_CREATED_AT: OrderBy.CREATED_AT,
+    pb.NOTIFICATION_CHANNEL_ORDER_BY_UPDATED_AT: OrderBy.UPDATED_AT,
+}
+_RULE_ORDER = {
+    pb.NOTIFICATION_RULE_ORDER_BY_UNSPECIFIED: OrderBy.ID,
+    pb.NOTIFICATION_RULE_ORDER_BY_ID: OrderBy.ID,
+    pb.NOTIFICATION_RULE_ORDER_BY_TYPE: OrderBy.TYPE,
+    pb.NOTIFICATION_RULE_ORDER_BY_CREATED_AT: OrderBy.CREATED_AT,
+    pb.NOTIFICATION_RULE_ORDER_BY_UPDATED_AT: OrderBy.UPDATED_AT,
+}
+_EVENT_ORDER = {
+    pb.NOTIFICATION_EVENT_ORDER_BY_UNSPECIFIED: OrderBy.CREATED_AT,
+    pb.NOTIFICATION_EVENT_ORDER_BY_ID: OrderBy.ID,
+    pb.NOTIFICATION_EVENT_ORDER_BY_CREATED_AT: OrderBy.CREATED_AT,
+}
 
 
 def _enum(value: int, known: dict[Any, Any], field: str, *, required: bool = False) -> Any:
@@ -94,8 +104,13 @@ def channel_meta_to_wire(meta: ChannelMeta) -> pb.NotificationChannelMeta:
 
 def channel_to_wire(c: Channel, *, with_secret: bool = False) -> pb.NotificationChannel:
     message = pb.NotificationChannel(
-        id=c.id, type=_CHANNEL_TYPES_TO_WIRE[c.type], name=c.name, disabled=c.disabled, url=c.url,
-        custom_headers=dict(c.custom_headers), created_at=wire.dt_to_ts(c.created_at),
+        id=c.id,
+        type=_CHANNEL_TYPES_TO_WIRE[c.type],
+        name=c.name,
+        disabled=c.disabled,
+        url=c.url,
+        custom_headers=dict(c.custom_headers),
+        created_at=wire.dt_to_ts(c.created_at),
         updated_at=wire.dt_to_ts(c.updated_at),
     )
     if with_secret:
@@ -111,10 +126,15 @@ def threshold_to_wire(t: Threshold) -> pb.NotificationThreshold:
 
 def rule_to_wire(r: Rule) -> pb.NotificationRule:
     message = pb.NotificationRule(
-        id=r.id, type=_RULE_TYPES_TO_WIRE[r.type], name=r.name, disabled=r.disabled,
-        channels=[channel_meta_to_wire(c) for c in r.channels], thresholds=[threshold_to_wire(t) for t in r.thresholds],
+        id=r.id,
+        type=_RULE_TYPES_TO_WIRE[r.type],
+        name=r.name,
+        disabled=r.disabled,
+        channels=[channel_meta_to_wire(c) for c in r.channels],
+        thresholds=[threshold_to_wire(t) for t in r.thresholds],
         features=[pb.NotificationFeatureMeta(id=f.id, key=f.key) for f in r.features],
-        created_at=wire.dt_to_ts(r.created_at), updated_at=wire.dt_to_ts(r.updated_at),
+        created_at=wire.dt_to_ts(r.created_at),
+        updated_at=wire.dt_to_ts(r.updated_at),
     )
     if r.deleted_at is not None:
         message.deleted_at.CopyFrom(wire.dt_to_ts(r.deleted_at))
@@ -122,14 +142,21 @@ def rule_to_wire(r: Rule) -> pb.NotificationRule:
 
 
 def attempt_to_wire(a: Attempt) -> pb.NotificationDeliveryAttempt:
-    return pb.NotificationDeliveryAttempt(attempted_at=wire.dt_to_ts(a.attempted_at), status_code=a.status_code,
-                                          error=a.error, duration_seconds=a.duration_seconds)
+    return pb.NotificationDeliveryAttempt(
+        attempted_at=wire.dt_to_ts(a.attempted_at),
+        status_code=a.status_code,
+        error=a.error,
+        duration_seconds=a.duration_seconds,
+    )
 
 
 def delivery_to_wire(d: Delivery) -> pb.NotificationDeliveryStatus:
     message = pb.NotificationDeliveryStatus(
-        channel=channel_meta_to_wire(d.channel), state=_STATES_TO_WIRE[d.state], reason=d.reason,
-        updated_at=wire.dt_to_ts(d.updated_at), attempts=[attempt_to_wire(a) for a in d.attempts],
+        channel=channel_meta_to_wire(d.channel),
+        state=_STATES_TO_WIRE[d.state],
+        reason=d.reason,
+        updated_at=wire.dt_to_ts(d.updated_at),
+        attempts=[attempt_to_wire(a) for a in d.attempts],
     )
     if d.next_attempt_at is not None:
         message.next_attempt_at.CopyFrom(wire.dt_to_ts(d.next_attempt_at))
@@ -138,26 +165,38 @@ def delivery_to_wire(d: Delivery) -> pb.NotificationDeliveryStatus:
 
 def event_to_wire(e: Event, rule: Rule | None) -> pb.NotificationEvent:
     message = pb.NotificationEvent(
-        id=e.id, type=_RULE_TYPES_TO_WIRE[e.type], created_at=wire.dt_to_ts(e.created_at),
-        delivery_status=[delivery_to_wire(d) for d in e.deliveries], payload_json=e.payload_json,
+        id=e.id,
+        type=_RULE_TYPES_TO_WIRE[e.type],
+        created_at=wire.dt_to_ts(e.created_at),
+        delivery_status=[delivery_to_wire(d) for d in e.deliveries],
+        payload_json=e.payload_json,
         annotations=dict(e.annotations),
     )
     if rule is not None:
         message.rule.CopyFrom(rule_to_wire(rule))
     c = e.crossing
     if c is not None:
-        message.balance_threshold.CopyFrom(pb.BalanceThresholdPayload(
-            entitlement_id=c.entitlement_id, feature_id=c.feature_id, feature_key=c.feature_key,
-            subject_key=c.subject_key, threshold=threshold_to_wire(c.threshold), value=wire.value_to_wire(c.value),
-            usage_period_start=wire.dt_to_ts(c.period_start),
-        ))
+        message.balance_threshold.CopyFrom(
+            pb.BalanceThresholdPayload(
+                entitlement_id=c.entitlement_id,
+                feature_id=c.feature_id,
+                feature_key=c.feature_key,
+                subject_key=c.subject_key,
+                threshold=threshold_to_wire(c.threshold),
+                value=wire.value_to_wire(c.value),
+                usage_period_start=wire.dt_to_ts(c.period_start),
+            )
+        )
     return message
 
 
 def _channel_input(request: Any) -> ChannelInput:
     return ChannelInput(
-        type=_enum(request.type, _CHANNEL_TYPES, "type"), name=request.name, url=request.url,
-        disabled=request.disabled, custom_headers=dict(request.custom_headers),
+        type=_enum(request.type, _CHANNEL_TYPES, "type"),
+        name=request.name,
+        url=request.url,
+        disabled=request.disabled,
+        custom_headers=dict(request.custom_headers),
         signing_secret=request.signing_secret if request.HasField("signing_secret") else None,
     )
 
@@ -170,8 +209,12 @@ def _rule_input(request: Any) -> RuleInput:
             raise errors.InvalidArgument.of(f"thresholds[{i}].value", "must be a finite number")
         thresholds.append(Threshold(kind, wire.decimal_from_wire(t.value)))
     return RuleInput(
-        type=_enum(request.type, _RULE_TYPES, "type"), name=request.name, disabled=request.disabled,
-        channels=tuple(request.channels), thresholds=tuple(thresholds), features=tuple(request.features),
+        type=_enum(request.type, _RULE_TYPES, "type"),
+        name=request.name,
+        disabled=request.disabled,
+        channels=tuple(request.channels),
+        thresholds=tuple(thresholds),
+        features=tuple(request.features),
     )
 
 
@@ -187,84 +230,107 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
 
     # -- channels --------------------------------------------------------------------------------------
     @rpc.unary
-    def CreateNotificationChannel(self, request: pb.CreateNotificationChannelRequest,
-                                  context: grpc.ServicerContext) -> pb.CreateNotificationChannelResponse:
+    def CreateNotificationChannel(
+        self, request: pb.CreateNotificationChannelRequest, context: grpc.ServicerContext
+    ) -> pb.CreateNotificationChannelResponse:
         channel = self._service.create_channel(_channel_input(request))
         return pb.CreateNotificationChannelResponse(channel=channel_to_wire(channel, with_secret=True))
 
     @rpc.unary
-    def GetNotificationChannel(self, request: pb.GetNotificationChannelRequest,
-                               context: grpc.ServicerContext) -> pb.GetNotificationChannelResponse:
+    def GetNotificationChannel(
+        self, request: pb.GetNotificationChannelRequest, context: grpc.ServicerContext
+    ) -> pb.GetNotificationChannelResponse:
         channel = self._service.get_channel(_required_id(request))
         return pb.GetNotificationChannelResponse(channel=channel_to_wire(channel, with_secret=True))
 
     @rpc.unary
-    def ListNotificationChannels(self, request: pb.ListNotificationChannelsRequest,
-                                 context: grpc.ServicerContext) -> pb.ListNotificationChannelsResponse:
+    def ListNotificationChannels(
+        self, request: pb.ListNotificationChannelsRequest, context: grpc.ServicerContext
+    ) -> pb.ListNotificationChannelsResponse:
         order = _order(request.order_by, _CHANNEL_ORDER)
-        filter = ChannelFilter(include_disabled=request.include_disabled, include_deleted=request.include_deleted,
-                               order_by=order, descending=wire.descending_from_wire(request.order))
-        page, cursor = self._service.list_channels(filter, request.page_size, _cursor(request.page_token, order))
+        filter = ChannelFilter(
+            include_disabled=request.include_disabled,
+            include_deleted=request.include_deleted,
+            order_by=order,
+            descending=wire.descending_from_wire(request.order),
+        )
+        page, cursor = self._service.list_channels(
+            filter, request.page_size, _cursor(request.page_token, order)
+        )
         return pb.ListNotificationChannelsResponse(
-            channels=[channel_to_wire(c) for c in page], next_page_token=_token(cursor, order),
+            channels=[channel_to_wire(c) for c in page],
+            next_page_token=_token(cursor, order),
             total_size=self._service.count_channels(filter),
         )
 
     @rpc.unary
-    def UpdateNotificationChannel(self, request: pb.UpdateNotificationChannelRequest,
-                                  context: grpc.ServicerContext) -> pb.UpdateNotificationChannelResponse:
+    def UpdateNotificationChannel(
+        self, request: pb.UpdateNotificationChannelRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateNotificationChannelResponse:
         channel = self._service.update_channel(_required_id(request), _channel_input(request))
         return pb.UpdateNotificationChannelResponse(channel=channel_to_wire(channel))
 
     @rpc.unary
-    def DeleteNotificationChannel(self, request: pb.DeleteNotificationChannelRequest,
-                                  context: grpc.ServicerContext) -> pb.DeleteNotificationChannelResponse:
+    def DeleteNotificationChannel(
+        self, request: pb.DeleteNotificationChannelRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteNotificationChannelResponse:
         self._service.delete_channel(_required_id(request))
         return pb.DeleteNotificationChannelResponse()
 
     # -- rules -----------------------------------------------------------------------------------------
     @rpc.unary
-    def CreateNotificationRule(self, request: pb.CreateNotificationRuleRequest,
-                               context: grpc.ServicerContext) -> pb.CreateNotificationRuleResponse:
+    def CreateNotificationRule(
+        self, request: pb.CreateNotificationRuleRequest, context: grpc.ServicerContext
+    ) -> pb.CreateNotificationRuleResponse:
         rule = self._service.create_rule(_rule_input(request))
         return pb.CreateNotificationRuleResponse(rule=rule_to_wire(rule))
 
     @rpc.unary
-    def GetNotificationRule(self, request: pb.GetNotificationRuleRequest,
-                            context: grpc.ServicerContext) -> pb.GetNotificationRuleResponse:
-        return pb.GetNotificationRuleResponse(rule=rule_to_wire(self._service.get_rule(_required_id(request))))
+    def GetNotificationRule(
+        self, request: pb.GetNotificationRuleRequest, context: grpc.ServicerContext
+    ) -> pb.GetNotificationRuleResponse:
+        return pb.GetNotificationRuleResponse(
+            rule=rule_to_wire(self._service.get_rule(_required_id(request)))
+        )
 
     @rpc.unary
-    def ListNotificationRules(self, request: pb.ListNotificationRulesRequest,
-                              context: grpc.ServicerContext) -> pb.ListNotificationRulesResponse:
+    def ListNotificationRules(
+        self, request: pb.ListNotificationRulesRequest, context: grpc.ServicerContext
+    ) -> pb.ListNotificationRulesResponse:
         order = _order(request.order_by, _RULE_ORDER)
         filter = RuleFilter(
-            include_disabled=request.include_disabled, include_deleted=request.include_deleted,
+            include_disabled=request.include_disabled,
+            include_deleted=request.include_deleted,
             feature_ids=wire.filter_values(request.features, "features"),
             channel_ids=wire.filter_values(request.channels, "channels"),
-            order_by=order, descending=wire.descending_from_wire(request.order),
+            order_by=order,
+            descending=wire.descending_from_wire(request.order),
         )
         page, cursor = self._service.list_rules(filter, request.page_size, _cursor(request.page_token, order))
         return pb.ListNotificationRulesResponse(
-            rules=[rule_to_wire(r) for r in page], next_page_token=_token(cursor, order),
+            rules=[rule_to_wire(r) for r in page],
+            next_page_token=_token(cursor, order),
             total_size=self._service.count_rules(filter),
         )
 
     @rpc.unary
-    def UpdateNotificationRule(self, request: pb.UpdateNotificationRuleRequest,
-                               context: grpc.ServicerContext) -> pb.UpdateNotificationRuleResponse:
+    def UpdateNotificationRule(
+        self, request: pb.UpdateNotificationRuleRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateNotificationRuleResponse:
         rule = self._service.update_rule(_required_id(request), _rule_input(request))
         return pb.UpdateNotificationRuleResponse(rule=rule_to_wire(rule))
 
     @rpc.unary
-    def DeleteNotificationRule(self, request: pb.DeleteNotificationRuleRequest,
-                               context: grpc.ServicerContext) -> pb.DeleteNotificationRuleResponse:
+    def DeleteNotificationRule(
+        self, request: pb.DeleteNotificationRuleRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteNotificationRuleResponse:
         self._service.delete_rule(_required_id(request))
         return pb.DeleteNotificationRuleResponse()
 
     @rpc.unary
-    def TestNotificationRule(self, request: pb.TestNotificationRuleRequest,
-                             context: grpc.ServicerContext) -> pb.TestNotificationRuleResponse:
+    def TestNotificationRule(
+        self, request: pb.TestNotificationRuleRequest, context: grpc.ServicerContext
+    ) -> pb.TestNotificationRuleResponse:
         event = self._service.test_rule(_required_id(request))
         return pb.TestNotificationRuleResponse(event=self._event(event))
 
@@ -279,25 +345,34 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         return event_to_wire(event, rules[event.rule_id])
 
     @rpc.unary
-    def GetNotificationEvent(self, request: pb.GetNotificationEventRequest,
-                             context: grpc.ServicerContext) -> pb.GetNotificationEventResponse:
-        return pb.GetNotificationEventResponse(event=self._event(self._service.get_event(_required_id(request))))
+    def GetNotificationEvent(
+        self, request: pb.GetNotificationEventRequest, context: grpc.ServicerContext
+    ) -> pb.GetNotificationEventResponse:
+        return pb.GetNotificationEventResponse(
+            event=self._event(self._service.get_event(_required_id(request)))
+        )
 
     @rpc.unary
-    def ListNotificationEvents(self, request: pb.ListNotificationEventsRequest,
-                               context: grpc.ServicerContext) -> pb.ListNotificationEventsResponse:
+    def ListNotificationEvents(
+        self, request: pb.ListNotificationEventsRequest, context: grpc.ServicerContext
+    ) -> pb.ListNotificationEventsResponse:
         order = _order(request.order_by, _EVENT_ORDER)
         filter = EventFilter(
-            from_time=wire.opt_ts(request, "from_time"), to_time=wire.opt_ts(request, "to_time"),
+            from_time=wire.opt_ts(request, "from_time"),
+            to_time=wire.opt_ts(request, "to_time"),
             features=wire.filter_values(request.features, "features"),
             subjects=wire.filter_values(request.subjects, "subjects"),
             rule_ids=wire.filter_values(request.rules, "rules"),
             channel_ids=wire.filter_values(request.channels, "channels"),
-            order_by=order, descending=wire.descending_from_wire(request.order),
+            order_by=order,
+            descending=wire.descending_from_wire(request.order),
         )
-        page, cursor = self._service.list_events(filter, request.page_size, _cursor(request.page_token, order))
+        page, cursor = self._service.list_events(
+            filter, request.page_size, _cursor(request.page_token, order)
+        )
         rules: dict[str, Rule | None] = {}
         return pb.ListNotificationEventsResponse(
-            events=[self._event(e, rules) for e in page], next_page_token=_token(cursor, order),
+            events=[self._event(e, rules) for e in page],
+            next_page_token=_token(cursor, order),
             total_size=self._service.count_events(filter),
         )

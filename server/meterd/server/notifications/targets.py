@@ -50,8 +50,9 @@ def parse_url(url: str, allow_private: bool) -> SplitResult:
     if literal is not None:
         check_address(literal, allow_private)
     elif not allow_private and (host == "localhost" or host.endswith(".localhost")):
-        raise RefusedTarget(f"{host} is a loopback name; private targets are refused "
-                            "(notifications.allow_private_targets)")
+        raise RefusedTarget(
+            f"{host} is a loopback name; private targets are refused (notifications.allow_private_targets)"
+        )
     else:
         try:
             host.encode("idna")
@@ -76,8 +77,9 @@ def check_address(address: IPAddress, allow_private: bool) -> None:
         kind = "private"
     else:
         kind = "not globally routable"
-    raise RefusedTarget(f"{address} is a {kind} address; private targets are refused "
-                        "(notifications.allow_private_targets)")
+    raise RefusedTarget(
+        f"{address} is a {kind} address; private targets are refused (notifications.allow_private_targets)"
+    )
 
 
 def _literal(host: str) -> IPAddress | None:

@@ -34,11 +34,21 @@ def wire(ctx: AppContext) -> None:
         if ctx.metrics is not None:
             observer = ctx.metrics.notifications(store.queue, ctx.clock)
         dispatcher = Dispatcher(
-            store, lambda: WebhookSender(allow_private), ctx.clock, allow_private=allow_private,
-            attempt_timeout=ctx.config.notifications_attempt_timeout_seconds, observer=observer,
+            store,
+            lambda: WebhookSender(allow_private),
+            ctx.clock,
+            allow_private=allow_private,
+            attempt_timeout=ctx.config.notifications_attempt_timeout_seconds,
+            observer=observer,
         )
-        evaluator = Evaluator(service, ctx.services["watch"], ctx.services["features"], ctx.services["subjects"],
-                              ctx.services["credit"], ctx.clock)
+        evaluator = Evaluator(
+            service,
+            ctx.services["watch"],
+            ctx.services["features"],
+            ctx.services["subjects"],
+            ctx.services["credit"],
+            ctx.clock,
+        )
         if observer is not None:
             evaluator.on_events = observer.created
         service.add_events_listener(dispatcher.wake)

@@ -44,14 +44,20 @@ from meterd.server.notifications.model import (
 )
 from meterd.server.timeutil import from_us, to_us
 
-CHANNEL_COLUMNS = "id, type, name, disabled, url, custom_headers, signing_secret, created_us, updated_us, deleted_us"
+CHANNEL_COLUMNS = (
+    "id, type, name, disabled, url, custom_headers, signing_secret, created_us, updated_us, deleted_us"
+)
 RULE_COLUMNS = "id, type, name, disabled, thresholds, created_us, updated_us, deleted_us"
 EVENT_COLUMNS = (
     "id, type, rule_id, created_us, payload, annotations, entitlement_id, feature_id, feature_key, subject_key,"
     " threshold_type, threshold_value, value, period_start_us"
 )
-_ORDER_COLUMNS = {OrderBy.ID: "id", OrderBy.TYPE: "type", OrderBy.CREATED_AT: "created_us",
-                  OrderBy.UPDATED_AT: "updated_us"}
+_ORDER_COLUMNS = {
+    OrderBy.ID: "id",
+    OrderBy.TYPE: "type",
+    OrderBy.CREATED_AT: "created_us",
+    OrderBy.UPDATED_AT: "updated_us",
+}
 # A page cursor: (the order column's value, id) of the page's last row.
 Cursor = tuple[Any, str]
 
@@ -66,9 +72,16 @@ def _marks(values: Sequence[Any]) -> str:
 
 def channel_of(row: Sequence[Any]) -> Channel:
     return Channel(
-        id=row[0], type=ChannelType(row[1]), name=row[2], disabled=bool(row[3]), url=row[4],
-        custom_headers=json.loads(row[5]), signing_secret=row[6], created_at=from_us(row[7]),
-        updated_at=from_us(row[8]), deleted_at=from_us(row[9]) if row[9] is not None else None,
+        id=row[0],
+        type=ChannelType(row[1]),
+        name=row[2],
+        disabled=bool(row[3]),
+        url=row[4],
+        custom_headers=json.loads(row[5]),
+        signing_secret=row[6],
+        created_at=from_us(row[7]),
+        updated_at=from_us(row[8]),
+        deleted_at=from_us(row[9]) if row[9] is not None else None,
     )
 
 
@@ -80,8 +93,17 @@ def _thresholds_of(text: str) -> tuple[Threshold, ...]:
     return tuple(Threshold(ThresholdType(kind), Decimal(value)) for kind, value in json.loads(text))
 
 
-def _page(conn: Any, table: str, columns: str, where: list[str], params: list[Any], order_by: OrderBy,
-          descending: bool, limit: int, after: Cursor | None) -> tuple[list[Any], Cursor | None]:
+def _page(
+    conn: Any,
+    table: str,
+    columns: str,
+    where: list[str],
+    params: list[Any],
+    order_by: OrderBy,
+    descending: bool,
+    limit: int,
+    after: Cursor | None,
+) -> tuple[list[Any], Cursor | None]:
     """One page of ``table`` in (order column, id) order, and the cursor of the next page."""
     column = _ORDER_COLUMNS[order_by]
     direction, op = ("DESC", "<") if descending else ("ASC", ">")
@@ -95,8 +117,11 @@ def _page(conn: Any, table: str, columns: str, where: list[str], params: list[An
             where.append(f"({column} {op} ? OR ({column} = ? AND id {op} ?))")
             params += [after[0], after[0], after[1]]
     order = f"id {direction}" if column == "id" else f"{column} {direction}, id {direction}"
-    sql = (f"SELECT {columns} FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
-           + f" ORDER BY {order} LIMIT ?")
+    sql = (
+        f"SELECT {columns} FROM {table}"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY {order} LIMIT ?"
+    )
     rows = list(conn.execute(sql, [*params, limit + 1]).fetchall())
     cursor = None
     if len(rows) > limit:
@@ -122,17 +147,28 @@ class SqliteNotificationStore:
         def job(conn: Any) -> Channel:
             conn.execute(
                 f"INSERT INTO notification_channels ({CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                (channel.id, channel.type.value, channel.name, channel.disabled, channel.url,
-                 _json(dict(channel.custom_headers)), channel.signing_secret, to_us(channel.created_at),
-                 to_us(channel.updated_at)),
+                (
+                    channel.id,
+                    channel.type.value,
+                    channel.name,
+                    channel.disabled,
+                    channel.url,
+                    _json(dict(channel.custom_headers)),
+                    channel.signing_secret,
+                    to_us(channel.created_at),
+                    to_us(channel.updated_at),
+                ),
             )
             return channel
 
         return self._crud.write(job)  # type: ignore[no-any-return]
 
     def get_channel(self, channel_id: str) -> Channel | None:
-        row = self._db.reader().execute(
-            f"SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = ?", (channel_id,)).fetchone()
+        row = (
+            self._db.reader()
+            .execute(f"SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = ?", (channel_id,))
+            .fetchone()
+        )
         return channel_of(row) if row else None
 
     def update_channel(self, channel: Channel) -> Channel:
@@ -142,8 +178,15 @@ class SqliteNotificationStore:
             cursor = conn.execute(
                 "UPDATE notification_channels SET name = ?, disabled = ?, url = ?, custom_headers = ?,"
                 " signing_secret = ?, updated_us = ?, revision = revision + 1 WHERE id = ? AND deleted_us IS NULL",
-                (channel.name, channel.disabled, channel.url, _json(dict(channel.custom_headers)),
-                 channel.signing_secret, to_us(channel.updated_at), channel.id),
+                (
+                    channel.name,
+                    channel.disabled,
+                    channel.url,
+                    _json(dict(channel.custom_headers)),
+                    channel.signing_secret,
+                    to_us(channel.updated_at),
+                    channel.id,
+                ),
             )
             if cursor.rowcount != 1:
                 raise NotFound(f"id: notification channel {channel.id} not found")
@@ -165,15 +208,28 @@ class SqliteNotificationStore:
 
         self._crud.write(job)
 
-    def list_channels(self, filter: ChannelFilter, limit: int, after: Cursor | None) -> tuple[list[Channel], Cursor | None]:
+    def list_channels(
+        self, filter: ChannelFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Channel], Cursor | None]:
         where, params = self._channel_where(filter)
-        rows, cursor = _page(self._db.reader(), "notification_channels", CHANNEL_COLUMNS, where, params,
-                             filter.order_by, filter.descending, limit, after)
+        rows, cursor = _page(
+            self._db.reader(),
+            "notification_channels",
+            CHANNEL_COLUMNS,
+            where,
+            params,
+            filter.order_by,
+            filter.descending,
+            limit,
+            after,
+        )
         return [channel_of(r) for r in rows], cursor
 
     def count_channels(self, filter: ChannelFilter) -> int:
         where, params = self._channel_where(filter)
-        sql = "SELECT COUNT(*) FROM notification_channels" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = "SELECT COUNT(*) FROM notification_channels" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
         return int(self._db.reader().execute(sql, params).fetchone()[0])
 
     @staticmethod
@@ -194,8 +250,15 @@ class SqliteNotificationStore:
             self._check_channels(conn, rule)
             conn.execute(
                 f"INSERT INTO notification_rules ({RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                (rule.id, rule.type.value, rule.name, rule.disabled, _thresholds_text(rule.thresholds),
-                 to_us(rule.created_at), to_us(rule.updated_at)),
+                (
+                    rule.id,
+                    rule.type.value,
+                    rule.name,
+                    rule.disabled,
+                    _thresholds_text(rule.thresholds),
+                    to_us(rule.created_at),
+                    to_us(rule.updated_at),
+                ),
             )
             self._write_links(conn, rule)
             return self._rules_of(conn, [self._rule_row(conn, rule.id)])[0]
@@ -210,7 +273,13 @@ class SqliteNotificationStore:
             cursor = conn.execute(
                 "UPDATE notification_rules SET name = ?, disabled = ?, thresholds = ?, updated_us = ?,"
                 " revision = revision + 1 WHERE id = ? AND deleted_us IS NULL",
-                (rule.name, rule.disabled, _thresholds_text(rule.thresholds), to_us(rule.updated_at), rule.id),
+                (
+                    rule.name,
+                    rule.disabled,
+                    _thresholds_text(rule.thresholds),
+                    to_us(rule.updated_at),
+                    rule.id,
+                ),
             )
             if cursor.rowcount != 1:
                 raise NotFound(f"id: notification rule {rule.id} not found")
@@ -224,8 +293,13 @@ class SqliteNotificationStore:
     @staticmethod
     def _check_channels(conn: Any, rule: Rule) -> None:
         ids = [c.id for c in rule.channels]
-        found = {r[0] for r in conn.execute(
-            f"SELECT id FROM notification_channels WHERE id IN ({_marks(ids)}) AND deleted_us IS NULL", ids)}
+        found = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM notification_channels WHERE id IN ({_marks(ids)}) AND deleted_us IS NULL",
+                ids,
+            )
+        }
         for i, channel_id in enumerate(ids):
             if channel_id not in found:
                 raise InvalidArgument.of(f"channels[{i}]", f"notification channel {channel_id!r} not found")
@@ -243,7 +317,9 @@ class SqliteNotificationStore:
 
     @staticmethod
     def _rule_row(conn: Any, rule_id: str) -> Any:
-        return conn.execute(f"SELECT {RULE_COLUMNS} FROM notification_rules WHERE id = ?", (rule_id,)).fetchone()
+        return conn.execute(
+            f"SELECT {RULE_COLUMNS} FROM notification_rules WHERE id = ?", (rule_id,)
+        ).fetchone()
 
     def delete_rule(self, rule_id: str, at: datetime) -> None:
         def job(conn: Any) -> None:
@@ -262,11 +338,22 @@ class SqliteNotificationStore:
         row = self._rule_row(conn, rule_id)
         return self._rules_of(conn, [row])[0] if row else None
 
-    def list_rules(self, filter: RuleFilter, limit: int, after: Cursor | None) -> tuple[list[Rule], Cursor | None]:
+    def list_rules(
+        self, filter: RuleFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Rule], Cursor | None]:
         conn = self._db.reader()
         where, params = self._rule_where(filter)
-        rows, cursor = _page(conn, "notification_rules", RULE_COLUMNS, where, params, filter.order_by,
-                             filter.descending, limit, after)
+        rows, cursor = _page(
+            conn,
+            "notification_rules",
+            RULE_COLUMNS,
+            where,
+            params,
+            filter.order_by,
+            filter.descending,
+            limit,
+            after,
+        )
         return self._rules_of(conn, rows), cursor
 
     def count_rules(self, filter: RuleFilter) -> int:
@@ -283,12 +370,16 @@ class SqliteNotificationStore:
         if not filter.include_deleted:
             where.append("deleted_us IS NULL")
         if filter.feature_ids:
-            where.append("id IN (SELECT rule_id FROM notification_rule_features"
-                         f" WHERE feature_id IN ({_marks(filter.feature_ids)}))")
+            where.append(
+                "id IN (SELECT rule_id FROM notification_rule_features"
+                f" WHERE feature_id IN ({_marks(filter.feature_ids)}))"
+            )
             params += filter.feature_ids
         if filter.channel_ids:
-            where.append("id IN (SELECT rule_id FROM notification_rule_channels"
-                         f" WHERE channel_id IN ({_marks(filter.channel_ids)}))")
+            where.append(
+                "id IN (SELECT rule_id FROM notification_rule_channels"
+                f" WHERE channel_id IN ({_marks(filter.channel_ids)}))"
+            )
             params += filter.channel_ids
         return where, params
 
@@ -318,21 +409,31 @@ class SqliteNotificationStore:
         for rule_id, channel_id, kind in conn.execute(
             "SELECT rc.rule_id, rc.channel_id, c.type FROM notification_rule_channels rc"
             f" JOIN notification_channels c ON c.id = rc.channel_id WHERE rc.rule_id IN ({_marks(ids)})"
-            " ORDER BY rc.rule_id, rc.position", ids,
+            " ORDER BY rc.rule_id, rc.position",
+            ids,
         ):
             channels.setdefault(rule_id, []).append(ChannelMeta(channel_id, ChannelType(kind)))
         features: dict[str, list[FeatureMeta]] = {}
         for rule_id, feature_id, key in conn.execute(
             "SELECT rf.rule_id, rf.feature_id, f.key FROM notification_rule_features rf"
             f" JOIN features f ON f.id = rf.feature_id WHERE rf.rule_id IN ({_marks(ids)})"
-            " ORDER BY rf.rule_id, rf.position", ids,
+            " ORDER BY rf.rule_id, rf.position",
+            ids,
         ):
             features.setdefault(rule_id, []).append(FeatureMeta(feature_id, key))
         return [
-            Rule(id=r[0], type=RuleType(r[1]), name=r[2], disabled=bool(r[3]),
-                 channels=tuple(channels.get(r[0], ())), thresholds=_thresholds_of(r[4]),
-                 features=tuple(features.get(r[0], ())), created_at=from_us(r[5]), updated_at=from_us(r[6]),
-                 deleted_at=from_us(r[7]) if r[7] is not None else None)
+            Rule(
+                id=r[0],
+                type=RuleType(r[1]),
+                name=r[2],
+                disabled=bool(r[3]),
+                channels=tuple(channels.get(r[0], ())),
+                thresholds=_thresholds_of(r[4]),
+                features=tuple(features.get(r[0], ())),
+                created_at=from_us(r[5]),
+                updated_at=from_us(r[6]),
+                deleted_at=from_us(r[7]) if r[7] is not None else None,
+            )
             for r in rows
         ]
 
@@ -347,25 +448,41 @@ class SqliteNotificationStore:
             stored = []
             for e in events:
                 rule = conn.execute(
-                    "SELECT disabled, deleted_us FROM notification_rules WHERE id = ?", (e.rule_id,)).fetchone()
+                    "SELECT disabled, deleted_us FROM notification_rules WHERE id = ?", (e.rule_id,)
+                ).fetchone()
                 if rule is None or rule[1] is not None or (rule[0] and not test):
                     continue
-                channels = [r[0] for r in conn.execute(
-                    "SELECT c.id FROM notification_rule_channels rc JOIN notification_channels c ON c.id = rc.channel_id"
-                    " WHERE rc.rule_id = ? AND c.disabled = 0 AND c.deleted_us IS NULL ORDER BY rc.position",
-                    (e.rule_id,),
-                )]
+                channels = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT c.id FROM notification_rule_channels rc JOIN notification_channels c ON c.id = rc.channel_id"
+                        " WHERE rc.rule_id = ? AND c.disabled = 0 AND c.deleted_us IS NULL ORDER BY rc.position",
+                        (e.rule_id,),
+                    )
+                ]
                 if not channels:
                     continue
                 c = e.crossing
                 cursor = conn.execute(
                     f"INSERT INTO notification_events ({EVENT_COLUMNS}, dedupe_key)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-                    (e.id, RuleType.BALANCE_THRESHOLD.value, e.rule_id, to_us(e.created_at), e.payload_json,
-                     _json(dict(e.annotations)), c.entitlement_id if c else None, c.feature_id if c else None,
-                     c.feature_key if c else None, c.subject_key if c else None,
-                     c.threshold.type.value if c else None, str(c.threshold.value) if c else None,
-                     _value_text(c.value) if c else None, to_us(c.period_start) if c else None, e.dedupe_key),
+                    (
+                        e.id,
+                        RuleType.BALANCE_THRESHOLD.value,
+                        e.rule_id,
+                        to_us(e.created_at),
+                        e.payload_json,
+                        _json(dict(e.annotations)),
+                        c.entitlement_id if c else None,
+                        c.feature_id if c else None,
+                        c.feature_key if c else None,
+                        c.subject_key if c else None,
+                        c.threshold.type.value if c else None,
+                        str(c.threshold.value) if c else None,
+                        _value_text(c.value) if c else None,
+                        to_us(c.period_start) if c else None,
+                        e.dedupe_key,
+                    ),
                 )
                 if cursor.rowcount != 1:
                     continue
@@ -382,22 +499,40 @@ class SqliteNotificationStore:
 
     def fired(self, entitlement_id: str, period_start_us: int) -> set[str]:
         """The dedupe keys of the events stored for this entitlement and usage period."""
-        rows = self._db.reader().execute(
-            "SELECT dedupe_key FROM notification_events WHERE entitlement_id = ? AND period_start_us = ?"
-            " AND dedupe_key IS NOT NULL", (entitlement_id, period_start_us),
-        ).fetchall()
+        rows = (
+            self._db.reader()
+            .execute(
+                "SELECT dedupe_key FROM notification_events WHERE entitlement_id = ? AND period_start_us = ?"
+                " AND dedupe_key IS NOT NULL",
+                (entitlement_id, period_start_us),
+            )
+            .fetchall()
+        )
         return {r[0] for r in rows}
 
     def get_event(self, event_id: str) -> Event | None:
         conn = self._db.reader()
-        row = conn.execute(f"SELECT {EVENT_COLUMNS} FROM notification_events WHERE id = ?", (event_id,)).fetchone()
+        row = conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM notification_events WHERE id = ?", (event_id,)
+        ).fetchone()
         return self._events_of(conn, [row])[0] if row else None
 
-    def list_events(self, filter: EventFilter, limit: int, after: Cursor | None) -> tuple[list[Event], Cursor | None]:
+    def list_events(
+        self, filter: EventFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Event], Cursor | None]:
         conn = self._db.reader()
         where, params = self._event_where(filter)
-        rows, cursor = _page(conn, "notification_events", EVENT_COLUMNS, where, params, filter.order_by,
-                             filter.descending, limit, after)
+        rows, cursor = _page(
+            conn,
+            "notification_events",
+            EVENT_COLUMNS,
+            where,
+            params,
+            filter.order_by,
+            filter.descending,
+            limit,
+            after,
+        )
         return self._events_of(conn, rows), cursor
 
     def count_events(self, filter: EventFilter) -> int:
@@ -426,8 +561,10 @@ class SqliteNotificationStore:
             where.append(f"rule_id IN ({_marks(filter.rule_ids)})")
             params += filter.rule_ids
         if filter.channel_ids:
-            where.append("id IN (SELECT event_id FROM notification_deliveries"
-                         f" WHERE channel_id IN ({_marks(filter.channel_ids)}))")
+            where.append(
+                "id IN (SELECT event_id FROM notification_deliveries"
+                f" WHERE channel_id IN ({_marks(filter.channel_ids)}))"
+            )
             params += filter.channel_ids
         return where, params
 
@@ -439,43 +576,75 @@ class SqliteNotificationStore:
         attempts: dict[tuple[str, str], list[Attempt]] = {}
         for event_id, channel_id, at_us, status, error, duration_us in conn.execute(
             "SELECT event_id, channel_id, attempted_us, status_code, error, duration_us"
-            f" FROM notification_delivery_attempts WHERE event_id IN ({_marks(ids)}) ORDER BY attempted_us, id", ids,
+            f" FROM notification_delivery_attempts WHERE event_id IN ({_marks(ids)}) ORDER BY attempted_us, id",
+            ids,
         ):
             attempts.setdefault((event_id, channel_id), []).append(
-                Attempt(from_us(at_us), status, error, duration_us / 1e6))
+                Attempt(from_us(at_us), status, error, duration_us / 1e6)
+            )
         deliveries: dict[str, list[Delivery]] = {}
         for event_id, channel_id, kind, state, reason, updated_us, next_us in conn.execute(
             "SELECT d.event_id, d.channel_id, c.type, d.state, d.reason, d.updated_us, d.next_attempt_us"
             " FROM notification_deliveries d JOIN notification_channels c ON c.id = d.channel_id"
-            f" WHERE d.event_id IN ({_marks(ids)}) ORDER BY d.event_id, d.created_us, d.channel_id", ids,
+            f" WHERE d.event_id IN ({_marks(ids)}) ORDER BY d.event_id, d.created_us, d.channel_id",
+            ids,
         ):
             state = DeliveryState(state)
-            deliveries.setdefault(event_id, []).append(Delivery(
-                channel=ChannelMeta(channel_id, ChannelType(kind)), state=state, reason=reason,
-                updated_at=from_us(updated_us),
-                next_attempt_at=from_us(next_us) if next_us is not None and state in _OPEN_STATES else None,
-                attempts=tuple(attempts.get((event_id, channel_id), ())),
-            ))
+            deliveries.setdefault(event_id, []).append(
+                Delivery(
+                    channel=ChannelMeta(channel_id, ChannelType(kind)),
+                    state=state,
+                    reason=reason,
+                    updated_at=from_us(updated_us),
+                    next_attempt_at=from_us(next_us)
+                    if next_us is not None and state in _OPEN_STATES
+                    else None,
+                    attempts=tuple(attempts.get((event_id, channel_id), ())),
+                )
+            )
         out = []
         for r in rows:
             crossing = None
             if r[6] is not None:
                 has_access, balance, usage, overage = json.loads(r[12])
                 crossing = Crossing(
-                    entitlement_id=r[6], feature_id=r[7], feature_key=r[8], subject_key=r[9],
+                    entitlement_id=r[6],
+                    feature_id=r[7],
+                    feature_key=r[8],
+                    subject_key=r[9],
                     threshold=Threshold(ThresholdType(r[10]), Decimal(r[11])),
-                    value=EntitlementValue(has_access=has_access, balance=Decimal(balance), usage=Decimal(usage),
-                                           overage=Decimal(overage)),
+                    value=EntitlementValue(
+                        has_access=has_access,
+                        balance=Decimal(balance),
+                        usage=Decimal(usage),
+                        overage=Decimal(overage),
+                    ),
                     period_start=from_us(r[13]),
                 )
-            out.append(Event(id=r[0], type=RuleType(r[1]), rule_id=r[2], created_at=from_us(r[3]),
-                             payload_json=r[4], annotations=json.loads(r[5]), crossing=crossing,
-                             deliveries=tuple(deliveries.get(r[0], ()))))
+            out.append(
+                Event(
+                    id=r[0],
+                    type=RuleType(r[1]),
+                    rule_id=r[2],
+                    created_at=from_us(r[3]),
+                    payload_json=r[4],
+                    annotations=json.loads(r[5]),
+                    crossing=crossing,
+                    deliveries=tuple(deliveries.get(r[0], ())),
+                )
+            )
         return out
 
     # -- deliveries ----------------------------------------------------------------------------------
-    def claim(self, owner: str, now: datetime, lease_until: datetime, limit: int,
-              room: Mapping[str, int], default_room: int) -> list[ClaimedDelivery]:
+    def claim(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        room: Mapping[str, int],
+        default_room: int,
+    ) -> list[ClaimedDelivery]:
         """Takes up to ``limit`` due deliveries (PENDING, or SENDING with an expired lease), oldest due first,
         at most ``room.get(channel, default_room)`` per channel, and leases them to ``owner`` until
         ``lease_until``."""
@@ -507,17 +676,31 @@ class SqliteNotificationStore:
                 [(owner, to_us(lease_until), now_us, e, c) for e, c, _, _ in taken],
             )
             events = sorted({e for e, _, _, _ in taken})
-            payloads = dict(conn.execute(
-                f"SELECT id, payload FROM notification_events WHERE id IN ({_marks(events)})", events).fetchall())
+            payloads = dict(
+                conn.execute(
+                    f"SELECT id, payload FROM notification_events WHERE id IN ({_marks(events)})", events
+                ).fetchall()
+            )
             channels = sorted({c for _, c, _, _ in taken})
-            info = {r[0]: r for r in conn.execute(
-                "SELECT id, url, signing_secret, custom_headers, disabled, deleted_us FROM notification_channels"
-                f" WHERE id IN ({_marks(channels)})", channels).fetchall()}
+            info = {
+                r[0]: r
+                for r in conn.execute(
+                    "SELECT id, url, signing_secret, custom_headers, disabled, deleted_us FROM notification_channels"
+                    f" WHERE id IN ({_marks(channels)})",
+                    channels,
+                ).fetchall()
+            }
             return [
                 ClaimedDelivery(
-                    event_id=e, channel_id=c, attempts=attempts, created_at=from_us(created_us),
-                    payload_json=payloads[e], url=info[c][1], signing_secret=info[c][2],
-                    custom_headers=json.loads(info[c][3]), channel_active=not info[c][4] and info[c][5] is None,
+                    event_id=e,
+                    channel_id=c,
+                    attempts=attempts,
+                    created_at=from_us(created_us),
+                    payload_json=payloads[e],
+                    url=info[c][1],
+                    signing_secret=info[c][2],
+                    custom_headers=json.loads(info[c][3]),
+                    channel_active=not info[c][4] and info[c][5] is None,
                 )
                 for e, c, attempts, created_us in taken
             ]
@@ -534,16 +717,29 @@ class SqliteNotificationStore:
                 conn.execute(
                     "INSERT INTO notification_delivery_attempts (event_id, channel_id, attempted_us, status_code,"
                     " error, duration_us) VALUES (?, ?, ?, ?, ?, ?)",
-                    (delivery.event_id, delivery.channel_id, to_us(a.attempted_at), a.status_code, a.error,
-                     int(a.duration_seconds * 1e6)),
+                    (
+                        delivery.event_id,
+                        delivery.channel_id,
+                        to_us(a.attempted_at),
+                        a.status_code,
+                        a.error,
+                        int(a.duration_seconds * 1e6),
+                    ),
                 )
             cursor = conn.execute(
                 f"UPDATE notification_deliveries SET state = ?, attempts = attempts + {int(a is not None)},"
                 " next_attempt_us = ?,"
                 " reason = ?, lease_owner = NULL, lease_until_us = NULL, updated_us = ?"
                 " WHERE event_id = ? AND channel_id = ? AND lease_owner = ? AND state = 'SENDING'",
-                (outcome.state.value, to_us(outcome.next_attempt_at) if outcome.next_attempt_at else None,
-                 outcome.reason, to_us(now), delivery.event_id, delivery.channel_id, owner),
+                (
+                    outcome.state.value,
+                    to_us(outcome.next_attempt_at) if outcome.next_attempt_at else None,
+                    outcome.reason,
+                    to_us(now),
+                    delivery.event_id,
+                    delivery.channel_id,
+                    owner,
+                ),
             )
             return bool(cursor.rowcount == 1)
 
@@ -551,18 +747,26 @@ class SqliteNotificationStore:
 
     def next_due(self) -> datetime | None:
         """When the earliest open delivery is due (or its lease ends, for one being sent)."""
-        row = self._db.reader().execute(
-            "SELECT MIN(CASE WHEN lease_until_us IS NOT NULL AND lease_until_us > next_attempt_us"
-            " THEN lease_until_us ELSE next_attempt_us END) FROM notification_deliveries"
-            " WHERE state IN ('PENDING', 'SENDING')"
-        ).fetchone()
+        row = (
+            self._db.reader()
+            .execute(
+                "SELECT MIN(CASE WHEN lease_until_us IS NOT NULL AND lease_until_us > next_attempt_us"
+                " THEN lease_until_us ELSE next_attempt_us END) FROM notification_deliveries"
+                " WHERE state IN ('PENDING', 'SENDING')"
+            )
+            .fetchone()
+        )
         return from_us(row[0]) if row and row[0] is not None else None
 
     def queue(self) -> tuple[int, datetime | None]:
         """(open deliveries, creation time of the oldest) for the queue metrics."""
-        row = self._db.reader().execute(
-            "SELECT COUNT(*), MIN(created_us) FROM notification_deliveries WHERE state IN ('PENDING', 'SENDING')"
-        ).fetchone()
+        row = (
+            self._db.reader()
+            .execute(
+                "SELECT COUNT(*), MIN(created_us) FROM notification_deliveries WHERE state IN ('PENDING', 'SENDING')"
+            )
+            .fetchone()
+        )
         return int(row[0]), (from_us(row[1]) if row[1] is not None else None)
 
     # -- evaluators ----------------------------------------------------------------------------------
@@ -597,5 +801,6 @@ _OPEN_STATES = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
 
 
 def _value_text(value: EntitlementValue) -> str:
-    return json.dumps([value.has_access, str(value.balance), str(value.usage), str(value.overage)],
-                      separators=(",", ":"))
+    return json.dumps(
+        [value.has_access, str(value.balance), str(value.usage), str(value.overage)], separators=(",", ":")
+    )
