@@ -211,6 +211,16 @@ def full_speed(address: str, subjects: list[str], events: int, base: int, rng: r
         return events / (time.perf_counter() - started)
 
 
+def quiesce(proc: psutil.Process, deadline: float = 120) -> None:
+    """Waits until the server is idle: under 5% of a core over half a second."""
+    end = time.monotonic() + deadline
+    proc.cpu_percent()
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        if proc.cpu_percent() < 5:
+            return
+
+
 def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
     receiver = Receiver()
     subjects = [f"s-{i}" for i in range(args.subjects)]
@@ -220,6 +230,7 @@ def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
         cpu: dict[str, list[float]] = {"without": [], "with": []}
 
         def run(k: int, side: str) -> float:
+            quiesce(proc)  # the evaluator's work on rule changes is not the run's
             before = proc.cpu_times()
             rate = full_speed(server.address, subjects, args.events, 10_000_000 * k, rng)
             after = proc.cpu_times()
