@@ -9,6 +9,11 @@ LOCK := requirements.lock
 SETUP_LOCK := .setup.lock
 NODE_TOOLS := node_modules/.bin
 BUF := $(NODE_TOOLS)/buf
+SDK_DIR := tests/sdk
+SDK_NODE := $(SDK_DIR)/node_modules/.installed
+SDK_VENV := $(SDK_DIR)/.venv/.installed
+GRPCURL := $(VENV)/bin/grpcurl
+GRPCURL_MODULE := github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 
 # buf breaking compares protos/ with this git ref: the previous commit by default (the last change must not
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
@@ -16,7 +21,7 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 
 .PHONY: setup lock generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
 
-setup: $(STAMP) $(BUF)
+setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL)
 	@bash scripts/ensure-postgresql.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
@@ -38,6 +43,28 @@ $(BUF): package.json
 	  npm install --no-audit --no-fund --silent; \
 	  touch $(BUF)'
 
+# OpenMeter's own SDKs, which tests/api/test_openmeter_sdks.py runs against meterd's HTTP API: the npm packages
+# pinned by tests/sdk/package-lock.json, and the Python SDK in a venv of its own (it brings azure-core, requests).
+$(SDK_NODE): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	@flock $(SETUP_LOCK) bash -c 'set -e; \
+	  if [ $(SDK_NODE) -nt $(SDK_DIR)/package-lock.json ] && [ $(SDK_NODE) -nt $(SDK_DIR)/package.json ]; then exit 0; fi; \
+	  npm ci --prefix $(SDK_DIR) --no-audit --no-fund --silent --engine-strict=false; \
+	  touch $(SDK_NODE)'
+
+$(SDK_VENV): $(SDK_DIR)/requirements.txt
+	@flock $(SETUP_LOCK) bash -c 'set -e; \
+	  if [ $(SDK_VENV) -nt $(SDK_DIR)/requirements.txt ]; then exit 0; fi; \
+	  test -x $(SDK_DIR)/.venv/bin/python || python3 -m venv $(SDK_DIR)/.venv; \
+	  $(SDK_DIR)/.venv/bin/pip install -q --no-deps -r $(SDK_DIR)/requirements.txt; \
+	  touch $(SDK_VENV)'
+
+# grpcurl, which tests/api/test_grpc_tooling.py drives against meterd's reflection (from the Go module proxy;
+# without Go the test uses a reflection client of its own instead).
+$(GRPCURL):
+	@flock $(SETUP_LOCK) bash -c 'set -e; test -x $(GRPCURL) && exit 0; \
+	  if command -v go >/dev/null; then GOBIN=$(abspath $(VENV))/bin go install $(GRPCURL_MODULE); \
+	  else echo "go: missing, grpcurl not installed"; fi'
+
 # Re-resolves requirements.lock from pyproject.toml (newest versions within its ranges, for every platform).
 lock:
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -53,7 +80,8 @@ check-generated: generate
 	@test -z "$$(git status --porcelain -- client/meterd/v1)" || { git status --porcelain -- client/meterd/v1; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
 
 run: setup
-	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --db ./meterd.db --config examples/meterd.yaml
+	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --http-listen 127.0.0.1:8888 --db ./meterd.db \
+	  --config examples/meterd.yaml
 
 # Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
 test: setup
@@ -65,7 +93,7 @@ test-slow: setup
 # The wire fuzz test with many examples per RPC (make test runs a few): METERD_FUZZ_EXAMPLES to change.
 FUZZ_EXAMPLES ?= 500
 fuzz: setup
-	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py
+	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py tests/api/test_http_fuzz.py
 
 lint: setup
 	$(BUF) lint
@@ -84,4 +112,4 @@ check-stubs: setup
 	bash scripts/stubs.sh --check
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache $(SETUP_LOCK)
+	rm -rf $(VENV) node_modules .pytest_cache $(SETUP_LOCK) $(SDK_DIR)/node_modules $(SDK_DIR)/.venv

@@ -19,6 +19,7 @@ FULL = {
     "postgres": ["--events", "200000", "--query-events", "10000000", "--runs", "30"],
     "watch": [],
     "memory": ["--events", "1000000"],
+    "http_api": [],
     "notifications": [],
 }
 QUICK = {
@@ -30,6 +31,7 @@ QUICK = {
     "postgres": ["--events", "20000", "--query-events", "50000", "--runs", "5"],
     "watch": ["--quick"],
     "memory": ["--events", "50000", "--queries", "80"],
+    "http_api": ["--quick"],
     "notifications": ["--quick"],
 }
 
@@ -39,7 +41,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
                         help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
-                             " watch, memory, notifications)")
+                             " watch, memory, http_api, notifications)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

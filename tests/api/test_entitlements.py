@@ -168,7 +168,8 @@ def test_current_usage_period_follows_the_clock(
     created = clocked_features.subjects.create_entitlement(
         "c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": interval, "anchor": anchor}}
     )
-    assert dt(created.metered.measure_usage_from) == anchor
+    # Measured from the creation minute, whatever the anchor (OpenMeter's code).
+    assert dt(created.metered.measure_usage_from) == anchor + timedelta(minutes=1)
     clock.set(now)
     [listed] = clocked_features.entitlements.list()
     got = listed.metered.current_usage_period
@@ -181,9 +182,13 @@ def test_an_anchor_in_the_future_gives_the_period_before_it(clocked_features: Op
         "type": "metered", "featureKey": "ai_tokens",
         "usagePeriod": {"interval": "MONTH", "anchor": datetime(2024, 3, 15, tzinfo=UTC)},
     })
+    # The period before the anchor's, cut to start at the creation (usage before it does not count).
     p = created.metered.current_usage_period
-    assert (dt(p.from_time), dt(p.to_time)) == (datetime(2023, 12, 15, tzinfo=UTC), datetime(2024, 1, 15, tzinfo=UTC))
-    assert dt(created.metered.measure_usage_from) == datetime(2023, 12, 15, tzinfo=UTC)
+    assert (dt(p.from_time), dt(p.to_time)) == (datetime(2024, 1, 10, tzinfo=UTC), datetime(2024, 1, 15, tzinfo=UTC))
+    clock.set(datetime(2024, 1, 20, tzinfo=UTC))
+    p = clocked_features.subjects.get_entitlement("c", "ai_tokens").metered.current_usage_period
+    assert (dt(p.from_time), dt(p.to_time)) == (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 2, 15, tzinfo=UTC))
+    assert dt(created.metered.measure_usage_from) == datetime(2024, 1, 10, tzinfo=UTC)
 
 
 def test_one_active_entitlement_per_subject_and_feature(features: OpenMeter) -> None:

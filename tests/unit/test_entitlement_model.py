@@ -11,6 +11,7 @@ import pytest
 from meterd.server.credit import engine
 from meterd.server.entitlements.model import (
     EntitlementType,
+    MeasureUsageFrom,
     MeteredRequest,
     NewEntitlement,
     build_entitlement,
@@ -51,11 +52,34 @@ def test_metered_defaults() -> None:
     assert e.last_reset is None
 
 
-def test_measure_usage_from_defaults_to_the_start_of_the_period_containing_creation() -> None:
+def test_measure_usage_from_defaults_to_the_creation_minute_whatever_the_anchor() -> None:
+    # OpenMeter's code: usage between the period's start and the creation does not count; the first period is
+    # cut to start at the creation minute and ends on the anchor's boundary.
     anchor = datetime(2024, 1, 31, tzinfo=UTC)
-    e = build_entitlement(metered(interval=Interval.MONTH, anchor=anchor), METERED_FEATURE, "E1", NOW)
+    minute = datetime(2024, 3, 10, 15, 42, tzinfo=UTC)
+    for preset in (None, MeasureUsageFrom.NOW):
+        e = build_entitlement(metered(interval=Interval.MONTH, anchor=anchor, measure_usage_from_preset=preset),
+                              METERED_FEATURE, "E1", NOW)
+        assert e.metered is not None and e.metered.measure_usage_from == minute
+        assert e.current_usage_period(NOW) == Period(minute, datetime(2024, 3, 31, tzinfo=UTC))
+        assert e.reported_last_reset == minute
+
+
+def test_measure_usage_from_current_period_start() -> None:
+    anchor = datetime(2024, 1, 31, tzinfo=UTC)
+    e = build_entitlement(
+        metered(interval=Interval.MONTH, anchor=anchor, measure_usage_from_preset=MeasureUsageFrom.CURRENT_PERIOD_START),
+        METERED_FEATURE, "E1", NOW,
+    )
     assert e.metered is not None and e.metered.measure_usage_from == datetime(2024, 2, 29, tzinfo=UTC)
     assert e.current_usage_period(NOW) == Period(datetime(2024, 2, 29, tzinfo=UTC), datetime(2024, 3, 31, tzinfo=UTC))
+    # An explicit instant wins over the preset, truncated to the minute.
+    e = build_entitlement(
+        metered(interval=Interval.MONTH, anchor=anchor, measure_usage_from=datetime(2024, 3, 1, 8, 0, 59, tzinfo=UTC),
+                measure_usage_from_preset=MeasureUsageFrom.CURRENT_PERIOD_START),
+        METERED_FEATURE, "E1", NOW,
+    )
+    assert e.metered is not None and e.metered.measure_usage_from == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def test_zero_issue_after_reset_means_none() -> None:

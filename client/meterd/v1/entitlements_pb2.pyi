@@ -74,6 +74,30 @@ ENTITLEMENT_ORDER_BY_UPDATED_AT: EntitlementOrderBy.ValueType  # 2
 """Last change time."""
 Global___EntitlementOrderBy: _TypeAlias = EntitlementOrderBy  # noqa: Y015
 
+class _MeasureUsageFromPreset:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MeasureUsageFromPresetEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MeasureUsageFromPreset.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MEASURE_USAGE_FROM_PRESET_UNSPECIFIED: _MeasureUsageFromPreset.ValueType  # 0
+    """Not set: NOW."""
+    MEASURE_USAGE_FROM_PRESET_NOW: _MeasureUsageFromPreset.ValueType  # 1
+    """The creation time, truncated to the minute."""
+    MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START: _MeasureUsageFromPreset.ValueType  # 2
+    """The start of the usage period that contains the creation time."""
+
+class MeasureUsageFromPreset(_MeasureUsageFromPreset, metaclass=_MeasureUsageFromPresetEnumTypeWrapper):
+    """Where a metered entitlement starts measuring usage when no instant is given (OpenMeter's MeasureUsageFromEnum)."""
+
+MEASURE_USAGE_FROM_PRESET_UNSPECIFIED: MeasureUsageFromPreset.ValueType  # 0
+"""Not set: NOW."""
+MEASURE_USAGE_FROM_PRESET_NOW: MeasureUsageFromPreset.ValueType  # 1
+"""The creation time, truncated to the minute."""
+MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START: MeasureUsageFromPreset.ValueType  # 2
+"""The start of the usage period that contains the creation time."""
+Global___MeasureUsageFromPreset: _TypeAlias = MeasureUsageFromPreset  # noqa: Y015
+
 class _EntitlementChangeReason:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -325,6 +349,7 @@ class MeteredEntitlement(_message.Message):
     PRESERVE_OVERAGE_AT_RESET_FIELD_NUMBER: _builtins.int
     CURRENT_USAGE_PERIOD_FIELD_NUMBER: _builtins.int
     LAST_RESET_FIELD_NUMBER: _builtins.int
+    MEASURE_USAGE_FROM_PRESET_FIELD_NUMBER: _builtins.int
     issue_after_reset: _builtins.float
     """Amount of a grant issued with the entitlement and restored at every reset."""
     issue_after_reset_priority: _builtins.int
@@ -333,13 +358,19 @@ class MeteredEntitlement(_message.Message):
     """Access continues past a zero balance."""
     preserve_overage_at_reset: _builtins.bool
     """Overage is carried into the next period at a reset."""
+    measure_usage_from_preset: Global___MeasureUsageFromPreset.ValueType
+    """On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+    period containing the creation time: usage since then counts). Input only.
+    """
     @_builtins.property
     def usage_period(self) -> _common_pb2.RecurringPeriod:
         """The usage period; its anchor defaults to the creation time truncated to the minute."""
 
     @_builtins.property
     def measure_usage_from(self) -> _timestamp_pb2.Timestamp:
-        """Usage before this instant never counts; default: the start of the current period at creation."""
+        """Usage before this instant never counts; default: the creation time truncated to the minute (the first
+        period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
+        """
 
     @_builtins.property
     def current_usage_period(self) -> _common_pb2.TimeRange:
@@ -360,10 +391,11 @@ class MeteredEntitlement(_message.Message):
         preserve_overage_at_reset: _builtins.bool = ...,
         current_usage_period: _common_pb2.TimeRange | None = ...,
         last_reset: _timestamp_pb2.Timestamp | None = ...,
+        measure_usage_from_preset: Global___MeasureUsageFromPreset.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_issue_after_reset", b"_issue_after_reset", "_issue_after_reset_priority", b"_issue_after_reset_priority", "current_usage_period", b"current_usage_period", "issue_after_reset", b"issue_after_reset", "issue_after_reset_priority", b"issue_after_reset_priority", "last_reset", b"last_reset", "measure_usage_from", b"measure_usage_from", "usage_period", b"usage_period"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_issue_after_reset", b"_issue_after_reset", "_issue_after_reset_priority", b"_issue_after_reset_priority", "current_usage_period", b"current_usage_period", "is_soft_limit", b"is_soft_limit", "issue_after_reset", b"issue_after_reset", "issue_after_reset_priority", b"issue_after_reset_priority", "last_reset", b"last_reset", "measure_usage_from", b"measure_usage_from", "preserve_overage_at_reset", b"preserve_overage_at_reset", "usage_period", b"usage_period"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_issue_after_reset", b"_issue_after_reset", "_issue_after_reset_priority", b"_issue_after_reset_priority", "current_usage_period", b"current_usage_period", "is_soft_limit", b"is_soft_limit", "issue_after_reset", b"issue_after_reset", "issue_after_reset_priority", b"issue_after_reset_priority", "last_reset", b"last_reset", "measure_usage_from", b"measure_usage_from", "measure_usage_from_preset", b"measure_usage_from_preset", "preserve_overage_at_reset", b"preserve_overage_at_reset", "usage_period", b"usage_period"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__issue_after_reset: _TypeAlias = _typing.Literal["issue_after_reset"]  # noqa: Y015
     _WhichOneofArgType__issue_after_reset: _TypeAlias = _typing.Literal["_issue_after_reset", b"_issue_after_reset"]  # noqa: Y015
@@ -644,9 +676,11 @@ class GetEntitlementRequest(_message.Message):
     SUBJECT_KEY_FIELD_NUMBER: _builtins.int
     ENTITLEMENT_FIELD_NUMBER: _builtins.int
     subject_key: _builtins.str
-    """The subject's key."""
+    """The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+    GET /api/v1/entitlements/{entitlementId}).
+    """
     entitlement: _builtins.str
-    """The entitlement's id or its feature's key."""
+    """The entitlement's id or its feature's key (only an id without subject_key)."""
     def __init__(
         self,
         *,

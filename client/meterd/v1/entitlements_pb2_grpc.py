@@ -99,7 +99,7 @@ class EntitlementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetEntitlement(self, request, context):
-        """Gets a subject's entitlement by id or feature key.
+        """Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

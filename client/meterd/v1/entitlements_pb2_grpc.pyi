@@ -36,7 +36,7 @@ class EntitlementServiceStub:
     CreateEntitlement: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.CreateEntitlementRequest, _entitlements_pb2.CreateEntitlementResponse]
     """Creates an entitlement for a subject (at most one active per subject and feature)."""
     GetEntitlement: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.GetEntitlementRequest, _entitlements_pb2.GetEntitlementResponse]
-    """Gets a subject's entitlement by id or feature key."""
+    """Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id."""
     ListEntitlements: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.ListEntitlementsRequest, _entitlements_pb2.ListEntitlementsResponse]
     """Lists entitlements of every subject."""
     ListSubjectEntitlements: _grpc.UnaryUnaryMultiCallable[_entitlements_pb2.ListSubjectEntitlementsRequest, _entitlements_pb2.ListSubjectEntitlementsResponse]
@@ -64,7 +64,7 @@ class EntitlementServiceAsyncStub(EntitlementServiceStub):
     CreateEntitlement: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.CreateEntitlementRequest, _entitlements_pb2.CreateEntitlementResponse]  # type: ignore[assignment]
     """Creates an entitlement for a subject (at most one active per subject and feature)."""
     GetEntitlement: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.GetEntitlementRequest, _entitlements_pb2.GetEntitlementResponse]  # type: ignore[assignment]
-    """Gets a subject's entitlement by id or feature key."""
+    """Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id."""
     ListEntitlements: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.ListEntitlementsRequest, _entitlements_pb2.ListEntitlementsResponse]  # type: ignore[assignment]
     """Lists entitlements of every subject."""
     ListSubjectEntitlements: _aio.UnaryUnaryMultiCallable[_entitlements_pb2.ListSubjectEntitlementsRequest, _entitlements_pb2.ListSubjectEntitlementsResponse]  # type: ignore[assignment]
@@ -101,7 +101,7 @@ class EntitlementServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _entitlements_pb2.GetEntitlementRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_entitlements_pb2.GetEntitlementResponse, _abc.Awaitable[_entitlements_pb2.GetEntitlementResponse]]:
-        """Gets a subject's entitlement by id or feature key."""
+        """Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id."""
 
     @_abc_1.abstractmethod
     def ListEntitlements(

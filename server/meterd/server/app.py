@@ -23,6 +23,7 @@ import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from meterd.server import config as config_module
+from meterd.server import health as health_servicer
 from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
@@ -156,6 +157,33 @@ class MeterdServer:
             raise
         host = config.listen.rsplit(":", 1)[0]
         self.address = f"{host}:{self.port}"
+        try:
+            self.http = self._http_front() if config.http_listen else None
+        except BaseException:  # cannot bind: nothing was started
+            self._on_loop(self.grpc.stop(0))
+            self._close_loop()
+            self.db.close()
+            raise
+        # The HTTP API's address (port 0 resolved), or None when it is off.
+        self.http_address = (
+            f"{config.http_listen.rsplit(':', 1)[0]}:{self.http.port}" if self.http and config.http_listen else None
+        )
+
+    def _http_front(self) -> Any:
+        """OpenMeter's HTTP API (meterd.server.http) over the services the servicers call."""
+        from meterd.server.http import app as http_app
+        from meterd.server.http.routes import all_routes
+        from meterd.server.http.server import HttpServer, bind
+
+        s = self.ctx.services
+        services = http_app.Services(
+            events=s["events"], meters=s["meters"], subjects=s["subjects"], portal=s["portal"],
+            features=s["features"], entitlements=s["entitlements"], grants=s["grants"],
+            authenticator=s["authenticator"], clock=self.ctx.clock,
+        )
+        app = http_app.build_app(services, all_routes(services), self.executor,
+                                 max_body_bytes=self.config.max_message_bytes)
+        return HttpServer(app, bind(self.config.http_listen or ""))
 
     def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
@@ -177,7 +205,7 @@ class MeterdServer:
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
             self.grpc.add_registered_method_handlers(service, adapted)
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        self.health = health.aio.HealthServicer()
+        self.health = health_servicer.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable(self.grpc, names)
         self._service_names = names
@@ -193,6 +221,8 @@ class MeterdServer:
     def start(self) -> MeterdServer:
         async def start() -> None:
             await self.grpc.start()
+            if self.http is not None:
+                await self.http.start()
             await self._set_health(getattr(self.db, "available", True))
 
         if hasattr(self.db, "add_health_listener"):  # PostgreSQL: NOT_SERVING while the database is unreachable
@@ -203,6 +233,8 @@ class MeterdServer:
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
         log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
+        if self.http_address:
+            log.info("HTTP API listening", extra={"address": f"http://{self.http_address}"})
         return self
 
     async def _set_health(self, serving: bool) -> None:
@@ -231,7 +263,11 @@ class MeterdServer:
             self.serving.begin_shutdown()
             for hook in self.ctx.on_stop:  # ends watch streams (they would otherwise wait for the grace)
                 hook()
-            await self.grpc.stop(self.config.grace_seconds if grace is None else grace)
+            seconds = self.config.grace_seconds if grace is None else grace
+            if self.http is None:
+                await self.grpc.stop(seconds)
+            else:
+                await asyncio.gather(self.grpc.stop(seconds), self.http.stop(seconds))
 
         self._on_loop(stop())
         self._close_loop()
@@ -264,5 +300,7 @@ def serve(config: Config) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     print(f"meterd listening on {server.address}", flush=True)
+    if server.http_address:
+        print(f"meterd HTTP API on http://{server.http_address}", flush=True)
     done.wait()
     server.stop()

@@ -62,12 +62,13 @@ def _load_config(config_path: str | None, overrides: dict[str, tuple[str, Any]] 
 @click.option("--tls-client-ca", type=click.Path(dir_okay=False),
               help="PEM CA: require client certificates it signed (mutual TLS).")
 @click.option("--metrics-listen", help="host:port of the Prometheus endpoint (default: off).")
+@click.option("--http-listen", help="host:port of OpenMeter's HTTP API (default: off).")
 @click.option("--max-streams", type=click.IntRange(min=1),
               help="Open ingest streams the server holds at most (default 10000); more get RESOURCE_EXHAUSTED.")
 @click.option("--workers", type=click.IntRange(min=1), help="Threads for blocking work (default 32).")
 def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None,
           tls_cert: str | None, tls_key: str | None, tls_client_ca: str | None, metrics_listen: str | None,
-          max_streams: int | None, workers: int | None) -> None:
+          http_listen: str | None, max_streams: int | None, workers: int | None) -> None:
     import sqlite3
 
     from meterd.server.app import serve as run
@@ -76,7 +77,8 @@ def serve(listen: str | None, db: str | None, config_path: str | None, log_forma
         "listen": ("--listen", listen), "db": ("--db", db), "log_format": ("--log-format", log_format),
         "tls_cert": ("--tls-cert", tls_cert), "tls_key": ("--tls-key", tls_key),
         "tls_client_ca": ("--tls-client-ca", tls_client_ca), "metrics_listen": ("--metrics-listen", metrics_listen),
-        "max_streams": ("--max-streams", max_streams), "workers": ("--workers", workers),
+        "http_listen": ("--http-listen", http_listen), "max_streams": ("--max-streams", max_streams),
+        "workers": ("--workers", workers),
     })
     logs.configure(cfg.log_format, cfg.log_level)
     for notice in cfg.notices:

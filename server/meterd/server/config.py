@@ -149,6 +149,8 @@ class Config(BaseModel):
                                         "(mutual TLS)")
     metrics_listen: str | None = setting(None, "metrics.listen", "METERD_METRICS_LISTEN",
                                          "host:port of the Prometheus endpoint (/metrics); unset: off")
+    http_listen: str | None = setting(None, "http.listen", "METERD_HTTP_LISTEN",
+                                      "host:port of OpenMeter's HTTP API (README: The HTTP API); unset: off")
     tracing: Literal["off", "otlp", "console"] = setting(
         "off", "tracing.exporter", "METERD_TRACING",
         "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
@@ -176,7 +178,7 @@ class Config(BaseModel):
         """Warnings found while loading (deprecated names); logged once logging is set up."""
         return self._notices
 
-    @field_validator("listen", "metrics_listen")
+    @field_validator("listen", "metrics_listen", "http_listen")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
         if value is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 
-from meterd.server import errors
+from meterd.server import errors, limits
 from meterd.server.entitlements.model import EntitlementValue
 from meterd.server.entitlements.periods import Interval
 from meterd.v1 import common_pb2, entitlements_pb2
@@ -50,16 +50,9 @@ def dt_to_ts(dt: datetime) -> timestamp_pb2.Timestamp:
 
 
 # -- filters and order -------------------------------------------------------------------------------------
-# A repeated filter field (subjects, features, meter slugs) holds at most this many values: each becomes an SQL
-# parameter, and the store's statements have a bounded number of them.
-MAX_FILTER_VALUES = 1000
-
-
-def filter_values(values: Any, field: str) -> tuple[str, ...]:
-    """A repeated filter field as a tuple; INVALID_ARGUMENT on ``field`` beyond MAX_FILTER_VALUES values."""
-    if len(values) > MAX_FILTER_VALUES:
-        raise errors.InvalidArgument.of(field, f"at most {MAX_FILTER_VALUES} values, got {len(values)}")
-    return tuple(values)
+# The bound on repeated filters is shared with the HTTP API (meterd.server.limits).
+MAX_FILTER_VALUES = limits.MAX_FILTER_VALUES
+filter_values = limits.filter_values
 
 
 def descending_from_wire(order: int) -> bool:

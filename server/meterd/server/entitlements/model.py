@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from meterd.server.credit.engine import EntitlementSpec, Reset
+from meterd.server.credit.engine import EntitlementSpec, Reset, usage_period_at
 from meterd.server.credit.engine import current_usage_period as engine_current_usage_period
 from meterd.server.entitlements.periods import Interval, Period, UsagePeriod, truncate_to_minute
 from meterd.server.errors import FailedPrecondition, ViolationCollector
@@ -89,6 +89,13 @@ class Entitlement:
             resets=self.resets,
         )
 
+    def usage_period_in_effect(self, at: datetime) -> UsagePeriod | None:
+        """The usage period (interval and anchor) in effect at ``at`` (None for non-metered entitlements): a
+        reset re-anchors the period (unless it retains the anchor) or changes it."""
+        if self.metered is None:
+            return None
+        return usage_period_at(self.engine_spec(), at) if self.resets else self.metered.usage_period
+
     def current_usage_period(self, at: datetime) -> Period | None:
         """The usage period containing ``at`` (None for non-metered entitlements).
 
@@ -100,13 +107,21 @@ class Entitlement:
         return engine_current_usage_period(self.engine_spec(), at)
 
 
+class MeasureUsageFrom(StrEnum):
+    """Where measuring starts when no instant is given (OpenMeter's MeasureUsageFromEnum)."""
+
+    NOW = "NOW"  # the creation time, truncated to the minute (the default)
+    CURRENT_PERIOD_START = "CURRENT_PERIOD_START"  # the start of the usage period containing the creation time
+
+
 @dataclass(frozen=True, slots=True)
 class MeteredRequest:
     """Metered settings as requested: None means "use the default"."""
 
     interval: Interval | None = None
     anchor: datetime | None = None
-    measure_usage_from: datetime | None = None
+    measure_usage_from: datetime | None = None  # wins over the preset
+    measure_usage_from_preset: MeasureUsageFrom | None = None
     issue_after_reset: Decimal | None = None
     issue_after_reset_priority: int | None = None
     is_soft_limit: bool = False
@@ -241,8 +256,10 @@ def check_feature(new: NewEntitlement, feature: Feature) -> None:
 def build_entitlement(new: NewEntitlement, feature: Feature, id: str, now: datetime) -> Entitlement:
     """The entitlement to store, defaults applied. ``new`` must have passed validate_new_entitlement.
 
-    Metered defaults: the anchor is ``now`` truncated to the minute; measure_usage_from is the start of
-    the period containing ``now`` (an explicit one is truncated to the minute).
+    Metered defaults: the anchor is ``now`` truncated to the minute; measure_usage_from is ``now`` truncated
+    to the minute whatever the anchor (OpenMeter's code: usage between the period's start and the creation
+    does not count), or with the CURRENT_PERIOD_START preset the start of the period containing ``now``; an
+    explicit one is truncated to the minute.
     """
     assert new.type is not None
     metered: MeteredSettings | None = None
@@ -250,11 +267,12 @@ def build_entitlement(new: NewEntitlement, feature: Feature, id: str, now: datet
         m = new.metered or MeteredRequest()
         assert m.interval is not None
         period = UsagePeriod(m.interval, m.anchor if m.anchor is not None else now)
-        measure_from = (
-            truncate_to_minute(m.measure_usage_from)
-            if m.measure_usage_from is not None
-            else period.containing(now).start
-        )
+        if m.measure_usage_from is not None:
+            measure_from = truncate_to_minute(m.measure_usage_from)
+        elif m.measure_usage_from_preset is MeasureUsageFrom.CURRENT_PERIOD_START:
+            measure_from = period.containing(now).start
+        else:
+            measure_from = truncate_to_minute(now)
         amount = m.issue_after_reset if m.issue_after_reset else None  # 0 means no grant
         metered = MeteredSettings(
             usage_period=period,

@@ -82,6 +82,10 @@ class EntitlementStore(Protocol):
         """The subject's non-deleted entitlement by id, else by feature key."""
         ...
 
+    def get_by_id(self, entitlement_id: str) -> Entitlement | None:
+        """By id, deleted or not, whatever its subject."""
+        ...
+
     def delete(self, entitlement_id: str, at: datetime) -> None: ...
 
     def list(
@@ -199,6 +203,16 @@ class EntitlementService:
             )
         return found
 
+    def get_by_id(self, entitlement_id: str) -> Entitlement:
+        """A non-deleted entitlement of any subject by its id (OpenMeter's ``GET /entitlements/{id}``, and
+        GetEntitlement without a subject); NotFound otherwise."""
+        if not entitlement_id:
+            raise InvalidArgument.of("entitlement", "is required (an entitlement id)")
+        found = self._store.get_by_id(entitlement_id)
+        if found is None or found.deleted:
+            raise NotFound(f"entitlement: entitlement {entitlement_id!r} not found")
+        return found
+
     def delete(self, subject_key: str, id_or_feature_key: str) -> None:
         """Soft-deletes the entitlement: gone from lookups and lists; the feature gets a free slot."""
         entitlement = self.get(subject_key, id_or_feature_key)
@@ -212,7 +226,12 @@ class EntitlementService:
         """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``
         (default now, rounded up to the minute); InvalidArgument (``time``) before the entitlement existed.
         ``check`` stops a long replay when the caller is gone."""
-        entitlement = self.get(subject_key, id_or_feature_key)
+        return self.value_of(self.get(subject_key, id_or_feature_key), at, check)
+
+    def value_of(
+        self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
+    ) -> EntitlementValue:
+        """``value`` of an entitlement already looked up (``get``)."""
         if entitlement.type is EntitlementType.METERED:
             return self._credit_engine().value(entitlement, at, check)
         return static_value(entitlement)

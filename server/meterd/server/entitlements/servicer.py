@@ -12,13 +12,14 @@ import grpc
 import grpc.aio
 
 from meterd.server import errors, rpc, wire
-from meterd.server.credit.engine import History, Segment, WindowRow, usage_period_at
+from meterd.server.credit.engine import History, Segment, WindowRow
 from meterd.server.credit.windows import HistoryWindow
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
     EntitlementOrderBy,
     EntitlementType,
+    MeasureUsageFrom,
     MeteredRequest,
     NewEntitlement,
 )
@@ -115,6 +116,21 @@ def entitlement_filter_from_wire(
     )
 
 
+_PRESETS = {
+    entitlements_pb2.MEASURE_USAGE_FROM_PRESET_UNSPECIFIED: None,
+    entitlements_pb2.MEASURE_USAGE_FROM_PRESET_NOW: MeasureUsageFrom.NOW,
+    entitlements_pb2.MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START: MeasureUsageFrom.CURRENT_PERIOD_START,
+}
+
+
+def _preset_from_wire(value: int) -> MeasureUsageFrom | None:
+    if value not in _PRESETS:
+        raise errors.InvalidArgument.of(
+            "entitlement.metered.measure_usage_from_preset", f"unknown preset {value}: NOW or CURRENT_PERIOD_START"
+        )
+    return _PRESETS[value]  # type: ignore[index]
+
+
 def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest) -> NewEntitlement:
     e = request.entitlement
     kind = e.WhichOneof("type")
@@ -126,6 +142,7 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
             interval=wire.interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
             anchor=wire.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
             measure_usage_from=wire.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
+            measure_usage_from_preset=_preset_from_wire(m.measure_usage_from_preset),
             issue_after_reset=wire.decimal_from_wire(m.issue_after_reset)
             if m.HasField("issue_after_reset")
             else None,
@@ -178,8 +195,8 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
         m = e.metered
         assert m is not None
         metered = message.metered
-        # A reset re-anchors the period (unless it retains the anchor) or changes it: show the one in effect now.
-        in_effect = usage_period_at(e.engine_spec(), now) if e.resets else m.usage_period
+        in_effect = e.usage_period_in_effect(now)
+        assert in_effect is not None
         metered.usage_period.interval = wire.interval_to_wire(in_effect.interval)
         metered.usage_period.anchor.CopyFrom(wire.dt_to_ts(in_effect.anchor))
         metered.measure_usage_from.CopyFrom(wire.dt_to_ts(m.measure_usage_from))
@@ -234,7 +251,10 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     def GetEntitlement(
         self, request: entitlements_pb2.GetEntitlementRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementResponse:
-        found = self._service.get(request.subject_key, request.entitlement)
+        if request.subject_key:
+            found = self._service.get(request.subject_key, request.entitlement)
+        else:
+            found = self._service.get_by_id(request.entitlement)
         return entitlements_pb2.GetEntitlementResponse(entitlement=entitlement_to_wire(found, self._clock()))
 
     @rpc.unary

@@ -76,18 +76,30 @@ class Authenticator:
         """Returns the portal access of a portal query, None for an allowed admin call; raises
         Unauthenticated or PermissionDenied otherwise."""
         if method == PORTAL_QUERY_METHOD:
-            if bearer is None or not looks_like_jwt(bearer):
-                raise errors.Unauthenticated("QueryPortalMeter needs a portal token: authorization: Bearer <token>")
-            return self._portal.authenticate(bearer)
+            return self.check_portal(bearer, "QueryPortalMeter")
+        self.check_admin(bearer, PORTAL_QUERY_METHOD.lstrip("/"))
+        return None
+
+    def check_portal(self, bearer: str | None, call: str) -> PortalAccess:
+        """What the portal token in ``bearer`` grants, for the portal's meter query (named ``call`` in the
+        message); Unauthenticated without a valid portal token. Reads the database (invalidations)."""
+        if bearer is None or not looks_like_jwt(bearer):
+            raise errors.Unauthenticated(f"{call} needs a portal token: authorization: Bearer <token>")
+        return self._portal.authenticate(bearer)
+
+    def check_admin(self, bearer: str | None, portal_call: str) -> None:
+        """Allows an admin call: the admin key when one is configured (anything without one), never a portal
+        token (PermissionDenied naming ``portal_call``, the only call a portal token may make; an invalid
+        token is Unauthenticated). Reads the database only for a bearer that looks like a portal token."""
         if self._admin_key is not None and bearer is not None and hmac.compare_digest(
             bearer.encode(), self._admin_key
         ):
-            return None
+            return
         if bearer is not None and looks_like_jwt(bearer):
             self._portal.authenticate(bearer)  # an invalid token is UNAUTHENTICATED, whatever the call
-            raise errors.PermissionDenied(f"a portal token may only call {PORTAL_QUERY_METHOD.lstrip('/')}")
+            raise errors.PermissionDenied(f"a portal token may only call {portal_call}")
         if self._admin_key is None:
-            return None
+            return
         if bearer is None:
             raise errors.Unauthenticated(
                 "missing admin key: send metadata 'authorization: Bearer <admin key>' (the Python client's "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from meterd.server.errors import ViolationCollector
+from meterd.server.errors import InvalidArgument, PermissionDenied, ViolationCollector
 from meterd.server.meters.model import SLUG_MAX_LENGTH, SLUG_PATTERN
 from meterd.server.subjects.model import MAX_KEY_LENGTH
 
@@ -50,6 +50,14 @@ class PortalAccess:
 
     def allows_meter(self, meter: str) -> bool:
         return not self.allowed_meter_slugs or meter in self.allowed_meter_slugs
+
+    def check_meter(self, meter: str) -> None:
+        """The rule of every portal query (gRPC and HTTP): a meter is named and the token may read it.
+        Raises InvalidArgument (``meter``) or PermissionDenied."""
+        if not meter:
+            raise InvalidArgument.of("meter", "is required")
+        if not self.allows_meter(meter):
+            raise PermissionDenied(f"this portal token may not query meter {meter!r}")
 
 
 def validate_new_token(

@@ -84,10 +84,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         access = current_portal_access()
         if access is None:  # the auth interceptor sets it for every QueryPortalMeter call it lets through
             raise errors.Unauthenticated("QueryPortalMeter needs a portal token")
-        if not request.meter:
-            raise errors.InvalidArgument.of("meter", "is required")
-        if not access.allows_meter(request.meter):
-            raise errors.PermissionDenied(f"this portal token may not query meter {request.meter!r}")
+        access.check_meter(request.meter)
         meters = self._meter_servicer()
         if meters is None:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "meter queries are not available on this server")

@@ -39,17 +39,20 @@ def wire(ctx: AppContext) -> None:
     service = PortalService(store, TokenSigner(secret), ctx.clock, timedelta(seconds=config.portal_token_ttl_seconds))
     ctx.services["portal"] = service
     ctx.add_servicer("PortalService", PortalServicer(service, lambda: ctx.servicers.get("MeterService")))
-    ctx.interceptors.append(AuthInterceptor(Authenticator(config.admin_key or None, service)))
+    authenticator = Authenticator(config.admin_key or None, service)
+    ctx.services["authenticator"] = authenticator  # the HTTP API authenticates with the same rules
+    ctx.interceptors.append(AuthInterceptor(authenticator))
 
     def warn_if_open() -> None:
         if configured and len(configured.encode()) < MIN_SECRET_BYTES:
             log.warning("the configured portal secret is shorter than %d bytes; portal tokens are weakly signed",
                         MIN_SECRET_BYTES)
-        if not config.admin_key and not is_loopback(config.listen):
-            log.warning(
-                "NO ADMIN KEY CONFIGURED and listening on %s, which is not a loopback address: anyone who can "
-                "reach this port can read and change every meter, subject and token. Set METERD_API_KEY "
-                "(or auth.admin_key in the config file).", config.listen,
-            )
+        for listen in (config.listen, config.http_listen):
+            if listen and not config.admin_key and not is_loopback(listen):
+                log.warning(
+                    "NO ADMIN KEY CONFIGURED and listening on %s, which is not a loopback address: anyone who "
+                    "can reach this port can read and change every meter, subject and token. Set "
+                    "METERD_API_KEY (or auth.admin_key in the config file).", listen,
+                )
 
     ctx.on_start.append(warn_if_open)

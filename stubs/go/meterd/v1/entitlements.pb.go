@@ -133,6 +133,59 @@ func (EntitlementOrderBy) EnumDescriptor() ([]byte, []int) {
 	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{1}
 }
 
+// Where a metered entitlement starts measuring usage when no instant is given (OpenMeter's MeasureUsageFromEnum).
+type MeasureUsageFromPreset int32
+
+const (
+	// Not set: NOW.
+	MeasureUsageFromPreset_MEASURE_USAGE_FROM_PRESET_UNSPECIFIED MeasureUsageFromPreset = 0
+	// The creation time, truncated to the minute.
+	MeasureUsageFromPreset_MEASURE_USAGE_FROM_PRESET_NOW MeasureUsageFromPreset = 1
+	// The start of the usage period that contains the creation time.
+	MeasureUsageFromPreset_MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START MeasureUsageFromPreset = 2
+)
+
+// Enum value maps for MeasureUsageFromPreset.
+var (
+	MeasureUsageFromPreset_name = map[int32]string{
+		0: "MEASURE_USAGE_FROM_PRESET_UNSPECIFIED",
+		1: "MEASURE_USAGE_FROM_PRESET_NOW",
+		2: "MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START",
+	}
+	MeasureUsageFromPreset_value = map[string]int32{
+		"MEASURE_USAGE_FROM_PRESET_UNSPECIFIED":          0,
+		"MEASURE_USAGE_FROM_PRESET_NOW":                  1,
+		"MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START": 2,
+	}
+)
+
+func (x MeasureUsageFromPreset) Enum() *MeasureUsageFromPreset {
+	p := new(MeasureUsageFromPreset)
+	*p = x
+	return p
+}
+
+func (x MeasureUsageFromPreset) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MeasureUsageFromPreset) Descriptor() protoreflect.EnumDescriptor {
+	return file_meterd_v1_entitlements_proto_enumTypes[2].Descriptor()
+}
+
+func (MeasureUsageFromPreset) Type() protoreflect.EnumType {
+	return &file_meterd_v1_entitlements_proto_enumTypes[2]
+}
+
+func (x MeasureUsageFromPreset) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MeasureUsageFromPreset.Descriptor instead.
+func (MeasureUsageFromPreset) EnumDescriptor() ([]byte, []int) {
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{2}
+}
+
 // Why a watched entitlement's value was sent.
 type EntitlementChangeReason int32
 
@@ -207,11 +260,11 @@ func (x EntitlementChangeReason) String() string {
 }
 
 func (EntitlementChangeReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_meterd_v1_entitlements_proto_enumTypes[2].Descriptor()
+	return file_meterd_v1_entitlements_proto_enumTypes[3].Descriptor()
 }
 
 func (EntitlementChangeReason) Type() protoreflect.EnumType {
-	return &file_meterd_v1_entitlements_proto_enumTypes[2]
+	return &file_meterd_v1_entitlements_proto_enumTypes[3]
 }
 
 func (x EntitlementChangeReason) Number() protoreflect.EnumNumber {
@@ -220,7 +273,7 @@ func (x EntitlementChangeReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use EntitlementChangeReason.Descriptor instead.
 func (EntitlementChangeReason) EnumDescriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{2}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{3}
 }
 
 // Why a watch stream sent a snapshot.
@@ -266,11 +319,11 @@ func (x WatchSnapshotCause) String() string {
 }
 
 func (WatchSnapshotCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_meterd_v1_entitlements_proto_enumTypes[3].Descriptor()
+	return file_meterd_v1_entitlements_proto_enumTypes[4].Descriptor()
 }
 
 func (WatchSnapshotCause) Type() protoreflect.EnumType {
-	return &file_meterd_v1_entitlements_proto_enumTypes[3]
+	return &file_meterd_v1_entitlements_proto_enumTypes[4]
 }
 
 func (x WatchSnapshotCause) Number() protoreflect.EnumNumber {
@@ -279,7 +332,7 @@ func (x WatchSnapshotCause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WatchSnapshotCause.Descriptor instead.
 func (WatchSnapshotCause) EnumDescriptor() ([]byte, []int) {
-	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{3}
+	return file_meterd_v1_entitlements_proto_rawDescGZIP(), []int{4}
 }
 
 // An entitlement of one subject to one feature.
@@ -547,7 +600,8 @@ type MeteredEntitlement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The usage period; its anchor defaults to the creation time truncated to the minute.
 	UsagePeriod *RecurringPeriod `protobuf:"bytes,1,opt,name=usage_period,json=usagePeriod,proto3" json:"usage_period,omitempty"`
-	// Usage before this instant never counts; default: the start of the current period at creation.
+	// Usage before this instant never counts; default: the creation time truncated to the minute (the first
+	// period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
 	MeasureUsageFrom *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=measure_usage_from,json=measureUsageFrom,proto3" json:"measure_usage_from,omitempty"`
 	// Amount of a grant issued with the entitlement and restored at every reset.
 	IssueAfterReset *float64 `protobuf:"fixed64,3,opt,name=issue_after_reset,json=issueAfterReset,proto3,oneof" json:"issue_after_reset,omitempty"`
@@ -560,9 +614,12 @@ type MeteredEntitlement struct {
 	// The current usage period (output only).
 	CurrentUsagePeriod *TimeRange `protobuf:"bytes,7,opt,name=current_usage_period,json=currentUsagePeriod,proto3" json:"current_usage_period,omitempty"`
 	// The last reset (output only): the latest manual reset, else measure_usage_from (never unset).
-	LastReset     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_reset,json=lastReset,proto3" json:"last_reset,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LastReset *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_reset,json=lastReset,proto3" json:"last_reset,omitempty"`
+	// On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+	// period containing the creation time: usage since then counts). Input only.
+	MeasureUsageFromPreset MeasureUsageFromPreset `protobuf:"varint,9,opt,name=measure_usage_from_preset,json=measureUsageFromPreset,proto3,enum=meterd.v1.MeasureUsageFromPreset" json:"measure_usage_from_preset,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *MeteredEntitlement) Reset() {
@@ -649,6 +706,13 @@ func (x *MeteredEntitlement) GetLastReset() *timestamppb.Timestamp {
 		return x.LastReset
 	}
 	return nil
+}
+
+func (x *MeteredEntitlement) GetMeasureUsageFromPreset() MeasureUsageFromPreset {
+	if x != nil {
+		return x.MeasureUsageFromPreset
+	}
+	return MeasureUsageFromPreset_MEASURE_USAGE_FROM_PRESET_UNSPECIFIED
 }
 
 // The value of an entitlement at an instant.
@@ -1039,9 +1103,10 @@ func (x *CreateEntitlementResponse) GetEntitlement() *Entitlement {
 // Request of GetEntitlement.
 type GetEntitlementRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The subject's key.
+	// The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+	// GET /api/v1/entitlements/{entitlementId}).
 	SubjectKey string `protobuf:"bytes,1,opt,name=subject_key,json=subjectKey,proto3" json:"subject_key,omitempty"`
-	// The entitlement's id or its feature's key.
+	// The entitlement's id or its feature's key (only an id without subject_key).
 	Entitlement   string `protobuf:"bytes,2,opt,name=entitlement,proto3" json:"entitlement,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2619,7 +2684,7 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x04type\"\x14\n" +
 	"\x12BooleanEntitlement\"+\n" +
 	"\x11StaticEntitlement\x12\x16\n" +
-	"\x06config\x18\x01 \x01(\tR\x06config\"\xa7\x04\n" +
+	"\x06config\x18\x01 \x01(\tR\x06config\"\x85\x05\n" +
 	"\x12MeteredEntitlement\x12=\n" +
 	"\fusage_period\x18\x01 \x01(\v2\x1a.meterd.v1.RecurringPeriodR\vusagePeriod\x12H\n" +
 	"\x12measure_usage_from\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x10measureUsageFrom\x12/\n" +
@@ -2629,7 +2694,8 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x19preserve_overage_at_reset\x18\x06 \x01(\bR\x16preserveOverageAtReset\x12F\n" +
 	"\x14current_usage_period\x18\a \x01(\v2\x14.meterd.v1.TimeRangeR\x12currentUsagePeriod\x129\n" +
 	"\n" +
-	"last_reset\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tlastResetB\x14\n" +
+	"last_reset\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tlastReset\x12\\\n" +
+	"\x19measure_usage_from_preset\x18\t \x01(\x0e2!.meterd.v1.MeasureUsageFromPresetR\x16measureUsageFromPresetB\x14\n" +
 	"\x12_issue_after_resetB\x1d\n" +
 	"\x1b_issue_after_reset_priority\"\x93\x01\n" +
 	"\x10EntitlementValue\x12\x1d\n" +
@@ -2805,7 +2871,11 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"\x12EntitlementOrderBy\x12$\n" +
 	" ENTITLEMENT_ORDER_BY_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fENTITLEMENT_ORDER_BY_CREATED_AT\x10\x01\x12#\n" +
-	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x02*\xa9\x04\n" +
+	"\x1fENTITLEMENT_ORDER_BY_UPDATED_AT\x10\x02*\x9a\x01\n" +
+	"\x16MeasureUsageFromPreset\x12)\n" +
+	"%MEASURE_USAGE_FROM_PRESET_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dMEASURE_USAGE_FROM_PRESET_NOW\x10\x01\x122\n" +
+	".MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START\x10\x02*\xa9\x04\n" +
 	"\x17EntitlementChangeReason\x12)\n" +
 	"%ENTITLEMENT_CHANGE_REASON_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"ENTITLEMENT_CHANGE_REASON_SNAPSHOT\x10\x01\x12#\n" +
@@ -2850,133 +2920,135 @@ func file_meterd_v1_entitlements_proto_rawDescGZIP() []byte {
 	return file_meterd_v1_entitlements_proto_rawDescData
 }
 
-var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_meterd_v1_entitlements_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_meterd_v1_entitlements_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_meterd_v1_entitlements_proto_goTypes = []any{
 	(EntitlementType)(0),                    // 0: meterd.v1.EntitlementType
 	(EntitlementOrderBy)(0),                 // 1: meterd.v1.EntitlementOrderBy
-	(EntitlementChangeReason)(0),            // 2: meterd.v1.EntitlementChangeReason
-	(WatchSnapshotCause)(0),                 // 3: meterd.v1.WatchSnapshotCause
-	(*Entitlement)(nil),                     // 4: meterd.v1.Entitlement
-	(*BooleanEntitlement)(nil),              // 5: meterd.v1.BooleanEntitlement
-	(*StaticEntitlement)(nil),               // 6: meterd.v1.StaticEntitlement
-	(*MeteredEntitlement)(nil),              // 7: meterd.v1.MeteredEntitlement
-	(*EntitlementValue)(nil),                // 8: meterd.v1.EntitlementValue
-	(*WindowedHistoryRow)(nil),              // 9: meterd.v1.WindowedHistoryRow
-	(*BurndownSegment)(nil),                 // 10: meterd.v1.BurndownSegment
-	(*CreateEntitlementRequest)(nil),        // 11: meterd.v1.CreateEntitlementRequest
-	(*CreateEntitlementResponse)(nil),       // 12: meterd.v1.CreateEntitlementResponse
-	(*GetEntitlementRequest)(nil),           // 13: meterd.v1.GetEntitlementRequest
-	(*GetEntitlementResponse)(nil),          // 14: meterd.v1.GetEntitlementResponse
-	(*ListEntitlementsRequest)(nil),         // 15: meterd.v1.ListEntitlementsRequest
-	(*ListEntitlementsResponse)(nil),        // 16: meterd.v1.ListEntitlementsResponse
-	(*ListSubjectEntitlementsRequest)(nil),  // 17: meterd.v1.ListSubjectEntitlementsRequest
-	(*ListSubjectEntitlementsResponse)(nil), // 18: meterd.v1.ListSubjectEntitlementsResponse
-	(*DeleteEntitlementRequest)(nil),        // 19: meterd.v1.DeleteEntitlementRequest
-	(*DeleteEntitlementResponse)(nil),       // 20: meterd.v1.DeleteEntitlementResponse
-	(*GetEntitlementValueRequest)(nil),      // 21: meterd.v1.GetEntitlementValueRequest
-	(*GetEntitlementValueResponse)(nil),     // 22: meterd.v1.GetEntitlementValueResponse
-	(*GetEntitlementHistoryRequest)(nil),    // 23: meterd.v1.GetEntitlementHistoryRequest
-	(*GetEntitlementHistoryResponse)(nil),   // 24: meterd.v1.GetEntitlementHistoryResponse
-	(*ResetEntitlementUsageRequest)(nil),    // 25: meterd.v1.ResetEntitlementUsageRequest
-	(*ResetEntitlementUsageResponse)(nil),   // 26: meterd.v1.ResetEntitlementUsageResponse
-	(*OverrideEntitlementRequest)(nil),      // 27: meterd.v1.OverrideEntitlementRequest
-	(*OverrideEntitlementResponse)(nil),     // 28: meterd.v1.OverrideEntitlementResponse
-	(*EntitlementThreshold)(nil),            // 29: meterd.v1.EntitlementThreshold
-	(*EntitlementValueUpdate)(nil),          // 30: meterd.v1.EntitlementValueUpdate
-	(*ThresholdCrossing)(nil),               // 31: meterd.v1.ThresholdCrossing
-	(*WatchEntitlementValuesRequest)(nil),   // 32: meterd.v1.WatchEntitlementValuesRequest
-	(*WatchEntitlementValuesResponse)(nil),  // 33: meterd.v1.WatchEntitlementValuesResponse
-	nil,                                     // 34: meterd.v1.Entitlement.MetadataEntry
-	nil,                                     // 35: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	nil,                                     // 36: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	nil,                                     // 37: meterd.v1.BurndownSegment.GrantUsageEntry
-	(*timestamppb.Timestamp)(nil),           // 38: google.protobuf.Timestamp
-	(*RecurringPeriod)(nil),                 // 39: meterd.v1.RecurringPeriod
-	(*TimeRange)(nil),                       // 40: meterd.v1.TimeRange
-	(SortOrder)(0),                          // 41: meterd.v1.SortOrder
-	(WindowSize)(0),                         // 42: meterd.v1.WindowSize
-	(*durationpb.Duration)(nil),             // 43: google.protobuf.Duration
+	(MeasureUsageFromPreset)(0),             // 2: meterd.v1.MeasureUsageFromPreset
+	(EntitlementChangeReason)(0),            // 3: meterd.v1.EntitlementChangeReason
+	(WatchSnapshotCause)(0),                 // 4: meterd.v1.WatchSnapshotCause
+	(*Entitlement)(nil),                     // 5: meterd.v1.Entitlement
+	(*BooleanEntitlement)(nil),              // 6: meterd.v1.BooleanEntitlement
+	(*StaticEntitlement)(nil),               // 7: meterd.v1.StaticEntitlement
+	(*MeteredEntitlement)(nil),              // 8: meterd.v1.MeteredEntitlement
+	(*EntitlementValue)(nil),                // 9: meterd.v1.EntitlementValue
+	(*WindowedHistoryRow)(nil),              // 10: meterd.v1.WindowedHistoryRow
+	(*BurndownSegment)(nil),                 // 11: meterd.v1.BurndownSegment
+	(*CreateEntitlementRequest)(nil),        // 12: meterd.v1.CreateEntitlementRequest
+	(*CreateEntitlementResponse)(nil),       // 13: meterd.v1.CreateEntitlementResponse
+	(*GetEntitlementRequest)(nil),           // 14: meterd.v1.GetEntitlementRequest
+	(*GetEntitlementResponse)(nil),          // 15: meterd.v1.GetEntitlementResponse
+	(*ListEntitlementsRequest)(nil),         // 16: meterd.v1.ListEntitlementsRequest
+	(*ListEntitlementsResponse)(nil),        // 17: meterd.v1.ListEntitlementsResponse
+	(*ListSubjectEntitlementsRequest)(nil),  // 18: meterd.v1.ListSubjectEntitlementsRequest
+	(*ListSubjectEntitlementsResponse)(nil), // 19: meterd.v1.ListSubjectEntitlementsResponse
+	(*DeleteEntitlementRequest)(nil),        // 20: meterd.v1.DeleteEntitlementRequest
+	(*DeleteEntitlementResponse)(nil),       // 21: meterd.v1.DeleteEntitlementResponse
+	(*GetEntitlementValueRequest)(nil),      // 22: meterd.v1.GetEntitlementValueRequest
+	(*GetEntitlementValueResponse)(nil),     // 23: meterd.v1.GetEntitlementValueResponse
+	(*GetEntitlementHistoryRequest)(nil),    // 24: meterd.v1.GetEntitlementHistoryRequest
+	(*GetEntitlementHistoryResponse)(nil),   // 25: meterd.v1.GetEntitlementHistoryResponse
+	(*ResetEntitlementUsageRequest)(nil),    // 26: meterd.v1.ResetEntitlementUsageRequest
+	(*ResetEntitlementUsageResponse)(nil),   // 27: meterd.v1.ResetEntitlementUsageResponse
+	(*OverrideEntitlementRequest)(nil),      // 28: meterd.v1.OverrideEntitlementRequest
+	(*OverrideEntitlementResponse)(nil),     // 29: meterd.v1.OverrideEntitlementResponse
+	(*EntitlementThreshold)(nil),            // 30: meterd.v1.EntitlementThreshold
+	(*EntitlementValueUpdate)(nil),          // 31: meterd.v1.EntitlementValueUpdate
+	(*ThresholdCrossing)(nil),               // 32: meterd.v1.ThresholdCrossing
+	(*WatchEntitlementValuesRequest)(nil),   // 33: meterd.v1.WatchEntitlementValuesRequest
+	(*WatchEntitlementValuesResponse)(nil),  // 34: meterd.v1.WatchEntitlementValuesResponse
+	nil,                                     // 35: meterd.v1.Entitlement.MetadataEntry
+	nil,                                     // 36: meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	nil,                                     // 37: meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	nil,                                     // 38: meterd.v1.BurndownSegment.GrantUsageEntry
+	(*timestamppb.Timestamp)(nil),           // 39: google.protobuf.Timestamp
+	(*RecurringPeriod)(nil),                 // 40: meterd.v1.RecurringPeriod
+	(*TimeRange)(nil),                       // 41: meterd.v1.TimeRange
+	(SortOrder)(0),                          // 42: meterd.v1.SortOrder
+	(WindowSize)(0),                         // 43: meterd.v1.WindowSize
+	(*durationpb.Duration)(nil),             // 44: google.protobuf.Duration
 }
 var file_meterd_v1_entitlements_proto_depIdxs = []int32{
-	34, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
-	38, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
-	38, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
-	38, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
-	5,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
-	6,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
-	7,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
-	39, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
-	38, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
-	40, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
-	38, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
-	38, // 11: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
-	38, // 12: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
-	38, // 13: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
-	38, // 14: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
-	35, // 15: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
-	36, // 16: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
-	37, // 17: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
-	4,  // 18: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
-	4,  // 19: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	4,  // 20: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	0,  // 21: meterd.v1.ListEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
-	1,  // 22: meterd.v1.ListEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
-	41, // 23: meterd.v1.ListEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
-	4,  // 24: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	0,  // 25: meterd.v1.ListSubjectEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
-	1,  // 26: meterd.v1.ListSubjectEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
-	41, // 27: meterd.v1.ListSubjectEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
-	4,  // 28: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
-	38, // 29: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
-	8,  // 30: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
-	38, // 31: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
-	38, // 32: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
-	42, // 33: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
-	9,  // 34: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
-	10, // 35: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
-	38, // 36: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
-	39, // 37: meterd.v1.ResetEntitlementUsageRequest.usage_period:type_name -> meterd.v1.RecurringPeriod
-	4,  // 38: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
-	4,  // 39: meterd.v1.OverrideEntitlementRequest.override:type_name -> meterd.v1.Entitlement
-	4,  // 40: meterd.v1.OverrideEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
-	8,  // 41: meterd.v1.EntitlementValueUpdate.value:type_name -> meterd.v1.EntitlementValue
-	2,  // 42: meterd.v1.EntitlementValueUpdate.reasons:type_name -> meterd.v1.EntitlementChangeReason
-	38, // 43: meterd.v1.EntitlementValueUpdate.computed_at:type_name -> google.protobuf.Timestamp
-	29, // 44: meterd.v1.ThresholdCrossing.threshold:type_name -> meterd.v1.EntitlementThreshold
-	8,  // 45: meterd.v1.ThresholdCrossing.value:type_name -> meterd.v1.EntitlementValue
-	38, // 46: meterd.v1.ThresholdCrossing.period_start:type_name -> google.protobuf.Timestamp
-	29, // 47: meterd.v1.WatchEntitlementValuesRequest.thresholds:type_name -> meterd.v1.EntitlementThreshold
-	43, // 48: meterd.v1.WatchEntitlementValuesRequest.coalesce_interval:type_name -> google.protobuf.Duration
-	43, // 49: meterd.v1.WatchEntitlementValuesRequest.heartbeat_interval:type_name -> google.protobuf.Duration
-	30, // 50: meterd.v1.WatchEntitlementValuesResponse.updates:type_name -> meterd.v1.EntitlementValueUpdate
-	31, // 51: meterd.v1.WatchEntitlementValuesResponse.crossings:type_name -> meterd.v1.ThresholdCrossing
-	3,  // 52: meterd.v1.WatchEntitlementValuesResponse.snapshot:type_name -> meterd.v1.WatchSnapshotCause
-	11, // 53: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
-	13, // 54: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
-	15, // 55: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
-	17, // 56: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
-	19, // 57: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
-	21, // 58: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
-	23, // 59: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
-	25, // 60: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
-	27, // 61: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
-	32, // 62: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
-	12, // 63: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
-	14, // 64: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
-	16, // 65: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
-	18, // 66: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
-	20, // 67: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
-	22, // 68: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
-	24, // 69: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
-	26, // 70: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
-	28, // 71: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
-	33, // 72: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
-	63, // [63:73] is the sub-list for method output_type
-	53, // [53:63] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	35, // 0: meterd.v1.Entitlement.metadata:type_name -> meterd.v1.Entitlement.MetadataEntry
+	39, // 1: meterd.v1.Entitlement.created_at:type_name -> google.protobuf.Timestamp
+	39, // 2: meterd.v1.Entitlement.updated_at:type_name -> google.protobuf.Timestamp
+	39, // 3: meterd.v1.Entitlement.deleted_at:type_name -> google.protobuf.Timestamp
+	6,  // 4: meterd.v1.Entitlement.boolean:type_name -> meterd.v1.BooleanEntitlement
+	7,  // 5: meterd.v1.Entitlement.static:type_name -> meterd.v1.StaticEntitlement
+	8,  // 6: meterd.v1.Entitlement.metered:type_name -> meterd.v1.MeteredEntitlement
+	40, // 7: meterd.v1.MeteredEntitlement.usage_period:type_name -> meterd.v1.RecurringPeriod
+	39, // 8: meterd.v1.MeteredEntitlement.measure_usage_from:type_name -> google.protobuf.Timestamp
+	41, // 9: meterd.v1.MeteredEntitlement.current_usage_period:type_name -> meterd.v1.TimeRange
+	39, // 10: meterd.v1.MeteredEntitlement.last_reset:type_name -> google.protobuf.Timestamp
+	2,  // 11: meterd.v1.MeteredEntitlement.measure_usage_from_preset:type_name -> meterd.v1.MeasureUsageFromPreset
+	39, // 12: meterd.v1.WindowedHistoryRow.from_time:type_name -> google.protobuf.Timestamp
+	39, // 13: meterd.v1.WindowedHistoryRow.to_time:type_name -> google.protobuf.Timestamp
+	39, // 14: meterd.v1.BurndownSegment.from_time:type_name -> google.protobuf.Timestamp
+	39, // 15: meterd.v1.BurndownSegment.to_time:type_name -> google.protobuf.Timestamp
+	36, // 16: meterd.v1.BurndownSegment.grant_balances_at_start:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtStartEntry
+	37, // 17: meterd.v1.BurndownSegment.grant_balances_at_end:type_name -> meterd.v1.BurndownSegment.GrantBalancesAtEndEntry
+	38, // 18: meterd.v1.BurndownSegment.grant_usage:type_name -> meterd.v1.BurndownSegment.GrantUsageEntry
+	5,  // 19: meterd.v1.CreateEntitlementRequest.entitlement:type_name -> meterd.v1.Entitlement
+	5,  // 20: meterd.v1.CreateEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	5,  // 21: meterd.v1.GetEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	0,  // 22: meterd.v1.ListEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
+	1,  // 23: meterd.v1.ListEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
+	42, // 24: meterd.v1.ListEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	5,  // 25: meterd.v1.ListEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	0,  // 26: meterd.v1.ListSubjectEntitlementsRequest.type:type_name -> meterd.v1.EntitlementType
+	1,  // 27: meterd.v1.ListSubjectEntitlementsRequest.order_by:type_name -> meterd.v1.EntitlementOrderBy
+	42, // 28: meterd.v1.ListSubjectEntitlementsRequest.order:type_name -> meterd.v1.SortOrder
+	5,  // 29: meterd.v1.ListSubjectEntitlementsResponse.entitlements:type_name -> meterd.v1.Entitlement
+	39, // 30: meterd.v1.GetEntitlementValueRequest.time:type_name -> google.protobuf.Timestamp
+	9,  // 31: meterd.v1.GetEntitlementValueResponse.value:type_name -> meterd.v1.EntitlementValue
+	39, // 32: meterd.v1.GetEntitlementHistoryRequest.from_time:type_name -> google.protobuf.Timestamp
+	39, // 33: meterd.v1.GetEntitlementHistoryRequest.to_time:type_name -> google.protobuf.Timestamp
+	43, // 34: meterd.v1.GetEntitlementHistoryRequest.window_size:type_name -> meterd.v1.WindowSize
+	10, // 35: meterd.v1.GetEntitlementHistoryResponse.windowed_history:type_name -> meterd.v1.WindowedHistoryRow
+	11, // 36: meterd.v1.GetEntitlementHistoryResponse.burndown_history:type_name -> meterd.v1.BurndownSegment
+	39, // 37: meterd.v1.ResetEntitlementUsageRequest.effective_at:type_name -> google.protobuf.Timestamp
+	40, // 38: meterd.v1.ResetEntitlementUsageRequest.usage_period:type_name -> meterd.v1.RecurringPeriod
+	5,  // 39: meterd.v1.ResetEntitlementUsageResponse.entitlement:type_name -> meterd.v1.Entitlement
+	5,  // 40: meterd.v1.OverrideEntitlementRequest.override:type_name -> meterd.v1.Entitlement
+	5,  // 41: meterd.v1.OverrideEntitlementResponse.entitlement:type_name -> meterd.v1.Entitlement
+	9,  // 42: meterd.v1.EntitlementValueUpdate.value:type_name -> meterd.v1.EntitlementValue
+	3,  // 43: meterd.v1.EntitlementValueUpdate.reasons:type_name -> meterd.v1.EntitlementChangeReason
+	39, // 44: meterd.v1.EntitlementValueUpdate.computed_at:type_name -> google.protobuf.Timestamp
+	30, // 45: meterd.v1.ThresholdCrossing.threshold:type_name -> meterd.v1.EntitlementThreshold
+	9,  // 46: meterd.v1.ThresholdCrossing.value:type_name -> meterd.v1.EntitlementValue
+	39, // 47: meterd.v1.ThresholdCrossing.period_start:type_name -> google.protobuf.Timestamp
+	30, // 48: meterd.v1.WatchEntitlementValuesRequest.thresholds:type_name -> meterd.v1.EntitlementThreshold
+	44, // 49: meterd.v1.WatchEntitlementValuesRequest.coalesce_interval:type_name -> google.protobuf.Duration
+	44, // 50: meterd.v1.WatchEntitlementValuesRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	31, // 51: meterd.v1.WatchEntitlementValuesResponse.updates:type_name -> meterd.v1.EntitlementValueUpdate
+	32, // 52: meterd.v1.WatchEntitlementValuesResponse.crossings:type_name -> meterd.v1.ThresholdCrossing
+	4,  // 53: meterd.v1.WatchEntitlementValuesResponse.snapshot:type_name -> meterd.v1.WatchSnapshotCause
+	12, // 54: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
+	14, // 55: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
+	16, // 56: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
+	18, // 57: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
+	20, // 58: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
+	22, // 59: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
+	24, // 60: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
+	26, // 61: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
+	28, // 62: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
+	33, // 63: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
+	13, // 64: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
+	15, // 65: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
+	17, // 66: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
+	19, // 67: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
+	21, // 68: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
+	23, // 69: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
+	25, // 70: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
+	27, // 71: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
+	29, // 72: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
+	34, // 73: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
+	64, // [64:74] is the sub-list for method output_type
+	54, // [54:64] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_entitlements_proto_init() }
@@ -3002,7 +3074,7 @@ func file_meterd_v1_entitlements_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meterd_v1_entitlements_proto_rawDesc), len(file_meterd_v1_entitlements_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -39,7 +39,7 @@ const (
 type EntitlementServiceClient interface {
 	// Creates an entitlement for a subject (at most one active per subject and feature).
 	CreateEntitlement(ctx context.Context, in *CreateEntitlementRequest, opts ...grpc.CallOption) (*CreateEntitlementResponse, error)
-	// Gets a subject's entitlement by id or feature key.
+	// Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
 	GetEntitlement(ctx context.Context, in *GetEntitlementRequest, opts ...grpc.CallOption) (*GetEntitlementResponse, error)
 	// Lists entitlements of every subject.
 	ListEntitlements(ctx context.Context, in *ListEntitlementsRequest, opts ...grpc.CallOption) (*ListEntitlementsResponse, error)
@@ -185,7 +185,7 @@ type EntitlementService_WatchEntitlementValuesClient = grpc.ServerStreamingClien
 type EntitlementServiceServer interface {
 	// Creates an entitlement for a subject (at most one active per subject and feature).
 	CreateEntitlement(context.Context, *CreateEntitlementRequest) (*CreateEntitlementResponse, error)
-	// Gets a subject's entitlement by id or feature key.
+	// Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
 	GetEntitlement(context.Context, *GetEntitlementRequest) (*GetEntitlementResponse, error)
 	// Lists entitlements of every subject.
 	ListEntitlements(context.Context, *ListEntitlementsRequest) (*ListEntitlementsResponse, error)

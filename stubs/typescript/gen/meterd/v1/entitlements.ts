@@ -130,6 +130,49 @@ export function entitlementOrderByToJSON(object: EntitlementOrderBy): string {
   }
 }
 
+/** Where a metered entitlement starts measuring usage when no instant is given (OpenMeter's MeasureUsageFromEnum). */
+export enum MeasureUsageFromPreset {
+  /** MEASURE_USAGE_FROM_PRESET_UNSPECIFIED - Not set: NOW. */
+  MEASURE_USAGE_FROM_PRESET_UNSPECIFIED = 0,
+  /** MEASURE_USAGE_FROM_PRESET_NOW - The creation time, truncated to the minute. */
+  MEASURE_USAGE_FROM_PRESET_NOW = 1,
+  /** MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START - The start of the usage period that contains the creation time. */
+  MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function measureUsageFromPresetFromJSON(object: any): MeasureUsageFromPreset {
+  switch (object) {
+    case 0:
+    case "MEASURE_USAGE_FROM_PRESET_UNSPECIFIED":
+      return MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_UNSPECIFIED;
+    case 1:
+    case "MEASURE_USAGE_FROM_PRESET_NOW":
+      return MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_NOW;
+    case 2:
+    case "MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START":
+      return MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MeasureUsageFromPreset.UNRECOGNIZED;
+  }
+}
+
+export function measureUsageFromPresetToJSON(object: MeasureUsageFromPreset): string {
+  switch (object) {
+    case MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_UNSPECIFIED:
+      return "MEASURE_USAGE_FROM_PRESET_UNSPECIFIED";
+    case MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_NOW:
+      return "MEASURE_USAGE_FROM_PRESET_NOW";
+    case MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START:
+      return "MEASURE_USAGE_FROM_PRESET_CURRENT_PERIOD_START";
+    case MeasureUsageFromPreset.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Why a watched entitlement's value was sent. */
 export enum EntitlementChangeReason {
   /** ENTITLEMENT_CHANGE_REASON_UNSPECIFIED - Not set. */
@@ -355,7 +398,10 @@ export interface MeteredEntitlement {
   usagePeriod:
     | RecurringPeriod
     | undefined;
-  /** Usage before this instant never counts; default: the start of the current period at creation. */
+  /**
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
+   */
   measureUsageFrom:
     | Date
     | undefined;
@@ -376,7 +422,14 @@ export interface MeteredEntitlement {
     | TimeRange
     | undefined;
   /** The last reset (output only): the latest manual reset, else measure_usage_from (never unset). */
-  lastReset: Date | undefined;
+  lastReset:
+    | Date
+    | undefined;
+  /**
+   * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+   * period containing the creation time: usage since then counts). Input only.
+   */
+  measureUsageFromPreset: MeasureUsageFromPreset;
 }
 
 /** The value of an entitlement at an instant. */
@@ -472,9 +525,12 @@ export interface CreateEntitlementResponse {
 
 /** Request of GetEntitlement. */
 export interface GetEntitlementRequest {
-  /** The subject's key. */
+  /**
+   * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+   * GET /api/v1/entitlements/{entitlementId}).
+   */
   subjectKey: string;
-  /** The entitlement's id or its feature's key. */
+  /** The entitlement's id or its feature's key (only an id without subject_key). */
   entitlement: string;
 }
 
@@ -1285,6 +1341,7 @@ function createBaseMeteredEntitlement(): MeteredEntitlement {
     preserveOverageAtReset: false,
     currentUsagePeriod: undefined,
     lastReset: undefined,
+    measureUsageFromPreset: 0,
   };
 }
 
@@ -1313,6 +1370,9 @@ export const MeteredEntitlement: MessageFns<MeteredEntitlement> = {
     }
     if (message.lastReset !== undefined) {
       Timestamp.encode(toTimestamp(message.lastReset), writer.uint32(66).fork()).join();
+    }
+    if (message.measureUsageFromPreset !== 0) {
+      writer.uint32(72).int32(message.measureUsageFromPreset);
     }
     return writer;
   },
@@ -1394,6 +1454,14 @@ export const MeteredEntitlement: MessageFns<MeteredEntitlement> = {
             message.lastReset = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.measureUsageFromPreset = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1448,6 +1516,11 @@ export const MeteredEntitlement: MessageFns<MeteredEntitlement> = {
         : isSet(object.last_reset)
         ? fromJsonTimestamp(object.last_reset)
         : undefined,
+      measureUsageFromPreset: isSet(object.measureUsageFromPreset)
+        ? measureUsageFromPresetFromJSON(object.measureUsageFromPreset)
+        : isSet(object.measure_usage_from_preset)
+        ? measureUsageFromPresetFromJSON(object.measure_usage_from_preset)
+        : 0,
     };
   },
 
@@ -1477,6 +1550,9 @@ export const MeteredEntitlement: MessageFns<MeteredEntitlement> = {
     if (message.lastReset !== undefined) {
       obj.lastReset = message.lastReset.toISOString();
     }
+    if (message.measureUsageFromPreset !== 0) {
+      obj.measureUsageFromPreset = measureUsageFromPresetToJSON(message.measureUsageFromPreset);
+    }
     return obj;
   },
 
@@ -1497,6 +1573,7 @@ export const MeteredEntitlement: MessageFns<MeteredEntitlement> = {
       ? TimeRange.fromPartial(object.currentUsagePeriod)
       : undefined;
     message.lastReset = object.lastReset ?? undefined;
+    message.measureUsageFromPreset = object.measureUsageFromPreset ?? 0;
     return message;
   },
 };
@@ -5323,7 +5400,7 @@ export const EntitlementServiceService = {
       Buffer.from(CreateEntitlementResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateEntitlementResponse => CreateEntitlementResponse.decode(value),
   },
-  /** Gets a subject's entitlement by id or feature key. */
+  /** Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id. */
   getEntitlement: {
     path: "/meterd.v1.EntitlementService/GetEntitlement" as const,
     requestStream: false as const,
@@ -5441,7 +5518,7 @@ export const EntitlementServiceService = {
 export interface EntitlementServiceServer extends UntypedServiceImplementation {
   /** Creates an entitlement for a subject (at most one active per subject and feature). */
   createEntitlement: handleUnaryCall<CreateEntitlementRequest, CreateEntitlementResponse>;
-  /** Gets a subject's entitlement by id or feature key. */
+  /** Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id. */
   getEntitlement: handleUnaryCall<GetEntitlementRequest, GetEntitlementResponse>;
   /** Lists entitlements of every subject. */
   listEntitlements: handleUnaryCall<ListEntitlementsRequest, ListEntitlementsResponse>;
@@ -5481,7 +5558,7 @@ export interface EntitlementServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateEntitlementResponse) => void,
   ): ClientUnaryCall;
-  /** Gets a subject's entitlement by id or feature key. */
+  /** Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id. */
   getEntitlement(
     request: GetEntitlementRequest,
     callback: (error: ServiceError | null, response: GetEntitlementResponse) => void,

@@ -289,7 +289,7 @@ public enum EntitlementChangeReason
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(2);
+    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(3);
   }
 
   private static final EntitlementChangeReason[] VALUES = values();

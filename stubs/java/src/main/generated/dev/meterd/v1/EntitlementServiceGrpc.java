@@ -403,7 +403,7 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
-     * Gets a subject's entitlement by id or feature key.
+     * Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
      * </pre>
      */
     default void getEntitlement(dev.meterd.v1.GetEntitlementRequest request,
@@ -539,7 +539,7 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
-     * Gets a subject's entitlement by id or feature key.
+     * Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
      * </pre>
      */
     public void getEntitlement(dev.meterd.v1.GetEntitlementRequest request,
@@ -669,7 +669,7 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
-     * Gets a subject's entitlement by id or feature key.
+     * Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
      * </pre>
      */
     public dev.meterd.v1.GetEntitlementResponse getEntitlement(dev.meterd.v1.GetEntitlementRequest request) throws io.grpc.StatusException {
@@ -792,7 +792,7 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
-     * Gets a subject's entitlement by id or feature key.
+     * Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
      * </pre>
      */
     public dev.meterd.v1.GetEntitlementResponse getEntitlement(dev.meterd.v1.GetEntitlementRequest request) {
@@ -915,7 +915,7 @@ public final class EntitlementServiceGrpc {
 
     /**
      * <pre>
-     * Gets a subject's entitlement by id or feature key.
+     * Gets a subject's entitlement by id or feature key, or (without a subject) any subject's by id.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.meterd.v1.GetEntitlementResponse> getEntitlement(

@@ -222,7 +222,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "lementH\000\032/\n\rMetadataEntry\022\013\n\003key\030\001 \001(\t\022\r" +
       "\n\005value\030\002 \001(\t:\0028\001B\006\n\004type\"\024\n\022BooleanEnti" +
       "tlement\"#\n\021StaticEntitlement\022\016\n\006config\030\001" +
-      " \001(\t\"\232\003\n\022MeteredEntitlement\0220\n\014usage_per" +
+      " \001(\t\"\340\003\n\022MeteredEntitlement\0220\n\014usage_per" +
       "iod\030\001 \001(\0132\032.meterd.v1.RecurringPeriod\0226\n" +
       "\022measure_usage_from\030\002 \001(\0132\032.google.proto" +
       "buf.Timestamp\022\036\n\021issue_after_reset\030\003 \001(\001" +
@@ -231,170 +231,175 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "e_overage_at_reset\030\006 \001(\010\0222\n\024current_usag" +
       "e_period\030\007 \001(\0132\024.meterd.v1.TimeRange\022.\n\n" +
       "last_reset\030\010 \001(\0132\032.google.protobuf.Times" +
-      "tampB\024\n\022_issue_after_resetB\035\n\033_issue_aft" +
-      "er_reset_priority\"g\n\020EntitlementValue\022\022\n" +
-      "\nhas_access\030\001 \001(\010\022\017\n\007balance\030\002 \001(\001\022\r\n\005us" +
-      "age\030\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\016\n\006config\030\005 \001" +
-      "(\t\"\231\001\n\022WindowedHistoryRow\022-\n\tfrom_time\030\001" +
-      " \001(\0132\032.google.protobuf.Timestamp\022+\n\007to_t" +
-      "ime\030\002 \001(\0132\032.google.protobuf.Timestamp\022\r\n" +
-      "\005usage\030\003 \001(\001\022\030\n\020balance_at_start\030\004 \001(\001\"\357" +
-      "\004\n\017BurndownSegment\022-\n\tfrom_time\030\001 \001(\0132\032." +
-      "google.protobuf.Timestamp\022+\n\007to_time\030\002 \001" +
-      "(\0132\032.google.protobuf.Timestamp\022\r\n\005usage\030" +
-      "\003 \001(\001\022\017\n\007overage\030\004 \001(\001\022\030\n\020balance_at_sta" +
-      "rt\030\005 \001(\001\022\026\n\016balance_at_end\030\006 \001(\001\022U\n\027gran" +
-      "t_balances_at_start\030\007 \003(\01324.meterd.v1.Bu" +
-      "rndownSegment.GrantBalancesAtStartEntry\022" +
-      "Q\n\025grant_balances_at_end\030\010 \003(\01322.meterd." +
-      "v1.BurndownSegment.GrantBalancesAtEndEnt" +
-      "ry\022?\n\013grant_usage\030\t \003(\0132*.meterd.v1.Burn" +
-      "downSegment.GrantUsageEntry\022\030\n\020overage_a" +
-      "t_start\030\n \001(\001\032;\n\031GrantBalancesAtStartEnt" +
-      "ry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0329\n\027Gr" +
-      "antBalancesAtEndEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005va" +
-      "lue\030\002 \001(\001:\0028\001\0321\n\017GrantUsageEntry\022\013\n\003key\030" +
-      "\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\"\\\n\030CreateEntitl" +
-      "ementRequest\022\023\n\013subject_key\030\001 \001(\t\022+\n\013ent" +
-      "itlement\030\002 \001(\0132\026.meterd.v1.Entitlement\"H" +
-      "\n\031CreateEntitlementResponse\022+\n\013entitleme" +
-      "nt\030\001 \001(\0132\026.meterd.v1.Entitlement\"A\n\025GetE" +
-      "ntitlementRequest\022\023\n\013subject_key\030\001 \001(\t\022\023" +
-      "\n\013entitlement\030\002 \001(\t\"E\n\026GetEntitlementRes" +
-      "ponse\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.E" +
-      "ntitlement\"\377\001\n\027ListEntitlementsRequest\022\021" +
-      "\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022\023\n" +
-      "\013subject_key\030\003 \003(\t\022\017\n\007feature\030\004 \003(\t\022\027\n\017i" +
-      "nclude_deleted\030\005 \001(\010\022(\n\004type\030\006 \003(\0162\032.met" +
-      "erd.v1.EntitlementType\022/\n\010order_by\030\007 \001(\016" +
-      "2\035.meterd.v1.EntitlementOrderBy\022#\n\005order" +
-      "\030\010 \001(\0162\024.meterd.v1.SortOrder\"u\n\030ListEnti" +
-      "tlementsResponse\022,\n\014entitlements\030\001 \003(\0132\026" +
-      ".meterd.v1.Entitlement\022\027\n\017next_page_toke" +
-      "n\030\002 \001(\t\022\022\n\ntotal_size\030\003 \001(\005\"\206\002\n\036ListSubj" +
-      "ectEntitlementsRequest\022\023\n\013subject_key\030\001 " +
-      "\001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001" +
-      "(\t\022\027\n\017include_deleted\030\004 \001(\010\022\017\n\007feature\030\005" +
-      " \003(\t\022(\n\004type\030\006 \003(\0162\032.meterd.v1.Entitleme" +
-      "ntType\022/\n\010order_by\030\007 \001(\0162\035.meterd.v1.Ent" +
-      "itlementOrderBy\022#\n\005order\030\010 \001(\0162\024.meterd." +
-      "v1.SortOrder\"|\n\037ListSubjectEntitlementsR" +
-      "esponse\022,\n\014entitlements\030\001 \003(\0132\026.meterd.v" +
-      "1.Entitlement\022\027\n\017next_page_token\030\002 \001(\t\022\022" +
-      "\n\ntotal_size\030\003 \001(\005\"D\n\030DeleteEntitlementR" +
-      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
-      "nt\030\002 \001(\t\"\033\n\031DeleteEntitlementResponse\"p\n" +
-      "\032GetEntitlementValueRequest\022\023\n\013subject_k" +
-      "ey\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022(\n\004time\030\003 " +
-      "\001(\0132\032.google.protobuf.Timestamp\"I\n\033GetEn" +
-      "titlementValueResponse\022*\n\005value\030\001 \001(\0132\033." +
-      "meterd.v1.EntitlementValue\"\352\001\n\034GetEntitl" +
-      "ementHistoryRequest\022\023\n\013subject_key\030\001 \001(\t" +
-      "\022\023\n\013entitlement\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\013" +
-      "2\032.google.protobuf.Timestamp\022+\n\007to_time\030" +
-      "\004 \001(\0132\032.google.protobuf.Timestamp\022*\n\013win" +
-      "dow_size\030\005 \001(\0162\025.meterd.v1.WindowSize\022\030\n" +
-      "\020window_time_zone\030\006 \001(\t\"\216\001\n\035GetEntitleme" +
-      "ntHistoryResponse\0227\n\020windowed_history\030\001 " +
-      "\003(\0132\035.meterd.v1.WindowedHistoryRow\0224\n\020bu" +
-      "rndown_history\030\002 \003(\0132\032.meterd.v1.Burndow" +
-      "nSegment\"\367\001\n\034ResetEntitlementUsageReques" +
-      "t\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 " +
-      "\001(\t\0220\n\014effective_at\030\003 \001(\0132\032.google.proto" +
-      "buf.Timestamp\022\025\n\rretain_anchor\030\004 \001(\010\022\035\n\020" +
-      "preserve_overage\030\005 \001(\010H\000\210\001\001\0220\n\014usage_per" +
-      "iod\030\006 \001(\0132\032.meterd.v1.RecurringPeriodB\023\n" +
-      "\021_preserve_overage\"L\n\035ResetEntitlementUs" +
-      "ageResponse\022+\n\013entitlement\030\001 \001(\0132\026.meter" +
-      "d.v1.Entitlement\"p\n\032OverrideEntitlementR" +
-      "equest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitleme" +
-      "nt\030\002 \001(\t\022(\n\010override\030\003 \001(\0132\026.meterd.v1.E" +
-      "ntitlement\"J\n\033OverrideEntitlementRespons" +
+      "tamp\022D\n\031measure_usage_from_preset\030\t \001(\0162" +
+      "!.meterd.v1.MeasureUsageFromPresetB\024\n\022_i" +
+      "ssue_after_resetB\035\n\033_issue_after_reset_p" +
+      "riority\"g\n\020EntitlementValue\022\022\n\nhas_acces" +
+      "s\030\001 \001(\010\022\017\n\007balance\030\002 \001(\001\022\r\n\005usage\030\003 \001(\001\022" +
+      "\017\n\007overage\030\004 \001(\001\022\016\n\006config\030\005 \001(\t\"\231\001\n\022Win" +
+      "dowedHistoryRow\022-\n\tfrom_time\030\001 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\022+\n\007to_time\030\002 \001(\0132" +
+      "\032.google.protobuf.Timestamp\022\r\n\005usage\030\003 \001" +
+      "(\001\022\030\n\020balance_at_start\030\004 \001(\001\"\357\004\n\017Burndow" +
+      "nSegment\022-\n\tfrom_time\030\001 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022+\n\007to_time\030\002 \001(\0132\032.googl" +
+      "e.protobuf.Timestamp\022\r\n\005usage\030\003 \001(\001\022\017\n\007o" +
+      "verage\030\004 \001(\001\022\030\n\020balance_at_start\030\005 \001(\001\022\026" +
+      "\n\016balance_at_end\030\006 \001(\001\022U\n\027grant_balances" +
+      "_at_start\030\007 \003(\01324.meterd.v1.BurndownSegm" +
+      "ent.GrantBalancesAtStartEntry\022Q\n\025grant_b" +
+      "alances_at_end\030\010 \003(\01322.meterd.v1.Burndow" +
+      "nSegment.GrantBalancesAtEndEntry\022?\n\013gran" +
+      "t_usage\030\t \003(\0132*.meterd.v1.BurndownSegmen" +
+      "t.GrantUsageEntry\022\030\n\020overage_at_start\030\n " +
+      "\001(\001\032;\n\031GrantBalancesAtStartEntry\022\013\n\003key\030" +
+      "\001 \001(\t\022\r\n\005value\030\002 \001(\001:\0028\001\0329\n\027GrantBalance" +
+      "sAtEndEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\001:" +
+      "\0028\001\0321\n\017GrantUsageEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005v" +
+      "alue\030\002 \001(\001:\0028\001\"\\\n\030CreateEntitlementReque" +
+      "st\022\023\n\013subject_key\030\001 \001(\t\022+\n\013entitlement\030\002" +
+      " \001(\0132\026.meterd.v1.Entitlement\"H\n\031CreateEn" +
+      "titlementResponse\022+\n\013entitlement\030\001 \001(\0132\026" +
+      ".meterd.v1.Entitlement\"A\n\025GetEntitlement" +
+      "Request\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitlem" +
+      "ent\030\002 \001(\t\"E\n\026GetEntitlementResponse\022+\n\013e" +
+      "ntitlement\030\001 \001(\0132\026.meterd.v1.Entitlement" +
+      "\"\377\001\n\027ListEntitlementsRequest\022\021\n\tpage_siz" +
+      "e\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022\023\n\013subject_k" +
+      "ey\030\003 \003(\t\022\017\n\007feature\030\004 \003(\t\022\027\n\017include_del" +
+      "eted\030\005 \001(\010\022(\n\004type\030\006 \003(\0162\032.meterd.v1.Ent" +
+      "itlementType\022/\n\010order_by\030\007 \001(\0162\035.meterd." +
+      "v1.EntitlementOrderBy\022#\n\005order\030\010 \001(\0162\024.m" +
+      "eterd.v1.SortOrder\"u\n\030ListEntitlementsRe" +
+      "sponse\022,\n\014entitlements\030\001 \003(\0132\026.meterd.v1" +
+      ".Entitlement\022\027\n\017next_page_token\030\002 \001(\t\022\022\n" +
+      "\ntotal_size\030\003 \001(\005\"\206\002\n\036ListSubjectEntitle" +
+      "mentsRequest\022\023\n\013subject_key\030\001 \001(\t\022\021\n\tpag" +
+      "e_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022\027\n\017incl" +
+      "ude_deleted\030\004 \001(\010\022\017\n\007feature\030\005 \003(\t\022(\n\004ty" +
+      "pe\030\006 \003(\0162\032.meterd.v1.EntitlementType\022/\n\010" +
+      "order_by\030\007 \001(\0162\035.meterd.v1.EntitlementOr" +
+      "derBy\022#\n\005order\030\010 \001(\0162\024.meterd.v1.SortOrd" +
+      "er\"|\n\037ListSubjectEntitlementsResponse\022,\n" +
+      "\014entitlements\030\001 \003(\0132\026.meterd.v1.Entitlem" +
+      "ent\022\027\n\017next_page_token\030\002 \001(\t\022\022\n\ntotal_si" +
+      "ze\030\003 \001(\005\"D\n\030DeleteEntitlementRequest\022\023\n\013" +
+      "subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\"\033" +
+      "\n\031DeleteEntitlementResponse\"p\n\032GetEntitl" +
+      "ementValueRequest\022\023\n\013subject_key\030\001 \001(\t\022\023" +
+      "\n\013entitlement\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\"I\n\033GetEntitlementV" +
+      "alueResponse\022*\n\005value\030\001 \001(\0132\033.meterd.v1." +
+      "EntitlementValue\"\352\001\n\034GetEntitlementHisto" +
+      "ryRequest\022\023\n\013subject_key\030\001 \001(\t\022\023\n\013entitl" +
+      "ement\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\0132\032.google." +
+      "protobuf.Timestamp\022+\n\007to_time\030\004 \001(\0132\032.go" +
+      "ogle.protobuf.Timestamp\022*\n\013window_size\030\005" +
+      " \001(\0162\025.meterd.v1.WindowSize\022\030\n\020window_ti" +
+      "me_zone\030\006 \001(\t\"\216\001\n\035GetEntitlementHistoryR" +
+      "esponse\0227\n\020windowed_history\030\001 \003(\0132\035.mete" +
+      "rd.v1.WindowedHistoryRow\0224\n\020burndown_his" +
+      "tory\030\002 \003(\0132\032.meterd.v1.BurndownSegment\"\367" +
+      "\001\n\034ResetEntitlementUsageRequest\022\023\n\013subje" +
+      "ct_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\0220\n\014eff" +
+      "ective_at\030\003 \001(\0132\032.google.protobuf.Timest" +
+      "amp\022\025\n\rretain_anchor\030\004 \001(\010\022\035\n\020preserve_o" +
+      "verage\030\005 \001(\010H\000\210\001\001\0220\n\014usage_period\030\006 \001(\0132" +
+      "\032.meterd.v1.RecurringPeriodB\023\n\021_preserve" +
+      "_overage\"L\n\035ResetEntitlementUsageRespons" +
       "e\022+\n\013entitlement\030\001 \001(\0132\026.meterd.v1.Entit" +
-      "lement\"o\n\024EntitlementThreshold\022\027\n\rbalanc" +
-      "e_below\030\001 \001(\001H\000\022\037\n\025balance_below_percent" +
-      "\030\002 \001(\001H\000\022\025\n\013usage_above\030\003 \001(\001H\000B\006\n\004kind\"" +
-      "\222\002\n\026EntitlementValueUpdate\022\026\n\016entitlemen" +
-      "t_id\030\001 \001(\t\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013featu" +
-      "re_key\030\003 \001(\t\022*\n\005value\030\004 \001(\0132\033.meterd.v1." +
-      "EntitlementValue\0223\n\007reasons\030\005 \003(\0162\".mete" +
-      "rd.v1.EntitlementChangeReason\022/\n\013compute" +
-      "d_at\030\006 \001(\0132\032.google.protobuf.Timestamp\022\017" +
-      "\n\007deleted\030\007 \001(\010\022\023\n\013unavailable\030\010 \001(\t\"\222\002\n" +
-      "\021ThresholdCrossing\022\026\n\016entitlement_id\030\001 \001" +
-      "(\t\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013feature_key\030\003" +
-      " \001(\t\022\027\n\017threshold_index\030\004 \001(\r\0222\n\tthresho" +
-      "ld\030\005 \001(\0132\037.meterd.v1.EntitlementThreshol" +
-      "d\022*\n\005value\030\006 \001(\0132\033.meterd.v1.Entitlement" +
-      "Value\0220\n\014period_start\030\007 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\022\020\n\010replayed\030\010 \001(\010\"\206\002\n\035Wa" +
-      "tchEntitlementValuesRequest\022\024\n\014subject_k" +
-      "eys\030\001 \003(\t\022\024\n\014feature_keys\030\002 \003(\t\0223\n\nthres" +
-      "holds\030\003 \003(\0132\037.meterd.v1.EntitlementThres" +
-      "hold\022\027\n\017resume_position\030\004 \001(\t\0224\n\021coalesc" +
-      "e_interval\030\005 \001(\0132\031.google.protobuf.Durat" +
-      "ion\0225\n\022heartbeat_interval\030\006 \001(\0132\031.google" +
-      ".protobuf.Duration\"\364\001\n\036WatchEntitlementV" +
-      "aluesResponse\022\020\n\010position\030\001 \001(\t\0222\n\007updat" +
-      "es\030\002 \003(\0132!.meterd.v1.EntitlementValueUpd" +
-      "ate\022/\n\tcrossings\030\003 \003(\0132\034.meterd.v1.Thres" +
-      "holdCrossing\022/\n\010snapshot\030\004 \001(\0162\035.meterd." +
-      "v1.WatchSnapshotCause\022\031\n\021snapshot_comple" +
-      "te\030\005 \001(\010\022\017\n\007resumed\030\006 \001(\010*\214\001\n\017Entitlemen" +
-      "tType\022 \n\034ENTITLEMENT_TYPE_UNSPECIFIED\020\000\022" +
-      "\034\n\030ENTITLEMENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITLE" +
-      "MENT_TYPE_STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_M" +
-      "ETERED\020\003*\204\001\n\022EntitlementOrderBy\022$\n ENTIT" +
-      "LEMENT_ORDER_BY_UNSPECIFIED\020\000\022#\n\037ENTITLE" +
-      "MENT_ORDER_BY_CREATED_AT\020\001\022#\n\037ENTITLEMEN" +
-      "T_ORDER_BY_UPDATED_AT\020\002*\251\004\n\027EntitlementC" +
-      "hangeReason\022)\n%ENTITLEMENT_CHANGE_REASON" +
-      "_UNSPECIFIED\020\000\022&\n\"ENTITLEMENT_CHANGE_REA" +
-      "SON_SNAPSHOT\020\001\022#\n\037ENTITLEMENT_CHANGE_REA" +
-      "SON_USAGE\020\002\022+\n\'ENTITLEMENT_CHANGE_REASON" +
-      "_GRANT_CREATED\020\003\022*\n&ENTITLEMENT_CHANGE_R" +
-      "EASON_GRANT_VOIDED\020\004\022#\n\037ENTITLEMENT_CHAN" +
-      "GE_REASON_RESET\020\005\022\"\n\036ENTITLEMENT_CHANGE_" +
-      "REASON_TIME\020\006\0221\n-ENTITLEMENT_CHANGE_REAS" +
-      "ON_ENTITLEMENT_CREATED\020\007\0224\n0ENTITLEMENT_" +
-      "CHANGE_REASON_ENTITLEMENT_OVERRIDDEN\020\010\0221" +
-      "\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_" +
-      "DELETED\020\t\022+\n\'ENTITLEMENT_CHANGE_REASON_M" +
-      "ETER_UPDATED\020\n\022+\n\'ENTITLEMENT_CHANGE_REA" +
-      "SON_METER_DELETED\020\013*\255\001\n\022WatchSnapshotCau" +
-      "se\022$\n WATCH_SNAPSHOT_CAUSE_UNSPECIFIED\020\000" +
-      "\022 \n\034WATCH_SNAPSHOT_CAUSE_INITIAL\020\001\022\'\n#WA" +
-      "TCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD\020\002\022&\n\"W" +
-      "ATCH_SNAPSHOT_CAUSE_READER_BEHIND\020\0032\217\010\n\022" +
-      "EntitlementService\022^\n\021CreateEntitlement\022" +
-      "#.meterd.v1.CreateEntitlementRequest\032$.m" +
-      "eterd.v1.CreateEntitlementResponse\022U\n\016Ge" +
-      "tEntitlement\022 .meterd.v1.GetEntitlementR" +
-      "equest\032!.meterd.v1.GetEntitlementRespons" +
-      "e\022[\n\020ListEntitlements\022\".meterd.v1.ListEn" +
-      "titlementsRequest\032#.meterd.v1.ListEntitl" +
-      "ementsResponse\022p\n\027ListSubjectEntitlement" +
-      "s\022).meterd.v1.ListSubjectEntitlementsReq" +
-      "uest\032*.meterd.v1.ListSubjectEntitlements" +
-      "Response\022^\n\021DeleteEntitlement\022#.meterd.v" +
-      "1.DeleteEntitlementRequest\032$.meterd.v1.D" +
-      "eleteEntitlementResponse\022d\n\023GetEntitleme" +
-      "ntValue\022%.meterd.v1.GetEntitlementValueR" +
-      "equest\032&.meterd.v1.GetEntitlementValueRe" +
-      "sponse\022j\n\025GetEntitlementHistory\022\'.meterd" +
-      ".v1.GetEntitlementHistoryRequest\032(.meter" +
-      "d.v1.GetEntitlementHistoryResponse\022j\n\025Re" +
-      "setEntitlementUsage\022\'.meterd.v1.ResetEnt" +
-      "itlementUsageRequest\032(.meterd.v1.ResetEn" +
-      "titlementUsageResponse\022d\n\023OverrideEntitl" +
-      "ement\022%.meterd.v1.OverrideEntitlementReq" +
-      "uest\032&.meterd.v1.OverrideEntitlementResp" +
-      "onse\022o\n\026WatchEntitlementValues\022(.meterd." +
-      "v1.WatchEntitlementValuesRequest\032).meter" +
-      "d.v1.WatchEntitlementValuesResponse0\001BL\n" +
-      "\rdev.meterd.v1B\021EntitlementsProtoP\001Z&met" +
-      "erd.dev/stubs/go/meterd/v1;meterdv1b\006pro" +
-      "to3"
+      "lement\"p\n\032OverrideEntitlementRequest\022\023\n\013" +
+      "subject_key\030\001 \001(\t\022\023\n\013entitlement\030\002 \001(\t\022(" +
+      "\n\010override\030\003 \001(\0132\026.meterd.v1.Entitlement" +
+      "\"J\n\033OverrideEntitlementResponse\022+\n\013entit" +
+      "lement\030\001 \001(\0132\026.meterd.v1.Entitlement\"o\n\024" +
+      "EntitlementThreshold\022\027\n\rbalance_below\030\001 " +
+      "\001(\001H\000\022\037\n\025balance_below_percent\030\002 \001(\001H\000\022\025" +
+      "\n\013usage_above\030\003 \001(\001H\000B\006\n\004kind\"\222\002\n\026Entitl" +
+      "ementValueUpdate\022\026\n\016entitlement_id\030\001 \001(\t" +
+      "\022\023\n\013subject_key\030\002 \001(\t\022\023\n\013feature_key\030\003 \001" +
+      "(\t\022*\n\005value\030\004 \001(\0132\033.meterd.v1.Entitlemen" +
+      "tValue\0223\n\007reasons\030\005 \003(\0162\".meterd.v1.Enti" +
+      "tlementChangeReason\022/\n\013computed_at\030\006 \001(\013" +
+      "2\032.google.protobuf.Timestamp\022\017\n\007deleted\030" +
+      "\007 \001(\010\022\023\n\013unavailable\030\010 \001(\t\"\222\002\n\021Threshold" +
+      "Crossing\022\026\n\016entitlement_id\030\001 \001(\t\022\023\n\013subj" +
+      "ect_key\030\002 \001(\t\022\023\n\013feature_key\030\003 \001(\t\022\027\n\017th" +
+      "reshold_index\030\004 \001(\r\0222\n\tthreshold\030\005 \001(\0132\037" +
+      ".meterd.v1.EntitlementThreshold\022*\n\005value" +
+      "\030\006 \001(\0132\033.meterd.v1.EntitlementValue\0220\n\014p" +
+      "eriod_start\030\007 \001(\0132\032.google.protobuf.Time" +
+      "stamp\022\020\n\010replayed\030\010 \001(\010\"\206\002\n\035WatchEntitle" +
+      "mentValuesRequest\022\024\n\014subject_keys\030\001 \003(\t\022" +
+      "\024\n\014feature_keys\030\002 \003(\t\0223\n\nthresholds\030\003 \003(" +
+      "\0132\037.meterd.v1.EntitlementThreshold\022\027\n\017re" +
+      "sume_position\030\004 \001(\t\0224\n\021coalesce_interval" +
+      "\030\005 \001(\0132\031.google.protobuf.Duration\0225\n\022hea" +
+      "rtbeat_interval\030\006 \001(\0132\031.google.protobuf." +
+      "Duration\"\364\001\n\036WatchEntitlementValuesRespo" +
+      "nse\022\020\n\010position\030\001 \001(\t\0222\n\007updates\030\002 \003(\0132!" +
+      ".meterd.v1.EntitlementValueUpdate\022/\n\tcro" +
+      "ssings\030\003 \003(\0132\034.meterd.v1.ThresholdCrossi" +
+      "ng\022/\n\010snapshot\030\004 \001(\0162\035.meterd.v1.WatchSn" +
+      "apshotCause\022\031\n\021snapshot_complete\030\005 \001(\010\022\017" +
+      "\n\007resumed\030\006 \001(\010*\214\001\n\017EntitlementType\022 \n\034E" +
+      "NTITLEMENT_TYPE_UNSPECIFIED\020\000\022\034\n\030ENTITLE" +
+      "MENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITLEMENT_TYPE_" +
+      "STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_METERED\020\003*\204" +
+      "\001\n\022EntitlementOrderBy\022$\n ENTITLEMENT_ORD" +
+      "ER_BY_UNSPECIFIED\020\000\022#\n\037ENTITLEMENT_ORDER" +
+      "_BY_CREATED_AT\020\001\022#\n\037ENTITLEMENT_ORDER_BY" +
+      "_UPDATED_AT\020\002*\232\001\n\026MeasureUsageFromPreset" +
+      "\022)\n%MEASURE_USAGE_FROM_PRESET_UNSPECIFIE" +
+      "D\020\000\022!\n\035MEASURE_USAGE_FROM_PRESET_NOW\020\001\0222" +
+      "\n.MEASURE_USAGE_FROM_PRESET_CURRENT_PERI" +
+      "OD_START\020\002*\251\004\n\027EntitlementChangeReason\022)" +
+      "\n%ENTITLEMENT_CHANGE_REASON_UNSPECIFIED\020" +
+      "\000\022&\n\"ENTITLEMENT_CHANGE_REASON_SNAPSHOT\020" +
+      "\001\022#\n\037ENTITLEMENT_CHANGE_REASON_USAGE\020\002\022+" +
+      "\n\'ENTITLEMENT_CHANGE_REASON_GRANT_CREATE" +
+      "D\020\003\022*\n&ENTITLEMENT_CHANGE_REASON_GRANT_V" +
+      "OIDED\020\004\022#\n\037ENTITLEMENT_CHANGE_REASON_RES" +
+      "ET\020\005\022\"\n\036ENTITLEMENT_CHANGE_REASON_TIME\020\006" +
+      "\0221\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMEN" +
+      "T_CREATED\020\007\0224\n0ENTITLEMENT_CHANGE_REASON" +
+      "_ENTITLEMENT_OVERRIDDEN\020\010\0221\n-ENTITLEMENT" +
+      "_CHANGE_REASON_ENTITLEMENT_DELETED\020\t\022+\n\'" +
+      "ENTITLEMENT_CHANGE_REASON_METER_UPDATED\020" +
+      "\n\022+\n\'ENTITLEMENT_CHANGE_REASON_METER_DEL" +
+      "ETED\020\013*\255\001\n\022WatchSnapshotCause\022$\n WATCH_S" +
+      "NAPSHOT_CAUSE_UNSPECIFIED\020\000\022 \n\034WATCH_SNA" +
+      "PSHOT_CAUSE_INITIAL\020\001\022\'\n#WATCH_SNAPSHOT_" +
+      "CAUSE_RESUME_TOO_OLD\020\002\022&\n\"WATCH_SNAPSHOT" +
+      "_CAUSE_READER_BEHIND\020\0032\217\010\n\022EntitlementSe" +
+      "rvice\022^\n\021CreateEntitlement\022#.meterd.v1.C" +
+      "reateEntitlementRequest\032$.meterd.v1.Crea" +
+      "teEntitlementResponse\022U\n\016GetEntitlement\022" +
+      " .meterd.v1.GetEntitlementRequest\032!.mete" +
+      "rd.v1.GetEntitlementResponse\022[\n\020ListEnti" +
+      "tlements\022\".meterd.v1.ListEntitlementsReq" +
+      "uest\032#.meterd.v1.ListEntitlementsRespons" +
+      "e\022p\n\027ListSubjectEntitlements\022).meterd.v1" +
+      ".ListSubjectEntitlementsRequest\032*.meterd" +
+      ".v1.ListSubjectEntitlementsResponse\022^\n\021D" +
+      "eleteEntitlement\022#.meterd.v1.DeleteEntit" +
+      "lementRequest\032$.meterd.v1.DeleteEntitlem" +
+      "entResponse\022d\n\023GetEntitlementValue\022%.met" +
+      "erd.v1.GetEntitlementValueRequest\032&.mete" +
+      "rd.v1.GetEntitlementValueResponse\022j\n\025Get" +
+      "EntitlementHistory\022\'.meterd.v1.GetEntitl" +
+      "ementHistoryRequest\032(.meterd.v1.GetEntit" +
+      "lementHistoryResponse\022j\n\025ResetEntitlemen" +
+      "tUsage\022\'.meterd.v1.ResetEntitlementUsage" +
+      "Request\032(.meterd.v1.ResetEntitlementUsag" +
+      "eResponse\022d\n\023OverrideEntitlement\022%.meter" +
+      "d.v1.OverrideEntitlementRequest\032&.meterd" +
+      ".v1.OverrideEntitlementResponse\022o\n\026Watch" +
+      "EntitlementValues\022(.meterd.v1.WatchEntit" +
+      "lementValuesRequest\032).meterd.v1.WatchEnt" +
+      "itlementValuesResponse0\001BL\n\rdev.meterd.v" +
+      "1B\021EntitlementsProtoP\001Z&meterd.dev/stubs" +
+      "/go/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -432,7 +437,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_MeteredEntitlement_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_MeteredEntitlement_descriptor,
-        new java.lang.String[] { "UsagePeriod", "MeasureUsageFrom", "IssueAfterReset", "IssueAfterResetPriority", "IsSoftLimit", "PreserveOverageAtReset", "CurrentUsagePeriod", "LastReset", });
+        new java.lang.String[] { "UsagePeriod", "MeasureUsageFrom", "IssueAfterReset", "IssueAfterResetPriority", "IsSoftLimit", "PreserveOverageAtReset", "CurrentUsagePeriod", "LastReset", "MeasureUsageFromPreset", });
     internal_static_meterd_v1_EntitlementValue_descriptor =
       getDescriptor().getMessageType(4);
     internal_static_meterd_v1_EntitlementValue_fieldAccessorTable = new

@@ -59,7 +59,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object subjectKey_ = "";
   /**
    * <pre>
-   * The subject's key.
+   * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+   * GET /api/v1/entitlements/{entitlementId}).
    * </pre>
    *
    * <code>string subject_key = 1;</code>
@@ -80,7 +81,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The subject's key.
+   * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+   * GET /api/v1/entitlements/{entitlementId}).
    * </pre>
    *
    * <code>string subject_key = 1;</code>
@@ -106,7 +108,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object entitlement_ = "";
   /**
    * <pre>
-   * The entitlement's id or its feature's key.
+   * The entitlement's id or its feature's key (only an id without subject_key).
    * </pre>
    *
    * <code>string entitlement = 2;</code>
@@ -127,7 +129,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The entitlement's id or its feature's key.
+   * The entitlement's id or its feature's key (only an id without subject_key).
    * </pre>
    *
    * <code>string entitlement = 2;</code>
@@ -477,7 +479,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object subjectKey_ = "";
     /**
      * <pre>
-     * The subject's key.
+     * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+     * GET /api/v1/entitlements/{entitlementId}).
      * </pre>
      *
      * <code>string subject_key = 1;</code>
@@ -497,7 +500,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's key.
+     * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+     * GET /api/v1/entitlements/{entitlementId}).
      * </pre>
      *
      * <code>string subject_key = 1;</code>
@@ -518,7 +522,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's key.
+     * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+     * GET /api/v1/entitlements/{entitlementId}).
      * </pre>
      *
      * <code>string subject_key = 1;</code>
@@ -535,7 +540,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's key.
+     * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+     * GET /api/v1/entitlements/{entitlementId}).
      * </pre>
      *
      * <code>string subject_key = 1;</code>
@@ -549,7 +555,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's key.
+     * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+     * GET /api/v1/entitlements/{entitlementId}).
      * </pre>
      *
      * <code>string subject_key = 1;</code>
@@ -569,7 +576,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object entitlement_ = "";
     /**
      * <pre>
-     * The entitlement's id or its feature's key.
+     * The entitlement's id or its feature's key (only an id without subject_key).
      * </pre>
      *
      * <code>string entitlement = 2;</code>
@@ -589,7 +596,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entitlement's id or its feature's key.
+     * The entitlement's id or its feature's key (only an id without subject_key).
      * </pre>
      *
      * <code>string entitlement = 2;</code>
@@ -610,7 +617,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entitlement's id or its feature's key.
+     * The entitlement's id or its feature's key (only an id without subject_key).
      * </pre>
      *
      * <code>string entitlement = 2;</code>
@@ -627,7 +634,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entitlement's id or its feature's key.
+     * The entitlement's id or its feature's key (only an id without subject_key).
      * </pre>
      *
      * <code>string entitlement = 2;</code>
@@ -641,7 +648,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entitlement's id or its feature's key.
+     * The entitlement's id or its feature's key (only an id without subject_key).
      * </pre>
      *
      * <code>string entitlement = 2;</code>

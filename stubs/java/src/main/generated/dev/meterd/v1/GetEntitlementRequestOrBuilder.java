@@ -12,7 +12,8 @@ public interface GetEntitlementRequestOrBuilder extends
 
   /**
    * <pre>
-   * The subject's key.
+   * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+   * GET /api/v1/entitlements/{entitlementId}).
    * </pre>
    *
    * <code>string subject_key = 1;</code>
@@ -21,7 +22,8 @@ public interface GetEntitlementRequestOrBuilder extends
   java.lang.String getSubjectKey();
   /**
    * <pre>
-   * The subject's key.
+   * The subject's key; empty to get an entitlement of any subject by its id (OpenMeter's
+   * GET /api/v1/entitlements/{entitlementId}).
    * </pre>
    *
    * <code>string subject_key = 1;</code>
@@ -32,7 +34,7 @@ public interface GetEntitlementRequestOrBuilder extends
 
   /**
    * <pre>
-   * The entitlement's id or its feature's key.
+   * The entitlement's id or its feature's key (only an id without subject_key).
    * </pre>
    *
    * <code>string entitlement = 2;</code>
@@ -41,7 +43,7 @@ public interface GetEntitlementRequestOrBuilder extends
   java.lang.String getEntitlement();
   /**
    * <pre>
-   * The entitlement's id or its feature's key.
+   * The entitlement's id or its feature's key (only an id without subject_key).
    * </pre>
    *
    * <code>string entitlement = 2;</code>

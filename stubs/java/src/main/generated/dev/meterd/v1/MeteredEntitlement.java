@@ -32,6 +32,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private MeteredEntitlement() {
+    measureUsageFromPreset_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -95,7 +96,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Timestamp measureUsageFrom_;
   /**
    * <pre>
-   * Usage before this instant never counts; default: the start of the current period at creation.
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -107,7 +109,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Usage before this instant never counts; default: the start of the current period at creation.
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -119,7 +122,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Usage before this instant never counts; default: the start of the current period at creation.
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -289,6 +293,34 @@ private static final long serialVersionUID = 0L;
     return lastReset_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastReset_;
   }
 
+  public static final int MEASURE_USAGE_FROM_PRESET_FIELD_NUMBER = 9;
+  private int measureUsageFromPreset_ = 0;
+  /**
+   * <pre>
+   * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+   * period containing the creation time: usage since then counts). Input only.
+   * </pre>
+   *
+   * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+   * @return The enum numeric value on the wire for measureUsageFromPreset.
+   */
+  @java.lang.Override public int getMeasureUsageFromPresetValue() {
+    return measureUsageFromPreset_;
+  }
+  /**
+   * <pre>
+   * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+   * period containing the creation time: usage since then counts). Input only.
+   * </pre>
+   *
+   * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+   * @return The measureUsageFromPreset.
+   */
+  @java.lang.Override public dev.meterd.v1.MeasureUsageFromPreset getMeasureUsageFromPreset() {
+    dev.meterd.v1.MeasureUsageFromPreset result = dev.meterd.v1.MeasureUsageFromPreset.forNumber(measureUsageFromPreset_);
+    return result == null ? dev.meterd.v1.MeasureUsageFromPreset.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -327,6 +359,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       output.writeMessage(8, getLastReset());
     }
+    if (measureUsageFromPreset_ != dev.meterd.v1.MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_UNSPECIFIED.getNumber()) {
+      output.writeEnum(9, measureUsageFromPreset_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -362,6 +397,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, getLastReset());
+    }
+    if (measureUsageFromPreset_ != dev.meterd.v1.MeasureUsageFromPreset.MEASURE_USAGE_FROM_PRESET_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(9, measureUsageFromPreset_);
     }
     return size;
   }
@@ -422,6 +461,7 @@ private static final long serialVersionUID = 0L;
       if (!getLastReset()
           .equals(other.getLastReset())) return false;
     }
+    if (measureUsageFromPreset_ != other.measureUsageFromPreset_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -464,6 +504,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + LAST_RESET_FIELD_NUMBER;
       hash = (53 * hash) + getLastReset().hashCode();
     }
+    hash = (37 * hash) + MEASURE_USAGE_FROM_PRESET_FIELD_NUMBER;
+    hash = (53 * hash) + measureUsageFromPreset_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -632,6 +674,7 @@ private static final long serialVersionUID = 0L;
         lastResetBuilder_.dispose();
         lastResetBuilder_ = null;
       }
+      measureUsageFromPreset_ = 0;
       return this;
     }
 
@@ -704,6 +747,9 @@ private static final long serialVersionUID = 0L;
             : lastResetBuilder_.build();
         to_bitField0_ |= 0x00000020;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.measureUsageFromPreset_ = measureUsageFromPreset_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -742,6 +788,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasLastReset()) {
         mergeLastReset(other.getLastReset());
+      }
+      if (other.measureUsageFromPreset_ != 0) {
+        setMeasureUsageFromPresetValue(other.getMeasureUsageFromPresetValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -817,6 +866,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 72: {
+              measureUsageFromPreset_ = input.readEnum();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 72
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -996,7 +1050,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> measureUsageFromBuilder_;
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1007,7 +1062,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1022,7 +1078,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1042,7 +1099,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1060,7 +1118,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1085,7 +1144,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1102,7 +1162,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1114,7 +1175,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1129,7 +1191,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Usage before this instant never counts; default: the start of the current period at creation.
+     * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+     * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -1660,6 +1723,83 @@ private static final long serialVersionUID = 0L;
         lastReset_ = null;
       }
       return lastResetBuilder_;
+    }
+
+    private int measureUsageFromPreset_ = 0;
+    /**
+     * <pre>
+     * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+     * period containing the creation time: usage since then counts). Input only.
+     * </pre>
+     *
+     * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+     * @return The enum numeric value on the wire for measureUsageFromPreset.
+     */
+    @java.lang.Override public int getMeasureUsageFromPresetValue() {
+      return measureUsageFromPreset_;
+    }
+    /**
+     * <pre>
+     * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+     * period containing the creation time: usage since then counts). Input only.
+     * </pre>
+     *
+     * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+     * @param value The enum numeric value on the wire for measureUsageFromPreset to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMeasureUsageFromPresetValue(int value) {
+      measureUsageFromPreset_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+     * period containing the creation time: usage since then counts). Input only.
+     * </pre>
+     *
+     * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+     * @return The measureUsageFromPreset.
+     */
+    @java.lang.Override
+    public dev.meterd.v1.MeasureUsageFromPreset getMeasureUsageFromPreset() {
+      dev.meterd.v1.MeasureUsageFromPreset result = dev.meterd.v1.MeasureUsageFromPreset.forNumber(measureUsageFromPreset_);
+      return result == null ? dev.meterd.v1.MeasureUsageFromPreset.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+     * period containing the creation time: usage since then counts). Input only.
+     * </pre>
+     *
+     * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+     * @param value The measureUsageFromPreset to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setMeasureUsageFromPreset(dev.meterd.v1.MeasureUsageFromPreset value) {
+      if (value == null) { throw new NullPointerException(); }
+      bitField0_ |= 0x00000100;
+      measureUsageFromPreset_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+     * period containing the creation time: usage since then counts). Input only.
+     * </pre>
+     *
+     * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMeasureUsageFromPreset() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      measureUsageFromPreset_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.MeteredEntitlement)

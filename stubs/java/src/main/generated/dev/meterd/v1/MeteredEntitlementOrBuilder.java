@@ -39,7 +39,8 @@ public interface MeteredEntitlementOrBuilder extends
 
   /**
    * <pre>
-   * Usage before this instant never counts; default: the start of the current period at creation.
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -48,7 +49,8 @@ public interface MeteredEntitlementOrBuilder extends
   boolean hasMeasureUsageFrom();
   /**
    * <pre>
-   * Usage before this instant never counts; default: the start of the current period at creation.
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -57,7 +59,8 @@ public interface MeteredEntitlementOrBuilder extends
   com.google.protobuf.Timestamp getMeasureUsageFrom();
   /**
    * <pre>
-   * Usage before this instant never counts; default: the start of the current period at creation.
+   * Usage before this instant never counts; default: the creation time truncated to the minute (the first
+   * period is cut to start there). Truncated to the minute. Overrides measure_usage_from_preset.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp measure_usage_from = 2;</code>
@@ -175,4 +178,25 @@ public interface MeteredEntitlementOrBuilder extends
    * <code>.google.protobuf.Timestamp last_reset = 8;</code>
    */
   com.google.protobuf.TimestampOrBuilder getLastResetOrBuilder();
+
+  /**
+   * <pre>
+   * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+   * period containing the creation time: usage since then counts). Input only.
+   * </pre>
+   *
+   * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+   * @return The enum numeric value on the wire for measureUsageFromPreset.
+   */
+  int getMeasureUsageFromPresetValue();
+  /**
+   * <pre>
+   * On create, without measure_usage_from: NOW (the default) or CURRENT_PERIOD_START (the start of the usage
+   * period containing the creation time: usage since then counts). Input only.
+   * </pre>
+   *
+   * <code>.meterd.v1.MeasureUsageFromPreset measure_usage_from_preset = 9;</code>
+   * @return The measureUsageFromPreset.
+   */
+  dev.meterd.v1.MeasureUsageFromPreset getMeasureUsageFromPreset();
 }

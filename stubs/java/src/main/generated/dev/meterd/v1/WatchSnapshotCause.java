@@ -155,7 +155,7 @@ public enum WatchSnapshotCause
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(3);
+    return dev.meterd.v1.EntitlementsProto.getDescriptor().getEnumType(4);
   }
 
   private static final WatchSnapshotCause[] VALUES = values();
