@@ -179,7 +179,7 @@ class MeterdServer:
         services = http_app.Services(
             events=s["events"], meters=s["meters"], subjects=s["subjects"], portal=s["portal"],
             features=s["features"], entitlements=s["entitlements"], grants=s["grants"],
-            authenticator=s["authenticator"], clock=self.ctx.clock,
+            authenticator=s["authenticator"], clock=self.ctx.clock, notifications=s.get("notifications"),
         )
         app = http_app.build_app(services, all_routes(services), self.executor,
                                  max_body_bytes=self.config.max_message_bytes)

@@ -32,6 +32,7 @@ from meterd.server.events.service import EventService
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.service import GrantService
 from meterd.server.meters.service import MeterService
+from meterd.server.notifications.service import NotificationService
 from meterd.server.portal.auth import Authenticator, bearer_of
 from meterd.server.portal.model import PortalAccess
 from meterd.server.portal.service import PortalService
@@ -86,6 +87,7 @@ class Services:
     grants: GrantService
     authenticator: Authenticator
     clock: Callable[[], datetime]
+    notifications: NotificationService | None = None
 
 
 class Access(enum.Enum):

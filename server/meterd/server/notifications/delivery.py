@@ -89,10 +89,11 @@ def signed_headers(delivery: ClaimedDelivery, now: datetime) -> list[tuple[str, 
     signature = Webhook(delivery.signing_secret).sign(
         delivery.event_id, timestamp, delivery.payload_json.encode()
     )
+    own_agent = any(name.lower() == "user-agent" for name in delivery.custom_headers)
     return [
         *delivery.custom_headers.items(),
         ("content-type", "application/json"),
-        ("user-agent", USER_AGENT),
+        *([] if own_agent else [("user-agent", USER_AGENT)]),
         ("webhook-id", delivery.event_id),
         ("webhook-timestamp", str(int(timestamp.timestamp()))),
         ("webhook-signature", signature),

@@ -49,7 +49,6 @@ RESERVED_HEADERS = frozenset(
         "host",
         "transfer-encoding",
         "connection",
-        "user-agent",
     }
 )
 
