@@ -12,6 +12,16 @@ from meterd.client._events import AsyncEvents, Events
 from meterd.client._features import AsyncFeatures, Features
 from meterd.client._grants import AsyncGrants, Grants
 from meterd.client._meters import AsyncMeters, Meters
+from meterd.client._notifications import (
+    AsyncNotificationChannels,
+    AsyncNotificationEvents,
+    AsyncNotificationRules,
+    AsyncNotifications,
+    NotificationChannels,
+    NotificationEvents,
+    NotificationRules,
+    Notifications,
+)
 from meterd.client._options import accept_sdk_names
 from meterd.client._portal import AsyncPortal, Portal
 from meterd.client._subjects import AsyncSubjects, Subjects
@@ -28,7 +38,9 @@ from meterd.client._transport import (
 # Every namespace takes OpenMeter's camelCase option names and raises InvalidArgumentError for any bad
 # argument (see _options); done here once so that methods added to these classes get it too.
 for _namespace in (Events, AsyncEvents, Meters, AsyncMeters, Subjects, AsyncSubjects, Portal, AsyncPortal,
-                   Features, AsyncFeatures, Entitlements, AsyncEntitlements, Grants, AsyncGrants):
+                   Features, AsyncFeatures, Entitlements, AsyncEntitlements, Grants, AsyncGrants,
+                   NotificationChannels, AsyncNotificationChannels, NotificationRules, AsyncNotificationRules,
+                   NotificationEvents, AsyncNotificationEvents):
     accept_sdk_names(_namespace)
 
 
@@ -69,6 +81,7 @@ class OpenMeter:
         self.features = Features(self._transport)
         self.entitlements = Entitlements(self._transport)
         self.grants = Grants(self._transport)
+        self.notifications = Notifications(self._transport)
 
     @property
     def channel(self) -> grpc.Channel:
@@ -113,6 +126,7 @@ class AsyncOpenMeter:
         self.features = AsyncFeatures(self._transport)
         self.entitlements = AsyncEntitlements(self._transport)
         self.grants = AsyncGrants(self._transport)
+        self.notifications = AsyncNotifications(self._transport)
 
     @property
     def target(self) -> str:

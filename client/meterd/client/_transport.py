@@ -24,6 +24,8 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
@@ -55,7 +57,8 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.http2.max_pings_without_data", 0),
 ]
 
-_MODULES = (entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, portal_pb2, subjects_pb2)
+_MODULES = (entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, notifications_pb2, portal_pb2,
+            subjects_pb2)
 _STUBS: dict[str, Callable[[Any], Any]] = {
     "EventService": events_pb2_grpc.EventServiceStub,
     "MeterService": meters_pb2_grpc.MeterServiceStub,
@@ -64,6 +67,7 @@ _STUBS: dict[str, Callable[[Any], Any]] = {
     "FeatureService": features_pb2_grpc.FeatureServiceStub,
     "EntitlementService": entitlements_pb2_grpc.EntitlementServiceStub,
     "GrantService": grants_pb2_grpc.GrantServiceStub,
+    "NotificationService": notifications_pb2_grpc.NotificationServiceStub,
 }
 
 PemSource = str | bytes | os.PathLike[str]
