@@ -5,7 +5,8 @@ Measures:
 - what armed rules cost ingest: the same events streamed as fast as possible (StreamEvents, batches of
   1,000, 8 in flight) to metered entitlements of 2,000 subjects, without any rule and with 1,000 rules of
   10 thresholds each over every entitlement (thresholds far above the usage, so every change is evaluated
-  against all 10,000 of them and none fires); runs in the order without, with, with, without;
+  against all 10,000 of them and none fires); after a warm-up run, runs alternate without and with (the
+  rules' channel disabled, then enabled);
 - crossing-to-delivery latency: events sent one at a time (IngestEvents) at a fixed rate, each taking one
   subject past a rule's threshold; for each, the time from the ingest call's acknowledgement to the signed
   webhook's arrival at the receiver (both read on CLOCK_MONOTONIC in this process).
@@ -102,78 +103,50 @@ def notifications(om: OpenMeter) -> Any:
     return notifications_pb2_grpc.NotificationServiceStub(om.channel)
 
 
-def arm(address: str, url: str, rules: int, thresholds: int) -> list[str]:
-    """``rules`` rules of ``thresholds`` NUMBER thresholds each, far above any usage; returns their ids."""
+def arm(address: str, url: str, rules: int, thresholds: int) -> str:
+    """A channel (disabled: the rules are off until it is enabled) and ``rules`` rules of ``thresholds`` NUMBER
+    thresholds each, far above any usage, plus a probe rule at 1; returns the channel's id."""
     with OpenMeter(address, timeout=120) as om:
         n = notifications(om)
-        channel = n.CreateNotificationChannel(
-            pb.CreateNotificationChannelRequest(
-                type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=url
-            )
-        ).channel
+        channel = n.CreateNotificationChannel(pb.CreateNotificationChannelRequest(
+            type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=url, disabled=True)).channel
 
-        def create(i: int) -> str:
-            return str(
-                n.CreateNotificationRule(
-                    pb.CreateNotificationRuleRequest(
-                        type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
-                        name=f"armed-{i}",
-                        channels=[channel.id],
-                        thresholds=[
-                            pb.NotificationThreshold(
-                                type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1e9 + i * 100 + k
-                            )
-                            for k in range(thresholds)
-                        ],
-                    ),
-                    timeout=60,
-                ).rule.id
-            )
+        def create(i: int) -> None:
+            n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
+                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name=f"armed-{i}",
+                channels=[channel.id], thresholds=[
+                    pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1e9 + i * 100 + k)
+                    for k in range(thresholds)]), timeout=60)
 
         with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(create, range(rules)))
+            list(pool.map(create, range(rules)))
+        n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
+            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name="probe", channels=[channel.id],
+            features=[FEATURE],
+            thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1)]))
+        return str(channel.id)
 
 
-def loaded(address: str, receiver: Receiver, subject: str, deadline: float = 600) -> float:
-    """Waits until the evaluator has loaded every rule: a probe rule created last, on an entitlement already
-    past its threshold, is reported once the rules' initial evaluation is done. Returns the seconds waited."""
+def switch(address: str, channel_id: str, receiver: Receiver, on: bool, probe: str, deadline: float = 600) -> float:
+    """Turns the rules on (enables their channel) or off. Turning them on waits until the evaluator has loaded
+    them: a probe entitlement already past the probe rule's threshold is reported once the rules' initial
+    evaluation is done. Returns the seconds waited."""
     started = time.perf_counter()
     with OpenMeter(address, timeout=120) as om:
-        om.subjects.create_entitlement(
-            subject,
-            {
-                "type": "metered",
-                "featureKey": FEATURE,
-                "usagePeriod": {"interval": "MONTH"},
-                "issueAfterReset": 10,
-            },
-        )
-        om.events.ingest(
-            {
-                "specversion": "1.0",
-                "id": f"probe-{subject}",
-                "source": "bench",
-                "type": "tokens",
-                "subject": subject,
-                "time": datetime.now(UTC),
-                "data": {"tokens": 5},
-            }
-        )
-        n = notifications(om)
-        channel = n.ListNotificationChannels(pb.ListNotificationChannelsRequest()).channels[0]
-        n.CreateNotificationRule(
-            pb.CreateNotificationRuleRequest(
-                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
-                name="probe",
-                channels=[channel.id],
-                thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1)],
-            )
-        )
-    end = time.monotonic() + deadline
-    while subject not in receiver.arrivals:
-        if time.monotonic() > end:
-            raise RuntimeError("the rules were not loaded in time")
-        time.sleep(0.05)
+        if on:
+            om.subjects.create_entitlement(probe, {"type": "metered", "featureKey": FEATURE,
+                                                   "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10})
+            om.events.ingest({"specversion": "1.0", "id": f"probe-{probe}", "source": "bench", "type": "tokens",
+                              "subject": probe, "time": datetime.now(UTC), "data": {"tokens": 5}})
+        notifications(om).UpdateNotificationChannel(pb.UpdateNotificationChannelRequest(
+            id=channel_id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=receiver.url,
+            disabled=not on))
+    if on:
+        end = time.monotonic() + deadline
+        while probe not in receiver.arrivals:
+            if time.monotonic() > end:
+                raise RuntimeError("the rules were not loaded in time")
+            time.sleep(0.05)
     return time.perf_counter() - started
 
 
@@ -222,54 +195,54 @@ def quiesce(proc: psutil.Process, deadline: float = 120) -> None:
 
 
 def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
+    """Full-speed runs alternating without and with the rules armed (their channel disabled, then enabled), after
+    a warm-up run: the machine's drift (the database grows, other work comes and goes) falls on both sides."""
     receiver = Receiver()
     subjects = [f"s-{i}" for i in range(args.subjects)]
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp) / "m.db", env=ENV)
         proc = psutil.Process(server.proc.pid)
         cpu: dict[str, list[float]] = {"without": [], "with": []}
+        rates: dict[str, list[float]] = {"without": [], "with": []}
+        k = 0
 
-        def run(k: int, side: str) -> float:
+        def run(side: str) -> None:
+            nonlocal k
+            k += 1
             quiesce(proc)  # the evaluator's work on rule changes is not the run's
             before = proc.cpu_times()
             rate = full_speed(server.address, subjects, args.events, 10_000_000 * k, rng)
             after = proc.cpu_times()
-            cpu[side].append(
-                ((after.user - before.user) + (after.system - before.system)) / args.events * 1e6
-            )
-            return rate
+            if side:
+                rates[side].append(rate)
+                cpu[side].append(((after.user - before.user) + (after.system - before.system)) / args.events * 1e6)
 
         try:
             setup(server.address, subjects)
-            without = [run(0, "without")]
             started = time.perf_counter()
-            rules = arm(server.address, receiver.url, args.rules, args.thresholds)
+            channel = arm(server.address, receiver.url, args.rules, args.thresholds)
             create_s = time.perf_counter() - started
-            load_s = loaded(server.address, receiver, "probe-1")
-            with_ = [run(1, "with"), run(2, "with")]
-            with OpenMeter(server.address, timeout=120) as om:
-                n = notifications(om)
-                for rule in n.ListNotificationRules(pb.ListNotificationRulesRequest(page_size=1000)).rules:
-                    n.DeleteNotificationRule(pb.DeleteNotificationRuleRequest(id=rule.id))
-                assert len(rules) == args.rules
-            without.append(run(3, "without"))
+            run("")  # warm-up
+            loads = []
+            for pair in range(args.pairs):
+                run("without")
+                loads.append(switch(server.address, channel, receiver, True, f"probe-{pair}"))
+                run("with")
+                switch(server.address, channel, receiver, False, "")
         finally:
             server.stop()
             receiver.close()
-    mean_without, mean_with = sum(without) / len(without), sum(with_) / len(with_)
+    mean_without = sum(rates["without"]) / len(rates["without"])
+    mean_with = sum(rates["with"]) / len(rates["with"])
     return {
-        "rules": args.rules,
-        "thresholds_per_rule": args.thresholds,
-        "entitlements": args.subjects,
-        "events_per_run": args.events,
-        "rules_created_in_seconds": round(create_s, 1),
-        "rules_loaded_in_seconds": round(load_s, 1),
-        "events_per_s": {
-            "without_rules": round(mean_without),
-            "with_rules": round(mean_with),
-            "runs": {"without": [round(r) for r in without], "with": [round(r) for r in with_]},
-        },
+        "rules": args.rules, "thresholds_per_rule": args.thresholds, "entitlements": args.subjects,
+        "events_per_run": args.events, "rules_created_in_seconds": round(create_s, 1),
+        "rules_loaded_in_seconds": [round(x, 1) for x in loads],
+        "events_per_s": {"without_rules": round(mean_without), "with_rules": round(mean_with),
+                         "runs": {side: [round(r) for r in v] for side, v in rates.items()},
+                         "order": "warm-up, then (without, with) x pairs"},
         "ratio": round(mean_with / mean_without, 3),
+        "pair_ratios": [round(w / o, 3) for o, w in zip(rates["without"], rates["with"], strict=True)],
         "server_cpu_us_per_event": {side: round(sum(v) / len(v), 1) for side, v in cpu.items()},
     }
 
@@ -341,13 +314,14 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=2000)
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--thresholds", type=int, default=10)
-    parser.add_argument("--events", type=int, default=200_000, help="events of each full-speed run")
+    parser.add_argument("--events", type=int, default=100_000, help="events of each full-speed run")
+    parser.add_argument("--pairs", type=int, default=3, help="full-speed runs without and with the rules")
     parser.add_argument("--crossings", type=int, default=400, help="crossings in the latency run")
     parser.add_argument("--rate", type=float, default=20, help="crossings per second in the latency run")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.subjects, args.rules, args.events, args.crossings = 200, 100, 20_000, 40
+        args.subjects, args.rules, args.events, args.crossings, args.pairs = 200, 100, 20_000, 40, 1
     load_start = round(os.getloadavg()[0], 1)
     rng = random.Random(24)
     cost = ingest_cost(args, rng)
