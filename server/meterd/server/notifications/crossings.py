@@ -66,11 +66,14 @@ class FeatureThresholds:
 @dataclass(slots=True)
 class Progress:
     """How far one entitlement's value has gone in one usage period: the NUMBER thresholds (a prefix of the
-    sorted list) and PERCENT thresholds already handled."""
+    sorted list) and PERCENT thresholds already handled. ``period_end_us`` and ``source`` let a caller reuse
+    the period for later values of the same entitlement object (0: unknown)."""
 
     period_start_us: int
     numbers_done: int = 0
     percents_done: int = 0
+    period_end_us: int = 0
+    source: object = None
 
 
 class ThresholdIndex:

@@ -8,9 +8,11 @@ from typing import Any
 
 from meterd.server.app import AppContext
 from meterd.server.notifications.delivery import Dispatcher
-from meterd.server.notifications.evaluator import Evaluator
+from meterd.server.notifications.evaluator import NOTIFY_SHARE, Evaluator
 from meterd.server.notifications.service import NotificationService
 from meterd.server.notifications.servicer import NotificationServicer
+from meterd.server.watch.budget import ComputeBudget
+from meterd.server.watch.wiring import BACKLOG_BATCHES
 
 
 def wire(ctx: AppContext) -> None:
@@ -41,6 +43,7 @@ def wire(ctx: AppContext) -> None:
             attempt_timeout=ctx.config.notifications_attempt_timeout_seconds,
             observer=observer,
         )
+        events = ctx.services["event_store"]
         evaluator = Evaluator(
             service,
             ctx.services["watch"],
@@ -48,6 +51,8 @@ def wire(ctx: AppContext) -> None:
             ctx.services["subjects"],
             ctx.services["credit"],
             ctx.clock,
+            # Busy as the watch's budget counts it: ingest backlogged, not just one batch in progress.
+            budget=ComputeBudget(NOTIFY_SHARE, busy=lambda: events.batches_in_flight() >= BACKLOG_BATCHES),
         )
         if observer is not None:
             evaluator.on_events = observer.created
