@@ -33,7 +33,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 7  # the tour's six, and the webhook receiver (run as a script, not in the tour)
+    assert len(BLOCKS) == 8  # the tour's seven, and the webhook receiver (run as a script, not in the tour)
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
@@ -93,6 +93,12 @@ def test_docs_link_nothing_outside_the_repository(doc: str) -> None:
 
 def test_more_of_openmeters_api(tour: Tour) -> None:
     assert tour.output(5).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]
+
+
+def test_notification_channels_and_rules(tour: Tour) -> None:
+    secret, listed, *events = tour.output(6).splitlines()
+    assert secret == "whsec_ [{'value': 80.0, 'type': 'PERCENT'}, {'value': 50000.0, 'type': 'NUMBER'}]"
+    assert listed == "None" and events == []  # customer-1 used 15% of ai_tokens: no threshold crossed
 
 
 def test_the_webhook_receiver_verifies_what_meterd_sends(tmp_path: Path) -> None:
