@@ -608,3 +608,45 @@ def test_threads_stop_with_the_server(tmp_path: Any) -> None:
     srv.stop(0)
     left = {t.name for t in threading.enumerate() if t.is_alive()} - before
     assert not {name for name in left if name.startswith("meterd-notify")}
+
+
+def test_a_crossing_left_unevaluated_by_a_stopped_evaluator_is_re_derived_after_its_period_ended(
+    server_config: Config, clock: Clock, receiver: Receiver
+) -> None:
+    """An evaluator that stops (here: its server, with the change still waiting to be evaluated) leaves a
+    heartbeat that goes stale; the next evaluator evaluates the last value of the usage period that ended
+    since, and reports the crossing in it (the current period's usage alone would show nothing)."""
+    clock.set(START + timedelta(hours=23, minutes=58, seconds=30))
+    first = MeterdServer(server_config, clock=clock).start()
+    try:
+        with OpenMeter(first.address) as om:
+            create_meter(om)
+            om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
+            e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100, usagePeriod={
+                "interval": "DAY", "anchor": START}))
+            n = Notifications(om.channel)
+            channel = n.channel(receiver.url)
+            evaluator = first.ctx.services["notification_evaluator"]
+            evaluator.interval = 3600.0  # changes wait an hour before they are evaluated
+            n.rule([channel.id], [("NUMBER", 50)])
+            settle(first)  # the rule is loaded, its heartbeat written
+            usage(om, START + timedelta(hours=23, minutes=58), 60)
+            assert n.events() == []
+    finally:
+        first.stop(0)  # the usage was never evaluated
+    clock.set(START + timedelta(days=1, minutes=10, seconds=30))  # the next day's period
+    second = MeterdServer(server_config, clock=clock).start()
+    try:
+        evaluator = second.ctx.services["notification_evaluator"]
+        evaluator.interval = 0.0
+        with OpenMeter(second.address) as om:
+            n = Notifications(om.channel)
+            _wait(lambda: len(n.events()) == 1, "the crossing re-derived")
+            (event,) = n.events()
+            assert event.balance_threshold.entitlement_id == e.id and event.balance_threshold.value.usage == 60
+            # The first period is measured from the entitlement's creation minute.
+            assert event.balance_threshold.usage_period_start.ToDatetime(tzinfo=UTC) == START + timedelta(
+                hours=23, minutes=58)
+            assert verify(channel.signing_secret, receiver.wait_count(1)[0])["id"] == event.id
+    finally:
+        second.stop(0)

@@ -227,6 +227,7 @@ class Evaluator:
                 return
         if self._checkpoint is None:
             self._checkpoint = checkpoint - CHECKPOINT_MARGIN
+        self._next_heartbeat = 0.0  # record the new session's checkpoint (and look for stale ones) at once
         log.info(
             "notifications: rules loaded",
             extra={
@@ -354,18 +355,18 @@ class Evaluator:
 
     # -- heartbeats and recovery ---------------------------------------------------------------------
     def _beat(self, session: WatchSession | None) -> None:
-        now = self._clock()
-        if session is not None and self._checkpoint is not None:
-            oldest = session.watch.oldest_pending()
-            waited = timedelta(seconds=time.monotonic() - oldest) if oldest is not None else timedelta()
-            self._checkpoint = max(self._checkpoint, now - waited - CHECKPOINT_MARGIN)
-        elif session is None and self._version is not None:
-            self._checkpoint = now - CHECKPOINT_MARGIN  # nothing to evaluate: evaluated through now
-        if self._checkpoint is None:
+        """Records this evaluator's heartbeat and checkpoint, and re-derives the window of any evaluator
+        whose heartbeat went stale. Without an active rule there is nothing to record or re-derive (and
+        nothing is written: a server that uses no notifications writes nothing for them)."""
+        if session is None or self._checkpoint is None:
             return
+        now = self._clock()
+        oldest = session.watch.oldest_pending()
+        waited = timedelta(seconds=time.monotonic() - oldest) if oldest is not None else timedelta()
+        self._checkpoint = max(self._checkpoint, now - waited - CHECKPOINT_MARGIN)
         self._store.heartbeat(self.replica, self._checkpoint, now)
         stale = self._store.take_stale(now - timedelta(seconds=STALE_SECONDS), keep=self.replica)
-        if stale and session is not None:
+        if stale:
             since = min(stale)
             log.warning(
                 "notifications: an evaluator stopped without notice; re-deriving its crossings",
@@ -394,7 +395,12 @@ class Evaluator:
             with contextlib.suppress(MeterdError):
                 value = self._credit.value(e, last)
                 period_start = engine.period_start_at(spec, last)
-                armed = self._index.crossed(e.feature_id, value, Progress(to_us(period_start)))
+                # A rule reports no crossing of a period that ended before the rule existed.
+                armed = [
+                    a
+                    for a in self._index.crossed(e.feature_id, value, Progress(to_us(period_start)))
+                    if a.rule.created_at < start
+                ]
                 if armed:
                     new.extend(self._events(e, value, armed, period_start, last, now))
         self._store_events(new, now)
