@@ -100,6 +100,7 @@ lint: setup
 	$(BUF) breaking --against '$(BUF_AGAINST)'
 	$(VENV)/bin/ruff check client/meterd/client server tests bench scripts
 	$(VENV)/bin/mypy --strict client/meterd/client
+	$(PY) scripts/unasync.py --check
 
 bench: setup
 	$(PY) bench/run.py

@@ -152,16 +152,20 @@ def test_the_retry_policy_covers_reads_and_idempotent_writes_only() -> None:
 
 
 def test_calls_marked_idempotent_are_the_ones_the_policy_retries() -> None:
-    """``idempotent=True`` on a transport call documents intent; the service config decides. They agree."""
-    source = "\n".join(p.read_text() for p in (ROOT / "client" / "meterd" / "client").glob("_*.py"))
+    """``idempotent=True`` on a transport call documents intent; the service config decides. They agree.
+    Calls are ``self._t.call(self._t.<stub>.<Method>, ...)`` in the namespaces written once in ``_async/``."""
+    source = "\n".join(p.read_text() for p in (ROOT / "client" / "meterd" / "client" / "_async").glob("*.py"))
+    transport = _transport.Transport("localhost:1", api_key=None, portal_token=None, timeout=1)  # never called
     marked = set()
-    for call in re.finditer(r'\.call\(\s*(?:#[^\n]*\s*)?"(\w+)",\s*"(\w+)"', source):
+    for call in re.finditer(r"\._t\.call\(\s*self\._t\.(\w+)\.(\w+)\b", source):
         depth, end = 1, call.end()
         while depth:  # to the call's closing parenthesis
             depth += {"(": 1, ")": -1}.get(source[end], 0)
             end += 1
         if "idempotent=True" in source[call.end():end]:
-            marked.add((f"meterd.v1.{call.group(1)}", call.group(2)))
+            service = type(getattr(transport, call.group(1))).__name__.removesuffix("Stub")
+            marked.add((f"meterd.v1.{service}", call.group(2)))
+    transport.close()
     assert len(marked) > 20 and marked <= set(_transport.retried_methods()), marked - set(_transport.retried_methods())
 
 

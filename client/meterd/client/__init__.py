@@ -2,6 +2,8 @@
 OpenMeter SDK's methods in snake_case. Results are ``Result`` objects: Python values (aware UTC datetimes,
 numbers, enums, dicts) with ``to_dict()`` in OpenMeter's JSON shape and ``.proto`` the wire message."""
 
+from meterd.client._async.events import AsyncEventStream
+from meterd.client._async.watch import AsyncEntitlementWatch
 from meterd.client._client import AsyncOpenMeter, OpenMeter
 from meterd.client._enums import Aggregation, EventOutcome, ExpirationDuration, PeriodInterval, WindowSize
 from meterd.client._errors import (
@@ -20,14 +22,10 @@ from meterd.client._errors import (
     UnavailableError,
     UnimplementedError,
 )
-from meterd.client._events import AsyncEventStream, EventStream
 from meterd.client._results import Result
-from meterd.client._watch import (
-    AsyncEntitlementCache,
-    AsyncEntitlementWatch,
-    EntitlementCache,
-    EntitlementWatch,
-)
+from meterd.client._sync.events import EventStream
+from meterd.client._sync.watch import EntitlementWatch
+from meterd.client._watch import AsyncEntitlementCache, EntitlementCache
 
 __all__ = [
     "Aggregation",

@@ -1,4 +1,5 @@
-"""``OpenMeter`` and ``AsyncOpenMeter``: the entry points, mirroring the OpenMeter SDK."""
+"""``OpenMeter`` and ``AsyncOpenMeter``: the entry points, mirroring the OpenMeter SDK. The namespaces they
+hold (``om.meters`` ...) are written once in ``_async/``; ``_sync/`` is their generated blocking twin."""
 
 from __future__ import annotations
 
@@ -7,24 +8,22 @@ from types import TracebackType
 import grpc
 import grpc.aio
 
-from meterd.client._entitlements import AsyncEntitlements, Entitlements
-from meterd.client._events import AsyncEvents, Events
-from meterd.client._features import AsyncFeatures, Features
-from meterd.client._grants import AsyncGrants, Grants
-from meterd.client._meters import AsyncMeters, Meters
-from meterd.client._notifications import (
-    AsyncNotificationChannels,
-    AsyncNotificationEvents,
-    AsyncNotificationRules,
-    AsyncNotifications,
-    NotificationChannels,
-    NotificationEvents,
-    NotificationRules,
-    Notifications,
-)
-from meterd.client._options import accept_sdk_names
-from meterd.client._portal import AsyncPortal, Portal
-from meterd.client._subjects import AsyncSubjects, Subjects
+from meterd.client._async.entitlements import AsyncEntitlements
+from meterd.client._async.events import AsyncEvents
+from meterd.client._async.features import AsyncFeatures
+from meterd.client._async.grants import AsyncGrants
+from meterd.client._async.meters import AsyncMeters
+from meterd.client._async.notifications import AsyncNotifications
+from meterd.client._async.portal import AsyncPortal
+from meterd.client._async.subjects import AsyncSubjects
+from meterd.client._sync.entitlements import Entitlements
+from meterd.client._sync.events import Events
+from meterd.client._sync.features import Features
+from meterd.client._sync.grants import Grants
+from meterd.client._sync.meters import Meters
+from meterd.client._sync.notifications import Notifications
+from meterd.client._sync.portal import Portal
+from meterd.client._sync.subjects import Subjects
 from meterd.client._transport import (
     DEFAULT_TIMEOUT,
     AsyncTransport,
@@ -34,14 +33,6 @@ from meterd.client._transport import (
     resolve_api_key,
     resolve_target,
 )
-
-# Every namespace takes OpenMeter's camelCase option names and raises InvalidArgumentError for any bad
-# argument (see _options); done here once so that methods added to these classes get it too.
-for _namespace in (Events, AsyncEvents, Meters, AsyncMeters, Subjects, AsyncSubjects, Portal, AsyncPortal,
-                   Features, AsyncFeatures, Entitlements, AsyncEntitlements, Grants, AsyncGrants,
-                   NotificationChannels, AsyncNotificationChannels, NotificationRules, AsyncNotificationRules,
-                   NotificationEvents, AsyncNotificationEvents):
-    accept_sdk_names(_namespace)
 
 
 class OpenMeter:
@@ -127,6 +118,11 @@ class AsyncOpenMeter:
         self.entitlements = AsyncEntitlements(self._transport)
         self.grants = AsyncGrants(self._transport)
         self.notifications = AsyncNotifications(self._transport)
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        """The underlying channel (for health checks or other stubs)."""
+        return self._transport.channel
 
     @property
     def target(self) -> str:

@@ -1,4 +1,5 @@
-"""``om.features``: create, list, get and archive features."""
+"""Requests of ``om.features`` (create, list, get and archive features), built and checked before sending;
+the namespace itself is ``_async/features.py`` and its blocking twin."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from typing import Any
 
 from meterd.client._convert import normalize, optional_str, page_size, str_list, to_str_map
 from meterd.client._errors import invalid_argument
-from meterd.client._results import Result
-from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import features_pb2
 
 FeatureLike = Mapping[str, Any] | features_pb2.Feature
@@ -30,7 +29,7 @@ def feature_to_wire(feature: FeatureLike) -> features_pb2.Feature:
     )
 
 
-def _list_request(
+def list_request(
     limit: int | None, page_token: str | None, meter_slug: str | Iterable[str] | None, include_archived: bool
 ) -> features_pb2.ListFeaturesRequest:
     return features_pb2.ListFeaturesRequest(
@@ -39,93 +38,7 @@ def _list_request(
     )
 
 
-def _key(value: str, what: str) -> str:
+def feature_ref(value: str, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise invalid_argument(f"{what}", f"expected a non-empty string, got {value!r}")
     return value
-
-
-class Features:
-    """Features (``om.features``): what a product sells, optionally measured by a meter."""
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
-
-    def create(self, feature: FeatureLike, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
-        """Creates a feature from ``{"key", "name", "meterSlug"?, "meterGroupByFilters"?, "metadata"?}``.
-
-        Returns the feature. Raises AlreadyExistsError if an active feature has the key, NotFoundError for an
-        unknown meter, InvalidArgumentError naming ``feature.<field>`` (bad key, a meter that is not SUM or
-        COUNT, a filter on a key the meter does not group by).
-        """
-        request = features_pb2.CreateFeatureRequest(feature=feature_to_wire(feature))
-        return self._t.call("FeatureService", "CreateFeature", request, lambda r: r.feature, timeout=timeout)  # type: ignore[no-any-return]
-
-    def get(self, id_or_key: str, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
-        """The feature with this id (archived or not) or the active one with this key. Raises NotFoundError."""
-        request = features_pb2.GetFeatureRequest(feature=_key(id_or_key, "id_or_key"))
-        return self._t.call("FeatureService", "GetFeature", request, lambda r: r.feature,  # type: ignore[no-any-return]
-                            timeout=timeout, idempotent=True)
-
-    def list(
-        self, *, limit: int | None = None, page_token: str | None = None,
-        meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> list[Result[features_pb2.Feature]]:
-        """Features in creation order (one page of ``limit``, default 100), optionally only those of some
-        meters; archived ones only with ``include_archived``. Use ``list_page`` to page."""
-        return list(self.list_page(limit=limit, page_token=page_token, meter_slug=meter_slug,
-                                   include_archived=include_archived, timeout=timeout).features)
-
-    def list_page(
-        self, *, limit: int | None = None, page_token: str | None = None,
-        meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> Result[features_pb2.ListFeaturesResponse]:
-        """One page of ``list``, with ``next_page_token`` (empty on the last page) and ``total_size``."""
-        request = _list_request(limit, page_token, meter_slug, include_archived)
-        return self._t.call("FeatureService", "ListFeatures", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
-
-    def delete(self, id_or_key: str, *, timeout: float | None = None) -> None:
-        """Archives a feature: it gets no new entitlements, its key can be reused, existing entitlements keep
-        pointing at it. Raises NotFoundError if it is unknown or already archived."""
-        request = features_pb2.DeleteFeatureRequest(feature=_key(id_or_key, "id_or_key"))
-        self._t.call("FeatureService", "DeleteFeature", request, timeout=timeout)
-
-
-class AsyncFeatures:
-    """``om.features`` for AsyncOpenMeter: the same methods, awaitable."""
-
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._t = transport
-
-    async def create(self, feature: FeatureLike, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
-        """See ``Features.create``."""
-        request = features_pb2.CreateFeatureRequest(feature=feature_to_wire(feature))
-        return await self._t.call("FeatureService", "CreateFeature", request, lambda r: r.feature, timeout=timeout)  # type: ignore[no-any-return]
-
-    async def get(self, id_or_key: str, *, timeout: float | None = None) -> Result[features_pb2.Feature]:
-        """See ``Features.get``."""
-        request = features_pb2.GetFeatureRequest(feature=_key(id_or_key, "id_or_key"))
-        return await self._t.call("FeatureService", "GetFeature", request, lambda r: r.feature,  # type: ignore[no-any-return]
-                                  timeout=timeout, idempotent=True)
-
-    async def list(
-        self, *, limit: int | None = None, page_token: str | None = None,
-        meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> list[Result[features_pb2.Feature]]:
-        """See ``Features.list``."""
-        page = await self.list_page(limit=limit, page_token=page_token, meter_slug=meter_slug,
-                                    include_archived=include_archived, timeout=timeout)
-        return list(page.features)
-
-    async def list_page(
-        self, *, limit: int | None = None, page_token: str | None = None,
-        meter_slug: str | Iterable[str] | None = None, include_archived: bool = False, timeout: float | None = None,
-    ) -> Result[features_pb2.ListFeaturesResponse]:
-        """See ``Features.list_page``."""
-        request = _list_request(limit, page_token, meter_slug, include_archived)
-        return await self._t.call("FeatureService", "ListFeatures", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
-
-    async def delete(self, id_or_key: str, *, timeout: float | None = None) -> None:
-        """See ``Features.delete``."""
-        request = features_pb2.DeleteFeatureRequest(feature=_key(id_or_key, "id_or_key"))
-        await self._t.call("FeatureService", "DeleteFeature", request, timeout=timeout)

@@ -1,8 +1,8 @@
-"""``om.meters``: create, list, get, delete and query meters, and list a meter's subjects."""
+"""Requests of ``om.meters`` (create, list, get, delete and query meters, list a meter's subjects), built and
+checked before sending; the namespace itself is ``_async/meters.py`` and its blocking twin."""
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -18,8 +18,6 @@ from meterd.client._convert import (
 )
 from meterd.client._enums import Aggregation, WindowSize
 from meterd.client._errors import invalid_argument
-from meterd.client._results import Result
-from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, meters_pb2, portal_pb2
 
 _METER_KEYS = ("slug", "description", "event_type", "aggregation", "value_property", "group_by", "window_size")
@@ -110,129 +108,11 @@ def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.Qu
     return portal
 
 
-def as_query_response(
-    portal: Result[portal_pb2.QueryPortalMeterResponse],
-) -> Result[meters_pb2.QueryMeterResponse]:
+def as_query_response(portal: portal_pb2.QueryPortalMeterResponse) -> meters_pb2.QueryMeterResponse:
     """The portal query's answer as a meter query's (the two messages share their fields and numbers)."""
-    return Result(meters_pb2.QueryMeterResponse.FromString(portal.proto.SerializeToString()))
+    return meters_pb2.QueryMeterResponse.FromString(portal.SerializeToString())
 
 
-class Meters:
-    """Meters (``om.meters``)."""
-
-    def __init__(self, transport: Transport, *, portal: bool = False) -> None:
-        self._t = transport
-        self._portal = portal
-
-    def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
-        """Creates a meter from ``{"slug", "eventType", "aggregation", "valueProperty", "groupBy", "description",
-        "windowSize"}`` (``windowSize``: the smallest query window, MINUTE by default).
-
-        Existing events of the type are aggregated into it. Returns the meter. Raises AlreadyExistsError
-        for a taken slug, InvalidArgumentError naming ``meter.<field>`` for a bad definition.
-        """
-        request = meters_pb2.CreateMeterRequest(meter=meter_to_wire(meter))
-        return self._t.call("MeterService", "CreateMeter", request, lambda r: r.meter, timeout=timeout)  # type: ignore[no-any-return]
-
-    def get(self, meter: str, *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
-        """The meter with this id or slug. Raises NotFoundError."""
-        return self._t.call("MeterService", "GetMeter", meters_pb2.GetMeterRequest(meter=meter),  # type: ignore[no-any-return]
-                            lambda r: r.meter, timeout=timeout, idempotent=True)
-
-    def list(self, *, limit: int | None = None, page_token: str | None = None,
-             timeout: float | None = None) -> list[Result[meters_pb2.Meter]]:
-        """Meters ordered by slug (one page of ``limit``, default 100). Use ``list_page`` to page."""
-        return list(self.list_page(limit=limit, page_token=page_token, timeout=timeout).meters)
-
-    def list_page(self, *, limit: int | None = None, page_token: str | None = None,
-                  timeout: float | None = None) -> Result[meters_pb2.ListMetersResponse]:
-        """One page of ``list``, with ``next_page_token`` (empty on the last page)."""
-        request = meters_pb2.ListMetersRequest(page_size=page_size(limit),
-                                                page_token=optional_str(page_token, what="page_token"))
-        return self._t.call("MeterService", "ListMeters", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
-
-    def delete(self, meter: str, *, timeout: float | None = None) -> None:
-        """Deletes a meter by id or slug (its events stay). Raises NotFoundError."""
-        self._t.call("MeterService", "DeleteMeter", meters_pb2.DeleteMeterRequest(meter=meter), timeout=timeout)
-
-    def query(
-        self, meter: str, *, subject: str | Iterable[str] | None = None, group_by: str | Iterable[str] | None = None,
-        filter_group_by: Mapping[str, FilterValues] | None = None, from_: datetime | str | None = None,
-        to: datetime | str | None = None, window_size: WindowSize | str | None = None,
-        window_time_zone: str | None = None, timeout: float | None = None,
-    ) -> Result[meters_pb2.QueryMeterResponse]:
-        """Queries a meter. Returns the response: ``rows`` (value, window_start, window_end, subject,
-        group_by), and the range and window size used.
-
-        ``from_``/``to`` must be whole minutes; ``window_size`` MINUTE/HOUR/DAY (None: one row per group);
-        ``window_time_zone`` an IANA name. ``filter_group_by`` maps a group key to a value, or to a list of
-        values (a row matches any of them). With a portal token, the token's own subject is queried.
-        Raises NotFoundError, InvalidArgumentError naming the bad field (``window_size`` finer than the
-        meter's own window size).
-        """
-        request = query_request(meter, subject=subject, group_by=group_by, filter_group_by=filter_group_by,
-                                from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
-        if self._portal:
-            return self._t.call("PortalService", "QueryPortalMeter", portal_query_request(request),  # type: ignore[no-any-return]
-                                as_query_response, timeout=timeout, idempotent=True)
-        return self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
-
-    def subjects(self, meter: str, *, timeout: float | None = None) -> builtins.list[str]:
-        """The subjects with events for the meter, sorted."""
-        return self._t.call("MeterService", "ListMeterSubjects", meters_pb2.ListMeterSubjectsRequest(meter=meter),  # type: ignore[no-any-return]
-                            lambda r: list(r.subjects), timeout=timeout, idempotent=True)
-
-
-class AsyncMeters:
-    """``om.meters`` for AsyncOpenMeter: the same methods, awaitable."""
-
-    def __init__(self, transport: AsyncTransport, *, portal: bool = False) -> None:
-        self._t = transport
-        self._portal = portal
-
-    async def create(self, meter: Mapping[str, Any], *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
-        """See ``Meters.create``."""
-        request = meters_pb2.CreateMeterRequest(meter=meter_to_wire(meter))
-        return await self._t.call("MeterService", "CreateMeter", request, lambda r: r.meter, timeout=timeout)  # type: ignore[no-any-return]
-
-    async def get(self, meter: str, *, timeout: float | None = None) -> Result[meters_pb2.Meter]:
-        """See ``Meters.get``."""
-        return await self._t.call("MeterService", "GetMeter", meters_pb2.GetMeterRequest(meter=meter),  # type: ignore[no-any-return]
-                                  lambda r: r.meter, timeout=timeout, idempotent=True)
-
-    async def list(self, *, limit: int | None = None, page_token: str | None = None,
-                   timeout: float | None = None) -> list[Result[meters_pb2.Meter]]:
-        """See ``Meters.list``."""
-        page = await self.list_page(limit=limit, page_token=page_token, timeout=timeout)
-        return list(page.meters)
-
-    async def list_page(self, *, limit: int | None = None, page_token: str | None = None,
-                        timeout: float | None = None) -> Result[meters_pb2.ListMetersResponse]:
-        """See ``Meters.list_page``."""
-        request = meters_pb2.ListMetersRequest(page_size=page_size(limit),
-                                                page_token=optional_str(page_token, what="page_token"))
-        return await self._t.call("MeterService", "ListMeters", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
-
-    async def delete(self, meter: str, *, timeout: float | None = None) -> None:
-        """See ``Meters.delete``."""
-        await self._t.call("MeterService", "DeleteMeter", meters_pb2.DeleteMeterRequest(meter=meter), timeout=timeout)
-
-    async def query(
-        self, meter: str, *, subject: str | Iterable[str] | None = None, group_by: str | Iterable[str] | None = None,
-        filter_group_by: Mapping[str, FilterValues] | None = None, from_: datetime | str | None = None,
-        to: datetime | str | None = None, window_size: WindowSize | str | None = None,
-        window_time_zone: str | None = None, timeout: float | None = None,
-    ) -> Result[meters_pb2.QueryMeterResponse]:
-        """See ``Meters.query``."""
-        request = query_request(meter, subject=subject, group_by=group_by, filter_group_by=filter_group_by,
-                                from_=from_, to=to, window_size=window_size, window_time_zone=window_time_zone)
-        if self._portal:
-            return await self._t.call("PortalService", "QueryPortalMeter", portal_query_request(request),  # type: ignore[no-any-return]
-                                      as_query_response, timeout=timeout, idempotent=True)
-        return await self._t.call("MeterService", "QueryMeter", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
-
-    async def subjects(self, meter: str, *, timeout: float | None = None) -> builtins.list[str]:
-        """See ``Meters.subjects``."""
-        return await self._t.call("MeterService", "ListMeterSubjects",  # type: ignore[no-any-return]
-                                  meters_pb2.ListMeterSubjectsRequest(meter=meter),
-                                  lambda r: list(r.subjects), timeout=timeout, idempotent=True)
+def list_request(limit: int | None, page_token: str | None) -> meters_pb2.ListMetersRequest:
+    return meters_pb2.ListMetersRequest(page_size=page_size(limit),
+                                        page_token=optional_str(page_token, what="page_token"))

@@ -24,6 +24,8 @@ from meterd.client._errors import MeterdError, invalid_argument
 
 T = TypeVar("T")
 
+# The wrappers made so far: a subclass's inherited methods are wrapped already.
+_WRAPPED: set[Callable[..., Any]] = set()
 # SDK option names whose snake_case is not the client's parameter name.
 _ALIASES = {"ingested_at_from": "ingested_from", "ingested_at_to": "ingested_to"}
 
@@ -110,9 +112,9 @@ def _wrap(function: Callable[..., Any]) -> Callable[..., Any]:
 def accept_sdk_names(cls: type[T]) -> type[T]:
     """Wraps every public method of ``cls`` (inherited ones too) as the module's docstring says."""
     for name, member in inspect.getmembers(cls, inspect.isfunction):
-        if name.startswith("_") or getattr(member, "__meterd_wrapped__", False):
+        if name.startswith("_") or member in _WRAPPED:
             continue
         wrapped = _wrap(member)
-        wrapped.__meterd_wrapped__ = True  # type: ignore[attr-defined]
+        _WRAPPED.add(wrapped)
         setattr(cls, name, wrapped)
     return cls

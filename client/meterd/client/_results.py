@@ -19,11 +19,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from google.protobuf import duration_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor, OneofDescriptor
 from google.protobuf.message import Message
 
@@ -123,8 +124,8 @@ def _to_datetime(timestamp: Any) -> datetime:
     return _EPOCH + timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
 
 
-def _to_timedelta(duration: Any) -> timedelta:
-    return duration.ToTimedelta()  # type: ignore[no-any-return]
+def _to_timedelta(duration: duration_pb2.Duration) -> timedelta:
+    return duration.ToTimedelta()
 
 
 def _converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:
@@ -210,6 +211,11 @@ def _result_class(cls: type[Message]) -> type[Result[Any]]:
     return found
 
 
+def results(messages: Iterable[M]) -> list[Result[M]]:
+    """A ``Result`` for each message (a list's items, from a page or a response)."""
+    return [Result(message) for message in messages]
+
+
 class Result(Generic[M]):
     """A response from meterd as Python values; see the module's docstring.
 
@@ -249,7 +255,8 @@ class Result(Generic[M]):
 
     def WhichOneof(self, name: str) -> str | None:
         """The member of oneof ``name`` that is set, or None (as on the wire message)."""
-        return self._proto.WhichOneof(name)  # type: ignore[no-any-return]
+        member: str | None = self._proto.WhichOneof(name)
+        return member
 
     def to_dict(self) -> dict[str, Any]:
         """OpenMeter's JSON shape of this result: camelCase keys, RFC 3339 times, enum names; unset optional
@@ -261,7 +268,7 @@ class Result(Generic[M]):
             return bool(self._proto == other._proto)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  # mutable wire message inside
+    # Defining __eq__ leaves __hash__ None: unhashable, as the mutable wire message inside is.
 
     def __repr__(self) -> str:
         descriptor: Any = self._proto.DESCRIPTOR
@@ -339,8 +346,8 @@ def _rfc3339(timestamp: Any) -> str:
     return text + "Z"
 
 
-def _duration_text(duration: Any) -> str:
-    return duration.ToJsonString()  # type: ignore[no-any-return]
+def _duration_text(duration: duration_pb2.Duration) -> str:
+    return duration.ToJsonString()
 
 
 def _json_enum(enum: EnumDescriptor, number: int) -> Any:
@@ -401,7 +408,8 @@ def message_to_dict(message: Message) -> dict[str, Any]:
         if oneof is not None and message.WhichOneof(oneof) != name:
             continue
         if key is None:
-            out[oneof] = name  # type: ignore[index]
+            assert oneof is not None  # only a oneof's member is flattened (see _json_plan)
+            out[oneof] = name
             out.update(message_to_dict(getattr(message, name)))
             continue
         value = write(message)

@@ -1,8 +1,7 @@
-"""Subject-scoped entitlement calls, as the SDK puts them on ``om.subjects``: create, list, get and delete a
-subject's entitlements, read their value and history, reset their usage, and create and list their grants.
-
-``SubjectEntitlementsMixin`` and ``AsyncSubjectEntitlementsMixin`` are inherited by the Subjects namespaces;
-they need only ``self._t``, the transport. Requests are built here once for both.
+"""Requests of the subject-scoped entitlement calls, as the SDK puts them on ``om.subjects``: create, list,
+get and delete a subject's entitlements, read their value and history, reset their usage, and create and
+list their grants. Built and checked before sending; the calls themselves are the mixin in
+``_async/subject_entitlements.py`` (and its blocking twin) that the Subjects namespaces inherit.
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ from meterd.client._convert import (
 from meterd.client._enums import ExpirationDuration, PeriodInterval, WindowSize
 from meterd.client._errors import invalid_argument
 from meterd.client._ordering import entitlement_order_by, entitlement_types, grant_order_by, sort_order
-from meterd.client._results import Result
-from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import common_pb2, entitlements_pb2, grants_pb2
 
 EntitlementLike = Mapping[str, Any] | entitlements_pb2.Entitlement
@@ -147,7 +144,7 @@ def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
     return message
 
 
-def _list_entitlements_request(
+def list_entitlements_request(
     subject: str, include_deleted: bool, limit: int | None, page_token: str | None,
     feature: str | Iterable[str] | None = None, type: str | Iterable[str] | None = None,
     order_by: str | None = None, order: str | None = None,
@@ -159,7 +156,7 @@ def _list_entitlements_request(
     )
 
 
-def _override_request(
+def override_request(
     subject: str, id_or_feature_key: str, entitlement: EntitlementLike
 ) -> entitlements_pb2.OverrideEntitlementRequest:
     return entitlements_pb2.OverrideEntitlementRequest(
@@ -168,7 +165,7 @@ def _override_request(
     )
 
 
-def _value_request(
+def value_request(
     subject: str, id_or_feature_key: str, time: datetime | str | None
 ) -> entitlements_pb2.GetEntitlementValueRequest:
     request = entitlements_pb2.GetEntitlementValueRequest(
@@ -179,7 +176,7 @@ def _value_request(
     return request
 
 
-def _history_request(
+def history_request(
     subject: str, id_or_feature_key: str, from_: datetime | str | None, to: datetime | str | None,
     window_size: WindowSize | str, window_time_zone: str | None,
 ) -> entitlements_pb2.GetEntitlementHistoryRequest:
@@ -195,7 +192,7 @@ def _history_request(
     return request
 
 
-def _reset_request(
+def reset_request(
     subject: str, id_or_feature_key: str, effective_at: datetime | str | None, retain_anchor: bool,
     preserve_overage: bool | None, usage_period: Mapping[str, Any] | None = None,
 ) -> entitlements_pb2.ResetEntitlementUsageRequest:
@@ -212,7 +209,7 @@ def _reset_request(
     return request
 
 
-def _list_grants_request(
+def list_grants_request(
     subject: str, id_or_feature_key: str, include_voided: bool, limit: int | None, page_token: str | None,
     order_by: str | None = None, order: str | None = None,
 ) -> grants_pb2.ListEntitlementGrantsRequest:
@@ -223,303 +220,26 @@ def _list_grants_request(
     )
 
 
-class SubjectEntitlementsMixin:
-    """The subject-scoped entitlement methods of ``om.subjects``."""
-
-    _t: Transport
-
-    def create_entitlement(
-        self, subject: str, entitlement: EntitlementLike, *, timeout: float | None = None
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """Creates an entitlement for a subject (which need not have been upserted).
-
-        ``entitlement`` is the SDK's shape, e.g. ``{"type": "metered", "featureKey": "ai_tokens",
-        "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10_000_000}``; ``{"type": "static",
-        "featureKey": ..., "config": '{"seats": 5}'}``; ``{"type": "boolean", "featureKey": ...}``.
-        Returns the entitlement. Raises AlreadyExistsError if the subject has one for the feature, NotFoundError
-        for an unknown feature, FailedPreconditionError for an archived feature or a metered entitlement on a
-        feature without a meter (boolean and static ones may use any feature), InvalidArgumentError naming
-        the field; InvalidArgumentError before sending for unknown keys or wrong types.
-        """
-        request = entitlements_pb2.CreateEntitlementRequest(
-            subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
-        )
-        return self._t.call("EntitlementService", "CreateEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
-                            timeout=timeout)
-
-    def list_entitlements(
-        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
-        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
-        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> list[Result[entitlements_pb2.Entitlement]]:
-        """A subject's entitlements (one page of ``limit``, default 100), optionally only of some features (ids
-        or keys) or types (``"metered"``, ``"static"``, ``"boolean"``).
-
-        ``order_by`` is ``"createdAt"`` (default) or ``"updatedAt"``, ``order`` ``"ASC"`` (default) or
-        ``"DESC"``. ``list_entitlements_page`` also gives ``next_page_token`` and ``total_size``.
-        """
-        return list(self.list_entitlements_page(subject, include_deleted=include_deleted, feature=feature, type=type,
-                                                order_by=order_by, order=order, limit=limit, page_token=page_token,
-                                                timeout=timeout).entitlements)
-
-    def list_entitlements_page(
-        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
-        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
-        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> Result[entitlements_pb2.ListSubjectEntitlementsResponse]:
-        """One page of ``list_entitlements``, with ``next_page_token`` (empty on the last page)."""
-        request = _list_entitlements_request(subject, include_deleted, limit, page_token, feature, type, order_by, order)
-        return self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
-                            idempotent=True)
-
-    def override_entitlement(
-        self, subject: str, entitlement_id_or_feature_key: str, entitlement: EntitlementLike, *,
-        timeout: float | None = None,
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """Replaces a subject's entitlement (by id or feature key) with a new definition, atomically (the SDK's
-        ``overrideEntitlement``): the old one is deleted and the new one created, or nothing changes.
-
-        ``entitlement`` is the shape of ``create_entitlement``; its ``featureKey``/``featureId`` may be left out
-        (the old one's feature is kept) and must otherwise name the same feature. Returns the new entitlement.
-        Raises NotFoundError (no such entitlement), InvalidArgumentError naming ``override.<field>`` (e.g. a
-        different feature), FailedPreconditionError (a metered definition on a feature without a meter, an
-        archived feature); on any error the old entitlement stays.
-        """
-        request = _override_request(subject, entitlement_id_or_feature_key, entitlement)
-        return self._t.call("EntitlementService", "OverrideEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
-                            timeout=timeout)
-
-    def get_entitlement(
-        self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """A subject's entitlement by id or feature key. Raises NotFoundError (also for deleted ones)."""
-        request = entitlements_pb2.GetEntitlementRequest(
-            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
-        )
-        return self._t.call("EntitlementService", "GetEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
-                            timeout=timeout, idempotent=True)
-
-    def delete_entitlement(self, subject: str, id_or_feature_key: str, *, timeout: float | None = None) -> None:
-        """Deletes a subject's entitlement (by id or feature key); the subject may then get a new one for the
-        feature. Raises NotFoundError."""
-        request = entitlements_pb2.DeleteEntitlementRequest(
-            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
-        )
-        self._t.call("EntitlementService", "DeleteEntitlement", request, timeout=timeout)
-
-    def get_entitlement_value(
-        self, subject: str, id_or_feature_key: str, time: datetime | str | None = None, *,
-        timeout: float | None = None,
-    ) -> Result[entitlements_pb2.EntitlementValue]:
-        """Whether the subject has access at ``time`` (default now): ``has_access``, and ``config`` for static
-        entitlements, ``balance``/``usage``/``overage`` for metered ones. Raises NotFoundError."""
-        request = _value_request(subject, id_or_feature_key, time)
-        return self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
-                            timeout=timeout, idempotent=True)
-
-    def get_entitlement_history(
-        self, subject: str, id_or_feature_key: str, *, window_size: WindowSize | str,
-        from_: datetime | str | None = None, to: datetime | str | None = None, window_time_zone: str | None = None,
-        timeout: float | None = None,
-    ) -> Result[entitlements_pb2.GetEntitlementHistoryResponse]:
-        """Usage and burn-down of a metered entitlement over ``[from_, to)``.
-
-        ``window_size`` is HOUR, DAY or MONTH (a ``WindowSize`` member or its name; required), windows aligned in
-        ``window_time_zone`` (IANA, default UTC). ``from_`` defaults to the start of the current usage period,
-        ``to`` to now; explicit bounds must be whole minutes. Returns the response: ``windowed_history`` (one row
-        per window: ``from_time``, ``to_time``, ``usage``, ``balance_at_start``) and ``burndown_history``
-        (segments with ``usage``, ``overage``, total and per-grant balances at start and end, and per-grant
-        usage, the maps keyed by grant id). Raises InvalidArgumentError (``window_size`` MINUTE or missing,
-        ``from_time`` not before ``to_time``, a bad zone), FailedPreconditionError for a boolean or static
-        entitlement, NotFoundError.
-        """
-        request = _history_request(subject, id_or_feature_key, from_, to, window_size, window_time_zone)
-        return self._t.call("EntitlementService", "GetEntitlementHistory", request, timeout=timeout,  # type: ignore[no-any-return]
-                            idempotent=True)
-
-    def reset_entitlement_usage(
-        self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
-        retain_anchor: bool = False, preserve_overage: bool | None = None,
-        usage_period: Mapping[str, Any] | None = None, timeout: float | None = None,
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """Resets a metered entitlement's usage at ``effective_at`` (default now; truncated to the minute).
-
-        Grants roll over (each active grant keeps ``min(max_rollover, max(min_rollover, balance))``), usage
-        restarts at 0. ``retain_anchor`` keeps the usage period's anchor (otherwise the reset instant becomes the
-        new anchor); ``preserve_overage`` overrides the entitlement's ``preserve_overage_at_reset`` for this
-        reset. ``usage_period`` (``{"interval": "WEEK", "anchor"?: ...}``) changes the usage period from the reset
-        on (the anchor defaults to the reset instant, or with ``retain_anchor`` to the anchor in effect); periods
-        before the reset are unchanged. Returns the entitlement with its new ``current_usage_period`` and
-        ``last_reset``. Raises
-        InvalidArgumentError (``effective_at`` in the future or before the entitlement was created),
-        FailedPreconditionError (not after the current period's start, e.g. a second reset in the same minute;
-        or not metered), NotFoundError.
-        """
-        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage, usage_period)
-        return self._t.call("EntitlementService", "ResetEntitlementUsage", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
-                            timeout=timeout)
-
-    def create_entitlement_grant(
-        self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
-    ) -> Result[grants_pb2.Grant]:
-        """Adds a grant to a subject's metered entitlement (by id or feature key).
-
-        ``grant`` is the SDK's shape: ``{"amount": 100, "priority": 1, "effectiveAt": "2024-01-01T00:00:00Z",
-        "expiration": {"duration": "HOUR", "count": 12}, "minRolloverAmount": 0, "maxRolloverAmount": 0,
-        "recurrence": {"interval": "MONTH", "anchor": ...}, "metadata": {...}}``. Returns the grant (with
-        ``expires_at``). Raises FailedPreconditionError for a boolean or static entitlement,
-        InvalidArgumentError naming ``grant.<field>``, NotFoundError.
-        """
-        request = grants_pb2.CreateGrantRequest(
-            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
-            grant=grant_to_wire(grant),
-        )
-        return self._t.call("GrantService", "CreateGrant", request, lambda r: r.grant, timeout=timeout)  # type: ignore[no-any-return]
-
-    def list_entitlement_grants(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
-        order: str | None = None, limit: int | None = None, page_token: str | None = None,
-        timeout: float | None = None,
-    ) -> list[Result[grants_pb2.Grant]]:
-        """An entitlement's grants (one page of ``limit``, default 100); voided ones only with ``include_voided``.
-
-        ``order_by`` is ``"effectiveAt"`` (default), ``"createdAt"``, ``"updatedAt"`` or ``"expiresAt"``;
-        ``order`` ``"ASC"`` (default) or ``"DESC"``. Raises NotFoundError.
-        """
-        return list(self.list_entitlement_grants_page(
-            subject, id_or_feature_key, include_voided=include_voided, order_by=order_by, order=order, limit=limit,
-            page_token=page_token, timeout=timeout,
-        ).grants)
-
-    def list_entitlement_grants_page(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
-        order: str | None = None, limit: int | None = None, page_token: str | None = None,
-        timeout: float | None = None,
-    ) -> Result[grants_pb2.ListEntitlementGrantsResponse]:
-        """One page of ``list_entitlement_grants``, with ``next_page_token`` and ``total_size``."""
-        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token, order_by, order)
-        return self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout, idempotent=True)  # type: ignore[no-any-return]
+def create_request(subject: str, entitlement: EntitlementLike) -> entitlements_pb2.CreateEntitlementRequest:
+    return entitlements_pb2.CreateEntitlementRequest(
+        subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
+    )
 
 
-class AsyncSubjectEntitlementsMixin:
-    """The subject-scoped entitlement methods of ``om.subjects`` on AsyncOpenMeter: the same, awaitable."""
+def get_request(subject: str, id_or_feature_key: str) -> entitlements_pb2.GetEntitlementRequest:
+    return entitlements_pb2.GetEntitlementRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+    )
 
-    _t: AsyncTransport
 
-    async def create_entitlement(
-        self, subject: str, entitlement: EntitlementLike, *, timeout: float | None = None
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """See ``SubjectEntitlementsMixin.create_entitlement``."""
-        request = entitlements_pb2.CreateEntitlementRequest(
-            subject_key=_ref(subject, "subject"), entitlement=entitlement_to_wire(entitlement)
-        )
-        return await self._t.call("EntitlementService", "CreateEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
-                                  timeout=timeout)
+def delete_request(subject: str, id_or_feature_key: str) -> entitlements_pb2.DeleteEntitlementRequest:
+    return entitlements_pb2.DeleteEntitlementRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
+    )
 
-    async def list_entitlements(
-        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
-        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
-        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> list[Result[entitlements_pb2.Entitlement]]:
-        """See ``SubjectEntitlementsMixin.list_entitlements``."""
-        page = await self.list_entitlements_page(subject, include_deleted=include_deleted, feature=feature,
-                                                 type=type, order_by=order_by, order=order, limit=limit,
-                                                 page_token=page_token, timeout=timeout)
-        return list(page.entitlements)
 
-    async def list_entitlements_page(
-        self, subject: str, *, include_deleted: bool = False, feature: str | Iterable[str] | None = None,
-        type: str | Iterable[str] | None = None, order_by: str | None = None, order: str | None = None,
-        limit: int | None = None, page_token: str | None = None, timeout: float | None = None,
-    ) -> Result[entitlements_pb2.ListSubjectEntitlementsResponse]:
-        """See ``SubjectEntitlementsMixin.list_entitlements_page``."""
-        request = _list_entitlements_request(subject, include_deleted, limit, page_token, feature, type, order_by, order)
-        return await self._t.call("EntitlementService", "ListSubjectEntitlements", request, timeout=timeout,  # type: ignore[no-any-return]
-                                  idempotent=True)
-
-    async def override_entitlement(
-        self, subject: str, entitlement_id_or_feature_key: str, entitlement: EntitlementLike, *,
-        timeout: float | None = None,
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """See ``SubjectEntitlementsMixin.override_entitlement``."""
-        request = _override_request(subject, entitlement_id_or_feature_key, entitlement)
-        return await self._t.call("EntitlementService", "OverrideEntitlement", request,  # type: ignore[no-any-return]
-                                  lambda r: r.entitlement, timeout=timeout)
-
-    async def get_entitlement(
-        self, subject: str, id_or_feature_key: str, *, timeout: float | None = None
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """See ``SubjectEntitlementsMixin.get_entitlement``."""
-        request = entitlements_pb2.GetEntitlementRequest(
-            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
-        )
-        return await self._t.call("EntitlementService", "GetEntitlement", request, lambda r: r.entitlement,  # type: ignore[no-any-return]
-                                  timeout=timeout, idempotent=True)
-
-    async def delete_entitlement(self, subject: str, id_or_feature_key: str, *, timeout: float | None = None) -> None:
-        """See ``SubjectEntitlementsMixin.delete_entitlement``."""
-        request = entitlements_pb2.DeleteEntitlementRequest(
-            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key")
-        )
-        await self._t.call("EntitlementService", "DeleteEntitlement", request, timeout=timeout)
-
-    async def get_entitlement_value(
-        self, subject: str, id_or_feature_key: str, time: datetime | str | None = None, *,
-        timeout: float | None = None,
-    ) -> Result[entitlements_pb2.EntitlementValue]:
-        """See ``SubjectEntitlementsMixin.get_entitlement_value``."""
-        request = _value_request(subject, id_or_feature_key, time)
-        return await self._t.call("EntitlementService", "GetEntitlementValue", request, lambda r: r.value,  # type: ignore[no-any-return]
-                                  timeout=timeout, idempotent=True)
-
-    async def get_entitlement_history(
-        self, subject: str, id_or_feature_key: str, *, window_size: WindowSize | str,
-        from_: datetime | str | None = None, to: datetime | str | None = None, window_time_zone: str | None = None,
-        timeout: float | None = None,
-    ) -> Result[entitlements_pb2.GetEntitlementHistoryResponse]:
-        """See ``SubjectEntitlementsMixin.get_entitlement_history``."""
-        request = _history_request(subject, id_or_feature_key, from_, to, window_size, window_time_zone)
-        return await self._t.call("EntitlementService", "GetEntitlementHistory", request,  # type: ignore[no-any-return]
-                                  timeout=timeout, idempotent=True)
-
-    async def reset_entitlement_usage(
-        self, subject: str, id_or_feature_key: str, effective_at: datetime | str | None = None, *,
-        retain_anchor: bool = False, preserve_overage: bool | None = None,
-        usage_period: Mapping[str, Any] | None = None, timeout: float | None = None,
-    ) -> Result[entitlements_pb2.Entitlement]:
-        """See ``SubjectEntitlementsMixin.reset_entitlement_usage``."""
-        request = _reset_request(subject, id_or_feature_key, effective_at, retain_anchor, preserve_overage, usage_period)
-        return await self._t.call("EntitlementService", "ResetEntitlementUsage", request,  # type: ignore[no-any-return]
-                                  lambda r: r.entitlement, timeout=timeout)
-
-    async def create_entitlement_grant(
-        self, subject: str, id_or_feature_key: str, grant: GrantLike, *, timeout: float | None = None
-    ) -> Result[grants_pb2.Grant]:
-        """See ``SubjectEntitlementsMixin.create_entitlement_grant``."""
-        request = grants_pb2.CreateGrantRequest(
-            subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
-            grant=grant_to_wire(grant),
-        )
-        return await self._t.call("GrantService", "CreateGrant", request, lambda r: r.grant, timeout=timeout)  # type: ignore[no-any-return]
-
-    async def list_entitlement_grants(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
-        order: str | None = None, limit: int | None = None, page_token: str | None = None,
-        timeout: float | None = None,
-    ) -> list[Result[grants_pb2.Grant]]:
-        """See ``SubjectEntitlementsMixin.list_entitlement_grants``."""
-        page = await self.list_entitlement_grants_page(
-            subject, id_or_feature_key, include_voided=include_voided, order_by=order_by, order=order, limit=limit,
-            page_token=page_token, timeout=timeout,
-        )
-        return list(page.grants)
-
-    async def list_entitlement_grants_page(
-        self, subject: str, id_or_feature_key: str, *, include_voided: bool = False, order_by: str | None = None,
-        order: str | None = None, limit: int | None = None, page_token: str | None = None,
-        timeout: float | None = None,
-    ) -> Result[grants_pb2.ListEntitlementGrantsResponse]:
-        """See ``SubjectEntitlementsMixin.list_entitlement_grants_page``."""
-        request = _list_grants_request(subject, id_or_feature_key, include_voided, limit, page_token, order_by, order)
-        return await self._t.call("GrantService", "ListEntitlementGrants", request, timeout=timeout,  # type: ignore[no-any-return]
-                                  idempotent=True)
+def create_grant_request(subject: str, id_or_feature_key: str, grant: GrantLike) -> grants_pb2.CreateGrantRequest:
+    return grants_pb2.CreateGrantRequest(
+        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        grant=grant_to_wire(grant),
+    )

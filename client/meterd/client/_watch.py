@@ -1,8 +1,9 @@
 """Watching entitlement values: ``om.entitlements.watch(...)`` (an iterator of the server's messages, resuming
 by itself after a disconnect) and ``om.entitlements.cache(...)`` (a local mirror kept current by a watch).
 
-Request building and the mirror's bookkeeping are plain functions and classes that do no I/O; the sync and
-async watches only differ in how they receive.
+Request building, reconnecting and the mirror's bookkeeping are plain functions and classes that do no
+I/O. The watch itself is written once (``_async/watch.py``, and its blocking twin); the two caches are
+kept here by hand, as a thread and as a task differ in how they stop (a thread cannot be cancelled).
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import grpc
-import grpc.aio
 from google.protobuf import duration_pb2
 
 from meterd.client._convert import normalize, str_list, to_number
-from meterd.client._errors import MeterdError, NotFoundError, from_rpc_error
+from meterd.client._errors import MeterdError, NotFoundError
 from meterd.client._results import Result
-from meterd.client._transport import AsyncTransport, Transport
 from meterd.v1 import entitlements_pb2
+
+if TYPE_CHECKING:
+    from meterd.client._async.watch import AsyncEntitlementWatch
+    from meterd.client._sync.watch import EntitlementWatch
 
 Threshold = Mapping[str, float]
 _THRESHOLD_KEYS = ("balance_below", "balance_below_percent", "usage_above")
@@ -79,7 +82,7 @@ def watch_request(
     return request
 
 
-class _Reconnector:
+class Reconnector:
     """What a watch remembers across connections: the last position, and how many retries in a row."""
 
     def __init__(self, request: entitlements_pb2.WatchEntitlementValuesRequest, reconnect: bool) -> None:
@@ -109,118 +112,6 @@ class _Reconnector:
         delay = backoff(min(self.attempt, 6))
         self.attempt += 1
         return delay
-
-
-class EntitlementWatch:
-    """The messages of ``WatchEntitlementValues`` (results of ``WatchEntitlementValuesResponse``: Python values,
-    ``.proto`` the wire message), as an iterator.
-
-    With ``reconnect`` (the default), a dropped stream (or a server that shut down) is reopened with the last
-    message's position: the server then continues without a gap (``resumed``) or, if that position is too
-    old, starts with a snapshot (``snapshot`` = RESUME_TOO_OLD). ``position`` is the last position seen.
-    ``close()`` (or leaving the ``with`` block) ends the iteration from any thread.
-    """
-
-    def __init__(self, transport: Transport, request: entitlements_pb2.WatchEntitlementValuesRequest, *,
-                 reconnect: bool = True, timeout: float | None = None) -> None:
-        self._t = transport
-        self._state = _Reconnector(request, reconnect)
-        self._timeout = timeout
-        self._call: Any = None
-        self._lock = threading.Lock()
-        self._wakeup = threading.Event()
-
-    @property
-    def position(self) -> str:
-        return self._state.position
-
-    def __iter__(self) -> Iterator[Result[entitlements_pb2.WatchEntitlementValuesResponse]]:
-        rpc = self._t.stub("EntitlementService").WatchEntitlementValues
-        while not self._state.closed:
-            with self._lock:
-                if self._state.closed:
-                    return
-                self._call = rpc(self._state.next_request(), timeout=self._timeout, metadata=self._t.metadata)
-            code: grpc.StatusCode | None = None
-            try:
-                for raw in self._call:
-                    message = Result(raw)
-                    self._state.seen(message)
-                    yield message
-            except grpc.RpcError as error:
-                if self._state.closed:
-                    return
-                code = error.code()
-                if not self._state.can_retry(code):
-                    raise from_rpc_error(error) from None
-            if not self._state.can_retry(code):
-                return
-            self._wakeup.wait(self._state.delay())
-
-    def close(self) -> None:
-        """Cancels the stream; the iteration ends."""
-        with self._lock:
-            self._state.closed = True
-            if self._call is not None:
-                self._call.cancel()
-        self._wakeup.set()
-
-    def __enter__(self) -> EntitlementWatch:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncEntitlementWatch:
-    """``EntitlementWatch`` over grpc.aio: ``async for message in om.entitlements.watch(...)``."""
-
-    def __init__(self, transport: AsyncTransport, request: entitlements_pb2.WatchEntitlementValuesRequest, *,
-                 reconnect: bool = True, timeout: float | None = None) -> None:
-        self._t = transport
-        self._state = _Reconnector(request, reconnect)
-        self._timeout = timeout
-        self._call: Any = None
-
-    @property
-    def position(self) -> str:
-        return self._state.position
-
-    async def __aiter__(self) -> AsyncIterator[Result[entitlements_pb2.WatchEntitlementValuesResponse]]:
-        rpc = self._t.stub("EntitlementService").WatchEntitlementValues
-        while not self._state.closed:
-            self._call = rpc(self._state.next_request(), timeout=self._timeout, metadata=self._t.metadata)
-            code: grpc.StatusCode | None = None
-            try:
-                async for raw in self._call:
-                    message = Result(raw)
-                    self._state.seen(message)
-                    yield message
-            except asyncio.CancelledError:
-                if self._state.closed:
-                    return
-                raise
-            except grpc.aio.AioRpcError as error:
-                if self._state.closed:
-                    return
-                code = error.code()
-                if not self._state.can_retry(code):
-                    raise from_rpc_error(error) from None
-            if not self._state.can_retry(code):
-                return
-            await asyncio.sleep(self._state.delay())
-
-    def close(self) -> None:
-        """Cancels the stream; the iteration ends."""
-        self._state.closed = True
-        if self._call is not None:
-            self._call.cancel()
-
-    async def __aenter__(self) -> AsyncEntitlementWatch:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
 
 
 class Mirror:
@@ -453,4 +344,4 @@ def fetcher(call: Callable[[str, str], Value]) -> Callable[[str, str], Value | N
     return fetch
 
 
-__all__ = ["AsyncEntitlementCache", "AsyncEntitlementWatch", "EntitlementCache", "EntitlementWatch", "MeterdError", "Mirror"]
+__all__ = ["AsyncEntitlementCache", "EntitlementCache", "MeterdError", "Mirror"]
