@@ -113,9 +113,14 @@ class Receiver:
                         self.close_connection = True
                         return
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("location", "/elsewhere")
                 self.send_header("content-length", str(len(b.body)))
                 self.end_headers()
-                self.wfile.write(b.body)
+                try:
+                    self.wfile.write(b.body)
+                except (BrokenPipeError, ConnectionResetError):  # the sender stopped reading: it may
+                    self.close_connection = True
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True

@@ -622,8 +622,9 @@ def test_a_crossing_left_unevaluated_by_a_stopped_evaluator_is_re_derived_after_
         with OpenMeter(first.address) as om:
             create_meter(om)
             om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
-            e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100, usagePeriod={
-                "interval": "DAY", "anchor": START}))
+            e = om.subjects.create_entitlement(
+                "customer-1", metered(issueAfterReset=100, usagePeriod={"interval": "DAY", "anchor": START})
+            )
             n = Notifications(om.channel)
             channel = n.channel(receiver.url)
             evaluator = first.ctx.services["notification_evaluator"]
@@ -643,10 +644,40 @@ def test_a_crossing_left_unevaluated_by_a_stopped_evaluator_is_re_derived_after_
             n = Notifications(om.channel)
             _wait(lambda: len(n.events()) == 1, "the crossing re-derived")
             (event,) = n.events()
-            assert event.balance_threshold.entitlement_id == e.id and event.balance_threshold.value.usage == 60
+            assert (
+                event.balance_threshold.entitlement_id == e.id and event.balance_threshold.value.usage == 60
+            )
             # The first period is measured from the entitlement's creation minute.
             assert event.balance_threshold.usage_period_start.ToDatetime(tzinfo=UTC) == START + timedelta(
-                hours=23, minutes=58)
+                hours=23, minutes=58
+            )
             assert verify(channel.signing_secret, receiver.wait_count(1)[0])["id"] == event.id
     finally:
         second.stop(0)
+
+
+def test_redirects_are_not_followed_and_big_answers_are_cut(
+    om: OpenMeter, n: Notifications, clock: Clock, clocked_server: MeterdServer, receiver: Receiver
+) -> None:
+    om.subjects.create_entitlement("customer-1", metered(issueAfterReset=10))
+    receiver.behaviour.statuses = [302, 500]
+    receiver.behaviour.body = b"x" * (4 << 20)  # 4 MiB: meterd reads the first 64 KiB and hangs up
+    channel = n.channel(receiver.url)
+    n.rule([channel.id], [("NUMBER", 1)])
+    usage(om, START, 5)
+    settle(clocked_server)
+    (event,) = n.events()
+
+    def attempts() -> list[pb.NotificationDeliveryAttempt]:
+        return list(n.event(event.id).delivery_status[0].attempts)
+
+    _wait(lambda: len(attempts()) == 1, "the first attempt")
+    assert attempts()[0].status_code == 302 and attempts()[0].error == "HTTP 302: redirects are not followed"
+    clock.advance(seconds=10)
+    _wait(lambda: len(attempts()) == 2, "the second attempt")
+    second = attempts()[1]
+    assert second.status_code == 500 and second.error == "HTTP 500: " + "x" * 200
+    receiver.behaviour.body = b"ok"
+    clock.advance(seconds=30)
+    _wait(lambda: n.event(event.id).delivery_status[0].state == SUCCESS, "the third attempt")
+    assert len(receiver.received) == 3  # the redirect was not followed (its Location was never asked for)

@@ -118,9 +118,10 @@ class Channel:
     type: ChannelType
     name: str
     disabled: bool
-    url: str
-    custom_headers: Mapping[str, str]
-    signing_secret: str
+    # Left out of repr: a URL's path or a header may carry a credential, and nothing prints a secret.
+    url: str = field(repr=False)
+    custom_headers: Mapping[str, str] = field(repr=False)
+    signing_secret: str = field(repr=False)
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
@@ -383,9 +384,9 @@ class ClaimedDelivery:
     attempts: int  # attempts made before this one
     created_at: datetime  # when the event (and this delivery) was created
     payload_json: str
-    url: str
-    signing_secret: str
-    custom_headers: Mapping[str, str]
+    url: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    custom_headers: Mapping[str, str] = field(repr=False)
     channel_active: bool  # False: the channel was disabled or deleted since
 
 

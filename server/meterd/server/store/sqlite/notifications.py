@@ -573,6 +573,15 @@ class SqliteNotificationStore:
         if not rows:
             return []
         ids = [r[0] for r in rows]
+        # Deliveries first, then their attempts: on PostgreSQL each read may see a later commit, and an
+        # attempt is committed with the state it led to, so a state read first has its attempt in the second
+        # read (the other order could show SUCCESS without the attempt that succeeded).
+        found = conn.execute(
+            "SELECT d.event_id, d.channel_id, c.type, d.state, d.reason, d.updated_us, d.next_attempt_us"
+            " FROM notification_deliveries d JOIN notification_channels c ON c.id = d.channel_id"
+            f" WHERE d.event_id IN ({_marks(ids)}) ORDER BY d.event_id, d.created_us, d.channel_id",
+            ids,
+        ).fetchall()
         attempts: dict[tuple[str, str], list[Attempt]] = {}
         for event_id, channel_id, at_us, status, error, duration_us in conn.execute(
             "SELECT event_id, channel_id, attempted_us, status_code, error, duration_us"
@@ -583,12 +592,7 @@ class SqliteNotificationStore:
                 Attempt(from_us(at_us), status, error, duration_us / 1e6)
             )
         deliveries: dict[str, list[Delivery]] = {}
-        for event_id, channel_id, kind, state, reason, updated_us, next_us in conn.execute(
-            "SELECT d.event_id, d.channel_id, c.type, d.state, d.reason, d.updated_us, d.next_attempt_us"
-            " FROM notification_deliveries d JOIN notification_channels c ON c.id = d.channel_id"
-            f" WHERE d.event_id IN ({_marks(ids)}) ORDER BY d.event_id, d.created_us, d.channel_id",
-            ids,
-        ):
+        for event_id, channel_id, kind, state, reason, updated_us, next_us in found:
             state = DeliveryState(state)
             deliveries.setdefault(event_id, []).append(
                 Delivery(
