@@ -23,6 +23,7 @@ BUF_AGAINST ?= .git\#ref=HEAD~1
 
 setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL)
 	@bash scripts/ensure-postgresql.sh
+	@bash scripts/ensure-chromium.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
 # also builds the C extension (setup.py), again when its source changes.
@@ -80,8 +81,8 @@ check-generated: generate
 	@test -z "$$(git status --porcelain -- client/meterd/v1)" || { git status --porcelain -- client/meterd/v1; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
 
 run: setup
-	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --http-listen 127.0.0.1:8888 --db ./meterd.db \
-	  --config examples/meterd.yaml
+	METERD_HTTP_DASHBOARD_DIR=examples/dashboard $(VENV)/bin/meterd serve --listen 127.0.0.1:50051 \
+	  --http-listen 127.0.0.1:8888 --db ./meterd.db --config examples/meterd.yaml
 
 # Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
 test: setup

@@ -172,6 +172,7 @@ class MeterdServer:
     def _http_front(self) -> Any:
         """OpenMeter's HTTP API (meterd.server.http) over the services the servicers call."""
         from meterd.server.http import app as http_app
+        from meterd.server.http import browsers
         from meterd.server.http.routes import all_routes
         from meterd.server.http.server import HttpServer, bind
 
@@ -179,10 +180,13 @@ class MeterdServer:
         services = http_app.Services(
             events=s["events"], meters=s["meters"], subjects=s["subjects"], portal=s["portal"],
             features=s["features"], entitlements=s["entitlements"], grants=s["grants"],
-            authenticator=s["authenticator"], clock=self.ctx.clock, notifications=s.get("notifications"),
+            authenticator=s["authenticator"], clock=self.ctx.clock, watch=s.get("watch"), streams=self.serving,
+            notifications=s.get("notifications"),
         )
-        app = http_app.build_app(services, all_routes(services), self.executor,
-                                 max_body_bytes=self.config.max_message_bytes)
+        routes = all_routes(services)
+        app = http_app.build_app(services, routes, self.executor, max_body_bytes=self.config.max_message_bytes,
+                                 middleware=browsers.cors_middleware(browsers.cors_settings(self.config), routes),
+                                 mounts=browsers.dashboard_mounts(self.config.dashboard_dir))
         return HttpServer(app, bind(self.config.http_listen or ""))
 
     def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:

@@ -15,6 +15,7 @@ import difflib
 import ipaddress
 import logging
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,11 @@ log = logging.getLogger("meterd.config")
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DB = "./meterd.db"
 DEFAULT_PORTAL_TOKEN_TTL_SECONDS = 3600
+
+# An origin as a browser sends it (RFC 6454): scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 # Older names still read, with a warning naming the new one.
 DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
@@ -110,7 +116,8 @@ class Config(BaseModel):
     grace_seconds: float = setting(10.0, "server.grace_seconds", "METERD_GRACE_SECONDS",
                                    "on SIGTERM, how long calls in flight may take to finish", ge=0)
     max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
-                               "open ingest streams held at most; more get RESOURCE_EXHAUSTED (also --max-streams)",
+                               "open ingest streams and HTTP watch streams held at most; more get RESOURCE_EXHAUSTED "
+                               "or 429 (also --max-streams)",
                                ge=1)
     workers: int = setting(32, "server.workers", "METERD_WORKERS",
                            "threads for blocking work: database reads, the credit engine (also --workers)", ge=1)
@@ -151,6 +158,22 @@ class Config(BaseModel):
                                          "host:port of the Prometheus endpoint (/metrics); unset: off")
     http_listen: str | None = setting(None, "http.listen", "METERD_HTTP_LISTEN",
                                       "host:port of OpenMeter's HTTP API (README: The HTTP API); unset: off")
+    cors_allowed_origins: list[str] = setting([], "http.cors.allowed_origins", "METERD_HTTP_CORS_ALLOWED_ORIGINS",
+                                              "origins (https://app.example.com) whose pages may call the portal "
+                                              "routes, or *; the variable is comma-separated. Empty: CORS off")
+    cors_allowed_methods: list[str] = setting(["GET"], "http.cors.allowed_methods", "METERD_HTTP_CORS_ALLOWED_METHODS",
+                                              "methods a preflight allows")
+    cors_allowed_headers: list[str] = setting(["Authorization", "Content-Type", "Last-Event-ID"],
+                                              "http.cors.allowed_headers", "METERD_HTTP_CORS_ALLOWED_HEADERS",
+                                              "request headers a preflight allows")
+    cors_max_age_seconds: int = setting(600, "http.cors.max_age_seconds", "METERD_HTTP_CORS_MAX_AGE_SECONDS",
+                                        "how long a browser may cache a preflight's answer", ge=0, le=86_400)
+    cors_admin_routes: bool = setting(False, "http.cors.admin_routes", "METERD_HTTP_CORS_ADMIN_ROUTES",
+                                      "also answer CORS on the admin routes (the admin key in a browser: only for "
+                                      "an internal console)")
+    dashboard_dir: str | None = setting(None, "http.dashboard_dir", "METERD_HTTP_DASHBOARD_DIR",
+                                        "a directory of static files served at /dashboard/ (make run: "
+                                        "examples/dashboard); unset: off")
     tracing: Literal["off", "otlp", "console"] = setting(
         "off", "tracing.exporter", "METERD_TRACING",
         "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
@@ -193,6 +216,47 @@ class Config(BaseModel):
                 ipaddress.IPv6Address(host[1:-1])
             except ValueError:
                 raise ValueError(f"{host!r} is not an IPv6 address") from None
+        return value
+
+    @field_validator("cors_allowed_origins", "cors_allowed_methods", "cors_allowed_headers", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """A list, or (from the environment) comma-separated text."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                # The value is not echoed (settings may carry secrets); the index names it.
+                raise ValueError(f"[{origins.index(origin)}] must be * or scheme://host[:port] with no path, "
+                                 "as a browser sends it in Origin")
+        return origins
+
+    @field_validator("cors_allowed_methods")
+    @classmethod
+    def _methods(cls, methods: list[str]) -> list[str]:
+        for i, method in enumerate(methods):
+            if method.upper() not in _METHODS:
+                raise ValueError(f"[{i}] must be one of {', '.join(sorted(_METHODS))}")
+        return [m.upper() for m in methods]
+
+    @field_validator("cors_allowed_headers")
+    @classmethod
+    def _headers(cls, headers: list[str]) -> list[str]:
+        for i, header in enumerate(headers):
+            if header != "*" and not _TOKEN.fullmatch(header):
+                raise ValueError(f"[{i}] must be a header name or *")
+        return headers
+
+    @field_validator("dashboard_dir")
+    @classmethod
+    def _directory(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_dir():
+            raise ValueError(f"no such directory: {value}")
         return value
 
     @field_validator("db")
@@ -453,6 +517,8 @@ def settings_table() -> str:
     for field in Config.model_fields.values():
         meta = field.json_schema_extra or {}
         default = field.get_default(call_default_factory=True)
-        shown = "unset" if default in (None, []) else f"`{default}`"
+        if isinstance(default, list):
+            default = ", ".join(default)
+        shown = "unset" if default in (None, [], "") else f"`{default}`"
         rows.append(f"| `{meta['yaml']}` | `{meta['env']}` | {shown} | {field.description} |")  # type: ignore[index]
     return "\n".join(rows)

@@ -269,12 +269,23 @@ class Serving:
 
         return run
 
-    async def _admit_stream(self, context: grpc.aio.ServicerContext) -> None:
+    def acquire_stream(self) -> None:
+        """Counts one more open stream (an ingest stream, or a Server-Sent Events watch of the HTTP API), on
+        the event loop; ResourceExhausted when ``max_streams`` are open. ``release_stream`` when it ends."""
         if self.open_streams >= self.max_streams:
-            await abort_with(context, errors.ResourceExhausted(
+            raise errors.ResourceExhausted(
                 f"the server holds its maximum of {self.max_streams} open streams (setting max_streams); "
-                "retry later"))
+                "retry later")
         self.open_streams += 1
+
+    def release_stream(self) -> None:
+        self.open_streams -= 1
+
+    async def _admit_stream(self, context: grpc.aio.ServicerContext) -> None:
+        try:
+            self.acquire_stream()
+        except errors.ResourceExhausted as exc:
+            await abort_with(context, exc)
 
     def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any, cut: list[bool]) -> AsyncIterator[Any]:
         """The stream's messages, parsed; ends early (``cut[0]`` set) once the server is shutting down."""

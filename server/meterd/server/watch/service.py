@@ -87,6 +87,7 @@ class Update:
     computed_at: datetime
     deleted: bool = False
     unavailable: str = ""  # why ``value`` is None although the entitlement exists (e.g. its meter was deleted)
+    type: EntitlementType | None = None  # None only for a deleted entitlement the watch no longer knew
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,7 +540,7 @@ class WatchSession:
             self._sent[e.id] = c.value
             self._schedule(e.id, c.wake_at)
             chunk.append(Update(e.id, e.subject_key, e.feature_key, c.value, frozenset({Reason.SNAPSHOT}), c.at,
-                                unavailable=c.unavailable))
+                                unavailable=c.unavailable, type=e.type))
             last = i == len(selected) - 1
             if len(chunk) >= SNAPSHOT_CHUNK or last:
                 yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=last))
@@ -666,7 +667,7 @@ class WatchSession:
             if eid in self._sent and self._sent[eid] == value:
                 continue
             self._sent[eid] = value
-            updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now))
+            updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now, type=e.type))
         return rest
 
     def _recompute(self, eid: str, reasons: set[Reason]) -> tuple[Update | None, list[Crossing]]:
@@ -686,7 +687,9 @@ class WatchSession:
             del self._sent[eid]
             subject = e.subject_key if e else (known.subject_key if known else "")
             feature = e.feature_key if e else (known.feature_key if known else "")
-            return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True), []
+            kind = e.type if e else (known.type if known else None)
+            return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True,
+                          type=kind), []
         if refresh or eid not in self._entitlements or self._entitlements[eid] != e:
             self._entitlements[eid] = e
             self.watch.track([self._service.watched(e)])
@@ -711,7 +714,7 @@ class WatchSession:
             return None, crossings
         self._sent[eid] = value
         return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at,
-                      unavailable=c.unavailable), crossings
+                      unavailable=c.unavailable, type=e.type), crossings
 
     def wait_seconds(self, cap: float = 1.0) -> float:
         """How long to sleep (unless woken): until something is due, at most ``cap``."""

@@ -138,12 +138,19 @@ async def serve_watch_async(
         await context.abort(status.code, status.details, status.trailing_metadata)
     finally:
         if session is not None:
-            if service.detach(session):
-                task = loop.create_task(_drive_detached(service, session))
-                _detached_tasks.add(task)  # a reference, so the task is not collected while it runs
-                task.add_done_callback(_detached_tasks.discard)
-            else:
-                session.close()
+            release_session(service, session)
+
+
+def release_session(service: WatchService, session: WatchSession) -> None:
+    """On the event loop, once a session's stream ended (gRPC's, or the HTTP API's Server-Sent Events): a
+    session with thresholds keeps running detached (so that a resume replays its crossings), any other
+    is closed."""
+    if service.detach(session):
+        task = asyncio.get_running_loop().create_task(_drive_detached(service, session))
+        _detached_tasks.add(task)  # a reference, so the task is not collected while it runs
+        task.add_done_callback(_detached_tasks.discard)
+    else:
+        session.close()
 
 
 def _poll_to_wire(service: WatchService, session: WatchSession) -> list[entitlements_pb2.WatchEntitlementValuesResponse]:

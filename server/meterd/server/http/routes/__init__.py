@@ -6,9 +6,10 @@ A new family is a module with ``routes(services) -> list[Route]`` added to ``FAM
 from __future__ import annotations
 
 from meterd.server.http.app import Route, Services
-from meterd.server.http.routes import entitlements, events, meters, notifications, subjects
+from meterd.server.http.routes import entitlements, events, meters, notifications, subjects, watch
 
-FAMILIES = (events, meters, subjects, entitlements, notifications)
+# watch before entitlements: its /api/v1/entitlements/watch must match before /api/v1/entitlements/{id}.
+FAMILIES = (events, meters, subjects, watch, entitlements, notifications)
 
 
 def all_routes(services: Services) -> list[Route]:

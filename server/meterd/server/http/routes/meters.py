@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from starlette.responses import Response
 
-from meterd.server import errors
 from meterd.server.http import lists, shapes
 from meterd.server.http.app import Access, Call, Route, Services, json_response
 from meterd.server.limits import filter_values
@@ -76,8 +75,7 @@ async def query_portal_meter(call: Call, s: Services) -> Response:
     assert access is not None  # Access.PORTAL routes always have one
     meter = call.path("meter")
     access.check_meter(meter)
-    if call.many("subject"):
-        raise errors.InvalidArgument.of("subject", "a portal query reads its token's subject only")
+    access.check_subject(call.many("subject"))
     query = replace(query_of(call, meter, subjects=False), subjects=(access.subject,))
     return await _answer(call, s, query)
 
