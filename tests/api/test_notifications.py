@@ -582,14 +582,14 @@ def test_metrics_count_attempts_and_show_the_queue(tmp_path: Any, receiver: Rece
                 with urllib.request.urlopen(url, timeout=10) as response:
                     return str(response.read().decode())
 
-            _wait(
-                lambda: 'meterd_notification_delivery_attempts_total{result="success"} 1.0' in scrape(),
-                "the attempt counted",
+            _wait(  # the attempt is counted when it ends, the delivery once its outcome is stored
+                lambda: 'meterd_notification_delivery_attempts_total{result="success"} 1.0' in scrape()
+                and "meterd_notification_delivery_seconds_count 1.0" in scrape(),
+                "the attempt and the delivery counted",
             )
             text = scrape()
             assert "meterd_notification_queue_depth 0.0" in text
             assert "meterd_notification_oldest_pending_seconds 0.0" in text
-            assert "meterd_notification_delivery_seconds_count 1.0" in text
     finally:
         srv.stop(0)
 
