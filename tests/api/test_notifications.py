@@ -583,8 +583,10 @@ def test_metrics_count_attempts_and_show_the_queue(tmp_path: Any, receiver: Rece
                     return str(response.read().decode())
 
             _wait(  # the attempt is counted when it ends, the delivery once its outcome is stored
-                lambda: 'meterd_notification_delivery_attempts_total{result="success"} 1.0' in scrape()
-                and "meterd_notification_delivery_seconds_count 1.0" in scrape(),
+                lambda: (
+                    'meterd_notification_delivery_attempts_total{result="success"} 1.0' in scrape()
+                    and "meterd_notification_delivery_seconds_count 1.0" in scrape()
+                ),
                 "the attempt and the delivery counted",
             )
             text = scrape()
@@ -681,3 +683,26 @@ def test_redirects_are_not_followed_and_big_answers_are_cut(
     clock.advance(seconds=30)
     _wait(lambda: n.event(event.id).delivery_status[0].state == SUCCESS, "the third attempt")
     assert len(receiver.received) == 3  # the redirect was not followed (its Location was never asked for)
+
+
+def test_a_redefined_meter_is_evaluated_with_its_new_numbers(
+    om: OpenMeter, n: Notifications, clocked_server: MeterdServer, receiver: Receiver
+) -> None:
+    e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
+    channel = n.channel(receiver.url)
+    n.rule([channel.id], [("NUMBER", 4)])
+    for _ in range(3):
+        usage(om, START, 1)  # 3 tokens in 3 events: below 4
+    settle(clocked_server)
+    assert n.events() == []
+    om.features.delete("ai_tokens")  # archived: the entitlement stays, on the meter's slug
+    om.features.delete("images")
+    om.meters.delete("tokens_total")
+    settle(clocked_server)
+    assert n.events() == []  # no value while the meter is gone
+    om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "COUNT"})
+    usage(om, START, 1)  # counted now: 4 events
+    settle(clocked_server)
+    (event,) = n.events()
+    assert event.balance_threshold.entitlement_id == e.id and event.balance_threshold.value.usage == 4
+    assert verify(channel.signing_secret, receiver.wait_count(1)[0])["data"]["value"]["usage"] == 4
