@@ -547,47 +547,37 @@ def notifications(ctx: click.Context, limit: int, rules: tuple[str, ...], channe
     list those."""
     if ctx.invoked_subcommand is not None:
         return
-    from meterd.v1 import common_pb2
-    from meterd.v1 import notifications_pb2 as pb
-
-    request = pb.ListNotificationEventsRequest(page_size=limit, order=common_pb2.SORT_ORDER_DESC, rules=rules,
-                                               channels=channels, subjects=subjects, features=features)
     with _client(target, api_key) as om:
         try:
-            page = _notification_stub(om, api_key).ListNotificationEvents(request)
+            page = om.notifications.events.list_page(limit=limit, order="DESC", rule=rules, channel=channels,
+                                                     subject=subjects, feature=features)
         except Exception as error:
-            _fail(_as_client_error(error, om), target)
+            _fail(error, target)
     records = []
     for e in page.events:
         t = e.balance_threshold
-        threshold = ""
-        if e.HasField("balance_threshold"):
-            kind = pb.NotificationThresholdType.Name(t.threshold.type).rsplit("_", 1)[1]
-            threshold = f"{_number(t.threshold.value)}{'%' if kind == 'PERCENT' else ''} ({kind})"
-        records.append({
-            "id": e.id, "created_at": e.created_at.ToDatetime(tzinfo=UTC).isoformat(), "rule": e.rule.name,
-            "subject": t.subject_key if e.HasField("balance_threshold") else "(test)",
-            "feature": t.feature_key, "threshold": threshold,
-            "usage": t.value.usage if e.HasField("balance_threshold") else None,
-            "delivery": "; ".join(_delivery_text(d) for d in e.delivery_status),
-        })
+        record: dict[str, Any] = {"id": e.id, "created_at": _time(e.created_at), "rule": e.rule.name,
+                                  "subject": "(test)", "feature": "", "threshold": "", "usage": None}
+        if t is not None:
+            kind = str(t.threshold.type)
+            record.update(subject=t.subject_key, feature=t.feature_key, usage=t.value.usage,
+                          threshold=f"{_number(t.threshold.value)}{'%' if kind == 'PERCENT' else ''} ({kind})")
+        record["delivery"] = "; ".join(_delivery_text(d) for d in e.delivery_status)
+        records.append(record)
     _print_records(records, ["id", "created_at", "rule", "subject", "feature", "threshold", "usage", "delivery"],
                    fmt, f"notification events ({len(records)} of {page.total_size})")
 
 
 def _delivery_text(d: Any) -> str:
-    """``SUCCESS``, ``PENDING (2 attempts, next 12:00:05Z: HTTP 500)``, ... for one channel's delivery."""
-    from meterd.v1 import notifications_pb2 as pb
-
-    state = pb.NotificationDeliveryState.Name(d.state).rsplit("_", 1)[1]
+    """``SUCCESS``, ``PENDING (2 attempts, next 12:00:05Z, HTTP 500)``, ... for one channel's delivery."""
     details = []
-    if len(d.attempts) != 1 or state != "SUCCESS":
+    if len(d.attempts) != 1 or d.state != "SUCCESS":
         details.append(f"{len(d.attempts)} attempt{'s' if len(d.attempts) != 1 else ''}")
-    if d.HasField("next_attempt_at"):
-        details.append(f"next {d.next_attempt_at.ToDatetime(tzinfo=UTC).strftime('%H:%M:%SZ')}")
+    if d.next_attempt_at is not None:
+        details.append(f"next {d.next_attempt_at.strftime('%H:%M:%SZ')}")
     if d.reason:
         details.append(d.reason[:80])
-    return f"{d.channel.id[-6:]} {state}" + (f" ({', '.join(details)})" if details else "")
+    return f"{d.channel.id[-6:]} {d.state}" + (f" ({', '.join(details)})" if details else "")
 
 
 @notifications.command("channels", epilog=EXIT_CODES)
@@ -596,24 +586,13 @@ def _delivery_text(d: Any) -> str:
 @api_key_option
 def notification_channels(fmt: str, target: str, api_key: str | None) -> None:
     """List notification channels (disabled ones too; never their signing secrets)."""
-    from meterd.v1 import notifications_pb2 as pb
-
     records = []
     with _client(target, api_key) as om:
-        stub = _notification_stub(om, api_key)
-        token = ""
-        while True:
-            try:
-                page = stub.ListNotificationChannels(pb.ListNotificationChannelsRequest(
-                    page_size=1000, page_token=token, include_disabled=True))
-            except Exception as error:
-                _fail(_as_client_error(error, om), target)
+        pages = _pages(lambda **options: om.notifications.channels.list_page(include_disabled=True, **options), target)
+        for page in pages:
             for c in page.channels:
                 records.append({"id": c.id, "name": c.name, "url": c.url, "disabled": c.disabled,
-                                "created_at": c.created_at.ToDatetime(tzinfo=UTC).isoformat()})
-            token = page.next_page_token
-            if not token:
-                break
+                                "created_at": _time(c.created_at)})
     _print_records(records, ["id", "name", "url", "disabled", "created_at"], fmt, "notification channels")
 
 
@@ -623,50 +602,13 @@ def notification_channels(fmt: str, target: str, api_key: str | None) -> None:
 @api_key_option
 def notification_rules(fmt: str, target: str, api_key: str | None) -> None:
     """List notification rules (disabled ones too): thresholds, features, channels."""
-    from meterd.v1 import notifications_pb2 as pb
-
     records = []
     with _client(target, api_key) as om:
-        stub = _notification_stub(om, api_key)
-        token = ""
-        while True:
-            try:
-                page = stub.ListNotificationRules(pb.ListNotificationRulesRequest(
-                    page_size=1000, page_token=token, include_disabled=True))
-            except Exception as error:
-                _fail(_as_client_error(error, om), target)
+        for page in _pages(lambda **options: om.notifications.rules.list_page(include_disabled=True, **options), target):
             for r in page.rules:
-                thresholds = ", ".join(
-                    f"{_number(t.value)}{'%' if t.type == pb.NOTIFICATION_THRESHOLD_TYPE_PERCENT else ''}"
-                    for t in r.thresholds)
+                thresholds = ", ".join(f"{_number(t.value)}{'%' if t.type == 'PERCENT' else ''}" for t in r.thresholds)
                 records.append({"id": r.id, "name": r.name, "thresholds": thresholds,
                                 "features": ", ".join(f.key for f in r.features) or "(all)",
                                 "channels": len(r.channels), "disabled": r.disabled})
-            token = page.next_page_token
-            if not token:
-                break
     _print_records(records, ["id", "name", "thresholds", "features", "channels", "disabled"], fmt,
                    "notification rules")
-
-
-def _notification_stub(om: Any, api_key: str | None) -> Any:
-    """The NotificationService stub on the client's channel, sending the admin key."""
-    from meterd.v1 import notifications_pb2_grpc
-
-    stub = notifications_pb2_grpc.NotificationServiceStub(om.channel)
-    metadata = [("authorization", f"Bearer {api_key}")] if api_key else None
-
-    class Calls:
-        def __getattr__(self, name: str) -> Any:
-            method = getattr(stub, name)
-            return lambda request: method(request, timeout=30, metadata=metadata)
-
-    return Calls()
-
-
-def _as_client_error(error: Exception, om: Any) -> Exception:
-    import grpc
-
-    from meterd.client._errors import from_rpc_error
-
-    return from_rpc_error(error, om.target) if isinstance(error, grpc.RpcError) else error

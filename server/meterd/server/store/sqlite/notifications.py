@@ -132,6 +132,12 @@ def _page(
     return rows, cursor
 
 
+def _count(conn: Any, table: str, where: list[str], params: list[Any]) -> int:
+    """How many rows of ``table`` match (a list's ``total_size``)."""
+    sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
 class SqliteNotificationStore:
     """Channels, rules, events and deliveries in the ``notification_*`` tables."""
 
@@ -226,11 +232,7 @@ class SqliteNotificationStore:
         return [channel_of(r) for r in rows], cursor
 
     def count_channels(self, filter: ChannelFilter) -> int:
-        where, params = self._channel_where(filter)
-        sql = "SELECT COUNT(*) FROM notification_channels" + (
-            " WHERE " + " AND ".join(where) if where else ""
-        )
-        return int(self._db.reader().execute(sql, params).fetchone()[0])
+        return _count(self._db.reader(), "notification_channels", *self._channel_where(filter))
 
     @staticmethod
     def _channel_where(filter: ChannelFilter) -> tuple[list[str], list[Any]]:
@@ -357,9 +359,7 @@ class SqliteNotificationStore:
         return self._rules_of(conn, rows), cursor
 
     def count_rules(self, filter: RuleFilter) -> int:
-        where, params = self._rule_where(filter)
-        sql = "SELECT COUNT(*) FROM notification_rules" + (" WHERE " + " AND ".join(where) if where else "")
-        return int(self._db.reader().execute(sql, params).fetchone()[0])
+        return _count(self._db.reader(), "notification_rules", *self._rule_where(filter))
 
     @staticmethod
     def _rule_where(filter: RuleFilter) -> tuple[list[str], list[Any]]:
@@ -536,9 +536,7 @@ class SqliteNotificationStore:
         return self._events_of(conn, rows), cursor
 
     def count_events(self, filter: EventFilter) -> int:
-        where, params = self._event_where(filter)
-        sql = "SELECT COUNT(*) FROM notification_events" + (" WHERE " + " AND ".join(where) if where else "")
-        return int(self._db.reader().execute(sql, params).fetchone()[0])
+        return _count(self._db.reader(), "notification_events", *self._event_where(filter))
 
     @staticmethod
     def _event_where(filter: EventFilter) -> tuple[list[str], list[Any]]:
