@@ -108,39 +108,80 @@ def arm(address: str, url: str, rules: int, thresholds: int) -> str:
     thresholds each, far above any usage, plus a probe rule at 1; returns the channel's id."""
     with OpenMeter(address, timeout=120) as om:
         n = notifications(om)
-        channel = n.CreateNotificationChannel(pb.CreateNotificationChannelRequest(
-            type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=url, disabled=True)).channel
+        channel = n.CreateNotificationChannel(
+            pb.CreateNotificationChannelRequest(
+                type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=url, disabled=True
+            )
+        ).channel
 
         def create(i: int) -> None:
-            n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
-                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name=f"armed-{i}",
-                channels=[channel.id], thresholds=[
-                    pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1e9 + i * 100 + k)
-                    for k in range(thresholds)]), timeout=60)
+            n.CreateNotificationRule(
+                pb.CreateNotificationRuleRequest(
+                    type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+                    name=f"armed-{i}",
+                    channels=[channel.id],
+                    thresholds=[
+                        pb.NotificationThreshold(
+                            type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1e9 + i * 100 + k
+                        )
+                        for k in range(thresholds)
+                    ],
+                ),
+                timeout=60,
+            )
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(create, range(rules)))
-        n.CreateNotificationRule(pb.CreateNotificationRuleRequest(
-            type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD, name="probe", channels=[channel.id],
-            features=[FEATURE],
-            thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1)]))
+        n.CreateNotificationRule(
+            pb.CreateNotificationRuleRequest(
+                type=pb.NOTIFICATION_EVENT_TYPE_ENTITLEMENTS_BALANCE_THRESHOLD,
+                name="probe",
+                channels=[channel.id],
+                features=[FEATURE],
+                thresholds=[pb.NotificationThreshold(type=pb.NOTIFICATION_THRESHOLD_TYPE_NUMBER, value=1)],
+            )
+        )
         return str(channel.id)
 
 
-def switch(address: str, channel_id: str, receiver: Receiver, on: bool, probe: str, deadline: float = 600) -> float:
+def switch(
+    address: str, channel_id: str, receiver: Receiver, on: bool, probe: str, deadline: float = 600
+) -> float:
     """Turns the rules on (enables their channel) or off. Turning them on waits until the evaluator has loaded
     them: a probe entitlement already past the probe rule's threshold is reported once the rules' initial
     evaluation is done. Returns the seconds waited."""
     started = time.perf_counter()
     with OpenMeter(address, timeout=120) as om:
         if on:
-            om.subjects.create_entitlement(probe, {"type": "metered", "featureKey": FEATURE,
-                                                   "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10})
-            om.events.ingest({"specversion": "1.0", "id": f"probe-{probe}", "source": "bench", "type": "tokens",
-                              "subject": probe, "time": datetime.now(UTC), "data": {"tokens": 5}})
-        notifications(om).UpdateNotificationChannel(pb.UpdateNotificationChannelRequest(
-            id=channel_id, type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK, name="bench", url=receiver.url,
-            disabled=not on))
+            om.subjects.create_entitlement(
+                probe,
+                {
+                    "type": "metered",
+                    "featureKey": FEATURE,
+                    "usagePeriod": {"interval": "MONTH"},
+                    "issueAfterReset": 10,
+                },
+            )
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": f"probe-{probe}",
+                    "source": "bench",
+                    "type": "tokens",
+                    "subject": probe,
+                    "time": datetime.now(UTC),
+                    "data": {"tokens": 5},
+                }
+            )
+        notifications(om).UpdateNotificationChannel(
+            pb.UpdateNotificationChannelRequest(
+                id=channel_id,
+                type=pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK,
+                name="bench",
+                url=receiver.url,
+                disabled=not on,
+            )
+        )
     if on:
         end = time.monotonic() + deadline
         while probe not in receiver.arrivals:
@@ -215,7 +256,9 @@ def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
             after = proc.cpu_times()
             if side:
                 rates[side].append(rate)
-                cpu[side].append(((after.user - before.user) + (after.system - before.system)) / args.events * 1e6)
+                cpu[side].append(
+                    ((after.user - before.user) + (after.system - before.system)) / args.events * 1e6
+                )
 
         try:
             setup(server.address, subjects)
@@ -235,12 +278,18 @@ def ingest_cost(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
     mean_without = sum(rates["without"]) / len(rates["without"])
     mean_with = sum(rates["with"]) / len(rates["with"])
     return {
-        "rules": args.rules, "thresholds_per_rule": args.thresholds, "entitlements": args.subjects,
-        "events_per_run": args.events, "rules_created_in_seconds": round(create_s, 1),
+        "rules": args.rules,
+        "thresholds_per_rule": args.thresholds,
+        "entitlements": args.subjects,
+        "events_per_run": args.events,
+        "rules_created_in_seconds": round(create_s, 1),
         "rules_loaded_in_seconds": [round(x, 1) for x in loads],
-        "events_per_s": {"without_rules": round(mean_without), "with_rules": round(mean_with),
-                         "runs": {side: [round(r) for r in v] for side, v in rates.items()},
-                         "order": "warm-up, then (without, with) x pairs"},
+        "events_per_s": {
+            "without_rules": round(mean_without),
+            "with_rules": round(mean_with),
+            "runs": {side: [round(r) for r in v] for side, v in rates.items()},
+            "order": "warm-up, then (without, with) x pairs",
+        },
         "ratio": round(mean_with / mean_without, 3),
         "pair_ratios": [round(w / o, 3) for o, w in zip(rates["without"], rates["with"], strict=True)],
         "server_cpu_us_per_event": {side: round(sum(v) / len(v), 1) for side, v in cpu.items()},

@@ -246,8 +246,8 @@ class Notifications:
 def settle(server: MeterdServer) -> None:
     """Waits until every change committed so far has been evaluated by the notification rules (their events
     stored): the change feed flushed, then the evaluator idle twice."""
-    server.ctx.services["watch_source"].flush()
-    assert server.ctx.services["notification_evaluator"].settle(), "the evaluator did not settle"
+    server.services.watching.source.flush()
+    assert server.services.notifying.evaluator.settle(), "the evaluator did not settle"
 
 
 def wait_delivered(

@@ -79,7 +79,7 @@ def test_windows_times_groups_over_the_limit_is_refused(seeded: OpenMeter, monke
 def test_the_work_stops_when_the_caller_is_gone(server: MeterdServer, seeded: OpenMeter) -> None:
     """The domain loop calls the deadline check and stops at the first refusal (the servicer's check is the
     call's context: see rpc.deadline_check)."""
-    service = server.ctx.services["meters"]
+    service = server.services.meters
     calls = 0
 
     def check() -> None:

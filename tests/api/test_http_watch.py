@@ -251,7 +251,7 @@ def test_a_resume_replays_the_crossings_made_while_disconnected(api: tuple[Meter
     last = stream.message().id
     stream.close()
     wait_until(lambda: server.serving.open_streams == 0, what="the closed stream released")
-    (detached,) = server.ctx.services["watch"].sessions()  # still computing, with nobody reading
+    (detached,) = server.services.watch.sessions()  # still computing, with nobody reading
     om.events.ingest([event(1, n=600)])
     wait_until(lambda: len(detached._crossing_log) == 1, what="the crossing made while disconnected")
     resumed = EventStream(server.http_address or "", path, {**auth(), "Last-Event-ID": last or ""})

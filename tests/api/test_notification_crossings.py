@@ -95,7 +95,7 @@ def test_events_equal_the_crossings_of_get_entitlement_value(
     )
     receiver = Receiver()
     n = Notifications(om.channel)
-    clocked_server.ctx.services["notification_evaluator"].interval = 0.0
+    clocked_server.services.notifying.evaluator.interval = 0.0
     channel = n.channel(receiver.url)
     n.CreateNotificationRule(
         pb.CreateNotificationRuleRequest(

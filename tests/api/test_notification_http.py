@@ -42,7 +42,7 @@ def api(tmp_path: Path) -> Iterator[tuple[MeterdServer, Clock]]:
         ],
     )
     server = MeterdServer(config, clock=clock).start()
-    server.ctx.services["notification_evaluator"].interval = 0.0
+    server.services.notifying.evaluator.interval = 0.0
     yield server, clock
     server.stop(0)
 

@@ -75,7 +75,7 @@ def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
 
 @pytest.fixture
 def n(om: OpenMeter, clocked_server: MeterdServer) -> Notifications:
-    clocked_server.ctx.services["notification_evaluator"].interval = 0.0
+    clocked_server.services.notifying.evaluator.interval = 0.0
     return Notifications(om.channel)
 
 
@@ -629,7 +629,7 @@ def test_a_crossing_left_unevaluated_by_a_stopped_evaluator_is_re_derived_after_
             )
             n = Notifications(om.channel)
             channel = n.channel(receiver.url)
-            evaluator = first.ctx.services["notification_evaluator"]
+            evaluator = first.services.notifying.evaluator
             evaluator.interval = 3600.0  # changes wait an hour before they are evaluated
             n.rule([channel.id], [("NUMBER", 50)])
             settle(first)  # the rule is loaded, its heartbeat written
@@ -640,7 +640,7 @@ def test_a_crossing_left_unevaluated_by_a_stopped_evaluator_is_re_derived_after_
     clock.set(START + timedelta(days=1, minutes=10, seconds=30))  # the next day's period
     second = MeterdServer(server_config, clock=clock).start()
     try:
-        evaluator = second.ctx.services["notification_evaluator"]
+        evaluator = second.services.notifying.evaluator
         evaluator.interval = 0.0
         with OpenMeter(second.address) as om:
             n = Notifications(om.channel)

@@ -367,9 +367,9 @@ def test_watchers_on_another_replica_catch_up_after_a_restart(cluster: PgCluster
     servers = [MeterdServer(Config(listen="127.0.0.1:0", db=db_url, grace_seconds=2.0, log_format="text"),
                             clock=clock).start() for _ in range(2)]
     a, b = (OpenMeter(s.address, timeout=30) for s in servers)
-    channel = servers[1].ctx.services["watch_remote"]._channel
+    channel = servers[1].services.watching.remote._channel
     try:
-        wait_for(lambda: all(s.ctx.services["watch_remote"]._channel.listening.is_set() for s in servers),
+        wait_for(lambda: all(s.services.watching.remote._channel.listening.is_set() for s in servers),
                  "the change listeners")
         create_meter(a)
         a.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})

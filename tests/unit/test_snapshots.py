@@ -23,12 +23,12 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 
 def cold_value(server: MeterdServer, subject: str, t: datetime) -> tuple[Decimal, Decimal, Decimal]:
     """The value by a full replay from measure_usage_from, with no snapshot."""
-    services = server.ctx.services
-    entitlement = services["entitlement_store"].find(subject, "ai_tokens")
-    grants = [g.to_engine() for g in services["grant_store"].for_entitlement(entitlement.id)]
+    entitlement = server.stores.entitlements.find(subject, "ai_tokens")
+    assert entitlement is not None
+    grants = [g.to_engine() for g in server.stores.grants.for_entitlement(entitlement.id)]
 
     def usage(a: datetime, b: datetime) -> Decimal:
-        return services["meters"].usage("tokens_total", subject, {}, a, b)  # type: ignore[no-any-return]
+        return server.services.meters.usage("tokens_total", subject, {}, a, b)  # type: ignore[no-any-return]
 
     v = engine.value_at(entitlement.engine_spec(), grants, usage, t)
     return v.balance, v.usage, v.overage
@@ -68,7 +68,7 @@ def test_snapshot_served_values_equal_a_cold_replay(
     e = s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"},
                                    "issueAfterReset": 50, "preserveOverageAtReset": rng.random() < 0.5})
     grants: list[str] = []
-    snapshots = server.ctx.services["snapshot_store"]
+    snapshots = server.stores.snapshots
     seen_snapshots = 0
     event = 0
     for _step in range(60):
@@ -85,7 +85,7 @@ def test_snapshot_served_values_equal_a_cold_replay(
                                   "data": {"tokens": str(Decimal(rng.randrange(1, 400)) / 10)}})
             elif action in ("grant", "past_grant"):
                 period_start = engine.period_start_at(
-                    server.ctx.services["entitlement_store"].find("c", e.id).engine_spec(), now)
+                    server.stores.entitlements.find("c", e.id).engine_spec(), now)
                 effective = now if action == "grant" else period_start + (now - period_start) * rng.random()
                 g: dict[str, Any] = {"amount": rng.randrange(5, 120), "priority": rng.randrange(1, 4),
                                      "effectiveAt": effective,
@@ -98,7 +98,7 @@ def test_snapshot_served_values_equal_a_cold_replay(
                 om.grants.void(grants.pop(rng.randrange(len(grants))))
             elif action == "reset":
                 period_start = engine.period_start_at(
-                    server.ctx.services["entitlement_store"].find("c", e.id).engine_spec(), now)
+                    server.stores.entitlements.find("c", e.id).engine_spec(), now)
                 at = period_start + (now - period_start) * rng.random()
                 s.reset_entitlement_usage("c", "ai_tokens", at, retain_anchor=rng.random() < 0.5,
                                           preserve_overage=rng.choice([None, True, False]))
@@ -124,7 +124,7 @@ def test_late_event_lookup_is_cheap_when_on_time(clocked_server: MeterdServer) -
     """The ingest listener only does dict lookups for events after every snapshot of their subject."""
     from meterd.server.events.model import ValidEvent
 
-    snapshots = clocked_server.ctx.services["snapshot_store"]
+    snapshots = clocked_server.stores.snapshots
     snapshots._bounds[("tokens", "c")] = 1_000
     events = [(i, ValidEvent(source="s", id=str(i), type="tokens", subject="c", time_us=2_000 + i, specversion="1.0",
                              datacontenttype="", dataschema="", data=None)) for i in range(1000)]

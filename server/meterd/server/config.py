@@ -26,6 +26,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     PrivateAttr,
     ValidationError,
     field_validator,
@@ -33,6 +34,7 @@ from pydantic import (
 )
 
 from meterd.server.errors import FieldViolation, InvalidArgument
+from meterd.server.meters.model import definition_from_fields
 
 log = logging.getLogger("meterd.config")
 
@@ -52,7 +54,7 @@ DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
 def setting(default: Any, yaml_path: str, env: str, doc: str, also: str = "", **kwargs: Any) -> Any:
     """A field of ``Config`` with its YAML path, environment variable and one-line documentation; ``also``
     is another YAML path accepted for it (never both at once)."""
-    extra = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
+    extra: dict[str, JsonValue] = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
     return Field(default, description=doc, json_schema_extra=extra, **kwargs)
 
 
@@ -72,7 +74,7 @@ class MeterDeclaration(BaseModel):
     @model_validator(mode="after")
     def _valid_meter(self) -> MeterDeclaration:
         try:
-            self.definition()
+            definition_from_fields(**self.fields())
         except InvalidArgument as exc:
             problems = []
             for v in exc.violations:
@@ -81,22 +83,12 @@ class MeterDeclaration(BaseModel):
             raise ValueError(" | ".join(problems)) from None
         return self
 
-    def definition(self) -> Any:
-        """The domain's MeterDefinition; raises InvalidArgument naming ``meter.*`` fields."""
-        from meterd.server.meters.service import definition_from_fields
-        from meterd.server.meters.windows import WindowSize
-
-        window_size = None
-        if self.window_size is not None:
-            try:
-                window_size = WindowSize(self.window_size.upper())
-            except ValueError:
-                raise InvalidArgument.of("meter.window_size", "must be MINUTE, HOUR or DAY") from None
-        return definition_from_fields(
-            slug=self.slug, event_type=self.event_type, aggregation=self.aggregation,
-            value_property=self.value_property, group_by=self.group_by, description=self.description,
-            window_size=window_size,
-        )
+    def fields(self) -> dict[str, Any]:
+        """The declaration as the keyword arguments of ``meters.model.definition_from_fields`` (plain values:
+        the composition root builds the domain's definition from them)."""
+        return {"slug": self.slug, "event_type": self.event_type, "aggregation": self.aggregation,
+                "value_property": self.value_property, "group_by": dict(self.group_by),
+                "description": self.description, "window_size": self.window_size}
 
 
 # The file's names for a meter's fields (the domain names them meter.<snake_case>).
@@ -380,7 +372,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
         text = env.get(meta["env"])
         if not text:
             continue
-        value: Any = text
+        value = text
         if name == "meters":
             try:
                 value = yaml.safe_load(text)

@@ -325,8 +325,9 @@ class _AsyncRpcInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
-    async def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any],
-                                handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+    async def intercept_service(  # type: ignore[override]  # grpc-stubs 1.53: a handler may be None
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
         return self._metrics.instrument(await continuation(handler_call_details), handler_call_details.method)
 
 

@@ -121,7 +121,8 @@ def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
     """Whether ``exc`` is grpc's own signal that the call was aborted (a bare ``Exception`` raised by
     ``context.abort`` once the status is set, e.g. by a servicer this one delegated to): let it through
     untouched, or the status already chosen would be replaced by INTERNAL."""
-    return type(exc) is Exception and context.code() not in (None, grpc.StatusCode.OK)
+    code = context.code()  # type: ignore[attr-defined]  # grpc-stubs 1.53 predates it
+    return type(exc) is Exception and code not in (None, grpc.StatusCode.OK)
 
 
 def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:

@@ -49,7 +49,7 @@ class FeatureService:
     """Features (SPEC § Features). ``meters`` is looked up at call time: the meters domain may be wired later."""
 
     def __init__(
-        self, store: FeatureStore, meters: Callable[[], MeterLookup | None], clock: Callable[[], datetime]
+        self, store: FeatureStore, meters: MeterLookup, clock: Callable[[], datetime]
     ) -> None:
         self._store = store
         self._meters = meters
@@ -60,11 +60,8 @@ class FeatureService:
         meter, AlreadyExists if an active feature has the key."""
         validate_new_feature(new)
         if new.meter_slug:
-            meters = self._meters()
-            if meters is None:
-                raise NotFound(f"feature.meter_slug: meter {new.meter_slug} not found")
             try:
-                meter = meters.get(new.meter_slug)
+                meter = self._meters.get(new.meter_slug)
             except NotFound as exc:
                 raise NotFound(f"feature.meter_slug: meter {new.meter_slug} not found") from exc
             check_meter(new, meter)

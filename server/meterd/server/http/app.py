@@ -12,7 +12,7 @@ import asyncio
 import contextvars
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,7 +143,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def problem(status: int, detail: str, violations: Sequence[errors.FieldViolation] = (),
-            headers: dict[str, str] | None = None) -> Response:
+            headers: Mapping[str, str] | None = None) -> Response:
     """An RFC 7807 problem (``application/problem+json``); field violations in ``invalidParameters``."""
     body: dict[str, Any] = {
         "type": "about:blank",

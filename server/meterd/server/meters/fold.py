@@ -47,7 +47,7 @@ from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Level, decimal_to_
 from meterd.server.timeutil import MINUTE_US
 
 try:  # the C loop (_foldc.c), built by `pip install` / `make setup` where a C compiler is present
-    from meterd.server.meters import _foldc
+    from meterd.server.meters import _foldc  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - a build without it folds in Python
     _foldc = None
 
@@ -226,6 +226,7 @@ class Folder:
                 continue
             minute = time_us - time_us % MINUTE_US
             exact: Any = _UNPARSED
+            parsed: Any
             if stored:
                 # A stored event that today's validation would refuse is skipped by every meter, with the
                 # reason (an older database may hold one).
@@ -364,8 +365,10 @@ def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
 def compile_meter(num: int, definition: MeterDefinition) -> CompiledMeter:
     reader = MeterReader(definition)
     group_steps = [compile_path(path) for path in definition.group_by.values()]
-    group_names = (tuple(steps[0] for steps in group_steps)  # type: ignore[misc]
-                   if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None)
+    group_names: tuple[str, ...] | None = (
+        tuple(str(steps[0]) for steps in group_steps)
+        if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None
+    )
     kind = KIND_OF[definition.aggregation]
     value_name: str | None = None
     if group_names is not None and kind != COUNT:
@@ -414,6 +417,7 @@ def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]]
     subjects = out.subjects
     values = _VALUES[kind]
     by_minute: dict[tuple[str, int], list[Any]] = {}
+    sub_rows: list[tuple[Any, ...]]
     merge = _MERGE[kind]
     subjects.update([(num, subject) for subject, _, _ in accs])
     if kind == SUM:

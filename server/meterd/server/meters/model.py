@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -448,3 +449,59 @@ def _group_text(raw: object) -> str | None:
     if isinstance(raw, float):
         return repr(raw)
     return None
+
+
+def parse_window_size(value: str | WindowSize | None, field_name: str = "meter.window_size") -> WindowSize:
+    """The ``WindowSize`` named by ``value`` (case-insensitive), MINUTE when absent; InvalidArgument on
+    ``field_name`` for another name."""
+    if isinstance(value, WindowSize):
+        return value
+    if not value:
+        return WindowSize.MINUTE
+    try:
+        return WindowSize(value.upper())
+    except ValueError:
+        raise InvalidArgument.of(field_name, "must be MINUTE, HOUR or DAY") from None
+
+
+def definition_from_fields(
+    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
+    group_by: Mapping[str, str], description: str = "", window_size: str | WindowSize | None = None,
+) -> MeterDefinition:
+    """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
+    ``meter.*`` field."""
+    definition = MeterDefinition(
+        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
+        value_property=value_property or None, group_by=dict(group_by), description=description,
+        window_size=parse_window_size(window_size),
+    )
+    validate_meter(definition)
+    return definition
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A meter: its definition plus identity and times. ``num`` is the store's short key of its aggregate
+    rows (0 before it is stored)."""
+
+    id: str
+    definition: MeterDefinition
+    created_at: datetime
+    updated_at: datetime
+    num: int = 0
+
+    @property
+    def slug(self) -> str:
+        return self.definition.slug
+
+    @property
+    def event_type(self) -> str:
+        return self.definition.event_type
+
+    @property
+    def aggregation(self) -> Aggregation:
+        return self.definition.aggregation
+
+    @property
+    def group_by(self) -> Mapping[str, str]:
+        return self.definition.group_by

@@ -3,6 +3,7 @@ credit engine. The store is reached through the protocol below; planning and mer
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,8 +17,8 @@ from meterd.server.meters.aggregate import QueryRow
 from meterd.server.meters.model import (
     SUBJECT_KEY,
     Aggregation,
+    Meter,
     MeterDefinition,
-    parse_aggregation,
     validate_meter,
     validate_query_grouping,
 )
@@ -41,25 +42,6 @@ MAX_QUERY_ROWS = 100_000
 _CHECK_EVERY = 1024
 
 
-class Meter(Protocol):
-    id: str
-    definition: MeterDefinition
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def slug(self) -> str: ...
-
-    @property
-    def event_type(self) -> str: ...
-
-    @property
-    def aggregation(self) -> Aggregation: ...
-
-    @property
-    def group_by(self) -> Mapping[str, str]: ...
-
-
 PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                    tuple[int, int, float] | None, str | None]
 
@@ -72,14 +54,14 @@ WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | N
 
 
 class MeterStore(Protocol):
-    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Any: ...
-    def update(self, meter: Any, definition: MeterDefinition, now: datetime) -> Any: ...
-    def delete(self, meter: Any) -> None: ...
-    def get(self, id_or_slug: str) -> Any: ...
-    def list(self, limit: int, after_slug: str | None) -> list[Any]: ...
-    def subjects(self, meter: Any) -> list[str]: ...
-    def earliest(self, meter: Any) -> datetime | None: ...
-    def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
+    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Meter: ...
+    def update(self, meter: Meter, definition: MeterDefinition, now: datetime) -> Meter: ...
+    def delete(self, meter: Meter) -> None: ...
+    def get(self, id_or_slug: str) -> Meter: ...
+    def list(self, limit: int, after_slug: str | None) -> list[Meter]: ...
+    def subjects(self, meter: Meter) -> builtins.list[str]: ...
+    def earliest(self, meter: Meter) -> datetime | None: ...
+    def fetch(self, meter: Meter, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
               keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
         """``filters``: group index -> the values it may have (a row matches any of them)."""
         ...
@@ -87,9 +69,10 @@ class MeterStore(Protocol):
 
 class WindowedMeterStore(MeterStore, Protocol):
     """A store that also groups rows into query windows itself (SQLite), for every aggregation but LATEST.
-    The service uses ``fetch_windows`` when the store has it, else ``fetch`` and merges in Python."""
+    The service uses ``fetch_windows`` when it is given one (the capability is declared by the backend, see
+    store.stores.Stores.meter_windows), else ``fetch`` and merges in Python."""
 
-    def fetch_windows(self, meter: Any, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
+    def fetch_windows(self, meter: Meter, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
                       subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
                       filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
         """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
@@ -121,21 +104,6 @@ class QueryResult:
     rows: list[QueryRow]
 
 
-def definition_from_fields(
-    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
-    group_by: Mapping[str, str], description: str = "", window_size: WindowSize | None = None,
-) -> MeterDefinition:
-    """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
-    ``meter.*`` field."""
-    definition = MeterDefinition(
-        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
-        value_property=value_property or None, group_by=dict(group_by), description=description,
-        window_size=window_size or WindowSize.MINUTE,
-    )
-    validate_meter(definition)
-    return definition
-
-
 _FINENESS = {WindowSize.MINUTE: 0, WindowSize.HOUR: 1, WindowSize.DAY: 2}
 
 
@@ -155,9 +123,12 @@ class MeterService:
     def __init__(
         self, store: MeterStore, clock: Callable[[], datetime],
         feature_keys: Callable[[str], list[str]] = lambda slug: [],
+        windows: WindowedMeterStore | None = None,
     ) -> None:
-        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter."""
+        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter; ``windows``:
+        the same store when it groups rows into query windows itself (SQLite)."""
         self._store = store
+        self._windows = windows
         self._clock = clock
         self._feature_keys = feature_keys
         self._listeners: list[MeterChangeListener] = []
@@ -225,7 +196,7 @@ class MeterService:
         self._store.delete(meter)
         self._changed("deleted", meter.slug)
 
-    def subjects(self, id_or_slug: str) -> list[str]:
+    def subjects(self, id_or_slug: str) -> builtins.list[str]:
         return self._store.subjects(self.get(id_or_slug))
 
     def query(self, q: MeterQuery, check: DeadlineCheck = no_deadline) -> QueryResult:
@@ -287,15 +258,14 @@ class MeterService:
         return out
 
     def _rows(
-        self, meter: Meter, windows: list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
-    ) -> list[QueryRow]:
+        self, meter: Meter, windows: builtins.list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
+    ) -> builtins.list[QueryRow]:
         keys = list(meter.group_by)
         index_of = {k: i for i, k in enumerate(keys)}
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
         keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
-        fetch_windows = getattr(self._store, "fetch_windows", None)
-        if fetch_windows is not None and meter.aggregation is not Aggregation.LATEST:
-            return self._windowed_rows(fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
+        if self._windows is not None and meter.aggregation is not Aggregation.LATEST:
+            return self._windowed_rows(self._windows.fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
         the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:
@@ -321,9 +291,9 @@ class MeterService:
 
 
     def _windowed_rows(
-        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: list[Any], q: MeterQuery,
-        chosen: list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
-    ) -> list[QueryRow]:
+        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: builtins.list[Any], q: MeterQuery,
+        chosen: builtins.list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
+    ) -> builtins.list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
         if keep_subject:

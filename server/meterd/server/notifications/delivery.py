@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -48,17 +49,21 @@ USER_AGENT = "meterd-webhooks/1"
 
 
 class SendResult(Protocol):
-    status: int
-    error: str
-    refused: bool
+    """An attempt's result: ``status`` 0 without an HTTP answer; ``refused`` when the target is refused."""
 
     @property
-    def ok(self) -> bool: ...
+    def status(self) -> int: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def refused(self) -> bool: ...
 
 
 class Sender(Protocol):
+    """Sends one attempt (the webhooks adapter): never raises for what the endpoint or network does."""
+
     async def send(
-        self, channel_id: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout: float
+        self, channel_id: str, url: str, headers: Sequence[tuple[str, str]], body: bytes, timeout: float
     ) -> SendResult: ...
     async def prune(self) -> None: ...
     async def aclose(self) -> None: ...
@@ -233,11 +238,11 @@ class Dispatcher:
             self._by_channel[delivery.channel_id] = self._by_channel.get(delivery.channel_id, 0) + 1
             task = self._loop.create_task(self._attempt(sender, delivery))
             self._in_flight[key] = task
-            task.add_done_callback(lambda _t, key=key, channel=delivery.channel_id: self._done(key, channel))
+            task.add_done_callback(functools.partial(self._done, key, delivery.channel_id))
             started += 1
         return len(claimed) >= free and started > 0
 
-    def _done(self, key: tuple[str, str], channel: str) -> None:
+    def _done(self, key: tuple[str, str], channel: str, _task: object = None) -> None:
         self._in_flight.pop(key, None)
         left = self._by_channel.get(channel, 1) - 1
         if left > 0:

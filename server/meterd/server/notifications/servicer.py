@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 
 from meterd.server import errors, rpc, wire
+from meterd.server.entitlements.model import EntitlementValue
 from meterd.server.notifications.model import (
     Attempt,
     Channel,
@@ -32,8 +33,8 @@ from meterd.server.notifications.model import (
     ThresholdType,
 )
 from meterd.server.notifications.service import NotificationService
+from meterd.v1 import entitlements_pb2, notifications_pb2_grpc
 from meterd.v1 import notifications_pb2 as pb
-from meterd.v1 import notifications_pb2_grpc
 
 _CHANNEL_TYPES = {pb.NOTIFICATION_CHANNEL_TYPE_WEBHOOK: ChannelType.WEBHOOK}
 _CHANNEL_TYPES_TO_WIRE = {v: k for k, v in _CHANNEL_TYPES.items()}
@@ -183,11 +184,18 @@ def event_to_wire(e: Event, rule: Rule | None) -> pb.NotificationEvent:
                 feature_key=c.feature_key,
                 subject_key=c.subject_key,
                 threshold=threshold_to_wire(c.threshold),
-                value=wire.value_to_wire(c.value),
+                value=value_to_wire(c.value),
                 usage_period_start=wire.dt_to_ts(c.period_start),
             )
         )
     return message
+
+
+def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
+    """A metered entitlement's value as GetEntitlementValue answers it (amounts as doubles)."""
+    return entitlements_pb2.EntitlementValue(
+        has_access=v.has_access, balance=float(v.balance), usage=float(v.usage), overage=float(v.overage)
+    )
 
 
 def _channel_input(request: Any) -> ChannelInput:

@@ -21,8 +21,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from meterd.server.balances.service import ValueBasis
 from meterd.server.credit import engine
-from meterd.server.credit.service import ValueBasis
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from meterd.server import rpc, wire
+from meterd.server.entitlements.servicer import value_to_wire
 from meterd.server.errors import InvalidArgument, MeterdError
 from meterd.server.watch.changes import Reason
 from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService, WatchSession
@@ -86,14 +87,14 @@ def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
         unavailable=u.unavailable,
     )
     if u.value is not None:
-        out.value.CopyFrom(wire.value_to_wire(u.value))
+        out.value.CopyFrom(value_to_wire(u.value))
     return out
 
 
 def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     return entitlements_pb2.ThresholdCrossing(
         entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
-        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=wire.value_to_wire(c.value),
+        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=value_to_wire(c.value),
         period_start=wire.dt_to_ts(c.period_start), replayed=c.replayed,
     )
 
@@ -169,7 +170,10 @@ async def _drive_detached(service: WatchService, session: WatchSession) -> None:
     until a resume adopts it, the server shuts down, or ``service.detached_seconds`` pass."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
-    session.rebind(lambda: loop.call_soon_threadsafe(woken.set))
+    def wake() -> None:
+        loop.call_soon_threadsafe(woken.set)
+
+    session.rebind(wake)
     deadline = loop.time() + service.detached_seconds
     try:
         while not session.ended and not session.adopting and loop.time() < deadline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from starlette.responses import Response
 
@@ -48,7 +49,7 @@ async def _answer(call: Call, s: Services, query: MeterQuery) -> Response:
 
 
 async def list_meters(call: Call, s: Services) -> Response:
-    def fetch(size: int, after: str | None) -> tuple[list[object], str | None, None]:
+    def fetch(size: int, after: str | None) -> tuple[list[Any], str | None, None]:
         page, next_slug = s.meters.list(size, after)
         return page, next_slug, None
 

@@ -34,7 +34,8 @@ from meterd.server.store.postgres.db import (
     connection_lost,
     storage_error,
 )
-from meterd.server.store.sqlite.events import InsertedBatch, no_meter_error, stored_event
+from meterd.server.store.sql.connection import POSTGRES
+from meterd.server.store.sql.events import InsertedBatch, list_page
 from meterd.server.timeutil import to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
@@ -235,70 +236,6 @@ class PgEventStore:
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
     ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
-        """One page, newest event time first (ties: newest ingestion first); ``after`` is the (time_us, seq)
-        of the previous page's last row. Returns the page and the cursor of its last row when more may follow.
-        """
-        where, params = _where(filter)
-        if after is not None:
-            where.append("(time_us < %s OR (time_us = %s AND seq < %s))")
-            params += [after[0], after[0], after[1]]
-        sql = (
-            "SELECT seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
-            " dataschema, data FROM events"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY time_us DESC, seq DESC LIMIT %s"
-        )
+        """One page, newest event time first (see store/sql/events.py), read on one connection."""
         with self._pg.connection() as raw:
-            rows = raw.execute(sql, [*params, limit + 1]).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            errors: dict[int, list[tuple[str, str]]] = {}
-            unread: set[str] = set()
-            if rows:
-                types = list({r[3] for r in rows})
-                read = {t for (t,) in raw.execute(
-                    "SELECT DISTINCT event_type FROM meters WHERE event_type = ANY(%s)", (types,))}
-                unread = set(types) - read
-                for seq, slug, message in raw.execute(
-                    "SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq = ANY(%s)"
-                    " ORDER BY event_seq, meter_slug", ([r[0] for r in rows],)
-                ):
-                    errors.setdefault(seq, []).append((slug, message))
-        page = [
-            stored_event(r, (no_meter_error(r[3]),) if r[3] in unread else tuple(errors.get(r[0], ()))) for r in rows
-        ]
-        cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
-        return page, cursor
-
-
-def _where(f: EventFilter) -> tuple[list[str], list[object]]:
-    where: list[str] = []
-    params: list[object] = []
-    for column, op, value in (
-        ("time_us", ">=", f.time_from),
-        ("time_us", "<", f.time_to),
-        ("ingested_us", ">=", f.ingested_from),
-        ("ingested_us", "<", f.ingested_to),
-    ):
-        if value is not None:
-            where.append(f"{column} {op} %s")
-            params.append(to_us(value))
-    if f.subjects:
-        where.append("subject = ANY(%s)")
-        params.append(list(f.subjects))
-    if f.type is not None:
-        where.append("type = %s")
-        params.append(f.type)
-    if f.id is not None:
-        where.append("id = %s")
-        params.append(f.id)
-    # "no meter reads event type T" is worked out when events are read, from the meters that exist then (as
-    # in the SQLite store).
-    if f.has_error is True:
-        where.append(f"(has_error = 1 OR {_UNREAD})")
-    elif f.has_error is False:
-        where.append(f"(has_error = 0 AND NOT {_UNREAD})")
-    return where, params
-
-
-_UNREAD = "type NOT IN (SELECT event_type FROM meters)"
+            return list_page(Conn(raw), POSTGRES, filter, limit, after)

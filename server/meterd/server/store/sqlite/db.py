@@ -15,12 +15,13 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
 from meterd.server.errors import Unavailable
+from meterd.server.store.sql.connection import Conflict
 from meterd.server.store.sqlite.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,12 @@ class Database:
     def queue_depth(self) -> int:
         """Write jobs waiting for the writer thread."""
         return self._queue.qsize()
+
+    # -- availability (the same surface as PostgreSQL's: a local file does not go away) -------------------
+    available = True
+
+    def add_health_listener(self, listener: Callable[[bool], None]) -> None:
+        """Never called: the database is a local file, reachable while the server runs."""
 
     def _rolled_back(self) -> None:
         for listener in self._rollback_listeners:
@@ -260,3 +267,32 @@ class Database:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # opened in a thread that is gone
                     conn.close()
             self._readers.clear()
+
+
+class SqlConnection:
+    """A sqlite3 connection in the shape the shared SQL uses (store/sql/connection.py): a constraint violation
+    raises ``Conflict``, chained to sqlite3's IntegrityError."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(str(exc)) from exc
+
+
+class SharedSql:
+    """The database as the shared stores (store/sql/) use it: jobs and readers get ``SqlConnection``s."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def write(self, job: Callable[[SqlConnection], T]) -> T:
+        return self._db.write(lambda raw: job(SqlConnection(raw)))
+
+    def reader(self) -> SqlConnection:
+        return SqlConnection(self._db.reader())

@@ -1,18 +1,20 @@
-"""SQLite storage of grants (migrations/0004): insert, void, and listing in effective_at order."""
+"""Grants (SQLite migrations/0004, PostgreSQL 0001), for both backends: insert, void, and listing in
+effective_at order. Change listeners (snapshot invalidation) run inside the grant's own transaction. On
+PostgreSQL the jobs run SERIALIZABLE: of two replicas voiding the same grant at once, one wins and the other
+gets FAILED_PRECONDITION (already voided), as one after the other."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from meterd.server.entitlements.periods import ExpirationDuration, Interval
 from meterd.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from meterd.server.grants.model import Expiration, Grant, GrantFilter, GrantOrderBy, Recurrence
-from meterd.server.store.sqlite.db import Database
+from meterd.server.periods import ExpirationDuration, Interval
+from meterd.server.store.sql.connection import Connection, Database
 from meterd.server.timeutil import from_us, to_us
 
 COLUMNS = (
@@ -43,7 +45,7 @@ def _order_key(grant: Grant, order_by: GrantOrderBy) -> datetime:
 # Called inside the transaction that creates or voids a grant with (conn, entitlement_id, changed_from): the
 # balance history of that entitlement may differ from ``changed_from`` on (the credit engine drops its
 # balance snapshots after it). Not called for the issue-after-reset grant written with a new entitlement.
-GrantChangeListener = Callable[[sqlite3.Connection, str, datetime], None]
+GrantChangeListener = Callable[[Connection, str, datetime], None]
 
 
 def grant_of(row: tuple[Any, ...]) -> Grant:
@@ -59,7 +61,7 @@ def grant_of(row: tuple[Any, ...]) -> Grant:
     )
 
 
-def insert_grant(conn: sqlite3.Connection, g: Grant) -> None:
+def insert_grant(conn: Connection, g: Grant) -> None:
     """Inserts a grant inside the caller's write job."""
     conn.execute(
         f"INSERT INTO grants ({COLUMNS}) VALUES ({', '.join('?' * 18)})",
@@ -75,7 +77,7 @@ def insert_grant(conn: sqlite3.Connection, g: Grant) -> None:
     )
 
 
-def select_grants(conn: sqlite3.Connection, entitlement_id: str, *, include_voided: bool = True) -> list[Grant]:
+def select_grants(conn: Connection, entitlement_id: str, *, include_voided: bool = True) -> list[Grant]:
     """Every grant of one entitlement in effective_at order (voided ones too unless told otherwise)."""
     sql = f"SELECT {COLUMNS} FROM grants WHERE entitlement_id = ?"
     if not include_voided:
@@ -84,7 +86,7 @@ def select_grants(conn: sqlite3.Connection, entitlement_id: str, *, include_void
     return [grant_of(r) for r in rows]
 
 
-class SqliteGrantStore:
+class SqlGrantStore:
     """Grants in the ``grants`` table."""
 
     def __init__(self, db: Database) -> None:
@@ -98,7 +100,7 @@ class SqliteGrantStore:
     def insert(self, grant: Grant) -> Grant:
         """Stores a grant; NotFound if its entitlement was deleted meanwhile."""
 
-        def job(conn: sqlite3.Connection) -> Grant:
+        def job(conn: Connection) -> Grant:
             row = conn.execute("SELECT deleted_us FROM entitlements WHERE id = ?", (grant.entitlement_id,)).fetchone()
             if row is None or row[0] is not None:
                 raise NotFound(f"entitlement: entitlement {grant.entitlement_id} not found")
@@ -120,7 +122,7 @@ class SqliteGrantStore:
         FailedPrecondition if it is already voided; with ``not_before_effective``, InvalidArgument (``at``) for
         an instant before its effective time."""
 
-        def job(conn: sqlite3.Connection) -> Grant:
+        def job(conn: Connection) -> Grant:
             row = conn.execute("SELECT voided_us, effective_us FROM grants WHERE id = ?", (grant_id,)).fetchone()
             if row is None:
                 raise NotFound(f"grant_id: grant {grant_id} not found")

@@ -1,14 +1,13 @@
-"""SQLite storage of entitlements and their manual resets (migrations/0004).
+"""Entitlements and their manual resets (SQLite migrations/0004, PostgreSQL 0001), for both backends.
 
 The credit engine loads a metered entitlement with ``find`` (its resets included), its grants with
-``SqliteGrantStore.for_entitlement`` and builds its inputs with ``Entitlement.engine_spec()`` and
+``SqlGrantStore.for_entitlement`` and builds its inputs with ``Entitlement.engine_spec()`` and
 ``Grant.to_engine()``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -22,11 +21,11 @@ from meterd.server.entitlements.model import (
     EntitlementType,
     MeteredSettings,
 )
-from meterd.server.entitlements.periods import Interval, UsagePeriod
 from meterd.server.errors import AlreadyExists, FailedPrecondition, NotFound
 from meterd.server.grants.model import Grant
-from meterd.server.store.sqlite.db import Database
-from meterd.server.store.sqlite.grants import insert_grant
+from meterd.server.periods import Interval, UsagePeriod
+from meterd.server.store.sql.connection import Conflict, Connection, Database
+from meterd.server.store.sql.grants import insert_grant
 from meterd.server.timeutil import from_us, to_us
 
 COLUMNS = (
@@ -40,7 +39,7 @@ Cursor = tuple[int, str]
 # Called inside the transaction that records a manual reset with (conn, entitlement_id, reset): the credit
 # engine re-checks the reset against later ones and drops its balance snapshots at or after it. A listener
 # may raise a MeterdError to refuse the reset (the whole write rolls back).
-ResetListener = Callable[[sqlite3.Connection, str, Reset], None]
+ResetListener = Callable[[Connection, str, Reset], None]
 
 
 def _entitlement_of(row: tuple[Any, ...], resets: Sequence[Reset] = ()) -> Entitlement:
@@ -62,7 +61,7 @@ def _entitlement_of(row: tuple[Any, ...], resets: Sequence[Reset] = ()) -> Entit
     )
 
 
-def _resets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[Reset]]:
+def _resets_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[Reset]]:
     if not ids:
         return {}
     found: dict[str, list[Reset]] = {}
@@ -81,13 +80,13 @@ def _resets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[R
     return found
 
 
-def _load(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Entitlement]:
+def _load(conn: Connection, rows: list[tuple[Any, ...]]) -> list[Entitlement]:
     metered_ids = [r[0] for r in rows if r[4] == EntitlementType.METERED]
     resets = _resets_of(conn, metered_ids)
     return [_entitlement_of(r, resets.get(r[0], ())) for r in rows]
 
 
-def _select_active(conn: sqlite3.Connection, subject_key: str, id_or_feature_key: str) -> Entitlement | None:
+def _select_active(conn: Connection, subject_key: str, id_or_feature_key: str) -> Entitlement | None:
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM entitlements WHERE subject_key = ? AND deleted_us IS NULL AND id = ?",
         (subject_key, id_or_feature_key),
@@ -101,7 +100,7 @@ def _select_active(conn: sqlite3.Connection, subject_key: str, id_or_feature_key
     return loaded[0] if loaded else None
 
 
-def _insert(conn: sqlite3.Connection, e: Entitlement, grant: Grant | None) -> Entitlement:
+def _insert(conn: Connection, e: Entitlement, grant: Grant | None) -> Entitlement:
     """Inserts inside the caller's write job: NotFound/FailedPrecondition (feature), AlreadyExists (conflict)."""
     row = conn.execute("SELECT archived_us FROM features WHERE id = ?", (e.feature_id,)).fetchone()
     if row is None:
@@ -137,7 +136,7 @@ def _insert(conn: sqlite3.Connection, e: Entitlement, grant: Grant | None) -> En
     return e
 
 
-def _soft_delete(conn: sqlite3.Connection, entitlement_id: str, at: datetime) -> None:
+def _soft_delete(conn: Connection, entitlement_id: str, at: datetime) -> None:
     cursor = conn.execute(
         "UPDATE entitlements SET deleted_us = ?, updated_us = ? WHERE id = ? AND deleted_us IS NULL",
         (to_us(at), to_us(at), entitlement_id),
@@ -146,7 +145,7 @@ def _soft_delete(conn: sqlite3.Connection, entitlement_id: str, at: datetime) ->
         raise NotFound(f"entitlement: entitlement {entitlement_id} not found")
 
 
-class SqliteEntitlementStore:
+class SqlEntitlementStore:
     """Entitlements in the ``entitlements`` table, manual resets in ``entitlement_resets``."""
 
     def __init__(self, db: Database) -> None:
@@ -172,7 +171,7 @@ class SqliteEntitlementStore:
         NotFound if the old one is gone meanwhile; otherwise as ``insert``: on any error nothing changes.
         """
 
-        def job(conn: sqlite3.Connection) -> Entitlement:
+        def job(conn: Connection) -> Entitlement:
             _soft_delete(conn, old_id, at)
             return _insert(conn, e, grant)
 
@@ -201,7 +200,7 @@ class SqliteEntitlementStore:
         this write are not atomic, so they re-check inside their own job if they need to.
         """
 
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: Connection) -> None:
             try:
                 conn.execute(
                     "INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, preserve_overage,"
@@ -211,7 +210,7 @@ class SqliteEntitlementStore:
                      reset.usage_period.interval.value if reset.usage_period else None,
                      to_us(reset.usage_period.anchor) if reset.usage_period else None),
                 )
-            except sqlite3.IntegrityError as exc:
+            except Conflict as exc:
                 raise AlreadyExists(f"entitlement: a reset at {reset.at.isoformat()} already exists") from exc
             conn.execute("UPDATE entitlements SET updated_us = ? WHERE id = ?", (to_us(created_at), entitlement_id))
             for listener in self._reset_listeners:

@@ -1,13 +1,16 @@
-"""Storage of notification channels, rules, events and their deliveries (migrations/0009).
-
-The SQL is portable: the PostgreSQL store (store/postgres/notifications.py) runs it unchanged and differs
-only in how a claim locks the rows it takes (SKIP LOCKED there; here the single writer thread already runs
-one claim at a time).
+"""Notification channels, rules, events and their deliveries (SQLite migrations/0009, PostgreSQL 0003), for
+both backends.
 
 The outbox: an event and its deliveries (one row per channel) are inserted in one write job, so an event is
 never stored without its deliveries. A delivery is claimed by setting a lease (owner, until) in a write job,
 attempted with no transaction open, and its outcome recorded only while the lease is still the claimer's;
 a process that dies mid-attempt leaves a lease that expires, after which any process claims it again.
+
+What differs between the backends is the database handed in and one dialect phrase: on PostgreSQL channels
+and rules are written SERIALIZABLE (``crud``: a rule never links a channel another replica deleted at the
+same moment), and a claim locks the rows it reads with FOR UPDATE SKIP LOCKED, so replicas claiming at once
+take different rows without waiting for each other (the lease then holds a row while it is sent); on SQLite
+the single writer thread runs one claim at a time.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from meterd.server.notifications.model import (
     Threshold,
     ThresholdType,
 )
+from meterd.server.store.sql.connection import Database, Dialect
 from meterd.server.timeutil import from_us, to_us
 
 CHANNEL_COLUMNS = (
@@ -138,15 +142,13 @@ def _count(conn: Any, table: str, where: list[str], params: list[Any]) -> int:
     return int(conn.execute(sql, params).fetchone()[0])
 
 
-class SqliteNotificationStore:
+class SqlNotificationStore:
     """Channels, rules, events and deliveries in the ``notification_*`` tables."""
 
-    # How a claim locks the candidate rows it reads: nothing here (the writer thread runs one job at a time).
-    CLAIM_LOCK = ""
-
-    def __init__(self, db: Any, crud_db: Any | None = None) -> None:
+    def __init__(self, db: Database, dialect: Dialect, crud: Database | None = None) -> None:
         self._db = db  # the outbox: events, deliveries, claims
-        self._crud = crud_db or db  # channels and rules (SERIALIZABLE on PostgreSQL)
+        self._crud = crud or db  # channels and rules (SERIALIZABLE on PostgreSQL)
+        self._dialect = dialect
 
     # -- channels ------------------------------------------------------------------------------------
     def insert_channel(self, channel: Channel) -> Channel:
@@ -308,14 +310,16 @@ class SqliteNotificationStore:
 
     @staticmethod
     def _write_links(conn: Any, rule: Rule) -> None:
-        conn.executemany(
-            "INSERT INTO notification_rule_channels (rule_id, channel_id, position) VALUES (?, ?, ?)",
-            [(rule.id, c.id, i) for i, c in enumerate(rule.channels)],
-        )
-        conn.executemany(
-            "INSERT INTO notification_rule_features (rule_id, feature_id, position) VALUES (?, ?, ?)",
-            [(rule.id, f.id, i) for i, f in enumerate(rule.features)],
-        )
+        for i, c in enumerate(rule.channels):
+            conn.execute(
+                "INSERT INTO notification_rule_channels (rule_id, channel_id, position) VALUES (?, ?, ?)",
+                (rule.id, c.id, i),
+            )
+        for i, f in enumerate(rule.features):
+            conn.execute(
+                "INSERT INTO notification_rule_features (rule_id, feature_id, position) VALUES (?, ?, ?)",
+                (rule.id, f.id, i),
+            )
 
     @staticmethod
     def _rule_row(conn: Any, rule_id: str) -> Any:
@@ -487,11 +491,12 @@ class SqliteNotificationStore:
                 if cursor.rowcount != 1:
                     continue
                 now_us = to_us(now)
-                conn.executemany(
-                    "INSERT INTO notification_deliveries (event_id, channel_id, state, attempts, next_attempt_us,"
-                    " created_us, updated_us) VALUES (?, ?, 'PENDING', 0, ?, ?, ?)",
-                    [(e.id, channel_id, now_us, now_us, now_us) for channel_id in channels],
-                )
+                for channel_id in channels:
+                    conn.execute(
+                        "INSERT INTO notification_deliveries (event_id, channel_id, state, attempts,"
+                        " next_attempt_us, created_us, updated_us) VALUES (?, ?, 'PENDING', 0, ?, ?, ?)",
+                        (e.id, channel_id, now_us, now_us, now_us),
+                    )
                 stored.append(e.id)
             return stored
 
@@ -657,7 +662,7 @@ class SqliteNotificationStore:
                 "SELECT d.event_id, d.channel_id, d.attempts, d.created_us FROM notification_deliveries d"
                 " WHERE d.state IN ('PENDING', 'SENDING') AND d.next_attempt_us <= ?"
                 " AND (d.lease_until_us IS NULL OR d.lease_until_us < ?)"
-                f" ORDER BY d.next_attempt_us LIMIT ?{self.CLAIM_LOCK}",
+                f" ORDER BY d.next_attempt_us LIMIT ?{self._dialect.skip_locked}",
                 (now_us, now_us, limit * 4),
             ).fetchall()
             taken: list[tuple[str, str, int, int]] = []
@@ -672,11 +677,12 @@ class SqliteNotificationStore:
                     break
             if not taken:
                 return []
-            conn.executemany(
-                "UPDATE notification_deliveries SET state = 'SENDING', lease_owner = ?, lease_until_us = ?,"
-                " updated_us = ? WHERE event_id = ? AND channel_id = ?",
-                [(owner, to_us(lease_until), now_us, e, c) for e, c, _, _ in taken],
-            )
+            for e, c, _, _ in taken:
+                conn.execute(
+                    "UPDATE notification_deliveries SET state = 'SENDING', lease_owner = ?, lease_until_us = ?,"
+                    " updated_us = ? WHERE event_id = ? AND channel_id = ?",
+                    (owner, to_us(lease_until), now_us, e, c),
+                )
             events = sorted({e for e, _, _, _ in taken})
             payloads = dict(
                 conn.execute(

@@ -1,13 +1,12 @@
-"""SQLite storage of subjects; see migrations/0003_subjects_portal.sql."""
+"""Subjects (SQLite migrations/0003, PostgreSQL 0001), for both backends: upsert by key with ON CONFLICT."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store.sql.connection import Connection, Database
 from meterd.server.subjects.model import Subject
 from meterd.server.subjects.service import BuildSubject
 from meterd.server.timeutil import from_us, to_us
@@ -25,7 +24,7 @@ _UPSERT = (
 )
 
 
-class SqliteSubjectStore:
+class SqlSubjectStore:
     """Subjects in the ``subjects`` table."""
 
     def __init__(self, db: Database) -> None:
@@ -34,7 +33,7 @@ class SqliteSubjectStore:
     def upsert(self, keys: Sequence[str], build: BuildSubject) -> list[Subject]:
         """Reads each key's row, builds its new version and writes it, all in one transaction."""
 
-        def job(conn: sqlite3.Connection) -> list[Subject]:
+        def job(conn: Connection) -> list[Subject]:
             stored: list[Subject] = []
             for index, key in enumerate(keys):
                 row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE key = ?", (key,)).fetchone()

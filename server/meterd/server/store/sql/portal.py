@@ -1,23 +1,25 @@
-"""SQLite storage of portal tokens and the portal's signing secret; see migrations/0003_subjects_portal.sql."""
+"""Portal tokens and the portal's signing secret (SQLite migrations/0003, PostgreSQL 0001), for both
+backends. Nothing is cached in memory: every authenticated portal call reads its token's row, so a token
+invalidated through one replica is refused by every other at once. The secret is generated once (the first
+INSERT wins, ON CONFLICT DO NOTHING) and read by all."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from meterd.server.portal.model import PortalToken
 from meterd.server.portal.service import Cursor
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store.sql.connection import Connection, Database
 from meterd.server.timeutil import from_us, to_us
 
 _COLUMNS = "id, subject, allowed_meter_slugs, expires_us, created_us, invalidated_us"
 _SECRET = "token_secret"
 
 
-class SqlitePortalStore:
+class SqlPortalStore:
     """Issued tokens in ``portal_tokens``; settings in ``portal_settings``."""
 
     def __init__(self, db: Database) -> None:
@@ -26,7 +28,7 @@ class SqlitePortalStore:
     def secret(self, generate: Callable[[], str]) -> str:
         """The signing secret kept in the database, generated and stored on first use."""
 
-        def job(conn: sqlite3.Connection) -> str:
+        def job(conn: Connection) -> str:
             conn.execute(
                 "INSERT INTO portal_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                 (_SECRET, generate()),

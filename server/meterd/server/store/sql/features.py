@@ -1,16 +1,17 @@
-"""SQLite storage of features (migrations/0004)."""
+"""Features (SQLite migrations/0004, PostgreSQL 0001), for both backends. On PostgreSQL the jobs run
+SERIALIZABLE: of two replicas creating the same key or archiving the same feature at once, one wins and the
+other is answered as if it came second (ALREADY_EXISTS, NOT_FOUND)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.features.model import Feature, FeatureFilter
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store.sql.connection import Connection, Database
 from meterd.server.timeutil import from_us, to_us
 
 COLUMNS = "id, key, name, meter_slug, meter_group_by_filters, metadata, created_us, updated_us, archived_us"
@@ -26,7 +27,7 @@ def feature_of(row: tuple[Any, ...]) -> Feature:
     )
 
 
-def select_feature(conn: sqlite3.Connection, id_or_key: str) -> Feature | None:
+def select_feature(conn: Connection, id_or_key: str) -> Feature | None:
     """By id (archived or not), else the active feature with that key."""
     row = conn.execute(f"SELECT {COLUMNS} FROM features WHERE id = ?", (id_or_key,)).fetchone()
     if row is None:
@@ -40,7 +41,7 @@ def _json(value: Mapping[str, str]) -> str:
     return json.dumps(dict(value), separators=(",", ":"), sort_keys=True)
 
 
-class SqliteFeatureStore:
+class SqlFeatureStore:
     """Features in the ``features`` table."""
 
     def __init__(self, db: Database) -> None:
@@ -49,7 +50,7 @@ class SqliteFeatureStore:
     def insert(self, feature: Feature) -> Feature:
         """Stores a new feature; AlreadyExists if an active feature has its key."""
 
-        def job(conn: sqlite3.Connection) -> Feature:
+        def job(conn: Connection) -> Feature:
             existing = conn.execute(
                 "SELECT id FROM features WHERE key = ? AND archived_us IS NULL", (feature.key,)
             ).fetchone()
@@ -78,7 +79,7 @@ class SqliteFeatureStore:
     def archive(self, feature_id: str, at: datetime) -> Feature:
         """Archives an active feature; NotFound if it is unknown or already archived."""
 
-        def job(conn: sqlite3.Connection) -> Feature:
+        def job(conn: Connection) -> Feature:
             cursor = conn.execute(
                 "UPDATE features SET archived_us = ?, updated_us = ? WHERE id = ? AND archived_us IS NULL",
                 (to_us(at), to_us(at), feature_id),

@@ -1,4 +1,6 @@
-"""The credit engine wired to meterd's data: a metered entitlement's value, history and manual resets.
+"""The balance service: the credit engine wired to meterd's data (a metered entitlement's value, history and
+manual resets). Sits above entitlements and grants, as OpenMeter's metered-entitlement connector sits above
+its engine.
 
 Feeds the pure engine (credit/engine.py) with the entitlement's spec, its grants and a usage function over
 the feature's meter (the meters' minute pre-aggregates, for the subject, with the feature's group-by
@@ -9,7 +11,7 @@ Which snapshots are kept (at most a few per usage period and entitlement):
 - one rolling state per period, at the latest whole hour at least ``SNAPSHOT_GRACE`` before now (hourly, so a
   busy entitlement writes at most one per hour; saving a newer one prunes the older one of its period).
 No snapshot is ever taken later than ``now - SNAPSHOT_GRACE``, so events that arrive on time never invalidate
-one: only late ones do (see store/sqlite/snapshots.py for the invalidation rules and the races they close).
+one: only late ones do (see store/sql/snapshots.py for the invalidation rules and the races they close).
 """
 
 from __future__ import annotations
@@ -26,14 +28,6 @@ from meterd.server.credit import engine
 from meterd.server.credit.snapshots import SnapshotBasis, meter_version
 from meterd.server.credit.windows import HistoryWindow, window_edges
 from meterd.server.entitlements.model import Entitlement, EntitlementType, EntitlementValue
-from meterd.server.entitlements.periods import (
-    Interval,
-    UsagePeriod,
-    as_utc,
-    ceil_to_minute,
-    is_whole_minute,
-    truncate_to_minute,
-)
 from meterd.server.errors import (
     AlreadyExists,
     DeadlineCheck,
@@ -45,6 +39,14 @@ from meterd.server.features.model import Feature
 from meterd.server.grants.model import Grant
 from meterd.server.meters.model import Aggregation
 from meterd.server.meters.windows import QUERY_MAX_TIME, QUERY_MIN_TIME, QUERY_RANGE_TEXT, resolve_zone
+from meterd.server.periods import (
+    Interval,
+    UsagePeriod,
+    as_utc,
+    ceil_to_minute,
+    is_whole_minute,
+    truncate_to_minute,
+)
 from meterd.server.timeutil import to_us
 
 log = logging.getLogger("meterd.credit")
@@ -179,7 +181,7 @@ class CreditService:
                 " credit needs SUM or COUNT"
             )
         # The event sequence is read before anything the engine uses, so a snapshot saved from this
-        # computation can be checked against every event stored after it (see store/sqlite/snapshots.py).
+        # computation can be checked against every event stored after it (see store/sql/snapshots.py).
         event_seq = self._snapshots.event_seq()
         stored = self._grants.for_entitlement(entitlement.id)
         slug, subject, filters = (

@@ -1,8 +1,8 @@
-"""Server-wide settings stored in the database (migrations/0006_server_settings.sql)."""
+"""Server-wide settings stored in the database (SQLite migrations/0006, PostgreSQL 0001)."""
 
 from __future__ import annotations
 
-from meterd.server.store.sqlite.db import Database
+from meterd.server.store.sql.connection import Database
 
 
 def page_token_key(db: Database) -> bytes:
