@@ -26,7 +26,13 @@ FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.
   server/meterd/server/store/postgres/stores.py server/meterd/server/store/sql/__init__.py \
   server/meterd/server/store/sql/connection.py server/meterd/server/store/sql/events.py \
   server/meterd/server/store/sql/meters.py server/meterd/server/store/sql/migrations.py \
-  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py
+  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py \
+  server/meterd/server/notifications server/meterd/server/webhooks.py \
+  server/meterd/server/store/sql/notifications.py server/meterd/server/http/routes/notifications.py \
+  server/meterd/server/wiring/notifications.py bench/notifications.py tests/notify_support.py \
+  tests/api/test_notifications.py tests/api/test_notification_client.py tests/api/test_notification_crossings.py \
+  tests/api/test_notification_faults.py tests/api/test_notification_http.py tests/unit/test_notification_domain.py \
+  tests/cli/test_notifications_cli.py
 PY_SOURCES := client/meterd/client server tests bench scripts
 
 .PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench stubs clean fuzz

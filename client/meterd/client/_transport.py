@@ -26,6 +26,8 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
@@ -57,7 +59,9 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.http2.max_pings_without_data", 0),
 ]
 
-_MODULES = (entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, portal_pb2, subjects_pb2)
+_MODULES = (
+    entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, notifications_pb2, portal_pb2, subjects_pb2
+)
 
 PemSource = str | bytes | os.PathLike[str]
 Request = TypeVar("Request")
@@ -230,6 +234,10 @@ class Transport:
     def grants(self) -> grants_pb2_grpc.GrantServiceStub:
         return grants_pb2_grpc.GrantServiceStub(self.channel)
 
+    @functools.cached_property
+    def notifications(self) -> notifications_pb2_grpc.NotificationServiceStub:
+        return notifications_pb2_grpc.NotificationServiceStub(self.channel)
+
     def call(
         self, rpc: grpc.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
         timeout: float | None = None, idempotent: bool | None = None,
@@ -316,6 +324,10 @@ class AsyncTransport:
     @functools.cached_property
     def grants(self) -> grants_pb2_grpc.GrantServiceAsyncStub:
         return grants_pb2_grpc.GrantServiceStub(self.channel)
+
+    @functools.cached_property
+    def notifications(self) -> notifications_pb2_grpc.NotificationServiceAsyncStub:
+        return notifications_pb2_grpc.NotificationServiceStub(self.channel)
 
     async def call(
         self, rpc: grpc.aio.UnaryUnaryMultiCallable[Request, Response], request: Request, *,

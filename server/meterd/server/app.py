@@ -38,6 +38,8 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
@@ -62,6 +64,8 @@ SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], Callable[[Ser
     (entitlements_pb2, "EntitlementService", entitlements_pb2_grpc.add_EntitlementServiceServicer_to_server,
      lambda s: s.entitlements),
     (grants_pb2, "GrantService", grants_pb2_grpc.add_GrantServiceServicer_to_server, lambda s: s.grants),
+    (notifications_pb2, "NotificationService", notifications_pb2_grpc.add_NotificationServiceServicer_to_server,
+     lambda s: s.notifications),
 ]
 
 
@@ -126,7 +130,7 @@ class MeterdServer:
             self.port = self._on_loop(self._build())
         except BaseException:
             self._close_loop()
-            self.services.watching.close()
+            self.services.close()
             self.db.close()
             raise
         host = config.listen.rsplit(":", 1)[0]
@@ -239,7 +243,7 @@ class MeterdServer:
         async def stop() -> None:
             await self.health.enter_graceful_shutdown()
             self.serving.begin_shutdown()
-            self.services.watching.close()  # ends watch streams (they would otherwise wait for the grace)
+            self.services.close()  # ends notifications' work and watch streams (which would wait for the grace)
             seconds = self.config.grace_seconds if grace is None else grace
             if self.http is None:
                 await self.grpc.stop(seconds)

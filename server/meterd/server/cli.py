@@ -562,3 +562,87 @@ def entitlements_value(subject: str, feature: str, at: str | None, check: bool, 
                     title=f"{subject} / {entitlement.feature_key}")
     if check and not value.has_access:
         raise SystemExit(3)
+
+
+@main.group(invoke_without_command=True, epilog=EXIT_CODES)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Most recent events shown.")
+@click.option("--rule", "rules", multiple=True, help="Only events of this rule (id); repeatable.")
+@click.option("--channel", "channels", multiple=True, help="Only events sent to this channel (id); repeatable.")
+@click.option("--subject", "subjects", multiple=True, help="Only events about this subject; repeatable.")
+@click.option("--feature", "features", multiple=True, help="Only events about this feature (id or key); repeatable.")
+@format_option
+@target_option
+@api_key_option
+@click.pass_context
+def notifications(ctx: click.Context, limit: int, rules: tuple[str, ...], channels: tuple[str, ...],
+                  subjects: tuple[str, ...], features: tuple[str, ...], fmt: str, target: str,
+                  api_key: str | None) -> None:
+    """Recent notification events (newest first) and each channel's delivery status; `channels` and `rules`
+    list those."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _client(target, api_key) as om:
+        try:
+            page = om.notifications.events.list_page(limit=limit, order="DESC", rule=rules, channel=channels,
+                                                     subject=subjects, feature=features)
+        except Exception as error:
+            _fail(error, target)
+    records = []
+    for e in page.events:
+        t = e.balance_threshold
+        record: dict[str, Any] = {"id": e.id, "created_at": _time(e.created_at), "rule": e.rule.name,
+                                  "subject": "(test)", "feature": "", "threshold": "", "usage": None}
+        if t is not None:
+            kind = str(t.threshold.type)
+            record.update(subject=t.subject_key, feature=t.feature_key, usage=t.value.usage,
+                          threshold=f"{_number(t.threshold.value)}{'%' if kind == 'PERCENT' else ''} ({kind})")
+        record["delivery"] = "; ".join(_delivery_text(d) for d in e.delivery_status)
+        records.append(record)
+    _print_records(records, ["id", "created_at", "rule", "subject", "feature", "threshold", "usage", "delivery"],
+                   fmt, f"notification events ({len(records)} of {page.total_size})")
+
+
+def _delivery_text(d: Any) -> str:
+    """``SUCCESS``, ``PENDING (2 attempts, next 12:00:05Z, HTTP 500)``, ... for one channel's delivery."""
+    details = []
+    if len(d.attempts) != 1 or d.state != "SUCCESS":
+        details.append(f"{len(d.attempts)} attempt{'s' if len(d.attempts) != 1 else ''}")
+    if d.next_attempt_at is not None:
+        details.append(f"next {d.next_attempt_at.strftime('%H:%M:%SZ')}")
+    if d.reason:
+        details.append(d.reason[:80])
+    return f"{d.channel.id[-6:]} {d.state}" + (f" ({', '.join(details)})" if details else "")
+
+
+@notifications.command("channels", epilog=EXIT_CODES)
+@format_option
+@target_option
+@api_key_option
+def notification_channels(fmt: str, target: str, api_key: str | None) -> None:
+    """List notification channels (disabled ones too; never their signing secrets)."""
+    records = []
+    with _client(target, api_key) as om:
+        pages = _pages(lambda **options: om.notifications.channels.list_page(include_disabled=True, **options), target)
+        for page in pages:
+            for c in page.channels:
+                records.append({"id": c.id, "name": c.name, "url": c.url, "disabled": c.disabled,
+                                "created_at": _time(c.created_at)})
+    _print_records(records, ["id", "name", "url", "disabled", "created_at"], fmt, "notification channels")
+
+
+@notifications.command("rules", epilog=EXIT_CODES)
+@format_option
+@target_option
+@api_key_option
+def notification_rules(fmt: str, target: str, api_key: str | None) -> None:
+    """List notification rules (disabled ones too): thresholds, features, channels."""
+    records = []
+    with _client(target, api_key) as om:
+        for page in _pages(lambda **options: om.notifications.rules.list_page(include_disabled=True, **options), target):
+            for r in page.rules:
+                thresholds = ", ".join(f"{_number(t.value)}{'%' if t.type == 'PERCENT' else ''}" for t in r.thresholds)
+                records.append({"id": r.id, "name": r.name, "thresholds": thresholds,
+                                "features": ", ".join(f.key for f in r.features) or "(all)",
+                                "channels": len(r.channels), "disabled": r.disabled})
+    _print_records(records, ["id", "name", "thresholds", "features", "channels", "disabled"], fmt,
+                   "notification rules")

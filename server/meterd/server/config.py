@@ -203,6 +203,14 @@ class Config(BaseModel):
                                                   "json (one object per line) or text (same fields)")
     log_level: Literal["debug", "info", "warning", "error"] = setting("info", "log.level", "METERD_LOG_LEVEL",
                                                                       "least severe level logged")
+    notifications_allow_private_targets: bool = setting(
+        False, "notifications.allow_private_targets", "METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS",
+        "let webhook channels target loopback, link-local (cloud metadata) and private addresses; off, "
+        "such URLs are refused")
+    notifications_attempt_timeout_seconds: float = setting(
+        10.0, "notifications.attempt_timeout_seconds", "METERD_NOTIFICATIONS_ATTEMPT_TIMEOUT_SECONDS",
+        "how long one webhook delivery attempt may take (connect, send, answer) before it counts as failed",
+        ge=1, le=60)
     meters: list[MeterDeclaration] = setting([], "meters", "METERD_METERS",
                                              "meters created (or updated) at start, OpenMeter's shape; "
                                              "the variable holds a YAML/JSON list (at most 1000)",

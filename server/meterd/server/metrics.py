@@ -61,6 +61,56 @@ class _FileSizes(Collector):
         yield family
 
 
+class _NotificationQueue(Collector):
+    """meterd_notification_queue_depth and meterd_notification_oldest_pending_seconds, read from the outbox
+    when scraped (every replica reports the shared outbox)."""
+
+    def __init__(self, queue: Callable[[], tuple[int, Any]], clock: Callable[[], Any]) -> None:
+        self._queue = queue
+        self._clock = clock
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            depth, oldest = self._queue()
+        except Exception:  # the database is unreachable: no sample rather than a failed scrape
+            return
+        yield GaugeMetricFamily("meterd_notification_queue_depth", "Webhook deliveries waiting for their "
+                                "first attempt, a retry, or in progress", value=depth)
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily("meterd_notification_oldest_pending_seconds", "Age of the oldest delivery not "
+                                "yet delivered or given up", value=max(0.0, age))
+
+
+class NotificationMetrics:
+    """What the notification evaluator and dispatcher report (their Observer)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter("meterd_notification_events", "Notification events created (threshold "
+                              "crossings and tests)", registry=registry)
+        self.attempts = Counter("meterd_notification_delivery_attempts", "Webhook delivery attempts by result: "
+                                "success, http_error (a non-2xx answer), no_answer, refused", ["result"],
+                                registry=registry)
+        self.attempt_seconds = Histogram("meterd_notification_attempt_seconds", "Duration of a delivery attempt",
+                                         buckets=_LATENCY_BUCKETS, registry=registry)
+        self.failures = Counter("meterd_notification_delivery_failures", "Deliveries given up (FAILED)",
+                                registry=registry)
+        self.latency = Histogram("meterd_notification_delivery_seconds", "From an event's creation to its "
+                                 "successful delivery", buckets=_LATENCY_BUCKETS, registry=registry)
+
+    def attempt(self, result: str, seconds: float) -> None:
+        self.attempts.labels(result).inc()
+        self.attempt_seconds.observe(seconds)
+
+    def delivered(self, seconds_since_created: float) -> None:
+        self.latency.observe(max(0.0, seconds_since_created))
+
+    def failed(self) -> None:
+        self.failures.inc()
+
+    def created(self, n: int) -> None:
+        self.events.inc(n)
+
+
 class Metrics:
     """The server's metrics and the wrappers that record them."""
 
@@ -123,6 +173,12 @@ class Metrics:
         """A group commit of ``jobs`` jobs took ``seconds``."""
         self.commit_jobs.observe(jobs)
         self.commit_seconds.observe(seconds)
+
+    # -- notifications -------------------------------------------------------------------------------
+    def notifications(self, queue: Callable[[], tuple[int, Any]], clock: Callable[[], Any]) -> NotificationMetrics:
+        """The notification metrics; the outbox's depth and oldest entry are read from ``queue`` when scraped."""
+        self.registry.register(_NotificationQueue(queue, clock))
+        return NotificationMetrics(self.registry)
 
     # -- events --------------------------------------------------------------------------------------
     def _type_label(self, event_type: Any, outcome: str) -> str:

@@ -21,6 +21,7 @@ from meterd.server.events.service import EventStore as DomainEventStore
 from meterd.server.features.service import FeatureStore
 from meterd.server.grants.service import GrantStore as DomainGrantStore
 from meterd.server.meters.service import MeterStore, WindowedMeterStore
+from meterd.server.notifications.service import NotificationStore
 from meterd.server.portal.service import PortalTokenStore
 from meterd.server.subjects.service import SubjectStore
 from meterd.server.watch.remote import Channel
@@ -67,6 +68,7 @@ class Stores:
     entitlements: EntitlementStore
     grants: GrantStore
     snapshots: SnapshotStore
+    notifications: NotificationStore
     # The meter store again where it groups rows into query windows itself (SQLite); None where the meter
     # service merges fetched rows into windows (PostgreSQL). A declared capability, never probed.
     meter_windows: WindowedMeterStore | None

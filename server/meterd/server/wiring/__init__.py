@@ -3,7 +3,7 @@ gRPC servicers over them. The only place that knows every domain and both backen
 
 Order (each step uses only what the steps before it built): stores -> events -> meters (and the meters the
 config file declares) -> subjects -> portal -> features -> credit (balances: reads entitlement, grant and
-feature stores and the meter service) -> entitlements -> grants -> watching -> servicers.
+feature stores and the meter service) -> entitlements -> grants -> watching -> notifications -> servicers.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from meterd.server.grants.servicer import GrantServicer
 from meterd.server.meters.service import MeterService
 from meterd.server.meters.servicer import MeterServicer
 from meterd.server.metrics import Metrics
+from meterd.server.notifications.service import NotificationService
+from meterd.server.notifications.servicer import NotificationServicer
 from meterd.server.portal.auth import Authenticator, AuthInterceptor
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.servicer import PortalServicer
@@ -36,7 +38,8 @@ from meterd.server.subjects.service import SubjectService
 from meterd.server.subjects.servicer import SubjectServicer
 from meterd.server.watch.service import WatchService
 from meterd.server.watch.servicer import serve_watch_async
-from meterd.server.wiring import events, meters, portal, watch
+from meterd.server.wiring import events, meters, notifications, portal, watch
+from meterd.server.wiring.notifications import Notifying
 from meterd.server.wiring.watch import Watching
 
 
@@ -53,10 +56,20 @@ class Services:
     entitlements: EntitlementService
     grants: GrantService
     watching: Watching
+    notifying: Notifying
 
     @property
     def watch(self) -> WatchService:
         return self.watching.service
+
+    @property
+    def notifications(self) -> NotificationService:
+        return self.notifying.service
+
+    def close(self) -> None:
+        """Stops the background work: notifications first (they read through a watch session), then watching."""
+        self.notifying.close()
+        self.watching.close()
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Servicers:
     features: FeatureServicer
     entitlements: EntitlementServicer
     grants: GrantServicer
+    notifications: NotificationServicer
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,13 @@ def build_services(
     entitlement_service = EntitlementService(stores.entitlements, feature_service, credit, clock)
     grant_service = GrantService(stores.grants, entitlement_service, clock)
     watching = watch.build(stores, meter_service, entitlement_service, grant_service, credit, clock)
+    try:
+        notifying = notifications.build(
+            config, stores, feature_service, subject_service, credit, watching, clock, metrics
+        )
+    except BaseException:
+        watching.close()
+        raise
     return Services(
         events=event_service,
         meters=meter_service,
@@ -109,6 +130,7 @@ def build_services(
         entitlements=entitlement_service,
         grants=grant_service,
         watching=watching,
+        notifying=notifying,
     )
 
 
@@ -125,6 +147,7 @@ def build_servicers(services: Services, clock: Callable[[], datetime]) -> Servic
             services.entitlements, clock, partial(serve_watch_async, services.watch)
         ),
         grants=GrantServicer(services.grants),
+        notifications=NotificationServicer(services.notifications),
     )
 
 
@@ -138,6 +161,6 @@ def assemble(
         auth = portal.authenticator(config, services.portal)
         interceptors: list[grpc.aio.ServerInterceptor] = [AuthInterceptor(auth)]
     except BaseException:
-        services.watching.close()
+        services.close()
         raise
     return Assembly(services, servicers, interceptors, auth)

@@ -12,6 +12,7 @@ from meterd.server.store.sql.connection import POSTGRES
 from meterd.server.store.sql.entitlements import SqlEntitlementStore
 from meterd.server.store.sql.features import SqlFeatureStore
 from meterd.server.store.sql.grants import SqlGrantStore
+from meterd.server.store.sql.notifications import SqlNotificationStore
 from meterd.server.store.sql.portal import SqlPortalStore
 from meterd.server.store.sql.settings import page_token_key
 from meterd.server.store.sql.subjects import SqlSubjectStore
@@ -40,6 +41,9 @@ def open_stores(db: Database) -> Stores:
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        # Channels and rules SERIALIZABLE (a rule never links a channel deleted at the same moment); the
+        # outbox at READ COMMITTED, its claims with SKIP LOCKED.
+        notifications=SqlNotificationStore(db, POSTGRES, crud=serializable),
         meter_windows=None,
         page_token_key=page_token_key(db),
         replicas=PgNotifyChannel(db),
