@@ -74,6 +74,9 @@ class Dialect:
 
 SQLITE = Dialect("sqlite", distinct_from="IS NOT", array_parameters=False)
 POSTGRES = Dialect(
-    "postgres", distinct_from="IS DISTINCT FROM", array_parameters=True, lock_for_share=" FOR SHARE",
+    "postgres",
+    distinct_from="IS DISTINCT FROM",
+    array_parameters=True,
+    lock_for_share=" FOR SHARE",
     skip_locked=" FOR UPDATE SKIP LOCKED",
 )
