@@ -29,7 +29,13 @@ FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.
   server/meterd/server/store/sql/snapshots.py scripts/import_graph.py \
   server/meterd/server/store/rowsets.py server/meterd/server/events/retention.py bench/scale.py \
   tests/api/test_meter_row_sets.py tests/api/test_row_set_migration.py tests/api/test_retention.py \
-  tests/data/write_old_layouts.py
+  tests/data/write_old_layouts.py \
+  server/meterd/server/notifications server/meterd/server/webhooks.py \
+  server/meterd/server/store/sql/notifications.py server/meterd/server/http/routes/notifications.py \
+  server/meterd/server/wiring/notifications.py bench/notifications.py tests/notify_support.py \
+  tests/api/test_notifications.py tests/api/test_notification_client.py tests/api/test_notification_crossings.py \
+  tests/api/test_notification_faults.py tests/api/test_notification_http.py tests/unit/test_notification_domain.py \
+  tests/cli/test_notifications_cli.py
 PY_SOURCES := client/meterd/client server tests bench scripts
 
 .PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench bench-scale stubs clean fuzz
@@ -39,6 +45,7 @@ help: ## this list
 
 setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL) ## .venv with the project and every dev tool, buf, OpenMeter's SDKs, grpcurl, PostgreSQL and Chromium (idempotent)
 	@bash scripts/ensure-postgresql.sh
+	@bash scripts/ensure-fiu.sh
 	@bash scripts/ensure-chromium.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
@@ -100,11 +107,12 @@ run: setup ## meterd serve: gRPC on 127.0.0.1:50051, the HTTP API and the dashbo
 	METERD_HTTP_DASHBOARD_DIR=examples/dashboard $(VENV)/bin/meterd serve --listen 127.0.0.1:50051 \
 	  --http-listen 127.0.0.1:8888 --db ./meterd.db --config examples/meterd.yaml
 
-# Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
+# Tests marked slow (the kill -9 chaos loop, the storage and connection fault sweeps over every call of a
+# path) run in `make test-slow`, which CI runs too; `make test` runs a short sweep of each.
 test: setup ## every suite but the slow ones
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: setup ## the slow tests (the kill -9 chaos loop)
+test-slow: setup ## the slow tests (the kill -9 chaos loop, the full fault sweeps)
 	$(PY) -m pytest -q -m slow
 
 # The wire fuzz test with many examples per RPC (make test runs a few): METERD_FUZZ_EXAMPLES to change.

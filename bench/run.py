@@ -22,6 +22,7 @@ FULL = {
     "memory": ["--events", "1000000"],
     "http_api": [],
     "http_watch": [],
+    "notifications": [],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
@@ -34,6 +35,7 @@ QUICK = {
     "memory": ["--events", "50000", "--queries", "80"],
     "http_api": ["--quick"],
     "http_watch": ["--quick"],
+    "notifications": ["--quick"],
 }
 
 
@@ -42,7 +44,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
                         help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
-                             " watch, memory, http_api, http_watch)")
+                             " watch, memory, http_api, http_watch, notifications)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -289,9 +290,11 @@ def test_unreachable_at_start_is_retried_then_one_clear_error() -> None:
     result = serve(f"postgresql://meterd@127.0.0.1:{port}/meterd", wait=1)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert f"error: meterd cannot start: cannot connect to PostgreSQL at 127.0.0.1:{port}/meterd after trying " \
-           "for 1 s: " in result.stderr, result.stderr
-    assert "refused" in result.stderr
+    # The log is JSON (the default): the reason is the last record.
+    last = json.loads(result.stderr.splitlines()[-1])
+    assert last["msg"] == "meterd cannot start"
+    assert last["reason"].startswith(f"cannot connect to PostgreSQL at 127.0.0.1:{port}/meterd after trying for 1 s: ")
+    assert "refused" in last["reason"]
     assert time.monotonic() - started < 30
 
 

@@ -1,4 +1,4 @@
-"""PostgreSQL migrations 0002 and 0003 convert a database written in the layout of 0001 (per-subject minute
+"""PostgreSQL migrations 0002 and 0004 convert a database written in the layout of 0001 (per-subject minute
 rows keyed by hour, per-subject day rows, every value column for every aggregation), as the PostgreSQL code
 before them wrote it, in place: a server started on it answers every query as the brute-force reference over
 the same events, and keeps aggregating new events into the converted rows."""
@@ -125,7 +125,7 @@ def test_old_layout_is_converted_in_place(old_url: str) -> None:
             assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (available()[-1][0],)
             tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
             assert not tables & {"meter_sub_d", "meter_sub_distinct_d", "meter_sub_m", "meter_all_h"}
-            # 0003: tokens (SUM) and peak (MAX) share a row set (type call, grouped by $.model), in slots 0 and
+            # 0004: tokens (SUM) and peak (MAX) share a row set (type call, grouped by $.model), in slots 0 and
             # 1; rows keep only what each aggregation needs.
             slots = dict(conn.execute("SELECT meter_num, (rowset, slot)::text FROM meter_slots").fetchall())
             rowset = conn.execute("SELECT rowset FROM meter_slots WHERE meter_num = 1").fetchone()[0]

@@ -1,4 +1,4 @@
-"""SQLite's migration 0009 and PostgreSQL's 0003 (row sets) convert, in place, databases written by the code
+"""SQLite's migration 0010 and PostgreSQL's 0004 (row sets) convert, in place, databases written by the code
 before them: tests/data/old_layout_*.json hold every table that code's server stored for meters and events
 given through its client (tests/data/write_old_layouts.py: six meters with one group path, more than a row
 set holds; others with other paths or none; UNIQUE_COUNT; a meter deleted after its events, one created

@@ -22,6 +22,7 @@ from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
 from meterd.server.serving import Serving, method_handlers
+from meterd.server.store import redact_url
 from meterd.server.timeutil import utcnow
 from meterd.server.tracing import Tracing
 from meterd.server.wiring import Servicers, Services, assemble
@@ -37,6 +38,8 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
@@ -61,6 +64,8 @@ SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], Callable[[Ser
     (entitlements_pb2, "EntitlementService", entitlements_pb2_grpc.add_EntitlementServiceServicer_to_server,
      lambda s: s.entitlements),
     (grants_pb2, "GrantService", grants_pb2_grpc.add_GrantServiceServicer_to_server, lambda s: s.grants),
+    (notifications_pb2, "NotificationService", notifications_pb2_grpc.add_NotificationServiceServicer_to_server,
+     lambda s: s.notifications),
 ]
 
 
@@ -82,6 +87,10 @@ def server_options(config: Config) -> list[tuple[str, int]]:
     ]
 
 
+class ServerStopped(RuntimeError):
+    """meterd stopped by itself: its storage can no longer be written safely (the message says why)."""
+
+
 class MeterdServer:
     """A running meterd: call ``stop()`` (or send SIGTERM to ``serve``) to shut it down gracefully.
 
@@ -93,6 +102,8 @@ class MeterdServer:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
         config_module.check(config)
         self.config = config
+        self.failure: str | None = None
+        self._failure_listeners: list[Callable[[], None]] = []
         self.db, self.stores = open_storage(config.db, config.db_wait_seconds)
         self.metrics = Metrics() if config.metrics_listen else None
         if self.metrics is not None:
@@ -119,7 +130,7 @@ class MeterdServer:
             self.port = self._on_loop(self._build())
         except BaseException:
             self._close_loop()
-            self.services.watching.close()
+            self.services.close()
             self.db.close()
             raise
         host = config.listen.rsplit(":", 1)[0]
@@ -184,13 +195,14 @@ class MeterdServer:
             await self._set_health(self.db.available)
 
         self.db.add_health_listener(self._database_health)  # NOT_SERVING while the database is unreachable
+        self.db.add_failure_listener(self._storage_failed)  # SQLite: a failed fsync stops the server
         self._on_loop(start())
         if self.services.raw_event_retention is not None:
             self.services.raw_event_retention.start()
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
-        log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
+        log.info("meterd listening", extra={"address": self.address, "db": redact_url(self.config.db),
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         if self.http_address:
             log.info("HTTP API listening", extra={"address": f"http://{self.http_address}"})
@@ -211,6 +223,19 @@ class MeterdServer:
         except RuntimeError:  # the loop is closed: the server is stopping
             update.close()
 
+    def _storage_failed(self, reason: str) -> None:
+        """The database can no longer be written safely (on the writer's thread): NOT_SERVING, and whoever
+        runs the server is told to stop it (``on_failure``)."""
+        self.failure = reason
+        self._database_health(False)
+        for listener in self._failure_listeners:
+            listener()
+
+    def on_failure(self, listener: Callable[[], None]) -> None:
+        """Registers a function called when the server must stop because its storage failed (``failure``
+        says why); ``serve`` stops and exits 1."""
+        self._failure_listeners.append(listener)
+
     def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight ones finish, then commits and closes the database."""
         if self._stopped.is_set():
@@ -220,7 +245,7 @@ class MeterdServer:
         async def stop() -> None:
             await self.health.enter_graceful_shutdown()
             self.serving.begin_shutdown()
-            self.services.watching.close()  # ends watch streams (they would otherwise wait for the grace)
+            self.services.close()  # ends notifications' work and watch streams (which would wait for the grace)
             seconds = self.config.grace_seconds if grace is None else grace
             if self.http is None:
                 await self.grpc.stop(seconds)
@@ -259,8 +284,11 @@ def serve(config: Config) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    server.on_failure(done.set)
     print(f"meterd listening on {server.address}", flush=True)
     if server.http_address:
         print(f"meterd HTTP API on http://{server.http_address}", flush=True)
     done.wait()
     server.stop()
+    if server.failure is not None:
+        raise ServerStopped(server.failure)

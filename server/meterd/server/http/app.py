@@ -33,6 +33,7 @@ from meterd.server.events.service import EventService
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.service import GrantService
 from meterd.server.meters.service import MeterService
+from meterd.server.notifications.service import NotificationService
 from meterd.server.portal.auth import Authenticator, bearer_of
 from meterd.server.portal.model import PortalAccess
 from meterd.server.portal.service import PortalService
@@ -100,6 +101,7 @@ class Services:
     clock: Callable[[], datetime]
     watch: WatchService | None = None  # None: the watch routes answer 503
     streams: StreamGate | None = None  # None: streams are not counted
+    notifications: NotificationService | None = None
 
 
 class Access(enum.Enum):

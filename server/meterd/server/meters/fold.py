@@ -49,7 +49,7 @@ from typing import Any
 
 import orjson
 
-from meterd.server.events.model import parse_data
+from meterd.server.events.model import no_meter_reads, parse_data
 from meterd.server.meters.model import (
     MAX_VALUE_DIGITS,
     Aggregation,
@@ -240,9 +240,13 @@ class Folder:
         self._specs: tuple[Mapping[str, list[CompiledMeter]] | None, dict[str, list[_Spec]], dict[int, RowSet]] = (
             None, {}, {})
 
-    def group_text(self, groups: tuple[str | None, ...]) -> str:
+    def group_text(self, groups: tuple[str | None, ...]) -> str | None:
+        """The stored text of group values; None for values with a NUL character, which the fast paths then
+        leave to the reader (it refuses them: see meters.model.NUL_IN_TEXT)."""
         text = self._group_texts.get(groups)
         if text is None:
+            if any(g is not None and "\x00" in g for g in groups):
+                return None
             text = json.dumps(list(groups), separators=(",", ":"))
             if len(self._group_texts) > _GROUP_TEXT_CACHE_LIMIT:
                 self._group_texts = {}
@@ -397,7 +401,7 @@ class Folder:
                                 number = value * NANOS
                             else:
                                 number = float(value)
-                        elif type(value) is str and kind == DISTINCT:
+                        elif type(value) is str and kind == DISTINCT and "\x00" not in value:
                             number = value
                         else:
                             text = None
@@ -443,7 +447,7 @@ class Folder:
 
 
 def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
-               group_text: Callable[[tuple[str | None, ...]], str],
+               group_text: Callable[[tuple[str | None, ...]], str | None],
                errors: list[tuple[int, str, str]]) -> tuple[str, Any] | None:
     """One meter's reading of an event through ``MeterReader``: (groups text, number) or None after
     recording the event's error. ``cache`` holds the exact parse of the data once made ([] before)."""
@@ -473,7 +477,11 @@ def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
             if math.isinf(number):
                 errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
                 return None
-        return group_text(reading.groups), number
+        text = group_text(reading.groups)
+        if text is None:  # the reader refuses what group_text cannot keep; never reached
+            errors.append((seq, m.slug, "group values cannot be kept"))
+            return None
+        return text, number
     except Exception as exc:  # this event's error, not the batch's
         errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
         return None
@@ -688,3 +696,11 @@ def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: F
     _add_rows(out, SUB_DISTINCT_TARGET, sub, ())
     for level, level_rows in levels.items():
         _add_rows(out, ALL_DISTINCT_TARGET[level], list(level_rows), ())
+
+
+def unread_warnings(batches: Iterable[Any], by_type: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+    """(seq, "", "no meter reads event type T") for each stored event of the batches (``InsertedBatch``:
+    events and seqs, None for a duplicate) whose type no meter reads: the warning ListEvents shows for it."""
+    return [(seq, "", no_meter_reads(e.type))
+            for batch in batches for seq, e in zip(batch.seqs, batch.events, strict=True)
+            if seq is not None and e.type not in by_type]

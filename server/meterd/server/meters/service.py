@@ -24,8 +24,9 @@ from meterd.server.meters.model import (
 )
 from meterd.server.meters.windows import (
     QUERY_MIN_TIME,
+    UniformWindows,
     WindowSize,
-    bounded_windows,
+    query_windows,
     resolve_zone,
     too_many,
     validate_query_range,
@@ -35,8 +36,10 @@ from meterd.server.timeutil import ceil_to_minute
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-# A query answers at most this many rows (windows x groups); a query that would exceed it is refused with
-# INVALID_ARGUMENT on window_size, before the work when the windows alone exceed it.
+# A query answers at most this many rows (windows x groups with data); one whose rows would exceed it is
+# refused with INVALID_ARGUMENT on window_size as the rows are read. The windows of a range are not counted
+# ahead (a MINUTE query over a year of sparse data has 525,600 windows and a few rows), except in a time zone
+# whose HOUR/DAY windows change length, where they are listed and at most this many.
 MAX_QUERY_ROWS = 100_000
 # How many fetched aggregate rows are merged between two checks of the caller's deadline and of the limit.
 _CHECK_EVERY = 1024
@@ -56,7 +59,11 @@ WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | N
 class MeterStore(Protocol):
     def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Meter: ...
     def update(self, meter: Meter, definition: MeterDefinition, now: datetime) -> Meter: ...
-    def delete(self, meter: Meter) -> None: ...
+    def delete(self, meter: Meter) -> None:
+        """Deletes the meter; NotFound if it is gone, ``in_use_by_features`` if an active feature uses it
+        (checked in the deleting transaction)."""
+        ...
+
     def get(self, id_or_slug: str) -> Meter: ...
     def list(self, limit: int, after_slug: str | None) -> list[Meter]: ...
     def subjects(self, meter: Meter) -> builtins.list[str]: ...
@@ -104,6 +111,12 @@ class QueryResult:
     rows: list[QueryRow]
 
 
+def in_use_by_features(slug: str, keys: Sequence[str], total: int) -> FailedPrecondition:
+    """The error of deleting a meter that active features use: ``keys`` the first of them, ``total`` how many."""
+    shown = ", ".join(keys) + (f" and {total - len(keys)} more" if total > len(keys) else "")
+    return FailedPrecondition(f"meter: {slug} is used by features {shown}; delete (archive) them first")
+
+
 _FINENESS = {WindowSize.MINUTE: 0, WindowSize.HOUR: 1, WindowSize.DAY: 2}
 
 
@@ -121,16 +134,12 @@ class MeterService:
     """Meter resources and queries."""
 
     def __init__(
-        self, store: MeterStore, clock: Callable[[], datetime],
-        feature_keys: Callable[[str], list[str]] = lambda slug: [],
-        windows: WindowedMeterStore | None = None,
+        self, store: MeterStore, clock: Callable[[], datetime], windows: WindowedMeterStore | None = None,
     ) -> None:
-        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter; ``windows``:
-        the same store when it groups rows into query windows itself (SQLite)."""
+        """``windows``: the same store when it groups rows into query windows itself (SQLite)."""
         self._store = store
         self._windows = windows
         self._clock = clock
-        self._feature_keys = feature_keys
         self._listeners: list[MeterChangeListener] = []
         # Changes made before anybody listened (config meters declared at start): handed to the first listener,
         # so that watchers elsewhere (other replicas) hear of a redefinition made while this server started.
@@ -185,14 +194,10 @@ class MeterService:
         return meters, (meters[-1].slug if more and meters else None)
 
     def delete(self, id_or_slug: str) -> None:
-        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first)."""
+        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first). The
+        store checks that inside the transaction that deletes (``in_use_by_features``), so a feature created
+        at the same moment, on this server or another, either makes the delete fail or fails itself."""
         meter = self.get(id_or_slug)
-        users = self._feature_keys(meter.slug)
-        if users:
-            shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
-            raise FailedPrecondition(
-                f"meter: {meter.slug} is used by features {shown}; delete (archive) them first"
-            )
         self._store.delete(meter)
         self._changed("deleted", meter.slug)
 
@@ -225,7 +230,7 @@ class MeterService:
             from_time = max(from_time, QUERY_MIN_TIME)
         elif from_time >= to_time:
             raise InvalidArgument.of("from_time", "must be before to_time (which defaults to now)")
-        windows = bounded_windows(from_time, to_time, q.window_size, zone, MAX_QUERY_ROWS)
+        windows = query_windows(from_time, to_time, q.window_size, zone, MAX_QUERY_ROWS)
         check()
         rows = self._rows(meter, windows, q, check)
         return QueryResult(from_time, to_time, q.window_size, rows)
@@ -258,7 +263,7 @@ class MeterService:
         return out
 
     def _rows(
-        self, meter: Meter, windows: builtins.list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
+        self, meter: Meter, windows: Sequence[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
     ) -> builtins.list[QueryRow]:
         keys = list(meter.group_by)
         index_of = {k: i for i, k in enumerate(keys)}
@@ -266,7 +271,7 @@ class MeterService:
         keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
         if self._windows is not None and meter.aggregation is not Aggregation.LATEST:
             return self._windowed_rows(self._windows.fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
-        the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
+        the_plan = _plan(windows)
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:
             check()
@@ -291,14 +296,19 @@ class MeterService:
 
 
     def _windowed_rows(
-        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: builtins.list[Any], q: MeterQuery,
+        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: Sequence[Any], q: MeterQuery,
         chosen: builtins.list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
     ) -> builtins.list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
-        fetches = planner.fetches([(w.clip_start, w.clip_end) for w in windows])
+        if isinstance(windows, UniformWindows):
+            fetches = _plan(windows).fetches
+            runs = planner.uniform_runs(windows.first_start, windows.step, len(windows))
+        else:
+            fetches = planner.fetches([(w.clip_start, w.clip_end) for w in windows])
+            runs = planner.window_runs([(w.start, w.end) for w in windows])
         fetched = fetch_windows(
-            meter, planner.window_runs([(w.start, w.end) for w in windows]), fetches, subjects=q.subjects,
+            meter, runs, fetches, subjects=q.subjects,
             keep_subject=keep_subject, keep_groups=[index_of[k] for k in chosen],
             filters={index_of[k]: v for k, v in q.filter_group_by.items()},
         )
@@ -324,6 +334,14 @@ class MeterService:
         if len(rows) > MAX_QUERY_ROWS:
             raise too_many(MAX_QUERY_ROWS, q.window_size.value if q.window_size else "")
         return rows
+
+
+def _plan(windows: Sequence[Any]) -> planner.Plan | planner.UniformPlan:
+    """The reads of a query's windows: planned from their kind when they all have one length (none listed),
+    else window by window."""
+    if isinstance(windows, UniformWindows):
+        return planner.uniform_plan(windows.first_start, windows.step, windows.clip)
+    return planner.plan([(w.clip_start, w.clip_end) for w in windows])
 
 
 def _bounded(

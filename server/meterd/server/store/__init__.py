@@ -4,12 +4,30 @@ backend is opened once, by the composition root (meterd.server.wiring.storage). 
 
 from __future__ import annotations
 
+import re
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def backend_of(url: str) -> str:
     """``postgres`` for a postgresql:// (or postgres://) URL; ``sqlite`` for a path or a sqlite: URL."""
     return "postgres" if url.startswith(POSTGRES_SCHEMES) else "sqlite"
+
+
+_PASSWORD_PARAM = re.compile(r"(?P<key>[?&]password=)[^&#]*", re.I)
+
+
+def redact_url(url: str) -> str:
+    """The database URL as logs and messages may show it: a password (``user:password@`` or
+    ``?password=``) replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        # The user info ends at the last @ before the query: a password may hold an unescaped @ or /.
+        at = rest.split("?", 1)[0].rfind("@")
+        if at >= 0:
+            user, colon, _ = rest[:at].partition(":")
+            url = f"{scheme}{sep}{user}{':***' if colon else ''}{rest[at:]}"
+    return _PASSWORD_PARAM.sub(lambda m: f"{m['key']}***", url)
 
 
 def sqlite_path(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The aggregate layout both backends keep (SQLite's migration 0009, PostgreSQL's 0003), as SQL text: row set
+"""The aggregate layout both backends keep (SQLite's migration 0010, PostgreSQL's 0004), as SQL text: row set
 tables and their slot columns, the upserts of the fold's targets (``meters.fold``), and the reads of one
 meter's slot. Each backend runs these with its own driver; ``ph`` is its parameter placeholder (``?`` or
 ``%s``).

@@ -22,6 +22,7 @@ from meterd.server.events.service import EventStore as DomainEventStore
 from meterd.server.features.service import FeatureStore
 from meterd.server.grants.service import GrantStore as DomainGrantStore
 from meterd.server.meters.service import MeterStore, WindowedMeterStore
+from meterd.server.notifications.service import NotificationStore
 from meterd.server.portal.service import PortalTokenStore
 from meterd.server.subjects.service import SubjectStore
 from meterd.server.watch.remote import Channel
@@ -69,6 +70,7 @@ class Stores:
     entitlements: EntitlementStore
     grants: GrantStore
     snapshots: SnapshotStore
+    notifications: NotificationStore
     # The meter store again where it groups rows into query windows itself (both backends do); None where
     # the meter service merges fetched rows into windows. A declared capability, never probed.
     meter_windows: WindowedMeterStore | None

@@ -251,6 +251,21 @@ class WatchService:
             self._sessions.add(session)
         return session
 
+    def open_internal(
+        self, selection: Selection, wake: Callable[[], None], *, interval: float = DEFAULT_INTERVAL,
+        budget: ComputeBudget | None = None,
+    ) -> WatchSession:
+        """A session for a consumer inside the server (notification rules): any selection (both sides empty:
+        every entitlement), no thresholds, no resume, no heartbeat, its own compute ``budget`` if given; not
+        counted among the streams' sessions (``sessions()``). Its owner drives it like a stream does (start,
+        then poll) and closes it."""
+        with self._lock:
+            if self._closed:
+                raise FailedPrecondition("server: shutting down")
+        request = WatchRequest(tuple(sorted(selection.subjects)), tuple(sorted(selection.features)),
+                               interval=interval, heartbeat=MAX_HEARTBEAT)
+        return WatchSession(self, request, wake, None, False, budget)
+
     def _adoptable(self, request: WatchRequest) -> WatchSession | None:
         parts = request.resume_position.split(".")
         if len(parts) != 4:
@@ -362,9 +377,10 @@ class WatchSession:
 
     def __init__(
         self, service: WatchService, request: WatchRequest, wake: Callable[[], None], resume_from: int | None,
-        resume_asked: bool,
+        resume_asked: bool, budget: ComputeBudget | None = None,
     ) -> None:
         self._service = service
+        self.budget = budget or service.budget
         self._feed = service.feed
         self.selection = Selection(frozenset(request.subjects), frozenset(request.features))
         interval = DEFAULT_INTERVAL if request.interval is None else request.interval
@@ -404,6 +420,10 @@ class WatchSession:
     @property
     def thresholds(self) -> list[Threshold]:
         return self._thresholds.thresholds
+
+    def entitlement(self, entitlement_id: str) -> Entitlement | None:
+        """The entitlement as the session last read it (what its latest update was computed from)."""
+        return self._entitlements.get(entitlement_id)
 
     def rebind(self, wake: Callable[[], None]) -> None:
         """Wakes ``wake`` from now on (the session changes hands between a stream and its detached driver)."""
@@ -556,7 +576,7 @@ class WatchSession:
         """Messages due now (possibly none)."""
         started = time.perf_counter()
         position = self._feed.position()
-        budget = self._service.budget
+        budget = self.budget
         limit = budget.allowance()
         self._throttled = limit == 0
         if limit == 0:
@@ -706,7 +726,7 @@ class WatchSession:
         if due is None:
             return min(cap, heartbeat)
         if due == 0 and self._throttled:  # due, but the budget held it back: wait for it to refill
-            due = max(THROTTLED_WAIT, self._service.budget.wait_seconds())
+            due = max(THROTTLED_WAIT, self.budget.wait_seconds())
         return min(cap, due, heartbeat)
 
 

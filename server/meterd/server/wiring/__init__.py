@@ -3,7 +3,7 @@ gRPC servicers over them. The only place that knows every domain and both backen
 
 Order (each step uses only what the steps before it built): stores -> events -> meters (and the meters the
 config file declares) -> subjects -> portal -> features -> credit (balances: reads entitlement, grant and
-feature stores and the meter service) -> entitlements -> grants -> watching -> servicers.
+feature stores and the meter service) -> entitlements -> grants -> watching -> notifications -> servicers.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from meterd.server.grants.servicer import GrantServicer
 from meterd.server.meters.service import MeterService
 from meterd.server.meters.servicer import MeterServicer
 from meterd.server.metrics import Metrics
+from meterd.server.notifications.service import NotificationService
+from meterd.server.notifications.servicer import NotificationServicer
 from meterd.server.portal.auth import Authenticator, AuthInterceptor
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.servicer import PortalServicer
@@ -37,7 +39,8 @@ from meterd.server.subjects.service import SubjectService
 from meterd.server.subjects.servicer import SubjectServicer
 from meterd.server.watch.service import WatchService
 from meterd.server.watch.servicer import serve_watch_async
-from meterd.server.wiring import events, meters, portal, watch
+from meterd.server.wiring import events, meters, notifications, portal, watch
+from meterd.server.wiring.notifications import Notifying
 from meterd.server.wiring.watch import Watching
 
 
@@ -54,6 +57,7 @@ class Services:
     entitlements: EntitlementService
     grants: GrantService
     watching: Watching
+    notifying: Notifying
     # Removes raw events older than storage.raw_event_retention_days (started and stopped with the server);
     # None when they are kept.
     raw_event_retention: RawEventRetention | None = None
@@ -61,6 +65,15 @@ class Services:
     @property
     def watch(self) -> WatchService:
         return self.watching.service
+
+    @property
+    def notifications(self) -> NotificationService:
+        return self.notifying.service
+
+    def close(self) -> None:
+        """Stops the background work: notifications first (they read through a watch session), then watching."""
+        self.notifying.close()
+        self.watching.close()
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class Servicers:
     features: FeatureServicer
     entitlements: EntitlementServicer
     grants: GrantServicer
+    notifications: NotificationServicer
 
 
 @dataclass(frozen=True)
@@ -91,11 +105,11 @@ def build_services(
 ) -> Services:
     """Every domain service over ``stores``, in dependency order (see the module doc)."""
     event_service = events.build(stores.events, clock, metrics)
-    meter_service = meters.build(stores.meters, stores.meter_windows, stores.features, clock)
+    meter_service = meters.build(stores.meters, stores.meter_windows, clock)
     meters.declare(meter_service, config.meters)
     subject_service = SubjectService(stores.subjects, clock)
     portal_service = portal.build(config, stores.portal, clock)
-    feature_service = FeatureService(stores.features, meter_service, clock)
+    feature_service = FeatureService(stores.features, clock)
     snapshots = stores.snapshots if metrics is None else metrics.snapshot_store(stores.snapshots)
     credit = CreditService(
         stores.entitlements, stores.grants, stores.features, meter_service, snapshots, clock
@@ -103,6 +117,13 @@ def build_services(
     entitlement_service = EntitlementService(stores.entitlements, feature_service, credit, clock)
     grant_service = GrantService(stores.grants, entitlement_service, clock)
     watching = watch.build(stores, meter_service, entitlement_service, grant_service, credit, clock)
+    try:
+        notifying = notifications.build(
+            config, stores, feature_service, subject_service, credit, watching, clock, metrics
+        )
+    except BaseException:
+        watching.close()
+        raise
     return Services(
         events=event_service,
         meters=meter_service,
@@ -113,6 +134,7 @@ def build_services(
         entitlements=entitlement_service,
         grants=grant_service,
         watching=watching,
+        notifying=notifying,
         raw_event_retention=events.retention(stores.events, clock, config.raw_event_retention_days),
     )
 
@@ -130,6 +152,7 @@ def build_servicers(services: Services, clock: Callable[[], datetime]) -> Servic
             services.entitlements, clock, partial(serve_watch_async, services.watch)
         ),
         grants=GrantServicer(services.grants),
+        notifications=NotificationServicer(services.notifications),
     )
 
 
@@ -143,6 +166,6 @@ def assemble(
         auth = portal.authenticator(config, services.portal)
         interceptors: list[grpc.aio.ServerInterceptor] = [AuthInterceptor(auth)]
     except BaseException:
-        services.watching.close()
+        services.close()
         raise
     return Assembly(services, servicers, interceptors, auth)

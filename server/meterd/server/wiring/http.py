@@ -40,6 +40,7 @@ def build(
         clock=clock,
         watch=services.watch,
         streams=streams,
+        notifications=services.notifications,
     )
     routes = all_routes(front)
     app = http_app.build_app(

@@ -1,5 +1,5 @@
-"""The meters domain: the meter service (it refuses to delete a meter that features use) and the meters
-declared in the config file."""
+"""The meters domain: the meter service (its store refuses, inside the deleting transaction, to delete a
+meter that features use) and the meters declared in the config file."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from datetime import datetime
 
 from meterd.server.config import MeterDeclaration
 from meterd.server.errors import AlreadyExists
-from meterd.server.features.model import FeatureFilter
-from meterd.server.features.service import FeatureStore
 from meterd.server.meters.model import definition_from_fields
 from meterd.server.meters.service import MeterService, MeterStore, WindowedMeterStore
 
@@ -20,14 +18,9 @@ log = logging.getLogger("meterd.meters")
 def build(
     store: MeterStore,
     windows: WindowedMeterStore | None,
-    features: FeatureStore,
     clock: Callable[[], datetime],
 ) -> MeterService:
-    def feature_keys(slug: str) -> list[str]:
-        page, _ = features.list(FeatureFilter(meter_slugs=(slug,)), 100, None)
-        return [f.key for f in page]
-
-    return MeterService(store, clock, feature_keys, windows)
+    return MeterService(store, clock, windows)
 
 
 def declare(service: MeterService, declared: Sequence[MeterDeclaration]) -> None:

@@ -47,6 +47,7 @@ from psycopg.adapt import Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from meterd.server.errors import AlreadyExists, MeterdError, ResourceExhausted, Unavailable
+from meterd.server.store import redact_url
 from meterd.server.store.postgres.migrations import migrate
 from meterd.server.store.sql.connection import Conflict, Rows
 
@@ -279,7 +280,7 @@ class Database:
     def __init__(self, url: str, *, min_connections: int = 2, max_connections: int = 24,
                  writers: int = 8, wait_seconds: float = 30.0) -> None:
         self.url = url
-        self.path = url  # what logs name
+        self.path = redact_url(url)  # what logs name: never the password
         self._wait_until_reachable(wait_seconds)
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=min_connections, max_size=max_connections, configure=self._configure, open=False,
@@ -372,6 +373,10 @@ class Database:
         """Called (on the monitor's thread) with False when the database becomes unreachable and True when
         it answers again."""
         self._health_listeners.append(listener)
+
+    def add_failure_listener(self, listener: Callable[[str], None]) -> None:
+        """Never called: PostgreSQL makes its writes durable itself, and an unreachable database is waited
+        out (``add_health_listener``), not a reason to stop (SQLite's Database stops on a failed fsync)."""
 
     def suspect(self) -> None:
         """A call lost its connection: the monitor probes now rather than at its next round."""
@@ -509,11 +514,11 @@ class Database:
         log.warning("write job failed: %s", error, extra={"cause": _reason(exc)})
         return error
 
-    def submit(self, job: Callable[[Conn], T]) -> Future[T]:
+    def submit(self, job: Callable[[Conn], T], *, serializable: bool = False) -> Future[T]:
         """Runs a write job on a writer thread; the future resolves after its commit."""
         if self._closed:
             raise RuntimeError("database is closed")
-        future = self._executor.submit(self.write, job)
+        future = self._executor.submit(self.write, job, serializable=serializable)
         with self._submitted_lock:
             self._submitted.add(future)
         future.add_done_callback(self._forget)

@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Protocol
 
-from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.events.model import EventFilter, Stored, StoredEvent, ValidEvent, warnings_by_index
 from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import (
     LOCK_EVENT_SEQ,
@@ -70,7 +70,9 @@ class BatchListener(Protocol):
 
     def prepare(self, events: Sequence[ValidEvent]) -> object: ...
 
-    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None: ...
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> list[tuple[int, str, str]] | None:
+        """Returns the stored events' warnings for the answer: (seq, meter slug, why)."""
+        ...
 
 
 # Called right after a commit that stored events: per batch, its events, whether each was stored and its
@@ -174,7 +176,7 @@ class PgEventStore:
             for _, _, future, _ in taken:
                 future.set_exception(exc)
 
-    def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[list[bool]]:
+    def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[Stored]:
         conn.native(_LOCKS, (LOCK_METERS, LOCK_EVENT_SEQ))
         first: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (batch, index) of its first occurrence
         for b, (events, _, _, _) in enumerate(batches):
@@ -189,7 +191,7 @@ class PgEventStore:
         }
         outcomes = [[False] * len(events) for events, _, _, _ in batches]
         if not new:
-            return outcomes
+            return [Stored(flags) for flags in outcomes]
         seqs = [r[0] for r in conn.native(_SEQS, (len(new),)).fetchall()]
         inserted: list[tuple[int, ValidEvent]] = []
         batch_seqs: list[list[int | None]] = []
@@ -210,12 +212,15 @@ class PgEventStore:
                     inserted.append((seq, e))
                     copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
                                     e.datacontenttype or None, e.dataschema or None, e.data))
+        warnings: list[tuple[int, str, str]] = []
         for k, batch_listener in enumerate(self._batch_listeners):
-            batch_listener.apply(conn, [InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
-                                        for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)])
+            warnings += batch_listener.apply(conn, [
+                InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
+                for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)]) or []
         for listener in self._listeners:
             listener(conn, inserted)
-        return outcomes
+        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(batch_seqs, warnings),
+                                                             strict=True)]
 
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
         """Queues the events; the future gives, per event, True if stored, False if a duplicate (also of an

@@ -1,6 +1,6 @@
 """PostgreSQL storage of meters and their pre-aggregates, shared by every replica.
 
-The layout is the SQLite backend's (see migrations/0003_meter_row_sets.sql and ``store/rowsets.py``): the
+The layout is the SQLite backend's (see migrations/0004_meter_row_sets.sql and ``store/rowsets.py``): the
 meters of one event type and group paths share a row set, each in a slot of its rows; per-subject minute
 rows keyed (row set, day, subject, minute, groups) and hour totals keyed (row set, day, subject, hour); rows
 of all subjects per minute, hour and day. Ingest uses the same fold as SQLite (``meters.fold``):
@@ -55,6 +55,7 @@ from meterd.server.meters.fold import (
     Folder,
     Target,
     compile_meter,
+    unread_warnings,
     with_seqs,
 )
 from meterd.server.meters.model import Aggregation, Meter, MeterDefinition
@@ -65,6 +66,7 @@ from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database, Reader
 from meterd.server.store.postgres.events import PgEventStore
 from meterd.server.store.rowsets import PartialRow, WindowedRow, partial_rows
 from meterd.server.store.sql.events import InsertedBatch
+from meterd.server.store.sql.features import check_meter_unused
 from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterCatalogue, MeterSet, meter_of
 from meterd.server.timeutil import to_us
 
@@ -232,12 +234,16 @@ class PgMeterStore(MeterCatalogue):
         return self._db.write(job)
 
     def delete(self, meter: Meter) -> None:
-        """Deletes a meter and its aggregates and validation errors; the events stay."""
+        """Deletes a meter and its aggregates and validation errors; the events stay. FailedPrecondition if
+        an active feature uses it (read in the deleting transaction)."""
 
         def job(conn: Conn) -> None:
             self._lock_meters(conn)
+            # FOR UPDATE waits for features being created on this meter (they hold it FOR SHARE); the check
+            # after it reads what they committed.
             if conn.native("SELECT 1 FROM meters WHERE id = %s FOR UPDATE", (meter.id,)).fetchone() is None:
                 raise NotFound(f"meter {meter.slug!r} not found")
+            check_meter_unused(conn, meter.slug)
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.native("DELETE FROM meters WHERE id = %s", (meter.id,))
 
@@ -340,13 +346,15 @@ class PgMeterStore(MeterCatalogue):
             log.exception("meter fold failed before the transaction; the transaction folds the batch")
             return None
 
-    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None:
-        """Upserts the batches' rows inside the ingest transaction (see the module docstring)."""
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> list[tuple[int, str, str]]:
+        """Upserts the batches' rows inside the ingest transaction (see the module docstring); returns the
+        warnings of the stored events (seq, meter slug or "" when no meter reads the type, why)."""
         if not any(any(s is not None for s in b.seqs) for b in batches):
-            return
+            return []
         meters = self._meter_set(conn)
+        unread = unread_warnings(batches, meters.by_type)
         if not meters.by_type:
-            return
+            return unread
         rows: dict[Target, list[tuple[Any, ...]]] = {}
         errors: list[tuple[int, str, str]] = []
         subjects: set[tuple[int, str]] = set()
@@ -378,6 +386,7 @@ class PgMeterStore(MeterCatalogue):
                 folds += 1
             subjects |= prepared.subjects
         self._write(conn, rows, errors, subjects, merged=folds > 1)
+        return errors + unread
 
     def _write(self, conn: Conn, rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
                errors: builtins.list[tuple[int, str, str]],

@@ -13,7 +13,10 @@ inside the transactions:
   the basis. An ingest committed before it is seen by the check; one starting after it waits for the commit,
   and its invalidation (below) then sees the new rows.
 - Grant changes and resets take the same per-entitlement lock in their transaction before deleting the
-  snapshots they invalidate, so a concurrent save either sees the change or is seen by it.
+  snapshots they invalidate. They run SERIALIZABLE, whose snapshot predates the lock: a save that committed
+  while they waited for it would be invisible to their delete, so saves run SERIALIZABLE too and PostgreSQL
+  aborts one of such a pair (it runs again and sees the other). A concurrent save either sees the change or
+  is seen by it.
 - Ingest deletes, for every (event type, subject) of its batch, the snapshots after the batch's earliest
   event time of that pair: one statement per batch (no per-replica memory of where snapshots are).
 """
@@ -90,7 +93,11 @@ class PgSnapshotStore(rules.SnapshotStore):
             conn.execute(_LOCK_ENTITLEMENT, (basis.entitlement_id,))
             return rules.save_checked(conn, POSTGRES, basis, rows, prune)
 
-        return self._db.submit(job)
+        # SERIALIZABLE, as the resets and grant changes that invalidate snapshots are: a reset that began
+        # before this save committed cannot see (and so cannot delete) the snapshot it makes stale, and the
+        # save cannot see the reset's uncommitted row; PostgreSQL aborts one of the two (write skew), and it
+        # runs again seeing the other. (A stale snapshot survived exactly that interleaving.)
+        return self._db.submit(job, serializable=True)
 
     # -- invalidation, inside other write transactions ---------------------------------------------
     def on_grant_change(self, conn: Connection, entitlement_id: str, changed_from: datetime) -> None:

@@ -8,9 +8,11 @@ from meterd.server.store.postgres.events import PgEventStore
 from meterd.server.store.postgres.meters import PgMeterStore
 from meterd.server.store.postgres.notify import PgNotifyChannel
 from meterd.server.store.postgres.snapshots import PgSnapshotStore
+from meterd.server.store.sql.connection import POSTGRES
 from meterd.server.store.sql.entitlements import SqlEntitlementStore
 from meterd.server.store.sql.features import SqlFeatureStore
 from meterd.server.store.sql.grants import SqlGrantStore
+from meterd.server.store.sql.notifications import SqlNotificationStore
 from meterd.server.store.sql.portal import SqlPortalStore
 from meterd.server.store.sql.settings import page_token_key
 from meterd.server.store.sql.subjects import SqlSubjectStore
@@ -36,10 +38,13 @@ def open_stores(db: Database) -> Stores:
         meters=meters,
         subjects=SqlSubjectStore(db),
         portal=SqlPortalStore(db),
-        features=SqlFeatureStore(serializable),
+        features=SqlFeatureStore(serializable, POSTGRES),
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        # Channels and rules SERIALIZABLE (a rule never links a channel deleted at the same moment); the
+        # outbox at READ COMMITTED, its claims with SKIP LOCKED.
+        notifications=SqlNotificationStore(db, POSTGRES, crud=serializable),
         meter_windows=meters,
         page_token_key=page_token_key(db),
         replicas=PgNotifyChannel(db),

@@ -58,6 +58,12 @@ class Dialect:
     # ``column`` equal to any of a list of values: one parameter per value (SQLite's IN) or one array
     # parameter (PostgreSQL's = ANY, a statement whose text does not change with the list's length).
     array_parameters: bool
+    # Appended to a SELECT of one row that a concurrent delete must wait for (PostgreSQL's FOR SHARE: a row
+    # lock; SQLite's single writer already runs every write job alone).
+    lock_for_share: str = ""
+    # Appended to a SELECT whose rows a write job then takes (notification deliveries): lock them, skipping
+    # rows another transaction holds (PostgreSQL); nothing on SQLite, whose one writer runs one job at a time.
+    skip_locked: str = ""
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """The condition and its parameters for ``column`` being one of ``values`` (not empty)."""
@@ -67,4 +73,10 @@ class Dialect:
 
 
 SQLITE = Dialect("sqlite", distinct_from="IS NOT", array_parameters=False)
-POSTGRES = Dialect("postgres", distinct_from="IS DISTINCT FROM", array_parameters=True)
+POSTGRES = Dialect(
+    "postgres",
+    distinct_from="IS DISTINCT FROM",
+    array_parameters=True,
+    lock_for_share=" FOR SHARE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
+)

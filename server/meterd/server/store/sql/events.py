@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent, no_meter_reads
 from meterd.server.store.sql.connection import Connection, Dialect
 from meterd.server.timeutil import from_us, to_us
 
@@ -105,7 +105,7 @@ def stored_event(r: Sequence[Any], validation_errors: tuple[tuple[str, str], ...
 
 def no_meter_error(event_type: str) -> tuple[str, str]:
     """The validation error of an event whose type no meter reads: (no meter slug, the message)."""
-    return "", f"no meter reads event type {event_type}"
+    return "", no_meter_reads(event_type)
 
 
 def _unread_types(conn: Connection, dialect: Dialect, types: set[str]) -> set[str]:

@@ -1,17 +1,25 @@
 """Features (SQLite migrations/0004, PostgreSQL 0001), for both backends. On PostgreSQL the jobs run
 SERIALIZABLE: of two replicas creating the same key or archiving the same feature at once, one wins and the
-other is answered as if it came second (ALREADY_EXISTS, NOT_FOUND)."""
+other is answered as if it came second (ALREADY_EXISTS, NOT_FOUND).
+
+A feature's meter is read inside the feature's own transaction, and a meter's delete looks for the features
+that use it inside its own (``check_meter_unused``): never by a read before the write, since two processes
+interleave. On PostgreSQL the feature reads its meter FOR SHARE: a meter delete (which locks the row FOR
+UPDATE, then looks for active features) waits for it and sees the feature; a feature whose meter another
+replica deleted first fails to lock it and runs again, finding no meter (NOT_FOUND)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from meterd.server.errors import AlreadyExists, NotFound
-from meterd.server.features.model import Feature, FeatureFilter
-from meterd.server.store.sql.connection import Connection, Database
+from meterd.server.features.model import Feature, FeatureFilter, MeterInfo
+from meterd.server.meters.service import in_use_by_features
+from meterd.server.store.sql.connection import SQLITE, Connection, Database, Dialect
 from meterd.server.timeutil import from_us, to_us
 
 COLUMNS = "id, key, name, meter_slug, meter_group_by_filters, metadata, created_us, updated_us, archived_us"
@@ -37,6 +45,35 @@ def select_feature(conn: Connection, id_or_key: str) -> Feature | None:
     return feature_of(row) if row else None
 
 
+# A meter in use names this many of its features in the error.
+SHOWN_USERS = 10
+
+
+def check_meter_unused(conn: Connection, slug: str) -> None:
+    """Inside a meter's delete job: FailedPrecondition naming the active features that use the meter. Read in
+    the deleting transaction, never before it: a feature created at the same moment either commits first (and
+    this sees it) or waits and finds the meter gone."""
+    keys = [row[0] for row in conn.execute(
+        "SELECT key FROM features WHERE meter_slug = ? AND archived_us IS NULL ORDER BY created_us, id LIMIT ?",
+        (slug, SHOWN_USERS),
+    ).fetchall()]
+    if keys:
+        total = conn.execute(
+            "SELECT COUNT(*) FROM features WHERE meter_slug = ? AND archived_us IS NULL", (slug,)
+        ).fetchone()[0]
+        raise in_use_by_features(slug, keys, int(total))
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRow:
+    """What a feature needs of its meter, as read inside the feature's own transaction."""
+
+    id: str
+    slug: str
+    aggregation: str
+    group_by: Mapping[str, str]
+
+
 def _json(value: Mapping[str, str]) -> str:
     return json.dumps(dict(value), separators=(",", ":"), sort_keys=True)
 
@@ -44,24 +81,37 @@ def _json(value: Mapping[str, str]) -> str:
 class SqlFeatureStore:
     """Features in the ``features`` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, dialect: Dialect = SQLITE) -> None:
         self._db = db
+        self._dialect = dialect
 
-    def insert(self, feature: Feature) -> Feature:
-        """Stores a new feature; AlreadyExists if an active feature has its key."""
+    def insert(self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None) -> Feature:
+        """Stores a new feature; AlreadyExists if an active feature has its key. With a meter, its row is read
+        in the same transaction and handed to ``check_meter`` (None: no such meter), which raises to refuse
+        the feature: a meter deleted or redefined at the same moment cannot slip between check and write."""
 
         def job(conn: Connection) -> Feature:
+            stored = feature
+            if feature.meter_slug is not None and check_meter is not None:
+                # By slug, or by id as MeterService.get also finds it; the feature keeps the slug.
+                row = conn.execute(
+                    "SELECT id, slug, aggregation, group_by FROM meters WHERE slug = ? OR id = ?"
+                    f" ORDER BY slug = ? DESC LIMIT 1{self._dialect.lock_for_share}",
+                    (feature.meter_slug, feature.meter_slug, feature.meter_slug),
+                ).fetchone()
+                check_meter(MeterRow(row[0], row[1], row[2], json.loads(row[3])) if row else None)
+                stored = replace(feature, meter_slug=row[1])
             existing = conn.execute(
-                "SELECT id FROM features WHERE key = ? AND archived_us IS NULL", (feature.key,)
+                "SELECT id FROM features WHERE key = ? AND archived_us IS NULL", (stored.key,)
             ).fetchone()
             if existing:
-                raise AlreadyExists(f"feature.key: feature {existing[0]} with key {feature.key} already exists")
+                raise AlreadyExists(f"feature.key: feature {existing[0]} with key {stored.key} already exists")
             conn.execute(
                 f"INSERT INTO features ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                (feature.id, feature.key, feature.name, feature.meter_slug, _json(feature.meter_group_by_filters),
-                 _json(feature.metadata), to_us(feature.created_at), to_us(feature.updated_at)),
+                (stored.id, stored.key, stored.name, stored.meter_slug, _json(stored.meter_group_by_filters),
+                 _json(stored.metadata), to_us(stored.created_at), to_us(stored.updated_at)),
             )
-            return feature
+            return stored
 
         return self._db.write(job)
 

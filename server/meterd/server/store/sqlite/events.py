@@ -10,10 +10,10 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, Protocol
 
-from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.events.model import EventFilter, Stored, StoredEvent, ValidEvent, warnings_by_index
 from meterd.server.store.sql.connection import SQLITE
 from meterd.server.store.sql.events import InsertedBatch, list_page
-from meterd.server.store.sqlite.db import Database, storage_error
+from meterd.server.store.sqlite.db import Database, disk_error, storage_error
 from meterd.server.timeutil import to_us
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ class BatchListener(Protocol):
 
     def prepare(self, events: Sequence[ValidEvent]) -> object: ...
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None: ...
+    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> list[tuple[int, str, str]] | None:
+        """Returns the stored events' warnings for the answer: (seq, meter slug, why)."""
+        ...
 
 
 # The dedupe is the unique key: a row whose (source, id) is stored already is not inserted. seq is left to
@@ -154,7 +156,9 @@ class SqliteEventStore:
             with self._db.savepoint(conn, "batches"):
                 return list(self._insert(conn, batches))
         except Exception as exc:
-            if not conn.in_transaction:  # SQLite rolled the transaction back (a full disk): nothing to retry
+            # SQLite rolled the transaction back (a full disk), or the disk failed (the transaction is not
+            # carried on after an I/O error): the writer fails the whole group.
+            if not conn.in_transaction or disk_error(exc):
                 raise
             if len(batches) == 1:
                 return [storage_error(exc)]
@@ -164,13 +168,13 @@ class SqliteEventStore:
                 with self._db.savepoint(conn, "batch"):
                     outcomes.append(self._insert(conn, [batch])[0])
             except Exception as exc:
-                if not conn.in_transaction:
+                if not conn.in_transaction or disk_error(exc):
                     raise
                 log.exception("one ingest batch of %d events failed and was not stored", len(batch[0]))
                 outcomes.append(storage_error(exc))
         return outcomes
 
-    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool]]:
+    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[Stored]:
         # One executemany of every batch's rows; the unique key drops duplicates (of stored events, or of
         # an earlier event of the same batches: the first stays). When every row went in, the new seqs
         # are the next ones in order; otherwise the new rows are read back to learn which went in.
@@ -203,16 +207,18 @@ class SqliteEventStore:
                 seqs.append(batch_seqs)
                 outcomes.append([s is not None for s in batch_seqs])
                 inserted.extend((s, e) for s, e in zip(batch_seqs, events, strict=True) if s is not None)
+        warnings: list[tuple[int, str, str]] = []
         if inserted:
             for listener in self._listeners:
                 listener(conn, inserted)
             if self._batch_listeners:
                 for i, batch_listener in enumerate(self._batch_listeners):
-                    batch_listener.apply(conn, [
+                    warnings += batch_listener.apply(conn, [
                         InsertedBatch(events, batch_seqs, prepared[i])
                         for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
-                    ])
-        return outcomes
+                    ]) or []
+        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(seqs, warnings),
+                                                             strict=True)]
 
     def retire(self, before_us: int, limit: int) -> int:
         """Removes up to ``limit`` raw events whose event time is before ``before_us`` (oldest first), with

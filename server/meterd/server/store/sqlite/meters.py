@@ -1,4 +1,4 @@
-"""SQLite storage of meters and their pre-aggregates (layout: migrations/0009_meter_row_sets.sql and
+"""SQLite storage of meters and their pre-aggregates (layout: migrations/0010_meter_row_sets.sql and
 ``store/rowsets.py``).
 
 Layout, in short. The meters of one event type that group by the same paths share a row set: one row per
@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from meterd.server.errors import AlreadyExists
+from meterd.server.errors import AlreadyExists, NotFound
 from meterd.server.events.model import ValidEvent
 from meterd.server.meters.fold import (
     ALL_DISTINCT_TARGET,
@@ -50,12 +50,14 @@ from meterd.server.meters.fold import (
     compile_meter,
     merge_rows,
     target_unit,
+    unread_warnings,
     with_seqs,
 )
 from meterd.server.meters.model import Aggregation, Meter, MeterDefinition
 from meterd.server.meters.plan import Fetch, Level, WindowRun
 from meterd.server.store import rowsets
 from meterd.server.store.sql.events import InsertedBatch
+from meterd.server.store.sql.features import check_meter_unused
 from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterCatalogue, MeterSet, meter_of
 from meterd.server.store.sqlite.db import Database
 from meterd.server.store.sqlite.events import SqliteEventStore
@@ -161,9 +163,13 @@ class SqliteMeterStore(MeterCatalogue):
         return self._db.write(job)
 
     def delete(self, meter: Meter) -> None:
-        """Deletes a meter and its aggregates and validation errors; the events stay."""
+        """Deletes a meter and its aggregates and validation errors; the events stay. FailedPrecondition if
+        an active feature uses it, NotFound if it is gone (both read in the deleting transaction)."""
 
         def job(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM meters WHERE id = ?", (meter.id,)).fetchone() is None:
+                raise NotFound(f"meter {meter.slug!r} not found")
+            check_meter_unused(conn, meter.slug)
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute("DELETE FROM meters WHERE id = ?", (meter.id,))
             self._invalidate()
@@ -231,10 +237,15 @@ class SqliteMeterStore(MeterCatalogue):
             return None
         return _Prepared(folded, min(times), max(times))
 
-    def apply(self, conn: sqlite3.Connection, batches: builtins.list[InsertedBatch]) -> None:
+    def apply(
+        self, conn: sqlite3.Connection, batches: builtins.list[InsertedBatch]
+    ) -> builtins.list[tuple[int, str, str]]:
+        """Upserts the batches' rows inside the ingest transaction; returns the warnings of the stored events
+        (seq, meter slug or "" when no meter reads the type, why) for the ingest's answer."""
         meters = self._meter_set(conn)
+        unread = unread_warnings(batches, meters.by_type)
         if not meters.by_type:
-            return
+            return unread
         # Per target, each batch's rows with the batch's range of event times.
         parts: dict[Target, list[tuple[list[tuple[Any, ...]], int, int]]] = {}
         errors: list[tuple[int, str, str]] = []
@@ -279,6 +290,7 @@ class SqliteMeterStore(MeterCatalogue):
             else:
                 rows[target] = [row for part in target_parts for row in part[0]]
         self._write(conn, rows, errors, subjects)
+        return errors + unread
 
     def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
                errors: builtins.list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:

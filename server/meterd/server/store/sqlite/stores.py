@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from meterd.server.store.sql.connection import SQLITE
 from meterd.server.store.sql.entitlements import SqlEntitlementStore
 from meterd.server.store.sql.features import SqlFeatureStore
 from meterd.server.store.sql.grants import SqlGrantStore
+from meterd.server.store.sql.notifications import SqlNotificationStore
 from meterd.server.store.sql.portal import SqlPortalStore
 from meterd.server.store.sql.settings import page_token_key
 from meterd.server.store.sql.subjects import SqlSubjectStore
@@ -36,6 +38,7 @@ def open_stores(db: Database) -> Stores:
         entitlements=entitlements,
         grants=grants,
         snapshots=snapshots,
+        notifications=SqlNotificationStore(shared, SQLITE),
         meter_windows=meters,
         page_token_key=page_token_key(shared),
     )

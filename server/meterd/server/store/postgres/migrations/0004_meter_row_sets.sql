@@ -1,4 +1,4 @@
--- Row sets (issue 23), in the SQLite backend's layout (its migration 0009 has the reasons): the meters of one
+-- Row sets (issue 23), in the SQLite backend's layout (its migration 0010 has the reasons): the meters of one
 -- event type that group by the same paths share their pre-aggregate rows, each meter in a slot (a column
 -- set: n{i}, a{i}, b{i}, x{i}) of its own, so an event that three meters read is one row upserted
 -- once; per-subject hour totals over every group value make a one-subject query without group values read
@@ -11,7 +11,7 @@
 -- all-subject tables are updated far more often than they grow (every event of a subject-hour updates one
 -- row): fillfactor 70 leaves room on each page for those updates to stay HOT (no new index entry).
 --
--- Existing aggregates are converted in place, as in SQLite's 0009: the meters get row sets in the order of
+-- Existing aggregates are converted in place, as in SQLite's 0010: the meters get row sets in the order of
 -- their numbers, the rows of each (table, key) are pivoted into one row of the row set, the hour totals
 -- are summed from the minute rows (LATEST: the minute row with the greatest (event time, ingest seq)).
 
