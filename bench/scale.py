@@ -42,7 +42,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import Server, table, write_result
+from common import RESULTS, Server, table, write_result
 from meters_ingest import raw_rate
 from query import DAYS, METERS, START, SUBJECTS, event, query_suite
 
@@ -488,7 +488,9 @@ def renamed(events: list[events_pb2.Event], prefix: str) -> list[events_pb2.Even
     return out
 
 
-def run_sqlite(sizes: list[int], ingest_events: int, runs: int, folder: Path) -> dict[str, Any]:
+def run_sqlite(
+    sizes: list[int], ingest_events: int, runs: int, folder: Path, done: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     check = folder / "check"
     check.mkdir(exist_ok=True)
@@ -515,13 +517,16 @@ def run_sqlite(sizes: list[int], ingest_events: int, runs: int, folder: Path) ->
 
         entry.update(measure("sqlite", path, n, ingest_events, runs, raw=raw, size_of=size_of))
         results[f"events_{n}"] = entry
+        done(results)  # saved size by size
         print(json.dumps(entry["ingest"]), flush=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return results
 
 
-def run_postgres(sizes: list[int], ingest_events: int, runs: int) -> dict[str, Any]:
+def run_postgres(
+    sizes: list[int], ingest_events: int, runs: int, done: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
     import psycopg
     from pgcluster import PgCluster
     from postgres import SETTINGS, copy_rate
@@ -552,6 +557,7 @@ def run_postgres(sizes: list[int], ingest_events: int, runs: int) -> dict[str, A
 
             entry.update(measure("postgres", url, n, ingest_events, runs, raw=raw, size_of=size_of))
             results[f"events_{n}"] = entry
+            done(results)  # saved size by size
             print(json.dumps(entry["ingest"]), flush=True)
             cluster.drop_database(url)
     finally:
@@ -559,11 +565,14 @@ def run_postgres(sizes: list[int], ingest_events: int, runs: int) -> dict[str, A
     return results
 
 
-def flatness(backend: dict[str, Any], sizes: list[int]) -> dict[str, Any]:
+def flatness(backend: dict[str, Any]) -> dict[str, Any] | None:
     """The largest size's figures against the smallest's: ingest rate and share of the ceiling (target:
-    within 20%), one-subject query p50 (target: within 2x)."""
+    within 20%), one-subject query p50 (target: within 2x). None below two sizes."""
+    sizes = sorted(int(k.removeprefix("events_")) for k in backend if k.startswith("events_"))
+    if len(sizes) < 2:
+        return None
     first, last = backend[f"events_{sizes[0]}"], backend[f"events_{sizes[-1]}"]
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"of": [sizes[-1], sizes[0]]}
     for case in ("hour_spread", "live"):
         a, b = first["ingest"][case], last["ingest"][case]
         out[f"{case}_rate_ratio"] = round(b["events_per_second"] / a["events_per_second"], 2)
@@ -579,6 +588,30 @@ def flatness(backend: dict[str, Any], sizes: list[int]) -> dict[str, Any]:
         last["queries"][q]["server_cpu_ms"] / max(first["queries"][q]["server_cpu_ms"], 0.01), 2
     )
     return out
+
+
+def save(results: dict[str, Any], backend: str, figures: dict[str, Any]) -> Path:
+    """Adds one backend's sizes to bench/results/scale.json, keeping the entries of sizes and backends this run
+    did not measure (the large points load for hours: each is run once, maybe on its own)."""
+    path = RESULTS / "scale.json"
+    kept: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    for name in ("sqlite", "postgresql"):
+        if name in kept and name not in results:
+            results[name] = kept[name]
+    entries = {k: v for k, v in results.get(backend, {}).items() if k.startswith("events_")}
+    entries.update(figures)
+    results[backend] = entries
+    results[backend]["flatness"] = flatness(entries)
+    results["sizes"] = sorted(
+        {
+            int(k.removeprefix("events_"))
+            for b in ("sqlite", "postgresql")
+            for k in results.get(b, {})
+            if k.startswith("events_")
+        }
+    )
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return write_result("scale", results)
 
 
 def main() -> None:
@@ -600,23 +633,23 @@ def main() -> None:
         "ingest_events_per_case": args.ingest_events,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    backends = args.backends.split(",")
-    if "sqlite" in backends:
-        with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
-            results["sqlite"] = run_sqlite(sizes, args.ingest_events, args.runs, Path(tmp))
-        results["sqlite"]["flatness"] = flatness(results["sqlite"], sizes)
-        write_result("scale", results)
-    if "postgresql" in backends:
-        results["postgresql"] = run_postgres(sizes, args.ingest_events, args.runs)
-        results["postgresql"]["flatness"] = flatness(results["postgresql"], sizes)
-    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["notes"] = (
         "one 2-core machine shared with other work; client, server (and PostgreSQL) on it; each "
         "share_of_ceiling divides by the ceiling of the same rows into the same database in the "
         "same run; rates across sizes are also taken at different times: see each step's load "
         "average"
     )
-    path = write_result("scale", results)
+    backends = args.backends.split(",")
+    path = RESULTS / "scale.json"
+    if "sqlite" in backends:
+        with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
+            figures = run_sqlite(
+                sizes, args.ingest_events, args.runs, Path(tmp), lambda f: save(results, "sqlite", f)
+            )
+            path = save(results, "sqlite", figures)
+    if "postgresql" in backends:
+        figures = run_postgres(sizes, args.ingest_events, args.runs, lambda f: save(results, "postgresql", f))
+        path = save(results, "postgresql", figures)
     print(f"-> {path}")
     lines = []
     for backend in ("sqlite", "postgresql"):
