@@ -284,7 +284,8 @@ def sqlite_plan(path: Path) -> dict[str, Any]:
         store = SqliteMeterStore(db, SqliteEventStore(db))
         recorder = _Recorder(db.reader())
         db.reader = lambda: recorder  # type: ignore[method-assign]
-        rows = MeterService(store, utcnow).query(_query()).rows
+        # As the server runs it: the store groups rows into the query's windows (windowed_sql).
+        rows = MeterService(store, utcnow, store).query(_query()).rows
     finally:
         db.close()
     sql, params = max(recorder.calls, key=lambda c: len(c[0]))
@@ -368,7 +369,7 @@ def pg_plan(url: str) -> dict[str, Any]:
     try:
         store = PgMeterStore(db, PgEventStore(db))
         db.connection = recording  # type: ignore[method-assign]
-        rows = MeterService(store, utcnow).query(_query()).rows
+        rows = MeterService(store, utcnow, store).query(_query()).rows  # as the server runs it
     finally:
         db.close()
     sql, params = max((c for r in recorders for c in r.calls), key=lambda c: len(c[0]))
