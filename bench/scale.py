@@ -125,10 +125,8 @@ def sqlite_bulk(path: Path, n: int) -> float:
     subjects: set[tuple[int, str]] = set()
     start = time.perf_counter()
     done = 0
-    day_rows: list[tuple[int, str, str, int, str]] = []
-    current_day = None
 
-    def flush() -> None:
+    def flush(day_rows: list[tuple[int, str, str, int, str]]) -> None:
         nonlocal done
         conn.execute("BEGIN")
         conn.executemany(
@@ -144,16 +142,9 @@ def sqlite_bulk(path: Path, n: int) -> float:
         subjects.update(folded.subjects)
         done += len(day_rows)
         print(f"  loaded {done:,} events ({done / (time.perf_counter() - start):,.0f}/s)", flush=True)
-        day_rows.clear()
 
-    for row in event_rows(n):
-        day = row[3] // DAY_US
-        if day != current_day and day_rows:
-            flush()
-        current_day = day
-        day_rows.append(row)
-    if day_rows:
-        flush()
+    for day_rows in event_days(n):
+        flush(day_rows)
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT OR IGNORE INTO meter_subjects (meter_num, subject) VALUES (?, ?)", sorted(subjects)
@@ -165,6 +156,38 @@ def sqlite_bulk(path: Path, n: int) -> float:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return n / (time.perf_counter() - start)
+
+
+def event_days(n: int) -> Iterator[list[tuple[int, str, str, int, str]]]:
+    """``event_rows(n)`` day by day, made in a child process (their random draws and JSON are about 40% of a
+    load's time in one process; two days are made ahead at most)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    days: Any = context.Queue(maxsize=2)
+    child = context.Process(target=_make_days, args=(n, days), daemon=True)
+    child.start()
+    try:
+        while (day := days.get()) is not None:
+            yield day
+    finally:
+        child.kill()
+        child.join()
+
+
+def _make_days(n: int, days: Any) -> None:
+    day_rows: list[tuple[int, str, str, int, str]] = []
+    current_day = None
+    for row in event_rows(n):
+        day = row[3] // DAY_US
+        if day != current_day and day_rows:
+            days.put(day_rows)
+            day_rows = []
+        current_day = day
+        day_rows.append(row)
+    if day_rows:
+        days.put(day_rows)
+    days.put(None)
 
 
 def plain_insert(target: tuple[Any, ...]) -> str:
