@@ -143,7 +143,7 @@ class MeterdServer:
         self.loop.set_default_executor(self.executor)
         self._loop_thread = threading.Thread(target=self.loop.run_forever, name="meterd-loop", daemon=True)
         self._loop_thread.start()
-        self.serving = Serving(self.loop, self.executor, config.max_streams)
+        self.serving = Serving(self.loop, self.executor, config.max_streams, config.max_inflight_bytes)
         self._stopped = threading.Event()
         try:
             self.port = self._on_loop(self._build())

@@ -110,12 +110,16 @@ class Config(BaseModel):
     grace_seconds: float = setting(10.0, "server.grace_seconds", "METERD_GRACE_SECONDS",
                                    "on SIGTERM, how long calls in flight may take to finish", ge=0)
     max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
-                               "open ingest streams held at most; more get RESOURCE_EXHAUSTED (also --max-streams)",
+                               "open streams (ingest streams and watches, gRPC and HTTP) held at most; more get "
+                               "RESOURCE_EXHAUSTED (also --max-streams)",
                                ge=1)
     workers: int = setting(32, "server.workers", "METERD_WORKERS",
                            "threads for blocking work: database reads, the credit engine (also --workers)", ge=1)
     max_message_bytes: int = setting(64 * 1024 * 1024, "server.max_message_bytes", "METERD_MAX_MESSAGE_BYTES",
                                      "largest request or response message", ge=1)
+    max_inflight_bytes: int = setting(256 * 1024 * 1024, "server.max_inflight_bytes", "METERD_MAX_INFLIGHT_BYTES",
+                                      "request bytes held at once over every call and stream; beyond it, "
+                                      "producers wait (flow control pushes back)", ge=1024 * 1024, le=2**40)
     keepalive_time_seconds: float = setting(60.0, "server.keepalive_time_seconds", "METERD_KEEPALIVE_TIME_SECONDS",
                                             "the server pings an idle connection this often", gt=0)
     keepalive_timeout_seconds: float = setting(20.0, "server.keepalive_timeout_seconds",

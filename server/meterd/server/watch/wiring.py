@@ -13,6 +13,7 @@ from meterd.server.entitlements.model import Entitlement
 from meterd.server.errors import MeterdError
 from meterd.server.watch.budget import ComputeBudget
 from meterd.server.watch.changes import Change, ChangeLog
+from meterd.server.watch.clock import ClockWatch
 from meterd.server.watch.feed import ChangeFeed
 from meterd.server.watch.remote import RemoteChangeSource
 from meterd.server.watch.service import WatchService
@@ -24,7 +25,7 @@ BACKLOG_BATCHES = 4
 
 def wire(ctx: AppContext) -> None:
     def attach() -> None:
-        feed = ChangeFeed(ChangeLog(), time.monotonic)
+        feed = ChangeFeed(ChangeLog(clock=ctx.clock), time.monotonic)
         remote: RemoteChangeSource | None = None
         if ctx.db.backend == "postgres":
             # Replicas share the database: every committed change is published to the others (whether or
@@ -35,9 +36,9 @@ def wire(ctx: AppContext) -> None:
             remote.subscribe(feed.publish)
             source = LocalChangeSource(lambda: True, lambda: None)
 
-            def publish(changes: Sequence[Change]) -> None:
+            def publish(changes: Sequence[Change], at: float | None = None) -> None:
                 if feed.active():
-                    feed.publish(changes)
+                    feed.publish(changes, at)
                 else:
                     feed.log.mark_gap()
 
@@ -46,6 +47,7 @@ def wire(ctx: AppContext) -> None:
         else:
             source = LocalChangeSource(feed.active, feed.log.mark_gap)
             source.subscribe(feed.publish)
+        feed.horizon = source.published_through
         ctx.services["event_store"].add_commit_listener(source.on_ingest)
         ctx.services["entitlements"].add_change_listener(source.on_entitlement)
         ctx.services["grants"].add_change_listener(source.on_grant)
@@ -72,13 +74,16 @@ def wire(ctx: AppContext) -> None:
             ctx.clock,
             # Busy: ingest is backlogged (several batches waiting for their commit), not just one in progress.
             budget=ComputeBudget(busy=lambda: ctx.services["event_store"].batches_in_flight() >= BACKLOG_BATCHES),
+            events=ctx.services["event_store"],
         )
+        clock_watch = ClockWatch(ctx.clock, service.clock_stepped)
         ctx.services["watch"] = service
         ctx.services["watch_source"] = source
         ctx.services["watch_remote"] = remote
         ctx.servicers["EntitlementService"].attach_watch(service)
 
         def stop() -> None:
+            clock_watch.close()
             service.close()
             if remote is not None:
                 remote.close()

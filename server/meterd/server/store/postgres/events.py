@@ -34,7 +34,7 @@ from meterd.server.store.postgres.db import (
     connection_lost,
     storage_error,
 )
-from meterd.server.store.sqlite.events import InsertedBatch, no_meter_error, stored_event
+from meterd.server.store.sqlite.events import InsertedBatch, first_times, no_meter_error, stored_event
 from meterd.server.timeutil import to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
@@ -269,6 +269,19 @@ class PgEventStore:
         ]
         cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
         return page, cursor
+
+    def first_event_times(
+        self, event_type: str, start_us: int, end_us: int, limit: int
+    ) -> tuple[dict[str, int], int]:
+        """Per subject, the earliest time of its events of ``event_type`` in ``[start_us, end_us)``, from at most
+        ``limit`` events in time order (index ``events_by_time``); and the instant up to which that is
+        complete: ``end_us``, or the last event read when ``limit`` cut the read short."""
+        with self._pg.connection() as raw:
+            rows = raw.execute(
+                "SELECT subject, time_us FROM events WHERE type = %s AND time_us >= %s AND time_us < %s"
+                " ORDER BY time_us LIMIT %s", (event_type, start_us, end_us, limit)
+            ).fetchall()
+        return first_times(rows, end_us, limit)
 
 
 def _where(f: EventFilter) -> tuple[list[str], list[object]]:

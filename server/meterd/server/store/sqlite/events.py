@@ -242,6 +242,27 @@ class SqliteEventStore:
         cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
         return page, cursor
 
+    def first_event_times(
+        self, event_type: str, start_us: int, end_us: int, limit: int
+    ) -> tuple[dict[str, int], int]:
+        """Per subject, the earliest time of its events of ``event_type`` in ``[start_us, end_us)``, from at most
+        ``limit`` events in time order (index ``events_by_type_time``); and the instant up to which that is
+        complete: ``end_us``, or the last event read when ``limit`` cut the read short."""
+        rows = self._db.reader().execute(
+            "SELECT subject, time_us FROM events WHERE type = ? AND time_us >= ? AND time_us < ?"
+            " ORDER BY time_us LIMIT ?", (event_type, start_us, end_us, limit)
+        ).fetchall()
+        return first_times(rows, end_us, limit)
+
+
+def first_times(rows: Sequence[Sequence[Any]], end_us: int, limit: int) -> tuple[dict[str, int], int]:
+    """``first_event_times`` from (subject, time_us) rows in time order."""
+    firsts: dict[str, int] = {}
+    for subject, time_us in rows:
+        firsts.setdefault(subject, time_us)
+    # Cut short: what is known holds up to the last time read (events at that very time may be left out).
+    return firsts, (rows[-1][1] if len(rows) >= limit and rows else end_us)
+
 
 def _where(f: EventFilter) -> tuple[list[str], list[object]]:
     where: list[str] = []
