@@ -248,6 +248,7 @@ class WatchService:
         self._sessions: set[WatchSession] = set()
         # Every session alive (streams', detached and internal ones), to wake when the clock steps.
         self._alive: weakref.WeakSet[WatchSession] = weakref.WeakSet()
+        self._alive_lock = threading.Lock()  # its own: sessions are made while ``_lock`` is held
         self._detached: dict[str, WatchSession] = {}  # watch id -> a session whose stream ended (see detach)
         self.detached_seconds = DETACHED_SECONDS
         self._lock = threading.Lock()
@@ -316,13 +317,13 @@ class WatchService:
             self._sessions.discard(session)
 
     def _born(self, session: WatchSession) -> None:
-        with self._lock:
+        with self._alive_lock:
             self._alive.add(session)
 
     def clock_stepped(self) -> None:
         """The server's clock jumped (a test's clock moved by hand, or the system clock stepped): every session
         computes when its next timer is due again (it sleeps on the monotonic clock meanwhile)."""
-        with self._lock:
+        with self._alive_lock:
             sessions = list(self._alive)
         for session in sessions:
             session.wake()
