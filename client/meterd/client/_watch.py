@@ -37,7 +37,7 @@ DEFAULT_MAX_STALENESS = 10.0
 # The server's heartbeat range (WatchEntitlementValuesRequest.heartbeat_interval): a cache asks for a heartbeat
 # of a third of its max_staleness, within it; so max_staleness is at least three shortest heartbeats.
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
-MIN_MAX_STALENESS = 3 * MIN_HEARTBEAT
+MIN_MAX_STALENESS = 0.3  # three shortest heartbeats
 Value = Result[entitlements_pb2.EntitlementValue]
 
 
@@ -54,7 +54,7 @@ def cache_heartbeat(max_staleness: float) -> float:
             f"max_staleness: must be at least {MIN_MAX_STALENESS:g} seconds (the server's heartbeat is at least "
             f"{MIN_HEARTBEAT:g} s, and a cache needs three per max_staleness), got {max_staleness:g}"
         )
-    return min(MAX_HEARTBEAT, max_staleness / 3)
+    return max(MIN_HEARTBEAT, min(MAX_HEARTBEAT, max_staleness / 3))  # (0.3 / 3 < 0.1 in binary)
 
 
 RECONNECT_BASE_DELAY = 0.1

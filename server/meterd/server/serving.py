@@ -50,6 +50,7 @@ class ByteBudget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.peak = 0  # the most ever held (tests, metrics)
         self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
 
     async def acquire(self, size: int) -> int:
@@ -57,6 +58,7 @@ class ByteBudget:
         size = min(size, self.limit)
         if not self._waiting and self.used + size <= self.limit:
             self.used += size
+            self.peak = max(self.peak, self.used)
             return size
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((size, waiter))
@@ -83,6 +85,7 @@ class ByteBudget:
             self._waiting.popleft()
             if not waiter.cancelled():
                 self.used += size
+                self.peak = max(self.peak, self.used)
                 waiter.set_result(None)
 
 

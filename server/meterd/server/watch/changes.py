@@ -115,7 +115,10 @@ class ChangeLog:
         self._ring: deque[tuple[int, Change, datetime]] = deque()
         self._last = 0
         self._last_at = self._started
-        self._gap = -1  # changes went unlogged after this position (nobody was watching)
+        # No resume can start before this position: changes went unlogged just before it (nobody was watching).
+        # A gap takes a position of its own, so that a snapshot taken after it is resumable.
+        self._gap = 0
+        self._gap_at = self._started
         self._lock = threading.Lock()
 
     @property
@@ -141,14 +144,21 @@ class ChangeLog:
 
     def mark_gap(self) -> None:
         """Some changes were not logged (no watch could resume across them): resuming from a position
-        before now gives None."""
+        before now gives None. The gap takes the next position (resuming from it, or later, is gapless)."""
         with self._lock:
+            if self._gap == self._last and self._last:
+                return  # nothing logged since the last gap: still the same gap (the ingest path's common case)
+            at = self._clock()
+            self._last += 1
+            self._last_at = self._gap_at = at
             self._gap = self._last
+            self._ring.clear()  # nothing before the gap can be resumed across (the ring stays contiguous)
+            self._weight = 0
 
     def since(self, position: int) -> list[Change] | None:
         """The changes after ``position``, or None when some of them are no longer remembered."""
         with self._lock:
-            if position > self._last or position <= self._gap:
+            if position > self._last or position < self._gap:
                 return None
             if position == self._last:
                 return []
@@ -163,8 +173,8 @@ class ChangeLog:
         with self._lock:
             if position == self._last:
                 return self._last_at
-            if position == 0:
-                return self._started
+            if position == self._gap:
+                return self._gap_at
             if not self._ring or not self._ring[0][0] <= position <= self._last:
                 return None
             return self._ring[position - self._ring[0][0]][2]

@@ -347,23 +347,28 @@ class WatchService:
 
     # -- values --------------------------------------------------------------------------------------
     def list_selected(self, selection: Selection) -> list[Entitlement]:
-        """The selected entitlements (ResourceExhausted beyond ``max_watched``), read in chunks of at most
-        LIST_KEYS_PER_QUERY keys per side, so that no statement exceeds a database's parameter limit."""
+        """The selected entitlements (ResourceExhausted beyond ``max_watched``). No statement names more than
+        LIST_KEYS_PER_QUERY keys: the side with fewer keys is listed in chunks of that many; the other side
+        is a filter too when it fits in one, else it is applied here."""
+        subjects, features = sorted(selection.subjects), sorted(selection.features)
+        by_subject = bool(subjects) and (not features or len(subjects) <= len(features))
+        chunked, other = (subjects, features) if by_subject else (features, subjects)
+        other_filter = tuple(other) if len(other) <= LIST_KEYS_PER_QUERY else ()
         out: dict[str, Entitlement] = {}
-        for subjects in _chunks(sorted(selection.subjects)):
-            for features in _chunks(sorted(selection.features)):
-                filter = EntitlementFilter(subjects=subjects, features=features)
-                after = None
-                while True:
-                    page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
-                    out.update((e.id, e) for e in page if selection.matches(e.subject_key, e.feature_key))
-                    if len(out) > self.max_watched:
-                        raise ResourceExhausted(
-                            f"subject_keys/feature_keys: the selection has more than {self.max_watched} "
-                            "entitlements"
-                        )
-                    if after is None:
-                        break
+        for i in range(0, len(chunked), LIST_KEYS_PER_QUERY):
+            chunk = tuple(chunked[i:i + LIST_KEYS_PER_QUERY])
+            filter = (EntitlementFilter(subjects=chunk, features=other_filter) if by_subject
+                      else EntitlementFilter(subjects=other_filter, features=chunk))
+            after = None
+            while True:
+                page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
+                out.update((e.id, e) for e in page if selection.matches(e.subject_key, e.feature_key))
+                if len(out) > self.max_watched:
+                    raise ResourceExhausted(
+                        f"subject_keys/feature_keys: the selection has more than {self.max_watched} entitlements"
+                    )
+                if after is None:
+                    break
         return sorted(out.values(), key=lambda e: (e.created_at, e.id))
 
     def watched(self, e: Entitlement) -> Watched:
@@ -448,6 +453,7 @@ class WatchSession:
         # change in the log says so, so an adopting resume recomputes those sent after its position.
         self._time_sent: dict[str, int] = {}
         self._started = False  # start() has sent its first messages: quick() may answer
+        self.wakeups = 0  # times its driver woke up (tests: an idle watch sleeps until something is due)
         service._born(self)
 
     @property
@@ -673,6 +679,7 @@ class WatchSession:
     def quick(self) -> list[Message] | None:
         """What is due, answered without the database on the caller's own thread (a stream's event loop):
         None when something is due (call ``poll``), else the heartbeat if it is due ([] if not)."""
+        self.wakeups += 1
         if not self._started or self.ended:
             return None
         horizon = self._feed.horizon()
@@ -846,13 +853,6 @@ def _as_of(covered: float) -> float | None:
     if covered == float("-inf"):
         return None
     return time.time() - max(0.0, time.monotonic() - covered)
-
-
-def _chunks(keys: list[str]) -> list[tuple[str, ...]]:
-    """Keys in chunks of at most LIST_KEYS_PER_QUERY; no keys: one empty chunk (no filter on that side)."""
-    if not keys:
-        return [()]
-    return [tuple(keys[i:i + LIST_KEYS_PER_QUERY]) for i in range(0, len(keys), LIST_KEYS_PER_QUERY)]
 
 
 def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:
