@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
 Threshold = Mapping[str, float]
 _THRESHOLD_KEYS = ("balance_below", "balance_below_percent", "usage_above")
-# Codes after which a watch reconnects (with its last position) instead of raising.
-_RECONNECT = (grpc.StatusCode.UNAVAILABLE,)
+# Codes after which a watch reconnects (with its last position) instead of raising: the server or the network
+# is gone for now; CANCELLED that the watch did not ask for is a server stopping without a grace period.
+_RECONNECT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 DEFAULT_MAX_STALENESS = 10.0
 # The server's heartbeat range (WatchEntitlementValuesRequest.heartbeat_interval): a cache asks for a heartbeat
 # of a third of its max_staleness, within it; so max_staleness is at least three shortest heartbeats.

@@ -345,6 +345,14 @@ class Watch:
                 position = min(position, first[1] - 1)
             return self._covered(now), position
 
+    def bound(self, position: int) -> int:
+        """The position a message may carry now (``position``: the feed's): before the first change still
+        pending, which the watcher has not been sent."""
+        with self._lock:
+            if self._pending:
+                return min(position, next(iter(self._pending.values()))[1] - 1)
+            return position
+
     def coverage(self, now: float, wall: float) -> float:
         """``Due.covered`` now, with timers due and not yet taken counted as pending (at their instant)."""
         with self._lock:

@@ -39,7 +39,7 @@ from meterd.server.entitlements.model import (
     static_value,
     validate_subject_key,
 )
-from meterd.server.errors import FailedPrecondition, InvalidArgument, MeterdError, ResourceExhausted
+from meterd.server.errors import InvalidArgument, MeterdError, ResourceExhausted, Unavailable
 from meterd.server.grants.model import Grant
 from meterd.server.timeutil import from_us, to_us
 from meterd.server.watch.budget import ComputeBudget
@@ -265,7 +265,7 @@ class WatchService:
         resume_from = None if token is None else token.position
         with self._lock:
             if self._closed:
-                raise FailedPrecondition("server: shutting down")
+                raise Unavailable("meterd is shutting down; reconnect (a watch resumes from its last position)")
             if request.thresholds and token is not None and resume_from is not None:
                 detached = self._adoptable(request, token)
                 if detached is not None:
@@ -280,7 +280,7 @@ class WatchService:
             resume_from = None  # crossings since cannot be replayed: too old
         with self._lock:
             if self._closed:
-                raise FailedPrecondition("server: shutting down")
+                raise Unavailable("meterd is shutting down; reconnect (a watch resumes from its last position)")
             session = WatchSession(self, request, wake, resume_from, bool(request.resume_position))
             self._sessions.add(session)
         return session
@@ -453,6 +453,7 @@ class WatchSession:
         # change in the log says so, so an adopting resume recomputes those sent after its position.
         self._time_sent: dict[str, int] = {}
         self._started = False  # start() has sent its first messages: quick() may answer
+        self._resumed = False  # continues a previous stream: the watcher may know entitlements not listed now
         self.wakeups = 0  # times its driver woke up (tests: an idle watch sleeps until something is due)
         service._born(self)
 
@@ -522,11 +523,14 @@ class WatchSession:
             # the position (a boundary, a grant's start or end, a future-dated event's minute), only that.
             replay(self.watch, missed, position, now - self.watch.interval)
             self.watch.ready(now)
+            self._resumed = True
             for e in selected:
                 self._sent[e.id] = None  # unknown to us: the next value computed for it is sent
                 self._prepare_resumed(e, since)
             self._schedule_usage(list(self._entitlements), since)
-            yield self._sent_message(Message(self._feed.log.token(position), resumed=True, as_of=self._current()))
+            # Its position is before the replayed changes (not yet sent): a cut right after it resumes them.
+            token = self._feed.log.token(self.watch.bound(position))
+            yield self._sent_message(Message(token, resumed=True, as_of=self._current()))
             self._started = True
             return
         self.watch.ready(now)
@@ -554,9 +558,11 @@ class WatchSession:
         for eid, at in self._time_sent.items():  # changed by time alone (no logged change): computed again
             if at >= since:
                 self.watch.schedule(eid, 0.0)
+        self._resumed = True
         for e in selected:
             self._sent[e.id] = None  # unknown to the watcher: the next value computed for it is sent
         replayed = [dataclasses.replace(c, replayed=True) for seq, c in self._crossing_log if seq > after_seq]
+        token = self._feed.log.token(self.watch.bound(position))  # before the replayed changes, not yet sent
         yield self._sent_message(Message(token, resumed=True, as_of=self._current()))
         if replayed:
             yield self._sent_message(Message(token, crossings=replayed, as_of=self._current()))
@@ -574,6 +580,7 @@ class WatchSession:
     def _snapshot(self, selected: Sequence[Entitlement], position: int, cause: str) -> Iterator[Message]:
         """Every selected value, in messages of SNAPSHOT_CHUNK. Only the last one carries a position a resume
         may continue from (and ``as_of``): resuming inside a snapshot would skip the values not yet sent."""
+        self._resumed = False  # the snapshot replaces whatever the watcher knew
         token = self._feed.log.token(position)
         partial = self._feed.log.token(position, partial=True)
         self._sent.clear()
@@ -796,9 +803,11 @@ class WatchSession:
             known = self._entitlements.pop(eid, None)
             self.watch.untrack(eid)
             self._thresholds.observe(eid, None)
-            if eid not in self._sent:
+            if eid not in self._sent and not self._resumed:
                 return None, []
-            del self._sent[eid]
+            # Sent before, or (resumed) maybe known to the watcher from its previous stream: an entitlement
+            # deleted while it was away is not among those listed at the resume, but the watcher has it.
+            self._sent.pop(eid, None)
             subject = e.subject_key if e else (known.subject_key if known else "")
             feature = e.feature_key if e else (known.feature_key if known else "")
             return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True), []
