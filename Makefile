@@ -19,10 +19,31 @@ GRPCURL_MODULE := github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
 BUF_AGAINST ?= .git\#ref=HEAD~1
 
-.PHONY: setup lock generate check-generated check-stubs run test test-slow lint bench stubs clean fuzz
+# Files kept in `ruff format` shape, checked by `make lint` and rewritten by `make fmt`: the files written since
+# the check began. Widen to the whole tree (`$(PY_SOURCES)`) once it has been formatted in one pass.
+FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.py \
+  server/meterd/server/store/stores.py server/meterd/server/store/sqlite/stores.py \
+  server/meterd/server/store/postgres/stores.py server/meterd/server/store/sql/__init__.py \
+  server/meterd/server/store/sql/connection.py server/meterd/server/store/sql/events.py \
+  server/meterd/server/store/sql/meters.py server/meterd/server/store/sql/migrations.py \
+  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py \
+  server/meterd/server/notifications server/meterd/server/webhooks.py \
+  server/meterd/server/store/sql/notifications.py server/meterd/server/http/routes/notifications.py \
+  server/meterd/server/wiring/notifications.py bench/notifications.py tests/notify_support.py \
+  tests/api/test_notifications.py tests/api/test_notification_client.py tests/api/test_notification_crossings.py \
+  tests/api/test_notification_faults.py tests/api/test_notification_http.py tests/unit/test_notification_domain.py \
+  tests/cli/test_notifications_cli.py
+PY_SOURCES := client/meterd/client server tests bench scripts
 
-setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL)
+.PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench stubs clean fuzz
+
+help: ## this list
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(STAMP) $(BUF) $(SDK_NODE) $(SDK_VENV) $(GRPCURL) ## .venv with the project and every dev tool, buf, OpenMeter's SDKs, grpcurl, PostgreSQL and Chromium (idempotent)
 	@bash scripts/ensure-postgresql.sh
+	@bash scripts/ensure-fiu.sh
+	@bash scripts/ensure-chromium.sh
 
 # The project (editable) with its server and dev extras, at the versions requirements.lock pins; the install
 # also builds the C extension (setup.py), again when its source changes.
@@ -66,51 +87,61 @@ $(GRPCURL):
 	  else echo "go: missing, grpcurl not installed"; fi'
 
 # Re-resolves requirements.lock from pyproject.toml (newest versions within its ranges, for every platform).
-lock:
+lock: ## re-resolve requirements.lock from pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q 'uv>=0.9,<1'
 	$(VENV)/bin/uv pip compile pyproject.toml --extra server --extra dev --universal --python-version 3.11 \
 	  --quiet -o $(LOCK)
 
-generate: setup
+generate: setup ## the Python messages and stubs from protos/ (client/meterd/v1)
 	$(PY) scripts/generate.py
 
-check-generated: generate
+check-generated: generate ## fail when client/meterd/v1 drifted from protos/
 	@git diff --exit-code --stat -- client/meterd/v1 || { echo "generated code drifted from protos/: run 'make generate' and commit" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- client/meterd/v1)" || { git status --porcelain -- client/meterd/v1; echo "untracked generated files: run 'make generate' and commit" >&2; exit 1; }
 
-run: setup
-	$(VENV)/bin/meterd serve --listen 127.0.0.1:50051 --http-listen 127.0.0.1:8888 --db ./meterd.db \
-	  --config examples/meterd.yaml
+run: setup ## meterd serve: gRPC on 127.0.0.1:50051, the HTTP API and the dashboard on 8888
+	METERD_HTTP_DASHBOARD_DIR=examples/dashboard $(VENV)/bin/meterd serve --listen 127.0.0.1:50051 \
+	  --http-listen 127.0.0.1:8888 --db ./meterd.db --config examples/meterd.yaml
 
-# Tests marked slow (the kill -9 chaos loop) run in `make test-slow`, which CI runs too.
-test: setup
+# Tests marked slow (the kill -9 chaos loop, the storage and connection fault sweeps over every call of a
+# path) run in `make test-slow`, which CI runs too; `make test` runs a short sweep of each.
+test: setup ## every suite but the slow ones
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: setup
+test-slow: setup ## the slow tests (the kill -9 chaos loop, the full fault sweeps)
 	$(PY) -m pytest -q -m slow
 
 # The wire fuzz test with many examples per RPC (make test runs a few): METERD_FUZZ_EXAMPLES to change.
 FUZZ_EXAMPLES ?= 500
-fuzz: setup
+fuzz: setup ## the wire and HTTP fuzz tests with many examples per RPC and route
 	METERD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/api/test_wire_fuzz.py tests/api/test_http_fuzz.py
 
-lint: setup
+# The server's type check runs with --check-untyped-defs (bodies of functions without annotations too); the
+# layer contracts are .importlinter's (an import pointing back up the layers fails here, and so in CI).
+lint: setup ## buf lint and breaking, ruff (check; format on FORMATTED), unasync --check, mypy, the layer contracts
 	$(BUF) lint
 	$(BUF) breaking --against '$(BUF_AGAINST)'
-	$(VENV)/bin/ruff check client/meterd/client server tests bench scripts
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(FORMATTED)
 	$(VENV)/bin/mypy --strict client/meterd/client
 	$(PY) scripts/unasync.py --check
+	$(VENV)/bin/mypy --check-untyped-defs server/meterd/server
+	$(VENV)/bin/lint-imports
 
-bench: setup
+fmt: setup ## ruff format (and import sorting) on the files kept in format shape (FORMATTED)
+	$(VENV)/bin/ruff check --select I --fix $(FORMATTED)
+	$(VENV)/bin/ruff format $(FORMATTED)
+
+bench: setup ## benchmarks: bench/results/*.json and a short table
 	$(PY) bench/run.py
 
 # Stubs for TypeScript, Go and Java (stubs/<language>), generated from protos/ and committed.
-stubs: setup
+stubs: setup ## TypeScript, Go and Java stubs from protos/ (stubs/<language>)
 	bash scripts/stubs.sh --build
 
-check-stubs: setup
+check-stubs: setup ## fail when stubs/ drifted from protos/
 	bash scripts/stubs.sh --check
 
-clean:
+clean: ## remove .venv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache $(SETUP_LOCK) $(SDK_DIR)/node_modules $(SDK_DIR)/.venv

@@ -87,7 +87,8 @@ def load_in_process(
     events/s (the meters' creation not counted)."""
     # Imported here: the benches that drive only a server in a child process keep loading no server code.
     from meterd.server.events.service import EventService
-    from meterd.server.meters.service import MeterService, definition_from_fields
+    from meterd.server.meters.model import definition_from_fields
+    from meterd.server.meters.service import MeterService
     from meterd.server.timeutil import utcnow
 
     events = event_store(db)

@@ -35,7 +35,8 @@ from query import DAYS, METERS, METHODS, PATHS, START, SUBJECTS, event, query_su
 
 from meterd.client import OpenMeter
 from meterd.server.meters.fold import Folder, compile_meter
-from meterd.server.meters.service import MeterService, definition_from_fields
+from meterd.server.meters.model import definition_from_fields
+from meterd.server.meters.service import MeterService
 from meterd.server.store.postgres.db import Database
 from meterd.server.store.postgres.events import PgEventStore
 from meterd.server.store.postgres.meters import TARGET_TABLES, PgMeterStore

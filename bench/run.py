@@ -20,6 +20,8 @@ FULL = {
     "watch": [],
     "memory": ["--events", "1000000"],
     "http_api": [],
+    "http_watch": [],
+    "notifications": [],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
@@ -31,6 +33,8 @@ QUICK = {
     "watch": ["--quick"],
     "memory": ["--events", "50000", "--queries", "80"],
     "http_api": ["--quick"],
+    "http_watch": ["--quick"],
+    "notifications": ["--quick"],
 }
 
 
@@ -39,7 +43,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
                         help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
-                             " watch, memory, http_api)")
+                             " watch, memory, http_api, http_watch, notifications)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

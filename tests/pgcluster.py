@@ -115,22 +115,33 @@ class PgCluster:
         return self.create_database()
 
     def release(self, url: str) -> None:
-        """Empties the database (every connection to it is closed first) and keeps it for ``acquire``."""
+        """Empties the database (every connection to it is closed first) and keeps it for ``acquire``.
+
+        DELETE, not TRUNCATE: a test leaves a few rows in a few of the 90-odd tables and partitions, and
+        TRUNCATE gives every one of them a new file (300 ms a database, 0.7 s under load: 220 s of a run),
+        where DELETE on empty tables is 3 ms. Foreign keys are not checked meanwhile (replica role, so the
+        order does not matter); the sequences restart, as TRUNCATE ... RESTART IDENTITY did."""
         import psycopg
 
         name = url.rsplit("/", 1)[1]
         try:
-            with psycopg.connect(self.admin_url, autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                              " WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            self._execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          f" WHERE datname = '{name}' AND pid <> pg_backend_pid()")
             with psycopg.connect(url, autocommit=True) as conn:
                 tables = [r[0] for r in conn.execute(
                     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
                     " AND c.relname NOT IN ('schema_version', 'meters_version', 'server_settings')")]
-                conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")  # type: ignore[arg-type]
-                conn.execute("ALTER SEQUENCE events_seq RESTART")
-                conn.execute("UPDATE meters_version SET version = 0")
+                sequences = [r[0] for r in conn.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = 'public' AND c.relkind = 'S'")]
+                with conn.transaction():
+                    conn.execute("SET LOCAL session_replication_role = replica")
+                    for table in tables:
+                        conn.execute(f"DELETE FROM {table}")  # type: ignore[arg-type]
+                    for sequence in sequences:
+                        conn.execute(f"ALTER SEQUENCE {sequence} RESTART")  # type: ignore[arg-type]
+                    conn.execute("UPDATE meters_version SET version = 0")
         except Exception:
             self.drop_database(url)
             return

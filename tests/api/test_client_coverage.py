@@ -9,6 +9,7 @@ does not (nothing was sent)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -89,12 +90,48 @@ CALLS: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = [
     ("portal", "list_tokens_page", (), {}),
     ("portal", "query_meter", ("m1",), {}),
     ("portal", "invalidate_tokens", (), {"subject": "c1"}),
+    ("notifications.channels", "create", ({"name": "hooks", "url": "https://hooks.example.com/meterd"},), {}),
+    ("notifications.channels", "get", ("no-such-channel",), {}),
+    ("notifications.channels", "list", (), {}),
+    ("notifications.channels", "list_page", (), {}),
+    (
+        "notifications.channels",
+        "update",
+        ("no-such-channel", {"name": "x", "url": "https://h.example.com"}),
+        {},
+    ),
+    (
+        "notifications.rules",
+        "create",
+        ({"name": "r", "channels": ["c"], "thresholds": [{"value": 1, "type": "NUMBER"}]},),
+        {},
+    ),
+    ("notifications.rules", "get", ("no-such-rule",), {}),
+    ("notifications.rules", "list", (), {}),
+    ("notifications.rules", "list_page", (), {}),
+    (
+        "notifications.rules",
+        "update",
+        ("no-such-rule", {"name": "r", "channels": ["c"], "thresholds": [{"value": 1, "type": "NUMBER"}]}),
+        {},
+    ),
+    ("notifications.rules", "test", ("no-such-rule",), {}),
+    ("notifications.events", "get", ("no-such-event",), {}),
+    ("notifications.events", "list", (), {}),
+    ("notifications.events", "list_page", (), {}),
+    ("notifications.rules", "delete", ("no-such-rule",), {}),
+    ("notifications.channels", "delete", ("no-such-channel",), {}),
     ("subjects", "delete_entitlement", ("c1", "f1"), {}),
     ("features", "delete", ("f1",), {}),
     ("subjects", "delete", ("c1",), {}),
     ("meters", "delete", ("m1",), {}),
 ]
 NAMESPACES = sorted({namespace for namespace, *_ in CALLS})
+
+
+def namespace_of(client: Any, namespace: str) -> Any:
+    """``om.meters`` for "meters", ``om.notifications.rules`` for "notifications.rules"."""
+    return functools.reduce(getattr, namespace.split("."), client)
 
 
 @pytest.fixture
@@ -176,7 +213,7 @@ def test_every_public_client_method_is_in_the_table(server: MeterdServer) -> Non
         for namespace in NAMESPACES:
             public = {
                 name
-                for name, _ in inspect.getmembers(getattr(om, namespace), inspect.ismethod)
+                for name, _ in inspect.getmembers(namespace_of(om, namespace), inspect.ismethod)
                 if not name.startswith("_")
             }
             listed = {method for ns, method, *_ in CALLS if ns == namespace}
@@ -190,7 +227,7 @@ def test_every_rpc_is_reached_by_the_blocking_client(server: MeterdServer) -> No
     channel = grpc.intercept_channel(grpc.insecure_channel(server.address), recorder)
     with OpenMeter(channel=channel, timeout=30) as om:
         for namespace, method, args, kwargs in CALLS:
-            call = getattr(getattr(om, namespace), method)
+            call = getattr(namespace_of(om, namespace), method)
             try:
                 if kwargs.get("special") is not SPECIAL:
                     call(*args, **kwargs)
@@ -216,7 +253,7 @@ def test_every_rpc_is_reached_by_the_asyncio_client(server: MeterdServer) -> Non
         channel = grpc.aio.insecure_channel(server.address, interceptors=recorder.interceptors)
         async with AsyncOpenMeter(channel=channel, timeout=30) as om:
             for namespace, method, args, kwargs in CALLS:
-                call = getattr(getattr(om, namespace), method)
+                call = getattr(namespace_of(om, namespace), method)
                 try:
                     if kwargs.get("special") is not SPECIAL:
                         await call(*args, **kwargs)

@@ -185,7 +185,7 @@ def test_late_event_invalidates_the_snapshot(om: OpenMeter, clock: Clock, clocke
     usage(om, START + timedelta(days=1), 10)
     clock.set(START + timedelta(days=3))
     assert value_tuple(om) == (True, 90, 10, 0)
-    snapshots = clocked_server.ctx.services["snapshot_store"]
+    snapshots = clocked_server.stores.snapshots
     wait_for(lambda: snapshots.count(e.id) > 0)
     latest = snapshots.latest(e.id, START + timedelta(days=3))
     assert latest is not None and latest.at > START + timedelta(days=2)

@@ -50,7 +50,8 @@ HOSTILE = ["", "x" * 5000, "a\x00b", "%", "%zz", "%2F", "..", "../../etc/passwd"
 PARAMS = ["from", "to", "windowSize", "windowTimeZone", "subject", "groupBy", "filterGroupBy[model]",
           "filterGroupBy[nope]", "limit", "offset", "page", "pageSize", "time", "hasError", "id", "order", "orderBy",
           "includeDeleted", "includeArchived", "entitlementType", "feature", "meterSlug", "ingestedAtFrom",
-          "ingestedAtTo", "type", "includeInvalid"]
+          "ingestedAtTo", "type", "includeInvalid", "balanceBelow", "usageAbove", "coalesceInterval",
+          "heartbeatInterval", "access_token"]
 FIELDS = ["id", "source", "specversion", "type", "subject", "time", "data", "datacontenttype", "key", "name",
           "meterSlug", "meterGroupByFilters", "metadata", "featureKey", "featureId", "usagePeriod", "interval",
           "anchor", "issueAfterReset", "issueAfterResetPriority", "isSoftLimit", "measureUsageFrom", "config",
@@ -136,6 +137,8 @@ def send(address: str, raw: bytes) -> tuple[int, str, bytes]:
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
         # Without a Content-Length (the HTTP parser's own 400, which closes), the body runs to the close.
         length = int(headers.get("content-length", -1))
+        if headers.get("content-type", "").startswith("text/event-stream"):
+            length = 0  # a watch opened: its events run until the client leaves (closing it is part of the test)
         if status in (204, 304) or (raw.startswith(b"HEAD ") and length >= 0):
             length = 0  # no body, whatever the length says
         while length < 0 or len(body) < length:
@@ -185,7 +188,8 @@ def _check(server: MeterdServer, raw: bytes, what: str) -> None:
             problem = json.loads(body)
             assert problem["status"] == status and problem["title"] and len(problem["detail"]) <= 1000
     else:
-        assert content_type in ("", "application/json") or content_type.startswith("text/csv"), (what, content_type)
+        assert content_type in ("", "application/json", "text/event-stream; charset=utf-8") or content_type.startswith(
+            "text/csv"), (what, content_type)
 
 
 @pytest.mark.parametrize(("method", "template"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

@@ -48,7 +48,7 @@ def hold_writer(server: MeterdServer) -> threading.Event:
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's single writer queue; PostgreSQL: the test below
 def test_a_failing_batch_fails_alone_and_the_others_commit(server: MeterdServer) -> None:
-    store = server.ctx.services["event_store"]
+    store = server.stores.events
     store.add_ingest_listener(poison_listener)
     release = hold_writer(server)
     with OpenMeter(server.address, timeout=30) as good, OpenMeter(server.address, timeout=30) as bad, \
@@ -117,7 +117,7 @@ def test_a_full_disk_is_unavailable_and_the_server_recovers(server: MeterdServer
 def test_postgresql_batches_grouped_in_one_transaction_fail_alone(server: MeterdServer) -> None:
     """PostgreSQL: batches that queued together go into one transaction; when one of them fails, each is
     stored alone in a savepoint, so only the failing caller gets the error."""
-    store = server.ctx.services["event_store"]
+    store = server.stores.events
     store.add_ingest_listener(poison_listener)
 
     def valid(i: int, subject: str) -> ValidEvent:

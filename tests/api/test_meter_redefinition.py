@@ -61,7 +61,7 @@ def test_delete_and_create_again_invalidates_snapshots(
 ) -> None:
     clocked_om.meters.create(METER)
     entitlement_id = setup_entitlement(clocked_om, clock)
-    snapshots = clocked_server.ctx.services["snapshot_store"]
+    snapshots = clocked_server.stores.snapshots
     wait_for(lambda: snapshots.count(entitlement_id) > 0)
 
     clocked_om.features.delete("ai_tokens")  # archived: its entitlement stays and still reads the meter's slug
@@ -78,7 +78,7 @@ def test_a_changed_config_definition_invalidates_snapshots(tmp_path: Path) -> No
     try:
         with OpenMeter(server.address, timeout=30) as om:
             entitlement_id = setup_entitlement(om, clock)
-            snapshots = server.ctx.services["snapshot_store"]
+            snapshots = server.stores.snapshots
             wait_for(lambda: snapshots.count(entitlement_id) > 0)
     finally:
         server.stop(0)

@@ -50,10 +50,6 @@ def portal_client(server: MeterdServer, token: str) -> OpenMeter:
     return OpenMeter(server.address, portal_token=token, timeout=30)
 
 
-def require_meters(server: MeterdServer) -> None:
-    if "MeterService" not in server.ctx.servicers:
-        pytest.skip("the meters domain is not wired yet")
-
 
 # -- tokens ------------------------------------------------------------------------------------------------
 def test_create_token_defaults_to_one_hour_and_all_meters(meter_config: Config, clocked_om: OpenMeter) -> None:
@@ -192,7 +188,6 @@ def ingest_usage(om: OpenMeter) -> None:
 
 def test_portal_query_sees_only_the_tokens_subject(meter_config: Config, clocked_server: MeterdServer,
                                                    clocked_om: OpenMeter) -> None:
-    require_meters(clocked_server)
     ingest_usage(clocked_om)
     token = clocked_om.portal.create_token(subject="c1").token
     window = {"from_": T0 - timedelta(hours=4), "to": T0}
@@ -221,9 +216,8 @@ def test_portal_query_refuses_meters_outside_the_allowed_list(meter_config: Conf
     with portal_client(clocked_server, token) as portal:
         with pytest.raises(PermissionDeniedError, match="api_calls"):
             portal.portal.query_meter("api_calls", from_=T0 - timedelta(hours=4), to=T0)
-        if "MeterService" in clocked_server.ctx.servicers:
-            rows = portal.portal.query_meter("logins", from_=T0 - timedelta(hours=4), to=T0).rows
-            assert [r.value for r in rows] == [1.0]
+        rows = portal.portal.query_meter("logins", from_=T0 - timedelta(hours=4), to=T0).rows
+        assert [r.value for r in rows] == [1.0]
 
 
 class RecordingMeterServicer:
@@ -244,11 +238,10 @@ class RecordingMeterServicer:
 @pytest.fixture
 def recording(server: MeterdServer) -> Iterator[RecordingMeterServicer]:
     fake = RecordingMeterServicer()
-    real = server.ctx.servicers.get("MeterService")
-    server.ctx.servicers["MeterService"] = fake  # the portal looks the servicer up on every call
+    real = server.servicers.portal.meters
+    server.servicers.portal.meters = fake  # the portal delegates to the servicer it holds
     yield fake
-    if real is not None:
-        server.ctx.servicers["MeterService"] = real
+    server.servicers.portal.meters = real
 
 
 def test_portal_query_forces_the_subject_and_passes_every_other_field(
@@ -300,9 +293,8 @@ def test_async_portal(meter_config: Config, clocked_server: MeterdServer, clocke
             async with AsyncOpenMeter(clocked_server.address, portal_token=token.token) as portal:
                 with pytest.raises(PermissionDeniedError):
                     await portal.portal.query_meter("api_calls")
-                if "MeterService" in clocked_server.ctx.servicers:
-                    reply = await portal.portal.query_meter("logins", from_=T0 - timedelta(hours=4), to=T0)
-                    assert [r.value for r in reply.rows] == [1.0]
+                reply = await portal.portal.query_meter("logins", from_=T0 - timedelta(hours=4), to=T0)
+                assert [r.value for r in reply.rows] == [1.0]
             assert await om.portal.invalidate_tokens(subject="c1") == 1
             assert await om.portal.list_tokens() == []
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -289,9 +290,11 @@ def test_unreachable_at_start_is_retried_then_one_clear_error() -> None:
     result = serve(f"postgresql://meterd@127.0.0.1:{port}/meterd", wait=1)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert f"error: meterd cannot start: cannot connect to PostgreSQL at 127.0.0.1:{port}/meterd after trying " \
-           "for 1 s: " in result.stderr, result.stderr
-    assert "refused" in result.stderr
+    # The log is JSON (the default): the reason is the last record.
+    last = json.loads(result.stderr.splitlines()[-1])
+    assert last["msg"] == "meterd cannot start"
+    assert last["reason"].startswith(f"cannot connect to PostgreSQL at 127.0.0.1:{port}/meterd after trying for 1 s: ")
+    assert "refused" in last["reason"]
     assert time.monotonic() - started < 30
 
 
@@ -367,9 +370,9 @@ def test_watchers_on_another_replica_catch_up_after_a_restart(cluster: PgCluster
     servers = [MeterdServer(Config(listen="127.0.0.1:0", db=db_url, grace_seconds=2.0, log_format="text"),
                             clock=clock).start() for _ in range(2)]
     a, b = (OpenMeter(s.address, timeout=30) for s in servers)
-    channel = servers[1].ctx.services["watch_remote"]._channel
+    channel = servers[1].services.watching.remote._channel
     try:
-        wait_for(lambda: all(s.ctx.services["watch_remote"]._channel.listening.is_set() for s in servers),
+        wait_for(lambda: all(s.services.watching.remote._channel.listening.is_set() for s in servers),
                  "the change listeners")
         create_meter(a)
         a.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})

@@ -44,7 +44,7 @@ def test_batches_in_one_transaction_merge_shared_rows(server: MeterdServer, capl
         first = {"id": "e-first", "source": "grp", "type": "m", "subject": "s0", "time": T0,
                  "data": {"v": 5, "u": "x", "g": "a"}}
         om.events.ingest(first)
-        store = server.ctx.services["event_store"]
+        store = server.stores.events
         values = ["1.5", "7", "-2", "0.25", "7", "3", "11", "-2.5", "4", "6", "0.125", "9"]
         events = [valid(i, values[i], f"u{i % 4}", second=i % 3 * 10) for i in range(12)]
         # Four batches over the same two minutes, subjects and groups; the third repeats an id of the first

@@ -117,7 +117,7 @@ def test_a_reset_in_the_past_invalidates_later_snapshots(
     usage(om, START + 3 * DAY, 20)
     clock.set(START + 5 * DAY)
     assert value_tuple(om) == (True, 70, 30, 0)
-    snapshots = clocked_server.ctx.services["snapshot_store"]
+    snapshots = clocked_server.stores.snapshots
     wait_for(lambda: snapshots.latest(e.id, clock()) is not None)
     s.reset_entitlement_usage("customer-1", "ai_tokens", START + 2 * DAY)
     latest = snapshots.latest(e.id, clock())

@@ -276,7 +276,7 @@ def test_every_message_equals_get_entitlement_value_at_that_moment(
             clock.advance(minutes=rng.choice([1, 1, 2, 13, 59, 61, 300, 1440]))  # expiries, hours, periods
         wait_for(consistent, f"step {step}: every value to equal GetEntitlementValue")
     assert w.error is None
-    (session,) = clocked_server.ctx.services["watch"].sessions()
+    (session,) = clocked_server.services.watch.sessions()
     assert session.continued > 0 and session.computed_in_full > 0  # both paths were taken
 
 
@@ -386,7 +386,7 @@ def test_resume_replays_the_threshold_crossings_made_while_disconnected_once_eac
     wait_for(lambda: first.by_id[e.id].value.usage == 30, "usage 30")
     position = first.messages[-1].position
     first.close()
-    service = clocked_server.ctx.services["watch"]
+    service = clocked_server.services.watch
     (detached,) = service.sessions()  # still computing, with nobody reading
     usage(om, START, 30)  # balance 40: below 50
     usage(om, START, 25)  # usage 85: above 80
@@ -445,14 +445,14 @@ def test_a_reader_that_stops_reading_holds_bounded_memory(
     call = stub.WatchEntitlementValues(entitlements_pb2.WatchEntitlementValuesRequest(
         subject_keys=subjects, coalesce_interval={"nanos": 0}))
     next(call)  # the snapshot: then stop reading
-    service = clocked_server.ctx.services["watch"]
+    service = clocked_server.services.watch
     wait_for(lambda: service.session_count == 1, "the session")
     session = service.sessions()[0]
     for round_ in range(30):
         om.events.ingest([{"specversion": "1.0", "id": f"slow-{round_}-{s}", "source": "t", "type": "tokens",
                            "subject": s, "time": START, "data": {"tokens": 1}} for s in subjects])
         assert session.watch.pending_count() <= len(subjects)  # one entry per entitlement at most
-    clocked_server.ctx.services["watch_source"].flush()
+    clocked_server.services.watching.source.flush()
     assert session.watch.pending_count() <= len(subjects)
     # Reading again: the values catch up with GetEntitlementValue.
     latest: dict[str, entitlements_pb2.EntitlementValue] = {}
@@ -471,7 +471,7 @@ def test_cancel_ends_the_session_and_shutdown_ends_the_stream_cleanly(
     srv = MeterdServer(server_config).start()
     try:
         om = OpenMeter(srv.address, timeout=30)
-        service = srv.ctx.services["watch"]
+        service = srv.services.watch
         w = Collector(om.entitlements.watch(subject="a", reconnect=False))
         wait_for(lambda: w.mirror.synced and service.session_count == 1, "a session")
         w.close()

@@ -21,7 +21,7 @@ from meterd.server.config import Config
 
 
 def listening(server: MeterdServer) -> bool:
-    remote = server.ctx.services.get("watch_remote")
+    remote = server.services.watching.remote
     return remote is not None and remote._channel.listening.is_set()
 
 
@@ -83,7 +83,7 @@ def test_changes_made_through_one_replica_reach_watchers_on_another(
         assert w.by_id[e.id].value.usage == 39
 
         # B's listening connection dies: it reconnects, and its watchers get fresh values.
-        channel = server_b.ctx.services["watch_remote"]._channel
+        channel = server_b.services.watching.remote._channel
         assert channel.connects == 1
         with psycopg.connect(pg_url, autocommit=True) as conn:
             killed = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -38,8 +38,11 @@ ALLOWED = {
     grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.OUT_OF_RANGE,
 }
-# Tables whose rows are caches written after an answer (a value call's balance snapshot): not state.
-VOLATILE_TABLES = {"balance_snapshots"}
+# Tables whose rows are caches written after an answer (a value call's balance snapshot), or written in the
+# background by workers (notification events, their deliveries and attempts, evaluator heartbeats): not the
+# state a refused call could have changed.
+VOLATILE_TABLES = {"balance_snapshots", "notification_events", "notification_deliveries",
+                   "notification_delivery_attempts", "notification_evaluators"}
 
 METHODS = [
     (service, method)

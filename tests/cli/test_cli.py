@@ -120,6 +120,21 @@ def test_ingest_writes_an_empty_rejected_file_when_nothing_is_rejected(cli: Cli,
     assert rejected.read_text() == ""
 
 
+def test_ingest_summarises_what_meters_could_not_read(cli: Cli) -> None:
+    t = "2024-01-01T00:05:00Z"
+    lines = [prompt("w-1", "warn-1", 1, "a", t),
+             json.dumps({"id": "w-2", "source": "cli-test", "type": "prompt", "subject": "warn-1", "time": t,
+                         "data": {"tokens": "many", "model": "a"}}),
+             json.dumps({"id": "w-3", "source": "cli-test", "type": "typo", "subject": "warn-1", "time": t})]
+    result = cli("ingest", "-", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr  # stored all the same: only a warning
+    assert result.stdout.strip() == "accepted 3 (2 with warnings), duplicate 0, rejected 0, malformed 0"
+    assert ("warning: meter tokens_total could not read 1 accepted event(s) (stored; skipped by the meter), e.g. "
+            "event 'w-2': value_property $.tokens: not a number: 'many'") in result.stderr
+    assert ("warning: no meter reads the type of 1 accepted event(s) (stored; skipped by the meter), e.g. event "
+            "'w-3': no meter reads event type typo") in result.stderr
+
+
 # -- query -----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def query_events(cli: Cli) -> None:
@@ -278,7 +293,7 @@ def test_unreachable_server_exits_1_with_a_hint(cli: Cli, args: list[str]) -> No
     result = cli(*args, target=target)
     assert result.returncode == 1
     assert "UNAVAILABLE" in result.stderr
-    assert f"is meterd running at {target}?" in result.stderr
+    assert f"nothing listens at {target!r}: is meterd running there?" in result.stderr
 
 
 def test_ingest_skips_lines_that_are_not_utf8_with_their_numbers(cli: Cli, tmp_path: Path) -> None:

@@ -90,8 +90,9 @@ def test_serve_on_a_taken_port_is_one_line(server: MeterdServer, tmp_path: Path)
     result = meterd("serve", "--listen", server.address, "--db", str(tmp_path / "m.db"), timeout=30)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    last = result.stderr.splitlines()[-1]
-    assert last.startswith("error: meterd cannot start: ") and server.address in last
+    # The log is JSON (the default format): the reason is one record of it, like every other line.
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert lines[-1]["msg"] == "meterd cannot start" and server.address in lines[-1]["reason"]
 
 
 def test_health_exits_zero_when_serving_and_one_when_unreachable(server: MeterdServer) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
 
 
 def test_readme_has_the_tour_blocks() -> None:
-    assert len(BLOCKS) == 6
+    assert len(BLOCKS) == 7  # (the webhook receiver's block is a script of its own: ```python receiver.py)
     assert 'OpenMeter("localhost:50051")' in BLOCKS[0]
 
 
@@ -92,3 +93,44 @@ def test_docs_link_nothing_outside_the_repository(doc: str) -> None:
 
 def test_more_of_openmeters_api(tour: Tour) -> None:
     assert tour.output(5).splitlines() == ["1 ['ai_tokens']", "1 day, 0:00:00", "1500.0"]
+
+
+def test_notification_channels_and_rules(tour: Tour) -> None:
+    secret, listed, *events = tour.output(6).splitlines()
+    assert secret == "whsec_ [{'value': 80.0, 'type': 'PERCENT'}, {'value': 50000.0, 'type': 'NUMBER'}]"
+    assert listed == "None" and events == []  # customer-1 used 15% of ai_tokens: no threshold crossed
+
+
+def test_the_webhook_receiver_verifies_what_meterd_sends(tmp_path: Path) -> None:
+    """The README's receiver, run as written (a script), gets a crossing from a live meterd and prints it."""
+    from notify_support import Notifications, closed_port
+
+    found = re.search(r"^```python receiver\.py\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+    assert found, "the README's receiver block"
+    block = found.group(1)
+    script = tmp_path / "receiver.py"
+    script.write_text(block)
+    port = closed_port()
+    server = ServerProcess(tmp_path / "meterd.db", config=ROOT / "examples" / "meterd.yaml",
+                           env={"METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true"})
+    receiver = None
+    try:
+        with OpenMeter(server.address) as om:
+            om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
+            om.subjects.create_entitlement("customer-1", {"type": "metered", "featureKey": "ai_tokens",
+                                                          "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10_000})
+            n = Notifications(om.channel)
+            channel = n.channel(f"http://127.0.0.1:{port}/meterd")
+            receiver = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                                        env={**os.environ, "WEBHOOK_SECRET": channel.signing_secret, "PORT": str(port)})
+            n.rule([channel.id], [("PERCENT", 80)], features=["ai_tokens"])
+            om.events.ingest({"specversion": "1.0", "id": "r-1", "source": "readme", "type": "prompt",
+                              "subject": "customer-1", "data": {"tokens": 8050, "model": "gpt-4o"}})
+            assert receiver.stdout is not None
+            line = receiver.stdout.readline()  # the receiver prints once it has verified the signature
+        assert line.strip() == ("customer-1 ai_tokens {'value': 80, 'type': 'PERCENT'} "
+                                "{'hasAccess': True, 'balance': 1950, 'usage': 8050, 'overage': 0}")
+    finally:
+        if receiver is not None:
+            receiver.kill()
+        server.terminate()

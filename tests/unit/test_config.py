@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import trustme
 from support import ROOT
 
 from meterd.server.config import Config, ConfigError, load, settings_table
@@ -101,12 +102,12 @@ def test_environment_overrides_the_file_and_flags_override_both(tmp_path: Path) 
 
 def test_environment_problems_name_the_variable_and_flags_the_flag(tmp_path: Path) -> None:
     assert problems(tmp_path, None, env={"METERD_PORTAL_TOKEN_TTL_SECONDS": "0", "METERD_LOG_LEVEL": "loud"}) == [
-        "METERD_PORTAL_TOKEN_TTL_SECONDS (portal.token_ttl_seconds): input should be greater than 0 (got '0')",
-        "METERD_LOG_LEVEL (log.level): input should be 'debug', 'info', 'warning' or 'error' (got 'loud')",
+        "METERD_PORTAL_TOKEN_TTL_SECONDS (portal.token_ttl_seconds): input should be greater than 0",
+        "METERD_LOG_LEVEL (log.level): input should be 'debug', 'info', 'warning' or 'error'",
     ]
     with pytest.raises(ConfigError) as caught:
         load(None, env={}, overrides={"listen": ("--listen", "x")})
-    assert caught.value.lines == ["--listen: expected host:port with a port from 0 to 65535, got 'x'"]
+    assert caught.value.lines == ["--listen: expected host:port with a port from 0 to 65535"]
 
 
 def test_the_old_admin_key_variable_still_works_with_a_notice() -> None:
@@ -118,11 +119,11 @@ def test_the_old_admin_key_variable_still_works_with_a_notice() -> None:
 
 def test_tls_files_must_exist_and_come_in_pairs(tmp_path: Path) -> None:
     cert = tmp_path / "cert.pem"
-    cert.write_text("x")
+    trustme.CA().issue_cert("localhost").cert_chain_pems[0].write_to_path(cert)
     assert problems(tmp_path, None, env={"METERD_TLS_CERT": str(cert)}) == [
         "tls.cert and tls.key go together: set both or neither"]
     assert problems(tmp_path, None, env={"METERD_TLS_CERT": str(cert), "METERD_TLS_KEY": str(tmp_path / "no")}) == [
-        f"METERD_TLS_KEY (tls.key): no such file: {tmp_path / 'no'}"]
+        "METERD_TLS_KEY (tls.key): no such file"]
     assert problems(tmp_path, None, env={"METERD_TLS_CLIENT_CA": str(cert)}) == [
         "tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)"]
 

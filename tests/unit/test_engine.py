@@ -29,8 +29,8 @@ from meterd.server.credit.engine import (
     value_at,
     value_instant,
 )
-from meterd.server.entitlements.periods import Interval, Period, UsagePeriod
 from meterd.server.errors import InvalidArgument
+from meterd.server.periods import Interval, Period, UsagePeriod
 
 
 def utc(*args: int) -> datetime:

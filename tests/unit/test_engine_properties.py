@@ -28,7 +28,7 @@ from meterd.server.credit.engine import (
     state_at,
     value_at,
 )
-from meterd.server.entitlements.periods import Interval, UsagePeriod, add_intervals, period_index
+from meterd.server.periods import Interval, UsagePeriod, add_intervals, period_index
 
 MINUTE = timedelta(minutes=1)
 BASE = datetime(2024, 1, 29, tzinfo=UTC)  # near a month end and a leap day

@@ -18,10 +18,10 @@ from meterd.server.entitlements.model import (
     check_feature,
     validate_new_entitlement,
 )
-from meterd.server.entitlements.periods import ExpirationDuration, Interval, Period
 from meterd.server.errors import FailedPrecondition, InvalidArgument
 from meterd.server.features.model import Feature, NewFeature, check_meter, validate_new_feature
 from meterd.server.grants.model import NewGrant, build_grant, issue_after_reset_grant, validate_new_grant
+from meterd.server.periods import ExpirationDuration, Interval, Period
 
 NOW = datetime(2024, 3, 10, 15, 42, 31, tzinfo=UTC)
 METERED_FEATURE = Feature(id="F1", key="ai_tokens", name="AI", meter_slug="tokens", meter_group_by_filters={},

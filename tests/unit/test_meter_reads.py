@@ -27,7 +27,7 @@ DAY = 86_400_000_000
 def service(tmp_path: Path) -> Iterator[tuple[Database, MeterService]]:
     db = Database(tmp_path / "m.db")
     store = SqliteMeterStore(db, SqliteEventStore(db))
-    service = MeterService(store, lambda: T0 + timedelta(days=30))
+    service = MeterService(store, lambda: T0 + timedelta(days=30), windows=store)
     service.create(MeterDefinition(slug="m", event_type="t", aggregation=Aggregation.SUM, value_property="$.v",
                                    group_by={"k": "$.k"}))
     try:

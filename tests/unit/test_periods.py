@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from meterd.server.entitlements.periods import (
+from meterd.server.errors import InvalidArgument
+from meterd.server.periods import (
     ExpirationDuration,
     Interval,
     Period,
@@ -20,7 +21,6 @@ from meterd.server.entitlements.periods import (
     period_index,
     truncate_to_minute,
 )
-from meterd.server.errors import InvalidArgument
 
 
 def utc(*args: int) -> datetime:

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from meterd.server.app import AppContext
 from meterd.server.config import Config
 from meterd.server.errors import PermissionDenied, Unauthenticated
-from meterd.server.portal import wiring
 from meterd.server.portal.auth import PORTAL_QUERY_METHOD, Authenticator, bearer_of, is_loopback
 from meterd.server.portal.model import PortalAccess
-from meterd.server.store.sqlite.db import Database
+from meterd.server.portal.service import PortalService
+from meterd.server.store.sql.portal import SqlPortalStore
+from meterd.server.store.sqlite.db import Database, SharedSql
 from meterd.server.timeutil import utcnow
+from meterd.server.wiring import portal as portal_wiring
 
 ADMIN = "/meterd.v1.SubjectService/ListSubjects"
 GOOD_JWT = "good.portal.token"
@@ -94,13 +95,14 @@ def test_is_loopback(listen: str, loopback: bool) -> None:
     assert is_loopback(listen) is loopback
 
 
-def _wire(tmp_path: Path, **config: object) -> tuple[AppContext, Database]:
+def _wire(tmp_path: Path, **config: object) -> tuple[PortalService, Database]:
     db = Database(tmp_path / "meterd.db")
-    ctx = AppContext(config=Config(db=str(tmp_path / "meterd.db"), **config), db=db, clock=utcnow)  # type: ignore[arg-type]
-    wiring.wire(ctx)
-    for hook in ctx.on_start:
-        hook()
-    return ctx, db
+    try:
+        settings = Config(db=str(tmp_path / "meterd.db"), **config)  # type: ignore[arg-type]
+        return portal_wiring.build(settings, SqlPortalStore(SharedSql(db)), utcnow), db
+    except BaseException:
+        db.close()
+        raise
 
 
 def test_open_non_loopback_listener_logs_a_loud_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -121,11 +123,11 @@ def test_no_warning_on_loopback_or_with_an_admin_key(tmp_path: Path, caplog: pyt
 
 def test_generated_secret_is_kept_in_the_database(tmp_path: Path) -> None:
     ctx, db = _wire(tmp_path)
-    text = ctx.services["portal"].create_token("c1", [], None).text
+    text = ctx.create_token("c1", [], None).text
     db.close()
     ctx2, db2 = _wire(tmp_path)
     try:
-        assert ctx2.services["portal"].authenticate(text).subject == "c1"
+        assert ctx2.authenticate(text).subject == "c1"
     finally:
         db2.close()
 
@@ -138,7 +140,7 @@ def test_ttl_must_be_positive(tmp_path: Path) -> None:
 def test_default_ttl_is_an_hour(tmp_path: Path) -> None:
     ctx, db = _wire(tmp_path)
     try:
-        token = ctx.services["portal"].create_token("c1", [], None).token
+        token = ctx.create_token("c1", [], None).token
         assert token.expires_at - token.created_at == timedelta(hours=1)
     finally:
         db.close()

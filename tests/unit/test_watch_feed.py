@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from meterd.server.credit import engine
-from meterd.server.entitlements.periods import Interval, UsagePeriod
 from meterd.server.errors import InvalidArgument
+from meterd.server.periods import Interval, UsagePeriod
 from meterd.server.watch.changes import Change, ChangeLog, Reason
 from meterd.server.watch.feed import ChangeFeed, Selection, Watch, Watched
 from meterd.server.watch.schedule import next_engine_instant, wake_time

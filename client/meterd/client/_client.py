@@ -13,6 +13,7 @@ from meterd.client._async.events import AsyncEvents
 from meterd.client._async.features import AsyncFeatures
 from meterd.client._async.grants import AsyncGrants
 from meterd.client._async.meters import AsyncMeters
+from meterd.client._async.notifications import AsyncNotifications
 from meterd.client._async.portal import AsyncPortal
 from meterd.client._async.subjects import AsyncSubjects
 from meterd.client._sync.entitlements import Entitlements
@@ -20,6 +21,7 @@ from meterd.client._sync.events import Events
 from meterd.client._sync.features import Features
 from meterd.client._sync.grants import Grants
 from meterd.client._sync.meters import Meters
+from meterd.client._sync.notifications import Notifications
 from meterd.client._sync.portal import Portal
 from meterd.client._sync.subjects import Subjects
 from meterd.client._transport import (
@@ -59,8 +61,10 @@ class OpenMeter:
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
     ) -> None:
         api_key = resolve_api_key(api_key, portal_token)
+        client_cert = None if credentials is not None else cert is not None
         credentials = credentials or channel_credentials(tls, ca, cert, key)
         self._transport = Transport(resolve_target(target), api_key=api_key, portal_token=portal_token,
+                                    client_cert=client_cert,
                                     timeout=timeout, credentials=credentials, channel=channel)
         self.portal_token = portal_token
         self.events = Events(self._transport)
@@ -70,6 +74,7 @@ class OpenMeter:
         self.features = Features(self._transport)
         self.entitlements = Entitlements(self._transport)
         self.grants = Grants(self._transport)
+        self.notifications = Notifications(self._transport)
 
     @property
     def channel(self) -> grpc.Channel:
@@ -103,8 +108,10 @@ class AsyncOpenMeter:
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
     ) -> None:
         api_key = resolve_api_key(api_key, portal_token)
+        client_cert = None if credentials is not None else cert is not None
         credentials = credentials or channel_credentials(tls, ca, cert, key)
         self._transport = AsyncTransport(resolve_target(target), api_key=api_key, portal_token=portal_token,
+                                         client_cert=client_cert,
                                          timeout=timeout, credentials=credentials, channel=channel)
         self.portal_token = portal_token
         self.events = AsyncEvents(self._transport)
@@ -114,6 +121,7 @@ class AsyncOpenMeter:
         self.features = AsyncFeatures(self._transport)
         self.entitlements = AsyncEntitlements(self._transport)
         self.grants = AsyncGrants(self._transport)
+        self.notifications = AsyncNotifications(self._transport)
 
     @property
     def channel(self) -> grpc.aio.Channel:

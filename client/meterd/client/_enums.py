@@ -79,3 +79,9 @@ class EventOutcome(StrEnum):
     def wire(self) -> events_pb2.EventOutcome.ValueType:
         """The wire enum value of this member."""
         return events_pb2.EventOutcome.Value(f"EVENT_OUTCOME_{self.value}")
+
+
+class NotificationEventType(StrEnum):
+    """The kind of event a notification rule makes (its value is OpenMeter's JSON name)."""
+
+    ENTITLEMENTS_BALANCE_THRESHOLD = "entitlements.balance.threshold"

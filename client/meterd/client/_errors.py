@@ -139,9 +139,46 @@ def invalid_argument(field: str, description: str) -> InvalidArgumentError:
                                 local=True)
 
 
-def from_rpc_error(error: grpc.RpcError | Any, target: str | None = None) -> MeterdError:
-    """The client exception for a failed gRPC call (sync or aio). For UNAVAILABLE, the message names
-    ``target`` and how to point the client elsewhere."""
+def connection_failure(details: str, target: str, tls: bool | None = None, client_cert: bool | None = None) -> str:
+    """What most likely made a connection to ``target`` fail, from gRPC's ``details`` and how the client
+    connected (``tls``, ``client_cert``: None when not known): a plaintext client at a TLS server or the
+    reverse, a certificate the client does not trust, a server that wants a client certificate, nothing
+    listening, a host that does not resolve. One sentence with what to change."""
+    text = details.lower()
+    where = "Pass the address as OpenMeter(target) or set METERD_TARGET"
+    if "wrong_version_number" in text or ("handshake" in text and "packet_length_too_long" in text):
+        return (f"the server at {target!r} does not speak TLS: connect without tls/ca/cert (--tls, --ca on the "
+                "command line), or to its TLS port")
+    if "certificate_verify_failed" in text or "certificate verify failed" in text:
+        return (f"the certificate of the server at {target!r} is not signed by a CA this client trusts: pass "
+                "ca= (the CA that signed it; --ca or METERD_TLS_CA on the command line)")
+    if "peer name" in text and "not in peer certificate" in text:
+        return f"the certificate of the server at {target!r} is not issued for that name: connect by a name it lists"
+    if "certificate_required" in text or "certificate required" in text:
+        return (f"the server at {target!r} requires a client certificate (mutual TLS): pass cert= and key= "
+                "(--client-cert and --client-key)")
+    if "socket closed" in text or "connection reset" in text or "end of tcp stream" in text:
+        if tls is False:
+            return (f"the server at {target!r} closed the connection as it opened: it probably serves TLS "
+                    "(connect with tls=True and ca=, or --tls and --ca), or it is not a gRPC server")
+        if tls and not client_cert:
+            return (f"the server at {target!r} closed the connection during the TLS handshake: it probably "
+                    "requires a client certificate (mutual TLS: pass cert= and key=, or --client-cert and "
+                    "--client-key)")
+        return f"the server at {target!r} closed the connection: is it meterd, and is it stopping?"
+    if "connection refused" in text or "failed to connect to remote host" in text:
+        return f"nothing listens at {target!r}: is meterd running there? {where}"
+    if "dns resolution failed" in text or "errors resolving" in text or "name or service not known" in text:
+        return f"the host of {target!r} does not resolve: check the name. {where}"
+    return f"meterd at {target!r} is not reachable: is it running there? {where}"
+
+
+def from_rpc_error(
+    error: grpc.RpcError | Any, target: str | None = None, tls: bool | None = None, client_cert: bool | None = None,
+) -> MeterdError:
+    """The client exception for a failed gRPC call (sync or aio). An UNAVAILABLE that meterd did not send
+    itself (the connection failed) gets the likely cause and what to change (``connection_failure``); one that
+    meterd sent (its database unreachable, its disk full, ...) keeps meterd's own message."""
     code: grpc.StatusCode = error.code()
     message: str = error.details() or code.name
     try:
@@ -149,10 +186,9 @@ def from_rpc_error(error: grpc.RpcError | Any, target: str | None = None) -> Met
     except (AttributeError, ValueError):
         status = None
     if code == grpc.StatusCode.UNAVAILABLE and target and status is None:
-        # Not meterd's own answer (it sends a status with details, e.g. "the database is unreachable"): the
+        # Not meterd's own answer (it sends a status with details, ErrorInfo SERVER_UNAVAILABLE): the
         # connection to meterd itself failed.
-        message = (f"{message} (meterd at {target!r} is not reachable: is it running there? "
-                   "Pass the address as OpenMeter(target) or set METERD_TARGET)")
+        message = f"{message} ({connection_failure(message, target, tls, client_cert)})"
     violations: list[FieldViolation] = []
     if status is not None:
         for detail in status.details:

@@ -68,13 +68,23 @@ def list_request(
     return request
 
 
+# A stream keeps this many examples of warnings (per meter) for its summary; the counts are complete.
+WARNING_EXAMPLES = 3
+
+
 class StreamTally:
-    """Outcomes of a stream so far, and the rejections not yet reported by a flush."""
+    """Outcomes of a stream so far, and the rejections not yet reported by a flush.
+
+    ``warned`` counts accepted events that some meter could not read (stored all the same, skipped by that
+    meter); ``warnings`` maps each meter slug ("" for events whose type no meter reads) to how many events it
+    skipped and up to ``WARNING_EXAMPLES`` (event id, why) examples."""
 
     def __init__(self) -> None:
         self.accepted = 0
         self.duplicates = 0
         self.rejected = 0
+        self.warned = 0
+        self.warnings: dict[str, tuple[int, list[tuple[str, str]]]] = {}
         self.unreported: dict[str, list[FieldViolation]] = {}
         self.rejected_events: list[tuple[events_pb2.Event, list[FieldViolation]]] = []
 
@@ -83,6 +93,13 @@ class StreamTally:
         self.duplicates += ack.duplicate_count
         self.rejected += ack.rejected_count
         for result in ack.results:
+            if result.warnings:
+                self.warned += 1
+                for warning in result.warnings:
+                    count, examples = self.warnings.get(warning.meter_slug, (0, []))
+                    if len(examples) < WARNING_EXAMPLES:
+                        examples.append((result.id, warning.message))
+                    self.warnings[warning.meter_slug] = (count + 1, examples)
             if result.outcome == events_pb2.EVENT_OUTCOME_REJECTED:
                 violations = [FieldViolation(v.field, v.description) for v in result.violations]
                 self.unreported[result.id or f"#{result.index}"] = violations

@@ -28,7 +28,14 @@ from google.protobuf import duration_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor, OneofDescriptor
 from google.protobuf.message import Message
 
-from meterd.client._enums import Aggregation, EventOutcome, ExpirationDuration, PeriodInterval, WindowSize
+from meterd.client._enums import (
+    Aggregation,
+    EventOutcome,
+    ExpirationDuration,
+    NotificationEventType,
+    PeriodInterval,
+    WindowSize,
+)
 
 M = TypeVar("M", bound=Message)
 
@@ -39,6 +46,7 @@ _CLIENT_ENUMS: dict[str, type[StrEnum]] = {
     "meterd.v1.PeriodInterval": PeriodInterval,
     "meterd.v1.ExpirationDuration": ExpirationDuration,
     "meterd.v1.EventOutcome": EventOutcome,
+    "meterd.v1.NotificationEventType": NotificationEventType,
 }
 _BUILT_ENUMS: dict[str, type[StrEnum]] = {}
 
@@ -46,10 +54,11 @@ _BUILT_ENUMS: dict[str, type[StrEnum]] = {}
 _OPENMETER_KEYS: dict[tuple[str, str], str] = {
     ("meterd.v1.QueryMeterResponse", "rows"): "data",
     ("meterd.v1.QueryPortalMeterResponse", "rows"): "data",
+    ("meterd.v1.NotificationEvent", "payload_json"): "payload",
 }
 _RANGE_KEYS = {"from_time": "from", "to_time": "to"}
 # String fields holding JSON text that OpenMeter's JSON carries as the value itself (an event's data).
-_JSON_TEXT_FIELDS = {"meterd.v1.Event.data"}
+_JSON_TEXT_FIELDS = {"meterd.v1.Event.data", "meterd.v1.NotificationEvent.payload_json"}
 
 _TIMESTAMP = "google.protobuf.Timestamp"
 _DURATION = "google.protobuf.Duration"

@@ -14,18 +14,21 @@ from typing import Any, Generic, TypeVar
 import grpc
 import grpc.aio
 
-from meterd.client._errors import from_rpc_error
+from meterd.client._errors import MeterdError, from_rpc_error
 
 Request = TypeVar("Request")
 Response = TypeVar("Response")
 Metadata = tuple[tuple[str, str], ...]
+# Turns a failed call into the client's exception (the transport's, which names a failed connection's cause).
+Describe = Callable[[Any], MeterdError]
 
 
 class ServerStream(Generic[Response]):
     """A call's responses as an iterator; ``cancel()`` may come from another thread."""
 
-    def __init__(self, call: grpc.CallIterator[Response]) -> None:
+    def __init__(self, call: grpc.CallIterator[Response], describe: Describe = from_rpc_error) -> None:
         self._call = call
+        self._describe = describe
         # grpc-stubs leaves RpcContext.cancel untyped; held as what it is, a callable.
         self._cancel_call: Callable[[], object] = call.cancel
         self._cancelled = False
@@ -35,7 +38,7 @@ class ServerStream(Generic[Response]):
             yield from self._call
         except grpc.RpcError as error:
             if not self._cancelled:
-                raise from_rpc_error(error) from None
+                raise self._describe(error) from None
 
     def cancel(self) -> None:
         """Cancels the call; the iteration ends."""
@@ -46,9 +49,10 @@ class ServerStream(Generic[Response]):
 class BidiStream(ServerStream[Response], Generic[Request, Response]):
     """A bidirectional call: ``write`` requests (queued for grpc's sending thread), iterate the responses."""
 
-    def __init__(self, rpc: grpc.StreamStreamMultiCallable[Request, Response], metadata: Metadata) -> None:
+    def __init__(self, rpc: grpc.StreamStreamMultiCallable[Request, Response], metadata: Metadata,
+                 describe: Describe = from_rpc_error) -> None:
         self._requests: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
-        super().__init__(rpc(self._request_iterator(), metadata=metadata))
+        super().__init__(rpc(self._request_iterator(), metadata=metadata), describe)
 
     def _request_iterator(self) -> Iterator[Request]:
         while (request := self._requests.get()) is not None:
@@ -70,9 +74,11 @@ class AsyncServerStream(Generic[Response]):
     """``ServerStream`` over grpc.aio: ``async for`` over the responses."""
 
     def __init__(
-        self, call: grpc.aio.UnaryStreamCall[Any, Response] | grpc.aio.StreamStreamCall[Any, Response]
+        self, call: grpc.aio.UnaryStreamCall[Any, Response] | grpc.aio.StreamStreamCall[Any, Response],
+        describe: Describe = from_rpc_error,
     ) -> None:
         self._call = call
+        self._describe = describe
         self._cancelled = False
 
     async def __aiter__(self) -> AsyncIterator[Response]:
@@ -85,7 +91,7 @@ class AsyncServerStream(Generic[Response]):
                 raise
         except grpc.RpcError as error:
             if not self._cancelled:
-                raise from_rpc_error(error) from None
+                raise self._describe(error) from None
 
     def cancel(self) -> None:
         """Cancels the call; the iteration ends."""
@@ -97,16 +103,17 @@ class AsyncBidiStream(AsyncServerStream[Response], Generic[Request, Response]):
     """``BidiStream`` over grpc.aio: ``await write(request)`` waits for flow control."""
 
     def __init__(
-        self, rpc: grpc.aio.StreamStreamMultiCallable[Request, Response], metadata: Metadata
+        self, rpc: grpc.aio.StreamStreamMultiCallable[Request, Response], metadata: Metadata,
+        describe: Describe = from_rpc_error,
     ) -> None:
         self._writer = rpc(None, metadata=metadata)
-        super().__init__(self._writer)
+        super().__init__(self._writer, describe)
 
     async def write(self, request: Request) -> None:
         try:
             await self._writer.write(request)
         except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+            raise self._describe(error) from None
 
     async def done_writing(self) -> None:
         """Ends the requests; the server answers what it has and ends the call."""

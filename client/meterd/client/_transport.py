@@ -26,6 +26,8 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
@@ -61,7 +63,9 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 
-_MODULES = (entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, portal_pb2, subjects_pb2)
+_MODULES = (
+    entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, notifications_pb2, portal_pb2, subjects_pb2
+)
 
 PemSource = str | bytes | os.PathLike[str]
 Request = TypeVar("Request")
@@ -105,6 +109,30 @@ def resolve_target(target: str | None) -> str:
     if target is not None and not isinstance(target, str):
         raise invalid_argument("target", f"expected host:port, got {type(target).__name__}")
     return target or os.environ.get(TARGET_ENV) or DEFAULT_TARGET
+
+
+_TARGET_SCHEMES = ("dns:", "unix:", "unix-abstract:", "ipv4:", "ipv6:", "vsock:", "xds:")
+
+
+def check_target(target: str) -> None:
+    """InvalidArgumentError for a target gRPC would take but not as meant: a URL (``http://host:port``: gRPC
+    reads the scheme as a name resolver and fails to resolve it) or a host without a port (gRPC would silently
+    use 443). Targets with a gRPC scheme (``dns:``, ``unix:``, ...) are passed as they are."""
+    if target.startswith(_TARGET_SCHEMES):
+        return
+    scheme, sep, rest = target.partition("://")
+    if sep:
+        hint = f"; for a TLS server, {rest.rstrip('/')!r} with tls=True" if scheme.lower() == "https" else ""
+        raise invalid_argument("target", f"write host:port, not a URL: {rest.rstrip('/')!r}{hint}")
+    host, colon, port = target.rpartition(":")
+    if target.startswith("[") and "]" in target and not target.rstrip().endswith("]"):
+        bracketed = target[: target.index("]") + 1]
+        host, port, colon = bracketed, target[len(bracketed) + 1:], ":"
+    if not colon or (host.count(":") and not host.startswith("[")):
+        raise invalid_argument("target", f"{target!r} has no port: write host:port (meterd listens on 50051 unless "
+                                         "told otherwise)")
+    if not port.isdigit() or not 0 < int(port) <= 65535:
+        raise invalid_argument("target", f"{target!r}: the port must be a number from 1 to 65535")
 
 
 def resolve_api_key(api_key: str | None, portal_token: str | None) -> str | None:
@@ -164,9 +192,15 @@ class Transport:
     def __init__(
         self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
+        client_cert: bool | None = None,
     ) -> None:
         self.metadata = tuple(auth_metadata(api_key, portal_token))
         self.target = target
+        # How the channel connects, for the message of a failed connection (None: not known).
+        self.tls: bool | None = None if channel is not None else credentials is not None
+        self.client_cert = client_cert
+        if channel is None:
+            check_target(target)
         if channel is not None:
             self.channel = channel
         elif credentials is not None:
@@ -204,6 +238,10 @@ class Transport:
     def grants(self) -> grants_pb2_grpc.GrantServiceStub:
         return grants_pb2_grpc.GrantServiceStub(self.channel)
 
+    @functools.cached_property
+    def notifications(self) -> notifications_pb2_grpc.NotificationServiceStub:
+        return notifications_pb2_grpc.NotificationServiceStub(self.channel)
+
     def call(
         self, rpc: grpc.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
         timeout: float | None = None, idempotent: bool | None = None,
@@ -215,20 +253,24 @@ class Transport:
         try:
             return rpc(request, timeout=deadline, metadata=self.metadata)
         except grpc.RpcError as error:
-            raise from_rpc_error(error, self.target) from None
+            raise self.error(error) from None
 
     def server_stream(
         self, rpc: grpc.UnaryStreamMultiCallable[Request, Response], request: Request, *,
         timeout: float | None,
     ) -> ServerStream[Response]:
         """Opens a server-streaming RPC; ``timeout`` None: no deadline (a watch runs until closed)."""
-        return ServerStream(rpc(request, timeout=timeout, metadata=self.metadata))
+        return ServerStream(rpc(request, timeout=timeout, metadata=self.metadata), self.error)
 
     def bidi_stream(
         self, rpc: grpc.StreamStreamMultiCallable[Request, Response]
     ) -> BidiStream[Request, Response]:
         """Opens a bidirectional RPC, with no deadline (a producer's stream lives long)."""
-        return BidiStream(rpc, self.metadata)
+        return BidiStream(rpc, self.metadata, self.error)
+
+    def error(self, error: grpc.RpcError) -> MeterdError:
+        """The client exception for a failed call on this channel (naming the cause of a failed connection)."""
+        return from_rpc_error(error, self.target, self.tls, self.client_cert)
 
     def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""
@@ -241,9 +283,15 @@ class AsyncTransport:
     def __init__(
         self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
         credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
+        client_cert: bool | None = None,
     ) -> None:
         self.metadata = tuple(auth_metadata(api_key, portal_token))
         self.target = target
+        # How the channel connects, for the message of a failed connection (None: not known).
+        self.tls: bool | None = None if channel is not None else credentials is not None
+        self.client_cert = client_cert
+        if channel is None:
+            check_target(target)
         if channel is not None:
             self.channel = channel
         elif credentials is not None:
@@ -281,6 +329,10 @@ class AsyncTransport:
     def grants(self) -> grants_pb2_grpc.GrantServiceAsyncStub:
         return grants_pb2_grpc.GrantServiceStub(self.channel)
 
+    @functools.cached_property
+    def notifications(self) -> notifications_pb2_grpc.NotificationServiceAsyncStub:
+        return notifications_pb2_grpc.NotificationServiceStub(self.channel)
+
     async def call(
         self, rpc: grpc.aio.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
         timeout: float | None = None, idempotent: bool | None = None,
@@ -290,20 +342,24 @@ class AsyncTransport:
         try:
             return await rpc(request, timeout=deadline, metadata=self.metadata)
         except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error, self.target) from None
+            raise self.error(error) from None
 
     def server_stream(
         self, rpc: grpc.aio.UnaryStreamMultiCallable[Request, Response], request: Request, *,
         timeout: float | None,
     ) -> AsyncServerStream[Response]:
         """See ``Transport.server_stream``."""
-        return AsyncServerStream(rpc(request, timeout=timeout, metadata=self.metadata))
+        return AsyncServerStream(rpc(request, timeout=timeout, metadata=self.metadata), self.error)
 
     def bidi_stream(
         self, rpc: grpc.aio.StreamStreamMultiCallable[Request, Response]
     ) -> AsyncBidiStream[Request, Response]:
         """See ``Transport.bidi_stream``."""
-        return AsyncBidiStream(rpc, self.metadata)
+        return AsyncBidiStream(rpc, self.metadata, self.error)
+
+    def error(self, error: grpc.RpcError) -> MeterdError:
+        """See ``Transport.error``."""
+        return from_rpc_error(error, self.target, self.tls, self.client_cert)
 
     async def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""

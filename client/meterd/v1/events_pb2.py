@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meterd/v1/events.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x13\n\x0bspecversion\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x61tacontenttype\x18\x07 \x01(\t\x12\x12\n\ndataschema\x18\x08 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\t \x01(\t\"\x9d\x01\n\rIngestedEvent\x12\x1f\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x10.meterd.v1.Event\x12/\n\x0bingested_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x11validation_errors\x18\x03 \x03(\x0b\x32\x1f.meterd.v1.EventValidationError\";\n\x14\x45ventValidationError\x12\x12\n\nmeter_slug\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x86\x01\n\x0b\x45ventResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12(\n\x07outcome\x18\x03 \x01(\x0e\x32\x17.meterd.v1.EventOutcome\x12\x32\n\nviolations\x18\x04 \x03(\x0b\x32\x1e.meterd.v1.EventFieldViolation\"9\n\x13\x45ventFieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"7\n\x13IngestEventsRequest\x12 \n\x06\x65vents\x18\x01 \x03(\x0b\x32\x10.meterd.v1.Event\"p\n\x14IngestEventsResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.meterd.v1.EventResult\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x03 \x01(\x05\"I\n\x13StreamEventsRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12 \n\x06\x65vents\x18\x02 \x03(\x0b\x32\x10.meterd.v1.Event\"\x9a\x01\n\x14StreamEventsResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\'\n\x07results\x18\x02 \x03(\x0b\x32\x16.meterd.v1.EventResult\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x03 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x04 \x01(\x05\x12\x16\n\x0erejected_count\x18\x05 \x01(\x05\"\xd5\x02\n\x11ListEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12-\n\tfrom_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12ingested_from_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10ingested_to_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07subject\x18\x07 \x03(\t\x12\x0c\n\x04type\x18\x08 \x01(\t\x12\n\n\x02id\x18\t \x01(\t\x12\x16\n\thas_error\x18\n \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_has_error\"W\n\x12ListEventsResponse\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.meterd.v1.IngestedEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x82\x01\n\x0c\x45ventOutcome\x12\x1d\n\x19\x45VENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45VENT_OUTCOME_ACCEPTED\x10\x01\x12\x1b\n\x17\x45VENT_OUTCOME_DUPLICATE\x10\x02\x12\x1a\n\x16\x45VENT_OUTCOME_REJECTED\x10\x03\x32\xff\x01\n\x0c\x45ventService\x12O\n\x0cIngestEvents\x12\x1e.meterd.v1.IngestEventsRequest\x1a\x1f.meterd.v1.IngestEventsResponse\x12S\n\x0cStreamEvents\x12\x1e.meterd.v1.StreamEventsRequest\x1a\x1f.meterd.v1.StreamEventsResponse(\x01\x30\x01\x12I\n\nListEvents\x12\x1c.meterd.v1.ListEventsRequest\x1a\x1d.meterd.v1.ListEventsResponseBF\n\rdev.meterd.v1B\x0b\x45ventsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meterd/v1/events.proto\x12\tmeterd.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x13\n\x0bspecversion\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x61tacontenttype\x18\x07 \x01(\t\x12\x12\n\ndataschema\x18\x08 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\t \x01(\t\"\x9d\x01\n\rIngestedEvent\x12\x1f\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x10.meterd.v1.Event\x12/\n\x0bingested_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x11validation_errors\x18\x03 \x03(\x0b\x32\x1f.meterd.v1.EventValidationError\";\n\x14\x45ventValidationError\x12\x12\n\nmeter_slug\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xb9\x01\n\x0b\x45ventResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12(\n\x07outcome\x18\x03 \x01(\x0e\x32\x17.meterd.v1.EventOutcome\x12\x32\n\nviolations\x18\x04 \x03(\x0b\x32\x1e.meterd.v1.EventFieldViolation\x12\x31\n\x08warnings\x18\x05 \x03(\x0b\x32\x1f.meterd.v1.EventValidationError\"9\n\x13\x45ventFieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"7\n\x13IngestEventsRequest\x12 \n\x06\x65vents\x18\x01 \x03(\x0b\x32\x10.meterd.v1.Event\"p\n\x14IngestEventsResponse\x12\'\n\x07results\x18\x01 \x03(\x0b\x32\x16.meterd.v1.EventResult\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x02 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x03 \x01(\x05\"I\n\x13StreamEventsRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12 \n\x06\x65vents\x18\x02 \x03(\x0b\x32\x10.meterd.v1.Event\"\x9a\x01\n\x14StreamEventsResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\'\n\x07results\x18\x02 \x03(\x0b\x32\x16.meterd.v1.EventResult\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x03 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x04 \x01(\x05\x12\x16\n\x0erejected_count\x18\x05 \x01(\x05\"\xd5\x02\n\x11ListEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12-\n\tfrom_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07to_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12ingested_from_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10ingested_to_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07subject\x18\x07 \x03(\t\x12\x0c\n\x04type\x18\x08 \x01(\t\x12\n\n\x02id\x18\t \x01(\t\x12\x16\n\thas_error\x18\n \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_has_error\"W\n\x12ListEventsResponse\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.meterd.v1.IngestedEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x82\x01\n\x0c\x45ventOutcome\x12\x1d\n\x19\x45VENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45VENT_OUTCOME_ACCEPTED\x10\x01\x12\x1b\n\x17\x45VENT_OUTCOME_DUPLICATE\x10\x02\x12\x1a\n\x16\x45VENT_OUTCOME_REJECTED\x10\x03\x32\xff\x01\n\x0c\x45ventService\x12O\n\x0cIngestEvents\x12\x1e.meterd.v1.IngestEventsRequest\x1a\x1f.meterd.v1.IngestEventsResponse\x12S\n\x0cStreamEvents\x12\x1e.meterd.v1.StreamEventsRequest\x1a\x1f.meterd.v1.StreamEventsResponse(\x01\x30\x01\x12I\n\nListEvents\x12\x1c.meterd.v1.ListEventsRequest\x1a\x1d.meterd.v1.ListEventsResponseBF\n\rdev.meterd.v1B\x0b\x45ventsProtoP\x01Z&meterd.dev/stubs/go/meterd/v1;meterdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meterd.v1.events_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\rdev.meterd.v1B\013EventsProtoP\001Z&meterd.dev/stubs/go/meterd/v1;meterdv1'
-  _globals['_EVENTOUTCOME']._serialized_start=1515
-  _globals['_EVENTOUTCOME']._serialized_end=1645
+  _globals['_EVENTOUTCOME']._serialized_start=1566
+  _globals['_EVENTOUTCOME']._serialized_end=1696
   _globals['_EVENT']._serialized_start=71
   _globals['_EVENT']._serialized_end=259
   _globals['_INGESTEDEVENT']._serialized_start=262
@@ -42,21 +42,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTVALIDATIONERROR']._serialized_start=421
   _globals['_EVENTVALIDATIONERROR']._serialized_end=480
   _globals['_EVENTRESULT']._serialized_start=483
-  _globals['_EVENTRESULT']._serialized_end=617
-  _globals['_EVENTFIELDVIOLATION']._serialized_start=619
-  _globals['_EVENTFIELDVIOLATION']._serialized_end=676
-  _globals['_INGESTEVENTSREQUEST']._serialized_start=678
-  _globals['_INGESTEVENTSREQUEST']._serialized_end=733
-  _globals['_INGESTEVENTSRESPONSE']._serialized_start=735
-  _globals['_INGESTEVENTSRESPONSE']._serialized_end=847
-  _globals['_STREAMEVENTSREQUEST']._serialized_start=849
-  _globals['_STREAMEVENTSREQUEST']._serialized_end=922
-  _globals['_STREAMEVENTSRESPONSE']._serialized_start=925
-  _globals['_STREAMEVENTSRESPONSE']._serialized_end=1079
-  _globals['_LISTEVENTSREQUEST']._serialized_start=1082
-  _globals['_LISTEVENTSREQUEST']._serialized_end=1423
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=1425
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=1512
-  _globals['_EVENTSERVICE']._serialized_start=1648
-  _globals['_EVENTSERVICE']._serialized_end=1903
+  _globals['_EVENTRESULT']._serialized_end=668
+  _globals['_EVENTFIELDVIOLATION']._serialized_start=670
+  _globals['_EVENTFIELDVIOLATION']._serialized_end=727
+  _globals['_INGESTEVENTSREQUEST']._serialized_start=729
+  _globals['_INGESTEVENTSREQUEST']._serialized_end=784
+  _globals['_INGESTEVENTSRESPONSE']._serialized_start=786
+  _globals['_INGESTEVENTSRESPONSE']._serialized_end=898
+  _globals['_STREAMEVENTSREQUEST']._serialized_start=900
+  _globals['_STREAMEVENTSREQUEST']._serialized_end=973
+  _globals['_STREAMEVENTSRESPONSE']._serialized_start=976
+  _globals['_STREAMEVENTSRESPONSE']._serialized_end=1130
+  _globals['_LISTEVENTSREQUEST']._serialized_start=1133
+  _globals['_LISTEVENTSREQUEST']._serialized_end=1474
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=1476
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=1563
+  _globals['_EVENTSERVICE']._serialized_start=1699
+  _globals['_EVENTSERVICE']._serialized_end=1954
 # @@protoc_insertion_point(module_scope)

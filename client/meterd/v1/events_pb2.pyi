@@ -178,6 +178,7 @@ class EventResult(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     OUTCOME_FIELD_NUMBER: _builtins.int
     VIOLATIONS_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
     index: _builtins.int
     """Position of the event in its batch."""
     id: _builtins.str
@@ -188,6 +189,12 @@ class EventResult(_message.Message):
     def violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventFieldViolation]:
         """For rejected events: which field was wrong and why."""
 
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventValidationError]:
+        """For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+        entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+        """
+
     def __init__(
         self,
         *,
@@ -195,10 +202,11 @@ class EventResult(_message.Message):
         id: _builtins.str = ...,
         outcome: Global___EventOutcome.ValueType = ...,
         violations: _abc.Iterable[Global___EventFieldViolation] | None = ...,
+        warnings: _abc.Iterable[Global___EventValidationError] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "index", b"index", "outcome", b"outcome", "violations", b"violations"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "index", b"index", "outcome", b"outcome", "violations", b"violations", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,22 +1,16 @@
-"""Assembles the server: storage, each domain's services and servicers, health, reflection, shutdown.
-
-Each domain package may have a ``wiring`` module with ``wire(ctx)``: it builds the domain's services
-from ``ctx`` (storage, clock, config, services of domains wired before it) and registers servicers and
-interceptors. A service without a wired domain answers UNIMPLEMENTED (the generated base servicer).
-"""
+"""Runs the server: storage and services from the composition root (``meterd.server.wiring``), then gRPC on
+an event loop with health, reflection and a graceful shutdown."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import signal
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent import futures
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import grpc.aio
@@ -28,10 +22,11 @@ from meterd.server import reflection, rpc, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
 from meterd.server.serving import Serving, method_handlers
-from meterd.server.store import open_database
-from meterd.server.store.sqlite import settings
+from meterd.server.store import redact_url
 from meterd.server.timeutil import utcnow
 from meterd.server.tracing import Tracing
+from meterd.server.wiring import Servicers, Services, assemble
+from meterd.server.wiring.storage import open_storage
 from meterd.v1 import (
     entitlements_pb2,
     entitlements_pb2_grpc,
@@ -43,36 +38,35 @@ from meterd.v1 import (
     grants_pb2_grpc,
     meters_pb2,
     meters_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     portal_pb2,
     portal_pb2_grpc,
     subjects_pb2,
     subjects_pb2_grpc,
 )
 
+if TYPE_CHECKING:
+    from meterd.server.http.server import HttpServer
+
 log = logging.getLogger("meterd.server")
 T = TypeVar("T")
 
-# Domains in wiring order: later ones may use the services of earlier ones.
-DOMAINS = ("events", "meters", "subjects", "portal", "features", "entitlements", "grants", "watch")
-
-# (file descriptor, service name, add function, generated base servicer) of every meterd service.
-SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], type]] = [
-    (events_pb2, "EventService", events_pb2_grpc.add_EventServiceServicer_to_server,
-     events_pb2_grpc.EventServiceServicer),
-    (meters_pb2, "MeterService", meters_pb2_grpc.add_MeterServiceServicer_to_server,
-     meters_pb2_grpc.MeterServiceServicer),
+# (file descriptor, service name, add function, its servicer) of every meterd service.
+SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], Callable[[Servicers], object]]] = [
+    (events_pb2, "EventService", events_pb2_grpc.add_EventServiceServicer_to_server, lambda s: s.events),
+    (meters_pb2, "MeterService", meters_pb2_grpc.add_MeterServiceServicer_to_server, lambda s: s.meters),
     (subjects_pb2, "SubjectService", subjects_pb2_grpc.add_SubjectServiceServicer_to_server,
-     subjects_pb2_grpc.SubjectServiceServicer),
-    (portal_pb2, "PortalService", portal_pb2_grpc.add_PortalServiceServicer_to_server,
-     portal_pb2_grpc.PortalServiceServicer),
+     lambda s: s.subjects),
+    (portal_pb2, "PortalService", portal_pb2_grpc.add_PortalServiceServicer_to_server, lambda s: s.portal),
     (features_pb2, "FeatureService", features_pb2_grpc.add_FeatureServiceServicer_to_server,
-     features_pb2_grpc.FeatureServiceServicer),
+     lambda s: s.features),
     (entitlements_pb2, "EntitlementService", entitlements_pb2_grpc.add_EntitlementServiceServicer_to_server,
-     entitlements_pb2_grpc.EntitlementServiceServicer),
-    (grants_pb2, "GrantService", grants_pb2_grpc.add_GrantServiceServicer_to_server,
-     grants_pb2_grpc.GrantServiceServicer),
+     lambda s: s.entitlements),
+    (grants_pb2, "GrantService", grants_pb2_grpc.add_GrantServiceServicer_to_server, lambda s: s.grants),
+    (notifications_pb2, "NotificationService", notifications_pb2_grpc.add_NotificationServiceServicer_to_server,
+     lambda s: s.notifications),
 ]
-
 
 
 def server_options(config: Config) -> list[tuple[str, int]]:
@@ -93,22 +87,8 @@ def server_options(config: Config) -> list[tuple[str, int]]:
     ]
 
 
-@dataclass
-class AppContext:
-    """What domains are wired with, and what they register."""
-
-    config: Config
-    db: Any  # store.sqlite.db.Database or store.postgres.db.Database (``db.backend`` says which)
-    clock: Callable[[], datetime]
-    services: dict[str, Any] = field(default_factory=dict)  # domain services by name, for later domains
-    servicers: dict[str, Any] = field(default_factory=dict)  # service name -> servicer
-    interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
-    on_start: list[Callable[[], None]] = field(default_factory=list)
-    on_stop: list[Callable[[], None]] = field(default_factory=list)  # run first at shutdown (ends watches)
-    metrics: Metrics | None = None  # set when metrics.listen is configured; domains then instrument themselves
-
-    def add_servicer(self, service_name: str, servicer: Any) -> None:
-        self.servicers[service_name] = servicer
+class ServerStopped(RuntimeError):
+    """meterd stopped by itself: its storage can no longer be written safely (the message says why)."""
 
 
 class MeterdServer:
@@ -122,22 +102,23 @@ class MeterdServer:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
         config_module.check(config)
         self.config = config
-        self.db = open_database(config.db, config.db_wait_seconds)
-        self.ctx = AppContext(config=config, db=self.db, clock=clock)
-        self.metrics = self.ctx.metrics = Metrics() if config.metrics_listen else None
+        self.failure: str | None = None
+        self._failure_listeners: list[Callable[[], None]] = []
+        self.db, self.stores = open_storage(config.db, config.db_wait_seconds)
+        self.metrics = Metrics() if config.metrics_listen else None
         if self.metrics is not None:
             self.metrics.watch_database(self.db)
         self.tracing = Tracing(config.tracing) if config.tracing != "off" else None
-        for domain in DOMAINS:
-            try:
-                wiring = importlib.import_module(f"meterd.server.{domain}.wiring")
-            except ModuleNotFoundError as exc:
-                if exc.name not in (f"meterd.server.{domain}", f"meterd.server.{domain}.wiring"):
-                    raise
-                continue
-            wiring.wire(self.ctx)
-        for hook in self.ctx.on_start:
-            hook()
+        try:
+            assembly = assemble(config, self.stores, clock, self.metrics)
+        except BaseException:
+            self.db.close()
+            raise
+        self.services: Services = assembly.services
+        self.servicers: Servicers = assembly.servicers
+        self._interceptors = assembly.interceptors
+        self._authenticator = assembly.authenticator
+        self._clock = clock
         self.executor = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="meterd-rpc")
         self.loop = asyncio.new_event_loop()
         self.loop.set_default_executor(self.executor)
@@ -149,6 +130,7 @@ class MeterdServer:
             self.port = self._on_loop(self._build())
         except BaseException:
             self._close_loop()
+            self.services.close()
             self.db.close()
             raise
         host = config.listen.rsplit(":", 1)[0]
@@ -165,41 +147,32 @@ class MeterdServer:
             f"{config.http_listen.rsplit(':', 1)[0]}:{self.http.port}" if self.http and config.http_listen else None
         )
 
-    def _http_front(self) -> Any:
-        """OpenMeter's HTTP API (meterd.server.http) over the services the servicers call."""
-        from meterd.server.http import app as http_app
-        from meterd.server.http.routes import all_routes
-        from meterd.server.http.server import HttpServer, bind
+    def _http_front(self) -> HttpServer:
+        """OpenMeter's HTTP API over the services the servicers call (built by the composition root)."""
+        from meterd.server.wiring import http as http_wiring  # imported only when the HTTP API is on
 
-        s = self.ctx.services
-        services = http_app.Services(
-            events=s["events"], meters=s["meters"], subjects=s["subjects"], portal=s["portal"],
-            features=s["features"], entitlements=s["entitlements"], grants=s["grants"],
-            authenticator=s["authenticator"], clock=self.ctx.clock,
+        return http_wiring.build(
+            self.config, self.services, self._authenticator, self._clock, self.executor, self.serving
         )
-        app = http_app.build_app(services, all_routes(services), self.executor,
-                                 max_body_bytes=self.config.max_message_bytes)
-        return HttpServer(app, bind(self.config.http_listen or ""))
 
     def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     async def _build(self) -> int:
-        interceptors = list(self.ctx.interceptors)
+        interceptors = list(self._interceptors)
         if self.metrics is not None:  # outside auth: it also sees the calls authentication refuses
             interceptors.insert(0, self.metrics.interceptor(aio=True))
         if self.tracing is not None:
             interceptors.insert(0, self.tracing.interceptor(aio=True))
         self.grpc = grpc.aio.server(interceptors=interceptors, options=server_options(self.config))
         names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
-        page_token_key = settings.page_token_key(self.db)
-        for module, name, add, base in SERVICES:
-            servicer = self.ctx.servicers.get(name) or base()
-            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, page_token_key)  # signs this database's page tokens
+        for module, name, add, servicer_of in SERVICES:
+            servicer = servicer_of(self.servicers)
+            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, self.stores.page_token_key)  # signs this database's page tokens
             service, handlers = method_handlers(add, servicer)
             adapted = self.serving.adapt(service, handlers)
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
-            self.grpc.add_registered_method_handlers(service, adapted)
+            self.grpc.add_registered_method_handlers(service, adapted)  # type: ignore[attr-defined]  # grpc-stubs 1.53 predates it
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
         self.health = health_servicer.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
@@ -219,15 +192,15 @@ class MeterdServer:
             await self.grpc.start()
             if self.http is not None:
                 await self.http.start()
-            await self._set_health(getattr(self.db, "available", True))
+            await self._set_health(self.db.available)
 
-        if hasattr(self.db, "add_health_listener"):  # PostgreSQL: NOT_SERVING while the database is unreachable
-            self.db.add_health_listener(self._database_health)
+        self.db.add_health_listener(self._database_health)  # NOT_SERVING while the database is unreachable
+        self.db.add_failure_listener(self._storage_failed)  # SQLite: a failed fsync stops the server
         self._on_loop(start())
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
-        log.info("meterd listening", extra={"address": self.address, "db": self.config.db,
+        log.info("meterd listening", extra={"address": self.address, "db": redact_url(self.config.db),
                                             "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
         if self.http_address:
             log.info("HTTP API listening", extra={"address": f"http://{self.http_address}"})
@@ -248,6 +221,19 @@ class MeterdServer:
         except RuntimeError:  # the loop is closed: the server is stopping
             update.close()
 
+    def _storage_failed(self, reason: str) -> None:
+        """The database can no longer be written safely (on the writer's thread): NOT_SERVING, and whoever
+        runs the server is told to stop it (``on_failure``)."""
+        self.failure = reason
+        self._database_health(False)
+        for listener in self._failure_listeners:
+            listener()
+
+    def on_failure(self, listener: Callable[[], None]) -> None:
+        """Registers a function called when the server must stop because its storage failed (``failure``
+        says why); ``serve`` stops and exits 1."""
+        self._failure_listeners.append(listener)
+
     def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight ones finish, then commits and closes the database."""
         if self._stopped.is_set():
@@ -257,8 +243,7 @@ class MeterdServer:
         async def stop() -> None:
             await self.health.enter_graceful_shutdown()
             self.serving.begin_shutdown()
-            for hook in self.ctx.on_stop:  # ends watch streams (they would otherwise wait for the grace)
-                hook()
+            self.services.close()  # ends notifications' work and watch streams (which would wait for the grace)
             seconds = self.config.grace_seconds if grace is None else grace
             if self.http is None:
                 await self.grpc.stop(seconds)
@@ -295,8 +280,11 @@ def serve(config: Config) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    server.on_failure(done.set)
     print(f"meterd listening on {server.address}", flush=True)
     if server.http_address:
         print(f"meterd HTTP API on http://{server.http_address}", flush=True)
     done.wait()
     server.stop()
+    if server.failure is not None:
+        raise ServerStopped(server.failure)

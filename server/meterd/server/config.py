@@ -15,6 +15,7 @@ import difflib
 import ipaddress
 import logging
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     PrivateAttr,
     ValidationError,
     field_validator,
@@ -32,21 +34,47 @@ from pydantic import (
 )
 
 from meterd.server.errors import FieldViolation, InvalidArgument
+from meterd.server.meters.model import definition_from_fields
 
 log = logging.getLogger("meterd.config")
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DB = "./meterd.db"
 DEFAULT_PORTAL_TOKEN_TTL_SECONDS = 3600
+# Upper bounds of the numeric settings: gRPC takes sizes and milliseconds as C ints, a thread per worker and a
+# few kilobytes per stream must fit a machine, and a token's expiry must fit a date.
+GRPC_MAX_INT = 2**31 - 1
+MAX_KEEPALIVE_SECONDS = GRPC_MAX_INT // 1000
+MAX_STREAMS = 1_000_000
+MAX_WORKERS = 1024
+MAX_PORTAL_TOKEN_TTL_SECONDS = 10 * 366 * 86400
+MAX_DECLARED_METERS = 1000
+MAX_LIST_ITEMS = 100  # of a list setting (CORS origins, methods, headers)
+# Secrets travel as gRPC metadata (visible ASCII) and are never longer than this.
+MAX_SECRET_CHARS = 4096
+
+# An origin as a browser sends it (RFC 6454): scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 # Older names still read, with a warning naming the new one.
 DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
+# METERD_* variables that are not settings of the server but are read by meterd all the same: the config file
+# (serve, config check), the client and the CLI's connection, and the test suite and bench (Makefile, .ci/run).
+OTHER_ENV = frozenset({
+    "METERD_CONFIG", "METERD_TARGET", "METERD_TLS", "METERD_TLS_CA", "METERD_TLS_CLIENT_CERT",
+    "METERD_TLS_CLIENT_KEY", "METERD_PG_REQUIRE", "METERD_CROSSLANG_REQUIRE", "METERD_CROSSLANG_ADDR",
+    "METERD_FUZZ_EXAMPLES", "METERD_PROFILE_OUT", "METERD_PYTHON", "METERD_BROWSER_REQUIRE", "METERD_CHROMIUM",
+})
+# Settings whose values are secret (never shown, not even in an error about them).
+_SECRETS = frozenset({"admin_key", "portal_secret"})
 
 
 def setting(default: Any, yaml_path: str, env: str, doc: str, also: str = "", **kwargs: Any) -> Any:
     """A field of ``Config`` with its YAML path, environment variable and one-line documentation; ``also``
     is another YAML path accepted for it (never both at once)."""
-    extra = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
+    extra: dict[str, JsonValue] = {"yaml": yaml_path, "env": env, **({"also": also} if also else {})}
     return Field(default, description=doc, json_schema_extra=extra, **kwargs)
 
 
@@ -66,7 +94,7 @@ class MeterDeclaration(BaseModel):
     @model_validator(mode="after")
     def _valid_meter(self) -> MeterDeclaration:
         try:
-            self.definition()
+            definition_from_fields(**self.fields())
         except InvalidArgument as exc:
             problems = []
             for v in exc.violations:
@@ -75,22 +103,12 @@ class MeterDeclaration(BaseModel):
             raise ValueError(" | ".join(problems)) from None
         return self
 
-    def definition(self) -> Any:
-        """The domain's MeterDefinition; raises InvalidArgument naming ``meter.*`` fields."""
-        from meterd.server.meters.service import definition_from_fields
-        from meterd.server.meters.windows import WindowSize
-
-        window_size = None
-        if self.window_size is not None:
-            try:
-                window_size = WindowSize(self.window_size.upper())
-            except ValueError:
-                raise InvalidArgument.of("meter.window_size", "must be MINUTE, HOUR or DAY") from None
-        return definition_from_fields(
-            slug=self.slug, event_type=self.event_type, aggregation=self.aggregation,
-            value_property=self.value_property, group_by=self.group_by, description=self.description,
-            window_size=window_size,
-        )
+    def fields(self) -> dict[str, Any]:
+        """The declaration as the keyword arguments of ``meters.model.definition_from_fields`` (plain values:
+        the composition root builds the domain's definition from them)."""
+        return {"slug": self.slug, "event_type": self.event_type, "aggregation": self.aggregation,
+                "value_property": self.value_property, "group_by": dict(self.group_by),
+                "description": self.description, "window_size": self.window_size}
 
 
 # The file's names for a meter's fields (the domain names them meter.<snake_case>).
@@ -103,48 +121,56 @@ class Config(BaseModel):
     """Everything `meterd serve` runs with. Build it with ``load`` (file + environment + flags) or directly
     (tests, embedding): a Config built in code reads neither file nor environment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Every number is bounded (no inf or nan either): a value that passes ``load`` never fails ``serve``.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     listen: str = setting(DEFAULT_LISTEN, "server.listen", "METERD_LISTEN",
                           "host:port the gRPC server listens on (port 0 picks a free one)")
     grace_seconds: float = setting(10.0, "server.grace_seconds", "METERD_GRACE_SECONDS",
-                                   "on SIGTERM, how long calls in flight may take to finish", ge=0)
+                                   "on SIGTERM, how long calls in flight may take to finish (at most an hour)", ge=0,
+                                   le=3600)
     max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
                                "open streams (ingest streams and watches, gRPC and HTTP) held at most; more get "
-                               "RESOURCE_EXHAUSTED (also --max-streams)",
-                               ge=1)
+                               "RESOURCE_EXHAUSTED or 429 (also --max-streams)",
+                               ge=1, le=MAX_STREAMS)
     workers: int = setting(32, "server.workers", "METERD_WORKERS",
-                           "threads for blocking work: database reads, the credit engine (also --workers)", ge=1)
+                           "threads for blocking work: database reads, the credit engine (also --workers)", ge=1,
+                           le=MAX_WORKERS)
     max_message_bytes: int = setting(64 * 1024 * 1024, "server.max_message_bytes", "METERD_MAX_MESSAGE_BYTES",
-                                     "largest request or response message", ge=1)
+                                     "largest request or response message (at most 2 GiB - 1, gRPC's limit)",
+                                     ge=1024, le=GRPC_MAX_INT)
     max_inflight_bytes: int = setting(256 * 1024 * 1024, "server.max_inflight_bytes", "METERD_MAX_INFLIGHT_BYTES",
                                       "request bytes held at once over every call and stream; beyond it, "
                                       "producers wait (flow control pushes back)", ge=1024 * 1024, le=2**40)
     keepalive_time_seconds: float = setting(60.0, "server.keepalive_time_seconds", "METERD_KEEPALIVE_TIME_SECONDS",
-                                            "the server pings an idle connection this often", gt=0)
+                                            "the server pings an idle connection this often", ge=1,
+                                            le=MAX_KEEPALIVE_SECONDS)
     keepalive_timeout_seconds: float = setting(20.0, "server.keepalive_timeout_seconds",
                                                "METERD_KEEPALIVE_TIMEOUT_SECONDS",
-                                               "and drops it when the ping is not answered in time", gt=0)
+                                               "and drops it when the ping is not answered in time",
+                                               ge=0.001, le=MAX_KEEPALIVE_SECONDS)
     db: str = setting(DEFAULT_DB, "storage.path", "METERD_DB",
                       "the database: a SQLite file path or sqlite: URL, or a postgresql:// URL (several replicas "
-                      "may share it); storage.url is the same setting", also="storage.url")
+                      "may share it); storage.url is the same setting", also="storage.url", repr=False)
     db_wait_seconds: float = setting(30.0, "storage.wait_seconds", "METERD_DB_WAIT_SECONDS",
                                      "PostgreSQL: at start, how long an unreachable database is retried before "
                                      "meterd exits with status 1 (a bad password or unknown database exits at "
-                                     "once)", ge=0)
+                                     "once)", ge=0, le=86400)
     admin_key: str | None = setting(None, "auth.admin_key", "METERD_API_KEY",
                                     "admin key every call must send (authorization: Bearer <key>); the same "
-                                    "variable the CLI and client send. Unset: auth off (warned off loopback)")
+                                    "variable the CLI and client send. Unset: auth off (warned off loopback)",
+                                    repr=False)
     portal_secret: str | None = setting(None, "portal.secret", "METERD_PORTAL_SECRET",
                                         "HS256 secret signing portal tokens (at least 32 bytes); unset: "
-                                        "generated once and kept in the database")
+                                        "generated once and kept in the database", repr=False)
     portal_secret_file: str | None = setting(None, "portal.secret_file", "METERD_PORTAL_SECRET_FILE",
                                              "a file holding portal.secret (owner-only). Precedence: "
                                              "METERD_PORTAL_SECRET, METERD_PORTAL_SECRET_FILE, portal.secret, "
                                              "portal.secret_file")
     portal_token_ttl_seconds: int = setting(DEFAULT_PORTAL_TOKEN_TTL_SECONDS, "portal.token_ttl_seconds",
                                             "METERD_PORTAL_TOKEN_TTL_SECONDS",
-                                            "default lifetime of a portal token", gt=0)
+                                            "default lifetime of a portal token (at most 10 years)",
+                                            gt=0, le=MAX_PORTAL_TOKEN_TTL_SECONDS)
     tls_cert: str | None = setting(None, "tls.cert", "METERD_TLS_CERT",
                                    "PEM certificate (chain) of the server; with tls.key, serves TLS only")
     tls_key: str | None = setting(None, "tls.key", "METERD_TLS_KEY", "PEM private key of tls.cert")
@@ -155,6 +181,23 @@ class Config(BaseModel):
                                          "host:port of the Prometheus endpoint (/metrics); unset: off")
     http_listen: str | None = setting(None, "http.listen", "METERD_HTTP_LISTEN",
                                       "host:port of OpenMeter's HTTP API (README: The HTTP API); unset: off")
+    cors_allowed_origins: list[str] = setting([], "http.cors.allowed_origins", "METERD_HTTP_CORS_ALLOWED_ORIGINS",
+                                              "origins (https://app.example.com) whose pages may call the portal "
+                                              "routes, or *; the variable is comma-separated. Empty: CORS off",
+                                              max_length=MAX_LIST_ITEMS)
+    cors_allowed_methods: list[str] = setting(["GET"], "http.cors.allowed_methods", "METERD_HTTP_CORS_ALLOWED_METHODS",
+                                              "methods a preflight allows", max_length=MAX_LIST_ITEMS)
+    cors_allowed_headers: list[str] = setting(["Authorization", "Content-Type", "Last-Event-ID"],
+                                              "http.cors.allowed_headers", "METERD_HTTP_CORS_ALLOWED_HEADERS",
+                                              "request headers a preflight allows", max_length=MAX_LIST_ITEMS)
+    cors_max_age_seconds: int = setting(600, "http.cors.max_age_seconds", "METERD_HTTP_CORS_MAX_AGE_SECONDS",
+                                        "how long a browser may cache a preflight's answer", ge=0, le=86_400)
+    cors_admin_routes: bool = setting(False, "http.cors.admin_routes", "METERD_HTTP_CORS_ADMIN_ROUTES",
+                                      "also answer CORS on the admin routes (the admin key in a browser: only for "
+                                      "an internal console)")
+    dashboard_dir: str | None = setting(None, "http.dashboard_dir", "METERD_HTTP_DASHBOARD_DIR",
+                                        "a directory of static files served at /dashboard/ (make run: "
+                                        "examples/dashboard); unset: off")
     tracing: Literal["off", "otlp", "console"] = setting(
         "off", "tracing.exporter", "METERD_TRACING",
         "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
@@ -163,9 +206,18 @@ class Config(BaseModel):
                                                   "json (one object per line) or text (same fields)")
     log_level: Literal["debug", "info", "warning", "error"] = setting("info", "log.level", "METERD_LOG_LEVEL",
                                                                       "least severe level logged")
+    notifications_allow_private_targets: bool = setting(
+        False, "notifications.allow_private_targets", "METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS",
+        "let webhook channels target loopback, link-local (cloud metadata) and private addresses; off, "
+        "such URLs are refused")
+    notifications_attempt_timeout_seconds: float = setting(
+        10.0, "notifications.attempt_timeout_seconds", "METERD_NOTIFICATIONS_ATTEMPT_TIMEOUT_SECONDS",
+        "how long one webhook delivery attempt may take (connect, send, answer) before it counts as failed",
+        ge=1, le=60)
     meters: list[MeterDeclaration] = setting([], "meters", "METERD_METERS",
                                              "meters created (or updated) at start, OpenMeter's shape; "
-                                             "the variable holds a YAML/JSON list")
+                                             "the variable holds a YAML/JSON list (at most 1000)",
+                                             max_length=MAX_DECLARED_METERS)
 
     _notices: list[str] = PrivateAttr(default_factory=list)
 
@@ -181,21 +233,77 @@ class Config(BaseModel):
             return None
         host, sep, port = value.rpartition(":")
         if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"expected host:port with a port from 0 to 65535, got {value!r}")
+            raise ValueError("expected host:port with a port from 0 to 65535")
         if host.startswith("[") != host.endswith("]"):
-            raise ValueError(f"unbalanced brackets in {value!r}")
+            raise ValueError("unbalanced brackets around the host")
         if host.startswith("["):
             try:
                 ipaddress.IPv6Address(host[1:-1])
             except ValueError:
-                raise ValueError(f"{host!r} is not an IPv6 address") from None
+                raise ValueError("the host in brackets is not an IPv6 address") from None
+        elif ":" in host:
+            raise ValueError("an IPv6 host goes in brackets: [::1]:50051")
+        return value
+
+    @field_validator("cors_allowed_origins", "cors_allowed_methods", "cors_allowed_headers", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """A list, or (from the environment) comma-separated text."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                # The value is not echoed (settings may carry secrets); the index names it.
+                raise ValueError(f"[{origins.index(origin)}] must be * or scheme://host[:port] with no path, "
+                                 "as a browser sends it in Origin")
+        return origins
+
+    @field_validator("cors_allowed_methods")
+    @classmethod
+    def _methods(cls, methods: list[str]) -> list[str]:
+        for i, method in enumerate(methods):
+            if method.upper() not in _METHODS:
+                raise ValueError(f"[{i}] must be one of {', '.join(sorted(_METHODS))}")
+        return [m.upper() for m in methods]
+
+    @field_validator("cors_allowed_headers")
+    @classmethod
+    def _headers(cls, headers: list[str]) -> list[str]:
+        for i, header in enumerate(headers):
+            if header != "*" and not _TOKEN.fullmatch(header):
+                raise ValueError(f"[{i}] must be a header name or *")
+        return headers
+
+    @field_validator("dashboard_dir")
+    @classmethod
+    def _directory(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_dir():
+            raise ValueError("no such directory")
         return value
 
     @field_validator("db")
     @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
+    def _database_url(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("admin_key", "portal_secret")
+    @classmethod
+    def _secret_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if len(value) > MAX_SECRET_CHARS:
+            raise ValueError(f"must be at most {MAX_SECRET_CHARS} characters")
+        if not all("!" <= c <= "~" for c in value):
+            raise ValueError("must be visible ASCII characters (no spaces or control characters): it is sent as "
+                             "gRPC metadata")
         return value
 
     @field_validator("tls_cert", "tls_key", "tls_client_ca")
@@ -205,9 +313,9 @@ class Config(BaseModel):
             return None
         path = Path(value)
         if not path.is_file():
-            raise ValueError(f"no such file: {value}")
+            raise ValueError("no such file")
         if not os.access(path, os.R_OK):
-            raise ValueError(f"not readable: {value}")
+            raise ValueError("not readable by this user")
         return value
 
     @field_validator("meters")
@@ -231,6 +339,15 @@ class Config(BaseModel):
             found.append("tls.cert and tls.key go together: set both or neither")
         if self.tls_client_ca is not None and self.tls_cert is None:
             found.append("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)")
+        found += tls_problems(self.tls_cert, self.tls_key, self.tls_client_ca)
+        ports = {"server.listen": self.listen, "metrics.listen": self.metrics_listen, "http.listen": self.http_listen}
+        taken: dict[str, str] = {}
+        for name, address in ports.items():  # each needs a port of its own (port 0 picks a free one)
+            if address is None or address.endswith(":0"):
+                continue
+            if address in taken:
+                found.append(f"{name}: must not be {taken[address]} (each needs a port of its own)")
+            taken.setdefault(address, name)
         if self.tracing != "off":
             from meterd.server import tracing
 
@@ -247,6 +364,80 @@ class ConfigError(InvalidArgument):
         self.lines = lines
 
 
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name a database (None when it can): the checks that need no connection. The message
+    never repeats the URL (it may hold a password)."""
+    from meterd.server.store import POSTGRES_SCHEMES, sqlite_path
+
+    if not url.strip():
+        return "must not be empty"
+    if url.startswith(POSTGRES_SCHEMES):
+        import psycopg
+
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.Error:
+            return "is not a valid PostgreSQL URL (postgresql://user:password@host:port/database)"
+        ports = str(info.get("port") or "").split(",")
+        if any(p and not (p.isdigit() and 0 < int(p) <= 65535) for p in ports):
+            return "has a port that is not a number from 1 to 65535"
+        return None
+    if "://" in url.split("?", 1)[0] and not url.startswith("sqlite:"):
+        return "unknown scheme: use a file path, a sqlite: URL or a postgresql:// URL"
+    path = sqlite_path(url)
+    if not path.strip():
+        return "names no file"
+    if Path(path).is_dir():
+        return "is a directory, not a database file"
+    return None
+
+
+def tls_problems(cert: str | None, key: str | None, client_ca: str | None) -> list[str]:
+    """What gRPC would refuse in the TLS files, found when the configuration is loaded rather than as a
+    failure to listen: a certificate or CA bundle that is not PEM, a key that is not the certificate's (or is
+    encrypted: gRPC cannot take a passphrase)."""
+    import ssl
+
+    found: list[str] = []
+
+    def parses(path: str) -> bool:
+        try:
+            ssl.create_default_context(cafile=path)
+        except (ssl.SSLError, OSError, ValueError):
+            return False
+        return True
+
+    if cert and not parses(cert):
+        found.append("tls.cert: is not a PEM certificate")
+    elif cert and key:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(cert, key, password=lambda: b"")
+        except ssl.SSLError as exc:
+            if exc.reason == "KEY_VALUES_MISMATCH":
+                found.append("tls.key: is not the private key of tls.cert")
+            else:
+                found.append("tls.key: is not an unencrypted PEM private key")
+        except (OSError, ValueError):
+            found.append("tls.key: is not an unencrypted PEM private key")
+    if client_ca and not parses(client_ca):
+        found.append("tls.client_ca: is not a PEM bundle of CA certificates")
+    return found
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A notice for each METERD_* variable that meterd does not read (a typo would otherwise be ignored
+    silently), with the closest known name."""
+    known = {str(meta["env"]) for meta in _fields().values()} | set(DEPRECATED_ENV) | OTHER_ENV
+    notices = []
+    for name in sorted(env):
+        if name.startswith("METERD_") and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            notices.append(f"{name} is not a meterd setting{hint}: ignored")
+    return notices
+
+
 def check(config: Config) -> None:
     """Raises ConfigError for a broken rule across settings (each setting is checked when it is set)."""
     problems = config.problems()
@@ -260,10 +451,13 @@ def read_secret_file(path: str) -> str:
     try:
         text = Path(path).read_text().strip()
         mode = Path(path).stat().st_mode
-    except OSError as exc:
-        raise InvalidArgument.of("portal.secret_file", f"cannot read {path}: {exc.strerror}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise InvalidArgument.of("portal.secret_file", f"cannot read the file: {reason}") from None
     if not text:
-        raise InvalidArgument.of("portal.secret_file", f"{path} is empty")
+        raise InvalidArgument.of("portal.secret_file", "the file is empty")
+    if len(text) > MAX_SECRET_CHARS:
+        raise InvalidArgument.of("portal.secret_file", f"the secret must be at most {MAX_SECRET_CHARS} characters")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         log.warning("the portal secret file %s is readable by others than its owner (chmod 600 it)", path)
     return text
@@ -312,7 +506,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
         text = env.get(meta["env"])
         if not text:
             continue
-        value: Any = text
+        value = text
         if name == "meters":
             try:
                 value = yaml.safe_load(text)
@@ -344,7 +538,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
         except InvalidArgument as exc:
             where = origin.get("portal_secret_file", "portal.secret_file")
             raise ConfigError([f"{where}: {v.description}" for v in exc.violations], exc.violations) from None
-    config._notices.extend(notices)
+    config._notices.extend(notices + unknown_variables(env))
     return config
 
 
@@ -433,8 +627,8 @@ def _error_lines(exc: ValidationError, origin: Mapping[str, str]) -> list[str]:
             known = sorted({*_METER_KEYS.values()})
             close = difflib.get_close_matches(str(loc[2]), known, n=1, cutoff=0.6)
             message = "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
-        elif error["type"] not in ("missing", "value_error") and "input" in error and loc[1:] == ():
-            message += f" (got {error['input']!r})"
+        if error["type"] in ("string_type",) and name in _SECRETS | {"db", "listen", "metrics_listen"}:
+            message = "must be text (quote it in YAML: a number or a date is read as one)"
         if name == "meters" and error["type"] == "value_error":
             for part in message.split(" | "):  # one line per bad meter field
                 lines.append(f"{where}{rest}{'.' if rest else ''}{part}")
@@ -449,6 +643,8 @@ def settings_table() -> str:
     for field in Config.model_fields.values():
         meta = field.json_schema_extra or {}
         default = field.get_default(call_default_factory=True)
-        shown = "unset" if default in (None, []) else f"`{default}`"
+        if isinstance(default, list):
+            default = ", ".join(default)
+        shown = "unset" if default in (None, [], "") else f"`{default}`"
         rows.append(f"| `{meta['yaml']}` | `{meta['env']}` | {shown} | {field.description} |")  # type: ignore[index]
     return "\n".join(rows)

@@ -8,7 +8,7 @@ from typing import Any
 from grpc_health.v1 import health, health_pb2
 
 
-class HealthServicer(health.aio.HealthServicer):  # type: ignore[misc]
+class HealthServicer(health.aio.HealthServicer):  # type: ignore[misc, name-defined]
     """Check, Watch and List over the statuses ``set`` records (one per service name, "" for the server)."""
 
     async def List(self, request: health_pb2.HealthListRequest, context: Any) -> health_pb2.HealthListResponse:

@@ -30,10 +30,15 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-# Event types are chosen by clients: past this many distinct types, new ones are counted as "_other" so
-# that a client sending random types cannot grow the series without bound.
+# Event types are chosen by clients, so the ``type`` label is bounded three ways: only a type some stored
+# (accepted) event has becomes a label value (a rejected event never adds one: it counts under its type only
+# if that is a label already, else "_other"); a type longer than MAX_TYPE_LABEL_CHARS is "_other"; and past
+# MAX_EVENT_TYPES distinct types, new ones are "_other". (200 rejected junk types of 400 KB each once made
+# every scrape 80 MB and pushed the real types into "_other".)
 MAX_EVENT_TYPES = 200
+MAX_TYPE_LABEL_CHARS = 100
 OTHER_TYPE = "_other"
+_ADMITTING = frozenset({"accepted", "duplicate"})
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _BATCH_BUCKETS = (1, 10, 50, 100, 500, 1000, 2500, 5000, 10000)
@@ -54,6 +59,56 @@ class _FileSizes(Collector):
             except OSError:
                 family.add_metric([name], 0)
         yield family
+
+
+class _NotificationQueue(Collector):
+    """meterd_notification_queue_depth and meterd_notification_oldest_pending_seconds, read from the outbox
+    when scraped (every replica reports the shared outbox)."""
+
+    def __init__(self, queue: Callable[[], tuple[int, Any]], clock: Callable[[], Any]) -> None:
+        self._queue = queue
+        self._clock = clock
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            depth, oldest = self._queue()
+        except Exception:  # the database is unreachable: no sample rather than a failed scrape
+            return
+        yield GaugeMetricFamily("meterd_notification_queue_depth", "Webhook deliveries waiting for their "
+                                "first attempt, a retry, or in progress", value=depth)
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily("meterd_notification_oldest_pending_seconds", "Age of the oldest delivery not "
+                                "yet delivered or given up", value=max(0.0, age))
+
+
+class NotificationMetrics:
+    """What the notification evaluator and dispatcher report (their Observer)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter("meterd_notification_events", "Notification events created (threshold "
+                              "crossings and tests)", registry=registry)
+        self.attempts = Counter("meterd_notification_delivery_attempts", "Webhook delivery attempts by result: "
+                                "success, http_error (a non-2xx answer), no_answer, refused", ["result"],
+                                registry=registry)
+        self.attempt_seconds = Histogram("meterd_notification_attempt_seconds", "Duration of a delivery attempt",
+                                         buckets=_LATENCY_BUCKETS, registry=registry)
+        self.failures = Counter("meterd_notification_delivery_failures", "Deliveries given up (FAILED)",
+                                registry=registry)
+        self.latency = Histogram("meterd_notification_delivery_seconds", "From an event's creation to its "
+                                 "successful delivery", buckets=_LATENCY_BUCKETS, registry=registry)
+
+    def attempt(self, result: str, seconds: float) -> None:
+        self.attempts.labels(result).inc()
+        self.attempt_seconds.observe(seconds)
+
+    def delivered(self, seconds_since_created: float) -> None:
+        self.latency.observe(max(0.0, seconds_since_created))
+
+    def failed(self) -> None:
+        self.failures.inc()
+
+    def created(self, n: int) -> None:
+        self.events.inc(n)
 
 
 class Metrics:
@@ -119,10 +174,20 @@ class Metrics:
         self.commit_jobs.observe(jobs)
         self.commit_seconds.observe(seconds)
 
+    # -- notifications -------------------------------------------------------------------------------
+    def notifications(self, queue: Callable[[], tuple[int, Any]], clock: Callable[[], Any]) -> NotificationMetrics:
+        """The notification metrics; the outbox's depth and oldest entry are read from ``queue`` when scraped."""
+        self.registry.register(_NotificationQueue(queue, clock))
+        return NotificationMetrics(self.registry)
+
     # -- events --------------------------------------------------------------------------------------
-    def _type_label(self, event_type: str) -> str:
+    def _type_label(self, event_type: Any, outcome: str) -> str:
+        if not isinstance(event_type, str) or len(event_type) > MAX_TYPE_LABEL_CHARS:
+            return OTHER_TYPE
         if event_type in self._types:
             return event_type
+        if outcome not in _ADMITTING:  # rejected input never becomes a label value
+            return OTHER_TYPE
         with self._types_lock:
             if len(self._types) < MAX_EVENT_TYPES:
                 self._types.add(event_type)
@@ -132,9 +197,10 @@ class Metrics:
     def record_batch(self, events: Sequence[tuple[Any, Any]], outcomes: Iterable[tuple[int, str]]) -> None:
         """Counts one batch: ``events`` as given to the event service, ``outcomes`` (index, outcome)."""
         self.batch_events.observe(len(events))
-        tally = Tally((events[index][0].type, outcome) for index, outcome in outcomes)
-        for (event_type, outcome), n in tally.items():
-            self.events.labels(self._type_label(event_type), outcome).inc(n)
+        tally = Tally((events[index][0].type, str(outcome)) for index, outcome in outcomes)
+        # Stored events first: a rejected event of a type that the same batch stores counts under it.
+        for (event_type, outcome), n in sorted(tally.items(), key=lambda item: item[0][1] not in _ADMITTING):
+            self.events.labels(self._type_label(event_type, outcome), outcome).inc(n)
 
     def event_service(self, service: Any) -> Any:
         """``service`` (an EventService) counting what it ingests."""
@@ -269,8 +335,9 @@ class _AsyncRpcInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
-    async def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Any],
-                                handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+    async def intercept_service(  # type: ignore[override]  # grpc-stubs 1.53: a handler may be None
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
         return self._metrics.instrument(await continuation(handler_call_details), handler_call_details.method)
 
 

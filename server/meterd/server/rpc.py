@@ -45,6 +45,8 @@ MAX_MESSAGE_CHARS = 1000
 MAX_VIOLATIONS = 10
 MAX_VIOLATION_FIELD_CHARS = 100
 MAX_VIOLATION_DESCRIPTION_CHARS = 200
+# google.rpc.ErrorInfo's domain for meterd's reasons (AIP-193).
+ERROR_DOMAIN = "meterd.dev"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -61,6 +63,10 @@ def status_of(exc: errors.MeterdError) -> status_pb2.Status:
         more = f" (and {len(violations) - MAX_VIOLATIONS} more violations)"
         message = _cut(message, MAX_MESSAGE_CHARS - len(more)) + more
     status = status_pb2.Status(code=code.value[0], message=_cut(message, MAX_MESSAGE_CHARS))
+    if code is grpc.StatusCode.UNAVAILABLE:
+        # Says that meterd itself answered (its storage is unreachable, full, or it is stopping): a client
+        # tells this apart from a connection that failed, whose UNAVAILABLE carries no details.
+        status.details.add().Pack(error_details_pb2.ErrorInfo(reason="SERVER_UNAVAILABLE", domain=ERROR_DOMAIN))
     if violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[
@@ -105,7 +111,7 @@ def unary(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        _PAGE_TOKENS.set((getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__))
+        _PAGE_TOKENS.set((getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__, request_fingerprint(request)))
         try:
             return fn(self, request, context)
         except Exception as exc:
@@ -121,7 +127,8 @@ def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
     """Whether ``exc`` is grpc's own signal that the call was aborted (a bare ``Exception`` raised by
     ``context.abort`` once the status is set, e.g. by a servicer this one delegated to): let it through
     untouched, or the status already chosen would be replaced by INTERNAL."""
-    return type(exc) is Exception and context.code() not in (None, grpc.StatusCode.OK)
+    code = context.code()  # type: ignore[attr-defined]  # grpc-stubs 1.53 predates it
+    return type(exc) is Exception and code not in (None, grpc.StatusCode.OK)
 
 
 def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:
@@ -133,24 +140,43 @@ def deadline_check(context: grpc.ServicerContext) -> errors.DeadlineCheck:
 
 
 # -- page tokens -----------------------------------------------------------------------------------------
-# Page tokens are opaque and tamper-evident: the cursor's JSON and an HMAC-SHA256 (cut to 16 bytes) over the
-# method name and the cursor, keyed by a per-database secret. A token from another database, another List
-# method or edited by hand is refused with INVALID_ARGUMENT "invalid page_token". The key reaches the encoder
-# through the call's context (set by ``unary``/``streaming`` from the servicer's attribute below, which the
-# server sets on every servicer it registers).
+# Page tokens are opaque and tamper-evident: the cursor's JSON, a fingerprint of the request it continues
+# and an HMAC-SHA256 (cut to 16 bytes) over the method name, the fingerprint and the cursor, keyed by a
+# per-database secret. A token from another database, another List method or edited by hand is refused with
+# INVALID_ARGUMENT "invalid page_token"; a token passed with other filters or another order than the request
+# that issued it (whose cursor would silently repeat or skip rows: AIP-158) is refused with a message saying
+# so. The fingerprint covers every field of the request but page_token and page_size, so every List is bound
+# to its own parameters, whatever they are. The key reaches the encoder through the call's context (set by
+# ``unary`` from the servicer's attribute below, which the server sets on every servicer it registers).
 PAGE_TOKEN_KEY_ATTRIBUTE = "meterd_page_token_key"
 _FALLBACK_KEY = secrets.token_bytes(32)  # servicers built outside a server (unit tests): this process only
-_PAGE_TOKENS: contextvars.ContextVar[tuple[bytes | None, str]] = contextvars.ContextVar(
-    "meterd_page_tokens", default=(None, "")
+_PAGE_TOKENS: contextvars.ContextVar[tuple[bytes | None, str, bytes]] = contextvars.ContextVar(
+    "meterd_page_tokens", default=(None, "", b"")
 )
 _MAC_BYTES = 16
+_FINGERPRINT_BYTES = 8
+# Fields a request may change between pages.
+_PAGING_FIELDS = ("page_token", "page_size")
 
 
-def _mac(payload: bytes) -> bytes:
-    key, method = _PAGE_TOKENS.get()
-    return hmac.new(key or _FALLBACK_KEY, method.encode() + b"\x00" + payload, hashlib.sha256).digest()[
-        :_MAC_BYTES
-    ]
+def request_fingerprint(request: Any) -> bytes:
+    """A digest of a List request's parameters (every field but page_token and page_size); b"" for a
+    request without a page_token field."""
+    fields = getattr(getattr(request, "DESCRIPTOR", None), "fields_by_name", {})
+    if "page_token" not in fields:
+        return b""
+    params = type(request)()
+    params.CopyFrom(request)
+    for name in _PAGING_FIELDS:
+        if name in fields:
+            params.ClearField(name)
+    return hashlib.sha256(params.SerializeToString(deterministic=True)).digest()[:_FINGERPRINT_BYTES]
+
+
+def _mac(fingerprint: bytes, payload: bytes) -> bytes:
+    key, method, _ = _PAGE_TOKENS.get()
+    message = method.encode() + b"\x00" + fingerprint + b"\x00" + payload
+    return hmac.new(key or _FALLBACK_KEY, message, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
 def _b64(data: bytes) -> str:
@@ -162,26 +188,36 @@ def _unb64(text: str) -> bytes:
 
 
 def encode_page_token(cursor: Any) -> str:
-    """An opaque, signed page token for a JSON-serialisable cursor."""
+    """An opaque, signed page token for a JSON-serialisable cursor, bound to the current request's
+    parameters."""
     payload = json.dumps(cursor, separators=(",", ":")).encode()
-    return f"{_b64(payload)}.{_b64(_mac(payload))}"
+    fingerprint = _PAGE_TOKENS.get()[2]
+    return f"{_b64(payload)}.{_b64(fingerprint)}.{_b64(_mac(fingerprint, payload))}"
 
 
 def decode_page_token(token: str, field: str = "page_token") -> Any:
     """The cursor in a page token; INVALID_ARGUMENT "invalid page_token" when this server's database did not
-    issue it for this method (forged, edited, foreign or cut)."""
+    issue it for this method (forged, edited, foreign or cut), and INVALID_ARGUMENT naming the page token
+    when it was issued for a request with other parameters (filters, order)."""
     if not token:
         return None
     try:
-        payload_text, mac_text = token.split(".")
-        payload, mac = _unb64(payload_text), _unb64(mac_text)
-        if not hmac.compare_digest(mac, _mac(payload)):
+        payload_text, fingerprint_text, mac_text = token.split(".")
+        payload, fingerprint, mac = _unb64(payload_text), _unb64(fingerprint_text), _unb64(mac_text)
+        if not hmac.compare_digest(mac, _mac(fingerprint, payload)):
             raise ValueError("bad signature")
-        return json.loads(payload)
+        cursor = json.loads(payload)
     except ValueError as exc:  # binascii.Error, UnicodeError and JSONDecodeError are ValueErrors
         raise errors.InvalidArgument(
             f"{field}: invalid page_token", [errors.FieldViolation(field, "invalid page_token")]
         ) from exc
+    if not hmac.compare_digest(fingerprint, _PAGE_TOKENS.get()[2]):
+        raise errors.InvalidArgument.of(
+            field,
+            "was issued for a request with other parameters: keep every filter and the order the same from"
+            " page to page (only page_size may change), or start again without a page_token",
+        )
+    return cursor
 
 
 def _not_a_cursor() -> errors.InvalidArgument:

@@ -194,7 +194,10 @@ class SyncContext:
         return self._token
 
     def add_callback(self, callback: Callable[[], None]) -> bool:
-        self._context.add_done_callback(lambda _context: callback())
+        def done(_context: Any) -> None:
+            callback()
+
+        self._context.add_done_callback(done)  # type: ignore[arg-type]  # grpc-stubs 1.53 predates it (a plain callable)
         return True
 
 
@@ -319,7 +322,7 @@ class Serving:
                 self._stream_stream(method, handler.stream_stream, deserialize),
                 response_serializer=_serialized_or(serialize))
         return grpc.stream_unary_rpc_method_handler(
-            self._stream_unary(method, handler.stream_unary, deserialize), response_serializer=serialize)
+            self._stream_unary(method, behavior, deserialize), response_serializer=serialize)
 
     def _unary_unary(self, method: str, behavior: Callable[..., Any], deserialize: Any, serialize: Any) -> Any:
         if inspect.iscoroutinefunction(behavior):

@@ -1,6 +1,6 @@
-"""Wire <-> domain conversions shared by several servicers: timestamps, decimals, repeated filters, sort order,
-period intervals and entitlement values. A servicer imports its own domain, this module and ``rpc`` (statuses,
-the call decorator and page tokens), never another servicer."""
+"""Wire conversions shared by every servicer: timestamps, decimals, repeated filters, sort order and period
+intervals. Knows no domain (a domain's own conversions live in its servicer). A servicer imports its own domain
+(and domains below it), this module and ``rpc`` (statuses, the call decorator and page tokens)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from meterd.server import errors, limits
-from meterd.server.entitlements.model import EntitlementValue
-from meterd.server.entitlements.periods import Interval
-from meterd.v1 import common_pb2, entitlements_pb2
+from meterd.server.periods import Interval
+from meterd.v1 import common_pb2
 
 # -- timestamps --------------------------------------------------------------------------------------------
 # google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
@@ -91,15 +90,3 @@ def interval_from_wire(value: int, field: str) -> Interval | None:
 def interval_to_wire(interval: Interval) -> common_pb2.PeriodInterval.ValueType:
     """The wire PeriodInterval of a domain interval."""
     return _INTERVALS_TO_WIRE[interval]
-
-
-# -- entitlement values (GetEntitlementValue and the watch stream) -----------------------------------------
-def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
-    """The wire EntitlementValue: amounts as doubles, a missing config as ""."""
-    return entitlements_pb2.EntitlementValue(
-        has_access=v.has_access,
-        balance=float(v.balance),
-        usage=float(v.usage),
-        overage=float(v.overage),
-        config=v.config or "",
-    )

@@ -41,7 +41,10 @@ class AsyncEvents:
     ) -> Result[events_pb2.IngestEventsResponse]:
         """Ingests one event (a dict) or a list of them, all or nothing.
 
-        Returns the per-event outcomes (accepted or duplicate) once every event is durably stored.
+        Returns the per-event outcomes (accepted or duplicate) once every event is durably stored; an accepted
+        event that a meter could not read (a value that is not a number, say: stored all the same, and skipped
+        by that meter) has ``warnings``, one (``meter_slug``, ``message``) per such meter, or the single
+        warning "no meter reads event type T" (``meter_slug`` empty).
         Raises InvalidArgumentError naming ``events[i].field`` if any event is invalid (nothing is stored),
         ResourceExhaustedError for a batch over the limit. Retried on UNAVAILABLE: dedupe makes it safe.
         """

@@ -1,20 +1,5 @@
-"""The balance engine for metered entitlements (pure: no storage, no network).
-
-The engine is fed by a usage function ``usage(a, b) -> Decimal`` giving the meter's usage in ``[a, b)``.
-It splits time into segments at every grant activation, expiration, void and recurrence, at every reset
-(automatic at usage-period boundaries, or manual), and at the requested start and end; it asks the usage
-function once per segment and burns that usage from the active grants in burn order (SPEC, Balance engine).
-
-All arithmetic is ``Decimal``. All instants are aware UTC datetimes on whole minutes.
-
-State and snapshots. ``BalanceState`` is the state *at* an instant: every event at that instant
-(expiration, void, reset, recurrence, activation, paying off overage) is already applied and no usage at
-or after it is burnt. Any state returned by the engine is a valid point to resume from: ``run`` from a
-state gives exactly what a full replay from ``measure_usage_from`` gives, **provided nothing before the
-state's instant has changed since it was computed**: no grant created effective before it, no void
-before it, no reset before it, no usage (a late event) before it. Keeping snapshots valid is the store's
-job; the engine only detects the cases it can see (a grant set that does not match, see StaleSnapshot).
-"""
+"""The balance engine for metered entitlements (pure: no storage, no network), fed by a usage function
+``usage(a, b) -> Decimal``. Its rules, and what keeps a snapshot valid, are in README.md beside this file."""
 
 from __future__ import annotations
 
@@ -24,7 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
-from meterd.server.entitlements.periods import (
+from meterd.server.errors import InvalidArgument
+from meterd.server.periods import (
     Interval,
     Period,
     UsagePeriod,
@@ -33,7 +19,6 @@ from meterd.server.entitlements.periods import (
     is_whole_minute,
     truncate_to_minute,
 )
-from meterd.server.errors import InvalidArgument
 
 __all__ = [
     "BalanceState",
@@ -512,7 +497,8 @@ def _burn_segment(
 ) -> Segment:
     """Measure ``[start, end)`` once and burn it. Negative usage (a SUM meter can go down) burns nothing."""
     usage = _measure(usage_fn, start, end)
-    at_start, overage_at_start, paid = dict(ledger.balances), ledger.overage, {}
+    at_start, overage_at_start = dict(ledger.balances), ledger.overage
+    paid: dict[str, Decimal] = {}
     if ledger.owed is not None:
         at_start, overage_at_start, paid = ledger.owed
         ledger.owed = None

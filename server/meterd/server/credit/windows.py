@@ -43,7 +43,7 @@ def window_edges(
     if size is HistoryWindow.MONTH:
         local = start.astimezone(zone)
         year, month = local.year, local.month
-        edges = []
+        edges: list[datetime] = []
         while True:
             month += 1
             if month > 12:

@@ -16,9 +16,9 @@ from enum import StrEnum
 
 from meterd.server.credit.engine import EntitlementSpec, Reset, usage_period_at
 from meterd.server.credit.engine import current_usage_period as engine_current_usage_period
-from meterd.server.entitlements.periods import Interval, Period, UsagePeriod, truncate_to_minute
 from meterd.server.errors import FailedPrecondition, ViolationCollector
 from meterd.server.features.model import Feature
+from meterd.server.periods import Interval, Period, UsagePeriod, truncate_to_minute
 
 SUBJECT_KEY_MAX_LENGTH = 256
 MAX_PRIORITY = 255

@@ -25,21 +25,19 @@ from meterd.server.entitlements.model import (
     validate_new_entitlement,
     validate_subject_key,
 )
-from meterd.server.entitlements.periods import Interval
-from meterd.server.errors import DeadlineCheck, FailedPrecondition, InvalidArgument, NotFound, no_deadline
+from meterd.server.errors import DeadlineCheck, InvalidArgument, NotFound, no_deadline
 from meterd.server.features.model import page_limit
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.model import Grant, issue_after_reset_grant
+from meterd.server.periods import Interval
 
 Cursor = tuple[int, str]
 # Called after a change to an entitlement is committed: ("created" | "deleted" | "reset", the entitlement).
 ChangeListener = Callable[[str, Entitlement], None]
 
-CREDIT_NOT_WIRED = "metered entitlements need the credit engine, which is not wired"
-
 
 class Credit(Protocol):
-    """The credit engine's side of metered entitlements (meterd.server.credit.service.CreditService)."""
+    """The credit engine's side of metered entitlements (meterd.server.balances.service.CreditService)."""
 
     def value(
         self, entitlement: Entitlement, at: datetime | None = None, check: DeadlineCheck = no_deadline
@@ -103,12 +101,14 @@ class EntitlementService:
     """Entitlements (SPEC § Entitlements). Subjects need not exist: events may name subjects never upserted."""
 
     def __init__(
-        self, store: EntitlementStore, features: FeatureService, clock: Callable[[], datetime]
+        self, store: EntitlementStore, features: FeatureService, credit: Credit, clock: Callable[[], datetime]
     ) -> None:
+        """``credit``: values, history and resets of metered entitlements (the balance service, which sits
+        above this domain and is handed in)."""
         self._store = store
         self._features = features
+        self._credit = credit
         self._clock = clock
-        self._credit: Credit | None = None
         self._listeners: list[ChangeListener] = []
 
     def add_change_listener(self, listener: ChangeListener) -> None:
@@ -118,15 +118,6 @@ class EntitlementService:
     def _changed(self, kind: str, entitlement: Entitlement) -> None:
         for listener in self._listeners:
             listener(kind, entitlement)
-
-    def attach_credit(self, credit: Credit) -> None:
-        """Metered values, history and resets go to the credit engine (wired after the grants domain)."""
-        self._credit = credit
-
-    def _credit_engine(self) -> Credit:
-        if self._credit is None:
-            raise FailedPrecondition(CREDIT_NOT_WIRED)
-        return self._credit
 
     def now(self) -> datetime:
         return self._clock()
@@ -233,7 +224,7 @@ class EntitlementService:
     ) -> EntitlementValue:
         """``value`` of an entitlement already looked up (``get``)."""
         if entitlement.type is EntitlementType.METERED:
-            return self._credit_engine().value(entitlement, at, check)
+            return self._credit.value(entitlement, at, check)
         return static_value(entitlement)
 
     def history(
@@ -251,7 +242,7 @@ class EntitlementService:
         FailedPrecondition for a boolean or static entitlement; None for an empty default range.
         """
         entitlement = self.get(subject_key, id_or_feature_key)
-        return self._credit_engine().history(entitlement, from_time, to_time, window, window_time_zone, check)
+        return self._credit.history(entitlement, from_time, to_time, window, window_time_zone, check)
 
     def reset(
         self,
@@ -266,7 +257,7 @@ class EntitlementService:
         """Resets a metered entitlement's usage, optionally changing its usage period from the reset on;
         returns it updated (see CreditService.reset)."""
         entitlement = self.get(subject_key, id_or_feature_key)
-        updated = self._credit_engine().reset(
+        updated = self._credit.reset(
             entitlement, effective_at, retain_anchor, preserve_overage, interval, anchor
         )
         self._changed("reset", updated)

@@ -1,12 +1,12 @@
-"""EntitlementService over gRPC: wire <-> domain. Metered values, history and resets are the credit engine's
-(meterd.server.credit.service), reached through the entitlement service."""
+"""EntitlementService over gRPC: wire <-> domain. Metered values, history and resets are the balance service's
+(meterd.server.balances.service), reached through the entitlement service; WatchEntitlementValues is the watch
+domain's (meterd.server.watch.servicer), handed in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import grpc
 import grpc.aio
@@ -19,6 +19,7 @@ from meterd.server.entitlements.model import (
     EntitlementFilter,
     EntitlementOrderBy,
     EntitlementType,
+    EntitlementValue,
     MeasureUsageFrom,
     MeteredRequest,
     NewEntitlement,
@@ -39,13 +40,26 @@ def history_window_from_wire(value: int) -> HistoryWindow | None:
         return None
     window = _HISTORY_WINDOWS.get(common_pb2.WindowSize.ValueType(value))
     if window is None:
-        name = common_pb2.WindowSize.Name(value) if value in common_pb2.WindowSize.values() else str(value)
+        known = value in common_pb2.WindowSize.values()
+        name = common_pb2.WindowSize.Name(common_pb2.WindowSize.ValueType(value)) if known else str(value)
         raise errors.InvalidArgument.of("window_size", f"{name} is not a history window: HOUR, DAY or MONTH")
     return window
 
 
-def _amounts(values: dict[str, Decimal] | object) -> dict[str, float]:
-    return {gid: float(amount) for gid, amount in dict(values).items()}  # type: ignore[call-overload]
+def value_to_wire(v: EntitlementValue) -> entitlements_pb2.EntitlementValue:
+    """The wire EntitlementValue (GetEntitlementValue and the watch stream): amounts as doubles, a missing
+    config as ""."""
+    return entitlements_pb2.EntitlementValue(
+        has_access=v.has_access,
+        balance=float(v.balance),
+        usage=float(v.usage),
+        overage=float(v.overage),
+        config=v.config or "",
+    )
+
+
+def _amounts(values: Mapping[str, Decimal]) -> dict[str, float]:
+    return {gid: float(amount) for gid, amount in values.items()}
 
 
 def window_row_to_wire(row: WindowRow) -> entitlements_pb2.WindowedHistoryRow:
@@ -215,14 +229,18 @@ def entitlement_to_wire(e: Entitlement, now: datetime) -> entitlements_pb2.Entit
     return message
 
 
+# Serves one WatchEntitlementValues stream: the watch domain's (meterd.server.watch.servicer), which sits
+# above this one and is handed in by the composition root.
+WatchHandler = Callable[
+    [entitlements_pb2.WatchEntitlementValuesRequest, grpc.aio.ServicerContext],
+    AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse],
+]
+
+
 class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
-    def __init__(self, service: EntitlementService, clock: Callable[[], datetime]) -> None:
+    def __init__(self, service: EntitlementService, clock: Callable[[], datetime], watch: WatchHandler) -> None:
         self._service = service
         self._clock = clock
-        self._watch: Any = None
-
-    def attach_watch(self, watch: Any) -> None:
-        """WatchEntitlementValues is served by the watch domain (meterd.server.watch), wired after this one."""
         self._watch = watch
 
     @rpc.unary
@@ -297,7 +315,7 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         value = self._service.value(
             request.subject_key, request.entitlement, wire.opt_ts(request, "time"), rpc.deadline_check(context)
         )
-        return entitlements_pb2.GetEntitlementValueResponse(value=wire.value_to_wire(value))
+        return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
 
     @rpc.unary
     def GetEntitlementHistory(
@@ -336,10 +354,5 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.WatchEntitlementValuesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
         """Runs on the event loop (an idle watch holds no thread); see meterd.server.watch.servicer."""
-        from meterd.server.watch.servicer import serve_watch_async  # the watch domain sits above this one
-
-        if self._watch is None:
-            status = rpc.grpc_status_of(errors.FailedPrecondition("watching entitlement values is not wired"))
-            await context.abort(status.code, status.details, status.trailing_metadata)
-        async for message in serve_watch_async(self._watch, request, context):
+        async for message in self._watch(request, context):
             yield message

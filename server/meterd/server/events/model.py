@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -289,3 +290,40 @@ class Outcome:
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+
+
+def no_meter_reads(event_type: str) -> str:
+    """The validation error of an event whose type no meter reads (SPEC: as OpenMeter's sink flags it)."""
+    return f"no meter reads event type {event_type}"
+
+
+# A warning about a stored event: (meter slug, why it could not read the event); slug "" for "no meter reads
+# event type T".
+Warning = tuple[str, str]
+
+
+class Stored(list[bool]):
+    """What the store did with a batch, per event in order: True if stored, False if a duplicate. ``warnings``
+    maps the index of a stored event that meters could not read to their warnings (as ListEvents shows
+    them), taken inside the transaction that stored it."""
+
+    __slots__ = ("warnings",)
+
+    def __init__(self, flags: list[bool], warnings: dict[int, list[Warning]] | None = None) -> None:
+        super().__init__(flags)
+        self.warnings: dict[int, list[Warning]] = warnings or {}
+
+
+def warnings_by_index(seqs: list[list[int | None]] | list[Sequence[int | None]],
+                      found: list[tuple[int, str, str]]) -> list[dict[int, list[Warning]]]:
+    """Per batch, index -> warnings, from warnings by event sequence number (``found``: (seq, slug, why)) and
+    each batch's sequence numbers (None for a duplicate)."""
+    if not found:
+        return [{} for _ in seqs]
+    by_seq: dict[int, list[Warning]] = {}
+    for seq, slug, message in found:
+        by_seq.setdefault(seq, []).append((slug, message))
+    out: list[dict[int, list[Warning]]] = []
+    for batch in seqs:
+        out.append({i: sorted(by_seq[s]) for i, s in enumerate(batch) if s is not None and s in by_seq})
+    return out

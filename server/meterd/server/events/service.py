@@ -17,6 +17,7 @@ from meterd.server.events.model import (
     Outcome,
     StoredEvent,
     ValidEvent,
+    Warning,
     validate_event,
 )
 from meterd.server.timeutil import to_us
@@ -26,7 +27,9 @@ MAX_PAGE_SIZE = 1000
 
 
 class EventStore(Protocol):
-    def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]: ...
+    def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
+        """Per event: stored or a duplicate, once durable; a ``Stored`` result also carries the warnings."""
+        ...
 
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
@@ -44,6 +47,8 @@ class EventResult:
     id: str
     outcome: str
     violations: tuple[FieldViolation, ...] = ()
+    # For an accepted event: (meter slug, why) of each meter that could not read it ("" for no meter).
+    warnings: tuple[Warning, ...] = ()
 
 
 class BatchResult:
@@ -106,9 +111,11 @@ class EventService:
         if violations:
             raise InvalidArgument.many(violations)
         stored = self._store.submit_ingest(valid, now).result()
+        warnings = getattr(stored, "warnings", {})
         return BatchResult(
             [
-                EventResult(i, e.id, Outcome.ACCEPTED if ok else Outcome.DUPLICATE)
+                EventResult(i, e.id, Outcome.ACCEPTED if ok else Outcome.DUPLICATE, (),
+                            tuple(warnings.get(i, ())))
                 for i, (e, ok) in enumerate(zip(valid, stored, strict=True))
             ]
         )
@@ -143,8 +150,10 @@ class EventService:
 
             def build() -> list[EventResult]:
                 accepted, duplicate = Outcome.ACCEPTED, Outcome.DUPLICATE
-                for position, event, event_ok in zip(positions, valid, stored, strict=True):
-                    results[position] = EventResult(position, event.id, accepted if event_ok else duplicate)
+                warnings = getattr(stored, "warnings", {})
+                for k, (position, event, event_ok) in enumerate(zip(positions, valid, stored, strict=True)):
+                    results[position] = EventResult(position, event.id, accepted if event_ok else duplicate, (),
+                                                    tuple(warnings.get(k, ())))
                 return [r for r in results if r is not None]
 
             done.set_result(BatchResult(build=build))

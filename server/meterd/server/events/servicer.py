@@ -63,6 +63,9 @@ def _add_results(target: Any, batch: BatchResult) -> None:
         if r.violations:
             for v in r.violations:
                 result.violations.add(field=v.field, description=v.description)
+        if r.warnings:
+            for slug, message in r.warnings:
+                result.warnings.add(meter_slug=slug, message=message)
 
 
 def _ack(sequence: int, batch: BatchResult) -> events_pb2.StreamEventsResponse:

@@ -27,7 +27,8 @@ MAX_PAGE_SIZE = 1000
 class MeterInfo(Protocol):
     """What features need of a meter (the meters domain's meter satisfies it)."""
 
-    id: str
+    @property
+    def id(self) -> str: ...
 
     @property
     def slug(self) -> str: ...

@@ -11,7 +11,7 @@ from meterd.server.errors import FailedPrecondition, NotFound
 from meterd.server.features.model import (
     Feature,
     FeatureFilter,
-    MeterLookup,
+    MeterInfo,
     NewFeature,
     check_meter,
     page_limit,
@@ -22,8 +22,9 @@ Cursor = tuple[int, str]
 
 
 class FeatureStore(Protocol):
-    def insert(self, feature: Feature) -> Feature:
-        """Stores a new feature; AlreadyExists if an active feature has its key."""
+    def insert(self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None) -> Feature:
+        """Stores a new feature; AlreadyExists if an active feature has its key. ``check_meter`` gets the
+        feature's meter (None if there is none) as read inside the storing transaction, and raises to refuse."""
         ...
 
     def get(self, id_or_key: str) -> Feature | None:
@@ -48,36 +49,31 @@ class FeatureStore(Protocol):
 class FeatureService:
     """Features (SPEC § Features). ``meters`` is looked up at call time: the meters domain may be wired later."""
 
-    def __init__(
-        self, store: FeatureStore, meters: Callable[[], MeterLookup | None], clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, store: FeatureStore, clock: Callable[[], datetime]) -> None:
+        """(A feature's meter is read by the store, inside the transaction that stores the feature.)"""
         self._store = store
-        self._meters = meters
         self._clock = clock
 
     def create(self, new: NewFeature) -> Feature:
         """Validates and stores a feature. Raises InvalidArgument (``feature.*``), NotFound for an unknown
-        meter, AlreadyExists if an active feature has the key."""
+        meter, AlreadyExists if an active feature has the key. The meter is checked inside the transaction
+        that stores the feature (``FeatureStore.insert``), so a meter deleted at the same moment either
+        refuses the feature or is refused itself."""
         validate_new_feature(new)
-        if new.meter_slug:
-            meters = self._meters()
-            if meters is None:
+
+        def check(meter: MeterInfo | None) -> None:
+            if meter is None:
                 raise NotFound(f"feature.meter_slug: meter {new.meter_slug} not found")
-            try:
-                meter = meters.get(new.meter_slug)
-            except NotFound as exc:
-                raise NotFound(f"feature.meter_slug: meter {new.meter_slug} not found") from exc
             check_meter(new, meter)
-            meter_slug: str | None = meter.slug
-        else:
-            meter_slug = None
+
         now = self._clock()
         return self._store.insert(
             Feature(
-                id=ids.new_id(), key=new.key, name=new.name, meter_slug=meter_slug,
+                id=ids.new_id(), key=new.key, name=new.name, meter_slug=new.meter_slug or None,
                 meter_group_by_filters=dict(sorted(new.meter_group_by_filters.items())),
                 metadata=dict(new.metadata), created_at=now, updated_at=now,
-            )
+            ),
+            check if new.meter_slug else None,
         )
 
     def get(self, id_or_key: str, field: str = "feature") -> Feature:

@@ -13,14 +13,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 from meterd.server.credit import engine
-from meterd.server.entitlements.periods import (
+from meterd.server.errors import InvalidArgument, ViolationCollector
+from meterd.server.periods import (
     ExpirationDuration,
     Interval,
     UsagePeriod,
     expires_at,
     truncate_to_minute,
 )
-from meterd.server.errors import InvalidArgument, ViolationCollector
 
 MAX_PRIORITY = 255
 DEFAULT_PRIORITY = 1

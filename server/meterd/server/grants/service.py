@@ -1,4 +1,5 @@
-"""Creating, listing and voiding grants. Knows its store only through the protocol below."""
+"""Creating, listing and voiding grants. Knows its store and the entitlements it grants on only through the
+protocols below: entitlements sit above grants (an entitlement's issue-after-reset grant is a grant)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,43 @@ from datetime import datetime
 from typing import Protocol
 
 from meterd.server import ids
-from meterd.server.credit.engine import period_start_at
-from meterd.server.entitlements.model import EntitlementType
-from meterd.server.entitlements.periods import as_utc, truncate_to_minute
-from meterd.server.entitlements.service import EntitlementService
+from meterd.server.credit.engine import EntitlementSpec, period_start_at
 from meterd.server.errors import FailedPrecondition, InvalidArgument
 from meterd.server.features.model import page_limit
 from meterd.server.grants.model import Grant, GrantFilter, NewGrant, build_grant, validate_new_grant
+from meterd.server.periods import as_utc, truncate_to_minute
 
 Cursor = tuple[int, int, str]
 # Called after a grant change is committed: ("created" | "voided", the grant).
 ChangeListener = Callable[[str, Grant], None]
+
+
+class GrantedEntitlement(Protocol):
+    """What a grant needs of the entitlement it is given on (meterd.server.entitlements.model.Entitlement)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def subject_key(self) -> str: ...
+
+    @property
+    def feature_key(self) -> str: ...
+
+    @property
+    def type(self) -> str:
+        """BOOLEAN, STATIC or METERED: only metered entitlements take grants."""
+        ...
+
+    def engine_spec(self) -> EntitlementSpec: ...
+
+
+class Entitlements(Protocol):
+    """Finds the entitlement a grant names (meterd.server.entitlements.service.EntitlementService)."""
+
+    def get(self, subject_key: str, id_or_feature_key: str) -> GrantedEntitlement:
+        """The subject's entitlement by id or feature key; NotFound otherwise."""
+        ...
 
 
 class GrantStore(Protocol):
@@ -45,7 +72,7 @@ class GrantStore(Protocol):
 class GrantService:
     """Grants on metered entitlements (SPEC § Grants)."""
 
-    def __init__(self, store: GrantStore, entitlements: EntitlementService, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: GrantStore, entitlements: Entitlements, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._entitlements = entitlements
         self._clock = clock
@@ -66,7 +93,7 @@ class GrantService:
         effective time before the current usage period's start: the last reset or period boundary).
         """
         entitlement = self._entitlements.get(subject_key, id_or_feature_key)
-        if entitlement.type is not EntitlementType.METERED:
+        if entitlement.type != "METERED":
             raise FailedPrecondition(
                 f"entitlement: grants need a metered entitlement; {entitlement.id} is {entitlement.type.lower()}"
             )

@@ -8,9 +8,9 @@ from decimal import Decimal
 import grpc
 
 from meterd.server import errors, rpc, wire
-from meterd.server.entitlements.periods import ExpirationDuration
 from meterd.server.grants.model import Grant, GrantFilter, GrantOrderBy, NewGrant, next_recurrence
 from meterd.server.grants.service import GrantService
+from meterd.server.periods import ExpirationDuration
 from meterd.v1 import grants_pb2, grants_pb2_grpc
 
 _DURATIONS = {

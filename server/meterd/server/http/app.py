@@ -12,11 +12,11 @@ import asyncio
 import contextvars
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from starlette.applications import Starlette
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
 from starlette.routing import Route as StarletteRoute
 
 from meterd.server import cancellation, errors
@@ -32,11 +33,13 @@ from meterd.server.events.service import EventService
 from meterd.server.features.service import FeatureService
 from meterd.server.grants.service import GrantService
 from meterd.server.meters.service import MeterService
+from meterd.server.notifications.service import NotificationService
 from meterd.server.portal.auth import Authenticator, bearer_of
 from meterd.server.portal.model import PortalAccess
 from meterd.server.portal.service import PortalService
 from meterd.server.portal.tokens import looks_like_jwt
 from meterd.server.subjects.service import SubjectService
+from meterd.server.watch.service import WatchService
 
 log = logging.getLogger("meterd.http")
 T = TypeVar("T")
@@ -44,6 +47,9 @@ T = TypeVar("T")
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 PORTAL_QUERY_ROUTE = "GET /api/v1/portal/meters/{meterSlug}/query"
+PORTAL_WATCH_ROUTE = "GET /api/v1/portal/entitlements/watch"
+# What a portal token may call (named in the 403 of any other route).
+PORTAL_ROUTES = f"{PORTAL_QUERY_ROUTE} or {PORTAL_WATCH_ROUTE}"
 # Seconds a request body may pause between two chunks before the request is refused (408): a slow upload holds
 # no thread (the body is read on the event loop) but must not hold its connection forever either.
 BODY_IDLE_TIMEOUT_SECONDS = 30.0
@@ -73,6 +79,13 @@ MAX_DETAIL_CHARS = 1000
 MAX_VIOLATIONS = 10
 
 
+class StreamGate(Protocol):
+    """The server's count of open streams (meterd.server.serving.Serving): one cap for gRPC's and HTTP's."""
+
+    def acquire_stream(self) -> None: ...  # ResourceExhausted at the cap
+    def release_stream(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Services:
     """The domain services the HTTP API translates to: the same objects the gRPC servicers call."""
@@ -86,6 +99,9 @@ class Services:
     grants: GrantService
     authenticator: Authenticator
     clock: Callable[[], datetime]
+    watch: WatchService | None = None  # None: the watch routes answer 503
+    streams: StreamGate | None = None  # None: streams are not counted
+    notifications: NotificationService | None = None
 
 
 class Access(enum.Enum):
@@ -104,6 +120,13 @@ class Route:
     path: str
     handler: Callable[[Call], Awaitable[Response]]
     access: Access = Access.ADMIN
+    # The credential may also come as the ``access_token`` query parameter (RFC 6750 2.3): for routes a
+    # browser's EventSource calls, which cannot send an Authorization header.
+    query_token: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 class ProblemError(Exception):
@@ -120,7 +143,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def problem(status: int, detail: str, violations: Sequence[errors.FieldViolation] = (),
-            headers: dict[str, str] | None = None) -> Response:
+            headers: Mapping[str, str] | None = None) -> Response:
     """An RFC 7807 problem (``application/problem+json``); field violations in ``invalidParameters``."""
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -254,10 +277,23 @@ class Call:
         return set(self.request.query_params.keys())
 
 
-def _bearer(request: Request) -> str | None:
-    return bearer_of(
+def bearer(request: Request, query_token: bool) -> str | None:
+    """The request's credential: ``Authorization: Bearer``, or with ``query_token`` the ``access_token``
+    parameter (never both: RFC 6750 allows one method per request)."""
+    header = bearer_of(
         [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k == b"authorization"]
     )
+    if not query_token:
+        return header
+    tokens = request.query_params.getlist("access_token")
+    if not tokens:
+        return header
+    if header is not None or len(tokens) > 1:
+        raise errors.InvalidArgument.of("access_token", "send the credential once: either the Authorization "
+                                                        "header or one access_token parameter")
+    if not tokens[0]:
+        raise errors.Unauthenticated("access_token is empty")
+    return tokens[0]
 
 
 async def _authenticate(route: Route, request: Request, services: Services, executor: Executor) -> PortalAccess | None:
@@ -265,17 +301,17 @@ async def _authenticate(route: Route, request: Request, services: Services, exec
     worker pool (a database read)."""
     if route.access is Access.OPEN:
         return None
-    bearer = _bearer(request)
+    credential = bearer(request, route.query_token)
     auth = services.authenticator
     loop = asyncio.get_running_loop()
     if route.access is Access.PORTAL:
-        if bearer is None or not looks_like_jwt(bearer):
-            return auth.check_portal(bearer, PORTAL_QUERY_ROUTE)
-        return await loop.run_in_executor(executor, auth.check_portal, bearer, PORTAL_QUERY_ROUTE)
-    if bearer is not None and looks_like_jwt(bearer):
-        await loop.run_in_executor(executor, auth.check_admin, bearer, PORTAL_QUERY_ROUTE)
+        if credential is None or not looks_like_jwt(credential):
+            return auth.check_portal(credential, route.name)
+        return await loop.run_in_executor(executor, auth.check_portal, credential, route.name)
+    if credential is not None and looks_like_jwt(credential):
+        await loop.run_in_executor(executor, auth.check_admin, credential, PORTAL_ROUTES)
     else:
-        auth.check_admin(bearer, PORTAL_QUERY_ROUTE)
+        auth.check_admin(credential, PORTAL_ROUTES)
     return None
 
 
@@ -309,13 +345,14 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(services: Services, routes: Sequence[Route], executor: Executor, *, max_body_bytes: int,
-              middleware: Sequence[Middleware] = ()) -> Starlette:
-    """The ASGI application serving ``routes``; blocking work runs on ``executor``."""
+              middleware: Sequence[Middleware] = (), mounts: Sequence[Mount] = ()) -> Starlette:
+    """The ASGI application serving ``routes`` (and ``mounts``: static files); blocking work runs on
+    ``executor``."""
+    table: list[BaseRoute] = [
+        StarletteRoute(r.path, _endpoint(r, services, executor, max_body_bytes), methods=[r.method]) for r in routes
+    ]
     return Starlette(
-        routes=[
-            StarletteRoute(r.path, _endpoint(r, services, executor, max_body_bytes), methods=[r.method])
-            for r in routes
-        ],
+        routes=[*table, *mounts],
         middleware=list(middleware),
         exception_handlers={HTTPException: _http_exception, Exception: _internal_error},
     )

@@ -125,7 +125,7 @@ class HttpServer:
         if self._task is None:
             self.sock.close()
             return
-        self._server.config.timeout_graceful_shutdown = max(grace, 0.001)
+        self._server.config.timeout_graceful_shutdown = max(grace, 0.001)  # type: ignore[assignment]  # seconds, a float works
         self._server.should_exit = True
         try:
             await self._task

@@ -63,6 +63,10 @@ static PyObject *group_text_of(Ctx *c, PyObject *parsed, PyObject *names, int *f
     text = PyObject_CallOneArg(c->group_text, raw);
     Py_DECREF(raw);
     if (text == NULL) *failed = 1;
+    else if (text == Py_None) {  /* a NUL in a value: the reader's business (it refuses it) */
+        Py_DECREF(text);
+        return NULL;
+    }
     return text;
 }
 
@@ -203,7 +207,9 @@ static int fold_event(Ctx *c, PyObject *meters, PyObject *seq, PyObject *subject
                     else if (kind == K_SUM) number = PyNumber_Multiply(value, c->nanos);
                     else number = PyFloat_FromDouble(PyLong_AsDouble(value));
                     if (text != NULL && number == NULL) { Py_DECREF(text); goto done; }
-                } else if (value != NULL && PyUnicode_CheckExact(value) && kind == K_DISTINCT) {
+                } else if (value != NULL && PyUnicode_CheckExact(value) && kind == K_DISTINCT
+                           && PyUnicode_FindChar(value, 0, 0, PyUnicode_GET_LENGTH(value), 1) == -1) {
+                    /* (a NUL in the value goes to the reader, which refuses it) */
                     number = value;
                     Py_INCREF(number);
                 } else {

@@ -1,50 +1,5 @@
-"""Minute pre-aggregates ("buckets") of a meter, how they merge, and the value of a merged bucket.
-
-A bucket summarises the events of one meter, one subject, one tuple of group values and one UTC minute.
-It keeps enough to make every aggregation exact over any union of buckets:
-
-==================  =========================  ==================================================
-field               merge of several buckets   used by
-==================  =========================  ==================================================
-count               SUM(count)                 COUNT, AVG
-sum                 SUM(sum)                   SUM, AVG
-min / max           MIN(min) / MAX(max)        MIN / MAX
-latest,             the row with the greatest  LATEST (ties on event time: the event ingested
-latest_time_us,     (latest_time_us,           last, i.e. the greatest ingestion sequence)
-latest_seq          latest_seq)
-distinct            set union                  UNIQUE_COUNT = size of the union (never a sum of
-                                               per-minute counts)
-==================  =========================  ==================================================
-
-The representation is chosen so that a SQL store can keep it in plain columns and merge in SQL:
-
-- one row per (meter, subject, group values, minute) with columns ``count``, ``sum``, ``min``, ``max``,
-  ``latest``, ``latest_time_us``, ``latest_seq``; times are integer microseconds since the Unix epoch
-  (UTC), the minute a whole minute;
-- the distinct values of UNIQUE_COUNT meters in a separate table, one row per
-  (meter, subject, group values, minute, value), so ``COUNT(DISTINCT value)`` over a window and group is
-  the exact unique count;
-- merging is associative and commutative, so ingest may fold a batch into buckets in memory
-  (``bucket_update``) and then upsert each into its stored row with the same rules::
-
-      count = count + excluded.count, sum = sum + excluded.sum,
-      min = MIN(min, excluded.min), max = MAX(max, excluded.max)      -- NULL-aware (SQLite's scalar
-                                                                       -- MIN/MAX return NULL on NULL)
-      latest* = excluded.latest* WHEN (excluded.latest_time_us, excluded.latest_seq)
-                                      > (latest_time_us, latest_seq)
-
-  and ``INSERT OR IGNORE`` its distinct values;
-- a query sums ``count`` and ``sum``, takes ``MIN(min)``/``MAX(max)``, picks LATEST by
-  ``ORDER BY latest_time_us DESC, latest_seq DESC LIMIT 1`` (or a window function) and counts distinct
-  values, each per window and group.
-
-Values are ``Decimal``. Sums and averages are computed in ``AGGREGATION_CONTEXT`` (50 significant
-digits), which is exact for any realistic usage numbers; a store that sums in SQL must keep that
-exactness (SQLite's ``SUM`` over REAL is binary floating point and would not).
-
-Meters of every aggregation fill the numeric columns when their reading is a number, and COUNT meters
-only ``count``: a bucket does not need to know its meter's aggregation until ``final_value``.
-"""
+"""Minute pre-aggregates ("buckets") of a meter, how they merge, and the value of a merged bucket. What a
+bucket keeps, and the merge rules a SQL store follows, are in README.md beside this file."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from meterd.server.events.model import parse_data
+from meterd.server.events.model import no_meter_reads, parse_data
 from meterd.server.meters.model import (
     MAX_VALUE_DIGITS,
     Aggregation,
@@ -47,7 +47,7 @@ from meterd.server.meters.plan import DAY_US, HOUR_US, NANOS, Level, decimal_to_
 from meterd.server.timeutil import MINUTE_US
 
 try:  # the C loop (_foldc.c), built by `pip install` / `make setup` where a C compiler is present
-    from meterd.server.meters import _foldc
+    from meterd.server.meters import _foldc  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - a build without it folds in Python
     _foldc = None
 
@@ -124,9 +124,13 @@ class Folder:
         self._specs: tuple[Mapping[str, list[CompiledMeter]] | None,
                            dict[str, list[tuple[int, int, tuple[str, ...] | None, str | None, CompiledMeter]]]] = (None, {})
 
-    def group_text(self, groups: tuple[str | None, ...]) -> str:
+    def group_text(self, groups: tuple[str | None, ...]) -> str | None:
+        """The stored text of group values; None for values with a NUL character, which the fast paths then
+        leave to the reader (it refuses them: see meters.model.NUL_IN_TEXT)."""
         text = self._group_texts.get(groups)
         if text is None:
+            if any(g is not None and "\x00" in g for g in groups):
+                return None
             text = json.dumps(list(groups), separators=(",", ":"))
             if len(self._group_texts) > _GROUP_TEXT_CACHE_LIMIT:
                 self._group_texts = {}
@@ -226,6 +230,7 @@ class Folder:
                 continue
             minute = time_us - time_us % MINUTE_US
             exact: Any = _UNPARSED
+            parsed: Any
             if stored:
                 # A stored event that today's validation would refuse is skipped by every meter, with the
                 # reason (an older database may hold one).
@@ -277,7 +282,7 @@ class Folder:
                                 number = value * NANOS
                             else:
                                 number = float(value)
-                        elif type(value) is str and kind == DISTINCT:
+                        elif type(value) is str and kind == DISTINCT and "\x00" not in value:
                             number = value
                         else:
                             text = None
@@ -325,7 +330,7 @@ class Folder:
 
 
 def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
-               group_text: Callable[[tuple[str | None, ...]], str],
+               group_text: Callable[[tuple[str | None, ...]], str | None],
                errors: list[tuple[int, str, str]]) -> tuple[str, Any] | None:
     """One meter's reading of an event through ``MeterReader``: (groups text, number) or None after
     recording the event's error. ``cache`` holds the exact parse of the data once made ([] before)."""
@@ -355,7 +360,11 @@ def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
             if math.isinf(number):
                 errors.append((seq, m.slug, f"value {value} is beyond the range of a double"))
                 return None
-        return group_text(reading.groups), number
+        text = group_text(reading.groups)
+        if text is None:  # the reader refuses what group_text cannot keep; never reached
+            errors.append((seq, m.slug, "group values cannot be kept"))
+            return None
+        return text, number
     except Exception as exc:  # this event's error, not the batch's
         errors.append((seq, m.slug, f"value cannot be read: {_reason(exc)}"))
         return None
@@ -364,8 +373,10 @@ def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
 def compile_meter(num: int, definition: MeterDefinition) -> CompiledMeter:
     reader = MeterReader(definition)
     group_steps = [compile_path(path) for path in definition.group_by.values()]
-    group_names = (tuple(steps[0] for steps in group_steps)  # type: ignore[misc]
-                   if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None)
+    group_names: tuple[str, ...] | None = (
+        tuple(str(steps[0]) for steps in group_steps)
+        if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None
+    )
     kind = KIND_OF[definition.aggregation]
     value_name: str | None = None
     if group_names is not None and kind != COUNT:
@@ -414,6 +425,7 @@ def _rows_of(num: int, kind: int, accs: Mapping[tuple[str, str, int], list[Any]]
     subjects = out.subjects
     values = _VALUES[kind]
     by_minute: dict[tuple[str, int], list[Any]] = {}
+    sub_rows: list[tuple[Any, ...]]
     merge = _MERGE[kind]
     subjects.update([(num, subject) for subject, _, _ in accs])
     if kind == SUM:
@@ -555,3 +567,11 @@ def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: F
     _add_rows(out, SUB_DISTINCT_TARGET, sub, None)
     for level, level_rows in levels.items():
         _add_rows(out, ALL_DISTINCT_TARGET[level], list(level_rows), None)
+
+
+def unread_warnings(batches: Iterable[Any], by_type: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+    """(seq, "", "no meter reads event type T") for each stored event of the batches (``InsertedBatch``:
+    events and seqs, None for a duplicate) whose type no meter reads: the warning ListEvents shows for it."""
+    return [(seq, "", no_meter_reads(e.type))
+            for batch in batches for seq, e in zip(batch.seqs, batch.events, strict=True)
+            if seq is not None and e.type not in by_type]

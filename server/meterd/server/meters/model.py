@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -271,6 +272,12 @@ class ReadError:
     message: str
 
 
+# A group value or distinct value holding U+0000 (JSON "\u0000") is refused for that meter rather than kept
+# cut: SQLite's JSON functions end a text at NUL (two groups "a\u0000b" and "a" merged into "a") and
+# PostgreSQL's text and jsonb cannot hold it at all. The event is stored; the meter skips it with this reason.
+NUL_IN_TEXT = "holds a NUL character (\\u0000), which meters cannot keep in a group or distinct value"
+
+
 class MeterReader:
     """Reads one meter's value and group values from event data.
 
@@ -278,7 +285,7 @@ class MeterReader:
     lookups and one numeric conversion.
     """
 
-    __slots__ = ("_aggregation", "_group_steps", "_value_path", "_value_steps")
+    __slots__ = ("_aggregation", "_group_keys", "_group_steps", "_value_path", "_value_steps")
 
     def __init__(self, meter: MeterDefinition) -> None:
         """Compile ``meter``'s paths. Raises ``InvalidArgument`` if the meter is not valid."""
@@ -290,6 +297,7 @@ class MeterReader:
             None if meter.aggregation is Aggregation.COUNT else compile_path(meter.value_property or "")
         )
         self._group_steps: tuple[Steps, ...] = tuple(compile_path(p) for p in meter.group_by.values())
+        self._group_keys = tuple(meter.group_by)
 
     def read(self, data: Mapping[str, Any] | None) -> Reading | ReadError:
         """Read ``data`` (an event's parsed JSON object, or None when the event has no data).
@@ -304,6 +312,9 @@ class MeterReader:
 
     def _read(self, data: Mapping[str, Any] | None) -> Reading | ReadError:
         groups = tuple(_group_text(resolve(steps, data)) for steps in self._group_steps)
+        for key, group in zip(self._group_keys, groups, strict=True):
+            if group is not None and "\x00" in group:
+                return ReadError(f"group_by {key}: {NUL_IN_TEXT}")
         if self._value_steps is None:  # COUNT: every event of the type counts, data or not
             return Reading(None, groups)
         raw = resolve(self._value_steps, data)
@@ -311,6 +322,8 @@ class MeterReader:
             text = _unique_text(raw)
             if isinstance(text, ReadError):
                 return ReadError(f"value_property {self._value_path}: {text.message}")
+            if "\x00" in text:
+                return ReadError(f"value_property {self._value_path}: {NUL_IN_TEXT}")
             return Reading(text, groups)
         number = _to_decimal(raw)
         if isinstance(number, ReadError):
@@ -448,3 +461,59 @@ def _group_text(raw: object) -> str | None:
     if isinstance(raw, float):
         return repr(raw)
     return None
+
+
+def parse_window_size(value: str | WindowSize | None, field_name: str = "meter.window_size") -> WindowSize:
+    """The ``WindowSize`` named by ``value`` (case-insensitive), MINUTE when absent; InvalidArgument on
+    ``field_name`` for another name."""
+    if isinstance(value, WindowSize):
+        return value
+    if not value:
+        return WindowSize.MINUTE
+    try:
+        return WindowSize(value.upper())
+    except ValueError:
+        raise InvalidArgument.of(field_name, "must be MINUTE, HOUR or DAY") from None
+
+
+def definition_from_fields(
+    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
+    group_by: Mapping[str, str], description: str = "", window_size: str | WindowSize | None = None,
+) -> MeterDefinition:
+    """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
+    ``meter.*`` field."""
+    definition = MeterDefinition(
+        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
+        value_property=value_property or None, group_by=dict(group_by), description=description,
+        window_size=parse_window_size(window_size),
+    )
+    validate_meter(definition)
+    return definition
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A meter: its definition plus identity and times. ``num`` is the store's short key of its aggregate
+    rows (0 before it is stored)."""
+
+    id: str
+    definition: MeterDefinition
+    created_at: datetime
+    updated_at: datetime
+    num: int = 0
+
+    @property
+    def slug(self) -> str:
+        return self.definition.slug
+
+    @property
+    def event_type(self) -> str:
+        return self.definition.event_type
+
+    @property
+    def aggregation(self) -> Aggregation:
+        return self.definition.aggregation
+
+    @property
+    def group_by(self) -> Mapping[str, str]:
+        return self.definition.group_by

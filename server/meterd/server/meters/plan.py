@@ -126,6 +126,54 @@ def plan(windows: Sequence[tuple[datetime, datetime]]) -> Plan:
 
 
 @dataclass(frozen=True, slots=True)
+class UniformPlan:
+    """The plan of windows of one length (``windows.UniformWindows``), made without listing them: the edge
+    windows' pieces, and between them one range of the level that is the windows' size. A level row that
+    starts at ``t`` belongs to window ``(t - first_us) // step_us``, whatever its level (pieces never cross a
+    window's edge)."""
+
+    fetches: list[Fetch]
+    first_us: int
+    step_us: int
+    from_us: int
+    to_us: int
+
+    def window_of(self, level: Level, time_us: int) -> int | None:
+        if self.from_us <= time_us < self.to_us:
+            return (time_us - self.first_us) // self.step_us
+        return None
+
+
+_LEVEL_OF_STEP = {Level.MINUTE.value: Level.MINUTE, Level.HOUR.value: Level.HOUR, Level.DAY.value: Level.DAY}
+
+
+def uniform_plan(first_start: datetime, step: timedelta, clip: tuple[datetime, datetime]) -> UniformPlan:
+    """Plans the reads of windows of length ``step`` (a minute, an hour or a UTC day) that start at
+    ``first_start`` and cover ``clip`` = [from, to)."""
+    first_us, step_us = to_us(first_start), step // _MICROSECOND
+    from_us, end_us = to_us(clip[0]), to_us(clip[1])
+    level = _LEVEL_OF_STEP[step_us]
+    inner_start = first_us + step_us if from_us > first_us else first_us
+    inner_end = floor_to(end_us - first_us, step_us) + first_us
+    fetches: list[Fetch] = []
+    if inner_start >= inner_end:  # one or two windows, both cut by the range
+        fetches = [Fetch(lv, a, b) for lv, a, b in pieces(from_us, end_us)]
+    else:
+        fetches += [Fetch(lv, a, b) for lv, a, b in pieces(from_us, inner_start)]
+        fetches.append(Fetch(level, inner_start, inner_end))
+        fetches += [Fetch(lv, a, b) for lv, a, b in pieces(inner_end, end_us)]
+    return UniformPlan(fetches, first_us, step_us, from_us, end_us)
+
+
+def uniform_runs(first_start: datetime, step: timedelta, count: int) -> list[WindowRun]:
+    """``window_runs`` of ``count`` windows of length ``step`` from ``first_start``: one run."""
+    if count == 0:
+        return []
+    start_us, step_us = to_us(first_start), step // _MICROSECOND
+    return [WindowRun(0, start_us, step_us, start_us + count * step_us)]
+
+
+@dataclass(frozen=True, slots=True)
 class WindowRun:
     """Consecutive windows of one length: window ``first + (t - start_us) // step_us`` holds the instant
     ``t`` (microseconds) for ``start_us <= t < end_us``."""
@@ -232,7 +280,7 @@ def nanos_to_decimal(nanos: int) -> Decimal:
 
 
 def merge_rows(
-    plan_: Plan,
+    plan_: Plan | UniformPlan,
     level: Level,
     rows: Iterable[
         tuple[

@@ -3,6 +3,7 @@ credit engine. The store is reached through the protocol below; planning and mer
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,15 +17,16 @@ from meterd.server.meters.aggregate import QueryRow
 from meterd.server.meters.model import (
     SUBJECT_KEY,
     Aggregation,
+    Meter,
     MeterDefinition,
-    parse_aggregation,
     validate_meter,
     validate_query_grouping,
 )
 from meterd.server.meters.windows import (
     QUERY_MIN_TIME,
+    UniformWindows,
     WindowSize,
-    bounded_windows,
+    query_windows,
     resolve_zone,
     too_many,
     validate_query_range,
@@ -34,30 +36,13 @@ from meterd.server.timeutil import ceil_to_minute, to_us
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-# A query answers at most this many rows (windows x groups); a query that would exceed it is refused with
-# INVALID_ARGUMENT on window_size, before the work when the windows alone exceed it.
+# A query answers at most this many rows (windows x groups with data); one whose rows would exceed it is
+# refused with INVALID_ARGUMENT on window_size as the rows are read. The windows of a range are not counted
+# ahead (a MINUTE query over a year of sparse data has 525,600 windows and a few rows), except in a time zone
+# whose HOUR/DAY windows change length, where they are listed and at most this many.
 MAX_QUERY_ROWS = 100_000
 # How many fetched aggregate rows are merged between two checks of the caller's deadline and of the limit.
 _CHECK_EVERY = 1024
-
-
-class Meter(Protocol):
-    id: str
-    definition: MeterDefinition
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def slug(self) -> str: ...
-
-    @property
-    def event_type(self) -> str: ...
-
-    @property
-    def aggregation(self) -> Aggregation: ...
-
-    @property
-    def group_by(self) -> Mapping[str, str]: ...
 
 
 PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
@@ -72,14 +57,18 @@ WindowedRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | N
 
 
 class MeterStore(Protocol):
-    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Any: ...
-    def update(self, meter: Any, definition: MeterDefinition, now: datetime) -> Any: ...
-    def delete(self, meter: Any) -> None: ...
-    def get(self, id_or_slug: str) -> Any: ...
-    def list(self, limit: int, after_slug: str | None) -> list[Any]: ...
-    def subjects(self, meter: Any) -> list[str]: ...
-    def earliest(self, meter: Any) -> datetime | None: ...
-    def fetch(self, meter: Any, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
+    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Meter: ...
+    def update(self, meter: Meter, definition: MeterDefinition, now: datetime) -> Meter: ...
+    def delete(self, meter: Meter) -> None:
+        """Deletes the meter; NotFound if it is gone, ``in_use_by_features`` if an active feature uses it
+        (checked in the deleting transaction)."""
+        ...
+
+    def get(self, id_or_slug: str) -> Meter: ...
+    def list(self, limit: int, after_slug: str | None) -> list[Meter]: ...
+    def subjects(self, meter: Meter) -> builtins.list[str]: ...
+    def earliest(self, meter: Meter) -> datetime | None: ...
+    def fetch(self, meter: Meter, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
               keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
         """``filters``: group index -> the values it may have (a row matches any of them)."""
         ...
@@ -87,9 +76,10 @@ class MeterStore(Protocol):
 
 class WindowedMeterStore(MeterStore, Protocol):
     """A store that also groups rows into query windows itself (SQLite), for every aggregation but LATEST.
-    The service uses ``fetch_windows`` when the store has it, else ``fetch`` and merges in Python."""
+    The service uses ``fetch_windows`` when it is given one (the capability is declared by the backend, see
+    store.stores.Stores.meter_windows), else ``fetch`` and merges in Python."""
 
-    def fetch_windows(self, meter: Any, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
+    def fetch_windows(self, meter: Meter, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
                       subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
                       filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
         """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
@@ -121,19 +111,10 @@ class QueryResult:
     rows: list[QueryRow]
 
 
-def definition_from_fields(
-    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
-    group_by: Mapping[str, str], description: str = "", window_size: WindowSize | None = None,
-) -> MeterDefinition:
-    """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
-    ``meter.*`` field."""
-    definition = MeterDefinition(
-        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
-        value_property=value_property or None, group_by=dict(group_by), description=description,
-        window_size=window_size or WindowSize.MINUTE,
-    )
-    validate_meter(definition)
-    return definition
+def in_use_by_features(slug: str, keys: Sequence[str], total: int) -> FailedPrecondition:
+    """The error of deleting a meter that active features use: ``keys`` the first of them, ``total`` how many."""
+    shown = ", ".join(keys) + (f" and {total - len(keys)} more" if total > len(keys) else "")
+    return FailedPrecondition(f"meter: {slug} is used by features {shown}; delete (archive) them first")
 
 
 _FINENESS = {WindowSize.MINUTE: 0, WindowSize.HOUR: 1, WindowSize.DAY: 2}
@@ -153,13 +134,12 @@ class MeterService:
     """Meter resources and queries."""
 
     def __init__(
-        self, store: MeterStore, clock: Callable[[], datetime],
-        feature_keys: Callable[[str], list[str]] = lambda slug: [],
+        self, store: MeterStore, clock: Callable[[], datetime], windows: WindowedMeterStore | None = None,
     ) -> None:
-        """``feature_keys(slug)``: the keys of the (non-archived) features that use the meter."""
+        """``windows``: the same store when it groups rows into query windows itself (SQLite)."""
         self._store = store
+        self._windows = windows
         self._clock = clock
-        self._feature_keys = feature_keys
         self._listeners: list[MeterChangeListener] = []
         # Changes made before anybody listened (config meters declared at start): handed to the first listener,
         # so that watchers elsewhere (other replicas) hear of a redefinition made while this server started.
@@ -214,18 +194,14 @@ class MeterService:
         return meters, (meters[-1].slug if more and meters else None)
 
     def delete(self, id_or_slug: str) -> None:
-        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first)."""
+        """Deletes the meter; FailedPrecondition naming the features that use it (archive them first). The
+        store checks that inside the transaction that deletes (``in_use_by_features``), so a feature created
+        at the same moment, on this server or another, either makes the delete fail or fails itself."""
         meter = self.get(id_or_slug)
-        users = self._feature_keys(meter.slug)
-        if users:
-            shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
-            raise FailedPrecondition(
-                f"meter: {meter.slug} is used by features {shown}; delete (archive) them first"
-            )
         self._store.delete(meter)
         self._changed("deleted", meter.slug)
 
-    def subjects(self, id_or_slug: str) -> list[str]:
+    def subjects(self, id_or_slug: str) -> builtins.list[str]:
         return self._store.subjects(self.get(id_or_slug))
 
     def query(self, q: MeterQuery, check: DeadlineCheck = no_deadline) -> QueryResult:
@@ -254,7 +230,7 @@ class MeterService:
             from_time = max(from_time, QUERY_MIN_TIME)
         elif from_time >= to_time:
             raise InvalidArgument.of("from_time", "must be before to_time (which defaults to now)")
-        windows = bounded_windows(from_time, to_time, q.window_size, zone, MAX_QUERY_ROWS)
+        windows = query_windows(from_time, to_time, q.window_size, zone, MAX_QUERY_ROWS)
         check()
         rows = self._rows(meter, windows, q, check)
         return QueryResult(from_time, to_time, q.window_size, rows)
@@ -287,16 +263,15 @@ class MeterService:
         return out
 
     def _rows(
-        self, meter: Meter, windows: list[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
-    ) -> list[QueryRow]:
+        self, meter: Meter, windows: Sequence[Any], q: MeterQuery, check: DeadlineCheck = no_deadline
+    ) -> builtins.list[QueryRow]:
         keys = list(meter.group_by)
         index_of = {k: i for i, k in enumerate(keys)}
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
         keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
-        fetch_windows = getattr(self._store, "fetch_windows", None)
-        if fetch_windows is not None and meter.aggregation is not Aggregation.LATEST:
-            return self._windowed_rows(fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
-        the_plan = planner.plan([(w.clip_start, w.clip_end) for w in windows])
+        if self._windows is not None and meter.aggregation is not Aggregation.LATEST:
+            return self._windowed_rows(self._windows.fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
+        the_plan = _plan(windows)
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:
             check()
@@ -321,18 +296,22 @@ class MeterService:
 
 
     def _windowed_rows(
-        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: list[Any], q: MeterQuery,
-        chosen: list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
-    ) -> list[QueryRow]:
+        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: Sequence[Any], q: MeterQuery,
+        chosen: builtins.list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
+    ) -> builtins.list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
         if keep_subject:
             # Per-subject rows are minutes whatever the level: the store needs only the range.
             fetches = [planner.Fetch(planner.Level.MINUTE, to_us(windows[0].clip_start), to_us(windows[-1].clip_end))]
         else:
-            fetches = planner.plan([(w.clip_start, w.clip_end) for w in windows]).fetches
+            fetches = _plan(windows).fetches
+        if isinstance(windows, UniformWindows):
+            runs = planner.uniform_runs(windows.first_start, windows.step, len(windows))
+        else:
+            runs = planner.window_runs([(w.start, w.end) for w in windows])
         fetched = fetch_windows(
-            meter, planner.window_runs([(w.start, w.end) for w in windows]), fetches, subjects=q.subjects,
+            meter, runs, fetches, subjects=q.subjects,
             keep_subject=keep_subject, keep_groups=[index_of[k] for k in chosen],
             filters={index_of[k]: v for k, v in q.filter_group_by.items()},
         )
@@ -358,6 +337,14 @@ class MeterService:
         if len(rows) > MAX_QUERY_ROWS:
             raise too_many(MAX_QUERY_ROWS, q.window_size.value if q.window_size else "")
         return rows
+
+
+def _plan(windows: Sequence[Any]) -> planner.Plan | planner.UniformPlan:
+    """The reads of a query's windows: planned from their kind when they all have one length (none listed),
+    else window by window."""
+    if isinstance(windows, UniformWindows):
+        return planner.uniform_plan(windows.first_start, windows.step, windows.clip)
+    return planner.plan([(w.clip_start, w.clip_end) for w in windows])
 
 
 def _bounded(

@@ -10,8 +10,8 @@ import grpc
 
 from meterd.server import errors, rpc, wire
 from meterd.server.meters.aggregate import QueryRow
-from meterd.server.meters.model import Aggregation
-from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult, definition_from_fields
+from meterd.server.meters.model import Aggregation, definition_from_fields
+from meterd.server.meters.service import Meter, MeterQuery, MeterService, QueryResult
 from meterd.server.meters.windows import WindowSize
 from meterd.server.timeutil import to_us
 from meterd.v1 import common_pb2, meters_pb2, meters_pb2_grpc
@@ -132,7 +132,7 @@ def filters_from_wire(
 ) -> dict[str, tuple[str, ...]]:
     """Group key -> allowed values, from ``filter_group_by`` (one value) and ``filter_group_by_values``
     (any of several). INVALID_ARGUMENT for a key in both, or an empty list of values."""
-    filters = {key: (value,) for key, value in single.items()}
+    filters: dict[str, tuple[str, ...]] = {key: (value,) for key, value in single.items()}
     for key, values in several.items():
         if key in filters:
             raise errors.InvalidArgument.of(

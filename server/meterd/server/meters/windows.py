@@ -28,7 +28,7 @@ window that cancel each other out would go unseen; tzdata has no such pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -124,9 +124,80 @@ def bounded_windows(
     return windows
 
 
+class UniformWindows(Sequence[Window]):
+    """The windows of a range when they all have one length (``uniform_step``), made when indexed: a range
+    may hold millions of them (a MINUTE query over years of sparse data), and a query answers only the
+    windows with data, so none is listed ahead."""
+
+    __slots__ = ("_count", "_first", "_from", "_step", "_to", "size")
+
+    def __init__(self, from_: datetime, to: datetime, size: WindowSize, step: timedelta, tz: ZoneInfo) -> None:
+        self._from, self._to = from_.astimezone(UTC), to.astimezone(UTC)
+        self._first = window_start(self._from, size, tz)
+        self._step = step
+        self._count = max(0, -((self._first - self._to) // step))  # ceil((to - first) / step)
+        self.size = size
+
+    @property
+    def first_start(self) -> datetime:
+        return self._first
+
+    @property
+    def step(self) -> timedelta:
+        return self._step
+
+    @property
+    def clip(self) -> tuple[datetime, datetime]:
+        """[from, to) of the range."""
+        return self._from, self._to
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> Window:  # type: ignore[override]  # no slices: nothing lists them
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        start = self._first + index * self._step
+        end = start + self._step
+        return Window(start, end, max(start, self._from), min(end, self._to))
+
+
+# What ``too_many`` says for a query whose windows are listed ahead (see query_windows).
+ZONE_WINDOWS = "zone windows"
+
+
+def uniform_step(size: WindowSize | None, tz: ZoneInfo) -> timedelta | None:
+    """The one length of every ``size`` window in ``tz``, when there is one: MINUTE windows are UTC minutes in
+    every zone, HOUR and DAY windows in UTC are fixed steps. None otherwise (a zone's transitions make some
+    windows longer or shorter)."""
+    if size is WindowSize.MINUTE or (size is not None and tz.key == "UTC"):
+        return _UTC_STEP[size]
+    return None
+
+
+def query_windows(
+    from_: datetime, to: datetime, size: WindowSize | None, tz: ZoneInfo, limit: int
+) -> Sequence[Window]:
+    """The windows of a meter query over [from_, to): made as they are needed where they all have one length
+    (any number of them: the answer's rows, not its range, are what ``limit`` bounds), otherwise listed, at
+    most ``limit`` of them (``bounded_windows``)."""
+    step = uniform_step(size, tz)
+    if step is not None and size is not None:
+        return UniformWindows(from_, to, size, step, tz)
+    return bounded_windows(from_, to, size, tz, limit, ZONE_WINDOWS)
+
+
 def too_many(limit: int, size: str, what: str = "rows") -> InvalidArgument:
     """The error of a query or history whose answer would exceed ``limit``."""
     larger = {"MINUTE": "HOUR or DAY", "HOUR": "DAY", "DAY": "a shorter range"}.get(size, "a shorter range")
+    if what == ZONE_WINDOWS:  # listed ahead: only windows of a zone with transitions (see query_windows)
+        return InvalidArgument.of(
+            "window_size",
+            f"the range holds more than {limit} {size} windows of a time zone whose windows change length"
+            f" (daylight saving); use a larger window_size ({larger}), a shorter from_time..to_time range, or UTC",
+        )
     return InvalidArgument.of(
         "window_size",
         f"the answer would have more than {limit} {what} (windows x groups); use a larger window_size"

@@ -16,7 +16,7 @@ import hmac
 import inspect
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -45,7 +45,7 @@ def current_portal_access() -> PortalAccess | None:
     return _portal_access.get()
 
 
-def bearer_of(metadata: Sequence[tuple[str, Any]] | None) -> str | None:
+def bearer_of(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
     """The credential in ``authorization: Bearer <credential>``; None when absent.
 
     Raises Unauthenticated for an authorization value that is not a bearer credential.
@@ -115,7 +115,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, authenticator: Authenticator) -> None:
         self._authenticator = authenticator
 
-    async def intercept_service(
+    async def intercept_service(  # type: ignore[override]  # grpc-stubs 1.53: a handler may be None
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:

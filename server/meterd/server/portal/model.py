@@ -42,14 +42,26 @@ class IssuedToken:
 
 @dataclass(frozen=True, slots=True)
 class PortalAccess:
-    """What a verified portal token lets its bearer do: query these meters for this subject."""
+    """What a verified portal token lets its bearer do: query these meters for this subject, and watch the
+    subject's entitlement values (those of these meters, and its boolean and static ones)."""
 
     token_id: str
     subject: str
     allowed_meter_slugs: tuple[str, ...]  # empty: every meter
+    expires_at: datetime | None = None  # a stream it opened ends then
 
     def allows_meter(self, meter: str) -> bool:
         return not self.allowed_meter_slugs or meter in self.allowed_meter_slugs
+
+    def allows_entitlement(self, metered: bool, meter: str) -> bool:
+        """Whether the token may see an entitlement's value: a metered value shows its meter's usage, so the
+        meter must be one the token may read; a boolean or static value shows no usage."""
+        return not metered or self.allows_meter(meter)
+
+    def check_subject(self, subjects: list[str]) -> None:
+        """A portal call reads its token's subject only: naming any subject is refused (InvalidArgument)."""
+        if subjects:
+            raise InvalidArgument.of("subject", "a portal token reads its own subject only")
 
     def check_meter(self, meter: str) -> None:
         """The rule of every portal query (gRPC and HTTP): a meter is named and the token may read it.

@@ -99,4 +99,4 @@ class PortalService:
             raise Unauthenticated("portal token: invalidated")
         if token.expired(self._clock()):
             raise Unauthenticated("portal token: expired")
-        return PortalAccess(token.id, token.subject, token.allowed_meter_slugs)
+        return PortalAccess(token.id, token.subject, token.allowed_meter_slugs, token.expires_at)

@@ -1,14 +1,13 @@
 """PortalService over gRPC: token management (admin calls) and the portal meter query (portal tokens only).
 
-QueryPortalMeter forces the token's subject and delegates to the MeterService servicer's QueryMeter, looked
-up when the call is made so that the meter query has exactly one implementation.
+QueryPortalMeter forces the token's subject and delegates to the MeterService servicer's QueryMeter (handed in
+by the composition root), so that the meter query has exactly one implementation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 import grpc
 
@@ -41,10 +40,18 @@ def meter_query_of(request: portal_pb2.QueryPortalMeterRequest, subject: str) ->
     return query
 
 
+class MeterQuery(Protocol):
+    """The meter query the portal delegates to (the MeterService servicer)."""
+
+    def QueryMeter(
+        self, request: meters_pb2.QueryMeterRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.QueryMeterResponse: ...
+
+
 class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
-    def __init__(self, service: PortalService, meter_servicer: Callable[[], Any | None]) -> None:
+    def __init__(self, service: PortalService, meters: MeterQuery) -> None:
         self._service = service
-        self._meter_servicer = meter_servicer
+        self.meters = meters  # the MeterService servicer (a test may stand in for it)
 
     @rpc.unary
     def CreatePortalToken(
@@ -85,10 +92,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         if access is None:  # the auth interceptor sets it for every QueryPortalMeter call it lets through
             raise errors.Unauthenticated("QueryPortalMeter needs a portal token")
         access.check_meter(request.meter)
-        meters = self._meter_servicer()
-        if meters is None:
-            context.abort(grpc.StatusCode.UNIMPLEMENTED, "meter queries are not available on this server")
-        reply: meters_pb2.QueryMeterResponse = meters.QueryMeter(meter_query_of(request, access.subject), context)
+        reply: meters_pb2.QueryMeterResponse = self.meters.QueryMeter(meter_query_of(request, access.subject), context)
         response = portal_pb2.QueryPortalMeterResponse(window_size=reply.window_size, rows=list(reply.rows))
         for name in ("from_time", "to_time"):
             if reply.HasField(name):

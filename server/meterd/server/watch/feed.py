@@ -384,6 +384,11 @@ class Watch:
         with self._lock:
             return len(self._pending) + len(self._early)
 
+    def oldest_pending(self) -> float | None:
+        """The monotonic time the longest-waiting pending entitlement was marked (None: nothing pending)."""
+        with self._lock:
+            return next(iter(self._pending.values()))[0] if self._pending else None
+
 
 _REASON_SETS: dict[int, frozenset[Reason]] = {}
 

@@ -29,8 +29,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from meterd.server.balances.service import ValueBasis
 from meterd.server.credit import engine
-from meterd.server.credit.service import ValueBasis
 from meterd.server.entitlements.model import (
     Entitlement,
     EntitlementFilter,
@@ -105,6 +105,7 @@ class Update:
     computed_at: datetime
     deleted: bool = False
     unavailable: str = ""  # why ``value`` is None although the entitlement exists (e.g. its meter was deleted)
+    type: EntitlementType | None = None  # None only for a deleted entitlement the watch no longer knew
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +286,21 @@ class WatchService:
             self._sessions.add(session)
         return session
 
+    def open_internal(
+        self, selection: Selection, wake: Callable[[], None], *, interval: float = DEFAULT_INTERVAL,
+        budget: ComputeBudget | None = None,
+    ) -> WatchSession:
+        """A session for a consumer inside the server (notification rules): any selection (both sides empty:
+        every entitlement), no thresholds, no resume, no heartbeat, its own compute ``budget`` if given; not
+        counted among the streams' sessions (``sessions()``). Its owner drives it like a stream does (start,
+        then poll) and closes it."""
+        with self._lock:
+            if self._closed:
+                raise FailedPrecondition("server: shutting down")
+        request = WatchRequest(tuple(sorted(selection.subjects)), tuple(sorted(selection.features)),
+                               interval=interval, heartbeat=MAX_HEARTBEAT)
+        return WatchSession(self, request, wake, None, False, budget)
+
     def _adoptable(self, request: WatchRequest, token: Token) -> WatchSession | None:
         if not token.watch_id or token.seq is None:
             return None
@@ -418,9 +434,10 @@ class WatchSession:
 
     def __init__(
         self, service: WatchService, request: WatchRequest, wake: Callable[[], None], resume_from: int | None,
-        resume_asked: bool,
+        resume_asked: bool, budget: ComputeBudget | None = None,
     ) -> None:
         self._service = service
+        self.budget = budget or service.budget
         self._feed = service.feed
         self.selection = Selection(frozenset(request.subjects), frozenset(request.features))
         interval = DEFAULT_INTERVAL if request.interval is None else request.interval
@@ -468,6 +485,10 @@ class WatchSession:
     @property
     def thresholds(self) -> list[Threshold]:
         return self._thresholds.thresholds
+
+    def entitlement(self, entitlement_id: str) -> Entitlement | None:
+        """The entitlement as the session last read it (what its latest update was computed from)."""
+        return self._entitlements.get(entitlement_id)
 
     def rebind(self, wake: Callable[[], None]) -> None:
         """Wakes ``wake`` from now on (the session changes hands between a stream and its detached driver)."""
@@ -603,7 +624,7 @@ class WatchSession:
             self._sent[e.id] = c.value
             self._schedule(e.id, c.wake_at)
             chunk.append(Update(e.id, e.subject_key, e.feature_key, c.value, frozenset({Reason.SNAPSHOT}), c.at,
-                                unavailable=c.unavailable))
+                                unavailable=c.unavailable, type=e.type))
             last = i == len(selected) - 1
             if last:
                 yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=True,
@@ -642,7 +663,7 @@ class WatchSession:
         """Messages due now (possibly none)."""
         started = time.perf_counter()
         position = self._feed.position()
-        budget = self._service.budget
+        budget = self.budget
         limit = budget.allowance()
         self._throttled = limit == 0
         if limit == 0:
@@ -786,7 +807,7 @@ class WatchSession:
             if eid in self._sent and self._sent[eid] == value:
                 continue
             self._sent[eid] = value
-            updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now))
+            updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now, type=e.type))
         return rest
 
     def _recompute(
@@ -810,7 +831,9 @@ class WatchSession:
             self._sent.pop(eid, None)
             subject = e.subject_key if e else (known.subject_key if known else "")
             feature = e.feature_key if e else (known.feature_key if known else "")
-            return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True), []
+            kind = e.type if e else (known.type if known else None)
+            return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True,
+                          type=kind), []
         if refresh or eid not in self._entitlements or self._entitlements[eid] != e:
             self._entitlements[eid] = e
             self.watch.track([self._service.watched(e)])
@@ -837,7 +860,7 @@ class WatchSession:
             return None, crossings
         self._sent[eid] = value
         return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at,
-                      unavailable=c.unavailable), crossings
+                      unavailable=c.unavailable, type=e.type), crossings
 
     def wait_seconds(self, cap: float | None = None) -> float:
         """How long to sleep unless woken: until something is due (a pending change, a timer, the heartbeat),
@@ -852,7 +875,7 @@ class WatchSession:
             wait = heartbeat
         else:
             if due == 0 and self._throttled:  # due, but the budget held it back: wait for it to refill
-                due = max(THROTTLED_WAIT, self._service.budget.wait_seconds())
+                due = max(THROTTLED_WAIT, self.budget.wait_seconds())
             wait = min(due, heartbeat)
         return wait if cap is None else min(cap, wait)
 

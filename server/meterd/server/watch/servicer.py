@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 
 from meterd.server import rpc, wire
+from meterd.server.entitlements.servicer import value_to_wire
 from meterd.server.errors import InvalidArgument, MeterdError, ResourceExhausted
 from meterd.server.watch.changes import Reason
 from meterd.server.watch.service import (
@@ -103,14 +104,14 @@ def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
         unavailable=u.unavailable,
     )
     if u.value is not None:
-        out.value.CopyFrom(wire.value_to_wire(u.value))
+        out.value.CopyFrom(value_to_wire(u.value))
     return out
 
 
 def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     return entitlements_pb2.ThresholdCrossing(
         entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
-        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=wire.value_to_wire(c.value),
+        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=value_to_wire(c.value),
         period_start=wire.dt_to_ts(c.period_start), replayed=c.replayed,
     )
 
@@ -178,12 +179,19 @@ async def serve_watch_async(
         await context.abort(status.code, status.details, status.trailing_metadata)
     finally:
         if session is not None:
-            if service.detach(session):
-                task = loop.create_task(_drive_detached(service, session))
-                _detached_tasks.add(task)  # a reference, so the task is not collected while it runs
-                task.add_done_callback(_detached_tasks.discard)
-            else:
-                session.close()
+            release_session(service, session)
+
+
+def release_session(service: WatchService, session: WatchSession) -> None:
+    """On the event loop, once a session's stream ended (gRPC's, or the HTTP API's Server-Sent Events): a
+    session with thresholds keeps running detached (so that a resume replays its crossings), any other
+    is closed."""
+    if service.detach(session):
+        task = asyncio.get_running_loop().create_task(_drive_detached(service, session))
+        _detached_tasks.add(task)  # a reference, so the task is not collected while it runs
+        task.add_done_callback(_detached_tasks.discard)
+    else:
+        session.close()
 
 
 def _next_to_wire(
@@ -209,7 +217,10 @@ async def _drive_detached(service: WatchService, session: WatchSession) -> None:
     until a resume adopts it, the server shuts down, or ``service.detached_seconds`` pass."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
-    session.rebind(lambda: loop.call_soon_threadsafe(woken.set))
+    def wake() -> None:
+        loop.call_soon_threadsafe(woken.set)
+
+    session.rebind(wake)
     deadline = loop.time() + service.detached_seconds
     try:
         while not session.ended and not session.adopting and loop.time() < deadline:

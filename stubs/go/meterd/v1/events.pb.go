@@ -327,7 +327,10 @@ type EventResult struct {
 	// Accepted, duplicate or rejected.
 	Outcome EventOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=meterd.v1.EventOutcome" json:"outcome,omitempty"`
 	// For rejected events: which field was wrong and why.
-	Violations    []*EventFieldViolation `protobuf:"bytes,4,rep,name=violations,proto3" json:"violations,omitempty"`
+	Violations []*EventFieldViolation `protobuf:"bytes,4,rep,name=violations,proto3" json:"violations,omitempty"`
+	// For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+	// entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+	Warnings      []*EventValidationError `protobuf:"bytes,5,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -386,6 +389,13 @@ func (x *EventResult) GetOutcome() EventOutcome {
 func (x *EventResult) GetViolations() []*EventFieldViolation {
 	if x != nil {
 		return x.Violations
+	}
+	return nil
+}
+
+func (x *EventResult) GetWarnings() []*EventValidationError {
+	if x != nil {
+		return x.Warnings
 	}
 	return nil
 }
@@ -900,14 +910,15 @@ const file_meterd_v1_events_proto_rawDesc = "" +
 	"\x14EventValidationError\x12\x1d\n" +
 	"\n" +
 	"meter_slug\x18\x01 \x01(\tR\tmeterSlug\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xa6\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xe3\x01\n" +
 	"\vEventResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x121\n" +
 	"\aoutcome\x18\x03 \x01(\x0e2\x17.meterd.v1.EventOutcomeR\aoutcome\x12>\n" +
 	"\n" +
 	"violations\x18\x04 \x03(\v2\x1e.meterd.v1.EventFieldViolationR\n" +
-	"violations\"M\n" +
+	"violations\x12;\n" +
+	"\bwarnings\x18\x05 \x03(\v2\x1f.meterd.v1.EventValidationErrorR\bwarnings\"M\n" +
 	"\x13EventFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\"?\n" +
@@ -992,26 +1003,27 @@ var file_meterd_v1_events_proto_depIdxs = []int32{
 	3,  // 3: meterd.v1.IngestedEvent.validation_errors:type_name -> meterd.v1.EventValidationError
 	0,  // 4: meterd.v1.EventResult.outcome:type_name -> meterd.v1.EventOutcome
 	5,  // 5: meterd.v1.EventResult.violations:type_name -> meterd.v1.EventFieldViolation
-	1,  // 6: meterd.v1.IngestEventsRequest.events:type_name -> meterd.v1.Event
-	4,  // 7: meterd.v1.IngestEventsResponse.results:type_name -> meterd.v1.EventResult
-	1,  // 8: meterd.v1.StreamEventsRequest.events:type_name -> meterd.v1.Event
-	4,  // 9: meterd.v1.StreamEventsResponse.results:type_name -> meterd.v1.EventResult
-	12, // 10: meterd.v1.ListEventsRequest.from_time:type_name -> google.protobuf.Timestamp
-	12, // 11: meterd.v1.ListEventsRequest.to_time:type_name -> google.protobuf.Timestamp
-	12, // 12: meterd.v1.ListEventsRequest.ingested_from_time:type_name -> google.protobuf.Timestamp
-	12, // 13: meterd.v1.ListEventsRequest.ingested_to_time:type_name -> google.protobuf.Timestamp
-	2,  // 14: meterd.v1.ListEventsResponse.events:type_name -> meterd.v1.IngestedEvent
-	6,  // 15: meterd.v1.EventService.IngestEvents:input_type -> meterd.v1.IngestEventsRequest
-	8,  // 16: meterd.v1.EventService.StreamEvents:input_type -> meterd.v1.StreamEventsRequest
-	10, // 17: meterd.v1.EventService.ListEvents:input_type -> meterd.v1.ListEventsRequest
-	7,  // 18: meterd.v1.EventService.IngestEvents:output_type -> meterd.v1.IngestEventsResponse
-	9,  // 19: meterd.v1.EventService.StreamEvents:output_type -> meterd.v1.StreamEventsResponse
-	11, // 20: meterd.v1.EventService.ListEvents:output_type -> meterd.v1.ListEventsResponse
-	18, // [18:21] is the sub-list for method output_type
-	15, // [15:18] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	3,  // 6: meterd.v1.EventResult.warnings:type_name -> meterd.v1.EventValidationError
+	1,  // 7: meterd.v1.IngestEventsRequest.events:type_name -> meterd.v1.Event
+	4,  // 8: meterd.v1.IngestEventsResponse.results:type_name -> meterd.v1.EventResult
+	1,  // 9: meterd.v1.StreamEventsRequest.events:type_name -> meterd.v1.Event
+	4,  // 10: meterd.v1.StreamEventsResponse.results:type_name -> meterd.v1.EventResult
+	12, // 11: meterd.v1.ListEventsRequest.from_time:type_name -> google.protobuf.Timestamp
+	12, // 12: meterd.v1.ListEventsRequest.to_time:type_name -> google.protobuf.Timestamp
+	12, // 13: meterd.v1.ListEventsRequest.ingested_from_time:type_name -> google.protobuf.Timestamp
+	12, // 14: meterd.v1.ListEventsRequest.ingested_to_time:type_name -> google.protobuf.Timestamp
+	2,  // 15: meterd.v1.ListEventsResponse.events:type_name -> meterd.v1.IngestedEvent
+	6,  // 16: meterd.v1.EventService.IngestEvents:input_type -> meterd.v1.IngestEventsRequest
+	8,  // 17: meterd.v1.EventService.StreamEvents:input_type -> meterd.v1.StreamEventsRequest
+	10, // 18: meterd.v1.EventService.ListEvents:input_type -> meterd.v1.ListEventsRequest
+	7,  // 19: meterd.v1.EventService.IngestEvents:output_type -> meterd.v1.IngestEventsResponse
+	9,  // 20: meterd.v1.EventService.StreamEvents:output_type -> meterd.v1.StreamEventsResponse
+	11, // 21: meterd.v1.EventService.ListEvents:output_type -> meterd.v1.ListEventsResponse
+	19, // [19:22] is the sub-list for method output_type
+	16, // [16:19] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_events_proto_init() }

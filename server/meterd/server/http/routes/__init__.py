@@ -1,15 +1,15 @@
 """The routes of OpenMeter's v1 API, one module per resource family; ``all_routes`` lists them all.
 
-A new family (``/api/v1/notification/...``) is a module with ``routes(services) -> list[Route]`` added to
-``FAMILIES``.
+A new family is a module with ``routes(services) -> list[Route]`` added to ``FAMILIES``.
 """
 
 from __future__ import annotations
 
 from meterd.server.http.app import Route, Services
-from meterd.server.http.routes import entitlements, events, meters, subjects
+from meterd.server.http.routes import entitlements, events, meters, notifications, subjects, watch
 
-FAMILIES = (events, meters, subjects, entitlements)
+# watch before entitlements: its /api/v1/entitlements/watch must match before /api/v1/entitlements/{id}.
+FAMILIES = (events, meters, subjects, watch, entitlements, notifications)
 
 
 def all_routes(services: Services) -> list[Route]:

@@ -16,12 +16,12 @@ from meterd.server.entitlements.model import (
     MeteredRequest,
     NewEntitlement,
 )
-from meterd.server.entitlements.periods import ExpirationDuration, Interval
 from meterd.server.features.model import FeatureFilter, NewFeature
 from meterd.server.grants.model import GrantFilter, GrantOrderBy, NewGrant
 from meterd.server.http import lists, shapes
 from meterd.server.http.app import Call, Route, Services, json_response, no_content
 from meterd.server.limits import filter_values
+from meterd.server.periods import ExpirationDuration, Interval
 
 # A subject's entitlements and an entitlement's grants are few: their lists answer all, up to this many.
 MAX_OWN_ITEMS = 1000

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from starlette.responses import Response
 
-from meterd.server import errors
 from meterd.server.http import lists, shapes
 from meterd.server.http.app import Access, Call, Route, Services, json_response
 from meterd.server.limits import filter_values
@@ -49,7 +49,7 @@ async def _answer(call: Call, s: Services, query: MeterQuery) -> Response:
 
 
 async def list_meters(call: Call, s: Services) -> Response:
-    def fetch(size: int, after: str | None) -> tuple[list[object], str | None, None]:
+    def fetch(size: int, after: str | None) -> tuple[list[Any], str | None, None]:
         page, next_slug = s.meters.list(size, after)
         return page, next_slug, None
 
@@ -76,8 +76,7 @@ async def query_portal_meter(call: Call, s: Services) -> Response:
     assert access is not None  # Access.PORTAL routes always have one
     meter = call.path("meter")
     access.check_meter(meter)
-    if call.many("subject"):
-        raise errors.InvalidArgument.of("subject", "a portal query reads its token's subject only")
+    access.check_subject(call.many("subject"))
     query = replace(query_of(call, meter, subjects=False), subjects=(access.subject,))
     return await _answer(call, s, query)
 

@@ -34,7 +34,6 @@ import calendar
 import contextlib
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,7 +47,9 @@ from psycopg.adapt import Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from meterd.server.errors import AlreadyExists, MeterdError, ResourceExhausted, Unavailable
+from meterd.server.store import redact_url
 from meterd.server.store.postgres.migrations import migrate
+from meterd.server.store.sql.connection import Conflict, Rows
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,9 @@ def storage_error(exc: BaseException, *, committing: bool = False, writing: bool
     else:
         outcome = "nothing of this write was stored; retry"
     if isinstance(exc, PoolTimeout):
-        error = Unavailable(f"the database is busy: no connection to it became free in time; {outcome}")
+        error: MeterdError = Unavailable(
+            f"the database is busy: no connection to it became free in time; {outcome}"
+        )
     elif isinstance(exc, _Down):
         error = Unavailable(f"the database is unreachable (meterd retries it in the background); {outcome}")
     elif connection_lost(exc):
@@ -170,10 +173,9 @@ class _BoolAsInt(Dumper):
 
 
 class Conn:
-    """A transaction's connection, with sqlite3's ``execute``/``executemany`` shape, so stores whose SQL is
-    portable share it with the SQLite backend. A constraint violation is raised as sqlite3.IntegrityError
-    (what that SQL's callers catch), chained to psycopg's error; the transaction is then aborted, so a
-    caller may only turn it into its own error."""
+    """A transaction's connection in the shape the shared SQL uses (store/sql/connection.py): ``?``
+    placeholders, and a constraint violation raised as ``Conflict``, chained to psycopg's error (the
+    transaction is then aborted, so a caller may only turn it into its own error)."""
 
     __slots__ = ("raw",)
 
@@ -188,7 +190,7 @@ class Conn:
             else:
                 cur.execute(translate(sql), params)  # type: ignore[arg-type]
         except pg_errors.IntegrityError as exc:
-            raise sqlite3.IntegrityError(str(exc)) from exc
+            raise Conflict(str(exc)) from exc
         return cur
 
     def executemany(self, sql: str, rows: Any) -> psycopg.Cursor[Any]:
@@ -198,10 +200,10 @@ class Conn:
             try:
                 cur.executemany(translate(sql), rows)  # type: ignore[arg-type]
             except pg_errors.IntegrityError as exc:
-                raise sqlite3.IntegrityError(str(exc)) from exc
+                raise Conflict(str(exc)) from exc
         return cur
 
-    def native(self, sql: str, params: Any = None) -> psycopg.Cursor[Any]:
+    def native(self, sql: str, params: Any = None) -> Rows:
         """Runs SQL written for psycopg (``%s`` placeholders) as is."""
         return self.raw.execute(sql, params)  # type: ignore[arg-type]
 
@@ -262,8 +264,8 @@ class Serializable:
     def write(self, job: Callable[[Conn], T]) -> T:
         return self._db.write(job, serializable=True)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
+    def reader(self) -> Reader:
+        return self._db.reader()
 
 
 class Database:
@@ -278,7 +280,7 @@ class Database:
     def __init__(self, url: str, *, min_connections: int = 2, max_connections: int = 24,
                  writers: int = 8, wait_seconds: float = 30.0) -> None:
         self.url = url
-        self.path = url  # what logs name
+        self.path = redact_url(url)  # what logs name: never the password
         self._wait_until_reachable(wait_seconds)
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=min_connections, max_size=max_connections, configure=self._configure, open=False,
@@ -371,6 +373,10 @@ class Database:
         """Called (on the monitor's thread) with False when the database becomes unreachable and True when
         it answers again."""
         self._health_listeners.append(listener)
+
+    def add_failure_listener(self, listener: Callable[[str], None]) -> None:
+        """Never called: PostgreSQL makes its writes durable itself, and an unreachable database is waited
+        out (``add_health_listener``), not a reason to stop (SQLite's Database stops on a failed fsync)."""
 
     def suspect(self) -> None:
         """A call lost its connection: the monitor probes now rather than at its next round."""
@@ -482,7 +488,7 @@ class Database:
                 conflicts += 1
                 log.info("write job retried", extra={"reason": type(exc).__name__, "attempt": conflicts})
                 time.sleep(random.uniform(0.005, 0.02) * conflicts)  # jittered: two retries do not meet again
-            except (pg_errors.UniqueViolation, sqlite3.IntegrityError) as exc:
+            except (pg_errors.UniqueViolation, Conflict) as exc:
                 # A race with another replica that the job's own check could not see (two creations of the
                 # same key at once): the unique index decides, and the loser is told it exists.
                 cause = exc if isinstance(exc, pg_errors.UniqueViolation) else exc.__cause__
@@ -508,11 +514,11 @@ class Database:
         log.warning("write job failed: %s", error, extra={"cause": _reason(exc)})
         return error
 
-    def submit(self, job: Callable[[Conn], T]) -> Future[T]:
+    def submit(self, job: Callable[[Conn], T], *, serializable: bool = False) -> Future[T]:
         """Runs a write job on a writer thread; the future resolves after its commit."""
         if self._closed:
             raise RuntimeError("database is closed")
-        future = self._executor.submit(self.write, job)
+        future = self._executor.submit(self.write, job, serializable=serializable)
         with self._submitted_lock:
             self._submitted.add(future)
         future.add_done_callback(self._forget)

@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Protocol
 
-from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
+from meterd.server.events.model import EventFilter, Stored, StoredEvent, ValidEvent, warnings_by_index
 from meterd.server.store.postgres import arrays
 from meterd.server.store.postgres.db import (
     LOCK_EVENT_SEQ,
@@ -34,7 +34,8 @@ from meterd.server.store.postgres.db import (
     connection_lost,
     storage_error,
 )
-from meterd.server.store.sqlite.events import InsertedBatch, first_times, no_meter_error, stored_event
+from meterd.server.store.sql.connection import POSTGRES
+from meterd.server.store.sql.events import InsertedBatch, first_event_times, list_page
 from meterd.server.timeutil import to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
@@ -69,7 +70,9 @@ class BatchListener(Protocol):
 
     def prepare(self, events: Sequence[ValidEvent]) -> object: ...
 
-    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None: ...
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> list[tuple[int, str, str]] | None:
+        """Returns the stored events' warnings for the answer: (seq, meter slug, why)."""
+        ...
 
 
 # Called right after a commit that stored events: per batch, its events, whether each was stored and its
@@ -173,7 +176,7 @@ class PgEventStore:
             for _, _, future, _ in taken:
                 future.set_exception(exc)
 
-    def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[list[bool]]:
+    def _insert_pg(self, conn: Conn, batches: list[Pending]) -> list[Stored]:
         conn.native(_LOCKS, (LOCK_METERS, LOCK_EVENT_SEQ))
         first: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (batch, index) of its first occurrence
         for b, (events, _, _, _) in enumerate(batches):
@@ -188,7 +191,7 @@ class PgEventStore:
         }
         outcomes = [[False] * len(events) for events, _, _, _ in batches]
         if not new:
-            return outcomes
+            return [Stored(flags) for flags in outcomes]
         seqs = [r[0] for r in conn.native(_SEQS, (len(new),)).fetchall()]
         inserted: list[tuple[int, ValidEvent]] = []
         batch_seqs: list[list[int | None]] = []
@@ -209,12 +212,15 @@ class PgEventStore:
                     inserted.append((seq, e))
                     copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
                                     e.datacontenttype or None, e.dataschema or None, e.data))
+        warnings: list[tuple[int, str, str]] = []
         for k, batch_listener in enumerate(self._batch_listeners):
-            batch_listener.apply(conn, [InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
-                                        for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)])
+            warnings += batch_listener.apply(conn, [
+                InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
+                for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)]) or []
         for listener in self._listeners:
             listener(conn, inserted)
-        return outcomes
+        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(batch_seqs, warnings),
+                                                             strict=True)]
 
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
         """Queues the events; the future gives, per event, True if stored, False if a duplicate (also of an
@@ -235,83 +241,13 @@ class PgEventStore:
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
     ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
-        """One page, newest event time first (ties: newest ingestion first); ``after`` is the (time_us, seq)
-        of the previous page's last row. Returns the page and the cursor of its last row when more may follow.
-        """
-        where, params = _where(filter)
-        if after is not None:
-            where.append("(time_us < %s OR (time_us = %s AND seq < %s))")
-            params += [after[0], after[0], after[1]]
-        sql = (
-            "SELECT seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
-            " dataschema, data FROM events"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY time_us DESC, seq DESC LIMIT %s"
-        )
+        """One page, newest event time first (see store/sql/events.py), read on one connection."""
         with self._pg.connection() as raw:
-            rows = raw.execute(sql, [*params, limit + 1]).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            errors: dict[int, list[tuple[str, str]]] = {}
-            unread: set[str] = set()
-            if rows:
-                types = list({r[3] for r in rows})
-                read = {t for (t,) in raw.execute(
-                    "SELECT DISTINCT event_type FROM meters WHERE event_type = ANY(%s)", (types,))}
-                unread = set(types) - read
-                for seq, slug, message in raw.execute(
-                    "SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq = ANY(%s)"
-                    " ORDER BY event_seq, meter_slug", ([r[0] for r in rows],)
-                ):
-                    errors.setdefault(seq, []).append((slug, message))
-        page = [
-            stored_event(r, (no_meter_error(r[3]),) if r[3] in unread else tuple(errors.get(r[0], ()))) for r in rows
-        ]
-        cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
-        return page, cursor
+            return list_page(Conn(raw), POSTGRES, filter, limit, after)
 
     def first_event_times(
         self, event_type: str, start_us: int, end_us: int, limit: int
     ) -> tuple[dict[str, int], int]:
-        """Per subject, the earliest time of its events of ``event_type`` in ``[start_us, end_us)``, from at most
-        ``limit`` events in time order (index ``events_by_time``); and the instant up to which that is
-        complete: ``end_us``, or the last event read when ``limit`` cut the read short."""
+        """Per subject, the earliest time of its events of ``event_type`` in a span (see store/sql/events.py)."""
         with self._pg.connection() as raw:
-            rows = raw.execute(
-                "SELECT subject, time_us FROM events WHERE type = %s AND time_us >= %s AND time_us < %s"
-                " ORDER BY time_us LIMIT %s", (event_type, start_us, end_us, limit)
-            ).fetchall()
-        return first_times(rows, end_us, limit)
-
-
-def _where(f: EventFilter) -> tuple[list[str], list[object]]:
-    where: list[str] = []
-    params: list[object] = []
-    for column, op, value in (
-        ("time_us", ">=", f.time_from),
-        ("time_us", "<", f.time_to),
-        ("ingested_us", ">=", f.ingested_from),
-        ("ingested_us", "<", f.ingested_to),
-    ):
-        if value is not None:
-            where.append(f"{column} {op} %s")
-            params.append(to_us(value))
-    if f.subjects:
-        where.append("subject = ANY(%s)")
-        params.append(list(f.subjects))
-    if f.type is not None:
-        where.append("type = %s")
-        params.append(f.type)
-    if f.id is not None:
-        where.append("id = %s")
-        params.append(f.id)
-    # "no meter reads event type T" is worked out when events are read, from the meters that exist then (as
-    # in the SQLite store).
-    if f.has_error is True:
-        where.append(f"(has_error = 1 OR {_UNREAD})")
-    elif f.has_error is False:
-        where.append(f"(has_error = 0 AND NOT {_UNREAD})")
-    return where, params
-
-
-_UNREAD = "type NOT IN (SELECT event_type FROM meters)"
+            return first_event_times(Conn(raw), event_type, start_us, end_us, limit)

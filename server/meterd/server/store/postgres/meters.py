@@ -29,11 +29,11 @@ What this store adds to SQLite's is concurrency between replicas:
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,77 +54,23 @@ from meterd.server.meters.fold import (
     Folder,
     Target,
     compile_meter,
+    unread_warnings,
 )
-from meterd.server.meters.model import Aggregation, MeterDefinition
+from meterd.server.meters.model import Aggregation, Meter, MeterDefinition
 from meterd.server.meters.plan import DAY_US, NANOS, Fetch, Level
-from meterd.server.meters.windows import WindowSize
 from meterd.server.store.postgres import arrays
-from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database
+from meterd.server.store.postgres.db import LOCK_METERS, Conn, Database, Reader
 from meterd.server.store.postgres.events import PgEventStore
-from meterd.server.store.sqlite.events import InsertedBatch
-from meterd.server.timeutil import MINUTE_US, from_us, to_us
+from meterd.server.store.sql.events import InsertedBatch
+from meterd.server.store.sql.features import check_meter_unused
+from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterCatalogue, MeterSet, meter_of
+from meterd.server.timeutil import MINUTE_US, to_us
 
 log = logging.getLogger(__name__)
 BACKFILL_CHUNK = 5000
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMeter:
-    """A meter as stored: its definition plus identity and times (``num`` keys its aggregate rows)."""
-
-    id: str
-    definition: MeterDefinition
-    created_at: datetime
-    updated_at: datetime
-    num: int = 0
-
-    @property
-    def slug(self) -> str:
-        return self.definition.slug
-
-    @property
-    def event_type(self) -> str:
-        return self.definition.event_type
-
-    @property
-    def aggregation(self) -> Aggregation:
-        return self.definition.aggregation
-
-    @property
-    def group_by(self) -> Mapping[str, str]:
-        return self.definition.group_by
-
-
-@dataclass(frozen=True, slots=True)
-class _MeterSet:
-    """The meters by event type at ``version`` (the database's meters_version when they were loaded)."""
-
-    version: int
-    by_type: dict[str, list[CompiledMeter]]
-
-
-_COLUMNS = (
-    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num,"
-    " window_size"
-)
-_INSERT_COLUMNS = (
-    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, window_size"
-)
-
-
-def _row_to_meter(row: tuple[Any, ...]) -> StoredMeter:
-    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num, window = row
-    return StoredMeter(
-        id=meter_id,
-        definition=MeterDefinition(
-            slug=slug, event_type=event_type, aggregation=Aggregation(aggregation), value_property=value_property,
-            group_by=json.loads(group_by), description=description, window_size=WindowSize(window),
-        ),
-        created_at=from_us(created),
-        updated_at=from_us(updated),
-        num=num,
-    )
 
 
 # -- SQL ----------------------------------------------------------------------------------------------------
@@ -240,13 +186,13 @@ _SUBJECT_ENCODERS = (arrays.int8_array, arrays.text_array)
 _ERROR_ENCODERS = (arrays.int8_array, arrays.text_array, arrays.text_array)
 
 
-class PgMeterStore:
+class PgMeterStore(MeterCatalogue):
     """Meters and their aggregates in PostgreSQL. Registers itself as a batch listener of the event store."""
 
     def __init__(self, db: Database, events: PgEventStore) -> None:
         self._db = db
         self._lock = threading.Lock()
-        self._meters: _MeterSet | None = None  # loaded in a transaction, read by ``prepare``
+        self._meters: MeterSet | None = None  # loaded in a transaction, read by ``prepare``
         self._folder = Folder()
         self._known_subjects: set[tuple[int, str]] = set()
         events.add_batch_listener(self)
@@ -257,35 +203,35 @@ class PgMeterStore:
         conn.native("SELECT pg_advisory_xact_lock(%s)", (LOCK_METERS,))
         conn.native("UPDATE meters_version SET version = version + 1 WHERE one = 1")
 
-    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> StoredMeter:
+    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Meter:
         """Stores a new meter and backfills its aggregates from existing events, in one transaction."""
 
-        def job(conn: Conn) -> StoredMeter:
+        def job(conn: Conn) -> Meter:
             self._lock_meters(conn)
             if conn.native("SELECT 1 FROM meters WHERE slug = %s", (definition.slug,)).fetchone():
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
             num = conn.native(
-                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                f"INSERT INTO meters ({INSERT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " RETURNING num",
                 (meter_id, definition.slug, definition.description, definition.event_type,
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
                  to_us(now), to_us(now), definition.window_size.value),
             ).fetchone()[0]
             self._backfill(conn, compile_meter(num, definition), definition.event_type)
-            return StoredMeter(meter_id, definition, now, now, num)
+            return Meter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
 
-    def update(self, meter: StoredMeter, definition: MeterDefinition, now: datetime) -> StoredMeter:
+    def update(self, meter: Meter, definition: MeterDefinition, now: datetime) -> Meter:
         """Replaces a meter's definition (config-declared meters) and rebuilds its aggregates. When another
         replica stored the same definition first, it is left as it is."""
 
-        def job(conn: Conn) -> StoredMeter:
+        def job(conn: Conn) -> Meter:
             self._lock_meters(conn)
-            row = conn.native(f"SELECT {_COLUMNS} FROM meters WHERE id = %s", (meter.id,)).fetchone()
+            row = conn.native(f"SELECT {COLUMNS} FROM meters WHERE id = %s", (meter.id,)).fetchone()
             if row is None:
                 raise NotFound(f"meter {meter.slug!r} not found")
-            current = _row_to_meter(row)
+            current = meter_of(row)
             if current.definition == definition:
                 return current
             self._drop_aggregates(conn, meter.num, meter.slug)
@@ -297,53 +243,33 @@ class PgMeterStore:
                  definition.window_size.value, meter.id),
             )
             self._backfill(conn, compile_meter(meter.num, definition), definition.event_type)
-            return StoredMeter(meter.id, definition, current.created_at, now, meter.num)
+            return Meter(meter.id, definition, current.created_at, now, meter.num)
 
         return self._db.write(job)
 
-    def delete(self, meter: StoredMeter) -> None:
-        """Deletes a meter and its aggregates and validation errors; the events stay."""
+    def delete(self, meter: Meter) -> None:
+        """Deletes a meter and its aggregates and validation errors; the events stay. FailedPrecondition if
+        an active feature uses it (read in the deleting transaction)."""
 
         def job(conn: Conn) -> None:
             self._lock_meters(conn)
+            # FOR UPDATE waits for features being created on this meter (they hold it FOR SHARE); the check
+            # after it reads what they committed.
             if conn.native("SELECT 1 FROM meters WHERE id = %s FOR UPDATE", (meter.id,)).fetchone() is None:
                 raise NotFound(f"meter {meter.slug!r} not found")
+            check_meter_unused(conn, meter.slug)
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.native("DELETE FROM meters WHERE id = %s", (meter.id,))
 
         self._db.write(job)
 
-    def get(self, id_or_slug: str) -> StoredMeter:
-        row = self._db.reader().execute(
-            f"SELECT {_COLUMNS} FROM meters WHERE id = ? OR slug = ? LIMIT 1", (id_or_slug, id_or_slug)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"meter {id_or_slug!r} not found")
-        return _row_to_meter(row)
-
-    def list(self, limit: int, after_slug: str | None) -> list[StoredMeter]:
-        rows = self._db.reader().execute(
-            f"SELECT {_COLUMNS} FROM meters WHERE slug > ? ORDER BY slug LIMIT ?", (after_slug or "", limit)
-        ).fetchall()
-        return [_row_to_meter(r) for r in rows]
-
-    def subjects(self, meter: StoredMeter) -> list[str]:
-        """Distinct subjects with aggregates for the meter."""
-        rows = self._db.reader().execute(
-            "SELECT subject FROM meter_subjects WHERE meter_num = ? ORDER BY subject", (meter.num,)
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def earliest(self, meter: StoredMeter) -> datetime | None:
-        """The start of the earliest minute with data, or None."""
-        table = "meter_all_distinct_m" if meter.aggregation is Aggregation.UNIQUE_COUNT else "meter_all_m"
-        row = self._db.reader().execute(f"SELECT MIN(time_us) FROM {table} WHERE meter_num = ?",
-                                        (meter.num,)).fetchone()
-        return from_us(row[0]) if row and row[0] is not None else None
+    def reader(self) -> Reader:
+        """A connection that sees the last commit (the catalogue's reads)."""
+        return self._db.reader()
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
-        self, meter: StoredMeter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
+        self, meter: Meter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
         keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                         tuple[int, int, float] | None, str | None]]:
@@ -410,12 +336,12 @@ class PgMeterStore:
                 yield (row[0], row[1], tuple(row[2:2 + width]), count, int(units or 0) * NANOS + int(nanos or 0),
                        mn, mx, None, None)
 
-    def _query(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, params: builtins.list[object]) -> builtins.list[tuple[Any, ...]]:
         with self._db.connection() as raw:
             return raw.execute(sql, params).fetchall()  # type: ignore[no-any-return]
 
     # -- ingest ------------------------------------------------------------------------------------------
-    def _meter_set(self, conn: Conn) -> _MeterSet:
+    def _meter_set(self, conn: Conn) -> MeterSet:
         """The meters by event type, reloaded when another transaction (on any replica) changed them."""
         version = conn.native("SELECT version FROM meters_version WHERE one = 1").fetchone()[0]
         meters = self._meters
@@ -423,10 +349,10 @@ class PgMeterStore:
             return meters
         with self._lock:
             by_type: dict[str, list[CompiledMeter]] = {}
-            for row in conn.native(f"SELECT {_COLUMNS} FROM meters ORDER BY num"):
-                m = _row_to_meter(row)
+            for row in conn.native(f"SELECT {COLUMNS} FROM meters ORDER BY num"):
+                m = meter_of(row)
                 by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition))
-            meters = self._meters = _MeterSet(version, by_type)
+            meters = self._meters = MeterSet(version, by_type)
             self._known_subjects = set()
             return meters
 
@@ -446,13 +372,15 @@ class PgMeterStore:
             log.exception("meter fold failed before the transaction; the transaction folds the batch")
             return None
 
-    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> None:
-        """Upserts the batches' rows inside the ingest transaction (see the module docstring)."""
+    def apply(self, conn: Conn, batches: Sequence[InsertedBatch]) -> list[tuple[int, str, str]]:
+        """Upserts the batches' rows inside the ingest transaction (see the module docstring); returns the
+        warnings of the stored events (seq, meter slug or "" when no meter reads the type, why)."""
         if not any(any(s is not None for s in b.seqs) for b in batches):
-            return
+            return []
         meters = self._meter_set(conn)
+        unread = unread_warnings(batches, meters.by_type)
         if not meters.by_type:
-            return
+            return unread
         rows: dict[Target, list[tuple[Any, ...]]] = {}
         errors: list[tuple[int, str, str]] = []
         subjects: set[tuple[int, str]] = set()
@@ -484,8 +412,9 @@ class PgMeterStore:
                 folds += 1
             subjects |= prepared.subjects
         self._write(conn, rows, errors, subjects, merged=folds > 1)
+        return errors + unread
 
-    def _write(self, conn: Conn, rows: Mapping[Target, list[tuple[Any, ...]]], errors: list[tuple[int, str, str]],
+    def _write(self, conn: Conn, rows: Mapping[Target, builtins.list[tuple[Any, ...]]], errors: builtins.list[tuple[int, str, str]],
                subjects: set[tuple[int, str]], *, merged: bool) -> None:
         """Upserts folded rows target by target in the global order (keys sorted by each statement); rows
         of several folds may share a key (``merged``: each statement merges them first)."""

@@ -16,6 +16,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from meterd.server.store import backend_of, sqlite_path
+
 
 class BackupError(Exception):
     """The backup could not be taken or did not verify; the message says why in one line."""
@@ -37,16 +39,31 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
     Raises BackupError when the source is missing or not a meterd database, the destination exists
     (unless ``overwrite``), or the copy fails its integrity check.
     """
-    if str(source).startswith(("postgresql://", "postgres://")):
+    if backend_of(str(source)) == "postgres":
         raise BackupError("the database is PostgreSQL: back it up with pg_dump (or your provider's snapshots)")
-    source, dest = Path(source), Path(dest)
+    # Whatever `meterd serve` accepts as a SQLite database: a path or a sqlite: URL.
+    source, dest = Path(sqlite_path(str(source))), Path(dest)
     if not source.is_file():
         raise BackupError(f"{source}: no such database file")
+    if dest.is_dir():
+        raise BackupError(f"{dest}: is a directory; name the backup file to write")
+    if not dest.parent.is_dir():
+        raise BackupError(f"{dest.parent}: no such directory")
     if dest.exists() and not overwrite:
         raise BackupError(f"{dest}: already exists (pass --force to replace it)")
     if dest.resolve() == source.resolve():
         raise BackupError(f"{dest}: is the live database itself")
     partial = dest.with_name(dest.name + ".partial")
+    try:
+        return _copy(source, dest, partial)
+    except OSError as exc:  # the destination's directory vanished, is not writable, the disk is full, ...
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise BackupError(f"{dest}: cannot write the backup: {exc.strerror or exc}") from None
+
+
+def _copy(source: Path, dest: Path, partial: Path) -> BackupResult:
+    """The copy, its check and the rename of ``backup``; OSError for what the file system refuses."""
     partial.unlink(missing_ok=True)
     try:
         # mode=rw: never create a database where there was none; WAL needs write access to its index.

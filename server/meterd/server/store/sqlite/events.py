@@ -7,13 +7,14 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from meterd.server.events.model import EventFilter, StoredEvent, ValidEvent
-from meterd.server.store.sqlite.db import Database, storage_error
-from meterd.server.timeutil import from_us, to_us
+from meterd.server.events.model import EventFilter, Stored, StoredEvent, ValidEvent, warnings_by_index
+from meterd.server.store.sql.connection import SQLITE
+from meterd.server.store.sql.events import InsertedBatch, first_event_times, list_page
+from meterd.server.store.sqlite.db import Database, disk_error, storage_error
+from meterd.server.timeutil import to_us
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +37,10 @@ class BatchListener(Protocol):
 
     def prepare(self, events: Sequence[ValidEvent]) -> object: ...
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None: ...
+    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> list[tuple[int, str, str]] | None:
+        """Returns the stored events' warnings for the answer: (seq, meter slug, why)."""
+        ...
 
-
-@dataclass(frozen=True, slots=True)
-class InsertedBatch:
-    """One submitted batch after its insert: ``seqs[i]`` is event i's seq, None if it was a duplicate."""
-
-    events: Sequence[ValidEvent]
-    seqs: Sequence[int | None]
-    prepared: object
 
 # The dedupe is the unique key: a row whose (source, id) is stored already is not inserted. seq is left to
 # SQLite, which gives each new row the greatest seq so far plus one (the writer checks it did).
@@ -152,7 +147,9 @@ class SqliteEventStore:
             with self._db.savepoint(conn, "batches"):
                 return list(self._insert(conn, batches))
         except Exception as exc:
-            if not conn.in_transaction:  # SQLite rolled the transaction back (a full disk): nothing to retry
+            # SQLite rolled the transaction back (a full disk), or the disk failed (the transaction is not
+            # carried on after an I/O error): the writer fails the whole group.
+            if not conn.in_transaction or disk_error(exc):
                 raise
             if len(batches) == 1:
                 return [storage_error(exc)]
@@ -162,13 +159,13 @@ class SqliteEventStore:
                 with self._db.savepoint(conn, "batch"):
                     outcomes.append(self._insert(conn, [batch])[0])
             except Exception as exc:
-                if not conn.in_transaction:
+                if not conn.in_transaction or disk_error(exc):
                     raise
                 log.exception("one ingest batch of %d events failed and was not stored", len(batch[0]))
                 outcomes.append(storage_error(exc))
         return outcomes
 
-    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool]]:
+    def _insert(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[Stored]:
         # One executemany of every batch's rows; the unique key drops duplicates (of stored events, or of
         # an earlier event of the same batches: the first stays). When every row went in, the new seqs
         # are the next ones in order; otherwise the new rows are read back to learn which went in.
@@ -201,141 +198,27 @@ class SqliteEventStore:
                 seqs.append(batch_seqs)
                 outcomes.append([s is not None for s in batch_seqs])
                 inserted.extend((s, e) for s, e in zip(batch_seqs, events, strict=True) if s is not None)
+        warnings: list[tuple[int, str, str]] = []
         if inserted:
             for listener in self._listeners:
                 listener(conn, inserted)
             if self._batch_listeners:
                 for i, batch_listener in enumerate(self._batch_listeners):
-                    batch_listener.apply(conn, [
+                    warnings += batch_listener.apply(conn, [
                         InsertedBatch(events, batch_seqs, prepared[i])
                         for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
-                    ])
-        return outcomes
+                    ]) or []
+        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(seqs, warnings),
+                                                             strict=True)]
 
     def list(
         self, filter: EventFilter, limit: int, after: tuple[int, int] | None
     ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
-        """One page, newest event time first (ties: newest ingestion first).
-
-        ``after`` is the (time_us, seq) of the previous page's last row; returns the page and the cursor of
-        its last row when more rows may follow.
-        """
-        where, params = _where(filter)
-        if after is not None:
-            where.append("(time_us < ? OR (time_us = ? AND seq < ?))")
-            params += [after[0], after[0], after[1]]
-        sql = (
-            "SELECT seq, source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
-            " dataschema, data FROM events"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY time_us DESC, seq DESC LIMIT ?"
-        )
-        conn = self._db.reader()
-        rows = conn.execute(sql, [*params, limit + 1]).fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        errors = _errors_of(conn, [r[0] for r in rows])
-        unread = _unread_types(conn, {r[3] for r in rows})
-        page = [
-            stored_event(r, (no_meter_error(r[3]),) if r[3] in unread else errors.get(r[0], ())) for r in rows
-        ]
-        cursor = (rows[-1][5], rows[-1][0]) if more and rows else None
-        return page, cursor
+        """One page, newest event time first (see store/sql/events.py)."""
+        return list_page(self._db.reader(), SQLITE, filter, limit, after)
 
     def first_event_times(
         self, event_type: str, start_us: int, end_us: int, limit: int
     ) -> tuple[dict[str, int], int]:
-        """Per subject, the earliest time of its events of ``event_type`` in ``[start_us, end_us)``, from at most
-        ``limit`` events in time order (index ``events_by_type_time``); and the instant up to which that is
-        complete: ``end_us``, or the last event read when ``limit`` cut the read short."""
-        rows = self._db.reader().execute(
-            "SELECT subject, time_us FROM events WHERE type = ? AND time_us >= ? AND time_us < ?"
-            " ORDER BY time_us LIMIT ?", (event_type, start_us, end_us, limit)
-        ).fetchall()
-        return first_times(rows, end_us, limit)
-
-
-def first_times(rows: Sequence[Sequence[Any]], end_us: int, limit: int) -> tuple[dict[str, int], int]:
-    """``first_event_times`` from (subject, time_us) rows in time order."""
-    firsts: dict[str, int] = {}
-    for subject, time_us in rows:
-        firsts.setdefault(subject, time_us)
-    # Cut short: what is known holds up to the last time read (events at that very time may be left out).
-    return firsts, (rows[-1][1] if len(rows) >= limit and rows else end_us)
-
-
-def _where(f: EventFilter) -> tuple[list[str], list[object]]:
-    where: list[str] = []
-    params: list[object] = []
-    for column, op, value in (
-        ("time_us", ">=", f.time_from),
-        ("time_us", "<", f.time_to),
-        ("ingested_us", ">=", f.ingested_from),
-        ("ingested_us", "<", f.ingested_to),
-    ):
-        if value is not None:
-            where.append(f"{column} {op} ?")
-            params.append(to_us(value))
-    if f.subjects:
-        where.append(f"subject IN ({','.join('?' * len(f.subjects))})")
-        params.extend(f.subjects)
-    if f.type is not None:
-        where.append("type = ?")
-        params.append(f.type)
-    if f.id is not None:
-        where.append("id = ?")
-        params.append(f.id)
-    if f.has_error is True:
-        where.append(f"(has_error = 1 OR {_UNREAD})")
-    elif f.has_error is False:
-        where.append(f"(has_error = 0 AND NOT {_UNREAD})")
-    return where, params
-
-
-# -- "no meter reads event type T" (SPEC § Where meterd follows OpenMeter) --------------------------------
-# Worked out when events are read, from the meters that exist then: so a meter created for the type removes
-# the error from its events at once (its backfill reads them), and deleting the last such meter brings it
-# back. Nothing is written on ingest or on meter changes.
-_UNREAD = "type NOT IN (SELECT event_type FROM meters)"
-
-
-def stored_event(r: Sequence[Any], validation_errors: tuple[tuple[str, str], ...]) -> StoredEvent:
-    """A listed event from its row (seq, source, id, type, subject, time_us, ingested_us, specversion,
-    datacontenttype, dataschema, data), as both backends select it."""
-    return StoredEvent(
-        event=ValidEvent(
-            source=r[1], id=r[2], type=r[3], subject=r[4], time_us=r[5], specversion=r[7],
-            datacontenttype=r[8] or "", dataschema=r[9] or "", data=r[10],
-        ),
-        ingested_at=from_us(r[6]),
-        validation_errors=validation_errors,
-    )
-
-
-def no_meter_error(event_type: str) -> tuple[str, str]:
-    """The validation error of an event whose type no meter reads: (no meter slug, the message)."""
-    return "", f"no meter reads event type {event_type}"
-
-
-def _unread_types(conn: sqlite3.Connection, types: set[str]) -> set[str]:
-    """The event types among ``types`` that no meter reads."""
-    if not types:
-        return set()
-    read = conn.execute(
-        f"SELECT DISTINCT event_type FROM meters WHERE event_type IN ({','.join('?' * len(types))})", list(types)
-    )
-    return types - {row[0] for row in read}
-
-
-def _errors_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
-    if not seqs:
-        return {}
-    found: dict[int, list[tuple[str, str]]] = {}
-    rows = conn.execute(
-        f"SELECT event_seq, meter_slug, message FROM event_errors WHERE event_seq IN ({','.join('?' * len(seqs))})"
-        " ORDER BY event_seq, meter_slug",
-        seqs,
-    )
-    for seq, slug, message in rows:
-        found.setdefault(seq, []).append((slug, message))
-    return {seq: tuple(items) for seq, items in found.items()}
+        """Per subject, the earliest time of its events of ``event_type`` in a span (see store/sql/events.py)."""
+        return first_event_times(self._db.reader(), event_type, start_us, end_us, limit)

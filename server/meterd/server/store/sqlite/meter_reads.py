@@ -112,9 +112,9 @@ def windowed_rows(
                 parts.append(f"SELECT {columns} FROM {table} WHERE meter_num = ? AND time_us >= ? AND time_us < ?")
                 params += [meter_num, f.start_us, f.end_us]
             source = f"({' UNION ALL '.join(parts)}) a"
-    for index, values in filters.items():
-        where.append(f"json_extract(a.groups, '$[{int(index)}]') IN ({','.join('?' * len(values))})")
-        params.extend(values)
+    for index, allowed in filters.items():
+        where.append(f"json_extract(a.groups, '$[{int(index)}]') IN ({','.join('?' * len(allowed))})")
+        params.extend(allowed)
     keys = ["w", *(["a.subject"] if keep_subject else []),
             *(f"json_extract(a.groups, '$[{int(i)}]')" for i in keep_groups)]
     selected = [f"{window_expr(runs, 'a.time_us')} AS w", "a.subject" if keep_subject else "NULL",

@@ -22,13 +22,13 @@ Ingest, in two steps:
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -51,53 +51,21 @@ from meterd.server.meters.fold import (
     compile_meter,
     merge_rows,
     target_unit,
+    unread_warnings,
 )
-from meterd.server.meters.model import Aggregation, MeterDefinition
+from meterd.server.meters.model import Aggregation, Meter, MeterDefinition
 from meterd.server.meters.plan import NANOS, Fetch, Level, WindowRun
-from meterd.server.meters.windows import WindowSize
+from meterd.server.store.sql.events import InsertedBatch
+from meterd.server.store.sql.features import check_meter_unused
+from meterd.server.store.sql.meters import COLUMNS, INSERT_COLUMNS, MeterCatalogue, MeterSet, meter_of
 from meterd.server.store.sqlite.db import Database
-from meterd.server.store.sqlite.events import InsertedBatch, SqliteEventStore
+from meterd.server.store.sqlite.events import SqliteEventStore
 from meterd.server.store.sqlite.meter_reads import WindowedRow, subject_range, windowed_rows
-from meterd.server.timeutil import MINUTE_US, from_us, to_us
+from meterd.server.timeutil import MINUTE_US, to_us
 
 log = logging.getLogger(__name__)
 _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 BACKFILL_CHUNK = 5000
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMeter:
-    """A meter as stored: its definition plus identity and times (``num`` keys its aggregate rows)."""
-
-    id: str
-    definition: MeterDefinition
-    created_at: datetime
-    updated_at: datetime
-    num: int = 0
-
-    @property
-    def slug(self) -> str:
-        return self.definition.slug
-
-    @property
-    def event_type(self) -> str:
-        return self.definition.event_type
-
-    @property
-    def aggregation(self) -> Aggregation:
-        return self.definition.aggregation
-
-    @property
-    def group_by(self) -> Mapping[str, str]:
-        return self.definition.group_by
-
-
-@dataclass(frozen=True, slots=True)
-class _MeterSet:
-    """The meters by event type, as the writer last loaded them; ``version`` changes on every change."""
-
-    version: int
-    by_type: dict[str, list[CompiledMeter]]
 
 
 # -- SQL ----------------------------------------------------------------------------------------------------
@@ -153,37 +121,16 @@ def _overlap(parts: Sequence[tuple[object, int, int]], unit: int) -> bool:
     return any(start <= end for (_, end), (start, _) in itertools.pairwise(spans))
 
 
-def _row_to_meter(row: tuple) -> StoredMeter:  # type: ignore[type-arg]
-    meter_id, slug, description, event_type, aggregation, value_property, group_by, created, updated, num, window = row
-    return StoredMeter(
-        id=meter_id,
-        definition=MeterDefinition(
-            slug=slug, event_type=event_type, aggregation=Aggregation(aggregation), value_property=value_property,
-            group_by=json.loads(group_by), description=description, window_size=WindowSize(window),
-        ),
-        created_at=from_us(created),
-        updated_at=from_us(updated),
-        num=num,
-    )
 
 
-_COLUMNS = (
-    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, num,"
-    " window_size"
-)
-_INSERT_COLUMNS = (
-    "id, slug, description, event_type, aggregation, value_property, group_by, created_us, updated_us, window_size"
-)
-
-
-class SqliteMeterStore:
+class SqliteMeterStore(MeterCatalogue):
     """Meters and their aggregates. Registers itself as a batch listener of the event store."""
 
     def __init__(self, db: Database, events: SqliteEventStore) -> None:
         self._db = db
         self._lock = threading.Lock()
         self._version = 0
-        self._meters: _MeterSet | None = None  # published by the writer, read by ``prepare``
+        self._meters: MeterSet | None = None  # published by the writer, read by ``prepare``
         self._folder = Folder()
         # (meter num, subject) pairs known to be in meter_subjects; dropped on any rollback.
         self._known_subjects: set[tuple[int, str]] = set()
@@ -195,14 +142,14 @@ class SqliteMeterStore:
         self._invalidate()
 
     # -- meters ------------------------------------------------------------------------------------------
-    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> StoredMeter:
+    def create(self, meter_id: str, definition: MeterDefinition, now: datetime) -> Meter:
         """Stores a new meter and backfills its aggregates from existing events, in one transaction."""
 
-        def job(conn: sqlite3.Connection) -> StoredMeter:
+        def job(conn: sqlite3.Connection) -> Meter:
             if conn.execute("SELECT 1 FROM meters WHERE slug = ?", (definition.slug,)).fetchone():
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
             cursor = conn.execute(
-                f"INSERT INTO meters ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO meters ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meter_id, definition.slug, definition.description, definition.event_type,
                  definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
                  to_us(now), to_us(now), definition.window_size.value),
@@ -210,14 +157,14 @@ class SqliteMeterStore:
             num = cursor.lastrowid or 0
             self._invalidate()
             self._backfill(conn, compile_meter(num, definition), definition.event_type)
-            return StoredMeter(meter_id, definition, now, now, num)
+            return Meter(meter_id, definition, now, now, num)
 
         return self._db.write(job)
 
-    def update(self, meter: StoredMeter, definition: MeterDefinition, now: datetime) -> StoredMeter:
+    def update(self, meter: Meter, definition: MeterDefinition, now: datetime) -> Meter:
         """Replaces a meter's definition (config-declared meters) and rebuilds its aggregates."""
 
-        def job(conn: sqlite3.Connection) -> StoredMeter:
+        def job(conn: sqlite3.Connection) -> Meter:
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute(
                 "UPDATE meters SET description = ?, event_type = ?, aggregation = ?, value_property = ?,"
@@ -228,51 +175,31 @@ class SqliteMeterStore:
             )
             self._invalidate()
             self._backfill(conn, compile_meter(meter.num, definition), definition.event_type)
-            return StoredMeter(meter.id, definition, meter.created_at, now, meter.num)
+            return Meter(meter.id, definition, meter.created_at, now, meter.num)
 
         return self._db.write(job)
 
-    def delete(self, meter: StoredMeter) -> None:
-        """Deletes a meter and its aggregates and validation errors; the events stay."""
+    def delete(self, meter: Meter) -> None:
+        """Deletes a meter and its aggregates and validation errors; the events stay. FailedPrecondition if
+        an active feature uses it, NotFound if it is gone (both read in the deleting transaction)."""
 
         def job(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM meters WHERE id = ?", (meter.id,)).fetchone() is None:
+                raise NotFound(f"meter {meter.slug!r} not found")
+            check_meter_unused(conn, meter.slug)
             self._drop_aggregates(conn, meter.num, meter.slug)
             conn.execute("DELETE FROM meters WHERE id = ?", (meter.id,))
             self._invalidate()
 
         self._db.write(job)
 
-    def get(self, id_or_slug: str) -> StoredMeter:
-        row = self._db.reader().execute(
-            f"SELECT {_COLUMNS} FROM meters WHERE id = ? OR slug = ? LIMIT 1", (id_or_slug, id_or_slug)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"meter {id_or_slug!r} not found")
-        return _row_to_meter(row)
-
-    def list(self, limit: int, after_slug: str | None) -> list[StoredMeter]:
-        rows = self._db.reader().execute(
-            f"SELECT {_COLUMNS} FROM meters WHERE slug > ? ORDER BY slug LIMIT ?", (after_slug or "", limit)
-        ).fetchall()
-        return [_row_to_meter(r) for r in rows]
-
-    def subjects(self, meter: StoredMeter) -> list[str]:
-        """Distinct subjects with aggregates for the meter."""
-        rows = self._db.reader().execute(
-            "SELECT subject FROM meter_subjects WHERE meter_num = ? ORDER BY subject", (meter.num,)
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def earliest(self, meter: StoredMeter) -> datetime | None:
-        """The start of the earliest minute with data, or None."""
-        table = "meter_all_distinct_m" if meter.aggregation is Aggregation.UNIQUE_COUNT else "meter_all_m"
-        row = self._db.reader().execute(f"SELECT MIN(time_us) FROM {table} WHERE meter_num = ?",
-                                        (meter.num,)).fetchone()
-        return from_us(row[0]) if row and row[0] is not None else None
+    def reader(self) -> sqlite3.Connection:
+        """A connection that sees the last commit (the catalogue's reads)."""
+        return self._db.reader()
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
-        self, meter: StoredMeter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
+        self, meter: Meter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
         keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
                         tuple[int, int, float] | None, str | None]]:
@@ -330,7 +257,7 @@ class SqliteMeterStore:
                 yield row[0], row[1], tuple(row[2:2 + width]), count, total, mn, mx, None, None
 
     def fetch_windows(
-        self, meter: StoredMeter, runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str],
+        self, meter: Meter, runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str],
         keep_subject: bool, keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[WindowedRow]:
         """Rows grouped into the query's windows in SQL (every aggregation but LATEST): see meter_reads."""
@@ -343,15 +270,15 @@ class SqliteMeterStore:
             self._version += 1
             self._meters = None
 
-    def _meter_set(self, conn: sqlite3.Connection) -> _MeterSet:
+    def _meter_set(self, conn: sqlite3.Connection) -> MeterSet:
         """The meters, loaded on the writer's connection (so in step with its transaction)."""
         with self._lock:
             if self._meters is None:
                 by_type: dict[str, list[CompiledMeter]] = {}
-                for row in conn.execute(f"SELECT {_COLUMNS} FROM meters"):
-                    m = _row_to_meter(row)
+                for row in conn.execute(f"SELECT {COLUMNS} FROM meters"):
+                    m = meter_of(row)
                     by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition))
-                self._meters = _MeterSet(self._version, by_type)
+                self._meters = MeterSet(self._version, by_type)
             return self._meters
 
     def prepare(self, events: Sequence[ValidEvent]) -> _Prepared | None:
@@ -372,10 +299,15 @@ class SqliteMeterStore:
             return None
         return _Prepared(folded, min(times), max(times))
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> None:
+    def apply(
+        self, conn: sqlite3.Connection, batches: builtins.list[InsertedBatch]
+    ) -> builtins.list[tuple[int, str, str]]:
+        """Upserts the batches' rows inside the ingest transaction; returns the warnings of the stored events
+        (seq, meter slug or "" when no meter reads the type, why) for the ingest's answer."""
         meters = self._meter_set(conn)
+        unread = unread_warnings(batches, meters.by_type)
         if not meters.by_type:
-            return
+            return unread
         # Per target, each batch's rows with the batch's range of event times.
         parts: dict[Target, list[tuple[list[tuple[Any, ...]], int, int]]] = {}
         errors: list[tuple[int, str, str]] = []
@@ -420,9 +352,10 @@ class SqliteMeterStore:
             else:
                 rows[target] = [row for part in target_parts for row in part[0]]
         self._write(conn, rows, errors, subjects)
+        return errors + unread
 
-    def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, list[tuple[Any, ...]]],
-               errors: list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
+    def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
+               errors: builtins.list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
         for target, batch_rows in rows.items():
             conn.executemany(_SQL[target], batch_rows)
         if errors:

@@ -135,6 +135,11 @@ export interface EventResult {
   outcome: EventOutcome;
   /** For rejected events: which field was wrong and why. */
   violations: EventFieldViolation[];
+  /**
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   */
+  warnings: EventValidationError[];
 }
 
 /** One invalid field of an event. */
@@ -632,7 +637,7 @@ export const EventValidationError: MessageFns<EventValidationError> = {
 };
 
 function createBaseEventResult(): EventResult {
-  return { index: 0, id: "", outcome: 0, violations: [] };
+  return { index: 0, id: "", outcome: 0, violations: [], warnings: [] };
 }
 
 export const EventResult: MessageFns<EventResult> = {
@@ -648,6 +653,9 @@ export const EventResult: MessageFns<EventResult> = {
     }
     for (const v of message.violations) {
       EventFieldViolation.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.warnings) {
+      EventValidationError.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -697,6 +705,14 @@ export const EventResult: MessageFns<EventResult> = {
             message.violations.push(EventFieldViolation.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.warnings.push(EventValidationError.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -717,6 +733,9 @@ export const EventResult: MessageFns<EventResult> = {
       violations: globalThis.Array.isArray(object?.violations)
         ? object.violations.map((e: any) => EventFieldViolation.fromJSON(e))
         : [],
+      warnings: globalThis.Array.isArray(object?.warnings)
+        ? object.warnings.map((e: any) => EventValidationError.fromJSON(e))
+        : [],
     };
   },
 
@@ -734,6 +753,9 @@ export const EventResult: MessageFns<EventResult> = {
     if (message.violations?.length) {
       obj.violations = message.violations.map((e) => EventFieldViolation.toJSON(e));
     }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings.map((e) => EventValidationError.toJSON(e));
+    }
     return obj;
   },
 
@@ -746,6 +768,7 @@ export const EventResult: MessageFns<EventResult> = {
     message.id = object.id ?? "";
     message.outcome = object.outcome ?? 0;
     message.violations = object.violations?.map((e) => EventFieldViolation.fromPartial(e)) || [];
+    message.warnings = object.warnings?.map((e) => EventValidationError.fromPartial(e)) || [];
     return message;
   },
 };

@@ -8,17 +8,32 @@ and the others then find the schema current. Never edit a released file; add the
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from meterd.server.store import migrations_in
-
-log = logging.getLogger(__name__)
+from meterd.server.store.sql.migrations import migrate as run_migrations
+from meterd.server.store.sql.migrations import migrations_in
 
 
 def available() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every migration, in version order."""
     return migrations_in(__package__)
+
+
+class _VersionTable:
+    """The schema version in the ``schema_version`` table; a migration runs in one transaction."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def version(self) -> int:
+        self._conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def apply(self, version: int, sql: str) -> None:
+        with self._conn.transaction():
+            self._conn.execute(sql)
+            self._conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
 
 
 def migrate(conn: Any, lock_key: int) -> int:
@@ -27,22 +42,7 @@ def migrate(conn: Any, lock_key: int) -> int:
     try:
         conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-            current = int(row[0] or 0)
-            migrations = available()
-            latest = migrations[-1][0] if migrations else 0
-            if current > latest:
-                raise RuntimeError(f"database schema version {current} is newer than this meterd ({latest})")
-            for version, name, sql in migrations:
-                if version <= current:
-                    continue
-                log.info("applying migration", extra={"migration": name})
-                with conn.transaction():
-                    conn.execute(sql)
-                    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
-                current = version
-            return current
+            return run_migrations(_VersionTable(conn), available())
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
     finally:

@@ -7,12 +7,10 @@ Never edit a file that has been released; add the next number instead.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 
-from meterd.server.store import migrations_in
-
-log = logging.getLogger(__name__)
+from meterd.server.store.sql.migrations import migrate as run_migrations
+from meterd.server.store.sql.migrations import migrations_in
 
 
 def available() -> list[tuple[int, str, str]]:
@@ -20,28 +18,30 @@ def available() -> list[tuple[int, str, str]]:
     return migrations_in(__package__)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Applies every migration newer than the database; returns the resulting version."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    migrations = available()
-    latest = migrations[-1][0] if migrations else 0
-    if current > latest:
-        raise RuntimeError(f"database schema version {current} is newer than this meterd ({latest})")
-    for version, name, sql in migrations:
-        if version <= current:
-            continue
-        log.info("applying migration", extra={"migration": name})
-        conn.execute("BEGIN IMMEDIATE")
+class _UserVersion:
+    """The schema version in ``PRAGMA user_version``; a migration runs in one IMMEDIATE transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def apply(self, version: int, sql: str) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
+                self._conn.execute(statement)
+            self._conn.execute(f"PRAGMA user_version = {int(version)}")
+            self._conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._conn.execute("ROLLBACK")
             raise
-        current = version
-    return current
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Applies every migration newer than the database; returns the resulting version."""
+    return run_migrations(_UserVersion(conn), available())
 
 
 def _statements(sql: str) -> list[str]:

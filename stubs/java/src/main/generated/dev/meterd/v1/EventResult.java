@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     id_ = "";
     outcome_ = 0;
     violations_ = java.util.Collections.emptyList();
+    warnings_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -204,6 +205,72 @@ private static final long serialVersionUID = 0L;
     return violations_.get(index);
   }
 
+  public static final int WARNINGS_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.meterd.v1.EventValidationError> warnings_;
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.meterd.v1.EventValidationError> getWarningsList() {
+    return warnings_;
+  }
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.meterd.v1.EventValidationErrorOrBuilder> 
+      getWarningsOrBuilderList() {
+    return warnings_;
+  }
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  @java.lang.Override
+  public int getWarningsCount() {
+    return warnings_.size();
+  }
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  @java.lang.Override
+  public dev.meterd.v1.EventValidationError getWarnings(int index) {
+    return warnings_.get(index);
+  }
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  @java.lang.Override
+  public dev.meterd.v1.EventValidationErrorOrBuilder getWarningsOrBuilder(
+      int index) {
+    return warnings_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -230,6 +297,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < violations_.size(); i++) {
       output.writeMessage(4, violations_.get(i));
     }
+    for (int i = 0; i < warnings_.size(); i++) {
+      output.writeMessage(5, warnings_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -251,6 +321,15 @@ private static final long serialVersionUID = 0L;
           for (int i = 0; i < count; i++) {
             size += com.google.protobuf.CodedOutputStream
               .computeMessageSizeNoTag(violations_.get(i));
+          }
+          size += 1 * count;
+        }
+
+        {
+          final int count = warnings_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(warnings_.get(i));
           }
           size += 1 * count;
         }
@@ -285,6 +364,8 @@ private static final long serialVersionUID = 0L;
     if (outcome_ != other.outcome_) return false;
     if (!getViolationsList()
         .equals(other.getViolationsList())) return false;
+    if (!getWarningsList()
+        .equals(other.getWarningsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -305,6 +386,10 @@ private static final long serialVersionUID = 0L;
     if (getViolationsCount() > 0) {
       hash = (37 * hash) + VIOLATIONS_FIELD_NUMBER;
       hash = (53 * hash) + getViolationsList().hashCode();
+    }
+    if (getWarningsCount() > 0) {
+      hash = (37 * hash) + WARNINGS_FIELD_NUMBER;
+      hash = (53 * hash) + getWarningsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -451,6 +536,13 @@ private static final long serialVersionUID = 0L;
         violationsBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000008);
+      if (warningsBuilder_ == null) {
+        warnings_ = java.util.Collections.emptyList();
+      } else {
+        warnings_ = null;
+        warningsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000010);
       return this;
     }
 
@@ -492,6 +584,15 @@ private static final long serialVersionUID = 0L;
         result.violations_ = violations_;
       } else {
         result.violations_ = violationsBuilder_.build();
+      }
+      if (warningsBuilder_ == null) {
+        if (((bitField0_ & 0x00000010) != 0)) {
+          warnings_ = java.util.Collections.unmodifiableList(warnings_);
+          bitField0_ = (bitField0_ & ~0x00000010);
+        }
+        result.warnings_ = warnings_;
+      } else {
+        result.warnings_ = warningsBuilder_.build();
       }
     }
 
@@ -557,6 +658,32 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (warningsBuilder_ == null) {
+        if (!other.warnings_.isEmpty()) {
+          if (warnings_.isEmpty()) {
+            warnings_ = other.warnings_;
+            bitField0_ = (bitField0_ & ~0x00000010);
+          } else {
+            ensureWarningsIsMutable();
+            warnings_.addAll(other.warnings_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.warnings_.isEmpty()) {
+          if (warningsBuilder_.isEmpty()) {
+            warningsBuilder_.dispose();
+            warningsBuilder_ = null;
+            warnings_ = other.warnings_;
+            bitField0_ = (bitField0_ & ~0x00000010);
+            warningsBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetWarningsFieldBuilder() : null;
+          } else {
+            warningsBuilder_.addAllMessages(other.warnings_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -611,6 +738,19 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 34
+            case 42: {
+              dev.meterd.v1.EventValidationError m =
+                  input.readMessage(
+                      dev.meterd.v1.EventValidationError.parser(),
+                      extensionRegistry);
+              if (warningsBuilder_ == null) {
+                ensureWarningsIsMutable();
+                warnings_.add(m);
+              } else {
+                warningsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1146,6 +1286,336 @@ private static final long serialVersionUID = 0L;
         violations_ = null;
       }
       return violationsBuilder_;
+    }
+
+    private java.util.List<dev.meterd.v1.EventValidationError> warnings_ =
+      java.util.Collections.emptyList();
+    private void ensureWarningsIsMutable() {
+      if (!((bitField0_ & 0x00000010) != 0)) {
+        warnings_ = new java.util.ArrayList<dev.meterd.v1.EventValidationError>(warnings_);
+        bitField0_ |= 0x00000010;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.meterd.v1.EventValidationError, dev.meterd.v1.EventValidationError.Builder, dev.meterd.v1.EventValidationErrorOrBuilder> warningsBuilder_;
+
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public java.util.List<dev.meterd.v1.EventValidationError> getWarningsList() {
+      if (warningsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(warnings_);
+      } else {
+        return warningsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public int getWarningsCount() {
+      if (warningsBuilder_ == null) {
+        return warnings_.size();
+      } else {
+        return warningsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public dev.meterd.v1.EventValidationError getWarnings(int index) {
+      if (warningsBuilder_ == null) {
+        return warnings_.get(index);
+      } else {
+        return warningsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder setWarnings(
+        int index, dev.meterd.v1.EventValidationError value) {
+      if (warningsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureWarningsIsMutable();
+        warnings_.set(index, value);
+        onChanged();
+      } else {
+        warningsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder setWarnings(
+        int index, dev.meterd.v1.EventValidationError.Builder builderForValue) {
+      if (warningsBuilder_ == null) {
+        ensureWarningsIsMutable();
+        warnings_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        warningsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder addWarnings(dev.meterd.v1.EventValidationError value) {
+      if (warningsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureWarningsIsMutable();
+        warnings_.add(value);
+        onChanged();
+      } else {
+        warningsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder addWarnings(
+        int index, dev.meterd.v1.EventValidationError value) {
+      if (warningsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureWarningsIsMutable();
+        warnings_.add(index, value);
+        onChanged();
+      } else {
+        warningsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder addWarnings(
+        dev.meterd.v1.EventValidationError.Builder builderForValue) {
+      if (warningsBuilder_ == null) {
+        ensureWarningsIsMutable();
+        warnings_.add(builderForValue.build());
+        onChanged();
+      } else {
+        warningsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder addWarnings(
+        int index, dev.meterd.v1.EventValidationError.Builder builderForValue) {
+      if (warningsBuilder_ == null) {
+        ensureWarningsIsMutable();
+        warnings_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        warningsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder addAllWarnings(
+        java.lang.Iterable<? extends dev.meterd.v1.EventValidationError> values) {
+      if (warningsBuilder_ == null) {
+        ensureWarningsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, warnings_);
+        onChanged();
+      } else {
+        warningsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder clearWarnings() {
+      if (warningsBuilder_ == null) {
+        warnings_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000010);
+        onChanged();
+      } else {
+        warningsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public Builder removeWarnings(int index) {
+      if (warningsBuilder_ == null) {
+        ensureWarningsIsMutable();
+        warnings_.remove(index);
+        onChanged();
+      } else {
+        warningsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public dev.meterd.v1.EventValidationError.Builder getWarningsBuilder(
+        int index) {
+      return internalGetWarningsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public dev.meterd.v1.EventValidationErrorOrBuilder getWarningsOrBuilder(
+        int index) {
+      if (warningsBuilder_ == null) {
+        return warnings_.get(index);  } else {
+        return warningsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public java.util.List<? extends dev.meterd.v1.EventValidationErrorOrBuilder> 
+         getWarningsOrBuilderList() {
+      if (warningsBuilder_ != null) {
+        return warningsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(warnings_);
+      }
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public dev.meterd.v1.EventValidationError.Builder addWarningsBuilder() {
+      return internalGetWarningsFieldBuilder().addBuilder(
+          dev.meterd.v1.EventValidationError.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public dev.meterd.v1.EventValidationError.Builder addWarningsBuilder(
+        int index) {
+      return internalGetWarningsFieldBuilder().addBuilder(
+          index, dev.meterd.v1.EventValidationError.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+     * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+     * </pre>
+     *
+     * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+     */
+    public java.util.List<dev.meterd.v1.EventValidationError.Builder> 
+         getWarningsBuilderList() {
+      return internalGetWarningsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.meterd.v1.EventValidationError, dev.meterd.v1.EventValidationError.Builder, dev.meterd.v1.EventValidationErrorOrBuilder> 
+        internalGetWarningsFieldBuilder() {
+      if (warningsBuilder_ == null) {
+        warningsBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.meterd.v1.EventValidationError, dev.meterd.v1.EventValidationError.Builder, dev.meterd.v1.EventValidationErrorOrBuilder>(
+                warnings_,
+                ((bitField0_ & 0x00000010) != 0),
+                getParentForChildren(),
+                isClean());
+        warnings_ = null;
+      }
+      return warningsBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.EventResult)

@@ -102,4 +102,53 @@ public interface EventResultOrBuilder extends
    */
   dev.meterd.v1.EventFieldViolationOrBuilder getViolationsOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  java.util.List<dev.meterd.v1.EventValidationError> 
+      getWarningsList();
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  dev.meterd.v1.EventValidationError getWarnings(int index);
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  int getWarningsCount();
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  java.util.List<? extends dev.meterd.v1.EventValidationErrorOrBuilder> 
+      getWarningsOrBuilderList();
+  /**
+   * <pre>
+   * For accepted events: why meters could not read it (the event is stored, those meters skip it), one
+   * entry per meter, or the single entry "no meter reads event type T"; the same as ListEvents shows.
+   * </pre>
+   *
+   * <code>repeated .meterd.v1.EventValidationError warnings = 5;</code>
+   */
+  dev.meterd.v1.EventValidationErrorOrBuilder getWarningsOrBuilder(
+      int index);
 }

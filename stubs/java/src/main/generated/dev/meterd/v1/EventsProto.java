@@ -102,44 +102,45 @@ public final class EventsProto extends com.google.protobuf.GeneratedFile {
       ":\n\021validation_errors\030\003 \003(\0132\037.meterd.v1.E" +
       "ventValidationError\";\n\024EventValidationEr" +
       "ror\022\022\n\nmeter_slug\030\001 \001(\t\022\017\n\007message\030\002 \001(\t" +
-      "\"\206\001\n\013EventResult\022\r\n\005index\030\001 \001(\005\022\n\n\002id\030\002 " +
+      "\"\271\001\n\013EventResult\022\r\n\005index\030\001 \001(\005\022\n\n\002id\030\002 " +
       "\001(\t\022(\n\007outcome\030\003 \001(\0162\027.meterd.v1.EventOu" +
       "tcome\0222\n\nviolations\030\004 \003(\0132\036.meterd.v1.Ev" +
-      "entFieldViolation\"9\n\023EventFieldViolation" +
-      "\022\r\n\005field\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\"7\n\023" +
-      "IngestEventsRequest\022 \n\006events\030\001 \003(\0132\020.me" +
-      "terd.v1.Event\"p\n\024IngestEventsResponse\022\'\n" +
-      "\007results\030\001 \003(\0132\026.meterd.v1.EventResult\022\026" +
-      "\n\016accepted_count\030\002 \001(\005\022\027\n\017duplicate_coun" +
-      "t\030\003 \001(\005\"I\n\023StreamEventsRequest\022\020\n\010sequen" +
-      "ce\030\001 \001(\003\022 \n\006events\030\002 \003(\0132\020.meterd.v1.Eve" +
-      "nt\"\232\001\n\024StreamEventsResponse\022\020\n\010sequence\030" +
-      "\001 \001(\003\022\'\n\007results\030\002 \003(\0132\026.meterd.v1.Event" +
-      "Result\022\026\n\016accepted_count\030\003 \001(\005\022\027\n\017duplic" +
-      "ate_count\030\004 \001(\005\022\026\n\016rejected_count\030\005 \001(\005\"" +
-      "\325\002\n\021ListEventsRequest\022\021\n\tpage_size\030\001 \001(\005" +
-      "\022\022\n\npage_token\030\002 \001(\t\022-\n\tfrom_time\030\003 \001(\0132" +
-      "\032.google.protobuf.Timestamp\022+\n\007to_time\030\004" +
-      " \001(\0132\032.google.protobuf.Timestamp\0226\n\022inge" +
-      "sted_from_time\030\005 \001(\0132\032.google.protobuf.T" +
-      "imestamp\0224\n\020ingested_to_time\030\006 \001(\0132\032.goo" +
-      "gle.protobuf.Timestamp\022\017\n\007subject\030\007 \003(\t\022" +
-      "\014\n\004type\030\010 \001(\t\022\n\n\002id\030\t \001(\t\022\026\n\thas_error\030\n" +
-      " \001(\010H\000\210\001\001B\014\n\n_has_error\"W\n\022ListEventsRes" +
-      "ponse\022(\n\006events\030\001 \003(\0132\030.meterd.v1.Ingest" +
-      "edEvent\022\027\n\017next_page_token\030\002 \001(\t*\202\001\n\014Eve" +
-      "ntOutcome\022\035\n\031EVENT_OUTCOME_UNSPECIFIED\020\000" +
-      "\022\032\n\026EVENT_OUTCOME_ACCEPTED\020\001\022\033\n\027EVENT_OU" +
-      "TCOME_DUPLICATE\020\002\022\032\n\026EVENT_OUTCOME_REJEC" +
-      "TED\020\0032\377\001\n\014EventService\022O\n\014IngestEvents\022\036" +
-      ".meterd.v1.IngestEventsRequest\032\037.meterd." +
-      "v1.IngestEventsResponse\022S\n\014StreamEvents\022" +
-      "\036.meterd.v1.StreamEventsRequest\032\037.meterd" +
-      ".v1.StreamEventsResponse(\0010\001\022I\n\nListEven" +
-      "ts\022\034.meterd.v1.ListEventsRequest\032\035.meter" +
-      "d.v1.ListEventsResponseBF\n\rdev.meterd.v1" +
-      "B\013EventsProtoP\001Z&meterd.dev/stubs/go/met" +
-      "erd/v1;meterdv1b\006proto3"
+      "entFieldViolation\0221\n\010warnings\030\005 \003(\0132\037.me" +
+      "terd.v1.EventValidationError\"9\n\023EventFie" +
+      "ldViolation\022\r\n\005field\030\001 \001(\t\022\023\n\013descriptio" +
+      "n\030\002 \001(\t\"7\n\023IngestEventsRequest\022 \n\006events" +
+      "\030\001 \003(\0132\020.meterd.v1.Event\"p\n\024IngestEvents" +
+      "Response\022\'\n\007results\030\001 \003(\0132\026.meterd.v1.Ev" +
+      "entResult\022\026\n\016accepted_count\030\002 \001(\005\022\027\n\017dup" +
+      "licate_count\030\003 \001(\005\"I\n\023StreamEventsReques" +
+      "t\022\020\n\010sequence\030\001 \001(\003\022 \n\006events\030\002 \003(\0132\020.me" +
+      "terd.v1.Event\"\232\001\n\024StreamEventsResponse\022\020" +
+      "\n\010sequence\030\001 \001(\003\022\'\n\007results\030\002 \003(\0132\026.mete" +
+      "rd.v1.EventResult\022\026\n\016accepted_count\030\003 \001(" +
+      "\005\022\027\n\017duplicate_count\030\004 \001(\005\022\026\n\016rejected_c" +
+      "ount\030\005 \001(\005\"\325\002\n\021ListEventsRequest\022\021\n\tpage" +
+      "_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022-\n\tfrom_" +
+      "time\030\003 \001(\0132\032.google.protobuf.Timestamp\022+" +
+      "\n\007to_time\030\004 \001(\0132\032.google.protobuf.Timest" +
+      "amp\0226\n\022ingested_from_time\030\005 \001(\0132\032.google" +
+      ".protobuf.Timestamp\0224\n\020ingested_to_time\030" +
+      "\006 \001(\0132\032.google.protobuf.Timestamp\022\017\n\007sub" +
+      "ject\030\007 \003(\t\022\014\n\004type\030\010 \001(\t\022\n\n\002id\030\t \001(\t\022\026\n\t" +
+      "has_error\030\n \001(\010H\000\210\001\001B\014\n\n_has_error\"W\n\022Li" +
+      "stEventsResponse\022(\n\006events\030\001 \003(\0132\030.meter" +
+      "d.v1.IngestedEvent\022\027\n\017next_page_token\030\002 " +
+      "\001(\t*\202\001\n\014EventOutcome\022\035\n\031EVENT_OUTCOME_UN" +
+      "SPECIFIED\020\000\022\032\n\026EVENT_OUTCOME_ACCEPTED\020\001\022" +
+      "\033\n\027EVENT_OUTCOME_DUPLICATE\020\002\022\032\n\026EVENT_OU" +
+      "TCOME_REJECTED\020\0032\377\001\n\014EventService\022O\n\014Ing" +
+      "estEvents\022\036.meterd.v1.IngestEventsReques" +
+      "t\032\037.meterd.v1.IngestEventsResponse\022S\n\014St" +
+      "reamEvents\022\036.meterd.v1.StreamEventsReque" +
+      "st\032\037.meterd.v1.StreamEventsResponse(\0010\001\022" +
+      "I\n\nListEvents\022\034.meterd.v1.ListEventsRequ" +
+      "est\032\035.meterd.v1.ListEventsResponseBF\n\rde" +
+      "v.meterd.v1B\013EventsProtoP\001Z&meterd.dev/s" +
+      "tubs/go/meterd/v1;meterdv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -169,7 +170,7 @@ public final class EventsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_EventResult_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_EventResult_descriptor,
-        new java.lang.String[] { "Index", "Id", "Outcome", "Violations", });
+        new java.lang.String[] { "Index", "Id", "Outcome", "Violations", "Warnings", });
     internal_static_meterd_v1_EventFieldViolation_descriptor =
       getDescriptor().getMessageType(4);
     internal_static_meterd_v1_EventFieldViolation_fieldAccessorTable = new
