@@ -344,8 +344,8 @@ def test_a_selection_of_forty_thousand_keys_is_served(om: OpenMeter) -> None:
 def test_an_idle_watch_sleeps_until_something_is_due(om: OpenMeter, clocked_server: MeterdServer) -> None:
     """A watch with nothing due and a 10-minute heartbeat is not woken while another one beats ten times."""
     om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
-    clocked_server.ctx.services["watch_source"].flush()  # its change published: it wakes no watch opened later
-    service = clocked_server.ctx.services["watch"]
+    clocked_server.services.watching.source.flush()  # its change published: it wakes no watch opened later
+    service = clocked_server.services.watch
     idle = Collector(om.entitlements.watch(subject="customer-1", heartbeat_interval=600))
     try:
         wait_for(lambda: idle.mirror.synced and service.session_count == 1, "the idle watch")
@@ -394,7 +394,7 @@ def replicas(pg_url: str, clock: Clock) -> Iterator[tuple[OpenMeter, OpenMeter]]
     clients = [OpenMeter(s.address, timeout=60) for s in servers]
     try:
         for s in servers:
-            wait_for(lambda s=s: s.ctx.services["watch_remote"]._channel.listening.is_set(), "the listener")
+            wait_for(lambda s=s: s.services.watching.remote._channel.listening.is_set(), "the listener")
         yield clients[0], clients[1]
     finally:
         for c in clients:

@@ -365,13 +365,14 @@ class WatchService:
     def list_selected(self, selection: Selection) -> list[Entitlement]:
         """The selected entitlements (ResourceExhausted beyond ``max_watched``). No statement names more than
         LIST_KEYS_PER_QUERY keys: the side with fewer keys is listed in chunks of that many; the other side
-        is a filter too when it fits in one, else it is applied here."""
+        is a filter too when it fits in one, else it is applied here. Both sides empty (an internal session):
+        every entitlement."""
         subjects, features = sorted(selection.subjects), sorted(selection.features)
         by_subject = bool(subjects) and (not features or len(subjects) <= len(features))
         chunked, other = (subjects, features) if by_subject else (features, subjects)
         other_filter = tuple(other) if len(other) <= LIST_KEYS_PER_QUERY else ()
         out: dict[str, Entitlement] = {}
-        for i in range(0, len(chunked), LIST_KEYS_PER_QUERY):
+        for i in range(0, max(1, len(chunked)), LIST_KEYS_PER_QUERY):
             chunk = tuple(chunked[i:i + LIST_KEYS_PER_QUERY])
             filter = (EntitlementFilter(subjects=chunk, features=other_filter) if by_subject
                       else EntitlementFilter(subjects=other_filter, features=chunk))
