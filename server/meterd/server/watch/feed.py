@@ -228,10 +228,10 @@ class Watch:
                     self._add_timer((minute + EVENT_SLACK).timestamp(), eid)
             return marked
         if change.meter_slug:  # a meter redefined or deleted: every entitlement on it
-            ids = list(self._by_meter.get(change.meter_slug, ()))
-            for eid in ids:
+            on_meter = list(self._by_meter.get(change.meter_slug, ()))
+            for eid in on_meter:
                 self._mark(eid, position, change.reason, now, cover)
-            return bool(ids)
+            return bool(on_meter)
         eid = change.entitlement_id
         if eid in self._tracked or (
             change.reason in _LIFECYCLE and self.selection.matches(change.subject_key, change.feature_key)

@@ -296,7 +296,7 @@ class WatchService:
         then poll) and closes it."""
         with self._lock:
             if self._closed:
-                raise FailedPrecondition("server: shutting down")
+                raise Unavailable("meterd is shutting down")
         request = WatchRequest(tuple(sorted(selection.subjects)), tuple(sorted(selection.features)),
                                interval=interval, heartbeat=MAX_HEARTBEAT)
         return WatchSession(self, request, wake, None, False, budget)
