@@ -36,7 +36,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -54,6 +54,8 @@ from meterd.server.store.sql.connection import Conflict, Rows
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A statement taking a session-level advisory lock, and its parameters (``Database.write``'s locks_first).
+LockFirst = tuple[str, tuple[Any, ...]]
 
 LOCK_MIGRATE = 0x6D657465_00000001
 LOCK_METERS = 0x6D657465_00000002
@@ -458,10 +460,17 @@ class Database:
                     log.exception("a database health listener failed")
 
     # -- writes ------------------------------------------------------------------------------------
-    def write(self, job: Callable[[Conn], T], *, serializable: bool = False) -> T:
+    def write(
+        self, job: Callable[[Conn], T], *, serializable: bool = False, locks_first: Sequence[LockFirst] = ()
+    ) -> T:
         """Runs a write job in its own transaction and returns its result after the commit (``serializable``:
         at that isolation level). Conflicts (a serialization failure too) and a connection lost before the
-        COMMIT was sent run it again; a lost COMMIT is UNAVAILABLE ("may or may not have been stored")."""
+        COMMIT was sent run it again; a lost COMMIT is UNAVAILABLE ("may or may not have been stored").
+
+        ``locks_first``: advisory locks (a statement taking one, session-level, and its parameters) held from
+        before the transaction begins until it ends. A SERIALIZABLE transaction reads from a snapshot taken at
+        its first statement, so a lock taken inside it is taken after that snapshot: whatever committed while
+        it waited for the lock stays invisible to it. Taken first, the snapshot follows the lock."""
         if self._closed:
             raise RuntimeError("database is closed")
         conflicts = lost = 0
@@ -471,6 +480,10 @@ class Database:
                 with self._acquire() as raw:
                     started = time.perf_counter()
                     try:
+                        for sql, params in locks_first:
+                            raw.execute(sql, params)
+                        if locks_first:
+                            raw.commit()  # session-level locks outlive this, the transaction below starts anew
                         with raw.transaction():
                             if serializable:
                                 raw.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
@@ -479,6 +492,9 @@ class Database:
                     except BaseException:
                         self.rolled_back()
                         raise
+                    finally:
+                        if locks_first:
+                            _unlock_all(raw)
                     for listener in self._commit_listeners:
                         listener(1, time.perf_counter() - started)
                     return result
@@ -514,11 +530,13 @@ class Database:
         log.warning("write job failed: %s", error, extra={"cause": _reason(exc)})
         return error
 
-    def submit(self, job: Callable[[Conn], T], *, serializable: bool = False) -> Future[T]:
-        """Runs a write job on a writer thread; the future resolves after its commit."""
+    def submit(
+        self, job: Callable[[Conn], T], *, serializable: bool = False, locks_first: Sequence[LockFirst] = ()
+    ) -> Future[T]:
+        """Runs a write job on a writer thread (as ``write``); the future resolves after its commit."""
         if self._closed:
             raise RuntimeError("database is closed")
-        future = self._executor.submit(self.write, job, serializable=serializable)
+        future = self._executor.submit(self.write, job, serializable=serializable, locks_first=locks_first)
         with self._submitted_lock:
             self._submitted.add(future)
         future.add_done_callback(self._forget)
@@ -602,6 +620,15 @@ class Database:
         self._executor.shutdown(wait=True)
         self._monitor.join(timeout=PROBE_TIMEOUT_SECONDS + 1)
         self._pool.close()
+
+
+def _unlock_all(raw: psycopg.Connection[Any]) -> None:
+    """Releases the session's advisory locks (``locks_first``), whatever state the job left the connection in;
+    a lost connection has released them already."""
+    with contextlib.suppress(psycopg.Error):
+        raw.rollback()
+        raw.execute("SELECT pg_advisory_unlock_all()")
+        raw.commit()
 
 
 def _where(url: str) -> str:

@@ -9,8 +9,8 @@ inside the transactions:
   sequence's value at that moment; the high-water mark is the sequence's value, lowered below the smallest
   such key among transactions still in flight (pg_locks). Every event at or below it has committed (or
   rolled back), so "events after the basis" is exactly "seq greater than it".
-- ``save`` takes ``LOCK_EVENT_SEQ`` exclusive for its transaction, then the entitlement's lock, then re-checks
-  the basis. An ingest committed before it is seen by the check; one starting after it waits for the commit,
+- ``save`` takes ``LOCK_EVENT_SEQ`` exclusive, then the entitlement's lock, both before its transaction
+  begins (so the transaction's snapshot follows them), then re-checks the basis. An ingest committed before it is seen by the check; one starting after it waits for the commit,
   and its invalidation (below) then sees the new rows.
 - Grant changes and resets take the same per-entitlement lock in their transaction before deleting the
   snapshots they invalidate. They run SERIALIZABLE, whose snapshot predates the lock: a save that committed
@@ -48,6 +48,8 @@ _IN_FLIGHT = (
 T = TypeVar("T")
 # Per-entitlement transaction lock (two-key form: a class number and the hash of the id).
 _LOCK_ENTITLEMENT = "SELECT pg_advisory_xact_lock(1835365477, hashtext(?))"
+# The same lock held by a session (a save takes its locks before its transaction's snapshot).
+_LOCK_ENTITLEMENT_SESSION = "SELECT pg_advisory_lock(1835365477, hashtext(%s))"
 
 
 class PgSnapshotStore(rules.SnapshotStore):
@@ -89,15 +91,24 @@ class PgSnapshotStore(rules.SnapshotStore):
         """Under the locks described above, on any replica."""
 
         def job(conn: Conn) -> bool:
-            conn.native("SELECT pg_advisory_xact_lock(%s)", (LOCK_EVENT_SEQ,))
-            conn.execute(_LOCK_ENTITLEMENT, (basis.entitlement_id,))
             return rules.save_checked(conn, POSTGRES, basis, rows, prune)
 
         # SERIALIZABLE, as the resets and grant changes that invalidate snapshots are: a reset that began
         # before this save committed cannot see (and so cannot delete) the snapshot it makes stale, and the
         # save cannot see the reset's uncommitted row; PostgreSQL aborts one of the two (write skew), and it
-        # runs again seeing the other. (A stale snapshot survived exactly that interleaving.)
-        return self._db.submit(job, serializable=True)
+        # runs again seeing the other. (A stale snapshot survived exactly that interleaving.) The locks are
+        # taken before the transaction begins, so its snapshot follows them: taken inside, the snapshot would
+        # predate the wait, and the re-check would miss an ingest that committed meanwhile (its late event
+        # unseen, its invalidation run before this row existed: a stale snapshot, found by the cold-replay
+        # walk under load).
+        return self._db.submit(
+            job,
+            serializable=True,
+            locks_first=[
+                ("SELECT pg_advisory_lock(%s)", (LOCK_EVENT_SEQ,)),
+                (_LOCK_ENTITLEMENT_SESSION, (basis.entitlement_id,)),
+            ],
+        )
 
     # -- invalidation, inside other write transactions ---------------------------------------------
     def on_grant_change(self, conn: Connection, entitlement_id: str, changed_from: datetime) -> None:
