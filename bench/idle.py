@@ -50,19 +50,51 @@ def setup(address: str) -> None:
     start = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     with OpenMeter(address, timeout=60) as om:
         for slug in ("tokens_total", "requests", "seats"):
-            om.meters.create({"slug": slug, "eventType": slug, "aggregation": "SUM", "valueProperty": "$.n",
-                              "groupBy": {"model": "$.model"}})
+            om.meters.create(
+                {
+                    "slug": slug,
+                    "eventType": slug,
+                    "aggregation": "SUM",
+                    "valueProperty": "$.n",
+                    "groupBy": {"model": "$.model"},
+                }
+            )
         om.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens_total"})
         for i in range(SUBJECTS):
-            om.subjects.create_entitlement(f"c{i}", {"type": "metered", "featureKey": "ai_tokens",
-                                                     "usagePeriod": {"interval": "MONTH", "anchor": start},
-                                                     "measureUsageFrom": start, "issueAfterReset": 100_000})
+            om.subjects.create_entitlement(
+                f"c{i}",
+                {
+                    "type": "metered",
+                    "featureKey": "ai_tokens",
+                    "usagePeriod": {"interval": "MONTH", "anchor": start},
+                    "measureUsageFrom": start,
+                    "issueAfterReset": 100_000,
+                },
+            )
         for i in range(5):
-            om.subjects.create_entitlement_grant("c0", "ai_tokens", {
-                "amount": 1000, "priority": 1 + i, "effectiveAt": start, "expiration": {"duration": "MONTH", "count": 1}})
-        om.events.ingest([{"id": f"e{h}", "source": "bench", "type": "tokens_total", "subject": "c0",
-                           "time": start + timedelta(hours=h, minutes=7), "data": {"n": 10, "model": "a"}}
-                          for h in range(24)])
+            om.subjects.create_entitlement_grant(
+                "c0",
+                "ai_tokens",
+                {
+                    "amount": 1000,
+                    "priority": 1 + i,
+                    "effectiveAt": start,
+                    "expiration": {"duration": "MONTH", "count": 1},
+                },
+            )
+        om.events.ingest(
+            [
+                {
+                    "id": f"e{h}",
+                    "source": "bench",
+                    "type": "tokens_total",
+                    "subject": "c0",
+                    "time": start + timedelta(hours=h, minutes=7),
+                    "data": {"n": 10, "model": "a"},
+                }
+                for h in range(24)
+            ]
+        )
 
 
 def latencies(call: Callable[[], object], n: int) -> list[float]:
@@ -77,8 +109,11 @@ def latencies(call: Callable[[], object], n: int) -> list[float]:
 
 
 def summary(samples: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(percentile(samples, 50) * 1000, 2), "p99_ms": round(percentile(samples, 99) * 1000, 2),
-            "samples": len(samples)}
+    return {
+        "p50_ms": round(percentile(samples, 50) * 1000, 2),
+        "p99_ms": round(percentile(samples, 99) * 1000, 2),
+        "samples": len(samples),
+    }
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -110,12 +145,16 @@ class Load:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
 
     async def _open_channels(self, n: int) -> list[grpc.aio.Channel]:
-        options = [("grpc.use_local_subchannel_pool", 1), ("grpc.max_receive_message_length", 64 * 2**20),
-                   ("grpc.max_send_message_length", 64 * 2**20)]
+        options = [
+            ("grpc.use_local_subchannel_pool", 1),
+            ("grpc.max_receive_message_length", 64 * 2**20),
+            ("grpc.max_send_message_length", 64 * 2**20),
+        ]
         return [grpc.aio.insecure_channel(self.address, options=options) for _ in range(n)]
 
     def watch(self, n: int) -> float:
         """Opens n watches and waits until each has its snapshot; returns the seconds it took."""
+
         async def go() -> None:
             ready = [asyncio.Event() for _ in range(n)]
             for i in range(n):
@@ -125,7 +164,8 @@ class Load:
                 call = self.channels[i % len(self.channels)].unary_stream(
                     "/meterd.v1.EntitlementService/WatchEntitlementValues",
                     request_serializer=entitlements_pb2.WatchEntitlementValuesRequest.SerializeToString,
-                    response_deserializer=raw)(request)
+                    response_deserializer=raw,
+                )(request)
                 self.tasks.append(asyncio.ensure_future(self._read(call, ready[i])))
             await asyncio.gather(*(r.wait() for r in ready))
 
@@ -143,12 +183,16 @@ class Load:
                 self.errors.append(f"watch: {exc.code().name} {exc.details()}")
             ready.set()
 
-    def produce(self, n: int, batch: bytes, batches: int | None, in_flight: int = 8) -> list[asyncio.Future[Any]]:
+    def produce(
+        self, n: int, batch: bytes, batches: int | None, in_flight: int = 8
+    ) -> list[asyncio.Future[Any]]:
         """n producers streaming ``batch`` (a serialized StreamEventsRequest; sequence numbers do not matter
         to the server) ``batches`` times each (None: until closed), ``in_flight`` unacknowledged at most."""
+
         async def one(channel: grpc.aio.Channel) -> None:
-            call = channel.stream_stream("/meterd.v1.EventService/StreamEvents", request_serializer=raw,
-                                         response_deserializer=raw)()
+            call = channel.stream_stream(
+                "/meterd.v1.EventService/StreamEvents", request_serializer=raw, response_deserializer=raw
+            )()
             sent = acked = 0
             try:
                 while batches is None or acked < batches:
@@ -173,6 +217,7 @@ class Load:
     def wait(self, futures: list[asyncio.Future[Any]]) -> None:
         async def go() -> None:
             await asyncio.gather(*futures)
+
         self._run(go(), timeout=3600)
 
     def close(self) -> None:
@@ -190,17 +235,38 @@ class Load:
 
 def rejected_batch(events: int) -> bytes:
     """A batch whose every event is rejected (an unsupported specversion): its ack names each one."""
-    return events_pb2.StreamEventsRequest(sequence=1, events=[
-        events_pb2.Event(specversion="0.3", id=f"bad-{i}", source="hostile", type="tokens_total", subject="c1",
-                         data='{"n": 1}') for i in range(events)]).SerializeToString()
+    return events_pb2.StreamEventsRequest(
+        sequence=1,
+        events=[
+            events_pb2.Event(
+                specversion="0.3",
+                id=f"bad-{i}",
+                source="hostile",
+                type="tokens_total",
+                subject="c1",
+                data='{"n": 1}',
+            )
+            for i in range(events)
+        ],
+    ).SerializeToString()
 
 
 def bulk_batch(producer: int, index: int, events: int, padding: int) -> bytes:
     pad = "x" * padding
-    return events_pb2.StreamEventsRequest(sequence=index, events=[
-        events_pb2.Event(specversion="1.0", id=f"bulk-{producer}-{index}-{i}", source="bulk", type="tokens_total",
-                         subject=f"c{i % SUBJECTS}", data=json.dumps({"n": 1, "model": "a", "pad": pad}))
-        for i in range(events)]).SerializeToString()
+    return events_pb2.StreamEventsRequest(
+        sequence=index,
+        events=[
+            events_pb2.Event(
+                specversion="1.0",
+                id=f"bulk-{producer}-{index}-{i}",
+                source="bulk",
+                type="tokens_total",
+                subject=f"c{i % SUBJECTS}",
+                data=json.dumps({"n": 1, "model": "a", "pad": pad}),
+            )
+            for i in range(events)
+        ],
+    ).SerializeToString()
 
 
 def idle_and_hostile(args: argparse.Namespace) -> dict[str, Any]:
@@ -244,21 +310,28 @@ def idle_and_hostile(args: argparse.Namespace) -> dict[str, Any]:
             server.stop()
     return {
         "idle_watchers": {
-            "watchers": args.watchers, "subjects": SUBJECTS, "heartbeat_seconds": args.heartbeat or 5.0, "opened_in_s": round(open_s, 2),
+            "watchers": args.watchers,
+            "subjects": SUBJECTS,
+            "heartbeat_seconds": args.heartbeat or 5.0,
+            "opened_in_s": round(open_s, 2),
             "window_s": args.window,
             "server_cpu_share_of_a_core_without": round(cpu_none, 4),
             "server_cpu_share_of_a_core_with": round(cpu_watchers, 4),
-            "heartbeats_per_s": round(heartbeats, 1), "server_rss_mb": round(rss_watchers / 2**20, 1),
-            "load_average": load_idle, "target": "under 0.05 of a core",
+            "heartbeats_per_s": round(heartbeats, 1),
+            "server_rss_mb": round(rss_watchers / 2**20, 1),
+            "load_average": load_idle,
+            "target": "under 0.05 of a core",
         },
         "hostile": {
             "workload": f"{args.calls} sequential calls per method, one client; then the same with {args.watchers} "
-                        "idle watchers and 4 producers streaming batches of 10,000 rejected events (8 in flight each)",
+            "idle watchers and 4 producers streaming batches of 10,000 rejected events (8 in flight each)",
             "idle_server": {name: summary(s) for name, s in before.items()} | {"load_average": load_before},
             "with_watchers_and_hostile_producers": {name: summary(s) for name, s in during.items()}
             | {"load_average": load_hostile, "hostile_acks": acks},
-            "p99_ratio": {name: round(percentile(during[name], 99) / percentile(before[name], 99), 2)
-                          for name in methods},
+            "p99_ratio": {
+                name: round(percentile(during[name], 99) / percentile(before[name], 99), 2)
+                for name in methods
+            },
             "target": "p99 ratio within 2",
             "client_errors": errors[:5],
         },
@@ -272,8 +345,15 @@ def bulk(args: argparse.Namespace, budget: int | None) -> dict[str, Any]:
         server = Server(Path(tmp) / "meterd.db", env=env)
         try:
             with OpenMeter(server.address, timeout=60) as om:
-                om.meters.create({"slug": "tokens_total", "eventType": "tokens_total", "aggregation": "SUM",
-                                  "valueProperty": "$.n", "groupBy": {"model": "$.model"}})
+                om.meters.create(
+                    {
+                        "slug": "tokens_total",
+                        "eventType": "tokens_total",
+                        "aggregation": "SUM",
+                        "valueProperty": "$.n",
+                        "groupBy": {"model": "$.model"},
+                    }
+                )
             client = Load(server.address, args.producers)
             t0 = time.perf_counter()
             # Each producer resends its batch (the same ids: duplicates after the first, which the server still
@@ -287,11 +367,19 @@ def bulk(args: argparse.Namespace, budget: int | None) -> dict[str, Any]:
             after = server.rss()
         finally:
             server.stop()
-    return {"producers": args.producers, "batches_each": args.bulk_batches, "events_per_batch": args.bulk_events,
-            "message_mb": round(len(batches[0]) / 2**20, 1), "in_flight_per_stream": 8,
-            "max_inflight_bytes": budget if budget is not None else "default (256 MiB)",
-            "seconds": round(seconds, 1), "peak_rss_mb": round(peak / 2**20, 1),
-            "rss_after_mb": round(after / 2**20, 1), "load_average": load(), "client_errors": errors[:5]}
+    return {
+        "producers": args.producers,
+        "batches_each": args.bulk_batches,
+        "events_per_batch": args.bulk_events,
+        "message_mb": round(len(batches[0]) / 2**20, 1),
+        "in_flight_per_stream": 8,
+        "max_inflight_bytes": budget if budget is not None else "default (256 MiB)",
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(peak / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "load_average": load(),
+        "client_errors": errors[:5],
+    }
 
 
 def main() -> int:
@@ -299,8 +387,12 @@ def main() -> int:
     parser.add_argument("--watchers", type=int, default=5000)
     parser.add_argument("--channels", type=int, default=20)
     parser.add_argument("--calls", type=int, default=1000, help="calls per method and phase")
-    parser.add_argument("--heartbeat", type=float, default=None,
-                        help="the watches' heartbeat_interval in seconds (default: the server's, 5 s)")
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        default=None,
+        help="the watches' heartbeat_interval in seconds (default: the server's, 5 s)",
+    )
     parser.add_argument("--window", type=float, default=30.0, help="seconds of CPU measurement")
     parser.add_argument("--producers", type=int, default=10)
     parser.add_argument("--bulk-batches", type=int, default=6)
@@ -318,16 +410,28 @@ def main() -> int:
 
     w, h, b = result["idle_watchers"], result["hostile"], result["bulk_producers"]["with_budget"]
     rows = [
-        ("server CPU, idle watchers", f"{w['server_cpu_share_of_a_core_with']:.3f} of a core with {w['watchers']} "
-                                      f"({w['heartbeats_per_s']} heartbeats/s), {w['server_cpu_share_of_a_core_without']:.3f}"
-                                      f" with none (load {w['load_average'][0]})"),
+        (
+            "server CPU, idle watchers",
+            f"{w['server_cpu_share_of_a_core_with']:.3f} of a core with {w['watchers']} "
+            f"({w['heartbeats_per_s']} heartbeats/s), {w['server_cpu_share_of_a_core_without']:.3f}"
+            f" with none (load {w['load_average'][0]})",
+        ),
     ]
     for name in ("GetEntitlementValue", "ListMeters"):
         i, d = h["idle_server"][name], h["with_watchers_and_hostile_producers"][name]
-        rows.append((f"{name} p50/p99 ms", f"{i['p50_ms']}/{i['p99_ms']} idle, {d['p50_ms']}/{d['p99_ms']} with "
-                                           f"watchers + 4 hostile producers (p99 x{h['p99_ratio'][name]})"))
-    rows.append(("peak RSS, 10 bulk producers", f"{b['peak_rss_mb']} MB ({b['message_mb']} MB messages, "
-                                                 f"{b['seconds']} s)"))
+        rows.append(
+            (
+                f"{name} p50/p99 ms",
+                f"{i['p50_ms']}/{i['p99_ms']} idle, {d['p50_ms']}/{d['p99_ms']} with "
+                f"watchers + 4 hostile producers (p99 x{h['p99_ratio'][name]})",
+            )
+        )
+    rows.append(
+        (
+            "peak RSS, 10 bulk producers",
+            f"{b['peak_rss_mb']} MB ({b['message_mb']} MB messages, {b['seconds']} s)",
+        )
+    )
     if "budget_lifted" in result["bulk_producers"]:
         lifted = result["bulk_producers"]["budget_lifted"]
         rows.append(("  without the byte budget", f"{lifted['peak_rss_mb']} MB ({lifted['seconds']} s)"))
