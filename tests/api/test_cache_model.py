@@ -297,8 +297,8 @@ def test_every_cached_answer_is_within_the_staleness_bound(
     _model(backend, tmp_path, request, monkeypatch, seed=22, steps=40)
 
 
-# make test-slow (in CI): three seeds of 150 steps on each backend, about 4 minutes on the 2-core machine (40
-# steps took 8 s on SQLite and 14 s on PostgreSQL under a load average of 5); CI's whole run stays under 30.
+# make test-slow (in CI): three seeds of 150 steps on each backend, about 3 minutes on the 2-core machine (150
+# steps took 30 s on PostgreSQL under a load average of 5); CI's whole run stays under 30 minutes.
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_cached_answer_is_within_the_staleness_bound_long(
