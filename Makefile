@@ -35,7 +35,7 @@ FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.
   server/meterd/server/wiring/notifications.py bench/notifications.py tests/notify_support.py \
   tests/api/test_notifications.py tests/api/test_notification_client.py tests/api/test_notification_crossings.py \
   tests/api/test_notification_faults.py tests/api/test_notification_http.py tests/unit/test_notification_domain.py \
-  tests/cli/test_notifications_cli.py
+  tests/cli/test_notifications_cli.py bench/idle.py tests/api/test_flow_control.py
 PY_SOURCES := client/meterd/client server tests bench scripts
 
 .PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench bench-scale stubs clean fuzz

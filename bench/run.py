@@ -23,6 +23,7 @@ FULL = {
     "http_api": [],
     "http_watch": [],
     "notifications": [],
+    "idle": [],
 }
 QUICK = {
     "ingest": ["--events", "50000", "--single", "2000"],
@@ -36,6 +37,8 @@ QUICK = {
     "http_api": ["--quick"],
     "http_watch": ["--quick"],
     "notifications": ["--quick"],
+    "idle": ["--watchers", "500", "--calls", "200", "--window", "5", "--producers", "3", "--bulk-batches", "2",
+             "--no-compare"],
 }
 
 
@@ -44,7 +47,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
     parser.add_argument("names", nargs="*",
                         help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
-                             " watch, memory, http_api, http_watch, notifications)")
+                             " watch, memory, http_api, http_watch, notifications, idle)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

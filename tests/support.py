@@ -25,24 +25,44 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Clock:
-    """A clock tests move by hand; starts at a fixed instant unless told otherwise."""
+    """A clock tests move by hand; starts at a fixed instant unless told otherwise. It tells subscribers when
+    it moves (a server's watches then look at their timers at once, instead of sleeping through the jump)."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2024, 1, 1, tzinfo=UTC)
         self._lock = threading.Lock()
+        self._subscribers: list[Callable[[], None]] = []
 
     def __call__(self) -> datetime:
         with self._lock:
             return self._now
 
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+    def _moved(self) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            callback()
+
     def set(self, t: datetime) -> None:
         with self._lock:
             self._now = t
+        self._moved()
 
     def advance(self, **kwargs: float) -> datetime:
         with self._lock:
             self._now += timedelta(**kwargs)
-            return self._now
+            now = self._now
+        self._moved()
+        return now
 
 
 def free_port() -> int:

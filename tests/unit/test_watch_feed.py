@@ -38,17 +38,35 @@ def test_log_numbers_changes_and_resumes_only_while_it_remembers() -> None:
     log.append([usage("c"), usage("d")])  # the ring holds 2..4 now
     assert log.since(0) is None and log.since(1) == [usage("b"), usage("c"), usage("d")]
     assert log.since(5) is None  # from the future: not ours
-    log.mark_gap()  # unlogged changes after 4
-    assert log.since(4) is None and log.since(3) is None
+    log.mark_gap()  # unlogged changes after 4: the gap takes position 5
+    assert log.since(4) is None and log.since(3) is None and log.since(5) == []
+    log.mark_gap()  # still the same gap
+    assert log.position == 5
     log.append([usage("e")])
-    assert log.since(5) == []
+    assert log.since(6) == [] and log.since(5) == [usage("e")]  # a snapshot taken after the gap resumes
     assert log.parse(log.token(7)) == 7 and log.parse("other.7") is None
     big = Change(Reason.USAGE, event_type="t", subjects=frozenset({"x", "y"}))
     log.append([big, big])  # weight 2 each: only the last one fits in 3
-    assert log.remembered() == (1, 2) and log.since(5) is None and log.since(6) == [big]
-    for bad in ("", "e1", "e1.", "e1.x", ".3"):
+    assert log.remembered() == (1, 2) and log.since(6) is None and log.since(7) == [big]
+    for bad in ("", "e1", "e1.", "e1.x", ".3", "e1.²", "e1." + "9" * 5000, "e1.1.x", "e1.1.x.y", "é.1", "e1.s"):
         with pytest.raises(InvalidArgument):
             log.parse(bad)
+    assert log.parse(log.token(3, partial=True)) is None  # inside a snapshot: not resumable
+    assert log.read(f"{log.token(8)}.ab12.3").seq == 3
+
+
+def test_a_resume_knows_when_its_position_was_current() -> None:
+    now = [T0]
+    log = ChangeLog(epoch="e1", clock=lambda: now[0])
+    assert log.published_at(0) == T0
+    now[0] = T0 + timedelta(minutes=1)
+    log.append([usage("a")])
+    now[0] = T0 + timedelta(minutes=2)
+    log.append([usage("b")])
+    assert log.published_at(1) == T0 + timedelta(minutes=1) and log.published_at(2) == T0 + timedelta(minutes=2)
+    now[0] = T0 + timedelta(minutes=3)
+    log.mark_gap()
+    assert log.published_at(3) == T0 + timedelta(minutes=3) and log.published_at(1) is None
 
 
 # -- which watches, coalescing, bounds -----------------------------------------------------------------

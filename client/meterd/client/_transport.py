@@ -57,6 +57,10 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
+    # gRPC backs off reconnecting by 1.6x per failed attempt up to 120 s: a few failed attempts while a
+    # server restarts left a watch (and an entitlement cache) without a connection for minutes after the
+    # server was back. At most 5 s, as the watch's own reconnect delay.
+    ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 
 _MODULES = (

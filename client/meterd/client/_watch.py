@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import threading
 import time
@@ -30,10 +31,31 @@ if TYPE_CHECKING:
 
 Threshold = Mapping[str, float]
 _THRESHOLD_KEYS = ("balance_below", "balance_below_percent", "usage_above")
-# Codes after which a watch reconnects (with its last position) instead of raising.
-_RECONNECT = (grpc.StatusCode.UNAVAILABLE,)
+# Codes after which a watch reconnects (with its last position) instead of raising: the server or the network
+# is gone for now; CANCELLED that the watch did not ask for is a server stopping without a grace period.
+_RECONNECT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 DEFAULT_MAX_STALENESS = 10.0
+# The server's heartbeat range (WatchEntitlementValuesRequest.heartbeat_interval): a cache asks for a heartbeat
+# of a third of its max_staleness, within it; so max_staleness is at least three shortest heartbeats.
+MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
+MIN_MAX_STALENESS = 0.3  # three shortest heartbeats
 Value = Result[entitlements_pb2.EntitlementValue]
+
+
+def cache_heartbeat(max_staleness: float) -> float:
+    """The heartbeat a cache with ``max_staleness`` asks for: a third of it, within the server's range (a
+    larger staleness just gets the longest heartbeat). ValueError naming ``max_staleness`` outside what a
+    cache can keep."""
+    if not isinstance(max_staleness, int | float) or isinstance(max_staleness, bool) or not math.isfinite(
+        max_staleness
+    ):
+        raise ValueError(f"max_staleness: must be a finite number of seconds, got {max_staleness!r}")
+    if max_staleness < MIN_MAX_STALENESS:
+        raise ValueError(
+            f"max_staleness: must be at least {MIN_MAX_STALENESS:g} seconds (the server's heartbeat is at least "
+            f"{MIN_HEARTBEAT:g} s, and a cache needs three per max_staleness), got {max_staleness:g}"
+        )
+    return max(MIN_HEARTBEAT, min(MAX_HEARTBEAT, max_staleness / 3))  # (0.3 / 3 < 0.1 in binary)
 
 
 RECONNECT_BASE_DELAY = 0.1
@@ -91,8 +113,10 @@ class Reconnector:
         self.position = request.resume_position
         self.attempt = 0
         self.closed = False
+        self.streams = 0  # streams opened so far (a reader of the messages sees where one ends)
 
     def next_request(self) -> entitlements_pb2.WatchEntitlementValuesRequest:
+        self.streams += 1
         request = entitlements_pb2.WatchEntitlementValuesRequest()
         request.CopyFrom(self.request)
         request.resume_position = self.position
@@ -115,8 +139,14 @@ class Reconnector:
 
 
 class Mirror:
-    """The values a watch has delivered (wire messages), keyed by (subject, feature key). No I/O: feed it
-    messages (results or wire messages)."""
+    """The values a watch has delivered (wire messages), keyed by (subject, feature key), and how current they
+    are. No I/O: feed it messages (results or wire messages), and ``new_stream()`` when the watch reconnected.
+
+    ``as_of`` (seconds since the epoch, the server's clock) is the latest ``current_as_of`` the stream sent:
+    every change committed before it is in ``values``. A snapshot's values replace the old ones only with its
+    last message (until then the old values, and their ``as_of``, stand); a snapshot cut by a disconnect is
+    dropped, never merged into the next one.
+    """
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, str], entitlements_pb2.EntitlementValue] = {}
@@ -124,6 +154,17 @@ class Mirror:
         self._staging: dict[tuple[str, str], entitlements_pb2.EntitlementValue] | None = None
         self._staging_ids: dict[tuple[str, str], str] = {}
         self.synced = False  # a complete snapshot has been applied
+        self.as_of: float | None = None
+
+    def new_stream(self) -> None:
+        """The watch reconnected: a snapshot the old stream had begun will not be finished."""
+        self._staging, self._staging_ids = None, {}
+
+    def _current(self, message: entitlements_pb2.WatchEntitlementValuesResponse) -> None:
+        if message.HasField("current_as_of"):
+            t = message.current_as_of.seconds + message.current_as_of.nanos / 1e9
+            if self.as_of is None or t > self.as_of:
+                self.as_of = t
 
     def apply(
         self, message: Result[entitlements_pb2.WatchEntitlementValuesResponse] | entitlements_pb2.WatchEntitlementValuesResponse
@@ -141,6 +182,7 @@ class Mirror:
                 self.values, self._staging = self._staging, None  # replaced at once: readers never see half
                 self.ids = self._staging_ids
                 self.synced = True
+                self._current(message)
             return
         for u in message.updates:
             key = (u.subject_key, u.feature_key)
@@ -151,20 +193,27 @@ class Mirror:
             else:
                 self.values[key] = u.value
                 self.ids[key] = u.entitlement_id
-        if message.resumed:
-            self.synced = True
+        if self.synced:
+            self._current(message)
+
+    def fresh(self, max_staleness: float) -> bool:
+        """Whether every change committed more than ``max_staleness`` seconds ago is in ``values``."""
+        return self.synced and self.as_of is not None and time.time() < self.as_of + max_staleness
 
 
 class EntitlementCache:
     """A local mirror of entitlement values, kept current in the background by a watch.
 
-    ``has_access(subject, feature)`` and ``value(subject, feature)`` answer from memory while the cache has
-    heard from the server within ``max_staleness`` seconds (the server sends a heartbeat at least every
-    ``max_staleness / 3`` seconds, so a live stream always qualifies). Staleness bound: an answer from memory
-    reflects every change committed up to ``max_staleness + coalesce_interval`` seconds before it (on a
-    live stream, about ``coalesce_interval``). When the stream has been down for longer, they call the
-    server (GetEntitlementValue) instead; the watch reconnects by itself and the mirror resumes from its
-    last position. Pairs outside the selection are always answered by a call.
+    ``has_access(subject, feature)`` and ``value(subject, feature)`` answer from memory while the mirror is
+    current within ``max_staleness`` seconds: every change committed more than ``max_staleness`` seconds
+    before the answer is in it (the server says, in each message, up to when its values are current; it sends
+    a heartbeat at least every ``max_staleness / 3`` seconds, so a live stream always qualifies). Otherwise
+    (the stream is down or behind, a snapshot is still arriving) they call the server (GetEntitlementValue);
+    the watch reconnects by itself and the mirror resumes from its last position. Pairs outside the selection
+    are always answered by a call. If the watch fails for good (an error a reconnect cannot mend, such as
+    PERMISSION_DENIED), they raise that error instead of silently calling the server for every answer.
+    The bound relies on this machine's clock agreeing with the server's (NTP): a clock behind the server's by
+    d stretches it by d.
     """
 
     def __init__(
@@ -177,33 +226,42 @@ class EntitlementCache:
         self._features = frozenset(features)
         self.max_staleness = max_staleness
         self.mirror = Mirror()
-        self._fresh_until = 0.0  # monotonic time until which memory may answer
         self._ready = threading.Event()
+        self._closed = False
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="meterd-entitlement-cache", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        stream = 0
         try:
             for message in self._watch:
+                if self._watch.streams != stream:
+                    stream = self._watch.streams
+                    self.mirror.new_stream()
                 self.mirror.apply(message)
                 if self.mirror.synced:
-                    self._fresh_until = time.monotonic() + self.max_staleness
                     self._ready.set()
-        except BaseException as exc:  # not retryable (e.g. PERMISSION_DENIED): every answer becomes a call
+        except BaseException as exc:  # not retryable (e.g. PERMISSION_DENIED): answers raise it
             self.error = exc
         finally:
-            self._fresh_until = 0.0
             self._ready.set()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
-        """Waits until the first complete set of values has arrived; False on timeout."""
-        return self._ready.wait(timeout) and self.fresh
+        """Waits until the first complete set of values has arrived; False on timeout. Raises the watch's
+        error if it failed for good."""
+        ready = self._ready.wait(timeout)
+        self._raise_failed()
+        return ready and self.fresh
 
     @property
     def fresh(self) -> bool:
         """Whether answers come from memory right now."""
-        return time.monotonic() < self._fresh_until
+        return self.error is None and not self._closed and self.mirror.fresh(self.max_staleness)
+
+    def _raise_failed(self) -> None:
+        if self.error is not None:
+            raise self.error
 
     def _covers(self, subject: str, feature: str) -> bool:
         return (not self._subjects or subject in self._subjects) and (
@@ -212,22 +270,28 @@ class EntitlementCache:
 
     def value(self, subject: str, feature: str) -> Value | None:
         """The entitlement's value, as ``get_entitlement_value`` gives it (None: the subject has no entitlement
-        to the feature)."""
-        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
-            v = self.mirror.values.get((subject, feature))
-            return None if v is None else Result(v)
+        to the feature). Raises the watch's error if it failed for good."""
+        if self._covers(subject, feature):
+            self._raise_failed()
+            if self.fresh:
+                v = self.mirror.values.get((subject, feature))
+                return None if v is None else Result(v)
         return self._fetch(subject, feature)
 
     def has_access(self, subject: str, feature: str) -> bool:
-        """Whether the subject may use the feature now (False without an entitlement)."""
-        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
-            v = self.mirror.values.get((subject, feature))
-            return v is not None and v.has_access
+        """Whether the subject may use the feature now (False without an entitlement). Raises the watch's error
+        if it failed for good."""
+        if self._covers(subject, feature):
+            self._raise_failed()
+            if self.fresh:
+                v = self.mirror.values.get((subject, feature))
+                return v is not None and v.has_access
         fetched = self._fetch(subject, feature)
         return fetched is not None and bool(fetched.has_access)
 
     def close(self) -> None:
         """Stops the background watch."""
+        self._closed = True
         self._watch.close()
         self._thread.join(timeout=5)
 
@@ -240,8 +304,9 @@ class EntitlementCache:
 
 class AsyncEntitlementCache:
     """``EntitlementCache`` for AsyncOpenMeter: kept current by an asyncio task; ``await cache.has_access(...)``
-    and ``await cache.value(...)`` answer from memory within the same staleness bound, and call the server
-    beyond it. ``fresh``, ``mirror`` and ``max_staleness`` as on the blocking cache."""
+    and ``await cache.value(...)`` answer from memory within the same staleness bound, call the server beyond
+    it, and raise the watch's error if it failed for good. ``fresh``, ``mirror`` and ``max_staleness`` as on
+    the blocking cache."""
 
     def __init__(
         self, watch: AsyncEntitlementWatch,
@@ -254,37 +319,47 @@ class AsyncEntitlementCache:
         self._features = frozenset(features)
         self.max_staleness = max_staleness
         self.mirror = Mirror()
-        self._fresh_until = 0.0
         self._ready = asyncio.Event()
+        self._closed = False
         self.error: BaseException | None = None
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        stream = 0
         try:
             async for message in self._watch:
+                if self._watch.streams != stream:
+                    stream = self._watch.streams
+                    self.mirror.new_stream()
                 self.mirror.apply(message)
                 if self.mirror.synced:
-                    self._fresh_until = time.monotonic() + self.max_staleness
                     self._ready.set()
         except asyncio.CancelledError:
             pass
-        except BaseException as exc:  # not retryable: every answer becomes a call
+        except BaseException as exc:  # not retryable: answers raise it
             self.error = exc
         finally:
-            self._fresh_until = 0.0
             self._ready.set()
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
-        """Waits until the first complete set of values has arrived; False on timeout."""
+        """Waits until the first complete set of values has arrived; False on timeout. Raises the watch's
+        error if it failed for good."""
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError:
+            self._raise_failed()
             return False
+        self._raise_failed()
         return self.fresh
 
     @property
     def fresh(self) -> bool:
-        return time.monotonic() < self._fresh_until
+        """Whether answers come from memory right now."""
+        return self.error is None and not self._closed and self.mirror.fresh(self.max_staleness)
+
+    def _raise_failed(self) -> None:
+        if self.error is not None:
+            raise self.error
 
     def _covers(self, subject: str, feature: str) -> bool:
         return (not self._subjects or subject in self._subjects) and (
@@ -293,21 +368,26 @@ class AsyncEntitlementCache:
 
     async def value(self, subject: str, feature: str) -> Value | None:
         """See ``EntitlementCache.value``."""
-        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
-            v = self.mirror.values.get((subject, feature))
-            return None if v is None else Result(v)
+        if self._covers(subject, feature):
+            self._raise_failed()
+            if self.fresh:
+                v = self.mirror.values.get((subject, feature))
+                return None if v is None else Result(v)
         return await self._fetch(subject, feature)
 
     async def has_access(self, subject: str, feature: str) -> bool:
         """See ``EntitlementCache.has_access``."""
-        if time.monotonic() < self._fresh_until and self._covers(subject, feature):
-            v = self.mirror.values.get((subject, feature))
-            return v is not None and v.has_access
+        if self._covers(subject, feature):
+            self._raise_failed()
+            if self.fresh:
+                v = self.mirror.values.get((subject, feature))
+                return v is not None and v.has_access
         fetched = await self._fetch(subject, feature)
         return fetched is not None and bool(fetched.has_access)
 
     async def close(self) -> None:
         """Stops the background watch."""
+        self._closed = True
         self._watch.close()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

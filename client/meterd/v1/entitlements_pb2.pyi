@@ -173,7 +173,8 @@ class _WatchSnapshotCauseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Wa
     WATCH_SNAPSHOT_CAUSE_INITIAL: _WatchSnapshotCause.ValueType  # 1
     """The first values of a new watch."""
     WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD: _WatchSnapshotCause.ValueType  # 2
-    """The resume position was too old (or from another server run): these values replace everything seen.
+    """The resume position was too old (from another server run, or out of the change log) or was sent inside a
+    snapshot that was not complete: these values replace everything seen.
     Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
     again from these values (one already beyond it is not reported as a crossing; the value shows it).
     """
@@ -188,7 +189,8 @@ WATCH_SNAPSHOT_CAUSE_UNSPECIFIED: WatchSnapshotCause.ValueType  # 0
 WATCH_SNAPSHOT_CAUSE_INITIAL: WatchSnapshotCause.ValueType  # 1
 """The first values of a new watch."""
 WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD: WatchSnapshotCause.ValueType  # 2
-"""The resume position was too old (or from another server run): these values replace everything seen.
+"""The resume position was too old (from another server run, or out of the change log) or was sent inside a
+snapshot that was not complete: these values replace everything seen.
 Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
 again from these values (one already beyond it is not reported as a crossing; the value shows it).
 """
@@ -1362,8 +1364,9 @@ class WatchEntitlementValuesRequest(_message.Message):
     """The position of the last message seen on a previous watch with the same selection: continue from there.
     While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
     of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-    since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-    starts with a RESUME_TOO_OLD snapshot.
+    since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+    for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+    string that is no position this server sends is INVALID_ARGUMENT.
     """
     @_builtins.property
     def subject_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -1383,7 +1386,9 @@ class WatchEntitlementValuesRequest(_message.Message):
 
     @_builtins.property
     def heartbeat_interval(self) -> _duration_pb2.Duration:
-        """An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s."""
+        """An idle stream sends a message with just its position (and current_as_of) at least this often; default
+        5 s, 0.1 s to 600 s.
+        """
 
     def __init__(
         self,
@@ -1415,6 +1420,7 @@ class WatchEntitlementValuesResponse(_message.Message):
     SNAPSHOT_FIELD_NUMBER: _builtins.int
     SNAPSHOT_COMPLETE_FIELD_NUMBER: _builtins.int
     RESUMED_FIELD_NUMBER: _builtins.int
+    CURRENT_AS_OF_FIELD_NUMBER: _builtins.int
     position: _builtins.str
     """Pass as resume_position to continue after this message."""
     snapshot: Global___WatchSnapshotCause.ValueType
@@ -1431,6 +1437,14 @@ class WatchEntitlementValuesResponse(_message.Message):
     def crossings(self) -> _containers.RepeatedCompositeFieldContainer[Global___ThresholdCrossing]:
         """Thresholds crossed."""
 
+    @_builtins.property
+    def current_as_of(self) -> _timestamp_pb2.Timestamp:
+        """Every change committed on this server before this instant (its system clock) is reflected in the values
+        this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+        stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+        are still to come. A cache answers from memory only while this instant is recent enough.
+        """
+
     def __init__(
         self,
         *,
@@ -1440,10 +1454,11 @@ class WatchEntitlementValuesResponse(_message.Message):
         snapshot: Global___WatchSnapshotCause.ValueType = ...,
         snapshot_complete: _builtins.bool = ...,
         resumed: _builtins.bool = ...,
+        current_as_of: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["current_as_of", b"current_as_of"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["crossings", b"crossings", "position", b"position", "resumed", b"resumed", "snapshot", b"snapshot", "snapshot_complete", b"snapshot_complete", "updates", b"updates"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["crossings", b"crossings", "current_as_of", b"current_as_of", "position", b"position", "resumed", b"resumed", "snapshot", b"snapshot", "snapshot_complete", b"snapshot_complete", "updates", b"updates"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -84,7 +84,15 @@ def server_options(config: Config) -> list[tuple[str, int]]:
         ("grpc.server.max_pending_requests", max(1000, config.max_streams)),
         ("grpc.server.max_pending_requests_hard_limit", max(3000, 2 * config.max_streams)),
         ("grpc.so_reuseport", 0),  # a second meterd on a taken port fails to start instead of sharing it
+        # HTTP/2 flow control: without a bound, grpc's window probing let each producer stream push every
+        # batch it had in flight into the server's buffers before the server read any of them.
+        ("grpc.http2.bdp_probe", 0),
+        ("grpc.http2.lookahead_bytes", HTTP2_LOOKAHEAD_BYTES),
     ]
+
+
+# A stream's receive window beyond the message being read (grpc's default lookahead is 64 KiB).
+HTTP2_LOOKAHEAD_BYTES = 1024 * 1024
 
 
 class ServerStopped(RuntimeError):
@@ -124,7 +132,7 @@ class MeterdServer:
         self.loop.set_default_executor(self.executor)
         self._loop_thread = threading.Thread(target=self.loop.run_forever, name="meterd-loop", daemon=True)
         self._loop_thread.start()
-        self.serving = Serving(self.loop, self.executor, config.max_streams)
+        self.serving = Serving(self.loop, self.executor, config.max_streams, config.max_inflight_bytes)
         self._stopped = threading.Event()
         try:
             self.port = self._on_loop(self._build())

@@ -130,8 +130,8 @@ class Config(BaseModel):
                                    "on SIGTERM, how long calls in flight may take to finish (at most an hour)", ge=0,
                                    le=3600)
     max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
-                               "open ingest streams and HTTP watch streams held at most; more get RESOURCE_EXHAUSTED "
-                               "or 429 (also --max-streams)",
+                               "open streams (ingest streams and watches, gRPC and HTTP) held at most; more get "
+                               "RESOURCE_EXHAUSTED or 429 (also --max-streams)",
                                ge=1, le=MAX_STREAMS)
     workers: int = setting(32, "server.workers", "METERD_WORKERS",
                            "threads for blocking work: database reads, the credit engine (also --workers)", ge=1,
@@ -139,6 +139,9 @@ class Config(BaseModel):
     max_message_bytes: int = setting(64 * 1024 * 1024, "server.max_message_bytes", "METERD_MAX_MESSAGE_BYTES",
                                      "largest request or response message (at most 2 GiB - 1, gRPC's limit)",
                                      ge=1024, le=GRPC_MAX_INT)
+    max_inflight_bytes: int = setting(256 * 1024 * 1024, "server.max_inflight_bytes", "METERD_MAX_INFLIGHT_BYTES",
+                                      "request bytes held at once over every call and stream; beyond it, "
+                                      "producers wait (flow control pushes back)", ge=1024 * 1024, le=2**40)
     keepalive_time_seconds: float = setting(60.0, "server.keepalive_time_seconds", "METERD_KEEPALIVE_TIME_SECONDS",
                                             "the server pings an idle connection this often", ge=1,
                                             le=MAX_KEEPALIVE_SECONDS)

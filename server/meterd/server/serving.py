@@ -10,7 +10,12 @@ event loop itself and awaits its blocking work. Around every call this layer
   INVALID_ARGUMENT, never INTERNAL;
 - makes a ``cancellation.Cancellation`` current for the body: cancelled when the caller cancels or goes
   away, expired when its deadline passes;
-- caps the number of open request streams (RESOURCE_EXHAUSTED beyond ``max_streams``).
+- caps the number of open streams, producers' and watchers' alike (RESOURCE_EXHAUSTED beyond
+  ``max_streams``);
+- holds every request's bytes in one budget for the whole server (``max_inflight_bytes``): a unary call
+  waits for its share before its body runs, a request stream reads its next message only once the budget
+  has room, so flow control pushes back on producers when the server holds too much, however many streams
+  there are. A stream's message is held until its servicer says it is done with it (``StreamRequests``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import contextvars
 import inspect
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from typing import Any
@@ -32,7 +38,78 @@ log = logging.getLogger("meterd.serving")
 
 # Streamed request messages up to this size are parsed on the event loop; larger ones on a worker thread.
 PARSE_ON_LOOP_MAX_BYTES = 64 * 1024
+# Request bytes the server holds at once, over every call and stream (see ByteBudget).
+DEFAULT_MAX_INFLIGHT_BYTES = 256 * 1024 * 1024
 _END = object()
+
+
+class ByteBudget:
+    """Request bytes held at once, server-wide: ``acquire`` waits (first come, first served) until they fit
+    under ``limit``. One request larger than the whole budget is let through alone. Event loop only."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.peak = 0  # the most ever held (tests, metrics)
+        self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    async def acquire(self, size: int) -> int:
+        """Takes ``size`` bytes (capped at the limit); returns what to ``release`` later."""
+        size = min(size, self.limit)
+        if not self._waiting and self.used + size <= self.limit:
+            self.used += size
+            self.peak = max(self.peak, self.used)
+            return size
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((size, waiter))
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():  # granted while being cancelled: give it back
+                self.release(size)
+            else:
+                self._waiting.remove((size, waiter))
+                self._grant()
+            raise
+        return size
+
+    def release(self, size: int) -> None:
+        self.used -= size
+        self._grant()
+
+    def _grant(self) -> None:
+        while self._waiting:
+            size, waiter = self._waiting[0]
+            if self.used and self.used + size > self.limit:
+                return
+            self._waiting.popleft()
+            if not waiter.cancelled():
+                self.used += size
+                self.peak = max(self.peak, self.used)
+                waiter.set_result(None)
+
+
+class StreamRequests:
+    """The parsed messages of a request stream (an async iterator), each holding its bytes in the server's
+    budget until ``done()`` is called for it (in order) or the stream ends: a servicer that keeps messages in
+    flight (StreamEvents: until their batch is committed) says when it no longer needs each one."""
+
+    def __init__(self, messages: AsyncIterator[Any], held: deque[int], budget: ByteBudget) -> None:
+        self._messages = messages
+        self._held = held
+        self._budget = budget
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._messages
+
+    def done(self) -> None:
+        """The oldest message not yet done is no longer needed: its bytes go back to the budget."""
+        if self._held:
+            self._budget.release(self._held.popleft())
+
+    def release_all(self) -> None:
+        while self._held:
+            self._budget.release(self._held.popleft())
 
 
 class _Recorder:
@@ -189,6 +266,18 @@ def parse(deserializer: Callable[[bytes], Any] | None, raw: bytes) -> Any:
         ) from exc
 
 
+def _serialized_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
+    """A stream's serializer that passes through bytes (replies a servicer serialized on a worker thread, so
+    that a large one does not hold the event loop)."""
+    if serialize is None:
+        return None
+
+    def serialized(reply: Any) -> bytes:
+        return reply if isinstance(reply, bytes) else serialize(reply)
+
+    return serialized
+
+
 def _retrieve(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
@@ -197,11 +286,15 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
 class Serving:
     """Turns generated method handlers into ``grpc.aio`` handlers that run as described in the module doc."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, executor: Executor, max_streams: int) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, executor: Executor, max_streams: int,
+        max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES,
+    ) -> None:
         self.loop = loop
         self.executor = executor
         self.max_streams = max_streams
-        self.open_streams = 0  # request streams being served; touched on the event loop only
+        self.open_streams = 0  # streams being served (producers' and watches); touched on the event loop only
+        self.budget = ByteBudget(max_inflight_bytes)
         # Set when the server starts shutting down: request streams stop reading, acknowledge what they have
         # read, then end UNAVAILABLE (so a producer's idle stream does not hold the shutdown for its grace).
         self.stopping = asyncio.Event()
@@ -226,7 +319,8 @@ class Serving:
             raise TypeError(f"{method}: a request-streaming servicer method must be async (holds no thread)")
         if handler.stream_stream is not None:
             return grpc.stream_stream_rpc_method_handler(
-                self._stream_stream(method, handler.stream_stream, deserialize), response_serializer=serialize)
+                self._stream_stream(method, handler.stream_stream, deserialize),
+                response_serializer=_serialized_or(serialize))
         return grpc.stream_unary_rpc_method_handler(
             self._stream_unary(method, behavior, deserialize), response_serializer=serialize)
 
@@ -250,7 +344,11 @@ class Serving:
 
         async def run(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
             call = _Call(self, context, method)
-            reply = await call.run(body, raw, call.sync)
+            held = await self.budget.acquire(len(raw))
+            try:
+                reply = await call.run(body, raw, call.sync)
+            finally:
+                self.budget.release(held)
             await call.finish()
             return reply
 
@@ -258,23 +356,32 @@ class Serving:
 
     def _unary_stream(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
         async def run(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            call = _Call(self, context, method)
-            request = await call.run(parse, deserialize, raw)
-            if inspect.isasyncgenfunction(behavior):
-                cancellation.bind(call.token)
-                async for reply in behavior(request, context):
+            await self._admit_stream(context)  # a watch is a stream too: counted in max_streams
+            try:
+                call = _Call(self, context, method)
+                held = await self.budget.acquire(len(raw))
+                try:
+                    request = await call.run(parse, deserialize, raw)
+                finally:
+                    self.budget.release(held)
+                del raw
+                if inspect.isasyncgenfunction(behavior):
+                    cancellation.bind(call.token)
+                    async for reply in behavior(request, context):
+                        yield reply
+                    return
+                replies: Iterator[Any] = await call.run(lambda: iter(behavior(request, call.sync)))
+                while (reply := await call.run(next, replies, _END)) is not _END:
                     yield reply
-                return
-            replies: Iterator[Any] = await call.run(lambda: iter(behavior(request, call.sync)))
-            while (reply := await call.run(next, replies, _END)) is not _END:
-                yield reply
-            await call.finish()
+                await call.finish()
+            finally:
+                self.release_stream()
 
         return run
 
     def acquire_stream(self) -> None:
-        """Counts one more open stream (an ingest stream, or a Server-Sent Events watch of the HTTP API), on
-        the event loop; ResourceExhausted when ``max_streams`` are open. ``release_stream`` when it ends."""
+        """Counts one more open stream (an ingest stream, a watch, or a watch over the HTTP API), on the event
+        loop; ResourceExhausted when ``max_streams`` are open. ``release_stream`` when it ends."""
         if self.open_streams >= self.max_streams:
             raise errors.ResourceExhausted(
                 f"the server holds its maximum of {self.max_streams} open streams (setting max_streams); "
@@ -290,8 +397,10 @@ class Serving:
         except errors.ResourceExhausted as exc:
             await abort_with(context, exc)
 
-    def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any, cut: list[bool]) -> AsyncIterator[Any]:
-        """The stream's messages, parsed; ends early (``cut[0]`` set) once the server is shutting down."""
+    def _parsed(self, requests: AsyncIterator[bytes], deserialize: Any, cut: list[bool]) -> StreamRequests:
+        """The stream's messages, parsed, each holding its bytes in the budget (see StreamRequests); ends early
+        (``cut[0]`` set) once the server is shutting down."""
+        held: deque[int] = deque()
 
         async def messages() -> AsyncIterator[Any]:
             iterator = requests.__aiter__()
@@ -310,16 +419,21 @@ class Serving:
                         raw = receive.result()
                     except StopAsyncIteration:
                         return
+                    # Wait for room before parsing it and before reading the next one: while the server holds
+                    # its budget, this stream reads nothing and flow control pushes back on its producer.
+                    held.append(await self.budget.acquire(len(raw)))
                     if len(raw) <= PARSE_ON_LOOP_MAX_BYTES:
-                        yield parse(deserialize, raw)
+                        message = parse(deserialize, raw)
                     else:
-                        yield await self.loop.run_in_executor(self.executor, parse, deserialize, raw)
+                        message = await self.loop.run_in_executor(self.executor, parse, deserialize, raw)
+                    del raw
+                    yield message
             finally:
                 stopping.cancel()
                 if receive is not None and not receive.done():
                     receive.cancel()
 
-        return messages()
+        return StreamRequests(messages(), held, self.budget)
 
     async def _end_if_cut(self, context: grpc.aio.ServicerContext, cut: list[bool]) -> None:
         if cut[0]:
@@ -331,12 +445,14 @@ class Serving:
         async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             await self._admit_stream(context)
             cut = [False]
+            parsed = self._parsed(requests, deserialize, cut)
             try:
                 cancellation.bind(cancellation.Cancellation.after(context.time_remaining()))
-                async for reply in behavior(self._parsed(requests, deserialize, cut), context):
+                async for reply in behavior(parsed, context):
                     yield reply
             finally:
-                self.open_streams -= 1
+                parsed.release_all()
+                self.release_stream()
             await self._end_if_cut(context, cut)
 
         return run
@@ -345,11 +461,13 @@ class Serving:
         async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> Any:
             await self._admit_stream(context)
             cut = [False]
+            parsed = self._parsed(requests, deserialize, cut)
             try:
                 cancellation.bind(cancellation.Cancellation.after(context.time_remaining()))
-                reply = await behavior(self._parsed(requests, deserialize, cut), context)
+                reply = await behavior(parsed, context)
             finally:
-                self.open_streams -= 1
+                parsed.release_all()
+                self.release_stream()
             await self._end_if_cut(context, cut)
             return reply
 

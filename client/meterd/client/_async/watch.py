@@ -51,6 +51,12 @@ class AsyncEntitlementWatch:
         """The position of the last message (where a reconnect resumes)."""
         return self._state.position
 
+    @property
+    def streams(self) -> int:
+        """How many streams the watch has opened (1 until its first reconnect): a reader that keeps state
+        across messages sees where a stream ended (a snapshot it began will not be finished)."""
+        return self._state.streams
+
     async def __aiter__(self) -> AsyncIterator[WatchMessage]:
         while not self._state.closed:
             with self._lock:

@@ -15,6 +15,7 @@ from meterd.client._watch import (
     DEFAULT_MAX_STALENESS,
     EntitlementCache,
     Threshold,
+    cache_heartbeat,
     fetcher,
     watch_request,
 )
@@ -126,15 +127,18 @@ class Entitlements:
         ``cache.has_access(subject, feature)`` and ``cache.value(subject, feature)`` answer from
         memory.
 
-        Staleness bound: an answer from memory reflects every change committed up to ``max_staleness +
-        coalesce_interval`` seconds earlier (on a live stream about ``coalesce_interval``; default 0.1 s).
-        When the server has not been heard from for ``max_staleness`` seconds (default 10), answers come from
-        a GetEntitlementValue call instead, until the watch has reconnected (it does so by itself). Waits up
-        to ``wait`` seconds for the first values (None: do not wait). ``close()`` stops it.
+        Staleness bound: an answer from memory reflects every change committed more than ``max_staleness``
+        seconds earlier (default 10; on a live stream it lags by about ``coalesce_interval``, default 0.1 s).
+        Whenever the mirror cannot promise that (the stream is down or behind, a snapshot is still arriving),
+        answers come from a GetEntitlementValue call instead, until the watch has caught up (it reconnects by
+        itself). The server is asked for a heartbeat every ``max_staleness / 3`` seconds (within its range
+        of 0.1 to 600 s: ``max_staleness`` below 0.3 s is a ValueError, above 1,800 s gets 600 s). Waits up
+        to ``wait`` seconds for the first values (None: do not wait); raises the watch's error if it fails
+        for good (say PERMISSION_DENIED, or INVALID_ARGUMENT for the selection), as ``has_access`` and
+        ``value`` do later. ``close()`` stops it.
         """
-        if max_staleness <= 0:
-            raise ValueError("max_staleness: must be greater than 0")
-        request = watch_request(subject, feature, None, None, coalesce_interval, max_staleness / 3)
+        heartbeat = cache_heartbeat(max_staleness)
+        request = watch_request(subject, feature, None, None, coalesce_interval, heartbeat)
         watch = EntitlementWatch(self._t, request, reconnect=True)
 
         def call(s: str, f: str) -> Result[entitlements_pb2.EntitlementValue]:

@@ -43,6 +43,13 @@ class EventStore(DomainEventStore, RetiringStore, Protocol):
         """Batches submitted and not yet committed."""
         ...
 
+    def first_event_times(
+        self, event_type: str, start_us: int, end_us: int, limit: int
+    ) -> tuple[dict[str, int], int]:
+        """Per subject, the earliest time of its events of ``event_type`` in a span (future-dated minutes
+        for watches; see store/sql/events.py)."""
+        ...
+
 
 class PortalStore(PortalTokenStore, Protocol):
     def secret(self, generate: Callable[[], str]) -> str:

@@ -66,6 +66,9 @@ class Due:
     # Per entitlement with USAGE among its reasons: no event of those changes is stamped before this instant
     # (microseconds; 0: unknown).
     earliest: dict[str, int] = field(default_factory=dict)
+    # Monotonic seconds: every change offered before this instant is in these updates or was taken before
+    # (what stays pending was first offered at or after it). -inf: a replayed change is still pending.
+    covered: float = float("-inf")
 
 
 class Watch:
@@ -93,14 +96,18 @@ class Watch:
         self._by_usage: dict[str, dict[str, set[str]]] = {}  # event type -> subject -> entitlement ids
         self._by_meter: dict[str, set[str]] = {}  # meter slug -> entitlement ids
         # entitlement id -> [monotonic time first marked, position first marked, reason bits, earliest event
-        # instant of the USAGE changes that marked it (us)]; insertion order
-        # is first-marked order, so the front is always the first due.
+        # instant of the USAGE changes that marked it (us), cover]; insertion order is first-marked order, so
+        # the front is always the first due. ``cover`` is the earliest instant (monotonic) of the changes that
+        # marked it: when it was committed, or -inf for a change replayed on resume.
         self._pending: dict[str, list[Any]] = {}
+        # (cover, entitlement id) of pending entries, a heap with stale items dropped lazily: the smallest
+        # cover of what is pending (what a message may claim to be current as of) without a scan.
+        self._covers: list[tuple[float, str]] = []
         self._timers: list[tuple[float, str]] = []  # (wall-clock timestamp, entitlement id), a heap
         self._timer_set: set[tuple[float, str]] = set()
         self._newest_timer: tuple[float, str] | None = None
         self._ready = False
-        self._early: list[tuple[int, Change, float]] = []
+        self._early: list[tuple[int, Change, float, float]] = []
         self.behind = False
         self.closed = False
 
@@ -151,32 +158,35 @@ class Watch:
         with self._lock:
             self._ready = True
             early, self._early = self._early, []
-            for position, change, at in early:
-                self._apply(position, change, at)
+            for position, change, at, cover in early:
+                self._apply(position, change, at, cover)
         self._wake()
 
     # -- input -----------------------------------------------------------------------------------------
-    def offer(self, position: int, change: Change, now: float) -> None:
-        """A published change (``now``: monotonic seconds); marks the entitlements it affects. Wakes the
-        reader only when its next due time moved earlier (nothing was pending, or it fell behind): it knows
-        when the entries already pending fall due."""
+    def offer(self, position: int, change: Change, now: float, cover: float | None = None) -> None:
+        """A published change (``now``: monotonic seconds, when it was committed; ``cover``: the instant it
+        stands for in the coverage a message claims, ``now`` unless given: -inf for a change replayed on
+        resume); marks the entitlements it affects. Wakes the reader only when its next due time moved earlier
+        (nothing was pending, or it fell behind): it knows when the entries already pending fall due."""
+        if cover is None:
+            cover = now
         with self._lock:
             if not self._ready:
                 if len(self._early) >= self.max_pending:
                     self._overflow()
                 else:
-                    self._early.append((position, change, now))
+                    self._early.append((position, change, now, cover))
                 return
             idle, was_behind = not self._pending, self.behind
             timers = len(self._timers)
-            self._apply(position, change, now)
+            self._apply(position, change, now, cover)
             wake = (idle and bool(self._pending)) or (self.behind and not was_behind) or (
                 len(self._timers) > timers and self._timers[0] == self._newest_timer
             )
         if wake:
             self._wake()
 
-    def _apply(self, position: int, change: Change, now: float) -> bool:
+    def _apply(self, position: int, change: Change, now: float, cover: float) -> bool:
         if self.behind:
             return False
         if change.reason is Reason.USAGE:
@@ -190,6 +200,7 @@ class Watch:
                 subjects = change.subjects & selected if selected else change.subjects  # iterates the smaller
             marked = False
             pending = self._pending
+            covers = self._covers
             late = dict(change.late) if change.late else None
             earliest = change.earliest_us
             for subject in subjects:  # the hot loop of a watched ingest: _mark inlined
@@ -203,11 +214,15 @@ class Watch:
                             entry[2] |= _USAGE_BIT
                             if e < entry[3]:
                                 entry[3] = e
+                            if cover < entry[4]:
+                                entry[4] = cover
+                                heapq.heappush(covers, (cover, eid))
                         elif len(pending) >= self.max_pending:
                             self._overflow()
                             return True
                         else:
-                            pending[eid] = [now, position, _USAGE_BIT, e]
+                            pending[eid] = [now, position, _USAGE_BIT, e, cover]
+                            heapq.heappush(covers, (cover, eid))
             for subject, minute in change.future:
                 for eid in by_subject.get(subject, ()):
                     self._add_timer((minute + EVENT_SLACK).timestamp(), eid)
@@ -215,25 +230,29 @@ class Watch:
         if change.meter_slug:  # a meter redefined or deleted: every entitlement on it
             on_meter = list(self._by_meter.get(change.meter_slug, ()))
             for eid in on_meter:
-                self._mark(eid, position, change.reason, now)
+                self._mark(eid, position, change.reason, now, cover)
             return bool(on_meter)
         eid = change.entitlement_id
         if eid in self._tracked or (
             change.reason in _LIFECYCLE and self.selection.matches(change.subject_key, change.feature_key)
         ):
-            self._mark(eid, position, change.reason, now)
+            self._mark(eid, position, change.reason, now, cover)
             return True
         return False
 
-    def _mark(self, eid: str, position: int, reason: Reason, now: float) -> None:
+    def _mark(self, eid: str, position: int, reason: Reason, now: float, cover: float) -> None:
         entry = self._pending.get(eid)
         if entry is not None:
             entry[2] |= _BITS[reason]
+            if cover < entry[4]:
+                entry[4] = cover
+                heapq.heappush(self._covers, (cover, eid))
             return
         if len(self._pending) >= self.max_pending:
             self._overflow()
             return
-        self._pending[eid] = [now, position, _BITS[reason], _NO_USAGE]
+        self._pending[eid] = [now, position, _BITS[reason], _NO_USAGE, cover]
+        heapq.heappush(self._covers, (cover, eid))
 
     def fall_behind(self) -> None:
         """Forgets what is pending: the next message is a snapshot of current values."""
@@ -244,6 +263,7 @@ class Watch:
     def _overflow(self) -> None:
         self.behind = True
         self._pending.clear()
+        self._covers.clear()
         self._early.clear()
         self._timers.clear()
         self._timer_set.clear()
@@ -276,14 +296,16 @@ class Watch:
                 self._timer_set.discard(key)
                 eid = key[1]
                 if eid in self._tracked:
-                    self._mark(eid, position, Reason.TIME, now - self.interval)
+                    # Due at once; it stands for the instant the timer was set for (wall-clock: mapped).
+                    self._mark(eid, position, Reason.TIME, now - self.interval, now - (wall - key[0]))
             if self.behind:
                 self.behind = False
                 self._pending.clear()
+                self._covers.clear()
                 return Due(position, {}, behind=True)
             updates: dict[str, set[Reason]] = {}
             earliest: dict[str, int] = {}
-            for eid, (first, _, bits, early) in self._pending.items():  # oldest first: stop at the first not due
+            for eid, (first, _, bits, early, _) in self._pending.items():  # oldest first: stop at the first not due
                 if first + self.interval > now or (limit is not None and len(updates) >= limit):
                     break
                 updates[eid] = _reasons(bits)
@@ -293,7 +315,56 @@ class Watch:
                 del self._pending[eid]
             if self._pending:
                 position = min(position, next(iter(self._pending.values()))[1] - 1)
-            return Due(position, updates, earliest=earliest)
+            return Due(position, updates, earliest=earliest, covered=self._covered(now))
+
+    def _covered(self, now: float) -> float:
+        """The smallest cover of the pending entries (``now`` when none is pending). Lock held."""
+        pending, covers = self._pending, self._covers
+        if not pending:
+            covers.clear()
+            return now
+        while covers:
+            cover, eid = covers[0]
+            entry = pending.get(eid)
+            if entry is not None and entry[4] == cover:
+                return min(now, cover)
+            heapq.heappop(covers)
+        return now  # unreachable: every pending entry has its cover in the heap
+
+    def quiet(self, now: float, wall: float, position: int) -> tuple[float, int] | None:
+        """When nothing is due (no pending entry due, no timer due, not behind): ``Due.covered`` and the
+        position a heartbeat may carry (``position``: the feed's, as for ``take``); None when something is due
+        (the caller polls). Cheap: a heartbeat needs no database."""
+        with self._lock:
+            if self.behind or (self._timers and self._timers[0][0] <= wall):
+                return None
+            if self._pending:
+                first = next(iter(self._pending.values()))
+                if first[0] + self.interval <= now:
+                    return None
+                position = min(position, first[1] - 1)
+            return self._covered(now), position
+
+    def bound(self, position: int) -> int:
+        """The position a message may carry now (``position``: the feed's): before the first change still
+        pending, which the watcher has not been sent."""
+        with self._lock:
+            if self._pending:
+                return min(position, next(iter(self._pending.values()))[1] - 1)
+            return position
+
+    def coverage(self, now: float, wall: float) -> float:
+        """``Due.covered`` now, with timers due and not yet taken counted as pending (at their instant)."""
+        with self._lock:
+            covered = self._covered(now)
+            if self._timers and self._timers[0][0] <= wall:
+                covered = min(covered, now - (wall - self._timers[0][0]))
+            return covered
+
+    def watched(self, entitlement_id: str) -> Watched | None:
+        """What the watch follows of the entitlement (None: not followed)."""
+        with self._lock:
+            return self._tracked.get(entitlement_id)
 
     def next_due(self, now: float, wall: float) -> float | None:
         """Seconds until something is due (None: nothing pending, no timer)."""
@@ -340,6 +411,9 @@ class ChangeFeed:
         self._lock = threading.Lock()
         self._by_subject: dict[str, set[Watch]] = {}
         self._any_subject: set[Watch] = set()
+        # The instant (monotonic) before which every committed change has been published here: its change
+        # source's (see sources.py); by default publishing is taken to be immediate.
+        self.horizon: Callable[[], float] = clock
 
     @property
     def watch_count(self) -> int:
@@ -382,11 +456,12 @@ class ChangeFeed:
         with self._lock:
             return self.log.position
 
-    def publish(self, changes: Sequence[Change]) -> None:
-        """Numbers the changes and offers each to the watches of its subject (and the all-subject ones)."""
+    def publish(self, changes: Sequence[Change], at: float | None = None) -> None:
+        """Numbers the changes and offers each to the watches of its subject (and the all-subject ones).
+        ``at``: when (monotonic) they were committed, if known (else now)."""
         if not changes:
             return
-        now = self._clock()
+        now = self._clock() if at is None else at
         targets: set[Watch]
         with self._lock:
             by_subject = self._by_subject
@@ -417,8 +492,9 @@ class ChangeFeed:
 
 
 def replay(watch: Watch, changes: Sequence[Change], position: int, now: float) -> None:
-    """Offers changes a resuming watch missed (numbered up to ``position``) as if they were new."""
+    """Offers changes a resuming watch missed (numbered up to ``position``) as if they were new: due at
+    ``now``, and covering nothing until sent (the watcher has not seen them)."""
     first = position - len(changes) + 1
     for i, change in enumerate(changes):
-        watch.offer(first + i, change, now)
+        watch.offer(first + i, change, now, float("-inf"))
 

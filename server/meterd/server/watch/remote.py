@@ -2,7 +2,8 @@
 (PostgreSQL's NOTIFY, whose payloads are capped at 8000 bytes), and the change source that feeds what other
 replicas published into this replica's feed. No SQL here: the channel is passed in (store/postgres/notify.py).
 
-A payload is ``{"r": replica id, "c": [change, ...]}``; a change is a list ``[reason, subject key, event type,
+A payload is ``{"r": replica id, "t": when the changes were committed (the sender's clock, seconds since the
+epoch), "c": [change, ...]}``; a change is a list ``[reason, subject key, event type,
 entitlement id, feature key, [subjects], [[subject, minute µs], ...], all subjects (0/1), earliest event µs,
 [[late subject, earliest µs], ...], meter slug]`` (a payload without the last three decodes with the earliest
 instant unknown). A USAGE change too
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -71,9 +73,16 @@ def _split(c: Change, limit: int) -> list[str]:
     return out
 
 
-def encode(changes: Sequence[Change], replica: str, limit: int = MAX_PAYLOAD_BYTES) -> list[str]:
-    """Payloads (each at most ``limit`` UTF-8 bytes) carrying ``changes`` in order."""
-    head = _dump({"r": replica, "c": []})[:-2]  # '{"r":"…","c":['
+def encode(
+    changes: Sequence[Change], replica: str, limit: int = MAX_PAYLOAD_BYTES, committed: float | None = None
+) -> list[str]:
+    """Payloads (each at most ``limit`` UTF-8 bytes) carrying ``changes`` in order; ``committed``: when they
+    were committed (seconds since the epoch), if known."""
+    envelope: dict[str, Any] = {"r": replica}
+    if committed is not None:
+        envelope["t"] = round(committed, 6)
+    envelope["c"] = []
+    head = _dump(envelope)[:-2]  # '{"r":"…","t":…,"c":['
     room = limit - _size(head) - 2
     payloads: list[str] = []
     rows: list[str] = []
@@ -89,6 +98,12 @@ def encode(changes: Sequence[Change], replica: str, limit: int = MAX_PAYLOAD_BYT
     if rows:
         payloads.append(head + ",".join(rows) + "]}")
     return payloads
+
+
+def committed_at(payload: str) -> float | None:
+    """When the payload's changes were committed (the sender's clock, seconds since the epoch), if it says."""
+    t = json.loads(payload).get("t")
+    return float(t) if isinstance(t, int | float) else None
 
 
 def decode(payload: str) -> tuple[str, list[Change]]:
@@ -114,23 +129,26 @@ class RemoteChangeSource:
         self._active = active
         self._gap = gap
         self._lost = lost
-        self._sinks: list[Callable[[Sequence[Change]], None]] = []
+        self._sinks: list[Callable[[Sequence[Change], float | None], None]] = []
         channel.listen(self._received, lost)
 
-    def subscribe(self, sink: Callable[[Sequence[Change]], None]) -> None:
+    def subscribe(self, sink: Callable[[Sequence[Change], float | None], None]) -> None:
         self._sinks.append(sink)
 
-    def publish(self, changes: Sequence[Change]) -> None:
+    def publish(self, changes: Sequence[Change], at: float | None = None) -> None:
+        """Sends committed changes to the other replicas; ``at``: when (monotonic) they were committed."""
         if not changes:
             return
+        committed = time.time() - (time.monotonic() - at) if at is not None else time.time()
         try:
-            self._channel.publish(encode(changes, self.replica))
+            self._channel.publish(encode(changes, self.replica, committed=committed))
         except Exception:
             log.exception("watch: publishing changes to other replicas failed")
 
     def _received(self, payload: str) -> None:
         try:
             replica, changes = decode(payload)
+            committed = committed_at(payload)
         except (ValueError, KeyError, IndexError, TypeError):
             log.warning("watch: ignoring a malformed change notification")
             return
@@ -139,9 +157,13 @@ class RemoteChangeSource:
         if not self._active():
             self._gap()
             return
+        # The commit instant on this replica's monotonic clock (the replicas' system clocks agree to within
+        # what NTP keeps them; never later than now): watches here do not claim to be current past it.
+        now = time.monotonic()
+        at = now if committed is None else now - max(0.0, time.time() - committed)
         try:
             for sink in self._sinks:
-                sink(changes)
+                sink(changes, at)
         except Exception:
             log.exception("watch: applying changes from another replica failed")
 

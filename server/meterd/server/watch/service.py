@@ -3,8 +3,15 @@ threshold crossings, resumable by position. Reads through the same services a va
 value sent is what GetEntitlementValue would answer at that moment.
 
 A session is sans-I/O with respect to gRPC: ``start()`` and ``poll()`` return messages (they block on the
-database, so an asyncio caller runs them in an executor), ``wait_seconds()`` says how long nothing can be
-due, and ``wake`` (given at open) is called from other threads when something may be.
+database, so an asyncio caller runs them in an executor), ``quick()`` answers without the database when
+nothing is due (the heartbeat of an idle watch, on the caller's own thread), ``wait_seconds()`` says how long
+nothing can be due, and ``wake`` (given at open) is called from other threads when something may be. An idle
+session costs nothing between its heartbeats: no timer runs for it but the next instant something is due.
+
+How current a stream is: each message may carry ``as_of`` (the server's system clock): every change committed
+on this server before it is reflected in the values the stream has sent, that message's included. It is
+left out while the stream cannot say so (a snapshot before its last message; a resume whose missed changes
+are still to come). The entitlement cache answers from memory only within its bound of it.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import logging
 import secrets
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,12 +39,12 @@ from meterd.server.entitlements.model import (
     static_value,
     validate_subject_key,
 )
-from meterd.server.errors import FailedPrecondition, InvalidArgument, MeterdError, ResourceExhausted
+from meterd.server.errors import InvalidArgument, MeterdError, ResourceExhausted, Unavailable
 from meterd.server.grants.model import Grant
 from meterd.server.timeutil import from_us, to_us
 from meterd.server.watch.budget import ComputeBudget
-from meterd.server.watch.changes import Change, Reason
-from meterd.server.watch.feed import ChangeFeed, Due, Selection, Watch, Watched, replay
+from meterd.server.watch.changes import Change, Reason, Token
+from meterd.server.watch.feed import EVENT_SLACK, ChangeFeed, Due, Selection, Watch, Watched, replay
 from meterd.server.watch.schedule import next_engine_instant, wake_time
 from meterd.server.watch.thresholds import Reading, Threshold, ThresholdTracker, validate_thresholds
 
@@ -56,7 +64,17 @@ MAX_CROSSING_LOG = 10_000
 HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
-MAX_FUTURE_MINUTES = 1000  # (subject, minute) timers one commit may set for future-dated events
+# Selection keys per entitlement listing: each key is a statement parameter, and a database takes a bounded
+# number of them (PostgreSQL's driver 65,535; SQLite 32,766), so a larger selection is listed in chunks.
+LIST_KEYS_PER_QUERY = 1000
+# Events stamped after a value's instant (a producer's clock ahead) count from their minute on: a watch sets a
+# timer for the first such minute of each entitlement, read from the stored events (so a watch opened later,
+# a resume, a restart or another replica learns it too, not only the ingest's own change). One read per event
+# type looks FUTURE_SCAN_DAYS ahead (at most FUTURE_SCAN_ROWS events); an entitlement with nothing in that
+# range is looked at again when the range ends (once a day).
+FUTURE_SCAN_DAYS = 2
+FUTURE_SCAN_ROWS = 10_000
+_DAY_US = 86_400_000_000
 MAX_PER_POLL = 100  # values computed before the budget is asked again
 # Events stamped more than this before their ingestion are named per subject in a USAGE change (later ones
 # only set the change's earliest instant): see Change.late.
@@ -112,6 +130,10 @@ class Message:
     snapshot: str = ""  # "", "INITIAL", "RESUME_TOO_OLD", "READER_BEHIND"
     snapshot_complete: bool = False
     resumed: bool = False
+    # Seconds since the epoch (the server's system clock): every change committed on this server before it is
+    # reflected in the values the stream has sent, this message's included. None: the stream cannot say so
+    # yet (inside a snapshot; missed changes of a resume still to come).
+    as_of: float | None = None
 
 
 class EntitlementReader(Protocol):
@@ -165,6 +187,16 @@ class Grants(Protocol):
     def for_entitlement(self, entitlement_id: str, *, include_voided: bool = True) -> list[Grant]: ...
 
 
+class StoredEvents(Protocol):
+    def first_event_times(
+        self, event_type: str, start_us: int, end_us: int, limit: int
+    ) -> tuple[dict[str, int], int]:
+        """Per subject, the earliest time (us) of its events of ``event_type`` in ``[start_us, end_us)``, read from
+        at most ``limit`` events in time order; and the instant up to which that is complete (``end_us``, or
+        the last event read when the limit cut the read short)."""
+        ...
+
+
 def validate_request(request: WatchRequest) -> None:
     if not request.subjects and not request.features:
         raise InvalidArgument.of("subject_keys", "give subject_keys, feature_keys or both")
@@ -201,6 +233,7 @@ class WatchService:
         max_watched: int = MAX_WATCHED,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         budget: ComputeBudget | None = None,
+        events: StoredEvents | None = None,
     ) -> None:
         self.feed = feed
         self._entitlements = entitlements
@@ -212,7 +245,11 @@ class WatchService:
         self.max_watched = max_watched
         self.heartbeat_seconds = heartbeat_seconds
         self.budget = budget or ComputeBudget()
+        self.events = events
         self._sessions: set[WatchSession] = set()
+        # Every session alive (streams', detached and internal ones), to wake when the clock steps.
+        self._alive: weakref.WeakSet[WatchSession] = weakref.WeakSet()
+        self._alive_lock = threading.Lock()  # its own: sessions are made while ``_lock`` is held
         self._detached: dict[str, WatchSession] = {}  # watch id -> a session whose stream ended (see detach)
         self.detached_seconds = DETACHED_SECONDS
         self._lock = threading.Lock()
@@ -225,28 +262,26 @@ class WatchService:
         ended (see ``detach``), so that the crossings since the position are replayed; when that session is
         gone (or the position is not retained) the resume is too old (a RESUME_TOO_OLD snapshot)."""
         validate_request(request)
-        resume_from: int | None = None
-        if request.resume_position:
-            resume_from = self.feed.log.parse(request.resume_position)
+        token = self.feed.log.read(request.resume_position) if request.resume_position else None
+        resume_from = None if token is None else token.position
         with self._lock:
             if self._closed:
-                raise FailedPrecondition("server: shutting down")
-            if request.thresholds and resume_from is not None:
-                detached = self._adoptable(request)
+                raise Unavailable("meterd is shutting down; reconnect (a watch resumes from its last position)")
+            if request.thresholds and token is not None and resume_from is not None:
+                detached = self._adoptable(request, token)
                 if detached is not None:
                     self._detached.pop(detached.id, None)
             else:
                 detached = None
-        if detached is not None:
-            parts = request.resume_position.split(".")
-            if detached.adopt(request, wake, resume_from, int(parts[3])):  # type: ignore[arg-type]
+        if detached is not None and token is not None and resume_from is not None and token.seq is not None:
+            if detached.adopt(request, wake, resume_from, token.seq):
                 return detached
             detached.close()
         if request.thresholds:
             resume_from = None  # crossings since cannot be replayed: too old
         with self._lock:
             if self._closed:
-                raise FailedPrecondition("server: shutting down")
+                raise Unavailable("meterd is shutting down; reconnect (a watch resumes from its last position)")
             session = WatchSession(self, request, wake, resume_from, bool(request.resume_position))
             self._sessions.add(session)
         return session
@@ -261,16 +296,15 @@ class WatchService:
         then poll) and closes it."""
         with self._lock:
             if self._closed:
-                raise FailedPrecondition("server: shutting down")
+                raise Unavailable("meterd is shutting down")
         request = WatchRequest(tuple(sorted(selection.subjects)), tuple(sorted(selection.features)),
                                interval=interval, heartbeat=MAX_HEARTBEAT)
         return WatchSession(self, request, wake, None, False, budget)
 
-    def _adoptable(self, request: WatchRequest) -> WatchSession | None:
-        parts = request.resume_position.split(".")
-        if len(parts) != 4:
+    def _adoptable(self, request: WatchRequest, token: Token) -> WatchSession | None:
+        if not token.watch_id or token.seq is None:
             return None
-        session = self._detached.get(parts[2])
+        session = self._detached.get(token.watch_id)
         if session is None or session.ended:
             return None
         if session.selection != Selection(frozenset(request.subjects), frozenset(request.features)):
@@ -298,6 +332,18 @@ class WatchService:
         with self._lock:
             self._sessions.discard(session)
 
+    def _born(self, session: WatchSession) -> None:
+        with self._alive_lock:
+            self._alive.add(session)
+
+    def clock_stepped(self) -> None:
+        """The server's clock jumped (a test's clock moved by hand, or the system clock stepped): every session
+        computes when its next timer is due again (it sleeps on the monotonic clock meanwhile)."""
+        with self._alive_lock:
+            sessions = list(self._alive)
+        for session in sessions:
+            session.wake()
+
     @property
     def session_count(self) -> int:
         with self._lock:
@@ -317,18 +363,30 @@ class WatchService:
 
     # -- values --------------------------------------------------------------------------------------
     def list_selected(self, selection: Selection) -> list[Entitlement]:
-        filter = EntitlementFilter(subjects=tuple(sorted(selection.subjects)), features=tuple(sorted(selection.features)))
-        out: list[Entitlement] = []
-        after = None
-        while True:
-            page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
-            out.extend(e for e in page if selection.matches(e.subject_key, e.feature_key))
-            if len(out) > self.max_watched:
-                raise ResourceExhausted(
-                    f"subject_keys/feature_keys: the selection has more than {self.max_watched} entitlements"
-                )
-            if after is None:
-                return out
+        """The selected entitlements (ResourceExhausted beyond ``max_watched``). No statement names more than
+        LIST_KEYS_PER_QUERY keys: the side with fewer keys is listed in chunks of that many; the other side
+        is a filter too when it fits in one, else it is applied here. Both sides empty (an internal session):
+        every entitlement."""
+        subjects, features = sorted(selection.subjects), sorted(selection.features)
+        by_subject = bool(subjects) and (not features or len(subjects) <= len(features))
+        chunked, other = (subjects, features) if by_subject else (features, subjects)
+        other_filter = tuple(other) if len(other) <= LIST_KEYS_PER_QUERY else ()
+        out: dict[str, Entitlement] = {}
+        for i in range(0, max(1, len(chunked)), LIST_KEYS_PER_QUERY):
+            chunk = tuple(chunked[i:i + LIST_KEYS_PER_QUERY])
+            filter = (EntitlementFilter(subjects=chunk, features=other_filter) if by_subject
+                      else EntitlementFilter(subjects=other_filter, features=chunk))
+            after = None
+            while True:
+                page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
+                out.update((e.id, e) for e in page if selection.matches(e.subject_key, e.feature_key))
+                if len(out) > self.max_watched:
+                    raise ResourceExhausted(
+                        f"subject_keys/feature_keys: the selection has more than {self.max_watched} entitlements"
+                    )
+                if after is None:
+                    break
+        return sorted(out.values(), key=lambda e: (e.created_at, e.id))
 
     def watched(self, e: Entitlement) -> Watched:
         slug = event_type = ""
@@ -412,10 +470,18 @@ class WatchSession:
         # Per entitlement, the feed position of the last update sent for time alone (a boundary passed): no
         # change in the log says so, so an adopting resume recomputes those sent after its position.
         self._time_sent: dict[str, int] = {}
+        self._started = False  # start() has sent its first messages: quick() may answer
+        self._resumed = False  # continues a previous stream: the watcher may know entitlements not listed now
+        self.wakeups = 0  # times its driver woke up (tests: an idle watch sleeps until something is due)
+        service._born(self)
 
     @property
     def ended(self) -> bool:
         return self._ended.is_set()
+
+    def wake(self) -> None:
+        """Wakes whoever drives the session (it computes what is due, and when next)."""
+        self._wake()
 
     @property
     def thresholds(self) -> list[Threshold]:
@@ -467,22 +533,32 @@ class WatchSession:
             return
         position, missed = self._feed.register(self.watch, self._resume_from)
         self._registered = True
+        # When the resume position was current: what time changed since (no change in the log says) is
+        # recomputed. Read with the changes, before they can be forgotten.
+        since = None if self._resume_from is None else self._feed.log.published_at(self._resume_from)
         selected = self._service.list_selected(self.selection)
         self._entitlements = {e.id: e for e in selected}
         self.watch.track(self._service.watched(e) for e in selected)
         now = time.monotonic()
-        if self._resume_asked and missed is not None:
-            # Continue without a gap: recompute what the missed changes touched (and only that).
+        if self._resume_asked and missed is not None and since is not None:
+            # Continue without a gap: recompute what the missed changes touched, and what time changed since
+            # the position (a boundary, a grant's start or end, a future-dated event's minute), only that.
             replay(self.watch, missed, position, now - self.watch.interval)
             self.watch.ready(now)
+            self._resumed = True
             for e in selected:
                 self._sent[e.id] = None  # unknown to us: the next value computed for it is sent
-                self._prepare_resumed(e)
-            yield self._sent_message(Message(self._feed.log.token(position), resumed=True))
+                self._prepare_resumed(e, since)
+            self._schedule_usage(list(self._entitlements), since)
+            # Its position is before the replayed changes (not yet sent): a cut right after it resumes them.
+            token = self._feed.log.token(self.watch.bound(position))
+            yield self._sent_message(Message(token, resumed=True, as_of=self._current()))
+            self._started = True
             return
         self.watch.ready(now)
         cause = "RESUME_TOO_OLD" if self._resume_asked else "INITIAL"
         yield from self._snapshot(selected, position, cause)
+        self._started = True
 
     def _restart(self, since: int, after_seq: int) -> Iterator[Message]:
         """An adopted session's first messages: ``resumed``, the crossings sent after message ``after_seq``
@@ -498,36 +574,45 @@ class WatchSession:
             self._thresholds = ThresholdTracker(list(self._thresholds.thresholds))
             self._crossing_log.clear()
             yield from self._snapshot(selected, position, "RESUME_TOO_OLD")
+            self._started = True
             return
         replay(self.watch, missed, position, time.monotonic() - self.watch.interval)
         for eid, at in self._time_sent.items():  # changed by time alone (no logged change): computed again
             if at >= since:
                 self.watch.schedule(eid, 0.0)
+        self._resumed = True
         for e in selected:
             self._sent[e.id] = None  # unknown to the watcher: the next value computed for it is sent
         replayed = [dataclasses.replace(c, replayed=True) for seq, c in self._crossing_log if seq > after_seq]
-        yield self._sent_message(Message(token, resumed=True))
+        token = self._feed.log.token(self.watch.bound(position))  # before the replayed changes, not yet sent
+        yield self._sent_message(Message(token, resumed=True, as_of=self._current()))
         if replayed:
-            yield self._sent_message(Message(token, crossings=replayed))
+            yield self._sent_message(Message(token, crossings=replayed, as_of=self._current()))
+        self._started = True
 
-    def _prepare_resumed(self, e: Entitlement) -> None:
+    def _prepare_resumed(self, e: Entitlement, since: datetime) -> None:
         """Resuming a watch without thresholds (one with thresholds resumes by adopting its detached session,
-        see WatchService.open): the timers of the entitlement."""
+        see WatchService.open): the timers of the entitlement, from ``since`` (when the resume position was
+        current) on, so that an instant passed meanwhile is due at once."""
         if e.type is not EntitlementType.METERED:
             return
         grants = self._grants[e.id] = self._service.engine_grants(e.id)
-        wake_at = wake_time(e.engine_spec(), grants, self._service._clock())
-        self._schedule(e.id, wake_at)
+        self._schedule(e.id, wake_time(e.engine_spec(), grants, min(since, self._service._clock())))
 
     def _snapshot(self, selected: Sequence[Entitlement], position: int, cause: str) -> Iterator[Message]:
+        """Every selected value, in messages of SNAPSHOT_CHUNK. Only the last one carries a position a resume
+        may continue from (and ``as_of``): resuming inside a snapshot would skip the values not yet sent."""
+        self._resumed = False  # the snapshot replaces whatever the watcher knew
         token = self._feed.log.token(position)
+        partial = self._feed.log.token(position, partial=True)
         self._sent.clear()
         chunk: list[Update] = []
         if not selected:
-            yield self._sent_message(Message(token, snapshot=cause, snapshot_complete=True))
+            yield self._sent_message(Message(token, snapshot=cause, snapshot_complete=True, as_of=self._current()))
             return
         self._grants.clear()
         self._continuations.clear()
+        self._schedule_usage([e.id for e in selected], self._service._clock())
         thresholds = bool(self._thresholds.thresholds)
         for i, e in enumerate(selected):
             grants = None
@@ -542,8 +627,11 @@ class WatchSession:
             chunk.append(Update(e.id, e.subject_key, e.feature_key, c.value, frozenset({Reason.SNAPSHOT}), c.at,
                                 unavailable=c.unavailable, type=e.type))
             last = i == len(selected) - 1
-            if len(chunk) >= SNAPSHOT_CHUNK or last:
-                yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=last))
+            if last:
+                yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=True,
+                                                 as_of=self._current()))
+            elif len(chunk) >= SNAPSHOT_CHUNK:
+                yield self._sent_message(Message(partial, chunk, snapshot=cause))
                 chunk = []
 
     def _keep(self, eid: str, c: Computed) -> None:
@@ -582,20 +670,25 @@ class WatchSession:
         if limit == 0:
             return []
         limit = MAX_PER_POLL if limit is None else min(limit, MAX_PER_POLL)
-        due = self.watch.take(position, time.monotonic(), self._service._clock().timestamp(), limit)
+        horizon = self._feed.horizon()  # before the take: a change committed before it has been offered
+        now = time.monotonic()
+        due = self.watch.take(position, now, self._service._clock().timestamp(), limit)
         if due.behind:
             selected = self._service.list_selected(self.selection)
             self._entitlements = {e.id: e for e in selected}
             self.watch.track(self._service.watched(e) for e in selected)
             return list(self._snapshot(selected, due.position, "READER_BEHIND"))
+        as_of = _as_of(min(due.covered, horizon))
         updates: list[Update] = []
         crossings: list[Crossing] = []
-        slow = self._continue(due, updates, crossings)
+        rescan: list[str] = []
+        slow = self._continue(due, updates, crossings, rescan)
         for eid, reasons in slow.items():
-            update, crossed = self._recompute(eid, reasons)
+            update, crossed = self._recompute(eid, reasons, rescan)
             if update is not None:
                 updates.append(update)
             crossings.extend(crossed)
+        self._schedule_usage(rescan, self._service._clock())
         if due.updates:
             budget.spend(time.perf_counter() - started, len(due.updates))
         if self._thresholds.thresholds:
@@ -605,14 +698,61 @@ class WatchSession:
         token = self._feed.log.token(due.position)
         messages = []
         if updates:
-            messages.append(self._sent_message(Message(token, updates)))
+            messages.append(self._sent_message(Message(token, updates, as_of=as_of)))
         if crossings:
-            messages.append(self._sent_message(Message(token, crossings=crossings)))
+            messages.append(self._sent_message(Message(token, crossings=crossings, as_of=as_of)))
         if not messages and time.monotonic() - self._last_send >= self._heartbeat:
-            messages.append(self._sent_message(Message(token)))
+            messages.append(self._sent_message(Message(token, as_of=as_of)))
         return messages
 
-    def _continue(self, due: Due, updates: list[Update], crossings: list[Crossing]) -> dict[str, set[Reason]]:
+    def quick(self) -> list[Message] | None:
+        """What is due, answered without the database on the caller's own thread (a stream's event loop):
+        None when something is due (call ``poll``), else the heartbeat if it is due ([] if not)."""
+        self.wakeups += 1
+        if not self._started or self.ended:
+            return None
+        horizon = self._feed.horizon()
+        now = time.monotonic()
+        quiet = self.watch.quiet(now, self._service._clock().timestamp(), self._feed.position())
+        if quiet is None:
+            return None
+        if now - self._last_send < self._heartbeat:
+            return []
+        covered, position = quiet
+        return [self._sent_message(Message(self._feed.log.token(position), as_of=_as_of(min(covered, horizon))))]
+
+    def _current(self) -> float | None:
+        """``as_of`` for a message sent now, outside ``poll`` (a snapshot's last message, a resume's first)."""
+        horizon = self._feed.horizon()
+        now = time.monotonic()
+        return _as_of(min(self.watch.coverage(now, self._service._clock().timestamp()), horizon))
+
+    def _schedule_usage(self, eids: Sequence[str], since: datetime) -> None:
+        """Timers for the minute in which each entitlement's usage next changes by itself: the first minute
+        after ``since``'s value instant with an event already stored (stamped ahead of its ingestion), read
+        from the store (one read per event type); with none within FUTURE_SCAN_DAYS, the end of that range
+        (looked at again then)."""
+        events = self._service.events
+        if events is None or not eids:
+            return
+        start_us = to_us(engine.value_instant(since))
+        end_us = start_us - start_us % _DAY_US + FUTURE_SCAN_DAYS * _DAY_US  # fixed within a day: one timer
+        by_type: dict[str, list[Watched]] = {}
+        for eid in eids:
+            w = self.watch.watched(eid)
+            if w is not None and w.event_type:
+                by_type.setdefault(w.event_type, []).append(w)
+        for event_type, ws in by_type.items():
+            firsts, until = events.first_event_times(event_type, start_us, end_us, FUTURE_SCAN_ROWS)
+            for w in ws:
+                first = firsts.get(w.subject_key)
+                at_us = until if first is None else first
+                at_us -= at_us % 60_000_000
+                self.watch.schedule(w.entitlement_id, at_us / 1e6 + EVENT_SLACK.total_seconds())
+
+    def _continue(
+        self, due: Due, updates: list[Update], crossings: list[Crossing], rescan: list[str]
+    ) -> dict[str, set[Reason]]:
         """The cheap path: values changed by usage alone (no grant, reset, entitlement or meter change), whose
         basis is still exact (no event reported before its state's instant) and whose segment still holds
         now's instant, are continued from their basis with the usage since its state, read for all of them
@@ -656,6 +796,7 @@ class WatchSession:
             self.continued += 1
             if reasons != {Reason.USAGE}:  # a timer fired (a future-dated event's minute): schedule the next
                 self._schedule(eid, wake_time(b.spec, b.grants, now))
+                rescan.append(eid)
             e = self._entitlements[eid]
             if thresholds:
                 reading = Reading(balance, state.usage, cont.granted, state.period_start)
@@ -670,7 +811,9 @@ class WatchSession:
             updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now, type=e.type))
         return rest
 
-    def _recompute(self, eid: str, reasons: set[Reason]) -> tuple[Update | None, list[Crossing]]:
+    def _recompute(
+        self, eid: str, reasons: set[Reason], rescan: list[str]
+    ) -> tuple[Update | None, list[Crossing]]:
         # Usage and time change neither the entitlement nor its grants: reuse what was read last time.
         refresh = bool(reasons - _DATA_ONLY)
         if refresh:
@@ -682,9 +825,11 @@ class WatchSession:
             known = self._entitlements.pop(eid, None)
             self.watch.untrack(eid)
             self._thresholds.observe(eid, None)
-            if eid not in self._sent:
+            if eid not in self._sent and not self._resumed:
                 return None, []
-            del self._sent[eid]
+            # Sent before, or (resumed) maybe known to the watcher from its previous stream: an entitlement
+            # deleted while it was away is not among those listed at the resume, but the watcher has it.
+            self._sent.pop(eid, None)
             subject = e.subject_key if e else (known.subject_key if known else "")
             feature = e.feature_key if e else (known.feature_key if known else "")
             kind = e.type if e else (known.type if known else None)
@@ -704,6 +849,8 @@ class WatchSession:
         self._keep(eid, c)
         value, reading, at = c.value, c.reading, c.at
         self._schedule(eid, c.wake_at)
+        if e.type is EntitlementType.METERED:  # a coarse or late change may hide future-dated events
+            rescan.append(eid)
         crossed = self._thresholds.observe(eid, reading) if thresholds else []
         crossings = [
             Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value, reading.period_start)
@@ -716,29 +863,41 @@ class WatchSession:
         return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at,
                       unavailable=c.unavailable, type=e.type), crossings
 
-    def wait_seconds(self, cap: float = 1.0) -> float:
-        """How long to sleep (unless woken): until something is due, at most ``cap``."""
+    def wait_seconds(self, cap: float | None = None) -> float:
+        """How long to sleep unless woken: until something is due (a pending change, a timer, the heartbeat),
+        at most ``cap`` if given. Nothing else wakes an idle session: a change offered to it, a step of the
+        clock (WatchService.clock_stepped) and shutdown call its ``wake``."""
         if self.ended:
             return 0.0
         now = time.monotonic()
         due = self.watch.next_due(now, self._service._clock().timestamp())
         heartbeat = max(0.0, self._last_send + self._heartbeat - now)
         if due is None:
-            return min(cap, heartbeat)
-        if due == 0 and self._throttled:  # due, but the budget held it back: wait for it to refill
-            due = max(THROTTLED_WAIT, self.budget.wait_seconds())
-        return min(cap, due, heartbeat)
+            wait = heartbeat
+        else:
+            if due == 0 and self._throttled:  # due, but the budget held it back: wait for it to refill
+                due = max(THROTTLED_WAIT, self.budget.wait_seconds())
+            wait = min(due, heartbeat)
+        return wait if cap is None else min(cap, wait)
+
+
+def _as_of(covered: float) -> float | None:
+    """The system-clock instant (seconds since the epoch) of ``covered`` (monotonic), or None for -inf."""
+    if covered == float("-inf"):
+        return None
+    return time.time() - max(0.0, time.monotonic() - covered)
 
 
 def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) -> list[Change]:
-    """USAGE changes for newly stored events: one per event type, with its subjects, the (subject, minute) of
-    events stamped after their ingestion, and how early the events are stamped (``earliest_us``, and per
+    """USAGE changes for newly stored events: one per event type, with its subjects, the first (subject, minute)
+    of each subject's events stamped after their ingestion (later minutes are read from the store when that
+    one has come: see WatchSession._schedule_usage), and how early the events are stamped (``earliest_us``, and per
     subject those stamped more than LATE_CUTOFF_US before their ingestion). ``batches``: (events, stored
     flags, ingested microseconds); an event has ``type``, ``subject`` and ``time_us``. On the ingest path of a
     watched server: set comprehensions and min(), no per-event Python statements in the common case (one
     event type, events on time)."""
     subjects: dict[str, set[str]] = {}
-    future: dict[str, set[tuple[str, int]]] = {}
+    future: dict[str, dict[str, int]] = {}  # event type -> subject -> its earliest future minute
     earliest: dict[str, int] = {}
     late: dict[str, dict[str, int]] = {}
     for events, stored, ingested_us in batches:
@@ -770,10 +929,13 @@ def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) 
         if max(e.time_us for e in fresh) > ingested_us:
             for e in fresh:
                 if e.time_us > ingested_us:
-                    future.setdefault(e.type, set()).add((e.subject, e.time_us - e.time_us % 60_000_000))
+                    minute = e.time_us - e.time_us % 60_000_000
+                    firsts = future.setdefault(e.type, {})
+                    if minute < firsts.get(e.subject, minute + 1):
+                        firsts[e.subject] = minute
     changes = []
     for t, subs in subjects.items():
-        minutes = sorted(future.get(t, ()))[:MAX_FUTURE_MINUTES]
+        minutes = sorted(future.get(t, {}).items())
         changes.append(Change(Reason.USAGE, event_type=t, subjects=frozenset(subs),
                               future=tuple((s, from_us(m)) for s, m in minutes), earliest_us=earliest[t],
                               late=tuple(sorted(late.get(t, {}).items()))))

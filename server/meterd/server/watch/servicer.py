@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
+from google.protobuf import timestamp_pb2
+
 from meterd.server import rpc, wire
 from meterd.server.entitlements.servicer import value_to_wire
-from meterd.server.errors import InvalidArgument, MeterdError
+from meterd.server.errors import InvalidArgument, MeterdError, ResourceExhausted
 from meterd.server.watch.changes import Reason
-from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService, WatchSession
-from meterd.server.watch.thresholds import Threshold, ThresholdKind
+from meterd.server.watch.service import (
+    MAX_SELECTION_KEYS,
+    Crossing,
+    Message,
+    Update,
+    WatchRequest,
+    WatchService,
+    WatchSession,
+)
+from meterd.server.watch.thresholds import MAX_THRESHOLDS, Threshold, ThresholdKind
 from meterd.v1 import entitlements_pb2
 
 log = logging.getLogger("meterd.watch")
@@ -60,6 +69,14 @@ def threshold_to_wire(t: Threshold) -> entitlements_pb2.EntitlementThreshold:
 
 
 def request_from_wire(request: entitlements_pb2.WatchEntitlementValuesRequest) -> WatchRequest:
+    """The domain request. Counts are checked before anything is converted: a request of millions of
+    thresholds or keys is refused at the cost of reading its lengths."""
+    if len(request.thresholds) > MAX_THRESHOLDS:
+        raise InvalidArgument.of("thresholds", f"at most {MAX_THRESHOLDS}, got {len(request.thresholds)}")
+    for name in ("subject_keys", "feature_keys"):
+        count = len(getattr(request, name))
+        if count > MAX_SELECTION_KEYS:
+            raise ResourceExhausted(f"{name}: at most {MAX_SELECTION_KEYS} keys, got {count}")
     interval = None
     if request.HasField("coalesce_interval"):
         d = request.coalesce_interval
@@ -100,7 +117,7 @@ def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
 
 
 def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesResponse:
-    return entitlements_pb2.WatchEntitlementValuesResponse(
+    out = entitlements_pb2.WatchEntitlementValuesResponse(
         position=m.position,
         updates=[_update_to_wire(u) for u in m.updates],
         crossings=[_crossing_to_wire(c) for c in m.crossings],
@@ -108,14 +125,32 @@ def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesRespon
         snapshot_complete=m.snapshot_complete,
         resumed=m.resumed,
     )
+    if m.as_of is not None:
+        seconds = int(m.as_of // 1)
+        out.current_as_of.CopyFrom(timestamp_pb2.Timestamp(seconds=seconds, nanos=int((m.as_of - seconds) * 1e9)))
+    return out
+
+
+async def sleep_until_woken(woken: asyncio.Event, seconds: float) -> None:
+    """Waits until ``woken`` is set or ``seconds`` pass, with one timer handle (no task per wait: an idle
+    watch's whole cost between its heartbeats)."""
+    if woken.is_set():
+        return
+    handle = asyncio.get_running_loop().call_later(seconds, woken.set)
+    try:
+        await woken.wait()
+    finally:
+        handle.cancel()
 
 
 async def serve_watch_async(
     service: WatchService, request: entitlements_pb2.WatchEntitlementValuesRequest, context: Any
 ) -> AsyncIterator[entitlements_pb2.WatchEntitlementValuesResponse]:
-    """Serves one watch on the event loop (grpc.aio): it holds no thread while idle; the blocking work (the
-    database reads behind each value) runs on the loop's default executor, the server's bounded worker pool.
-    Ends when the caller cancels (the task is cancelled), its deadline passes, or the server shuts down."""
+    """Serves one watch on the event loop (grpc.aio): it holds no thread while idle, and sleeps until a change,
+    a timer or its heartbeat is due. The blocking work (the request's conversion, the database reads behind
+    each value, the messages' conversion) runs on the loop's default executor, the server's bounded worker
+    pool; a heartbeat (nothing due) is answered on the loop. Ends when the caller cancels (the task is
+    cancelled), its deadline passes, or the server shuts down."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
 
@@ -124,16 +159,21 @@ async def serve_watch_async(
 
     session = None
     try:
-        session = await loop.run_in_executor(None, service.open, request_from_wire(request), wake)
+        domain_request = await loop.run_in_executor(None, request_from_wire, request)
+        session = await loop.run_in_executor(None, service.open, domain_request, wake)
         first = session.start()
-        while (m := await loop.run_in_executor(None, next, first, None)) is not None:
-            yield message_to_wire(m)
+        while (out := await loop.run_in_executor(None, _next_to_wire, first)) is not None:
+            yield out
         while not session.ended:
             woken.clear()
-            for out in await loop.run_in_executor(None, _poll_to_wire, service, session):
+            quick = session.quick()
+            if quick is None:
+                messages = await loop.run_in_executor(None, _poll_to_wire, service, session)
+            else:
+                messages = [message_to_wire(m) for m in quick]
+            for out in messages:
                 yield out
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), session.wait_seconds())
+            await sleep_until_woken(woken, session.wait_seconds())
     except MeterdError as exc:
         status = rpc.grpc_status_of(exc)
         await context.abort(status.code, status.details, status.trailing_metadata)
@@ -152,6 +192,13 @@ def release_session(service: WatchService, session: WatchSession) -> None:
         task.add_done_callback(_detached_tasks.discard)
     else:
         session.close()
+
+
+def _next_to_wire(
+    messages: Iterator[Message],
+) -> entitlements_pb2.WatchEntitlementValuesResponse | None:
+    m = next(messages, None)
+    return None if m is None else message_to_wire(m)
 
 
 def _poll_to_wire(service: WatchService, session: WatchSession) -> list[entitlements_pb2.WatchEntitlementValuesResponse]:
@@ -178,11 +225,11 @@ async def _drive_detached(service: WatchService, session: WatchSession) -> None:
     try:
         while not session.ended and not session.adopting and loop.time() < deadline:
             woken.clear()
-            await loop.run_in_executor(None, session.poll)
+            if session.quick() is None:  # something is due (its messages go nowhere; its crossings are kept)
+                await loop.run_in_executor(None, session.poll)
             if session.adopting:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), max(0.0, min(session.wait_seconds(), deadline - loop.time())))
+            await sleep_until_woken(woken, max(0.0, min(session.wait_seconds(), deadline - loop.time())))
     except Exception:  # a failing poll ends the detached session like a failing stream ends an attached one
         log.exception("watch: detached session failed")
     finally:

@@ -19,6 +19,7 @@ from meterd.server.meters.service import MeterService
 from meterd.server.store.stores import Stores
 from meterd.server.watch.budget import ComputeBudget
 from meterd.server.watch.changes import Change, ChangeLog
+from meterd.server.watch.clock import ClockWatch
 from meterd.server.watch.feed import ChangeFeed
 from meterd.server.watch.remote import RemoteChangeSource
 from meterd.server.watch.service import WatchService
@@ -33,9 +34,11 @@ class Watching:
     service: WatchService
     source: LocalChangeSource
     remote: RemoteChangeSource | None  # None where one process owns the database
+    clock_watch: ClockWatch  # wakes sleeping watches when the server's clock steps
 
     def close(self) -> None:
         """Ends every watch, then stops listening for changes."""
+        self.clock_watch.close()
         self.service.close()
         if self.remote is not None:
             self.remote.close()
@@ -64,7 +67,7 @@ def build(
     credit: CreditService,
     clock: Callable[[], datetime],
 ) -> Watching:
-    feed = ChangeFeed(ChangeLog(), time.monotonic)
+    feed = ChangeFeed(ChangeLog(clock=clock), time.monotonic)
     remote: RemoteChangeSource | None = None
     if stores.replicas is not None:
         # Replicas share the database: every committed change is published to the others (whether or not
@@ -73,9 +76,9 @@ def build(
         remote.subscribe(feed.publish)
         source = LocalChangeSource(lambda: True, lambda: None)
 
-        def publish(changes: Sequence[Change]) -> None:
+        def publish(changes: Sequence[Change], at: float | None = None) -> None:
             if feed.active():
-                feed.publish(changes)
+                feed.publish(changes, at)
             else:
                 feed.log.mark_gap()
 
@@ -84,6 +87,7 @@ def build(
     else:
         source = LocalChangeSource(feed.active, feed.log.mark_gap)
         source.subscribe(feed.publish)
+    feed.horizon = source.published_through
     stores.events.add_commit_listener(source.on_ingest)
     entitlements.add_change_listener(source.on_entitlement)
     grants.add_change_listener(source.on_grant)
@@ -99,5 +103,6 @@ def build(
         clock,
         # Busy: ingest is backlogged (several batches waiting for their commit), not just one in progress.
         budget=ComputeBudget(busy=lambda: events.batches_in_flight() >= BACKLOG_BATCHES),
+        events=events,
     )
-    return Watching(service, source, remote)
+    return Watching(service, source, remote, ClockWatch(clock, service.clock_stepped))

@@ -284,7 +284,8 @@ const (
 	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_UNSPECIFIED WatchSnapshotCause = 0
 	// The first values of a new watch.
 	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_INITIAL WatchSnapshotCause = 1
-	// The resume position was too old (or from another server run): these values replace everything seen.
+	// The resume position was too old (from another server run, or out of the change log) or was sent inside a
+	// snapshot that was not complete: these values replace everything seen.
 	// Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
 	// again from these values (one already beyond it is not reported as a crossing; the value shows it).
 	WatchSnapshotCause_WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD WatchSnapshotCause = 2
@@ -2480,12 +2481,14 @@ type WatchEntitlementValuesRequest struct {
 	// The position of the last message seen on a previous watch with the same selection: continue from there.
 	// While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
 	// of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-	// since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-	// starts with a RESUME_TOO_OLD snapshot.
+	// since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+	// for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+	// string that is no position this server sends is INVALID_ARGUMENT.
 	ResumePosition string `protobuf:"bytes,4,opt,name=resume_position,json=resumePosition,proto3" json:"resume_position,omitempty"`
 	// Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s.
 	CoalesceInterval *durationpb.Duration `protobuf:"bytes,5,opt,name=coalesce_interval,json=coalesceInterval,proto3" json:"coalesce_interval,omitempty"`
-	// An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+	// An idle stream sends a message with just its position (and current_as_of) at least this often; default
+	// 5 s, 0.1 s to 600 s.
 	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -2577,7 +2580,12 @@ type WatchEntitlementValuesResponse struct {
 	// The last message of a snapshot: every selected entitlement has been sent.
 	SnapshotComplete bool `protobuf:"varint,5,opt,name=snapshot_complete,json=snapshotComplete,proto3" json:"snapshot_complete,omitempty"`
 	// The first message after a resume that continues without a gap (no snapshot needed).
-	Resumed       bool `protobuf:"varint,6,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	Resumed bool `protobuf:"varint,6,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	// Every change committed on this server before this instant (its system clock) is reflected in the values
+	// this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+	// stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+	// are still to come. A cache answers from memory only while this instant is recent enough.
+	CurrentAsOf   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=current_as_of,json=currentAsOf,proto3" json:"current_as_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2652,6 +2660,13 @@ func (x *WatchEntitlementValuesResponse) GetResumed() bool {
 		return x.Resumed
 	}
 	return false
+}
+
+func (x *WatchEntitlementValuesResponse) GetCurrentAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CurrentAsOf
+	}
+	return nil
 }
 
 var File_meterd_v1_entitlements_proto protoreflect.FileDescriptor
@@ -2855,14 +2870,15 @@ const file_meterd_v1_entitlements_proto_rawDesc = "" +
 	"thresholds\x12'\n" +
 	"\x0fresume_position\x18\x04 \x01(\tR\x0eresumePosition\x12F\n" +
 	"\x11coalesce_interval\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x10coalesceInterval\x12H\n" +
-	"\x12heartbeat_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\"\xb7\x02\n" +
+	"\x12heartbeat_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\"\xf7\x02\n" +
 	"\x1eWatchEntitlementValuesResponse\x12\x1a\n" +
 	"\bposition\x18\x01 \x01(\tR\bposition\x12;\n" +
 	"\aupdates\x18\x02 \x03(\v2!.meterd.v1.EntitlementValueUpdateR\aupdates\x12:\n" +
 	"\tcrossings\x18\x03 \x03(\v2\x1c.meterd.v1.ThresholdCrossingR\tcrossings\x129\n" +
 	"\bsnapshot\x18\x04 \x01(\x0e2\x1d.meterd.v1.WatchSnapshotCauseR\bsnapshot\x12+\n" +
 	"\x11snapshot_complete\x18\x05 \x01(\bR\x10snapshotComplete\x12\x18\n" +
-	"\aresumed\x18\x06 \x01(\bR\aresumed*\x8c\x01\n" +
+	"\aresumed\x18\x06 \x01(\bR\aresumed\x12>\n" +
+	"\rcurrent_as_of\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vcurrentAsOf*\x8c\x01\n" +
 	"\x0fEntitlementType\x12 \n" +
 	"\x1cENTITLEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18ENTITLEMENT_TYPE_BOOLEAN\x10\x01\x12\x1b\n" +
@@ -3024,31 +3040,32 @@ var file_meterd_v1_entitlements_proto_depIdxs = []int32{
 	31, // 51: meterd.v1.WatchEntitlementValuesResponse.updates:type_name -> meterd.v1.EntitlementValueUpdate
 	32, // 52: meterd.v1.WatchEntitlementValuesResponse.crossings:type_name -> meterd.v1.ThresholdCrossing
 	4,  // 53: meterd.v1.WatchEntitlementValuesResponse.snapshot:type_name -> meterd.v1.WatchSnapshotCause
-	12, // 54: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
-	14, // 55: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
-	16, // 56: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
-	18, // 57: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
-	20, // 58: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
-	22, // 59: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
-	24, // 60: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
-	26, // 61: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
-	28, // 62: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
-	33, // 63: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
-	13, // 64: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
-	15, // 65: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
-	17, // 66: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
-	19, // 67: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
-	21, // 68: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
-	23, // 69: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
-	25, // 70: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
-	27, // 71: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
-	29, // 72: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
-	34, // 73: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
-	64, // [64:74] is the sub-list for method output_type
-	54, // [54:64] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	39, // 54: meterd.v1.WatchEntitlementValuesResponse.current_as_of:type_name -> google.protobuf.Timestamp
+	12, // 55: meterd.v1.EntitlementService.CreateEntitlement:input_type -> meterd.v1.CreateEntitlementRequest
+	14, // 56: meterd.v1.EntitlementService.GetEntitlement:input_type -> meterd.v1.GetEntitlementRequest
+	16, // 57: meterd.v1.EntitlementService.ListEntitlements:input_type -> meterd.v1.ListEntitlementsRequest
+	18, // 58: meterd.v1.EntitlementService.ListSubjectEntitlements:input_type -> meterd.v1.ListSubjectEntitlementsRequest
+	20, // 59: meterd.v1.EntitlementService.DeleteEntitlement:input_type -> meterd.v1.DeleteEntitlementRequest
+	22, // 60: meterd.v1.EntitlementService.GetEntitlementValue:input_type -> meterd.v1.GetEntitlementValueRequest
+	24, // 61: meterd.v1.EntitlementService.GetEntitlementHistory:input_type -> meterd.v1.GetEntitlementHistoryRequest
+	26, // 62: meterd.v1.EntitlementService.ResetEntitlementUsage:input_type -> meterd.v1.ResetEntitlementUsageRequest
+	28, // 63: meterd.v1.EntitlementService.OverrideEntitlement:input_type -> meterd.v1.OverrideEntitlementRequest
+	33, // 64: meterd.v1.EntitlementService.WatchEntitlementValues:input_type -> meterd.v1.WatchEntitlementValuesRequest
+	13, // 65: meterd.v1.EntitlementService.CreateEntitlement:output_type -> meterd.v1.CreateEntitlementResponse
+	15, // 66: meterd.v1.EntitlementService.GetEntitlement:output_type -> meterd.v1.GetEntitlementResponse
+	17, // 67: meterd.v1.EntitlementService.ListEntitlements:output_type -> meterd.v1.ListEntitlementsResponse
+	19, // 68: meterd.v1.EntitlementService.ListSubjectEntitlements:output_type -> meterd.v1.ListSubjectEntitlementsResponse
+	21, // 69: meterd.v1.EntitlementService.DeleteEntitlement:output_type -> meterd.v1.DeleteEntitlementResponse
+	23, // 70: meterd.v1.EntitlementService.GetEntitlementValue:output_type -> meterd.v1.GetEntitlementValueResponse
+	25, // 71: meterd.v1.EntitlementService.GetEntitlementHistory:output_type -> meterd.v1.GetEntitlementHistoryResponse
+	27, // 72: meterd.v1.EntitlementService.ResetEntitlementUsage:output_type -> meterd.v1.ResetEntitlementUsageResponse
+	29, // 73: meterd.v1.EntitlementService.OverrideEntitlement:output_type -> meterd.v1.OverrideEntitlementResponse
+	34, // 74: meterd.v1.EntitlementService.WatchEntitlementValues:output_type -> meterd.v1.WatchEntitlementValuesResponse
+	65, // [65:75] is the sub-list for method output_type
+	55, // [55:65] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_meterd_v1_entitlements_proto_init() }

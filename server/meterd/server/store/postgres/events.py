@@ -35,7 +35,7 @@ from meterd.server.store.postgres.db import (
     storage_error,
 )
 from meterd.server.store.sql.connection import POSTGRES
-from meterd.server.store.sql.events import InsertedBatch, list_page
+from meterd.server.store.sql.events import InsertedBatch, first_event_times, list_page
 from meterd.server.timeutil import to_us
 
 # The third lock marks this transaction as in flight with sequence numbers above the sequence's value read
@@ -262,3 +262,10 @@ class PgEventStore:
         """One page, newest event time first (see store/sql/events.py), read on one connection."""
         with self._pg.connection() as raw:
             return list_page(Conn(raw), POSTGRES, filter, limit, after)
+
+    def first_event_times(
+        self, event_type: str, start_us: int, end_us: int, limit: int
+    ) -> tuple[dict[str, int], int]:
+        """Per subject, the earliest time of its events of ``event_type`` in a span (see store/sql/events.py)."""
+        with self._pg.connection() as raw:
+            return first_event_times(Conn(raw), event_type, start_us, end_us, limit)

@@ -90,6 +90,23 @@ def list_page(
     return page, cursor
 
 
+def first_event_times(
+    conn: Connection, event_type: str, start_us: int, end_us: int, limit: int
+) -> tuple[dict[str, int], int]:
+    """Per subject, the earliest time of its events of ``event_type`` in ``[start_us, end_us)``, from at most
+    ``limit`` events in time order (read by the index on time); and the instant up to which that is
+    complete: ``end_us``, or the last event read when ``limit`` cut the read short."""
+    rows = conn.execute(
+        "SELECT subject, time_us FROM events WHERE type = ? AND time_us >= ? AND time_us < ? ORDER BY time_us LIMIT ?",
+        (event_type, start_us, end_us, limit),
+    ).fetchall()
+    firsts: dict[str, int] = {}
+    for subject, time_us in rows:
+        firsts.setdefault(subject, time_us)
+    # Cut short: what is known holds up to the last time read (events at that very time may be left out).
+    return firsts, (rows[-1][1] if len(rows) >= limit and rows else end_us)
+
+
 def stored_event(r: Sequence[Any], validation_errors: tuple[tuple[str, str], ...]) -> StoredEvent:
     """A listed event from its row (seq, source, id, type, subject, time_us, ingested_us, specversion,
     datacontenttype, dataschema, data)."""

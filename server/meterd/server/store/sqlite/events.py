@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from meterd.server.events.model import EventFilter, Stored, StoredEvent, ValidEvent, warnings_by_index
 from meterd.server.store.sql.connection import SQLITE
-from meterd.server.store.sql.events import InsertedBatch, list_page
+from meterd.server.store.sql.events import InsertedBatch, first_event_times, list_page
 from meterd.server.store.sqlite.db import Database, disk_error, storage_error
 from meterd.server.timeutil import to_us
 
@@ -246,3 +246,9 @@ class SqliteEventStore:
     ) -> tuple[list[StoredEvent], tuple[int, int] | None]:
         """One page, newest event time first (see store/sql/events.py)."""
         return list_page(self._db.reader(), SQLITE, filter, limit, after)
+
+    def first_event_times(
+        self, event_type: str, start_us: int, end_us: int, limit: int
+    ) -> tuple[dict[str, int], int]:
+        """Per subject, the earliest time of its events of ``event_type`` in a span (see store/sql/events.py)."""
+        return first_event_times(self._db.reader(), event_type, start_us, end_us, limit)

@@ -289,7 +289,8 @@ export enum WatchSnapshotCause {
   /** WATCH_SNAPSHOT_CAUSE_INITIAL - The first values of a new watch. */
   WATCH_SNAPSHOT_CAUSE_INITIAL = 1,
   /**
-   * WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD - The resume position was too old (or from another server run): these values replace everything seen.
+   * WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD - The resume position was too old (from another server run, or out of the change log) or was sent inside a
+   * snapshot that was not complete: these values replace everything seen.
    * Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
    * again from these values (one already beyond it is not reported as a crossing; the value shows it).
    */
@@ -785,15 +786,19 @@ export interface WatchEntitlementValuesRequest {
    * The position of the last message seen on a previous watch with the same selection: continue from there.
    * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
    * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-   * starts with a RESUME_TOO_OLD snapshot.
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+   * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+   * string that is no position this server sends is INVALID_ARGUMENT.
    */
   resumePosition: string;
   /** Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s. */
   coalesceInterval:
     | Duration
     | undefined;
-  /** An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s. */
+  /**
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
+   */
   heartbeatInterval: Duration | undefined;
 }
 
@@ -811,6 +816,13 @@ export interface WatchEntitlementValuesResponse {
   snapshotComplete: boolean;
   /** The first message after a resume that continues without a gap (no snapshot needed). */
   resumed: boolean;
+  /**
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   */
+  currentAsOf: Date | undefined;
 }
 
 function createBaseEntitlement(): Entitlement {
@@ -5227,7 +5239,15 @@ export const WatchEntitlementValuesRequest: MessageFns<WatchEntitlementValuesReq
 };
 
 function createBaseWatchEntitlementValuesResponse(): WatchEntitlementValuesResponse {
-  return { position: "", updates: [], crossings: [], snapshot: 0, snapshotComplete: false, resumed: false };
+  return {
+    position: "",
+    updates: [],
+    crossings: [],
+    snapshot: 0,
+    snapshotComplete: false,
+    resumed: false,
+    currentAsOf: undefined,
+  };
 }
 
 export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesResponse> = {
@@ -5249,6 +5269,9 @@ export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesRe
     }
     if (message.resumed !== false) {
       writer.uint32(48).bool(message.resumed);
+    }
+    if (message.currentAsOf !== undefined) {
+      Timestamp.encode(toTimestamp(message.currentAsOf), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -5314,6 +5337,14 @@ export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesRe
             message.resumed = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.currentAsOf = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5342,6 +5373,11 @@ export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesRe
         ? globalThis.Boolean(object.snapshot_complete)
         : false,
       resumed: isSet(object.resumed) ? globalThis.Boolean(object.resumed) : false,
+      currentAsOf: isSet(object.currentAsOf)
+        ? fromJsonTimestamp(object.currentAsOf)
+        : isSet(object.current_as_of)
+        ? fromJsonTimestamp(object.current_as_of)
+        : undefined,
     };
   },
 
@@ -5365,6 +5401,9 @@ export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesRe
     if (message.resumed !== false) {
       obj.resumed = message.resumed;
     }
+    if (message.currentAsOf !== undefined) {
+      obj.currentAsOf = message.currentAsOf.toISOString();
+    }
     return obj;
   },
 
@@ -5381,6 +5420,7 @@ export const WatchEntitlementValuesResponse: MessageFns<WatchEntitlementValuesRe
     message.snapshot = object.snapshot ?? 0;
     message.snapshotComplete = object.snapshotComplete ?? false;
     message.resumed = object.resumed ?? false;
+    message.currentAsOf = object.currentAsOf ?? undefined;
     return message;
   },
 };

@@ -336,70 +336,72 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
       "sume_position\030\004 \001(\t\0224\n\021coalesce_interval" +
       "\030\005 \001(\0132\031.google.protobuf.Duration\0225\n\022hea" +
       "rtbeat_interval\030\006 \001(\0132\031.google.protobuf." +
-      "Duration\"\364\001\n\036WatchEntitlementValuesRespo" +
+      "Duration\"\247\002\n\036WatchEntitlementValuesRespo" +
       "nse\022\020\n\010position\030\001 \001(\t\0222\n\007updates\030\002 \003(\0132!" +
       ".meterd.v1.EntitlementValueUpdate\022/\n\tcro" +
       "ssings\030\003 \003(\0132\034.meterd.v1.ThresholdCrossi" +
       "ng\022/\n\010snapshot\030\004 \001(\0162\035.meterd.v1.WatchSn" +
       "apshotCause\022\031\n\021snapshot_complete\030\005 \001(\010\022\017" +
-      "\n\007resumed\030\006 \001(\010*\214\001\n\017EntitlementType\022 \n\034E" +
-      "NTITLEMENT_TYPE_UNSPECIFIED\020\000\022\034\n\030ENTITLE" +
-      "MENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITLEMENT_TYPE_" +
-      "STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_METERED\020\003*\204" +
-      "\001\n\022EntitlementOrderBy\022$\n ENTITLEMENT_ORD" +
-      "ER_BY_UNSPECIFIED\020\000\022#\n\037ENTITLEMENT_ORDER" +
-      "_BY_CREATED_AT\020\001\022#\n\037ENTITLEMENT_ORDER_BY" +
-      "_UPDATED_AT\020\002*\232\001\n\026MeasureUsageFromPreset" +
-      "\022)\n%MEASURE_USAGE_FROM_PRESET_UNSPECIFIE" +
-      "D\020\000\022!\n\035MEASURE_USAGE_FROM_PRESET_NOW\020\001\0222" +
-      "\n.MEASURE_USAGE_FROM_PRESET_CURRENT_PERI" +
-      "OD_START\020\002*\251\004\n\027EntitlementChangeReason\022)" +
-      "\n%ENTITLEMENT_CHANGE_REASON_UNSPECIFIED\020" +
-      "\000\022&\n\"ENTITLEMENT_CHANGE_REASON_SNAPSHOT\020" +
-      "\001\022#\n\037ENTITLEMENT_CHANGE_REASON_USAGE\020\002\022+" +
-      "\n\'ENTITLEMENT_CHANGE_REASON_GRANT_CREATE" +
-      "D\020\003\022*\n&ENTITLEMENT_CHANGE_REASON_GRANT_V" +
-      "OIDED\020\004\022#\n\037ENTITLEMENT_CHANGE_REASON_RES" +
-      "ET\020\005\022\"\n\036ENTITLEMENT_CHANGE_REASON_TIME\020\006" +
-      "\0221\n-ENTITLEMENT_CHANGE_REASON_ENTITLEMEN" +
-      "T_CREATED\020\007\0224\n0ENTITLEMENT_CHANGE_REASON" +
-      "_ENTITLEMENT_OVERRIDDEN\020\010\0221\n-ENTITLEMENT" +
-      "_CHANGE_REASON_ENTITLEMENT_DELETED\020\t\022+\n\'" +
-      "ENTITLEMENT_CHANGE_REASON_METER_UPDATED\020" +
-      "\n\022+\n\'ENTITLEMENT_CHANGE_REASON_METER_DEL" +
-      "ETED\020\013*\255\001\n\022WatchSnapshotCause\022$\n WATCH_S" +
-      "NAPSHOT_CAUSE_UNSPECIFIED\020\000\022 \n\034WATCH_SNA" +
-      "PSHOT_CAUSE_INITIAL\020\001\022\'\n#WATCH_SNAPSHOT_" +
-      "CAUSE_RESUME_TOO_OLD\020\002\022&\n\"WATCH_SNAPSHOT" +
-      "_CAUSE_READER_BEHIND\020\0032\217\010\n\022EntitlementSe" +
-      "rvice\022^\n\021CreateEntitlement\022#.meterd.v1.C" +
-      "reateEntitlementRequest\032$.meterd.v1.Crea" +
-      "teEntitlementResponse\022U\n\016GetEntitlement\022" +
-      " .meterd.v1.GetEntitlementRequest\032!.mete" +
-      "rd.v1.GetEntitlementResponse\022[\n\020ListEnti" +
-      "tlements\022\".meterd.v1.ListEntitlementsReq" +
-      "uest\032#.meterd.v1.ListEntitlementsRespons" +
-      "e\022p\n\027ListSubjectEntitlements\022).meterd.v1" +
-      ".ListSubjectEntitlementsRequest\032*.meterd" +
-      ".v1.ListSubjectEntitlementsResponse\022^\n\021D" +
-      "eleteEntitlement\022#.meterd.v1.DeleteEntit" +
-      "lementRequest\032$.meterd.v1.DeleteEntitlem" +
-      "entResponse\022d\n\023GetEntitlementValue\022%.met" +
-      "erd.v1.GetEntitlementValueRequest\032&.mete" +
-      "rd.v1.GetEntitlementValueResponse\022j\n\025Get" +
-      "EntitlementHistory\022\'.meterd.v1.GetEntitl" +
-      "ementHistoryRequest\032(.meterd.v1.GetEntit" +
-      "lementHistoryResponse\022j\n\025ResetEntitlemen" +
-      "tUsage\022\'.meterd.v1.ResetEntitlementUsage" +
-      "Request\032(.meterd.v1.ResetEntitlementUsag" +
-      "eResponse\022d\n\023OverrideEntitlement\022%.meter" +
-      "d.v1.OverrideEntitlementRequest\032&.meterd" +
-      ".v1.OverrideEntitlementResponse\022o\n\026Watch" +
-      "EntitlementValues\022(.meterd.v1.WatchEntit" +
-      "lementValuesRequest\032).meterd.v1.WatchEnt" +
-      "itlementValuesResponse0\001BL\n\rdev.meterd.v" +
-      "1B\021EntitlementsProtoP\001Z&meterd.dev/stubs" +
-      "/go/meterd/v1;meterdv1b\006proto3"
+      "\n\007resumed\030\006 \001(\010\0221\n\rcurrent_as_of\030\007 \001(\0132\032" +
+      ".google.protobuf.Timestamp*\214\001\n\017Entitleme" +
+      "ntType\022 \n\034ENTITLEMENT_TYPE_UNSPECIFIED\020\000" +
+      "\022\034\n\030ENTITLEMENT_TYPE_BOOLEAN\020\001\022\033\n\027ENTITL" +
+      "EMENT_TYPE_STATIC\020\002\022\034\n\030ENTITLEMENT_TYPE_" +
+      "METERED\020\003*\204\001\n\022EntitlementOrderBy\022$\n ENTI" +
+      "TLEMENT_ORDER_BY_UNSPECIFIED\020\000\022#\n\037ENTITL" +
+      "EMENT_ORDER_BY_CREATED_AT\020\001\022#\n\037ENTITLEME" +
+      "NT_ORDER_BY_UPDATED_AT\020\002*\232\001\n\026MeasureUsag" +
+      "eFromPreset\022)\n%MEASURE_USAGE_FROM_PRESET" +
+      "_UNSPECIFIED\020\000\022!\n\035MEASURE_USAGE_FROM_PRE" +
+      "SET_NOW\020\001\0222\n.MEASURE_USAGE_FROM_PRESET_C" +
+      "URRENT_PERIOD_START\020\002*\251\004\n\027EntitlementCha" +
+      "ngeReason\022)\n%ENTITLEMENT_CHANGE_REASON_U" +
+      "NSPECIFIED\020\000\022&\n\"ENTITLEMENT_CHANGE_REASO" +
+      "N_SNAPSHOT\020\001\022#\n\037ENTITLEMENT_CHANGE_REASO" +
+      "N_USAGE\020\002\022+\n\'ENTITLEMENT_CHANGE_REASON_G" +
+      "RANT_CREATED\020\003\022*\n&ENTITLEMENT_CHANGE_REA" +
+      "SON_GRANT_VOIDED\020\004\022#\n\037ENTITLEMENT_CHANGE" +
+      "_REASON_RESET\020\005\022\"\n\036ENTITLEMENT_CHANGE_RE" +
+      "ASON_TIME\020\006\0221\n-ENTITLEMENT_CHANGE_REASON" +
+      "_ENTITLEMENT_CREATED\020\007\0224\n0ENTITLEMENT_CH" +
+      "ANGE_REASON_ENTITLEMENT_OVERRIDDEN\020\010\0221\n-" +
+      "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DE" +
+      "LETED\020\t\022+\n\'ENTITLEMENT_CHANGE_REASON_MET" +
+      "ER_UPDATED\020\n\022+\n\'ENTITLEMENT_CHANGE_REASO" +
+      "N_METER_DELETED\020\013*\255\001\n\022WatchSnapshotCause" +
+      "\022$\n WATCH_SNAPSHOT_CAUSE_UNSPECIFIED\020\000\022 " +
+      "\n\034WATCH_SNAPSHOT_CAUSE_INITIAL\020\001\022\'\n#WATC" +
+      "H_SNAPSHOT_CAUSE_RESUME_TOO_OLD\020\002\022&\n\"WAT" +
+      "CH_SNAPSHOT_CAUSE_READER_BEHIND\020\0032\217\010\n\022En" +
+      "titlementService\022^\n\021CreateEntitlement\022#." +
+      "meterd.v1.CreateEntitlementRequest\032$.met" +
+      "erd.v1.CreateEntitlementResponse\022U\n\016GetE" +
+      "ntitlement\022 .meterd.v1.GetEntitlementReq" +
+      "uest\032!.meterd.v1.GetEntitlementResponse\022" +
+      "[\n\020ListEntitlements\022\".meterd.v1.ListEnti" +
+      "tlementsRequest\032#.meterd.v1.ListEntitlem" +
+      "entsResponse\022p\n\027ListSubjectEntitlements\022" +
+      ").meterd.v1.ListSubjectEntitlementsReque" +
+      "st\032*.meterd.v1.ListSubjectEntitlementsRe" +
+      "sponse\022^\n\021DeleteEntitlement\022#.meterd.v1." +
+      "DeleteEntitlementRequest\032$.meterd.v1.Del" +
+      "eteEntitlementResponse\022d\n\023GetEntitlement" +
+      "Value\022%.meterd.v1.GetEntitlementValueReq" +
+      "uest\032&.meterd.v1.GetEntitlementValueResp" +
+      "onse\022j\n\025GetEntitlementHistory\022\'.meterd.v" +
+      "1.GetEntitlementHistoryRequest\032(.meterd." +
+      "v1.GetEntitlementHistoryResponse\022j\n\025Rese" +
+      "tEntitlementUsage\022\'.meterd.v1.ResetEntit" +
+      "lementUsageRequest\032(.meterd.v1.ResetEnti" +
+      "tlementUsageResponse\022d\n\023OverrideEntitlem" +
+      "ent\022%.meterd.v1.OverrideEntitlementReque" +
+      "st\032&.meterd.v1.OverrideEntitlementRespon" +
+      "se\022o\n\026WatchEntitlementValues\022(.meterd.v1" +
+      ".WatchEntitlementValuesRequest\032).meterd." +
+      "v1.WatchEntitlementValuesResponse0\001BL\n\rd" +
+      "ev.meterd.v1B\021EntitlementsProtoP\001Z&meter" +
+      "d.dev/stubs/go/meterd/v1;meterdv1b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -611,7 +613,7 @@ public final class EntitlementsProto extends com.google.protobuf.GeneratedFile {
     internal_static_meterd_v1_WatchEntitlementValuesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meterd_v1_WatchEntitlementValuesResponse_descriptor,
-        new java.lang.String[] { "Position", "Updates", "Crossings", "Snapshot", "SnapshotComplete", "Resumed", });
+        new java.lang.String[] { "Position", "Updates", "Crossings", "Snapshot", "SnapshotComplete", "Resumed", "CurrentAsOf", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();

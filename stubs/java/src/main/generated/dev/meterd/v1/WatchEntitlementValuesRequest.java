@@ -234,8 +234,9 @@ private static final long serialVersionUID = 0L;
    * The position of the last message seen on a previous watch with the same selection: continue from there.
    * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
    * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-   * starts with a RESUME_TOO_OLD snapshot.
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+   * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+   * string that is no position this server sends is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -259,8 +260,9 @@ private static final long serialVersionUID = 0L;
    * The position of the last message seen on a previous watch with the same selection: continue from there.
    * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
    * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-   * starts with a RESUME_TOO_OLD snapshot.
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+   * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+   * string that is no position this server sends is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -323,7 +325,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration heartbeatInterval_;
   /**
    * <pre>
-   * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -335,7 +338,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -347,7 +351,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1508,8 +1513,9 @@ private static final long serialVersionUID = 0L;
      * The position of the last message seen on a previous watch with the same selection: continue from there.
      * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
      * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-     * starts with a RESUME_TOO_OLD snapshot.
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+     * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+     * string that is no position this server sends is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1532,8 +1538,9 @@ private static final long serialVersionUID = 0L;
      * The position of the last message seen on a previous watch with the same selection: continue from there.
      * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
      * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-     * starts with a RESUME_TOO_OLD snapshot.
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+     * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+     * string that is no position this server sends is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1557,8 +1564,9 @@ private static final long serialVersionUID = 0L;
      * The position of the last message seen on a previous watch with the same selection: continue from there.
      * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
      * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-     * starts with a RESUME_TOO_OLD snapshot.
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+     * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+     * string that is no position this server sends is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1578,8 +1586,9 @@ private static final long serialVersionUID = 0L;
      * The position of the last message seen on a previous watch with the same selection: continue from there.
      * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
      * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-     * starts with a RESUME_TOO_OLD snapshot.
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+     * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+     * string that is no position this server sends is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1596,8 +1605,9 @@ private static final long serialVersionUID = 0L;
      * The position of the last message seen on a previous watch with the same selection: continue from there.
      * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
      * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-     * starts with a RESUME_TOO_OLD snapshot.
+     * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+     * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+     * string that is no position this server sends is INVALID_ARGUMENT.
      * </pre>
      *
      * <code>string resume_position = 4;</code>
@@ -1776,7 +1786,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> heartbeatIntervalBuilder_;
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1787,7 +1798,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1802,7 +1814,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1822,7 +1835,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1840,7 +1854,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1865,7 +1880,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1882,7 +1898,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1894,7 +1911,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1909,7 +1927,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+     * 5 s, 0.1 s to 600 s.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>

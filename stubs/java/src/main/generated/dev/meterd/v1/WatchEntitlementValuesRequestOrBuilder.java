@@ -141,8 +141,9 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
    * The position of the last message seen on a previous watch with the same selection: continue from there.
    * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
    * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-   * starts with a RESUME_TOO_OLD snapshot.
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+   * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+   * string that is no position this server sends is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -154,8 +155,9 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
    * The position of the last message seen on a previous watch with the same selection: continue from there.
    * While it is still retained (same server run, within the change log, and with thresholds within 5 minutes
    * of the previous stream's end), the stream starts with a `resumed` message, then sends the values changed
-   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise it
-   * starts with a RESUME_TOO_OLD snapshot.
+   * since, and replays the threshold crossings since (ThresholdCrossing.replayed) once each; otherwise (also
+   * for the position of a snapshot's message before its last) it starts with a RESUME_TOO_OLD snapshot. A
+   * string that is no position this server sends is INVALID_ARGUMENT.
    * </pre>
    *
    * <code>string resume_position = 4;</code>
@@ -193,7 +195,8 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
 
   /**
    * <pre>
-   * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -202,7 +205,8 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
   boolean hasHeartbeatInterval();
   /**
    * <pre>
-   * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -211,7 +215,8 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
   com.google.protobuf.Duration getHeartbeatInterval();
   /**
    * <pre>
-   * An idle stream sends a message with just its position at least this often; default 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
+   * 5 s, 0.1 s to 600 s.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>

@@ -56,6 +56,7 @@ private static final long serialVersionUID = 0L;
             dev.meterd.v1.WatchEntitlementValuesResponse.class, dev.meterd.v1.WatchEntitlementValuesResponse.Builder.class);
   }
 
+  private int bitField0_;
   public static final int POSITION_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private volatile java.lang.Object position_ = "";
@@ -281,6 +282,53 @@ private static final long serialVersionUID = 0L;
     return resumed_;
   }
 
+  public static final int CURRENT_AS_OF_FIELD_NUMBER = 7;
+  private com.google.protobuf.Timestamp currentAsOf_;
+  /**
+   * <pre>
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+   * @return Whether the currentAsOf field is set.
+   */
+  @java.lang.Override
+  public boolean hasCurrentAsOf() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+   * @return The currentAsOf.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getCurrentAsOf() {
+    return currentAsOf_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : currentAsOf_;
+  }
+  /**
+   * <pre>
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getCurrentAsOfOrBuilder() {
+    return currentAsOf_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : currentAsOf_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -312,6 +360,9 @@ private static final long serialVersionUID = 0L;
     }
     if (resumed_ != false) {
       output.writeBool(6, resumed_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(7, getCurrentAsOf());
     }
     getUnknownFields().writeTo(output);
   }
@@ -350,6 +401,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(6, resumed_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getCurrentAsOf());
+    }
     return size;
   }
   @java.lang.Override
@@ -385,6 +440,11 @@ private static final long serialVersionUID = 0L;
         != other.getSnapshotComplete()) return false;
     if (getResumed()
         != other.getResumed()) return false;
+    if (hasCurrentAsOf() != other.hasCurrentAsOf()) return false;
+    if (hasCurrentAsOf()) {
+      if (!getCurrentAsOf()
+          .equals(other.getCurrentAsOf())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -414,6 +474,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + RESUMED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getResumed());
+    if (hasCurrentAsOf()) {
+      hash = (37 * hash) + CURRENT_AS_OF_FIELD_NUMBER;
+      hash = (53 * hash) + getCurrentAsOf().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -537,13 +601,21 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.meterd.v1.WatchEntitlementValuesResponse.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetUpdatesFieldBuilder();
+        internalGetCrossingsFieldBuilder();
+        internalGetCurrentAsOfFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
@@ -567,6 +639,11 @@ private static final long serialVersionUID = 0L;
       snapshot_ = 0;
       snapshotComplete_ = false;
       resumed_ = false;
+      currentAsOf_ = null;
+      if (currentAsOfBuilder_ != null) {
+        currentAsOfBuilder_.dispose();
+        currentAsOfBuilder_ = null;
+      }
       return this;
     }
 
@@ -634,6 +711,14 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.resumed_ = resumed_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.currentAsOf_ = currentAsOfBuilder_ == null
+            ? currentAsOf_
+            : currentAsOfBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -714,6 +799,9 @@ private static final long serialVersionUID = 0L;
       if (other.getResumed() != false) {
         setResumed(other.getResumed());
       }
+      if (other.hasCurrentAsOf()) {
+        mergeCurrentAsOf(other.getCurrentAsOf());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -786,6 +874,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
+            case 58: {
+              input.readMessage(
+                  internalGetCurrentAsOfFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1677,6 +1772,190 @@ private static final long serialVersionUID = 0L;
       resumed_ = false;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp currentAsOf_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> currentAsOfBuilder_;
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     * @return Whether the currentAsOf field is set.
+     */
+    public boolean hasCurrentAsOf() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     * @return The currentAsOf.
+     */
+    public com.google.protobuf.Timestamp getCurrentAsOf() {
+      if (currentAsOfBuilder_ == null) {
+        return currentAsOf_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : currentAsOf_;
+      } else {
+        return currentAsOfBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    public Builder setCurrentAsOf(com.google.protobuf.Timestamp value) {
+      if (currentAsOfBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        currentAsOf_ = value;
+      } else {
+        currentAsOfBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    public Builder setCurrentAsOf(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (currentAsOfBuilder_ == null) {
+        currentAsOf_ = builderForValue.build();
+      } else {
+        currentAsOfBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    public Builder mergeCurrentAsOf(com.google.protobuf.Timestamp value) {
+      if (currentAsOfBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          currentAsOf_ != null &&
+          currentAsOf_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getCurrentAsOfBuilder().mergeFrom(value);
+        } else {
+          currentAsOf_ = value;
+        }
+      } else {
+        currentAsOfBuilder_.mergeFrom(value);
+      }
+      if (currentAsOf_ != null) {
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    public Builder clearCurrentAsOf() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      currentAsOf_ = null;
+      if (currentAsOfBuilder_ != null) {
+        currentAsOfBuilder_.dispose();
+        currentAsOfBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getCurrentAsOfBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return internalGetCurrentAsOfFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getCurrentAsOfOrBuilder() {
+      if (currentAsOfBuilder_ != null) {
+        return currentAsOfBuilder_.getMessageOrBuilder();
+      } else {
+        return currentAsOf_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : currentAsOf_;
+      }
+    }
+    /**
+     * <pre>
+     * Every change committed on this server before this instant (its system clock) is reflected in the values
+     * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+     * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+     * are still to come. A cache answers from memory only while this instant is recent enough.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetCurrentAsOfFieldBuilder() {
+      if (currentAsOfBuilder_ == null) {
+        currentAsOfBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getCurrentAsOf(),
+                getParentForChildren(),
+                isClean());
+        currentAsOf_ = null;
+      }
+      return currentAsOfBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:meterd.v1.WatchEntitlementValuesResponse)

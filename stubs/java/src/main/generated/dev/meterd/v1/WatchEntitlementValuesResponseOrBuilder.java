@@ -156,4 +156,40 @@ public interface WatchEntitlementValuesResponseOrBuilder extends
    * @return The resumed.
    */
   boolean getResumed();
+
+  /**
+   * <pre>
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+   * @return Whether the currentAsOf field is set.
+   */
+  boolean hasCurrentAsOf();
+  /**
+   * <pre>
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+   * @return The currentAsOf.
+   */
+  com.google.protobuf.Timestamp getCurrentAsOf();
+  /**
+   * <pre>
+   * Every change committed on this server before this instant (its system clock) is reflected in the values
+   * this stream has sent, this message's included: how current a mirror of the stream is. Unset while the
+   * stream cannot say so: on the messages of a snapshot before its last, and while changes a resume missed
+   * are still to come. A cache answers from memory only while this instant is recent enough.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp current_as_of = 7;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getCurrentAsOfOrBuilder();
 }

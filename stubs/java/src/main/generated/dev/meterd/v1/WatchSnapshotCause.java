@@ -33,7 +33,8 @@ public enum WatchSnapshotCause
   WATCH_SNAPSHOT_CAUSE_INITIAL(1),
   /**
    * <pre>
-   * The resume position was too old (or from another server run): these values replace everything seen.
+   * The resume position was too old (from another server run, or out of the change log) or was sent inside a
+   * snapshot that was not complete: these values replace everything seen.
    * Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
    * again from these values (one already beyond it is not reported as a crossing; the value shows it).
    * </pre>
@@ -79,7 +80,8 @@ public enum WatchSnapshotCause
   public static final int WATCH_SNAPSHOT_CAUSE_INITIAL_VALUE = 1;
   /**
    * <pre>
-   * The resume position was too old (or from another server run): these values replace everything seen.
+   * The resume position was too old (from another server run, or out of the change log) or was sent inside a
+   * snapshot that was not complete: these values replace everything seen.
    * Threshold crossings that happened while the watcher was away are not replayed: each threshold starts
    * again from these values (one already beyond it is not reported as a crossing; the value shows it).
    * </pre>
