@@ -19,23 +19,6 @@ GRPCURL_MODULE := github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 # break existing clients); set BUF_AGAINST='.git#branch=main' on a feature branch.
 BUF_AGAINST ?= .git\#ref=HEAD~1
 
-# Files kept in `ruff format` shape, checked by `make lint` and rewritten by `make fmt`: the files written since
-# the check began. Widen to the whole tree (`$(PY_SOURCES)`) once it has been formatted in one pass.
-FORMATTED := server/meterd/server/wiring server/meterd/server/balances/__init__.py \
-  server/meterd/server/store/stores.py server/meterd/server/store/sqlite/stores.py \
-  server/meterd/server/store/postgres/stores.py server/meterd/server/store/sql/__init__.py \
-  server/meterd/server/store/sql/connection.py server/meterd/server/store/sql/events.py \
-  server/meterd/server/store/sql/meters.py server/meterd/server/store/sql/migrations.py \
-  server/meterd/server/store/sql/snapshots.py scripts/import_graph.py \
-  server/meterd/server/store/rowsets.py server/meterd/server/events/retention.py bench/scale.py \
-  tests/api/test_meter_row_sets.py tests/api/test_row_set_migration.py tests/api/test_retention.py \
-  tests/data/write_old_layouts.py \
-  server/meterd/server/notifications server/meterd/server/webhooks.py \
-  server/meterd/server/store/sql/notifications.py server/meterd/server/http/routes/notifications.py \
-  server/meterd/server/wiring/notifications.py bench/notifications.py tests/notify_support.py \
-  tests/api/test_notifications.py tests/api/test_notification_client.py tests/api/test_notification_crossings.py \
-  tests/api/test_notification_faults.py tests/api/test_notification_http.py tests/unit/test_notification_domain.py \
-  tests/cli/test_notifications_cli.py bench/idle.py tests/api/test_flow_control.py
 PY_SOURCES := client/meterd/client server tests bench scripts
 
 .PHONY: help setup lock generate check-generated check-stubs run test test-slow lint fmt bench bench-scale stubs clean fuzz
@@ -126,19 +109,19 @@ fuzz: setup ## the wire and HTTP fuzz tests with many examples per RPC and route
 
 # The server's type check runs with --check-untyped-defs (bodies of functions without annotations too); the
 # layer contracts are .importlinter's (an import pointing back up the layers fails here, and so in CI).
-lint: setup ## buf lint and breaking, ruff (check; format on FORMATTED), unasync --check, mypy, the layer contracts
+lint: setup ## buf lint and breaking, ruff (check, format --check), unasync --check, mypy, the layer contracts
 	$(BUF) lint
 	$(BUF) breaking --against '$(BUF_AGAINST)'
 	$(VENV)/bin/ruff check $(PY_SOURCES)
-	$(VENV)/bin/ruff format --check $(FORMATTED)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(VENV)/bin/mypy --strict client/meterd/client
 	$(PY) scripts/unasync.py --check
 	$(VENV)/bin/mypy --check-untyped-defs server/meterd/server
 	$(VENV)/bin/lint-imports
 
-fmt: setup ## ruff format (and import sorting) on the files kept in format shape (FORMATTED)
-	$(VENV)/bin/ruff check --select I --fix $(FORMATTED)
-	$(VENV)/bin/ruff format $(FORMATTED)
+fmt: setup ## ruff format and import sorting over every Python source
+	$(VENV)/bin/ruff check --select I --fix $(PY_SOURCES)
+	$(VENV)/bin/ruff format $(PY_SOURCES)
 
 bench: setup ## benchmarks: bench/results/*.json and a short table
 	$(PY) bench/run.py

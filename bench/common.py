@@ -34,16 +34,32 @@ def free_port() -> int:
 class Server:
     """`meterd serve` in a child process, with its peak resident memory sampled in the background."""
 
-    def __init__(self, db: Path, config: Path | None = None, *, command: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Path,
+        config: Path | None = None,
+        *,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         """``command`` runs instead of ``python -m meterd.server`` (given the same arguments)."""
         self.address = f"127.0.0.1:{free_port()}"
-        args = [*(command or [sys.executable, "-m", "meterd.server"]), "serve", "--listen", self.address,
-                "--db", str(db)]
+        args = [
+            *(command or [sys.executable, "-m", "meterd.server"]),
+            "serve",
+            "--listen",
+            self.address,
+            "--db",
+            str(db),
+        ]
         if config:
             args += ["--config", str(config)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, "METERD_LOG_FORMAT": "text", **(env or {})})
+        self.proc = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "METERD_LOG_FORMAT": "text", **(env or {})},
+        )
         self.peak_rss = 0
         self._stop = threading.Event()
         deadline = time.monotonic() + 120
@@ -77,8 +93,12 @@ class Server:
 
 
 def load_in_process(
-    db: Any, event_store: Callable[[Any], Any], meter_store: Callable[[Any, Any], Any], specs: list[dict[str, Any]],
-    event: Callable[[str, int, int, random.Random], events_pb2.Event], n: int,
+    db: Any,
+    event_store: Callable[[Any], Any],
+    meter_store: Callable[[Any, Any], Any],
+    specs: list[dict[str, Any]],
+    event: Callable[[str, int, int, random.Random], events_pb2.Event],
+    n: int,
 ) -> float:
     """Creates the meters in ``specs`` and ingests n events ``event("e", i, n, rng)`` into ``db`` (a store
     backend's Database, closed at the end; its stores built by ``event_store(db)`` and ``meter_store(db,
@@ -94,8 +114,15 @@ def load_in_process(
     events = event_store(db)
     meters = MeterService(meter_store(db, events), utcnow)
     for spec in specs:
-        meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
-                                             spec.get("value_property"), spec["group_by"]))
+        meters.create(
+            definition_from_fields(
+                spec["slug"],
+                spec["event_type"],
+                spec["aggregation"],
+                spec.get("value_property"),
+                spec["group_by"],
+            )
+        )
     service = EventService(events, utcnow)
     rng = random.Random(n)
     start = time.perf_counter()
@@ -103,7 +130,9 @@ def load_in_process(
     batch = 1000
     for base in range(0, n, batch):
         wire = [event("e", i, n, rng) for i in range(base, min(n, base + batch))]
-        pending.append(service.submit_batch([(e, e.time.seconds * 1_000_000 + e.time.nanos // 1000) for e in wire]))
+        pending.append(
+            service.submit_batch([(e, e.time.seconds * 1_000_000 + e.time.nanos // 1000) for e in wire])
+        )
         if len(pending) > 8:
             pending.pop(0).result()
         if base and base % 1_000_000 == 0:
@@ -125,8 +154,12 @@ def percentile(samples: list[float], p: float) -> float:
 
 def write_result(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, **payload}
+    payload = {
+        "benchmark": name,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        **payload,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path

@@ -36,18 +36,35 @@ def setup(address: str, hours: int, grants: int, now: datetime) -> dict[str, Any
     step = span / hours
     rng = random.Random(6)
     with OpenMeter(address, timeout=300) as om:
-        om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "SUM",
-                          "valueProperty": "$.tokens", "groupBy": {"model": "$.model"}})
+        om.meters.create(
+            {
+                "slug": "tokens_total",
+                "eventType": "tokens",
+                "aggregation": "SUM",
+                "valueProperty": "$.tokens",
+                "groupBy": {"model": "$.model"},
+            }
+        )
         om.features.create({"key": FEATURE, "name": "AI tokens", "meterSlug": "tokens_total"})
-        om.subjects.create_entitlement(SUBJECT, {
-            "type": "metered", "featureKey": FEATURE, "usagePeriod": {"interval": "YEAR", "anchor": start},
-            "measureUsageFrom": start, "issueAfterReset": 1000,
-        })
+        om.subjects.create_entitlement(
+            SUBJECT,
+            {
+                "type": "metered",
+                "featureKey": FEATURE,
+                "usagePeriod": {"interval": "YEAR", "anchor": start},
+                "measureUsageFrom": start,
+                "issueAfterReset": 1000,
+            },
+        )
         kinds = {"recurring_daily": 0, "recurring_weekly": 0, "recurring_monthly": 0, "one_off": 0}
         for i in range(grants):
             effective = start + step * rng.randrange(0, max(1, hours - 24))
-            g: dict[str, Any] = {"amount": rng.randrange(100, 5000), "priority": rng.randrange(1, 6),
-                                 "effectiveAt": effective, "maxRolloverAmount": rng.randrange(0, 500)}
+            g: dict[str, Any] = {
+                "amount": rng.randrange(100, 5000),
+                "priority": rng.randrange(1, 6),
+                "effectiveAt": effective,
+                "maxRolloverAmount": rng.randrange(0, 500),
+            }
             if i % 5 == 0:
                 g["recurrence"], g["expiration"] = {"interval": "DAY"}, {"duration": "MONTH", "count": 2}
                 kinds["recurring_daily"] += 1
@@ -58,20 +75,37 @@ def setup(address: str, hours: int, grants: int, now: datetime) -> dict[str, Any
                 g["recurrence"], g["expiration"] = {"interval": "MONTH"}, {"duration": "YEAR", "count": 2}
                 kinds["recurring_monthly"] += 1
             else:
-                g["expiration"] = rng.choice([{"duration": "DAY", "count": rng.randrange(1, 30)},
-                                              {"duration": "WEEK", "count": rng.randrange(1, 8)},
-                                              {"duration": "MONTH", "count": rng.randrange(1, 6)}])
+                g["expiration"] = rng.choice(
+                    [
+                        {"duration": "DAY", "count": rng.randrange(1, 30)},
+                        {"duration": "WEEK", "count": rng.randrange(1, 8)},
+                        {"duration": "MONTH", "count": rng.randrange(1, 6)},
+                    ]
+                )
                 kinds["one_off"] += 1
             om.subjects.create_entitlement_grant(SUBJECT, FEATURE, g)
         t0 = time.perf_counter()
         with om.events.stream(batch_size=1000, max_in_flight=8) as stream:
             for h in range(hours):
-                stream.send({"specversion": "1.0", "id": f"u{h}", "source": "bench", "type": "tokens",
-                             "subject": SUBJECT, "time": start + step * h + timedelta(minutes=rng.randrange(60)),
-                             "data": {"tokens": rng.randrange(1, 400), "model": rng.choice(["a", "b"])}})
+                stream.send(
+                    {
+                        "specversion": "1.0",
+                        "id": f"u{h}",
+                        "source": "bench",
+                        "type": "tokens",
+                        "subject": SUBJECT,
+                        "time": start + step * h + timedelta(minutes=rng.randrange(60)),
+                        "data": {"tokens": rng.randrange(1, 400), "model": rng.choice(["a", "b"])},
+                    }
+                )
         ingest_s = time.perf_counter() - t0
-    return {"events": hours, "grants": grants, "grant_kinds": kinds, "ingest_seconds": round(ingest_s, 2),
-            "period_start": start.isoformat()}
+    return {
+        "events": hours,
+        "grants": grants,
+        "grant_kinds": kinds,
+        "ingest_seconds": round(ingest_s, 2),
+        "period_start": start.isoformat(),
+    }
 
 
 def clear_snapshots(db: Path) -> None:
@@ -96,8 +130,11 @@ def value_ms(om: OpenMeter) -> float:
 
 
 def summary(samples: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(percentile(samples, 50), 2), "p99_ms": round(percentile(samples, 99), 2),
-            "samples": len(samples)}
+    return {
+        "p50_ms": round(percentile(samples, 50), 2),
+        "p99_ms": round(percentile(samples, 99), 2),
+        "samples": len(samples),
+    }
 
 
 def _client_loop(address: str, seconds: float, out: Any) -> None:
@@ -134,9 +171,23 @@ def ingest_listener_cost(events: int) -> dict[str, float]:
         store = SqliteSnapshotStore(db)
         for i in range(1000):  # many subjects with snapshots
             store._bounds[("tokens", f"s{i}")] = 1_000_000
-        batch = [(i, ValidEvent(id=str(i), source="b", specversion="1.0", type="tokens", subject=f"s{i % 1000}",
-                                time_us=2_000_000 + i, datacontenttype="", dataschema="", data=None))
-                 for i in range(1000)]
+        batch = [
+            (
+                i,
+                ValidEvent(
+                    id=str(i),
+                    source="b",
+                    specversion="1.0",
+                    type="tokens",
+                    subject=f"s{i % 1000}",
+                    time_us=2_000_000 + i,
+                    datacontenttype="",
+                    dataschema="",
+                    data=None,
+                ),
+            )
+            for i in range(1000)
+        ]
         t = time.perf_counter()
         for _ in range(events // 1000):
             store.on_ingest(None, batch)  # type: ignore[arg-type]  # on-time events issue no SQL
@@ -171,7 +222,9 @@ def main() -> None:
                     time.sleep(0.05)
                 value_ms(om)
                 results["warm"] = summary([value_ms(om) for _ in range(warm_runs)])
-            results["concurrent_8_clients_calls_per_second"] = round(concurrent_rate(server.address, 8, seconds))
+            results["concurrent_8_clients_calls_per_second"] = round(
+                concurrent_rate(server.address, 8, seconds)
+            )
         finally:
             server.stop()
         after_restart = []
@@ -188,12 +241,20 @@ def main() -> None:
     path = write_result("entitlements", results)
     print(f"-> {path}")
     rows = [
-        ("cold value (no snapshot, full replay)", f"p50 {results['cold_no_snapshot']['p50_ms']} ms  "
-                                                 f"p99 {results['cold_no_snapshot']['p99_ms']} ms"),
+        (
+            "cold value (no snapshot, full replay)",
+            f"p50 {results['cold_no_snapshot']['p50_ms']} ms  p99 {results['cold_no_snapshot']['p99_ms']} ms",
+        ),
         ("first value after a restart", f"p50 {results['first_call_after_restart']['p50_ms']} ms"),
-        ("warm value (from a snapshot)", f"p50 {results['warm']['p50_ms']} ms  p99 {results['warm']['p99_ms']} ms"),
+        (
+            "warm value (from a snapshot)",
+            f"p50 {results['warm']['p50_ms']} ms  p99 {results['warm']['p99_ms']} ms",
+        ),
         ("8 concurrent clients", f"{results['concurrent_8_clients_calls_per_second']:,} values/s"),
-        ("snapshot listener on ingest", f"{results['ingest_listener']['on_time_us_per_event']} µs/event (on time)"),
+        (
+            "snapshot listener on ingest",
+            f"{results['ingest_listener']['on_time_us_per_event']} µs/event (on time)",
+        ),
     ]
     print(table(rows))
 

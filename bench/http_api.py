@@ -32,22 +32,41 @@ from serving import setup
 from meterd.v1 import entitlements_pb2, entitlements_pb2_grpc, events_pb2, events_pb2_grpc
 
 
-def batches(prefix: str, count: int, size: int, start: datetime) -> tuple[list[bytes], list[events_pb2.IngestEventsRequest]]:
+def batches(
+    prefix: str, count: int, size: int, start: datetime
+) -> tuple[list[bytes], list[events_pb2.IngestEventsRequest]]:
     """``count`` batches of ``size`` events, as HTTP bodies and as gRPC requests (the same events, other ids)."""
     bodies, requests = [], []
     for b in range(count):
         events = [
-            {"specversion": "1.0", "id": f"{prefix}-{b}-{i}", "source": "bench", "type": "tokens_total",
-             "subject": f"c{i % 100}", "time": (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z"),
-             "data": {"n": i % 17, "model": "gpt" if i % 3 else "llama"}}
+            {
+                "specversion": "1.0",
+                "id": f"{prefix}-{b}-{i}",
+                "source": "bench",
+                "type": "tokens_total",
+                "subject": f"c{i % 100}",
+                "time": (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z"),
+                "data": {"n": i % 17, "model": "gpt" if i % 3 else "llama"},
+            }
             for i in range(size)
         ]
         bodies.append(json.dumps([{**e, "id": "h" + e["id"]} for e in events]).encode())
-        requests.append(events_pb2.IngestEventsRequest(events=[
-            events_pb2.Event(id="g" + e["id"], source=e["source"], specversion="1.0", type=e["type"],
-                             subject=e["subject"], time=_ts(start + timedelta(seconds=i)), data=json.dumps(e["data"]))
-            for i, e in enumerate(events)
-        ]))
+        requests.append(
+            events_pb2.IngestEventsRequest(
+                events=[
+                    events_pb2.Event(
+                        id="g" + e["id"],
+                        source=e["source"],
+                        specversion="1.0",
+                        type=e["type"],
+                        subject=e["subject"],
+                        time=_ts(start + timedelta(seconds=i)),
+                        data=json.dumps(e["data"]),
+                    )
+                    for i, e in enumerate(events)
+                ]
+            )
+        )
     return bodies, requests
 
 
@@ -81,7 +100,9 @@ def main() -> int:
             conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=60)
 
             def post(body: bytes) -> None:
-                conn.request("POST", "/api/v1/events", body, {"Content-Type": "application/cloudevents-batch+json"})
+                conn.request(
+                    "POST", "/api/v1/events", body, {"Content-Type": "application/cloudevents-batch+json"}
+                )
                 response = conn.getresponse()
                 response.read()
                 assert response.status == 204, response.status
@@ -134,29 +155,51 @@ def main() -> int:
     load_after = os.getloadavg()
     result = {
         "ingest": {
-            "batch_events": args.batch, "events_per_protocol": events,
-            "grpc_events_per_s": round(grpc_rate), "http_events_per_s": round(http_rate),
-            "http_of_grpc": round(http_rate / grpc_rate, 3), "target": ">= 0.5",
+            "batch_events": args.batch,
+            "events_per_protocol": events,
+            "grpc_events_per_s": round(grpc_rate),
+            "http_events_per_s": round(http_rate),
+            "http_of_grpc": round(http_rate / grpc_rate, 3),
+            "target": ">= 0.5",
         },
         "value": {
             "calls_per_protocol": args.calls,
-            "grpc_p50_ms": round(percentile(grpc_lat, 50), 3), "grpc_p99_ms": round(percentile(grpc_lat, 99), 3),
-            "http_p50_ms": round(percentile(http_lat, 50), 3), "http_p99_ms": round(percentile(http_lat, 99), 3),
-            "http_p50_of_grpc": round(percentile(http_lat, 50) / percentile(grpc_lat, 50), 3), "target": "<= 1.5",
+            "grpc_p50_ms": round(percentile(grpc_lat, 50), 3),
+            "grpc_p99_ms": round(percentile(grpc_lat, 99), 3),
+            "http_p50_ms": round(percentile(http_lat, 50), 3),
+            "http_p99_ms": round(percentile(http_lat, 99), 3),
+            "http_p50_of_grpc": round(percentile(http_lat, 50) / percentile(grpc_lat, 50), 3),
+            "target": "<= 1.5",
         },
-        "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after]},
+        "load_average": {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in load_after],
+        },
         "quick": args.quick,
     }
     path = write_result("http_api", result)
-    print(table([
-        (f"ingest gRPC (batches of {args.batch})", f"{grpc_rate:,.0f} events/s"),
-        ("ingest HTTP", f"{http_rate:,.0f} events/s ({http_rate / grpc_rate:.2f} of gRPC; target >= 0.5)"),
-        ("value gRPC p50 / p99", f"{percentile(grpc_lat, 50):.2f} / {percentile(grpc_lat, 99):.2f} ms"),
-        ("value HTTP p50 / p99", f"{percentile(http_lat, 50):.2f} / {percentile(http_lat, 99):.2f} ms "
-                                 f"({percentile(http_lat, 50) / percentile(grpc_lat, 50):.2f}x; target <= 1.5x)"),
-        ("load average before / after", f"{load_before[0]:.2f} / {load_after[0]:.2f}"),
-        ("written", str(path)),
-    ]))
+    print(
+        table(
+            [
+                (f"ingest gRPC (batches of {args.batch})", f"{grpc_rate:,.0f} events/s"),
+                (
+                    "ingest HTTP",
+                    f"{http_rate:,.0f} events/s ({http_rate / grpc_rate:.2f} of gRPC; target >= 0.5)",
+                ),
+                (
+                    "value gRPC p50 / p99",
+                    f"{percentile(grpc_lat, 50):.2f} / {percentile(grpc_lat, 99):.2f} ms",
+                ),
+                (
+                    "value HTTP p50 / p99",
+                    f"{percentile(http_lat, 50):.2f} / {percentile(http_lat, 99):.2f} ms "
+                    f"({percentile(http_lat, 50) / percentile(grpc_lat, 50):.2f}x; target <= 1.5x)",
+                ),
+                ("load average before / after", f"{load_before[0]:.2f} / {load_after[0]:.2f}"),
+                ("written", str(path)),
+            ]
+        )
+    )
     return 0
 
 

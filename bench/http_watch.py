@@ -83,8 +83,14 @@ class SseReader:
 
 
 def event(i: int, subject: str = "c0") -> dict[str, Any]:
-    return {"specversion": "1.0", "id": f"w{i}", "source": "bench", "type": "prompt", "subject": subject,
-            "data": {"n": 1}}
+    return {
+        "specversion": "1.0",
+        "id": f"w{i}",
+        "source": "bench",
+        "type": "prompt",
+        "subject": subject,
+        "data": {"n": 1},
+    }
 
 
 def measure_delay(server: Server, http_address: str, om: OpenMeter, events: int) -> dict[str, Any]:
@@ -107,7 +113,10 @@ def measure_delay(server: Server, http_address: str, om: OpenMeter, events: int)
     return {
         "events": events,
         "sse_delay_ms": {"p50": 1000 * percentile(sse_delays, 50), "p99": 1000 * percentile(sse_delays, 99)},
-        "grpc_delay_ms": {"p50": 1000 * percentile(grpc_delays, 50), "p99": 1000 * percentile(grpc_delays, 99)},
+        "grpc_delay_ms": {
+            "p50": 1000 * percentile(grpc_delays, 50),
+            "p99": 1000 * percentile(grpc_delays, 99),
+        },
     }
 
 
@@ -122,15 +131,22 @@ def cpu_share(pid: int, seconds: float) -> float:
 def measure_idle(server: Server, http_address: str, streams: int, seconds: float) -> dict[str, Any]:
     idle_none = cpu_share(server.proc.pid, seconds)
     rss_before = server.rss()
-    readers = [SseReader(http_address, f"/api/v1/entitlements/watch?subject=c{1 + i}") for i in range(streams)]
+    readers = [
+        SseReader(http_address, f"/api/v1/entitlements/watch?subject=c{1 + i}") for i in range(streams)
+    ]
     for r in readers:
         r.ready.wait(120)
     idle_open = cpu_share(server.proc.pid, seconds)
     rss_after = server.rss()
     for r in readers:
         r.close()
-    return {"streams": streams, "window_s": seconds, "cpu_share_of_a_core_none": idle_none,
-            "cpu_share_of_a_core_open": idle_open, "rss_per_stream_kib": (rss_after - rss_before) / streams / 1024}
+    return {
+        "streams": streams,
+        "window_s": seconds,
+        "cpu_share_of_a_core_none": idle_none,
+        "cpu_share_of_a_core_open": idle_open,
+        "rss_per_stream_kib": (rss_after - rss_before) / streams / 1024,
+    }
 
 
 def main() -> int:
@@ -145,29 +161,53 @@ def main() -> int:
     load_before = os.getloadavg()
     http_address = f"127.0.0.1:{free_port()}"
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp) / "bench.db", env={"METERD_HTTP_LISTEN": http_address, "METERD_METERS": METERS,
-                                                     "METERD_MAX_STREAMS": "100000"})
+        server = Server(
+            Path(tmp) / "bench.db",
+            env={"METERD_HTTP_LISTEN": http_address, "METERD_METERS": METERS, "METERD_MAX_STREAMS": "100000"},
+        )
         try:
             with OpenMeter(server.address, timeout=60) as om:
                 om.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens"})
                 for i in range(args.streams + 1):
-                    om.subjects.create_entitlement(f"c{i}", {"type": "metered", "featureKey": "ai_tokens",
-                                                             "usagePeriod": {"interval": "MONTH"},
-                                                             "issueAfterReset": 1_000_000})
+                    om.subjects.create_entitlement(
+                        f"c{i}",
+                        {
+                            "type": "metered",
+                            "featureKey": "ai_tokens",
+                            "usagePeriod": {"interval": "MONTH"},
+                            "issueAfterReset": 1_000_000,
+                        },
+                    )
                 delay = measure_delay(server, http_address, om, args.events)
             idle = measure_idle(server, http_address, args.streams, args.idle_seconds)
         finally:
             server.stop()
     result = {"delay": delay, "idle": idle, "load_average": {"before": load_before, "after": os.getloadavg()}}
     path = write_result("http_watch", result)
-    print(table([
-        ("SSE delay p50 / p99", f"{delay['sse_delay_ms']['p50']:.0f} / {delay['sse_delay_ms']['p99']:.0f} ms"),
-        ("gRPC watch delay p50 / p99", f"{delay['grpc_delay_ms']['p50']:.0f} / {delay['grpc_delay_ms']['p99']:.0f} ms"),
-        (f"server CPU, {idle['streams']} idle SSE streams", f"{100 * idle['cpu_share_of_a_core_open']:.1f}% of a core"),
-        ("server CPU, none open", f"{100 * idle['cpu_share_of_a_core_none']:.1f}% of a core"),
-        ("memory per open stream", f"{idle['rss_per_stream_kib']:.0f} KiB"),
-        ("load average before / after", f"{load_before[0]:.1f} / {result['load_average']['after'][0]:.1f}"),
-    ]))
+    print(
+        table(
+            [
+                (
+                    "SSE delay p50 / p99",
+                    f"{delay['sse_delay_ms']['p50']:.0f} / {delay['sse_delay_ms']['p99']:.0f} ms",
+                ),
+                (
+                    "gRPC watch delay p50 / p99",
+                    f"{delay['grpc_delay_ms']['p50']:.0f} / {delay['grpc_delay_ms']['p99']:.0f} ms",
+                ),
+                (
+                    f"server CPU, {idle['streams']} idle SSE streams",
+                    f"{100 * idle['cpu_share_of_a_core_open']:.1f}% of a core",
+                ),
+                ("server CPU, none open", f"{100 * idle['cpu_share_of_a_core_none']:.1f}% of a core"),
+                ("memory per open stream", f"{idle['rss_per_stream_kib']:.0f} KiB"),
+                (
+                    "load average before / after",
+                    f"{load_before[0]:.1f} / {result['load_average']['after'][0]:.1f}",
+                ),
+            ]
+        )
+    )
     print(f"written {path}")
     return 0
 

@@ -29,10 +29,17 @@ def make_events(prefix: str, n: int, subjects: int = 1000) -> list[events_pb2.Ev
         t = T0 + timedelta(seconds=i * 2.6)
         ts = events_pb2.Event().time
         ts.FromDatetime(t)
-        out.append(events_pb2.Event(
-            specversion="1.0", id=f"{prefix}-{i}", source="bench", type="request", subject=f"customer-{i % subjects}",
-            time=ts, data=json.dumps({"tokens": i % 1000, "method": ("GET", "POST")[i % 2], "path": f"/p{i % 7}"}),
-        ))
+        out.append(
+            events_pb2.Event(
+                specversion="1.0",
+                id=f"{prefix}-{i}",
+                source="bench",
+                type="request",
+                subject=f"customer-{i % subjects}",
+                time=ts,
+                data=json.dumps({"tokens": i % 1000, "method": ("GET", "POST")[i % 2], "path": f"/p{i % 7}"}),
+            )
+        )
     return out
 
 
@@ -46,7 +53,7 @@ def bench_unary_single(om: OpenMeter, events: list[events_pb2.Event]) -> float:
 def bench_unary_batches(om: OpenMeter, events: list[events_pb2.Event], size: int = 100) -> float:
     start = time.perf_counter()
     for i in range(0, len(events), size):
-        om.events.ingest(events[i:i + size])
+        om.events.ingest(events[i : i + size])
     return len(events) / (time.perf_counter() - start)
 
 
@@ -64,15 +71,28 @@ def bench_sqlite_ceiling(events: list[events_pb2.Event], db: Path, size: int = 1
     """Same rows, same schema and dedupe index, same durability (one FULL-synchronous commit per 1,000)."""
     conn = connect(str(db))
     migrate(conn)
-    rows = [(e.source, e.id, e.type, e.subject, e.time.seconds * 1_000_000 + e.time.nanos // 1000, 0, e.specversion,
-             None, None, e.data) for e in events]
+    rows = [
+        (
+            e.source,
+            e.id,
+            e.type,
+            e.subject,
+            e.time.seconds * 1_000_000 + e.time.nanos // 1000,
+            0,
+            e.specversion,
+            None,
+            None,
+            e.data,
+        )
+        for e in events
+    ]
     start = time.perf_counter()
     for i in range(0, len(rows), size):
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO events (source, id, type, subject, time_us, ingested_us, specversion, datacontenttype,"
             " dataschema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING",
-            rows[i:i + size],
+            rows[i : i + size],
         )
         conn.execute("COMMIT")
     rate = len(rows) / (time.perf_counter() - start)
@@ -82,7 +102,9 @@ def bench_sqlite_ceiling(events: list[events_pb2.Event], db: Path, size: int = 1
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1_000_000, help="events for the stream, batches and ceiling")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events for the stream, batches and ceiling"
+    )
     parser.add_argument("--single", type=int, default=20_000, help="events sent one call each")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,19 +123,30 @@ def main() -> None:
     result = {
         "events": args.events,
         "events_per_second": {
-            "unary_single": round(single), "unary_batch_100": round(batches), "stream_batch_1000": round(stream),
+            "unary_single": round(single),
+            "unary_batch_100": round(batches),
+            "stream_batch_1000": round(stream),
             "sqlite_ceiling_batch_1000": round(ceiling),
         },
         "stream_vs_ceiling": round(stream / ceiling, 3),
-        "server_rss_mb": {"peak": round(peak / 2**20, 1), "before_stream": round(rss_before_stream / 2**20, 1),
-                          "after_stream": round(rss_after_stream / 2**20, 1)},
+        "server_rss_mb": {
+            "peak": round(peak / 2**20, 1),
+            "before_stream": round(rss_before_stream / 2**20, 1),
+            "after_stream": round(rss_after_stream / 2**20, 1),
+        },
         "notes": "client and server in separate processes on one 2-core machine; no meters defined",
     }
     path = write_result("ingest", result)
     print(f"ingest ({args.events} events) -> {path}")
-    print(table([(k, f"{v:,} events/s") for k, v in result["events_per_second"].items()]
-                + [("stream / ceiling", f"{result['stream_vs_ceiling']:.0%}"),
-                   ("server peak RSS", f"{result['server_rss_mb']['peak']} MiB")]))
+    print(
+        table(
+            [(k, f"{v:,} events/s") for k, v in result["events_per_second"].items()]
+            + [
+                ("stream / ceiling", f"{result['stream_vs_ceiling']:.0%}"),
+                ("server peak RSS", f"{result['server_rss_mb']['peak']} MiB"),
+            ]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -39,11 +39,21 @@ MODELS = ("gpt-4", "gpt-4o", "claude", "llama")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 STEP = timedelta(seconds=3.6)  # batches of 1,000 span an hour
 METERS = [
-    {"slug": "tokens", "eventType": "request", "aggregation": "SUM", "valueProperty": "$.tokens",
-     "groupBy": {"model": "$.model"}},
+    {
+        "slug": "tokens",
+        "eventType": "request",
+        "aggregation": "SUM",
+        "valueProperty": "$.tokens",
+        "groupBy": {"model": "$.model"},
+    },
     {"slug": "requests", "eventType": "request", "aggregation": "COUNT", "groupBy": {"model": "$.model"}},
-    {"slug": "latency", "eventType": "request", "aggregation": "MAX", "valueProperty": "$.ms",
-     "groupBy": {"model": "$.model"}},
+    {
+        "slug": "latency",
+        "eventType": "request",
+        "aggregation": "MAX",
+        "valueProperty": "$.ms",
+        "groupBy": {"model": "$.model"},
+    },
 ]
 
 
@@ -52,9 +62,18 @@ def events(first: int, n: int) -> list[events_pb2.Event]:
     out = []
     for i in range(first, first + n):
         e = events_pb2.Event(
-            specversion="1.0", id=f"m{i}", source="bench", type="request", subject=f"customer-{rng.randrange(SUBJECTS)}",
-            data=json.dumps({"tokens": rng.randrange(1, 4000), "ms": rng.randrange(1, 900),
-                             "model": MODELS[rng.randrange(4)]}),
+            specversion="1.0",
+            id=f"m{i}",
+            source="bench",
+            type="request",
+            subject=f"customer-{rng.randrange(SUBJECTS)}",
+            data=json.dumps(
+                {
+                    "tokens": rng.randrange(1, 4000),
+                    "ms": rng.randrange(1, 900),
+                    "model": MODELS[rng.randrange(4)],
+                }
+            ),
         )
         e.time.FromDatetime(T0 + STEP * i)
         out.append(e)
@@ -78,7 +97,9 @@ def main() -> None:
 
         def sample(label: str, events_in: int) -> None:
             info = process.memory_full_info()
-            points.append({"after": label, "events": events_in, "rss_mb": mb(info.rss), "uss_mb": mb(info.uss)})
+            points.append(
+                {"after": label, "events": events_in, "rss_mb": mb(info.rss), "uss_mb": mb(info.uss)}
+            )
             print(f"  {label:>24}: RSS {mb(info.rss)} MB, USS {mb(info.uss)} MB", flush=True)
 
         try:
@@ -102,8 +123,13 @@ def main() -> None:
                     try:
                         with OpenMeter(server.address, timeout=300) as client:
                             for _ in range(args.queries // 8):
-                                client.meters.query("tokens", from_=T0, to=end.replace(minute=0, second=0, microsecond=0),
-                                                    subject=[f"customer-{rng.randrange(SUBJECTS)}"], window_size="HOUR")
+                                client.meters.query(
+                                    "tokens",
+                                    from_=T0,
+                                    to=end.replace(minute=0, second=0, microsecond=0),
+                                    subject=[f"customer-{rng.randrange(SUBJECTS)}"],
+                                    window_size="HOUR",
+                                )
                     except BaseException as exc:  # reported below
                         errors.append(exc)
 
@@ -125,14 +151,21 @@ def main() -> None:
     streamed = points[1:11]
     mixed = points[11:]
     payload = {
-        "events": sent, "subjects": SUBJECTS, "meters_on_type": len(METERS), "stream_events_per_second": round(rate),
+        "events": sent,
+        "subjects": SUBJECTS,
+        "meters_on_type": len(METERS),
+        "stream_events_per_second": round(rate),
         "points": points,
         # Stream alone, from its second part to its last (the writer's cache fills during the first two).
         "rss_growth_stream_second_to_last_part_mb": round(streamed[-1]["rss_mb"] - streamed[1]["rss_mb"], 1),
         # Queries and stream in turn, from the end of the first round to the end of the last.
         "rss_growth_after_first_query_round_mb": round(mixed[-1]["rss_mb"] - mixed[1]["rss_mb"], 1),
-        "bounds": {"writer_page_cache_mb": WRITER_CACHE_KIB // 1024, "reader_page_cache_mb_each": READER_CACHE_KIB // 1024,
-                   "known_subject_pairs": 200_000, "group_text_cache_entries": 100_000},
+        "bounds": {
+            "writer_page_cache_mb": WRITER_CACHE_KIB // 1024,
+            "reader_page_cache_mb_each": READER_CACHE_KIB // 1024,
+            "known_subject_pairs": 200_000,
+            "group_text_cache_entries": 100_000,
+        },
         "notes": "one 2-core machine shared with other work; RSS/USS of the server process (psutil)",
     }
     path = write_result("memory", payload)

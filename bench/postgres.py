@@ -45,8 +45,13 @@ from meterd.server.store.postgres.meters import PgMeterStore, target_table
 from meterd.server.timeutil import to_us, utcnow
 from meterd.v1 import events_pb2
 
-SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min",
-            "synchronous_commit": "on", "fsync": "on"}
+SETTINGS = {
+    "shared_buffers": "1GB",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "30min",
+    "synchronous_commit": "on",
+    "fsync": "on",
+}
 CONFIG = "meters:\n" + "".join(
     f"  - slug: {m['slug']}\n    eventType: {m['event_type']}\n    aggregation: {m['aggregation']}\n"
     + (f"    valueProperty: {m['value_property']}\n" if "value_property" in m else "")
@@ -91,7 +96,10 @@ class CpuMeter:
 
     def used(self) -> dict[str, float]:
         meterd, pg = self._sample()
-        return {"meterd_cpu_s": round(meterd - self._start[0], 1), "postgres_cpu_s": round(pg - self._start[1], 1)}
+        return {
+            "meterd_cpu_s": round(meterd - self._start[0], 1),
+            "postgres_cpu_s": round(pg - self._start[1], 1),
+        }
 
 
 def stream(address: str, events: list[events_pb2.Event]) -> None:
@@ -106,9 +114,13 @@ def bench_streams(cluster: PgCluster, config: Path, replicas: int, n: int, event
     url = cluster.create_database()
     servers = [Server(url, config) for _ in range(replicas)]  # type: ignore[arg-type]
     try:
-        parts = [wire_events(f"r{replicas}{event_type}{k}-", n // replicas, event_type) for k in range(replicas)]
+        parts = [
+            wire_events(f"r{replicas}{event_type}{k}-", n // replicas, event_type) for k in range(replicas)
+        ]
         cpu = CpuMeter(cluster, servers)
-        threads = [threading.Thread(target=stream, args=(s.address, p)) for s, p in zip(servers, parts, strict=True)]
+        threads = [
+            threading.Thread(target=stream, args=(s.address, p)) for s, p in zip(servers, parts, strict=True)
+        ]
         start = time.perf_counter()
         for t in threads:
             t.start()
@@ -134,15 +146,30 @@ def bench_copy_ceiling(cluster: PgCluster, n: int, size: int = 1000, connections
     return {"events_per_second": round(rate), "connections": connections, "rows_per_commit": size}
 
 
-def copy_rate(url: str, events: list[events_pb2.Event], first_seq: int, size: int = 1000,
-              connections: int = 4) -> float:
+def copy_rate(
+    url: str, events: list[events_pb2.Event], first_seq: int, size: int = 1000, connections: int = 4
+) -> float:
     """Events/s of COPY into event_keys and events of ``url`` (sequence numbers from ``first_seq``), one
     commit per ``size`` rows, on ``connections`` connections at once: the ceiling of PostgreSQL ingest."""
     import psycopg
 
-    rows = [(first_seq + i, e.source, e.id, e.type, e.subject, e.time.seconds * 1_000_000 + e.time.nanos // 1000, 0,
-             e.specversion, None, None, e.data) for i, e in enumerate(events)]
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    rows = [
+        (
+            first_seq + i,
+            e.source,
+            e.id,
+            e.type,
+            e.subject,
+            e.time.seconds * 1_000_000 + e.time.nanos // 1000,
+            0,
+            e.specversion,
+            None,
+            None,
+            e.data,
+        )
+        for i, e in enumerate(events)
+    ]
+    chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
 
     def worker(mine: list[list[tuple[Any, ...]]]) -> None:
         with psycopg.connect(url) as conn:
@@ -151,8 +178,10 @@ def copy_rate(url: str, events: list[events_pb2.Event], first_seq: int, size: in
                     with cur.copy("COPY event_keys (source, id) FROM STDIN") as copy:
                         for r in chunk:
                             copy.write_row((r[1], r[2]))
-                    with cur.copy("COPY events (seq, source, id, type, subject, time_us, ingested_us, specversion,"
-                                  " datacontenttype, dataschema, data) FROM STDIN") as copy:
+                    with cur.copy(
+                        "COPY events (seq, source, id, type, subject, time_us, ingested_us, specversion,"
+                        " datacontenttype, dataschema, data) FROM STDIN"
+                    ) as copy:
                         for r in chunk:
                             copy.write_row(r)
                 conn.commit()
@@ -179,8 +208,14 @@ def event_rows(n: int) -> Iterator[tuple[int, str, str, int, str]]:
     for i in range(n):
         t = start_us + int(i * DAYS * 86_400_000_000 / n)
         subject = f"customer-{rng.randrange(SUBJECTS)}"
-        data = json.dumps({"tokens": rng.randrange(1, 2000), "ms": rng.randrange(1, 500),
-                           "method": rng.choice(METHODS), "path": rng.choice(PATHS)})
+        data = json.dumps(
+            {
+                "tokens": rng.randrange(1, 2000),
+                "ms": rng.randrange(1, 500),
+                "method": rng.choice(METHODS),
+                "path": rng.choice(PATHS),
+            }
+        )
         yield i + 1, f"e{i}", subject, t, data
 
 
@@ -201,11 +236,22 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
     store = PgMeterStore(db, PgEventStore(db))
     meters = MeterService(store, utcnow)
     for spec in METERS:
-        meters.create(definition_from_fields(spec["slug"], spec["event_type"], spec["aggregation"],
-                                             spec.get("value_property"), spec["group_by"]))
+        meters.create(
+            definition_from_fields(
+                spec["slug"],
+                spec["event_type"],
+                spec["aggregation"],
+                spec.get("value_property"),
+                spec["group_by"],
+            )
+        )
     with psycopg.connect(url) as conn:
-        slots = {num: (rowset, slot) for num, rowset, slot in conn.execute(
-            "SELECT meter_num, rowset, slot FROM meter_slots").fetchall()}
+        slots = {
+            num: (rowset, slot)
+            for num, rowset, slot in conn.execute(
+                "SELECT meter_num, rowset, slot FROM meter_slots"
+            ).fetchall()
+        }
     by_type = {"request": [compile_meter(m.num, m.definition, *slots[m.num]) for m in store.list(100, None)]}
     db.close()
     ingested_us = to_us(utcnow())
@@ -213,7 +259,9 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         constraints = conn.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE contype = 'p' AND conrelid::regclass::text = ANY(%s)", (list(_BULK_INDEXED),)).fetchall()
+            " WHERE contype = 'p' AND conrelid::regclass::text = ANY(%s)",
+            (list(_BULK_INDEXED),),
+        ).fetchall()
         indexes = conn.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' AND schemaname = 'public'"
         ).fetchall()
@@ -247,12 +295,15 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
                     with cur.copy("COPY event_keys (source, id) FROM STDIN") as copy:
                         for r in day:
                             copy.write_row(("bench", r[1]))
-                    with cur.copy("COPY events (seq, source, id, type, subject, time_us, ingested_us, specversion,"
-                                  " data) FROM STDIN") as copy:
+                    with cur.copy(
+                        "COPY events (seq, source, id, type, subject, time_us, ingested_us, specversion,"
+                        " data) FROM STDIN"
+                    ) as copy:
                         for seq, i, subject, t, data in day:
                             copy.write_row((seq, "bench", i, "request", subject, t, ingested_us, "1.0", data))
-                    folded = folder.fold(((seq, "request", subject, t, data) for seq, _, subject, t, data in day),
-                                         by_type, 0)
+                    folded = folder.fold(
+                        ((seq, "request", subject, t, data) for seq, _, subject, t, data in day), by_type, 0
+                    )
                     assert not folded.errors, folded.errors[:3]
                     for target, rows in folded.rows.items():
                         table, columns = target_table(target)
@@ -263,8 +314,10 @@ def load_bulk(url: str, n: int, workers: int = 2) -> float:
                 with lock:
                     subjects.update(folded.subjects)
                     done[0] += len(day)
-                    print(f"  loaded {done[0]:,} events ({done[0] / (time.perf_counter() - start):,.0f}/s)",
-                          flush=True)
+                    print(
+                        f"  loaded {done[0]:,} events ({done[0] / (time.perf_counter() - start):,.0f}/s)",
+                        flush=True,
+                    )
 
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
@@ -306,13 +359,19 @@ def same_aggregates(cluster: PgCluster, n: int) -> bool:
     try:
         load_ingest(urls[0], n)
         load_bulk(urls[1], n)
-        tables = sorted({*rowsets.TABLES, "meter_subjects", "meter_sub_distinct_m", "meter_slots", "meter_rowsets"})
+        tables = sorted(
+            {*rowsets.TABLES, "meter_subjects", "meter_sub_distinct_m", "meter_slots", "meter_rowsets"}
+        )
         dumps = []
         for url in urls:
             with psycopg.connect(url) as conn:
-                dump = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # type: ignore[arg-type]
-                        for t in tables}
-                dump["events"] = conn.execute("SELECT count(*), sum(seq), count(DISTINCT subject) FROM events").fetchall()
+                dump = {
+                    t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # type: ignore[arg-type]
+                    for t in tables
+                }
+                dump["events"] = conn.execute(
+                    "SELECT count(*), sum(seq), count(DISTINCT subject) FROM events"
+                ).fetchall()
                 dumps.append(dump)
         return dumps[0] == dumps[1]
     finally:
@@ -323,18 +382,36 @@ def same_aggregates(cluster: PgCluster, n: int) -> bool:
 def fold_cost(n: int) -> dict[str, float]:
     """The store's fold alone, in this process, on n events of the stream workload in batches of 1,000: CPU
     per event and the pre-aggregate rows each event becomes (what PostgreSQL then upserts)."""
-    by_type = {"request": [compile_meter(k + 1, definition_from_fields(
-        spec["slug"], spec["event_type"], spec["aggregation"], spec.get("value_property"), spec["group_by"]), 1, k)
-        for k, spec in enumerate(METERS)]}  # one row set, as the store gives them (same type and group paths)
-    rows = [(i % 1000, "request", subject, t, data) for i, (_, _, subject, t, data) in enumerate(event_rows(n))]
+    by_type = {
+        "request": [
+            compile_meter(
+                k + 1,
+                definition_from_fields(
+                    spec["slug"],
+                    spec["event_type"],
+                    spec["aggregation"],
+                    spec.get("value_property"),
+                    spec["group_by"],
+                ),
+                1,
+                k,
+            )
+            for k, spec in enumerate(METERS)
+        ]
+    }  # one row set, as the store gives them (same type and group paths)
+    rows = [
+        (i % 1000, "request", subject, t, data) for i, (_, _, subject, t, data) in enumerate(event_rows(n))
+    ]
     folder = Folder()
     upserts = 0
     start = time.process_time()
     for base in range(0, n, 1000):
-        folded = folder.fold(rows[base:base + 1000], by_type, 0, by_index=True)
+        folded = folder.fold(rows[base : base + 1000], by_type, 0, by_index=True)
         upserts += sum(len(r) for r in folded.rows.values())
-    return {"fold_cpu_us_per_event": round((time.process_time() - start) * 1e6 / n, 1),
-            "aggregate_rows_per_event": round(upserts / n, 2)}
+    return {
+        "fold_cpu_us_per_event": round((time.process_time() - start) * 1e6 / n, 1),
+        "aggregate_rows_per_event": round(upserts / n, 2),
+    }
 
 
 def main() -> None:
@@ -344,8 +421,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="runs per query for percentiles")
     args = parser.parse_args()
     cluster = PgCluster(SETTINGS)
-    results: dict[str, Any] = {"events": args.events, "meters_on_type": len(METERS), "settings": SETTINGS,
-                               "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    results: dict[str, Any] = {
+        "events": args.events,
+        "meters_on_type": len(METERS),
+        "settings": SETTINGS,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     try:
         cluster.migrate_template()
         with tempfile.TemporaryDirectory() as tmp:
@@ -354,7 +435,9 @@ def main() -> None:
             print("COPY ceiling ...", flush=True)
             results["copy_ceiling"] = bench_copy_ceiling(cluster, args.events)
             print("1 replica, no meter on the type ...", flush=True)
-            results["stream_1_replica_no_meters"] = bench_streams(cluster, config, 1, args.events, "unmetered")
+            results["stream_1_replica_no_meters"] = bench_streams(
+                cluster, config, 1, args.events, "unmetered"
+            )
             print("1 replica, 3 meters ...", flush=True)
             results["stream_1_replica_3_meters"] = bench_streams(cluster, config, 1, args.events, "request")
             print("2 replicas, 3 meters ...", flush=True)
@@ -362,17 +445,29 @@ def main() -> None:
             ceiling = results["copy_ceiling"]["events_per_second"]
             results["ratios_to_copy_ceiling"] = {
                 k: round(results[k]["events_per_second"] / ceiling, 3)
-                for k in ("stream_1_replica_no_meters", "stream_1_replica_3_meters", "stream_2_replicas_3_meters")
+                for k in (
+                    "stream_1_replica_no_meters",
+                    "stream_1_replica_3_meters",
+                    "stream_2_replicas_3_meters",
+                )
             }
             where: dict[str, Any] = {}
-            for k in ("stream_1_replica_no_meters", "stream_1_replica_3_meters", "stream_2_replicas_3_meters"):
+            for k in (
+                "stream_1_replica_no_meters",
+                "stream_1_replica_3_meters",
+                "stream_2_replicas_3_meters",
+            ):
                 r = results[k]
-                where[k] = {"meterd_cpu_us_per_event": round(r["meterd_cpu_s"] * 1e6 / args.events, 1),
-                            "postgres_cpu_us_per_event": round(r["postgres_cpu_s"] * 1e6 / args.events, 1)}
+                where[k] = {
+                    "meterd_cpu_us_per_event": round(r["meterd_cpu_s"] * 1e6 / args.events, 1),
+                    "postgres_cpu_us_per_event": round(r["postgres_cpu_s"] * 1e6 / args.events, 1),
+                }
             where["fold"] = fold_cost(min(args.events, 100_000))
-            where["how"] = ("CPU of the meterd processes and of PostgreSQL's during each measurement, per event; "
-                            "fold: the store's fold alone in the bench process on the same workload (part of "
-                            "meterd's CPU); aggregate_rows_per_event: the rows PostgreSQL upserts per event")
+            where["how"] = (
+                "CPU of the meterd processes and of PostgreSQL's during each measurement, per event; "
+                "fold: the store's fold alone in the bench process on the same workload (part of "
+                "meterd's CPU); aggregate_rows_per_event: the rows PostgreSQL upserts per event"
+            )
             results["where_the_time_goes"] = where
             print("checking that the bulk load stores what ingest does ...", flush=True)
             results["bulk_load_matches_ingest"] = same_aggregates(cluster, 20_000)
@@ -387,28 +482,46 @@ def main() -> None:
                 server.stop()
             results[f"queries_{args.query_events}_events"] = {
                 "loaded_by": "COPY of the events and keys, and of the aggregate rows the store's own fold makes of "
-                             "them, day by day (checked equal to ingest's on 20,000 events: bulk_load_matches_ingest)"
-                             "; then VACUUM ANALYZE",
-                "bulk_load_events_per_second": round(load_rate), "queries": queries}
+                "them, day by day (checked equal to ingest's on 20,000 events: bulk_load_matches_ingest)"
+                "; then VACUUM ANALYZE",
+                "bulk_load_events_per_second": round(load_rate),
+                "queries": queries,
+            }
     finally:
         cluster.stop()
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["notes"] = ("one 2-core machine shared by client, meterd replicas and PostgreSQL; events spread over "
-                        "1,000 subjects and 30 days; cpu_s: CPU seconds used during the measurement")
+    results["notes"] = (
+        "one 2-core machine shared by client, meterd replicas and PostgreSQL; events spread over "
+        "1,000 subjects and 30 days; cpu_s: CPU seconds used during the measurement"
+    )
     path = write_result("postgres", results)
     print(f"-> {path}")
     lines = [("COPY ceiling (4 connections, 1,000 rows/commit)", f"{ceiling:,} events/s")]
     for k in ("stream_1_replica_no_meters", "stream_1_replica_3_meters", "stream_2_replicas_3_meters"):
         r = results[k]
-        lines.append((k.replace("_", " "), f"{r['events_per_second']:,} events/s "
-                      f"({results['ratios_to_copy_ceiling'][k]:.0%} of COPY; meterd {r['meterd_cpu_s']} s CPU, "
-                      f"postgres {r['postgres_cpu_s']} s CPU)"))
+        lines.append(
+            (
+                k.replace("_", " "),
+                f"{r['events_per_second']:,} events/s "
+                f"({results['ratios_to_copy_ceiling'][k]:.0%} of COPY; meterd {r['meterd_cpu_s']} s CPU, "
+                f"postgres {r['postgres_cpu_s']} s CPU)",
+            )
+        )
     fold = results["where_the_time_goes"]["fold"]
-    lines.append(("fold (in the replica)", f"{fold['fold_cpu_us_per_event']} µs CPU/event; "
-                  f"{fold['aggregate_rows_per_event']} aggregate rows/event"))
+    lines.append(
+        (
+            "fold (in the replica)",
+            f"{fold['fold_cpu_us_per_event']} µs CPU/event; "
+            f"{fold['aggregate_rows_per_event']} aggregate rows/event",
+        )
+    )
     for name, q in queries.items():
-        lines.append((f"{args.query_events:,} events {name}", f"p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms  "
-                      f"rows {q['rows']}"))
+        lines.append(
+            (
+                f"{args.query_events:,} events {name}",
+                f"p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms  rows {q['rows']}",
+            )
+        )
     print(table(lines))
 
 

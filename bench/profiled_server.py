@@ -44,8 +44,10 @@ def _wrap(owner: Any, name: str, label: str) -> None:
     setattr(owner, name, timed)
 
 
-_SQL_HEAD = re.compile(r"(INSERT OR IGNORE INTO \w+|INSERT OR REPLACE INTO \w+|INSERT INTO \w+|UPDATE \w+|"
-                       r"DELETE FROM \w+|SELECT .{0,30}|PRAGMA \w+|\w+)")
+_SQL_HEAD = re.compile(
+    r"(INSERT OR IGNORE INTO \w+|INSERT OR REPLACE INTO \w+|INSERT INTO \w+|UPDATE \w+|"
+    r"DELETE FROM \w+|SELECT .{0,30}|PRAGMA \w+|\w+)"
+)
 
 
 def _sql_label(sql: str) -> str:
@@ -116,8 +118,11 @@ def _start(*_: Any) -> None:
 
 def _write(*_: Any) -> None:
     now = _threads()
-    payload = {"seconds": dict(seconds), "calls": dict(calls),
-               "threads": {k: v - _base.get(k, 0.0) for k, v in now.items()}}
+    payload = {
+        "seconds": dict(seconds),
+        "calls": dict(calls),
+        "threads": {k: v - _base.get(k, 0.0) for k, v in now.items()},
+    }
     path = os.environ["METERD_PROFILE_OUT"]
     with open(path + ".tmp", "w") as f:
         json.dump(payload, f)

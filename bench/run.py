@@ -37,17 +37,31 @@ QUICK = {
     "http_api": ["--quick"],
     "http_watch": ["--quick"],
     "notifications": ["--quick"],
-    "idle": ["--watchers", "500", "--calls", "200", "--window", "5", "--producers", "3", "--bulk-batches", "2",
-             "--no-compare"],
+    "idle": [
+        "--watchers",
+        "500",
+        "--calls",
+        "200",
+        "--window",
+        "5",
+        "--producers",
+        "3",
+        "--bulk-batches",
+        "2",
+        "--no-compare",
+    ],
 }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a check that the benches run")
-    parser.add_argument("names", nargs="*",
-                        help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
-                             " watch, memory, http_api, http_watch, notifications, idle)")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help="only these benchmarks (ingest, meters_ingest, query, entitlements, serving, postgres,"
+        " watch, memory, http_api, http_watch, notifications, idle)",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     failed = 0

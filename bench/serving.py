@@ -36,19 +36,50 @@ def setup(address: str) -> None:
     start = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     with OpenMeter(address, timeout=60) as om:
         for slug in ("tokens_total", "requests", "seats"):
-            om.meters.create({"slug": slug, "eventType": slug, "aggregation": "SUM", "valueProperty": "$.n",
-                              "groupBy": {"model": "$.model"}})
+            om.meters.create(
+                {
+                    "slug": slug,
+                    "eventType": slug,
+                    "aggregation": "SUM",
+                    "valueProperty": "$.n",
+                    "groupBy": {"model": "$.model"},
+                }
+            )
         om.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens_total"})
-        om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai_tokens",
-                                              "usagePeriod": {"interval": "MONTH", "anchor": start},
-                                              "measureUsageFrom": start, "issueAfterReset": 100_000})
+        om.subjects.create_entitlement(
+            "c1",
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "MONTH", "anchor": start},
+                "measureUsageFrom": start,
+                "issueAfterReset": 100_000,
+            },
+        )
         for i in range(5):
-            om.subjects.create_entitlement_grant("c1", "ai_tokens", {"amount": 1000, "priority": 1 + i,
-                                                                      "effectiveAt": start,
-                                                                      "expiration": {"duration": "MONTH", "count": 1}})
-        om.events.ingest([{"id": f"e{h}", "source": "bench", "type": "tokens_total", "subject": "c1",
-                           "time": start + timedelta(hours=h, minutes=7), "data": {"n": 10, "model": "a"}}
-                          for h in range(24)])
+            om.subjects.create_entitlement_grant(
+                "c1",
+                "ai_tokens",
+                {
+                    "amount": 1000,
+                    "priority": 1 + i,
+                    "effectiveAt": start,
+                    "expiration": {"duration": "MONTH", "count": 1},
+                },
+            )
+        om.events.ingest(
+            [
+                {
+                    "id": f"e{h}",
+                    "source": "bench",
+                    "type": "tokens_total",
+                    "subject": "c1",
+                    "time": start + timedelta(hours=h, minutes=7),
+                    "data": {"n": 10, "model": "a"},
+                }
+                for h in range(24)
+            ]
+        )
 
 
 def latencies(call: Callable[[], object], n: int) -> list[float]:
@@ -63,8 +94,11 @@ def latencies(call: Callable[[], object], n: int) -> list[float]:
 
 
 def summary(samples: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(percentile(samples, 50) * 1000, 2), "p99_ms": round(percentile(samples, 99) * 1000, 2),
-            "samples": len(samples)}
+    return {
+        "p50_ms": round(percentile(samples, 50) * 1000, 2),
+        "p99_ms": round(percentile(samples, 99) * 1000, 2),
+        "samples": len(samples),
+    }
 
 
 class IdleStreams:
@@ -83,13 +117,18 @@ class IdleStreams:
 
     def open(self) -> float:
         async def go() -> None:
-            self.channels = [grpc.aio.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)])
-                             for _ in range(self.channels_n)]
+            self.channels = [
+                grpc.aio.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(self.channels_n)
+            ]
             for i in range(self.n):
-                self.calls.append(self.channels[i % self.channels_n].stream_stream(
-                    "/meterd.v1.EventService/StreamEvents",
-                    request_serializer=events_pb2.StreamEventsRequest.SerializeToString,
-                    response_deserializer=events_pb2.StreamEventsResponse.FromString)())
+                self.calls.append(
+                    self.channels[i % self.channels_n].stream_stream(
+                        "/meterd.v1.EventService/StreamEvents",
+                        request_serializer=events_pb2.StreamEventsRequest.SerializeToString,
+                        response_deserializer=events_pb2.StreamEventsResponse.FromString,
+                    )()
+                )
             await asyncio.gather(*(self._first_ack(i, call) for i, call in enumerate(self.calls)))
 
         t0 = time.perf_counter()
@@ -99,8 +138,9 @@ class IdleStreams:
     @staticmethod
     async def _first_ack(i: int, call: Any) -> None:
         """One one-event batch and its ack: the server is then surely serving the stream, which stays idle."""
-        event = events_pb2.Event(specversion="1.0", id=f"idle-{i}", source="bench-idle", type="idle", subject="c9",
-                                 data="{}")
+        event = events_pb2.Event(
+            specversion="1.0", id=f"idle-{i}", source="bench-idle", type="idle", subject="c9", data="{}"
+        )
         await call.write(events_pb2.StreamEventsRequest(sequence=1, events=[event]))
         ack = await call.read()
         assert ack.accepted_count == 1, ack
@@ -141,20 +181,27 @@ def main() -> int:
                     "ListMeters": lambda: om.meters.list(),
                 }
                 before = {name: latencies(call, args.calls) for name, call in methods.items()}
-                base = {"rss_mb": round(process.memory_info().rss / 2**20, 1), "threads": process.num_threads()}
+                base = {
+                    "rss_mb": round(process.memory_info().rss / 2**20, 1),
+                    "threads": process.num_threads(),
+                }
                 streams = IdleStreams(server.address, args.streams, args.channels)
                 open_s = streams.open()
                 during = {name: latencies(call, args.calls) for name, call in methods.items()}
-                loaded = {"rss_mb": round(process.memory_info().rss / 2**20, 1), "threads": process.num_threads(),
-                          "streams_still_open": streams.alive()}
+                loaded = {
+                    "rss_mb": round(process.memory_info().rss / 2**20, 1),
+                    "threads": process.num_threads(),
+                    "streams_still_open": streams.alive(),
+                }
                 streams.close()
         finally:
             server.stop()
     result: dict[str, Any] = {
         "workload": f"{args.calls} sequential calls per method, one client, before and with {args.streams} idle "
-                    f"StreamEvents calls open on {args.channels} connections; server in its own process",
+        f"StreamEvents calls open on {args.channels} connections; server in its own process",
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # the machine is shared: context
-        "idle_streams": args.streams, "open_seconds": round(open_s, 2),
+        "idle_streams": args.streams,
+        "open_seconds": round(open_s, 2),
         "without_streams": {name: summary(s) for name, s in before.items()} | {"server": base},
         "with_streams": {name: summary(s) for name, s in during.items()} | {"server": loaded},
     }
@@ -165,11 +212,26 @@ def main() -> int:
     rows = []
     for name in methods:
         w, d = result["without_streams"][name], result["with_streams"][name]
-        rows.append((f"{name} p50/p99 ms", f"{w['p50_ms']}/{w['p99_ms']} without, {d['p50_ms']}/{d['p99_ms']} with "
-                                           f"{args.streams} idle streams (p99 x{result['p99_ratio_with_over_without'][name]})"))
-    rows.append(("server threads / RSS", f"{base['threads']} / {base['rss_mb']} MB without, "
-                                         f"{loaded['threads']} / {loaded['rss_mb']} MB with"))
-    rows.append(("streams opened in", f"{result['open_seconds']} s; still open at the end: {loaded['streams_still_open']}"))
+        rows.append(
+            (
+                f"{name} p50/p99 ms",
+                f"{w['p50_ms']}/{w['p99_ms']} without, {d['p50_ms']}/{d['p99_ms']} with "
+                f"{args.streams} idle streams (p99 x{result['p99_ratio_with_over_without'][name]})",
+            )
+        )
+    rows.append(
+        (
+            "server threads / RSS",
+            f"{base['threads']} / {base['rss_mb']} MB without, "
+            f"{loaded['threads']} / {loaded['rss_mb']} MB with",
+        )
+    )
+    rows.append(
+        (
+            "streams opened in",
+            f"{result['open_seconds']} s; still open at the end: {loaded['streams_still_open']}",
+        )
+    )
     print(table(rows))
     print(f"  -> {path}")
     return 0

@@ -45,14 +45,21 @@ def subjects_of(n: int) -> list[str]:
 def setup(address: str, n: int) -> float:
     started = time.perf_counter()
     with OpenMeter(address, timeout=120) as om:
-        om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "SUM",
-                          "valueProperty": "$.tokens"})
+        om.meters.create(
+            {"slug": "tokens_total", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.tokens"}
+        )
         om.features.create({"key": FEATURE, "name": "AI tokens", "meterSlug": "tokens_total"})
 
         def create(subject: str) -> None:
-            om.subjects.create_entitlement(subject, {
-                "type": "metered", "featureKey": FEATURE, "usagePeriod": {"interval": "MONTH"},
-                "issueAfterReset": 1_000_000_000})
+            om.subjects.create_entitlement(
+                subject,
+                {
+                    "type": "metered",
+                    "featureKey": FEATURE,
+                    "usagePeriod": {"interval": "MONTH"},
+                    "issueAfterReset": 1_000_000_000,
+                },
+            )
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(create, subjects_of(n)))
@@ -88,8 +95,9 @@ def watcher(address: str, n: int, ready: Any, stop: Any, out: Any) -> None:
 
 
 def _event(i: int, subject: str, now: datetime) -> events_pb2.Event:
-    e = events_pb2.Event(specversion="1.0", id=f"e-{i}", source="bench", type="tokens", subject=subject,
-                         data='{"tokens":1}')
+    e = events_pb2.Event(
+        specversion="1.0", id=f"e-{i}", source="bench", type="tokens", subject=subject, data='{"tokens":1}'
+    )
     e.time.FromDatetime(now)
     return e
 
@@ -125,7 +133,9 @@ def stream_ingest(
         return time.perf_counter() - started, acks
 
 
-def make_batches(prefix: int, subjects: list[str], events: int, batch: int, rng: random.Random) -> list[list[events_pb2.Event]]:
+def make_batches(
+    prefix: int, subjects: list[str], events: int, batch: int, rng: random.Random
+) -> list[list[events_pb2.Event]]:
     now = datetime.now(UTC)
     out = []
     for b in range(0, events, batch):
@@ -134,7 +144,9 @@ def make_batches(prefix: int, subjects: list[str], events: int, batch: int, rng:
 
 
 def delays(
-    batches: list[list[events_pb2.Event]], acks: dict[int, float], initial: dict[str, float],
+    batches: list[list[events_pb2.Event]],
+    acks: dict[int, float],
+    initial: dict[str, float],
     records: list[tuple[str, float, float]],
 ) -> tuple[list[float], int]:
     """Per event: first message with usage >= the subject's usage after its batch, minus the batch's ack."""
@@ -157,8 +169,14 @@ def delays(
     return out, missing
 
 
-def measure(ingest: Server, watched: Server, args: argparse.Namespace, subjects: list[str], rng: random.Random,
-            base: int) -> dict[str, Any]:
+def measure(
+    ingest: Server,
+    watched: Server,
+    args: argparse.Namespace,
+    subjects: list[str],
+    rng: random.Random,
+    base: int,
+) -> dict[str, Any]:
     """Full-speed ingest into ``ingest`` without a watcher, then a watcher on ``watched`` (the same server, or
     another replica): ack-to-message delay at a fixed rate, full-speed ingest with it, and without it again."""
     proc = psutil.Process(ingest.proc.pid)
@@ -196,18 +214,26 @@ def measure(ingest: Server, watched: Server, args: argparse.Namespace, subjects:
     without, with_ = sum(base_rates) / 2, sum(watched_rates) / 2
     return {
         "initial_snapshot_seconds": round(snapshot_s, 2),
-        "ack_to_message_ms": {"p50": round(percentile(lat, 50), 1), "p99": round(percentile(lat, 99), 1),
-                              "max": round(max(lat), 1) if lat else None, "samples": len(lat),
-                              "never_seen": missing},
-        "ingest_events_per_s": {"without_watchers": round(without), "with_watcher": round(with_),
-                                "cost_percent": round((1 - with_ / without) * 100, 1),
-                                "runs": {"without": [round(r) for r in base_rates],
-                                         "with": [round(r) for r in watched_rates]}},
+        "ack_to_message_ms": {
+            "p50": round(percentile(lat, 50), 1),
+            "p99": round(percentile(lat, 99), 1),
+            "max": round(max(lat), 1) if lat else None,
+            "samples": len(lat),
+            "never_seen": missing,
+        },
+        "ingest_events_per_s": {
+            "without_watchers": round(without),
+            "with_watcher": round(with_),
+            "cost_percent": round((1 - with_ / without) * 100, 1),
+            "runs": {"without": [round(r) for r in base_rates], "with": [round(r) for r in watched_rates]},
+        },
         "ingest_server_cpu_us_per_event": {side: round(sum(v) / len(v), 1) for side, v in cpu_us.items()},
     }
 
 
-def postgres_replicas(args: argparse.Namespace, subjects: list[str], rng: random.Random) -> dict[str, Any] | None:
+def postgres_replicas(
+    args: argparse.Namespace, subjects: list[str], rng: random.Random
+) -> dict[str, Any] | None:
     """Two replicas on one PostgreSQL (a throwaway cluster, as the tests make): ingest on A, the watcher on B,
     so every change reaches the watcher through A's NOTIFY and B's LISTEN."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -273,18 +299,30 @@ def main() -> None:
     pg = None if args.no_postgres else postgres_replicas(args, subjects, rng)
     result = {
         "workload": {
-            "entitlements": args.entitlements, "watchers": 1, "coalesce_interval_s": 0.1,
-            "latency_run": {"events_per_s": args.rate, "seconds": args.seconds, "batch": 50,
-                            "subjects": "uniformly random among the watched"},
-            "full_speed_runs": {"events": args.max_events, "batch": 1000, "in_flight": 8,
-                                "order": "without, with, with, without (means of each side)"},
+            "entitlements": args.entitlements,
+            "watchers": 1,
+            "coalesce_interval_s": 0.1,
+            "latency_run": {
+                "events_per_s": args.rate,
+                "seconds": args.seconds,
+                "batch": 50,
+                "subjects": "uniformly random among the watched",
+            },
+            "full_speed_runs": {
+                "events": args.max_events,
+                "batch": 1000,
+                "in_flight": 8,
+                "order": "without, with, with, without (means of each side)",
+            },
         },
         "setup_seconds": round(setup_s, 1),
         **sqlite,
         "cache_has_access_us": round(has_access_us, 3),
         "plain_dict_lookup_us": round(dict_us, 3),
         "server_peak_rss_mb": round(peak_rss / 1e6),
-        "postgres_two_replicas": pg if pg is not None else "skipped (PostgreSQL not installed, or --no-postgres)",
+        "postgres_two_replicas": pg
+        if pg is not None
+        else "skipped (PostgreSQL not installed, or --no-postgres)",
         "targets": {"ack_to_message_p99_ms": 250, "ingest_cost_percent": 10, "cache_has_access_us": 5},
     }
     result["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)  # other work on the machine
@@ -292,22 +330,40 @@ def main() -> None:
     rows = [
         ("entitlements watched", f"{args.entitlements:,} (1 stream)"),
         ("initial snapshot", f"{sqlite['initial_snapshot_seconds']:.2f} s"),
-        ("ack -> message p50 / p99", f"{sqlite['ack_to_message_ms']['p50']} / {sqlite['ack_to_message_ms']['p99']} ms"
-                                     f" at {args.rate:,} events/s (target p99 < 250 ms)"),
-        ("ingest without / with watcher", f"{sqlite['ingest_events_per_s']['without_watchers']:,} / "
-                                          f"{sqlite['ingest_events_per_s']['with_watcher']:,} events/s "
-                                          f"({sqlite['ingest_events_per_s']['cost_percent']}% slower; target < 10%)"),
-        ("server CPU per event without / with", f"{sqlite['ingest_server_cpu_us_per_event']['without']} / "
-                                                f"{sqlite['ingest_server_cpu_us_per_event']['with']} us"),
-        ("cache.has_access", f"{has_access_us:.3f} us (a plain dict lookup: {dict_us:.3f} us; target < 5 us)"),
+        (
+            "ack -> message p50 / p99",
+            f"{sqlite['ack_to_message_ms']['p50']} / {sqlite['ack_to_message_ms']['p99']} ms"
+            f" at {args.rate:,} events/s (target p99 < 250 ms)",
+        ),
+        (
+            "ingest without / with watcher",
+            f"{sqlite['ingest_events_per_s']['without_watchers']:,} / "
+            f"{sqlite['ingest_events_per_s']['with_watcher']:,} events/s "
+            f"({sqlite['ingest_events_per_s']['cost_percent']}% slower; target < 10%)",
+        ),
+        (
+            "server CPU per event without / with",
+            f"{sqlite['ingest_server_cpu_us_per_event']['without']} / "
+            f"{sqlite['ingest_server_cpu_us_per_event']['with']} us",
+        ),
+        (
+            "cache.has_access",
+            f"{has_access_us:.3f} us (a plain dict lookup: {dict_us:.3f} us; target < 5 us)",
+        ),
     ]
     if pg is not None:
         rows += [
-            ("PostgreSQL, ingest on A, watch on B", f"ack -> message p50 / p99 {pg['ack_to_message_ms']['p50']} / "
-                                                     f"{pg['ack_to_message_ms']['p99']} ms"),
-            ("  A's ingest without / with watcher on B", f"{pg['ingest_events_per_s']['without_watchers']:,} / "
-                                                         f"{pg['ingest_events_per_s']['with_watcher']:,} events/s "
-                                                         f"({pg['ingest_events_per_s']['cost_percent']}% slower)"),
+            (
+                "PostgreSQL, ingest on A, watch on B",
+                f"ack -> message p50 / p99 {pg['ack_to_message_ms']['p50']} / "
+                f"{pg['ack_to_message_ms']['p99']} ms",
+            ),
+            (
+                "  A's ingest without / with watcher on B",
+                f"{pg['ingest_events_per_s']['without_watchers']:,} / "
+                f"{pg['ingest_events_per_s']['with_watcher']:,} events/s "
+                f"({pg['ingest_events_per_s']['cost_percent']}% slower)",
+            ),
         ]
     print(table(rows))
 

@@ -42,7 +42,9 @@ def main() -> int:
     if code != 0:
         print("protoc failed", file=sys.stderr)
         return int(code)
-    (PACKAGE_DIR / "__init__.py").write_text('"""Generated from protos/meterd/v1 by `make generate`. Do not edit."""\n')
+    (PACKAGE_DIR / "__init__.py").write_text(
+        '"""Generated from protos/meterd/v1 by `make generate`. Do not edit."""\n'
+    )
     (PACKAGE_DIR / "py.typed").write_text("")
     print(f"generated {len(sources)} protos into {PACKAGE_DIR.relative_to(ROOT)}")
     return 0

@@ -12,10 +12,17 @@ from meterd.v1 import meters_pb2
 
 
 def create_meter(
-    om: OpenMeter, slug: str = "tokens_total", aggregation: str = "SUM", group_by: dict[str, str] | None = None
+    om: OpenMeter,
+    slug: str = "tokens_total",
+    aggregation: str = "SUM",
+    group_by: dict[str, str] | None = None,
 ) -> meters_pb2.Meter:
-    meter: dict[str, Any] = {"slug": slug, "eventType": "tokens", "aggregation": aggregation,
-                             "groupBy": group_by or {"model": "$.model", "region": "$.region"}}
+    meter: dict[str, Any] = {
+        "slug": slug,
+        "eventType": "tokens",
+        "aggregation": aggregation,
+        "groupBy": group_by or {"model": "$.model", "region": "$.region"},
+    }
     if aggregation != "COUNT":
         meter["valueProperty"] = "$.tokens"
     return om.meters.create(meter)

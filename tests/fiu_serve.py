@@ -25,13 +25,22 @@ import os
 import sys
 import threading
 
-POINTS = {"write": "posix/io/rw/write", "pwrite": "posix/io/rw/pwrite", "fsync": "posix/io/sync/fsync",
-          "fdatasync": "posix/io/sync/fdatasync"}
+POINTS = {
+    "write": "posix/io/rw/write",
+    "pwrite": "posix/io/rw/pwrite",
+    "fsync": "posix/io/sync/fsync",
+    "fdatasync": "posix/io/sync/fdatasync",
+}
 WRITER = "meterd-writer"
 
 # int external_cb_t(const char *name, int *failnum, void **failinfo, unsigned int *flags)
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int),
-                             ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_uint))
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int,
+    ctypes.c_char_p,
+    ctypes.POINTER(ctypes.c_int),
+    ctypes.POINTER(ctypes.c_void_p),
+    ctypes.POINTER(ctypes.c_uint),
+)
 
 
 def main() -> None:
@@ -74,7 +83,13 @@ def main() -> None:
 
     callback = _CALLBACK(decide)
     libfiu = ctypes.CDLL("libfiu.so.0")
-    libfiu.fiu_enable_external.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, _CALLBACK]
+    libfiu.fiu_enable_external.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_uint,
+        _CALLBACK,
+    ]
     code = getattr(errno, args.errno)
     if libfiu.fiu_enable_external(POINTS[args.call].encode(), 1, ctypes.c_void_p(code), 0, callback) != 0:
         sys.exit(f"fiu_enable_external failed for {POINTS[args.call]}")

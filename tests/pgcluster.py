@@ -43,7 +43,9 @@ class PgCluster:
     def __init__(self, settings: dict[str, str] | None = None) -> None:
         bindir = find_bindir()
         if bindir is None:
-            raise RuntimeError("PostgreSQL is not installed (make setup installs Debian's postgresql package)")
+            raise RuntimeError(
+                "PostgreSQL is not installed (make setup installs Debian's postgresql package)"
+            )
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="meterd-pg-"))
         self.data = self.root / "data"
@@ -63,13 +65,35 @@ class PgCluster:
             "log_min_messages": "warning",
             **(settings or {}),
         }
-        self._run([str(bindir / "initdb"), "-D", str(self.data), "-U", self.SUPERUSER, "--auth=trust",
-                   "--encoding=UTF8", "--locale=C", "--no-instructions"])
+        self._run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                self.SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ]
+        )
         with open(self.data / "postgresql.conf", "a") as conf:
             for name, value in self._settings.items():
                 conf.write(f"{name} = '{value}'\n")
-        self._run([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
-                   "-t", "60", "start"])
+        self._run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         atexit.register(self.stop)  # also when the run ends without its fixtures' teardown
         self.template = "meterd_template"
         self.admin_url = self.url("postgres")
@@ -83,12 +107,16 @@ class PgCluster:
                 # setpriv switches the user after exec: Python then starts the child with vfork, not fork. A
                 # fork in a process with gRPC threads (the fault tests restart the cluster under running
                 # servers) runs gRPC's fork handlers and the child can die before its exec.
-                args = [setpriv, f"--reuid={self._user.pw_uid}", f"--regid={self._user.pw_gid}", "--clear-groups",
-                        *args]
+                args = [
+                    setpriv,
+                    f"--reuid={self._user.pw_uid}",
+                    f"--regid={self._user.pw_gid}",
+                    "--clear-groups",
+                    *args,
+                ]
             else:
                 kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
-        result = subprocess.run(args, cwd=self.root, capture_output=True, text=True, check=False,
-                                **kwargs)  # type: ignore[call-overload]
+        result = subprocess.run(args, cwd=self.root, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
         if result.returncode != 0:
             raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stdout}{result.stderr}")
 
@@ -125,16 +153,26 @@ class PgCluster:
 
         name = url.rsplit("/", 1)[1]
         try:
-            self._execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                          f" WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+            self._execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
             with psycopg.connect(url, autocommit=True) as conn:
-                tables = [r[0] for r in conn.execute(
-                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-                    " AND c.relname NOT IN ('schema_version', 'meters_version', 'server_settings')")]
-                sequences = [r[0] for r in conn.execute(
-                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = 'public' AND c.relkind = 'S'")]
+                tables = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                        " AND c.relname NOT IN ('schema_version', 'meters_version', 'server_settings')"
+                    )
+                ]
+                sequences = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        " WHERE n.nspname = 'public' AND c.relkind = 'S'"
+                    )
+                ]
                 with conn.transaction():
                     conn.execute("SET LOCAL session_replication_role = replica")
                     for table in tables:
@@ -164,8 +202,19 @@ class PgCluster:
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
 
     def start_again(self) -> None:
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
-                   "-t", "60", "start"])
+        self._run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
 
     def stop(self) -> None:
         """Stops the cluster (immediately: nothing in it is kept) and removes its folder. Idempotent."""

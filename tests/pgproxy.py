@@ -57,7 +57,7 @@ class PgProxy:
         """``database_url`` (postgresql://user@host:port/db) pointed at the proxy, without TLS."""
         scheme, rest = database_url.split("://", 1)
         userinfo, _, tail = rest.rpartition("@")
-        path = tail[tail.index("/"):]
+        path = tail[tail.index("/") :]
         sep = "&" if "?" in path else "?"
         return f"{scheme}://{userinfo}@127.0.0.1:{self.port}{path}{sep}sslmode=disable&gssencmode=disable"
 
@@ -162,7 +162,7 @@ class _Link:
                     length = struct.unpack("!i", buffer[1:5])[0]
                     if len(buffer) < 1 + length:
                         break
-                    message, buffer = buffer[:1 + length], buffer[1 + length:]
+                    message, buffer = buffer[: 1 + length], buffer[1 + length :]
                     body = message[5:]
                     if kind in _PASSED_AT_ONCE:
                         self.server.sendall(message)

@@ -91,15 +91,19 @@ def wait_healthy(address: str, deadline_s: float = 30.0) -> None:
 class ServerProcess:
     """``meterd serve`` in a child process."""
 
-    def __init__(self, db: Path, port: int | None = None, env: dict[str, str] | None = None,
-                 config: Path | None = None) -> None:
+    def __init__(
+        self, db: Path, port: int | None = None, env: dict[str, str] | None = None, config: Path | None = None
+    ) -> None:
         self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "meterd.server", "serve", "--listen", self.address, "--db", str(db)]
         if config is not None:
             args += ["--config", str(config)]
         self.proc = subprocess.Popen(
-            args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            args,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             wait_healthy(self.address)
@@ -131,7 +135,9 @@ class IdleStreams:
     """``n`` open StreamEvents calls that send nothing, on ``channels`` connections (grpc.aio client in a
     thread of its own, so the test thread stays free). ``open()`` returns once every call is connected."""
 
-    def __init__(self, address: str, n: int, channels: int = 10, metadata: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self, address: str, n: int, channels: int = 10, metadata: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.address, self.n, self.channels, self.metadata = address, n, channels, metadata
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="idle-streams", daemon=True)
@@ -142,8 +148,10 @@ class IdleStreams:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
 
     async def _open(self) -> None:
-        self._channels = [grpc.aio.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)])
-                          for _ in range(self.channels)]
+        self._channels = [
+            grpc.aio.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)])
+            for _ in range(self.channels)
+        ]
         for i in range(self.n):
             method = self._channels[i % self.channels].stream_stream("/meterd.v1.EventService/StreamEvents")
             self.calls.append(method(metadata=self.metadata or None))

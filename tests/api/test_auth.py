@@ -23,8 +23,10 @@ from meterd.v1 import events_pb2, events_pb2_grpc
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)  # the clocked server's start
 ADMIN_KEY = "admin-key-for-tests"
-METERS = [{"slug": "logins", "eventType": "login", "aggregation": "COUNT"},
-          {"slug": "api_calls", "eventType": "api-calls", "aggregation": "COUNT"}]
+METERS = [
+    {"slug": "logins", "eventType": "login", "aggregation": "COUNT"},
+    {"slug": "api_calls", "eventType": "api-calls", "aggregation": "COUNT"},
+]
 RANGE = {"from_": T0 - timedelta(hours=2), "to": T0}
 
 
@@ -39,10 +41,19 @@ def secured(server_config: Config) -> Config:
 def admin(secured: Config, clocked_server: MeterdServer) -> Iterator[OpenMeter]:
     """An admin client of a clocked server that requires the admin key, with usage for c1 and c2."""
     with OpenMeter(clocked_server.address, api_key=ADMIN_KEY) as om:
-        om.events.ingest([
-            {"id": f"{s}-{i}", "source": "t", "type": "login", "subject": s, "time": T0 - timedelta(hours=1)}
-            for s, n in (("c1", 2), ("c2", 5)) for i in range(n)
-        ])
+        om.events.ingest(
+            [
+                {
+                    "id": f"{s}-{i}",
+                    "source": "t",
+                    "type": "login",
+                    "subject": s,
+                    "time": T0 - timedelta(hours=1),
+                }
+                for s, n in (("c1", 2), ("c2", 5))
+                for i in range(n)
+            ]
+        )
         yield om
 
 
@@ -79,10 +90,16 @@ def test_without_an_admin_key_admin_calls_are_open(om: OpenMeter, server: Meterd
 
 
 def test_missing_or_wrong_admin_key_is_unauthenticated(secured: Config, server: MeterdServer) -> None:
-    with OpenMeter(server.address) as anonymous, pytest.raises(UnauthenticatedError, match="missing admin key"):
+    with (
+        OpenMeter(server.address) as anonymous,
+        pytest.raises(UnauthenticatedError, match="missing admin key"),
+    ):
         anonymous.subjects.list()
     for key in ("wrong", ADMIN_KEY + "x", ADMIN_KEY[:-1]):
-        with OpenMeter(server.address, api_key=key) as wrong, pytest.raises(UnauthenticatedError, match="invalid"):
+        with (
+            OpenMeter(server.address, api_key=key) as wrong,
+            pytest.raises(UnauthenticatedError, match="invalid"),
+        ):
             wrong.events.list()
     with OpenMeter(server.address, api_key=ADMIN_KEY) as good:
         good.subjects.upsert({"key": "a"})
@@ -101,8 +118,11 @@ def test_authorization_must_be_a_bearer_credential(secured: Config, server: Mete
 
 def test_streaming_ingest_needs_the_admin_key(secured: Config, server: MeterdServer) -> None:
     event = {"id": "1", "source": "t", "type": "login", "subject": "c1"}
-    with OpenMeter(server.address) as anonymous, pytest.raises(UnauthenticatedError), \
-            anonymous.events.stream() as stream:
+    with (
+        OpenMeter(server.address) as anonymous,
+        pytest.raises(UnauthenticatedError),
+        anonymous.events.stream() as stream,
+    ):
         stream.send(event)
     with OpenMeter(server.address, api_key=ADMIN_KEY) as good:
         with good.events.stream() as stream:
@@ -116,26 +136,36 @@ def test_health_and_reflection_stay_open(secured: Config, server: MeterdServer) 
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
         assert health.status == health_pb2.HealthCheckResponse.SERVING
         reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
-        [reply] = list(reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+        [reply] = list(
+            reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        )
         names = {s.name for s in reply.list_services_response.service}
         assert "meterd.v1.PortalService" in names
 
 
 # -- portal tokens on admin calls ------------------------------------------------------------------------
-def test_a_valid_portal_token_on_an_admin_call_is_permission_denied(admin: OpenMeter,
-                                                                    clocked_server: MeterdServer) -> None:
+def test_a_valid_portal_token_on_an_admin_call_is_permission_denied(
+    admin: OpenMeter, clocked_server: MeterdServer
+) -> None:
     token = admin.portal.create_token(subject="c1").token
     with portal(clocked_server, token) as om:
-        for call in (om.events.list, om.subjects.list, om.portal.list_tokens, om.portal.invalidate_tokens,
-                     lambda: om.portal.create_token(subject="c2"), om.meters.list):
+        for call in (
+            om.events.list,
+            om.subjects.list,
+            om.portal.list_tokens,
+            om.portal.invalidate_tokens,
+            lambda: om.portal.create_token(subject="c2"),
+            om.meters.list,
+        ):
             with pytest.raises(PermissionDeniedError, match="QueryPortalMeter"):
                 call()
     # Nothing was invalidated by the refused call.
     assert len(admin.portal.list_tokens()) == 1
 
 
-def test_a_portal_token_is_not_an_admin_credential_even_without_an_admin_key(om: OpenMeter,
-                                                                            server: MeterdServer) -> None:
+def test_a_portal_token_is_not_an_admin_credential_even_without_an_admin_key(
+    om: OpenMeter, server: MeterdServer
+) -> None:
     token = om.portal.create_token(subject="c1").token
     with portal(server, token) as holder, pytest.raises(PermissionDeniedError):
         holder.subjects.list()
@@ -144,8 +174,9 @@ def test_a_portal_token_is_not_an_admin_credential_even_without_an_admin_key(om:
         holder.subjects.list()
 
 
-def test_an_invalid_portal_token_on_an_admin_call_is_unauthenticated(admin: OpenMeter,
-                                                                     clocked_server: MeterdServer) -> None:
+def test_an_invalid_portal_token_on_an_admin_call_is_unauthenticated(
+    admin: OpenMeter, clocked_server: MeterdServer
+) -> None:
     token = admin.portal.create_token(subject="c1").token
     with portal(clocked_server, tampered(token, sub="c2")) as om, pytest.raises(UnauthenticatedError):
         om.events.list()
@@ -175,8 +206,9 @@ def test_the_portal_query_needs_a_token_even_without_an_admin_key(om: OpenMeter)
         om.portal.query_meter("logins")
 
 
-def test_token_for_a_meter_not_in_its_list_is_permission_denied(admin: OpenMeter,
-                                                                clocked_server: MeterdServer) -> None:
+def test_token_for_a_meter_not_in_its_list_is_permission_denied(
+    admin: OpenMeter, clocked_server: MeterdServer
+) -> None:
     token = admin.portal.create_token(subject="c1", allowed_meter_slugs=["api_calls"]).token
     with portal(clocked_server, token) as om, pytest.raises(PermissionDeniedError, match="logins"):
         om.portal.query_meter("logins", **RANGE)
@@ -237,7 +269,9 @@ def test_a_token_with_a_changed_payload_is_refused(admin: OpenMeter, clocked_ser
     refused(clocked_server, f"{none_header}.{payload}.")
 
 
-def test_a_token_signed_with_another_secret_is_refused(admin: OpenMeter, clocked_server: MeterdServer) -> None:
+def test_a_token_signed_with_another_secret_is_refused(
+    admin: OpenMeter, clocked_server: MeterdServer
+) -> None:
     issued = admin.portal.create_token(subject="c1")
     claims = jwt.decode(issued.token, options={"verify_signature": False})
     forged = jwt.encode(claims, "another-secret-that-is-long-enough-for-hs256", algorithm="HS256")
@@ -249,8 +283,13 @@ def test_a_token_the_server_never_issued_is_refused(server_config: Config, clock
     server_config.portal_secret = "configured-portal-secret-0123456789abcdef"
     server = MeterdServer(server_config, clock=clock).start()
     try:
-        claims = {"iss": "meterd", "sub": "c1", "jti": "01HZZZZZZZZZZZZZZZZZZZZZZZ",
-                  "iat": int(T0.timestamp()), "exp": int((T0 + timedelta(hours=1)).timestamp())}
+        claims = {
+            "iss": "meterd",
+            "sub": "c1",
+            "jti": "01HZZZZZZZZZZZZZZZZZZZZZZZ",
+            "iat": int(T0.timestamp()),
+            "exp": int((T0 + timedelta(hours=1)).timestamp()),
+        }
         refused(server, jwt.encode(claims, server_config.portal_secret, algorithm="HS256"), match="unknown")
     finally:
         server.stop(0)
@@ -261,8 +300,9 @@ def test_secret_and_invalidation_survive_a_restart(secured: Config, clock: Any) 
     first = MeterdServer(secured, clock=clock).start()
     try:
         with OpenMeter(first.address, api_key=ADMIN_KEY) as om:
-            om.events.ingest({"id": "1", "source": "t", "type": "login", "subject": "c1",
-                              "time": T0 - timedelta(hours=1)})
+            om.events.ingest(
+                {"id": "1", "source": "t", "type": "login", "subject": "c1", "time": T0 - timedelta(hours=1)}
+            )
             kept = om.portal.create_token(subject="c1").token
             by_id = om.portal.create_token(subject="c1")
             by_subject = om.portal.create_token(subject="c2").token

@@ -52,7 +52,9 @@ _ids = itertools.count()
 def meter(aggregation: str) -> MeterDeclaration:
     if aggregation == "COUNT":
         return MeterDeclaration(slug="tokens_total", eventType="tokens", aggregation="COUNT")
-    return MeterDeclaration(slug="tokens_total", eventType="tokens", aggregation="SUM", valueProperty="$.tokens")
+    return MeterDeclaration(
+        slug="tokens_total", eventType="tokens", aggregation="SUM", valueProperty="$.tokens"
+    )
 
 
 @dataclass
@@ -115,8 +117,16 @@ def world(backend: str, tmp_path: Path, request: pytest.FixtureRequest, seed: in
     clock = Clock(START + timedelta(seconds=30))
     db = request.getfixturevalue("pg_url") if backend == "postgresql" else str(tmp_path / "meterd.db")
     replicas = 2 if backend == "postgresql" else 1
-    configs = [Config(listen=f"127.0.0.1:{free_port()}", db=db, grace_seconds=1.0, log_format="text",
-                      meters=[meter("SUM")]) for _ in range(replicas)]
+    configs = [
+        Config(
+            listen=f"127.0.0.1:{free_port()}",
+            db=db,
+            grace_seconds=1.0,
+            log_format="text",
+            meters=[meter("SUM")],
+        )
+        for _ in range(replicas)
+    ]
     servers: list[MeterdServer | None] = [None] * replicas
     w: World | None = None
     direct: list[OpenMeter] = []
@@ -125,7 +135,9 @@ def world(backend: str, tmp_path: Path, request: pytest.FixtureRequest, seed: in
             servers[i] = MeterdServer(config, clock=clock).start()
             direct.append(OpenMeter(config.listen, timeout=30))
         proxy = CuttingProxy(configs[-1].listen)
-        w = World(random.Random(seed), clock, configs, servers, proxy, direct, OpenMeter(proxy.address, timeout=5))
+        w = World(
+            random.Random(seed), clock, configs, servers, proxy, direct, OpenMeter(proxy.address, timeout=5)
+        )
         yield w
     finally:
         if w is not None:
@@ -145,10 +157,16 @@ def setup_entities(w: World) -> None:
     om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
     om.features.create({"key": "sso", "name": "SSO"})
     for s in SUBJECTS:
-        om.subjects.create_entitlement(s, {"type": "metered", "featureKey": "ai_tokens",
-                                           "usagePeriod": {"interval": "DAY"},
-                                           "issueAfterReset": w.rng.choice([5, 20, 60]),
-                                           "isSoftLimit": w.rng.random() < 0.2})
+        om.subjects.create_entitlement(
+            s,
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "DAY"},
+                "issueAfterReset": w.rng.choice([5, 20, 60]),
+                "isSoftLimit": w.rng.random() < 0.2,
+            },
+        )
     for s in SUBJECTS[:2]:
         om.subjects.create_entitlement(s, {"type": "boolean", "featureKey": "sso"})
 
@@ -164,18 +182,33 @@ def step(w: World) -> bool:
     subject = rng.choice(SUBJECTS)
     if op < 0.40:
         when = rng.choice(["on time", "on time", "late", "future"])
-        at = {"on time": now - timedelta(seconds=rng.randrange(0, 30)),
-              "late": max(START, now - timedelta(minutes=rng.choice([3, 30, 300]))),
-              "future": now + timedelta(minutes=rng.choice([1, 2, 5, 11]))}[when]
+        at = {
+            "on time": now - timedelta(seconds=rng.randrange(0, 30)),
+            "late": max(START, now - timedelta(minutes=rng.choice([3, 30, 300]))),
+            "future": now + timedelta(minutes=rng.choice([1, 2, 5, 11])),
+        }[when]
         tokens = rng.choice([0.5, 1, 3, 8, 25])
-        events = [{"specversion": "1.0", "id": f"m-{next(_ids)}", "source": "model", "type": "tokens",
-                   "subject": subject, "time": at, "data": {"tokens": tokens}}]
+        events = [
+            {
+                "specversion": "1.0",
+                "id": f"m-{next(_ids)}",
+                "source": "model",
+                "type": "tokens",
+                "subject": subject,
+                "time": at,
+                "data": {"tokens": tokens},
+            }
+        ]
         w.log.append(f"ingest {when} {subject} {tokens} at {at:%H:%M:%S} via {replica}")
         om.events.ingest(events)
     elif op < 0.52:
-        grant = {"amount": rng.choice([3, 10, 25]), "priority": rng.choice([1, 2, 5]), "effectiveAt": now,
-                 "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": rng.choice([1, 2])},
-                 "maxRolloverAmount": rng.choice([0, 5, 100])}
+        grant = {
+            "amount": rng.choice([3, 10, 25]),
+            "priority": rng.choice([1, 2, 5]),
+            "effectiveAt": now,
+            "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": rng.choice([1, 2])},
+            "maxRolloverAmount": rng.choice([0, 5, 100]),
+        }
         w.log.append(f"grant {subject} {grant['amount']} via {replica}")
         with contextlib.suppress(MeterdError):
             w.grants.append(om.subjects.create_entitlement_grant(subject, "ai_tokens", grant).id)
@@ -240,7 +273,8 @@ def check_bound(w: World) -> None:
         if not answered:
             continue
         ok = [
-            state for state in w.history
+            state
+            for state in w.history
             if state.ended >= r - MAX_STALENESS - (REPLICA_SLACK if state.remote else 0.0)
         ]
         assert any(state.values[pair] == value for state in ok), (
@@ -267,8 +301,9 @@ def check_catches_up(w: World) -> None:
 def run(w: World, steps: int) -> None:
     setup_entities(w)
     w.history.append(State(w.truth(), time.time()))
-    w.cache = w.cache_client.entitlements.cache(subject=list(SUBJECTS), max_staleness=MAX_STALENESS,
-                                                coalesce_interval=COALESCE)
+    w.cache = w.cache_client.entitlements.cache(
+        subject=list(SUBJECTS), max_staleness=MAX_STALENESS, coalesce_interval=COALESCE
+    )
     check_catches_up(w)
     for n in range(steps):
         started = time.time()
@@ -284,8 +319,14 @@ def run(w: World, steps: int) -> None:
     check_catches_up(w)
 
 
-def _model(backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-           seed: int, steps: int) -> None:
+def _model(
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    steps: int,
+) -> None:
     monkeypatch.setattr(watch_service, "SNAPSHOT_CHUNK", 2)  # every snapshot is several messages
     with world(backend, tmp_path, request, seed) as w:
         run(w, steps)

@@ -22,8 +22,14 @@ ROUNDS = 5
 
 
 def make_event(i: int) -> events_pb2.Event:
-    e = events_pb2.Event(specversion="1.0", id=f"chaos-{i}", source="chaos", type="tokens", subject=f"c{i % 17}",
-                         data='{"tokens": 1}')
+    e = events_pb2.Event(
+        specversion="1.0",
+        id=f"chaos-{i}",
+        source="chaos",
+        type="tokens",
+        subject=f"c{i % 17}",
+        data='{"tokens": 1}',
+    )
     e.time.FromDatetime(T0 + timedelta(seconds=i))
     return e
 
@@ -46,7 +52,9 @@ def test_kill_9_in_a_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:
 
     server = ServerProcess(db)
     with OpenMeter(server.address, timeout=30) as om:
-        om.meters.create({"slug": "base", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.tokens"})
+        om.meters.create(
+            {"slug": "base", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.tokens"}
+        )
         om.features.create({"key": "f", "name": "F", "meterSlug": "base"})
     meters_acked.add("base")
 
@@ -83,22 +91,38 @@ def test_kill_9_in_a_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:
                 for k in itertools.count():
                     slug = f"m{r}_{k}"
                     try:
-                        om.meters.create({"slug": slug, "eventType": "tokens", "aggregation": "SUM",
-                                          "valueProperty": "$.tokens", "groupBy": {"subject_": "$.tokens"}})
+                        om.meters.create(
+                            {
+                                "slug": slug,
+                                "eventType": "tokens",
+                                "aggregation": "SUM",
+                                "valueProperty": "$.tokens",
+                                "groupBy": {"subject_": "$.tokens"},
+                            }
+                        )
                     except MeterdError:
                         return
                     meters_acked.add(slug)
                     if stop.is_set():
                         return
 
-        def reset_entitlements(address: str = server.address, r: int = r, stop: threading.Event = stop) -> None:
+        def reset_entitlements(
+            address: str = server.address, r: int = r, stop: threading.Event = stop
+        ) -> None:
             with OpenMeter(address, timeout=30) as om:
                 for k in itertools.count():
                     subject = f"r{r}_{k}"
                     try:
-                        om.subjects.create_entitlement(subject, {
-                            "type": "metered", "featureKey": "f", "usagePeriod": {"interval": "MONTH", "anchor": T0},
-                            "measureUsageFrom": T0, "issueAfterReset": 10})
+                        om.subjects.create_entitlement(
+                            subject,
+                            {
+                                "type": "metered",
+                                "featureKey": "f",
+                                "usagePeriod": {"interval": "MONTH", "anchor": T0},
+                                "measureUsageFrom": T0,
+                                "issueAfterReset": 10,
+                            },
+                        )
                         om.subjects.reset_entitlement_usage(subject, "f")
                     except MeterdError:
                         return
@@ -106,8 +130,10 @@ def test_kill_9_in_a_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:
                     if stop.is_set():
                         return
 
-        workers = [threading.Thread(target=fn) for fn in (stream_events, stream_events, create_meters,
-                                                           reset_entitlements)]
+        workers = [
+            threading.Thread(target=fn)
+            for fn in (stream_events, stream_events, create_meters, reset_entitlements)
+        ]
         before = len(acked)
         for w in workers:
             w.start()
@@ -142,10 +168,15 @@ def test_kill_9_in_a_loop_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     finally:
         assert server.terminate() == 0
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT source || ':' || id) FROM events").fetchone() == (
-            len(sent), len(sent))
-        reset = {row[0] for row in conn.execute(
-            "SELECT e.subject_key FROM entitlement_resets r JOIN entitlements e ON e.id = r.entitlement_id")}
+        assert conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT source || ':' || id) FROM events"
+        ).fetchone() == (len(sent), len(sent))
+        reset = {
+            row[0]
+            for row in conn.execute(
+                "SELECT e.subject_key FROM entitlement_resets r JOIN entitlements e ON e.id = r.entitlement_id"
+            )
+        }
     assert resets_acked <= reset, "an acknowledged reset is missing"
     assert integrity(db) == "ok"
     assert len(meters_acked) > 1 and resets_acked, "the chaos should create meters and reset entitlements"

@@ -42,18 +42,42 @@ from meterd.v1 import (
 )
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-MODULES = (common_pb2, entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, portal_pb2, subjects_pb2)
+MODULES = (
+    common_pb2,
+    entitlements_pb2,
+    events_pb2,
+    features_pb2,
+    grants_pb2,
+    meters_pb2,
+    portal_pb2,
+    subjects_pb2,
+)
 
 
 @pytest.fixture
 def tokens(om: OpenMeter) -> Result[meters_pb2.Meter]:
-    meter = om.meters.create({"slug": "tokens", "eventType": "prompt", "aggregation": "SUM",
-                              "valueProperty": "$.tokens", "groupBy": {"model": "$.model"}})
-    om.events.ingest([
-        {"id": f"e{i}", "source": "s", "type": "prompt", "subject": "c1", "time": T0 + timedelta(minutes=i),
-         "data": {"tokens": 10 * (i + 1), "model": "gpt" if i % 2 else "llama"}}
-        for i in range(3)
-    ])
+    meter = om.meters.create(
+        {
+            "slug": "tokens",
+            "eventType": "prompt",
+            "aggregation": "SUM",
+            "valueProperty": "$.tokens",
+            "groupBy": {"model": "$.model"},
+        }
+    )
+    om.events.ingest(
+        [
+            {
+                "id": f"e{i}",
+                "source": "s",
+                "type": "prompt",
+                "subject": "c1",
+                "time": T0 + timedelta(minutes=i),
+                "data": {"tokens": 10 * (i + 1), "model": "gpt" if i % 2 else "llama"},
+            }
+            for i in range(3)
+        ]
+    )
     return meter
 
 
@@ -63,11 +87,18 @@ def test_results_are_python_values(om: OpenMeter, tokens: Result[meters_pb2.Mete
     assert tokens.group_by == {"model": "$.model"} and type(tokens.group_by) is dict
     assert isinstance(tokens.created_at, datetime) and tokens.created_at.tzinfo is UTC
 
-    result = om.meters.query("tokens", from_=T0, to=T0 + timedelta(hours=1), window_size="HOUR", group_by=["model"])
-    assert (result.from_time, result.to_time, result.window_size) == (T0, T0 + timedelta(hours=1), WindowSize.HOUR)
+    result = om.meters.query(
+        "tokens", from_=T0, to=T0 + timedelta(hours=1), window_size="HOUR", group_by=["model"]
+    )
+    assert (result.from_time, result.to_time, result.window_size) == (
+        T0,
+        T0 + timedelta(hours=1),
+        WindowSize.HOUR,
+    )
     rows = sorted(result.rows, key=lambda r: r.group_by["model"])
     assert [(r.group_by, r.value, r.window_start, r.subject) for r in rows] == [
-        ({"model": "gpt"}, 20.0, T0, None), ({"model": "llama"}, 40.0, T0, None),
+        ({"model": "gpt"}, 20.0, T0, None),
+        ({"model": "llama"}, 40.0, T0, None),
     ]
     reply = om.events.ingest({"id": "e0", "source": "s", "type": "prompt", "subject": "c1", "time": T0})
     assert [r.outcome for r in reply.results] == [EventOutcome.DUPLICATE]
@@ -77,8 +108,9 @@ def test_unset_fields_are_none_and_oneofs_name_their_member(om: OpenMeter, token
     subject = om.subjects.upsert({"key": "c1"})[0]
     assert subject.display_name is None and subject.current_period_start is None and subject.metadata == {}
     om.features.create({"key": "ai", "name": "AI", "meterSlug": "tokens"})
-    entitlement = om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai",
-                                                        "usagePeriod": {"interval": "MONTH", "anchor": T0}})
+    entitlement = om.subjects.create_entitlement(
+        "c1", {"type": "metered", "featureKey": "ai", "usagePeriod": {"interval": "MONTH", "anchor": T0}}
+    )
     assert entitlement.type == "metered" and entitlement.boolean is None and entitlement.static is None
     assert entitlement.metered.usage_period.interval is PeriodInterval.MONTH
     assert entitlement.metered.usage_period.anchor == T0
@@ -93,9 +125,19 @@ def test_to_dict_is_openmeters_json_shape(om: OpenMeter, tokens: Result[meters_p
     assert meter["createdAt"].endswith("Z")
 
     result = om.meters.query("tokens", from_=T0, to=T0 + timedelta(hours=1), window_size="HOUR").to_dict()
-    assert result == {"from": "2024-01-01T00:00:00Z", "to": "2024-01-01T01:00:00Z", "windowSize": "HOUR",
-                      "data": [{"value": 60.0, "windowStart": "2024-01-01T00:00:00Z",
-                                "windowEnd": "2024-01-01T01:00:00Z", "groupBy": {}}]}
+    assert result == {
+        "from": "2024-01-01T00:00:00Z",
+        "to": "2024-01-01T01:00:00Z",
+        "windowSize": "HOUR",
+        "data": [
+            {
+                "value": 60.0,
+                "windowStart": "2024-01-01T00:00:00Z",
+                "windowEnd": "2024-01-01T01:00:00Z",
+                "groupBy": {},
+            }
+        ],
+    }
 
     [stored] = om.events.list(id="e1")
     event = stored.to_dict()["event"]
@@ -103,10 +145,16 @@ def test_to_dict_is_openmeters_json_shape(om: OpenMeter, tokens: Result[meters_p
     assert event["time"] == "2024-01-01T00:01:00Z" and event["specversion"] == "1.0"
 
     om.features.create({"key": "ai", "name": "AI", "meterSlug": "tokens"})
-    entitlement = om.subjects.create_entitlement("c1", {
-        "type": "metered", "featureKey": "ai", "usagePeriod": {"interval": "DAY", "anchor": T0},
-        "issueAfterReset": 100, "measureUsageFrom": T0,
-    }).to_dict()
+    entitlement = om.subjects.create_entitlement(
+        "c1",
+        {
+            "type": "metered",
+            "featureKey": "ai",
+            "usagePeriod": {"interval": "DAY", "anchor": T0},
+            "issueAfterReset": 100,
+            "measureUsageFrom": T0,
+        },
+    ).to_dict()
     assert entitlement["type"] == "metered" and entitlement["featureKey"] == "ai"
     assert entitlement["usagePeriod"] == {"interval": "DAY", "anchor": "2024-01-01T00:00:00Z"}
     assert entitlement["issueAfterReset"] == 100 and entitlement["subjectKey"] == "c1"
@@ -128,7 +176,10 @@ def test_printing_comparing_and_the_wire_message(om: OpenMeter, tokens: Result[m
     with pytest.raises(AttributeError):  # read-only
         tokens.slug = "x"
     # A result goes back in as a request's resource.
-    assert om.subjects.upsert(om.subjects.upsert({"key": "c9", "displayName": "Nine"})[0].proto)[0].display_name == "Nine"
+    assert (
+        om.subjects.upsert(om.subjects.upsert({"key": "c9", "displayName": "Nine"})[0].proto)[0].display_name
+        == "Nine"
+    )
 
 
 def test_every_wire_enum_converts_and_no_field_shadows_the_result_api() -> None:
@@ -178,17 +229,27 @@ def test_openmeter_reads_the_api_key_from_the_environment(
 # -- one exception hierarchy -----------------------------------------------------------------------------
 BAD_CALLS = [
     pytest.param(lambda om: om.meters.query("tokens", window_size="WEEK"), "window_size", id="client:enum"),
-    pytest.param(lambda om: om.events.ingest({"id": 1, "source": "s", "type": "t", "subject": "c"}), "event.id",
-                 id="client:type"),
-    pytest.param(lambda om: om.events.ingest({"id": "a\ud800", "source": "s", "type": "t", "subject": "c"}),
-                 "event", id="client:utf8"),
-    pytest.param(lambda om: om.subjects.upsert({"key": "k", "displayName": "\udcff"}), "subject",
-                 id="client:utf8-nested"),
+    pytest.param(
+        lambda om: om.events.ingest({"id": 1, "source": "s", "type": "t", "subject": "c"}),
+        "event.id",
+        id="client:type",
+    ),
+    pytest.param(
+        lambda om: om.events.ingest({"id": "a\ud800", "source": "s", "type": "t", "subject": "c"}),
+        "event",
+        id="client:utf8",
+    ),
+    pytest.param(
+        lambda om: om.subjects.upsert({"key": "k", "displayName": "\udcff"}),
+        "subject",
+        id="client:utf8-nested",
+    ),
     pytest.param(lambda om: om.meters.list(limit=2**40), "list", id="client:range"),
     pytest.param(lambda om: om.meters.query("tokens", windowSise="HOUR"), "windowSise", id="client:option"),
     pytest.param(lambda om: om.meters.get(), "get", id="client:missing-argument"),
-    pytest.param(lambda om: om.meters.query("tokens", from_=T0 + timedelta(seconds=30)), "from_time",
-                 id="server:field"),
+    pytest.param(
+        lambda om: om.meters.query("tokens", from_=T0 + timedelta(seconds=30)), "from_time", id="server:field"
+    ),
 ]
 
 
@@ -216,12 +277,33 @@ def test_unknown_options_point_at_the_right_name(om: OpenMeter) -> None:
 
 # -- OpenMeter's option names ----------------------------------------------------------------------------
 def test_camel_case_options_and_the_sdk_options_dict(om: OpenMeter, tokens: Any) -> None:
-    snake = om.meters.query("tokens", from_=T0, to=T0 + timedelta(hours=1), window_size="MINUTE",
-                            group_by=["model"], filter_group_by={"model": "gpt"}, window_time_zone="UTC")
-    camel = om.meters.query("tokens", windowSize="MINUTE", groupBy=["model"], filterGroupBy={"model": "gpt"},
-                            windowTimeZone="UTC", **{"from": T0, "to": T0 + timedelta(hours=1)})
-    sdk = om.meters.query("tokens", {"from": T0, "to": T0 + timedelta(hours=1), "windowSize": "MINUTE",
-                                     "groupBy": ["model"], "filterGroupBy": {"model": "gpt"}})
+    snake = om.meters.query(
+        "tokens",
+        from_=T0,
+        to=T0 + timedelta(hours=1),
+        window_size="MINUTE",
+        group_by=["model"],
+        filter_group_by={"model": "gpt"},
+        window_time_zone="UTC",
+    )
+    camel = om.meters.query(
+        "tokens",
+        windowSize="MINUTE",
+        groupBy=["model"],
+        filterGroupBy={"model": "gpt"},
+        windowTimeZone="UTC",
+        **{"from": T0, "to": T0 + timedelta(hours=1)},
+    )
+    sdk = om.meters.query(
+        "tokens",
+        {
+            "from": T0,
+            "to": T0 + timedelta(hours=1),
+            "windowSize": "MINUTE",
+            "groupBy": ["model"],
+            "filterGroupBy": {"model": "gpt"},
+        },
+    )
     assert snake == camel == sdk and [r.value for r in snake.rows] == [20.0]
     listed = om.events.list(**{"from": T0 + timedelta(minutes=1), "hasError": False})
     assert sorted(e.event.id for e in listed) == ["e1", "e2"]
@@ -234,7 +316,9 @@ def test_the_async_client_has_the_same_surface(
 
     async def run() -> tuple[Any, Any, Any]:
         async with AsyncOpenMeter() as om:
-            result = await om.meters.query("tokens", {"from": T0, "to": T0 + timedelta(hours=1), "windowSize": "HOUR"})
+            result = await om.meters.query(
+                "tokens", {"from": T0, "to": T0 + timedelta(hours=1), "windowSize": "HOUR"}
+            )
             try:
                 await om.meters.query("tokens", windowSise="HOUR")
             except MeterdError as error:
@@ -242,6 +326,8 @@ def test_the_async_client_has_the_same_surface(
             return result, await om.meters.get("tokens"), refused
 
     result, meter, refused = asyncio.run(run())
-    assert result.window_size is WindowSize.HOUR and [(r.window_start, r.value) for r in result.rows] == [(T0, 60.0)]
+    assert result.window_size is WindowSize.HOUR and [(r.window_start, r.value) for r in result.rows] == [
+        (T0, 60.0)
+    ]
     assert meter.aggregation is Aggregation.SUM and meter.created_at.tzinfo is UTC
     assert isinstance(refused, InvalidArgumentError) and "did you mean window_size" in str(refused)

@@ -21,7 +21,9 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-def start_tls_server(config: Config, ca: trustme.CA, *, client_ca: trustme.CA | None = None) -> tuple[MeterdServer, str]:
+def start_tls_server(
+    config: Config, ca: trustme.CA, *, client_ca: trustme.CA | None = None
+) -> tuple[MeterdServer, str]:
     cert = ca.issue_cert("127.0.0.1", "localhost")
     credentials = grpc.ssl_server_credentials(
         [(cert.private_key_pem.bytes(), cert.cert_chain_pems[0].bytes())],

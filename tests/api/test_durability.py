@@ -20,8 +20,14 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 def make_events(n: int) -> list[events_pb2.Event]:
     out = []
     for i in range(n):
-        e = events_pb2.Event(specversion="1.0", id=f"crash-{i}", source="durability", type="request",
-                             subject=f"c{i % 13}", data='{"tokens": 1}')
+        e = events_pb2.Event(
+            specversion="1.0",
+            id=f"crash-{i}",
+            source="durability",
+            type="request",
+            subject=f"c{i % 13}",
+            data='{"tokens": 1}',
+        )
         e.time.FromDatetime(T0 + timedelta(seconds=i))
         out.append(e)
     return out
@@ -71,7 +77,10 @@ def test_kill_9_during_a_stream_loses_no_acknowledged_event(tmp_path: Path) -> N
     finally:
         assert server.terminate() == 0
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM events").fetchone() == (len(events), len(events))
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM events").fetchone() == (
+            len(events),
+            len(events),
+        )
 
 
 def test_sigterm_finishes_in_flight_work_and_exits_cleanly(tmp_path: Path) -> None:

@@ -34,8 +34,9 @@ def test_worked_example_history(om: OpenMeter, clock: Clock) -> None:
     s = om.subjects
     s.create_entitlement("customer-1", metered())
     a = s.create_entitlement_grant("customer-1", "ai_tokens", grant(100, priority=1))
-    b = s.create_entitlement_grant("customer-1", "ai_tokens",
-                                   grant(50, priority=2, expiration={"duration": "DAY", "count": 10}))
+    b = s.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(50, priority=2, expiration={"duration": "DAY", "count": 10})
+    )
     for day in range(6):
         usage(om, START + timedelta(days=day, hours=3), 20)
     usage(om, START + 11 * DAY, 5)
@@ -61,10 +62,17 @@ def test_worked_example_history(om: OpenMeter, clock: Clock) -> None:
     assert dict(second.grant_balances_at_start) == {a.id: 0}
 
     # A range inside: the balance at its start is the true one.
-    part = s.get_entitlement_history("customer-1", "ai_tokens", from_=START + 2 * DAY + timedelta(hours=12),
-                                     to=START + 4 * DAY, window_size="day")
+    part = s.get_entitlement_history(
+        "customer-1",
+        "ai_tokens",
+        from_=START + 2 * DAY + timedelta(hours=12),
+        to=START + 4 * DAY,
+        window_size="day",
+    )
     assert [(dt(r.from_time), r.usage, r.balance_at_start) for r in part.windowed_history] == [
-        (START + 2 * DAY + timedelta(hours=12), 0, 90), (START + 3 * DAY, 20, 90)]
+        (START + 2 * DAY + timedelta(hours=12), 0, 90),
+        (START + 3 * DAY, 20, 90),
+    ]
 
 
 def test_segments_report_balances_before_owed_overage_is_paid(om: OpenMeter, clock: Clock) -> None:
@@ -91,8 +99,9 @@ def test_segments_report_balances_before_owed_overage_is_paid(om: OpenMeter, clo
     assert s.get_entitlement_value("customer-1", "ai_tokens").balance == 50
 
     # A range starting exactly at the activation still reports the balance before the payment.
-    [only] = s.get_entitlement_history("customer-1", "ai_tokens", from_=START + DAY, to=START + 2 * DAY,
-                                       window_size=WindowSize.HOUR).burndown_history
+    [only] = s.get_entitlement_history(
+        "customer-1", "ai_tokens", from_=START + DAY, to=START + 2 * DAY, window_size=WindowSize.HOUR
+    ).burndown_history
     assert (only.balance_at_start, only.overage_at_start, only.balance_at_end) == (100, 25, 50)
 
 
@@ -105,8 +114,9 @@ def test_month_windows_in_a_time_zone(om: OpenMeter, clock: Clock) -> None:
     usage(om, datetime(2024, 3, 31, 21, 59, tzinfo=UTC), 40)  # March (UTC+2 since Mar 31 01:00 UTC)
     usage(om, datetime(2024, 3, 31, 22, 0, tzinfo=UTC), 80)  # April
     clock.set(datetime(2024, 5, 1, tzinfo=UTC))
-    history = s.get_entitlement_history("customer-1", "ai_tokens", window_size="MONTH",
-                                        window_time_zone="Europe/Budapest")
+    history = s.get_entitlement_history(
+        "customer-1", "ai_tokens", window_size="MONTH", window_time_zone="Europe/Budapest"
+    )
     rows = [(dt(r.from_time), dt(r.to_time), r.usage, r.balance_at_start) for r in history.windowed_history]
     assert rows == [
         (START, datetime(2024, 1, 31, 23, tzinfo=UTC), 10, 1000),
@@ -127,11 +137,15 @@ def test_hour_windows_in_a_half_hour_zone(om: OpenMeter, clock: Clock) -> None:
     usage(om, START + timedelta(minutes=10), 1)
     usage(om, START + timedelta(minutes=40), 2)
     clock.set(START + timedelta(hours=2))
-    history = s.get_entitlement_history("customer-1", "ai_tokens", window_size="HOUR",
-                                        window_time_zone="Asia/Kolkata")
+    history = s.get_entitlement_history(
+        "customer-1", "ai_tokens", window_size="HOUR", window_time_zone="Asia/Kolkata"
+    )
     rows = [(dt(r.from_time), r.usage, r.balance_at_start) for r in history.windowed_history]
-    assert rows == [(START, 1, 100), (START + timedelta(minutes=30), 2, 99),
-                    (START + timedelta(minutes=90), 0, 97)]
+    assert rows == [
+        (START, 1, 100),
+        (START + timedelta(minutes=30), 2, 99),
+        (START + timedelta(minutes=90), 0, 97),
+    ]
 
 
 def test_history_across_a_reset(om: OpenMeter, clock: Clock) -> None:
@@ -152,7 +166,10 @@ def test_history_across_a_reset(om: OpenMeter, clock: Clock) -> None:
     clock.set(START + 2 * DAY + timedelta(hours=2, seconds=1))
     today = s.get_entitlement_history("customer-1", "ai_tokens", window_size="HOUR")
     assert [(dt(r.from_time), r.balance_at_start) for r in today.windowed_history] == [
-        (START + 2 * DAY, 10), (START + 2 * DAY + timedelta(hours=1), 10), (START + 2 * DAY + timedelta(hours=2), 10)]
+        (START + 2 * DAY, 10),
+        (START + 2 * DAY + timedelta(hours=1), 10),
+        (START + 2 * DAY + timedelta(hours=2), 10),
+    ]
 
 
 def test_refusals(om: OpenMeter, clock: Clock) -> None:
@@ -191,7 +208,9 @@ def test_async_history(om: OpenMeter, clock: Clock, clocked_server: MeterdServer
 
     async def main() -> list[tuple[float, float]]:
         async with AsyncOpenMeter(clocked_server.address, timeout=30) as aom:
-            history = await aom.subjects.get_entitlement_history("customer-1", "ai_tokens", window_size="HOUR")
+            history = await aom.subjects.get_entitlement_history(
+                "customer-1", "ai_tokens", window_size="HOUR"
+            )
             return [(r.usage, r.balance_at_start) for r in history.windowed_history]
 
     assert asyncio.run(main()) == [(3, 100), (0, 97), (0, 97)]

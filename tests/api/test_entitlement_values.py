@@ -22,18 +22,35 @@ _ids = itertools.count()
 
 def usage(om: OpenMeter, at: datetime, tokens: float | str, subject: str = "customer-1", **data: Any) -> None:
     """Ingests one tokens event (acknowledged = durable and counted)."""
-    om.events.ingest({"specversion": "1.0", "id": f"ev-{next(_ids)}", "source": "test", "type": "tokens",
-                      "subject": subject, "time": at, "data": {"tokens": tokens, **data}})
+    om.events.ingest(
+        {
+            "specversion": "1.0",
+            "id": f"ev-{next(_ids)}",
+            "source": "test",
+            "type": "tokens",
+            "subject": subject,
+            "time": at,
+            "data": {"tokens": tokens, **data},
+        }
+    )
 
 
 def metered(**overrides: Any) -> dict[str, Any]:
-    entitlement: dict[str, Any] = {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH"}}
+    entitlement: dict[str, Any] = {
+        "type": "metered",
+        "featureKey": "ai_tokens",
+        "usagePeriod": {"interval": "MONTH"},
+    }
     entitlement.update(overrides)
     return entitlement
 
 
 def grant(amount: float, **overrides: Any) -> dict[str, Any]:
-    g: dict[str, Any] = {"amount": amount, "effectiveAt": START, "expiration": {"duration": "YEAR", "count": 1}}
+    g: dict[str, Any] = {
+        "amount": amount,
+        "effectiveAt": START,
+        "expiration": {"duration": "YEAR", "count": 1},
+    }
     g.update(overrides)
     return g
 
@@ -52,7 +69,9 @@ def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
     return with_feature(clocked_om, clock)
 
 
-def value_tuple(om: OpenMeter, at: datetime | None = None, subject: str = "customer-1") -> tuple[bool, float, float, float]:
+def value_tuple(
+    om: OpenMeter, at: datetime | None = None, subject: str = "customer-1"
+) -> tuple[bool, float, float, float]:
     v = om.subjects.get_entitlement_value(subject, "ai_tokens", at)
     return v.has_access, v.balance, v.usage, v.overage
 
@@ -62,8 +81,9 @@ def test_spec_worked_example(om: OpenMeter, clock: Clock, soft: bool) -> None:
     s = om.subjects
     s.create_entitlement("customer-1", metered(isSoftLimit=soft))
     s.create_entitlement_grant("customer-1", "ai_tokens", grant(100, priority=1))
-    s.create_entitlement_grant("customer-1", "ai_tokens",
-                               grant(50, priority=2, expiration={"duration": "DAY", "count": 10}))
+    s.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(50, priority=2, expiration={"duration": "DAY", "count": 10})
+    )
     assert value_tuple(om) == (True, 150, 0, 0)
 
     for day in range(6):  # 120 in the first week
@@ -89,7 +109,8 @@ def test_priority_then_expiry_order(om: OpenMeter, clock: Clock) -> None:
     s.create_entitlement("customer-1", metered())
     late_expiry = s.create_entitlement_grant("customer-1", "ai_tokens", grant(100, priority=5))
     early_expiry = s.create_entitlement_grant(
-        "customer-1", "ai_tokens", grant(100, priority=5, expiration={"duration": "DAY", "count": 20}))
+        "customer-1", "ai_tokens", grant(100, priority=5, expiration={"duration": "DAY", "count": 20})
+    )
     first = s.create_entitlement_grant("customer-1", "ai_tokens", grant(100, priority=2))
     usage(om, START + timedelta(hours=1), 150)
     clock.set(START + timedelta(hours=2))
@@ -123,8 +144,11 @@ def test_issue_after_reset_refills_at_every_period_boundary(om: OpenMeter, clock
 def test_preserved_overage_carries_into_the_next_period(om: OpenMeter, clock: Clock) -> None:
     s = om.subjects
     s.create_entitlement("customer-1", metered(usagePeriod={"interval": "DAY"}, preserveOverageAtReset=True))
-    s.create_entitlement_grant("customer-1", "ai_tokens",
-                               grant(10, recurrence={"interval": "DAY"}, expiration={"duration": "DAY", "count": 5}))
+    s.create_entitlement_grant(
+        "customer-1",
+        "ai_tokens",
+        grant(10, recurrence={"interval": "DAY"}, expiration={"duration": "DAY", "count": 5}),
+    )
     usage(om, START + timedelta(hours=3), 14)
     clock.set(START + timedelta(days=1, hours=1))
     # Recurrence refills 10 at midnight, the reset carries the 4 of overage, which burns from it.
@@ -154,8 +178,14 @@ def test_decimal_usage_burns_exactly(om: OpenMeter, clock: Clock) -> None:
 
 
 def test_group_by_filters_and_other_subjects_do_not_count(om: OpenMeter, clock: Clock) -> None:
-    om.features.create({"key": "gpt4", "name": "GPT-4", "meterSlug": "tokens_total",
-                        "meterGroupByFilters": {"model": "gpt-4"}})
+    om.features.create(
+        {
+            "key": "gpt4",
+            "name": "GPT-4",
+            "meterSlug": "tokens_total",
+            "meterGroupByFilters": {"model": "gpt-4"},
+        }
+    )
     s = om.subjects
     s.create_entitlement("customer-1", {**metered(), "featureKey": "gpt4"})
     s.create_entitlement_grant("customer-1", "gpt4", grant(100))
@@ -174,11 +204,18 @@ def test_value_reads_up_to_the_next_minute(om: OpenMeter, clock: Clock) -> None:
     clock.set(START + timedelta(hours=1, seconds=10))
     usage(om, START + timedelta(hours=1, seconds=5), 7)  # acknowledged a moment ago: it counts
     assert value_tuple(om) == (True, 93, 7, 0)
-    assert value_tuple(om, START + timedelta(hours=1)) == (True, 100, 0, 0)  # a whole minute: events before it
+    assert value_tuple(om, START + timedelta(hours=1)) == (
+        True,
+        100,
+        0,
+        0,
+    )  # a whole minute: events before it
     assert value_tuple(om, START + timedelta(hours=1, microseconds=1)) == (True, 93, 7, 0)
 
 
-def test_late_event_invalidates_the_snapshot(om: OpenMeter, clock: Clock, clocked_server: MeterdServer) -> None:
+def test_late_event_invalidates_the_snapshot(
+    om: OpenMeter, clock: Clock, clocked_server: MeterdServer
+) -> None:
     s = om.subjects
     e = s.create_entitlement("customer-1", metered())
     s.create_entitlement_grant("customer-1", "ai_tokens", grant(100))

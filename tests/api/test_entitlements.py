@@ -43,7 +43,9 @@ def clocked_features(clocked_om: OpenMeter) -> OpenMeter:
 
 def test_boolean_entitlement_lifecycle(features: OpenMeter) -> None:
     s = features.subjects
-    created = s.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso", "metadata": {"k": "v"}})
+    created = s.create_entitlement(
+        "customer-1", {"type": "boolean", "featureKey": "sso", "metadata": {"k": "v"}}
+    )
     assert created.WhichOneof("type") == "boolean"
     assert (created.subject_key, created.feature_key) == ("customer-1", "sso")
     assert created.feature_id == features.features.get("sso").id
@@ -78,7 +80,9 @@ def test_static_entitlement_config_is_returned_as_given(features: OpenMeter) -> 
     value = s.get_entitlement_value("customer-1", "seats")
     assert value.has_access is True and value.config == text
     # A dict is encoded by the client.
-    other = s.create_entitlement("customer-2", {"type": "static", "feature_key": "seats", "config": {"seats": 2}})
+    other = s.create_entitlement(
+        "customer-2", {"type": "static", "feature_key": "seats", "config": {"seats": 2}}
+    )
     assert json.loads(other.static.config) == {"seats": 2}
 
 
@@ -89,13 +93,20 @@ def test_static_config_must_be_json(features: OpenMeter, config: str) -> None:
     assert [v.field for v in info.value.violations] == ["entitlement.static.config"]
 
 
-def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: OpenMeter, clock: Clock) -> None:
+def test_metered_entitlement_in_the_sdk_shape_with_defaults(
+    clocked_features: OpenMeter, clock: Clock
+) -> None:
     om = clocked_features
     clock.set(datetime(2024, 3, 10, 15, 42, 31, 500, tzinfo=UTC))
-    created = om.subjects.create_entitlement("customer-1", {
-        "type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH"},
-        "issueAfterReset": 10_000_000,
-    })
+    created = om.subjects.create_entitlement(
+        "customer-1",
+        {
+            "type": "metered",
+            "featureKey": "ai_tokens",
+            "usagePeriod": {"interval": "MONTH"},
+            "issueAfterReset": 10_000_000,
+        },
+    )
     m = created.metered
     minute = datetime(2024, 3, 10, 15, 42, tzinfo=UTC)
     assert m.usage_period.interval == PeriodInterval.MONTH
@@ -104,7 +115,9 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
     assert m.issue_after_reset == 10_000_000 and m.issue_after_reset_priority == 1
     assert m.is_soft_limit is False and m.preserve_overage_at_reset is False
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
-        minute, datetime(2024, 4, 10, 15, 42, tzinfo=UTC))
+        minute,
+        datetime(2024, 4, 10, 15, 42, tzinfo=UTC),
+    )
     # Before any reset, last_reset is measure_usage_from (as OpenMeter reports it), never unset.
     assert dt(m.last_reset) == minute
 
@@ -121,24 +134,35 @@ def test_metered_entitlement_in_the_sdk_shape_with_defaults(clocked_features: Op
     clock.set(datetime(2024, 6, 1, tzinfo=UTC))
     m = om.subjects.get_entitlement("customer-1", created.id).metered
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
-        datetime(2024, 5, 10, 15, 42, tzinfo=UTC), datetime(2024, 6, 10, 15, 42, tzinfo=UTC))
+        datetime(2024, 5, 10, 15, 42, tzinfo=UTC),
+        datetime(2024, 6, 10, 15, 42, tzinfo=UTC),
+    )
 
 
 def test_metered_settings_given_explicitly(clocked_features: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 3, 10, 12, 0, tzinfo=UTC))
-    created = clocked_features.subjects.create_entitlement("c", {
-        "type": "metered", "feature_key": "ai_tokens",
-        "usage_period": {"interval": "DAY", "anchor": "2024-01-01T06:00:00Z"},
-        "measure_usage_from": datetime(2024, 3, 10, 9, 30, 45, tzinfo=UTC),
-        "issue_after_reset": 5, "issue_after_reset_priority": 3, "is_soft_limit": True,
-        "preserve_overage_at_reset": True, "metadata": {"plan": "pro"},
-    })
+    created = clocked_features.subjects.create_entitlement(
+        "c",
+        {
+            "type": "metered",
+            "feature_key": "ai_tokens",
+            "usage_period": {"interval": "DAY", "anchor": "2024-01-01T06:00:00Z"},
+            "measure_usage_from": datetime(2024, 3, 10, 9, 30, 45, tzinfo=UTC),
+            "issue_after_reset": 5,
+            "issue_after_reset_priority": 3,
+            "is_soft_limit": True,
+            "preserve_overage_at_reset": True,
+            "metadata": {"plan": "pro"},
+        },
+    )
     m = created.metered
     assert dt(m.usage_period.anchor) == datetime(2024, 1, 1, 6, 0, tzinfo=UTC)
     assert dt(m.measure_usage_from) == datetime(2024, 3, 10, 9, 30, tzinfo=UTC)
     # The first period is clipped to start at measure_usage_from.
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
-        datetime(2024, 3, 10, 9, 30, tzinfo=UTC), datetime(2024, 3, 11, 6, 0, tzinfo=UTC))
+        datetime(2024, 3, 10, 9, 30, tzinfo=UTC),
+        datetime(2024, 3, 11, 6, 0, tzinfo=UTC),
+    )
     assert m.issue_after_reset == 5 and m.issue_after_reset_priority == 3
     assert m.is_soft_limit and m.preserve_overage_at_reset
     [grant] = clocked_features.subjects.list_entitlement_grants("c", created.id)
@@ -149,24 +173,49 @@ def test_metered_settings_given_explicitly(clocked_features: OpenMeter, clock: C
     ("interval", "anchor", "now", "period"),
     [
         # Month ends clamp: Jan 31 -> Feb 29 (leap year) -> Mar 31.
-        ("MONTH", datetime(2024, 1, 31, 10, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC),
-         (datetime(2024, 2, 29, 10, tzinfo=UTC), datetime(2024, 3, 31, 10, tzinfo=UTC))),
-        ("WEEK", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 17, 8, tzinfo=UTC),
-         (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 1, 22, tzinfo=UTC))),
-        ("DAY", datetime(2024, 1, 1, 18, 30, tzinfo=UTC), datetime(2024, 2, 2, 3, tzinfo=UTC),
-         (datetime(2024, 2, 1, 18, 30, tzinfo=UTC), datetime(2024, 2, 2, 18, 30, tzinfo=UTC))),
+        (
+            "MONTH",
+            datetime(2024, 1, 31, 10, tzinfo=UTC),
+            datetime(2024, 3, 5, tzinfo=UTC),
+            (datetime(2024, 2, 29, 10, tzinfo=UTC), datetime(2024, 3, 31, 10, tzinfo=UTC)),
+        ),
+        (
+            "WEEK",
+            datetime(2024, 1, 1, tzinfo=UTC),
+            datetime(2024, 1, 17, 8, tzinfo=UTC),
+            (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 1, 22, tzinfo=UTC)),
+        ),
+        (
+            "DAY",
+            datetime(2024, 1, 1, 18, 30, tzinfo=UTC),
+            datetime(2024, 2, 2, 3, tzinfo=UTC),
+            (datetime(2024, 2, 1, 18, 30, tzinfo=UTC), datetime(2024, 2, 2, 18, 30, tzinfo=UTC)),
+        ),
         # Feb 29 anchors clamp to Feb 28 in common years.
-        ("YEAR", datetime(2024, 2, 29, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC),
-         (datetime(2025, 2, 28, tzinfo=UTC), datetime(2026, 2, 28, tzinfo=UTC))),
+        (
+            "YEAR",
+            datetime(2024, 2, 29, tzinfo=UTC),
+            datetime(2025, 3, 1, tzinfo=UTC),
+            (datetime(2025, 2, 28, tzinfo=UTC), datetime(2026, 2, 28, tzinfo=UTC)),
+        ),
     ],
 )
 def test_current_usage_period_follows_the_clock(
-    clocked_features: OpenMeter, clock: Clock, interval: str, anchor: datetime, now: datetime,
+    clocked_features: OpenMeter,
+    clock: Clock,
+    interval: str,
+    anchor: datetime,
+    now: datetime,
     period: tuple[datetime, datetime],
 ) -> None:
     clock.set(anchor + timedelta(minutes=1))
     created = clocked_features.subjects.create_entitlement(
-        "c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": interval, "anchor": anchor}}
+        "c",
+        {
+            "type": "metered",
+            "featureKey": "ai_tokens",
+            "usagePeriod": {"interval": interval, "anchor": anchor},
+        },
     )
     # Measured from the creation minute, whatever the anchor (OpenMeter's code).
     assert dt(created.metered.measure_usage_from) == anchor + timedelta(minutes=1)
@@ -176,18 +225,30 @@ def test_current_usage_period_follows_the_clock(
     assert (dt(got.from_time), dt(got.to_time)) == period
 
 
-def test_an_anchor_in_the_future_gives_the_period_before_it(clocked_features: OpenMeter, clock: Clock) -> None:
+def test_an_anchor_in_the_future_gives_the_period_before_it(
+    clocked_features: OpenMeter, clock: Clock
+) -> None:
     clock.set(datetime(2024, 1, 10, tzinfo=UTC))
-    created = clocked_features.subjects.create_entitlement("c", {
-        "type": "metered", "featureKey": "ai_tokens",
-        "usagePeriod": {"interval": "MONTH", "anchor": datetime(2024, 3, 15, tzinfo=UTC)},
-    })
+    created = clocked_features.subjects.create_entitlement(
+        "c",
+        {
+            "type": "metered",
+            "featureKey": "ai_tokens",
+            "usagePeriod": {"interval": "MONTH", "anchor": datetime(2024, 3, 15, tzinfo=UTC)},
+        },
+    )
     # The period before the anchor's, cut to start at the creation (usage before it does not count).
     p = created.metered.current_usage_period
-    assert (dt(p.from_time), dt(p.to_time)) == (datetime(2024, 1, 10, tzinfo=UTC), datetime(2024, 1, 15, tzinfo=UTC))
+    assert (dt(p.from_time), dt(p.to_time)) == (
+        datetime(2024, 1, 10, tzinfo=UTC),
+        datetime(2024, 1, 15, tzinfo=UTC),
+    )
     clock.set(datetime(2024, 1, 20, tzinfo=UTC))
     p = clocked_features.subjects.get_entitlement("c", "ai_tokens").metered.current_usage_period
-    assert (dt(p.from_time), dt(p.to_time)) == (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 2, 15, tzinfo=UTC))
+    assert (dt(p.from_time), dt(p.to_time)) == (
+        datetime(2024, 1, 15, tzinfo=UTC),
+        datetime(2024, 2, 15, tzinfo=UTC),
+    )
     assert dt(created.metered.measure_usage_from) == datetime(2024, 1, 10, tzinfo=UTC)
 
 
@@ -204,8 +265,9 @@ def test_feature_refusals(features: OpenMeter) -> None:
     with pytest.raises(NotFoundError):
         s.create_entitlement("c", {"type": "boolean", "featureKey": "nope"})
     with pytest.raises(FailedPreconditionError, match="no meter"):
-        s.create_entitlement("c", {"type": "metered", "featureKey": "sso", "usagePeriod": {"interval": "DAY"}})
-
+        s.create_entitlement(
+            "c", {"type": "metered", "featureKey": "sso", "usagePeriod": {"interval": "DAY"}}
+        )
 
 
 def test_boolean_and_static_entitlements_on_a_metered_feature(features: OpenMeter) -> None:
@@ -218,8 +280,11 @@ def test_boolean_and_static_entitlements_on_a_metered_feature(features: OpenMete
     value = s.get_entitlement_value("d", static.id)
     assert (value.has_access, value.config, value.balance) == (True, '{"tier": 2}', 0.0)
     with pytest.raises(FailedPreconditionError, match="metered"):
-        s.create_entitlement_grant("c", "ai_tokens", {"amount": 10, "effectiveAt": datetime.now(UTC),
-                                                      "expiration": {"duration": "DAY", "count": 1}})
+        s.create_entitlement_grant(
+            "c",
+            "ai_tokens",
+            {"amount": 10, "effectiveAt": datetime.now(UTC), "expiration": {"duration": "DAY", "count": 1}},
+        )
 
 
 def test_archived_feature_gets_no_new_entitlements_but_keeps_existing_ones(features: OpenMeter) -> None:
@@ -240,12 +305,34 @@ def test_archived_feature_gets_no_new_entitlements_but_keeps_existing_ones(featu
     ("entitlement", "field"),
     [
         ({"type": "metered", "featureKey": "ai_tokens"}, "entitlement.metered.usage_period.interval"),
-        ({"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"},
-          "issueAfterResetPriority": 2}, "entitlement.metered.issue_after_reset_priority"),
-        ({"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"},
-          "issueAfterReset": -1}, "entitlement.metered.issue_after_reset"),
-        ({"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"},
-          "issueAfterReset": 1, "issueAfterResetPriority": 256}, "entitlement.metered.issue_after_reset_priority"),
+        (
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "DAY"},
+                "issueAfterResetPriority": 2,
+            },
+            "entitlement.metered.issue_after_reset_priority",
+        ),
+        (
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "DAY"},
+                "issueAfterReset": -1,
+            },
+            "entitlement.metered.issue_after_reset",
+        ),
+        (
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "DAY"},
+                "issueAfterReset": 1,
+                "issueAfterResetPriority": 256,
+            },
+            "entitlement.metered.issue_after_reset_priority",
+        ),
         ({"type": "boolean"}, "entitlement.feature_key"),
     ],
 )
@@ -266,11 +353,19 @@ def test_client_refuses_unknown_keys_wrong_types_and_types(features: OpenMeter) 
     with pytest.raises(InvalidArgumentError, match="usagePeriod"):
         s.create_entitlement("c", {"type": "static", "featureKey": "sso", "usagePeriod": {"interval": "DAY"}})
     with pytest.raises(InvalidArgumentError, match="FORTNIGHT"):
-        s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens",
-                                   "usagePeriod": {"interval": "FORTNIGHT"}})
+        s.create_entitlement(
+            "c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "FORTNIGHT"}}
+        )
     with pytest.raises(InvalidArgumentError, match="is_soft_limit"):
-        s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens",
-                                   "usagePeriod": {"interval": "DAY"}, "isSoftLimit": "yes"})
+        s.create_entitlement(
+            "c",
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "DAY"},
+                "isSoftLimit": "yes",
+            },
+        )
 
 
 def test_lookup_is_scoped_to_the_subject(features: OpenMeter) -> None:
@@ -286,7 +381,9 @@ def test_lookup_is_scoped_to_the_subject(features: OpenMeter) -> None:
 
 def test_metered_value_without_grants_or_usage(features: OpenMeter) -> None:
     s = features.subjects
-    s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"}})
+    s.create_entitlement(
+        "c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"}}
+    )
     value = s.get_entitlement_value("c", "ai_tokens")
     assert (value.has_access, value.balance, value.usage, value.overage) == (False, 0.0, 0.0, 0.0)
 
@@ -297,7 +394,9 @@ def test_list_all_entitlements_with_filters_and_pages(features: OpenMeter) -> No
         s.create_entitlement("a", {"type": "boolean", "featureKey": "sso"}),
         s.create_entitlement("b", {"type": "boolean", "featureKey": "sso"}),
         s.create_entitlement("a", {"type": "static", "featureKey": "seats", "config": "1"}),
-        s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"}}),
+        s.create_entitlement(
+            "c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"}}
+        ),
     ]
     ids = [e.id for e in made]
     assert [e.id for e in features.entitlements.list()] == ids
@@ -319,7 +418,9 @@ def test_async_subject_entitlements(features: OpenMeter, server: MeterdServer) -
     async def session() -> None:
         async with AsyncOpenMeter(server.address) as om:
             s = om.subjects
-            created = await s.create_entitlement("c", {"type": "static", "featureKey": "seats", "config": "[1]"})
+            created = await s.create_entitlement(
+                "c", {"type": "static", "featureKey": "seats", "config": "[1]"}
+            )
             assert (await s.get_entitlement("c", "seats")).id == created.id
             assert (await s.get_entitlement_value("c", created.id)).config == "[1]"
             assert [e.id for e in await s.list_entitlements("c")] == [created.id]

@@ -29,7 +29,11 @@ def stub(server: MeterdServer) -> Iterator[events_pb2_grpc.EventServiceStub]:
 
 def event(i: int = 1, **fields: object) -> events_pb2.Event:
     base: dict[str, object] = {
-        "specversion": "1.0", "id": f"id-{i}", "source": "app", "type": "calls", "subject": "c1",
+        "specversion": "1.0",
+        "id": f"id-{i}",
+        "source": "app",
+        "type": "calls",
+        "subject": "c1",
         "data": '{"n": 1}',
     }
     base.update(fields)
@@ -62,11 +66,16 @@ def refused(stub: events_pb2_grpc.EventServiceStub, bad: events_pb2.Event) -> li
     assert len(exc.value.details()) < 1000
     assert stub.ListEvents(events_pb2.ListEventsRequest(id="id-100"), timeout=10).events == []
 
-    requests = [events_pb2.StreamEventsRequest(sequence=1, events=[bad, good]),
-                events_pb2.StreamEventsRequest(sequence=2, events=[event(101)])]
+    requests = [
+        events_pb2.StreamEventsRequest(sequence=1, events=[bad, good]),
+        events_pb2.StreamEventsRequest(sequence=2, events=[event(101)]),
+    ]
     acks = list(stub.StreamEvents(iter(requests), timeout=10))
     assert [a.sequence for a in acks] == [1, 2]
-    assert [r.outcome for r in acks[0].results] == [events_pb2.EVENT_OUTCOME_REJECTED, events_pb2.EVENT_OUTCOME_ACCEPTED]
+    assert [r.outcome for r in acks[0].results] == [
+        events_pb2.EVENT_OUTCOME_REJECTED,
+        events_pb2.EVENT_OUTCOME_ACCEPTED,
+    ]
     assert acks[1].accepted_count == 1
     streamed = [(v.field, v.description) for v in acks[0].results[0].violations]
     assert [f for f, _ in streamed] == [f.removeprefix("events[1].") for f, _ in unary]
@@ -110,14 +119,20 @@ def test_event_time_outside_the_range(
     bad.time.seconds, bad.time.nanos = seconds, nanos
     [(field, description)] = refused(stub, bad)
     assert field == "time"
-    assert ("nanos" in description) if nanos else ("1970-01-01" in description and "9999-01-01" in description)
+    assert (
+        ("nanos" in description) if nanos else ("1970-01-01" in description and "9999-01-01" in description)
+    )
 
 
 def test_the_last_microsecond_before_9999_is_accepted(om: OpenMeter) -> None:
     last = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
     first = datetime(1970, 1, 1, tzinfo=UTC)
-    reply = om.events.ingest([{"id": "late", "source": "s", "type": "t", "subject": "c", "time": last},
-                              {"id": "early", "source": "s", "type": "t", "subject": "c", "time": first}])
+    reply = om.events.ingest(
+        [
+            {"id": "late", "source": "s", "type": "t", "subject": "c", "time": last},
+            {"id": "early", "source": "s", "type": "t", "subject": "c", "time": first},
+        ]
+    )
     assert reply.accepted_count == 2
     assert [e.event.id for e in om.events.list()] == ["late", "early"]
 
@@ -131,24 +146,31 @@ def test_the_last_microsecond_before_9999_is_accepted(om: OpenMeter) -> None:
         ('{"a": 1', "not valid JSON"),
         ('{"a": NaN}', "not valid JSON"),
         ('{"a": 1} x', "not valid JSON"),
-        ('[' * 10_000 + ']' * 10_000, f"nests deeper than {MAX_DATA_DEPTH} levels"),
-        ('{"a":' * 10_000 + '1' + '}' * 10_000, f"nests deeper than {MAX_DATA_DEPTH} levels"),
-        ('{"a":' * 1100 + '1e400' + '}' * 1100, f"nests deeper than {MAX_DATA_DEPTH} levels"),
-        ('{"a":' * 500 + '1' + '}' * 500, f"nests deeper than {MAX_DATA_DEPTH} levels"),
-        ('{"a":' * MAX_DATA_DEPTH + '[1]' + '}' * MAX_DATA_DEPTH, f"nests deeper than {MAX_DATA_DEPTH} levels"),
+        ("[" * 10_000 + "]" * 10_000, f"nests deeper than {MAX_DATA_DEPTH} levels"),
+        ('{"a":' * 10_000 + "1" + "}" * 10_000, f"nests deeper than {MAX_DATA_DEPTH} levels"),
+        ('{"a":' * 1100 + "1e400" + "}" * 1100, f"nests deeper than {MAX_DATA_DEPTH} levels"),
+        ('{"a":' * 500 + "1" + "}" * 500, f"nests deeper than {MAX_DATA_DEPTH} levels"),
+        (
+            '{"a":' * MAX_DATA_DEPTH + "[1]" + "}" * MAX_DATA_DEPTH,
+            f"nests deeper than {MAX_DATA_DEPTH} levels",
+        ),
         ('"text"', "must be a JSON object"),
     ],
 )
-def test_data_that_is_not_valid_json_text(stub: events_pb2_grpc.EventServiceStub, data: str, expected: str) -> None:
+def test_data_that_is_not_valid_json_text(
+    stub: events_pb2_grpc.EventServiceStub, data: str, expected: str
+) -> None:
     [(field, description)] = refused(stub, event(data=data))
     assert field == "data" and expected in description
     assert len(description) < 300
 
 
 def test_data_within_the_limits_is_accepted(stub: events_pb2_grpc.EventServiceStub) -> None:
-    deepest = '{"a":' * (MAX_DATA_DEPTH - 1) + '[1]' + '}' * (MAX_DATA_DEPTH - 1)
+    deepest = '{"a":' * (MAX_DATA_DEPTH - 1) + "[1]" + "}" * (MAX_DATA_DEPTH - 1)
     paired = '{"emoji": "\\ud83d\\ude00", "big": 1e400, "nul": "\\u0000"}'
-    reply = stub.IngestEvents(events_pb2.IngestEventsRequest(events=[event(1, data=deepest), event(2, data=paired)]))
+    reply = stub.IngestEvents(
+        events_pb2.IngestEventsRequest(events=[event(1, data=deepest), event(2, data=paired)])
+    )
     assert reply.accepted_count == 2
     stored = {e.event.id: e.event.data for e in stub.ListEvents(events_pb2.ListEventsRequest()).events}
     assert stored == {"id-1": deepest, "id-2": paired}
@@ -162,10 +184,12 @@ def test_a_long_specversion_is_quoted_cut(stub: events_pb2_grpc.EventServiceStub
 def test_value_too_large_for_exact_sums_is_an_error_of_that_meter_only(om: OpenMeter) -> None:
     om.meters.create({"slug": "total", "eventType": "calls", "aggregation": "SUM", "valueProperty": "$.n"})
     om.meters.create({"slug": "calls", "eventType": "calls", "aggregation": "COUNT"})
-    reply = om.events.ingest([
-        {"id": "huge", "source": "s", "type": "calls", "subject": "c", "time": T0, "data": {"n": 1e20}},
-        {"id": "ok", "source": "s", "type": "calls", "subject": "c", "time": T0, "data": {"n": 2}},
-    ])
+    reply = om.events.ingest(
+        [
+            {"id": "huge", "source": "s", "type": "calls", "subject": "c", "time": T0, "data": {"n": 1e20}},
+            {"id": "ok", "source": "s", "type": "calls", "subject": "c", "time": T0, "data": {"n": 2}},
+        ]
+    )
     assert reply.accepted_count == 2
     later = datetime(2024, 1, 2, tzinfo=UTC)
     assert [r.value for r in om.meters.query("total", from_=T0, to=later).rows] == [2.0]
@@ -180,7 +204,15 @@ def test_the_largest_readings_never_overflow_the_exact_sums(om: OpenMeter) -> No
     largest = 10**MAX_VALUE_DIGITS - 1
     with om.events.stream(batch_size=5000, max_in_flight=4) as stream:
         for i in range(20_000):
-            stream.send({"id": f"e{i}", "source": "s", "type": "calls", "subject": f"c{i % 2}", "time": T0,
-                         "data": {"n": largest}})
+            stream.send(
+                {
+                    "id": f"e{i}",
+                    "source": "s",
+                    "type": "calls",
+                    "subject": f"c{i % 2}",
+                    "time": T0,
+                    "data": {"n": largest},
+                }
+            )
     rows = om.meters.query("total", from_=T0, to=datetime(2024, 1, 2, tzinfo=UTC)).rows
     assert [r.value for r in rows] == [float(20_000 * largest)]

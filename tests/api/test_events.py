@@ -28,8 +28,13 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def ev(i: int, **overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "specversion": "1.0", "id": f"id-{i}", "source": "my-app", "type": "api-calls",
-        "subject": "customer-1", "time": T0 + timedelta(minutes=i), "data": {"api_calls": 1, "n": i},
+        "specversion": "1.0",
+        "id": f"id-{i}",
+        "source": "my-app",
+        "type": "api-calls",
+        "subject": "customer-1",
+        "time": T0 + timedelta(minutes=i),
+        "data": {"api_calls": 1, "n": i},
     }
     base.update(overrides)
     return base
@@ -48,7 +53,8 @@ def test_ingest_one_event_then_list_it(om: OpenMeter) -> None:
     assert stored.ingested_at.tzinfo is UTC
     # No meter reads api-calls yet: the event carries OpenMeter's sink error until one does.
     assert [(e.meter_slug, e.message) for e in stored.validation_errors] == [
-        ("", "no meter reads event type api-calls")]
+        ("", "no meter reads event type api-calls")
+    ]
     om.meters.create({"slug": "calls", "eventType": "api-calls", "aggregation": "COUNT"})
     [stored] = om.events.list()
     assert list(stored.validation_errors) == []
@@ -60,7 +66,9 @@ def test_batch_and_duplicates(om: OpenMeter) -> None:
     # Same (source, id) with a different body is a duplicate and changes nothing.
     again = om.events.ingest([ev(2, data={"api_calls": 99}), ev(4), ev(4)])
     assert [r.outcome for r in again.results] == [
-        EventOutcome.DUPLICATE, EventOutcome.ACCEPTED, EventOutcome.DUPLICATE,
+        EventOutcome.DUPLICATE,
+        EventOutcome.ACCEPTED,
+        EventOutcome.DUPLICATE,
     ]
     assert again.accepted_count == 1 and again.duplicate_count == 2
     stored = {e.event.id: json.loads(e.event.data) for e in om.events.list()}
@@ -97,7 +105,9 @@ def test_data_may_be_absent_or_null(om: OpenMeter) -> None:
         ({"subject": "x" * 5000}, "events[1].subject"),
     ],
 )
-def test_unary_batch_with_one_bad_event_stores_nothing(om: OpenMeter, override: dict[str, object], field: str) -> None:
+def test_unary_batch_with_one_bad_event_stores_nothing(
+    om: OpenMeter, override: dict[str, object], field: str
+) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         om.events.ingest([ev(0), ev(1, **override), ev(2)])
     assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT
@@ -111,20 +121,33 @@ def test_missing_specversion_is_refused_with_bad_request_details(server: MeterdS
     with grpc.insecure_channel(server.address) as channel:
         stub = events_pb2_grpc.EventServiceStub(channel)
         with pytest.raises(grpc.RpcError) as caught:
-            stub.IngestEvents(events_pb2.IngestEventsRequest(events=[events_pb2.Event(id="a", source="s", type="t", subject="c")]))
+            stub.IngestEvents(
+                events_pb2.IngestEventsRequest(
+                    events=[events_pb2.Event(id="a", source="s", type="t", subject="c")]
+                )
+            )
     status = rpc_status.from_call(caught.value)
     assert status is not None and status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     bad = error_details_pb2.BadRequest()
     status.details[0].Unpack(bad)
-    assert [(v.field, v.description) for v in bad.field_violations] == [("events[0].specversion", "is required")]
+    assert [(v.field, v.description) for v in bad.field_violations] == [
+        ("events[0].specversion", "is required")
+    ]
 
 
 def test_invalid_json_data_is_refused(server: MeterdServer) -> None:
     with grpc.insecure_channel(server.address) as channel:
         stub = events_pb2_grpc.EventServiceStub(channel)
         with pytest.raises(grpc.RpcError) as caught:
-            stub.IngestEvents(events_pb2.IngestEventsRequest(
-                events=[events_pb2.Event(id="a", source="s", type="t", subject="c", specversion="1.0", data="{nope")]))
+            stub.IngestEvents(
+                events_pb2.IngestEventsRequest(
+                    events=[
+                        events_pb2.Event(
+                            id="a", source="s", type="t", subject="c", specversion="1.0", data="{nope"
+                        )
+                    ]
+                )
+            )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "events[0].data" in (caught.value.details() or "")
 
@@ -152,9 +175,9 @@ def test_stream_acknowledges_batches_with_per_event_outcomes(om: OpenMeter) -> N
 
     stream = om.events.stream(batch_size=4)
     with pytest.raises(IngestRejectedError) as caught, stream:
-        stream.send(ev(1))          # duplicate
+        stream.send(ev(1))  # duplicate
         stream.send(ev(200, subject=""))  # rejected alone
-        stream.send(ev(201))        # accepted
+        stream.send(ev(201))  # accepted
     assert list(caught.value.rejected) == ["id-200"]
     assert caught.value.rejected["id-200"][0].field == "subject"
     assert (stream.tally.accepted, stream.tally.duplicates, stream.tally.rejected) == (1, 1, 1)

@@ -19,10 +19,15 @@ from meterd.server.app import MeterdServer
 
 def test_create_get_list_with_a_meter_and_filters(om: OpenMeter) -> None:
     meter = create_meter(om)
-    created = om.features.create({
-        "key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total",
-        "meterGroupByFilters": {"model": "gpt-4"}, "metadata": {"tier": "pro"},
-    })
+    created = om.features.create(
+        {
+            "key": "ai_tokens",
+            "name": "AI Tokens",
+            "meterSlug": "tokens_total",
+            "meterGroupByFilters": {"model": "gpt-4"},
+            "metadata": {"tier": "pro"},
+        }
+    )
     assert len(created.id) == 26
     assert (created.key, created.name, created.meter_slug) == ("ai_tokens", "AI Tokens", meter.slug)
     assert dict(created.meter_group_by_filters) == {"model": "gpt-4"}
@@ -87,7 +92,10 @@ def test_duplicate_active_key_is_already_exists(om: OpenMeter) -> None:
         ({"key": "Bad-Key", "name": "x"}, "feature.key"),
         ({"key": "a" * 64, "name": "x"}, "feature.key"),
         ({"key": "ok", "name": ""}, "feature.name"),
-        ({"key": "ok", "name": "x", "meterGroupByFilters": {"model": "gpt"}}, "feature.meter_group_by_filters"),
+        (
+            {"key": "ok", "name": "x", "meterGroupByFilters": {"model": "gpt"}},
+            "feature.meter_group_by_filters",
+        ),
     ],
 )
 def test_invalid_features(om: OpenMeter, feature: dict[str, object], field: str) -> None:
@@ -105,7 +113,9 @@ def test_meter_must_exist_be_additive_and_have_the_filtered_keys(om: OpenMeter) 
     assert [v.field for v in info.value.violations] == ["feature.meter_slug"]
     create_meter(om, "calls", aggregation="COUNT")
     with pytest.raises(InvalidArgumentError) as info:
-        om.features.create({"key": "f", "name": "F", "meterSlug": "calls", "meterGroupByFilters": {"colour": "red"}})
+        om.features.create(
+            {"key": "f", "name": "F", "meterSlug": "calls", "meterGroupByFilters": {"colour": "red"}}
+        )
     assert [v.field for v in info.value.violations] == ["feature.meter_group_by_filters[colour]"]
     assert om.features.create({"key": "f", "name": "F", "meterSlug": "calls"}).meter_slug == "calls"
 

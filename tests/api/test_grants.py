@@ -42,19 +42,31 @@ def om(clocked_om: OpenMeter, clock: Clock) -> OpenMeter:
 
 
 def grant(**overrides: object) -> dict[str, object]:
-    base: dict[str, object] = {"amount": 100, "effectiveAt": START + timedelta(days=1),
-                               "expiration": {"duration": "DAY", "count": 30}}
+    base: dict[str, object] = {
+        "amount": 100,
+        "effectiveAt": START + timedelta(days=1),
+        "expiration": {"duration": "DAY", "count": 30},
+    }
     base.update(overrides)
     return base
 
 
 def test_create_in_the_sdk_shape(om: OpenMeter) -> None:
     s = om.subjects
-    created = s.create_entitlement_grant("customer-1", "ai_tokens", {
-        "amount": 100, "priority": 1, "effectiveAt": "2024-01-02T10:15:42.5Z",
-        "expiration": {"duration": "HOUR", "count": 12}, "minRolloverAmount": 100, "maxRolloverAmount": 100,
-        "recurrence": {"interval": "MONTH", "anchor": "2024-06-28T18:29:44.867Z"}, "metadata": {"source": "promo"},
-    })
+    created = s.create_entitlement_grant(
+        "customer-1",
+        "ai_tokens",
+        {
+            "amount": 100,
+            "priority": 1,
+            "effectiveAt": "2024-01-02T10:15:42.5Z",
+            "expiration": {"duration": "HOUR", "count": 12},
+            "minRolloverAmount": 100,
+            "maxRolloverAmount": 100,
+            "recurrence": {"interval": "MONTH", "anchor": "2024-06-28T18:29:44.867Z"},
+            "metadata": {"source": "promo"},
+        },
+    )
     entitlement = s.get_entitlement("customer-1", "ai_tokens")
     assert len(created.id) == 26 and created.entitlement_id == entitlement.id
     assert (created.subject_key, created.feature_key) == ("customer-1", "ai_tokens")
@@ -72,8 +84,11 @@ def test_create_in_the_sdk_shape(om: OpenMeter) -> None:
 
 
 def test_defaults(om: OpenMeter) -> None:
-    created = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(
-        amount=0.1, expiration={"duration": "MONTH", "count": 1}, recurrence={"interval": "WEEK"}))
+    created = om.subjects.create_entitlement_grant(
+        "customer-1",
+        "ai_tokens",
+        grant(amount=0.1, expiration={"duration": "MONTH", "count": 1}, recurrence={"interval": "WEEK"}),
+    )
     assert created.HasField("priority") and created.priority == 1
     assert created.amount == 0.1
     assert created.min_rollover_amount == 0 and created.max_rollover_amount == 0
@@ -93,14 +108,20 @@ def test_defaults(om: OpenMeter) -> None:
 )
 def test_expires_at(om: OpenMeter, duration: str, count: int, expires: datetime) -> None:
     created = om.subjects.create_entitlement_grant(
-        "customer-1", "ai_tokens", grant(expiration={"duration": duration, "count": count}))
+        "customer-1", "ai_tokens", grant(expiration={"duration": duration, "count": count})
+    )
     assert dt(created.expires_at) == expires
 
 
 def test_month_expiration_clamps_to_the_month_end(om: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 1, 31, 12, tzinfo=UTC))
-    created = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(
-        effectiveAt=datetime(2024, 1, 31, 12, tzinfo=UTC), expiration={"duration": "MONTH", "count": 1}))
+    created = om.subjects.create_entitlement_grant(
+        "customer-1",
+        "ai_tokens",
+        grant(
+            effectiveAt=datetime(2024, 1, 31, 12, tzinfo=UTC), expiration={"duration": "MONTH", "count": 1}
+        ),
+    )
     assert dt(created.expires_at) == datetime(2024, 2, 29, 12, tzinfo=UTC)
 
 
@@ -130,11 +151,17 @@ def test_invalid_grants(om: OpenMeter, overrides: dict[str, object], field: str)
 def test_effective_at_must_not_be_before_the_current_period(om: OpenMeter, clock: Clock) -> None:
     clock.set(datetime(2024, 2, 5, tzinfo=UTC))  # the second monthly period started on Feb 1
     with pytest.raises(InvalidArgumentError) as info:
-        om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=datetime(2024, 1, 31, tzinfo=UTC)))
+        om.subjects.create_entitlement_grant(
+            "customer-1", "ai_tokens", grant(effectiveAt=datetime(2024, 1, 31, tzinfo=UTC))
+        )
     assert [v.field for v in info.value.violations] == ["grant.effective_at"]
-    ok = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt="2024-02-01T00:00:00Z"))
+    ok = om.subjects.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(effectiveAt="2024-02-01T00:00:00Z")
+    )
     assert dt(ok.effective_at) == datetime(2024, 2, 1, tzinfo=UTC)
-    future = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt="2024-06-01T00:00:00Z"))
+    future = om.subjects.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(effectiveAt="2024-06-01T00:00:00Z")
+    )
     assert dt(future.effective_at) == datetime(2024, 6, 1, tzinfo=UTC)
 
 
@@ -152,8 +179,12 @@ def test_grants_need_a_metered_entitlement(om: OpenMeter) -> None:
 def test_lists_order_by_effective_time_and_filter(om: OpenMeter) -> None:
     s = om.subjects
     late = s.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=START + timedelta(days=9)))
-    early = s.create_entitlement_grant("customer-1", "ai_tokens", grant(effectiveAt=START + timedelta(days=2)))
-    other = s.create_entitlement_grant("customer-2", "ai_tokens", grant(effectiveAt=START + timedelta(days=5)))
+    early = s.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(effectiveAt=START + timedelta(days=2))
+    )
+    other = s.create_entitlement_grant(
+        "customer-2", "ai_tokens", grant(effectiveAt=START + timedelta(days=5))
+    )
     assert [g.id for g in s.list_entitlement_grants("customer-1", "ai_tokens")] == [early.id, late.id]
     assert [g.id for g in om.grants.list()] == [early.id, other.id, late.id]
     assert [g.id for g in om.grants.list(subject="customer-2")] == [other.id]
@@ -178,7 +209,9 @@ def test_void(om: OpenMeter, clock: Clock) -> None:
     assert [g.id for g in om.grants.list(include_voided=True)] == [kept.id, voided.id]
     assert [g.id for g in s.list_entitlement_grants("customer-1", "ai_tokens")] == [kept.id]
     assert [g.id for g in s.list_entitlement_grants("customer-1", "ai_tokens", include_voided=True)] == [
-        kept.id, voided.id]
+        kept.id,
+        voided.id,
+    ]
     with pytest.raises(FailedPreconditionError, match="already voided"):
         om.grants.void(voided.id)
     with pytest.raises(NotFoundError):
@@ -199,7 +232,9 @@ def test_client_refuses_unknown_keys_and_wrong_types(om: OpenMeter) -> None:
     with pytest.raises(InvalidArgumentError, match="expiresAt"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(expiresAt=START))
     with pytest.raises(InvalidArgumentError, match="FORTNIGHT"):
-        s.create_entitlement_grant("customer-1", "ai_tokens", grant(expiration={"duration": "FORTNIGHT", "count": 1}))
+        s.create_entitlement_grant(
+            "customer-1", "ai_tokens", grant(expiration={"duration": "FORTNIGHT", "count": 1})
+        )
     with pytest.raises(InvalidArgumentError, match="amount"):
         s.create_entitlement_grant("customer-1", "ai_tokens", grant(amount="100"))
     with pytest.raises(InvalidArgumentError, match="priority"):

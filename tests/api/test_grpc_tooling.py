@@ -33,11 +33,15 @@ def tool_server(tmp_path: Path) -> Iterator[MeterdServer]:
     server.stop(0)
 
 
-def _reflect(channel: grpc.Channel, requests: list[reflection_pb2.ServerReflectionRequest]
-             ) -> list[reflection_pb2.ServerReflectionResponse]:
+def _reflect(
+    channel: grpc.Channel, requests: list[reflection_pb2.ServerReflectionRequest]
+) -> list[reflection_pb2.ServerReflectionResponse]:
     """Calls reflection **v1** (its messages are v1alpha's, byte for byte)."""
-    call = channel.stream_stream(V1_METHOD, request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
-                                 response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    call = channel.stream_stream(
+        V1_METHOD,
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
     return list(call(iter(requests), timeout=10))
 
 
@@ -58,13 +62,20 @@ def test_reflection_v1_describes_every_listed_service(tool_server: MeterdServer)
                     proto = descriptor_pb2.FileDescriptorProto.FromString(raw)
                     if proto.name not in files:
                         files[proto.name] = proto
-                        pending.extend(reflection_pb2.ServerReflectionRequest(file_by_filename=dep)
-                                       for dep in proto.dependency if dep not in files)
+                        pending.extend(
+                            reflection_pb2.ServerReflectionRequest(file_by_filename=dep)
+                            for dep in proto.dependency
+                            if dep not in files
+                        )
             pool = descriptor_pool.DescriptorPool()
             added: set[str] = set()
 
-            def add(file_name: str, files: dict[str, descriptor_pb2.FileDescriptorProto] = files,
-                    pool: descriptor_pool.DescriptorPool = pool, added: set[str] = added) -> None:
+            def add(
+                file_name: str,
+                files: dict[str, descriptor_pb2.FileDescriptorProto] = files,
+                pool: descriptor_pool.DescriptorPool = pool,
+                added: set[str] = added,
+            ) -> None:
                 if file_name in added:
                     return
                 for dep in files[file_name].dependency:
@@ -86,7 +97,9 @@ def test_health_list_answers(tool_server: MeterdServer) -> None:
 
 
 def _grpcurl() -> str:
-    found = shutil.which("grpcurl") or (str(ROOT / ".venv/bin/grpcurl") if (ROOT / ".venv/bin/grpcurl").exists() else None)
+    found = shutil.which("grpcurl") or (
+        str(ROOT / ".venv/bin/grpcurl") if (ROOT / ".venv/bin/grpcurl").exists() else None
+    )
     if found is None:
         if os.environ.get("CI") and shutil.which("go"):
             pytest.fail("grpcurl is missing: make setup installs it with go install")
@@ -98,7 +111,9 @@ def test_grpcurl_lists_describes_and_calls(tool_server: MeterdServer) -> None:
     grpcurl = _grpcurl()
 
     def run(*args: str) -> str:
-        done = subprocess.run([grpcurl, "-plaintext", *args], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [grpcurl, "-plaintext", *args], capture_output=True, text=True, timeout=60, check=False
+        )
         assert done.returncode == 0, (args, done.stderr)
         return done.stdout
 
@@ -110,9 +125,23 @@ def test_grpcurl_lists_describes_and_calls(tool_server: MeterdServer) -> None:
     assert statuses["meterd.v1.EventService"]["status"] == "SERVING"
     # Event data over gRPC JSON is a JSON string (the README's example).
     with OpenMeter(tool_server.address) as om:
-        om.meters.create({"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens"})
-        body = {"events": [{"id": "g1", "source": "cli", "specversion": "1.0", "type": "prompt", "subject": "c1",
-                            "data": json.dumps({"tokens": 5})}]}
-        reply = json.loads(run("-d", json.dumps(body), tool_server.address, "meterd.v1.EventService/IngestEvents"))
+        om.meters.create(
+            {"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens"}
+        )
+        body = {
+            "events": [
+                {
+                    "id": "g1",
+                    "source": "cli",
+                    "specversion": "1.0",
+                    "type": "prompt",
+                    "subject": "c1",
+                    "data": json.dumps({"tokens": 5}),
+                }
+            ]
+        }
+        reply = json.loads(
+            run("-d", json.dumps(body), tool_server.address, "meterd.v1.EventService/IngestEvents")
+        )
         assert reply.get("acceptedCount", reply.get("accepted_count")) == 1, reply
         assert [row.value for row in om.meters.query("tokens").rows] == [5.0]

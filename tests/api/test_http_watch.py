@@ -28,8 +28,10 @@ from meterd.server.http.routes import watch as watch_routes
 KEY = "watch-admin-key"
 ORIGIN = "https://portal.example.com"
 NOW = datetime(2024, 3, 10, 15, 42, 31, tzinfo=UTC)
-METERS = [{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.n"},
-          {"slug": "calls", "eventType": "call", "aggregation": "COUNT"}]
+METERS = [
+    {"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.n"},
+    {"slug": "calls", "eventType": "call", "aggregation": "COUNT"},
+]
 
 
 @dataclass
@@ -99,9 +101,12 @@ class EventStream:
         self.conn.close()
 
 
-def get(server: MeterdServer, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-        ) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"http://{server.http_address}{path}", method=method, headers=headers or {})
+def get(
+    server: MeterdServer, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(
+        f"http://{server.http_address}{path}", method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
@@ -115,13 +120,27 @@ def auth(token: str = KEY) -> dict[str, str]:
 
 def event(i: int, subject: str = "c1", n: int = 10, kind: str = "prompt") -> dict[str, Any]:
     """An event stamped at its ingestion (usage before an entitlement's creation minute does not count)."""
-    return {"specversion": "1.0", "id": f"{kind}-{subject}-{i}", "source": "test", "type": kind, "subject": subject,
-            "data": {"n": n}}
+    return {
+        "specversion": "1.0",
+        "id": f"{kind}-{subject}-{i}",
+        "source": "test",
+        "type": kind,
+        "subject": subject,
+        "data": {"n": n},
+    }
 
 
 def start(tmp_path: Path, clock: Clock | None = None, **settings: Any) -> MeterdServer:
-    config = Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", db=str(tmp_path / "m.db"), admin_key=KEY,
-                    grace_seconds=10.0, log_format="text", meters=METERS, **settings)
+    config = Config(
+        listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        db=str(tmp_path / "m.db"),
+        admin_key=KEY,
+        grace_seconds=10.0,
+        log_format="text",
+        meters=METERS,
+        **settings,
+    )
     return MeterdServer(config, clock=clock).start() if clock else MeterdServer(config).start()
 
 
@@ -133,10 +152,24 @@ def api(tmp_path: Path) -> Iterator[tuple[MeterdServer, OpenMeter]]:
         om.features.create({"key": "api_calls", "name": "API calls", "meterSlug": "calls"})
         om.features.create({"key": "sso", "name": "SSO"})
         for subject in ("c1", "c2"):
-            om.subjects.create_entitlement(subject, {"type": "metered", "featureKey": "ai_tokens",
-                                                     "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 1000})
-        om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "api_calls",
-                                              "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 50})
+            om.subjects.create_entitlement(
+                subject,
+                {
+                    "type": "metered",
+                    "featureKey": "ai_tokens",
+                    "usagePeriod": {"interval": "MONTH"},
+                    "issueAfterReset": 1000,
+                },
+            )
+        om.subjects.create_entitlement(
+            "c1",
+            {
+                "type": "metered",
+                "featureKey": "api_calls",
+                "usagePeriod": {"interval": "MONTH"},
+                "issueAfterReset": 50,
+            },
+        )
         om.subjects.create_entitlement("c1", {"type": "boolean", "featureKey": "sso"})
         yield server, om
     server.stop(0)
@@ -148,18 +181,27 @@ def by_feature(message: Any) -> dict[str, Any]:
 
 def test_admin_watch_streams_a_snapshot_then_each_change(api: tuple[MeterdServer, OpenMeter]) -> None:
     server, om = api
-    stream = EventStream(server.http_address or "", "/api/v1/entitlements/watch?subject=c1&feature=ai_tokens",
-                         auth())
+    stream = EventStream(
+        server.http_address or "", "/api/v1/entitlements/watch?subject=c1&feature=ai_tokens", auth()
+    )
     try:
         assert stream.status == 200
         assert stream.headers["content-type"] == "text/event-stream; charset=utf-8"
         assert stream.headers["cache-control"] == "no-cache"
         first = stream.message()
         snapshot = first.json()
-        assert first.id == snapshot["position"] and snapshot["snapshot"] == "INITIAL" and snapshot["snapshotComplete"]
+        assert (
+            first.id == snapshot["position"]
+            and snapshot["snapshot"] == "INITIAL"
+            and snapshot["snapshotComplete"]
+        )
         [update] = snapshot["updates"]
         assert (update["subjectKey"], update["featureKey"], update["type"], update["reasons"]) == (
-            "c1", "ai_tokens", "metered", ["SNAPSHOT"])
+            "c1",
+            "ai_tokens",
+            "metered",
+            ["SNAPSHOT"],
+        )
         assert update["value"] == {"hasAccess": True, "balance": 1000.0, "usage": 0.0, "overage": 0.0}
         assert stream.retry == watch_routes.RETRY_MS
         om.events.ingest([event(1, n=150), event(2, n=100), event(3, "c2", n=999)])
@@ -175,8 +217,9 @@ def test_admin_watch_streams_a_snapshot_then_each_change(api: tuple[MeterdServer
 
 def test_heartbeats_are_comments_that_advance_the_id(api: tuple[MeterdServer, OpenMeter]) -> None:
     server, om = api
-    stream = EventStream(server.http_address or "", "/api/v1/entitlements/watch?subject=c2&heartbeatInterval=0.2",
-                         auth())
+    stream = EventStream(
+        server.http_address or "", "/api/v1/entitlements/watch?subject=c2&heartbeatInterval=0.2", auth()
+    )
     try:
         snapshot = stream.message()
         om.events.ingest([event(1, "c1", n=5)])  # another subject's usage: no event for c2, a later position
@@ -209,7 +252,10 @@ def test_resume_by_last_event_id(api: tuple[MeterdServer, OpenMeter]) -> None:
     too_old = EventStream(server.http_address or "", path, {**auth(), "Last-Event-ID": "0123456789ab.5"})
     try:
         message = too_old.message().json()
-        assert message["snapshot"] == "RESUME_TOO_OLD" and by_feature(message)["ai_tokens"]["value"]["balance"] == 700.0
+        assert (
+            message["snapshot"] == "RESUME_TOO_OLD"
+            and by_feature(message)["ai_tokens"]["value"]["balance"] == 700.0
+        )
     finally:
         too_old.close()
     status, headers, body = get(server, path, {**auth(), "Last-Event-ID": "not a position"})
@@ -219,24 +265,36 @@ def test_resume_by_last_event_id(api: tuple[MeterdServer, OpenMeter]) -> None:
 
 def test_thresholds_and_selection_parameters(api: tuple[MeterdServer, OpenMeter]) -> None:
     server, om = api
-    stream = EventStream(server.http_address or "",
-                         "/api/v1/entitlements/watch?feature=ai_tokens&usageAbove=500&balanceBelow=100", auth())
+    stream = EventStream(
+        server.http_address or "",
+        "/api/v1/entitlements/watch?feature=ai_tokens&usageAbove=500&balanceBelow=100",
+        auth(),
+    )
     try:
         assert {(u["subjectKey"], u["featureKey"]) for u in stream.message().json()["updates"]} == {
-            ("c1", "ai_tokens"), ("c2", "ai_tokens")}
+            ("c1", "ai_tokens"),
+            ("c2", "ai_tokens"),
+        }
         om.events.ingest([event(1, "c2", n=600)])
         crossing = None
         while crossing is None:
             message = stream.message().json()
             crossing = message["crossings"][0] if message["crossings"] else None
         assert (crossing["subjectKey"], crossing["thresholdIndex"], crossing["threshold"]) == (
-            "c2", 0, {"usageAbove": 500.0})
+            "c2",
+            0,
+            {"usageAbove": 500.0},
+        )
         assert crossing["value"]["usage"] == 600.0 and not crossing["replayed"]
     finally:
         stream.close()
-    for query, field_name in [("", "subject_keys"), ("?subject=c1&coalesceInterval=-1", "coalesce_interval"),
-                              ("?subject=c1&balanceBelowPercent=120", "thresholds[0].balance_below_percent"),
-                              ("?subject=c1&usageAbove=lots", "usageAbove"), ("?subjects=c1", "subjects")]:
+    for query, field_name in [
+        ("", "subject_keys"),
+        ("?subject=c1&coalesceInterval=-1", "coalesce_interval"),
+        ("?subject=c1&balanceBelowPercent=120", "thresholds[0].balance_below_percent"),
+        ("?subject=c1&usageAbove=lots", "usageAbove"),
+        ("?subjects=c1", "subjects"),
+    ]:
         status, _, body = get(server, f"/api/v1/entitlements/watch{query}", auth())
         assert status == 400, query
         assert json.loads(body)["invalidParameters"][0]["field"] == field_name, (query, body)
@@ -262,7 +320,10 @@ def test_a_resume_replays_the_crossings_made_while_disconnected(api: tuple[Meter
             message = resumed.message().json()
             crossing = message["crossings"][0] if message["crossings"] else None
         assert (crossing["threshold"], crossing["value"]["usage"], crossing["replayed"]) == (
-            {"usageAbove": 500.0}, 600.0, True)
+            {"usageAbove": 500.0},
+            600.0,
+            True,
+        )
     finally:
         resumed.close()
 
@@ -282,8 +343,9 @@ def test_a_portal_token_watches_its_own_subject_only(api: tuple[MeterdServer, Op
     finally:
         stream.close()
     # In the query string (EventSource cannot send headers), and never both ways at once.
-    query_token = EventStream(server.http_address or "",
-                              f"/api/v1/portal/entitlements/watch?access_token={token}&feature=sso")
+    query_token = EventStream(
+        server.http_address or "", f"/api/v1/portal/entitlements/watch?access_token={token}&feature=sso"
+    )
     try:
         assert query_token.status == 200 and set(by_feature(query_token.message().json())) == {"sso"}
     finally:
@@ -295,13 +357,17 @@ def test_a_portal_token_watches_its_own_subject_only(api: tuple[MeterdServer, Op
     status, _, body = get(server, "/api/v1/entitlements/watch?subject=c1", auth(token))  # the admin route
     assert status == 403 and "GET /api/v1/portal/entitlements/watch" in json.loads(body)["detail"]
     assert get(server, "/api/v1/entitlements/watch?subject=c1&access_token=nope")[0] == 401
-    assert get(server, "/api/v1/portal/entitlements/watch", auth())[0] == 401  # the admin key is no portal token
+    assert (
+        get(server, "/api/v1/portal/entitlements/watch", auth())[0] == 401
+    )  # the admin key is no portal token
     assert get(server, "/api/v1/portal/entitlements/watch")[0] == 401
     # Read-only: the portal token still may not read a value or change anything.
     assert get(server, "/api/v1/subjects/c1/entitlements/ai_tokens/value", auth(token))[0] == 403
 
 
-def test_a_token_limited_to_some_meters_sees_only_their_entitlements(api: tuple[MeterdServer, OpenMeter]) -> None:
+def test_a_token_limited_to_some_meters_sees_only_their_entitlements(
+    api: tuple[MeterdServer, OpenMeter],
+) -> None:
     server, om = api
     token = om.portal.create_token(subject="c1", allowed_meter_slugs=["calls"]).token
     stream = EventStream(server.http_address or "", "/api/v1/portal/entitlements/watch", auth(token))
@@ -314,13 +380,15 @@ def test_a_token_limited_to_some_meters_sees_only_their_entitlements(api: tuple[
         stream.close()
 
 
-def test_an_invalidated_token_ends_its_stream(api: tuple[MeterdServer, OpenMeter], monkeypatch: pytest.MonkeyPatch
-                                               ) -> None:
+def test_an_invalidated_token_ends_its_stream(
+    api: tuple[MeterdServer, OpenMeter], monkeypatch: pytest.MonkeyPatch
+) -> None:
     server, om = api
     monkeypatch.setattr(watch_routes, "REVALIDATE_SECONDS", 0.05)
     token = om.portal.create_token(subject="c1").token
-    stream = EventStream(server.http_address or "", "/api/v1/portal/entitlements/watch?heartbeatInterval=0.1",
-                         auth(token))
+    stream = EventStream(
+        server.http_address or "", "/api/v1/portal/entitlements/watch?heartbeatInterval=0.1", auth(token)
+    )
     try:
         stream.message()
         om.portal.invalidate_tokens(subject="c1")
@@ -402,28 +470,42 @@ def test_streams_count_towards_max_streams_and_end_at_shutdown(tmp_path: Path) -
 def test_cors_answers_on_the_portal_routes_only(api: tuple[MeterdServer, OpenMeter]) -> None:
     server, om = api
     token = om.portal.create_token(subject="c1").token
-    preflight = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET",
-                 "Access-Control-Request-Headers": "authorization, last-event-id"}
+    preflight = {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization, last-event-id",
+    }
     for path in ("/api/v1/portal/entitlements/watch", "/api/v1/portal/meters/tokens/query"):
         status, headers, _ = get(server, path, preflight, method="OPTIONS")
         assert status == 200, path
         assert headers["access-control-allow-origin"] == ORIGIN
         assert headers["access-control-allow-methods"] == "GET"
         assert headers["access-control-max-age"] == "600"
-        assert {"authorization", "last-event-id"} <= {h.strip().lower() for h in
-                                                      headers["access-control-allow-headers"].split(",")}
+        assert {"authorization", "last-event-id"} <= {
+            h.strip().lower() for h in headers["access-control-allow-headers"].split(",")
+        }
     status, headers, _ = get(server, "/api/v1/portal/meters/tokens/query", {**auth(token), "Origin": ORIGIN})
     assert status == 200 and headers["access-control-allow-origin"] == ORIGIN
     status, headers, _ = get(server, "/api/v1/portal/meters/tokens/query", {"Origin": ORIGIN})
     assert status == 401 and headers["access-control-allow-origin"] == ORIGIN  # the page can read the problem
     # Another origin, or another method: refused, and no header lets the browser through.
-    status, headers, _ = get(server, "/api/v1/portal/meters/tokens/query", {**preflight, "Origin": "https://evil.example"},
-                             method="OPTIONS")
+    status, headers, _ = get(
+        server,
+        "/api/v1/portal/meters/tokens/query",
+        {**preflight, "Origin": "https://evil.example"},
+        method="OPTIONS",
+    )
     assert status == 400 and "access-control-allow-origin" not in headers
-    status, headers, _ = get(server, "/api/v1/portal/meters/tokens/query",
-                             {**preflight, "Access-Control-Request-Method": "DELETE"}, method="OPTIONS")
+    status, headers, _ = get(
+        server,
+        "/api/v1/portal/meters/tokens/query",
+        {**preflight, "Access-Control-Request-Method": "DELETE"},
+        method="OPTIONS",
+    )
     assert status == 400
-    status, headers, _ = get(server, "/api/v1/portal/meters/tokens/query", {**auth(token), "Origin": "https://evil.example"})
+    status, headers, _ = get(
+        server, "/api/v1/portal/meters/tokens/query", {**auth(token), "Origin": "https://evil.example"}
+    )
     assert status == 200 and "access-control-allow-origin" not in headers
     # The admin routes: no CORS at all.
     status, headers, _ = get(server, "/api/v1/entitlements/watch", preflight, method="OPTIONS")
@@ -433,15 +515,29 @@ def test_cors_answers_on_the_portal_routes_only(api: tuple[MeterdServer, OpenMet
 
 
 def test_cors_on_the_admin_routes_when_configured(tmp_path: Path) -> None:
-    server = start(tmp_path, cors_allowed_origins=["*"], cors_admin_routes=True, cors_max_age_seconds=60,
-                   cors_allowed_methods=["GET", "POST"])
+    server = start(
+        tmp_path,
+        cors_allowed_origins=["*"],
+        cors_admin_routes=True,
+        cors_max_age_seconds=60,
+        cors_allowed_methods=["GET", "POST"],
+    )
     try:
-        status, headers, _ = get(server, "/api/v1/features", {"Origin": "https://console.internal",
-                                                             "Access-Control-Request-Method": "POST",
-                                                             "Access-Control-Request-Headers": "content-type"},
-                                 method="OPTIONS")
+        status, headers, _ = get(
+            server,
+            "/api/v1/features",
+            {
+                "Origin": "https://console.internal",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+            method="OPTIONS",
+        )
         assert status == 200 and headers["access-control-allow-origin"] == "*"
-        assert (headers["access-control-allow-methods"], headers["access-control-max-age"]) == ("GET, POST", "60")
+        assert (headers["access-control-allow-methods"], headers["access-control-max-age"]) == (
+            "GET, POST",
+            "60",
+        )
         status, headers, _ = get(server, "/api/v1/meters", {**auth(), "Origin": "https://console.internal"})
         assert status == 200 and headers["access-control-allow-origin"] == "*"
     finally:
@@ -449,18 +545,30 @@ def test_cors_on_the_admin_routes_when_configured(tmp_path: Path) -> None:
 
 
 def test_cors_settings_from_the_environment_and_their_checks(tmp_path: Path) -> None:
-    config = load(None, env={"METERD_HTTP_CORS_ALLOWED_ORIGINS": "https://a.example, http://localhost:3000",
-                             "METERD_HTTP_CORS_ALLOWED_METHODS": "get,post", "METERD_HTTP_CORS_MAX_AGE_SECONDS": "5"})
+    config = load(
+        None,
+        env={
+            "METERD_HTTP_CORS_ALLOWED_ORIGINS": "https://a.example, http://localhost:3000",
+            "METERD_HTTP_CORS_ALLOWED_METHODS": "get,post",
+            "METERD_HTTP_CORS_MAX_AGE_SECONDS": "5",
+        },
+    )
     assert config.cors_allowed_origins == ["https://a.example", "http://localhost:3000"]
     assert (config.cors_allowed_methods, config.cors_max_age_seconds) == (["GET", "POST"], 5)
     path = tmp_path / "meterd.yaml"
-    path.write_text("http:\n  cors:\n    allowed_origins: [https://a.example/app]\n    max_age_seconds: -1\n"
-                    "    allowed_methods: [FETCH]\n  dashboard_dir: /nowhere/at/all\n")
+    path.write_text(
+        "http:\n  cors:\n    allowed_origins: [https://a.example/app]\n    max_age_seconds: -1\n"
+        "    allowed_methods: [FETCH]\n  dashboard_dir: /nowhere/at/all\n"
+    )
     with pytest.raises(ConfigError) as refused:
         load(path, env={})
     text = "\n".join(refused.value.lines)
-    for setting in ("http.cors.allowed_origins", "http.cors.max_age_seconds", "http.cors.allowed_methods",
-                    "http.dashboard_dir"):
+    for setting in (
+        "http.cors.allowed_origins",
+        "http.cors.max_age_seconds",
+        "http.cors.allowed_methods",
+        "http.dashboard_dir",
+    ):
         assert setting in text, text
     assert "https://a.example/app" not in text
 
@@ -469,7 +577,9 @@ def test_the_dashboard_directory_is_served(tmp_path: Path) -> None:
     server = start(tmp_path, dashboard_dir=str(ROOT / "examples" / "dashboard"))
     try:
         status, headers, body = get(server, "/dashboard/")
-        assert status == 200 and headers["content-type"].startswith("text/html") and b"Usage dashboard" in body
+        assert (
+            status == 200 and headers["content-type"].startswith("text/html") and b"Usage dashboard" in body
+        )
         status, headers, body = get(server, "/dashboard/dashboard.js")
         assert status == 200 and b"EventSource" in body
         assert get(server, "/dashboard")[0] == 200  # redirected to /dashboard/

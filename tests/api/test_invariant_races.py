@@ -61,15 +61,19 @@ def test_a_meter_deleted_while_a_feature_is_created_on_it(two: tuple[OpenMeter, 
     for r in range(ROUNDS):
         slug = f"m{r}"
         a.meters.create({"slug": slug, "eventType": "t", "aggregation": "SUM", "valueProperty": "$.n"})
-        got = race(lambda s=slug: a.meters.delete(s),
-                   lambda s=slug, r=r: b.features.create({"key": f"f{r}", "name": "F", "meterSlug": s}))
+        got = race(
+            lambda s=slug: a.meters.delete(s),
+            lambda s=slug, r=r: b.features.create({"key": f"f{r}", "name": "F", "meterSlug": s}),
+        )
         seen.add(got)
         # One after the other: the delete first (the feature finds no meter), or the feature first (the meter
         # is in use). Never both.
         assert got in {(OK, "NOT_FOUND"), ("FAILED_PRECONDITION", OK)}, got
         meters = {m.slug for m in a.meters.list()}
         for feature in b.features.list():
-            assert feature.meter_slug in meters, f"active feature {feature.key} on deleted meter {feature.meter_slug}"
+            assert feature.meter_slug in meters, (
+                f"active feature {feature.key} on deleted meter {feature.meter_slug}"
+            )
     # Both orders can happen; either way the rule held. (Not asserted: which orders a run saw.)
     assert seen
 
@@ -96,8 +100,10 @@ def test_one_active_entitlement_per_subject_and_feature(two: tuple[OpenMeter, Op
     metered = {"type": "metered", "featureKey": "f", "usagePeriod": {"interval": "MONTH"}}
     for r in range(ROUNDS):
         subject = f"s{r}"
-        got = race(lambda s=subject: a.subjects.create_entitlement(s, metered),
-                   lambda s=subject: b.subjects.create_entitlement(s, {"type": "boolean", "featureKey": "f"}))
+        got = race(
+            lambda s=subject: a.subjects.create_entitlement(s, metered),
+            lambda s=subject: b.subjects.create_entitlement(s, {"type": "boolean", "featureKey": "f"}),
+        )
         assert sorted(got) == sorted([OK, "ALREADY_EXISTS"]), got
         assert len(a.subjects.list_entitlements(subject)) == 1
 
@@ -110,9 +116,17 @@ def test_an_entitlement_on_a_feature_archived_at_the_same_moment(two: tuple[Open
     a.meters.create({"slug": "m", "eventType": "t", "aggregation": "COUNT"})
     for r in range(ROUNDS):
         a.features.create({"key": f"f{r}", "name": "F", "meterSlug": "m"})
-        got = race(lambda r=r: a.features.delete(f"f{r}"),
-                   lambda r=r: b.subjects.create_entitlement("s", {"type": "boolean", "featureKey": f"f{r}"}))
+        got = race(
+            lambda r=r: a.features.delete(f"f{r}"),
+            lambda r=r: b.subjects.create_entitlement("s", {"type": "boolean", "featureKey": f"f{r}"}),
+        )
         assert got[0] == OK and got[1] in {OK, "NOT_FOUND", "FAILED_PRECONDITION"}, got
         assert len(a.entitlements.list(feature=[f"f{r}"])) == (got[1] == OK)
-        assert outcome(lambda r=r: b.subjects.create_entitlement(f"later{r}", {"type": "boolean",
-                                                                              "featureKey": f"f{r}"})) != OK
+        assert (
+            outcome(
+                lambda r=r: b.subjects.create_entitlement(
+                    f"later{r}", {"type": "boolean", "featureKey": f"f{r}"}
+                )
+            )
+            != OK
+        )

@@ -23,8 +23,14 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def event(i: int, subject: str = "good", data: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"id": f"{subject}-{i}", "source": "iso", "type": "tokens", "subject": subject,
-            "time": T0 + timedelta(seconds=i), "data": data or {"tokens": 1}}
+    return {
+        "id": f"{subject}-{i}",
+        "source": "iso",
+        "type": "tokens",
+        "subject": subject,
+        "time": T0 + timedelta(seconds=i),
+        "data": data or {"tokens": 1},
+    }
 
 
 class Poison(Exception):
@@ -51,9 +57,14 @@ def test_a_failing_batch_fails_alone_and_the_others_commit(server: MeterdServer)
     store = server.stores.events
     store.add_ingest_listener(poison_listener)
     release = hold_writer(server)
-    with OpenMeter(server.address, timeout=30) as good, OpenMeter(server.address, timeout=30) as bad, \
-            ThreadPoolExecutor(8) as pool:
-        good_calls = [pool.submit(good.events.ingest, [event(10 * k + j) for j in range(10)]) for k in range(4)]
+    with (
+        OpenMeter(server.address, timeout=30) as good,
+        OpenMeter(server.address, timeout=30) as bad,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        good_calls = [
+            pool.submit(good.events.ingest, [event(10 * k + j) for j in range(10)]) for k in range(4)
+        ]
         stream = bad.events.stream(batch_size=5)
         stream.open()
         for i in range(5):
@@ -89,16 +100,25 @@ def test_a_full_disk_is_unavailable_and_the_server_recovers(server: MeterdServer
         stub = events_pb2_grpc.EventServiceStub(channel)
         request = events_pb2.IngestEventsRequest()
         for i in range(200):
-            e = request.events.add(specversion="1.0", id=f"big-{i}", source="iso", type="tokens", subject="c",
-                                   data=json.dumps(big))
+            e = request.events.add(
+                specversion="1.0",
+                id=f"big-{i}",
+                source="iso",
+                type="tokens",
+                subject="c",
+                data=json.dumps(big),
+            )
             e.time.FromDatetime(T0)
         with pytest.raises(grpc.RpcError) as failed:
             stub.IngestEvents(request, timeout=30)
         assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
         assert "storage is full" in failed.value.details()
         # A stream ends with the same status, and the client raises with it.
-        with OpenMeter(server.address, timeout=30) as om, pytest.raises(MeterdError) as streamed, \
-                om.events.stream(batch_size=200) as stream:
+        with (
+            OpenMeter(server.address, timeout=30) as om,
+            pytest.raises(MeterdError) as streamed,
+            om.events.stream(batch_size=200) as stream,
+        ):
             for i in range(200):
                 stream.send(event(i, data=big))
         assert streamed.value.code == grpc.StatusCode.UNAVAILABLE
@@ -121,16 +141,29 @@ def test_postgresql_batches_grouped_in_one_transaction_fail_alone(server: Meterd
     store.add_ingest_listener(poison_listener)
 
     def valid(i: int, subject: str) -> ValidEvent:
-        return ValidEvent(id=f"{subject}-{i}", source="iso", specversion="1.0", type="tokens", subject=subject,
-                          time_us=int((T0 + timedelta(seconds=i)).timestamp() * 1_000_000),
-                          datacontenttype="", dataschema="", data='{"tokens": 1}')
+        return ValidEvent(
+            id=f"{subject}-{i}",
+            source="iso",
+            specversion="1.0",
+            type="tokens",
+            subject=subject,
+            time_us=int((T0 + timedelta(seconds=i)).timestamp() * 1_000_000),
+            datacontenttype="",
+            dataschema="",
+            data='{"tokens": 1}',
+        )
 
-    batches = [[valid(i, "good") for i in range(10)], [valid(i, "poison") for i in range(5)],
-               [valid(i, "good") for i in range(10, 13)]]
+    batches = [
+        [valid(i, "good") for i in range(10)],
+        [valid(i, "poison") for i in range(5)],
+        [valid(i, "good") for i in range(10, 13)],
+    ]
     futures: list[Future[list[bool]]] = [Future() for _ in batches]
     with store._pending_lock:  # queue all three before any drain runs: one transaction takes them together
-        store._pending = [(b, 0, f, [listener.prepare(b) for listener in store._batch_listeners])
-                          for b, f in zip(batches, futures, strict=True)]
+        store._pending = [
+            (b, 0, f, [listener.prepare(b) for listener in store._batch_listeners])
+            for b, f in zip(batches, futures, strict=True)
+        ]
         store._drain_scheduled = True
     store._schedule_drain()
     assert futures[0].result(30) == [True] * 10

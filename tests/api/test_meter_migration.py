@@ -36,9 +36,21 @@ METERS = [
 def old_events() -> list[dict[str, Any]]:
     out = []
     for i in range(60):
-        data = {"tokens": [3, "2.5", 7, 0.125, "x"][i % 5], "model": ["a", "é", 4][i % 3], "user": f"u{i % 4}"}
-        out.append({"id": f"old{i}", "source": "mig", "type": "call", "subject": f"s{i % 3}",
-                    "time": T0 + timedelta(minutes=i * 7, seconds=i % 50), "data": data})
+        data = {
+            "tokens": [3, "2.5", 7, 0.125, "x"][i % 5],
+            "model": ["a", "é", 4][i % 3],
+            "user": f"u{i % 4}",
+        }
+        out.append(
+            {
+                "id": f"old{i}",
+                "source": "mig",
+                "type": "call",
+                "subject": f"s{i % 3}",
+                "time": T0 + timedelta(minutes=i * 7, seconds=i % 50),
+                "data": data,
+            }
+        )
     return out
 
 
@@ -56,20 +68,33 @@ def write_old_database(path: Path, events: list[dict[str, Any]]) -> None:
     conn.execute("BEGIN")
     for seq, e in enumerate(events, start=1):
         t = int(e["time"].timestamp() * 1_000_000)
-        conn.execute("INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, data)"
-                     " VALUES (?, ?, ?, ?, ?, ?, 0, '1.0', ?)",
-                     (seq, e["source"], e["id"], e["type"], e["subject"], t, json.dumps(e["data"])))
+        conn.execute(
+            "INSERT INTO events (seq, source, id, type, subject, time_us, ingested_us, specversion, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, 0, '1.0', ?)",
+            (seq, e["source"], e["id"], e["type"], e["subject"], t, json.dumps(e["data"])),
+        )
     for num, meter in enumerate(METERS, start=1):
-        conn.execute("INSERT INTO meters (num, id, slug, event_type, aggregation, value_property, group_by,"
-                     " created_us, updated_us) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
-                     (num, f"id{num}", meter.slug, meter.event_type, meter.aggregation.value,
-                      meter.value_property, json.dumps(dict(meter.group_by))))
+        conn.execute(
+            "INSERT INTO meters (num, id, slug, event_type, aggregation, value_property, group_by,"
+            " created_us, updated_us) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
+            (
+                num,
+                f"id{num}",
+                meter.slug,
+                meter.event_type,
+                meter.aggregation.value,
+                meter.value_property,
+                json.dumps(dict(meter.group_by)),
+            ),
+        )
         _old_aggregates(conn, num, meter, events)
     conn.execute("COMMIT")
     conn.close()
 
 
-def _old_aggregates(conn: sqlite3.Connection, num: int, meter: MeterDefinition, events: list[dict[str, Any]]) -> None:
+def _old_aggregates(
+    conn: sqlite3.Connection, num: int, meter: MeterDefinition, events: list[dict[str, Any]]
+) -> None:
     """The 0002 layout: rows per (meter, subject, minute/hour/day, gid) for each subject and for '' (all)."""
     reader = MeterReader(meter)
     rows: dict[tuple[str, str, int, int], list[Any]] = {}
@@ -79,9 +104,15 @@ def _old_aggregates(conn: sqlite3.Connection, num: int, meter: MeterDefinition, 
         if isinstance(reading, ReadError):
             continue
         text = json.dumps(list(reading.groups), separators=(",", ":"))
-        gid = conn.execute("SELECT gid FROM meter_groups WHERE meter_num = ? AND groups = ?", (num, text)).fetchone()
+        gid = conn.execute(
+            "SELECT gid FROM meter_groups WHERE meter_num = ? AND groups = ?", (num, text)
+        ).fetchone()
         if gid is None:
-            gid = (conn.execute("INSERT INTO meter_groups (meter_num, groups) VALUES (?, ?)", (num, text)).lastrowid,)
+            gid = (
+                conn.execute(
+                    "INSERT INTO meter_groups (meter_num, groups) VALUES (?, ?)", (num, text)
+                ).lastrowid,
+            )
         t = int(e["time"].timestamp() * 1_000_000)
         for suffix, unit in (("m", 60_000_000), ("h", 3_600_000_000), ("d", 86_400_000_000)):
             for subject in (e["subject"], ""):
@@ -99,30 +130,57 @@ def _old_aggregates(conn: sqlite3.Connection, num: int, meter: MeterDefinition, 
                     if acc[4] is None or (t, seq) > acc[4][:2]:
                         acc[4] = (t, seq, f)
     for (suffix, subject, t, gid), (count, nanos, low, high, latest) in rows.items():
-        conn.execute(f"INSERT INTO meter_agg_{suffix} (meter_num, subject, time_us, gid, count, sum_units,"
-                     " sum_nanos, min, max, latest, latest_time_us, latest_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                     (num, subject, t, gid, count, nanos // NANOS, nanos % NANOS, low, high,
-                      *((latest[2], latest[0], latest[1]) if latest else (None, None, None))))
+        conn.execute(
+            f"INSERT INTO meter_agg_{suffix} (meter_num, subject, time_us, gid, count, sum_units,"
+            " sum_nanos, min, max, latest, latest_time_us, latest_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                num,
+                subject,
+                t,
+                gid,
+                count,
+                nanos // NANOS,
+                nanos % NANOS,
+                low,
+                high,
+                *((latest[2], latest[0], latest[1]) if latest else (None, None, None)),
+            ),
+        )
     for suffix, subject, t, gid, value in distinct:
-        conn.execute(f"INSERT INTO meter_distinct_{suffix} (meter_num, subject, time_us, gid, value)"
-                     " VALUES (?, ?, ?, ?, ?)", (num, subject, t, gid, value))
+        conn.execute(
+            f"INSERT INTO meter_distinct_{suffix} (meter_num, subject, time_us, gid, value)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (num, subject, t, gid, value),
+        )
 
 
 def check_queries(om: OpenMeter, events: list[dict[str, Any]]) -> None:
     start, end = T0.replace(minute=0), T0.replace(minute=0) + timedelta(days=2)
     for meter in METERS:
         for window, subjects, group_by in [
-            (None, None, ()), ("HOUR", ["s1"], ()), ("DAY", None, ("model",)), ("HOUR", None, ("subject", "model")),
-            ("MINUTE", ["s0", "s2"], ("model",)), (None, ["s2"], ()),
+            (None, None, ()),
+            ("HOUR", ["s1"], ()),
+            ("DAY", None, ("model",)),
+            ("HOUR", None, ("subject", "model")),
+            ("MINUTE", ["s0", "s2"], ("model",)),
+            (None, ["s2"], ()),
         ]:
             group_by = tuple(g for g in group_by if g == "subject" or g in meter.group_by)
             want = reference_query(events, meter, start, end, window, "Europe/Budapest", subjects, group_by)
-            reply = om.meters.query(meter.slug, from_=start, to=end, window_size=window,
-                                    window_time_zone="Europe/Budapest", subject=subjects or [],
-                                    group_by=list(group_by))
+            reply = om.meters.query(
+                meter.slug,
+                from_=start,
+                to=end,
+                window_size=window,
+                window_time_zone="Europe/Budapest",
+                subject=subjects or [],
+                group_by=list(group_by),
+            )
             got = [(r.window_start, r.subject, dict(r.group_by), r.value) for r in reply.rows]
-            assert got == [(w.window_start, w.subject, {k: v for k, v in w.group_by.items() if v is not None},
-                            w.value) for w in want], (meter.slug, window, subjects, group_by)
+            assert got == [
+                (w.window_start, w.subject, {k: v for k, v in w.group_by.items() if v is not None}, w.value)
+                for w in want
+            ], (meter.slug, window, subjects, group_by)
 
 
 def test_old_layout_is_converted_in_place(tmp_path: Path) -> None:
@@ -143,10 +201,22 @@ def test_old_layout_is_converted_in_place(tmp_path: Path) -> None:
             assert om.meters.subjects("tokens") == ["s0", "s1", "s2"]
             # New events (one late, into a converted hour; one in a new subject) merge with converted rows.
             more = [
-                {"id": "new1", "source": "mig", "type": "call", "subject": "s1", "time": T0 + timedelta(minutes=14),
-                 "data": {"tokens": 11, "model": "é", "user": "u9"}},
-                {"id": "new2", "source": "mig", "type": "call", "subject": "s9", "time": T0 + timedelta(hours=5),
-                 "data": {"tokens": "0.5", "model": 4, "user": "u0"}},
+                {
+                    "id": "new1",
+                    "source": "mig",
+                    "type": "call",
+                    "subject": "s1",
+                    "time": T0 + timedelta(minutes=14),
+                    "data": {"tokens": 11, "model": "é", "user": "u9"},
+                },
+                {
+                    "id": "new2",
+                    "source": "mig",
+                    "type": "call",
+                    "subject": "s9",
+                    "time": T0 + timedelta(hours=5),
+                    "data": {"tokens": "0.5", "model": 4, "user": "u0"},
+                },
             ]
             om.events.ingest(more)
             check_queries(om, events + more)

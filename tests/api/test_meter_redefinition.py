@@ -32,12 +32,30 @@ def wait_for(condition: Callable[[], bool], deadline_s: float = 10.0) -> None:
 def setup_entitlement(om: OpenMeter, clock: Clock) -> str:
     clock.set(START)
     om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
-    e = om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai_tokens",
-                                              "usagePeriod": {"interval": "MONTH"}, "measureUsageFrom": START})
-    om.subjects.create_entitlement_grant("c1", "ai_tokens", {"amount": 100, "effectiveAt": START,
-                                                             "expiration": {"duration": "YEAR", "count": 1}})
-    om.events.ingest({"id": "e1", "source": "s", "type": "tokens", "subject": "c1", "time": START + timedelta(days=1),
-                      "data": {"tokens": 10, "other": 1}})
+    e = om.subjects.create_entitlement(
+        "c1",
+        {
+            "type": "metered",
+            "featureKey": "ai_tokens",
+            "usagePeriod": {"interval": "MONTH"},
+            "measureUsageFrom": START,
+        },
+    )
+    om.subjects.create_entitlement_grant(
+        "c1",
+        "ai_tokens",
+        {"amount": 100, "effectiveAt": START, "expiration": {"duration": "YEAR", "count": 1}},
+    )
+    om.events.ingest(
+        {
+            "id": "e1",
+            "source": "s",
+            "type": "tokens",
+            "subject": "c1",
+            "time": START + timedelta(days=1),
+            "data": {"tokens": 10, "other": 1},
+        }
+    )
     clock.set(START + timedelta(days=3))
     assert om.subjects.get_entitlement_value("c1", "ai_tokens").balance == 90
     return e.id
@@ -64,7 +82,9 @@ def test_delete_and_create_again_invalidates_snapshots(
     snapshots = clocked_server.stores.snapshots
     wait_for(lambda: snapshots.count(entitlement_id) > 0)
 
-    clocked_om.features.delete("ai_tokens")  # archived: its entitlement stays and still reads the meter's slug
+    clocked_om.features.delete(
+        "ai_tokens"
+    )  # archived: its entitlement stays and still reads the meter's slug
     clocked_om.meters.delete("tokens_total")
     clocked_om.meters.create({**METER, "valueProperty": "$.other"})
     value = clocked_om.subjects.get_entitlement_value("c1", "ai_tokens")
@@ -99,9 +119,16 @@ def test_the_issue_after_reset_grant_never_expires(
     clock.set(START)
     clocked_om.meters.create(METER)
     clocked_om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
-    clocked_om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "ai_tokens",
-                                                  "usagePeriod": {"interval": "YEAR"}, "issueAfterReset": 50,
-                                                  "measureUsageFrom": measure_from})
+    clocked_om.subjects.create_entitlement(
+        "c1",
+        {
+            "type": "metered",
+            "featureKey": "ai_tokens",
+            "usagePeriod": {"interval": "YEAR"},
+            "issueAfterReset": 50,
+            "measureUsageFrom": measure_from,
+        },
+    )
     # A century after measure_usage_from (and after the period start it is effective at), it still grants.
     for later in (START, datetime(2072, 6, 1, tzinfo=UTC), datetime(2125, 6, 1, tzinfo=UTC)):
         clock.set(later)

@@ -22,19 +22,39 @@ from meterd.server.meters.model import Aggregation, MeterDefinition
 # Instants near transitions: Budapest and New York (fall back and spring forward), Lord Howe's 30-minute
 # changes (autumn, spring), Chatham's +12:45/+13:45.
 TRANSITIONS = [
-    datetime(2024, 10, 27, 1, tzinfo=UTC), datetime(2024, 3, 31, 1, tzinfo=UTC),
-    datetime(2024, 11, 3, 6, tzinfo=UTC), datetime(2024, 3, 10, 7, tzinfo=UTC),
-    datetime(2024, 4, 6, 15, tzinfo=UTC), datetime(2024, 10, 5, 15, 30, tzinfo=UTC),
+    datetime(2024, 10, 27, 1, tzinfo=UTC),
+    datetime(2024, 3, 31, 1, tzinfo=UTC),
+    datetime(2024, 11, 3, 6, tzinfo=UTC),
+    datetime(2024, 3, 10, 7, tzinfo=UTC),
+    datetime(2024, 4, 6, 15, tzinfo=UTC),
+    datetime(2024, 10, 5, 15, 30, tzinfo=UTC),
     datetime(2024, 4, 6, 14, tzinfo=UTC),
 ]
-ZONES = ["UTC", "Europe/Budapest", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kolkata"]
+ZONES = [
+    "UTC",
+    "Europe/Budapest",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "Asia/Kolkata",
+]
 _n = itertools.count()
 
 values = st.one_of(
     st.integers(-1000, 10**6),
     st.decimals(min_value=-1000, max_value=1000, places=9, allow_nan=False).map(lambda d: f"{d}"),
-    st.sampled_from(["999999999999.999999999", "-999999999999.999999999", "0.000000001", "1E-9",
-                     "123456789012", 2**53 + 1, 0, "999999999999999.999999999"]),
+    st.sampled_from(
+        [
+            "999999999999.999999999",
+            "-999999999999.999999999",
+            "0.000000001",
+            "1E-9",
+            "123456789012",
+            2**53 + 1,
+            0,
+            "999999999999999.999999999",
+        ]
+    ),
 )
 events_strategy = st.lists(
     st.tuples(
@@ -49,15 +69,42 @@ events_strategy = st.lists(
 )
 
 
-def check(om: OpenMeter, events: list[dict[str, Any]], definition: MeterDefinition, start: datetime, end: datetime,
-          window: str | None, zone: str, subjects: tuple[str, ...], group_by: tuple[str, ...],
-          filters: dict[str, str]) -> None:
-    expected = reference_query(events, definition, start, end, window, zone, list(subjects) or None, group_by, filters)
-    reply = om.meters.query(definition.slug, from_=start, to=end, window_size=window, window_time_zone=zone,
-                            subject=list(subjects), group_by=list(group_by), filter_group_by=filters)
+def check(
+    om: OpenMeter,
+    events: list[dict[str, Any]],
+    definition: MeterDefinition,
+    start: datetime,
+    end: datetime,
+    window: str | None,
+    zone: str,
+    subjects: tuple[str, ...],
+    group_by: tuple[str, ...],
+    filters: dict[str, str],
+) -> None:
+    expected = reference_query(
+        events, definition, start, end, window, zone, list(subjects) or None, group_by, filters
+    )
+    reply = om.meters.query(
+        definition.slug,
+        from_=start,
+        to=end,
+        window_size=window,
+        window_time_zone=zone,
+        subject=list(subjects),
+        group_by=list(group_by),
+        filter_group_by=filters,
+    )
     got = [(r.window_start, r.window_end, r.subject, dict(r.group_by), r.value) for r in reply.rows]
-    want = [(r.window_start, r.window_end, r.subject, {k: v for k, v in r.group_by.items() if v is not None},
-             r.value) for r in expected]
+    want = [
+        (
+            r.window_start,
+            r.window_end,
+            r.subject,
+            {k: v for k, v in r.group_by.items() if v is not None},
+            r.value,
+        )
+        for r in expected
+    ]
     assert [g[:4] for g in got] == [w[:4] for w in want]
     for g, w in zip(got, want, strict=True):
         if definition.aggregation is Aggregation.AVG:
@@ -79,24 +126,60 @@ def check(om: OpenMeter, events: list[dict[str, Any]], definition: MeterDefiniti
     filters=st.sampled_from([{}, {"k1": "é"}, {"k2": "x"}]),
 )
 def test_windows_at_transitions_equal_the_reference(
-    om: OpenMeter, aggregation: Aggregation, base: datetime, raw_events: list[Any], window: str | None, zone: str,
-    span: tuple[int, int], subjects: tuple[str, ...], group_by: tuple[str, ...], filters: dict[str, str],
+    om: OpenMeter,
+    aggregation: Aggregation,
+    base: datetime,
+    raw_events: list[Any],
+    window: str | None,
+    zone: str,
+    span: tuple[int, int],
+    subjects: tuple[str, ...],
+    group_by: tuple[str, ...],
+    filters: dict[str, str],
 ) -> None:
     n = next(_n)
     definition = MeterDefinition(
-        slug=f"tz_{n}", event_type=f"tz{n}", aggregation=aggregation,
-        value_property=None if aggregation is Aggregation.COUNT else "$.v", group_by={"k1": "$.k1", "k2": "$.k2"},
+        slug=f"tz_{n}",
+        event_type=f"tz{n}",
+        aggregation=aggregation,
+        value_property=None if aggregation is Aggregation.COUNT else "$.v",
+        group_by={"k1": "$.k1", "k2": "$.k2"},
     )
-    om.meters.create({"slug": definition.slug, "eventType": definition.event_type,
-                      "aggregation": aggregation.value, "valueProperty": definition.value_property,
-                      "groupBy": dict(definition.group_by)})
-    events = [{"id": f"{n}-{i}", "source": "tz", "type": definition.event_type, "subject": subject,
-               "time": base + timedelta(minutes=minute, seconds=second), "data": {"v": v, "k1": k1, "k2": k2}}
-              for i, (minute, second, subject, v, k1, k2) in enumerate(raw_events)]
+    om.meters.create(
+        {
+            "slug": definition.slug,
+            "eventType": definition.event_type,
+            "aggregation": aggregation.value,
+            "valueProperty": definition.value_property,
+            "groupBy": dict(definition.group_by),
+        }
+    )
+    events = [
+        {
+            "id": f"{n}-{i}",
+            "source": "tz",
+            "type": definition.event_type,
+            "subject": subject,
+            "time": base + timedelta(minutes=minute, seconds=second),
+            "data": {"v": v, "k1": k1, "k2": k2},
+        }
+        for i, (minute, second, subject, v, k1, k2) in enumerate(raw_events)
+    ]
     if events:
         om.events.ingest(events)
     start = base + timedelta(minutes=span[0])
-    check(om, events, definition, start, start + timedelta(minutes=span[1]), window, zone, subjects, group_by, filters)
+    check(
+        om,
+        events,
+        definition,
+        start,
+        start + timedelta(minutes=span[1]),
+        window,
+        zone,
+        subjects,
+        group_by,
+        filters,
+    )
 
 
 def test_sums_beyond_64_bits_of_units_stay_exact(om: OpenMeter) -> None:
@@ -104,26 +187,49 @@ def test_sums_beyond_64_bits_of_units_stay_exact(om: OpenMeter) -> None:
     # total in units of 10^-9, about 1e25, is far beyond int64 whichever rows SQL sums (minutes of one
     # subject, days of all), and the fractions carry into the units.
     value = "999999999999.999999999"
-    om.meters.create({"slug": "big", "eventType": "big", "aggregation": "SUM", "valueProperty": "$.v",
-                      "groupBy": {"k": "$.k"}})
+    om.meters.create(
+        {
+            "slug": "big",
+            "eventType": "big",
+            "aggregation": "SUM",
+            "valueProperty": "$.v",
+            "groupBy": {"k": "$.k"},
+        }
+    )
     om.meters.create({"slug": "big_avg", "eventType": "big", "aggregation": "AVG", "valueProperty": "$.v"})
     start = datetime(2024, 6, 3, tzinfo=UTC)
     n = 10_000
     with om.events.stream(batch_size=1000) as stream:
-        stream.send_many({"id": f"b{i}", "source": "big", "type": "big", "subject": "s" if i % 3 else "t",
-                          "time": start + timedelta(minutes=i), "data": {"v": value, "k": "é" if i % 2 else None}}
-                         for i in range(n))
+        stream.send_many(
+            {
+                "id": f"b{i}",
+                "source": "big",
+                "type": "big",
+                "subject": "s" if i % 3 else "t",
+                "time": start + timedelta(minutes=i),
+                "data": {"v": value, "k": "é" if i % 2 else None},
+            }
+            for i in range(n)
+        )
     end = start + timedelta(minutes=n)
     total = Fraction(Decimal(value)) * n
     one = Fraction(Decimal(value))
     assert [r.value for r in om.meters.query("big", from_=start, to=end).rows] == [float(total)]
     assert [r.value for r in om.meters.query("big", from_=start, to=end, subject=["s", "t"]).rows] == [
-        float(one * sum(1 for i in range(n) if i % 3)), float(one * sum(1 for i in range(n) if not i % 3))]
+        float(one * sum(1 for i in range(n) if i % 3)),
+        float(one * sum(1 for i in range(n) if not i % 3)),
+    ]
     by_group = om.meters.query("big", from_=start, to=end, group_by=["k"]).rows
-    assert [(dict(r.group_by), r.value) for r in by_group] == [({}, float(one * (n // 2))),
-                                                               ({"k": "é"}, float(one * (n // 2)))]
-    days = om.meters.query("big", from_=start, to=end, window_size="DAY", window_time_zone="Europe/Budapest").rows
-    assert sum(Fraction(r.value) for r in days) == sum(Fraction(float(one * c)) for c in _per_budapest_day(start, n))
+    assert [(dict(r.group_by), r.value) for r in by_group] == [
+        ({}, float(one * (n // 2))),
+        ({"k": "é"}, float(one * (n // 2))),
+    ]
+    days = om.meters.query(
+        "big", from_=start, to=end, window_size="DAY", window_time_zone="Europe/Budapest"
+    ).rows
+    assert sum(Fraction(r.value) for r in days) == sum(
+        Fraction(float(one * c)) for c in _per_budapest_day(start, n)
+    )
     avg = om.meters.query("big_avg", from_=start, to=end).rows
     assert [r.value for r in avg] == [float(one)]
 

@@ -29,12 +29,24 @@ _ids = itertools.count()
 
 
 def api_event(subject: str, t: datetime, data: Any, type_: str = "api-calls") -> dict[str, Any]:
-    return {"id": f"e{next(_ids)}", "source": "tests", "type": type_, "subject": subject, "time": t, "data": data}
+    return {
+        "id": f"e{next(_ids)}",
+        "source": "tests",
+        "type": type_,
+        "subject": subject,
+        "time": t,
+        "data": data,
+    }
 
 
-def tokens_meter(om: OpenMeter, slug: str = "tokens", aggregation: str = "SUM", **extra: Any) -> meters_pb2.Meter:
+def tokens_meter(
+    om: OpenMeter, slug: str = "tokens", aggregation: str = "SUM", **extra: Any
+) -> meters_pb2.Meter:
     spec: dict[str, Any] = {
-        "slug": slug, "eventType": "api-calls", "aggregation": aggregation, "valueProperty": "$.tokens",
+        "slug": slug,
+        "eventType": "api-calls",
+        "aggregation": aggregation,
+        "valueProperty": "$.tokens",
         "groupBy": {"model": "$.model", "region": "$.region"},
     }
     spec.update(extra)
@@ -44,11 +56,7 @@ def tokens_meter(om: OpenMeter, slug: str = "tokens", aggregation: str = "SUM", 
 
 
 def rows_of(reply: meters_pb2.QueryMeterResponse) -> list[tuple[Any, ...]]:
-    return [
-        (r.window_start, r.window_end,
-         r.subject, dict(r.group_by), r.value)
-        for r in reply.rows
-    ]
+    return [(r.window_start, r.window_end, r.subject, dict(r.group_by), r.value) for r in reply.rows]
 
 
 def test_create_get_list_delete(om: OpenMeter) -> None:
@@ -101,14 +109,16 @@ def test_create_refuses_bad_definitions(om: OpenMeter, spec: dict[str, Any], fie
 
 def test_sum_query_with_windows_groups_and_filters(om: OpenMeter) -> None:
     tokens_meter(om)
-    om.events.ingest([
-        api_event("alice", T0 + timedelta(minutes=5), {"tokens": 10, "model": "gpt", "region": "eu"}),
-        api_event("alice", T0 + timedelta(minutes=65), {"tokens": "2.5", "model": "gpt", "region": "us"}),
-        api_event("bob", T0 + timedelta(minutes=70), {"tokens": 0.1, "model": "llama"}),
-        api_event("bob", T0 + timedelta(minutes=71), {"tokens": 0.2, "model": "llama"}),
-        api_event("bob", T0 + timedelta(minutes=72), {"tokens": "lots", "model": "llama"}),  # skipped
-        api_event("bob", T0 + timedelta(minutes=73), {"model": "llama"}, type_="other"),   # other type
-    ])
+    om.events.ingest(
+        [
+            api_event("alice", T0 + timedelta(minutes=5), {"tokens": 10, "model": "gpt", "region": "eu"}),
+            api_event("alice", T0 + timedelta(minutes=65), {"tokens": "2.5", "model": "gpt", "region": "us"}),
+            api_event("bob", T0 + timedelta(minutes=70), {"tokens": 0.1, "model": "llama"}),
+            api_event("bob", T0 + timedelta(minutes=71), {"tokens": 0.2, "model": "llama"}),
+            api_event("bob", T0 + timedelta(minutes=72), {"tokens": "lots", "model": "llama"}),  # skipped
+            api_event("bob", T0 + timedelta(minutes=73), {"model": "llama"}, type_="other"),  # other type
+        ]
+    )
     span = {"from_": T0, "to": T0 + timedelta(hours=3)}
     assert rows_of(om.meters.query("tokens", **span)) == [(T0, T0 + timedelta(hours=3), None, {}, 12.8)]
     hourly = om.meters.query("tokens", window_size=WindowSize.HOUR, **span)
@@ -131,10 +141,13 @@ def test_sum_query_with_windows_groups_and_filters(om: OpenMeter) -> None:
     assert om.meters.subjects("tokens") == ["alice", "bob"]
     # The unreadable value is an error on the event, for this meter only; no meter reads "other".
     [other] = om.events.list(has_error=True, type="other")
-    assert [(e.meter_slug, e.message) for e in other.validation_errors] == [("", "no meter reads event type other")]
+    assert [(e.meter_slug, e.message) for e in other.validation_errors] == [
+        ("", "no meter reads event type other")
+    ]
     [bad] = om.events.list(has_error=True, type="api-calls")
-    assert [(e.meter_slug, e.message) for e in bad.validation_errors] == [("tokens", "value_property $.tokens: not a number ('lots')")] or \
-        bad.validation_errors[0].meter_slug == "tokens"
+    assert [(e.meter_slug, e.message) for e in bad.validation_errors] == [
+        ("tokens", "value_property $.tokens: not a number ('lots')")
+    ] or bad.validation_errors[0].meter_slug == "tokens"
 
 
 def test_query_defaults_and_bad_parameters(om: OpenMeter) -> None:
@@ -161,11 +174,20 @@ def test_query_defaults_and_bad_parameters(om: OpenMeter) -> None:
 def test_day_windows_follow_the_time_zone_across_dst(om: OpenMeter) -> None:
     om.meters.create({"slug": "calls", "eventType": "api-calls", "aggregation": "COUNT"})
     # Budapest: 2024-03-31 is 23 hours long.
-    times = [datetime(2024, 3, 30, 22, 59, tzinfo=UTC), datetime(2024, 3, 30, 23, 0, tzinfo=UTC),
-             datetime(2024, 3, 31, 21, 59, tzinfo=UTC), datetime(2024, 3, 31, 22, 0, tzinfo=UTC)]
+    times = [
+        datetime(2024, 3, 30, 22, 59, tzinfo=UTC),
+        datetime(2024, 3, 30, 23, 0, tzinfo=UTC),
+        datetime(2024, 3, 31, 21, 59, tzinfo=UTC),
+        datetime(2024, 3, 31, 22, 0, tzinfo=UTC),
+    ]
     om.events.ingest([api_event("a", t, None) for t in times])
-    reply = om.meters.query("calls", from_=datetime(2024, 3, 30, tzinfo=UTC), to=datetime(2024, 4, 2, tzinfo=UTC),
-                            window_size="DAY", window_time_zone="Europe/Budapest")
+    reply = om.meters.query(
+        "calls",
+        from_=datetime(2024, 3, 30, tzinfo=UTC),
+        to=datetime(2024, 4, 2, tzinfo=UTC),
+        window_size="DAY",
+        window_time_zone="Europe/Budapest",
+    )
     assert [(r[0], r[1], r[4]) for r in rows_of(reply)] == [
         (datetime(2024, 3, 29, 23, tzinfo=UTC), datetime(2024, 3, 30, 23, tzinfo=UTC), 1.0),
         (datetime(2024, 3, 30, 23, tzinfo=UTC), datetime(2024, 3, 31, 22, tzinfo=UTC), 2.0),
@@ -178,7 +200,10 @@ def test_meter_created_later_backfills_and_delete_removes_errors(om: OpenMeter) 
     no_meter = ("", "no meter reads event type api-calls")
 
     def errors() -> list[list[tuple[str, str]]]:
-        return [[(e.meter_slug, e.message) for e in row.validation_errors] for row in om.events.list(has_error=True)]
+        return [
+            [(e.meter_slug, e.message) for e in row.validation_errors]
+            for row in om.events.list(has_error=True)
+        ]
 
     assert errors() == [[no_meter], [no_meter]]  # no meter reads their type yet
     assert om.events.list(has_error=False) == []
@@ -201,9 +226,9 @@ def test_values_a_meter_cannot_keep_are_validation_errors_not_failures(om: OpenM
     for _ in range(60):  # validation allows 64 levels
         deep = {"d": deep}
     datas = [
-        {"tokens": 10**20, "model": "a"},          # beyond what a sum keeps exactly (int64 units of 10^-9)
-        {"tokens": "1E+400", "model": "a"},        # beyond a double
-        {"tokens": 10**30 + 1, "model": "a"},      # beyond 64 bits: the exact parser
+        {"tokens": 10**20, "model": "a"},  # beyond what a sum keeps exactly (int64 units of 10^-9)
+        {"tokens": "1E+400", "model": "a"},  # beyond a double
+        {"tokens": 10**30 + 1, "model": "a"},  # beyond 64 bits: the exact parser
         {"tokens": 5, "model": {"nested": True}, "deep": deep},
         {"tokens": 7, "model": "日本"},
         {"tokens": "2.5", "model": 3},
@@ -229,11 +254,24 @@ def test_values_a_meter_cannot_keep_are_validation_errors_not_failures(om: OpenM
 
 @pytest.mark.parametrize(
     ("aggregation", "expected"),
-    [("SUM", 9.0), ("COUNT", 4.0), ("AVG", 2.25), ("MIN", 1.0), ("MAX", 4.0), ("UNIQUE_COUNT", 3.0), ("LATEST", 2.0)],
+    [
+        ("SUM", 9.0),
+        ("COUNT", 4.0),
+        ("AVG", 2.25),
+        ("MIN", 1.0),
+        ("MAX", 4.0),
+        ("UNIQUE_COUNT", 3.0),
+        ("LATEST", 2.0),
+    ],
 )
 def test_each_aggregation(om: OpenMeter, aggregation: str, expected: float) -> None:
     tokens_meter(om, aggregation=aggregation)
-    values = [(T0 + timedelta(minutes=3), 4), (T0, 1), (T0 + timedelta(hours=2), 2), (T0 + timedelta(minutes=1), 2)]
+    values = [
+        (T0 + timedelta(minutes=3), 4),
+        (T0, 1),
+        (T0 + timedelta(hours=2), 2),
+        (T0 + timedelta(minutes=1), 2),
+    ]
     om.events.ingest([api_event("a", t, {"tokens": v}) for t, v in values])
     reply = om.meters.query("tokens", from_=T0, to=T0 + timedelta(days=1))
     assert [r.value for r in reply.rows] == [expected]
@@ -241,8 +279,12 @@ def test_each_aggregation(om: OpenMeter, aggregation: str, expected: float) -> N
 
 def test_unique_count_is_distinct_over_the_window_not_a_sum_of_minutes(om: OpenMeter) -> None:
     tokens_meter(om, aggregation="UNIQUE_COUNT")
-    om.events.ingest([api_event("a", T0 + timedelta(minutes=m), {"tokens": v})
-                      for m, v in [(0, "x"), (1, "x"), (61, "x"), (62, 1), (63, 1.0), (64, "y")]])
+    om.events.ingest(
+        [
+            api_event("a", T0 + timedelta(minutes=m), {"tokens": v})
+            for m, v in [(0, "x"), (1, "x"), (61, "x"), (62, 1), (63, 1.0), (64, "y")]
+        ]
+    )
     reply = om.meters.query("tokens", from_=T0, to=T0 + timedelta(days=1))
     assert [r.value for r in reply.rows] == [3.0]  # x, 1 (== 1.0: numbers compare canonically), y
 
@@ -285,20 +327,20 @@ _slugs = itertools.count()
 
 values = st.one_of(
     st.integers(-1000, 10**6),
-    st.integers(-(10**20), 10**20),            # beyond 64 bits, and beyond what a sum keeps exactly
+    st.integers(-(10**20), 10**20),  # beyond 64 bits, and beyond what a sum keeps exactly
     st.decimals(min_value=-1000, max_value=1000, places=3, allow_nan=False).map(lambda d: f"{d}"),
     st.decimals(min_value=0, max_value=100, places=2, allow_nan=False).map(float),
     st.sampled_from([None, "abc", True, {"x": 1}, "1E+3", "7", -0.0, 2**63]),
 )
 events_strategy = st.lists(
     st.tuples(
-        st.integers(0, 4 * 24 * 60 - 1),       # minute offset over four days spanning DST changes
-        st.integers(0, 59),                    # second (several events share one: LATEST ties)
+        st.integers(0, 4 * 24 * 60 - 1),  # minute offset over four days spanning DST changes
+        st.integers(0, 59),  # second (several events share one: LATEST ties)
         st.sampled_from(["s1", "s2", "s3"]),
         values,
         st.sampled_from(["a", "b", None, "é", "日本"]),
         st.sampled_from(["x", 1, None, "1", 1.5, True, ["l"]]),
-        st.integers(0, 3),                     # dedupe: small id space makes duplicates
+        st.integers(0, 3),  # dedupe: small id space makes duplicates
     ),
     max_size=40,
 )
@@ -321,23 +363,45 @@ SECOND_GROUPS = {"k1": "$.k1", "n": "$.nest.k"}
     filters=st.sampled_from([{}, {"k1": "a"}, {"k2": "1"}]),
 )
 def test_queries_equal_the_brute_force_reference(
-    om: OpenMeter, aggregation: Aggregation, second: Aggregation, second_later: bool, raw_events: list[Any], window: str | None, zone: str,
-    span: tuple[int, int], subjects: tuple[str, ...], group_by: tuple[str, ...], filters: dict[str, str],
+    om: OpenMeter,
+    aggregation: Aggregation,
+    second: Aggregation,
+    second_later: bool,
+    raw_events: list[Any],
+    window: str | None,
+    zone: str,
+    span: tuple[int, int],
+    subjects: tuple[str, ...],
+    group_by: tuple[str, ...],
+    filters: dict[str, str],
 ) -> None:
     n = next(_slugs)
     event_type = f"prop{n}"
     definition = MeterDefinition(
-        slug=f"prop_{n}", event_type=event_type, aggregation=aggregation,
-        value_property=None if aggregation is Aggregation.COUNT else "$.v", group_by={"k1": "$.k1", "k2": "$.k2"},
+        slug=f"prop_{n}",
+        event_type=event_type,
+        aggregation=aggregation,
+        value_property=None if aggregation is Aggregation.COUNT else "$.v",
+        group_by={"k1": "$.k1", "k2": "$.k2"},
     )
     other = MeterDefinition(
-        slug=f"prop_{n}_b", event_type=event_type, aggregation=second,
-        value_property=None if second is Aggregation.COUNT else "$.v", group_by=SECOND_GROUPS,
+        slug=f"prop_{n}_b",
+        event_type=event_type,
+        aggregation=second,
+        value_property=None if second is Aggregation.COUNT else "$.v",
+        group_by=SECOND_GROUPS,
     )
 
     def create(meter: MeterDefinition) -> None:
-        om.meters.create({"slug": meter.slug, "eventType": event_type, "aggregation": meter.aggregation.value,
-                          "valueProperty": meter.value_property, "groupBy": dict(meter.group_by)})
+        om.meters.create(
+            {
+                "slug": meter.slug,
+                "eventType": event_type,
+                "aggregation": meter.aggregation.value,
+                "valueProperty": meter.value_property,
+                "groupBy": dict(meter.group_by),
+            }
+        )
 
     create(definition)
     if not second_later:
@@ -345,8 +409,16 @@ def test_queries_equal_the_brute_force_reference(
     events = []
     for i, (minute, sec, subject, value, k1, k2, dup) in enumerate(raw_events):
         data = {"v": value, "k1": k1, "k2": k2, "nest": {"k": k2}}
-        events.append({"id": f"{n}-{i % 7 if dup == 0 else i}", "source": "prop", "type": event_type,
-                       "subject": subject, "time": BASE + timedelta(minutes=minute, seconds=sec), "data": data})
+        events.append(
+            {
+                "id": f"{n}-{i % 7 if dup == 0 else i}",
+                "source": "prop",
+                "type": event_type,
+                "subject": subject,
+                "time": BASE + timedelta(minutes=minute, seconds=sec),
+                "data": data,
+            }
+        )
     # Half through the stream, half unary, in shuffled arrival order: both paths feed the aggregates.
     half = len(events) // 2
     if events[:half]:
@@ -361,21 +433,48 @@ def test_queries_equal_the_brute_force_reference(
     check_against_reference(om, events, definition, start, end, window, zone, subjects, group_by, filters)
     other_group_by = tuple("n" if g == "k2" else g for g in group_by)
     other_filters = {("n" if k == "k2" else k): v for k, v in filters.items()}
-    check_against_reference(om, events, other, start, end, window, zone, subjects, other_group_by, other_filters)
+    check_against_reference(
+        om, events, other, start, end, window, zone, subjects, other_group_by, other_filters
+    )
 
 
 def check_against_reference(
-    om: OpenMeter, events: list[dict[str, Any]], definition: MeterDefinition, start: datetime, end: datetime,
-    window: str | None, zone: str, subjects: tuple[str, ...], group_by: tuple[str, ...], filters: dict[str, str],
+    om: OpenMeter,
+    events: list[dict[str, Any]],
+    definition: MeterDefinition,
+    start: datetime,
+    end: datetime,
+    window: str | None,
+    zone: str,
+    subjects: tuple[str, ...],
+    group_by: tuple[str, ...],
+    filters: dict[str, str],
 ) -> None:
     aggregation = definition.aggregation
-    expected = reference_query(events, definition, start, end, window, zone, list(subjects) or None,
-                               group_by, filters)
-    reply = om.meters.query(definition.slug, from_=start, to=end, window_size=window, window_time_zone=zone,
-                            subject=list(subjects), group_by=list(group_by), filter_group_by=filters)
+    expected = reference_query(
+        events, definition, start, end, window, zone, list(subjects) or None, group_by, filters
+    )
+    reply = om.meters.query(
+        definition.slug,
+        from_=start,
+        to=end,
+        window_size=window,
+        window_time_zone=zone,
+        subject=list(subjects),
+        group_by=list(group_by),
+        filter_group_by=filters,
+    )
     got = rows_of(reply)
-    want = [(r.window_start, r.window_end, r.subject, {k: v for k, v in r.group_by.items() if v is not None},
-             r.value) for r in expected]
+    want = [
+        (
+            r.window_start,
+            r.window_end,
+            r.subject,
+            {k: v for k, v in r.group_by.items() if v is not None},
+            r.value,
+        )
+        for r in expected
+    ]
     assert [g[:4] for g in got] == [w[:4] for w in want]
     for g, w in zip(got, want, strict=True):
         if aggregation is Aggregation.AVG:

@@ -49,8 +49,9 @@ def test_override_replaces_the_entitlement(om: OpenMeter, clock: Clock) -> None:
     clock.set(START + 2 * HOUR)
 
     # By feature key, with the feature left out of the body: the old feature is kept.
-    new = s.override_entitlement("c", "ai_tokens", metered(featureKey=None, usagePeriod={"interval": "DAY"},
-                                                           issueAfterReset=40))
+    new = s.override_entitlement(
+        "c", "ai_tokens", metered(featureKey=None, usagePeriod={"interval": "DAY"}, issueAfterReset=40)
+    )
     assert new.id != old.id and new.feature_key == "ai_tokens"
     assert new.metered.usage_period.interval == PeriodInterval.DAY
     with pytest.raises(NotFoundError):
@@ -100,13 +101,15 @@ def test_a_failing_override_leaves_the_old_entitlement(om: OpenMeter) -> None:
 def test_entitlement_list_filters_order_and_total_size(om: OpenMeter, clock: Clock) -> None:
     s = om.subjects
     made = []
-    for minute, (subject, body) in enumerate([
-        ("a", {"type": "boolean", "featureKey": "sso"}),
-        ("a", metered()),
-        ("b", {"type": "static", "featureKey": "sso", "config": "{}"}),
-        ("b", metered()),
-        ("c", metered()),
-    ]):
+    for minute, (subject, body) in enumerate(
+        [
+            ("a", {"type": "boolean", "featureKey": "sso"}),
+            ("a", metered()),
+            ("b", {"type": "static", "featureKey": "sso", "config": "{}"}),
+            ("b", metered()),
+            ("c", metered()),
+        ]
+    ):
         clock.set(START + timedelta(minutes=minute, seconds=1))
         made.append(s.create_entitlement(subject, body).id)
     e = om.entitlements
@@ -145,15 +148,21 @@ def test_grant_list_filters_order_and_total_size(om: OpenMeter, clock: Clock) ->
     made = []
     for i, (subject, day, count) in enumerate([("a", 3, 10), ("a", 1, 30), ("b", 2, 5), ("a", 4, 1)]):
         clock.set(START + timedelta(minutes=i + 1))
-        made.append(s.create_entitlement_grant(subject, "ai_tokens", grant(
-            10, effectiveAt=START + day * DAY, expiration={"duration": "DAY", "count": count})).id)
+        made.append(
+            s.create_entitlement_grant(
+                subject,
+                "ai_tokens",
+                grant(10, effectiveAt=START + day * DAY, expiration={"duration": "DAY", "count": count}),
+            ).id
+        )
     g = om.grants
     assert [x.id for x in g.list()] == [made[1], made[2], made[0], made[3]]  # effective_at
     assert [x.id for x in g.list(order_by="createdAt")] == made
     assert [x.id for x in g.list(order_by="expiresAt")] == [made[3], made[2], made[0], made[1]]
     assert [x.id for x in g.list(subject="a", order="DESC")] == [made[3], made[0], made[1]]
-    assert [x.id for x in s.list_entitlement_grants("a", "ai_tokens", order_by="createdAt", order="DESC")] == [
-        made[3], made[1], made[0]]
+    assert [
+        x.id for x in s.list_entitlement_grants("a", "ai_tokens", order_by="createdAt", order="DESC")
+    ] == [made[3], made[1], made[0]]
 
     clock.set(START + 5 * DAY)
     om.grants.void(made[0])
@@ -178,8 +187,15 @@ def test_next_recurrence_across_a_boundary_and_after_void(om: OpenMeter, clock: 
     s.create_entitlement("c", metered())
     clock.set(START + HOUR)
     # Effective START, expires START + 3 days, refills daily at 12:00.
-    daily = s.create_entitlement_grant("c", "ai_tokens", grant(
-        100, expiration={"duration": "DAY", "count": 3}, recurrence={"interval": "DAY", "anchor": START + 12 * HOUR}))
+    daily = s.create_entitlement_grant(
+        "c",
+        "ai_tokens",
+        grant(
+            100,
+            expiration={"duration": "DAY", "count": 3},
+            recurrence={"interval": "DAY", "anchor": START + 12 * HOUR},
+        ),
+    )
     assert dt(daily.next_recurrence) == START + 12 * HOUR
     plain = s.create_entitlement_grant("c", "ai_tokens", grant(5))
     assert not plain.HasField("next_recurrence")
@@ -196,8 +212,11 @@ def test_next_recurrence_across_a_boundary_and_after_void(om: OpenMeter, clock: 
     assert next_of(daily.id) is None
 
     # A grant effective later refills first at the first boundary after its start; voided, never again.
-    weekly = s.create_entitlement_grant("c", "ai_tokens", grant(
-        10, effectiveAt=START + 10 * DAY, recurrence={"interval": "WEEK", "anchor": START}))
+    weekly = s.create_entitlement_grant(
+        "c",
+        "ai_tokens",
+        grant(10, effectiveAt=START + 10 * DAY, recurrence={"interval": "WEEK", "anchor": START}),
+    )
     assert dt(weekly.next_recurrence) == START + 14 * DAY
     voided = om.grants.void(weekly.id)
     assert not voided.HasField("next_recurrence")
@@ -224,13 +243,22 @@ def test_void_at_a_past_instant(om: OpenMeter, clock: Clock) -> None:
     assert value_tuple(om) == (False, 0, 50, 20)
     assert value_tuple(om, START + 2 * HOUR - timedelta(minutes=1)) == (True, 70, 30, 0)
     assert value_tuple(om, START + 2 * HOUR) == (False, 0, 30, 0)  # voided at that instant
-    history = s.get_entitlement_history("customer-1", "ai_tokens", from_=START, to=START + 5 * HOUR,
-                                        window_size="HOUR")
+    history = s.get_entitlement_history(
+        "customer-1", "ai_tokens", from_=START, to=START + 5 * HOUR, window_size="HOUR"
+    )
     first, second = history.burndown_history
     assert (dt(first.to_time), first.usage, first.balance_at_start, first.balance_at_end) == (
-        START + 2 * HOUR, 30, 100, 70)
+        START + 2 * HOUR,
+        30,
+        100,
+        70,
+    )
     assert (dt(second.from_time), second.usage, second.overage, second.balance_at_start) == (
-        START + 2 * HOUR, 20, 20, 0)
+        START + 2 * HOUR,
+        20,
+        20,
+        0,
+    )
     with pytest.raises(FailedPreconditionError, match="already voided"):
         om.grants.void(g.id)
 
@@ -240,17 +268,26 @@ def test_void_at_a_past_instant(om: OpenMeter, clock: Clock) -> None:
 
 def test_reset_changes_the_period_from_month_to_week(om: OpenMeter, clock: Clock) -> None:
     s = om.subjects
-    s.create_entitlement("customer-1", metered(usagePeriod={"interval": "MONTH", "anchor": START}, issueAfterReset=100))
+    s.create_entitlement(
+        "customer-1", metered(usagePeriod={"interval": "MONTH", "anchor": START}, issueAfterReset=100)
+    )
     usage(om, START + 4 * DAY, 30)
     clock.set(START + 9 * DAY + 12 * HOUR)
-    before = s.get_entitlement_history("customer-1", "ai_tokens", from_=START, to=START + 9 * DAY, window_size="DAY")
+    before = s.get_entitlement_history(
+        "customer-1", "ai_tokens", from_=START, to=START + 9 * DAY, window_size="DAY"
+    )
 
     # Reset at Jan 10 00:00 (START + 9d) to WEEK periods anchored there: [Jan 10, Jan 17), [Jan 17, Jan 24), ...
     reset_at = START + 9 * DAY
-    updated = s.reset_entitlement_usage("customer-1", "ai_tokens", reset_at, usage_period={"interval": "WEEK"})
+    updated = s.reset_entitlement_usage(
+        "customer-1", "ai_tokens", reset_at, usage_period={"interval": "WEEK"}
+    )
     m = updated.metered
     assert m.usage_period.interval == PeriodInterval.WEEK and dt(m.usage_period.anchor) == reset_at
-    assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (reset_at, reset_at + 7 * DAY)
+    assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
+        reset_at,
+        reset_at + 7 * DAY,
+    )
     assert dt(m.last_reset) == reset_at
 
     usage(om, START + 11 * DAY, 20)
@@ -264,17 +301,22 @@ def test_reset_changes_the_period_from_month_to_week(om: OpenMeter, clock: Clock
     period = s.get_entitlement("customer-1", "ai_tokens").metered.current_usage_period
     assert (dt(period.from_time), dt(period.to_time)) == (START + 16 * DAY, START + 23 * DAY)
 
-    history = s.get_entitlement_history("customer-1", "ai_tokens", from_=START, to=START + 20 * DAY,
-                                        window_size="DAY")
-    segments = [(dt(x.from_time), dt(x.to_time), x.usage, x.balance_at_start, x.balance_at_end)
-                for x in history.burndown_history]
+    history = s.get_entitlement_history(
+        "customer-1", "ai_tokens", from_=START, to=START + 20 * DAY, window_size="DAY"
+    )
+    segments = [
+        (dt(x.from_time), dt(x.to_time), x.usage, x.balance_at_start, x.balance_at_end)
+        for x in history.burndown_history
+    ]
     assert segments == [
         (START, reset_at, 30, 100, 70),
         (reset_at, START + 16 * DAY, 20, 100, 80),
         (START + 16 * DAY, START + 20 * DAY, 15, 100, 85),
     ]
     # History before the reset is unchanged.
-    after = s.get_entitlement_history("customer-1", "ai_tokens", from_=START, to=START + 9 * DAY, window_size="DAY")
+    after = s.get_entitlement_history(
+        "customer-1", "ai_tokens", from_=START, to=START + 9 * DAY, window_size="DAY"
+    )
     assert after == before
 
     with pytest.raises(InvalidArgumentError, match=r"usage_period\.interval"):
@@ -286,11 +328,15 @@ def test_reset_to_a_new_period_keeping_the_anchor(om: OpenMeter, clock: Clock) -
     s.create_entitlement("customer-1", metered(usagePeriod={"interval": "MONTH", "anchor": START}))
     clock.set(START + 9 * DAY + HOUR)
     # DAY periods on the MONTH anchor (midnights); usage counts from the reset at Jan 10 01:00.
-    updated = s.reset_entitlement_usage("customer-1", "ai_tokens", retain_anchor=True, usage_period={"interval": "DAY"})
+    updated = s.reset_entitlement_usage(
+        "customer-1", "ai_tokens", retain_anchor=True, usage_period={"interval": "DAY"}
+    )
     m = updated.metered
     assert (m.usage_period.interval, dt(m.usage_period.anchor)) == (PeriodInterval.DAY, START)
     assert (dt(m.current_usage_period.from_time), dt(m.current_usage_period.to_time)) == (
-        START + 9 * DAY, START + 10 * DAY)
+        START + 9 * DAY,
+        START + 10 * DAY,
+    )
 
 
 def test_async_override_lists_and_void_at(om: OpenMeter, clock: Clock, clocked_server: MeterdServer) -> None:
@@ -321,27 +367,47 @@ def test_async_override_lists_and_void_at(om: OpenMeter, clock: Clock, clocked_s
 
 
 def _request(om: OpenMeter, minute: int, method: str, path: str, n: int) -> None:
-    om.events.ingest({"id": f"req-{minute}", "source": "test", "type": "request", "subject": "s",
-                      "time": START + timedelta(minutes=minute), "data": {"method": method, "path": path, "n": n}})
+    om.events.ingest(
+        {
+            "id": f"req-{minute}",
+            "source": "test",
+            "type": "request",
+            "subject": "s",
+            "time": START + timedelta(minutes=minute),
+            "data": {"method": method, "path": path, "n": n},
+        }
+    )
 
 
 def test_filter_group_by_with_several_values(clocked_om: OpenMeter, clock: Clock) -> None:
     om = clocked_om
     clock.set(START + DAY)
-    om.meters.create({"slug": "requests", "eventType": "request", "aggregation": "SUM", "valueProperty": "$.n",
-                      "groupBy": {"method": "$.method", "path": "$.path"}})
-    for minute, (method, path, n) in enumerate([("GET", "/a", 1), ("POST", "/a", 2), ("PUT", "/a", 4),
-                                                ("GET", "/b", 8), ("DELETE", "/b", 16)]):
+    om.meters.create(
+        {
+            "slug": "requests",
+            "eventType": "request",
+            "aggregation": "SUM",
+            "valueProperty": "$.n",
+            "groupBy": {"method": "$.method", "path": "$.path"},
+        }
+    )
+    for minute, (method, path, n) in enumerate(
+        [("GET", "/a", 1), ("POST", "/a", 2), ("PUT", "/a", 4), ("GET", "/b", 8), ("DELETE", "/b", 16)]
+    ):
         _request(om, minute, method, path, n)
 
-    def rows(filters: dict[str, str | list[str]], group_by: str | None = None) -> list[tuple[dict[str, str], float]]:
+    def rows(
+        filters: dict[str, str | list[str]], group_by: str | None = None
+    ) -> list[tuple[dict[str, str], float]]:
         reply = om.meters.query("requests", filter_group_by=filters, group_by=group_by)
         return [(dict(r.group_by), r.value) for r in reply.rows]
 
     assert rows({"method": ["GET", "POST"]}) == [({}, 11.0)]  # 1 + 2 + 8
     assert rows({"method": ["GET", "PUT"], "path": "/a"}) == [({}, 5.0)]  # 1 + 4, ANDed with the path
     assert rows({"method": ["GET", "DELETE"]}, group_by="method") == [
-        ({"method": "DELETE"}, 16.0), ({"method": "GET"}, 9.0)]
+        ({"method": "DELETE"}, 16.0),
+        ({"method": "GET"}, 9.0),
+    ]
     assert rows({"method": ["PATCH"]}) == []
     with pytest.raises(InvalidArgumentError) as info:
         om.meters.query("requests", filter_group_by={"method": []})
@@ -354,7 +420,9 @@ def test_filter_group_by_with_several_values(clocked_om: OpenMeter, clock: Clock
 def test_a_meter_window_size_bounds_its_queries(clocked_om: OpenMeter, clock: Clock) -> None:
     om = clocked_om
     clock.set(START + DAY)
-    hourly = om.meters.create({"slug": "hourly", "eventType": "request", "aggregation": "COUNT", "windowSize": "HOUR"})
+    hourly = om.meters.create(
+        {"slug": "hourly", "eventType": "request", "aggregation": "COUNT", "windowSize": "HOUR"}
+    )
     plain = om.meters.create({"slug": "plain", "eventType": "request", "aggregation": "COUNT"})
     assert hourly.window_size == WindowSize.HOUR and plain.window_size == WindowSize.MINUTE
     assert om.meters.get("hourly").window_size == WindowSize.HOUR
@@ -369,7 +437,9 @@ def test_a_meter_window_size_bounds_its_queries(clocked_om: OpenMeter, clock: Cl
     assert [r.value for r in om.meters.query("hourly", **span).rows] == [2.0]
     assert len(om.meters.query("plain", window_size="MINUTE", **span).rows) == 2
     with pytest.raises(ValueError, match="window_size"):
-        om.meters.create({"slug": "weekly", "eventType": "request", "aggregation": "COUNT", "windowSize": "WEEK"})
+        om.meters.create(
+            {"slug": "weekly", "eventType": "request", "aggregation": "COUNT", "windowSize": "WEEK"}
+        )
 
 
 def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) -> None:
@@ -384,15 +454,27 @@ def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) 
     conn.execute("PRAGMA user_version = 5")
     us = int(START.timestamp()) * 1_000_000
     reset_us = us + 3 * 86_400_000_000
-    conn.execute("INSERT INTO meters (id, slug, event_type, aggregation, created_us, updated_us)"
-                 " VALUES ('M1', 'calls', 'request', 'COUNT', ?, ?)", (us, us))
-    conn.execute("INSERT INTO features (id, key, name, meter_slug, created_us, updated_us)"
-                 " VALUES ('F1', 'calls', 'Calls', 'calls', ?, ?)", (us, us))
-    conn.execute("INSERT INTO entitlements (id, subject_key, feature_id, feature_key, type, usage_period_interval,"
-                 " usage_period_anchor_us, measure_usage_from_us, issue_after_reset_priority, created_us, updated_us)"
-                 " VALUES ('E1', 'c', 'F1', 'calls', 'METERED', 'MONTH', ?, ?, 1, ?, ?)", (us, us, us, us))
-    conn.execute("INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, created_us)"
-                 " VALUES ('E1', ?, 0, ?)", (reset_us, reset_us))
+    conn.execute(
+        "INSERT INTO meters (id, slug, event_type, aggregation, created_us, updated_us)"
+        " VALUES ('M1', 'calls', 'request', 'COUNT', ?, ?)",
+        (us, us),
+    )
+    conn.execute(
+        "INSERT INTO features (id, key, name, meter_slug, created_us, updated_us)"
+        " VALUES ('F1', 'calls', 'Calls', 'calls', ?, ?)",
+        (us, us),
+    )
+    conn.execute(
+        "INSERT INTO entitlements (id, subject_key, feature_id, feature_key, type, usage_period_interval,"
+        " usage_period_anchor_us, measure_usage_from_us, issue_after_reset_priority, created_us, updated_us)"
+        " VALUES ('E1', 'c', 'F1', 'calls', 'METERED', 'MONTH', ?, ?, 1, ?, ?)",
+        (us, us, us, us),
+    )
+    conn.execute(
+        "INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, created_us)"
+        " VALUES ('E1', ?, 0, ?)",
+        (reset_us, reset_us),
+    )
     conn.close()
 
     clock.set(START + 10 * DAY)
@@ -411,8 +493,16 @@ def test_a_database_from_before_converts_in_place(tmp_path: Path, clock: Clock) 
 
 def test_portal_and_config_meters_take_the_new_meter_options(server_config: Config, clock: Clock) -> None:
     server_config.portal_secret = "portal-secret-for-tests-0123456789abcdef"
-    server_config.meters = [{"slug": "requests", "eventType": "request", "aggregation": "SUM", "valueProperty": "$.n",
-                             "groupBy": {"method": "$.method", "path": "$.path"}, "windowSize": "HOUR"}]
+    server_config.meters = [
+        {
+            "slug": "requests",
+            "eventType": "request",
+            "aggregation": "SUM",
+            "valueProperty": "$.n",
+            "groupBy": {"method": "$.method", "path": "$.path"},
+            "windowSize": "HOUR",
+        }
+    ]
     clock.set(START + DAY)
     server = MeterdServer(server_config, clock=clock).start()
     try:
@@ -424,8 +514,9 @@ def test_portal_and_config_meters_take_the_new_meter_options(server_config: Conf
             with OpenMeter(server.address, portal_token=token, timeout=30) as portal:
                 rows = portal.meters.query("requests", filter_group_by={"method": ["GET", "PUT"]}).rows
                 assert [r.value for r in rows] == [5.0]  # 1 + 4
-                rows = portal.portal.query_meter("requests", filter_group_by={"method": ["POST", "PUT"]},
-                                                 window_size="DAY").rows
+                rows = portal.portal.query_meter(
+                    "requests", filter_group_by={"method": ["POST", "PUT"]}, window_size="DAY"
+                ).rows
                 assert [r.value for r in rows] == [6.0]  # 2 + 4
                 with pytest.raises(InvalidArgumentError, match="HOUR"):
                     portal.meters.query("requests", window_size="MINUTE")

@@ -30,8 +30,13 @@ SDK_PYTHON = SDK_DIR / ".venv" / "bin" / "python"
 TOKEN = "om_test_token"
 C0 = datetime(2025, 3, 10, 12, 0, 30, tzinfo=UTC)  # the entitlement's creation: measured from 12:00
 SEED_HOUR = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-METER = {"slug": "tokens_total", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens",
-         "groupBy": {"model": "$.model"}}
+METER = {
+    "slug": "tokens_total",
+    "eventType": "prompt",
+    "aggregation": "SUM",
+    "valueProperty": "$.tokens",
+    "groupBy": {"model": "$.model"},
+}
 
 
 def _required(what: str) -> None:
@@ -43,8 +48,15 @@ def _required(what: str) -> None:
 @pytest.fixture
 def sdk_server(tmp_path: Path) -> Iterator[tuple[MeterdServer, Clock]]:
     clock = Clock(C0)
-    config = Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", db=str(tmp_path / "meterd.db"),
-                    admin_key=TOKEN, meters=[METER], grace_seconds=2.0, log_format="text")
+    config = Config(
+        listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        db=str(tmp_path / "meterd.db"),
+        admin_key=TOKEN,
+        meters=[METER],
+        grace_seconds=2.0,
+        log_format="text",
+    )
     server = MeterdServer(config, clock=clock).start()
     yield server, clock
     server.stop(0)
@@ -66,8 +78,15 @@ def run_node(script: str, server: MeterdServer, phase: str) -> dict[str, Any]:
         _required("node")
     if not NODE_MODULES.is_dir():
         _required("tests/sdk/node_modules")
-    done = subprocess.run([node, script, f"http://{server.http_address}", TOKEN, phase], cwd=SDK_DIR, env=_env(),
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [node, script, f"http://{server.http_address}", TOKEN, phase],
+        cwd=SDK_DIR,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -75,8 +94,15 @@ def run_node(script: str, server: MeterdServer, phase: str) -> dict[str, Any]:
 def run_python(server: MeterdServer, phase: str) -> dict[str, Any]:
     if not SDK_PYTHON.exists():
         _required("tests/sdk/.venv (openmeter==1.0.0b188)")
-    done = subprocess.run([str(SDK_PYTHON), "seed_b188.py", f"http://{server.http_address}", TOKEN, phase],
-                          cwd=SDK_DIR, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(SDK_PYTHON), "seed_b188.py", f"http://{server.http_address}", TOKEN, phase],
+        cwd=SDK_DIR,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -90,7 +116,9 @@ def ok(results: dict[str, Any], name: str) -> Any:
 def refused(results: dict[str, Any], name: str, status: int) -> dict[str, Any]:
     """The problem+json body of a refused call (its status checked)."""
     result = results[name]
-    if result["ok"]:  # b188 returns a 409 problem as create_entitlement's value (its spec lists 409 as a response)
+    if result[
+        "ok"
+    ]:  # b188 returns a 409 problem as create_entitlement's value (its spec lists 409 as a response)
         problem = result["value"]
         assert isinstance(problem, dict) and problem.get("status") == status == 409, f"{name}: {result}"
         return problem
@@ -106,6 +134,7 @@ def rows_by_model(result: dict[str, Any]) -> dict[str, float]:
 
 def check_phase_a(r: dict[str, Any], names: dict[str, str]) -> None:
     """Phase a's values, under each SDK's step names (``names`` maps a common name to the SDK's)."""
+
     def n(key: str) -> str:
         return names.get(key, key)
 
@@ -158,7 +187,12 @@ def check_phase_b(r: dict[str, Any], names: dict[str, str]) -> None:
     assert [e["id"] for e in ok(r, n("list subject entitlements"))] == [entitlement["id"]]
     # 2,500 tokens at 12:05 burn the default grant.
     assert ok(r, n("value")) == {"hasAccess": True, "balance": 9_997_500.0, "usage": 2500.0, "overage": 0.0}
-    assert ok(r, n("value at 12:02")) == {"hasAccess": True, "balance": 10_000_000.0, "usage": 0.0, "overage": 0.0}
+    assert ok(r, n("value at 12:02")) == {
+        "hasAccess": True,
+        "balance": 10_000_000.0,
+        "usage": 0.0,
+        "overage": 0.0,
+    }
     history = ok(r, n("history"))
     assert sum(w["usage"] for w in history["windowedHistory"]) == 2500.0
     assert history["burndownHistory"][-1]["balanceAtEnd"] == 9_997_500.0
@@ -181,22 +215,41 @@ def check_phase_b(r: dict[str, Any], names: dict[str, str]) -> None:
 
 
 NODE_185 = {
-    "ingest": "events.ingest", "ingest batch": "events.ingest(batch)", "list events": "events.list",
-    "list meters": "meters.list", "get m1": "meters.get(m1)", "get meter": "meters.get", "query": "meters.query",
-    "subjects of meter": "meters.subjects", "create token": "portal.createToken",
-    "create token allowed": "portal.createToken(allowed)", "portal token on admin route": "portal token on an admin route",
-    "invalidate all": "portal.invalidateTokens", "upsert subjects": "subjects.upsert",
-    "list subjects": "subjects.list", "get subject": "subjects.get", "create feature": "features.create",
-    "get feature": "features.get", "create entitlement": "subjects.createEntitlement",
-    "create entitlement again": "subjects.createEntitlement(again)", "ingest usage": "events.ingest(usage)",
-    "get entitlement": "subjects.getEntitlement", "list subject entitlements": "subjects.listEntitlements",
-    "value": "subjects.getEntitlementValue", "value at 12:02": "subjects.getEntitlementValueAt",
-    "history": "subjects.getEntitlementHistory(DAY)", "grant README": "subjects.createEntitlementGrant(README)",
-    "grant": "subjects.createEntitlementGrant", "value after grant": "subjects.getEntitlementValue(after grant)",
+    "ingest": "events.ingest",
+    "ingest batch": "events.ingest(batch)",
+    "list events": "events.list",
+    "list meters": "meters.list",
+    "get m1": "meters.get(m1)",
+    "get meter": "meters.get",
+    "query": "meters.query",
+    "subjects of meter": "meters.subjects",
+    "create token": "portal.createToken",
+    "create token allowed": "portal.createToken(allowed)",
+    "portal token on admin route": "portal token on an admin route",
+    "invalidate all": "portal.invalidateTokens",
+    "upsert subjects": "subjects.upsert",
+    "list subjects": "subjects.list",
+    "get subject": "subjects.get",
+    "create feature": "features.create",
+    "get feature": "features.get",
+    "create entitlement": "subjects.createEntitlement",
+    "create entitlement again": "subjects.createEntitlement(again)",
+    "ingest usage": "events.ingest(usage)",
+    "get entitlement": "subjects.getEntitlement",
+    "list subject entitlements": "subjects.listEntitlements",
+    "value": "subjects.getEntitlementValue",
+    "value at 12:02": "subjects.getEntitlementValueAt",
+    "history": "subjects.getEntitlementHistory(DAY)",
+    "grant README": "subjects.createEntitlementGrant(README)",
+    "grant": "subjects.createEntitlementGrant",
+    "value after grant": "subjects.getEntitlementValue(after grant)",
     "list entitlement grants": "subjects.listEntitlementGrants",
-    "value after reset": "subjects.getEntitlementValue(after reset)", "void grant": "grants.delete",
-    "override": "subjects.overrideEntitlement", "delete entitlement": "subjects.deleteEntitlement",
-    "delete feature": "features.delete", "delete subject": "subjects.delete",
+    "value after reset": "subjects.getEntitlementValue(after reset)",
+    "void grant": "grants.delete",
+    "override": "subjects.overrideEntitlement",
+    "delete entitlement": "subjects.deleteEntitlement",
+    "delete feature": "features.delete",
+    "delete subject": "subjects.delete",
     "get deleted subject": "subjects.get(deleted)",
 }
 
@@ -210,7 +263,8 @@ def test_the_seed_readme_through_openmeter_sdk_beta185(sdk_server: tuple[MeterdS
     assert daily["data"][0]["windowStart"] == "2025-03-09T23:00:00Z"  # midnight in Budapest
     portal = ok(a, "portal query")
     assert portal["status"] == 200 and [(x["subject"], x["value"]) for x in portal["body"]["data"]] == [
-        ("customer-1", 1500.0)]
+        ("customer-1", 1500.0)
+    ]
     assert "invalidated" in refused(a, "portal query after invalidate", 401)["detail"]
     assert [f["key"] for f in ok(a, "features.list")] == ["ai_tokens"]
     ok(a, "portal.invalidateTokens(subject)")
@@ -218,8 +272,10 @@ def test_the_seed_readme_through_openmeter_sdk_beta185(sdk_server: tuple[MeterdS
     b = run_node("seed_beta185.mjs", server, "b")
     check_phase_b(b, NODE_185)
     # The README's history call has no windowSize (OpenMeter requires one): meterd answers daily windows.
-    assert ok(b, "subjects.getEntitlementHistory")["windowedHistory"] == ok(b, "subjects.getEntitlementHistory(DAY)")[
-        "windowedHistory"]
+    assert (
+        ok(b, "subjects.getEntitlementHistory")["windowedHistory"]
+        == ok(b, "subjects.getEntitlementHistory(DAY)")["windowedHistory"]
+    )
     # The README's reset passes its options as the entitlement id (an SDK defect): that id does not exist.
     assert "[object Object]" in refused(b, "subjects.resetEntitlementUsage(README)", 404)["detail"]
     ok(b, "subjects.resetEntitlementUsage")
@@ -232,21 +288,43 @@ def test_the_seed_readme_through_openmeter_sdk_beta185(sdk_server: tuple[MeterdS
 
 
 B188 = {
-    "ingest": "ingest_events", "ingest batch": "ingest_events(batch)", "list events": "list_events",
-    "list meters": "list_meters", "get m1": "get_meter(m1)", "get meter": "get_meter", "query": "query_meter",
-    "subjects of meter": "list_meter_subjects", "create token": "create_portal_token",
-    "create token allowed": "create_portal_token(allowed)", "portal token on admin route": "portal token on an admin route",
-    "portal query invalidated": "query_portal_meter(invalidated)", "invalidate all": "invalidate_portal_tokens",
-    "upsert subjects": "upsert_subject", "list subjects": "list_subjects", "get subject": "get_subject",
-    "create feature": "create_feature", "get feature": "get_feature", "create entitlement": "create_entitlement",
-    "create entitlement again": "create_entitlement(again)", "ingest usage": "ingest_events(usage)",
-    "get entitlement": "get_entitlement", "list subject entitlements": "list_subject_entitlements",
-    "value": "get_entitlement_value", "value at 12:02": "get_entitlement_value(time)",
-    "history": "get_entitlement_history", "grant README": "create_grant(README)", "grant": "create_grant",
-    "value after grant": "get_entitlement_value(after grant)", "list entitlement grants": "list_entitlement_grants",
-    "value after reset": "get_entitlement_value(after reset)", "void grant": "void_grant",
-    "override": "override_entitlement", "delete entitlement": "delete_entitlement",
-    "delete feature": "delete_feature", "delete subject": "delete_subject", "get deleted subject": "get_subject(deleted)",
+    "ingest": "ingest_events",
+    "ingest batch": "ingest_events(batch)",
+    "list events": "list_events",
+    "list meters": "list_meters",
+    "get m1": "get_meter(m1)",
+    "get meter": "get_meter",
+    "query": "query_meter",
+    "subjects of meter": "list_meter_subjects",
+    "create token": "create_portal_token",
+    "create token allowed": "create_portal_token(allowed)",
+    "portal token on admin route": "portal token on an admin route",
+    "portal query invalidated": "query_portal_meter(invalidated)",
+    "invalidate all": "invalidate_portal_tokens",
+    "upsert subjects": "upsert_subject",
+    "list subjects": "list_subjects",
+    "get subject": "get_subject",
+    "create feature": "create_feature",
+    "get feature": "get_feature",
+    "create entitlement": "create_entitlement",
+    "create entitlement again": "create_entitlement(again)",
+    "ingest usage": "ingest_events(usage)",
+    "get entitlement": "get_entitlement",
+    "list subject entitlements": "list_subject_entitlements",
+    "value": "get_entitlement_value",
+    "value at 12:02": "get_entitlement_value(time)",
+    "history": "get_entitlement_history",
+    "grant README": "create_grant(README)",
+    "grant": "create_grant",
+    "value after grant": "get_entitlement_value(after grant)",
+    "list entitlement grants": "list_entitlement_grants",
+    "value after reset": "get_entitlement_value(after reset)",
+    "void grant": "void_grant",
+    "override": "override_entitlement",
+    "delete entitlement": "delete_entitlement",
+    "delete feature": "delete_feature",
+    "delete subject": "delete_subject",
+    "get deleted subject": "get_subject(deleted)",
 }
 
 
@@ -279,7 +357,10 @@ def test_the_v1_calls_of_the_newest_openmeter_sdk(sdk_server: tuple[MeterdServer
     assert r["meters.get(m1)"]["status"] == 404 and r["meters.get(m1)"]["title"] == "Not Found"
     rows = ok(r, "meters.query")["data"]
     assert sorted((x["subject"], x["groupBy"]["model"], x["value"]) for x in rows) == [
-        ("customer-2", "gpt-4o", 40), ("customer-2", "llama", 2), ("customer-3", "llama", 8)]
+        ("customer-2", "gpt-4o", 40),
+        ("customer-2", "llama", 2),
+        ("customer-3", "llama", 8),
+    ]
     assert ok(r, "subjects.get")["displayName"] == "Initech" and len(ok(r, "subjects.list")) == 1
     assert ok(r, "features.get")["key"] == "v1_tokens" and len(ok(r, "features.list")) == 1
     assert ok(r, "entitlementsV1.create")["measureUsageFrom"] == "2025-03-10T12:00:00.000Z"

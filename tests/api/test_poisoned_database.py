@@ -39,11 +39,18 @@ BAD_EVENTS = [
 ]
 # Events with no error under a SUM meter (5 + 7 at T0 and T0 + 1 minute; with "nul\x00id", whose NUL harms no
 # meter, and "tiny-exponent", a 0 at nine decimal places: 13).
-GOOD_EVENTS = [("good-1", "c1", T0_US, '{"n": 5, "model": "a"}'), ("good-2", "c2", T0_US + 60_000_000,
-                                                                    '{"n": 7, "model": "b"}')]
+GOOD_EVENTS = [
+    ("good-1", "c1", T0_US, '{"n": 5, "model": "a"}'),
+    ("good-2", "c2", T0_US + 60_000_000, '{"n": 7, "model": "b"}'),
+]
 METERS = [
-    {"slug": "declared_total", "eventType": "calls", "aggregation": "SUM", "valueProperty": "$.n",
-     "groupBy": {"model": "$.model"}},
+    {
+        "slug": "declared_total",
+        "eventType": "calls",
+        "aggregation": "SUM",
+        "valueProperty": "$.n",
+        "groupBy": {"model": "$.model"},
+    },
     {"slug": "declared_count", "eventType": "calls", "aggregation": "COUNT"},
 ]
 
@@ -63,7 +70,9 @@ def poison(path: Path) -> None:
 
 @pytest.fixture
 def poisoned(tmp_path: Path) -> Config:
-    config = Config(listen="127.0.0.1:0", db=str(tmp_path / "meterd.db"), grace_seconds=2.0, log_format="text")
+    config = Config(
+        listen="127.0.0.1:0", db=str(tmp_path / "meterd.db"), grace_seconds=2.0, log_format="text"
+    )
     MeterdServer(config).start().stop(0)  # the schema as the server makes it
     poison(tmp_path / "meterd.db")
     config.meters = METERS
@@ -74,20 +83,38 @@ def test_a_poisoned_database_blocks_nothing(poisoned: Config) -> None:
     server = MeterdServer(poisoned).start()  # startup backfills the config-declared meters
     try:
         with OpenMeter(server.address, timeout=30) as om:
-            om.meters.create({"slug": "unique_models", "eventType": "calls", "aggregation": "UNIQUE_COUNT",
-                              "valueProperty": "$.model"})
-            om.meters.create({"slug": "latest", "eventType": "calls", "aggregation": "LATEST", "valueProperty": "$.n",
-                              "groupBy": {"model": "$.model"}})
+            om.meters.create(
+                {
+                    "slug": "unique_models",
+                    "eventType": "calls",
+                    "aggregation": "UNIQUE_COUNT",
+                    "valueProperty": "$.model",
+                }
+            )
+            om.meters.create(
+                {
+                    "slug": "latest",
+                    "eventType": "calls",
+                    "aggregation": "LATEST",
+                    "valueProperty": "$.n",
+                    "groupBy": {"model": "$.model"},
+                }
+            )
             end = T0 + timedelta(hours=1)
             total = om.meters.query("declared_total", from_=T0, to=end)
             assert [r.value for r in total.rows] == [13.0]
-            grouped = om.meters.query("declared_total", from_=T0, to=end, window_size="DAY", group_by=["model", "subject"])
-            assert [(r.subject, r.group_by["model"], r.value) for r in grouped.rows] == [("c1", "a", 6.0),
-                                                                                      ("c2", "b", 7.0)]
+            grouped = om.meters.query(
+                "declared_total", from_=T0, to=end, window_size="DAY", group_by=["model", "subject"]
+            )
+            assert [(r.subject, r.group_by["model"], r.value) for r in grouped.rows] == [
+                ("c1", "a", 6.0),
+                ("c2", "b", 7.0),
+            ]
             assert [r.value for r in om.meters.query("declared_count", from_=T0, to=end).rows] == [5.0]
             assert [r.value for r in om.meters.query("unique_models", from_=T0, to=end).rows] == [2.0]
-            assert sorted(r.value for r in om.meters.query("latest", from_=T0, to=end, group_by=["model"]).rows) == [
-                5.0, 7.0]
+            assert sorted(
+                r.value for r in om.meters.query("latest", from_=T0, to=end, group_by=["model"]).rows
+            ) == [5.0, 7.0]
             assert om.meters.subjects("declared_total") == ["c1", "c2"]
 
             # ListEvents serves every row, the year-10000 one first, each bad one with its errors.
@@ -97,22 +124,48 @@ def test_a_poisoned_database_blocks_nothing(poisoned: Config) -> None:
             assert ids[0] == "int64-time" and ids[1] == "year-10000"
             errors = {e.event.id: {v.meter_slug for v in e.validation_errors} for e in listed}
             every_meter = {"declared_total", "declared_count", "unique_models", "latest"}
-            for bad in ("year-10000", "year-1", "int64-time", "nul-subject", "surrogate-value", "surrogate-key",
-                        "deep", "deep-object", "not-json", "array", "nan", "huge-digits"):
+            for bad in (
+                "year-10000",
+                "year-1",
+                "int64-time",
+                "nul-subject",
+                "surrogate-value",
+                "surrogate-key",
+                "deep",
+                "deep-object",
+                "not-json",
+                "array",
+                "nan",
+                "huge-digits",
+            ):
                 assert errors[bad] == every_meter, bad
-            assert errors["huge"] == {"declared_total", "latest"}  # a value no exact sum holds: numeric meters only
+            assert errors["huge"] == {
+                "declared_total",
+                "latest",
+            }  # a value no exact sum holds: numeric meters only
             assert errors["good-1"] == errors["good-2"] == set()
-            assert {e.event.id for e in om.events.list(has_error=True, limit=100)} == {e[0] for e in BAD_EVENTS} - {
-                "nul\x00id", "tiny-exponent"}
+            assert {e.event.id for e in om.events.list(has_error=True, limit=100)} == {
+                e[0] for e in BAD_EVENTS
+            } - {"nul\x00id", "tiny-exponent"}
 
             # An entitlement on the meter: value and history read the same aggregates.
-            om.meters.create({"slug": "calls_sum", "eventType": "calls", "aggregation": "SUM", "valueProperty": "$.n"})
+            om.meters.create(
+                {"slug": "calls_sum", "eventType": "calls", "aggregation": "SUM", "valueProperty": "$.n"}
+            )
             om.features.create({"key": "calls", "name": "Calls", "meterSlug": "calls_sum"})
-            om.subjects.create_entitlement("c1", {"type": "metered", "featureKey": "calls",
-                                                  "usagePeriod": {"interval": "MONTH"}, "measureUsageFrom": T0,
-                                                  "issueAfterReset": 100})
-            history = om.subjects.get_entitlement_history("c1", "calls", window_size="DAY", from_=T0,
-                                                          to=T0 + timedelta(days=1))
+            om.subjects.create_entitlement(
+                "c1",
+                {
+                    "type": "metered",
+                    "featureKey": "calls",
+                    "usagePeriod": {"interval": "MONTH"},
+                    "measureUsageFrom": T0,
+                    "issueAfterReset": 100,
+                },
+            )
+            history = om.subjects.get_entitlement_history(
+                "c1", "calls", window_size="DAY", from_=T0, to=T0 + timedelta(days=1)
+            )
             assert [r.usage for r in history.windowed_history] == [6.0]
             om.meters.delete("latest")
     finally:
@@ -123,7 +176,8 @@ def test_a_poisoned_database_blocks_nothing(poisoned: Config) -> None:
     server = MeterdServer(poisoned).start()
     try:
         with OpenMeter(server.address, timeout=30) as om:
-            assert [r.value for r in om.meters.query("declared_total", from_=T0, to=T0 + timedelta(hours=1)).rows] == [
-                13.0]
+            assert [
+                r.value for r in om.meters.query("declared_total", from_=T0, to=T0 + timedelta(hours=1)).rows
+            ] == [13.0]
     finally:
         server.stop(0)

@@ -25,8 +25,13 @@ from meterd.v1 import common_pb2, meters_pb2
 T0 = datetime(2024, 1, 1, tzinfo=UTC)  # the clocked server's start
 SECRET = "portal-secret-for-tests-0123456789abcdef"
 METERS = [
-    {"slug": "api_calls", "eventType": "api-calls", "aggregation": "SUM", "valueProperty": "$.n",
-     "groupBy": {"method": "$.method"}},
+    {
+        "slug": "api_calls",
+        "eventType": "api-calls",
+        "aggregation": "SUM",
+        "valueProperty": "$.n",
+        "groupBy": {"method": "$.method"},
+    },
     {"slug": "logins", "eventType": "login", "aggregation": "COUNT"},
 ]
 
@@ -50,9 +55,10 @@ def portal_client(server: MeterdServer, token: str) -> OpenMeter:
     return OpenMeter(server.address, portal_token=token, timeout=30)
 
 
-
 # -- tokens ------------------------------------------------------------------------------------------------
-def test_create_token_defaults_to_one_hour_and_all_meters(meter_config: Config, clocked_om: OpenMeter) -> None:
+def test_create_token_defaults_to_one_hour_and_all_meters(
+    meter_config: Config, clocked_om: OpenMeter
+) -> None:
     token = clocked_om.portal.create_token(subject="customer-1")
     assert len(token.id) == 26
     assert token.subject == "customer-1"
@@ -61,20 +67,27 @@ def test_create_token_defaults_to_one_hour_and_all_meters(meter_config: Config, 
     assert ts(token.expires_at) == T0 + timedelta(hours=1)
     assert not token.expired and not token.invalidated
     claims = claims_of(token.token)
-    assert claims == {"iss": "meterd", "sub": "customer-1", "jti": token.id,
-                      "iat": int(T0.timestamp()), "exp": int((T0 + timedelta(hours=1)).timestamp())}
+    assert claims == {
+        "iss": "meterd",
+        "sub": "customer-1",
+        "jti": token.id,
+        "iat": int(T0.timestamp()),
+        "exp": int((T0 + timedelta(hours=1)).timestamp()),
+    }
 
 
 def test_create_token_with_slugs_and_expiry(meter_config: Config, clocked_om: OpenMeter) -> None:
     expires = T0 + timedelta(days=2, seconds=30)
-    token = clocked_om.portal.create_token(subject="c1", allowed_meter_slugs=["api_calls", "logins"],
-                                           expires_at=expires)
+    token = clocked_om.portal.create_token(
+        subject="c1", allowed_meter_slugs=["api_calls", "logins"], expires_at=expires
+    )
     assert list(token.allowed_meter_slugs) == ["api_calls", "logins"]
     assert ts(token.expires_at) == expires
     assert claims_of(token.token)["allowed_meter_slugs"] == ["api_calls", "logins"]
     # The SDK's dict shape, camelCase keys, RFC 3339 time.
-    same = clocked_om.portal.create_token({"subject": "c1", "allowedMeterSlugs": ["logins"],
-                                           "expiresAt": "2024-01-01T00:30:00Z"})
+    same = clocked_om.portal.create_token(
+        {"subject": "c1", "allowedMeterSlugs": ["logins"], "expiresAt": "2024-01-01T00:30:00Z"}
+    )
     assert list(same.allowed_meter_slugs) == ["logins"]
     assert ts(same.expires_at) == T0 + timedelta(minutes=30)
 
@@ -101,7 +114,9 @@ def test_token_ttl_is_configurable(short_ttl: Config, clocked_om: OpenMeter) -> 
         ({"subject": "c1", "expires_at": T0}, "expires_at"),
     ],
 )
-def test_bad_token_requests_are_invalid_argument(clocked_om: OpenMeter, kwargs: dict[str, Any], field: str) -> None:
+def test_bad_token_requests_are_invalid_argument(
+    clocked_om: OpenMeter, kwargs: dict[str, Any], field: str
+) -> None:
     with pytest.raises(InvalidArgumentError) as info:
         clocked_om.portal.create_token(**kwargs)
     assert [v.field for v in info.value.violations] == [field]
@@ -176,18 +191,41 @@ def test_invalidate_unknown_token_is_not_found(om: OpenMeter) -> None:
 # -- the portal query ----------------------------------------------------------------------------------
 def ingest_usage(om: OpenMeter) -> None:
     base = T0 - timedelta(hours=3)
-    om.events.ingest([
-        {"id": "1", "source": "t", "type": "api-calls", "subject": "c1", "time": base, "data": {"n": 2, "method": "GET"}},
-        {"id": "2", "source": "t", "type": "api-calls", "subject": "c1", "time": base + timedelta(hours=1),
-         "data": {"n": 3, "method": "POST"}},
-        {"id": "3", "source": "t", "type": "api-calls", "subject": "c2", "time": base, "data": {"n": 100, "method": "GET"}},
-        {"id": "4", "source": "t", "type": "login", "subject": "c1", "time": base},
-        {"id": "5", "source": "t", "type": "login", "subject": "c2", "time": base},
-    ])
+    om.events.ingest(
+        [
+            {
+                "id": "1",
+                "source": "t",
+                "type": "api-calls",
+                "subject": "c1",
+                "time": base,
+                "data": {"n": 2, "method": "GET"},
+            },
+            {
+                "id": "2",
+                "source": "t",
+                "type": "api-calls",
+                "subject": "c1",
+                "time": base + timedelta(hours=1),
+                "data": {"n": 3, "method": "POST"},
+            },
+            {
+                "id": "3",
+                "source": "t",
+                "type": "api-calls",
+                "subject": "c2",
+                "time": base,
+                "data": {"n": 100, "method": "GET"},
+            },
+            {"id": "4", "source": "t", "type": "login", "subject": "c1", "time": base},
+            {"id": "5", "source": "t", "type": "login", "subject": "c2", "time": base},
+        ]
+    )
 
 
-def test_portal_query_sees_only_the_tokens_subject(meter_config: Config, clocked_server: MeterdServer,
-                                                   clocked_om: OpenMeter) -> None:
+def test_portal_query_sees_only_the_tokens_subject(
+    meter_config: Config, clocked_server: MeterdServer, clocked_om: OpenMeter
+) -> None:
     ingest_usage(clocked_om)
     token = clocked_om.portal.create_token(subject="c1").token
     window = {"from_": T0 - timedelta(hours=4), "to": T0}
@@ -196,9 +234,12 @@ def test_portal_query_sees_only_the_tokens_subject(meter_config: Config, clocked
         assert [r.value for r in total.rows] == [5.0]  # c2's 100 is not there
         by_subject = portal.portal.query_meter("api_calls", group_by=["subject"], **window)
         assert [(r.subject, r.value) for r in by_subject.rows] == [("c1", 5.0)]
-        hourly = portal.portal.query_meter("api_calls", window_size=WindowSize.HOUR, group_by="method", **window)
+        hourly = portal.portal.query_meter(
+            "api_calls", window_size=WindowSize.HOUR, group_by="method", **window
+        )
         assert [(ts(r.window_start), r.group_by["method"], r.value) for r in hourly.rows] == [
-            (T0 - timedelta(hours=3), "GET", 2.0), (T0 - timedelta(hours=2), "POST", 3.0),
+            (T0 - timedelta(hours=3), "GET", 2.0),
+            (T0 - timedelta(hours=2), "POST", 3.0),
         ]
         assert hourly.window_size == WindowSize.HOUR
         filtered = portal.portal.query_meter("api_calls", filter_group_by={"method": "POST"}, **window)
@@ -209,8 +250,9 @@ def test_portal_query_sees_only_the_tokens_subject(meter_config: Config, clocked
     assert sorted((r.subject, r.value) for r in admin.rows) == [("c1", 5.0), ("c2", 100.0)]
 
 
-def test_portal_query_refuses_meters_outside_the_allowed_list(meter_config: Config, clocked_server: MeterdServer,
-                                                              clocked_om: OpenMeter) -> None:
+def test_portal_query_refuses_meters_outside_the_allowed_list(
+    meter_config: Config, clocked_server: MeterdServer, clocked_om: OpenMeter
+) -> None:
     ingest_usage(clocked_om)
     token = clocked_om.portal.create_token(subject="c1", allowed_meter_slugs=["logins"]).token
     with portal_client(clocked_server, token) as portal:
@@ -226,7 +268,9 @@ class RecordingMeterServicer:
     def __init__(self) -> None:
         self.requests: list[meters_pb2.QueryMeterRequest] = []
 
-    def QueryMeter(self, request: meters_pb2.QueryMeterRequest, context: Any) -> meters_pb2.QueryMeterResponse:
+    def QueryMeter(
+        self, request: meters_pb2.QueryMeterRequest, context: Any
+    ) -> meters_pb2.QueryMeterResponse:
         self.requests.append(request)
         response = meters_pb2.QueryMeterResponse(window_size=request.window_size)
         response.from_time.CopyFrom(request.from_time)
@@ -250,8 +294,13 @@ def test_portal_query_forces_the_subject_and_passes_every_other_field(
     token = om.portal.create_token(subject="c1").token
     with portal_client(server, token) as portal:
         reply = portal.portal.query_meter(
-            "api_calls", from_="2024-01-01T00:00:00Z", to="2024-01-02T00:00:00Z", window_size="day",
-            window_time_zone="Europe/Budapest", group_by=["method", "subject"], filter_group_by={"method": "GET"},
+            "api_calls",
+            from_="2024-01-01T00:00:00Z",
+            to="2024-01-02T00:00:00Z",
+            window_size="day",
+            window_time_zone="Europe/Budapest",
+            group_by=["method", "subject"],
+            filter_group_by={"method": "GET"},
         )
     [sent] = recording.requests
     assert sent.meter == "api_calls"

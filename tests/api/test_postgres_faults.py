@@ -69,8 +69,14 @@ def db_url(cluster: PgCluster) -> Iterator[str]:
 
 
 def event(i: int) -> events_pb2.Event:
-    e = events_pb2.Event(specversion="1.0", id=f"ev-{i}", source="faults", type="tokens", subject=f"s{i % 7}",
-                         data='{"tokens": 1}')
+    e = events_pb2.Event(
+        specversion="1.0",
+        id=f"ev-{i}",
+        source="faults",
+        type="tokens",
+        subject=f"s{i % 7}",
+        data='{"tokens": 1}',
+    )
     e.time.FromDatetime(T0 + timedelta(milliseconds=i))
     return e
 
@@ -79,14 +85,21 @@ def health(address: str) -> int:
     """The server's overall health status (-1: no answer)."""
     with grpc.insecure_channel(address) as channel:
         try:
-            return int(health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status)
+            return int(
+                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+            )
         except grpc.RpcError:
             return -1
 
 
 def health_cli(address: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "meterd.server", "health", "--target", address],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "meterd.server", "health", "--target", address],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def stored_ids(url: str) -> list[str]:
@@ -126,8 +139,11 @@ class Producer:
                 stream.open()
                 original = stream.tally.record
 
-                def record(ack: events_pb2.StreamEventsResponse, batch: list[events_pb2.Event],
-                           original: Any = original) -> None:
+                def record(
+                    ack: events_pb2.StreamEventsResponse,
+                    batch: list[events_pb2.Event],
+                    original: Any = original,
+                ) -> None:
                     original(ack, batch)
                     with self._lock:
                         self.acked.update(e.id for e in batch)
@@ -205,18 +221,22 @@ def check_stored_once(url: str, address: str, producer: Producer) -> None:
 
 
 @pytest.mark.parametrize("mode", ["fast", pytest.param("immediate", marks=pytest.mark.slow)])
-def test_postgresql_restarts_while_streams_ingest_and_queries_run(cluster: PgCluster, db_url: str,
-                                                                   mode: str) -> None:
+def test_postgresql_restarts_while_streams_ingest_and_queries_run(
+    cluster: PgCluster, db_url: str, mode: str
+) -> None:
     server = ServerProcess(db_url)  # type: ignore[arg-type]
     try:
         with OpenMeter(server.address, timeout=30) as om, contextlib.ExitStack() as stack:
-            om.meters.create({"slug": "tokens", "eventType": "tokens", "aggregation": "SUM",
-                              "valueProperty": "$.tokens"})
+            om.meters.create(
+                {"slug": "tokens", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.tokens"}
+            )
             producer = Producer(server.address, resend=False).start()
             querier = Querier(server.address)
             stack.callback(querier.finish)
             stack.callback(producer.finish)
-            wait_until(lambda: producer.acked_count() >= 2_000, 60, what="acknowledgements before the restart")
+            wait_until(
+                lambda: producer.acked_count() >= 2_000, 60, what="acknowledgements before the restart"
+            )
 
             cluster.shutdown(mode)
             wait_until(lambda: health(server.address) == NOT_SERVING, 30, what="NOT_SERVING")
@@ -250,27 +270,38 @@ def test_backends_terminated_mid_transaction(cluster: PgCluster, db_url: str) ->
     name = db_url.rsplit("/", 1)[1]
     try:
         with OpenMeter(server.address, timeout=30) as om:
-            om.meters.create({"slug": "tokens", "eventType": "tokens", "aggregation": "SUM",
-                              "valueProperty": "$.tokens"})
+            om.meters.create(
+                {"slug": "tokens", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.tokens"}
+            )
         producer = Producer(server.address, resend=True).start()
         querier = Querier(server.address)
         killed = 0
         try:
             with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
                 for round_ in range(6):
-                    wait_until(lambda r=round_: producer.acked_count() >= 1_500 * (r + 1), 60,
-                               what=f"acknowledgements in round {round_}")
-                    killed += len(admin.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                        " AND pid <> pg_backend_pid()", (name,)).fetchall())
-            wait_until(lambda: producer.acked_count() >= 1_500 * 7, 60, what="acknowledgements after the kills")
+                    wait_until(
+                        lambda r=round_: producer.acked_count() >= 1_500 * (r + 1),
+                        60,
+                        what=f"acknowledgements in round {round_}",
+                    )
+                    killed += len(
+                        admin.execute(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                            " AND pid <> pg_backend_pid()",
+                            (name,),
+                        ).fetchall()
+                    )
+            wait_until(
+                lambda: producer.acked_count() >= 1_500 * 7, 60, what="acknowledgements after the kills"
+            )
         finally:
             producer.finish()
             querier.finish()
         assert killed >= 6
         assert set(querier.codes) <= {"OK", "UNAVAILABLE"}, querier.messages
-        assert all(isinstance(e, UnavailableError) and "database" in str(e) for e in producer.errors), \
+        assert all(isinstance(e, UnavailableError) and "database" in str(e) for e in producer.errors), (
             producer.errors
+        )
         assert health(server.address) == SERVING
         check_stored_once(db_url, server.address, producer)
     finally:
@@ -280,8 +311,12 @@ def test_backends_terminated_mid_transaction(cluster: PgCluster, db_url: str) ->
 def serve(db: str, wait: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "meterd.server", "serve", "--listen", f"127.0.0.1:{free_port()}", "--db", db],
-        env={**os.environ, "METERD_DB_WAIT_SECONDS": str(wait)}, capture_output=True, text=True, timeout=120,
-        check=False)
+        env={**os.environ, "METERD_DB_WAIT_SECONDS": str(wait)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_unreachable_at_start_is_retried_then_one_clear_error() -> None:
@@ -293,7 +328,9 @@ def test_unreachable_at_start_is_retried_then_one_clear_error() -> None:
     # The log is JSON (the default): the reason is the last record.
     last = json.loads(result.stderr.splitlines()[-1])
     assert last["msg"] == "meterd cannot start"
-    assert last["reason"].startswith(f"cannot connect to PostgreSQL at 127.0.0.1:{port}/meterd after trying for 1 s: ")
+    assert last["reason"].startswith(
+        f"cannot connect to PostgreSQL at 127.0.0.1:{port}/meterd after trying for 1 s: "
+    )
     assert "refused" in last["reason"]
     assert time.monotonic() - started < 30
 
@@ -314,8 +351,11 @@ def test_a_database_that_comes_up_later_is_waited_for(cluster: PgCluster, db_url
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "meterd.server", "serve", "--listen", f"127.0.0.1:{port}", "--db", db_url],
-            env={**os.environ, "METERD_DB_WAIT_SECONDS": "120"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True)
+            env={**os.environ, "METERD_DB_WAIT_SECONDS": "120"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stderr is not None
         line = proc.stderr.readline()
         assert "not reachable yet; retrying for up to 120 s" in line, line
@@ -331,12 +371,16 @@ def test_a_database_that_comes_up_later_is_waited_for(cluster: PgCluster, db_url
             proc.kill()
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ("lock_timeout", "conflicting concurrent writes (LockNotAvailable)"),
-    ("statement_timeout", "the database cancelled the statement"),
-])
-def test_a_timeout_at_the_database_is_unavailable_and_passes(cluster: PgCluster, db_url: str, setting: str,
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("lock_timeout", "conflicting concurrent writes (LockNotAvailable)"),
+        ("statement_timeout", "the database cancelled the statement"),
+    ],
+)
+def test_a_timeout_at_the_database_is_unavailable_and_passes(
+    cluster: PgCluster, db_url: str, setting: str, message: str
+) -> None:
     name = db_url.rsplit("/", 1)[1]
     with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
         admin.execute(f"ALTER DATABASE {name} SET {setting} = '100ms'")  # meterd's connections inherit it
@@ -363,17 +407,25 @@ def test_a_timeout_at_the_database_is_unavailable_and_passes(cluster: PgCluster,
         assert server.terminate() == 0
 
 
-def test_watchers_on_another_replica_catch_up_after_a_restart(cluster: PgCluster, db_url: str, clock: Clock) -> None:
+def test_watchers_on_another_replica_catch_up_after_a_restart(
+    cluster: PgCluster, db_url: str, clock: Clock
+) -> None:
     """Notifications sent while PostgreSQL was down are lost: B's listener reconnects, its watches get current
     values, and changes made through A reach B's watcher again."""
     clock.set(START + timedelta(seconds=30))
-    servers = [MeterdServer(Config(listen="127.0.0.1:0", db=db_url, grace_seconds=2.0, log_format="text"),
-                            clock=clock).start() for _ in range(2)]
+    servers = [
+        MeterdServer(
+            Config(listen="127.0.0.1:0", db=db_url, grace_seconds=2.0, log_format="text"), clock=clock
+        ).start()
+        for _ in range(2)
+    ]
     a, b = (OpenMeter(s.address, timeout=30) for s in servers)
     channel = servers[1].services.watching.remote._channel
     try:
-        wait_for(lambda: all(s.services.watching.remote._channel.listening.is_set() for s in servers),
-                 "the change listeners")
+        wait_for(
+            lambda: all(s.services.watching.remote._channel.listening.is_set() for s in servers),
+            "the change listeners",
+        )
         create_meter(a)
         a.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
         e = a.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
@@ -384,8 +436,14 @@ def test_watchers_on_another_replica_catch_up_after_a_restart(cluster: PgCluster
             cluster.shutdown("fast")
             wait_for(lambda: not servers[1].db.available, "B to find the database unreachable")
             cluster.start_again()
-            wait_for(lambda: all(s.db.available for s in servers) and channel.connects > connects
-                     and channel.listening.is_set(), "B to serve and listen again")
+            wait_for(
+                lambda: (
+                    all(s.db.available for s in servers)
+                    and channel.connects > connects
+                    and channel.listening.is_set()
+                ),
+                "B to serve and listen again",
+            )
             usage(a, START, 30)
             wait_for(lambda: w.by_id[e.id].value.usage == 30, "usage through A after the restart")
             assert same(w.by_id[e.id], a.subjects.get_entitlement_value("customer-1", "ai_tokens").proto)
@@ -407,8 +465,16 @@ def test_a_key_too_large_for_an_index_is_resource_exhausted_not_internal(db_url:
     try:
         with OpenMeter(server.address, timeout=30) as om:
             with pytest.raises(ResourceExhaustedError) as unary:
-                om.events.ingest({"specversion": "1.0", "id": huge, "source": huge, "type": "tokens",
-                                  "subject": "s", "data": {}})
+                om.events.ingest(
+                    {
+                        "specversion": "1.0",
+                        "id": huge,
+                        "source": huge,
+                        "type": "tokens",
+                        "subject": "s",
+                        "data": {},
+                    }
+                )
             assert "2704 bytes" in str(unary.value) and "index row" not in str(unary.value)
             assert om.events.ingest(event(1)).accepted_count == 1
             assert stored_ids(db_url) == ["ev-1"]

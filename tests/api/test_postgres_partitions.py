@@ -17,7 +17,9 @@ from meterd.server.config import Config
 
 @pytest.fixture
 def pg_om(pg_url: str) -> Iterator[OpenMeter]:
-    server = MeterdServer(Config(listen="127.0.0.1:0", db=pg_url, grace_seconds=2.0, log_format="text")).start()
+    server = MeterdServer(
+        Config(listen="127.0.0.1:0", db=pg_url, grace_seconds=2.0, log_format="text")
+    ).start()
     try:
         with OpenMeter(server.address, timeout=30) as om:
             yield om
@@ -26,8 +28,15 @@ def pg_om(pg_url: str) -> Iterator[OpenMeter]:
 
 
 def event(i: str, at: datetime) -> dict[str, object]:
-    return {"specversion": "1.0", "id": i, "source": "p", "type": "call", "subject": "s1", "time": at,
-            "data": {"n": 1}}
+    return {
+        "specversion": "1.0",
+        "id": i,
+        "source": "p",
+        "type": "call",
+        "subject": "s1",
+        "time": at,
+        "data": {"n": 1},
+    }
 
 
 def test_monthly_partitions_and_dropping_one(pg_om: OpenMeter, pg_url: str) -> None:

@@ -33,8 +33,9 @@ def run_case(pg_url: str, path: str, nth: int, when: str) -> bool:
     proxy = PgProxy((host, int(port)))
     setup, ops = PATHS[path]
     run = Run()
-    server = MeterdServer(Config(listen="127.0.0.1:0", db=proxy.url(pg_url), log_format="text",
-                                 db_wait_seconds=5)).start()
+    server = MeterdServer(
+        Config(listen="127.0.0.1:0", db=proxy.url(pg_url), log_format="text", db_wait_seconds=5)
+    ).start()
     try:
         with OpenMeter(server.address, timeout=60) as om:
             setup(om, run, pg_url)
@@ -43,11 +44,19 @@ def run_case(pg_url: str, path: str, nth: int, when: str) -> bool:
             run.fired = lambda: proxy.cut is not None
             proxy.arm(nth, when)
             ops(om, run, lambda: True)
-            assert all(o == "OK" or o.startswith("UNAVAILABLE") for o in run.outcomes), (proxy.cut, run.outcomes)
+            assert all(o == "OK" or o.startswith("UNAVAILABLE") for o in run.outcomes), (
+                proxy.cut,
+                run.outcomes,
+            )
             # meterd carries on: a write goes through again, without a restart.
             wait_until(lambda: _writes(om), 60, "meterd to write again after the lost connection")
-            run.sent["after-cut"] = after = {"specversion": "1.0", "id": "after-cut", "source": "faults",
-                                             "type": "other", "subject": "s9"}
+            run.sent["after-cut"] = after = {
+                "specversion": "1.0",
+                "id": "after-cut",
+                "source": "faults",
+                "type": "other",
+                "subject": "s9",
+            }
             run.acked.add(after["id"])
     finally:
         server.stop(0)
@@ -58,8 +67,9 @@ def run_case(pg_url: str, path: str, nth: int, when: str) -> bool:
 
 def _writes(om: OpenMeter) -> bool:
     try:
-        om.events.ingest({"specversion": "1.0", "id": "after-cut", "source": "faults", "type": "other",
-                          "subject": "s9"})
+        om.events.ingest(
+            {"specversion": "1.0", "id": "after-cut", "source": "faults", "type": "other", "subject": "s9"}
+        )
     except MeterdError:
         return False
     return True
@@ -103,4 +113,3 @@ def test_the_connection_lost_at_every_statement(pg_cluster: Any, path: str, when
         if not cut_in_first:
             break
         nth += 1
-

@@ -62,7 +62,9 @@ def race(a: Callable[[], Any], b: Callable[[], Any]) -> list[str]:
     return sorted(results)
 
 
-def check(a: Callable[[], Any], b: Callable[[], Any], then: Callable[[], Any], loser: grpc.StatusCode) -> None:
+def check(
+    a: Callable[[], Any], b: Callable[[], Any], then: Callable[[], Any], loser: grpc.StatusCode
+) -> None:
     """One of a and b wins, the other gets ``loser``, and so does ``then`` (the same call, one after)."""
     assert race(a, b) == sorted([OK, loser.name])
     assert outcome(then) == loser.name
@@ -73,14 +75,25 @@ def test_void_same_grant(two: tuple[OpenMeter, OpenMeter]) -> None:
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
     a.meters.create({"slug": "tokens", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.n"})
     a.features.create({"key": "ai", "name": "AI", "meterSlug": "tokens"})
-    a.subjects.create_entitlement("s1", {"type": "metered", "featureKey": "ai",
-                                         "usagePeriod": {"interval": "MONTH", "anchor": start},
-                                         "measureUsageFrom": start})
+    a.subjects.create_entitlement(
+        "s1",
+        {
+            "type": "metered",
+            "featureKey": "ai",
+            "usagePeriod": {"interval": "MONTH", "anchor": start},
+            "measureUsageFrom": start,
+        },
+    )
     for _ in range(ROUNDS):
-        grant = a.subjects.create_entitlement_grant("s1", "ai", {
-            "amount": 100, "effectiveAt": start, "expiration": {"duration": "YEAR", "count": 1}})
-        check(lambda g=grant: a.grants.void(g.id), lambda g=grant: b.grants.void(g.id),
-              lambda g=grant: a.grants.void(g.id), grpc.StatusCode.FAILED_PRECONDITION)
+        grant = a.subjects.create_entitlement_grant(
+            "s1", "ai", {"amount": 100, "effectiveAt": start, "expiration": {"duration": "YEAR", "count": 1}}
+        )
+        check(
+            lambda g=grant: a.grants.void(g.id),
+            lambda g=grant: b.grants.void(g.id),
+            lambda g=grant: a.grants.void(g.id),
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
     # Every grant is voided once, and the value agrees on both replicas.
     grants = a.grants.list(subject=["s1"], include_voided=True)
     assert len(grants) == ROUNDS and all(g.voided_at is not None for g in grants)
@@ -93,9 +106,15 @@ def test_reset_same_entitlement(two: tuple[OpenMeter, OpenMeter], pg_url: str) -
     created = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=2)
     a.meters.create({"slug": "tokens", "eventType": "tokens", "aggregation": "SUM", "valueProperty": "$.n"})
     a.features.create({"key": "ai", "name": "AI", "meterSlug": "tokens"})
-    a.subjects.create_entitlement("s1", {"type": "metered", "featureKey": "ai",
-                                         "usagePeriod": {"interval": "YEAR", "anchor": created},
-                                         "measureUsageFrom": created})
+    a.subjects.create_entitlement(
+        "s1",
+        {
+            "type": "metered",
+            "featureKey": "ai",
+            "usagePeriod": {"interval": "YEAR", "anchor": created},
+            "measureUsageFrom": created,
+        },
+    )
     # Resets must not be before the entitlement's creation: it is moved two days back, so the test has past
     # minutes to reset at.
     with psycopg.connect(pg_url, autocommit=True) as conn:
@@ -103,33 +122,52 @@ def test_reset_same_entitlement(two: tuple[OpenMeter, OpenMeter], pg_url: str) -
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     for r in range(ROUNDS):
         at = now - timedelta(hours=ROUNDS - r)
-        check(lambda t=at: a.subjects.reset_entitlement_usage("s1", "ai", t),
-              lambda t=at: b.subjects.reset_entitlement_usage("s1", "ai", t),
-              lambda t=at: b.subjects.reset_entitlement_usage("s1", "ai", t), grpc.StatusCode.FAILED_PRECONDITION)
+        check(
+            lambda t=at: a.subjects.reset_entitlement_usage("s1", "ai", t),
+            lambda t=at: b.subjects.reset_entitlement_usage("s1", "ai", t),
+            lambda t=at: b.subjects.reset_entitlement_usage("s1", "ai", t),
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
     # Resets at different minutes at once: the stored resets are those a one-after-the-other order allows (a
     # reset before a stored one fails).
     for r in range(ROUNDS):
         early, late = now - timedelta(minutes=50 - 2 * r), now - timedelta(minutes=49 - 2 * r)
-        results = race(lambda t=early: a.subjects.reset_entitlement_usage("s1", "ai", t),
-                       lambda t=late: b.subjects.reset_entitlement_usage("s1", "ai", t))
+        results = race(
+            lambda t=early: a.subjects.reset_entitlement_usage("s1", "ai", t),
+            lambda t=late: b.subjects.reset_entitlement_usage("s1", "ai", t),
+        )
         assert results in ([OK, OK], sorted([OK, "FAILED_PRECONDITION"]))
         assert a.subjects.get_entitlement("s1", "ai").metered.last_reset == late
-    assert outcome(lambda: a.subjects.reset_entitlement_usage("s1", "ai", now - timedelta(minutes=60))) \
+    assert (
+        outcome(lambda: a.subjects.reset_entitlement_usage("s1", "ai", now - timedelta(minutes=60)))
         == "FAILED_PRECONDITION"
+    )
 
 
 def test_create_same_feature_and_meter(two: tuple[OpenMeter, OpenMeter]) -> None:
     a, b = two
     for r in range(ROUNDS):
         meter = {"slug": f"m{r}", "eventType": "t", "aggregation": "COUNT"}
-        check(lambda m=meter: a.meters.create(m), lambda m=meter: b.meters.create(m),
-              lambda m=meter: b.meters.create(m), grpc.StatusCode.ALREADY_EXISTS)
+        check(
+            lambda m=meter: a.meters.create(m),
+            lambda m=meter: b.meters.create(m),
+            lambda m=meter: b.meters.create(m),
+            grpc.StatusCode.ALREADY_EXISTS,
+        )
         feature = {"key": f"f{r}", "name": "F", "meterSlug": f"m{r}"}
-        check(lambda f=feature: a.features.create(f), lambda f=feature: b.features.create(f),
-              lambda f=feature: a.features.create(f), grpc.StatusCode.ALREADY_EXISTS)
+        check(
+            lambda f=feature: a.features.create(f),
+            lambda f=feature: b.features.create(f),
+            lambda f=feature: a.features.create(f),
+            grpc.StatusCode.ALREADY_EXISTS,
+        )
         ent = {"type": "metered", "featureKey": f"f{r}", "usagePeriod": {"interval": "MONTH"}}
-        check(lambda e=ent: a.subjects.create_entitlement("s1", e), lambda e=ent: b.subjects.create_entitlement("s1", e),
-              lambda e=ent: b.subjects.create_entitlement("s1", e), grpc.StatusCode.ALREADY_EXISTS)
+        check(
+            lambda e=ent: a.subjects.create_entitlement("s1", e),
+            lambda e=ent: b.subjects.create_entitlement("s1", e),
+            lambda e=ent: b.subjects.create_entitlement("s1", e),
+            grpc.StatusCode.ALREADY_EXISTS,
+        )
     assert [m.slug for m in a.meters.list()] == [f"m{r}" for r in range(ROUNDS)]
     assert len(b.features.list()) == ROUNDS
     assert len(a.subjects.list_entitlements("s1")) == ROUNDS
@@ -140,13 +178,25 @@ def test_delete_same_entity(two: tuple[OpenMeter, OpenMeter]) -> None:
     for r in range(ROUNDS):
         a.meters.create({"slug": f"m{r}", "eventType": "t", "aggregation": "COUNT"})
         a.features.create({"key": f"f{r}", "name": "F", "meterSlug": f"m{r}"})
-        a.subjects.create_entitlement("s1", {"type": "metered", "featureKey": f"f{r}",
-                                             "usagePeriod": {"interval": "MONTH"}})
-        check(lambda k=f"f{r}": a.subjects.delete_entitlement("s1", k),
-              lambda k=f"f{r}": b.subjects.delete_entitlement("s1", k),
-              lambda k=f"f{r}": a.subjects.delete_entitlement("s1", k), grpc.StatusCode.NOT_FOUND)
-        check(lambda k=f"f{r}": a.features.delete(k), lambda k=f"f{r}": b.features.delete(k),
-              lambda k=f"f{r}": b.features.delete(k), grpc.StatusCode.NOT_FOUND)
-        check(lambda k=f"m{r}": a.meters.delete(k), lambda k=f"m{r}": b.meters.delete(k),
-              lambda k=f"m{r}": a.meters.delete(k), grpc.StatusCode.NOT_FOUND)
+        a.subjects.create_entitlement(
+            "s1", {"type": "metered", "featureKey": f"f{r}", "usagePeriod": {"interval": "MONTH"}}
+        )
+        check(
+            lambda k=f"f{r}": a.subjects.delete_entitlement("s1", k),
+            lambda k=f"f{r}": b.subjects.delete_entitlement("s1", k),
+            lambda k=f"f{r}": a.subjects.delete_entitlement("s1", k),
+            grpc.StatusCode.NOT_FOUND,
+        )
+        check(
+            lambda k=f"f{r}": a.features.delete(k),
+            lambda k=f"f{r}": b.features.delete(k),
+            lambda k=f"f{r}": b.features.delete(k),
+            grpc.StatusCode.NOT_FOUND,
+        )
+        check(
+            lambda k=f"m{r}": a.meters.delete(k),
+            lambda k=f"m{r}": b.meters.delete(k),
+            lambda k=f"m{r}": a.meters.delete(k),
+            grpc.StatusCode.NOT_FOUND,
+        )
     assert a.meters.list() == []

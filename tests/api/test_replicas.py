@@ -45,15 +45,27 @@ def tokens(i: int) -> int:
 def make_events(t0: datetime) -> list[events_pb2.Event]:
     out = []
     for i in range(N):
-        e = events_pb2.Event(specversion="1.0", id=f"ev-{i}", source="replicas", type="tokens",
-                             subject=f"customer-{i % 5}", data=f'{{"tokens": {tokens(i)}, "model": "m{i % 3}"}}')
+        e = events_pb2.Event(
+            specversion="1.0",
+            id=f"ev-{i}",
+            source="replicas",
+            type="tokens",
+            subject=f"customer-{i % 5}",
+            data=f'{{"tokens": {tokens(i)}, "model": "m{i % 3}"}}',
+        )
         e.time.FromDatetime(t0 + timedelta(milliseconds=i))
         out.append(e)
     return out
 
 
-def stream_into(address: str, events: list[events_pb2.Event], acknowledged: set[str], lock: threading.Lock,
-                kill_after: int | None = None, on_kill: threading.Event | None = None) -> None:
+def stream_into(
+    address: str,
+    events: list[events_pb2.Event],
+    acknowledged: set[str],
+    lock: threading.Lock,
+    kill_after: int | None = None,
+    on_kill: threading.Event | None = None,
+) -> None:
     """Streams the events, recording the ids of every acknowledged batch; stops quietly if the server dies."""
     with OpenMeter(address, timeout=60) as om:
         stream = om.events.stream(batch_size=250, max_in_flight=4)
@@ -98,8 +110,11 @@ def test_three_replicas_on_one_postgresql(pg_url: str, tmp_path: Path) -> None:
 
         killed = threading.Event()
         threads = [
-            threading.Thread(target=stream_into, args=(replicas[i].address, [events[j] for j in RANGES[i]],
-                                                       acknowledged, lock) + ((6_000, killed) if i == 2 else ()))
+            threading.Thread(
+                target=stream_into,
+                args=(replicas[i].address, [events[j] for j in RANGES[i]], acknowledged, lock)
+                + ((6_000, killed) if i == 2 else ()),
+            )
             for i in range(3)
         ]
         for t in threads:
@@ -123,7 +138,10 @@ def test_three_replicas_on_one_postgresql(pg_url: str, tmp_path: Path) -> None:
         assert stream.tally.accepted + stream.tally.duplicates == len(unacked)
 
         with psycopg.connect(pg_url) as conn:
-            assert conn.execute("SELECT count(*), count(DISTINCT (source, id)) FROM events").fetchone() == (N, N)
+            assert conn.execute("SELECT count(*), count(DISTINCT (source, id)) FROM events").fetchone() == (
+                N,
+                N,
+            )
             assert conn.execute("SELECT count(*) FROM event_keys").fetchone() == (N,)
 
         replicas[2] = ServerProcess(pg_url, config=config)  # type: ignore[arg-type]
@@ -133,16 +151,30 @@ def test_three_replicas_on_one_postgresql(pg_url: str, tmp_path: Path) -> None:
                 assert [row.value for row in om.meters.query("tokens_total").rows] == [expected_sum]
                 assert [row.value for row in om.meters.query("tokens_count").rows] == [N]
                 assert [row.value for row in om.meters.query("tokens_max").rows] == [7]
-                by_subject = {row.subject: row.value for row in om.meters.query("tokens_total", group_by=["subject"]).rows}
-                assert by_subject == {f"customer-{s}": sum(tokens(i) for i in range(s, N, 5)) for s in range(5)}
+                by_subject = {
+                    row.subject: row.value
+                    for row in om.meters.query("tokens_total", group_by=["subject"]).rows
+                }
+                assert by_subject == {
+                    f"customer-{s}": sum(tokens(i) for i in range(s, N, 5)) for s in range(5)
+                }
 
         # A meter created on replica 0 is queryable (and backfilled) on replica 1, and counts what replica 2
         # ingests next.
         with OpenMeter(replicas[0].address) as om:
             om.meters.create({"slug": "late_meter", "eventType": "tokens", "aggregation": "COUNT"})
         with OpenMeter(replicas[2].address) as om:
-            om.events.ingest({"specversion": "1.0", "id": "after-create", "source": "replicas", "type": "tokens",
-                              "subject": "customer-0", "time": t0, "data": {"tokens": 1, "model": "m0"}})
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": "after-create",
+                    "source": "replicas",
+                    "type": "tokens",
+                    "subject": "customer-0",
+                    "time": t0,
+                    "data": {"tokens": 1, "model": "m0"},
+                }
+            )
         with OpenMeter(replicas[1].address) as om:
             assert [row.value for row in om.meters.query("late_meter").rows] == [N + 1]
 
@@ -161,12 +193,12 @@ def check_portal_tokens(replicas: list[ServerProcess]) -> None:
         token = om.portal.create_token(subject="customer-2", allowed_meter_slugs=["tokens_total"])
     with OpenMeter(replicas[1].address, portal_token=token.token) as customer:
         assert [r.value for r in customer.meters.query("tokens_total").rows] == [
-            sum(tokens(i) for i in range(2, N, 5))]
+            sum(tokens(i) for i in range(2, N, 5))
+        ]
     with OpenMeter(replicas[2].address) as om:
         assert om.portal.invalidate_tokens(subject="customer-2") == 1
     for r in replicas:
-        with OpenMeter(r.address, portal_token=token.token) as customer, \
-                pytest.raises(UnauthenticatedError):
+        with OpenMeter(r.address, portal_token=token.token) as customer, pytest.raises(UnauthenticatedError):
             customer.meters.query("tokens_total")
 
 
@@ -176,9 +208,15 @@ def check_entitlements_agree(replicas: list[ServerProcess], t0: datetime) -> Non
         a, b, c = clients
         a.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens_total"})
         start = t0 - timedelta(hours=1)
-        b.subjects.create_entitlement("customer-1", {
-            "type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH", "anchor": start},
-            "measureUsageFrom": start})
+        b.subjects.create_entitlement(
+            "customer-1",
+            {
+                "type": "metered",
+                "featureKey": "ai_tokens",
+                "usagePeriod": {"interval": "MONTH", "anchor": start},
+                "measureUsageFrom": start,
+            },
+        )
         at = [datetime.now(UTC).replace(microsecond=0)]
         used = Decimal(sum(tokens(i) for i in range(1, N, 5)))
 
@@ -197,14 +235,24 @@ def check_entitlements_agree(replicas: list[ServerProcess], t0: datetime) -> Non
             return first[0]
 
         assert agree()[:3] == (False, 0, float(used))
-        grant = c.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
-            "amount": 1_000_000, "effectiveAt": start, "expiration": {"duration": "YEAR", "count": 1}})
+        grant = c.subjects.create_entitlement_grant(
+            "customer-1",
+            "ai_tokens",
+            {"amount": 1_000_000, "effectiveAt": start, "expiration": {"duration": "YEAR", "count": 1}},
+        )
         assert agree() == (True, float(1_000_000 - used), float(used), 0)
         a.grants.void(grant.id)
         assert agree()[:3] == (False, 0, float(used))
-        b.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
-            "amount": 500_000, "effectiveAt": start, "expiration": {"duration": "YEAR", "count": 1},
-            "maxRolloverAmount": 500_000})
+        b.subjects.create_entitlement_grant(
+            "customer-1",
+            "ai_tokens",
+            {
+                "amount": 500_000,
+                "effectiveAt": start,
+                "expiration": {"duration": "YEAR", "count": 1},
+                "maxRolloverAmount": 500_000,
+            },
+        )
         # The usage was burnt from the first grant while it was active (it was voided after): the second is whole.
         assert agree() == (True, 500_000, float(used), 0)
         c.subjects.reset_entitlement_usage("customer-1", "ai_tokens")

@@ -42,8 +42,10 @@ def test_reset_rolls_grants_over_and_moves_the_anchor(om: OpenMeter, clock: Cloc
     reset_at = START + 5 * DAY  # now, truncated to the minute
     assert dt(updated.metered.last_reset) == reset_at
     assert dt(updated.metered.usage_period.anchor) == reset_at
-    assert (dt(updated.metered.current_usage_period.from_time), dt(updated.metered.current_usage_period.to_time)) == (
-        reset_at, datetime(2024, 2, 6, tzinfo=UTC))
+    assert (
+        dt(updated.metered.current_usage_period.from_time),
+        dt(updated.metered.current_usage_period.to_time),
+    ) == (reset_at, datetime(2024, 2, 6, tzinfo=UTC))
     assert s.get_entitlement("customer-1", "ai_tokens") == updated
     # 30 left of the first grant rolls over as 20; the second keeps its 50.
     assert value_tuple(om) == (True, 70, 0, 0)
@@ -66,8 +68,9 @@ def test_reset_with_retained_anchor_keeps_the_period(om: OpenMeter, clock: Clock
     s.create_entitlement_grant("customer-1", "ai_tokens", grant(100, maxRolloverAmount=100))
     usage(om, START + DAY, 30)
     clock.set(START + 10 * DAY)
-    updated = s.reset_entitlement_usage("customer-1", "ai_tokens", START + 3 * DAY + timedelta(seconds=5),
-                                        retain_anchor=True)
+    updated = s.reset_entitlement_usage(
+        "customer-1", "ai_tokens", START + 3 * DAY + timedelta(seconds=5), retain_anchor=True
+    )
     assert dt(updated.metered.last_reset) == START + 3 * DAY
     assert dt(updated.metered.usage_period.anchor) == START
     period = updated.metered.current_usage_period
@@ -78,18 +81,27 @@ def test_reset_with_retained_anchor_keeps_the_period(om: OpenMeter, clock: Clock
     assert value_tuple(om) == (True, 65, 0, 0)  # the Feb 1 boundary still resets
 
 
-@pytest.mark.parametrize(("setting", "override", "expected"), [
-    (False, None, (True, 10, 0, 0)),
-    (True, None, (True, 5, 0, 0)),
-    (False, True, (True, 5, 0, 0)),
-    (True, False, (True, 10, 0, 0)),
-])
+@pytest.mark.parametrize(
+    ("setting", "override", "expected"),
+    [
+        (False, None, (True, 10, 0, 0)),
+        (True, None, (True, 5, 0, 0)),
+        (False, True, (True, 5, 0, 0)),
+        (True, False, (True, 10, 0, 0)),
+    ],
+)
 def test_preserve_overage(
-    om: OpenMeter, clock: Clock, setting: bool, override: bool | None, expected: tuple[bool, float, float, float]
+    om: OpenMeter,
+    clock: Clock,
+    setting: bool,
+    override: bool | None,
+    expected: tuple[bool, float, float, float],
 ) -> None:
     s = om.subjects
     s.create_entitlement("customer-1", metered(preserveOverageAtReset=setting))
-    s.create_entitlement_grant("customer-1", "ai_tokens", grant(10, minRolloverAmount=10, maxRolloverAmount=10))
+    s.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(10, minRolloverAmount=10, maxRolloverAmount=10)
+    )
     usage(om, START + DAY, 15)
     clock.set(START + 2 * DAY)
     assert value_tuple(om) == (False, 0, 15, 5)
@@ -100,7 +112,9 @@ def test_preserve_overage(
 def test_too_much_preserved_overage_stays_overage(om: OpenMeter, clock: Clock) -> None:
     s = om.subjects
     s.create_entitlement("customer-1", metered())
-    s.create_entitlement_grant("customer-1", "ai_tokens", grant(10, minRolloverAmount=10, maxRolloverAmount=10))
+    s.create_entitlement_grant(
+        "customer-1", "ai_tokens", grant(10, minRolloverAmount=10, maxRolloverAmount=10)
+    )
     usage(om, START + DAY, 35)
     clock.set(START + 2 * DAY)
     s.reset_entitlement_usage("customer-1", "ai_tokens", preserve_overage=True)
@@ -136,9 +150,13 @@ def test_refusals(om: OpenMeter, clock: Clock) -> None:
         s.reset_entitlement_usage("customer-1", "ai_tokens", START + DAY - timedelta(minutes=1))
     s.reset_entitlement_usage("customer-1", "ai_tokens", START + 2 * DAY)
     with pytest.raises(FailedPreconditionError, match="effective_at"):
-        s.reset_entitlement_usage("customer-1", "ai_tokens", START + 2 * DAY - timedelta(hours=1))  # before last
+        s.reset_entitlement_usage(
+            "customer-1", "ai_tokens", START + 2 * DAY - timedelta(hours=1)
+        )  # before last
     with pytest.raises(FailedPreconditionError, match="effective_at"):
-        s.reset_entitlement_usage("customer-1", "ai_tokens", START + 2 * DAY + timedelta(seconds=30))  # same minute
+        s.reset_entitlement_usage(
+            "customer-1", "ai_tokens", START + 2 * DAY + timedelta(seconds=30)
+        )  # same minute
     s.reset_entitlement_usage("customer-1", "ai_tokens")
     with pytest.raises(FailedPreconditionError):
         s.reset_entitlement_usage("customer-1", "ai_tokens")  # twice in the same minute
@@ -156,7 +174,9 @@ def test_async_reset(om: OpenMeter, clock: Clock, clocked_server: MeterdServer) 
 
     async def main() -> datetime:
         async with AsyncOpenMeter(clocked_server.address, timeout=30) as aom:
-            updated = await aom.subjects.reset_entitlement_usage("customer-1", "ai_tokens", retain_anchor=True)
+            updated = await aom.subjects.reset_entitlement_usage(
+                "customer-1", "ai_tokens", retain_anchor=True
+            )
             return dt(updated.metered.last_reset)
 
     assert asyncio.run(main()) == START + DAY

@@ -65,14 +65,20 @@ def test_portal_secret_precedence(tmp_path: Path) -> None:
     config_path = tmp_path / "meterd.yaml"
     config_path.write_text(f"portal:\n  secret_file: {conf_file}\n")
     assert config_module.load(config_path, env={}).portal_secret == "from-config-file"
-    assert config_module.load(config_path, env={"METERD_PORTAL_SECRET_FILE": str(env_file)}).portal_secret == (
-        "from-env-file")
-    assert config_module.load(config_path, env={"METERD_PORTAL_SECRET": "from-env",
-                                                "METERD_PORTAL_SECRET_FILE": str(env_file)}).portal_secret == "from-env"
+    assert config_module.load(
+        config_path, env={"METERD_PORTAL_SECRET_FILE": str(env_file)}
+    ).portal_secret == ("from-env-file")
+    assert (
+        config_module.load(
+            config_path, env={"METERD_PORTAL_SECRET": "from-env", "METERD_PORTAL_SECRET_FILE": str(env_file)}
+        ).portal_secret
+        == "from-env"
+    )
     config_path.write_text(f"portal:\n  secret: inline\n  secret_file: {conf_file}\n")
     assert config_module.load(config_path, env={}).portal_secret == "inline"
-    assert config_module.load(config_path, env={"METERD_PORTAL_SECRET_FILE": str(env_file)}).portal_secret == (
-        "from-env-file")
+    assert config_module.load(
+        config_path, env={"METERD_PORTAL_SECRET_FILE": str(env_file)}
+    ).portal_secret == ("from-env-file")
     for bad in (tmp_path / "missing", tmp_path / "empty"):
         if bad.name == "empty":
             bad.write_text("\n")

@@ -37,7 +37,9 @@ from meterd.server.config import Config
 FIU_RUN = shutil.which("fiu-run")
 if FIU_RUN is None and (os.environ.get("CI") or os.environ.get("METERD_PG_REQUIRE")):
     raise RuntimeError("fiu-run is not installed: make setup installs Debian's fiu-utils")
-pytestmark = pytest.mark.skipif(FIU_RUN is None, reason="fiu-run is not installed (make setup installs fiu-utils)")
+pytestmark = pytest.mark.skipif(
+    FIU_RUN is None, reason="fiu-run is not installed (make setup installs fiu-utils)"
+)
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SYNC_CALLS = ("fsync", "fdatasync")
@@ -50,10 +52,31 @@ class FaultyServer:
         self.address = f"127.0.0.1:{free_port()}"
         self.fired_path = db.parent / f"fired-{call}-{errno}-{nth}"
         self.proc = subprocess.Popen(
-            [FIU_RUN, "-x", sys.executable, str(ROOT / "tests" / "fiu_serve.py"), "--call", call, "--errno", errno,
-             "--nth", str(nth), "--fired", str(self.fired_path), "--wal", f"{db}-wal", "--", "serve", "--listen",
-             self.address, "--db", str(db)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                FIU_RUN,
+                "-x",
+                sys.executable,
+                str(ROOT / "tests" / "fiu_serve.py"),
+                "--call",
+                call,
+                "--errno",
+                errno,
+                "--nth",
+                str(nth),
+                "--fired",
+                str(self.fired_path),
+                "--wal",
+                f"{db}-wal",
+                "--",
+                "serve",
+                "--listen",
+                self.address,
+                "--db",
+                str(db),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
             env={k: v for k, v in os.environ.items() if not k.startswith("METERD_")},
         )
         try:
@@ -79,8 +102,15 @@ class FaultyServer:
 
 
 def event(key: str, minute: int, type: str = "call") -> dict[str, Any]:
-    return {"specversion": "1.0", "id": key, "source": "faults", "type": type, "subject": f"s{minute % 3}",
-            "time": T0 + timedelta(minutes=minute), "data": {"n": 1}}
+    return {
+        "specversion": "1.0",
+        "id": key,
+        "source": "faults",
+        "type": type,
+        "subject": f"s{minute % 3}",
+        "time": T0 + timedelta(minutes=minute),
+        "data": {"n": 1},
+    }
 
 
 @dataclass
@@ -133,8 +163,10 @@ def backfill_setup(om: OpenMeter, run: Run, db: Path | str) -> None:
 
 
 def backfill_ops(om: OpenMeter, run: Run, alive: Callable[[], bool]) -> None:
-    for slug, definition in (("calls", {"aggregation": "SUM", "valueProperty": "$.n"}),
-                             ("per_subject", {"aggregation": "COUNT", "groupBy": {"s": "$.n"}})):
+    for slug, definition in (
+        ("calls", {"aggregation": "SUM", "valueProperty": "$.n"}),
+        ("per_subject", {"aggregation": "COUNT", "groupBy": {"s": "$.n"}}),
+    ):
         if not alive():
             return
         if run.attempt(lambda d=definition, s=slug: om.meters.create({"slug": s, "eventType": "call", **d})):
@@ -148,14 +180,32 @@ def reset_setup(om: OpenMeter, run: Run, db: Path | str) -> None:
     om.meters.create({"slug": "calls", "eventType": "call", "aggregation": "SUM", "valueProperty": "$.n"})
     run.meters.add("calls")
     om.features.create({"key": "ai", "name": "AI", "meterSlug": "calls"})
-    om.subjects.create_entitlement("s0", {"type": "metered", "featureKey": "ai",
-                                          "usagePeriod": {"interval": "MONTH", "anchor": PERIOD_START},
-                                          "measureUsageFrom": PERIOD_START})
-    om.subjects.create_entitlement_grant("s0", "ai", {"amount": 1000, "effectiveAt": PERIOD_START,
-                                                      "expiration": {"duration": "YEAR", "count": 1},
-                                                      "maxRolloverAmount": 1000})
-    run.ingest(om, [{**event(f"u{i}", 0), "subject": "s0", "time": PERIOD_START + timedelta(hours=i)}
-                    for i in range(30)])
+    om.subjects.create_entitlement(
+        "s0",
+        {
+            "type": "metered",
+            "featureKey": "ai",
+            "usagePeriod": {"interval": "MONTH", "anchor": PERIOD_START},
+            "measureUsageFrom": PERIOD_START,
+        },
+    )
+    om.subjects.create_entitlement_grant(
+        "s0",
+        "ai",
+        {
+            "amount": 1000,
+            "effectiveAt": PERIOD_START,
+            "expiration": {"duration": "YEAR", "count": 1},
+            "maxRolloverAmount": 1000,
+        },
+    )
+    run.ingest(
+        om,
+        [
+            {**event(f"u{i}", 0), "subject": "s0", "time": PERIOD_START + timedelta(hours=i)}
+            for i in range(30)
+        ],
+    )
     # Resets must not be before the entitlement's creation: it is moved back to the period's start, so that
     # the path has past minutes to reset at.
     created_us = int(PERIOD_START.timestamp() * 1_000_000)
@@ -182,8 +232,11 @@ def reset_ops(om: OpenMeter, run: Run, alive: Callable[[], bool]) -> None:
             run.attempt(lambda: om.subjects.get_entitlement_value("s0", "ai"))
 
 
-PATHS = {"ingest": (ingest_setup, ingest_ops), "backfill": (backfill_setup, backfill_ops),
-         "reset": (reset_setup, reset_ops)}
+PATHS = {
+    "ingest": (ingest_setup, ingest_ops),
+    "backfill": (backfill_setup, backfill_ops),
+    "reset": (reset_setup, reset_ops),
+}
 
 
 # -- one case --------------------------------------------------------------------------------------------------
@@ -271,7 +324,7 @@ def verify(db: Any, path: str, run: Run) -> None:
             # that were not: each event stored once, and every meter exact.
             missing = [run.sent[key] for key in sorted(set(run.sent) - run.acked)]
             for start in range(0, len(missing), 100):
-                om.events.ingest(missing[start:start + 100])
+                om.events.ingest(missing[start : start + 100])
             if path == "backfill":
                 for slug in ("calls", "per_subject"):
                     if slug not in meters:
@@ -305,14 +358,25 @@ def _check_resets(om: OpenMeter, db: Any, run: Run) -> None:
     cached = om.subjects.get_entitlement_value("s0", "ai")
     db.execute("DELETE FROM balance_snapshots")
     replayed = om.subjects.get_entitlement_value("s0", "ai")
-    assert (cached.balance, cached.usage, cached.overage) == (replayed.balance, replayed.usage, replayed.overage)
+    assert (cached.balance, cached.usage, cached.overage) == (
+        replayed.balance,
+        replayed.usage,
+        replayed.overage,
+    )
 
 
 # -- the sweeps ------------------------------------------------------------------------------------------------
 # The short sweep (make test): per path, the first call of each kind, and a write in the middle of a path.
-SHORT = [(call, errno, nth) for call, errno, nth in (
-    ("pwrite", "EIO", 1), ("pwrite", "ENOSPC", 6), ("fdatasync", "EIO", 1), ("fsync", "EIO", 1),
-    ("write", "ENOSPC", 1))]
+SHORT = [
+    (call, errno, nth)
+    for call, errno, nth in (
+        ("pwrite", "EIO", 1),
+        ("pwrite", "ENOSPC", 6),
+        ("fdatasync", "EIO", 1),
+        ("fsync", "EIO", 1),
+        ("write", "ENOSPC", 1),
+    )
+]
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
@@ -331,4 +395,3 @@ def test_every_call_of_a_path_may_fail(tmp_path: Path, path: str, call: str, err
     nth = 1
     while run_case(tmp_path, path, call, errno, nth):
         nth += 1
-

@@ -21,10 +21,18 @@ T1 = datetime(2024, 2, 1, tzinfo=UTC)
 
 
 def test_upsert_creates_with_every_field_and_get_returns_it(om: OpenMeter) -> None:
-    [created] = om.subjects.upsert([{
-        "key": "customer-1", "displayName": "ACME", "metadata": {"tier": "gold"},
-        "currentPeriodStart": T0, "current_period_end": "2024-02-01T00:00:00Z", "stripeCustomerId": "cus_1",
-    }])
+    [created] = om.subjects.upsert(
+        [
+            {
+                "key": "customer-1",
+                "displayName": "ACME",
+                "metadata": {"tier": "gold"},
+                "currentPeriodStart": T0,
+                "current_period_end": "2024-02-01T00:00:00Z",
+                "stripeCustomerId": "cus_1",
+            }
+        ]
+    )
     assert created.key == "customer-1"
     assert len(created.id) == 26
     assert created.display_name == "ACME"
@@ -51,10 +59,18 @@ def test_upsert_returns_request_order_and_accepts_a_single_dict(om: OpenMeter) -
 
 def test_upsert_updates_only_the_given_fields(clocked_om: OpenMeter, clock) -> None:
     om = clocked_om
-    [first] = om.subjects.upsert([{
-        "key": "c1", "display_name": "Old", "metadata": {"a": "1"}, "current_period_start": T0,
-        "current_period_end": T1, "stripe_customer_id": "cus_1",
-    }])
+    [first] = om.subjects.upsert(
+        [
+            {
+                "key": "c1",
+                "display_name": "Old",
+                "metadata": {"a": "1"},
+                "current_period_start": T0,
+                "current_period_end": T1,
+                "stripe_customer_id": "cus_1",
+            }
+        ]
+    )
     clock.advance(minutes=5)
     [second] = om.subjects.upsert([{"key": "c1", "display_name": "New"}])
     assert second.id == first.id
@@ -67,8 +83,9 @@ def test_upsert_updates_only_the_given_fields(clocked_om: OpenMeter, clock) -> N
     assert second.updated_at == datetime(2024, 1, 1, 0, 5, tzinfo=UTC)
 
     # Metadata given replaces the whole map; None clears optional strings.
-    [third] = om.subjects.upsert([{"key": "c1", "metadata": {"b": "2"}, "displayName": None,
-                                   "stripe_customer_id": None}])
+    [third] = om.subjects.upsert(
+        [{"key": "c1", "metadata": {"b": "2"}, "displayName": None, "stripe_customer_id": None}]
+    )
     assert dict(third.metadata) == {"b": "2"}
     assert not third.HasField("display_name") and not third.HasField("stripe_customer_id")
     assert om.subjects.get("c1") == third
@@ -94,10 +111,26 @@ def test_list_is_ordered_by_key_and_pages(om: OpenMeter) -> None:
 
 def test_delete_removes_the_subject_but_keeps_its_events(om: OpenMeter) -> None:
     om.subjects.upsert([{"key": "customer-1"}, {"key": "customer-2"}])
-    om.events.ingest([
-        {"id": "e1", "source": "app", "type": "api-calls", "subject": "customer-1", "time": T0, "data": {"n": 1}},
-        {"id": "e2", "source": "app", "type": "api-calls", "subject": "customer-1", "time": T1, "data": {"n": 2}},
-    ])
+    om.events.ingest(
+        [
+            {
+                "id": "e1",
+                "source": "app",
+                "type": "api-calls",
+                "subject": "customer-1",
+                "time": T0,
+                "data": {"n": 1},
+            },
+            {
+                "id": "e2",
+                "source": "app",
+                "type": "api-calls",
+                "subject": "customer-1",
+                "time": T1,
+                "data": {"n": 2},
+            },
+        ]
+    )
     om.subjects.delete("customer-1")
     with pytest.raises(NotFoundError, match="customer-1"):
         om.subjects.get("customer-1")
@@ -121,7 +154,10 @@ def test_unknown_subject_is_not_found(om: OpenMeter) -> None:
         ([{"key": ""}], "subjects[0].key"),
         ([{"key": "ok"}, {"key": "x" * 257}], "subjects[1].key"),
         ([{"key": "a"}, {"key": "b"}, {"key": "a"}], "subjects[2].key"),
-        ([{"key": "a", "current_period_start": T1, "current_period_end": T0}], "subjects[0].current_period_end"),
+        (
+            [{"key": "a", "current_period_start": T1, "current_period_end": T0}],
+            "subjects[0].current_period_end",
+        ),
         ([{"key": "a", "metadata": {"": "v"}}], "subjects[0].metadata"),
         ([], "subjects"),
     ],

@@ -51,8 +51,9 @@ def mtls_server(server_config: Config, pki: Pki) -> Iterator[MeterdServer]:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("METERD_")}
-    return subprocess.run([sys.executable, "-m", "meterd.server", *args], capture_output=True, text=True, env=env,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "meterd.server", *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_a_tls_server_answers_a_client_that_trusts_its_ca(tls_server: MeterdServer, pki: Pki) -> None:
@@ -66,15 +67,21 @@ def test_a_tls_server_refuses_plaintext_and_unknown_cas(tls_server: MeterdServer
     with OpenMeter(tls_server.address, timeout=5) as plain, pytest.raises(MeterdError) as refused:
         plain.meters.list()
     assert refused.value.code == grpc.StatusCode.UNAVAILABLE
-    with OpenMeter(tls_server.address, credentials=credentials(pki, ca=pki.other_ca), timeout=5) as wrong, \
-            pytest.raises(MeterdError) as untrusted:
+    with (
+        OpenMeter(tls_server.address, credentials=credentials(pki, ca=pki.other_ca), timeout=5) as wrong,
+        pytest.raises(MeterdError) as untrusted,
+    ):
         wrong.meters.list()
     assert untrusted.value.code == grpc.StatusCode.UNAVAILABLE
 
 
-def test_mutual_tls_needs_a_client_certificate_signed_by_the_client_ca(mtls_server: MeterdServer, pki: Pki) -> None:
-    with OpenMeter(mtls_server.address, credentials=credentials(pki), timeout=5) as anonymous, \
-            pytest.raises(MeterdError) as refused:
+def test_mutual_tls_needs_a_client_certificate_signed_by_the_client_ca(
+    mtls_server: MeterdServer, pki: Pki
+) -> None:
+    with (
+        OpenMeter(mtls_server.address, credentials=credentials(pki), timeout=5) as anonymous,
+        pytest.raises(MeterdError) as refused,
+    ):
         anonymous.meters.list()
     assert refused.value.code == grpc.StatusCode.UNAVAILABLE
     with OpenMeter(mtls_server.address, credentials=credentials(pki, client=True), timeout=10) as om:
@@ -90,7 +97,9 @@ def test_the_cli_speaks_tls_and_mutual_tls(mtls_server: MeterdServer, pki: Pki) 
     listed = cli("meters", "list", "--format", "json", *target, *mtls)
     assert listed.returncode == 0, listed.stderr
     assert '"slug": "calls"' in listed.stdout
-    assert cli("health", *target, "--timeout", "3").returncode == 1          # plaintext
-    assert cli("health", *target, "--ca", str(pki.ca), "--timeout", "3").returncode == 1  # no client certificate
+    assert cli("health", *target, "--timeout", "3").returncode == 1  # plaintext
+    assert (
+        cli("health", *target, "--ca", str(pki.ca), "--timeout", "3").returncode == 1
+    )  # no client certificate
     half = cli("health", *target, "--ca", str(pki.ca), "--client-cert", str(pki.client_cert))
     assert half.returncode == 2 and "--client-cert and --client-key go together" in half.stderr

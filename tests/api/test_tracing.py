@@ -22,7 +22,9 @@ def spans(text: str) -> list[dict[str, object]]:
     return found
 
 
-def test_every_rpc_is_a_span_with_its_status(server_config: Config, capfd: pytest.CaptureFixture[str]) -> None:
+def test_every_rpc_is_a_span_with_its_status(
+    server_config: Config, capfd: pytest.CaptureFixture[str]
+) -> None:
     server_config.tracing = "console"
     server = MeterdServer(server_config).start()
     try:

@@ -32,8 +32,17 @@ DEADLINE = 30.0
 
 
 def usage(om: OpenMeter, at: datetime, tokens: float, subject: str = "customer-1") -> None:
-    om.events.ingest({"specversion": "1.0", "id": f"w-{next(_ids)}", "source": "test", "type": "tokens",
-                      "subject": subject, "time": at, "data": {"tokens": tokens}})
+    om.events.ingest(
+        {
+            "specversion": "1.0",
+            "id": f"w-{next(_ids)}",
+            "source": "test",
+            "type": "tokens",
+            "subject": subject,
+            "time": at,
+            "data": {"tokens": tokens},
+        }
+    )
 
 
 def metered(**overrides: Any) -> dict[str, Any]:
@@ -108,7 +117,9 @@ def same(update: entitlements_pb2.EntitlementValueUpdate, value: entitlements_pb
 def test_initial_values_then_a_coalesced_message_per_change(om: OpenMeter, watches: list[Collector]) -> None:
     m = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
     b = om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
-    w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=1.0))  # > the burst, even on a busy machine
+    w = Collector(
+        om.entitlements.watch(subject="customer-1", coalesce_interval=1.0)
+    )  # > the burst, even on a busy machine
     watches.append(w)
     wait_for(lambda: w.mirror.synced, "the initial snapshot")
     first = w.messages[0]
@@ -126,7 +137,9 @@ def test_initial_values_then_a_coalesced_message_per_change(om: OpenMeter, watch
     assert entitlements_pb2.ENTITLEMENT_CHANGE_REASON_USAGE in later[-1].reasons
 
 
-def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Clock, watches: list[Collector]) -> None:
+def test_every_kind_of_change_is_sent_with_its_reason(
+    om: OpenMeter, clock: Clock, watches: list[Collector]
+) -> None:
     w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0))
     watches.append(w)
     wait_for(lambda: w.mirror.synced, "the initial snapshot")
@@ -137,8 +150,16 @@ def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Cloc
 
     e = om.subjects.create_entitlement("customer-1", metered())
     wait_for(lambda: "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_CREATED" in last_reasons(e.id), "created")
-    g = om.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
-        "amount": 50, "effectiveAt": START, "expiration": {"duration": "DAY", "count": 3}, "maxRolloverAmount": 50})
+    g = om.subjects.create_entitlement_grant(
+        "customer-1",
+        "ai_tokens",
+        {
+            "amount": 50,
+            "effectiveAt": START,
+            "expiration": {"duration": "DAY", "count": 3},
+            "maxRolloverAmount": 50,
+        },
+    )
     wait_for(lambda: w.by_id[e.id].value.balance == 50, "grant created")
     assert "ENTITLEMENT_CHANGE_REASON_GRANT_CREATED" in last_reasons(e.id)
     usage(om, START, 20)
@@ -155,8 +176,15 @@ def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Cloc
     om.grants.void(g.id)
     wait_for(lambda: w.by_id[e.id].value.balance == 0, "void")
     assert "ENTITLEMENT_CHANGE_REASON_GRANT_VOIDED" in last_reasons(e.id)
-    om.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
-        "amount": 10, "effectiveAt": clock() + timedelta(hours=1), "expiration": {"duration": "DAY", "count": 1}})
+    om.subjects.create_entitlement_grant(
+        "customer-1",
+        "ai_tokens",
+        {
+            "amount": 10,
+            "effectiveAt": clock() + timedelta(hours=1),
+            "expiration": {"duration": "DAY", "count": 1},
+        },
+    )
     usage(om, clock(), 1)  # seen once the grant's creation has been handled (it changed nothing yet)
     wait_for(lambda: w.by_id[e.id].value.usage == 1, "usage after the reset")
     assert w.by_id[e.id].value.balance == 0
@@ -167,7 +195,10 @@ def test_every_kind_of_change_is_sent_with_its_reason(om: OpenMeter, clock: Cloc
     wait_for(lambda: w.by_id[e.id].deleted and replaced.id in w.by_id, "overridden")
     assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN" in last_reasons(e.id)
     assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_OVERRIDDEN" in last_reasons(replaced.id)
-    assert w.mirror.values[("customer-1", "ai_tokens")] == om.subjects.get_entitlement_value("customer-1", "ai_tokens").proto
+    assert (
+        w.mirror.values[("customer-1", "ai_tokens")]
+        == om.subjects.get_entitlement_value("customer-1", "ai_tokens").proto
+    )
     om.subjects.delete_entitlement("customer-1", "ai_tokens")
     wait_for(lambda: w.by_id[replaced.id].deleted, "deleted")
     assert "ENTITLEMENT_CHANGE_REASON_ENTITLEMENT_DELETED" in last_reasons(replaced.id)
@@ -194,9 +225,15 @@ def test_random_sequences_end_with_the_values_get_entitlement_value_gives(
             late = timedelta(minutes=rng.choice([0, 0, 1, 30, 300, -3]))  # late, on time, or in the future
             usage(om, max(START, now - late), rng.choice([1, 2.5, 10, 35]), subject=s)
         elif op < 0.6:
-            g = om.subjects.create_entitlement_grant(s, "ai_tokens", {
-                "amount": rng.choice([5, 20, 60]), "effectiveAt": now,
-                "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": 1}})
+            g = om.subjects.create_entitlement_grant(
+                s,
+                "ai_tokens",
+                {
+                    "amount": rng.choice([5, 20, 60]),
+                    "effectiveAt": now,
+                    "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": 1},
+                },
+            )
             grants.append(g.id)
         elif op < 0.68 and grants:
             with contextlib.suppress(MeterdError):  # already voided: fine
@@ -235,18 +272,28 @@ def test_every_message_equals_get_entitlement_value_at_that_moment(
     rng = random.Random(seed)
     subjects = ["customer-1", "customer-2"]
     for s in subjects:
-        om.subjects.create_entitlement(s, metered(
-            issueAfterReset=rng.choice([10, 40]), isSoftLimit=rng.random() < 0.3,
-            preserveOverageAtReset=rng.random() < 0.5))
-    w = Collector(om.entitlements.watch(subject=subjects, coalesce_interval=0,
-                                        thresholds=[{"balance_below": 5}, {"usage_above": 50}]))
+        om.subjects.create_entitlement(
+            s,
+            metered(
+                issueAfterReset=rng.choice([10, 40]),
+                isSoftLimit=rng.random() < 0.3,
+                preserveOverageAtReset=rng.random() < 0.5,
+            ),
+        )
+    w = Collector(
+        om.entitlements.watch(
+            subject=subjects, coalesce_interval=0, thresholds=[{"balance_below": 5}, {"usage_above": 50}]
+        )
+    )
     watches.append(w)
     wait_for(lambda: w.mirror.synced, "the initial snapshot")
     grants: list[str] = []
 
     def consistent() -> bool:
-        return all(w.mirror.values.get((s, "ai_tokens")) == om.subjects.get_entitlement_value(s, "ai_tokens").proto
-                   for s in subjects)
+        return all(
+            w.mirror.values.get((s, "ai_tokens")) == om.subjects.get_entitlement_value(s, "ai_tokens").proto
+            for s in subjects
+        )
 
     for step in range(70):
         s = rng.choice(subjects)
@@ -257,10 +304,12 @@ def test_every_message_equals_get_entitlement_value_at_that_moment(
             usage(om, max(START, now - late), rng.choice([0.5, 1, 2.5, 7, 30]), subject=s)
         elif op < 0.67:
             grant: dict[str, Any] = {
-                "amount": rng.choice([3, 10, 25]), "priority": rng.choice([1, 2, 5]),
+                "amount": rng.choice([3, 10, 25]),
+                "priority": rng.choice([1, 2, 5]),
                 "effectiveAt": now - timedelta(minutes=rng.choice([0, 0, 5])),
                 "expiration": {"duration": rng.choice(["HOUR", "DAY"]), "count": rng.choice([1, 2])},
-                "maxRolloverAmount": rng.choice([0, 5, 100])}
+                "maxRolloverAmount": rng.choice([0, 5, 100]),
+            }
             if rng.random() < 0.2:
                 grant["recurrence"] = {"interval": "DAY"}
             with contextlib.suppress(InvalidArgumentError):  # backdated before the period's start
@@ -270,8 +319,12 @@ def test_every_message_equals_get_entitlement_value_at_that_moment(
                 om.grants.void(grants.pop(rng.randrange(len(grants))))
         elif op < 0.78:
             with contextlib.suppress(MeterdError):  # a second reset in the same minute
-                om.subjects.reset_entitlement_usage(s, "ai_tokens", retain_anchor=rng.random() < 0.5,
-                                                    preserve_overage=rng.choice([None, True, False]))
+                om.subjects.reset_entitlement_usage(
+                    s,
+                    "ai_tokens",
+                    retain_anchor=rng.random() < 0.5,
+                    preserve_overage=rng.choice([None, True, False]),
+                )
         else:
             clock.advance(minutes=rng.choice([1, 1, 2, 13, 59, 61, 300, 1440]))  # expiries, hours, periods
         wait_for(consistent, f"step {step}: every value to equal GetEntitlementValue")
@@ -293,16 +346,20 @@ def test_a_deleted_or_redefined_meter_reaches_the_watchers_of_its_entitlements(
     reasons = entitlements_pb2.EntitlementChangeReason
     om.features.delete("ai_tokens")  # archived: the entitlement stays, on the meter's slug
     om.meters.delete("tokens_total")
-    wait_for(lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_DELETED in w.by_id[e.id].reasons,
-             "the meter's deletion")
+    wait_for(
+        lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_DELETED in w.by_id[e.id].reasons,
+        "the meter's deletion",
+    )
     gone = w.by_id[e.id]
     assert not gone.deleted and not gone.HasField("value") and "tokens_total" in gone.unavailable
     with pytest.raises(MeterdError):
         om.subjects.get_entitlement_value("customer-1", e.id)
     # Defined again with the same slug, counting events instead of summing tokens: the new value.
     om.meters.create({"slug": "tokens_total", "eventType": "tokens", "aggregation": "COUNT"})
-    wait_for(lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_UPDATED in w.by_id[e.id].reasons,
-             "the meter's new definition")
+    wait_for(
+        lambda: entitlements_pb2.ENTITLEMENT_CHANGE_REASON_METER_UPDATED in w.by_id[e.id].reasons,
+        "the meter's new definition",
+    )
     now = w.by_id[e.id]
     assert now.HasField("value") and not now.unavailable, reasons.Name(now.reasons[0])
     assert now.value == om.subjects.get_entitlement_value("customer-1", e.id).proto
@@ -311,11 +368,17 @@ def test_a_deleted_or_redefined_meter_reaches_the_watchers_of_its_entitlements(
     wait_for(lambda: w.by_id[e.id].value.usage == 3, "usage counted by the new meter")
 
 
-def test_thresholds_fire_once_per_crossing_and_period(om: OpenMeter, clock: Clock, watches: list[Collector]) -> None:
+def test_thresholds_fire_once_per_crossing_and_period(
+    om: OpenMeter, clock: Clock, watches: list[Collector]
+) -> None:
     e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
-    w = Collector(om.entitlements.watch(
-        subject="customer-1", coalesce_interval=0,
-        thresholds=[{"balance_below": 50}, {"usageAbove": 80}, {"balance_below_percent": 25}]))
+    w = Collector(
+        om.entitlements.watch(
+            subject="customer-1",
+            coalesce_interval=0,
+            thresholds=[{"balance_below": 50}, {"usageAbove": 80}, {"balance_below_percent": 25}],
+        )
+    )
     watches.append(w)
     wait_for(lambda: w.mirror.synced, "the initial snapshot")
 
@@ -361,7 +424,9 @@ def test_resume_continues_without_a_gap_or_starts_over_when_too_old(
     position = first.messages[-1].position
     first.close()
     usage(om, START, 15)  # while disconnected
-    resumed = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, resume_position=position))
+    resumed = Collector(
+        om.entitlements.watch(subject="customer-1", coalesce_interval=0, resume_position=position)
+    )
     watches.append(resumed)
     wait_for(lambda: e.id in resumed.by_id and resumed.by_id[e.id].value.usage == 25, "the missed change")
     assert resumed.messages[0].resumed and not resumed.messages[0].snapshot
@@ -379,8 +444,11 @@ def test_resume_replays_the_threshold_crossings_made_while_disconnected_once_eac
 ) -> None:
     e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
     thresholds = [{"balance_below": 50}, {"usage_above": 80}]
-    first = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, thresholds=thresholds,
-                                            reconnect=False))
+    first = Collector(
+        om.entitlements.watch(
+            subject="customer-1", coalesce_interval=0, thresholds=thresholds, reconnect=False
+        )
+    )
     wait_for(lambda: first.mirror.synced, "the initial snapshot")
     usage(om, START, 30)
     wait_for(lambda: first.by_id[e.id].value.usage == 30, "usage 30")
@@ -391,8 +459,15 @@ def test_resume_replays_the_threshold_crossings_made_while_disconnected_once_eac
     usage(om, START, 30)  # balance 40: below 50
     usage(om, START, 25)  # usage 85: above 80
     wait_for(lambda: len(detached._crossing_log) == 2, "the crossings made while disconnected")
-    resumed = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, thresholds=thresholds,
-                                              resume_position=position, reconnect=False))
+    resumed = Collector(
+        om.entitlements.watch(
+            subject="customer-1",
+            coalesce_interval=0,
+            thresholds=thresholds,
+            resume_position=position,
+            reconnect=False,
+        )
+    )
     watches.append(resumed)
     wait_for(lambda: e.id in resumed.by_id and resumed.by_id[e.id].value.usage == 85, "the missed values")
     assert resumed.messages[0].resumed and not resumed.messages[0].snapshot
@@ -404,8 +479,14 @@ def test_resume_replays_the_threshold_crossings_made_while_disconnected_once_eac
 
     # Too old (another server run's position): a snapshot, and no crossing replayed although the value is
     # beyond both thresholds (the value shows it).
-    old = Collector(om.entitlements.watch(subject="customer-1", thresholds=thresholds,
-                                          resume_position="0123456789ab.3.abcd1234.7", reconnect=False))
+    old = Collector(
+        om.entitlements.watch(
+            subject="customer-1",
+            thresholds=thresholds,
+            resume_position="0123456789ab.3.abcd1234.7",
+            reconnect=False,
+        )
+    )
     watches.append(old)
     wait_for(lambda: old.mirror.synced, "a fresh snapshot")
     assert old.messages[0].snapshot == entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD
@@ -416,13 +497,23 @@ def test_refusals(om: OpenMeter) -> None:
     stub = entitlements_pb2_grpc.EntitlementServiceStub(om.channel)
     cases = [
         (entitlements_pb2.WatchEntitlementValuesRequest(), "subject_keys"),
-        (entitlements_pb2.WatchEntitlementValuesRequest(
-            subject_keys=["c"], thresholds=[entitlements_pb2.EntitlementThreshold(balance_below_percent=120)]),
-         "thresholds[0].balance_below_percent"),
-        (entitlements_pb2.WatchEntitlementValuesRequest(
-            subject_keys=["c"], thresholds=[entitlements_pb2.EntitlementThreshold()]), "thresholds[0]"),
-        (entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=["c"], resume_position="nope"),
-         "resume_position"),
+        (
+            entitlements_pb2.WatchEntitlementValuesRequest(
+                subject_keys=["c"],
+                thresholds=[entitlements_pb2.EntitlementThreshold(balance_below_percent=120)],
+            ),
+            "thresholds[0].balance_below_percent",
+        ),
+        (
+            entitlements_pb2.WatchEntitlementValuesRequest(
+                subject_keys=["c"], thresholds=[entitlements_pb2.EntitlementThreshold()]
+            ),
+            "thresholds[0]",
+        ),
+        (
+            entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=["c"], resume_position="nope"),
+            "resume_position",
+        ),
     ]
     for request, field in cases:
         with pytest.raises(grpc.RpcError) as info:
@@ -442,15 +533,28 @@ def test_a_reader_that_stops_reading_holds_bounded_memory(
     for s in subjects:
         om.subjects.create_entitlement(s, metered(issueAfterReset=1000))
     stub = entitlements_pb2_grpc.EntitlementServiceStub(om.channel)
-    call = stub.WatchEntitlementValues(entitlements_pb2.WatchEntitlementValuesRequest(
-        subject_keys=subjects, coalesce_interval={"nanos": 0}))
+    call = stub.WatchEntitlementValues(
+        entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=subjects, coalesce_interval={"nanos": 0})
+    )
     next(call)  # the snapshot: then stop reading
     service = clocked_server.services.watch
     wait_for(lambda: service.session_count == 1, "the session")
     session = service.sessions()[0]
     for round_ in range(30):
-        om.events.ingest([{"specversion": "1.0", "id": f"slow-{round_}-{s}", "source": "t", "type": "tokens",
-                           "subject": s, "time": START, "data": {"tokens": 1}} for s in subjects])
+        om.events.ingest(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": f"slow-{round_}-{s}",
+                    "source": "t",
+                    "type": "tokens",
+                    "subject": s,
+                    "time": START,
+                    "data": {"tokens": 1},
+                }
+                for s in subjects
+            ]
+        )
         assert session.watch.pending_count() <= len(subjects)  # one entry per entitlement at most
     clocked_server.services.watching.source.flush()
     assert session.watch.pending_count() <= len(subjects)
@@ -522,8 +626,11 @@ def test_cache_answers_from_memory_within_its_staleness_bound(om: OpenMeter, clo
         assert v is not None and v.balance == 10
         usage(om, START, 10)  # acknowledged: the cache must say so within the bound
         acked = time.monotonic()
-        wait_for(lambda: not cache.has_access("customer-1", "ai_tokens"), "the cache to see the change",
-                 deadline=cache.max_staleness + 0.05)
+        wait_for(
+            lambda: not cache.has_access("customer-1", "ai_tokens"),
+            "the cache to see the change",
+            deadline=cache.max_staleness + 0.05,
+        )
         assert time.monotonic() - acked < cache.max_staleness
         # Outside the selection: a call.
         om.subjects.create_entitlement("customer-2", {"type": "boolean", "featureKey": "sso"})
@@ -532,7 +639,9 @@ def test_cache_answers_from_memory_within_its_staleness_bound(om: OpenMeter, clo
 
 def test_cache_falls_back_to_calls_when_disconnected_and_reconnects(tmp_path: Path) -> None:
     port = free_port()
-    config = Config(listen=f"127.0.0.1:{port}", db=str(tmp_path / "m.db"), grace_seconds=1.0, log_format="text")
+    config = Config(
+        listen=f"127.0.0.1:{port}", db=str(tmp_path / "m.db"), grace_seconds=1.0, log_format="text"
+    )
     srv = MeterdServer(config).start()
     om = OpenMeter(srv.address, timeout=5)
     om.features.create({"key": "sso", "name": "SSO"})
@@ -612,5 +721,7 @@ def test_watch_messages_are_python_values(om: OpenMeter) -> None:
     assert update.computed_at == START + timedelta(seconds=30) and update.value.balance == 10
     assert first.to_dict()["updates"][0]["value"]["balance"] == 10
     with om.entitlements.cache(subject="customer-1") as cache:
-        assert cache.value("customer-1", "ai_tokens") == om.subjects.get_entitlement_value("customer-1", "ai_tokens")
+        assert cache.value("customer-1", "ai_tokens") == om.subjects.get_entitlement_value(
+            "customer-1", "ai_tokens"
+        )
         assert cache.value("customer-2", "ai_tokens") is None  # outside the selection: a call, NOT_FOUND

@@ -59,7 +59,10 @@ def test_a_snapshot_cut_after_its_first_message_is_not_resumable_as_gapless(
     om: OpenMeter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(watch_service, "SNAPSHOT_CHUNK", 2)
-    ids = {om.subjects.create_entitlement(f"s-{i}", {"type": "boolean", "featureKey": "sso"}).id for i in range(5)}
+    ids = {
+        om.subjects.create_entitlement(f"s-{i}", {"type": "boolean", "featureKey": "sso"}).id
+        for i in range(5)
+    }
     request = entitlements_pb2.WatchEntitlementValuesRequest(feature_keys=["sso"])
     call = stub(om).WatchEntitlementValues(request, timeout=30)
     first = next(call)
@@ -122,19 +125,30 @@ def test_a_resume_too_old_snapshot_claims_nothing_before_its_last_message(
     for i in range(5):
         om.subjects.create_entitlement(f"s-{i}", metered(issueAfterReset=10))
     usage(om, START, 10, subject="s-4")  # used up
-    request = entitlements_pb2.WatchEntitlementValuesRequest(feature_keys=["ai_tokens"], resume_position="0ld.7")
+    request = entitlements_pb2.WatchEntitlementValuesRequest(
+        feature_keys=["ai_tokens"], resume_position="0ld.7"
+    )
     messages = read_until_complete(stub(om).WatchEntitlementValues(request, timeout=30))
     assert [m.snapshot for m in messages] == [entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD] * 3
     assert [m.HasField("current_as_of") for m in messages] == [False, False, True]
     assert all(".s" in m.position for m in messages[:-1]) and ".s" not in messages[-1].position
 
     mirror = Mirror()  # what the cache held before the disconnect: s-4 with access, current long ago
-    mirror.apply(entitlements_pb2.WatchEntitlementValuesResponse(
-        snapshot=entitlements_pb2.WATCH_SNAPSHOT_CAUSE_INITIAL, snapshot_complete=True,
-        updates=[entitlements_pb2.EntitlementValueUpdate(
-            entitlement_id="old", subject_key="s-4", feature_key="ai_tokens",
-            value=entitlements_pb2.EntitlementValue(has_access=True, balance=10))],
-        current_as_of={"seconds": int(time.time()) - 60}))
+    mirror.apply(
+        entitlements_pb2.WatchEntitlementValuesResponse(
+            snapshot=entitlements_pb2.WATCH_SNAPSHOT_CAUSE_INITIAL,
+            snapshot_complete=True,
+            updates=[
+                entitlements_pb2.EntitlementValueUpdate(
+                    entitlement_id="old",
+                    subject_key="s-4",
+                    feature_key="ai_tokens",
+                    value=entitlements_pb2.EntitlementValue(has_access=True, balance=10),
+                )
+            ],
+            current_as_of={"seconds": int(time.time()) - 60},
+        )
+    )
     assert mirror.synced and not mirror.fresh(10)
     mirror.new_stream()
     for m in messages[:-1]:
@@ -148,13 +162,22 @@ def test_a_resume_too_old_snapshot_claims_nothing_before_its_last_message(
 def test_a_snapshot_a_reconnect_cut_short_is_dropped_not_merged() -> None:
     """Values of an unfinished snapshot never reach the next one: an entitlement deleted in between would
     otherwise live on in the cache."""
+
     def snapshot(subjects: list[str], complete: bool) -> entitlements_pb2.WatchEntitlementValuesResponse:
         return entitlements_pb2.WatchEntitlementValuesResponse(
-            snapshot=entitlements_pb2.WATCH_SNAPSHOT_CAUSE_INITIAL, snapshot_complete=complete,
-            updates=[entitlements_pb2.EntitlementValueUpdate(
-                entitlement_id=s, subject_key=s, feature_key="f",
-                value=entitlements_pb2.EntitlementValue(has_access=True)) for s in subjects],
-            **({"current_as_of": {"seconds": int(time.time())}} if complete else {}))
+            snapshot=entitlements_pb2.WATCH_SNAPSHOT_CAUSE_INITIAL,
+            snapshot_complete=complete,
+            updates=[
+                entitlements_pb2.EntitlementValueUpdate(
+                    entitlement_id=s,
+                    subject_key=s,
+                    feature_key="f",
+                    value=entitlements_pb2.EntitlementValue(has_access=True),
+                )
+                for s in subjects
+            ],
+            **({"current_as_of": {"seconds": int(time.time())}} if complete else {}),
+        )
 
     mirror = Mirror()
     mirror.apply(snapshot(["a", "gone"], complete=False))
@@ -175,7 +198,9 @@ def test_time_that_passed_while_disconnected_reaches_a_gapless_resume(om: OpenMe
     position = first.messages[-1].position
     first.close()
     clock.advance(days=1)  # a new usage period: the balance is 100 again, with no change in the log
-    resumed = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, resume_position=position))
+    resumed = Collector(
+        om.entitlements.watch(subject="customer-1", coalesce_interval=0, resume_position=position)
+    )
     try:
         wait_for(lambda: e.id in resumed.by_id, "the value changed by time")
         assert resumed.messages[0].resumed
@@ -215,7 +240,9 @@ def test_a_future_dated_event_reaches_watches_after_a_restart_and_after_resume_t
             create_meter(om)
             om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
             e = om.subjects.create_entitlement("customer-1", metered(issueAfterReset=100))
-            before = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0, reconnect=False))
+            before = Collector(
+                om.entitlements.watch(subject="customer-1", coalesce_interval=0, reconnect=False)
+            )
             wait_for(lambda: before.mirror.synced, "a watch before the event")
             position = before.messages[-1].position
             future_event(om, clock)  # the value changes only when its minute starts: nothing sent yet
@@ -224,8 +251,9 @@ def test_a_future_dated_event_reaches_watches_after_a_restart_and_after_resume_t
         srv = MeterdServer(server_config, clock=clock).start()  # a new run: the ingest's change is gone
         with OpenMeter(srv.address, timeout=30) as om:
             fresh = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0))
-            old = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0,
-                                                  resume_position=position))
+            old = Collector(
+                om.entitlements.watch(subject="customer-1", coalesce_interval=0, resume_position=position)
+            )
             try:
                 wait_for(lambda: fresh.mirror.synced and old.mirror.synced, "both snapshots")
                 assert old.messages[0].snapshot == entitlements_pb2.WATCH_SNAPSHOT_CAUSE_RESUME_TOO_OLD
@@ -246,9 +274,20 @@ def test_future_dated_events_beyond_a_first_minute_keep_coming(om: OpenMeter, cl
     w = Collector(om.entitlements.watch(subject="customer-1", coalesce_interval=0))
     try:
         wait_for(lambda: w.mirror.synced, "the initial snapshot")
-        om.events.ingest([{"specversion": "1.0", "id": f"ahead-{m}", "source": "test", "type": "tokens",
-                           "subject": "customer-1", "time": clock() + timedelta(minutes=m), "data": {"tokens": m}}
-                          for m in (2, 4, 9)])
+        om.events.ingest(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": f"ahead-{m}",
+                    "source": "test",
+                    "type": "tokens",
+                    "subject": "customer-1",
+                    "time": clock() + timedelta(minutes=m),
+                    "data": {"tokens": m},
+                }
+                for m in (2, 4, 9)
+            ]
+        )
         for minutes, expected in ((3, 2), (5, 6), (10, 15)):
             clock.set(START + timedelta(seconds=30, minutes=minutes))
             wait_for(lambda expected=expected: w.by_id[e.id].value.usage == expected, f"usage {expected}")
@@ -298,18 +337,37 @@ def test_malformed_resume_positions_are_invalid_argument(om: OpenMeter) -> None:
     call = stub(om).WatchEntitlementValues(entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=["c"]))
     epoch = next(call).position.split(".")[0]
     call.cancel()
-    for bad in (f"{epoch}.²", f"{epoch}." + "9" * 5000, f"{epoch}.١٢", "é.1", f"{epoch}.1.x y.2", f"{epoch}.-1",
-                f"{epoch}.1.abc", "." * 40, f"{epoch}.s"):
+    for bad in (
+        f"{epoch}.²",
+        f"{epoch}." + "9" * 5000,
+        f"{epoch}.١٢",
+        "é.1",
+        f"{epoch}.1.x y.2",
+        f"{epoch}.-1",
+        f"{epoch}.1.abc",
+        "." * 40,
+        f"{epoch}.s",
+    ):
         with pytest.raises(grpc.RpcError) as info:
-            next(iter(stub(om).WatchEntitlementValues(
-                entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=["c"], resume_position=bad), timeout=10)))
+            next(
+                iter(
+                    stub(om).WatchEntitlementValues(
+                        entitlements_pb2.WatchEntitlementValuesRequest(
+                            subject_keys=["c"], resume_position=bad
+                        ),
+                        timeout=10,
+                    )
+                )
+            )
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad[:40]
         assert "resume_position" in (info.value.details() or "")
 
 
 def test_counts_are_checked_before_anything_is_converted(om: OpenMeter) -> None:
     huge = entitlements_pb2.WatchEntitlementValuesRequest(
-        subject_keys=["c"], thresholds=[entitlements_pb2.EntitlementThreshold(usage_above=i) for i in range(200_000)])
+        subject_keys=["c"],
+        thresholds=[entitlements_pb2.EntitlementThreshold(usage_above=i) for i in range(200_000)],
+    )
     with pytest.raises(grpc.RpcError) as info:
         next(iter(stub(om).WatchEntitlementValues(huge, timeout=30)))
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -328,13 +386,16 @@ def test_a_selection_of_forty_thousand_keys_is_served(om: OpenMeter) -> None:
     features = [f"feature_{i}" for i in range(40_000)] + ["sso"]
     e = om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
     call = stub(om).WatchEntitlementValues(
-        entitlements_pb2.WatchEntitlementValuesRequest(feature_keys=features), timeout=60)
+        entitlements_pb2.WatchEntitlementValuesRequest(feature_keys=features), timeout=60
+    )
     (first,) = read_until_complete(call)
     call.cancel()
     assert [u.entitlement_id for u in first.updates] == [e.id]
     subjects = [f"subject-{i}" for i in range(40_000)] + ["customer-1"]
     call = stub(om).WatchEntitlementValues(
-        entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=subjects, feature_keys=features), timeout=120)
+        entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=subjects, feature_keys=features),
+        timeout=120,
+    )
     (first,) = read_until_complete(call)
     call.cancel()
     assert [u.entitlement_id for u in first.updates] == [e.id]
@@ -371,8 +432,13 @@ def test_watch_streams_count_towards_max_streams(server_config: Config) -> None:
             wait_for(lambda: all(w.mirror.synced for w in watches), "two watches")
             assert srv.serving.open_streams == 2
             with pytest.raises(grpc.RpcError) as info:
-                next(iter(stub(om).WatchEntitlementValues(
-                    entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=["a"]), timeout=10)))
+                next(
+                    iter(
+                        stub(om).WatchEntitlementValues(
+                            entitlements_pb2.WatchEntitlementValuesRequest(subject_keys=["a"]), timeout=10
+                        )
+                    )
+                )
             assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
             assert "max_streams" in (info.value.details() or "")
             watches[0].close()
@@ -389,8 +455,12 @@ def test_watch_streams_count_towards_max_streams(server_config: Config) -> None:
 @pytest.fixture
 def replicas(pg_url: str, clock: Clock) -> Iterator[tuple[OpenMeter, OpenMeter]]:
     clock.set(START + timedelta(seconds=30))
-    servers = [MeterdServer(Config(listen="127.0.0.1:0", db=pg_url, grace_seconds=2.0, log_format="text"),
-                            clock=clock).start() for _ in range(2)]
+    servers = [
+        MeterdServer(
+            Config(listen="127.0.0.1:0", db=pg_url, grace_seconds=2.0, log_format="text"), clock=clock
+        ).start()
+        for _ in range(2)
+    ]
     clients = [OpenMeter(s.address, timeout=60) for s in servers]
     try:
         for s in servers:
@@ -415,10 +485,31 @@ def test_a_future_dated_event_in_a_change_too_big_for_one_notify_reaches_another
         wait_for(lambda: w.mirror.synced, "the snapshot on B")
         ahead = clock() + timedelta(minutes=5)
         # 2,500 subjects: sent to B as "usage of this type for every subject", with no minutes named.
-        a.events.ingest([{"specversion": "1.0", "id": f"crowd-{i}", "source": "test", "type": "tokens",
-                          "subject": f"crowd-{i}", "time": START, "data": {"tokens": 1}} for i in range(2500)] + [
-            {"specversion": "1.0", "id": "ahead", "source": "test", "type": "tokens", "subject": "customer-1",
-             "time": ahead, "data": {"tokens": 7}}])
+        a.events.ingest(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": f"crowd-{i}",
+                    "source": "test",
+                    "type": "tokens",
+                    "subject": f"crowd-{i}",
+                    "time": START,
+                    "data": {"tokens": 1},
+                }
+                for i in range(2500)
+            ]
+            + [
+                {
+                    "specversion": "1.0",
+                    "id": "ahead",
+                    "source": "test",
+                    "type": "tokens",
+                    "subject": "customer-1",
+                    "time": ahead,
+                    "data": {"tokens": 7},
+                }
+            ]
+        )
         clock.advance(minutes=6)
         assert b.subjects.get_entitlement_value("customer-1", e.id).usage == 7
         wait_for(lambda: w.by_id[e.id].value.usage == 7, "B's watcher to count the future-dated event")
@@ -431,7 +522,9 @@ def test_a_cache_through_a_restart_reads_calls_until_current_again(tmp_path: Pat
     snapshot is complete, answers come from calls; then from memory again, with every change made
     meanwhile (here: the balance used up while the cache could not reach the new run)."""
     port = free_port()
-    config = Config(listen=f"127.0.0.1:{port}", db=str(tmp_path / "m.db"), grace_seconds=1.0, log_format="text")
+    config = Config(
+        listen=f"127.0.0.1:{port}", db=str(tmp_path / "m.db"), grace_seconds=1.0, log_format="text"
+    )
     srv = MeterdServer(config).start()
     om = OpenMeter(srv.address, timeout=10)
     proxy = CuttingProxy(srv.address)
@@ -439,15 +532,25 @@ def test_a_cache_through_a_restart_reads_calls_until_current_again(tmp_path: Pat
         create_meter(om)
         om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
         om.subjects.create_entitlement("c", metered(issueAfterReset=5))
-        with OpenMeter(proxy.address, timeout=10) as via_proxy, \
-                via_proxy.entitlements.cache(subject="c", max_staleness=0.5) as cache:
+        with (
+            OpenMeter(proxy.address, timeout=10) as via_proxy,
+            via_proxy.entitlements.cache(subject="c", max_staleness=0.5) as cache,
+        ):
             assert cache.fresh and cache.has_access("c", "ai_tokens")
             proxy.refusing = True
             srv.stop(0)
             wait_for(lambda: not cache.fresh, "the cache to stop answering from memory")
             srv = MeterdServer(config).start()
-            om.events.ingest({"specversion": "1.0", "id": "all", "source": "t", "type": "tokens", "subject": "c",
-                              "data": {"tokens": 5}})
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": "all",
+                    "source": "t",
+                    "type": "tokens",
+                    "subject": "c",
+                    "data": {"tokens": 5},
+                }
+            )
             assert not cache.fresh
             with pytest.raises(UnavailableError):  # a call (which the proxy refuses), not the old value
                 cache.has_access("c", "ai_tokens")
@@ -455,9 +558,14 @@ def test_a_cache_through_a_restart_reads_calls_until_current_again(tmp_path: Pat
             end = time.monotonic() + 30
             while not cache.fresh:
                 with contextlib.suppress(UnavailableError):  # the call may meet the proxy refusing
-                    assert not cache.has_access("c", "ai_tokens")  # a call, or memory once current: never True
+                    assert not cache.has_access(
+                        "c", "ai_tokens"
+                    )  # a call, or memory once current: never True
                 assert time.monotonic() < end, "the cache never caught up with the new run"
-            assert not cache.has_access("c", "ai_tokens") and not cache.mirror.values[("c", "ai_tokens")].has_access
+            assert (
+                not cache.has_access("c", "ai_tokens")
+                and not cache.mirror.values[("c", "ai_tokens")].has_access
+            )
     finally:
         proxy.close()
         om.close()

@@ -28,8 +28,12 @@ def listening(server: MeterdServer) -> bool:
 @pytest.fixture
 def pair(pg_url: str, clock: Clock) -> Iterator[tuple[OpenMeter, OpenMeter, MeterdServer]]:
     clock.set(START + timedelta(seconds=30))
-    servers = [MeterdServer(Config(listen="127.0.0.1:0", db=pg_url, grace_seconds=2.0, log_format="text"),
-                            clock=clock).start() for _ in range(2)]
+    servers = [
+        MeterdServer(
+            Config(listen="127.0.0.1:0", db=pg_url, grace_seconds=2.0, log_format="text"), clock=clock
+        ).start()
+        for _ in range(2)
+    ]
     clients = [OpenMeter(s.address, timeout=30) for s in servers]
     try:
         for s in servers:
@@ -61,8 +65,11 @@ def test_changes_made_through_one_replica_reach_watchers_on_another(
         usage(a, START, 30)
         agrees("usage ingested through A")
         assert w.by_id[e.id].value.usage == 30 and w.by_id[e.id].value.balance == 70
-        g = a.subjects.create_entitlement_grant("customer-1", "ai_tokens", {
-            "amount": 50, "effectiveAt": START, "expiration": {"duration": "DAY", "count": 3}})
+        g = a.subjects.create_entitlement_grant(
+            "customer-1",
+            "ai_tokens",
+            {"amount": 50, "effectiveAt": START, "expiration": {"duration": "DAY", "count": 3}},
+        )
         agrees("a grant created through A")
         assert w.by_id[e.id].value.balance == 120
         clock.advance(hours=2)
@@ -74,11 +81,31 @@ def test_changes_made_through_one_replica_reach_watchers_on_another(
         agrees("a void through A")
 
         # One ingest naming far more subjects than a NOTIFY payload holds: still reaches B.
-        a.events.ingest([{"specversion": "1.0", "id": f"many-{i}", "source": "test", "type": "tokens",
-                          "subject": f"someone-else-with-a-rather-long-subject-key-{i}", "time": START,
-                          "data": {"tokens": 1}} for i in range(3000)] + [
-            {"specversion": "1.0", "id": "many-last", "source": "test", "type": "tokens",
-             "subject": "customer-1", "time": START, "data": {"tokens": 4}}])
+        a.events.ingest(
+            [
+                {
+                    "specversion": "1.0",
+                    "id": f"many-{i}",
+                    "source": "test",
+                    "type": "tokens",
+                    "subject": f"someone-else-with-a-rather-long-subject-key-{i}",
+                    "time": START,
+                    "data": {"tokens": 1},
+                }
+                for i in range(3000)
+            ]
+            + [
+                {
+                    "specversion": "1.0",
+                    "id": "many-last",
+                    "source": "test",
+                    "type": "tokens",
+                    "subject": "customer-1",
+                    "time": START,
+                    "data": {"tokens": 4},
+                }
+            ]
+        )
         agrees("usage in an ingest too big for one notification")
         assert w.by_id[e.id].value.usage == 39
 
@@ -86,12 +113,16 @@ def test_changes_made_through_one_replica_reach_watchers_on_another(
         channel = server_b.services.watching.remote._channel
         assert channel.connects == 1
         with psycopg.connect(pg_url, autocommit=True) as conn:
-            killed = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE query LIKE 'LISTEN%%' AND pid <> pg_backend_pid()").fetchall()
+            killed = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%%' AND pid <> pg_backend_pid()"
+            ).fetchall()
         assert len(killed) == 2  # A's and B's listeners
         wait_for(lambda: channel.connects == 2 and listening(server_b), "the listener to reconnect")
         a.subjects.reset_entitlement_usage("customer-1", "ai_tokens")
-        wait_for(lambda: listening(server_b) and w.by_id[e.id].value.usage == 0, "a reset after the reconnect")
+        wait_for(
+            lambda: listening(server_b) and w.by_id[e.id].value.usage == 0, "a reset after the reconnect"
+        )
         agrees("a reset through A after B reconnected")
         assert w.error is None
     finally:

@@ -29,8 +29,14 @@ ZONE = "Asia/Kolkata"  # +05:30: the page's days are not UTC days
 DAYS = 14  # the page's default
 DASHBOARD = ROOT / "examples" / "dashboard"
 # Chromium as root needs --no-sandbox; the rest keep it from reaching for the network at start (closed here).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 WAIT_MS = 30_000  # every wait on the page is for a condition, bounded by this deadline
 
 
@@ -57,7 +63,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def site() -> Iterator[str]:
     """examples/dashboard served by a plain static server: the page's origin, not meterd's."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(DASHBOARD)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(DASHBOARD))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -81,14 +89,42 @@ def browser() -> Iterator[Any]:
 def usage_events(now: datetime) -> list[dict[str, Any]]:
     """customer-1's usage on several days of the last two weeks (and noise the page must not show)."""
     events = []
-    for i, (days_ago, tokens) in enumerate([(0, 120), (0, 30), (1, 400), (3, 75), (3, 25.5), (6, 1234), (12, 9)]):
-        events.append({"specversion": "1.0", "id": f"u{i}", "source": "dash", "type": "prompt",
-                       "subject": "customer-1", "time": now - timedelta(days=days_ago, minutes=2),
-                       "data": {"tokens": tokens}})
-    events.append({"specversion": "1.0", "id": "other", "source": "dash", "type": "prompt", "subject": "customer-2",
-                   "time": now - timedelta(minutes=2), "data": {"tokens": 5000}})
-    events.append({"specversion": "1.0", "id": "old", "source": "dash", "type": "prompt", "subject": "customer-1",
-                   "time": now - timedelta(days=40), "data": {"tokens": 7777}})
+    for i, (days_ago, tokens) in enumerate(
+        [(0, 120), (0, 30), (1, 400), (3, 75), (3, 25.5), (6, 1234), (12, 9)]
+    ):
+        events.append(
+            {
+                "specversion": "1.0",
+                "id": f"u{i}",
+                "source": "dash",
+                "type": "prompt",
+                "subject": "customer-1",
+                "time": now - timedelta(days=days_ago, minutes=2),
+                "data": {"tokens": tokens},
+            }
+        )
+    events.append(
+        {
+            "specversion": "1.0",
+            "id": "other",
+            "source": "dash",
+            "type": "prompt",
+            "subject": "customer-2",
+            "time": now - timedelta(minutes=2),
+            "data": {"tokens": 5000},
+        }
+    )
+    events.append(
+        {
+            "specversion": "1.0",
+            "id": "old",
+            "source": "dash",
+            "type": "prompt",
+            "subject": "customer-1",
+            "time": now - timedelta(days=40),
+            "data": {"tokens": 7777},
+        }
+    )
     return events
 
 
@@ -97,8 +133,9 @@ def expected_days(om: OpenMeter, now: datetime) -> tuple[datetime, dict[str, flo
     zone = ZoneInfo(ZONE)
     today = now.astimezone(zone).date()
     first = datetime.combine(today - timedelta(days=DAYS - 1), datetime.min.time(), zone)
-    rows = om.meters.query("tokens", subject=["customer-1"], from_=first, window_size=WindowSize.DAY,
-                           window_time_zone=ZONE).rows
+    rows = om.meters.query(
+        "tokens", subject=["customer-1"], from_=first, window_size=WindowSize.DAY, window_time_zone=ZONE
+    ).rows
     return first, {r.window_start.astimezone(zone).date().isoformat(): r.value for r in rows}
 
 
@@ -110,25 +147,39 @@ def label(value: float) -> str:
 def test_the_dashboard_plots_usage_and_follows_the_balance(tmp_path: Path, site: str, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    config = Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", db=str(tmp_path / "m.db"), admin_key=KEY,
-                    grace_seconds=2.0, log_format="text", cors_allowed_origins=[site],
-                    meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM",
-                             "valueProperty": "$.tokens"}])
+    config = Config(
+        listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        db=str(tmp_path / "m.db"),
+        admin_key=KEY,
+        grace_seconds=2.0,
+        log_format="text",
+        cors_allowed_origins=[site],
+        meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens"}],
+    )
     server = MeterdServer(config).start()
     try:
         with OpenMeter(server.address, api_key=KEY, timeout=30) as om:
             om.features.create({"key": "ai_tokens", "name": "AI tokens", "meterSlug": "tokens"})
             now = datetime.now(UTC)
             om.events.ingest(usage_events(now))
-            om.subjects.create_entitlement("customer-1", {
-                "type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH"},
-                "issueAfterReset": 10_000})
+            om.subjects.create_entitlement(
+                "customer-1",
+                {
+                    "type": "metered",
+                    "featureKey": "ai_tokens",
+                    "usagePeriod": {"interval": "MONTH"},
+                    "issueAfterReset": 10_000,
+                },
+            )
             token = om.portal.create_token(subject="customer-1", allowed_meter_slugs=["tokens"]).token
             first, expected = expected_days(om, now)
             assert len(expected) >= 3 and all(v > 0 for v in expected.values())
             balance = om.subjects.get_entitlement_value("customer-1", "ai_tokens").balance
 
-            context = browser.new_context(timezone_id=ZONE, locale="en-US", viewport={"width": 1200, "height": 900})
+            context = browser.new_context(
+                timezone_id=ZONE, locale="en-US", viewport={"width": 1200, "height": 900}
+            )
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -145,7 +196,8 @@ def test_the_dashboard_plots_usage_and_follows_the_balance(tmp_path: Path, site:
             bars = page.eval_on_selector_all(
                 "#chart g.day",
                 "els => els.map(e => [e.dataset.day, Number(e.dataset.value),"
-                " e.querySelector('.bar-label') ? e.querySelector('.bar-label').textContent : null])")
+                " e.querySelector('.bar-label') ? e.querySelector('.bar-label').textContent : null])",
+            )
             assert len(bars) == DAYS and bars[0][0] == first.date().isoformat()
             shown = {day: value for day, value, _ in bars if value}
             assert shown == expected  # the chart's numbers are the meter query's
@@ -154,16 +206,25 @@ def test_the_dashboard_plots_usage_and_follows_the_balance(tmp_path: Path, site:
             assert page.get_attribute("#chart svg", "aria-label") == "tokens per day"
 
             # Usage ingested now: the live balance moves (Server-Sent Events), and the chart follows.
-            om.events.ingest({"specversion": "1.0", "id": "live-1", "source": "dash", "type": "prompt",
-                              "subject": "customer-1", "data": {"tokens": 500}})
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": "live-1",
+                    "source": "dash",
+                    "type": "prompt",
+                    "subject": "customer-1",
+                    "data": {"tokens": 500},
+                }
+            )
             after = om.subjects.get_entitlement_value("customer-1", "ai_tokens").balance
             assert after == balance - 500
             expect(amount).to_have_text(label(after), timeout=WAIT_MS)
             today = datetime.now(UTC).astimezone(ZoneInfo(ZONE)).date().isoformat()
             _, refreshed = expected_days(om, now)
             today_bar = page.locator(f'#chart g.day[data-day="{today}"]')
-            expect(today_bar).to_have_attribute("data-value", str(refreshed[today]).removesuffix(".0"),
-                                                timeout=WAIT_MS)
+            expect(today_bar).to_have_attribute(
+                "data-value", str(refreshed[today]).removesuffix(".0"), timeout=WAIT_MS
+            )
 
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -179,10 +240,15 @@ def test_an_origin_not_allowed_is_kept_out_by_the_browser(tmp_path: Path, site: 
     """The same page from an origin meterd does not list: the browser refuses the page the answers."""
     from playwright.sync_api import expect
 
-    config = Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", db=str(tmp_path / "m.db"), grace_seconds=2.0,
-                    log_format="text", cors_allowed_origins=["https://somewhere.else.example"],
-                    meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM",
-                             "valueProperty": "$.tokens"}])
+    config = Config(
+        listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        db=str(tmp_path / "m.db"),
+        grace_seconds=2.0,
+        log_format="text",
+        cors_allowed_origins=["https://somewhere.else.example"],
+        meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens"}],
+    )
     server = MeterdServer(config).start()
     try:
         with OpenMeter(server.address, timeout=30) as om:
@@ -201,17 +267,30 @@ def test_the_dashboard_served_by_meterd_needs_no_cors(tmp_path: Path, browser: A
     """make run's way: the page at meterd's own /dashboard/, the token in the address's fragment."""
     from playwright.sync_api import expect
 
-    config = Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", db=str(tmp_path / "m.db"), grace_seconds=2.0,
-                    log_format="text", dashboard_dir=str(DASHBOARD),
-                    meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM",
-                             "valueProperty": "$.tokens"}])
+    config = Config(
+        listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        db=str(tmp_path / "m.db"),
+        grace_seconds=2.0,
+        log_format="text",
+        dashboard_dir=str(DASHBOARD),
+        meters=[{"slug": "tokens", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens"}],
+    )
     server = MeterdServer(config).start()
     try:
         with OpenMeter(server.address, timeout=30) as om:
             om.features.create({"key": "sso", "name": "SSO"})
             om.subjects.create_entitlement("customer-1", {"type": "boolean", "featureKey": "sso"})
-            om.events.ingest({"specversion": "1.0", "id": "e1", "source": "dash", "type": "prompt",
-                              "subject": "customer-1", "data": {"tokens": 42}})
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": "e1",
+                    "source": "dash",
+                    "type": "prompt",
+                    "subject": "customer-1",
+                    "data": {"tokens": 42},
+                }
+            )
             token = om.portal.create_token(subject="customer-1", allowed_meter_slugs=["tokens"]).token
         page = browser.new_page()
         page.goto(f"http://{server.http_address}/dashboard/#token={token}")

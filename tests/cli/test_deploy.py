@@ -50,7 +50,9 @@ def test_the_dockerfile_runs_as_non_root_with_a_volume_and_a_health_check() -> N
     kinds = [kind for kind, _ in found]
     users = [args for kind, args in found if kind == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
-    assert kinds.index("USER") > max(i for i, (k, _) in enumerate(found) if k == "RUN")  # no RUN as root after
+    assert kinds.index("USER") > max(
+        i for i, (k, _) in enumerate(found) if k == "RUN"
+    )  # no RUN as root after
     assert any(kind == "VOLUME" and "/var/lib/meterd" in args for kind, args in found)
     for kind, args in found:
         if kind == "COPY" and not args.startswith("--from"):
@@ -65,15 +67,24 @@ def test_the_containers_settings_and_health_check_are_what_meterd_accepts(tmp_pa
         if kind == "ENV":
             env.update(dict(part.split("=", 1) for part in shlex.split(args)))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("METERD_")}
-    checked = subprocess.run([sys.executable, "-m", "meterd.server", "config", "check", "/dev/null"],
-                             env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    checked = subprocess.run(
+        [sys.executable, "-m", "meterd.server", "config", "check", "/dev/null"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert checked.returncode == 0, checked.stderr
     [health] = [args for kind, args in found if kind == "HEALTHCHECK"]
     command = health.split(" CMD ", 1)[1]
     argv = json.loads(command)  # the exec form is a JSON list
     assert argv[:2] == ["meterd", "health"]
-    helped = subprocess.run([sys.executable, "-m", "meterd.server", *argv[1:], "--help"], capture_output=True,
-                            text=True, timeout=60)
+    helped = subprocess.run(
+        [sys.executable, "-m", "meterd.server", *argv[1:], "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert helped.returncode == 0, helped.stderr  # every option of the health check exists
     [entry] = [args for kind, args in found if kind == "ENTRYPOINT"]
     [cmd] = [args for kind, args in found if kind == "CMD"]

@@ -26,10 +26,17 @@ from meterd.server.config import Config
 from meterd.server.store.sqlite.backup import BackupError, backup
 
 
-def meterd(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def meterd(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("METERD_")}
-    return subprocess.run([sys.executable, "-m", "meterd.server", *args], capture_output=True, text=True,
-                          env={**clean, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "meterd.server", *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def test_version() -> None:
@@ -56,7 +63,10 @@ def test_config_check_accepts_the_example_and_refuses_a_typo(tmp_path: Path) -> 
 def test_config_check_warns_about_the_old_key_variable(tmp_path: Path) -> None:
     result = meterd("config", "check", str(ROOT / "examples" / "meterd.yaml"), env={"METERD_ADMIN_KEY": "k"})
     assert result.returncode == 0
-    assert result.stderr.strip() == "warning: METERD_ADMIN_KEY is deprecated: set METERD_API_KEY instead (read for now)"
+    assert (
+        result.stderr.strip()
+        == "warning: METERD_ADMIN_KEY is deprecated: set METERD_API_KEY instead (read for now)"
+    )
     assert "auth on" in result.stdout
 
 
@@ -76,12 +86,17 @@ def test_serve_refuses_a_bad_config_in_one_line_per_problem_without_starting(tmp
     broken.write_text("server:\n  listen: [1\n")
     result = meterd("serve", "--config", str(broken), "--db", str(tmp_path / "m.db"), timeout=30)
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [f"config error: {broken}:3:1: invalid YAML: expected ',' or ']', but got "
-                                          "'<stream end>' (while parsing a flow sequence)"]
-    env_problem = meterd("serve", "--db", str(tmp_path / "m.db"), env={"METERD_GRACE_SECONDS": "soon"}, timeout=30)
+    assert result.stderr.splitlines() == [
+        f"config error: {broken}:3:1: invalid YAML: expected ',' or ']', but got "
+        "'<stream end>' (while parsing a flow sequence)"
+    ]
+    env_problem = meterd(
+        "serve", "--db", str(tmp_path / "m.db"), env={"METERD_GRACE_SECONDS": "soon"}, timeout=30
+    )
     assert env_problem.returncode == 2
-    assert env_problem.stderr.startswith("config error: METERD_GRACE_SECONDS (server.grace_seconds): input should "
-                                         "be a valid number")
+    assert env_problem.stderr.startswith(
+        "config error: METERD_GRACE_SECONDS (server.grace_seconds): input should be a valid number"
+    )
     assert "Traceback" not in env_problem.stderr
     assert not (tmp_path / "m.db").exists()
 
@@ -114,10 +129,24 @@ def test_reflection_v1_lists_the_services_beside_v1alpha(server: MeterdServer) -
             )
             [reply] = list(call(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10))
             names = {s.name for s in reply.list_services_response.service}
-            assert {"meterd.v1.EventService", "grpc.reflection.v1.ServerReflection",
-                    "grpc.reflection.v1alpha.ServerReflection", "grpc.health.v1.Health"} <= names
-            [reply] = list(call(iter([reflection_pb2.ServerReflectionRequest(
-                file_containing_symbol="meterd.v1.MeterService")]), timeout=10))
+            assert {
+                "meterd.v1.EventService",
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+                "grpc.health.v1.Health",
+            } <= names
+            [reply] = list(
+                call(
+                    iter(
+                        [
+                            reflection_pb2.ServerReflectionRequest(
+                                file_containing_symbol="meterd.v1.MeterService"
+                            )
+                        ]
+                    ),
+                    timeout=10,
+                )
+            )
             assert reply.file_descriptor_response.file_descriptor_proto
 
 
@@ -141,8 +170,9 @@ def copy_counts(path: Path) -> tuple[int, int]:
     return events, int(sum(row.value for row in rows))
 
 
-def test_backup_during_a_stream_is_consistent_and_verified(metered: Config, server: MeterdServer,
-                                                           tmp_path: Path) -> None:
+def test_backup_during_a_stream_is_consistent_and_verified(
+    metered: Config, server: MeterdServer, tmp_path: Path
+) -> None:
     total, batch = 40_000, 500
     acked_before: list[int] = []
     with OpenMeter(server.address, timeout=60) as om:
@@ -173,13 +203,14 @@ def test_backup_during_a_stream_is_consistent_and_verified(metered: Config, serv
     for copy, acked in zip(copies, acked_before, strict=True):
         assert copy.path.stat().st_mode & 0o777 == 0o600
         events, metered_count = copy_counts(copy.path)
-        assert acked <= events <= total           # everything acknowledged before the copy is in it
-        assert metered_count == events            # raw events and pre-aggregates from one committed state
+        assert acked <= events <= total  # everything acknowledged before the copy is in it
+        assert metered_count == events  # raw events and pre-aggregates from one committed state
         assert copy.tables["events"] == events
 
 
-def test_backup_command_verifies_and_refuses_to_overwrite(metered: Config, server: MeterdServer,
-                                                          tmp_path: Path) -> None:
+def test_backup_command_verifies_and_refuses_to_overwrite(
+    metered: Config, server: MeterdServer, tmp_path: Path
+) -> None:
     with OpenMeter(server.address) as om:
         om.events.ingest([{"id": str(i), "source": "b", "type": "call", "subject": "s"} for i in range(10)])
     dest = tmp_path / "backup.db"
@@ -206,6 +237,7 @@ def test_text_logs_carry_the_same_fields_as_json_logs() -> None:
     as_json = json.loads(logs.JsonFormatter().format(record))
     text = logs.TextFormatter().format(record)
     assert set(as_json) == {"ts", "level", "logger", "msg", "address", "tls", "note"}
-    assert text == (f"{as_json['ts']} WARNING meterd.server: meterd listening address=127.0.0.1:1 tls=true "
-                    'note="two words"')
-
+    assert text == (
+        f"{as_json['ts']} WARNING meterd.server: meterd listening address=127.0.0.1:1 tls=true "
+        'note="two words"'
+    )

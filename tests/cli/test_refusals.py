@@ -23,10 +23,17 @@ from meterd.server.config import Config
 SECRET = "s3cret-Pa55word"
 
 
-def meterd(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def meterd(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("METERD_")}
-    return subprocess.run([sys.executable, "-m", "meterd.server", *args], capture_output=True, text=True,
-                          env={**clean, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "meterd.server", *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=timeout,
+    )
 
 
 # -- every setting bounded, refused alike by config check and serve ------------------------------------------
@@ -48,15 +55,22 @@ OUT_OF_BOUNDS = [
 ]
 
 
-@pytest.mark.parametrize(("variable", "value"), OUT_OF_BOUNDS, ids=[f"{v}={x[:12]}" for v, x in OUT_OF_BOUNDS])
+@pytest.mark.parametrize(
+    ("variable", "value"), OUT_OF_BOUNDS, ids=[f"{v}={x[:12]}" for v, x in OUT_OF_BOUNDS]
+)
 def test_config_check_and_serve_refuse_the_same_values_without_printing_them(
-        tmp_path: Path, variable: str, value: str) -> None:
+    tmp_path: Path, variable: str, value: str
+) -> None:
     env = {variable: value}
     checked = meterd("config", "check", "/dev/null", env=env)
     flags = {"METERD_LISTEN": ["--db", str(tmp_path / "m.db")], "METERD_DB": ["--listen", "127.0.0.1:0"]}
     # (a flag would win over its variable)
-    served = meterd("serve", *flags.get(variable, ["--listen", "127.0.0.1:0", "--db", str(tmp_path / "m.db")]),
-                    env=env, timeout=30)
+    served = meterd(
+        "serve",
+        *flags.get(variable, ["--listen", "127.0.0.1:0", "--db", str(tmp_path / "m.db")]),
+        env=env,
+        timeout=30,
+    )
     assert (checked.returncode, served.returncode) == (2, 2), (checked.stderr, served.stderr)
     assert checked.stderr == served.stderr
     [line] = checked.stderr.splitlines()
@@ -71,34 +85,53 @@ def test_a_numeric_admin_key_in_yaml_is_refused_without_being_printed(tmp_path: 
     result = meterd("config", "check", str(config))
     assert result.returncode == 2
     assert "123456789012345" not in result.stderr
-    assert result.stderr.strip() == (f"config error: {config}: auth.admin_key: must be text (quote it in YAML: a "
-                                     "number or a date is read as one)")
+    assert result.stderr.strip() == (
+        f"config error: {config}: auth.admin_key: must be text (quote it in YAML: a "
+        "number or a date is read as one)"
+    )
 
 
 def test_tls_files_that_grpc_would_refuse_are_config_errors(tmp_path: Path) -> None:
     pki, other = make_pki(tmp_path / "a"), make_pki(tmp_path / "b")
     cases = [
-        ({"METERD_TLS_CERT": str(pki.server_cert), "METERD_TLS_KEY": str(other.server_key)},
-         "tls.key: is not the private key of tls.cert"),
-        ({"METERD_TLS_CERT": str(pki.server_key), "METERD_TLS_KEY": str(pki.server_key)},
-         "tls.cert: is not a PEM certificate"),
-        ({"METERD_TLS_CERT": str(pki.server_cert), "METERD_TLS_KEY": str(pki.server_cert)},
-         "tls.key: is not an unencrypted PEM private key"),
-        ({"METERD_TLS_CERT": str(pki.server_cert), "METERD_TLS_KEY": str(pki.server_key),
-          "METERD_TLS_CLIENT_CA": str(pki.server_key)}, "tls.client_ca: is not a PEM bundle of CA certificates"),
+        (
+            {"METERD_TLS_CERT": str(pki.server_cert), "METERD_TLS_KEY": str(other.server_key)},
+            "tls.key: is not the private key of tls.cert",
+        ),
+        (
+            {"METERD_TLS_CERT": str(pki.server_key), "METERD_TLS_KEY": str(pki.server_key)},
+            "tls.cert: is not a PEM certificate",
+        ),
+        (
+            {"METERD_TLS_CERT": str(pki.server_cert), "METERD_TLS_KEY": str(pki.server_cert)},
+            "tls.key: is not an unencrypted PEM private key",
+        ),
+        (
+            {
+                "METERD_TLS_CERT": str(pki.server_cert),
+                "METERD_TLS_KEY": str(pki.server_key),
+                "METERD_TLS_CLIENT_CA": str(pki.server_key),
+            },
+            "tls.client_ca: is not a PEM bundle of CA certificates",
+        ),
     ]
     for env, message in cases:
         checked = meterd("config", "check", "/dev/null", env=env)
         served = meterd("serve", "--listen", "127.0.0.1:0", "--db", str(tmp_path / "m.db"), env=env)
         assert (checked.returncode, served.returncode) == (2, 2), message
         assert checked.stderr.strip() == served.stderr.strip() == f"config error: {message}"
-    good = {"METERD_TLS_CERT": str(pki.server_cert), "METERD_TLS_KEY": str(pki.server_key),
-            "METERD_TLS_CLIENT_CA": str(pki.ca)}
+    good = {
+        "METERD_TLS_CERT": str(pki.server_cert),
+        "METERD_TLS_KEY": str(pki.server_key),
+        "METERD_TLS_CLIENT_CA": str(pki.ca),
+    }
     assert meterd("config", "check", "/dev/null", env=good).returncode == 0
 
 
 def test_a_misspelled_variable_is_reported(tmp_path: Path) -> None:
-    result = meterd("config", "check", "/dev/null", env={"METERD_LISTN": "0.0.0.0:1", "METERD_NOTHING_LIKE": "x"})
+    result = meterd(
+        "config", "check", "/dev/null", env={"METERD_LISTN": "0.0.0.0:1", "METERD_NOTHING_LIKE": "x"}
+    )
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
         "warning: METERD_LISTN is not a meterd setting (did you mean METERD_LISTEN?): ignored",
@@ -124,8 +157,14 @@ def test_a_database_password_never_reaches_the_log(pg_url: str, tmp_path: Path, 
     assert SECRET not in log
     # Unreachable: the error names the database, not the URL's secrets.
     port = free_port()
-    failed = meterd("serve", "--listen", "127.0.0.1:0", "--db", f"postgresql://u:{SECRET}@127.0.0.1:{port}/x",
-                    env={"METERD_DB_WAIT_SECONDS": "0"})
+    failed = meterd(
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        f"postgresql://u:{SECRET}@127.0.0.1:{port}/x",
+        env={"METERD_DB_WAIT_SECONDS": "0"},
+    )
     assert failed.returncode == 1 and SECRET not in failed.stderr and "127.0.0.1" in failed.stderr
 
 
@@ -136,7 +175,10 @@ def test_a_second_server_on_the_same_sqlite_file_refuses_to_start(tmp_path: Path
         second = meterd("serve", "--listen", "127.0.0.1:0", "--db", f"sqlite:{tmp_path / 'meterd.db'}")
         assert second.returncode == 1
         [record] = [json.loads(line) for line in second.stderr.splitlines()]
-        assert record["msg"] == "meterd cannot start" and "is in use by another meterd process" in record["reason"]
+        assert (
+            record["msg"] == "meterd cannot start"
+            and "is in use by another meterd process" in record["reason"]
+        )
         with pytest.raises(RuntimeError, match="in use by another meterd process"):
             MeterdServer(Config(listen="127.0.0.1:0", db=str(tmp_path / "meterd.db")))
         with OpenMeter(first.address) as om:  # the first one is untouched
@@ -153,10 +195,25 @@ def test_the_json_log_holds_only_json_lines(tmp_path: Path) -> None:
     pki = make_pki(tmp_path / "pki")
     address = f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "meterd.server", "serve", "--listen", address, "--db", str(tmp_path / "m.db"),
-         "--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("METERD_")}, "METERD_LISTN": "x"})
+        [
+            sys.executable,
+            "-m",
+            "meterd.server",
+            "serve",
+            "--listen",
+            address,
+            "--db",
+            str(tmp_path / "m.db"),
+            "--tls-cert",
+            str(pki.server_cert),
+            "--tls-key",
+            str(pki.server_key),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("METERD_")}, "METERD_LISTN": "x"},
+    )
     try:
         with OpenMeter(address, timeout=5, tls=True, ca=pki.ca) as om:
             wait_until(lambda: _answers(om), 30, "the TLS server to answer")
@@ -193,12 +250,28 @@ def test_backup_takes_a_sqlite_url_and_names_a_missing_directory(tmp_path: Path)
 # -- the client names the real cause ------------------------------------------------------------------------------
 def test_the_client_names_the_cause_of_a_failed_connection(tmp_path: Path) -> None:
     pki = make_pki(tmp_path / "pki")
-    plain = MeterdServer(Config(listen="127.0.0.1:0", db=str(tmp_path / "plain.db"), log_format="text")).start()
-    secure = MeterdServer(Config(listen="127.0.0.1:0", db=str(tmp_path / "tls.db"), log_format="text",
-                                 tls_cert=str(pki.server_cert), tls_key=str(pki.server_key))).start()
-    mutual = MeterdServer(Config(listen="127.0.0.1:0", db=str(tmp_path / "mtls.db"), log_format="text",
-                                 tls_cert=str(pki.server_cert), tls_key=str(pki.server_key),
-                                 tls_client_ca=str(pki.ca))).start()
+    plain = MeterdServer(
+        Config(listen="127.0.0.1:0", db=str(tmp_path / "plain.db"), log_format="text")
+    ).start()
+    secure = MeterdServer(
+        Config(
+            listen="127.0.0.1:0",
+            db=str(tmp_path / "tls.db"),
+            log_format="text",
+            tls_cert=str(pki.server_cert),
+            tls_key=str(pki.server_key),
+        )
+    ).start()
+    mutual = MeterdServer(
+        Config(
+            listen="127.0.0.1:0",
+            db=str(tmp_path / "mtls.db"),
+            log_format="text",
+            tls_cert=str(pki.server_cert),
+            tls_key=str(pki.server_key),
+            tls_client_ca=str(pki.ca),
+        )
+    ).start()
     closed = f"127.0.0.1:{free_port()}"
     cases = [
         (dict(target=secure.address), "it probably serves TLS"),
@@ -213,8 +286,13 @@ def test_the_client_names_the_cause_of_a_failed_connection(tmp_path: Path) -> No
                 om.meters.list()
             assert cause in exc.value.message, (kwargs, exc.value.message)
             assert "is it running there" not in exc.value.message or cause.startswith("nothing listens")
-        for target, problem in (("http://localhost:50051", "not a URL"), ("https://h:443/", "with tls=True"),
-                                ("localhost", "has no port"), ("::1", "has no port"), ("h:0", "the port")):
+        for target, problem in (
+            ("http://localhost:50051", "not a URL"),
+            ("https://h:443/", "with tls=True"),
+            ("localhost", "has no port"),
+            ("::1", "has no port"),
+            ("h:0", "the port"),
+        ):
             with pytest.raises(InvalidArgumentError, match=problem):
                 OpenMeter(target)
         with OpenMeter("[::1]:1", timeout=1), OpenMeter("dns:///localhost:1", timeout=1):
@@ -232,18 +310,25 @@ def test_a_database_outage_keeps_meterds_own_message(tmp_path: Path) -> None:
         with OpenMeter(server.address, timeout=10) as om:
             server.db._write_conn.execute("PRAGMA max_page_count=1")  # no room beyond the pages it has
             with pytest.raises(UnavailableError) as exc:
-                om.events.ingest({"id": "big", "source": "s", "type": "t", "subject": "c",
-                                  "data": {"blob": "x" * 200_000}})
-            assert exc.value.message.startswith("storage is full") and "is it running" not in exc.value.message
+                om.events.ingest(
+                    {"id": "big", "source": "s", "type": "t", "subject": "c", "data": {"blob": "x" * 200_000}}
+                )
+            assert (
+                exc.value.message.startswith("storage is full") and "is it running" not in exc.value.message
+            )
     finally:
         server.stop(0)
 
 
 def test_serve_warns_about_a_misspelled_variable_in_its_log(tmp_path: Path) -> None:
     address = f"127.0.0.1:{free_port()}"
-    proc = subprocess.Popen([sys.executable, "-m", "meterd.server", "serve", "--listen", address, "--db",
-                             str(tmp_path / "m.db")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "METERD_WORKER": "4"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meterd.server", "serve", "--listen", address, "--db", str(tmp_path / "m.db")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "METERD_WORKER": "4"},
+    )
     try:
         wait_healthy(address)
     finally:
@@ -251,4 +336,6 @@ def test_serve_warns_about_a_misspelled_variable_in_its_log(tmp_path: Path) -> N
         _, err = proc.communicate(timeout=60)
     warnings = [json.loads(line) for line in err.splitlines() if "METERD_WORKER" in line]
     assert warnings[0]["level"] == "warning"
-    assert warnings[0]["msg"] == "METERD_WORKER is not a meterd setting (did you mean METERD_WORKERS?): ignored"
+    assert (
+        warnings[0]["msg"] == "METERD_WORKER is not a meterd setting (did you mean METERD_WORKERS?): ignored"
+    )

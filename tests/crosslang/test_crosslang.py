@@ -81,12 +81,12 @@ def _row(start_hour: int, subject: str, model: str, value: float) -> dict[str, A
 
 # The rows the data set must give: SUM of tokens by hour, subject and model (u1 sent twice counts once).
 EXPECTED_ROWS = [
-    _row(10, "customer-1", "gpt-3", 5),    # u2
-    _row(10, "customer-1", "gpt-4", 10),   # u1
-    _row(10, "customer-2", "gpt-4", 7),    # u3
-    _row(11, "customer-1", "gpt-4", 4),    # u4 + s2
+    _row(10, "customer-1", "gpt-3", 5),  # u2
+    _row(10, "customer-1", "gpt-4", 10),  # u1
+    _row(10, "customer-2", "gpt-4", 7),  # u3
+    _row(11, "customer-1", "gpt-4", 4),  # u4 + s2
     _row(11, "customer-2", "gpt-3", 2.5),  # s1
-    _row(12, "customer-2", "gpt-4", 4),    # s3
+    _row(12, "customer-2", "gpt-4", 4),  # s3
 ]
 EXPECTED_EVENT_IDS = {"u1", "u2", "u3", "u4", "s1", "s2", "s3"}
 
@@ -111,8 +111,13 @@ def _skip_or_fail(reason: str) -> None:
 # are unchanged and whose outputs are all there reuses the build: a fresh clone (CI) builds everything, a local
 # rerun skips Go's 45 s, Java's 16 s and TypeScript's 14 s. METERD_CROSSLANG_REBUILD=1 builds even so.
 BUILD_INPUTS: dict[str, list[str]] = {
-    "ts": ["typescript/gen", "typescript/smoke.ts", "typescript/tsconfig.json", "typescript/package.json",
-           "typescript/package-lock.json"],
+    "ts": [
+        "typescript/gen",
+        "typescript/smoke.ts",
+        "typescript/tsconfig.json",
+        "typescript/package.json",
+        "typescript/package-lock.json",
+    ],
     "go": ["go/meterd", "go/cmd", "go/go.mod", "go/go.sum"],
     "java": ["java/src", "java/pom.xml"],
 }
@@ -128,7 +133,9 @@ TOOL_VERSIONS: dict[str, list[list[str]]] = {
 }
 STAMPS = {"ts": "typescript/dist", "go": "go/bin", "java": "java/target"}
 # Held while building: pytest-xdist workers (or two checkouts' runs) never build into one tree at once.
-BUILD_LOCK = Path(tempfile.gettempdir()) / f"meterd-crosslang-{hashlib.sha256(bytes(ROOT)).hexdigest()[:12]}.lock"
+BUILD_LOCK = (
+    Path(tempfile.gettempdir()) / f"meterd-crosslang-{hashlib.sha256(bytes(ROOT)).hexdigest()[:12]}.lock"
+)
 
 _built: dict[str, str | None] = {}  # lang -> None when built, else the failure
 
@@ -150,8 +157,12 @@ def _inputs_digest(lang: str) -> str:
 
 def _up_to_date(lang: str, digest: str) -> bool:
     stamp = STUBS / STAMPS[lang] / ".meterd-build-inputs"
-    return (os.environ.get("METERD_CROSSLANG_REBUILD") != "1" and stamp.exists() and stamp.read_text() == digest
-            and all((STUBS / output).exists() for output in BUILD_OUTPUTS[lang]))
+    return (
+        os.environ.get("METERD_CROSSLANG_REBUILD") != "1"
+        and stamp.exists()
+        and stamp.read_text() == digest
+        and all((STUBS / output).exists() for output in BUILD_OUTPUTS[lang])
+    )
 
 
 def _build_all() -> None:
@@ -170,9 +181,15 @@ def _build_all() -> None:
                 _built[lang] = None
                 continue
             (STUBS / STAMPS[lang] / ".meterd-build-inputs").unlink(missing_ok=True)
-            builds[lang] = digest, subprocess.Popen(
-                ["bash", str(ROOT / "scripts" / "stubs.sh"), "--build-only", lang],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            builds[lang] = (
+                digest,
+                subprocess.Popen(
+                    ["bash", str(ROOT / "scripts" / "stubs.sh"), "--build-only", lang],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                ),
             )
         for lang, (digest, proc) in builds.items():
             output, _ = proc.communicate(timeout=BUILD_TIMEOUT)
@@ -181,8 +198,10 @@ def _build_all() -> None:
                 (STUBS / STAMPS[lang] / ".meterd-build-inputs").write_text(digest)
                 _built[lang] = None
             else:
-                _built[lang] = (f"`bash scripts/stubs.sh --build-only {lang}` exited {proc.returncode}\n"
-                                f"--- output\n{output[-8000:]}")
+                _built[lang] = (
+                    f"`bash scripts/stubs.sh --build-only {lang}` exited {proc.returncode}\n"
+                    f"--- output\n{output[-8000:]}"
+                )
 
 
 def _build(lang: str) -> None:
@@ -190,7 +209,9 @@ def _build(lang: str) -> None:
     reads has changed (skips when its toolchain is missing)."""
     missing = _missing_tools(lang)
     if missing:
-        _skip_or_fail(f"{lang} toolchain missing: {', '.join(missing)} not on PATH; install {INSTALL_HINT[lang]}")
+        _skip_or_fail(
+            f"{lang} toolchain missing: {', '.join(missing)} not on PATH; install {INSTALL_HINT[lang]}"
+        )
     if lang not in _built:
         _build_all()
     if _built[lang] is not None:
@@ -234,9 +255,22 @@ def meterd_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stderr_path = tmp / "meterd.stderr"
     with stderr_path.open("w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "meterd.server", "serve", "--listen", "127.0.0.1:0",
-             "--db", str(tmp / "m.db"), "--log-format", "text"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
+            [
+                sys.executable,
+                "-m",
+                "meterd.server",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                str(tmp / "m.db"),
+                "--log-format",
+                "text",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
         )
         lines: queue.Queue[str | None] = queue.Queue()
 
@@ -344,7 +378,11 @@ def test_smoke_program_against_live_meterd(lang: str, meterd_address: str, chann
     started = time.monotonic()
     proc = subprocess.run(
         _command(lang, meterd_address, suffix),
-        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
         env={k: v for k, v in os.environ.items() if k != "METERD_API_KEY"},
     )
     print(f"{lang} smoke program ran in {time.monotonic() - started:.1f}s", file=sys.stderr)
@@ -376,17 +414,37 @@ def test_go_watch_example_follows_a_subject(meterd_address: str, channel: grpc.C
     suffix = uuid.uuid4().hex[:10]
     proc = subprocess.run(
         [str(STUBS / "go" / "bin" / "watch"), meterd_address, suffix],
-        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
         env={k: v for k, v in os.environ.items() if k != "METERD_API_KEY"},
     )
     assert proc.returncode == 0, f"go watch example exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     printed = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     feature, subject = f"watch_go_{suffix}", f"watcher-{suffix}"
-    assert printed[0] == {"kind": "snapshot", "subject": subject, "feature": feature, "has_access": True,
-                          "balance": 100, "usage": 0, "overage": 0, "reasons": ["ENTITLEMENT_CHANGE_REASON_SNAPSHOT"]}
+    assert printed[0] == {
+        "kind": "snapshot",
+        "subject": subject,
+        "feature": feature,
+        "has_access": True,
+        "balance": 100,
+        "usage": 0,
+        "overage": 0,
+        "reasons": ["ENTITLEMENT_CHANGE_REASON_SNAPSHOT"],
+    }
     last = printed[-1]
     assert last["kind"] == "update" and "ENTITLEMENT_CHANGE_REASON_USAGE" in last["reasons"]
-    value = entitlements_pb2_grpc.EntitlementServiceStub(channel).GetEntitlementValue(
-        entitlements_pb2.GetEntitlementValueRequest(subject_key=subject, entitlement=feature), timeout=30).value
-    assert (last["has_access"], last["balance"], last["usage"], last["overage"]) == (
-        value.has_access, value.balance, value.usage, value.overage) == (False, 0, 110, 10)
+    value = (
+        entitlements_pb2_grpc.EntitlementServiceStub(channel)
+        .GetEntitlementValue(
+            entitlements_pb2.GetEntitlementValueRequest(subject_key=subject, entitlement=feature), timeout=30
+        )
+        .value
+    )
+    assert (
+        (last["has_access"], last["balance"], last["usage"], last["overage"])
+        == (value.has_access, value.balance, value.usage, value.overage)
+        == (False, 0, 110, 10)
+    )

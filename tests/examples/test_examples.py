@@ -22,14 +22,37 @@ from support import ROOT, ServerProcess, Tour
 EXAMPLES = ROOT / "examples"
 
 ORDER = [
-    "ingest_event", "ingest_events", "list_events", "list_meters", "get_meter", "query_meter", "meter_subjects",
-    "create_portal_token", "invalidate_portal_tokens", "upsert_subjects", "list_subjects", "get_subject",
-    "create_feature", "list_features", "get_feature", "create_entitlement", "list_entitlements",
-    "get_entitlement", "get_entitlement_value", "create_entitlement_grant", "list_entitlement_grants",
-    "list_grants", "get_entitlement_history", "reset_entitlement_usage", "void_grant", "override_entitlement",
-    "delete_entitlement", "delete_feature",
+    "ingest_event",
+    "ingest_events",
+    "list_events",
+    "list_meters",
+    "get_meter",
+    "query_meter",
+    "meter_subjects",
+    "create_portal_token",
+    "invalidate_portal_tokens",
+    "upsert_subjects",
+    "list_subjects",
+    "get_subject",
+    "create_feature",
+    "list_features",
+    "get_feature",
+    "create_entitlement",
+    "list_entitlements",
+    "get_entitlement",
+    "get_entitlement_value",
+    "create_entitlement_grant",
+    "list_entitlement_grants",
+    "list_grants",
+    "get_entitlement_history",
+    "reset_entitlement_usage",
+    "void_grant",
+    "override_entitlement",
+    "delete_entitlement",
+    "delete_feature",
     "delete_subject",
 ]
+
 
 @dataclass
 class Run:
@@ -51,8 +74,12 @@ class Examples:
 
     def _run(self, name: str) -> Run:
         proc = subprocess.run(
-            [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=60,
-            env={**os.environ, "METERD_TARGET": self.target}, cwd=EXAMPLES,
+            [sys.executable, str(EXAMPLES / f"{name}.py")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "METERD_TARGET": self.target},
+            cwd=EXAMPLES,
         )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
@@ -141,8 +168,10 @@ def test_get_subject(examples: Examples) -> None:
 
 
 def test_create_feature(examples: Examples) -> None:
-    assert re.fullmatch(r"feature ai_tokens \(AI Tokens\) measured by tokens_total, id \S+\n",
-                        examples.output("create_feature"))
+    assert re.fullmatch(
+        r"feature ai_tokens \(AI Tokens\) measured by tokens_total, id \S+\n",
+        examples.output("create_feature"),
+    )
 
 
 def test_list_features(examples: Examples) -> None:
@@ -154,8 +183,10 @@ def test_get_feature(examples: Examples) -> None:
 
 
 def test_create_entitlement(examples: Examples) -> None:
-    assert re.fullmatch(r"entitlement \S+: ai_tokens for customer-1, 10000000 per month\n",
-                        examples.output("create_entitlement"))
+    assert re.fullmatch(
+        r"entitlement \S+: ai_tokens for customer-1, 10000000 per month\n",
+        examples.output("create_entitlement"),
+    )
 
 
 def test_list_entitlements(examples: Examples) -> None:
@@ -186,7 +217,10 @@ def test_list_entitlement_grants(examples: Examples) -> None:
     grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
     lines = examples.output("list_entitlement_grants").splitlines()
     # issueAfterReset is itself a grant (of the period's allowance), besides the one created above.
-    assert sorted(line.split(" ", 1)[1] for line in lines) == ["amount=100 priority=1", "amount=10000000 priority=1"]
+    assert sorted(line.split(" ", 1)[1] for line in lines) == [
+        "amount=100 priority=1",
+        "amount=10000000 priority=1",
+    ]
     assert f"{grant_id} amount=100 priority=1" in lines
 
 
@@ -222,7 +256,9 @@ def test_reset_entitlement_usage(examples: Examples) -> None:
 def test_void_grant(examples: Examples) -> None:
     grant_id = examples.output("create_entitlement_grant").split()[1].rstrip(":")
     out = examples.output("void_grant")
-    assert re.fullmatch(rf"voided {grant_id} at \S+\+00:00; 1 other grant\(s\) left; next refill: False\n", out), out
+    assert re.fullmatch(
+        rf"voided {grant_id} at \S+\+00:00; 1 other grant\(s\) left; next refill: False\n", out
+    ), out
 
 
 def test_override_entitlement(examples: Examples) -> None:
@@ -248,7 +284,9 @@ def test_examples_run_on_a_server_that_ran_the_readme_tour_and_run_again(
 ) -> None:
     """A user who took the README's tour, then tries the examples (twice): nothing is refused as already
     existing; the create scripts pick up the tour's feature and entitlement."""
-    server = ServerProcess(tmp_path_factory.mktemp("after-tour") / "meterd.db", config=EXAMPLES / "meterd.yaml")
+    server = ServerProcess(
+        tmp_path_factory.mktemp("after-tour") / "meterd.db", config=EXAMPLES / "meterd.yaml"
+    )
     tour = Tour(server.address)
     try:
         tour.run_all()

@@ -21,7 +21,9 @@ BLOCKS = README_BLOCKS
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
-    server = ServerProcess(tmp_path_factory.mktemp("readme") / "meterd.db", config=ROOT / "examples" / "meterd.yaml")
+    server = ServerProcess(
+        tmp_path_factory.mktemp("readme") / "meterd.db", config=ROOT / "examples" / "meterd.yaml"
+    )
     t = Tour(server.address)
     try:
         yield t
@@ -56,8 +58,11 @@ def test_watch_and_cache(tour: Tour) -> None:
 
 def test_results_are_python_values(tour: Tour) -> None:
     printed, *rest = tour.output(2).splitlines()
-    assert re.fullmatch(r"MeterQueryRow\(value=1200\.0, window_start=\S+T\S+:00:00Z, window_end=\S+:00:00Z, "
-                        r"group_by=\{'model': 'gpt-4o'\}\)", printed), printed
+    assert re.fullmatch(
+        r"MeterQueryRow\(value=1200\.0, window_start=\S+T\S+:00:00Z, window_end=\S+:00:00Z, "
+        r"group_by=\{'model': 'gpt-4o'\}\)",
+        printed,
+    ), printed
     assert rest == ["UTC float", "SUM"]
 
 
@@ -71,9 +76,24 @@ def test_the_shell_lines_use_files_the_repository_ships(tmp_path: Path) -> None:
     assert (ROOT / sample).is_file(), sample
     server = ServerProcess(tmp_path / "meterd.db", config=ROOT / "examples" / "meterd.yaml")
     try:
-        run = subprocess.run([sys.executable, "-m", "meterd.server", "ingest", sample, "--target", server.address,
-                              "--rejected", str(tmp_path / "rejected.jsonl"), "--no-progress"],
-                             capture_output=True, text=True, cwd=ROOT, timeout=60)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "meterd.server",
+                "ingest",
+                sample,
+                "--target",
+                server.address,
+                "--rejected",
+                str(tmp_path / "rejected.jsonl"),
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
     finally:
         server.terminate()
     assert run.returncode == 0, run.stderr
@@ -111,25 +131,49 @@ def test_the_webhook_receiver_verifies_what_meterd_sends(tmp_path: Path) -> None
     script = tmp_path / "receiver.py"
     script.write_text(block)
     port = closed_port()
-    server = ServerProcess(tmp_path / "meterd.db", config=ROOT / "examples" / "meterd.yaml",
-                           env={"METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true"})
+    server = ServerProcess(
+        tmp_path / "meterd.db",
+        config=ROOT / "examples" / "meterd.yaml",
+        env={"METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true"},
+    )
     receiver = None
     try:
         with OpenMeter(server.address) as om:
             om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
-            om.subjects.create_entitlement("customer-1", {"type": "metered", "featureKey": "ai_tokens",
-                                                          "usagePeriod": {"interval": "MONTH"}, "issueAfterReset": 10_000})
+            om.subjects.create_entitlement(
+                "customer-1",
+                {
+                    "type": "metered",
+                    "featureKey": "ai_tokens",
+                    "usagePeriod": {"interval": "MONTH"},
+                    "issueAfterReset": 10_000,
+                },
+            )
             n = Notifications(om.channel)
             channel = n.channel(f"http://127.0.0.1:{port}/meterd")
-            receiver = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                                        env={**os.environ, "WEBHOOK_SECRET": channel.signing_secret, "PORT": str(port)})
+            receiver = subprocess.Popen(
+                [sys.executable, str(script)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "WEBHOOK_SECRET": channel.signing_secret, "PORT": str(port)},
+            )
             n.rule([channel.id], [("PERCENT", 80)], features=["ai_tokens"])
-            om.events.ingest({"specversion": "1.0", "id": "r-1", "source": "readme", "type": "prompt",
-                              "subject": "customer-1", "data": {"tokens": 8050, "model": "gpt-4o"}})
+            om.events.ingest(
+                {
+                    "specversion": "1.0",
+                    "id": "r-1",
+                    "source": "readme",
+                    "type": "prompt",
+                    "subject": "customer-1",
+                    "data": {"tokens": 8050, "model": "gpt-4o"},
+                }
+            )
             assert receiver.stdout is not None
             line = receiver.stdout.readline()  # the receiver prints once it has verified the signature
-        assert line.strip() == ("customer-1 ai_tokens {'value': 80, 'type': 'PERCENT'} "
-                                "{'hasAccess': True, 'balance': 1950, 'usage': 8050, 'overage': 0}")
+        assert line.strip() == (
+            "customer-1 ai_tokens {'value': 80, 'type': 'PERCENT'} "
+            "{'hasAccess': True, 'balance': 1950, 'usage': 8050, 'overage': 0}"
+        )
     finally:
         if receiver is not None:
             receiver.kill()

@@ -38,7 +38,9 @@ print("server packages loaded:", loaded)
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env
+    )
     assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -52,9 +54,10 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
     for tree in ("client", "server"):
-        shutil.copytree(ROOT / tree, source / tree, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist",
-        source, cwd=work)
+        shutil.copytree(
+            ROOT / tree, source / tree, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist", source, cwd=work)
     [wheel] = (work / "dist").glob("meterd-*.whl")
     venv = work / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=work)
@@ -65,8 +68,13 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_client_installs_alone_and_works(client_venv: Path, tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "meterd.db")
     try:
-        out = run(client_venv / "bin" / "python", "-c", CLIENT_SESSION % SERVER_ONLY, cwd=tmp_path,
-                  env={"PATH": "/usr/bin:/bin", "METERD_TARGET": server.address}).stdout
+        out = run(
+            client_venv / "bin" / "python",
+            "-c",
+            CLIENT_SESSION % SERVER_ONLY,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "METERD_TARGET": server.address},
+        ).stdout
     finally:
         server.terminate()
     assert out.splitlines() == ["1.0 UTC", "window_size", "server packages loaded: []"]
@@ -78,11 +86,17 @@ def test_the_server_extra_is_absent_from_a_client_install(client_venv: Path, tmp
     names = {line.split("==")[0] for line in installed.splitlines()}
     assert {"meterd", "grpcio", "grpcio-status", "protobuf"} <= names
     assert not names & {"pyyaml", "click", "rich", "pyjwt", "python-jsonpath", "orjson", "grpcio-reflection"}
-    probe = subprocess.run([python, "-c", "import meterd.client, meterd.v1; import meterd.server.cli"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [python, "-c", "import meterd.client, meterd.v1; import meterd.server.cli"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr
-    command = subprocess.run([client_venv / "bin" / "meterd", "--help"], cwd=tmp_path, capture_output=True,
-                             text=True, timeout=60)
+    command = subprocess.run(
+        [client_venv / "bin" / "meterd", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert command.returncode == 1
     assert "pip install 'meterd[server]'" in command.stderr and "Traceback" not in command.stderr
 
@@ -100,4 +114,6 @@ def test_the_lock_pins_every_dependency_within_its_range() -> None:
     for requirement in wanted:
         name = requirement.name.lower().replace("_", "-")
         assert name in pinned, f"{name} is not in requirements.lock: run `make lock`"
-        assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} is outside {requirement}"
+        assert requirement.specifier.contains(pinned[name]), (
+            f"{name}=={pinned[name]} is outside {requirement}"
+        )

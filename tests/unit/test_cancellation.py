@@ -55,7 +55,8 @@ def slow_server() -> Iterator[tuple[str, queue.Queue[type]]]:
     async def start() -> tuple[grpc.aio.Server, int]:
         server = grpc.aio.server()
         handlers = Serving(loop, executor, max_streams=10).adapt(
-            "test.Slow", {"Run": grpc.unary_unary_rpc_method_handler(run)})
+            "test.Slow", {"Run": grpc.unary_unary_rpc_method_handler(run)}
+        )
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Slow", handlers),))
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()

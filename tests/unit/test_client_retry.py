@@ -141,11 +141,22 @@ def test_default_timeout_applies_to_every_call(target: str, script: Script) -> N
 
 def test_the_retry_policy_covers_reads_and_idempotent_writes_only() -> None:
     retried = set(_transport.retried_methods())
-    assert {("meterd.v1.MeterService", "GetMeter"), ("meterd.v1.MeterService", "QueryMeter"),
-            ("meterd.v1.EventService", "IngestEvents"), ("meterd.v1.SubjectService", "UpsertSubjects"),
-            ("meterd.v1.EntitlementService", "GetEntitlementValue")} <= retried
-    assert not {("meterd.v1.MeterService", "CreateMeter"), ("meterd.v1.EventService", "StreamEvents"),
-                ("meterd.v1.GrantService", "VoidGrant"), ("meterd.v1.GrantService", "CreateGrant")} & retried
+    assert {
+        ("meterd.v1.MeterService", "GetMeter"),
+        ("meterd.v1.MeterService", "QueryMeter"),
+        ("meterd.v1.EventService", "IngestEvents"),
+        ("meterd.v1.SubjectService", "UpsertSubjects"),
+        ("meterd.v1.EntitlementService", "GetEntitlementValue"),
+    } <= retried
+    assert (
+        not {
+            ("meterd.v1.MeterService", "CreateMeter"),
+            ("meterd.v1.EventService", "StreamEvents"),
+            ("meterd.v1.GrantService", "VoidGrant"),
+            ("meterd.v1.GrantService", "CreateGrant"),
+        }
+        & retried
+    )
     policy = json.loads(_transport.service_config())["methodConfig"][0]["retryPolicy"]
     assert policy["retryableStatusCodes"] == ["UNAVAILABLE"]
     assert policy["maxAttempts"] == _transport.RETRY_ATTEMPTS
@@ -155,18 +166,22 @@ def test_calls_marked_idempotent_are_the_ones_the_policy_retries() -> None:
     """``idempotent=True`` on a transport call documents intent; the service config decides. They agree.
     Calls are ``self._t.call(self._t.<stub>.<Method>, ...)`` in the namespaces written once in ``_async/``."""
     source = "\n".join(p.read_text() for p in (ROOT / "client" / "meterd" / "client" / "_async").glob("*.py"))
-    transport = _transport.Transport("localhost:1", api_key=None, portal_token=None, timeout=1)  # never called
+    transport = _transport.Transport(
+        "localhost:1", api_key=None, portal_token=None, timeout=1
+    )  # never called
     marked = set()
     for call in re.finditer(r"\._t\.call\(\s*self\._t\.(\w+)\.(\w+)\b", source):
         depth, end = 1, call.end()
         while depth:  # to the call's closing parenthesis
             depth += {"(": 1, ")": -1}.get(source[end], 0)
             end += 1
-        if "idempotent=True" in source[call.end():end]:
+        if "idempotent=True" in source[call.end() : end]:
             service = type(getattr(transport, call.group(1))).__name__.removesuffix("Stub")
             marked.add((f"meterd.v1.{service}", call.group(2)))
     transport.close()
-    assert len(marked) > 20 and marked <= set(_transport.retried_methods()), marked - set(_transport.retried_methods())
+    assert len(marked) > 20 and marked <= set(_transport.retried_methods()), marked - set(
+        _transport.retried_methods()
+    )
 
 
 def test_unreachable_server_names_the_target_and_how_to_set_it() -> None:
@@ -192,10 +207,15 @@ def test_a_client_started_before_the_server_gets_through_once_it_is_up(script: S
             server.start()
 
     # The channel's own reconnect backoff (1 s by default) would outlast the retry policy's attempts.
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
-        *_transport.channel_options(), ("grpc.initial_reconnect_backoff_ms", 10),
-        ("grpc.min_reconnect_backoff_ms", 10), ("grpc.max_reconnect_backoff_ms", 20),
-    ])
+    channel = grpc.insecure_channel(
+        f"127.0.0.1:{port}",
+        options=[
+            *_transport.channel_options(),
+            ("grpc.initial_reconnect_backoff_ms", 10),
+            ("grpc.min_reconnect_backoff_ms", 10),
+            ("grpc.max_reconnect_backoff_ms", 20),
+        ],
+    )
     channel.subscribe(start_on_failure, try_to_connect=False)
     try:
         with OpenMeter(channel=channel) as om:

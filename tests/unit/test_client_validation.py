@@ -26,14 +26,21 @@ def om() -> Any:
 
 
 def event(**changes: Any) -> dict[str, Any]:
-    e: dict[str, Any] = {"id": "e1", "source": "s", "type": "prompt", "subject": "c1", "time": AWARE,
-                         "data": {"tokens": 1}}
+    e: dict[str, Any] = {
+        "id": "e1",
+        "source": "s",
+        "type": "prompt",
+        "subject": "c1",
+        "time": AWARE,
+        "data": {"tokens": 1},
+    }
     e.update(changes)
     return {k: v for k, v in e.items() if v is not None}
 
 
 def raises(exc: type[Exception], *names: str) -> Any:
     """pytest.raises whose message must name every one of ``names``."""
+
     class Check:
         def __enter__(self) -> None:
             self.cm = pytest.raises(exc)
@@ -44,22 +51,26 @@ def raises(exc: type[Exception], *names: str) -> Any:
             for name in names:
                 assert name in str(self.info.value), f"{name!r} not in {self.info.value!r}"
             return bool(handled)
+
     return Check()
 
 
 # -- events ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("bad", "exc", "names"), [
-    (event(colour="red"), InvalidArgumentError, ["colour"]),
-    (event(subject=None), InvalidArgumentError, ["subject", "required"]),
-    (event(id=1), InvalidArgumentError, ["event.id"]),
-    (event(subject=["c1"]), InvalidArgumentError, ["event.subject"]),
-    (event(time=NAIVE), InvalidArgumentError, ["event.time", "naive"]),
-    (event(time="yesterday"), InvalidArgumentError, ["event.time", "RFC 3339"]),
-    (event(time=1704067200), InvalidArgumentError, ["event.time"]),
-    (event(data={"x": object()}), InvalidArgumentError, ["event.data"]),
-    (event(data={"x": float("nan")}), InvalidArgumentError, ["event.data"]),
-    ("not an event", InvalidArgumentError, ["event", "dict"]),
-])
+@pytest.mark.parametrize(
+    ("bad", "exc", "names"),
+    [
+        (event(colour="red"), InvalidArgumentError, ["colour"]),
+        (event(subject=None), InvalidArgumentError, ["subject", "required"]),
+        (event(id=1), InvalidArgumentError, ["event.id"]),
+        (event(subject=["c1"]), InvalidArgumentError, ["event.subject"]),
+        (event(time=NAIVE), InvalidArgumentError, ["event.time", "naive"]),
+        (event(time="yesterday"), InvalidArgumentError, ["event.time", "RFC 3339"]),
+        (event(time=1704067200), InvalidArgumentError, ["event.time"]),
+        (event(data={"x": object()}), InvalidArgumentError, ["event.data"]),
+        (event(data={"x": float("nan")}), InvalidArgumentError, ["event.data"]),
+        ("not an event", InvalidArgumentError, ["event", "dict"]),
+    ],
+)
 def test_bad_events(om: OpenMeter, bad: Any, exc: type[Exception], names: list[str]) -> None:
     with raises(exc, *names):
         om.events.ingest(bad)
@@ -93,49 +104,69 @@ def test_events_list_filters(om: OpenMeter) -> None:
 
 # -- meters ----------------------------------------------------------------------------------------------
 def meter(**changes: Any) -> dict[str, Any]:
-    m: dict[str, Any] = {"slug": "m1", "eventType": "prompt", "aggregation": "SUM", "valueProperty": "$.tokens"}
+    m: dict[str, Any] = {
+        "slug": "m1",
+        "eventType": "prompt",
+        "aggregation": "SUM",
+        "valueProperty": "$.tokens",
+    }
     m.update(changes)
     return m
 
 
-@pytest.mark.parametrize(("bad", "exc", "names"), [
-    (meter(windowSize="MONTH"), InvalidArgumentError, ["meter.window_size", "MONTH"]),
-    (meter(windowSize="FORTNIGHT"), InvalidArgumentError, ["meter.window_size", "FORTNIGHT"]),
-    (meter(aggregation="MEDIAN"), InvalidArgumentError, ["meter.aggregation", "MEDIAN"]),
-    (meter(aggregation=3), InvalidArgumentError, ["meter.aggregation"]),
-    (meter(slug=1), InvalidArgumentError, ["meter.slug"]),
-    (meter(groupBy={"model": 1}), InvalidArgumentError, ["meter.group_by"]),
-    (meter(groupBy=["model"]), InvalidArgumentError, ["meter.group_by"]),
-    ({"slug": "m1", "aggregation": "SUM"}, InvalidArgumentError, ["event_type", "required"]),
-])
+@pytest.mark.parametrize(
+    ("bad", "exc", "names"),
+    [
+        (meter(windowSize="MONTH"), InvalidArgumentError, ["meter.window_size", "MONTH"]),
+        (meter(windowSize="FORTNIGHT"), InvalidArgumentError, ["meter.window_size", "FORTNIGHT"]),
+        (meter(aggregation="MEDIAN"), InvalidArgumentError, ["meter.aggregation", "MEDIAN"]),
+        (meter(aggregation=3), InvalidArgumentError, ["meter.aggregation"]),
+        (meter(slug=1), InvalidArgumentError, ["meter.slug"]),
+        (meter(groupBy={"model": 1}), InvalidArgumentError, ["meter.group_by"]),
+        (meter(groupBy=["model"]), InvalidArgumentError, ["meter.group_by"]),
+        ({"slug": "m1", "aggregation": "SUM"}, InvalidArgumentError, ["event_type", "required"]),
+    ],
+)
 def test_bad_meters(om: OpenMeter, bad: dict[str, Any], exc: type[Exception], names: list[str]) -> None:
     with raises(exc, *names):
         om.meters.create(bad)
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "names"), [
-    ({"window_size": "WEEK"}, InvalidArgumentError, ["window_size", "WEEK"]),
-    ({"window_size": "MONTH"}, InvalidArgumentError, ["window_size", "MONTH"]),
-    ({"from_": NAIVE}, InvalidArgumentError, ["from_", "naive"]),
-    ({"to": "2024-13-01T00:00:00Z"}, InvalidArgumentError, ["to"]),
-    ({"subject": [1]}, InvalidArgumentError, ["subject"]),
-    ({"group_by": ["model", None]}, InvalidArgumentError, ["group_by"]),
-    ({"filter_group_by": {"model": 1}}, InvalidArgumentError, ["filter_group_by"]),
-    ({"window_time_zone": 1}, InvalidArgumentError, ["window_time_zone"]),
-])
-def test_bad_meter_queries(om: OpenMeter, kwargs: dict[str, Any], exc: type[Exception], names: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "names"),
+    [
+        ({"window_size": "WEEK"}, InvalidArgumentError, ["window_size", "WEEK"]),
+        ({"window_size": "MONTH"}, InvalidArgumentError, ["window_size", "MONTH"]),
+        ({"from_": NAIVE}, InvalidArgumentError, ["from_", "naive"]),
+        ({"to": "2024-13-01T00:00:00Z"}, InvalidArgumentError, ["to"]),
+        ({"subject": [1]}, InvalidArgumentError, ["subject"]),
+        ({"group_by": ["model", None]}, InvalidArgumentError, ["group_by"]),
+        ({"filter_group_by": {"model": 1}}, InvalidArgumentError, ["filter_group_by"]),
+        ({"window_time_zone": 1}, InvalidArgumentError, ["window_time_zone"]),
+    ],
+)
+def test_bad_meter_queries(
+    om: OpenMeter, kwargs: dict[str, Any], exc: type[Exception], names: list[str]
+) -> None:
     with raises(exc, *names):
         om.meters.query("m1", **kwargs)
 
 
 # -- subjects and portal ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("bad", "exc", "names"), [
-    ({"key": "c1", "name": "ACME"}, InvalidArgumentError, ["name"]),
-    ({"key": 1}, InvalidArgumentError, ["subjects[0].key"]),
-    ({"key": "c1", "displayName": 5}, InvalidArgumentError, ["subjects[0].display_name"]),
-    ({"key": "c1", "metadata": {"seats": 5}}, InvalidArgumentError, ["subjects[0].metadata"]),
-    ({"key": "c1", "currentPeriodStart": NAIVE}, InvalidArgumentError, ["subjects[0].current_period_start", "naive"]),
-])
+@pytest.mark.parametrize(
+    ("bad", "exc", "names"),
+    [
+        ({"key": "c1", "name": "ACME"}, InvalidArgumentError, ["name"]),
+        ({"key": 1}, InvalidArgumentError, ["subjects[0].key"]),
+        ({"key": "c1", "displayName": 5}, InvalidArgumentError, ["subjects[0].display_name"]),
+        ({"key": "c1", "metadata": {"seats": 5}}, InvalidArgumentError, ["subjects[0].metadata"]),
+        (
+            {"key": "c1", "currentPeriodStart": NAIVE},
+            InvalidArgumentError,
+            ["subjects[0].current_period_start", "naive"],
+        ),
+    ],
+)
 def test_bad_subjects(om: OpenMeter, bad: dict[str, Any], exc: type[Exception], names: list[str]) -> None:
     with raises(exc, *names):
         om.subjects.upsert([bad])
@@ -151,51 +182,90 @@ def test_bad_portal_tokens(om: OpenMeter) -> None:
 
 
 # -- features, entitlements, grants ----------------------------------------------------------------------
-@pytest.mark.parametrize(("bad", "exc", "names"), [
-    ({"key": "f", "name": "F", "meter": "m1"}, InvalidArgumentError, ["meter"]),
-    ({"key": "f", "name": 1}, InvalidArgumentError, ["feature.name"]),
-    ({"key": "f", "name": "F", "meterGroupByFilters": {"model": 1}}, InvalidArgumentError, ["feature.meter_group_by_filters"]),
-])
+@pytest.mark.parametrize(
+    ("bad", "exc", "names"),
+    [
+        ({"key": "f", "name": "F", "meter": "m1"}, InvalidArgumentError, ["meter"]),
+        ({"key": "f", "name": 1}, InvalidArgumentError, ["feature.name"]),
+        (
+            {"key": "f", "name": "F", "meterGroupByFilters": {"model": 1}},
+            InvalidArgumentError,
+            ["feature.meter_group_by_filters"],
+        ),
+    ],
+)
 def test_bad_features(om: OpenMeter, bad: dict[str, Any], exc: type[Exception], names: list[str]) -> None:
     with raises(exc, *names):
         om.features.create(bad)
 
 
 def metered(**changes: Any) -> dict[str, Any]:
-    e: dict[str, Any] = {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "MONTH"},
-                         "issueAfterReset": 100}
+    e: dict[str, Any] = {
+        "type": "metered",
+        "featureKey": "ai_tokens",
+        "usagePeriod": {"interval": "MONTH"},
+        "issueAfterReset": 100,
+    }
     e.update(changes)
     return e
 
 
-@pytest.mark.parametrize(("bad", "exc", "names"), [
-    (metered(type="unlimited"), InvalidArgumentError, ["entitlement.type", "unlimited"]),
-    (metered(issueAfterReset="100"), InvalidArgumentError, ["entitlement.issue_after_reset"]),
-    (metered(usagePeriod={"interval": "FORTNIGHT"}), InvalidArgumentError, ["entitlement.usage_period.interval"]),
-    (metered(usagePeriod={"interval": "MONTH", "anchor": NAIVE}), InvalidArgumentError,
-     ["entitlement.usage_period.anchor", "naive"]),
-    (metered(usagePeriod={"every": "MONTH"}), InvalidArgumentError, ["every"]),
-    (metered(isSoftLimit="yes"), InvalidArgumentError, ["entitlement.is_soft_limit"]),
-    (metered(config="{}"), InvalidArgumentError, ["config"]),
-    ({"type": "boolean", "featureKey": "sso", "usagePeriod": {"interval": "MONTH"}}, InvalidArgumentError, ["usagePeriod"]),
-    # Names the key inside config; "entitlement.config" too once _subject_entitlements passes what= to to_json_text.
-    ({"type": "static", "featureKey": "seats", "config": {"seats": object()}}, InvalidArgumentError, ["['seats']"]),
-])
+@pytest.mark.parametrize(
+    ("bad", "exc", "names"),
+    [
+        (metered(type="unlimited"), InvalidArgumentError, ["entitlement.type", "unlimited"]),
+        (metered(issueAfterReset="100"), InvalidArgumentError, ["entitlement.issue_after_reset"]),
+        (
+            metered(usagePeriod={"interval": "FORTNIGHT"}),
+            InvalidArgumentError,
+            ["entitlement.usage_period.interval"],
+        ),
+        (
+            metered(usagePeriod={"interval": "MONTH", "anchor": NAIVE}),
+            InvalidArgumentError,
+            ["entitlement.usage_period.anchor", "naive"],
+        ),
+        (metered(usagePeriod={"every": "MONTH"}), InvalidArgumentError, ["every"]),
+        (metered(isSoftLimit="yes"), InvalidArgumentError, ["entitlement.is_soft_limit"]),
+        (metered(config="{}"), InvalidArgumentError, ["config"]),
+        (
+            {"type": "boolean", "featureKey": "sso", "usagePeriod": {"interval": "MONTH"}},
+            InvalidArgumentError,
+            ["usagePeriod"],
+        ),
+        # Names the key inside config; "entitlement.config" too once _subject_entitlements passes what= to to_json_text.
+        (
+            {"type": "static", "featureKey": "seats", "config": {"seats": object()}},
+            InvalidArgumentError,
+            ["['seats']"],
+        ),
+    ],
+)
 def test_bad_entitlements(om: OpenMeter, bad: dict[str, Any], exc: type[Exception], names: list[str]) -> None:
     with raises(exc, *names):
         om.subjects.create_entitlement("c1", bad)
 
 
-@pytest.mark.parametrize(("bad", "exc", "names"), [
-    ({"amount": "100"}, InvalidArgumentError, ["grant.amount"]),
-    ({"amount": True}, InvalidArgumentError, ["grant.amount"]),
-    ({"amount": 100, "priority": 1.5}, InvalidArgumentError, ["grant.priority"]),
-    ({"amount": 100, "effectiveAt": NAIVE}, InvalidArgumentError, ["grant.effective_at", "naive"]),
-    ({"amount": 100, "expiration": {"duration": "FORTNIGHT", "count": 1}}, InvalidArgumentError,
-     ["grant.expiration.duration"]),
-    ({"amount": 100, "expiration": {"duration": "HOUR", "count": "12"}}, InvalidArgumentError, ["grant.expiration.count"]),
-    ({"amount": 100, "rollover": 5}, InvalidArgumentError, ["rollover"]),
-])
+@pytest.mark.parametrize(
+    ("bad", "exc", "names"),
+    [
+        ({"amount": "100"}, InvalidArgumentError, ["grant.amount"]),
+        ({"amount": True}, InvalidArgumentError, ["grant.amount"]),
+        ({"amount": 100, "priority": 1.5}, InvalidArgumentError, ["grant.priority"]),
+        ({"amount": 100, "effectiveAt": NAIVE}, InvalidArgumentError, ["grant.effective_at", "naive"]),
+        (
+            {"amount": 100, "expiration": {"duration": "FORTNIGHT", "count": 1}},
+            InvalidArgumentError,
+            ["grant.expiration.duration"],
+        ),
+        (
+            {"amount": 100, "expiration": {"duration": "HOUR", "count": "12"}},
+            InvalidArgumentError,
+            ["grant.expiration.count"],
+        ),
+        ({"amount": 100, "rollover": 5}, InvalidArgumentError, ["rollover"]),
+    ],
+)
 def test_bad_grants(om: OpenMeter, bad: dict[str, Any], exc: type[Exception], names: list[str]) -> None:
     with raises(exc, *names):
         om.subjects.create_entitlement_grant("c1", "ai_tokens", bad)

@@ -10,14 +10,17 @@ from meterd.server import config as config_module
 from meterd.server.store import backend_of, sqlite_path
 
 
-@pytest.mark.parametrize(("url", "backend", "path"), [
-    ("./meterd.db", "sqlite", "./meterd.db"),
-    ("/var/lib/meterd/meterd.db", "sqlite", "/var/lib/meterd/meterd.db"),
-    ("sqlite:meterd.db", "sqlite", "meterd.db"),
-    ("sqlite:///var/lib/meterd.db", "sqlite", "/var/lib/meterd.db"),
-    ("postgresql://meterd@db.internal/meterd", "postgres", None),
-    ("postgres://meterd:secret@127.0.0.1:5432/meterd?sslmode=require", "postgres", None),
-])
+@pytest.mark.parametrize(
+    ("url", "backend", "path"),
+    [
+        ("./meterd.db", "sqlite", "./meterd.db"),
+        ("/var/lib/meterd/meterd.db", "sqlite", "/var/lib/meterd/meterd.db"),
+        ("sqlite:meterd.db", "sqlite", "meterd.db"),
+        ("sqlite:///var/lib/meterd.db", "sqlite", "/var/lib/meterd.db"),
+        ("postgresql://meterd@db.internal/meterd", "postgres", None),
+        ("postgres://meterd:secret@127.0.0.1:5432/meterd?sslmode=require", "postgres", None),
+    ],
+)
 def test_backend_and_path(url: str, backend: str, path: str | None) -> None:
     assert backend_of(url) == backend
     if path is not None:

@@ -207,9 +207,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             retain_anchor=draw(st.booleans()),
             preserve_overage=draw(st.none() | st.booleans()),
             # A reset that changes the usage period from its instant on (MONTH to WEEK, ...).
-            usage_period=draw(st.none() | st.builds(
-                UsagePeriod, st.sampled_from([Interval.DAY, Interval.WEEK, Interval.MONTH]),
-                minutes(-10 * 24 * 60, RANGE_MINUTES))),
+            usage_period=draw(
+                st.none()
+                | st.builds(
+                    UsagePeriod,
+                    st.sampled_from([Interval.DAY, Interval.WEEK, Interval.MONTH]),
+                    minutes(-10 * 24 * 60, RANGE_MINUTES),
+                )
+            ),
         )
         for m in reset_minutes
         if origin + m * MINUTE < end
@@ -350,23 +355,31 @@ _T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 @st.composite
 def _segment_case(draw: st.DrawFn) -> tuple[EntitlementSpec, list[Grant], dict[int, Decimal], int, int]:
-    spec = EntitlementSpec(usage_period=UsagePeriod(Interval.DAY, _T0), measure_usage_from=_T0,
-                           is_soft_limit=draw(st.booleans()))
+    spec = EntitlementSpec(
+        usage_period=UsagePeriod(Interval.DAY, _T0), measure_usage_from=_T0, is_soft_limit=draw(st.booleans())
+    )
     grants = []
     for i in range(draw(st.integers(0, 4))):
         start = draw(st.integers(0, 600))
-        grants.append(Grant(
-            id=f"g{i}", amount=Decimal(draw(st.sampled_from(["1", "2.5", "10", "40"]))),
-            effective_at=_T0 + timedelta(minutes=start),
-            expires_at=_T0 + timedelta(minutes=start + draw(st.integers(1, 3000))), priority=draw(st.integers(1, 3)),
-            max_rollover_amount=Decimal(draw(st.sampled_from(["0", "5", "100"])))))
+        grants.append(
+            Grant(
+                id=f"g{i}",
+                amount=Decimal(draw(st.sampled_from(["1", "2.5", "10", "40"]))),
+                effective_at=_T0 + timedelta(minutes=start),
+                expires_at=_T0 + timedelta(minutes=start + draw(st.integers(1, 3000))),
+                priority=draw(st.integers(1, 3)),
+                max_rollover_amount=Decimal(draw(st.sampled_from(["0", "5", "100"]))),
+            )
+        )
     usage = {m: Decimal(draw(st.sampled_from(["0", "0.5", "1", "7", "30"]))) for m in range(0, 3000, 37)}
     return spec, grants, usage, draw(st.integers(0, 2999)), draw(st.integers(1, 400))
 
 
 @given(_segment_case())
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-def test_advancing_within_a_segment_equals_the_replay(case: tuple[EntitlementSpec, list[Grant], dict[int, Decimal], int, int]) -> None:
+def test_advancing_within_a_segment_equals_the_replay(
+    case: tuple[EntitlementSpec, list[Grant], dict[int, Decimal], int, int],
+) -> None:
     """From the state at a segment's start, burning the usage up to an instant before the next boundary
     gives exactly the state the full replay gives (priorities, expiries, rollover and overage included)."""
     from meterd.server.credit.engine import advance_within_segment, segment_start, state_at
@@ -388,5 +401,7 @@ def test_advancing_within_a_segment_equals_the_replay(case: tuple[EntitlementSpe
     if end < c:
         return
     by_id = {g.id: g for g in grants}
-    assert advance_within_segment(by_id, state, end, usage(c, end)) == state_at(spec, grants, usage, end, state)
+    assert advance_within_segment(by_id, state, end, usage(c, end)) == state_at(
+        spec, grants, usage, end, state
+    )
     assert advance_within_segment(by_id, state, end, usage(c, end)) == state_at(spec, grants, usage, end)

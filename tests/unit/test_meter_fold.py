@@ -17,10 +17,15 @@ from meterd.server.meters import fold
 from meterd.server.meters.model import Aggregation, MeterDefinition
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.sampled_from([2**63, -(2**63), 10**15, 10**15 - 1]),
-    st.text(max_size=5), st.sampled_from(["é", "日本", "1", "1.50", "1E+3", ""]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.sampled_from([2**63, -(2**63), 10**15, 10**15 - 1]),
+    st.text(max_size=5),
+    st.sampled_from(["é", "日本", "1", "1.50", "1E+3", ""]),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.lists(st.integers(), max_size=2), st.dictionaries(st.sampled_from(["k"]), st.integers(), max_size=1),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["k"]), st.integers(), max_size=1),
 )
 datas = st.one_of(
     st.none(),
@@ -40,9 +45,12 @@ def fold_rows(meter: fold.CompiledMeter, rows: list[tuple[int, int, str | None]]
     group_by=st.sampled_from([{}, {"g": "$.g"}, {"g": "$.g", "h": "$.h"}]),
     events=st.lists(st.tuples(st.integers(0, 3 * 3_600_000_000), datas), max_size=12),
 )
-def test_inline_reads_equal_the_reader(aggregation: Aggregation, group_by: dict[str, str],
-                                       events: list[tuple[int, Any]]) -> None:
-    definition = MeterDefinition("m", "t", aggregation, None if aggregation is Aggregation.COUNT else "$.v", group_by)
+def test_inline_reads_equal_the_reader(
+    aggregation: Aggregation, group_by: dict[str, str], events: list[tuple[int, Any]]
+) -> None:
+    definition = MeterDefinition(
+        "m", "t", aggregation, None if aggregation is Aggregation.COUNT else "$.v", group_by
+    )
     fast = fold.compile_meter(1, definition)
     assert fast.group_names is not None
     slow = dataclasses.replace(fast, group_names=None, value_name=None)
@@ -53,29 +61,49 @@ def test_inline_reads_equal_the_reader(aggregation: Aggregation, group_by: dict[
 # -- the C loop (meters/_foldc.c) against the Python loop ----------------------------------------------
 
 group_values = st.one_of(
-    st.sampled_from(["a", "b"]), st.sampled_from(["a", "b"]), st.sampled_from(["a", "b"]), st.none(), st.sampled_from(["gpt-4", "é", "日本語", "", "1", "a\u0000b", "\U0001f600"]), st.integers(-3, 3),
-    st.sampled_from([1.5, 2**64, -(2**70), True, False]), st.lists(st.integers(), max_size=1),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["a", "b"]),
+    st.none(),
+    st.sampled_from(["gpt-4", "é", "日本語", "", "1", "a\u0000b", "\U0001f600"]),
+    st.integers(-3, 3),
+    st.sampled_from([1.5, 2**64, -(2**70), True, False]),
+    st.lists(st.integers(), max_size=1),
 )
 values = st.one_of(
-    st.integers(-5, 5), st.integers(-5, 5), st.integers(-5, 5), st.sampled_from(["u1", "u2"]), st.none(), st.integers(-(2**80), 2**80),
+    st.integers(-5, 5),
+    st.integers(-5, 5),
+    st.integers(-5, 5),
+    st.sampled_from(["u1", "u2"]),
+    st.none(),
+    st.integers(-(2**80), 2**80),
     st.sampled_from([10**12 - 1, 10**12, -(10**12) + 1, 10**18 - 1, 10**18, 2**63 - 1, 2**63, 2**64 + 1]),
-    st.decimals(allow_nan=False, allow_infinity=False, places=3), st.decimals(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.decimals(allow_nan=False, allow_infinity=False),
     st.sampled_from(["0.1", "-0.0", "1e20", "12345678901234567890.5", "1E-12", "0.0000000005"]).map(Decimal),
-    st.sampled_from(["x", "é", "1", "u1", ""]), st.floats(allow_nan=False, allow_infinity=False),
-    st.booleans(), st.dictionaries(st.sampled_from(["k"]), st.integers(), max_size=1),
+    st.sampled_from(["x", "é", "1", "u1", ""]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.dictionaries(st.sampled_from(["k"]), st.integers(), max_size=1),
 )
 
 
-def placed(specs: list[tuple[Aggregation, dict[str, str], str]], event_type: Any,
-           shared: bool) -> dict[str, list[fold.CompiledMeter]]:
+def placed(
+    specs: list[tuple[Aggregation, dict[str, str], str]], event_type: Any, shared: bool
+) -> dict[str, list[fold.CompiledMeter]]:
     """Meters m1, m2, ... compiled into row sets as a store gives them: with ``shared``, the meters of one type
     and group paths fill row sets of fold.SLOTS in turn (several meters in one row), else one row set each."""
     by_type: dict[str, list[fold.CompiledMeter]] = {}
     filled: dict[tuple[str, tuple[str, ...]], tuple[int, int]] = {}
     next_rowset = 100
     for num, (aggregation, group_by, value) in enumerate(specs, start=1):
-        definition = MeterDefinition(f"m{num}", event_type(num), aggregation,
-                                     None if aggregation is Aggregation.COUNT else value, group_by)
+        definition = MeterDefinition(
+            f"m{num}",
+            event_type(num),
+            aggregation,
+            None if aggregation is Aggregation.COUNT else value,
+            group_by,
+        )
         shape = (definition.event_type, tuple(definition.group_by.values()))
         if aggregation is Aggregation.UNIQUE_COUNT or not shared:
             meter = fold.compile_meter(num, definition)
@@ -103,11 +131,16 @@ def data_texts(draw: st.DrawFn) -> str | None:
     if kind == "none":
         return None
     if kind == "other":
-        return draw(st.sampled_from(["[1, 2]", "3", '"text"', "null", "1e400", "123456789012345678901234567890"]))
+        return draw(
+            st.sampled_from(["[1, 2]", "3", '"text"', "null", "1e400", "123456789012345678901234567890"])
+        )
     if kind == "broken":
-        return draw(st.sampled_from(["{", "{\"v\": }", "nope"]))
+        return draw(st.sampled_from(["{", '{"v": }', "nope"]))
     members = {}
-    names = draw(st.sampled_from([["v", "g", "h"], ["v", "g", "h"], ["g", "v"]]) | st.lists(st.sampled_from(["v", "g", "h"]), unique=True))
+    names = draw(
+        st.sampled_from([["v", "g", "h"], ["v", "g", "h"], ["g", "v"]])
+        | st.lists(st.sampled_from(["v", "g", "h"]), unique=True)
+    )
     for name in names:
         members[name] = json_number(draw(values)) if name == "v" else json_number(draw(group_values))
     if kind == "nested":
@@ -126,18 +159,24 @@ meter_specs = st.tuples(
 @given(
     specs=st.lists(meter_specs, min_size=1, max_size=7),
     events=st.lists(
-        st.tuples(st.sampled_from(["t", "t", "u", "other"]), st.sampled_from(["s0", "é"]),
-                  st.sampled_from([0, 0, 0, 1, 59_999_999, 60_000_000, 3_600_000_000, -1])
-                  | st.integers(-3 * 60_000_000, 3 * 3_600_000_000),
-                  data_texts()),
+        st.tuples(
+            st.sampled_from(["t", "t", "u", "other"]),
+            st.sampled_from(["s0", "é"]),
+            st.sampled_from([0, 0, 0, 1, 59_999_999, 60_000_000, 3_600_000_000, -1])
+            | st.integers(-3 * 60_000_000, 3 * 3_600_000_000),
+            data_texts(),
+        ),
         max_size=40,
     ),
     by_index=st.booleans(),
     shared=st.booleans(),
 )
-def test_native_loop_equals_the_python_loop(specs: list[tuple[Aggregation, dict[str, str], str]],
-                                            events: list[tuple[str, str, int, str | None]], by_index: bool,
-                                            shared: bool) -> None:
+def test_native_loop_equals_the_python_loop(
+    specs: list[tuple[Aggregation, dict[str, str], str]],
+    events: list[tuple[str, str, int, str | None]],
+    by_index: bool,
+    shared: bool,
+) -> None:
     """Identical Folded output (rows in the same order, floats to the sign of a zero, errors, subjects) from
     the C loop and the Python loop, over decimals, non-ASCII and numeric group values, LATEST ties (equal
     times), read errors, numbers beyond 64 bits, and several meters on one type, sharing row sets (slots with
@@ -145,7 +184,9 @@ def test_native_loop_equals_the_python_loop(specs: list[tuple[Aggregation, dict[
     if not fold.NATIVE:
         pytest.skip("the native fold is not built")
     by_type = placed(specs, lambda num: "t" if num % 3 else "u", shared)
-    batch = [(i if by_index else 1000 + i, t, s, time_us, data) for i, (t, s, time_us, data) in enumerate(events)]
+    batch = [
+        (i if by_index else 1000 + i, t, s, time_us, data) for i, (t, s, time_us, data) in enumerate(events)
+    ]
     outs = []
     for native in (False, True):
         out = fold.Folder(native=native).fold(iter(batch), by_type, 7, by_index=by_index)
@@ -166,14 +207,23 @@ def test_native_loop_is_the_default_where_built() -> None:
     specs=st.lists(meter_specs, min_size=1, max_size=6),
     shared=st.booleans(),
     batches=st.lists(
-        st.lists(st.tuples(st.sampled_from(["s0", "é"]), st.sampled_from([0, 1, 60_000_000, 3_600_000_000, -1]),
-                           data_texts()), max_size=15),
-        min_size=2, max_size=4,
+        st.lists(
+            st.tuples(
+                st.sampled_from(["s0", "é"]),
+                st.sampled_from([0, 1, 60_000_000, 3_600_000_000, -1]),
+                data_texts(),
+            ),
+            max_size=15,
+        ),
+        min_size=2,
+        max_size=4,
     ),
 )
-def test_merged_rows_upsert_to_what_each_batch_upserts(specs: list[tuple[Aggregation, dict[str, str], str]],
-                                                       shared: bool,
-                                                       batches: list[list[tuple[str, int, str | None]]]) -> None:
+def test_merged_rows_upsert_to_what_each_batch_upserts(
+    specs: list[tuple[Aggregation, dict[str, str], str]],
+    shared: bool,
+    batches: list[list[tuple[str, int, str | None]]],
+) -> None:
     """merge_rows (C and Python alike) gives rows whose upserts leave every aggregate table as upserting each
     batch's rows in turn does (the SQLite statements, on a migrated database)."""
     from meterd.server.store.sqlite.db import connect
@@ -193,17 +243,28 @@ def test_merged_rows_upsert_to_what_each_batch_upserts(specs: list[tuple[Aggrega
             per_target.setdefault(target, []).append(rows)
     merged = {target: fold.merge_rows(target, lists) for target, lists in per_target.items()}
     if fold.NATIVE:
-        python = {target: fold._merge_rows(lists, fold.key_width(target), tuple(k for _, k in target[-1]))
-                  for target, lists in per_target.items() if target[0] in ("sub", "sub_h", "all")}
+        python = {
+            target: fold._merge_rows(lists, fold.key_width(target), tuple(k for _, k in target[-1]))
+            for target, lists in per_target.items()
+            if target[0] in ("sub", "sub_h", "all")
+        }
         assert repr(python) == repr({t: rows for t, rows in merged.items() if t in python})
 
     def tables(write: Any) -> list[Any]:
         conn = connect(":memory:")
         migrate(conn)
         write(conn)
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND"
-                                             " (name LIKE 'agg_%' OR name LIKE 'meter_all_%' OR name LIKE 'meter_sub_%')")]
-        return [(name, sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)) for name in sorted(names)]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND"
+                " (name LIKE 'agg_%' OR name LIKE 'meter_all_%' OR name LIKE 'meter_sub_%')"
+            )
+        ]
+        return [
+            (name, sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr))
+            for name in sorted(names)
+        ]
 
     def each(conn: Any) -> None:
         for target, lists in per_target.items():

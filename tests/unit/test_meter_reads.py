@@ -29,8 +29,11 @@ def service(tmp_path: Path) -> Iterator[tuple[Database, MeterService]]:
     db = Database(tmp_path / "m.db")
     store = SqliteMeterStore(db, SqliteEventStore(db))
     service = MeterService(store, lambda: T0 + timedelta(days=30), windows=store)
-    service.create(MeterDefinition(slug="m", event_type="t", aggregation=Aggregation.SUM, value_property="$.v",
-                                   group_by={"k": "$.k"}))
+    service.create(
+        MeterDefinition(
+            slug="m", event_type="t", aggregation=Aggregation.SUM, value_property="$.v", group_by={"k": "$.k"}
+        )
+    )
     try:
         yield db, service
     finally:
@@ -45,12 +48,21 @@ def test_totals_beyond_int64_are_exact(service: tuple[Database, MeterService]) -
     def job(conn):  # type: ignore[no-untyped-def]
         for i in range(3):
             t = to_us(T0) + i * 3_600_000_000
-            conn.execute("INSERT INTO agg_sub_m (rowset, day_us, subject, time_us, groups, n0, a0, b0)"
-                         " VALUES (1, ?, 's', ?, '[\"a\"]', 1, ?, ?)", (t - t % DAY, t, units, nanos))
-            conn.execute("INSERT INTO agg_sub_h (rowset, day_us, subject, time_us, n0, a0, b0)"
-                         " VALUES (1, ?, 's', ?, 1, ?, ?)", (t - t % DAY, t, units, nanos))
-            conn.execute("INSERT INTO agg_all_h (rowset, time_us, groups, n0, a0, b0)"
-                         " VALUES (1, ?, '[\"a\"]', 1, ?, ?)", (t, units, nanos))
+            conn.execute(
+                "INSERT INTO agg_sub_m (rowset, day_us, subject, time_us, groups, n0, a0, b0)"
+                " VALUES (1, ?, 's', ?, '[\"a\"]', 1, ?, ?)",
+                (t - t % DAY, t, units, nanos),
+            )
+            conn.execute(
+                "INSERT INTO agg_sub_h (rowset, day_us, subject, time_us, n0, a0, b0)"
+                " VALUES (1, ?, 's', ?, 1, ?, ?)",
+                (t - t % DAY, t, units, nanos),
+            )
+            conn.execute(
+                "INSERT INTO agg_all_h (rowset, time_us, groups, n0, a0, b0)"
+                " VALUES (1, ?, '[\"a\"]', 1, ?, ?)",
+                (t, units, nanos),
+            )
 
     db.write(job)
     wide = Context(prec=60)
@@ -59,10 +71,11 @@ def test_totals_beyond_int64_are_exact(service: tuple[Database, MeterService]) -
     for subjects in ((), ("s",)):
         total = svc.query(MeterQuery("m", T0, end, subjects=subjects))
         assert [r.value for r in total.rows] == [exact]
-        hourly = svc.query(MeterQuery("m", T0, end, WindowSize.HOUR, subjects=subjects,
-                                      group_by=("k",)))
+        hourly = svc.query(MeterQuery("m", T0, end, WindowSize.HOUR, subjects=subjects, group_by=("k",)))
         assert [(r.window_start, r.group_by, r.value) for r in hourly.rows] == [
-            (T0 + timedelta(hours=i), {"k": "a"}, Decimal(units * 10**9 + nanos).scaleb(-9, wide)) for i in range(3)]
+            (T0 + timedelta(hours=i), {"k": "a"}, Decimal(units * 10**9 + nanos).scaleb(-9, wide))
+            for i in range(3)
+        ]
 
 
 def test_group_texts_written_differently_are_one_group(service: tuple[Database, MeterService]) -> None:
@@ -71,16 +84,24 @@ def test_group_texts_written_differently_are_one_group(service: tuple[Database, 
 
     def job(conn):  # type: ignore[no-untyped-def]
         t = to_us(T0)
-        for i, text in enumerate(['["\\u00e9"]', '[ "é" ]', '[null]', '[ null ]']):
-            conn.execute("INSERT INTO agg_sub_m (rowset, day_us, subject, time_us, groups, n0, a0, b0)"
-                         " VALUES (1, ?, 's', ?, ?, 1, ?, 0)", (t - t % DAY, t + i * 60_000_000, text, i + 1))
-            conn.execute("INSERT INTO agg_all_m (rowset, time_us, groups, n0, a0, b0)"
-                         " VALUES (1, ?, ?, 1, ?, 0)", (t + i * 60_000_000, text, i + 1))
+        for i, text in enumerate(['["\\u00e9"]', '[ "é" ]', "[null]", "[ null ]"]):
+            conn.execute(
+                "INSERT INTO agg_sub_m (rowset, day_us, subject, time_us, groups, n0, a0, b0)"
+                " VALUES (1, ?, 's', ?, ?, 1, ?, 0)",
+                (t - t % DAY, t + i * 60_000_000, text, i + 1),
+            )
+            conn.execute(
+                "INSERT INTO agg_all_m (rowset, time_us, groups, n0, a0, b0) VALUES (1, ?, ?, 1, ?, 0)",
+                (t + i * 60_000_000, text, i + 1),
+            )
 
     db.write(job)
     for subjects in ((), ("s",)):
-        rows = svc.query(MeterQuery("m", T0, T0 + timedelta(minutes=59), WindowSize.HOUR, subjects=subjects,
-                                    group_by=("k",))).rows
+        rows = svc.query(
+            MeterQuery(
+                "m", T0, T0 + timedelta(minutes=59), WindowSize.HOUR, subjects=subjects, group_by=("k",)
+            )
+        ).rows
         assert [(r.group_by, r.value) for r in rows] == [({"k": None}, Decimal(7)), ({"k": "é"}, Decimal(3))]
 
 
@@ -90,15 +111,26 @@ def test_an_overflow_after_the_first_rows_reads_the_rest_once(service: tuple[Dat
     # totals, whose rows hold no more than int64 units each, are not read).
     db, svc = service
     t = to_us(T0)
-    minutes = [(t, 1), *((t + 3_600_000_000 + i * 60_000_000, 4 * 10**18) for i in range(3)), (t + 7_200_000_000, 5)]
+    minutes = [
+        (t, 1),
+        *((t + 3_600_000_000 + i * 60_000_000, 4 * 10**18) for i in range(3)),
+        (t + 7_200_000_000, 5),
+    ]
 
     def job(conn):  # type: ignore[no-untyped-def]
         for time_us, units in minutes:
-            conn.execute("INSERT INTO agg_sub_m (rowset, day_us, subject, time_us, groups, n0, a0, b0)"
-                         " VALUES (1, ?, 's', ?, '[\"a\"]', 1, ?, 0)", (time_us - time_us % DAY, time_us, units))
+            conn.execute(
+                "INSERT INTO agg_sub_m (rowset, day_us, subject, time_us, groups, n0, a0, b0)"
+                " VALUES (1, ?, 's', ?, '[\"a\"]', 1, ?, 0)",
+                (time_us - time_us % DAY, time_us, units),
+            )
 
     db.write(job)
-    rows = svc.query(MeterQuery("m", T0, T0 + timedelta(hours=3), WindowSize.HOUR, subjects=("s",),
-                                group_by=("k",))).rows
+    rows = svc.query(
+        MeterQuery("m", T0, T0 + timedelta(hours=3), WindowSize.HOUR, subjects=("s",), group_by=("k",))
+    ).rows
     assert [(r.window_start, r.value) for r in rows] == [
-        (T0, Decimal(1)), (T0 + timedelta(hours=1), Decimal(12 * 10**18)), (T0 + timedelta(hours=2), Decimal(5))]
+        (T0, Decimal(1)),
+        (T0 + timedelta(hours=1), Decimal(12 * 10**18)),
+        (T0 + timedelta(hours=2), Decimal(5)),
+    ]

@@ -11,7 +11,10 @@ from meterd.server import errors, rpc
 
 
 def test_tuple_cursors_round_trip() -> None:
-    assert rpc.decode_cursor(rpc.encode_cursor((1_700_000_000_000_000, 42)), int, int) == (1_700_000_000_000_000, 42)
+    assert rpc.decode_cursor(rpc.encode_cursor((1_700_000_000_000_000, 42)), int, int) == (
+        1_700_000_000_000_000,
+        42,
+    )
     assert rpc.decode_cursor(rpc.encode_cursor((3, "f1")), int, str) == (3, "f1")
     assert rpc.encode_cursor(None) == "" and rpc.decode_cursor("", int, int) is None
 

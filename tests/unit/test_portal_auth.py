@@ -87,9 +87,17 @@ def test_the_portal_query_needs_a_valid_portal_token(admin_key: str | None) -> N
 
 @pytest.mark.parametrize(
     ("listen", "loopback"),
-    [("127.0.0.1:50051", True), ("127.0.0.2:1", True), ("localhost:50051", True), ("[::1]:50051", True),
-     ("0.0.0.0:50051", False), ("[::]:50051", False), ("10.0.0.5:50051", False), (":50051", False),
-     ("example.com:50051", False)],
+    [
+        ("127.0.0.1:50051", True),
+        ("127.0.0.2:1", True),
+        ("localhost:50051", True),
+        ("[::1]:50051", True),
+        ("0.0.0.0:50051", False),
+        ("[::]:50051", False),
+        ("10.0.0.5:50051", False),
+        (":50051", False),
+        ("example.com:50051", False),
+    ],
 )
 def test_is_loopback(listen: str, loopback: bool) -> None:
     assert is_loopback(listen) is loopback
@@ -105,16 +113,21 @@ def _wire(tmp_path: Path, **config: object) -> tuple[PortalService, Database]:
         raise
 
 
-def test_open_non_loopback_listener_logs_a_loud_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_open_non_loopback_listener_logs_a_loud_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="meterd.auth"):
         _, db = _wire(tmp_path, listen="0.0.0.0:50051")
     db.close()
     assert any("NO ADMIN KEY" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("config", [{"listen": "127.0.0.1:50051"}, {"listen": "0.0.0.0:50051", "admin_key": "k"}])
-def test_no_warning_on_loopback_or_with_an_admin_key(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                                     config: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "config", [{"listen": "127.0.0.1:50051"}, {"listen": "0.0.0.0:50051", "admin_key": "k"}]
+)
+def test_no_warning_on_loopback_or_with_an_admin_key(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, config: dict[str, str]
+) -> None:
     with caplog.at_level(logging.WARNING, logger="meterd.auth"):
         _, db = _wire(tmp_path, **config)
     db.close()

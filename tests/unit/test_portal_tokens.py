@@ -26,18 +26,23 @@ class MemoryStore:
     def get(self, token_id: str) -> PortalToken | None:
         return self.tokens.get(token_id)
 
-    def list(self, subject: str | None, usable_at: datetime | None, limit: int, after: Cursor | None
-             ) -> tuple[list[PortalToken], Cursor | None]:
-        found = [t for t in self.tokens.values() if (subject is None or t.subject == subject)
-                 and (usable_at is None or t.usable(usable_at))]
+    def list(
+        self, subject: str | None, usable_at: datetime | None, limit: int, after: Cursor | None
+    ) -> tuple[list[PortalToken], Cursor | None]:
+        found = [
+            t
+            for t in self.tokens.values()
+            if (subject is None or t.subject == subject) and (usable_at is None or t.usable(usable_at))
+        ]
         return sorted(found, key=lambda t: (t.created_at, t.id), reverse=True)[:limit], None
 
     def invalidate(self, subject: str | None, token_id: str | None, at: datetime) -> int:
         count = 0
         for t in list(self.tokens.values()):
             if t.invalidated_at is None and subject in (None, t.subject) and token_id in (None, t.id):
-                self.tokens[t.id] = PortalToken(t.id, t.subject, t.allowed_meter_slugs, t.expires_at,
-                                                t.created_at, at)
+                self.tokens[t.id] = PortalToken(
+                    t.id, t.subject, t.allowed_meter_slugs, t.expires_at, t.created_at, at
+                )
                 count += 1
         return count
 
@@ -61,13 +66,21 @@ def service(clock: Clock) -> PortalService:
 
 
 def test_signed_claims() -> None:
-    token = PortalToken("ID1", "c1", ("a", "b"), T0 + timedelta(minutes=5, microseconds=1), T0 + timedelta(seconds=0.7))
+    token = PortalToken(
+        "ID1", "c1", ("a", "b"), T0 + timedelta(minutes=5, microseconds=1), T0 + timedelta(seconds=0.7)
+    )
     text = TokenSigner(SECRET).sign(token)
     assert looks_like_jwt(text)
     claims = jwt.decode(text, SECRET, algorithms=["HS256"], options={"verify_exp": False})
     # exp rounds up and iat down to whole seconds: the token never outlives its stored expiry by more than 1s.
-    assert claims == {"iss": "meterd", "sub": "c1", "jti": "ID1", "iat": int(T0.timestamp()),
-                      "exp": int(T0.timestamp()) + 301, "allowed_meter_slugs": ["a", "b"]}
+    assert claims == {
+        "iss": "meterd",
+        "sub": "c1",
+        "jti": "ID1",
+        "iat": int(T0.timestamp()),
+        "exp": int(T0.timestamp()) + 301,
+        "allowed_meter_slugs": ["a", "b"],
+    }
     verified = TokenSigner(SECRET).verify(text)
     assert (verified.token_id, verified.subject, verified.allowed_meter_slugs) == ("ID1", "c1", ("a", "b"))
 
@@ -75,15 +88,25 @@ def test_signed_claims() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        jwt.encode({"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1}, "other-secret-0123456789abcdef01234",
-                   algorithm="HS256"),
-        jwt.encode({"iss": "openmeter", "sub": "c1", "jti": "x", "iat": 0, "exp": 1}, SECRET, algorithm="HS256"),
+        jwt.encode(
+            {"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1},
+            "other-secret-0123456789abcdef01234",
+            algorithm="HS256",
+        ),
+        jwt.encode(
+            {"iss": "openmeter", "sub": "c1", "jti": "x", "iat": 0, "exp": 1}, SECRET, algorithm="HS256"
+        ),
         jwt.encode({"iss": "meterd", "sub": "c1", "iat": 0, "exp": 1}, SECRET, algorithm="HS256"),  # no jti
         jwt.encode({"iss": "meterd", "sub": "", "jti": "x", "iat": 0, "exp": 1}, SECRET, algorithm="HS256"),
-        jwt.encode({"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1, "allowed_meter_slugs": "a"},
-                   SECRET, algorithm="HS256"),
+        jwt.encode(
+            {"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1, "allowed_meter_slugs": "a"},
+            SECRET,
+            algorithm="HS256",
+        ),
         # Another HMAC algorithm (a 64-byte key, which HS512 wants).
-        jwt.encode({"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1}, SECRET * 2, algorithm="HS512"),
+        jwt.encode(
+            {"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1}, SECRET * 2, algorithm="HS512"
+        ),
         jwt.encode({"iss": "meterd", "sub": "c1", "jti": "x", "iat": 0, "exp": 1}, None, algorithm="none"),
         "a.b.c",
         "",
@@ -137,7 +160,11 @@ def test_create_validation_collects_every_field(service: PortalService) -> None:
     with pytest.raises(InvalidArgument) as info:
         service.create_token("", ["ok", "Bad", "ok", ""], T0)
     assert [v.field for v in info.value.violations] == [
-        "subject", "allowed_meter_slugs[1]", "allowed_meter_slugs[2]", "allowed_meter_slugs[3]", "expires_at",
+        "subject",
+        "allowed_meter_slugs[1]",
+        "allowed_meter_slugs[2]",
+        "allowed_meter_slugs[3]",
+        "expires_at",
     ]
 
 

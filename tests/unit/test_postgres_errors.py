@@ -14,19 +14,22 @@ from meterd.server.store.postgres.db import connection_lost, storage_error
 SECRET = "relation events_202401 at 10.0.0.7"  # what must never reach a caller
 
 
-@pytest.mark.parametrize(("error", "says"), [
-    (pg_errors.SerializationFailure(SECRET), "conflicting concurrent writes (SerializationFailure)"),
-    (pg_errors.DeadlockDetected(SECRET), "conflicting concurrent writes (DeadlockDetected)"),
-    (pg_errors.LockNotAvailable(SECRET), "conflicting concurrent writes (LockNotAvailable)"),
-    (pg_errors.DiskFull(SECRET), "storage is full"),
-    (pg_errors.OutOfMemory(SECRET), "out of resources (OutOfMemory)"),
-    (pg_errors.TooManyConnections(SECRET), "connection to the database was lost (TooManyConnections)"),
-    (pg_errors.QueryCanceled(SECRET), "cancelled the statement (its statement_timeout, or an operator)"),
-    (pg_errors.ReadOnlySqlTransaction(SECRET), "the database is read-only"),
-    (pg_errors.AdminShutdown(SECRET), "connection to the database was lost (AdminShutdown)"),
-    (pg_errors.ConnectionFailure(SECRET), "connection to the database was lost (ConnectionFailure)"),
-    (PoolTimeout(SECRET), "no connection to it became free in time"),
-])
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (pg_errors.SerializationFailure(SECRET), "conflicting concurrent writes (SerializationFailure)"),
+        (pg_errors.DeadlockDetected(SECRET), "conflicting concurrent writes (DeadlockDetected)"),
+        (pg_errors.LockNotAvailable(SECRET), "conflicting concurrent writes (LockNotAvailable)"),
+        (pg_errors.DiskFull(SECRET), "storage is full"),
+        (pg_errors.OutOfMemory(SECRET), "out of resources (OutOfMemory)"),
+        (pg_errors.TooManyConnections(SECRET), "connection to the database was lost (TooManyConnections)"),
+        (pg_errors.QueryCanceled(SECRET), "cancelled the statement (its statement_timeout, or an operator)"),
+        (pg_errors.ReadOnlySqlTransaction(SECRET), "the database is read-only"),
+        (pg_errors.AdminShutdown(SECRET), "connection to the database was lost (AdminShutdown)"),
+        (pg_errors.ConnectionFailure(SECRET), "connection to the database was lost (ConnectionFailure)"),
+        (PoolTimeout(SECRET), "no connection to it became free in time"),
+    ],
+)
 def test_transient_errors_are_unavailable_without_the_servers_text(error: Exception, says: str) -> None:
     mapped = storage_error(error)
     assert isinstance(mapped, Unavailable)
@@ -49,12 +52,15 @@ def test_a_value_too_large_for_an_index_is_resource_exhausted() -> None:
     assert "too large for the database" in mapped.message and "4120" not in mapped.message
 
 
-@pytest.mark.parametrize("error", [
-    pg_errors.UndefinedTable("relation x does not exist"),
-    pg_errors.UniqueViolation("duplicate key"),
-    NotFound("meter: not found"),
-    ValueError("a bug"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        pg_errors.UndefinedTable("relation x does not exist"),
+        pg_errors.UniqueViolation("duplicate key"),
+        NotFound("meter: not found"),
+        ValueError("a bug"),
+    ],
+)
 def test_other_errors_pass_on_unchanged(error: Exception) -> None:
     assert storage_error(error) is error
     assert not connection_lost(error)

@@ -63,7 +63,11 @@ def server_config(tmp_path: Path, request: pytest.FixtureRequest) -> Config:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_snapshot_served_values_equal_a_cold_replay(
-    clocked_om: OpenMeter, clocked_server: MeterdServer, clock: Clock, seed: int, caplog: pytest.LogCaptureFixture
+    clocked_om: OpenMeter,
+    clocked_server: MeterdServer,
+    clock: Clock,
+    seed: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     rng = random.Random(seed)
     om, server = clocked_om, clocked_server
@@ -71,32 +75,57 @@ def test_snapshot_served_values_equal_a_cold_replay(
     create_meter(om)
     om.features.create({"key": "ai_tokens", "name": "AI Tokens", "meterSlug": "tokens_total"})
     s = om.subjects
-    e = s.create_entitlement("c", {"type": "metered", "featureKey": "ai_tokens", "usagePeriod": {"interval": "DAY"},
-                                   "issueAfterReset": 50, "preserveOverageAtReset": rng.random() < 0.5})
+    e = s.create_entitlement(
+        "c",
+        {
+            "type": "metered",
+            "featureKey": "ai_tokens",
+            "usagePeriod": {"interval": "DAY"},
+            "issueAfterReset": 50,
+            "preserveOverageAtReset": rng.random() < 0.5,
+        },
+    )
     grants: list[str] = []
     snapshots = server.stores.snapshots
     seen_snapshots = 0
     event = 0
     for _step in range(60):
         now = clock()
-        action = rng.choice(["event", "event", "late", "grant", "past_grant", "void", "reset", "advance", "advance"])
+        action = rng.choice(
+            ["event", "event", "late", "grant", "past_grant", "void", "reset", "advance", "advance"]
+        )
         try:
             if action in ("event", "late"):
-                back = timedelta(minutes=rng.randrange(1, 50)) if action == "event" else timedelta(
-                    hours=rng.randrange(1, 40))
+                back = (
+                    timedelta(minutes=rng.randrange(1, 50))
+                    if action == "event"
+                    else timedelta(hours=rng.randrange(1, 40))
+                )
                 at = max(START, now - back)
                 event += 1
-                om.events.ingest({"specversion": "1.0", "id": f"e{event}", "source": "t", "type": "tokens",
-                                  "subject": "c", "time": at,
-                                  "data": {"tokens": str(Decimal(rng.randrange(1, 400)) / 10)}})
+                om.events.ingest(
+                    {
+                        "specversion": "1.0",
+                        "id": f"e{event}",
+                        "source": "t",
+                        "type": "tokens",
+                        "subject": "c",
+                        "time": at,
+                        "data": {"tokens": str(Decimal(rng.randrange(1, 400)) / 10)},
+                    }
+                )
             elif action in ("grant", "past_grant"):
                 period_start = engine.period_start_at(
-                    server.stores.entitlements.find("c", e.id).engine_spec(), now)
+                    server.stores.entitlements.find("c", e.id).engine_spec(), now
+                )
                 effective = now if action == "grant" else period_start + (now - period_start) * rng.random()
-                g: dict[str, Any] = {"amount": rng.randrange(5, 120), "priority": rng.randrange(1, 4),
-                                     "effectiveAt": effective,
-                                     "expiration": {"duration": "HOUR", "count": rng.randrange(2, 60)},
-                                     "maxRolloverAmount": rng.randrange(0, 30)}
+                g: dict[str, Any] = {
+                    "amount": rng.randrange(5, 120),
+                    "priority": rng.randrange(1, 4),
+                    "effectiveAt": effective,
+                    "expiration": {"duration": "HOUR", "count": rng.randrange(2, 60)},
+                    "maxRolloverAmount": rng.randrange(0, 30),
+                }
                 if rng.random() < 0.3:
                     g["recurrence"] = {"interval": "DAY"}
                 grants.append(s.create_entitlement_grant("c", "ai_tokens", g).id)
@@ -104,17 +133,25 @@ def test_snapshot_served_values_equal_a_cold_replay(
                 om.grants.void(grants.pop(rng.randrange(len(grants))))
             elif action == "reset":
                 period_start = engine.period_start_at(
-                    server.stores.entitlements.find("c", e.id).engine_spec(), now)
+                    server.stores.entitlements.find("c", e.id).engine_spec(), now
+                )
                 at = period_start + (now - period_start) * rng.random()
-                s.reset_entitlement_usage("c", "ai_tokens", at, retain_anchor=rng.random() < 0.5,
-                                          preserve_overage=rng.choice([None, True, False]))
+                s.reset_entitlement_usage(
+                    "c",
+                    "ai_tokens",
+                    at,
+                    retain_anchor=rng.random() < 0.5,
+                    preserve_overage=rng.choice([None, True, False]),
+                )
             else:
                 clock.advance(hours=rng.randrange(1, 9), minutes=rng.randrange(0, 60))
         except (InvalidArgumentError, FailedPreconditionError):
             pass  # e.g. a reset in the same minute as the period start: refused, nothing changed
         now = clock()
         instants = [now] + [START + (now - START) * rng.random() for _ in range(3)]
-        memo: dict[tuple[datetime, datetime], Decimal] = {}  # nothing below changes the events or entitlements
+        memo: dict[
+            tuple[datetime, datetime], Decimal
+        ] = {}  # nothing below changes the events or entitlements
         cold = {t: cold_value(server, "c", engine.value_instant(t), memo) for t in instants}
         for t in instants:
             assert served_value(om, "c", t) == cold[t], (action, t)
@@ -134,8 +171,23 @@ def test_late_event_lookup_is_cheap_when_on_time(clocked_server: MeterdServer) -
 
     snapshots = clocked_server.stores.snapshots
     snapshots._bounds[("tokens", "c")] = 1_000
-    events = [(i, ValidEvent(source="s", id=str(i), type="tokens", subject="c", time_us=2_000 + i, specversion="1.0",
-                             datacontenttype="", dataschema="", data=None)) for i in range(1000)]
+    events = [
+        (
+            i,
+            ValidEvent(
+                source="s",
+                id=str(i),
+                type="tokens",
+                subject="c",
+                time_us=2_000 + i,
+                specversion="1.0",
+                datacontenttype="",
+                dataschema="",
+                data=None,
+            ),
+        )
+        for i in range(1000)
+    ]
 
     class NoSql:
         def execute(self, *args: object) -> None:

@@ -22,8 +22,12 @@ from meterd.server.store.sqlite.meters import SqliteMeterStore
 NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 MINUTE = 60_000_000
 METERS = [
-    ("tokens", Aggregation.SUM, "$.v"), ("requests", Aggregation.COUNT, None), ("peak", Aggregation.MAX, "$.v"),
-    ("low", Aggregation.MIN, "$.v"), ("last", Aggregation.LATEST, "$.v"), ("users", Aggregation.UNIQUE_COUNT, "$.u"),
+    ("tokens", Aggregation.SUM, "$.v"),
+    ("requests", Aggregation.COUNT, None),
+    ("peak", Aggregation.MAX, "$.v"),
+    ("low", Aggregation.MIN, "$.v"),
+    ("last", Aggregation.LATEST, "$.v"),
+    ("users", Aggregation.UNIQUE_COUNT, "$.u"),
     ("nested", Aggregation.SUM, "$.n.v"),
 ]
 
@@ -38,13 +42,19 @@ def batches(seed: int, live: bool) -> list[list[ValidEvent]]:
     for b in range(6):
         events = []
         for _ in range(40):
-            t = base + rng.randrange(2 * MINUTE) if live else base + b * 60 * MINUTE + rng.randrange(60 * MINUTE)
+            t = (
+                base + rng.randrange(2 * MINUTE)
+                if live
+                else base + b * 60 * MINUTE + rng.randrange(60 * MINUTE)
+            )
             if rng.random() < 0.2:
                 t = base  # ties
             v = rng.choice([rng.randrange(100), f"{rng.randrange(1000) / 8}", 2**70, "x", -3])
             v_text = v if isinstance(v, str) and v != "x" else json.dumps(v)
-            data = (f'{{"v": {v_text}, "g": "{rng.choice(["a", "é", "日本"])}", "u": "u{rng.randrange(5)}",'
-                    f' "n": {{"v": {rng.randrange(10)}}}}}')
+            data = (
+                f'{{"v": {v_text}, "g": "{rng.choice(["a", "é", "日本"])}", "u": "u{rng.randrange(5)}",'
+                f' "n": {{"v": {rng.randrange(10)}}}}}'
+            )
             event_id = f"e{rng.randrange(180)}"  # some ids repeat: duplicates across and within batches
             events.append(ValidEvent(event_id, "src", "1.0", "t", f"s{rng.randrange(3)}", t, "", "", data))
         out.append(events)
@@ -62,14 +72,23 @@ def stores(path: Path) -> tuple[Database, SqliteEventStore]:
 
 def contents(db: Database) -> dict[str, Any]:
     conn = db.reader()
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                         " AND (name LIKE 'meter_%' OR name LIKE 'agg_%' OR name IN ('events', 'event_errors'))")]
-    return {name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in sorted(names)}
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND (name LIKE 'meter_%' OR name LIKE 'agg_%' OR name IN ('events', 'event_errors'))"
+        )
+    ]
+    return {
+        name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in sorted(names)
+    }
 
 
 @pytest.mark.parametrize("live", [True, False])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_one_commit_for_many_batches_stores_what_one_commit_each_does(tmp_path: Path, live: bool, seed: int) -> None:
+def test_one_commit_for_many_batches_stores_what_one_commit_each_does(
+    tmp_path: Path, live: bool, seed: int
+) -> None:
     data = batches(seed, live)
     # One commit each: every batch awaited before the next is sent.
     db, events = stores(tmp_path / "each.db")

@@ -36,7 +36,9 @@ def test_both_backends_raise_one_conflict_inside_a_job(storage: tuple[str, Datab
     shared = SharedSql(db) if isinstance(db, SqliteDatabase) else db
 
     def job(conn: Connection) -> None:
-        with pytest.raises(Conflict) as refused:  # the migration made the key: a second one breaks the primary key
+        with pytest.raises(
+            Conflict
+        ) as refused:  # the migration made the key: a second one breaks the primary key
             conn.execute("INSERT INTO server_settings (name, value) VALUES (?, ?)", ("page_token_key", "00"))
         raise Refused(str(refused.value.__cause__.__class__.__name__))
 

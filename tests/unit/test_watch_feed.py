@@ -24,8 +24,12 @@ def usage(subject: str, event_type: str = "tokens") -> Change:
     return Change(Reason.USAGE, event_type=event_type, subjects=frozenset({subject}))
 
 
-def watch(subjects: tuple[str, ...] = ("a",), features: tuple[str, ...] = (), interval: float = 0.1,
-          max_pending: int = 100) -> Watch:
+def watch(
+    subjects: tuple[str, ...] = ("a",),
+    features: tuple[str, ...] = (),
+    interval: float = 0.1,
+    max_pending: int = 100,
+) -> Watch:
     w = Watch(Selection(frozenset(subjects), frozenset(features)), interval, max_pending=max_pending)
     return w
 
@@ -48,7 +52,19 @@ def test_log_numbers_changes_and_resumes_only_while_it_remembers() -> None:
     big = Change(Reason.USAGE, event_type="t", subjects=frozenset({"x", "y"}))
     log.append([big, big])  # weight 2 each: only the last one fits in 3
     assert log.remembered() == (1, 2) and log.since(6) is None and log.since(7) == [big]
-    for bad in ("", "e1", "e1.", "e1.x", ".3", "e1.²", "e1." + "9" * 5000, "e1.1.x", "e1.1.x.y", "é.1", "e1.s"):
+    for bad in (
+        "",
+        "e1",
+        "e1.",
+        "e1.x",
+        ".3",
+        "e1.²",
+        "e1." + "9" * 5000,
+        "e1.1.x",
+        "e1.1.x.y",
+        "é.1",
+        "e1.s",
+    ):
         with pytest.raises(InvalidArgument):
             log.parse(bad)
     assert log.parse(log.token(3, partial=True)) is None  # inside a snapshot: not resumable
@@ -63,7 +79,9 @@ def test_a_resume_knows_when_its_position_was_current() -> None:
     log.append([usage("a")])
     now[0] = T0 + timedelta(minutes=2)
     log.append([usage("b")])
-    assert log.published_at(1) == T0 + timedelta(minutes=1) and log.published_at(2) == T0 + timedelta(minutes=2)
+    assert log.published_at(1) == T0 + timedelta(minutes=1) and log.published_at(2) == T0 + timedelta(
+        minutes=2
+    )
     now[0] = T0 + timedelta(minutes=3)
     log.mark_gap()
     assert log.published_at(3) == T0 + timedelta(minutes=3) and log.published_at(1) is None
@@ -74,14 +92,20 @@ def test_a_change_reaches_the_watched_entitlements_it_concerns() -> None:
     feed = ChangeFeed(ChangeLog(), clock=lambda: 0.0)
     w = watch(("a", "b"))
     feed.register(w)
-    w.track([Watched("e1", "a", "f1", "tokens"), Watched("e2", "a", "f2", "calls"), Watched("e3", "b", "f1", "")])
+    w.track(
+        [Watched("e1", "a", "f1", "tokens"), Watched("e2", "a", "f2", "calls"), Watched("e3", "b", "f1", "")]
+    )
     w.ready(0.0)
     feed.publish([usage("a", "tokens"), usage("c", "tokens"), usage("b", "tokens")])
     feed.publish([Change(Reason.GRANT_CREATED, "b", entitlement_id="e3", feature_key="f1")])
     feed.publish([Change(Reason.ENTITLEMENT_CREATED, "b", entitlement_id="e4", feature_key="f9")])
     feed.publish([Change(Reason.ENTITLEMENT_CREATED, "z", entitlement_id="e5", feature_key="f1")])
     due = w.take(feed.position(), now=1.0, wall=0.0)
-    assert due.updates == {"e1": {Reason.USAGE}, "e3": {Reason.GRANT_CREATED}, "e4": {Reason.ENTITLEMENT_CREATED}}
+    assert due.updates == {
+        "e1": {Reason.USAGE},
+        "e3": {Reason.GRANT_CREATED},
+        "e4": {Reason.ENTITLEMENT_CREATED},
+    }
     assert due.position == 6
 
 
@@ -90,8 +114,12 @@ def test_feature_selections_see_every_subject() -> None:
     w = watch((), ("f1",))
     feed.register(w)
     w.ready(0.0)
-    feed.publish([Change(Reason.ENTITLEMENT_CREATED, "x", entitlement_id="e1", feature_key="f1"),
-                  Change(Reason.ENTITLEMENT_CREATED, "y", entitlement_id="e2", feature_key="f2")])
+    feed.publish(
+        [
+            Change(Reason.ENTITLEMENT_CREATED, "x", entitlement_id="e1", feature_key="f1"),
+            Change(Reason.ENTITLEMENT_CREATED, "y", entitlement_id="e2", feature_key="f2"),
+        ]
+    )
     assert set(w.take(feed.position(), 1.0, 0.0).updates) == {"e1"}
 
 
@@ -164,7 +192,9 @@ def test_timers_and_future_events_mark_time_changes() -> None:
     assert w.take(feed.position(), 0.0, wall=99.0).updates == {}
     assert w.take(feed.position(), 0.0, wall=100.0).updates == {"e1": {Reason.TIME}}
     minute = T0 + timedelta(minutes=5)
-    feed.publish([Change(Reason.USAGE, event_type="tokens", subjects=frozenset({"a"}), future=(("a", minute),))])
+    feed.publish(
+        [Change(Reason.USAGE, event_type="tokens", subjects=frozenset({"a"}), future=(("a", minute),))]
+    )
     w.take(feed.position(), 1.0, wall=0)  # the usage itself
     assert w.take(feed.position(), 1.0, wall=minute.timestamp()).updates == {}
     assert w.take(feed.position(), 1.0, wall=minute.timestamp() + 0.01).updates == {"e1": {Reason.TIME}}
@@ -213,20 +243,31 @@ def test_usage_changes_say_how_early_their_events_are_stamped() -> None:
 
 def test_a_meter_change_marks_every_entitlement_on_that_meter() -> None:
     w = Watch(Selection(frozenset({"a", "b"}), frozenset()), 0.0, max_pending=10)
-    w.track([Watched("e1", "a", "f", "t", "m1"), Watched("e2", "b", "f", "t", "m1"), Watched("e3", "a", "g", "u", "m2")])
+    w.track(
+        [
+            Watched("e1", "a", "f", "t", "m1"),
+            Watched("e2", "b", "f", "t", "m1"),
+            Watched("e3", "a", "g", "u", "m2"),
+        ]
+    )
     w.ready(0.0)
     w.offer(1, Change(Reason.METER_DELETED, meter_slug="m1"), 0.0)
     due = w.take(1, 1.0, 0.0)
     assert due.updates == {"e1": {Reason.METER_DELETED}, "e2": {Reason.METER_DELETED}}
-    w.offer(2, Change(Reason.USAGE, event_type="t", subjects=frozenset({"a"}), earliest_us=50,
-                      late=(("a", 7),)), 0.0)
+    w.offer(
+        2,
+        Change(Reason.USAGE, event_type="t", subjects=frozenset({"a"}), earliest_us=50, late=(("a", 7),)),
+        0.0,
+    )
     w.offer(3, Change(Reason.USAGE, event_type="t", subjects=frozenset({"a"}), earliest_us=40), 0.0)
     assert w.take(3, 1.0, 0.0).earliest == {"e1": 7}  # the earliest of the coalesced changes
 
 
 # -- thresholds ----------------------------------------------------------------------------------------
 def reading(balance: float, usage: float = 0, granted: float = 100, period: int = 0) -> Reading:
-    return Reading(Decimal(str(balance)), Decimal(str(usage)), Decimal(str(granted)), T0 + timedelta(days=period))
+    return Reading(
+        Decimal(str(balance)), Decimal(str(usage)), Decimal(str(granted)), T0 + timedelta(days=period)
+    )
 
 
 def test_threshold_kinds() -> None:
@@ -256,10 +297,16 @@ def test_a_crossing_fires_once_per_period() -> None:
 # -- time alone ----------------------------------------------------------------------------------------
 def test_the_next_instant_a_value_changes_by_itself() -> None:
     spec = engine.EntitlementSpec(usage_period=UsagePeriod(Interval.DAY, T0), measure_usage_from=T0)
-    grant = engine.Grant(id="g", amount=Decimal(10), effective_at=T0 + timedelta(hours=3),
-                         expires_at=T0 + timedelta(hours=30))
-    recurring = engine.Grant(id="r", amount=Decimal(5), effective_at=T0, expires_at=None,
-                             recurrence=engine.Recurrence(Interval.DAY, T0 + timedelta(hours=1)))
+    grant = engine.Grant(
+        id="g", amount=Decimal(10), effective_at=T0 + timedelta(hours=3), expires_at=T0 + timedelta(hours=30)
+    )
+    recurring = engine.Grant(
+        id="r",
+        amount=Decimal(5),
+        effective_at=T0,
+        expires_at=None,
+        recurrence=engine.Recurrence(Interval.DAY, T0 + timedelta(hours=1)),
+    )
     assert next_engine_instant(spec, [grant], T0) == T0 + timedelta(hours=3)
     assert next_engine_instant(spec, [grant], T0 + timedelta(hours=3)) == T0 + timedelta(days=1)
     assert next_engine_instant(spec, [grant], T0 + timedelta(days=1)) == T0 + timedelta(hours=30)

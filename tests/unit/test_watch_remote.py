@@ -29,18 +29,30 @@ def roundtrip(changes: list[Change], replica: str = "r1") -> list[Change]:
 
 
 def test_small_changes_round_trip_in_one_payload() -> None:
-    changes = [usage(3), Change(Reason.GRANT_CREATED, "customer-1", entitlement_id="e1", feature_key="f"),
-               Change(Reason.ENTITLEMENT_DELETED, "customer-2", entitlement_id="e2", feature_key="g")]
+    changes = [
+        usage(3),
+        Change(Reason.GRANT_CREATED, "customer-1", entitlement_id="e1", feature_key="f"),
+        Change(Reason.ENTITLEMENT_DELETED, "customer-2", entitlement_id="e2", feature_key="g"),
+    ]
     assert len(encode(changes, "r1")) == 1
     assert roundtrip(changes) == changes
 
 
 def test_how_early_events_are_stamped_and_meter_changes_round_trip() -> None:
-    changes = [Change(Reason.USAGE, event_type="tokens", subjects=frozenset({"a", "b"}), earliest_us=123,
-                      late=(("b", 45),)),
-               Change(Reason.METER_DELETED, meter_slug="tokens_total")]
+    changes = [
+        Change(
+            Reason.USAGE,
+            event_type="tokens",
+            subjects=frozenset({"a", "b"}),
+            earliest_us=123,
+            late=(("b", 45),),
+        ),
+        Change(Reason.METER_DELETED, meter_slug="tokens_total"),
+    ]
     assert roundtrip(changes) == changes
-    old = '{"r":"r0","c":[["USAGE","","tokens","","",["a"],[],0]]}'  # a payload without them: earliest unknown
+    old = (
+        '{"r":"r0","c":[["USAGE","","tokens","","",["a"],[],0]]}'  # a payload without them: earliest unknown
+    )
     assert decode(old)[1][0].earliest_us == 0
 
 

@@ -19,15 +19,27 @@ from meterd.server.store.sqlite.meter_reads import window_expr
 from meterd.server.timeutil import to_us
 
 M = timedelta(minutes=1)
-ZONES = ["UTC", "Europe/Budapest", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham",
-         "America/St_Johns", "Asia/Kathmandu"]
+ZONES = [
+    "UTC",
+    "Europe/Budapest",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+]
 # Instants near transitions: Budapest and New York fall back and spring forward, Lord Howe's 30-minute
 # changes, Chatham's 12:45/13:45 offsets.
 TRANSITIONS = [
-    datetime(2024, 3, 31, 1, tzinfo=UTC), datetime(2024, 10, 27, 1, tzinfo=UTC),
-    datetime(2024, 3, 10, 7, tzinfo=UTC), datetime(2024, 11, 3, 6, tzinfo=UTC),
-    datetime(2024, 4, 6, 15, tzinfo=UTC), datetime(2024, 10, 5, 15, 30, tzinfo=UTC),
-    datetime(2024, 4, 6, 14, tzinfo=UTC), datetime(2024, 9, 28, 14, tzinfo=UTC),
+    datetime(2024, 3, 31, 1, tzinfo=UTC),
+    datetime(2024, 10, 27, 1, tzinfo=UTC),
+    datetime(2024, 3, 10, 7, tzinfo=UTC),
+    datetime(2024, 11, 3, 6, tzinfo=UTC),
+    datetime(2024, 4, 6, 15, tzinfo=UTC),
+    datetime(2024, 10, 5, 15, 30, tzinfo=UTC),
+    datetime(2024, 4, 6, 14, tzinfo=UTC),
+    datetime(2024, 9, 28, 14, tzinfo=UTC),
 ]
 
 
@@ -76,13 +88,17 @@ def test_runs_and_their_sql_give_each_minute_its_window(
     check(start, start + length * M, size, zone)
 
 
-@pytest.mark.parametrize(("size", "zone", "runs"), [
-    (WindowSize.HOUR, "UTC", 1), (WindowSize.DAY, "UTC", 1),
-    # A year of local days: a run per stretch between transitions and one per 23- or 25-hour day.
-    (WindowSize.DAY, "Europe/Budapest", 5),
-    (WindowSize.HOUR, "Europe/Budapest", 1),  # every local hour is a UTC hour, the repeated one too
-    (WindowSize.HOUR, "Australia/Lord_Howe", 5),  # 30-minute hours at its 30-minute transitions
-])
+@pytest.mark.parametrize(
+    ("size", "zone", "runs"),
+    [
+        (WindowSize.HOUR, "UTC", 1),
+        (WindowSize.DAY, "UTC", 1),
+        # A year of local days: a run per stretch between transitions and one per 23- or 25-hour day.
+        (WindowSize.DAY, "Europe/Budapest", 5),
+        (WindowSize.HOUR, "Europe/Budapest", 1),  # every local hour is a UTC hour, the repeated one too
+        (WindowSize.HOUR, "Australia/Lord_Howe", 5),  # 30-minute hours at its 30-minute transitions
+    ],
+)
 def test_a_year_is_a_few_runs(size: WindowSize, zone: str, runs: int) -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     windows = list(windows_between(start, start + timedelta(days=366), size, ZoneInfo(zone)))
@@ -94,7 +110,9 @@ def test_a_year_is_a_few_runs(size: WindowSize, zone: str, runs: int) -> None:
 def test_many_runs_are_a_balanced_tree() -> None:
     # Ten years of Budapest days: about 40 runs, found in at most 6 comparisons per row.
     start = datetime(2015, 1, 1, tzinfo=UTC)
-    windows = list(windows_between(start, start + timedelta(days=3653), WindowSize.DAY, ZoneInfo("Europe/Budapest")))
+    windows = list(
+        windows_between(start, start + timedelta(days=3653), WindowSize.DAY, ZoneInfo("Europe/Budapest"))
+    )
     runs = window_runs([(w.start, w.end) for w in windows])
     assert 35 <= len(runs) <= 45
     expr = window_expr(runs, ":t")
@@ -106,9 +124,14 @@ def test_many_runs_are_a_balanced_tree() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(1, 3 * 24 * 60) | st.integers(1, 30).map(lambda hours: 60 * hours), min_size=1,
-                max_size=40),
-       st.integers(0, 24 * 60) | st.integers(0, 24).map(lambda hours: 60 * hours))
+@given(
+    st.lists(
+        st.integers(1, 3 * 24 * 60) | st.integers(1, 30).map(lambda hours: 60 * hours),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 24 * 60) | st.integers(0, 24).map(lambda hours: 60 * hours),
+)
 def test_fetches_are_the_plans(lengths: list[int], offset: int) -> None:
     """plan.fetches gives the plan's level ranges (what a store grouping into windows itself reads)."""
     t = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=offset)

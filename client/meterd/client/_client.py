@@ -55,17 +55,31 @@ class OpenMeter:
     """
 
     def __init__(
-        self, target: str | None = None, *, api_key: str | None = None, portal_token: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT, tls: bool | None = None, ca: PemSource | None = None,
-        cert: PemSource | None = None, key: PemSource | None = None,
-        credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
+        self,
+        target: str | None = None,
+        *,
+        api_key: str | None = None,
+        portal_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tls: bool | None = None,
+        ca: PemSource | None = None,
+        cert: PemSource | None = None,
+        key: PemSource | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+        channel: grpc.Channel | None = None,
     ) -> None:
         api_key = resolve_api_key(api_key, portal_token)
         client_cert = None if credentials is not None else cert is not None
         credentials = credentials or channel_credentials(tls, ca, cert, key)
-        self._transport = Transport(resolve_target(target), api_key=api_key, portal_token=portal_token,
-                                    client_cert=client_cert,
-                                    timeout=timeout, credentials=credentials, channel=channel)
+        self._transport = Transport(
+            resolve_target(target),
+            api_key=api_key,
+            portal_token=portal_token,
+            client_cert=client_cert,
+            timeout=timeout,
+            credentials=credentials,
+            channel=channel,
+        )
         self.portal_token = portal_token
         self.events = Events(self._transport)
         self.meters = Meters(self._transport, portal=portal_token is not None)
@@ -93,7 +107,9 @@ class OpenMeter:
     def __enter__(self) -> OpenMeter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -102,17 +118,31 @@ class AsyncOpenMeter:
     Takes the same arguments as ``OpenMeter`` (``channel`` a grpc.aio.Channel)."""
 
     def __init__(
-        self, target: str | None = None, *, api_key: str | None = None, portal_token: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT, tls: bool | None = None, ca: PemSource | None = None,
-        cert: PemSource | None = None, key: PemSource | None = None,
-        credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
+        self,
+        target: str | None = None,
+        *,
+        api_key: str | None = None,
+        portal_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tls: bool | None = None,
+        ca: PemSource | None = None,
+        cert: PemSource | None = None,
+        key: PemSource | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+        channel: grpc.aio.Channel | None = None,
     ) -> None:
         api_key = resolve_api_key(api_key, portal_token)
         client_cert = None if credentials is not None else cert is not None
         credentials = credentials or channel_credentials(tls, ca, cert, key)
-        self._transport = AsyncTransport(resolve_target(target), api_key=api_key, portal_token=portal_token,
-                                         client_cert=client_cert,
-                                         timeout=timeout, credentials=credentials, channel=channel)
+        self._transport = AsyncTransport(
+            resolve_target(target),
+            api_key=api_key,
+            portal_token=portal_token,
+            client_cert=client_cert,
+            timeout=timeout,
+            credentials=credentials,
+            channel=channel,
+        )
         self.portal_token = portal_token
         self.events = AsyncEvents(self._transport)
         self.meters = AsyncMeters(self._transport, portal=portal_token is not None)

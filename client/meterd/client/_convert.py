@@ -47,7 +47,9 @@ def normalize(
             raise invalid_argument(f"{what}", f"keys must be strings, got {key!r}")
         name = snake(key)
         if name not in allowed_set:
-            raise invalid_argument(f"{what}", f"unknown key {key!r} (allowed: {', '.join(sorted(allowed_set))})")
+            raise invalid_argument(
+                f"{what}", f"unknown key {key!r} (allowed: {', '.join(sorted(allowed_set))})"
+            )
         if name in out:
             raise invalid_argument(f"{what}", f"key {key!r} given twice (camelCase and snake_case)")
         if isinstance(item, str):
@@ -71,9 +73,13 @@ def to_datetime(value: datetime | str, *, what: str) -> datetime:
             raise invalid_argument(f"{what}", f"{value!r} is not an RFC 3339 time") from exc
         value = parsed
     if not isinstance(value, datetime):
-        raise invalid_argument(f"{what}", f"expected a datetime or RFC 3339 string, got {type(value).__name__}")
+        raise invalid_argument(
+            f"{what}", f"expected a datetime or RFC 3339 string, got {type(value).__name__}"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
-        raise invalid_argument(f"{what}", "naive datetime; give a time zone (e.g. datetime.now(timezone.utc))")
+        raise invalid_argument(
+            f"{what}", "naive datetime; give a time zone (e.g. datetime.now(timezone.utc))"
+        )
     return value
 
 

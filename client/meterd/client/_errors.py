@@ -25,7 +25,11 @@ class MeterdError(Exception):
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
 
     def __init__(
-        self, message: str, *, code: grpc.StatusCode | None = None, violations: list[FieldViolation] | None = None,
+        self,
+        message: str,
+        *,
+        code: grpc.StatusCode | None = None,
+        violations: list[FieldViolation] | None = None,
         local: bool = False,
     ) -> None:
         super().__init__(message)
@@ -114,7 +118,8 @@ class IngestRejectedError(InvalidArgumentError):
 
     def __init__(self, rejected: dict[str, list[FieldViolation]], accepted: int, duplicates: int) -> None:
         details = "; ".join(
-            f"{event_id}: " + ", ".join(f"{v.field} {v.description}" for v in vs) for event_id, vs in list(rejected.items())[:5]
+            f"{event_id}: " + ", ".join(f"{v.field} {v.description}" for v in vs)
+            for event_id, vs in list(rejected.items())[:5]
         )
         more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
         super().__init__(f"{len(rejected)} event(s) rejected: {details}{more}")
@@ -126,20 +131,31 @@ class IngestRejectedError(InvalidArgumentError):
 _BY_CODE: dict[grpc.StatusCode, type[MeterdError]] = {
     cls.code: cls
     for cls in (
-        InvalidArgumentError, NotFoundError, AlreadyExistsError, FailedPreconditionError, UnauthenticatedError,
-        PermissionDeniedError, ResourceExhaustedError, UnavailableError, DeadlineExceededError,
-        UnimplementedError, InternalError,
+        InvalidArgumentError,
+        NotFoundError,
+        AlreadyExistsError,
+        FailedPreconditionError,
+        UnauthenticatedError,
+        PermissionDeniedError,
+        ResourceExhaustedError,
+        UnavailableError,
+        DeadlineExceededError,
+        UnimplementedError,
+        InternalError,
     )
 }
 
 
 def invalid_argument(field: str, description: str) -> InvalidArgumentError:
     """The error of a client-side check: the same class and shape as the server's INVALID_ARGUMENT."""
-    return InvalidArgumentError(f"{field}: {description}", violations=[FieldViolation(field, description)],
-                                local=True)
+    return InvalidArgumentError(
+        f"{field}: {description}", violations=[FieldViolation(field, description)], local=True
+    )
 
 
-def connection_failure(details: str, target: str, tls: bool | None = None, client_cert: bool | None = None) -> str:
+def connection_failure(
+    details: str, target: str, tls: bool | None = None, client_cert: bool | None = None
+) -> str:
     """What most likely made a connection to ``target`` fail, from gRPC's ``details`` and how the client
     connected (``tls``, ``client_cert``: None when not known): a plaintext client at a TLS server or the
     reverse, a certificate the client does not trust, a server that wants a client certificate, nothing
@@ -147,24 +163,34 @@ def connection_failure(details: str, target: str, tls: bool | None = None, clien
     text = details.lower()
     where = "Pass the address as OpenMeter(target) or set METERD_TARGET"
     if "wrong_version_number" in text or ("handshake" in text and "packet_length_too_long" in text):
-        return (f"the server at {target!r} does not speak TLS: connect without tls/ca/cert (--tls, --ca on the "
-                "command line), or to its TLS port")
+        return (
+            f"the server at {target!r} does not speak TLS: connect without tls/ca/cert (--tls, --ca on the "
+            "command line), or to its TLS port"
+        )
     if "certificate_verify_failed" in text or "certificate verify failed" in text:
-        return (f"the certificate of the server at {target!r} is not signed by a CA this client trusts: pass "
-                "ca= (the CA that signed it; --ca or METERD_TLS_CA on the command line)")
+        return (
+            f"the certificate of the server at {target!r} is not signed by a CA this client trusts: pass "
+            "ca= (the CA that signed it; --ca or METERD_TLS_CA on the command line)"
+        )
     if "peer name" in text and "not in peer certificate" in text:
         return f"the certificate of the server at {target!r} is not issued for that name: connect by a name it lists"
     if "certificate_required" in text or "certificate required" in text:
-        return (f"the server at {target!r} requires a client certificate (mutual TLS): pass cert= and key= "
-                "(--client-cert and --client-key)")
+        return (
+            f"the server at {target!r} requires a client certificate (mutual TLS): pass cert= and key= "
+            "(--client-cert and --client-key)"
+        )
     if "socket closed" in text or "connection reset" in text or "end of tcp stream" in text:
         if tls is False:
-            return (f"the server at {target!r} closed the connection as it opened: it probably serves TLS "
-                    "(connect with tls=True and ca=, or --tls and --ca), or it is not a gRPC server")
+            return (
+                f"the server at {target!r} closed the connection as it opened: it probably serves TLS "
+                "(connect with tls=True and ca=, or --tls and --ca), or it is not a gRPC server"
+            )
         if tls and not client_cert:
-            return (f"the server at {target!r} closed the connection during the TLS handshake: it probably "
-                    "requires a client certificate (mutual TLS: pass cert= and key=, or --client-cert and "
-                    "--client-key)")
+            return (
+                f"the server at {target!r} closed the connection during the TLS handshake: it probably "
+                "requires a client certificate (mutual TLS: pass cert= and key=, or --client-cert and "
+                "--client-key)"
+            )
         return f"the server at {target!r} closed the connection: is it meterd, and is it stopping?"
     if "connection refused" in text or "failed to connect to remote host" in text:
         return f"nothing listens at {target!r}: is meterd running there? {where}"
@@ -174,7 +200,10 @@ def connection_failure(details: str, target: str, tls: bool | None = None, clien
 
 
 def from_rpc_error(
-    error: grpc.RpcError | Any, target: str | None = None, tls: bool | None = None, client_cert: bool | None = None,
+    error: grpc.RpcError | Any,
+    target: str | None = None,
+    tls: bool | None = None,
+    client_cert: bool | None = None,
 ) -> MeterdError:
     """The client exception for a failed gRPC call (sync or aio). An UNAVAILABLE that meterd did not send
     itself (the connection failed) gets the likely cause and what to change (``connection_failure``); one that

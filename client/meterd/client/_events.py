@@ -13,7 +13,17 @@ from meterd.client._errors import FieldViolation, IngestRejectedError, invalid_a
 from meterd.v1 import events_pb2
 
 EventLike = Mapping[str, Any] | events_pb2.Event
-_EVENT_KEYS = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data")
+_EVENT_KEYS = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "data",
+)
 
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_MAX_IN_FLIGHT = 8
@@ -51,16 +61,30 @@ def ingest_request(events: EventLike | Iterable[EventLike]) -> events_pb2.Ingest
 
 
 def list_request(
-    limit: int | None, page_token: str | None, from_: datetime | str | None, to: datetime | str | None,
-    ingested_from: datetime | str | None, ingested_to: datetime | str | None, subject: str | Iterable[str] | None,
-    type: str | None, id: str | None, has_error: bool | None,
+    limit: int | None,
+    page_token: str | None,
+    from_: datetime | str | None,
+    to: datetime | str | None,
+    ingested_from: datetime | str | None,
+    ingested_to: datetime | str | None,
+    subject: str | Iterable[str] | None,
+    type: str | None,
+    id: str | None,
+    has_error: bool | None,
 ) -> events_pb2.ListEventsRequest:
     request = events_pb2.ListEventsRequest(
-        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"),
-        subject=str_list(subject, what="subject"), type=optional_str(type, what="type"), id=optional_str(id, what="id"),
+        page_size=page_size(limit),
+        page_token=optional_str(page_token, what="page_token"),
+        subject=str_list(subject, what="subject"),
+        type=optional_str(type, what="type"),
+        id=optional_str(id, what="id"),
     )
-    for field, value in (("from_time", from_), ("to_time", to), ("ingested_from_time", ingested_from),
-                         ("ingested_to_time", ingested_to)):
+    for field, value in (
+        ("from_time", from_),
+        ("to_time", to),
+        ("ingested_from_time", ingested_from),
+        ("ingested_to_time", ingested_to),
+    ):
         if value is not None:
             getattr(request, field).CopyFrom(to_timestamp(value, what=field))
     if has_error is not None:

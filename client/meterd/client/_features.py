@@ -23,8 +23,12 @@ def feature_to_wire(feature: FeatureLike) -> features_pb2.Feature:
         if f.get(key) is not None and not isinstance(f[key], str):
             raise invalid_argument(f"feature.{key}", f"expected a string, got {type(f[key]).__name__}")
     return features_pb2.Feature(
-        key=f["key"], name=f["name"], meter_slug=f.get("meter_slug") or "",
-        meter_group_by_filters=to_str_map(f.get("meter_group_by_filters"), what="feature.meter_group_by_filters"),
+        key=f["key"],
+        name=f["name"],
+        meter_slug=f.get("meter_slug") or "",
+        meter_group_by_filters=to_str_map(
+            f.get("meter_group_by_filters"), what="feature.meter_group_by_filters"
+        ),
         metadata=to_str_map(f.get("metadata"), what="feature.metadata"),
     )
 
@@ -33,7 +37,9 @@ def list_request(
     limit: int | None, page_token: str | None, meter_slug: str | Iterable[str] | None, include_archived: bool
 ) -> features_pb2.ListFeaturesRequest:
     return features_pb2.ListFeaturesRequest(
-        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), meter_slug=str_list(meter_slug, what="meter_slug"),
+        page_size=page_size(limit),
+        page_token=optional_str(page_token, what="page_token"),
+        meter_slug=str_list(meter_slug, what="meter_slug"),
         include_archived=include_archived,
     )
 

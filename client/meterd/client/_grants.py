@@ -14,12 +14,21 @@ from meterd.v1 import grants_pb2
 
 
 def list_request(
-    limit: int | None, page_token: str | None, subject: str | Iterable[str] | None,
-    feature: str | Iterable[str] | None, include_voided: bool, order_by: str | None = None, order: str | None = None,
+    limit: int | None,
+    page_token: str | None,
+    subject: str | Iterable[str] | None,
+    feature: str | Iterable[str] | None,
+    include_voided: bool,
+    order_by: str | None = None,
+    order: str | None = None,
 ) -> grants_pb2.ListGrantsRequest:
     return grants_pb2.ListGrantsRequest(
-        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), subject_key=str_list(subject, what="subject"),
-        feature=str_list(feature, what="feature"), include_voided=include_voided, order_by=grant_order_by(order_by),
+        page_size=page_size(limit),
+        page_token=optional_str(page_token, what="page_token"),
+        subject_key=str_list(subject, what="subject"),
+        feature=str_list(feature, what="feature"),
+        include_voided=include_voided,
+        order_by=grant_order_by(order_by),
         order=sort_order(order),
     )
 

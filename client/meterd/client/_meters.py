@@ -20,7 +20,15 @@ from meterd.client._enums import Aggregation, WindowSize
 from meterd.client._errors import invalid_argument
 from meterd.v1 import common_pb2, meters_pb2, portal_pb2
 
-_METER_KEYS = ("slug", "description", "event_type", "aggregation", "value_property", "group_by", "window_size")
+_METER_KEYS = (
+    "slug",
+    "description",
+    "event_type",
+    "aggregation",
+    "value_property",
+    "group_by",
+    "window_size",
+)
 # A filter_group_by value: one value, or several (a row matches any of them).
 FilterValues = str | Iterable[str]
 _QUERY_WINDOW_SIZES = (WindowSize.MINUTE, WindowSize.HOUR, WindowSize.DAY)
@@ -44,11 +52,17 @@ def meter_to_wire(meter: Mapping[str, Any] | meters_pb2.Meter) -> meters_pb2.Met
         if m.get(key) is not None and not isinstance(m[key], str):
             raise invalid_argument(f"meter.{key}", f"expected a string, got {type(m[key]).__name__}")
     return meters_pb2.Meter(
-        slug=m["slug"], description=m.get("description") or "", event_type=m["event_type"],
+        slug=m["slug"],
+        description=m.get("description") or "",
+        event_type=m["event_type"],
         aggregation=to_enum(m["aggregation"], Aggregation, what="meter.aggregation").wire,
-        value_property=m.get("value_property") or "", group_by=to_str_map(m.get("group_by"), what="meter.group_by"),
-        window_size=(query_window_size(m["window_size"], "meter.window_size") if m.get("window_size") is not None
-                     else common_pb2.WINDOW_SIZE_UNSPECIFIED),
+        value_property=m.get("value_property") or "",
+        group_by=to_str_map(m.get("group_by"), what="meter.group_by"),
+        window_size=(
+            query_window_size(m["window_size"], "meter.window_size")
+            if m.get("window_size") is not None
+            else common_pb2.WINDOW_SIZE_UNSPECIFIED
+        ),
     )
 
 
@@ -66,19 +80,30 @@ def _set_filters(request: Any, filter_group_by: Mapping[str, FilterValues] | Non
         elif isinstance(value, Iterable):
             request.filter_group_by_values[key].values.extend(str_list(value, what=f"filter_group_by.{key}"))
         else:
-            raise invalid_argument(f"filter_group_by.{key}", f"expected a string or a list of strings, got {type(value).__name__}")
+            raise invalid_argument(
+                f"filter_group_by.{key}",
+                f"expected a string or a list of strings, got {type(value).__name__}",
+            )
 
 
 def query_request(
-    meter: str, *, subject: str | Iterable[str] | None, group_by: str | Iterable[str] | None,
-    filter_group_by: Mapping[str, FilterValues] | None, from_: datetime | str | None, to: datetime | str | None,
-    window_size: WindowSize | str | None, window_time_zone: str | None,
+    meter: str,
+    *,
+    subject: str | Iterable[str] | None,
+    group_by: str | Iterable[str] | None,
+    filter_group_by: Mapping[str, FilterValues] | None,
+    from_: datetime | str | None,
+    to: datetime | str | None,
+    window_size: WindowSize | str | None,
+    window_time_zone: str | None,
 ) -> meters_pb2.QueryMeterRequest:
     """The QueryMeterRequest for ``meters.query``'s arguments (checked before sending)."""
     if not isinstance(meter, str):
         raise invalid_argument("meter", f"expected a meter id or slug, got {type(meter).__name__}")
     request = meters_pb2.QueryMeterRequest(
-        meter=meter, subject=str_list(subject, what="subject"), group_by=str_list(group_by, what="group_by"),
+        meter=meter,
+        subject=str_list(subject, what="subject"),
+        group_by=str_list(group_by, what="group_by"),
         window_time_zone=optional_str(window_time_zone, what="window_time_zone"),
     )
     _set_filters(request, filter_group_by)
@@ -96,8 +121,11 @@ def portal_query_request(request: meters_pb2.QueryMeterRequest) -> portal_pb2.Qu
     if request.subject:
         raise invalid_argument("subject", "a portal token queries its own subject only; leave subject out")
     portal = portal_pb2.QueryPortalMeterRequest(
-        meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
-        group_by=list(request.group_by), filter_group_by=dict(request.filter_group_by),
+        meter=request.meter,
+        window_size=request.window_size,
+        window_time_zone=request.window_time_zone,
+        group_by=list(request.group_by),
+        filter_group_by=dict(request.filter_group_by),
     )
     for key, values in request.filter_group_by_values.items():
         portal.filter_group_by_values[key].values.extend(values.values)
@@ -114,5 +142,6 @@ def as_query_response(portal: portal_pb2.QueryPortalMeterResponse) -> meters_pb2
 
 
 def list_request(limit: int | None, page_token: str | None) -> meters_pb2.ListMetersRequest:
-    return meters_pb2.ListMetersRequest(page_size=page_size(limit),
-                                        page_token=optional_str(page_token, what="page_token"))
+    return meters_pb2.ListMetersRequest(
+        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token")
+    )

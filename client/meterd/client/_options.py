@@ -65,7 +65,9 @@ def _wrap(function: Callable[..., Any]) -> Callable[..., Any]:
     takes_options = any(p.kind == p.KEYWORD_ONLY for p in parameters)
     qualname = function.__qualname__
 
-    def arguments(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def arguments(
+        self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if takes_options and len(args) == positional + 1 and isinstance(args[-1], Mapping):
             *args_list, options = args
             args = tuple(args_list)
@@ -84,6 +86,7 @@ def _wrap(function: Callable[..., Any]) -> Callable[..., Any]:
         return invalid_argument(qualname, f"the request cannot be built: {exc}")
 
     if inspect.iscoroutinefunction(function):
+
         @functools.wraps(function)
         async def call_async(self: Any, *args: Any, **kwargs: Any) -> Any:
             args, kwargs = arguments(self, args, kwargs)

@@ -19,14 +19,20 @@ _TOKEN_KEYS = ("subject", "allowed_meter_slugs", "expires_at")
 
 
 def create_request(
-    token: Mapping[str, Any] | None, subject: str | None, allowed_meter_slugs: str | Iterable[str] | None,
+    token: Mapping[str, Any] | None,
+    subject: str | None,
+    allowed_meter_slugs: str | Iterable[str] | None,
     expires_at: datetime | str | None,
 ) -> portal_pb2.CreatePortalTokenRequest:
     if token is not None:
         if subject is not None or allowed_meter_slugs is not None or expires_at is not None:
             raise invalid_argument("token", "give the token as a dict or as keyword arguments, not both")
         t = normalize(token, what="token", allowed=_TOKEN_KEYS, required=("subject",))
-        subject, allowed_meter_slugs, expires_at = t["subject"], t.get("allowed_meter_slugs"), t.get("expires_at")
+        subject, allowed_meter_slugs, expires_at = (
+            t["subject"],
+            t.get("allowed_meter_slugs"),
+            t.get("expires_at"),
+        )
     if subject is None:
         raise invalid_argument("subject", "is required")
     if not isinstance(subject, str):
@@ -45,7 +51,10 @@ def list_request(
     if subject is not None and not isinstance(subject, str):
         raise invalid_argument("subject", f"expected a string, got {type(subject).__name__}")
     return portal_pb2.ListPortalTokensRequest(
-        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token"), subject=subject or "", include_invalid=include_invalid
+        page_size=page_size(limit),
+        page_token=optional_str(page_token, what="page_token"),
+        subject=subject or "",
+        include_invalid=include_invalid,
     )
 
 
@@ -57,13 +66,26 @@ def invalidate_request(subject: str | None, id: str | None) -> portal_pb2.Invali
 
 
 def query_request(
-    meter: str, *, from_: datetime | str | None = None, to: datetime | str | None = None,
-    window_size: WindowSize | str | None = None, window_time_zone: str | None = None,
-    group_by: str | Iterable[str] | None = None, filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
+    meter: str,
+    *,
+    from_: datetime | str | None = None,
+    to: datetime | str | None = None,
+    window_size: WindowSize | str | None = None,
+    window_time_zone: str | None = None,
+    group_by: str | Iterable[str] | None = None,
+    filter_group_by: Mapping[str, str | Iterable[str]] | None = None,
 ) -> portal_pb2.QueryPortalMeterRequest:
     """The QueryPortalMeter request for ``Portal.query_meter``'s arguments: the meter query's own checks
     and conversion, without a subject (the token's is used)."""
     return portal_query_request(
-        meter_query_request(meter, subject=None, group_by=group_by, filter_group_by=filter_group_by, from_=from_,
-                            to=to, window_size=window_size, window_time_zone=window_time_zone)
+        meter_query_request(
+            meter,
+            subject=None,
+            group_by=group_by,
+            filter_group_by=filter_group_by,
+            from_=from_,
+            to=to,
+            window_size=window_size,
+            window_time_zone=window_time_zone,
+        )
     )

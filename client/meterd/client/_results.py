@@ -174,10 +174,14 @@ def _field_property(field: FieldDescriptor) -> property:
     everything converted (times, enums, lists, maps, messages) once and kept."""
     read = _reader(field)
     name = field.name
-    plain = (not field.is_repeated and field.type != FieldDescriptor.TYPE_MESSAGE
-             and field.type != FieldDescriptor.TYPE_ENUM)
+    plain = (
+        not field.is_repeated
+        and field.type != FieldDescriptor.TYPE_MESSAGE
+        and field.type != FieldDescriptor.TYPE_ENUM
+    )
 
     if plain:
+
         def get_plain(self: Result[Message]) -> Any:
             return read(self._proto)
 
@@ -393,8 +397,11 @@ def _json_plan(cls: type[Message]) -> list[tuple[str | None, str | None, str, Ca
             oneof = _real_oneof(field)
             # A oneof of messages is a type with its settings: OpenMeter puts them beside the common fields
             # with the type's name as discriminator (``"type": "metered"``).
-            flatten = (oneof is not None and field.type == FieldDescriptor.TYPE_MESSAGE
-                       and _message_type(field).full_name not in (_TIMESTAMP, _DURATION))
+            flatten = (
+                oneof is not None
+                and field.type == FieldDescriptor.TYPE_MESSAGE
+                and _message_type(field).full_name not in (_TIMESTAMP, _DURATION)
+            )
             key = None if flatten else _json_key(descriptor, field)
             plan.append((key, oneof.name if oneof else None, field.name, _json_writer(field)))
         _JSON_PLANS[cls] = plan

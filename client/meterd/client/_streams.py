@@ -49,8 +49,12 @@ class ServerStream(Generic[Response]):
 class BidiStream(ServerStream[Response], Generic[Request, Response]):
     """A bidirectional call: ``write`` requests (queued for grpc's sending thread), iterate the responses."""
 
-    def __init__(self, rpc: grpc.StreamStreamMultiCallable[Request, Response], metadata: Metadata,
-                 describe: Describe = from_rpc_error) -> None:
+    def __init__(
+        self,
+        rpc: grpc.StreamStreamMultiCallable[Request, Response],
+        metadata: Metadata,
+        describe: Describe = from_rpc_error,
+    ) -> None:
         self._requests: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         super().__init__(rpc(self._request_iterator(), metadata=metadata), describe)
 
@@ -74,7 +78,8 @@ class AsyncServerStream(Generic[Response]):
     """``ServerStream`` over grpc.aio: ``async for`` over the responses."""
 
     def __init__(
-        self, call: grpc.aio.UnaryStreamCall[Any, Response] | grpc.aio.StreamStreamCall[Any, Response],
+        self,
+        call: grpc.aio.UnaryStreamCall[Any, Response] | grpc.aio.StreamStreamCall[Any, Response],
         describe: Describe = from_rpc_error,
     ) -> None:
         self._call = call
@@ -103,7 +108,9 @@ class AsyncBidiStream(AsyncServerStream[Response], Generic[Request, Response]):
     """``BidiStream`` over grpc.aio: ``await write(request)`` waits for flow control."""
 
     def __init__(
-        self, rpc: grpc.aio.StreamStreamMultiCallable[Request, Response], metadata: Metadata,
+        self,
+        rpc: grpc.aio.StreamStreamMultiCallable[Request, Response],
+        metadata: Metadata,
         describe: Describe = from_rpc_error,
     ) -> None:
         self._writer = rpc(None, metadata=metadata)

@@ -29,11 +29,29 @@ EntitlementLike = Mapping[str, Any] | entitlements_pb2.Entitlement
 GrantLike = Mapping[str, Any] | grants_pb2.Grant
 
 _COMMON_KEYS = ("type", "feature_key", "feature_id", "metadata")
-_METERED_KEYS = ("usage_period", "measure_usage_from", "issue_after_reset", "issue_after_reset_priority",
-                 "is_soft_limit", "preserve_overage_at_reset")
-_KEYS_BY_TYPE = {"boolean": _COMMON_KEYS, "static": (*_COMMON_KEYS, "config"), "metered": (*_COMMON_KEYS, *_METERED_KEYS)}
-_GRANT_KEYS = ("amount", "priority", "effective_at", "expiration", "min_rollover_amount", "max_rollover_amount",
-               "recurrence", "metadata")
+_METERED_KEYS = (
+    "usage_period",
+    "measure_usage_from",
+    "issue_after_reset",
+    "issue_after_reset_priority",
+    "is_soft_limit",
+    "preserve_overage_at_reset",
+)
+_KEYS_BY_TYPE = {
+    "boolean": _COMMON_KEYS,
+    "static": (*_COMMON_KEYS, "config"),
+    "metered": (*_COMMON_KEYS, *_METERED_KEYS),
+}
+_GRANT_KEYS = (
+    "amount",
+    "priority",
+    "effective_at",
+    "expiration",
+    "min_rollover_amount",
+    "max_rollover_amount",
+    "recurrence",
+    "metadata",
+)
 # measure_usage_from may also be one of OpenMeter's two enum values.
 _MEASURE_FROM_CURRENT_PERIOD_START = "CURRENT_PERIOD_START"
 _MEASURE_FROM_NOW = "NOW"
@@ -74,8 +92,9 @@ def entitlement_to_wire(entitlement: EntitlementLike) -> entitlements_pb2.Entitl
     ``isSoftLimit``, ``preserveOverageAtReset``."""
     if isinstance(entitlement, entitlements_pb2.Entitlement):
         return entitlement
-    head = normalize(entitlement, what="entitlement", allowed=_KEYS_BY_TYPE["metered"] + ("config",),
-                     required=("type",))
+    head = normalize(
+        entitlement, what="entitlement", allowed=_KEYS_BY_TYPE["metered"] + ("config",), required=("type",)
+    )
     kind = _str(head["type"], "entitlement.type").lower()
     if kind not in _KEYS_BY_TYPE:
         raise invalid_argument("entitlement.type", f"{head['type']!r} is not one of metered, static, boolean")
@@ -108,12 +127,15 @@ def entitlement_to_wire(entitlement: EntitlementLike) -> entitlements_pb2.Entitl
         if e.get("issue_after_reset") is not None:
             m.issue_after_reset = to_number(e["issue_after_reset"], what="entitlement.issue_after_reset")
         if e.get("issue_after_reset_priority") is not None:
-            m.issue_after_reset_priority = non_negative_int(e["issue_after_reset_priority"],
-                                                            what="entitlement.issue_after_reset_priority")
+            m.issue_after_reset_priority = non_negative_int(
+                e["issue_after_reset_priority"], what="entitlement.issue_after_reset_priority"
+            )
         if e.get("is_soft_limit") is not None:
             m.is_soft_limit = _bool(e["is_soft_limit"], "entitlement.is_soft_limit")
         if e.get("preserve_overage_at_reset") is not None:
-            m.preserve_overage_at_reset = _bool(e["preserve_overage_at_reset"], "entitlement.preserve_overage_at_reset")
+            m.preserve_overage_at_reset = _bool(
+                e["preserve_overage_at_reset"], "entitlement.preserve_overage_at_reset"
+            )
     return message
 
 
@@ -133,7 +155,9 @@ def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
     if g.get("expiration") is not None:
         x = normalize(g["expiration"], what="grant.expiration", allowed=("duration", "count"))
         if x.get("duration") is not None:
-            message.expiration.duration = to_enum(x["duration"], ExpirationDuration, what="grant.expiration.duration").wire
+            message.expiration.duration = to_enum(
+                x["duration"], ExpirationDuration, what="grant.expiration.duration"
+            ).wire
         if x.get("count") is not None:
             message.expiration.count = non_negative_int(x["count"], what="grant.expiration.count")
     for key in ("min_rollover_amount", "max_rollover_amount"):
@@ -145,14 +169,24 @@ def grant_to_wire(grant: GrantLike) -> grants_pb2.Grant:
 
 
 def list_entitlements_request(
-    subject: str, include_deleted: bool, limit: int | None, page_token: str | None,
-    feature: str | Iterable[str] | None = None, type: str | Iterable[str] | None = None,
-    order_by: str | None = None, order: str | None = None,
+    subject: str,
+    include_deleted: bool,
+    limit: int | None,
+    page_token: str | None,
+    feature: str | Iterable[str] | None = None,
+    type: str | Iterable[str] | None = None,
+    order_by: str | None = None,
+    order: str | None = None,
 ) -> entitlements_pb2.ListSubjectEntitlementsRequest:
     return entitlements_pb2.ListSubjectEntitlementsRequest(
-        subject_key=_ref(subject, "subject"), include_deleted=include_deleted, page_size=limit or 0,
-        page_token=page_token or "", feature=str_list(feature, what="feature"), type=entitlement_types(type),
-        order_by=entitlement_order_by(order_by), order=sort_order(order),
+        subject_key=_ref(subject, "subject"),
+        include_deleted=include_deleted,
+        page_size=limit or 0,
+        page_token=page_token or "",
+        feature=str_list(feature, what="feature"),
+        type=entitlement_types(type),
+        order_by=entitlement_order_by(order_by),
+        order=sort_order(order),
     )
 
 
@@ -160,7 +194,8 @@ def override_request(
     subject: str, id_or_feature_key: str, entitlement: EntitlementLike
 ) -> entitlements_pb2.OverrideEntitlementRequest:
     return entitlements_pb2.OverrideEntitlementRequest(
-        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "entitlement_id_or_feature_key"),
+        subject_key=_ref(subject, "subject"),
+        entitlement=_ref(id_or_feature_key, "entitlement_id_or_feature_key"),
         override=entitlement_to_wire(entitlement),
     )
 
@@ -177,11 +212,16 @@ def value_request(
 
 
 def history_request(
-    subject: str, id_or_feature_key: str, from_: datetime | str | None, to: datetime | str | None,
-    window_size: WindowSize | str, window_time_zone: str | None,
+    subject: str,
+    id_or_feature_key: str,
+    from_: datetime | str | None,
+    to: datetime | str | None,
+    window_size: WindowSize | str,
+    window_time_zone: str | None,
 ) -> entitlements_pb2.GetEntitlementHistoryRequest:
     request = entitlements_pb2.GetEntitlementHistoryRequest(
-        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        subject_key=_ref(subject, "subject"),
+        entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
         window_size=to_enum(window_size, WindowSize, what="window_size").wire,
         window_time_zone=_str(window_time_zone or "", "window_time_zone"),
     )
@@ -193,11 +233,16 @@ def history_request(
 
 
 def reset_request(
-    subject: str, id_or_feature_key: str, effective_at: datetime | str | None, retain_anchor: bool,
-    preserve_overage: bool | None, usage_period: Mapping[str, Any] | None = None,
+    subject: str,
+    id_or_feature_key: str,
+    effective_at: datetime | str | None,
+    retain_anchor: bool,
+    preserve_overage: bool | None,
+    usage_period: Mapping[str, Any] | None = None,
 ) -> entitlements_pb2.ResetEntitlementUsageRequest:
     request = entitlements_pb2.ResetEntitlementUsageRequest(
-        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        subject_key=_ref(subject, "subject"),
+        entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
         retain_anchor=_bool(retain_anchor, "retain_anchor"),
     )
     if effective_at is not None:
@@ -210,13 +255,22 @@ def reset_request(
 
 
 def list_grants_request(
-    subject: str, id_or_feature_key: str, include_voided: bool, limit: int | None, page_token: str | None,
-    order_by: str | None = None, order: str | None = None,
+    subject: str,
+    id_or_feature_key: str,
+    include_voided: bool,
+    limit: int | None,
+    page_token: str | None,
+    order_by: str | None = None,
+    order: str | None = None,
 ) -> grants_pb2.ListEntitlementGrantsRequest:
     return grants_pb2.ListEntitlementGrantsRequest(
-        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
-        include_voided=include_voided, page_size=limit or 0, page_token=page_token or "",
-        order_by=grant_order_by(order_by), order=sort_order(order),
+        subject_key=_ref(subject, "subject"),
+        entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        include_voided=include_voided,
+        page_size=limit or 0,
+        page_token=page_token or "",
+        order_by=grant_order_by(order_by),
+        order=sort_order(order),
     )
 
 
@@ -238,8 +292,11 @@ def delete_request(subject: str, id_or_feature_key: str) -> entitlements_pb2.Del
     )
 
 
-def create_grant_request(subject: str, id_or_feature_key: str, grant: GrantLike) -> grants_pb2.CreateGrantRequest:
+def create_grant_request(
+    subject: str, id_or_feature_key: str, grant: GrantLike
+) -> grants_pb2.CreateGrantRequest:
     return grants_pb2.CreateGrantRequest(
-        subject_key=_ref(subject, "subject"), entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
+        subject_key=_ref(subject, "subject"),
+        entitlement=_ref(id_or_feature_key, "id_or_feature_key"),
         grant=grant_to_wire(grant),
     )

@@ -12,7 +12,12 @@ from meterd.v1 import subjects_pb2
 
 SubjectLike = Mapping[str, Any] | subjects_pb2.Subject
 _SUBJECT_KEYS = (
-    "key", "display_name", "metadata", "current_period_start", "current_period_end", "stripe_customer_id",
+    "key",
+    "display_name",
+    "metadata",
+    "current_period_start",
+    "current_period_end",
+    "stripe_customer_id",
 )
 
 
@@ -48,7 +53,9 @@ def upsert_request(subjects: SubjectLike | Iterable[SubjectLike]) -> subjects_pb
         return subjects_pb2.UpsertSubjectsRequest(subjects=[subject_to_wire(subjects)])
     if isinstance(subjects, str | bytes):
         raise invalid_argument("subjects", "expected a dict or a list of dicts, got a string")
-    return subjects_pb2.UpsertSubjectsRequest(subjects=[subject_to_wire(s, i) for i, s in enumerate(subjects)])
+    return subjects_pb2.UpsertSubjectsRequest(
+        subjects=[subject_to_wire(s, i) for i, s in enumerate(subjects)]
+    )
 
 
 def subject_key(key: str) -> str:
@@ -58,5 +65,6 @@ def subject_key(key: str) -> str:
 
 
 def list_request(limit: int | None, page_token: str | None) -> subjects_pb2.ListSubjectsRequest:
-    return subjects_pb2.ListSubjectsRequest(page_size=page_size(limit),
-                                           page_token=optional_str(page_token, what="page_token"))
+    return subjects_pb2.ListSubjectsRequest(
+        page_size=page_size(limit), page_token=optional_str(page_token, what="page_token")
+    )

@@ -64,7 +64,14 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
 ]
 
 _MODULES = (
-    entitlements_pb2, events_pb2, features_pb2, grants_pb2, meters_pb2, notifications_pb2, portal_pb2, subjects_pb2
+    entitlements_pb2,
+    events_pb2,
+    features_pb2,
+    grants_pb2,
+    meters_pb2,
+    notifications_pb2,
+    portal_pb2,
+    subjects_pb2,
 )
 
 PemSource = str | bytes | os.PathLike[str]
@@ -87,16 +94,22 @@ def retried_methods() -> list[tuple[str, str]]:
 
 def service_config() -> str:
     """The channel's service config: the retry policy for ``retried_methods()``."""
-    return json.dumps({"methodConfig": [{
-        "name": [{"service": service, "method": method} for service, method in retried_methods()],
-        "retryPolicy": {
-            "maxAttempts": RETRY_ATTEMPTS,
-            "initialBackoff": f"{RETRY_BASE_DELAY}s",
-            "maxBackoff": f"{RETRY_MAX_DELAY}s",
-            "backoffMultiplier": 2,
-            "retryableStatusCodes": ["UNAVAILABLE"],
-        },
-    }]})
+    return json.dumps(
+        {
+            "methodConfig": [
+                {
+                    "name": [{"service": service, "method": method} for service, method in retried_methods()],
+                    "retryPolicy": {
+                        "maxAttempts": RETRY_ATTEMPTS,
+                        "initialBackoff": f"{RETRY_BASE_DELAY}s",
+                        "maxBackoff": f"{RETRY_MAX_DELAY}s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ]
+        }
+    )
 
 
 def channel_options() -> list[tuple[str, Any]]:
@@ -127,10 +140,12 @@ def check_target(target: str) -> None:
     host, colon, port = target.rpartition(":")
     if target.startswith("[") and "]" in target and not target.rstrip().endswith("]"):
         bracketed = target[: target.index("]") + 1]
-        host, port, colon = bracketed, target[len(bracketed) + 1:], ":"
+        host, port, colon = bracketed, target[len(bracketed) + 1 :], ":"
     if not colon or (host.count(":") and not host.startswith("[")):
-        raise invalid_argument("target", f"{target!r} has no port: write host:port (meterd listens on 50051 unless "
-                                         "told otherwise)")
+        raise invalid_argument(
+            "target",
+            f"{target!r} has no port: write host:port (meterd listens on 50051 unless told otherwise)",
+        )
     if not port.isdigit() or not 0 < int(port) <= 65535:
         raise invalid_argument("target", f"{target!r}: the port must be a number from 1 to 65535")
 
@@ -158,7 +173,10 @@ def _pem(value: PemSource, what: str) -> bytes:
 
 
 def channel_credentials(
-    tls: bool | None, ca: PemSource | None, cert: PemSource | None, key: PemSource | None,
+    tls: bool | None,
+    ca: PemSource | None,
+    cert: PemSource | None,
+    key: PemSource | None,
 ) -> grpc.ChannelCredentials | None:
     """TLS credentials for ``tls=True`` (or any of ca/cert/key): ``ca`` the roots to trust (default: the
     system's), ``cert``/``key`` a client certificate for mutual TLS. None for plaintext."""
@@ -190,8 +208,14 @@ class Transport:
     and in ``AsyncTransport``."""
 
     def __init__(
-        self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
-        credentials: grpc.ChannelCredentials | None = None, channel: grpc.Channel | None = None,
+        self,
+        target: str,
+        *,
+        api_key: str | None,
+        portal_token: str | None,
+        timeout: float,
+        credentials: grpc.ChannelCredentials | None = None,
+        channel: grpc.Channel | None = None,
         client_cert: bool | None = None,
     ) -> None:
         self.metadata = tuple(auth_metadata(api_key, portal_token))
@@ -243,8 +267,12 @@ class Transport:
         return notifications_pb2_grpc.NotificationServiceStub(self.channel)
 
     def call(
-        self, rpc: grpc.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
-        timeout: float | None = None, idempotent: bool | None = None,
+        self,
+        rpc: grpc.UnaryUnaryMultiCallable[Request, Response],
+        request: Request,
+        *,
+        timeout: float | None = None,
+        idempotent: bool | None = None,
     ) -> Response:
         """Calls a unary RPC of one of the stubs and returns its response (the client's ``timeout`` by
         default). Retries come from the channel's service config (``retried_methods``); ``idempotent`` is
@@ -256,7 +284,10 @@ class Transport:
             raise self.error(error) from None
 
     def server_stream(
-        self, rpc: grpc.UnaryStreamMultiCallable[Request, Response], request: Request, *,
+        self,
+        rpc: grpc.UnaryStreamMultiCallable[Request, Response],
+        request: Request,
+        *,
         timeout: float | None,
     ) -> ServerStream[Response]:
         """Opens a server-streaming RPC; ``timeout`` None: no deadline (a watch runs until closed)."""
@@ -281,8 +312,14 @@ class AsyncTransport:
     """``Transport`` over a grpc.aio.Channel: ``call`` is a coroutine, the streams are async iterators."""
 
     def __init__(
-        self, target: str, *, api_key: str | None, portal_token: str | None, timeout: float,
-        credentials: grpc.ChannelCredentials | None = None, channel: grpc.aio.Channel | None = None,
+        self,
+        target: str,
+        *,
+        api_key: str | None,
+        portal_token: str | None,
+        timeout: float,
+        credentials: grpc.ChannelCredentials | None = None,
+        channel: grpc.aio.Channel | None = None,
         client_cert: bool | None = None,
     ) -> None:
         self.metadata = tuple(auth_metadata(api_key, portal_token))
@@ -334,8 +371,12 @@ class AsyncTransport:
         return notifications_pb2_grpc.NotificationServiceStub(self.channel)
 
     async def call(
-        self, rpc: grpc.aio.UnaryUnaryMultiCallable[Request, Response], request: Request, *,
-        timeout: float | None = None, idempotent: bool | None = None,
+        self,
+        rpc: grpc.aio.UnaryUnaryMultiCallable[Request, Response],
+        request: Request,
+        *,
+        timeout: float | None = None,
+        idempotent: bool | None = None,
     ) -> Response:
         """See ``Transport.call``."""
         deadline = self.timeout if timeout is None else timeout
@@ -345,7 +386,10 @@ class AsyncTransport:
             raise self.error(error) from None
 
     def server_stream(
-        self, rpc: grpc.aio.UnaryStreamMultiCallable[Request, Response], request: Request, *,
+        self,
+        rpc: grpc.aio.UnaryStreamMultiCallable[Request, Response],
+        request: Request,
+        *,
         timeout: float | None,
     ) -> AsyncServerStream[Response]:
         """See ``Transport.server_stream``."""

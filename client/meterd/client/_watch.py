@@ -46,8 +46,10 @@ def cache_heartbeat(max_staleness: float) -> float:
     """The heartbeat a cache with ``max_staleness`` asks for: a third of it, within the server's range (a
     larger staleness just gets the longest heartbeat). ValueError naming ``max_staleness`` outside what a
     cache can keep."""
-    if not isinstance(max_staleness, int | float) or isinstance(max_staleness, bool) or not math.isfinite(
-        max_staleness
+    if (
+        not isinstance(max_staleness, int | float)
+        or isinstance(max_staleness, bool)
+        or not math.isfinite(max_staleness)
     ):
         raise ValueError(f"max_staleness: must be a finite number of seconds, got {max_staleness!r}")
     if max_staleness < MIN_MAX_STALENESS:
@@ -80,18 +82,22 @@ def threshold_to_wire(value: Threshold, *, what: str) -> entitlements_pb2.Entitl
     t = normalize(value, what=what, allowed=_THRESHOLD_KEYS)
     if len(t) != 1:
         raise ValueError(f"{what}: give exactly one of {', '.join(_THRESHOLD_KEYS)}")
-    (key, amount), = t.items()
+    ((key, amount),) = t.items()
     return entitlements_pb2.EntitlementThreshold(**{key: to_number(amount, what=f"{what}.{key}")})
 
 
 def watch_request(
-    subject: str | Iterable[str] | None, feature: str | Iterable[str] | None,
-    thresholds: Iterable[Threshold] | None, resume_position: str | None, coalesce_interval: float | None,
+    subject: str | Iterable[str] | None,
+    feature: str | Iterable[str] | None,
+    thresholds: Iterable[Threshold] | None,
+    resume_position: str | None,
+    coalesce_interval: float | None,
     heartbeat_interval: float | None,
 ) -> entitlements_pb2.WatchEntitlementValuesRequest:
     """The request of a watch; ValueError before anything is sent if the selection is empty."""
     request = entitlements_pb2.WatchEntitlementValuesRequest(
-        subject_keys=str_list(subject, what="subject"), feature_keys=str_list(feature, what="feature"),
+        subject_keys=str_list(subject, what="subject"),
+        feature_keys=str_list(feature, what="feature"),
         thresholds=[threshold_to_wire(t, what=f"thresholds[{i}]") for i, t in enumerate(thresholds or ())],
         resume_position=resume_position or "",
     )
@@ -167,7 +173,9 @@ class Mirror:
                 self.as_of = t
 
     def apply(
-        self, message: Result[entitlements_pb2.WatchEntitlementValuesResponse] | entitlements_pb2.WatchEntitlementValuesResponse
+        self,
+        message: Result[entitlements_pb2.WatchEntitlementValuesResponse]
+        | entitlements_pb2.WatchEntitlementValuesResponse,
     ) -> None:
         if isinstance(message, Result):
             message = message.proto
@@ -217,8 +225,12 @@ class EntitlementCache:
     """
 
     def __init__(
-        self, watch: EntitlementWatch, fetch: Callable[[str, str], Value | None],
-        subjects: Iterable[str], features: Iterable[str], max_staleness: float,
+        self,
+        watch: EntitlementWatch,
+        fetch: Callable[[str, str], Value | None],
+        subjects: Iterable[str],
+        features: Iterable[str],
+        max_staleness: float,
     ) -> None:
         self._watch = watch
         self._fetch = fetch
@@ -309,9 +321,12 @@ class AsyncEntitlementCache:
     the blocking cache."""
 
     def __init__(
-        self, watch: AsyncEntitlementWatch,
+        self,
+        watch: AsyncEntitlementWatch,
         fetch: Callable[[str, str], Awaitable[Value | None]],
-        subjects: Iterable[str], features: Iterable[str], max_staleness: float,
+        subjects: Iterable[str],
+        features: Iterable[str],
+        max_staleness: float,
     ) -> None:
         self._watch = watch
         self._fetch = fetch
@@ -400,7 +415,9 @@ class AsyncEntitlementCache:
         await self.close()
 
 
-def async_fetcher(call: Callable[[str, str], Awaitable[Value]]) -> Callable[[str, str], Awaitable[Value | None]]:
+def async_fetcher(
+    call: Callable[[str, str], Awaitable[Value]],
+) -> Callable[[str, str], Awaitable[Value | None]]:
     """``fetcher`` for the async cache."""
 
     async def fetch(subject: str, feature: str) -> Value | None:

@@ -56,16 +56,32 @@ T = TypeVar("T")
 SERVICES: list[tuple[Any, str, Callable[[Any, grpc.Server], None], Callable[[Servicers], object]]] = [
     (events_pb2, "EventService", events_pb2_grpc.add_EventServiceServicer_to_server, lambda s: s.events),
     (meters_pb2, "MeterService", meters_pb2_grpc.add_MeterServiceServicer_to_server, lambda s: s.meters),
-    (subjects_pb2, "SubjectService", subjects_pb2_grpc.add_SubjectServiceServicer_to_server,
-     lambda s: s.subjects),
+    (
+        subjects_pb2,
+        "SubjectService",
+        subjects_pb2_grpc.add_SubjectServiceServicer_to_server,
+        lambda s: s.subjects,
+    ),
     (portal_pb2, "PortalService", portal_pb2_grpc.add_PortalServiceServicer_to_server, lambda s: s.portal),
-    (features_pb2, "FeatureService", features_pb2_grpc.add_FeatureServiceServicer_to_server,
-     lambda s: s.features),
-    (entitlements_pb2, "EntitlementService", entitlements_pb2_grpc.add_EntitlementServiceServicer_to_server,
-     lambda s: s.entitlements),
+    (
+        features_pb2,
+        "FeatureService",
+        features_pb2_grpc.add_FeatureServiceServicer_to_server,
+        lambda s: s.features,
+    ),
+    (
+        entitlements_pb2,
+        "EntitlementService",
+        entitlements_pb2_grpc.add_EntitlementServiceServicer_to_server,
+        lambda s: s.entitlements,
+    ),
     (grants_pb2, "GrantService", grants_pb2_grpc.add_GrantServiceServicer_to_server, lambda s: s.grants),
-    (notifications_pb2, "NotificationService", notifications_pb2_grpc.add_NotificationServiceServicer_to_server,
-     lambda s: s.notifications),
+    (
+        notifications_pb2,
+        "NotificationService",
+        notifications_pb2_grpc.add_NotificationServiceServicer_to_server,
+        lambda s: s.notifications,
+    ),
 ]
 
 
@@ -127,7 +143,9 @@ class MeterdServer:
         self._interceptors = assembly.interceptors
         self._authenticator = assembly.authenticator
         self._clock = clock
-        self.executor = futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="meterd-rpc")
+        self.executor = futures.ThreadPoolExecutor(
+            max_workers=config.workers, thread_name_prefix="meterd-rpc"
+        )
         self.loop = asyncio.new_event_loop()
         self.loop.set_default_executor(self.executor)
         self._loop_thread = threading.Thread(target=self.loop.run_forever, name="meterd-loop", daemon=True)
@@ -152,7 +170,9 @@ class MeterdServer:
             raise
         # The HTTP API's address (port 0 resolved), or None when it is off.
         self.http_address = (
-            f"{config.http_listen.rsplit(':', 1)[0]}:{self.http.port}" if self.http and config.http_listen else None
+            f"{config.http_listen.rsplit(':', 1)[0]}:{self.http.port}"
+            if self.http and config.http_listen
+            else None
         )
 
     def _http_front(self) -> HttpServer:
@@ -176,7 +196,9 @@ class MeterdServer:
         names = [*reflection.SERVICE_NAMES, health.SERVICE_NAME]
         for module, name, add, servicer_of in SERVICES:
             servicer = servicer_of(self.servicers)
-            setattr(servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, self.stores.page_token_key)  # signs this database's page tokens
+            setattr(
+                servicer, rpc.PAGE_TOKEN_KEY_ATTRIBUTE, self.stores.page_token_key
+            )  # signs this database's page tokens
             service, handlers = method_handlers(add, servicer)
             adapted = self.serving.adapt(service, handlers)
             self.grpc.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, adapted),))
@@ -210,14 +232,22 @@ class MeterdServer:
         if self.metrics is not None and self.config.metrics_listen:
             address = self.metrics.serve(self.config.metrics_listen)
             log.info("metrics endpoint listening", extra={"address": f"http://{address}/metrics"})
-        log.info("meterd listening", extra={"address": self.address, "db": redact_url(self.config.db),
-                                            "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert)})
+        log.info(
+            "meterd listening",
+            extra={
+                "address": self.address,
+                "db": redact_url(self.config.db),
+                "tls": "mutual" if self.config.tls_client_ca else bool(self.config.tls_cert),
+            },
+        )
         if self.http_address:
             log.info("HTTP API listening", extra={"address": f"http://{self.http_address}"})
         return self
 
     async def _set_health(self, serving: bool) -> None:
-        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in ["", *self._service_names]:
             await self.health.set(name, status)  # ignored once the graceful shutdown began
 

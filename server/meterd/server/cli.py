@@ -27,17 +27,24 @@ Exit codes:
   3  `entitlements value --check`: the subject has no access"""
 
 
-@click.group(help="meterd: usage metering and entitlements over gRPC.\n\n"
-                  "`serve` runs the server; `config check`, `backup` work on files; the other commands talk to "
-                  "a running server (--target, or METERD_TARGET).", epilog=EXIT_CODES)
+@click.group(
+    help="meterd: usage metering and entitlements over gRPC.\n\n"
+    "`serve` runs the server; `config check`, `backup` work on files; the other commands talk to "
+    "a running server (--target, or METERD_TARGET).",
+    epilog=EXIT_CODES,
+)
 @click.version_option(package_name="meterd", prog_name="meterd", message="%(prog)s %(version)s")
 def main() -> None:
     pass
 
 
 config_path_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), envvar="METERD_CONFIG",
-    help="meterd.yaml (env: METERD_CONFIG). Environment variables override it, flags override both.")
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="METERD_CONFIG",
+    help="meterd.yaml (env: METERD_CONFIG). Environment variables override it, flags override both.",
+)
 
 
 def _load_config(config_path: str | None, overrides: dict[str, tuple[str, Any]] | None = None) -> Any:
@@ -52,38 +59,69 @@ def _load_config(config_path: str | None, overrides: dict[str, tuple[str, Any]] 
         raise SystemExit(2) from None
 
 
-@main.command(help="Run the server until SIGTERM/SIGINT. Every setting also has a METERD_* variable and a "
-                   "meterd.yaml key (README: Settings).")
+@main.command(
+    help="Run the server until SIGTERM/SIGINT. Every setting also has a METERD_* variable and a "
+    "meterd.yaml key (README: Settings)."
+)
 @click.option("--listen", help="host:port to listen on (default 127.0.0.1:50051; port 0 picks a free one).")
-@click.option("--db", help="Database: a SQLite file path or sqlite: URL (default ./meterd.db), or a "
-              "postgresql://user@host/db URL (several meterd replicas may share it). Env: METERD_DB.")
+@click.option(
+    "--db",
+    help="Database: a SQLite file path or sqlite: URL (default ./meterd.db), or a "
+    "postgresql://user@host/db URL (several meterd replicas may share it). Env: METERD_DB.",
+)
 @config_path_option
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Log format (default json).")
-@click.option("--tls-cert", type=click.Path(dir_okay=False), help="PEM certificate: serve TLS (with --tls-key).")
+@click.option(
+    "--tls-cert", type=click.Path(dir_okay=False), help="PEM certificate: serve TLS (with --tls-key)."
+)
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="PEM private key of --tls-cert.")
-@click.option("--tls-client-ca", type=click.Path(dir_okay=False),
-              help="PEM CA: require client certificates it signed (mutual TLS).")
+@click.option(
+    "--tls-client-ca",
+    type=click.Path(dir_okay=False),
+    help="PEM CA: require client certificates it signed (mutual TLS).",
+)
 @click.option("--metrics-listen", help="host:port of the Prometheus endpoint (default: off).")
 @click.option("--http-listen", help="host:port of OpenMeter's HTTP API (default: off).")
-@click.option("--max-streams", type=click.IntRange(min=1),
-              help="Open ingest streams the server holds at most (default 10000); more get RESOURCE_EXHAUSTED.")
+@click.option(
+    "--max-streams",
+    type=click.IntRange(min=1),
+    help="Open ingest streams the server holds at most (default 10000); more get RESOURCE_EXHAUSTED.",
+)
 @click.option("--workers", type=click.IntRange(min=1), help="Threads for blocking work (default 32).")
-def serve(listen: str | None, db: str | None, config_path: str | None, log_format: str | None,
-          tls_cert: str | None, tls_key: str | None, tls_client_ca: str | None, metrics_listen: str | None,
-          http_listen: str | None, max_streams: int | None, workers: int | None) -> None:
+def serve(
+    listen: str | None,
+    db: str | None,
+    config_path: str | None,
+    log_format: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_client_ca: str | None,
+    metrics_listen: str | None,
+    http_listen: str | None,
+    max_streams: int | None,
+    workers: int | None,
+) -> None:
     import sqlite3
 
     from meterd.server import logs
     from meterd.server.app import ServerStopped
     from meterd.server.app import serve as run
 
-    cfg = _load_config(config_path, {
-        "listen": ("--listen", listen), "db": ("--db", db), "log_format": ("--log-format", log_format),
-        "tls_cert": ("--tls-cert", tls_cert), "tls_key": ("--tls-key", tls_key),
-        "tls_client_ca": ("--tls-client-ca", tls_client_ca), "metrics_listen": ("--metrics-listen", metrics_listen),
-        "http_listen": ("--http-listen", http_listen), "max_streams": ("--max-streams", max_streams),
-        "workers": ("--workers", workers),
-    })
+    cfg = _load_config(
+        config_path,
+        {
+            "listen": ("--listen", listen),
+            "db": ("--db", db),
+            "log_format": ("--log-format", log_format),
+            "tls_cert": ("--tls-cert", tls_cert),
+            "tls_key": ("--tls-key", tls_key),
+            "tls_client_ca": ("--tls-client-ca", tls_client_ca),
+            "metrics_listen": ("--metrics-listen", metrics_listen),
+            "http_listen": ("--http-listen", http_listen),
+            "max_streams": ("--max-streams", max_streams),
+            "workers": ("--workers", workers),
+        },
+    )
     logs.configure(cfg.log_format, cfg.log_level)
     restore = None
     if cfg.log_format == "json":  # from here on, everything on stderr is a JSON line
@@ -122,13 +160,17 @@ def config_check(file: str) -> None:
     for notice in cfg.notices:
         click.echo(f"warning: {notice}", err=True)
     tls = "mutual TLS" if cfg.tls_client_ca else "TLS" if cfg.tls_cert else "plaintext"
-    click.echo(f"{file}: ok ({len(cfg.meters)} meters, {tls}, auth {'on' if cfg.admin_key else 'off'}, "
-               f"metrics {cfg.metrics_listen or 'off'})")
+    click.echo(
+        f"{file}: ok ({len(cfg.meters)} meters, {tls}, auth {'on' if cfg.admin_key else 'off'}, "
+        f"metrics {cfg.metrics_listen or 'off'})"
+    )
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("dest", type=click.Path(dir_okay=False))
-@click.option("--db", help="The live database file (default: storage.path of --config, METERD_DB, ./meterd.db).")
+@click.option(
+    "--db", help="The live database file (default: storage.path of --config, METERD_DB, ./meterd.db)."
+)
 @config_path_option
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 def backup(dest: str, db: str | None, config_path: str | None, force: bool) -> None:
@@ -148,13 +190,20 @@ def backup(dest: str, db: str | None, config_path: str | None, force: bool) -> N
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
     rows = ", ".join(f"{name} {count}" for name, count in result.tables.items() if count)
-    click.echo(f"{result.path}: {result.size_bytes} bytes, schema version {result.schema_version}, "
-               f"integrity ok; rows: {rows or 'none'}")
+    click.echo(
+        f"{result.path}: {result.size_bytes} bytes, schema version {result.schema_version}, "
+        f"integrity ok; rows: {rows or 'none'}"
+    )
 
 
 # -- client commands ---------------------------------------------------------------------------------------
-target_option = click.option("--target", default=DEFAULT_TARGET, envvar="METERD_TARGET", show_default=True,
-                             help="The meterd server (host:port). Env: METERD_TARGET.")
+target_option = click.option(
+    "--target",
+    default=DEFAULT_TARGET,
+    envvar="METERD_TARGET",
+    show_default=True,
+    help="The meterd server (host:port). Env: METERD_TARGET.",
+)
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -165,27 +214,55 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 def _tls_options(command: Any) -> Any:
     """--tls, --ca, --client-cert, --client-key: how client commands reach a TLS server (kept in the
     click context, read by ``_credentials``)."""
-    for option in reversed([
-        click.option("--tls", is_flag=True, envvar="METERD_TLS", expose_value=False, callback=_remember,
-                     help="Connect with TLS (system CAs unless --ca). Env: METERD_TLS."),
-        click.option("--ca", type=click.Path(exists=True, dir_okay=False), envvar="METERD_TLS_CA",
-                     expose_value=False, callback=_remember,
-                     help="PEM CA that signed the server's certificate (implies --tls). Env: METERD_TLS_CA."),
-        click.option("--client-cert", type=click.Path(exists=True, dir_okay=False), envvar="METERD_TLS_CLIENT_CERT",
-                     expose_value=False, callback=_remember,
-                     help="PEM client certificate, for mutual TLS. Env: METERD_TLS_CLIENT_CERT."),
-        click.option("--client-key", type=click.Path(exists=True, dir_okay=False), envvar="METERD_TLS_CLIENT_KEY",
-                     expose_value=False, callback=_remember,
-                     help="PEM private key of --client-cert. Env: METERD_TLS_CLIENT_KEY."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--tls",
+                is_flag=True,
+                envvar="METERD_TLS",
+                expose_value=False,
+                callback=_remember,
+                help="Connect with TLS (system CAs unless --ca). Env: METERD_TLS.",
+            ),
+            click.option(
+                "--ca",
+                type=click.Path(exists=True, dir_okay=False),
+                envvar="METERD_TLS_CA",
+                expose_value=False,
+                callback=_remember,
+                help="PEM CA that signed the server's certificate (implies --tls). Env: METERD_TLS_CA.",
+            ),
+            click.option(
+                "--client-cert",
+                type=click.Path(exists=True, dir_okay=False),
+                envvar="METERD_TLS_CLIENT_CERT",
+                expose_value=False,
+                callback=_remember,
+                help="PEM client certificate, for mutual TLS. Env: METERD_TLS_CLIENT_CERT.",
+            ),
+            click.option(
+                "--client-key",
+                type=click.Path(exists=True, dir_okay=False),
+                envvar="METERD_TLS_CLIENT_KEY",
+                expose_value=False,
+                callback=_remember,
+                help="PEM private key of --client-cert. Env: METERD_TLS_CLIENT_KEY.",
+            ),
+        ]
+    ):
         command = option(command)
     return command
 
 
 def api_key_option(command: Any) -> Any:
     """--api-key and the TLS options: what every client command needs to reach the server."""
-    return _tls_options(click.option("--api-key", envvar="METERD_API_KEY",
-                                     help="Admin key, if the server needs one. Env: METERD_API_KEY.")(command))
+    return _tls_options(
+        click.option(
+            "--api-key",
+            envvar="METERD_API_KEY",
+            help="Admin key, if the server needs one. Env: METERD_API_KEY.",
+        )(command)
+    )
 
 
 def _credentials() -> Any:
@@ -199,8 +276,9 @@ def _credentials() -> Any:
     if not (meta.get("meterd.tls") or ca or cert):
         return None
     read = lambda path: Path(path).read_bytes() if path else None  # noqa: E731
-    return grpc.ssl_channel_credentials(root_certificates=read(ca), private_key=read(key),
-                                        certificate_chain=read(cert))
+    return grpc.ssl_channel_credentials(
+        root_certificates=read(ca), private_key=read(key), certificate_chain=read(cert)
+    )
 
 
 def _client(target: str, api_key: str | None) -> Any:
@@ -212,8 +290,9 @@ def _client(target: str, api_key: str | None) -> Any:
         raise click.UsageError("--client-cert and --client-key go together")
     # The files themselves (not ready-made credentials), so that a failed connection can name its cause.
     try:
-        return OpenMeter(target, api_key=api_key, tls=True if meta.get("meterd.tls") else None, ca=ca, cert=cert,
-                         key=key)
+        return OpenMeter(
+            target, api_key=api_key, tls=True if meta.get("meterd.tls") else None, ca=ca, cert=cert, key=key
+        )
     except MeterdError as error:  # a target written as a URL or without a port, an unreadable PEM file
         _fail(error)
 
@@ -232,8 +311,9 @@ def health(service: str, timeout: float, target: str) -> None:
     channel = grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)
     with channel:
         try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service),
-                                                              timeout=timeout)
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
         except grpc.RpcError as error:
             click.echo(f"{target}: {error.code().name}: {error.details()}", err=True)
             raise SystemExit(1) from None
@@ -271,18 +351,40 @@ def _when(text: str | None) -> datetime | None:
 
 @main.command(help="Query a meter and print its rows as a table, CSV or JSON lines.")
 @click.argument("meter")
-@click.option("--from", "from_", help="Start (inclusive), RFC 3339 on a whole minute. Default: earliest data.")
+@click.option(
+    "--from", "from_", help="Start (inclusive), RFC 3339 on a whole minute. Default: earliest data."
+)
 @click.option("--to", help="End (exclusive), RFC 3339 on a whole minute. Default: now.")
-@click.option("--window", type=click.Choice(["MINUTE", "HOUR", "DAY"], case_sensitive=False), help="Window size.")
+@click.option(
+    "--window", type=click.Choice(["MINUTE", "HOUR", "DAY"], case_sensitive=False), help="Window size."
+)
 @click.option("--tz", help="IANA time zone for windows (default UTC).")
 @click.option("--subject", multiple=True, help="Only this subject (repeatable).")
 @click.option("--group-by", multiple=True, help="Group by a meter group key or 'subject' (repeatable).")
-@click.option("--filter", "filters", multiple=True, help="key=value: only this group value (repeatable; a repeated key matches any of its values).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    help="key=value: only this group value (repeatable; a repeated key matches any of its values).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @target_option
 @api_key_option
-def query(meter: str, from_: str | None, to: str | None, window: str | None, tz: str | None, subject: tuple[str, ...],
-          group_by: tuple[str, ...], filters: tuple[str, ...], fmt: str, target: str, api_key: str | None) -> None:
+def query(
+    meter: str,
+    from_: str | None,
+    to: str | None,
+    window: str | None,
+    tz: str | None,
+    subject: tuple[str, ...],
+    group_by: tuple[str, ...],
+    filters: tuple[str, ...],
+    fmt: str,
+    target: str,
+    api_key: str | None,
+) -> None:
     values: dict[str, list[str]] = {}
     for item in filters:
         key, sep, value = item.partition("=")
@@ -293,17 +395,29 @@ def query(meter: str, from_: str | None, to: str | None, window: str | None, tz:
     filter_group_by = {key: vs[0] if len(vs) == 1 else vs for key, vs in values.items()}
     with _client(target, api_key) as om:
         try:
-            reply = om.meters.query(meter, from_=_when(from_), to=_when(to), window_size=window.upper() if window else None,
-                                    window_time_zone=tz, subject=list(subject), group_by=list(group_by),
-                                    filter_group_by=filter_group_by)
+            reply = om.meters.query(
+                meter,
+                from_=_when(from_),
+                to=_when(to),
+                window_size=window.upper() if window else None,
+                window_time_zone=tz,
+                subject=list(subject),
+                group_by=list(group_by),
+                filter_group_by=filter_group_by,
+            )
         except Exception as error:
             _fail(error, target)
     keys = [k for k in group_by if k != "subject"]
     with_subject = "subject" in group_by or bool(subject)
     header = ["window_start", "window_end", *(["subject"] if with_subject else []), *keys, "value"]
     rows = [
-        [r.window_start.isoformat(), r.window_end.isoformat(),
-         *([r.subject] if with_subject else []), *(r.group_by.get(k, "") for k in keys), _number(r.value)]
+        [
+            r.window_start.isoformat(),
+            r.window_end.isoformat(),
+            *([r.subject] if with_subject else []),
+            *(r.group_by.get(k, "") for k in keys),
+            _number(r.value),
+        ]
         for r in reply.rows
     ]
     _print_rows(header, rows, fmt, sys.stdout, title=f"{meter}")
@@ -341,15 +455,32 @@ def _print_rows(header: list[str], rows: list[list[Any]], fmt: str, out: IO[str]
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("source", type=click.File("rb"))
-@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Events per streamed batch.")
-@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write the events the server rejected here (JSON lines: the event and the reasons).")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events per streamed batch.",
+)
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the events the server rejected here (JSON lines: the event and the reasons).",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal)."
+)
 @target_option
 @api_key_option
-def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progress: bool | None, target: str,
-           api_key: str | None) -> None:
+def ingest(
+    source: IO[bytes],
+    batch_size: int,
+    rejected_path: str | None,
+    progress: bool | None,
+    target: str,
+    api_key: str | None,
+) -> None:
     """Ingest events from a JSON Lines file (or - for stdin) through the streaming RPC.
 
     Each line is one CloudEvent as a JSON object ("specversion" defaults to "1.0"). A line that is not
@@ -372,7 +503,9 @@ def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progre
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 malformed += 1
-                click.echo(f"line {number}: skipped, not UTF-8 text (byte {exc.start + 1}: {exc.reason})", err=True)
+                click.echo(
+                    f"line {number}: skipped, not UTF-8 text (byte {exc.start + 1}: {exc.reason})", err=True
+                )
                 continue
             if not line.strip():
                 continue
@@ -387,10 +520,18 @@ def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progre
             yield number, event
 
     show = sys.stderr.isatty() if progress is None else progress
-    with _client(target, api_key) as om, Progress(
-        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        disable=not show, transient=False, console=Console(stderr=True),
-    ) as bar:
+    with (
+        _client(target, api_key) as om,
+        Progress(
+            TextColumn("ingesting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not show,
+            transient=False,
+            console=Console(stderr=True),
+        ) as bar,
+    ):
         task = bar.add_task("ingest", total=None)
         stream = om.events.stream(batch_size=batch_size, raise_on_rejected=False)
         try:
@@ -415,24 +556,42 @@ def ingest(source: IO[bytes], batch_size: int, rejected_path: str | None, progre
 
         with open(rejected_path, "w") as out:
             for event, violations in tally.rejected_events:
-                out.write(json.dumps({"event": MessageToDict(event),
-                                      "violations": [{"field": v.field, "description": v.description}
-                                                     for v in violations]}) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "event": MessageToDict(event),
+                            "violations": [
+                                {"field": v.field, "description": v.description} for v in violations
+                            ],
+                        }
+                    )
+                    + "\n"
+                )
     for slug, (count, examples) in sorted(tally.warnings.items()):
         what = f"meter {slug} could not read" if slug else "no meter reads the type of"
         shown = "; ".join(f"event {event_id!r}: {message}" for event_id, message in examples)
-        click.echo(f"warning: {what} {count} accepted event(s) (stored; skipped by the meter), e.g. {shown}",
-                   err=True)
+        click.echo(
+            f"warning: {what} {count} accepted event(s) (stored; skipped by the meter), e.g. {shown}",
+            err=True,
+        )
     warned = f" ({tally.warned} with warnings)" if tally.warned else ""
-    click.echo(f"accepted {tally.accepted}{warned}, duplicate {tally.duplicates}, rejected {tally.rejected}, "
-               f"malformed {malformed}")
+    click.echo(
+        f"accepted {tally.accepted}{warned}, duplicate {tally.duplicates}, rejected {tally.rejected}, "
+        f"malformed {malformed}"
+    )
     if tally.rejected or malformed:
         raise SystemExit(1)
 
 
 # -- listings --------------------------------------------------------------------------------------------
-format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                             show_default=True, help="A table, or one JSON object per line.")
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table, or one JSON object per line.",
+)
 
 
 def _time(ts: datetime | None) -> str:
@@ -486,14 +645,22 @@ def meters_list(fmt: str, target: str, api_key: str | None) -> None:
     with _client(target, api_key) as om:
         for page in _pages(om.meters.list_page, target):
             for m in page.meters:
-                records.append({
-                    "slug": m.slug, "event_type": m.event_type,
-                    "aggregation": str(m.aggregation),
-                    "value_property": m.value_property, "group_by": dict(sorted(m.group_by.items())),
-                    "description": m.description,
-                })
-    _print_records(records, ["slug", "event_type", "aggregation", "value_property", "group_by", "description"],
-                   fmt, "meters")
+                records.append(
+                    {
+                        "slug": m.slug,
+                        "event_type": m.event_type,
+                        "aggregation": str(m.aggregation),
+                        "value_property": m.value_property,
+                        "group_by": dict(sorted(m.group_by.items())),
+                        "description": m.description,
+                    }
+                )
+    _print_records(
+        records,
+        ["slug", "event_type", "aggregation", "value_property", "group_by", "description"],
+        fmt,
+        "meters",
+    )
 
 
 @main.group(epilog=EXIT_CODES)
@@ -511,15 +678,20 @@ def subjects_list(fmt: str, target: str, api_key: str | None) -> None:
     with _client(target, api_key) as om:
         for page in _pages(om.subjects.list_page, target):
             for s in page.subjects:
-                records.append({
-                    "key": s.key,
-                    "display_name": s.display_name if s.HasField("display_name") else None,
-                    "metadata": dict(sorted(s.metadata.items())),
-                    "stripe_customer_id": s.stripe_customer_id if s.HasField("stripe_customer_id") else None,
-                    "created_at": _time(s.created_at),
-                })
-    _print_records(records, ["key", "display_name", "metadata", "stripe_customer_id", "created_at"], fmt,
-                   "subjects")
+                records.append(
+                    {
+                        "key": s.key,
+                        "display_name": s.display_name if s.HasField("display_name") else None,
+                        "metadata": dict(sorted(s.metadata.items())),
+                        "stripe_customer_id": s.stripe_customer_id
+                        if s.HasField("stripe_customer_id")
+                        else None,
+                        "created_at": _time(s.created_at),
+                    }
+                )
+    _print_records(
+        records, ["key", "display_name", "metadata", "stripe_customer_id", "created_at"], fmt, "subjects"
+    )
 
 
 @main.group(epilog=EXIT_CODES)
@@ -535,8 +707,9 @@ def entitlements() -> None:
 @format_option
 @target_option
 @api_key_option
-def entitlements_value(subject: str, feature: str, at: str | None, check: bool, fmt: str, target: str,
-                       api_key: str | None) -> None:
+def entitlements_value(
+    subject: str, feature: str, at: str | None, check: bool, fmt: str, target: str, api_key: str | None
+) -> None:
     """Show whether SUBJECT may use FEATURE now.
 
     FEATURE is an entitlement id or a feature key. Metered entitlements also show the balance, usage and
@@ -549,8 +722,12 @@ def entitlements_value(subject: str, feature: str, at: str | None, check: bool, 
         except Exception as error:
             _fail(error, target)
     kind = entitlement.WhichOneof("type") or ""
-    record: dict[str, Any] = {"subject": subject, "feature": entitlement.feature_key, "type": kind,
-                              "has_access": value.has_access}
+    record: dict[str, Any] = {
+        "subject": subject,
+        "feature": entitlement.feature_key,
+        "type": kind,
+        "has_access": value.has_access,
+    }
     if kind == "metered":
         record.update(balance=value.balance, usage=value.usage, overage=value.overage)
     if kind == "static":
@@ -558,48 +735,83 @@ def entitlements_value(subject: str, feature: str, at: str | None, check: bool, 
     if fmt == "json":
         sys.stdout.write(json.dumps(record) + "\n")
     else:
-        _print_rows(["field", "value"], [[k, _cell(v)] for k, v in record.items()], "table", sys.stdout,
-                    title=f"{subject} / {entitlement.feature_key}")
+        _print_rows(
+            ["field", "value"],
+            [[k, _cell(v)] for k, v in record.items()],
+            "table",
+            sys.stdout,
+            title=f"{subject} / {entitlement.feature_key}",
+        )
     if check and not value.has_access:
         raise SystemExit(3)
 
 
 @main.group(invoke_without_command=True, epilog=EXIT_CODES)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Most recent events shown.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Most recent events shown."
+)
 @click.option("--rule", "rules", multiple=True, help="Only events of this rule (id); repeatable.")
-@click.option("--channel", "channels", multiple=True, help="Only events sent to this channel (id); repeatable.")
+@click.option(
+    "--channel", "channels", multiple=True, help="Only events sent to this channel (id); repeatable."
+)
 @click.option("--subject", "subjects", multiple=True, help="Only events about this subject; repeatable.")
-@click.option("--feature", "features", multiple=True, help="Only events about this feature (id or key); repeatable.")
+@click.option(
+    "--feature", "features", multiple=True, help="Only events about this feature (id or key); repeatable."
+)
 @format_option
 @target_option
 @api_key_option
 @click.pass_context
-def notifications(ctx: click.Context, limit: int, rules: tuple[str, ...], channels: tuple[str, ...],
-                  subjects: tuple[str, ...], features: tuple[str, ...], fmt: str, target: str,
-                  api_key: str | None) -> None:
+def notifications(
+    ctx: click.Context,
+    limit: int,
+    rules: tuple[str, ...],
+    channels: tuple[str, ...],
+    subjects: tuple[str, ...],
+    features: tuple[str, ...],
+    fmt: str,
+    target: str,
+    api_key: str | None,
+) -> None:
     """Recent notification events (newest first) and each channel's delivery status; `channels` and `rules`
     list those."""
     if ctx.invoked_subcommand is not None:
         return
     with _client(target, api_key) as om:
         try:
-            page = om.notifications.events.list_page(limit=limit, order="DESC", rule=rules, channel=channels,
-                                                     subject=subjects, feature=features)
+            page = om.notifications.events.list_page(
+                limit=limit, order="DESC", rule=rules, channel=channels, subject=subjects, feature=features
+            )
         except Exception as error:
             _fail(error, target)
     records = []
     for e in page.events:
         t = e.balance_threshold
-        record: dict[str, Any] = {"id": e.id, "created_at": _time(e.created_at), "rule": e.rule.name,
-                                  "subject": "(test)", "feature": "", "threshold": "", "usage": None}
+        record: dict[str, Any] = {
+            "id": e.id,
+            "created_at": _time(e.created_at),
+            "rule": e.rule.name,
+            "subject": "(test)",
+            "feature": "",
+            "threshold": "",
+            "usage": None,
+        }
         if t is not None:
             kind = str(t.threshold.type)
-            record.update(subject=t.subject_key, feature=t.feature_key, usage=t.value.usage,
-                          threshold=f"{_number(t.threshold.value)}{'%' if kind == 'PERCENT' else ''} ({kind})")
+            record.update(
+                subject=t.subject_key,
+                feature=t.feature_key,
+                usage=t.value.usage,
+                threshold=f"{_number(t.threshold.value)}{'%' if kind == 'PERCENT' else ''} ({kind})",
+            )
         record["delivery"] = "; ".join(_delivery_text(d) for d in e.delivery_status)
         records.append(record)
-    _print_records(records, ["id", "created_at", "rule", "subject", "feature", "threshold", "usage", "delivery"],
-                   fmt, f"notification events ({len(records)} of {page.total_size})")
+    _print_records(
+        records,
+        ["id", "created_at", "rule", "subject", "feature", "threshold", "usage", "delivery"],
+        fmt,
+        f"notification events ({len(records)} of {page.total_size})",
+    )
 
 
 def _delivery_text(d: Any) -> str:
@@ -622,11 +834,20 @@ def notification_channels(fmt: str, target: str, api_key: str | None) -> None:
     """List notification channels (disabled ones too; never their signing secrets)."""
     records = []
     with _client(target, api_key) as om:
-        pages = _pages(lambda **options: om.notifications.channels.list_page(include_disabled=True, **options), target)
+        pages = _pages(
+            lambda **options: om.notifications.channels.list_page(include_disabled=True, **options), target
+        )
         for page in pages:
             for c in page.channels:
-                records.append({"id": c.id, "name": c.name, "url": c.url, "disabled": c.disabled,
-                                "created_at": _time(c.created_at)})
+                records.append(
+                    {
+                        "id": c.id,
+                        "name": c.name,
+                        "url": c.url,
+                        "disabled": c.disabled,
+                        "created_at": _time(c.created_at),
+                    }
+                )
     _print_records(records, ["id", "name", "url", "disabled", "created_at"], fmt, "notification channels")
 
 
@@ -638,11 +859,23 @@ def notification_rules(fmt: str, target: str, api_key: str | None) -> None:
     """List notification rules (disabled ones too): thresholds, features, channels."""
     records = []
     with _client(target, api_key) as om:
-        for page in _pages(lambda **options: om.notifications.rules.list_page(include_disabled=True, **options), target):
+        for page in _pages(
+            lambda **options: om.notifications.rules.list_page(include_disabled=True, **options), target
+        ):
             for r in page.rules:
-                thresholds = ", ".join(f"{_number(t.value)}{'%' if t.type == 'PERCENT' else ''}" for t in r.thresholds)
-                records.append({"id": r.id, "name": r.name, "thresholds": thresholds,
-                                "features": ", ".join(f.key for f in r.features) or "(all)",
-                                "channels": len(r.channels), "disabled": r.disabled})
-    _print_records(records, ["id", "name", "thresholds", "features", "channels", "disabled"], fmt,
-                   "notification rules")
+                thresholds = ", ".join(
+                    f"{_number(t.value)}{'%' if t.type == 'PERCENT' else ''}" for t in r.thresholds
+                )
+                records.append(
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "thresholds": thresholds,
+                        "features": ", ".join(f.key for f in r.features) or "(all)",
+                        "channels": len(r.channels),
+                        "disabled": r.disabled,
+                    }
+                )
+    _print_records(
+        records, ["id", "name", "thresholds", "features", "channels", "disabled"], fmt, "notification rules"
+    )

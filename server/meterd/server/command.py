@@ -13,6 +13,8 @@ def main() -> None:
     except ModuleNotFoundError as exc:
         if exc.name is None or exc.name.split(".")[0] == "meterd":
             raise
-        sys.exit(f"meterd: the server and the command line need the server extra ({exc.name} is not installed):"
-                 " pip install 'meterd[server]'")
+        sys.exit(
+            f"meterd: the server and the command line need the server extra ({exc.name} is not installed):"
+            " pip install 'meterd[server]'"
+        )
     cli_main()

@@ -62,11 +62,24 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 DEPRECATED_ENV = {"METERD_ADMIN_KEY": "METERD_API_KEY"}
 # METERD_* variables that are not settings of the server but are read by meterd all the same: the config file
 # (serve, config check), the client and the CLI's connection, and the test suite and bench (Makefile, .ci/run).
-OTHER_ENV = frozenset({
-    "METERD_CONFIG", "METERD_TARGET", "METERD_TLS", "METERD_TLS_CA", "METERD_TLS_CLIENT_CERT",
-    "METERD_TLS_CLIENT_KEY", "METERD_PG_REQUIRE", "METERD_CROSSLANG_REQUIRE", "METERD_CROSSLANG_ADDR",
-    "METERD_FUZZ_EXAMPLES", "METERD_PROFILE_OUT", "METERD_PYTHON", "METERD_BROWSER_REQUIRE", "METERD_CHROMIUM",
-})
+OTHER_ENV = frozenset(
+    {
+        "METERD_CONFIG",
+        "METERD_TARGET",
+        "METERD_TLS",
+        "METERD_TLS_CA",
+        "METERD_TLS_CLIENT_CERT",
+        "METERD_TLS_CLIENT_KEY",
+        "METERD_PG_REQUIRE",
+        "METERD_CROSSLANG_REQUIRE",
+        "METERD_CROSSLANG_ADDR",
+        "METERD_FUZZ_EXAMPLES",
+        "METERD_PROFILE_OUT",
+        "METERD_PYTHON",
+        "METERD_BROWSER_REQUIRE",
+        "METERD_CHROMIUM",
+    }
+)
 # Settings whose values are secret (never shown, not even in an error about them).
 _SECRETS = frozenset({"admin_key", "portal_secret"})
 
@@ -99,22 +112,36 @@ class MeterDeclaration(BaseModel):
             problems = []
             for v in exc.violations:
                 head, _, rest = v.field.removeprefix("meter.").partition(".")
-                problems.append(_METER_KEYS.get(head, head) + (f".{rest}" if rest else "") + f": {v.description}")
+                problems.append(
+                    _METER_KEYS.get(head, head) + (f".{rest}" if rest else "") + f": {v.description}"
+                )
             raise ValueError(" | ".join(problems)) from None
         return self
 
     def fields(self) -> dict[str, Any]:
         """The declaration as the keyword arguments of ``meters.model.definition_from_fields`` (plain values:
         the composition root builds the domain's definition from them)."""
-        return {"slug": self.slug, "event_type": self.event_type, "aggregation": self.aggregation,
-                "value_property": self.value_property, "group_by": dict(self.group_by),
-                "description": self.description, "window_size": self.window_size}
+        return {
+            "slug": self.slug,
+            "event_type": self.event_type,
+            "aggregation": self.aggregation,
+            "value_property": self.value_property,
+            "group_by": dict(self.group_by),
+            "description": self.description,
+            "window_size": self.window_size,
+        }
 
 
 # The file's names for a meter's fields (the domain names them meter.<snake_case>).
-_METER_KEYS = {"slug": "slug", "event_type": "eventType", "aggregation": "aggregation",
-               "value_property": "valueProperty", "group_by": "groupBy", "description": "description",
-               "window_size": "windowSize"}
+_METER_KEYS = {
+    "slug": "slug",
+    "event_type": "eventType",
+    "aggregation": "aggregation",
+    "value_property": "valueProperty",
+    "group_by": "groupBy",
+    "description": "description",
+    "window_size": "windowSize",
+}
 
 
 class Config(BaseModel):
@@ -124,104 +151,233 @@ class Config(BaseModel):
     # Every number is bounded (no inf or nan either): a value that passes ``load`` never fails ``serve``.
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
-    listen: str = setting(DEFAULT_LISTEN, "server.listen", "METERD_LISTEN",
-                          "host:port the gRPC server listens on (port 0 picks a free one)")
-    grace_seconds: float = setting(10.0, "server.grace_seconds", "METERD_GRACE_SECONDS",
-                                   "on SIGTERM, how long calls in flight may take to finish (at most an hour)", ge=0,
-                                   le=3600)
-    max_streams: int = setting(10_000, "server.max_streams", "METERD_MAX_STREAMS",
-                               "open streams (ingest streams and watches, gRPC and HTTP) held at most; more get "
-                               "RESOURCE_EXHAUSTED or 429 (also --max-streams)",
-                               ge=1, le=MAX_STREAMS)
-    workers: int = setting(32, "server.workers", "METERD_WORKERS",
-                           "threads for blocking work: database reads, the credit engine (also --workers)", ge=1,
-                           le=MAX_WORKERS)
-    max_message_bytes: int = setting(64 * 1024 * 1024, "server.max_message_bytes", "METERD_MAX_MESSAGE_BYTES",
-                                     "largest request or response message (at most 2 GiB - 1, gRPC's limit)",
-                                     ge=1024, le=GRPC_MAX_INT)
-    max_inflight_bytes: int = setting(256 * 1024 * 1024, "server.max_inflight_bytes", "METERD_MAX_INFLIGHT_BYTES",
-                                      "request bytes held at once over every call and stream; beyond it, "
-                                      "producers wait (flow control pushes back)", ge=1024 * 1024, le=2**40)
-    keepalive_time_seconds: float = setting(60.0, "server.keepalive_time_seconds", "METERD_KEEPALIVE_TIME_SECONDS",
-                                            "the server pings an idle connection this often", ge=1,
-                                            le=MAX_KEEPALIVE_SECONDS)
-    keepalive_timeout_seconds: float = setting(20.0, "server.keepalive_timeout_seconds",
-                                               "METERD_KEEPALIVE_TIMEOUT_SECONDS",
-                                               "and drops it when the ping is not answered in time",
-                                               ge=0.001, le=MAX_KEEPALIVE_SECONDS)
-    db: str = setting(DEFAULT_DB, "storage.path", "METERD_DB",
-                      "the database: a SQLite file path or sqlite: URL, or a postgresql:// URL (several replicas "
-                      "may share it); storage.url is the same setting", also="storage.url", repr=False)
-    db_wait_seconds: float = setting(30.0, "storage.wait_seconds", "METERD_DB_WAIT_SECONDS",
-                                     "PostgreSQL: at start, how long an unreachable database is retried before "
-                                     "meterd exits with status 1 (a bad password or unknown database exits at "
-                                     "once)", ge=0, le=86400)
-    raw_event_retention_days: int = setting(0, "storage.raw_event_retention_days", "METERD_RAW_EVENT_RETENTION_DAYS",
-                                            "raw events whose event time is older than this many days are removed"
-                                            " (at start, then hourly), their dedupe keys and every meter's numbers"
-                                            " kept (README: Keeping raw events); 0: kept for good", ge=0)
-    admin_key: str | None = setting(None, "auth.admin_key", "METERD_API_KEY",
-                                    "admin key every call must send (authorization: Bearer <key>); the same "
-                                    "variable the CLI and client send. Unset: auth off (warned off loopback)",
-                                    repr=False)
-    portal_secret: str | None = setting(None, "portal.secret", "METERD_PORTAL_SECRET",
-                                        "HS256 secret signing portal tokens (at least 32 bytes); unset: "
-                                        "generated once and kept in the database", repr=False)
-    portal_secret_file: str | None = setting(None, "portal.secret_file", "METERD_PORTAL_SECRET_FILE",
-                                             "a file holding portal.secret (owner-only). Precedence: "
-                                             "METERD_PORTAL_SECRET, METERD_PORTAL_SECRET_FILE, portal.secret, "
-                                             "portal.secret_file")
-    portal_token_ttl_seconds: int = setting(DEFAULT_PORTAL_TOKEN_TTL_SECONDS, "portal.token_ttl_seconds",
-                                            "METERD_PORTAL_TOKEN_TTL_SECONDS",
-                                            "default lifetime of a portal token (at most 10 years)",
-                                            gt=0, le=MAX_PORTAL_TOKEN_TTL_SECONDS)
-    tls_cert: str | None = setting(None, "tls.cert", "METERD_TLS_CERT",
-                                   "PEM certificate (chain) of the server; with tls.key, serves TLS only")
+    listen: str = setting(
+        DEFAULT_LISTEN,
+        "server.listen",
+        "METERD_LISTEN",
+        "host:port the gRPC server listens on (port 0 picks a free one)",
+    )
+    grace_seconds: float = setting(
+        10.0,
+        "server.grace_seconds",
+        "METERD_GRACE_SECONDS",
+        "on SIGTERM, how long calls in flight may take to finish (at most an hour)",
+        ge=0,
+        le=3600,
+    )
+    max_streams: int = setting(
+        10_000,
+        "server.max_streams",
+        "METERD_MAX_STREAMS",
+        "open streams (ingest streams and watches, gRPC and HTTP) held at most; more get "
+        "RESOURCE_EXHAUSTED or 429 (also --max-streams)",
+        ge=1,
+        le=MAX_STREAMS,
+    )
+    workers: int = setting(
+        32,
+        "server.workers",
+        "METERD_WORKERS",
+        "threads for blocking work: database reads, the credit engine (also --workers)",
+        ge=1,
+        le=MAX_WORKERS,
+    )
+    max_message_bytes: int = setting(
+        64 * 1024 * 1024,
+        "server.max_message_bytes",
+        "METERD_MAX_MESSAGE_BYTES",
+        "largest request or response message (at most 2 GiB - 1, gRPC's limit)",
+        ge=1024,
+        le=GRPC_MAX_INT,
+    )
+    max_inflight_bytes: int = setting(
+        256 * 1024 * 1024,
+        "server.max_inflight_bytes",
+        "METERD_MAX_INFLIGHT_BYTES",
+        "request bytes held at once over every call and stream; beyond it, "
+        "producers wait (flow control pushes back)",
+        ge=1024 * 1024,
+        le=2**40,
+    )
+    keepalive_time_seconds: float = setting(
+        60.0,
+        "server.keepalive_time_seconds",
+        "METERD_KEEPALIVE_TIME_SECONDS",
+        "the server pings an idle connection this often",
+        ge=1,
+        le=MAX_KEEPALIVE_SECONDS,
+    )
+    keepalive_timeout_seconds: float = setting(
+        20.0,
+        "server.keepalive_timeout_seconds",
+        "METERD_KEEPALIVE_TIMEOUT_SECONDS",
+        "and drops it when the ping is not answered in time",
+        ge=0.001,
+        le=MAX_KEEPALIVE_SECONDS,
+    )
+    db: str = setting(
+        DEFAULT_DB,
+        "storage.path",
+        "METERD_DB",
+        "the database: a SQLite file path or sqlite: URL, or a postgresql:// URL (several replicas "
+        "may share it); storage.url is the same setting",
+        also="storage.url",
+        repr=False,
+    )
+    db_wait_seconds: float = setting(
+        30.0,
+        "storage.wait_seconds",
+        "METERD_DB_WAIT_SECONDS",
+        "PostgreSQL: at start, how long an unreachable database is retried before "
+        "meterd exits with status 1 (a bad password or unknown database exits at "
+        "once)",
+        ge=0,
+        le=86400,
+    )
+    raw_event_retention_days: int = setting(
+        0,
+        "storage.raw_event_retention_days",
+        "METERD_RAW_EVENT_RETENTION_DAYS",
+        "raw events whose event time is older than this many days are removed"
+        " (at start, then hourly), their dedupe keys and every meter's numbers"
+        " kept (README: Keeping raw events); 0: kept for good",
+        ge=0,
+    )
+    admin_key: str | None = setting(
+        None,
+        "auth.admin_key",
+        "METERD_API_KEY",
+        "admin key every call must send (authorization: Bearer <key>); the same "
+        "variable the CLI and client send. Unset: auth off (warned off loopback)",
+        repr=False,
+    )
+    portal_secret: str | None = setting(
+        None,
+        "portal.secret",
+        "METERD_PORTAL_SECRET",
+        "HS256 secret signing portal tokens (at least 32 bytes); unset: "
+        "generated once and kept in the database",
+        repr=False,
+    )
+    portal_secret_file: str | None = setting(
+        None,
+        "portal.secret_file",
+        "METERD_PORTAL_SECRET_FILE",
+        "a file holding portal.secret (owner-only). Precedence: "
+        "METERD_PORTAL_SECRET, METERD_PORTAL_SECRET_FILE, portal.secret, "
+        "portal.secret_file",
+    )
+    portal_token_ttl_seconds: int = setting(
+        DEFAULT_PORTAL_TOKEN_TTL_SECONDS,
+        "portal.token_ttl_seconds",
+        "METERD_PORTAL_TOKEN_TTL_SECONDS",
+        "default lifetime of a portal token (at most 10 years)",
+        gt=0,
+        le=MAX_PORTAL_TOKEN_TTL_SECONDS,
+    )
+    tls_cert: str | None = setting(
+        None,
+        "tls.cert",
+        "METERD_TLS_CERT",
+        "PEM certificate (chain) of the server; with tls.key, serves TLS only",
+    )
     tls_key: str | None = setting(None, "tls.key", "METERD_TLS_KEY", "PEM private key of tls.cert")
-    tls_client_ca: str | None = setting(None, "tls.client_ca", "METERD_TLS_CLIENT_CA",
-                                        "PEM CA bundle: clients must present a certificate it signed "
-                                        "(mutual TLS)")
-    metrics_listen: str | None = setting(None, "metrics.listen", "METERD_METRICS_LISTEN",
-                                         "host:port of the Prometheus endpoint (/metrics); unset: off")
-    http_listen: str | None = setting(None, "http.listen", "METERD_HTTP_LISTEN",
-                                      "host:port of OpenMeter's HTTP API (README: The HTTP API); unset: off")
-    cors_allowed_origins: list[str] = setting([], "http.cors.allowed_origins", "METERD_HTTP_CORS_ALLOWED_ORIGINS",
-                                              "origins (https://app.example.com) whose pages may call the portal "
-                                              "routes, or *; the variable is comma-separated. Empty: CORS off",
-                                              max_length=MAX_LIST_ITEMS)
-    cors_allowed_methods: list[str] = setting(["GET"], "http.cors.allowed_methods", "METERD_HTTP_CORS_ALLOWED_METHODS",
-                                              "methods a preflight allows", max_length=MAX_LIST_ITEMS)
-    cors_allowed_headers: list[str] = setting(["Authorization", "Content-Type", "Last-Event-ID"],
-                                              "http.cors.allowed_headers", "METERD_HTTP_CORS_ALLOWED_HEADERS",
-                                              "request headers a preflight allows", max_length=MAX_LIST_ITEMS)
-    cors_max_age_seconds: int = setting(600, "http.cors.max_age_seconds", "METERD_HTTP_CORS_MAX_AGE_SECONDS",
-                                        "how long a browser may cache a preflight's answer", ge=0, le=86_400)
-    cors_admin_routes: bool = setting(False, "http.cors.admin_routes", "METERD_HTTP_CORS_ADMIN_ROUTES",
-                                      "also answer CORS on the admin routes (the admin key in a browser: only for "
-                                      "an internal console)")
-    dashboard_dir: str | None = setting(None, "http.dashboard_dir", "METERD_HTTP_DASHBOARD_DIR",
-                                        "a directory of static files served at /dashboard/ (make run: "
-                                        "examples/dashboard); unset: off")
+    tls_client_ca: str | None = setting(
+        None,
+        "tls.client_ca",
+        "METERD_TLS_CLIENT_CA",
+        "PEM CA bundle: clients must present a certificate it signed (mutual TLS)",
+    )
+    metrics_listen: str | None = setting(
+        None,
+        "metrics.listen",
+        "METERD_METRICS_LISTEN",
+        "host:port of the Prometheus endpoint (/metrics); unset: off",
+    )
+    http_listen: str | None = setting(
+        None,
+        "http.listen",
+        "METERD_HTTP_LISTEN",
+        "host:port of OpenMeter's HTTP API (README: The HTTP API); unset: off",
+    )
+    cors_allowed_origins: list[str] = setting(
+        [],
+        "http.cors.allowed_origins",
+        "METERD_HTTP_CORS_ALLOWED_ORIGINS",
+        "origins (https://app.example.com) whose pages may call the portal "
+        "routes, or *; the variable is comma-separated. Empty: CORS off",
+        max_length=MAX_LIST_ITEMS,
+    )
+    cors_allowed_methods: list[str] = setting(
+        ["GET"],
+        "http.cors.allowed_methods",
+        "METERD_HTTP_CORS_ALLOWED_METHODS",
+        "methods a preflight allows",
+        max_length=MAX_LIST_ITEMS,
+    )
+    cors_allowed_headers: list[str] = setting(
+        ["Authorization", "Content-Type", "Last-Event-ID"],
+        "http.cors.allowed_headers",
+        "METERD_HTTP_CORS_ALLOWED_HEADERS",
+        "request headers a preflight allows",
+        max_length=MAX_LIST_ITEMS,
+    )
+    cors_max_age_seconds: int = setting(
+        600,
+        "http.cors.max_age_seconds",
+        "METERD_HTTP_CORS_MAX_AGE_SECONDS",
+        "how long a browser may cache a preflight's answer",
+        ge=0,
+        le=86_400,
+    )
+    cors_admin_routes: bool = setting(
+        False,
+        "http.cors.admin_routes",
+        "METERD_HTTP_CORS_ADMIN_ROUTES",
+        "also answer CORS on the admin routes (the admin key in a browser: only for an internal console)",
+    )
+    dashboard_dir: str | None = setting(
+        None,
+        "http.dashboard_dir",
+        "METERD_HTTP_DASHBOARD_DIR",
+        "a directory of static files served at /dashboard/ (make run: examples/dashboard); unset: off",
+    )
     tracing: Literal["off", "otlp", "console"] = setting(
-        "off", "tracing.exporter", "METERD_TRACING",
+        "off",
+        "tracing.exporter",
+        "METERD_TRACING",
         "OpenTelemetry spans of every RPC: otlp (OTEL_EXPORTER_OTLP_* variables) or console; needs "
-        "the tracing extra")
-    log_format: Literal["json", "text"] = setting("json", "log.format", "METERD_LOG_FORMAT",
-                                                  "json (one object per line) or text (same fields)")
-    log_level: Literal["debug", "info", "warning", "error"] = setting("info", "log.level", "METERD_LOG_LEVEL",
-                                                                      "least severe level logged")
+        "the tracing extra",
+    )
+    log_format: Literal["json", "text"] = setting(
+        "json", "log.format", "METERD_LOG_FORMAT", "json (one object per line) or text (same fields)"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = setting(
+        "info", "log.level", "METERD_LOG_LEVEL", "least severe level logged"
+    )
     notifications_allow_private_targets: bool = setting(
-        False, "notifications.allow_private_targets", "METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS",
+        False,
+        "notifications.allow_private_targets",
+        "METERD_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS",
         "let webhook channels target loopback, link-local (cloud metadata) and private addresses; off, "
-        "such URLs are refused")
+        "such URLs are refused",
+    )
     notifications_attempt_timeout_seconds: float = setting(
-        10.0, "notifications.attempt_timeout_seconds", "METERD_NOTIFICATIONS_ATTEMPT_TIMEOUT_SECONDS",
+        10.0,
+        "notifications.attempt_timeout_seconds",
+        "METERD_NOTIFICATIONS_ATTEMPT_TIMEOUT_SECONDS",
         "how long one webhook delivery attempt may take (connect, send, answer) before it counts as failed",
-        ge=1, le=60)
-    meters: list[MeterDeclaration] = setting([], "meters", "METERD_METERS",
-                                             "meters created (or updated) at start, OpenMeter's shape; "
-                                             "the variable holds a YAML/JSON list (at most 1000)",
-                                             max_length=MAX_DECLARED_METERS)
+        ge=1,
+        le=60,
+    )
+    meters: list[MeterDeclaration] = setting(
+        [],
+        "meters",
+        "METERD_METERS",
+        "meters created (or updated) at start, OpenMeter's shape; "
+        "the variable holds a YAML/JSON list (at most 1000)",
+        max_length=MAX_DECLARED_METERS,
+    )
 
     _notices: list[str] = PrivateAttr(default_factory=list)
 
@@ -263,8 +419,10 @@ class Config(BaseModel):
         for origin in origins:
             if origin != "*" and not _ORIGIN.fullmatch(origin):
                 # The value is not echoed (settings may carry secrets); the index names it.
-                raise ValueError(f"[{origins.index(origin)}] must be * or scheme://host[:port] with no path, "
-                                 "as a browser sends it in Origin")
+                raise ValueError(
+                    f"[{origins.index(origin)}] must be * or scheme://host[:port] with no path, "
+                    "as a browser sends it in Origin"
+                )
         return origins
 
     @field_validator("cors_allowed_methods")
@@ -306,8 +464,10 @@ class Config(BaseModel):
         if len(value) > MAX_SECRET_CHARS:
             raise ValueError(f"must be at most {MAX_SECRET_CHARS} characters")
         if not all("!" <= c <= "~" for c in value):
-            raise ValueError("must be visible ASCII characters (no spaces or control characters): it is sent as "
-                             "gRPC metadata")
+            raise ValueError(
+                "must be visible ASCII characters (no spaces or control characters): it is sent as "
+                "gRPC metadata"
+            )
         return value
 
     @field_validator("tls_cert", "tls_key", "tls_client_ca")
@@ -329,7 +489,9 @@ class Config(BaseModel):
         seen: dict[str, int] = {}
         for i, meter in enumerate(meters):
             if meter.slug in seen:
-                problems.append(f"[{i}].slug: {meter.slug!r} is already declared by meters[{seen[meter.slug]}]")
+                problems.append(
+                    f"[{i}].slug: {meter.slug!r} is already declared by meters[{seen[meter.slug]}]"
+                )
             seen.setdefault(meter.slug, i)
         if problems:
             raise ValueError(" | ".join(problems))
@@ -344,7 +506,11 @@ class Config(BaseModel):
         if self.tls_client_ca is not None and self.tls_cert is None:
             found.append("tls.client_ca needs tls.cert and tls.key (mutual TLS is TLS first)")
         found += tls_problems(self.tls_cert, self.tls_key, self.tls_client_ca)
-        ports = {"server.listen": self.listen, "metrics.listen": self.metrics_listen, "http.listen": self.http_listen}
+        ports = {
+            "server.listen": self.listen,
+            "metrics.listen": self.metrics_listen,
+            "http.listen": self.http_listen,
+        }
         taken: dict[str, str] = {}
         for name, address in ports.items():  # each needs a port of its own (port 0 picks a free one)
             if address is None or address.endswith(":0"):
@@ -356,7 +522,9 @@ class Config(BaseModel):
             from meterd.server import tracing
 
             if not tracing.available():
-                found.append("tracing.exporter: OpenTelemetry is not installed: pip install 'meterd[server,tracing]'")
+                found.append(
+                    "tracing.exporter: OpenTelemetry is not installed: pip install 'meterd[server,tracing]'"
+                )
         return found
 
 
@@ -461,7 +629,9 @@ def read_secret_file(path: str) -> str:
     if not text:
         raise InvalidArgument.of("portal.secret_file", "the file is empty")
     if len(text) > MAX_SECRET_CHARS:
-        raise InvalidArgument.of("portal.secret_file", f"the secret must be at most {MAX_SECRET_CHARS} characters")
+        raise InvalidArgument.of(
+            "portal.secret_file", f"the secret must be at most {MAX_SECRET_CHARS} characters"
+        )
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         log.warning("the portal secret file %s is readable by others than its owner (chmod 600 it)", path)
     return text
@@ -471,8 +641,11 @@ def _fields() -> dict[str, dict[str, str]]:
     return {name: dict(field.json_schema_extra or {}) for name, field in Config.model_fields.items()}  # type: ignore[arg-type]
 
 
-def load(path: str | Path | None, env: Mapping[str, str] | None = None,
-         overrides: Mapping[str, tuple[str, Any]] | None = None) -> Config:
+def load(
+    path: str | Path | None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, tuple[str, Any]] | None = None,
+) -> Config:
     """The configuration from the file at ``path`` (if any), the environment (``os.environ`` unless
     ``env`` is given) and ``overrides`` (field -> (flag name, value); None values are ignored).
 
@@ -525,7 +698,9 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None,
             values[name] = value
             origin[name] = flag
     # A secret file named in the environment beats a secret written in the config file.
-    if origin.get("portal_secret_file", "").startswith("METERD_") and not origin.get("portal_secret", "METERD_").startswith("METERD_"):
+    if origin.get("portal_secret_file", "").startswith("METERD_") and not origin.get(
+        "portal_secret", "METERD_"
+    ).startswith("METERD_"):
         values.pop("portal_secret")
 
     try:
@@ -563,7 +738,10 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], str | None]:
     if raw is None:
         return {}, None
     if not isinstance(raw, dict):
-        return {}, f"{path}: must be a YAML mapping of sections (server, storage, auth, ...), got {_kind(raw)}"
+        return (
+            {},
+            f"{path}: must be a YAML mapping of sections (server, storage, auth, ...), got {_kind(raw)}",
+        )
     return raw, None
 
 
@@ -574,11 +752,14 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(type(value),
-                                                                                         type(value).__name__)
+    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
 
 
-def _flatten(raw: Mapping[Any, Any], by_path: Mapping[str, str], found: dict[str, Any], prefix: str = "") -> list[str]:
+def _flatten(
+    raw: Mapping[Any, Any], by_path: Mapping[str, str], found: dict[str, Any], prefix: str = ""
+) -> list[str]:
     """Collects the known settings of ``raw`` into ``found`` (YAML path -> value); returns a line per unknown
     key or misplaced value."""
     lines = []
@@ -602,7 +783,9 @@ def _flatten(raw: Mapping[Any, Any], by_path: Mapping[str, str], found: dict[str
 def _suggestion(key: str, prefix: str, by_path: Mapping[str, str], sections: set[str]) -> str:
     """' (did you mean X?)' for the closest known key at this level, else for a known setting of that name
     elsewhere; '' when nothing is close."""
-    siblings = sorted({p[len(prefix):].split(".", 1)[0] for p in [*by_path, *sections] if p.startswith(prefix)})
+    siblings = sorted(
+        {p[len(prefix) :].split(".", 1)[0] for p in [*by_path, *sections] if p.startswith(prefix)}
+    )
     close = difflib.get_close_matches(key, siblings, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {close[0]}?)"

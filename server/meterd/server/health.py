@@ -11,8 +11,13 @@ from grpc_health.v1 import health, health_pb2
 class HealthServicer(health.aio.HealthServicer):  # type: ignore[misc, name-defined]
     """Check, Watch and List over the statuses ``set`` records (one per service name, "" for the server)."""
 
-    async def List(self, request: health_pb2.HealthListRequest, context: Any) -> health_pb2.HealthListResponse:
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: Any
+    ) -> health_pb2.HealthListResponse:
         """Every service's status, the server's own ("") included."""
-        return health_pb2.HealthListResponse(statuses={
-            name: health_pb2.HealthCheckResponse(status=status) for name, status in self._server_status.items()
-        })
+        return health_pb2.HealthListResponse(
+            statuses={
+                name: health_pb2.HealthCheckResponse(status=status)
+                for name, status in self._server_status.items()
+            }
+        )

@@ -76,12 +76,19 @@ def _forward(line: str) -> None:
     """One line written to file descriptor 2 by something other than logging, as a record."""
     match = _CORE_LINE.match(line)
     if match:
-        record = logging.makeLogRecord({"name": "grpc", "levelno": _CORE_LEVELS[match["level"]],
-                                        "levelname": logging.getLevelName(_CORE_LEVELS[match["level"]]),
-                                        "msg": match["msg"], "source": match["source"]})
+        record = logging.makeLogRecord(
+            {
+                "name": "grpc",
+                "levelno": _CORE_LEVELS[match["level"]],
+                "levelname": logging.getLevelName(_CORE_LEVELS[match["level"]]),
+                "msg": match["msg"],
+                "source": match["source"],
+            }
+        )
     else:
-        record = logging.makeLogRecord({"name": "stderr", "levelno": logging.WARNING, "levelname": "WARNING",
-                                        "msg": line})
+        record = logging.makeLogRecord(
+            {"name": "stderr", "levelno": logging.WARNING, "levelname": "WARNING", "msg": line}
+        )
     logging.getLogger(record.name).handle(record)
 
 
@@ -136,4 +143,3 @@ def capture_stderr() -> Callable[[], None]:
 def log_uncaught(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     """``sys.excepthook`` for a JSON log: an uncaught error of the main thread as one record."""
     logging.getLogger("meterd").critical("uncaught error", exc_info=(exc_type, exc, tb))
-

@@ -51,8 +51,9 @@ class _FileSizes(Collector):
         self._files = {"db": path, "wal": path + "-wal"}
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        family = GaugeMetricFamily("meterd_database_bytes", "Size of the SQLite database and WAL files",
-                                   labels=["file"])
+        family = GaugeMetricFamily(
+            "meterd_database_bytes", "Size of the SQLite database and WAL files", labels=["file"]
+        )
         for name, path in self._files.items():
             try:
                 family.add_metric([name], os.path.getsize(path))
@@ -74,28 +75,49 @@ class _NotificationQueue(Collector):
             depth, oldest = self._queue()
         except Exception:  # the database is unreachable: no sample rather than a failed scrape
             return
-        yield GaugeMetricFamily("meterd_notification_queue_depth", "Webhook deliveries waiting for their "
-                                "first attempt, a retry, or in progress", value=depth)
+        yield GaugeMetricFamily(
+            "meterd_notification_queue_depth",
+            "Webhook deliveries waiting for their first attempt, a retry, or in progress",
+            value=depth,
+        )
         age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
-        yield GaugeMetricFamily("meterd_notification_oldest_pending_seconds", "Age of the oldest delivery not "
-                                "yet delivered or given up", value=max(0.0, age))
+        yield GaugeMetricFamily(
+            "meterd_notification_oldest_pending_seconds",
+            "Age of the oldest delivery not yet delivered or given up",
+            value=max(0.0, age),
+        )
 
 
 class NotificationMetrics:
     """What the notification evaluator and dispatcher report (their Observer)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.events = Counter("meterd_notification_events", "Notification events created (threshold "
-                              "crossings and tests)", registry=registry)
-        self.attempts = Counter("meterd_notification_delivery_attempts", "Webhook delivery attempts by result: "
-                                "success, http_error (a non-2xx answer), no_answer, refused", ["result"],
-                                registry=registry)
-        self.attempt_seconds = Histogram("meterd_notification_attempt_seconds", "Duration of a delivery attempt",
-                                         buckets=_LATENCY_BUCKETS, registry=registry)
-        self.failures = Counter("meterd_notification_delivery_failures", "Deliveries given up (FAILED)",
-                                registry=registry)
-        self.latency = Histogram("meterd_notification_delivery_seconds", "From an event's creation to its "
-                                 "successful delivery", buckets=_LATENCY_BUCKETS, registry=registry)
+        self.events = Counter(
+            "meterd_notification_events",
+            "Notification events created (threshold crossings and tests)",
+            registry=registry,
+        )
+        self.attempts = Counter(
+            "meterd_notification_delivery_attempts",
+            "Webhook delivery attempts by result: success, http_error (a non-2xx answer), no_answer, refused",
+            ["result"],
+            registry=registry,
+        )
+        self.attempt_seconds = Histogram(
+            "meterd_notification_attempt_seconds",
+            "Duration of a delivery attempt",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.failures = Counter(
+            "meterd_notification_delivery_failures", "Deliveries given up (FAILED)", registry=registry
+        )
+        self.latency = Histogram(
+            "meterd_notification_delivery_seconds",
+            "From an event's creation to its successful delivery",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
 
     def attempt(self, result: str, seconds: float) -> None:
         self.attempts.labels(result).inc()
@@ -118,25 +140,58 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes, open fds
-        self.events = Counter("meterd_events", "Ingested events by type and outcome (accepted, duplicate, "
-                              "rejected)", ["type", "outcome"], registry=r)
-        self.batch_events = Histogram("meterd_ingest_batch_events", "Events per ingest call or streamed batch",
-                                      buckets=_BATCH_BUCKETS, registry=r)
-        self.commit_seconds = Histogram("meterd_commit_seconds", "Duration of a group commit (write "
-                                        "transaction and fsync)", buckets=_LATENCY_BUCKETS, registry=r)
-        self.commit_jobs = Histogram("meterd_commit_jobs", "Write jobs sharing one group commit",
-                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r)
-        self.queue_depth = Gauge("meterd_writer_queue_depth", "Write jobs waiting for the writer thread",
-                                 registry=r)
-        self.handled = Counter("grpc_server_handled", "RPCs completed, by method and status code",
-                               ["grpc_service", "grpc_method", "grpc_code"], registry=r)
-        self.handling = Histogram("grpc_server_handling_seconds", "RPC duration, by method",
-                                  ["grpc_service", "grpc_method"], buckets=_LATENCY_BUCKETS, registry=r)
-        self.open_streams = Gauge("meterd_open_streams", "Request streams open now (StreamEvents producers)",
-                                  ["grpc_service", "grpc_method"], registry=r)
-        self.snapshot_lookups = Counter("meterd_balance_snapshot_lookups", "Balance snapshot lookups of the "
-                                        "credit engine: hit (replay from a snapshot) or miss", ["result"],
-                                        registry=r)
+        self.events = Counter(
+            "meterd_events",
+            "Ingested events by type and outcome (accepted, duplicate, rejected)",
+            ["type", "outcome"],
+            registry=r,
+        )
+        self.batch_events = Histogram(
+            "meterd_ingest_batch_events",
+            "Events per ingest call or streamed batch",
+            buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "meterd_commit_seconds",
+            "Duration of a group commit (write transaction and fsync)",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.commit_jobs = Histogram(
+            "meterd_commit_jobs",
+            "Write jobs sharing one group commit",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "meterd_writer_queue_depth", "Write jobs waiting for the writer thread", registry=r
+        )
+        self.handled = Counter(
+            "grpc_server_handled",
+            "RPCs completed, by method and status code",
+            ["grpc_service", "grpc_method", "grpc_code"],
+            registry=r,
+        )
+        self.handling = Histogram(
+            "grpc_server_handling_seconds",
+            "RPC duration, by method",
+            ["grpc_service", "grpc_method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.open_streams = Gauge(
+            "meterd_open_streams",
+            "Request streams open now (StreamEvents producers)",
+            ["grpc_service", "grpc_method"],
+            registry=r,
+        )
+        self.snapshot_lookups = Counter(
+            "meterd_balance_snapshot_lookups",
+            "Balance snapshot lookups of the credit engine: hit (replay from a snapshot) or miss",
+            ["result"],
+            registry=r,
+        )
         self._types: set[str] = set()
         self._types_lock = threading.Lock()
         self._http: Any = None
@@ -147,7 +202,9 @@ class Metrics:
         """Starts the HTTP endpoint (/metrics) on ``listen`` (host:port; port 0 picks one); returns its
         host:port."""
         host, _, port = listen.rpartition(":")
-        self._http, _thread = start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.registry)
+        self._http, _thread = start_http_server(
+            int(port), addr=host.strip("[]") or "0.0.0.0", registry=self.registry
+        )
         self.address = f"{host}:{self._http.server_address[1]}"
         return self.address
 
@@ -175,7 +232,9 @@ class Metrics:
         self.commit_seconds.observe(seconds)
 
     # -- notifications -------------------------------------------------------------------------------
-    def notifications(self, queue: Callable[[], tuple[int, Any]], clock: Callable[[], Any]) -> NotificationMetrics:
+    def notifications(
+        self, queue: Callable[[], tuple[int, Any]], clock: Callable[[], Any]
+    ) -> NotificationMetrics:
         """The notification metrics; the outbox's depth and oldest entry are read from ``queue`` when scraped."""
         self.registry.register(_NotificationQueue(queue, clock))
         return NotificationMetrics(self.registry)
@@ -233,6 +292,7 @@ class Metrics:
 
         def wrap(behavior: Callable[..., Any]) -> Callable[..., Any]:
             if inspect.isasyncgenfunction(behavior):
+
                 async def run_async_gen(request: Any, context: Any) -> AsyncIterator[Any]:
                     start, error = _begin(streams), None
                     try:
@@ -243,8 +303,10 @@ class Metrics:
                         raise
                     finally:
                         finish(context, start, error)
+
                 return run_async_gen
             if inspect.iscoroutinefunction(behavior):
+
                 async def run_async(request: Any, context: Any) -> Any:
                     start, error = _begin(streams), None
                     try:
@@ -254,6 +316,7 @@ class Metrics:
                         raise
                     finally:
                         finish(context, start, error)
+
                 return run_async
             streaming_reply = handler.response_streaming
 
@@ -268,6 +331,7 @@ class Metrics:
                     finish(context, start, error)
                     return result
                 return _timed_iterator(result, context, start, finish)
+
             return run
 
         kinds: list[tuple[Any, Callable[..., grpc.RpcMethodHandler]]] = [
@@ -278,8 +342,11 @@ class Metrics:
         ]
         for behavior, make in kinds:
             if behavior is not None:
-                return make(wrap(behavior), request_deserializer=handler.request_deserializer,
-                            response_serializer=handler.response_serializer)
+                return make(
+                    wrap(behavior),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
         return handler
 
 
@@ -289,8 +356,12 @@ def _begin(streams: Any) -> float:
     return time.perf_counter()
 
 
-def _timed_iterator(items: Iterator[Any], context: Any, start: float,
-                    finish: Callable[[Any, float, BaseException | None], None]) -> Iterator[Any]:
+def _timed_iterator(
+    items: Iterator[Any],
+    context: Any,
+    start: float,
+    finish: Callable[[Any, float, BaseException | None], None],
+) -> Iterator[Any]:
     error: BaseException | None = None
     try:
         yield from items
@@ -326,8 +397,11 @@ class _RpcInterceptor(grpc.ServerInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-                          handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         return self._metrics.instrument(continuation(handler_call_details), handler_call_details.method)
 
 
@@ -336,7 +410,9 @@ class _AsyncRpcInterceptor(grpc.aio.ServerInterceptor):
         self._metrics = metrics
 
     async def intercept_service(  # type: ignore[override]  # grpc-stubs 1.53: a handler may be None
-        self, continuation: Callable[[grpc.HandlerCallDetails], Any], handler_call_details: grpc.HandlerCallDetails
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         return self._metrics.instrument(await continuation(handler_call_details), handler_call_details.method)
 

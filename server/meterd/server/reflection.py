@@ -38,11 +38,15 @@ def v1_descriptor() -> None:
     for message in proto.message_type:
         for field in message.field:
             if field.type_name.startswith(".grpc.reflection.v1alpha."):
-                field.type_name = ".grpc.reflection.v1." + field.type_name[len(".grpc.reflection.v1alpha."):]
+                field.type_name = ".grpc.reflection.v1." + field.type_name[len(".grpc.reflection.v1alpha.") :]
     for service in proto.service:
         for method in service.method:
             for name in ("input_type", "output_type"):
-                setattr(method, name, getattr(method, name).replace(".grpc.reflection.v1alpha.", ".grpc.reflection.v1."))
+                setattr(
+                    method,
+                    name,
+                    getattr(method, name).replace(".grpc.reflection.v1alpha.", ".grpc.reflection.v1."),
+                )
     pool.Add(proto)
 
 
@@ -62,6 +66,9 @@ def enable(server: Any, service_names: list[str]) -> None:
         request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
         response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
     )
-    server.add_generic_rpc_handlers([
-        grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": handler}) for name in SERVICE_NAMES
-    ])
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": handler})
+            for name in SERVICE_NAMES
+        ]
+    )

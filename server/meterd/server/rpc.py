@@ -66,7 +66,9 @@ def status_of(exc: errors.MeterdError) -> status_pb2.Status:
     if code is grpc.StatusCode.UNAVAILABLE:
         # Says that meterd itself answered (its storage is unreachable, full, or it is stopping): a client
         # tells this apart from a connection that failed, whose UNAVAILABLE carries no details.
-        status.details.add().Pack(error_details_pb2.ErrorInfo(reason="SERVER_UNAVAILABLE", domain=ERROR_DOMAIN))
+        status.details.add().Pack(
+            error_details_pb2.ErrorInfo(reason="SERVER_UNAVAILABLE", domain=ERROR_DOMAIN)
+        )
     if violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[
@@ -111,7 +113,9 @@ def unary(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        _PAGE_TOKENS.set((getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__, request_fingerprint(request)))
+        _PAGE_TOKENS.set(
+            (getattr(self, PAGE_TOKEN_KEY_ATTRIBUTE, None), fn.__qualname__, request_fingerprint(request))
+        )
         try:
             return fn(self, request, context)
         except Exception as exc:

@@ -121,7 +121,9 @@ class _Recorder:
     def add_generic_rpc_handlers(self, handlers: Any) -> None:
         pass
 
-    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+    def add_registered_method_handlers(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
         self.handlers[service] = dict(handlers)
 
 
@@ -148,8 +150,12 @@ class SyncContext:
         self._details = ""
         self._trailing: tuple[tuple[str, str | bytes], ...] = ()
 
-    def abort(self, code: grpc.StatusCode, details: str = "",
-              trailing_metadata: Sequence[tuple[str, str | bytes]] = ()) -> None:
+    def abort(
+        self,
+        code: grpc.StatusCode,
+        details: str = "",
+        trailing_metadata: Sequence[tuple[str, str | bytes]] = (),
+    ) -> None:
         if code == grpc.StatusCode.OK:
             raise ValueError("abort() needs a status other than OK")
         self._code, self._details, self._trailing = code, details, tuple(trailing_metadata or ())
@@ -287,7 +293,10 @@ class Serving:
     """Turns generated method handlers into ``grpc.aio`` handlers that run as described in the module doc."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, executor: Executor, max_streams: int,
+        self,
+        loop: asyncio.AbstractEventLoop,
+        executor: Executor,
+        max_streams: int,
         max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES,
     ) -> None:
         self.loop = loop
@@ -303,35 +312,45 @@ class Serving:
         """On the event loop: ends every request stream once what it has read is acknowledged."""
         self.stopping.set()
 
-    def adapt(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> dict[str, grpc.RpcMethodHandler]:
+    def adapt(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> dict[str, grpc.RpcMethodHandler]:
         return {name: self._adapt(f"/{service}/{name}", handler) for name, handler in handlers.items()}
 
     def _adapt(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         deserialize, serialize = handler.request_deserializer, handler.response_serializer
         if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(self._unary_unary(method, handler.unary_unary, deserialize,
-                                                                         serialize))
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary_unary(method, handler.unary_unary, deserialize, serialize)
+            )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._unary_stream(method, handler.unary_stream, deserialize), response_serializer=serialize)
+                self._unary_stream(method, handler.unary_stream, deserialize), response_serializer=serialize
+            )
         behavior = handler.stream_stream or handler.stream_unary
         if not (inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)):
             raise TypeError(f"{method}: a request-streaming servicer method must be async (holds no thread)")
         if handler.stream_stream is not None:
             return grpc.stream_stream_rpc_method_handler(
                 self._stream_stream(method, handler.stream_stream, deserialize),
-                response_serializer=_serialized_or(serialize))
+                response_serializer=_serialized_or(serialize),
+            )
         return grpc.stream_unary_rpc_method_handler(
-            self._stream_unary(method, behavior, deserialize), response_serializer=serialize)
+            self._stream_unary(method, behavior, deserialize), response_serializer=serialize
+        )
 
-    def _unary_unary(self, method: str, behavior: Callable[..., Any], deserialize: Any, serialize: Any) -> Any:
+    def _unary_unary(
+        self, method: str, behavior: Callable[..., Any], deserialize: Any, serialize: Any
+    ) -> Any:
         if inspect.iscoroutinefunction(behavior):
+
             async def run_async(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
                 call = _Call(self, context, method)
                 request = await call.run(parse, deserialize, raw)
                 cancellation.bind(call.token)  # this call's own task: the binding ends with it
                 reply = await behavior(request, context)
                 return serialize(reply) if serialize is not None else reply
+
             return run_async
 
         def body(raw: bytes, sync: SyncContext) -> Any:
@@ -385,7 +404,8 @@ class Serving:
         if self.open_streams >= self.max_streams:
             raise errors.ResourceExhausted(
                 f"the server holds its maximum of {self.max_streams} open streams (setting max_streams); "
-                "retry later")
+                "retry later"
+            )
         self.open_streams += 1
 
     def release_stream(self) -> None:
@@ -437,12 +457,18 @@ class Serving:
 
     async def _end_if_cut(self, context: grpc.aio.ServicerContext, cut: list[bool]) -> None:
         if cut[0]:
-            await abort_with(context, errors.Unavailable(
-                "meterd is shutting down: every batch acknowledged on this stream is stored; reconnect and "
-                "send the rest"))
+            await abort_with(
+                context,
+                errors.Unavailable(
+                    "meterd is shutting down: every batch acknowledged on this stream is stored; reconnect and "
+                    "send the rest"
+                ),
+            )
 
     def _stream_stream(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
-        async def run(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def run(
+            requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
             await self._admit_stream(context)
             cut = [False]
             parsed = self._parsed(requests, deserialize, cut)
@@ -472,4 +498,3 @@ class Serving:
             return reply
 
         return run
-

@@ -22,4 +22,6 @@ def server_credentials(config: Config) -> grpc.ServerCredentials | None:
         return None
     pair = (Path(config.tls_key).read_bytes(), Path(config.tls_cert).read_bytes())
     client_ca = Path(config.tls_client_ca).read_bytes() if config.tls_client_ca else None
-    return grpc.ssl_server_credentials([pair], root_certificates=client_ca, require_client_auth=client_ca is not None)
+    return grpc.ssl_server_credentials(
+        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )

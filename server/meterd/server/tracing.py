@@ -18,8 +18,10 @@ EXPORTERS = ("otlp", "console")
 
 def available() -> bool:
     """Whether the optional OpenTelemetry packages are installed."""
-    return importlib.util.find_spec("opentelemetry.instrumentation.grpc") is not None and \
-        importlib.util.find_spec("opentelemetry.sdk") is not None
+    return (
+        importlib.util.find_spec("opentelemetry.instrumentation.grpc") is not None
+        and importlib.util.find_spec("opentelemetry.sdk") is not None
+    )
 
 
 class Tracing:

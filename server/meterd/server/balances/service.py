@@ -59,7 +59,9 @@ _USAGE_AGGREGATIONS = (Aggregation.SUM, Aggregation.COUNT)
 MAX_HISTORY_WINDOWS = 100_000
 # A value replays at most as many usage periods (by their shortest length) since measure_usage_from.
 _SHORTEST_PERIOD = {
-    Interval.DAY: timedelta(days=1), Interval.WEEK: timedelta(days=7), Interval.MONTH: timedelta(days=28),
+    Interval.DAY: timedelta(days=1),
+    Interval.WEEK: timedelta(days=7),
+    Interval.MONTH: timedelta(days=28),
     Interval.YEAR: timedelta(days=365),
 }
 
@@ -250,7 +252,8 @@ class CreditService:
         shortest = _SHORTEST_PERIOD[spec.usage_period.interval]
         if (t - spec.measure_usage_from) // shortest > MAX_HISTORY_WINDOWS:
             raise InvalidArgument.of(
-                "time", f"a value at {t.isoformat()} would replay more than {MAX_HISTORY_WINDOWS} usage periods"
+                "time",
+                f"a value at {t.isoformat()} would replay more than {MAX_HISTORY_WINDOWS} usage periods"
                 f" since measure_usage_from ({spec.measure_usage_from.isoformat()})",
             )
         instant = engine.value_instant(t)
@@ -282,7 +285,9 @@ class CreditService:
         inputs = self._inputs(entitlement)
         shortest = _SHORTEST_PERIOD[inputs.spec.usage_period.interval]
         if (now - inputs.spec.measure_usage_from) // shortest > MAX_HISTORY_WINDOWS:
-            raise InvalidArgument.of("time", f"a value now would replay more than {MAX_HISTORY_WINDOWS} usage periods")
+            raise InvalidArgument.of(
+                "time", f"a value now would replay more than {MAX_HISTORY_WINDOWS} usage periods"
+            )
         instant = engine.value_instant(now)
         snapshot = self._snapshot(inputs, instant)
         try:
@@ -292,20 +297,29 @@ class CreditService:
             self._drop_stale(inputs, snapshot, exc)
             value, states, state = self._basis_from(inputs, now, instant, None, now)
         self._save(inputs, states, now)
-        out = EntitlementValue(has_access=value.has_access, balance=value.balance, usage=value.usage,
-                               overage=value.overage)
+        out = EntitlementValue(
+            has_access=value.has_access, balance=value.balance, usage=value.usage, overage=value.overage
+        )
         if state is None:
             return out, None
         feature = self._feature(entitlement.feature_id)
         basis = ValueBasis(
-            entitlement=entitlement, spec=inputs.spec, grants=tuple(inputs.grants),
-            grants_by_id={g.id: g for g in inputs.grants}, state=state, meter_slug=feature.meter_slug or "",
+            entitlement=entitlement,
+            spec=inputs.spec,
+            grants=tuple(inputs.grants),
+            grants_by_id={g.id: g for g in inputs.grants},
+            state=state,
+            meter_slug=feature.meter_slug or "",
             filters=tuple(sorted(feature.meter_group_by_filters.items())),
         )
         return out, basis
 
     def _basis_from(
-        self, inputs: _Inputs, t: datetime, instant: datetime, snapshot: engine.BalanceState | None,
+        self,
+        inputs: _Inputs,
+        t: datetime,
+        instant: datetime,
+        snapshot: engine.BalanceState | None,
         now: datetime,
     ) -> tuple[engine.EntitlementValue, list[engine.BalanceState], engine.BalanceState | None]:
         spec = inputs.spec
@@ -317,11 +331,20 @@ class CreditService:
         start = engine.segment_start(spec, inputs.grants, after, instant)
         state = engine.state_at(spec, inputs.grants, inputs.usage, start, state)
         # What value_at(t, state) gives: nothing of the timeline lies in (start, instant], so it is one burn.
-        end = state if start == instant else engine.advance_within_segment(
-            {g.id: g for g in inputs.grants}, state, instant, inputs.usage(start, instant))
+        end = (
+            state
+            if start == instant
+            else engine.advance_within_segment(
+                {g.id: g for g in inputs.grants}, state, instant, inputs.usage(start, instant)
+            )
+        )
         value = engine.EntitlementValue(
-            at=instant, balance=end.balance, usage=end.usage, overage=end.overage,
-            has_access=end.balance > 0 or spec.is_soft_limit, grant_balances=dict(end.balances),
+            at=instant,
+            balance=end.balance,
+            usage=end.usage,
+            overage=end.overage,
+            has_access=end.balance > 0 or spec.is_soft_limit,
+            grant_balances=dict(end.balances),
             period_start=end.period_start,
         )
         return value, states, state

@@ -642,7 +642,9 @@ def state_at(
     return end_state
 
 
-def advance_within_segment(grants: Mapping[str, Grant], state: BalanceState, end: datetime, usage: Decimal) -> BalanceState:
+def advance_within_segment(
+    grants: Mapping[str, Grant], state: BalanceState, end: datetime, usage: Decimal
+) -> BalanceState:
     """``state`` advanced to ``end`` (a whole minute) with ``usage`` measured in ``[state.at, end)``: what
     ``state_at(..., end, state)`` gives when no instant of the engine's timeline (a grant's start, expiry,
     void or recurrence, a reset or usage-period boundary) lies in ``(state.at, end]``, without building the

@@ -111,7 +111,9 @@ class MeasureUsageFrom(StrEnum):
     """Where measuring starts when no instant is given (OpenMeter's MeasureUsageFromEnum)."""
 
     NOW = "NOW"  # the creation time, truncated to the minute (the default)
-    CURRENT_PERIOD_START = "CURRENT_PERIOD_START"  # the start of the usage period containing the creation time
+    CURRENT_PERIOD_START = (
+        "CURRENT_PERIOD_START"  # the start of the usage period containing the creation time
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,7 +211,10 @@ class EntitlementService:
         self._changed("deleted", entitlement)
 
     def value(
-        self, subject_key: str, id_or_feature_key: str, at: datetime | None = None,
+        self,
+        subject_key: str,
+        id_or_feature_key: str,
+        at: datetime | None = None,
         check: DeadlineCheck = no_deadline,
     ) -> EntitlementValue:
         """Boolean and static: access (and the config). Metered: balance, usage, overage and access at ``at``

@@ -115,11 +115,15 @@ def entitlement_filter_from_wire(
     for i, value in enumerate(request.type):
         kind = _TYPES.get(value)
         if kind is None:
-            raise errors.InvalidArgument.of(f"type[{i}]", f"invalid entitlement type {value}: BOOLEAN, STATIC or METERED")
+            raise errors.InvalidArgument.of(
+                f"type[{i}]", f"invalid entitlement type {value}: BOOLEAN, STATIC or METERED"
+            )
         types.append(kind)
     order_by = _ORDER_BY.get(request.order_by)
     if order_by is None:
-        raise errors.InvalidArgument.of("order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT")
+        raise errors.InvalidArgument.of(
+            "order_by", f"invalid order by {request.order_by}: CREATED_AT or UPDATED_AT"
+        )
     return EntitlementFilter(
         subjects=subjects,
         features=wire.filter_values(request.feature, "feature"),
@@ -140,7 +144,8 @@ _PRESETS = {
 def _preset_from_wire(value: int) -> MeasureUsageFrom | None:
     if value not in _PRESETS:
         raise errors.InvalidArgument.of(
-            "entitlement.metered.measure_usage_from_preset", f"unknown preset {value}: NOW or CURRENT_PERIOD_START"
+            "entitlement.metered.measure_usage_from_preset",
+            f"unknown preset {value}: NOW or CURRENT_PERIOD_START",
         )
     return _PRESETS[value]  # type: ignore[index]
 
@@ -153,8 +158,12 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
     if kind == "metered":
         m = e.metered
         metered = MeteredRequest(
-            interval=wire.interval_from_wire(m.usage_period.interval, "entitlement.metered.usage_period.interval"),
-            anchor=wire.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor") if m.HasField("usage_period") else None,
+            interval=wire.interval_from_wire(
+                m.usage_period.interval, "entitlement.metered.usage_period.interval"
+            ),
+            anchor=wire.opt_ts(m.usage_period, "anchor", "entitlement.metered.usage_period.anchor")
+            if m.HasField("usage_period")
+            else None,
             measure_usage_from=wire.opt_ts(m, "measure_usage_from", "entitlement.metered.measure_usage_from"),
             measure_usage_from_preset=_preset_from_wire(m.measure_usage_from_preset),
             issue_after_reset=wire.decimal_from_wire(m.issue_after_reset)
@@ -182,7 +191,9 @@ def new_entitlement_from_wire(request: entitlements_pb2.CreateEntitlementRequest
 def _renamed(exc: errors.InvalidArgument, old: str, new: str) -> errors.InvalidArgument:
     """The same violations with the ``old`` field prefix named ``new`` (the request's own field name)."""
     violations = [
-        errors.FieldViolation(new + v.field[len(old):] if v.field.startswith(old) else v.field, v.description)
+        errors.FieldViolation(
+            new + v.field[len(old) :] if v.field.startswith(old) else v.field, v.description
+        )
         for v in exc.violations
     ]
     return errors.InvalidArgument.many(violations) if violations else exc
@@ -238,7 +249,9 @@ WatchHandler = Callable[
 
 
 class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
-    def __init__(self, service: EntitlementService, clock: Callable[[], datetime], watch: WatchHandler) -> None:
+    def __init__(
+        self, service: EntitlementService, clock: Callable[[], datetime], watch: WatchHandler
+    ) -> None:
         self._service = service
         self._clock = clock
         self._watch = watch
@@ -258,12 +271,16 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
     ) -> entitlements_pb2.OverrideEntitlementResponse:
         try:
             new = new_entitlement_from_wire(
-                entitlements_pb2.CreateEntitlementRequest(subject_key=request.subject_key, entitlement=request.override)
+                entitlements_pb2.CreateEntitlementRequest(
+                    subject_key=request.subject_key, entitlement=request.override
+                )
             )
             created = self._service.override(request.subject_key, request.entitlement, new)
         except errors.InvalidArgument as exc:
             raise _renamed(exc, "entitlement.", "override.") from exc
-        return entitlements_pb2.OverrideEntitlementResponse(entitlement=entitlement_to_wire(created, self._clock()))
+        return entitlements_pb2.OverrideEntitlementResponse(
+            entitlement=entitlement_to_wire(created, self._clock())
+        )
 
     @rpc.unary
     def GetEntitlement(
@@ -280,10 +297,13 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.ListEntitlementsRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.ListEntitlementsResponse:
         filter = entitlement_filter_from_wire(request, wire.filter_values(request.subject_key, "subject_key"))
-        page, cursor, total = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, str))
+        page, cursor, total = self._service.list(
+            filter, request.page_size, rpc.decode_cursor(request.page_token, int, str)
+        )
         now = self._clock()
         return entitlements_pb2.ListEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=rpc.encode_cursor(cursor),
+            entitlements=[entitlement_to_wire(e, now) for e in page],
+            next_page_token=rpc.encode_cursor(cursor),
             total_size=total,
         )
 
@@ -297,7 +317,8 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         )
         now = self._clock()
         return entitlements_pb2.ListSubjectEntitlementsResponse(
-            entitlements=[entitlement_to_wire(e, now) for e in page], next_page_token=rpc.encode_cursor(cursor),
+            entitlements=[entitlement_to_wire(e, now) for e in page],
+            next_page_token=rpc.encode_cursor(cursor),
             total_size=total,
         )
 
@@ -313,7 +334,10 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
         self, request: entitlements_pb2.GetEntitlementValueRequest, context: grpc.ServicerContext
     ) -> entitlements_pb2.GetEntitlementValueResponse:
         value = self._service.value(
-            request.subject_key, request.entitlement, wire.opt_ts(request, "time"), rpc.deadline_check(context)
+            request.subject_key,
+            request.entitlement,
+            wire.opt_ts(request, "time"),
+            rpc.deadline_check(context),
         )
         return entitlements_pb2.GetEntitlementValueResponse(value=value_to_wire(value))
 
@@ -344,7 +368,9 @@ class EntitlementServicer(entitlements_pb2_grpc.EntitlementServiceServicer):
             request.retain_anchor,
             request.preserve_overage if request.HasField("preserve_overage") else None,
             wire.interval_from_wire(request.usage_period.interval, "usage_period.interval"),
-            wire.opt_ts(request.usage_period, "anchor", "usage_period.anchor") if request.HasField("usage_period") else None,
+            wire.opt_ts(request.usage_period, "anchor", "usage_period.anchor")
+            if request.HasField("usage_period")
+            else None,
         )
         return entitlements_pb2.ResetEntitlementUsageResponse(
             entitlement=entitlement_to_wire(updated, self._clock())

@@ -88,7 +88,6 @@ class ValidEvent:
         return from_us(self.time_us)
 
 
-
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event as ListEvents returns it."""
@@ -220,21 +219,29 @@ def validate_event(
     """
     # Each attribute is read once: on a wire message every read builds a new string (this runs per event).
     id_, source, type_, subject = event.id, event.source, event.type, event.subject
-    specversion, content_type, schema, data_text = event.specversion, event.datacontenttype, event.dataschema, event.data
+    specversion, content_type, schema, data_text = (
+        event.specversion,
+        event.datacontenttype,
+        event.dataschema,
+        event.data,
+    )
     violations: list[FieldViolation] = []
-    if not (id_ and source and type_ and subject and specversion) or max(
-        len(id_), len(source), len(type_), len(subject)
-    ) > MAX_FIELD_LENGTH:
+    if (
+        not (id_ and source and type_ and subject and specversion)
+        or max(len(id_), len(source), len(type_), len(subject)) > MAX_FIELD_LENGTH
+    ):
         for name, value in zip(_REQUIRED, (id_, source, specversion, type_, subject), strict=True):
             if not value:
                 violations.append(FieldViolation(name, "is required"))
             elif len(value) > MAX_FIELD_LENGTH:
                 violations.append(FieldViolation(name, f"is longer than {MAX_FIELD_LENGTH} characters"))
     if specversion and specversion != "1.0":
-        violations.append(FieldViolation("specversion", f"must be \"1.0\", got {quote(specversion)}"))
+        violations.append(FieldViolation("specversion", f'must be "1.0", got {quote(specversion)}'))
     if content_type and content_type not in JSON_CONTENT_TYPES:
         violations.append(
-            FieldViolation("datacontenttype", f"must be absent or application/json, got {quote(content_type)}")
+            FieldViolation(
+                "datacontenttype", f"must be absent or application/json, got {quote(content_type)}"
+            )
         )
     if schema and len(schema) > MAX_FIELD_LENGTH:
         violations.append(FieldViolation("dataschema", f"is longer than {MAX_FIELD_LENGTH} characters"))
@@ -251,11 +258,20 @@ def validate_event(
                 if value is None:
                     data = None  # JSON null is the same as absent
                 elif type(value) is not dict:
-                    violations.append(FieldViolation("data", f"must be a JSON object, got {type(value).__name__}"))
+                    violations.append(
+                        FieldViolation("data", f"must be a JSON object, got {type(value).__name__}")
+                    )
     joined = id_ + source + type_ + subject + specversion + content_type + schema
     if "\x00" in joined or not joined.isascii():
-        for name, value in (("id", id_), ("source", source), ("specversion", specversion), ("type", type_),
-                            ("subject", subject), ("datacontenttype", content_type), ("dataschema", schema)):
+        for name, value in (
+            ("id", id_),
+            ("source", source),
+            ("specversion", specversion),
+            ("type", type_),
+            ("subject", subject),
+            ("datacontenttype", content_type),
+            ("dataschema", schema),
+        ):
             problem = text_problem(value)
             if problem:
                 violations.append(FieldViolation(name, problem))
@@ -266,7 +282,15 @@ def validate_event(
     if violations or isinstance(time_us, str):
         return violations
     return ValidEvent(
-        id_, source, specversion, type_, subject, now_us if time_us is None else time_us, content_type, schema, data
+        id_,
+        source,
+        specversion,
+        type_,
+        subject,
+        now_us if time_us is None else time_us,
+        content_type,
+        schema,
+        data,
     )
 
 
@@ -314,8 +338,9 @@ class Stored(list[bool]):
         self.warnings: dict[int, list[Warning]] = warnings or {}
 
 
-def warnings_by_index(seqs: list[list[int | None]] | list[Sequence[int | None]],
-                      found: list[tuple[int, str, str]]) -> list[dict[int, list[Warning]]]:
+def warnings_by_index(
+    seqs: list[list[int | None]] | list[Sequence[int | None]], found: list[tuple[int, str, str]]
+) -> list[dict[int, list[Warning]]]:
     """Per batch, index -> warnings, from warnings by event sequence number (``found``: (seq, slug, why)) and
     each batch's sequence numbers (None for a duplicate)."""
     if not found:

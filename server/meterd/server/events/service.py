@@ -58,8 +58,9 @@ class BatchResult:
 
     __slots__ = ("_build", "_counts", "_results")
 
-    def __init__(self, results: list[EventResult] | None = None,
-                 build: Callable[[], list[EventResult]] | None = None) -> None:
+    def __init__(
+        self, results: list[EventResult] | None = None, build: Callable[[], list[EventResult]] | None = None
+    ) -> None:
         self._results = results
         self._build = build
         self._counts: dict[str, int] | None = None
@@ -114,8 +115,9 @@ class EventService:
         warnings = getattr(stored, "warnings", {})
         return BatchResult(
             [
-                EventResult(i, e.id, Outcome.ACCEPTED if ok else Outcome.DUPLICATE, (),
-                            tuple(warnings.get(i, ())))
+                EventResult(
+                    i, e.id, Outcome.ACCEPTED if ok else Outcome.DUPLICATE, (), tuple(warnings.get(i, ()))
+                )
                 for i, (e, ok) in enumerate(zip(valid, stored, strict=True))
             ]
         )
@@ -152,8 +154,13 @@ class EventService:
                 accepted, duplicate = Outcome.ACCEPTED, Outcome.DUPLICATE
                 warnings = getattr(stored, "warnings", {})
                 for k, (position, event, event_ok) in enumerate(zip(positions, valid, stored, strict=True)):
-                    results[position] = EventResult(position, event.id, accepted if event_ok else duplicate, (),
-                                                    tuple(warnings.get(k, ())))
+                    results[position] = EventResult(
+                        position,
+                        event.id,
+                        accepted if event_ok else duplicate,
+                        (),
+                        tuple(warnings.get(k, ())),
+                    )
                 return [r for r in results if r is not None]
 
             done.set_result(BatchResult(build=build))

@@ -95,13 +95,20 @@ def stored_to_wire(s: StoredEvent) -> events_pb2.IngestedEvent:
     # lie outside what a datetime holds (year 10000), and ListEvents still serves it as stored.
     return events_pb2.IngestedEvent(
         event=events_pb2.Event(
-            id=e.id, source=e.source, specversion=e.specversion, type=e.type, subject=e.subject,
+            id=e.id,
+            source=e.source,
+            specversion=e.specversion,
+            type=e.type,
+            subject=e.subject,
             time=timestamp_pb2.Timestamp(seconds=e.time_us // 1_000_000, nanos=e.time_us % 1_000_000 * 1000),
-            datacontenttype=e.datacontenttype, dataschema=e.dataschema, data=e.data or "",
+            datacontenttype=e.datacontenttype,
+            dataschema=e.dataschema,
+            data=e.data or "",
         ),
         ingested_at=wire.dt_to_ts(s.ingested_at),
         validation_errors=[
-            events_pb2.EventValidationError(meter_slug=slug, message=message) for slug, message in s.validation_errors
+            events_pb2.EventValidationError(meter_slug=slug, message=message)
+            for slug, message in s.validation_errors
         ],
     )
 
@@ -114,8 +121,11 @@ async def _end_stream(context: grpc.aio.ServicerContext, exc: BaseException, doi
     if isinstance(exc, grpc.aio.AbortError | asyncio.CancelledError):
         raise exc
     log.error("stream failed while %s", doing, exc_info=exc)
-    await context.abort(grpc.StatusCode.INTERNAL, f"internal error while {doing}: {type(exc).__name__}; "
-                                                  "resend the unacknowledged batches (ingest is deduplicated)")
+    await context.abort(
+        grpc.StatusCode.INTERNAL,
+        f"internal error while {doing}: {type(exc).__name__}; "
+        "resend the unacknowledged batches (ingest is deduplicated)",
+    )
 
 
 class EventServicer(events_pb2_grpc.EventServiceServicer):
@@ -135,7 +145,9 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         return response
 
     async def StreamEvents(  # type: ignore[override]  # large acks go out serialized (serving passes bytes)
-        self, request_iterator: AsyncIterator[events_pb2.StreamEventsRequest], context: grpc.aio.ServicerContext
+        self,
+        request_iterator: AsyncIterator[events_pb2.StreamEventsRequest],
+        context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[events_pb2.StreamEventsResponse | bytes]:
         """Runs on the event loop and holds no thread while idle. A reader task validates each batch on the
         worker pool and hands it to the writer, so several batches can be committing while acks go out in
@@ -164,7 +176,9 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
                 async for request in request_iterator:
                     sequence, count = request.sequence, len(request.events)
                     async with self._lanes:
-                        future = await loop.run_in_executor(None, submit, request)  # a bad batch ends the stream
+                        future = await loop.run_in_executor(
+                            None, submit, request
+                        )  # a bad batch ends the stream
                     del request
                     unsettled.append(future)
                     future.add_done_callback(lambda _f: loop.call_soon_threadsafe(settle))

@@ -92,7 +92,10 @@ def validate_new_feature(feature: NewFeature, prefix: str = "feature.") -> None:
     elif len(feature.key) > KEY_MAX_LENGTH:
         errors.add("key", f"at most {KEY_MAX_LENGTH} characters (got {len(feature.key)})")
     elif not KEY_PATTERN.fullmatch(feature.key):
-        errors.add("key", "lower-case letters, digits and single underscores between them (^[a-z0-9]+(?:_[a-z0-9]+)*$)")
+        errors.add(
+            "key",
+            "lower-case letters, digits and single underscores between them (^[a-z0-9]+(?:_[a-z0-9]+)*$)",
+        )
     if not feature.name:
         errors.add("name", "is required")
     elif len(feature.name) > NAME_MAX_LENGTH:
@@ -119,7 +122,10 @@ def check_meter(feature: NewFeature, meter: MeterInfo, prefix: str = "feature.")
     for key in feature.meter_group_by_filters:
         if key not in meter.group_by:
             known = ", ".join(sorted(meter.group_by)) or "none"
-            errors.add(f"meter_group_by_filters[{key}]", f"is not a group key of meter {meter.slug} (its keys: {known})")
+            errors.add(
+                f"meter_group_by_filters[{key}]",
+                f"is not a group key of meter {meter.slug} (its keys: {known})",
+            )
     errors.raise_if_any()
 
 

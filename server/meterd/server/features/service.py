@@ -22,7 +22,9 @@ Cursor = tuple[int, str]
 
 
 class FeatureStore(Protocol):
-    def insert(self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None) -> Feature:
+    def insert(
+        self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None
+    ) -> Feature:
         """Stores a new feature; AlreadyExists if an active feature has its key. ``check_meter`` gets the
         feature's meter (None if there is none) as read inside the storing transaction, and raises to refuse."""
         ...
@@ -39,7 +41,9 @@ class FeatureStore(Protocol):
         """Archives an active feature; NotFound if it is unknown or already archived."""
         ...
 
-    def list(self, filter: FeatureFilter, limit: int, after: Cursor | None) -> tuple[list[Feature], Cursor | None]: ...
+    def list(
+        self, filter: FeatureFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Feature], Cursor | None]: ...
 
     def count(self, filter: FeatureFilter) -> int:
         """How many features match the filter, over every page."""
@@ -69,9 +73,14 @@ class FeatureService:
         now = self._clock()
         return self._store.insert(
             Feature(
-                id=ids.new_id(), key=new.key, name=new.name, meter_slug=new.meter_slug or None,
+                id=ids.new_id(),
+                key=new.key,
+                name=new.name,
+                meter_slug=new.meter_slug or None,
                 meter_group_by_filters=dict(sorted(new.meter_group_by_filters.items())),
-                metadata=dict(new.metadata), created_at=now, updated_at=now,
+                metadata=dict(new.metadata),
+                created_at=now,
+                updated_at=now,
             ),
             check if new.meter_slug else None,
         )
@@ -89,10 +98,14 @@ class FeatureService:
         found = self._store.get(id_or_key) if id_or_key else None
         if found is None:
             if self._store.archived_with_key(id_or_key):
-                raise FailedPrecondition(f"{field}: feature {id_or_key!r} is archived; it gets no new entitlements")
+                raise FailedPrecondition(
+                    f"{field}: feature {id_or_key!r} is archived; it gets no new entitlements"
+                )
             raise NotFound(f"{field}: feature {id_or_key!r} not found")
         if found.archived:
-            raise FailedPrecondition(f"{field}: feature {found.key!r} is archived; it gets no new entitlements")
+            raise FailedPrecondition(
+                f"{field}: feature {found.key!r} is archived; it gets no new entitlements"
+            )
         return found
 
     def delete(self, id_or_key: str) -> Feature:

@@ -12,9 +12,14 @@ from meterd.v1 import features_pb2, features_pb2_grpc
 
 def feature_to_wire(f: Feature) -> features_pb2.Feature:
     message = features_pb2.Feature(
-        id=f.id, key=f.key, name=f.name, meter_slug=f.meter_slug or "",
-        meter_group_by_filters=dict(f.meter_group_by_filters), metadata=dict(f.metadata),
-        created_at=wire.dt_to_ts(f.created_at), updated_at=wire.dt_to_ts(f.updated_at),
+        id=f.id,
+        key=f.key,
+        name=f.name,
+        meter_slug=f.meter_slug or "",
+        meter_group_by_filters=dict(f.meter_group_by_filters),
+        metadata=dict(f.metadata),
+        created_at=wire.dt_to_ts(f.created_at),
+        updated_at=wire.dt_to_ts(f.updated_at),
     )
     if f.archived_at is not None:
         message.archived_at.CopyFrom(wire.dt_to_ts(f.archived_at))
@@ -32,8 +37,11 @@ class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
         f = request.feature
         feature = self._service.create(
             NewFeature(
-                key=f.key, name=f.name, meter_slug=f.meter_slug or None,
-                meter_group_by_filters=dict(f.meter_group_by_filters), metadata=dict(f.metadata),
+                key=f.key,
+                name=f.name,
+                meter_slug=f.meter_slug or None,
+                meter_group_by_filters=dict(f.meter_group_by_filters),
+                metadata=dict(f.metadata),
             )
         )
         return features_pb2.CreateFeatureResponse(feature=feature_to_wire(feature))
@@ -50,10 +58,16 @@ class FeatureServicer(features_pb2_grpc.FeatureServiceServicer):
     def ListFeatures(
         self, request: features_pb2.ListFeaturesRequest, context: grpc.ServicerContext
     ) -> features_pb2.ListFeaturesResponse:
-        filter = FeatureFilter(meter_slugs=wire.filter_values(request.meter_slug, "meter_slug"), include_archived=request.include_archived)
-        page, cursor = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, str))
+        filter = FeatureFilter(
+            meter_slugs=wire.filter_values(request.meter_slug, "meter_slug"),
+            include_archived=request.include_archived,
+        )
+        page, cursor = self._service.list(
+            filter, request.page_size, rpc.decode_cursor(request.page_token, int, str)
+        )
         return features_pb2.ListFeaturesResponse(
-            features=[feature_to_wire(f) for f in page], next_page_token=rpc.encode_cursor(cursor),
+            features=[feature_to_wire(f) for f in page],
+            next_page_token=rpc.encode_cursor(cursor),
             total_size=self._service.count(filter),
         )
 

@@ -87,7 +87,9 @@ class Grant:
             min_rollover_amount=self.min_rollover_amount,
             max_rollover_amount=self.max_rollover_amount,
             recurrence=(
-                engine.Recurrence(self.recurrence.interval, self.recurrence.anchor) if self.recurrence else None
+                engine.Recurrence(self.recurrence.interval, self.recurrence.anchor)
+                if self.recurrence
+                else None
             ),
         )
 
@@ -162,8 +164,10 @@ def validate_new_grant(new: NewGrant, prefix: str = "grant.") -> None:
     elif new.expiration_count > MAX_EXPIRATION_COUNT:
         errors.add("expiration.count", f"must be at most {MAX_EXPIRATION_COUNT}")
     rollover_ok = True
-    for name, value in (("max_rollover_amount", new.max_rollover_amount),
-                        ("min_rollover_amount", new.min_rollover_amount)):
+    for name, value in (
+        ("max_rollover_amount", new.max_rollover_amount),
+        ("min_rollover_amount", new.min_rollover_amount),
+    ):
         if not value.is_finite():
             errors.add(name, "must be a finite number")
             rollover_ok = False
@@ -195,18 +199,34 @@ def build_grant(
     except (OverflowError, ValueError) as exc:  # past datetime.max
         raise InvalidArgument.of("grant.expiration", "ends after the year 9999") from exc
     return Grant(
-        id=id, entitlement_id=entitlement_id, subject_key=subject_key, feature_key=feature_key,
-        amount=new.amount, priority=DEFAULT_PRIORITY if new.priority is None else new.priority,
-        effective_at=effective, expiration=Expiration(new.expiration_duration, new.expiration_count),
-        expires_at=expiry, created_at=now, updated_at=now,
-        max_rollover_amount=new.max_rollover_amount, min_rollover_amount=new.min_rollover_amount,
-        recurrence=recurrence, metadata=dict(new.metadata),
+        id=id,
+        entitlement_id=entitlement_id,
+        subject_key=subject_key,
+        feature_key=feature_key,
+        amount=new.amount,
+        priority=DEFAULT_PRIORITY if new.priority is None else new.priority,
+        effective_at=effective,
+        expiration=Expiration(new.expiration_duration, new.expiration_count),
+        expires_at=expiry,
+        created_at=now,
+        updated_at=now,
+        max_rollover_amount=new.max_rollover_amount,
+        min_rollover_amount=new.min_rollover_amount,
+        recurrence=recurrence,
+        metadata=dict(new.metadata),
     )
 
 
 def issue_after_reset_grant(
-    *, id: str, entitlement_id: str, subject_key: str, feature_key: str, amount: Decimal, priority: int,
-    effective_at: datetime, now: datetime,
+    *,
+    id: str,
+    entitlement_id: str,
+    subject_key: str,
+    feature_key: str,
+    amount: Decimal,
+    priority: int,
+    effective_at: datetime,
+    now: datetime,
 ) -> Grant:
     """The grant an entitlement's ``issue_after_reset`` creates with it (SPEC § Grants).
 
@@ -218,10 +238,18 @@ def issue_after_reset_grant(
         id=id, amount=amount, effective_at=effective_at, priority=priority, created_at=now
     )
     return Grant(
-        id=id, entitlement_id=entitlement_id, subject_key=subject_key, feature_key=feature_key,
-        amount=template.amount, priority=template.priority, effective_at=template.effective_at,
+        id=id,
+        entitlement_id=entitlement_id,
+        subject_key=subject_key,
+        feature_key=feature_key,
+        amount=template.amount,
+        priority=template.priority,
+        effective_at=template.effective_at,
         expiration=Expiration(ExpirationDuration.YEAR, engine.ISSUE_AFTER_RESET_EXPIRATION_YEARS),
-        expires_at=NEVER_EXPIRES, created_at=now, updated_at=now,
-        max_rollover_amount=template.max_rollover_amount, min_rollover_amount=template.min_rollover_amount,
+        expires_at=NEVER_EXPIRES,
+        created_at=now,
+        updated_at=now,
+        max_rollover_amount=template.max_rollover_amount,
+        min_rollover_amount=template.min_rollover_amount,
         metadata=dict(ISSUE_AFTER_RESET_METADATA),
     )

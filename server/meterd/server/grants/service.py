@@ -62,7 +62,9 @@ class GrantStore(Protocol):
         self, entitlement_id: str, filter: GrantFilter, limit: int, after: Cursor | None
     ) -> tuple[list[Grant], Cursor | None]: ...
 
-    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]: ...
+    def list(
+        self, filter: GrantFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]: ...
 
     def count(self, filter: GrantFilter, entitlement_id: str | None = None) -> int:
         """How many grants match the filter (of one entitlement, or of every non-deleted one)."""
@@ -103,18 +105,28 @@ class GrantService:
         period_start = period_start_at(entitlement.engine_spec(), now)
         if truncate_to_minute(new.effective_at) < period_start:
             raise InvalidArgument.of(
-                "grant.effective_at", f"is before the current usage period, which starts at {period_start.isoformat()}"
+                "grant.effective_at",
+                f"is before the current usage period, which starts at {period_start.isoformat()}",
             )
         grant = build_grant(
-            new, id=ids.new_id(), entitlement_id=entitlement.id, subject_key=entitlement.subject_key,
-            feature_key=entitlement.feature_key, now=now,
+            new,
+            id=ids.new_id(),
+            entitlement_id=entitlement.id,
+            subject_key=entitlement.subject_key,
+            feature_key=entitlement.feature_key,
+            now=now,
         )
         stored = self._store.insert(grant)
         self._changed("created", stored)
         return stored
 
     def list_for_entitlement(
-        self, subject_key: str, id_or_feature_key: str, filter: GrantFilter, page_size: int, after: Cursor | None
+        self,
+        subject_key: str,
+        id_or_feature_key: str,
+        filter: GrantFilter,
+        page_size: int,
+        after: Cursor | None,
     ) -> tuple[list[Grant], Cursor | None, int]:
         """One page of an entitlement's grants in the filter's order (default effective_at ascending), the
         cursor of the next page, and how many match in all. The filter's subjects and features are ignored."""

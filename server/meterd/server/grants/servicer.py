@@ -37,9 +37,13 @@ def new_grant_from_wire(g: grants_pb2.Grant) -> NewGrant:
         max_rollover_amount=wire.decimal_from_wire(g.max_rollover_amount),
         min_rollover_amount=wire.decimal_from_wire(g.min_rollover_amount),
         recurrence_interval=(
-            wire.interval_from_wire(g.recurrence.interval, "grant.recurrence.interval") if has_recurrence else None
+            wire.interval_from_wire(g.recurrence.interval, "grant.recurrence.interval")
+            if has_recurrence
+            else None
         ),
-        recurrence_anchor=wire.opt_ts(g.recurrence, "anchor", "grant.recurrence.anchor") if has_recurrence else None,
+        recurrence_anchor=wire.opt_ts(g.recurrence, "anchor", "grant.recurrence.anchor")
+        if has_recurrence
+        else None,
         has_recurrence=has_recurrence,
         metadata=dict(g.metadata),
     )
@@ -52,13 +56,22 @@ def _amount(value: Decimal) -> float:
 def grant_to_wire(g: Grant, now: datetime) -> grants_pb2.Grant:
     """The wire grant; ``next_recurrence`` is the next refill after ``now``."""
     message = grants_pb2.Grant(
-        id=g.id, entitlement_id=g.entitlement_id, subject_key=g.subject_key, feature_key=g.feature_key,
-        amount=_amount(g.amount), priority=g.priority, effective_at=wire.dt_to_ts(g.effective_at),
-        expiration=grants_pb2.ExpirationPeriod(duration=_DURATIONS_TO_WIRE[g.expiration.duration],
-                                               count=g.expiration.count),
-        expires_at=wire.dt_to_ts(g.expires_at), max_rollover_amount=_amount(g.max_rollover_amount),
-        min_rollover_amount=_amount(g.min_rollover_amount), metadata=dict(g.metadata),
-        created_at=wire.dt_to_ts(g.created_at), updated_at=wire.dt_to_ts(g.updated_at),
+        id=g.id,
+        entitlement_id=g.entitlement_id,
+        subject_key=g.subject_key,
+        feature_key=g.feature_key,
+        amount=_amount(g.amount),
+        priority=g.priority,
+        effective_at=wire.dt_to_ts(g.effective_at),
+        expiration=grants_pb2.ExpirationPeriod(
+            duration=_DURATIONS_TO_WIRE[g.expiration.duration], count=g.expiration.count
+        ),
+        expires_at=wire.dt_to_ts(g.expires_at),
+        max_rollover_amount=_amount(g.max_rollover_amount),
+        min_rollover_amount=_amount(g.min_rollover_amount),
+        metadata=dict(g.metadata),
+        created_at=wire.dt_to_ts(g.created_at),
+        updated_at=wire.dt_to_ts(g.updated_at),
     )
     if g.recurrence is not None:
         message.recurrence.interval = wire.interval_to_wire(g.recurrence.interval)
@@ -82,15 +95,20 @@ _ORDER_BY = {
 
 def grant_filter_from_wire(
     request: grants_pb2.ListGrantsRequest | grants_pb2.ListEntitlementGrantsRequest,
-    subjects: tuple[str, ...] = (), features: tuple[str, ...] = (),
+    subjects: tuple[str, ...] = (),
+    features: tuple[str, ...] = (),
 ) -> GrantFilter:
     order_by = _ORDER_BY.get(request.order_by)
     if order_by is None:
         raise errors.InvalidArgument.of(
-            "order_by", f"invalid order by {request.order_by}: EFFECTIVE_AT, CREATED_AT, UPDATED_AT or EXPIRES_AT"
+            "order_by",
+            f"invalid order by {request.order_by}: EFFECTIVE_AT, CREATED_AT, UPDATED_AT or EXPIRES_AT",
         )
     return GrantFilter(
-        subjects=subjects, features=features, include_voided=request.include_voided, order_by=order_by,
+        subjects=subjects,
+        features=features,
+        include_voided=request.include_voided,
+        order_by=order_by,
         descending=wire.descending_from_wire(request.order),
     )
 
@@ -103,7 +121,9 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
     def CreateGrant(
         self, request: grants_pb2.CreateGrantRequest, context: grpc.ServicerContext
     ) -> grants_pb2.CreateGrantResponse:
-        grant = self._service.create(request.subject_key, request.entitlement, new_grant_from_wire(request.grant))
+        grant = self._service.create(
+            request.subject_key, request.entitlement, new_grant_from_wire(request.grant)
+        )
         return grants_pb2.CreateGrantResponse(grant=grant_to_wire(grant, self._service.now()))
 
     @rpc.unary
@@ -111,12 +131,17 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
         self, request: grants_pb2.ListEntitlementGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListEntitlementGrantsResponse:
         page, cursor, total = self._service.list_for_entitlement(
-            request.subject_key, request.entitlement, grant_filter_from_wire(request), request.page_size,
+            request.subject_key,
+            request.entitlement,
+            grant_filter_from_wire(request),
+            request.page_size,
             rpc.decode_cursor(request.page_token, int, int, str),
         )
         now = self._service.now()
         return grants_pb2.ListEntitlementGrantsResponse(
-            grants=[grant_to_wire(g, now) for g in page], next_page_token=rpc.encode_cursor(cursor), total_size=total
+            grants=[grant_to_wire(g, now) for g in page],
+            next_page_token=rpc.encode_cursor(cursor),
+            total_size=total,
         )
 
     @rpc.unary
@@ -124,12 +149,18 @@ class GrantServicer(grants_pb2_grpc.GrantServiceServicer):
         self, request: grants_pb2.ListGrantsRequest, context: grpc.ServicerContext
     ) -> grants_pb2.ListGrantsResponse:
         filter = grant_filter_from_wire(
-            request, wire.filter_values(request.subject_key, "subject_key"), wire.filter_values(request.feature, "feature")
+            request,
+            wire.filter_values(request.subject_key, "subject_key"),
+            wire.filter_values(request.feature, "feature"),
         )
-        page, cursor, total = self._service.list(filter, request.page_size, rpc.decode_cursor(request.page_token, int, int, str))
+        page, cursor, total = self._service.list(
+            filter, request.page_size, rpc.decode_cursor(request.page_token, int, int, str)
+        )
         now = self._service.now()
         return grants_pb2.ListGrantsResponse(
-            grants=[grant_to_wire(g, now) for g in page], next_page_token=rpc.encode_cursor(cursor), total_size=total
+            grants=[grant_to_wire(g, now) for g in page],
+            next_page_token=rpc.encode_cursor(cursor),
+            total_size=total,
         )
 
     @rpc.unary

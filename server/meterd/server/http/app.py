@@ -68,10 +68,20 @@ _STATUSES: list[tuple[type[errors.MeterdError], int]] = [
     (errors.DeadlineExceeded, 504),
 ]
 _TITLES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
-    429: "Too Many Requests", 499: "Client Closed Request", 500: "Internal Server Error",
-    503: "Service Unavailable", 504: "Gateway Timeout",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    499: "Client Closed Request",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 # A problem stays small whatever the input (as a gRPC status does: meterd.server.rpc): messages quote user
 # input cut short, and at most this many field violations are listed.
@@ -142,8 +152,12 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def problem(status: int, detail: str, violations: Sequence[errors.FieldViolation] = (),
-            headers: Mapping[str, str] | None = None) -> Response:
+def problem(
+    status: int,
+    detail: str,
+    violations: Sequence[errors.FieldViolation] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     """An RFC 7807 problem (``application/problem+json``); field violations in ``invalidParameters``."""
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -153,7 +167,8 @@ def problem(status: int, detail: str, violations: Sequence[errors.FieldViolation
     }
     if violations:
         body["invalidParameters"] = [
-            {"field": _cut(v.field, 100), "reason": _cut(v.description, 200)} for v in violations[:MAX_VIOLATIONS]
+            {"field": _cut(v.field, 100), "reason": _cut(v.description, 200)}
+            for v in violations[:MAX_VIOLATIONS]
         ]
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -164,7 +179,9 @@ def problem_of(exc: errors.MeterdError) -> Response:
     violations = exc.violations if isinstance(exc, errors.InvalidArgument) else []
     detail = exc.message
     if len(violations) > MAX_VIOLATIONS:
-        detail = f"{_cut(detail, MAX_DETAIL_CHARS - 40)} (and {len(violations) - MAX_VIOLATIONS} more violations)"
+        detail = (
+            f"{_cut(detail, MAX_DETAIL_CHARS - 40)} (and {len(violations) - MAX_VIOLATIONS} more violations)"
+        )
     return problem(status, detail, violations)
 
 
@@ -189,8 +206,14 @@ class Call:
 
     __slots__ = ("_executor", "_max_body_bytes", "portal", "request", "token")
 
-    def __init__(self, request: Request, executor: Executor, max_body_bytes: int, portal: PortalAccess | None,
-                 token: cancellation.Cancellation) -> None:
+    def __init__(
+        self,
+        request: Request,
+        executor: Executor,
+        max_body_bytes: int,
+        portal: PortalAccess | None,
+        token: cancellation.Cancellation,
+    ) -> None:
         self.request = request
         self.portal = portal
         self.token = token
@@ -217,8 +240,10 @@ class Call:
         """The request body, at most the configured size (413 beyond, 408 when it stalls)."""
         length = self.request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body_bytes:
-            raise ProblemError(413, f"the request body is larger than {self._max_body_bytes} bytes "
-                                    "(server.max_message_bytes)")
+            raise ProblemError(
+                413,
+                f"the request body is larger than {self._max_body_bytes} bytes (server.max_message_bytes)",
+            )
         chunks: list[bytes] = []
         size = 0
         stream = self.request.stream().__aiter__()
@@ -228,11 +253,16 @@ class Call:
             except StopAsyncIteration:
                 break
             except TimeoutError:
-                raise ProblemError(408, f"the request body stalled for {BODY_IDLE_TIMEOUT_SECONDS:g} s") from None
+                raise ProblemError(
+                    408, f"the request body stalled for {BODY_IDLE_TIMEOUT_SECONDS:g} s"
+                ) from None
             size += len(chunk)
             if size > self._max_body_bytes:
-                raise ProblemError(413, f"the request body is larger than {self._max_body_bytes} bytes "
-                                        "(server.max_message_bytes)")
+                raise ProblemError(
+                    413,
+                    f"the request body is larger than {self._max_body_bytes} bytes "
+                    "(server.max_message_bytes)",
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -269,7 +299,7 @@ class Call:
         prefix = name + "["
         for key, value in self.request.query_params.multi_items():
             if key.startswith(prefix) and key.endswith("]") and key != f"{name}[]":
-                out.setdefault(key[len(prefix):-1], []).append(value)
+                out.setdefault(key[len(prefix) : -1], []).append(value)
         return out
 
     def names(self) -> set[str]:
@@ -289,14 +319,18 @@ def bearer(request: Request, query_token: bool) -> str | None:
     if not tokens:
         return header
     if header is not None or len(tokens) > 1:
-        raise errors.InvalidArgument.of("access_token", "send the credential once: either the Authorization "
-                                                        "header or one access_token parameter")
+        raise errors.InvalidArgument.of(
+            "access_token",
+            "send the credential once: either the Authorization header or one access_token parameter",
+        )
     if not tokens[0]:
         raise errors.Unauthenticated("access_token is empty")
     return tokens[0]
 
 
-async def _authenticate(route: Route, request: Request, services: Services, executor: Executor) -> PortalAccess | None:
+async def _authenticate(
+    route: Route, request: Request, services: Services, executor: Executor
+) -> PortalAccess | None:
     """The authenticator's rules (those of gRPC); a bearer that looks like a portal token is verified on the
     worker pool (a database read)."""
     if route.access is Access.OPEN:
@@ -315,8 +349,9 @@ async def _authenticate(route: Route, request: Request, services: Services, exec
     return None
 
 
-def _endpoint(route: Route, services: Services, executor: Executor, max_body_bytes: int
-              ) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    route: Route, services: Services, executor: Executor, max_body_bytes: int
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             portal = await _authenticate(route, request, services, executor)
@@ -335,7 +370,10 @@ def _endpoint(route: Route, services: Services, executor: Executor, max_body_byt
 async def _http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (unknown route 404, wrong method 405 with Allow) as problems."""
     assert isinstance(exc, HTTPException)
-    detail = {404: f"no route {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+    detail = {
+        404: f"no route {request.url.path}",
+        405: f"{request.method} is not allowed on {request.url.path}",
+    }
     return problem(exc.status_code, detail.get(exc.status_code, str(exc.detail)), headers=exc.headers)
 
 
@@ -344,12 +382,20 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return problem(500, f"internal error: {type(exc).__name__}")
 
 
-def build_app(services: Services, routes: Sequence[Route], executor: Executor, *, max_body_bytes: int,
-              middleware: Sequence[Middleware] = (), mounts: Sequence[Mount] = ()) -> Starlette:
+def build_app(
+    services: Services,
+    routes: Sequence[Route],
+    executor: Executor,
+    *,
+    max_body_bytes: int,
+    middleware: Sequence[Middleware] = (),
+    mounts: Sequence[Mount] = (),
+) -> Starlette:
     """The ASGI application serving ``routes`` (and ``mounts``: static files); blocking work runs on
     ``executor``."""
     table: list[BaseRoute] = [
-        StarletteRoute(r.path, _endpoint(r, services, executor, max_body_bytes), methods=[r.method]) for r in routes
+        StarletteRoute(r.path, _endpoint(r, services, executor, max_body_bytes), methods=[r.method])
+        for r in routes
     ]
     return Starlette(
         routes=[*table, *mounts],

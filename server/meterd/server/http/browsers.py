@@ -40,8 +40,10 @@ class CorsSettings:
 
 def cors_settings(config: Config) -> CorsSettings:
     return CorsSettings(
-        allowed_origins=tuple(config.cors_allowed_origins), allowed_methods=tuple(config.cors_allowed_methods),
-        allowed_headers=tuple(config.cors_allowed_headers), max_age_seconds=config.cors_max_age_seconds,
+        allowed_origins=tuple(config.cors_allowed_origins),
+        allowed_methods=tuple(config.cors_allowed_methods),
+        allowed_headers=tuple(config.cors_allowed_headers),
+        max_age_seconds=config.cors_max_age_seconds,
         admin_routes=config.cors_admin_routes,
     )
 
@@ -53,12 +55,18 @@ class _Confined:
         self._app = app
         self._paths = paths
         self._cors = CORSMiddleware(
-            app, allow_origins=list(cors.allowed_origins), allow_methods=list(cors.allowed_methods),
-            allow_headers=list(cors.allowed_headers), allow_credentials=False, max_age=cors.max_age_seconds,
+            app,
+            allow_origins=list(cors.allowed_origins),
+            allow_methods=list(cors.allowed_methods),
+            allow_headers=list(cors.allowed_headers),
+            allow_credentials=False,
+            max_age=cors.max_age_seconds,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (self._paths is None or any(p.match(scope["path"]) for p in self._paths)):
+        if scope["type"] == "http" and (
+            self._paths is None or any(p.match(scope["path"]) for p in self._paths)
+        ):
             await self._cors(scope, receive, send)
         else:
             await self._app(scope, receive, send)
@@ -69,9 +77,9 @@ def cors_middleware(cors: CorsSettings, routes: Sequence[Route]) -> list[Middlew
     Credentials are bearer tokens the page sends itself, never cookies: ``allow_credentials`` stays off."""
     if not cors.allowed_origins:
         return []
-    paths = None if cors.admin_routes else [
-        compile_path(r.path)[0] for r in routes if r.access is Access.PORTAL
-    ]
+    paths = (
+        None if cors.admin_routes else [compile_path(r.path)[0] for r in routes if r.access is Access.PORTAL]
+    )
     return [Middleware(_Confined, cors=cors, paths=paths)]
 
 

@@ -47,7 +47,9 @@ def everything(fetch: Fetch, limit: int) -> list[Any]:
     return rows
 
 
-async def listing(call: Call, fetch: Fetch, to_json: Callable[[Any], Any], *, default_limit: int = 100) -> Any:
+async def listing(
+    call: Call, fetch: Fetch, to_json: Callable[[Any], Any], *, default_limit: int = 100
+) -> Any:
     """The JSON answer of an admin list (features, entitlements, grants) for the call's paging parameters."""
     page_text, size_text = call.one("page"), call.one("pageSize")
     if page_text is not None or size_text is not None:

@@ -104,9 +104,17 @@ class HttpServer:
         self.sock = sock
         self.port: int = sock.getsockname()[1]
         config = uvicorn.Config(
-            app, http=_Protocol, lifespan="off", log_config=None, access_log=False, server_header=False,
-            timeout_keep_alive=int(IDLE_TIMEOUT_SECONDS), limit_concurrency=MAX_CONNECTIONS,
-            h11_max_incomplete_event_size=MAX_HEAD_BYTES, ws="none", proxy_headers=False,
+            app,
+            http=_Protocol,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=int(IDLE_TIMEOUT_SECONDS),
+            limit_concurrency=MAX_CONNECTIONS,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            ws="none",
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None

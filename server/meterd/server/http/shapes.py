@@ -29,9 +29,7 @@ from meterd.server.timeutil import from_us
 E = TypeVar("E", bound=StrEnum)
 
 # RFC 3339 date-time (``datetime.fromisoformat`` alone also takes week dates and the basic format).
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})")
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -40,8 +38,9 @@ def parse_time(text: str, field: str) -> datetime:
     microseconds; INVALID_ARGUMENT on ``field`` otherwise."""
     match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise errors.InvalidArgument.of(field, f"must be an RFC 3339 date-time such as 2024-01-01T00:00:00Z, "
-                                               f"got {errors.quote(text)}")
+        raise errors.InvalidArgument.of(
+            field, f"must be an RFC 3339 date-time such as 2024-01-01T00:00:00Z, got {errors.quote(text)}"
+        )
     day, clock, fraction, offset = match.groups()
     iso = f"{day}T{clock}{'.' + fraction[:6].ljust(6, '0') if fraction else ''}"
     iso += "+00:00" if offset in ("Z", "z") else offset
@@ -132,17 +131,29 @@ def obj(value: Any, field: str) -> dict[str, Any]:
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 # -- writing ---------------------------------------------------------------------------------------------
 def meter_json(m: Meter) -> dict[str, Any]:
     d = m.definition
     out: dict[str, Any] = {
-        "id": m.id, "slug": d.slug, "description": d.description or None, "aggregation": d.aggregation.value,
-        "windowSize": d.window_size.value, "eventType": d.event_type, "groupBy": dict(d.group_by),
-        "createdAt": m.created_at, "updatedAt": m.updated_at,
+        "id": m.id,
+        "slug": d.slug,
+        "description": d.description or None,
+        "aggregation": d.aggregation.value,
+        "windowSize": d.window_size.value,
+        "eventType": d.event_type,
+        "groupBy": dict(d.group_by),
+        "createdAt": m.created_at,
+        "updatedAt": m.updated_at,
     }
     if d.value_property:
         out["valueProperty"] = d.value_property
@@ -159,8 +170,13 @@ def query_json(result: QueryResult) -> dict[str, Any]:
     if result.window_size is not None:
         out["windowSize"] = result.window_size.value
     out["data"] = [
-        {"value": float(r.value), "windowStart": r.window_start, "windowEnd": r.window_end,
-         "subject": r.subject, "groupBy": dict(r.group_by)}
+        {
+            "value": float(r.value),
+            "windowStart": r.window_start,
+            "windowEnd": r.window_end,
+            "subject": r.subject,
+            "groupBy": dict(r.group_by),
+        }
         for r in result.rows
     ]
     return out
@@ -175,10 +191,15 @@ def query_csv(result: QueryResult, group_keys: list[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["window_start", "window_end", "subject", *group_keys, "value"])
     for r in result.rows:
-        writer.writerow([
-            _rfc3339(r.window_start), _rfc3339(r.window_end), r.subject or "",
-            *((r.group_by.get(k) or "") for k in group_keys), f"{float(r.value):f}",
-        ])
+        writer.writerow(
+            [
+                _rfc3339(r.window_start),
+                _rfc3339(r.window_end),
+                r.subject or "",
+                *((r.group_by.get(k) or "") for k in group_keys),
+                f"{float(r.value):f}",
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -190,7 +211,11 @@ def ingested_event_json(s: StoredEvent) -> dict[str, Any]:
     """An event as ListEvents returns it; ``data`` is the stored JSON text, written as is (exact numbers)."""
     e = s.event
     event: dict[str, Any] = {
-        "id": e.id, "source": e.source, "specversion": e.specversion, "type": e.type, "subject": e.subject,
+        "id": e.id,
+        "source": e.source,
+        "specversion": e.specversion,
+        "type": e.type,
+        "subject": e.subject,
         "time": _us_time(e.time_us),
     }
     if e.datacontenttype:
@@ -204,8 +229,9 @@ def ingested_event_json(s: StoredEvent) -> dict[str, Any]:
         out["validationError"] = "; ".join(
             f"{slug}: {message}" if slug else message for slug, message in s.validation_errors
         )
-        out["validationErrors"] = [{"meterSlug": slug or None, "message": message}
-                                   for slug, message in s.validation_errors]
+        out["validationErrors"] = [
+            {"meterSlug": slug or None, "message": message} for slug, message in s.validation_errors
+        ]
     return out
 
 
@@ -218,16 +244,26 @@ def _us_time(time_us: int) -> datetime | str:
 
 def subject_json(s: Subject) -> dict[str, Any]:
     return {
-        "id": s.id, "key": s.key, "displayName": s.display_name, "metadata": dict(s.metadata),
-        "currentPeriodStart": s.current_period_start, "currentPeriodEnd": s.current_period_end,
-        "stripeCustomerId": s.stripe_customer_id, "createdAt": s.created_at, "updatedAt": s.updated_at,
+        "id": s.id,
+        "key": s.key,
+        "displayName": s.display_name,
+        "metadata": dict(s.metadata),
+        "currentPeriodStart": s.current_period_start,
+        "currentPeriodEnd": s.current_period_end,
+        "stripeCustomerId": s.stripe_customer_id,
+        "createdAt": s.created_at,
+        "updatedAt": s.updated_at,
     }
 
 
 def token_json(token: PortalToken, now: datetime, signed: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": token.id, "subject": token.subject, "expiresAt": token.expires_at, "expired": token.expired(now),
-        "createdAt": token.created_at, "allowedMeterSlugs": list(token.allowed_meter_slugs),
+        "id": token.id,
+        "subject": token.subject,
+        "expiresAt": token.expires_at,
+        "expired": token.expired(now),
+        "createdAt": token.created_at,
+        "allowedMeterSlugs": list(token.allowed_meter_slugs),
     }
     if signed is not None:
         out["token"] = signed
@@ -238,8 +274,12 @@ def token_json(token: PortalToken, now: datetime, signed: str | None = None) -> 
 
 def feature_json(f: Feature) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": f.id, "key": f.key, "name": f.name, "metadata": dict(f.metadata),
-        "createdAt": f.created_at, "updatedAt": f.updated_at,
+        "id": f.id,
+        "key": f.key,
+        "name": f.name,
+        "metadata": dict(f.metadata),
+        "createdAt": f.created_at,
+        "updatedAt": f.updated_at,
     }
     if f.meter_slug:
         out["meterSlug"] = f.meter_slug
@@ -253,8 +293,13 @@ def entitlement_json(e: Entitlement, now: datetime) -> dict[str, Any]:
     """An entitlement; a metered one's ``usagePeriod`` and ``currentUsagePeriod`` are those in effect at
     ``now`` (as the gRPC front reports them)."""
     out: dict[str, Any] = {
-        "id": e.id, "type": e.type.value.lower(), "featureId": e.feature_id, "featureKey": e.feature_key,
-        "subjectKey": e.subject_key, "metadata": dict(e.metadata), "createdAt": e.created_at,
+        "id": e.id,
+        "type": e.type.value.lower(),
+        "featureId": e.feature_id,
+        "featureKey": e.feature_key,
+        "subjectKey": e.subject_key,
+        "metadata": dict(e.metadata),
+        "createdAt": e.created_at,
         "updatedAt": e.updated_at,
     }
     if e.deleted_at is not None:
@@ -312,8 +357,11 @@ def history_json(h: History | None) -> dict[str, Any]:
         return {"windowedHistory": [], "burndownHistory": []}
     return {
         "windowedHistory": [
-            {"period": {"from": w.start, "to": w.end}, "usage": float(w.usage),
-             "balanceAtStart": float(w.balance_at_start)}
+            {
+                "period": {"from": w.start, "to": w.end},
+                "usage": float(w.usage),
+                "balanceAtStart": float(w.balance_at_start),
+            }
             for w in h.windows
         ],
         "burndownHistory": [_segment_json(s) for s in h.segments],
@@ -322,12 +370,20 @@ def history_json(h: History | None) -> dict[str, Any]:
 
 def grant_json(g: Grant, now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": g.id, "entitlementId": g.entitlement_id, "subjectKey": g.subject_key, "featureKey": g.feature_key,
-        "amount": float(g.amount), "priority": g.priority, "effectiveAt": g.effective_at,
+        "id": g.id,
+        "entitlementId": g.entitlement_id,
+        "subjectKey": g.subject_key,
+        "featureKey": g.feature_key,
+        "amount": float(g.amount),
+        "priority": g.priority,
+        "effectiveAt": g.effective_at,
         "expiration": {"duration": g.expiration.duration.value, "count": g.expiration.count},
-        "expiresAt": g.expires_at, "maxRolloverAmount": float(g.max_rollover_amount),
-        "minRolloverAmount": float(g.min_rollover_amount), "metadata": dict(g.metadata),
-        "createdAt": g.created_at, "updatedAt": g.updated_at,
+        "expiresAt": g.expires_at,
+        "maxRolloverAmount": float(g.max_rollover_amount),
+        "minRolloverAmount": float(g.min_rollover_amount),
+        "metadata": dict(g.metadata),
+        "createdAt": g.created_at,
+        "updatedAt": g.updated_at,
     }
     if g.recurrence is not None:
         out["recurrence"] = {"interval": g.recurrence.interval.value, "anchor": g.recurrence.anchor}

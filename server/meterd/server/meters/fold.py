@@ -82,8 +82,13 @@ _GROUP_TEXT_CACHE_LIMIT = 100_000
 # What a meter's rows keep, by aggregation.
 COUNT, SUM, MIN, MAX, LATEST, DISTINCT = range(6)
 KIND_OF = {
-    Aggregation.COUNT: COUNT, Aggregation.SUM: SUM, Aggregation.AVG: SUM, Aggregation.MIN: MIN,
-    Aggregation.MAX: MAX, Aggregation.LATEST: LATEST, Aggregation.UNIQUE_COUNT: DISTINCT,
+    Aggregation.COUNT: COUNT,
+    Aggregation.SUM: SUM,
+    Aggregation.AVG: SUM,
+    Aggregation.MIN: MIN,
+    Aggregation.MAX: MAX,
+    Aggregation.LATEST: LATEST,
+    Aggregation.UNIQUE_COUNT: DISTINCT,
 }
 # Meters per row set. Each slot is a column set in every row of the row set (4 columns: n, a, b, x), so
 # slots a row set does not use cost a byte each per row in SQLite's record header (a NULL bit in
@@ -92,8 +97,13 @@ SLOTS = 4
 # Values a meter puts in a row (see the module docstring), and what its accumulator holds while folding:
 # [count], [count, sum nanos], [count, min], [count, max], [count, latest, latest time, latest seq].
 ROW_WIDTH = {COUNT: 1, SUM: 3, MIN: 2, MAX: 2, LATEST: 4}
-_EMPTY: dict[int, tuple[Any, ...]] = {COUNT: (0,), SUM: (0, 0), MIN: (0, None), MAX: (0, None),
-                                      LATEST: (0, None, None, None)}
+_EMPTY: dict[int, tuple[Any, ...]] = {
+    COUNT: (0,),
+    SUM: (0, 0),
+    MIN: (0, None),
+    MAX: (0, None),
+    LATEST: (0, None, None, None),
+}
 
 # (slot, kind) of each meter of a row set in a fold, by slot.
 Layout = tuple[tuple[int, int], ...]
@@ -183,9 +193,20 @@ def row_sets(by_type: Mapping[str, list[CompiledMeter]]) -> dict[int, RowSet]:
             offsets.append(at)
             template += _EMPTY[kind]
             at += len(_EMPTY[kind])
-        out[rowset] = RowSet(rowset, layout, tuple(m.meter_num for _, m in found), tuple(offsets), tuple(template),
-                             ("sub", rowset, layout), ("sub_h", rowset, layout),
-                             tuple(("all", level, rowset, layout) for level in Level))  # type: ignore[arg-type]
+        out[rowset] = RowSet(
+            rowset,
+            layout,
+            tuple(m.meter_num for _, m in found),
+            tuple(offsets),
+            tuple(template),
+            ("sub", rowset, layout),
+            ("sub_h", rowset, layout),
+            (
+                ("all", Level.MINUTE, rowset, layout),
+                ("all", Level.HOUR, rowset, layout),
+                ("all", Level.DAY, rowset, layout),
+            ),
+        )
     return out
 
 
@@ -203,8 +224,9 @@ class Folded:
     subjects: set[tuple[int, str]] = field(default_factory=set)
 
 
-def with_seqs(rows: list[tuple[Any, ...]], positions: tuple[int, ...],
-              seq_of: Callable[[int], int]) -> list[tuple[Any, ...]]:
+def with_seqs(
+    rows: list[tuple[Any, ...]], positions: tuple[int, ...], seq_of: Callable[[int], int]
+) -> list[tuple[Any, ...]]:
     """Rows with the batch indexes in their latest_seq columns at ``positions`` turned into sequence numbers
     (``seq_of``); a None (no reading) stays None."""
     out = []
@@ -237,8 +259,9 @@ class Folder:
         self._strict = bool(native)
         # The meters of the last by_type as the loops read them (one attribute, assigned whole: folds run
         # on several threads at once).
-        self._specs: tuple[Mapping[str, list[CompiledMeter]] | None, dict[str, list[_Spec]], dict[int, RowSet]] = (
-            None, {}, {})
+        self._specs: tuple[
+            Mapping[str, list[CompiledMeter]] | None, dict[str, list[_Spec]], dict[int, RowSet]
+        ] = (None, {}, {})
 
     def group_text(self, groups: tuple[str | None, ...]) -> str | None:
         """The stored text of group values; None for values with a NUL character, which the fast paths then
@@ -253,32 +276,56 @@ class Folder:
             self._group_texts[groups] = text
         return text
 
-    def _specs_of(self, by_type: Mapping[str, list[CompiledMeter]]) -> tuple[dict[str, list[_Spec]], dict[int, RowSet]]:
+    def _specs_of(
+        self, by_type: Mapping[str, list[CompiledMeter]]
+    ) -> tuple[dict[str, list[_Spec]], dict[int, RowSet]]:
         cached_for, specs, sets = self._specs
         if cached_for is by_type:
             return specs, sets
         sets = row_sets(by_type)
-        names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct names: compared by identity
+        names: dict[
+            tuple[str, ...], tuple[str, ...]
+        ] = {}  # one tuple per distinct names: compared by identity
         templates = {rowset: list(s.template) for rowset, s in sets.items()}
         specs = {}
         for event_type, meters in by_type.items():
             type_specs: list[_Spec] = []
             for m in meters:
-                group_names = None if m.group_names is None else names.setdefault(m.group_names, m.group_names)
+                group_names = (
+                    None if m.group_names is None else names.setdefault(m.group_names, m.group_names)
+                )
                 if m.kind == DISTINCT:
-                    type_specs.append((m.meter_num, m.kind, group_names, m.value_name, m, m.meter_num, -1, None))
+                    type_specs.append(
+                        (m.meter_num, m.kind, group_names, m.value_name, m, m.meter_num, -1, None)
+                    )
                 else:
                     s = sets[m.rowset]
                     offset = s.offsets[s.nums.index(m.meter_num)]
-                    type_specs.append((m.meter_num, m.kind, group_names, m.value_name, m, m.rowset, offset,
-                                       templates[m.rowset]))
+                    type_specs.append(
+                        (
+                            m.meter_num,
+                            m.kind,
+                            group_names,
+                            m.value_name,
+                            m,
+                            m.rowset,
+                            offset,
+                            templates[m.rowset],
+                        )
+                    )
             specs[event_type] = type_specs
         self._specs = (by_type, specs, sets)
         return specs, sets
 
-    def fold(self, events: Iterable[tuple[int, str, str, int, str | None]],
-             by_type: Mapping[str, list[CompiledMeter]], version: int, *, by_index: bool = False,
-             stored: bool = False) -> Folded:
+    def fold(
+        self,
+        events: Iterable[tuple[int, str, str, int, str | None]],
+        by_type: Mapping[str, list[CompiledMeter]],
+        version: int,
+        *,
+        by_index: bool = False,
+        stored: bool = False,
+    ) -> Folded:
         """Reads and folds events given as (seq, type, subject, time_us, data text); with ``by_index`` the
         first item is the event's index in its batch, and LATEST rows are marked for the writer to add
         the batch's first sequence number; ``stored`` events (a backfill) are checked as stored data.
@@ -309,8 +356,14 @@ class Folder:
             _distinct_rows_of(num, distinct, out)
         return out
 
-    def _fold_native(self, events: list[tuple[int, str, str, int, str | None]], specs: dict[str, list[_Spec]],
-                     sets: dict[int, RowSet], version: int, by_index: bool) -> Folded:
+    def _fold_native(
+        self,
+        events: list[tuple[int, str, str, int, str | None]],
+        specs: dict[str, list[_Spec]],
+        sets: dict[int, RowSet],
+        version: int,
+        by_index: bool,
+    ) -> Folded:
         """``fold`` with the loop and the rows of each row set built in C."""
         assert self._native is not None
         out = Folded(version)
@@ -319,18 +372,34 @@ class Folder:
         group_text = self.group_text
         errors = out.errors
 
-        def read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any]) -> tuple[str, Any] | None:
+        def read_slow(
+            seq: int, m: CompiledMeter, data: str | None, cache: list[Any]
+        ) -> tuple[str, Any] | None:
             return _read_slow(seq, m, data, cache, group_text, errors)
 
         def slow_event(event: tuple[int, str, str, int, str | None]) -> None:
             self._loop([event], specs, False, accs, distincts, errors)
 
-        self._native.fold_loop(events, specs, self._group_texts, group_text, read_slow, slow_event,
-                               orjson.loads, accs, distincts, _TEXT_INT, _NUMBER_INT, NANOS, MINUTE_US)
+        self._native.fold_loop(
+            events,
+            specs,
+            self._group_texts,
+            group_text,
+            read_slow,
+            slow_event,
+            orjson.loads,
+            accs,
+            distincts,
+            _TEXT_INT,
+            _NUMBER_INT,
+            NANOS,
+            MINUTE_US,
+        )
         for rowset, rowset_accs in accs.items():
             s = sets[rowset]
             sub_rows, hour_rows, level_rows = self._native.rowset_rows(
-                rowset, s.kinds, s.offsets, s.nums, rowset_accs, out.subjects, NANOS, HOUR_US, DAY_US)
+                rowset, s.kinds, s.offsets, s.nums, rowset_accs, out.subjects, NANOS, HOUR_US, DAY_US
+            )
             _add_rowset_rows(out, s, sub_rows, hour_rows, level_rows, by_index)
         for num, distinct in distincts.items():
             sub_rows, level_rows = self._native.distinct_rows_of(num, distinct, out.subjects, HOUR_US, DAY_US)
@@ -339,9 +408,15 @@ class Folder:
                 _add_rows(out, ALL_DISTINCT_TARGET[level], rows, ())
         return out
 
-    def _loop(self, events: Iterable[tuple[int, str, str, int, str | None]], specs: Mapping[str, list[_Spec]],
-              stored: bool, accs: dict[int, dict[tuple[str, str, int], list[Any]]],
-              distincts: dict[int, set[tuple[str, str, int, str]]], errors: list[tuple[int, str, str]]) -> None:
+    def _loop(
+        self,
+        events: Iterable[tuple[int, str, str, int, str | None]],
+        specs: Mapping[str, list[_Spec]],
+        stored: bool,
+        accs: dict[int, dict[tuple[str, str, int], list[Any]]],
+        distincts: dict[int, set[tuple[str, str, int, str]]],
+        errors: list[tuple[int, str, str]],
+    ) -> None:
         """The loop in Python (the reference for the C loop)."""
         group_text = self.group_text
         texts = self._group_texts
@@ -369,7 +444,9 @@ class Folder:
                     except orjson.JSONDecodeError:  # a number beyond 64-bit integers or doubles
                         parsed = exact = _parse_exact(data)
                 except Exception as exc:  # an event's content never fails the batch
-                    errors.extend((seq, spec[4].slug, f"data cannot be read: {_reason(exc)}") for spec in meters)
+                    errors.extend(
+                        (seq, spec[4].slug, f"data cannot be read: {_reason(exc)}") for spec in meters
+                    )
                     continue
             is_dict = type(parsed) is dict
             last_names: tuple[str, ...] | None = None
@@ -445,10 +522,14 @@ class Folder:
                         acc[offset + 1], acc[offset + 2], acc[offset + 3] = number, time_us, seq
 
 
-
-def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
-               group_text: Callable[[tuple[str | None, ...]], str | None],
-               errors: list[tuple[int, str, str]]) -> tuple[str, Any] | None:
+def _read_slow(
+    seq: int,
+    m: CompiledMeter,
+    data: str | None,
+    cache: list[Any],
+    group_text: Callable[[tuple[str | None, ...]], str | None],
+    errors: list[tuple[int, str, str]],
+) -> tuple[str, Any] | None:
     """One meter's reading of an event through ``MeterReader``: (groups text, number) or None after
     recording the event's error. ``cache`` holds the exact parse of the data once made ([] before)."""
     kind = m.kind
@@ -467,8 +548,14 @@ def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
         if kind == SUM:
             number = _nanos(value)  # type: ignore[arg-type]
             if number is None:
-                errors.append((seq, m.slug, f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
-                                            " the largest value a sum keeps exactly"))
+                errors.append(
+                    (
+                        seq,
+                        m.slug,
+                        f"value {value} is beyond ±1e{MAX_VALUE_DIGITS},"
+                        " the largest value a sum keeps exactly",
+                    )
+                )
                 return None
         elif kind == DISTINCT:
             number = value
@@ -487,14 +574,17 @@ def _read_slow(seq: int, m: CompiledMeter, data: str | None, cache: list[Any],
         return None
 
 
-def compile_meter(num: int, definition: MeterDefinition, rowset: int | None = None, slot: int = 0) -> CompiledMeter:
+def compile_meter(
+    num: int, definition: MeterDefinition, rowset: int | None = None, slot: int = 0
+) -> CompiledMeter:
     """A meter as the fold reads it; its values go to ``slot`` of ``rowset`` (by default a row set of its
     own, numbered as the meter)."""
     reader = MeterReader(definition)
     group_steps = [compile_path(path) for path in definition.group_by.values()]
     group_names: tuple[str, ...] | None = (
         tuple(str(steps[0]) for steps in group_steps)
-        if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps) else None
+        if all(len(steps) == 1 and isinstance(steps[0], str) for steps in group_steps)
+        else None
     )
     kind = KIND_OF[definition.aggregation]
     value_name: str | None = None
@@ -504,8 +594,17 @@ def compile_meter(num: int, definition: MeterDefinition, rowset: int | None = No
             value_name = steps[0]
         else:
             group_names = None  # the value needs the reader: so does the event
-    return CompiledMeter(num, definition.slug, reader, kind, group_names, value_name,
-                         tuple(definition.group_by.values()), num if rowset is None else rowset, slot)
+    return CompiledMeter(
+        num,
+        definition.slug,
+        reader,
+        kind,
+        group_names,
+        value_name,
+        tuple(definition.group_by.values()),
+        num if rowset is None else rowset,
+        slot,
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -551,8 +650,11 @@ def _merge_acc(r: list[Any], a: list[Any] | tuple[Any, ...], kinds_at: tuple[tup
         elif kind == MAX:
             if a[o + 1] is not None and (r[o + 1] is None or a[o + 1] > r[o + 1]):
                 r[o + 1] = a[o + 1]
-        elif (kind == LATEST and a[o + 2] is not None
-              and (r[o + 2] is None or (a[o + 2], a[o + 3]) > (r[o + 2], r[o + 3]))):
+        elif (
+            kind == LATEST
+            and a[o + 2] is not None
+            and (r[o + 2] is None or (a[o + 2], a[o + 3]) > (r[o + 2], r[o + 3]))
+        ):
             r[o + 1], r[o + 2], r[o + 3] = a[o + 1], a[o + 2], a[o + 3]
 
 
@@ -575,7 +677,9 @@ def _values_of(kinds_at: tuple[tuple[int, int], ...]) -> Callable[[list[Any]], t
     return values
 
 
-def _rowset_rows(s: RowSet, accs: Mapping[tuple[str, str, int], list[Any]], out: Folded, fix_seq: bool) -> None:
+def _rowset_rows(
+    s: RowSet, accs: Mapping[tuple[str, str, int], list[Any]], out: Folded, fix_seq: bool
+) -> None:
     """One row set's per-subject minute rows, per-subject hour totals, and roll-ups over subjects at each
     level, as upsert parameters (minutes first, then hours and days from the minutes: fewer entries at each
     step). The reference for ``_foldc.rowset_rows``."""
@@ -585,8 +689,10 @@ def _rowset_rows(s: RowSet, accs: Mapping[tuple[str, str, int], list[Any]], out:
     subjects = out.subjects
     for num, o in zip(s.nums, s.offsets, strict=True):
         subjects.update([(num, subject) for (subject, _, _), acc in accs.items() if acc[o]])
-    sub_rows = [(rowset, minute - minute % DAY_US, subject, minute, groups, *values(acc))
-                for (subject, groups, minute), acc in accs.items()]
+    sub_rows = [
+        (rowset, minute - minute % DAY_US, subject, minute, groups, *values(acc))
+        for (subject, groups, minute), acc in accs.items()
+    ]
     by_hour: dict[tuple[str, int], list[Any]] = {}
     by_minute: dict[tuple[str, int], list[Any]] = {}
     for (subject, groups, minute), acc in accs.items():
@@ -596,7 +702,10 @@ def _rowset_rows(s: RowSet, accs: Mapping[tuple[str, str, int], list[Any]], out:
                 rolled[key] = acc.copy()
             else:
                 _merge_acc(r, acc, kinds_at)
-    hour_rows = [(rowset, hour - hour % DAY_US, subject, hour, *values(acc)) for (subject, hour), acc in by_hour.items()]
+    hour_rows = [
+        (rowset, hour - hour % DAY_US, subject, hour, *values(acc))
+        for (subject, hour), acc in by_hour.items()
+    ]
     level_rows = []
     previous = by_minute
     for unit in (MINUTE_US, HOUR_US, DAY_US):
@@ -616,8 +725,14 @@ def _rowset_rows(s: RowSet, accs: Mapping[tuple[str, str, int], list[Any]], out:
     _add_rowset_rows(out, s, sub_rows, hour_rows, level_rows, fix_seq)
 
 
-def _add_rowset_rows(out: Folded, s: RowSet, sub_rows: list[tuple[Any, ...]], hour_rows: list[tuple[Any, ...]],
-                     level_rows: list[list[tuple[Any, ...]]], fix_seq: bool) -> None:
+def _add_rowset_rows(
+    out: Folded,
+    s: RowSet,
+    sub_rows: list[tuple[Any, ...]],
+    hour_rows: list[tuple[Any, ...]],
+    level_rows: list[list[tuple[Any, ...]]],
+    fix_seq: bool,
+) -> None:
     _add_rows(out, s.sub, sub_rows, s.seq_at(5) if fix_seq else ())
     _add_rows(out, s.sub_h, hour_rows, s.seq_at(4) if fix_seq else ())
     for target, rows in zip(s.all, level_rows, strict=True):
@@ -653,7 +768,9 @@ def merge_rows(target: Target, row_lists: list[list[tuple[Any, ...]]]) -> list[t
     return _merge_rows(row_lists, key_width(target), kinds)
 
 
-def _merge_rows(row_lists: list[list[tuple[Any, ...]]], k: int, kinds: tuple[int, ...]) -> list[tuple[Any, ...]]:
+def _merge_rows(
+    row_lists: list[list[tuple[Any, ...]]], k: int, kinds: tuple[int, ...]
+) -> list[tuple[Any, ...]]:
     """merge_rows in Python (the reference for the C version): rows are (*key, *values), k key columns, the
     values of each meter (``kinds``) in turn; a missing value (None) never wins."""
     merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -675,8 +792,10 @@ def _merge_rows(row_lists: list[list[tuple[Any, ...]]], k: int, kinds: tuple[int
                     better = b is not None and (a is None or (b < a if kind == MIN else b > a))
                     out.append(b if better else a)
                 elif kind == LATEST:  # (latest, latest_time_us, latest_seq): the greatest (time, seq) wins
-                    later = row[i + 2] is not None and (r[i + 2] is None or (row[i + 2], row[i + 3]) > (r[i + 2], r[i + 3]))
-                    out += (row if later else r)[i + 1:i + 4]
+                    later = row[i + 2] is not None and (
+                        r[i + 2] is None or (row[i + 2], row[i + 3]) > (r[i + 2], r[i + 3])
+                    )
+                    out += (row if later else r)[i + 1 : i + 4]
                 i += ROW_WIDTH[kind]
             merged[key] = tuple(out)
     return list(merged.values())
@@ -701,6 +820,9 @@ def _distinct_rows_of(num: int, distinct: set[tuple[str, str, int, str]], out: F
 def unread_warnings(batches: Iterable[Any], by_type: Mapping[str, Any]) -> list[tuple[int, str, str]]:
     """(seq, "", "no meter reads event type T") for each stored event of the batches (``InsertedBatch``:
     events and seqs, None for a duplicate) whose type no meter reads: the warning ListEvents shows for it."""
-    return [(seq, "", no_meter_reads(e.type))
-            for batch in batches for seq, e in zip(batch.seqs, batch.events, strict=True)
-            if seq is not None and e.type not in by_type]
+    return [
+        (seq, "", no_meter_reads(e.type))
+        for batch in batches
+        for seq, e in zip(batch.seqs, batch.events, strict=True)
+        if seq is not None and e.type not in by_type
+    ]

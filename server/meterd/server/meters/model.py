@@ -336,7 +336,9 @@ class MeterReader:
         return Reading(number, groups)
 
 
-def parse_event_data(data: str | None, time_us: int, subject: str = "x") -> Mapping[str, Any] | ReadError | None:
+def parse_event_data(
+    data: str | None, time_us: int, subject: str = "x"
+) -> Mapping[str, Any] | ReadError | None:
     """A stored event's data parsed for meters (see ``read``), or the ReadError that makes every meter skip the
     event: a time outside the stored range, a subject or data that validation refuses today (an older database
     may hold any of them). Never raises."""
@@ -477,14 +479,23 @@ def parse_window_size(value: str | WindowSize | None, field_name: str = "meter.w
 
 
 def definition_from_fields(
-    slug: str, event_type: str, aggregation: str | Aggregation | None, value_property: str | None,
-    group_by: Mapping[str, str], description: str = "", window_size: str | WindowSize | None = None,
+    slug: str,
+    event_type: str,
+    aggregation: str | Aggregation | None,
+    value_property: str | None,
+    group_by: Mapping[str, str],
+    description: str = "",
+    window_size: str | WindowSize | None = None,
 ) -> MeterDefinition:
     """A validated definition (``window_size`` default MINUTE); raises InvalidArgument naming every bad
     ``meter.*`` field."""
     definition = MeterDefinition(
-        slug=slug, event_type=event_type, aggregation=parse_aggregation(aggregation),
-        value_property=value_property or None, group_by=dict(group_by), description=description,
+        slug=slug,
+        event_type=event_type,
+        aggregation=parse_aggregation(aggregation),
+        value_property=value_property or None,
+        group_by=dict(group_by),
+        description=description,
         window_size=parse_window_size(window_size),
     )
     validate_meter(definition)

@@ -265,7 +265,12 @@ class Partial:
 
 
 def row_value(
-    aggregation: Aggregation, count: int, sum_nanos: int, min_: float | None, max_: float | None, distinct: int
+    aggregation: Aggregation,
+    count: int,
+    sum_nanos: int,
+    min_: float | None,
+    max_: float | None,
+    distinct: int,
 ) -> Decimal | None:
     """The value of a merged aggregate given by its parts (every aggregation but LATEST); None where there is
     none (no events, or no numeric value for MIN/MAX)."""

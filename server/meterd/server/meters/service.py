@@ -45,8 +45,17 @@ MAX_QUERY_ROWS = 100_000
 _CHECK_EVERY = 1024
 
 
-PartialRow = tuple[int, str | None, tuple[str | None, ...], int, int, float | None, float | None,
-                   tuple[int, int, float] | None, str | None]
+PartialRow = tuple[
+    int,
+    str | None,
+    tuple[str | None, ...],
+    int,
+    int,
+    float | None,
+    float | None,
+    tuple[int, int, float] | None,
+    str | None,
+]
 
 
 # Called after a meter is defined or deleted: (kind "created" | "updated" | "deleted", slug).
@@ -68,8 +77,16 @@ class MeterStore(Protocol):
     def list(self, limit: int, after_slug: str | None) -> list[Meter]: ...
     def subjects(self, meter: Meter) -> builtins.list[str]: ...
     def earliest(self, meter: Meter) -> datetime | None: ...
-    def fetch(self, meter: Meter, fetch: planner.Fetch, *, subjects: Sequence[str], keep_subject: bool,
-              keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]]) -> Iterator[PartialRow]:
+    def fetch(
+        self,
+        meter: Meter,
+        fetch: planner.Fetch,
+        *,
+        subjects: Sequence[str],
+        keep_subject: bool,
+        keep_groups: Sequence[int],
+        filters: Mapping[int, tuple[str, ...]],
+    ) -> Iterator[PartialRow]:
         """``filters``: group index -> the values it may have (a row matches any of them)."""
         ...
 
@@ -79,9 +96,17 @@ class WindowedMeterStore(MeterStore, Protocol):
     The service uses ``fetch_windows`` when it is given one (the capability is declared by the backend, see
     store.stores.Stores.meter_windows), else ``fetch`` and merges in Python."""
 
-    def fetch_windows(self, meter: Meter, runs: Sequence[planner.WindowRun], fetches: Sequence[planner.Fetch], *,
-                      subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
-                      filters: Mapping[int, tuple[str, ...]]) -> Iterator[WindowedRow]:
+    def fetch_windows(
+        self,
+        meter: Meter,
+        runs: Sequence[planner.WindowRun],
+        fetches: Sequence[planner.Fetch],
+        *,
+        subjects: Sequence[str],
+        keep_subject: bool,
+        keep_groups: Sequence[int],
+        filters: Mapping[int, tuple[str, ...]],
+    ) -> Iterator[WindowedRow]:
         """One row per (window, subject, kept group values) with data, ordered by window, subject, then group
         values (None first, then by code point). ``runs``: the windows (``plan.window_runs``); ``fetches``:
         the level ranges to read (``plan.fetches``)."""
@@ -134,7 +159,10 @@ class MeterService:
     """Meter resources and queries."""
 
     def __init__(
-        self, store: MeterStore, clock: Callable[[], datetime], windows: WindowedMeterStore | None = None,
+        self,
+        store: MeterStore,
+        clock: Callable[[], datetime],
+        windows: WindowedMeterStore | None = None,
     ) -> None:
         """``windows``: the same store when it groups rows into query windows itself (SQLite)."""
         self._store = store
@@ -235,18 +263,27 @@ class MeterService:
         rows = self._rows(meter, windows, q, check)
         return QueryResult(from_time, to_time, q.window_size, rows)
 
-    def usage(self, id_or_slug: str, subject: str, filters: Mapping[str, str], start: datetime, end: datetime) -> Decimal:
+    def usage(
+        self, id_or_slug: str, subject: str, filters: Mapping[str, str], start: datetime, end: datetime
+    ) -> Decimal:
         """The meter's value for one subject over [start, end) (whole minutes); 0 without events."""
         if start >= end:
             return Decimal(0)
         meter = self.get(id_or_slug)
-        q = MeterQuery(meter=id_or_slug, subjects=(subject,), filter_group_by={k: (v,) for k, v in filters.items()})
+        q = MeterQuery(
+            meter=id_or_slug, subjects=(subject,), filter_group_by={k: (v,) for k, v in filters.items()}
+        )
         windows = list(windows_between(start, end, None, resolve_zone("")))
         rows = self._rows(meter, windows, q)
         return rows[0].value if rows else Decimal(0)
 
     def usage_by_subject(
-        self, id_or_slug: str, subjects: Sequence[str], filters: Mapping[str, str], start: datetime, end: datetime
+        self,
+        id_or_slug: str,
+        subjects: Sequence[str],
+        filters: Mapping[str, str],
+        start: datetime,
+        end: datetime,
     ) -> dict[str, Decimal]:
         """``usage`` for several subjects in one read: subject -> the meter's value over [start, end) (whole
         minutes); 0 for a subject without events."""
@@ -254,8 +291,12 @@ class MeterService:
         if start >= end or not subjects:
             return out
         meter = self.get(id_or_slug)
-        q = MeterQuery(meter=id_or_slug, subjects=tuple(sorted(set(subjects))), group_by=(SUBJECT_KEY,),
-                       filter_group_by={k: (v,) for k, v in filters.items()})
+        q = MeterQuery(
+            meter=id_or_slug,
+            subjects=tuple(sorted(set(subjects))),
+            group_by=(SUBJECT_KEY,),
+            filter_group_by={k: (v,) for k, v in filters.items()},
+        )
         windows = list(windows_between(start, end, None, resolve_zone("")))
         for row in self._rows(meter, windows, q):
             if row.subject is not None:
@@ -270,13 +311,18 @@ class MeterService:
         chosen = [k for k in q.group_by if k != SUBJECT_KEY]
         keep_subject = SUBJECT_KEY in q.group_by or bool(q.subjects)
         if self._windows is not None and meter.aggregation is not Aggregation.LATEST:
-            return self._windowed_rows(self._windows.fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check)
+            return self._windowed_rows(
+                self._windows.fetch_windows, meter, windows, q, chosen, index_of, keep_subject, check
+            )
         the_plan = _plan(windows)
         cells: dict[tuple[int, str | None, tuple[str | None, ...]], planner.Partial] = {}
         for fetch in the_plan.fetches:
             check()
             partials = self._store.fetch(
-                meter, fetch, subjects=q.subjects, keep_subject=keep_subject,
+                meter,
+                fetch,
+                subjects=q.subjects,
+                keep_subject=keep_subject,
                 keep_groups=[index_of[k] for k in chosen],
                 filters={index_of[k]: v for k, v in q.filter_group_by.items()},
             )
@@ -290,14 +336,26 @@ class MeterService:
                 continue
             w = windows[window]
             rows.append(QueryRow(w.start, w.end, subject, dict(zip(chosen, groups, strict=True)), value))
-        rows.sort(key=lambda r: (r.window_start, r.subject is not None, r.subject or "",
-                                 tuple((v is not None, v or "") for v in r.group_by.values())))
+        rows.sort(
+            key=lambda r: (
+                r.window_start,
+                r.subject is not None,
+                r.subject or "",
+                tuple((v is not None, v or "") for v in r.group_by.values()),
+            )
+        )
         return rows
 
-
     def _windowed_rows(
-        self, fetch_windows: Callable[..., Iterator[WindowedRow]], meter: Meter, windows: Sequence[Any], q: MeterQuery,
-        chosen: builtins.list[str], index_of: dict[str, int], keep_subject: bool, check: DeadlineCheck,
+        self,
+        fetch_windows: Callable[..., Iterator[WindowedRow]],
+        meter: Meter,
+        windows: Sequence[Any],
+        q: MeterQuery,
+        chosen: builtins.list[str],
+        index_of: dict[str, int],
+        keep_subject: bool,
+        check: DeadlineCheck,
     ) -> builtins.list[QueryRow]:
         """The rows from a store that groups into windows itself (``WindowedMeterStore``): one fetched row
         per row of the answer, already in the answer's order."""
@@ -308,8 +366,12 @@ class MeterService:
             fetches = planner.fetches([(w.clip_start, w.clip_end) for w in windows])
             runs = planner.window_runs([(w.start, w.end) for w in windows])
         fetched = fetch_windows(
-            meter, runs, fetches, subjects=q.subjects,
-            keep_subject=keep_subject, keep_groups=[index_of[k] for k in chosen],
+            meter,
+            runs,
+            fetches,
+            subjects=q.subjects,
+            keep_subject=keep_subject,
+            keep_groups=[index_of[k] for k in chosen],
             filters={index_of[k]: v for k, v in q.filter_group_by.items()},
         )
         aggregation = meter.aggregation

@@ -29,9 +29,15 @@ _WINDOW_VALUES = {v: k for k, v in _WINDOWS.items()}
 def meter_to_wire(m: Meter) -> meters_pb2.Meter:
     d = m.definition
     return meters_pb2.Meter(
-        id=m.id, slug=d.slug, description=d.description, event_type=d.event_type,
-        aggregation=_AGGREGATIONS[d.aggregation], value_property=d.value_property or "", group_by=dict(d.group_by),
-        created_at=wire.dt_to_ts(m.created_at), updated_at=wire.dt_to_ts(m.updated_at),
+        id=m.id,
+        slug=d.slug,
+        description=d.description,
+        event_type=d.event_type,
+        aggregation=_AGGREGATIONS[d.aggregation],
+        value_property=d.value_property or "",
+        group_by=dict(d.group_by),
+        created_at=wire.dt_to_ts(m.created_at),
+        updated_at=wire.dt_to_ts(m.updated_at),
         window_size=_WINDOW_VALUES[d.window_size],
     )
 
@@ -62,8 +68,9 @@ def _varint(n: int) -> bytes:
 def _stamp(t: datetime) -> bytes:
     """A serialized google.protobuf.Timestamp (zero fields omitted, as protobuf writes them)."""
     seconds, micros = divmod(to_us(t), 1_000_000)
-    return ((_SECONDS_TAG + _varint(seconds) if seconds else b"")
-            + (_NANOS_TAG + _varint(micros * 1000) if micros else b""))
+    return (_SECONDS_TAG + _varint(seconds) if seconds else b"") + (
+        _NANOS_TAG + _varint(micros * 1000) if micros else b""
+    )
 
 
 def rows_bytes(rows: list[QueryRow]) -> bytes:
@@ -86,8 +93,14 @@ def rows_bytes(rows: list[QueryRow]) -> bytes:
         if start is not last_start or end is not last_end:
             start_stamp = end_stamp if start is last_end else _stamp(start)
             end_stamp = _stamp(end)
-            edges = (_START_TAG + _varint(len(start_stamp)) + start_stamp
-                     + _END_TAG + _varint(len(end_stamp)) + end_stamp)
+            edges = (
+                _START_TAG
+                + _varint(len(start_stamp))
+                + start_stamp
+                + _END_TAG
+                + _varint(len(end_stamp))
+                + end_stamp
+            )
             last_start, last_end = start, end
         row = pack(_VALUE_TAG, float(value)) + edges
         if subject is not None:
@@ -99,7 +112,9 @@ def rows_bytes(rows: list[QueryRow]) -> bytes:
             key = tuple(group_by.items())
             encoded = groups.get(key)
             if encoded is None:
-                encoded = groups[key] = _Row(group_by={k: v for k, v in key if v is not None}).SerializeToString()
+                encoded = groups[key] = _Row(
+                    group_by={k: v for k, v in key if v is not None}
+                ).SerializeToString()
             row += encoded
         out.append(_ROWS_TAG + _varint(len(row)) + row)
     return b"".join(out)
@@ -140,14 +155,18 @@ def filters_from_wire(
             )
         if not values.values:
             raise errors.InvalidArgument.of(f"filter_group_by_values.{key}", "needs at least one value")
-        filters[key] = tuple(dict.fromkeys(wire.filter_values(values.values, f"filter_group_by_values.{key}")))
+        filters[key] = tuple(
+            dict.fromkeys(wire.filter_values(values.values, f"filter_group_by_values.{key}"))
+        )
     return filters
 
 
 def result_to_wire(result: QueryResult) -> meters_pb2.QueryMeterResponse:
     response = meters_pb2.QueryMeterResponse(
         to_time=wire.dt_to_ts(result.to_time),
-        window_size=_WINDOW_VALUES[result.window_size] if result.window_size else common_pb2.WINDOW_SIZE_UNSPECIFIED,
+        window_size=_WINDOW_VALUES[result.window_size]
+        if result.window_size
+        else common_pb2.WINDOW_SIZE_UNSPECIFIED,
     )
     response.MergeFromString(rows_bytes(result.rows))
     if result.from_time is not None:
@@ -160,22 +179,32 @@ class MeterServicer(meters_pb2_grpc.MeterServiceServicer):
         self._service = service
 
     @rpc.unary
-    def CreateMeter(self, request: meters_pb2.CreateMeterRequest, context: grpc.ServicerContext) -> meters_pb2.CreateMeterResponse:
+    def CreateMeter(
+        self, request: meters_pb2.CreateMeterRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.CreateMeterResponse:
         m = request.meter
         aggregation = _AGGREGATION_NAMES.get(m.aggregation)
         definition = definition_from_fields(
-            slug=m.slug, event_type=m.event_type, aggregation=aggregation, value_property=m.value_property,
-            group_by=dict(m.group_by), description=m.description,
+            slug=m.slug,
+            event_type=m.event_type,
+            aggregation=aggregation,
+            value_property=m.value_property,
+            group_by=dict(m.group_by),
+            description=m.description,
             window_size=window_from_wire(m.window_size, "meter.window_size"),
         )
         return meters_pb2.CreateMeterResponse(meter=meter_to_wire(self._service.create(definition)))
 
     @rpc.unary
-    def GetMeter(self, request: meters_pb2.GetMeterRequest, context: grpc.ServicerContext) -> meters_pb2.GetMeterResponse:
+    def GetMeter(
+        self, request: meters_pb2.GetMeterRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.GetMeterResponse:
         return meters_pb2.GetMeterResponse(meter=meter_to_wire(self._service.get(request.meter)))
 
     @rpc.unary
-    def ListMeters(self, request: meters_pb2.ListMetersRequest, context: grpc.ServicerContext) -> meters_pb2.ListMetersResponse:
+    def ListMeters(
+        self, request: meters_pb2.ListMetersRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.ListMetersResponse:
         after = rpc.decode_page_token(request.page_token)
         if after is not None and not isinstance(after, str):
             raise errors.InvalidArgument.of("page_token", "is not a valid page token")
@@ -186,12 +215,16 @@ class MeterServicer(meters_pb2_grpc.MeterServiceServicer):
         )
 
     @rpc.unary
-    def DeleteMeter(self, request: meters_pb2.DeleteMeterRequest, context: grpc.ServicerContext) -> meters_pb2.DeleteMeterResponse:
+    def DeleteMeter(
+        self, request: meters_pb2.DeleteMeterRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.DeleteMeterResponse:
         self._service.delete(request.meter)
         return meters_pb2.DeleteMeterResponse()
 
     @rpc.unary
-    def QueryMeter(self, request: meters_pb2.QueryMeterRequest, context: grpc.ServicerContext) -> meters_pb2.QueryMeterResponse:
+    def QueryMeter(
+        self, request: meters_pb2.QueryMeterRequest, context: grpc.ServicerContext
+    ) -> meters_pb2.QueryMeterResponse:
         return result_to_wire(self._service.query(query_from_wire(request), rpc.deadline_check(context)))
 
     @rpc.unary

@@ -59,7 +59,11 @@ class WindowSize(StrEnum):
     DAY = "DAY"
 
 
-_UTC_STEP = {WindowSize.MINUTE: _MINUTE, WindowSize.HOUR: timedelta(hours=1), WindowSize.DAY: timedelta(days=1)}
+_UTC_STEP = {
+    WindowSize.MINUTE: _MINUTE,
+    WindowSize.HOUR: timedelta(hours=1),
+    WindowSize.DAY: timedelta(days=1),
+}
 
 
 class Window(NamedTuple):
@@ -131,7 +135,9 @@ class UniformWindows(Sequence[Window]):
 
     __slots__ = ("_count", "_first", "_from", "_step", "_to", "size")
 
-    def __init__(self, from_: datetime, to: datetime, size: WindowSize, step: timedelta, tz: ZoneInfo) -> None:
+    def __init__(
+        self, from_: datetime, to: datetime, size: WindowSize, step: timedelta, tz: ZoneInfo
+    ) -> None:
         self._from, self._to = from_.astimezone(UTC), to.astimezone(UTC)
         self._first = window_start(self._from, size, tz)
         self._step = step

@@ -91,8 +91,10 @@ class Authenticator:
         """Allows an admin call: the admin key when one is configured (anything without one), never a portal
         token (PermissionDenied naming ``portal_call``, the only call a portal token may make; an invalid
         token is Unauthenticated). Reads the database only for a bearer that looks like a portal token."""
-        if self._admin_key is not None and bearer is not None and hmac.compare_digest(
-            bearer.encode(), self._admin_key
+        if (
+            self._admin_key is not None
+            and bearer is not None
+            and hmac.compare_digest(bearer.encode(), self._admin_key)
         ):
             return
         if bearer is not None and looks_like_jwt(bearer):
@@ -103,9 +105,12 @@ class Authenticator:
         if bearer is None:
             raise errors.Unauthenticated(
                 "missing admin key: send metadata 'authorization: Bearer <admin key>' (the Python client's "
-                "api_key=, or METERD_API_KEY for the client and the meterd CLI)")
-        raise errors.Unauthenticated("invalid admin key: it must equal the server's auth.admin_key "
-                                     "(METERD_API_KEY where the server runs)")
+                "api_key=, or METERD_API_KEY for the client and the meterd CLI)"
+            )
+        raise errors.Unauthenticated(
+            "invalid admin key: it must equal the server's auth.admin_key "
+            "(METERD_API_KEY where the server runs)"
+        )
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
@@ -116,7 +121,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._authenticator = authenticator
 
     async def intercept_service(  # type: ignore[override]  # grpc-stubs 1.53: a handler may be None
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(handler_call_details)
@@ -126,7 +132,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return _guarded(handler, method, self._authenticator)
 
 
-def _guarded(handler: grpc.RpcMethodHandler, method: str, authenticator: Authenticator) -> grpc.RpcMethodHandler:
+def _guarded(
+    handler: grpc.RpcMethodHandler, method: str, authenticator: Authenticator
+) -> grpc.RpcMethodHandler:
     """The same handler (same kind, same (de)serialisers) with the check in front of its behaviour.
 
     The check runs inside the behaviour, in the call's own task, so that the portal access it sets is seen by
@@ -156,7 +164,9 @@ def _guarded(handler: grpc.RpcMethodHandler, method: str, authenticator: Authent
 
         return run
 
-    def guard_stream(behavior: Callable[[Any, Any], AsyncIterator[Any]]) -> Callable[[Any, Any], AsyncIterator[Any]]:
+    def guard_stream(
+        behavior: Callable[[Any, Any], AsyncIterator[Any]],
+    ) -> Callable[[Any, Any], AsyncIterator[Any]]:
         async def run(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             _portal_access.set(await authenticate(context))
             async for reply in behavior(request, context):
@@ -175,7 +185,8 @@ def _guarded(handler: grpc.RpcMethodHandler, method: str, authenticator: Authent
             if not (inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)):
                 raise TypeError(f"{method}: the auth interceptor guards async handlers only")
             return make(
-                guard(behavior), request_deserializer=handler.request_deserializer,
+                guard(behavior),
+                request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
     return handler

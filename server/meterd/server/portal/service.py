@@ -54,8 +54,11 @@ class PortalService:
         slugs = tuple(allowed_meter_slugs)
         validate_new_token(subject, slugs, expires_at, now).raise_if_any()
         token = PortalToken(
-            id=new_id(), subject=subject, allowed_meter_slugs=slugs,
-            expires_at=expires_at or now + self._ttl, created_at=now,
+            id=new_id(),
+            subject=subject,
+            allowed_meter_slugs=slugs,
+            expires_at=expires_at or now + self._ttl,
+            created_at=now,
         )
         text = self._signer.sign(token)
         self._store.insert(token)

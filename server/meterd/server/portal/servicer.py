@@ -20,17 +20,26 @@ from meterd.v1 import meters_pb2, portal_pb2, portal_pb2_grpc
 
 def token_to_wire(token: PortalToken, now: datetime, text: str = "") -> portal_pb2.PortalToken:
     return portal_pb2.PortalToken(
-        id=token.id, subject=token.subject, allowed_meter_slugs=list(token.allowed_meter_slugs),
-        expires_at=wire.dt_to_ts(token.expires_at), created_at=wire.dt_to_ts(token.created_at), token=text,
-        expired=token.expired(now), invalidated=token.invalidated_at is not None,
+        id=token.id,
+        subject=token.subject,
+        allowed_meter_slugs=list(token.allowed_meter_slugs),
+        expires_at=wire.dt_to_ts(token.expires_at),
+        created_at=wire.dt_to_ts(token.created_at),
+        token=text,
+        expired=token.expired(now),
+        invalidated=token.invalidated_at is not None,
     )
 
 
 def meter_query_of(request: portal_pb2.QueryPortalMeterRequest, subject: str) -> meters_pb2.QueryMeterRequest:
     """The MeterService query a portal query stands for: the same fields, the subject forced."""
     query = meters_pb2.QueryMeterRequest(
-        meter=request.meter, window_size=request.window_size, window_time_zone=request.window_time_zone,
-        subject=[subject], group_by=list(request.group_by), filter_group_by=dict(request.filter_group_by),
+        meter=request.meter,
+        window_size=request.window_size,
+        window_time_zone=request.window_time_zone,
+        subject=[subject],
+        group_by=list(request.group_by),
+        filter_group_by=dict(request.filter_group_by),
     )
     for key, values in request.filter_group_by_values.items():
         query.filter_group_by_values[key].values.extend(values.values)
@@ -58,7 +67,9 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         self, request: portal_pb2.CreatePortalTokenRequest, context: grpc.ServicerContext
     ) -> portal_pb2.CreatePortalTokenResponse:
         issued = self._service.create_token(
-            request.subject, list(request.allowed_meter_slugs), wire.opt_ts(request, "expires_at", "expires_at")
+            request.subject,
+            list(request.allowed_meter_slugs),
+            wire.opt_ts(request, "expires_at", "expires_at"),
         )
         return portal_pb2.CreatePortalTokenResponse(
             token=token_to_wire(issued.token, issued.token.created_at, issued.text)
@@ -92,7 +103,9 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         if access is None:  # the auth interceptor sets it for every QueryPortalMeter call it lets through
             raise errors.Unauthenticated("QueryPortalMeter needs a portal token")
         access.check_meter(request.meter)
-        reply: meters_pb2.QueryMeterResponse = self.meters.QueryMeter(meter_query_of(request, access.subject), context)
+        reply: meters_pb2.QueryMeterResponse = self.meters.QueryMeter(
+            meter_query_of(request, access.subject), context
+        )
         response = portal_pb2.QueryPortalMeterResponse(window_size=reply.window_size, rows=list(reply.rows))
         for name in ("from_time", "to_time"):
             if reply.HasField(name):

@@ -58,9 +58,17 @@ class TokenSigner:
         """
         try:
             claims = jwt.decode(
-                text, self._key, algorithms=[ALGORITHM], issuer=ISSUER,
-                options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False,
-                         "verify_nbf": False, "verify_aud": False},
+                text,
+                self._key,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={
+                    "require": _REQUIRED_CLAIMS,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                },
             )
         except jwt.InvalidSignatureError as exc:
             raise Unauthenticated("portal token: invalid signature") from exc

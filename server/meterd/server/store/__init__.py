@@ -33,9 +33,9 @@ def redact_url(url: str) -> str:
 def sqlite_path(url: str) -> str:
     """The file of a SQLite database URL (``sqlite:path``, ``sqlite:///abs/path``) or plain path."""
     if url.startswith("sqlite:///"):
-        return "/" + url[len("sqlite:///"):]
+        return "/" + url[len("sqlite:///") :]
     if url.startswith("sqlite://"):
-        return url[len("sqlite://"):]
+        return url[len("sqlite://") :]
     if url.startswith("sqlite:"):
-        return url[len("sqlite:"):]
+        return url[len("sqlite:") :]
     return url

@@ -83,7 +83,9 @@ def validate_upserts(upserts: list[SubjectUpsert]) -> ViolationCollector:
                 elif not k:
                     errors.add(at + "metadata", "keys must not be empty")
                 elif len(k) > MAX_TEXT_LENGTH or len(v) > MAX_TEXT_LENGTH:
-                    errors.add(at + f"metadata[{k!r}]", f"keys and values are at most {MAX_TEXT_LENGTH} characters")
+                    errors.add(
+                        at + f"metadata[{k!r}]", f"keys and values are at most {MAX_TEXT_LENGTH} characters"
+                    )
         start, end = s.current_period_start, s.current_period_end
         if isinstance(start, datetime) and isinstance(end, datetime) and start >= end:
             errors.add(at + "current_period_end", "must be after current_period_start")

@@ -19,16 +19,23 @@ def upsert_from_wire(s: subjects_pb2.Subject) -> SubjectUpsert:
         key=s.key,
         display_name=(s.display_name or None) if s.HasField("display_name") else UNSET,
         metadata=dict(s.metadata) if s.metadata else UNSET,
-        current_period_start=wire.ts_to_dt(s.current_period_start, "subject.current_period_start") if s.HasField("current_period_start") else UNSET,
-        current_period_end=wire.ts_to_dt(s.current_period_end, "subject.current_period_end") if s.HasField("current_period_end") else UNSET,
+        current_period_start=wire.ts_to_dt(s.current_period_start, "subject.current_period_start")
+        if s.HasField("current_period_start")
+        else UNSET,
+        current_period_end=wire.ts_to_dt(s.current_period_end, "subject.current_period_end")
+        if s.HasField("current_period_end")
+        else UNSET,
         stripe_customer_id=(s.stripe_customer_id or None) if s.HasField("stripe_customer_id") else UNSET,
     )
 
 
 def subject_to_wire(s: Subject) -> subjects_pb2.Subject:
     message = subjects_pb2.Subject(
-        id=s.id, key=s.key, metadata=dict(s.metadata),
-        created_at=wire.dt_to_ts(s.created_at), updated_at=wire.dt_to_ts(s.updated_at),
+        id=s.id,
+        key=s.key,
+        metadata=dict(s.metadata),
+        created_at=wire.dt_to_ts(s.created_at),
+        updated_at=wire.dt_to_ts(s.updated_at),
     )
     if s.display_name is not None:
         message.display_name = s.display_name

@@ -19,7 +19,9 @@ _BURST_SECONDS = 0.05  # compute time the bucket holds: what may run at once whe
 
 class ComputeBudget:
     def __init__(
-        self, share: float = DEFAULT_SHARE, busy: Callable[[], bool] = lambda: False,
+        self,
+        share: float = DEFAULT_SHARE,
+        busy: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.share = share

@@ -80,8 +80,11 @@ class ChangeSource(Protocol):
 # A position token: ``<epoch>.<n>``, ``s`` before ``n`` inside an incomplete snapshot, and ``.<watch id>.<message
 # number>`` after it on a watch with thresholds (see service.py). ASCII only, bounded: anything else is refused
 # as malformed (a digit class that admits "²", or 5,000 digits that int() refuses, would fail later as UNKNOWN).
-_TOKEN = re.compile(r"(?P<epoch>[0-9A-Za-z]{1,32})\.(?P<partial>s?)(?P<n>[0-9]{1,18})"
-                    r"(?:\.(?P<watch>[0-9A-Za-z]{1,32})\.(?P<seq>[0-9]{1,18}))?", re.ASCII)
+_TOKEN = re.compile(
+    r"(?P<epoch>[0-9A-Za-z]{1,32})\.(?P<partial>s?)(?P<n>[0-9]{1,18})"
+    r"(?:\.(?P<watch>[0-9A-Za-z]{1,32})\.(?P<seq>[0-9]{1,18}))?",
+    re.ASCII,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,9 @@ class ChangeLog:
     """
 
     def __init__(
-        self, capacity: int = DEFAULT_LOG_CAPACITY, epoch: str | None = None,
+        self,
+        capacity: int = DEFAULT_LOG_CAPACITY,
+        epoch: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.epoch = epoch or secrets.token_hex(6)
@@ -165,7 +170,7 @@ class ChangeLog:
             if not self._ring or self._ring[0][0] > position + 1:
                 return None
             first = self._ring[0][0]
-            return [c for _, c, _ in list(self._ring)[position + 1 - first:]]
+            return [c for _, c, _ in list(self._ring)[position + 1 - first :]]
 
     def published_at(self, position: int) -> datetime | None:
         """When (the server's clock) the change at ``position`` was published: the earliest instant a value sent

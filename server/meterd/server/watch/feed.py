@@ -27,7 +27,9 @@ _BITS = {reason: 1 << i for i, reason in enumerate(Reason)}
 _USAGE_BIT = _BITS[Reason.USAGE]
 _NO_USAGE = 1 << 62  # a pending entry's earliest instant when no USAGE change marked it
 # Entitlement-level reasons: they name the entitlement, and may add it to or remove it from a selection.
-_LIFECYCLE = frozenset({Reason.ENTITLEMENT_CREATED, Reason.ENTITLEMENT_OVERRIDDEN, Reason.ENTITLEMENT_DELETED})
+_LIFECYCLE = frozenset(
+    {Reason.ENTITLEMENT_CREATED, Reason.ENTITLEMENT_OVERRIDDEN, Reason.ENTITLEMENT_DELETED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +182,10 @@ class Watch:
             idle, was_behind = not self._pending, self.behind
             timers = len(self._timers)
             self._apply(position, change, now, cover)
-            wake = (idle and bool(self._pending)) or (self.behind and not was_behind) or (
-                len(self._timers) > timers and self._timers[0] == self._newest_timer
+            wake = (
+                (idle and bool(self._pending))
+                or (self.behind and not was_behind)
+                or (len(self._timers) > timers and self._timers[0] == self._newest_timer)
             )
         if wake:
             self._wake()
@@ -305,7 +309,13 @@ class Watch:
                 return Due(position, {}, behind=True)
             updates: dict[str, set[Reason]] = {}
             earliest: dict[str, int] = {}
-            for eid, (first, _, bits, early, _) in self._pending.items():  # oldest first: stop at the first not due
+            for eid, (
+                first,
+                _,
+                bits,
+                early,
+                _,
+            ) in self._pending.items():  # oldest first: stop at the first not due
                 if first + self.interval > now or (limit is not None and len(updates) >= limit):
                     break
                 updates[eid] = _reasons(bits)
@@ -403,7 +413,9 @@ def _reasons(bits: int) -> set[Reason]:
 class ChangeFeed:
     """Numbers published changes (ChangeLog) and hands each to the watches it may concern."""
 
-    def __init__(self, log: ChangeLog, clock: Callable[[], float], resume_grace: float = RESUME_GRACE) -> None:
+    def __init__(
+        self, log: ChangeLog, clock: Callable[[], float], resume_grace: float = RESUME_GRACE
+    ) -> None:
         self.log = log
         self._clock = clock  # monotonic seconds
         self._resume_grace = resume_grace
@@ -423,8 +435,10 @@ class ChangeFeed:
     def active(self) -> bool:
         """Whether changes must be logged: somebody watches, or stopped less than ``resume_grace`` ago (and
         may resume). When not, sources skip the work and call ``log.mark_gap()`` instead."""
-        return bool(self._any_subject) or bool(self._by_subject) or (
-            self._clock() - self._last_unregistered < self._resume_grace
+        return (
+            bool(self._any_subject)
+            or bool(self._by_subject)
+            or (self._clock() - self._last_unregistered < self._resume_grace)
         )
 
     def register(self, watch: Watch, resume_from: int | None = None) -> tuple[int, list[Change] | None]:
@@ -497,4 +511,3 @@ def replay(watch: Watch, changes: Sequence[Change], position: int, now: float) -
     first = position - len(changes) + 1
     for i, change in enumerate(changes):
         watch.offer(first + i, change, now, float("-inf"))
-

@@ -50,9 +50,19 @@ def _size(text: str) -> int:
 
 
 def _row(c: Change) -> list[Any]:
-    return [c.reason.value, c.subject_key, c.event_type, c.entitlement_id, c.feature_key, sorted(c.subjects),
-            [[s, to_us(m)] for s, m in c.future], int(c.all_subjects), c.earliest_us, [list(x) for x in c.late],
-            c.meter_slug]
+    return [
+        c.reason.value,
+        c.subject_key,
+        c.event_type,
+        c.entitlement_id,
+        c.feature_key,
+        sorted(c.subjects),
+        [[s, to_us(m)] for s, m in c.future],
+        int(c.all_subjects),
+        c.earliest_us,
+        [list(x) for x in c.late],
+        c.meter_slug,
+    ]
 
 
 def _split(c: Change, limit: int) -> list[str]:
@@ -67,9 +77,19 @@ def _split(c: Change, limit: int) -> list[str]:
     out = []
     for part in (subjects[:half], subjects[half:]):
         names = frozenset(part)
-        out.extend(_split(Change(Reason.USAGE, event_type=c.event_type, subjects=names,
-                                 future=tuple(f for f in c.future if f[0] in names), earliest_us=c.earliest_us,
-                                 late=tuple(x for x in c.late if x[0] in names)), limit))
+        out.extend(
+            _split(
+                Change(
+                    Reason.USAGE,
+                    event_type=c.event_type,
+                    subjects=names,
+                    future=tuple(f for f in c.future if f[0] in names),
+                    earliest_us=c.earliest_us,
+                    late=tuple(x for x in c.late if x[0] in names),
+                ),
+                limit,
+            )
+        )
     return out
 
 
@@ -110,8 +130,17 @@ def decode(payload: str) -> tuple[str, list[Change]]:
     """(replica id, changes) of a payload made by ``encode``."""
     data = json.loads(payload)
     changes = [
-        Change(Reason(r[0]), r[1], r[2], r[3], r[4], frozenset(r[5]), tuple((s, from_us(m)) for s, m in r[6]),
-               bool(r[7]), *((int(r[8]), tuple((x[0], int(x[1])) for x in r[9]), r[10]) if len(r) > 10 else ()))
+        Change(
+            Reason(r[0]),
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            frozenset(r[5]),
+            tuple((s, from_us(m)) for s, m in r[6]),
+            bool(r[7]),
+            *((int(r[8]), tuple((x[0], int(x[1])) for x in r[9]), r[10]) if len(r) > 10 else ()),
+        )
         for r in data["c"]
     ]
     return data["r"], changes
@@ -122,8 +151,14 @@ class RemoteChangeSource:
     and feeds the changes other replicas published to its subscribers. ``lost`` is called when the channel
     dropped and notifications may have been missed (the feed then sends snapshots)."""
 
-    def __init__(self, channel: Channel, active: Callable[[], bool], gap: Callable[[], None],
-                 lost: Callable[[], None], replica: str | None = None) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        active: Callable[[], bool],
+        gap: Callable[[], None],
+        lost: Callable[[], None],
+        replica: str | None = None,
+    ) -> None:
         self.replica = replica or secrets.token_hex(8)
         self._channel = channel
         self._active = active

@@ -18,7 +18,9 @@ _MINUTE = timedelta(minutes=1)
 SLACK = timedelta(milliseconds=5)
 
 
-def next_engine_instant(spec: engine.EntitlementSpec, grants: Iterable[engine.Grant], after: datetime) -> datetime | None:
+def next_engine_instant(
+    spec: engine.EntitlementSpec, grants: Iterable[engine.Grant], after: datetime
+) -> datetime | None:
     """The first instant strictly after ``after`` at which the engine's state changes by itself."""
     candidates: list[datetime] = []
     period = engine.usage_period_at(spec, after).containing(after)
@@ -50,4 +52,3 @@ def wake_time(
     if nxt is None:
         return None
     return nxt - _MINUTE + SLACK
-

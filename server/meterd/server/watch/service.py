@@ -104,7 +104,9 @@ class Update:
     reasons: frozenset[Reason]
     computed_at: datetime
     deleted: bool = False
-    unavailable: str = ""  # why ``value`` is None although the entitlement exists (e.g. its meter was deleted)
+    unavailable: str = (
+        ""  # why ``value`` is None although the entitlement exists (e.g. its meter was deleted)
+    )
     type: EntitlementType | None = None  # None only for a deleted entitlement the watch no longer knew
 
 
@@ -179,8 +181,12 @@ class Continuation:
     @classmethod
     def of(cls, basis: ValueBasis) -> Continuation:
         at = basis.state.at
-        return cls(basis, next_engine_instant(basis.spec, basis.grants, at), to_us(at),
-                   sum((g.amount for g in basis.grants if g.is_active_at(at)), Decimal(0)))
+        return cls(
+            basis,
+            next_engine_instant(basis.spec, basis.grants, at),
+            to_us(at),
+            sum((g.amount for g in basis.grants if g.is_active_at(at)), Decimal(0)),
+        )
 
 
 class Grants(Protocol):
@@ -266,7 +272,9 @@ class WatchService:
         resume_from = None if token is None else token.position
         with self._lock:
             if self._closed:
-                raise Unavailable("meterd is shutting down; reconnect (a watch resumes from its last position)")
+                raise Unavailable(
+                    "meterd is shutting down; reconnect (a watch resumes from its last position)"
+                )
             if request.thresholds and token is not None and resume_from is not None:
                 detached = self._adoptable(request, token)
                 if detached is not None:
@@ -281,13 +289,19 @@ class WatchService:
             resume_from = None  # crossings since cannot be replayed: too old
         with self._lock:
             if self._closed:
-                raise Unavailable("meterd is shutting down; reconnect (a watch resumes from its last position)")
+                raise Unavailable(
+                    "meterd is shutting down; reconnect (a watch resumes from its last position)"
+                )
             session = WatchSession(self, request, wake, resume_from, bool(request.resume_position))
             self._sessions.add(session)
         return session
 
     def open_internal(
-        self, selection: Selection, wake: Callable[[], None], *, interval: float = DEFAULT_INTERVAL,
+        self,
+        selection: Selection,
+        wake: Callable[[], None],
+        *,
+        interval: float = DEFAULT_INTERVAL,
         budget: ComputeBudget | None = None,
     ) -> WatchSession:
         """A session for a consumer inside the server (notification rules): any selection (both sides empty:
@@ -297,8 +311,12 @@ class WatchService:
         with self._lock:
             if self._closed:
                 raise Unavailable("meterd is shutting down")
-        request = WatchRequest(tuple(sorted(selection.subjects)), tuple(sorted(selection.features)),
-                               interval=interval, heartbeat=MAX_HEARTBEAT)
+        request = WatchRequest(
+            tuple(sorted(selection.subjects)),
+            tuple(sorted(selection.features)),
+            interval=interval,
+            heartbeat=MAX_HEARTBEAT,
+        )
         return WatchSession(self, request, wake, None, False, budget)
 
     def _adoptable(self, request: WatchRequest, token: Token) -> WatchSession | None:
@@ -373,9 +391,12 @@ class WatchService:
         other_filter = tuple(other) if len(other) <= LIST_KEYS_PER_QUERY else ()
         out: dict[str, Entitlement] = {}
         for i in range(0, max(1, len(chunked)), LIST_KEYS_PER_QUERY):
-            chunk = tuple(chunked[i:i + LIST_KEYS_PER_QUERY])
-            filter = (EntitlementFilter(subjects=chunk, features=other_filter) if by_subject
-                      else EntitlementFilter(subjects=other_filter, features=chunk))
+            chunk = tuple(chunked[i : i + LIST_KEYS_PER_QUERY])
+            filter = (
+                EntitlementFilter(subjects=chunk, features=other_filter)
+                if by_subject
+                else EntitlementFilter(subjects=other_filter, features=chunk)
+            )
             after = None
             while True:
                 page, after, _ = self._entitlements.list(filter, _LIST_PAGE, after)
@@ -398,7 +419,11 @@ class WatchService:
         return Watched(e.id, e.subject_key, e.feature_key, event_type, slug)
 
     def compute(
-        self, e: Entitlement, grants: list[engine.Grant] | None = None, *, schedule: bool = True,
+        self,
+        e: Entitlement,
+        grants: list[engine.Grant] | None = None,
+        *,
+        schedule: bool = True,
         reading: bool = True,
     ) -> Computed:
         """The entitlement's value now, what GetEntitlementValue answers now (None if it cannot be computed),
@@ -434,8 +459,13 @@ class WatchSession:
     """One stream's state. Not thread-safe: one caller drives it (start, then poll/wait in a loop)."""
 
     def __init__(
-        self, service: WatchService, request: WatchRequest, wake: Callable[[], None], resume_from: int | None,
-        resume_asked: bool, budget: ComputeBudget | None = None,
+        self,
+        service: WatchService,
+        request: WatchRequest,
+        wake: Callable[[], None],
+        resume_from: int | None,
+        resume_asked: bool,
+        budget: ComputeBudget | None = None,
     ) -> None:
         self._service = service
         self.budget = budget or service.budget
@@ -608,7 +638,9 @@ class WatchSession:
         self._sent.clear()
         chunk: list[Update] = []
         if not selected:
-            yield self._sent_message(Message(token, snapshot=cause, snapshot_complete=True, as_of=self._current()))
+            yield self._sent_message(
+                Message(token, snapshot=cause, snapshot_complete=True, as_of=self._current())
+            )
             return
         self._grants.clear()
         self._continuations.clear()
@@ -624,12 +656,23 @@ class WatchSession:
                 self._thresholds.observe(e.id, c.reading)
             self._sent[e.id] = c.value
             self._schedule(e.id, c.wake_at)
-            chunk.append(Update(e.id, e.subject_key, e.feature_key, c.value, frozenset({Reason.SNAPSHOT}), c.at,
-                                unavailable=c.unavailable, type=e.type))
+            chunk.append(
+                Update(
+                    e.id,
+                    e.subject_key,
+                    e.feature_key,
+                    c.value,
+                    frozenset({Reason.SNAPSHOT}),
+                    c.at,
+                    unavailable=c.unavailable,
+                    type=e.type,
+                )
+            )
             last = i == len(selected) - 1
             if last:
-                yield self._sent_message(Message(token, chunk, snapshot=cause, snapshot_complete=True,
-                                                 as_of=self._current()))
+                yield self._sent_message(
+                    Message(token, chunk, snapshot=cause, snapshot_complete=True, as_of=self._current())
+                )
             elif len(chunk) >= SNAPSHOT_CHUNK:
                 yield self._sent_message(Message(partial, chunk, snapshot=cause))
                 chunk = []
@@ -719,7 +762,9 @@ class WatchSession:
         if now - self._last_send < self._heartbeat:
             return []
         covered, position = quiet
-        return [self._sent_message(Message(self._feed.log.token(position), as_of=_as_of(min(covered, horizon))))]
+        return [
+            self._sent_message(Message(self._feed.log.token(position), as_of=_as_of(min(covered, horizon))))
+        ]
 
     def _current(self) -> float | None:
         """``as_of`` for a message sent now, outside ``poll`` (a snapshot's last message, a resume's first)."""
@@ -791,8 +836,12 @@ class WatchSession:
             b = cont.basis
             state = engine.advance_within_segment(b.grants_by_id, b.state, instant, usage)
             balance = state.balance
-            value = EntitlementValue(has_access=balance > 0 or b.spec.is_soft_limit, balance=balance,
-                                     usage=state.usage, overage=state.overage)
+            value = EntitlementValue(
+                has_access=balance > 0 or b.spec.is_soft_limit,
+                balance=balance,
+                usage=state.usage,
+                overage=state.overage,
+            )
             self.continued += 1
             if reasons != {Reason.USAGE}:  # a timer fired (a future-dated event's minute): schedule the next
                 self._schedule(eid, wake_time(b.spec, b.grants, now))
@@ -801,14 +850,23 @@ class WatchSession:
             if thresholds:
                 reading = Reading(balance, state.usage, cont.granted, state.period_start)
                 crossings.extend(
-                    Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value,
-                             reading.period_start)
+                    Crossing(
+                        eid,
+                        e.subject_key,
+                        e.feature_key,
+                        i,
+                        self._thresholds.thresholds[i],
+                        value,
+                        reading.period_start,
+                    )
                     for i in self._thresholds.observe(eid, reading)
                 )
             if eid in self._sent and self._sent[eid] == value:
                 continue
             self._sent[eid] = value
-            updates.append(Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now, type=e.type))
+            updates.append(
+                Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), now, type=e.type)
+            )
         return rest
 
     def _recompute(
@@ -833,8 +891,16 @@ class WatchSession:
             subject = e.subject_key if e else (known.subject_key if known else "")
             feature = e.feature_key if e else (known.feature_key if known else "")
             kind = e.type if e else (known.type if known else None)
-            return Update(eid, subject, feature, None, frozenset(reasons), self._service._clock(), deleted=True,
-                          type=kind), []
+            return Update(
+                eid,
+                subject,
+                feature,
+                None,
+                frozenset(reasons),
+                self._service._clock(),
+                deleted=True,
+                type=kind,
+            ), []
         if refresh or eid not in self._entitlements or self._entitlements[eid] != e:
             self._entitlements[eid] = e
             self.watch.track([self._service.watched(e)])
@@ -853,15 +919,31 @@ class WatchSession:
             rescan.append(eid)
         crossed = self._thresholds.observe(eid, reading) if thresholds else []
         crossings = [
-            Crossing(eid, e.subject_key, e.feature_key, i, self._thresholds.thresholds[i], value, reading.period_start)
+            Crossing(
+                eid,
+                e.subject_key,
+                e.feature_key,
+                i,
+                self._thresholds.thresholds[i],
+                value,
+                reading.period_start,
+            )
             for i in crossed
             if value is not None and reading is not None
         ]
         if eid in self._sent and self._sent[eid] == value and not reasons & _METER:
             return None, crossings
         self._sent[eid] = value
-        return Update(eid, e.subject_key, e.feature_key, value, frozenset(reasons), at,
-                      unavailable=c.unavailable, type=e.type), crossings
+        return Update(
+            eid,
+            e.subject_key,
+            e.feature_key,
+            value,
+            frozenset(reasons),
+            at,
+            unavailable=c.unavailable,
+            type=e.type,
+        ), crossings
 
     def wait_seconds(self, cap: float | None = None) -> float:
         """How long to sleep unless woken: until something is due (a pending change, a timer, the heartbeat),
@@ -936,7 +1018,14 @@ def usage_changes(batches: Sequence[tuple[Sequence[Any], Sequence[bool], int]]) 
     changes = []
     for t, subs in subjects.items():
         minutes = sorted(future.get(t, {}).items())
-        changes.append(Change(Reason.USAGE, event_type=t, subjects=frozenset(subs),
-                              future=tuple((s, from_us(m)) for s, m in minutes), earliest_us=earliest[t],
-                              late=tuple(sorted(late.get(t, {}).items()))))
+        changes.append(
+            Change(
+                Reason.USAGE,
+                event_type=t,
+                subjects=frozenset(subs),
+                future=tuple((s, from_us(m)) for s, m in minutes),
+                earliest_us=earliest[t],
+                late=tuple(sorted(late.get(t, {}).items())),
+            )
+        )
     return changes

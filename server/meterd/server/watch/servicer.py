@@ -90,7 +90,9 @@ def request_from_wire(request: entitlements_pb2.WatchEntitlementValuesRequest) -
     return WatchRequest(
         subjects=tuple(request.subject_keys),
         features=tuple(request.feature_keys),
-        thresholds=tuple(threshold_from_wire(t, f"thresholds[{i}]") for i, t in enumerate(request.thresholds)),
+        thresholds=tuple(
+            threshold_from_wire(t, f"thresholds[{i}]") for i, t in enumerate(request.thresholds)
+        ),
         resume_position=request.resume_position,
         interval=interval,
         heartbeat=heartbeat,
@@ -99,8 +101,12 @@ def request_from_wire(request: entitlements_pb2.WatchEntitlementValuesRequest) -
 
 def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
     out = entitlements_pb2.EntitlementValueUpdate(
-        entitlement_id=u.entitlement_id, subject_key=u.subject_key, feature_key=u.feature_key,
-        reasons=sorted(_REASONS[r] for r in u.reasons), computed_at=wire.dt_to_ts(u.computed_at), deleted=u.deleted,
+        entitlement_id=u.entitlement_id,
+        subject_key=u.subject_key,
+        feature_key=u.feature_key,
+        reasons=sorted(_REASONS[r] for r in u.reasons),
+        computed_at=wire.dt_to_ts(u.computed_at),
+        deleted=u.deleted,
         unavailable=u.unavailable,
     )
     if u.value is not None:
@@ -110,9 +116,14 @@ def _update_to_wire(u: Update) -> entitlements_pb2.EntitlementValueUpdate:
 
 def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     return entitlements_pb2.ThresholdCrossing(
-        entitlement_id=c.entitlement_id, subject_key=c.subject_key, feature_key=c.feature_key,
-        threshold_index=c.threshold_index, threshold=threshold_to_wire(c.threshold), value=value_to_wire(c.value),
-        period_start=wire.dt_to_ts(c.period_start), replayed=c.replayed,
+        entitlement_id=c.entitlement_id,
+        subject_key=c.subject_key,
+        feature_key=c.feature_key,
+        threshold_index=c.threshold_index,
+        threshold=threshold_to_wire(c.threshold),
+        value=value_to_wire(c.value),
+        period_start=wire.dt_to_ts(c.period_start),
+        replayed=c.replayed,
     )
 
 
@@ -127,7 +138,9 @@ def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesRespon
     )
     if m.as_of is not None:
         seconds = int(m.as_of // 1)
-        out.current_as_of.CopyFrom(timestamp_pb2.Timestamp(seconds=seconds, nanos=int((m.as_of - seconds) * 1e9)))
+        out.current_as_of.CopyFrom(
+            timestamp_pb2.Timestamp(seconds=seconds, nanos=int((m.as_of - seconds) * 1e9))
+        )
     return out
 
 
@@ -201,7 +214,9 @@ def _next_to_wire(
     return None if m is None else message_to_wire(m)
 
 
-def _poll_to_wire(service: WatchService, session: WatchSession) -> list[entitlements_pb2.WatchEntitlementValuesResponse]:
+def _poll_to_wire(
+    service: WatchService, session: WatchSession
+) -> list[entitlements_pb2.WatchEntitlementValuesResponse]:
     """The session's due messages on the wire; their conversion counts in the watchers' compute budget too."""
     messages = session.poll()
     if not messages:
@@ -217,6 +232,7 @@ async def _drive_detached(service: WatchService, session: WatchSession) -> None:
     until a resume adopts it, the server shuts down, or ``service.detached_seconds`` pass."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
+
     def wake() -> None:
         loop.call_soon_threadsafe(woken.set)
 

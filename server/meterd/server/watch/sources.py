@@ -74,11 +74,25 @@ class LocalChangeSource:
             self._gap()
 
     def on_entitlement(self, kind: str, e: Entitlement) -> None:
-        self._report([Change(_ENTITLEMENT_REASONS[kind], e.subject_key, entitlement_id=e.id, feature_key=e.feature_key)])
+        self._report(
+            [
+                Change(
+                    _ENTITLEMENT_REASONS[kind], e.subject_key, entitlement_id=e.id, feature_key=e.feature_key
+                )
+            ]
+        )
 
     def on_grant(self, kind: str, g: Grant) -> None:
-        self._report([Change(_GRANT_REASONS[kind], g.subject_key, entitlement_id=g.entitlement_id,
-                             feature_key=g.feature_key)])
+        self._report(
+            [
+                Change(
+                    _GRANT_REASONS[kind],
+                    g.subject_key,
+                    entitlement_id=g.entitlement_id,
+                    feature_key=g.feature_key,
+                )
+            ]
+        )
 
     def on_meter(self, kind: str, slug: str) -> None:
         """A meter defined or deleted: every entitlement on it may have a new value (or none)."""

@@ -27,18 +27,38 @@ from meterd.server.periods import ExpirationDuration, Interval
 MAX_OWN_ITEMS = 1000
 # OpenMeter requires windowSize on history; the seed's SDK README calls it without one: meterd answers DAY.
 DEFAULT_HISTORY_WINDOW = HistoryWindow.DAY
-_ENTITLEMENT_FIELDS = {"type", "featureKey", "featureId", "metadata", "usagePeriod", "isSoftLimit", "isUnlimited",
-                       "measureUsageFrom", "issueAfterReset", "issueAfterResetPriority", "preserveOverageAtReset",
-                       "config"}
-_GRANT_FIELDS = {"amount", "priority", "effectiveAt", "expiration", "maxRolloverAmount", "minRolloverAmount",
-                 "metadata", "recurrence"}
+_ENTITLEMENT_FIELDS = {
+    "type",
+    "featureKey",
+    "featureId",
+    "metadata",
+    "usagePeriod",
+    "isSoftLimit",
+    "isUnlimited",
+    "measureUsageFrom",
+    "issueAfterReset",
+    "issueAfterResetPriority",
+    "preserveOverageAtReset",
+    "config",
+}
+_GRANT_FIELDS = {
+    "amount",
+    "priority",
+    "effectiveAt",
+    "expiration",
+    "maxRolloverAmount",
+    "minRolloverAmount",
+    "metadata",
+    "recurrence",
+}
 
 
 # -- features --------------------------------------------------------------------------------------------
 async def create_feature(call: Call, s: Services) -> Response:
     body = shapes.obj(await call.json(), "body")
     new = NewFeature(
-        key=shapes.text(body.get("key"), "key"), name=shapes.text(body.get("name"), "name"),
+        key=shapes.text(body.get("key"), "key"),
+        name=shapes.text(body.get("name"), "name"),
         meter_slug=shapes.text(body.get("meterSlug"), "meterSlug") or None,
         meter_group_by_filters=shapes.string_map(body.get("meterGroupByFilters"), "meterGroupByFilters"),
         metadata=shapes.string_map(body.get("metadata"), "metadata"),
@@ -94,17 +114,22 @@ def new_entitlement_of(body: dict[str, Any], subject: str) -> NewEntitlement:
         issue = body.get("issueAfterReset")
         priority = body.get("issueAfterResetPriority")
         metered = MeteredRequest(
-            interval=shapes.enum_of(Interval, interval, "usagePeriod.interval") if interval is not None else None,
+            interval=shapes.enum_of(Interval, interval, "usagePeriod.interval")
+            if interval is not None
+            else None,
             anchor=shapes.opt_time(period.get("anchor"), "usagePeriod.anchor"),
             measure_usage_from=measure_from,
             measure_usage_from_preset=preset,
             issue_after_reset=shapes.amount(issue, "issueAfterReset") if issue is not None else None,
             issue_after_reset_priority=(
-                shapes.integer(priority, "issueAfterResetPriority", 0, 2**31) if priority is not None else None
+                shapes.integer(priority, "issueAfterResetPriority", 0, 2**31)
+                if priority is not None
+                else None
             ),
             is_soft_limit=shapes.boolean(body.get("isSoftLimit", False), "isSoftLimit"),
-            preserve_overage_at_reset=shapes.boolean(body.get("preserveOverageAtReset", False),
-                                                     "preserveOverageAtReset"),
+            preserve_overage_at_reset=shapes.boolean(
+                body.get("preserveOverageAtReset", False), "preserveOverageAtReset"
+            ),
         )
     config = None
     if entitlement_type is EntitlementType.STATIC:
@@ -112,10 +137,13 @@ def new_entitlement_of(body: dict[str, Any], subject: str) -> NewEntitlement:
         # OpenMeter's config is JSON text; an object is taken too (written as its JSON text).
         config = shapes.text(value, "config") if not isinstance(value, dict | list) else _json_text(value)
     return NewEntitlement(
-        subject_key=subject, type=entitlement_type,
+        subject_key=subject,
+        type=entitlement_type,
         feature_id=shapes.text(body.get("featureId"), "featureId"),
         feature_key=shapes.text(body.get("featureKey"), "featureKey"),
-        metadata=shapes.string_map(body.get("metadata"), "metadata"), config=config, metered=metered,
+        metadata=shapes.string_map(body.get("metadata"), "metadata"),
+        config=config,
+        metered=metered,
     )
 
 
@@ -138,11 +166,19 @@ def _renamed(exc: errors.InvalidArgument) -> errors.InvalidArgument:
         "entitlement.feature_id": "featureId",
         "entitlement.type": "type",
         "subject_key": "subjectIdOrKey",
-        "grant.amount": "amount", "grant.priority": "priority", "grant.effective_at": "effectiveAt",
-        "grant.expiration.duration": "expiration.duration", "grant.expiration.count": "expiration.count",
-        "grant.expiration": "expiration", "grant.max_rollover_amount": "maxRolloverAmount",
-        "grant.min_rollover_amount": "minRolloverAmount", "grant.recurrence.interval": "recurrence.interval",
-        "window_size": "windowSize", "from_time": "from", "to_time": "to", "effective_at": "effectiveAt",
+        "grant.amount": "amount",
+        "grant.priority": "priority",
+        "grant.effective_at": "effectiveAt",
+        "grant.expiration.duration": "expiration.duration",
+        "grant.expiration.count": "expiration.count",
+        "grant.expiration": "expiration",
+        "grant.max_rollover_amount": "maxRolloverAmount",
+        "grant.min_rollover_amount": "minRolloverAmount",
+        "grant.recurrence.interval": "recurrence.interval",
+        "window_size": "windowSize",
+        "from_time": "from",
+        "to_time": "to",
+        "effective_at": "effectiveAt",
     }
     violations = [errors.FieldViolation(names.get(v.field, v.field), v.description) for v in exc.violations]
     if not violations:
@@ -183,8 +219,10 @@ def _entitlement_filter(call: Call, subjects: tuple[str, ...]) -> EntitlementFil
         subjects=subjects,
         features=filter_values(call.many("feature"), "feature"),
         include_deleted=shapes.boolean(include, "includeDeleted") if include is not None else False,
-        types=tuple(shapes.enum_of(EntitlementType, t, "entitlementType")
-                    for t in filter_values(call.many("entitlementType"), "entitlementType")),
+        types=tuple(
+            shapes.enum_of(EntitlementType, t, "entitlementType")
+            for t in filter_values(call.many("entitlementType"), "entitlementType")
+        ),
         order_by=orders[order_by] if order_by else EntitlementOrderBy.CREATED_AT,
         descending=lists.order_of(call),
     )
@@ -193,18 +231,24 @@ def _entitlement_filter(call: Call, subjects: tuple[str, ...]) -> EntitlementFil
 async def list_entitlements(call: Call, s: Services) -> Response:
     filter = _entitlement_filter(call, filter_values(call.many("subject"), "subject"))
     now = s.clock()
-    return json_response(await lists.listing(
-        call, lambda size, after: s.entitlements.list(filter, size, after),
-        lambda e: shapes.entitlement_json(e, now),
-    ))
+    return json_response(
+        await lists.listing(
+            call,
+            lambda size, after: s.entitlements.list(filter, size, after),
+            lambda e: shapes.entitlement_json(e, now),
+        )
+    )
 
 
 async def list_subject_entitlements(call: Call, s: Services) -> Response:
     filter = _entitlement_filter(call, ())
     subject = call.path("subject")
-    rows = await _renaming(call, lists.everything,
-                           lambda size, after: s.entitlements.list_for_subject(subject, filter, size, after),
-                           MAX_OWN_ITEMS)
+    rows = await _renaming(
+        call,
+        lists.everything,
+        lambda size, after: s.entitlements.list_for_subject(subject, filter, size, after),
+        MAX_OWN_ITEMS,
+    )
     now = s.clock()
     return json_response([shapes.entitlement_json(e, now) for e in rows])
 
@@ -238,10 +282,15 @@ async def entitlement_value(call: Call, s: Services) -> Response:
 async def entitlement_history(call: Call, s: Services) -> Response:
     window = call.one("windowSize")
     history = await _renaming(
-        call, s.entitlements.history, call.path("subject"), call.path("entitlement"),
-        shapes.opt_time(call.one("from"), "from"), shapes.opt_time(call.one("to"), "to"),
+        call,
+        s.entitlements.history,
+        call.path("subject"),
+        call.path("entitlement"),
+        shapes.opt_time(call.one("from"), "from"),
+        shapes.opt_time(call.one("to"), "to"),
         shapes.enum_of(HistoryWindow, window, "windowSize") if window is not None else DEFAULT_HISTORY_WINDOW,
-        call.one("windowTimeZone") or "", call.token.check,
+        call.one("windowTimeZone") or "",
+        call.token.check,
     )
     return json_response(shapes.history_json(history))
 
@@ -256,7 +305,10 @@ async def reset_entitlement(call: Call, s: Services) -> Response:
     interval = period.get("interval")
     preserve = body.get("preserveOverage")
     await _renaming(
-        call, s.entitlements.reset, call.path("subject"), call.path("entitlement"),
+        call,
+        s.entitlements.reset,
+        call.path("subject"),
+        call.path("entitlement"),
         shapes.opt_time(body.get("effectiveAt"), "effectiveAt"),
         shapes.boolean(body.get("retainAnchor", False), "retainAnchor"),
         shapes.boolean(preserve, "preserveOverage") if preserve is not None else None,
@@ -284,13 +336,17 @@ def new_grant_of(body: dict[str, Any]) -> NewGrant:
         amount=shapes.amount(amount, "amount") if amount is not None else None,
         effective_at=shapes.opt_time(body.get("effectiveAt"), "effectiveAt"),
         expiration_duration=(
-            shapes.enum_of(ExpirationDuration, duration, "expiration.duration") if duration is not None else None
+            shapes.enum_of(ExpirationDuration, duration, "expiration.duration")
+            if duration is not None
+            else None
         ),
         expiration_count=shapes.integer(count, "expiration.count", 0, 2**31) if count is not None else 0,
         priority=shapes.integer(priority, "priority", 0, 2**31) if priority is not None else None,
         max_rollover_amount=shapes.amount(body.get("maxRolloverAmount", 0), "maxRolloverAmount"),
         min_rollover_amount=shapes.amount(body.get("minRolloverAmount", 0), "minRolloverAmount"),
-        recurrence_interval=shapes.enum_of(Interval, interval, "recurrence.interval") if interval is not None else None,
+        recurrence_interval=shapes.enum_of(Interval, interval, "recurrence.interval")
+        if interval is not None
+        else None,
         recurrence_anchor=shapes.opt_time(recurrence.get("anchor"), "recurrence.anchor"),
         has_recurrence=has_recurrence,
         metadata=shapes.string_map(body.get("metadata"), "metadata"),
@@ -305,13 +361,18 @@ async def create_grant(call: Call, s: Services) -> Response:
 
 def _grant_filter(call: Call, subjects: tuple[str, ...], features: tuple[str, ...]) -> GrantFilter:
     order_by = call.one("orderBy")
-    orders = {"effectiveAt": GrantOrderBy.EFFECTIVE_AT, "createdAt": GrantOrderBy.CREATED_AT,
-              "updatedAt": GrantOrderBy.UPDATED_AT, "expiresAt": GrantOrderBy.EXPIRES_AT}
+    orders = {
+        "effectiveAt": GrantOrderBy.EFFECTIVE_AT,
+        "createdAt": GrantOrderBy.CREATED_AT,
+        "updatedAt": GrantOrderBy.UPDATED_AT,
+        "expiresAt": GrantOrderBy.EXPIRES_AT,
+    }
     if order_by is not None and order_by not in orders:
         raise errors.InvalidArgument.of("orderBy", "must be effectiveAt, createdAt, updatedAt or expiresAt")
     include = call.one("includeDeleted")
     return GrantFilter(
-        subjects=subjects, features=features,
+        subjects=subjects,
+        features=features,
         include_voided=shapes.boolean(include, "includeDeleted") if include is not None else False,
         order_by=orders[order_by] if order_by else GrantOrderBy.EFFECTIVE_AT,
         descending=lists.order_of(call),
@@ -319,20 +380,28 @@ def _grant_filter(call: Call, subjects: tuple[str, ...], features: tuple[str, ..
 
 
 async def list_grants(call: Call, s: Services) -> Response:
-    filter = _grant_filter(call, filter_values(call.many("subject"), "subject"),
-                           filter_values(call.many("feature"), "feature"))
+    filter = _grant_filter(
+        call, filter_values(call.many("subject"), "subject"), filter_values(call.many("feature"), "feature")
+    )
     now = s.clock()
-    return json_response(await lists.listing(
-        call, lambda size, after: s.grants.list(filter, size, after), lambda g: shapes.grant_json(g, now),
-    ))
+    return json_response(
+        await lists.listing(
+            call,
+            lambda size, after: s.grants.list(filter, size, after),
+            lambda g: shapes.grant_json(g, now),
+        )
+    )
 
 
 async def list_entitlement_grants(call: Call, s: Services) -> Response:
     filter = _grant_filter(call, (), ())
     subject, ref = call.path("subject"), call.path("entitlement")
-    rows = await _renaming(call, lists.everything,
-                           lambda size, after: s.grants.list_for_entitlement(subject, ref, filter, size, after),
-                           MAX_OWN_ITEMS)
+    rows = await _renaming(
+        call,
+        lists.everything,
+        lambda size, after: s.grants.list_for_entitlement(subject, ref, filter, size, after),
+        MAX_OWN_ITEMS,
+    )
     now = s.clock()
     return json_response([shapes.grant_json(g, now) for g in rows])
 

@@ -25,8 +25,9 @@ from meterd.server.timeutil import to_us
 
 SINGLE = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
-_ATTRIBUTES = frozenset({"id", "source", "specversion", "type", "subject", "time", "datacontenttype",
-                         "dataschema", "data"})
+_ATTRIBUTES = frozenset(
+    {"id", "source", "specversion", "type", "subject", "time", "datacontenttype", "dataschema", "data"}
+)
 # A run of 16 digits (or digits and points): a number a double may not hold exactly (15 significant digits
 # always round-trip). Conservative: it also matches long digit runs inside strings, which then take the slow path.
 _LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}")
@@ -77,7 +78,9 @@ def events_of(body: Any, batch: bool) -> list[tuple[Event, int | str | None]]:
     if batch and not isinstance(body, list):
         raise errors.InvalidArgument.of("body", f"a batch ({BATCH}) must be a JSON array of events")
     if len(items) > MAX_BATCH_EVENTS:
-        raise errors.ResourceExhausted(f"events: a batch holds at most {MAX_BATCH_EVENTS} events, got {len(items)}")
+        raise errors.ResourceExhausted(
+            f"events: a batch holds at most {MAX_BATCH_EVENTS} events, got {len(items)}"
+        )
     out: list[tuple[Event, int | str | None]] = []
     violations: list[errors.FieldViolation] = []
     for i, item in enumerate(items):
@@ -87,12 +90,16 @@ def events_of(body: Any, batch: bool) -> list[tuple[Event, int | str | None]]:
             continue
         unknown = item.keys() - _ATTRIBUTES
         for name in sorted(unknown)[:3]:
-            violations.append(errors.FieldViolation(at + name, "is not a CloudEvents attribute meterd stores"))
+            violations.append(
+                errors.FieldViolation(at + name, "is not a CloudEvents attribute meterd stores")
+            )
         data = item.get("data")
         try:
             data_text = "" if data is None else orjson.dumps(data).decode()
         except (orjson.JSONEncodeError, TypeError):
-            violations.append(errors.FieldViolation(at + "data", "holds a lone surrogate or a value JSON cannot hold"))
+            violations.append(
+                errors.FieldViolation(at + "data", "holds a lone surrogate or a value JSON cannot hold")
+            )
             data_text = ""
         time_value = item.get("time")
         time_us: int | str | None = None
@@ -101,19 +108,21 @@ def events_of(body: Any, batch: bool) -> list[tuple[Event, int | str | None]]:
                 time_us = to_us(shapes.parse_time(time_value, "time"))
             except errors.InvalidArgument as exc:
                 time_us = exc.violations[0].description
-        out.append((
-            Event(
-                id=_string(item.get("id"), "id", at, violations),
-                source=_string(item.get("source"), "source", at, violations),
-                specversion=_string(item.get("specversion"), "specversion", at, violations),
-                type=_string(item.get("type"), "type", at, violations),
-                subject=_string(item.get("subject"), "subject", at, violations),
-                datacontenttype=_string(item.get("datacontenttype"), "datacontenttype", at, violations),
-                dataschema=_string(item.get("dataschema"), "dataschema", at, violations),
-                data=data_text,
-            ),
-            time_us,
-        ))
+        out.append(
+            (
+                Event(
+                    id=_string(item.get("id"), "id", at, violations),
+                    source=_string(item.get("source"), "source", at, violations),
+                    specversion=_string(item.get("specversion"), "specversion", at, violations),
+                    type=_string(item.get("type"), "type", at, violations),
+                    subject=_string(item.get("subject"), "subject", at, violations),
+                    datacontenttype=_string(item.get("datacontenttype"), "datacontenttype", at, violations),
+                    dataschema=_string(item.get("dataschema"), "dataschema", at, violations),
+                    data=data_text,
+                ),
+                time_us,
+            )
+        )
     if violations:
         raise errors.InvalidArgument.many(violations)
     return out
@@ -122,8 +131,9 @@ def events_of(body: Any, batch: bool) -> list[tuple[Event, int | str | None]]:
 async def ingest(call: Call, s: Services) -> Response:
     kind = media_type(call.request.headers.get("content-type"))
     if kind not in (SINGLE, BATCH, "application/json"):
-        raise ProblemError(415, f"events are {SINGLE} (one event) or {BATCH} (an array), got "
-                                f"{kind or 'no Content-Type'}")
+        raise ProblemError(
+            415, f"events are {SINGLE} (one event) or {BATCH} (an array), got {kind or 'no Content-Type'}"
+        )
     raw = await call.body()
 
     def work() -> None:

@@ -21,8 +21,10 @@ MAX_METERS = 10_000
 def query_of(call: Call, meter: str, *, subjects: bool = True) -> MeterQuery:
     """The meter query of the call's parameters (OpenMeter's names); the service validates it."""
     window = call.one("windowSize")
-    filters = {key: tuple(dict.fromkeys(filter_values(values, f"filterGroupBy[{key}]")))
-               for key, values in call.deep("filterGroupBy").items()}
+    filters = {
+        key: tuple(dict.fromkeys(filter_values(values, f"filterGroupBy[{key}]")))
+        for key, values in call.deep("filterGroupBy").items()
+    }
     return MeterQuery(
         meter=meter,
         from_time=shapes.opt_time(call.one("from"), "from"),
@@ -42,7 +44,8 @@ async def _answer(call: Call, s: Services, query: MeterQuery) -> Response:
     if "text/csv" in accept.lower() and "application/json" not in accept.lower():
         keys = [k for k in query.group_by if k != SUBJECT_KEY]
         return Response(
-            shapes.query_csv(result, keys), media_type="text/csv",
+            shapes.query_csv(result, keys),
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{query.meter}.csv"'},
         )
     return json_response(shapes.query_json(result))
@@ -87,6 +90,10 @@ def routes(s: Services) -> list[Route]:
         Route("GET", "/api/v1/meters/{meter}", lambda call: get_meter(call, s)),
         Route("GET", "/api/v1/meters/{meter}/query", lambda call: query_meter(call, s)),
         Route("GET", "/api/v1/meters/{meter}/subjects", lambda call: meter_subjects(call, s)),
-        Route("GET", "/api/v1/portal/meters/{meter}/query", lambda call: query_portal_meter(call, s),
-              Access.PORTAL),
+        Route(
+            "GET",
+            "/api/v1/portal/meters/{meter}/query",
+            lambda call: query_portal_meter(call, s),
+            Access.PORTAL,
+        ),
     ]

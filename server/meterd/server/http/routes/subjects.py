@@ -12,8 +12,15 @@ from meterd.server.http.app import Call, Route, Services, json_response, no_cont
 from meterd.server.subjects.model import UNSET, SubjectUpsert
 
 # An upsert field absent from the JSON keeps the stored value; null clears it (OpenMeter's semantics).
-_UPSERT_FIELDS = {"key", "displayName", "metadata", "currentPeriodStart", "currentPeriodEnd", "stripeCustomerId",
-                  "id"}
+_UPSERT_FIELDS = {
+    "key",
+    "displayName",
+    "metadata",
+    "currentPeriodStart",
+    "currentPeriodEnd",
+    "stripeCustomerId",
+    "id",
+}
 
 
 def upsert_of(item: Any, i: int) -> SubjectUpsert:
@@ -49,7 +56,9 @@ async def upsert(call: Call, s: Services) -> Response:
 
 async def list_subjects(call: Call, s: Services) -> Response:
     limit_text, offset_text = call.one("limit"), call.one("offset")
-    limit = shapes.integer(limit_text, "limit", 1, lists.MAX_LIMIT) if limit_text is not None else lists.MAX_LIMIT
+    limit = (
+        shapes.integer(limit_text, "limit", 1, lists.MAX_LIMIT) if limit_text is not None else lists.MAX_LIMIT
+    )
     offset = shapes.integer(offset_text, "offset", 0, lists.MAX_OFFSET) if offset_text is not None else 0
 
     def fetch(size: int, after: str | None) -> tuple[list[Any], str | None, None]:
@@ -75,7 +84,9 @@ async def create_token(call: Call, s: Services) -> Response:
     if not isinstance(slugs, list) or not all(isinstance(x, str) for x in slugs):
         raise errors.InvalidArgument.of("allowedMeterSlugs", "must be an array of meter slugs")
     issued = await call.run(
-        s.portal.create_token, shapes.text(body.get("subject"), "subject"), slugs,
+        s.portal.create_token,
+        shapes.text(body.get("subject"), "subject"),
+        slugs,
         shapes.opt_time(body.get("expiresAt"), "expiresAt"),
     )
     return json_response(shapes.token_json(issued.token, issued.token.created_at, issued.text))
@@ -83,8 +94,11 @@ async def create_token(call: Call, s: Services) -> Response:
 
 async def invalidate_tokens(call: Call, s: Services) -> Response:
     body = shapes.obj(await call.json(optional=True) or {}, "body")
-    await call.run(s.portal.invalidate, shapes.text(body.get("subject"), "subject") or None,
-                   shapes.text(body.get("id"), "id") or None)
+    await call.run(
+        s.portal.invalidate,
+        shapes.text(body.get("subject"), "subject") or None,
+        shapes.text(body.get("id"), "id") or None,
+    )
     return no_content()
 
 
@@ -93,8 +107,11 @@ async def list_tokens(call: Call, s: Services) -> Response:
     limit = shapes.integer(limit_text, "limit", 1, lists.MAX_LIMIT) if limit_text is not None else 100
     include = call.one("includeInvalid")
     page, _, now = await call.run(
-        s.portal.list_tokens, call.one("subject"), shapes.boolean(include, "includeInvalid") if include else False,
-        limit, None,
+        s.portal.list_tokens,
+        call.one("subject"),
+        shapes.boolean(include, "includeInvalid") if include else False,
+        limit,
+        None,
     )
     return json_response([shapes.token_json(t, now) for t in page])
 

@@ -59,7 +59,9 @@ def _number(text: str, field: str) -> Decimal:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise errors.InvalidArgument.of(field, f"must be a decimal number, got {errors.quote(text)}") from None
+        raise errors.InvalidArgument.of(
+            field, f"must be a decimal number, got {errors.quote(text)}"
+        ) from None
 
 
 def _seconds(call: Call, name: str) -> float | None:
@@ -72,8 +74,9 @@ def request_of(call: Call, access: PortalAccess | None) -> WatchRequest:
     query: a crossing's ``thresholdIndex`` counts them in that order."""
     unknown = sorted(call.names() - _PARAMETERS)
     if unknown:
-        raise errors.InvalidArgument.of(unknown[0], f"is not a parameter of this route (it takes "
-                                                    f"{', '.join(sorted(_PARAMETERS))})")
+        raise errors.InvalidArgument.of(
+            unknown[0], f"is not a parameter of this route (it takes {', '.join(sorted(_PARAMETERS))})"
+        )
     subjects = filter_values(call.many("subject"), "subject")
     if access is not None:
         access.check_subject(list(subjects))
@@ -84,8 +87,11 @@ def request_of(call: Call, access: PortalAccess | None) -> WatchRequest:
         if key in _THRESHOLDS
     )
     return WatchRequest(
-        subjects=tuple(subjects), features=filter_values(call.many("feature"), "feature"), thresholds=thresholds,
-        interval=_seconds(call, "coalesceInterval"), heartbeat=_seconds(call, "heartbeatInterval"),
+        subjects=tuple(subjects),
+        features=filter_values(call.many("feature"), "feature"),
+        thresholds=thresholds,
+        interval=_seconds(call, "coalesceInterval"),
+        heartbeat=_seconds(call, "heartbeatInterval"),
     )
 
 
@@ -104,17 +110,28 @@ def _value_json(v: EntitlementValue | None, kind: EntitlementType | None) -> dic
 
 def _update_json(u: Update) -> dict[str, Any]:
     return {
-        "entitlementId": u.entitlement_id, "subjectKey": u.subject_key, "featureKey": u.feature_key,
-        "type": u.type.lower() if u.type else None, "value": _value_json(u.value, u.type), "reasons": sorted(r.value for r in u.reasons), "computedAt": u.computed_at,
-        "deleted": u.deleted, "unavailable": u.unavailable,
+        "entitlementId": u.entitlement_id,
+        "subjectKey": u.subject_key,
+        "featureKey": u.feature_key,
+        "type": u.type.lower() if u.type else None,
+        "value": _value_json(u.value, u.type),
+        "reasons": sorted(r.value for r in u.reasons),
+        "computedAt": u.computed_at,
+        "deleted": u.deleted,
+        "unavailable": u.unavailable,
     }
 
 
 def _crossing_json(c: Crossing) -> dict[str, Any]:
     return {
-        "entitlementId": c.entitlement_id, "subjectKey": c.subject_key, "featureKey": c.feature_key,
-        "thresholdIndex": c.threshold_index, "threshold": {_THRESHOLD_NAMES[c.threshold.kind]: float(c.threshold.amount)},
-        "value": _value_json(c.value, EntitlementType.METERED), "periodStart": c.period_start, "replayed": c.replayed,
+        "entitlementId": c.entitlement_id,
+        "subjectKey": c.subject_key,
+        "featureKey": c.feature_key,
+        "thresholdIndex": c.threshold_index,
+        "threshold": {_THRESHOLD_NAMES[c.threshold.kind]: float(c.threshold.amount)},
+        "value": _value_json(c.value, EntitlementType.METERED),
+        "periodStart": c.period_start,
+        "replayed": c.replayed,
     }
 
 
@@ -126,11 +143,17 @@ def event_of(m: Message) -> bytes:
     position = m.position.encode()
     if not (m.updates or m.crossings or m.snapshot or m.resumed):
         return b": heartbeat\nid: " + position + b"\n\n"
-    data = orjson.dumps({
-        "position": m.position, "snapshot": m.snapshot or None, "snapshotComplete": m.snapshot_complete,
-        "resumed": m.resumed, "updates": [_update_json(u) for u in m.updates],
-        "crossings": [_crossing_json(c) for c in m.crossings],
-    }, option=orjson.OPT_UTC_Z)
+    data = orjson.dumps(
+        {
+            "position": m.position,
+            "snapshot": m.snapshot or None,
+            "snapshotComplete": m.snapshot_complete,
+            "resumed": m.resumed,
+            "updates": [_update_json(u) for u in m.updates],
+            "crossings": [_crossing_json(c) for c in m.crossings],
+        },
+        option=orjson.OPT_UTC_Z,
+    )
     head = b"" if m.snapshot and not m.snapshot_complete else b"id: " + position + b"\n"
     return head + b"data: " + data + b"\n\n"
 
@@ -163,14 +186,18 @@ class PortalView:
             feature = self._s.features.get(e.feature_id)
             meter = feature.meter_slug or ""
         allowed = self._visible[entitlement_id] = self._access.allows_entitlement(
-            e.type is EntitlementType.METERED, meter)
+            e.type is EntitlementType.METERED, meter
+        )
         return allowed
 
     def cut(self, m: Message) -> Message:
         if not self._access.allowed_meter_slugs:
             return m
-        return replace(m, updates=[u for u in m.updates if self._allows(u.entitlement_id)],
-                       crossings=[c for c in m.crossings if self._allows(c.entitlement_id)])
+        return replace(
+            m,
+            updates=[u for u in m.updates if self._allows(u.entitlement_id)],
+            crossings=[c for c in m.crossings if self._allows(c.entitlement_id)],
+        )
 
 
 # -- the stream ------------------------------------------------------------------------------------------
@@ -197,7 +224,9 @@ class _Stream:
             self.gate.acquire_stream()
             self._acquired = True
         loop = asyncio.get_running_loop()
-        self.session = await self.call.run(self.service.open, request, lambda: loop.call_soon_threadsafe(self.woken.set))
+        self.session = await self.call.run(
+            self.service.open, request, lambda: loop.call_soon_threadsafe(self.woken.set)
+        )
         self.first = self.session.start()
         first: bytes | None = await self.call.run(self._next_first)
         self.head = f"retry: {RETRY_MS}\n\n".encode() + (first or b"")
@@ -308,6 +337,11 @@ def routes(s: Services) -> list[Route]:
     entitlement id (ids are ULIDs, so no entitlement is named "watch")."""
     return [
         Route("GET", "/api/v1/entitlements/watch", lambda call: watch(call, s), query_token=True),
-        Route("GET", "/api/v1/portal/entitlements/watch", lambda call: watch(call, s), Access.PORTAL,
-              query_token=True),
+        Route(
+            "GET",
+            "/api/v1/portal/entitlements/watch",
+            lambda call: watch(call, s),
+            Access.PORTAL,
+            query_token=True,
+        ),
     ]

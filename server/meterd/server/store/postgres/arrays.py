@@ -93,7 +93,7 @@ def text_array(values: Sequence[Any]) -> Any:
     n = len(encoded)
     lengths = struct.pack(f">{n}i", *map(len, encoded))
     parts: list[bytes] = [b""] * (2 * n)
-    parts[0::2] = [lengths[i:i + 4] for i in range(0, 4 * n, 4)]
+    parts[0::2] = [lengths[i : i + 4] for i in range(0, 4 * n, 4)]
     parts[1::2] = encoded
     return TextArray(_HEADER.pack(1, 0, _TEXT, n, 1) + b"".join(parts))
 

@@ -115,8 +115,10 @@ def storage_error(exc: BaseException, *, committing: bool = False, writing: bool
     if not writing:
         outcome = "retry"
     elif committing:
-        outcome = ("this write may or may not have been stored: ingest is deduplicated, so resending events is "
-                   "safe; check other writes before repeating them")
+        outcome = (
+            "this write may or may not have been stored: ingest is deduplicated, so resending events is "
+            "safe; check other writes before repeating them"
+        )
     else:
         outcome = "nothing of this write was stored; retry"
     if isinstance(exc, PoolTimeout):
@@ -129,22 +131,29 @@ def storage_error(exc: BaseException, *, committing: bool = False, writing: bool
         where = " while committing" if committing and writing else ""
         error = Unavailable(f"the connection to the database was lost{where} ({name}); {outcome}")
     elif isinstance(exc, pg_errors.DiskFull):
-        error = Unavailable("storage is full: the database server has no room for this write, so nothing of it "
-                            "was stored; retry once space has been freed")
+        error = Unavailable(
+            "storage is full: the database server has no room for this write, so nothing of it "
+            "was stored; retry once space has been freed"
+        )
     elif exc.sqlstate is not None and exc.sqlstate.startswith("53"):  # insufficient resources
         error = Unavailable(f"the database server is out of resources ({name}); {outcome}")
     elif isinstance(exc, RETRYABLE):
-        error = Unavailable(f"the database kept reporting conflicting concurrent writes ({name}) after "
-                            f"{MAX_RETRIES + 1} attempts; {outcome}")
+        error = Unavailable(
+            f"the database kept reporting conflicting concurrent writes ({name}) after "
+            f"{MAX_RETRIES + 1} attempts; {outcome}"
+        )
     elif isinstance(exc, pg_errors.QueryCanceled):
-        error = Unavailable(f"the database cancelled the statement (its statement_timeout, or an operator); "
-                            f"{outcome}")
+        error = Unavailable(
+            f"the database cancelled the statement (its statement_timeout, or an operator); {outcome}"
+        )
     elif isinstance(exc, pg_errors.ProgramLimitExceeded):
         # Deterministic: the same write fails again. Mostly a key too large for a btree index (2704 bytes: an
         # event's source and id, or type and subject, of long multi-byte text).
-        error = ResourceExhausted("a value of this write is too large for the database (PostgreSQL indexes "
-                                  "hold at most 2704 bytes per key, e.g. an event's source and id together, or "
-                                  "its type and subject); nothing of it was stored")
+        error = ResourceExhausted(
+            "a value of this write is too large for the database (PostgreSQL indexes "
+            "hold at most 2704 bytes per key, e.g. an event's source and id together, or "
+            "its type and subject); nothing of it was stored"
+        )
     elif isinstance(exc, pg_errors.ReadOnlySqlTransaction):
         error = Unavailable(f"the database is read-only (a standby, or in recovery); {outcome}")
     else:
@@ -279,14 +288,26 @@ class Database:
 
     backend = "postgres"
 
-    def __init__(self, url: str, *, min_connections: int = 2, max_connections: int = 24,
-                 writers: int = 8, wait_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_connections: int = 2,
+        max_connections: int = 24,
+        writers: int = 8,
+        wait_seconds: float = 30.0,
+    ) -> None:
         self.url = url
         self.path = redact_url(url)  # what logs name: never the password
         self._wait_until_reachable(wait_seconds)
         self._pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=min_connections, max_size=max_connections, configure=self._configure, open=False,
-            name="meterd", timeout=ACQUIRE_SECONDS,
+            url,
+            min_size=min_connections,
+            max_size=max_connections,
+            configure=self._configure,
+            open=False,
+            name="meterd",
+            timeout=ACQUIRE_SECONDS,
         )
         self._available = True
         self._health_listeners: list[Callable[[bool], None]] = []
@@ -309,8 +330,9 @@ class Database:
         self._closed = False
         self._stop = threading.Event()
         self.ensure_partitions()
-        self._partitioner = threading.Thread(target=self._partition_loop, name="meterd-pg-partitions",
-                                             daemon=True)
+        self._partitioner = threading.Thread(
+            target=self._partition_loop, name="meterd-pg-partitions", daemon=True
+        )
         self._partitioner.start()
         self._monitor = threading.Thread(target=self._monitor_loop, name="meterd-pg-monitor", daemon=True)
         self._monitor.start()
@@ -322,22 +344,32 @@ class Database:
         logged = False
         while True:
             try:
-                with psycopg.connect(self.url, connect_timeout=PROBE_TIMEOUT_SECONDS, autocommit=True) as conn:
+                with psycopg.connect(
+                    self.url, connect_timeout=PROBE_TIMEOUT_SECONDS, autocommit=True
+                ) as conn:
                     conn.execute("SELECT 1")
                 if logged:
                     log.info("the database is reachable", extra={"db": _where(self.url)})
                 return
             except psycopg.Error as exc:
                 reason = _reason(exc)
-                fatal = (exc.sqlstate or "").startswith(_FATAL_AT_START) or "authentication failed" in reason \
+                fatal = (
+                    (exc.sqlstate or "").startswith(_FATAL_AT_START)
+                    or "authentication failed" in reason
                     or "does not exist" in reason
+                )
                 if fatal or time.monotonic() >= deadline:
                     waited = "" if fatal or wait_seconds <= 0 else f" after trying for {wait_seconds:g} s"
-                    raise RuntimeError(f"cannot connect to PostgreSQL at {_where(self.url)}{waited}: {reason}") \
-                        from None
+                    raise RuntimeError(
+                        f"cannot connect to PostgreSQL at {_where(self.url)}{waited}: {reason}"
+                    ) from None
                 if not logged:
-                    log.warning("the database is not reachable yet; retrying for up to %g s: %s", wait_seconds,
-                                reason, extra={"db": _where(self.url)})
+                    log.warning(
+                        "the database is not reachable yet; retrying for up to %g s: %s",
+                        wait_seconds,
+                        reason,
+                        extra={"db": _where(self.url)},
+                    )
                     logged = True
                 time.sleep(min(START_RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
 
@@ -401,7 +433,9 @@ class Database:
             if not self._available:
                 raise _Down("the database is unreachable")
             try:
-                raw = self._pool.getconn(timeout=min(ACQUIRE_SLICE_SECONDS, max(0.01, deadline - time.monotonic())))
+                raw = self._pool.getconn(
+                    timeout=min(ACQUIRE_SLICE_SECONDS, max(0.01, deadline - time.monotonic()))
+                )
                 break
             except PoolTimeout:
                 if time.monotonic() >= deadline:
@@ -451,8 +485,11 @@ class Database:
             if up:
                 log.warning("the database is reachable again; serving", extra={"db": _where(self.url)})
             else:
-                log.error("the database is unreachable; calls get UNAVAILABLE until it answers: %s", reason,
-                          extra={"db": _where(self.url)})
+                log.error(
+                    "the database is unreachable; calls get UNAVAILABLE until it answers: %s",
+                    reason,
+                    extra={"db": _where(self.url)},
+                )
             for listener in self._health_listeners:
                 try:
                     listener(up)

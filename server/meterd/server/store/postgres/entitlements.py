@@ -17,9 +17,13 @@ from meterd.server.timeutil import from_us, to_us
 
 def still_resettable(conn: Connection, entitlement_id: str, reset: Reset) -> None:
     """Inside a reset's job: what the caller checked still holds after changes made through other replicas."""
-    row = conn.execute("SELECT subject_key, deleted_us FROM entitlements WHERE id = ?", (entitlement_id,)).fetchone()
+    row = conn.execute(
+        "SELECT subject_key, deleted_us FROM entitlements WHERE id = ?", (entitlement_id,)
+    ).fetchone()
     if row is None or row[1] is not None:
-        raise NotFound(f"entitlement: entitlement {entitlement_id!r} of subject {row[0] if row else ''!r} not found")
+        raise NotFound(
+            f"entitlement: entitlement {entitlement_id!r} of subject {row[0] if row else ''!r} not found"
+        )
     later = conn.execute(
         "SELECT max(at_us) FROM entitlement_resets WHERE entitlement_id = ? AND at_us > ?",
         (entitlement_id, to_us(reset.at)),

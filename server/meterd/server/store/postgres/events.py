@@ -185,7 +185,8 @@ class PgEventStore:
         keys = sorted(first)
         arrays.register(conn.raw)
         new = {
-            (s, i) for s, i in conn.native(
+            (s, i)
+            for s, i in conn.native(
                 _NEW_KEYS, (arrays.text_array([k[0] for k in keys]), arrays.text_array([k[1] for k in keys]))
             ).fetchall()
         }
@@ -210,17 +211,39 @@ class PgEventStore:
                     stored[i] = True
                     mine[i] = seq
                     inserted.append((seq, e))
-                    copy.write_row((seq, e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
-                                    e.datacontenttype or None, e.dataschema or None, e.data))
+                    copy.write_row(
+                        (
+                            seq,
+                            e.source,
+                            e.id,
+                            e.type,
+                            e.subject,
+                            e.time_us,
+                            ingested_us,
+                            e.specversion,
+                            e.datacontenttype or None,
+                            e.dataschema or None,
+                            e.data,
+                        )
+                    )
         warnings: list[tuple[int, str, str]] = []
         for k, batch_listener in enumerate(self._batch_listeners):
-            warnings += batch_listener.apply(conn, [
-                InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
-                for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)]) or []
+            warnings += (
+                batch_listener.apply(
+                    conn,
+                    [
+                        InsertedBatch(events, mine, prepared[k])  # type: ignore[arg-type]
+                        for (events, _, _, prepared), mine in zip(batches, batch_seqs, strict=True)
+                    ],
+                )
+                or []
+            )
         for listener in self._listeners:
             listener(conn, inserted)
-        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(batch_seqs, warnings),
-                                                             strict=True)]
+        return [
+            Stored(flags, found)
+            for flags, found in zip(outcomes, warnings_by_index(batch_seqs, warnings), strict=True)
+        ]
 
     def submit_ingest(self, events: Sequence[ValidEvent], ingested_at: datetime) -> Future[list[bool]]:
         """Queues the events; the future gives, per event, True if stored, False if a duplicate (also of an
@@ -236,22 +259,27 @@ class PgEventStore:
             self._schedule_drain()
         return future
 
-
     def retire(self, before_us: int, limit: int) -> int:
         """Removes up to ``limit`` raw events whose event time is before ``before_us`` (oldest first), with
         their validation errors; their dedupe keys stay in event_keys and the pre-aggregates are not touched,
         so every meter's numbers stay what they were. Returns how many."""
 
         def job(conn: Conn) -> int:
-            doomed = conn.native("SELECT seq, time_us FROM events WHERE time_us < %s ORDER BY time_us LIMIT %s",
-                                 (before_us, limit)).fetchall()
+            doomed = conn.native(
+                "SELECT seq, time_us FROM events WHERE time_us < %s ORDER BY time_us LIMIT %s",
+                (before_us, limit),
+            ).fetchall()
             if not doomed:
                 return 0
             seqs = [seq for seq, _ in doomed]
             conn.native("DELETE FROM event_errors WHERE event_seq = ANY(%s)", (seqs,))
             # time_us names the partitions to look in (the partition key), seq the rows.
-            return int(conn.native("DELETE FROM events WHERE time_us < %s AND time_us >= %s AND seq = ANY(%s)",
-                                   (doomed[-1][1] + 1, doomed[0][1], seqs)).rowcount)
+            return int(
+                conn.native(
+                    "DELETE FROM events WHERE time_us < %s AND time_us >= %s AND seq = ANY(%s)",
+                    (doomed[-1][1] + 1, doomed[0][1], seqs),
+                ).rowcount
+            )
 
         return self._pg.write(job)
 

@@ -79,13 +79,21 @@ _SUFFIX = {Level.MINUTE: "m", Level.HOUR: "h", Level.DAY: "d"}
 
 # Key columns (name, array type, sort expression) of each layout; value columns are typed by their letter.
 _KEYS = {
-    "rowset": ("bigint", "rowset"), "meter_num": ("bigint", "meter_num"), "day_us": ("bigint", "day_us"),
-    "subject": ("text", 'subject COLLATE "C"'), "time_us": ("bigint", "time_us"),
-    "groups": ("text", 'groups COLLATE "C"'), "value": ("text", 'value COLLATE "C"'),
+    "rowset": ("bigint", "rowset"),
+    "meter_num": ("bigint", "meter_num"),
+    "day_us": ("bigint", "day_us"),
+    "subject": ("text", 'subject COLLATE "C"'),
+    "time_us": ("bigint", "time_us"),
+    "groups": ("text", 'groups COLLATE "C"'),
+    "value": ("text", 'value COLLATE "C"'),
 }
-_DISTINCT_KEYS = {SUB_DISTINCT_TARGET: ("meter_sub_distinct_m", ("meter_num", "day_us", "subject", "time_us", "groups")),
-                  **{target: (f"meter_all_distinct_{_SUFFIX[level]}", ("meter_num", "time_us", "groups"))
-                     for level, target in ALL_DISTINCT_TARGET.items()}}
+_DISTINCT_KEYS = {
+    SUB_DISTINCT_TARGET: ("meter_sub_distinct_m", ("meter_num", "day_us", "subject", "time_us", "groups")),
+    **{
+        target: (f"meter_all_distinct_{_SUFFIX[level]}", ("meter_num", "time_us", "groups"))
+        for level, target in ALL_DISTINCT_TARGET.items()
+    },
+}
 _LATEST_ORDER = "ORDER BY {a} DESC NULLS LAST, {b} DESC NULLS LAST"
 
 
@@ -122,7 +130,7 @@ def _upsert_sql(target: Target, merged: bool) -> tuple[str, tuple[Any, ...]]:
     inserted in key order; with ``merged``, rows with the same key are merged first."""
     table, columns = target_table(target)
     distinct = target in _DISTINCT_KEYS
-    key = columns if distinct else columns[:len(columns) - len(rowsets.value_columns(target[-1]))]
+    key = columns if distinct else columns[: len(columns) - len(rowsets.value_columns(target[-1]))]
     types = [_KEYS[c][0] if c in _KEYS else ("float8" if c[0] == "x" else "bigint") for c in columns]
     placeholders = ", ".join(f"%b::{t}[]" for t in types)
     order = ", ".join(_KEYS[c][1] for c in key)
@@ -130,21 +138,31 @@ def _upsert_sql(target: Target, merged: bool) -> tuple[str, tuple[Any, ...]]:
     source = f"unnest({placeholders}) AS u({names})"
     encoders = tuple(arrays.BY_TYPE[t] for t in types)
     if distinct:
-        return f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} ORDER BY {order} ON CONFLICT DO NOTHING", encoders
+        return (
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} ORDER BY {order} ON CONFLICT DO NOTHING",
+            encoders,
+        )
     key_names = ", ".join(key)
     if merged:
         select = f"SELECT {key_names}, {', '.join(_grouped(target[-1]))} FROM {source} GROUP BY {key_names}"
     else:
         select = f"SELECT {names} FROM {source}"
     updates = ", ".join(rowsets.pg_merges(target[-1]))
-    return (f"INSERT INTO {table} AS a ({names}) {select} ORDER BY {order} ON CONFLICT ({key_names})"
-            f" DO UPDATE SET {updates}", encoders)
+    return (
+        f"INSERT INTO {table} AS a ({names}) {select} ORDER BY {order} ON CONFLICT ({key_names})"
+        f" DO UPDATE SET {updates}",
+        encoders,
+    )
 
 
 # The one order every transaction writes its targets in (the global lock order of aggregate rows is
 # (table, row set, key)).
-_TABLE_ORDER = {name: i for i, name in enumerate(
-    (*rowsets.TABLES, "meter_sub_distinct_m", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())))}
+_TABLE_ORDER = {
+    name: i
+    for i, name in enumerate(
+        (*rowsets.TABLES, "meter_sub_distinct_m", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()))
+    )
+}
 
 
 def _target_order(target: Target) -> tuple[int, int]:
@@ -160,7 +178,11 @@ _ERRORS = (
     " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS u(q, m, t) ORDER BY q, m"
     " ON CONFLICT (event_seq, meter_slug) DO UPDATE SET message = excluded.message"
 )
-_METER_TABLES = ("meter_sub_distinct_m", "meter_subjects", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()))
+_METER_TABLES = (
+    "meter_sub_distinct_m",
+    "meter_subjects",
+    *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()),
+)
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], encoders: Sequence[Any]) -> list[Any]:
@@ -199,9 +221,18 @@ class PgMeterStore(MeterCatalogue):
             num = conn.native(
                 f"INSERT INTO meters ({INSERT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " RETURNING num",
-                (meter_id, definition.slug, definition.description, definition.event_type,
-                 definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
-                 to_us(now), to_us(now), definition.window_size.value),
+                (
+                    meter_id,
+                    definition.slug,
+                    definition.description,
+                    definition.event_type,
+                    definition.aggregation.value,
+                    definition.value_property,
+                    json.dumps(dict(definition.group_by)),
+                    to_us(now),
+                    to_us(now),
+                    definition.window_size.value,
+                ),
             ).fetchone()[0]
             self._backfill(conn, _place(conn, num, definition), definition.event_type)
             return Meter(meter_id, definition, now, now, num)
@@ -224,9 +255,16 @@ class PgMeterStore(MeterCatalogue):
             conn.native(
                 "UPDATE meters SET description = %s, event_type = %s, aggregation = %s, value_property = %s,"
                 " group_by = %s, updated_us = %s, window_size = %s WHERE id = %s",
-                (definition.description, definition.event_type, definition.aggregation.value,
-                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
-                 definition.window_size.value, meter.id),
+                (
+                    definition.description,
+                    definition.event_type,
+                    definition.aggregation.value,
+                    definition.value_property,
+                    json.dumps(dict(definition.group_by)),
+                    to_us(now),
+                    definition.window_size.value,
+                    meter.id,
+                ),
             )
             self._backfill(conn, _place(conn, meter.num, definition), definition.event_type)
             return Meter(meter.id, definition, current.created_at, now, meter.num)
@@ -255,8 +293,14 @@ class PgMeterStore(MeterCatalogue):
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
-        self, meter: Meter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
-        keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
+        self,
+        meter: Meter,
+        fetch: Fetch,
+        *,
+        subjects: Sequence[str],
+        keep_subject: bool,
+        keep_groups: Sequence[int],
+        filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[PartialRow]:
         """Partial rows of one level range, grouped by unit, (subject) and the kept group values (LATEST: one
         per stored row): see rowsets.level_sql, which SQLite's store runs too.
@@ -271,15 +315,30 @@ class PgMeterStore(MeterCatalogue):
             place = _placement(raw, meter)
             if place is None and meter.aggregation is not Aggregation.UNIQUE_COUNT:
                 return
-            sql, params = rowsets.level_sql(rowsets.POSTGRES, meter.num, meter.aggregation, place, fetch,
-                                            subjects=subjects, keep_subject=keep_subject, keep_groups=keep_groups,
-                                            filters=filters)
+            sql, params = rowsets.level_sql(
+                rowsets.POSTGRES,
+                meter.num,
+                meter.aggregation,
+                place,
+                fetch,
+                subjects=subjects,
+                keep_subject=keep_subject,
+                keep_groups=keep_groups,
+                filters=filters,
+            )
             rows = raw.execute(sql, params).fetchall()
         yield from partial_rows(rows, meter.aggregation, len(keep_groups))
 
     def fetch_windows(
-        self, meter: Meter, runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str],
-        keep_subject: bool, keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
+        self,
+        meter: Meter,
+        runs: Sequence[WindowRun],
+        fetches: Sequence[Fetch],
+        *,
+        subjects: Sequence[str],
+        keep_subject: bool,
+        keep_groups: Sequence[int],
+        filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[WindowedRow]:
         """Rows grouped into the query's windows by PostgreSQL (every aggregation but LATEST), one per row of
         the answer and in its order, from the statement SQLite's store runs too (rowsets.windowed_sql):
@@ -293,9 +352,18 @@ class PgMeterStore(MeterCatalogue):
             place = _placement(raw, meter)
             if place is None and meter.aggregation is not Aggregation.UNIQUE_COUNT:
                 return
-            sql, params = rowsets.windowed_sql(rowsets.POSTGRES, meter.num, meter.aggregation, place, runs, fetches,
-                                               subjects=subjects, keep_subject=keep_subject, keep_groups=keep_groups,
-                                               filters=filters)
+            sql, params = rowsets.windowed_sql(
+                rowsets.POSTGRES,
+                meter.num,
+                meter.aggregation,
+                place,
+                runs,
+                fetches,
+                subjects=subjects,
+                keep_subject=keep_subject,
+                keep_groups=keep_groups,
+                filters=filters,
+            )
             rows = raw.execute(sql, params).fetchall()
         at = 2 + len(keep_groups)
         aggregation = meter.aggregation
@@ -310,8 +378,16 @@ class PgMeterStore(MeterCatalogue):
             elif aggregation is Aggregation.MAX:
                 yield row[0], row[1], tuple(row[2:at]), count, 0, None, row[at + 1], 0
             else:
-                yield (row[0], row[1], tuple(row[2:at]), count, int(row[at + 1] or 0) * NANOS + int(row[at + 2] or 0),
-                       None, None, 0)
+                yield (
+                    row[0],
+                    row[1],
+                    tuple(row[2:at]),
+                    count,
+                    int(row[at + 1] or 0) * NANOS + int(row[at + 2] or 0),
+                    None,
+                    None,
+                    0,
+                )
 
     # -- ingest ------------------------------------------------------------------------------------------
     def _meter_set(self, conn: Conn) -> MeterSet:
@@ -322,10 +398,14 @@ class PgMeterStore(MeterCatalogue):
             return meters
         with self._lock:
             by_type: dict[str, list[CompiledMeter]] = {}
-            for row in conn.native(f"SELECT {COLUMNS}, s.rowset, s.slot FROM meters"
-                                   " LEFT JOIN meter_slots s ON s.meter_num = meters.num ORDER BY num"):
+            for row in conn.native(
+                f"SELECT {COLUMNS}, s.rowset, s.slot FROM meters"
+                " LEFT JOIN meter_slots s ON s.meter_num = meters.num ORDER BY num"
+            ):
                 m = meter_of(row[:-2])
-                by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition, row[-2], row[-1] or 0))
+                by_type.setdefault(m.event_type, []).append(
+                    compile_meter(m.num, m.definition, row[-2], row[-1] or 0)
+                )
             meters = self._meters = MeterSet(version, by_type)
             self._known_subjects = set()
             return meters
@@ -340,9 +420,15 @@ class PgMeterStore(MeterCatalogue):
         if not by_type:
             return Folded(meters.version)
         try:
-            return self._folder.fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
-                                     by_type, meters.version, by_index=True)
-        except Exception:  # a bug, not an event's content (that is caught per event): never fail the batch here
+            return self._folder.fold(
+                ((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
+                by_type,
+                meters.version,
+                by_index=True,
+            )
+        except (
+            Exception
+        ):  # a bug, not an event's content (that is caught per event): never fail the batch here
             log.exception("meter fold failed before the transaction; the transaction folds the batch")
             return None
 
@@ -374,9 +460,13 @@ class PgMeterStore(MeterCatalogue):
                 # Duplicates (which must not count) or meters changed since the preparation: fold again,
                 # here, only the events that were stored, with their sequence numbers.
                 prepared = self._folder.fold(
-                    ((seq, e.type, e.subject, e.time_us, e.data)
-                     for seq, e in zip(seqs, batch.events, strict=True) if seq is not None),
-                    meters.by_type, meters.version,
+                    (
+                        (seq, e.type, e.subject, e.time_us, e.data)
+                        for seq, e in zip(seqs, batch.events, strict=True)
+                        if seq is not None
+                    ),
+                    meters.by_type,
+                    meters.version,
                 )
                 for target, batch_rows in prepared.rows.items():
                     if batch_rows:
@@ -388,9 +478,15 @@ class PgMeterStore(MeterCatalogue):
         self._write(conn, rows, errors, subjects, merged=folds > 1)
         return errors + unread
 
-    def _write(self, conn: Conn, rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
-               errors: builtins.list[tuple[int, str, str]],
-               subjects: set[tuple[int, str]], *, merged: bool) -> None:
+    def _write(
+        self,
+        conn: Conn,
+        rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
+        errors: builtins.list[tuple[int, str, str]],
+        subjects: set[tuple[int, str]],
+        *,
+        merged: bool,
+    ) -> None:
         """Upserts folded rows target by target in the global order (keys sorted by each statement); rows
         of several folds may share a key (``merged``: each statement merges them first)."""
         arrays.register(conn.raw)
@@ -406,7 +502,9 @@ class PgMeterStore(MeterCatalogue):
             conn.native(sql, _columns(rows[target], encoders))
         if errors:
             conn.native(_ERRORS, _columns(errors, _ERROR_ENCODERS))
-            conn.native("UPDATE events SET has_error = 1 WHERE seq = ANY(%s)", (sorted({e[0] for e in errors}),))
+            conn.native(
+                "UPDATE events SET has_error = 1 WHERE seq = ANY(%s)", (sorted({e[0] for e in errors}),)
+            )
 
     def _backfill(self, conn: Conn, meter: CompiledMeter, event_type: str) -> None:
         last = 0
@@ -418,8 +516,12 @@ class PgMeterStore(MeterCatalogue):
             if not rows:
                 return
             last = rows[-1][0]
-            prepared = self._folder.fold(((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
-                                         {event_type: [meter]}, 0, stored=True)
+            prepared = self._folder.fold(
+                ((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
+                {event_type: [meter]},
+                0,
+                stored=True,
+            )
             self._write(conn, prepared.rows, prepared.errors, prepared.subjects, merged=False)
 
     def _drop_aggregates(self, conn: Conn, meter_num: int, slug: str) -> None:
@@ -447,11 +549,14 @@ def _place(conn: Conn, num: int, definition: MeterDefinition) -> CompiledMeter:
     if definition.aggregation is Aggregation.UNIQUE_COUNT:
         return compile_meter(num, definition)
     paths = list(definition.group_by.values())
-    found = rowsets.free_slot(conn.native(rowsets.ROW_SETS_OF_TYPE.format(ph="%s"), (definition.event_type,))
-                              .fetchall(), paths)
+    found = rowsets.free_slot(
+        conn.native(rowsets.ROW_SETS_OF_TYPE.format(ph="%s"), (definition.event_type,)).fetchall(), paths
+    )
     if found is None:
-        rowset = conn.native("INSERT INTO meter_rowsets (event_type, group_paths) VALUES (%s, %s) RETURNING rowset",
-                             (definition.event_type, json.dumps(paths))).fetchone()[0]
+        rowset = conn.native(
+            "INSERT INTO meter_rowsets (event_type, group_paths) VALUES (%s, %s) RETURNING rowset",
+            (definition.event_type, json.dumps(paths)),
+        ).fetchone()[0]
         found = (rowset, 0)
     conn.native("INSERT INTO meter_slots (meter_num, rowset, slot) VALUES (%s, %s, %s)", (num, *found))
     return compile_meter(num, definition, *found)
@@ -459,9 +564,13 @@ def _place(conn: Conn, num: int, definition: MeterDefinition) -> CompiledMeter:
 
 def _release(conn: Conn, num: int) -> None:
     """Takes a meter out of its slot (under LOCK_METERS; rowsets.release_sql)."""
-    row = conn.native("DELETE FROM meter_slots WHERE meter_num = %s RETURNING rowset, slot", (num,)).fetchone()
+    row = conn.native(
+        "DELETE FROM meter_slots WHERE meter_num = %s RETURNING rowset, slot", (num,)
+    ).fetchone()
     if row is None:
         return
-    others = conn.native("SELECT 1 FROM meter_slots WHERE rowset = %s LIMIT 1", (row[0],)).fetchone() is not None
+    others = (
+        conn.native("SELECT 1 FROM meter_slots WHERE rowset = %s LIMIT 1", (row[0],)).fetchone() is not None
+    )
     for sql, params in rowsets.release_sql(row[0], row[1], others, "%s"):
         conn.native(sql, params)

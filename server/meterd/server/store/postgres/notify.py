@@ -40,8 +40,9 @@ class PgNotifyChannel:
                 raw.execute("SELECT pg_notify(%s, %s)", (self._channel, payload))
 
     def listen(self, on_payload: Callable[[str], None], on_lost: Callable[[], None]) -> None:
-        self._thread = threading.Thread(target=self._run, args=(on_payload, on_lost), name="meterd-pg-listen",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(on_payload, on_lost), name="meterd-pg-listen", daemon=True
+        )
         self._thread.start()
 
     def _run(self, on_payload: Callable[[str], None], on_lost: Callable[[], None]) -> None:
@@ -49,7 +50,9 @@ class PgNotifyChannel:
         failing = False  # logged once per outage (the database may be down for a while)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._db.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
+                with psycopg.connect(
+                    self._db.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+                ) as conn:
                     conn.execute(f'LISTEN "{self._channel}"')
                     if connected_before:
                         on_lost()  # reconnected: what was sent while disconnected never arrives
@@ -65,8 +68,10 @@ class PgNotifyChannel:
                 self.listening.clear()
                 if not self._stop.is_set():
                     if not failing:
-                        log.warning("watch: the change listener lost its database connection (%s); reconnecting",
-                                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                        log.warning(
+                            "watch: the change listener lost its database connection (%s); reconnecting",
+                            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                        )
                     failing = True
                     self._stop.wait(RECONNECT_SECONDS)
             except Exception:

@@ -60,7 +60,9 @@ class PgSnapshotStore(rules.SnapshotStore):
         self._db = db
 
     # -- reads -------------------------------------------------------------------------------------
-    def latest(self, entitlement_id: str, at: datetime, meter_version: str | None = None) -> BalanceState | None:
+    def latest(
+        self, entitlement_id: str, at: datetime, meter_version: str | None = None
+    ) -> BalanceState | None:
         """The entitlement's latest snapshot at or before ``at`` built on this version of its meter (None: any
         version, for tests), if any."""
         with self._db.connection() as raw:

@@ -54,10 +54,18 @@ def _entitlement_of(row: tuple[Any, ...], resets: Sequence[Reset] = ()) -> Entit
             preserve_overage_at_reset=bool(row[13]),
         )
     return Entitlement(
-        id=row[0], subject_key=row[1], feature_id=row[2], feature_key=row[3], type=EntitlementType(row[4]),
-        metadata=json.loads(row[5]), config=row[6], metered=metered,
-        created_at=from_us(row[14]), updated_at=from_us(row[15]),
-        deleted_at=from_us(row[16]) if row[16] is not None else None, resets=tuple(resets),
+        id=row[0],
+        subject_key=row[1],
+        feature_id=row[2],
+        feature_key=row[3],
+        type=EntitlementType(row[4]),
+        metadata=json.loads(row[5]),
+        config=row[6],
+        metered=metered,
+        created_at=from_us(row[14]),
+        updated_at=from_us(row[15]),
+        deleted_at=from_us(row[16]) if row[16] is not None else None,
+        resets=tuple(resets),
     )
 
 
@@ -74,8 +82,12 @@ def _resets_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[Reset]]:
     for eid, at_us, retain, preserve, interval, anchor_us in rows:
         period = UsagePeriod(Interval(interval), from_us(anchor_us)) if interval is not None else None
         found.setdefault(eid, []).append(
-            Reset(from_us(at_us), retain_anchor=bool(retain), preserve_overage=None if preserve is None else bool(preserve),
-                  usage_period=period)
+            Reset(
+                from_us(at_us),
+                retain_anchor=bool(retain),
+                preserve_overage=None if preserve is None else bool(preserve),
+                usage_period=period,
+            )
         )
     return found
 
@@ -121,14 +133,23 @@ def _insert(conn: Connection, e: Entitlement, grant: Grant | None) -> Entitlemen
     conn.execute(
         f"INSERT INTO entitlements ({COLUMNS}) VALUES ({', '.join('?' * 17)})",
         (
-            e.id, e.subject_key, e.feature_id, e.feature_key, e.type.value,
-            json.dumps(dict(e.metadata), separators=(",", ":"), sort_keys=True), e.config,
-            m.usage_period.interval.value if m else None, to_us(m.usage_period.anchor) if m else None,
+            e.id,
+            e.subject_key,
+            e.feature_id,
+            e.feature_key,
+            e.type.value,
+            json.dumps(dict(e.metadata), separators=(",", ":"), sort_keys=True),
+            e.config,
+            m.usage_period.interval.value if m else None,
+            to_us(m.usage_period.anchor) if m else None,
             to_us(m.measure_usage_from) if m else None,
             str(m.issue_after_reset) if m and m.issue_after_reset is not None else None,
             m.issue_after_reset_priority if m else None,
-            int(m.is_soft_limit) if m else 0, int(m.preserve_overage_at_reset) if m else 0,
-            to_us(e.created_at), to_us(e.updated_at), None,
+            int(m.is_soft_limit) if m else 0,
+            int(m.preserve_overage_at_reset) if m else 0,
+            to_us(e.created_at),
+            to_us(e.updated_at),
+            None,
         ),
     )
     if grant is not None:
@@ -205,14 +226,21 @@ class SqlEntitlementStore:
                 conn.execute(
                     "INSERT INTO entitlement_resets (entitlement_id, at_us, retain_anchor, preserve_overage,"
                     " created_us, usage_period_interval, usage_period_anchor_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (entitlement_id, to_us(reset.at), int(reset.retain_anchor),
-                     None if reset.preserve_overage is None else int(reset.preserve_overage), to_us(created_at),
-                     reset.usage_period.interval.value if reset.usage_period else None,
-                     to_us(reset.usage_period.anchor) if reset.usage_period else None),
+                    (
+                        entitlement_id,
+                        to_us(reset.at),
+                        int(reset.retain_anchor),
+                        None if reset.preserve_overage is None else int(reset.preserve_overage),
+                        to_us(created_at),
+                        reset.usage_period.interval.value if reset.usage_period else None,
+                        to_us(reset.usage_period.anchor) if reset.usage_period else None,
+                    ),
                 )
             except Conflict as exc:
                 raise AlreadyExists(f"entitlement: a reset at {reset.at.isoformat()} already exists") from exc
-            conn.execute("UPDATE entitlements SET updated_us = ? WHERE id = ?", (to_us(created_at), entitlement_id))
+            conn.execute(
+                "UPDATE entitlements SET updated_us = ? WHERE id = ?", (to_us(created_at), entitlement_id)
+            )
             for listener in self._reset_listeners:
                 listener(conn, entitlement_id, reset)
 
@@ -233,7 +261,8 @@ class SqlEntitlementStore:
             params += [after[0], after[0], after[1]]
         direction = "DESC" if filter.descending else "ASC"
         sql = (
-            f"SELECT {COLUMNS} FROM entitlements" + (" WHERE " + " AND ".join(where) if where else "")
+            f"SELECT {COLUMNS} FROM entitlements"
+            + (" WHERE " + " AND ".join(where) if where else "")
             + f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
         )
         conn = self._db.reader()

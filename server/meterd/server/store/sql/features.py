@@ -28,9 +28,14 @@ COLUMNS = "id, key, name, meter_slug, meter_group_by_filters, metadata, created_
 def feature_of(row: tuple[Any, ...]) -> Feature:
     """A Feature from a row of ``SELECT {COLUMNS}``."""
     return Feature(
-        id=row[0], key=row[1], name=row[2], meter_slug=row[3],
-        meter_group_by_filters=json.loads(row[4]), metadata=json.loads(row[5]),
-        created_at=from_us(row[6]), updated_at=from_us(row[7]),
+        id=row[0],
+        key=row[1],
+        name=row[2],
+        meter_slug=row[3],
+        meter_group_by_filters=json.loads(row[4]),
+        metadata=json.loads(row[5]),
+        created_at=from_us(row[6]),
+        updated_at=from_us(row[7]),
         archived_at=from_us(row[8]) if row[8] is not None else None,
     )
 
@@ -53,10 +58,13 @@ def check_meter_unused(conn: Connection, slug: str) -> None:
     """Inside a meter's delete job: FailedPrecondition naming the active features that use the meter. Read in
     the deleting transaction, never before it: a feature created at the same moment either commits first (and
     this sees it) or waits and finds the meter gone."""
-    keys = [row[0] for row in conn.execute(
-        "SELECT key FROM features WHERE meter_slug = ? AND archived_us IS NULL ORDER BY created_us, id LIMIT ?",
-        (slug, SHOWN_USERS),
-    ).fetchall()]
+    keys = [
+        row[0]
+        for row in conn.execute(
+            "SELECT key FROM features WHERE meter_slug = ? AND archived_us IS NULL ORDER BY created_us, id LIMIT ?",
+            (slug, SHOWN_USERS),
+        ).fetchall()
+    ]
     if keys:
         total = conn.execute(
             "SELECT COUNT(*) FROM features WHERE meter_slug = ? AND archived_us IS NULL", (slug,)
@@ -85,7 +93,9 @@ class SqlFeatureStore:
         self._db = db
         self._dialect = dialect
 
-    def insert(self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None) -> Feature:
+    def insert(
+        self, feature: Feature, check_meter: Callable[[MeterInfo | None], None] | None = None
+    ) -> Feature:
         """Stores a new feature; AlreadyExists if an active feature has its key. With a meter, its row is read
         in the same transaction and handed to ``check_meter`` (None: no such meter), which raises to refuse
         the feature: a meter deleted or redefined at the same moment cannot slip between check and write."""
@@ -105,11 +115,21 @@ class SqlFeatureStore:
                 "SELECT id FROM features WHERE key = ? AND archived_us IS NULL", (stored.key,)
             ).fetchone()
             if existing:
-                raise AlreadyExists(f"feature.key: feature {existing[0]} with key {stored.key} already exists")
+                raise AlreadyExists(
+                    f"feature.key: feature {existing[0]} with key {stored.key} already exists"
+                )
             conn.execute(
                 f"INSERT INTO features ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                (stored.id, stored.key, stored.name, stored.meter_slug, _json(stored.meter_group_by_filters),
-                 _json(stored.metadata), to_us(stored.created_at), to_us(stored.updated_at)),
+                (
+                    stored.id,
+                    stored.key,
+                    stored.name,
+                    stored.meter_slug,
+                    _json(stored.meter_group_by_filters),
+                    _json(stored.metadata),
+                    to_us(stored.created_at),
+                    to_us(stored.updated_at),
+                ),
             )
             return stored
 
@@ -121,9 +141,11 @@ class SqlFeatureStore:
 
     def archived_with_key(self, key: str) -> bool:
         """Whether some archived feature has this key."""
-        row = self._db.reader().execute(
-            "SELECT 1 FROM features WHERE key = ? AND archived_us IS NOT NULL LIMIT 1", (key,)
-        ).fetchone()
+        row = (
+            self._db.reader()
+            .execute("SELECT 1 FROM features WHERE key = ? AND archived_us IS NOT NULL LIMIT 1", (key,))
+            .fetchone()
+        )
         return row is not None
 
     def archive(self, feature_id: str, at: datetime) -> Feature:
@@ -150,7 +172,8 @@ class SqlFeatureStore:
             where.append("(created_us > ? OR (created_us = ? AND id > ?))")
             params += [after[0], after[0], after[1]]
         sql = (
-            f"SELECT {COLUMNS} FROM features" + (" WHERE " + " AND ".join(where) if where else "")
+            f"SELECT {COLUMNS} FROM features"
+            + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY created_us, id LIMIT ?"
         )
         rows = self._db.reader().execute(sql, [*params, limit + 1]).fetchall()

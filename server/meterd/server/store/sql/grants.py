@@ -42,6 +42,7 @@ def _order_key(grant: Grant, order_by: GrantOrderBy) -> datetime:
         GrantOrderBy.EXPIRES_AT: grant.expires_at,
     }[order_by]
 
+
 # Called inside the transaction that creates or voids a grant with (conn, entitlement_id, changed_from): the
 # balance history of that entitlement may differ from ``changed_from`` on (the credit engine drops its
 # balance snapshots after it). Not called for the issue-after-reset grant written with a new entitlement.
@@ -51,12 +52,21 @@ GrantChangeListener = Callable[[Connection, str, datetime], None]
 def grant_of(row: tuple[Any, ...]) -> Grant:
     """A Grant from a row of ``SELECT {COLUMNS}``."""
     return Grant(
-        id=row[0], entitlement_id=row[1], subject_key=row[2], feature_key=row[3], amount=Decimal(row[4]),
-        priority=row[5], effective_at=from_us(row[6]),
-        expiration=Expiration(ExpirationDuration(row[7]), row[8]), expires_at=from_us(row[9]),
-        max_rollover_amount=Decimal(row[10]), min_rollover_amount=Decimal(row[11]),
+        id=row[0],
+        entitlement_id=row[1],
+        subject_key=row[2],
+        feature_key=row[3],
+        amount=Decimal(row[4]),
+        priority=row[5],
+        effective_at=from_us(row[6]),
+        expiration=Expiration(ExpirationDuration(row[7]), row[8]),
+        expires_at=from_us(row[9]),
+        max_rollover_amount=Decimal(row[10]),
+        min_rollover_amount=Decimal(row[11]),
         recurrence=Recurrence(Interval(row[12]), from_us(row[13])) if row[12] is not None else None,
-        metadata=json.loads(row[14]), created_at=from_us(row[15]), updated_at=from_us(row[16]),
+        metadata=json.loads(row[14]),
+        created_at=from_us(row[15]),
+        updated_at=from_us(row[16]),
         voided_at=from_us(row[17]) if row[17] is not None else None,
     )
 
@@ -66,13 +76,24 @@ def insert_grant(conn: Connection, g: Grant) -> None:
     conn.execute(
         f"INSERT INTO grants ({COLUMNS}) VALUES ({', '.join('?' * 18)})",
         (
-            g.id, g.entitlement_id, g.subject_key, g.feature_key, str(g.amount), g.priority,
-            to_us(g.effective_at), g.expiration.duration.value, g.expiration.count, to_us(g.expires_at),
-            str(g.max_rollover_amount), str(g.min_rollover_amount),
+            g.id,
+            g.entitlement_id,
+            g.subject_key,
+            g.feature_key,
+            str(g.amount),
+            g.priority,
+            to_us(g.effective_at),
+            g.expiration.duration.value,
+            g.expiration.count,
+            to_us(g.expires_at),
+            str(g.max_rollover_amount),
+            str(g.min_rollover_amount),
             g.recurrence.interval.value if g.recurrence else None,
             to_us(g.recurrence.anchor) if g.recurrence else None,
             json.dumps(dict(g.metadata), separators=(",", ":"), sort_keys=True),
-            to_us(g.created_at), to_us(g.updated_at), to_us(g.voided_at) if g.voided_at else None,
+            to_us(g.created_at),
+            to_us(g.updated_at),
+            to_us(g.voided_at) if g.voided_at else None,
         ),
     )
 
@@ -101,7 +122,9 @@ class SqlGrantStore:
         """Stores a grant; NotFound if its entitlement was deleted meanwhile."""
 
         def job(conn: Connection) -> Grant:
-            row = conn.execute("SELECT deleted_us FROM entitlements WHERE id = ?", (grant.entitlement_id,)).fetchone()
+            row = conn.execute(
+                "SELECT deleted_us FROM entitlements WHERE id = ?", (grant.entitlement_id,)
+            ).fetchone()
             if row is None or row[0] is not None:
                 raise NotFound(f"entitlement: entitlement {grant.entitlement_id} not found")
             insert_grant(conn, grant)
@@ -123,19 +146,26 @@ class SqlGrantStore:
         an instant before its effective time."""
 
         def job(conn: Connection) -> Grant:
-            row = conn.execute("SELECT voided_us, effective_us FROM grants WHERE id = ?", (grant_id,)).fetchone()
+            row = conn.execute(
+                "SELECT voided_us, effective_us FROM grants WHERE id = ?", (grant_id,)
+            ).fetchone()
             if row is None:
                 raise NotFound(f"grant_id: grant {grant_id} not found")
             if row[0] is not None:
-                raise FailedPrecondition(f"grant_id: grant {grant_id} is already voided (at {from_us(row[0]).isoformat()})")
+                raise FailedPrecondition(
+                    f"grant_id: grant {grant_id} is already voided (at {from_us(row[0]).isoformat()})"
+                )
             if not_before_effective and to_us(at) < row[1]:
                 raise InvalidArgument.of(
                     "at", f"is before the grant's effective time {from_us(row[1]).isoformat()}"
                 )
             conn.execute(
-                "UPDATE grants SET voided_us = ?, updated_us = ? WHERE id = ?", (to_us(at), to_us(now or at), grant_id)
+                "UPDATE grants SET voided_us = ?, updated_us = ? WHERE id = ?",
+                (to_us(at), to_us(now or at), grant_id),
             )
-            voided = grant_of(conn.execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone())
+            voided = grant_of(
+                conn.execute(f"SELECT {COLUMNS} FROM grants WHERE id = ?", (grant_id,)).fetchone()
+            )
             for listener in self._listeners:
                 listener(conn, voided.entitlement_id, at)
             return voided
@@ -200,6 +230,8 @@ class SqlGrantStore:
         sql = f"SELECT COUNT(*) FROM grants g JOIN entitlements e ON e.id = g.entitlement_id WHERE {' AND '.join(where)}"
         return int(self._db.reader().execute(sql, params).fetchone()[0])
 
-    def list(self, filter: GrantFilter, limit: int, after: Cursor | None) -> tuple[list[Grant], Cursor | None]:
+    def list(
+        self, filter: GrantFilter, limit: int, after: Cursor | None
+    ) -> tuple[list[Grant], Cursor | None]:
         """One page of grants of non-deleted entitlements in the filter's order (default effective_at)."""
         return self._page(filter, None, limit, after)

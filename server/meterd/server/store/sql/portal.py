@@ -33,7 +33,9 @@ class SqlPortalStore:
                 "INSERT INTO portal_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                 (_SECRET, generate()),
             )
-            return str(conn.execute("SELECT value FROM portal_settings WHERE name = ?", (_SECRET,)).fetchone()[0])
+            return str(
+                conn.execute("SELECT value FROM portal_settings WHERE name = ?", (_SECRET,)).fetchone()[0]
+            )
 
         return self._db.write(job)
 
@@ -41,13 +43,23 @@ class SqlPortalStore:
         self._db.write(
             lambda conn: conn.execute(
                 f"INSERT INTO portal_tokens ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (token.id, token.subject, json.dumps(list(token.allowed_meter_slugs)), to_us(token.expires_at),
-                 to_us(token.created_at), to_us(token.invalidated_at) if token.invalidated_at else None),
+                (
+                    token.id,
+                    token.subject,
+                    json.dumps(list(token.allowed_meter_slugs)),
+                    to_us(token.expires_at),
+                    to_us(token.created_at),
+                    to_us(token.invalidated_at) if token.invalidated_at else None,
+                ),
             )
         )
 
     def get(self, token_id: str) -> PortalToken | None:
-        row = self._db.reader().execute(f"SELECT {_COLUMNS} FROM portal_tokens WHERE id = ?", (token_id,)).fetchone()
+        row = (
+            self._db.reader()
+            .execute(f"SELECT {_COLUMNS} FROM portal_tokens WHERE id = ?", (token_id,))
+            .fetchone()
+        )
         return _token(row) if row else None
 
     def list(
@@ -91,6 +103,10 @@ class SqlPortalStore:
 
 def _token(row: tuple[Any, ...]) -> PortalToken:
     return PortalToken(
-        id=row[0], subject=row[1], allowed_meter_slugs=tuple(json.loads(row[2])), expires_at=from_us(row[3]),
-        created_at=from_us(row[4]), invalidated_at=from_us(row[5]) if row[5] is not None else None,
+        id=row[0],
+        subject=row[1],
+        allowed_meter_slugs=tuple(json.loads(row[2])),
+        expires_at=from_us(row[3]),
+        created_at=from_us(row[4]),
+        invalidated_at=from_us(row[5]) if row[5] is not None else None,
     )

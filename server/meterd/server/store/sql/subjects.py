@@ -60,22 +60,34 @@ class SqlSubjectStore:
         return page, (page[-1].key if len(rows) > limit and page else None)
 
     def delete(self, key: str) -> bool:
-        return self._db.write(lambda conn: conn.execute("DELETE FROM subjects WHERE key = ?", (key,)).rowcount == 1)
+        return self._db.write(
+            lambda conn: conn.execute("DELETE FROM subjects WHERE key = ?", (key,)).rowcount == 1
+        )
 
 
 def _params(s: Subject) -> tuple[Any, ...]:
     return (
-        s.id, s.key, s.display_name, json.dumps(dict(s.metadata), sort_keys=True),
+        s.id,
+        s.key,
+        s.display_name,
+        json.dumps(dict(s.metadata), sort_keys=True),
         to_us(s.current_period_start) if s.current_period_start is not None else None,
         to_us(s.current_period_end) if s.current_period_end is not None else None,
-        s.stripe_customer_id, to_us(s.created_at), to_us(s.updated_at),
+        s.stripe_customer_id,
+        to_us(s.created_at),
+        to_us(s.updated_at),
     )
 
 
 def _subject(row: tuple[Any, ...]) -> Subject:
     return Subject(
-        id=row[0], key=row[1], display_name=row[2], metadata=json.loads(row[3]),
+        id=row[0],
+        key=row[1],
+        display_name=row[2],
+        metadata=json.loads(row[3]),
         current_period_start=from_us(row[4]) if row[4] is not None else None,
         current_period_end=from_us(row[5]) if row[5] is not None else None,
-        stripe_customer_id=row[6], created_at=from_us(row[7]), updated_at=from_us(row[8]),
+        stripe_customer_id=row[6],
+        created_at=from_us(row[7]),
+        updated_at=from_us(row[8]),
     )

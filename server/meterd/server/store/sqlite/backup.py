@@ -40,7 +40,9 @@ def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> 
     (unless ``overwrite``), or the copy fails its integrity check.
     """
     if backend_of(str(source)) == "postgres":
-        raise BackupError("the database is PostgreSQL: back it up with pg_dump (or your provider's snapshots)")
+        raise BackupError(
+            "the database is PostgreSQL: back it up with pg_dump (or your provider's snapshots)"
+        )
     # Whatever `meterd serve` accepts as a SQLite database: a path or a sqlite: URL.
     source, dest = Path(sqlite_path(str(source))), Path(dest)
     if not source.is_file():
@@ -86,7 +88,8 @@ def _copy(source: Path, dest: Path, partial: Path) -> BackupResult:
             tables = {
                 name: dst.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
                 for (name,) in dst.execute(
-                    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
             }
         finally:
             dst.close()

@@ -68,11 +68,15 @@ def storage_error(exc: BaseException) -> BaseException:
     if not isinstance(exc, sqlite3.Error) or code is None:
         return exc
     if code & 0xFF == sqlite3.SQLITE_FULL:
-        error = Unavailable("storage is full: the disk (or the database's size limit) has no room for this "
-                            "write, so nothing of it was stored; retry once space has been freed")
+        error = Unavailable(
+            "storage is full: the disk (or the database's size limit) has no room for this "
+            "write, so nothing of it was stored; retry once space has been freed"
+        )
     elif code & 0xFF == sqlite3.SQLITE_IOERR and code not in _SYNC_FAILURES:
-        error = Unavailable(f"the disk reported an I/O error ({getattr(exc, 'sqlite_errorname', code)}) while "
-                            "writing, so nothing of this write was stored; retry")
+        error = Unavailable(
+            f"the disk reported an I/O error ({getattr(exc, 'sqlite_errorname', code)}) while "
+            "writing, so nothing of this write was stored; retry"
+        )
     else:
         return exc
     error.__cause__ = exc
@@ -87,8 +91,11 @@ def sync_failed(exc: BaseException) -> bool:
 def disk_error(exc: BaseException) -> bool:
     """An error of the disk (I/O, full) rather than of the job's own SQL: the whole group fails with it."""
     code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in (sqlite3.SQLITE_IOERR,
-                                                                                  sqlite3.SQLITE_FULL)
+    return (
+        isinstance(exc, sqlite3.Error)
+        and code is not None
+        and code & 0xFF in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
+    )
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -144,8 +151,11 @@ def _lock_exclusively(path: str) -> int:
         st = os.fstat(fd)
         _HELD.add((st.st_dev, st.st_ino))
     if st.st_mode & 0o077:
-        log.warning("database %s is readable by others than its owner (mode %o); chmod 600 it", path,
-                    st.st_mode & 0o777)
+        log.warning(
+            "database %s is readable by others than its owner (mode %o); chmod 600 it",
+            path,
+            st.st_mode & 0o777,
+        )
     return fd
 
 
@@ -322,18 +332,26 @@ class Database:
                 # Not durable, and not knowably not stored either: the frames are written, only their sync
                 # failed. Nothing more may be acknowledged as durable by this process.
                 self._rollback_quietly(conn)
-                self._fail(f"the disk reported an error while making the database durable ({cause}); meterd "
-                           "stops so that a restart recovers from what is on disk", cause)
+                self._fail(
+                    f"the disk reported an error while making the database durable ({cause}); meterd "
+                    "stops so that a restart recovers from what is on disk",
+                    cause,
+                )
                 error: BaseException = StorageFailed(
                     "the database could not be made durable (fsync failed), so this write may or may not have "
                     "been stored: ingest is deduplicated, so resending events is safe; check other writes "
-                    "before repeating them. meterd is stopping")
+                    "before repeating them. meterd is stopping"
+                )
                 error.__cause__ = cause
             else:
                 error = storage_error(cause if isinstance(cause, sqlite3.Error) else exc)
                 if isinstance(error, Unavailable):
-                    log.error("write transaction failed%s: %s; %d jobs get the error",
-                              " at commit" if committing else "", cause, len(group))
+                    log.error(
+                        "write transaction failed%s: %s; %d jobs get the error",
+                        " at commit" if committing else "",
+                        cause,
+                        len(group),
+                    )
                 else:
                     error = exc
                     log.exception("write transaction failed; %d jobs get the error", len(group))
@@ -403,8 +421,11 @@ class Database:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error as exc:
                 if sync_failed(exc):
-                    self._fail(f"the disk reported an error while syncing a checkpoint ({exc}); meterd stops "
-                               "so that a restart recovers from what is on disk", exc)
+                    self._fail(
+                        f"the disk reported an error while syncing a checkpoint ({exc}); meterd stops "
+                        "so that a restart recovers from what is on disk",
+                        exc,
+                    )
                 else:  # the WAL keeps every frame: the next checkpoint copies them again
                     log.error("checkpoint failed, tried again later: %s", exc)
 

@@ -37,7 +37,9 @@ class BatchListener(Protocol):
 
     def prepare(self, events: Sequence[ValidEvent]) -> object: ...
 
-    def apply(self, conn: sqlite3.Connection, batches: list[InsertedBatch]) -> list[tuple[int, str, str]] | None:
+    def apply(
+        self, conn: sqlite3.Connection, batches: list[InsertedBatch]
+    ) -> list[tuple[int, str, str]] | None:
         """Returns the stored events' warnings for the answer: (seq, meter slug, why)."""
         ...
 
@@ -106,8 +108,21 @@ class SqliteEventStore:
         # caller's thread, while the writer is busy with earlier batches.
         prepared = [listener.prepare(events) for listener in self._batch_listeners]
         ingested_us = to_us(ingested_at)
-        rows = [(e.source, e.id, e.type, e.subject, e.time_us, ingested_us, e.specversion,
-                 e.datacontenttype or None, e.dataschema or None, e.data) for e in events]
+        rows = [
+            (
+                e.source,
+                e.id,
+                e.type,
+                e.subject,
+                e.time_us,
+                ingested_us,
+                e.specversion,
+                e.datacontenttype or None,
+                e.dataschema or None,
+                e.data,
+            )
+            for e in events
+        ]
         with self._pending_lock:
             self._pending.append((events, ingested_us, future, prepared, rows))
             self._in_flight += 1
@@ -149,7 +164,9 @@ class SqliteEventStore:
 
         self._db.submit(job).add_done_callback(done)
 
-    def _insert_isolated(self, conn: sqlite3.Connection, batches: list[_Pending]) -> list[list[bool] | BaseException]:
+    def _insert_isolated(
+        self, conn: sqlite3.Connection, batches: list[_Pending]
+    ) -> list[list[bool] | BaseException]:
         """``_insert`` of every batch together (group commit); if that fails, each batch again alone in its
         own savepoint, so a batch that cannot be stored fails alone and the others still commit."""
         try:
@@ -189,7 +206,9 @@ class SqliteEventStore:
         if stored_count == len(rows):
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
             if rows and last != next_seq + len(rows) - 1:
-                raise RuntimeError(f"events got seqs up to {last}, not {next_seq}..{next_seq + len(rows) - 1}")
+                raise RuntimeError(
+                    f"events got seqs up to {last}, not {next_seq}..{next_seq + len(rows) - 1}"
+                )
             inserted = []
             seq = next_seq
             for events, _, _, _, _ in batches:
@@ -200,7 +219,9 @@ class SqliteEventStore:
         else:
             new = {(source, event_id): seq for seq, source, event_id in conn.execute(_NEW_KEYS, (next_seq,))}
             if len(new) != stored_count:
-                raise RuntimeError(f"{stored_count} events stored but {len(new)} found from seq {next_seq} on")
+                raise RuntimeError(
+                    f"{stored_count} events stored but {len(new)} found from seq {next_seq} on"
+                )
             inserted = []
             for events, _, _, _, _ in batches:
                 batch_seqs: list[int | None] = [new.pop((e.source, e.id), None) for e in events]
@@ -213,12 +234,20 @@ class SqliteEventStore:
                 listener(conn, inserted)
             if self._batch_listeners:
                 for i, batch_listener in enumerate(self._batch_listeners):
-                    warnings += batch_listener.apply(conn, [
-                        InsertedBatch(events, batch_seqs, prepared[i])
-                        for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
-                    ]) or []
-        return [Stored(flags, found) for flags, found in zip(outcomes, warnings_by_index(seqs, warnings),
-                                                             strict=True)]
+                    warnings += (
+                        batch_listener.apply(
+                            conn,
+                            [
+                                InsertedBatch(events, batch_seqs, prepared[i])
+                                for (events, _, _, prepared, _), batch_seqs in zip(batches, seqs, strict=True)
+                            ],
+                        )
+                        or []
+                    )
+        return [
+            Stored(flags, found)
+            for flags, found in zip(outcomes, warnings_by_index(seqs, warnings), strict=True)
+        ]
 
     def retire(self, before_us: int, limit: int) -> int:
         """Removes up to ``limit`` raw events whose event time is before ``before_us`` (oldest first), with
@@ -228,10 +257,14 @@ class SqliteEventStore:
         def job(conn: sqlite3.Connection) -> int:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS retiring (seq INTEGER PRIMARY KEY)")
             conn.execute("DELETE FROM retiring")
-            conn.execute("INSERT INTO retiring SELECT seq FROM events WHERE time_us < ? ORDER BY time_us LIMIT ?",
-                         (before_us, limit))
-            conn.execute("INSERT OR IGNORE INTO event_keys_retired (source, id)"
-                         " SELECT source, id FROM events WHERE seq IN (SELECT seq FROM retiring)")
+            conn.execute(
+                "INSERT INTO retiring SELECT seq FROM events WHERE time_us < ? ORDER BY time_us LIMIT ?",
+                (before_us, limit),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO event_keys_retired (source, id)"
+                " SELECT source, id FROM events WHERE seq IN (SELECT seq FROM retiring)"
+            )
             conn.execute("DELETE FROM event_errors WHERE event_seq IN (SELECT seq FROM retiring)")
             removed = conn.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM retiring)").rowcount
             conn.execute("DELETE FROM retiring")

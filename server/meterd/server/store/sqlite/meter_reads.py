@@ -28,7 +28,15 @@ from meterd.server.meters.plan import NANOS, Fetch, WindowRun
 from meterd.server.store import rowsets
 from meterd.server.store.rowsets import PartialRow, Placement, WindowedRow, partial_rows, window_expr
 
-__all__ = ["PartialRow", "WindowedRow", "fetch_rows", "partial_rows", "placement", "window_expr", "windowed_rows"]
+__all__ = [
+    "PartialRow",
+    "WindowedRow",
+    "fetch_rows",
+    "partial_rows",
+    "placement",
+    "window_expr",
+    "windowed_rows",
+]
 
 
 def placement(conn: sqlite3.Connection, meter_num: int, aggregation: Aggregation) -> Placement | None:
@@ -40,8 +48,15 @@ def placement(conn: sqlite3.Connection, meter_num: int, aggregation: Aggregation
 
 
 def windowed_rows(
-    conn: sqlite3.Connection, meter_num: int, aggregation: Aggregation, runs: Sequence[WindowRun],
-    fetches: Sequence[Fetch], *, subjects: Sequence[str], keep_subject: bool, keep_groups: Sequence[int],
+    conn: sqlite3.Connection,
+    meter_num: int,
+    aggregation: Aggregation,
+    runs: Sequence[WindowRun],
+    fetches: Sequence[Fetch],
+    *,
+    subjects: Sequence[str],
+    keep_subject: bool,
+    keep_groups: Sequence[int],
     filters: Mapping[int, tuple[str, ...]],
 ) -> Iterator[WindowedRow]:
     """The rows of a query, one per (window, subject, kept group values) with data, ordered by window, then
@@ -56,9 +71,18 @@ def windowed_rows(
     place = placement(conn, meter_num, aggregation)
     if place is None and aggregation is not Aggregation.UNIQUE_COUNT:
         return
-    sql, params = rowsets.windowed_sql(rowsets.SQLITE, meter_num, aggregation, place, runs, fetches,
-                                       subjects=subjects, keep_subject=keep_subject, keep_groups=keep_groups,
-                                       filters=filters)
+    sql, params = rowsets.windowed_sql(
+        rowsets.SQLITE,
+        meter_num,
+        aggregation,
+        place,
+        runs,
+        fetches,
+        subjects=subjects,
+        keep_subject=keep_subject,
+        keep_groups=keep_groups,
+        filters=filters,
+    )
     at = 2 + len(keep_groups)
     if place is None:
         for row in conn.execute(sql, params):
@@ -85,7 +109,7 @@ def _sum_rows(conn: sqlite3.Connection, sql: str, params: list[object], at: int)
     done = 0
     try:
         for row in conn.execute(sql, params):
-            units, nanos = row[at + 1:]
+            units, nanos = row[at + 1 :]
             yield row[0], row[1], row[2:at], row[at], (units or 0) * NANOS + (nanos or 0), None, None, 0
             done += 1
         return
@@ -96,14 +120,21 @@ def _sum_rows(conn: sqlite3.Connection, sql: str, params: list[object], at: int)
     for i, row in enumerate(conn.execute(split, params)):
         if i < done:
             continue
-        giga, units, nanos = row[at + 1:]
+        giga, units, nanos = row[at + 1 :]
         total = ((giga or 0) * NANOS + (units or 0)) * NANOS + (nanos or 0)
         yield row[0], row[1], row[2:at], row[at], total, None, None, 0
 
 
 def fetch_rows(
-    conn: sqlite3.Connection, meter_num: int, aggregation: Aggregation, fetch: Fetch, *, subjects: Sequence[str],
-    keep_subject: bool, keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
+    conn: sqlite3.Connection,
+    meter_num: int,
+    aggregation: Aggregation,
+    fetch: Fetch,
+    *,
+    subjects: Sequence[str],
+    keep_subject: bool,
+    keep_groups: Sequence[int],
+    filters: Mapping[int, tuple[str, ...]],
 ) -> Iterator[PartialRow]:
     """Partial rows of one level range, grouped by unit, (subject) and the kept group values (LATEST: one
     per stored row, the pick is made in Python by (event time, ingest seq)).
@@ -112,6 +143,15 @@ def fetch_rows(
     place = placement(conn, meter_num, aggregation)
     if place is None and aggregation is not Aggregation.UNIQUE_COUNT:
         return
-    sql, params = rowsets.level_sql(rowsets.SQLITE, meter_num, aggregation, place, fetch, subjects=subjects,
-                                    keep_subject=keep_subject, keep_groups=keep_groups, filters=filters)
+    sql, params = rowsets.level_sql(
+        rowsets.SQLITE,
+        meter_num,
+        aggregation,
+        place,
+        fetch,
+        subjects=subjects,
+        keep_subject=keep_subject,
+        keep_groups=keep_groups,
+        filters=filters,
+    )
     yield from partial_rows(conn.execute(sql, params), aggregation, len(keep_groups))

@@ -81,8 +81,10 @@ _ALL_KEY = "meter_num, time_us, groups"
 # UNIQUE_COUNT's distinct values (row set targets: rowsets.sqlite_upsert).
 _DISTINCT_SQL: dict[Target, str] = {
     SUB_DISTINCT_TARGET: f"INSERT OR IGNORE INTO meter_sub_distinct_m ({_SUB_KEY}, value) VALUES (?, ?, ?, ?, ?, ?)",
-    **{target: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value) VALUES (?, ?, ?, ?)"
-       for level, target in ALL_DISTINCT_TARGET.items()},
+    **{
+        target: f"INSERT OR IGNORE INTO meter_all_distinct_{_SUFFIX[level]} ({_ALL_KEY}, value) VALUES (?, ?, ?, ?)"
+        for level, target in ALL_DISTINCT_TARGET.items()
+    },
 }
 
 
@@ -103,7 +105,6 @@ def _overlap(parts: Sequence[tuple[object, int, int]], unit: int) -> bool:
     """Whether any two time ranges, widened to whole units, share a unit (their rows may share a key)."""
     spans = sorted((first - first % unit, last - last % unit) for _, first, last in parts)
     return any(start <= end for (_, end), (start, _) in itertools.pairwise(spans))
-
 
 
 class SqliteMeterStore(MeterCatalogue):
@@ -133,9 +134,18 @@ class SqliteMeterStore(MeterCatalogue):
                 raise AlreadyExists(f"meter.slug: a meter with slug {definition.slug!r} already exists")
             cursor = conn.execute(
                 f"INSERT INTO meters ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (meter_id, definition.slug, definition.description, definition.event_type,
-                 definition.aggregation.value, definition.value_property, json.dumps(dict(definition.group_by)),
-                 to_us(now), to_us(now), definition.window_size.value),
+                (
+                    meter_id,
+                    definition.slug,
+                    definition.description,
+                    definition.event_type,
+                    definition.aggregation.value,
+                    definition.value_property,
+                    json.dumps(dict(definition.group_by)),
+                    to_us(now),
+                    to_us(now),
+                    definition.window_size.value,
+                ),
             )
             num = cursor.lastrowid or 0
             self._invalidate()
@@ -152,9 +162,16 @@ class SqliteMeterStore(MeterCatalogue):
             conn.execute(
                 "UPDATE meters SET description = ?, event_type = ?, aggregation = ?, value_property = ?,"
                 " group_by = ?, updated_us = ?, window_size = ? WHERE id = ?",
-                (definition.description, definition.event_type, definition.aggregation.value,
-                 definition.value_property, json.dumps(dict(definition.group_by)), to_us(now),
-                 definition.window_size.value, meter.id),
+                (
+                    definition.description,
+                    definition.event_type,
+                    definition.aggregation.value,
+                    definition.value_property,
+                    json.dumps(dict(definition.group_by)),
+                    to_us(now),
+                    definition.window_size.value,
+                    meter.id,
+                ),
             )
             self._invalidate()
             self._backfill(conn, _place(conn, meter.num, definition), definition.event_type)
@@ -182,24 +199,54 @@ class SqliteMeterStore(MeterCatalogue):
 
     # -- reading aggregates -----------------------------------------------------------------------------
     def fetch(
-        self, meter: Meter, fetch: Fetch, *, subjects: Sequence[str], keep_subject: bool,
-        keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
+        self,
+        meter: Meter,
+        fetch: Fetch,
+        *,
+        subjects: Sequence[str],
+        keep_subject: bool,
+        keep_groups: Sequence[int],
+        filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[PartialRow]:
         """Partial rows of one level range, grouped by unit, (subject) and the kept group values (see
         meter_reads.fetch_rows).
 
         Rows: (time_us, subject or None, kept group values, count, sum_nanos, min, max, latest, distinct).
         """
-        return fetch_rows(self._db.reader(), meter.num, meter.aggregation, fetch, subjects=subjects,
-                          keep_subject=keep_subject, keep_groups=keep_groups, filters=filters)
+        return fetch_rows(
+            self._db.reader(),
+            meter.num,
+            meter.aggregation,
+            fetch,
+            subjects=subjects,
+            keep_subject=keep_subject,
+            keep_groups=keep_groups,
+            filters=filters,
+        )
 
     def fetch_windows(
-        self, meter: Meter, runs: Sequence[WindowRun], fetches: Sequence[Fetch], *, subjects: Sequence[str],
-        keep_subject: bool, keep_groups: Sequence[int], filters: Mapping[int, tuple[str, ...]],
+        self,
+        meter: Meter,
+        runs: Sequence[WindowRun],
+        fetches: Sequence[Fetch],
+        *,
+        subjects: Sequence[str],
+        keep_subject: bool,
+        keep_groups: Sequence[int],
+        filters: Mapping[int, tuple[str, ...]],
     ) -> Iterator[WindowedRow]:
         """Rows grouped into the query's windows in SQL (every aggregation but LATEST): see meter_reads."""
-        return windowed_rows(self._db.reader(), meter.num, meter.aggregation, runs, fetches, subjects=subjects,
-                             keep_subject=keep_subject, keep_groups=keep_groups, filters=filters)
+        return windowed_rows(
+            self._db.reader(),
+            meter.num,
+            meter.aggregation,
+            runs,
+            fetches,
+            subjects=subjects,
+            keep_subject=keep_subject,
+            keep_groups=keep_groups,
+            filters=filters,
+        )
 
     # -- ingest ------------------------------------------------------------------------------------------
     def _invalidate(self) -> None:
@@ -212,10 +259,14 @@ class SqliteMeterStore(MeterCatalogue):
         with self._lock:
             if self._meters is None:
                 by_type: dict[str, list[CompiledMeter]] = {}
-                for row in conn.execute(f"SELECT {COLUMNS}, s.rowset, s.slot FROM meters"
-                                        " LEFT JOIN meter_slots s ON s.meter_num = meters.num ORDER BY num"):
+                for row in conn.execute(
+                    f"SELECT {COLUMNS}, s.rowset, s.slot FROM meters"
+                    " LEFT JOIN meter_slots s ON s.meter_num = meters.num ORDER BY num"
+                ):
                     m = meter_of(row[:-2])
-                    by_type.setdefault(m.event_type, []).append(compile_meter(m.num, m.definition, row[-2], row[-1] or 0))
+                    by_type.setdefault(m.event_type, []).append(
+                        compile_meter(m.num, m.definition, row[-2], row[-1] or 0)
+                    )
                 self._meters = MeterSet(self._version, by_type)
             return self._meters
 
@@ -230,9 +281,15 @@ class SqliteMeterStore(MeterCatalogue):
         if not by_type or not times:
             return _Prepared(Folded(meters.version), 0, 0)
         try:
-            folded = self._folder.fold(((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
-                                       by_type, meters.version, by_index=True)
-        except Exception:  # a bug, not an event's content (that is caught per event): never fail the batch here
+            folded = self._folder.fold(
+                ((i, e.type, e.subject, e.time_us, e.data) for i, e in enumerate(events)),
+                by_type,
+                meters.version,
+                by_index=True,
+            )
+        except (
+            Exception
+        ):  # a bug, not an event's content (that is caught per event): never fail the batch here
             log.exception("meter fold failed before the writer; the writer folds the batch")
             return None
         return _Prepared(folded, min(times), max(times))
@@ -255,8 +312,11 @@ class SqliteMeterStore(MeterCatalogue):
             seqs = batch.seqs
             if not seqs:
                 continue
-            if (isinstance(prepared, _Prepared) and prepared.folded.version == meters.version
-                    and None not in seqs):
+            if (
+                isinstance(prepared, _Prepared)
+                and prepared.folded.version == meters.version
+                and None not in seqs
+            ):
                 folded, first, last = prepared
                 base = seqs[0]
                 assert base is not None
@@ -269,8 +329,11 @@ class SqliteMeterStore(MeterCatalogue):
             else:
                 # Duplicates (which must not count) or meters changed since the preparation: fold again,
                 # here, only the events that were stored, with their sequence numbers.
-                stored = [(seq, e.type, e.subject, e.time_us, e.data)
-                          for seq, e in zip(seqs, batch.events, strict=True) if seq is not None]
+                stored = [
+                    (seq, e.type, e.subject, e.time_us, e.data)
+                    for seq, e in zip(seqs, batch.events, strict=True)
+                    if seq is not None
+                ]
                 if not stored:
                     continue
                 folded = self._folder.fold(stored, meters.by_type, meters.version)
@@ -292,13 +355,20 @@ class SqliteMeterStore(MeterCatalogue):
         self._write(conn, rows, errors, subjects)
         return errors + unread
 
-    def _write(self, conn: sqlite3.Connection, rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
-               errors: builtins.list[tuple[int, str, str]], subjects: set[tuple[int, str]]) -> None:
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        rows: Mapping[Target, builtins.list[tuple[Any, ...]]],
+        errors: builtins.list[tuple[int, str, str]],
+        subjects: set[tuple[int, str]],
+    ) -> None:
         for target, batch_rows in rows.items():
             conn.executemany(upsert_sql(target), batch_rows)
         if errors:
-            conn.executemany("INSERT OR REPLACE INTO event_errors (event_seq, meter_slug, message) VALUES (?, ?, ?)",
-                             errors)
+            conn.executemany(
+                "INSERT OR REPLACE INTO event_errors (event_seq, meter_slug, message) VALUES (?, ?, ?)",
+                errors,
+            )
             conn.executemany("UPDATE events SET has_error = 1 WHERE seq = ?", [(e[0],) for e in errors])
         new = subjects - self._known_subjects
         if new:
@@ -317,13 +387,21 @@ class SqliteMeterStore(MeterCatalogue):
             if not rows:
                 return
             last = rows[-1][0]
-            prepared = self._folder.fold(((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
-                                  {event_type: [meter]}, 0, stored=True)
+            prepared = self._folder.fold(
+                ((seq, event_type, subject, t, data) for seq, subject, t, data in rows),
+                {event_type: [meter]},
+                0,
+                stored=True,
+            )
             self._write(conn, prepared.rows, prepared.errors, prepared.subjects)
 
     def _drop_aggregates(self, conn: sqlite3.Connection, meter_num: int, slug: str) -> None:
         _release(conn, meter_num)
-        for table in ("meter_sub_distinct_m", "meter_subjects", *(f"meter_all_distinct_{s}" for s in _SUFFIX.values())):
+        for table in (
+            "meter_sub_distinct_m",
+            "meter_subjects",
+            *(f"meter_all_distinct_{s}" for s in _SUFFIX.values()),
+        ):
             conn.execute(f"DELETE FROM {table} WHERE meter_num = ?", (meter_num,))
         self._known_subjects.clear()
         conn.execute(
@@ -340,11 +418,14 @@ def _place(conn: sqlite3.Connection, num: int, definition: MeterDefinition) -> C
     if definition.aggregation is Aggregation.UNIQUE_COUNT:
         return compile_meter(num, definition)
     paths = list(definition.group_by.values())
-    found = rowsets.free_slot(conn.execute(rowsets.ROW_SETS_OF_TYPE.format(ph="?"), (definition.event_type,))
-                              .fetchall(), paths)
+    found = rowsets.free_slot(
+        conn.execute(rowsets.ROW_SETS_OF_TYPE.format(ph="?"), (definition.event_type,)).fetchall(), paths
+    )
     if found is None:
-        cursor = conn.execute("INSERT INTO meter_rowsets (event_type, group_paths) VALUES (?, ?)",
-                              (definition.event_type, json.dumps(paths)))
+        cursor = conn.execute(
+            "INSERT INTO meter_rowsets (event_type, group_paths) VALUES (?, ?)",
+            (definition.event_type, json.dumps(paths)),
+        )
         found = (cursor.lastrowid or 0, 0)
     conn.execute("INSERT INTO meter_slots (meter_num, rowset, slot) VALUES (?, ?, ?)", (num, *found))
     return compile_meter(num, definition, *found)
@@ -356,6 +437,8 @@ def _release(conn: sqlite3.Connection, num: int) -> None:
     if row is None:
         return
     conn.execute("DELETE FROM meter_slots WHERE meter_num = ?", (num,))
-    others = conn.execute("SELECT 1 FROM meter_slots WHERE rowset = ? LIMIT 1", (row[0],)).fetchone() is not None
+    others = (
+        conn.execute("SELECT 1 FROM meter_slots WHERE rowset = ? LIMIT 1", (row[0],)).fetchone() is not None
+    )
     for sql, params in rowsets.release_sql(row[0], row[1], others, "?"):
         conn.execute(sql, params)

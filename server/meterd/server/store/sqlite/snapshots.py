@@ -38,7 +38,9 @@ class SqliteSnapshotStore(rules.SnapshotStore):
             self._bounds[(event_type, subject_key)] = at_us
 
     # -- reads -------------------------------------------------------------------------------------
-    def latest(self, entitlement_id: str, at: datetime, meter_version: str | None = None) -> BalanceState | None:
+    def latest(
+        self, entitlement_id: str, at: datetime, meter_version: str | None = None
+    ) -> BalanceState | None:
         """The entitlement's latest snapshot at or before ``at`` built on this version of its meter (None: any
         version, for tests), if any."""
         return rules.latest(self._db.reader(), entitlement_id, at, meter_version)
