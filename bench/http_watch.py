@@ -59,6 +59,8 @@ class SseReader:
                 if not line.startswith(b"data: "):
                     continue
                 message = json.loads(line[6:])
+                if "updates" not in message:  # a heartbeat: its position and currentAsOf only
+                    continue
                 if message["snapshotComplete"]:
                     self.ready.set()
                 at = time.perf_counter()

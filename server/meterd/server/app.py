@@ -4,8 +4,11 @@ an event loop with health, reflection and a graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import select
 import signal
+import socket
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent import futures
@@ -312,21 +315,63 @@ class MeterdServer:
 
 
 def serve(config: Config) -> None:
-    """Runs meterd until SIGTERM or SIGINT, then shuts down gracefully."""
-    server = MeterdServer(config).start()
-    done = threading.Event()
+    """Runs meterd until SIGTERM or SIGINT, then shuts down gracefully.
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        log.info("shutting down", extra={"signal": signal.Signals(signum).name})
-        done.set()
+    The main thread sleeps in ``select`` on the signal module's wakeup descriptor, not on a lock: Python runs a
+    signal handler on the main thread only, and the kernel may deliver a process's SIGTERM to any of its
+    threads. When another thread takes it, the C-level handler only marks it pending; a main thread blocked in
+    ``Event.wait()`` (a futex) is not interrupted and never runs the handler, so meterd slept through the
+    SIGTERM (seen in the test suite under load: the main thread in ``Event.wait``, SIGTERM caught and no
+    longer pending, no "shutting down" record). The wakeup descriptor is written whichever thread takes the
+    signal, so the main thread always wakes. The handlers are installed before the server starts to serve:
+    a SIGTERM that comes as soon as health answers is a graceful stop too, not the default kill.
+    """
+    server = MeterdServer(config)
+    wake_read, wake_write = socket.socketpair()
+    wake_read.setblocking(False)
+    wake_write.setblocking(False)
+    previous = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+    handlers = {signum: signal.signal(signum, _note_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    server.on_failure(done.set)
-    print(f"meterd listening on {server.address}", flush=True)
-    if server.http_address:
-        print(f"meterd HTTP API on http://{server.http_address}", flush=True)
-    done.wait()
-    server.stop()
+    # On the writer's thread: a byte that is no signal number wakes the main thread.
+    def storage_failed() -> None:
+        with contextlib.suppress(OSError):
+            wake_write.send(b"\0")
+
+    try:
+        server.on_failure(storage_failed)
+        server.start()
+        print(f"meterd listening on {server.address}", flush=True)
+        if server.http_address:
+            print(f"meterd HTTP API on http://{server.http_address}", flush=True)
+        received = _wait_for_stop(wake_read, server)
+        if received is not None:
+            log.info("shutting down", extra={"signal": received.name})
+        server.stop()
+    finally:
+        signal.set_wakeup_fd(previous)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        wake_read.close()
+        wake_write.close()
     if server.failure is not None:
         raise ServerStopped(server.failure)
+
+
+def _note_signal(_signum: int, _frame: Any) -> None:
+    """SIGTERM's and SIGINT's Python handler: nothing to do; the wakeup descriptor carries the signal."""
+
+
+def _wait_for_stop(wake: socket.socket, server: MeterdServer) -> signal.Signals | None:
+    """Blocks until SIGTERM or SIGINT (returned) or a storage failure (None)."""
+    while True:
+        select.select([wake], [], [])
+        try:
+            received = wake.recv(64)
+        except BlockingIOError:  # woken for nothing (select may say so): sleep again
+            continue
+        for number in received:
+            if number in (signal.SIGTERM, signal.SIGINT):
+                return signal.Signals(number)
+        if server.failure is not None:
+            return None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import faulthandler
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -129,6 +131,9 @@ def serve(
         sys.excepthook = logs.log_uncaught
     for notice in cfg.notices:
         logging.getLogger("meterd.config").warning(notice)
+    # kill -USR1 prints every thread's stack to the log (README "Running in production"): how a stuck server
+    # shows where it is stuck without a debugger.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         run(cfg)
     except ServerStopped as exc:  # its storage failed while serving: exit 1 (systemd restarts it, and a

@@ -3,8 +3,9 @@ selection) and ``GET /api/v1/portal/entitlements/watch`` (a portal token, its ow
 
 The stream is WatchEntitlementValues' (the same watch service: selection, thresholds, coalescing, snapshots,
 RESUME_TOO_OLD), one SSE event per message, its ``id`` the message's position: a browser's EventSource sends
-it back as ``Last-Event-ID`` when it reconnects, and the watch resumes from there. Heartbeats are an SSE
-comment plus an ``id`` line (advancing the resume point without an event for the page). Like the gRPC
+it back as ``Last-Event-ID`` when it reconnects, and the watch resumes from there. Heartbeats are named
+``heartbeat`` events (advancing the resume point and ``currentAsOf`` without a ``message`` event for the
+page). Like the gRPC
 stream it counts towards ``server.max_streams``, holds no thread while idle (it waits on the event loop; the
 values are computed on the worker pool) and ends when the server shuts down (the watch service ends every
 session first). README "Browsers" documents the routes and the event shape.
@@ -19,6 +20,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -136,16 +138,21 @@ def _crossing_json(c: Crossing) -> dict[str, Any]:
 
 
 def event_of(m: Message) -> bytes:
-    """One SSE event for a watch message: ``id`` (its position) and ``data`` (one line of JSON). A heartbeat
-    (nothing to say) is a comment and an ``id`` line: EventSource takes the id and dispatches no event. A
-    snapshot's chunks before its last carry no ``id``: a stream cut in the middle of a snapshot resumes from
-    before it, never from a position whose values the page has only in part."""
+    """One SSE event for a watch message: ``id`` (its position) and ``data`` (one line of JSON, with
+    ``currentAsOf``: the instant the values sent so far are current as of, as on gRPC). A heartbeat (nothing
+    to say but that instant) is an ``event: heartbeat``: EventSource takes its id, and a page's ``onmessage``
+    does not see it (only a listener for "heartbeat" does). A snapshot's chunks before its last carry no
+    ``id``: a stream cut in the middle of a snapshot resumes from before it, never from a position whose
+    values the page has only in part."""
     position = m.position.encode()
+    as_of = None if m.as_of is None else datetime.fromtimestamp(m.as_of, UTC)
     if not (m.updates or m.crossings or m.snapshot or m.resumed):
-        return b": heartbeat\nid: " + position + b"\n\n"
+        beat = orjson.dumps({"position": m.position, "currentAsOf": as_of}, option=orjson.OPT_UTC_Z)
+        return b"event: heartbeat\nid: " + position + b"\ndata: " + beat + b"\n\n"
     data = orjson.dumps(
         {
             "position": m.position,
+            "currentAsOf": as_of,
             "snapshot": m.snapshot or None,
             "snapshotComplete": m.snapshot_complete,
             "resumed": m.resumed,
