@@ -63,7 +63,7 @@ class EventStream:
         return json.loads(self.response.read())
 
     def next(self) -> Event | None:
-        """The next event (an id-only heartbeat included, with data ""); None when the stream ended."""
+        """The next event (a heartbeat included); None when the stream ended."""
         event = Event()
         seen = False
         while True:
@@ -93,7 +93,7 @@ class EventStream:
         while True:
             event = self.next()
             assert event is not None, "the stream ended"
-            if event.data:
+            if event.data and event.event != "heartbeat":
                 assert event.event == "message", event
                 return event
 
@@ -211,24 +211,42 @@ def test_admin_watch_streams_a_snapshot_then_each_change(api: tuple[MeterdServer
         expected = om.subjects.get_entitlement_value("c1", "ai_tokens")
         assert (update["value"]["balance"], update["value"]["usage"]) == (expected.balance, expected.usage)
         assert changed.id == changed.json()["position"] != first.id
+        assert as_of(changed) >= as_of(first)  # the change's event is current as of its commit or later
     finally:
         stream.close()
 
 
-def test_heartbeats_are_comments_that_advance_the_id(api: tuple[MeterdServer, OpenMeter]) -> None:
+def as_of(event: Event) -> datetime:
+    """An event's ``currentAsOf`` (RFC 3339, UTC)."""
+    text = event.json()["currentAsOf"]
+    assert isinstance(text, str) and text.endswith("Z"), event
+    return datetime.fromisoformat(text)
+
+
+def test_heartbeats_are_named_events_that_advance_the_id_and_current_as_of(
+    api: tuple[MeterdServer, OpenMeter],
+) -> None:
     server, om = api
     stream = EventStream(
         server.http_address or "", "/api/v1/entitlements/watch?subject=c2&heartbeatInterval=0.2", auth()
     )
     try:
         snapshot = stream.message()
+        assert snapshot.json()["snapshotComplete"]
+        previous = first = as_of(snapshot)
         om.events.ingest([event(1, "c1", n=5)])  # another subject's usage: no event for c2, a later position
+        beats: list[Event] = []
         for _ in range(200):  # at most 40 s of heartbeats
             beat = stream.next()
-            assert beat is not None and beat.data == "" and beat.comments == ["heartbeat"], beat
-            if beat.id != snapshot.id:
+            assert beat is not None and beat.event == "heartbeat", beat
+            assert beat.json()["position"] == beat.id and set(beat.json()) == {"position", "currentAsOf"}
+            assert as_of(beat) >= previous  # never backwards
+            previous = as_of(beat)
+            beats.append(beat)
+            if beat.id != snapshot.id and len(beats) >= 3:
                 break
-        assert beat.id and beat.id != snapshot.id
+        assert beats[-1].id != snapshot.id
+        assert as_of(beats[-1]) > first  # the values are current as of later instants as heartbeats go by
     finally:
         stream.close()
 

@@ -11,6 +11,7 @@ SIGTERM at one non-main thread with tgkill, which is what the kernel did there.
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import os
 import signal
@@ -78,7 +79,7 @@ class Serve:
 def tgkill(pid: int, tid: int, signum: int) -> None:
     """A signal to one thread of another process (os.kill's is the process's: the kernel picks the thread)."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.tgkill(pid, tid, signum) != 0:
+    if libc.tgkill(pid, tid, signum) != 0 and ctypes.get_errno() != errno.ESRCH:  # ESRCH: that thread ended
         raise OSError(ctypes.get_errno(), f"tgkill {pid} {tid}")
 
 
