@@ -331,7 +331,8 @@ def serve(config: Config) -> None:
     wake_read.setblocking(False)
     wake_write.setblocking(False)
     previous = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
-    handlers = {signum: signal.signal(signum, _note_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, _note_signal)
+    signal.signal(signal.SIGINT, _note_signal)
 
     # On the writer's thread: a byte that is no signal number wakes the main thread.
     def storage_failed() -> None:
@@ -349,9 +350,9 @@ def serve(config: Config) -> None:
             log.info("shutting down", extra={"signal": received.name})
         server.stop()
     finally:
+        # The handlers stay: a second SIGTERM during the shutdown (or one that another thread still had pending,
+        # seen in tests/cli/test_signals.py) must not kill the process with the default action now.
         signal.set_wakeup_fd(previous)
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
         wake_read.close()
         wake_write.close()
     if server.failure is not None:
