@@ -5,8 +5,8 @@ PostgreSQL with pg_stat_statements on (execution time per statement inside Postg
 
 py-spy is not a project dependency: install it into the venv by hand (``.venv/bin/python -m pip install
 py-spy``). Output: bench/results/ingest_profile_samples.json (samples per part, converted to µs of
-thread time per event: ``samples / rate / events``; idle threads are not sampled, so this is time spent
-running or waiting for the GIL or a lock held while running, not time blocked in a socket or condition).
+thread time per event: ``samples / rate / events``, wall time of the server's threads: running, or
+runnable and waiting for a core or the GIL; threads parked in a wait are counted apart, under "waiting").
 Ratios to the ceilings are measured by bench/meters_ingest.py and bench/postgres.py; the notes that read
 these figures are in bench/results/ingest_profile.json."""
 
@@ -79,7 +79,6 @@ def pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
             str(RATE),
             "--format",
             "raw",
-            "--threads",
             "--output",
             str(out),
         ],
@@ -88,25 +87,19 @@ def pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def read_raw(
-    path: Path,
-) -> tuple[collections.Counter[str], collections.Counter[str], collections.Counter[str]]:
-    """(samples by part, by thread, by leaf frame) of a py-spy raw (collapsed) file."""
+def read_raw(path: Path) -> tuple[collections.Counter[str], collections.Counter[str]]:
+    """(samples by part, by leaf frame) of a py-spy raw (collapsed) file."""
     parts: collections.Counter[str] = collections.Counter()
-    threads: collections.Counter[str] = collections.Counter()
     leaves: collections.Counter[str] = collections.Counter()
     for line in path.read_text().splitlines():
         stack_text, _, count = line.rpartition(" ")
         if not stack_text:
             continue
-        frames = stack_text.split(";")
-        thread, stack = frames[0], frames[1:]
+        stack = stack_text.split(";")
         n = int(count)
-        name = re.sub(r"\(.*|_\d+.*|\s+$", "", thread.replace('"', "")).strip() or thread
-        threads[name] += n
         parts[classify(stack)] += n
-        leaves[stack[-1] if stack else thread] += n
-    return parts, threads, leaves
+        leaves[stack[-1]] += n
+    return parts, leaves
 
 
 def sampled_stream(
@@ -134,7 +127,7 @@ def sampled_stream(
             spy.send_signal(2)
             spy.wait(timeout=120)
     n = len(events) - BATCH
-    parts, threads, leaves = read_raw(out)
+    parts, leaves = read_raw(out)
 
     def us(samples: int) -> float:
         return round(samples / RATE / n * 1e6, 2)
@@ -145,7 +138,6 @@ def sampled_stream(
         "client_cpu_us_per_event": round(client_cpu / n * 1e6, 1),
         "server_cpu_us_per_event": round((used.user + used.system - cpu.user - cpu.system) / n * 1e6, 1),
         "sampled_us_per_event_by_part": {k: us(v) for k, v in parts.most_common() if us(v) >= 0.1},
-        "sampled_us_per_event_by_thread": {k: us(v) for k, v in threads.most_common() if us(v) >= 0.1},
         "top_leaf_frames_us_per_event": {k: us(v) for k, v in leaves.most_common(25)},
     }
 
