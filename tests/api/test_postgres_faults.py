@@ -386,7 +386,10 @@ def test_a_timeout_at_the_database_is_unavailable_and_passes(
         admin.execute(f"ALTER DATABASE {name} SET {setting} = '100ms'")  # meterd's connections inherit it
     server = ServerProcess(db_url)  # type: ignore[arg-type]
     try:
-        with OpenMeter(server.address, timeout=60) as om, psycopg.connect(db_url) as blocker:
+        # The blocker itself must not inherit the 100 ms timeout: under load its LOCK TABLE may wait behind
+        # meterd's own start-up statements and would be cancelled (it was, at load 19).
+        untimed = "-c statement_timeout=0 -c lock_timeout=0"
+        with OpenMeter(server.address, timeout=60) as om, psycopg.connect(db_url, options=untimed) as blocker:
             blocker.execute("LOCK TABLE event_keys IN ACCESS EXCLUSIVE MODE")  # held until rollback
             with pytest.raises(UnavailableError) as unary:
                 om.events.ingest(event(1))
