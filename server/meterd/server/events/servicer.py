@@ -13,7 +13,7 @@ import grpc
 import grpc.aio
 from google.protobuf import timestamp_pb2
 
-from meterd.server import errors, rpc, wire
+from meterd.server import errors, rpc, serving, wire
 from meterd.server.events.model import EventFilter, Outcome, StoredEvent
 from meterd.server.events.service import BatchResult, EventService
 from meterd.v1 import events_pb2, events_pb2_grpc
@@ -144,9 +144,10 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         _add_results(response.results, batch)
         return response
 
-    async def StreamEvents(  # type: ignore[override]  # large acks go out serialized (serving passes bytes)
+    @serving.parses_its_requests
+    async def StreamEvents(  # type: ignore[override]  # bytes in (parsed in the lane), large acks out as bytes
         self,
-        request_iterator: AsyncIterator[events_pb2.StreamEventsRequest],
+        request_iterator: AsyncIterator[bytes],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[events_pb2.StreamEventsResponse | bytes]:
         """Runs on the event loop and holds no thread while idle. A reader task validates each batch on the
@@ -168,18 +169,24 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
                 if done is not None:
                     done()
 
-        def submit(request: events_pb2.StreamEventsRequest) -> Future[BatchResult]:
-            return self._service.submit_batch(events_from_wire(request.events))
+        def submit(raw: bytes) -> tuple[int, int, Future[BatchResult]]:
+            # Parsed here, in the lane, so that one decoded batch exists at a time and it is dropped as soon as
+            # it is validated; an undecodable message is INVALID_ARGUMENT (serving.parse names the message).
+            request = serving.parse(events_pb2.StreamEventsRequest.FromString, raw)
+            return (
+                request.sequence,
+                len(request.events),
+                self._service.submit_batch(events_from_wire(request.events)),
+            )
 
         async def read() -> None:
             try:
-                async for request in request_iterator:
-                    sequence, count = request.sequence, len(request.events)
+                async for raw in request_iterator:
                     async with self._lanes:
-                        future = await loop.run_in_executor(
-                            None, submit, request
+                        sequence, count, future = await loop.run_in_executor(
+                            None, submit, raw
                         )  # a bad batch ends the stream
-                    del request
+                    del raw
                     unsettled.append(future)
                     future.add_done_callback(lambda _f: loop.call_soon_threadsafe(settle))
                     await pending.put((sequence, count, future))
