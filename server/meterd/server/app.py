@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from meterd.server import config as config_module
 from meterd.server import health as health_servicer
-from meterd.server import reflection, rpc, tls
+from meterd.server import reflection, rpc, runtime, tls
 from meterd.server.config import Config
 from meterd.server.metrics import Metrics
 from meterd.server.serving import Serving, method_handlers
@@ -153,7 +153,10 @@ class MeterdServer:
         self.loop.set_default_executor(self.executor)
         self._loop_thread = threading.Thread(target=self.loop.run_forever, name="meterd-loop", daemon=True)
         self._loop_thread.start()
-        self.serving = Serving(self.loop, self.executor, config.max_streams, config.max_inflight_bytes)
+        self.trimmer = runtime.Trimmer()
+        self.serving = Serving(
+            self.loop, self.executor, config.max_streams, config.max_inflight_bytes, self.trimmer.request
+        )
         self._stopped = threading.Event()
         try:
             self.port = self._on_loop(self._build())
@@ -326,6 +329,7 @@ def serve(config: Config) -> None:
     signal, so the main thread always wakes. The handlers are installed before the server starts to serve:
     a SIGTERM that comes as soon as health answers is a graceful stop too, not the default kill.
     """
+    runtime.tune()  # this process is the server's alone: GIL switch interval, collector thresholds
     server = MeterdServer(config)
     wake_read, wake_write = socket.socketpair()
     wake_read.setblocking(False)
@@ -342,6 +346,7 @@ def serve(config: Config) -> None:
     try:
         server.on_failure(storage_failed)
         server.start()
+        runtime.freeze_startup()
         print(f"meterd listening on {server.address}", flush=True)
         if server.http_address:
             print(f"meterd HTTP API on http://{server.http_address}", flush=True)

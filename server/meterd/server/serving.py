@@ -43,6 +43,8 @@ PARSE_ON_LOOP_MAX_BYTES = 64 * 1024
 FIRST_MESSAGE_BYTES = 64 * 1024
 # Request bytes the server holds at once, over every call and stream (see ByteBudget).
 DEFAULT_MAX_INFLIGHT_BYTES = 256 * 1024 * 1024
+# A request this large, released, asks for the freed heap to be handed back (ByteBudget.on_large_release).
+LARGE_RELEASE_BYTES = 1024 * 1024
 _END = object()
 
 
@@ -50,9 +52,12 @@ class ByteBudget:
     """Request bytes held at once, server-wide: ``acquire`` waits (first come, first served) until they fit
     under ``limit``. One request larger than the whole budget is let through alone. Event loop only."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_large_release: Callable[[], None] | None = None) -> None:
         self.limit = limit
         self.used = 0
+        # Called when a request of LARGE_RELEASE_BYTES or more is given back (MeterdServer: hand the freed heap
+        # back to the operating system).
+        self.on_large_release = on_large_release
         self.peak = 0  # the most ever held (tests, metrics)
         self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
 
@@ -79,6 +84,8 @@ class ByteBudget:
     def release(self, size: int) -> None:
         self.used -= size
         self._grant()
+        if size >= LARGE_RELEASE_BYTES and self.on_large_release is not None:
+            self.on_large_release()
 
     def _grant(self) -> None:
         while self._waiting:
@@ -312,12 +319,13 @@ class Serving:
         executor: Executor,
         max_streams: int,
         max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES,
+        on_large_release: Callable[[], None] | None = None,
     ) -> None:
         self.loop = loop
         self.executor = executor
         self.max_streams = max_streams
         self.open_streams = 0  # streams being served (producers' and watches); touched on the event loop only
-        self.budget = ByteBudget(max_inflight_bytes)
+        self.budget = ByteBudget(max_inflight_bytes, on_large_release)
         # Set when the server starts shutting down: request streams stop reading, acknowledge what they have
         # read, then end UNAVAILABLE (so a producer's idle stream does not hold the shutdown for its grace).
         self.stopping = asyncio.Event()
