@@ -1,7 +1,7 @@
 """The floor of an idle watch's cost: a bare grpc.aio server whose WatchEntitlementValues handler sends one
 small pre-serialized message when the stream opens, then one every ``heartbeat_interval`` (default 5 s),
 and does nothing else (no session, no clock, no protobuf built per message, an ``asyncio.sleep`` per
-stream). What meterd's idle watches cost beyond this is meterd's own; this much is gRPC's (HTTP/2 framing,
+stream), with meterd's gRPC server options. What meterd's idle watches cost beyond this is meterd's own; this much is gRPC's (HTTP/2 framing,
 the completion queue, the per-message Python of grpc.aio).
 
 Run by ``bench/idle.py --floor`` in place of ``meterd serve`` (same arguments; ``--db`` is ignored), so the
@@ -19,6 +19,8 @@ import grpc
 import grpc.aio
 from grpc_health.v1 import health, health_pb2_grpc
 
+from meterd.server.app import server_options
+from meterd.server.config import Config
 from meterd.v1 import entitlements_pb2
 
 DEFAULT_HEARTBEAT = 5.0
@@ -37,7 +39,7 @@ async def serve(listen: str) -> None:
             await asyncio.sleep(seconds)
             yield beat
 
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=server_options(Config()))  # meterd's HTTP/2 settings
     handler = grpc.method_handlers_generic_handler(
         "meterd.v1.EntitlementService",
         {"WatchEntitlementValues": grpc.unary_stream_rpc_method_handler(watch)},
