@@ -4,6 +4,7 @@ end on a shared 100 ms tick, never before their interval."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,8 +30,8 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def as_of(message: Any) -> float:
-    assert message.HasField("current_as_of"), message
-    return float(message.current_as_of.seconds + message.current_as_of.nanos / 1e9)
+    assert message.current_as_of is not None, message
+    return float(message.current_as_of.timestamp())
 
 
 class Reader:
@@ -76,7 +77,7 @@ def test_the_default_heartbeat_is_the_servers_setting_30_s_unless_configured(
         for asked, beat in ((None, 30.0), (2.5, 2.5), (600, 600.0)):
             reader = Reader(om.entitlements.watch(subject="a", heartbeat_interval=asked, reconnect=False))
             try:
-                wait_for(lambda: len(reader.messages) == 1, "the snapshot")
+                wait_for(lambda r=reader: len(r.messages) == 1, "the snapshot")
                 (session,) = srv.services.watch.sessions()
                 # Right after its snapshot, nothing is due before its heartbeat: asked for, or the default.
                 wait = session.wait_seconds()
@@ -108,7 +109,7 @@ def test_a_watch_without_an_interval_beats_at_the_configured_default_on_the_shar
                 stamps = [as_of(m) for m in r.messages[:4]]
                 # Never before the interval (the server's clock; how late one is depends on the machine's
                 # load, at least by design the tick's 100 ms).
-                assert all(b - a >= 1.0 - 1e-3 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
+                assert all(b - a >= 1.0 - 1e-3 for a, b in itertools.pairwise(stamps)), stamps
         finally:
             for r in readers:
                 r.close()

@@ -29,7 +29,9 @@ def test_waits_due_in_the_same_tick_share_one_timer_and_none_ends_early() -> Non
         started = loop.time()
         waits = [COALESCE_FROM + (i % 5) * 0.01 for i in range(200)]  # due within 50 ms of each other
         events = [asyncio.Event() for _ in waits]
-        sleepers = [asyncio.ensure_future(sleep_until_woken(e, s)) for e, s in zip(events, waits, strict=True)]
+        sleepers = [
+            asyncio.ensure_future(sleep_until_woken(e, s)) for e, s in zip(events, waits, strict=True)
+        ]
         await asyncio.sleep(0)  # every sleeper has registered
         assert 1 <= len(grid._due) <= 2  # one timer per tick, not one per wait
         assert sum(len(due) for due in grid._due.values()) == 200
