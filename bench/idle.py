@@ -130,7 +130,8 @@ class Load:
     own CPU stays small)."""
 
     def __init__(self, address: str, channels: int, heartbeat: float | None = None) -> None:
-        self.heartbeat = heartbeat  # the watches' heartbeat_interval (None: the server's default, 5 s)
+        # The watches' heartbeat_interval (None: the server's default, server.watch_heartbeat_seconds, 30 s).
+        self.heartbeat = heartbeat
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -284,7 +285,7 @@ def idle_only(args: argparse.Namespace) -> dict[str, Any]:
             cpu_none = (cpu_seconds(process) - c0) / args.window
             client = Load(server.address, args.channels, args.heartbeat)
             open_s = client.watch(args.watchers)
-            time.sleep(6)  # every watch past its first heartbeat at 5 s
+            time.sleep(6)  # the last watches opened past their snapshot
             messages0 = client.messages
             c0 = cpu_seconds(process)
             time.sleep(args.window)  # measuring: the server's CPU with the watchers idle
@@ -297,10 +298,11 @@ def idle_only(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             server.stop()
     return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "server": "bench/idle_floor.py (bare grpc.aio)" if args.floor else "meterd serve",
         "watchers": args.watchers,
         "subjects": SUBJECTS,
-        "heartbeat_seconds": args.heartbeat if args.heartbeat is not None else "the server's default",
+        "heartbeat_seconds": args.heartbeat if args.heartbeat is not None else "default (30 s)",
         "opened_in_s": round(open_s, 2),
         "window_s": args.window,
         "server_cpu_share_of_a_core_without": round(cpu_none, 4),
@@ -358,7 +360,7 @@ def idle_and_hostile(args: argparse.Namespace) -> dict[str, Any]:
         "idle_watchers": {
             "watchers": args.watchers,
             "subjects": SUBJECTS,
-            "heartbeat_seconds": args.heartbeat or 5.0,
+            "heartbeat_seconds": args.heartbeat or "default (30 s)",
             "opened_in_s": round(open_s, 2),
             "window_s": args.window,
             "server_cpu_share_of_a_core_without": round(cpu_none, 4),
@@ -437,7 +439,7 @@ def main() -> int:
         "--heartbeat",
         type=float,
         default=None,
-        help="the watches' heartbeat_interval in seconds (default: the server's, 5 s)",
+        help="the watches' heartbeat_interval in seconds (default: the server's, 30 s)",
     )
     parser.add_argument("--window", type=float, default=30.0, help="seconds of CPU measurement")
     parser.add_argument("--producers", type=int, default=10)
@@ -471,6 +473,10 @@ def main() -> int:
     result["bulk_producers"] = {"with_budget": bulk(args, None)}
     if not args.no_compare:
         result["bulk_producers"]["budget_lifted"] = bulk(args, 2**40)
+    previous = RESULTS / f"{args.result}.json"
+    if previous.exists():  # sections written by --only idle (each dated) are kept
+        kept = json.loads(previous.read_text())
+        result.update({k: v for k, v in kept.items() if k.startswith("idle_") and k not in result})
     path = write_result(args.result, result)
 
     w, h, b = result["idle_watchers"], result["hostile"], result["bulk_producers"]["with_budget"]
