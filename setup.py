@@ -16,7 +16,5 @@ for root in ("client", "server"):
 setup(
     packages=sorted(package_dir),
     package_dir=package_dir,
-    ext_modules=[
-        Extension("meterd.server.meters._foldc", ["server/meterd/server/meters/_foldc.c"], optional=True)
-    ],
+    ext_modules=[Extension("meterd.server.meters._foldc", ["server/meterd/server/meters/_foldc.c"], optional=True)],
 )

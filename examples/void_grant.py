@@ -9,7 +9,5 @@ om = OpenMeter()  # METERD_TARGET (default localhost:50051), METERD_API_KEY if t
 page = om.grants.list_page(subject="customer-1", feature="ai_tokens", order_by="createdAt", order="DESC")
 grant = next(g for g in page.grants if g.metadata.get("issueAfterReset") != "true")
 voided = om.grants.void(grant.id)
-print(
-    f"voided {voided.id} at {voided.voided_at.isoformat()}; "
-    f"{page.total_size - 1} other grant(s) left; next refill: {voided.next_recurrence is not None}"
-)
+print(f"voided {voided.id} at {voided.voided_at.isoformat()}; "
+      f"{page.total_size - 1} other grant(s) left; next refill: {voided.next_recurrence is not None}")
