@@ -21,10 +21,10 @@ _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Ticks] = weakref.
 
 
 class Ticks:
-    """The tick grid of one event loop; used only on that loop's thread."""
+    """The tick grid of one event loop; used only on that loop's thread (it keeps no reference to the loop:
+    the registry below holds loops weakly)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._due: dict[int, set[asyncio.Event]] = {}  # tick number -> events to set at it
 
     def _fire(self, tick: int) -> None:
@@ -34,11 +34,12 @@ class Ticks:
     def add(self, event: asyncio.Event, seconds: float) -> int:
         """Sets ``event`` on the first tick at or after ``seconds`` from now; returns that tick (for
         ``discard``)."""
-        tick = math.ceil((self._loop.time() + seconds) / TICK_SECONDS)
+        loop = asyncio.get_running_loop()
+        tick = math.ceil((loop.time() + seconds) / TICK_SECONDS)
         due = self._due.get(tick)
         if due is None:
             due = self._due[tick] = set()
-            self._loop.call_at(tick * TICK_SECONDS, self._fire, tick)
+            loop.call_at(tick * TICK_SECONDS, self._fire, tick)
         due.add(event)
         return tick
 
@@ -53,7 +54,7 @@ def ticks() -> Ticks:
     loop = asyncio.get_running_loop()
     t = _by_loop.get(loop)
     if t is None:
-        t = _by_loop[loop] = Ticks(loop)
+        t = _by_loop[loop] = Ticks()
     return t
 
 
