@@ -33,7 +33,7 @@ import grpc.aio
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, percentile, table, write_result
+from common import RESULTS, Server, percentile, table, write_result
 
 from meterd.client import OpenMeter
 from meterd.v1 import entitlements_pb2, events_pb2
@@ -130,7 +130,8 @@ class Load:
     own CPU stays small)."""
 
     def __init__(self, address: str, channels: int, heartbeat: float | None = None) -> None:
-        self.heartbeat = heartbeat  # the watches' heartbeat_interval (None: the server's default, 5 s)
+        # The watches' heartbeat_interval (None: the server's default, server.watch_heartbeat_seconds, 30 s).
+        self.heartbeat = heartbeat
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -269,6 +270,53 @@ def bulk_batch(producer: int, index: int, events: int, padding: int) -> bytes:
     ).SerializeToString()
 
 
+def idle_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The idle part alone (``--only idle``): the server's CPU with the watchers open, against meterd or (with
+    ``--floor``) the bare grpc.aio server of bench/idle_floor.py."""
+    floor = [sys.executable, str(Path(__file__).resolve().parent / "idle_floor.py")]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp) / "meterd.db", command=floor if args.floor else None)
+        try:
+            if not args.floor:
+                setup(server.address)
+            process = psutil.Process(server.proc.pid)
+            c0 = cpu_seconds(process)
+            time.sleep(args.window)  # measuring: the server's CPU with nothing open
+            cpu_none = (cpu_seconds(process) - c0) / args.window
+            client = Load(server.address, args.channels, args.heartbeat)
+            open_s = client.watch(args.watchers)
+            time.sleep(6)  # the last watches opened past their snapshot
+            messages0 = client.messages
+            c0 = cpu_seconds(process)
+            time.sleep(args.window)  # measuring: the server's CPU with the watchers idle
+            cpu_watchers = (cpu_seconds(process) - c0) / args.window
+            heartbeats = (client.messages - messages0) / args.window
+            load_idle = load()
+            rss = process.memory_info().rss
+            errors = list(client.errors)
+            client.close()
+        finally:
+            server.stop()
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "server": "bench/idle_floor.py (bare grpc.aio)" if args.floor else "meterd serve",
+        "watchers": args.watchers,
+        "subjects": SUBJECTS,
+        "heartbeat_seconds": args.heartbeat if args.heartbeat is not None else "default (30 s)",
+        "opened_in_s": round(open_s, 2),
+        "window_s": args.window,
+        "server_cpu_share_of_a_core_without": round(cpu_none, 4),
+        "server_cpu_share_of_a_core_with": round(cpu_watchers, 4),
+        "heartbeats_per_s": round(heartbeats, 1),
+        "cpu_ms_per_heartbeat": round(1000 * (cpu_watchers - cpu_none) / heartbeats, 3)
+        if heartbeats
+        else None,
+        "server_rss_mb": round(rss / 2**20, 1),
+        "load_average": load_idle,
+        "client_errors": errors[:5],
+    }
+
+
 def idle_and_hostile(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp) / "meterd.db")
@@ -312,7 +360,7 @@ def idle_and_hostile(args: argparse.Namespace) -> dict[str, Any]:
         "idle_watchers": {
             "watchers": args.watchers,
             "subjects": SUBJECTS,
-            "heartbeat_seconds": args.heartbeat or 5.0,
+            "heartbeat_seconds": args.heartbeat or "default (30 s)",
             "opened_in_s": round(open_s, 2),
             "window_s": args.window,
             "server_cpu_share_of_a_core_without": round(cpu_none, 4),
@@ -391,7 +439,7 @@ def main() -> int:
         "--heartbeat",
         type=float,
         default=None,
-        help="the watches' heartbeat_interval in seconds (default: the server's, 5 s)",
+        help="the watches' heartbeat_interval in seconds (default: the server's, 30 s)",
     )
     parser.add_argument("--window", type=float, default=30.0, help="seconds of CPU measurement")
     parser.add_argument("--producers", type=int, default=10)
@@ -400,12 +448,35 @@ def main() -> int:
     parser.add_argument("--bulk-padding", type=int, default=2000)
     parser.add_argument("--result", default="idle", help="bench/results/<this>.json")
     parser.add_argument("--no-compare", action="store_true", help="skip the bulk run without a byte budget")
+    parser.add_argument(
+        "--only",
+        choices=["idle"],
+        help="idle: the idle watchers' CPU alone, printed and merged into the result file under --section",
+    )
+    parser.add_argument(
+        "--floor", action="store_true", help="with --only idle: against bench/idle_floor.py (bare grpc.aio)"
+    )
+    parser.add_argument("--section", help="with --only idle: the key of the result file to write")
     args = parser.parse_args()
+    if args.only == "idle":
+        section = idle_only(args)
+        print(json.dumps(section, indent=2))
+        if args.section:
+            path = RESULTS / f"{args.result}.json"
+            merged = json.loads(path.read_text()) if path.exists() else {}
+            merged[args.section] = section
+            path.write_text(json.dumps(merged, indent=2) + "\n")
+            print(f"  -> {path} [{args.section}]")
+        return 0
 
     result: dict[str, Any] = idle_and_hostile(args)
     result["bulk_producers"] = {"with_budget": bulk(args, None)}
     if not args.no_compare:
         result["bulk_producers"]["budget_lifted"] = bulk(args, 2**40)
+    previous = RESULTS / f"{args.result}.json"
+    if previous.exists():  # sections written by --only idle (each dated) are kept
+        kept = json.loads(previous.read_text())
+        result.update({k: v for k, v in kept.items() if k.startswith("idle_") and k not in result})
     path = write_result(args.result, result)
 
     w, h, b = result["idle_watchers"], result["hostile"], result["bulk_producers"]["with_budget"]

@@ -215,6 +215,19 @@ class Config(BaseModel):
         ge=0.001,
         le=MAX_KEEPALIVE_SECONDS,
     )
+    # An idle watch's heartbeat is liveness only (keepalive pings already find dead peers), and a client
+    # cache asks for its own (a third of its max_staleness), so the default is long: 30 s, as SSE and watch
+    # APIs commonly use. Each heartbeat costs the server 0.15 to 0.2 ms of CPU (bench/idle.py; a bare grpc.aio
+    # stream 0.1 to 0.13): 5,000 watches took 15% of a core at 5 s, 3.7% at 30 s (bench/results/idle.json).
+    watch_heartbeat_seconds: float = setting(
+        30.0,
+        "server.watch_heartbeat_seconds",
+        "METERD_WATCH_HEARTBEAT_SECONDS",
+        "an idle watch (gRPC or HTTP) sends its position this often unless it asks for another "
+        "heartbeat_interval (0.1 to 600)",
+        ge=0.1,
+        le=600,
+    )
     db: str = setting(
         DEFAULT_DB,
         "storage.path",

@@ -105,8 +105,8 @@ class Entitlements:
         a ``position``. The first messages are a snapshot of every selected entitlement (``snapshot`` set,
         ``snapshot_complete`` on the last); then a message whenever values change, each entitlement's
         changes coalesced over ``coalesce_interval`` seconds (default 0.1). An idle stream sends its position
-        every ``heartbeat_interval`` seconds (default 5). With ``reconnect`` a dropped stream is reopened
-        from the last position by itself. Runs until ``close()`` (or ``timeout`` seconds, if given).
+        every ``heartbeat_interval`` seconds (default: the server's, 30 s unless configured). With
+        ``reconnect`` a dropped stream is reopened from the last position by itself. Runs until ``close()`` (or ``timeout`` seconds, if given).
         Raises ValueError for an empty selection; InvalidArgumentError for bad thresholds or intervals.
         """
         request = watch_request(

@@ -61,7 +61,10 @@ SNAPSHOT_CHUNK = 500  # updates per snapshot message
 DETACHED_SECONDS = 300.0
 MAX_DETACHED = 100
 MAX_CROSSING_LOG = 10_000
-HEARTBEAT_SECONDS = 5.0  # an idle watch gets a message (its position) at least this often
+# An idle watch gets a message (its position) at least this often unless it asks for its own interval; the
+# server's setting server.watch_heartbeat_seconds (see config.py for why 30 s: a raw watch's heartbeat is only
+# liveness, and a client cache asks for a third of its max_staleness).
+HEARTBEAT_SECONDS = 30.0
 MIN_HEARTBEAT, MAX_HEARTBEAT = 0.1, 600.0
 _LIST_PAGE = 1000
 # Selection keys per entitlement listing: each key is a statement parameter, and a database takes a bounded

@@ -25,6 +25,7 @@ from meterd.server.watch.service import (
     WatchSession,
 )
 from meterd.server.watch.thresholds import MAX_THRESHOLDS, Threshold, ThresholdKind
+from meterd.server.watch.ticks import sleep_until_woken
 from meterd.v1 import entitlements_pb2
 
 log = logging.getLogger("meterd.watch")
@@ -127,7 +128,18 @@ def _crossing_to_wire(c: Crossing) -> entitlements_pb2.ThresholdCrossing:
     )
 
 
+def _timestamp(at: float) -> timestamp_pb2.Timestamp:
+    seconds = int(at // 1)
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=int((at - seconds) * 1e9))
+
+
 def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesResponse:
+    if not (m.updates or m.crossings or m.snapshot or m.resumed):  # a heartbeat: the common message
+        if m.as_of is None:
+            return entitlements_pb2.WatchEntitlementValuesResponse(position=m.position)
+        return entitlements_pb2.WatchEntitlementValuesResponse(
+            position=m.position, current_as_of=_timestamp(m.as_of)
+        )
     out = entitlements_pb2.WatchEntitlementValuesResponse(
         position=m.position,
         updates=[_update_to_wire(u) for u in m.updates],
@@ -137,23 +149,8 @@ def message_to_wire(m: Message) -> entitlements_pb2.WatchEntitlementValuesRespon
         resumed=m.resumed,
     )
     if m.as_of is not None:
-        seconds = int(m.as_of // 1)
-        out.current_as_of.CopyFrom(
-            timestamp_pb2.Timestamp(seconds=seconds, nanos=int((m.as_of - seconds) * 1e9))
-        )
+        out.current_as_of.CopyFrom(_timestamp(m.as_of))
     return out
-
-
-async def sleep_until_woken(woken: asyncio.Event, seconds: float) -> None:
-    """Waits until ``woken`` is set or ``seconds`` pass, with one timer handle (no task per wait: an idle
-    watch's whole cost between its heartbeats)."""
-    if woken.is_set():
-        return
-    handle = asyncio.get_running_loop().call_later(seconds, woken.set)
-    try:
-        await woken.wait()
-    finally:
-        handle.cancel()
 
 
 async def serve_watch_async(

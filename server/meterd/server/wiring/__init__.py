@@ -116,7 +116,15 @@ def build_services(
     )
     entitlement_service = EntitlementService(stores.entitlements, feature_service, credit, clock)
     grant_service = GrantService(stores.grants, entitlement_service, clock)
-    watching = watch.build(stores, meter_service, entitlement_service, grant_service, credit, clock)
+    watching = watch.build(
+        stores,
+        meter_service,
+        entitlement_service,
+        grant_service,
+        credit,
+        clock,
+        heartbeat_seconds=config.watch_heartbeat_seconds,
+    )
     try:
         notifying = notifications.build(
             config, stores, feature_service, subject_service, credit, watching, clock, metrics

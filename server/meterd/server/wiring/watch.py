@@ -22,7 +22,7 @@ from meterd.server.watch.changes import Change, ChangeLog
 from meterd.server.watch.clock import ClockWatch
 from meterd.server.watch.feed import ChangeFeed
 from meterd.server.watch.remote import RemoteChangeSource
-from meterd.server.watch.service import WatchService
+from meterd.server.watch.service import HEARTBEAT_SECONDS, WatchService
 from meterd.server.watch.sources import LocalChangeSource
 
 # Ingest batches waiting for their commit from which watchers yield to ingest (see watch/budget.py).
@@ -66,6 +66,8 @@ def build(
     grants: GrantService,
     credit: CreditService,
     clock: Callable[[], datetime],
+    *,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> Watching:
     feed = ChangeFeed(ChangeLog(clock=clock), time.monotonic)
     remote: RemoteChangeSource | None = None
@@ -101,6 +103,7 @@ def build(
         stores.grants,
         _meter_of(stores.features, meters),
         clock,
+        heartbeat_seconds=heartbeat_seconds,
         # Busy: ingest is backlogged (several batches waiting for their commit), not just one in progress.
         budget=ComputeBudget(busy=lambda: events.batches_in_flight() >= BACKLOG_BATCHES),
         events=events,

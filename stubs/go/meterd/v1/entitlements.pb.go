@@ -2487,8 +2487,11 @@ type WatchEntitlementValuesRequest struct {
 	ResumePosition string `protobuf:"bytes,4,opt,name=resume_position,json=resumePosition,proto3" json:"resume_position,omitempty"`
 	// Updates of one entitlement are coalesced over this interval; default 100 ms, at most 60 s.
 	CoalesceInterval *durationpb.Duration `protobuf:"bytes,5,opt,name=coalesce_interval,json=coalesceInterval,proto3" json:"coalesce_interval,omitempty"`
-	// An idle stream sends a message with just its position (and current_as_of) at least this often; default
-	// 5 s, 0.1 s to 600 s.
+	// An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+	// 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+	// server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+	// keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+	// needs fresher proof of currency (a cache with a staleness bound) asks for its own.
 	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache

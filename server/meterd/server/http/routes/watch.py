@@ -8,13 +8,14 @@ it back as ``Last-Event-ID`` when it reconnects, and the watch resumes from ther
 page). Like the gRPC
 stream it counts towards ``server.max_streams``, holds no thread while idle (it waits on the event loop; the
 values are computed on the worker pool) and ends when the server shuts down (the watch service ends every
-session first). README "Browsers" documents the routes and the event shape.
+session first). An idle stream's heartbeat is answered on the event loop, its wait ending on the shared tick
+of the gRPC watches (see meterd.server.watch.ticks); its default interval is the server's
+``server.watch_heartbeat_seconds``. README "Browsers" documents the routes and the event shape.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -36,6 +37,7 @@ from meterd.server.portal.model import PortalAccess
 from meterd.server.watch.service import Crossing, Message, Update, WatchRequest, WatchService, WatchSession
 from meterd.server.watch.servicer import release_session
 from meterd.server.watch.thresholds import Threshold, ThresholdKind
+from meterd.server.watch.ticks import sleep_until_woken
 
 log = logging.getLogger("meterd.http")
 
@@ -264,7 +266,10 @@ class _Stream:
             checked = time.monotonic()
             while not session.ended:
                 self.woken.clear()
-                chunk = await self.call.run(self._poll)
+                quick = (
+                    session.quick()
+                )  # nothing due but maybe the heartbeat: answered here, no worker thread
+                chunk = await self.call.run(self._poll) if quick is None else self._render(quick)
                 if chunk:
                     yield chunk
                 wait = session.wait_seconds()
@@ -278,8 +283,7 @@ class _Stream:
                     wait = min(wait, max(0.0, checked + REVALIDATE_SECONDS - time.monotonic()))
                     if access.expires_at is not None:
                         wait = min(wait, max(0.0, (access.expires_at - self.s.clock()).total_seconds()))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.woken.wait(), wait)
+                await sleep_until_woken(self.woken, wait)  # a heartbeat's wait ends on the shared tick
         except errors.MeterdError as exc:  # the token invalidated or expired; a selection grown too large
             yield problem_event(exc)
         except Exception:

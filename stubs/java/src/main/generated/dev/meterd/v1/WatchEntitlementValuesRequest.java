@@ -325,8 +325,11 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration heartbeatInterval_;
   /**
    * <pre>
-   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-   * 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+   * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+   * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+   * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+   * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -338,8 +341,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-   * 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+   * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+   * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+   * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+   * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -351,8 +357,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-   * 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+   * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+   * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+   * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+   * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1786,8 +1795,11 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> heartbeatIntervalBuilder_;
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1798,8 +1810,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1814,8 +1829,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1835,8 +1853,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1854,8 +1875,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1880,8 +1904,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1898,8 +1925,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1911,8 +1941,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -1927,8 +1960,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-     * 5 s, 0.1 s to 600 s.
+     * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+     * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+     * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+     * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+     * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
      * </pre>
      *
      * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>

@@ -195,8 +195,11 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
 
   /**
    * <pre>
-   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-   * 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+   * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+   * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+   * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+   * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -205,8 +208,11 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
   boolean hasHeartbeatInterval();
   /**
    * <pre>
-   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-   * 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+   * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+   * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+   * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+   * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
@@ -215,8 +221,11 @@ public interface WatchEntitlementValuesRequestOrBuilder extends
   com.google.protobuf.Duration getHeartbeatInterval();
   /**
    * <pre>
-   * An idle stream sends a message with just its position (and current_as_of) at least this often; default
-   * 5 s, 0.1 s to 600 s.
+   * An idle stream sends a message with just its position (and current_as_of) at least this often (at most
+   * 0.1 s later: heartbeats of many streams share a 100 ms tick); 0.1 s to 600 s. Default: the server's
+   * server.watch_heartbeat_seconds, 30 s unless configured. That heartbeat is only liveness (HTTP/2
+   * keepalive already detects a dead peer) and costs the server CPU per stream, so it is long; a client that
+   * needs fresher proof of currency (a cache with a staleness bound) asks for its own.
    * </pre>
    *
    * <code>.google.protobuf.Duration heartbeat_interval = 6;</code>
