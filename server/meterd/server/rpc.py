@@ -261,3 +261,35 @@ def decode_key_cursor(token: str) -> str | None:
 def encode_key_cursor(key: str | None) -> str:
     """The page token that continues after ``key``; "" for the last page (no key)."""
     return encode_page_token(key) if key is not None else ""
+
+
+# The attribute ``parses_its_requests`` sets on a servicer method (read by the serving layer).
+PARSES_ITS_REQUESTS = "parses_its_requests"
+
+
+def _message_name(deserializer: Callable[[bytes], Any] | None) -> str:
+    owner = getattr(deserializer, "__self__", None)
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    return getattr(descriptor, "full_name", "the request message")
+
+
+def parse_request(deserializer: Callable[[bytes], Any] | None, raw: bytes) -> Any:
+    """The request message in ``raw``; InvalidArgument when the bytes are not one."""
+    if deserializer is None:
+        return raw
+    try:
+        return deserializer(raw)
+    except Exception as exc:  # DecodeError, or RecursionError for absurd nesting
+        raise errors.InvalidArgument.of(
+            "request", f"is not a valid {_message_name(deserializer)} message ({type(exc).__name__})"
+        ) from exc
+
+
+def parses_its_requests(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a request-streaming servicer method that takes its messages as bytes and parses each itself (on a
+    worker thread, with ``parse_request``, where it does the rest of the message's work): the serving layer
+    still counts every message in the budget before handing it over and holds it there until the servicer's
+    ``done()``. StreamEvents parses in its ingest lane, so one decoded batch exists at a time and a batch
+    waiting for the lane waits as its bytes (the size the budget counts), not decoded (larger, uncounted)."""
+    setattr(method, PARSES_ITS_REQUESTS, True)
+    return method

@@ -264,35 +264,6 @@ async def abort_with(context: grpc.aio.ServicerContext, exc: errors.MeterdError)
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 
-def _message_name(deserializer: Callable[[bytes], Any] | None) -> str:
-    owner = getattr(deserializer, "__self__", None)
-    descriptor = getattr(owner, "DESCRIPTOR", None)
-    return getattr(descriptor, "full_name", "the request message")
-
-
-def parse(deserializer: Callable[[bytes], Any] | None, raw: bytes) -> Any:
-    """The request message in ``raw``; InvalidArgument when the bytes are not one."""
-    if deserializer is None:
-        return raw
-    try:
-        return deserializer(raw)
-    except Exception as exc:  # DecodeError, or RecursionError for absurd nesting
-        raise errors.InvalidArgument.of(
-            "request", f"is not a valid {_message_name(deserializer)} message ({type(exc).__name__})"
-        ) from exc
-
-
-def parses_its_requests(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks a request-streaming servicer method that takes its messages as bytes and parses each itself (on a
-    worker thread, where it does the rest of the message's work): this layer still counts every message in the
-    budget before handing it over, and holds it there until the servicer's ``done()``. A large message is kept
-    as its bytes until its turn comes: a decoded 10,000-event batch is larger than its bytes and is not counted
-    by the budget as such, and ten bulk producers' batches waiting decoded for the ingest lane took about
-    half of the server's memory (bench/idle.py's bulk part)."""
-    method.parses_its_requests = True  # type: ignore[attr-defined]
-    return method
-
-
 def _serialized_or(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
     """A stream's serializer that passes through bytes (replies a servicer serialized on a worker thread, so
     that a large one does not hold the event loop)."""
@@ -368,7 +339,7 @@ class Serving:
 
             async def run_async(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
                 call = _Call(self, context, method)
-                request = await call.run(parse, deserialize, raw)
+                request = await call.run(rpc.parse_request, deserialize, raw)
                 cancellation.bind(call.token)  # this call's own task: the binding ends with it
                 reply = await behavior(request, context)
                 return serialize(reply) if serialize is not None else reply
@@ -377,7 +348,7 @@ class Serving:
 
         def body(raw: bytes, sync: SyncContext) -> Any:
             try:
-                request = parse(deserialize, raw)
+                request = rpc.parse_request(deserialize, raw)
             except errors.InvalidArgument as exc:
                 sync.abort_with_status(rpc.grpc_status_of(exc))
             reply = behavior(request, sync)
@@ -402,7 +373,7 @@ class Serving:
                 call = _Call(self, context, method)
                 held = await self.budget.acquire(len(raw))
                 try:
-                    request = await call.run(parse, deserialize, raw)
+                    request = await call.run(rpc.parse_request, deserialize, raw)
                 finally:
                     self.budget.release(held)
                 del raw
@@ -474,9 +445,11 @@ class Serving:
                     held.append(await budget.acquire(len(raw)))
                     expected = len(raw)
                     if len(raw) <= PARSE_ON_LOOP_MAX_BYTES:
-                        message = parse(deserialize, raw)
+                        message = rpc.parse_request(deserialize, raw)
                     else:
-                        message = await self.loop.run_in_executor(self.executor, parse, deserialize, raw)
+                        message = await self.loop.run_in_executor(
+                            self.executor, rpc.parse_request, deserialize, raw
+                        )
                     del raw
                     yield message
                     # Not kept alive by this frame while the next message is awaited: a decoded 20 MB batch
@@ -500,7 +473,7 @@ class Serving:
             )
 
     def _stream_stream(self, method: str, behavior: Callable[..., Any], deserialize: Any) -> Any:
-        raw_requests = getattr(behavior, "parses_its_requests", False)
+        raw_requests = getattr(behavior, rpc.PARSES_ITS_REQUESTS, False)
 
         async def run(
             requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext

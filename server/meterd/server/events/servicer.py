@@ -13,7 +13,7 @@ import grpc
 import grpc.aio
 from google.protobuf import timestamp_pb2
 
-from meterd.server import errors, rpc, serving, wire
+from meterd.server import errors, rpc, wire
 from meterd.server.events.model import EventFilter, Outcome, StoredEvent
 from meterd.server.events.service import BatchResult, EventService
 from meterd.v1 import events_pb2, events_pb2_grpc
@@ -144,7 +144,7 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         _add_results(response.results, batch)
         return response
 
-    @serving.parses_its_requests
+    @rpc.parses_its_requests
     async def StreamEvents(  # type: ignore[override]  # bytes in (parsed in the lane), large acks out as bytes
         self,
         request_iterator: AsyncIterator[bytes],
@@ -171,8 +171,8 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
 
         def submit(raw: bytes) -> tuple[int, int, Future[BatchResult]]:
             # Parsed here, in the lane, so that one decoded batch exists at a time and it is dropped as soon as
-            # it is validated; an undecodable message is INVALID_ARGUMENT (serving.parse names the message).
-            request = serving.parse(events_pb2.StreamEventsRequest.FromString, raw)
+            # it is validated; an undecodable message is INVALID_ARGUMENT (parse_request names the message).
+            request = rpc.parse_request(events_pb2.StreamEventsRequest.FromString, raw)
             return (
                 request.sequence,
                 len(request.events),
