@@ -8,7 +8,7 @@
    results with their reasons): the target is p99 within 2x of the idle server's.
 3. Peak resident memory of a fresh server while 10 bulk producers each stream batches of 10,000 events of
    about 2 KB (20 MB messages), keeping 8 in flight: the target is under 1 GB. Run with the server's byte
-   budget (server.max_inflight_bytes, default 256 MiB) and, for comparison, with it lifted.
+   budget (server.max_inflight_bytes, default 128 MiB) and, for comparison, with it lifted.
 
 The machine is shared: the load average is recorded with each figure.
 """
@@ -421,7 +421,7 @@ def bulk(args: argparse.Namespace, budget: int | None) -> dict[str, Any]:
         "events_per_batch": args.bulk_events,
         "message_mb": round(len(batches[0]) / 2**20, 1),
         "in_flight_per_stream": 8,
-        "max_inflight_bytes": budget if budget is not None else "default (256 MiB)",
+        "max_inflight_bytes": budget if budget is not None else "default (128 MiB)",
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(peak / 2**20, 1),
         "rss_after_mb": round(after / 2**20, 1),

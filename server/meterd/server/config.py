@@ -191,7 +191,7 @@ class Config(BaseModel):
         le=GRPC_MAX_INT,
     )
     max_inflight_bytes: int = setting(
-        256 * 1024 * 1024,
+        128 * 1024 * 1024,
         "server.max_inflight_bytes",
         "METERD_MAX_INFLIGHT_BYTES",
         "request bytes held at once over every call and stream; beyond it, "
