@@ -228,7 +228,7 @@ def breakdown(db: Path, events: list[events_pb2.Event], specs: list[dict[str, ob
             with om.events.stream(batch_size=BATCH, max_in_flight=8) as stream:
                 for e in events[BATCH:]:
                     stream.send(e)
-            server.proc.send_signal(signal.SIGUSR1)
+            server.proc.send_signal(signal.SIGUSR2)
             _wait_for(out.exists)
             measured = json.loads(out.read_text())
     finally:

@@ -2,8 +2,8 @@
 bench/meters_ingest.py (``--breakdown``).
 
 Run as ``python bench/profiled_server.py serve --listen ... --db ...`` with ``METERD_PROFILE_OUT`` set to
-a JSON path: SIGUSR2 starts the measure (after a warm-up; ``<path>.started`` then exists), SIGUSR1 writes
-it to the path. What is measured: the CPU
+a JSON path: SIGUSR2 starts the measure (after a warm-up; ``<path>.started`` then exists), SIGUSR2 again
+writes it to the path (``meterd serve`` keeps SIGUSR1 for its thread dump). What is measured: the CPU
 time of each thread (user + system) and, with ``time.thread_time`` (the calling thread's CPU time, so time
 waiting for the GIL or the disk does not count), the ingest functions below and every SQL statement by its
 first words. Wrapped functions are per batch or per statement, never per event, so the overhead is small.
@@ -129,10 +129,17 @@ def _write(*_: Any) -> None:
     os.replace(path + ".tmp", path)
 
 
+def _on_usr2(*_: Any) -> None:
+    """The first SIGUSR2 starts the measure, the next writes it."""
+    if _base:
+        _write()
+    else:
+        _start()
+
+
 if __name__ == "__main__":
     _install()
-    signal.signal(signal.SIGUSR1, _write)
-    signal.signal(signal.SIGUSR2, _start)
+    signal.signal(signal.SIGUSR2, _on_usr2)
     from meterd.server.cli import main
 
     sys.argv = ["meterd", *sys.argv[1:]]

@@ -200,3 +200,37 @@ def test_delete_same_entity(two: tuple[OpenMeter, OpenMeter]) -> None:
             grpc.StatusCode.NOT_FOUND,
         )
     assert a.meters.list() == []
+
+
+def test_entitlements_created_at_once_for_many_subjects_all_succeed(two: tuple[OpenMeter, OpenMeter]) -> None:
+    """Creations that touch different subjects are not conflicts: onboarding many customers at once (8 threads
+    over both replicas, as a provisioning job would) stores every entitlement, none refused as UNAVAILABLE
+    after serialization retries (a check that read the whole table, or every entitlement of the feature,
+    made each creation conflict with all the others)."""
+    a, b = two
+    a.meters.create({"slug": "m", "eventType": "t", "aggregation": "COUNT"})
+    a.features.create({"key": "f", "name": "F", "meterSlug": "m"})
+    subjects = [f"s-{i}" for i in range(400)]
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def work(om: OpenMeter, mine: list[str]) -> None:
+        barrier.wait(timeout=30)
+        for subject in mine:
+            outcome_ = outcome(
+                lambda s=subject: om.subjects.create_entitlement(
+                    s, {"type": "metered", "featureKey": "f", "usagePeriod": {"interval": "MONTH"}}
+                )
+            )
+            if outcome_ != OK:
+                with lock:
+                    errors.append(f"{subject}: {outcome_}")
+
+    threads = [threading.Thread(target=work, args=((a, b)[i % 2], subjects[i::8])) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert sorted(e.subject_key for e in a.entitlements.list(feature="f", limit=1000)) == sorted(subjects)

@@ -279,7 +279,12 @@ def _per_subject(
     on = [f"a.{key_col} = {d.ph}", f"a.day_us = {day}", f"a.time_us >= {lo}", f"a.time_us < {hi}"]
     if subjects:
         on.insert(2, d.one_of("a.subject", subjects, params))
-    return f"SELECT {columns} FROM {ranges_sql} JOIN {table} a ON {' AND '.join(on)}"
+    # SQLite: CROSS JOIN keeps the ranges the outer loop (its planner otherwise may pick, for a table with
+    # few rows or no statistics, a scan of the whole row set with the ranges inside: a one-week usage read of
+    # one subject over 8,760 hours of events took 42 ms, the segments of a year's replay 16 s, against
+    # 0.3 ms and under a second with the ranges outside).
+    join = "JOIN" if d.postgres else "CROSS JOIN"
+    return f"SELECT {columns} FROM {ranges_sql} {join} {table} a ON {' AND '.join(on)}"
 
 
 def sources(

@@ -718,7 +718,12 @@ class WatchSession:
         limit = MAX_PER_POLL if limit is None else min(limit, MAX_PER_POLL)
         horizon = self._feed.horizon()  # before the take: a change committed before it has been offered
         now = time.monotonic()
-        due = self.watch.take(position, now, self._service._clock().timestamp(), limit)
+        # One reading of the server's clock, before any value is computed: the rescan below looks for
+        # future-dated events from it. Read again after the values, a clock that moved meanwhile (a step, or
+        # just time passing) would put an event's minute between the instant a value counted up to and the
+        # start of the rescan, and no timer would ever wake the watch for it.
+        wall = self._service._clock()
+        due = self.watch.take(position, now, wall.timestamp(), limit)
         if due.behind:
             selected = self._service.list_selected(self.selection)
             self._entitlements = {e.id: e for e in selected}
@@ -734,7 +739,7 @@ class WatchSession:
             if update is not None:
                 updates.append(update)
             crossings.extend(crossed)
-        self._schedule_usage(rescan, self._service._clock())
+        self._schedule_usage(rescan, wall)
         if due.updates:
             budget.spend(time.perf_counter() - started, len(due.updates))
         if self._thresholds.thresholds:

@@ -524,6 +524,12 @@ class Database:
                         with raw.transaction():
                             if serializable:
                                 raw.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+                                # A sequential scan under SERIALIZABLE takes a predicate lock on the whole
+                                # table, so that any concurrent insert into it is a conflict (PostgreSQL's docs,
+                                # "Serializable Isolation Level"); the planner picks one for a small table.
+                                # Index scans lock only the ranges read: creations for different subjects
+                                # stopped failing after their retries (test_replica_races).
+                                raw.execute("SET LOCAL enable_seqscan = off")
                             result = job(Conn(raw))
                             committing = True
                     except BaseException:
