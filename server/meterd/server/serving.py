@@ -84,6 +84,13 @@ class ByteBudget:
             raise
         return size
 
+    async def wait_for_room(self, size: int) -> None:
+        """Waits, in turn with every acquirer, until ``size`` bytes fit; holds nothing after (a stream about to
+        read its next message). Not a release of request bytes: no heap is handed back for it."""
+        held = await self.acquire(size)  # not `self.used -= await ...`: that reads `used` before the wait
+        self.used -= held
+        self._grant()
+
     def release(self, size: int) -> None:
         self.used -= size
         self._grant()
@@ -432,7 +439,7 @@ class Serving:
             expected = FIRST_MESSAGE_BYTES
             try:
                 while True:
-                    budget.release(await budget.acquire(expected))
+                    await budget.wait_for_room(expected)
                     receive = asyncio.ensure_future(iterator.__anext__())
                     receive.add_done_callback(_retrieve)  # a read cut short by the call's end fails unseen
                     await asyncio.wait((receive, stopping), return_when=asyncio.FIRST_COMPLETED)
